@@ -1,0 +1,248 @@
+//! The content-addressed store (`vendor/` by default): verified `.deb` files and archive indices,
+//! each under its SHA-256.
+//!
+//! Layout (documented in the README, stable so CI can cache or copy it):
+//!
+//! ```text
+//! <root>/debs/sha256/<hex>.deb      verified package files
+//! <root>/indices/sha256/<hex>       verified archive index files (Packages, Release, …)
+//! <root>/tmp/                       in-progress writes (same filesystem, so renames are atomic)
+//! ```
+//!
+//! An entry appears only by an atomic rename after its bytes verified, so readers never see a
+//! partial file and two processes can fill one store at once: both may download the same file, the
+//! second rename replaces identical bytes.
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::fetch::Expected;
+use crate::hash::{HashingReader, HashingWriter, Sha256Digest};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("package store {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error(
+        "{what}: expected {expected_size} bytes with SHA-256 {expected}, got {actual_size} bytes with SHA-256 {actual}"
+    )]
+    Mismatch {
+        what: String,
+        expected: Sha256Digest,
+        expected_size: u64,
+        actual: Sha256Digest,
+        actual_size: u64,
+    },
+}
+
+/// The kinds of things the store keeps, each in its own directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Deb,
+    Index,
+}
+
+impl Kind {
+    fn dir(self) -> &'static str {
+        match self {
+            Kind::Deb => "debs/sha256",
+            Kind::Index => "indices/sha256",
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Kind::Deb => ".deb",
+            Kind::Index => "",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `root`.
+    pub fn open(root: &Path) -> Result<Self, StoreError> {
+        for sub in [Kind::Deb.dir(), Kind::Index.dir(), "tmp"] {
+            let dir = root.join(sub);
+            fs::create_dir_all(&dir).map_err(|source| StoreError::Io { path: dir, source })?;
+        }
+        Ok(Store {
+            root: root.to_owned(),
+        })
+    }
+
+    /// A store at `root` that is only read: nothing is created (for `--offline` checks).
+    pub fn at(root: &Path) -> Self {
+        Store {
+            root: root.to_owned(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn path(&self, kind: Kind, digest: &Sha256Digest) -> PathBuf {
+        self.root
+            .join(kind.dir())
+            .join(format!("{}{}", digest.hex(), kind.suffix()))
+    }
+
+    /// Whether the store holds an entry of the expected size (its hash was checked on insertion).
+    pub fn contains(&self, kind: Kind, expected: &Expected) -> bool {
+        fs::metadata(self.path(kind, &expected.sha256)).is_ok_and(|m| m.is_file() && m.len() == expected.size)
+    }
+
+    /// Opens an entry and re-verifies it while it is read in full; returns its bytes.
+    pub fn read_verified(&self, kind: Kind, expected: &Expected, what: &str) -> Result<Vec<u8>, StoreError> {
+        let path = self.path(kind, &expected.sha256);
+        let io_err = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        let file = File::open(&path).map_err(io_err)?;
+        let mut reader = HashingReader::new(BufReader::new(file));
+        let mut bytes = Vec::with_capacity(usize::try_from(expected.size).unwrap_or(0));
+        reader.read_to_end(&mut bytes).map_err(io_err)?;
+        let (actual, actual_size, _) = reader.finish();
+        check(what, expected, actual, actual_size)?;
+        Ok(bytes)
+    }
+
+    /// Writes an entry: `fill` writes the bytes; they are hashed as they are written, and the
+    /// entry is renamed into place only if they match `expected` (when given). Returns the digest.
+    pub fn insert<E>(
+        &self,
+        kind: Kind,
+        expected: Option<&Expected>,
+        what: &str,
+        fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+    ) -> Result<Result<Sha256Digest, E>, StoreError> {
+        let tmp_dir = self.root.join("tmp");
+        let io_err = |path: &Path, source| StoreError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix("incoming-")
+            .tempfile_in(&tmp_dir)
+            .map_err(|e| io_err(&tmp_dir, e))?;
+        let mut writer = HashingWriter::new(io::BufWriter::new(tmp));
+        if let Err(e) = fill(&mut writer) {
+            return Ok(Err(e));
+        }
+        let (digest, size, buffered) = writer.finish();
+        let tmp = buffered
+            .into_inner()
+            .map_err(|e| io_err(&tmp_dir, e.into_error()))?;
+        if let Some(expected) = expected {
+            check(what, expected, digest, size)?;
+        }
+        tmp.as_file().sync_all().map_err(|e| io_err(tmp.path(), e))?;
+        let dest = self.path(kind, &digest);
+        tmp.persist(&dest).map_err(|e| io_err(&dest, e.error))?;
+        Ok(Ok(digest))
+    }
+
+    /// Inserts bytes already in memory (verified archive indices).
+    pub fn insert_bytes(&self, kind: Kind, bytes: &[u8]) -> Result<Sha256Digest, StoreError> {
+        match self.insert(kind, None, "index", |w| w.write_all(bytes)) {
+            Ok(Ok(d)) => Ok(d),
+            Ok(Err(e)) => Err(StoreError::Io {
+                path: self.root.join("tmp"),
+                source: e,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn check(what: &str, expected: &Expected, actual: Sha256Digest, actual_size: u64) -> Result<(), StoreError> {
+    if actual != expected.sha256 || actual_size != expected.size {
+        return Err(StoreError::Mismatch {
+            what: what.to_owned(),
+            expected: expected.sha256,
+            expected_size: expected.size,
+            actual,
+            actual_size,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inserts_only_verified_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let good = Expected {
+            size: 5,
+            sha256: Sha256Digest::of(b"hello"),
+        };
+        let d = store
+            .insert(Kind::Deb, Some(&good), "hello.deb", |w| w.write_all(b"hello"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(d, good.sha256);
+        assert!(store.contains(Kind::Deb, &good));
+        assert_eq!(
+            store.read_verified(Kind::Deb, &good, "hello.deb").unwrap(),
+            b"hello"
+        );
+
+        let bad = Expected {
+            size: 5,
+            sha256: Sha256Digest::of(b"world"),
+        };
+        let err = store
+            .insert(Kind::Deb, Some(&bad), "world.deb", |w| w.write_all(b"hello"))
+            .unwrap_err();
+        assert!(err.to_string().contains("world.deb"), "{err}");
+        assert!(!store.contains(Kind::Deb, &bad));
+        // Nothing is left behind in tmp/ either.
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_failed_fill_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let r: Result<(), &str> = store
+            .insert(Kind::Deb, None, "x", |w| {
+                w.write_all(b"partial").map_err(|_| "io")?;
+                Err("network reset")
+            })
+            .unwrap()
+            .map(|_| ());
+        assert_eq!(r, Err("network reset"));
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(dir.path().join("debs/sha256")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn detects_a_corrupted_entry_on_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let e = Expected {
+            size: 5,
+            sha256: Sha256Digest::of(b"hello"),
+        };
+        store
+            .insert(Kind::Deb, Some(&e), "h", |w| w.write_all(b"hello"))
+            .unwrap()
+            .unwrap();
+        fs::write(store.path(Kind::Deb, &e.sha256), b"jello").unwrap();
+        assert!(matches!(
+            store.read_verified(Kind::Deb, &e, "h"),
+            Err(StoreError::Mismatch { .. })
+        ));
+    }
+}
