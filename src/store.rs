@@ -114,6 +114,19 @@ impl Store {
         Ok(bytes)
     }
 
+    /// Re-verifies an entry by hashing it in full (streaming); returns its path. Used before an
+    /// entry is used, so a store damaged on disk or by hand is caught, not built from.
+    pub fn verify(&self, kind: Kind, expected: &Expected, what: &str) -> Result<PathBuf, StoreError> {
+        let path = self.path(kind, &expected.sha256);
+        let io_err = |source| StoreError::Io { path: path.clone(), source };
+        let file = File::open(&path).map_err(io_err)?;
+        let mut reader = HashingReader::new(BufReader::with_capacity(1 << 20, file));
+        io::copy(&mut reader, &mut io::sink()).map_err(io_err)?;
+        let (actual, actual_size, _) = reader.finish();
+        check(what, expected, actual, actual_size)?;
+        Ok(path)
+    }
+
     /// Writes an entry: `fill` writes the bytes; they are hashed as they are written, and the
     /// entry is renamed into place only if they match `expected` (when given). Returns the digest.
     pub fn insert<E>(

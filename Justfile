@@ -1,0 +1,28 @@
+# debcast developer tasks. `just --list` shows them.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Build the release binary.
+build:
+    cargo build --release --locked
+
+# The whole test suite: unit and integration tests (no internet; servers on 127.0.0.1 only).
+test:
+    cargo test --workspace --locked
+
+# Lint as CI does.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Build the default image (manifests/static.toml) into out/static.
+image manifest="manifests/static.toml" output="out/static": build
+    ./target/release/debcast build {{manifest}} --output {{output}}
+
+# End to end against the real Debian archive (through the host's apt sources or DEBCAST_MIRRORS).
+e2e: build
+    scripts/e2e.sh
+
+# Benchmarks (print ratios against reference pipelines measured in the same run).
+bench: build
+    scripts/bench.sh

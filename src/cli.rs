@@ -1,0 +1,145 @@
+//! Command-line glue: argument parsing, logging, and turning library errors into messages and exit
+//! codes. The only module that uses `anyhow`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "debcast", version, about = "Hermetic, reproducible OCI base images from pinned Debian packages")]
+pub struct Cli {
+    /// More output (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Resolve the manifest's packages against the signed archives into the lockfile.
+    Lock(LockArgs),
+    /// Download every locked .deb into the package store, verified.
+    Fetch(FetchArgs),
+    /// Build the OCI image from the lockfile and the package store.
+    Build(BuildArgs),
+}
+
+/// Options every command shares.
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// The image manifest (TOML).
+    pub manifest: PathBuf,
+    /// The lockfile [default: the manifest's path with the extension .lock]
+    #[arg(long)]
+    pub lockfile: Option<PathBuf>,
+    /// The package store.
+    #[arg(long, default_value = "vendor", env = "DEBCAST_CACHE_DIR")]
+    pub cache_dir: PathBuf,
+    /// A mirror for an archive, ARCHIVE=URL; repeat to give several, tried in order.
+    #[arg(long = "mirror", value_name = "ARCHIVE=URL")]
+    pub mirrors: Vec<String>,
+    /// Never open a network connection; fail naming whatever is missing.
+    #[arg(long)]
+    pub offline: bool,
+    /// Parallel downloads.
+    #[arg(long, default_value_t = 8)]
+    pub jobs: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Move packages to the newest candidates: all of them, or only those named.
+    #[arg(long, num_args = 0.., value_name = "PKG")]
+    pub update: Option<Vec<String>>,
+    /// Exit non-zero, saying why, if the lockfile is stale against the manifest; write nothing.
+    #[arg(long, conflicts_with = "update")]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Oci,
+    DockerArchive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompressionArg {
+    Gzip,
+    Zstd,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Where to write the image (a directory for oci, a file for docker-archive).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Oci)]
+    pub format: Format,
+    /// With docker-archive: the platform to write [default: the manifest's first].
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Timestamps in the image [default: SOURCE_DATE_EPOCH, else the newest Release date of the lock].
+    #[arg(long, env = "SOURCE_DATE_EPOCH")]
+    pub source_date_epoch: Option<u64>,
+    /// Layer compression.
+    #[arg(long, value_enum, default_value_t = CompressionArg::Gzip)]
+    pub compression: CompressionArg,
+    /// Compression level [default: 6 for gzip, 3 for zstd].
+    #[arg(long)]
+    pub compression_level: Option<u32>,
+    /// Write a JSON report of what debcast could not emulate, package by package.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("debcast={default},warn")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Lock(args) => crate::commands::lock(args),
+        Command::Fetch(args) => crate::commands::fetch(args),
+        Command::Build(args) => crate::commands::build(args),
+    }
+}
