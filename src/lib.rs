@@ -15,6 +15,9 @@
 
 pub mod archive;
 pub mod assemble;
+pub mod build;
+pub mod cli;
+mod commands;
 pub mod deb;
 pub mod entry;
 pub mod fetch;

@@ -342,24 +342,12 @@ impl Manifest {
         #[derive(Serialize)]
         struct LockInputs<'a> {
             platforms: Vec<String>,
-            sources: Vec<(&'a str, &'a [String], &'a [String], String, bool)>,
+            sources: &'a [Source],
             packages: &'a Packages,
         }
         let inputs = LockInputs {
             platforms: self.image.platforms.iter().map(ToString::to_string).collect(),
-            sources: self
-                .sources
-                .iter()
-                .map(|s| {
-                    (
-                        s.archive.as_str(),
-                        &s.suites[..],
-                        &s.components[..],
-                        s.keyring.to_string_lossy().into_owned(),
-                        s.allow_expired,
-                    )
-                })
-                .collect(),
+            sources: &self.sources,
             packages: &self.packages,
         };
         // serde_json::Value keeps object keys sorted, which makes this canonical.

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::deb::{ControlArchive, Deb, DebError};
 use crate::entry::{Entry, EntryKind};
-use crate::hash::{HashingWriter, Sha256Digest};
+use crate::hash::HashingWriter;
 use crate::lockfile::LockedPackage;
 
 pub use tree::{Content, Node, PackageEntries, ReplacesPolicy, Tree};
@@ -76,7 +76,7 @@ pub fn unpack(
 ) -> Result<(UnpackedPackage, PackageEntries, File), AssembleError> {
     let label = format!("{} at {}", input.locked.label(), input.deb.display());
     let mut deb = Deb::open(&input.deb, label.clone())?;
-    let control = deb.control()?;
+    let control = deb.control_archive().clone();
     check_control(&input.locked, &control)?;
     let spool_err = |source| AssembleError::Spool { package: input.locked.label(), source };
     let mut spool = tempfile::tempfile().map_err(spool_err)?;
@@ -85,7 +85,7 @@ pub fn unpack(
     let mut paths = Vec::new();
     {
         let mut writer = io::BufWriter::with_capacity(1 << 20, &mut spool);
-        deb.visit_data(|entry: &Entry, content: &mut dyn Read| -> Result<(), io::Error> {
+        deb.visit_data(|entry: &Entry, content: &mut dyn Read| -> Result<(), AssembleError> {
             let mut entry = entry.clone();
             if options.usrmerge {
                 entry.path = usrmerge::map_path(&entry.path).into_owned();
@@ -97,14 +97,13 @@ pub fn unpack(
             let (content, digest) = match entry.kind {
                 EntryKind::File { size } => {
                     let mut hashing = HashingWriter::new(&mut writer);
-                    let copied = io::copy(content, &mut hashing)?;
+                    // The deb reader fails on content shorter than the header says.
+                    let copied = io::copy(content, &mut hashing).map_err(|source| AssembleError::Spool {
+                        package: format!("{} ({})", input.locked.label(), entry.path),
+                        source,
+                    })?;
                     let (digest, _, _) = hashing.finish();
-                    if copied != size {
-                        return Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            format!("{}: {copied} bytes of {size}", entry.path),
-                        ));
-                    }
+                    debug_assert_eq!(copied, size);
                     let c = Content::Spooled { spool: index, offset, len: size };
                     offset += size;
                     (c, Some(digest))
@@ -131,7 +130,7 @@ fn check_control(locked: &LockedPackage, control: &ControlArchive) -> Result<(),
         ("Architecture", locked.architecture.as_str()),
     ];
     for (field, expected) in fields {
-        let value = control.control.get(field).unwrap_or_default();
+        let value = control.control.get(field).unwrap_or_default().trim();
         if value != expected {
             return Err(AssembleError::ControlMismatch {
                 package: locked.label(),

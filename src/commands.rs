@@ -1,0 +1,138 @@
+//! The three verbs as the CLI runs them: load inputs, call the library stages, print summaries.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::build::{BuildSettings, OutputFormat};
+use crate::cli::{BuildArgs, Common, CompressionArg, FetchArgs, Format, LockArgs};
+use crate::fetch::mirrors::Mirrors;
+use crate::fetch::packages::{FetchOptions, check_offline, fetch_packages};
+use crate::fetch::progress;
+use crate::fetch::transport::{Transport, TransportConfig};
+use crate::lockfile::Lockfile;
+use crate::manifest::LoadedManifest;
+use crate::oci::Compression;
+use crate::store::Store;
+
+/// Where apt sources are read from (`/` on a real machine; tests point it elsewhere).
+const APT_ROOT_ENV: &str = "DEBCAST_APT_ROOT";
+
+pub(crate) struct Inputs {
+    pub manifest: LoadedManifest,
+    pub lock_path: PathBuf,
+}
+
+pub(crate) fn load_manifest(common: &Common) -> anyhow::Result<Inputs> {
+    let manifest = LoadedManifest::load(&common.manifest)?;
+    let lock_path = common.lockfile.clone().unwrap_or_else(|| manifest.default_lockfile_path());
+    Ok(Inputs { manifest, lock_path })
+}
+
+pub(crate) fn mirrors(common: &Common) -> anyhow::Result<Mirrors> {
+    let env = std::env::var(crate::fetch::mirrors::MIRRORS_ENV).ok();
+    let apt_root = std::env::var_os(APT_ROOT_ENV).map_or_else(|| PathBuf::from("/"), PathBuf::from);
+    Ok(Mirrors::from_parts(&common.mirrors, env.as_deref(), Some(&apt_root))?)
+}
+
+pub(crate) fn transport(common: &Common, mirrors: Mirrors) -> Transport {
+    if common.offline {
+        return Transport::offline();
+    }
+    let config = TransportConfig { concurrency: common.jobs.max(1), ..TransportConfig::default() };
+    Transport::new(mirrors, config)
+}
+
+fn load_lock(inputs: &Inputs) -> anyhow::Result<Lockfile> {
+    Ok(Lockfile::load_for(&inputs.lock_path, &inputs.manifest.manifest, &inputs.manifest.path)?)
+}
+
+pub fn lock(args: LockArgs) -> anyhow::Result<ExitCode> {
+    crate::lock::run(args)
+}
+
+pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
+    let inputs = load_manifest(&args.common)?;
+    let lock = load_lock(&inputs)?;
+    if args.common.offline {
+        let store = Store::at(&args.common.cache_dir);
+        check_offline(&lock.packages, &store, &inputs.manifest.path)?;
+        tracing::info!("all {} locked packages are in {}", lock.packages.len(), store.root().display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let store = Store::open(&args.common.cache_dir)?;
+    fetch_locked(&args.common, &inputs, &lock, &store)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fetch_locked(common: &Common, inputs: &Inputs, lock: &Lockfile, store: &Store) -> anyhow::Result<()> {
+    let mirrors = mirrors(common)?.with_releases(&lock.releases);
+    let transport = transport(common, mirrors);
+    let progress = progress::for_stderr();
+    let report = fetch_packages(&lock.packages, store, &transport, &FetchOptions::default(), progress.as_ref())
+        .with_context(|| format!("fetching the packages of {}", inputs.lock_path.display()))?;
+    tracing::info!("{}", report.summary());
+    Ok(())
+}
+
+pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
+    let inputs = load_manifest(&args.common)?;
+    let lock = load_lock(&inputs)?;
+    let manifest = &inputs.manifest.manifest;
+
+    let format = match args.format {
+        Format::Oci => OutputFormat::Oci,
+        Format::DockerArchive => {
+            let platform = match &args.platform {
+                Some(p) => p.parse().with_context(|| format!("--platform {p}"))?,
+                None => manifest.image.platforms[0].clone(),
+            };
+            OutputFormat::DockerArchive { platform }
+        }
+    };
+    let compression = match args.compression {
+        CompressionArg::Gzip => Compression::Gzip { level: args.compression_level.unwrap_or(6) },
+        CompressionArg::Zstd => Compression::Zstd { level: args.compression_level.map_or(3, |l| l as i32) },
+    };
+    let source_date_epoch = match args.source_date_epoch {
+        Some(e) => e,
+        None => lock.source_date_epoch().and_then(|e| u64::try_from(e).ok()).unwrap_or(0),
+    };
+
+    // Fetch what the store lacks first (or, offline, name all of it and stop).
+    let store = if args.common.offline {
+        let store = Store::at(&args.common.cache_dir);
+        check_offline(&lock.packages, &store, &inputs.manifest.path)?;
+        store
+    } else {
+        let store = Store::open(&args.common.cache_dir)?;
+        fetch_locked(&args.common, &inputs, &lock, &store)?;
+        store
+    };
+
+    ensure_parent(&args.output)?;
+    let settings = BuildSettings { output: args.output.clone(), format, compression, source_date_epoch };
+    let summary = crate::build::build(manifest, &lock, &store, &settings)
+        .with_context(|| format!("building {}", inputs.manifest.path.display()))?;
+    for image in &summary.images {
+        tracing::info!(
+            "{}: {} packages, {} layer(s), {} bytes compressed, manifest {}",
+            image.platform,
+            image.packages,
+            image.layers,
+            image.compressed_bytes,
+            image.manifest_digest
+        );
+    }
+    println!("{}", summary.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Creates the output's parent directories (`--output out/static` on a fresh checkout).
+fn ensure_parent(output: &Path) -> anyhow::Result<()> {
+    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    Ok(())
+}
