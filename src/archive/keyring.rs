@@ -34,7 +34,7 @@
 //!   `Date`, and tests pin `now` to that `Date`.
 
 use std::fmt;
-use std::io::{BufRead, BufReader, Cursor};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -51,10 +51,7 @@ use crate::hash::Sha256Digest;
 #[derive(Debug, thiserror::Error)]
 pub enum KeyringError {
     #[error("keyring {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("keyring {path}: not an OpenPGP keyring: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("keyring {path}: holds no OpenPGP public keys")]
@@ -104,19 +101,16 @@ impl Keyring {
         };
         let mut keys = Vec::new();
         if is_armored(bytes) {
-            // Several armour blocks may be concatenated (`cat *.asc`): read them one by one.
-            let mut reader = BufReader::new(Cursor::new(bytes));
-            loop {
-                if !skip_to_armor(&mut reader).map_err(|e| parse_err(e.to_string()))? {
-                    break;
-                }
-                let (iter, _) = PublicOrSecret::from_armor_many_buf(&mut reader)
-                    .map_err(|e| parse_err(e.to_string()))?;
+            // Several armour blocks may be concatenated (`cat *.asc`); rPGP reads one block per
+            // call, so cut them apart first.
+            for block in armor_blocks(bytes) {
+                let (iter, _) =
+                    PublicOrSecret::from_armor_many_buf(block).map_err(|e| parse_err(e.to_string()))?;
                 collect_keys(iter, &mut keys).map_err(parse_err)?;
             }
         } else {
-            let iter = PublicOrSecret::from_bytes_many(Cursor::new(bytes))
-                .map_err(|e| parse_err(e.to_string()))?;
+            let iter =
+                PublicOrSecret::from_bytes_many(Cursor::new(bytes)).map_err(|e| parse_err(e.to_string()))?;
             collect_keys(iter, &mut keys).map_err(parse_err)?;
         }
         if keys.is_empty() {
@@ -173,24 +167,23 @@ fn is_armored(bytes: &[u8]) -> bool {
     bytes[start..].starts_with(b"-----BEGIN PGP")
 }
 
-/// Advances past whitespace to the next `-----BEGIN` line; false at end of input.
-fn skip_to_armor(reader: &mut impl BufRead) -> std::io::Result<bool> {
-    loop {
-        let buf = reader.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(false);
+/// Splits ASCII-armoured text into its `-----BEGIN …-----` … `-----END …-----` blocks.
+fn armor_blocks(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut blocks = Vec::new();
+    let mut start = None;
+    let mut pos = 0;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        let content = trim_line(line);
+        if content.starts_with(b"-----BEGIN ") && start.is_none() {
+            start = Some(pos);
+        } else if content.starts_with(b"-----END ")
+            && let Some(s) = start.take()
+        {
+            blocks.push(&bytes[s..pos + line.len()]);
         }
-        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
-            Some(n) => {
-                reader.consume(n);
-                return Ok(true);
-            }
-            None => {
-                let n = buf.len();
-                reader.consume(n);
-            }
-        }
+        pos += line.len();
     }
+    blocks
 }
 
 /// How a Release was signed.
@@ -232,8 +225,13 @@ pub fn verify_inrelease(
     // no final line ending. We verify over exactly these bytes and parse exactly them.
     let signed = msg.signed_text();
     let signers = verify_signatures(msg.signatures(), signed.as_bytes(), keyring, now)?;
+    // gpg leaves the Release's final newline out of the signed text (the line break before the
+    // signature armour belongs to the armour); restore it so the text, and its hash, equal the
+    // `Release` file's.
     let mut text = signed.replace("\r\n", "\n");
-    text.push('\n');
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
     Ok(VerifiedRelease {
         sha256: Sha256Digest::of(text.as_bytes()),
         text,
@@ -403,8 +401,7 @@ fn verify_one(sig: &Signature, data: &[u8], keyring: &Keyring, now: i64) -> Resu
         .keys
         .iter()
         .flat_map(|k| {
-            let primary = names(sig, &k.fingerprint(), &k.legacy_key_id())
-                .then_some(Signer::Primary(k));
+            let primary = names(sig, &k.fingerprint(), &k.legacy_key_id()).then_some(Signer::Primary(k));
             let subs = k
                 .public_subkeys
                 .iter()
@@ -559,7 +556,8 @@ fn check_primary(k: &SignedPublicKey, created: i64, now: i64, signs: bool) -> Re
         ));
     }
     check_expiry(&fp, key_created, selfsig, created, now)?;
-    if signs && let Some(flags) = key_flags_of(selfsig)
+    if signs
+        && let Some(flags) = key_flags_of(selfsig)
         && !flags.sign()
     {
         return Err(format!("key {fp} is not allowed to sign data"));
@@ -567,7 +565,13 @@ fn check_primary(k: &SignedPublicKey, created: i64, now: i64, signs: bool) -> Re
     Ok(())
 }
 
-fn check_expiry(fp: &str, key_created: i64, binding: &Signature, created: i64, now: i64) -> Result<(), String> {
+fn check_expiry(
+    fp: &str,
+    key_created: i64,
+    binding: &Signature,
+    created: i64,
+    now: i64,
+) -> Result<(), String> {
     if let Some(exp) = binding.key_expiration_time()
         && exp.as_secs() != 0
     {

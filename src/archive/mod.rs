@@ -16,8 +16,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 pub use keyring::{
-    Keyring, KeyringError, SignedAs, VerifiedRelease, VerifyError, verify_detached,
-    verify_inrelease,
+    Keyring, KeyringError, SignedAs, VerifiedRelease, VerifyError, verify_detached, verify_inrelease,
 };
 pub use packages::{IndexOrigin, PackagesError, parse_packages};
 pub use record::{MultiArch, PackageRecord};
@@ -54,7 +53,10 @@ pub enum Reason {
     #[error("download failed: {0}")]
     Fetch(FetchError),
     #[error("neither InRelease nor Release + Release.gpg could be downloaded: {inrelease}; {release}")]
-    NoRelease { inrelease: FetchError, release: FetchError },
+    NoRelease {
+        inrelease: FetchError,
+        release: FetchError,
+    },
     #[error("signature verification failed: {0}")]
     Signature(VerifyError),
     #[error("invalid Release: {0}")]
@@ -73,7 +75,9 @@ pub enum Reason {
     UnknownComponent { component: String, available: String },
     #[error("the Release lists no Packages index for architecture `{arch}` (looked for {looked_for})")]
     NoIndex { arch: String, looked_for: String },
-    #[error("expected {expected_size} bytes with SHA-256 {expected}, got {actual_size} bytes with SHA-256 {actual}")]
+    #[error(
+        "expected {expected_size} bytes with SHA-256 {expected}, got {actual_size} bytes with SHA-256 {actual}"
+    )]
     Mismatch {
         expected: Sha256Digest,
         expected_size: u64,
@@ -315,12 +319,15 @@ impl<'a> ArchiveClient<'a> {
 
         // Download the best variant that the Release lists; the first listed is the one to use
         // (a mirror missing it is a broken mirror, but try the others before giving up).
-        let mut last: Option<ArchiveError> = None;
+        let mut first: Option<ArchiveError> = None;
         for (rel, exp) in &listed {
             let bytes = match self.download_index(archive, suite, release, &dir, rel, *exp) {
                 Ok(b) => b,
                 Err(e) => {
-                    last = Some(e);
+                    // Report the best variant's failure: the later ones are fallbacks (and
+                    // Debian lists a plain `Packages` that mirrors do not carry).
+                    tracing::debug!("{e}");
+                    first.get_or_insert(e);
                     continue;
                 }
             };
@@ -335,7 +342,15 @@ impl<'a> ArchiveClient<'a> {
             }
             return self.parse(archive, suite, component, &origin(rel), &data);
         }
-        Err(last.unwrap_or_else(|| err(&plain_rel, Reason::NoIndex { arch: arch.to_owned(), looked_for: plain_rel.clone() })))
+        Err(first.unwrap_or_else(|| {
+            err(
+                &plain_rel,
+                Reason::NoIndex {
+                    arch: arch.to_owned(),
+                    looked_for: plain_rel.clone(),
+                },
+            )
+        }))
     }
 
     /// Downloads one index file, by hash when the archive supports it (falling back to the

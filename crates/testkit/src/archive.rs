@@ -94,6 +94,9 @@ pub struct KeyOptions {
     pub signing_subkey: bool,
     /// Attach a key revocation signature.
     pub revoked: bool,
+    /// Make an RSA key of this many bits instead of Ed25519 (RSA can sign with SHA-1, which
+    /// EdDSA refuses; slow to generate in debug builds).
+    pub rsa_bits: Option<u32>,
 }
 
 impl Default for KeyOptions {
@@ -103,6 +106,7 @@ impl Default for KeyOptions {
             expires_after: None,
             signing_subkey: false,
             revoked: false,
+            rsa_bits: None,
         }
     }
 }
@@ -153,23 +157,23 @@ impl TestKey {
     pub fn generate(name: &str, opts: &KeyOptions) -> io::Result<TestKey> {
         let mut rng = StdRng::seed_from_u64(seed(name));
         let created = Timestamp::from_secs(opts.created);
+        let key_type = match opts.rsa_bits {
+            Some(bits) => KeyType::Rsa(bits),
+            None => KeyType::Ed25519Legacy,
+        };
         let mut params = SecretKeyParamsBuilder::default();
         params
-            .key_type(KeyType::Ed25519Legacy)
+            .key_type(key_type.clone())
             .can_certify(true)
             .can_sign(!opts.signing_subkey)
             .created_at(created)
             .primary_user_id(format!("{name} <{name}@archive.invalid>"));
         if opts.signing_subkey {
             let mut sk = SubkeyParamsBuilder::default();
-            sk.key_type(KeyType::Ed25519Legacy)
-                .can_sign(true)
-                .created_at(created);
+            sk.key_type(key_type).can_sign(true).created_at(created);
             params.subkey(sk.build().map_err(|e| io::Error::other(e.to_string()))?);
         }
-        let params = params
-            .build()
-            .map_err(|e| io::Error::other(e.to_string()))?;
+        let params = params.build().map_err(|e| io::Error::other(e.to_string()))?;
         let mut secret = params.generate(&mut rng).map_err(pgp_err)?;
         let pw = Password::empty();
 
@@ -193,13 +197,9 @@ impl TestKey {
         if let Some(after) = opts.expires_after {
             config
                 .hashed_subpackets
-                .push(sub(SubpacketData::KeyExpirationTime(Duration::from_secs(
-                    after,
-                )))?);
+                .push(sub(SubpacketData::KeyExpirationTime(Duration::from_secs(after)))?);
         }
-        config.unhashed_subpackets = vec![sub(SubpacketData::IssuerKeyId(
-            secret.legacy_key_id(),
-        ))?];
+        config.unhashed_subpackets = vec![sub(SubpacketData::IssuerKeyId(secret.legacy_key_id()))?];
         let user = secret
             .details
             .users
@@ -262,9 +262,7 @@ impl TestKey {
 
     fn signer(&self) -> (&dyn SigningKey, pgp::types::Fingerprint, pgp::types::KeyId) {
         match self.secret.secret_subkeys.first() {
-            Some(s) if self.signing_subkey => {
-                (&s.key, s.key.fingerprint(), s.key.legacy_key_id())
-            }
+            Some(s) if self.signing_subkey => (&s.key, s.key.fingerprint(), s.key.legacy_key_id()),
             _ => (
                 &self.secret.primary_key,
                 self.secret.primary_key.fingerprint(),
@@ -274,12 +272,7 @@ impl TestKey {
     }
 
     /// A data signature of type `typ` over `data`.
-    pub fn signature(
-        &self,
-        typ: SignatureType,
-        data: &[u8],
-        opts: SigOptions,
-    ) -> io::Result<Signature> {
+    pub fn signature(&self, typ: SignatureType, data: &[u8], opts: SigOptions) -> io::Result<Signature> {
         let (key, fp, id) = self.signer();
         let mut config = SignatureConfig::v4(typ, key.algorithm(), opts.hash);
         config.hashed_subpackets = vec![
@@ -343,8 +336,7 @@ pub fn clearsign(keys: &[&TestKey], text: &str, opts: SigOptions) -> io::Result<
             .collect()
     })
     .map_err(pgp_err)?;
-    msg.to_armored_string(ArmorOptions::default())
-        .map_err(pgp_err)
+    msg.to_armored_string(ArmorOptions::default()).map_err(pgp_err)
 }
 
 /// The index compressions an archive can carry.
@@ -622,9 +614,7 @@ pub fn tamper_inrelease(root: &Path, suite: &str, from: &str, to: &str) -> io::R
 pub fn flip_signed_byte(root: &Path, suite: &str) -> io::Result<()> {
     let path = dists(root, suite).join("InRelease");
     let mut bytes = fs::read(&path)?;
-    let at = find(&bytes, b"\nDate: ")
-        .ok_or_else(|| io::Error::other("InRelease has no Date line"))?
-        + 8;
+    let at = find(&bytes, b"\nDate: ").ok_or_else(|| io::Error::other("InRelease has no Date line"))? + 8;
     bytes[at] ^= 0x01;
     fs::write(&path, bytes)
 }
@@ -642,7 +632,10 @@ pub fn resign(root: &Path, suite: &str, keys: &[&TestKey], opts: SigOptions) -> 
     let d = dists(root, suite);
     let release = fs::read_to_string(d.join("Release"))?;
     fs::write(d.join("InRelease"), clearsign(keys, &release, opts)?)?;
-    fs::write(d.join("Release.gpg"), detach_sign_many(keys, release.as_bytes(), opts)?)
+    fs::write(
+        d.join("Release.gpg"),
+        detach_sign_many(keys, release.as_bytes(), opts)?,
+    )
 }
 
 /// Overwrites a file under `dists/SUITE/` (a `Packages` index, after signing) and its by-hash
