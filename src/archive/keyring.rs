@@ -349,7 +349,7 @@ impl fmt::Display for Hex<'_> {
 fn names(sig: &Signature, fp: &Fingerprint, id: &KeyId) -> bool {
     let fps = sig.issuer_fingerprint();
     let ids = sig.issuer_key_id();
-    fps.iter().any(|f| *f == fp) || ids.iter().any(|i| *i == id)
+    fps.contains(&fp) || ids.contains(&id)
 }
 
 /// A component key of the keyring that can make data signatures.
@@ -598,10 +598,8 @@ fn check_subkey(k: &SignedPublicKey, s: &SignedPublicSubKey, created: i64, now: 
     let mut newest: Option<(i64, &Signature)> = None;
     for sig in &s.signatures {
         match sig.typ() {
-            Some(SignatureType::SubkeyRevocation) => {
-                if sig.verify_subkey_binding(pk, &s.key).is_ok() {
-                    return Err(format!("subkey {fp} of key {} is revoked", fpr(k)));
-                }
+            Some(SignatureType::SubkeyRevocation) if sig.verify_subkey_binding(pk, &s.key).is_ok() => {
+                return Err(format!("subkey {fp} of key {} is revoked", fpr(k)));
             }
             Some(SignatureType::SubkeyBinding) => {
                 let ok = sig.hash_alg().is_some_and(strong_hash)

@@ -43,7 +43,8 @@ pub struct ArchiveError {
     pub suite: String,
     /// Path relative to the archive root (`dists/bookworm/InRelease`), or the keyring's path.
     pub file: String,
-    pub reason: Reason,
+    /// Boxed to keep `Result<_, ArchiveError>` small.
+    pub reason: Box<Reason>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +132,7 @@ impl<'a> ArchiveClient<'a> {
             archive: archive.to_owned(),
             suite: suite.to_owned(),
             file: file.to_owned(),
-            reason,
+            reason: Box::new(reason),
         };
         let keyring = Keyring::load(keyring_path)
             .map_err(|e| err(&keyring_path.display().to_string(), Reason::Keyring(e)))?;
@@ -220,7 +221,7 @@ impl<'a> ArchiveClient<'a> {
             archive: archive.to_owned(),
             suite: suite.to_owned(),
             file: file.to_owned(),
-            reason,
+            reason: Box::new(reason),
         };
         let inrelease_path = format!("dists/{suite}/InRelease");
         match self.downloader.get(archive, &inrelease_path, None) {
@@ -269,7 +270,7 @@ impl<'a> ArchiveClient<'a> {
             archive: archive.to_owned(),
             suite: suite.to_owned(),
             file: format!("dists/{suite}/{rel}"),
-            reason,
+            reason: Box::new(reason),
         };
         let listed: Vec<(String, Expected)> = VARIANTS
             .iter()
@@ -369,7 +370,7 @@ impl<'a> ArchiveClient<'a> {
             archive: archive.to_owned(),
             suite: suite.to_owned(),
             file: file.to_owned(),
-            reason,
+            reason: Box::new(reason),
         };
         let check = |file: &str, bytes: Vec<u8>| -> Result<Vec<u8>, ArchiveError> {
             // The downloader verifies too; checking here keeps the guarantee whatever the
@@ -453,7 +454,7 @@ impl<'a> ArchiveClient<'a> {
             archive: archive.to_owned(),
             suite: suite.to_owned(),
             file: index.to_owned(),
-            reason: Reason::Packages(e),
+            reason: Box::new(Reason::Packages(e)),
         })
     }
 }

@@ -373,7 +373,7 @@ fn expired_valid_until_is_an_error_unless_allowed() {
     let f = fixture(&b);
     let dl = DirDownloader::new(f.root());
     let e = load(&f, &dl, None, now()).unwrap_err();
-    assert!(matches!(e.reason, Reason::Expired { .. }), "{e}");
+    assert!(matches!(*e.reason, Reason::Expired { .. }), "{e}");
     let msg = e.to_string();
     assert!(
         msg.contains("dists/stable/InRelease") && msg.contains("Valid-Until Sat, 01 Jun 2024 13:00:00 UTC"),
@@ -398,7 +398,7 @@ fn suite_mismatch_is_an_error() {
     let e = ArchiveClient::new(&dl, None, now())
         .load_suite(&source(false), &f.keyring, "testing", "amd64")
         .unwrap_err();
-    assert!(matches!(e.reason, Reason::SuiteMismatch { .. }), "{e}");
+    assert!(matches!(*e.reason, Reason::SuiteMismatch { .. }), "{e}");
     // The codename is as good as the suite name.
     std::fs::rename(f.root().join("dists/testing"), f.root().join("dists/bookworm")).unwrap();
     ArchiveClient::new(&dl, None, now())
