@@ -171,7 +171,9 @@ impl<'a> ArchiveClient<'a> {
         let mut records = Vec::new();
         let mut seen: HashSet<(String, String, String)> = HashSet::new();
         for component in &source.components {
-            if !release.components.is_empty() && !release.components.iter().any(|c| c == component) {
+            // debian-security lists `updates/main` while serving `main/…` (apt accepts both).
+            let listed = |c: &String| c == component || c.rsplit('/').next() == Some(component.as_str());
+            if !release.components.is_empty() && !release.components.iter().any(listed) {
                 return Err(err(
                     &release_file,
                     Reason::UnknownComponent {

@@ -399,8 +399,16 @@ fn suite_mismatch_is_an_error() {
         .load_suite(&source(false), &f.keyring, "testing", "amd64")
         .unwrap_err();
     assert!(matches!(*e.reason, Reason::SuiteMismatch { .. }), "{e}");
+    std::fs::rename(f.root().join("dists/testing"), f.root().join("dists/stable")).unwrap();
+    // An unknown component is named.
+    let mut src = source(false);
+    src.components = vec!["contrib".into()];
+    let e = ArchiveClient::new(&dl, None, now())
+        .load_suite(&src, &f.keyring, "stable", "amd64")
+        .unwrap_err();
+    assert!(e.to_string().contains("component `contrib`"), "{e}");
     // The codename is as good as the suite name.
-    std::fs::rename(f.root().join("dists/testing"), f.root().join("dists/bookworm")).unwrap();
+    std::fs::rename(f.root().join("dists/stable"), f.root().join("dists/bookworm")).unwrap();
     ArchiveClient::new(&dl, None, now())
         .load_suite(&source(false), &f.keyring, "bookworm", "amd64")
         .unwrap();
