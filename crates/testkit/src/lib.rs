@@ -1,3 +1,5 @@
-//! Test support for debcast.
+//! Test support for debcast: it only produces bytes and judges outputs, and never depends on
+//! debcast itself, so it can judge it.
 
+pub mod archive;
 pub mod deb;

@@ -1,0 +1,137 @@
+//! Parsing a (verified) Release text.
+
+use std::collections::BTreeMap;
+
+use crate::fetch::Expected;
+use crate::hash::Sha256Digest;
+use crate::lockfile::parse_release_date;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ReleaseError {
+    #[error("line {line}: {message}")]
+    Syntax { line: usize, message: String },
+    #[error("no `{0}` field")]
+    Missing(&'static str),
+    #[error("`{field}: {value}` is not a date (expected RFC 2822, e.g. `Sat, 10 Jun 2023 08:53:33 UTC`)")]
+    BadDate { field: &'static str, value: String },
+    #[error("SHA256 entry `{0}` is not `<sha256> <size> <path>`")]
+    BadEntry(String),
+}
+
+/// A Release file's fields that debcast uses.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Release {
+    pub origin: Option<String>,
+    pub label: Option<String>,
+    pub suite: Option<String>,
+    pub codename: Option<String>,
+    /// `Date`, verbatim.
+    pub date: String,
+    /// `Date` in Unix seconds.
+    pub date_unix: i64,
+    /// `Valid-Until`, verbatim, and in Unix seconds.
+    pub valid_until: Option<(String, i64)>,
+    pub architectures: Vec<String>,
+    pub components: Vec<String>,
+    pub acquire_by_hash: bool,
+    /// `No-Support-for-Architecture-all: Packages`: `Architecture: all` packages are listed in
+    /// each `binary-ARCH/Packages` (and `binary-all/Packages` only repeats them).
+    pub no_support_for_architecture_all: bool,
+    /// The `SHA256` file list: path (relative to `dists/SUITE/`) -> size and digest.
+    pub sha256: BTreeMap<String, Expected>,
+}
+
+impl Release {
+    /// Parses Release text (one deb822 paragraph). Unknown fields are ignored; the hash lists
+    /// other than `SHA256` (MD5Sum, SHA1) are ignored on purpose.
+    pub fn parse(text: &str) -> Result<Release, ReleaseError> {
+        let mut r = Release::default();
+        let mut date = None;
+        let mut valid_until = None;
+        // The multi-line field being read, if it is one we keep (only SHA256 is).
+        let mut in_sha256 = false;
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim_end();
+            if line.is_empty() {
+                // A Release is one paragraph; a blank line ends it (whatever follows is not ours).
+                if r.sha256.is_empty() && date.is_none() {
+                    continue;
+                }
+                break;
+            }
+            if line.starts_with([' ', '\t']) {
+                if in_sha256 {
+                    let mut parts = line.split_whitespace();
+                    let (Some(hash), Some(size), Some(path), None) =
+                        (parts.next(), parts.next(), parts.next(), parts.next())
+                    else {
+                        return Err(ReleaseError::BadEntry(line.trim().to_owned()));
+                    };
+                    let sha256: Sha256Digest = hash
+                        .parse()
+                        .map_err(|_| ReleaseError::BadEntry(line.trim().to_owned()))?;
+                    let size: u64 = size
+                        .parse()
+                        .map_err(|_| ReleaseError::BadEntry(line.trim().to_owned()))?;
+                    r.sha256.insert(path.to_owned(), Expected { size, sha256 });
+                }
+                continue;
+            }
+            if line.starts_with('#') {
+                continue;
+            }
+            let Some((name, value)) = line.split_once(':') else {
+                return Err(ReleaseError::Syntax {
+                    line: i + 1,
+                    message: format!("`{line}` is not `Field: value`"),
+                });
+            };
+            let value = value.trim();
+            in_sha256 = false;
+            let name = name.trim();
+            let is = |n: &str| name.eq_ignore_ascii_case(n);
+            if is("Origin") {
+                r.origin = Some(value.to_owned());
+            } else if is("Label") {
+                r.label = Some(value.to_owned());
+            } else if is("Suite") {
+                r.suite = Some(value.to_owned());
+            } else if is("Codename") {
+                r.codename = Some(value.to_owned());
+            } else if is("Date") {
+                date = Some(value.to_owned());
+            } else if is("Valid-Until") {
+                valid_until = Some(value.to_owned());
+            } else if is("Architectures") {
+                r.architectures = value.split_whitespace().map(str::to_owned).collect();
+            } else if is("Components") {
+                r.components = value.split_whitespace().map(str::to_owned).collect();
+            } else if is("Acquire-By-Hash") {
+                r.acquire_by_hash = value.eq_ignore_ascii_case("yes");
+            } else if is("No-Support-for-Architecture-all") {
+                r.no_support_for_architecture_all = value == "Packages";
+            } else if is("SHA256") {
+                in_sha256 = true;
+            }
+        }
+        let date = date.ok_or(ReleaseError::Missing("Date"))?;
+        r.date_unix = parse_release_date(&date).ok_or_else(|| ReleaseError::BadDate {
+            field: "Date",
+            value: date.clone(),
+        })?;
+        r.date = date;
+        if let Some(v) = valid_until {
+            let t = parse_release_date(&v).ok_or_else(|| ReleaseError::BadDate {
+                field: "Valid-Until",
+                value: v.clone(),
+            })?;
+            r.valid_until = Some((v, t));
+        }
+        Ok(r)
+    }
+
+    /// Whether this Release is for `suite` (its `Suite` or its `Codename`).
+    pub fn matches_suite(&self, suite: &str) -> bool {
+        self.suite.as_deref() == Some(suite) || self.codename.as_deref() == Some(suite)
+    }
+}
