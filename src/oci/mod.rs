@@ -82,3 +82,6 @@ impl OciError {
         move |source| OciError::Io { path, source }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,3 @@
 //! Test support for debcast.
+
+pub mod oci;
