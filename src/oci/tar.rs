@@ -27,6 +27,8 @@ const MAX_OCTAL_7: u64 = 0o7_777_777;
 pub struct TarWriter<W: Write> {
     out: W,
     source_date_epoch: u64,
+    /// Copy buffer, reused across entries (images have tens of thousands of small files).
+    buf: Vec<u8>,
 }
 
 /// Where a failure came from: the output stream, or the caller's entry/content.
@@ -39,6 +41,7 @@ impl<W: Write> TarWriter<W> {
         TarWriter {
             out,
             source_date_epoch,
+            buf: Vec::new(),
         }
     }
 
@@ -68,14 +71,25 @@ impl<W: Write> TarWriter<W> {
         }
         self.out.write_all(&header.block).map_err(write_err)?;
         if let EntryKind::File { size } = entry.kind {
-            self.copy_content(&entry.path, size, content)?;
+            let mut buf = std::mem::take(&mut self.buf);
+            if buf.is_empty() {
+                buf = vec![0u8; 64 * 1024];
+            }
+            let copied = self.copy_content(&entry.path, size, content, &mut buf);
+            self.buf = buf;
+            copied?;
             self.pad(size)?;
         }
         Ok(())
     }
 
-    fn copy_content(&mut self, path: &str, size: u64, content: &mut dyn Read) -> Result<(), OciError> {
-        let mut buf = vec![0u8; 64 * 1024];
+    fn copy_content(
+        &mut self,
+        path: &str,
+        size: u64,
+        content: &mut dyn Read,
+        buf: &mut [u8],
+    ) -> Result<(), OciError> {
         let mut remaining = size;
         while remaining > 0 {
             let want = remaining.min(buf.len() as u64) as usize;

@@ -743,3 +743,32 @@ fn zstd_layout_passes_schemas_and_skopeo() {
     check::skopeo_copy(&oci_ref, &format!("oci:{}:z", copy.display()), &["--all"]).unwrap();
     check::check_layout(&copy).unwrap();
 }
+
+#[test]
+fn the_layout_checker_is_not_vacuous() {
+    let parent = tempfile::tempdir().unwrap();
+    let out = parent.path().join("l");
+    build_layout(&out, "t", &["linux/amd64"], Compression::None);
+    check::check_layout(&out).unwrap();
+
+    // A schema violation in index.json.
+    let index = fs::read(out.join("index.json")).unwrap();
+    let broken = String::from_utf8(index.clone())
+        .unwrap()
+        .replace(r#""schemaVersion":2"#, r#""schemaVersion":"2""#);
+    fs::write(out.join("index.json"), broken).unwrap();
+    let err = check::check_layout(&out).unwrap_err();
+    assert!(err.0.contains("schemaVersion"), "{err}");
+    fs::write(out.join("index.json"), &index).unwrap();
+
+    // A blob whose bytes no longer match its digest.
+    let report = check::check_layout(&out).unwrap();
+    let layer = &report.images[0].manifest["layers"][1]["digest"];
+    let hex = layer.as_str().unwrap().strip_prefix("sha256:").unwrap();
+    let path = out.join("blobs/sha256").join(hex);
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[0] ^= 1;
+    fs::write(&path, bytes).unwrap();
+    let err = check::check_layout(&out).unwrap_err();
+    assert!(err.0.contains(hex), "{err}");
+}

@@ -271,10 +271,9 @@ pub fn check_layout(dir: &Path) -> CheckResult<LayoutReport> {
             .get("annotations")
             .and_then(|a| a.get(ANNOTATION_REF_NAME))
             .and_then(Value::as_str)
+            && refs.insert(name.to_owned(), d.clone()).is_some()
         {
-            if refs.insert(name.to_owned(), d.clone()).is_some() {
-                return fail(format!("{}: ref `{name}` listed twice", index_path.display()));
-            }
+            return fail(format!("{}: ref `{name}` listed twice", index_path.display()));
         }
     }
     let mut seen = BTreeMap::new();
