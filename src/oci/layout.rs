@@ -53,35 +53,35 @@ impl BlobLayerBuilder {
     }
 
     pub fn append(&mut self, entry: &Entry, content: &mut dyn Read) -> Result<(), OciError> {
-        self.inner.append(entry, content).map_err(|e| self.locate(e))
+        self.inner
+            .append(entry, content)
+            .map_err(|e| locate(&self.temp_path, e))
     }
 
     pub fn finish(self) -> Result<LayerInfo, OciError> {
-        let temp_path = self.temp_path.clone();
-        let relocate = |e: OciError| match e {
-            OciError::LayerWrite(source) => OciError::Io {
-                path: temp_path.clone(),
-                source,
-            },
-            other => other,
-        };
-        let (info, writer) = self.inner.finish_with_writer().map_err(relocate)?;
+        let BlobLayerBuilder {
+            inner,
+            blob_dir,
+            temp_path,
+        } = self;
+        let (info, writer) = inner.finish_with_writer().map_err(|e| locate(&temp_path, e))?;
         let file = writer.into_inner().map_err(|e| OciError::Io {
-            path: self.temp_path.clone(),
+            path: temp_path.clone(),
             source: e.into_error(),
         })?;
-        persist_blob(file, &self.blob_dir, &info.digest)?;
+        persist_blob(file, &blob_dir, &info.digest)?;
         Ok(info)
     }
+}
 
-    fn locate(&self, e: OciError) -> OciError {
-        match e {
-            OciError::LayerWrite(source) => OciError::Io {
-                path: self.temp_path.clone(),
-                source,
-            },
-            other => other,
-        }
+/// Stream errors of a layer builder are errors writing its temporary file.
+fn locate(temp_path: &Path, e: OciError) -> OciError {
+    match e {
+        OciError::LayerWrite(source) => OciError::Io {
+            path: temp_path.to_owned(),
+            source,
+        },
+        other => other,
     }
 }
 

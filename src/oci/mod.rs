@@ -22,6 +22,10 @@
 //!   than one manifest is "ambiguous". The per-platform refs give it exactly one. Listing the
 //!   per-platform manifests under the plain REF instead would make skopeo silently take the first
 //!   one, whatever the platform asked for, so REF itself always names the index.
+//!
+//! The per-platform refs are written for single-platform builds too, so scripts need not care how
+//! many platforms a manifest has. Note that umoci 0.4.7 cannot read `tar+zstd` layers ("blob is
+//! not correct mediatype"); skopeo 1.9 can. Gzip is the default for that reason.
 
 pub mod docker;
 pub mod image;
