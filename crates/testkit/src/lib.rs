@@ -3,3 +3,4 @@
 
 pub mod archive;
 pub mod deb;
+pub mod oci;
