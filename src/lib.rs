@@ -18,6 +18,7 @@ pub mod assemble;
 pub mod build;
 pub mod cli;
 mod commands;
+mod lock;
 pub mod deb;
 pub mod entry;
 pub mod fetch;

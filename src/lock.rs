@@ -1,0 +1,197 @@
+//! `debcast lock`: resolve the manifest against the signed archives and write the lockfile.
+//!
+//! Like Cargo: an existing lock that is still fresh is kept as it is; a stale one is re-resolved
+//! keeping its pins wherever they still fit; `--update` moves everything (or the named packages)
+//! to the newest candidates; `--check` only says whether the lock is fresh.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use anyhow::Context;
+
+use crate::archive::{ArchiveClient, PackageRecord};
+use crate::cli::LockArgs;
+use crate::commands::{load_manifest, mirrors, transport};
+use crate::lockfile::{LockedPackage, LockedRelease, Lockfile};
+use crate::manifest::LoadedManifest;
+use crate::platform::Platform;
+use crate::resolve::{Request, Universe, resolve};
+use crate::store::Store;
+
+pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
+    let inputs = load_manifest(&args.common)?;
+    let manifest = &inputs.manifest;
+    let existing = read_existing(&inputs.lock_path)?;
+
+    if args.check {
+        let Some(lock) = existing else {
+            anyhow::bail!(
+                "lockfile {} not found: run `debcast lock {}`",
+                inputs.lock_path.display(),
+                manifest.path.display()
+            );
+        };
+        lock.check_fresh(&manifest.manifest, &inputs.lock_path, &manifest.path)?;
+        for platform in &manifest.manifest.image.platforms {
+            if lock.packages_for(platform).next().is_none() {
+                anyhow::bail!(
+                    "lockfile {} has no packages for {platform}: run `debcast lock {}`",
+                    inputs.lock_path.display(),
+                    manifest.path.display()
+                );
+            }
+        }
+        eprintln!("{} is up to date with {}", inputs.lock_path.display(), manifest.path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let fresh = existing
+        .as_ref()
+        .is_some_and(|l| l.check_fresh(&manifest.manifest, &inputs.lock_path, &manifest.path).is_ok());
+    if fresh && args.update.is_none() {
+        eprintln!("{} is up to date; `--update` moves packages to newer versions", inputs.lock_path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    // Which pins to keep: all of them, none (`--update`), or all but the named (`--update PKG…`).
+    let keep: Option<(&Lockfile, BTreeSet<String>)> = match (&existing, &args.update) {
+        (None, _) => None,
+        (Some(_), Some(names)) if names.is_empty() => None,
+        (Some(lock), Some(names)) => Some((lock, names.iter().cloned().collect())),
+        (Some(lock), None) => Some((lock, BTreeSet::new())),
+    };
+
+    let mut mirrors = mirrors(&args.common)?;
+    for source in &manifest.manifest.sources {
+        mirrors = mirrors.with_suites(&source.archive, &source.suites);
+    }
+    let transport = transport(&args.common, mirrors);
+    let store = Store::open(&args.common.cache_dir)?;
+    let client = ArchiveClient::new(&transport, Some(&store), SystemTime::now());
+
+    let mut releases: BTreeMap<(String, String), LockedRelease> = BTreeMap::new();
+    let mut locked = Vec::new();
+    for platform in &manifest.manifest.image.platforms {
+        let records = load_platform(&client, manifest, platform, &mut releases)?;
+        let pins = keep.as_ref().map(|(lock, unpinned)| pins_for(lock, platform, unpinned));
+        let chosen = resolve_platform(records, manifest, platform, pins.as_ref())?;
+        locked.extend(chosen.into_iter().map(|r| LockedPackage {
+            platform: platform.clone(),
+            name: r.name,
+            version: r.version,
+            architecture: r.architecture,
+            archive: r.archive,
+            path: r.filename,
+            size: r.size,
+            sha256: r.sha256,
+        }));
+    }
+    let lock = Lockfile::new(&manifest.manifest, releases.into_values().collect(), locked);
+    lock.write(&inputs.lock_path)?;
+    print_diff(existing.as_ref(), &lock);
+    eprintln!("wrote {} ({} packages)", inputs.lock_path.display(), lock.packages.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_existing(path: &Path) -> anyhow::Result<Option<Lockfile>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(Lockfile::parse(&text, path)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Every record of every suite and component of every source, for one platform.
+fn load_platform(
+    client: &ArchiveClient<'_>,
+    manifest: &LoadedManifest,
+    platform: &Platform,
+    releases: &mut BTreeMap<(String, String), LockedRelease>,
+) -> anyhow::Result<Vec<PackageRecord>> {
+    let arch = platform.debian_arch();
+    let mut records = Vec::new();
+    for source in &manifest.manifest.sources {
+        let keyring = manifest.keyring_path(source);
+        for suite in &source.suites {
+            let (release, mut recs) = client.load_suite(source, &keyring, suite, arch)?;
+            tracing::debug!("{}/{suite} ({arch}): {} packages", source.archive, recs.len());
+            releases.insert((release.archive.clone(), release.suite.clone()), release);
+            records.append(&mut recs);
+        }
+    }
+    Ok(records)
+}
+
+/// The locked versions to keep for a platform: name -> version, except the names to update.
+fn pins_for(lock: &Lockfile, platform: &Platform, unpinned: &BTreeSet<String>) -> BTreeMap<String, String> {
+    lock.packages_for(platform)
+        .filter(|p| !unpinned.contains(&p.name))
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect()
+}
+
+/// Resolves one platform. With pins, each pinned name is first restricted to its locked version
+/// (where the archive still has it), so a lock only moves where the manifest makes it; if that
+/// cannot be satisfied, resolution runs again without pins.
+fn resolve_platform(
+    records: Vec<PackageRecord>,
+    manifest: &LoadedManifest,
+    platform: &Platform,
+    pins: Option<&BTreeMap<String, String>>,
+) -> anyhow::Result<Vec<PackageRecord>> {
+    let request = Request::from_manifest(&manifest.manifest, platform);
+    let arch = platform.debian_arch();
+    if let Some(pins) = pins.filter(|p| !p.is_empty()) {
+        let available: BTreeSet<(&str, &str)> =
+            records.iter().map(|r| (r.name.as_str(), r.version.as_str())).collect();
+        let pinned: Vec<PackageRecord> = records
+            .iter()
+            .filter(|r| match pins.get(&r.name) {
+                Some(v) if available.contains(&(r.name.as_str(), v.as_str())) => &r.version == v,
+                _ => true,
+            })
+            .cloned()
+            .collect();
+        match resolve(&Universe::new(pinned, arch), &request) {
+            Ok(resolution) => return Ok(resolution.packages.into_iter().map(|p| p.record).collect()),
+            Err(e) => tracing::info!("{platform}: the locked versions no longer fit ({e}); resolving afresh"),
+        }
+    }
+    let resolution = resolve(&Universe::new(records, arch), &request)
+        .with_context(|| format!("resolving the packages of {} for {platform}", manifest.path.display()))?;
+    Ok(resolution.packages.into_iter().map(|p| p.record).collect())
+}
+
+/// What moved: added, removed and changed versions, per platform.
+fn print_diff(old: Option<&Lockfile>, new: &Lockfile) {
+    let index = |lock: &Lockfile| -> BTreeMap<(String, String), String> {
+        lock.packages.iter().map(|p| ((p.platform.to_string(), p.name.clone()), p.version.clone())).collect()
+    };
+    let before = old.map(index).unwrap_or_default();
+    let after = index(new);
+    let (mut added, mut removed, mut changed) = (0, 0, 0);
+    for (key, version) in &after {
+        match before.get(key) {
+            None => {
+                added += 1;
+                if old.is_some() {
+                    eprintln!("  + {} {} ({})", key.1, version, key.0);
+                }
+            }
+            Some(v) if v != version => {
+                changed += 1;
+                eprintln!("  ~ {} {} -> {} ({})", key.1, v, version, key.0);
+            }
+            Some(_) => {}
+        }
+    }
+    for (key, version) in &before {
+        if !after.contains_key(key) {
+            removed += 1;
+            eprintln!("  - {} {} ({})", key.1, version, key.0);
+        }
+    }
+    eprintln!("{added} added, {removed} removed, {changed} changed");
+}
