@@ -1,1 +1,2 @@
 //! Test support for debcast.
+pub mod server;
