@@ -522,7 +522,7 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         return Ok(());
     }
 
-    let mut send = |stream: &mut TcpStream, bytes: &[u8]| -> io::Result<()> {
+    let send = |stream: &mut TcpStream, bytes: &[u8]| -> io::Result<()> {
         stream.write_all(bytes)?;
         c.body_bytes.fetch_add(bytes.len() as u64, Ordering::SeqCst);
         Ok(())
