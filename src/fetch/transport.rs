@@ -3,8 +3,9 @@
 //! Per file, attempts go through the archive's mirrors in order. Each failed attempt is classified
 //! ([`AttemptError::class`]):
 //! - transient: retried on the same mirror up to [`TransportConfig::retries`] times, after an
-//!   exponential backoff with jitter, or after the server's `Retry-After` (capped; when it asks for
-//!   longer than the cap and another mirror is left, that mirror is tried instead). A retry resumes
+//!   exponential backoff with jitter, or after the server's `Retry-After` (capped; a mirror asking
+//!   for longer than the cap is moved behind the others once, when another may be reachable;
+//!   mirrors that could not be connected to at all are tried last by later files). A retry resumes
 //!   with `Range: bytes=N-` when the file is verified by hash; a server that ignores `Range` answers
 //!   200 and the bytes already held are skipped from its body. The whole file's hash is checked in
 //!   the end either way.
@@ -53,8 +54,8 @@ pub struct TransportConfig {
     /// First backoff; doubles with each retry, up to `backoff_max`, with jitter (50–100%).
     pub backoff_base: Duration,
     pub backoff_max: Duration,
-    /// The longest `Retry-After` honoured; longer ones fail over to the next mirror if any, else
-    /// are waited for only this long.
+    /// The longest `Retry-After` honoured. A mirror asking for longer is moved behind the other
+    /// mirrors (once); when there is no other (reachable) one, this long is waited instead.
     pub retry_after_max: Duration,
     /// The largest download without an expected size (Release files, while locking).
     pub max_unverified_size: u64,
@@ -358,6 +359,7 @@ impl Transport {
             connect_failures_here: 0,
             attempts_here: 0,
             failures: Vec::new(),
+            deferred: HashSet::new(),
             retries: 0,
             resumed: 0,
             started: Instant::now(),
@@ -443,6 +445,8 @@ struct Job<'a> {
     connect_failures_here: u32,
     attempts_here: u32,
     failures: Vec<MirrorFailure>,
+    /// Mirrors moved to the back after asking for a long `Retry-After`.
+    deferred: HashSet<Url>,
     retries: u32,
     resumed: u32,
     started: Instant,
@@ -490,6 +494,36 @@ impl Job<'_> {
         self.mismatches_here = 0;
         self.connect_failures_here = 0;
         self.attempts_here = 0;
+    }
+
+    /// Moves the current mirror behind the others (once per mirror), when a later one may be
+    /// reachable: a mirror asking to wait longer than we are willing to is tried again only after
+    /// the others. Returns whether it did.
+    fn defer_current(&mut self) -> bool {
+        let url = self.mirrors[self.index].url.clone();
+        if self.deferred.contains(&url) {
+            return false;
+        }
+        let dead = self
+            .online
+            .unreachable
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default();
+        if !self.mirrors[self.index + 1..]
+            .iter()
+            .any(|m| !dead.contains(&m.url))
+        {
+            return false;
+        }
+        let m = self.mirrors.remove(self.index);
+        self.mirrors.push(m);
+        self.deferred.insert(url);
+        self.tries_here = 0;
+        self.mismatches_here = 0;
+        self.connect_failures_here = 0;
+        self.attempts_here = 0;
+        true
     }
 
     /// Downloads into `sink` (fresh and empty). `Ok` only once the whole file verified.
@@ -611,8 +645,13 @@ impl Job<'_> {
                             retry_after: Some(ra),
                             ..
                         } => {
-                            if *ra > self.config().retry_after_max && self.index + 1 < self.mirrors.len() {
-                                self.abandon(error);
+                            if *ra > self.config().retry_after_max && self.defer_current() {
+                                self.progress.retrying(
+                                    self.what,
+                                    self.mirrors[self.mirrors.len() - 1].url.as_str(),
+                                    &error,
+                                    Duration::ZERO,
+                                );
                                 if *written > 0 {
                                     return Err(Interrupt::Restart);
                                 }
