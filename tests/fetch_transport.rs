@@ -398,3 +398,33 @@ fn the_offline_transport_never_connects() {
     assert!(r.is_err());
     assert_eq!(server.counters().connections, 0);
 }
+
+#[test]
+fn the_overall_deadline_bounds_a_file() {
+    let (path, data) = one_file();
+    let server = Server::map(BTreeMap::from([(path.clone(), data.clone())]))
+        .faults(FaultPlan::always(Fault::StallAfterHeaders))
+        .start()
+        .expect("server");
+    let config = TransportConfig {
+        stall_timeout: Duration::from_millis(100),
+        deadline: Duration::from_millis(400),
+        retries: 1000,
+        ..fast_config()
+    };
+    let t = transport(&[server.url()], config);
+    let started = Instant::now();
+    let err = t.get("debian", &path, Some(expected(&data))).unwrap_err();
+    assert!(matches!(err, FetchError::Deadline { .. }), "{err}");
+    assert!(err.is_transient(), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&server.url()) && text.contains("timed out"),
+        "{text}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}

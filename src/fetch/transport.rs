@@ -360,6 +360,7 @@ impl Transport {
             attempts_here: 0,
             failures: Vec::new(),
             deferred: HashSet::new(),
+            last_error: None,
             retries: 0,
             resumed: 0,
             started: Instant::now(),
@@ -445,6 +446,8 @@ struct Job<'a> {
     connect_failures_here: u32,
     attempts_here: u32,
     failures: Vec<MirrorFailure>,
+    /// The current mirror's last error (for a deadline's report).
+    last_error: Option<AttemptError>,
     /// Mirrors moved to the back after asking for a long `Retry-After`.
     deferred: HashSet<Url>,
     retries: u32,
@@ -490,6 +493,7 @@ impl Job<'_> {
             error,
         });
         self.index += 1;
+        self.last_error = None;
         self.tries_here = 0;
         self.mismatches_here = 0;
         self.connect_failures_here = 0;
@@ -519,6 +523,7 @@ impl Job<'_> {
         let m = self.mirrors.remove(self.index);
         self.mirrors.push(m);
         self.deferred.insert(url);
+        self.last_error = None;
         self.tries_here = 0;
         self.mismatches_here = 0;
         self.connect_failures_here = 0;
@@ -551,6 +556,14 @@ impl Job<'_> {
                 }));
             }
             let Some(remaining) = self.remaining() else {
+                // Name the mirror being tried and its last error, not only those given up on.
+                if let Some(error) = self.last_error.take() {
+                    self.failures.push(MirrorFailure {
+                        mirror: self.mirrors[self.index].url.to_string(),
+                        attempts: self.attempts_here,
+                        error,
+                    });
+                }
                 return Err(Interrupt::Fail(FetchError::Deadline {
                     what: self.what.to_owned(),
                     deadline: self.config().deadline,
@@ -600,6 +613,7 @@ impl Job<'_> {
                 Err(Failed(e)) => e,
             };
             tracing::debug!(what = self.what, %url, %error, "attempt failed");
+            self.last_error = Some(error.clone());
             if matches!(error, AttemptError::Connect(_)) {
                 self.connect_failures_here += 1;
             }
@@ -952,6 +966,12 @@ fn classify_ureq(e: ureq::Error) -> AttemptError {
 fn timeout_text(t: ureq::Timeout) -> String {
     match t {
         ureq::Timeout::PerRead => "stalled: no data within the stall timeout".into(),
+        ureq::Timeout::PerCall => {
+            "the attempt ran out of time (attempt timeout, or what was left of the deadline)".into()
+        }
+        ureq::Timeout::Connect | ureq::Timeout::Resolve => {
+            format!("{other} took longer than the connect timeout", other = t)
+        }
         other => format!("{other}"),
     }
 }
