@@ -1,7 +1,41 @@
 //! Downloading: the one transport that `lock` and `fetch` use for everything they bring in
 //! (Release files, indices, `.deb`s), mirror resolution, and filling the package store.
+//!
+//! - [`mirrors`]: which base URLs carry an archive (`--mirror`, `DEBCAST_MIRRORS`, apt sources,
+//!   URL templates filled from the lock's Release dates).
+//! - [`transport`]: the HTTP(S)/`file://` client: timeouts, retries with backoff, `Range` resume,
+//!   mirror failover, verification while streaming. [`Transport::offline`] never opens a socket.
+//! - [`packages`]: filling the store from a lockfile ([`fetch_packages`]) and the offline check
+//!   ([`missing_packages`]).
+//! - [`progress`]: progress display, kept apart from the logic.
+//!
+//! # Failure classification
+//!
+//! Every failed attempt is an [`AttemptError`] of one [`ErrorClass`]:
+//! - transient (timeouts, stalls, refused/reset connections, truncated bodies, 408, 429, 5xx):
+//!   retried on the same mirror with exponential backoff and jitter (or the server's
+//!   `Retry-After`), resuming with `Range` when the server supports it;
+//! - permanent for this mirror (404, 410, other 4xx, TLS and redirect failures, a body that fails
+//!   verification twice): the next mirror is tried;
+//! - permanent everywhere (a bad path, a full disk, offline mode): the download fails at once.
+
+pub mod mirrors;
+pub mod packages;
+pub mod progress;
+pub mod transport;
+
+use std::fmt;
+use std::time::Duration;
 
 use crate::hash::Sha256Digest;
+use crate::store::StoreError;
+
+pub use mirrors::{Mirror, MirrorError, Mirrors};
+pub use packages::{
+    FetchOptions, FetchReport, FetchedFile, MissingPackages, check_offline, fetch_packages, missing_packages,
+};
+pub use progress::{LogProgress, NoProgress, Progress};
+pub use transport::{Downloaded, RemoteFile, Transport, TransportConfig};
 
 /// What a download must be: verified while streaming, never stored or returned otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +52,151 @@ pub trait Downloader: Send + Sync {
     fn get(&self, archive: &str, path: &str, expected: Option<Expected>) -> Result<Vec<u8>, FetchError>;
 }
 
-/// Placeholder error until the transport lands; the transport module replaces it.
+/// How a failure should be handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Worth retrying on the same mirror after a pause.
+    Transient,
+    /// This mirror will not serve it; another mirror may.
+    Mirror,
+    /// No mirror can help.
+    Permanent,
+}
+
+/// Why one attempt at one mirror failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttemptError {
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("timed out: {0}")]
+    Timeout(String),
+    #[error("connection broken: {0}")]
+    Interrupted(String),
+    #[error("body ended after {got} of {expected} bytes")]
+    Truncated { got: u64, expected: u64 },
+    #[error("HTTP {code}{}", retry_after.map(|d| format!(" (Retry-After: {}s)", d.as_secs())).unwrap_or_default())]
+    Status {
+        code: u16,
+        retry_after: Option<Duration>,
+    },
+    #[error("not found (HTTP {0})")]
+    NotFound(u16),
+    #[error("{0}")]
+    NotFoundFile(String),
+    #[error(
+        "wrong content: expected {expected_size} bytes with SHA-256 {expected}, got {actual_size} bytes with SHA-256 {actual}"
+    )]
+    Mismatch {
+        expected: Sha256Digest,
+        expected_size: u64,
+        actual: Sha256Digest,
+        actual_size: u64,
+    },
+    #[error("wrong size: expected {expected} bytes, the server announced {announced}")]
+    WrongSize { expected: u64, announced: u64 },
+    #[error("larger than the {limit}-byte limit for unverified downloads")]
+    TooLarge { limit: u64 },
+    #[error("unusable range answer: {0}")]
+    BadRange(String),
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("{0}")]
+    Protocol(String),
+    #[error("{0}")]
+    Unusable(String),
+    #[error("reading local mirror: {0}")]
+    File(String),
+}
+
+impl AttemptError {
+    pub fn class(&self) -> ErrorClass {
+        use AttemptError::*;
+        match self {
+            Connect(_) | Timeout(_) | Interrupted(_) | Truncated { .. } | Protocol(_) | BadRange(_) => {
+                ErrorClass::Transient
+            }
+            Status { code, .. } if *code == 408 || *code == 429 || *code >= 500 => ErrorClass::Transient,
+            Status { .. } | NotFound(_) | NotFoundFile(_) | Tls(_) | Unusable(_) | File(_) => {
+                ErrorClass::Mirror
+            }
+            // Retried once from scratch on the same mirror (transit corruption), then the next mirror.
+            Mismatch { .. } | WrongSize { .. } | TooLarge { .. } => ErrorClass::Mirror,
+        }
+    }
+
+    fn is_not_found(&self) -> bool {
+        matches!(self, AttemptError::NotFound(_) | AttemptError::NotFoundFile(_))
+    }
+}
+
+/// The last error one mirror gave for one file, and how many attempts it got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorFailure {
+    pub mirror: String,
+    pub attempts: u32,
+    pub error: AttemptError,
+}
+
+impl fmt::Display for MirrorFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = if self.attempts == 1 { "" } else { "s" };
+        write!(
+            f,
+            "{}: {} ({} attempt{s})",
+            self.mirror, self.error, self.attempts
+        )
+    }
+}
+
+fn list(failures: &[MirrorFailure]) -> String {
+    failures.iter().map(|f| format!("\n  - {f}")).collect()
+}
+
+fn pruned_hint(failures: &[MirrorFailure]) -> &'static str {
+    if !failures.is_empty() && failures.iter().all(|f| f.error.is_not_found()) {
+        "\n  hint: no mirror has it any more (pruned?); add a snapshot mirror, e.g. \
+         --mirror 'ARCHIVE=https://snapshot.example.org/archive/ARCHIVE/{release_date}/'"
+    } else {
+        ""
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct FetchError(pub String);
+pub enum FetchError {
+    #[error(transparent)]
+    Mirror(#[from] MirrorError),
+    #[error("{what}: not downloading from archive `{archive}`: offline (--offline)")]
+    Offline { archive: String, what: String },
+    #[error("{what}: every mirror failed:{}{}", list(failures), pruned_hint(failures))]
+    AllMirrorsFailed {
+        what: String,
+        failures: Vec<MirrorFailure>,
+    },
+    #[error("{what}: gave up after the {deadline:?} deadline:{}", list(failures))]
+    Deadline {
+        what: String,
+        deadline: Duration,
+        failures: Vec<MirrorFailure>,
+    },
+    #[error("{what}: `{path}` is not a path relative to an archive root")]
+    InvalidPath { what: String, path: String },
+    #[error("{what}: writing the download: {error}")]
+    Write { what: String, error: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{} of {total} packages could not be fetched:{}", failures.len(), failures.iter().map(|e| format!("\n{e}")).collect::<String>())]
+    Packages { total: usize, failures: Vec<FetchError> },
+}
+
+impl FetchError {
+    /// Whether trying again later could help (every mirror failed only transiently).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::AllMirrorsFailed { failures, .. } | FetchError::Deadline { failures, .. } => {
+                failures.iter().all(|f| f.error.class() == ErrorClass::Transient)
+            }
+            FetchError::Packages { failures, .. } => failures.iter().all(FetchError::is_transient),
+            _ => false,
+        }
+    }
+}

@@ -4,3 +4,4 @@
 pub mod archive;
 pub mod deb;
 pub mod oci;
+pub mod server;

@@ -1,0 +1,230 @@
+//! Filling the package store from a lockfile, and the offline check that needs no network.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::progress::{Progress, human_bytes};
+use super::transport::{RemoteFile, Transport, bounded_map};
+use super::{Expected, FetchError};
+use crate::lockfile::LockedPackage;
+use crate::store::{Kind, Store};
+
+/// Knobs of [`fetch_packages`].
+#[derive(Debug, Clone, Default)]
+pub struct FetchOptions {
+    /// Packages downloaded at once; `None`: the transport's `concurrency`.
+    pub concurrency: Option<usize>,
+}
+
+/// One package file brought into the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedFile {
+    /// `name=version (arch)` of (the first) package locked to this file.
+    pub package: String,
+    pub archive: String,
+    pub path: String,
+    pub bytes: u64,
+    pub mirror: String,
+    pub retries: u32,
+    pub resumed: u32,
+}
+
+/// What [`fetch_packages`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchReport {
+    /// Files downloaded, sorted by archive and path.
+    pub fetched: Vec<FetchedFile>,
+    /// Distinct files that were already in the store.
+    pub already_present: usize,
+    /// Bytes downloaded (verified bytes kept, not counting bytes thrown away).
+    pub bytes: u64,
+    /// Failed attempts that were retried, in all.
+    pub retries: u32,
+}
+
+impl FetchReport {
+    /// Files and bytes per mirror.
+    pub fn by_mirror(&self) -> BTreeMap<&str, (usize, u64)> {
+        let mut m: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
+        for f in &self.fetched {
+            let e = m.entry(f.mirror.as_str()).or_default();
+            e.0 += 1;
+            e.1 += f.bytes;
+        }
+        m
+    }
+
+    /// `fetched 3 package(s) (1.2 MiB, 2 retries), 5 already present` plus one line per mirror.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "fetched {} package(s) ({}, {} retr{}), {} already present",
+            self.fetched.len(),
+            human_bytes(self.bytes),
+            self.retries,
+            if self.retries == 1 { "y" } else { "ies" },
+            self.already_present
+        );
+        for (mirror, (files, bytes)) in self.by_mirror() {
+            let _ = write!(s, "\n  {files} from {mirror} ({})", human_bytes(bytes));
+        }
+        s
+    }
+}
+
+struct Wanted<'a> {
+    package: &'a LockedPackage,
+    expected: Expected,
+}
+
+/// Downloads every locked package the store lacks, `options.concurrency` at a time, each
+/// streamed into the store and verified against the lock on the way. Files shared by several
+/// packages (an `all` package locked for several platforms) are downloaded once.
+///
+/// Tries every package even when some fail; the error then lists each failure (with every mirror
+/// tried and its error). Several processes may fill one store at once.
+pub fn fetch_packages(
+    packages: &[LockedPackage],
+    store: &Store,
+    transport: &Transport,
+    options: &FetchOptions,
+    progress: &dyn Progress,
+) -> Result<FetchReport, FetchError> {
+    let mut seen = BTreeSet::new();
+    let mut wanted = Vec::new();
+    let mut present = 0;
+    for p in packages {
+        let expected = Expected {
+            size: p.size,
+            sha256: p.sha256,
+        };
+        if !seen.insert(p.sha256) {
+            continue;
+        }
+        if store.contains(Kind::Deb, &expected) {
+            present += 1;
+        } else {
+            wanted.push(Wanted { package: p, expected });
+        }
+    }
+    progress.batch(
+        wanted.len(),
+        wanted.iter().map(|w| w.expected.size).sum(),
+        present,
+    );
+
+    let width = options.concurrency.unwrap_or(transport.config().concurrency);
+    let results = bounded_map(wanted.len(), width, |i| {
+        let w = &wanted[i];
+        let p = w.package;
+        let what = format!("{} ({}/{})", p.label(), p.archive, p.path);
+        let file = RemoteFile {
+            archive: &p.archive,
+            path: &p.path,
+            expected: Some(w.expected),
+            what: &what,
+        };
+        transport
+            .fetch_into_store(&file, store, Kind::Deb, progress)
+            .map(|d| FetchedFile {
+                package: p.label(),
+                archive: p.archive.clone(),
+                path: p.path.clone(),
+                bytes: d.bytes,
+                mirror: d.mirror,
+                retries: d.retries,
+                resumed: d.resumed,
+            })
+    });
+
+    let mut report = FetchReport {
+        already_present: present,
+        ..FetchReport::default()
+    };
+    let mut failures = Vec::new();
+    for slot in results {
+        match slot {
+            Some(Ok(f)) => {
+                report.bytes += f.bytes;
+                report.retries += f.retries;
+                report.fetched.push(f);
+            }
+            Some(Err(e)) => failures.push(e),
+            None => failures.push(FetchError::Write {
+                what: "package batch".into(),
+                error: "a download thread panicked".into(),
+            }),
+        }
+    }
+    report
+        .fetched
+        .sort_by(|a, b| (&a.archive, &a.path).cmp(&(&b.archive, &b.path)));
+    if !failures.is_empty() {
+        return Err(FetchError::Packages {
+            total: seen.len(),
+            failures,
+        });
+    }
+    progress.summary(&report);
+    Ok(report)
+}
+
+/// The locked packages whose files the store lacks, checked without any network (every one of
+/// them, in lock order, so all can be listed at once).
+pub fn missing_packages(packages: &[LockedPackage], store: &Store) -> Vec<LockedPackage> {
+    packages
+        .iter()
+        .filter(|p| {
+            !store.contains(
+                Kind::Deb,
+                &Expected {
+                    size: p.size,
+                    sha256: p.sha256,
+                },
+            )
+        })
+        .cloned()
+        .collect()
+}
+
+/// `--offline` with packages missing from the store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--offline: {} locked package(s) are not in the package store {}:{}\n  run `debcast fetch {}{}` (with network) to download them",
+    packages.len(),
+    store.display(),
+    packages.iter().map(|p| format!("\n  - {} for {} ({}/{}, sha256 {})", p.label(), p.platform, p.archive, p.path, p.sha256)).collect::<String>(),
+    manifest.display(),
+    cache_dir_arg(store)
+)]
+pub struct MissingPackages {
+    pub store: PathBuf,
+    pub manifest: PathBuf,
+    pub packages: Vec<LockedPackage>,
+}
+
+fn cache_dir_arg(store: &Path) -> String {
+    if store == Path::new("vendor") {
+        String::new()
+    } else {
+        format!(" --cache-dir {}", store.display())
+    }
+}
+
+/// For `--offline`: `Ok` if the store has every locked package, else the error naming each
+/// missing one and the command that fetches them.
+pub fn check_offline(
+    packages: &[LockedPackage],
+    store: &Store,
+    manifest: &Path,
+) -> Result<(), MissingPackages> {
+    let missing = missing_packages(packages, store);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(MissingPackages {
+        store: store.root().to_owned(),
+        manifest: manifest.to_owned(),
+        packages: missing,
+    })
+}

@@ -1,0 +1,183 @@
+//! Progress display, kept apart from the download logic: the transport and [`super::fetch_packages`]
+//! only call a [`Progress`]; whether that draws bars, prints lines or does nothing is chosen by the
+//! caller ([`for_stderr`] picks bars on a terminal, plain lines otherwise).
+
+use std::io::{self, IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::packages::FetchReport;
+use super::transport::Downloaded;
+use super::{AttemptError, FetchError};
+
+/// Callbacks from downloads; all have do-nothing defaults. Called from several threads at once.
+pub trait Progress: Send + Sync {
+    /// A batch starts: `files` to download (`bytes` in all), `present` already in the store.
+    fn batch(&self, _files: usize, _bytes: u64, _present: usize) {}
+    fn started(&self, _what: &str, _size: Option<u64>) {}
+    /// `n` more bytes of `what` arrived (and verified so far as they can be).
+    fn bytes(&self, _what: &str, _n: u64) {}
+    /// `n` bytes of `what` were thrown away (a restart from scratch after a bad body).
+    fn discarded(&self, _what: &str, _n: u64) {}
+    /// An attempt failed transiently; the next one starts after `delay`.
+    fn retrying(&self, _what: &str, _mirror: &str, _error: &AttemptError, _delay: Duration) {}
+    /// `mirror` is given up on for `what`; the next one is tried.
+    fn mirror_failed(&self, _what: &str, _mirror: &str, _error: &AttemptError) {}
+    fn finished(&self, _what: &str, _result: Result<&Downloaded, &FetchError>) {}
+    fn summary(&self, _report: &FetchReport) {}
+}
+
+/// Reports nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// One plain line per event worth a line (for logs and CI): no bytes ticker.
+pub struct LogProgress {
+    out: Mutex<Box<dyn Write + Send>>,
+}
+
+impl LogProgress {
+    pub fn new(out: Box<dyn Write + Send>) -> Self {
+        LogProgress { out: Mutex::new(out) }
+    }
+
+    pub fn stderr() -> Self {
+        Self::new(Box::new(io::stderr()))
+    }
+
+    fn line(&self, s: &str) {
+        if let Ok(mut out) = self.out.lock() {
+            // Progress output is best effort: a closed stderr must not fail a download.
+            let _ = writeln!(out, "{s}");
+        }
+    }
+}
+
+impl Progress for LogProgress {
+    fn batch(&self, files: usize, bytes: u64, present: usize) {
+        self.line(&format!(
+            "fetching {files} package(s), {}; {present} already in the store",
+            human_bytes(bytes)
+        ));
+    }
+
+    fn retrying(&self, what: &str, mirror: &str, error: &AttemptError, delay: Duration) {
+        self.line(&format!("{what}: {mirror}: {error}; retrying in {delay:.1?}"));
+    }
+
+    fn mirror_failed(&self, what: &str, mirror: &str, error: &AttemptError) {
+        self.line(&format!("{what}: giving up on {mirror}: {error}"));
+    }
+
+    fn finished(&self, what: &str, result: Result<&Downloaded, &FetchError>) {
+        match result {
+            Ok(d) => self.line(&format!(
+                "fetched {what} ({}) from {}",
+                human_bytes(d.bytes),
+                d.mirror
+            )),
+            Err(e) => self.line(&format!("failed {e}")),
+        }
+    }
+
+    fn summary(&self, report: &FetchReport) {
+        self.line(&report.summary());
+    }
+}
+
+/// An overall bar (bytes) plus status lines printed above it; for terminals.
+pub struct BarProgress {
+    multi: MultiProgress,
+    total: ProgressBar,
+}
+
+impl BarProgress {
+    pub fn new() -> Self {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let total = multi.add(ProgressBar::new(0));
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} fetching [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+        ) {
+            total.set_style(style.progress_chars("=> "));
+        }
+        total.enable_steady_tick(Duration::from_millis(120));
+        BarProgress { multi, total }
+    }
+}
+
+impl Default for BarProgress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Progress for BarProgress {
+    fn batch(&self, files: usize, bytes: u64, present: usize) {
+        self.total.set_length(bytes);
+        self.total
+            .set_message(format!("{files} file(s), {present} already present"));
+    }
+
+    fn bytes(&self, _what: &str, n: u64) {
+        self.total.inc(n);
+    }
+
+    fn discarded(&self, _what: &str, n: u64) {
+        self.total.set_position(self.total.position().saturating_sub(n));
+    }
+
+    fn retrying(&self, what: &str, mirror: &str, error: &AttemptError, delay: Duration) {
+        let _ = self
+            .multi
+            .println(format!("{what}: {mirror}: {error}; retrying in {delay:.1?}"));
+    }
+
+    fn mirror_failed(&self, what: &str, mirror: &str, error: &AttemptError) {
+        let _ = self
+            .multi
+            .println(format!("{what}: giving up on {mirror}: {error}"));
+    }
+
+    fn finished(&self, what: &str, result: Result<&Downloaded, &FetchError>) {
+        if let Err(e) = result {
+            let _ = self.multi.println(format!("failed {e}"));
+        } else {
+            self.total.set_message(what.to_owned());
+        }
+    }
+
+    fn summary(&self, report: &FetchReport) {
+        self.total.finish_and_clear();
+        let _ = self.multi.println(report.summary());
+    }
+}
+
+/// Bars when stderr is a terminal, plain lines otherwise.
+pub fn for_stderr() -> Box<dyn Progress> {
+    if io::stderr().is_terminal() {
+        Box::new(BarProgress::new())
+    } else {
+        Box::new(LogProgress::stderr())
+    }
+}
+
+pub(crate) fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for u in &UNITS[1..] {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
