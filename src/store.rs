@@ -24,16 +24,21 @@ use crate::hash::{HashingReader, HashingWriter, Sha256Digest};
 pub enum StoreError {
     #[error("package store {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
-    #[error(
-        "{what}: expected {expected_size} bytes with SHA-256 {expected}, got {actual_size} bytes with SHA-256 {actual}"
-    )]
-    Mismatch {
-        what: String,
-        expected: Sha256Digest,
-        expected_size: u64,
-        actual: Sha256Digest,
-        actual_size: u64,
-    },
+    #[error("{0}")]
+    Mismatch(Box<Mismatch>),
+}
+
+/// Bytes that are not what was expected (boxed: errors stay small on the happy path).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{what}: expected {expected_size} bytes with SHA-256 {expected}, got {actual_size} bytes with SHA-256 {actual}"
+)]
+pub struct Mismatch {
+    pub what: String,
+    pub expected: Sha256Digest,
+    pub expected_size: u64,
+    pub actual: Sha256Digest,
+    pub actual_size: u64,
 }
 
 /// The kinds of things the store keeps, each in its own directory.
@@ -177,13 +182,13 @@ impl Store {
 
 fn check(what: &str, expected: &Expected, actual: Sha256Digest, actual_size: u64) -> Result<(), StoreError> {
     if actual != expected.sha256 || actual_size != expected.size {
-        return Err(StoreError::Mismatch {
+        return Err(StoreError::Mismatch(Box::new(Mismatch {
             what: what.to_owned(),
             expected: expected.sha256,
             expected_size: expected.size,
             actual,
             actual_size,
-        });
+        })));
     }
     Ok(())
 }
@@ -255,7 +260,7 @@ mod tests {
         fs::write(store.path(Kind::Deb, &e.sha256), b"jello").unwrap();
         assert!(matches!(
             store.read_verified(Kind::Deb, &e, "h"),
-            Err(StoreError::Mismatch { .. })
+            Err(StoreError::Mismatch(_))
         ));
     }
 }

@@ -70,8 +70,7 @@ fn builds_a_valid_two_platform_image_that_real_clients_accept() {
     drop(server);
 
     // The OCI schemas, every blob's digest and size, every layer's diff_id.
-    debcast_testkit::oci::validate_layout(&out).unwrap_or_else(|e| panic!("{e}"));
-    tool("oci-image-tool", &[&"validate", &"--type", &"imageLayout", &"--ref", &REF, &out]);
+    debcast_testkit::oci::check_layout(&out).unwrap_or_else(|e| panic!("{e}"));
 
     // skopeo sees both platforms and the config from the manifest.
     for arch in ["amd64", "arm64"] {

@@ -71,7 +71,7 @@ fn check_manifest(name: &str) {
     let store = work.join("store");
     host_debcast(&root).arg("build").arg(&manifest_path).arg("--output").arg(&out).arg("--cache-dir").arg(&store).ok();
 
-    debcast_testkit::oci::validate_layout(&out).unwrap_or_else(|e| panic!("{e}"));
+    debcast_testkit::oci::check_layout(&out).unwrap_or_else(|e| panic!("{e}"));
     let reference = loaded.manifest.ref_name();
     tool("skopeo", &[&"inspect", &"--raw", &format!("oci:{}:{reference}", out.display())]);
 

@@ -55,8 +55,8 @@ pub enum Reason {
     Fetch(FetchError),
     #[error("neither InRelease nor Release + Release.gpg could be downloaded: {inrelease}; {release}")]
     NoRelease {
-        inrelease: FetchError,
-        release: FetchError,
+        inrelease: Box<FetchError>,
+        release: Box<FetchError>,
     },
     #[error("signature verification failed: {0}")]
     Signature(VerifyError),
@@ -239,8 +239,8 @@ impl<'a> ArchiveClient<'a> {
                     err(
                         &inrelease_path,
                         Reason::NoRelease {
-                            inrelease: inrelease_err,
-                            release: e,
+                            inrelease: Box::new(inrelease_err),
+                            release: Box::new(e),
                         },
                     )
                 })?;

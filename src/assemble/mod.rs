@@ -234,8 +234,8 @@ impl Read for SpoolReader<'_> {
 /// `Replaces` as dpkg applies it: package A may take over package B's files when A's `Replaces`
 /// names B (with a version relation B's version satisfies).
 struct ControlReplaces {
-    /// Per package: (replaced name, relation) pairs.
-    replaces: Vec<Vec<(String, Option<(String, debversion::Version)>)>>,
+    /// Per package: what its `Replaces` names.
+    replaces: Vec<Vec<SimpleRelation>>,
     names: Vec<String>,
     versions: Vec<Option<debversion::Version>>,
 }
@@ -277,8 +277,11 @@ impl ReplacesPolicy for ControlReplaces {
     }
 }
 
+/// A package name with an optional version relation (`<<`, `>=`, …).
+type SimpleRelation = (String, Option<(String, debversion::Version)>);
+
 /// Parses a `Replaces`-style field (`a (<< 1.0), b:any`) into names and optional relations.
-fn parse_simple_relations(field: &str) -> Vec<(String, Option<(String, debversion::Version)>)> {
+fn parse_simple_relations(field: &str) -> Vec<SimpleRelation> {
     field
         .split(',')
         .filter_map(|item| {

@@ -159,7 +159,7 @@ impl Destination for StoreDestination<'_> {
             Ok(Err(i)) => Err(i),
             // The transport verified before returning Ok, so a mismatch here means the bytes
             // changed on their way to disk; not something another attempt is likely to fix.
-            Err(e @ (StoreError::Io { .. } | StoreError::Mismatch { .. })) => Err(Interrupt::Fail(e.into())),
+            Err(e @ (StoreError::Io { .. } | StoreError::Mismatch(_))) => Err(Interrupt::Fail(e.into())),
         }
     }
 }
@@ -481,7 +481,7 @@ impl Job<'_> {
         let mirror = &self.mirrors[self.index];
         self.progress
             .mirror_failed(self.what, mirror.url.as_str(), &error);
-        tracing::warn!(what = self.what, mirror = %mirror.url, %error, "giving up on mirror");
+        tracing::debug!(what = self.what, mirror = %mirror.url, %error, "giving up on mirror");
         if self.connect_failures_here == self.attempts_here
             && let Ok(mut dead) = self.online.unreachable.lock()
         {

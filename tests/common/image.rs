@@ -97,7 +97,7 @@ labels = {{ "org.example.purpose" = "test" }}
                 "pool/main/{}/{}_{}_{}.deb",
                 deb.name(),
                 deb.name(),
-                deb.version().replace(':', "%3a"),
+                deb.version().split_once(':').map_or(deb.version(), |(_, v)| v),
                 deb.arch()
             );
             locked.push(LockedPackage {
