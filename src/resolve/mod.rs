@@ -357,7 +357,8 @@ fn chain(s: &Solver<'_>, p: PkgId) -> String {
         Some(Some(Why::Required)) => "Priority: required",
         _ => "requested",
     };
-    format!("{} ({head})", names.join(" -> "))
+    names[0] = format!("{} ({head})", names[0]);
+    names.join(" -> ")
 }
 
 fn where_from(r: &PackageRecord) -> String {
