@@ -174,7 +174,9 @@ pub fn apt_install(conf: &Path, extra: &[String], args: &[String], recommends: b
         .lines()
         .filter(|l| l.starts_with("E:"))
         .all(|l| l.contains("SmartUnPack") || l.contains("MaxLoopCount"));
-    if !out.status.success() && !(ordering_only && stdout.contains("NEW packages will be installed")) {
+    let resolved =
+        out.status.success() || (ordering_only && stdout.contains("NEW packages will be installed"));
+    if !resolved {
         return Err(format!("{stdout}{stderr}"));
     }
     let mut set = BTreeSet::new();
