@@ -68,7 +68,9 @@ pub fn build(
 ) -> Result<BuildSummary, BuildError> {
     match &settings.format {
         OutputFormat::Oci => build_layout(manifest, lock, store, settings),
-        OutputFormat::DockerArchive { platform } => build_docker_archive(manifest, lock, store, settings, platform),
+        OutputFormat::DockerArchive { platform } => {
+            build_docker_archive(manifest, lock, store, settings, platform)
+        }
     }
 }
 
@@ -84,15 +86,29 @@ fn build_layout(
     for platform in &manifest.image.platforms {
         let assembled = assemble_platform(manifest, lock, store, platform)?;
         let mut builder = writer.layer_builder(settings.compression, settings.source_date_epoch)?;
-        assembled.for_each_entry(|entry, content| builder.append(entry, content).map_err(BuildError::from))?;
+        assembled
+            .for_each_entry(|entry, content| builder.append(entry, content).map_err(BuildError::from))?;
         let info = builder.finish()?;
-        let image = platform_image(manifest, lock, platform, settings, vec![layer_record(info, &assembled)]);
+        let image = platform_image(
+            manifest,
+            lock,
+            platform,
+            settings,
+            vec![layer_record(info, &assembled)],
+        );
         let blobs = writer.add_image(&image)?;
-        images.push(summary(&image, &blobs.manifest_descriptor.digest().oci(), assembled.packages.len()));
+        images.push(summary(
+            &image,
+            &blobs.manifest_descriptor.digest().oci(),
+            assembled.packages.len(),
+        ));
         descriptors.push(blobs.manifest_descriptor);
     }
     writer.commit_images(&manifest.ref_name(), &descriptors)?;
-    Ok(BuildSummary { output: settings.output.clone(), images })
+    Ok(BuildSummary {
+        output: settings.output.clone(),
+        images,
+    })
 }
 
 fn build_docker_archive(
@@ -110,7 +126,13 @@ fn build_docker_archive(
     let mut builder = writer.layer_builder(settings.source_date_epoch)?;
     assembled.for_each_entry(|entry, content| builder.append(entry, content).map_err(BuildError::from))?;
     let info = builder.finish()?;
-    let image = platform_image(manifest, lock, platform, settings, vec![layer_record(info, &assembled)]);
+    let image = platform_image(
+        manifest,
+        lock,
+        platform,
+        settings,
+        vec![layer_record(info, &assembled)],
+    );
     let digest = image.blobs()?.manifest_descriptor.digest().oci();
     writer.commit(&image, &[manifest.ref_name()])?;
     Ok(BuildSummary {
@@ -131,7 +153,9 @@ pub fn assemble_platform(
         return Err(BuildError::EmptyPlatform(platform.clone()));
     }
     let inputs = verified_inputs(store, &locked)?;
-    let options = AssembleOptions { usrmerge: manifest.usrmerge() };
+    let options = AssembleOptions {
+        usrmerge: manifest.usrmerge(),
+    };
     Ok(assemble::assemble(&inputs, options)?)
 }
 
@@ -141,17 +165,29 @@ fn verified_inputs(store: &Store, locked: &[&LockedPackage]) -> Result<Vec<Packa
     locked
         .par_iter()
         .map(|p| {
-            let expected = Expected { size: p.size, sha256: p.sha256 };
+            let expected = Expected {
+                size: p.size,
+                sha256: p.sha256,
+            };
             let deb = store
                 .verify(Kind::Deb, &expected, &p.label())
-                .map_err(|source| BuildError::Store { package: p.label(), source })?;
-            Ok(PackageInput { locked: (*p).clone(), deb })
+                .map_err(|source| BuildError::Store {
+                    package: p.label(),
+                    source,
+                })?;
+            Ok(PackageInput {
+                locked: (*p).clone(),
+                deb,
+            })
         })
         .collect()
 }
 
 fn layer_record(info: crate::oci::LayerInfo, assembled: &Assembled) -> LayerRecord {
-    LayerRecord { info, created_by: format!("debcast: {} Debian packages", assembled.packages.len()) }
+    LayerRecord {
+        info,
+        created_by: format!("debcast: {} Debian packages", assembled.packages.len()),
+    }
 }
 
 fn platform_image(
@@ -163,7 +199,10 @@ fn platform_image(
 ) -> PlatformImage {
     let mut annotations = std::collections::BTreeMap::new();
     // Which lock this image came from: the same lock always gives the same image.
-    annotations.insert("dev.debcast.lock.manifest-hash".to_owned(), lock.manifest_hash.clone());
+    annotations.insert(
+        "dev.debcast.lock.manifest-hash".to_owned(),
+        lock.manifest_hash.clone(),
+    );
     PlatformImage {
         platform: platform.clone(),
         config: manifest.config.clone(),

@@ -7,7 +7,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "debcast", version, about = "Hermetic, reproducible OCI base images from pinned Debian packages")]
+#[command(
+    name = "debcast",
+    version,
+    about = "Hermetic, reproducible OCI base images from pinned Debian packages"
+)]
 pub struct Cli {
     /// More output (-v: debug, -vv: trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

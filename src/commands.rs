@@ -26,26 +26,40 @@ pub(crate) struct Inputs {
 
 pub(crate) fn load_manifest(common: &Common) -> anyhow::Result<Inputs> {
     let manifest = LoadedManifest::load(&common.manifest)?;
-    let lock_path = common.lockfile.clone().unwrap_or_else(|| manifest.default_lockfile_path());
+    let lock_path = common
+        .lockfile
+        .clone()
+        .unwrap_or_else(|| manifest.default_lockfile_path());
     Ok(Inputs { manifest, lock_path })
 }
 
 pub(crate) fn mirrors(common: &Common) -> anyhow::Result<Mirrors> {
     let env = std::env::var(crate::fetch::mirrors::MIRRORS_ENV).ok();
     let apt_root = std::env::var_os(APT_ROOT_ENV).map_or_else(|| PathBuf::from("/"), PathBuf::from);
-    Ok(Mirrors::from_parts(&common.mirrors, env.as_deref(), Some(&apt_root))?)
+    Ok(Mirrors::from_parts(
+        &common.mirrors,
+        env.as_deref(),
+        Some(&apt_root),
+    )?)
 }
 
 pub(crate) fn transport(common: &Common, mirrors: Mirrors) -> Transport {
     if common.offline {
         return Transport::offline();
     }
-    let config = TransportConfig { concurrency: common.jobs.max(1), ..TransportConfig::default() };
+    let config = TransportConfig {
+        concurrency: common.jobs.max(1),
+        ..TransportConfig::default()
+    };
     Transport::new(mirrors, config)
 }
 
 fn load_lock(inputs: &Inputs) -> anyhow::Result<Lockfile> {
-    Ok(Lockfile::load_for(&inputs.lock_path, &inputs.manifest.manifest, &inputs.manifest.path)?)
+    Ok(Lockfile::load_for(
+        &inputs.lock_path,
+        &inputs.manifest.manifest,
+        &inputs.manifest.path,
+    )?)
 }
 
 pub fn lock(args: LockArgs) -> anyhow::Result<ExitCode> {
@@ -58,7 +72,11 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     if args.common.offline {
         let store = Store::at(&args.common.cache_dir);
         check_offline(&lock.packages, &store, &inputs.manifest.path)?;
-        tracing::info!("all {} locked packages are in {}", lock.packages.len(), store.root().display());
+        tracing::info!(
+            "all {} locked packages are in {}",
+            lock.packages.len(),
+            store.root().display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let store = Store::open(&args.common.cache_dir)?;
@@ -70,8 +88,14 @@ fn fetch_locked(common: &Common, inputs: &Inputs, lock: &Lockfile, store: &Store
     let mirrors = mirrors(common)?.with_releases(&lock.releases);
     let transport = transport(common, mirrors);
     let progress = progress::for_stderr();
-    let report = fetch_packages(&lock.packages, store, &transport, &FetchOptions::default(), progress.as_ref())
-        .with_context(|| format!("fetching the packages of {}", inputs.lock_path.display()))?;
+    let report = fetch_packages(
+        &lock.packages,
+        store,
+        &transport,
+        &FetchOptions::default(),
+        progress.as_ref(),
+    )
+    .with_context(|| format!("fetching the packages of {}", inputs.lock_path.display()))?;
     tracing::info!("{}", report.summary());
     Ok(())
 }
@@ -92,12 +116,19 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let compression = match args.compression {
-        CompressionArg::Gzip => Compression::Gzip { level: args.compression_level.unwrap_or(6) },
-        CompressionArg::Zstd => Compression::Zstd { level: args.compression_level.map_or(3, |l| l as i32) },
+        CompressionArg::Gzip => Compression::Gzip {
+            level: args.compression_level.unwrap_or(6),
+        },
+        CompressionArg::Zstd => Compression::Zstd {
+            level: args.compression_level.map_or(3, |l| l as i32),
+        },
     };
     let source_date_epoch = match args.source_date_epoch {
         Some(e) => e,
-        None => lock.source_date_epoch().and_then(|e| u64::try_from(e).ok()).unwrap_or(0),
+        None => lock
+            .source_date_epoch()
+            .and_then(|e| u64::try_from(e).ok())
+            .unwrap_or(0),
     };
 
     // Fetch what the store lacks first (or, offline, name all of it and stop).
@@ -112,7 +143,12 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     };
 
     ensure_parent(&args.output)?;
-    let settings = BuildSettings { output: args.output.clone(), format, compression, source_date_epoch };
+    let settings = BuildSettings {
+        output: args.output.clone(),
+        format,
+        compression,
+        source_date_epoch,
+    };
     let summary = crate::build::build(manifest, &lock, &store, &settings)
         .with_context(|| format!("building {}", inputs.manifest.path.display()))?;
     for image in &summary.images {

@@ -43,15 +43,23 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        eprintln!("{} is up to date with {}", inputs.lock_path.display(), manifest.path.display());
+        eprintln!(
+            "{} is up to date with {}",
+            inputs.lock_path.display(),
+            manifest.path.display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
 
-    let fresh = existing
-        .as_ref()
-        .is_some_and(|l| l.check_fresh(&manifest.manifest, &inputs.lock_path, &manifest.path).is_ok());
+    let fresh = existing.as_ref().is_some_and(|l| {
+        l.check_fresh(&manifest.manifest, &inputs.lock_path, &manifest.path)
+            .is_ok()
+    });
     if fresh && args.update.is_none() {
-        eprintln!("{} is up to date; `--update` moves packages to newer versions", inputs.lock_path.display());
+        eprintln!(
+            "{} is up to date; `--update` moves packages to newer versions",
+            inputs.lock_path.display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -75,7 +83,9 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
     let mut locked = Vec::new();
     for platform in &manifest.manifest.image.platforms {
         let records = load_platform(&client, manifest, platform, &mut releases)?;
-        let pins = keep.as_ref().map(|(lock, unpinned)| pins_for(lock, platform, unpinned));
+        let pins = keep
+            .as_ref()
+            .map(|(lock, unpinned)| pins_for(lock, platform, unpinned));
         let chosen = resolve_platform(records, manifest, platform, pins.as_ref())?;
         locked.extend(chosen.into_iter().map(|r| LockedPackage {
             platform: platform.clone(),
@@ -91,7 +101,11 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
     let lock = Lockfile::new(&manifest.manifest, releases.into_values().collect(), locked);
     lock.write(&inputs.lock_path)?;
     print_diff(existing.as_ref(), &lock);
-    eprintln!("wrote {} ({} packages)", inputs.lock_path.display(), lock.packages.len());
+    eprintln!(
+        "wrote {} ({} packages)",
+        inputs.lock_path.display(),
+        lock.packages.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -144,8 +158,10 @@ fn resolve_platform(
     let request = Request::from_manifest(&manifest.manifest, platform);
     let arch = platform.debian_arch();
     if let Some(pins) = pins.filter(|p| !p.is_empty()) {
-        let available: BTreeSet<(&str, &str)> =
-            records.iter().map(|r| (r.name.as_str(), r.version.as_str())).collect();
+        let available: BTreeSet<(&str, &str)> = records
+            .iter()
+            .map(|r| (r.name.as_str(), r.version.as_str()))
+            .collect();
         let pinned: Vec<PackageRecord> = records
             .iter()
             .filter(|r| match pins.get(&r.name) {
@@ -159,15 +175,22 @@ fn resolve_platform(
             Err(e) => tracing::info!("{platform}: the locked versions no longer fit ({e}); resolving afresh"),
         }
     }
-    let resolution = resolve(&Universe::new(records, arch), &request)
-        .with_context(|| format!("resolving the packages of {} for {platform}", manifest.path.display()))?;
+    let resolution = resolve(&Universe::new(records, arch), &request).with_context(|| {
+        format!(
+            "resolving the packages of {} for {platform}",
+            manifest.path.display()
+        )
+    })?;
     Ok(resolution.packages.into_iter().map(|p| p.record).collect())
 }
 
 /// What moved: added, removed and changed versions, per platform.
 fn print_diff(old: Option<&Lockfile>, new: &Lockfile) {
     let index = |lock: &Lockfile| -> BTreeMap<(String, String), String> {
-        lock.packages.iter().map(|p| ((p.platform.to_string(), p.name.clone()), p.version.clone())).collect()
+        lock.packages
+            .iter()
+            .map(|p| ((p.platform.to_string(), p.name.clone()), p.version.clone()))
+            .collect()
     };
     let before = old.map(index).unwrap_or_default();
     let after = index(new);

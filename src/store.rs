@@ -123,7 +123,10 @@ impl Store {
     /// entry is used, so a store damaged on disk or by hand is caught, not built from.
     pub fn verify(&self, kind: Kind, expected: &Expected, what: &str) -> Result<PathBuf, StoreError> {
         let path = self.path(kind, &expected.sha256);
-        let io_err = |source| StoreError::Io { path: path.clone(), source };
+        let io_err = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
         let file = File::open(&path).map_err(io_err)?;
         let mut reader = HashingReader::new(BufReader::with_capacity(1 << 20, file));
         io::copy(&mut reader, &mut io::sink()).map_err(io_err)?;

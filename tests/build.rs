@@ -42,9 +42,17 @@ fn project() -> Project {
         ("plainpkg", Compression::None),
     ] {
         let deb = DebBuilder::new(name, "2:0.1~rc1-3", "all")
-            .file(&format!("./usr/share/{name}/hello"), format!("hello from {name}\n"), 0o644)
+            .file(
+                &format!("./usr/share/{name}/hello"),
+                format!("hello from {name}\n"),
+                0o644,
+            )
             .data_compression(c)
-            .control_compression(if c == Compression::Bzip2 { Compression::Xz } else { c });
+            .control_compression(if c == Compression::Bzip2 {
+                Compression::Xz
+            } else {
+                c
+            });
         p.add(None, deb);
     }
     p.add(
@@ -76,20 +84,47 @@ fn builds_a_valid_two_platform_image_that_real_clients_accept() {
     for arch in ["amd64", "arm64"] {
         let config = tool(
             "skopeo",
-            &[&"inspect", &"--override-os", &"linux", &"--override-arch", &arch, &"--config", &format!("oci:{}:{REF}", out.display())],
+            &[
+                &"inspect",
+                &"--override-os",
+                &"linux",
+                &"--override-arch",
+                &arch,
+                &"--config",
+                &format!("oci:{}:{REF}", out.display()),
+            ],
         );
         let config: serde_json::Value = serde_json::from_str(&config).unwrap();
         assert_eq!(config["architecture"], arch, "{config}");
-        assert_eq!(config["config"]["Cmd"], serde_json::json!(["/usr/bin/tool", "--version"]));
+        assert_eq!(
+            config["config"]["Cmd"],
+            serde_json::json!(["/usr/bin/tool", "--version"])
+        );
         assert_eq!(config["config"]["WorkingDir"], "/srv");
         assert_eq!(config["config"]["User"], "1000:1000");
         assert_eq!(config["config"]["Labels"]["org.example.purpose"], "test");
-        let env: Vec<&str> = config["config"]["Env"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
-        assert!(env.contains(&"LANG=C.UTF-8") && env.iter().any(|e| e.starts_with("PATH=")), "{env:?}");
+        let env: Vec<&str> = config["config"]["Env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert!(
+            env.contains(&"LANG=C.UTF-8") && env.iter().any(|e| e.starts_with("PATH=")),
+            "{env:?}"
+        );
         assert_eq!(config["created"], "2023-01-01T00:00:00Z");
     }
     let copy = p.path().join("copy");
-    tool("skopeo", &[&"copy", &"--all", &format!("oci:{}:{REF}", out.display()), &format!("oci:{}:{REF}", copy.display())]);
+    tool(
+        "skopeo",
+        &[
+            &"copy",
+            &"--all",
+            &format!("oci:{}:{REF}", out.display()),
+            &format!("oci:{}:{REF}", copy.display()),
+        ],
+    );
 
     for arch in ["amd64", "arm64"] {
         let bundle = p.path().join(format!("bundle-{arch}"));
@@ -99,8 +134,10 @@ fn builds_a_valid_two_platform_image_that_real_clients_accept() {
 }
 
 fn check_rootfs(root: &Path, arch: &str) {
-    let meta = |p: &str| std::fs::symlink_metadata(root.join(p)).unwrap_or_else(|e| panic!("/{p} ({arch}): {e}"));
-    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap_or_else(|e| panic!("/{p} ({arch}): {e}"));
+    let meta =
+        |p: &str| std::fs::symlink_metadata(root.join(p)).unwrap_or_else(|e| panic!("/{p} ({arch}): {e}"));
+    let read =
+        |p: &str| std::fs::read_to_string(root.join(p)).unwrap_or_else(|e| panic!("/{p} ({arch}): {e}"));
     let link = |p: &str| std::fs::read_link(root.join(p)).unwrap_or_else(|e| panic!("/{p} ({arch}): {e}"));
 
     // Merged /usr: /bin is a link, and what the package put in /bin is in /usr/bin.
@@ -123,7 +160,10 @@ fn check_rootfs(root: &Path, arch: &str) {
     // Timestamps are clamped to the lock's Release date.
     assert_eq!(meta("etc/tool.conf").mtime() as u64, RELEASE_EPOCH);
     for name in ["xzpkg", "zstdpkg", "bz2pkg", "plainpkg"] {
-        assert_eq!(read(&format!("usr/share/{name}/hello")), format!("hello from {name}\n"));
+        assert_eq!(
+            read(&format!("usr/share/{name}/hello")),
+            format!("hello from {name}\n")
+        );
     }
     if arch == "amd64" {
         assert_eq!(link("lib64").to_str(), Some("usr/lib64"));
@@ -141,11 +181,24 @@ fn docker_archive_output_is_accepted_by_skopeo() {
     Debcast::new(p.path())
         .arg("build")
         .arg(&manifest)
-        .args(["--output", "image.tar", "--format", "docker-archive", "--platform", "linux/arm64"])
+        .args([
+            "--output",
+            "image.tar",
+            "--format",
+            "docker-archive",
+            "--platform",
+            "linux/arm64",
+        ])
         .args(["--cache-dir", "store", "--mirror"])
         .arg(format!("synthetic={}", server.url()))
         .ok();
-    let inspect = tool("skopeo", &[&"inspect", &format!("docker-archive:{}", p.path().join("image.tar").display())]);
+    let inspect = tool(
+        "skopeo",
+        &[
+            &"inspect",
+            &format!("docker-archive:{}", p.path().join("image.tar").display()),
+        ],
+    );
     let v: serde_json::Value = serde_json::from_str(&inspect).unwrap();
     assert_eq!(v["Architecture"], "arm64", "{v}");
     assert_eq!(v["Layers"].as_array().map(Vec::len), Some(1), "{v}");

@@ -14,7 +14,8 @@ fn good() -> DebBuilder {
 }
 
 fn build(p: &Project, mirror: Option<&str>) -> Debcast {
-    let mut cmd = Debcast::new(p.path()).args(["build", "image.toml", "--output", "out", "--cache-dir", "store"]);
+    let mut cmd =
+        Debcast::new(p.path()).args(["build", "image.toml", "--output", "out", "--cache-dir", "store"]);
     if let Some(url) = mirror {
         cmd = cmd.arg("--mirror").arg(format!("synthetic={url}"));
     }
@@ -29,7 +30,10 @@ fn assert_no_output(p: &Project) {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with(".out") || n.contains("tmp"))
         .collect();
-    assert!(leftovers.is_empty(), "temporary output left behind: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "temporary output left behind: {leftovers:?}"
+    );
 }
 
 fn store_debs(root: &Path) -> usize {
@@ -42,7 +46,9 @@ fn missing_lockfile_says_to_run_lock() {
     p.add(None, good());
     p.write();
     std::fs::remove_file(p.path().join("image.lock")).unwrap();
-    build(&p, None).fails().stderr_has(&["image.lock", "not found", "debcast lock"]);
+    build(&p, None)
+        .fails()
+        .stderr_has(&["image.lock", "not found", "debcast lock"]);
     assert_no_output(&p);
 }
 
@@ -52,9 +58,14 @@ fn stale_lockfile_is_refused() {
     p.add(None, good());
     p.write();
     let text = std::fs::read_to_string(p.path().join("image.toml")).unwrap();
-    std::fs::write(p.path().join("image.toml"), text.replace("include = [\"good\"]", "include = [\"good\", \"more\"]"))
-        .unwrap();
-    build(&p, None).fails().stderr_has(&["image.lock", "stale", "debcast lock"]);
+    std::fs::write(
+        p.path().join("image.toml"),
+        text.replace("include = [\"good\"]", "include = [\"good\", \"more\"]"),
+    )
+    .unwrap();
+    build(&p, None)
+        .fails()
+        .stderr_has(&["image.lock", "stale", "debcast lock"]);
     assert_no_output(&p);
 }
 
@@ -62,19 +73,29 @@ fn stale_lockfile_is_refused() {
 fn a_download_with_the_wrong_hash_is_never_stored_or_used() {
     let mut p = Project::new(&["linux/amd64"]);
     p.add(None, good());
-    p.add(None, DebBuilder::new("victim", "2.0", "amd64").file("./etc/victim", "v", 0o644));
+    p.add(
+        None,
+        DebBuilder::new("victim", "2.0", "amd64").file("./etc/victim", "v", 0o644),
+    );
     p.write();
     p.tamper("victim", |bytes| {
         let last = bytes.len() - 1;
         bytes[last] ^= 0xff;
     });
     let server = p.serve();
-    build(&p, Some(&server.url())).fails().stderr_has(&["victim=2.0", "SHA-256"]);
+    build(&p, Some(&server.url()))
+        .fails()
+        .stderr_has(&["victim=2.0", "SHA-256"]);
     assert_no_output(&p);
     // The good package may be stored; the tampered one is not, and nothing half-written remains.
     assert!(store_debs(p.path()) <= 1);
     let tmp = p.path().join("store/tmp");
-    assert_eq!(std::fs::read_dir(&tmp).map_or(0, |d| d.count()), 0, "partial files in {}", tmp.display());
+    assert_eq!(
+        std::fs::read_dir(&tmp).map_or(0, |d| d.count()),
+        0,
+        "partial files in {}",
+        tmp.display()
+    );
 }
 
 #[test]
@@ -84,17 +105,35 @@ fn a_corrupt_deb_names_the_package() {
     p.add(None, good().debian_binary("3.0\n"));
     p.write();
     let server = p.serve();
-    build(&p, Some(&server.url())).fails().stderr_has(&["good=1.0", "debian-binary"]);
+    build(&p, Some(&server.url()))
+        .fails()
+        .stderr_has(&["good=1.0", "debian-binary"]);
     assert_no_output(&p);
 }
 
 #[test]
 fn hostile_tar_entries_are_rejected_and_nothing_escapes() {
     let cases = [
-        ("dotdot", RawEntry::new("./../../escaped", RawKind::File(b"x".to_vec())), "escaped"),
-        ("absolute", RawEntry::new("/tmp/debcast-absolute-escape", RawKind::File(b"x".to_vec())), "debcast-absolute-escape"),
-        ("linkout", RawEntry::new("./usr/evil", RawKind::Symlink(b"../../../../etc".to_vec())), "usr/evil"),
-        ("device", RawEntry::new("./dev/sda", RawKind::BlockDevice { major: 8, minor: 0 }), "dev/sda"),
+        (
+            "dotdot",
+            RawEntry::new("./../../escaped", RawKind::File(b"x".to_vec())),
+            "escaped",
+        ),
+        (
+            "absolute",
+            RawEntry::new("/tmp/debcast-absolute-escape", RawKind::File(b"x".to_vec())),
+            "debcast-absolute-escape",
+        ),
+        (
+            "linkout",
+            RawEntry::new("./usr/evil", RawKind::Symlink(b"../../../../etc".to_vec())),
+            "usr/evil",
+        ),
+        (
+            "device",
+            RawEntry::new("./dev/sda", RawKind::BlockDevice { major: 8, minor: 0 }),
+            "dev/sda",
+        ),
     ];
     for (name, entry, needle) in cases {
         let mut p = Project::new(&["linux/amd64"]);
@@ -112,19 +151,32 @@ fn hostile_tar_entries_are_rejected_and_nothing_escapes() {
 #[test]
 fn conflicting_files_name_both_packages() {
     let mut p = Project::new(&["linux/amd64"]);
-    p.add(None, DebBuilder::new("one", "1", "amd64").file("./etc/shared.conf", "one", 0o644));
-    p.add(None, DebBuilder::new("two", "1", "amd64").file("./etc/shared.conf", "two", 0o644));
+    p.add(
+        None,
+        DebBuilder::new("one", "1", "amd64").file("./etc/shared.conf", "one", 0o644),
+    );
+    p.add(
+        None,
+        DebBuilder::new("two", "1", "amd64").file("./etc/shared.conf", "two", 0o644),
+    );
     p.write();
     let server = p.serve();
-    build(&p, Some(&server.url())).fails().stderr_has(&["/etc/shared.conf", "one=1", "two=1"]);
+    build(&p, Some(&server.url()))
+        .fails()
+        .stderr_has(&["/etc/shared.conf", "one=1", "two=1"]);
     assert_no_output(&p);
 
     // With Replaces, the replacing package wins, as with dpkg.
     let mut p = Project::new(&["linux/amd64"]);
-    p.add(None, DebBuilder::new("one", "1", "amd64").file("./etc/shared.conf", "one", 0o644));
     p.add(
         None,
-        DebBuilder::new("two", "1", "amd64").control_field("Replaces", "one (<< 2)").file("./etc/shared.conf", "two", 0o644),
+        DebBuilder::new("one", "1", "amd64").file("./etc/shared.conf", "one", 0o644),
+    );
+    p.add(
+        None,
+        DebBuilder::new("two", "1", "amd64")
+            .control_field("Replaces", "one (<< 2)")
+            .file("./etc/shared.conf", "two", 0o644),
     );
     p.write();
     let server = p.serve();
@@ -138,7 +190,15 @@ fn offline_with_an_empty_store_lists_every_missing_package() {
     p.add(Some("linux/arm64"), DebBuilder::new("armonly", "3", "arm64"));
     p.write();
     let run = Debcast::new(p.path())
-        .args(["build", "image.toml", "--output", "out", "--cache-dir", "store", "--offline"])
+        .args([
+            "build",
+            "image.toml",
+            "--output",
+            "out",
+            "--cache-dir",
+            "store",
+            "--offline",
+        ])
         .fails();
     run.stderr_has(&["good=1.0", "armonly=3", "debcast fetch image.toml"]);
     assert_no_output(&p);

@@ -45,14 +45,29 @@ fn dpkg_regular_files(deb: &Path) -> BTreeMap<String, (u64, u32)> {
         .unwrap_or_else(|e| panic!("dpkg-deb: {e}"));
     let mut bytes = Vec::new();
     child.stdout.take().unwrap().read_to_end(&mut bytes).unwrap();
-    assert!(child.wait().unwrap().success(), "dpkg-deb --fsys-tarfile {}", deb.display());
+    assert!(
+        child.wait().unwrap().success(),
+        "dpkg-deb --fsys-tarfile {}",
+        deb.display()
+    );
     let mut files = BTreeMap::new();
     let mut archive = tar::Archive::new(&bytes[..]);
     for entry in archive.entries().unwrap() {
         let entry = entry.unwrap();
         if entry.header().entry_type() == tar::EntryType::Regular {
-            let path = entry.path().unwrap().to_string_lossy().trim_start_matches("./").to_owned();
-            files.insert(path, (entry.header().size().unwrap(), entry.header().mode().unwrap() & 0o7777));
+            let path = entry
+                .path()
+                .unwrap()
+                .to_string_lossy()
+                .trim_start_matches("./")
+                .to_owned();
+            files.insert(
+                path,
+                (
+                    entry.header().size().unwrap(),
+                    entry.header().mode().unwrap() & 0o7777,
+                ),
+            );
         }
     }
     files
@@ -63,23 +78,48 @@ fn check_manifest(name: &str) {
     let manifest_path = root.join(format!("manifests/{name}.toml"));
     let loaded = LoadedManifest::load(&manifest_path).unwrap();
     let lock_path = loaded.default_lockfile_path();
-    let lock = Lockfile::load_for(&lock_path, &loaded.manifest, &manifest_path).unwrap_or_else(|e| panic!("{e}"));
+    let lock =
+        Lockfile::load_for(&lock_path, &loaded.manifest, &manifest_path).unwrap_or_else(|e| panic!("{e}"));
     let work = e2e_dir(name);
 
-    host_debcast(&root).arg("lock").arg(&manifest_path).arg("--check").ok();
+    host_debcast(&root)
+        .arg("lock")
+        .arg(&manifest_path)
+        .arg("--check")
+        .ok();
     let out = work.join("image");
     let store = work.join("store");
-    host_debcast(&root).arg("build").arg(&manifest_path).arg("--output").arg(&out).arg("--cache-dir").arg(&store).ok();
+    host_debcast(&root)
+        .arg("build")
+        .arg(&manifest_path)
+        .arg("--output")
+        .arg(&out)
+        .arg("--cache-dir")
+        .arg(&store)
+        .ok();
 
     debcast_testkit::oci::check_layout(&out).unwrap_or_else(|e| panic!("{e}"));
     let reference = loaded.manifest.ref_name();
-    tool("skopeo", &[&"inspect", &"--raw", &format!("oci:{}:{reference}", out.display())]);
+    tool(
+        "skopeo",
+        &[
+            &"inspect",
+            &"--raw",
+            &format!("oci:{}:{reference}", out.display()),
+        ],
+    );
 
     for platform in &loaded.manifest.image.platforms {
         let bundle = work.join(format!("bundle-{}", platform.debian_arch()));
         let platform_ref = format!("{reference}-{}", platform.to_string().replace('/', "-"));
         common::umoci_unpack(&out, &platform_ref, &bundle);
-        check_every_packaged_file(&lock, platform, &store, &bundle.join("rootfs"), loaded.manifest.usrmerge());
+        check_every_packaged_file(
+            &lock,
+            platform,
+            &store,
+            &bundle.join("rootfs"),
+            loaded.manifest.usrmerge(),
+        );
     }
 
     // Reproducible: another directory, an empty store, another time zone and umask.
@@ -94,16 +134,29 @@ fn check_manifest(name: &str) {
         .ok();
     let first = std::fs::read(out.join("index.json")).unwrap();
     let second = std::fs::read(again.join("image/index.json")).unwrap();
-    assert!(first == second, "{name}: index.json differs between two builds of the same lock");
+    assert!(
+        first == second,
+        "{name}: index.json differs between two builds of the same lock"
+    );
 }
 
-fn check_every_packaged_file(lock: &Lockfile, platform: &Platform, store: &Path, rootfs: &Path, usrmerge: bool) {
+fn check_every_packaged_file(
+    lock: &Lockfile,
+    platform: &Platform,
+    store: &Path,
+    rootfs: &Path,
+    usrmerge: bool,
+) {
     // path -> every (package, size, mode) that ships it.
     let mut shipped: BTreeMap<String, Vec<(String, u64, u32)>> = BTreeMap::new();
     for p in lock.packages_for(platform) {
         let deb = store.join("debs/sha256").join(format!("{}.deb", p.sha256.hex()));
         for (path, (size, mode)) in dpkg_regular_files(&deb) {
-            let on_disk = if usrmerge { debcast::assemble::usrmerge::map_path(&path).into_owned() } else { path };
+            let on_disk = if usrmerge {
+                debcast::assemble::usrmerge::map_path(&path).into_owned()
+            } else {
+                path
+            };
             shipped.entry(on_disk).or_default().push((p.label(), size, mode));
         }
     }
@@ -111,9 +164,15 @@ fn check_every_packaged_file(lock: &Lockfile, platform: &Platform, store: &Path,
     for (path, owners) in &shipped {
         let meta = std::fs::symlink_metadata(rootfs.join(path))
             .unwrap_or_else(|e| panic!("{platform}: /{path} of {} is not in the image: {e}", owners[0].0));
-        assert!(meta.is_file(), "{platform}: /{path} of {} is not a regular file", owners[0].0);
+        assert!(
+            meta.is_file(),
+            "{platform}: /{path} of {} is not a regular file",
+            owners[0].0
+        );
         // Shipped by several packages (Multi-Arch: same, or Replaces): it must be one of them.
-        let matches = owners.iter().any(|(_, size, mode)| meta.len() == *size && meta.mode() & 0o7777 == *mode);
+        let matches = owners
+            .iter()
+            .any(|(_, size, mode)| meta.len() == *size && meta.mode() & 0o7777 == *mode);
         assert!(
             matches,
             "{platform}: /{path} is {} bytes, mode {:o}; packaged as {owners:?}",

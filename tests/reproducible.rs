@@ -23,7 +23,10 @@ fn project() -> Project {
                 .data_compression(Compression::Xz),
         );
     }
-    p.add(None, DebBuilder::new("docs", "1", "all").file("./usr/share/doc/docs/README", "read me\n", 0o644));
+    p.add(
+        None,
+        DebBuilder::new("docs", "1", "all").file("./usr/share/doc/docs/README", "read me\n", 0o644),
+    );
     p
 }
 
@@ -54,7 +57,16 @@ fn two_builds_in_different_environments_are_byte_identical() {
     let mirror = format!("synthetic={}", server.url());
 
     Debcast::new(a.path())
-        .args(["build", "image.toml", "--output", "out", "--cache-dir", "store", "--mirror", &mirror])
+        .args([
+            "build",
+            "image.toml",
+            "--output",
+            "out",
+            "--cache-dir",
+            "store",
+            "--mirror",
+            &mirror,
+        ])
         .env("TZ", "UTC")
         .env("LC_ALL", "C")
         .env("RAYON_NUM_THREADS", "1")
@@ -80,7 +92,16 @@ fn two_builds_in_different_environments_are_byte_identical() {
     }
     prefix.extend(["sh", "-c", "umask 077; exec \"$0\" \"$@\""]);
     Debcast::wrapped(&b_dir, &prefix)
-        .args(["build", "image.toml", "--output", "out", "--cache-dir", "store", "--mirror", &mirror])
+        .args([
+            "build",
+            "image.toml",
+            "--output",
+            "out",
+            "--cache-dir",
+            "store",
+            "--mirror",
+            &mirror,
+        ])
         .env("TZ", "Pacific/Chatham")
         .env("LC_ALL", "C.UTF-8")
         .env("HOME", "/nonexistent")
@@ -108,11 +129,23 @@ fn source_date_epoch_overrides_the_lock_date() {
     let mirror = format!("synthetic={}", server.url());
     for (out, epoch) in [("one", "1000000000"), ("two", "1000000001")] {
         Debcast::new(p.path())
-            .args(["build", "image.toml", "--output", out, "--cache-dir", "store", "--mirror", &mirror])
+            .args([
+                "build",
+                "image.toml",
+                "--output",
+                out,
+                "--cache-dir",
+                "store",
+                "--mirror",
+                &mirror,
+            ])
             .env("SOURCE_DATE_EPOCH", epoch)
             .ok();
     }
     let one = std::fs::read(p.path().join("one/index.json")).unwrap();
     let two = std::fs::read(p.path().join("two/index.json")).unwrap();
-    assert_ne!(one, two, "a different SOURCE_DATE_EPOCH must give a different image");
+    assert_ne!(
+        one, two,
+        "a different SOURCE_DATE_EPOCH must give a different image"
+    );
 }

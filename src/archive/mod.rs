@@ -186,8 +186,12 @@ impl<'a> ArchiveClient<'a> {
             // `No-Support-for-Architecture-all: Packages` (Debian does); otherwise they live in
             // binary-all. Read binary-all only when it exists and is not such a copy, and keep
             // the first record of each (name, version, architecture) either way.
+            // Like apt, only when the Release's `Architectures` names `all` (debian-security's
+            // does not, though it ships a binary-all index that is not kept current).
             let mut archs = vec![arch];
-            if arch != "all" && !release.no_support_for_architecture_all {
+            let lists_all =
+                release.architectures.is_empty() || release.architectures.iter().any(|a| a == "all");
+            if arch != "all" && lists_all && !release.no_support_for_architecture_all {
                 let dir = format!("{component}/binary-all/");
                 if release.sha256.keys().any(|p| p.starts_with(&dir)) {
                     archs.push("all");

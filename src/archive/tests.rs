@@ -14,7 +14,10 @@ use crate::fetch::{Downloader, Expected, FetchError};
 
 /// The one place test code builds a transport error (the transport owns the type).
 fn fetch_error(msg: String) -> FetchError {
-    FetchError::Write { what: "test download".into(), error: msg }
+    FetchError::Write {
+        what: "test download".into(),
+        error: msg,
+    }
 }
 
 /// A `Downloader` over a directory tree; records every path asked for, and can refuse some.

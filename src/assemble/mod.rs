@@ -29,13 +29,32 @@ pub enum AssembleError {
     #[error(
         "/{path} is shipped by both {first} and {second} ({why}); add one of them to [packages] exclude or pin versions that agree"
     )]
-    Conflict { path: String, first: String, second: String, why: String },
+    Conflict {
+        path: String,
+        first: String,
+        second: String,
+        why: String,
+    },
     #[error("{package} ships {path}, but {parent} is a {parent_kind} in the image, not a directory")]
-    ParentNotDirectory { path: String, parent: String, package: String, parent_kind: &'static str },
+    ParentNotDirectory {
+        path: String,
+        parent: String,
+        package: String,
+        parent_kind: &'static str,
+    },
     #[error("{package}: control field `{field}` is `{value}`, but the lockfile says `{expected}`")]
-    ControlMismatch { package: String, field: &'static str, value: String, expected: String },
+    ControlMismatch {
+        package: String,
+        field: &'static str,
+        value: String,
+        expected: String,
+    },
     #[error("{package} ships {path} as a hard link to {target}, which is not a regular file in the image")]
-    DanglingHardlink { path: String, target: String, package: String },
+    DanglingHardlink {
+        path: String,
+        target: String,
+        package: String,
+    },
     #[error("spool file for {package}: {source}")]
     Spool { package: String, source: io::Error },
 }
@@ -78,46 +97,72 @@ pub fn unpack(
     let mut deb = Deb::open(&input.deb, label.clone())?;
     let control = deb.control_archive().clone();
     check_control(&input.locked, &control)?;
-    let spool_err = |source| AssembleError::Spool { package: input.locked.label(), source };
+    let spool_err = |source| AssembleError::Spool {
+        package: input.locked.label(),
+        source,
+    };
     let mut spool = tempfile::tempfile().map_err(spool_err)?;
     let mut offset = 0u64;
     let mut nodes = Vec::new();
     let mut paths = Vec::new();
     {
         let mut writer = io::BufWriter::with_capacity(1 << 20, &mut spool);
-        deb.visit_data(|entry: &Entry, content: &mut dyn Read| -> Result<(), AssembleError> {
-            let mut entry = entry.clone();
-            if options.usrmerge {
-                entry.path = usrmerge::map_path(&entry.path).into_owned();
-                if let EntryKind::Hardlink { target } = &entry.kind {
-                    entry.kind = EntryKind::Hardlink { target: usrmerge::map_path(target).into_owned() };
+        deb.visit_data(
+            |entry: &Entry, content: &mut dyn Read| -> Result<(), AssembleError> {
+                let mut entry = entry.clone();
+                if options.usrmerge {
+                    entry.path = usrmerge::map_path(&entry.path).into_owned();
+                    if let EntryKind::Hardlink { target } = &entry.kind {
+                        entry.kind = EntryKind::Hardlink {
+                            target: usrmerge::map_path(target).into_owned(),
+                        };
+                    }
                 }
-            }
-            paths.push(entry.path.clone());
-            let (content, digest) = match entry.kind {
-                EntryKind::File { size } => {
-                    let mut hashing = HashingWriter::new(&mut writer);
-                    // The deb reader fails on content shorter than the header says.
-                    let copied = io::copy(content, &mut hashing).map_err(|source| AssembleError::Spool {
-                        package: format!("{} ({})", input.locked.label(), entry.path),
-                        source,
-                    })?;
-                    let (digest, _, _) = hashing.finish();
-                    debug_assert_eq!(copied, size);
-                    let c = Content::Spooled { spool: index, offset, len: size };
-                    offset += size;
-                    (c, Some(digest))
-                }
-                _ => (Content::None, None),
-            };
-            nodes.push(Node { entry, owner: Some(index), content, digest });
-            Ok(())
-        })?;
+                paths.push(entry.path.clone());
+                let (content, digest) = match entry.kind {
+                    EntryKind::File { size } => {
+                        let mut hashing = HashingWriter::new(&mut writer);
+                        // The deb reader fails on content shorter than the header says.
+                        let copied =
+                            io::copy(content, &mut hashing).map_err(|source| AssembleError::Spool {
+                                package: format!("{} ({})", input.locked.label(), entry.path),
+                                source,
+                            })?;
+                        let (digest, _, _) = hashing.finish();
+                        debug_assert_eq!(copied, size);
+                        let c = Content::Spooled {
+                            spool: index,
+                            offset,
+                            len: size,
+                        };
+                        offset += size;
+                        (c, Some(digest))
+                    }
+                    _ => (Content::None, None),
+                };
+                nodes.push(Node {
+                    entry,
+                    owner: Some(index),
+                    content,
+                    digest,
+                });
+                Ok(())
+            },
+        )?;
         writer.flush().map_err(spool_err)?;
     }
     spool.rewind().map_err(spool_err)?;
-    let unpacked = UnpackedPackage { locked: input.locked.clone(), control, paths };
-    let entries = PackageEntries { index, label: input.locked.label(), name: input.locked.name.clone(), nodes };
+    let unpacked = UnpackedPackage {
+        locked: input.locked.clone(),
+        control,
+        paths,
+    };
+    let entries = PackageEntries {
+        index,
+        label: input.locked.label(),
+        name: input.locked.name.clone(),
+        nodes,
+    };
     Ok((unpacked, entries, spool))
 }
 
@@ -146,8 +191,11 @@ fn check_control(locked: &LockedPackage, control: &ControlArchive) -> Result<(),
 /// Unpacks every package (in parallel) and merges them in lock order.
 pub fn assemble(inputs: &[PackageInput], options: AssembleOptions) -> Result<Assembled, AssembleError> {
     use rayon::prelude::*;
-    let unpacked: Vec<(UnpackedPackage, PackageEntries, File)> =
-        inputs.par_iter().enumerate().map(|(i, input)| unpack(i, input, options)).collect::<Result<_, _>>()?;
+    let unpacked: Vec<(UnpackedPackage, PackageEntries, File)> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(i, input)| unpack(i, input, options))
+        .collect::<Result<_, _>>()?;
     let labels: Vec<String> = inputs.iter().map(|i| i.locked.label()).collect();
     let mut packages = Vec::with_capacity(unpacked.len());
     let mut spools = Vec::with_capacity(unpacked.len());
@@ -161,15 +209,26 @@ pub fn assemble(inputs: &[PackageInput], options: AssembleOptions) -> Result<Ass
     let mut tree = Tree::new();
     if options.usrmerge {
         // The links go in first, so that nothing can create /bin as a directory.
-        for (dir, target) in usrmerge::links(|p| all_entries.iter().any(|e| e.nodes.iter().any(|n| n.entry.path == p))) {
-            tree.put_generated(Entry::generated(target.clone(), EntryKind::Directory, 0o755), None)?;
+        for (dir, target) in usrmerge::links(|p| {
+            all_entries
+                .iter()
+                .any(|e| e.nodes.iter().any(|n| n.entry.path == p))
+        }) {
+            tree.put_generated(
+                Entry::generated(target.clone(), EntryKind::Directory, 0o755),
+                None,
+            )?;
             tree.put_generated(Entry::generated(dir, EntryKind::Symlink { target }, 0o777), None)?;
         }
     }
     for entries in all_entries {
         tree.add_package(entries, &labels, &policy)?;
     }
-    Ok(Assembled { tree, packages, spools })
+    Ok(Assembled {
+        tree,
+        packages,
+        spools,
+    })
 }
 
 impl Assembled {
@@ -179,7 +238,11 @@ impl Assembled {
             Content::None => Box::new(io::empty()),
             Content::Inline(bytes) => Box::new(io::Cursor::new(bytes.as_slice())),
             Content::Spooled { spool, offset, len } => match self.spools.get(*spool) {
-                Some(file) => Box::new(SpoolReader { file, pos: *offset, end: offset + len }),
+                Some(file) => Box::new(SpoolReader {
+                    file,
+                    pos: *offset,
+                    end: offset + len,
+                }),
                 None => Box::new(io::empty()),
             },
         }
@@ -224,7 +287,10 @@ impl Read for SpoolReader<'_> {
         let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
         let n = self.file.read_at(&mut buf[..want], self.pos)?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "spool file is shorter than recorded"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "spool file is shorter than recorded",
+            ));
         }
         self.pos += n as u64;
         Ok(n)
@@ -249,7 +315,10 @@ impl ControlReplaces {
         ControlReplaces {
             replaces,
             names: packages.iter().map(|p| p.locked.name.clone()).collect(),
-            versions: packages.iter().map(|p| debversion::Version::from_str(&p.locked.version).ok()).collect(),
+            versions: packages
+                .iter()
+                .map(|p| debversion::Version::from_str(&p.locked.version).ok())
+                .collect(),
         }
     }
 }
@@ -297,7 +366,9 @@ fn parse_simple_relations(field: &str) -> Vec<SimpleRelation> {
             let rel = rel.and_then(|r| {
                 let op_len = r.find(|c: char| !matches!(c, '<' | '>' | '=')).unwrap_or(r.len());
                 let (op, ver) = r.split_at(op_len);
-                debversion::Version::from_str(ver.trim()).ok().map(|v| (op.to_owned(), v))
+                debversion::Version::from_str(ver.trim())
+                    .ok()
+                    .map(|v| (op.to_owned(), v))
             });
             Some((name, rel))
         })
@@ -323,7 +394,11 @@ mod tests {
     fn spool_reader_reads_ranges() {
         let mut f = tempfile::tempfile().unwrap();
         f.write_all(b"helloworld").unwrap();
-        let mut r = SpoolReader { file: &f, pos: 5, end: 10 };
+        let mut r = SpoolReader {
+            file: &f,
+            pos: 5,
+            end: 10,
+        };
         let mut s = String::new();
         r.read_to_string(&mut s).unwrap();
         assert_eq!(s, "world");

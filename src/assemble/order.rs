@@ -47,7 +47,9 @@ impl Assembled {
             let path = path.as_str();
             if let Some(original) = primary_for.get(path) {
                 // This link becomes the file: the original's content and metadata, this path.
-                let Some(orig) = self.tree.get(original) else { continue };
+                let Some(orig) = self.tree.get(original) else {
+                    continue;
+                };
                 let mut entry = orig.entry.clone();
                 entry.path = path.to_owned();
                 f(&entry, &mut self.content(orig))?;
@@ -57,13 +59,20 @@ impl Assembled {
                 // An original file whose group's content went to an earlier path.
                 (EntryKind::File { .. }, Some(primary)) if *primary != path => {
                     let mut entry = node.entry.clone();
-                    entry.kind = EntryKind::Hardlink { target: (*primary).to_owned() };
+                    entry.kind = EntryKind::Hardlink {
+                        target: (*primary).to_owned(),
+                    };
                     f(&entry, &mut std::io::empty())?;
                 }
                 (EntryKind::Hardlink { target }, _) => {
-                    let primary = group_primary.get(target.as_str()).copied().unwrap_or(target.as_str());
+                    let primary = group_primary
+                        .get(target.as_str())
+                        .copied()
+                        .unwrap_or(target.as_str());
                     let mut entry = node.entry.clone();
-                    entry.kind = EntryKind::Hardlink { target: primary.to_owned() };
+                    entry.kind = EntryKind::Hardlink {
+                        target: primary.to_owned(),
+                    };
                     f(&entry, &mut std::io::empty())?;
                 }
                 _ => f(&node.entry, &mut self.content(node))?,
@@ -73,6 +82,8 @@ impl Assembled {
     }
 
     fn owner_label(&self, owner: Option<usize>) -> String {
-        owner.and_then(|i| self.packages.get(i)).map_or_else(|| "debcast".into(), |p| p.locked.label())
+        owner
+            .and_then(|i| self.packages.get(i))
+            .map_or_else(|| "debcast".into(), |p| p.locked.label())
     }
 }

@@ -88,14 +88,13 @@ impl Tree {
                     self.nodes.insert(path, node);
                 }
                 Some(existing) => {
-                    let resolution = merge(existing, &node, pkg.index, policy).map_err(|why| {
-                        AssembleError::Conflict {
+                    let resolution =
+                        merge(existing, &node, pkg.index, policy).map_err(|why| AssembleError::Conflict {
                             path: format!("/{path}"),
                             first: existing.owner.map_or("debcast".into(), |i| labels[i].clone()),
                             second: pkg.label.clone(),
                             why,
-                        }
-                    })?;
+                        })?;
                     if resolution == Merge::TakeNew {
                         self.nodes.insert(path, node);
                     }
@@ -116,7 +115,15 @@ impl Tree {
             Content::Inline(b) => Some(Sha256Digest::of(b)),
             _ => None,
         };
-        self.nodes.insert(entry.path.clone(), Node { entry, owner: None, content, digest });
+        self.nodes.insert(
+            entry.path.clone(),
+            Node {
+                entry,
+                owner: None,
+                content,
+                digest,
+            },
+        );
         Ok(())
     }
 
@@ -143,8 +150,15 @@ impl Tree {
                 }
                 None => {
                     let entry = Entry::generated(parent, EntryKind::Directory, 0o755);
-                    self.nodes
-                        .insert(parent.to_owned(), Node { entry, owner: None, content: Content::None, digest: None });
+                    self.nodes.insert(
+                        parent.to_owned(),
+                        Node {
+                            entry,
+                            owner: None,
+                            content: Content::None,
+                            digest: None,
+                        },
+                    );
                 }
             }
             end += pos + 1;
@@ -159,7 +173,12 @@ enum Merge {
     TakeNew,
 }
 
-fn merge(existing: &Node, new: &Node, new_owner: usize, policy: &dyn ReplacesPolicy) -> Result<Merge, String> {
+fn merge(
+    existing: &Node,
+    new: &Node,
+    new_owner: usize,
+    policy: &dyn ReplacesPolicy,
+) -> Result<Merge, String> {
     let (a, b) = (&existing.entry, &new.entry);
     // An implicit parent directory created by debcast gives way to a packaged directory.
     if a.is_dir() && b.is_dir() && existing.owner.is_none() {
@@ -178,14 +197,21 @@ fn merge(existing: &Node, new: &Node, new_owner: usize, policy: &dyn ReplacesPol
         ));
     }
     // The same bytes with the same metadata (Multi-Arch: same packages, shared docs) are fine.
-    if a.kind == b.kind && existing.digest == new.digest && a.mode == b.mode && a.uid == b.uid && a.gid == b.gid {
+    if a.kind == b.kind
+        && existing.digest == new.digest
+        && a.mode == b.mode
+        && a.uid == b.uid
+        && a.gid == b.gid
+    {
         return Ok(Merge::KeepExisting);
     }
     match existing.owner {
         None => Ok(Merge::TakeNew),
         Some(old) if policy.replaces(new_owner, old) => Ok(Merge::TakeNew),
         Some(old) if policy.replaces(old, new_owner) => Ok(Merge::KeepExisting),
-        Some(_) => Err("both ship it with different content and neither declares Replaces on the other".into()),
+        Some(_) => {
+            Err("both ship it with different content and neither declares Replaces on the other".into())
+        }
     }
 }
 
@@ -213,7 +239,13 @@ mod tests {
     }
 
     fn file(path: &str, owner: usize, bytes: &[u8]) -> Node {
-        let mut entry = Entry::generated(path, EntryKind::File { size: bytes.len() as u64 }, 0o644);
+        let mut entry = Entry::generated(
+            path,
+            EntryKind::File {
+                size: bytes.len() as u64,
+            },
+            0o644,
+        );
         entry.mtime = 1;
         Node {
             entry,
@@ -233,7 +265,12 @@ mod tests {
     }
 
     fn pkg(index: usize, nodes: Vec<Node>) -> PackageEntries {
-        PackageEntries { index, label: format!("p{index}=1 (all)"), name: format!("p{index}"), nodes }
+        PackageEntries {
+            index,
+            label: format!("p{index}=1 (all)"),
+            name: format!("p{index}"),
+            nodes,
+        }
     }
 
     fn labels() -> Vec<String> {
@@ -244,10 +281,18 @@ mod tests {
     fn shared_directories_keep_the_first_metadata_and_parents_are_created() {
         let mut t = Tree::new();
         let none = Replaces(vec![]);
-        t.add_package(pkg(0, vec![dir("usr/share", 0, 0o755), file("usr/share/a", 0, b"a")]), &labels(), &none)
-            .unwrap();
-        t.add_package(pkg(1, vec![dir("usr/share", 1, 0o700), file("usr/share/b", 1, b"b")]), &labels(), &none)
-            .unwrap();
+        t.add_package(
+            pkg(0, vec![dir("usr/share", 0, 0o755), file("usr/share/a", 0, b"a")]),
+            &labels(),
+            &none,
+        )
+        .unwrap();
+        t.add_package(
+            pkg(1, vec![dir("usr/share", 1, 0o700), file("usr/share/b", 1, b"b")]),
+            &labels(),
+            &none,
+        )
+        .unwrap();
         assert_eq!(t.get("usr/share").unwrap().entry.mode, 0o755);
         assert_eq!(t.get("usr/share").unwrap().owner, Some(0));
         assert!(t.get("usr").unwrap().entry.is_dir());
@@ -258,22 +303,34 @@ mod tests {
     fn conflicting_files_name_both_packages_unless_replaced() {
         let none = Replaces(vec![]);
         let mut t = Tree::new();
-        t.add_package(pkg(0, vec![file("etc/x", 0, b"one")]), &labels(), &none).unwrap();
+        t.add_package(pkg(0, vec![file("etc/x", 0, b"one")]), &labels(), &none)
+            .unwrap();
         // Identical content is fine.
-        t.add_package(pkg(2, vec![file("etc/x", 2, b"one")]), &labels(), &none).unwrap();
-        let err = t.add_package(pkg(1, vec![file("etc/x", 1, b"two")]), &labels(), &none).unwrap_err().to_string();
-        assert!(err.contains("/etc/x") && err.contains("p0=1") && err.contains("p1=1"), "{err}");
+        t.add_package(pkg(2, vec![file("etc/x", 2, b"one")]), &labels(), &none)
+            .unwrap();
+        let err = t
+            .add_package(pkg(1, vec![file("etc/x", 1, b"two")]), &labels(), &none)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("/etc/x") && err.contains("p0=1") && err.contains("p1=1"),
+            "{err}"
+        );
 
         let mut t = Tree::new();
         let policy = Replaces(vec![(1, 0)]);
-        t.add_package(pkg(0, vec![file("etc/x", 0, b"one")]), &labels(), &policy).unwrap();
-        t.add_package(pkg(1, vec![file("etc/x", 1, b"two")]), &labels(), &policy).unwrap();
+        t.add_package(pkg(0, vec![file("etc/x", 0, b"one")]), &labels(), &policy)
+            .unwrap();
+        t.add_package(pkg(1, vec![file("etc/x", 1, b"two")]), &labels(), &policy)
+            .unwrap();
         assert_eq!(t.get("etc/x").unwrap().owner, Some(1));
         // And the other way round: the replaced package, added later, does not win.
         let mut t = Tree::new();
         let policy = Replaces(vec![(0, 1)]);
-        t.add_package(pkg(0, vec![file("etc/x", 0, b"one")]), &labels(), &policy).unwrap();
-        t.add_package(pkg(1, vec![file("etc/x", 1, b"two")]), &labels(), &policy).unwrap();
+        t.add_package(pkg(0, vec![file("etc/x", 0, b"one")]), &labels(), &policy)
+            .unwrap();
+        t.add_package(pkg(1, vec![file("etc/x", 1, b"two")]), &labels(), &policy)
+            .unwrap();
         assert_eq!(t.get("etc/x").unwrap().owner, Some(0));
     }
 
@@ -281,8 +338,11 @@ mod tests {
     fn refuses_paths_below_a_non_directory() {
         let none = Replaces(vec![]);
         let mut t = Tree::new();
-        t.add_package(pkg(0, vec![file("usr/lib", 0, b"x")]), &labels(), &none).unwrap();
-        let err = t.add_package(pkg(1, vec![file("usr/lib/y", 1, b"y")]), &labels(), &none).unwrap_err();
+        t.add_package(pkg(0, vec![file("usr/lib", 0, b"x")]), &labels(), &none)
+            .unwrap();
+        let err = t
+            .add_package(pkg(1, vec![file("usr/lib/y", 1, b"y")]), &labels(), &none)
+            .unwrap_err();
         assert!(err.to_string().contains("/usr/lib"), "{err}");
     }
 }

@@ -32,7 +32,10 @@ mod tests {
     #[test]
     fn maps_merged_directories_only() {
         assert_eq!(map_path("bin/sh"), "usr/bin/sh");
-        assert_eq!(map_path("lib64/ld-linux-x86-64.so.2"), "usr/lib64/ld-linux-x86-64.so.2");
+        assert_eq!(
+            map_path("lib64/ld-linux-x86-64.so.2"),
+            "usr/lib64/ld-linux-x86-64.so.2"
+        );
         assert_eq!(map_path("lib"), "usr/lib");
         assert_eq!(map_path("library/x"), "library/x");
         assert_eq!(map_path("usr/bin/sh"), "usr/bin/sh");

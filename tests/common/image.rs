@@ -53,11 +53,20 @@ impl Project {
     }
 
     pub fn manifest_text(&self) -> String {
-        let platforms = self.platforms.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ");
+        let platforms = self
+            .platforms
+            .iter()
+            .map(|p| format!("\"{p}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut names: Vec<&str> = self.packages.iter().map(|(_, d)| d.name()).collect();
         names.sort();
         names.dedup();
-        let include = names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
+        let include = names
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
         format!(
             r#"[image]
 name = "synthetic"

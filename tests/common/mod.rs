@@ -30,7 +30,12 @@ impl Debcast {
         };
         cmd.current_dir(cwd);
         // Nothing from the developer's machine may leak in: no mirrors, no apt sources, no epoch.
-        for var in ["DEBCAST_MIRRORS", "DEBCAST_CACHE_DIR", "SOURCE_DATE_EPOCH", "RUST_LOG"] {
+        for var in [
+            "DEBCAST_MIRRORS",
+            "DEBCAST_CACHE_DIR",
+            "SOURCE_DATE_EPOCH",
+            "RUST_LOG",
+        ] {
             cmd.env_remove(var);
         }
         cmd.env("DEBCAST_APT_ROOT", cwd.join("no-apt-sources"));
@@ -158,7 +163,10 @@ pub fn umoci_unpack(layout: &Path, reference: &str, bundle: &Path) {
 }
 
 pub fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("debcast-test-").tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"))
+    tempfile::Builder::new()
+        .prefix("debcast-test-")
+        .tempdir()
+        .unwrap_or_else(|e| panic!("tempdir: {e}"))
 }
 
 pub fn repo_root() -> PathBuf {

@@ -120,7 +120,11 @@ pub fn validate_schemas(docs: &[(Schema, PathBuf)]) -> CheckResult<()> {
     }
     // Debian's interpreter is the one `.ci/run` installs python3-jsonschema for; another python3
     // earlier in PATH (pyenv, a venv) may lack it.
-    let python = if Path::new("/usr/bin/python3").is_file() { "/usr/bin/python3" } else { "python3" };
+    let python = if Path::new("/usr/bin/python3").is_file() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
     let mut cmd = Command::new(python);
     cmd.arg("-c").arg(VALIDATOR).arg(&dir);
     for (schema, path) in docs {
