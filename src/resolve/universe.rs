@@ -253,6 +253,7 @@ impl Universe {
                                 Some(_) => continue,
                             };
                             let target = b.intern(&rel.name, true);
+                            provided.push(target);
                             b.pkgs[target as usize]
                                 .providers
                                 .push(Provide { ver: ver_id, version });
