@@ -275,6 +275,7 @@ fn resolve_inner(u: &Universe, request: &Request) -> Result<Resolution, ResolveE
         }
     }
 
+    s.freeze_candidates();
     // TryToInstall: protect and mark every request without dependencies, then doAutoInstall.
     for (p, why) in &requested {
         s.protected[*p as usize] = true;
@@ -292,6 +293,23 @@ fn resolve_inner(u: &Universe, request: &Request) -> Result<Resolution, ResolveE
             field,
             message,
         });
+    }
+    // What apt's pkgProblemResolver does in the simple cases: a broken package nobody asked
+    // for (left marked by a failed alternative, or whose dependency a conflict unmarked) is
+    // kept back, and so on until only protected packages could be broken.
+    loop {
+        let unprotected: Vec<PkgId> = s
+            .broken()
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|&p| !s.protected[p as usize])
+            .collect();
+        if unprotected.is_empty() {
+            break;
+        }
+        for p in unprotected {
+            s.inst[p as usize] = None;
+        }
     }
     let broken = s.broken();
     if !broken.is_empty() {
@@ -544,4 +562,125 @@ fn explain(s: &Solver<'_>, broken: &[(PkgId, usize)]) -> String {
         }
     }
     out.trim_end().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::MultiArch;
+    use crate::hash::Sha256Digest;
+
+    fn rec(name: &str, version: &str, fields: &[(&str, &str)]) -> PackageRecord {
+        let get = |k: &str| fields.iter().find(|(f, _)| *f == k).map(|(_, v)| v.to_string());
+        PackageRecord {
+            name: name.into(),
+            version: version.into(),
+            architecture: get("Architecture").unwrap_or_else(|| "amd64".into()),
+            multi_arch: match get("Multi-Arch").as_deref() {
+                Some("allowed") => MultiArch::Allowed,
+                Some("foreign") => MultiArch::Foreign,
+                _ => MultiArch::No,
+            },
+            essential: false,
+            priority: get("Priority").unwrap_or_default(),
+            depends: get("Depends"),
+            pre_depends: get("Pre-Depends"),
+            recommends: get("Recommends"),
+            provides: get("Provides"),
+            conflicts: get("Conflicts"),
+            breaks: get("Breaks"),
+            replaces: None,
+            filename: format!("pool/{name}.deb"),
+            size: 1,
+            sha256: Sha256Digest([0; 32]),
+            archive: "debian".into(),
+            suite: get("Suite").unwrap_or_else(|| "bookworm".into()),
+            component: "main".into(),
+        }
+    }
+
+    fn universe() -> Universe {
+        Universe::new(
+            vec![
+                rec("a", "1.0", &[("Depends", "b (>= 2)")]),
+                rec("top", "1", &[("Depends", "a")]),
+                rec("b", "1.5", &[]),
+                rec("b", "1.0", &[("Suite", "bookworm-security")]),
+                rec("mawk", "1", &[("Priority", "required"), ("Provides", "awk")]),
+                rec("gawk", "1", &[("Priority", "optional"), ("Provides", "awk")]),
+                rec("uses-awk", "1", &[("Depends", "awk, c | b")]),
+                rec("c", "1", &[]),
+                rec("arm", "1", &[("Architecture", "arm64")]),
+                rec("rec", "1", &[("Recommends", "c, nothere")]),
+            ],
+            "amd64",
+        )
+    }
+
+    #[test]
+    fn providers_by_priority_and_reasons() {
+        let u = universe();
+        let r = resolve(&u, &Request::new(&["uses-awk"])).unwrap();
+        assert_eq!(r.name_versions(), ["c=1", "mawk=1", "uses-awk=1"]);
+        let mawk = r.packages.iter().find(|p| p.record.name == "mawk").unwrap();
+        assert!(
+            matches!(&mawk.reason, Reason::Provider { of, relation, .. } if of == "uses-awk" && relation == "awk")
+        );
+        let c = r.packages.iter().find(|p| p.record.name == "c").unwrap();
+        assert_eq!(c.reason.to_string(), "Depends: c of uses-awk");
+    }
+
+    #[test]
+    fn impossible_request_explains_the_chain() {
+        let u = universe();
+        let err = resolve(&u, &Request::new(&["top"])).unwrap_err().to_string();
+        assert!(err.contains("top (requested)"), "{err}");
+        assert!(err.contains("a 1.0 depends b (>= 2)"), "{err}");
+        assert!(
+            err.contains("but only b 1.5 in debian/bookworm, b 1.0 in debian/bookworm-security available"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn pins_excludes_and_requests() {
+        let u = universe();
+        let r = resolve(&u, &Request::new(&["b=1.0"])).unwrap();
+        assert_eq!(r.name_versions(), ["b=1.0"]);
+        let err = resolve(&u, &Request::new(&["b=3"])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "version `3` of `b` is not available (available: 1.5, 1.0)"
+        );
+        let err = resolve(&u, &Request::new(&["awk"])).unwrap_err();
+        assert!(matches!(err, ResolveError::VirtualRequest { .. }), "{err}");
+        let err = resolve(&u, &Request::new(&["arm"])).unwrap_err();
+        assert!(matches!(err, ResolveError::UnknownPackage { .. }), "{err}");
+        let mut req = Request::new(&["uses-awk"]);
+        req.exclude = vec!["mawk".into(), "c".into()];
+        let r = resolve(&u, &req).unwrap();
+        assert_eq!(r.name_versions(), ["b=1.5", "gawk=1", "uses-awk=1"]);
+        req.exclude = vec!["mawk".into(), "gawk".into()];
+        let err = resolve(&u, &req).unwrap_err().to_string();
+        assert!(
+            err.contains("mawk is excluded") && err.contains("gawk is excluded"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn recommends_and_required() {
+        let u = universe();
+        let mut req = Request::new(&["rec"]);
+        assert_eq!(resolve(&u, &req).unwrap().name_versions(), ["rec=1"]);
+        req.recommends = true;
+        assert_eq!(resolve(&u, &req).unwrap().name_versions(), ["c=1", "rec=1"]);
+        let req = Request {
+            required: true,
+            ..Request::default()
+        };
+        let r = resolve(&u, &req).unwrap();
+        assert_eq!(r.name_versions(), ["mawk=1"]);
+        assert_eq!(r.packages[0].reason, Reason::Required);
+    }
 }

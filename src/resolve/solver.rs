@@ -38,6 +38,14 @@ pub(crate) struct Solver<'u> {
     pub conflict_drops: Vec<(PkgId, PkgId, DepKind)>,
     /// The first version selected whose relationship fields do not parse.
     pub invalid: Option<VerId>,
+    /// apt caches, per dependency, whether candidates satisfy it (`DepCVer`), and refreshes
+    /// that only when `pkgDepCache::Update` runs for the target or a provider — not when a
+    /// candidate is discarded. `IsInstallOkDependenciesSatisfiableByCandidates` reads the
+    /// cache, so it sees discarded candidates as still there until the next refresh. Per target
+    /// name: the target's candidate and its providers' candidates at the last refresh (`None`:
+    /// never refreshed since the request set the candidates).
+    frozen: Vec<Option<(Option<VerId>, Vec<VerId>)>>,
+    initial_cand: Vec<Option<VerId>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -59,7 +67,71 @@ impl<'u> Solver<'u> {
             why: vec![None; n],
             conflict_drops: Vec::new(),
             invalid: None,
+            frozen: vec![None; n],
+            initial_cand: Vec::new(),
         }
+    }
+
+    /// Called once the request has set its pinned candidates.
+    pub fn freeze_candidates(&mut self) {
+        self.initial_cand = self.cand.clone();
+    }
+
+    /// `pkgDepCache::Update(Pkg)`: refreshes the cached candidate view of the package's own
+    /// name and of every name its candidate provides.
+    fn refresh(&mut self, p: PkgId) {
+        let mut names = vec![p];
+        if let Some(c) = self.cand[p as usize] {
+            names.extend(self.u.ver(c).provides.iter().copied());
+        }
+        for t in names {
+            let own = self.cand[t as usize];
+            let provs = self
+                .u
+                .pkg(t)
+                .providers
+                .iter()
+                .filter(|prv| self.cand[self.u.ver(prv.ver).pkg as usize] == Some(prv.ver))
+                .map(|prv| prv.ver)
+                .collect();
+            self.frozen[t as usize] = Some((own, provs));
+        }
+    }
+
+    /// The cached `DepCVer` of one alternative.
+    fn alt_cver(&self, dep: &Dep) -> bool {
+        if dep.foreign {
+            return false;
+        }
+        let t = dep.target;
+        let (own, provs): (Option<VerId>, Vec<VerId>) = match &self.frozen[t as usize] {
+            Some((own, provs)) => (*own, provs.clone()),
+            None => {
+                let c = |q: PkgId| self.initial_cand.get(q as usize).copied().flatten();
+                (
+                    c(t),
+                    self.u
+                        .pkg(t)
+                        .providers
+                        .iter()
+                        .filter(|prv| c(self.u.ver(prv.ver).pkg) == Some(prv.ver))
+                        .map(|prv| prv.ver)
+                        .collect(),
+                )
+            }
+        };
+        if own.is_some_and(|v| self.version_matches(dep, v)) {
+            return true;
+        }
+        self.u.pkg(t).providers.iter().any(|prv| {
+            provs.contains(&prv.ver)
+                && self.allowed(dep, prv.ver)
+                && match (&dep.constraint, &prv.version) {
+                    (None, _) => true,
+                    (Some(c), Some(v)) => c.matches(v),
+                    (Some(_), None) => false,
+                }
+        })
     }
 
     fn state_ver(&self, p: PkgId, s: State) -> Option<VerId> {
@@ -211,10 +283,9 @@ impl<'u> Solver<'u> {
     fn deps_satisfiable(&self, p: PkgId, v: VerId) -> bool {
         self.u.ver(v).groups.iter().all(|g| {
             !g.kind.is_critical()
-                || g.alts.iter().any(|d| {
-                    self.alt_satisfied(d, p, false, State::Install)
-                        || self.alt_satisfied(d, p, false, State::Candidate)
-                })
+                || g.alts
+                    .iter()
+                    .any(|d| self.alt_satisfied(d, p, false, State::Install) || self.alt_cver(d))
         })
     }
 
@@ -227,6 +298,7 @@ impl<'u> Solver<'u> {
         if self.why[i].is_none() {
             self.why[i] = why.clone();
         }
+        self.refresh(p);
     }
 
     fn mark_keep(&mut self, p: PkgId) -> bool {
@@ -238,12 +310,14 @@ impl<'u> Solver<'u> {
             return false;
         }
         self.inst[i] = None;
+        self.refresh(p);
         true
     }
 
     /// `MarkInstall_DiscardInstall`: unmark, and the candidate goes with it.
     fn discard_install(&mut self, p: PkgId) {
         self.inst[p as usize] = None;
+        self.refresh(p);
         self.cand[p as usize] = None;
     }
 

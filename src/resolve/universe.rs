@@ -69,6 +69,8 @@ pub(crate) struct Ver {
     pub priority: u8,
     /// A relationship field that did not parse: (field, error).
     pub invalid: Option<(String, String)>,
+    /// Names this version provides.
+    pub provides: Vec<PkgId>,
 }
 
 #[derive(Debug, Clone)]
@@ -186,6 +188,7 @@ impl Universe {
             let ver_id = vers.len() as VerId;
             let mut groups = Vec::new();
             let mut invalid = None;
+            let mut provided = Vec::new();
             let fields: [(DepKind, &Option<String>); 5] = [
                 (DepKind::PreDepends, &rec.pre_depends),
                 (DepKind::Depends, &rec.depends),
@@ -250,6 +253,7 @@ impl Universe {
                                 Some(_) => continue,
                             };
                             let target = b.intern(&rel.name, true);
+                            provided.push(target);
                             b.pkgs[target as usize]
                                 .providers
                                 .push(Provide { ver: ver_id, version });
@@ -267,6 +271,7 @@ impl Universe {
                 groups,
                 priority: apt_priority(&rec.priority),
                 invalid,
+                provides: provided,
             });
             b.pkgs[pkg as usize].versions.push(ver_id);
             kept.push(rec);

@@ -79,6 +79,19 @@ pub struct Sandbox {
 /// Result of `apt-get install -s`: the set of `name=version` it would install, or its errors.
 pub type AptAnswer = Result<BTreeSet<String>, String>;
 
+thread_local! {
+    static LAST_STDERR: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+fn resolver_used(stderr: &str) -> bool {
+    stderr.lines().any(|l| {
+        l.split("broken count: ")
+            .nth(1)
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .is_some_and(|n| n > 0)
+    })
+}
+
 impl Sandbox {
     /// `repos`: (name, Packages text) — each becomes a flat `file:` repository, listed in order.
     pub fn new(repos: &[(&str, String)], arch: &str) -> Sandbox {
@@ -146,6 +159,18 @@ Acquire::Languages "none";
     pub fn install(&self, args: &[String], recommends: bool) -> AptAnswer {
         apt_install(&self.conf, &[], args, recommends)
     }
+
+    /// Like `install`, and also tells whether apt had to call its `pkgProblemResolver` on a
+    /// broken marking (which the resolver does not replay).
+    pub fn install_detail(&self, args: &[String], recommends: bool) -> (AptAnswer, bool) {
+        let extra = ["Debug::pkgProblemResolver=1".to_owned()];
+        let answer = apt_install(&self.conf, &extra, args, recommends);
+        let used = match &answer {
+            Ok(_) => LAST_STDERR.with(|s| resolver_used(&s.borrow())),
+            Err(e) => resolver_used(e),
+        };
+        (answer, used)
+    }
 }
 
 /// Runs `apt-get install -s` with `conf` as APT_CONFIG plus `extra` `-o` options.
@@ -167,15 +192,12 @@ pub fn apt_install(conf: &Path, extra: &[String], args: &[String], recommends: b
     let out = cmd.output().expect("apt-get install -s");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    // The resolution is the "NEW packages" list (with Show-Versions). apt may still fail
-    // afterwards while ordering the simulated installation (e.g. "MaxLoopCount reached in
-    // SmartUnPack" on Pre-Depends loops): that is not a resolution failure.
-    let ordering_only = stderr
-        .lines()
-        .filter(|l| l.starts_with("E:"))
-        .all(|l| l.contains("SmartUnPack") || l.contains("MaxLoopCount"));
-    let resolved =
-        out.status.success() || (ordering_only && stdout.contains("NEW packages will be installed"));
+    LAST_STDERR.with(|s| *s.borrow_mut() = stderr.to_string());
+    // The resolution is the "NEW packages" list (with Show-Versions).
+    // apt prints the summary line only once the resolution succeeded; errors after it come
+    // from ordering the simulated run (SmartUnPack loops, "Conf Broken", immediate
+    // configuration), which is not what is compared here.
+    let resolved = out.status.success() || stdout.contains(" newly installed, ");
     if !resolved {
         return Err(format!("{stdout}{stderr}"));
     }
