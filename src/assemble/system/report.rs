@@ -1,0 +1,4 @@
+use super::{InstalledPackage, NotEmulated};
+pub fn scan(_p: &[InstalledPackage]) -> Vec<NotEmulated> {
+    vec![]
+}

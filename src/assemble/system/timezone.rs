@@ -1,0 +1,5 @@
+use super::{Changes, InstalledPackage, SystemError, TreeView};
+use crate::manifest::System;
+pub fn compute(_t: &dyn TreeView, _p: &[InstalledPackage], _s: &System) -> Result<Changes, SystemError> {
+    Ok(Changes::default())
+}
