@@ -23,6 +23,7 @@ pub mod certificates;
 pub mod dpkgdb;
 pub mod ldcache;
 pub mod report;
+pub mod shell;
 pub mod shells;
 pub mod timezone;
 
