@@ -422,3 +422,10 @@ pub fn tree_path(abs: &str) -> String {
 pub fn installed<'p>(packages: &'p [InstalledPackage], name: &str) -> Option<&'p InstalledPackage> {
     packages.iter().find(|p| p.name == name)
 }
+
+/// Whether `path` is (after following symlinks) a directory; the root is one.
+pub fn is_dir(tree: &dyn TreeView, path: &str) -> bool {
+    resolve(tree, path)
+        .map(|p| p.is_empty() || tree.entry(&p).is_some_and(Entry::is_dir))
+        .unwrap_or(false)
+}
