@@ -94,7 +94,7 @@ pub fn parse_call(args: &[String]) -> Result<Option<Install>, String> {
 
 /// Every `update-alternatives` call a package's postinst makes on a fresh configure, in order.
 /// Unresolvable ones come back as report entries.
-pub fn scan_postinst(pkg: &InstalledPackage) -> (Vec<Install>, Vec<NotEmulated>) {
+pub fn scan_postinst(tree: &dyn TreeView, pkg: &InstalledPackage) -> (Vec<Install>, Vec<NotEmulated>) {
     let mut installs = Vec::new();
     let mut report = Vec::new();
     let Some(text) = pkg.member_text("postinst") else {
@@ -139,7 +139,10 @@ pub fn scan_postinst(pkg: &InstalledPackage) -> (Vec<Install>, Vec<NotEmulated>)
             }),
         }
     };
-    shell::Eval::new(&["configure", ""], &mut cb).run(&nodes);
+    let files = |p: &str| super::file_kind(tree, p);
+    shell::Eval::new(&["configure", ""], &mut cb)
+        .with_files(&files)
+        .run(&nodes);
     (installs, report)
 }
 
@@ -152,7 +155,7 @@ pub fn compute(
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut report = Vec::new();
     for pkg in packages {
-        let (installs, r) = scan_postinst(pkg);
+        let (installs, r) = scan_postinst(tree, pkg);
         report.extend(r);
         for inst in installs {
             register(&mut groups, tree, &pkg.name, inst);
@@ -497,7 +500,7 @@ esac
             "weird",
             "#!/bin/sh\nupdate-alternatives --install /usr/bin/x x /usr/lib/$(uname -m)/x 10\nupdate-alternatives --set x /usr/bin/y\n",
         );
-        let (installs, report) = scan_postinst(&p);
+        let (installs, report) = scan_postinst(&MemTree::new(), &p);
         assert!(installs.is_empty());
         assert_eq!(report.len(), 2, "{report:?}");
         assert!(
@@ -529,7 +532,7 @@ esac
         t.materialise(root);
         std::fs::create_dir_all(root.join("var/lib/dpkg/alternatives")).unwrap();
         for p in &pkgs {
-            for inst in scan_postinst(p).0 {
+            for inst in scan_postinst(&t, p).0 {
                 let mut cmd = std::process::Command::new("update-alternatives");
                 cmd.arg("--root")
                     .arg(root)

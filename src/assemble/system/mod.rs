@@ -429,3 +429,20 @@ pub fn is_dir(tree: &dyn TreeView, path: &str) -> bool {
         .map(|p| p.is_empty() || tree.entry(&p).is_some_and(Entry::is_dir))
         .unwrap_or(false)
 }
+
+/// What an absolute path from a script is in the tree (symlinks followed), for the shell
+/// evaluator's file tests and `command -v`.
+pub fn file_kind(tree: &dyn TreeView, abs: &str) -> Option<shell::FileKind> {
+    let p = resolve(tree, &tree_path(abs))?;
+    if p.is_empty() {
+        return Some(shell::FileKind::Dir);
+    }
+    let e = tree.entry(&p)?;
+    Some(match e.kind {
+        EntryKind::Directory => shell::FileKind::Dir,
+        EntryKind::File { .. } => shell::FileKind::File {
+            executable: e.mode & 0o111 != 0,
+        },
+        _ => shell::FileKind::Other,
+    })
+}

@@ -783,6 +783,57 @@ pub struct Eval<'f> {
     /// `echo` output while inside `$(…)`.
     capture: Vec<String>,
     capturing: usize,
+    /// File tests against the image (`[ -x /usr/bin/foo ]`, `command -v foo`); unknown without.
+    files: Option<&'f dyn Fn(&str) -> Option<FileKind>>,
+}
+
+/// What a path is in the image, for `test -e/-f/-d/-x` and `command -v`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Dir,
+    File { executable: bool },
+    Other,
+}
+
+/// Where `command -v`/`which` look (a maintainer script's PATH under dpkg).
+const SCRIPT_PATH: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
+impl<'f> Eval<'f> {
+    /// Lets file tests and `command -v` consult the image.
+    pub fn with_files(mut self, files: &'f dyn Fn(&str) -> Option<FileKind>) -> Self {
+        self.files = Some(files);
+        self
+    }
+
+    /// `command -v NAME` as the script would see it: the first executable on PATH.
+    fn which(&self, name: &str) -> Option<Option<String>> {
+        which_in(self.files, name)
+    }
+}
+
+/// `command -v NAME` against the image; `None` when there is no image to ask.
+fn which_in(files: Option<&dyn Fn(&str) -> Option<FileKind>>, name: &str) -> Option<Option<String>> {
+    {
+        let files = files?;
+        if name.contains('/') {
+            return Some(
+                matches!(files(name), Some(FileKind::File { executable: true })).then(|| name.to_owned()),
+            );
+        }
+        Some(
+            SCRIPT_PATH
+                .iter()
+                .map(|d| format!("{d}/{name}"))
+                .find(|p| matches!(files(p), Some(FileKind::File { executable: true }))),
+        )
+    }
 }
 
 impl<'f> Eval<'f> {
@@ -796,6 +847,7 @@ impl<'f> Eval<'f> {
             exited: false,
             capture: Vec::new(),
             capturing: 0,
+            files: None,
         }
     }
 
@@ -915,6 +967,14 @@ impl<'f> Eval<'f> {
                 argv[1..argv.len() - 1].iter().collect()
             }
             "test" => argv[1..].iter().collect(),
+            "which" | "command" => {
+                let name = match argv.as_slice() {
+                    [_, Value::Known(n)] if first == "which" => n.clone(),
+                    [_, Value::Known(v), Value::Known(n)] if v == "-v" => n.clone(),
+                    _ => return None,
+                };
+                return self.which(&name).map(|hit| hit.is_some());
+            }
             _ => return None,
         };
         let mut negate = false;
@@ -935,11 +995,19 @@ impl<'f> Eval<'f> {
                     _ => return None,
                 }
             }
-            [op, a] => match known(op)?.as_str() {
-                "-z" => known(a)?.is_empty(),
-                "-n" => !known(a)?.is_empty(),
-                _ => return None,
-            },
+            [op, a] => {
+                let a = known(a)?;
+                let kind = || self.files.map(|f| f(&a));
+                match known(op)?.as_str() {
+                    "-z" => a.is_empty(),
+                    "-n" => !a.is_empty(),
+                    "-e" => kind()?.is_some(),
+                    "-f" => matches!(kind()?, Some(FileKind::File { .. })),
+                    "-d" => matches!(kind()?, Some(FileKind::Dir)),
+                    "-x" => matches!(kind()?, Some(FileKind::File { executable: true } | FileKind::Dir)),
+                    _ => return None,
+                }
+            }
             [a] => !known(a)?.is_empty(),
             _ => return None,
         };
@@ -1086,8 +1154,23 @@ impl<'f> Eval<'f> {
                 let saved = std::mem::take(&mut self.capture);
                 // Commands inside `$(…)` other than `echo` produce output we cannot know.
                 let mut opaque = None;
+                let mut found: Vec<String> = Vec::new();
+                let files = self.files;
                 {
                     let mut inner_unknown = |c: Call<'_>| {
+                        // `command -v NAME` / `which NAME`: answered from the image.
+                        if let Ok(argv) = &c.argv {
+                            let name = match argv.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+                                ["command", "-v", n] | ["which", n] => Some(n.to_string()),
+                                _ => None,
+                            };
+                            if let Some(Some(hit)) = name.map(|n| which_in(files, &n)) {
+                                if let Some(p) = hit {
+                                    found.push(p);
+                                }
+                                return;
+                            }
+                        }
                         opaque.get_or_insert(format!("$({})", c.text));
                     };
                     let mut sub = Eval {
@@ -1099,10 +1182,12 @@ impl<'f> Eval<'f> {
                         exited: false,
                         capture: Vec::new(),
                         capturing: 1,
+                        files,
                     };
                     sub.run(nodes);
                     self.capture = std::mem::take(&mut sub.capture);
                 }
+                self.capture.extend(found);
                 self.capturing -= 1;
                 let out = std::mem::replace(&mut self.capture, saved).join("\n");
                 match opaque {

@@ -70,7 +70,10 @@ pub fn compute(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Cha
                 }
             }
         };
-        shell::Eval::new(&["configure", ""], &mut cb).run(&nodes);
+        let files = |p: &str| super::file_kind(tree, p);
+        shell::Eval::new(&["configure", ""], &mut cb)
+            .with_files(&files)
+            .run(&nodes);
     }
     if !have_update_shells && added.is_empty() {
         return Ok(out);
