@@ -164,7 +164,7 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     // The database describes the packages as shipped (conffile hashes are those of the packaged
     // files), so it reads the original tree, not the overlay.
     overlay.apply(dpkgdb::compute(input.tree, input.packages, input.architecture)?);
-    report.extend(report::scan(input.packages));
+    report.extend(report::scan(input.tree, input.packages));
 
     let (files, removed) = overlay.into_changes();
     report.sort();
@@ -433,6 +433,9 @@ pub fn is_dir(tree: &dyn TreeView, path: &str) -> bool {
 /// What an absolute path from a script is in the tree (symlinks followed), for the shell
 /// evaluator's file tests and `command -v`.
 pub fn file_kind(tree: &dyn TreeView, abs: &str) -> Option<shell::FileKind> {
+    if abs.is_empty() {
+        return None;
+    }
     let p = resolve(tree, &tree_path(abs))?;
     if p.is_empty() {
         return Some(shell::FileKind::Dir);
