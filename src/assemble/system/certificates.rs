@@ -219,6 +219,20 @@ pub fn compute(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Cha
     if installed(packages, "ca-certificates").is_none() {
         return Ok(out);
     }
+    // The postinst creates the local directory with /usr/local's mode and group.
+    if !super::exists(tree, LOCALCERTSDIR)
+        && let Some(local) = super::resolve(tree, "usr/local").and_then(|p| tree.entry(&p).cloned())
+        && local.is_dir()
+    {
+        let at = super::resolve_dir_of(tree, LOCALCERTSDIR).unwrap_or_else(|| LOCALCERTSDIR.into());
+        let owner = super::Owner {
+            uid: 0,
+            gid: local.gid,
+            uname: "root".into(),
+            gname: local.gname.clone(),
+        };
+        out.dir_owned(&at, local.mode & 0o7777, owner);
+    }
     let conf = match super::read_file(tree, CONF)? {
         Some(c) if !c.is_empty() => String::from_utf8_lossy(&c).into_owned(),
         _ => {
@@ -443,6 +457,7 @@ mod tests {
             .clone();
         t.file("usr/local/share/ca-certificates/extra (copy).crt", &dup);
         t.dir("etc/ssl/certs");
+        t.dir("usr/local/share");
         let pkgs = [InstalledPackage {
             name: "ca-certificates".into(),
             ..Default::default()
@@ -467,5 +482,23 @@ mod tests {
             .filter(|k| k.starts_with("etc/ssl/certs/") && is_hash_name(&k[14..]))
             .count();
         assert_eq!(hash_links, 3);
+    }
+
+    #[test]
+    fn local_directory_follows_usr_local() {
+        let mut t = MemTree::new();
+        t.dir("usr/local").dir("etc/ssl/certs");
+        if let Some((e, _)) = t.entries.get_mut("usr/local") {
+            (e.mode, e.gid, e.gname) = (0o2775, 50, "staff".into());
+        }
+        let pkgs = [InstalledPackage {
+            name: "ca-certificates".into(),
+            ..Default::default()
+        }];
+        let out = compute(&t, &pkgs).unwrap();
+        let (d, _) = out.files.iter().find(|(e, _)| e.path == LOCALCERTSDIR).unwrap();
+        assert_eq!((d.mode, d.gid, d.gname.as_str()), (0o2775, 50, "staff"));
+        let (b, content) = out.files.iter().find(|(e, _)| e.path.ends_with(BUNDLE)).unwrap();
+        assert_eq!((b.mode, content.len()), (0o644, 0));
     }
 }

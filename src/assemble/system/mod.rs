@@ -449,3 +449,85 @@ pub fn file_kind(tree: &dyn TreeView, abs: &str) -> Option<shell::FileKind> {
         _ => shell::FileKind::Other,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::MemTree;
+    use super::*;
+
+    fn pkg(name: &str, files: &[&str], members: &[(&str, &str)]) -> InstalledPackage {
+        InstalledPackage {
+            name: name.into(),
+            version: "1".into(),
+            architecture: "amd64".into(),
+            control_fields: vec![("Description".into(), format!("{name} package"))],
+            members: members
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .collect(),
+            files: files.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn whole_run_is_sorted_and_deterministic() {
+        let mut t = MemTree::new();
+        t.symlink("bin", "usr/bin")
+            .file("usr/bin/mawk", b"")
+            .file("usr/share/zoneinfo/Etc/UTC", b"TZif")
+            .file(
+                "usr/share/base-passwd/passwd.master",
+                b"root:*:0:0:root:/root:/bin/bash\n",
+            )
+            .file("usr/share/base-passwd/group.master", b"root:*:0:\nshadow:*:42:\n")
+            .file("usr/share/debianutils/shells", b"/bin/sh\n");
+        let pkgs = vec![
+            pkg(
+                "mawk",
+                &["usr", "usr/bin", "usr/bin/mawk"],
+                &[(
+                    "postinst",
+                    "#!/bin/sh\nupdate-alternatives --install /usr/bin/awk awk /usr/bin/mawk 5\nsetcap x /usr/bin/mawk\n",
+                )],
+            ),
+            pkg("tzdata", &["usr/share/zoneinfo/Etc/UTC"], &[]),
+            pkg("base-passwd", &[], &[]),
+            pkg("debianutils", &[], &[]),
+        ];
+        let system = System::default();
+        let input = SystemInput {
+            tree: &t,
+            packages: &pkgs,
+            system: &system,
+            architecture: "amd64",
+            source_date_epoch: 1_700_000_000,
+        };
+        let a = compute(&input).unwrap();
+        let b = compute(&input).unwrap();
+        assert_eq!(a, b);
+        let paths: Vec<&str> = a.files.iter().map(|(e, _)| e.path.as_str()).collect();
+        let mut sorted = paths.clone();
+        sorted.sort();
+        assert_eq!(paths, sorted);
+        for p in [
+            "etc/alternatives/awk",
+            "usr/bin/awk",
+            "etc/localtime",
+            "etc/passwd",
+            "etc/shadow",
+            "etc/shells",
+            "var/lib/dpkg/status",
+            "var/lib/dpkg/info/mawk.postinst",
+        ] {
+            assert!(paths.contains(&p), "{p} missing");
+        }
+        assert_eq!(
+            a.report,
+            [NotEmulated {
+                package: "mawk".into(),
+                script: "postinst".into(),
+                what: "setcap x /usr/bin/mawk".into()
+            }]
+        );
+    }
+}

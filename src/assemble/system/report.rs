@@ -378,3 +378,28 @@ exit 0
         );
     }
 }
+
+#[cfg(test)]
+mod host_probe {
+    #[test]
+    #[ignore]
+    fn print_host_report() {
+        let mut pkgs = Vec::new();
+        for e in std::fs::read_dir("/var/lib/dpkg/info").unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            for s in ["preinst", "postinst", "config"] {
+                if let Some(p) = name.strip_suffix(&format!(".{s}")) {
+                    let mut pkg = super::InstalledPackage {
+                        name: p.into(),
+                        ..Default::default()
+                    };
+                    pkg.members.insert(s.into(), std::fs::read(e.path()).unwrap());
+                    pkgs.push(pkg);
+                }
+            }
+        }
+        for r in super::scan(&super::super::testutil::MemTree::new(), &pkgs) {
+            println!("{}\t{}\t{}", r.package, r.script, r.what);
+        }
+    }
+}

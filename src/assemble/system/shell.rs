@@ -784,8 +784,11 @@ pub struct Eval<'f> {
     capture: Vec<String>,
     capturing: usize,
     /// File tests against the image (`[ -x /usr/bin/foo ]`, `command -v foo`); unknown without.
-    files: Option<&'f dyn Fn(&str) -> Option<FileKind>>,
+    files: Option<FileProbe<'f>>,
 }
+
+/// Answers what an absolute path is in the image.
+pub type FileProbe<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
 
 /// What a path is in the image, for `test -e/-f/-d/-x` and `command -v`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -807,7 +810,7 @@ const SCRIPT_PATH: &[&str] = &[
 
 impl<'f> Eval<'f> {
     /// Lets file tests and `command -v` consult the image.
-    pub fn with_files(mut self, files: &'f dyn Fn(&str) -> Option<FileKind>) -> Self {
+    pub fn with_files(mut self, files: FileProbe<'f>) -> Self {
         self.files = Some(files);
         self
     }
@@ -819,7 +822,7 @@ impl<'f> Eval<'f> {
 }
 
 /// `command -v NAME` against the image; `None` when there is no image to ask.
-fn which_in(files: Option<&dyn Fn(&str) -> Option<FileKind>>, name: &str) -> Option<Option<String>> {
+fn which_in(files: Option<FileProbe<'_>>, name: &str) -> Option<Option<String>> {
     {
         let files = files?;
         if name.contains('/') {
