@@ -94,7 +94,11 @@ pub fn parse_call(args: &[String]) -> Result<Option<Install>, String> {
 
 /// Every `update-alternatives` call a package's postinst makes on a fresh configure, in order.
 /// Unresolvable ones come back as report entries.
-pub fn scan_postinst(tree: &dyn TreeView, pkg: &InstalledPackage) -> (Vec<Install>, Vec<NotEmulated>) {
+pub fn scan_postinst(
+    tree: &dyn TreeView,
+    pkg: &InstalledPackage,
+    native_arch: &str,
+) -> (Vec<Install>, Vec<NotEmulated>) {
     let mut installs = Vec::new();
     let mut report = Vec::new();
     let Some(text) = pkg.member_text("postinst") else {
@@ -142,6 +146,7 @@ pub fn scan_postinst(tree: &dyn TreeView, pkg: &InstalledPackage) -> (Vec<Instal
     let files = |p: &str| super::file_kind(tree, p);
     shell::Eval::new(&["configure", ""], &mut cb)
         .with_files(&files)
+        .with_package(&pkg.name, &pkg.architecture, "postinst", native_arch)
         .run(&nodes);
     (installs, report)
 }
@@ -151,11 +156,12 @@ pub fn compute(
     tree: &dyn TreeView,
     packages: &[InstalledPackage],
     system: &System,
+    native_arch: &str,
 ) -> Result<(Changes, Vec<NotEmulated>), SystemError> {
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut report = Vec::new();
     for pkg in packages {
-        let (installs, r) = scan_postinst(tree, pkg);
+        let (installs, r) = scan_postinst(tree, pkg, native_arch);
         report.extend(r);
         for inst in installs {
             register(&mut groups, tree, &pkg.name, inst);
@@ -427,7 +433,7 @@ esac
             pkg("debianutils", DEBIANUTILS),
         ];
         let t = tree();
-        let (out, report) = compute(&t, &pkgs, &System::default()).unwrap();
+        let (out, report) = compute(&t, &pkgs, &System::default(), "amd64").unwrap();
         assert!(report.is_empty(), "{report:?}");
         let mut m = MemTree::new();
         m.apply(&out);
@@ -464,7 +470,7 @@ esac
         let gawk = MAWK.replace("mawk", "gawk").replace(" 5 ", " 10 ");
         let pkgs = vec![pkg("mawk", MAWK), pkg("gawk", &gawk)];
         let t = tree();
-        let (out, _) = compute(&t, &pkgs, &System::default()).unwrap();
+        let (out, _) = compute(&t, &pkgs, &System::default(), "amd64").unwrap();
         let mut m = MemTree::new();
         m.apply(&out);
         assert_eq!(
@@ -475,7 +481,7 @@ esac
         );
         let mut sys = System::default();
         sys.alternatives.insert("awk".into(), "/usr/bin/mawk".into());
-        let (out, _) = compute(&t, &pkgs, &sys).unwrap();
+        let (out, _) = compute(&t, &pkgs, &sys, "amd64").unwrap();
         let mut m = MemTree::new();
         m.apply(&out);
         assert_eq!(
@@ -487,7 +493,7 @@ esac
         assert!(m.text("var/lib/dpkg/alternatives/awk").starts_with("manual\n"));
         sys.alternatives.insert("awk".into(), "/usr/bin/nope".into());
         assert!(
-            compute(&t, &pkgs, &sys)
+            compute(&t, &pkgs, &sys, "amd64")
                 .unwrap_err()
                 .to_string()
                 .contains("/usr/bin/nope")
@@ -500,7 +506,7 @@ esac
             "weird",
             "#!/bin/sh\nupdate-alternatives --install /usr/bin/x x /usr/lib/$(uname -m)/x 10\nupdate-alternatives --set x /usr/bin/y\n",
         );
-        let (installs, report) = scan_postinst(&MemTree::new(), &p);
+        let (installs, report) = scan_postinst(&MemTree::new(), &p, "amd64");
         assert!(installs.is_empty());
         assert_eq!(report.len(), 2, "{report:?}");
         assert!(
@@ -526,13 +532,13 @@ esac
             pkg("xz-utils", XZ),
         ];
         let t = tree();
-        let (out, _) = compute(&t, &pkgs, &System::default()).unwrap();
+        let (out, _) = compute(&t, &pkgs, &System::default(), "amd64").unwrap();
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         t.materialise(root);
         std::fs::create_dir_all(root.join("var/lib/dpkg/alternatives")).unwrap();
         for p in &pkgs {
-            for inst in scan_postinst(&t, p).0 {
+            for inst in scan_postinst(&t, p, "amd64").0 {
                 let mut cmd = std::process::Command::new("update-alternatives");
                 cmd.arg("--root")
                     .arg(root)
@@ -575,5 +581,41 @@ esac
             }
         }
         assert!(compared > 10);
+    }
+}
+
+#[cfg(test)]
+mod host_probe {
+    /// Manual probe: every host postinst's update-alternatives calls, as read.
+    #[test]
+    #[ignore]
+    fn print_host_alternatives() {
+        for e in std::fs::read_dir("/var/lib/dpkg/info").unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(p) = name.strip_suffix(".postinst") else {
+                continue;
+            };
+            let mut pkg = super::InstalledPackage {
+                name: p.into(),
+                ..Default::default()
+            };
+            pkg.members
+                .insert("postinst".into(), std::fs::read(e.path()).unwrap());
+            let (installs, report) =
+                super::scan_postinst(&super::super::testutil::MemTree::new(), &pkg, "amd64");
+            for i in installs {
+                println!(
+                    "OK\t{p}\t{} {} {} {} +{}",
+                    i.link,
+                    i.name,
+                    i.path,
+                    i.priority,
+                    i.slaves.len()
+                );
+            }
+            for r in report {
+                println!("NO\t{p}\t{}", r.what);
+            }
+        }
     }
 }

@@ -155,7 +155,8 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     )?);
     overlay.apply(basefiles::compute(&overlay, input.packages)?);
     overlay.apply(shells::compute(&overlay, input.packages)?);
-    let (alt, alt_report) = alternatives::compute(&overlay, input.packages, input.system)?;
+    let (alt, alt_report) =
+        alternatives::compute(&overlay, input.packages, input.system, input.architecture)?;
     overlay.apply(alt);
     report.extend(alt_report);
     overlay.apply(timezone::compute(&overlay, input.packages, input.system)?);
@@ -164,7 +165,7 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     // The database describes the packages as shipped (conffile hashes are those of the packaged
     // files), so it reads the original tree, not the overlay.
     overlay.apply(dpkgdb::compute(input.tree, input.packages, input.architecture)?);
-    report.extend(report::scan(input.tree, input.packages));
+    report.extend(report::scan(input.tree, input.packages, input.architecture));
 
     let (files, removed) = overlay.into_changes();
     report.sort();

@@ -151,7 +151,7 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
 }
 
 /// Every not-emulated command of every package's install-time scripts, sorted.
-pub fn scan(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Vec<NotEmulated> {
+pub fn scan(tree: &dyn TreeView, packages: &[InstalledPackage], native_arch: &str) -> Vec<NotEmulated> {
     let mut out: BTreeSet<NotEmulated> = BTreeSet::new();
     let activated = activated_triggers(packages);
     for pkg in packages {
@@ -163,7 +163,7 @@ pub fn scan(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Vec<NotEmulat
             if script == "postinst" && WHOLE_POSTINST.contains(&pkg.name.as_str()) {
                 continue;
             }
-            scan_script(tree, pkg, script, script, &args, &mut out);
+            scan_script(tree, pkg, script, script, &args, native_arch, &mut out);
         }
         let names: Vec<&str> = interests(pkg)
             .into_iter()
@@ -171,7 +171,15 @@ pub fn scan(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Vec<NotEmulat
             .collect();
         if !names.is_empty() && !WHOLE_POSTINST.contains(&pkg.name.as_str()) {
             let args = vec!["triggered".to_owned(), names.join(" ")];
-            scan_script(tree, pkg, "postinst", "postinst triggered", &args, &mut out);
+            scan_script(
+                tree,
+                pkg,
+                "postinst",
+                "postinst triggered",
+                &args,
+                native_arch,
+                &mut out,
+            );
         }
     }
     out.into_iter().collect()
@@ -183,6 +191,7 @@ fn scan_script(
     member: &str,
     label: &str,
     args: &[String],
+    native_arch: &str,
     out: &mut BTreeSet<NotEmulated>,
 ) {
     let Some(raw) = pkg.members.get(member) else {
@@ -234,7 +243,10 @@ fn scan_script(
     };
     let files = |p: &str| super::file_kind(tree, p);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    shell::Eval::new(&args, &mut cb).with_files(&files).run(&nodes);
+    shell::Eval::new(&args, &mut cb)
+        .with_files(&files)
+        .with_package(&pkg.name, &pkg.architecture, member, native_arch)
+        .run(&nodes);
 }
 
 /// Trigger names a package is interested in (file triggers are paths).
@@ -337,7 +349,11 @@ exit 0
         if let Some((e, _)) = tree.entries.get_mut("usr/bin/py3compile") {
             e.mode = 0o755;
         }
-        let r = scan(&tree, &[pkg("apt", &[("postinst", postinst), ("prerm", prerm)])]);
+        let r = scan(
+            &tree,
+            &[pkg("apt", &[("postinst", postinst), ("prerm", prerm)])],
+            "amd64",
+        );
         let whats: Vec<&str> = r.iter().map(|n| n.what.as_str()).collect();
         assert_eq!(
             whats,
@@ -367,7 +383,7 @@ exit 0
         let mut other = pkg("less", &[]);
         other.files = vec!["usr/share/man/man1/less.1.gz".into()];
         let tz = pkg("tzdata", &[("postinst", "#!/bin/sh\necho hi\nsomething-odd\n")]);
-        let r = scan(&MemTree::new(), &[man_db, other, tz]);
+        let r = scan(&MemTree::new(), &[man_db, other, tz], "amd64");
         assert_eq!(
             r,
             [NotEmulated {
@@ -398,7 +414,7 @@ mod host_probe {
                 }
             }
         }
-        for r in super::scan(&super::super::testutil::MemTree::new(), &pkgs) {
+        for r in super::scan(&super::super::testutil::MemTree::new(), &pkgs, "amd64") {
             println!("{}\t{}\t{}", r.package, r.script, r.what);
         }
     }

@@ -87,6 +87,8 @@ pub enum Node {
     /// `a && b || c`: the commands in order with the operator before each but the first.
     AndOr(Vec<(String, Node)>),
     Pipe(Vec<Node>),
+    /// `! pipeline`.
+    Not(Box<Node>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -550,6 +552,7 @@ impl Parser {
     fn pipeline(&mut self) -> Result<Node, ParseError> {
         if self.peek_word().as_deref() == Some("!") {
             self.pos += 1;
+            return Ok(Node::Not(Box::new(self.pipeline()?)));
         }
         let mut cmds = vec![self.command()?];
         while let Some(Tok::Op("|")) = self.toks.get(self.pos) {
@@ -785,6 +788,8 @@ pub struct Eval<'f> {
     capturing: usize,
     /// File tests against the image (`[ -x /usr/bin/foo ]`, `command -v foo`); unknown without.
     files: Option<FileProbe<'f>>,
+    /// `dpkg --print-architecture` inside the image.
+    native_arch: Option<String>,
 }
 
 /// Answers what an absolute path is in the image.
@@ -851,7 +856,23 @@ impl<'f> Eval<'f> {
             capture: Vec::new(),
             capturing: 0,
             files: None,
+            native_arch: None,
         }
+    }
+
+    /// The environment dpkg gives a maintainer script (`DPKG_MAINTSCRIPT_*`, empty `DPKG_ROOT`)
+    /// and the image's native architecture for `dpkg --print-architecture`.
+    pub fn with_package(mut self, package: &str, arch: &str, script: &str, native_arch: &str) -> Self {
+        for (k, v) in [
+            ("DPKG_MAINTSCRIPT_PACKAGE", package),
+            ("DPKG_MAINTSCRIPT_ARCH", arch),
+            ("DPKG_MAINTSCRIPT_NAME", script),
+            ("DPKG_RUNNING_VERSION", "1.21.22"),
+        ] {
+            self.vars.insert(k.to_owned(), Value::Known(v.to_owned()));
+        }
+        self.native_arch = Some(native_arch.to_owned());
+        self
     }
 
     pub fn run(&mut self, nodes: &[Node]) {
@@ -875,6 +896,9 @@ impl<'f> Eval<'f> {
                 for (cond, body) in branches {
                     match self.condition(cond) {
                         Some(false) => continue,
+                        // An unknown condition guarding a failure exit (`if ! mountpoint -q
+                        // /proc; then …; exit 1; fi`) is assumed not to fire.
+                        None if body.iter().any(is_failure_exit) => continue,
                         // Unknown conditions (file tests, dpkg --compare-versions on an empty
                         // old version) are taken: on a fresh install the guarded action runs.
                         _ => {
@@ -944,6 +968,7 @@ impl<'f> Eval<'f> {
                     self.node(c);
                 }
             }
+            Node::Not(inner) => self.node(inner),
         }
         self.depth -= 1;
     }
@@ -951,12 +976,28 @@ impl<'f> Eval<'f> {
     /// Evaluates `[ … ]`/`test …` conditions on the positional parameters; `None` = not a test
     /// this knows (the command then runs normally where it appeared).
     fn condition(&mut self, cond: &[Node]) -> Option<bool> {
-        let [Node::Simple { words, assigns, .. }] = cond else {
-            return None;
+        let words = match cond {
+            [Node::Not(inner)] => return self.condition(std::slice::from_ref(inner)).map(|b| !b),
+            [Node::AndOr(parts)] => {
+                let mut acc: Option<bool> = None;
+                for (op, n) in parts {
+                    let v = self.condition(std::slice::from_ref(n));
+                    acc = match (op.as_str(), acc, v) {
+                        ("", _, v) => v,
+                        ("&&", Some(false), _) => Some(false),
+                        ("&&", Some(true), v) => v,
+                        ("&&", None, Some(false)) => Some(false),
+                        ("||", Some(true), _) => Some(true),
+                        ("||", Some(false), v) => v,
+                        ("||", None, Some(true)) => Some(true),
+                        _ => None,
+                    };
+                }
+                return acc;
+            }
+            [Node::Simple { words, assigns, .. }] if assigns.is_empty() => words,
+            _ => return None,
         };
-        if !assigns.is_empty() {
-            return None;
-        }
         let argv: Vec<Value> = words.iter().map(|w| self.expand_one(w)).collect();
         let first = match argv.first() {
             Some(Value::Known(s)) => s.as_str(),
@@ -970,6 +1011,24 @@ impl<'f> Eval<'f> {
                 argv[1..argv.len() - 1].iter().collect()
             }
             "test" => argv[1..].iter().collect(),
+            "true" | ":" => return Some(true),
+            "false" => return Some(false),
+            "dpkg" if argv.get(1) == Some(&Value::Known("--compare-versions".into())) => {
+                // On a first install the old version ($2) is empty: `lt-nl`/`le-nl` against
+                // it are false, `lt`/`le` true (dpkg treats an empty version as the lowest).
+                let op = match argv.get(3) {
+                    Some(Value::Known(op)) => op.as_str(),
+                    _ => return None,
+                };
+                return match argv.get(2) {
+                    Some(Value::Known(a)) if a.is_empty() => match op {
+                        "lt" | "le" | "<<" | "<=" | "ne" | "gt-nl" | "ge-nl" => Some(true),
+                        "lt-nl" | "le-nl" | "gt" | "ge" | ">>" | ">=" | "eq" => Some(false),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+            }
             "which" | "command" => {
                 let name = match argv.as_slice() {
                     [_, Value::Known(n)] if first == "which" => n.clone(),
@@ -1044,6 +1103,13 @@ impl<'f> Eval<'f> {
             }
             if name == "echo" && self.capturing > 0 {
                 self.capture.push(argv[1..].join(" "));
+                return;
+            }
+            if name == "unset" || name == "local" {
+                for v in &argv[1..] {
+                    let n = v.split('=').next().unwrap_or(v);
+                    self.vars.insert(n.to_owned(), Value::Known(String::new()));
+                }
                 return;
             }
             if name == "set" && argv.get(1).is_some_and(|a| a == "--") {
@@ -1159,10 +1225,20 @@ impl<'f> Eval<'f> {
                 let mut opaque = None;
                 let mut found: Vec<String> = Vec::new();
                 let files = self.files;
+                let native = self.native_arch.clone();
                 {
                     let mut inner_unknown = |c: Call<'_>| {
                         // `command -v NAME` / `which NAME`: answered from the image.
                         if let Ok(argv) = &c.argv {
+                            let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+                            if let (["dpkg", "--print-architecture"], Some(a)) = (args.as_slice(), &native) {
+                                found.push(a.clone());
+                                return;
+                            }
+                            if let Some(v) = expr(&args) {
+                                found.push(v);
+                                return;
+                            }
                             let name = match argv.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
                                 ["command", "-v", n] | ["which", n] => Some(n.to_string()),
                                 _ => None,
@@ -1186,6 +1262,7 @@ impl<'f> Eval<'f> {
                         capture: Vec::new(),
                         capturing: 1,
                         files,
+                        native_arch: self.native_arch.clone(),
                     };
                     sub.run(nodes);
                     self.capture = std::mem::take(&mut sub.capture);
@@ -1200,6 +1277,36 @@ impl<'f> Eval<'f> {
             }
             Part::Unknown(s) => Value::Unknown(s.clone()),
         }
+    }
+}
+
+/// `expr A OP B` on integers (`priority=$(expr $priority - 1)`).
+fn expr(args: &[&str]) -> Option<String> {
+    let ["expr", a, op, b] = args else { return None };
+    let (a, b): (i64, i64) = (a.parse().ok()?, b.parse().ok()?);
+    Some(
+        match *op {
+            "+" => a.checked_add(b)?,
+            "-" => a.checked_sub(b)?,
+            "*" => a.checked_mul(b)?,
+            "/" if b != 0 => a / b,
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+/// `exit N` with a literal non-zero N.
+fn is_failure_exit(n: &Node) -> bool {
+    match n {
+        Node::Simple { words, .. } => {
+            words.first().and_then(Word::literal).as_deref() == Some("exit")
+                && words
+                    .get(1)
+                    .and_then(Word::literal)
+                    .is_some_and(|c| c.parse::<i32>().is_ok_and(|c| c != 0))
+        }
+        _ => false,
     }
 }
 
@@ -1258,6 +1365,7 @@ pub fn all_commands(nodes: &[Node], out: &mut Vec<(Vec<Word>, String)>) {
                 }
             }
             Node::Pipe(cmds) => all_commands(cmds, out),
+            Node::Not(inner) => all_commands(std::slice::from_ref(inner), out),
         }
     }
 }
