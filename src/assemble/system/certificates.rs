@@ -501,4 +501,71 @@ mod tests {
         let (b, content) = out.files.iter().find(|(e, _)| e.path.ends_with(BUNDLE)).unwrap();
         assert_eq!((b.mode, content.len()), (0o644, 0));
     }
+
+    /// The real update-ca-certificates (pointed at the root's directories) and openssl rehash, run on a
+    /// materialised tree with the conf we generate, make the same links and bundle.
+    #[test]
+    fn matches_real_update_ca_certificates() {
+        let Ok(dir) = std::fs::read_dir("/usr/share/ca-certificates/mozilla") else {
+            eprintln!("note: /usr/share/ca-certificates/mozilla absent, skipping");
+            return;
+        };
+        if !have("update-ca-certificates") || !have("openssl") {
+            eprintln!("note: update-ca-certificates or openssl missing, skipping");
+            return;
+        }
+        let mut t = MemTree::new();
+        let mut entries: Vec<_> = dir.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries.iter().take(40) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            t.file(&format!("usr/share/ca-certificates/mozilla/{name}"), &std::fs::read(e.path()).unwrap());
+        }
+        let first = std::fs::read(entries[0].path()).unwrap();
+        t.file("usr/local/share/ca-certificates/Local, Copy (1).crt", &first);
+        t.dir("etc/ssl/certs");
+        let pkgs = [InstalledPackage { name: "ca-certificates".into(), ..Default::default() }];
+        let out = compute(&t, &pkgs).unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let mut with_conf = t.clone();
+        with_conf.file(CONF, &out.files.iter().find(|(e, _)| e.path == CONF).unwrap().1);
+        with_conf.materialise(root.path());
+        // Older versions lack --sysroot; the directory options do the same.
+        let at = |p: &str| root.path().join(p).to_string_lossy().into_owned();
+        let o = Command::new("update-ca-certificates")
+            .args(["--certsconf", &at(CONF)])
+            .args(["--certsdir", &at(CERTSDIR)])
+            .args(["--localcertsdir", &at(LOCALCERTSDIR)])
+            .args(["--etccertsdir", &at(ETCCERTSDIR)])
+            .args(["--hooksdir", "/nonexistent"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let certs = root.path().join(ETCCERTSDIR);
+        let prefix = root.path().to_string_lossy().into_owned();
+        let mut real: Vec<(String, String)> = Vec::new();
+        for e in std::fs::read_dir(&certs).unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Ok(target) = std::fs::read_link(e.path()) {
+                let target = target.to_string_lossy().into_owned();
+                real.push((name, target.strip_prefix(&prefix).unwrap_or(&target).to_owned()));
+            }
+        }
+        real.sort();
+        let mut ours: Vec<(String, String)> = out
+            .files
+            .iter()
+            .filter_map(|(e, _)| match &e.kind {
+                EntryKind::Symlink { target } => e
+                    .path
+                    .strip_prefix("etc/ssl/certs/")
+                    .map(|n| (n.to_owned(), target.clone())),
+                _ => None,
+            })
+            .collect();
+        ours.sort();
+        assert_eq!(ours, real);
+        let bundle = &out.files.iter().find(|(e, _)| e.path.ends_with(BUNDLE)).unwrap().1;
+        assert_eq!(*bundle, std::fs::read(certs.join(BUNDLE)).unwrap());
+    }
 }
