@@ -519,12 +519,18 @@ mod tests {
         entries.sort_by_key(|e| e.file_name());
         for e in entries.iter().take(40) {
             let name = e.file_name().to_string_lossy().into_owned();
-            t.file(&format!("usr/share/ca-certificates/mozilla/{name}"), &std::fs::read(e.path()).unwrap());
+            t.file(
+                &format!("usr/share/ca-certificates/mozilla/{name}"),
+                &std::fs::read(e.path()).unwrap(),
+            );
         }
         let first = std::fs::read(entries[0].path()).unwrap();
         t.file("usr/local/share/ca-certificates/Local, Copy (1).crt", &first);
         t.dir("etc/ssl/certs");
-        let pkgs = [InstalledPackage { name: "ca-certificates".into(), ..Default::default() }];
+        let pkgs = [InstalledPackage {
+            name: "ca-certificates".into(),
+            ..Default::default()
+        }];
         let out = compute(&t, &pkgs).unwrap();
         let root = tempfile::tempdir().unwrap();
         let mut with_conf = t.clone();
@@ -565,7 +571,12 @@ mod tests {
             .collect();
         ours.sort();
         assert_eq!(ours, real);
-        let bundle = &out.files.iter().find(|(e, _)| e.path.ends_with(BUNDLE)).unwrap().1;
+        let bundle = &out
+            .files
+            .iter()
+            .find(|(e, _)| e.path.ends_with(BUNDLE))
+            .unwrap()
+            .1;
         assert_eq!(*bundle, std::fs::read(certs.join(BUNDLE)).unwrap());
     }
 }

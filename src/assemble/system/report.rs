@@ -242,10 +242,17 @@ fn scan_script(
         }
     };
     let files = |p: &str| super::file_kind(tree, p);
+    let source = |p: &str| {
+        super::read_file(tree, &super::tree_path(p))
+            .ok()
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    };
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     shell::Eval::new(&args, &mut cb)
         .with_files(&files)
         .with_package(&pkg.name, &pkg.architecture, member, native_arch)
+        .with_source(&source)
         .run(&nodes);
 }
 
@@ -366,6 +373,19 @@ exit 0
             ]
         );
         assert!(r.iter().all(|n| n.package == "apt" && n.script == "postinst"));
+    }
+
+    #[test]
+    fn sourced_library_functions_are_known() {
+        let mut tree = MemTree::new();
+        tree.file(
+            "usr/share/dpkg/sh/dpkg-error.sh",
+            b"setup_colors()\n{\n  :\n}\nwarning() {\n  echo \"$*\" >&2\n}\nexec something\n",
+        );
+        let postinst = "#!/bin/sh\nset -e\n. /usr/share/dpkg/sh/dpkg-error.sh\nsetup_colors\nwarning oops\nunknown-tool --do\n";
+        let r = scan(&tree, &[pkg("dpkg", &[("postinst", postinst)])], "amd64");
+        let whats: Vec<&str> = r.iter().map(|n| n.what.as_str()).collect();
+        assert_eq!(whats, ["unknown-tool --do"]);
     }
 
     #[test]

@@ -790,7 +790,12 @@ pub struct Eval<'f> {
     files: Option<FileProbe<'f>>,
     /// `dpkg --print-architecture` inside the image.
     native_arch: Option<String>,
+    /// Reads a file of the image for `. FILE`.
+    source: Option<SourceReader<'f>>,
 }
+
+/// Reads the text of an absolute path in the image, for `. FILE` in a script.
+pub type SourceReader<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// Answers what an absolute path is in the image.
 pub type FileProbe<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
@@ -857,7 +862,16 @@ impl<'f> Eval<'f> {
             capturing: 0,
             files: None,
             native_arch: None,
+            source: None,
         }
+    }
+
+    /// Lets `. FILE` read the image: the file's function definitions and plain assignments are
+    /// taken (what scripts source is libraries: dpkg's `dpkg-error.sh`, debconf's confmodule),
+    /// its other top-level commands are not run.
+    pub fn with_source(mut self, source: SourceReader<'f>) -> Self {
+        self.source = Some(source);
+        self
     }
 
     /// The environment dpkg gives a maintainer script (`DPKG_MAINTSCRIPT_*`, empty `DPKG_ROOT`)
@@ -1105,6 +1119,20 @@ impl<'f> Eval<'f> {
                 self.capture.push(argv[1..].join(" "));
                 return;
             }
+            if (name == "." || name == "source")
+                && let (Some(read), Some(path)) = (self.source, argv.get(1))
+                && let Some(text) = read(path)
+                && let Ok(nodes) = parse(&text)
+            {
+                for n in &nodes {
+                    match n {
+                        Node::Func { .. } => self.node(n),
+                        Node::Simple { words, .. } if words.is_empty() => self.node(n),
+                        _ => {}
+                    }
+                }
+                return;
+            }
             if name == "unset" || name == "local" {
                 for v in &argv[1..] {
                     let n = v.split('=').next().unwrap_or(v);
@@ -1263,6 +1291,7 @@ impl<'f> Eval<'f> {
                         capturing: 1,
                         files,
                         native_arch: self.native_arch.clone(),
+                        source: None,
                     };
                     sub.run(nodes);
                     self.capture = std::mem::take(&mut sub.capture);
