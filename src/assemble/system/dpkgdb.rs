@@ -84,6 +84,9 @@ pub fn compute(
     out.file(&format!("{ADMINDIR}/lock"), 0o640, Vec::new());
     out.file(&format!("{ADMINDIR}/triggers/Lock"), 0o600, Vec::new());
     out.file(&format!("{ADMINDIR}/triggers/Unincorp"), 0o644, Vec::new());
+    // The multiarch-aware info database layout (`pkg:arch.list` for Multi-Arch: same); without
+    // this marker dpkg reads the legacy layout and misses those files.
+    out.file(&format!("{ADMINDIR}/info/format"), 0o644, b"1\n".to_vec());
 
     // Foreign architectures are recorded by `dpkg --add-architecture` in `arch`, native first.
     let mut foreign: Vec<&str> = packages
@@ -345,6 +348,7 @@ mod tests {
             &[
                 ("Package", "libhello1"),
                 ("Multi-Arch", "same"),
+                ("Maintainer", "Someone <someone@example.org>"),
                 ("Architecture", "amd64"),
                 ("Description", "hello library"),
             ],
@@ -453,10 +457,22 @@ mod tests {
             .output()
             .unwrap();
         assert!(
-            v.status.success() && v.stdout.is_empty(),
+            v.status.success() && v.stdout.is_empty() && v.stderr.is_empty(),
             "dpkg --verify: {}{}",
             String::from_utf8_lossy(&v.stdout),
             String::from_utf8_lossy(&v.stderr)
+        );
+        let a = std::process::Command::new("dpkg")
+            .arg(format!("--root={}", dir.path().display()))
+            .arg(format!("--admindir={}", admin.display()))
+            .arg("--audit")
+            .output()
+            .unwrap();
+        assert!(
+            a.status.success() && a.stdout.is_empty() && a.stderr.is_empty(),
+            "dpkg --audit: {}{}",
+            String::from_utf8_lossy(&a.stdout),
+            String::from_utf8_lossy(&a.stderr)
         );
         // And it would notice a changed file, so the silence above means something.
         std::fs::write(dir.path().join("usr/bin/hello"), b"changed").unwrap();

@@ -1,5 +1,5 @@
-//! `etc/ld.so.cache`, byte for byte as glibc 2.36's `ldconfig` (run by libc-bin's `ldconfig`
-//! trigger) writes it for the image's tree: the new format only (`glibc-ld.so.cache1.1`, the
+//! libc-bin's postinst: `etc/nsswitch.conf` from its default, and `etc/ld.so.cache`, byte for
+//! byte as glibc 2.36's `ldconfig` (run by that postinst and libc-bin's `ldconfig` trigger) writes it for the image's tree: the new format only (`glibc-ld.so.cache1.1`, the
 //! default since glibc 2.32), little- or big-endian per the libraries, with the generator
 //! extension.
 //!
@@ -54,6 +54,14 @@ pub fn compute(
     };
     let bytes = build_cache(tree, &generator(&libc_bin.version))?;
     out.file("etc/ld.so.cache", 0o644, bytes);
+    // The rest of libc-bin's postinst: `install_from_default` of nsswitch.conf (`cp -p`).
+    if !super::is_file(tree, "etc/nsswitch.conf")
+        && let Some(real) = super::resolve(tree, "usr/share/libc-bin/nsswitch.conf")
+        && let Some(entry) = tree.entry(&real)
+        && let Some(content) = super::read_file(tree, &real)?
+    {
+        out.file("etc/nsswitch.conf", entry.mode, content);
+    }
     Ok(out)
 }
 

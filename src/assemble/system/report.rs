@@ -99,6 +99,7 @@ const SERVICES: &[&str] = &[
 /// Packages whose `postinst` debcast reproduces as a whole (see the sibling modules).
 const WHOLE_POSTINST: &[&str] = &[
     "base-files",
+    "libc-bin",
     "base-passwd",
     "tzdata",
     "ca-certificates",
@@ -234,10 +235,13 @@ fn scan_script(
         match classify(&argv0, &rest) {
             Kind::Emulated | Kind::Harmless => {}
             Kind::Service => {
-                out.insert(entry(format!("skipped: service management: {}", c.text)));
+                out.insert(entry(format!(
+                    "skipped: service management: {}",
+                    command_line(&c)
+                )));
             }
             Kind::NotEmulated => {
-                out.insert(entry(c.text.to_owned()));
+                out.insert(entry(command_line(&c)));
             }
         }
     };
@@ -254,6 +258,28 @@ fn scan_script(
         .with_package(&pkg.name, &pkg.architecture, member, native_arch)
         .with_source(&source)
         .run(&nodes);
+}
+
+/// The command as it would run (variables expanded, shell-quoted) when every part is known,
+/// else as written in the script.
+fn command_line(c: &Call<'_>) -> String {
+    match &c.argv {
+        Ok(argv) => argv
+            .iter()
+            .map(|a| {
+                let plain = !a.is_empty()
+                    && a.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_./:=+,@%^".contains(&b));
+                if plain {
+                    a.clone()
+                } else {
+                    format!("'{}'", a.replace('\'', "'\\''"))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Err(_) => c.text.to_owned(),
+    }
 }
 
 /// Trigger names a package is interested in (file triggers are paths).
@@ -369,7 +395,7 @@ exit 0
                 "chmod 700 /var/cache/apt/archives/partial",
                 "chown _apt:root /var/cache/apt/archives/partial",
                 "py3compile -p python3-foo",
-                "skipped: service management: deb-systemd-helper unmask 'apt-daily.timer'",
+                "skipped: service management: deb-systemd-helper unmask apt-daily.timer",
             ]
         );
         assert!(r.iter().all(|n| n.package == "apt" && n.script == "postinst"));

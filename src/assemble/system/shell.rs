@@ -783,6 +783,9 @@ pub struct Eval<'f> {
     on_command: &'f mut dyn FnMut(Call<'_>),
     depth: usize,
     exited: bool,
+    /// `return` seen in the function being run.
+    returning: bool,
+    in_func: usize,
     /// `echo` output while inside `$(…)`.
     capture: Vec<String>,
     capturing: usize,
@@ -858,6 +861,8 @@ impl<'f> Eval<'f> {
             on_command,
             depth: 0,
             exited: false,
+            returning: false,
+            in_func: 0,
             capture: Vec::new(),
             capturing: 0,
             files: None,
@@ -891,7 +896,7 @@ impl<'f> Eval<'f> {
 
     pub fn run(&mut self, nodes: &[Node]) {
         for n in nodes {
-            if self.exited {
+            if self.exited || self.returning {
                 return;
             }
             self.node(n);
@@ -1144,11 +1149,21 @@ impl<'f> Eval<'f> {
                 self.positional = argv[2..].to_vec();
                 return;
             }
+            if name == "return" {
+                if self.in_func > 0 {
+                    self.returning = true;
+                } else {
+                    self.exited = true;
+                }
+                return;
+            }
             if let Some(body) = self.funcs.get(&name).cloned() {
                 let saved = std::mem::replace(&mut self.positional, argv[1..].to_vec());
+                self.in_func += 1;
                 self.run(&body);
+                self.in_func -= 1;
+                self.returning = false;
                 self.positional = saved;
-                self.exited = false;
                 return;
             }
         }
@@ -1263,6 +1278,15 @@ impl<'f> Eval<'f> {
                                 found.push(a.clone());
                                 return;
                             }
+                            // No diversions exist on a fresh install.
+                            match args.as_slice() {
+                                ["dpkg-divert", "--listpackage", _] => return,
+                                ["dpkg-divert", "--truename", f] => {
+                                    found.push((*f).to_owned());
+                                    return;
+                                }
+                                _ => {}
+                            }
                             if let Some(v) = expr(&args) {
                                 found.push(v);
                                 return;
@@ -1287,6 +1311,8 @@ impl<'f> Eval<'f> {
                         on_command: &mut inner_unknown,
                         depth: self.depth,
                         exited: false,
+                        returning: false,
+                        in_func: 0,
                         capture: Vec::new(),
                         capturing: 1,
                         files,

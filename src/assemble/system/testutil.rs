@@ -129,3 +129,107 @@ pub fn have(tool: &str) -> bool {
         .map(|s| s.success())
         .unwrap_or(false)
 }
+
+impl MemTree {
+    /// Reads a directory tree from disk (owners and mtimes ignored).
+    pub fn from_dir(root: &Path) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let mut t = MemTree::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                let p = e.path();
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                let md = std::fs::symlink_metadata(&p).unwrap();
+                let mode = md.permissions().mode() & 0o7777;
+                let (kind, content) = if md.file_type().is_symlink() {
+                    let target = std::fs::read_link(&p).unwrap().to_string_lossy().into_owned();
+                    (EntryKind::Symlink { target }, vec![])
+                } else if md.is_dir() {
+                    stack.push(p.clone());
+                    (EntryKind::Directory, vec![])
+                } else {
+                    let c = std::fs::read(&p).unwrap();
+                    (EntryKind::File { size: c.len() as u64 }, c)
+                };
+                let mut entry = Entry::generated(&rel, kind, mode);
+                entry.mode = mode;
+                t.entries.insert(rel, (entry, content));
+            }
+        }
+        t
+    }
+}
+
+/// Manual probe on real packages: `DEBCAST_PROBE=/tmp/sysdebs/probe cargo test --lib
+/// assemble::system::testutil::probe -- --ignored --nocapture`, with `root/` holding the unpacked
+/// packages and `ctl/<pkg>/` each package's control members plus `FILES` (`tar -t` of its data).
+#[test]
+#[ignore]
+fn probe() {
+    use super::{InstalledPackage, SystemInput, compute};
+    let Ok(base) = std::env::var("DEBCAST_PROBE") else {
+        return;
+    };
+    let base = Path::new(&base);
+    let mut tree = MemTree::from_dir(&base.join("root"));
+    let mut pkgs = Vec::new();
+    for e in std::fs::read_dir(base.join("ctl")).unwrap().flatten() {
+        let mut p = InstalledPackage::default();
+        for m in std::fs::read_dir(e.path()).unwrap().flatten() {
+            let name = m.file_name().to_string_lossy().into_owned();
+            let content = std::fs::read(m.path()).unwrap();
+            match name.as_str() {
+                "control" => {
+                    let text = String::from_utf8(content).unwrap();
+                    for line in text.lines() {
+                        if line.starts_with([' ', '\t']) {
+                            let last: &mut (String, String) = p.control_fields.last_mut().unwrap();
+                            last.1.push('\n');
+                            last.1.push_str(line);
+                        } else if let Some((k, v)) = line.split_once(':') {
+                            p.control_fields.push((k.to_owned(), v.trim().to_owned()));
+                        }
+                    }
+                }
+                "FILES" => {
+                    p.files = String::from_utf8(content)
+                        .unwrap()
+                        .lines()
+                        .filter_map(crate::entry::normalize_path)
+                        .collect();
+                }
+                _ => {
+                    p.members.insert(name, content);
+                }
+            }
+        }
+        p.name = p.field("Package").unwrap().to_owned();
+        p.version = p.field("Version").unwrap().to_owned();
+        p.architecture = p.field("Architecture").unwrap().to_owned();
+        pkgs.push(p);
+    }
+    let system = crate::manifest::System::default();
+    let out = compute(&SystemInput {
+        tree: &tree,
+        packages: &pkgs,
+        system: &system,
+        architecture: "amd64",
+        source_date_epoch: 1_700_000_000,
+    })
+    .unwrap();
+    for r in &out.report {
+        println!("REPORT\t{}\t{}\t{}", r.package, r.script, r.what);
+    }
+    for (e, _) in &out.files {
+        println!("FILE\t{}\t{:o}\t{:?}", e.path, e.mode, e.kind);
+    }
+    tree.apply(&super::Changes {
+        files: out.files,
+        removed: out.removed,
+    });
+    let dir = base.join("out");
+    let _ = std::fs::remove_dir_all(&dir);
+    tree.materialise(&dir);
+    println!("materialised in {}", dir.display());
+}
