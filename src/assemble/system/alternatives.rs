@@ -4,9 +4,9 @@
 //! Each package's `postinst` is read (never run) with [`super::shell`] as `postinst configure` with
 //! no old version. Every `update-alternatives --install LINK NAME PATH PRIORITY [--slave …]` reached
 //! registers a choice, provided PATH exists in the tree (update-alternatives refuses a missing
-//! one). Per name, auto mode picks the highest priority; among equal priorities the choice whose
-//! path sorts first wins (update-alternatives re-reads its admin file, which keeps choices sorted by
-//! path, and takes the first strictly higher priority). `[system] alternatives` in the manifest
+//! one). Per name, auto mode picks the highest priority; among equal priorities the
+//! one registered first wins (update-alternatives switches
+//! an auto-mode link only to a strictly higher priority). `[system] alternatives` in the manifest
 //! forces a choice (manual mode). Calls that cannot be resolved are reported, not guessed.
 
 use std::collections::BTreeMap;
@@ -217,13 +217,12 @@ pub fn compute(
     Ok((out, report))
 }
 
-/// update-alternatives' `alternative_select_best`: the first choice (by path) with the highest
-/// priority.
+/// Auto mode's choice: the highest priority; on a tie the choice registered first stays
+/// (update-alternatives only switches an auto-mode link to a strictly better choice, which the
+/// real tool confirms in `matches_real_update_alternatives`).
 fn select_best(choices: &[Choice]) -> Option<&Choice> {
-    let mut sorted: Vec<&Choice> = choices.iter().collect();
-    sorted.sort_by(|a, b| a.path.cmp(&b.path));
     let mut best: Option<&Choice> = None;
-    for c in sorted {
+    for c in choices {
         if best.is_none_or(|b| c.priority > b.priority) {
             best = Some(c);
         }
@@ -403,6 +402,7 @@ esac
         for f in [
             "usr/bin/mawk",
             "usr/bin/gawk",
+            "usr/bin/zawk",
             "usr/share/man/man1/mawk.1.gz",
             "usr/bin/less",
             "usr/share/man/man1/less.1.gz",
@@ -525,8 +525,11 @@ esac
             return;
         }
         let gawk = MAWK.replace("mawk", "gawk").replace(" 5 ", " 10 ");
+        // Same priority as gawk, registered first, path sorting after it: the tie-break.
+        let zawk = MAWK.replace("mawk", "zawk").replace(" 5 ", " 10 ");
         let pkgs = vec![
             pkg("mawk", MAWK),
+            pkg("zawk", &zawk),
             pkg("gawk", &gawk),
             pkg("less", LESS),
             pkg("xz-utils", XZ),
