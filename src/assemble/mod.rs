@@ -5,6 +5,7 @@
 //! into a per-package spool file (anonymous, deleted on drop) that the layer writer reads back.
 
 mod order;
+pub mod system;
 pub mod tree;
 pub mod usrmerge;
 

@@ -1,0 +1,277 @@
+//! Accounts: what base-passwd's postinst, `shadowconfig on` (pwconv/grpconv) and `useradd`/
+//! `groupadd` for the manifest's `[[system.user]]`/`[[system.group]]` would have written.
+//!
+//! base-passwd's postinst copies `usr/share/base-passwd/{passwd,group}.master` to `etc/passwd` and
+//! `etc/group` when those do not exist. pwconv/grpconv then move the password fields into
+//! `etc/shadow`/`etc/gshadow` (root:shadow, 0640), leaving `x` behind. pwconv stamps the "last
+//! change" day with the current day; shadow honours SOURCE_DATE_EPOCH for it, so we use
+//! `SOURCE_DATE_EPOCH / 86400` and the login.defs defaults (0, 99999, 7).
+
+use super::{Changes, InstalledPackage, Owner, SystemError, TreeView};
+use crate::manifest::System;
+
+/// Debian's static gid of the `shadow` group (base-passwd), used if `etc/group` lacks it.
+const SHADOW_GID: u32 = 42;
+
+#[derive(Debug, Clone)]
+struct PwLine {
+    fields: Vec<String>,
+}
+
+fn parse_db(text: &str, min_fields: usize, path: &str) -> Result<Vec<PwLine>, SystemError> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<String> = line.split(':').map(str::to_owned).collect();
+        if fields.len() < min_fields || fields[2].parse::<u32>().is_err() {
+            return Err(SystemError::Invalid {
+                path: path.into(),
+                message: format!("line {}: not a valid entry: `{line}`", n + 1),
+            });
+        }
+        out.push(PwLine { fields });
+    }
+    Ok(out)
+}
+
+fn read_text(tree: &dyn TreeView, path: &str) -> Result<Option<String>, SystemError> {
+    match super::read_file(tree, path)? {
+        None => Ok(None),
+        Some(b) => String::from_utf8(b).map(Some).map_err(|_| SystemError::Invalid {
+            path: path.into(),
+            message: "not UTF-8".into(),
+        }),
+    }
+}
+
+/// Computes `etc/{passwd,group,shadow,gshadow}` and the manifest users' home directories.
+pub fn compute(
+    tree: &dyn TreeView,
+    _packages: &[InstalledPackage],
+    system: &System,
+    source_date_epoch: u64,
+) -> Result<Changes, SystemError> {
+    let mut out = Changes::default();
+    // Existing files win, as in the postinst (`[ ! -e /etc/passwd ]`); else the master files.
+    let passwd_src = match read_text(tree, "etc/passwd")? {
+        Some(t) => Some((t, "etc/passwd")),
+        None => read_text(tree, "usr/share/base-passwd/passwd.master")?
+            .map(|t| (t, "usr/share/base-passwd/passwd.master")),
+    };
+    let group_src = match read_text(tree, "etc/group")? {
+        Some(t) => Some((t, "etc/group")),
+        None => read_text(tree, "usr/share/base-passwd/group.master")?
+            .map(|t| (t, "usr/share/base-passwd/group.master")),
+    };
+    let (Some((ptext, ppath)), Some((gtext, gpath))) = (passwd_src, group_src) else {
+        if system.users.is_empty() && system.groups.is_empty() {
+            return Ok(out);
+        }
+        return Err(SystemError::Manifest(
+            "users/groups need etc/passwd and etc/group (install base-passwd)".into(),
+        ));
+    };
+    let mut passwd = parse_db(&ptext, 7, ppath)?;
+    let mut group = parse_db(&gtext, 4, gpath)?;
+
+    // groupadd, then useradd, for the manifest's accounts (useradd refuses duplicates).
+    for g in &system.groups {
+        if group
+            .iter()
+            .any(|l| l.fields[0] == g.name || l.fields[2] == g.gid.to_string())
+        {
+            return Err(SystemError::Manifest(format!(
+                "group `{}` (gid {}): name or gid already in etc/group",
+                g.name, g.gid
+            )));
+        }
+        group.push(PwLine {
+            fields: vec![g.name.clone(), "!".into(), g.gid.to_string(), g.members.join(",")],
+        });
+    }
+    for u in &system.users {
+        if passwd
+            .iter()
+            .any(|l| l.fields[0] == u.name || l.fields[2] == u.uid.to_string())
+        {
+            return Err(SystemError::Manifest(format!(
+                "user `{}` (uid {}): name or uid already in etc/passwd",
+                u.name, u.uid
+            )));
+        }
+        if !group.iter().any(|l| l.fields[2] == u.gid.to_string()) {
+            return Err(SystemError::Manifest(format!(
+                "user `{}`: gid {} is not a group (add a [[system.group]])",
+                u.name, u.gid
+            )));
+        }
+        let home = u.home.clone().unwrap_or_else(|| format!("/home/{}", u.name));
+        passwd.push(PwLine {
+            fields: vec![
+                u.name.clone(),
+                "!".into(),
+                u.uid.to_string(),
+                u.gid.to_string(),
+                u.gecos.clone().unwrap_or_default(),
+                home.clone(),
+                // useradd's Debian default (SHELL in /etc/default/useradd).
+                u.shell.clone().unwrap_or_else(|| "/bin/sh".into()),
+            ],
+        });
+        let at = super::tree_path(&home);
+        if !at.is_empty() && !super::exists(tree, &at) {
+            let gname = group
+                .iter()
+                .find(|l| l.fields[2] == u.gid.to_string())
+                .map(|l| l.fields[0].clone())
+                .unwrap_or_default();
+            out.dir_owned(
+                &at,
+                0o755,
+                Owner {
+                    uid: u.uid,
+                    gid: u.gid,
+                    uname: u.name.clone(),
+                    gname,
+                },
+            );
+        }
+    }
+
+    // pwconv/grpconv: the password moves to the shadow file, `x` stays.
+    let day = source_date_epoch / 86400;
+    let mut p_out = String::new();
+    let mut s_out = String::new();
+    for l in &passwd {
+        let pw = if l.fields[1] == "x" {
+            "*"
+        } else {
+            l.fields[1].as_str()
+        };
+        s_out.push_str(&format!("{}:{pw}:{day}:0:99999:7:::\n", l.fields[0]));
+        let mut f = l.fields.clone();
+        f[1] = "x".into();
+        p_out.push_str(&f.join(":"));
+        p_out.push('\n');
+    }
+    let mut g_out = String::new();
+    let mut gs_out = String::new();
+    for l in &group {
+        let pw = if l.fields[1] == "x" {
+            "*"
+        } else {
+            l.fields[1].as_str()
+        };
+        gs_out.push_str(&format!("{}:{pw}::{}\n", l.fields[0], l.fields[3]));
+        let mut f = l.fields.clone();
+        f[1] = "x".into();
+        g_out.push_str(&f.join(":"));
+        g_out.push('\n');
+    }
+    let shadow_gid = group
+        .iter()
+        .find(|l| l.fields[0] == "shadow")
+        .and_then(|l| l.fields[2].parse().ok())
+        .unwrap_or(SHADOW_GID);
+    let shadow_owner = Owner {
+        uid: 0,
+        gid: shadow_gid,
+        uname: "root".into(),
+        gname: "shadow".into(),
+    };
+    out.file("etc/passwd", 0o644, p_out.into_bytes());
+    out.file("etc/group", 0o644, g_out.into_bytes());
+    out.file_owned("etc/shadow", 0o640, shadow_owner.clone(), s_out.into_bytes());
+    out.file_owned("etc/gshadow", 0o640, shadow_owner, gs_out.into_bytes());
+    Ok(out)
+}
+
+/// The gid of `name` in the tree's `etc/group`, or `fallback` (Debian's static id).
+pub fn gid_of(tree: &dyn TreeView, name: &str, fallback: u32) -> u32 {
+    let Ok(Some(text)) = read_text(tree, "etc/group") else {
+        return fallback;
+    };
+    text.lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.first() == Some(&name))
+        .and_then(|f| f.get(2).and_then(|g| g.parse().ok()))
+        .unwrap_or(fallback)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::MemTree;
+    use super::*;
+    use crate::manifest::{Group, User};
+
+    fn tree() -> MemTree {
+        let mut t = MemTree::new();
+        t.file(
+            "usr/share/base-passwd/passwd.master",
+            b"root:*:0:0:root:/root:/bin/bash\nnobody:*:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+        )
+        .file(
+            "usr/share/base-passwd/group.master",
+            b"root:*:0:\nshadow:*:42:\nnogroup:*:65534:\n",
+        )
+        .dir("home");
+        t
+    }
+
+    #[test]
+    fn master_files_and_shadow() {
+        let out = compute(&tree(), &[], &System::default(), 86400 * 19000 + 5).unwrap();
+        let mut m = MemTree::new();
+        m.apply(&out);
+        assert_eq!(
+            m.text("etc/passwd"),
+            "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+        );
+        assert_eq!(
+            m.text("etc/shadow"),
+            "root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n"
+        );
+        assert_eq!(m.text("etc/gshadow"), "root:*::\nshadow:*::\nnogroup:*::\n");
+        let e = &m.entries["etc/shadow"].0;
+        assert_eq!((e.mode, e.uid, e.gid, e.gname.as_str()), (0o640, 0, 42, "shadow"));
+    }
+
+    #[test]
+    fn manifest_users_get_homes() {
+        let sys = System {
+            groups: vec![Group {
+                name: "app".into(),
+                gid: 1000,
+                members: vec![],
+            }],
+            users: vec![User {
+                name: "app".into(),
+                uid: 1000,
+                gid: 1000,
+                home: None,
+                shell: None,
+                gecos: None,
+            }],
+            ..Default::default()
+        };
+        let out = compute(&tree(), &[], &sys, 0).unwrap();
+        let mut m = MemTree::new();
+        m.apply(&out);
+        assert!(
+            m.text("etc/passwd")
+                .ends_with("app:x:1000:1000::/home/app:/bin/sh\n")
+        );
+        assert!(m.text("etc/group").ends_with("app:x:1000:\n"));
+        assert!(m.text("etc/shadow").ends_with("app:!:0:0:99999:7:::\n"));
+        let h = &m.entries["home/app"].0;
+        assert_eq!(
+            (h.uid, h.gid, h.mode, h.uname.as_str()),
+            (1000, 1000, 0o755, "app")
+        );
+        let mut dup = sys.clone();
+        dup.users[0].uid = 0;
+        assert!(compute(&tree(), &[], &dup, 0).is_err());
+    }
+}

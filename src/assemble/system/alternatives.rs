@@ -1,0 +1,624 @@
+//! `update-alternatives --install` calls in postinsts, applied as dpkg's `update-alternatives`
+//! (dpkg 1.21, `utils/update-alternatives.c`) would on a fresh system.
+//!
+//! Each package's `postinst` is read (never run) with [`super::shell`] as `postinst configure` with
+//! no old version. Every `update-alternatives --install LINK NAME PATH PRIORITY [--slave …]` reached
+//! registers a choice, provided PATH exists in the tree (update-alternatives refuses a missing
+//! one). Per name, auto mode picks the highest priority; among equal priorities the
+//! one registered first wins (update-alternatives switches
+//! an auto-mode link only to a strictly higher priority). `[system] alternatives` in the manifest
+//! forces a choice (manual mode). Calls that cannot be resolved are reported, not guessed.
+
+use std::collections::BTreeMap;
+
+use super::shell::{self, Call};
+use super::{Changes, InstalledPackage, NotEmulated, SystemError, TreeView, tree_path};
+use crate::entry::EntryKind;
+use crate::manifest::System;
+
+/// One registered choice of an alternative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub path: String,
+    pub priority: i64,
+    /// Slave name -> slave path.
+    pub slaves: BTreeMap<String, String>,
+    pub package: String,
+}
+
+/// One alternative (link group) as update-alternatives keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Group {
+    pub link: String,
+    /// Slave name -> slave link.
+    pub slaves: BTreeMap<String, String>,
+    pub choices: Vec<Choice>,
+}
+
+/// A `--install` call as parsed from a script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Install {
+    pub link: String,
+    pub name: String,
+    pub path: String,
+    pub priority: i64,
+    /// (link, name, path)
+    pub slaves: Vec<(String, String, String)>,
+}
+
+/// Parses one `update-alternatives` argument vector (without `argv[0]`). `Ok(None)` for actions
+/// that change nothing on a fresh install (`--remove` of a choice never installed, queries).
+pub fn parse_call(args: &[String]) -> Result<Option<Install>, String> {
+    let mut i = 0;
+    let mut install = None;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--quiet" | "--verbose" | "--debug" | "--force" | "--skip-auto" => i += 1,
+            "--altdir" | "--admindir" | "--instdir" | "--root" | "--log" => i += 2,
+            "--install" => {
+                let [link, name, path, prio] = args
+                    .get(i + 1..i + 5)
+                    .ok_or("--install needs LINK NAME PATH PRIORITY")?
+                else {
+                    return Err("--install needs LINK NAME PATH PRIORITY".into());
+                };
+                let priority: i64 = prio
+                    .parse()
+                    .map_err(|_| format!("priority `{prio}` is not a number"))?;
+                let mut inst = Install {
+                    link: link.clone(),
+                    name: name.clone(),
+                    path: path.clone(),
+                    priority,
+                    slaves: Vec::new(),
+                };
+                i += 5;
+                while args.get(i).is_some_and(|a| a == "--slave") {
+                    let [l, n, p] = args.get(i + 1..i + 4).ok_or("--slave needs LINK NAME PATH")? else {
+                        return Err("--slave needs LINK NAME PATH".into());
+                    };
+                    inst.slaves.push((l.clone(), n.clone(), p.clone()));
+                    i += 4;
+                }
+                install = Some(inst);
+            }
+            // Removing on a fresh install is a no-op; listing/querying prints only.
+            "--remove" | "--remove-all" | "--display" | "--query" | "--list" | "--get-selections" => {
+                return Ok(None);
+            }
+            other => return Err(format!("update-alternatives action `{other}` is not emulated")),
+        }
+    }
+    Ok(install)
+}
+
+/// Every `update-alternatives` call a package's postinst makes on a fresh configure, in order.
+/// Unresolvable ones come back as report entries.
+pub fn scan_postinst(
+    tree: &dyn TreeView,
+    pkg: &InstalledPackage,
+    native_arch: &str,
+) -> (Vec<Install>, Vec<NotEmulated>) {
+    let mut installs = Vec::new();
+    let mut report = Vec::new();
+    let Some(text) = pkg.member_text("postinst") else {
+        return (installs, report);
+    };
+    let nodes = match shell::parse(text) {
+        Ok(n) => n,
+        Err(e) => {
+            if text.contains("update-alternatives") {
+                report.push(NotEmulated {
+                    package: pkg.name.clone(),
+                    script: "postinst".into(),
+                    what: format!("update-alternatives calls not read: {e}"),
+                });
+            }
+            return (installs, report);
+        }
+    };
+    let mut cb = |c: Call<'_>| {
+        let is_ua = match &c.argv {
+            Ok(argv) => argv.first().is_some_and(|a| a.ends_with("update-alternatives")),
+            Err(_) => c
+                .text
+                .split_whitespace()
+                .next()
+                .is_some_and(|a| a.ends_with("update-alternatives")),
+        };
+        if !is_ua {
+            return;
+        }
+        let result = match &c.argv {
+            Ok(argv) => parse_call(&argv[1..]),
+            Err(what) => Err(format!("cannot resolve {what}")),
+        };
+        match result {
+            Ok(Some(i)) => installs.push(i),
+            Ok(None) => {}
+            Err(why) => report.push(NotEmulated {
+                package: pkg.name.clone(),
+                script: "postinst".into(),
+                what: format!("{} ({why})", c.text),
+            }),
+        }
+    };
+    let files = |p: &str| super::file_kind(tree, p);
+    shell::Eval::new(&["configure", ""], &mut cb)
+        .with_files(&files)
+        .with_package(&pkg.name, &pkg.architecture, "postinst", native_arch)
+        .run(&nodes);
+    (installs, report)
+}
+
+/// Registers every package's alternatives and writes the links and admin files.
+pub fn compute(
+    tree: &dyn TreeView,
+    packages: &[InstalledPackage],
+    system: &System,
+    native_arch: &str,
+) -> Result<(Changes, Vec<NotEmulated>), SystemError> {
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    let mut report = Vec::new();
+    for pkg in packages {
+        let (installs, r) = scan_postinst(tree, pkg, native_arch);
+        report.extend(r);
+        for inst in installs {
+            register(&mut groups, tree, &pkg.name, inst);
+        }
+    }
+    for (name, path) in &system.alternatives {
+        let ok = groups
+            .get(name)
+            .is_some_and(|g| g.choices.iter().any(|c| &c.path == path));
+        if !ok {
+            return Err(SystemError::Manifest(format!(
+                "alternatives: `{name}` has no choice `{path}` (registered: {})",
+                groups
+                    .get(name)
+                    .map(|g| g
+                        .choices
+                        .iter()
+                        .map(|c| c.path.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .unwrap_or_else(|| "none".into())
+            )));
+        }
+    }
+    let mut out = Changes::default();
+    if groups.is_empty() {
+        return Ok((out, report));
+    }
+    out.dir("etc/alternatives", 0o755);
+    out.dir("var/lib/dpkg/alternatives", 0o755);
+    for (name, group) in &groups {
+        let forced = system.alternatives.get(name);
+        let best = match forced {
+            Some(path) => group.choices.iter().find(|c| &c.path == path),
+            None => select_best(&group.choices),
+        };
+        out.file(
+            &format!("var/lib/dpkg/alternatives/{name}"),
+            0o644,
+            admin_file(group, forced.is_some()).into_bytes(),
+        );
+        let Some(best) = best else { continue };
+        link(tree, &mut out, &group.link, name, &best.path);
+        for (sname, slink) in &group.slaves {
+            match best.slaves.get(sname) {
+                Some(spath) if super::exists(tree, &tree_path(spath)) => {
+                    link(tree, &mut out, slink, sname, spath);
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok((out, report))
+}
+
+/// Auto mode's choice: the highest priority; on a tie the choice registered first stays
+/// (update-alternatives only switches an auto-mode link to a strictly better choice, which the
+/// real tool confirms in `matches_real_update_alternatives`).
+fn select_best(choices: &[Choice]) -> Option<&Choice> {
+    let mut best: Option<&Choice> = None;
+    for c in choices {
+        if best.is_none_or(|b| c.priority > b.priority) {
+            best = Some(c);
+        }
+    }
+    best
+}
+
+fn register(groups: &mut BTreeMap<String, Group>, tree: &dyn TreeView, package: &str, inst: Install) {
+    // update-alternatives refuses a choice whose path does not exist.
+    if !super::exists(tree, &tree_path(&inst.path)) {
+        return;
+    }
+    let g = groups.entry(inst.name.clone()).or_default();
+    g.link = inst.link.clone();
+    let mut slaves = BTreeMap::new();
+    for (l, n, p) in &inst.slaves {
+        g.slaves.insert(n.clone(), l.clone());
+        slaves.insert(n.clone(), p.clone());
+    }
+    let choice = Choice {
+        path: inst.path.clone(),
+        priority: inst.priority,
+        slaves,
+        package: package.to_owned(),
+    };
+    match g.choices.iter_mut().find(|c| c.path == inst.path) {
+        Some(existing) => *existing = choice,
+        None => g.choices.push(choice),
+    }
+}
+
+/// `/etc/alternatives/NAME -> PATH` and `LINK -> /etc/alternatives/NAME`, unless LINK is a real
+/// file (update-alternatives does not replace one without `--force`).
+fn link(tree: &dyn TreeView, out: &mut Changes, link: &str, name: &str, path: &str) {
+    out.symlink(&format!("etc/alternatives/{name}"), path);
+    let Some(at) = super::resolve_dir_of(tree, &tree_path(link)) else {
+        return;
+    };
+    if let Some(e) = tree.entry(&at)
+        && !matches!(e.kind, EntryKind::Symlink { .. })
+    {
+        return;
+    }
+    out.symlink(&at, &format!("/etc/alternatives/{name}"));
+}
+
+/// The admin file, as `alternative_save` writes it: status, link, slaves sorted by name, a blank
+/// line, each choice (sorted by path) with its priority and one line per slave, a blank line.
+pub fn admin_file(group: &Group, manual: bool) -> String {
+    let mut s = String::new();
+    s.push_str(if manual { "manual\n" } else { "auto\n" });
+    s.push_str(&group.link);
+    s.push('\n');
+    for (name, link) in &group.slaves {
+        s.push_str(&format!("{name}\n{link}\n"));
+    }
+    s.push('\n');
+    let mut choices: Vec<&Choice> = group.choices.iter().collect();
+    choices.sort_by(|a, b| a.path.cmp(&b.path));
+    for c in choices {
+        s.push_str(&format!("{}\n{}\n", c.path, c.priority));
+        for name in group.slaves.keys() {
+            s.push_str(c.slaves.get(name).map(String::as_str).unwrap_or(""));
+            s.push('\n');
+        }
+    }
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{MemTree, have};
+    use super::*;
+
+    pub const MAWK: &str = r#"#!/bin/sh
+set -e
+# Automatically added by dh_installalternatives/13.7.1
+if [ "$1" = "configure" ] || [ "$1" = "abort-upgrade" ] || [ "$1" = "abort-deconfigure" ] || [ "$1" = "abort-remove" ]; then
+        update-alternatives --install /usr/bin/awk awk /usr/bin/mawk 5 \
+            --slave /usr/share/man/man1/awk.1.gz awk.1.gz /usr/share/man/man1/mawk.1.gz \
+            --slave /usr/bin/nawk nawk /usr/bin/mawk \
+            --slave /usr/share/man/man1/nawk.1.gz nawk.1.gz /usr/share/man/man1/mawk.1.gz
+fi
+# End automatically added section
+"#;
+
+    const LESS: &str = r#"#!/bin/sh
+set -e
+case "$1" in
+  configure)
+    update-alternatives --quiet --install /usr/bin/pager pager \
+      /usr/bin/less 77 --slave /usr/share/man/man1/pager.1.gz \
+      pager.1.gz /usr/share/man/man1/less.1.gz
+  ;;
+  abort-upgrade|abort-remove|abort-deconfigure)
+  ;;
+  *)
+    echo "postinst called with unknown argument \`$1'" >&2
+    exit 0
+  ;;
+esac
+exit 0
+"#;
+
+    const XZ: &str = r#"#!/bin/sh
+set -e
+slave () {
+	dir=$1 filename=$2 target=$3
+	echo "--slave $dir/$filename $filename $dir/$target"
+}
+update-alternatives --install /usr/bin/lzma lzma /usr/bin/xz 20 $(
+	slave /usr/share/man/man1 lzma.1.gz xz.1.gz
+	slave /usr/bin unlzma unxz
+	for util in cat more
+	do
+		slave /usr/bin lz$util xz$util
+	done
+)
+"#;
+
+    /// The shape of openjdk's postinst: a list of tools in a variable, a loop, `$basedir`.
+    const JDK: &str = r#"#!/bin/sh
+set -e
+multiarch=x86_64-linux-gnu
+priority=1711
+basedir=/usr/lib/jvm/java-17-openjdk-amd64
+mandir=$basedir/man
+jre_tools='java jjs keytool'
+case "$1" in
+configure)
+    for i in $jre_tools; do
+        unset slave1 slave2 || true
+        if [ -e $mandir/man1/$i.1.gz ]; then
+            slave1="--slave /usr/share/man/man1/$i.1.gz $i.1.gz $mandir/man1/$i.1.gz"
+        fi
+        update-alternatives \
+          --install \
+          /usr/bin/$i \
+          $i \
+          $basedir/bin/$i \
+          $priority \
+          $slave1
+    done
+esac
+"#;
+
+    const DEBIANUTILS: &str = r#"#! /bin/sh -e
+ua() {
+	update-alternatives --install /usr/bin/which which /usr/bin/which.debianutils 0 \
+		--slave /usr/share/man/man1/which.1.gz which.1.gz /usr/share/man/man1/which.debianutils.1.gz
+}
+case "$1" in
+    (configure)
+	update-shells
+	ua
+    ;;
+    (abort-upgrade|abort-remove|abort-deconfigure)
+	ua
+    ;;
+esac
+"#;
+
+    fn pkg(name: &str, postinst: &str) -> InstalledPackage {
+        let mut p = InstalledPackage {
+            name: name.into(),
+            version: "1".into(),
+            architecture: "amd64".into(),
+            ..Default::default()
+        };
+        p.members.insert("postinst".into(), postinst.as_bytes().to_vec());
+        p
+    }
+
+    fn tree() -> MemTree {
+        let mut t = MemTree::new();
+        for f in [
+            "usr/bin/mawk",
+            "usr/bin/gawk",
+            "usr/bin/zawk",
+            "usr/share/man/man1/mawk.1.gz",
+            "usr/bin/less",
+            "usr/share/man/man1/less.1.gz",
+            "usr/bin/xz",
+            "usr/bin/unxz",
+            "usr/bin/xzcat",
+            "usr/bin/xzmore",
+            "usr/share/man/man1/xz.1.gz",
+            "usr/lib/jvm/java-17-openjdk-amd64/bin/java",
+            "usr/lib/jvm/java-17-openjdk-amd64/bin/keytool",
+            "usr/lib/jvm/java-17-openjdk-amd64/man/man1/java.1.gz",
+            "usr/bin/which.debianutils",
+            "usr/share/man/man1/which.debianutils.1.gz",
+        ] {
+            t.file(f, b"x");
+        }
+        t.dir("etc/alternatives");
+        t
+    }
+
+    #[test]
+    fn real_world_forms() {
+        let pkgs = vec![
+            pkg("mawk", MAWK),
+            pkg("less", LESS),
+            pkg("xz-utils", XZ),
+            pkg("openjdk-17-jre-headless", JDK),
+            pkg("debianutils", DEBIANUTILS),
+        ];
+        let t = tree();
+        let (out, report) = compute(&t, &pkgs, &System::default(), "amd64").unwrap();
+        assert!(report.is_empty(), "{report:?}");
+        let mut m = MemTree::new();
+        m.apply(&out);
+        let link = |p: &str| match &m.entries[p].0.kind {
+            EntryKind::Symlink { target } => target.clone(),
+            k => panic!("{p}: {k:?}"),
+        };
+        assert_eq!(link("usr/bin/awk"), "/etc/alternatives/awk");
+        assert_eq!(link("etc/alternatives/awk"), "/usr/bin/mawk");
+        assert_eq!(link("etc/alternatives/nawk"), "/usr/bin/mawk");
+        assert_eq!(link("etc/alternatives/pager"), "/usr/bin/less");
+        assert_eq!(link("etc/alternatives/lzcat"), "/usr/bin/xzcat");
+        assert_eq!(
+            link("etc/alternatives/java"),
+            "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"
+        );
+        assert_eq!(
+            link("etc/alternatives/java.1.gz"),
+            "/usr/lib/jvm/java-17-openjdk-amd64/man/man1/java.1.gz"
+        );
+        assert_eq!(link("etc/alternatives/which"), "/usr/bin/which.debianutils");
+        // jjs is not in the tree: update-alternatives would refuse it.
+        assert!(!m.entries.contains_key("var/lib/dpkg/alternatives/jjs"));
+        // keytool has no man page in the tree: no slave.
+        assert!(!m.entries.contains_key("etc/alternatives/keytool.1.gz"));
+        assert_eq!(
+            m.text("var/lib/dpkg/alternatives/pager"),
+            "auto\n/usr/bin/pager\npager.1.gz\n/usr/share/man/man1/pager.1.gz\n\n/usr/bin/less\n77\n/usr/share/man/man1/less.1.gz\n\n"
+        );
+    }
+
+    #[test]
+    fn priorities_ties_and_forcing() {
+        let gawk = MAWK.replace("mawk", "gawk").replace(" 5 ", " 10 ");
+        let pkgs = vec![pkg("mawk", MAWK), pkg("gawk", &gawk)];
+        let t = tree();
+        let (out, _) = compute(&t, &pkgs, &System::default(), "amd64").unwrap();
+        let mut m = MemTree::new();
+        m.apply(&out);
+        assert_eq!(
+            m.entries["etc/alternatives/awk"].0.kind,
+            EntryKind::Symlink {
+                target: "/usr/bin/gawk".into()
+            }
+        );
+        let mut sys = System::default();
+        sys.alternatives.insert("awk".into(), "/usr/bin/mawk".into());
+        let (out, _) = compute(&t, &pkgs, &sys, "amd64").unwrap();
+        let mut m = MemTree::new();
+        m.apply(&out);
+        assert_eq!(
+            m.entries["etc/alternatives/awk"].0.kind,
+            EntryKind::Symlink {
+                target: "/usr/bin/mawk".into()
+            }
+        );
+        assert!(m.text("var/lib/dpkg/alternatives/awk").starts_with("manual\n"));
+        sys.alternatives.insert("awk".into(), "/usr/bin/nope".into());
+        assert!(
+            compute(&t, &pkgs, &sys, "amd64")
+                .unwrap_err()
+                .to_string()
+                .contains("/usr/bin/nope")
+        );
+    }
+
+    #[test]
+    fn unresolvable_calls_are_reported() {
+        let p = pkg(
+            "weird",
+            "#!/bin/sh\nupdate-alternatives --install /usr/bin/x x /usr/lib/$(uname -m)/x 10\nupdate-alternatives --set x /usr/bin/y\n",
+        );
+        let (installs, report) = scan_postinst(&MemTree::new(), &p, "amd64");
+        assert!(installs.is_empty());
+        assert_eq!(report.len(), 2, "{report:?}");
+        assert!(
+            report[0]
+                .what
+                .starts_with("update-alternatives --install /usr/bin/x")
+        );
+    }
+
+    /// The real update-alternatives, run on a materialised copy of the tree with the same calls,
+    /// writes the same admin files and links.
+    #[test]
+    fn matches_real_update_alternatives() {
+        if !have("update-alternatives") {
+            eprintln!("note: update-alternatives not installed, skipping");
+            return;
+        }
+        let gawk = MAWK.replace("mawk", "gawk").replace(" 5 ", " 10 ");
+        // Same priority as gawk, registered first, path sorting after it: the tie-break.
+        let zawk = MAWK.replace("mawk", "zawk").replace(" 5 ", " 10 ");
+        let pkgs = vec![
+            pkg("mawk", MAWK),
+            pkg("zawk", &zawk),
+            pkg("gawk", &gawk),
+            pkg("less", LESS),
+            pkg("xz-utils", XZ),
+        ];
+        let t = tree();
+        let (out, _) = compute(&t, &pkgs, &System::default(), "amd64").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        t.materialise(root);
+        std::fs::create_dir_all(root.join("var/lib/dpkg/alternatives")).unwrap();
+        for p in &pkgs {
+            for inst in scan_postinst(&t, p, "amd64").0 {
+                let mut cmd = std::process::Command::new("update-alternatives");
+                cmd.arg("--root")
+                    .arg(root)
+                    .args(["--log", "/dev/null"])
+                    .arg("--quiet")
+                    .args([
+                        "--install",
+                        &inst.link,
+                        &inst.name,
+                        &inst.path,
+                        &inst.priority.to_string(),
+                    ]);
+                for (l, n, p) in &inst.slaves {
+                    cmd.args(["--slave", l, n, p]);
+                }
+                let o = cmd.output().unwrap();
+                assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            }
+        }
+        let mut compared = 0;
+        for (e, content) in &out.files {
+            let real = root.join(&e.path);
+            match &e.kind {
+                EntryKind::File { .. } => {
+                    assert_eq!(
+                        String::from_utf8_lossy(&std::fs::read(&real).unwrap()),
+                        String::from_utf8_lossy(content),
+                        "{}",
+                        e.path
+                    );
+                    compared += 1;
+                }
+                EntryKind::Symlink { target } => {
+                    let real_target = std::fs::read_link(&real).unwrap();
+                    // With --root the tool writes links into the root, targets as seen from inside.
+                    assert_eq!(real_target.to_string_lossy(), *target, "{}", e.path);
+                    compared += 1;
+                }
+                _ => {}
+            }
+        }
+        assert!(compared > 10);
+    }
+}
+
+#[cfg(test)]
+mod host_probe {
+    /// Manual probe: every host postinst's update-alternatives calls, as read.
+    #[test]
+    #[ignore]
+    fn print_host_alternatives() {
+        for e in std::fs::read_dir("/var/lib/dpkg/info").unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(p) = name.strip_suffix(".postinst") else {
+                continue;
+            };
+            let mut pkg = super::InstalledPackage {
+                name: p.into(),
+                ..Default::default()
+            };
+            pkg.members
+                .insert("postinst".into(), std::fs::read(e.path()).unwrap());
+            let (installs, report) =
+                super::scan_postinst(&super::super::testutil::MemTree::new(), &pkg, "amd64");
+            for i in installs {
+                println!(
+                    "OK\t{p}\t{} {} {} {} +{}",
+                    i.link,
+                    i.name,
+                    i.path,
+                    i.priority,
+                    i.slaves.len()
+                );
+            }
+            for r in report {
+                println!("NO\t{p}\t{}", r.what);
+            }
+        }
+    }
+}

@@ -1,0 +1,667 @@
+//! libc-bin's postinst: `etc/nsswitch.conf` from its default, and `etc/ld.so.cache`, byte for
+//! byte as glibc 2.36's `ldconfig` (run by that postinst and libc-bin's `ldconfig` trigger) writes it for the image's tree: the new format only (`glibc-ld.so.cache1.1`, the
+//! default since glibc 2.32), little- or big-endian per the libraries, with the generator
+//! extension.
+//!
+//! What it mirrors, from glibc's `elf/ldconfig.c`, `elf/cache.c`, `elf/stringtable.c`:
+//! - directories: `etc/ld.so.conf` (with `include` globs, sorted), then the built-in `/lib` and
+//!   `/usr/lib` (Debian's slibdir/libdir); a directory reached twice (same real directory after
+//!   following the tree's symlinks, as ldconfig compares inodes) is scanned once, under its first
+//!   name; missing directories are skipped;
+//! - per directory, entries named `lib*.so*`/`ld-*.so*` that are regular files or symlinks to
+//!   regular files, ELF with a dynamic segment; SONAME from `DT_SONAME` (else the file name);
+//!   symlinks whose name is neither the SONAME nor a `.so` development link of it count as files;
+//!   one entry per SONAME, cached as `DIR/SONAME`;
+//! - entries sorted by `_dl_cache_libcmp` descending, then flags descending (ties keep the scan
+//!   order), strings deduplicated and tail-merged in stringtable order.
+//!
+//! Not covered: `glibc-hwcaps` subdirectories and legacy hwcap subdirectories (not present in
+//! Debian base images), `ld.so.conf` `hwcap` lines.
+
+use std::collections::BTreeMap;
+
+use super::{Changes, InstalledPackage, SystemError, TreeView, installed};
+use crate::entry::EntryKind;
+
+const FLAG_ELF_LIBC6: i32 = 0x0003;
+const FLAG_SPARC_LIB64: i32 = 0x0100;
+const FLAG_X8664_LIB64: i32 = 0x0300;
+const FLAG_S390_LIB64: i32 = 0x0400;
+const FLAG_POWERPC_LIB64: i32 = 0x0500;
+const FLAG_MIPS64_LIBN32: i32 = 0x0600;
+const FLAG_MIPS64_LIBN64: i32 = 0x0700;
+const FLAG_X8664_LIBX32: i32 = 0x0800;
+const FLAG_ARM_LIBHF: i32 = 0x0900;
+const FLAG_AARCH64_LIB64: i32 = 0x0a00;
+const FLAG_ARM_LIBSF: i32 = 0x0b00;
+const FLAG_MIPS64_LIBN32_NAN2008: i32 = 0x0d00;
+const FLAG_MIPS64_LIBN64_NAN2008: i32 = 0x0e00;
+const FLAG_RISCV_FLOAT_ABI_SOFT: i32 = 0x0f00;
+const FLAG_RISCV_FLOAT_ABI_DOUBLE: i32 = 0x1000;
+
+const CACHE_MAGIC: &[u8] = b"glibc-ld.so.cache1.1";
+const EXTENSION_MAGIC: u32 = 0xeaa4_2174;
+
+/// Writes `etc/ld.so.cache` when libc-bin (whose trigger runs ldconfig) is installed.
+pub fn compute(
+    tree: &dyn TreeView,
+    packages: &[InstalledPackage],
+    _architecture: &str,
+) -> Result<Changes, SystemError> {
+    let mut out = Changes::default();
+    let Some(libc_bin) = installed(packages, "libc-bin") else {
+        return Ok(out);
+    };
+    let bytes = build_cache(tree, &generator(&libc_bin.version))?;
+    out.file("etc/ld.so.cache", 0o644, bytes);
+    // The rest of libc-bin's postinst: `install_from_default` of nsswitch.conf (`cp -p`).
+    if !super::is_file(tree, "etc/nsswitch.conf")
+        && let Some(real) = super::resolve(tree, "usr/share/libc-bin/nsswitch.conf")
+        && let Some(entry) = tree.entry(&real)
+        && let Some(content) = super::read_file(tree, &real)?
+    {
+        out.file("etc/nsswitch.conf", entry.mode, content);
+    }
+    Ok(out)
+}
+
+/// The generator string Debian's ldconfig records: `ldconfig (Debian GLIBC 2.36-9+deb12u4)
+/// stable release version 2.36`.
+pub fn generator(libc_version: &str) -> String {
+    let upstream = libc_version
+        .split_once(':')
+        .map_or(libc_version, |(_, v)| v)
+        .rsplit_once('-')
+        .map_or(libc_version, |(u, _)| u);
+    format!("ldconfig (Debian GLIBC {libc_version}) stable release version {upstream}")
+}
+
+/// A library as ldconfig's `search_dir` keeps it.
+struct DLib {
+    soname: String,
+    name: String,
+    flag: i32,
+    is_link: bool,
+    big_endian: bool,
+}
+
+struct CacheEntry {
+    lib: String,
+    path: String,
+    flags: i32,
+}
+
+/// Builds the cache bytes for `tree`.
+pub fn build_cache(tree: &dyn TreeView, generator: &str) -> Result<Vec<u8>, SystemError> {
+    let dirs = directories(tree)?;
+    let mut entries: Vec<CacheEntry> = Vec::new();
+    let mut big_endian = false;
+    for (name, real) in &dirs {
+        for lib in search_dir(tree, real)? {
+            big_endian |= lib.big_endian;
+            let new = CacheEntry {
+                path: format!("{name}/{}", lib.soname),
+                lib: lib.soname,
+                flags: lib.flag,
+            };
+            // add_to_cache: insert before the first entry that compares greater.
+            let at = entries
+                .iter()
+                .position(|e| compare(e, &new) == std::cmp::Ordering::Greater)
+                .unwrap_or(entries.len());
+            entries.insert(at, new);
+        }
+    }
+    Ok(serialise(&entries, generator, big_endian))
+}
+
+/// cache.c `compare`: soname by `_dl_cache_libcmp`, reversed, then flags, higher first.
+fn compare(e1: &CacheEntry, e2: &CacheEntry) -> std::cmp::Ordering {
+    libcmp(&e2.lib, &e1.lib).then(e2.flags.cmp(&e1.flags))
+}
+
+/// glibc's `_dl_cache_libcmp`: digit runs compare numerically, other bytes as bytes.
+pub fn libcmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() {
+        let ca = a[i];
+        let cb = b.get(j).copied().unwrap_or(0);
+        if ca.is_ascii_digit() {
+            if !cb.is_ascii_digit() {
+                return Ordering::Greater;
+            }
+            let (mut va, mut vb) = (0u64, 0u64);
+            while i < a.len() && a[i].is_ascii_digit() {
+                va = va.wrapping_mul(10).wrapping_add(u64::from(a[i] - b'0'));
+                i += 1;
+            }
+            while j < b.len() && b[j].is_ascii_digit() {
+                vb = vb.wrapping_mul(10).wrapping_add(u64::from(b[j] - b'0'));
+                j += 1;
+            }
+            if va != vb {
+                return va.cmp(&vb);
+            }
+        } else if cb.is_ascii_digit() {
+            return Ordering::Less;
+        } else if ca != cb {
+            return ca.cmp(&cb);
+        } else {
+            i += 1;
+            j += 1;
+        }
+    }
+    0u8.cmp(&b.get(j).copied().unwrap_or(0))
+}
+
+/// The directories ldconfig scans, in order: (name as configured, real path in the tree).
+fn directories(tree: &dyn TreeView) -> Result<Vec<(String, String)>, SystemError> {
+    let mut names = Vec::new();
+    parse_conf(tree, "/etc/ld.so.conf", &mut names, 0)?;
+    names.push("/lib".to_owned());
+    names.push("/usr/lib".to_owned());
+    let mut out: Vec<(String, String)> = Vec::new();
+    for name in names {
+        let Some(real) = super::resolve(tree, &super::tree_path(&name)) else {
+            continue;
+        };
+        if !super::is_dir(tree, &real) {
+            continue;
+        }
+        // The same directory twice: ldconfig keeps the first position (and name).
+        if out.iter().any(|(_, r)| *r == real) {
+            continue;
+        }
+        out.push((name, real));
+    }
+    Ok(out)
+}
+
+fn parse_conf(
+    tree: &dyn TreeView,
+    file: &str,
+    out: &mut Vec<String>,
+    depth: usize,
+) -> Result<(), SystemError> {
+    if depth > 16 {
+        return Ok(());
+    }
+    let Some(bytes) = super::read_file(tree, &super::tree_path(file))? else {
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let base = file.rsplit_once('/').map_or("", |(d, _)| d);
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(rest) = line
+            .strip_prefix("include")
+            .filter(|r| r.starts_with([' ', '\t']))
+        {
+            for pattern in rest.split_whitespace() {
+                let pattern = if pattern.starts_with('/') {
+                    pattern.to_owned()
+                } else {
+                    format!("{base}/{pattern}")
+                };
+                for f in glob(tree, &pattern) {
+                    parse_conf(tree, &f, out, depth + 1)?;
+                }
+            }
+        } else if line.len() > 5
+            && line[..5].eq_ignore_ascii_case("hwcap")
+            && line[5..].starts_with([' ', '\t'])
+        {
+            continue;
+        } else {
+            // `DIR=TYPE` (libc4/5 era) keeps only DIR; trailing slashes are dropped.
+            let dir = line.split('=').next().unwrap_or(line).trim_end();
+            let dir = dir.trim_end_matches('/');
+            out.push(if dir.is_empty() {
+                "/".into()
+            } else {
+                dir.to_owned()
+            });
+        }
+    }
+    Ok(())
+}
+
+/// glob(3) with a pattern in the last component only (as ld.so.conf includes are written),
+/// sorted bytewise (the C locale).
+fn glob(tree: &dyn TreeView, pattern: &str) -> Vec<String> {
+    let (dir, pat) = pattern.rsplit_once('/').unwrap_or(("", pattern));
+    if !pat.contains(['*', '?', '[']) {
+        return vec![pattern.to_owned()];
+    }
+    let Some(real) = super::resolve(tree, &super::tree_path(dir)) else {
+        return Vec::new();
+    };
+    let prefix = if real.is_empty() {
+        String::new()
+    } else {
+        format!("{real}/")
+    };
+    let mut names: Vec<String> = tree
+        .paths()
+        .filter_map(|p| p.strip_prefix(&prefix))
+        .filter(|n| !n.contains('/') && !n.starts_with('.'))
+        .filter(|n| super::shell::glob_match(pat, n))
+        .map(|n| format!("{dir}/{n}"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// ldconfig's `search_dir` for one directory, returning its libraries in scan order.
+fn search_dir(tree: &dyn TreeView, real_dir: &str) -> Result<Vec<DLib>, SystemError> {
+    let prefix = format!("{real_dir}/");
+    let names: Vec<String> = tree
+        .paths()
+        .filter_map(|p| p.strip_prefix(&prefix))
+        .filter(|n| !n.contains('/'))
+        .map(str::to_owned)
+        .collect();
+    let mut dlibs: Vec<DLib> = Vec::new();
+    for name in names {
+        if !((name.starts_with("lib") || name.starts_with("ld-")) && name.contains(".so")) {
+            continue;
+        }
+        if name.ends_with(".#prelink#") || name.contains(".#prelink#.") {
+            continue;
+        }
+        let path = format!("{prefix}{name}");
+        let Some(entry) = tree.entry(&path) else { continue };
+        let mut is_link = match entry.kind {
+            EntryKind::Symlink { .. } => true,
+            EntryKind::File { .. } => false,
+            _ => continue,
+        };
+        let Some(real) = super::resolve(tree, &path) else {
+            continue;
+        };
+        if !matches!(tree.entry(&real).map(|e| &e.kind), Some(EntryKind::File { .. })) {
+            continue;
+        }
+        let Some(bytes) = super::read_file(tree, &real)? else {
+            continue;
+        };
+        let Some(elf) = read_elf(&bytes) else { continue };
+        let soname = elf.soname.clone().unwrap_or_else(|| name.clone());
+        if is_link && name != soname {
+            let dev_link = name.ends_with(".so") && soname.starts_with(name.as_str());
+            if !dev_link {
+                is_link = false;
+            }
+        }
+        let soname = if is_link { name.clone() } else { soname };
+        match dlibs.iter_mut().find(|d| d.soname == soname) {
+            Some(d) => {
+                let newer =
+                    (!is_link && d.is_link) || (is_link == d.is_link && libcmp(&d.name, &name).is_lt());
+                if newer {
+                    d.name = name.clone();
+                    d.is_link = is_link;
+                    d.flag = elf.flag;
+                }
+            }
+            None => dlibs.insert(
+                0,
+                DLib {
+                    soname,
+                    name: name.clone(),
+                    flag: elf.flag,
+                    is_link,
+                    big_endian: elf.big_endian,
+                },
+            ),
+        }
+    }
+    Ok(dlibs)
+}
+
+struct ElfInfo {
+    soname: Option<String>,
+    flag: i32,
+    big_endian: bool,
+}
+
+/// Reads what ldconfig's `process_elf_file` needs: class, machine (for the cache flag), and
+/// `DT_SONAME` via the dynamic segment. `None` for non-ELF files and ELF files without one.
+fn read_elf(b: &[u8]) -> Option<ElfInfo> {
+    if b.len() < 52 || &b[..4] != b"\x7fELF" {
+        return None;
+    }
+    let is64 = match b[4] {
+        1 => false,
+        2 => true,
+        _ => return None,
+    };
+    let be = match b[5] {
+        1 => false,
+        2 => true,
+        _ => return None,
+    };
+    let u16_at = |o: usize| -> Option<u64> {
+        let s: [u8; 2] = b.get(o..o + 2)?.try_into().ok()?;
+        Some(u64::from(if be {
+            u16::from_be_bytes(s)
+        } else {
+            u16::from_le_bytes(s)
+        }))
+    };
+    let u32_at = |o: usize| -> Option<u64> {
+        let s: [u8; 4] = b.get(o..o + 4)?.try_into().ok()?;
+        Some(u64::from(if be {
+            u32::from_be_bytes(s)
+        } else {
+            u32::from_le_bytes(s)
+        }))
+    };
+    let u64_at = |o: usize| -> Option<u64> {
+        let s: [u8; 8] = b.get(o..o + 8)?.try_into().ok()?;
+        Some(if be {
+            u64::from_be_bytes(s)
+        } else {
+            u64::from_le_bytes(s)
+        })
+    };
+    let word = |o: usize| if is64 { u64_at(o) } else { u32_at(o) };
+    let machine = u16_at(18)?;
+    let e_flags = u32_at(if is64 { 48 } else { 36 })?;
+    let (phoff, phentsize, phnum) = if is64 {
+        (u64_at(32)?, u16_at(54)?, u16_at(56)?)
+    } else {
+        (u32_at(28)?, u16_at(42)?, u16_at(44)?)
+    };
+    let flag = FLAG_ELF_LIBC6
+        | match (machine, is64) {
+            (62, true) => FLAG_X8664_LIB64,
+            (62, false) => FLAG_X8664_LIBX32,
+            (183, true) => FLAG_AARCH64_LIB64,
+            (21, true) => FLAG_POWERPC_LIB64,
+            (22, true) => FLAG_S390_LIB64,
+            (43, true) => FLAG_SPARC_LIB64,
+            (40, false) if e_flags & 0x400 != 0 => FLAG_ARM_LIBHF,
+            (40, false) if e_flags & 0x200 != 0 => FLAG_ARM_LIBSF,
+            (8, true) if e_flags & 0x400 != 0 => FLAG_MIPS64_LIBN64_NAN2008,
+            (8, true) => FLAG_MIPS64_LIBN64,
+            (8, false) if e_flags & 0x20 != 0 && e_flags & 0x400 != 0 => FLAG_MIPS64_LIBN32_NAN2008,
+            (8, false) if e_flags & 0x20 != 0 => FLAG_MIPS64_LIBN32,
+            (243, true) if e_flags & 0x6 == 0x4 => FLAG_RISCV_FLOAT_ABI_DOUBLE,
+            (243, true) if e_flags & 0x6 == 0 => FLAG_RISCV_FLOAT_ABI_SOFT,
+            _ => 0,
+        };
+    let (mut dyn_off, mut dyn_size, mut loadaddr) = (None, 0u64, None);
+    for i in 0..phnum {
+        let ph = usize::try_from(phoff + i * phentsize).ok()?;
+        let p_type = u32_at(ph)?;
+        let (p_offset, p_vaddr, p_filesz) = if is64 {
+            (u64_at(ph + 8)?, u64_at(ph + 16)?, u64_at(ph + 32)?)
+        } else {
+            (u32_at(ph + 4)?, u32_at(ph + 8)?, u32_at(ph + 16)?)
+        };
+        match p_type {
+            1 if loadaddr.is_none() => loadaddr = Some(p_vaddr.wrapping_sub(p_offset)),
+            2 => {
+                dyn_off = Some(p_offset);
+                dyn_size = p_filesz;
+            }
+            _ => {}
+        }
+    }
+    let dyn_off = dyn_off?;
+    if dyn_size == 0 {
+        return None;
+    }
+    let loadaddr = loadaddr.unwrap_or(0);
+    let ent = if is64 { 16 } else { 8 };
+    let (mut strtab, mut soname_off) = (None, None);
+    let mut o = usize::try_from(dyn_off).ok()?;
+    let end = o.checked_add(usize::try_from(dyn_size).ok()?)?;
+    while o + ent <= end {
+        let tag = word(o)?;
+        let val = word(o + ent / 2)?;
+        match tag {
+            0 => break,
+            5 => strtab = Some(val),
+            14 => soname_off = Some(val),
+            _ => {}
+        }
+        o += ent;
+    }
+    let soname = match (strtab, soname_off) {
+        (Some(st), Some(so)) => {
+            let start = usize::try_from(st.wrapping_sub(loadaddr).wrapping_add(so)).ok()?;
+            let rest = b.get(start..)?;
+            let len = rest.iter().position(|c| *c == 0)?;
+            Some(String::from_utf8_lossy(&rest[..len]).into_owned())
+        }
+        _ => None,
+    };
+    Some(ElfInfo {
+        soname,
+        flag,
+        big_endian: be,
+    })
+}
+
+/// stringtable.c: distinct strings, sorted so that a string that is a suffix of the previous
+/// one shares its bytes; returns the table and each string's offset.
+fn string_table(strings: &[&str]) -> (Vec<u8>, BTreeMap<String, u32>) {
+    let mut uniq: Vec<&str> = strings.to_vec();
+    uniq.sort_unstable();
+    uniq.dedup();
+    // finalize_compare: reversed strings in reverse lexicographic order, longer first on ties.
+    uniq.sort_by(|l, r| {
+        let (l, r) = (l.as_bytes(), r.as_bytes());
+        for i in 1..=l.len().min(r.len()) {
+            let (lc, rc) = (l[l.len() - i], r[r.len() - i]);
+            if lc != rc {
+                return rc.cmp(&lc);
+            }
+        }
+        r.len().cmp(&l.len())
+    });
+    let mut offsets: BTreeMap<String, u32> = BTreeMap::new();
+    let mut table: Vec<u8> = Vec::new();
+    let mut prev: Option<(&str, u32)> = None;
+    for s in uniq {
+        let off = match prev {
+            Some((p, poff)) if p.len() >= s.len() && p.ends_with(s) => poff + (p.len() - s.len()) as u32,
+            _ => {
+                let off = table.len() as u32;
+                table.extend_from_slice(s.as_bytes());
+                table.push(0);
+                off
+            }
+        };
+        // A merged string's "previous" for the next comparison is itself (glibc compares with
+        // array[j-1], whatever offset that got).
+        prev = Some((s, off));
+        offsets.insert(s.to_owned(), off);
+    }
+    (table, offsets)
+}
+
+fn serialise(entries: &[CacheEntry], generator: &str, big_endian: bool) -> Vec<u8> {
+    let w32 = |v: &mut Vec<u8>, x: u32| {
+        v.extend_from_slice(&if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        })
+    };
+    let w64 = |v: &mut Vec<u8>, x: u64| {
+        v.extend_from_slice(&if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        })
+    };
+    let mut all: Vec<&str> = Vec::new();
+    for e in entries {
+        all.push(&e.path);
+        all.push(&e.lib);
+    }
+    let (strings, offsets) = string_table(&all);
+    let header = 48usize;
+    let str_offset = (header + entries.len() * 24) as u32;
+    let ext_offset = (str_offset as usize + strings.len()).div_ceil(4) * 4;
+
+    let mut v = Vec::new();
+    v.extend_from_slice(CACHE_MAGIC);
+    w32(&mut v, entries.len() as u32);
+    w32(&mut v, strings.len() as u32);
+    // cache_file_new_flags_endian_little (2) / _big (3).
+    v.push(if big_endian { 3 } else { 2 });
+    v.extend_from_slice(&[0, 0, 0]);
+    w32(&mut v, ext_offset as u32);
+    v.extend_from_slice(&[0; 12]);
+    for e in entries {
+        w32(&mut v, e.flags as u32);
+        w32(&mut v, str_offset + offsets[&e.lib]);
+        w32(&mut v, str_offset + offsets[&e.path]);
+        w32(&mut v, 0);
+        w64(&mut v, 0);
+    }
+    v.extend_from_slice(&strings);
+    v.resize(ext_offset, 0);
+    // One extension section: the generator string (tag 0), unterminated.
+    w32(&mut v, EXTENSION_MAGIC);
+    w32(&mut v, 1);
+    w32(&mut v, 0);
+    w32(&mut v, 0);
+    w32(&mut v, (ext_offset + 8 + 16) as u32);
+    w32(&mut v, generator.len() as u32);
+    v.extend_from_slice(generator.as_bytes());
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{MemTree, have};
+    use super::*;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn libcmp_orders_versions_numerically() {
+        assert_eq!(libcmp("libz.so.1.2.13", "libz.so.1.2.9"), Ordering::Greater);
+        assert_eq!(libcmp("libz.so.1", "libz.so"), Ordering::Greater);
+        assert_eq!(libcmp("liba.so", "libb.so"), Ordering::Less);
+        assert_eq!(libcmp("libc.so.6", "libc.so.6"), Ordering::Equal);
+        assert_eq!(libcmp("lib2", "libx"), Ordering::Greater);
+    }
+
+    #[test]
+    fn generator_string() {
+        assert_eq!(
+            generator("2.36-9+deb12u4"),
+            "ldconfig (Debian GLIBC 2.36-9+deb12u4) stable release version 2.36"
+        );
+    }
+
+    /// A tree with real host libraries (merged /usr, Debian's ld.so.conf layout) is cached
+    /// byte-identically to what the host's ldconfig writes for it.
+    #[test]
+    fn matches_real_ldconfig() {
+        let host = "/usr/lib/x86_64-linux-gnu";
+        let libs = [
+            "libz.so.1.2.13",
+            "libc.so.6",
+            "libm.so.6",
+            "ld-linux-x86-64.so.2",
+            "libpthread.so.0",
+            "libdl.so.2",
+            "libselinux.so.1",
+            "libpcre2-8.so.0.11.2",
+            "libcrypto.so.3",
+            "libssl.so.3",
+        ];
+        if !std::path::Path::new(&format!("{host}/libc.so.6")).exists() || !have("ldconfig") {
+            eprintln!("note: no host x86-64 libraries or ldconfig, skipping");
+            return;
+        }
+        let is_root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout == b"0\n")
+            .unwrap_or(false);
+        if !is_root {
+            eprintln!("note: ldconfig -r needs root, skipping");
+            return;
+        }
+        let mut t = MemTree::new();
+        t.symlink("lib", "usr/lib")
+            .symlink("lib64", "usr/lib64")
+            .dir("usr/lib64")
+            .dir("usr/local/lib");
+        for l in libs {
+            if let Ok(bytes) = std::fs::read(format!("{host}/{l}")) {
+                t.file(&format!("usr/lib/x86_64-linux-gnu/{l}"), &bytes);
+            }
+        }
+        t.symlink("usr/lib/x86_64-linux-gnu/libz.so.1", "libz.so.1.2.13")
+            .symlink("usr/lib/x86_64-linux-gnu/libz.so", "/lib/x86_64-linux-gnu/libz.so.1.2.13")
+            .symlink("usr/lib/x86_64-linux-gnu/libpcre2-8.so.0", "libpcre2-8.so.0.11.2")
+            .symlink("usr/lib/x86_64-linux-gnu/libdangling.so.1", "nowhere.so.1")
+            .symlink("usr/lib64/ld-linux-x86-64.so.2", "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
+            // A linker script named like a library, and a library with an unrelated link name.
+            .file("usr/lib/x86_64-linux-gnu/libc.so", b"/* GNU ld script */\nGROUP ( libc.so.6 )\n")
+            .symlink("usr/lib/x86_64-linux-gnu/libzz-compat.so.1", "libz.so.1.2.13")
+            .file("etc/ld.so.conf", b"include /etc/ld.so.conf.d/*.conf\n\n")
+            .file("etc/ld.so.conf.d/libc.conf", b"# libc default configuration\n/usr/local/lib\n")
+            .file(
+                "etc/ld.so.conf.d/x86_64-linux-gnu.conf",
+                b"# Multiarch support\n/usr/local/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n",
+            );
+        let version = std::process::Command::new("dpkg-query")
+            .args(["-W", "-f", "${Version}", "libc-bin"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let first = std::process::Command::new("ldconfig")
+            .arg("--version")
+            .output()
+            .unwrap();
+        let expected_gen = String::from_utf8_lossy(&first.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_owned();
+        let gen_str = generator(&version);
+        if !expected_gen.contains(&version) || version.is_empty() {
+            eprintln!("note: cannot tell the host ldconfig's version ({expected_gen}), skipping");
+            return;
+        }
+        let ours = build_cache(&t, &gen_str).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        t.materialise(dir.path());
+        let o = std::process::Command::new("ldconfig")
+            .arg("-X")
+            .arg("-r")
+            .arg(dir.path())
+            .args(["-C", "/etc/ld.so.cache.real"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let real = std::fs::read(dir.path().join("etc/ld.so.cache.real")).unwrap();
+        if ours != real {
+            std::fs::write("/tmp/ldcache.ours", &ours).ok();
+            std::fs::write("/tmp/ldcache.real", &real).ok();
+        }
+        assert!(
+            ours == real,
+            "cache differs (written to /tmp/ldcache.{{ours,real}})"
+        );
+        let nlibs = u32::from_le_bytes([real[20], real[21], real[22], real[23]]);
+        assert!(
+            nlibs >= 10,
+            "only {nlibs} libraries cached: the comparison proves little"
+        );
+    }
+}

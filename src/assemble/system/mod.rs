@@ -1,0 +1,536 @@
+//! What dpkg and the maintainer scripts would have left in the image, computed without running
+//! either.
+//!
+//! `debcast` unpacks packages but never executes `dpkg --configure` or a maintainer script. This
+//! module looks at the unpacked tree and the packages' control data and computes the files those
+//! would have produced on a fresh install: the dpkg database, alternatives, accounts, the base-files
+//! and tzdata configuration, `/etc/shells`, the CA certificate store and `/etc/ld.so.cache`. Whatever
+//! a script does that is not emulated is reported, package by package, in
+//! [`SystemChanges::report`].
+//!
+//! The emulations run in a fixed order, each one seeing the tree as the previous ones left it (as a
+//! configure run would: base-passwd before base-files, certificates before the dpkg database).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::entry::{Entry, EntryKind};
+use crate::manifest::System;
+
+pub mod accounts;
+pub mod alternatives;
+pub mod basefiles;
+pub mod certificates;
+pub mod dpkgdb;
+pub mod ldcache;
+pub mod report;
+pub mod shell;
+pub mod shells;
+pub mod timezone;
+
+#[cfg(test)]
+pub(crate) mod testutil;
+
+/// A read-only view of the assembled image tree, after every package was unpacked.
+///
+/// Paths are normalised (`usr/bin/bash`: no leading `/`, no `.`/`..`, no trailing `/`).
+pub trait TreeView {
+    /// The entry at `path` itself (a symlink is returned as a symlink, never followed).
+    fn entry(&self, path: &str) -> Option<&Entry>;
+    /// The content of the regular file at `path` (symlinks are not followed).
+    fn read(&self, path: &str) -> Option<std::io::Result<Vec<u8>>>;
+    /// Every path in the tree, sorted bytewise.
+    fn paths(&self) -> Box<dyn Iterator<Item = &str> + '_>;
+}
+
+/// One installed package, as the dpkg database needs to describe it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstalledPackage {
+    pub name: String,
+    pub version: String,
+    pub architecture: String,
+    /// The `control` file's fields in file order, values verbatim (continuation lines included,
+    /// without the leading field name and `: `).
+    pub control_fields: Vec<(String, String)>,
+    /// Every other control member by name: `postinst`, `conffiles`, `md5sums`, `shlibs`,
+    /// `triggers`, `templates`, …
+    pub members: BTreeMap<String, Vec<u8>>,
+    /// Normalised paths this package shipped, directories included, in archive order, **as
+    /// packaged** (before any merged-/usr rewriting): `bin/bash`, not `usr/bin/bash`. This is what
+    /// dpkg records in `info/<pkg>.list` on a merged-/usr system, and what keeps a later
+    /// `dpkg -i` inside the image from deleting files it believes vanished.
+    pub files: Vec<String>,
+}
+
+impl InstalledPackage {
+    /// The first control field named `name` (case-insensitive, as dpkg compares field names).
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.control_fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A control member as text, if present and UTF-8.
+    pub fn member_text(&self, name: &str) -> Option<&str> {
+        self.members.get(name).and_then(|b| std::str::from_utf8(b).ok())
+    }
+
+    /// `Multi-Arch: same` packages are named `pkg:arch` in dpkg's database file names.
+    pub fn is_multiarch_same(&self) -> bool {
+        self.field("Multi-Arch")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("same"))
+    }
+
+    /// The name dpkg uses for this package's `info/` files and trigger registrations.
+    pub fn db_name(&self) -> String {
+        if self.is_multiarch_same() {
+            format!("{}:{}", self.name, self.architecture)
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
+/// Something a maintainer script does that debcast does not reproduce.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NotEmulated {
+    pub package: String,
+    /// `preinst`, `postinst`, `prerm`, `postrm`, `config`, `triggers`.
+    pub script: String,
+    /// The command line (or a description of what was skipped).
+    pub what: String,
+}
+
+/// Everything the emulations add to, replace in or remove from the tree. Deterministic: `files`
+/// sorted by path, `removed` sorted, `report` sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SystemChanges {
+    /// New or replaced entries, with the content of regular files (empty for others).
+    pub files: Vec<(Entry, Vec<u8>)>,
+    pub removed: Vec<String>,
+    pub report: Vec<NotEmulated>,
+}
+
+/// What the emulations need besides the tree.
+pub struct SystemInput<'a> {
+    pub tree: &'a dyn TreeView,
+    /// In configure order (dependencies first, as dpkg would configure them): alternatives of
+    /// equal priority resolve to the one registered first.
+    pub packages: &'a [InstalledPackage],
+    pub system: &'a System,
+    /// The image's Debian architecture (`amd64`, `arm64`, …).
+    pub architecture: &'a str,
+    /// SOURCE_DATE_EPOCH of the build; shadow's "last change" day is derived from it.
+    pub source_date_epoch: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SystemError {
+    #[error("cannot read /{path} from the image tree: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("package {package}: {file}: {message}")]
+    Package {
+        package: String,
+        file: String,
+        message: String,
+    },
+    #[error("/{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("[system] {0}")]
+    Manifest(String),
+}
+
+/// Runs every emulation over the tree and returns what they change.
+pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
+    let mut overlay = Overlay::new(input.tree);
+    let mut report = Vec::new();
+
+    // The order a configure run of a debootstrapped system follows: base-passwd and base-files
+    // are configured first (they are Essential and early in the dependency order), shells and
+    // alternatives by their packages' postinsts, tzdata and ca-certificates later, and the
+    // ldconfig trigger of libc-bin last of all.
+    overlay.apply(accounts::compute(
+        &overlay,
+        input.packages,
+        input.system,
+        input.source_date_epoch,
+    )?);
+    overlay.apply(basefiles::compute(&overlay, input.packages)?);
+    overlay.apply(shells::compute(&overlay, input.packages)?);
+    let (alt, alt_report) =
+        alternatives::compute(&overlay, input.packages, input.system, input.architecture)?;
+    overlay.apply(alt);
+    report.extend(alt_report);
+    overlay.apply(timezone::compute(&overlay, input.packages, input.system)?);
+    overlay.apply(certificates::compute(&overlay, input.packages)?);
+    overlay.apply(ldcache::compute(&overlay, input.packages, input.architecture)?);
+    // The database describes the packages as shipped (conffile hashes are those of the packaged
+    // files), so it reads the original tree, not the overlay.
+    overlay.apply(dpkgdb::compute(input.tree, input.packages, input.architecture)?);
+    report.extend(report::scan(input.tree, input.packages, input.architecture));
+
+    let (files, removed) = overlay.into_changes();
+    report.sort();
+    report.dedup();
+    Ok(SystemChanges {
+        files,
+        removed,
+        report,
+    })
+}
+
+/// One emulation's output: entries to write (with content) and paths to remove.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changes {
+    pub files: Vec<(Entry, Vec<u8>)>,
+    pub removed: Vec<String>,
+}
+
+impl Changes {
+    pub fn file(&mut self, path: &str, mode: u32, content: Vec<u8>) {
+        let size = content.len() as u64;
+        self.files
+            .push((Entry::generated(path, EntryKind::File { size }, mode), content));
+    }
+
+    pub fn file_owned(&mut self, path: &str, mode: u32, owner: Owner, content: Vec<u8>) {
+        let size = content.len() as u64;
+        let mut e = Entry::generated(path, EntryKind::File { size }, mode);
+        owner.apply(&mut e);
+        self.files.push((e, content));
+    }
+
+    pub fn dir(&mut self, path: &str, mode: u32) {
+        self.files
+            .push((Entry::generated(path, EntryKind::Directory, mode), Vec::new()));
+    }
+
+    pub fn dir_owned(&mut self, path: &str, mode: u32, owner: Owner) {
+        let mut e = Entry::generated(path, EntryKind::Directory, mode);
+        owner.apply(&mut e);
+        self.files.push((e, Vec::new()));
+    }
+
+    pub fn symlink(&mut self, path: &str, target: &str) {
+        self.files.push((
+            Entry::generated(
+                path,
+                EntryKind::Symlink {
+                    target: target.to_owned(),
+                },
+                0o777,
+            ),
+            Vec::new(),
+        ));
+    }
+
+    pub fn extend(&mut self, other: Changes) {
+        self.files.extend(other.files);
+        self.removed.extend(other.removed);
+    }
+}
+
+/// Owner of a generated entry other than root:root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub uid: u32,
+    pub gid: u32,
+    pub uname: String,
+    pub gname: String,
+}
+
+impl Owner {
+    pub fn apply(&self, e: &mut Entry) {
+        e.uid = self.uid;
+        e.gid = self.gid;
+        e.uname = self.uname.clone();
+        e.gname = self.gname.clone();
+    }
+}
+
+/// The base tree with the emulations' changes laid over it, so each emulation sees the previous
+/// ones' results.
+pub struct Overlay<'a> {
+    base: &'a dyn TreeView,
+    /// `Some` = added or replaced, `None` = removed.
+    changes: BTreeMap<String, Option<(Entry, Vec<u8>)>>,
+}
+
+impl<'a> Overlay<'a> {
+    pub fn new(base: &'a dyn TreeView) -> Self {
+        Overlay {
+            base,
+            changes: BTreeMap::new(),
+        }
+    }
+
+    pub fn apply(&mut self, changes: Changes) {
+        for path in changes.removed {
+            self.changes.insert(path, None);
+        }
+        for (entry, content) in changes.files {
+            self.changes.insert(entry.path.clone(), Some((entry, content)));
+        }
+    }
+
+    /// Sorted changes, as [`SystemChanges`] carries them. A removal of a path the base does not
+    /// have is dropped.
+    pub fn into_changes(self) -> (Vec<(Entry, Vec<u8>)>, Vec<String>) {
+        let mut files = Vec::new();
+        let mut removed = Vec::new();
+        for (path, change) in self.changes {
+            match change {
+                Some(fc) => files.push(fc),
+                None if self.base.entry(&path).is_some() => removed.push(path),
+                None => {}
+            }
+        }
+        (files, removed)
+    }
+}
+
+impl TreeView for Overlay<'_> {
+    fn entry(&self, path: &str) -> Option<&Entry> {
+        match self.changes.get(path) {
+            Some(Some((e, _))) => Some(e),
+            Some(None) => None,
+            None => self.base.entry(path),
+        }
+    }
+
+    fn read(&self, path: &str) -> Option<std::io::Result<Vec<u8>>> {
+        match self.changes.get(path) {
+            Some(Some((e, content))) => match e.kind {
+                EntryKind::File { .. } => Some(Ok(content.clone())),
+                _ => None,
+            },
+            Some(None) => None,
+            None => self.base.read(path),
+        }
+    }
+
+    fn paths(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        let mut all: BTreeSet<&str> = self.base.paths().collect();
+        for (path, change) in &self.changes {
+            match change {
+                Some(_) => {
+                    all.insert(path.as_str());
+                }
+                None => {
+                    all.remove(path.as_str());
+                }
+            }
+        }
+        Box::new(all.into_iter())
+    }
+}
+
+/// Reads a regular file of the tree, following symlinks inside the tree; `Ok(None)` if absent.
+pub fn read_file(tree: &dyn TreeView, path: &str) -> Result<Option<Vec<u8>>, SystemError> {
+    let Some(real) = resolve(tree, path) else {
+        return Ok(None);
+    };
+    match tree.read(&real) {
+        None => Ok(None),
+        Some(Ok(bytes)) => Ok(Some(bytes)),
+        Some(Err(source)) => Err(SystemError::Read { path: real, source }),
+    }
+}
+
+/// Resolves `path` inside the tree the way the kernel would inside a chroot: every symlink,
+/// in any component, is followed (absolute targets from the image root, `..` clamped at the root).
+/// Returns the normalised path of the final, non-symlink entry, or `None` if a component is
+/// missing or the links loop. The empty string is the root.
+pub fn resolve(tree: &dyn TreeView, path: &str) -> Option<String> {
+    resolve_parent(tree, path, true)
+}
+
+/// Like [`resolve`] but leaves the last component unresolved (as `lstat` would), requiring only
+/// its parent directory to exist.
+pub fn resolve_dir_of(tree: &dyn TreeView, path: &str) -> Option<String> {
+    resolve_parent(tree, path, false)
+}
+
+fn resolve_parent(tree: &dyn TreeView, path: &str, follow_last: bool) -> Option<String> {
+    let mut pending: Vec<String> = path
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .rev()
+        .map(str::to_owned)
+        .collect();
+    let mut done: Vec<String> = Vec::new();
+    let mut hops = 0;
+    while let Some(comp) = pending.pop() {
+        match comp.as_str() {
+            "." => continue,
+            ".." => {
+                done.pop();
+                continue;
+            }
+            _ => {}
+        }
+        done.push(comp);
+        let here = done.join("/");
+        let last = pending.is_empty();
+        let entry = match tree.entry(&here) {
+            Some(e) => e,
+            None if last => return if follow_last { None } else { Some(here) },
+            None => return None,
+        };
+        if let EntryKind::Symlink { target } = &entry.kind {
+            if last && !follow_last {
+                return Some(here);
+            }
+            hops += 1;
+            if hops > 40 {
+                return None;
+            }
+            done.pop();
+            if target.starts_with('/') {
+                done.clear();
+            }
+            pending.extend(
+                target
+                    .split('/')
+                    .filter(|c| !c.is_empty())
+                    .rev()
+                    .map(str::to_owned),
+            );
+        }
+    }
+    Some(done.join("/"))
+}
+
+/// Whether `path` exists in the tree (following symlinks) as anything.
+pub fn exists(tree: &dyn TreeView, path: &str) -> bool {
+    resolve(tree, path).is_some_and(|p| p.is_empty() || tree.entry(&p).is_some())
+}
+
+/// Whether `path` is (after following symlinks) a regular file.
+pub fn is_file(tree: &dyn TreeView, path: &str) -> bool {
+    resolve(tree, path)
+        .and_then(|p| tree.entry(&p).map(|e| matches!(e.kind, EntryKind::File { .. })))
+        .unwrap_or(false)
+}
+
+/// Normalises an absolute path from a script (`/usr/bin/x`) into tree form (`usr/bin/x`).
+pub fn tree_path(abs: &str) -> String {
+    abs.split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The `Package`, `Version`, … of the installed package `name`, if installed.
+pub fn installed<'p>(packages: &'p [InstalledPackage], name: &str) -> Option<&'p InstalledPackage> {
+    packages.iter().find(|p| p.name == name)
+}
+
+/// Whether `path` is (after following symlinks) a directory; the root is one.
+pub fn is_dir(tree: &dyn TreeView, path: &str) -> bool {
+    resolve(tree, path)
+        .map(|p| p.is_empty() || tree.entry(&p).is_some_and(Entry::is_dir))
+        .unwrap_or(false)
+}
+
+/// What an absolute path from a script is in the tree (symlinks followed), for the shell
+/// evaluator's file tests and `command -v`.
+pub fn file_kind(tree: &dyn TreeView, abs: &str) -> Option<shell::FileKind> {
+    if abs.is_empty() {
+        return None;
+    }
+    let p = resolve(tree, &tree_path(abs))?;
+    if p.is_empty() {
+        return Some(shell::FileKind::Dir);
+    }
+    let e = tree.entry(&p)?;
+    Some(match e.kind {
+        EntryKind::Directory => shell::FileKind::Dir,
+        EntryKind::File { .. } => shell::FileKind::File {
+            executable: e.mode & 0o111 != 0,
+        },
+        _ => shell::FileKind::Other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::MemTree;
+    use super::*;
+
+    fn pkg(name: &str, files: &[&str], members: &[(&str, &str)]) -> InstalledPackage {
+        InstalledPackage {
+            name: name.into(),
+            version: "1".into(),
+            architecture: "amd64".into(),
+            control_fields: vec![("Description".into(), format!("{name} package"))],
+            members: members
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .collect(),
+            files: files.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn whole_run_is_sorted_and_deterministic() {
+        let mut t = MemTree::new();
+        t.symlink("bin", "usr/bin")
+            .file("usr/bin/mawk", b"")
+            .file("usr/share/zoneinfo/Etc/UTC", b"TZif")
+            .file(
+                "usr/share/base-passwd/passwd.master",
+                b"root:*:0:0:root:/root:/bin/bash\n",
+            )
+            .file("usr/share/base-passwd/group.master", b"root:*:0:\nshadow:*:42:\n")
+            .file("usr/share/debianutils/shells", b"/bin/sh\n");
+        let pkgs = vec![
+            pkg(
+                "mawk",
+                &["usr", "usr/bin", "usr/bin/mawk"],
+                &[(
+                    "postinst",
+                    "#!/bin/sh\nupdate-alternatives --install /usr/bin/awk awk /usr/bin/mawk 5\nsetcap x /usr/bin/mawk\n",
+                )],
+            ),
+            pkg("tzdata", &["usr/share/zoneinfo/Etc/UTC"], &[]),
+            pkg("base-passwd", &[], &[]),
+            pkg("debianutils", &[], &[]),
+        ];
+        let system = System::default();
+        let input = SystemInput {
+            tree: &t,
+            packages: &pkgs,
+            system: &system,
+            architecture: "amd64",
+            source_date_epoch: 1_700_000_000,
+        };
+        let a = compute(&input).unwrap();
+        let b = compute(&input).unwrap();
+        assert_eq!(a, b);
+        let paths: Vec<&str> = a.files.iter().map(|(e, _)| e.path.as_str()).collect();
+        let mut sorted = paths.clone();
+        sorted.sort();
+        assert_eq!(paths, sorted);
+        for p in [
+            "etc/alternatives/awk",
+            "usr/bin/awk",
+            "etc/localtime",
+            "etc/passwd",
+            "etc/shadow",
+            "etc/shells",
+            "var/lib/dpkg/status",
+            "var/lib/dpkg/info/mawk.postinst",
+        ] {
+            assert!(paths.contains(&p), "{p} missing");
+        }
+        assert_eq!(
+            a.report,
+            [NotEmulated {
+                package: "mawk".into(),
+                script: "postinst".into(),
+                what: "setcap x /usr/bin/mawk".into()
+            }]
+        );
+    }
+}

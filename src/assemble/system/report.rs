@@ -1,0 +1,467 @@
+//! The honesty report: every command a maintainer script would run on a fresh install that
+//! debcast does not reproduce, one entry per command line.
+//!
+//! Scripts are walked with [`super::shell::Eval`] along the path a fresh install takes
+//! (`preinst install`, `config configure`, `postinst configure` with no old version, and
+//! `postinst triggered NAMES` for packages whose trigger interests another package activates), with
+//! file tests and `command -v` answered from the image. `prerm` and `postrm` never run when
+//! packages are only installed, so they have nothing to report. Commands fall in three groups:
+//! emulated (update-alternatives, add-shell, ldconfig, update-ca-certificates, …: silent),
+//! harmless (tests, queries, output, debconf: silent), and the rest (reported). Service
+//! management is reported as skipped, since a container has no init to talk to.
+
+use std::collections::BTreeSet;
+
+use super::shell::{self, Call};
+use super::{InstalledPackage, NotEmulated, TreeView};
+
+/// Commands whose effect debcast computes itself, or that have none on a fresh install.
+const EMULATED: &[&str] = &[
+    "update-alternatives",
+    "add-shell",
+    "remove-shell",
+    "update-shells",
+    "ldconfig",
+    "update-ca-certificates",
+    // Its actions (rm_conffile, mv_conffile, symlink_to_dir, …) only act on upgrades.
+    "dpkg-maintscript-helper",
+];
+
+/// Commands without lasting effect: tests, queries, output, flow control, debconf.
+const HARMLESS: &[&str] = &[
+    "[",
+    "test",
+    "echo",
+    "printf",
+    "true",
+    "false",
+    ":",
+    "set",
+    "exit",
+    "return",
+    "shift",
+    "local",
+    "unset",
+    "export",
+    "readonly",
+    "read",
+    "cat",
+    "command",
+    "which",
+    "type",
+    "dpkg-query",
+    "getent",
+    "grep",
+    "egrep",
+    "fgrep",
+    "basename",
+    "dirname",
+    "readlink",
+    "realpath",
+    "dpkg-realpath",
+    "head",
+    "tail",
+    "cut",
+    "tr",
+    "sort",
+    "uniq",
+    "wc",
+    "cmp",
+    "diff",
+    "md5sum",
+    "sha256sum",
+    "id",
+    "uname",
+    "stat",
+    "ls",
+    "sleep",
+    "wait",
+    "trap",
+    "logger",
+    ".",
+    "source",
+    "dpkg-architecture",
+    "break",
+    "continue",
+    "umask",
+    "cd",
+];
+
+/// Service management, meaningless in a container image.
+const SERVICES: &[&str] = &[
+    "deb-systemd-helper",
+    "deb-systemd-invoke",
+    "invoke-rc.d",
+    "update-rc.d",
+    "systemctl",
+];
+
+/// Packages whose `postinst` debcast reproduces as a whole (see the sibling modules).
+const WHOLE_POSTINST: &[&str] = &[
+    "base-files",
+    "libc-bin",
+    "base-passwd",
+    "tzdata",
+    "ca-certificates",
+    "debianutils",
+];
+
+/// How a command is treated in the report.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Kind {
+    Emulated,
+    Harmless,
+    Service,
+    NotEmulated,
+}
+
+pub fn classify(argv0: &str, args: &[String]) -> Kind {
+    let name = argv0.rsplit('/').next().unwrap_or(argv0);
+    if EMULATED.contains(&name) {
+        return Kind::Emulated;
+    }
+    if SERVICES.contains(&name) {
+        return Kind::Service;
+    }
+    if HARMLESS.contains(&name) || name.starts_with("db_") {
+        return Kind::Harmless;
+    }
+    if name == "dpkg" {
+        // Queries only; `dpkg --configure`/`-i` from a script would be an effect.
+        let query = args.first().is_some_and(|a| {
+            matches!(
+                a.as_str(),
+                "--compare-versions"
+                    | "--print-architecture"
+                    | "--print-foreign-architectures"
+                    | "--assert-multi-arch"
+                    | "--assert-versioned-provides"
+                    | "-L"
+                    | "-l"
+                    | "-s"
+                    | "-S"
+                    | "--listfiles"
+                    | "--status"
+                    | "--search"
+                    | "--validate-version"
+            )
+        });
+        return if query { Kind::Harmless } else { Kind::NotEmulated };
+    }
+    Kind::NotEmulated
+}
+
+/// Every not-emulated command of every package's install-time scripts, sorted.
+pub fn scan(tree: &dyn TreeView, packages: &[InstalledPackage], native_arch: &str) -> Vec<NotEmulated> {
+    let mut out: BTreeSet<NotEmulated> = BTreeSet::new();
+    let activated = activated_triggers(packages);
+    for pkg in packages {
+        for (script, args) in [
+            ("preinst", vec!["install".to_owned()]),
+            ("config", vec!["configure".to_owned(), String::new()]),
+            ("postinst", vec!["configure".to_owned(), String::new()]),
+        ] {
+            if script == "postinst" && WHOLE_POSTINST.contains(&pkg.name.as_str()) {
+                continue;
+            }
+            scan_script(tree, pkg, script, script, &args, native_arch, &mut out);
+        }
+        let names: Vec<&str> = interests(pkg)
+            .into_iter()
+            .filter(|n| activated.iter().any(|a| trigger_matches(n, a)))
+            .collect();
+        if !names.is_empty() && !WHOLE_POSTINST.contains(&pkg.name.as_str()) {
+            let args = vec!["triggered".to_owned(), names.join(" ")];
+            scan_script(
+                tree,
+                pkg,
+                "postinst",
+                "postinst triggered",
+                &args,
+                native_arch,
+                &mut out,
+            );
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn scan_script(
+    tree: &dyn TreeView,
+    pkg: &InstalledPackage,
+    member: &str,
+    label: &str,
+    args: &[String],
+    native_arch: &str,
+    out: &mut BTreeSet<NotEmulated>,
+) {
+    let Some(raw) = pkg.members.get(member) else {
+        return;
+    };
+    let entry = |what: String| NotEmulated {
+        package: pkg.name.clone(),
+        script: label.to_owned(),
+        what,
+    };
+    let Ok(text) = std::str::from_utf8(raw) else {
+        out.insert(entry("script is not text; not read".into()));
+        return;
+    };
+    if !text.starts_with("#!") || !(text.lines().next().unwrap_or("").contains("sh")) {
+        out.insert(entry(format!(
+            "non-shell script ({}); not read",
+            text.lines().next().unwrap_or("")
+        )));
+        return;
+    }
+    let nodes = match shell::parse(text) {
+        Ok(n) => n,
+        Err(e) => {
+            out.insert(entry(format!("script not understood ({e}); none of it emulated")));
+            return;
+        }
+    };
+    let mut cb = |c: Call<'_>| {
+        let (argv0, rest) = match &c.argv {
+            Ok(argv) => (
+                argv.first().cloned().unwrap_or_default(),
+                argv.get(1..).unwrap_or(&[]).to_vec(),
+            ),
+            Err(_) => (
+                c.text.split_whitespace().next().unwrap_or("").to_owned(),
+                Vec::new(),
+            ),
+        };
+        match classify(&argv0, &rest) {
+            Kind::Emulated | Kind::Harmless => {}
+            Kind::Service => {
+                out.insert(entry(format!(
+                    "skipped: service management: {}",
+                    command_line(&c)
+                )));
+            }
+            Kind::NotEmulated => {
+                out.insert(entry(command_line(&c)));
+            }
+        }
+    };
+    let files = |p: &str| super::file_kind(tree, p);
+    let source = |p: &str| {
+        super::read_file(tree, &super::tree_path(p))
+            .ok()
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    };
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    shell::Eval::new(&args, &mut cb)
+        .with_files(&files)
+        .with_package(&pkg.name, &pkg.architecture, member, native_arch)
+        .with_source(&source)
+        .run(&nodes);
+}
+
+/// The command as it would run (variables expanded, shell-quoted) when every part is known,
+/// else as written in the script.
+fn command_line(c: &Call<'_>) -> String {
+    match &c.argv {
+        Ok(argv) => argv
+            .iter()
+            .map(|a| {
+                let plain = !a.is_empty()
+                    && a.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_./:=+,@%^".contains(&b));
+                if plain {
+                    a.clone()
+                } else {
+                    format!("'{}'", a.replace('\'', "'\\''"))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Err(_) => c.text.to_owned(),
+    }
+}
+
+/// Trigger names a package is interested in (file triggers are paths).
+fn interests(pkg: &InstalledPackage) -> Vec<&str> {
+    let Some(text) = pkg.member_text("triggers") else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| {
+            let mut w = l.split('#').next().unwrap_or("").split_whitespace();
+            match (w.next(), w.next()) {
+                (Some("interest" | "interest-await" | "interest-noawait"), Some(n)) => Some(n),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// What installing every package activates: explicit `activate*` names and every shipped path
+/// (which activates file triggers on it or its parents).
+fn activated_triggers(packages: &[InstalledPackage]) -> Vec<String> {
+    let mut out = Vec::new();
+    for pkg in packages {
+        if let Some(text) = pkg.member_text("triggers") {
+            for l in text.lines() {
+                let mut w = l.split('#').next().unwrap_or("").split_whitespace();
+                if let (Some("activate" | "activate-await" | "activate-noawait"), Some(n)) =
+                    (w.next(), w.next())
+                {
+                    out.push(n.to_owned());
+                }
+            }
+        }
+        out.extend(pkg.files.iter().map(|f| format!("/{f}")));
+    }
+    out
+}
+
+fn trigger_matches(interest: &str, activated: &str) -> bool {
+    if interest.starts_with('/') {
+        activated == interest
+            || activated
+                .strip_prefix(interest)
+                .is_some_and(|r| r.starts_with('/'))
+    } else {
+        interest == activated
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::MemTree;
+    use super::*;
+
+    fn pkg(name: &str, scripts: &[(&str, &str)]) -> InstalledPackage {
+        InstalledPackage {
+            name: name.into(),
+            members: scripts
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reports_unrecognised_commands_once() {
+        let postinst = r#"#!/bin/sh
+set -e
+if [ "$1" = configure ]; then
+    if ! getent passwd _apt >/dev/null; then
+        adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt
+    fi
+    chown _apt:root /var/cache/apt/archives/partial
+    chmod 700 /var/cache/apt/archives/partial
+    update-alternatives --install /usr/bin/x x /usr/bin/y 10
+    ldconfig
+fi
+# Automatically added by dh_installsystemd/13.11.4
+if [ "$1" = "configure" ] || [ "$1" = "abort-upgrade" ]; then
+	deb-systemd-helper unmask 'apt-daily.timer' >/dev/null || true
+fi
+if [ -x /usr/bin/update-mime-database ]; then
+    update-mime-database /usr/share/mime
+fi
+if which py3compile >/dev/null 2>&1; then
+	py3compile -p python3-foo
+fi
+if [ -x "`command -v update-menus`" ]; then
+	update-menus
+fi
+case "$1" in
+    abort-upgrade) setcap cap_net_raw+ep /usr/bin/ping ;;
+esac
+exit 0
+"#;
+        let prerm = "#!/bin/sh\nset -e\nrm -rf /var/cache/foo\n";
+        let mut tree = MemTree::new();
+        tree.file("usr/bin/py3compile", b"");
+        if let Some((e, _)) = tree.entries.get_mut("usr/bin/py3compile") {
+            e.mode = 0o755;
+        }
+        let r = scan(
+            &tree,
+            &[pkg("apt", &[("postinst", postinst), ("prerm", prerm)])],
+            "amd64",
+        );
+        let whats: Vec<&str> = r.iter().map(|n| n.what.as_str()).collect();
+        assert_eq!(
+            whats,
+            [
+                "adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt",
+                "chmod 700 /var/cache/apt/archives/partial",
+                "chown _apt:root /var/cache/apt/archives/partial",
+                "py3compile -p python3-foo",
+                "skipped: service management: deb-systemd-helper unmask apt-daily.timer",
+            ]
+        );
+        assert!(r.iter().all(|n| n.package == "apt" && n.script == "postinst"));
+    }
+
+    #[test]
+    fn sourced_library_functions_are_known() {
+        let mut tree = MemTree::new();
+        tree.file(
+            "usr/share/dpkg/sh/dpkg-error.sh",
+            b"setup_colors()\n{\n  :\n}\nwarning() {\n  echo \"$*\" >&2\n}\nexec something\n",
+        );
+        let postinst = "#!/bin/sh\nset -e\n. /usr/share/dpkg/sh/dpkg-error.sh\nsetup_colors\nwarning oops\nunknown-tool --do\n";
+        let r = scan(&tree, &[pkg("dpkg", &[("postinst", postinst)])], "amd64");
+        let whats: Vec<&str> = r.iter().map(|n| n.what.as_str()).collect();
+        assert_eq!(whats, ["unknown-tool --do"]);
+    }
+
+    #[test]
+    fn triggers_and_emulated_packages() {
+        let man_db = pkg(
+            "man-db",
+            &[
+                ("triggers", "interest-noawait /usr/share/man\n"),
+                (
+                    "postinst",
+                    "#!/bin/sh\nset -e\nif [ \"$1\" = triggered ]; then\n    mandb -pq\n    exit 0\nfi\n",
+                ),
+            ],
+        );
+        let mut other = pkg("less", &[]);
+        other.files = vec!["usr/share/man/man1/less.1.gz".into()];
+        let tz = pkg("tzdata", &[("postinst", "#!/bin/sh\necho hi\nsomething-odd\n")]);
+        let r = scan(&MemTree::new(), &[man_db, other, tz], "amd64");
+        assert_eq!(
+            r,
+            [NotEmulated {
+                package: "man-db".into(),
+                script: "postinst triggered".into(),
+                what: "mandb -pq".into()
+            }]
+        );
+    }
+}
+
+#[cfg(test)]
+mod host_probe {
+    #[test]
+    #[ignore]
+    fn print_host_report() {
+        let mut pkgs = Vec::new();
+        for e in std::fs::read_dir("/var/lib/dpkg/info").unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            for s in ["preinst", "postinst", "config"] {
+                if let Some(p) = name.strip_suffix(&format!(".{s}")) {
+                    let mut pkg = super::InstalledPackage {
+                        name: p.into(),
+                        ..Default::default()
+                    };
+                    pkg.members.insert(s.into(), std::fs::read(e.path()).unwrap());
+                    pkgs.push(pkg);
+                }
+            }
+        }
+        for r in super::scan(&super::super::testutil::MemTree::new(), &pkgs, "amd64") {
+            println!("{}\t{}\t{}", r.package, r.script, r.what);
+        }
+    }
+}

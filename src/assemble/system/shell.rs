@@ -1,0 +1,1511 @@
+//! Just enough of a POSIX shell parser to read maintainer scripts without running them.
+//!
+//! Maintainer scripts are mostly debhelper boilerplate plus a handful of idioms (`case "$1" in
+//! configure)`, `if [ "$1" = configure ]`, functions, `for` loops over word lists, `$(…)` that
+//! echoes options). This parses those into a small syntax tree; [`Eval`] walks it for a fresh
+//! `postinst configure` (`$1 = configure`, `$2` empty) with variables resolved where the script sets
+//! them. Anything it cannot resolve stays marked as unknown so callers can report it instead of
+//! guessing.
+
+use std::collections::BTreeMap;
+
+/// One part of a word.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    Lit(String),
+    /// `$NAME`, `${NAME}`, `${NAME:-default}`.
+    Var {
+        name: String,
+        default: Option<Word>,
+    },
+    /// `$(…)` or backquotes.
+    Sub(Vec<Node>),
+    /// Something not modelled (`$((…))`, `${x#y}`).
+    Unknown(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Piece {
+    pub part: Part,
+    pub quoted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Word(pub Vec<Piece>);
+
+impl Word {
+    /// The word's text if it is a plain literal (no expansion at all).
+    pub fn literal(&self) -> Option<String> {
+        let mut s = String::new();
+        for p in &self.0 {
+            match &p.part {
+                Part::Lit(l) => s.push_str(l),
+                _ => return None,
+            }
+        }
+        Some(s)
+    }
+    fn is_unquoted_lit(&self) -> Option<String> {
+        if self.0.iter().all(|p| !p.quoted) {
+            self.literal()
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    /// A simple command: words and leading assignments; `text` is its source line(s).
+    Simple {
+        assigns: Vec<(String, Word)>,
+        words: Vec<Word>,
+        text: String,
+    },
+    If {
+        branches: Vec<(Vec<Node>, Vec<Node>)>,
+        otherwise: Vec<Node>,
+    },
+    For {
+        var: String,
+        items: Option<Vec<Word>>,
+        body: Vec<Node>,
+    },
+    While {
+        cond: Vec<Node>,
+        body: Vec<Node>,
+    },
+    Case {
+        word: Word,
+        arms: Vec<(Vec<Word>, Vec<Node>)>,
+    },
+    Func {
+        name: String,
+        body: Vec<Node>,
+    },
+    Group(Vec<Node>),
+    /// `a && b || c`: the commands in order with the operator before each but the first.
+    AndOr(Vec<(String, Node)>),
+    Pipe(Vec<Node>),
+    /// `! pipeline`.
+    Not(Box<Node>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word(Word, usize, usize),
+    Op(&'static str),
+    Newline,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("shell syntax not understood near byte {at}: {what}")]
+pub struct ParseError {
+    pub at: usize,
+    pub what: String,
+}
+
+/// Parses a script into its top-level commands.
+pub fn parse(src: &str) -> Result<Vec<Node>, ParseError> {
+    let toks = Lexer::new(src).run()?;
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        src: src.to_owned(),
+    };
+    let nodes = p.list(&[])?;
+    if p.pos < p.toks.len() {
+        return Err(ParseError {
+            at: p.pos,
+            what: format!("unexpected {:?}", p.toks[p.pos]),
+        });
+    }
+    Ok(nodes)
+}
+
+struct Lexer<'a> {
+    s: &'a [u8],
+    src: &'a str,
+    i: usize,
+    heredocs: Vec<(String, bool)>,
+}
+
+const OPS: &[&str] = &[
+    ";;", "&&", "||", ">>", "<<-", "<<", ">&", "<&", "&>", ";", "&", "|", "(", ")", "<", ">",
+];
+
+impl<'a> Lexer<'a> {
+    fn new(src: &'a str) -> Self {
+        Lexer {
+            s: src.as_bytes(),
+            src,
+            i: 0,
+            heredocs: Vec::new(),
+        }
+    }
+
+    fn err(&self, what: &str) -> ParseError {
+        ParseError {
+            at: self.i,
+            what: what.into(),
+        }
+    }
+
+    fn run(mut self) -> Result<Vec<Tok>, ParseError> {
+        let mut out = Vec::new();
+        while self.i < self.s.len() {
+            let c = self.s[self.i];
+            match c {
+                b' ' | b'\t' | b'\r' => self.i += 1,
+                b'\\' if self.s.get(self.i + 1) == Some(&b'\n') => self.i += 2,
+                b'\n' => {
+                    self.i += 1;
+                    out.push(Tok::Newline);
+                    self.skip_heredocs()?;
+                }
+                b'#' => {
+                    while self.i < self.s.len() && self.s[self.i] != b'\n' {
+                        self.i += 1;
+                    }
+                }
+                _ => {
+                    if let Some(op) = OPS.iter().find(|op| self.s[self.i..].starts_with(op.as_bytes())) {
+                        self.i += op.len();
+                        if *op == "<<" || *op == "<<-" {
+                            while self.s.get(self.i).is_some_and(|c| *c == b' ' || *c == b'\t') {
+                                self.i += 1;
+                            }
+                            let start = self.i;
+                            let w = self.word()?;
+                            let raw = &self.src[start..self.i];
+                            let delim: String = raw
+                                .chars()
+                                .filter(|c| *c != '\'' && *c != '"' && *c != '\\')
+                                .collect();
+                            let _ = w;
+                            self.heredocs.push((delim, *op == "<<-"));
+                            continue;
+                        }
+                        out.push(Tok::Op(op));
+                        // A redirection's target is not a command word; `2>` style fds were
+                        // already dropped as part of the preceding word below.
+                        continue;
+                    }
+                    let start = self.i;
+                    let w = self.word()?;
+                    // `2>` / `2>&1`: a lone number glued to a redirection is an fd, not a word.
+                    if self.s.get(self.i).is_some_and(|c| *c == b'>' || *c == b'<')
+                        && w.literal().is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()))
+                    {
+                        continue;
+                    }
+                    out.push(Tok::Word(w, start, self.i));
+                }
+            }
+        }
+        Ok(strip_redirections(out))
+    }
+
+    fn skip_heredocs(&mut self) -> Result<(), ParseError> {
+        let docs = std::mem::take(&mut self.heredocs);
+        for (delim, tabs) in docs {
+            loop {
+                if self.i >= self.s.len() {
+                    return Ok(());
+                }
+                let end = self.s[self.i..]
+                    .iter()
+                    .position(|c| *c == b'\n')
+                    .map_or(self.s.len(), |p| self.i + p);
+                let line = &self.src[self.i..end];
+                self.i = (end + 1).min(self.s.len());
+                let l = if tabs { line.trim_start_matches('\t') } else { line };
+                if l == delim {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn word(&mut self) -> Result<Word, ParseError> {
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut lit = String::new();
+        let flush = |lit: &mut String, pieces: &mut Vec<Piece>, quoted: bool| {
+            if !lit.is_empty() {
+                pieces.push(Piece {
+                    part: Part::Lit(std::mem::take(lit)),
+                    quoted,
+                });
+            }
+        };
+        while self.i < self.s.len() {
+            let c = self.s[self.i];
+            match c {
+                b' ' | b'\t' | b'\n' | b'\r' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>' => break,
+                b'\\' => {
+                    if self.s.get(self.i + 1) == Some(&b'\n') {
+                        self.i += 2;
+                        continue;
+                    }
+                    flush(&mut lit, &mut pieces, false);
+                    if let Some(ch) = self.src[self.i + 1..].chars().next() {
+                        pieces.push(Piece {
+                            part: Part::Lit(ch.to_string()),
+                            quoted: true,
+                        });
+                        self.i += 1 + ch.len_utf8();
+                    } else {
+                        self.i += 1;
+                    }
+                }
+                b'\'' => {
+                    flush(&mut lit, &mut pieces, false);
+                    let end = self.s[self.i + 1..]
+                        .iter()
+                        .position(|c| *c == b'\'')
+                        .ok_or_else(|| self.err("unterminated '"))?;
+                    pieces.push(Piece {
+                        part: Part::Lit(self.src[self.i + 1..self.i + 1 + end].to_owned()),
+                        quoted: true,
+                    });
+                    self.i += end + 2;
+                }
+                b'"' => {
+                    flush(&mut lit, &mut pieces, false);
+                    self.i += 1;
+                    if pieces.is_empty() {
+                        // Keep `""` as an (empty) quoted word.
+                        pieces.push(Piece {
+                            part: Part::Lit(String::new()),
+                            quoted: true,
+                        });
+                    }
+                    let mut qlit = String::new();
+                    loop {
+                        let Some(&c) = self.s.get(self.i) else {
+                            return Err(self.err("unterminated \""));
+                        };
+                        match c {
+                            b'"' => {
+                                self.i += 1;
+                                break;
+                            }
+                            b'\\' => {
+                                let next = self.s.get(self.i + 1).copied();
+                                match next {
+                                    Some(b'\n') => self.i += 2,
+                                    Some(b'"' | b'\\' | b'$' | b'`') => {
+                                        qlit.push(next.unwrap_or(b'\\') as char);
+                                        self.i += 2;
+                                    }
+                                    _ => {
+                                        qlit.push('\\');
+                                        self.i += 1;
+                                    }
+                                }
+                            }
+                            b'$' | b'`' => {
+                                flush(&mut qlit, &mut pieces, true);
+                                let part = self.dollar_or_backquote()?;
+                                pieces.push(Piece { part, quoted: true });
+                            }
+                            _ => {
+                                let ch = self.src[self.i..].chars().next().unwrap_or('?');
+                                qlit.push(ch);
+                                self.i += ch.len_utf8();
+                            }
+                        }
+                    }
+                    flush(&mut qlit, &mut pieces, true);
+                }
+                b'$' | b'`' => {
+                    flush(&mut lit, &mut pieces, false);
+                    let part = self.dollar_or_backquote()?;
+                    pieces.push(Piece { part, quoted: false });
+                }
+                _ => {
+                    let ch = self.src[self.i..].chars().next().unwrap_or('?');
+                    lit.push(ch);
+                    self.i += ch.len_utf8();
+                }
+            }
+        }
+        flush(&mut lit, &mut pieces, false);
+        Ok(Word(pieces))
+    }
+
+    /// At `$` or a backquote: a variable, `${…}`, `$(…)`, `$((…))` or `` `…` ``.
+    fn dollar_or_backquote(&mut self) -> Result<Part, ParseError> {
+        if self.s[self.i] == b'`' {
+            let end = self.s[self.i + 1..]
+                .iter()
+                .position(|c| *c == b'`')
+                .ok_or_else(|| self.err("unterminated `"))?;
+            let inner = &self.src[self.i + 1..self.i + 1 + end];
+            self.i += end + 2;
+            return Ok(Part::Sub(parse(inner)?));
+        }
+        self.i += 1;
+        match self.s.get(self.i) {
+            Some(b'(') => {
+                let arith = self.s.get(self.i + 1) == Some(&b'(');
+                let start = self.i + 1;
+                let end = self.matching_paren(self.i)?;
+                let inner = &self.src[start..end];
+                self.i = end + 1;
+                if arith {
+                    Ok(Part::Unknown(format!("$({inner})")))
+                } else {
+                    Ok(Part::Sub(parse(inner)?))
+                }
+            }
+            Some(b'{') => {
+                let end = self.s[self.i..]
+                    .iter()
+                    .position(|c| *c == b'}')
+                    .ok_or_else(|| self.err("unterminated ${"))?
+                    + self.i;
+                let inner = &self.src[self.i + 1..end];
+                self.i = end + 1;
+                let name_len = inner
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(inner.len());
+                let (name, rest) = inner.split_at(name_len);
+                let default = rest.strip_prefix(":-").or_else(|| rest.strip_prefix('-'));
+                if rest.is_empty() {
+                    Ok(Part::Var {
+                        name: name.into(),
+                        default: None,
+                    })
+                } else if let Some(d) = default {
+                    let w = Lexer::new(d).word()?;
+                    Ok(Part::Var {
+                        name: name.into(),
+                        default: Some(w),
+                    })
+                } else {
+                    Ok(Part::Unknown(format!("${{{inner}}}")))
+                }
+            }
+            Some(c) if c.is_ascii_digit() || b"#?@*$!-".contains(c) => {
+                let name = (*c as char).to_string();
+                self.i += 1;
+                Ok(Part::Var { name, default: None })
+            }
+            Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
+                let start = self.i;
+                while self
+                    .s
+                    .get(self.i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                {
+                    self.i += 1;
+                }
+                Ok(Part::Var {
+                    name: self.src[start..self.i].into(),
+                    default: None,
+                })
+            }
+            _ => Ok(Part::Lit("$".into())),
+        }
+    }
+
+    /// Index of the `)` matching the `(` at `open`, skipping quoted text. Inside double quotes
+    /// only a nested `$(` opens a level (and its `)` closes it); single quotes are literal there.
+    fn matching_paren(&self, open: usize) -> Result<usize, ParseError> {
+        // Stack of contexts: true = inside double quotes, false = command text.
+        let mut stack: Vec<bool> = vec![false];
+        let mut i = open + 1;
+        while i < self.s.len() {
+            let in_dq = stack.last().copied().unwrap_or(false);
+            match self.s[i] {
+                b'\\' => i += 1,
+                b'"' if in_dq => {
+                    stack.pop();
+                }
+                b'"' => stack.push(true),
+                b'$' if self.s.get(i + 1) == Some(&b'(') => {
+                    stack.push(false);
+                    i += 1;
+                }
+                b'(' if !in_dq => stack.push(false),
+                b')' if !in_dq => {
+                    stack.pop();
+                    if stack.is_empty() {
+                        return Ok(i);
+                    }
+                }
+                b'\'' if !in_dq => {
+                    i += self.s[i + 1..].iter().position(|c| *c == b'\'').unwrap_or(0) + 1;
+                }
+                b'#' if !in_dq && matches!(self.s[i - 1], b' ' | b'\n' | b'\t') => {
+                    while i < self.s.len() && self.s[i] != b'\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        Err(self.err("unterminated $("))
+    }
+}
+
+/// Drops redirection operators and their targets (`> /dev/null`, `2>&1`, `<file`).
+fn strip_redirections(toks: Vec<Tok>) -> Vec<Tok> {
+    let mut out = Vec::with_capacity(toks.len());
+    let mut it = toks.into_iter().peekable();
+    while let Some(t) = it.next() {
+        match t {
+            Tok::Op(">" | ">>" | "<" | ">&" | "<&" | "&>") => {
+                if matches!(it.peek(), Some(Tok::Word(..))) {
+                    it.next();
+                }
+            }
+            t => out.push(t),
+        }
+    }
+    out
+}
+
+struct Parser {
+    toks: Vec<Tok>,
+    pos: usize,
+    src: String,
+}
+
+const RESERVED_END: &[&str] = &["then", "elif", "else", "fi", "do", "done", "esac", "}"];
+
+impl Parser {
+    fn err(&self, what: &str) -> ParseError {
+        ParseError {
+            at: self.pos,
+            what: what.into(),
+        }
+    }
+
+    fn peek_word(&self) -> Option<String> {
+        match self.toks.get(self.pos) {
+            Some(Tok::Word(w, ..)) => w.is_unquoted_lit(),
+            _ => None,
+        }
+    }
+
+    fn skip_newlines(&mut self) {
+        while matches!(self.toks.get(self.pos), Some(Tok::Newline | Tok::Op(";"))) {
+            self.pos += 1;
+        }
+    }
+
+    fn expect_word(&mut self, w: &str) -> Result<(), ParseError> {
+        self.skip_newlines();
+        if self.peek_word().as_deref() == Some(w) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.err(&format!("expected `{w}`")))
+        }
+    }
+
+    /// Commands until one of `stops` (a reserved word, `)` or `;;`) or the end.
+    fn list(&mut self, stops: &[&str]) -> Result<Vec<Node>, ParseError> {
+        let mut nodes = Vec::new();
+        loop {
+            self.skip_newlines();
+            match self.toks.get(self.pos) {
+                None => return Ok(nodes),
+                Some(Tok::Op(op)) if stops.contains(op) => return Ok(nodes),
+                Some(Tok::Op("&")) => {
+                    self.pos += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some(w) = self.peek_word()
+                && (stops.contains(&w.as_str()) || RESERVED_END.contains(&w.as_str()))
+            {
+                return Ok(nodes);
+            }
+            nodes.push(self.and_or()?);
+        }
+    }
+
+    fn and_or(&mut self) -> Result<Node, ParseError> {
+        let mut parts = vec![(String::new(), self.pipeline()?)];
+        while let Some(Tok::Op(op @ ("&&" | "||"))) = self.toks.get(self.pos) {
+            let op = op.to_string();
+            self.pos += 1;
+            while matches!(self.toks.get(self.pos), Some(Tok::Newline)) {
+                self.pos += 1;
+            }
+            parts.push((op, self.pipeline()?));
+        }
+        Ok(if parts.len() == 1 {
+            parts.pop().map(|(_, n)| n).unwrap_or(Node::Group(vec![]))
+        } else {
+            Node::AndOr(parts)
+        })
+    }
+
+    fn pipeline(&mut self) -> Result<Node, ParseError> {
+        if self.peek_word().as_deref() == Some("!") {
+            self.pos += 1;
+            return Ok(Node::Not(Box::new(self.pipeline()?)));
+        }
+        let mut cmds = vec![self.command()?];
+        while let Some(Tok::Op("|")) = self.toks.get(self.pos) {
+            self.pos += 1;
+            while matches!(self.toks.get(self.pos), Some(Tok::Newline)) {
+                self.pos += 1;
+            }
+            cmds.push(self.command()?);
+        }
+        Ok(if cmds.len() == 1 {
+            cmds.pop().unwrap_or(Node::Group(vec![]))
+        } else {
+            Node::Pipe(cmds)
+        })
+    }
+
+    fn command(&mut self) -> Result<Node, ParseError> {
+        if let Some(Tok::Op("(")) = self.toks.get(self.pos) {
+            self.pos += 1;
+            let body = self.list(&[")"])?;
+            self.expect_op(")")?;
+            return Ok(Node::Group(body));
+        }
+        match self.peek_word().as_deref() {
+            Some("if") => return self.if_(),
+            Some("for") => return self.for_(),
+            Some("while") | Some("until") => {
+                self.pos += 1;
+                let cond = self.list(&["do"])?;
+                self.expect_word("do")?;
+                let body = self.list(&["done"])?;
+                self.expect_word("done")?;
+                return Ok(Node::While { cond, body });
+            }
+            Some("case") => return self.case(),
+            Some("{") => {
+                self.pos += 1;
+                let body = self.list(&["}"])?;
+                self.expect_word("}")?;
+                return Ok(Node::Group(body));
+            }
+            _ => {}
+        }
+        // Function definition `name() compound`.
+        if let (Some(name), Some(Tok::Op("(")), Some(Tok::Op(")"))) = (
+            self.peek_word(),
+            self.toks.get(self.pos + 1),
+            self.toks.get(self.pos + 2),
+        ) {
+            self.pos += 3;
+            self.skip_newlines();
+            let body = match self.command()? {
+                Node::Group(b) => b,
+                other => vec![other],
+            };
+            return Ok(Node::Func { name, body });
+        }
+        self.simple()
+    }
+
+    fn expect_op(&mut self, op: &str) -> Result<(), ParseError> {
+        self.skip_newlines();
+        match self.toks.get(self.pos) {
+            Some(Tok::Op(o)) if *o == op => {
+                self.pos += 1;
+                Ok(())
+            }
+            _ => Err(self.err(&format!("expected `{op}`"))),
+        }
+    }
+
+    fn simple(&mut self) -> Result<Node, ParseError> {
+        let mut assigns = Vec::new();
+        let mut words = Vec::new();
+        let (mut start, mut end) = (usize::MAX, 0);
+        while let Some(Tok::Word(w, s, e)) = self.toks.get(self.pos) {
+            start = start.min(*s);
+            end = end.max(*e);
+            let w = w.clone();
+            self.pos += 1;
+            if words.is_empty()
+                && let Some(Piece {
+                    part: Part::Lit(first),
+                    quoted: false,
+                }) = w.0.first()
+                && let Some(eq) = first.find('=')
+                && eq > 0
+                && first[..eq].chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                let mut value = w.0.clone();
+                value[0].part = Part::Lit(first[eq + 1..].to_owned());
+                assigns.push((first[..eq].to_owned(), Word(value)));
+                continue;
+            }
+            words.push(w);
+        }
+        if assigns.is_empty() && words.is_empty() {
+            return Err(self.err(&format!("unexpected {:?}", self.toks.get(self.pos))));
+        }
+        let text = self.src.get(start..end).unwrap_or("").to_owned();
+        let text = text
+            .replace("\\\n", " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(Node::Simple { assigns, words, text })
+    }
+
+    fn if_(&mut self) -> Result<Node, ParseError> {
+        self.pos += 1;
+        let mut branches = Vec::new();
+        let mut otherwise = Vec::new();
+        loop {
+            let cond = self.list(&["then"])?;
+            self.expect_word("then")?;
+            let body = self.list(&["elif", "else", "fi"])?;
+            branches.push((cond, body));
+            self.skip_newlines();
+            match self.peek_word().as_deref() {
+                Some("elif") => {
+                    self.pos += 1;
+                }
+                Some("else") => {
+                    self.pos += 1;
+                    otherwise = self.list(&["fi"])?;
+                    self.expect_word("fi")?;
+                    break;
+                }
+                _ => {
+                    self.expect_word("fi")?;
+                    break;
+                }
+            }
+        }
+        Ok(Node::If { branches, otherwise })
+    }
+
+    fn for_(&mut self) -> Result<Node, ParseError> {
+        self.pos += 1;
+        let var = self.peek_word().ok_or_else(|| self.err("for without a name"))?;
+        self.pos += 1;
+        let mut items = None;
+        if self.peek_word().as_deref() == Some("in") {
+            self.pos += 1;
+            let mut list = Vec::new();
+            while let Some(Tok::Word(w, ..)) = self.toks.get(self.pos) {
+                list.push(w.clone());
+                self.pos += 1;
+            }
+            items = Some(list);
+        }
+        self.expect_word("do")?;
+        let body = self.list(&["done"])?;
+        self.expect_word("done")?;
+        Ok(Node::For { var, items, body })
+    }
+
+    fn case(&mut self) -> Result<Node, ParseError> {
+        self.pos += 1;
+        let word = match self.toks.get(self.pos) {
+            Some(Tok::Word(w, ..)) => w.clone(),
+            _ => return Err(self.err("case without a word")),
+        };
+        self.pos += 1;
+        self.expect_word("in")?;
+        let mut arms = Vec::new();
+        loop {
+            self.skip_newlines();
+            if self.peek_word().as_deref() == Some("esac") {
+                self.pos += 1;
+                break;
+            }
+            if let Some(Tok::Op("(")) = self.toks.get(self.pos) {
+                self.pos += 1;
+            }
+            let mut patterns = Vec::new();
+            loop {
+                match self.toks.get(self.pos) {
+                    Some(Tok::Word(w, ..)) => {
+                        patterns.push(w.clone());
+                        self.pos += 1;
+                    }
+                    Some(Tok::Op("|")) => self.pos += 1,
+                    Some(Tok::Op(")")) => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.err("bad case pattern")),
+                }
+            }
+            let body = self.list(&[";;", "esac"])?;
+            arms.push((patterns, body));
+            self.skip_newlines_only();
+            if let Some(Tok::Op(";;")) = self.toks.get(self.pos) {
+                self.pos += 1;
+            }
+        }
+        Ok(Node::Case { word, arms })
+    }
+
+    fn skip_newlines_only(&mut self) {
+        while matches!(self.toks.get(self.pos), Some(Tok::Newline)) {
+            self.pos += 1;
+        }
+    }
+}
+
+/// A value during evaluation: known text, or unknown (named for the report).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Known(String),
+    Unknown(String),
+}
+
+/// What a command did when [`Eval`] reached it, for the caller's callback.
+pub struct Call<'a> {
+    /// Expanded arguments (`argv[0]` first); `Err(what)` if some part could not be resolved.
+    pub argv: Result<Vec<String>, String>,
+    pub text: &'a str,
+}
+
+/// Walks a script as a fresh `<script> configure` run would, calling `on_command` for every
+/// simple command reached (function bodies at their call sites, loops unrolled).
+pub struct Eval<'f> {
+    vars: BTreeMap<String, Value>,
+    funcs: BTreeMap<String, Vec<Node>>,
+    positional: Vec<String>,
+    on_command: &'f mut dyn FnMut(Call<'_>),
+    depth: usize,
+    exited: bool,
+    /// `return` seen in the function being run.
+    returning: bool,
+    in_func: usize,
+    /// `echo` output while inside `$(…)`.
+    capture: Vec<String>,
+    capturing: usize,
+    /// File tests against the image (`[ -x /usr/bin/foo ]`, `command -v foo`); unknown without.
+    files: Option<FileProbe<'f>>,
+    /// `dpkg --print-architecture` inside the image.
+    native_arch: Option<String>,
+    /// Reads a file of the image for `. FILE`.
+    source: Option<SourceReader<'f>>,
+}
+
+/// Reads the text of an absolute path in the image, for `. FILE` in a script.
+pub type SourceReader<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Answers what an absolute path is in the image.
+pub type FileProbe<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
+
+/// What a path is in the image, for `test -e/-f/-d/-x` and `command -v`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Dir,
+    File { executable: bool },
+    Other,
+}
+
+/// Where `command -v`/`which` look (a maintainer script's PATH under dpkg).
+const SCRIPT_PATH: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
+impl<'f> Eval<'f> {
+    /// Lets file tests and `command -v` consult the image.
+    pub fn with_files(mut self, files: FileProbe<'f>) -> Self {
+        self.files = Some(files);
+        self
+    }
+
+    /// `command -v NAME` as the script would see it: the first executable on PATH.
+    fn which(&self, name: &str) -> Option<Option<String>> {
+        which_in(self.files, name)
+    }
+}
+
+/// `command -v NAME` against the image; `None` when there is no image to ask.
+fn which_in(files: Option<FileProbe<'_>>, name: &str) -> Option<Option<String>> {
+    {
+        let files = files?;
+        if name.contains('/') {
+            return Some(
+                matches!(files(name), Some(FileKind::File { executable: true })).then(|| name.to_owned()),
+            );
+        }
+        Some(
+            SCRIPT_PATH
+                .iter()
+                .map(|d| format!("{d}/{name}"))
+                .find(|p| matches!(files(p), Some(FileKind::File { executable: true }))),
+        )
+    }
+}
+
+impl<'f> Eval<'f> {
+    pub fn new(args: &[&str], on_command: &'f mut dyn FnMut(Call<'_>)) -> Self {
+        Eval {
+            vars: BTreeMap::new(),
+            funcs: BTreeMap::new(),
+            positional: args.iter().map(|s| s.to_string()).collect(),
+            on_command,
+            depth: 0,
+            exited: false,
+            returning: false,
+            in_func: 0,
+            capture: Vec::new(),
+            capturing: 0,
+            files: None,
+            native_arch: None,
+            source: None,
+        }
+    }
+
+    /// Lets `. FILE` read the image: the file's function definitions and plain assignments are
+    /// taken (what scripts source is libraries: dpkg's `dpkg-error.sh`, debconf's confmodule),
+    /// its other top-level commands are not run.
+    pub fn with_source(mut self, source: SourceReader<'f>) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// The environment dpkg gives a maintainer script (`DPKG_MAINTSCRIPT_*`, empty `DPKG_ROOT`)
+    /// and the image's native architecture for `dpkg --print-architecture`.
+    pub fn with_package(mut self, package: &str, arch: &str, script: &str, native_arch: &str) -> Self {
+        for (k, v) in [
+            ("DPKG_MAINTSCRIPT_PACKAGE", package),
+            ("DPKG_MAINTSCRIPT_ARCH", arch),
+            ("DPKG_MAINTSCRIPT_NAME", script),
+            ("DPKG_RUNNING_VERSION", "1.21.22"),
+        ] {
+            self.vars.insert(k.to_owned(), Value::Known(v.to_owned()));
+        }
+        self.native_arch = Some(native_arch.to_owned());
+        self
+    }
+
+    pub fn run(&mut self, nodes: &[Node]) {
+        for n in nodes {
+            if self.exited || self.returning {
+                return;
+            }
+            self.node(n);
+        }
+    }
+
+    fn node(&mut self, n: &Node) {
+        if self.depth > 64 {
+            return;
+        }
+        self.depth += 1;
+        match n {
+            Node::Simple { assigns, words, text } => self.simple(assigns, words, text),
+            Node::If { branches, otherwise } => {
+                let mut taken = false;
+                for (cond, body) in branches {
+                    match self.condition(cond) {
+                        Some(false) => continue,
+                        // An unknown condition guarding a failure exit (`if ! mountpoint -q
+                        // /proc; then …; exit 1; fi`) is assumed not to fire.
+                        None if body.iter().any(is_failure_exit) => continue,
+                        // Unknown conditions (file tests, dpkg --compare-versions on an empty
+                        // old version) are taken: on a fresh install the guarded action runs.
+                        _ => {
+                            self.run(body);
+                            taken = true;
+                            break;
+                        }
+                    }
+                }
+                if !taken {
+                    self.run(otherwise);
+                }
+            }
+            Node::For { var, items, body } => {
+                let items: Vec<Value> = match items {
+                    Some(words) => words.iter().flat_map(|w| self.expand_split(w)).collect(),
+                    None => self.positional.iter().map(|s| Value::Known(s.clone())).collect(),
+                };
+                for item in items {
+                    self.vars.insert(var.clone(), item);
+                    self.run(body);
+                }
+            }
+            Node::While { .. } => {}
+            Node::Case { word, arms } => {
+                let subject = self.expand_one(word);
+                for (patterns, body) in arms {
+                    let hit = patterns.iter().any(|p| match (&subject, p.literal()) {
+                        (Value::Known(s), Some(p)) => glob_match(&p, s),
+                        _ => false,
+                    });
+                    if hit {
+                        self.run(body);
+                        break;
+                    }
+                }
+            }
+            Node::Func { name, body } => {
+                self.funcs.insert(name.clone(), body.clone());
+            }
+            Node::Group(body) => self.run(body),
+            Node::AndOr(parts) => {
+                // `cmd || true`, `[ … ] && cmd`: the first command always runs; a following
+                // `&&` command runs unless the first is a test known to be false; `||` commands
+                // are fallbacks and are skipped.
+                let mut last: Option<bool> = None;
+                for (op, node) in parts {
+                    match op.as_str() {
+                        "" => {
+                            last = self.condition(std::slice::from_ref(node));
+                            if last.is_none() {
+                                self.node(node);
+                            }
+                        }
+                        "&&" if last != Some(false) => {
+                            last = self.condition(std::slice::from_ref(node));
+                            if last.is_none() {
+                                self.node(node);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Node::Pipe(cmds) => {
+                for c in cmds {
+                    self.node(c);
+                }
+            }
+            Node::Not(inner) => self.node(inner),
+        }
+        self.depth -= 1;
+    }
+
+    /// Evaluates `[ … ]`/`test …` conditions on the positional parameters; `None` = not a test
+    /// this knows (the command then runs normally where it appeared).
+    fn condition(&mut self, cond: &[Node]) -> Option<bool> {
+        let words = match cond {
+            [Node::Not(inner)] => return self.condition(std::slice::from_ref(inner)).map(|b| !b),
+            [Node::AndOr(parts)] => {
+                let mut acc: Option<bool> = None;
+                for (op, n) in parts {
+                    let v = self.condition(std::slice::from_ref(n));
+                    acc = match (op.as_str(), acc, v) {
+                        ("", _, v) => v,
+                        ("&&", Some(false), _) => Some(false),
+                        ("&&", Some(true), v) => v,
+                        ("&&", None, Some(false)) => Some(false),
+                        ("||", Some(true), _) => Some(true),
+                        ("||", Some(false), v) => v,
+                        ("||", None, Some(true)) => Some(true),
+                        _ => None,
+                    };
+                }
+                return acc;
+            }
+            [Node::Simple { words, assigns, .. }] if assigns.is_empty() => words,
+            _ => return None,
+        };
+        let argv: Vec<Value> = words.iter().map(|w| self.expand_one(w)).collect();
+        let first = match argv.first() {
+            Some(Value::Known(s)) => s.as_str(),
+            _ => return None,
+        };
+        let mut args: Vec<&Value> = match first {
+            "[" => {
+                if !matches!(argv.last(), Some(Value::Known(s)) if s == "]") {
+                    return None;
+                }
+                argv[1..argv.len() - 1].iter().collect()
+            }
+            "test" => argv[1..].iter().collect(),
+            "true" | ":" => return Some(true),
+            "false" => return Some(false),
+            "dpkg" if argv.get(1) == Some(&Value::Known("--compare-versions".into())) => {
+                // On a first install the old version ($2) is empty: `lt-nl`/`le-nl` against
+                // it are false, `lt`/`le` true (dpkg treats an empty version as the lowest).
+                let op = match argv.get(3) {
+                    Some(Value::Known(op)) => op.as_str(),
+                    _ => return None,
+                };
+                return match argv.get(2) {
+                    Some(Value::Known(a)) if a.is_empty() => match op {
+                        "lt" | "le" | "<<" | "<=" | "ne" | "gt-nl" | "ge-nl" => Some(true),
+                        "lt-nl" | "le-nl" | "gt" | "ge" | ">>" | ">=" | "eq" => Some(false),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+            }
+            "which" | "command" => {
+                let name = match argv.as_slice() {
+                    [_, Value::Known(n)] if first == "which" => n.clone(),
+                    [_, Value::Known(v), Value::Known(n)] if v == "-v" => n.clone(),
+                    _ => return None,
+                };
+                return self.which(&name).map(|hit| hit.is_some());
+            }
+            _ => return None,
+        };
+        let mut negate = false;
+        if matches!(args.first(), Some(Value::Known(s)) if s == "!") {
+            negate = true;
+            args.remove(0);
+        }
+        let known = |v: &Value| match v {
+            Value::Known(s) => Some(s.clone()),
+            Value::Unknown(_) => None,
+        };
+        let r = match args.as_slice() {
+            [a, op, b] => {
+                let (a, b) = (known(a)?, known(b)?);
+                match known(op)?.as_str() {
+                    "=" | "==" => a == b,
+                    "!=" => a != b,
+                    _ => return None,
+                }
+            }
+            [op, a] => {
+                let a = known(a)?;
+                let kind = || self.files.map(|f| f(&a));
+                match known(op)?.as_str() {
+                    "-z" => a.is_empty(),
+                    "-n" => !a.is_empty(),
+                    "-e" => kind()?.is_some(),
+                    "-f" => matches!(kind()?, Some(FileKind::File { .. })),
+                    "-d" => matches!(kind()?, Some(FileKind::Dir)),
+                    "-x" => matches!(kind()?, Some(FileKind::File { executable: true } | FileKind::Dir)),
+                    _ => return None,
+                }
+            }
+            [a] => !known(a)?.is_empty(),
+            _ => return None,
+        };
+        Some(r != negate)
+    }
+
+    fn simple(&mut self, assigns: &[(String, Word)], words: &[Word], text: &str) {
+        if words.is_empty() {
+            for (name, w) in assigns {
+                let v = self.expand_one(w);
+                self.vars.insert(name.clone(), v);
+            }
+            return;
+        }
+        let mut argv = Vec::new();
+        let mut unknown = None;
+        for w in words {
+            for v in self.expand_split(w) {
+                match v {
+                    Value::Known(s) => argv.push(s),
+                    Value::Unknown(what) => {
+                        unknown.get_or_insert(what);
+                    }
+                }
+            }
+        }
+        if let Some(name) = argv.first().cloned() {
+            if name == "exit" && self.capturing == 0 {
+                self.exited = true;
+                return;
+            }
+            if name == "echo" && self.capturing > 0 {
+                self.capture.push(argv[1..].join(" "));
+                return;
+            }
+            if (name == "." || name == "source")
+                && let (Some(read), Some(path)) = (self.source, argv.get(1))
+                && let Some(text) = read(path)
+                && let Ok(nodes) = parse(&text)
+            {
+                for n in &nodes {
+                    match n {
+                        Node::Func { .. } => self.node(n),
+                        Node::Simple { words, .. } if words.is_empty() => self.node(n),
+                        _ => {}
+                    }
+                }
+                return;
+            }
+            if name == "unset" || name == "local" {
+                for v in &argv[1..] {
+                    let n = v.split('=').next().unwrap_or(v);
+                    self.vars.insert(n.to_owned(), Value::Known(String::new()));
+                }
+                return;
+            }
+            if name == "set" && argv.get(1).is_some_and(|a| a == "--") {
+                self.positional = argv[2..].to_vec();
+                return;
+            }
+            if name == "return" {
+                if self.in_func > 0 {
+                    self.returning = true;
+                } else {
+                    self.exited = true;
+                }
+                return;
+            }
+            if let Some(body) = self.funcs.get(&name).cloned() {
+                let saved = std::mem::replace(&mut self.positional, argv[1..].to_vec());
+                self.in_func += 1;
+                self.run(&body);
+                self.in_func -= 1;
+                self.returning = false;
+                self.positional = saved;
+                return;
+            }
+        }
+        let argv = match unknown {
+            Some(what) => Err(what),
+            None => Ok(argv),
+        };
+        (self.on_command)(Call { argv, text });
+    }
+
+    fn var(&self, name: &str) -> Option<Value> {
+        if let Ok(n) = name.parse::<usize>() {
+            return Some(Value::Known(if n == 0 {
+                "postinst".into()
+            } else {
+                self.positional.get(n - 1).cloned().unwrap_or_default()
+            }));
+        }
+        match name {
+            "DPKG_ROOT" => Some(Value::Known(String::new())),
+            "#" => Some(Value::Known(self.positional.len().to_string())),
+            "@" | "*" => Some(Value::Known(self.positional.join(" "))),
+            _ => self.vars.get(name).cloned(),
+        }
+    }
+
+    /// Expands a word into fields (unquoted expansions split on whitespace).
+    fn expand_split(&mut self, w: &Word) -> Vec<Value> {
+        let mut fields: Vec<Value> = Vec::new();
+        let mut cur: Option<Value> = None;
+        let append = |cur: &mut Option<Value>, v: Value| {
+            *cur = Some(match (cur.take(), v) {
+                (None, v) => v,
+                (Some(Value::Known(a)), Value::Known(b)) => Value::Known(a + &b),
+                (Some(Value::Unknown(a)), _) => Value::Unknown(a),
+                (_, Value::Unknown(b)) => Value::Unknown(b),
+            });
+        };
+        for piece in &w.0 {
+            let v = self.expand_part(&piece.part);
+            match (&v, piece.quoted, &piece.part) {
+                (Value::Known(s), false, Part::Var { .. } | Part::Sub(_)) => {
+                    let parts: Vec<&str> = s.split_whitespace().collect();
+                    if parts.is_empty() {
+                        continue;
+                    }
+                    if s.starts_with(char::is_whitespace)
+                        && let Some(c) = cur.take()
+                    {
+                        fields.push(c);
+                    }
+                    for (i, p) in parts.iter().enumerate() {
+                        if i > 0
+                            && let Some(c) = cur.take()
+                        {
+                            fields.push(c);
+                        }
+                        append(&mut cur, Value::Known((*p).to_owned()));
+                    }
+                    if s.ends_with(char::is_whitespace)
+                        && let Some(c) = cur.take()
+                    {
+                        fields.push(c);
+                    }
+                }
+                _ => append(&mut cur, v),
+            }
+        }
+        if let Some(c) = cur {
+            fields.push(c);
+        } else if w.0.iter().any(|p| p.quoted) {
+            fields.push(Value::Known(String::new()));
+        }
+        fields
+    }
+
+    /// Expands a word without splitting (assignments, `case` subjects).
+    fn expand_one(&mut self, w: &Word) -> Value {
+        let mut out = String::new();
+        for piece in &w.0 {
+            match self.expand_part(&piece.part) {
+                Value::Known(s) => out.push_str(&s),
+                u => return u,
+            }
+        }
+        Value::Known(out)
+    }
+
+    fn expand_part(&mut self, p: &Part) -> Value {
+        match p {
+            Part::Lit(s) => Value::Known(s.clone()),
+            Part::Var { name, default } => match (self.var(name), default) {
+                (Some(Value::Known(s)), Some(d)) if s.is_empty() => self.expand_one(d),
+                (Some(v), _) => v,
+                (None, Some(d)) => self.expand_one(d),
+                (None, None) => Value::Unknown(format!("${name}")),
+            },
+            Part::Sub(nodes) => {
+                self.capturing += 1;
+                let saved = std::mem::take(&mut self.capture);
+                // Commands inside `$(…)` other than `echo` produce output we cannot know.
+                let mut opaque = None;
+                let mut found: Vec<String> = Vec::new();
+                let files = self.files;
+                let native = self.native_arch.clone();
+                {
+                    let mut inner_unknown = |c: Call<'_>| {
+                        // `command -v NAME` / `which NAME`: answered from the image.
+                        if let Ok(argv) = &c.argv {
+                            let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+                            if let (["dpkg", "--print-architecture"], Some(a)) = (args.as_slice(), &native) {
+                                found.push(a.clone());
+                                return;
+                            }
+                            // No diversions exist on a fresh install.
+                            match args.as_slice() {
+                                ["dpkg-divert", "--listpackage", _] => return,
+                                ["dpkg-divert", "--truename", f] => {
+                                    found.push((*f).to_owned());
+                                    return;
+                                }
+                                _ => {}
+                            }
+                            if let Some(v) = expr(&args) {
+                                found.push(v);
+                                return;
+                            }
+                            let name = match argv.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+                                ["command", "-v", n] | ["which", n] => Some(n.to_string()),
+                                _ => None,
+                            };
+                            if let Some(Some(hit)) = name.map(|n| which_in(files, &n)) {
+                                if let Some(p) = hit {
+                                    found.push(p);
+                                }
+                                return;
+                            }
+                        }
+                        opaque.get_or_insert(format!("$({})", c.text));
+                    };
+                    let mut sub = Eval {
+                        vars: self.vars.clone(),
+                        funcs: self.funcs.clone(),
+                        positional: self.positional.clone(),
+                        on_command: &mut inner_unknown,
+                        depth: self.depth,
+                        exited: false,
+                        returning: false,
+                        in_func: 0,
+                        capture: Vec::new(),
+                        capturing: 1,
+                        files,
+                        native_arch: self.native_arch.clone(),
+                        source: None,
+                    };
+                    sub.run(nodes);
+                    self.capture = std::mem::take(&mut sub.capture);
+                }
+                self.capture.extend(found);
+                self.capturing -= 1;
+                let out = std::mem::replace(&mut self.capture, saved).join("\n");
+                match opaque {
+                    Some(what) => Value::Unknown(what),
+                    None => Value::Known(out),
+                }
+            }
+            Part::Unknown(s) => Value::Unknown(s.clone()),
+        }
+    }
+}
+
+/// `expr A OP B` on integers (`priority=$(expr $priority - 1)`).
+fn expr(args: &[&str]) -> Option<String> {
+    let ["expr", a, op, b] = args else { return None };
+    let (a, b): (i64, i64) = (a.parse().ok()?, b.parse().ok()?);
+    Some(
+        match *op {
+            "+" => a.checked_add(b)?,
+            "-" => a.checked_sub(b)?,
+            "*" => a.checked_mul(b)?,
+            "/" if b != 0 => a / b,
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+/// `exit N` with a literal non-zero N.
+fn is_failure_exit(n: &Node) -> bool {
+    match n {
+        Node::Simple { words, .. } => {
+            words.first().and_then(Word::literal).as_deref() == Some("exit")
+                && words
+                    .get(1)
+                    .and_then(Word::literal)
+                    .is_some_and(|c| c.parse::<i32>().is_ok_and(|c| c != 0))
+        }
+        _ => false,
+    }
+}
+
+/// Shell pattern matching for `case` arms: `*`, `?` and literal text.
+pub fn glob_match(pattern: &str, s: &str) -> bool {
+    fn m(p: &[char], s: &[char]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some('*') => (0..=s.len()).any(|i| m(&p[1..], &s[i..])),
+            Some('?') => !s.is_empty() && m(&p[1..], &s[1..]),
+            Some(c) => s.first() == Some(c) && m(&p[1..], &s[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let s: Vec<char> = s.chars().collect();
+    m(&p, &s)
+}
+
+/// Every simple command in the script, in every branch, with its source text: for the report.
+pub fn all_commands(nodes: &[Node], out: &mut Vec<(Vec<Word>, String)>) {
+    for n in nodes {
+        match n {
+            Node::Simple { words, text, .. } => {
+                if !words.is_empty() {
+                    out.push((words.clone(), text.clone()));
+                }
+                for w in words {
+                    for p in &w.0 {
+                        if let Part::Sub(inner) = &p.part {
+                            all_commands(inner, out);
+                        }
+                    }
+                }
+            }
+            Node::If { branches, otherwise } => {
+                for (c, b) in branches {
+                    all_commands(c, out);
+                    all_commands(b, out);
+                }
+                all_commands(otherwise, out);
+            }
+            Node::For { body, .. } => all_commands(body, out),
+            Node::While { cond, body } => {
+                all_commands(cond, out);
+                all_commands(body, out);
+            }
+            Node::Case { arms, .. } => {
+                for (_, b) in arms {
+                    all_commands(b, out);
+                }
+            }
+            Node::Func { body, .. } | Node::Group(body) => all_commands(body, out),
+            Node::AndOr(parts) => {
+                for (_, p) in parts {
+                    all_commands(std::slice::from_ref(p), out);
+                }
+            }
+            Node::Pipe(cmds) => all_commands(cmds, out),
+            Node::Not(inner) => all_commands(std::slice::from_ref(inner), out),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calls(src: &str) -> Vec<Result<Vec<String>, String>> {
+        let nodes = parse(src).unwrap();
+        let mut out = Vec::new();
+        let mut cb = |c: Call<'_>| out.push(c.argv);
+        Eval::new(&["configure", ""], &mut cb).run(&nodes);
+        out
+    }
+
+    #[test]
+    fn case_branches_and_functions() {
+        let got = calls(
+            "f() {\n  echo x\n  run \"$1\" two\n}\ncase \"$1\" in\n  configure)\n    f one\n  ;;\n  abort-upgrade) nope ;;\nesac\n",
+        );
+        assert_eq!(
+            got,
+            vec![
+                Ok(vec!["echo".into(), "x".into()]),
+                Ok(vec!["run".into(), "one".into(), "two".into()])
+            ]
+        );
+    }
+
+    #[test]
+    fn substitution_of_echoing_function_and_loop() {
+        let got = calls(
+            "s () {\n\td=$1 f=$2\n\techo \"--slave $d/$f $f\"\n}\ncmd $(\n\ts /a b\n\tfor x in c d\n\tdo\n\t\ts /e $x\n\tdone\n)\n",
+        );
+        assert_eq!(
+            got,
+            vec![Ok("cmd --slave /a/b b --slave /e/c c --slave /e/d d"
+                .split(' ')
+                .map(String::from)
+                .collect())]
+        );
+    }
+
+    #[test]
+    fn heredocs_and_redirections_are_skipped() {
+        let got = calls("cat <<EOF\nnot a command\nEOF\nfoo >/dev/null 2>&1 || true\n");
+        assert_eq!(got, vec![Ok(vec!["cat".into()]), Ok(vec!["foo".into()])]);
+    }
+}
+
+#[cfg(test)]
+mod host_scripts {
+    /// Parses every maintainer script installed on the host (when it has a dpkg database): the
+    /// parser must understand the forms real packages use.
+    #[test]
+    fn parses_host_maintainer_scripts() {
+        let Ok(dir) = std::fs::read_dir("/var/lib/dpkg/info") else {
+            eprintln!("note: no /var/lib/dpkg/info on this host, skipping");
+            return;
+        };
+        let (mut ok, mut failed) = (0, Vec::new());
+        for e in dir.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !["preinst", "postinst", "prerm", "postrm", "config"]
+                .iter()
+                .any(|s| name.ends_with(&format!(".{s}")))
+            {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(e.path()) else {
+                continue;
+            };
+            if !text.starts_with("#!/bin/sh")
+                && !text.starts_with("#! /bin/sh")
+                && !text.starts_with("#!/bin/bash")
+            {
+                continue;
+            }
+            match super::parse(&text) {
+                Ok(_) => ok += 1,
+                Err(err) => failed.push(format!("{name}: {err}")),
+            }
+        }
+        eprintln!("parsed {ok}, failed {}:\n{}", failed.len(), failed.join("\n"));
+        assert!(failed.len() * 20 <= ok, "too many failures");
+    }
+}

@@ -1,0 +1,235 @@
+//! An in-memory tree for the emulations' tests, and a way to write one to disk so real tools
+//! (dpkg, ldconfig, update-alternatives) can judge it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{Changes, TreeView};
+use crate::entry::{Entry, EntryKind};
+
+#[derive(Default, Clone)]
+pub struct MemTree {
+    pub entries: BTreeMap<String, (Entry, Vec<u8>)>,
+}
+
+impl MemTree {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn parents(&mut self, path: &str) {
+        let mut acc = String::new();
+        let comps: Vec<&str> = path.split('/').collect();
+        for c in &comps[..comps.len() - 1] {
+            if !acc.is_empty() {
+                acc.push('/');
+            }
+            acc.push_str(c);
+            if !self.entries.contains_key(&acc) {
+                self.entries.insert(
+                    acc.clone(),
+                    (Entry::generated(&acc, EntryKind::Directory, 0o755), vec![]),
+                );
+            }
+        }
+    }
+
+    pub fn file(&mut self, path: &str, content: &[u8]) -> &mut Self {
+        self.parents(path);
+        let e = Entry::generated(
+            path,
+            EntryKind::File {
+                size: content.len() as u64,
+            },
+            0o644,
+        );
+        self.entries.insert(path.into(), (e, content.to_vec()));
+        self
+    }
+
+    pub fn dir(&mut self, path: &str) -> &mut Self {
+        self.parents(path);
+        self.entries.insert(
+            path.into(),
+            (Entry::generated(path, EntryKind::Directory, 0o755), vec![]),
+        );
+        self
+    }
+
+    pub fn symlink(&mut self, path: &str, target: &str) -> &mut Self {
+        self.parents(path);
+        let e = Entry::generated(
+            path,
+            EntryKind::Symlink {
+                target: target.into(),
+            },
+            0o777,
+        );
+        self.entries.insert(path.into(), (e, vec![]));
+        self
+    }
+
+    pub fn apply(&mut self, changes: &Changes) {
+        for p in &changes.removed {
+            self.entries.remove(p);
+        }
+        for (e, c) in &changes.files {
+            self.parents(&e.path);
+            self.entries.insert(e.path.clone(), (e.clone(), c.clone()));
+        }
+    }
+
+    pub fn text(&self, path: &str) -> String {
+        String::from_utf8(self.entries[path].1.clone()).unwrap()
+    }
+
+    /// Writes the tree under `root` (modes applied, owners left to the caller's uid).
+    pub fn materialise(&self, root: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        for (path, (e, content)) in &self.entries {
+            let p = root.join(path);
+            match &e.kind {
+                EntryKind::Directory => std::fs::create_dir_all(&p).unwrap(),
+                EntryKind::File { .. } => {
+                    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                    std::fs::write(&p, content).unwrap();
+                    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(e.mode)).unwrap();
+                }
+                EntryKind::Symlink { target } => {
+                    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                    std::os::unix::fs::symlink(target, &p).unwrap();
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl TreeView for MemTree {
+    fn entry(&self, path: &str) -> Option<&Entry> {
+        self.entries.get(path).map(|(e, _)| e)
+    }
+    fn read(&self, path: &str) -> Option<std::io::Result<Vec<u8>>> {
+        self.entries.get(path).and_then(|(e, c)| match e.kind {
+            EntryKind::File { .. } => Some(Ok(c.clone())),
+            _ => None,
+        })
+    }
+    fn paths(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        Box::new(self.entries.keys().map(String::as_str))
+    }
+}
+
+/// Whether a host tool is present; tests that need it print a note and pass when it is not.
+pub fn have(tool: &str) -> bool {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool} >/dev/null"))
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+impl MemTree {
+    /// Reads a directory tree from disk (owners and mtimes ignored).
+    pub fn from_dir(root: &Path) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let mut t = MemTree::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                let p = e.path();
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                let md = std::fs::symlink_metadata(&p).unwrap();
+                let mode = md.permissions().mode() & 0o7777;
+                let (kind, content) = if md.file_type().is_symlink() {
+                    let target = std::fs::read_link(&p).unwrap().to_string_lossy().into_owned();
+                    (EntryKind::Symlink { target }, vec![])
+                } else if md.is_dir() {
+                    stack.push(p.clone());
+                    (EntryKind::Directory, vec![])
+                } else {
+                    let c = std::fs::read(&p).unwrap();
+                    (EntryKind::File { size: c.len() as u64 }, c)
+                };
+                let mut entry = Entry::generated(&rel, kind, mode);
+                entry.mode = mode;
+                t.entries.insert(rel, (entry, content));
+            }
+        }
+        t
+    }
+}
+
+/// Manual probe on real packages: `DEBCAST_PROBE=/tmp/sysdebs/probe cargo test --lib
+/// assemble::system::testutil::probe -- --ignored --nocapture`, with `root/` holding the unpacked
+/// packages and `ctl/<pkg>/` each package's control members plus `FILES` (`tar -t` of its data).
+#[test]
+#[ignore]
+fn probe() {
+    use super::{InstalledPackage, SystemInput, compute};
+    let Ok(base) = std::env::var("DEBCAST_PROBE") else {
+        return;
+    };
+    let base = Path::new(&base);
+    let mut tree = MemTree::from_dir(&base.join("root"));
+    let mut pkgs = Vec::new();
+    for e in std::fs::read_dir(base.join("ctl")).unwrap().flatten() {
+        let mut p = InstalledPackage::default();
+        for m in std::fs::read_dir(e.path()).unwrap().flatten() {
+            let name = m.file_name().to_string_lossy().into_owned();
+            let content = std::fs::read(m.path()).unwrap();
+            match name.as_str() {
+                "control" => {
+                    let text = String::from_utf8(content).unwrap();
+                    for line in text.lines() {
+                        if line.starts_with([' ', '\t']) {
+                            let last: &mut (String, String) = p.control_fields.last_mut().unwrap();
+                            last.1.push('\n');
+                            last.1.push_str(line);
+                        } else if let Some((k, v)) = line.split_once(':') {
+                            p.control_fields.push((k.to_owned(), v.trim().to_owned()));
+                        }
+                    }
+                }
+                "FILES" => {
+                    p.files = String::from_utf8(content)
+                        .unwrap()
+                        .lines()
+                        .filter_map(crate::entry::normalize_path)
+                        .collect();
+                }
+                _ => {
+                    p.members.insert(name, content);
+                }
+            }
+        }
+        p.name = p.field("Package").unwrap().to_owned();
+        p.version = p.field("Version").unwrap().to_owned();
+        p.architecture = p.field("Architecture").unwrap().to_owned();
+        pkgs.push(p);
+    }
+    let system = crate::manifest::System::default();
+    let out = compute(&SystemInput {
+        tree: &tree,
+        packages: &pkgs,
+        system: &system,
+        architecture: "amd64",
+        source_date_epoch: 1_700_000_000,
+    })
+    .unwrap();
+    for r in &out.report {
+        println!("REPORT\t{}\t{}\t{}", r.package, r.script, r.what);
+    }
+    for (e, _) in &out.files {
+        println!("FILE\t{}\t{:o}\t{:?}", e.path, e.mode, e.kind);
+    }
+    tree.apply(&super::Changes {
+        files: out.files,
+        removed: out.removed,
+    });
+    let dir = base.join("out");
+    let _ = std::fs::remove_dir_all(&dir);
+    tree.materialise(&dir);
+    println!("materialised in {}", dir.display());
+}
