@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
+use crate::assemble::system::NotEmulated;
 use crate::assemble::{self, AssembleError, AssembleOptions, Assembled, PackageInput};
 use crate::fetch::Expected;
 use crate::lockfile::{LockedPackage, Lockfile};
@@ -43,11 +44,19 @@ pub struct BuildSettings {
     pub source_date_epoch: u64,
 }
 
+/// What the maintainer scripts of one platform's packages do that debcast does not reproduce.
+#[derive(Debug, Clone)]
+pub struct PlatformReport {
+    pub platform: Platform,
+    pub not_emulated: Vec<NotEmulated>,
+}
+
 /// What a build produced, for the CLI's summary.
 #[derive(Debug, Clone)]
 pub struct BuildSummary {
     pub output: PathBuf,
     pub images: Vec<ImageSummary>,
+    pub reports: Vec<PlatformReport>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,8 +92,11 @@ fn build_layout(
     let writer = LayoutWriter::create(&settings.output)?;
     let mut descriptors = Vec::new();
     let mut images = Vec::new();
+    let mut reports = Vec::new();
     for platform in &manifest.image.platforms {
-        let assembled = assemble_platform(manifest, lock, store, platform)?;
+        let (assembled, report) =
+            assemble_platform(manifest, lock, store, platform, settings.source_date_epoch)?;
+        reports.push(report);
         let mut builder = writer.layer_builder(settings.compression, settings.source_date_epoch)?;
         assembled
             .for_each_entry(|entry, content| builder.append(entry, content).map_err(BuildError::from))?;
@@ -108,6 +120,7 @@ fn build_layout(
     Ok(BuildSummary {
         output: settings.output.clone(),
         images,
+        reports,
     })
 }
 
@@ -122,7 +135,7 @@ fn build_docker_archive(
         return Err(BuildError::UnknownPlatform(platform.to_string()));
     }
     let writer = DockerArchiveWriter::create(&settings.output)?;
-    let assembled = assemble_platform(manifest, lock, store, platform)?;
+    let (assembled, report) = assemble_platform(manifest, lock, store, platform, settings.source_date_epoch)?;
     let mut builder = writer.layer_builder(settings.source_date_epoch)?;
     assembled.for_each_entry(|entry, content| builder.append(entry, content).map_err(BuildError::from))?;
     let info = builder.finish()?;
@@ -138,16 +151,19 @@ fn build_docker_archive(
     Ok(BuildSummary {
         output: settings.output.clone(),
         images: vec![summary(&image, &digest, assembled.packages.len())],
+        reports: vec![report],
     })
 }
 
-/// The verified `.deb` files of one platform, assembled into its filesystem.
+/// The verified `.deb` files of one platform, assembled into its filesystem and configured as
+/// dpkg and the maintainer scripts would have left it.
 pub fn assemble_platform(
     manifest: &Manifest,
     lock: &Lockfile,
     store: &Store,
     platform: &Platform,
-) -> Result<Assembled, BuildError> {
+    source_date_epoch: u64,
+) -> Result<(Assembled, PlatformReport), BuildError> {
     let locked: Vec<&LockedPackage> = lock.packages_for(platform).collect();
     if locked.is_empty() {
         return Err(BuildError::EmptyPlatform(platform.clone()));
@@ -156,7 +172,15 @@ pub fn assemble_platform(
     let options = AssembleOptions {
         usrmerge: manifest.usrmerge(),
     };
-    Ok(assemble::assemble(&inputs, options)?)
+    let mut assembled = assemble::assemble(&inputs, options)?;
+    let not_emulated = assembled.configure(&manifest.system, platform.debian_arch(), source_date_epoch)?;
+    Ok((
+        assembled,
+        PlatformReport {
+            platform: platform.clone(),
+            not_emulated,
+        },
+    ))
 }
 
 /// Re-hashes every `.deb` before it is used: the store was verified on insertion, but a store is

@@ -161,8 +161,51 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
             image.manifest_digest
         );
     }
+    report_not_emulated(&summary.reports, args.report.as_deref())?;
     println!("{}", summary.output.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a one-line summary of what was not emulated and, with `--report FILE`, writes it all as
+/// JSON (`{"platforms": {"linux/amd64": [{"package", "script", "what"}…]}}`), keys sorted.
+fn report_not_emulated(reports: &[crate::build::PlatformReport], file: Option<&Path>) -> anyhow::Result<()> {
+    use std::collections::BTreeSet;
+    let packages: BTreeSet<&str> = reports
+        .iter()
+        .flat_map(|r| r.not_emulated.iter().map(|n| n.package.as_str()))
+        .collect();
+    let effects: usize = reports.iter().map(|r| r.not_emulated.len()).sum();
+    if effects == 0 {
+        tracing::info!("every maintainer-script effect was emulated");
+    } else {
+        let hint = if file.is_some() {
+            ""
+        } else {
+            " (--report FILE lists them)"
+        };
+        tracing::warn!(
+            "{effects} maintainer-script effect(s) of {} package(s) not emulated: {}{hint}",
+            packages.len(),
+            packages.iter().copied().collect::<Vec<_>>().join(", ")
+        );
+    }
+    if let Some(path) = file {
+        let platforms: serde_json::Map<String, serde_json::Value> = reports
+            .iter()
+            .map(|r| {
+                let items = r
+                    .not_emulated
+                    .iter()
+                    .map(|n| serde_json::json!({"package": n.package, "script": n.script, "what": n.what}))
+                    .collect();
+                (r.platform.to_string(), serde_json::Value::Array(items))
+            })
+            .collect();
+        let json = serde_json::json!({ "platforms": platforms });
+        let text = serde_json::to_string_pretty(&json)? + "\n";
+        std::fs::write(path, text).with_context(|| format!("writing the report {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Creates the output's parent directories (`--output out/static` on a fresh checkout).

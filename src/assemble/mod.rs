@@ -4,6 +4,7 @@
 //! Each `.deb`'s data is decoded once: entries go into the [`tree::Tree`], regular files' bytes go
 //! into a per-package spool file (anonymous, deleted on drop) that the layer writer reads back.
 
+mod configure;
 mod order;
 pub mod system;
 pub mod tree;
@@ -21,6 +22,7 @@ use crate::entry::{Entry, EntryKind};
 use crate::hash::HashingWriter;
 use crate::lockfile::LockedPackage;
 
+pub use configure::configure_order;
 pub use tree::{Content, Node, PackageEntries, ReplacesPolicy, Tree};
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +58,8 @@ pub enum AssembleError {
         target: String,
         package: String,
     },
+    #[error("configuring the image: {0}")]
+    System(#[from] system::SystemError),
     #[error("spool file for {package}: {source}")]
     Spool { package: String, source: io::Error },
 }
@@ -72,7 +76,8 @@ pub struct PackageInput {
 pub struct UnpackedPackage {
     pub locked: LockedPackage,
     pub control: ControlArchive,
-    /// Every path it shipped, in archive order (directories included).
+    /// Every path it shipped, in archive order (directories included), as packaged: before
+    /// merged-/usr mapping, as dpkg's `.list` files record them.
     pub paths: Vec<String>,
 }
 
@@ -110,6 +115,8 @@ pub fn unpack(
         let mut writer = io::BufWriter::with_capacity(1 << 20, &mut spool);
         deb.visit_data(
             |entry: &Entry, content: &mut dyn Read| -> Result<(), AssembleError> {
+                // dpkg records paths as packaged (`bin/sh`), even where merged /usr puts them.
+                paths.push(entry.path.clone());
                 let mut entry = entry.clone();
                 if options.usrmerge {
                     entry.path = usrmerge::map_path(&entry.path).into_owned();
@@ -119,7 +126,6 @@ pub fn unpack(
                         };
                     }
                 }
-                paths.push(entry.path.clone());
                 let (content, digest) = match entry.kind {
                     EntryKind::File { size } => {
                         let mut hashing = HashingWriter::new(&mut writer);

@@ -131,6 +131,29 @@ impl Tree {
         self.nodes.remove(path)
     }
 
+    /// Gives everything debcast generated (owner `None`: implicit parents, merged-/usr links,
+    /// the configure step's files) the build's timestamp, as if made at SOURCE_DATE_EPOCH.
+    pub fn stamp_generated(&mut self, source_date_epoch: u64) {
+        for node in self.nodes.values_mut().filter(|n| n.owner.is_none()) {
+            node.entry.mtime = source_date_epoch;
+        }
+    }
+
+    /// Removes `path` and everything below it.
+    pub fn remove_subtree(&mut self, path: &str) {
+        self.nodes.remove(path);
+        let prefix = format!("{path}/");
+        let below: Vec<String> = self
+            .nodes
+            .range(prefix.clone()..)
+            .take_while(|(p, _)| p.starts_with(&prefix))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for p in below {
+            self.nodes.remove(&p);
+        }
+    }
+
     /// Creates missing parent directories (root:root 0755, as dpkg would find them in a base
     /// system) and refuses a path whose parent is not a directory: a link in a parent position
     /// would make a later layer write through it.

@@ -1,0 +1,134 @@
+//! The configure step: what `dpkg --configure` and the maintainer scripts would have done, computed
+//! by [`super::system`] over the assembled tree and applied to it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::entry::{Entry, EntryKind};
+use crate::manifest::System;
+use crate::resolve::relation::parse_relations;
+
+use super::system::{self, InstalledPackage, NotEmulated, SystemInput, TreeView};
+use super::{AssembleError, Assembled, UnpackedPackage};
+
+impl TreeView for Assembled {
+    fn entry(&self, path: &str) -> Option<&Entry> {
+        self.tree.get(path).map(|n| &n.entry)
+    }
+
+    fn read(&self, path: &str) -> Option<std::io::Result<Vec<u8>>> {
+        Assembled::read(self, path)
+    }
+
+    fn paths(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        Box::new(self.tree.iter().map(|(p, _)| p.as_str()))
+    }
+}
+
+impl Assembled {
+    /// Runs the emulations and applies their changes; returns what could not be emulated.
+    pub fn configure(
+        &mut self,
+        system: &System,
+        architecture: &str,
+        source_date_epoch: u64,
+    ) -> Result<Vec<NotEmulated>, AssembleError> {
+        let order = configure_order(&self.packages);
+        let installed: Vec<InstalledPackage> = order.iter().map(|&i| installed(&self.packages[i])).collect();
+        let changes = system::compute(&SystemInput {
+            tree: self,
+            packages: &installed,
+            system,
+            architecture,
+            source_date_epoch,
+        })?;
+        for path in &changes.removed {
+            self.tree.remove_subtree(path);
+        }
+        for (entry, content) in changes.files {
+            // A directory turned into a link (base-files' /var/run -> /run) loses what was below.
+            if !entry.is_dir() && self.tree.get(&entry.path).is_some_and(|n| n.entry.is_dir()) {
+                self.tree.remove_subtree(&entry.path);
+            }
+            let bytes = matches!(entry.kind, EntryKind::File { .. }).then_some(content);
+            self.tree.put_generated(entry, bytes)?;
+        }
+        self.tree.stamp_generated(source_date_epoch);
+        Ok(changes.report)
+    }
+}
+
+fn installed(p: &UnpackedPackage) -> InstalledPackage {
+    InstalledPackage {
+        name: p.locked.name.clone(),
+        version: p.locked.version.clone(),
+        architecture: p.locked.architecture.clone(),
+        control_fields: p
+            .control
+            .control
+            .fields()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        members: p.control.members.clone(),
+        files: p.paths.clone(),
+    }
+}
+
+/// The order dpkg would configure the packages in: every package after what it (pre-)depends on,
+/// through real names and `Provides`; cycles broken by name, so the order is deterministic.
+pub fn configure_order(packages: &[UnpackedPackage]) -> Vec<usize> {
+    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, p) in packages.iter().enumerate() {
+        by_name.entry(p.locked.name.clone()).or_default().push(i);
+        let provides = p.control.control.get("Provides").unwrap_or_default();
+        for group in parse_relations(provides).unwrap_or_default() {
+            for rel in group {
+                by_name.entry(rel.name).or_default().push(i);
+            }
+        }
+    }
+    let deps: Vec<Vec<usize>> = packages
+        .iter()
+        .map(|p| {
+            let mut out = Vec::new();
+            for field in ["Pre-Depends", "Depends"] {
+                let text = p.control.control.get(field).unwrap_or_default();
+                for group in parse_relations(text).unwrap_or_default() {
+                    // The first alternative that is installed is the one that was used.
+                    if let Some(targets) = group.iter().find_map(|rel| by_name.get(rel.name.as_str())) {
+                        out.extend(targets.iter().copied());
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    let mut names: Vec<usize> = (0..packages.len()).collect();
+    names.sort_by(|a, b| packages[*a].locked.name.cmp(&packages[*b].locked.name));
+    let mut done = vec![false; packages.len()];
+    let mut on_stack = vec![false; packages.len()];
+    let mut order = Vec::with_capacity(packages.len());
+    for start in names {
+        visit(start, &deps, &mut done, &mut on_stack, &mut order);
+    }
+    order
+}
+
+fn visit(i: usize, deps: &[Vec<usize>], done: &mut [bool], on_stack: &mut [bool], order: &mut Vec<usize>) {
+    if done[i] || on_stack[i] {
+        return;
+    }
+    on_stack[i] = true;
+    let mut targets: Vec<usize> = deps[i]
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    targets.retain(|&t| t != i);
+    for t in targets {
+        visit(t, deps, done, on_stack, order);
+    }
+    on_stack[i] = false;
+    done[i] = true;
+    order.push(i);
+}
