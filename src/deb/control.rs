@@ -86,7 +86,9 @@ impl Control {
             if fields.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
                 return Err(err(format!("duplicate field {name:?}")));
             }
-            fields.push((name.to_owned(), value.trim().to_owned()));
+            // Only the end of a whole value is trimmed (below), as dpkg does: a multi-line
+            // Description whose first line ends in a space keeps it in the status file.
+            fields.push((name.to_owned(), value.trim_start().to_owned()));
         }
         for (_, value) in &mut fields {
             let trimmed = value.trim_end().len();
@@ -227,6 +229,17 @@ mod tests {
 Maintainer: Matthias Klose <doko@debian.org>\nInstalled-Size: 7164\n\
 Pre-Depends: libc6 (>= 2.36), libtinfo6 (>= 6)\nReplaces: bash-completion (<< 20060301-0), bash-doc (<= 2.05-1)\n\
 Multi-Arch: foreign\nDescription: GNU Bourne Again SHell\n Bash is an sh-compatible command language interpreter.\n .\n   indented  \n";
+
+    #[test]
+    fn inner_trailing_space_is_kept_and_the_end_trimmed_as_dpkg_does() {
+        let c = Control::parse(
+            "Package: p\nVersion: 1\nArchitecture: all\nDescription: short \n long line \n .\n end  \n",
+        )
+        .unwrap();
+        assert_eq!(c.get("Description"), Some("short \n long line \n .\n end"));
+        let c = Control::parse("Package: p \nVersion: 1\nArchitecture: all\n").unwrap();
+        assert_eq!(c.package(), "p");
+    }
 
     #[test]
     fn keeps_fields_in_order_and_verbatim() {

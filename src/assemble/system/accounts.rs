@@ -49,7 +49,7 @@ fn read_text(tree: &dyn TreeView, path: &str) -> Result<Option<String>, SystemEr
 /// Computes `etc/{passwd,group,shadow,gshadow}` and the manifest users' home directories.
 pub fn compute(
     tree: &dyn TreeView,
-    _packages: &[InstalledPackage],
+    packages: &[InstalledPackage],
     system: &System,
     source_date_epoch: u64,
 ) -> Result<Changes, SystemError> {
@@ -140,6 +140,14 @@ pub fn compute(
         }
     }
 
+    // Without the `passwd` package nothing runs `shadowconfig on`: the files stay as
+    // base-passwd's postinst copied them (`*` passwords, no shadow files), as dpkg leaves them.
+    if !packages.iter().any(|p| p.name == "passwd") {
+        let join = |rows: &[PwLine]| rows.iter().map(|l| l.fields.join(":") + "\n").collect::<String>();
+        out.file("etc/passwd", 0o644, join(&passwd).into_bytes());
+        out.file("etc/group", 0o644, join(&group).into_bytes());
+        return Ok(out);
+    }
     // pwconv/grpconv: the password moves to the shadow file, `x` stays.
     let day = source_date_epoch / 86400;
     let mut p_out = String::new();
@@ -220,9 +228,28 @@ mod tests {
         t
     }
 
+    fn passwd_pkg() -> InstalledPackage {
+        InstalledPackage {
+            name: "passwd".into(),
+            ..InstalledPackage::default()
+        }
+    }
+
+    #[test]
+    fn without_the_passwd_package_there_is_no_shadow() {
+        let out = compute(&tree(), &[], &System::default(), 86400 * 19000).unwrap();
+        let mut m = MemTree::new();
+        m.apply(&out);
+        assert!(
+            m.text("etc/passwd")
+                .starts_with("root:*:0:0:root:/root:/bin/bash\n")
+        );
+        assert!(!m.entries.contains_key("etc/shadow") && !m.entries.contains_key("etc/gshadow"));
+    }
+
     #[test]
     fn master_files_and_shadow() {
-        let out = compute(&tree(), &[], &System::default(), 86400 * 19000 + 5).unwrap();
+        let out = compute(&tree(), &[passwd_pkg()], &System::default(), 86400 * 19000 + 5).unwrap();
         let mut m = MemTree::new();
         m.apply(&out);
         assert_eq!(
@@ -256,7 +283,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        let out = compute(&tree(), &[], &sys, 0).unwrap();
+        let out = compute(&tree(), &[passwd_pkg()], &sys, 0).unwrap();
         let mut m = MemTree::new();
         m.apply(&out);
         assert!(

@@ -214,6 +214,34 @@ fn find_crts(tree: &dyn TreeView, dir: &str) -> Vec<String> {
     out
 }
 
+/// The body of the here-document the postinst writes a new `/etc/ca-certificates.conf` from
+/// (`cat > /etc/ca-certificates.conf <<EOF` … `EOF`).
+fn conf_header_from_postinst(script: &str) -> Option<String> {
+    let mut lines = script.lines();
+    let opener = lines.by_ref().find(|l| {
+        let l = l.trim();
+        l.starts_with("cat") && l.contains("> /etc/ca-certificates.conf") && l.contains("<<")
+    })?;
+    let delimiter = opener
+        .rsplit("<<")
+        .next()?
+        .trim()
+        .trim_start_matches('-')
+        .trim_matches(['\'', '"']);
+    if delimiter.is_empty() {
+        return None;
+    }
+    let mut body = String::new();
+    for line in lines {
+        if line.trim_start() == delimiter {
+            return Some(body);
+        }
+        body.push_str(line);
+        body.push('\n');
+    }
+    None
+}
+
 pub fn compute(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Changes, SystemError> {
     let mut out = Changes::default();
     if installed(packages, "ca-certificates").is_none() {
@@ -236,11 +264,17 @@ pub fn compute(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Cha
     let conf = match super::read_file(tree, CONF)? {
         Some(c) if !c.is_empty() => String::from_utf8_lossy(&c).into_owned(),
         _ => {
-            let mut c = String::from(
-                "# Certificates under /usr/share/ca-certificates to trust, one per line, relative\n\
-                 # to that directory. A line starting with ! deselects a certificate.\n\
-                 # Run update-ca-certificates after editing this file.\n",
-            );
+            // The postinst writes its own comment block first (a here-document); take it from
+            // the package so the file is the one dpkg would leave, else a short one of ours.
+            let mut c = installed(packages, "ca-certificates")
+                .and_then(|p| p.member_text("postinst"))
+                .and_then(conf_header_from_postinst)
+                .unwrap_or_else(|| {
+                    "# Certificates under /usr/share/ca-certificates to trust, one per line, relative\n\
+                     # to that directory. A line starting with ! deselects a certificate.\n\
+                     # Run update-ca-certificates after editing this file.\n"
+                        .to_owned()
+                });
             for crt in find_crts(tree, CERTSDIR) {
                 c.push_str(&crt);
                 c.push('\n');
@@ -346,6 +380,16 @@ fn is_hash_name(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn conf_header_comes_from_the_postinst_heredoc() {
+        let script = "#!/bin/sh\nif true; then\n  :\nelse\n  cat > /etc/ca-certificates.conf <<EOF\n# one\n#\n# two\nEOF\n  echo x >> /etc/ca-certificates.conf\nfi\n";
+        assert_eq!(
+            super::conf_header_from_postinst(script).as_deref(),
+            Some("# one\n#\n# two\n")
+        );
+        assert_eq!(super::conf_header_from_postinst("#!/bin/sh\ntrue\n"), None);
+    }
+
     use super::super::testutil::{MemTree, have};
     use super::*;
     use std::process::Command;

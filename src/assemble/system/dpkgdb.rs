@@ -76,9 +76,8 @@ pub fn compute(
         status.push('\n');
     }
     out.file(&format!("{ADMINDIR}/status"), 0o644, status.into_bytes());
-    for empty in ["available", "diversions", "statoverride"] {
-        out.file(&format!("{ADMINDIR}/{empty}"), 0o644, Vec::new());
-    }
+    // `diversions` is written by the `files` emulation (dpkg-divert calls); `available` and
+    // `statoverride` are created by dpkg only when something uses them.
     // dpkg creates its lock files 0640 (lock) and 0600 (triggers/Lock) on first use; an image
     // built by debootstrap carries them, empty.
     out.file(&format!("{ADMINDIR}/lock"), 0o640, Vec::new());

@@ -21,6 +21,7 @@ pub mod alternatives;
 pub mod basefiles;
 pub mod certificates;
 pub mod dpkgdb;
+pub mod files;
 pub mod ldcache;
 pub mod report;
 pub mod shell;
@@ -157,6 +158,9 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     )?);
     overlay.apply(basefiles::compute(&overlay, input.packages)?);
     overlay.apply(shells::compute(&overlay, input.packages)?);
+    let (file_ops, file_report) = files::compute(&overlay, input.packages)?;
+    overlay.apply(file_ops);
+    report.extend(file_report);
     let (alt, alt_report) =
         alternatives::compute(&overlay, input.packages, input.system, input.architecture)?;
     overlay.apply(alt);
@@ -433,6 +437,17 @@ pub fn is_dir(tree: &dyn TreeView, path: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether an absolute path is itself a symbolic link (its parents followed, not it), for the
+/// shell evaluator's `-h`/`-L`.
+pub fn is_symlink(tree: &dyn TreeView, abs: &str) -> bool {
+    resolve_dir_of(tree, &tree_path(abs))
+        .and_then(|p| {
+            tree.entry(&p)
+                .map(|e| matches!(e.kind, EntryKind::Symlink { .. }))
+        })
+        .unwrap_or(false)
+}
+
 /// What an absolute path from a script is in the tree (symlinks followed), for the shell
 /// evaluator's file tests and `command -v`.
 pub fn file_kind(tree: &dyn TreeView, abs: &str) -> Option<shell::FileKind> {
@@ -495,6 +510,7 @@ mod tests {
             ),
             pkg("tzdata", &["usr/share/zoneinfo/Etc/UTC"], &[]),
             pkg("base-passwd", &[], &[]),
+            pkg("passwd", &[], &[]),
             pkg("debianutils", &[], &[]),
         ];
         let system = System::default();

@@ -97,7 +97,7 @@ const SERVICES: &[&str] = &[
 ];
 
 /// Packages whose `postinst` debcast reproduces as a whole (see the sibling modules).
-const WHOLE_POSTINST: &[&str] = &[
+pub const WHOLE_POSTINST: &[&str] = &[
     "base-files",
     "libc-bin",
     "base-passwd",
@@ -118,6 +118,10 @@ pub enum Kind {
 pub fn classify(argv0: &str, args: &[String]) -> Kind {
     let name = argv0.rsplit('/').next().unwrap_or(argv0);
     if EMULATED.contains(&name) {
+        return Kind::Emulated;
+    }
+    // Plain file commands are applied by `files` (which reports the calls it cannot apply).
+    if super::files::handles(name, args) {
         return Kind::Emulated;
     }
     if SERVICES.contains(&name) {
@@ -246,6 +250,7 @@ fn scan_script(
         }
     };
     let files = |p: &str| super::file_kind(tree, p);
+    let links = |p: &str| super::is_symlink(tree, p);
     let source = |p: &str| {
         super::read_file(tree, &super::tree_path(p))
             .ok()
@@ -255,6 +260,7 @@ fn scan_script(
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     shell::Eval::new(&args, &mut cb)
         .with_files(&files)
+        .with_links(&links)
         .with_package(&pkg.name, &pkg.architecture, member, native_arch)
         .with_source(&source)
         .run(&nodes);
@@ -262,7 +268,7 @@ fn scan_script(
 
 /// The command as it would run (variables expanded, shell-quoted) when every part is known,
 /// else as written in the script.
-fn command_line(c: &Call<'_>) -> String {
+pub fn command_line(c: &Call<'_>) -> String {
     match &c.argv {
         Ok(argv) => argv
             .iter()
@@ -392,8 +398,7 @@ exit 0
             whats,
             [
                 "adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt",
-                "chmod 700 /var/cache/apt/archives/partial",
-                "chown _apt:root /var/cache/apt/archives/partial",
+                // chmod/chown are `files`' to apply (or report), not this scan's.
                 "py3compile -p python3-foo",
                 "skipped: service management: deb-systemd-helper unmask apt-daily.timer",
             ]

@@ -791,6 +791,8 @@ pub struct Eval<'f> {
     capturing: usize,
     /// File tests against the image (`[ -x /usr/bin/foo ]`, `command -v foo`); unknown without.
     files: Option<FileProbe<'f>>,
+    /// `[ -h PATH ]`: whether the path itself (not followed) is a symbolic link.
+    links: Option<LinkProbe<'f>>,
     /// `dpkg --print-architecture` inside the image.
     native_arch: Option<String>,
     /// Reads a file of the image for `. FILE`.
@@ -802,6 +804,9 @@ pub type SourceReader<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// Answers what an absolute path is in the image.
 pub type FileProbe<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
+
+/// Answers whether an absolute path is itself a symbolic link in the image (`lstat`).
+pub type LinkProbe<'a> = &'a dyn Fn(&str) -> bool;
 
 /// What a path is in the image, for `test -e/-f/-d/-x` and `command -v`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -825,6 +830,12 @@ impl<'f> Eval<'f> {
     /// Lets file tests and `command -v` consult the image.
     pub fn with_files(mut self, files: FileProbe<'f>) -> Self {
         self.files = Some(files);
+        self
+    }
+
+    /// Lets `[ -h PATH ]`/`[ -L PATH ]` consult the image.
+    pub fn with_links(mut self, links: LinkProbe<'f>) -> Self {
+        self.links = Some(links);
         self
     }
 
@@ -866,6 +877,7 @@ impl<'f> Eval<'f> {
             capture: Vec::new(),
             capturing: 0,
             files: None,
+            links: None,
             native_arch: None,
             source: None,
         }
@@ -1022,7 +1034,7 @@ impl<'f> Eval<'f> {
             Some(Value::Known(s)) => s.as_str(),
             _ => return None,
         };
-        let mut args: Vec<&Value> = match first {
+        let args: Vec<&Value> = match first {
             "[" => {
                 if !matches!(argv.last(), Some(Value::Known(s)) if s == "]") {
                     return None;
@@ -1058,6 +1070,48 @@ impl<'f> Eval<'f> {
             }
             _ => return None,
         };
+        self.test_expr(&args)
+    }
+
+    /// A `test`/`[` expression: `-o` of `-a` of primaries (`-a` binds tighter, as in test(1)),
+    /// in three-valued logic: `None` where the image cannot tell.
+    fn test_expr(&self, args: &[&Value]) -> Option<bool> {
+        // A binary `-a`/`-o` needs an operand on each side; a leading one is a unary primary.
+        fn split<'v>(args: &[&'v Value], op: &str) -> Vec<Vec<&'v Value>> {
+            let is = |v: &Value, op: &str| matches!(v, Value::Known(s) if s == op);
+            let mut parts = vec![Vec::new()];
+            for (i, a) in args.iter().enumerate() {
+                let binary = i > 0 && i + 1 < args.len() && !parts.last().is_some_and(Vec::is_empty);
+                if binary && is(a, op) {
+                    parts.push(Vec::new());
+                } else if let Some(last) = parts.last_mut() {
+                    last.push(*a);
+                }
+            }
+            parts
+        }
+        let mut any: Option<bool> = Some(false);
+        for or_part in split(args, "-o") {
+            let mut all: Option<bool> = Some(true);
+            for and_part in split(&or_part, "-a") {
+                all = match (all, self.test_primary(&and_part)) {
+                    (Some(false), _) | (_, Some(false)) => Some(false),
+                    (Some(true), v) => v,
+                    (None, _) => None,
+                };
+            }
+            any = match (any, all) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), v) => v,
+                (None, _) => None,
+            };
+        }
+        any
+    }
+
+    /// One primary: `! P`, `A = B`, `-e PATH`, a non-empty string…
+    fn test_primary(&self, args: &[&Value]) -> Option<bool> {
+        let mut args = args.to_vec();
         let mut negate = false;
         if matches!(args.first(), Some(Value::Known(s)) if s == "!") {
             negate = true;
@@ -1086,6 +1140,7 @@ impl<'f> Eval<'f> {
                     "-f" => matches!(kind()?, Some(FileKind::File { .. })),
                     "-d" => matches!(kind()?, Some(FileKind::Dir)),
                     "-x" => matches!(kind()?, Some(FileKind::File { executable: true } | FileKind::Dir)),
+                    "-h" | "-L" => (self.links?)(&a),
                     _ => return None,
                 }
             }
@@ -1316,6 +1371,7 @@ impl<'f> Eval<'f> {
                         capture: Vec::new(),
                         capturing: 1,
                         files,
+                        links: self.links,
                         native_arch: self.native_arch.clone(),
                         source: None,
                     };

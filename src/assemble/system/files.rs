@@ -1,0 +1,630 @@
+//! Plain file commands in `postinst configure`, applied in script order: `ln -s`, `mv`, `rm -f`,
+//! `touch`, `chmod`, `chown`/`chgrp`, `mkdir` and `dpkg-divert --add/--remove`. Examples: bash's
+//! fallback `/bin/sh -> bash`, dash claiming `/bin/sh` (a diversion plus `ln -sf` and `mv -f`),
+//! login's `touch`/`chmod`/`chown` of `/etc/subuid`, libpam's `touch /etc/environment`.
+//!
+//! Each command takes effect before the script's next file test, as it would on a real system.
+//! Only fully known, unambiguous forms are applied (octal modes, no `-r`/`-R`); anything else
+//! is reported, never guessed at.
+
+use std::cell::RefCell;
+
+use crate::entry::{Entry, EntryKind};
+
+use super::report::{WHOLE_POSTINST, command_line};
+use super::shell::{self, Call};
+use super::{Changes, InstalledPackage, NotEmulated, Overlay, SystemError, TreeView};
+
+const DIVERSIONS: &str = "var/lib/dpkg/diversions";
+
+/// Commands this module applies (when their arguments are known and their form supported).
+pub fn handles(argv0: &str, args: &[String]) -> bool {
+    match argv0 {
+        "ln" => parse_ln(args).is_some(),
+        "mv" | "touch" | "mkdir" | "dpkg-divert" => true,
+        "rm" => !args.iter().any(|a| a.starts_with('-') && a.contains(['r', 'R'])),
+        "chmod" | "chown" | "chgrp" => !args.iter().any(|a| a == "-R" || a == "--recursive"),
+        _ => false,
+    }
+}
+
+/// One `ln -s` as a script runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkCall {
+    pub target: String,
+    pub link: String,
+    pub force: bool,
+    /// `-n`/`-T`: never create the link inside an existing directory named LINK.
+    pub no_deref: bool,
+}
+
+/// Parses `ln` arguments; `None` unless it is `ln -s` with exactly TARGET and LINK.
+pub fn parse_ln(args: &[String]) -> Option<LinkCall> {
+    let (mut symbolic, mut force, mut no_deref) = (false, false, false);
+    let mut operands = Vec::new();
+    let mut options_done = false;
+    for a in args {
+        if !options_done && a == "--" {
+            options_done = true;
+        } else if !options_done && a.starts_with("--") {
+            match a.as_str() {
+                "--symbolic" => symbolic = true,
+                "--force" => force = true,
+                "--no-dereference" | "--no-target-directory" => no_deref = true,
+                _ => return None,
+            }
+        } else if !options_done && a.starts_with('-') && a.len() > 1 {
+            for c in a[1..].chars() {
+                match c {
+                    's' => symbolic = true,
+                    'f' => force = true,
+                    'n' | 'T' => no_deref = true,
+                    _ => return None,
+                }
+            }
+        } else {
+            operands.push(a.clone());
+        }
+    }
+    match operands.as_slice() {
+        [target, link] if symbolic => Some(LinkCall {
+            target: target.clone(),
+            link: link.clone(),
+            force,
+            no_deref,
+        }),
+        _ => None,
+    }
+}
+
+/// A diversion as dpkg records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Diversion {
+    path: String,
+    divert_to: String,
+    /// `:` for a local diversion, as in dpkg's file.
+    package: String,
+}
+
+struct State<'t> {
+    overlay: Overlay<'t>,
+    diversions: Vec<Diversion>,
+}
+
+/// Applies every package's file commands, in configure order.
+pub fn compute(
+    tree: &dyn TreeView,
+    packages: &[InstalledPackage],
+) -> Result<(Changes, Vec<NotEmulated>), SystemError> {
+    let state = RefCell::new(State {
+        overlay: Overlay::new(tree),
+        diversions: Vec::new(),
+    });
+    let mut report = Vec::new();
+    for pkg in packages {
+        if WHOLE_POSTINST.contains(&pkg.name.as_str()) {
+            continue;
+        }
+        let Some(text) = pkg.member_text("postinst") else {
+            continue;
+        };
+        let Ok(nodes) = shell::parse(text) else { continue };
+        let mut failures: Vec<String> = Vec::new();
+        {
+            let mut cb = |c: Call<'_>| {
+                let Ok(argv) = &c.argv else {
+                    let first = c.text.split_whitespace().next().unwrap_or("");
+                    if handles(first, &[]) {
+                        failures.push(format!("{} (its arguments are not known)", c.text));
+                    }
+                    return;
+                };
+                let Some(name) = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)) else {
+                    return;
+                };
+                if !handles(name, &argv[1..]) {
+                    return;
+                }
+                let mut st = state.borrow_mut();
+                if let Err(why) = apply(&mut st, &pkg.name, name, &argv[1..]) {
+                    failures.push(format!("{} ({why})", command_line(&c)));
+                }
+            };
+            let files = |p: &str| super::file_kind(&state.borrow().overlay, p);
+            let links = |p: &str| super::is_symlink(&state.borrow().overlay, p);
+            shell::Eval::new(&["configure", ""], &mut cb)
+                .with_files(&files)
+                .with_links(&links)
+                .with_package(&pkg.name, &pkg.architecture, "postinst", &pkg.architecture)
+                .run(&nodes);
+        }
+        report.extend(failures.into_iter().map(|what| NotEmulated {
+            package: pkg.name.clone(),
+            script: "postinst".into(),
+            what,
+        }));
+    }
+    let State { overlay, diversions } = state.into_inner();
+    let (mut files, removed) = overlay.into_changes();
+    // dpkg keeps its diversions newest first, three lines each.
+    let mut text = String::new();
+    for d in diversions.iter().rev() {
+        text.push_str(&format!("{}\n{}\n{}\n", d.path, d.divert_to, d.package));
+    }
+    let size = text.len() as u64;
+    files.retain(|(e, _)| e.path != DIVERSIONS);
+    files.push((
+        Entry::generated(DIVERSIONS, EntryKind::File { size }, 0o644),
+        text.into_bytes(),
+    ));
+    files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    Ok((Changes { files, removed }, report))
+}
+
+fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Result<(), String> {
+    match name {
+        "ln" => {
+            let call = parse_ln(args).ok_or("unsupported ln form")?;
+            if let Some(path) = place_link(&st.overlay, &call)? {
+                let mut c = Changes::default();
+                c.symlink(&path, &call.target);
+                st.overlay.apply(c);
+            }
+            Ok(())
+        }
+        "mv" => mv(&mut st.overlay, args),
+        "rm" => {
+            for p in operands(args, &[])? {
+                let path = lstat_path(&st.overlay, &p)?;
+                match st.overlay.entry(&path) {
+                    None => {}
+                    Some(e) if e.is_dir() => return Err(format!("{p} is a directory")),
+                    Some(_) => st.overlay.apply(Changes {
+                        files: vec![],
+                        removed: vec![path],
+                    }),
+                }
+            }
+            Ok(())
+        }
+        "touch" => {
+            // Timestamps do not matter (the image clamps them); only creation does.
+            let no_create = args.iter().any(|a| a == "-c" || a == "--no-create");
+            for p in operands(args, &["-r", "-d", "-t"])? {
+                let path = lstat_path(&st.overlay, &p)?;
+                if st.overlay.entry(&path).is_none() && !no_create {
+                    let mut c = Changes::default();
+                    c.file(&path, 0o644, Vec::new());
+                    st.overlay.apply(c);
+                }
+            }
+            Ok(())
+        }
+        "mkdir" => {
+            let parents = args.iter().any(|a| a == "-p" || a == "--parents");
+            let mode = option_value(args, "-m", "--mode=")
+                .map(|m| parse_mode(&m).ok_or(format!("mode `{m}` is not octal")))
+                .transpose()?
+                .unwrap_or(0o755);
+            for p in operands(args, &["-m"])? {
+                let rel = super::tree_path(&p);
+                let mut so_far = String::new();
+                let comps: Vec<&str> = rel.split('/').collect();
+                for (i, comp) in comps.iter().enumerate() {
+                    so_far = if so_far.is_empty() {
+                        (*comp).to_owned()
+                    } else {
+                        format!("{so_far}/{comp}")
+                    };
+                    let last = i + 1 == comps.len();
+                    if super::is_dir(&st.overlay, &so_far) {
+                        continue;
+                    }
+                    if !last && !parents {
+                        return Err(format!("/{so_far} does not exist"));
+                    }
+                    let mut c = Changes::default();
+                    c.dir(&so_far, if last { mode } else { 0o755 });
+                    st.overlay.apply(c);
+                }
+            }
+            Ok(())
+        }
+        "chmod" => {
+            let ops = operands(args, &[])?;
+            let (mode, paths) = ops.split_first().ok_or("no mode")?;
+            let mode = parse_mode(mode).ok_or(format!("mode `{mode}` is not octal"))?;
+            for p in paths {
+                modify(&mut st.overlay, p, true, |e| e.mode = mode)?;
+            }
+            Ok(())
+        }
+        "chown" | "chgrp" => {
+            let no_deref = args.iter().any(|a| a == "-h" || a == "--no-dereference");
+            let ops = operands(args, &[])?;
+            let (spec, paths) = ops.split_first().ok_or("no owner")?;
+            let (user, group) = match (name, spec.split_once([':', '.'])) {
+                ("chgrp", _) => (None, Some(spec.as_str())),
+                (_, Some((u, g))) => ((!u.is_empty()).then_some(u), (!g.is_empty()).then_some(g)),
+                (_, None) => (Some(spec.as_str()), None),
+            };
+            let user = user.map(|u| account(&st.overlay, "etc/passwd", u)).transpose()?;
+            let group = group.map(|g| account(&st.overlay, "etc/group", g)).transpose()?;
+            for p in paths {
+                modify(&mut st.overlay, p, !no_deref, |e| {
+                    if let Some((id, name)) = &user {
+                        (e.uid, e.uname) = (*id, name.clone());
+                    }
+                    if let Some((id, name)) = &group {
+                        (e.gid, e.gname) = (*id, name.clone());
+                    }
+                })?;
+            }
+            Ok(())
+        }
+        "dpkg-divert" => divert(st, package, args),
+        _ => Err("not a file command".into()),
+    }
+}
+
+/// Non-option arguments (`takes_value` options consume the next argument).
+fn operands(args: &[String], takes_value: &[&str]) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut skip = false;
+    let mut done = false;
+    for a in args {
+        if skip {
+            skip = false;
+        } else if !done && a == "--" {
+            done = true;
+        } else if !done && a.starts_with('-') && a.len() > 1 {
+            skip = takes_value.contains(&a.as_str());
+        } else if a.starts_with('/') {
+            out.push(a.clone());
+        } else if out.is_empty() && !a.contains('/') {
+            // A mode or owner before the paths.
+            out.push(a.clone());
+        } else {
+            return Err(format!("`{a}` is not an absolute path"));
+        }
+    }
+    Ok(out)
+}
+
+fn option_value(args: &[String], short: &str, long_eq: &str) -> Option<String> {
+    args.iter().enumerate().find_map(|(i, a)| {
+        if a == short {
+            args.get(i + 1).cloned()
+        } else {
+            a.strip_prefix(long_eq).map(str::to_owned)
+        }
+    })
+}
+
+fn parse_mode(m: &str) -> Option<u32> {
+    (m.len() >= 3 && m.len() <= 4)
+        .then(|| u32::from_str_radix(m, 8).ok())
+        .flatten()
+        .filter(|v| *v <= 0o7777)
+}
+
+/// The tree path of an absolute path with its parents resolved and its last component not.
+fn lstat_path(tree: &dyn TreeView, abs: &str) -> Result<String, String> {
+    if !abs.starts_with('/') {
+        return Err(format!("`{abs}` is not an absolute path"));
+    }
+    super::resolve_dir_of(tree, &super::tree_path(abs))
+        .ok_or_else(|| format!("the directory of {abs} does not exist"))
+}
+
+fn mv(overlay: &mut Overlay<'_>, args: &[String]) -> Result<(), String> {
+    let no_target_dir = args.iter().any(|a| a == "-T" || a == "--no-target-directory");
+    let ops = operands(args, &[])?;
+    let [src, dst] = ops.as_slice() else {
+        return Err("mv with other than two paths".into());
+    };
+    let from = lstat_path(overlay, src)?;
+    let entry = overlay
+        .entry(&from)
+        .cloned()
+        .ok_or(format!("{src} does not exist"))?;
+    if entry.is_dir() {
+        return Err(format!("{src} is a directory"));
+    }
+    let mut to = lstat_path(overlay, dst)?;
+    if !no_target_dir && super::is_dir(overlay, &to) {
+        let base = from.rsplit('/').next().unwrap_or(&from);
+        to = format!("{}/{base}", super::resolve(overlay, &to).unwrap_or(to.clone()));
+    }
+    if overlay.entry(&to).is_some_and(Entry::is_dir) {
+        return Err(format!("{dst} is a directory"));
+    }
+    let content = match overlay.read(&from) {
+        Some(Ok(bytes)) => bytes,
+        Some(Err(e)) => return Err(format!("reading {src}: {e}")),
+        None => Vec::new(),
+    };
+    let mut moved = entry;
+    moved.path = to;
+    overlay.apply(Changes {
+        files: vec![(moved, content)],
+        removed: vec![from],
+    });
+    Ok(())
+}
+
+/// Changes an existing entry's metadata (following a final symlink when `follow`).
+fn modify(
+    overlay: &mut Overlay<'_>,
+    abs: &str,
+    follow: bool,
+    f: impl FnOnce(&mut Entry),
+) -> Result<(), String> {
+    let rel = super::tree_path(abs);
+    let path = if follow {
+        super::resolve(overlay, &rel)
+    } else {
+        super::resolve_dir_of(overlay, &rel)
+    }
+    .ok_or_else(|| format!("{abs} does not exist"))?;
+    let mut entry = overlay
+        .entry(&path)
+        .cloned()
+        .ok_or_else(|| format!("{abs} does not exist"))?;
+    let content = match overlay.read(&path) {
+        Some(Ok(bytes)) => bytes,
+        Some(Err(e)) => return Err(format!("reading {abs}: {e}")),
+        None => Vec::new(),
+    };
+    f(&mut entry);
+    overlay.apply(Changes {
+        files: vec![(entry, content)],
+        removed: vec![],
+    });
+    Ok(())
+}
+
+/// A user or group by name or number, from the image's `etc/passwd` or `etc/group`.
+fn account(tree: &dyn TreeView, file: &str, name: &str) -> Result<(u32, String), String> {
+    let text = match super::read_file(tree, file) {
+        Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => String::new(),
+    };
+    let rows = text.lines().filter_map(|l| {
+        let mut f = l.split(':');
+        let n = f.next()?;
+        let id: u32 = f.nth(1)?.parse().ok()?;
+        Some((n.to_owned(), id))
+    });
+    let rows: Vec<(String, u32)> = rows.collect();
+    if let Ok(id) = name.parse::<u32>() {
+        let n = rows
+            .iter()
+            .find(|(_, i)| *i == id)
+            .map_or_else(|| id.to_string(), |(n, _)| n.clone());
+        return Ok((id, n));
+    }
+    rows.into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(n, id)| (id, n))
+        .ok_or_else(|| format!("`{name}` is not in /{file}"))
+}
+
+fn divert(st: &mut State<'_>, package: &str, args: &[String]) -> Result<(), String> {
+    let mut owner = package.to_owned();
+    let (mut add, mut remove, mut rename) = (false, false, false);
+    let mut divert_to = None;
+    let mut path = None;
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        match a.as_str() {
+            "--package" => {
+                owner = args.get(i + 1).cloned().ok_or("--package without a name")?;
+                i += 1;
+            }
+            "--local" => owner = ":".into(),
+            "--divert" => {
+                divert_to = Some(args.get(i + 1).cloned().ok_or("--divert without a path")?);
+                i += 1;
+            }
+            "--add" => add = true,
+            "--remove" => remove = true,
+            "--rename" => rename = true,
+            "--no-rename" | "--quiet" => {}
+            p if p.starts_with('/') && path.is_none() => path = Some(p.to_owned()),
+            other => return Err(format!("dpkg-divert option `{other}` is not emulated")),
+        }
+        i += 1;
+    }
+    let path = path.ok_or("no file to divert")?;
+    if rename && st.overlay.entry(&super::tree_path(&path)).is_some() {
+        return Err("--rename of an existing file is not emulated".into());
+    }
+    match (add, remove) {
+        (true, false) => {
+            let divert_to = divert_to.unwrap_or_else(|| format!("{path}.distrib"));
+            st.diversions.retain(|d| d.path != path);
+            st.diversions.push(Diversion {
+                path,
+                divert_to,
+                package: owner,
+            });
+            Ok(())
+        }
+        // Removing a diversion that is not there is what scripts do defensively; dpkg says so
+        // and succeeds.
+        (false, true) => {
+            st.diversions.retain(|d| !(d.path == path && d.package == owner));
+            Ok(())
+        }
+        _ => Err("only --add and --remove are emulated".into()),
+    }
+}
+
+/// Where `ln -s` puts the link, or `None` when LINK exists and there is no `-f`.
+fn place_link(tree: &dyn TreeView, call: &LinkCall) -> Result<Option<String>, String> {
+    let mut path = lstat_path(tree, &call.link)?;
+    // `ln -s T DIR` makes DIR/basename(T), unless -n/-T.
+    if !call.no_deref && super::is_dir(tree, &path) {
+        let base = call
+            .target
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        path = format!("{}/{base}", super::resolve(tree, &path).unwrap_or(path.clone()));
+    }
+    match tree.entry(&path) {
+        Some(_) if !call.force => Ok(None),
+        Some(e) if e.is_dir() => Err(format!("/{path} is a directory")),
+        _ => Ok(Some(path)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::MemTree;
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn parses_ln_forms() {
+        assert_eq!(
+            parse_ln(&argv("-sf bash /bin/sh")),
+            Some(LinkCall {
+                target: "bash".into(),
+                link: "/bin/sh".into(),
+                force: true,
+                no_deref: false
+            })
+        );
+        assert!(parse_ln(&argv("-s -n a /b")).is_some_and(|c| c.no_deref));
+        assert_eq!(parse_ln(&argv("a /b")), None, "hard links are not ours");
+        assert_eq!(parse_ln(&argv("-s a b c")), None);
+        assert_eq!(
+            parse_ln(&argv("-sv a /b")),
+            None,
+            "unknown options are not guessed at"
+        );
+    }
+
+    fn pkg(name: &str, postinst: &str) -> InstalledPackage {
+        InstalledPackage {
+            name: name.into(),
+            version: "1".into(),
+            architecture: "amd64".into(),
+            members: [("postinst".to_owned(), postinst.as_bytes().to_vec())].into(),
+            ..InstalledPackage::default()
+        }
+    }
+
+    fn file<'c>(c: &'c Changes, path: &str) -> Option<&'c (Entry, Vec<u8>)> {
+        c.files.iter().find(|(e, _)| e.path == path)
+    }
+
+    #[test]
+    fn bash_makes_bin_sh_only_when_missing_through_merged_usr() {
+        let script = "#!/bin/bash\nset -e\nif [ ! -e /bin/sh ]; then\n    ln -s bash /bin/sh\nfi\n";
+        let mut t = MemTree::new();
+        t.symlink("bin", "usr/bin")
+            .dir("usr/bin")
+            .file("usr/bin/bash", b"");
+        let (changes, report) = compute(&t, &[pkg("bash", script)]).unwrap();
+        assert!(report.is_empty(), "{report:?}");
+        let (entry, _) = file(&changes, "usr/bin/sh").unwrap();
+        assert_eq!(
+            entry.kind,
+            EntryKind::Symlink {
+                target: "bash".into()
+            }
+        );
+
+        // With dash's /bin/sh present, nothing happens (but the diversions file is written).
+        t.symlink("usr/bin/sh", "dash");
+        let (changes, _) = compute(&t, &[pkg("bash", script)]).unwrap();
+        assert!(file(&changes, "usr/bin/sh").is_none());
+        assert_eq!(file(&changes, DIVERSIONS).unwrap().1, b"");
+    }
+
+    #[test]
+    fn compound_tests_are_decided() {
+        // coreutils: on merged /usr, /usr/bin/touch exists, so no link.
+        let script = "#!/bin/sh\nif [ \"$1\" = 'configure' -a ! -e \"$DPKG_ROOT/usr/bin/touch\" ]; then\n  ln -s /bin/touch \"$DPKG_ROOT/usr/bin/touch\"\nfi\n";
+        let mut t = MemTree::new();
+        t.symlink("bin", "usr/bin")
+            .dir("usr/bin")
+            .file("usr/bin/touch", b"");
+        let (changes, report) = compute(&t, &[pkg("coreutils", script)]).unwrap();
+        assert!(
+            file(&changes, "usr/bin/touch").is_none() && report.is_empty(),
+            "{changes:?} {report:?}"
+        );
+        // On split /usr it is made.
+        let mut t = MemTree::new();
+        t.dir("bin").dir("usr/bin").file("bin/touch", b"");
+        let (changes, _) = compute(&t, &[pkg("coreutils", script)]).unwrap();
+        assert!(file(&changes, "usr/bin/touch").is_some());
+    }
+
+    #[test]
+    fn commands_take_effect_in_order_with_diversions() {
+        // dash's claim of /bin/sh, reduced: divert, remove, link to a temporary name, move.
+        let script = "#!/bin/sh\nset -e\n\
+            dpkg-divert --package dash --no-rename --divert /bin/sh.distrib --add /bin/sh\n\
+            rm -f /bin/sh\n\
+            if [ -e /bin/sh ]; then cp -dp /bin/sh /bin/sh.distrib; fi\n\
+            ln -sf dash /bin/sh.tmp\n\
+            mv -f /bin/sh.tmp /bin/sh\n\
+            dpkg-divert --package dash --no-rename --divert /usr/share/man/man1/sh.distrib.1.gz --add /usr/share/man/man1/sh.1.gz\n";
+        let mut t = MemTree::new();
+        t.symlink("bin", "usr/bin")
+            .dir("usr/bin")
+            .symlink("usr/bin/sh", "dash")
+            .file("usr/bin/dash", b"");
+        let (changes, report) = compute(&t, &[pkg("dash", script)]).unwrap();
+        assert!(report.is_empty(), "the cp is never reached: {report:?}");
+        assert!(file(&changes, "usr/bin/sh.tmp").is_none(), "{changes:?}");
+        assert_eq!(
+            file(&changes, "usr/bin/sh").unwrap().0.kind,
+            EntryKind::Symlink {
+                target: "dash".into()
+            }
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&file(&changes, DIVERSIONS).unwrap().1),
+            "/usr/share/man/man1/sh.1.gz\n/usr/share/man/man1/sh.distrib.1.gz\ndash\n/bin/sh\n/bin/sh.distrib\ndash\n"
+        );
+    }
+
+    #[test]
+    fn touch_chmod_chown_as_login_does() {
+        let script = "#!/bin/sh\nfor f in /etc/subuid /etc/subgid; do\n  if [ ! -e $f ]; then\n    touch $f\n    chown 0:0 $f\n    chmod 644 $f\n  fi\ndone\nchown root:shadow /etc/subuid\n";
+        let mut t = MemTree::new();
+        t.dir("etc")
+            .file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
+            .file("etc/group", b"root:x:0:\nshadow:x:42:\n");
+        let (changes, report) = compute(&t, &[pkg("login", script)]).unwrap();
+        assert!(report.is_empty(), "{report:?}");
+        let (subuid, _) = file(&changes, "etc/subuid").unwrap();
+        assert_eq!(
+            (subuid.mode, subuid.uid, subuid.gid, subuid.gname.as_str()),
+            (0o644, 0, 42, "shadow")
+        );
+        assert!(file(&changes, "etc/subgid").is_some());
+    }
+
+    #[test]
+    fn what_cannot_be_done_is_reported() {
+        let t = MemTree::new();
+        let script = "#!/bin/sh\nln -s x /opt/none/y\nchmod u+x /etc/x\nrm -rf /var/cache/x\n";
+        let (_, report) = compute(&t, &[pkg("p", script)]).unwrap();
+        assert_eq!(report.len(), 2, "{report:?}");
+        assert!(report.iter().any(|r| r.what.contains("/opt/none")));
+        assert!(report.iter().any(|r| r.what.contains("u+x")));
+        // rm -r is not this module's: report.rs lists it.
+        assert!(!handles("rm", &argv("-rf /var/cache/x")));
+    }
+}
