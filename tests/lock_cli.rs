@@ -44,7 +44,11 @@ fn sorted(items: &[&str]) -> Vec<String> {
 fn lock_writes_a_sorted_lockfile_and_keeps_it() {
     let mut f = stable();
     f.serve();
-    f.manifest(&["stable"], r#"include = ["app"]"#, "[config]\ncmd = [\"/bin/sh\"]\n");
+    f.manifest(
+        &["stable"],
+        r#"include = ["app"]"#,
+        "[config]\ncmd = [\"/bin/sh\"]\n",
+    );
     f.lock(&[]).ok().stderr_has(&["wrote", "image.lock"]);
     let text = f.lockfile().unwrap();
     assert!(text.contains("manifest-hash = \"sha256:"), "{text}");
@@ -74,7 +78,10 @@ fn lock_writes_a_sorted_lockfile_and_keeps_it() {
     want.sort();
     assert_eq!(keys, want, "{text}");
     assert_eq!(keys.len(), 8);
-    assert!(text.contains("path = \"pool/main/hello/hello_1.0_arm64.deb\""), "{text}");
+    assert!(
+        text.contains("path = \"pool/main/hello/hello_1.0_arm64.deb\""),
+        "{text}"
+    );
 
     // A second lock keeps it byte for byte; --check passes.
     f.lock(&[]).ok().stderr_has(&["up to date"]);
@@ -82,7 +89,11 @@ fn lock_writes_a_sorted_lockfile_and_keeps_it() {
     f.lock(&["--check"]).ok();
 
     // Editing [config] does not make the lock stale; editing the packages does.
-    f.manifest(&["stable"], r#"include = ["app"]"#, "[config]\ncmd = [\"/bin/bash\"]\n");
+    f.manifest(
+        &["stable"],
+        r#"include = ["app"]"#,
+        "[config]\ncmd = [\"/bin/bash\"]\n",
+    );
     f.lock(&["--check"]).ok();
     f.manifest(&["stable"], r#"include = ["app", "extra"]"#, "");
     let run = f.lock(&["--check"]).fails();
@@ -90,7 +101,9 @@ fn lock_writes_a_sorted_lockfile_and_keeps_it() {
     assert_eq!(f.lockfile().unwrap(), text, "--check must not write");
 
     // Re-locking the edited manifest adds only what changed, and says so.
-    f.lock(&[]).ok().stderr_has(&["+ extra 1.0", "2 added, 0 removed, 0 changed"]);
+    f.lock(&[])
+        .ok()
+        .stderr_has(&["+ extra 1.0", "2 added, 0 removed, 0 changed"]);
     f.lock(&["--check"]).ok();
 }
 
@@ -100,7 +113,10 @@ fn pins_stay_until_updated() {
     f.serve();
     f.manifest(&["stable"], r#"include = ["hello", "extra"]"#, "");
     f.lock(&[]).ok();
-    assert_eq!(f.locked("linux/amd64"), sorted(&["extra=1.0", "hello=1.0", "libc=1.0"]));
+    assert_eq!(
+        f.locked("linux/amd64"),
+        sorted(&["extra=1.0", "hello=1.0", "libc=1.0"])
+    );
 
     // Newer versions published (the old ones stay in the archive).
     for arch in ["amd64", "arm64"] {
@@ -124,9 +140,10 @@ fn pins_stay_until_updated() {
     );
 
     // --update PKG moves only that one.
-    f.lock(&["--update", "extra"])
-        .ok()
-        .stderr_has(&["~ extra 1.0 -> 1.1 (linux/amd64)", "0 added, 0 removed, 2 changed"]);
+    f.lock(&["--update", "extra"]).ok().stderr_has(&[
+        "~ extra 1.0 -> 1.1 (linux/amd64)",
+        "0 added, 0 removed, 2 changed",
+    ]);
     assert_eq!(
         f.locked("linux/arm64"),
         sorted(&["extra=1.1", "hello=1.0", "libc=1.0", "mawk=1.0"])
@@ -158,7 +175,10 @@ fn a_pin_that_no_longer_fits_moves() {
     f.publish();
     f.manifest(&["stable"], r#"include = ["hello", "extra"]"#, "");
     f.lock(&[]).ok().stderr_has(&["~ hello 1.0 -> 1.2"]);
-    assert_eq!(f.locked("linux/amd64"), sorted(&["extra=1.0", "hello=1.2", "libc=1.0"]));
+    assert_eq!(
+        f.locked("linux/amd64"),
+        sorted(&["extra=1.0", "hello=1.2", "libc=1.0"])
+    );
 }
 
 #[test]
@@ -355,7 +375,11 @@ fn a_packages_hash_mismatch_is_rejected() {
                 .unwrap();
             }
         },
-        &["dists/stable/main/binary-amd64/Packages.xz", "expected", "SHA-256"],
+        &[
+            "dists/stable/main/binary-amd64/Packages.xz",
+            "expected",
+            "SHA-256",
+        ],
     );
 }
 
@@ -389,11 +413,7 @@ fn lock_then_build() {
             .depends("libtool-data");
         f.deb("stable", &tool, &[("Depends", "libtool-data (>= 0.5)")]);
     }
-    let data = DebBuilder::new("libtool-data", "0.9", "all").file(
-        "./usr/share/tool/data",
-        "data\n",
-        0o644,
-    );
+    let data = DebBuilder::new("libtool-data", "0.9", "all").file("./usr/share/tool/data", "data\n", 0o644);
     f.deb("stable", &data, &[]);
     f.serve();
     f.manifest(
@@ -402,7 +422,10 @@ fn lock_then_build() {
         "[config]\ncmd = [\"/usr/bin/tool\"]\n",
     );
     f.lock(&[]).ok();
-    assert_eq!(f.locked("linux/arm64"), sorted(&["libtool-data=0.9", "tool=1.0-1"]));
+    assert_eq!(
+        f.locked("linux/arm64"),
+        sorted(&["libtool-data=0.9", "tool=1.0-1"])
+    );
     let server_url = f.url();
     common::Debcast::new(f.path())
         .args(["build", "image.toml", "--output", "out", "--cache-dir", "store"])

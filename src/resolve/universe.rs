@@ -1,8 +1,7 @@
 //! The universe: every package record of one target architecture, indexed once by name and by
 //! provided name, with each name's candidate version chosen as apt's default policy chooses it.
 
-use std::collections::HashMap;
-
+use super::fxhash::FxHashMap;
 use super::relation::{self, ArchQualifier, Constraint, RelOp, Relation};
 use super::version;
 use crate::archive::{MultiArch, PackageRecord};
@@ -100,7 +99,7 @@ pub struct Universe {
     pub(crate) records: Vec<PackageRecord>,
     pub(crate) pkgs: Vec<Pkg>,
     pub(crate) vers: Vec<Ver>,
-    pub(crate) by_name: HashMap<String, PkgId>,
+    pub(crate) by_name: FxHashMap<String, PkgId>,
 }
 
 fn apt_priority(p: &str) -> u8 {
@@ -117,7 +116,7 @@ fn apt_priority(p: &str) -> u8 {
 
 struct Builder {
     pkgs: Vec<Pkg>,
-    by_name: HashMap<String, PkgId>,
+    by_name: FxHashMap<String, PkgId>,
     next_apt_id: u32,
 }
 
@@ -154,19 +153,25 @@ impl Universe {
     pub fn new(records: Vec<PackageRecord>, native_arch: &str) -> Universe {
         let mut b = Builder {
             pkgs: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: FxHashMap::default(),
             next_apt_id: 0,
         };
         let mut kept: Vec<PackageRecord> = Vec::new();
         let mut vers: Vec<Ver> = Vec::new();
-        // (pkg, version) -> ver, to merge duplicates.
-        let mut seen: HashMap<(PkgId, String), VerId> = HashMap::new();
         for rec in records {
             if rec.architecture != native_arch && rec.architecture != "all" {
                 continue;
             }
             let pkg = b.intern(&rec.name, true);
-            if let Some(&dup) = seen.get(&(pkg, rec.version.clone())) {
+            // The same version seen before (a package in two suites): the versions so far are
+            // few (one per suite at most), so a scan beats a (pkg, version) map that would
+            // copy every version string.
+            let dup = b.pkgs[pkg as usize]
+                .versions
+                .iter()
+                .copied()
+                .find(|&v| kept[vers[v as usize].record].version == rec.version);
+            if let Some(dup) = dup {
                 let first = &kept[vers[dup as usize].record];
                 if first.sha256 != rec.sha256 || first.architecture != rec.architecture {
                     tracing::warn!(
@@ -264,7 +269,6 @@ impl Universe {
                     }
                 }
             }
-            seen.insert((pkg, rec.version.clone()), ver_id);
             vers.push(Ver {
                 record: kept.len(),
                 pkg,

@@ -66,11 +66,7 @@ impl Fixture {
         let file_version = version.replace(':', "%3a");
         let pool = format!("pool/main/{name}/{name}_{file_version}_{arch}.deb");
         let bytes = format!("not really a deb: {suite} {name} {version} {arch}\n").into_bytes();
-        let mut all = vec![
-            ("Package", name),
-            ("Version", version),
-            ("Architecture", arch),
-        ];
+        let mut all = vec![("Package", name), ("Version", version), ("Architecture", arch)];
         if !fields.iter().any(|(k, _)| *k == "Priority") {
             all.push(("Priority", "optional"));
         }
@@ -130,7 +126,13 @@ impl Fixture {
         self.manifest_with_source(suites, "", packages, extra)
     }
 
-    pub fn manifest_with_source(&self, suites: &[&str], source_extra: &str, packages: &str, extra: &str) -> PathBuf {
+    pub fn manifest_with_source(
+        &self,
+        suites: &[&str],
+        source_extra: &str,
+        packages: &str,
+        extra: &str,
+    ) -> PathBuf {
         let suites = suites
             .iter()
             .map(|s| format!("\"{s}\""))
