@@ -79,19 +79,42 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&args.common.cache_dir)?;
     let client = ArchiveClient::new(&transport, Some(&store), SystemTime::now());
 
-    // Each suite's Release is downloaded and verified once, for every platform.
+    // Each suite's Release is downloaded and verified once, for every platform; the suites
+    // side by side, since a warm lock spends most of its wall time waiting for these.
+    let wanted: Vec<(&Source, &String)> = manifest
+        .manifest
+        .sources
+        .iter()
+        .flat_map(|source| source.suites.iter().map(move |suite| (source, suite)))
+        .collect();
+    let loaded: Vec<anyhow::Result<SuiteRelease>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = wanted
+            .iter()
+            .map(|&(source, suite)| {
+                let client = &client;
+                scope.spawn(move || -> anyhow::Result<SuiteRelease> {
+                    Ok(client.load_release(source, &manifest.keyring_path(source), suite)?)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a Release download thread panicked")))
+            })
+            .collect()
+    });
     let mut suites: Vec<(&Source, SuiteRelease)> = Vec::new();
     let mut releases: BTreeMap<(String, String), LockedRelease> = BTreeMap::new();
-    for source in &manifest.manifest.sources {
-        let keyring = manifest.keyring_path(source);
-        for suite in &source.suites {
-            let release = client.load_release(source, &keyring, suite)?;
-            releases.insert(
-                (release.locked.archive.clone(), release.locked.suite.clone()),
-                release.locked.clone(),
-            );
-            suites.push((source, release));
-        }
+    // In the manifest's order, and the first error in that order.
+    for ((source, _), release) in wanted.iter().zip(loaded) {
+        let release = release?;
+        releases.insert(
+            (release.locked.archive.clone(), release.locked.suite.clone()),
+            release.locked.clone(),
+        );
+        suites.push((source, release));
     }
     // Platforms are independent: read their indices and resolve them side by side.
     let results: Vec<anyhow::Result<Vec<LockedPackage>>> = std::thread::scope(|scope| {
