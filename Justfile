@@ -21,8 +21,14 @@ image manifest="manifests/static.toml" output="out/static": build
 
 # End to end against the real Debian archive (through the host's apt sources or DEBCAST_MIRRORS).
 e2e: build
+    # apt as the oracle on the real archive: the repo's manifests, and random package lists.
+    cargo test --release --locked --test lock_real --test resolve_real_oracle -- --ignored
     scripts/e2e.sh
 
 # Benchmarks (print ratios against reference pipelines measured in the same run).
 bench: build
     scripts/bench.sh
+
+# `debcast lock` of the kube-cross manifest next to `apt-get install -s` of the same list (warm).
+bench-lock:
+    scripts/bench-lock.sh

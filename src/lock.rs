@@ -11,11 +11,11 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 
-use crate::archive::{ArchiveClient, PackageRecord};
+use crate::archive::{ArchiveClient, PackageRecord, SuiteRelease};
 use crate::cli::LockArgs;
 use crate::commands::{load_manifest, mirrors, transport};
 use crate::lockfile::{LockedPackage, LockedRelease, Lockfile};
-use crate::manifest::LoadedManifest;
+use crate::manifest::{LoadedManifest, Source};
 use crate::platform::Platform;
 use crate::resolve::{Request, Universe, resolve};
 use crate::store::Store;
@@ -79,24 +79,85 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&args.common.cache_dir)?;
     let client = ArchiveClient::new(&transport, Some(&store), SystemTime::now());
 
+    // Each suite's Release is downloaded and verified once, for every platform; the suites
+    // side by side, since a warm lock spends most of its wall time waiting for these.
+    let wanted: Vec<(&Source, &String)> = manifest
+        .manifest
+        .sources
+        .iter()
+        .flat_map(|source| source.suites.iter().map(move |suite| (source, suite)))
+        .collect();
+    let loaded: Vec<anyhow::Result<SuiteRelease>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = wanted
+            .iter()
+            .map(|&(source, suite)| {
+                let client = &client;
+                scope.spawn(move || -> anyhow::Result<SuiteRelease> {
+                    Ok(client.load_release(source, &manifest.keyring_path(source), suite)?)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a Release download thread panicked")))
+            })
+            .collect()
+    });
+    let mut suites: Vec<(&Source, SuiteRelease)> = Vec::new();
     let mut releases: BTreeMap<(String, String), LockedRelease> = BTreeMap::new();
+    // In the manifest's order, and the first error in that order.
+    for ((source, _), release) in wanted.iter().zip(loaded) {
+        let release = release?;
+        releases.insert(
+            (release.locked.archive.clone(), release.locked.suite.clone()),
+            release.locked.clone(),
+        );
+        suites.push((source, release));
+    }
+    // Platforms are independent: read their indices and resolve them side by side.
+    let results: Vec<anyhow::Result<Vec<LockedPackage>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = manifest
+            .manifest
+            .image
+            .platforms
+            .iter()
+            .map(|platform| {
+                let (client, suites, keep) = (&client, &suites, &keep);
+                scope.spawn(move || -> anyhow::Result<Vec<LockedPackage>> {
+                    let records = load_platform(client, suites, platform)?;
+                    let pins = keep
+                        .as_ref()
+                        .map(|(lock, unpinned)| pins_for(lock, platform, unpinned));
+                    let chosen = resolve_platform(records, manifest, platform, pins.as_ref())?;
+                    Ok(chosen
+                        .into_iter()
+                        .map(|r| LockedPackage {
+                            platform: platform.clone(),
+                            name: r.name,
+                            version: r.version,
+                            architecture: r.architecture,
+                            archive: r.archive,
+                            path: r.filename,
+                            size: r.size,
+                            sha256: r.sha256,
+                        })
+                        .collect())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a resolver thread panicked")))
+            })
+            .collect()
+    });
     let mut locked = Vec::new();
-    for platform in &manifest.manifest.image.platforms {
-        let records = load_platform(&client, manifest, platform, &mut releases)?;
-        let pins = keep
-            .as_ref()
-            .map(|(lock, unpinned)| pins_for(lock, platform, unpinned));
-        let chosen = resolve_platform(records, manifest, platform, pins.as_ref())?;
-        locked.extend(chosen.into_iter().map(|r| LockedPackage {
-            platform: platform.clone(),
-            name: r.name,
-            version: r.version,
-            architecture: r.architecture,
-            archive: r.archive,
-            path: r.filename,
-            size: r.size,
-            sha256: r.sha256,
-        }));
+    for r in results {
+        locked.extend(r?);
     }
     let lock = Lockfile::new(&manifest.manifest, releases.into_values().collect(), locked);
     lock.write(&inputs.lock_path)?;
@@ -117,23 +178,24 @@ fn read_existing(path: &Path) -> anyhow::Result<Option<Lockfile>> {
     }
 }
 
-/// Every record of every suite and component of every source, for one platform.
+/// Every record of every suite and component of every source, for one platform, in the
+/// manifest's order of sources and suites (apt's order, which decides its tie-breaks).
 fn load_platform(
     client: &ArchiveClient<'_>,
-    manifest: &LoadedManifest,
+    suites: &[(&Source, SuiteRelease)],
     platform: &Platform,
-    releases: &mut BTreeMap<(String, String), LockedRelease>,
 ) -> anyhow::Result<Vec<PackageRecord>> {
     let arch = platform.debian_arch();
     let mut records = Vec::new();
-    for source in &manifest.manifest.sources {
-        let keyring = manifest.keyring_path(source);
-        for suite in &source.suites {
-            let (release, mut recs) = client.load_suite(source, &keyring, suite, arch)?;
-            tracing::debug!("{}/{suite} ({arch}): {} packages", source.archive, recs.len());
-            releases.insert((release.archive.clone(), release.suite.clone()), release);
-            records.append(&mut recs);
-        }
+    for (source, release) in suites {
+        let mut recs = client.load_packages(source, release, arch)?;
+        tracing::debug!(
+            "{}/{} ({arch}): {} packages",
+            source.archive,
+            release.locked.suite,
+            recs.len()
+        );
+        records.append(&mut recs);
     }
     Ok(records)
 }

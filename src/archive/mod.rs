@@ -95,6 +95,15 @@ pub enum Reason {
     Store(StoreError),
 }
 
+/// A suite's verified Release: what the lock records, and what its indices are checked against.
+#[derive(Debug, Clone)]
+pub struct SuiteRelease {
+    pub locked: LockedRelease,
+    pub release: Release,
+    /// `dists/SUITE/InRelease` or `dists/SUITE/Release`, for messages.
+    pub release_file: String,
+}
+
 /// Loads suites of signed archives: Release verification, index download (through the store's
 /// cache), and parsing.
 pub struct ArchiveClient<'a> {
@@ -127,6 +136,19 @@ impl<'a> ArchiveClient<'a> {
         suite: &str,
         arch: &str,
     ) -> Result<(LockedRelease, Vec<PackageRecord>), ArchiveError> {
+        let release = self.load_release(source, keyring_path, suite)?;
+        let records = self.load_packages(source, &release, arch)?;
+        Ok((release.locked, records))
+    }
+
+    /// Downloads and verifies `suite`'s Release (signature, suite name, Valid-Until). Done once
+    /// per suite, however many architectures are then read from it.
+    pub fn load_release(
+        &self,
+        source: &Source,
+        keyring_path: &Path,
+        suite: &str,
+    ) -> Result<SuiteRelease, ArchiveError> {
         let archive = source.archive.as_str();
         let err = |file: &str, reason: Reason| ArchiveError {
             archive: archive.to_owned(),
@@ -167,15 +189,44 @@ impl<'a> ArchiveClient<'a> {
                 }
             }
         }
+        let locked = LockedRelease {
+            archive: archive.to_owned(),
+            suite: suite.to_owned(),
+            date: release.date.clone(),
+            sha256: Some(verified.sha256),
+        };
+        Ok(SuiteRelease {
+            locked,
+            release,
+            release_file,
+        })
+    }
 
-        let mut records = Vec::new();
-        let mut seen: HashSet<(String, String, String)> = HashSet::new();
+    /// Reads the `Packages` indices of every component of `source` for `arch` (and `all`) from
+    /// a verified Release. Returns every record, each (name, version, architecture) once.
+    pub fn load_packages(
+        &self,
+        source: &Source,
+        suite: &SuiteRelease,
+        arch: &str,
+    ) -> Result<Vec<PackageRecord>, ArchiveError> {
+        let archive = source.archive.as_str();
+        let release = &suite.release;
+        let release_file = suite.release_file.as_str();
+        let suite = suite.locked.suite.as_str();
+        let err = |file: &str, reason: Reason| ArchiveError {
+            archive: archive.to_owned(),
+            suite: suite.to_owned(),
+            file: file.to_owned(),
+            reason: Box::new(reason),
+        };
+        let mut indices: Vec<(&str, &str)> = Vec::new();
         for component in &source.components {
             // debian-security lists `updates/main` while serving `main/…` (apt accepts both).
             let listed = |c: &String| c == component || c.rsplit('/').next() == Some(component.as_str());
             if !release.components.is_empty() && !release.components.iter().any(listed) {
                 return Err(err(
-                    &release_file,
+                    release_file,
                     Reason::UnknownComponent {
                         component: component.clone(),
                         available: release.components.join(" "),
@@ -188,30 +239,31 @@ impl<'a> ArchiveClient<'a> {
             // the first record of each (name, version, architecture) either way.
             // Like apt, only when the Release's `Architectures` names `all` (debian-security's
             // does not, though it ships a binary-all index that is not kept current).
-            let mut archs = vec![arch];
+            indices.push((component, arch));
             let lists_all =
                 release.architectures.is_empty() || release.architectures.iter().any(|a| a == "all");
             if arch != "all" && lists_all && !release.no_support_for_architecture_all {
                 let dir = format!("{component}/binary-all/");
                 if release.sha256.keys().any(|p| p.starts_with(&dir)) {
-                    archs.push("all");
-                }
-            }
-            for index_arch in archs {
-                for rec in self.load_index(archive, suite, &release, component, index_arch)? {
-                    if seen.insert((rec.name.clone(), rec.version.clone(), rec.architecture.clone())) {
-                        records.push(rec);
-                    }
+                    indices.push((component, "all"));
                 }
             }
         }
-        let locked = LockedRelease {
-            archive: archive.to_owned(),
-            suite: suite.to_owned(),
-            date: release.date.clone(),
-            sha256: Some(verified.sha256),
-        };
-        Ok((locked, records))
+        if let [(component, index_arch)] = indices[..] {
+            // A single index (Debian's case): its stanzas are distinct, and the universe keeps
+            // the first of any duplicates anyway; skip the bookkeeping.
+            return self.load_index(archive, suite, release, component, index_arch);
+        }
+        let mut records = Vec::new();
+        let mut seen: HashSet<(String, String, String)> = HashSet::new();
+        for (component, index_arch) in indices {
+            for rec in self.load_index(archive, suite, release, component, index_arch)? {
+                if seen.insert((rec.name.clone(), rec.version.clone(), rec.architecture.clone())) {
+                    records.push(rec);
+                }
+            }
+        }
+        Ok(records)
     }
 
     /// Downloads and verifies `InRelease`, or `Release` + `Release.gpg` when `InRelease` cannot be

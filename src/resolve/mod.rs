@@ -7,6 +7,7 @@
 //! - [`resolve`]: replays apt's marking algorithm (see `solver.rs` for which parts of apt it
 //!   mirrors) and explains failures with the chain from the requested package.
 
+mod fxhash;
 pub mod relation;
 mod solver;
 mod universe;
@@ -482,7 +483,7 @@ fn explain_alt(s: &Solver<'_>, dep: &Dep, depth: usize, out: &mut String, seen: 
         let Some(v) = u.pkg(q).candidate else { continue };
         let rec = u.record(v);
         // The first critical group that the final state leaves unsatisfied explains it.
-        for g in &u.ver(v).groups {
+        for g in u.groups(v) {
             if !g.kind.is_critical() {
                 continue;
             }
@@ -525,7 +526,7 @@ fn explain(s: &Solver<'_>, broken: &[(PkgId, usize)]) -> String {
     for &(p, gi) in broken {
         let Some(v) = s.inst[p as usize] else { continue };
         let rec = u.record(v);
-        let g = &u.ver(v).groups[gi];
+        let g = &u.groups(v)[gi];
         let rels: Vec<String> = g.alts.iter().map(|d| d.relation.to_string()).collect();
         let _ = writeln!(
             out,

@@ -143,7 +143,98 @@ fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
 }
 
-fn parse_term(term: &str) -> Result<Relation, RelationError> {
+/// One term, borrowed from the field's text: what the universe needs of every relationship of
+/// every package (names, qualifiers, whether it applies) without allocating. The grammar and
+/// its errors are [`parse_term`]'s, which builds on it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TermRef<'a> {
+    pub name: &'a str,
+    /// The text after `:` in `name:qual`, when present.
+    pub qualifier: Option<&'a str>,
+    pub constraint: Option<(RelOp, &'a str)>,
+    /// Inside `[…]`, when present.
+    restrictions: Option<&'a str>,
+    /// The `<…>` groups, as the run from after the first `<` to before the last `>`
+    /// (see [`profile_groups`]).
+    profiles: Option<&'a str>,
+}
+
+impl<'a> TermRef<'a> {
+    pub fn is_any(&self) -> bool {
+        self.qualifier == Some("any")
+    }
+
+    /// [`Relation::applies_to`] on the borrowed form.
+    pub fn applies_to(&self, arch: &str) -> bool {
+        if let Some(r) = self.restrictions {
+            let items = || {
+                r.split_whitespace()
+                    .map(|a| a.strip_prefix('!').map_or((false, a), |a| (true, a)))
+            };
+            if items().next().is_some() {
+                let matches = |a: &str| a == arch || a == "any" || a.ends_with("-any");
+                let positive = items().any(|(neg, _)| !neg);
+                let ok = if positive {
+                    items().any(|(neg, a)| !neg && matches(a))
+                } else {
+                    !items().any(|(_, a)| matches(a))
+                };
+                if !ok {
+                    return false;
+                }
+            }
+        }
+        let Some(profiles) = self.profiles else {
+            return true;
+        };
+        // No profile is active: a term `<p>` is false and `<!p>` is true.
+        profile_groups(profiles).any(|conj| conj.split_whitespace().all(|p| p.starts_with('!')))
+    }
+
+    fn to_relation(self) -> Relation {
+        let arch = match self.qualifier {
+            None => ArchQualifier::None,
+            Some("any") => ArchQualifier::Any,
+            Some("native") => ArchQualifier::Native,
+            Some(a) => ArchQualifier::Arch(a.to_owned()),
+        };
+        let pairs = |text: &str| -> Vec<(bool, String)> {
+            text.split_whitespace()
+                .map(|p| match p.strip_prefix('!') {
+                    Some(p) => (true, p.to_owned()),
+                    None => (false, p.to_owned()),
+                })
+                .collect()
+        };
+        Relation {
+            name: self.name.to_owned(),
+            arch,
+            constraint: self.constraint.map(|(op, v)| Constraint {
+                op,
+                version: v.to_owned(),
+            }),
+            arch_restrictions: self.restrictions.map(pairs).unwrap_or_default(),
+            profiles: self
+                .profiles
+                .map(|p| profile_groups(p).map(pairs).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The groups of a profile run `a b> <c`: `a b`, then `c` (each later group is whitespace and
+/// one `<` away from the previous `>`; a group never contains `>`).
+fn profile_groups(run: &str) -> impl Iterator<Item = &str> {
+    run.split('>').enumerate().map(|(i, g)| {
+        if i == 0 {
+            g
+        } else {
+            g.trim_start().strip_prefix('<').unwrap_or(g)
+        }
+    })
+}
+
+pub(crate) fn parse_term_ref(term: &str) -> Result<TermRef<'_>, RelationError> {
     let err = |message: &str| RelationError {
         term: term.to_owned(),
         message: message.to_owned(),
@@ -155,12 +246,10 @@ fn parse_term(term: &str) -> Result<Relation, RelationError> {
         .unwrap_or(rest.len());
     let full = &rest[..end];
     rest = rest[end..].trim_start();
-    let (name, arch) = match full.split_once(':') {
-        None => (full, ArchQualifier::None),
-        Some((n, "any")) => (n, ArchQualifier::Any),
-        Some((n, "native")) => (n, ArchQualifier::Native),
-        Some((n, a)) if !a.is_empty() => (n, ArchQualifier::Arch(a.to_owned())),
-        Some(_) => return Err(err("empty architecture qualifier")),
+    let (name, qualifier) = match full.split_once(':') {
+        None => (full, None),
+        Some((_, "")) => return Err(err("empty architecture qualifier")),
+        Some((n, a)) => (n, Some(a)),
     };
     if !valid_name(name) {
         return Err(err("invalid package name"));
@@ -192,45 +281,62 @@ fn parse_term(term: &str) -> Result<Relation, RelationError> {
         if ver.is_empty() || ver.contains(char::is_whitespace) {
             return Err(err("invalid version in constraint"));
         }
-        constraint = Some(Constraint {
-            op,
-            version: ver.to_owned(),
-        });
+        constraint = Some((op, ver));
     }
-    let mut arch_restrictions = Vec::new();
+    let mut restrictions = None;
     if let Some(r) = rest.strip_prefix('[') {
         let close = r.find(']').ok_or_else(|| err("missing `]`"))?;
-        for a in r[..close].split_whitespace() {
-            match a.strip_prefix('!') {
-                Some(a) => arch_restrictions.push((true, a.to_owned())),
-                None => arch_restrictions.push((false, a.to_owned())),
-            }
-        }
+        restrictions = Some(&r[..close]);
         rest = r[close + 1..].trim_start();
     }
-    let mut profiles = Vec::new();
-    while let Some(r) = rest.strip_prefix('<') {
-        let close = r.find('>').ok_or_else(|| err("missing `>`"))?;
-        let conj = r[..close]
-            .split_whitespace()
-            .map(|p| match p.strip_prefix('!') {
-                Some(p) => (true, p.to_owned()),
-                None => (false, p.to_owned()),
-            })
-            .collect();
-        profiles.push(conj);
-        rest = r[close + 1..].trim_start();
+    // Profiles: `<a b> <c>` kept as the run `a b> <c` between the first `<` and the last `>`.
+    let mut profiles = None;
+    if rest.starts_with('<') {
+        let start = rest;
+        let mut end_at = 0;
+        while let Some(r) = rest.strip_prefix('<') {
+            let close = r.find('>').ok_or_else(|| err("missing `>`"))?;
+            rest = r[close + 1..].trim_start();
+            end_at = start.len() - r.len() + close;
+        }
+        profiles = Some(&start[1..end_at]);
     }
     if !rest.is_empty() {
         return Err(err("unexpected trailing text"));
     }
-    Ok(Relation {
-        name: name.to_owned(),
-        arch,
+    Ok(TermRef {
+        name,
+        qualifier,
         constraint,
-        arch_restrictions,
+        restrictions,
         profiles,
     })
+}
+
+fn parse_term(term: &str) -> Result<Relation, RelationError> {
+    parse_term_ref(term).map(TermRef::to_relation)
+}
+
+/// Checks a whole field as [`parse_relations`] does, then calls `visit` for each of its terms
+/// in order, without allocating (the terms are parsed twice: checking first keeps "nothing of
+/// an invalid field is seen", as with [`parse_relations`]).
+pub(crate) fn scan_relations<'a>(
+    field: &'a str,
+    mut visit: impl FnMut(TermRef<'a>),
+) -> Result<(), RelationError> {
+    let terms = || {
+        field
+            .split(',')
+            .filter(|g| !g.trim().is_empty())
+            .flat_map(|g| g.split('|'))
+    };
+    for term in terms() {
+        parse_term_ref(term)?;
+    }
+    for term in terms() {
+        visit(parse_term_ref(term)?);
+    }
+    Ok(())
 }
 
 /// Parses a whole field into its comma-separated or-groups. Empty groups (a trailing comma) are
@@ -299,6 +405,30 @@ mod tests {
         assert!(!g[2][0].applies_to("amd64"));
         assert!(g[2][0].applies_to("arm64"));
         assert!(g[3][0].applies_to("amd64"));
+    }
+
+    #[test]
+    fn borrowed_terms_agree_with_owned_relations() {
+        let fields = [
+            "a (>= 1.0) | b:any, c [amd64] <!nocheck>, d (<< 2:3~x), e (<1), f:native, g:arm64",
+            "a <stage1>, b <!stage1> <stage2>, c [!amd64], d [linux-any], e <>, f [ ]",
+            "a <!x !y> <z>, b <p<q>, c [amd64 !arm64] <!a> <!b c>",
+        ];
+        for field in fields {
+            let owned: Vec<Relation> = parse_relations(field).unwrap().into_iter().flatten().collect();
+            let mut borrowed = Vec::new();
+            scan_relations(field, |t| borrowed.push(t)).unwrap();
+            assert_eq!(owned.len(), borrowed.len(), "{field}");
+            for (o, b) in owned.iter().zip(&borrowed) {
+                assert_eq!(o, &b.to_relation(), "{field}");
+                for arch in ["amd64", "arm64", "i386"] {
+                    assert_eq!(o.applies_to(arch), b.applies_to(arch), "{o:?} on {arch}");
+                }
+            }
+        }
+        let mut seen = 0;
+        assert!(scan_relations("a, b (>= 1", |_| seen += 1).is_err());
+        assert_eq!(seen, 0, "nothing of an invalid field is visited");
     }
 
     #[test]

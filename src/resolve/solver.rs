@@ -270,7 +270,7 @@ impl<'u> Solver<'u> {
         let Some(v) = self.inst[p as usize] else {
             return false;
         };
-        self.u.ver(v).groups.iter().any(|g| {
+        self.u.groups(v).iter().any(|g| {
             (g.kind.is_critical()
                 || g.kind.is_negative()
                 || (self.follow_recommends && g.kind == DepKind::Recommends))
@@ -281,7 +281,7 @@ impl<'u> Solver<'u> {
     /// `IsInstallOkDependenciesSatisfiableByCandidates`: every critical group must be
     /// satisfiable by a marked or a candidate version, else apt drops the candidate.
     fn deps_satisfiable(&self, p: PkgId, v: VerId) -> bool {
-        self.u.ver(v).groups.iter().all(|g| {
+        self.u.groups(v).iter().all(|g| {
             !g.kind.is_critical()
                 || g.alts
                     .iter()
@@ -362,7 +362,7 @@ impl<'u> Solver<'u> {
         let mut to_install: Vec<usize> = Vec::new();
         if auto_inst {
             let mut to_remove: Vec<usize> = Vec::new();
-            for (gi, g) in self.u.ver(cv).groups.iter().enumerate() {
+            for (gi, g) in self.u.groups(cv).iter().enumerate() {
                 if self.group_ok_installed(g, p) && !self.protected[i] {
                     continue;
                 }
@@ -422,7 +422,7 @@ impl<'u> Solver<'u> {
     ) -> bool {
         let mut failed = false;
         for &gi in groups {
-            let g = &self.u.ver(cv).groups[gi];
+            let g = &self.u.groups(cv)[gi];
             for v in self.possible_solutions(g, p, true) {
                 let q = self.u.ver(v).pkg;
                 let qi = q as usize;
@@ -460,7 +460,7 @@ impl<'u> Solver<'u> {
     ) -> bool {
         let mut failed = false;
         for &gi in groups {
-            let g = &self.u.ver(cv).groups[gi];
+            let g = &self.u.groups(cv)[gi];
             let satisfied = self.group_ok_installed(g, p);
             if satisfied && !propagate {
                 continue;
@@ -545,7 +545,7 @@ impl<'u> Solver<'u> {
         let mut out = Vec::new();
         for (i, inst) in self.inst.iter().enumerate() {
             let Some(v) = *inst else { continue };
-            for (gi, g) in self.u.ver(v).groups.iter().enumerate() {
+            for (gi, g) in self.u.groups(v).iter().enumerate() {
                 if (g.kind.is_critical() || g.kind.is_negative()) && !self.group_ok_installed(g, i as PkgId) {
                     out.push((i as PkgId, gi));
                 }
@@ -572,7 +572,7 @@ impl<'u> Solver<'u> {
                 continue;
             }
             let Some(v) = self.inst[p as usize] else { continue };
-            for g in &self.u.ver(v).groups {
+            for g in self.u.groups(v) {
                 if g.kind.is_negative() {
                     continue;
                 }

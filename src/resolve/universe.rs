@@ -1,8 +1,9 @@
 //! The universe: every package record of one target architecture, indexed once by name and by
 //! provided name, with each name's candidate version chosen as apt's default policy chooses it.
 
-use std::collections::HashMap;
+use std::sync::OnceLock;
 
+use super::fxhash::FxHashMap;
 use super::relation::{self, ArchQualifier, Constraint, RelOp, Relation};
 use super::version;
 use crate::archive::{MultiArch, PackageRecord};
@@ -64,7 +65,9 @@ pub(crate) struct Group {
 pub(crate) struct Ver {
     pub record: usize,
     pub pkg: PkgId,
-    pub groups: Vec<Group>,
+    /// Pre-Depends, Depends, Conflicts, Breaks, Recommends, parsed on first use
+    /// ([`Universe::groups`]): a lock visits a few hundred of some 60 000 versions.
+    groups: OnceLock<Vec<Group>>,
     /// apt's numeric priority: 0 when the field is absent, 1 required … 5 extra (and unknown).
     pub priority: u8,
     /// A relationship field that did not parse: (field, error).
@@ -100,7 +103,7 @@ pub struct Universe {
     pub(crate) records: Vec<PackageRecord>,
     pub(crate) pkgs: Vec<Pkg>,
     pub(crate) vers: Vec<Ver>,
-    pub(crate) by_name: HashMap<String, PkgId>,
+    pub(crate) by_name: FxHashMap<String, PkgId>,
 }
 
 fn apt_priority(p: &str) -> u8 {
@@ -117,7 +120,7 @@ fn apt_priority(p: &str) -> u8 {
 
 struct Builder {
     pkgs: Vec<Pkg>,
-    by_name: HashMap<String, PkgId>,
+    by_name: FxHashMap<String, PkgId>,
     next_apt_id: u32,
 }
 
@@ -154,19 +157,25 @@ impl Universe {
     pub fn new(records: Vec<PackageRecord>, native_arch: &str) -> Universe {
         let mut b = Builder {
             pkgs: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: FxHashMap::default(),
             next_apt_id: 0,
         };
         let mut kept: Vec<PackageRecord> = Vec::new();
         let mut vers: Vec<Ver> = Vec::new();
-        // (pkg, version) -> ver, to merge duplicates.
-        let mut seen: HashMap<(PkgId, String), VerId> = HashMap::new();
         for rec in records {
             if rec.architecture != native_arch && rec.architecture != "all" {
                 continue;
             }
             let pkg = b.intern(&rec.name, true);
-            if let Some(&dup) = seen.get(&(pkg, rec.version.clone())) {
+            // The same version seen before (a package in two suites): the versions so far are
+            // few (one per suite at most), so a scan beats a (pkg, version) map that would
+            // copy every version string.
+            let dup = b.pkgs[pkg as usize]
+                .versions
+                .iter()
+                .copied()
+                .find(|&v| kept[vers[v as usize].record].version == rec.version);
+            if let Some(dup) = dup {
                 let first = &kept[vers[dup as usize].record];
                 if first.sha256 != rec.sha256 || first.architecture != rec.architecture {
                     tracing::warn!(
@@ -186,7 +195,6 @@ impl Universe {
                 b.pkgs[pkg as usize].essential = true;
             }
             let ver_id = vers.len() as VerId;
-            let mut groups = Vec::new();
             let mut invalid = None;
             let mut provided = Vec::new();
             let fields: [(DepKind, &Option<String>); 5] = [
@@ -198,38 +206,22 @@ impl Universe {
             ];
             for (kind, text) in fields {
                 let Some(text) = text else { continue };
-                match relation::parse_relations(text) {
-                    Ok(parsed) => {
-                        for alts in parsed {
-                            let mut deps = Vec::new();
-                            for rel in alts {
-                                if !rel.applies_to(native_arch) {
-                                    continue;
-                                }
-                                // apt's NewDepends creates missing targets of positive deps;
-                                // for negative ones only when the name was never seen.
-                                let mention = !kind.is_negative()
-                                    || !b.by_name.contains_key(&rel.name)
-                                    || b.pkgs[b.by_name[&rel.name] as usize].apt_id == u32::MAX;
-                                let any = rel.arch == ArchQualifier::Any;
-                                let target = b.intern(&rel.name, mention && !any);
-                                let foreign = matches!(&rel.arch, ArchQualifier::Arch(a) if a != native_arch);
-                                deps.push(Dep {
-                                    target,
-                                    constraint: rel.constraint.clone(),
-                                    any,
-                                    foreign,
-                                    relation: rel,
-                                });
-                            }
-                            if !deps.is_empty() {
-                                groups.push(Group { kind, alts: deps });
-                            }
-                        }
+                // Only the names matter now (apt's creation order, and every target interned);
+                // the groups themselves are built when the solver first visits the version.
+                let scanned = relation::scan_relations(text, |t| {
+                    if !t.applies_to(native_arch) {
+                        return;
                     }
-                    Err(e) => {
-                        invalid.get_or_insert((kind.field().to_owned(), e.to_string()));
-                    }
+                    // apt's NewDepends creates missing targets of positive deps; for negative
+                    // ones only when the name was never seen.
+                    let mention = !kind.is_negative()
+                        || b.by_name
+                            .get(t.name)
+                            .is_none_or(|&id| b.pkgs[id as usize].apt_id == u32::MAX);
+                    b.intern(t.name, mention && !t.is_any());
+                });
+                if let Err(e) = scanned {
+                    invalid.get_or_insert((kind.field().to_owned(), e.to_string()));
                 }
             }
             // Replaces only matters for apt's package creation order.
@@ -264,11 +256,10 @@ impl Universe {
                     }
                 }
             }
-            seen.insert((pkg, rec.version.clone()), ver_id);
             vers.push(Ver {
                 record: kept.len(),
                 pkg,
-                groups,
+                groups: OnceLock::new(),
                 priority: apt_priority(&rec.priority),
                 invalid,
                 provides: provided,
@@ -329,6 +320,54 @@ impl Universe {
 
     pub(crate) fn record(&self, v: VerId) -> &PackageRecord {
         &self.records[self.vers[v as usize].record]
+    }
+
+    /// The relationship groups of version `v` that apply to the native architecture, in
+    /// apt's order (see [`DepKind`]), each alternative's target interned.
+    pub(crate) fn groups(&self, v: VerId) -> &[Group] {
+        self.vers[v as usize].groups.get_or_init(|| self.build_groups(v))
+    }
+
+    fn build_groups(&self, v: VerId) -> Vec<Group> {
+        let rec = self.record(v);
+        let native = self.native_arch.as_str();
+        let fields: [(DepKind, &Option<String>); 5] = [
+            (DepKind::PreDepends, &rec.pre_depends),
+            (DepKind::Depends, &rec.depends),
+            (DepKind::Conflicts, &rec.conflicts),
+            (DepKind::Breaks, &rec.breaks),
+            (DepKind::Recommends, &rec.recommends),
+        ];
+        let mut groups = Vec::new();
+        for (kind, text) in fields {
+            // An invalid field was recorded in `Ver::invalid` when the universe was built.
+            let Some(Ok(parsed)) = text.as_deref().map(relation::parse_relations) else {
+                continue;
+            };
+            for alts in parsed {
+                let mut deps = Vec::new();
+                for rel in alts {
+                    if !rel.applies_to(native) {
+                        continue;
+                    }
+                    // Every name was interned by `Universe::new`.
+                    let Some(&target) = self.by_name.get(&rel.name) else {
+                        continue;
+                    };
+                    deps.push(Dep {
+                        target,
+                        constraint: rel.constraint.clone(),
+                        any: rel.arch == ArchQualifier::Any,
+                        foreign: matches!(&rel.arch, ArchQualifier::Arch(a) if a != native),
+                        relation: rel,
+                    });
+                }
+                if !deps.is_empty() {
+                    groups.push(Group { kind, alts: deps });
+                }
+            }
+        }
+        groups
     }
 
     pub(crate) fn ver(&self, v: VerId) -> &Ver {
