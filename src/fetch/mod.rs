@@ -35,7 +35,7 @@ pub use packages::{
     FetchOptions, FetchReport, FetchedFile, MissingPackages, check_offline, fetch_packages, missing_packages,
 };
 pub use progress::{LogProgress, NoProgress, Progress};
-pub use transport::{Downloaded, RemoteFile, Transport, TransportConfig};
+pub use transport::{Downloaded, RemoteFile, Transport, TransportConfig, parse_duration};
 
 /// What a download must be: verified while streaming, never stored or returned otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
