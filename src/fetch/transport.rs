@@ -17,7 +17,7 @@
 //! body that does not verify is never kept: the destination is discarded and the download starts
 //! over on a fresh one.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::{Condvar, Mutex};
 use std::thread;
@@ -49,7 +49,10 @@ pub struct TransportConfig {
     pub deadline: Duration,
     /// Transient failures retried per mirror before moving to the next one.
     pub retries: u32,
-    /// Bodies failing verification retried from scratch per mirror before moving on.
+    /// How often a mirror may send the *same* wrong body (same hash, or same wrong announced
+    /// size) again before it is taken to serve another file under that path and the next mirror
+    /// is tried. Wrong bodies that differ each time are damage in transit and are retried from
+    /// scratch within the [`Self::retries`] budget.
     pub mismatch_retries: u32,
     /// First backoff; doubles with each retry, up to `backoff_max`, with jitter (50–100%).
     pub backoff_base: Duration,
@@ -376,7 +379,7 @@ impl Transport {
             mirrors,
             index: 0,
             tries_here: 0,
-            mismatches_here: 0,
+            wrong_bodies: HashMap::new(),
             connect_failures_here: 0,
             attempts_here: 0,
             failures: Vec::new(),
@@ -463,7 +466,8 @@ struct Job<'a> {
     mirrors: Vec<Mirror>,
     index: usize,
     tries_here: u32,
-    mismatches_here: u32,
+    /// Wrong bodies this mirror sent, by what was wrong with them (see [`wrong_body_key`]).
+    wrong_bodies: HashMap<String, u32>,
     connect_failures_here: u32,
     attempts_here: u32,
     failures: Vec<MirrorFailure>,
@@ -516,7 +520,7 @@ impl Job<'_> {
         self.index += 1;
         self.last_error = None;
         self.tries_here = 0;
-        self.mismatches_here = 0;
+        self.wrong_bodies.clear();
         self.connect_failures_here = 0;
         self.attempts_here = 0;
     }
@@ -546,7 +550,7 @@ impl Job<'_> {
         self.deferred.insert(url);
         self.last_error = None;
         self.tries_here = 0;
-        self.mismatches_here = 0;
+        self.wrong_bodies.clear();
         self.connect_failures_here = 0;
         self.attempts_here = 0;
         true
@@ -647,8 +651,13 @@ impl Job<'_> {
             match error.class() {
                 _ if bad_body => {
                     self.retries += 1;
-                    self.mismatches_here += 1;
-                    if self.mismatches_here > self.config().mismatch_retries {
+                    self.tries_here += 1;
+                    let seen = self.wrong_bodies.entry(wrong_body_key(&error)).or_insert(0);
+                    *seen += 1;
+                    // The same wrong bytes again: this mirror has another file under that path
+                    // (stale, or a different version), so waiting will not help. Different wrong
+                    // bytes each time are corruption in transit, retried like a dropped connection.
+                    if *seen > self.config().mismatch_retries || self.tries_here > self.config().retries {
                         self.abandon(error);
                     } else {
                         self.progress.retrying(
@@ -889,6 +898,18 @@ impl Job<'_> {
             }));
         }
         Ok(())
+    }
+}
+
+/// What identifies a wrong body, so the same wrong content seen twice can be told from random
+/// damage.
+fn wrong_body_key(error: &AttemptError) -> String {
+    match error {
+        AttemptError::Mismatch {
+            actual, actual_size, ..
+        } => format!("{actual} {actual_size}"),
+        AttemptError::WrongSize { announced, .. } => format!("size {announced}"),
+        other => other.to_string(),
     }
 }
 
