@@ -49,6 +49,10 @@ pub struct TransportConfig {
     pub deadline: Duration,
     /// Transient failures retried per mirror before moving to the next one.
     pub retries: u32,
+    /// Failures to connect at all retried on a mirror before moving on, when a later mirror may
+    /// be reachable (the last such mirror gets the whole `retries`): a mirror that is down should
+    /// cost a moment, not a whole backoff series, while another one answers.
+    pub connect_retries: u32,
     /// How often a mirror may send the *same* wrong body (same hash, or same wrong announced
     /// size) again before it is taken to serve another file under that path and the next mirror
     /// is tried. Wrong bodies that differ each time are damage in transit and are retried from
@@ -74,6 +78,7 @@ impl Default for TransportConfig {
             attempt_timeout: Duration::from_secs(30 * 60),
             deadline: Duration::from_secs(60 * 60),
             retries: 5,
+            connect_retries: 1,
             mismatch_retries: 1,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
@@ -525,6 +530,19 @@ impl Job<'_> {
         self.attempts_here = 0;
     }
 
+    /// Whether a mirror after the current one is not known to be unreachable.
+    fn another_may_work(&self) -> bool {
+        let dead = self
+            .online
+            .unreachable
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default();
+        self.mirrors[self.index + 1..]
+            .iter()
+            .any(|m| !dead.contains(&m.url))
+    }
+
     /// Moves the current mirror behind the others (once per mirror), when a later one may be
     /// reachable: a mirror asking to wait longer than we are willing to is tried again only after
     /// the others. Returns whether it did.
@@ -533,16 +551,7 @@ impl Job<'_> {
         if self.deferred.contains(&url) {
             return false;
         }
-        let dead = self
-            .online
-            .unreachable
-            .lock()
-            .map(|d| d.clone())
-            .unwrap_or_default();
-        if !self.mirrors[self.index + 1..]
-            .iter()
-            .any(|m| !dead.contains(&m.url))
-        {
+        if !self.another_may_work() {
             return false;
         }
         let m = self.mirrors.remove(self.index);
@@ -677,7 +686,10 @@ impl Job<'_> {
                     if *written > before {
                         self.tries_here = self.tries_here.min(1);
                     }
-                    if self.tries_here > self.config().retries {
+                    let down = matches!(error, AttemptError::Connect(_))
+                        && self.connect_failures_here > self.config().connect_retries
+                        && self.another_may_work();
+                    if down || self.tries_here > self.config().retries {
                         self.abandon(error);
                         if *written > 0 {
                             return Err(Interrupt::Restart);
@@ -992,6 +1004,10 @@ fn classify_ureq(e: ureq::Error) -> AttemptError {
     use ureq::Error as U;
     match e {
         U::Io(io) => classify_io(&io),
+        // Not even connected: the mirror (or the way to it) is down, as with a refused connection.
+        U::Timeout(t @ (ureq::Timeout::Connect | ureq::Timeout::Resolve)) => {
+            AttemptError::Connect(timeout_text(t))
+        }
         U::Timeout(t) => AttemptError::Timeout(timeout_text(t)),
         U::HostNotFound | U::ConnectionFailed => AttemptError::Connect(e.to_string()),
         U::Tls(_) | U::Pem(_) | U::Rustls(_) | U::TlsRequired => AttemptError::Tls(e.to_string()),
