@@ -102,7 +102,8 @@ fn fetch_locked(common: &Common, inputs: &Inputs, lock: &Lockfile, store: &Store
     let mirrors = mirrors(common)?.with_releases(&lock.releases);
     let transport = transport(common, mirrors);
     let progress = progress::for_stderr();
-    let report = fetch_packages(
+    // The progress display prints the summary (once, bars or plain lines).
+    fetch_packages(
         &lock.packages,
         store,
         &transport,
@@ -110,7 +111,6 @@ fn fetch_locked(common: &Common, inputs: &Inputs, lock: &Lockfile, store: &Store
         progress.as_ref(),
     )
     .with_context(|| format!("fetching the packages of {}", inputs.lock_path.display()))?;
-    tracing::info!("{}", report.summary());
     Ok(())
 }
 

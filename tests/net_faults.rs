@@ -63,11 +63,13 @@ fn faulted_run(seed: u64) {
     let locked = locked_hashes(&dir.join("image.lock"));
     assert_store_holds(&dir.join("store"), &locked);
     // The summary: how many, from which mirror (never the dead one), how many retries, how much.
-    let summary = fetch
+    let summaries: Vec<&str> = fetch
         .stderr
         .lines()
-        .find(|l| l.contains("package(s) (") && l.contains("already present"))
-        .unwrap_or_else(|| panic!("no summary line:\n{fetch}"));
+        .filter(|l| l.contains("package(s) (") && l.contains("already present"))
+        .collect();
+    assert!(summaries.len() == 1, "not one summary line:\n{fetch}");
+    let summary = summaries[0];
     assert!(
         summary.contains(&format!("fetched {} package(s)", locked.len())),
         "{fetch}"
@@ -295,4 +297,41 @@ fn copy_tree(from: &Path, to: &Path) {
         std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
         std::fs::write(dest, bytes).expect("write");
     }
+}
+
+/// `lock` through mirrors that all fail: the error names both Release files it tried, every
+/// mirror and each one's error, one per line.
+#[test]
+fn a_failing_lock_names_every_file_mirror_and_error() {
+    let fx = Fixture::new();
+    let dir = fx.project("p");
+    let server = serve(&fx.archive(), FaultPlan::always(Fault::Status(503)));
+    let dead = dead_mirror();
+    let fail = Debcast::new(&dir)
+        .args(["lock", "image.toml", "--cache-dir", "store"])
+        .args(mirror_args(&[&dead, &server.url()]))
+        .args(["--retries", "2", "--retry-backoff", "1ms"])
+        .fails();
+    let error = error_part(&fail.stderr);
+    assert_plain_lines(error);
+    assert!(
+        error.starts_with("error: archive `synthetic`, suite `stable`"),
+        "{fail}"
+    );
+    for file in ["dists/stable/InRelease", "dists/stable/Release"] {
+        let lines = block(error, &format!("{file}: every mirror failed:"));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&dead) && l.contains("cannot connect")),
+            "{file}:\n{fail}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&server.url()) && l.contains("HTTP 503 (3 attempts)")),
+            "{file}:\n{fail}"
+        );
+    }
+    assert!(!dir.join("image.lock").exists(), "{fail}");
 }

@@ -53,7 +53,7 @@ pub enum Reason {
     Keyring(KeyringError),
     #[error("download failed: {0}")]
     Fetch(FetchError),
-    #[error("neither InRelease nor Release + Release.gpg could be downloaded: {inrelease}; {release}")]
+    #[error("neither InRelease nor Release + Release.gpg could be downloaded:\n{inrelease}\n{release}")]
     NoRelease {
         inrelease: Box<FetchError>,
         release: Box<FetchError>,
