@@ -26,3 +26,8 @@ e2e: build
 # Benchmarks (print ratios against reference pipelines measured in the same run).
 bench: build
     scripts/bench.sh
+
+# Fetch benchmark: the kube-cross (else static) lock's amd64 packages from a loopback mirror,
+# clean vs 20% transient faults in the same run; prints the ratio (acceptance: <= 1.5x).
+bench-fetch:
+    scripts/bench-fetch.sh
