@@ -181,6 +181,14 @@ fn a_pinned_version_missing_from_the_first_mirror_comes_from_the_fallback() {
     ]);
     assert_eq!(snapshot.counters().requests, 1, "{ok}");
     assert_store_holds(&dir.join("store"), &locked_hashes(&dir.join("image.lock")));
+
+    // Everything present, and `--quiet`: nothing to say, nothing said, nothing downloaded.
+    let quiet = Debcast::new(&dir)
+        .args(["fetch", "image.toml", "--cache-dir", "store", "-q"])
+        .args(mirror_args(&[&live.url()]))
+        .ok();
+    assert!(quiet.stderr.is_empty() && quiet.stdout.is_empty(), "{quiet}");
+    assert_eq!(snapshot.counters().requests, 1, "{quiet}");
 }
 
 /// Every mirror failing: one report per package naming every mirror tried and its last error.
@@ -310,7 +318,9 @@ fn a_failing_lock_names_every_file_mirror_and_error() {
     let fail = Debcast::new(&dir)
         .args(["lock", "image.toml", "--cache-dir", "store"])
         .args(mirror_args(&[&dead, &server.url()]))
-        .args(["--retries", "2", "--retry-backoff", "1ms"])
+        // The knobs work as environment variables too.
+        .env("DEBCAST_RETRIES", "2")
+        .env("DEBCAST_RETRY_BACKOFF", "1ms")
         .fails();
     let error = error_part(&fail.stderr);
     assert_plain_lines(error);
