@@ -9,8 +9,11 @@
 //!   with `Range: bytes=N-` when the file is verified by hash; a server that ignores `Range` answers
 //!   200 and the bytes already held are skipped from its body. The whole file's hash is checked in
 //!   the end either way.
-//! - permanent for this mirror: the next mirror. A body that fails verification is retried once
-//!   from scratch on the same mirror first (corruption in transit), then counts as such.
+//! - permanent for this mirror: the next mirror. A body that fails verification is retried from
+//!   scratch on the same mirror while each wrong body differs (corruption in transit, within the
+//!   retry budget); the same wrong body again means the mirror has another file there. A mirror
+//!   that refuses connections is left after [`TransportConfig::connect_retries`] while another may
+//!   answer.
 //! - permanent: the download fails at once.
 //!
 //! Bytes go through a [`Destination`] that can only be appended to or thrown away whole, so a
