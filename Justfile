@@ -32,3 +32,8 @@ bench: build
 # `debcast lock` of the kube-cross manifest next to `apt-get install -s` of the same list (warm).
 bench-lock:
     scripts/bench-lock.sh
+
+# Fetch benchmark: the kube-cross (else static) lock's amd64 packages from a loopback mirror,
+# clean vs 20% transient faults in the same run; prints the ratio (acceptance: <= 1.5x).
+bench-fetch:
+    scripts/bench-fetch.sh

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -51,8 +52,37 @@ pub struct Common {
     #[arg(long)]
     pub offline: bool,
     /// Parallel downloads.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, env = "DEBCAST_JOBS")]
     pub jobs: usize,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+/// How hard downloads try. Durations take a unit: `500ms`, `15s`, `2m`, `1h` (bare numbers are
+/// seconds).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Network")]
+pub struct NetworkArgs {
+    /// Transient failures (timeouts, resets, truncated bodies, 408, 429, 5xx) retried per mirror
+    /// before the next mirror is tried [default: 5]
+    #[arg(long, value_name = "N", env = "DEBCAST_RETRIES")]
+    pub retries: Option<u32>,
+    /// Give up connecting to a mirror after this long [default: 15s]
+    #[arg(long, value_name = "DURATION", env = "DEBCAST_CONNECT_TIMEOUT", value_parser = crate::fetch::parse_duration)]
+    pub connect_timeout: Option<Duration>,
+    /// Fail an attempt that receives no byte for this long [default: 30s]
+    #[arg(long, value_name = "DURATION", env = "DEBCAST_STALL_TIMEOUT", value_parser = crate::fetch::parse_duration)]
+    pub stall_timeout: Option<Duration>,
+    /// Give up on one file after this long, across all its attempts and mirrors [default: 1h]
+    #[arg(long, value_name = "DURATION", env = "DEBCAST_DEADLINE", value_parser = crate::fetch::parse_duration)]
+    pub deadline: Option<Duration>,
+    /// The first pause before a retry; doubles with each retry, with jitter [default: 500ms]
+    #[arg(long, value_name = "DURATION", env = "DEBCAST_RETRY_BACKOFF", value_parser = crate::fetch::parse_duration)]
+    pub retry_backoff: Option<Duration>,
+    /// The longest Retry-After honoured; a mirror asking for longer is tried after the others
+    /// [default: 60s]
+    #[arg(long, value_name = "DURATION", env = "DEBCAST_MAX_RETRY_AFTER", value_parser = crate::fetch::parse_duration)]
+    pub max_retry_after: Option<Duration>,
 }
 
 #[derive(Debug, Args)]

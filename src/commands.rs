@@ -47,11 +47,25 @@ pub(crate) fn transport(common: &Common, mirrors: Mirrors) -> Transport {
     if common.offline {
         return Transport::offline();
     }
-    let config = TransportConfig {
+    Transport::new(mirrors, transport_config(common))
+}
+
+/// The transport's defaults, overridden by whatever flags or `DEBCAST_*` variables say.
+fn transport_config(common: &Common) -> TransportConfig {
+    let d = TransportConfig::default();
+    let n = &common.network;
+    TransportConfig {
         concurrency: common.jobs.max(1),
-        ..TransportConfig::default()
-    };
-    Transport::new(mirrors, config)
+        retries: n.retries.unwrap_or(d.retries),
+        connect_timeout: n.connect_timeout.unwrap_or(d.connect_timeout),
+        stall_timeout: n.stall_timeout.unwrap_or(d.stall_timeout),
+        deadline: n.deadline.unwrap_or(d.deadline),
+        backoff_base: n.retry_backoff.unwrap_or(d.backoff_base),
+        // The cap must not undercut the base, or the first retry would wait longer than later ones.
+        backoff_max: d.backoff_max.max(n.retry_backoff.unwrap_or_default()),
+        retry_after_max: n.max_retry_after.unwrap_or(d.retry_after_max),
+        ..d
+    }
 }
 
 fn load_lock(inputs: &Inputs) -> anyhow::Result<Lockfile> {
@@ -88,7 +102,8 @@ fn fetch_locked(common: &Common, inputs: &Inputs, lock: &Lockfile, store: &Store
     let mirrors = mirrors(common)?.with_releases(&lock.releases);
     let transport = transport(common, mirrors);
     let progress = progress::for_stderr();
-    let report = fetch_packages(
+    // The progress display prints the summary (once, bars or plain lines).
+    fetch_packages(
         &lock.packages,
         store,
         &transport,
@@ -96,7 +111,6 @@ fn fetch_locked(common: &Common, inputs: &Inputs, lock: &Lockfile, store: &Store
         progress.as_ref(),
     )
     .with_context(|| format!("fetching the packages of {}", inputs.lock_path.display()))?;
-    tracing::info!("{}", report.summary());
     Ok(())
 }
 

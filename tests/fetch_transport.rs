@@ -184,8 +184,8 @@ fn wrong_bodies_are_never_returned_or_stored() {
         "{err}"
     );
     assert_eq!(
-        failures[0].attempts, 2,
-        "retried once from scratch, then given up: {err}"
+        failures[0].attempts, 9,
+        "differently damaged bodies are retried within the retry budget (8): {err}"
     );
 
     // The same file from a server that has different bytes at that path (a wrong version).
@@ -201,10 +201,17 @@ fn wrong_bodies_are_never_returned_or_stored() {
         expected: Some(expected(&data)),
         what: "big",
     };
-    assert!(
-        t.fetch_into_store(&file, &store, debcast::store::Kind::Deb, &NoProgress)
-            .is_err()
+    let err = t
+        .fetch_into_store(&file, &store, debcast::store::Kind::Deb, &NoProgress)
+        .unwrap_err();
+    let FetchError::AllMirrorsFailed { failures, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        failures[0].attempts, 4,
+        "the same wrong bytes, sent 1 + mismatch_retries (3) times, are persistent: {err}"
     );
+    assert_eq!(other.counters().requests, 4);
     for sub in ["debs/sha256", "tmp"] {
         assert_eq!(
             std::fs::read_dir(dir.path().join(sub)).expect("dir").count(),

@@ -53,7 +53,7 @@ pub enum Reason {
     Keyring(KeyringError),
     #[error("download failed: {0}")]
     Fetch(FetchError),
-    #[error("neither InRelease nor Release + Release.gpg could be downloaded: {inrelease}; {release}")]
+    #[error("neither InRelease nor Release + Release.gpg could be downloaded:\n{inrelease}\n{release}")]
     NoRelease {
         inrelease: Box<FetchError>,
         release: Box<FetchError>,
@@ -284,8 +284,18 @@ impl<'a> ArchiveClient<'a> {
         let inrelease_path = format!("dists/{suite}/InRelease");
         match self.downloader.get(archive, &inrelease_path, None) {
             Ok(bytes) => {
-                let v = verify_inrelease(&bytes, keyring, self.now)
-                    .map_err(|e| err(&inrelease_path, Reason::Signature(e)))?;
+                let v = match verify_inrelease(&bytes, keyring, self.now) {
+                    Ok(v) => v,
+                    // No hash protects InRelease itself, so bytes damaged in transit fail here
+                    // like a forgery would; one fresh download tells the two apart. (It is still
+                    // InRelease, checked the same way: no fallback to another signature.)
+                    Err(first) => self
+                        .downloader
+                        .get(archive, &inrelease_path, None)
+                        .ok()
+                        .and_then(|b| verify_inrelease(&b, keyring, self.now).ok())
+                        .ok_or_else(|| err(&inrelease_path, Reason::Signature(first)))?,
+                };
                 Ok((v, inrelease_path))
             }
             Err(inrelease_err) => {

@@ -256,8 +256,9 @@ fn unknown_key_is_named() {
         msg.contains("dists/stable/InRelease") && msg.contains("`test`"),
         "{msg}"
     );
-    // No fallback to Release.gpg once InRelease was there.
-    assert_eq!(dl.calls(), ["dists/stable/InRelease"]);
+    // No fallback to Release.gpg once InRelease was there (only InRelease once more, in case
+    // the first copy was damaged in transit).
+    assert_eq!(dl.calls(), ["dists/stable/InRelease", "dists/stable/InRelease"]);
 }
 
 #[test]

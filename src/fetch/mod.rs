@@ -15,8 +15,10 @@
 //! - transient (timeouts, stalls, refused/reset connections, truncated bodies, 408, 429, 5xx):
 //!   retried on the same mirror with exponential backoff and jitter (or the server's
 //!   `Retry-After`), resuming with `Range` when the server supports it;
-//! - permanent for this mirror (404, 410, other 4xx, TLS and redirect failures, a body that fails
-//!   verification twice): the next mirror is tried;
+//! - permanent for this mirror (404, 410, other 4xx, TLS and redirect failures, the same wrong
+//!   body twice): the next mirror is tried; wrong bodies that differ each time are transit damage,
+//!   retried from scratch like transient failures; a mirror that cannot be connected to at all
+//!   is left after a retry when another may answer;
 //! - permanent everywhere (a bad path, a full disk, offline mode): the download fails at once.
 
 pub mod mirrors;
@@ -35,7 +37,7 @@ pub use packages::{
     FetchOptions, FetchReport, FetchedFile, MissingPackages, check_offline, fetch_packages, missing_packages,
 };
 pub use progress::{LogProgress, NoProgress, Progress};
-pub use transport::{Downloaded, RemoteFile, Transport, TransportConfig};
+pub use transport::{Downloaded, RemoteFile, Transport, TransportConfig, parse_duration};
 
 /// What a download must be: verified while streaming, never stored or returned otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +121,8 @@ impl AttemptError {
             Status { .. } | NotFound(_) | NotFoundFile(_) | Tls(_) | Unusable(_) | File(_) => {
                 ErrorClass::Mirror
             }
-            // Retried once from scratch on the same mirror (transit corruption), then the next mirror.
+            // Retried from scratch on the same mirror while the wrong bytes differ (transit
+            // corruption); the same wrong bytes twice move on to the next mirror.
             Mismatch { .. } | WrongSize { .. } | TooLarge { .. } => ErrorClass::Mirror,
         }
     }

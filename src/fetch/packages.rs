@@ -13,7 +13,9 @@ use crate::store::{Kind, Store};
 /// Knobs of [`fetch_packages`].
 #[derive(Debug, Clone, Default)]
 pub struct FetchOptions {
-    /// Packages downloaded at once; `None`: the transport's `concurrency`.
+    /// Files in progress are this times [`FILES_PER_REQUEST_SLOT`] (`None`: the transport's
+    /// `concurrency`), so files waiting out a backoff or a `Retry-After` do not leave request
+    /// slots idle; requests in flight stay bounded by the transport's `concurrency`.
     pub concurrency: Option<usize>,
 }
 
@@ -72,6 +74,11 @@ impl FetchReport {
     }
 }
 
+/// Files in progress per request slot. A file between attempts (backing off, honouring
+/// `Retry-After`) holds a worker but no request slot; the spare workers keep the slots busy then,
+/// so transient faults cost little more than the faulted requests themselves.
+pub const FILES_PER_REQUEST_SLOT: usize = 4;
+
 struct Wanted<'a> {
     package: &'a LockedPackage,
     expected: Expected,
@@ -114,7 +121,7 @@ pub fn fetch_packages(
     );
 
     let width = options.concurrency.unwrap_or(transport.config().concurrency);
-    let results = bounded_map(wanted.len(), width, |i| {
+    let results = bounded_map(wanted.len(), width.saturating_mul(FILES_PER_REQUEST_SLOT), |i| {
         let w = &wanted[i];
         let p = w.package;
         let what = format!("{} ({}/{})", p.label(), p.archive, p.path);

@@ -156,9 +156,12 @@ impl Progress for BarProgress {
     }
 }
 
-/// Bars when stderr is a terminal, plain lines otherwise.
+/// Bars when stderr is a terminal, plain lines otherwise; nothing when informational messages
+/// are turned off (`--quiet`): failures still reach the user as the command's error.
 pub fn for_stderr() -> Box<dyn Progress> {
-    if io::stderr().is_terminal() {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        Box::new(NoProgress)
+    } else if io::stderr().is_terminal() {
         Box::new(BarProgress::new())
     } else {
         Box::new(LogProgress::stderr())

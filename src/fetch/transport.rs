@@ -9,15 +9,18 @@
 //!   with `Range: bytes=N-` when the file is verified by hash; a server that ignores `Range` answers
 //!   200 and the bytes already held are skipped from its body. The whole file's hash is checked in
 //!   the end either way.
-//! - permanent for this mirror: the next mirror. A body that fails verification is retried once
-//!   from scratch on the same mirror first (corruption in transit), then counts as such.
+//! - permanent for this mirror: the next mirror. A body that fails verification is retried from
+//!   scratch on the same mirror while each wrong body differs (corruption in transit, within the
+//!   retry budget); the same wrong body again means the mirror has another file there. A mirror
+//!   that refuses connections is left after [`TransportConfig::connect_retries`] while another may
+//!   answer.
 //! - permanent: the download fails at once.
 //!
 //! Bytes go through a [`Destination`] that can only be appended to or thrown away whole, so a
 //! body that does not verify is never kept: the destination is discarded and the download starts
 //! over on a fresh one.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::{Condvar, Mutex};
 use std::thread;
@@ -49,7 +52,14 @@ pub struct TransportConfig {
     pub deadline: Duration,
     /// Transient failures retried per mirror before moving to the next one.
     pub retries: u32,
-    /// Bodies failing verification retried from scratch per mirror before moving on.
+    /// Failures to connect at all retried on a mirror before moving on, when a later mirror may
+    /// be reachable (the last such mirror gets the whole `retries`): a mirror that is down should
+    /// cost a moment, not a whole backoff series, while another one answers.
+    pub connect_retries: u32,
+    /// How often a mirror may send the *same* wrong body (same hash, or same wrong announced
+    /// size) again before it is taken to serve another file under that path and the next mirror
+    /// is tried. Wrong bodies that differ each time are damage in transit and are retried from
+    /// scratch within the [`Self::retries`] budget.
     pub mismatch_retries: u32,
     /// First backoff; doubles with each retry, up to `backoff_max`, with jitter (50–100%).
     pub backoff_base: Duration,
@@ -71,6 +81,7 @@ impl Default for TransportConfig {
             attempt_timeout: Duration::from_secs(30 * 60),
             deadline: Duration::from_secs(60 * 60),
             retries: 5,
+            connect_retries: 1,
             mismatch_retries: 1,
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
@@ -89,6 +100,27 @@ impl TransportConfig {
             .unwrap_or(u32::MAX);
         self.backoff_base.saturating_mul(factor).min(self.backoff_max)
     }
+}
+
+/// Parses a duration as the CLI takes it: a number with a unit, `ms`, `s`, `m` or `h`
+/// (`250ms`, `1.5s`, `2m`); a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (e.g. 500ms, 15s, 2m, 1h)"))?;
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        other => return Err(format!("`{text}`: unknown unit `{other}` (use ms, s, m or h)")),
+    };
+    Duration::try_from_secs_f64(value * scale).map_err(|e| format!("`{text}`: {e}"))
 }
 
 /// What a successful download came from.
@@ -355,7 +387,7 @@ impl Transport {
             mirrors,
             index: 0,
             tries_here: 0,
-            mismatches_here: 0,
+            wrong_bodies: HashMap::new(),
             connect_failures_here: 0,
             attempts_here: 0,
             failures: Vec::new(),
@@ -442,7 +474,8 @@ struct Job<'a> {
     mirrors: Vec<Mirror>,
     index: usize,
     tries_here: u32,
-    mismatches_here: u32,
+    /// Wrong bodies this mirror sent, by what was wrong with them (see [`wrong_body_key`]).
+    wrong_bodies: HashMap<String, u32>,
     connect_failures_here: u32,
     attempts_here: u32,
     failures: Vec<MirrorFailure>,
@@ -495,9 +528,22 @@ impl Job<'_> {
         self.index += 1;
         self.last_error = None;
         self.tries_here = 0;
-        self.mismatches_here = 0;
+        self.wrong_bodies.clear();
         self.connect_failures_here = 0;
         self.attempts_here = 0;
+    }
+
+    /// Whether a mirror after the current one is not known to be unreachable.
+    fn another_may_work(&self) -> bool {
+        let dead = self
+            .online
+            .unreachable
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default();
+        self.mirrors[self.index + 1..]
+            .iter()
+            .any(|m| !dead.contains(&m.url))
     }
 
     /// Moves the current mirror behind the others (once per mirror), when a later one may be
@@ -508,16 +554,7 @@ impl Job<'_> {
         if self.deferred.contains(&url) {
             return false;
         }
-        let dead = self
-            .online
-            .unreachable
-            .lock()
-            .map(|d| d.clone())
-            .unwrap_or_default();
-        if !self.mirrors[self.index + 1..]
-            .iter()
-            .any(|m| !dead.contains(&m.url))
-        {
+        if !self.another_may_work() {
             return false;
         }
         let m = self.mirrors.remove(self.index);
@@ -525,7 +562,7 @@ impl Job<'_> {
         self.deferred.insert(url);
         self.last_error = None;
         self.tries_here = 0;
-        self.mismatches_here = 0;
+        self.wrong_bodies.clear();
         self.connect_failures_here = 0;
         self.attempts_here = 0;
         true
@@ -626,8 +663,13 @@ impl Job<'_> {
             match error.class() {
                 _ if bad_body => {
                     self.retries += 1;
-                    self.mismatches_here += 1;
-                    if self.mismatches_here > self.config().mismatch_retries {
+                    self.tries_here += 1;
+                    let seen = self.wrong_bodies.entry(wrong_body_key(&error)).or_insert(0);
+                    *seen += 1;
+                    // The same wrong bytes again: this mirror has another file under that path
+                    // (stale, or a different version), so waiting will not help. Different wrong
+                    // bytes each time are corruption in transit, retried like a dropped connection.
+                    if *seen > self.config().mismatch_retries || self.tries_here > self.config().retries {
                         self.abandon(error);
                     } else {
                         self.progress.retrying(
@@ -647,7 +689,10 @@ impl Job<'_> {
                     if *written > before {
                         self.tries_here = self.tries_here.min(1);
                     }
-                    if self.tries_here > self.config().retries {
+                    let down = matches!(error, AttemptError::Connect(_))
+                        && self.connect_failures_here > self.config().connect_retries
+                        && self.another_may_work();
+                    if down || self.tries_here > self.config().retries {
                         self.abandon(error);
                         if *written > 0 {
                             return Err(Interrupt::Restart);
@@ -871,6 +916,18 @@ impl Job<'_> {
     }
 }
 
+/// What identifies a wrong body, so the same wrong content seen twice can be told from random
+/// damage.
+fn wrong_body_key(error: &AttemptError) -> String {
+    match error {
+        AttemptError::Mismatch {
+            actual, actual_size, ..
+        } => format!("{actual} {actual_size}"),
+        AttemptError::WrongSize { announced, .. } => format!("size {announced}"),
+        other => other.to_string(),
+    }
+}
+
 enum AttemptFailure {
     Failed(AttemptError),
     Fatal(FetchError),
@@ -950,6 +1007,10 @@ fn classify_ureq(e: ureq::Error) -> AttemptError {
     use ureq::Error as U;
     match e {
         U::Io(io) => classify_io(&io),
+        // Not even connected: the mirror (or the way to it) is down, as with a refused connection.
+        U::Timeout(t @ (ureq::Timeout::Connect | ureq::Timeout::Resolve)) => {
+            AttemptError::Connect(timeout_text(t))
+        }
         U::Timeout(t) => AttemptError::Timeout(timeout_text(t)),
         U::HostNotFound | U::ConnectionFailed => AttemptError::Connect(e.to_string()),
         U::Tls(_) | U::Pem(_) | U::Rustls(_) | U::TlsRequired => AttemptError::Tls(e.to_string()),
@@ -1008,6 +1069,18 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration(" 7 "), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 weeks").is_err());
+        assert!(parse_duration("").is_err());
     }
 
     #[test]
