@@ -20,10 +20,13 @@ image manifest="manifests/static.toml" output="out/static": build
     ./target/release/debcast build {{manifest}} --output {{output}}
 
 # End to end against the real Debian archive (through the host's apt sources or DEBCAST_MIRRORS).
+# Needs the network (the mirrors of the host's apt sources) and root (chroot, mmdebstrap).
 e2e: build
-    # apt as the oracle on the real archive: the repo's manifests, and random package lists.
-    cargo test --release --locked --test lock_real --test resolve_real_oracle -- --ignored
-    scripts/e2e.sh
+    # apt as the oracle on the real archive (the repo's manifests, random package lists); the repo's
+    # manifests built and judged by skopeo/umoci; a working Debian system checked with chroot and
+    # compared path by path with mmdebstrap.
+    cargo test --release --locked --test lock_real --test resolve_real_oracle --test e2e --test e2e_system \
+        -- --ignored --test-threads=1
 
 # Benchmarks (print ratios against reference pipelines measured in the same run).
 bench: build

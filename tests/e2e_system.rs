@@ -140,7 +140,9 @@ fn the_image_is_a_working_debian_system() {
         in_chroot(&root, "readlink -f \"$(command -v cc)\"").trim(),
         "/usr/bin/x86_64-linux-gnu-gcc-12"
     );
-    assert!(in_chroot(&root, "getent passwd root").starts_with("root:x:0:0:"));
+    // Without the `passwd` package nothing runs pwconv: the password field stays `*`, as dpkg leaves it.
+    let root_entry = in_chroot(&root, "getent passwd root");
+    assert!(root_entry.starts_with("root:*:0:0:root:/root:"), "{root_entry}");
     assert!(
         in_chroot(&root, "cat /etc/shells")
             .lines()
@@ -194,7 +196,7 @@ struct Meta {
     mode: u32,
     uid: u32,
     gid: u32,
-    /// Regular files: size; links: target.
+    /// Regular files: size and SHA-256; links: target.
     detail: String,
 }
 
@@ -215,7 +217,16 @@ fn walk(root: &Path) -> BTreeMap<String, Meta> {
                     std::fs::read_link(&path).unwrap().to_string_lossy().into_owned(),
                 )
             } else if ft.is_file() {
-                ('f', m.len().to_string())
+                // Content, not just size: the same bytes as dpkg would have left.
+                let bytes = std::fs::read(&path).unwrap();
+                (
+                    'f',
+                    format!(
+                        "{} bytes, sha256 {}",
+                        m.len(),
+                        debcast::hash::Sha256Digest::of(&bytes)
+                    ),
+                )
             } else if ft.is_fifo() {
                 ('p', String::new())
             } else {
@@ -348,6 +359,21 @@ fn the_image_matches_what_apt_and_dpkg_install() {
         "{} difference(s) from mmdebstrap not in tests/data/mmdebstrap-allowlist:\n{}",
         unexplained.len(),
         unexplained.join("\n")
+    );
+    // /etc/shells is allow-listed for its order only: the same shells must be listed.
+    let lines = |root: &Path| {
+        let mut l: Vec<String> = std::fs::read_to_string(root.join("etc/shells"))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        l.sort();
+        l
+    };
+    assert_eq!(
+        lines(&ours),
+        lines(&reference),
+        "/etc/shells lists other shells than dpkg's"
     );
     // The comparison must have compared something substantial.
     assert!(a.len() > 5000, "only {} paths in debcast's image", a.len());

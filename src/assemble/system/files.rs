@@ -11,7 +11,7 @@ use std::cell::RefCell;
 
 use crate::entry::{Entry, EntryKind};
 
-use super::report::{WHOLE_POSTINST, command_line};
+use super::report::{self, Kind, WHOLE_POSTINST, command_line};
 use super::shell::{self, Call};
 use super::{Changes, InstalledPackage, NotEmulated, Overlay, SystemError, TreeView};
 
@@ -22,6 +22,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
     match argv0 {
         "ln" => parse_ln(args).is_some(),
         "mv" | "touch" | "mkdir" | "dpkg-divert" => true,
+        "umask" => args.len() == 1 && parse_mode(&format!("{:0>3}", args[0])).is_some(),
         "rm" => !args.iter().any(|a| a.starts_with('-') && a.contains(['r', 'R'])),
         "chmod" | "chown" | "chgrp" => !args.iter().any(|a| a == "-R" || a == "--recursive"),
         _ => false,
@@ -89,6 +90,8 @@ struct Diversion {
 struct State<'t> {
     overlay: Overlay<'t>,
     diversions: Vec<Diversion>,
+    /// The script's umask (dpkg runs scripts with 022).
+    umask: u32,
 }
 
 /// Applies every package's file commands, in configure order.
@@ -99,6 +102,7 @@ pub fn compute(
     let state = RefCell::new(State {
         overlay: Overlay::new(tree),
         diversions: Vec::new(),
+        umask: 0o022,
     });
     let mut report = Vec::new();
     for pkg in packages {
@@ -110,12 +114,20 @@ pub fn compute(
         };
         let Ok(nodes) = shell::parse(text) else { continue };
         let mut failures: Vec<String> = Vec::new();
+        state.borrow_mut().umask = 0o022;
         {
+            // This walk has the accurate, in-order view of the files, so it is also the one that
+            // reports what `postinst configure` does that is not emulated.
             let mut cb = |c: Call<'_>| {
                 let Ok(argv) = &c.argv else {
                     let first = c.text.split_whitespace().next().unwrap_or("");
-                    if handles(first, &[]) {
-                        failures.push(format!("{} (its arguments are not known)", c.text));
+                    match report::classify(first, &[]) {
+                        Kind::Harmless => {}
+                        Kind::Emulated if !handles(first, &[]) => {}
+                        Kind::Service => {
+                            failures.push(format!("skipped: service management: {}", c.text));
+                        }
+                        _ => failures.push(format!("{} (its arguments are not known)", c.text)),
                     }
                     return;
                 };
@@ -123,6 +135,13 @@ pub fn compute(
                     return;
                 };
                 if !handles(name, &argv[1..]) {
+                    match report::classify(name, &argv[1..]) {
+                        Kind::Emulated | Kind::Harmless => {}
+                        Kind::Service => {
+                            failures.push(format!("skipped: service management: {}", command_line(&c)));
+                        }
+                        Kind::NotEmulated => failures.push(command_line(&c)),
+                    }
                     return;
                 }
                 let mut st = state.borrow_mut();
@@ -132,9 +151,16 @@ pub fn compute(
             };
             let files = |p: &str| super::file_kind(&state.borrow().overlay, p);
             let links = |p: &str| super::is_symlink(&state.borrow().overlay, p);
+            let source = |p: &str| {
+                super::read_file(&state.borrow().overlay, &super::tree_path(p))
+                    .ok()
+                    .flatten()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+            };
             shell::Eval::new(&["configure", ""], &mut cb)
                 .with_files(&files)
                 .with_links(&links)
+                .with_source(&source)
                 .with_package(&pkg.name, &pkg.architecture, "postinst", &pkg.architecture)
                 .run(&nodes);
         }
@@ -144,7 +170,9 @@ pub fn compute(
             what,
         }));
     }
-    let State { overlay, diversions } = state.into_inner();
+    let State {
+        overlay, diversions, ..
+    } = state.into_inner();
     let (mut files, removed) = overlay.into_changes();
     // dpkg keeps its diversions newest first, three lines each.
     let mut text = String::new();
@@ -173,6 +201,14 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             Ok(())
         }
         "mv" => mv(&mut st.overlay, args),
+        "umask" => {
+            let mode = args
+                .first()
+                .and_then(|m| parse_mode(&format!("{m:0>3}")))
+                .ok_or("umask is not octal")?;
+            st.umask = mode & 0o777;
+            Ok(())
+        }
         "rm" => {
             for p in operands(args, &[])? {
                 let path = lstat_path(&st.overlay, &p)?;
@@ -194,7 +230,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
                 let path = lstat_path(&st.overlay, &p)?;
                 if st.overlay.entry(&path).is_none() && !no_create {
                     let mut c = Changes::default();
-                    c.file(&path, 0o644, Vec::new());
+                    c.file(&path, 0o666 & !st.umask, Vec::new());
                     st.overlay.apply(c);
                 }
             }
@@ -205,7 +241,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             let mode = option_value(args, "-m", "--mode=")
                 .map(|m| parse_mode(&m).ok_or(format!("mode `{m}` is not octal")))
                 .transpose()?
-                .unwrap_or(0o755);
+                .unwrap_or(0o777 & !st.umask);
             for p in operands(args, &["-m"])? {
                 let rel = super::tree_path(&p);
                 let mut so_far = String::new();
@@ -224,7 +260,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
                         return Err(format!("/{so_far} does not exist"));
                     }
                     let mut c = Changes::default();
-                    c.dir(&so_far, if last { mode } else { 0o755 });
+                    c.dir(&so_far, if last { mode } else { 0o777 & !st.umask });
                     st.overlay.apply(c);
                 }
             }
@@ -617,14 +653,28 @@ mod tests {
     }
 
     #[test]
+    fn umask_applies_to_created_files() {
+        let script = "#!/bin/sh\nif [ ! -f /etc/security/opasswd ]; then\n  umask 066\n  touch /etc/security/opasswd\nfi\n";
+        let mut t = MemTree::new();
+        t.dir("etc/security");
+        let (changes, report) = compute(&t, &[pkg("libpam-modules", script)]).unwrap();
+        assert!(report.is_empty(), "{report:?}");
+        assert_eq!(file(&changes, "etc/security/opasswd").unwrap().0.mode, 0o600);
+    }
+
+    #[test]
     fn what_cannot_be_done_is_reported() {
         let t = MemTree::new();
-        let script = "#!/bin/sh\nln -s x /opt/none/y\nchmod u+x /etc/x\nrm -rf /var/cache/x\n";
+        let script =
+            "#!/bin/sh\nln -s x /opt/none/y\nchmod u+x /etc/x\nrm -rf /var/cache/x\ninvoke-rc.d foo start\n";
         let (_, report) = compute(&t, &[pkg("p", script)]).unwrap();
-        assert_eq!(report.len(), 2, "{report:?}");
-        assert!(report.iter().any(|r| r.what.contains("/opt/none")));
-        assert!(report.iter().any(|r| r.what.contains("u+x")));
-        // rm -r is not this module's: report.rs lists it.
+        let whats: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+        assert_eq!(whats.len(), 4, "{whats:?}");
+        assert!(whats.iter().any(|w| w.contains("/opt/none")));
+        assert!(whats.iter().any(|w| w.contains("u+x")));
+        // rm -r is not applied, only reported; services are reported as skipped.
+        assert!(whats.contains(&"rm -rf /var/cache/x"));
+        assert!(whats.contains(&"skipped: service management: invoke-rc.d foo start"));
         assert!(!handles("rm", &argv("-rf /var/cache/x")));
     }
 }

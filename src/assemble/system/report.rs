@@ -2,8 +2,9 @@
 //! debcast does not reproduce, one entry per command line.
 //!
 //! Scripts are walked with [`super::shell::Eval`] along the path a fresh install takes
-//! (`preinst install`, `config configure`, `postinst configure` with no old version, and
-//! `postinst triggered NAMES` for packages whose trigger interests another package activates), with
+//! (`preinst install`, `config configure`, and `postinst triggered NAMES` for packages whose
+//! trigger interests another package activates; `postinst configure` is walked by
+//! [`super::files`], which applies its file commands in order and reports the rest), with
 //! file tests and `command -v` answered from the image. `prerm` and `postrm` never run when
 //! packages are only installed, so they have nothing to report. Commands fall in three groups:
 //! emulated (update-alternatives, add-shell, ldconfig, update-ca-certificates, …: silent),
@@ -163,11 +164,7 @@ pub fn scan(tree: &dyn TreeView, packages: &[InstalledPackage], native_arch: &st
         for (script, args) in [
             ("preinst", vec!["install".to_owned()]),
             ("config", vec!["configure".to_owned(), String::new()]),
-            ("postinst", vec!["configure".to_owned(), String::new()]),
         ] {
-            if script == "postinst" && WHOLE_POSTINST.contains(&pkg.name.as_str()) {
-                continue;
-            }
             scan_script(tree, pkg, script, script, &args, native_arch, &mut out);
         }
         let names: Vec<&str> = interests(pkg)
@@ -337,6 +334,16 @@ fn trigger_matches(interest: &str, activated: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// What a build reports: `postinst configure` (walked by `files`) and the other scripts.
+    fn all_reports(tree: &dyn TreeView, packages: &[InstalledPackage], arch: &str) -> Vec<NotEmulated> {
+        let mut r = super::super::files::compute(tree, packages)
+            .map(|(_, r)| r)
+            .unwrap_or_default();
+        r.extend(scan(tree, packages, arch));
+        r.sort();
+        r.dedup();
+        r
+    }
     use super::super::testutil::MemTree;
     use super::*;
 
@@ -388,7 +395,7 @@ exit 0
         if let Some((e, _)) = tree.entries.get_mut("usr/bin/py3compile") {
             e.mode = 0o755;
         }
-        let r = scan(
+        let r = all_reports(
             &tree,
             &[pkg("apt", &[("postinst", postinst), ("prerm", prerm)])],
             "amd64",
@@ -398,7 +405,9 @@ exit 0
             whats,
             [
                 "adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt",
-                // chmod/chown are `files`' to apply (or report), not this scan's.
+                // `files` applies chmod/chown where it can, and says why where it cannot.
+                "chmod 700 /var/cache/apt/archives/partial (/var/cache/apt/archives/partial does not exist)",
+                "chown _apt:root /var/cache/apt/archives/partial (`_apt` is not in /etc/passwd)",
                 "py3compile -p python3-foo",
                 "skipped: service management: deb-systemd-helper unmask apt-daily.timer",
             ]
@@ -414,7 +423,7 @@ exit 0
             b"setup_colors()\n{\n  :\n}\nwarning() {\n  echo \"$*\" >&2\n}\nexec something\n",
         );
         let postinst = "#!/bin/sh\nset -e\n. /usr/share/dpkg/sh/dpkg-error.sh\nsetup_colors\nwarning oops\nunknown-tool --do\n";
-        let r = scan(&tree, &[pkg("dpkg", &[("postinst", postinst)])], "amd64");
+        let r = all_reports(&tree, &[pkg("dpkg", &[("postinst", postinst)])], "amd64");
         let whats: Vec<&str> = r.iter().map(|n| n.what.as_str()).collect();
         assert_eq!(whats, ["unknown-tool --do"]);
     }
@@ -434,7 +443,7 @@ exit 0
         let mut other = pkg("less", &[]);
         other.files = vec!["usr/share/man/man1/less.1.gz".into()];
         let tz = pkg("tzdata", &[("postinst", "#!/bin/sh\necho hi\nsomething-odd\n")]);
-        let r = scan(&MemTree::new(), &[man_db, other, tz], "amd64");
+        let r = all_reports(&MemTree::new(), &[man_db, other, tz], "amd64");
         assert_eq!(
             r,
             [NotEmulated {

@@ -1335,6 +1335,14 @@ impl<'f> Eval<'f> {
                             }
                             // No diversions exist on a fresh install.
                             match args.as_slice() {
+                                // Where a path really is: file tests follow links anyway, so
+                                // the path itself answers them the same way.
+                                ["dpkg-realpath", p] | ["dpkg-realpath", "--root", "", p]
+                                    if p.starts_with('/') =>
+                                {
+                                    found.push((*p).to_owned());
+                                    return;
+                                }
                                 ["dpkg-divert", "--listpackage", _] => return,
                                 ["dpkg-divert", "--truename", f] => {
                                     found.push((*f).to_owned());
