@@ -187,3 +187,9 @@ fn check_every_packaged_file(
 fn static_image_from_the_real_archive() {
     check_manifest("static");
 }
+
+#[test]
+#[ignore = "needs the real Debian archive; run with `just e2e`"]
+fn base_image_from_the_real_archive() {
+    check_manifest("base");
+}
