@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::build::{BuildSettings, OutputFormat};
-use crate::cli::{BuildArgs, Common, CompressionArg, FetchArgs, Format, LockArgs};
+use crate::cli::{BuildArgs, Common, CompressionArg, FetchArgs, Format, LayeringArg, LockArgs};
 use crate::fetch::mirrors::Mirrors;
 use crate::fetch::packages::{FetchOptions, check_offline, fetch_packages};
 use crate::fetch::progress;
@@ -105,8 +105,22 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let lock = load_lock(&inputs)?;
     let manifest = &inputs.manifest.manifest;
 
+    let layering_name = match args.layering {
+        Some(LayeringArg::Flat) => Some("flat"),
+        Some(LayeringArg::Budget) => Some("budget"),
+        None => manifest.image.layering.as_deref(),
+    };
+    let layering =
+        crate::layering::Layering::from_settings(layering_name, args.layers.or(manifest.image.layers))
+            .with_context(|| format!("{}: [image] layering", inputs.manifest.path.display()))?;
+    let mut only_platform = None;
     let format = match args.format {
-        Format::Oci => OutputFormat::Oci,
+        Format::Oci => {
+            if let Some(p) = &args.platform {
+                only_platform = Some(p.parse().with_context(|| format!("--platform {p}"))?);
+            }
+            OutputFormat::Oci
+        }
         Format::DockerArchive => {
             let platform = match &args.platform {
                 Some(p) => p.parse().with_context(|| format!("--platform {p}"))?,
@@ -148,15 +162,20 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         format,
         compression,
         source_date_epoch,
+        layering,
+        layer_cache: !args.no_layer_cache,
+        only_platform,
     };
     let summary = crate::build::build(manifest, &lock, &store, &settings)
         .with_context(|| format!("building {}", inputs.manifest.path.display()))?;
     for image in &summary.images {
         tracing::info!(
-            "{}: {} packages, {} layer(s), {} bytes compressed, manifest {}",
+            "{}: {} packages, {} layer(s) ({} compressed, {} from the layer cache), {} bytes compressed, manifest {}",
             image.platform,
             image.packages,
             image.layers,
+            image.layers_compressed,
+            image.layers_reused,
             image.compressed_bytes,
             image.manifest_digest
         );
