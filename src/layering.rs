@@ -187,10 +187,21 @@ pub fn generated_layer<'a>(
     source_date_epoch: u64,
 ) -> (View<'a>, Vec<String>) {
     let overlay = overlay(layers);
+    // A hard link in a package layer shares its target's inode *in that layer*: if a later layer
+    // replaced the target, the link still has the old content, whatever the node says.
+    let link_intact = |path: &str| match overlay.get(path) {
+        Some((layer, n)) => match &n.entry.kind {
+            EntryKind::Hardlink { target } => overlay
+                .get(target.as_str())
+                .is_some_and(|(l, t)| l == layer && matches!(t.entry.kind, EntryKind::File { .. })),
+            _ => true,
+        },
+        None => true,
+    };
     let mut include: BTreeSet<&str> = BTreeSet::new();
     for (path, node) in image.iter() {
         match overlay.get(path.as_str()) {
-            Some(o) if same(o, node, source_date_epoch) => {}
+            Some((_, o)) if same(o, node, source_date_epoch) && link_intact(path) => {}
             _ => {
                 include.insert(path.as_str());
             }
@@ -214,11 +225,12 @@ pub fn generated_layer<'a>(
     include.extend(extra);
 
     let mut whiteouts = Vec::new();
-    for (path, o) in &overlay {
+    for (path, (_, o)) in &overlay {
         let here = image.get(path);
         let parent = path.rsplit_once('/').map(|(p, _)| p);
         let parent_stays = parent.is_none_or(|p| {
-            image.get(p).is_some_and(|n| n.entry.is_dir()) && overlay.get(p).is_some_and(|n| n.entry.is_dir())
+            image.get(p).is_some_and(|n| n.entry.is_dir())
+                && overlay.get(p).is_some_and(|(_, n)| n.entry.is_dir())
         });
         let gone = here.is_none() && parent_stays;
         let retyped = here.is_some_and(|n| n.entry.is_dir() != o.entry.is_dir());
@@ -238,11 +250,12 @@ pub fn generated_layer<'a>(
 
 /// The filesystem the package layers give when applied in order: a later entry replaces an
 /// earlier one, and a non-directory replacing a directory takes what was below it away.
-fn overlay(layers: &[Tree]) -> View<'_> {
-    let mut view: View<'_> = BTreeMap::new();
-    for tree in layers {
+/// Each path's node and the index of the layer it comes from.
+fn overlay(layers: &[Tree]) -> BTreeMap<&str, (usize, &Node)> {
+    let mut view: BTreeMap<&str, (usize, &Node)> = BTreeMap::new();
+    for (index, tree) in layers.iter().enumerate() {
         for (path, node) in tree.iter() {
-            if let Some(old) = view.get(path.as_str())
+            if let Some((_, old)) = view.get(path.as_str())
                 && old.entry.is_dir()
                 && !node.entry.is_dir()
             {
@@ -256,7 +269,7 @@ fn overlay(layers: &[Tree]) -> View<'_> {
                     view.remove(p);
                 }
             }
-            view.insert(path.as_str(), node);
+            view.insert(path.as_str(), (index, node));
         }
     }
     view
