@@ -85,11 +85,21 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn fetch_locked(common: &Common, inputs: &Inputs, lock: &Lockfile, store: &Store) -> anyhow::Result<()> {
+    fetch_some(common, inputs, lock, &lock.packages, store)
+}
+
+fn fetch_some(
+    common: &Common,
+    inputs: &Inputs,
+    lock: &Lockfile,
+    packages: &[crate::lockfile::LockedPackage],
+    store: &Store,
+) -> anyhow::Result<()> {
     let mirrors = mirrors(common)?.with_releases(&lock.releases);
     let transport = transport(common, mirrors);
     let progress = progress::for_stderr();
     let report = fetch_packages(
-        &lock.packages,
+        packages,
         store,
         &transport,
         &FetchOptions::default(),
@@ -145,14 +155,24 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or(0),
     };
 
-    // Fetch what the store lacks first (or, offline, name all of it and stop).
+    // Fetch what the store lacks first (or, offline, name all of it and stop): the packages of
+    // the platforms this build writes.
+    let wanted: Vec<crate::lockfile::LockedPackage> = match (&format, &only_platform) {
+        (OutputFormat::DockerArchive { platform }, _) | (OutputFormat::Oci, Some(platform)) => lock
+            .packages
+            .iter()
+            .filter(|p| &p.platform == platform)
+            .cloned()
+            .collect(),
+        (OutputFormat::Oci, None) => lock.packages.clone(),
+    };
     let store = if args.common.offline {
         let store = Store::at(&args.common.cache_dir);
-        check_offline(&lock.packages, &store, &inputs.manifest.path)?;
+        check_offline(&wanted, &store, &inputs.manifest.path)?;
         store
     } else {
         let store = Store::open(&args.common.cache_dir)?;
-        fetch_locked(&args.common, &inputs, &lock, &store)?;
+        fetch_some(&args.common, &inputs, &lock, &wanted, &store)?;
         store
     };
 
