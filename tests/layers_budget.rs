@@ -184,7 +184,7 @@ fn budget_layers_unpack_to_the_flat_root() {
 fn overlapping_images_share_layers_and_one_package_touches_few() {
     let extra = DebBuilder::new("extra", "1", "amd64").file("./usr/share/extra/a", "a", 0o644);
     let mut a = project(&[]);
-    let mut b = project(&[extra.clone()]);
+    let mut b = project(std::slice::from_ref(&extra));
     let mut c = project(&[DebBuilder::new("extra", "2", "amd64").file("./usr/share/extra/a", "b", 0o644)]);
     let (ma, mb, mc) = (a.write(), b.write(), c.write());
     build(&a, &ma, "out", &[]);
