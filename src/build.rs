@@ -1,18 +1,32 @@
 //! The build pipeline: lockfile + store -> assembled filesystem per platform -> layers -> an OCI
 //! image layout or a docker-archive, written beside the destination and renamed into place.
 
+use std::fmt::Write as _;
+use std::io;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
 use crate::assemble::system::NotEmulated;
-use crate::assemble::{self, AssembleError, AssembleOptions, Assembled, PackageInput};
+use crate::assemble::{self, AssembleError, AssembleOptions, Assembled, PackageInput, Tree, View};
+use crate::entry::{Entry, EntryKind};
 use crate::fetch::Expected;
+use crate::hash::Sha256Digest;
+use crate::layering::{self, Layering, PackageLayer};
 use crate::lockfile::{LockedPackage, Lockfile};
 use crate::manifest::Manifest;
-use crate::oci::{Compression, DockerArchiveWriter, LayerRecord, LayoutWriter, OciError, PlatformImage};
+use crate::oci::layer::{MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_TAR, MEDIA_TYPE_LAYER_ZSTD};
+use crate::oci::{
+    BlobLayerBuilder, Compression, DockerArchiveWriter, LayerInfo, LayerRecord, LayoutWriter, OciError,
+    PlatformImage,
+};
 use crate::platform::Platform;
-use crate::store::{Kind, Store, StoreError};
+use crate::store::{CachedLayer, Kind, LayerCache, Store, StoreError};
+
+/// Version of how debcast turns packages into layer bytes; part of every layer cache key, bumped
+/// whenever the tar writer, the entry order or the layer contents change.
+const LAYER_FORMAT: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -26,6 +40,8 @@ pub enum BuildError {
     EmptyPlatform(Platform),
     #[error("docker-archive holds one platform; {0} is not among the manifest's platforms")]
     UnknownPlatform(String),
+    #[error("layer cache: {0}")]
+    Cache(StoreError),
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +58,11 @@ pub struct BuildSettings {
     pub format: OutputFormat,
     pub compression: Compression,
     pub source_date_epoch: u64,
+    pub layering: Layering,
+    /// Reuse (and fill) the store's layer cache (OCI output with budget layering).
+    pub layer_cache: bool,
+    /// Build only this platform of the manifest (OCI output; docker-archive names its own).
+    pub only_platform: Option<Platform>,
 }
 
 /// What the maintainer scripts of one platform's packages do that debcast does not reproduce.
@@ -66,6 +87,29 @@ pub struct ImageSummary {
     pub packages: usize,
     pub layers: usize,
     pub compressed_bytes: u64,
+    /// Layers compressed by this build.
+    pub layers_compressed: usize,
+    /// Layers taken from the layer cache.
+    pub layers_reused: usize,
+}
+
+/// One platform's layers, however they were made.
+struct PlatformLayers {
+    records: Vec<LayerRecord>,
+    report: PlatformReport,
+    packages: usize,
+    compressed: usize,
+    reused: usize,
+}
+
+/// Where a build's layers go.
+#[derive(Clone, Copy)]
+enum Sink<'a> {
+    Layout {
+        writer: &'a LayoutWriter,
+        cache: Option<&'a LayerCache>,
+    },
+    Docker(&'a DockerArchiveWriter),
 }
 
 /// Builds the image. Every `.deb` must be in the store already (the CLI fetches first).
@@ -89,31 +133,38 @@ fn build_layout(
     store: &Store,
     settings: &BuildSettings,
 ) -> Result<BuildSummary, BuildError> {
+    if let Some(p) = &settings.only_platform
+        && !manifest.image.platforms.contains(p)
+    {
+        return Err(BuildError::UnknownPlatform(p.to_string()));
+    }
     let writer = LayoutWriter::create(&settings.output)?;
+    let cache = match (settings.layer_cache, settings.layering) {
+        (true, Layering::Budget { .. }) => Some(LayerCache::open(store).map_err(BuildError::Cache)?),
+        _ => None,
+    };
+    let sink = Sink::Layout {
+        writer: &writer,
+        cache: cache.as_ref(),
+    };
     let mut descriptors = Vec::new();
     let mut images = Vec::new();
     let mut reports = Vec::new();
     for platform in &manifest.image.platforms {
-        let (assembled, report) =
-            assemble_platform(manifest, lock, store, platform, settings.source_date_epoch)?;
-        reports.push(report);
-        let mut builder = writer.layer_builder(settings.compression, settings.source_date_epoch)?;
-        assembled
-            .for_each_entry(|entry, content| builder.append(entry, content).map_err(BuildError::from))?;
-        let info = builder.finish()?;
-        let image = platform_image(
-            manifest,
-            lock,
-            platform,
-            settings,
-            vec![layer_record(info, &assembled)],
-        );
+        if settings.only_platform.as_ref().is_some_and(|p| p != platform) {
+            continue;
+        }
+        let layers = platform_layers(manifest, lock, store, platform, settings, sink)?;
+        let image = platform_image(manifest, lock, platform, settings, layers.records);
         let blobs = writer.add_image(&image)?;
         images.push(summary(
             &image,
             &blobs.manifest_descriptor.digest().oci(),
-            assembled.packages.len(),
+            layers.packages,
+            layers.compressed,
+            layers.reused,
         ));
+        reports.push(layers.report);
         descriptors.push(blobs.manifest_descriptor);
     }
     writer.commit_images(&manifest.ref_name(), &descriptors)?;
@@ -135,24 +186,431 @@ fn build_docker_archive(
         return Err(BuildError::UnknownPlatform(platform.to_string()));
     }
     let writer = DockerArchiveWriter::create(&settings.output)?;
-    let (assembled, report) = assemble_platform(manifest, lock, store, platform, settings.source_date_epoch)?;
-    let mut builder = writer.layer_builder(settings.source_date_epoch)?;
-    assembled.for_each_entry(|entry, content| builder.append(entry, content).map_err(BuildError::from))?;
-    let info = builder.finish()?;
-    let image = platform_image(
-        manifest,
-        lock,
-        platform,
-        settings,
-        vec![layer_record(info, &assembled)],
-    );
+    let layers = platform_layers(manifest, lock, store, platform, settings, Sink::Docker(&writer))?;
+    let image = platform_image(manifest, lock, platform, settings, layers.records);
     let digest = image.blobs()?.manifest_descriptor.digest().oci();
     writer.commit(&image, &[manifest.ref_name()])?;
     Ok(BuildSummary {
         output: settings.output.clone(),
-        images: vec![summary(&image, &digest, assembled.packages.len())],
-        reports: vec![report],
+        images: vec![summary(
+            &image,
+            &digest,
+            layers.packages,
+            layers.compressed,
+            layers.reused,
+        )],
+        reports: vec![layers.report],
     })
+}
+
+/// One platform's layers, by the build's layering.
+fn platform_layers(
+    manifest: &Manifest,
+    lock: &Lockfile,
+    store: &Store,
+    platform: &Platform,
+    settings: &BuildSettings,
+    sink: Sink<'_>,
+) -> Result<PlatformLayers, BuildError> {
+    let compression = match sink {
+        Sink::Layout { .. } => settings.compression,
+        Sink::Docker(_) => Compression::None,
+    };
+    match settings.layering {
+        Layering::Flat => {
+            let (assembled, report) =
+                assemble_platform(manifest, lock, store, platform, settings.source_date_epoch)?;
+            let mut builder = new_builder(sink, compression, settings.source_date_epoch)?;
+            assembled
+                .for_each_entry(|entry, content| builder.append(entry, content).map_err(BuildError::from))?;
+            let info = builder.finish()?;
+            if let Sink::Layout {
+                writer,
+                cache: Some(cache),
+            } = sink
+            {
+                writer.link_blob(&cache.blob_path(&info.digest), &info)?;
+            }
+            Ok(PlatformLayers {
+                records: vec![layer_record(info, &assembled)],
+                report,
+                packages: assembled.packages.len(),
+                compressed: 1,
+                reused: 0,
+            })
+        }
+        Layering::Budget { max_layers } => budget_layers(
+            manifest,
+            lock,
+            store,
+            platform,
+            settings,
+            sink,
+            compression,
+            max_layers,
+        ),
+    }
+}
+
+fn new_builder(
+    sink: Sink<'_>,
+    compression: Compression,
+    source_date_epoch: u64,
+) -> Result<BlobLayerBuilder, OciError> {
+    match sink {
+        Sink::Layout {
+            cache: Some(cache), ..
+        } => BlobLayerBuilder::new(&cache.blob_dir(), compression, source_date_epoch),
+        Sink::Layout { writer, cache: None } => writer.layer_builder(compression, source_date_epoch),
+        Sink::Docker(writer) => writer.layer_builder(source_date_epoch),
+    }
+}
+
+/// A layer of a budget-layered image, about to be written or taken from the cache.
+struct LayerJob<'a> {
+    key: Option<Sha256Digest>,
+    created_by: String,
+    view: View<'a>,
+    whiteouts: Vec<String>,
+    /// Uncompressed content bytes, to schedule the biggest layers first.
+    weight: u64,
+    extra: serde_json::Value,
+}
+
+/// Budget layering (see [`crate::layering`]): one layer per package group, each a pure function
+/// of its packages, then the generated layer that makes the sum equal to the flat image.
+#[allow(clippy::too_many_arguments)]
+fn budget_layers(
+    manifest: &Manifest,
+    lock: &Lockfile,
+    store: &Store,
+    platform: &Platform,
+    settings: &BuildSettings,
+    sink: Sink<'_>,
+    compression: Compression,
+    max_layers: usize,
+) -> Result<PlatformLayers, BuildError> {
+    let sde = settings.source_date_epoch;
+    let locked: Vec<&LockedPackage> = lock.packages_for(platform).collect();
+    if locked.is_empty() {
+        return Err(BuildError::EmptyPlatform(platform.clone()));
+    }
+    let groups = layering::plan(&locked, max_layers);
+    let cache = match sink {
+        Sink::Layout { cache, .. } => cache,
+        Sink::Docker(_) => None,
+    };
+    let keys: Option<(Vec<Sha256Digest>, Sha256Digest)> = cache.map(|_| {
+        let group_keys = groups
+            .iter()
+            .map(|g| package_layer_key(&locked, g, manifest.usrmerge(), compression, sde))
+            .collect();
+        let generated = generated_layer_key(manifest, platform, &locked, &groups, compression, sde);
+        (group_keys, generated)
+    });
+
+    // A rebuild whose every layer is cached decodes and compresses nothing.
+    if let (Some(cache), Some((group_keys, gen_key)), Sink::Layout { writer, .. }) = (cache, &keys, sink) {
+        let all: Vec<Sha256Digest> = group_keys.iter().chain([gen_key]).copied().collect();
+        let hits: Vec<Option<(CachedLayer, PathBuf)>> = all.par_iter().map(|k| cached(cache, k)).collect();
+        if hits.iter().all(Option::is_some) {
+            let mut records = Vec::new();
+            let mut report = Vec::new();
+            let created: Vec<String> = groups
+                .iter()
+                .map(|g| g.created_by.clone())
+                .chain([GENERATED_CREATED_BY.to_owned()])
+                .collect();
+            for ((layer, path), created_by) in hits.into_iter().flatten().zip(created) {
+                let info = cached_info(&layer)?;
+                writer.link_blob(&path, &info)?;
+                if created_by == GENERATED_CREATED_BY {
+                    report = report_from_json(&layer.extra);
+                }
+                records.push(LayerRecord { info, created_by });
+            }
+            tracing::debug!("{platform}: every layer from the layer cache");
+            return Ok(PlatformLayers {
+                compressed: 0,
+                reused: records.len(),
+                records,
+                report: PlatformReport {
+                    platform: platform.clone(),
+                    not_emulated: report,
+                },
+                packages: locked.len(),
+            });
+        }
+    }
+
+    let inputs = verified_inputs(store, &locked)?;
+    let options = AssembleOptions {
+        usrmerge: manifest.usrmerge(),
+    };
+    let (mut assembled, entries) = assemble::assemble_keeping_entries(&inputs, options)?;
+    let not_emulated = assembled.configure(&manifest.system, platform.debian_arch(), sde)?;
+    let mut entries: Vec<Option<assemble::PackageEntries>> = entries.into_iter().map(Some).collect();
+    let trees: Vec<Tree> = groups
+        .iter()
+        .map(|g| {
+            let mine = g.packages.iter().filter_map(|&i| entries[i].take()).collect();
+            assembled.package_group_tree(mine, sde)
+        })
+        .collect::<Result<_, _>>()?;
+    drop(entries);
+    let (gen_view, whiteouts) = layering::generated_layer(&assembled.tree, &trees, sde);
+
+    let mut jobs: Vec<LayerJob<'_>> = Vec::with_capacity(trees.len() + 1);
+    for (i, (g, tree)) in groups.iter().zip(&trees).enumerate() {
+        let view: View<'_> = tree.iter().map(|(p, n)| (p.as_str(), n)).collect();
+        jobs.push(LayerJob {
+            key: keys.as_ref().map(|(k, _)| k[i]),
+            created_by: g.created_by.clone(),
+            weight: weight(&view),
+            view,
+            whiteouts: Vec::new(),
+            extra: serde_json::Value::Null,
+        });
+    }
+    jobs.push(LayerJob {
+        key: keys.as_ref().map(|(_, k)| *k),
+        created_by: GENERATED_CREATED_BY.to_owned(),
+        weight: weight(&gen_view),
+        view: gen_view,
+        whiteouts,
+        extra: report_to_json(&not_emulated),
+    });
+
+    let weights: Vec<u64> = jobs.iter().map(|j| j.weight).collect();
+    let results = crate::parallel::largest_first(&weights, |i| {
+        write_or_reuse(&assembled, &jobs[i], sink, cache, compression, sde)
+    });
+    let mut records = Vec::with_capacity(jobs.len());
+    let (mut compressed, mut reused) = (0, 0);
+    for (job, result) in jobs.iter().zip(results) {
+        let (info, was_reused) = result?;
+        if was_reused {
+            reused += 1;
+        } else {
+            compressed += 1;
+        }
+        records.push(LayerRecord {
+            info,
+            created_by: job.created_by.clone(),
+        });
+    }
+    Ok(PlatformLayers {
+        records,
+        report: PlatformReport {
+            platform: platform.clone(),
+            not_emulated,
+        },
+        packages: assembled.packages.len(),
+        compressed,
+        reused,
+    })
+}
+
+const GENERATED_CREATED_BY: &str = "debcast: dpkg database and generated files";
+
+/// A cache record whose blob verifies; a damaged one is reported and treated as a miss.
+fn cached(cache: &LayerCache, key: &Sha256Digest) -> Option<(CachedLayer, PathBuf)> {
+    let layer = cache.get(key)?;
+    match cache.verify(key, &layer) {
+        Ok(path) => Some((layer, path)),
+        Err(e) => {
+            tracing::warn!("layer cache: {e}; rebuilding that layer");
+            None
+        }
+    }
+}
+
+fn cached_info(layer: &CachedLayer) -> Result<LayerInfo, BuildError> {
+    let media_type = [MEDIA_TYPE_LAYER_GZIP, MEDIA_TYPE_LAYER_ZSTD, MEDIA_TYPE_LAYER_TAR]
+        .into_iter()
+        .find(|m| *m == layer.media_type)
+        .ok_or_else(|| {
+            BuildError::Cache(StoreError::Io {
+                path: PathBuf::from(layer.digest.hex()),
+                source: io::Error::other(format!("unknown media type `{}`", layer.media_type)),
+            })
+        })?;
+    Ok(LayerInfo {
+        digest: layer.digest,
+        size: layer.size,
+        diff_id: layer.diff_id,
+        media_type,
+    })
+}
+
+/// Takes a layer from the cache if it is there and verifies, else writes (and caches) it.
+fn write_or_reuse(
+    assembled: &Assembled,
+    job: &LayerJob<'_>,
+    sink: Sink<'_>,
+    cache: Option<&LayerCache>,
+    compression: Compression,
+    sde: u64,
+) -> Result<(LayerInfo, bool), BuildError> {
+    if let (Some(cache), Some(key), Sink::Layout { writer, .. }) = (cache, &job.key, sink)
+        && let Some((layer, path)) = cached(cache, key)
+    {
+        let info = cached_info(&layer)?;
+        writer.link_blob(&path, &info)?;
+        return Ok((info, true));
+    }
+    let mut builder = new_builder(sink, compression, sde)?;
+    for path in &job.whiteouts {
+        // An empty regular file named `.wh.NAME` hides NAME of the layers below (OCI image spec,
+        // "Whiteouts").
+        let entry = Entry {
+            mtime: sde,
+            ..Entry::generated(path.clone(), EntryKind::File { size: 0 }, 0o644)
+        };
+        builder.append(&entry, &mut io::empty())?;
+    }
+    assembled.for_each_in(&job.view, |entry, content| {
+        builder.append(entry, content).map_err(BuildError::from)
+    })?;
+    let info = builder.finish()?;
+    if let (Some(cache), Some(key), Sink::Layout { writer, .. }) = (cache, &job.key, sink) {
+        let record = CachedLayer {
+            digest: info.digest,
+            size: info.size,
+            diff_id: info.diff_id,
+            media_type: info.media_type.to_owned(),
+            extra: job.extra.clone(),
+        };
+        cache.put(key, &record).map_err(BuildError::Cache)?;
+        writer.link_blob(&cache.blob_path(&info.digest), &info)?;
+    }
+    Ok((info, false))
+}
+
+fn weight(view: &View<'_>) -> u64 {
+    view.values()
+        .map(|n| match n.entry.kind {
+            EntryKind::File { size } => size + 512,
+            _ => 512,
+        })
+        .sum()
+}
+
+/// What every layer's bytes depend on besides its own contents.
+fn key_preamble(usrmerge: bool, compression: Compression, sde: u64) -> String {
+    let compression = match compression {
+        Compression::Gzip { level } => format!("gzip {level}"),
+        Compression::Zstd { level } => format!("zstd {level}"),
+        Compression::None => "none".to_owned(),
+    };
+    format!(
+        "debcast layer format {LAYER_FORMAT} ({})\ncompression {compression}\nsource-date-epoch {sde}\nusrmerge {usrmerge}\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn package_lines(out: &mut String, locked: &[&LockedPackage], layer: &PackageLayer) {
+    for &i in &layer.packages {
+        let p = locked[i];
+        let _ = writeln!(
+            out,
+            "package {} {} {} {}",
+            p.name, p.version, p.architecture, p.sha256
+        );
+    }
+}
+
+/// A package layer is a pure function of its `.deb` files (and the preamble).
+fn package_layer_key(
+    locked: &[&LockedPackage],
+    layer: &PackageLayer,
+    usrmerge: bool,
+    compression: Compression,
+    sde: u64,
+) -> Sha256Digest {
+    let mut text = key_preamble(usrmerge, compression, sde);
+    package_lines(&mut text, locked, layer);
+    Sha256Digest::of(text.as_bytes())
+}
+
+/// The generated layer depends on every package, how they are layered, the manifest's `[system]`,
+/// the architecture, and on the configure step's code: the running executable's identity (size,
+/// modification time, inode) stands for that, so a rebuilt debcast never reuses an old one's dpkg
+/// database (at worst an identical rebuild misses once).
+fn generated_layer_key(
+    manifest: &Manifest,
+    platform: &Platform,
+    locked: &[&LockedPackage],
+    groups: &[PackageLayer],
+    compression: Compression,
+    sde: u64,
+) -> Sha256Digest {
+    let mut text = key_preamble(manifest.usrmerge(), compression, sde);
+    let system = serde_json::to_string(&manifest.system).unwrap_or_default();
+    let _ = writeln!(
+        text,
+        "generated\nexecutable {}\nplatform {platform} {}\nsystem {system}",
+        executable_identity(),
+        platform.debian_arch()
+    );
+    for g in groups {
+        text.push_str("layer\n");
+        package_lines(&mut text, locked, g);
+    }
+    Sha256Digest::of(text.as_bytes())
+}
+
+fn executable_identity() -> String {
+    use std::os::unix::fs::MetadataExt;
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        std::env::current_exe().and_then(std::fs::metadata).map_or_else(
+            // Unknown: never match another process's entries.
+            |_| {
+                format!(
+                    "unknown {} {:?}",
+                    std::process::id(),
+                    std::time::SystemTime::now()
+                )
+            },
+            |m| {
+                format!(
+                    "{} {}.{} {}:{}",
+                    m.len(),
+                    m.mtime(),
+                    m.mtime_nsec(),
+                    m.dev(),
+                    m.ino()
+                )
+            },
+        )
+    })
+    .clone()
+}
+
+fn report_to_json(report: &[NotEmulated]) -> serde_json::Value {
+    report
+        .iter()
+        .map(|n| serde_json::json!([n.package, n.script, n.what]))
+        .collect()
+}
+
+fn report_from_json(v: &serde_json::Value) -> Vec<NotEmulated> {
+    v.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| {
+                    let s = |k: usize| i.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+                    Some(NotEmulated {
+                        package: s(0)?,
+                        script: s(1)?,
+                        what: s(2)?,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The verified `.deb` files of one platform, assembled into its filesystem and configured as
@@ -236,8 +694,16 @@ fn platform_image(
     }
 }
 
-fn summary(image: &PlatformImage, digest: &str, packages: usize) -> ImageSummary {
+fn summary(
+    image: &PlatformImage,
+    digest: &str,
+    packages: usize,
+    layers_compressed: usize,
+    layers_reused: usize,
+) -> ImageSummary {
     ImageSummary {
+        layers_compressed,
+        layers_reused,
         platform: image.platform.clone(),
         manifest_digest: digest.to_owned(),
         packages,

@@ -115,6 +115,12 @@ pub enum CompressionArg {
     Zstd,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayeringArg {
+    Flat,
+    Budget,
+}
+
 #[derive(Debug, Args)]
 pub struct BuildArgs {
     #[command(flatten)]
@@ -124,7 +130,8 @@ pub struct BuildArgs {
     pub output: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Oci)]
     pub format: Format,
-    /// With docker-archive: the platform to write [default: the manifest's first].
+    /// The platform to build: with docker-archive, the one it holds [default: the manifest's
+    /// first]; with oci, build only this one of the manifest's platforms [default: all].
     #[arg(long)]
     pub platform: Option<String>,
     /// Timestamps in the image [default: SOURCE_DATE_EPOCH, else the newest Release date of the lock].
@@ -136,6 +143,16 @@ pub struct BuildArgs {
     /// Compression level [default: 6 for gzip, 3 for zstd].
     #[arg(long)]
     pub compression_level: Option<u32>,
+    /// Layering: `flat` (one layer) or `budget` (shared package layers, then a generated layer)
+    /// [default: the manifest's `[image] layering`, else budget].
+    #[arg(long, value_enum)]
+    pub layering: Option<LayeringArg>,
+    /// Most layers budget layering may use [default: the manifest's `[image] layers`, else 50].
+    #[arg(long)]
+    pub layers: Option<usize>,
+    /// Neither read nor fill the layer cache in the package store (compress every layer).
+    #[arg(long)]
+    pub no_layer_cache: bool,
     /// Write a JSON report of what debcast could not emulate, package by package.
     #[arg(long)]
     pub report: Option<PathBuf>,

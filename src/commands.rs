@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::build::{BuildSettings, OutputFormat};
-use crate::cli::{BuildArgs, Common, CompressionArg, FetchArgs, Format, LockArgs};
+use crate::cli::{BuildArgs, Common, CompressionArg, FetchArgs, Format, LayeringArg, LockArgs};
 use crate::fetch::mirrors::Mirrors;
 use crate::fetch::packages::{FetchOptions, check_offline, fetch_packages};
 use crate::fetch::progress;
@@ -99,12 +99,22 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn fetch_locked(common: &Common, inputs: &Inputs, lock: &Lockfile, store: &Store) -> anyhow::Result<()> {
+    fetch_some(common, inputs, lock, &lock.packages, store)
+}
+
+fn fetch_some(
+    common: &Common,
+    inputs: &Inputs,
+    lock: &Lockfile,
+    packages: &[crate::lockfile::LockedPackage],
+    store: &Store,
+) -> anyhow::Result<()> {
     let mirrors = mirrors(common)?.with_releases(&lock.releases);
     let transport = transport(common, mirrors);
     let progress = progress::for_stderr();
     // The progress display prints the summary (once, bars or plain lines).
     fetch_packages(
-        &lock.packages,
+        packages,
         store,
         &transport,
         &FetchOptions::default(),
@@ -119,8 +129,22 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let lock = load_lock(&inputs)?;
     let manifest = &inputs.manifest.manifest;
 
+    let layering_name = match args.layering {
+        Some(LayeringArg::Flat) => Some("flat"),
+        Some(LayeringArg::Budget) => Some("budget"),
+        None => manifest.image.layering.as_deref(),
+    };
+    let layering =
+        crate::layering::Layering::from_settings(layering_name, args.layers.or(manifest.image.layers))
+            .with_context(|| format!("{}: [image] layering", inputs.manifest.path.display()))?;
+    let mut only_platform = None;
     let format = match args.format {
-        Format::Oci => OutputFormat::Oci,
+        Format::Oci => {
+            if let Some(p) = &args.platform {
+                only_platform = Some(p.parse().with_context(|| format!("--platform {p}"))?);
+            }
+            OutputFormat::Oci
+        }
         Format::DockerArchive => {
             let platform = match &args.platform {
                 Some(p) => p.parse().with_context(|| format!("--platform {p}"))?,
@@ -145,14 +169,24 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or(0),
     };
 
-    // Fetch what the store lacks first (or, offline, name all of it and stop).
+    // Fetch what the store lacks first (or, offline, name all of it and stop): the packages of
+    // the platforms this build writes.
+    let wanted: Vec<crate::lockfile::LockedPackage> = match (&format, &only_platform) {
+        (OutputFormat::DockerArchive { platform }, _) | (OutputFormat::Oci, Some(platform)) => lock
+            .packages
+            .iter()
+            .filter(|p| &p.platform == platform)
+            .cloned()
+            .collect(),
+        (OutputFormat::Oci, None) => lock.packages.clone(),
+    };
     let store = if args.common.offline {
         let store = Store::at(&args.common.cache_dir);
-        check_offline(&lock.packages, &store, &inputs.manifest.path)?;
+        check_offline(&wanted, &store, &inputs.manifest.path)?;
         store
     } else {
         let store = Store::open(&args.common.cache_dir)?;
-        fetch_locked(&args.common, &inputs, &lock, &store)?;
+        fetch_some(&args.common, &inputs, &lock, &wanted, &store)?;
         store
     };
 
@@ -162,15 +196,20 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         format,
         compression,
         source_date_epoch,
+        layering,
+        layer_cache: !args.no_layer_cache,
+        only_platform,
     };
     let summary = crate::build::build(manifest, &lock, &store, &settings)
         .with_context(|| format!("building {}", inputs.manifest.path.display()))?;
     for image in &summary.images {
         tracing::info!(
-            "{}: {} packages, {} layer(s), {} bytes compressed, manifest {}",
+            "{}: {} packages, {} layer(s) ({} compressed, {} from the layer cache), {} bytes compressed, manifest {}",
             image.platform,
             image.packages,
             image.layers,
+            image.layers_compressed,
+            image.layers_reused,
             image.compressed_bytes,
             image.manifest_digest
         );

@@ -7,6 +7,8 @@
 //! <root>/debs/sha256/<hex>.deb      verified package files
 //! <root>/indices/sha256/<hex>       verified archive index files (Packages, Release, …)
 //! <root>/tmp/                       in-progress writes (same filesystem, so renames are atomic)
+//! <root>/layers/blobs/sha256/<hex>  compressed image layers, by digest (see [`LayerCache`])
+//! <root>/layers/keys/<key>.json     what a layer key built: digest, size, diff_id, media type
 //! ```
 //!
 //! An entry appears only by an atomic rename after its bytes verified, so readers never see a
@@ -183,6 +185,115 @@ impl Store {
     }
 }
 
+/// The layer cache: layers debcast compressed before, under a key naming everything that
+/// determines their bytes (the caller computes it: the `.deb` hashes in the layer, mapping
+/// options, compression and level, SOURCE_DATE_EPOCH, the layer format version, and for the
+/// generated layer everything the configure step reads).
+///
+/// A blob is written to a temporary file in `blobs/sha256/` and renamed to its digest once
+/// complete; the key record is written after it, atomically. A blob is re-hashed before every use
+/// and a key whose blob does not match is dropped, so a damaged cache costs a rebuild, never a
+/// wrong image. Two processes may fill one cache: both renames put identical bytes in place.
+#[derive(Debug, Clone)]
+pub struct LayerCache {
+    root: PathBuf,
+}
+
+/// What a key record says about its layer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CachedLayer {
+    pub digest: Sha256Digest,
+    pub size: u64,
+    pub diff_id: Sha256Digest,
+    pub media_type: String,
+    /// Anything else the caller needs again on a hit (the generated layer's report).
+    #[serde(default)]
+    pub extra: serde_json::Value,
+}
+
+impl LayerCache {
+    /// Opens (creating if needed) the layer cache of `store`.
+    pub fn open(store: &Store) -> Result<Self, StoreError> {
+        let root = store.root().join("layers");
+        for sub in ["blobs/sha256", "keys"] {
+            let dir = root.join(sub);
+            fs::create_dir_all(&dir).map_err(|source| StoreError::Io { path: dir, source })?;
+        }
+        Ok(LayerCache { root })
+    }
+
+    /// Where blobs go; layer writers create their temporary files here, then rename.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.root.join("blobs/sha256")
+    }
+
+    pub fn blob_path(&self, digest: &Sha256Digest) -> PathBuf {
+        self.blob_dir().join(digest.hex())
+    }
+
+    fn key_path(&self, key: &Sha256Digest) -> PathBuf {
+        self.root.join("keys").join(format!("{}.json", key.hex()))
+    }
+
+    /// The record for `key`, if there is one that parses (no blob check: see [`Self::verify`]).
+    pub fn get(&self, key: &Sha256Digest) -> Option<CachedLayer> {
+        let bytes = fs::read(self.key_path(key)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Re-hashes the blob of `layer`. On a mismatch the key is removed (so the next build does
+    /// not try it again) and the error says what was found.
+    pub fn verify(&self, key: &Sha256Digest, layer: &CachedLayer) -> Result<PathBuf, StoreError> {
+        let expected = Expected {
+            size: layer.size,
+            sha256: layer.digest,
+        };
+        let path = self.blob_path(&layer.digest);
+        let result = (|| {
+            let file = File::open(&path).map_err(|source| StoreError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let mut reader = HashingReader::new(BufReader::with_capacity(1 << 20, file));
+            io::copy(&mut reader, &mut io::sink()).map_err(|source| StoreError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let (actual, actual_size, _) = reader.finish();
+            check(
+                &format!("cached layer {}", path.display()),
+                &expected,
+                actual,
+                actual_size,
+            )
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_file(self.key_path(key));
+            return Err(e);
+        }
+        Ok(path)
+    }
+
+    /// Records what `key` built. The blob must already be in place.
+    pub fn put(&self, key: &Sha256Digest, layer: &CachedLayer) -> Result<(), StoreError> {
+        let dir = self.root.join("keys");
+        let io_err = |path: &Path, source| StoreError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let bytes = serde_json::to_vec(layer).map_err(|e| io_err(&dir, io::Error::other(e)))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".key-")
+            .tempfile_in(&dir)
+            .map_err(|e| io_err(&dir, e))?;
+        tmp.write_all(&bytes).map_err(|e| io_err(tmp.path(), e))?;
+        tmp.as_file().sync_all().map_err(|e| io_err(tmp.path(), e))?;
+        let dest = self.key_path(key);
+        tmp.persist(&dest).map_err(|e| io_err(&dest, e.error))?;
+        Ok(())
+    }
+}
+
 fn check(what: &str, expected: &Expected, actual: Sha256Digest, actual_size: u64) -> Result<(), StoreError> {
     if actual != expected.sha256 || actual_size != expected.size {
         return Err(StoreError::Mismatch(Box::new(Mismatch {
@@ -246,6 +357,29 @@ mod tests {
         assert_eq!(r, Err("network reset"));
         assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
         assert_eq!(fs::read_dir(dir.path().join("debs/sha256")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn layer_cache_drops_a_key_whose_blob_is_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let cache = LayerCache::open(&store).unwrap();
+        let digest = Sha256Digest::of(b"layer");
+        fs::write(cache.blob_path(&digest), b"layer").unwrap();
+        let key = Sha256Digest::of(b"key");
+        let rec = CachedLayer {
+            digest,
+            size: 5,
+            diff_id: digest,
+            media_type: "x".into(),
+            extra: serde_json::Value::Null,
+        };
+        cache.put(&key, &rec).unwrap();
+        assert_eq!(cache.get(&key), Some(rec.clone()));
+        cache.verify(&key, &rec).unwrap();
+        fs::write(cache.blob_path(&digest), b"lay3r").unwrap();
+        assert!(matches!(cache.verify(&key, &rec), Err(StoreError::Mismatch(_))));
+        assert_eq!(cache.get(&key), None);
     }
 
     #[test]

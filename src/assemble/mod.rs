@@ -23,6 +23,7 @@ use crate::hash::HashingWriter;
 use crate::lockfile::LockedPackage;
 
 pub use configure::configure_order;
+pub use order::View;
 pub use tree::{Content, Node, PackageEntries, ReplacesPolicy, Tree};
 
 #[derive(Debug, thiserror::Error)]
@@ -197,12 +198,30 @@ fn check_control(locked: &LockedPackage, control: &ControlArchive) -> Result<(),
 
 /// Unpacks every package (in parallel) and merges them in lock order.
 pub fn assemble(inputs: &[PackageInput], options: AssembleOptions) -> Result<Assembled, AssembleError> {
-    use rayon::prelude::*;
-    let unpacked: Vec<(UnpackedPackage, PackageEntries, File)> = inputs
-        .par_iter()
-        .enumerate()
-        .map(|(i, input)| unpack(i, input, options))
-        .collect::<Result<_, _>>()?;
+    assemble_inner(inputs, options, false).map(|(a, _)| a)
+}
+
+/// As [`assemble`], and also hands back each package's own entries (in lock order), from which
+/// a layered image builds one tree per layer.
+pub fn assemble_keeping_entries(
+    inputs: &[PackageInput],
+    options: AssembleOptions,
+) -> Result<(Assembled, Vec<PackageEntries>), AssembleError> {
+    assemble_inner(inputs, options, true)
+}
+
+fn assemble_inner(
+    inputs: &[PackageInput],
+    options: AssembleOptions,
+    keep_entries: bool,
+) -> Result<(Assembled, Vec<PackageEntries>), AssembleError> {
+    // Largest packages first, so that the last one decoded is a small one and no core idles
+    // while another finishes a big package. The result is in lock order whatever the schedule.
+    let sizes: Vec<u64> = inputs.iter().map(|i| i.locked.size).collect();
+    let unpacked: Vec<(UnpackedPackage, PackageEntries, File)> =
+        crate::parallel::largest_first(&sizes, |i| unpack(i, &inputs[i], options))
+            .into_iter()
+            .collect::<Result<_, _>>()?;
     let labels: Vec<String> = inputs.iter().map(|i| i.locked.label()).collect();
     let mut packages = Vec::with_capacity(unpacked.len());
     let mut spools = Vec::with_capacity(unpacked.len());
@@ -228,17 +247,42 @@ pub fn assemble(inputs: &[PackageInput], options: AssembleOptions) -> Result<Ass
             tree.put_generated(Entry::generated(dir, EntryKind::Symlink { target }, 0o777), None)?;
         }
     }
+    let mut kept = Vec::new();
     for entries in all_entries {
+        if keep_entries {
+            kept.push(entries.clone());
+        }
         tree.add_package(entries, &labels, &policy)?;
     }
-    Ok(Assembled {
-        tree,
-        packages,
-        spools,
-    })
+    Ok((
+        Assembled {
+            tree,
+            packages,
+            spools,
+        },
+        kept,
+    ))
 }
 
 impl Assembled {
+    /// The tree the given packages alone make, merged in lock order with the same rules as the
+    /// whole image (shared directories, `Replaces`), implicit parents stamped with
+    /// `source_date_epoch`. A pure function of those packages: it is what one layer holds.
+    pub fn package_group_tree(
+        &self,
+        entries: Vec<PackageEntries>,
+        source_date_epoch: u64,
+    ) -> Result<Tree, AssembleError> {
+        let labels: Vec<String> = self.packages.iter().map(|p| p.locked.label()).collect();
+        let policy = ControlReplaces::new(&self.packages);
+        let mut tree = Tree::new();
+        for e in entries {
+            tree.add_package(e, &labels, &policy)?;
+        }
+        tree.stamp_generated(source_date_epoch);
+        Ok(tree)
+    }
+
     /// A reader over a node's regular-file content.
     pub fn content<'a>(&'a self, node: &'a Node) -> Box<dyn Read + 'a> {
         match &node.content {

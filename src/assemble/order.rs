@@ -6,20 +6,35 @@ use std::io::Read;
 
 use crate::entry::{Entry, EntryKind};
 
-use super::{AssembleError, Assembled};
+use super::{AssembleError, Assembled, Node};
+
+/// Some nodes of an image, by path: the whole tree for a flat layer, or what one layer of a
+/// layered image holds. Every hard link's target must be in the same view.
+pub type View<'a> = BTreeMap<&'a str, &'a Node>;
 
 impl Assembled {
     /// Calls `f` for every entry of the tree in layer order, with a reader over its content.
     pub fn for_each_entry<E: From<AssembleError>>(
         &self,
+        f: impl FnMut(&Entry, &mut dyn Read) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let view: View<'_> = self.tree.iter().map(|(p, n)| (p.as_str(), n)).collect();
+        self.for_each_in(&view, f)
+    }
+
+    /// Calls `f` for every entry of `view` in layer order (see [`Self::for_each_entry`]); the
+    /// nodes' content is read from this assembly's spool files.
+    pub fn for_each_in<E: From<AssembleError>>(
+        &self,
+        view: &View<'_>,
         mut f: impl FnMut(&Entry, &mut dyn Read) -> Result<(), E>,
     ) -> Result<(), E> {
         // For each hard-link group (the file and every link to it), the first path in sorted order
         // carries the content; the others, the original file included, become links to it.
         let mut group_primary: BTreeMap<&str, &str> = BTreeMap::new();
-        for (path, node) in self.tree.iter() {
+        for (path, node) in view.iter() {
             if let EntryKind::Hardlink { target } = &node.entry.kind {
-                match self.tree.get(target) {
+                match view.get(target.as_str()) {
                     Some(t) if matches!(t.entry.kind, EntryKind::File { .. }) => {}
                     _ => {
                         return Err(AssembleError::DanglingHardlink {
@@ -31,8 +46,8 @@ impl Assembled {
                     }
                 }
                 let primary = group_primary.entry(target.as_str()).or_insert(target.as_str());
-                if path.as_str() < *primary {
-                    *primary = path.as_str();
+                if *path < *primary {
+                    *primary = path;
                 }
             }
         }
@@ -43,11 +58,11 @@ impl Assembled {
             .map(|(target, primary)| (*primary, *target))
             .collect();
 
-        for (path, node) in self.tree.iter() {
-            let path = path.as_str();
+        for (path, node) in view.iter() {
+            let path = *path;
             if let Some(original) = primary_for.get(path) {
                 // This link becomes the file: the original's content and metadata, this path.
-                let Some(orig) = self.tree.get(original) else {
+                let Some(orig) = view.get(original) else {
                     continue;
                 };
                 let mut entry = orig.entry.clone();

@@ -208,6 +208,25 @@ impl LayoutWriter {
         BlobLayerBuilder::new(&self.blob_dir, compression, source_date_epoch)
     }
 
+    /// Puts an existing, verified layer blob (from the layer cache) into this layout: a hard link
+    /// where the filesystem allows it (no copy of hundreds of megabytes), else a copy.
+    pub fn link_blob(&self, source: &Path, info: &LayerInfo) -> Result<(), OciError> {
+        if self.has_blob(&info.digest, info.size) {
+            return Ok(());
+        }
+        let dest = self.blob_dir.join(info.digest.hex());
+        if fs::hard_link(source, &dest).is_ok() {
+            return Ok(());
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(".blob-")
+            .tempfile_in(&self.blob_dir)
+            .map_err(OciError::io(&self.blob_dir))?;
+        fs::copy(source, tmp.path()).map_err(OciError::io(source))?;
+        let file = tmp;
+        persist_blob(file, &self.blob_dir, &info.digest)
+    }
+
     pub fn add_blob(&self, bytes: &[u8]) -> Result<Sha256Digest, OciError> {
         write_blob(&self.blob_dir, bytes)
     }
