@@ -62,6 +62,15 @@ fn subset(manifest_path: &Path, lock_path: &Path, platform: &str, out: &Path) ->
     if let Some(image) = doc.get_mut("image").and_then(|i| i.as_table_mut()) {
         image.insert("platforms".into(), toml::Value::Array(vec![platform.into()]));
     }
+    // Per-platform additions for the other platforms would name a platform no longer listed.
+    if let Some(per_platform) = doc
+        .get_mut("packages")
+        .and_then(|p| p.as_table_mut())
+        .and_then(|p| p.get_mut("platform"))
+        .and_then(|p| p.as_table_mut())
+    {
+        per_platform.retain(|k, _| k == platform);
+    }
     if let Some(sources) = doc.get_mut("source").and_then(|s| s.as_array_mut()) {
         for source in sources.iter_mut().filter_map(|s| s.as_table_mut()) {
             if let Some(k) = source.get("keyring").and_then(|k| k.as_str()) {
