@@ -13,9 +13,8 @@ pub mod usrmerge;
 use std::fs::File;
 use std::io::{self, Read, Seek, Write};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use crate::deb::{ControlArchive, Deb, DebError};
 use crate::entry::{Entry, EntryKind};
@@ -311,14 +310,6 @@ impl Assembled {
 
     pub fn put_generated(&mut self, entry: Entry, bytes: Option<Vec<u8>>) -> Result<(), AssembleError> {
         self.tree.put_generated(entry, bytes)
-    }
-
-    pub fn inline(bytes: Vec<u8>) -> Content {
-        Content::Inline(Arc::new(bytes))
-    }
-
-    pub fn spool_path_hint() -> &'static Path {
-        Path::new("(anonymous spool)")
     }
 }
 

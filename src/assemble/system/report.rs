@@ -26,6 +26,8 @@ const EMULATED: &[&str] = &[
     "update-ca-certificates",
     // Its actions (rm_conffile, mv_conffile, symlink_to_dir, …) only act on upgrades.
     "dpkg-maintscript-helper",
+    // passwd's postinst: pwconv/grpconv, which `accounts` computes when passwd is installed.
+    "shadowconfig",
 ];
 
 /// Commands without lasting effect: tests, queries, output, flow control, debconf.
