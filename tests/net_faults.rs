@@ -18,13 +18,7 @@ fn clean_run(fx: &Fixture) -> std::path::PathBuf {
     let dir = fx.project("clean");
     let server = serve(&fx.archive(), FaultPlan::none());
     let mirrors = mirror_args(&[&server.url()]);
-    for verb in ["lock", "fetch"] {
-        Debcast::new(&dir)
-            .args([verb, "image.toml", "--cache-dir", "store"])
-            .args(&mirrors)
-            .args(FAST)
-            .ok();
-    }
+    lock_and_fetch(&dir, &mirrors);
     Debcast::new(&dir)
         .args(["build", "image.toml", "--cache-dir", "store", "--output", "out"])
         .args(&mirrors)

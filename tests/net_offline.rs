@@ -35,13 +35,7 @@ fn offline_never_opens_a_socket() {
     let dir = fx.project("p");
     let server = serve(&fx.archive(), FaultPlan::none());
     let mirrors = mirror_args(&[&server.url()]);
-    for verb in ["lock", "fetch"] {
-        Debcast::new(&dir)
-            .args([verb, "image.toml", "--cache-dir", "store"])
-            .args(&mirrors)
-            .args(FAST)
-            .ok();
-    }
+    lock_and_fetch(&dir, &mirrors);
     Debcast::new(&dir)
         .args([
             "build",

@@ -83,6 +83,17 @@ pub fn dead_mirror() -> String {
 }
 
 /// `--mirror synthetic=URL` for each URL, in order.
+/// `debcast lock` then `debcast fetch` of `dir/image.toml` into `dir/store`, with fast timeouts.
+pub fn lock_and_fetch(dir: &Path, mirrors: &[String]) {
+    for verb in ["lock", "fetch"] {
+        super::common::Debcast::new(dir)
+            .args([verb, "image.toml", "--cache-dir", "store"])
+            .args(mirrors)
+            .args(FAST)
+            .ok();
+    }
+}
+
 pub fn mirror_args(urls: &[&str]) -> Vec<String> {
     urls.iter()
         .flat_map(|u| ["--mirror".to_owned(), format!("{ARCHIVE}={u}")])
