@@ -23,7 +23,10 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "ln" => parse_ln(args).is_some(),
         "mv" | "touch" | "mkdir" | "dpkg-divert" => true,
         "umask" => args.len() == 1 && parse_mode(&format!("{:0>3}", args[0])).is_some(),
-        "rm" => !args.iter().any(|a| a.starts_with('-') && a.contains(['r', 'R'])),
+        // Not recursive: no `-r`/`-R` among short options, no `--recursive`.
+        "rm" => !args.iter().any(|a| {
+            a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a.contains(['r', 'R']))
+        }),
         "chmod" | "chown" | "chgrp" => !args.iter().any(|a| a == "-R" || a == "--recursive"),
         _ => false,
     }
@@ -676,5 +679,10 @@ mod tests {
         assert!(whats.contains(&"rm -rf /var/cache/x"));
         assert!(whats.contains(&"skipped: service management: invoke-rc.d foo start"));
         assert!(!handles("rm", &argv("-rf /var/cache/x")));
+        assert!(!handles("rm", &argv("--recursive /var/cache/x")));
+        assert!(
+            handles("rm", &argv("--force /etc/x")),
+            "--force contains an r but is not -r"
+        );
     }
 }
