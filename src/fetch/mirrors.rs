@@ -617,13 +617,13 @@ mod tests {
             "http://h.example.org/a/1970/01/"
         );
         for bad in [
-            "http://h/{nope}",
-            "http://h/{release_date:%Q}",
-            "http://h/{archive",
-            "http://h/}",
-            "ftp://h/x",
+            "http://h.example/{nope}",
+            "http://h.example/{release_date:%Q}",
+            "http://h.example/{archive",
+            "http://h.example/}",
+            "ftp://h.example/x",
             "not a url",
-            "http://h/x?q=1",
+            "http://h.example/x?q=1",
         ] {
             assert!(MirrorTemplate::parse(bad).is_err(), "{bad}");
         }

@@ -449,24 +449,23 @@ mod tests {
             .output()
             .unwrap();
         assert_eq!(String::from_utf8_lossy(&s.stdout), "hello: /bin/hello\n");
-        let v = std::process::Command::new("dpkg")
-            .arg(format!("--root={}", dir.path().display()))
-            .arg(format!("--admindir={}", admin.display()))
-            .arg("--verify")
-            .output()
-            .unwrap();
+        // dpkg run on the materialised tree with the generated database.
+        let dpkg = |action: &str| {
+            std::process::Command::new("dpkg")
+                .arg(format!("--root={}", dir.path().display()))
+                .arg(format!("--admindir={}", admin.display()))
+                .arg(action)
+                .output()
+                .unwrap()
+        };
+        let v = dpkg("--verify");
         assert!(
             v.status.success() && v.stdout.is_empty() && v.stderr.is_empty(),
             "dpkg --verify: {}{}",
             String::from_utf8_lossy(&v.stdout),
             String::from_utf8_lossy(&v.stderr)
         );
-        let a = std::process::Command::new("dpkg")
-            .arg(format!("--root={}", dir.path().display()))
-            .arg(format!("--admindir={}", admin.display()))
-            .arg("--audit")
-            .output()
-            .unwrap();
+        let a = dpkg("--audit");
         assert!(
             a.status.success() && a.stdout.is_empty() && a.stderr.is_empty(),
             "dpkg --audit: {}{}",
@@ -475,12 +474,7 @@ mod tests {
         );
         // And it would notice a changed file, so the silence above means something.
         std::fs::write(dir.path().join("usr/bin/hello"), b"changed").unwrap();
-        let v = std::process::Command::new("dpkg")
-            .arg(format!("--root={}", dir.path().display()))
-            .arg(format!("--admindir={}", admin.display()))
-            .arg("--verify")
-            .output()
-            .unwrap();
+        let v = dpkg("--verify");
         assert!(String::from_utf8_lossy(&v.stdout).contains("/bin/hello"));
     }
 }
