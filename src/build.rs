@@ -343,12 +343,16 @@ fn budget_layers(
         }
     }
 
+    let started = std::time::Instant::now();
     let inputs = verified_inputs(store, &locked)?;
+    tracing::debug!("{platform}: .debs verified in {:.2?}", started.elapsed());
     let options = AssembleOptions {
         usrmerge: manifest.usrmerge(),
     };
     let (mut assembled, entries) = assemble::assemble_keeping_entries(&inputs, options)?;
+    tracing::debug!("{platform}: unpacked and merged at {:.2?}", started.elapsed());
     let not_emulated = assembled.configure(&manifest.system, platform.debian_arch(), sde)?;
+    tracing::debug!("{platform}: configured at {:.2?}", started.elapsed());
     let mut entries: Vec<Option<assemble::PackageEntries>> = entries.into_iter().map(Some).collect();
     let trees: Vec<Tree> = groups
         .iter()
@@ -359,6 +363,7 @@ fn budget_layers(
         .collect::<Result<_, _>>()?;
     drop(entries);
     let (gen_view, whiteouts) = layering::generated_layer(&assembled.tree, &trees, sde);
+    tracing::debug!("{platform}: layer trees at {:.2?}", started.elapsed());
 
     let mut jobs: Vec<LayerJob<'_>> = Vec::with_capacity(trees.len() + 1);
     for (i, (g, tree)) in groups.iter().zip(&trees).enumerate() {
@@ -385,6 +390,7 @@ fn budget_layers(
     let results = crate::parallel::largest_first(&weights, |i| {
         write_or_reuse(&assembled, &jobs[i], sink, cache, compression, sde)
     });
+    tracing::debug!("{platform}: layers written at {:.2?}", started.elapsed());
     let mut records = Vec::with_capacity(jobs.len());
     let (mut compressed, mut reused) = (0, 0);
     for (job, result) in jobs.iter().zip(results) {
@@ -482,6 +488,8 @@ fn write_or_reuse(
             extra: job.extra.clone(),
         };
         cache.put(key, &record).map_err(BuildError::Cache)?;
+        // Hashed while it was written: the next build need not re-hash it.
+        cache.record_verified(&info.digest);
         writer.link_blob(&cache.blob_path(&info.digest), &info)?;
     }
     Ok((info, false))

@@ -9,6 +9,8 @@
 //! <root>/tmp/                       in-progress writes (same filesystem, so renames are atomic)
 //! <root>/layers/blobs/sha256/<hex>  compressed image layers, by digest (see [`LayerCache`])
 //! <root>/layers/keys/<key>.json     what a layer key built: digest, size, diff_id, media type
+//! <root>/layers/verified/<hex>      when a blob last verified: its size, inode, mtime
+//! <root>/unpacked/v<N>/<hex>.json   what unpacking a `.deb` gave: entries, control, small files
 //! ```
 //!
 //! An entry appears only by an atomic rename after its bytes verified, so readers never see a
@@ -241,9 +243,48 @@ impl LayerCache {
         serde_json::from_slice(&bytes).ok()
     }
 
-    /// Re-hashes the blob of `layer`. On a mismatch the key is removed (so the next build does
-    /// not try it again) and the error says what was found.
+    fn stamp_path(&self, digest: &Sha256Digest) -> PathBuf {
+        self.root.join("verified").join(digest.hex())
+    }
+
+    /// Re-hashes the blob of `layer`, unless it verified before and its file metadata (size,
+    /// device, inode, mtime to the nanosecond) is unchanged since, as git's index and Cargo's
+    /// fingerprints trust a file's stat data. (Not ctime: every build hard-links the blob into its
+    /// output, and a link changes the inode's ctime.) On a mismatch the key is
+    /// removed (so the next build does not try it again) and the error says what was found.
     pub fn verify(&self, key: &Sha256Digest, layer: &CachedLayer) -> Result<PathBuf, StoreError> {
+        let path = self.blob_path(&layer.digest);
+        let stamp = fs::metadata(&path).ok().map(|m| stat_stamp(&m));
+        if let Some(now) = &stamp
+            && fs::read_to_string(self.stamp_path(&layer.digest)).is_ok_and(|s| s == *now)
+            && now.starts_with(&format!("{} ", layer.size))
+        {
+            return Ok(path);
+        }
+        self.verify_bytes(key, layer)?;
+        self.record_verified(&layer.digest);
+        Ok(path)
+    }
+
+    /// Notes that the blob of `digest` verified (or was just written), with its stat data. Best
+    /// effort: without a stamp the next build re-hashes the blob.
+    pub fn record_verified(&self, digest: &Sha256Digest) {
+        let Ok(meta) = fs::metadata(self.blob_path(digest)) else {
+            return;
+        };
+        let dir = self.root.join("verified");
+        let written = fs::create_dir_all(&dir).and_then(|()| {
+            let mut tmp = tempfile::Builder::new().prefix(".stamp-").tempfile_in(&dir)?;
+            tmp.write_all(stat_stamp(&meta).as_bytes())?;
+            tmp.persist(self.stamp_path(digest)).map_err(|e| e.error)?;
+            Ok(())
+        });
+        if let Err(e) = written {
+            tracing::debug!("layer cache: no verification stamp for {}: {e}", digest.hex());
+        }
+    }
+
+    fn verify_bytes(&self, key: &Sha256Digest, layer: &CachedLayer) -> Result<(), StoreError> {
         let expected = Expected {
             size: layer.size,
             sha256: layer.digest,
@@ -269,9 +310,10 @@ impl LayerCache {
         })();
         if let Err(e) = result {
             let _ = fs::remove_file(self.key_path(key));
+            let _ = fs::remove_file(self.stamp_path(&layer.digest));
             return Err(e);
         }
-        Ok(path)
+        Ok(())
     }
 
     /// Records what `key` built. The blob must already be in place.
@@ -292,6 +334,20 @@ impl LayerCache {
         tmp.persist(&dest).map_err(|e| io_err(&dest, e.error))?;
         Ok(())
     }
+}
+
+/// A file's stat data that changes whenever its bytes are rewritten: size first (checked
+/// against the record), then device, inode and mtime to the nanosecond.
+fn stat_stamp(meta: &fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!(
+        "{} {}:{} {}.{}",
+        meta.len(),
+        meta.dev(),
+        meta.ino(),
+        meta.mtime(),
+        meta.mtime_nsec()
+    )
 }
 
 fn check(what: &str, expected: &Expected, actual: Sha256Digest, actual_size: u64) -> Result<(), StoreError> {
@@ -377,6 +433,10 @@ mod tests {
         cache.put(&key, &rec).unwrap();
         assert_eq!(cache.get(&key), Some(rec.clone()));
         cache.verify(&key, &rec).unwrap();
+        // Verified once: stamped, so the next use trusts unchanged stat data…
+        assert!(dir.path().join("layers/verified").join(digest.hex()).is_file());
+        cache.verify(&key, &rec).unwrap();
+        // …but a rewrite in place (same size) changes mtime and ctime, and is caught.
         fs::write(cache.blob_path(&digest), b"lay3r").unwrap();
         assert!(matches!(cache.verify(&key, &rec), Err(StoreError::Mismatch(_))));
         assert_eq!(cache.get(&key), None);
