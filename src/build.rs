@@ -8,8 +8,11 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+use crate::assemble::record::UnpackCache;
 use crate::assemble::system::NotEmulated;
-use crate::assemble::{self, AssembleError, AssembleOptions, Assembled, PackageInput, Tree, View};
+use crate::assemble::{
+    self, AssembleError, AssembleOptions, Assembled, PackageInput, Spools, Tree, Unpacked, View,
+};
 use crate::entry::{Entry, EntryKind};
 use crate::fetch::Expected;
 use crate::hash::Sha256Digest;
@@ -91,6 +94,8 @@ pub struct ImageSummary {
     pub layers_compressed: usize,
     /// Layers taken from the layer cache.
     pub layers_reused: usize,
+    /// Packages whose `.deb` this build decoded.
+    pub packages_decoded: usize,
 }
 
 /// One platform's layers, however they were made.
@@ -98,6 +103,7 @@ struct PlatformLayers {
     records: Vec<LayerRecord>,
     report: PlatformReport,
     packages: usize,
+    decoded: usize,
     compressed: usize,
     reused: usize,
 }
@@ -160,9 +166,7 @@ fn build_layout(
         images.push(summary(
             &image,
             &blobs.manifest_descriptor.digest().oci(),
-            layers.packages,
-            layers.compressed,
-            layers.reused,
+            [layers.packages, layers.decoded, layers.compressed, layers.reused],
         ));
         reports.push(layers.report);
         descriptors.push(blobs.manifest_descriptor);
@@ -195,9 +199,7 @@ fn build_docker_archive(
         images: vec![summary(
             &image,
             &digest,
-            layers.packages,
-            layers.compressed,
-            layers.reused,
+            [layers.packages, layers.decoded, layers.compressed, layers.reused],
         )],
         reports: vec![layers.report],
     })
@@ -235,6 +237,7 @@ fn platform_layers(
                 records: vec![layer_record(info, &assembled)],
                 report,
                 packages: assembled.packages.len(),
+                decoded: assembled.packages.len(),
                 compressed: 1,
                 reused: 0,
             })
@@ -269,11 +272,8 @@ fn new_builder(
 /// A layer of a budget-layered image, about to be written or taken from the cache.
 struct LayerJob<'a> {
     key: Option<Sha256Digest>,
-    created_by: String,
     view: View<'a>,
     whiteouts: Vec<String>,
-    /// Uncompressed content bytes, to schedule the biggest layers first.
-    weight: u64,
     extra: serde_json::Value,
 }
 
@@ -339,72 +339,191 @@ fn budget_layers(
                     not_emulated: report,
                 },
                 packages: locked.len(),
+                decoded: 0,
             });
         }
     }
 
     let started = std::time::Instant::now();
-    let inputs = verified_inputs(store, &locked)?;
-    tracing::debug!("{platform}: .debs verified in {:.2?}", started.elapsed());
-    let options = AssembleOptions {
-        usrmerge: manifest.usrmerge(),
+    let n = locked.len();
+    let usrmerge = manifest.usrmerge();
+    let options = AssembleOptions { usrmerge };
+    let labels: Vec<String> = locked.iter().map(|p| p.label()).collect();
+
+    // The package layers the cache has (verified), and for their packages the unpack records, so
+    // that only the packages of the other layers are decoded.
+    let hits: Vec<Option<(CachedLayer, PathBuf)>> = match (cache, &keys) {
+        (Some(cache), Some((group_keys, _))) => group_keys.par_iter().map(|k| cached(cache, k)).collect(),
+        _ => groups.iter().map(|_| None).collect(),
     };
-    let (mut assembled, entries) = assemble::assemble_keeping_entries(&inputs, options)?;
-    tracing::debug!("{platform}: unpacked and merged at {:.2?}", started.elapsed());
-    let not_emulated = assembled.configure(&manifest.system, platform.debian_arch(), sde)?;
-    tracing::debug!("{platform}: configured at {:.2?}", started.elapsed());
-    let mut entries: Vec<Option<assemble::PackageEntries>> = entries.into_iter().map(Some).collect();
-    let trees: Vec<Tree> = groups
-        .iter()
-        .map(|g| {
-            let mine = g.packages.iter().filter_map(|&i| entries[i].take()).collect();
-            assembled.package_group_tree(mine, sde)
+    let records = cache.map(|_| UnpackCache::new(store.root()));
+    let mut group_of = vec![0; n];
+    for (g, group) in groups.iter().enumerate() {
+        for &i in &group.packages {
+            group_of[i] = g;
+        }
+    }
+    let mut parts: Vec<Option<Unpacked>> = (0..n)
+        .into_par_iter()
+        .map(|i| match (&records, &hits[group_of[i]]) {
+            (Some(records), Some(_)) => records.load(i, locked[i], usrmerge),
+            _ => None,
+        })
+        .collect();
+    // Decoded: every package of a layer to write, biggest layer first and the biggest package
+    // first within it (so its layer is ready to compress early), then packages without a record.
+    let to_write: Vec<usize> = (0..groups.len()).filter(|&g| hits[g].is_none()).collect();
+    let deb_bytes = |g: usize| groups[g].packages.iter().map(|&i| locked[i].size).sum::<u64>();
+    let mut write_order = to_write.clone();
+    write_order.sort_by_key(|&g| std::cmp::Reverse(deb_bytes(g)));
+    let mut order: Vec<usize> = Vec::with_capacity(n);
+    for &g in &write_order {
+        let mut members = groups[g].packages.clone();
+        members.sort_by_key(|&i| std::cmp::Reverse(locked[i].size));
+        order.extend(members);
+    }
+    let mut rest: Vec<usize> = (0..n)
+        .filter(|&i| parts[i].is_none() && hits[group_of[i]].is_some())
+        .collect();
+    rest.sort_by_key(|&i| std::cmp::Reverse(locked[i].size));
+    order.extend(rest);
+    tracing::debug!(
+        "{platform}: {} of {} layers to write, {} of {n} packages to decode",
+        to_write.len(),
+        groups.len(),
+        order.len()
+    );
+
+    let decode_one = {
+        let store = store.clone();
+        let owned: Vec<LockedPackage> = locked.iter().map(|p| (*p).clone()).collect();
+        move |i: usize| -> Result<(Unpacked, std::fs::File), BuildError> {
+            let p = &owned[i];
+            let input = verified_input(&store, p)?;
+            Ok(assemble::unpack(i, &input, options)?)
+        }
+    };
+    let decode_one = std::sync::Arc::new(decode_one);
+    let decoder: assemble::Decoder = {
+        let decode_one = std::sync::Arc::clone(&decode_one);
+        Box::new(move |i| {
+            decode_one(i).map(|(_, file)| file).map_err(|e| match e {
+                BuildError::Assemble(e) => e,
+                other => AssembleError::Spool {
+                    package: other.to_string(),
+                    source: io::Error::other("cannot decode the package again"),
+                },
+            })
+        })
+    };
+    let spools = std::sync::Arc::new(Spools::new(labels.clone(), Some(decoder)));
+    let write_groups: Vec<Vec<usize>> = to_write.iter().map(|&g| groups[g].packages.clone()).collect();
+    let done = crate::parallel::decode_then_write(
+        n,
+        &order,
+        &write_groups,
+        |i| {
+            let (unpacked, file) = decode_one(i)?;
+            spools.set(i, file);
+            if let Some(records) = &records {
+                records.save(locked[i], usrmerge, &unpacked);
+            }
+            Ok::<_, BuildError>(unpacked)
+        },
+        |w, decoded| {
+            let g = to_write[w];
+            let members: Vec<&Unpacked> = groups[g].packages.iter().filter_map(|&i| decoded(i)).collect();
+            let tree = assemble::group_tree(&members, &labels, sde)?;
+            let view: View<'_> = tree.iter().map(|(p, n)| (p.as_str(), n)).collect();
+            let job = LayerJob {
+                key: keys.as_ref().map(|(k, _)| k[g]),
+                view,
+                whiteouts: Vec::new(),
+                extra: serde_json::Value::Null,
+            };
+            let info = write_layer(&spools, &job, sink, cache, compression, sde)?;
+            drop(job);
+            Ok((info, tree))
+        },
+    )?;
+    tracing::debug!(
+        "{platform}: decoded and package layers written at {:.2?}",
+        started.elapsed()
+    );
+    for (i, d) in done.decoded.into_iter().enumerate() {
+        if let Some(d) = d {
+            parts[i] = Some(d);
+        }
+    }
+    let parts: Vec<Unpacked> = parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| p.ok_or_else(|| BuildError::Assemble(missing_package(&labels[i]))))
+        .collect::<Result<_, _>>()?;
+    let mut written: Vec<Option<(LayerInfo, Tree)>> = groups.iter().map(|_| None).collect();
+    for (w, result) in done.written.into_iter().enumerate() {
+        written[to_write[w]] = result;
+    }
+    // The trees of the cached layers, for the generated layer's comparison.
+    let trees: Vec<Tree> = written
+        .par_iter_mut()
+        .enumerate()
+        .map(|(g, w)| match w.take() {
+            Some((info, tree)) => {
+                *w = Some((info, Tree::new()));
+                Ok(tree)
+            }
+            None => {
+                let members: Vec<&Unpacked> = groups[g].packages.iter().map(|&i| &parts[i]).collect();
+                assemble::group_tree(&members, &labels, sde)
+            }
         })
         .collect::<Result<_, _>>()?;
-    drop(entries);
+    let mut assembled = assemble::merge(parts, options, spools)?;
+    tracing::debug!("{platform}: merged at {:.2?}", started.elapsed());
+    let not_emulated = assembled.configure(&manifest.system, platform.debian_arch(), sde)?;
+    tracing::debug!("{platform}: configured at {:.2?}", started.elapsed());
     let (gen_view, whiteouts) = layering::generated_layer(&assembled.tree, &trees, sde);
-    tracing::debug!("{platform}: layer trees at {:.2?}", started.elapsed());
-
-    let mut jobs: Vec<LayerJob<'_>> = Vec::with_capacity(trees.len() + 1);
-    for (i, (g, tree)) in groups.iter().zip(&trees).enumerate() {
-        let view: View<'_> = tree.iter().map(|(p, n)| (p.as_str(), n)).collect();
-        jobs.push(LayerJob {
-            key: keys.as_ref().map(|(k, _)| k[i]),
-            created_by: g.created_by.clone(),
-            weight: weight(&view),
-            view,
-            whiteouts: Vec::new(),
-            extra: serde_json::Value::Null,
-        });
-    }
-    jobs.push(LayerJob {
+    let gen_job = LayerJob {
         key: keys.as_ref().map(|(_, k)| *k),
-        created_by: GENERATED_CREATED_BY.to_owned(),
-        weight: weight(&gen_view),
         view: gen_view,
         whiteouts,
         extra: report_to_json(&not_emulated),
-    });
+    };
+    let (gen_info, gen_reused) = write_or_reuse(&assembled, &gen_job, sink, cache, compression, sde)?;
+    tracing::debug!("{platform}: generated layer written at {:.2?}", started.elapsed());
 
-    let weights: Vec<u64> = jobs.iter().map(|j| j.weight).collect();
-    let results = crate::parallel::largest_first(&weights, |i| {
-        write_or_reuse(&assembled, &jobs[i], sink, cache, compression, sde)
-    });
-    tracing::debug!("{platform}: layers written at {:.2?}", started.elapsed());
-    let mut records = Vec::with_capacity(jobs.len());
+    let mut records_out = Vec::with_capacity(groups.len() + 1);
     let (mut compressed, mut reused) = (0, 0);
-    for (job, result) in jobs.iter().zip(results) {
-        let (info, was_reused) = result?;
-        if was_reused {
-            reused += 1;
-        } else {
-            compressed += 1;
-        }
-        records.push(LayerRecord {
+    for (g, group) in groups.iter().enumerate() {
+        let info = match (&written[g], &hits[g], sink) {
+            (Some((info, _)), _, _) => {
+                compressed += 1;
+                info.clone()
+            }
+            (None, Some((layer, path)), Sink::Layout { writer, .. }) => {
+                let info = cached_info(layer)?;
+                writer.link_blob(path, &info)?;
+                reused += 1;
+                info
+            }
+            _ => return Err(BuildError::Assemble(missing_package(&group.created_by))),
+        };
+        records_out.push(LayerRecord {
             info,
-            created_by: job.created_by.clone(),
+            created_by: group.created_by.clone(),
         });
     }
+    if gen_reused {
+        reused += 1;
+    } else {
+        compressed += 1;
+    }
+    records_out.push(LayerRecord {
+        info: gen_info,
+        created_by: GENERATED_CREATED_BY.to_owned(),
+    });
+    let records = records_out;
     Ok(PlatformLayers {
         records,
         report: PlatformReport {
@@ -412,6 +531,7 @@ fn budget_layers(
             not_emulated,
         },
         packages: assembled.packages.len(),
+        decoded: order.len() + assembled.spools().decoded_on_demand(),
         compressed,
         reused,
     })
@@ -465,6 +585,21 @@ fn write_or_reuse(
         writer.link_blob(&path, &info)?;
         return Ok((info, true));
     }
+    Ok((
+        write_layer(assembled.spools(), job, sink, cache, compression, sde)?,
+        false,
+    ))
+}
+
+/// Writes a layer (and caches it, with a key).
+fn write_layer(
+    spools: &Spools,
+    job: &LayerJob<'_>,
+    sink: Sink<'_>,
+    cache: Option<&LayerCache>,
+    compression: Compression,
+    sde: u64,
+) -> Result<LayerInfo, BuildError> {
     let mut builder = new_builder(sink, compression, sde)?;
     for path in &job.whiteouts {
         // An empty regular file named `.wh.NAME` hides NAME of the layers below (OCI image spec,
@@ -475,7 +610,7 @@ fn write_or_reuse(
         };
         builder.append(&entry, &mut io::empty())?;
     }
-    assembled.for_each_in(&job.view, |entry, content| {
+    spools.for_each_in(&job.view, |entry, content| {
         builder.append(entry, content).map_err(BuildError::from)
     })?;
     let info = builder.finish()?;
@@ -492,16 +627,7 @@ fn write_or_reuse(
         cache.record_verified(&info.digest);
         writer.link_blob(&cache.blob_path(&info.digest), &info)?;
     }
-    Ok((info, false))
-}
-
-fn weight(view: &View<'_>) -> u64 {
-    view.values()
-        .map(|n| match n.entry.kind {
-            EntryKind::File { size } => size + 512,
-            _ => 512,
-        })
-        .sum()
+    Ok(info)
 }
 
 /// What every layer's bytes depend on besides its own contents.
@@ -649,28 +775,36 @@ pub fn assemble_platform(
     ))
 }
 
+/// A package that should have been unpacked by now was not (a bug, not an input problem).
+fn missing_package(what: &str) -> AssembleError {
+    AssembleError::Spool {
+        package: what.to_owned(),
+        source: io::Error::other("internal error: not unpacked"),
+    }
+}
+
+/// A package's `.deb`, re-hashed before use (see [`verified_inputs`]).
+fn verified_input(store: &Store, p: &LockedPackage) -> Result<PackageInput, BuildError> {
+    let expected = Expected {
+        size: p.size,
+        sha256: p.sha256,
+    };
+    let deb = store
+        .verify(Kind::Deb, &expected, &p.label())
+        .map_err(|source| BuildError::Store {
+            package: p.label(),
+            source,
+        })?;
+    Ok(PackageInput {
+        locked: p.clone(),
+        deb,
+    })
+}
+
 /// Re-hashes every `.deb` before it is used: the store was verified on insertion, but a store is
 /// also something CI caches and people copy around.
 fn verified_inputs(store: &Store, locked: &[&LockedPackage]) -> Result<Vec<PackageInput>, BuildError> {
-    locked
-        .par_iter()
-        .map(|p| {
-            let expected = Expected {
-                size: p.size,
-                sha256: p.sha256,
-            };
-            let deb = store
-                .verify(Kind::Deb, &expected, &p.label())
-                .map_err(|source| BuildError::Store {
-                    package: p.label(),
-                    source,
-                })?;
-            Ok(PackageInput {
-                locked: (*p).clone(),
-                deb,
-            })
-        })
-        .collect()
+    locked.par_iter().map(|p| verified_input(store, p)).collect()
 }
 
 fn layer_record(info: crate::oci::LayerInfo, assembled: &Assembled) -> LayerRecord {
@@ -702,14 +836,11 @@ fn platform_image(
     }
 }
 
-fn summary(
-    image: &PlatformImage,
-    digest: &str,
-    packages: usize,
-    layers_compressed: usize,
-    layers_reused: usize,
-) -> ImageSummary {
+/// `counts`: packages, packages decoded, layers compressed, layers reused.
+fn summary(image: &PlatformImage, digest: &str, counts: [usize; 4]) -> ImageSummary {
+    let [packages, packages_decoded, layers_compressed, layers_reused] = counts;
     ImageSummary {
+        packages_decoded,
         layers_compressed,
         layers_reused,
         platform: image.platform.clone(),

@@ -204,9 +204,10 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("building {}", inputs.manifest.path.display()))?;
     for image in &summary.images {
         tracing::info!(
-            "{}: {} packages, {} layer(s) ({} compressed, {} from the layer cache), {} bytes compressed, manifest {}",
+            "{}: {} packages ({} decoded), {} layer(s) ({} compressed, {} from the layer cache), {} bytes compressed, manifest {}",
             image.platform,
             image.packages,
+            image.packages_decoded,
             image.layers,
             image.layers_compressed,
             image.layers_reused,

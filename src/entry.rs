@@ -4,7 +4,7 @@
 
 /// One entry of an image filesystem. `path` is relative to the root, normalised: no leading `/` or
 /// `./`, no `.` or `..` components, no trailing `/`, `/`-separated (`usr/bin/bash`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     pub path: String,
     pub kind: EntryKind,
@@ -18,7 +18,7 @@ pub struct Entry {
     pub mtime: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EntryKind {
     Directory,
     File {

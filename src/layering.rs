@@ -7,8 +7,9 @@
 //! certificates, merged-/usr links, and any correction the package layers need). Then:
 //!
 //! - if every package fits, each gets its own layer;
-//! - otherwise packages that many images share (a fixed list of Debian's base libraries and tools)
-//!   and the largest packages get their own layers, up to `N - 1 - K`;
+//! - otherwise the largest packages (from 1 MiB of `.deb` up), then packages that many images
+//!   share (a fixed list of Debian's base libraries and tools), get their own layers, up to
+//!   `N - 1 - K`, so that the shared layers hold only small packages and are cheap to rebuild;
 //! - the rest go into `K` shared layers by a hash of their *name*, so a new version of one package,
 //!   or one package more or less, changes one shared layer and leaves the others alone.
 
@@ -136,10 +137,20 @@ pub fn plan(packages: &[&LockedPackage], max_layers: usize) -> Vec<PackageLayer>
     let mut candidates: Vec<usize> = (0..packages.len())
         .filter(|&i| popular(i) || packages[i].size >= LARGE_DEB)
         .collect();
-    // Popular first, then the largest; ties by lock order.
+    // The largest first: a layer's cost to rebuild and to push grows with its size, so large
+    // packages in shared layers would make every change to a small neighbour expensive. Then the
+    // popular small ones, whose layers other images share. Ties by lock order.
+    let large = |i: usize| packages[i].size >= LARGE_DEB;
     candidates.sort_by(|&a, &b| {
-        popular(b)
-            .cmp(&popular(a))
+        large(b)
+            .cmp(&large(a))
+            .then_with(|| {
+                if large(a) {
+                    std::cmp::Ordering::Equal
+                } else {
+                    popular(b).cmp(&popular(a))
+                }
+            })
             .then(packages[b].size.cmp(&packages[a].size))
             .then(a.cmp(&b))
     });

@@ -279,3 +279,52 @@ fn output_does_not_depend_on_the_thread_count() {
         assert!(files("out/one") == files("out/four"), "{extra:?}");
     }
 }
+
+#[test]
+fn a_rebuild_decodes_only_the_packages_of_the_layers_it_writes() {
+    // Two locks that differ in one package, built one after the other into one store: the second
+    // build decodes that package (and any package a file of the generated layer comes from), and
+    // merges and configures the others from their unpack records. Its image is byte for byte the
+    // image a build from an empty store makes.
+    let shared = common::tempdir();
+    let store = shared.path().join("store");
+    let build_into = |p: &Project, manifest: &Path, out: &str, store: &Path| {
+        let server = p.serve();
+        Debcast::new(p.path())
+            .args(["-v", "build"])
+            .arg(manifest)
+            .args(["--output", out, "--cache-dir"])
+            .arg(store)
+            .arg("--mirror")
+            .arg(format!("synthetic={}", server.url()))
+            .ok()
+    };
+    let v1 = DebBuilder::new("extra", "1", "amd64").file("./usr/share/extra/a", "a", 0o644);
+    let v2 = DebBuilder::new("extra", "2", "amd64").file("./usr/share/extra/a", "b", 0o644);
+    let mut b = project(&[v1]);
+    let mut c = project(&[v2]);
+    let (mb, mc) = (b.write(), c.write());
+    build_into(&b, &mb, "out", &store).stderr_has(&["5 packages (5 decoded)", "(6 compressed, 0 from"]);
+    let warm = build_into(&c, &mc, "out-warm", &store);
+    warm.stderr_has(&["(2 compressed, 4 from the layer cache)"]);
+    let decoded: usize = warm
+        .stderr
+        .split("packages (")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no decoded count in:\n{}", warm.stderr));
+    assert!(
+        (1..=2).contains(&decoded),
+        "decoded {decoded} packages, expected extra (and at most the package the generated layer reads):\n{}",
+        warm.stderr
+    );
+    build_into(&c, &mc, "out-cold", &shared.path().join("empty-store"))
+        .stderr_has(&["5 packages (5 decoded)"]);
+    let (warm, cold) = (c.path().join("out-warm"), c.path().join("out-cold"));
+    assert_eq!(layers(&warm), layers(&cold));
+    assert_eq!(
+        std::fs::read(warm.join("index.json")).unwrap(),
+        std::fs::read(cold.join("index.json")).unwrap()
+    );
+}

@@ -19,6 +19,10 @@ impl TreeView for Assembled {
         Assembled::read(self, path)
     }
 
+    fn elf(&self, path: &str) -> Option<std::io::Result<Option<super::system::ldcache::ElfInfo>>> {
+        Assembled::elf(self, path)
+    }
+
     fn paths(&self) -> Box<dyn Iterator<Item = &str> + '_> {
         Box::new(self.tree.iter().map(|(p, _)| p.as_str()))
     }

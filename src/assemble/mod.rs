@@ -3,18 +3,23 @@
 //!
 //! Each `.deb`'s data is decoded once: entries go into the [`tree::Tree`], regular files' bytes go
 //! into a per-package spool file (anonymous, deleted on drop) that the layer writer reads back.
+//! What the rest of the build needs besides those bytes is also kept in the store as an
+//! [`record`] per `.deb`, so a rebuild decodes only the packages whose layers changed.
 
 mod configure;
 mod order;
+pub mod record;
 pub mod system;
 pub mod tree;
 pub mod usrmerge;
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, Write};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::deb::{ControlArchive, Deb, DebError};
 use crate::entry::{Entry, EntryKind};
@@ -81,11 +86,131 @@ pub struct UnpackedPackage {
     pub paths: Vec<String>,
 }
 
+/// What the unpacker learnt about a package's files besides their bytes, by `(offset, len)` in
+/// the package's spool: ldconfig's view of its library-named files, and a copy of the small files
+/// the configure step reads (see [`record::keeps`]).
+#[derive(Debug, Clone, Default)]
+pub struct PackageFacts {
+    pub elf: Vec<(SpoolRange, Option<system::ldcache::ElfInfo>)>,
+    pub kept: Vec<(SpoolRange, Arc<Vec<u8>>)>,
+}
+
+/// Where a regular file's bytes are in its package's spool: `(offset, len)`.
+pub type SpoolRange = (u64, u64);
+
+/// One package, unpacked (or read back from its [`record`]).
+#[derive(Debug, Clone)]
+pub struct Unpacked {
+    pub package: UnpackedPackage,
+    pub entries: PackageEntries,
+    pub facts: PackageFacts,
+}
+
+/// Decodes package `index` into a spool file, for a file of a package this build did not decode.
+pub type Decoder = Box<dyn Fn(usize) -> Result<File, AssembleError> + Send + Sync>;
+
+/// The spool files of one platform's packages, filled as packages are decoded (from any thread).
+/// A package this build did not decode (its layer and [`record`] came from the store) is decoded
+/// on the first read of one of its files, through the decoder, so every read is answered.
+pub struct Spools {
+    files: Vec<OnceLock<File>>,
+    labels: Vec<String>,
+    decoder: Option<Decoder>,
+    decoding: Mutex<()>,
+    decoded_again: std::sync::atomic::AtomicUsize,
+}
+
+impl Spools {
+    /// Empty spools for packages with these labels (`name=version (arch)`, lock order).
+    pub fn new(labels: Vec<String>, decoder: Option<Decoder>) -> Self {
+        Spools {
+            files: labels.iter().map(|_| OnceLock::new()).collect(),
+            labels,
+            decoder,
+            decoding: Mutex::new(()),
+            decoded_again: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Package `index`'s spool, once decoded.
+    pub fn set(&self, index: usize, file: File) {
+        if let Some(slot) = self.files.get(index) {
+            let _ = slot.set(file);
+        }
+    }
+
+    pub fn label(&self, owner: Option<usize>) -> String {
+        owner
+            .and_then(|i| self.labels.get(i))
+            .map_or_else(|| "debcast".into(), Clone::clone)
+    }
+
+    fn file(&self, index: usize) -> io::Result<&File> {
+        let slot = self
+            .files
+            .get(index)
+            .ok_or_else(|| io::Error::other(format!("no package #{index} in this build")))?;
+        if let Some(f) = slot.get() {
+            return Ok(f);
+        }
+        let _one_at_a_time = self
+            .decoding
+            .lock()
+            .map_err(|_| io::Error::other("a decode failed"))?;
+        if let Some(f) = slot.get() {
+            return Ok(f);
+        }
+        let label = self.label(Some(index));
+        let decoder = self
+            .decoder
+            .as_ref()
+            .ok_or_else(|| io::Error::other(format!("{label} was not unpacked")))?;
+        tracing::debug!("decoding {label} again for a file the build reads");
+        let file = decoder(index).map_err(|e| io::Error::other(e.to_string()))?;
+        self.decoded_again
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(slot.get_or_init(|| file))
+    }
+
+    /// How many packages were decoded on demand, for a file the build read.
+    pub fn decoded_on_demand(&self) -> usize {
+        self.decoded_again.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A reader over a node's regular-file content.
+    pub fn content<'a>(&'a self, node: &'a Node) -> Box<dyn Read + 'a> {
+        match &node.content {
+            Content::None => Box::new(io::empty()),
+            Content::Inline(bytes) => Box::new(io::Cursor::new(bytes.as_slice())),
+            Content::Spooled { spool, offset, len } => match self.file(*spool) {
+                Ok(file) => Box::new(SpoolReader {
+                    file,
+                    pos: *offset,
+                    end: offset + len,
+                }),
+                Err(e) => Box::new(FailingReader(Some(e))),
+            },
+        }
+    }
+}
+
+/// A reader that fails with the error that kept it from opening.
+struct FailingReader(Option<io::Error>);
+
+impl Read for FailingReader {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(self.0.take().unwrap_or_else(|| io::Error::other("read failed")))
+    }
+}
+
 /// The assembled image filesystem of one platform.
 pub struct Assembled {
     pub tree: Tree,
     pub packages: Vec<UnpackedPackage>,
-    spools: Vec<File>,
+    spools: Arc<Spools>,
+    /// [`PackageFacts`] of every package, by `(package, offset, len)`.
+    elf: HashMap<(usize, u64, u64), Option<system::ldcache::ElfInfo>>,
+    kept: HashMap<(usize, u64, u64), Arc<Vec<u8>>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -93,12 +218,16 @@ pub struct AssembleOptions {
     pub usrmerge: bool,
 }
 
+/// Library files bigger than this are not looked at while unpacking (ldconfig's view of them is
+/// then read from the spool when needed).
+const ELF_FACTS_MAX: u64 = 64 << 20;
+
 /// Unpacks one package: reads its control, then streams its data into a spool file.
 pub fn unpack(
     index: usize,
     input: &PackageInput,
     options: AssembleOptions,
-) -> Result<(UnpackedPackage, PackageEntries, File), AssembleError> {
+) -> Result<(Unpacked, File), AssembleError> {
     let label = format!("{} at {}", input.locked.label(), input.deb.display());
     let mut deb = Deb::open(&input.deb, label.clone())?;
     let control = deb.control_archive().clone();
@@ -111,6 +240,7 @@ pub fn unpack(
     let mut offset = 0u64;
     let mut nodes = Vec::new();
     let mut paths = Vec::new();
+    let mut facts = PackageFacts::default();
     {
         let mut writer = io::BufWriter::with_capacity(1 << 20, &mut spool);
         deb.visit_data(
@@ -128,7 +258,14 @@ pub fn unpack(
                 }
                 let (content, digest) = match entry.kind {
                     EntryKind::File { size } => {
-                        let mut hashing = HashingWriter::new(&mut writer);
+                        let name = entry.path.rsplit('/').next().unwrap_or_default();
+                        let library = system::ldcache::is_library_name(name) && size <= ELF_FACTS_MAX;
+                        let keep = record::keeps(&entry.path, size);
+                        let mut copy = Vec::new();
+                        let mut hashing = HashingWriter::new(Tee {
+                            inner: &mut writer,
+                            copy: (library || keep).then_some(&mut copy),
+                        });
                         // The deb reader fails on content shorter than the header says.
                         let copied =
                             io::copy(content, &mut hashing).map_err(|source| AssembleError::Spool {
@@ -137,6 +274,12 @@ pub fn unpack(
                             })?;
                         let (digest, _, _) = hashing.finish();
                         debug_assert_eq!(copied, size);
+                        if library {
+                            facts.elf.push(((offset, size), system::ldcache::read_elf(&copy)));
+                        }
+                        if keep {
+                            facts.kept.push(((offset, size), Arc::new(copy)));
+                        }
                         let c = Content::Spooled {
                             spool: index,
                             offset,
@@ -159,7 +302,7 @@ pub fn unpack(
         writer.flush().map_err(spool_err)?;
     }
     spool.rewind().map_err(spool_err)?;
-    let unpacked = UnpackedPackage {
+    let package = UnpackedPackage {
         locked: input.locked.clone(),
         control,
         paths,
@@ -170,7 +313,34 @@ pub fn unpack(
         name: input.locked.name.clone(),
         nodes,
     };
-    Ok((unpacked, entries, spool))
+    Ok((
+        Unpacked {
+            package,
+            entries,
+            facts,
+        },
+        spool,
+    ))
+}
+
+/// Writes to `inner`, and to `copy` too when there is one.
+struct Tee<'a, W> {
+    inner: W,
+    copy: Option<&'a mut Vec<u8>>,
+}
+
+impl<W: Write> Write for Tee<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(copy) = self.copy.as_mut() {
+            copy.extend_from_slice(&buf[..n]);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// The `.deb` must be the package the lock says it is (the hash already matched, so this only
@@ -197,40 +367,45 @@ fn check_control(locked: &LockedPackage, control: &ControlArchive) -> Result<(),
 
 /// Unpacks every package (in parallel) and merges them in lock order.
 pub fn assemble(inputs: &[PackageInput], options: AssembleOptions) -> Result<Assembled, AssembleError> {
-    assemble_inner(inputs, options, false).map(|(a, _)| a)
-}
-
-/// As [`assemble`], and also hands back each package's own entries (in lock order), from which
-/// a layered image builds one tree per layer.
-pub fn assemble_keeping_entries(
-    inputs: &[PackageInput],
-    options: AssembleOptions,
-) -> Result<(Assembled, Vec<PackageEntries>), AssembleError> {
-    assemble_inner(inputs, options, true)
-}
-
-fn assemble_inner(
-    inputs: &[PackageInput],
-    options: AssembleOptions,
-    keep_entries: bool,
-) -> Result<(Assembled, Vec<PackageEntries>), AssembleError> {
     // Largest packages first, so that the last one decoded is a small one and no core idles
     // while another finishes a big package. The result is in lock order whatever the schedule.
     let sizes: Vec<u64> = inputs.iter().map(|i| i.locked.size).collect();
-    let unpacked: Vec<(UnpackedPackage, PackageEntries, File)> =
-        crate::parallel::largest_first(&sizes, |i| unpack(i, &inputs[i], options))
-            .into_iter()
-            .collect::<Result<_, _>>()?;
-    let labels: Vec<String> = inputs.iter().map(|i| i.locked.label()).collect();
+    let spools = Arc::new(Spools::new(
+        inputs.iter().map(|i| i.locked.label()).collect(),
+        None,
+    ));
+    let unpacked: Vec<Unpacked> = crate::parallel::largest_first(&sizes, |i| {
+        let (u, file) = unpack(i, &inputs[i], options)?;
+        spools.set(i, file);
+        Ok::<_, AssembleError>(u)
+    })
+    .into_iter()
+    .collect::<Result<_, _>>()?;
+    merge(unpacked, options, spools)
+}
+
+/// Merges unpacked packages (lock order, package `i` at index `i`) into the image tree.
+pub fn merge(
+    unpacked: Vec<Unpacked>,
+    options: AssembleOptions,
+    spools: Arc<Spools>,
+) -> Result<Assembled, AssembleError> {
+    let labels: Vec<String> = unpacked.iter().map(|u| u.package.locked.label()).collect();
     let mut packages = Vec::with_capacity(unpacked.len());
-    let mut spools = Vec::with_capacity(unpacked.len());
     let mut all_entries = Vec::with_capacity(unpacked.len());
-    for (u, e, s) in unpacked {
-        packages.push(u);
-        all_entries.push(e);
-        spools.push(s);
+    let mut elf = HashMap::new();
+    let mut kept = HashMap::new();
+    for (i, u) in unpacked.into_iter().enumerate() {
+        for ((offset, len), info) in u.facts.elf {
+            elf.insert((i, offset, len), info);
+        }
+        for ((offset, len), bytes) in u.facts.kept {
+            kept.insert((i, offset, len), bytes);
+        }
+        packages.push(u.package);
+        all_entries.push(u.entries);
     }
-    let policy = ControlReplaces::new(&packages);
+    let policy = ControlReplaces::new(packages.iter().enumerate());
     let mut tree = Tree::new();
     if options.usrmerge {
         // The links go in first, so that nothing can create /bin as a directory.
@@ -246,56 +421,62 @@ fn assemble_inner(
             tree.put_generated(Entry::generated(dir, EntryKind::Symlink { target }, 0o777), None)?;
         }
     }
-    let mut kept = Vec::new();
     for entries in all_entries {
-        if keep_entries {
-            kept.push(entries.clone());
-        }
         tree.add_package(entries, &labels, &policy)?;
     }
-    Ok((
-        Assembled {
-            tree,
-            packages,
-            spools,
-        },
+    Ok(Assembled {
+        tree,
+        packages,
+        spools,
+        elf,
         kept,
-    ))
+    })
+}
+
+/// The tree the given packages alone make (lock order), merged with the same rules as the whole
+/// image (shared directories, `Replaces`), implicit parents stamped with `source_date_epoch`. A
+/// pure function of those packages: it is what one layer holds.
+pub fn group_tree(
+    members: &[&Unpacked],
+    labels: &[String],
+    source_date_epoch: u64,
+) -> Result<Tree, AssembleError> {
+    let policy = ControlReplaces::new(members.iter().map(|u| (u.entries.index, &u.package)));
+    let mut tree = Tree::new();
+    for u in members {
+        tree.add_package(u.entries.clone(), labels, &policy)?;
+    }
+    tree.stamp_generated(source_date_epoch);
+    Ok(tree)
 }
 
 impl Assembled {
-    /// The tree the given packages alone make, merged in lock order with the same rules as the
-    /// whole image (shared directories, `Replaces`), implicit parents stamped with
-    /// `source_date_epoch`. A pure function of those packages: it is what one layer holds.
-    pub fn package_group_tree(
-        &self,
-        entries: Vec<PackageEntries>,
-        source_date_epoch: u64,
-    ) -> Result<Tree, AssembleError> {
-        let labels: Vec<String> = self.packages.iter().map(|p| p.locked.label()).collect();
-        let policy = ControlReplaces::new(&self.packages);
-        let mut tree = Tree::new();
-        for e in entries {
-            tree.add_package(e, &labels, &policy)?;
-        }
-        tree.stamp_generated(source_date_epoch);
-        Ok(tree)
-    }
-
     /// A reader over a node's regular-file content.
     pub fn content<'a>(&'a self, node: &'a Node) -> Box<dyn Read + 'a> {
-        match &node.content {
-            Content::None => Box::new(io::empty()),
-            Content::Inline(bytes) => Box::new(io::Cursor::new(bytes.as_slice())),
-            Content::Spooled { spool, offset, len } => match self.spools.get(*spool) {
-                Some(file) => Box::new(SpoolReader {
-                    file,
-                    pos: *offset,
-                    end: offset + len,
-                }),
-                None => Box::new(io::empty()),
-            },
+        self.spools.content(node)
+    }
+
+    pub fn spools(&self) -> &Spools {
+        &self.spools
+    }
+
+    /// A copy the unpacker kept of a node's content, if any.
+    fn kept(&self, node: &Node) -> Option<&Arc<Vec<u8>>> {
+        match (&node.content, node.owner) {
+            (Content::Spooled { offset, len, .. }, Some(owner)) => self.kept.get(&(owner, *offset, *len)),
+            _ => None,
         }
+    }
+
+    /// ldconfig's view of a regular file, from what the unpacker recorded when it could.
+    pub fn elf(&self, path: &str) -> Option<io::Result<Option<system::ldcache::ElfInfo>>> {
+        let node = self.tree.get(path)?;
+        if let (Content::Spooled { offset, len, .. }, Some(owner)) = (&node.content, node.owner)
+            && let Some(info) = self.elf.get(&(owner, *offset, *len))
+        {
+            return Some(Ok(info.clone()));
+        }
+        self.read(path).map(|r| r.map(|b| system::ldcache::read_elf(&b)))
     }
 
     /// Reads a whole regular file of the tree (for the system emulations).
@@ -303,6 +484,9 @@ impl Assembled {
         let node = self.tree.get(path)?;
         if !matches!(node.entry.kind, EntryKind::File { .. }) {
             return None;
+        }
+        if let Some(bytes) = self.kept(node) {
+            return Some(Ok(bytes.to_vec()));
         }
         let mut out = Vec::new();
         Some(self.content(node).read_to_end(&mut out).map(|_| out))
@@ -342,37 +526,40 @@ impl Read for SpoolReader<'_> {
 /// `Replaces` as dpkg applies it: package A may take over package B's files when A's `Replaces`
 /// names B (with a version relation B's version satisfies).
 struct ControlReplaces {
-    /// Per package: what its `Replaces` names.
-    replaces: Vec<Vec<SimpleRelation>>,
-    names: Vec<String>,
-    versions: Vec<Option<debversion::Version>>,
+    /// By package index: what its `Replaces` names, its name and its version.
+    packages: HashMap<usize, ReplacesInfo>,
+}
+
+struct ReplacesInfo {
+    replaces: Vec<SimpleRelation>,
+    name: String,
+    version: Option<debversion::Version>,
 }
 
 impl ControlReplaces {
-    fn new(packages: &[UnpackedPackage]) -> Self {
-        let replaces = packages
-            .iter()
-            .map(|p| parse_simple_relations(p.control.control.get("Replaces").unwrap_or_default()))
+    fn new<'a>(packages: impl Iterator<Item = (usize, &'a UnpackedPackage)>) -> Self {
+        let packages = packages
+            .map(|(i, p)| {
+                let info = ReplacesInfo {
+                    replaces: parse_simple_relations(p.control.control.get("Replaces").unwrap_or_default()),
+                    name: p.locked.name.clone(),
+                    version: debversion::Version::from_str(&p.locked.version).ok(),
+                };
+                (i, info)
+            })
             .collect();
-        ControlReplaces {
-            replaces,
-            names: packages.iter().map(|p| p.locked.name.clone()).collect(),
-            versions: packages
-                .iter()
-                .map(|p| debversion::Version::from_str(&p.locked.version).ok())
-                .collect(),
-        }
+        ControlReplaces { packages }
     }
 }
 
 impl ReplacesPolicy for ControlReplaces {
     fn replaces(&self, replacer: usize, replaced: usize) -> bool {
-        let (Some(rels), Some(name)) = (self.replaces.get(replacer), self.names.get(replaced)) else {
+        let (Some(by), Some(old)) = (self.packages.get(&replacer), self.packages.get(&replaced)) else {
             return false;
         };
-        rels.iter().any(|(n, rel)| {
-            n == name
-                && match (rel, self.versions.get(replaced).and_then(Option::as_ref)) {
+        by.replaces.iter().any(|(n, rel)| {
+            *n == old.name
+                && match (rel, old.version.as_ref()) {
                     (None, _) => true,
                     (Some((op, want)), Some(have)) => match op.as_str() {
                         "<<" | "<" => have < want,

@@ -6,7 +6,7 @@ use std::io::Read;
 
 use crate::entry::{Entry, EntryKind};
 
-use super::{AssembleError, Assembled, Node};
+use super::{AssembleError, Assembled, Node, Spools};
 
 /// Some nodes of an image, by path: the whole tree for a flat layer, or what one layer of a
 /// layered image holds. Every hard link's target must be in the same view.
@@ -27,6 +27,18 @@ impl Assembled {
     pub fn for_each_in<E: From<AssembleError>>(
         &self,
         view: &View<'_>,
+        f: impl FnMut(&Entry, &mut dyn Read) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.spools().for_each_in(view, f)
+    }
+}
+
+impl Spools {
+    /// Calls `f` for every entry of `view` in layer order: sorted by path, hard links after the
+    /// file they name (see [`Assembled::for_each_entry`]), content read from the spool files.
+    pub fn for_each_in<E: From<AssembleError>>(
+        &self,
+        view: &View<'_>,
         mut f: impl FnMut(&Entry, &mut dyn Read) -> Result<(), E>,
     ) -> Result<(), E> {
         // For each hard-link group (the file and every link to it), the first path in sorted order
@@ -40,7 +52,7 @@ impl Assembled {
                         return Err(AssembleError::DanglingHardlink {
                             path: format!("/{path}"),
                             target: format!("/{target}"),
-                            package: self.owner_label(node.owner),
+                            package: self.label(node.owner),
                         }
                         .into());
                     }
@@ -94,11 +106,5 @@ impl Assembled {
             }
         }
         Ok(())
-    }
-
-    fn owner_label(&self, owner: Option<usize>) -> String {
-        owner
-            .and_then(|i| self.packages.get(i))
-            .map_or_else(|| "debcast".into(), |p| p.locked.label())
     }
 }

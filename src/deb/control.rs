@@ -27,7 +27,7 @@ impl ControlArchive {
 /// does. A value whose first line is empty (`Description:` followed by continuation lines) starts
 /// with `\n`. [`Display`](fmt::Display) writes the paragraph back byte for byte in that form, which
 /// is what dpkg's status file needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Control {
     fields: Vec<(String, String)>,
 }

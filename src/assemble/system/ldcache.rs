@@ -268,10 +268,7 @@ fn search_dir(tree: &dyn TreeView, real_dir: &str) -> Result<Vec<DLib>, SystemEr
         .collect();
     let mut dlibs: Vec<DLib> = Vec::new();
     for name in names {
-        if !((name.starts_with("lib") || name.starts_with("ld-")) && name.contains(".so")) {
-            continue;
-        }
-        if name.ends_with(".#prelink#") || name.contains(".#prelink#.") {
+        if !is_library_name(&name) {
             continue;
         }
         let path = format!("{prefix}{name}");
@@ -287,10 +284,12 @@ fn search_dir(tree: &dyn TreeView, real_dir: &str) -> Result<Vec<DLib>, SystemEr
         if !matches!(tree.entry(&real).map(|e| &e.kind), Some(EntryKind::File { .. })) {
             continue;
         }
-        let Some(bytes) = super::read_file(tree, &real)? else {
-            continue;
+        let elf = match tree.elf(&real) {
+            None => continue,
+            Some(Ok(elf)) => elf,
+            Some(Err(source)) => return Err(SystemError::Read { path: real, source }),
         };
-        let Some(elf) = read_elf(&bytes) else { continue };
+        let Some(elf) = elf else { continue };
         let soname = elf.soname.clone().unwrap_or_else(|| name.clone());
         if is_link && name != soname {
             let dev_link = name.ends_with(".so") && soname.starts_with(name.as_str());
@@ -324,15 +323,24 @@ fn search_dir(tree: &dyn TreeView, real_dir: &str) -> Result<Vec<DLib>, SystemEr
     Ok(dlibs)
 }
 
-struct ElfInfo {
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ElfInfo {
     soname: Option<String>,
     flag: i32,
     big_endian: bool,
 }
 
+/// Whether ldconfig looks at a file of this name at all (`lib*.so*` and `ld-*.so*`, not prelink's
+/// temporaries): the files whose [`ElfInfo`] the unpacker records.
+pub fn is_library_name(name: &str) -> bool {
+    (name.starts_with("lib") || name.starts_with("ld-"))
+        && name.contains(".so")
+        && !(name.ends_with(".#prelink#") || name.contains(".#prelink#."))
+}
+
 /// Reads what ldconfig's `process_elf_file` needs: class, machine (for the cache flag), and
 /// `DT_SONAME` via the dynamic segment. `None` for non-ELF files and ELF files without one.
-fn read_elf(b: &[u8]) -> Option<ElfInfo> {
+pub fn read_elf(b: &[u8]) -> Option<ElfInfo> {
     if b.len() < 52 || &b[..4] != b"\x7fELF" {
         return None;
     }

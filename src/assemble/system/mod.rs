@@ -41,6 +41,11 @@ pub trait TreeView {
     fn read(&self, path: &str) -> Option<std::io::Result<Vec<u8>>>;
     /// Every path in the tree, sorted bytewise.
     fn paths(&self) -> Box<dyn Iterator<Item = &str> + '_>;
+    /// What ldconfig reads from the regular file at `path` (`Ok(None)`: not a shared library it
+    /// would cache). A tree that recorded it while unpacking answers without the file's bytes.
+    fn elf(&self, path: &str) -> Option<std::io::Result<Option<ldcache::ElfInfo>>> {
+        self.read(path).map(|r| r.map(|b| ldcache::read_elf(&b)))
+    }
 }
 
 /// One installed package, as the dpkg database needs to describe it.
@@ -310,6 +315,17 @@ impl TreeView for Overlay<'_> {
             },
             Some(None) => None,
             None => self.base.read(path),
+        }
+    }
+
+    fn elf(&self, path: &str) -> Option<std::io::Result<Option<ldcache::ElfInfo>>> {
+        match self.changes.get(path) {
+            Some(Some((e, content))) => match e.kind {
+                EntryKind::File { .. } => Some(Ok(ldcache::read_elf(content))),
+                _ => None,
+            },
+            Some(None) => None,
+            None => self.base.elf(path),
         }
     }
 

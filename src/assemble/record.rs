@@ -1,0 +1,246 @@
+//! Unpack records: what unpacking one `.deb` told the build besides its file bytes — its control
+//! area, its entries (paths mapped, digests), the few small files the configure step reads, and
+//! ldconfig's view of its shared libraries — kept in the store by the `.deb`'s SHA-256.
+//!
+//! With a record, a rebuild whose layer for a package is cached merges and configures the whole
+//! image without decoding that package at all; only the packages of layers that must be written
+//! again are decoded. A record is a pure function of the `.deb` bytes, the merged-/usr setting and
+//! [`UNPACK_FORMAT`]: it is written once, atomically, and a record that does not parse is ignored
+//! (the package is decoded instead). Any file the configure step reads that a record did not keep
+//! is still read correctly: the package is decoded on demand (see [`super::Spools`]).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::deb::{Control, ControlArchive};
+use crate::entry::{Entry, EntryKind};
+use crate::hash::Sha256Digest;
+use crate::lockfile::LockedPackage;
+
+use super::system::ldcache::ElfInfo;
+use super::tree::{Content, Node, PackageEntries};
+use super::{PackageFacts, Unpacked, UnpackedPackage};
+
+/// Version of the record format and of what the unpacker keeps; part of the record's path.
+pub const UNPACK_FORMAT: u32 = 1;
+
+/// Files the configure step may read are kept in the record up to this size.
+const KEEP_MAX: u64 = 256 << 10;
+
+/// Where the configure step reads files (configuration, the sources of accounts, shells,
+/// certificates, base-files, and the shell libraries maintainer scripts source).
+const KEEP_UNDER: &[&str] = &[
+    "etc/",
+    "usr/share/base-files/",
+    "usr/share/base-passwd/",
+    "usr/share/ca-certificates/",
+    "usr/local/share/ca-certificates/",
+    "usr/share/debconf/",
+    "usr/share/debianutils/",
+    "usr/share/dpkg/",
+    "usr/share/libc-bin/",
+];
+
+/// Whether the unpacker keeps a copy of this regular file's bytes for the configure step.
+pub fn keeps(path: &str, size: u64) -> bool {
+    size <= KEEP_MAX && KEEP_UNDER.iter().any(|dir| path.starts_with(dir))
+}
+
+/// The store's records (`<store>/unpacked/v<N>/`).
+#[derive(Debug, Clone)]
+pub struct UnpackCache {
+    dir: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    format: u32,
+    usrmerge: bool,
+    control: Control,
+    members: Vec<(String, Bytes)>,
+    paths: Vec<String>,
+    nodes: Vec<RecordNode>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RecordNode {
+    entry: Entry,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    digest: Option<Sha256Digest>,
+    /// Whether `elf` was looked at (library-named regular files only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    elf_checked: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    elf: Option<ElfInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kept: Option<Bytes>,
+}
+
+/// Bytes as base64 in JSON.
+struct Bytes(Vec<u8>);
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map(Bytes)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl UnpackCache {
+    pub fn new(store_root: &Path) -> Self {
+        UnpackCache {
+            dir: store_root.join("unpacked").join(format!("v{UNPACK_FORMAT}")),
+        }
+    }
+
+    fn path(&self, deb: &Sha256Digest, usrmerge: bool) -> PathBuf {
+        let suffix = if usrmerge { "usrmerge" } else { "plain" };
+        self.dir.join(format!("{}-{suffix}.json", deb.hex()))
+    }
+
+    /// The record of `locked`'s `.deb`, as package `index` of this build, if there is one that
+    /// parses and matches; `None` otherwise (the caller decodes the package).
+    pub fn load(&self, index: usize, locked: &LockedPackage, usrmerge: bool) -> Option<Unpacked> {
+        let bytes = fs::read(self.path(&locked.sha256, usrmerge)).ok()?;
+        let record: Record = match serde_json::from_slice(&bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!("unpack record of {}: {e}; decoding it instead", locked.label());
+                return None;
+            }
+        };
+        if record.format != UNPACK_FORMAT || record.usrmerge != usrmerge {
+            return None;
+        }
+        Some(from_record(index, locked, record))
+    }
+
+    /// Stores what unpacking `locked`'s `.deb` gave. Best effort: a failure only means the next
+    /// build decodes the package again.
+    pub fn save(&self, locked: &LockedPackage, usrmerge: bool, unpacked: &Unpacked) {
+        let record = to_record(unpacked, usrmerge);
+        let written = (|| -> std::io::Result<()> {
+            fs::create_dir_all(&self.dir)?;
+            let bytes = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".record-")
+                .tempfile_in(&self.dir)?;
+            tmp.write_all(&bytes)?;
+            tmp.persist(self.path(&locked.sha256, usrmerge))
+                .map_err(|e| e.error)?;
+            Ok(())
+        })();
+        if let Err(e) = written {
+            tracing::debug!("unpack record of {}: not stored ({e})", locked.label());
+        }
+    }
+}
+
+fn to_record(unpacked: &Unpacked, usrmerge: bool) -> Record {
+    let nodes = unpacked
+        .entries
+        .nodes
+        .iter()
+        .map(|n| {
+            let at = match n.content {
+                Content::Spooled { offset, len, .. } => Some((offset, len)),
+                _ => None,
+            };
+            let elf = at.and_then(|at| unpacked.facts.elf.iter().find(|(k, _)| *k == at));
+            let kept = match &n.content {
+                Content::Inline(bytes) => Some(Bytes(bytes.to_vec())),
+                Content::Spooled { .. } => at
+                    .and_then(|at| unpacked.facts.kept.iter().find(|(k, _)| *k == at))
+                    .map(|(_, b)| Bytes(b.to_vec())),
+                Content::None => None,
+            };
+            RecordNode {
+                entry: n.entry.clone(),
+                digest: n.digest,
+                elf_checked: elf.is_some(),
+                elf: elf.and_then(|(_, e)| e.clone()),
+                kept,
+            }
+        })
+        .collect();
+    Record {
+        format: UNPACK_FORMAT,
+        usrmerge,
+        control: unpacked.package.control.control.clone(),
+        members: unpacked
+            .package
+            .control
+            .members
+            .iter()
+            .map(|(k, v)| (k.clone(), Bytes(v.clone())))
+            .collect(),
+        paths: unpacked.package.paths.clone(),
+        nodes,
+    }
+}
+
+fn from_record(index: usize, locked: &LockedPackage, record: Record) -> Unpacked {
+    let mut facts = PackageFacts::default();
+    let mut offset = 0u64;
+    let nodes = record
+        .nodes
+        .into_iter()
+        .map(|r| {
+            let content = match r.entry.kind {
+                EntryKind::File { size } => {
+                    let at = (offset, size);
+                    offset += size;
+                    if r.elf_checked {
+                        facts.elf.push((at, r.elf));
+                    }
+                    if let Some(Bytes(b)) = r.kept {
+                        facts.kept.push((at, Arc::new(b)));
+                    }
+                    Content::Spooled {
+                        spool: index,
+                        offset: at.0,
+                        len: at.1,
+                    }
+                }
+                _ => Content::None,
+            };
+            Node {
+                entry: r.entry,
+                owner: Some(index),
+                content,
+                digest: r.digest,
+            }
+        })
+        .collect();
+    Unpacked {
+        package: UnpackedPackage {
+            locked: locked.clone(),
+            control: ControlArchive {
+                control: record.control,
+                members: record.members.into_iter().map(|(k, Bytes(v))| (k, v)).collect(),
+            },
+            paths: record.paths,
+        },
+        entries: PackageEntries {
+            index,
+            label: locked.label(),
+            name: locked.name.clone(),
+            nodes,
+        },
+        facts,
+    }
+}
