@@ -53,7 +53,15 @@ impl Compression {
             // Multi-member/multi-stream decoders: concatenated streams are valid input for the
             // command-line tools dpkg-deb delegates to, so they must be here too.
             Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(r)),
-            Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(r)),
+            // The check (CRC64 of the uncompressed data) is not verified: every byte decoded here
+            // is of a file whose SHA-256 was verified against a signed index first, and the check
+            // costs a twentieth of the decoding time.
+            Compression::Xz => {
+                let flags = liblzma::stream::CONCATENATED | liblzma::stream::IGNORE_CHECK;
+                let stream =
+                    liblzma::stream::Stream::new_stream_decoder(u64::MAX, flags).map_err(io::Error::other)?;
+                Box::new(liblzma::bufread::XzDecoder::new_stream(r, stream))
+            }
             Compression::Lzma => {
                 let stream = liblzma::stream::Stream::new_lzma_decoder(u64::MAX).map_err(io::Error::other)?;
                 Box::new(liblzma::bufread::XzDecoder::new_stream(r, stream))
