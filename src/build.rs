@@ -443,6 +443,9 @@ fn budget_layers(
             };
             let info = write_layer(&spools, &job, sink, cache, compression, sde)?;
             drop(job);
+            for &i in &groups[g].packages {
+                spools.release(i);
+            }
             Ok((info, tree))
         },
     )?;

@@ -19,7 +19,7 @@ use std::io::{self, Read, Seek, Write};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use crate::deb::{ControlArchive, Deb, DebError};
 use crate::entry::{Entry, EntryKind};
@@ -113,10 +113,9 @@ pub type Decoder = Box<dyn Fn(usize) -> Result<File, AssembleError> + Send + Syn
 /// A package this build did not decode (its layer and [`record`] came from the store) is decoded
 /// on the first read of one of its files, through the decoder, so every read is answered.
 pub struct Spools {
-    files: Vec<OnceLock<File>>,
+    files: Vec<Mutex<Option<Arc<File>>>>,
     labels: Vec<String>,
     decoder: Option<Decoder>,
-    decoding: Mutex<()>,
     decoded_again: std::sync::atomic::AtomicUsize,
 }
 
@@ -124,18 +123,26 @@ impl Spools {
     /// Empty spools for packages with these labels (`name=version (arch)`, lock order).
     pub fn new(labels: Vec<String>, decoder: Option<Decoder>) -> Self {
         Spools {
-            files: labels.iter().map(|_| OnceLock::new()).collect(),
+            files: labels.iter().map(|_| Mutex::new(None)).collect(),
             labels,
             decoder,
-            decoding: Mutex::new(()),
             decoded_again: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
     /// Package `index`'s spool, once decoded.
     pub fn set(&self, index: usize, file: File) {
-        if let Some(slot) = self.files.get(index) {
-            let _ = slot.set(file);
+        if let Some(Ok(mut slot)) = self.files.get(index).map(Mutex::lock) {
+            *slot = Some(Arc::new(file));
+        }
+    }
+
+    /// Drops package `index`'s spool once its layer is written, so a build holds the unpacked
+    /// bytes of the packages in flight only, never the whole image (a later read decodes the
+    /// package again).
+    pub fn release(&self, index: usize) {
+        if let Some(Ok(mut slot)) = self.files.get(index).map(Mutex::lock) {
+            *slot = None;
         }
     }
 
@@ -145,20 +152,14 @@ impl Spools {
             .map_or_else(|| "debcast".into(), Clone::clone)
     }
 
-    fn file(&self, index: usize) -> io::Result<&File> {
+    fn file(&self, index: usize) -> io::Result<Arc<File>> {
         let slot = self
             .files
             .get(index)
             .ok_or_else(|| io::Error::other(format!("no package #{index} in this build")))?;
-        if let Some(f) = slot.get() {
-            return Ok(f);
-        }
-        let _one_at_a_time = self
-            .decoding
-            .lock()
-            .map_err(|_| io::Error::other("a decode failed"))?;
-        if let Some(f) = slot.get() {
-            return Ok(f);
+        let mut slot = slot.lock().map_err(|_| io::Error::other("a decode failed"))?;
+        if let Some(f) = slot.as_ref() {
+            return Ok(Arc::clone(f));
         }
         let label = self.label(Some(index));
         let decoder = self
@@ -166,15 +167,11 @@ impl Spools {
             .as_ref()
             .ok_or_else(|| io::Error::other(format!("{label} was not unpacked")))?;
         tracing::debug!("decoding {label} again for a file the build reads");
-        let file = decoder(index).map_err(|e| io::Error::other(e.to_string()))?;
+        let file = Arc::new(decoder(index).map_err(|e| io::Error::other(e.to_string()))?);
         self.decoded_again
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(slot.get_or_init(|| file))
-    }
-
-    /// How many packages were decoded on demand, for a file the build read.
-    pub fn decoded_on_demand(&self) -> usize {
-        self.decoded_again.load(std::sync::atomic::Ordering::Relaxed)
+        *slot = Some(Arc::clone(&file));
+        Ok(file)
     }
 
     /// A reader over a node's regular-file content.
@@ -191,6 +188,11 @@ impl Spools {
                 Err(e) => Box::new(FailingReader(Some(e))),
             },
         }
+    }
+
+    /// How many packages were decoded on demand, for a file the build read.
+    pub fn decoded_on_demand(&self) -> usize {
+        self.decoded_again.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -498,13 +500,13 @@ impl Assembled {
 }
 
 /// Reads a byte range of a spool file with positioned reads, so many readers can share one file.
-struct SpoolReader<'a> {
-    file: &'a File,
+struct SpoolReader {
+    file: Arc<File>,
     pos: u64,
     end: u64,
 }
 
-impl Read for SpoolReader<'_> {
+impl Read for SpoolReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let left = self.end.saturating_sub(self.pos);
         if left == 0 {
@@ -624,7 +626,7 @@ mod tests {
         let mut f = tempfile::tempfile().unwrap();
         f.write_all(b"helloworld").unwrap();
         let mut r = SpoolReader {
-            file: &f,
+            file: Arc::new(f),
             pos: 5,
             end: 10,
         };
