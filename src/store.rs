@@ -10,7 +10,7 @@
 //! <root>/layers/blobs/sha256/<hex>  compressed image layers, by digest (see [`LayerCache`])
 //! <root>/layers/keys/<key>.json     what a layer key built: digest, size, diff_id, media type
 //! <root>/layers/verified/<hex>      when a blob last verified: its size, inode, mtime
-//! <root>/unpacked/v<N>/<hex>.json   what unpacking a `.deb` gave: entries, control, small files
+//! <root>/unpacked/v<N>/<hex>-*.json what unpacking a `.deb` gave: entries, control, small files
 //! ```
 //!
 //! An entry appears only by an atomic rename after its bytes verified, so readers never see a

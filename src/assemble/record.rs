@@ -244,3 +244,89 @@ fn from_record(index: usize, locked: &LockedPackage, record: Record) -> Unpacked
         facts,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assemble::{AssembleOptions, PackageInput, unpack};
+    use debcast_testkit::deb::DebBuilder;
+
+    /// The host's C library: a real shared object with a SONAME.
+    fn elf_library() -> Vec<u8> {
+        let candidates = [
+            "/lib/x86_64-linux-gnu/libc.so.6",
+            "/usr/lib/x86_64-linux-gnu/libc.so.6",
+            "/lib/aarch64-linux-gnu/libc.so.6",
+            "/usr/lib/aarch64-linux-gnu/libc.so.6",
+        ];
+        candidates
+            .iter()
+            .find_map(|p| fs::read(p).ok())
+            .expect("a glibc shared library on the host")
+    }
+
+    #[test]
+    fn a_record_gives_back_what_unpacking_gave() {
+        let dir = tempfile::tempdir().unwrap();
+        let deb = DebBuilder::new("t", "1.0-1", "amd64")
+            .file("./etc/t.conf", "setting = 1\n", 0o644)
+            .file("./usr/share/doc/t/big", vec![b'x'; 300 << 10], 0o644)
+            .file("./usr/lib/x86_64-linux-gnu/libt.so.1", elf_library(), 0o644)
+            .symlink("./usr/lib/x86_64-linux-gnu/libt.so", "libt.so.1")
+            .write_to(dir.path())
+            .unwrap();
+        let bytes = fs::read(&deb).unwrap();
+        let locked = LockedPackage {
+            platform: "linux/amd64".parse().unwrap(),
+            name: "t".into(),
+            version: "1.0-1".into(),
+            architecture: "amd64".into(),
+            archive: "debian".into(),
+            path: "pool/t.deb".into(),
+            size: bytes.len() as u64,
+            sha256: Sha256Digest::of(&bytes),
+        };
+        let input = PackageInput {
+            locked: locked.clone(),
+            deb,
+        };
+        let (unpacked, _spool) = unpack(3, &input, AssembleOptions { usrmerge: true }).unwrap();
+        // Kept: the small file under etc/, not the big one; looked at: the library.
+        assert_eq!(unpacked.facts.kept.len(), 1);
+        assert_eq!(unpacked.facts.kept[0].1.as_slice(), b"setting = 1\n");
+        assert_eq!(unpacked.facts.elf.len(), 1);
+        let lib = elf_library();
+        assert_eq!(unpacked.facts.elf[0].0.1, lib.len() as u64);
+        assert_eq!(
+            unpacked.facts.elf[0].1,
+            crate::assemble::system::ldcache::read_elf(&lib)
+        );
+        assert!(unpacked.facts.elf[0].1.is_some(), "libc.so.6 has a SONAME");
+
+        let cache = UnpackCache::new(dir.path());
+        assert!(cache.load(3, &locked, true).is_none());
+        cache.save(&locked, true, &unpacked);
+        assert!(
+            cache.load(3, &locked, false).is_none(),
+            "keyed by the merged-/usr setting"
+        );
+        let back = cache.load(3, &locked, true).unwrap();
+        assert_eq!(back.package.control, unpacked.package.control);
+        assert_eq!(back.package.paths, unpacked.package.paths);
+        let nodes = |u: &Unpacked| {
+            u.entries
+                .nodes
+                .iter()
+                .map(|n| (n.entry.clone(), n.owner, n.content.clone(), n.digest))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(nodes(&back), nodes(&unpacked));
+        assert_eq!(back.facts.elf, unpacked.facts.elf);
+        assert_eq!(back.facts.kept, unpacked.facts.kept);
+
+        // A damaged record is ignored, never trusted.
+        let path = cache.path(&locked.sha256, true);
+        fs::write(&path, b"{\"format\": 1, \"usrm").unwrap();
+        assert!(cache.load(3, &locked, true).is_none());
+    }
+}
