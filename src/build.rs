@@ -94,7 +94,7 @@ pub struct ImageSummary {
     pub layers_compressed: usize,
     /// Layers taken from the layer cache.
     pub layers_reused: usize,
-    /// Packages whose `.deb` this build decoded.
+    /// Packages whose `.deb` this build decoded (once or more).
     pub packages_decoded: usize,
 }
 
@@ -424,7 +424,10 @@ fn budget_layers(
         &write_groups,
         |i| {
             let (unpacked, file) = decode_one(i)?;
-            spools.set(i, file);
+            // A package decoded only for its record (its layer is cached) keeps no spool.
+            if hits[group_of[i]].is_none() {
+                spools.set(i, file);
+            }
             if let Some(records) = &records {
                 records.save(locked[i], usrmerge, &unpacked);
             }
@@ -534,7 +537,11 @@ fn budget_layers(
             not_emulated,
         },
         packages: assembled.packages.len(),
-        decoded: order.len() + assembled.spools().decoded_on_demand(),
+        decoded: {
+            let mut all: std::collections::BTreeSet<usize> = order.iter().copied().collect();
+            all.extend(assembled.spools().decoded_on_demand());
+            all.len()
+        },
         compressed,
         reused,
     })

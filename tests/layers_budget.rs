@@ -327,4 +327,19 @@ fn a_rebuild_decodes_only_the_packages_of_the_layers_it_writes() {
         std::fs::read(warm.join("index.json")).unwrap(),
         std::fs::read(cold.join("index.json")).unwrap()
     );
+
+    // Without records (deleted), the packages of cached layers are decoded to make them again,
+    // and the image is still the one an empty store gives.
+    std::fs::remove_dir_all(store.join("unpacked")).unwrap();
+    let v3 = DebBuilder::new("extra", "3", "amd64").file("./usr/share/extra/a", "c", 0o644);
+    let mut d = project(&[v3]);
+    let md = d.write();
+    build_into(&d, &md, "out-warm", &store)
+        .stderr_has(&["5 packages (5 decoded)", "(2 compressed, 4 from the layer cache)"]);
+    assert!(store.join("unpacked").is_dir(), "the records were made again");
+    build_into(&d, &md, "out-cold", &shared.path().join("empty-store-2"));
+    assert_eq!(
+        std::fs::read(d.path().join("out-warm/index.json")).unwrap(),
+        std::fs::read(d.path().join("out-cold/index.json")).unwrap()
+    );
 }

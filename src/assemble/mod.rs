@@ -116,7 +116,7 @@ pub struct Spools {
     files: Vec<Mutex<Option<Arc<File>>>>,
     labels: Vec<String>,
     decoder: Option<Decoder>,
-    decoded_again: std::sync::atomic::AtomicUsize,
+    decoded_again: Mutex<std::collections::BTreeSet<usize>>,
 }
 
 impl Spools {
@@ -126,7 +126,7 @@ impl Spools {
             files: labels.iter().map(|_| Mutex::new(None)).collect(),
             labels,
             decoder,
-            decoded_again: std::sync::atomic::AtomicUsize::new(0),
+            decoded_again: Mutex::new(std::collections::BTreeSet::new()),
         }
     }
 
@@ -168,8 +168,9 @@ impl Spools {
             .ok_or_else(|| io::Error::other(format!("{label} was not unpacked")))?;
         tracing::debug!("decoding {label} again for a file the build reads");
         let file = Arc::new(decoder(index).map_err(|e| io::Error::other(e.to_string()))?);
-        self.decoded_again
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut again) = self.decoded_again.lock() {
+            again.insert(index);
+        }
         *slot = Some(Arc::clone(&file));
         Ok(file)
     }
@@ -190,9 +191,12 @@ impl Spools {
         }
     }
 
-    /// How many packages were decoded on demand, for a file the build read.
-    pub fn decoded_on_demand(&self) -> usize {
-        self.decoded_again.load(std::sync::atomic::Ordering::Relaxed)
+    /// The packages decoded on demand, for a file the build read.
+    pub fn decoded_on_demand(&self) -> Vec<usize> {
+        self.decoded_again
+            .lock()
+            .map(|again| again.iter().copied().collect())
+            .unwrap_or_default()
     }
 }
 
