@@ -65,6 +65,23 @@ struct Progress {
     failed: bool,
 }
 
+/// Marks a [`decode_then_write`] run failed and wakes every worker when dropped, which only
+/// happens while a task unwinds (it is forgotten otherwise).
+struct AbortOnUnwind<'a> {
+    progress: &'a Mutex<Progress>,
+    wake: &'a Condvar,
+}
+
+impl Drop for AbortOnUnwind<'_> {
+    fn drop(&mut self) {
+        match self.progress.lock() {
+            Ok(mut p) => p.failed = true,
+            Err(poisoned) => poisoned.into_inner().failed = true,
+        }
+        self.wake.notify_all();
+    }
+}
+
 /// Decodes packages and writes groups of them, overlapped on rayon's threads: `decode(i)` runs for
 /// every package of `order` (in that order), and `write(g, decoded)` for every group of `groups`
 /// as soon as all of its members are decoded, before any further decode, so compressing a layer
@@ -143,6 +160,12 @@ pub fn decode_then_write<D: Send + Sync, W: Send + Sync, E: Send>(
                         wake.notify_all();
                         return;
                     };
+                    // A task that panics must still wake the other workers (they would wait
+                    // for it forever); rayon then re-raises the panic at the end of the scope.
+                    let on_panic = AbortOnUnwind {
+                        progress: &progress,
+                        wake: &wake,
+                    };
                     let ok = match task {
                         Task::Decode(i) => match decode(i) {
                             Ok(d) => {
@@ -165,6 +188,7 @@ pub fn decode_then_write<D: Send + Sync, W: Send + Sync, E: Send>(
                             }
                         },
                     };
+                    std::mem::forget(on_panic);
                     let Ok(mut p) = progress.lock() else { return };
                     if !ok {
                         p.failed = true;
@@ -244,5 +268,29 @@ mod tests {
             |g, _| Ok::<_, String>(g),
         );
         assert_eq!(r.err(), Some("cannot decode 1".to_owned()));
+    }
+
+    #[test]
+    fn a_panicking_task_does_not_leave_the_others_waiting() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+        let groups = vec![vec![0, 1]];
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.install(|| {
+                decode_then_write(
+                    2,
+                    &[0, 1],
+                    &groups,
+                    |i| {
+                        if i == 0 {
+                            panic!("decoder bug");
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        Ok::<_, String>(i)
+                    },
+                    |g, _| Ok::<_, String>(g),
+                )
+            })
+        }));
+        assert!(run.is_err(), "the panic reaches the caller instead of hanging");
     }
 }
