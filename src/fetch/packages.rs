@@ -30,6 +30,8 @@ pub struct FetchedFile {
     pub mirror: String,
     pub retries: u32,
     pub resumed: u32,
+    /// Hedges: second requests raced against a transfer that had gone quiet.
+    pub hedges: u32,
 }
 
 /// What [`fetch_packages`] did.
@@ -43,6 +45,8 @@ pub struct FetchReport {
     pub bytes: u64,
     /// Failed attempts that were retried, in all.
     pub retries: u32,
+    /// Hedges started, in all.
+    pub hedges: u32,
 }
 
 impl FetchReport {
@@ -57,14 +61,17 @@ impl FetchReport {
         m
     }
 
-    /// `fetched 3 package(s) (1.2 MiB, 2 retries), 5 already present` plus one line per mirror.
+    /// `fetched 3 package(s) (1.2 MiB, 2 retries, 1 hedge), 5 already present` plus one line
+    /// per mirror.
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "fetched {} package(s) ({}, {} retr{}), {} already present",
+            "fetched {} package(s) ({}, {} retr{}, {} hedge{}), {} already present",
             self.fetched.len(),
             human_bytes(self.bytes),
             self.retries,
             if self.retries == 1 { "y" } else { "ies" },
+            self.hedges,
+            if self.hedges == 1 { "" } else { "s" },
             self.already_present
         );
         for (mirror, (files, bytes)) in self.by_mirror() {
@@ -141,6 +148,7 @@ pub fn fetch_packages(
                 mirror: d.mirror,
                 retries: d.retries,
                 resumed: d.resumed,
+                hedges: d.hedges,
             })
     });
 
@@ -154,6 +162,7 @@ pub fn fetch_packages(
             Some(Ok(f)) => {
                 report.bytes += f.bytes;
                 report.retries += f.retries;
+                report.hedges += f.hedges;
                 report.fetched.push(f);
             }
             Some(Err(e)) => failures.push(e),
