@@ -127,9 +127,13 @@ pub fn fetch_packages(
         present,
     );
 
+    // Largest first: the run ends on small files, which many slots finish together, rather than
+    // on one large transfer (or one large file's retry) that nothing else overlaps.
+    let mut order: Vec<usize> = (0..wanted.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(wanted[i].expected.size));
     let width = options.concurrency.unwrap_or(transport.config().concurrency);
-    let results = bounded_map(wanted.len(), width.saturating_mul(FILES_PER_REQUEST_SLOT), |i| {
-        let w = &wanted[i];
+    let scheduled = bounded_map(wanted.len(), width.saturating_mul(FILES_PER_REQUEST_SLOT), |k| {
+        let w = &wanted[order[k]];
         let p = w.package;
         let what = format!("{} ({}/{})", p.label(), p.archive, p.path);
         let file = RemoteFile {
@@ -151,6 +155,11 @@ pub fn fetch_packages(
                 hedges: d.hedges,
             })
     });
+    // Back in lock order, so failures are listed as the lock lists them.
+    let mut results: Vec<_> = (0..wanted.len()).map(|_| None).collect();
+    for (k, r) in scheduled.into_iter().enumerate() {
+        results[order[k]] = r;
+    }
 
     let mut report = FetchReport {
         already_present: present,
