@@ -1485,6 +1485,27 @@ mod tests {
     }
 
     #[test]
+    fn hedge_delay_defaults_to_a_quarter_of_the_stall_timeout() {
+        let c = TransportConfig::default();
+        assert_eq!(c.hedge_delay(), Some(Duration::from_millis(7500)));
+        let c = TransportConfig {
+            stall_timeout: Duration::from_secs(2),
+            ..TransportConfig::default()
+        };
+        assert_eq!(c.hedge_delay(), Some(Duration::from_millis(500)));
+        let c = TransportConfig {
+            hedge_after: Some(Duration::from_millis(200)),
+            ..c
+        };
+        assert_eq!(c.hedge_delay(), Some(Duration::from_millis(200)));
+        let c = TransportConfig {
+            hedge_after: Some(Duration::ZERO),
+            ..c
+        };
+        assert_eq!(c.hedge_delay(), None);
+    }
+
+    #[test]
     fn classification() {
         let s = |code| AttemptError::Status {
             code,
