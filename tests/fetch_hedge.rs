@@ -286,3 +286,48 @@ fn retry_after_on_one_mirror_sends_the_file_to_the_next() {
     assert_eq!(d.mirror, good.url());
     assert_eq!(busy.counters().requests, 1);
 }
+
+/// Records the delay announced before each retry.
+#[derive(Default)]
+struct Delays(std::sync::Mutex<Vec<(String, Duration)>>);
+
+impl debcast::fetch::Progress for Delays {
+    fn retrying(&self, _what: &str, _mirror: &str, error: &debcast::fetch::AttemptError, delay: Duration) {
+        self.0.lock().expect("lock").push((error.to_string(), delay));
+    }
+}
+
+#[test]
+fn an_honoured_retry_after_starts_the_backoff_over() {
+    let data = bytes(19, 50_000);
+    let plan = FaultPlan {
+        first: vec![
+            Fault::Status(503),
+            Fault::RetryAfter {
+                status: 429,
+                seconds: 1,
+            },
+            Fault::Status(503),
+        ],
+        ..FaultPlan::none()
+    };
+    let server = server(&data, plan);
+    let config = TransportConfig {
+        backoff_base: Duration::from_millis(200),
+        backoff_max: Duration::from_secs(10),
+        retry_after_max: Duration::from_millis(100),
+        ..hedging_config()
+    };
+    let t = transport(&[server.url()], config);
+    let delays = Delays::default();
+    t.get_with("debian", PATH, Some(expected(&data)), &delays)
+        .expect("download");
+    let delays = delays.0.into_inner().expect("lock");
+    let got: Vec<&str> = delays.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(got, ["HTTP 503", "HTTP 429 (Retry-After: 1s)", "HTTP 503"]);
+    // The first 503 waits one backoff step (100–200 ms); the 429 its capped Retry-After; the
+    // 503 after it starts the doubling over instead of taking the third step (400–800 ms).
+    assert!(delays[0].1 <= Duration::from_millis(200), "{delays:?}");
+    assert_eq!(delays[1].1, Duration::from_millis(100), "{delays:?}");
+    assert!(delays[2].1 <= Duration::from_millis(200), "{delays:?}");
+}

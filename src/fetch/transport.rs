@@ -410,6 +410,7 @@ impl Transport {
             mirrors,
             index: 0,
             tries_here: 0,
+            backoff_step: 0,
             wrong_bodies: HashMap::new(),
             connect_failures_here: 0,
             attempts_here: 0,
@@ -499,6 +500,9 @@ struct Job<'a> {
     mirrors: Vec<Mirror>,
     index: usize,
     tries_here: u32,
+    /// Failures in a row here that got nothing and were not told how long to wait: what the
+    /// next backoff doubles with.
+    backoff_step: u32,
     /// Wrong bodies this mirror sent, by what was wrong with them (see [`wrong_body_key`]).
     wrong_bodies: HashMap<String, u32>,
     connect_failures_here: u32,
@@ -556,6 +560,7 @@ impl Job<'_> {
         self.index += 1;
         self.last_error = None;
         self.tries_here = 0;
+        self.backoff_step = 0;
         self.wrong_bodies.clear();
         self.connect_failures_here = 0;
         self.attempts_here = 0;
@@ -590,6 +595,7 @@ impl Job<'_> {
         self.deferred.insert(url);
         self.last_error = None;
         self.tries_here = 0;
+        self.backoff_step = 0;
         self.wrong_bodies.clear();
         self.connect_failures_here = 0;
         self.attempts_here = 0;
@@ -726,6 +732,7 @@ impl Job<'_> {
                     // Progress resets the budget: a mirror that keeps delivering is worth staying on.
                     if progressed {
                         self.tries_here = 0;
+                        self.backoff_step = 0;
                     }
                     let down = matches!(error, AttemptError::Connect(_))
                         && self.connect_failures_here > self.config().connect_retries
@@ -745,6 +752,8 @@ impl Job<'_> {
                             let ra = (*ra).min(self.config().retry_after_max);
                             self.not_before
                                 .insert(self.mirrors[self.index].url.clone(), Instant::now() + ra);
+                            // The server said how long; the backoff starts over after that.
+                            self.backoff_step = 0;
                             // Another mirror may serve it meanwhile; this one is asked again (once
                             // its pause is over) only after the others.
                             if !ra.is_zero() && self.defer_current() {
@@ -764,7 +773,10 @@ impl Job<'_> {
                         // A transfer that made progress resumes at once; a stall has waited
                         // already. Backoff is for failures in a row that got nothing.
                         _ if progressed || matches!(error, AttemptError::Timeout(_)) => Duration::ZERO,
-                        _ => jitter(self.config().backoff(self.tries_here)),
+                        _ => {
+                            self.backoff_step += 1;
+                            jitter(self.config().backoff(self.backoff_step))
+                        }
                     };
                     let delay = delay.min(self.remaining().unwrap_or_default());
                     self.progress
