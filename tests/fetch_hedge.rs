@@ -23,12 +23,12 @@ fn transport(mirrors: &[String], config: TransportConfig) -> Transport {
     Transport::new(mirrors, config)
 }
 
-/// A stall timeout long enough that waiting it out is unmistakable, a hedge after 100 ms, and
-/// backoffs long enough that one taken by mistake shows.
+/// A stall timeout long enough that waiting it out is unmistakable, and a hedge after 300 ms
+/// (long enough that a loaded test machine does not hedge a healthy request).
 fn hedging_config() -> TransportConfig {
     TransportConfig {
         stall_timeout: Duration::from_secs(5),
-        hedge_after: Some(Duration::from_millis(100)),
+        hedge_after: Some(Duration::from_millis(300)),
         backoff_base: Duration::from_millis(1),
         ..fast_config()
     }
@@ -208,10 +208,10 @@ fn a_hedge_honours_retry_after() {
         .expect("download");
     let took = started.elapsed();
     assert!(got == data);
-    // The stall is hedged at 100 ms; the hedge gets a 429 (1 s, capped at 700 ms); the next
-    // hedge waits for it, and does not wait for the 5 s stall timeout.
+    // The stall is hedged at 300 ms; the hedge gets a 429 (1 s, capped at 700 ms); the next
+    // hedge waits for it (not another 300 ms), and not for the 5 s stall timeout either.
     assert!(
-        took >= Duration::from_millis(800) && took < Duration::from_secs(3),
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
         "{took:?}"
     );
     assert_eq!(d.hedges, 2, "{d:?}");
