@@ -127,10 +127,13 @@ pub fn fetch_packages(
         present,
     );
 
-    // Largest first: the run ends on small files, which many slots finish together, rather than
-    // on one large transfer (or one large file's retry) that nothing else overlaps.
+    // Smallest first: every file's first request — where most faults show — goes out early, so
+    // the waits a faulted file owes (a backoff, a `Retry-After`, a hedge delay) overlap the large
+    // transfers that follow, and the run ends on large transfers, whose faults mostly resume
+    // where they broke. Largest first ends on hundreds of small requests instead, and any of
+    // them that draws two or three faults in a row sets the end of the run.
     let mut order: Vec<usize> = (0..wanted.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(wanted[i].expected.size));
+    order.sort_by_key(|&i| wanted[i].expected.size);
     let width = options.concurrency.unwrap_or(transport.config().concurrency);
     let scheduled = bounded_map(wanted.len(), width.saturating_mul(FILES_PER_REQUEST_SLOT), |k| {
         let w = &wanted[order[k]];
