@@ -46,7 +46,9 @@ use crate::store::{Kind, Store, StoreError};
 /// Timeouts, retry counts and limits. The defaults suit real mirrors; tests use tiny ones.
 #[derive(Debug, Clone)]
 pub struct TransportConfig {
-    /// Downloads in flight at once, across all threads using this transport.
+    /// Downloads in flight at once, across all threads using this transport. A hedge (see
+    /// [`Self::hedge_after`]) shares the slot of the quiet request it races, so a file has at most
+    /// two requests open, one of which has been receiving nothing.
     pub concurrency: usize,
     /// Establishing a connection (DNS, TCP, TLS).
     pub connect_timeout: Duration,
