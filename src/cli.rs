@@ -73,6 +73,11 @@ pub struct NetworkArgs {
     /// Fail an attempt that receives no byte for this long [default: 30s]
     #[arg(long, value_name = "DURATION", env = "DEBCAST_STALL_TIMEOUT", value_parser = crate::fetch::parse_duration)]
     pub stall_timeout: Option<Duration>,
+    /// Race a transfer that has received nothing for this long with a second request (the next
+    /// mirror's, or the same one resuming with Range); the first to deliver carries on. 0 turns
+    /// hedging off [default: a quarter of the stall timeout]
+    #[arg(long, value_name = "DURATION", env = "DEBCAST_HEDGE_AFTER", value_parser = crate::fetch::parse_duration)]
+    pub hedge_after: Option<Duration>,
     /// Give up on one file after this long, across all its attempts and mirrors [default: 1h]
     #[arg(long, value_name = "DURATION", env = "DEBCAST_DEADLINE", value_parser = crate::fetch::parse_duration)]
     pub deadline: Option<Duration>,

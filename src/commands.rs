@@ -59,6 +59,7 @@ fn transport_config(common: &Common) -> TransportConfig {
         retries: n.retries.unwrap_or(d.retries),
         connect_timeout: n.connect_timeout.unwrap_or(d.connect_timeout),
         stall_timeout: n.stall_timeout.unwrap_or(d.stall_timeout),
+        hedge_after: n.hedge_after,
         deadline: n.deadline.unwrap_or(d.deadline),
         backoff_base: n.retry_backoff.unwrap_or(d.backoff_base),
         // The cap must not undercut the base, or the first retry would wait longer than later ones.

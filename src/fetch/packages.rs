@@ -30,6 +30,8 @@ pub struct FetchedFile {
     pub mirror: String,
     pub retries: u32,
     pub resumed: u32,
+    /// Hedges: second requests raced against a transfer that had gone quiet.
+    pub hedges: u32,
 }
 
 /// What [`fetch_packages`] did.
@@ -43,6 +45,8 @@ pub struct FetchReport {
     pub bytes: u64,
     /// Failed attempts that were retried, in all.
     pub retries: u32,
+    /// Hedges started, in all.
+    pub hedges: u32,
 }
 
 impl FetchReport {
@@ -57,14 +61,17 @@ impl FetchReport {
         m
     }
 
-    /// `fetched 3 package(s) (1.2 MiB, 2 retries), 5 already present` plus one line per mirror.
+    /// `fetched 3 package(s) (1.2 MiB, 2 retries, 1 hedge), 5 already present` plus one line
+    /// per mirror.
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "fetched {} package(s) ({}, {} retr{}), {} already present",
+            "fetched {} package(s) ({}, {} retr{}, {} hedge{}), {} already present",
             self.fetched.len(),
             human_bytes(self.bytes),
             self.retries,
             if self.retries == 1 { "y" } else { "ies" },
+            self.hedges,
+            if self.hedges == 1 { "" } else { "s" },
             self.already_present
         );
         for (mirror, (files, bytes)) in self.by_mirror() {
@@ -120,9 +127,16 @@ pub fn fetch_packages(
         present,
     );
 
+    // Smallest first: every file's first request — where most faults show — goes out early, so
+    // the waits a faulted file owes (a backoff, a `Retry-After`, a hedge delay) overlap the large
+    // transfers that follow, and the run ends on large transfers, whose faults mostly resume
+    // where they broke. Largest first ends on hundreds of small requests instead, and any of
+    // them that draws two or three faults in a row sets the end of the run.
+    let mut order: Vec<usize> = (0..wanted.len()).collect();
+    order.sort_by_key(|&i| wanted[i].expected.size);
     let width = options.concurrency.unwrap_or(transport.config().concurrency);
-    let results = bounded_map(wanted.len(), width.saturating_mul(FILES_PER_REQUEST_SLOT), |i| {
-        let w = &wanted[i];
+    let scheduled = bounded_map(wanted.len(), width.saturating_mul(FILES_PER_REQUEST_SLOT), |k| {
+        let w = &wanted[order[k]];
         let p = w.package;
         let what = format!("{} ({}/{})", p.label(), p.archive, p.path);
         let file = RemoteFile {
@@ -141,8 +155,14 @@ pub fn fetch_packages(
                 mirror: d.mirror,
                 retries: d.retries,
                 resumed: d.resumed,
+                hedges: d.hedges,
             })
     });
+    // Back in lock order, so failures are listed as the lock lists them.
+    let mut results: Vec<_> = (0..wanted.len()).map(|_| None).collect();
+    for (k, r) in scheduled.into_iter().enumerate() {
+        results[order[k]] = r;
+    }
 
     let mut report = FetchReport {
         already_present: present,
@@ -154,6 +174,7 @@ pub fn fetch_packages(
             Some(Ok(f)) => {
                 report.bytes += f.bytes;
                 report.retries += f.retries;
+                report.hedges += f.hedges;
                 report.fetched.push(f);
             }
             Some(Err(e)) => failures.push(e),

@@ -25,6 +25,8 @@ pub trait Progress: Send + Sync {
     fn retrying(&self, _what: &str, _mirror: &str, _error: &AttemptError, _delay: Duration) {}
     /// `mirror` is given up on for `what`; the next one is tried.
     fn mirror_failed(&self, _what: &str, _mirror: &str, _error: &AttemptError) {}
+    /// A transfer of `what` received nothing for `silent`: a second request to `mirror` races it.
+    fn hedging(&self, _what: &str, _mirror: &str, _silent: Duration) {}
     fn finished(&self, _what: &str, _result: Result<&Downloaded, &FetchError>) {}
     fn summary(&self, _report: &FetchReport) {}
 }
@@ -71,6 +73,12 @@ impl Progress for LogProgress {
 
     fn mirror_failed(&self, what: &str, mirror: &str, error: &AttemptError) {
         self.line(&format!("{what}: giving up on {mirror}: {error}"));
+    }
+
+    fn hedging(&self, what: &str, mirror: &str, silent: Duration) {
+        self.line(&format!(
+            "{what}: nothing received for {silent:.1?}; hedging with a second request to {mirror}"
+        ));
     }
 
     fn finished(&self, what: &str, result: Result<&Downloaded, &FetchError>) {

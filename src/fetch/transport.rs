@@ -2,13 +2,17 @@
 //!
 //! Per file, attempts go through the archive's mirrors in order. Each failed attempt is classified
 //! ([`AttemptError::class`]):
-//! - transient: retried on the same mirror up to [`TransportConfig::retries`] times, after an
-//!   exponential backoff with jitter, or after the server's `Retry-After` (capped; a mirror asking
-//!   for longer than the cap is moved behind the others once, when another may be reachable;
-//!   mirrors that could not be connected to at all are tried last by later files). A retry resumes
-//!   with `Range: bytes=N-` when the file is verified by hash; a server that ignores `Range` answers
-//!   200 and the bytes already held are skipped from its body. The whole file's hash is checked in
-//!   the end either way.
+//! - transient: retried on the same mirror up to [`TransportConfig::retries`] times. A failure
+//!   that made progress (a reset or truncation mid-body) resumes at once, and so does one that
+//!   already waited (a stall timeout); failures in a row that got nothing wait an exponential
+//!   backoff with jitter. A `Retry-After` (capped) is honoured per mirror: that mirror is not asked
+//!   again for this file before it ends, while another mirror that may be reachable is tried
+//!   meanwhile (the waiting one moved behind it, once); mirrors that could not be connected to at
+//!   all are tried last by later files. A retry resumes with `Range: bytes=N-` when the file is
+//!   verified by hash; a server that ignores `Range` answers 200 and the bytes already held are
+//!   skipped from its body. The whole file's hash is checked in the end either way.
+//! - hedged: a request that has received nothing for [`TransportConfig::hedge_delay`] is raced
+//!   by a second one (see `Job::attempt`); the first to deliver the next bytes carries on.
 //! - permanent for this mirror: the next mirror. A body that fails verification is retried from
 //!   scratch on the same mirror while each wrong body differs (corruption in transit, within the
 //!   retry budget); the same wrong body again means the mirror has another file there. A mirror
@@ -22,7 +26,9 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::sync::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, SyncSender};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -40,12 +46,19 @@ use crate::store::{Kind, Store, StoreError};
 /// Timeouts, retry counts and limits. The defaults suit real mirrors; tests use tiny ones.
 #[derive(Debug, Clone)]
 pub struct TransportConfig {
-    /// Downloads in flight at once, across all threads using this transport.
+    /// Downloads in flight at once, across all threads using this transport. A hedge (see
+    /// [`Self::hedge_after`]) shares the slot of the quiet request it races, so a file has at most
+    /// two requests open, one of which has been receiving nothing.
     pub concurrency: usize,
     /// Establishing a connection (DNS, TCP, TLS).
     pub connect_timeout: Duration,
     /// No byte received for this long (while waiting for headers or body) fails the attempt.
     pub stall_timeout: Duration,
+    /// A transfer that has received nothing for this long gets a hedge: a second request (at the
+    /// next mirror, or the same one, resuming with `Range` from what was received) races it, and
+    /// the first to deliver the next bytes carries on while the other is dropped. `None`: a
+    /// quarter of [`Self::stall_timeout`]; zero: never hedge. See [`Self::hedge_delay`].
+    pub hedge_after: Option<Duration>,
     /// One attempt (one request and its whole body).
     pub attempt_timeout: Duration,
     /// One file, across all its attempts and mirrors.
@@ -78,6 +91,7 @@ impl Default for TransportConfig {
             concurrency: 8,
             connect_timeout: Duration::from_secs(15),
             stall_timeout: Duration::from_secs(30),
+            hedge_after: None,
             attempt_timeout: Duration::from_secs(30 * 60),
             deadline: Duration::from_secs(60 * 60),
             retries: 5,
@@ -99,6 +113,15 @@ impl TransportConfig {
             .checked_shl(retry.saturating_sub(1).min(31))
             .unwrap_or(u32::MAX);
         self.backoff_base.saturating_mul(factor).min(self.backoff_max)
+    }
+
+    /// How long a transfer may receive nothing before it is hedged (`None`: never).
+    pub fn hedge_delay(&self) -> Option<Duration> {
+        match self.hedge_after {
+            Some(d) if d.is_zero() => None,
+            Some(d) => Some(d),
+            None => Some(self.stall_timeout / 4).filter(|d| !d.is_zero()),
+        }
     }
 }
 
@@ -133,6 +156,8 @@ pub struct Downloaded {
     pub retries: u32,
     /// Attempts that resumed a partial transfer.
     pub resumed: u32,
+    /// Hedges started: second requests racing a transfer that had gone quiet.
+    pub hedges: u32,
     pub sha256: Sha256Digest,
 }
 
@@ -387,6 +412,7 @@ impl Transport {
             mirrors,
             index: 0,
             tries_here: 0,
+            backoff_step: 0,
             wrong_bodies: HashMap::new(),
             connect_failures_here: 0,
             attempts_here: 0,
@@ -395,6 +421,8 @@ impl Transport {
             last_error: None,
             retries: 0,
             resumed: 0,
+            hedges: 0,
+            not_before: HashMap::new(),
             started: Instant::now(),
             progress,
         };
@@ -474,6 +502,9 @@ struct Job<'a> {
     mirrors: Vec<Mirror>,
     index: usize,
     tries_here: u32,
+    /// Failures in a row here that got nothing and were not told how long to wait: what the
+    /// next backoff doubles with.
+    backoff_step: u32,
     /// Wrong bodies this mirror sent, by what was wrong with them (see [`wrong_body_key`]).
     wrong_bodies: HashMap<String, u32>,
     connect_failures_here: u32,
@@ -485,6 +516,9 @@ struct Job<'a> {
     deferred: HashSet<Url>,
     retries: u32,
     resumed: u32,
+    hedges: u32,
+    /// When each mirror that answered with `Retry-After` may be asked again (for this file).
+    not_before: HashMap<Url, Instant>,
     started: Instant,
     progress: &'a dyn Progress,
 }
@@ -528,6 +562,7 @@ impl Job<'_> {
         self.index += 1;
         self.last_error = None;
         self.tries_here = 0;
+        self.backoff_step = 0;
         self.wrong_bodies.clear();
         self.connect_failures_here = 0;
         self.attempts_here = 0;
@@ -562,6 +597,7 @@ impl Job<'_> {
         self.deferred.insert(url);
         self.last_error = None;
         self.tries_here = 0;
+        self.backoff_step = 0;
         self.wrong_bodies.clear();
         self.connect_failures_here = 0;
         self.attempts_here = 0;
@@ -623,6 +659,14 @@ impl Job<'_> {
                     continue;
                 }
             };
+            // A mirror that asked for a pause (`Retry-After`) is not asked again before it ends.
+            if let Some(until) = self.not_before.get(&self.mirrors[self.index].url) {
+                let wait = until.saturating_duration_since(Instant::now()).min(remaining);
+                if !wait.is_zero() {
+                    thread::sleep(wait);
+                    continue;
+                }
+            }
             if *written > 0 {
                 self.resumed += 1;
             }
@@ -634,13 +678,14 @@ impl Job<'_> {
                 self.attempt(&url, timeout, sink, hasher, written)
             };
             let error = match attempt {
-                Ok(()) => match self.verify(hasher, *written) {
+                Ok(served_by) => match self.verify(hasher, *written) {
                     Ok(sha256) => {
                         return Ok(Downloaded {
-                            mirror: self.mirrors[self.index].url.to_string(),
+                            mirror: self.mirrors[served_by].url.to_string(),
                             bytes: *written,
                             retries: self.retries,
                             resumed: self.resumed,
+                            hedges: self.hedges,
                             sha256,
                         });
                     }
@@ -685,9 +730,11 @@ impl Job<'_> {
                 ErrorClass::Transient => {
                     self.retries += 1;
                     self.tries_here += 1;
+                    let progressed = *written > before;
                     // Progress resets the budget: a mirror that keeps delivering is worth staying on.
-                    if *written > before {
-                        self.tries_here = self.tries_here.min(1);
+                    if progressed {
+                        self.tries_here = 0;
+                        self.backoff_step = 0;
                     }
                     let down = matches!(error, AttemptError::Connect(_))
                         && self.connect_failures_here > self.config().connect_retries
@@ -704,7 +751,14 @@ impl Job<'_> {
                             retry_after: Some(ra),
                             ..
                         } => {
-                            if *ra > self.config().retry_after_max && self.defer_current() {
+                            let ra = (*ra).min(self.config().retry_after_max);
+                            self.not_before
+                                .insert(self.mirrors[self.index].url.clone(), Instant::now() + ra);
+                            // The server said how long; the backoff starts over after that.
+                            self.backoff_step = 0;
+                            // Another mirror may serve it meanwhile; this one is asked again (once
+                            // its pause is over) only after the others.
+                            if !ra.is_zero() && self.defer_current() {
                                 self.progress.retrying(
                                     self.what,
                                     self.mirrors[self.mirrors.len() - 1].url.as_str(),
@@ -716,9 +770,15 @@ impl Job<'_> {
                                 }
                                 continue;
                             }
-                            (*ra).min(self.config().retry_after_max)
+                            ra
                         }
-                        _ => jitter(self.config().backoff(self.tries_here)),
+                        // A transfer that made progress resumes at once; a stall has waited
+                        // already. Backoff is for failures in a row that got nothing.
+                        _ if progressed || matches!(error, AttemptError::Timeout(_)) => Duration::ZERO,
+                        _ => {
+                            self.backoff_step += 1;
+                            jitter(self.config().backoff(self.backoff_step))
+                        }
                     };
                     let delay = delay.min(self.remaining().unwrap_or_default());
                     self.progress
@@ -763,157 +823,496 @@ impl Job<'_> {
         Ok(actual)
     }
 
-    /// One request (or file read), appending to `sink` from byte `*written` on.
+    /// One attempt at the current mirror: a request appending to `sink` from byte `*written` on,
+    /// with hedges. The request is read on its own thread; when nothing has arrived for
+    /// [`TransportConfig::hedge_delay`], a second request (a hedge) is started beside it — at the
+    /// next mirror that may answer when nothing was received yet, else at this mirror with `Range`
+    /// from `*written`. Both stay open; whichever delivers the next new bytes first carries on and
+    /// the other is dropped. At most two requests are open per file, and a hedge shares its
+    /// file's request slot (the request it races is receiving nothing). Every byte goes into the
+    /// one `sink`/`hasher` in file order, so the result is verified as a whole as before.
+    ///
+    /// Returns the index of the mirror whose request completed the body, or the error of the
+    /// last request at the current mirror once every request failed.
     fn attempt(
-        &self,
+        &mut self,
         url: &Url,
         timeout: Duration,
         sink: &mut dyn Write,
         hasher: &mut Sha256,
         written: &mut u64,
-    ) -> Result<(), AttemptFailure> {
-        let opened = if url.scheme() == "file" {
-            open_file(url, *written)?
-        } else {
-            self.open_http(url, timeout, *written)?
-        };
-        self.stream(opened, sink, hasher, written)
-    }
-
-    fn open_http(&self, url: &Url, timeout: Duration, from: u64) -> Result<Opened, AttemptFailure> {
-        let mut req = self.online.agent.get(url.as_str());
-        if from > 0 {
-            req = req.header("Range", format!("bytes={from}-"));
-        }
-        let resp = req
+    ) -> Result<usize, AttemptFailure> {
+        let (tx, rx) = mpsc::sync_channel(SOURCE_QUEUE);
+        let mut next_id = 0;
+        let mut sources =
+            vec![self.start_source(self.index, url.clone(), *written, timeout, &tx, &mut next_id)];
+        // Without a hash, only a transfer that has nothing yet may be raced (see `run_inner`).
+        let hedge_after = self
             .config()
-            .timeout_per_call(Some(timeout))
-            .build()
-            .call()
-            .map_err(|e| Failed(classify_ureq(e)))?;
-        let status = resp.status().as_u16();
-        let header = |name: &str| {
-            resp.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let length = resp.body().content_length();
-        let start = match status {
-            200 => 0,
-            206 => {
-                let range = header("content-range").unwrap_or_default();
-                let (start, total) = parse_content_range(&range)
-                    .ok_or_else(|| Failed(AttemptError::BadRange(format!("Content-Range `{range}`"))))?;
-                if start > from {
-                    return Err(Failed(AttemptError::BadRange(format!(
-                        "asked for bytes from {from}, got from {start}"
-                    ))));
+            .hedge_delay()
+            .filter(|_| self.expected.is_some() || *written == 0);
+        // Hedges since the last new byte: bounded like retries, so a mirror that answers nothing
+        // at all is not asked without end. Each waits twice as long as the one before (after the
+        // second), so a server that is merely slow to start gets requests that live long enough.
+        let mut idle_hedges: u32 = 0;
+        // Hedges that failed in a row: the next one waits out their backoff (or `Retry-After`).
+        let mut failed_hedges: u32 = 0;
+        let mut hedge_not_before = Instant::now();
+        // The last error of a request at the current mirror (what the caller acts on).
+        let mut error_here: Option<AttemptError> = None;
+        // A source that never reports (it cannot: its reads time out) must not hang the file.
+        let watchdog = self
+            .config()
+            .stall_timeout
+            .saturating_mul(2)
+            .saturating_add(Duration::from_secs(1));
+        loop {
+            let now = Instant::now();
+            let heard = sources.iter().map(|s| s.heard).max().unwrap_or(now);
+            let give_up_at = heard + watchdog;
+            if now >= give_up_at {
+                for s in &sources {
+                    s.cancel.store(true, Ordering::Relaxed);
                 }
-                if let (Some(e), Some(total)) = (self.expected, total)
-                    && total != e.size
-                {
-                    return Err(Failed(AttemptError::WrongSize {
-                        expected: e.size,
-                        announced: total,
-                    }));
+                return Err(Failed(AttemptError::Timeout(
+                    "stalled: no data within the stall timeout".into(),
+                )));
+            }
+            let mut wait = give_up_at - now;
+            if let Some(h) = hedge_after
+                && idle_hedges < self.config().retries.max(1)
+            {
+                let mirror = if *written == 0 {
+                    self.hedge_mirror()
+                } else {
+                    self.index
+                };
+                let factor = 1u32 << idle_hedges.saturating_sub(1).min(16);
+                let mut at = (heard + h.saturating_mul(factor)).max(hedge_not_before);
+                if let Some(t) = self.not_before.get(&self.mirrors[mirror].url) {
+                    at = at.max(*t);
                 }
-                start
+                if now >= at {
+                    idle_hedges += 1;
+                    match self.mirrors[mirror].url.join(self.path) {
+                        Ok(hedge_url) => {
+                            // At most two requests per file: the one silent longest gives way.
+                            if sources.len() >= 2
+                                && let Some(k) = (0..sources.len()).min_by_key(|&k| sources[k].heard)
+                            {
+                                let old = sources.remove(k);
+                                old.cancel.store(true, Ordering::Relaxed);
+                                self.retries += 1;
+                                if old.mirror == self.index {
+                                    error_here =
+                                        Some(AttemptError::Timeout("stalled: overtaken by hedges".into()));
+                                }
+                            }
+                            self.hedges += 1;
+                            if mirror == self.index {
+                                self.attempts_here += 1;
+                            }
+                            if *written > 0 {
+                                self.resumed += 1;
+                            }
+                            self.progress
+                                .hedging(self.what, self.mirrors[mirror].url.as_str(), now - heard);
+                            tracing::debug!(what = self.what, url = %hedge_url, from = *written, "hedging");
+                            let s =
+                                self.start_source(mirror, hedge_url, *written, timeout, &tx, &mut next_id);
+                            sources.push(s);
+                        }
+                        // Not a URL this mirror can serve: no hedge there (the caller finds out).
+                        Err(_) => idle_hedges = u32::MAX,
+                    }
+                    continue;
+                }
+                wait = wait.min(at - now);
             }
-            416 => return Err(Failed(AttemptError::BadRange("HTTP 416".into()))),
-            404 | 410 => return Err(Failed(AttemptError::NotFound(status))),
-            _ => {
-                let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
-                return Err(Failed(AttemptError::Status {
-                    code: status,
-                    retry_after,
-                }));
+            let Ok((id, event)) = rx.recv_timeout(wait) else {
+                continue;
+            };
+            let Some(k) = sources.iter().position(|s| s.id == id) else {
+                // A dropped request's last words.
+                continue;
+            };
+            let s = &mut sources[k];
+            s.heard = Instant::now();
+            let outcome = match event {
+                SourceEvent::Opened { start, length } => {
+                    s.pos = start;
+                    s.length = length;
+                    s.start = start;
+                    self.check_announced(start, length).map(|()| Step::More)
+                }
+                SourceEvent::Data(chunk) => self.take(s, &chunk, sink, hasher, written)?,
+                SourceEvent::End => self.check_end(s, *written).map(|()| Step::Complete),
+                SourceEvent::Failed(e) => Err(e),
+            };
+            match outcome {
+                Ok(Step::More) => {}
+                Ok(Step::Advanced) => {
+                    // The others are behind now: drop them.
+                    idle_hedges = 0;
+                    failed_hedges = 0;
+                    let id = sources[k].id;
+                    sources.retain(|s| {
+                        let keep = s.id == id;
+                        if !keep {
+                            s.cancel.store(true, Ordering::Relaxed);
+                        }
+                        keep
+                    });
+                }
+                Ok(Step::Complete) => {
+                    let mirror = sources[k].mirror;
+                    for s in &sources {
+                        s.cancel.store(true, Ordering::Relaxed);
+                    }
+                    return Ok(mirror);
+                }
+                Err(e) => {
+                    let s = sources.remove(k);
+                    s.cancel.store(true, Ordering::Relaxed);
+                    tracing::debug!(what = self.what, mirror = %self.mirrors[s.mirror].url, %e, "request failed");
+                    let here = s.mirror == self.index;
+                    if sources.is_empty() {
+                        return Err(Failed(if here { e } else { error_here.unwrap_or(e) }));
+                    }
+                    // The other request carries on; this one counts as a retry, and the next hedge
+                    // waits as a retry would.
+                    self.retries += 1;
+                    failed_hedges += 1;
+                    if let AttemptError::Status {
+                        retry_after: Some(ra),
+                        ..
+                    } = &e
+                    {
+                        let ra = (*ra).min(self.config().retry_after_max);
+                        self.not_before
+                            .insert(self.mirrors[s.mirror].url.clone(), Instant::now() + ra);
+                    } else if !matches!(e, AttemptError::Timeout(_)) {
+                        hedge_not_before = Instant::now() + jitter(self.config().backoff(failed_hedges));
+                    }
+                    if here {
+                        error_here = Some(e);
+                    }
+                }
             }
-        };
-        Ok(Opened {
-            reader: Box::new(resp.into_body().into_reader()),
-            start,
-            length,
-        })
+        }
     }
 
-    /// Streams a body into `sink`, hashing and counting, never past the expected size.
-    fn stream(
+    /// Where a hedge goes when nothing was received yet: the next mirror after the current one
+    /// that is not known to be unreachable nor asked us to wait; else the current one.
+    fn hedge_mirror(&self) -> usize {
+        let dead = self
+            .online
+            .unreachable
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default();
+        let now = Instant::now();
+        (self.index + 1..self.mirrors.len())
+            .find(|&i| {
+                let url = &self.mirrors[i].url;
+                !dead.contains(url) && self.not_before.get(url).is_none_or(|t| *t <= now)
+            })
+            .unwrap_or(self.index)
+    }
+
+    /// Starts a request for `url` from byte `from` on its own thread, reporting to `tx`.
+    fn start_source(
         &self,
-        mut opened: Opened,
-        sink: &mut dyn Write,
-        hasher: &mut Sha256,
-        written: &mut u64,
-    ) -> Result<(), AttemptFailure> {
-        let limit = self
-            .expected
-            .map_or(self.config().max_unverified_size, |e| e.size);
-        if let (Some(e), Some(len)) = (self.expected, opened.length)
-            && opened.start.saturating_add(len) != e.size
+        mirror: usize,
+        url: Url,
+        from: u64,
+        timeout: Duration,
+        tx: &SyncSender<(u64, SourceEvent)>,
+        next_id: &mut u64,
+    ) -> Source {
+        let id = *next_id;
+        *next_id += 1;
+        let cancel = Arc::new(AtomicBool::new(false));
+        let request = Request {
+            agent: self.online.agent.clone(),
+            url,
+            from,
+            timeout,
+            expected: self.expected,
+        };
+        let (tx2, cancel2) = (tx.clone(), Arc::clone(&cancel));
+        let spawned = thread::Builder::new()
+            .name("debcast-download".into())
+            .spawn(move || request.run(id, &tx2, &cancel2));
+        if let Err(e) = spawned {
+            // Reported like any failed request (the receiver is ours, so this cannot block).
+            let _ = tx.try_send((
+                id,
+                SourceEvent::Failed(AttemptError::Interrupted(format!(
+                    "cannot start a download thread: {e}"
+                ))),
+            ));
+        }
+        Source {
+            id,
+            mirror,
+            cancel,
+            start: from,
+            pos: from,
+            length: None,
+            received: 0,
+            heard: Instant::now(),
+        }
+    }
+
+    /// Checks an announced body length against the expected size.
+    fn check_announced(&self, start: u64, length: Option<u64>) -> Result<(), AttemptError> {
+        if let (Some(e), Some(len)) = (self.expected, length)
+            && start.saturating_add(len) != e.size
         {
-            return Err(Failed(AttemptError::WrongSize {
+            return Err(AttemptError::WrongSize {
                 expected: e.size,
-                announced: opened.start.saturating_add(len),
-            }));
-        }
-        // Bytes of this body we already hold (a server that ignored `Range`).
-        let mut skip = written.saturating_sub(opened.start);
-        let mut received: u64 = 0;
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = match opened.reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Failed(classify_body_io(e))),
-            };
-            received += n as u64;
-            let mut chunk = &buf[..n];
-            if skip > 0 {
-                let k = usize::try_from(skip).unwrap_or(usize::MAX).min(chunk.len());
-                chunk = &chunk[k..];
-                skip -= k as u64;
-            }
-            if chunk.is_empty() {
-                continue;
-            }
-            if *written + chunk.len() as u64 > limit {
-                return Err(Failed(match self.expected {
-                    Some(e) => AttemptError::WrongSize {
-                        expected: e.size,
-                        announced: opened.start + opened.length.unwrap_or(received),
-                    },
-                    None => AttemptError::TooLarge { limit },
-                }));
-            }
-            sink.write_all(chunk).map_err(|e| {
-                Fatal(FetchError::Write {
-                    what: self.what.to_owned(),
-                    error: e.to_string(),
-                })
-            })?;
-            hasher.update(chunk);
-            *written += chunk.len() as u64;
-            self.progress.bytes(self.what, chunk.len() as u64);
-        }
-        if let Some(len) = opened.length
-            && received < len
-        {
-            return Err(Failed(AttemptError::Truncated {
-                got: opened.start + received,
-                expected: opened.start + len,
-            }));
-        }
-        if let Some(e) = self.expected
-            && *written < e.size
-        {
-            return Err(Failed(AttemptError::Truncated {
-                got: *written,
-                expected: e.size,
-            }));
+                announced: start.saturating_add(len),
+            });
         }
         Ok(())
     }
+
+    /// Takes a chunk of `s`'s body: the part past `*written` (bytes not held yet) is hashed and
+    /// appended to `sink`, never past the expected size.
+    fn take(
+        &self,
+        s: &mut Source,
+        chunk: &[u8],
+        sink: &mut dyn Write,
+        hasher: &mut Sha256,
+        written: &mut u64,
+    ) -> Result<Result<Step, AttemptError>, AttemptFailure> {
+        let at = s.pos;
+        s.pos += chunk.len() as u64;
+        s.received += chunk.len() as u64;
+        if at > *written {
+            // Cannot happen: every request starts at or before what is held.
+            return Ok(Err(AttemptError::BadRange(format!(
+                "a body continued at byte {at}, past the {written} bytes held"
+            ))));
+        }
+        let skip = usize::try_from(*written - at)
+            .unwrap_or(usize::MAX)
+            .min(chunk.len());
+        let fresh = &chunk[skip..];
+        if fresh.is_empty() {
+            return Ok(Ok(Step::More));
+        }
+        let limit = self
+            .expected
+            .map_or(self.config().max_unverified_size, |e| e.size);
+        if *written + fresh.len() as u64 > limit {
+            return Ok(Err(match self.expected {
+                Some(e) => AttemptError::WrongSize {
+                    expected: e.size,
+                    announced: s.start + s.length.unwrap_or(s.received),
+                },
+                None => AttemptError::TooLarge { limit },
+            }));
+        }
+        sink.write_all(fresh).map_err(|e| {
+            Fatal(FetchError::Write {
+                what: self.what.to_owned(),
+                error: e.to_string(),
+            })
+        })?;
+        hasher.update(fresh);
+        *written += fresh.len() as u64;
+        self.progress.bytes(self.what, fresh.len() as u64);
+        Ok(Ok(Step::Advanced))
+    }
+
+    /// A body ended: complete, or cut short.
+    fn check_end(&self, s: &Source, written: u64) -> Result<(), AttemptError> {
+        if let Some(len) = s.length
+            && s.received < len
+        {
+            return Err(AttemptError::Truncated {
+                got: s.start + s.received,
+                expected: s.start + len,
+            });
+        }
+        if let Some(e) = self.expected
+            && s.pos < e.size
+        {
+            return Err(AttemptError::Truncated {
+                got: s.pos,
+                expected: e.size,
+            });
+        }
+        if s.pos < written {
+            // Shorter than what another request of the same unverified file delivered.
+            return Err(AttemptError::Truncated {
+                got: s.pos,
+                expected: written,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Chunks a request may read ahead of the file's writer.
+const SOURCE_QUEUE: usize = 16;
+
+/// What a request reports from its thread.
+enum SourceEvent {
+    /// Headers received (or the file opened): the body starts `start` bytes into the file and
+    /// carries `length` bytes when announced.
+    Opened {
+        start: u64,
+        length: Option<u64>,
+    },
+    Data(Vec<u8>),
+    End,
+    Failed(AttemptError),
+}
+
+/// What one event did to the file.
+enum Step {
+    More,
+    /// New bytes were appended.
+    Advanced,
+    Complete,
+}
+
+/// One request of an attempt, as the file's thread sees it.
+struct Source {
+    id: u64,
+    /// Index into the job's mirrors.
+    mirror: usize,
+    /// Tells its thread to stop reading.
+    cancel: Arc<AtomicBool>,
+    /// Where its body starts in the file (once opened; where it asked to start before that).
+    start: u64,
+    /// The file position of its next byte.
+    pos: u64,
+    length: Option<u64>,
+    received: u64,
+    /// When it last reported anything (headers, bytes, an error).
+    heard: Instant,
+}
+
+/// One request, made and read on its own thread.
+struct Request {
+    agent: ureq::Agent,
+    url: Url,
+    from: u64,
+    timeout: Duration,
+    expected: Option<Expected>,
+}
+
+impl Request {
+    /// Opens the body and streams it to `tx` until it ends, fails, the receiver is gone or
+    /// `cancel` is set. The stall and attempt timeouts are the HTTP client's, so every read ends.
+    fn run(self, id: u64, tx: &SyncSender<(u64, SourceEvent)>, cancel: &AtomicBool) {
+        let send = |e: SourceEvent| tx.send((id, e)).is_ok();
+        let opened = if self.url.scheme() == "file" {
+            open_file(&self.url, self.from)
+        } else {
+            open_http(&self.agent, &self.url, self.timeout, self.from, self.expected)
+        };
+        let mut opened = match opened {
+            Ok(o) => o,
+            Err(e) => {
+                send(SourceEvent::Failed(e));
+                return;
+            }
+        };
+        if !send(SourceEvent::Opened {
+            start: opened.start,
+            length: opened.length,
+        }) {
+            return;
+        }
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                return;
+            }
+            let mut buf = vec![0u8; 64 * 1024];
+            let event = match opened.reader.read(&mut buf) {
+                Ok(0) => SourceEvent::End,
+                Ok(n) => {
+                    buf.truncate(n);
+                    SourceEvent::Data(buf)
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => SourceEvent::Failed(classify_body_io(e)),
+            };
+            let last = !matches!(event, SourceEvent::Data(_));
+            if !send(event) || last {
+                return;
+            }
+        }
+    }
+}
+
+fn open_http(
+    agent: &ureq::Agent,
+    url: &Url,
+    timeout: Duration,
+    from: u64,
+    expected: Option<Expected>,
+) -> Result<Opened, AttemptError> {
+    let mut req = agent.get(url.as_str());
+    if from > 0 {
+        req = req.header("Range", format!("bytes={from}-"));
+    }
+    let resp = req
+        .config()
+        .timeout_per_call(Some(timeout))
+        .build()
+        .call()
+        .map_err(classify_ureq)?;
+    let status = resp.status().as_u16();
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let length = resp.body().content_length();
+    let start = match status {
+        200 => 0,
+        206 => {
+            let range = header("content-range").unwrap_or_default();
+            let (start, total) = parse_content_range(&range)
+                .ok_or_else(|| AttemptError::BadRange(format!("Content-Range `{range}`")))?;
+            if start > from {
+                return Err(AttemptError::BadRange(format!(
+                    "asked for bytes from {from}, got from {start}"
+                )));
+            }
+            if let (Some(e), Some(total)) = (expected, total)
+                && total != e.size
+            {
+                return Err(AttemptError::WrongSize {
+                    expected: e.size,
+                    announced: total,
+                });
+            }
+            start
+        }
+        416 => return Err(AttemptError::BadRange("HTTP 416".into())),
+        404 | 410 => return Err(AttemptError::NotFound(status)),
+        _ => {
+            let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
+            return Err(AttemptError::Status {
+                code: status,
+                retry_after,
+            });
+        }
+    };
+    Ok(Opened {
+        reader: Box::new(resp.into_body().into_reader()),
+        start,
+        length,
+    })
 }
 
 /// What identifies a wrong body, so the same wrong content seen twice can be told from random
@@ -934,24 +1333,24 @@ enum AttemptFailure {
 }
 use AttemptFailure::{Failed, Fatal};
 
-fn open_file(url: &Url, from: u64) -> Result<Opened, AttemptFailure> {
+fn open_file(url: &Url, from: u64) -> Result<Opened, AttemptError> {
     let path = url
         .to_file_path()
-        .map_err(|()| Failed(AttemptError::Unusable(format!("`{url}` is not a local path"))))?;
+        .map_err(|()| AttemptError::Unusable(format!("`{url}` is not a local path")))?;
     let mut file = std::fs::File::open(&path).map_err(|e| {
-        Failed(if e.kind() == io::ErrorKind::NotFound {
+        if e.kind() == io::ErrorKind::NotFound {
             AttemptError::NotFoundFile(format!("{}: not found", path.display()))
         } else {
             AttemptError::File(format!("{}: {e}", path.display()))
-        })
+        }
     })?;
     let len = file
         .metadata()
-        .map_err(|e| Failed(AttemptError::File(format!("{}: {e}", path.display()))))?
+        .map_err(|e| AttemptError::File(format!("{}: {e}", path.display())))?
         .len();
     let start = from.min(len);
     file.seek(SeekFrom::Start(start))
-        .map_err(|e| Failed(AttemptError::File(format!("{}: {e}", path.display()))))?;
+        .map_err(|e| AttemptError::File(format!("{}: {e}", path.display())))?;
     Ok(Opened {
         reader: Box::new(file),
         start,
@@ -1097,6 +1496,27 @@ mod tests {
             let j = jitter(Duration::from_millis(100));
             assert!(j >= Duration::from_millis(50) && j <= Duration::from_millis(100));
         }
+    }
+
+    #[test]
+    fn hedge_delay_defaults_to_a_quarter_of_the_stall_timeout() {
+        let c = TransportConfig::default();
+        assert_eq!(c.hedge_delay(), Some(Duration::from_millis(7500)));
+        let c = TransportConfig {
+            stall_timeout: Duration::from_secs(2),
+            ..TransportConfig::default()
+        };
+        assert_eq!(c.hedge_delay(), Some(Duration::from_millis(500)));
+        let c = TransportConfig {
+            hedge_after: Some(Duration::from_millis(200)),
+            ..c
+        };
+        assert_eq!(c.hedge_delay(), Some(Duration::from_millis(200)));
+        let c = TransportConfig {
+            hedge_after: Some(Duration::ZERO),
+            ..c
+        };
+        assert_eq!(c.hedge_delay(), None);
     }
 
     #[test]

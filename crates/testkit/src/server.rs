@@ -28,6 +28,8 @@ pub enum Fault {
     StallAfterHeaders,
     /// Send the headers and a third of the body, then close the connection abruptly.
     ResetMidBody,
+    /// Send the headers and a third of the body, then nothing more until the client gives up.
+    StallMidBody,
     /// Announce the full `Content-Length`, send half the body, then close cleanly.
     Truncate,
     /// Send the whole body with one byte changed.
@@ -529,6 +531,11 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
     };
     match fault {
         Some(Fault::StallAfterHeaders) => stall(&stream, shared),
+        Some(Fault::StallMidBody) => {
+            send(&mut stream, &body[..body.len() / 3])?;
+            stream.flush()?;
+            stall(&stream, shared);
+        }
         Some(Fault::ResetMidBody) => {
             send(&mut stream, &body[..body.len() / 3])?;
             // std cannot set SO_LINGER 0 for a real RST; an abrupt close mid-body is what the

@@ -1,0 +1,333 @@
+//! Hedged requests and the waits between attempts, against the fault-injecting loopback server:
+//! a quiet transfer is overtaken by a second request (at the same mirror resuming with `Range`,
+//! or at the next mirror), only verified bytes are kept, `Retry-After` still holds, and failures
+//! that made progress or already waited are not followed by a backoff.
+
+mod fetch_common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use debcast::fetch::transport::TransportConfig;
+use debcast::fetch::{FetchOptions, Mirrors, NoProgress, RemoteFile, Transport, fetch_packages};
+use debcast::store::{Kind, Store};
+use debcast_testkit::server::{Fault, FaultPlan, Server};
+use fetch_common::{bytes, expected, fast_config, locked};
+
+const PATH: &str = "pool/main/b/big/big_1_amd64.deb";
+
+fn transport(mirrors: &[String], config: TransportConfig) -> Transport {
+    let items: Vec<String> = mirrors.iter().map(|m| format!("debian={m}")).collect();
+    let mirrors = Mirrors::from_parts(&items, None, None).expect("mirrors");
+    Transport::new(mirrors, config)
+}
+
+/// A stall timeout long enough that waiting it out is unmistakable, and a hedge after 300 ms
+/// (long enough that a loaded test machine does not hedge a healthy request).
+fn hedging_config() -> TransportConfig {
+    TransportConfig {
+        stall_timeout: Duration::from_secs(5),
+        hedge_after: Some(Duration::from_millis(300)),
+        backoff_base: Duration::from_millis(1),
+        ..fast_config()
+    }
+}
+
+fn server(data: &[u8], plan: FaultPlan) -> Server {
+    Server::map(BTreeMap::from([(PATH.to_owned(), data.to_vec())]))
+        .faults(plan)
+        .max_stall(Duration::from_secs(30))
+        .start()
+        .expect("server")
+}
+
+fn entries(dir: &Path, sub: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir.join(sub))
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_stalled_first_answer_is_overtaken_by_a_hedge() {
+    let data = bytes(42, 300_000);
+    let files = BTreeMap::from([(PATH.to_owned(), data.clone())]);
+    for fault in [Fault::StallBeforeHeaders, Fault::StallAfterHeaders] {
+        let server = server(&data, FaultPlan::first(fault.clone()));
+        let t = transport(&[server.url()], hedging_config());
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("store");
+        let lock = locked("debian", &files);
+        let started = Instant::now();
+        let report = fetch_packages(&lock, &store, &t, &FetchOptions::default(), &NoProgress).expect("fetch");
+        // Without the hedge this takes the 5 s stall timeout.
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{fault:?}: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(report.hedges, 1, "{fault:?}");
+        assert_eq!(report.fetched[0].hedges, 1, "{fault:?}");
+        assert!(report.summary().contains(", 1 hedge)"), "{}", report.summary());
+        assert_eq!(server.counters().requests, 2, "{fault:?}");
+        // Exactly the right bytes, under their hash, and nothing else left behind.
+        let want = format!("{}.deb", lock[0].sha256);
+        assert_eq!(
+            entries(dir.path(), "debs/sha256"),
+            std::slice::from_ref(&want),
+            "{fault:?}"
+        );
+        assert!(
+            std::fs::read(dir.path().join("debs/sha256").join(&want)).expect("read") == data,
+            "{fault:?}"
+        );
+        assert!(entries(dir.path(), "tmp").is_empty(), "{fault:?}");
+    }
+}
+
+#[test]
+fn a_hedge_resumes_with_range_from_what_was_received() {
+    let data = bytes(7, 300_000);
+    let server = server(&data, FaultPlan::first(Fault::StallMidBody));
+    let t = transport(&[server.url()], hedging_config());
+    let started = Instant::now();
+    let (got, d) = t
+        .get_with("debian", PATH, Some(expected(&data)), &NoProgress)
+        .expect("download");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(got == data, "wrong bytes");
+    assert_eq!((d.hedges, d.resumed), (1, 1), "{d:?}");
+    let c = server.counters();
+    assert_eq!((c.requests, c.range_requests, c.partial_responses), (2, 1, 1));
+    // A third, then the rest: nothing was sent twice.
+    assert_eq!(c.body_bytes, data.len() as u64);
+}
+
+#[test]
+fn a_hedge_goes_to_the_next_mirror_when_there_is_one() {
+    let data = bytes(3, 100_000);
+    let stuck = server(&data, FaultPlan::always(Fault::StallBeforeHeaders));
+    let good = server(&data, FaultPlan::none());
+    let t = transport(&[stuck.url(), good.url()], hedging_config());
+    let started = Instant::now();
+    let (got, d) = t
+        .get_with("debian", PATH, Some(expected(&data)), &NoProgress)
+        .expect("download");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(got == data, "wrong bytes");
+    assert_eq!(d.mirror, good.url());
+    assert_eq!(d.hedges, 1);
+    assert_eq!((stuck.counters().requests, good.counters().requests), (1, 1));
+}
+
+#[test]
+fn without_hedging_a_stall_costs_the_stall_timeout() {
+    let data = bytes(5, 100_000);
+    let server = server(&data, FaultPlan::first(Fault::StallBeforeHeaders));
+    let config = TransportConfig {
+        stall_timeout: Duration::from_millis(800),
+        hedge_after: Some(Duration::ZERO),
+        ..hedging_config()
+    };
+    let t = transport(&[server.url()], config);
+    let started = Instant::now();
+    let (got, d) = t
+        .get_with("debian", PATH, Some(expected(&data)), &NoProgress)
+        .expect("download");
+    assert!(got == data);
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!((d.hedges, d.retries), (0, 1), "{d:?}");
+}
+
+#[test]
+fn a_hedge_whose_body_is_wrong_is_never_kept() {
+    let data = bytes(9, 200_000);
+    let plan = FaultPlan {
+        first: vec![Fault::StallAfterHeaders, Fault::Corrupt],
+        ..FaultPlan::none()
+    };
+    let server = server(&data, plan);
+    let t = transport(&[server.url()], hedging_config());
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::open(dir.path()).expect("store");
+    let file = RemoteFile {
+        archive: "debian",
+        path: PATH,
+        expected: Some(expected(&data)),
+        what: "big",
+    };
+    let d = t
+        .fetch_into_store(&file, &store, Kind::Deb, &NoProgress)
+        .expect("download");
+    assert_eq!(d.hedges, 1, "{d:?}");
+    // The stalled request, the corrupt hedge, and a fresh request after the mismatch.
+    assert_eq!(server.counters().requests, 3);
+    let want = format!("{}.deb", expected(&data).sha256);
+    assert_eq!(entries(dir.path(), "debs/sha256"), std::slice::from_ref(&want));
+    assert!(std::fs::read(dir.path().join("debs/sha256").join(&want)).expect("read") == data);
+    assert!(entries(dir.path(), "tmp").is_empty());
+}
+
+#[test]
+fn a_hedge_honours_retry_after() {
+    let data = bytes(11, 100_000);
+    let plan = FaultPlan {
+        first: vec![
+            Fault::StallBeforeHeaders,
+            Fault::RetryAfter {
+                status: 429,
+                seconds: 1,
+            },
+        ],
+        ..FaultPlan::none()
+    };
+    let server = server(&data, plan);
+    let config = TransportConfig {
+        retry_after_max: Duration::from_millis(700),
+        ..hedging_config()
+    };
+    let t = transport(&[server.url()], config);
+    let started = Instant::now();
+    let (got, d) = t
+        .get_with("debian", PATH, Some(expected(&data)), &NoProgress)
+        .expect("download");
+    let took = started.elapsed();
+    assert!(got == data);
+    // The stall is hedged at 300 ms; the hedge gets a 429 (1 s, capped at 700 ms); the next
+    // hedge waits for it (not another 300 ms), and not for the 5 s stall timeout either.
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    assert_eq!(d.hedges, 2, "{d:?}");
+    assert_eq!(server.counters().requests, 3);
+}
+
+#[test]
+fn progress_or_a_stall_is_not_followed_by_a_backoff() {
+    let data = bytes(13, 300_000);
+    // A backoff of 2 s would show; hedging is off so the stall is waited out (300 ms).
+    let config = TransportConfig {
+        stall_timeout: Duration::from_millis(300),
+        hedge_after: Some(Duration::ZERO),
+        backoff_base: Duration::from_secs(2),
+        backoff_max: Duration::from_secs(2),
+        ..fast_config()
+    };
+    for fault in [Fault::ResetMidBody, Fault::Truncate, Fault::StallAfterHeaders] {
+        let server = server(&data, FaultPlan::first(fault.clone()));
+        let t = transport(&[server.url()], config.clone());
+        let started = Instant::now();
+        let got = t
+            .get_with("debian", PATH, Some(expected(&data)), &NoProgress)
+            .expect("download");
+        assert!(got.0 == data, "{fault:?}");
+        assert!(
+            started.elapsed() < Duration::from_millis(1200),
+            "{fault:?}: {:?}",
+            started.elapsed()
+        );
+    }
+    // A failure that got nothing still backs off.
+    let server = server(&data, FaultPlan::first(Fault::Status(503)));
+    let t = transport(&[server.url()], config);
+    let started = Instant::now();
+    t.get_with("debian", PATH, Some(expected(&data)), &NoProgress)
+        .expect("download");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn retry_after_on_one_mirror_sends_the_file_to_the_next() {
+    let data = bytes(17, 100_000);
+    let busy = server(
+        &data,
+        FaultPlan::always(Fault::RetryAfter {
+            status: 429,
+            seconds: 1,
+        }),
+    );
+    let good = server(&data, FaultPlan::none());
+    let config = TransportConfig {
+        retry_after_max: Duration::from_secs(1),
+        ..hedging_config()
+    };
+    let t = transport(&[busy.url(), good.url()], config);
+    let started = Instant::now();
+    let (got, d) = t
+        .get_with("debian", PATH, Some(expected(&data)), &NoProgress)
+        .expect("download");
+    assert!(got == data);
+    // Within the cap, yet not waited for: the next mirror had it.
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(d.mirror, good.url());
+    assert_eq!(busy.counters().requests, 1);
+}
+
+/// Records the delay announced before each retry.
+#[derive(Default)]
+struct Delays(std::sync::Mutex<Vec<(String, Duration)>>);
+
+impl debcast::fetch::Progress for Delays {
+    fn retrying(&self, _what: &str, _mirror: &str, error: &debcast::fetch::AttemptError, delay: Duration) {
+        self.0.lock().expect("lock").push((error.to_string(), delay));
+    }
+}
+
+#[test]
+fn an_honoured_retry_after_starts_the_backoff_over() {
+    let data = bytes(19, 50_000);
+    let plan = FaultPlan {
+        first: vec![
+            Fault::Status(503),
+            Fault::RetryAfter {
+                status: 429,
+                seconds: 1,
+            },
+            Fault::Status(503),
+        ],
+        ..FaultPlan::none()
+    };
+    let server = server(&data, plan);
+    let config = TransportConfig {
+        backoff_base: Duration::from_millis(200),
+        backoff_max: Duration::from_secs(10),
+        retry_after_max: Duration::from_millis(100),
+        ..hedging_config()
+    };
+    let t = transport(&[server.url()], config);
+    let delays = Delays::default();
+    t.get_with("debian", PATH, Some(expected(&data)), &delays)
+        .expect("download");
+    let delays = delays.0.into_inner().expect("lock");
+    let got: Vec<&str> = delays.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(got, ["HTTP 503", "HTTP 429 (Retry-After: 1s)", "HTTP 503"]);
+    // The first 503 waits one backoff step (100–200 ms); the 429 its capped Retry-After; the
+    // 503 after it starts the doubling over instead of taking the third step (400–800 ms).
+    assert!(delays[0].1 <= Duration::from_millis(200), "{delays:?}");
+    assert_eq!(delays[1].1, Duration::from_millis(100), "{delays:?}");
+    assert!(delays[2].1 <= Duration::from_millis(200), "{delays:?}");
+}
