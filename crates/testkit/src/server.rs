@@ -525,9 +525,10 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
     }
 
     let send = |stream: &mut TcpStream, bytes: &[u8]| -> io::Result<()> {
-        stream.write_all(bytes)?;
+        // Counted before it is written: once the client has the bytes, a test may read the
+        // counters at once, before this thread would get to count them.
         c.body_bytes.fetch_add(bytes.len() as u64, Ordering::SeqCst);
-        Ok(())
+        stream.write_all(bytes)
     };
     match fault {
         Some(Fault::StallAfterHeaders) => stall(&stream, shared),
