@@ -156,3 +156,6 @@ row "debcast cold build, zstd" "$t_cold_zstd" "$rss_cold_zstd"
 row "debcast no-op rebuild (gzip)" "$t_noop" "$rss_noop"
 row "debcast rebuild, $changed changed (gzip)" "$t_one_changed" "$rss_one_changed"
 echo "layers written: $(ls "$work/cold-gzip/blobs/sha256" | wc -l) blobs in the gzip layout; $(du -sm "$work/cold-gzip" | cut -f1) MB gzip, $(du -sm "$work/cold-zstd" | cut -f1) MB zstd"
+# What the references produced, to see they did the whole job: (a) the packages' data, (b) the
+# installed system (more: maintainer scripts' files, apt's lists; less: nothing).
+echo "reference outputs: (a) $(( $(stat -c %s "$work/a.tar.gz") >> 20 )) MB gzip, $((unpacked >> 20)) MiB tar${t_ref_b:+; (b) $(( $(stat -c %s "$work/b.tar.gz") >> 20 )) MB gzip, $(( $(gzip -l "$work/b.tar.gz" | awk 'NR==2 {print $2}') >> 20 )) MiB tar}"
