@@ -8,7 +8,8 @@
 //!
 //! `serve` answers RATE (0.0–1.0) of its requests with transient faults (stalls, resets,
 //! truncation, corruption, 500, 503, 429 with `Retry-After: 1`), chosen reproducibly from SEED.
-//! With `FAULT_MIRROR_STATUS=FILE` it keeps `REQUESTS FAULTS` (so far) in FILE.
+//! With `FAULT_MIRROR_STATUS=FILE` it keeps `REQUESTS FAULTS` (so far) in FILE; with
+//! `FAULT_MIRROR_MBPS=N` all its bodies together go at most N MB/s (a mirror behind a link).
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -138,11 +139,16 @@ fn serve(root: &Path, rate: &str, seed: &str) -> Result<()> {
             seconds: 1,
         },
     ];
-    let server = Server::dir(root)
+    let mut server = Server::dir(root)
         .faults(FaultPlan::random(seed, rate, kinds))
-        .max_stall(Duration::from_secs(120))
-        .start()
-        .map_err(|e| format!("starting the server: {e}"))?;
+        .max_stall(Duration::from_secs(120));
+    if let Some(mbps) = std::env::var("FAULT_MIRROR_MBPS").ok().filter(|v| !v.is_empty()) {
+        let mbps: u64 = mbps
+            .parse()
+            .map_err(|e| format!("FAULT_MIRROR_MBPS `{mbps}`: {e}"))?;
+        server = server.bandwidth(mbps * 1_000_000);
+    }
+    let server = server.start().map_err(|e| format!("starting the server: {e}"))?;
     println!("{}", server.url());
     std::io::stdout().flush().map_err(|e| e.to_string())?;
     // Serve until killed. With FAULT_MIRROR_STATUS set, keep `requests faults` in that file.

@@ -18,6 +18,9 @@ RUNS=${RUNS:-3}
 RATE=${RATE:-0.2}
 WORK=${BENCH_DIR:-target/bench-fetch}
 FETCH_FLAGS=${FETCH_FLAGS:---stall-timeout 2s}
+# MBPS=N: each mirror sends at most N MB/s in all (a mirror behind a link of that speed) instead
+# of as fast as loopback goes; the same for the clean and the faulty mirror.
+MBPS=${MBPS:-}
 
 if [[ -f manifests/kube-cross.lock ]]; then
     NAME=kube-cross
@@ -47,7 +50,7 @@ trap cleanup EXIT
 start_mirror() { # rate seed status-file
     local out="$WORK/url.$2"
     rm -f "$out"
-    FAULT_MIRROR_STATUS="$3" "$MIRROR" serve "$WORK/mirror" "$1" "$2" >"$out" &
+    FAULT_MIRROR_STATUS="$3" FAULT_MIRROR_MBPS="$MBPS" "$MIRROR" serve "$WORK/mirror" "$1" "$2" >"$out" &
     PIDS+=("$!")
     for _ in $(seq 100); do
         [[ -s "$out" ]] && break
@@ -82,7 +85,7 @@ timed_fetch() { # url label
 
 FILES=$(grep -c '^\[\[package\]\]' "$WORK/bench.lock")
 BYTES=$(awk -F' = ' '$1 == "size" { s += $2 } END { print s }' "$WORK/bench.lock")
-echo "volume: $NAME amd64, $FILES packages, $BYTES bytes; $RUNS pairs; fault rate $RATE; flags: $FETCH_FLAGS" >&2
+echo "volume: $NAME amd64, $FILES packages, $BYTES bytes; $RUNS pairs; fault rate $RATE; flags: $FETCH_FLAGS; mirror speed: ${MBPS:-loopback} MB/s" >&2
 
 CLEAN=()
 FAULTY=()
@@ -97,7 +100,7 @@ C=$(median "${CLEAN[@]}")
 F=$(median "${FAULTY[@]}")
 read -r REQ FAULTS <"$WORK/status.faulty"
 echo "faulted mirror: $FAULTS of $REQ requests faulted over all runs"
-echo "fetch $NAME (amd64, $FILES packages, $BYTES bytes): clean ${C} s, ${RATE} faults ${F} s (medians of $RUNS)"
+echo "fetch $NAME (amd64, $FILES packages, $BYTES bytes, mirror at ${MBPS:-loopback} MB/s): clean ${C} s, ${RATE} faults ${F} s (medians of $RUNS)"
 awk -v c="$C" -v f="$F" 'BEGIN {
     r = f / c
     printf "ratio faulted/clean: %.2fx (acceptance: <= 1.5x) %s\n", r, (r <= 1.5 ? "PASS" : "FAIL")

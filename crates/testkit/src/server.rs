@@ -165,6 +165,10 @@ struct Shared {
     stop: AtomicBool,
     /// The longest any stall lasts even if the client never hangs up.
     max_stall: Duration,
+    /// Bytes per second for all bodies together (a link's speed), if limited.
+    bandwidth: Option<u64>,
+    /// When the shared link is free again.
+    link_free_at: Mutex<Instant>,
 }
 
 /// Builds a [`Server`].
@@ -173,9 +177,17 @@ pub struct ServerBuilder {
     plan: FaultPlan,
     honour_range: bool,
     max_stall: Duration,
+    bandwidth: Option<u64>,
 }
 
 impl ServerBuilder {
+    /// Limits all bodies together to `bytes_per_second`, as a mirror behind a link of that speed
+    /// (default: as fast as loopback goes).
+    pub fn bandwidth(mut self, bytes_per_second: u64) -> Self {
+        self.bandwidth = Some(bytes_per_second.max(1));
+        self
+    }
+
     pub fn faults(mut self, plan: FaultPlan) -> Self {
         self.plan = plan;
         self
@@ -206,6 +218,8 @@ impl ServerBuilder {
             counters: AtomicCounters::default(),
             stop: AtomicBool::new(false),
             max_stall: self.max_stall,
+            bandwidth: self.bandwidth,
+            link_free_at: Mutex::new(Instant::now()),
         });
         let accept_shared = Arc::clone(&shared);
         let thread = thread::Builder::new()
@@ -286,6 +300,7 @@ impl ServerBuilder {
             plan: FaultPlan::none(),
             honour_range: true,
             max_stall: Duration::from_secs(10),
+            bandwidth: None,
         }
     }
 }
@@ -528,7 +543,26 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         // Counted before it is written: once the client has the bytes, a test may read the
         // counters at once, before this thread would get to count them.
         c.body_bytes.fetch_add(bytes.len() as u64, Ordering::SeqCst);
-        stream.write_all(bytes)
+        let Some(rate) = shared.bandwidth else {
+            return stream.write_all(bytes);
+        };
+        // Every connection's pieces take turns on one link of `rate` bytes per second.
+        for piece in bytes.chunks(64 << 10) {
+            let (start, end) = {
+                let mut free = shared
+                    .link_free_at
+                    .lock()
+                    .map_err(|_| io::Error::other("link lock poisoned"))?;
+                let start = (*free).max(Instant::now());
+                *free = start + Duration::from_secs_f64(piece.len() as f64 / rate as f64);
+                (start, *free)
+            };
+            std::thread::sleep(start.saturating_duration_since(Instant::now()));
+            stream.write_all(piece)?;
+            // The piece has crossed the link when its time slot ends.
+            std::thread::sleep(end.saturating_duration_since(Instant::now()));
+        }
+        Ok(())
     };
     match fault {
         Some(Fault::StallAfterHeaders) => stall(&stream, shared),
@@ -584,6 +618,27 @@ mod tests {
         let mut out = Vec::new();
         s.read_to_end(&mut out)?;
         Ok(out)
+    }
+
+    #[test]
+    fn bandwidth_is_shared_by_all_connections() {
+        let files = BTreeMap::from([("f".to_owned(), vec![7u8; 100_000])]);
+        let server = Server::map(files).bandwidth(1_000_000).start().unwrap();
+        let started = Instant::now();
+        let url = server.url();
+        let a = std::thread::spawn({
+            let url = url.clone();
+            move || get(&url, "f", None).unwrap()
+        });
+        let b = get(&url, "f", None).unwrap();
+        let a = a.join().unwrap();
+        // 200 kB at 1 MB/s take 0.2 s, however many connections carry them.
+        assert!(
+            started.elapsed() >= Duration::from_millis(180),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(a.ends_with(&[7u8; 100_000]) && b.ends_with(&[7u8; 100_000]));
     }
 
     #[test]
