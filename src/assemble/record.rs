@@ -151,6 +151,8 @@ impl UnpackCache {
 }
 
 fn to_record(unpacked: &Unpacked, usrmerge: bool) -> Record {
+    let elf: std::collections::HashMap<_, _> = unpacked.facts.elf.iter().map(|(k, v)| (*k, v)).collect();
+    let kept: std::collections::HashMap<_, _> = unpacked.facts.kept.iter().map(|(k, v)| (*k, v)).collect();
     let nodes = unpacked
         .entries
         .nodes
@@ -160,19 +162,17 @@ fn to_record(unpacked: &Unpacked, usrmerge: bool) -> Record {
                 Content::Spooled { offset, len, .. } => Some((offset, len)),
                 _ => None,
             };
-            let elf = at.and_then(|at| unpacked.facts.elf.iter().find(|(k, _)| *k == at));
+            let elf = at.and_then(|at| elf.get(&at));
             let kept = match &n.content {
                 Content::Inline(bytes) => Some(Bytes(bytes.to_vec())),
-                Content::Spooled { .. } => at
-                    .and_then(|at| unpacked.facts.kept.iter().find(|(k, _)| *k == at))
-                    .map(|(_, b)| Bytes(b.to_vec())),
+                Content::Spooled { .. } => at.and_then(|at| kept.get(&at)).map(|b| Bytes(b.to_vec())),
                 Content::None => None,
             };
             RecordNode {
                 entry: n.entry.clone(),
                 digest: n.digest,
                 elf_checked: elf.is_some(),
-                elf: elf.and_then(|(_, e)| e.clone()),
+                elf: elf.and_then(|e| (*e).clone()),
                 kept,
             }
         })
