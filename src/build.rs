@@ -704,7 +704,9 @@ fn generated_layer_key(
     Sha256Digest::of(text.as_bytes())
 }
 
-fn executable_identity() -> String {
+/// Which debcast executable is running (size, mtime, device and inode of the file), for cache
+/// entries that depend on its code.
+pub(crate) fn executable_identity() -> String {
     use std::os::unix::fs::MetadataExt;
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| {

@@ -4,10 +4,12 @@
 //!
 //! With a record, a rebuild whose layer for a package is cached merges and configures the whole
 //! image without decoding that package at all; only the packages of layers that must be written
-//! again are decoded. A record is a pure function of the `.deb` bytes, the merged-/usr setting and
-//! [`UNPACK_FORMAT`]: it is written once, atomically, and a record that does not parse is ignored
-//! (the package is decoded instead). Any file the configure step reads that a record did not keep
-//! is still read correctly: the package is decoded on demand (see [`super::Spools`]).
+//! again are decoded. A record is a pure function of the `.deb` bytes, the merged-/usr setting,
+//! [`UNPACK_FORMAT`] and the debcast executable that wrote it (as the generated layer's cache key
+//! is). It is written once, atomically; a record that does not parse, or that another debcast
+//! wrote, is ignored and the package decoded instead. Any file the configure step reads that a
+//! record did not keep is still read correctly: the package is decoded on demand (see
+//! [`super::Spools`]).
 
 use std::fs;
 use std::io::Write;
@@ -60,6 +62,9 @@ pub struct UnpackCache {
 #[derive(Serialize, Deserialize)]
 struct Record {
     format: u32,
+    /// The debcast that made it (version and executable): what it keeps and how it reads ELF
+    /// files are its code, so another build of debcast makes its own records.
+    producer: String,
     usrmerge: bool,
     control: Control,
     members: Vec<(String, Bytes)>,
@@ -123,7 +128,7 @@ impl UnpackCache {
                 return None;
             }
         };
-        if record.format != UNPACK_FORMAT || record.usrmerge != usrmerge {
+        if record.format != UNPACK_FORMAT || record.usrmerge != usrmerge || record.producer != producer() {
             return None;
         }
         Some(from_record(index, locked, record))
@@ -148,6 +153,14 @@ impl UnpackCache {
             tracing::debug!("unpack record of {}: not stored ({e})", locked.label());
         }
     }
+}
+
+fn producer() -> String {
+    format!(
+        "debcast {} {}",
+        env!("CARGO_PKG_VERSION"),
+        crate::build::executable_identity()
+    )
 }
 
 fn to_record(unpacked: &Unpacked, usrmerge: bool) -> Record {
@@ -179,6 +192,7 @@ fn to_record(unpacked: &Unpacked, usrmerge: bool) -> Record {
         .collect();
     Record {
         format: UNPACK_FORMAT,
+        producer: producer(),
         usrmerge,
         control: unpacked.package.control.control.clone(),
         members: unpacked
