@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -45,6 +45,8 @@ pub enum BuildError {
     UnknownPlatform(String),
     #[error("layer cache: {0}")]
     Cache(StoreError),
+    #[error("internal error: {0} (a bug in debcast; please report it)")]
+    Internal(String),
 }
 
 #[derive(Debug, Clone)]
@@ -309,39 +311,40 @@ fn budget_layers(
         (group_keys, generated)
     });
 
+    // The package layers the cache has (verified).
+    let hits: Vec<Option<(CachedLayer, PathBuf)>> = match (cache, &keys) {
+        (Some(cache), Some((group_keys, _))) => group_keys.par_iter().map(|k| cached(cache, k)).collect(),
+        _ => groups.iter().map(|_| None).collect(),
+    };
+
     // A rebuild whose every layer is cached decodes and compresses nothing.
-    if let (Some(cache), Some((group_keys, gen_key)), Sink::Layout { writer, .. }) = (cache, &keys, sink) {
-        let all: Vec<Sha256Digest> = group_keys.iter().chain([gen_key]).copied().collect();
-        let hits: Vec<Option<(CachedLayer, PathBuf)>> = all.par_iter().map(|k| cached(cache, k)).collect();
-        if hits.iter().all(Option::is_some) {
-            let mut records = Vec::new();
-            let mut report = Vec::new();
-            let created: Vec<String> = groups
-                .iter()
-                .map(|g| g.created_by.clone())
-                .chain([GENERATED_CREATED_BY.to_owned()])
-                .collect();
-            for ((layer, path), created_by) in hits.into_iter().flatten().zip(created) {
-                let info = cached_info(&layer)?;
-                writer.link_blob(&path, &info)?;
-                if created_by == GENERATED_CREATED_BY {
-                    report = report_from_json(&layer.extra);
-                }
-                records.push(LayerRecord { info, created_by });
-            }
-            tracing::debug!("{platform}: every layer from the layer cache");
-            return Ok(PlatformLayers {
-                compressed: 0,
-                reused: records.len(),
-                records,
-                report: PlatformReport {
-                    platform: platform.clone(),
-                    not_emulated: report,
-                },
-                packages: locked.len(),
-                decoded: 0,
+    if let (Some(cache), Some((_, gen_key)), Sink::Layout { writer, .. }) = (cache, &keys, sink)
+        && hits.iter().all(Option::is_some)
+        && let Some((gen_layer, gen_path)) = cached(cache, gen_key)
+    {
+        let mut records = Vec::with_capacity(groups.len() + 1);
+        for (group, (layer, path)) in groups.iter().zip(hits.iter().flatten()) {
+            records.push(LayerRecord {
+                info: link_cached(writer, layer, path)?,
+                created_by: group.created_by.clone(),
             });
         }
+        records.push(LayerRecord {
+            info: link_cached(writer, &gen_layer, &gen_path)?,
+            created_by: GENERATED_CREATED_BY.to_owned(),
+        });
+        tracing::debug!("{platform}: every layer from the layer cache");
+        return Ok(PlatformLayers {
+            compressed: 0,
+            reused: records.len(),
+            records,
+            report: PlatformReport {
+                platform: platform.clone(),
+                not_emulated: report_from_json(&gen_layer.extra),
+            },
+            packages: locked.len(),
+            decoded: 0,
+        });
     }
 
     let started = std::time::Instant::now();
@@ -350,13 +353,9 @@ fn budget_layers(
     let options = AssembleOptions { usrmerge };
     let labels: Vec<String> = locked.iter().map(|p| p.label()).collect();
 
-    // The package layers the cache has (verified), and for their packages the unpack records, so
-    // that only the packages of the other layers are decoded.
-    let hits: Vec<Option<(CachedLayer, PathBuf)>> = match (cache, &keys) {
-        (Some(cache), Some((group_keys, _))) => group_keys.par_iter().map(|k| cached(cache, k)).collect(),
-        _ => groups.iter().map(|_| None).collect(),
-    };
-    let records = cache.map(|_| UnpackCache::new(store.root()));
+    // For the packages of cached layers, the unpack records, so that only the packages of the
+    // other layers are decoded.
+    let unpack_records = cache.map(|_| UnpackCache::new(store.root()));
     let mut group_of = vec![0; n];
     for (g, group) in groups.iter().enumerate() {
         for &i in &group.packages {
@@ -365,7 +364,7 @@ fn budget_layers(
     }
     let mut parts: Vec<Option<Unpacked>> = (0..n)
         .into_par_iter()
-        .map(|i| match (&records, &hits[group_of[i]]) {
+        .map(|i| match (&unpack_records, &hits[group_of[i]]) {
             (Some(records), Some(_)) => records.load(i, locked[i], usrmerge),
             _ => None,
         })
@@ -406,15 +405,7 @@ fn budget_layers(
     let decode_one = std::sync::Arc::new(decode_one);
     let decoder: assemble::Decoder = {
         let decode_one = std::sync::Arc::clone(&decode_one);
-        Box::new(move |i| {
-            decode_one(i).map(|(_, file)| file).map_err(|e| match e {
-                BuildError::Assemble(e) => e,
-                other => AssembleError::Spool {
-                    package: other.to_string(),
-                    source: io::Error::other("cannot decode the package again"),
-                },
-            })
-        })
+        Box::new(move |i| decode_one(i).map(|(_, file)| file).map_err(Into::into))
     };
     let spools = std::sync::Arc::new(Spools::new(labels.clone(), Some(decoder)));
     let write_groups: Vec<Vec<usize>> = to_write.iter().map(|&g| groups[g].packages.clone()).collect();
@@ -428,7 +419,7 @@ fn budget_layers(
             if hits[group_of[i]].is_none() {
                 spools.set(i, file);
             }
-            if let Some(records) = &records {
+            if let Some(records) = &unpack_records {
                 records.save(locked[i], usrmerge, &unpacked);
             }
             Ok::<_, BuildError>(unpacked)
@@ -464,21 +455,22 @@ fn budget_layers(
     let parts: Vec<Unpacked> = parts
         .into_iter()
         .enumerate()
-        .map(|(i, p)| p.ok_or_else(|| BuildError::Assemble(missing_package(&labels[i]))))
+        .map(|(i, p)| p.ok_or_else(|| BuildError::Internal(format!("{} was not unpacked", labels[i]))))
         .collect::<Result<_, _>>()?;
-    let mut written: Vec<Option<(LayerInfo, Tree)>> = groups.iter().map(|_| None).collect();
+    let mut written: Vec<Option<LayerInfo>> = groups.iter().map(|_| None).collect();
+    let mut trees: Vec<Option<Tree>> = groups.iter().map(|_| None).collect();
     for (w, result) in done.written.into_iter().enumerate() {
-        written[to_write[w]] = result;
+        if let Some((info, tree)) = result {
+            written[to_write[w]] = Some(info);
+            trees[to_write[w]] = Some(tree);
+        }
     }
-    // The trees of the cached layers, for the generated layer's comparison.
-    let trees: Vec<Tree> = written
-        .par_iter_mut()
+    // The trees of the cached layers too, for the generated layer's comparison.
+    let trees: Vec<Tree> = trees
+        .into_par_iter()
         .enumerate()
-        .map(|(g, w)| match w.take() {
-            Some((info, tree)) => {
-                *w = Some((info, Tree::new()));
-                Ok(tree)
-            }
+        .map(|(g, tree)| match tree {
+            Some(tree) => Ok(tree),
             None => {
                 let members: Vec<&Unpacked> = groups[g].packages.iter().map(|&i| &parts[i]).collect();
                 assemble::group_tree(&members, &labels, sde)
@@ -499,23 +491,26 @@ fn budget_layers(
     let (gen_info, gen_reused) = write_or_reuse(&assembled, &gen_job, sink, cache, compression, sde)?;
     tracing::debug!("{platform}: generated layer written at {:.2?}", started.elapsed());
 
-    let mut records_out = Vec::with_capacity(groups.len() + 1);
+    let mut records = Vec::with_capacity(groups.len() + 1);
     let (mut compressed, mut reused) = (0, 0);
     for (g, group) in groups.iter().enumerate() {
         let info = match (&written[g], &hits[g], sink) {
-            (Some((info, _)), _, _) => {
+            (Some(info), _, _) => {
                 compressed += 1;
                 info.clone()
             }
             (None, Some((layer, path)), Sink::Layout { writer, .. }) => {
-                let info = cached_info(layer)?;
-                writer.link_blob(path, &info)?;
                 reused += 1;
-                info
+                link_cached(writer, layer, path)?
             }
-            _ => return Err(BuildError::Assemble(missing_package(&group.created_by))),
+            _ => {
+                return Err(BuildError::Internal(format!(
+                    "{}: neither written nor cached",
+                    group.created_by
+                )));
+            }
         };
-        records_out.push(LayerRecord {
+        records.push(LayerRecord {
             info,
             created_by: group.created_by.clone(),
         });
@@ -525,11 +520,10 @@ fn budget_layers(
     } else {
         compressed += 1;
     }
-    records_out.push(LayerRecord {
+    records.push(LayerRecord {
         info: gen_info,
         created_by: GENERATED_CREATED_BY.to_owned(),
     });
-    let records = records_out;
     Ok(PlatformLayers {
         records,
         report: PlatformReport {
@@ -579,6 +573,13 @@ fn cached_info(layer: &CachedLayer) -> Result<LayerInfo, BuildError> {
     })
 }
 
+/// Puts a verified cached layer's blob into the output layout.
+fn link_cached(writer: &LayoutWriter, layer: &CachedLayer, path: &Path) -> Result<LayerInfo, BuildError> {
+    let info = cached_info(layer)?;
+    writer.link_blob(path, &info)?;
+    Ok(info)
+}
+
 /// Takes a layer from the cache if it is there and verifies, else writes (and caches) it.
 fn write_or_reuse(
     assembled: &Assembled,
@@ -591,9 +592,7 @@ fn write_or_reuse(
     if let (Some(cache), Some(key), Sink::Layout { writer, .. }) = (cache, &job.key, sink)
         && let Some((layer, path)) = cached(cache, key)
     {
-        let info = cached_info(&layer)?;
-        writer.link_blob(&path, &info)?;
-        return Ok((info, true));
+        return Ok((link_cached(writer, &layer, &path)?, true));
     }
     Ok((
         write_layer(assembled.spools(), job, sink, cache, compression, sde)?,
@@ -785,14 +784,6 @@ pub fn assemble_platform(
             not_emulated,
         },
     ))
-}
-
-/// A package that should have been unpacked by now was not (a bug, not an input problem).
-fn missing_package(what: &str) -> AssembleError {
-    AssembleError::Spool {
-        package: what.to_owned(),
-        source: io::Error::other("internal error: not unpacked"),
-    }
 }
 
 /// A package's `.deb`, re-hashed before use (see [`verified_inputs`]).

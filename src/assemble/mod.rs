@@ -106,8 +106,9 @@ pub struct Unpacked {
     pub facts: PackageFacts,
 }
 
-/// Decodes package `index` into a spool file, for a file of a package this build did not decode.
-pub type Decoder = Box<dyn Fn(usize) -> Result<File, AssembleError> + Send + Sync>;
+/// Decodes package `index` into a spool file, for a file of a package this build did not decode
+/// (its errors name the package: a damaged store entry, a bad `.deb`).
+pub type Decoder = Box<dyn Fn(usize) -> Result<File, Box<dyn std::error::Error + Send + Sync>> + Send + Sync>;
 
 /// The spool files of one platform's packages, filled as packages are decoded (from any thread).
 /// A package this build did not decode (its layer and [`record`] came from the store) is decoded
@@ -167,7 +168,7 @@ impl Spools {
             .as_ref()
             .ok_or_else(|| io::Error::other(format!("{label} was not unpacked")))?;
         tracing::debug!("decoding {label} again for a file the build reads");
-        let file = Arc::new(decoder(index).map_err(|e| io::Error::other(e.to_string()))?);
+        let file = Arc::new(decoder(index).map_err(io::Error::other)?);
         if let Ok(mut again) = self.decoded_again.lock() {
             again.insert(index);
         }
