@@ -274,10 +274,12 @@ impl LayerCache {
         };
         let dir = self.root.join("verified");
         let written = fs::create_dir_all(&dir).and_then(|()| {
-            let mut tmp = tempfile::Builder::new().prefix(".stamp-").tempfile_in(&dir)?;
-            tmp.write_all(stat_stamp(&meta).as_bytes())?;
-            tmp.persist(self.stamp_path(digest)).map_err(|e| e.error)?;
-            Ok(())
+            replace_file(
+                &dir,
+                &self.stamp_path(digest),
+                stat_stamp(&meta).as_bytes(),
+                false,
+            )
         });
         if let Err(e) = written {
             tracing::debug!("layer cache: no verification stamp for {}: {e}", digest.hex());
@@ -324,16 +326,22 @@ impl LayerCache {
             source,
         };
         let bytes = serde_json::to_vec(layer).map_err(|e| io_err(&dir, io::Error::other(e)))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".key-")
-            .tempfile_in(&dir)
-            .map_err(|e| io_err(&dir, e))?;
-        tmp.write_all(&bytes).map_err(|e| io_err(tmp.path(), e))?;
-        tmp.as_file().sync_all().map_err(|e| io_err(tmp.path(), e))?;
         let dest = self.key_path(key);
-        tmp.persist(&dest).map_err(|e| io_err(&dest, e.error))?;
-        Ok(())
+        replace_file(&dir, &dest, &bytes, true).map_err(|e| io_err(&dest, e))
     }
+}
+
+/// Puts `bytes` at `dest` atomically: written to a temporary file in `dir` (on `dest`'s
+/// filesystem), synced to disk first if `durable`, then renamed over `dest`, so readers see the
+/// old file or the new one, never a part.
+pub(crate) fn replace_file(dir: &Path, dest: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
+    let mut tmp = tempfile::Builder::new().prefix(".new-").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    if durable {
+        tmp.as_file().sync_all()?;
+    }
+    tmp.persist(dest).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// A file's stat data that changes whenever its bytes are rewritten: size first (checked

@@ -12,7 +12,6 @@
 //! [`super::Spools`]).
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -141,13 +140,7 @@ impl UnpackCache {
         let written = (|| -> std::io::Result<()> {
             fs::create_dir_all(&self.dir)?;
             let bytes = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
-            let mut tmp = tempfile::Builder::new()
-                .prefix(".record-")
-                .tempfile_in(&self.dir)?;
-            tmp.write_all(&bytes)?;
-            tmp.persist(self.path(&locked.sha256, usrmerge))
-                .map_err(|e| e.error)?;
-            Ok(())
+            crate::store::replace_file(&self.dir, &self.path(&locked.sha256, usrmerge), &bytes, false)
         })();
         if let Err(e) = written {
             tracing::debug!("unpack record of {}: not stored ({e})", locked.label());
