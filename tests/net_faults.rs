@@ -37,11 +37,7 @@ fn faulted_run(seed: u64) {
     let dead = dead_mirror();
     let mirrors = mirror_args(&[&dead, &server.url()]);
 
-    let lock = Debcast::new(&dir)
-        .args(["lock", "image.toml", "--cache-dir", "store"])
-        .args(&mirrors)
-        .args(FAST)
-        .ok();
+    let lock = run_ok(&dir, "lock", "store", &mirrors);
     assert!(lock.stderr.contains("wrote"), "{lock}");
     assert_eq!(
         std::fs::read_to_string(dir.join("image.lock")).expect("lock"),
@@ -126,11 +122,7 @@ fn a_pinned_version_missing_from_the_first_mirror_comes_from_the_fallback() {
     let fx = Fixture::new();
     let dir = fx.project("p");
     let full = serve(&fx.archive(), FaultPlan::none());
-    Debcast::new(&dir)
-        .args(["lock", "image.toml", "--cache-dir", "store"])
-        .args(mirror_args(&[&full.url()]))
-        .args(FAST)
-        .ok();
+    run_ok(&dir, "lock", "store", &mirror_args(&[&full.url()]));
     drop(full);
 
     let live_root = fx.path().join("live");
@@ -191,11 +183,7 @@ fn when_everything_fails_the_report_names_each_package_mirror_and_error() {
     let fx = Fixture::new();
     let dir = fx.project("p");
     let full = serve(&fx.archive(), FaultPlan::none());
-    Debcast::new(&dir)
-        .args(["lock", "image.toml", "--cache-dir", "store"])
-        .args(mirror_args(&[&full.url()]))
-        .args(FAST)
-        .ok();
+    run_ok(&dir, "lock", "store", &mirror_args(&[&full.url()]));
     full.set_faults(FaultPlan::always(Fault::Status(503)));
     let dead = dead_mirror();
     let fail = Debcast::new(&dir)
@@ -242,11 +230,7 @@ fn two_fetches_into_one_store_at_once() {
     let dir = fx.project("p");
     let server = serve(&fx.archive(), FaultPlan::none());
     let mirrors = mirror_args(&[&server.url()]);
-    Debcast::new(&dir)
-        .args(["lock", "image.toml", "--cache-dir", "lock-store"])
-        .args(&mirrors)
-        .args(FAST)
-        .ok();
+    run_ok(&dir, "lock", "lock-store", &mirrors);
     server.set_faults(FaultPlan::random(5, 0.2, transient_faults()));
     let runs: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..2)

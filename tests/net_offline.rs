@@ -119,11 +119,7 @@ fn offline_with_an_empty_store_names_every_missing_package_and_writes_nothing() 
     let fx = Fixture::new();
     let dir = fx.project("p");
     let server = serve(&fx.archive(), FaultPlan::none());
-    Debcast::new(&dir)
-        .args(["lock", "image.toml", "--cache-dir", "lock-store"])
-        .args(mirror_args(&[&server.url()]))
-        .args(FAST)
-        .ok();
+    run_ok(&dir, "lock", "lock-store", &mirror_args(&[&server.url()]));
     let before: Vec<_> = tree(&dir).into_keys().collect();
     let requests = server.counters().requests;
 

@@ -82,18 +82,24 @@ pub fn dead_mirror() -> String {
     format!("http://127.0.0.1:{port}/")
 }
 
-/// `--mirror synthetic=URL` for each URL, in order.
+/// `debcast VERB` (`lock`, `fetch`) of `dir/image.toml` with `--cache-dir STORE`, the given
+/// mirror arguments and fast timeouts; it must succeed.
+pub fn run_ok(dir: &Path, verb: &str, store: &str, mirrors: &[String]) -> super::common::Run {
+    super::common::Debcast::new(dir)
+        .args([verb, "image.toml", "--cache-dir", store])
+        .args(mirrors)
+        .args(FAST)
+        .ok()
+}
+
 /// `debcast lock` then `debcast fetch` of `dir/image.toml` into `dir/store`, with fast timeouts.
 pub fn lock_and_fetch(dir: &Path, mirrors: &[String]) {
     for verb in ["lock", "fetch"] {
-        super::common::Debcast::new(dir)
-            .args([verb, "image.toml", "--cache-dir", "store"])
-            .args(mirrors)
-            .args(FAST)
-            .ok();
+        run_ok(dir, verb, "store", mirrors);
     }
 }
 
+/// `--mirror synthetic=URL` for each URL, in order.
 pub fn mirror_args(urls: &[&str]) -> Vec<String> {
     urls.iter()
         .flat_map(|u| ["--mirror".to_owned(), format!("{ARCHIVE}={u}")])
