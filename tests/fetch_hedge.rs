@@ -10,18 +10,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use debcast::fetch::transport::TransportConfig;
-use debcast::fetch::{FetchOptions, Mirrors, NoProgress, RemoteFile, Transport, fetch_packages};
+use debcast::fetch::{FetchOptions, NoProgress, RemoteFile, fetch_packages};
 use debcast::store::{Kind, Store};
 use debcast_testkit::server::{Fault, FaultPlan, Server};
-use fetch_common::{bytes, expected, fast_config, locked};
+use fetch_common::{bytes, expected, fast_config, locked, transport};
 
 const PATH: &str = "pool/main/b/big/big_1_amd64.deb";
-
-fn transport(mirrors: &[String], config: TransportConfig) -> Transport {
-    let items: Vec<String> = mirrors.iter().map(|m| format!("debian={m}")).collect();
-    let mirrors = Mirrors::from_parts(&items, None, None).expect("mirrors");
-    Transport::new(mirrors, config)
-}
 
 /// A stall timeout long enough that waiting it out is unmistakable, and a hedge after 300 ms
 /// (long enough that a loaded test machine does not hedge a healthy request).

@@ -11,13 +11,7 @@ use debcast::fetch::{AttemptError, Downloader, Expected, FetchError, Mirrors, No
 use debcast::hash::Sha256Digest;
 use debcast::lockfile::LockedRelease;
 use debcast_testkit::server::{Fault, FaultPlan, Server};
-use fetch_common::{bytes, expected, fast_config, pool, refused_url};
-
-fn transport(mirrors: &[String], config: TransportConfig) -> Transport {
-    let items: Vec<String> = mirrors.iter().map(|m| format!("debian={m}")).collect();
-    let mirrors = Mirrors::from_parts(&items, None, None).expect("mirrors");
-    Transport::new(mirrors, config)
-}
+use fetch_common::{bytes, expected, fast_config, pool, refused_url, transport};
 
 fn one_file() -> (String, Vec<u8>) {
     ("pool/main/b/big/big_1_amd64.deb".to_owned(), bytes(42, 200_000))

@@ -5,9 +5,16 @@ use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use debcast::fetch::{Expected, TransportConfig};
+use debcast::fetch::{Expected, Mirrors, Transport, TransportConfig};
 use debcast::hash::Sha256Digest;
 use debcast::lockfile::LockedPackage;
+
+/// A transport over the given mirrors of the archive `debian`.
+pub fn transport(mirrors: &[String], config: TransportConfig) -> Transport {
+    let items: Vec<String> = mirrors.iter().map(|m| format!("debian={m}")).collect();
+    let mirrors = Mirrors::from_parts(&items, None, None).expect("mirrors");
+    Transport::new(mirrors, config)
+}
 
 /// Tiny timeouts and backoffs so fault tests take milliseconds, not minutes.
 pub fn fast_config() -> TransportConfig {
