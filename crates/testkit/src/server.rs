@@ -11,7 +11,7 @@
 //!   stalls end early when it stops, so no test leaks a thread or a port.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -428,16 +428,29 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn lookup(files: &Files, path: &str) -> Option<Vec<u8>> {
+trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+/// A file to serve and its length. Files on disk are read as they are sent, as a real server
+/// does: reading a whole large file before the headers would make the time to first byte grow
+/// with the file, which no mirror's does.
+fn lookup(files: &Files, path: &str) -> Option<(Box<dyn ReadSeek>, u64)> {
     match files {
-        Files::Map(m) => m.get(path).cloned(),
+        Files::Map(m) => m.get(path).map(|b| {
+            (
+                Box::new(io::Cursor::new(b.clone())) as Box<dyn ReadSeek>,
+                b.len() as u64,
+            )
+        }),
         Files::Dir(root) => {
             let rel = Path::new(path);
             // Serve only plain relative paths below the root.
             if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
                 return None;
             }
-            std::fs::read(root.join(rel)).ok()
+            let file = std::fs::File::open(root.join(rel)).ok()?;
+            let meta = file.metadata().ok().filter(|m| m.is_file())?;
+            Some((Box::new(file), meta.len()))
         }
     }
 }
@@ -507,10 +520,9 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
     if req.method != "GET" && req.method != "HEAD" {
         return simple(&mut stream, 405, "");
     }
-    let Some(content) = lookup(&shared.files, &req.path) else {
+    let Some((mut content, total)) = lookup(&shared.files, &req.path) else {
         return simple(&mut stream, 404, "");
     };
-    let total = content.len() as u64;
 
     let honour = shared.honour_range.load(Ordering::SeqCst);
     let (status, start) = match req.range_from {
@@ -520,12 +532,11 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         }
         _ => (200, 0),
     };
-    let start_idx = usize::try_from(start).unwrap_or(content.len());
-    let mut body = content[start_idx..].to_vec();
+    content.seek(SeekFrom::Start(start))?;
+    let body_len = total - start;
     let mut head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Length: {}\r\nAccept-Ranges: {}\r\nConnection: close\r\n",
+        "HTTP/1.1 {status} {}\r\nContent-Length: {body_len}\r\nAccept-Ranges: {}\r\nConnection: close\r\n",
         status_text(status),
-        body.len(),
         if honour { "bytes" } else { "none" }
     );
     if status == 206 {
@@ -564,42 +575,62 @@ fn serve(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         }
         Ok(())
     };
+    // Sends the next `n` bytes of the body, `piece` bytes at a time with `pause` after each
+    // piece, with the byte at body offset `flip` (if among them) damaged.
+    let mut sent: u64 = 0;
+    let mut pump = |stream: &mut TcpStream,
+                    n: u64,
+                    piece: usize,
+                    pause: Option<Duration>,
+                    flip: Option<u64>|
+     -> io::Result<()> {
+        let mut buf = vec![0u8; piece.max(1)];
+        let end = sent + n;
+        while sent < end {
+            if pause.is_some() && shared.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let k = usize::try_from(end - sent).unwrap_or(usize::MAX).min(buf.len());
+            content.read_exact(&mut buf[..k])?;
+            if let Some(at) = flip
+                && (sent..sent + k as u64).contains(&at)
+            {
+                buf[usize::try_from(at - sent).unwrap_or(0)] ^= 0x55;
+            }
+            send(stream, &buf[..k])?;
+            sent += k as u64;
+            if let Some(d) = pause {
+                stream.flush()?;
+                nap(shared, d);
+            }
+        }
+        Ok(())
+    };
+    const PIECE: usize = 64 << 10;
     match fault {
         Some(Fault::StallAfterHeaders) => stall(&stream, shared),
         Some(Fault::StallMidBody) => {
-            send(&mut stream, &body[..body.len() / 3])?;
+            pump(&mut stream, body_len / 3, PIECE, None, None)?;
             stream.flush()?;
             stall(&stream, shared);
         }
         Some(Fault::ResetMidBody) => {
-            send(&mut stream, &body[..body.len() / 3])?;
+            pump(&mut stream, body_len / 3, PIECE, None, None)?;
             // std cannot set SO_LINGER 0 for a real RST; an abrupt close mid-body is what the
             // client sees either way: fewer bytes than Content-Length.
             let _ = stream.shutdown(Shutdown::Both);
         }
         Some(Fault::Truncate) => {
-            send(&mut stream, &body[..body.len() / 2])?;
+            pump(&mut stream, body_len / 2, PIECE, None, None)?;
             stream.flush()?;
             let _ = stream.shutdown(Shutdown::Write);
         }
         Some(Fault::Corrupt) => {
-            if !body.is_empty() {
-                let at = usize::try_from(splitmix(nth ^ total) % body.len() as u64).unwrap_or(0);
-                body[at] ^= 0x55;
-            }
-            send(&mut stream, &body)?;
+            let flip = (body_len > 0).then(|| splitmix(nth ^ total) % body_len);
+            pump(&mut stream, body_len, PIECE, None, flip)?;
         }
-        Some(Fault::Trickle { chunk, delay }) => {
-            for piece in body.chunks(chunk.max(1)) {
-                if shared.stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                send(&mut stream, piece)?;
-                stream.flush()?;
-                nap(shared, delay);
-            }
-        }
-        _ => send(&mut stream, &body)?,
+        Some(Fault::Trickle { chunk, delay }) => pump(&mut stream, body_len, chunk, Some(delay), None)?,
+        _ => pump(&mut stream, body_len, PIECE, None, None)?,
     }
     stream.flush()
 }
