@@ -325,3 +325,154 @@ fn an_honoured_retry_after_starts_the_backoff_over() {
     assert_eq!(delays[1].1, Duration::from_millis(100), "{delays:?}");
     assert!(delays[2].1 <= Duration::from_millis(200), "{delays:?}");
 }
+
+#[test]
+fn the_default_hedge_delay_adapts_to_how_fast_the_mirror_answers() {
+    // A ceiling of 2 s (a quarter of the 8 s stall timeout) holds until enough requests were
+    // answered; these are answered in milliseconds, so a stall is hedged long before that.
+    let warm_up: BTreeMap<String, Vec<u8>> = (0..24)
+        .map(|i| {
+            (
+                format!("pool/main/p/p{i}/p{i}_1_amd64.deb"),
+                bytes(100 + i, 4_000),
+            )
+        })
+        .collect();
+    let fast = Server::map(warm_up.clone()).start().expect("server");
+    let data = bytes(5, 20_000);
+    let stalling = server(&data, FaultPlan::first(Fault::StallBeforeHeaders));
+    let mirrors = debcast::fetch::Mirrors::from_parts(
+        &[
+            format!("debian={}", fast.url()),
+            format!("security={}", stalling.url()),
+        ],
+        None,
+        None,
+    )
+    .expect("mirrors");
+    let config = TransportConfig {
+        stall_timeout: Duration::from_secs(8),
+        hedge_after: None,
+        ..hedging_config()
+    };
+    let t = debcast::fetch::Transport::new(mirrors, config);
+    for (path, body) in &warm_up {
+        let (got, d) = t
+            .get_with("debian", path, Some(expected(body)), &NoProgress)
+            .expect("warm-up download");
+        assert!(&got == body, "{path}");
+        assert_eq!(d.hedges, 0, "{path}");
+    }
+    let started = Instant::now();
+    let (got, d) = t
+        .get_with("security", PATH, Some(expected(&data)), &NoProgress)
+        .expect("download");
+    assert!(got == data);
+    assert_eq!(d.hedges, 1);
+    assert_eq!(stalling.counters().requests, 2);
+    // The ceiling alone would have waited 2 s before hedging.
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// Holds the file's thread up on its first bytes, as a slow disk would.
+struct SlowFirstWrite(std::sync::atomic::AtomicBool, Duration);
+
+impl debcast::fetch::Progress for SlowFirstWrite {
+    fn bytes(&self, _what: &str, _n: u64) {
+        if !self.0.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::thread::sleep(self.1);
+        }
+    }
+}
+
+#[test]
+fn a_file_thread_that_was_held_up_does_not_take_its_delay_for_a_silent_mirror() {
+    // The request keeps delivering while the file's thread is busy for longer than the hedge
+    // delay; what it delivered is waiting in the queue, so nothing must be hedged.
+    let data = bytes(8, 2_000_000);
+    let server = server(&data, FaultPlan::none());
+    let t = transport(&[server.url()], hedging_config());
+    let progress = SlowFirstWrite(Default::default(), Duration::from_millis(900));
+    let (got, d) = t
+        .get_with("debian", PATH, Some(expected(&data)), &progress)
+        .expect("download");
+    assert!(got == data);
+    assert_eq!(d.hedges, 0);
+    assert_eq!(server.counters().requests, 1);
+}
+
+/// Records retry delays; with `between` set, downloads that other file from the same mirror
+/// before each retry, as the other files of a run would.
+struct DelaysWithTraffic<'a> {
+    delays: std::sync::Mutex<Vec<Duration>>,
+    between: Option<(&'a debcast::fetch::Transport, &'a str, &'a [u8])>,
+}
+
+impl debcast::fetch::Progress for DelaysWithTraffic<'_> {
+    fn retrying(&self, _what: &str, _mirror: &str, _error: &debcast::fetch::AttemptError, delay: Duration) {
+        self.delays.lock().expect("lock").push(delay);
+        if let Some((t, path, data)) = self.between {
+            let (got, _) = t
+                .get_with("debian", path, Some(expected(data)), &NoProgress)
+                .expect("the other file");
+            assert!(got == data);
+        }
+    }
+}
+
+#[test]
+fn the_backoff_doubles_only_while_the_mirror_fails_everything() {
+    const OTHER: &str = "pool/main/o/other/other_1_amd64.deb";
+    let data = bytes(21, 30_000);
+    let other = bytes(22, 10_000);
+    let config = TransportConfig {
+        backoff_base: Duration::from_millis(100),
+        backoff_max: Duration::from_secs(10),
+        ..hedging_config()
+    };
+    let mut delays_seen = Vec::new();
+    for traffic in [false, true] {
+        let server = Server::map(BTreeMap::from([
+            (PATH.to_owned(), data.clone()),
+            (OTHER.to_owned(), other.clone()),
+        ]))
+        .faults(FaultPlan {
+            first: vec![Fault::Status(503); 3],
+            ..FaultPlan::none()
+        })
+        .start()
+        .expect("server");
+        let t = transport(&[server.url()], config.clone());
+        // The other file's first three requests fail too; get them out of the way.
+        if traffic {
+            let p = DelaysWithTraffic {
+                delays: Default::default(),
+                between: None,
+            };
+            t.get_with("debian", OTHER, Some(expected(&other)), &p)
+                .expect("other");
+        }
+        let progress = DelaysWithTraffic {
+            delays: Default::default(),
+            between: traffic.then_some((&t, OTHER, other.as_slice())),
+        };
+        let (got, _) = t
+            .get_with("debian", PATH, Some(expected(&data)), &progress)
+            .expect("download");
+        assert!(got == data);
+        delays_seen.push(progress.delays.into_inner().expect("lock"));
+    }
+    let (alone, among_others) = (&delays_seen[0], &delays_seen[1]);
+    assert_eq!((alone.len(), among_others.len()), (3, 3), "{delays_seen:?}");
+    // Alone on a mirror that fails everything: 50–100, 100–200, 200–400 ms.
+    assert!(alone[2] >= Duration::from_millis(200), "{delays_seen:?}");
+    // While other files get through, each failure is the first in a row: 50–100 ms.
+    assert!(
+        among_others.iter().all(|d| *d <= Duration::from_millis(100)),
+        "{delays_seen:?}"
+    );
+}

@@ -7,6 +7,8 @@
 //!   mirror failover, verification while streaming. [`Transport::offline`] never opens a socket.
 //! - [`packages`]: filling the store from a lockfile ([`fetch_packages`]) and the offline check
 //!   ([`missing_packages`]).
+//! - [`observed`]: what the run has seen of its mirrors (first-byte times, failure streaks),
+//!   that the hedge delay and the backoff adapt to.
 //! - [`progress`]: progress display, kept apart from the logic.
 //!
 //! # Failure classification
@@ -22,6 +24,7 @@
 //! - permanent everywhere (a bad path, a full disk, offline mode): the download fails at once.
 
 pub mod mirrors;
+pub mod observed;
 pub mod packages;
 pub mod progress;
 pub mod transport;

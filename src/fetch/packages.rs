@@ -83,8 +83,10 @@ impl FetchReport {
 
 /// Files in progress per request slot. A file between attempts (backing off, honouring
 /// `Retry-After`) holds a worker but no request slot; the spare workers keep the slots busy then,
-/// so transient faults cost little more than the faulted requests themselves.
-pub const FILES_PER_REQUEST_SLOT: usize = 4;
+/// so transient faults cost little more than the faulted requests themselves. When it is ready
+/// again, its retry gets the next free slot before files that started after it (the transport
+/// grants slots by start order), so retries do not pile up at the end of the run.
+pub const FILES_PER_REQUEST_SLOT: usize = 8;
 
 struct Wanted<'a> {
     package: &'a LockedPackage,

@@ -5,14 +5,19 @@
 //! - transient: retried on the same mirror up to [`TransportConfig::retries`] times. A failure
 //!   that made progress (a reset or truncation mid-body) resumes at once, and so does one that
 //!   already waited (a stall timeout); failures in a row that got nothing wait an exponential
-//!   backoff with jitter. A `Retry-After` (capped) is honoured per mirror: that mirror is not asked
+//!   backoff with jitter, doubling only while the mirror's other requests fail in a row too
+//!   (see [`super::observed`]). A `Retry-After` (capped) is honoured per mirror: that mirror is not asked
 //!   again for this file before it ends, while another mirror that may be reachable is tried
 //!   meanwhile (the waiting one moved behind it, once); mirrors that could not be connected to at
 //!   all are tried last by later files. A retry resumes with `Range: bytes=N-` when the file is
 //!   verified by hash; a server that ignores `Range` answers 200 and the bytes already held are
 //!   skipped from its body. The whole file's hash is checked in the end either way.
-//! - hedged: a request that has received nothing for [`TransportConfig::hedge_delay`] is raced
-//!   by a second one (see `Job::attempt`); the first to deliver the next bytes carries on.
+//! - hedged: a request that has received nothing for a while (by default a few times what this
+//!   run's requests take to deliver a first byte, see [`super::observed`]) is raced by a second
+//!   one (see `Job::attempt`); the first to deliver the next bytes carries on.
+//!
+//! Requests in flight are bounded ([`TransportConfig::concurrency`]); a free slot goes to the
+//! file that started first, so a retry is not queued behind files that have not begun.
 //! - permanent for this mirror: the next mirror. A body that fails verification is retried from
 //!   scratch on the same mirror while each wrong body differs (corruption in transit, within the
 //!   retry budget); the same wrong body again means the mirror has another file there. A mirror
@@ -24,9 +29,9 @@
 //! body that does not verify is never kept: the destination is discarded and the download starts
 //! over on a fresh one.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
@@ -37,6 +42,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::mirrors::{Mirror, Mirrors};
+use super::observed::{FailureStreaks, FirstByteTimes};
 use super::progress::{NoProgress, Progress};
 use super::{AttemptError, Downloader, ErrorClass, Expected, FetchError, MirrorFailure};
 use crate::hash::Sha256Digest;
@@ -56,8 +62,9 @@ pub struct TransportConfig {
     pub stall_timeout: Duration,
     /// A transfer that has received nothing for this long gets a hedge: a second request (at the
     /// next mirror, or the same one, resuming with `Range` from what was received) races it, and
-    /// the first to deliver the next bytes carries on while the other is dropped. `None`: a
-    /// quarter of [`Self::stall_timeout`]; zero: never hedge. See [`Self::hedge_delay`].
+    /// the first to deliver the next bytes carries on while the other is dropped. `None`:
+    /// adaptive, a few times the 95th percentile of this run's first-byte times, at most a
+    /// quarter of [`Self::stall_timeout`] (see [`super::observed`]); zero: never hedge.
     pub hedge_after: Option<Duration>,
     /// One attempt (one request and its whole body).
     pub attempt_timeout: Duration,
@@ -115,7 +122,8 @@ impl TransportConfig {
         self.backoff_base.saturating_mul(factor).min(self.backoff_max)
     }
 
-    /// How long a transfer may receive nothing before it is hedged (`None`: never).
+    /// How long a transfer may receive nothing before it is hedged (`None`: never): the
+    /// configured delay, or the ceiling of the adaptive one.
     pub fn hedge_delay(&self) -> Option<Duration> {
         match self.hedge_after {
             Some(d) if d.is_zero() => None,
@@ -221,30 +229,63 @@ impl Destination for StoreDestination<'_> {
     }
 }
 
-/// A counting semaphore bounding requests in flight.
+/// A counting semaphore bounding requests in flight, granted to the file that started first.
+///
+/// Files in progress outnumber request slots (see `packages::FILES_PER_REQUEST_SLOT`), so a file
+/// coming back from a backoff or a `Retry-After` queues for a slot behind files that have not
+/// sent a request yet. Granted in arrival order, its retry would go out only after those, late
+/// in the run, where a second fault on it decides when the run ends. Granted by the file's start
+/// ticket, a retry goes ahead of every file that started after it.
 struct Permits {
-    free: Mutex<usize>,
+    state: Mutex<PermitState>,
     cv: Condvar,
+}
+
+struct PermitState {
+    free: usize,
+    /// Start tickets of the files waiting for a slot.
+    waiting: BTreeSet<u64>,
 }
 
 struct Permit<'a>(&'a Permits);
 
 impl Permits {
-    fn acquire(&self) -> Permit<'_> {
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        while *free == 0 {
-            free = self.cv.wait(free).unwrap_or_else(|e| e.into_inner());
+    fn new(slots: usize) -> Self {
+        Permits {
+            state: Mutex::new(PermitState {
+                free: slots,
+                waiting: BTreeSet::new(),
+            }),
+            cv: Condvar::new(),
         }
-        *free -= 1;
+    }
+
+    /// Waits for a slot for the file with start ticket `ticket` (unique per file in progress).
+    fn acquire(&self, ticket: u64) -> Permit<'_> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.waiting.insert(ticket);
+        while state.free == 0 || state.waiting.first() != Some(&ticket) {
+            state = self.cv.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        state.waiting.remove(&ticket);
+        state.free -= 1;
+        // The next in line may be able to go too (several slots came free at once).
+        if state.free > 0 && !state.waiting.is_empty() {
+            self.cv.notify_all();
+        }
         Permit(self)
     }
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        let mut free = self.0.free.lock().unwrap_or_else(|e| e.into_inner());
-        *free += 1;
-        self.0.cv.notify_one();
+        let mut state = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.free += 1;
+        // Only the first in line may take it, and a condition variable cannot wake one chosen
+        // waiter: wake them all; the others wait again.
+        if !state.waiting.is_empty() {
+            self.0.cv.notify_all();
+        }
     }
 }
 
@@ -253,9 +294,15 @@ struct Online {
     config: TransportConfig,
     mirrors: Mirrors,
     permits: Permits,
+    /// The next file's start ticket (see [`Permits`]).
+    tickets: AtomicU64,
     /// Mirrors that failed to even connect for some file: later files try them last, so a dead
     /// mirror costs its retries once per run, not once per file.
     unreachable: Mutex<HashSet<Url>>,
+    /// What the default hedge delay adapts to.
+    first_bytes: FirstByteTimes,
+    /// What the backoff adapts to.
+    streaks: FailureStreaks,
 }
 
 /// The download client. Cheap to share by reference across threads.
@@ -286,13 +333,13 @@ impl Transport {
             .build();
         let online = Online {
             agent: agent_config.new_agent(),
-            permits: Permits {
-                free: Mutex::new(config.concurrency.max(1)),
-                cv: Condvar::new(),
-            },
+            permits: Permits::new(config.concurrency.max(1)),
             config: config.clone(),
             mirrors,
+            tickets: AtomicU64::new(0),
             unreachable: Mutex::new(HashSet::new()),
+            first_bytes: FirstByteTimes::default(),
+            streaks: FailureStreaks::default(),
         };
         Transport {
             online: Some(online),
@@ -424,6 +471,7 @@ impl Transport {
             hedges: 0,
             not_before: HashMap::new(),
             started: Instant::now(),
+            ticket: online.tickets.fetch_add(1, Ordering::Relaxed),
             progress,
         };
         let result = loop {
@@ -520,6 +568,8 @@ struct Job<'a> {
     /// When each mirror that answered with `Retry-After` may be asked again (for this file).
     not_before: HashMap<Url, Instant>,
     started: Instant,
+    /// When this file started among the files of the run: its place in line for request slots.
+    ticket: u64,
     progress: &'a dyn Progress,
 }
 
@@ -673,7 +723,7 @@ impl Job<'_> {
             self.attempts_here += 1;
             let before = *written;
             let attempt = {
-                let _permit = self.online.permits.acquire();
+                let _permit = self.online.permits.acquire(self.ticket);
                 let timeout = self.config().attempt_timeout.min(remaining);
                 self.attempt(&url, timeout, sink, hasher, written)
             };
@@ -775,9 +825,12 @@ impl Job<'_> {
                         // A transfer that made progress resumes at once; a stall has waited
                         // already. Backoff is for failures in a row that got nothing.
                         _ if progressed || matches!(error, AttemptError::Timeout(_)) => Duration::ZERO,
+                        // Doubling only while the mirror's requests fail in a row as well (see
+                        // `observed`): a file's bad luck on a mirror that delivers is not trouble.
                         _ => {
                             self.backoff_step += 1;
-                            jitter(self.config().backoff(self.backoff_step))
+                            let streak = self.online.streaks.failed(&self.mirrors[self.index].url);
+                            jitter(self.config().backoff(self.backoff_step.min(streak)))
                         }
                     };
                     let delay = delay.min(self.remaining().unwrap_or_default());
@@ -848,7 +901,6 @@ impl Job<'_> {
             vec![self.start_source(self.index, url.clone(), *written, timeout, &tx, &mut next_id)];
         // Without a hash, only a transfer that has nothing yet may be raced (see `run_inner`).
         let hedge_after = self
-            .config()
             .hedge_delay()
             .filter(|_| self.expected.is_some() || *written == 0);
         // Hedges since the last new byte: bounded like retries, so a mirror that answers nothing
@@ -867,70 +919,88 @@ impl Job<'_> {
             .saturating_mul(2)
             .saturating_add(Duration::from_secs(1));
         loop {
-            let now = Instant::now();
-            let heard = sources.iter().map(|s| s.heard).max().unwrap_or(now);
+            let heard = sources.iter().map(|s| s.heard).max().unwrap_or_else(Instant::now);
             let give_up_at = heard + watchdog;
-            if now >= give_up_at {
-                for s in &sources {
-                    s.cancel.store(true, Ordering::Relaxed);
-                }
-                return Err(Failed(AttemptError::Timeout(
-                    "stalled: no data within the stall timeout".into(),
-                )));
-            }
-            let mut wait = give_up_at - now;
-            if let Some(h) = hedge_after
-                && idle_hedges < self.config().retries.max(1)
-            {
-                let mirror = if *written == 0 {
-                    self.hedge_mirror()
-                } else {
-                    self.index
-                };
-                let factor = 1u32 << idle_hedges.saturating_sub(1).min(16);
-                let mut at = (heard + h.saturating_mul(factor)).max(hedge_not_before);
-                if let Some(t) = self.not_before.get(&self.mirrors[mirror].url) {
-                    at = at.max(*t);
-                }
-                if now >= at {
-                    idle_hedges += 1;
-                    match self.mirrors[mirror].url.join(self.path) {
-                        Ok(hedge_url) => {
-                            // At most two requests per file: the one silent longest gives way.
-                            if sources.len() >= 2
-                                && let Some(k) = (0..sources.len()).min_by_key(|&k| sources[k].heard)
-                            {
-                                let old = sources.remove(k);
-                                old.cancel.store(true, Ordering::Relaxed);
-                                self.retries += 1;
-                                if old.mirror == self.index {
-                                    error_here =
-                                        Some(AttemptError::Timeout("stalled: overtaken by hedges".into()));
-                                }
-                            }
-                            self.hedges += 1;
-                            if mirror == self.index {
-                                self.attempts_here += 1;
-                            }
-                            if *written > 0 {
-                                self.resumed += 1;
-                            }
-                            self.progress
-                                .hedging(self.what, self.mirrors[mirror].url.as_str(), now - heard);
-                            tracing::debug!(what = self.what, url = %hedge_url, from = *written, "hedging");
-                            let s =
-                                self.start_source(mirror, hedge_url, *written, timeout, &tx, &mut next_id);
-                            sources.push(s);
+            // When the next hedge goes out, and where, unless something is heard first.
+            let hedge = hedge_after
+                .filter(|_| idle_hedges < self.config().retries.max(1))
+                .map(|h| {
+                    let mirror = if *written == 0 {
+                        self.hedge_mirror()
+                    } else {
+                        self.index
+                    };
+                    let factor = 1u32 << idle_hedges.saturating_sub(1).min(16);
+                    let mut at = (heard + h.saturating_mul(factor)).max(hedge_not_before);
+                    if let Some(t) = self.not_before.get(&self.mirrors[mirror].url) {
+                        at = at.max(*t);
+                    }
+                    (mirror, at)
+                });
+            let next_deadline = hedge.map_or(give_up_at, |(_, at)| at.min(give_up_at));
+            // Events already queued are taken before any deadline is judged: a file thread that
+            // was held up (writing to a slow disk, descheduled) must not take its own delay for
+            // a silent mirror and hedge, or give up, while the bytes wait in the queue.
+            let (id, event) = match rx.recv_timeout(next_deadline.saturating_duration_since(Instant::now())) {
+                Ok(received) => received,
+                Err(_) => {
+                    let now = Instant::now();
+                    if now >= give_up_at {
+                        for s in &sources {
+                            s.cancel.store(true, Ordering::Relaxed);
                         }
-                        // Not a URL this mirror can serve: no hedge there (the caller finds out).
-                        Err(_) => idle_hedges = u32::MAX,
+                        return Err(Failed(AttemptError::Timeout(
+                            "stalled: no data within the stall timeout".into(),
+                        )));
+                    }
+                    if let Some((mirror, at)) = hedge
+                        && now >= at
+                    {
+                        idle_hedges += 1;
+                        match self.mirrors[mirror].url.join(self.path) {
+                            Ok(hedge_url) => {
+                                // At most two requests per file: the one silent longest gives way.
+                                if sources.len() >= 2
+                                    && let Some(k) = (0..sources.len()).min_by_key(|&k| sources[k].heard)
+                                {
+                                    let old = sources.remove(k);
+                                    old.cancel.store(true, Ordering::Relaxed);
+                                    self.retries += 1;
+                                    if old.mirror == self.index {
+                                        error_here = Some(AttemptError::Timeout(
+                                            "stalled: overtaken by hedges".into(),
+                                        ));
+                                    }
+                                }
+                                self.hedges += 1;
+                                if mirror == self.index {
+                                    self.attempts_here += 1;
+                                }
+                                if *written > 0 {
+                                    self.resumed += 1;
+                                }
+                                self.progress.hedging(
+                                    self.what,
+                                    self.mirrors[mirror].url.as_str(),
+                                    now - heard,
+                                );
+                                tracing::debug!(what = self.what, url = %hedge_url, from = *written, "hedging");
+                                let s = self.start_source(
+                                    mirror,
+                                    hedge_url,
+                                    *written,
+                                    timeout,
+                                    &tx,
+                                    &mut next_id,
+                                );
+                                sources.push(s);
+                            }
+                            // Not a URL this mirror can serve: no hedge there (the caller finds out).
+                            Err(_) => idle_hedges = u32::MAX,
+                        }
                     }
                     continue;
                 }
-                wait = wait.min(at - now);
-            }
-            let Ok((id, event)) = rx.recv_timeout(wait) else {
-                continue;
             };
             let Some(k) = sources.iter().position(|s| s.id == id) else {
                 // A dropped request's last words.
@@ -945,7 +1015,14 @@ impl Job<'_> {
                     s.start = start;
                     self.check_announced(start, length).map(|()| Step::More)
                 }
-                SourceEvent::Data(chunk) => self.take(s, &chunk, sink, hasher, written)?,
+                SourceEvent::Data(chunk) => {
+                    if !s.delivered {
+                        s.delivered = true;
+                        self.online.first_bytes.record(s.heard - s.started);
+                        self.online.streaks.delivered(&self.mirrors[s.mirror].url);
+                    }
+                    self.take(s, &chunk, sink, hasher, written)?
+                }
                 SourceEvent::End => self.check_end(s, *written).map(|()| Step::Complete),
                 SourceEvent::Failed(e) => Err(e),
             };
@@ -1000,6 +1077,16 @@ impl Job<'_> {
                 }
             }
         }
+    }
+
+    /// How long a request of this attempt may be silent before it is hedged (`None`: never).
+    fn hedge_delay(&self) -> Option<Duration> {
+        let ceiling = self.config().hedge_delay()?;
+        Some(if self.config().hedge_after.is_none() {
+            self.online.first_bytes.hedge_delay(ceiling)
+        } else {
+            ceiling
+        })
     }
 
     /// Where a hedge goes when nothing was received yet: the next mirror after the current one
@@ -1061,6 +1148,8 @@ impl Job<'_> {
             pos: from,
             length: None,
             received: 0,
+            started: Instant::now(),
+            delivered: false,
             heard: Instant::now(),
         }
     }
@@ -1196,6 +1285,10 @@ struct Source {
     received: u64,
     /// When it last reported anything (headers, bytes, an error).
     heard: Instant,
+    /// When it was started, and whether a body byte came yet (its first-byte time is a sample
+    /// for the adaptive hedge delay).
+    started: Instant,
+    delivered: bool,
 }
 
 /// One request, made and read on its own thread.
@@ -1538,6 +1631,35 @@ mod tests {
             classify_io(&io::Error::from(io::ErrorKind::ConnectionReset)).class(),
             ErrorClass::Transient
         );
+    }
+
+    #[test]
+    fn request_slots_go_to_the_file_that_started_first() {
+        let permits = Permits::new(1);
+        let held = permits.acquire(0);
+        let order = Mutex::new(Vec::new());
+        thread::scope(|s| {
+            let waiting = |n: usize| loop {
+                let len = permits.state.lock().map(|st| st.waiting.len()).unwrap_or(0);
+                if len == n {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(1));
+            };
+            let take = |ticket: u64| {
+                let _p = permits.acquire(ticket);
+                order.lock().expect("order").push(ticket);
+            };
+            // The later file asks first; the earlier one (a retry) asks after it.
+            s.spawn(move || take(7));
+            waiting(1);
+            s.spawn(move || take(3));
+            waiting(2);
+            drop(held);
+        });
+        assert_eq!(order.into_inner().expect("order"), [3, 7]);
+        let st = permits.state.lock().expect("state");
+        assert_eq!((st.free, st.waiting.len()), (1, 0));
     }
 
     #[test]
