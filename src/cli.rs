@@ -75,8 +75,9 @@ pub struct NetworkArgs {
     pub stall_timeout: Option<Duration>,
     /// Race a transfer that has received nothing for this long with a second request (the next
     /// mirror's, or the same one resuming with Range); the first to deliver carries on. 0 turns
-    /// hedging off [default: adaptive, 3 times the 95th percentile of this run's times to
-    /// first byte, within 50ms and a quarter of the stall timeout]
+    /// hedging off [default: a quarter of the stall timeout; for the first hedge of a request
+    /// still waiting for its first byte, 3 times the 95th percentile of this run's times to
+    /// first byte, at least 50ms]
     #[arg(long, value_name = "DURATION", env = "DEBCAST_HEDGE_AFTER", value_parser = crate::fetch::parse_duration)]
     pub hedge_after: Option<Duration>,
     /// Give up on one file after this long, across all its attempts and mirrors [default: 1h]

@@ -326,10 +326,10 @@ fn an_honoured_retry_after_starts_the_backoff_over() {
     assert!(delays[2].1 <= Duration::from_millis(200), "{delays:?}");
 }
 
-#[test]
-fn the_default_hedge_delay_adapts_to_how_fast_the_mirror_answers() {
-    // A ceiling of 2 s (a quarter of the 8 s stall timeout) holds until enough requests were
-    // answered; these are answered in milliseconds, so a stall is hedged long before that.
+/// A transport whose archive `debian` is served by a fast clean mirror and `security` by a
+/// faulty one, with the default (adaptive) hedge delay under a ceiling of 1 s (a quarter of the
+/// 4 s stall timeout); warmed up by 24 downloads from the fast one, answered in milliseconds.
+fn warmed_up_adaptive(faulty: &Server) -> (debcast::fetch::Transport, Server) {
     let warm_up: BTreeMap<String, Vec<u8>> = (0..24)
         .map(|i| {
             (
@@ -339,19 +339,17 @@ fn the_default_hedge_delay_adapts_to_how_fast_the_mirror_answers() {
         })
         .collect();
     let fast = Server::map(warm_up.clone()).start().expect("server");
-    let data = bytes(5, 20_000);
-    let stalling = server(&data, FaultPlan::first(Fault::StallBeforeHeaders));
     let mirrors = debcast::fetch::Mirrors::from_parts(
         &[
             format!("debian={}", fast.url()),
-            format!("security={}", stalling.url()),
+            format!("security={}", faulty.url()),
         ],
         None,
         None,
     )
     .expect("mirrors");
     let config = TransportConfig {
-        stall_timeout: Duration::from_secs(8),
+        stall_timeout: Duration::from_secs(4),
         hedge_after: None,
         ..hedging_config()
     };
@@ -363,19 +361,61 @@ fn the_default_hedge_delay_adapts_to_how_fast_the_mirror_answers() {
         assert!(&got == body, "{path}");
         assert_eq!(d.hedges, 0, "{path}");
     }
-    let started = Instant::now();
+    (t, fast)
+}
+
+/// Records how long each hedged request had been silent.
+#[derive(Default)]
+struct Silences(std::sync::Mutex<Vec<Duration>>);
+
+impl debcast::fetch::Progress for Silences {
+    fn hedging(&self, _what: &str, _mirror: &str, silent: Duration) {
+        self.0.lock().expect("lock").push(silent);
+    }
+}
+
+#[test]
+fn the_first_hedge_adapts_to_how_fast_the_mirror_answers_and_later_ones_wait_the_ceiling() {
+    // Two stalls before the first byte: the first is hedged after a few times the mirror's
+    // first-byte times (milliseconds, so the 50 ms floor), the hedge's own stall only after the
+    // 1 s ceiling: a server that is slow to start on one file gets two requests, not a storm.
+    let data = bytes(5, 20_000);
+    let stalling = server(
+        &data,
+        FaultPlan {
+            first: vec![Fault::StallBeforeHeaders, Fault::StallAfterHeaders],
+            ..FaultPlan::none()
+        },
+    );
+    let (t, _fast) = warmed_up_adaptive(&stalling);
+    let silences = Silences::default();
     let (got, d) = t
-        .get_with("security", PATH, Some(expected(&data)), &NoProgress)
+        .get_with("security", PATH, Some(expected(&data)), &silences)
         .expect("download");
     assert!(got == data);
-    assert_eq!(d.hedges, 1);
-    assert_eq!(stalling.counters().requests, 2);
-    // The ceiling alone would have waited 2 s before hedging.
-    assert!(
-        started.elapsed() < Duration::from_millis(1500),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_eq!(d.hedges, 2);
+    assert_eq!(stalling.counters().requests, 3);
+    let silences = silences.0.into_inner().expect("lock");
+    assert!(silences[0] < Duration::from_millis(500), "{silences:?}");
+    assert!(silences[1] >= Duration::from_secs(1), "{silences:?}");
+}
+
+#[test]
+fn a_silence_mid_body_waits_the_ceiling_before_a_hedge() {
+    // A third of the body, then nothing: a lossy link or a bursty sender looks like this for a
+    // moment, so the hedge waits the 1 s ceiling, not the adaptive first-byte delay.
+    let data = bytes(6, 300_000);
+    let stalling = server(&data, FaultPlan::first(Fault::StallMidBody));
+    let (t, _fast) = warmed_up_adaptive(&stalling);
+    let silences = Silences::default();
+    let (got, d) = t
+        .get_with("security", PATH, Some(expected(&data)), &silences)
+        .expect("download");
+    assert!(got == data);
+    assert_eq!((d.hedges, d.resumed), (1, 1));
+    let silences = silences.0.into_inner().expect("lock");
+    assert_eq!(silences.len(), 1);
+    assert!(silences[0] >= Duration::from_secs(1), "{silences:?}");
 }
 
 /// Holds the file's thread up on its first bytes, as a slow disk would.

@@ -7,10 +7,13 @@
 //! A fixed hedge delay has to suit the slowest mirror anyone uses, so it is far too long for a
 //! fast one: on a mirror that answers in milliseconds, a request that has been silent for a
 //! quarter of the stall timeout is long dead, and it holds a request slot all that while. As in
-//! "The Tail at Scale" (Dean and Barroso), a request is hedged once it has been silent for a few
-//! times the 95th percentile of what answers take here, now; never below [`HEDGE_FLOOR`] nor
-//! above the configured ceiling. Requests that never delivered (stalls, errors) are not samples:
-//! they are what hedging is for, and counting them would teach it to wait for them.
+//! "The Tail at Scale" (Dean and Barroso), a request still waiting for its first byte is hedged
+//! once it has waited a few times the 95th percentile of what first bytes take here, now; never
+//! below [`HEDGE_FLOOR`] nor above the configured ceiling. Requests that never delivered
+//! (stalls, errors) are not samples: they are what hedging is for, and counting them would teach
+//! it to wait for them. Only the first hedge of a request adapts: a silence mid-body (a lossy
+//! link waits out a TCP retransmission, a shaped one sends in bursts) and a server that is slow
+//! to start on one file would otherwise draw a new request every few milliseconds.
 //!
 //! # Failure streaks
 //!

@@ -12,9 +12,11 @@
 //!   all are tried last by later files. A retry resumes with `Range: bytes=N-` when the file is
 //!   verified by hash; a server that ignores `Range` answers 200 and the bytes already held are
 //!   skipped from its body. The whole file's hash is checked in the end either way.
-//! - hedged: a request that has received nothing for a while (by default a few times what this
-//!   run's requests take to deliver a first byte, see [`super::observed`]) is raced by a second
-//!   one (see `Job::attempt`); the first to deliver the next bytes carries on.
+//! - hedged: a request that has received nothing for a while is raced by a second one (see
+//!   `Job::attempt`); the first to deliver the next bytes carries on. By default a request still
+//!   waiting for its first byte is hedged after a few times what this run's requests take to
+//!   deliver one (see [`super::observed`]), a silence mid-body after a quarter of the stall
+//!   timeout.
 //!
 //! Requests in flight are bounded ([`TransportConfig::concurrency`]); a free slot goes to the
 //! file that started first, so a retry is not queued behind files that have not begun.
@@ -62,9 +64,10 @@ pub struct TransportConfig {
     pub stall_timeout: Duration,
     /// A transfer that has received nothing for this long gets a hedge: a second request (at the
     /// next mirror, or the same one, resuming with `Range` from what was received) races it, and
-    /// the first to deliver the next bytes carries on while the other is dropped. `None`:
-    /// adaptive, a few times the 95th percentile of this run's first-byte times, at most a
-    /// quarter of [`Self::stall_timeout`] (see [`super::observed`]); zero: never hedge.
+    /// the first to deliver the next bytes carries on while the other is dropped. `None`: a
+    /// quarter of [`Self::stall_timeout`], and for the first hedge of a request still waiting
+    /// for its first byte a few times this run's 95th-percentile first-byte time, if shorter
+    /// (see [`super::observed`]); zero: never hedge.
     pub hedge_after: Option<Duration>,
     /// One attempt (one request and its whole body).
     pub attempt_timeout: Duration,
@@ -900,7 +903,13 @@ impl Job<'_> {
         let mut sources =
             vec![self.start_source(self.index, url.clone(), *written, timeout, &tx, &mut next_id)];
         // Without a hash, only a transfer that has nothing yet may be raced (see `run_inner`).
+        // The first hedge for a request still waiting for its first byte goes out after the
+        // adaptive delay; a silence mid-body (a lossy link waiting out a TCP retransmission, a
+        // mirror that sends in bursts) and every further hedge wait the configured ceiling, so
+        // neither a bursty transfer nor a server slow to start on one file draws a request storm.
+        let first_hedge_after = self.first_hedge_delay();
         let hedge_after = self
+            .config()
             .hedge_delay()
             .filter(|_| self.expected.is_some() || *written == 0);
         // Hedges since the last new byte: bounded like retries, so a mirror that answers nothing
@@ -922,9 +931,14 @@ impl Job<'_> {
             let heard = sources.iter().map(|s| s.heard).max().unwrap_or_else(Instant::now);
             let give_up_at = heard + watchdog;
             // When the next hedge goes out, and where, unless something is heard first.
+            let waiting_for_first_byte = idle_hedges == 0 && !sources.iter().any(|s| s.delivered);
             let hedge = hedge_after
                 .filter(|_| idle_hedges < self.config().retries.max(1))
-                .map(|h| {
+                .map(|ceiling| {
+                    let h = match first_hedge_after {
+                        Some(first) if waiting_for_first_byte => first,
+                        _ => ceiling,
+                    };
                     let mirror = if *written == 0 {
                         self.hedge_mirror()
                     } else {
@@ -1079,8 +1093,8 @@ impl Job<'_> {
         }
     }
 
-    /// How long a request of this attempt may be silent before it is hedged (`None`: never).
-    fn hedge_delay(&self) -> Option<Duration> {
+    /// How long a request may wait for its first byte before its first hedge (`None`: never).
+    fn first_hedge_delay(&self) -> Option<Duration> {
         let ceiling = self.config().hedge_delay()?;
         Some(if self.config().hedge_after.is_none() {
             self.online.first_bytes.hedge_delay(ceiling)
