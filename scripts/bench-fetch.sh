@@ -7,7 +7,7 @@
 # real mirrors (the host's apt sources, or DEBCAST_MIRRORS) into a seed store that later runs reuse,
 # then served from 127.0.0.1 by examples/fault_mirror.rs.
 #
-# Knobs (environment): RUNS (timed pairs, default 3), RATE (fault rate, default 0.2),
+# Knobs (environment): RUNS (timed pairs, default 3), RATE (fault rate, default 0.2), FAULT_SEED,
 # BENCH_DIR (work directory, default target/bench-fetch), FETCH_FLAGS (extra `debcast fetch`
 # flags for both runs, default "--stall-timeout 2s": on loopback a clean file takes milliseconds,
 # so the 30 s default stall timeout would measure the timeout, not debcast).
@@ -16,6 +16,9 @@ cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-3}
 RATE=${RATE:-0.2}
+# The fault plan's seed: each pair after the first sees other faults anyway (the mirror keeps
+# counting requests per path), FAULT_SEED gives a whole other sequence.
+FAULT_SEED=${FAULT_SEED:-20260}
 WORK=${BENCH_DIR:-target/bench-fetch}
 FETCH_FLAGS=${FETCH_FLAGS:---stall-timeout 2s}
 # MBPS=N: each mirror sends at most N MB/s in all (a mirror behind a link of that speed) instead
@@ -61,7 +64,7 @@ start_mirror() { # rate seed status-file
 }
 start_mirror 0 0 "$WORK/status.clean"
 CLEAN_URL=$URL
-start_mirror "$RATE" 20260 "$WORK/status.faulty"
+start_mirror "$RATE" "$FAULT_SEED" "$WORK/status.faulty"
 FAULTY_URL=$URL
 
 mirror_args() { # url
@@ -85,7 +88,7 @@ timed_fetch() { # url label
 
 FILES=$(grep -c '^\[\[package\]\]' "$WORK/bench.lock")
 BYTES=$(awk -F' = ' '$1 == "size" { s += $2 } END { print s }' "$WORK/bench.lock")
-echo "volume: $NAME amd64, $FILES packages, $BYTES bytes; $RUNS pairs; fault rate $RATE; flags: $FETCH_FLAGS; mirror speed: ${MBPS:-loopback} MB/s" >&2
+echo "volume: $NAME amd64, $FILES packages, $BYTES bytes; $RUNS pairs; fault rate $RATE (seed $FAULT_SEED); flags: $FETCH_FLAGS; mirror speed: ${MBPS:-loopback} MB/s" >&2
 
 CLEAN=()
 FAULTY=()
