@@ -1,5 +1,5 @@
 //! Reading `.deb` files: the ar container, the control area and a streaming walk over the data
-//! tar, yielding [`Entry`](crate::entry::Entry) values.
+//! tar, yielding [`Entry`] values.
 //!
 //! [`Deb::open`] reads the ar headers and the (small) control member; [`Deb::visit_data`] then
 //! seeks to the data member and streams it, so control-then-data is one pass over the file.

@@ -22,7 +22,7 @@
 //! row do not show that by themselves: on a mirror (or a path to it) that drops a fraction of all
 //! requests, a file can draw several in a row while every other file goes through. So the backoff
 //! doubles with a file's failures in a row only while its mirror's requests fail in a row too
-//! ([`FailureStreaks`]); once a request there delivers, the next failure waits the first step
+//! (`FailureStreaks`); once a request there delivers, the next failure waits the first step
 //! again. A mirror that fails everything still gets the whole doubling series from each file.
 
 use std::collections::{HashMap, VecDeque};

@@ -5,21 +5,18 @@
 //! - transient: retried on the same mirror up to [`TransportConfig::retries`] times. A failure
 //!   that made progress (a reset or truncation mid-body) resumes at once, and so does one that
 //!   already waited (a stall timeout); failures in a row that got nothing wait an exponential
-//!   backoff with jitter, doubling only while the mirror's other requests fail in a row too
-//!   (see [`super::observed`]). A `Retry-After` (capped) is honoured per mirror: that mirror is not asked
-//!   again for this file before it ends, while another mirror that may be reachable is tried
-//!   meanwhile (the waiting one moved behind it, once); mirrors that could not be connected to at
-//!   all are tried last by later files. A retry resumes with `Range: bytes=N-` when the file is
-//!   verified by hash; a server that ignores `Range` answers 200 and the bytes already held are
-//!   skipped from its body. The whole file's hash is checked in the end either way.
+//!   backoff with jitter, doubling only while the mirror's other requests fail in a row too (see
+//!   [`super::observed`]). A `Retry-After` (capped) is honoured per mirror: that mirror is not
+//!   asked again for this file before it ends, while another mirror that may be reachable is
+//!   tried meanwhile (the waiting one moved behind it, once); mirrors that could not be connected
+//!   to at all are tried last by later files. A retry resumes with `Range: bytes=N-` when the
+//!   file is verified by hash; a server that ignores `Range` answers 200 and the bytes already
+//!   held are skipped from its body. The whole file's hash is checked in the end either way.
 //! - hedged: a request that has received nothing for a while is raced by a second one (see
 //!   `Job::attempt`); the first to deliver the next bytes carries on. By default a request still
 //!   waiting for its first byte is hedged after a few times what this run's requests take to
 //!   deliver one (see [`super::observed`]), a silence mid-body after a quarter of the stall
 //!   timeout.
-//!
-//! Requests in flight are bounded ([`TransportConfig::concurrency`]); a free slot goes to the
-//! file that started first, so a retry is not queued behind files that have not begun.
 //! - permanent for this mirror: the next mirror. A body that fails verification is retried from
 //!   scratch on the same mirror while each wrong body differs (corruption in transit, within the
 //!   retry budget); the same wrong body again means the mirror has another file there. A mirror
@@ -27,7 +24,10 @@
 //!   answer.
 //! - permanent: the download fails at once.
 //!
-//! Bytes go through a [`Destination`] that can only be appended to or thrown away whole, so a
+//! Requests in flight are bounded ([`TransportConfig::concurrency`]); a free slot goes to the
+//! file that started first, so a retry is not queued behind files that have not begun.
+//!
+//! Bytes go through a `Destination` that can only be appended to or thrown away whole, so a
 //! body that does not verify is never kept: the destination is discarded and the download starts
 //! over on a fresh one.
 
