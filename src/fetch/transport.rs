@@ -34,7 +34,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -898,27 +898,20 @@ impl Job<'_> {
         hasher: &mut Sha256,
         written: &mut u64,
     ) -> Result<usize, AttemptFailure> {
-        let (tx, rx) = mpsc::sync_channel(SOURCE_QUEUE);
-        let mut next_id = 0;
-        let mut sources =
-            vec![self.start_source(self.index, url.clone(), *written, timeout, &tx, &mut next_id)];
+        let mut race = Race::new();
+        race.start(self.request(url.clone(), *written, timeout), self.index);
         // Without a hash, only a transfer that has nothing yet may be raced (see `run_inner`).
-        // The first hedge for a request still waiting for its first byte goes out after the
-        // adaptive delay; a silence mid-body (a lossy link waiting out a TCP retransmission, a
-        // mirror that sends in bursts) and every further hedge wait the configured ceiling, so
-        // neither a bursty transfer nor a server slow to start on one file draws a request storm.
-        let first_hedge_after = self.first_hedge_delay();
-        let hedge_after = self
-            .config()
-            .hedge_delay()
-            .filter(|_| self.expected.is_some() || *written == 0);
-        // Hedges since the last new byte: bounded like retries, so a mirror that answers nothing
-        // at all is not asked without end. Each waits twice as long as the one before (after the
-        // second), so a server that is merely slow to start gets requests that live long enough.
-        let mut idle_hedges: u32 = 0;
-        // Hedges that failed in a row: the next one waits out their backoff (or `Retry-After`).
-        let mut failed_hedges: u32 = 0;
-        let mut hedge_not_before = Instant::now();
+        let mut schedule = HedgeSchedule {
+            first: self.first_hedge_delay(),
+            then: self
+                .config()
+                .hedge_delay()
+                .filter(|_| self.expected.is_some() || *written == 0),
+            limit: self.config().retries.max(1),
+            idle: 0,
+            failed: 0,
+            not_before: Instant::now(),
+        };
         // The last error of a request at the current mirror (what the caller acts on).
         let mut error_here: Option<AttemptError> = None;
         // A source that never reports (it cannot: its reads time out) must not hang the file.
@@ -928,99 +921,45 @@ impl Job<'_> {
             .saturating_mul(2)
             .saturating_add(Duration::from_secs(1));
         loop {
-            let heard = sources.iter().map(|s| s.heard).max().unwrap_or_else(Instant::now);
+            let heard = race.heard();
             let give_up_at = heard + watchdog;
             // When the next hedge goes out, and where, unless something is heard first.
-            let waiting_for_first_byte = idle_hedges == 0 && !sources.iter().any(|s| s.delivered);
-            let hedge = hedge_after
-                .filter(|_| idle_hedges < self.config().retries.max(1))
-                .map(|ceiling| {
-                    let h = match first_hedge_after {
-                        Some(first) if waiting_for_first_byte => first,
-                        _ => ceiling,
-                    };
-                    let mirror = if *written == 0 {
-                        self.hedge_mirror()
-                    } else {
-                        self.index
-                    };
-                    let factor = 1u32 << idle_hedges.saturating_sub(1).min(16);
-                    let mut at = (heard + h.saturating_mul(factor)).max(hedge_not_before);
-                    if let Some(t) = self.not_before.get(&self.mirrors[mirror].url) {
-                        at = at.max(*t);
-                    }
-                    (mirror, at)
-                });
-            let next_deadline = hedge.map_or(give_up_at, |(_, at)| at.min(give_up_at));
+            let hedge = schedule.next(heard, race.delivered()).map(|at| {
+                let mirror = if *written == 0 {
+                    self.hedge_mirror()
+                } else {
+                    self.index
+                };
+                let paused = self.not_before.get(&self.mirrors[mirror].url).copied();
+                (mirror, paused.map_or(at, |t| at.max(t)))
+            });
+            let deadline = hedge.map_or(give_up_at, |(_, at)| at.min(give_up_at));
             // Events already queued are taken before any deadline is judged: a file thread that
             // was held up (writing to a slow disk, descheduled) must not take its own delay for
             // a silent mirror and hedge, or give up, while the bytes wait in the queue.
-            let (id, event) = match rx.recv_timeout(next_deadline.saturating_duration_since(Instant::now())) {
-                Ok(received) => received,
-                Err(_) => {
-                    let now = Instant::now();
-                    if now >= give_up_at {
-                        for s in &sources {
-                            s.cancel.store(true, Ordering::Relaxed);
-                        }
-                        return Err(Failed(AttemptError::Timeout(
-                            "stalled: no data within the stall timeout".into(),
-                        )));
-                    }
-                    if let Some((mirror, at)) = hedge
-                        && now >= at
-                    {
-                        idle_hedges += 1;
-                        match self.mirrors[mirror].url.join(self.path) {
-                            Ok(hedge_url) => {
-                                // At most two requests per file: the one silent longest gives way.
-                                if sources.len() >= 2
-                                    && let Some(k) = (0..sources.len()).min_by_key(|&k| sources[k].heard)
-                                {
-                                    let old = sources.remove(k);
-                                    old.cancel.store(true, Ordering::Relaxed);
-                                    self.retries += 1;
-                                    if old.mirror == self.index {
-                                        error_here = Some(AttemptError::Timeout(
-                                            "stalled: overtaken by hedges".into(),
-                                        ));
-                                    }
-                                }
-                                self.hedges += 1;
-                                if mirror == self.index {
-                                    self.attempts_here += 1;
-                                }
-                                if *written > 0 {
-                                    self.resumed += 1;
-                                }
-                                self.progress.hedging(
-                                    self.what,
-                                    self.mirrors[mirror].url.as_str(),
-                                    now - heard,
-                                );
-                                tracing::debug!(what = self.what, url = %hedge_url, from = *written, "hedging");
-                                let s = self.start_source(
-                                    mirror,
-                                    hedge_url,
-                                    *written,
-                                    timeout,
-                                    &tx,
-                                    &mut next_id,
-                                );
-                                sources.push(s);
-                            }
-                            // Not a URL this mirror can serve: no hedge there (the caller finds out).
-                            Err(_) => idle_hedges = u32::MAX,
-                        }
-                    }
-                    continue;
+            let Some((id, event)) = race.next_event(deadline) else {
+                let now = Instant::now();
+                if now >= give_up_at {
+                    return Err(Failed(AttemptError::Timeout(
+                        "stalled: no data within the stall timeout".into(),
+                    )));
                 }
+                if let Some((mirror, at)) = hedge
+                    && now >= at
+                {
+                    schedule.idle += 1;
+                    if !self.send_hedge(&mut race, mirror, now - heard, *written, timeout, &mut error_here) {
+                        // Not a URL this mirror can serve: no hedge there (the caller finds out).
+                        schedule.idle = u32::MAX;
+                    }
+                }
+                continue;
             };
-            let Some(k) = sources.iter().position(|s| s.id == id) else {
+            let Some(k) = race.position(id) else {
                 // A dropped request's last words.
                 continue;
             };
-            let s = &mut sources[k];
+            let s = &mut race.sources[k];
             s.heard = Instant::now();
             let outcome = match event {
                 SourceEvent::Opened { start, length } => {
@@ -1044,36 +983,22 @@ impl Job<'_> {
                 Ok(Step::More) => {}
                 Ok(Step::Advanced) => {
                     // The others are behind now: drop them.
-                    idle_hedges = 0;
-                    failed_hedges = 0;
-                    let id = sources[k].id;
-                    sources.retain(|s| {
-                        let keep = s.id == id;
-                        if !keep {
-                            s.cancel.store(true, Ordering::Relaxed);
-                        }
-                        keep
-                    });
+                    schedule.idle = 0;
+                    schedule.failed = 0;
+                    race.keep_only(k);
                 }
-                Ok(Step::Complete) => {
-                    let mirror = sources[k].mirror;
-                    for s in &sources {
-                        s.cancel.store(true, Ordering::Relaxed);
-                    }
-                    return Ok(mirror);
-                }
+                Ok(Step::Complete) => return Ok(race.sources[k].mirror),
                 Err(e) => {
-                    let s = sources.remove(k);
-                    s.cancel.store(true, Ordering::Relaxed);
+                    let s = race.sources.remove(k);
                     tracing::debug!(what = self.what, mirror = %self.mirrors[s.mirror].url, %e, "request failed");
                     let here = s.mirror == self.index;
-                    if sources.is_empty() {
+                    if race.sources.is_empty() {
                         return Err(Failed(if here { e } else { error_here.unwrap_or(e) }));
                     }
                     // The other request carries on; this one counts as a retry, and the next hedge
                     // waits as a retry would.
                     self.retries += 1;
-                    failed_hedges += 1;
+                    schedule.failed += 1;
                     if let AttemptError::Status {
                         retry_after: Some(ra),
                         ..
@@ -1083,7 +1008,7 @@ impl Job<'_> {
                         self.not_before
                             .insert(self.mirrors[s.mirror].url.clone(), Instant::now() + ra);
                     } else if !matches!(e, AttemptError::Timeout(_)) {
-                        hedge_not_before = Instant::now() + jitter(self.config().backoff(failed_hedges));
+                        schedule.not_before = Instant::now() + jitter(self.config().backoff(schedule.failed));
                     }
                     if here {
                         error_here = Some(e);
@@ -1091,6 +1016,44 @@ impl Job<'_> {
                 }
             }
         }
+    }
+
+    /// Races the attempt's requests with a new one at `mirror`, from byte `written`, after they
+    /// were `silent` for that long. At most two requests per file: the one silent longest gives
+    /// way (its error, if at the current mirror, goes to `error_here`). Returns false when the
+    /// mirror cannot serve this path.
+    fn send_hedge(
+        &mut self,
+        race: &mut Race,
+        mirror: usize,
+        silent: Duration,
+        written: u64,
+        timeout: Duration,
+        error_here: &mut Option<AttemptError>,
+    ) -> bool {
+        let Ok(url) = self.mirrors[mirror].url.join(self.path) else {
+            return false;
+        };
+        if race.sources.len() >= 2
+            && let Some(old) = race.drop_quietest()
+        {
+            self.retries += 1;
+            if old.mirror == self.index {
+                *error_here = Some(AttemptError::Timeout("stalled: overtaken by hedges".into()));
+            }
+        }
+        self.hedges += 1;
+        if mirror == self.index {
+            self.attempts_here += 1;
+        }
+        if written > 0 {
+            self.resumed += 1;
+        }
+        self.progress
+            .hedging(self.what, self.mirrors[mirror].url.as_str(), silent);
+        tracing::debug!(what = self.what, %url, from = written, "hedging");
+        race.start(self.request(url, written, timeout), mirror);
+        true
     }
 
     /// How long a request may wait for its first byte before its first hedge (`None`: never).
@@ -1121,50 +1084,14 @@ impl Job<'_> {
             .unwrap_or(self.index)
     }
 
-    /// Starts a request for `url` from byte `from` on its own thread, reporting to `tx`.
-    fn start_source(
-        &self,
-        mirror: usize,
-        url: Url,
-        from: u64,
-        timeout: Duration,
-        tx: &SyncSender<(u64, SourceEvent)>,
-        next_id: &mut u64,
-    ) -> Source {
-        let id = *next_id;
-        *next_id += 1;
-        let cancel = Arc::new(AtomicBool::new(false));
-        let request = Request {
+    /// A request for `url` from byte `from`.
+    fn request(&self, url: Url, from: u64, timeout: Duration) -> Request {
+        Request {
             agent: self.online.agent.clone(),
             url,
             from,
             timeout,
             expected: self.expected,
-        };
-        let (tx2, cancel2) = (tx.clone(), Arc::clone(&cancel));
-        let spawned = thread::Builder::new()
-            .name("debcast-download".into())
-            .spawn(move || request.run(id, &tx2, &cancel2));
-        if let Err(e) = spawned {
-            // Reported like any failed request (the receiver is ours, so this cannot block).
-            let _ = tx.try_send((
-                id,
-                SourceEvent::Failed(AttemptError::Interrupted(format!(
-                    "cannot start a download thread: {e}"
-                ))),
-            ));
-        }
-        Source {
-            id,
-            mirror,
-            cancel,
-            start: from,
-            pos: from,
-            length: None,
-            received: 0,
-            started: Instant::now(),
-            delivered: false,
-            heard: Instant::now(),
         }
     }
 
@@ -1303,6 +1230,140 @@ struct Source {
     /// for the adaptive hedge delay).
     started: Instant,
     delivered: bool,
+}
+
+impl Drop for Source {
+    /// A request dropped from the race (overtaken, failed, or the attempt is over) stops reading.
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The requests racing for one attempt's bytes, each read on its own thread and reporting to one
+/// queue. Dropping a request, or the race, tells its thread to stop.
+struct Race {
+    sources: Vec<Source>,
+    tx: SyncSender<(u64, SourceEvent)>,
+    rx: Receiver<(u64, SourceEvent)>,
+    next_id: u64,
+}
+
+impl Race {
+    fn new() -> Self {
+        let (tx, rx) = mpsc::sync_channel(SOURCE_QUEUE);
+        Race {
+            sources: Vec::new(),
+            tx,
+            rx,
+            next_id: 0,
+        }
+    }
+
+    /// Starts `request` (at the job's mirror `mirror`) on its own thread.
+    fn start(&mut self, request: Request, mirror: usize) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let cancel = Arc::new(AtomicBool::new(false));
+        let from = request.from;
+        let (tx, stop) = (self.tx.clone(), Arc::clone(&cancel));
+        let spawned = thread::Builder::new()
+            .name("debcast-download".into())
+            .spawn(move || request.run(id, &tx, &stop));
+        if let Err(e) = spawned {
+            // Reported like any failed request (the receiver is ours, so this cannot block).
+            let _ = self.tx.try_send((
+                id,
+                SourceEvent::Failed(AttemptError::Interrupted(format!(
+                    "cannot start a download thread: {e}"
+                ))),
+            ));
+        }
+        let now = Instant::now();
+        self.sources.push(Source {
+            id,
+            mirror,
+            cancel,
+            start: from,
+            pos: from,
+            length: None,
+            received: 0,
+            heard: now,
+            started: now,
+            delivered: false,
+        });
+    }
+
+    /// When any request last reported anything.
+    fn heard(&self) -> Instant {
+        self.sources
+            .iter()
+            .map(|s| s.heard)
+            .max()
+            .unwrap_or_else(Instant::now)
+    }
+
+    /// Whether a request of the race has delivered body bytes.
+    fn delivered(&self) -> bool {
+        self.sources.iter().any(|s| s.delivered)
+    }
+
+    /// The next event, or `None` once `deadline` passed without one. Queued events come first,
+    /// however late it is.
+    fn next_event(&self, deadline: Instant) -> Option<(u64, SourceEvent)> {
+        self.rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .ok()
+    }
+
+    fn position(&self, id: u64) -> Option<usize> {
+        self.sources.iter().position(|s| s.id == id)
+    }
+
+    /// Drops every request but the `k`th.
+    fn keep_only(&mut self, k: usize) {
+        let id = self.sources[k].id;
+        self.sources.retain(|s| s.id == id);
+    }
+
+    /// Drops the request that has been silent longest, returning it.
+    fn drop_quietest(&mut self) -> Option<Source> {
+        let k = (0..self.sources.len()).min_by_key(|&k| self.sources[k].heard)?;
+        Some(self.sources.remove(k))
+    }
+}
+
+/// When an attempt's next hedge may go out.
+struct HedgeSchedule {
+    /// The first hedge of a request still waiting for its first byte: adaptive by default.
+    first: Option<Duration>,
+    /// Every other hedge (the ceiling); `None`: this attempt is not hedged. A silence mid-body (a
+    /// lossy link waiting out a TCP retransmission, a mirror that sends in bursts) and every
+    /// further hedge wait this, so neither a bursty transfer nor a server slow to start on one
+    /// file draws a request storm.
+    then: Option<Duration>,
+    /// Hedges since the last new byte are bounded like retries, so a mirror that answers nothing
+    /// at all is not asked without end.
+    limit: u32,
+    /// Hedges since the last new byte. Each waits twice as long as the one before (after the
+    /// second), so a server that is merely slow to start gets requests that live long enough.
+    idle: u32,
+    /// Hedges that failed in a row: the next one waits out their backoff (see `not_before`).
+    failed: u32,
+    not_before: Instant,
+}
+
+impl HedgeSchedule {
+    /// When the next hedge is due, the requests having last been heard at `heard`; `None`: no
+    /// more hedges.
+    fn next(&self, heard: Instant, delivered: bool) -> Option<Instant> {
+        let ceiling = self.then.filter(|_| self.idle < self.limit)?;
+        let delay = match self.first {
+            Some(first) if self.idle == 0 && !delivered => first,
+            _ => ceiling,
+        };
+        let factor = 1u32 << self.idle.saturating_sub(1).min(16);
+        Some((heard + delay.saturating_mul(factor)).max(self.not_before))
+    }
 }
 
 /// One request, made and read on its own thread.
@@ -1645,6 +1706,39 @@ mod tests {
             classify_io(&io::Error::from(io::ErrorKind::ConnectionReset)).class(),
             ErrorClass::Transient
         );
+    }
+
+    #[test]
+    fn hedge_schedule() {
+        let ms = Duration::from_millis;
+        let t0 = Instant::now();
+        let mut s = HedgeSchedule {
+            first: Some(ms(50)),
+            then: Some(ms(500)),
+            limit: 3,
+            idle: 0,
+            failed: 0,
+            not_before: t0,
+        };
+        // Waiting for a first byte: the adaptive delay; mid-body: the ceiling.
+        assert_eq!(s.next(t0, false), Some(t0 + ms(50)));
+        assert_eq!(s.next(t0, true), Some(t0 + ms(500)));
+        // Later hedges wait the ceiling, doubling after the second.
+        s.idle = 1;
+        assert_eq!(s.next(t0, false), Some(t0 + ms(500)));
+        s.idle = 2;
+        assert_eq!(s.next(t0, false), Some(t0 + ms(1000)));
+        // A failed hedge's backoff holds the next one back.
+        s.not_before = t0 + ms(3000);
+        assert_eq!(s.next(t0, false), Some(t0 + ms(3000)));
+        s.idle = 3;
+        assert_eq!(s.next(t0, false), None);
+        let off = HedgeSchedule {
+            then: None,
+            idle: 0,
+            ..s
+        };
+        assert_eq!(off.next(t0, false), None);
     }
 
     #[test]
