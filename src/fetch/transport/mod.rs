@@ -30,26 +30,36 @@
 //! Bytes go through a `Destination` that can only be appended to or thrown away whole, so a
 //! body that does not verify is never kept: the destination is discarded and the download starts
 //! over on a fresh one.
+//!
+//! Here: the configuration, destinations, and a file's download (`Job`: mirrors, retries,
+//! verification). Beside it: `permits` (the request slots), `race` (an attempt's request and its
+//! hedges, and when the next hedge is due), `request` (one request read on its own thread, and
+//! how its failures are classified).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Arc, Condvar, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use url::Url;
+
+mod permits;
+mod race;
+mod request;
 
 use super::mirrors::{Mirror, Mirrors};
 use super::observed::{FailureStreaks, FirstByteTimes};
 use super::progress::{NoProgress, Progress};
 use super::{AttemptError, Downloader, ErrorClass, Expected, FetchError, MirrorFailure};
 use crate::hash::Sha256Digest;
-use crate::lockfile::parse_release_date;
 use crate::store::{Kind, Store, StoreError};
+use permits::Permits;
+use race::{HedgeSchedule, Race, Source};
+use request::{Request, SourceEvent};
 
 /// Timeouts, retry counts and limits. The defaults suit real mirrors; tests use tiny ones.
 #[derive(Debug, Clone)]
@@ -228,66 +238,6 @@ impl Destination for StoreDestination<'_> {
             // The transport verified before returning Ok, so a mismatch here means the bytes
             // changed on their way to disk; not something another attempt is likely to fix.
             Err(e @ (StoreError::Io { .. } | StoreError::Mismatch(_))) => Err(Interrupt::Fail(e.into())),
-        }
-    }
-}
-
-/// A counting semaphore bounding requests in flight, granted to the file that started first.
-///
-/// Files in progress outnumber request slots (see `packages::FILES_PER_REQUEST_SLOT`), so a file
-/// coming back from a backoff or a `Retry-After` queues for a slot behind files that have not
-/// sent a request yet. Granted in arrival order, its retry would go out only after those, late
-/// in the run, where a second fault on it decides when the run ends. Granted by the file's start
-/// ticket, a retry goes ahead of every file that started after it.
-struct Permits {
-    state: Mutex<PermitState>,
-    cv: Condvar,
-}
-
-struct PermitState {
-    free: usize,
-    /// Start tickets of the files waiting for a slot.
-    waiting: BTreeSet<u64>,
-}
-
-struct Permit<'a>(&'a Permits);
-
-impl Permits {
-    fn new(slots: usize) -> Self {
-        Permits {
-            state: Mutex::new(PermitState {
-                free: slots,
-                waiting: BTreeSet::new(),
-            }),
-            cv: Condvar::new(),
-        }
-    }
-
-    /// Waits for a slot for the file with start ticket `ticket` (unique per file in progress).
-    fn acquire(&self, ticket: u64) -> Permit<'_> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.waiting.insert(ticket);
-        while state.free == 0 || state.waiting.first() != Some(&ticket) {
-            state = self.cv.wait(state).unwrap_or_else(|e| e.into_inner());
-        }
-        state.waiting.remove(&ticket);
-        state.free -= 1;
-        // The next in line may be able to go too (several slots came free at once).
-        if state.free > 0 && !state.waiting.is_empty() {
-            self.cv.notify_all();
-        }
-        Permit(self)
-    }
-}
-
-impl Drop for Permit<'_> {
-    fn drop(&mut self) {
-        let mut state = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.free += 1;
-        // Only the first in line may take it, and a condition variable cannot wake one chosen
-        // waiter: wake them all; the others wait again.
-        if !state.waiting.is_empty() {
-            self.0.cv.notify_all();
         }
     }
 }
@@ -574,14 +524,6 @@ struct Job<'a> {
     /// When this file started among the files of the run: its place in line for request slots.
     ticket: u64,
     progress: &'a dyn Progress,
-}
-
-/// An opened response body (or file), positioned at `start` bytes into the file.
-struct Opened {
-    reader: Box<dyn Read + Send>,
-    start: u64,
-    /// Bytes this body will carry, when announced.
-    length: Option<u64>,
 }
 
 impl Job<'_> {
@@ -1187,300 +1129,12 @@ impl Job<'_> {
     }
 }
 
-/// Chunks a request may read ahead of the file's writer.
-const SOURCE_QUEUE: usize = 16;
-
-/// What a request reports from its thread.
-enum SourceEvent {
-    /// Headers received (or the file opened): the body starts `start` bytes into the file and
-    /// carries `length` bytes when announced.
-    Opened {
-        start: u64,
-        length: Option<u64>,
-    },
-    Data(Vec<u8>),
-    End,
-    Failed(AttemptError),
-}
-
 /// What one event did to the file.
 enum Step {
     More,
     /// New bytes were appended.
     Advanced,
     Complete,
-}
-
-/// One request of an attempt, as the file's thread sees it.
-struct Source {
-    id: u64,
-    /// Index into the job's mirrors.
-    mirror: usize,
-    /// Tells its thread to stop reading.
-    cancel: Arc<AtomicBool>,
-    /// Where its body starts in the file (once opened; where it asked to start before that).
-    start: u64,
-    /// The file position of its next byte.
-    pos: u64,
-    length: Option<u64>,
-    received: u64,
-    /// When it last reported anything (headers, bytes, an error).
-    heard: Instant,
-    /// When it was started, and whether a body byte came yet (its first-byte time is a sample
-    /// for the adaptive hedge delay).
-    started: Instant,
-    delivered: bool,
-}
-
-impl Drop for Source {
-    /// A request dropped from the race (overtaken, failed, or the attempt is over) stops reading.
-    fn drop(&mut self) {
-        self.cancel.store(true, Ordering::Relaxed);
-    }
-}
-
-/// The requests racing for one attempt's bytes, each read on its own thread and reporting to one
-/// queue. Dropping a request, or the race, tells its thread to stop.
-struct Race {
-    sources: Vec<Source>,
-    tx: SyncSender<(u64, SourceEvent)>,
-    rx: Receiver<(u64, SourceEvent)>,
-    next_id: u64,
-}
-
-impl Race {
-    fn new() -> Self {
-        let (tx, rx) = mpsc::sync_channel(SOURCE_QUEUE);
-        Race {
-            sources: Vec::new(),
-            tx,
-            rx,
-            next_id: 0,
-        }
-    }
-
-    /// Starts `request` (at the job's mirror `mirror`) on its own thread.
-    fn start(&mut self, request: Request, mirror: usize) {
-        let id = self.next_id;
-        self.next_id += 1;
-        let cancel = Arc::new(AtomicBool::new(false));
-        let from = request.from;
-        let (tx, stop) = (self.tx.clone(), Arc::clone(&cancel));
-        let spawned = thread::Builder::new()
-            .name("debcast-download".into())
-            .spawn(move || request.run(id, &tx, &stop));
-        if let Err(e) = spawned {
-            // Reported like any failed request (the receiver is ours, so this cannot block).
-            let _ = self.tx.try_send((
-                id,
-                SourceEvent::Failed(AttemptError::Interrupted(format!(
-                    "cannot start a download thread: {e}"
-                ))),
-            ));
-        }
-        let now = Instant::now();
-        self.sources.push(Source {
-            id,
-            mirror,
-            cancel,
-            start: from,
-            pos: from,
-            length: None,
-            received: 0,
-            heard: now,
-            started: now,
-            delivered: false,
-        });
-    }
-
-    /// When any request last reported anything.
-    fn heard(&self) -> Instant {
-        self.sources
-            .iter()
-            .map(|s| s.heard)
-            .max()
-            .unwrap_or_else(Instant::now)
-    }
-
-    /// Whether a request of the race has delivered body bytes.
-    fn delivered(&self) -> bool {
-        self.sources.iter().any(|s| s.delivered)
-    }
-
-    /// The next event, or `None` once `deadline` passed without one. Queued events come first,
-    /// however late it is.
-    fn next_event(&self, deadline: Instant) -> Option<(u64, SourceEvent)> {
-        self.rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .ok()
-    }
-
-    fn position(&self, id: u64) -> Option<usize> {
-        self.sources.iter().position(|s| s.id == id)
-    }
-
-    /// Drops every request but the `k`th.
-    fn keep_only(&mut self, k: usize) {
-        let id = self.sources[k].id;
-        self.sources.retain(|s| s.id == id);
-    }
-
-    /// Drops the request that has been silent longest, returning it.
-    fn drop_quietest(&mut self) -> Option<Source> {
-        let k = (0..self.sources.len()).min_by_key(|&k| self.sources[k].heard)?;
-        Some(self.sources.remove(k))
-    }
-}
-
-/// When an attempt's next hedge may go out.
-struct HedgeSchedule {
-    /// The first hedge of a request still waiting for its first byte: adaptive by default.
-    first: Option<Duration>,
-    /// Every other hedge (the ceiling); `None`: this attempt is not hedged. A silence mid-body (a
-    /// lossy link waiting out a TCP retransmission, a mirror that sends in bursts) and every
-    /// further hedge wait this, so neither a bursty transfer nor a server slow to start on one
-    /// file draws a request storm.
-    then: Option<Duration>,
-    /// Hedges since the last new byte are bounded like retries, so a mirror that answers nothing
-    /// at all is not asked without end.
-    limit: u32,
-    /// Hedges since the last new byte. Each waits twice as long as the one before (after the
-    /// second), so a server that is merely slow to start gets requests that live long enough.
-    idle: u32,
-    /// Hedges that failed in a row: the next one waits out their backoff (see `not_before`).
-    failed: u32,
-    not_before: Instant,
-}
-
-impl HedgeSchedule {
-    /// When the next hedge is due, the requests having last been heard at `heard`; `None`: no
-    /// more hedges.
-    fn next(&self, heard: Instant, delivered: bool) -> Option<Instant> {
-        let ceiling = self.then.filter(|_| self.idle < self.limit)?;
-        let delay = match self.first {
-            Some(first) if self.idle == 0 && !delivered => first,
-            _ => ceiling,
-        };
-        let factor = 1u32 << self.idle.saturating_sub(1).min(16);
-        Some((heard + delay.saturating_mul(factor)).max(self.not_before))
-    }
-}
-
-/// One request, made and read on its own thread.
-struct Request {
-    agent: ureq::Agent,
-    url: Url,
-    from: u64,
-    timeout: Duration,
-    expected: Option<Expected>,
-}
-
-impl Request {
-    /// Opens the body and streams it to `tx` until it ends, fails, the receiver is gone or
-    /// `cancel` is set. The stall and attempt timeouts are the HTTP client's, so every read ends.
-    fn run(self, id: u64, tx: &SyncSender<(u64, SourceEvent)>, cancel: &AtomicBool) {
-        let send = |e: SourceEvent| tx.send((id, e)).is_ok();
-        let opened = if self.url.scheme() == "file" {
-            open_file(&self.url, self.from)
-        } else {
-            open_http(&self.agent, &self.url, self.timeout, self.from, self.expected)
-        };
-        let mut opened = match opened {
-            Ok(o) => o,
-            Err(e) => {
-                send(SourceEvent::Failed(e));
-                return;
-            }
-        };
-        if !send(SourceEvent::Opened {
-            start: opened.start,
-            length: opened.length,
-        }) {
-            return;
-        }
-        loop {
-            if cancel.load(Ordering::Relaxed) {
-                return;
-            }
-            let mut buf = vec![0u8; 64 * 1024];
-            let event = match opened.reader.read(&mut buf) {
-                Ok(0) => SourceEvent::End,
-                Ok(n) => {
-                    buf.truncate(n);
-                    SourceEvent::Data(buf)
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => SourceEvent::Failed(classify_body_io(e)),
-            };
-            let last = !matches!(event, SourceEvent::Data(_));
-            if !send(event) || last {
-                return;
-            }
-        }
-    }
-}
-
-fn open_http(
-    agent: &ureq::Agent,
-    url: &Url,
-    timeout: Duration,
-    from: u64,
-    expected: Option<Expected>,
-) -> Result<Opened, AttemptError> {
-    let mut req = agent.get(url.as_str());
-    if from > 0 {
-        req = req.header("Range", format!("bytes={from}-"));
-    }
-    let resp = req
-        .config()
-        .timeout_per_call(Some(timeout))
-        .build()
-        .call()
-        .map_err(classify_ureq)?;
-    let status = resp.status().as_u16();
-    let header = |name: &str| {
-        resp.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let length = resp.body().content_length();
-    let start = match status {
-        200 => 0,
-        206 => {
-            let range = header("content-range").unwrap_or_default();
-            let (start, total) = parse_content_range(&range)
-                .ok_or_else(|| AttemptError::BadRange(format!("Content-Range `{range}`")))?;
-            if start > from {
-                return Err(AttemptError::BadRange(format!(
-                    "asked for bytes from {from}, got from {start}"
-                )));
-            }
-            if let (Some(e), Some(total)) = (expected, total)
-                && total != e.size
-            {
-                return Err(AttemptError::WrongSize {
-                    expected: e.size,
-                    announced: total,
-                });
-            }
-            start
-        }
-        416 => return Err(AttemptError::BadRange("HTTP 416".into())),
-        404 | 410 => return Err(AttemptError::NotFound(status)),
-        _ => {
-            let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
-            return Err(AttemptError::Status {
-                code: status,
-                retry_after,
-            });
-        }
-    };
-    Ok(Opened {
-        reader: Box::new(resp.into_body().into_reader()),
-        start,
-        length,
-    })
 }
 
 /// What identifies a wrong body, so the same wrong content seen twice can be told from random
@@ -1501,142 +1155,14 @@ enum AttemptFailure {
 }
 use AttemptFailure::{Failed, Fatal};
 
-fn open_file(url: &Url, from: u64) -> Result<Opened, AttemptError> {
-    let path = url
-        .to_file_path()
-        .map_err(|()| AttemptError::Unusable(format!("`{url}` is not a local path")))?;
-    let mut file = std::fs::File::open(&path).map_err(|e| {
-        if e.kind() == io::ErrorKind::NotFound {
-            AttemptError::NotFoundFile(format!("{}: not found", path.display()))
-        } else {
-            AttemptError::File(format!("{}: {e}", path.display()))
-        }
-    })?;
-    let len = file
-        .metadata()
-        .map_err(|e| AttemptError::File(format!("{}: {e}", path.display())))?
-        .len();
-    let start = from.min(len);
-    file.seek(SeekFrom::Start(start))
-        .map_err(|e| AttemptError::File(format!("{}: {e}", path.display())))?;
-    Ok(Opened {
-        reader: Box::new(file),
-        start,
-        length: Some(len - start),
-    })
-}
-
-/// `bytes START-END/TOTAL` (TOTAL may be `*`).
-fn parse_content_range(v: &str) -> Option<(u64, Option<u64>)> {
-    let rest = v.trim().strip_prefix("bytes")?.trim_start();
-    let (range, total) = rest.split_once('/')?;
-    let (start, end) = range.split_once('-')?;
-    let start: u64 = start.trim().parse().ok()?;
-    let end: u64 = end.trim().parse().ok()?;
-    if end < start {
-        return None;
-    }
-    let total = match total.trim() {
-        "*" => None,
-        t => Some(t.parse().ok()?),
-    };
-    Some((start, total))
-}
-
-/// `Retry-After`: delay-seconds or an HTTP-date.
-pub(crate) fn parse_retry_after(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = parse_release_date(v)?;
-    let now = i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs()).ok()?;
-    Some(Duration::from_secs(u64::try_from(at - now).unwrap_or(0)))
-}
-
 /// 50–100% of `d`, so clients that failed together do not retry together.
 fn jitter(d: Duration) -> Duration {
     d.mul_f64(rand::rng().random_range(0.5..=1.0))
 }
 
-fn classify_io(e: &io::Error) -> AttemptError {
-    use io::ErrorKind::*;
-    match e.kind() {
-        ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable | NotConnected => {
-            AttemptError::Connect(e.to_string())
-        }
-        TimedOut | WouldBlock => AttemptError::Timeout(e.to_string()),
-        _ => AttemptError::Interrupted(e.to_string()),
-    }
-}
-
-fn classify_ureq(e: ureq::Error) -> AttemptError {
-    use ureq::Error as U;
-    match e {
-        U::Io(io) => classify_io(&io),
-        // Not even connected: the mirror (or the way to it) is down, as with a refused connection.
-        U::Timeout(t @ (ureq::Timeout::Connect | ureq::Timeout::Resolve)) => {
-            AttemptError::Connect(timeout_text(t))
-        }
-        U::Timeout(t) => AttemptError::Timeout(timeout_text(t)),
-        U::HostNotFound | U::ConnectionFailed => AttemptError::Connect(e.to_string()),
-        U::Tls(_) | U::Pem(_) | U::Rustls(_) | U::TlsRequired => AttemptError::Tls(e.to_string()),
-        U::StatusCode(code) => AttemptError::Status {
-            code,
-            retry_after: None,
-        },
-        U::Protocol(_) | U::LargeResponseHeader(..) | U::BodyStalled => AttemptError::Protocol(e.to_string()),
-        // Bad URLs, proxies, redirect loops: this mirror's configuration will not improve by waiting.
-        other => AttemptError::Unusable(other.to_string()),
-    }
-}
-
-fn timeout_text(t: ureq::Timeout) -> String {
-    match t {
-        ureq::Timeout::PerRead => "stalled: no data within the stall timeout".into(),
-        ureq::Timeout::PerCall => {
-            "the attempt ran out of time (attempt timeout, or what was left of the deadline)".into()
-        }
-        ureq::Timeout::Connect | ureq::Timeout::Resolve => {
-            format!("{other} took longer than the connect timeout", other = t)
-        }
-        other => format!("{other}"),
-    }
-}
-
-/// Errors while reading a body: ureq wraps its own errors (timeouts) in `io::Error`.
-fn classify_body_io(e: io::Error) -> AttemptError {
-    let inner_is_ureq = e.get_ref().is_some_and(|r| r.is::<ureq::Error>());
-    if inner_is_ureq
-        && let Some(inner) = e.into_inner()
-        && let Ok(u) = inner.downcast::<ureq::Error>()
-    {
-        return match classify_ureq(*u) {
-            // Anything going wrong mid-body is worth another (resumed) try.
-            AttemptError::Unusable(s) | AttemptError::Tls(s) => AttemptError::Interrupted(s),
-            other => other,
-        };
-    }
-    AttemptError::Interrupted("body read failed".into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_content_range_and_retry_after() {
-        assert_eq!(parse_content_range("bytes 5-9/10"), Some((5, Some(10))));
-        assert_eq!(parse_content_range("bytes 5-9/*"), Some((5, None)));
-        assert_eq!(parse_content_range("bytes 9-5/10"), None);
-        assert_eq!(parse_content_range("items 1-2/3"), None);
-        assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon"), None);
-    }
 
     #[test]
     fn parses_durations() {
@@ -1685,89 +1211,6 @@ mod tests {
             ..c
         };
         assert_eq!(c.hedge_delay(), None);
-    }
-
-    #[test]
-    fn classification() {
-        let s = |code| AttemptError::Status {
-            code,
-            retry_after: None,
-        };
-        assert_eq!(s(503).class(), ErrorClass::Transient);
-        assert_eq!(s(429).class(), ErrorClass::Transient);
-        assert_eq!(s(408).class(), ErrorClass::Transient);
-        assert_eq!(s(403).class(), ErrorClass::Mirror);
-        assert_eq!(AttemptError::NotFound(404).class(), ErrorClass::Mirror);
-        assert_eq!(
-            classify_io(&io::Error::from(io::ErrorKind::ConnectionRefused)).class(),
-            ErrorClass::Transient
-        );
-        assert_eq!(
-            classify_io(&io::Error::from(io::ErrorKind::ConnectionReset)).class(),
-            ErrorClass::Transient
-        );
-    }
-
-    #[test]
-    fn hedge_schedule() {
-        let ms = Duration::from_millis;
-        let t0 = Instant::now();
-        let mut s = HedgeSchedule {
-            first: Some(ms(50)),
-            then: Some(ms(500)),
-            limit: 3,
-            idle: 0,
-            failed: 0,
-            not_before: t0,
-        };
-        // Waiting for a first byte: the adaptive delay; mid-body: the ceiling.
-        assert_eq!(s.next(t0, false), Some(t0 + ms(50)));
-        assert_eq!(s.next(t0, true), Some(t0 + ms(500)));
-        // Later hedges wait the ceiling, doubling after the second.
-        s.idle = 1;
-        assert_eq!(s.next(t0, false), Some(t0 + ms(500)));
-        s.idle = 2;
-        assert_eq!(s.next(t0, false), Some(t0 + ms(1000)));
-        // A failed hedge's backoff holds the next one back.
-        s.not_before = t0 + ms(3000);
-        assert_eq!(s.next(t0, false), Some(t0 + ms(3000)));
-        s.idle = 3;
-        assert_eq!(s.next(t0, false), None);
-        let off = HedgeSchedule {
-            then: None,
-            idle: 0,
-            ..s
-        };
-        assert_eq!(off.next(t0, false), None);
-    }
-
-    #[test]
-    fn request_slots_go_to_the_file_that_started_first() {
-        let permits = Permits::new(1);
-        let held = permits.acquire(0);
-        let order = Mutex::new(Vec::new());
-        thread::scope(|s| {
-            let waiting = |n: usize| loop {
-                let len = permits.state.lock().map(|st| st.waiting.len()).unwrap_or(0);
-                if len == n {
-                    break;
-                }
-                thread::sleep(Duration::from_millis(1));
-            };
-            let take = |ticket: u64| {
-                let _p = permits.acquire(ticket);
-                order.lock().expect("order").push(ticket);
-            };
-            // The later file asks first; the earlier one (a retry) asks after it.
-            s.spawn(move || take(7));
-            waiting(1);
-            s.spawn(move || take(3));
-            waiting(2);
-            drop(held);
-        });
-        assert_eq!(order.into_inner().expect("order"), [3, 7]);
-        let st = permits.state.lock().expect("state");
-        assert_eq!((st.free, st.waiting.len()), (1, 0));
     }
 
     #[test]
