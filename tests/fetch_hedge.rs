@@ -516,3 +516,68 @@ fn the_backoff_doubles_only_while_the_mirror_fails_everything() {
         "{delays_seen:?}"
     );
 }
+
+#[test]
+fn a_trickle_too_slow_for_the_deadline_is_given_up_and_resumed() {
+    // 1 KiB every 60 ms: never silent long enough to be hedged (300 ms) or to time out (5 s),
+    // but 400 KB would take ~24 s, past the 10 s deadline.
+    let data = bytes(31, 400_000);
+    let server = server(
+        &data,
+        FaultPlan::first(Fault::Trickle {
+            chunk: 1024,
+            delay: Duration::from_millis(60),
+        }),
+    );
+    let config = TransportConfig {
+        deadline: Duration::from_secs(10),
+        ..hedging_config()
+    };
+    let t = transport(&[server.url()], config);
+    let started = Instant::now();
+    let (got, d) = t
+        .get_with("debian", PATH, Some(expected(&data)), &NoProgress)
+        .expect("download");
+    assert!(got == data);
+    // Watched for 1.2 s (four hedge delays), then resumed with Range on a second request.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!((d.resumed, d.hedges), (1, 0));
+    assert_eq!(server.counters().requests, 2);
+    assert_eq!(server.counters().range_requests, 1);
+}
+
+#[test]
+fn hedges_back_off_on_a_slow_shared_link_where_they_keep_losing() {
+    // 20 files (3.3 MB) through a 2 MB/s link shared by 4 requests: each gets a 64 KiB piece
+    // every ~130 ms, longer than the 75 ms hedge delay (a quarter of the 300 ms stall timeout),
+    // so the first hedges lose to the requests they race and only take bandwidth from them.
+    let files = fetch_common::pool(20);
+    let total: usize = files.values().map(Vec::len).sum();
+    let server = Server::map(files.clone())
+        .bandwidth(2_000_000)
+        .start()
+        .expect("server");
+    let config = TransportConfig {
+        stall_timeout: Duration::from_millis(300),
+        hedge_after: None,
+        ..fast_config()
+    };
+    let t = transport(&[server.url()], config);
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::open(dir.path()).expect("store");
+    let lock = locked("debian", &files);
+    let report = fetch_packages(&lock, &store, &t, &FetchOptions::default(), &NoProgress).expect("fetch");
+    assert_eq!(report.fetched.len(), 20);
+    let c = server.counters();
+    // Without the back-off: hundreds of requests, and files failing on stall timeouts.
+    assert!(c.requests <= 40, "{} requests for 20 files", c.requests);
+    assert!(
+        c.body_bytes <= 2 * total as u64,
+        "{} bytes sent for {total}",
+        c.body_bytes
+    );
+}

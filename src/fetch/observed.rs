@@ -24,6 +24,14 @@
 //! doubles with a file's failures in a row only while its mirror's requests fail in a row too
 //! (`FailureStreaks`); once a request there delivers, the next failure waits the first step
 //! again. A mirror that fails everything still gets the whole doubling series from each file.
+//!
+//! # Hedge outcomes
+//!
+//! A hedge is a bet that the request it races is dead. When the raced request delivers first
+//! anyway, the bet was lost: its silence was the link's rhythm (a mirror that sends in bursts, a
+//! slow link shared by many requests), and on a shared link the hedge only took bandwidth from the
+//! request it raced, making the next silence longer. So hedges at a mirror back off while they
+//! keep losing there ([`HedgeOutcomes`]) and come back as they win.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -109,9 +117,70 @@ impl FailureStreaks {
     }
 }
 
+/// Per mirror, how hedges fared against the requests they raced: each loss counts two, each win
+/// takes one back (never below zero), and the hedge delays there are multiplied by two for every
+/// two counted, at most [`HEDGE_BACKOFF_MAX`] times. A link where hedges lose as often as they
+/// win backs off; one where they win (requests that really stalled) keeps its delays.
+#[derive(Debug, Default)]
+pub(crate) struct HedgeOutcomes {
+    by_mirror: Mutex<HashMap<Url, u32>>,
+}
+
+/// The most hedge delays are multiplied by at a mirror where hedges keep losing.
+pub const HEDGE_BACKOFF_MAX: u32 = 16;
+
+impl HedgeOutcomes {
+    /// A hedge at `mirror` was overtaken by the request it raced.
+    pub(crate) fn lost(&self, mirror: &Url) {
+        let mut m = self.by_mirror.lock().unwrap_or_else(|e| e.into_inner());
+        let n = m.entry(mirror.clone()).or_insert(0);
+        // Capped where the factor is: losses beyond it would only delay the recovery.
+        *n = (*n + 2).min(2 * HEDGE_BACKOFF_MAX.ilog2());
+    }
+
+    /// A hedge at `mirror` overtook the request it raced.
+    pub(crate) fn won(&self, mirror: &Url) {
+        let mut m = self.by_mirror.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = m.get_mut(mirror) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// What the hedge delays at `mirror` are multiplied by.
+    pub(crate) fn factor(&self, mirror: &Url) -> u32 {
+        let m = self.by_mirror.lock().unwrap_or_else(|e| e.into_inner());
+        1 << (m.get(mirror).copied().unwrap_or(0) / 2)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hedges_back_off_while_they_lose_and_come_back_as_they_win() {
+        let h = HedgeOutcomes::default();
+        let a: Url = "http://a.example/debian/".parse().expect("url");
+        let b: Url = "http://b.example/debian/".parse().expect("url");
+        assert_eq!(h.factor(&a), 1);
+        h.lost(&a);
+        assert_eq!(h.factor(&a), 2);
+        for _ in 0..10 {
+            h.lost(&a);
+        }
+        assert_eq!(h.factor(&a), HEDGE_BACKOFF_MAX);
+        assert_eq!(h.factor(&b), 1);
+        // A win for every loss still backs off; two wins per loss come back.
+        h.won(&a);
+        h.won(&a);
+        assert_eq!(h.factor(&a), 8);
+        for _ in 0..6 {
+            h.won(&a);
+        }
+        assert_eq!(h.factor(&a), 1);
+        h.won(&a);
+        assert_eq!(h.factor(&a), 1);
+    }
 
     #[test]
     fn a_delivery_ends_the_mirrors_streak_and_only_its_own() {

@@ -16,7 +16,9 @@
 //!   `Job::attempt`); the first to deliver the next bytes carries on. By default a request still
 //!   waiting for its first byte is hedged after a few times what this run's requests take to
 //!   deliver one (see [`super::observed`]), a silence mid-body after a quarter of the stall
-//!   timeout.
+//!   timeout; hedge delays at a mirror back off while hedges there keep losing.
+//! - too slow: a request that keeps delivering, but too slowly to finish before the deadline, is
+//!   given up on after a while (`Job::too_slow`) and the file resumes on a new request.
 //! - permanent for this mirror: the next mirror. A body that fails verification is retried from
 //!   scratch on the same mirror while each wrong body differs (corruption in transit, within the
 //!   retry budget); the same wrong body again means the mirror has another file there. A mirror
@@ -52,7 +54,7 @@ mod race;
 mod request;
 
 use super::mirrors::{Mirror, Mirrors};
-use super::observed::{FailureStreaks, FirstByteTimes};
+use super::observed::{FailureStreaks, FirstByteTimes, HedgeOutcomes};
 use super::progress::{NoProgress, Progress};
 use super::{AttemptError, Downloader, ErrorClass, Expected, FetchError, MirrorFailure};
 use crate::hash::Sha256Digest;
@@ -256,6 +258,8 @@ struct Online {
     first_bytes: FirstByteTimes,
     /// What the backoff adapts to.
     streaks: FailureStreaks,
+    /// What the hedge delays back off by, per mirror.
+    hedge_outcomes: HedgeOutcomes,
 }
 
 /// The download client. Cheap to share by reference across threads.
@@ -293,6 +297,7 @@ impl Transport {
             unreachable: Mutex::new(HashSet::new()),
             first_bytes: FirstByteTimes::default(),
             streaks: FailureStreaks::default(),
+            hedge_outcomes: HedgeOutcomes::default(),
         };
         Transport {
             online: Some(online),
@@ -425,6 +430,7 @@ impl Transport {
             not_before: HashMap::new(),
             started: Instant::now(),
             ticket: online.tickets.fetch_add(1, Ordering::Relaxed),
+            slow_requests: 0,
             progress,
         };
         let result = loop {
@@ -459,7 +465,7 @@ impl Downloader for Transport {
 }
 
 /// Computes `f(0..n)` on at most `width` scoped threads (no pool left behind); `None` where `f`
-/// panicked.
+/// panicked (the panic is caught, so the other items still run and the caller can report it).
 pub(crate) fn bounded_map<T: Send>(n: usize, width: usize, f: impl Fn(usize) -> T + Sync) -> Vec<Option<T>> {
     let slots: Vec<Mutex<Option<T>>> = (0..n).map(|_| Mutex::new(None)).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -472,8 +478,10 @@ pub(crate) fn bounded_map<T: Send>(n: usize, width: usize, f: impl Fn(usize) -> 
                     if i >= n {
                         break;
                     }
-                    let r = f(i);
-                    if let Ok(mut slot) = slots[i].lock() {
+                    // A panic in `f` is caught here: uncaught, it would end this worker and then
+                    // re-panic out of the scope, so no result at all would be returned.
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(i)));
+                    if let (Ok(r), Ok(mut slot)) = (r, slots[i].lock()) {
                         *slot = Some(r);
                     }
                 }
@@ -523,6 +531,8 @@ struct Job<'a> {
     started: Instant,
     /// When this file started among the files of the run: its place in line for request slots.
     ticket: u64,
+    /// Requests given up on because they delivered too slowly to finish before the deadline.
+    slow_requests: u32,
     progress: &'a dyn Progress,
 }
 
@@ -662,13 +672,19 @@ impl Job<'_> {
                     continue;
                 }
             }
+            let permit = self.online.permits.acquire(self.ticket);
+            // The wait for a slot counts against the deadline: a file whose deadline passed in
+            // the queue sends nothing more (the loop reports it).
+            let Some(remaining) = self.remaining() else {
+                continue;
+            };
             if *written > 0 {
                 self.resumed += 1;
             }
             self.attempts_here += 1;
             let before = *written;
             let attempt = {
-                let _permit = self.online.permits.acquire(self.ticket);
+                let _permit = permit;
                 let timeout = self.config().attempt_timeout.min(remaining);
                 self.attempt(&url, timeout, sink, hasher, written)
             };
@@ -848,7 +864,8 @@ impl Job<'_> {
             then: self
                 .config()
                 .hedge_delay()
-                .filter(|_| self.expected.is_some() || *written == 0),
+                .filter(|_| self.expected.is_some() || *written == 0)
+                .map(|d| d.saturating_mul(self.hedge_backoff())),
             limit: self.config().retries.max(1),
             idle: 0,
             failed: 0,
@@ -924,10 +941,23 @@ impl Job<'_> {
             match outcome {
                 Ok(Step::More) => {}
                 Ok(Step::Advanced) => {
-                    // The others are behind now: drop them.
+                    // The others are behind now: drop them. A race is decided: a hedge behind
+                    // the winner lost; a winner that started after the others was a hedge that
+                    // won.
+                    let winner = &race.sources[k];
+                    for other in race.sources.iter().filter(|o| o.id() != winner.id()) {
+                        if other.started > winner.started {
+                            self.online.hedge_outcomes.lost(&self.mirrors[other.mirror].url);
+                        } else {
+                            self.online.hedge_outcomes.won(&self.mirrors[winner.mirror].url);
+                        }
+                    }
                     schedule.idle = 0;
                     schedule.failed = 0;
                     race.keep_only(k);
+                    if let Some(e) = self.too_slow(&race.sources[0], *written) {
+                        return Err(Failed(e));
+                    }
                 }
                 Ok(Step::Complete) => return Ok(race.sources[k].mirror),
                 Err(e) => {
@@ -1001,11 +1031,49 @@ impl Job<'_> {
     /// How long a request may wait for its first byte before its first hedge (`None`: never).
     fn first_hedge_delay(&self) -> Option<Duration> {
         let ceiling = self.config().hedge_delay()?;
-        Some(if self.config().hedge_after.is_none() {
+        let delay = if self.config().hedge_after.is_none() {
             self.online.first_bytes.hedge_delay(ceiling)
         } else {
             ceiling
-        })
+        };
+        Some(delay.saturating_mul(self.hedge_backoff()))
+    }
+
+    /// What hedge delays at the current mirror are multiplied by: more while hedges there keep
+    /// losing (see [`super::observed`]).
+    fn hedge_backoff(&self) -> u32 {
+        self.online.hedge_outcomes.factor(&self.mirrors[self.index].url)
+    }
+
+    /// The error to give up `request` with when it delivers too slowly to finish before the
+    /// file's deadline. A trickle is never silent long enough to be hedged nor to time out, so
+    /// without this one slow answer would use up the whole deadline. Judged only once the
+    /// request has been watched for a while (four hedge delays, at least a second), a window that
+    /// doubles with each request given up on, so a link that is slow for every request is not
+    /// asked again and again; what it delivered is kept, and the retry resumes at once.
+    fn too_slow(&mut self, request: &Source, written: u64) -> Option<AttemptError> {
+        let expected = self.expected?;
+        let watched = request.heard.saturating_duration_since(request.started);
+        let window = self
+            .config()
+            .hedge_delay()
+            .unwrap_or(self.config().stall_timeout)
+            .saturating_mul(4)
+            .max(Duration::from_secs(1))
+            .saturating_mul(1 << self.slow_requests.min(16));
+        if watched < window || request.received == 0 {
+            return None;
+        }
+        let left = expected.size.saturating_sub(written);
+        let needs = watched.mul_f64(left as f64 / request.received as f64);
+        if self.remaining().is_some_and(|r| needs <= r) {
+            return None;
+        }
+        self.slow_requests += 1;
+        Some(AttemptError::Timeout(format!(
+            "too slow to finish before the deadline: {} bytes in {watched:.1?}, {left} to go",
+            request.received
+        )))
     }
 
     /// Where a hedge goes when nothing was received yet: the next mirror after the current one
@@ -1211,6 +1279,15 @@ mod tests {
             ..c
         };
         assert_eq!(c.hedge_delay(), None);
+    }
+
+    #[test]
+    fn bounded_map_reports_a_panic_as_none_and_finishes_the_rest() {
+        let got = bounded_map(5, 2, |i| {
+            assert_ne!(i, 1, "a task that panics (expected by this test)");
+            i * 10
+        });
+        assert_eq!(got, [Some(0), None, Some(20), Some(30), Some(40)]);
     }
 
     #[test]
