@@ -581,3 +581,45 @@ fn hedges_back_off_on_a_slow_shared_link_where_they_keep_losing() {
         c.body_bytes
     );
 }
+
+#[test]
+fn the_wait_for_a_request_slot_counts_against_the_deadline() {
+    // One request slot, held for 700 ms by a file whose thread is busy on its first bytes; a
+    // second file with a 300 ms deadline waits for the slot past its deadline and then must not
+    // send a request at all.
+    let a_data = bytes(41, 200_000);
+    let b_data = bytes(42, 20_000);
+    let a_server = server(&a_data, FaultPlan::none());
+    let b_server = server(&b_data, FaultPlan::none());
+    let mirrors = debcast::fetch::Mirrors::from_parts(
+        &[
+            format!("debian={}", a_server.url()),
+            format!("security={}", b_server.url()),
+        ],
+        None,
+        None,
+    )
+    .expect("mirrors");
+    let config = TransportConfig {
+        concurrency: 1,
+        deadline: Duration::from_millis(300),
+        ..hedging_config()
+    };
+    let t = debcast::fetch::Transport::new(mirrors, config);
+    let b_result = std::thread::scope(|s| {
+        s.spawn(|| {
+            let hold = SlowFirstWrite(Default::default(), Duration::from_millis(700));
+            // Its own outcome does not matter here (its deadline passes while it is held up).
+            let _ = t.get_with("debian", PATH, Some(expected(&a_data)), &hold);
+        });
+        while a_server.counters().requests == 0 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        t.get_with("security", PATH, Some(expected(&b_data)), &NoProgress)
+    });
+    match b_result {
+        Err(debcast::fetch::FetchError::Deadline { .. }) => {}
+        other => panic!("expected a deadline error, got {other:?}"),
+    }
+    assert_eq!(b_server.counters().requests, 0);
+}
