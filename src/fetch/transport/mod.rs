@@ -262,6 +262,14 @@ struct Online {
     hedge_outcomes: HedgeOutcomes,
 }
 
+impl Online {
+    /// The mirrors known to be unreachable so far (a copy: the lock is not held while they are
+    /// compared against).
+    fn unreachable(&self) -> HashSet<Url> {
+        self.unreachable.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+}
+
 /// The download client. Cheap to share by reference across threads.
 pub struct Transport {
     online: Option<Online>,
@@ -575,12 +583,7 @@ impl Job<'_> {
 
     /// Whether a mirror after the current one is not known to be unreachable.
     fn another_may_work(&self) -> bool {
-        let dead = self
-            .online
-            .unreachable
-            .lock()
-            .map(|d| d.clone())
-            .unwrap_or_default();
+        let dead = self.online.unreachable();
         self.mirrors[self.index + 1..]
             .iter()
             .any(|m| !dead.contains(&m.url))
@@ -1079,12 +1082,7 @@ impl Job<'_> {
     /// Where a hedge goes when nothing was received yet: the next mirror after the current one
     /// that is not known to be unreachable nor asked us to wait; else the current one.
     fn hedge_mirror(&self) -> usize {
-        let dead = self
-            .online
-            .unreachable
-            .lock()
-            .map(|d| d.clone())
-            .unwrap_or_default();
+        let dead = self.online.unreachable();
         let now = Instant::now();
         (self.index + 1..self.mirrors.len())
             .find(|&i| {
