@@ -93,27 +93,41 @@ impl FirstByteTimes {
     }
 }
 
+/// A count per mirror (zero for a mirror not seen yet), shared by the files of a run.
+#[derive(Debug, Default)]
+struct PerMirror {
+    counts: Mutex<HashMap<Url, u32>>,
+}
+
+impl PerMirror {
+    /// Replaces `mirror`'s count with `f` of it; returns the new count.
+    fn update(&self, mirror: &Url, f: impl FnOnce(u32) -> u32) -> u32 {
+        // A poisoned lock only means another thread panicked mid-update; the counts stay usable.
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let n = counts.entry(mirror.clone()).or_insert(0);
+        *n = f(*n);
+        *n
+    }
+
+    fn get(&self, mirror: &Url) -> u32 {
+        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        counts.get(mirror).copied().unwrap_or(0)
+    }
+}
+
 /// Per mirror, how many requests in a row failed there without delivering anything.
 #[derive(Debug, Default)]
-pub(crate) struct FailureStreaks {
-    by_mirror: Mutex<HashMap<Url, u32>>,
-}
+pub(crate) struct FailureStreaks(PerMirror);
 
 impl FailureStreaks {
     /// Notes a failure at `mirror` that delivered nothing; returns the streak it extends.
     pub(crate) fn failed(&self, mirror: &Url) -> u32 {
-        let mut m = self.by_mirror.lock().unwrap_or_else(|e| e.into_inner());
-        let n = m.entry(mirror.clone()).or_insert(0);
-        *n = n.saturating_add(1);
-        *n
+        self.0.update(mirror, |n| n.saturating_add(1))
     }
 
     /// Notes that a request at `mirror` delivered: its streak is over.
     pub(crate) fn delivered(&self, mirror: &Url) {
-        let mut m = self.by_mirror.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = m.get_mut(mirror) {
-            *n = 0;
-        }
+        self.0.update(mirror, |_| 0);
     }
 }
 
@@ -122,9 +136,7 @@ impl FailureStreaks {
 /// two counted, at most [`HEDGE_BACKOFF_MAX`] times. A link where hedges lose as often as they
 /// win backs off; one where they win (requests that really stalled) keeps its delays.
 #[derive(Debug, Default)]
-pub(crate) struct HedgeOutcomes {
-    by_mirror: Mutex<HashMap<Url, u32>>,
-}
+pub(crate) struct HedgeOutcomes(PerMirror);
 
 /// The most hedge delays are multiplied by at a mirror where hedges keep losing.
 pub const HEDGE_BACKOFF_MAX: u32 = 16;
@@ -132,24 +144,19 @@ pub const HEDGE_BACKOFF_MAX: u32 = 16;
 impl HedgeOutcomes {
     /// A hedge at `mirror` was overtaken by the request it raced.
     pub(crate) fn lost(&self, mirror: &Url) {
-        let mut m = self.by_mirror.lock().unwrap_or_else(|e| e.into_inner());
-        let n = m.entry(mirror.clone()).or_insert(0);
         // Capped where the factor is: losses beyond it would only delay the recovery.
-        *n = (*n + 2).min(2 * HEDGE_BACKOFF_MAX.ilog2());
+        self.0
+            .update(mirror, |n| (n + 2).min(2 * HEDGE_BACKOFF_MAX.ilog2()));
     }
 
     /// A hedge at `mirror` overtook the request it raced.
     pub(crate) fn won(&self, mirror: &Url) {
-        let mut m = self.by_mirror.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = m.get_mut(mirror) {
-            *n = n.saturating_sub(1);
-        }
+        self.0.update(mirror, |n| n.saturating_sub(1));
     }
 
     /// What the hedge delays at `mirror` are multiplied by.
     pub(crate) fn factor(&self, mirror: &Url) -> u32 {
-        let m = self.by_mirror.lock().unwrap_or_else(|e| e.into_inner());
-        1 << (m.get(mirror).copied().unwrap_or(0) / 2)
+        1 << (self.0.get(mirror) / 2)
     }
 }
 
