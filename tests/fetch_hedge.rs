@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use debcast::fetch::transport::TransportConfig;
-use debcast::fetch::{FetchOptions, NoProgress, RemoteFile, fetch_packages};
+use debcast::fetch::{Downloaded, FetchOptions, NoProgress, Progress, RemoteFile, Transport, fetch_packages};
 use debcast::store::{Kind, Store};
 use debcast_testkit::server::{Fault, FaultPlan, Server};
 use fetch_common::{bytes, expected, fast_config, locked, transport};
@@ -34,6 +34,24 @@ fn server(data: &[u8], plan: FaultPlan) -> Server {
         .max_stall(Duration::from_secs(30))
         .start()
         .expect("server")
+}
+
+/// Downloads `path` of `archive` through `t`, checks that exactly `data` came back, and says how
+/// long it took.
+fn download(
+    t: &Transport,
+    archive: &str,
+    path: &str,
+    data: &[u8],
+    progress: &dyn Progress,
+) -> (Downloaded, Duration) {
+    let started = Instant::now();
+    let (got, d) = t
+        .get_with(archive, path, Some(expected(data)), progress)
+        .unwrap_or_else(|e| panic!("{archive} {path}: {e}"));
+    let took = started.elapsed();
+    assert!(got == data, "{archive} {path}: wrong bytes");
+    (d, took)
 }
 
 fn entries(dir: &Path, sub: &str) -> Vec<String> {
@@ -87,16 +105,8 @@ fn a_hedge_resumes_with_range_from_what_was_received() {
     let data = bytes(7, 300_000);
     let server = server(&data, FaultPlan::first(Fault::StallMidBody));
     let t = transport(&[server.url()], hedging_config());
-    let started = Instant::now();
-    let (got, d) = t
-        .get_with("debian", PATH, Some(expected(&data)), &NoProgress)
-        .expect("download");
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(got == data, "wrong bytes");
+    let (d, took) = download(&t, "debian", PATH, &data, &NoProgress);
+    assert!(took < Duration::from_secs(3), "{took:?}");
     assert_eq!((d.hedges, d.resumed), (1, 1), "{d:?}");
     let c = server.counters();
     assert_eq!((c.requests, c.range_requests, c.partial_responses), (2, 1, 1));
@@ -110,16 +120,8 @@ fn a_hedge_goes_to_the_next_mirror_when_there_is_one() {
     let stuck = server(&data, FaultPlan::always(Fault::StallBeforeHeaders));
     let good = server(&data, FaultPlan::none());
     let t = transport(&[stuck.url(), good.url()], hedging_config());
-    let started = Instant::now();
-    let (got, d) = t
-        .get_with("debian", PATH, Some(expected(&data)), &NoProgress)
-        .expect("download");
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(got == data, "wrong bytes");
+    let (d, took) = download(&t, "debian", PATH, &data, &NoProgress);
+    assert!(took < Duration::from_secs(3), "{took:?}");
     assert_eq!(d.mirror, good.url());
     assert_eq!(d.hedges, 1);
     assert_eq!((stuck.counters().requests, good.counters().requests), (1, 1));
@@ -135,16 +137,8 @@ fn without_hedging_a_stall_costs_the_stall_timeout() {
         ..hedging_config()
     };
     let t = transport(&[server.url()], config);
-    let started = Instant::now();
-    let (got, d) = t
-        .get_with("debian", PATH, Some(expected(&data)), &NoProgress)
-        .expect("download");
-    assert!(got == data);
-    assert!(
-        started.elapsed() >= Duration::from_millis(800),
-        "{:?}",
-        started.elapsed()
-    );
+    let (d, took) = download(&t, "debian", PATH, &data, &NoProgress);
+    assert!(took >= Duration::from_millis(800), "{took:?}");
     assert_eq!((d.hedges, d.retries), (0, 1), "{d:?}");
 }
 
@@ -196,12 +190,7 @@ fn a_hedge_honours_retry_after() {
         ..hedging_config()
     };
     let t = transport(&[server.url()], config);
-    let started = Instant::now();
-    let (got, d) = t
-        .get_with("debian", PATH, Some(expected(&data)), &NoProgress)
-        .expect("download");
-    let took = started.elapsed();
-    assert!(got == data);
+    let (d, took) = download(&t, "debian", PATH, &data, &NoProgress);
     // The stall is hedged at 300 ms; the hedge gets a 429 (1 s, capped at 700 ms); the next
     // hedge waits for it (not another 300 ms), and not for the 5 s stall timeout either.
     assert!(
@@ -226,28 +215,14 @@ fn progress_or_a_stall_is_not_followed_by_a_backoff() {
     for fault in [Fault::ResetMidBody, Fault::Truncate, Fault::StallAfterHeaders] {
         let server = server(&data, FaultPlan::first(fault.clone()));
         let t = transport(&[server.url()], config.clone());
-        let started = Instant::now();
-        let got = t
-            .get_with("debian", PATH, Some(expected(&data)), &NoProgress)
-            .expect("download");
-        assert!(got.0 == data, "{fault:?}");
-        assert!(
-            started.elapsed() < Duration::from_millis(1200),
-            "{fault:?}: {:?}",
-            started.elapsed()
-        );
+        let (_, took) = download(&t, "debian", PATH, &data, &NoProgress);
+        assert!(took < Duration::from_millis(1200), "{fault:?}: {took:?}");
     }
     // A failure that got nothing still backs off.
     let server = server(&data, FaultPlan::first(Fault::Status(503)));
     let t = transport(&[server.url()], config);
-    let started = Instant::now();
-    t.get_with("debian", PATH, Some(expected(&data)), &NoProgress)
-        .expect("download");
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
+    let (_, took) = download(&t, "debian", PATH, &data, &NoProgress);
+    assert!(took >= Duration::from_secs(1), "{took:?}");
 }
 
 #[test]
@@ -266,17 +241,9 @@ fn retry_after_on_one_mirror_sends_the_file_to_the_next() {
         ..hedging_config()
     };
     let t = transport(&[busy.url(), good.url()], config);
-    let started = Instant::now();
-    let (got, d) = t
-        .get_with("debian", PATH, Some(expected(&data)), &NoProgress)
-        .expect("download");
-    assert!(got == data);
+    let (d, took) = download(&t, "debian", PATH, &data, &NoProgress);
     // Within the cap, yet not waited for: the next mirror had it.
-    assert!(
-        started.elapsed() < Duration::from_millis(900),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(took < Duration::from_millis(900), "{took:?}");
     assert_eq!(d.mirror, good.url());
     assert_eq!(busy.counters().requests, 1);
 }
@@ -314,8 +281,7 @@ fn an_honoured_retry_after_starts_the_backoff_over() {
     };
     let t = transport(&[server.url()], config);
     let delays = Delays::default();
-    t.get_with("debian", PATH, Some(expected(&data)), &delays)
-        .expect("download");
+    download(&t, "debian", PATH, &data, &delays);
     let delays = delays.0.into_inner().expect("lock");
     let got: Vec<&str> = delays.iter().map(|(e, _)| e.as_str()).collect();
     assert_eq!(got, ["HTTP 503", "HTTP 429 (Retry-After: 1s)", "HTTP 503"]);
@@ -355,10 +321,7 @@ fn warmed_up_adaptive(faulty: &Server) -> (debcast::fetch::Transport, Server) {
     };
     let t = debcast::fetch::Transport::new(mirrors, config);
     for (path, body) in &warm_up {
-        let (got, d) = t
-            .get_with("debian", path, Some(expected(body)), &NoProgress)
-            .expect("warm-up download");
-        assert!(&got == body, "{path}");
+        let (d, _) = download(&t, "debian", path, body, &NoProgress);
         assert_eq!(d.hedges, 0, "{path}");
     }
     (t, fast)
@@ -389,10 +352,7 @@ fn the_first_hedge_adapts_to_how_fast_the_mirror_answers_and_later_ones_wait_the
     );
     let (t, _fast) = warmed_up_adaptive(&stalling);
     let silences = Silences::default();
-    let (got, d) = t
-        .get_with("security", PATH, Some(expected(&data)), &silences)
-        .expect("download");
-    assert!(got == data);
+    let (d, _) = download(&t, "security", PATH, &data, &silences);
     assert_eq!(d.hedges, 2);
     assert_eq!(stalling.counters().requests, 3);
     let silences = silences.0.into_inner().expect("lock");
@@ -409,10 +369,7 @@ fn a_silence_mid_body_waits_the_ceiling_before_a_hedge() {
     let stalling = server(&data, FaultPlan::first(Fault::StallMidBody));
     let (t, _fast) = warmed_up_adaptive(&stalling);
     let silences = Silences::default();
-    let (got, d) = t
-        .get_with("security", PATH, Some(expected(&data)), &silences)
-        .expect("download");
-    assert!(got == data);
+    let (d, _) = download(&t, "security", PATH, &data, &silences);
     assert_eq!((d.hedges, d.resumed), (1, 1));
     let silences = silences.0.into_inner().expect("lock");
     assert_eq!(silences.len(), 1);
@@ -438,10 +395,7 @@ fn a_file_thread_that_was_held_up_does_not_take_its_delay_for_a_silent_mirror() 
     let server = server(&data, FaultPlan::none());
     let t = transport(&[server.url()], hedging_config());
     let progress = SlowFirstWrite(Default::default(), Duration::from_millis(900));
-    let (got, d) = t
-        .get_with("debian", PATH, Some(expected(&data)), &progress)
-        .expect("download");
-    assert!(got == data);
+    let (d, _) = download(&t, "debian", PATH, &data, &progress);
     assert_eq!(d.hedges, 0);
     assert_eq!(server.counters().requests, 1);
 }
@@ -457,10 +411,7 @@ impl debcast::fetch::Progress for DelaysWithTraffic<'_> {
     fn retrying(&self, _what: &str, _mirror: &str, _error: &debcast::fetch::AttemptError, delay: Duration) {
         self.delays.lock().expect("lock").push(delay);
         if let Some((t, path, data)) = self.between {
-            let (got, _) = t
-                .get_with("debian", path, Some(expected(data)), &NoProgress)
-                .expect("the other file");
-            assert!(got == data);
+            download(t, "debian", path, data, &NoProgress);
         }
     }
 }
@@ -494,17 +445,13 @@ fn the_backoff_doubles_only_while_the_mirror_fails_everything() {
                 delays: Default::default(),
                 between: None,
             };
-            t.get_with("debian", OTHER, Some(expected(&other)), &p)
-                .expect("other");
+            download(&t, "debian", OTHER, &other, &p);
         }
         let progress = DelaysWithTraffic {
             delays: Default::default(),
             between: traffic.then_some((&t, OTHER, other.as_slice())),
         };
-        let (got, _) = t
-            .get_with("debian", PATH, Some(expected(&data)), &progress)
-            .expect("download");
-        assert!(got == data);
+        download(&t, "debian", PATH, &data, &progress);
         delays_seen.push(progress.delays.into_inner().expect("lock"));
     }
     let (alone, among_others) = (&delays_seen[0], &delays_seen[1]);
@@ -535,17 +482,9 @@ fn a_trickle_too_slow_for_the_deadline_is_given_up_and_resumed() {
         ..hedging_config()
     };
     let t = transport(&[server.url()], config);
-    let started = Instant::now();
-    let (got, d) = t
-        .get_with("debian", PATH, Some(expected(&data)), &NoProgress)
-        .expect("download");
-    assert!(got == data);
+    let (d, took) = download(&t, "debian", PATH, &data, &NoProgress);
     // Watched for 1.2 s (four hedge delays), then resumed with Range on a second request.
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
     assert!(d.resumed >= 1, "{d:?}");
     assert!(server.counters().range_requests >= 1);
 }
