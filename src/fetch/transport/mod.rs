@@ -948,7 +948,7 @@ impl Job<'_> {
                     // the winner lost; a winner that started after the others was a hedge that
                     // won.
                     let winner = &race.sources[k];
-                    for other in race.sources.iter().filter(|o| o.id() != winner.id()) {
+                    for (_, other) in race.sources.iter().enumerate().filter(|(j, _)| *j != k) {
                         if other.started > winner.started {
                             self.online.hedge_outcomes.lost(&self.mirrors[other.mirror].url);
                         } else {

@@ -34,13 +34,6 @@ pub(super) struct Source {
     pub(super) delivered: bool,
 }
 
-impl Source {
-    /// Tells the requests of one race apart.
-    pub(super) fn id(&self) -> u64 {
-        self.id
-    }
-}
-
 impl Drop for Source {
     /// A request dropped from the race (overtaken, failed, or the attempt is over) stops reading.
     fn drop(&mut self) {
