@@ -94,7 +94,7 @@ fn subset(manifest_path: &Path, lock_path: &Path, platform: &str, out: &Path) ->
     if packages.is_empty() {
         return Err(format!("{} has no packages for {platform}", lock_path.display()));
     }
-    Lockfile::new(&manifest, lock.releases, packages)
+    Lockfile::new(&manifest, lock.releases, packages, lock.artifacts)
         .write(&out.join("bench.lock"))
         .map_err(|e| e.to_string())
 }

@@ -43,6 +43,10 @@ pub enum BuildError {
     EmptyPlatform(Platform),
     #[error("docker-archive holds one platform; {0} is not among the manifest's platforms")]
     UnknownPlatform(String),
+    #[error("{0}")]
+    Artifact(#[from] crate::artifact::ArtifactError),
+    #[error("artifact `{name}` is not locked for {platform}: run `debcast lock` for this manifest")]
+    ArtifactNotLocked { name: String, platform: Platform },
     #[error("layer cache: {0}")]
     Cache(StoreError),
     #[error("internal error: {0} (a bug in debcast; please report it)")]
@@ -207,7 +211,8 @@ fn build_docker_archive(
     })
 }
 
-/// One platform's layers, by the build's layering.
+/// One platform's layers, by the build's layering: the package layers (and the generated one),
+/// then one layer per `[[artifact]]`.
 fn platform_layers(
     manifest: &Manifest,
     lock: &Lockfile,
@@ -220,7 +225,8 @@ fn platform_layers(
         Sink::Layout { .. } => settings.compression,
         Sink::Docker(_) => Compression::None,
     };
-    match settings.layering {
+    let artifacts = platform_artifacts(manifest, lock, platform)?;
+    let (mut layers, assembled, artifact_keys) = match settings.layering {
         Layering::Flat => {
             let (assembled, report) =
                 assemble_platform(manifest, lock, store, platform, settings.source_date_epoch)?;
@@ -235,26 +241,228 @@ fn platform_layers(
             {
                 writer.link_blob(&cache.blob_path(&info.digest), &info)?;
             }
-            Ok(PlatformLayers {
+            let layers = PlatformLayers {
                 records: vec![layer_record(info, &assembled)],
                 report,
                 packages: assembled.packages.len(),
                 decoded: assembled.packages.len(),
                 compressed: 1,
                 reused: 0,
-            })
+            };
+            (layers, Some(assembled), None)
         }
-        Layering::Budget { max_layers } => budget_layers(
-            manifest,
-            lock,
+        Layering::Budget { max_layers } => {
+            let cache = match sink {
+                Sink::Layout { cache, .. } => cache,
+                Sink::Docker(_) => None,
+            };
+            // Artifact layers are keyed by everything below them (the generated layer's key
+            // covers every package, the layering and `[system]`) and the artifacts before them.
+            let artifact_keys = cache.map(|_| {
+                let locked: Vec<&LockedPackage> = lock.packages_for(platform).collect();
+                let groups = layering::plan(&locked, max_layers);
+                let below = generated_layer_key(
+                    manifest,
+                    platform,
+                    &locked,
+                    &groups,
+                    compression,
+                    settings.source_date_epoch,
+                );
+                artifact_layer_keys(
+                    &artifacts,
+                    below,
+                    manifest.usrmerge(),
+                    compression,
+                    settings.source_date_epoch,
+                )
+            });
+            let all_cached = match (cache, &artifact_keys) {
+                (Some(cache), Some(keys)) => keys.iter().all(|k| cached(cache, k).is_some()),
+                _ => artifacts.is_empty(),
+            };
+            let (layers, assembled) = budget_layers(
+                manifest,
+                lock,
+                store,
+                platform,
+                settings,
+                sink,
+                compression,
+                max_layers,
+                all_cached,
+            )?;
+            (layers, assembled, artifact_keys)
+        }
+    };
+    if !artifacts.is_empty() {
+        let ctx = ArtifactContext {
             store,
-            platform,
-            settings,
             sink,
             compression,
-            max_layers,
-        ),
+            sde: settings.source_date_epoch,
+            usrmerge: manifest.usrmerge(),
+        };
+        artifact_layers(
+            &ctx,
+            &artifacts,
+            artifact_keys.as_deref(),
+            assembled.as_ref(),
+            &mut layers,
+        )?;
     }
+    Ok(layers)
+}
+
+/// An artifact as this platform gets it: the manifest's entry, its format and its lock entry.
+struct PlatformArtifact<'a> {
+    artifact: &'a crate::manifest::Artifact,
+    format: crate::manifest::ArtifactFormat,
+    locked: &'a crate::lockfile::LockedArtifact,
+}
+
+fn platform_artifacts<'a>(
+    manifest: &'a Manifest,
+    lock: &'a Lockfile,
+    platform: &Platform,
+) -> Result<Vec<PlatformArtifact<'a>>, BuildError> {
+    manifest
+        .artifacts
+        .iter()
+        .filter_map(|a| a.for_platform(platform).map(|pa| (a, pa)))
+        .map(|(artifact, pa)| {
+            let locked = lock
+                .artifact(platform, &artifact.name)
+                .filter(|l| l.url == pa.url)
+                .ok_or_else(|| BuildError::ArtifactNotLocked {
+                    name: artifact.name.clone(),
+                    platform: platform.clone(),
+                })?;
+            Ok(PlatformArtifact {
+                artifact,
+                format: pa.format,
+                locked,
+            })
+        })
+        .collect()
+}
+
+/// A key per artifact layer, each chained to the one before (an artifact's layer depends on
+/// what the artifacts below it placed).
+fn artifact_layer_keys(
+    artifacts: &[PlatformArtifact<'_>],
+    below: Sha256Digest,
+    usrmerge: bool,
+    compression: Compression,
+    sde: u64,
+) -> Vec<Sha256Digest> {
+    let mut previous = below;
+    artifacts
+        .iter()
+        .map(|a| {
+            let spec = serde_json::to_string(a.artifact).unwrap_or_default();
+            let text = format!(
+                "{}artifact\nbelow {previous}\nformat {:?}\nsha256 {}\nspec {spec}\n",
+                key_preamble(usrmerge, compression, sde),
+                a.format,
+                a.locked.sha256
+            );
+            previous = Sha256Digest::of(text.as_bytes());
+            previous
+        })
+        .collect()
+}
+
+struct ArtifactContext<'a> {
+    store: &'a Store,
+    sink: Sink<'a>,
+    compression: Compression,
+    sde: u64,
+    usrmerge: bool,
+}
+
+/// Appends one layer per artifact to `layers`: from the layer cache where every key is there,
+/// else unpacked from the store and placed over `assembled`.
+fn artifact_layers(
+    ctx: &ArtifactContext<'_>,
+    artifacts: &[PlatformArtifact<'_>],
+    keys: Option<&[Sha256Digest]>,
+    assembled: Option<&Assembled>,
+    layers: &mut PlatformLayers,
+) -> Result<(), BuildError> {
+    let cache = match ctx.sink {
+        Sink::Layout { cache, .. } => cache,
+        Sink::Docker(_) => None,
+    };
+    let hits: Vec<Option<(CachedLayer, PathBuf)>> = match (cache, keys) {
+        (Some(cache), Some(keys)) => keys.iter().map(|k| cached(cache, k)).collect(),
+        _ => artifacts.iter().map(|_| None).collect(),
+    };
+    let mut earlier = assemble::artifacts::ArtifactPaths::default();
+    for (i, a) in artifacts.iter().enumerate() {
+        let created_by = format!("debcast: artifact {} ({})", a.artifact.name, a.locked.url);
+        if let (Some((layer, path)), Sink::Layout { writer, .. }) = (&hits[i], ctx.sink)
+            && hits.iter().all(Option::is_some)
+        {
+            layers.records.push(LayerRecord {
+                info: link_cached(writer, layer, path)?,
+                created_by,
+            });
+            layers.reused += 1;
+            continue;
+        }
+        let assembled = assembled.ok_or_else(|| {
+            BuildError::Internal(format!(
+                "{}: the image tree is needed and was not assembled",
+                a.locked.label()
+            ))
+        })?;
+        let file = ctx
+            .store
+            .verify(
+                Kind::Artifact,
+                &crate::fetch::artifacts::expected(a.locked),
+                &a.locked.label(),
+            )
+            .map_err(|source| BuildError::Store {
+                package: a.locked.label(),
+                source,
+            })?;
+        let unpacked = crate::artifact::unpack(a.artifact, a.format, a.locked, &file, ctx.usrmerge)?;
+        let entries = assembled.artifact_layer(&unpacked, a.artifact.replaces, &mut earlier, ctx.sde)?;
+        if let (Some((layer, path)), Sink::Layout { writer, .. }) = (&hits[i], ctx.sink) {
+            // Its layer is cached; it was unpacked only for what the next ones may overlay.
+            layers.records.push(LayerRecord {
+                info: link_cached(writer, layer, path)?,
+                created_by,
+            });
+            layers.reused += 1;
+            continue;
+        }
+        let mut builder = new_builder(ctx.sink, ctx.compression, ctx.sde)?;
+        for (entry, span) in &entries {
+            let mut content = unpacked
+                .content(*span)
+                .map_err(|e| BuildError::Internal(format!("{}: reading its spool: {e}", a.locked.label())))?;
+            builder.append(entry, &mut content)?;
+        }
+        let info = builder.finish()?;
+        if let (Some(cache), Some(keys), Sink::Layout { writer, .. }) = (cache, keys, ctx.sink) {
+            let record = CachedLayer {
+                digest: info.digest,
+                size: info.size,
+                diff_id: info.diff_id,
+                media_type: info.media_type.to_owned(),
+                extra: serde_json::Value::Null,
+            };
+            cache.put(&keys[i], &record).map_err(BuildError::Cache)?;
+            cache.record_verified(&info.digest);
+            writer.link_blob(&cache.blob_path(&info.digest), &info)?;
+        }
+        layers.records.push(LayerRecord { info, created_by });
+        layers.compressed += 1;
+    }
+    Ok(())
 }
 
 fn new_builder(
@@ -291,7 +499,10 @@ fn budget_layers(
     sink: Sink<'_>,
     compression: Compression,
     max_layers: usize,
-) -> Result<PlatformLayers, BuildError> {
+    // Whether a rebuild whose layers are all cached may skip assembling the tree (the artifact
+    // layers above need it unless theirs are cached too).
+    fast_path: bool,
+) -> Result<(PlatformLayers, Option<Assembled>), BuildError> {
     let sde = settings.source_date_epoch;
     let locked: Vec<&LockedPackage> = lock.packages_for(platform).collect();
     if locked.is_empty() {
@@ -319,6 +530,7 @@ fn budget_layers(
 
     // A rebuild whose every layer is cached decodes and compresses nothing.
     if let (Some(cache), Some((_, gen_key)), Sink::Layout { writer, .. }) = (cache, &keys, sink)
+        && fast_path
         && hits.iter().all(Option::is_some)
         && let Some((gen_layer, gen_path)) = cached(cache, gen_key)
     {
@@ -334,7 +546,7 @@ fn budget_layers(
             created_by: GENERATED_CREATED_BY.to_owned(),
         });
         tracing::debug!("{platform}: every layer from the layer cache");
-        return Ok(PlatformLayers {
+        let layers = PlatformLayers {
             compressed: 0,
             reused: records.len(),
             records,
@@ -344,7 +556,8 @@ fn budget_layers(
             },
             packages: locked.len(),
             decoded: 0,
-        });
+        };
+        return Ok((layers, None));
     }
 
     let started = std::time::Instant::now();
@@ -524,7 +737,7 @@ fn budget_layers(
         info: gen_info,
         created_by: GENERATED_CREATED_BY.to_owned(),
     });
-    Ok(PlatformLayers {
+    let layers = PlatformLayers {
         records,
         report: PlatformReport {
             platform: platform.clone(),
@@ -538,7 +751,8 @@ fn budget_layers(
         },
         compressed,
         reused,
-    })
+    };
+    Ok((layers, Some(assembled)))
 }
 
 const GENERATED_CREATED_BY: &str = "debcast: dpkg database and generated files";

@@ -48,6 +48,11 @@ pub struct Common {
     /// A mirror for an archive, ARCHIVE=URL; repeat to give several, tried in order.
     #[arg(long = "mirror", value_name = "ARCHIVE=URL")]
     pub mirrors: Vec<String>,
+    /// Fetch `[[artifact]]` URLs starting with PREFIX from URL instead (an internal mirror of
+    /// that host), PREFIX=URL, both ending with `/`; repeatable, tried in order, in place of the
+    /// artifact's own URL [env: DEBCAST_ARTIFACT_MIRRORS, items separated by spaces or commas].
+    #[arg(long = "artifact-mirror", value_name = "PREFIX=URL")]
+    pub artifact_mirrors: Vec<String>,
     /// Never open a network connection; fail naming whatever is missing.
     #[arg(long)]
     pub offline: bool,

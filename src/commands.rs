@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::build::{BuildSettings, OutputFormat};
 use crate::cli::{BuildArgs, Common, CompressionArg, FetchArgs, Format, LayeringArg, LockArgs};
 use crate::fetch::mirrors::Mirrors;
-use crate::fetch::packages::{FetchOptions, check_offline, fetch_packages};
+use crate::fetch::packages::{FetchOptions, check_offline_inputs, fetch_packages};
 use crate::fetch::progress;
 use crate::fetch::transport::{Transport, TransportConfig};
 use crate::lockfile::Lockfile;
@@ -35,12 +35,12 @@ pub(crate) fn load_manifest(common: &Common) -> anyhow::Result<Inputs> {
 
 pub(crate) fn mirrors(common: &Common) -> anyhow::Result<Mirrors> {
     let env = std::env::var(crate::fetch::mirrors::MIRRORS_ENV).ok();
+    let artifact_env = std::env::var(crate::fetch::mirrors::ARTIFACT_MIRRORS_ENV).ok();
     let apt_root = std::env::var_os(APT_ROOT_ENV).map_or_else(|| PathBuf::from("/"), PathBuf::from);
-    Ok(Mirrors::from_parts(
-        &common.mirrors,
-        env.as_deref(),
-        Some(&apt_root),
-    )?)
+    Ok(
+        Mirrors::from_parts(&common.mirrors, env.as_deref(), Some(&apt_root))?
+            .with_artifact_rewrites(&common.artifact_mirrors, artifact_env.as_deref())?,
+    )
 }
 
 pub(crate) fn transport(common: &Common, mirrors: Mirrors) -> Transport {
@@ -86,10 +86,11 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     let lock = load_lock(&inputs)?;
     if args.common.offline {
         let store = Store::at(&args.common.cache_dir);
-        check_offline(&lock.packages, &store, &inputs.manifest.path)?;
+        check_offline_inputs(&lock.packages, &lock.artifacts, &store, &inputs.manifest.path)?;
         tracing::info!(
-            "all {} locked packages are in {}",
+            "all {} locked packages and {} artifacts are in {}",
             lock.packages.len(),
+            lock.artifacts.len(),
             store.root().display()
         );
         return Ok(ExitCode::SUCCESS);
@@ -100,7 +101,7 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn fetch_locked(common: &Common, inputs: &Inputs, lock: &Lockfile, store: &Store) -> anyhow::Result<()> {
-    fetch_some(common, inputs, lock, &lock.packages, store)
+    fetch_some(common, inputs, lock, &lock.packages, &lock.artifacts, store)
 }
 
 fn fetch_some(
@@ -108,6 +109,7 @@ fn fetch_some(
     inputs: &Inputs,
     lock: &Lockfile,
     packages: &[crate::lockfile::LockedPackage],
+    artifacts: &[crate::lockfile::LockedArtifact],
     store: &Store,
 ) -> anyhow::Result<()> {
     let mirrors = mirrors(common)?.with_releases(&lock.releases);
@@ -122,6 +124,15 @@ fn fetch_some(
         progress.as_ref(),
     )
     .with_context(|| format!("fetching the packages of {}", inputs.lock_path.display()))?;
+    if !artifacts.is_empty() {
+        let fetched =
+            crate::fetch::artifacts::fetch_artifacts(artifacts, store, &transport, progress.as_ref())
+                .with_context(|| format!("fetching the artifacts of {}", inputs.lock_path.display()))?;
+        tracing::info!(
+            "fetched {fetched} artifact(s), {} already present",
+            artifacts.len() - fetched.min(artifacts.len())
+        );
+    }
     Ok(())
 }
 
@@ -181,13 +192,24 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
             .collect(),
         (OutputFormat::Oci, None) => lock.packages.clone(),
     };
+    let wanted_artifacts: Vec<crate::lockfile::LockedArtifact> = lock
+        .artifacts
+        .iter()
+        .filter(|a| match (&format, &only_platform) {
+            (OutputFormat::DockerArchive { platform }, _) | (OutputFormat::Oci, Some(platform)) => {
+                &a.platform == platform
+            }
+            (OutputFormat::Oci, None) => true,
+        })
+        .cloned()
+        .collect();
     let store = if args.common.offline {
         let store = Store::at(&args.common.cache_dir);
-        check_offline(&wanted, &store, &inputs.manifest.path)?;
+        check_offline_inputs(&wanted, &wanted_artifacts, &store, &inputs.manifest.path)?;
         store
     } else {
         let store = Store::open(&args.common.cache_dir)?;
-        fetch_some(&args.common, &inputs, &lock, &wanted, &store)?;
+        fetch_some(&args.common, &inputs, &lock, &wanted, &wanted_artifacts, &store)?;
         store
     };
 

@@ -14,6 +14,7 @@
 //! - [`oci`]: layers, config, manifests, index, image layout and docker-archive.
 
 pub mod archive;
+pub mod artifact;
 pub mod assemble;
 pub mod build;
 pub mod cli;

@@ -14,7 +14,7 @@ use anyhow::Context;
 use crate::archive::{ArchiveClient, PackageRecord, SuiteRelease};
 use crate::cli::LockArgs;
 use crate::commands::{load_manifest, mirrors, transport};
-use crate::lockfile::{LockedPackage, LockedRelease, Lockfile};
+use crate::lockfile::{LockedArtifact, LockedPackage, LockedRelease, Lockfile};
 use crate::manifest::{LoadedManifest, Source};
 use crate::platform::Platform;
 use crate::resolve::{Request, Universe, resolve};
@@ -159,7 +159,19 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
     for r in results {
         locked.extend(r?);
     }
-    let lock = Lockfile::new(&manifest.manifest, releases.into_values().collect(), locked);
+    let artifacts = lock_artifacts(
+        manifest,
+        existing.as_ref(),
+        args.update.as_deref(),
+        &store,
+        &transport,
+    )?;
+    let lock = Lockfile::new(
+        &manifest.manifest,
+        releases.into_values().collect(),
+        locked,
+        artifacts,
+    );
     lock.write(&inputs.lock_path)?;
     print_diff(existing.as_ref(), &lock);
     eprintln!(
@@ -168,6 +180,70 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
         lock.packages.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Pins every artifact for every platform: an existing pin is kept while the manifest's URL (and
+/// hash, if it gives one) still match, unless `--update` names it (or everything); otherwise the
+/// URL is pinned afresh (downloaded once into the store, or found there by the manifest's hash).
+fn lock_artifacts(
+    manifest: &LoadedManifest,
+    existing: Option<&Lockfile>,
+    update: Option<&[String]>,
+    store: &Store,
+    transport: &crate::fetch::Transport,
+) -> anyhow::Result<Vec<LockedArtifact>> {
+    let updating =
+        |name: &str| update.is_some_and(|names| names.is_empty() || names.iter().any(|n| n == name));
+    let progress = crate::fetch::progress::for_stderr();
+    // One pin per URL: the same file for several platforms is downloaded once.
+    let mut by_url: BTreeMap<String, crate::fetch::artifacts::Pinned> = BTreeMap::new();
+    let mut out = Vec::new();
+    for artifact in &manifest.manifest.artifacts {
+        for platform in &manifest.manifest.image.platforms {
+            let Some(want) = artifact.for_platform(platform) else {
+                continue;
+            };
+            let kept = existing
+                .and_then(|l| l.artifact(platform, &artifact.name))
+                .filter(|l| {
+                    !updating(&artifact.name)
+                        && l.url == want.url
+                        && want.sha256.is_none_or(|d| d == l.sha256)
+                });
+            if let Some(l) = kept {
+                out.push(l.clone());
+                continue;
+            }
+            let pinned = match by_url.get(want.url) {
+                Some(p) => *p,
+                None => {
+                    let p = crate::fetch::artifacts::pin_artifact(
+                        &want,
+                        platform,
+                        store,
+                        transport,
+                        progress.as_ref(),
+                    )?;
+                    if want.sha256.is_none() {
+                        eprintln!(
+                            "  pinned artifact `{}` for {platform}: {} ({} bytes, sha256 {}), as downloaded; add `sha256 = \"{}\"` to the manifest to have it checked",
+                            artifact.name, want.url, p.size, p.sha256, p.sha256
+                        );
+                    }
+                    by_url.insert(want.url.to_owned(), p);
+                    p
+                }
+            };
+            out.push(LockedArtifact {
+                platform: platform.clone(),
+                name: artifact.name.clone(),
+                url: want.url.to_owned(),
+                size: pinned.size,
+                sha256: pinned.sha256,
+            });
+        }
+    }
+    Ok(out)
 }
 
 fn read_existing(path: &Path) -> anyhow::Result<Option<Lockfile>> {

@@ -32,6 +32,8 @@ pub enum LockfileError {
         expected: String,
         found: String,
     },
+    #[error("lockfile {path} is stale: {message}")]
+    Incomplete { path: PathBuf, message: String },
     #[error("cannot write lockfile {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
 }
@@ -46,6 +48,27 @@ pub struct Lockfile {
     pub releases: Vec<LockedRelease>,
     #[serde(default, rename = "package")]
     pub packages: Vec<LockedPackage>,
+    /// Absent when the manifest has no artifacts, so such locks read and write as before.
+    #[serde(default, rename = "artifact", skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<LockedArtifact>,
+}
+
+/// A non-Debian input pinned for one platform: where it was found and exactly which bytes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LockedArtifact {
+    pub platform: Platform,
+    pub name: String,
+    pub url: String,
+    pub size: u64,
+    pub sha256: Sha256Digest,
+}
+
+impl LockedArtifact {
+    /// `artifact `go` for linux/amd64`, for messages.
+    pub fn label(&self) -> String {
+        format!("artifact `{}` for {}", self.name, self.platform)
+    }
 }
 
 /// A Release file the lock was resolved against.
@@ -87,16 +110,20 @@ impl Lockfile {
         manifest: &Manifest,
         mut releases: Vec<LockedRelease>,
         mut packages: Vec<LockedPackage>,
+        mut artifacts: Vec<LockedArtifact>,
     ) -> Self {
         releases.sort();
         releases.dedup();
         packages.sort();
         packages.dedup();
+        artifacts.sort();
+        artifacts.dedup();
         Lockfile {
             version: FORMAT_VERSION,
             manifest_hash: manifest.lock_inputs_hash().oci(),
             releases,
             packages,
+            artifacts,
         }
     }
 
@@ -128,6 +155,12 @@ impl Lockfile {
                     p.label(),
                     p.path
                 )));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for a in &lock.artifacts {
+            if !seen.insert((&a.platform, &a.name)) {
+                return Err(parse_err(format!("{} is locked twice", a.label())));
             }
         }
         Ok(lock)
@@ -170,7 +203,39 @@ impl Lockfile {
                 found: self.manifest_hash.clone(),
             });
         }
+        // The hash covers the artifacts' URLs and hashes; a lock edited by hand may still lack an
+        // entry or carry one for another URL.
+        for a in &manifest.artifacts {
+            for platform in &manifest.image.platforms {
+                let Some(want) = a.for_platform(platform) else {
+                    continue;
+                };
+                let ok = self
+                    .artifact(platform, &a.name)
+                    .is_some_and(|l| l.url == want.url && want.sha256.is_none_or(|d| d == l.sha256));
+                if !ok {
+                    return Err(LockfileError::Incomplete {
+                        path: path.to_owned(),
+                        message: format!(
+                            "artifact `{}` for {platform} is not locked as {} says (url {}{}); run `debcast lock {}`",
+                            a.name,
+                            manifest_path.display(),
+                            want.url,
+                            want.sha256.map(|d| format!(", sha256 {d}")).unwrap_or_default(),
+                            manifest_path.display()
+                        ),
+                    });
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// The locked artifact `name` of `platform`.
+    pub fn artifact(&self, platform: &Platform, name: &str) -> Option<&LockedArtifact> {
+        self.artifacts
+            .iter()
+            .find(|a| &a.platform == platform && a.name == name)
     }
 
     pub fn to_toml(&self) -> String {
@@ -315,6 +380,7 @@ mod tests {
                 sha256: None,
             }],
             packages: vec![pkg("linux/amd64", "a"), pkg("linux/arm64", "b")],
+            artifacts: Vec::new(),
         }
     }
 

@@ -34,6 +34,135 @@ pub struct Manifest {
     /// Choices that dpkg's maintainer scripts would have made (alternatives, accounts, time zone).
     #[serde(default)]
     pub system: System,
+    /// Pinned inputs that are not `.deb`s (a Go toolchain tarball, a protoc zip).
+    #[serde(default, rename = "artifact")]
+    pub artifacts: Vec<Artifact>,
+}
+
+/// A non-Debian input: an archive or a single file, pinned in the lock by URL, size and SHA-256,
+/// unpacked under `dest` into a layer of its own.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Artifact {
+    /// Unique; names the artifact in errors, the lock and reports.
+    pub name: String,
+    /// The URL for every platform without a `[artifact.platform."…"]` table of its own.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Optional here: without it `lock` pins what it downloads.
+    #[serde(default)]
+    pub sha256: Option<Sha256Digest>,
+    /// The image directory it is unpacked under (for `format = "file"`: the file's path).
+    pub dest: String,
+    /// Leading path components dropped from every entry, as tar's `--strip-components`.
+    #[serde(default)]
+    pub strip_components: usize,
+    /// `tar`, `tar.gz` (`tgz`), `tar.xz`, `tar.zst`, `tar.bz2`, `zip` or `file`; default: from the URL.
+    #[serde(default)]
+    pub format: Option<ArtifactFormat>,
+    /// For `format = "file"`: the file's mode, an octal string (default `"0644"`).
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// Owner of every entry (default root, 0:0).
+    #[serde(default)]
+    pub uid: Option<u32>,
+    #[serde(default)]
+    pub gid: Option<u32>,
+    /// May overwrite files of packages (and of earlier artifacts); otherwise a collision is an error.
+    #[serde(default)]
+    pub replaces: bool,
+    /// Per-platform `url`/`sha256`, replacing the top-level ones.
+    #[serde(default)]
+    pub platform: BTreeMap<String, ArtifactSource>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ArtifactSource {
+    pub url: String,
+    #[serde(default)]
+    pub sha256: Option<Sha256Digest>,
+}
+
+/// How an artifact's bytes are unpacked.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+pub enum ArtifactFormat {
+    #[serde(rename = "tar")]
+    Tar,
+    #[serde(rename = "tar.gz", alias = "tgz")]
+    TarGz,
+    #[serde(rename = "tar.xz", alias = "txz")]
+    TarXz,
+    #[serde(rename = "tar.zst", alias = "tzst")]
+    TarZst,
+    #[serde(rename = "tar.bz2", alias = "tbz2")]
+    TarBz2,
+    #[serde(rename = "zip")]
+    Zip,
+    /// One file, written at `dest`.
+    #[serde(rename = "file")]
+    File,
+}
+
+impl ArtifactFormat {
+    /// The format a URL's file name says (`….tar.gz`, `….zip`), if it says one.
+    pub fn from_url(url: &str) -> Option<Self> {
+        let name = url.rsplit('/').next().unwrap_or(url).to_ascii_lowercase();
+        [
+            (".tar.gz", ArtifactFormat::TarGz),
+            (".tgz", ArtifactFormat::TarGz),
+            (".tar.xz", ArtifactFormat::TarXz),
+            (".txz", ArtifactFormat::TarXz),
+            (".tar.zst", ArtifactFormat::TarZst),
+            (".tzst", ArtifactFormat::TarZst),
+            (".tar.bz2", ArtifactFormat::TarBz2),
+            (".tbz2", ArtifactFormat::TarBz2),
+            (".tar", ArtifactFormat::Tar),
+            (".zip", ArtifactFormat::Zip),
+        ]
+        .into_iter()
+        .find(|(ext, _)| name.ends_with(ext))
+        .map(|(_, f)| f)
+    }
+}
+
+/// One artifact as one platform gets it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformArtifact<'a> {
+    pub artifact: &'a Artifact,
+    pub url: &'a str,
+    pub sha256: Option<Sha256Digest>,
+    pub format: ArtifactFormat,
+}
+
+impl Artifact {
+    /// The URL and (optional) hash for `platform`: its own table's, else the top-level ones.
+    pub fn for_platform(&self, platform: &Platform) -> Option<PlatformArtifact<'_>> {
+        let own = self
+            .platform
+            .iter()
+            .find(|(k, _)| k.parse::<Platform>().ok().as_ref() == Some(platform))
+            .map(|(_, v)| v);
+        let (url, sha256) = match own {
+            Some(s) => (s.url.as_str(), s.sha256),
+            None => (self.url.as_deref()?, self.sha256),
+        };
+        let format = self.format.or_else(|| ArtifactFormat::from_url(url))?;
+        Some(PlatformArtifact {
+            artifact: self,
+            url,
+            sha256,
+            format,
+        })
+    }
+
+    /// The mode of a `format = "file"` artifact.
+    pub fn file_mode(&self) -> u32 {
+        self.mode
+            .as_deref()
+            .and_then(|m| u32::from_str_radix(m, 8).ok())
+            .unwrap_or(0o644)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -137,6 +266,42 @@ pub struct System {
     pub users: Vec<User>,
     #[serde(default, rename = "group")]
     pub groups: Vec<Group>,
+    /// Directories the image must have (`/tmp.k8s` with mode 1777).
+    #[serde(default, rename = "directory", skip_serializing_if = "Vec::is_empty")]
+    pub directories: Vec<Directory>,
+    #[serde(default, rename = "symlink", skip_serializing_if = "Vec::is_empty")]
+    pub symlinks: Vec<Symlink>,
+}
+
+/// A declared directory: created (with its parents) or, where it exists, given this mode and owner.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Directory {
+    pub path: String,
+    /// Octal, e.g. `"1777"` (default `"0755"`).
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub uid: Option<u32>,
+    #[serde(default)]
+    pub gid: Option<u32>,
+}
+
+impl Directory {
+    pub fn mode_bits(&self) -> u32 {
+        self.mode
+            .as_deref()
+            .and_then(|m| u32::from_str_radix(m, 8).ok())
+            .unwrap_or(0o755)
+    }
+}
+
+/// A declared symbolic link at `path` pointing to `target` (as `ln -s target path`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Symlink {
+    pub path: String,
+    pub target: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -299,6 +464,89 @@ impl Manifest {
                 "[packages] include is empty and required is false: the image would have no packages".into(),
             ));
         }
+        self.validate_artifacts().map_err(invalid)?;
+        self.validate_declared().map_err(invalid)?;
+        Ok(())
+    }
+
+    fn validate_artifacts(&self) -> Result<(), String> {
+        let mut names = std::collections::BTreeSet::new();
+        for a in &self.artifacts {
+            let at = format!("[[artifact]] `{}`", a.name);
+            if a.name.is_empty()
+                || !a
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'))
+            {
+                return Err(format!(
+                    "{at}: name must be non-empty letters, digits, `-`, `_`, `.` or `+`"
+                ));
+            }
+            if !names.insert(a.name.as_str()) {
+                return Err(format!("{at}: two artifacts are named `{}`", a.name));
+            }
+            for key in a.platform.keys() {
+                let parsed: Platform = key
+                    .parse()
+                    .map_err(|e| format!("{at}: [artifact.platform.\"{key}\"]: {e}"))?;
+                if !self.image.platforms.contains(&parsed) {
+                    return Err(format!(
+                        "{at}: [artifact.platform.\"{key}\"] names a platform that [image] platforms does not list"
+                    ));
+                }
+            }
+            for platform in &self.image.platforms {
+                let url = a
+                    .platform
+                    .iter()
+                    .find(|(k, _)| k.parse::<Platform>().ok().as_ref() == Some(platform))
+                    .map(|(_, v)| v.url.as_str())
+                    .or(a.url.as_deref())
+                    .ok_or_else(|| {
+                        format!("{at}: no `url` for {platform} (give a top-level url or [artifact.platform.\"{platform}\"])")
+                    })?;
+                check_artifact_url(url).map_err(|why| format!("{at}: url `{url}` {why}"))?;
+                if a.format.is_none() && ArtifactFormat::from_url(url).is_none() {
+                    return Err(format!(
+                        "{at}: cannot tell the format of `{url}` from its name; set format = \"tar.gz\" (or tar, tar.xz, tar.zst, tar.bz2, zip, file)"
+                    ));
+                }
+            }
+            check_image_path(&a.dest).map_err(|why| format!("{at}: dest `{}` {why}", a.dest))?;
+            if a.format == Some(ArtifactFormat::File) {
+                if a.strip_components != 0 {
+                    return Err(format!(
+                        "{at}: strip-components does not apply to format = \"file\""
+                    ));
+                }
+                if let Some(m) = &a.mode {
+                    check_mode(m).map_err(|why| format!("{at}: mode `{m}` {why}"))?;
+                }
+            } else if a.mode.is_some() {
+                return Err(format!(
+                    "{at}: mode applies only to format = \"file\" (archives keep their entries' modes)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_declared(&self) -> Result<(), String> {
+        for d in &self.system.directories {
+            let at = format!("[[system.directory]] `{}`", d.path);
+            check_image_path(&d.path).map_err(|why| format!("{at}: path {why}"))?;
+            if let Some(m) = &d.mode {
+                check_mode(m).map_err(|why| format!("{at}: mode `{m}` {why}"))?;
+            }
+        }
+        for l in &self.system.symlinks {
+            let at = format!("[[system.symlink]] `{}`", l.path);
+            check_image_path(&l.path).map_err(|why| format!("{at}: path {why}"))?;
+            if l.target.is_empty() || l.target.contains('\0') {
+                return Err(format!("{at}: target must be a non-empty path"));
+            }
+        }
         Ok(())
     }
 
@@ -344,11 +592,33 @@ impl Manifest {
             platforms: Vec<String>,
             sources: &'a [Source],
             packages: &'a Packages,
+            // Absent when empty, so a manifest without artifacts hashes as it always did.
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            artifacts: Vec<(String, String, String, Option<String>)>,
         }
+        // What pins an artifact: per platform, its URL and the manifest's hash (not where or how
+        // it is unpacked, which the lock does not record).
+        let artifacts = self
+            .artifacts
+            .iter()
+            .flat_map(|a| {
+                self.image.platforms.iter().filter_map(move |p| {
+                    a.for_platform(p).map(|pa| {
+                        (
+                            a.name.clone(),
+                            p.to_string(),
+                            pa.url.to_owned(),
+                            pa.sha256.map(|d| d.hex()),
+                        )
+                    })
+                })
+            })
+            .collect();
         let inputs = LockInputs {
             platforms: self.image.platforms.iter().map(ToString::to_string).collect(),
             sources: &self.sources,
             packages: &self.packages,
+            artifacts,
         };
         // serde_json::Value keeps object keys sorted, which makes this canonical.
         let value = serde_json::to_value(&inputs).unwrap_or(serde_json::Value::Null);
@@ -361,6 +631,43 @@ impl Manifest {
             Some(tag) => format!("{}:{}", self.image.name, tag),
             None => self.image.name.clone(),
         }
+    }
+}
+
+/// An artifact URL debcast can fetch: http(s) or file, naming a file, without query or fragment
+/// (mirrors rewrite URLs by prefix and keep the file name).
+fn check_artifact_url(url: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https" | "file") {
+        return Err("must be http://, https:// or file://".into());
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err("must not have a query string or fragment".into());
+    }
+    if parsed.path().ends_with('/') || parsed.path().split('/').any(|c| c == "..") {
+        return Err("must name a file".into());
+    }
+    Ok(())
+}
+
+/// An absolute path inside the image, without `..` (and not the root itself).
+fn check_image_path(path: &str) -> Result<(), String> {
+    if !path.starts_with('/') {
+        return Err("must be absolute (start with `/`)".into());
+    }
+    if path.split('/').any(|c| c == "..") || path.contains('\0') {
+        return Err("must not contain `..` components".into());
+    }
+    if crate::entry::normalize_path(path.trim_start_matches('/')).is_none() {
+        return Err("must not be the root directory".into());
+    }
+    Ok(())
+}
+
+fn check_mode(mode: &str) -> Result<(), String> {
+    match u32::from_str_radix(mode, 8) {
+        Ok(m) if m <= 0o7777 => Ok(()),
+        _ => Err("is not an octal mode such as \"0755\" or \"1777\"".into()),
     }
 }
 

@@ -6,6 +6,7 @@
 //! ```text
 //! <root>/debs/sha256/<hex>.deb      verified package files
 //! <root>/indices/sha256/<hex>       verified archive index files (Packages, Release, …)
+//! <root>/artifacts/sha256/<hex>     verified non-Debian inputs (`[[artifact]]`)
 //! <root>/tmp/                       in-progress writes (same filesystem, so renames are atomic)
 //! <root>/layers/blobs/sha256/<hex>  compressed image layers, by digest (see [`LayerCache`])
 //! <root>/layers/keys/<key>.json     what a layer key built: digest, size, diff_id, media type
@@ -50,6 +51,8 @@ pub struct Mismatch {
 pub enum Kind {
     Deb,
     Index,
+    /// Non-Debian inputs (`[[artifact]]`: toolchain tarballs, zips, single files).
+    Artifact,
 }
 
 impl Kind {
@@ -57,13 +60,14 @@ impl Kind {
         match self {
             Kind::Deb => "debs/sha256",
             Kind::Index => "indices/sha256",
+            Kind::Artifact => "artifacts/sha256",
         }
     }
 
     fn suffix(self) -> &'static str {
         match self {
             Kind::Deb => ".deb",
-            Kind::Index => "",
+            Kind::Index | Kind::Artifact => "",
         }
     }
 }
@@ -76,7 +80,7 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the store at `root`.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
-        for sub in [Kind::Deb.dir(), Kind::Index.dir(), "tmp"] {
+        for sub in [Kind::Deb.dir(), Kind::Index.dir(), Kind::Artifact.dir(), "tmp"] {
             let dir = root.join(sub);
             fs::create_dir_all(&dir).map_err(|source| StoreError::Io { path: dir, source })?;
         }

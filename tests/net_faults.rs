@@ -152,7 +152,7 @@ fn a_pinned_version_missing_from_the_first_mirror_comes_from_the_fallback() {
     ]);
     let error = error_part(&fail.stderr);
     assert_plain_lines(error);
-    assert!(error.contains("1 of 5 packages could not be fetched"), "{fail}");
+    assert!(error.contains("1 of 5 files could not be fetched"), "{fail}");
 
     // With the snapshot behind it, the pinned version comes from there and nothing else does.
     let ok = Debcast::new(&dir)
@@ -193,7 +193,7 @@ fn when_everything_fails_the_report_names_each_package_mirror_and_error() {
         .fails();
     let error = error_part(&fail.stderr);
     assert_plain_lines(error);
-    assert!(error.contains("5 of 5 packages could not be fetched"), "{fail}");
+    assert!(error.contains("5 of 5 files could not be fetched"), "{fail}");
     for pkg in [
         "tool=1.0-1 (amd64)",
         "tool=1.0-1 (arm64)",

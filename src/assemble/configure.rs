@@ -56,8 +56,80 @@ impl Assembled {
             let bytes = matches!(entry.kind, EntryKind::File { .. }).then_some(content);
             self.tree.put_generated(entry, bytes)?;
         }
+        self.apply_declared(system)?;
         self.tree.stamp_generated(source_date_epoch);
         Ok(changes.report)
+    }
+}
+
+impl Assembled {
+    /// The manifest's `[[system.directory]]` and `[[system.symlink]]`: created, or (a directory
+    /// that exists) given the declared mode and owner. Anything else already at the path is an
+    /// error naming what put it there.
+    fn apply_declared(&mut self, system: &System) -> Result<(), AssembleError> {
+        for d in &system.directories {
+            let path = self.declared_path(&d.path);
+            let (uid, gid) = (d.uid.unwrap_or(0), d.gid.unwrap_or(0));
+            if let Some(node) = self.tree.get(&path)
+                && !node.entry.is_dir()
+            {
+                return Err(self.declared_conflict("[[system.directory]]", &path, node));
+            }
+            let mut entry = match self.tree.remove(&path) {
+                Some(node) => node.entry,
+                None => Entry::generated(path.clone(), EntryKind::Directory, 0),
+            };
+            entry.mode = d.mode_bits();
+            entry.uid = uid;
+            entry.gid = gid;
+            entry.uname = if uid == 0 { "root".into() } else { String::new() };
+            entry.gname = if gid == 0 { "root".into() } else { String::new() };
+            self.tree.put_generated(entry, None)?;
+        }
+        for l in &system.symlinks {
+            let path = self.declared_path(&l.path);
+            if let Some(node) = self.tree.get(&path)
+                && !matches!(node.entry.kind, EntryKind::Symlink { .. })
+            {
+                return Err(self.declared_conflict("[[system.symlink]]", &path, node));
+            }
+            let entry = Entry::generated(
+                path,
+                EntryKind::Symlink {
+                    target: l.target.clone(),
+                },
+                0o777,
+            );
+            self.tree.put_generated(entry, None)?;
+        }
+        Ok(())
+    }
+
+    /// A declared absolute path as a tree path; on a merged-/usr image `/bin/x` is `usr/bin/x`.
+    fn declared_path(&self, path: &str) -> String {
+        let path = crate::entry::normalize_path(path.trim_start_matches('/')).unwrap_or_default();
+        let top = path.split('/').next().unwrap_or_default();
+        let merged = self
+            .tree
+            .get(top)
+            .is_some_and(|n| matches!(n.entry.kind, EntryKind::Symlink { .. }));
+        if merged && super::usrmerge::MERGED_DIRS.contains(&top) {
+            super::usrmerge::map_path(&path).into_owned()
+        } else {
+            path
+        }
+    }
+
+    fn declared_conflict(&self, what: &str, path: &str, node: &super::Node) -> AssembleError {
+        AssembleError::Declared {
+            what: what.to_owned(),
+            path: path.to_owned(),
+            found: format!(
+                "a {} from {}",
+                super::tree::kind_name(&node.entry.kind),
+                self.spools().label(node.owner)
+            ),
+        }
     }
 }
 

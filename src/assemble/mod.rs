@@ -6,6 +6,7 @@
 //! What the rest of the build needs besides those bytes is also kept in the store as an
 //! [`record`] per `.deb`, so a rebuild decodes only the packages whose layers changed.
 
+pub mod artifacts;
 mod configure;
 mod order;
 pub mod record;
@@ -62,6 +63,18 @@ pub enum AssembleError {
         path: String,
         target: String,
         package: String,
+    },
+    #[error("{what} /{path}: the image already has {found} there")]
+    Declared {
+        what: String,
+        path: String,
+        found: String,
+    },
+    #[error("{artifact}: /{path}: {what}")]
+    Artifact {
+        artifact: String,
+        path: String,
+        what: String,
     },
     #[error("configuring the image: {0}")]
     System(#[from] system::SystemError),

@@ -230,7 +230,7 @@ pub(crate) fn visit<E: From<DebError>>(
 
 /// Checks an archive path: `Err` (saying why) for absolute paths, `..` components or non-UTF-8;
 /// otherwise the normalised path, and whether it is the root itself (`./`).
-fn check_path(raw: &[u8]) -> Result<(String, bool), String> {
+pub(crate) fn check_path(raw: &[u8]) -> Result<(String, bool), String> {
     let text = std::str::from_utf8(raw).map_err(|e| format!("is not UTF-8: {e}"))?;
     if text.starts_with('/') {
         return Err("is an absolute path".into());
@@ -249,7 +249,7 @@ fn check_path(raw: &[u8]) -> Result<(String, bool), String> {
 
 /// Rejects a relative symlink target that, resolved from the link's directory, climbs above the
 /// root. Absolute targets are relative to the image root and cannot escape.
-fn check_symlink(path: &str, target: &str) -> Result<(), String> {
+pub(crate) fn check_symlink(path: &str, target: &str) -> Result<(), String> {
     if target.starts_with('/') {
         return Ok(());
     }

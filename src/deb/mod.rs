@@ -436,3 +436,39 @@ fn read_control<R: Read + Seek>(
     let control = Control::parse(&text).map_err(|e| control_err(e.line, e.what))?;
     Ok(ControlArchive { control, members })
 }
+
+/// Streams a tar archive that is not a `.deb` member (an `[[artifact]]`), decompressed as
+/// `compression` says, under the same hostile-entry rules as a data tar: `label` and `member`
+/// name it in errors, and its regular files may total at most `file_cap` bytes.
+pub(crate) fn visit_tar<E: From<DebError>>(
+    raw: impl Read,
+    compression: Compression,
+    label: &str,
+    member: &str,
+    file_cap: u64,
+    f: &mut dyn FnMut(&Entry, &mut dyn Read) -> Result<(), E>,
+) -> Result<(), E> {
+    let decoded = compression
+        .decoder(BufReader::new(raw))
+        .map_err(|e| DebError::Corrupt {
+            deb: label.to_owned(),
+            member: member.to_owned(),
+            what: format!("cannot start decompressing: {e}"),
+        })?;
+    let limits = data::Limits {
+        file_bytes: file_cap,
+        stream_bytes: file_cap.saturating_mul(2),
+    };
+    data::visit(decoded, label, member, limits, f)
+}
+
+/// Checks an archive path as the data tar reader does (`Err` says why it is refused); `Ok` gives
+/// the normalised path and whether it is the root itself.
+pub(crate) fn check_archive_path(raw: &[u8]) -> Result<(String, bool), String> {
+    data::check_path(raw)
+}
+
+/// Refuses a relative symlink target that climbs above the root from `path`'s directory.
+pub(crate) fn check_link_target(path: &str, target: &str) -> Result<(), String> {
+    data::check_symlink(path, target)
+}

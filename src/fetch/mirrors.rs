@@ -42,6 +42,9 @@ use crate::lockfile::{LockedRelease, parse_release_date};
 
 /// The environment variable read by [`Mirrors::from_environment`].
 pub const MIRRORS_ENV: &str = "DEBCAST_MIRRORS";
+/// URL-prefix rewrites for `[[artifact]]` downloads (`PREFIX=URL` items), when no
+/// `--artifact-mirror` is given.
+pub const ARTIFACT_MIRRORS_ENV: &str = "DEBCAST_ARTIFACT_MIRRORS";
 
 #[derive(Debug, thiserror::Error)]
 pub enum MirrorError {
@@ -53,6 +56,16 @@ pub enum MirrorError {
         origin: String,
         reason: String,
     },
+    #[error(
+        "invalid artifact mirror `{spec}` ({origin}): {reason}; expected PREFIX=URL, e.g. https://go.dev/dl/=https://mirror.example.org/go/"
+    )]
+    InvalidRewrite {
+        spec: String,
+        origin: String,
+        reason: String,
+    },
+    #[error("invalid artifact URL `{url}`: {reason}")]
+    InvalidArtifactUrl { url: String, reason: String },
     #[error("invalid mirror URL template `{template}`: {reason}")]
     InvalidTemplate { template: String, reason: String },
     #[error(
@@ -438,6 +451,15 @@ pub struct Mirrors {
     apt_problems: Vec<String>,
     suites: BTreeMap<String, Vec<String>>,
     dates: BTreeMap<String, Vec<i64>>,
+    artifact_rewrites: Vec<Rewrite>,
+}
+
+/// An artifact URL prefix and what to put in its place (an internal mirror of that host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rewrite {
+    prefix: String,
+    replacement: String,
+    origin: String,
 }
 
 fn parse_specs<'a>(
@@ -499,6 +521,87 @@ impl Mirrors {
     pub fn from_environment(cli: &[String]) -> Result<Self, MirrorError> {
         let env = std::env::var(MIRRORS_ENV).ok();
         Self::from_parts(cli, env.as_deref(), Some(Path::new("/")))
+    }
+
+    /// Adds the artifact URL rewrites: the `--artifact-mirror PREFIX=URL` items, else those of
+    /// [`ARTIFACT_MIRRORS_ENV`] (`env`). Both sides must end with `/`, so a rewrite keeps the
+    /// file name and only moves it to another server or directory.
+    pub fn with_artifact_rewrites(mut self, cli: &[String], env: Option<&str>) -> Result<Self, MirrorError> {
+        let (items, origin): (Vec<&str>, &str) = if cli.is_empty() {
+            (
+                env.unwrap_or_default()
+                    .split(|c: char| c == ',' || c.is_whitespace())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+                ARTIFACT_MIRRORS_ENV,
+            )
+        } else {
+            (cli.iter().map(String::as_str).collect(), "--artifact-mirror")
+        };
+        for spec in items {
+            let bad = |reason: &str| MirrorError::InvalidRewrite {
+                spec: spec.to_owned(),
+                origin: origin.to_owned(),
+                reason: reason.to_owned(),
+            };
+            // The prefix is a URL too: split at the `=` that starts the second URL.
+            let split = ["=http://", "=https://", "=file://", "=/"]
+                .iter()
+                .filter_map(|sep| spec.find(sep))
+                .min()
+                .ok_or_else(|| bad("no `=URL`"))?;
+            let (prefix, replacement) = (&spec[..split], &spec[split + 1..]);
+            for side in [prefix, replacement] {
+                if !side.ends_with('/') {
+                    return Err(bad(&format!("`{side}` must end with `/`")));
+                }
+            }
+            let replacement = base_url(replacement).map_err(|r| bad(&r))?.to_string();
+            Url::parse(prefix).map_err(|e| bad(&format!("`{prefix}` is not a URL: {e}")))?;
+            self.artifact_rewrites.push(Rewrite {
+                prefix: prefix.to_owned(),
+                replacement,
+                origin: origin.to_owned(),
+            });
+        }
+        Ok(self)
+    }
+
+    /// Where an artifact URL can be fetched from: the base URLs of every rewrite whose prefix
+    /// matches, in the order given, or, where none matches, the URL's own directory; and the
+    /// file name to join to each. The lock pins the bytes, so any of them will do.
+    pub fn resolve_artifact(&self, url: &str) -> Result<(Vec<Mirror>, String), MirrorError> {
+        let bad = |reason: &str| MirrorError::InvalidArtifactUrl {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let (dir, name) = url.rsplit_once('/').ok_or_else(|| bad("has no file name"))?;
+        if name.is_empty() {
+            return Err(bad("has no file name"));
+        }
+        let dir = format!("{dir}/");
+        let mut out: Vec<Mirror> = Vec::new();
+        let push = |out: &mut Vec<Mirror>, base: &str, origin: &str| -> Result<(), MirrorError> {
+            let url = base_url(base).map_err(|r| bad(&r))?;
+            if !out.iter().any(|m| m.url == url) {
+                out.push(Mirror {
+                    url,
+                    origin: origin.to_owned(),
+                });
+            }
+            Ok(())
+        };
+        for r in &self.artifact_rewrites {
+            if let Some(rest) = dir.strip_prefix(r.prefix.as_str()) {
+                push(&mut out, &format!("{}{rest}", r.replacement), &r.origin)?;
+            }
+        }
+        // A matching rewrite replaces the URL's own host: a build behind a firewall must not
+        // reach out past its internal mirror, whatever that mirror answers.
+        if out.is_empty() {
+            push(&mut out, &dir, "the manifest")?;
+        }
+        Ok((out, name.to_owned()))
     }
 
     /// Records which suites are asked for from `archive` (used to pick apt sources).

@@ -7,6 +7,7 @@
 //!   mirror failover, verification while streaming. [`Transport::offline`] never opens a socket.
 //! - [`packages`]: filling the store from a lockfile ([`fetch_packages`]) and the offline check
 //!   ([`missing_packages`]).
+//! - [`artifacts`]: pinning `[[artifact]]` URLs while locking and bringing them into the store.
 //! - [`observed`]: what the run has seen of its mirrors (first-byte times, failure streaks),
 //!   that the hedge delay and the backoff adapt to.
 //! - [`progress`]: progress display, kept apart from the logic.
@@ -23,6 +24,7 @@
 //!   is left after a retry when another may answer;
 //! - permanent everywhere (a bad path, a full disk, offline mode): the download fails at once.
 
+pub mod artifacts;
 pub mod mirrors;
 pub mod observed;
 pub mod packages;
@@ -37,7 +39,8 @@ use crate::store::StoreError;
 
 pub use mirrors::{Mirror, MirrorError, Mirrors};
 pub use packages::{
-    FetchOptions, FetchReport, FetchedFile, MissingPackages, check_offline, fetch_packages, missing_packages,
+    FetchOptions, FetchReport, FetchedFile, MissingPackages, check_offline, check_offline_inputs,
+    fetch_packages, missing_packages,
 };
 pub use progress::{LogProgress, NoProgress, Progress};
 pub use transport::{Downloaded, RemoteFile, Transport, TransportConfig, parse_duration};
@@ -190,7 +193,16 @@ pub enum FetchError {
     Write { what: String, error: String },
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{} of {total} packages could not be fetched:{}", failures.len(), failures.iter().map(|e| format!("\n{e}")).collect::<String>())]
+    #[error(
+        "{what}: the manifest pins SHA-256 {expected}, but the URL served {size} bytes with SHA-256 {actual}; the bytes under that URL changed, or the manifest's sha256 is wrong"
+    )]
+    ArtifactHash {
+        what: String,
+        expected: Sha256Digest,
+        actual: Sha256Digest,
+        size: u64,
+    },
+    #[error("{} of {total} files could not be fetched:{}", failures.len(), failures.iter().map(|e| format!("\n{e}")).collect::<String>())]
     Packages { total: usize, failures: Vec<FetchError> },
 }
 

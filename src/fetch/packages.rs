@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::progress::{Progress, human_bytes};
 use super::transport::{RemoteFile, Transport, bounded_map};
 use super::{Expected, FetchError};
-use crate::lockfile::LockedPackage;
+use crate::lockfile::{LockedArtifact, LockedPackage};
 use crate::store::{Kind, Store};
 
 /// Knobs of [`fetch_packages`].
@@ -217,13 +217,15 @@ pub fn missing_packages(packages: &[LockedPackage], store: &Store) -> Vec<Locked
         .collect()
 }
 
-/// `--offline` with packages missing from the store.
+/// `--offline` with packages (or artifacts) missing from the store.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "--offline: {} locked package(s) are not in the package store {}:{}\n  run `debcast fetch {}{}` (with network) to download them",
+    "--offline: {} locked package(s) and {} artifact(s) are not in the package store {}:{}{}\n  run `debcast fetch {}{}` (with network) to download them",
     packages.len(),
+    artifacts.len(),
     store.display(),
     packages.iter().map(|p| format!("\n  - {} for {} ({}/{}, sha256 {})", p.label(), p.platform, p.archive, p.path, p.sha256)).collect::<String>(),
+    artifacts.iter().map(|a| format!("\n  - {} ({}, sha256 {})", a.label(), a.url, a.sha256)).collect::<String>(),
     manifest.display(),
     cache_dir_arg(store)
 )]
@@ -231,6 +233,7 @@ pub struct MissingPackages {
     pub store: PathBuf,
     pub manifest: PathBuf,
     pub packages: Vec<LockedPackage>,
+    pub artifacts: Vec<LockedArtifact>,
 }
 
 fn cache_dir_arg(store: &Path) -> String {
@@ -248,13 +251,25 @@ pub fn check_offline(
     store: &Store,
     manifest: &Path,
 ) -> Result<(), MissingPackages> {
+    check_offline_inputs(packages, &[], store, manifest)
+}
+
+/// [`check_offline`] for packages and artifacts together, so one error names everything missing.
+pub fn check_offline_inputs(
+    packages: &[LockedPackage],
+    artifacts: &[LockedArtifact],
+    store: &Store,
+    manifest: &Path,
+) -> Result<(), MissingPackages> {
     let missing = missing_packages(packages, store);
-    if missing.is_empty() {
+    let missing_artifacts = super::artifacts::missing_artifacts(artifacts, store);
+    if missing.is_empty() && missing_artifacts.is_empty() {
         return Ok(());
     }
     Err(MissingPackages {
         store: store.root().to_owned(),
         manifest: manifest.to_owned(),
         packages: missing,
+        artifacts: missing_artifacts,
     })
 }

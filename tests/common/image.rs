@@ -127,7 +127,7 @@ labels = {{ "org.example.purpose" = "test" }}
             date: RELEASE_DATE.into(),
             sha256: None,
         };
-        let lock = Lockfile::new(&manifest, vec![release], locked);
+        let lock = Lockfile::new(&manifest, vec![release], locked, Vec::new());
         lock.write(&self.path().join("image.lock")).unwrap();
         manifest_path
     }

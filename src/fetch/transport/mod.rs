@@ -386,6 +386,34 @@ impl Transport {
         .collect()
     }
 
+    /// Downloads an `[[artifact]]` URL straight into the store, verified against `expected`
+    /// when given (while locking an artifact whose hash is not known yet, it is not), through
+    /// the artifact mirrors (URL-prefix rewrites) and then the URL itself.
+    pub fn fetch_artifact_into_store(
+        &self,
+        url: &str,
+        expected: Option<Expected>,
+        what: &str,
+        store: &Store,
+        progress: &dyn Progress,
+    ) -> Result<Downloaded, FetchError> {
+        let Some(online) = &self.online else {
+            return Err(FetchError::Offline {
+                archive: url.to_owned(),
+                what: what.to_owned(),
+            });
+        };
+        let (mirrors, name) = online.mirrors.resolve_artifact(url)?;
+        let mut dest = StoreDestination {
+            store,
+            kind: Kind::Artifact,
+            expected,
+            what,
+            digest: None,
+        };
+        self.download_from(online, mirrors, &name, expected, &mut dest, what, progress)
+    }
+
     pub(crate) fn download(
         &self,
         archive: &str,
@@ -401,6 +429,22 @@ impl Transport {
                 what: what.to_owned(),
             });
         };
+        let mirrors = online.mirrors.resolve(archive)?;
+        self.download_from(online, mirrors, path, expected, dest, what, progress)
+    }
+
+    /// Downloads `path` from the first of `mirrors` that delivers it.
+    #[allow(clippy::too_many_arguments)]
+    fn download_from(
+        &self,
+        online: &Online,
+        mut mirrors: Vec<Mirror>,
+        path: &str,
+        expected: Option<Expected>,
+        dest: &mut dyn Destination,
+        what: &str,
+        progress: &dyn Progress,
+    ) -> Result<Downloaded, FetchError> {
         if path.is_empty()
             || path.starts_with('/')
             || path.split('/').any(|c| c == ".." || c == ".")
@@ -411,7 +455,6 @@ impl Transport {
                 path: path.to_owned(),
             });
         }
-        let mut mirrors = online.mirrors.resolve(archive)?;
         if let Ok(dead) = online.unreachable.lock() {
             // Stable: the configured order is kept among the reachable and among the unreachable.
             mirrors.sort_by_key(|m| dead.contains(&m.url));
