@@ -102,8 +102,8 @@ pub fn unpack(
         }
     };
     let spool = tempfile::tempfile().map_err(io_err("creating a spool file for"))?;
-    let cap = locked
-        .size
+    let compressed = std::fs::metadata(file).map_or(0, |m| m.len());
+    let cap = compressed
         .saturating_mul(EXPANSION_RATIO)
         .clamp(MIN_EXPANSION_CAP, MAX_EXPANSION_CAP);
     let mut out = Builder {
@@ -177,6 +177,16 @@ impl Builder<'_> {
             .skip(self.artifact.strip_components)
             .collect();
         if rest.is_empty() {
+            return None;
+        }
+        let kept = self.artifact.include.is_empty()
+            || self.artifact.include.iter().any(|inc| {
+                let inc: Vec<&str> = inc.trim_end_matches('/').split('/').collect();
+                // The path itself, what is below it, or a directory above it (kept only if
+                // something below is: parents are added where needed anyway).
+                rest.starts_with(&inc)
+            });
+        if !kept {
             return None;
         }
         let joined = format!("{}/{}", self.dest, rest.join("/"));

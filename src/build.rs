@@ -421,7 +421,7 @@ fn artifact_layers(
             .store
             .verify(
                 Kind::Artifact,
-                &crate::fetch::artifacts::expected(a.locked),
+                &crate::fetch::artifacts::expected_in(a.locked, ctx.store),
                 &a.locked.label(),
             )
             .map_err(|source| BuildError::Store {

@@ -217,17 +217,26 @@ fn lock_artifacts(
             let pinned = match by_url.get(want.url) {
                 Some(p) => *p,
                 None => {
-                    let p = crate::fetch::artifacts::pin_artifact(
+                    let (p, unreachable) = crate::fetch::artifacts::pin_artifact(
                         &want,
                         platform,
                         store,
                         transport,
                         progress.as_ref(),
                     )?;
-                    if want.sha256.is_none() {
+                    if let Some(why) = unreachable {
+                        tracing::warn!(
+                            "artifact `{}` for {platform}: pinned by the manifest's sha256 alone, without its size: it could not be downloaded from here ({why}); the first fetch checks it",
+                            artifact.name
+                        );
+                    } else if want.sha256.is_none() {
                         eprintln!(
                             "  pinned artifact `{}` for {platform}: {} ({} bytes, sha256 {}), as downloaded; add `sha256 = \"{}\"` to the manifest to have it checked",
-                            artifact.name, want.url, p.size, p.sha256, p.sha256
+                            artifact.name,
+                            want.url,
+                            p.size.unwrap_or_default(),
+                            p.sha256,
+                            p.sha256
                         );
                     }
                     by_url.insert(want.url.to_owned(), p);

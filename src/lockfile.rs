@@ -60,7 +60,10 @@ pub struct LockedArtifact {
     pub platform: Platform,
     pub name: String,
     pub url: String,
-    pub size: u64,
+    /// Absent only when `lock` could not download it and pinned the manifest's `sha256` alone;
+    /// the first fetch then checks the hash of what arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
     pub sha256: Sha256Digest,
 }
 

@@ -68,6 +68,10 @@ pub struct Artifact {
     pub uid: Option<u32>,
     #[serde(default)]
     pub gid: Option<u32>,
+    /// Only these paths of the archive (after `strip-components`) and what is below them, e.g.
+    /// `["bin", "include"]`; default: everything.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
     /// May overwrite files of packages (and of earlier artifacts); otherwise a collision is an error.
     #[serde(default)]
     pub replaces: bool,
@@ -514,6 +518,13 @@ impl Manifest {
                 }
             }
             check_image_path(&a.dest).map_err(|why| format!("{at}: dest `{}` {why}", a.dest))?;
+            for inc in &a.include {
+                if crate::entry::normalize_path(inc).is_none_or(|n| n != inc.trim_end_matches('/')) {
+                    return Err(format!(
+                        "{at}: include `{inc}` must be a relative path inside the archive, such as `bin`"
+                    ));
+                }
+            }
             if a.format == Some(ArtifactFormat::File) {
                 if a.strip_components != 0 {
                     return Err(format!(

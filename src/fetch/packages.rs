@@ -220,9 +220,8 @@ pub fn missing_packages(packages: &[LockedPackage], store: &Store) -> Vec<Locked
 /// `--offline` with packages (or artifacts) missing from the store.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "--offline: {} locked package(s) and {} artifact(s) are not in the package store {}:{}{}\n  run `debcast fetch {}{}` (with network) to download them",
-    packages.len(),
-    artifacts.len(),
+    "--offline: {} not in the package store {}:{}{}\n  run `debcast fetch {}{}` (with network) to download them",
+    missing_counts(packages.len(), artifacts.len()),
     store.display(),
     packages.iter().map(|p| format!("\n  - {} for {} ({}/{}, sha256 {})", p.label(), p.platform, p.archive, p.path, p.sha256)).collect::<String>(),
     artifacts.iter().map(|a| format!("\n  - {} ({}, sha256 {})", a.label(), a.url, a.sha256)).collect::<String>(),
@@ -234,6 +233,15 @@ pub struct MissingPackages {
     pub manifest: PathBuf,
     pub packages: Vec<LockedPackage>,
     pub artifacts: Vec<LockedArtifact>,
+}
+
+/// `3 locked package(s) are`, `1 locked package(s) and 2 artifact(s) are`, `2 artifact(s) are`.
+fn missing_counts(packages: usize, artifacts: usize) -> String {
+    match (packages, artifacts) {
+        (p, 0) => format!("{p} locked package(s) are"),
+        (0, a) => format!("{a} locked artifact(s) are"),
+        (p, a) => format!("{p} locked package(s) and {a} artifact(s) are"),
+    }
 }
 
 fn cache_dir_arg(store: &Path) -> String {
