@@ -24,16 +24,21 @@ fn build(p: &Project, mirror: Option<&str>) -> Debcast {
 
 fn assert_no_output(p: &Project) {
     assert!(!p.path().join("out").exists(), "a failed build left out/ behind");
-    let leftovers: Vec<_> = std::fs::read_dir(p.path())
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".out") || n.contains("tmp"))
-        .collect();
+    let leftovers = temporaries(p);
     assert!(
         leftovers.is_empty(),
         "temporary output left behind: {leftovers:?}"
     );
+}
+
+/// Temporary files beside the output (`.out.tmp-*` and the like) that a crash would leave.
+fn temporaries(p: &Project) -> Vec<String> {
+    std::fs::read_dir(p.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".out") || n.contains("tmp"))
+        .collect()
 }
 
 fn store_debs(root: &Path) -> usize {
@@ -203,4 +208,77 @@ fn offline_with_an_empty_store_lists_every_missing_package() {
     run.stderr_has(&["good=1.0", "armonly=3", "debcast fetch image.toml"]);
     assert_no_output(&p);
     assert_eq!(store_debs(p.path()), 0);
+}
+
+/// A postinst nesting `( … )` 5000 deep used to overflow the stack (the process died of SIGABRT
+/// and left its temporary output behind). It is now a script that could not be read: the build
+/// finishes and says so, per package and script.
+#[test]
+fn a_hostile_deeply_nested_postinst_is_reported_not_a_crash() {
+    let postinst = format!(
+        "#!/bin/sh\nset -e\n{}true{}\n",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let mut p = Project::new(&["linux/amd64"]);
+    p.add(None, good());
+    p.add(
+        None,
+        DebBuilder::new("hostile", "1", "amd64")
+            .file("./usr/share/hostile/file", "x", 0o644)
+            .maintainer_script("postinst", &postinst),
+    );
+    p.write();
+    let server = p.serve();
+    let run = build(&p, Some(&server.url()))
+        .arg("--report")
+        .arg("report.json")
+        .ok();
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(
+        !run.stderr.contains("every maintainer-script effect was emulated"),
+        "{run}"
+    );
+    run.stderr_has(&["not emulated", "hostile"]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.path().join("report.json")).unwrap()).unwrap();
+    let entries = report["platforms"]["linux/amd64"].as_array().unwrap();
+    assert!(
+        entries.iter().any(|e| e["package"] == "hostile"
+            && e["script"] == "postinst"
+            && e["what"]
+                .as_str()
+                .is_some_and(|w| w.contains("could not be read") && w.contains("nesting deeper than"))),
+        "{report:#}"
+    );
+    assert!(p.path().join("out/index.json").exists());
+    let leftovers = temporaries(&p);
+    assert!(
+        leftovers.is_empty(),
+        "temporary output left behind: {leftovers:?}"
+    );
+}
+
+/// `mkdir -p /../x` in a postinst is refused: the build fails naming the package, the script and
+/// the path, and leaves nothing behind.
+#[test]
+fn a_postinst_path_with_dotdot_is_refused() {
+    let mut p = Project::new(&["linux/amd64"]);
+    p.add(None, good());
+    p.add(
+        None,
+        DebBuilder::new("climber", "1", "amd64")
+            .file("./usr/share/climber/file", "x", 0o644)
+            .maintainer_script(
+                "postinst",
+                "#!/bin/sh\nset -e\nmkdir -p /../escaped-by-postinst\n",
+            ),
+    );
+    p.write();
+    let server = p.serve();
+    let run = build(&p, Some(&server.url())).fails();
+    assert!(run.code.is_some_and(|c| c != 0), "{run}");
+    run.stderr_has(&["climber", "postinst", "/../escaped-by-postinst"]);
+    assert_no_output(&p);
+    assert!(!p.path().parent().unwrap().join("escaped-by-postinst").exists());
 }

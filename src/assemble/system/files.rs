@@ -115,8 +115,20 @@ pub fn compute(
         let Some(text) = pkg.member_text("postinst") else {
             continue;
         };
-        let Ok(nodes) = shell::parse(text) else { continue };
+        let nodes = match shell::parse(text) {
+            Ok(nodes) => nodes,
+            Err(e) => {
+                report.push(NotEmulated {
+                    package: pkg.name.clone(),
+                    script: "postinst".into(),
+                    what: report::unreadable(&e),
+                });
+                continue;
+            }
+        };
         let mut failures: Vec<String> = Vec::new();
+        // A path with `..` in a file command: the build stops (see `dotdot_path`).
+        let mut refused: Option<SystemError> = None;
         state.borrow_mut().umask = 0o022;
         {
             // This walk has the accurate, in-order view of the files, so it is also the one that
@@ -137,6 +149,20 @@ pub fn compute(
                 let Some(name) = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)) else {
                     return;
                 };
+                if refused.is_some() {
+                    return;
+                }
+                if let Some(path) = dotdot_path(name, &argv[1..]) {
+                    refused = Some(SystemError::Package {
+                        package: pkg.name.clone(),
+                        file: "postinst".into(),
+                        message: format!(
+                            "`{}` names {path}, a path with a `..` component; refused",
+                            command_line(&c)
+                        ),
+                    });
+                    return;
+                }
                 if !handles(name, &argv[1..]) {
                     match report::classify(name, &argv[1..]) {
                         Kind::Emulated | Kind::Harmless => {}
@@ -160,12 +186,18 @@ pub fn compute(
                     .flatten()
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
             };
-            shell::Eval::new(&["configure", ""], &mut cb)
+            let walked = shell::Eval::new(&["configure", ""], &mut cb)
                 .with_files(&files)
                 .with_links(&links)
                 .with_source(&source)
                 .with_package(&pkg.name, &pkg.architecture, "postinst", &pkg.architecture)
-                .run(&nodes);
+                .run_script(&nodes);
+            if let Err(why) = walked {
+                failures.push(report::cut_short(&why));
+            }
+        }
+        if let Some(err) = refused {
+            return Err(err);
         }
         report.extend(failures.into_iter().map(|what| NotEmulated {
             package: pkg.name.clone(),
@@ -245,27 +277,10 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
                 .map(|m| parse_mode(&m).ok_or(format!("mode `{m}` is not octal")))
                 .transpose()?
                 .unwrap_or(0o777 & !st.umask);
+            // Parents made by -p are `u+wx` whatever the umask says, as coreutils makes them.
+            let parent_mode = (0o777 & !st.umask) | 0o300;
             for p in operands(args, &["-m"])? {
-                let rel = super::tree_path(&p);
-                let mut so_far = String::new();
-                let comps: Vec<&str> = rel.split('/').collect();
-                for (i, comp) in comps.iter().enumerate() {
-                    so_far = if so_far.is_empty() {
-                        (*comp).to_owned()
-                    } else {
-                        format!("{so_far}/{comp}")
-                    };
-                    let last = i + 1 == comps.len();
-                    if super::is_dir(&st.overlay, &so_far) {
-                        continue;
-                    }
-                    if !last && !parents {
-                        return Err(format!("/{so_far} does not exist"));
-                    }
-                    let mut c = Changes::default();
-                    c.dir(&so_far, if last { mode } else { 0o777 & !st.umask });
-                    st.overlay.apply(c);
-                }
+                mkdir(&mut st.overlay, &p, parents, mode, parent_mode)?;
             }
             Ok(())
         }
@@ -304,6 +319,103 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         "dpkg-divert" => divert(st, package, args),
         _ => Err("not a file command".into()),
     }
+}
+
+/// `mkdir [-p] ABS` as coreutils' mkdir does it, inside the image: an existing component is
+/// followed if it is a directory or a symbolic link to one (resolved in the image, never on the
+/// host, with a bound on the links followed), a missing one is made (only the last without
+/// `-p`), and anything else is mkdir's error: an existing final directory without `-p`, a
+/// regular file, a dangling or looping link ("File exists", "Not a directory"). Nothing is ever
+/// replaced by a directory.
+fn mkdir(
+    overlay: &mut Overlay<'_>,
+    abs: &str,
+    parents: bool,
+    mode: u32,
+    parent_mode: u32,
+) -> Result<(), String> {
+    let comps: Vec<&str> = abs.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    // The tree path (links resolved) of the directory reached so far; "" is the root.
+    let mut real = String::new();
+    // The same as the script wrote it, for messages (with -p, mkdir names the component).
+    let mut given = String::new();
+    for (i, comp) in comps.iter().enumerate() {
+        let last = i + 1 == comps.len();
+        given = format!("{given}/{comp}");
+        let shown = if parents { given.as_str() } else { abs };
+        let cannot = |why: &str| format!("cannot create directory ‘{shown}’: {why}");
+        let here = if real.is_empty() {
+            (*comp).to_owned()
+        } else {
+            format!("{real}/{comp}")
+        };
+        let kind = overlay.entry(&here).map(|e| e.kind.clone());
+        real = match kind {
+            None if last || parents => {
+                let mut c = Changes::default();
+                c.dir(&here, if last { mode } else { parent_mode });
+                overlay.apply(c);
+                here
+            }
+            None => return Err(cannot("No such file or directory")),
+            Some(EntryKind::Directory) if last && !parents => return Err(cannot("File exists")),
+            Some(EntryKind::Directory) => here,
+            Some(EntryKind::Symlink { .. }) => match super::resolve(overlay, &here) {
+                Some(p) if p.is_empty() || overlay.entry(&p).is_some_and(Entry::is_dir) => {
+                    if last && !parents {
+                        return Err(cannot("File exists"));
+                    }
+                    p
+                }
+                Some(_) if !last => return Err(cannot("Not a directory")),
+                // A link to a file, or dangling, or looping: it exists, and is no directory.
+                _ if last || parents => return Err(cannot("File exists")),
+                _ => return Err(cannot("No such file or directory")),
+            },
+            Some(_) if last => return Err(cannot("File exists")),
+            Some(_) => return Err(cannot("Not a directory")),
+        };
+    }
+    Ok(())
+}
+
+/// File commands whose path operands must stay inside the image.
+const FILE_COMMANDS: &[&str] = &[
+    "ln",
+    "mv",
+    "rm",
+    "touch",
+    "mkdir",
+    "chmod",
+    "chown",
+    "chgrp",
+    "dpkg-divert",
+];
+
+/// The first path a file command would act on that has a `..` component (`mkdir -p /../x`).
+/// Such a path is refused outright rather than clamped at the image root: it is what a hostile
+/// script writes, not a packaged one. `ln`'s first operand is a link's target, not a path acted
+/// on, and may be relative (`ln -s ../lib/x /usr/bin/x`).
+fn dotdot_path<'a>(name: &str, args: &'a [String]) -> Option<&'a String> {
+    if !FILE_COMMANDS.contains(&name) {
+        return None;
+    }
+    let has_dotdot = |a: &String| a.split('/').any(|c| c == "..");
+    if name == "ln" {
+        let mut options_done = false;
+        let operands: Vec<&String> = args
+            .iter()
+            .filter(|a| {
+                if !options_done && *a == "--" {
+                    options_done = true;
+                    return false;
+                }
+                options_done || !a.starts_with('-') || a.len() == 1
+            })
+            .collect();
+        return operands.into_iter().skip(1).find(|a| has_dotdot(a));
+    }
+    args.iter().find(|a| a.starts_with('/') && has_dotdot(a))
 }
 
 /// Non-option arguments (`takes_value` options consume the next argument).
@@ -663,6 +775,160 @@ mod tests {
         let (changes, report) = compute(&t, &[pkg("libpam-modules", script)]).unwrap();
         assert!(report.is_empty(), "{report:?}");
         assert_eq!(file(&changes, "etc/security/opasswd").unwrap().0.mode, 0o600);
+    }
+
+    /// A merged-/usr image with Debian's `/var/run -> /run`.
+    fn merged_usr() -> MemTree {
+        let mut t = MemTree::new();
+        t.symlink("bin", "usr/bin")
+            .symlink("lib", "usr/lib")
+            .dir("usr/bin")
+            .dir("usr/lib")
+            .dir("run")
+            .symlink("var/run", "/run");
+        t
+    }
+
+    fn kind<'c>(c: &'c Changes, path: &str) -> Option<&'c EntryKind> {
+        file(c, path).map(|(e, _)| &e.kind)
+    }
+
+    #[test]
+    fn mkdir_follows_links_in_the_image() {
+        let script = "#!/bin/sh\nset -e\nmkdir -p /var/run/x\nmkdir /lib/x\nmkdir -p /bin/x/y\nmkdir -p -m 700 /var/run/x/z\nmkdir -p /var/run\n";
+        let (changes, report) = compute(&merged_usr(), &[pkg("p", script)]).unwrap();
+        assert!(report.is_empty(), "{report:?}");
+        for p in ["run/x", "usr/lib/x", "usr/bin/x", "usr/bin/x/y", "run/x/z"] {
+            assert_eq!(kind(&changes, p), Some(&EntryKind::Directory), "{p}: {changes:?}");
+        }
+        assert_eq!(file(&changes, "run/x/z").unwrap().0.mode, 0o700);
+        // Nothing is made through (or instead of) a link.
+        for p in ["var/run", "var/run/x", "lib", "lib/x", "bin", "bin/x"] {
+            assert!(file(&changes, p).is_none(), "{p}: {changes:?}");
+        }
+        // A relative link, and one through `..` that is clamped at the image root.
+        let mut t = merged_usr();
+        t.dir("usr/share")
+            .symlink("usr/lib/rel", "../share")
+            .symlink("etc/up", "../../../usr");
+        let script = "#!/bin/sh\nmkdir -p /usr/lib/rel/a /etc/up/b\n";
+        let (changes, report) = compute(&t, &[pkg("p", script)]).unwrap();
+        assert!(report.is_empty(), "{report:?}");
+        assert_eq!(kind(&changes, "usr/share/a"), Some(&EntryKind::Directory));
+        assert_eq!(kind(&changes, "usr/b"), Some(&EntryKind::Directory));
+    }
+
+    #[test]
+    fn mkdir_never_replaces_what_is_there() {
+        let mut t = merged_usr();
+        t.file("etc/f", b"keep")
+            .symlink("etc/dangling", "/nowhere")
+            .symlink("etc/loop", "loop")
+            .symlink("etc/tofile", "f")
+            .dir("etc/d");
+        let cases = [
+            ("mkdir -p /etc/f", "‘/etc/f’: File exists"),
+            ("mkdir /etc/f", "‘/etc/f’: File exists"),
+            ("mkdir -p /etc/f/x", "‘/etc/f’: Not a directory"),
+            ("mkdir /etc/f/x", "‘/etc/f/x’: Not a directory"),
+            ("mkdir -p /etc/dangling", "‘/etc/dangling’: File exists"),
+            ("mkdir -p /etc/dangling/x", "‘/etc/dangling’: File exists"),
+            (
+                "mkdir /etc/dangling/x",
+                "‘/etc/dangling/x’: No such file or directory",
+            ),
+            ("mkdir -p /etc/loop/x", "‘/etc/loop’: File exists"),
+            ("mkdir -p /etc/tofile/x", "‘/etc/tofile’: Not a directory"),
+            ("mkdir /etc/d", "‘/etc/d’: File exists"),
+            ("mkdir /var/run", "‘/var/run’: File exists"),
+            ("mkdir /etc/none/x", "‘/etc/none/x’: No such file or directory"),
+        ];
+        for (cmd, why) in cases {
+            let script = format!("#!/bin/sh\nset -e\n{cmd}\n");
+            let (changes, report) = compute(&t, &[pkg("p", &script)]).unwrap();
+            let whats: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+            assert_eq!(whats, [format!("{cmd} (cannot create directory {why})")], "{cmd}");
+            let made: Vec<&str> = changes
+                .files
+                .iter()
+                .map(|(e, _)| e.path.as_str())
+                .filter(|p| *p != DIVERSIONS)
+                .collect();
+            assert!(made.is_empty(), "{cmd} changed {made:?}");
+        }
+        // With -p, an existing directory (or a link to one) is fine.
+        let script = "#!/bin/sh\nmkdir -p /etc/d /var/run /bin\n";
+        let (changes, report) = compute(&t, &[pkg("p", script)]).unwrap();
+        assert!(report.is_empty(), "{report:?}");
+        assert!(file(&changes, "etc/d").is_none() && file(&changes, "bin").is_none());
+    }
+
+    #[test]
+    fn dotdot_paths_are_refused_naming_package_and_script() {
+        for cmd in [
+            "mkdir -p /../x",
+            "mkdir -p /usr/../../x",
+            "touch /etc/../../x",
+            "ln -sf /bin/true /../x",
+            "mv /etc/a /../x",
+            "rm -rf /var/../..",
+            "chmod 644 /../etc/x",
+            "dpkg-divert --add --divert /../x /etc/a",
+        ] {
+            let script = format!("#!/bin/sh\nset -e\n{cmd}\n");
+            let err = compute(&merged_usr(), &[pkg("evil", &script)])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("package evil")
+                    && err.contains("postinst")
+                    && err.contains("..")
+                    && err.contains(cmd),
+                "{cmd}: {err}"
+            );
+        }
+        // A link's target is not a path acted on: `..` in it is fine.
+        let script = "#!/bin/sh\nln -s ../lib/x /usr/bin/x\n";
+        let (changes, report) = compute(&merged_usr(), &[pkg("p", script)]).unwrap();
+        assert!(report.is_empty(), "{report:?}");
+        assert!(file(&changes, "usr/bin/x").is_some());
+    }
+
+    /// A postinst the reader cannot parse is reported, not skipped; so is one whose walk stops.
+    #[test]
+    fn unreadable_and_runaway_scripts_are_reported() {
+        let deep = format!(
+            "#!/bin/sh\nset -e\n{}true{}\n",
+            "(".repeat(5000),
+            ")".repeat(5000)
+        );
+        let started = std::time::Instant::now();
+        let (_, report) = compute(&merged_usr(), &[pkg("hostile", &deep)]).unwrap();
+        assert!(started.elapsed().as_secs() < 10, "took {:?}", started.elapsed());
+        assert_eq!(report.len(), 1, "{report:?}");
+        assert_eq!(
+            (report[0].package.as_str(), report[0].script.as_str()),
+            ("hostile", "postinst")
+        );
+        assert_eq!(
+            report[0].what,
+            format!(
+                "script could not be read (line 3: nesting deeper than {} levels); none of it emulated",
+                shell::MAX_NESTING
+            )
+        );
+
+        let runaway = "#!/bin/sh\ntouch /etc/a\nf() { f; }\nf\n";
+        let mut t = merged_usr();
+        t.dir("etc");
+        let (changes, report) = compute(&t, &[pkg("p", runaway)]).unwrap();
+        assert!(file(&changes, "etc/a").is_some());
+        let whats: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+        assert_eq!(whats.len(), 1, "{whats:?}");
+        assert!(
+            whats[0].contains("evaluation stopped") && whats[0].contains("not emulated"),
+            "{whats:?}"
+        );
     }
 
     #[test]

@@ -220,7 +220,7 @@ fn scan_script(
     let nodes = match shell::parse(text) {
         Ok(n) => n,
         Err(e) => {
-            out.insert(entry(format!("script not understood ({e}); none of it emulated")));
+            out.insert(entry(unreadable(&e)));
             return;
         }
     };
@@ -257,12 +257,25 @@ fn scan_script(
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     };
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    shell::Eval::new(&args, &mut cb)
+    let walked = shell::Eval::new(&args, &mut cb)
         .with_files(&files)
         .with_links(&links)
         .with_package(&pkg.name, &pkg.architecture, member, native_arch)
         .with_source(&source)
-        .run(&nodes);
+        .run_script(&nodes);
+    if let Err(why) = walked {
+        out.insert(entry(cut_short(&why)));
+    }
+}
+
+/// The report entry for a script the shell reader could not parse.
+pub fn unreadable(e: &shell::ParseError) -> String {
+    format!("script could not be read ({e}); none of it emulated")
+}
+
+/// The report entry for a script whose walk stopped early ([`shell::Eval::run_script`]).
+pub fn cut_short(why: &str) -> String {
+    format!("{why}; the rest of the script was not emulated")
 }
 
 /// The command as it would run (variables expanded, shell-quoted) when every part is known,

@@ -98,29 +98,60 @@ enum Tok {
     Newline,
 }
 
+/// How deeply constructs may nest in a script: compound commands (`( … )`, `{ … }`, `if`,
+/// `for`, `while`, `case`, function bodies) and `$(…)`/backquote substitutions and `${x:-…}`
+/// defaults, counted together. Real maintainer scripts nest a handful of levels; a script past
+/// this is refused with a [`ParseError`] rather than recursed into (the reader is recursive, and
+/// a hostile script must not be able to exhaust the stack).
+pub const MAX_NESTING: usize = 64;
+
 #[derive(Debug, thiserror::Error)]
-#[error("shell syntax not understood near byte {at}: {what}")]
+#[error("line {line}: {what}")]
 pub struct ParseError {
+    /// Byte offset in the script.
     pub at: usize,
+    /// 1-based line of `at` (0 until [`parse`] fills it in).
+    pub line: usize,
     pub what: String,
 }
 
 /// Parses a script into its top-level commands.
 pub fn parse(src: &str) -> Result<Vec<Node>, ParseError> {
-    let toks = Lexer::new(src).run()?;
+    parse_nested(src, 0, 0).map_err(|mut e| {
+        let at = e.at.min(src.len());
+        e.line = 1 + src.as_bytes()[..at].iter().filter(|b| **b == b'\n').count();
+        e
+    })
+}
+
+/// Parses `src`, which starts at byte `base` of the script and sits inside `depth` levels of
+/// nesting.
+fn parse_nested(src: &str, base: usize, depth: usize) -> Result<Vec<Node>, ParseError> {
+    let mut lexer = Lexer::new(src);
+    lexer.base = base;
+    lexer.depth = depth;
+    let (toks, offsets): (Vec<Tok>, Vec<usize>) = lexer.run()?.into_iter().unzip();
     let mut p = Parser {
         toks,
+        offsets,
         pos: 0,
         src: src.to_owned(),
+        base,
+        depth,
     };
     let nodes = p.list(&[])?;
     if p.pos < p.toks.len() {
-        return Err(ParseError {
-            at: p.pos,
-            what: format!("unexpected {:?}", p.toks[p.pos]),
-        });
+        return Err(p.err(&format!("unexpected {:?}", p.toks[p.pos])));
     }
     Ok(nodes)
+}
+
+fn too_deep(at: usize) -> ParseError {
+    ParseError {
+        at,
+        line: 0,
+        what: format!("nesting deeper than {MAX_NESTING} levels"),
+    }
 }
 
 struct Lexer<'a> {
@@ -128,6 +159,10 @@ struct Lexer<'a> {
     src: &'a str,
     i: usize,
     heredocs: Vec<(String, bool)>,
+    /// Where `src` starts in the script (for error positions).
+    base: usize,
+    /// Nesting levels around `src` (see [`MAX_NESTING`]).
+    depth: usize,
 }
 
 const OPS: &[&str] = &[
@@ -141,17 +176,29 @@ impl<'a> Lexer<'a> {
             src,
             i: 0,
             heredocs: Vec::new(),
+            base: 0,
+            depth: 0,
         }
     }
 
     fn err(&self, what: &str) -> ParseError {
         ParseError {
-            at: self.i,
+            at: self.base + self.i,
+            line: 0,
             what: what.into(),
         }
     }
 
-    fn run(mut self) -> Result<Vec<Tok>, ParseError> {
+    /// A lexer for `inner`, the text at byte `start` of this one's, one nesting level deeper.
+    fn nested(&self, start: usize) -> Result<(usize, usize), ParseError> {
+        if self.depth + 1 > MAX_NESTING {
+            return Err(too_deep(self.base + start));
+        }
+        Ok((self.base + start, self.depth + 1))
+    }
+
+    /// Tokens with the byte offset (in this lexer's text) each starts at.
+    fn run(mut self) -> Result<Vec<(Tok, usize)>, ParseError> {
         let mut out = Vec::new();
         while self.i < self.s.len() {
             let c = self.s[self.i];
@@ -159,8 +206,8 @@ impl<'a> Lexer<'a> {
                 b' ' | b'\t' | b'\r' => self.i += 1,
                 b'\\' if self.s.get(self.i + 1) == Some(&b'\n') => self.i += 2,
                 b'\n' => {
+                    out.push((Tok::Newline, self.i));
                     self.i += 1;
-                    out.push(Tok::Newline);
                     self.skip_heredocs()?;
                 }
                 b'#' => {
@@ -170,6 +217,7 @@ impl<'a> Lexer<'a> {
                 }
                 _ => {
                     if let Some(op) = OPS.iter().find(|op| self.s[self.i..].starts_with(op.as_bytes())) {
+                        let at = self.i;
                         self.i += op.len();
                         if *op == "<<" || *op == "<<-" {
                             while self.s.get(self.i).is_some_and(|c| *c == b' ' || *c == b'\t') {
@@ -186,7 +234,7 @@ impl<'a> Lexer<'a> {
                             self.heredocs.push((delim, *op == "<<-"));
                             continue;
                         }
-                        out.push(Tok::Op(op));
+                        out.push((Tok::Op(op), at));
                         // A redirection's target is not a command word; `2>` style fds were
                         // already dropped as part of the preceding word below.
                         continue;
@@ -199,7 +247,7 @@ impl<'a> Lexer<'a> {
                     {
                         continue;
                     }
-                    out.push(Tok::Word(w, start, self.i));
+                    out.push((Tok::Word(w, start, self.i), start));
                 }
             }
         }
@@ -343,8 +391,9 @@ impl<'a> Lexer<'a> {
                 .position(|c| *c == b'`')
                 .ok_or_else(|| self.err("unterminated `"))?;
             let inner = &self.src[self.i + 1..self.i + 1 + end];
+            let (base, depth) = self.nested(self.i + 1)?;
             self.i += end + 2;
-            return Ok(Part::Sub(parse(inner)?));
+            return Ok(Part::Sub(parse_nested(inner, base, depth)?));
         }
         self.i += 1;
         match self.s.get(self.i) {
@@ -357,7 +406,8 @@ impl<'a> Lexer<'a> {
                 if arith {
                     Ok(Part::Unknown(format!("$({inner})")))
                 } else {
-                    Ok(Part::Sub(parse(inner)?))
+                    let (base, depth) = self.nested(start)?;
+                    Ok(Part::Sub(parse_nested(inner, base, depth)?))
                 }
             }
             Some(b'{') => {
@@ -379,7 +429,11 @@ impl<'a> Lexer<'a> {
                         default: None,
                     })
                 } else if let Some(d) = default {
-                    let w = Lexer::new(d).word()?;
+                    let (base, depth) = self.nested(end - d.len())?;
+                    let mut lexer = Lexer::new(d);
+                    lexer.base = base;
+                    lexer.depth = depth;
+                    let w = lexer.word()?;
                     Ok(Part::Var {
                         name: name.into(),
                         default: Some(w),
@@ -454,13 +508,13 @@ impl<'a> Lexer<'a> {
 }
 
 /// Drops redirection operators and their targets (`> /dev/null`, `2>&1`, `<file`).
-fn strip_redirections(toks: Vec<Tok>) -> Vec<Tok> {
+fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
     let mut out = Vec::with_capacity(toks.len());
     let mut it = toks.into_iter().peekable();
     while let Some(t) = it.next() {
         match t {
-            Tok::Op(">" | ">>" | "<" | ">&" | "<&" | "&>") => {
-                if matches!(it.peek(), Some(Tok::Word(..))) {
+            (Tok::Op(">" | ">>" | "<" | ">&" | "<&" | "&>"), _) => {
+                if matches!(it.peek(), Some((Tok::Word(..), _))) {
                     it.next();
                 }
             }
@@ -472,8 +526,14 @@ fn strip_redirections(toks: Vec<Tok>) -> Vec<Tok> {
 
 struct Parser {
     toks: Vec<Tok>,
+    /// Byte offset (in `src`) of each token.
+    offsets: Vec<usize>,
     pos: usize,
     src: String,
+    /// Where `src` starts in the script.
+    base: usize,
+    /// Nesting levels around the command being parsed (see [`MAX_NESTING`]).
+    depth: usize,
 }
 
 const RESERVED_END: &[&str] = &["then", "elif", "else", "fi", "do", "done", "esac", "}"];
@@ -481,7 +541,8 @@ const RESERVED_END: &[&str] = &["then", "elif", "else", "fi", "do", "done", "esa
 impl Parser {
     fn err(&self, what: &str) -> ParseError {
         ParseError {
-            at: self.pos,
+            at: self.base + self.offsets.get(self.pos).copied().unwrap_or(self.src.len()),
+            line: 0,
             what: what.into(),
         }
     }
@@ -550,10 +611,17 @@ impl Parser {
     }
 
     fn pipeline(&mut self) -> Result<Node, ParseError> {
-        if self.peek_word().as_deref() == Some("!") {
+        // `! ! cmd` negates twice: counted here, not recursed into.
+        let mut negate = false;
+        while self.peek_word().as_deref() == Some("!") {
             self.pos += 1;
-            return Ok(Node::Not(Box::new(self.pipeline()?)));
+            negate = !negate;
         }
+        let node = self.pipeline_inner()?;
+        Ok(if negate { Node::Not(Box::new(node)) } else { node })
+    }
+
+    fn pipeline_inner(&mut self) -> Result<Node, ParseError> {
         let mut cmds = vec![self.command()?];
         while let Some(Tok::Op("|")) = self.toks.get(self.pos) {
             self.pos += 1;
@@ -569,7 +637,18 @@ impl Parser {
         })
     }
 
+    /// One command; compound commands nest, so this is where the depth is bounded.
     fn command(&mut self) -> Result<Node, ParseError> {
+        if self.depth >= MAX_NESTING {
+            return Err(too_deep(self.err("").at));
+        }
+        self.depth += 1;
+        let node = self.command_inner();
+        self.depth -= 1;
+        node
+    }
+
+    fn command_inner(&mut self) -> Result<Node, ParseError> {
         if let Some(Tok::Op("(")) = self.toks.get(self.pos) {
             self.pos += 1;
             let body = self.list(&[")"])?;
@@ -782,6 +861,10 @@ pub struct Eval<'f> {
     positional: Vec<String>,
     on_command: &'f mut dyn FnMut(Call<'_>),
     depth: usize,
+    /// Commands and compounds walked so far, against [`MAX_STEPS`].
+    steps: usize,
+    /// Why the walk stopped early (nesting or step limit), for the caller's report.
+    cut: Option<String>,
     exited: bool,
     /// `return` seen in the function being run.
     returning: bool,
@@ -798,6 +881,14 @@ pub struct Eval<'f> {
     /// Reads a file of the image for `. FILE`.
     source: Option<SourceReader<'f>>,
 }
+
+/// How deeply [`Eval`] follows nodes and function calls into each other (a function calling
+/// itself would otherwise recurse forever). Past it the walk stops and says so.
+pub const MAX_EVAL_DEPTH: usize = 2 * MAX_NESTING;
+
+/// How many commands [`Eval`] walks in one script before it stops and says so (a function that
+/// calls itself twice would otherwise take exponential time).
+pub const MAX_STEPS: usize = 200_000;
 
 /// Reads the text of an absolute path in the image, for `. FILE` in a script.
 pub type SourceReader<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -871,6 +962,8 @@ impl<'f> Eval<'f> {
             positional: args.iter().map(|s| s.to_string()).collect(),
             on_command,
             depth: 0,
+            steps: 0,
+            cut: None,
             exited: false,
             returning: false,
             in_func: 0,
@@ -908,15 +1001,37 @@ impl<'f> Eval<'f> {
 
     pub fn run(&mut self, nodes: &[Node]) {
         for n in nodes {
-            if self.exited || self.returning {
+            if self.exited || self.returning || self.cut.is_some() {
                 return;
             }
             self.node(n);
         }
     }
 
+    /// Walks a whole script like [`Eval::run`]; `Err(why)` when the walk had to stop before the
+    /// script's end (calls nested deeper than [`MAX_EVAL_DEPTH`], or more than [`MAX_STEPS`]
+    /// commands), so the caller can report that the rest was not looked at.
+    pub fn run_script(mut self, nodes: &[Node]) -> Result<(), String> {
+        self.run(nodes);
+        match self.cut {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
+    }
+
     fn node(&mut self, n: &Node) {
-        if self.depth > 64 {
+        if self.cut.is_some() {
+            return;
+        }
+        if self.depth >= MAX_EVAL_DEPTH {
+            self.cut = Some(format!(
+                "evaluation stopped: commands and function calls nested deeper than {MAX_EVAL_DEPTH} levels"
+            ));
+            return;
+        }
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            self.cut = Some(format!("evaluation stopped after {MAX_STEPS} commands"));
             return;
         }
         self.depth += 1;
@@ -1372,7 +1487,10 @@ impl<'f> Eval<'f> {
                         funcs: self.funcs.clone(),
                         positional: self.positional.clone(),
                         on_command: &mut inner_unknown,
-                        depth: self.depth,
+                        // A substitution's frames are large: it counts as two levels.
+                        depth: self.depth + 1,
+                        steps: self.steps,
+                        cut: None,
                         exited: false,
                         returning: false,
                         in_func: 0,
@@ -1384,6 +1502,10 @@ impl<'f> Eval<'f> {
                         source: None,
                     };
                     sub.run(nodes);
+                    self.steps = sub.steps;
+                    if self.cut.is_none() {
+                        self.cut = sub.cut.take();
+                    }
                     self.capture = std::mem::take(&mut sub.capture);
                 }
                 self.capture.extend(found);
@@ -1430,18 +1552,41 @@ fn is_failure_exit(n: &Node) -> bool {
 }
 
 /// Shell pattern matching for `case` arms: `*`, `?` and literal text.
+///
+/// Iterative, in time proportional to the product of the lengths at worst: a pattern from a
+/// script can be long, and must not decide a recursion depth.
 pub fn glob_match(pattern: &str, s: &str) -> bool {
-    fn m(p: &[char], s: &[char]) -> bool {
-        match p.first() {
-            None => s.is_empty(),
-            Some('*') => (0..=s.len()).any(|i| m(&p[1..], &s[i..])),
-            Some('?') => !s.is_empty() && m(&p[1..], &s[1..]),
-            Some(c) => s.first() == Some(c) && m(&p[1..], &s[1..]),
-        }
-    }
     let p: Vec<char> = pattern.chars().collect();
     let s: Vec<char> = s.chars().collect();
-    m(&p, &s)
+    let (mut pi, mut si) = (0, 0);
+    // After the last `*` seen: the pattern index past it and the text index it was tried at.
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi + 1, si));
+                pi += 1;
+            }
+            Some('?') => {
+                pi += 1;
+                si += 1;
+            }
+            Some(c) if *c == s[si] => {
+                pi += 1;
+                si += 1;
+            }
+            _ => match star {
+                // Let the last `*` take one more character and try again from there.
+                Some((after, tried)) => {
+                    pi = after;
+                    si = tried + 1;
+                    star = Some((after, tried + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
 }
 
 /// Every simple command in the script, in every branch, with its source text: for the report.
@@ -1527,6 +1672,160 @@ mod tests {
                 .map(String::from)
                 .collect())]
         );
+    }
+
+    /// `open` repeated `n` times around `inner`, each level closed by `close`.
+    fn nest(open: &str, inner: &str, close: &str, n: usize) -> String {
+        format!("{}{inner}{}", open.repeat(n), close.repeat(n))
+    }
+
+    /// Every construct whose nesting the script decides: 5000 levels is an error naming the
+    /// limit and the line, returned at once, never a stack overflow.
+    #[test]
+    fn deep_nesting_is_a_parse_error_not_a_stack_overflow() {
+        let cases = [
+            nest("(", "true", ")", 5000),
+            nest("{ ", "true;", " }", 5000),
+            nest("if true; then ", "true;", " fi;", 5000),
+            nest("while true; do ", "true;", " done;", 5000),
+            nest("for x in a; do ", "true;", " done;", 5000),
+            nest("case x in x) ", "true;", " ;; esac;", 5000),
+            nest("echo $(", "true", ")", 5000),
+            nest("echo \"$(", "true", ")\"", 5000),
+            nest("echo $( ( ", "true", " ) )", 2500),
+            nest("echo ${x:-", "y", "}", 5000),
+            format!("{}true\n", "f() ".repeat(5000)),
+            format!("{}true\n", "! ( ".repeat(5000)),
+        ];
+        for (i, body) in cases.iter().enumerate() {
+            let script = format!("#!/bin/sh\nset -e\n{body}\n");
+            let started = std::time::Instant::now();
+            // A thread with a small stack: the depth limit must hold well within it.
+            let result = std::thread::Builder::new()
+                .stack_size(1 << 20)
+                .spawn(move || parse(&script).map(|_| ()).map_err(|e| (e.line, e.to_string())))
+                .unwrap()
+                .join()
+                .unwrap();
+            match result {
+                Err((line, msg)) => {
+                    assert_eq!(line, 3, "case {i}: {msg}");
+                    // `${x:-${x:-…}}` is cut short by its first `}` instead: any error will do.
+                    if i != 9 {
+                        assert!(
+                            msg.contains(&format!("nesting deeper than {MAX_NESTING} levels")),
+                            "case {i}: {msg}"
+                        );
+                    }
+                }
+                Ok(()) if i == 9 => {}
+                Ok(()) => panic!("case {i} parsed"),
+            }
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "case {i} took {:?}",
+                started.elapsed()
+            );
+        }
+    }
+
+    /// Up to the limit, scripts still parse and are walked, on a small stack.
+    #[test]
+    fn nesting_up_to_the_limit_parses_and_runs() {
+        let depth = MAX_NESTING - 1;
+        let cases = [
+            nest("( ", "touch /x", " )", depth),
+            nest("if true; then ", "touch /x;", " fi;", depth),
+            format!("echo {}", nest("$(", "touch /x", ")", depth)),
+            format!("echo {}", nest("\"$(", "touch /x", ")\"", depth)),
+            nest(
+                "( ",
+                &format!("echo {}", nest("$(", "touch /x", ")", depth / 2)),
+                " )",
+                depth / 2,
+            ),
+        ];
+        for (i, body) in cases.into_iter().enumerate() {
+            let touched = std::thread::Builder::new()
+                .stack_size(1 << 20)
+                .spawn(move || {
+                    let nodes = parse(&format!("#!/bin/sh\n{body}\n")).map_err(|e| e.to_string())?;
+                    let mut seen = false;
+                    let mut cb = |c: Call<'_>| {
+                        // Inside `$(…)`, the command is what makes the outer one unknown.
+                        seen |= match &c.argv {
+                            Ok(argv) => argv.iter().any(|a| a == "touch"),
+                            Err(what) => what.contains("touch /x"),
+                        };
+                    };
+                    Eval::new(&["configure", ""], &mut cb).run_script(&nodes)?;
+                    Ok::<bool, String>(seen)
+                })
+                .unwrap()
+                .join()
+                .unwrap();
+            assert_eq!(touched, Ok(true), "case {i}");
+        }
+    }
+
+    #[test]
+    fn parse_errors_name_the_line() {
+        let e = parse("#!/bin/sh\nif true; then\n  echo 'open\n").unwrap_err();
+        assert_eq!((e.line, e.what.as_str()), (3, "unterminated '"), "{e}");
+        let e = parse("#!/bin/sh\ntrue\nx=$(echo )\n  fi\n").unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        let e = parse("#!/bin/sh\ntrue\necho \"$(\n\n  ( if )\n)\"\n").unwrap_err();
+        assert_eq!(e.line, 5, "an error inside $(…) is placed in the script: {e}");
+    }
+
+    /// A function that calls itself, once or twice: the walk stops, says why, and is quick.
+    #[test]
+    fn runaway_evaluation_is_cut_short_and_said() {
+        for script in [
+            "f() { f; }\nf\n",
+            "f() { f; f; }\nf\n",
+            "f() { echo $(f) $(f); }\nf\n",
+        ] {
+            let nodes = parse(script).unwrap();
+            let started = std::time::Instant::now();
+            let mut cb = |_: Call<'_>| {};
+            let cut = std::thread::Builder::new()
+                .stack_size(1 << 20)
+                .spawn(move || Eval::new(&["configure", ""], &mut cb).run_script(&nodes))
+                .unwrap()
+                .join()
+                .unwrap();
+            let why = cut.unwrap_err();
+            assert!(why.contains("evaluation stopped"), "{why}");
+            assert!(
+                started.elapsed().as_secs() < 20,
+                "{script:?} took {:?}",
+                started.elapsed()
+            );
+        }
+    }
+
+    #[test]
+    fn glob_patterns() {
+        for (p, s, want) in [
+            ("*", "", true),
+            ("*", "abc", true),
+            ("a*c", "abbbc", true),
+            ("a*c", "abcd", false),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("*-upgrade", "abort-upgrade", true),
+            ("configure", "configure", true),
+            ("configure", "configured", false),
+            ("*a*b*", "xaxxbx", true),
+            ("*a*b", "xaxxbx", false),
+        ] {
+            assert_eq!(glob_match(p, s), want, "{p} vs {s}");
+        }
+        // A long hostile pattern is no recursion and no exponential time.
+        let p = "*a".repeat(20_000);
+        assert!(!glob_match(&p, &"a".repeat(19_999)));
+        assert!(glob_match(&p, &"ba".repeat(20_000)));
     }
 
     #[test]
