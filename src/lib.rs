@@ -31,3 +31,4 @@ pub mod parallel;
 pub mod platform;
 pub mod resolve;
 pub mod store;
+pub mod text;
