@@ -176,7 +176,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {}", error_chain(&err));
+            eprintln!("error: {}", crate::text::sanitize(&error_chain(&err)));
             ExitCode::FAILURE
         }
     }

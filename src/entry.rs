@@ -63,6 +63,31 @@ impl Entry {
     }
 }
 
+/// The longest path an entry may have, in bytes (Linux's `PATH_MAX`): nothing could create a
+/// longer one on disk, and refusing it keeps what a path costs (its parents, each written out
+/// in full in a layer) bounded.
+pub const MAX_PATH: usize = 4096;
+/// The longest one path component may be, in bytes (Linux's `NAME_MAX`).
+pub const MAX_NAME: usize = 255;
+
+/// Why a normalised path is too long for a filesystem, if it is.
+pub fn check_path_length(path: &str) -> Result<(), String> {
+    if path.len() > MAX_PATH {
+        return Err(format!(
+            "is {} bytes long; paths may have at most {MAX_PATH}",
+            path.len()
+        ));
+    }
+    if let Some(long) = path.split('/').find(|c| c.len() > MAX_NAME) {
+        return Err(format!(
+            "has a component of {} bytes ({}); names may have at most {MAX_NAME}",
+            long.len(),
+            crate::text::quoted(long)
+        ));
+    }
+    Ok(())
+}
+
 /// Normalises a path from an archive into `Entry::path` form; `None` if it is absolute after
 /// stripping a leading `./`, or climbs out of the root with `..`, or is empty (the root itself).
 pub fn normalize_path(raw: &str) -> Option<String> {

@@ -32,3 +32,4 @@ pub mod parallel;
 pub mod platform;
 pub mod resolve;
 pub mod store;
+pub mod text;

@@ -19,6 +19,7 @@ use crate::manifest::{LoadedManifest, Source};
 use crate::platform::Platform;
 use crate::resolve::{Request, Universe, resolve};
 use crate::store::Store;
+use crate::text::escape;
 
 pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
     let inputs = load_manifest(&args.common)?;
@@ -347,12 +348,18 @@ fn print_diff(old: Option<&Lockfile>, new: &Lockfile) {
             None => {
                 added += 1;
                 if old.is_some() {
-                    eprintln!("  + {} {} ({})", key.1, version, key.0);
+                    eprintln!("  + {} {} ({})", escape(&key.1), escape(version), key.0);
                 }
             }
             Some(v) if v != version => {
                 changed += 1;
-                eprintln!("  ~ {} {} -> {} ({})", key.1, v, version, key.0);
+                eprintln!(
+                    "  ~ {} {} -> {} ({})",
+                    escape(&key.1),
+                    escape(v),
+                    escape(version),
+                    key.0
+                );
             }
             Some(_) => {}
         }
@@ -360,7 +367,7 @@ fn print_diff(old: Option<&Lockfile>, new: &Lockfile) {
     for (key, version) in &before {
         if !after.contains_key(key) {
             removed += 1;
-            eprintln!("  - {} {} ({})", key.1, version, key.0);
+            eprintln!("  - {} {} ({})", escape(&key.1), escape(version), key.0);
         }
     }
     eprintln!("{added} added, {removed} removed, {changed} changed");

@@ -154,6 +154,44 @@ fn hostile_tar_entries_are_rejected_and_nothing_escapes() {
 }
 
 #[test]
+fn paths_too_deep_for_a_filesystem_are_refused_and_deep_legal_ones_built() {
+    // One file 20,000 directories deep, in a package of a few hundred bytes.
+    let deep = format!("./{}f", "a/".repeat(20_000));
+    let mut p = Project::new(&["linux/amd64"]);
+    p.add(
+        None,
+        DebBuilder::new("deep", "1", "amd64").raw_entry(RawEntry::new(deep, RawKind::File(b"x".to_vec()))),
+    );
+    p.write();
+    let server = p.serve();
+    let run = build(&p, Some(&server.url())).fails();
+    run.stderr_has(&[
+        "deep=1",
+        "data.tar",
+        "./a/a/a",
+        "40001 bytes long",
+        "at most 4096",
+    ]);
+    assert!(
+        run.stderr.len() < 2000,
+        "the whole path was printed: {} bytes",
+        run.stderr.len()
+    );
+    assert_no_output(&p);
+
+    // 2000 levels of one-byte names fit, and build.
+    let legal = format!("./{}f", "a/".repeat(2000));
+    let mut p = Project::new(&["linux/amd64"]);
+    p.add(
+        None,
+        DebBuilder::new("deep", "1", "amd64").raw_entry(RawEntry::new(legal, RawKind::File(b"x".to_vec()))),
+    );
+    p.write();
+    let server = p.serve();
+    build(&p, Some(&server.url())).ok();
+}
+
+#[test]
 fn conflicting_files_name_both_packages() {
     let mut p = Project::new(&["linux/amd64"]);
     p.add(

@@ -436,3 +436,20 @@ fn lock_then_build() {
     let index = std::fs::read_to_string(f.path().join("out/index.json")).unwrap();
     assert!(index.contains("synthetic:test"), "{index}");
 }
+
+#[test]
+fn a_keyring_that_is_a_device_fails_at_once_naming_it() {
+    let mut f = stable();
+    f.serve();
+    let manifest = f.manifest(&["stable"], r#"include = ["hello"]"#, "");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace(r#"keyring = "keyring.gpg""#, r#"keyring = "/dev/zero""#),
+    )
+    .unwrap();
+    // Read to the end, /dev/zero would grow memory without limit; it is refused unread.
+    let run = f.lock(&[]).fails();
+    failed_with(&run, &["/dev/zero", "character device, not a regular file"]);
+    assert!(f.lockfile().is_none());
+}

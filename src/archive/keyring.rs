@@ -34,7 +34,7 @@
 //!   `Date`, and tests pin `now` to that `Date`.
 
 use std::fmt;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -56,7 +56,16 @@ pub enum KeyringError {
     Parse { path: PathBuf, message: String },
     #[error("keyring {path}: holds no OpenPGP public keys")]
     Empty { path: PathBuf },
+    #[error("keyring {path}: is a {found}, not a regular file; point `keyring` at a keyring file")]
+    NotAFile { path: PathBuf, found: &'static str },
+    #[error(
+        "keyring {path}: {size} bytes, more than the {limit} a keyring may have (Debian's whole archive keyring is under 100 KiB)"
+    )]
+    TooLarge { path: PathBuf, size: u64, limit: u64 },
 }
+
+/// The most bytes a keyring file may have.
+pub const MAX_KEYRING_BYTES: u64 = 16 << 20;
 
 /// Why a signed Release was refused.
 #[derive(Debug, thiserror::Error)]
@@ -85,11 +94,46 @@ pub struct Keyring {
 impl Keyring {
     /// Loads every public key of a keyring file: binary (`.gpg`, possibly several keys
     /// concatenated, as `debian-archive-keyring.gpg`) or ASCII-armoured (`.asc`).
+    ///
+    /// The file must be a regular file (a device such as `/dev/zero` or a FIFO is refused before
+    /// it is opened) of at most [`MAX_KEYRING_BYTES`].
     pub fn load(path: &Path) -> Result<Keyring, KeyringError> {
-        let bytes = std::fs::read(path).map_err(|source| KeyringError::Read {
+        let read_err = |source| KeyringError::Read {
             path: path.to_owned(),
             source,
-        })?;
+        };
+        let check = |meta: &std::fs::Metadata| {
+            if !meta.is_file() {
+                return Err(KeyringError::NotAFile {
+                    path: path.to_owned(),
+                    found: file_type_name(&meta.file_type()),
+                });
+            }
+            if meta.len() > MAX_KEYRING_BYTES {
+                return Err(KeyringError::TooLarge {
+                    path: path.to_owned(),
+                    size: meta.len(),
+                    limit: MAX_KEYRING_BYTES,
+                });
+            }
+            Ok(())
+        };
+        // Checked before opening (opening a FIFO would block) and again on what was opened.
+        check(&std::fs::metadata(path).map_err(read_err)?)?;
+        let file = std::fs::File::open(path).map_err(read_err)?;
+        check(&file.metadata().map_err(read_err)?)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_KEYRING_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_err)?;
+        if bytes.len() as u64 > MAX_KEYRING_BYTES {
+            // The file grew after it was checked.
+            return Err(KeyringError::TooLarge {
+                path: path.to_owned(),
+                size: bytes.len() as u64,
+                limit: MAX_KEYRING_BYTES,
+            });
+        }
         Keyring::from_bytes(&bytes, path)
     }
 
@@ -157,6 +201,24 @@ fn collect_keys(
         }
     }
     Ok(())
+}
+
+/// What a file that is not a regular file is, for messages.
+fn file_type_name(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "directory"
+    } else if t.is_char_device() {
+        "character device"
+    } else if t.is_block_device() {
+        "block device"
+    } else if t.is_fifo() {
+        "FIFO"
+    } else if t.is_socket() {
+        "socket"
+    } else {
+        "special file"
+    }
 }
 
 fn is_armored(bytes: &[u8]) -> bool {
@@ -442,14 +504,11 @@ fn verify_one(sig: &Signature, data: &[u8], keyring: &Keyring, now: i64) -> Resu
         let res = match cand {
             Signer::Primary(k) => check_primary(k, created, now, true).and_then(|()| {
                 sig.verify(&k.primary_key, data)
-                    .map_err(|e| format!("bad signature by {label}: {e}"))
+                    .map_err(|e| bad_signature(&label, &e))
             }),
             Signer::Sub(k, s) => check_primary(k, created, now, false)
                 .and_then(|()| check_subkey(k, s, created, now))
-                .and_then(|()| {
-                    sig.verify(&s.key, data)
-                        .map_err(|e| format!("bad signature by {label}: {e}"))
-                }),
+                .and_then(|()| sig.verify(&s.key, data).map_err(|e| bad_signature(&label, &e))),
         };
         match res {
             Ok(()) => {
@@ -463,6 +522,16 @@ fn verify_one(sig: &Signature, data: &[u8], keyring: &Keyring, now: i64) -> Resu
         }
     }
     Err(last_err)
+}
+
+/// Why a signature by a keyring key did not verify, in words: rPGP's own text is about its
+/// internals (`assertion failed: (left == right)` for a hash that does not match), so it goes
+/// to the debug log only.
+fn bad_signature(label: &impl fmt::Display, e: &pgp::errors::Error) -> String {
+    tracing::debug!("signature by {label} did not verify: {e:?}");
+    format!(
+        "bad signature by {label}: it does not match the signed text (the Release was altered after signing, or the signature belongs to other text)"
+    )
 }
 
 fn fpr(k: &SignedPublicKey) -> String {

@@ -62,17 +62,18 @@ pub enum Reason {
     Signature(VerifyError),
     #[error("invalid Release: {0}")]
     Release(ReleaseError),
-    #[error("is for suite `{found}` (codename `{codename}`), not the requested `{requested}`")]
+    #[error("is for suite `{}` (codename `{}`), not the requested `{requested}`", crate::text::escape(.found), crate::text::escape(.codename))]
     SuiteMismatch {
         requested: String,
         found: String,
         codename: String,
     },
     #[error(
-        "expired: Valid-Until {valid_until} is before now ({now}); the mirror may be stale or replaying an old Release (set allow-expired for archived snapshots)"
+        "expired: Valid-Until {} is before now ({now}); the mirror may be stale or replaying an old Release (set allow-expired for archived snapshots)",
+        crate::text::escape(.valid_until)
     )]
     Expired { valid_until: String, now: String },
-    #[error("component `{component}` is not one of the Release's components ({available})")]
+    #[error("component `{component}` is not one of the Release's components ({})", crate::text::escape(.available))]
     UnknownComponent { component: String, available: String },
     #[error("the Release lists no Packages index for architecture `{arch}` (looked for {looked_for})")]
     NoIndex { arch: String, looked_for: String },
@@ -176,7 +177,8 @@ impl<'a> ArchiveClient<'a> {
                 let now_text = keyring::crate_date(now);
                 if source.allow_expired {
                     tracing::warn!(
-                        "archive `{archive}`, suite `{suite}`, {release_file}: expired (Valid-Until {valid_until}, now {now_text}); accepted because allow-expired is set"
+                        "archive `{archive}`, suite `{suite}`, {release_file}: expired (Valid-Until {}, now {now_text}); accepted because allow-expired is set",
+                        crate::text::escape(valid_until)
                     );
                 } else {
                     return Err(err(

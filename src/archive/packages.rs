@@ -11,14 +11,14 @@ use super::record::{MultiArch, PackageRecord};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PackagesError {
-    #[error("{index}: package `{package}` (stanza at line {line}) has no `{field}` field")]
+    #[error("{index}: package `{}` (stanza at line {line}) has no `{field}` field", crate::text::escape(.package))]
     Missing {
         index: String,
         package: String,
         line: usize,
         field: &'static str,
     },
-    #[error("{index}: package `{package}` (line {line}): invalid `{field}`: `{value}`")]
+    #[error("{index}: package `{}` (line {line}): invalid `{field}`: `{}`", crate::text::escape(.package), crate::text::escape(.value))]
     Invalid {
         index: String,
         package: String,
@@ -26,7 +26,7 @@ pub enum PackagesError {
         field: &'static str,
         value: String,
     },
-    #[error("{index}: line {line}: {message}")]
+    #[error("{index}: line {line}: {}", crate::text::escape(.message))]
     Syntax {
         index: String,
         line: usize,

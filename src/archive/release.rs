@@ -8,14 +8,19 @@ use crate::lockfile::parse_release_date;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ReleaseError {
-    #[error("line {line}: {message}")]
+    #[error("line {line}: {}", crate::text::escape(.message))]
     Syntax { line: usize, message: String },
     #[error("no `{0}` field")]
     Missing(&'static str),
-    #[error("`{field}: {value}` is not a date (expected RFC 2822, e.g. `Sat, 10 Jun 2023 08:53:33 UTC`)")]
+    #[error("`{field}: {}` is not a date (expected RFC 2822, e.g. `Sat, 10 Jun 2023 08:53:33 UTC`)", crate::text::escape(.value))]
     BadDate { field: &'static str, value: String },
-    #[error("SHA256 entry `{0}` is not `<sha256> <size> <path>`")]
+    #[error("SHA256 entry `{}` is not `<sha256> <size> <path>`", crate::text::escape(.0))]
     BadEntry(String),
+    /// Checksum lists, but none with SHA-256: nothing it lists can be verified well enough.
+    #[error(
+        "the Release file lists no SHA-256 checksums (only {0}), which debcast refuses: MD5 and SHA-1 are broken, so its indices cannot be verified"
+    )]
+    OnlyWeakChecksums(String),
 }
 
 /// A Release file's fields that debcast uses.
@@ -50,6 +55,8 @@ impl Release {
         let mut valid_until = None;
         // The multi-line field being read, if it is one we keep (only SHA256 is).
         let mut in_sha256 = false;
+        // The checksum lists debcast does not use, to say why when SHA256 is missing.
+        let mut weak: Vec<&'static str> = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim_end();
             if line.is_empty() {
@@ -112,6 +119,10 @@ impl Release {
                 r.no_support_for_architecture_all = value == "Packages";
             } else if is("SHA256") {
                 in_sha256 = true;
+            } else if is("MD5Sum") {
+                weak.push("MD5Sum");
+            } else if is("SHA1") {
+                weak.push("SHA1");
             }
         }
         let date = date.ok_or(ReleaseError::Missing("Date"))?;
@@ -126,6 +137,9 @@ impl Release {
                 value: v.clone(),
             })?;
             r.valid_until = Some((v, t));
+        }
+        if r.sha256.is_empty() && !weak.is_empty() {
+            return Err(ReleaseError::OnlyWeakChecksums(weak.join(" and ")));
         }
         Ok(r)
     }

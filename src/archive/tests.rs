@@ -9,6 +9,7 @@ use debcast_testkit::archive::{
     self as tk, ArchiveBuilder, Compression, KeyOptions, SigHash, SigOptions, TestKey,
 };
 
+use super::keyring::MAX_KEYRING_BYTES;
 use super::*;
 use crate::fetch::{Downloader, Expected, FetchError};
 
@@ -241,6 +242,51 @@ fn armored_keyrings_and_concatenations_load() {
 }
 
 #[test]
+fn keyrings_must_be_regular_files_of_bounded_size() {
+    // A device that never ends is refused before a byte of it is read.
+    let e = Keyring::load(Path::new("/dev/zero")).unwrap_err();
+    assert!(matches!(e, KeyringError::NotAFile { .. }), "{e}");
+    let e = e.to_string();
+    assert!(
+        e.contains("/dev/zero") && e.contains("character device, not a regular file"),
+        "{e}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let e = Keyring::load(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("is a directory, not a regular file"), "{e}");
+    // A FIFO would block the open: it is refused from its metadata.
+    let fifo = dir.path().join("keys.fifo");
+    if std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        let e = Keyring::load(&fifo).unwrap_err().to_string();
+        assert!(e.contains("keys.fifo") && e.contains("FIFO"), "{e}");
+    }
+    // An oversize file (sparse: nothing is written) is refused by its size.
+    let big = dir.path().join("big.gpg");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(MAX_KEYRING_BYTES + 1)
+        .unwrap();
+    let e = Keyring::load(&big).unwrap_err();
+    assert!(matches!(e, KeyringError::TooLarge { .. }), "{e}");
+    let e = e.to_string();
+    assert!(
+        e.contains("big.gpg") && e.contains("16777217 bytes") && e.contains("16777216"),
+        "{e}"
+    );
+    // At the cap, the size is fine (and the content is then judged as a keyring).
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(MAX_KEYRING_BYTES)
+        .unwrap();
+    let e = Keyring::load(&big).unwrap_err();
+    assert!(!matches!(e, KeyringError::TooLarge { .. }), "{e}");
+}
+
+#[test]
 fn unknown_key_is_named() {
     let signer = TestKey::new("unknown-signer").unwrap();
     let trusted = key();
@@ -276,6 +322,9 @@ fn tampered_signed_text_is_a_bad_signature() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("bad signature"), "{e}");
+    // Said in words, not in rPGP's internal terms.
+    assert!(e.contains("does not match the signed text"), "{e}");
+    assert!(!e.contains("assertion") && !e.contains("left == right"), "{e}");
 }
 
 #[test]
@@ -416,6 +465,53 @@ fn suite_mismatch_is_an_error() {
     ArchiveClient::new(&dl, None, now())
         .load_suite(&source(false), &f.keyring, "bookworm", "amd64")
         .unwrap();
+}
+
+#[test]
+fn a_release_with_only_md5_and_sha1_says_so() {
+    let k = key();
+    let f = fixture_with(&builder(), &[&k], &[&k]);
+    // The same lists, re-signed with their SHA256 list renamed to what an old archive has.
+    let release = f.root().join("dists/stable/Release");
+    let text = std::fs::read_to_string(&release).unwrap();
+    let sums = text.split("SHA256:\n").nth(1).unwrap().to_owned();
+    let weak = text.replace("SHA256:\n", "MD5Sum:\n") + "SHA1:\n" + &sums;
+    std::fs::write(&release, weak).unwrap();
+    tk::resign(f.root(), "stable", &[&k], SigOptions::default()).unwrap();
+    let dl = DirDownloader::new(f.root());
+    let e = ArchiveClient::new(&dl, None, now())
+        .load_suite(&source(false), &f.keyring, "stable", "amd64")
+        .unwrap_err();
+    assert!(
+        matches!(*e.reason, Reason::Release(ReleaseError::OnlyWeakChecksums(_))),
+        "{e}"
+    );
+    let e = e.to_string();
+    assert!(
+        e.contains("InRelease")
+            && e.contains("lists no SHA-256 checksums (only MD5Sum and SHA1), which debcast refuses"),
+        "{e}"
+    );
+    assert!(!e.contains("no Packages index"), "{e}");
+}
+
+#[test]
+fn release_fields_in_messages_are_escaped() {
+    let e = Release::parse("Date: \x1b[31mred\n").unwrap_err().to_string();
+    assert!(e.contains("\\u{1b}[31mred") && !e.contains('\x1b'), "{e}");
+    let mut b = builder();
+    b.codename = "\x1b]0;pwned\x07".into();
+    let f = fixture(&b);
+    std::fs::rename(f.root().join("dists/stable"), f.root().join("dists/testing")).unwrap();
+    let dl = DirDownloader::new(f.root());
+    let e = ArchiveClient::new(&dl, None, now())
+        .load_suite(&source(false), &f.keyring, "testing", "amd64")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("codename `\\u{1b}]0;pwned\\u{7}`") && !e.contains('\x1b'),
+        "{e}"
+    );
 }
 
 #[test]

@@ -51,7 +51,7 @@ pub enum AssembleError {
         package: String,
         parent_kind: &'static str,
     },
-    #[error("{package}: control field `{field}` is `{value}`, but the lockfile says `{expected}`")]
+    #[error("{package}: control field `{field}` is `{}`, but the lockfile says `{expected}`", crate::text::escape(.value))]
     ControlMismatch {
         package: String,
         field: &'static str,

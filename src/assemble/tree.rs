@@ -127,8 +127,12 @@ impl Tree {
         Ok(())
     }
 
+    /// Removes `path` and, if it is a directory, everything below it (a tree never holds a path
+    /// without its parents).
     pub fn remove(&mut self, path: &str) -> Option<Node> {
-        self.nodes.remove(path)
+        let node = self.nodes.get(path)?.clone();
+        self.remove_subtree(path);
+        Some(node)
     }
 
     /// Gives everything debcast generated (owner `None`: implicit parents, merged-/usr links,
@@ -157,12 +161,17 @@ impl Tree {
     /// Creates missing parent directories (root:root 0755, as dpkg would find them in a base
     /// system) and refuses a path whose parent is not a directory: a link in a parent position
     /// would make a later layer write through it.
+    ///
+    /// Every path in the tree has all its parents in it as directories (nothing removes a
+    /// directory but with what is below it), so the walk goes up from the nearest parent only
+    /// until it finds one: one lookup for a path whose directory exists, however deep.
     fn ensure_parents(&mut self, path: &str, who: &str) -> Result<(), AssembleError> {
-        let mut end = 0;
-        while let Some(pos) = path[end..].find('/') {
-            let parent = &path[..end + pos];
+        let mut missing = Vec::new();
+        let mut end = path.len();
+        while let Some(pos) = path[..end].rfind('/') {
+            let parent = &path[..pos];
             match self.nodes.get(parent) {
-                Some(n) if n.entry.is_dir() => {}
+                Some(n) if n.entry.is_dir() => break,
                 Some(n) => {
                     return Err(AssembleError::ParentNotDirectory {
                         path: format!("/{path}"),
@@ -171,20 +180,21 @@ impl Tree {
                         parent_kind: kind_name(&n.entry.kind),
                     });
                 }
-                None => {
-                    let entry = Entry::generated(parent, EntryKind::Directory, 0o755);
-                    self.nodes.insert(
-                        parent.to_owned(),
-                        Node {
-                            entry,
-                            owner: None,
-                            content: Content::None,
-                            digest: None,
-                        },
-                    );
-                }
+                None => missing.push(parent),
             }
-            end += pos + 1;
+            end = pos;
+        }
+        for parent in missing.into_iter().rev() {
+            let entry = Entry::generated(parent, EntryKind::Directory, 0o755);
+            self.nodes.insert(
+                parent.to_owned(),
+                Node {
+                    entry,
+                    owner: None,
+                    content: Content::None,
+                    digest: None,
+                },
+            );
         }
         Ok(())
     }
@@ -367,5 +377,39 @@ mod tests {
             .add_package(pkg(1, vec![file("usr/lib/y", 1, b"y")]), &labels(), &none)
             .unwrap_err();
         assert!(err.to_string().contains("/usr/lib"), "{err}");
+    }
+
+    #[test]
+    fn deep_paths_cost_one_walk_to_the_nearest_parent() {
+        let none = Replaces(vec![]);
+        // 2000 levels of one-byte names, none listed, then many files in the deepest one: the
+        // parents are created once, and each later file finds its directory with one lookup.
+        let dir = "a/".repeat(1999) + "a";
+        let nodes = (0..2000).map(|i| file(&format!("{dir}/{i}"), 0, b"x")).collect();
+        let mut t = Tree::new();
+        t.add_package(pkg(0, nodes), &labels(), &none).unwrap();
+        assert_eq!(t.len(), 4000);
+        assert!(t.get(&dir).unwrap().entry.is_dir());
+        assert!(t.get("a/a").unwrap().owner.is_none());
+        // A non-directory anywhere above is still found, however deep the path.
+        t.add_package(pkg(1, vec![file("b", 1, b"b")]), &labels(), &none)
+            .unwrap();
+        let err = t
+            .add_package(
+                pkg(2, vec![file(&format!("b/{dir}/x"), 2, b"x")]),
+                &labels(),
+                &none,
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, AssembleError::ParentNotDirectory { ref parent, .. } if parent == "/b"),
+            "{err}"
+        );
+        // Removing a directory takes what is below it, so no path is left without its parents.
+        t.remove("a/a");
+        assert!(t.get(&dir).is_none() && t.get("a").is_some());
+        t.put_generated(Entry::generated(format!("{dir}/y"), EntryKind::Fifo, 0o644), None)
+            .unwrap();
+        assert!(t.get("a/a").unwrap().entry.is_dir());
     }
 }

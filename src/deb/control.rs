@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::text::quoted;
+
 /// The control area of a package.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ControlArchive {
@@ -75,16 +77,16 @@ impl Control {
                 continue;
             }
             let Some((name, value)) = line.split_once(':') else {
-                return Err(err(format!("expected `Field: value`, found {line:?}")));
+                return Err(err(format!("expected `Field: value`, found {}", quoted(line))));
             };
             if name.is_empty()
                 || name.starts_with('-')
                 || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
             {
-                return Err(err(format!("invalid field name {name:?}")));
+                return Err(err(format!("invalid field name {}", quoted(name))));
             }
             if fields.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                return Err(err(format!("duplicate field {name:?}")));
+                return Err(err(format!("duplicate field {}", quoted(name))));
             }
             // Only the end of a whole value is trimmed (below), as dpkg does: a multi-line
             // Description whose first line ends in a space keeps it in the status file.
@@ -106,7 +108,10 @@ impl Control {
                 Some(v) if v.is_empty() || v.contains('\n') => {
                     return Err(ControlParseError {
                         line: control.line_of(required),
-                        what: format!("field {required} must be a single non-empty line, found {v:?}"),
+                        what: format!(
+                            "field {required} must be a single non-empty line, found {}",
+                            quoted(v)
+                        ),
                     });
                 }
                 Some(_) => {}
@@ -117,7 +122,7 @@ impl Control {
         {
             return Err(ControlParseError {
                 line: control.line_of("Installed-Size"),
-                what: format!("Installed-Size {v:?} is not a number of KiB"),
+                what: format!("Installed-Size {} is not a number of KiB", quoted(v)),
             });
         }
         Ok(control)

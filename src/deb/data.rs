@@ -8,7 +8,8 @@ use tar::EntryType;
 
 use super::DebError;
 use super::compression::{Capped, cap_exceeded};
-use crate::entry::{Entry, EntryKind, normalize_path};
+use crate::entry::{Entry, EntryKind, MAX_PATH, check_path_length, normalize_path};
+use crate::text::{escape, quoted};
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -40,23 +41,27 @@ pub(crate) fn visit<E: From<DebError>>(
             what: format!("the tar stream expands too far ({context})"),
             limit,
         },
+        // The tar crate's messages quote header fields verbatim.
         None => DebError::Corrupt {
             deb: deb.to_owned(),
             member: member.to_owned(),
-            what: format!("{context}: {e}"),
+            what: format!("{context}: {}", escape(&e.to_string())),
         },
     };
     let mut archive = tar::Archive::new(Capped::new(decoded, limits.stream_bytes));
     // Every normalised path seen so far, and whether it can be a hard link's target.
     let mut seen: HashMap<String, bool> = HashMap::new();
     let mut file_bytes: u64 = 0;
+    // What the parent directories the archive leaves out cost, counted as if it listed them (a
+    // header and the path each): the tree creates them, and a layer writes each path in full.
+    let mut implied_bytes: u64 = 0;
     {
         let entries = archive
             .entries()
             .map_err(|e| stream_err(e, "reading the tar stream".into()))?;
         let mut last = String::from("(start of archive)");
         for entry in entries {
-            let mut entry = entry.map_err(|e| stream_err(e, format!("after entry {last:?}")))?;
+            let mut entry = entry.map_err(|e| stream_err(e, format!("after entry {}", quoted(&last))))?;
             let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             let entry_err = |what: String| DebError::Entry {
                 deb: deb.to_owned(),
@@ -76,17 +81,17 @@ pub(crate) fn visit<E: From<DebError>>(
             let header = entry.header();
             let mode = header
                 .mode()
-                .map_err(|e| entry_err(format!("bad mode field: {e}")))?
+                .map_err(|e| entry_err(format!("bad mode field: {}", escape(&e.to_string()))))?
                 & 0o7777;
             let uid = header
                 .uid()
-                .map_err(|e| entry_err(format!("bad uid field: {e}")))
+                .map_err(|e| entry_err(format!("bad uid field: {}", escape(&e.to_string()))))
                 .and_then(|v| {
                     u32::try_from(v).map_err(|_| entry_err(format!("uid {v} does not fit 32 bits")))
                 })?;
             let gid = header
                 .gid()
-                .map_err(|e| entry_err(format!("bad gid field: {e}")))
+                .map_err(|e| entry_err(format!("bad gid field: {}", escape(&e.to_string()))))
                 .and_then(|v| {
                     u32::try_from(v).map_err(|_| entry_err(format!("gid {v} does not fit 32 bits")))
                 })?;
@@ -94,7 +99,7 @@ pub(crate) fn visit<E: From<DebError>>(
                 Some(t) => t,
                 None => header
                     .mtime()
-                    .map_err(|e| entry_err(format!("bad mtime field: {e}")))?,
+                    .map_err(|e| entry_err(format!("bad mtime field: {}", escape(&e.to_string()))))?,
             };
             let uname = match pax.uname {
                 Some(n) => n,
@@ -132,15 +137,20 @@ pub(crate) fn visit<E: From<DebError>>(
                     let target = match check_path(raw_target.as_bytes()) {
                         Ok((t, false)) => t,
                         Ok((_, true)) => {
-                            return Err(entry_err(format!("hard link to the root {raw_target:?}")).into());
+                            return Err(
+                                entry_err(format!("hard link to the root {}", quoted(&raw_target))).into(),
+                            );
                         }
                         Err(why) => {
-                            return Err(entry_err(format!("hard link target {raw_target:?} {why}")).into());
+                            return Err(
+                                entry_err(format!("hard link target {} {why}", quoted(&raw_target))).into(),
+                            );
                         }
                     };
                     if seen.get(&target) != Some(&true) {
                         return Err(entry_err(format!(
-                            "hard link to {raw_target:?}, which is not an earlier non-directory entry of this archive"
+                            "hard link to {}, which is not an earlier non-directory entry of this archive",
+                            quoted(&raw_target)
                         ))
                         .into());
                     }
@@ -186,12 +196,37 @@ pub(crate) fn visit<E: From<DebError>>(
                         deb: deb.to_owned(),
                         member: member.to_owned(),
                         what: format!(
-                            "entry {raw_path:?} ({size} bytes) takes the regular files to {file_bytes} bytes, over twice Installed-Size"
+                            "entry {} ({size} bytes) takes the regular files to {file_bytes} bytes, over twice Installed-Size",
+                            quoted(&raw_path)
                         ),
                         limit: limits.file_bytes,
                     }
                     .into());
                 }
+            }
+            // Directories the archive did not list before this entry, nearest first, up to
+            // the first one known (whose own parents are all known already).
+            let mut end = path.len();
+            while let Some(pos) = path[..end].rfind('/') {
+                let parent = &path[..pos];
+                if seen.contains_key(parent) {
+                    break;
+                }
+                implied_bytes = implied_bytes.saturating_add(512 + parent.len() as u64);
+                if implied_bytes > limits.stream_bytes {
+                    return Err(DebError::TooLarge {
+                        deb: deb.to_owned(),
+                        member: member.to_owned(),
+                        what: format!(
+                            "entry {} needs parent directories the archive does not list, and their paths take the unlisted directories to {implied_bytes} bytes",
+                            quoted(&raw_path)
+                        ),
+                        limit: limits.stream_bytes,
+                    }
+                    .into());
+                }
+                seen.insert(parent.to_owned(), false);
+                end = pos;
             }
             let e = Entry {
                 path: path.clone(),
@@ -213,7 +248,7 @@ pub(crate) fn visit<E: From<DebError>>(
                 let mut r = ContextReader {
                     inner: &mut entry,
                     remaining: size,
-                    context: format!("{deb}: {member}: entry {raw_path:?}"),
+                    context: format!("{deb}: {member}: entry {}", quoted(&raw_path)),
                 };
                 f(&e, &mut r)?;
             } else {
@@ -242,7 +277,10 @@ pub(crate) fn check_path(raw: &[u8]) -> Result<(String, bool), String> {
         return Err("contains a NUL byte".into());
     }
     Ok(match normalize_path(text) {
-        Some(p) => (p, false),
+        Some(p) => {
+            check_path_length(&p)?;
+            (p, false)
+        }
         None => (String::new(), true),
     })
 }
@@ -256,6 +294,12 @@ pub(crate) fn check_symlink(path: &str, target: &str) -> Result<(), String> {
     if target.contains('\0') {
         return Err("symlink target contains a NUL byte".into());
     }
+    if target.len() > MAX_PATH {
+        return Err(format!(
+            "symlink target is {} bytes long; a link may hold at most {MAX_PATH}",
+            target.len()
+        ));
+    }
     // Depth of the directory holding the link (`usr/bin/x` lives at depth 2).
     let mut depth: usize = path.matches('/').count();
     for comp in target.split('/') {
@@ -264,7 +308,7 @@ pub(crate) fn check_symlink(path: &str, target: &str) -> Result<(), String> {
             ".." => {
                 depth = depth
                     .checked_sub(1)
-                    .ok_or_else(|| format!("symlink target {target:?} climbs out of the root"))?;
+                    .ok_or_else(|| format!("symlink target {} climbs out of the root", quoted(target)))?;
             }
             _ => depth += 1,
         }
@@ -286,17 +330,18 @@ fn pax_overrides<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<PaxOverrides,
     let mut out = PaxOverrides::default();
     let Some(exts) = entry
         .pax_extensions()
-        .map_err(|e| format!("unreadable PAX header: {e}"))?
+        .map_err(|e| format!("unreadable PAX header: {}", escape(&e.to_string())))?
     else {
         return Ok(out);
     };
     for ext in exts {
-        let ext = ext.map_err(|e| format!("malformed PAX record: {e}"))?;
+        let ext = ext.map_err(|e| format!("malformed PAX record: {}", escape(&e.to_string())))?;
         let key = ext.key().map_err(|e| format!("PAX key is not UTF-8: {e}"))?;
+        let shown_key = escape(key);
         let value = || {
             ext.value()
                 .map(str::to_owned)
-                .map_err(|e| format!("PAX {key} is not UTF-8: {e}"))
+                .map_err(|e| format!("PAX {shown_key} is not UTF-8: {e}"))
         };
         match key {
             "mtime" => out.mtime = Some(parse_pax_time(&value()?)?),
@@ -306,7 +351,7 @@ fn pax_overrides<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<PaxOverrides,
                 // Applied by the tar crate; still refuse garbage it would silently ignore.
                 let v = value()?;
                 if v.parse::<u64>().is_err() {
-                    return Err(format!("PAX {key} {v:?} is not a number"));
+                    return Err(format!("PAX {key} {} is not a number", quoted(&v)));
                 }
             }
             _ => {}
@@ -322,11 +367,11 @@ fn parse_pax_time(v: &str) -> Result<u64, String> {
         return neg
             .parse::<u64>()
             .map(|_| 0)
-            .map_err(|_| format!("PAX mtime {v:?} is not a time"));
+            .map_err(|_| format!("PAX mtime {} is not a time", quoted(v)));
     }
     whole
         .parse()
-        .map_err(|_| format!("PAX mtime {v:?} is not a time"))
+        .map_err(|_| format!("PAX mtime {} is not a time", quoted(v)))
 }
 
 /// The content reader handed to the callback: adds the package, member and entry to I/O errors,

@@ -70,7 +70,7 @@ pub enum DebError {
         limit: u64,
     },
     /// One entry is malformed or hostile.
-    #[error("{deb}: {member}: entry {entry:?}: {what}")]
+    #[error("{deb}: {member}: entry {}: {what}", crate::text::quoted(.entry))]
     Entry {
         deb: String,
         member: String,
@@ -348,7 +348,7 @@ fn read_control<R: Read + Seek>(
             what: "the control area decompresses too large".into(),
             limit,
         },
-        None => corrupt(format!("{after}: {e}")),
+        None => corrupt(format!("{after}: {}", crate::text::escape(&e.to_string()))),
     };
     reader
         .seek(SeekFrom::Start(m.offset))
@@ -370,7 +370,8 @@ fn read_control<R: Read + Seek>(
             .map_err(|e| stream_err(e, "reading the tar stream"))?;
         let mut last = String::from("(start of archive)");
         for entry in entries {
-            let mut entry = entry.map_err(|e| stream_err(e, &format!("after entry {last:?}")))?;
+            let mut entry =
+                entry.map_err(|e| stream_err(e, &format!("after entry {}", crate::text::quoted(&last))))?;
             let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             let entry_err = |what: String| DebError::Entry {
                 deb: deb.to_owned(),
@@ -404,7 +405,7 @@ fn read_control<R: Read + Seek>(
             let mut bytes = Vec::new();
             entry
                 .read_to_end(&mut bytes)
-                .map_err(|e| stream_err(e, &format!("reading entry {raw_path:?}")))?;
+                .map_err(|e| stream_err(e, &format!("reading entry {}", crate::text::quoted(&raw_path))))?;
             let name = name.to_owned();
             if name == "control" {
                 if control_text.replace(bytes).is_some() {

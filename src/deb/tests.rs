@@ -816,3 +816,132 @@ fn legacy_lzma_data_members_are_read() {
     assert_eq!(deb.data_member(), ("data.tar.lzma", Compression::Lzma));
     assert_eq!(collect(&mut deb).unwrap(), expected_sample());
 }
+
+#[test]
+fn paths_and_names_too_long_for_a_filesystem_are_refused() {
+    let base = || DebBuilder::new("t", "1", "amd64").file("usr/bin/ok", b"ok", 0o755);
+    let file = |p: &str| RawEntry::new(p, RawKind::File(b"x".to_vec()));
+    // 20,000 directories deep: refused at once, and the message shows only the start of it.
+    let deep = format!("./{}f", "a/".repeat(20_000));
+    let err = build_and_collect(&base().raw_entry(file(&deep))).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, DebError::Entry { .. }), "{msg}");
+    assert!(msg.starts_with(LABEL) && msg.contains("data.tar"), "{msg}");
+    assert!(msg.contains("./a/a/a/"), "{msg}");
+    assert!(
+        msg.contains("is 40001 bytes long; paths may have at most 4096"),
+        "{msg}"
+    );
+    assert!(msg.contains(&format!("({} bytes)", deep.len())), "{msg}");
+    assert!(
+        msg.len() < 1000,
+        "the message repeats the whole path: {} bytes",
+        msg.len()
+    );
+    // Just over the limit, and through a PAX `path` record too.
+    let over = format!("{}/f", "d".repeat(4095));
+    entry_error(base().raw_entry(file(&over)), "dddd", "4097 bytes long");
+    entry_error(
+        base().raw_entry(file("./innocent").pax("path", &over)),
+        "dddd",
+        "4097 bytes long",
+    );
+    // One component over NAME_MAX.
+    let name = format!("usr/{}", "n".repeat(256));
+    entry_error(
+        base().raw_entry(file(&name)),
+        "usr/nnn",
+        "a component of 256 bytes",
+    );
+    // A hard link's target and a symlink's target are bounded the same way.
+    let hard = RawEntry::new("./usr/h", RawKind::Hardlink(over.clone().into_bytes()));
+    entry_error(base().raw_entry(hard), "./usr/h", "4097 bytes long");
+    let sym = RawEntry::new("./usr/s", RawKind::Symlink("x/".repeat(2100).into_bytes()));
+    entry_error(
+        base().raw_entry(sym),
+        "./usr/s",
+        "symlink target is 4200 bytes long",
+    );
+    // Exactly at the limits is fine.
+    let at = format!(
+        "{}{}/f",
+        format!("{}/", "d".repeat(255)).repeat(15),
+        "e".repeat(254)
+    );
+    assert_eq!(at.len(), 4096);
+    let entries = build_and_collect(&base().raw_entry(file(&at))).unwrap();
+    assert!(entries.iter().any(|(e, _)| e.path == at));
+}
+
+#[test]
+fn deep_legal_paths_are_read_in_linear_time() {
+    // 2000 levels of one-byte names (a 4001-byte path), none of them listed, and many files in
+    // the deepest directory: each entry costs a walk up to its nearest known parent only.
+    let dir = "a/".repeat(2000);
+    let mut b = DebBuilder::new("t", "1", "amd64");
+    for i in 0..200 {
+        let name = format!("./{dir}{:x}", i % 16);
+        b = b.raw_entry(RawEntry::new(name, RawKind::File(vec![b'x'; i])));
+    }
+    // The names repeat; that only makes later entries replace earlier ones in the tree.
+    let entries = build_and_collect(&b).unwrap();
+    assert_eq!(entries.len(), 200);
+    assert_eq!(entries[0].0.path.len(), 4001);
+}
+
+#[test]
+fn unlisted_parent_directories_count_against_the_stream_cap() {
+    // Each file in a fresh 1000-deep chain of directories the archive never lists: together
+    // their paths would cost far more than the archive itself.
+    let mut b = DebBuilder::new("t", "1", "amd64").data_compression(C::Xz);
+    for i in 0..50 {
+        let name = format!("./{i}/{}f", "a/".repeat(1000));
+        b = b.raw_entry(RawEntry::new(name, RawKind::File(b"x".to_vec())));
+    }
+    let mut deb = open(b.build()).unwrap();
+    deb.set_data_cap(2 << 20);
+    let err = collect(&mut deb).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, DebError::TooLarge { .. }), "{msg}");
+    assert!(
+        msg.contains("parent directories the archive does not list") && msg.contains("limit 4194304"),
+        "{msg}"
+    );
+    // The same archive with a cap its unlisted directories fit in is read.
+    let mut deb = open(b.build()).unwrap();
+    deb.set_data_cap(64 << 20);
+    assert_eq!(collect(&mut deb).unwrap().len(), 50);
+}
+
+#[test]
+fn tar_header_errors_escape_what_the_header_holds() {
+    let b = DebBuilder::new("t", "1", "amd64")
+        .data_compression(C::None)
+        .raw_entry(RawEntry::new("./evil\x1b[31mname", RawKind::File(b"x".to_vec())));
+    let mut bytes = b.build();
+    let at = bytes
+        .windows(15)
+        .position(|w| w == b"./evil\x1b[31mname")
+        .unwrap();
+    // The checksum field (8 bytes at offset 148 of the header) holds an escape sequence.
+    bytes[at + 148..at + 156].copy_from_slice(b"\x1b[31m\0\0\0");
+    let msg = collect(&mut open(bytes).unwrap()).unwrap_err().to_string();
+    assert!(msg.contains("cksum"), "{msg}");
+    assert!(
+        !msg.contains('\x1b'),
+        "an escape sequence reached the message: {msg:?}"
+    );
+    assert!(msg.contains("\\u{1b}[31m"), "{msg}");
+}
+
+#[test]
+fn control_fields_in_messages_are_escaped() {
+    let b = DebBuilder::new("t", "1", "amd64").control_field("Installed-Size", "\x1b[31m12");
+    let msg = open(b.build()).unwrap_err().to_string();
+    assert!(msg.contains("Installed-Size"), "{msg}");
+    assert!(
+        !msg.contains('\x1b'),
+        "an escape sequence reached the message: {msg:?}"
+    );
+    assert!(msg.contains("\\u{1b}[31m12"), "{msg}");
+}

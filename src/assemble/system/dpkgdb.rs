@@ -183,9 +183,32 @@ fn conffiles_field(tree: &dyn TreeView, pkg: &InstalledPackage) -> Result<Option
         if line.is_empty() {
             continue;
         }
+        let refuse = |why: &str| SystemError::Package {
+            package: pkg.name.clone(),
+            file: "conffiles".into(),
+            message: format!("entry {} {why}", crate::text::quoted(line)),
+        };
         // Since dpkg 1.20 a line may carry a flag before the path (`remove-on-upgrade /etc/x`):
         // such a conffile is not installed.
-        if !line.starts_with('/') {
+        let (flag, path) = match line.split_once(char::is_whitespace) {
+            Some((flag, path)) if !line.starts_with('/') => (Some(flag), path.trim_start()),
+            _ => (None, line),
+        };
+        if flag.is_some_and(|f| f != "remove-on-upgrade") {
+            return Err(refuse(
+                "has an unknown flag (dpkg knows only `remove-on-upgrade`)",
+            ));
+        }
+        if !path.starts_with('/') {
+            return Err(refuse("is not an absolute path"));
+        }
+        if path.split('/').any(|c| c == "..") {
+            return Err(refuse("has a `..` component"));
+        }
+        if path.chars().any(char::is_control) {
+            return Err(refuse("contains a control character"));
+        }
+        if flag.is_some() {
             continue;
         }
         let path = super::tree_path(line);
@@ -413,6 +436,47 @@ mod tests {
             "/usr/share/hello hello/noawait\n"
         );
         assert!(!t.entries.contains_key("var/lib/dpkg/arch"));
+    }
+
+    #[test]
+    fn conffiles_that_climb_or_are_relative_are_refused() {
+        for (line, why) in [
+            ("/etc/../../../root/.bashrc", "`..` component"),
+            ("/etc/hello/..", "`..` component"),
+            ("etc/hello.conf", "is not an absolute path"),
+            ("remove-on-upgrade etc/x", "is not an absolute path"),
+            ("remove-on-upgrade /etc/../x", "`..` component"),
+            ("frobnicate /etc/x", "unknown flag"),
+            ("/etc/x\x1b[31m", "control character"),
+        ] {
+            let (tree, mut pkgs) = sample();
+            let hello = pkgs.iter_mut().find(|p| p.name == "hello").unwrap();
+            hello.members.insert(
+                "conffiles".into(),
+                format!("/etc/hello.conf\n{line}\n").into_bytes(),
+            );
+            let err = compute(&tree, &pkgs, "amd64").unwrap_err().to_string();
+            assert!(
+                err.contains("package hello") && err.contains("conffiles") && err.contains(why),
+                "{line}: {err}"
+            );
+            assert!(!err.contains('\x1b'), "{err:?}");
+        }
+        // A flagged, absolute conffile is fine and left out of the status, as dpkg does.
+        let (tree, mut pkgs) = sample();
+        let hello = pkgs.iter_mut().find(|p| p.name == "hello").unwrap();
+        hello.members.insert(
+            "conffiles".into(),
+            b"/etc/hello.conf\nremove-on-upgrade /etc/old.conf\n".to_vec(),
+        );
+        let out = compute(&tree, &pkgs, "amd64").unwrap();
+        let mut t = MemTree::new();
+        t.apply(&out);
+        let status = t.text("var/lib/dpkg/status");
+        assert!(
+            status.contains("/etc/hello.conf") && !status.contains("old.conf"),
+            "{status}"
+        );
     }
 
     /// Real dpkg judges the database: `dpkg-query -W` lists the packages, `dpkg --verify` finds
