@@ -37,7 +37,9 @@ pub enum BuildError {
     Assemble(#[from] AssembleError),
     #[error("{0}")]
     Oci(#[from] OciError),
-    #[error("package {package}: the stored file is damaged ({source}); delete it and run `debcast fetch`")]
+    #[error(
+        "package {package}: the stored file is damaged or unreadable ({source}); `debcast fetch` downloads it again (`debcast store verify --repair` removes every damaged entry)"
+    )]
     Store { package: String, source: StoreError },
     #[error("the lockfile has no packages for platform {0}: run `debcast lock` for this manifest")]
     EmptyPlatform(Platform),
@@ -277,6 +279,8 @@ struct LayerJob<'a> {
     view: View<'a>,
     whiteouts: Vec<String>,
     extra: serde_json::Value,
+    /// The `.deb` files the layer is made from (kept in the cache record for `store gc`).
+    debs: Vec<Sha256Digest>,
 }
 
 /// Budget layering (see [`crate::layering`]): one layer per package group, each a pure function
@@ -434,6 +438,7 @@ fn budget_layers(
                 view,
                 whiteouts: Vec::new(),
                 extra: serde_json::Value::Null,
+                debs: groups[g].packages.iter().map(|&i| locked[i].sha256).collect(),
             };
             let info = write_layer(&spools, &job, sink, cache, compression, sde)?;
             drop(job);
@@ -487,6 +492,7 @@ fn budget_layers(
         view: gen_view,
         whiteouts,
         extra: report_to_json(&not_emulated),
+        debs: locked.iter().map(|p| p.sha256).collect(),
     };
     let (gen_info, gen_reused) = write_or_reuse(&assembled, &gen_job, sink, cache, compression, sde)?;
     tracing::debug!("{platform}: generated layer written at {:.2?}", started.elapsed());
@@ -630,6 +636,7 @@ fn write_layer(
             diff_id: info.diff_id,
             media_type: info.media_type.to_owned(),
             extra: job.extra.clone(),
+            debs: job.debs.clone(),
         };
         cache.put(key, &record).map_err(BuildError::Cache)?;
         // Hashed while it was written: the next build need not re-hash it.

@@ -16,6 +16,7 @@
 pub mod archive;
 pub mod assemble;
 pub mod build;
+pub mod cleanup;
 pub mod cli;
 mod commands;
 pub mod deb;
@@ -31,3 +32,4 @@ pub mod parallel;
 pub mod platform;
 pub mod resolve;
 pub mod store;
+mod store_cmd;
