@@ -106,8 +106,14 @@ pub fn install_signal_handler() -> io::Result<()> {
         .spawn(move || {
             if let Some(signal) = signals.forever().next() {
                 let removed = remove_all_registered();
+                // On a terminal, a progress bar may be mid-line.
+                let newline = if io::IsTerminal::is_terminal(&io::stderr()) {
+                    "\n"
+                } else {
+                    ""
+                };
                 eprintln!(
-                    "\ninterrupted: removed {removed} temporary file{}",
+                    "{newline}interrupted: removed {removed} temporary file{}",
                     if removed == 1 { "" } else { "s" }
                 );
                 std::process::exit(128 + signal);
