@@ -48,7 +48,7 @@ pub struct Owned {
 impl Owned {
     /// Takes ownership of `path` (a file or directory this process just created).
     pub fn new(path: &Path) -> Self {
-        let lock = File::open(path).ok().filter(|f| try_lock(f));
+        let lock = File::open(path).ok().filter(try_lock);
         if lock.is_none() {
             // Still registered, and its name carries our pid: only the lock across pid
             // namespaces is lost.

@@ -60,6 +60,9 @@ fn entries_in(dir: &Path) -> io::Result<Vec<Entry>> {
     Ok(out)
 }
 
+/// A damaged entry: its path, what is wrong, and its (device, inode) when it was hashed.
+type Damaged = (PathBuf, String, Option<(u64, u64)>);
+
 /// The directories `store verify` checks, under the store's root.
 const VERIFIED_DIRS: [&str; 4] = [
     "debs/sha256",
@@ -94,8 +97,7 @@ pub fn verify(args: StoreVerifyArgs) -> anyhow::Result<ExitCode> {
         let dir = root.join(dir);
         entries.extend(entries_in(&dir).with_context(|| format!("reading {}", dir.display()))?);
     }
-    // (path, what is wrong, inode when hashed)
-    let damaged: Vec<(PathBuf, String, Option<(u64, u64)>)> = entries
+    let damaged: Vec<Damaged> = entries
         .par_iter()
         .filter_map(|e| {
             let ino = fs::metadata(&e.path).ok().map(|m| (m.dev(), m.ino()));
