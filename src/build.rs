@@ -37,7 +37,9 @@ pub enum BuildError {
     Assemble(#[from] AssembleError),
     #[error("{0}")]
     Oci(#[from] OciError),
-    #[error("package {package}: the stored file is damaged ({source}); delete it and run `debcast fetch`")]
+    #[error(
+        "package {package}: the stored file is damaged or unreadable ({source}); `debcast fetch` downloads it again (`debcast store verify --repair` removes every damaged entry)"
+    )]
     Store { package: String, source: StoreError },
     #[error("the lockfile has no packages for platform {0}: run `debcast lock` for this manifest")]
     EmptyPlatform(Platform),
@@ -296,8 +298,10 @@ fn platform_layers(
         }
     };
     if !artifacts.is_empty() {
+        let packages: Vec<Sha256Digest> = lock.packages_for(platform).map(|p| p.sha256).collect();
         let ctx = ArtifactContext {
             store,
+            packages: &packages,
             sink,
             compression,
             sde: settings.source_date_epoch,
@@ -375,6 +379,8 @@ fn artifact_layer_keys(
 
 struct ArtifactContext<'a> {
     store: &'a Store,
+    /// The `.deb` hashes of the platform's packages.
+    packages: &'a [Sha256Digest],
     sink: Sink<'a>,
     compression: Compression,
     sde: u64,
@@ -448,12 +454,17 @@ fn artifact_layers(
         }
         let info = builder.finish()?;
         if let (Some(cache), Some(keys), Sink::Layout { writer, .. }) = (cache, keys, ctx.sink) {
+            // What `store gc` must keep for this layer to stay useful: the packages below it
+            // and the artifact itself.
+            let mut debs: Vec<Sha256Digest> = ctx.packages.to_vec();
+            debs.push(a.locked.sha256);
             let record = CachedLayer {
                 digest: info.digest,
                 size: info.size,
                 diff_id: info.diff_id,
                 media_type: info.media_type.to_owned(),
                 extra: serde_json::Value::Null,
+                debs,
             };
             cache.put(&keys[i], &record).map_err(BuildError::Cache)?;
             cache.record_verified(&info.digest);
@@ -485,6 +496,8 @@ struct LayerJob<'a> {
     view: View<'a>,
     whiteouts: Vec<String>,
     extra: serde_json::Value,
+    /// The `.deb` files the layer is made from (kept in the cache record for `store gc`).
+    debs: Vec<Sha256Digest>,
 }
 
 /// Budget layering (see [`crate::layering`]): one layer per package group, each a pure function
@@ -647,6 +660,7 @@ fn budget_layers(
                 view,
                 whiteouts: Vec::new(),
                 extra: serde_json::Value::Null,
+                debs: groups[g].packages.iter().map(|&i| locked[i].sha256).collect(),
             };
             let info = write_layer(&spools, &job, sink, cache, compression, sde)?;
             drop(job);
@@ -700,6 +714,7 @@ fn budget_layers(
         view: gen_view,
         whiteouts,
         extra: report_to_json(&not_emulated),
+        debs: locked.iter().map(|p| p.sha256).collect(),
     };
     let (gen_info, gen_reused) = write_or_reuse(&assembled, &gen_job, sink, cache, compression, sde)?;
     tracing::debug!("{platform}: generated layer written at {:.2?}", started.elapsed());
@@ -844,6 +859,7 @@ fn write_layer(
             diff_id: info.diff_id,
             media_type: info.media_type.to_owned(),
             extra: job.extra.clone(),
+            debs: job.debs.clone(),
         };
         cache.put(key, &record).map_err(BuildError::Cache)?;
         // Hashed while it was written: the next build need not re-hash it.

@@ -32,6 +32,48 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Build the OCI image from the lockfile and the package store.
     Build(BuildArgs),
+    /// Check or tidy the package store.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Re-hash every entry (debs, indices, artifacts, layer blobs) and name each damaged one by
+    /// path; exits 1 if any is damaged, unless --repair removed them (`debcast fetch` and
+    /// `debcast build` then download or rebuild what they need).
+    Verify(StoreVerifyArgs),
+    /// Remove what the given locks do not need: other .deb files and what was derived from them,
+    /// layer blobs no cache record names, and temporary files of debcast processes that are no
+    /// longer running (in tmp/ and beside outputs builds recorded). Safe while other debcast
+    /// processes use the store: nothing a live process owns is removed.
+    Gc(StoreGcArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StoreVerifyArgs {
+    /// The package store.
+    #[arg(long, default_value = "vendor", env = "DEBCAST_CACHE_DIR")]
+    pub cache_dir: PathBuf,
+    /// Delete the damaged entries found (and exit 0).
+    #[arg(long)]
+    pub repair: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StoreGcArgs {
+    /// Manifests whose lockfiles (the manifest's path with the extension .lock) say what to keep.
+    #[arg(required_unless_present = "lockfiles")]
+    pub manifests: Vec<PathBuf>,
+    /// Lockfiles that say what to keep (repeatable).
+    #[arg(long = "lockfile", value_name = "LOCKFILE")]
+    pub lockfiles: Vec<PathBuf>,
+    /// The package store.
+    #[arg(long, default_value = "vendor", env = "DEBCAST_CACHE_DIR")]
+    pub cache_dir: PathBuf,
+    /// Only list what would be removed.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Options every command shares.
@@ -173,6 +215,12 @@ pub struct BuildArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
+    // SIGINT/SIGTERM remove this process's temporary files and exit with one line.
+    if let Err(e) = crate::cleanup::install_signal_handler() {
+        tracing::warn!(
+            "no SIGINT/SIGTERM handler ({e}): an interrupted run leaves temporary files for the next one to reclaim"
+        );
+    }
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -221,5 +269,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Lock(args) => crate::commands::lock(args),
         Command::Fetch(args) => crate::commands::fetch(args),
         Command::Build(args) => crate::commands::build(args),
+        Command::Store(StoreCommand::Verify(args)) => crate::store_cmd::verify(args),
+        Command::Store(StoreCommand::Gc(args)) => crate::store_cmd::gc(args),
     }
 }

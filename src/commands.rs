@@ -96,6 +96,8 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let store = Store::open(&args.common.cache_dir)?;
+    let _hold = store.hold(false)?;
+    reclaim_in_store(&store);
     fetch_locked(&args.common, &inputs, &lock, &store)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -203,17 +205,31 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         })
         .cloned()
         .collect();
+    // Held until the build is done, so a `store gc` waits for it.
+    let mut _hold = None;
     let store = if args.common.offline {
         let store = Store::at(&args.common.cache_dir);
+        if store.root().is_dir() {
+            _hold = Some(store.hold(false)?);
+        }
         check_offline_inputs(&wanted, &wanted_artifacts, &store, &inputs.manifest.path)?;
         store
     } else {
         let store = Store::open(&args.common.cache_dir)?;
+        _hold = Some(store.hold(false)?);
+        reclaim_in_store(&store);
         fetch_some(&args.common, &inputs, &lock, &wanted, &wanted_artifacts, &store)?;
         store
     };
 
     ensure_parent(&args.output)?;
+    // What interrupted builds of this output left, unless their process still runs.
+    for path in crate::cleanup::reclaim_beside(&args.output).paths {
+        tracing::info!("removed {}, left by an interrupted debcast", path.display());
+    }
+    if !args.common.offline {
+        store.record_output(&args.output);
+    }
     let settings = BuildSettings {
         output: args.output.clone(),
         format,
@@ -283,6 +299,18 @@ fn report_not_emulated(reports: &[crate::build::PlatformReport], file: Option<&P
         std::fs::write(path, text).with_context(|| format!("writing the report {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Removes the store's temporary files that dead debcast processes left.
+fn reclaim_in_store(store: &Store) {
+    let removed = store.reclaim_leftovers();
+    if !removed.is_empty() {
+        tracing::info!(
+            "removed {} temporary file(s) that interrupted debcast runs left in {}",
+            removed.len(),
+            store.root().display()
+        );
+    }
 }
 
 /// Creates the output's parent directories (`--output out/static` on a fresh checkout).

@@ -258,9 +258,11 @@ impl Lockfile {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         let mut tmp = tempfile::Builder::new()
-            .prefix(".debcast-lock")
+            .prefix(&crate::cleanup::prefix(".debcast-lock-"))
             .tempfile_in(dir)
             .map_err(err)?;
+        // Removed if the process is interrupted before the rename.
+        let _owned = crate::cleanup::Owned::new(tmp.path());
         std::io::Write::write_all(&mut tmp, self.to_toml().as_bytes()).map_err(err)?;
         // tempfile creates 0600; a lockfile is committed and read by everyone.
         std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644))

@@ -12,7 +12,13 @@
 //! <root>/layers/keys/<key>.json     what a layer key built: digest, size, diff_id, media type
 //! <root>/layers/verified/<hex>      when a blob last verified: its size, inode, mtime
 //! <root>/unpacked/v<N>/<hex>-*.json what unpacking a `.deb` gave: entries, control, small files
+//! <root>/verified/debs/<hex>        when a `.deb` last verified: its size, inode, mtime
+//! <root>/outputs/<hex>              an output path a build wrote (so `store gc` can tidy beside it)
 //! ```
+//!
+//! Temporary names carry their creator's pid and are locked by it while it lives (see
+//! [`crate::cleanup`]): the next `fetch` or `build` removes those of dead processes, never those
+//! of live ones.
 //!
 //! An entry appears only by an atomic rename after its bytes verified, so readers never see a
 //! partial file and two processes can fill one store at once: both may download the same file, the
@@ -22,8 +28,15 @@ use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::cleanup::{self, Owned};
 use crate::fetch::Expected;
 use crate::hash::{HashingReader, HashingWriter, Sha256Digest};
+
+/// The prefix of a download in progress in `tmp/` (then the pid of its process, see
+/// [`crate::cleanup`]).
+pub const INCOMING: &str = "incoming-";
+/// The prefix of a small file being replaced atomically (layer keys, stamps, unpack records).
+pub const NEW: &str = ".new-";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -72,6 +85,21 @@ impl Kind {
     }
 }
 
+/// A process's hold on the store (see [`Store::hold`]); released when dropped or at exit.
+#[derive(Debug)]
+pub struct StoreHold {
+    _file: File,
+}
+
+/// What [`Store::presence`] found.
+#[derive(Debug)]
+pub enum Presence {
+    Missing,
+    Intact,
+    /// There, but its bytes are not the expected ones (the error names the path and both hashes).
+    Damaged(Box<StoreError>),
+}
+
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
@@ -106,9 +134,158 @@ impl Store {
             .join(format!("{}{}", digest.hex(), kind.suffix()))
     }
 
-    /// Whether the store holds an entry of the expected size (its hash was checked on insertion).
+    /// Whether the store holds an entry of the expected size (its hash was checked on insertion,
+    /// not since: see [`Self::presence`]).
     pub fn contains(&self, kind: Kind, expected: &Expected) -> bool {
         fs::metadata(self.path(kind, &expected.sha256)).is_ok_and(|m| m.is_file() && m.len() == expected.size)
+    }
+
+    fn stamp_path(&self, kind: Kind, digest: &Sha256Digest) -> Option<PathBuf> {
+        match kind {
+            Kind::Deb => Some(self.root.join("verified/debs").join(digest.hex())),
+            Kind::Artifact => Some(self.root.join("verified/artifacts").join(digest.hex())),
+            Kind::Index => None,
+        }
+    }
+
+    /// Whether the store holds the entry intact: present, of the expected size, and either its
+    /// stat data is what it was when it last verified (as the layer cache trusts its blobs) or it
+    /// hashes right now (then it is stamped, so the next check is a `stat`).
+    pub fn presence(&self, kind: Kind, expected: &Expected, what: &str) -> Presence {
+        let path = self.path(kind, &expected.sha256);
+        let meta = match fs::metadata(&path) {
+            Ok(m) if m.is_file() => m,
+            _ => return Presence::Missing,
+        };
+        let stamp = stat_stamp(&meta);
+        let stamp_path = self.stamp_path(kind, &expected.sha256);
+        if meta.len() == expected.size
+            && let Some(sp) = &stamp_path
+            && fs::read_to_string(sp).is_ok_and(|s| s == stamp)
+        {
+            return Presence::Intact;
+        }
+        match self.verify(kind, expected, what) {
+            Ok(_) => {
+                self.record_verified(kind, &expected.sha256);
+                Presence::Intact
+            }
+            Err(e) => {
+                if let Some(sp) = &stamp_path {
+                    let _ = fs::remove_file(sp);
+                }
+                Presence::Damaged(Box::new(e))
+            }
+        }
+    }
+
+    /// Notes that an entry verified, with its stat data (best effort).
+    fn record_verified(&self, kind: Kind, digest: &Sha256Digest) {
+        let Some(stamp_path) = self.stamp_path(kind, digest) else {
+            return;
+        };
+        let Ok(meta) = fs::metadata(self.path(kind, digest)) else {
+            return;
+        };
+        let Some(dir) = stamp_path.parent() else { return };
+        let written = fs::create_dir_all(dir)
+            .and_then(|()| replace_file(dir, &stamp_path, stat_stamp(&meta).as_bytes(), false));
+        if let Err(e) = written {
+            tracing::debug!("store: no verification stamp for {}: {e}", digest.hex());
+        }
+    }
+
+    /// Removes the temporary files of dead debcast processes (see [`crate::cleanup`]); returns
+    /// their paths.
+    pub fn reclaim_leftovers(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for (dir, prefixes) in self.temp_places() {
+            out.extend(cleanup::reclaim(&dir, prefixes).paths);
+        }
+        out
+    }
+
+    /// Where the store's writers create temporary files, with their name prefixes.
+    pub(crate) fn temp_places(&self) -> Vec<(PathBuf, &'static [&'static str])> {
+        let mut places: Vec<(PathBuf, &'static [&'static str])> = vec![
+            (self.root.join("tmp"), &[INCOMING]),
+            (self.root.join("layers/blobs/sha256"), &[".layer-", ".blob-", NEW]),
+            (self.root.join("layers/keys"), &[NEW]),
+            (self.root.join("layers/verified"), &[NEW]),
+            (self.root.join("verified/debs"), &[NEW]),
+            (self.root.join("outputs"), &[NEW]),
+        ];
+        if let Ok(entries) = fs::read_dir(self.root.join("unpacked")) {
+            for e in entries.flatten() {
+                places.push((e.path(), &[NEW]));
+            }
+        }
+        places
+    }
+
+    /// Holds the store for this process: shared by `fetch` and `build` (any number at once),
+    /// exclusive for `store gc`, which so never removes what a running process is about to use.
+    /// Waits for the lock, saying so when it has to.
+    pub fn hold(&self, exclusive: bool) -> Result<StoreHold, StoreError> {
+        use std::os::fd::AsRawFd;
+        let path = self.root.join("lock");
+        let io_err = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io_err)?;
+        let mode = if exclusive { libc::LOCK_EX } else { libc::LOCK_SH };
+        // SAFETY: flock on a descriptor this function owns.
+        let flock = |op| unsafe { libc::flock(file.as_raw_fd(), op) };
+        if flock(mode | libc::LOCK_NB) != 0 {
+            tracing::info!(
+                "waiting for {} debcast process(es) using {}",
+                if exclusive { "the" } else { "a `store gc` or other" },
+                self.root.display()
+            );
+            if flock(mode) != 0 {
+                return Err(io_err(io::Error::last_os_error()));
+            }
+        }
+        Ok(StoreHold { _file: file })
+    }
+
+    /// Notes that a build writes `output`, so `debcast store gc` can remove what dead builds
+    /// left beside it. Best effort.
+    pub fn record_output(&self, output: &Path) {
+        let Ok(abs) = std::path::absolute(output) else {
+            return;
+        };
+        let text = abs.to_string_lossy().into_owned();
+        let dir = self.root.join("outputs");
+        let dest = dir.join(Sha256Digest::of(text.as_bytes()).hex());
+        if dest.is_file() {
+            return;
+        }
+        let written =
+            fs::create_dir_all(&dir).and_then(|()| replace_file(&dir, &dest, text.as_bytes(), false));
+        if let Err(e) = written {
+            tracing::debug!("store: output {} not recorded: {e}", abs.display());
+        }
+    }
+
+    /// The output paths builds recorded (see [`Self::record_output`]).
+    pub fn recorded_outputs(&self) -> Vec<PathBuf> {
+        let Ok(entries) = fs::read_dir(self.root.join("outputs")) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .filter_map(|e| fs::read_to_string(e.path()).ok())
+            .map(PathBuf::from)
+            .collect()
     }
 
     /// Opens an entry and re-verifies it while it is read in full; returns its bytes.
@@ -139,7 +316,12 @@ impl Store {
         let mut reader = HashingReader::new(BufReader::with_capacity(1 << 20, file));
         io::copy(&mut reader, &mut io::sink()).map_err(io_err)?;
         let (actual, actual_size, _) = reader.finish();
-        check(what, expected, actual, actual_size)?;
+        check(
+            &format!("{what} ({})", path.display()),
+            expected,
+            actual,
+            actual_size,
+        )?;
         Ok(path)
     }
 
@@ -158,9 +340,10 @@ impl Store {
             source,
         };
         let tmp = tempfile::Builder::new()
-            .prefix("incoming-")
+            .prefix(&cleanup::prefix(INCOMING))
             .tempfile_in(&tmp_dir)
             .map_err(|e| io_err(&tmp_dir, e))?;
+        let _owned = Owned::new(tmp.path());
         let mut writer = HashingWriter::new(io::BufWriter::new(tmp));
         if let Err(e) = fill(&mut writer) {
             return Ok(Err(e));
@@ -175,6 +358,8 @@ impl Store {
         tmp.as_file().sync_all().map_err(|e| io_err(tmp.path(), e))?;
         let dest = self.path(kind, &digest);
         tmp.persist(&dest).map_err(|e| io_err(&dest, e.error))?;
+        // Hashed while it was written: the next fetch need not hash it again.
+        self.record_verified(kind, &digest);
         Ok(Ok(digest))
     }
 
@@ -215,6 +400,10 @@ pub struct CachedLayer {
     /// Anything else the caller needs again on a hit (the generated layer's report).
     #[serde(default)]
     pub extra: serde_json::Value,
+    /// The `.deb` files (SHA-256) the layer was made from, so `store gc` can tell which layers
+    /// a lock still needs (empty in records of older versions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub debs: Vec<Sha256Digest>,
 }
 
 impl LayerCache {
@@ -253,8 +442,8 @@ impl LayerCache {
 
     /// Re-hashes the blob of `layer`, unless it verified before and its file metadata (size,
     /// device, inode, mtime to the nanosecond) is unchanged since, as git's index and Cargo's
-    /// fingerprints trust a file's stat data. (Not ctime: every build hard-links the blob into its
-    /// output, and a link changes the inode's ctime.) On a mismatch the key is
+    /// fingerprints trust a file's stat data. (Not ctime: builds before 0.1 hard-linked the blob
+    /// into their outputs, and a link or a `chmod` changes the inode's ctime.) On a mismatch the key is
     /// removed (so the next build does not try it again) and the error says what was found.
     pub fn verify(&self, key: &Sha256Digest, layer: &CachedLayer) -> Result<PathBuf, StoreError> {
         let path = self.blob_path(&layer.digest);
@@ -339,7 +528,10 @@ impl LayerCache {
 /// filesystem), synced to disk first if `durable`, then renamed over `dest`, so readers see the
 /// old file or the new one, never a part.
 pub(crate) fn replace_file(dir: &Path, dest: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
-    let mut tmp = tempfile::Builder::new().prefix(".new-").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&cleanup::prefix(NEW))
+        .tempfile_in(dir)?;
+    let _owned = Owned::new(tmp.path());
     tmp.write_all(bytes)?;
     if durable {
         tmp.as_file().sync_all()?;
@@ -441,6 +633,7 @@ mod tests {
             diff_id: digest,
             media_type: "x".into(),
             extra: serde_json::Value::Null,
+            debs: Vec::new(),
         };
         cache.put(&key, &rec).unwrap();
         assert_eq!(cache.get(&key), Some(rec.clone()));

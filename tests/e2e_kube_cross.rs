@@ -49,8 +49,14 @@ fn debian_go_as_a_go_dev_tarball(dir: &Path, store: &Path) -> Vec<u8> {
         ),
     )
     .unwrap();
-    host(dir).args(["lock", "go-source.toml", "--cache-dir"]).arg(store).ok();
-    host(dir).args(["fetch", "go-source.toml", "--cache-dir"]).arg(store).ok();
+    host(dir)
+        .args(["lock", "go-source.toml", "--cache-dir"])
+        .arg(store)
+        .ok();
+    host(dir)
+        .args(["fetch", "go-source.toml", "--cache-dir"])
+        .arg(store)
+        .ok();
     let lock_path = dir.join("go-source.lock");
     let lock = Lockfile::parse(&std::fs::read_to_string(&lock_path).unwrap(), &lock_path).unwrap();
     let extracted = dir.join("go-debs");
@@ -81,9 +87,11 @@ fn debian_go_as_a_go_dev_tarball(dir: &Path, store: &Path) -> Vec<u8> {
 fn hello_zip() -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default();
-    zip.start_file("bin/hello-from-zip", opts.unix_permissions(0o755)).unwrap();
+    zip.start_file("bin/hello-from-zip", opts.unix_permissions(0o755))
+        .unwrap();
     zip.write_all(b"#!/bin/sh\necho hello from the zip\n").unwrap();
-    zip.start_file("readme.txt", opts.unix_permissions(0o644)).unwrap();
+    zip.start_file("readme.txt", opts.unix_permissions(0o644))
+        .unwrap();
     zip.write_all(b"not copied\n").unwrap();
     zip.finish().unwrap().into_inner()
 }
@@ -119,7 +127,8 @@ fn in_image(root: &Path, env: &[String], script: &str) -> String {
     args.extend(env.iter().cloned());
     args.extend(["HOME=/root".into(), "GOCACHE=/tmp.k8s/gocache".into()]);
     args.extend(["/bin/sh".into(), "-ec".into(), script.into()]);
-    let args: Vec<&dyn AsRef<std::ffi::OsStr>> = args.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>).collect();
+    let args: Vec<&dyn AsRef<std::ffi::OsStr>> =
+        args.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>).collect();
     tool("chroot", &args)
 }
 
@@ -202,10 +211,22 @@ TMPDIR = "/tmp.k8s"
     with_mirrors(host(&dir).args(["lock", "image.toml", "--cache-dir"]).arg(&store)).ok();
     let lock = std::fs::read_to_string(dir.join("image.lock")).unwrap();
     assert_eq!(lock.matches("[[artifact]]").count(), 2, "{lock}");
-    with_mirrors(host(&dir).args(["build", "image.toml", "--output", "image", "--cache-dir"]).arg(&store)).ok();
+    with_mirrors(
+        host(&dir)
+            .args(["build", "image.toml", "--output", "image", "--cache-dir"])
+            .arg(&store),
+    )
+    .ok();
     // Offline, into a fresh output: the same image.
     host(&dir)
-        .args(["build", "image.toml", "--output", "image2", "--offline", "--cache-dir"])
+        .args([
+            "build",
+            "image.toml",
+            "--output",
+            "image2",
+            "--offline",
+            "--cache-dir",
+        ])
         .arg(&store)
         .ok();
     assert_eq!(
@@ -230,13 +251,22 @@ TMPDIR = "/tmp.k8s"
     }
     let meta = std::fs::symlink_metadata(root.join("tmp.k8s")).unwrap();
     assert!(meta.is_dir());
-    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777, 0o1777);
-    assert!(!root.join("usr/local/readme.txt").exists(), "include = [\"bin\"] keeps only bin/");
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777,
+        0o1777
+    );
+    assert!(
+        !root.join("usr/local/readme.txt").exists(),
+        "include = [\"bin\"] keeps only bin/"
+    );
 
     let _mounts = Mounts::new(&root);
     let version = in_image(&root, &env, "go version");
     assert!(version.starts_with("go version go1.19"), "{version}");
-    assert_eq!(in_image(&root, &env, "hello-from-zip").trim(), "hello from the zip");
+    assert_eq!(
+        in_image(&root, &env, "hello-from-zip").trim(),
+        "hello from the zip"
+    );
 
     std::fs::create_dir_all(root.join("tmp.k8s/src")).unwrap();
     std::fs::write(
@@ -254,16 +284,30 @@ TMPDIR = "/tmp.k8s"
         &env,
         "cd /tmp.k8s/src && CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=aarch64-linux-gnu-gcc go build -o /tmp.k8s/cgo-arm64 cgo.go",
     );
-    assert_eq!(elf_machine(&root.join("tmp.k8s/cgo-arm64")), 183, "cgo program for arm64");
+    assert_eq!(
+        elf_machine(&root.join("tmp.k8s/cgo-arm64")),
+        183,
+        "cgo program for arm64"
+    );
     for (goarch, machine) in [("s390x", 22), ("ppc64le", 21), ("arm", 40)] {
         in_image(
             &root,
             &env,
-            &format!("cd /tmp.k8s/src && CGO_ENABLED=0 GOOS=linux GOARCH={goarch} go build -o /tmp.k8s/pure-{goarch} pure.go"),
+            &format!(
+                "cd /tmp.k8s/src && CGO_ENABLED=0 GOOS=linux GOARCH={goarch} go build -o /tmp.k8s/pure-{goarch} pure.go"
+            ),
         );
-        assert_eq!(elf_machine(&root.join(format!("tmp.k8s/pure-{goarch}"))), machine, "{goarch}");
+        assert_eq!(
+            elf_machine(&root.join(format!("tmp.k8s/pure-{goarch}"))),
+            machine,
+            "{goarch}"
+        );
     }
     // And natively: the cgo program runs.
-    in_image(&root, &env, "cd /tmp.k8s/src && go build -o /tmp.k8s/cgo-native cgo.go");
+    in_image(
+        &root,
+        &env,
+        "cd /tmp.k8s/src && go build -o /tmp.k8s/cgo-native cgo.go",
+    );
     assert_eq!(in_image(&root, &env, "/tmp.k8s/cgo-native").trim(), "42");
 }

@@ -165,7 +165,12 @@ pub fn fetch_artifacts(
 /// hash was checked on insertion and is checked again before a build uses it).
 fn present(a: &LockedArtifact, store: &Store) -> bool {
     match a.size {
-        Some(_) => store.contains(Kind::Artifact, &expected_in(a, store)),
+        // Re-hashed unless its stat data is what it was when it last verified: a damaged entry
+        // counts as missing and is downloaded again.
+        Some(_) => matches!(
+            store.presence(Kind::Artifact, &expected_in(a, store), &a.label()),
+            crate::store::Presence::Intact
+        ),
         None => std::fs::metadata(store.path(Kind::Artifact, &a.sha256)).is_ok_and(|m| m.is_file()),
     }
 }
@@ -178,9 +183,9 @@ pub fn missing_artifacts(artifacts: &[LockedArtifact], store: &Store) -> Vec<Loc
 /// What a store entry of `a` must be: the locked size and hash (for one pinned by hash alone,
 /// the entry's own size, which the hash then decides).
 pub fn expected_in(a: &LockedArtifact, store: &Store) -> Expected {
-    let size = a.size.unwrap_or_else(|| {
-        std::fs::metadata(store.path(Kind::Artifact, &a.sha256)).map_or(0, |m| m.len())
-    });
+    let size = a
+        .size
+        .unwrap_or_else(|| std::fs::metadata(store.path(Kind::Artifact, &a.sha256)).map_or(0, |m| m.len()));
     Expected {
         size,
         sha256: a.sha256,

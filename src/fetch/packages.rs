@@ -8,7 +8,8 @@ use super::progress::{Progress, human_bytes};
 use super::transport::{RemoteFile, Transport, bounded_map};
 use super::{Expected, FetchError};
 use crate::lockfile::{LockedArtifact, LockedPackage};
-use crate::store::{Kind, Store};
+use crate::store::{Kind, Presence, Store};
+use rayon::prelude::*;
 
 /// Knobs of [`fetch_packages`].
 #[derive(Debug, Clone, Default)]
@@ -107,20 +108,33 @@ pub fn fetch_packages(
     progress: &dyn Progress,
 ) -> Result<FetchReport, FetchError> {
     let mut seen = BTreeSet::new();
+    let distinct: Vec<&LockedPackage> = packages.iter().filter(|p| seen.insert(p.sha256)).collect();
+    // What the store has is verified before it counts as present (a `stat` against the stamp of
+    // its last verification, a re-hash when that changed); a damaged entry is downloaded again.
+    let presence: Vec<Presence> = distinct
+        .par_iter()
+        .map(|p| {
+            let expected = Expected {
+                size: p.size,
+                sha256: p.sha256,
+            };
+            store.presence(Kind::Deb, &expected, &p.label())
+        })
+        .collect();
     let mut wanted = Vec::new();
     let mut present = 0;
-    for p in packages {
+    for (p, presence) in distinct.into_iter().zip(presence) {
         let expected = Expected {
             size: p.size,
             sha256: p.sha256,
         };
-        if !seen.insert(p.sha256) {
-            continue;
-        }
-        if store.contains(Kind::Deb, &expected) {
-            present += 1;
-        } else {
-            wanted.push(Wanted { package: p, expected });
+        match presence {
+            Presence::Intact => present += 1,
+            Presence::Missing => wanted.push(Wanted { package: p, expected }),
+            Presence::Damaged(e) => {
+                tracing::warn!("{e}; downloading it again");
+                wanted.push(Wanted { package: p, expected });
+            }
         }
     }
     progress.batch(

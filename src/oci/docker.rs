@@ -22,6 +22,7 @@ use super::json::to_canonical_json;
 use super::layer::{Compression, LayerInfo, MEDIA_TYPE_LAYER_TAR};
 use super::layout::{BlobLayerBuilder, temp_dir_beside};
 use super::tar::TarWriter;
+use crate::cleanup::{self, Owned};
 use crate::entry::{Entry, EntryKind};
 
 #[derive(Serialize)]
@@ -37,13 +38,18 @@ struct DockerManifestEntry {
 pub struct DockerArchiveWriter {
     final_path: PathBuf,
     tmp: TempDir,
+    /// The layer directory is this process's until the archive is written (see
+    /// [`crate::cleanup`]).
+    _owned: Owned,
 }
 
 impl DockerArchiveWriter {
     pub fn create(final_path: &Path) -> Result<Self, OciError> {
+        let (tmp, owned) = temp_dir_beside(final_path)?;
         Ok(DockerArchiveWriter {
             final_path: final_path.to_owned(),
-            tmp: temp_dir_beside(final_path)?,
+            tmp,
+            _owned: owned,
         })
     }
 
@@ -107,7 +113,7 @@ impl DockerArchiveWriter {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let out = tempfile::Builder::new()
-            .prefix(&format!(".{name}.tmp-"))
+            .prefix(&cleanup::prefix(&format!(".{name}.tmp-")))
             .tempfile_in(if parent.as_os_str().is_empty() {
                 Path::new(".")
             } else {
@@ -115,6 +121,7 @@ impl DockerArchiveWriter {
             })
             .map_err(OciError::io(&parent))?;
         let out_path = out.path().to_owned();
+        let out_owned = Owned::new(&out_path);
         let located = |e: OciError| match e {
             OciError::LayerWrite(source) => OciError::Io {
                 path: out_path.clone(),
@@ -177,7 +184,9 @@ impl DockerArchiveWriter {
                 message: "it is a directory; a docker archive is a file".into(),
             });
         }
-        out.persist(&self.final_path).map_err(|e| OciError::Io {
+        let persisted = cleanup::critical(|| out.persist(&self.final_path));
+        drop(out_owned);
+        persisted.map_err(|e| OciError::Io {
             path: self.final_path.clone(),
             source: e.error,
         })?;

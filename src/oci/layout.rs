@@ -15,6 +15,7 @@ use super::image::{
 };
 use super::json::to_canonical_json;
 use super::layer::{Compression, LayerBuilder, LayerInfo};
+use crate::cleanup::{self, Owned};
 use crate::entry::Entry;
 use crate::hash::Sha256Digest;
 use crate::platform::Platform;
@@ -27,6 +28,8 @@ pub struct BlobLayerBuilder {
     inner: LayerBuilder<BufWriter<NamedTempFile>>,
     blob_dir: PathBuf,
     temp_path: PathBuf,
+    /// The temporary file is this process's until it is renamed (see [`crate::cleanup`]).
+    owned: Owned,
 }
 
 impl BlobLayerBuilder {
@@ -36,10 +39,11 @@ impl BlobLayerBuilder {
         source_date_epoch: u64,
     ) -> Result<Self, OciError> {
         let file = tempfile::Builder::new()
-            .prefix(".layer-")
+            .prefix(&cleanup::prefix(".layer-"))
             .tempfile_in(blob_dir)
             .map_err(OciError::io(blob_dir))?;
         let temp_path = file.path().to_owned();
+        let owned = Owned::new(&temp_path);
         let inner = LayerBuilder::new(
             BufWriter::with_capacity(256 * 1024, file),
             compression,
@@ -49,6 +53,7 @@ impl BlobLayerBuilder {
             inner,
             blob_dir: blob_dir.to_owned(),
             temp_path,
+            owned,
         })
     }
 
@@ -63,6 +68,7 @@ impl BlobLayerBuilder {
             inner,
             blob_dir,
             temp_path,
+            owned,
         } = self;
         let (info, writer) = inner.finish_with_writer().map_err(|e| locate(&temp_path, e))?;
         let file = writer.into_inner().map_err(|e| OciError::Io {
@@ -70,6 +76,7 @@ impl BlobLayerBuilder {
             source: e.into_error(),
         })?;
         persist_blob(file, &blob_dir, &info.digest)?;
+        drop(owned);
         Ok(info)
     }
 }
@@ -102,7 +109,7 @@ fn persist_blob(file: NamedTempFile, blob_dir: &Path, digest: &Sha256Digest) -> 
 fn write_blob(blob_dir: &Path, bytes: &[u8]) -> Result<Sha256Digest, OciError> {
     let digest = Sha256Digest::of(bytes);
     let mut file = tempfile::Builder::new()
-        .prefix(".blob-")
+        .prefix(&cleanup::prefix(".blob-"))
         .tempfile_in(blob_dir)
         .map_err(OciError::io(blob_dir))?;
     file.write_all(bytes).map_err(OciError::io(file.path()))?;
@@ -110,9 +117,9 @@ fn write_blob(blob_dir: &Path, bytes: &[u8]) -> Result<Sha256Digest, OciError> {
     Ok(digest)
 }
 
-/// A temporary directory beside `dest`, named `.NAME.tmp-XXXXXX`, so the final rename stays on
-/// one filesystem.
-pub(crate) fn temp_dir_beside(dest: &Path) -> Result<TempDir, OciError> {
+/// A temporary directory beside `dest`, named `.NAME.tmp-PID-XXXXXX`, so the final rename stays on
+/// one filesystem; owned by this process until it is renamed (see [`crate::cleanup`]).
+pub(crate) fn temp_dir_beside(dest: &Path) -> Result<(TempDir, Owned), OciError> {
     let name = dest.file_name().ok_or_else(|| OciError::Output {
         path: dest.to_owned(),
         message: "output path has no file name".into(),
@@ -121,10 +128,12 @@ pub(crate) fn temp_dir_beside(dest: &Path) -> Result<TempDir, OciError> {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
-    tempfile::Builder::new()
-        .prefix(&format!(".{}.tmp-", name.to_string_lossy()))
+    let tmp = tempfile::Builder::new()
+        .prefix(&cleanup::prefix(&format!(".{}.tmp-", name.to_string_lossy())))
         .tempdir_in(&parent)
-        .map_err(OciError::io(parent))
+        .map_err(OciError::io(parent))?;
+    let owned = Owned::new(tmp.path());
+    Ok((tmp, owned))
 }
 
 /// `<ref>-<os>-<arch>[-<variant>]`: the per-platform ref name listed in `index.json` (see the
@@ -176,17 +185,19 @@ pub fn validate_ref_name(ref_name: &str) -> Result<(), OciError> {
 pub struct LayoutWriter {
     final_dir: PathBuf,
     tmp: TempDir,
+    owned: Owned,
     blob_dir: PathBuf,
 }
 
 impl LayoutWriter {
     pub fn create(final_dir: &Path) -> Result<Self, OciError> {
-        let tmp = temp_dir_beside(final_dir)?;
+        let (tmp, owned) = temp_dir_beside(final_dir)?;
         let blob_dir = tmp.path().join("blobs").join("sha256");
         fs::create_dir_all(&blob_dir).map_err(OciError::io(&blob_dir))?;
         Ok(LayoutWriter {
             final_dir: final_dir.to_owned(),
             tmp,
+            owned,
             blob_dir,
         })
     }
@@ -208,23 +219,20 @@ impl LayoutWriter {
         BlobLayerBuilder::new(&self.blob_dir, compression, source_date_epoch)
     }
 
-    /// Puts an existing, verified layer blob (from the layer cache) into this layout: a hard link
-    /// where the filesystem allows it (no copy of hundreds of megabytes), else a copy.
+    /// Puts an existing, verified layer blob (from the layer cache) into this layout as a file of
+    /// its own: a reflink (copy-on-write clone) where the filesystem offers it, else a copy. Never
+    /// a hard link: an output shares no inode with the cache, so changing one (a flipped byte, a
+    /// `chmod -R`) cannot change the other.
     pub fn link_blob(&self, source: &Path, info: &LayerInfo) -> Result<(), OciError> {
         if self.has_blob(&info.digest, info.size) {
             return Ok(());
         }
-        let dest = self.blob_dir.join(info.digest.hex());
-        if fs::hard_link(source, &dest).is_ok() {
-            return Ok(());
-        }
         let tmp = tempfile::Builder::new()
-            .prefix(".blob-")
+            .prefix(&cleanup::prefix(".blob-"))
             .tempfile_in(&self.blob_dir)
             .map_err(OciError::io(&self.blob_dir))?;
-        fs::copy(source, tmp.path()).map_err(OciError::io(source))?;
-        let file = tmp;
-        persist_blob(file, &self.blob_dir, &info.digest)
+        clone_or_copy(source, tmp.as_file()).map_err(OciError::io(source))?;
+        persist_blob(tmp, &self.blob_dir, &info.digest)
     }
 
     pub fn add_blob(&self, bytes: &[u8]) -> Result<Sha256Digest, OciError> {
@@ -319,8 +327,13 @@ impl LayoutWriter {
         for dir in [root.clone(), root.join("blobs"), self.blob_dir.clone()] {
             fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).map_err(OciError::io(&dir))?;
         }
-        let LayoutWriter { final_dir, tmp, .. } = self;
-        replace_with(tmp, &final_dir, |existing| {
+        let LayoutWriter {
+            final_dir,
+            tmp,
+            owned,
+            ..
+        } = self;
+        let replaced = replace_with(tmp, &final_dir, |existing| {
             let refuse = |message: &str| OciError::Output {
                 path: existing.to_owned(),
                 message: message.to_owned(),
@@ -340,9 +353,28 @@ impl LayoutWriter {
                     "it exists and is neither empty nor an OCI image layout; refusing to replace it",
                 ))
             }
-        })?;
+        });
+        drop(owned);
+        replaced?;
         Ok(final_dir)
     }
+}
+
+/// Fills `dest` with the bytes of `source`: a reflink (`FICLONE`, shared extents that are copied
+/// on write: btrfs, XFS, bcachefs, …) where the filesystem offers it, else a copy (which the kernel
+/// may still accelerate with `copy_file_range`).
+pub(crate) fn clone_or_copy(source: &Path, dest: &File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let mut src = File::open(source)?;
+    // SAFETY: FICLONE takes the source descriptor as its argument; both descriptors are open
+    // files owned by this function's caller and by `src`.
+    let cloned = unsafe { libc::ioctl(dest.as_raw_fd(), libc::FICLONE, src.as_raw_fd()) } == 0;
+    if cloned {
+        return Ok(());
+    }
+    let mut out = dest;
+    std::io::copy(&mut src, &mut out)?;
+    Ok(())
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), OciError> {
@@ -364,7 +396,23 @@ pub(crate) fn replace_with(
     if exists {
         may_replace(dest)?;
     }
-    let tmp_path = tmp.keep();
+    // The swap runs with the signal handler held off: an interruption between the renames
+    // would leave the old output moved aside and the new one removed.
+    let old = cleanup::critical(|| swap_into_place(tmp.keep(), dest, exists))?;
+    // The new output is in place; a leftover old copy is untidy but not wrong (and the next
+    // build beside it reclaims it).
+    if let Some(old) = old {
+        let _ = if old.is_dir() {
+            fs::remove_dir_all(&old)
+        } else {
+            fs::remove_file(&old)
+        };
+    }
+    Ok(())
+}
+
+/// Renames `tmp_path` onto `dest`, moving an existing `dest` aside first; returns where it went.
+fn swap_into_place(tmp_path: PathBuf, dest: &Path, exists: bool) -> Result<Option<PathBuf>, OciError> {
     let cleanup = |e: OciError| {
         let _ = fs::remove_dir_all(&tmp_path);
         e
@@ -373,7 +421,7 @@ pub(crate) fn replace_with(
         fs::rename(&tmp_path, dest)
             .map_err(OciError::io(dest))
             .map_err(cleanup)?;
-        return Ok(());
+        return Ok(None);
     }
     // `.NAME.tmp-XXXX` -> `.NAME.old-XXXX`: unique because the temp name is.
     let tmp_name = tmp_path
@@ -391,13 +439,7 @@ pub(crate) fn replace_with(
             source: e,
         }));
     }
-    // The new output is in place; a leftover old copy is untidy but not wrong.
-    let _ = if old.is_dir() {
-        fs::remove_dir_all(&old)
-    } else {
-        fs::remove_file(&old)
-    };
-    Ok(())
+    Ok(Some(old))
 }
 
 #[cfg(test)]
