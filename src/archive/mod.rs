@@ -129,6 +129,10 @@ pub struct ArchiveClient<'a> {
     pub now: SystemTime,
 }
 
+/// The store's note, beside a locked Release it lacks, of the current Release that stood in
+/// for it (its text's SHA-256, hex): an offline run then checks against the same one.
+const STAND_IN: &str = ".stand-in";
+
 /// The compressions of `Packages` we read, best first.
 const VARIANTS: [&str; 3] = [".xz", ".gz", ""];
 
@@ -172,8 +176,10 @@ impl<'a> ArchiveClient<'a> {
     /// The Release a lock names (by the SHA-256 of its signed text), verified again with the
     /// keyring: from the store, where `lock` kept the signed file, else from the mirrors when
     /// they still serve it. When neither has it, the suite's current Release (verified like
-    /// `lock` verifies it) with [`LockedReleaseGone`](Reason::LockedReleaseGone) beside it, so
-    /// the caller can still look for the packages there and say why it had to.
+    /// `lock` verifies it; offline, the one that stood in when the store was filled) with
+    /// [`LockedReleaseGone`](Reason::LockedReleaseGone) beside it, so the caller can still look
+    /// for the packages there (any signed index listing a package's exact bytes proves them the
+    /// archive's) and say why it had to.
     ///
     /// Expiry: the signature is checked as `lock` checks it (a trusted key, neither expired nor
     /// revoked now, a strong hash), but the locked Release's `Valid-Until` is not: a lock pins a
@@ -201,6 +207,24 @@ impl<'a> ArchiveClient<'a> {
             return Ok((self.checked_release(source, suite, verified, file, false)?, None));
         }
         if self.downloader.is_offline() {
+            // The current Release that stood in for it when the store was filled, if one did.
+            let stand_in = self
+                .store
+                .and_then(|store| store.read_release_file(&wanted, STAND_IN).ok().flatten())
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|hex| hex.trim().parse::<Sha256Digest>().ok());
+            if let Some(served) = stand_in
+                && let Some((verified, file)) = self.stored_release(source, suite, &keyring, &served)?
+            {
+                let gone = err(
+                    &file,
+                    Reason::LockedReleaseGone {
+                        wanted,
+                        served: Some(served),
+                    },
+                );
+                return Ok((self.checked_release(source, suite, verified, file, false)?, Some(gone)));
+            }
             return Err(err(
                 &inrelease_path,
                 Reason::LockedReleaseGone { wanted, served: None },
@@ -210,14 +234,22 @@ impl<'a> ArchiveClient<'a> {
         if verified.sha256 == wanted {
             return Ok((self.checked_release(source, suite, verified, file, false)?, None));
         }
+        let served = verified.sha256;
+        let release = self.checked_release(source, suite, verified, file.clone(), true)?;
+        if let Some(store) = self.store {
+            // So that an offline run on this store checks against the same stand-in.
+            store
+                .insert_release_file(&wanted, STAND_IN, served.hex().as_bytes())
+                .map_err(|e| err(&file, Reason::Store(e)))?;
+        }
         let gone = err(
             &file,
             Reason::LockedReleaseGone {
                 wanted,
-                served: Some(verified.sha256),
+                served: Some(served),
             },
         );
-        Ok((self.checked_release(source, suite, verified, file, true)?, Some(gone)))
+        Ok((release, Some(gone)))
     }
 
     fn keyring(&self, source: &Source, suite: &str, keyring_path: &Path) -> Result<Keyring, ArchiveError> {
