@@ -129,8 +129,9 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     let lock = load_lock(&inputs)?;
     if args.common.offline {
         let store = Store::at(&args.common.cache_dir);
-        verify_lock(&args.common, &inputs, &lock, &lock.packages, &store)?;
+        // What the store lacks first (every missing package named), then the proof.
         check_offline(&lock.packages, &store, &inputs.manifest.path)?;
+        verify_lock(&args.common, &inputs, &lock, &lock.packages, &store)?;
         tracing::info!(
             "all {} locked packages are in {}",
             lock.packages.len(),
@@ -228,8 +229,8 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     };
     let store = if args.common.offline {
         let store = Store::at(&args.common.cache_dir);
-        verify_lock(&args.common, &inputs, &lock, &wanted, &store)?;
         check_offline(&wanted, &store, &inputs.manifest.path)?;
+        verify_lock(&args.common, &inputs, &lock, &wanted, &store)?;
         store
     } else {
         let store = Store::open(&args.common.cache_dir)?;
