@@ -95,8 +95,8 @@ pub(crate) fn verify_lock(
     };
     let client = ArchiveClient::new(&transport, Some(store), SystemTime::now());
     let started = Instant::now();
-    let verified = verify_locked_packages(&client, &inputs.manifest, &lock.releases, packages)
-        .with_context(|| {
+    let verified =
+        verify_locked_packages(&client, &inputs.manifest, &lock.releases, packages).with_context(|| {
             format!(
                 "checking {} against the signed indices of the Releases it names",
                 inputs.lock_path.display()

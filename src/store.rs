@@ -188,7 +188,12 @@ impl Store {
 
     /// Keeps a signed Release file (see [`Store::release_path`]), written in `tmp/` and renamed
     /// into place.
-    pub fn insert_release_file(&self, text_sha256: &Sha256Digest, suffix: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    pub fn insert_release_file(
+        &self,
+        text_sha256: &Sha256Digest,
+        suffix: &str,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
         let dest = self.release_path(text_sha256, suffix);
         let io_err = |path: &Path, source| StoreError::Io {
             path: path.to_owned(),
@@ -210,7 +215,11 @@ impl Store {
     }
 
     /// Reads a signed Release file, `None` when the store does not have it.
-    pub fn read_release_file(&self, text_sha256: &Sha256Digest, suffix: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    pub fn read_release_file(
+        &self,
+        text_sha256: &Sha256Digest,
+        suffix: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         let path = self.release_path(text_sha256, suffix);
         match fs::read(&path) {
             Ok(bytes) => Ok(Some(bytes)),

@@ -236,9 +236,15 @@ fn the_same_wrong_bytes_move_on_to_the_next_mirror() {
         .start()
         .expect("server");
     let t = transport(&[other.url(), good.url()], fast_config());
-    let got = t.get("debian", &path, Some(expected(&data))).expect("from the second mirror");
+    let got = t
+        .get("debian", &path, Some(expected(&data)))
+        .expect("from the second mirror");
     assert!(got == data, "wrong bytes returned");
-    assert_eq!(other.counters().requests, 4, "1 + mismatch_retries (3) at the first mirror");
+    assert_eq!(
+        other.counters().requests,
+        4,
+        "1 + mismatch_retries (3) at the first mirror"
+    );
     assert_eq!(good.counters().requests, 1);
 }
 
@@ -270,9 +276,12 @@ fn bodies_refused_by_the_check_are_retried_then_failed_over() {
     assert_eq!((flaky.counters().requests, d.retries), (2, 1));
 
     // The same refused bytes from a first mirror: on to the next after 1 + mismatch_retries.
-    let garbage = Server::map(BTreeMap::from([(path.clone(), b"<html>captive portal</html>".to_vec())]))
-        .start()
-        .expect("server");
+    let garbage = Server::map(BTreeMap::from([(
+        path.clone(),
+        b"<html>captive portal</html>".to_vec(),
+    )]))
+    .start()
+    .expect("server");
     let clean = Server::map(BTreeMap::from([(path.clone(), good.clone())]))
         .start()
         .expect("server");

@@ -60,5 +60,8 @@ fn a_signature_by_an_unknown_key_fails_closed_at_once() {
     let run = f.lock(&[]).fails();
     run.stderr_has(&["dists/stable/InRelease", "unknown key"]);
     let c = f.server.as_ref().unwrap().counters();
-    assert_eq!(c.requests, 1, "one download of InRelease, no retry, no fallback: {c:?}");
+    assert_eq!(
+        c.requests, 1,
+        "one download of InRelease, no retry, no fallback: {c:?}"
+    );
 }

@@ -156,14 +156,21 @@ fn a_cold_store_fetches_the_proof_and_a_lock_without_release_hashes_asks_to_relo
     let server = p.serve();
     // Cold store, online: the Release and indices are fetched to check the forged lock.
     forge_lock(p.path(), &forged);
-    refused(&run(&p, &server, &["build", "image.toml", "--output", "out"]).fails().stderr);
+    refused(
+        &run(&p, &server, &["build", "image.toml", "--output", "out"])
+            .fails()
+            .stderr,
+    );
 
     // A lock written before Releases were pinned by hash cannot be checked: re-lock.
     let path = p.path().join("image.lock");
     let text = std::fs::read_to_string(&path).unwrap();
     let old: String = text
         .lines()
-        .filter(|l| !(l.starts_with("sha256 = ") && text.contains(&format!("date = \"{}\"\n{l}", common::image::RELEASE_DATE))))
+        .filter(|l| {
+            !(l.starts_with("sha256 = ")
+                && text.contains(&format!("date = \"{}\"\n{l}", common::image::RELEASE_DATE)))
+        })
         .map(|l| format!("{l}\n"))
         .collect();
     assert_ne!(old, text);

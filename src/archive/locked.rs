@@ -159,7 +159,11 @@ pub fn verify_locked_packages(
                 scope.spawn(move || {
                     client
                         .load_locked_release(source, &manifest.keyring_path(source), locked)
-                        .map(|(release, gone)| Loaded { source, release, gone })
+                        .map(|(release, gone)| Loaded {
+                            source,
+                            release,
+                            gone,
+                        })
                 })
             })
             .collect();
@@ -236,11 +240,7 @@ pub fn verify_locked_packages(
                         "{}/{}/{c}/binary-{arch} (Release SHA-256 {})",
                         l.source.archive,
                         l.release.locked.suite,
-                        l.release
-                            .locked
-                            .sha256
-                            .map(|s| s.to_string())
-                            .unwrap_or_default()
+                        l.release.locked.sha256.map(|s| s.to_string()).unwrap_or_default()
                     )
                 })
             })

@@ -223,7 +223,10 @@ impl<'a> ArchiveClient<'a> {
                         served: Some(served),
                     },
                 );
-                return Ok((self.checked_release(source, suite, verified, file, false)?, Some(gone)));
+                return Ok((
+                    self.checked_release(source, suite, verified, file, false)?,
+                    Some(gone),
+                ));
             }
             return Err(err(
                 &inrelease_path,
@@ -732,7 +735,11 @@ fn failures(e: &FetchError) -> &[MirrorFailure] {
 
 fn refusals(e: &FetchError) -> String {
     let listed: String = failures(e).iter().map(|f| format!("\n  - {f}")).collect();
-    if listed.is_empty() { format!(" {e}") } else { listed }
+    if listed.is_empty() {
+        format!(" {e}")
+    } else {
+        listed
+    }
 }
 
 fn read_bounded(reader: impl Read, limit: u64) -> Result<Vec<u8>, Reason> {

@@ -868,7 +868,12 @@ impl Job<'_> {
     }
 
     /// Shows a complete unpinned body to the job's check, when it has one.
-    fn accept(&self, body: Option<&[u8]>, sha256: Sha256Digest, size: u64) -> Result<Sha256Digest, AttemptError> {
+    fn accept(
+        &self,
+        body: Option<&[u8]>,
+        sha256: Sha256Digest,
+        size: u64,
+    ) -> Result<Sha256Digest, AttemptError> {
         match (self.check, body) {
             (Some(check), Some(body)) => match check(body) {
                 Ok(()) => Ok(sha256),
