@@ -177,6 +177,7 @@ pub fn verify_locked_packages(
     // Only the records of locked names are kept: a few hundred out of tens of thousands.
     let names: BTreeSet<&str> = packages.iter().map(|p| p.name.as_str()).collect();
     type Listing = (String, u64, Sha256Digest);
+    type ByKey = HashMap<(String, String, String), Vec<Listing>>;
     let jobs: Vec<(&Loaded<'_>, &'static str)> = loaded
         .iter()
         .flat_map(|l| {
@@ -207,7 +208,7 @@ pub fn verify_locked_packages(
             .collect()
     });
     // (archive, arch) -> (name, version, architecture) -> listings.
-    let mut listed: HashMap<(&str, &str), HashMap<(String, String, String), Vec<Listing>>> = HashMap::new();
+    let mut listed: HashMap<(&str, &str), ByKey> = HashMap::new();
     for ((l, arch), records) in jobs.iter().zip(read) {
         let by_key = listed.entry((l.source.archive.as_str(), arch)).or_default();
         for r in records? {

@@ -339,7 +339,7 @@ impl Transport {
         progress: &dyn Progress,
     ) -> Result<(Vec<u8>, Downloaded), FetchError> {
         let mut buf = Vec::new();
-        let d = self.download(archive, path, expected, None, &mut buf, path, progress)?;
+        let d = self.download(archive, path, (expected, None), &mut buf, path, progress)?;
         Ok((buf, d))
     }
 
@@ -354,7 +354,7 @@ impl Transport {
         progress: &dyn Progress,
     ) -> Result<(Vec<u8>, Downloaded), FetchError> {
         let mut buf = Vec::new();
-        let d = self.download(archive, path, None, Some(check), &mut buf, path, progress)?;
+        let d = self.download(archive, path, (None, Some(check)), &mut buf, path, progress)?;
         Ok((buf, d))
     }
 
@@ -376,8 +376,7 @@ impl Transport {
         self.download(
             file.archive,
             file.path,
-            file.expected,
-            None,
+            (file.expected, None),
             &mut dest,
             file.what,
             progress,
@@ -406,8 +405,7 @@ impl Transport {
         &self,
         archive: &str,
         path: &str,
-        expected: Option<Expected>,
-        check: Option<&BodyCheck<'_>>,
+        (expected, check): (Option<Expected>, Option<&BodyCheck<'_>>),
         dest: &mut dyn Destination,
         what: &str,
         progress: &dyn Progress,
