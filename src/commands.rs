@@ -2,8 +2,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
+
+use crate::archive::ArchiveClient;
+use crate::archive::locked::verify_locked_packages;
 
 use crate::build::{BuildSettings, OutputFormat};
 use crate::cli::{BuildArgs, Common, CompressionArg, FetchArgs, Format, LayeringArg, LockArgs};
@@ -69,6 +73,45 @@ fn transport_config(common: &Common) -> TransportConfig {
     }
 }
 
+/// Proves that every package of `packages` is listed, with its pool path, size and SHA-256, in a
+/// signed index of a Release the lock names, before anything is fetched or built: the Releases
+/// and indices from the store, else (unless `--offline`) from the mirrors. A lockfile edited to
+/// point at other bytes stops here, naming the package and the indices expected to list it.
+pub(crate) fn verify_lock(
+    common: &Common,
+    inputs: &Inputs,
+    lock: &Lockfile,
+    packages: &[crate::lockfile::LockedPackage],
+    store: &Store,
+) -> anyhow::Result<()> {
+    let transport = if common.offline {
+        Transport::offline()
+    } else {
+        let mut mirrors = mirrors(common)?.with_releases(&lock.releases);
+        for source in &inputs.manifest.manifest.sources {
+            mirrors = mirrors.with_suites(&source.archive, &source.suites);
+        }
+        transport(common, mirrors)
+    };
+    let client = ArchiveClient::new(&transport, Some(store), SystemTime::now());
+    let started = Instant::now();
+    let verified =
+        verify_locked_packages(&client, &inputs.manifest, &lock.releases, packages).with_context(|| {
+            format!(
+                "checking {} against the signed indices of the Releases it names",
+                inputs.lock_path.display()
+            )
+        })?;
+    tracing::info!(
+        "{} locked package(s) listed in the signed indices ({} Release(s), {} index set(s), {:.2?})",
+        verified.packages,
+        verified.releases,
+        verified.indices,
+        started.elapsed()
+    );
+    Ok(())
+}
+
 fn load_lock(inputs: &Inputs) -> anyhow::Result<Lockfile> {
     Ok(Lockfile::load_for(
         &inputs.lock_path,
@@ -86,7 +129,9 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     let lock = load_lock(&inputs)?;
     if args.common.offline {
         let store = Store::at(&args.common.cache_dir);
+        // What the store lacks first (every missing package and artifact named), then the proof.
         check_offline_inputs(&lock.packages, &lock.artifacts, &store, &inputs.manifest.path)?;
+        verify_lock(&args.common, &inputs, &lock, &lock.packages, &store)?;
         tracing::info!(
             "all {} locked packages and {} artifacts are in {}",
             lock.packages.len(),
@@ -98,6 +143,7 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&args.common.cache_dir)?;
     let _hold = store.hold(false)?;
     reclaim_in_store(&store);
+    verify_lock(&args.common, &inputs, &lock, &lock.packages, &store)?;
     fetch_locked(&args.common, &inputs, &lock, &store)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -213,11 +259,13 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
             _hold = Some(store.hold(false)?);
         }
         check_offline_inputs(&wanted, &wanted_artifacts, &store, &inputs.manifest.path)?;
+        verify_lock(&args.common, &inputs, &lock, &wanted, &store)?;
         store
     } else {
         let store = Store::open(&args.common.cache_dir)?;
         _hold = Some(store.hold(false)?);
         reclaim_in_store(&store);
+        verify_lock(&args.common, &inputs, &lock, &wanted, &store)?;
         fetch_some(&args.common, &inputs, &lock, &wanted, &wanted_artifacts, &store)?;
         store
     };

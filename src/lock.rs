@@ -13,7 +13,7 @@ use anyhow::Context;
 
 use crate::archive::{ArchiveClient, PackageRecord, SuiteRelease};
 use crate::cli::LockArgs;
-use crate::commands::{load_manifest, mirrors, transport};
+use crate::commands::{load_manifest, mirrors, transport, verify_lock};
 use crate::lockfile::{LockedArtifact, LockedPackage, LockedRelease, Lockfile};
 use crate::manifest::{LoadedManifest, Source};
 use crate::platform::Platform;
@@ -44,6 +44,14 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
+        // Fresh is not enough: every package must be the archive's (listed, with its hash, in a
+        // signed index of the Releases the lock names).
+        let store = if args.common.offline {
+            Store::at(&args.common.cache_dir)
+        } else {
+            Store::open(&args.common.cache_dir)?
+        };
+        verify_lock(&args.common, &inputs, &lock, &lock.packages, &store)?;
         eprintln!(
             "{} is up to date with {}",
             inputs.lock_path.display(),
@@ -52,9 +60,12 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
+    // A lock that does not record its Releases' hashes (an older debcast's) cannot be checked
+    // against them: it is re-resolved, keeping its pins, to record them.
     let fresh = existing.as_ref().is_some_and(|l| {
         l.check_fresh(&manifest.manifest, &inputs.lock_path, &manifest.path)
             .is_ok()
+            && l.releases.iter().all(|r| r.sha256.is_some())
     });
     if fresh && args.update.is_none() {
         eprintln!(

@@ -7,6 +7,8 @@
 //! <root>/debs/sha256/<hex>.deb      verified package files
 //! <root>/indices/sha256/<hex>       verified archive index files (Packages, Release, …)
 //! <root>/artifacts/sha256/<hex>     verified non-Debian inputs (`[[artifact]]`)
+//! <root>/releases/sha256/<hex>.InRelease       signed Releases `lock` verified, named by the
+//! <root>/releases/sha256/<hex>.Release{,.gpg}  SHA-256 of their signed text (what a lock records)
 //! <root>/tmp/                       in-progress writes (same filesystem, so renames are atomic)
 //! <root>/layers/blobs/sha256/<hex>  compressed image layers, by digest (see [`LayerCache`])
 //! <root>/layers/keys/<key>.json     what a layer key built: digest, size, diff_id, media type
@@ -361,6 +363,58 @@ impl Store {
         // Hashed while it was written: the next fetch need not hash it again.
         self.record_verified(kind, &digest);
         Ok(Ok(digest))
+    }
+
+    /// Where a signed Release file is kept: `releases/sha256/<hex of the signed text><suffix>`
+    /// (`.InRelease`, or `.Release` and `.Release.gpg`). Such a file is named by the hash of the
+    /// text its signature covers, not of its own bytes: readers verify the signature and that
+    /// hash before using it.
+    pub fn release_path(&self, text_sha256: &Sha256Digest, suffix: &str) -> PathBuf {
+        self.root
+            .join("releases/sha256")
+            .join(format!("{}{suffix}", text_sha256.hex()))
+    }
+
+    /// Keeps a signed Release file (see [`Store::release_path`]), written in `tmp/` and renamed
+    /// into place.
+    pub fn insert_release_file(
+        &self,
+        text_sha256: &Sha256Digest,
+        suffix: &str,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        let dest = self.release_path(text_sha256, suffix);
+        let io_err = |path: &Path, source| StoreError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        }
+        let tmp_dir = self.root.join("tmp");
+        fs::create_dir_all(&tmp_dir).map_err(|e| io_err(&tmp_dir, e))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix("incoming-")
+            .tempfile_in(&tmp_dir)
+            .map_err(|e| io_err(&tmp_dir, e))?;
+        tmp.write_all(bytes).map_err(|e| io_err(tmp.path(), e))?;
+        tmp.as_file().sync_all().map_err(|e| io_err(tmp.path(), e))?;
+        tmp.persist(&dest).map_err(|e| io_err(&dest, e.error))?;
+        Ok(())
+    }
+
+    /// Reads a signed Release file, `None` when the store does not have it.
+    pub fn read_release_file(
+        &self,
+        text_sha256: &Sha256Digest,
+        suffix: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = self.release_path(text_sha256, suffix);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::Io { path, source }),
+        }
     }
 
     /// Inserts bytes already in memory (verified archive indices).

@@ -201,11 +201,13 @@ fn wrong_bodies_are_never_returned_or_stored() {
     let FetchError::AllMirrorsFailed { failures, .. } = &err else {
         panic!("{err}")
     };
+    // The last mirror left: the same wrong bytes again may still be chance, so the retry budget
+    // is spent before the file is given up.
     assert_eq!(
-        failures[0].attempts, 4,
-        "the same wrong bytes, sent 1 + mismatch_retries (3) times, are persistent: {err}"
+        failures[0].attempts, 9,
+        "on the last mirror left, the same wrong bytes are retried within the retry budget (8): {err}"
     );
-    assert_eq!(other.counters().requests, 4);
+    assert_eq!(other.counters().requests, 9);
     for sub in ["debs/sha256", "tmp"] {
         assert_eq!(
             std::fs::read_dir(dir.path().join(sub)).expect("dir").count(),
@@ -220,6 +222,88 @@ fn wrong_bodies_are_never_returned_or_stored() {
     let t = transport(&[short.url()], fast_config());
     let err = t.get("debian", &path, Some(expected(&data))).unwrap_err();
     assert!(err.to_string().contains("wrong size"), "{err}");
+}
+
+/// The same wrong bytes again from a mirror with another behind it: that mirror has another file
+/// under the path, so the file moves on after 1 + mismatch_retries attempts, not the whole budget.
+#[test]
+fn the_same_wrong_bytes_move_on_to_the_next_mirror() {
+    let (path, data) = one_file();
+    let other = Server::map(BTreeMap::from([(path.clone(), bytes(7, data.len()))]))
+        .start()
+        .expect("server");
+    let good = Server::map(BTreeMap::from([(path.clone(), data.clone())]))
+        .start()
+        .expect("server");
+    let t = transport(&[other.url(), good.url()], fast_config());
+    let got = t
+        .get("debian", &path, Some(expected(&data)))
+        .expect("from the second mirror");
+    assert!(got == data, "wrong bytes returned");
+    assert_eq!(
+        other.counters().requests,
+        4,
+        "1 + mismatch_retries (3) at the first mirror"
+    );
+    assert_eq!(good.counters().requests, 1);
+}
+
+/// An unpinned body refused by the download's check (an `InRelease` that does not verify) is a
+/// wrong body: refused bytes that differ each time are retried on the same mirror, the same
+/// refused bytes twice move on to the next mirror, and a mirror never serving an acceptable body
+/// fails the file with the refusal named.
+#[test]
+fn bodies_refused_by_the_check_are_retried_then_failed_over() {
+    let path = "dists/stable/InRelease".to_owned();
+    let good = b"-----BEGIN PGP SIGNED MESSAGE-----\nthe good one\n".to_vec();
+    let check = |b: &[u8]| -> Result<(), String> {
+        if b.starts_with(b"-----BEGIN PGP SIGNED MESSAGE-----\nthe good one") {
+            Ok(())
+        } else {
+            Err("not a clearsigned message".to_owned())
+        }
+    };
+    // The first answer corrupted (one byte flipped): refused, and retried at once.
+    let flaky = Server::map(BTreeMap::from([(path.clone(), good.clone())]))
+        .faults(FaultPlan::first(Fault::Corrupt))
+        .start()
+        .expect("server");
+    let t = transport(&[flaky.url()], fast_config());
+    let (got, d) = t
+        .get_checked_with("debian", &path, &check, &NoProgress)
+        .expect("the second answer");
+    assert!(got == good);
+    assert_eq!((flaky.counters().requests, d.retries), (2, 1));
+
+    // The same refused bytes from a first mirror: on to the next after 1 + mismatch_retries.
+    let garbage = Server::map(BTreeMap::from([(
+        path.clone(),
+        b"<html>captive portal</html>".to_vec(),
+    )]))
+    .start()
+    .expect("server");
+    let clean = Server::map(BTreeMap::from([(path.clone(), good.clone())]))
+        .start()
+        .expect("server");
+    let t = transport(&[garbage.url(), clean.url()], fast_config());
+    let (got, d) = t
+        .get_checked_with("debian", &path, &check, &NoProgress)
+        .expect("from the second mirror");
+    assert!(got == good);
+    assert_eq!(d.mirror, clean.url());
+    assert_eq!(garbage.counters().requests, 4);
+
+    // Only refused bytes, on the last mirror left: the retry budget, then a failure naming why.
+    let t = transport(&[garbage.url()], fast_config());
+    let err = t
+        .get_checked_with("debian", &path, &check, &NoProgress)
+        .unwrap_err();
+    let FetchError::AllMirrorsFailed { failures, .. } = &err else {
+        panic!("{err}")
+    };
+    assert!(failures[0].error.is_refused(), "{err}");
+    assert_eq!(failures[0].attempts, 9, "{err}");
+    assert!(err.to_string().contains("not a clearsigned message"), "{err}");
 }
 
 #[test]

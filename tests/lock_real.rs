@@ -149,7 +149,8 @@ fn check_manifest(name: &str) {
     let root = repo_root();
     let manifest_path = root.join(format!("manifests/{name}.toml"));
     let loaded = LoadedManifest::load(&manifest_path).unwrap_or_else(|e| panic!("{e}"));
-    // The committed lock is fresh (offline, by hash).
+    // The committed lock is fresh, and every package is listed in the signed indices of its
+    // Releases (from the store, else fetched by hash).
     host(&root).args(["lock", "--check"]).arg(&manifest_path).ok();
 
     // A fresh resolution against today's archive, compared with apt's against the same.

@@ -76,7 +76,7 @@ fn two_builds_in_different_environments_are_byte_identical() {
     let b = common::tempdir();
     let b_dir = b.path().join("elsewhere with spaces");
     std::fs::create_dir(&b_dir).unwrap();
-    for f in ["image.toml", "image.lock"] {
+    for f in ["image.toml", "image.lock", "keyring.gpg"] {
         std::fs::copy(manifest.parent().unwrap().join(f), b_dir.join(f)).unwrap();
     }
     let as_other_user = common::is_root() && Path::new("/usr/bin/setpriv").exists();

@@ -79,9 +79,25 @@ pub enum VerifyError {
         keyring: String,
         /// One reason per signature, in order.
         reasons: Vec<String>,
+        /// Whether a signature by a trusted, usable key failed its cryptographic check: what a
+        /// byte damaged in transit gives, as much as a forgery does.
+        bad_signature: bool,
     },
     #[error("Release text is not UTF-8")]
     NotUtf8,
+}
+
+impl VerifyError {
+    /// Whether these bytes may be a good signed Release damaged on the way (unparseable, or a
+    /// trusted key's signature that does not match): another download of the same file may
+    /// verify. A refusal by policy (unknown, expired or revoked key, weak hash) is the same for
+    /// every copy, so it is final at once. Either way nothing unverified is ever accepted.
+    pub fn may_be_damage(&self) -> bool {
+        match self {
+            VerifyError::Malformed(_) | VerifyError::NoSignatures | VerifyError::NotUtf8 => true,
+            VerifyError::NoValidSignature { bad_signature, .. } => *bad_signature,
+        }
+    }
 }
 
 /// The OpenPGP public keys trusted to sign an archive.
@@ -432,16 +448,21 @@ fn verify_signatures(
     let now = unix(now);
     let mut signers = Vec::new();
     let mut reasons = Vec::new();
+    let mut bad_signature = false;
     for sig in sigs {
         match verify_one(sig, data, keyring, now) {
             Ok(fp) => signers.push(fp),
-            Err(reason) => reasons.push(reason),
+            Err(reason) => {
+                bad_signature |= reason.starts_with(BAD_SIGNATURE);
+                reasons.push(reason);
+            }
         }
     }
     if signers.is_empty() {
         return Err(VerifyError::NoValidSignature {
             keyring: keyring.path.display().to_string(),
             reasons,
+            bad_signature,
         });
     }
     if !reasons.is_empty() {
@@ -453,6 +474,9 @@ fn verify_signatures(
     }
     Ok(signers)
 }
+
+/// How [`verify_one`] words a trusted key's signature that fails its cryptographic check.
+const BAD_SIGNATURE: &str = "bad signature by ";
 
 /// Verifies one data signature under the policy above; returns the signing key's fingerprint
 /// or why it does not count.
@@ -529,8 +553,9 @@ fn verify_one(sig: &Signature, data: &[u8], keyring: &Keyring, now: i64) -> Resu
 /// to the debug log only.
 fn bad_signature(label: &impl fmt::Display, e: &pgp::errors::Error) -> String {
     tracing::debug!("signature by {label} did not verify: {e:?}");
+    // Starts with BAD_SIGNATURE: such a failure may be damage in transit (see `may_be_damage`).
     format!(
-        "bad signature by {label}: it does not match the signed text (the Release was altered after signing, or the signature belongs to other text)"
+        "{BAD_SIGNATURE}{label}: it does not match the signed text (the Release was altered after signing, or the signature belongs to other text)"
     )
 }
 

@@ -6,6 +6,7 @@
 //! listed, uncompressed); each index pins its packages' size and SHA-256.
 
 pub mod keyring;
+pub mod locked;
 pub mod packages;
 pub mod record;
 pub mod release;
@@ -25,7 +26,7 @@ pub use release::{Release, ReleaseError};
 #[cfg(test)]
 mod tests;
 
-use crate::fetch::{Downloader, Expected, FetchError};
+use crate::fetch::{Downloader, Expected, FetchError, MirrorFailure};
 use crate::hash::Sha256Digest;
 use crate::lockfile::LockedRelease;
 use crate::manifest::Source;
@@ -60,6 +61,20 @@ pub enum Reason {
     },
     #[error("signature verification failed: {0}")]
     Signature(VerifyError),
+    #[error("no mirror served one that verifies (never falling back to another signature):{}", refusals(.0))]
+    NeverVerified(Box<FetchError>),
+    #[error(
+        "the lock records no SHA-256 of this Release (an older debcast wrote it): run `debcast lock` to record it"
+    )]
+    Unpinned,
+    #[error(
+        "the store has no copy of the Release the lock names (SHA-256 {wanted}){}",
+        .served.map(|s| format!(" and the mirrors serve another one now (SHA-256 {s})")).unwrap_or_else(|| " and it is offline (--offline)".to_owned())
+    )]
+    LockedReleaseGone {
+        wanted: Sha256Digest,
+        served: Option<Sha256Digest>,
+    },
     #[error("invalid Release: {0}")]
     Release(ReleaseError),
     #[error("is for suite `{}` (codename `{}`), not the requested `{requested}`", crate::text::escape(.found), crate::text::escape(.codename))]
@@ -115,6 +130,10 @@ pub struct ArchiveClient<'a> {
     pub now: SystemTime,
 }
 
+/// The store's note, beside a locked Release it lacks, of the current Release that stood in
+/// for it (its text's SHA-256, hex): an offline run then checks against the same one.
+const STAND_IN: &str = ".stand-in";
+
 /// The compressions of `Packages` we read, best first.
 const VARIANTS: [&str; 3] = [".xz", ".gz", ""];
 
@@ -150,6 +169,172 @@ impl<'a> ArchiveClient<'a> {
         keyring_path: &Path,
         suite: &str,
     ) -> Result<SuiteRelease, ArchiveError> {
+        let keyring = self.keyring(source, suite, keyring_path)?;
+        let (verified, release_file) = self.fetch_release(&source.archive, suite, &keyring)?;
+        self.checked_release(source, suite, verified, release_file, true)
+    }
+
+    /// The Release a lock names (by the SHA-256 of its signed text), verified again with the
+    /// keyring: from the store, where `lock` kept the signed file, else from the mirrors when
+    /// they still serve it. When neither has it, the suite's current Release (verified like
+    /// `lock` verifies it; offline, the one that stood in when the store was filled) with
+    /// [`LockedReleaseGone`](Reason::LockedReleaseGone) beside it, so the caller can still look
+    /// for the packages there (any signed index listing a package's exact bytes proves them the
+    /// archive's) and say why it had to.
+    ///
+    /// Expiry: the signature is checked as `lock` checks it (a trusted key, neither expired nor
+    /// revoked now, a strong hash), but the locked Release's `Valid-Until` is not: a lock pins a
+    /// Release on purpose and must build later, and `Valid-Until` guards the choice of the
+    /// newest metadata, which `lock` made when it enforced it.
+    pub fn load_locked_release(
+        &self,
+        source: &Source,
+        keyring_path: &Path,
+        locked: &LockedRelease,
+    ) -> Result<(SuiteRelease, Option<ArchiveError>), ArchiveError> {
+        let suite = locked.suite.as_str();
+        let err = |file: &str, reason: Reason| ArchiveError {
+            archive: source.archive.clone(),
+            suite: suite.to_owned(),
+            file: file.to_owned(),
+            reason: Box::new(reason),
+        };
+        let inrelease_path = format!("dists/{suite}/InRelease");
+        let Some(wanted) = locked.sha256 else {
+            return Err(err(&inrelease_path, Reason::Unpinned));
+        };
+        let keyring = self.keyring(source, suite, keyring_path)?;
+        if let Some((verified, file)) = self.stored_release(source, suite, &keyring, &wanted)? {
+            return Ok((self.checked_release(source, suite, verified, file, false)?, None));
+        }
+        if self.downloader.is_offline() {
+            // The current Release that stood in for it when the store was filled, if one did.
+            let stand_in = self
+                .store
+                .and_then(|store| store.read_release_file(&wanted, STAND_IN).ok().flatten())
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|hex| hex.trim().parse::<Sha256Digest>().ok());
+            if let Some(served) = stand_in
+                && let Some((verified, file)) = self.stored_release(source, suite, &keyring, &served)?
+            {
+                let gone = err(
+                    &file,
+                    Reason::LockedReleaseGone {
+                        wanted,
+                        served: Some(served),
+                    },
+                );
+                return Ok((
+                    self.checked_release(source, suite, verified, file, false)?,
+                    Some(gone),
+                ));
+            }
+            return Err(err(
+                &inrelease_path,
+                Reason::LockedReleaseGone { wanted, served: None },
+            ));
+        }
+        let (verified, file) = self.fetch_release(&source.archive, suite, &keyring)?;
+        if verified.sha256 == wanted {
+            return Ok((self.checked_release(source, suite, verified, file, false)?, None));
+        }
+        let served = verified.sha256;
+        let release = self.checked_release(source, suite, verified, file.clone(), true)?;
+        if let Some(store) = self.store {
+            // So that an offline run on this store checks against the same stand-in.
+            store
+                .insert_release_file(&wanted, STAND_IN, served.hex().as_bytes())
+                .map_err(|e| err(&file, Reason::Store(e)))?;
+        }
+        let gone = err(
+            &file,
+            Reason::LockedReleaseGone {
+                wanted,
+                served: Some(served),
+            },
+        );
+        Ok((release, Some(gone)))
+    }
+
+    fn keyring(&self, source: &Source, suite: &str, keyring_path: &Path) -> Result<Keyring, ArchiveError> {
+        Keyring::load(keyring_path).map_err(|e| ArchiveError {
+            archive: source.archive.clone(),
+            suite: suite.to_owned(),
+            file: keyring_path.display().to_string(),
+            reason: Box::new(Reason::Keyring(e)),
+        })
+    }
+
+    /// The signed Release with text hash `wanted` from the store, verified, if the store has it.
+    /// A copy that does not verify (damaged, or edited) is passed over with a warning.
+    fn stored_release(
+        &self,
+        source: &Source,
+        suite: &str,
+        keyring: &Keyring,
+        wanted: &Sha256Digest,
+    ) -> Result<Option<(VerifiedRelease, String)>, ArchiveError> {
+        let Some(store) = self.store else {
+            return Ok(None);
+        };
+        let err = |file: &str, e: StoreError| ArchiveError {
+            archive: source.archive.clone(),
+            suite: suite.to_owned(),
+            file: file.to_owned(),
+            reason: Box::new(Reason::Store(e)),
+        };
+        let inrelease_path = format!("dists/{suite}/InRelease");
+        let release_path = format!("dists/{suite}/Release");
+        let verified = if let Some(bytes) = store
+            .read_release_file(wanted, ".InRelease")
+            .map_err(|e| err(&inrelease_path, e))?
+        {
+            Some((verify_inrelease(&bytes, keyring, self.now), inrelease_path))
+        } else if let (Some(release), Some(sig)) = (
+            store
+                .read_release_file(wanted, ".Release")
+                .map_err(|e| err(&release_path, e))?,
+            store
+                .read_release_file(wanted, ".Release.gpg")
+                .map_err(|e| err(&release_path, e))?,
+        ) {
+            Some((verify_detached(&release, &sig, keyring, self.now), release_path))
+        } else {
+            None
+        };
+        match verified {
+            Some((Ok(v), file)) if v.sha256 == *wanted => Ok(Some((v, file))),
+            Some((Ok(v), file)) => {
+                tracing::warn!(
+                    "{}: the stored copy of {} {file} holds a Release with SHA-256 {}, not {wanted}; ignoring it",
+                    store.release_path(wanted, "").display(),
+                    source.archive,
+                    v.sha256
+                );
+                Ok(None)
+            }
+            Some((Err(e), file)) => {
+                tracing::warn!(
+                    "{}: the stored copy of {} {file} does not verify ({e}); ignoring it",
+                    store.release_path(wanted, "").display(),
+                    source.archive
+                );
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Parses a verified Release and checks it is `suite`'s, and (with `valid_until`) that its
+    /// Valid-Until has not passed.
+    fn checked_release(
+        &self,
+        source: &Source,
+        suite: &str,
+        verified: VerifiedRelease,
+        release_file: String,
+        valid_until: bool,
+    ) -> Result<SuiteRelease, ArchiveError> {
         let archive = source.archive.as_str();
         let err = |file: &str, reason: Reason| ArchiveError {
             archive: archive.to_owned(),
@@ -157,9 +342,6 @@ impl<'a> ArchiveClient<'a> {
             file: file.to_owned(),
             reason: Box::new(reason),
         };
-        let keyring = Keyring::load(keyring_path)
-            .map_err(|e| err(&keyring_path.display().to_string(), Reason::Keyring(e)))?;
-        let (verified, release_file) = self.fetch_release(archive, suite, &keyring)?;
         let release = Release::parse(&verified.text).map_err(|e| err(&release_file, Reason::Release(e)))?;
         if !release.matches_suite(suite) {
             return Err(err(
@@ -171,7 +353,7 @@ impl<'a> ArchiveClient<'a> {
                 },
             ));
         }
-        if let Some((valid_until, until)) = &release.valid_until {
+        if let Some((valid_until, until)) = release.valid_until.as_ref().filter(|_| valid_until) {
             let now = unix(self.now);
             if *until < now {
                 let now_text = keyring::crate_date(now);
@@ -284,21 +466,31 @@ impl<'a> ArchiveClient<'a> {
             reason: Box::new(reason),
         };
         let inrelease_path = format!("dists/{suite}/InRelease");
-        match self.downloader.get(archive, &inrelease_path, None) {
+        // No hash protects InRelease itself, so bytes damaged in transit fail verification like
+        // a forgery would: the transport retries (and fails over) a body that may be damaged
+        // like any wrong body, and hands over one that verifies or is refused by policy (an
+        // unknown, expired or revoked key: final at once). Checked again below either way.
+        let check = |bytes: &[u8]| -> Result<(), String> {
+            match verify_inrelease(bytes, keyring, self.now) {
+                Err(e) if e.may_be_damage() => Err(format!("InRelease does not verify: {e}")),
+                _ => Ok(()),
+            }
+        };
+        match self.downloader.get_checked(archive, &inrelease_path, &check) {
             Ok(bytes) => {
-                let v = match verify_inrelease(&bytes, keyring, self.now) {
-                    Ok(v) => v,
-                    // No hash protects InRelease itself, so bytes damaged in transit fail here
-                    // like a forgery would; one fresh download tells the two apart. (It is still
-                    // InRelease, checked the same way: no fallback to another signature.)
-                    Err(first) => self
-                        .downloader
-                        .get(archive, &inrelease_path, None)
-                        .ok()
-                        .and_then(|b| verify_inrelease(&b, keyring, self.now).ok())
-                        .ok_or_else(|| err(&inrelease_path, Reason::Signature(first)))?,
-                };
+                let v = verify_inrelease(&bytes, keyring, self.now)
+                    .map_err(|e| err(&inrelease_path, Reason::Signature(e)))?;
+                if let Some(store) = self.store {
+                    store
+                        .insert_release_file(&v.sha256, ".InRelease", &bytes)
+                        .map_err(|e| err(&inrelease_path, Reason::Store(e)))?;
+                }
                 Ok((v, inrelease_path))
+            }
+            // InRelease came, but never verified: falling back to Release + Release.gpg then
+            // would let a mirror pick which signature we check.
+            Err(e) if failures(&e).iter().any(|f| f.error.is_refused()) => {
+                Err(err(&inrelease_path, Reason::NeverVerified(Box::new(e))))
             }
             Err(inrelease_err) => {
                 tracing::debug!("{archive} {inrelease_path}: {inrelease_err}; trying Release + Release.gpg");
@@ -319,6 +511,12 @@ impl<'a> ArchiveClient<'a> {
                     .map_err(|e| err(&sig_path, Reason::Fetch(e)))?;
                 let v = verify_detached(&release, &sig, keyring, self.now)
                     .map_err(|e| err(&sig_path, Reason::Signature(e)))?;
+                if let Some(store) = self.store {
+                    store
+                        .insert_release_file(&v.sha256, ".Release", &release)
+                        .and_then(|()| store.insert_release_file(&v.sha256, ".Release.gpg", &sig))
+                        .map_err(|e| err(&release_path, Reason::Store(e)))?;
+                }
                 Ok((v, release_path))
             }
         }
@@ -526,6 +724,23 @@ impl<'a> ArchiveClient<'a> {
             file: index.to_owned(),
             reason: Box::new(Reason::Packages(e)),
         })
+    }
+}
+
+/// The per-mirror failures of a download error.
+fn failures(e: &FetchError) -> &[MirrorFailure] {
+    match e {
+        FetchError::AllMirrorsFailed { failures, .. } | FetchError::Deadline { failures, .. } => failures,
+        _ => &[],
+    }
+}
+
+fn refusals(e: &FetchError) -> String {
+    let listed: String = failures(e).iter().map(|f| format!("\n  - {f}")).collect();
+    if listed.is_empty() {
+        format!(" {e}")
+    } else {
+        listed
     }
 }
 

@@ -302,9 +302,11 @@ fn unknown_key_is_named() {
         msg.contains("dists/stable/InRelease") && msg.contains("`test`"),
         "{msg}"
     );
-    // No fallback to Release.gpg once InRelease was there (only InRelease once more, in case
-    // the first copy was damaged in transit).
-    assert_eq!(dl.calls(), ["dists/stable/InRelease", "dists/stable/InRelease"]);
+    // No fallback to Release.gpg once InRelease was there, and no second download: a signature
+    // by a key the keyring lacks is the same in every copy (damage is retried by the transport).
+    assert_eq!(dl.calls(), ["dists/stable/InRelease"]);
+    let e = verify_inrelease(&inrelease(&f), &keyring(&f), now()).unwrap_err();
+    assert!(!e.may_be_damage(), "{e}");
 }
 
 #[test]
@@ -315,6 +317,11 @@ fn tampered_signed_text_is_a_bad_signature() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("bad signature"), "{e}");
+    // A trusted key's signature over damaged text may be damage in transit: worth another copy.
+    let err = verify_inrelease(&inrelease(&f), &keyring(&f), now()).unwrap_err();
+    assert!(err.may_be_damage(), "{err}");
+    let garbage = verify_inrelease(b"<html>captive portal</html>", &keyring(&f), now()).unwrap_err();
+    assert!(garbage.may_be_damage(), "{garbage}");
 
     let f = fixture(&builder());
     tk::tamper_inrelease(f.root(), "stable", "Suite: stable", "Suite: stable\nX-Evil: yes").unwrap();

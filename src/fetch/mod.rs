@@ -43,7 +43,7 @@ pub use packages::{
     fetch_packages, missing_packages,
 };
 pub use progress::{LogProgress, NoProgress, Progress};
-pub use transport::{Downloaded, RemoteFile, Transport, TransportConfig, parse_duration};
+pub use transport::{BodyCheck, Downloaded, RemoteFile, Transport, TransportConfig, parse_duration};
 
 /// What a download must be: verified while streaming, never stored or returned otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +58,18 @@ pub trait Downloader: Send + Sync {
     /// Downloads `path` (relative to the archive root) of `archive`. With `expected`, the bytes are
     /// verified while streaming; a mismatch is an error and nothing is returned.
     fn get(&self, archive: &str, path: &str, expected: Option<Expected>) -> Result<Vec<u8>, FetchError>;
+
+    /// Downloads a file no hash pins, accepting only a body `check` accepts; a refused body is
+    /// retried (and failed over) like a wrong one. The default downloads once and leaves the
+    /// checking to the caller.
+    fn get_checked(&self, archive: &str, path: &str, check: &BodyCheck<'_>) -> Result<Vec<u8>, FetchError> {
+        let _ = check;
+        self.get(archive, path, None)
+    }
+    /// Whether every download fails at once (`--offline`): callers then say what the store lacks.
+    fn is_offline(&self) -> bool {
+        false
+    }
 }
 
 /// How a failure should be handled.
@@ -102,6 +114,12 @@ pub enum AttemptError {
     },
     #[error("wrong size: expected {expected} bytes, the server announced {announced}")]
     WrongSize { expected: u64, announced: u64 },
+    #[error("refused: {reason}")]
+    Refused {
+        reason: String,
+        actual: Sha256Digest,
+        actual_size: u64,
+    },
     #[error("larger than the {limit}-byte limit for unverified downloads")]
     TooLarge { limit: u64 },
     #[error("unusable range answer: {0}")]
@@ -129,8 +147,13 @@ impl AttemptError {
             }
             // Retried from scratch on the same mirror while the wrong bytes differ (transit
             // corruption); the same wrong bytes twice move on to the next mirror.
-            Mismatch { .. } | WrongSize { .. } | TooLarge { .. } => ErrorClass::Mirror,
+            Mismatch { .. } | WrongSize { .. } | TooLarge { .. } | Refused { .. } => ErrorClass::Mirror,
         }
+    }
+
+    /// Whether a body was refused by the download's check (see [`Downloader::get_checked`]).
+    pub fn is_refused(&self) -> bool {
+        matches!(self, AttemptError::Refused { .. })
     }
 
     fn is_not_found(&self) -> bool {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use debcast::hash::Sha256Digest;
 use debcast::lockfile::{LockedPackage, LockedRelease, Lockfile};
 use debcast::manifest::Manifest;
+use debcast_testkit::archive::{ArchiveBuilder, TestKey};
 use debcast_testkit::deb::DebBuilder;
 use debcast_testkit::server::Server;
 
@@ -93,13 +94,19 @@ labels = {{ "org.example.purpose" = "test" }}
         )
     }
 
-    /// Writes `image.toml` and `image.lock`; fills the pool. Returns the manifest path.
+    /// Writes `image.toml` and `image.lock`; fills the pool, and signs an archive (suite
+    /// `stable`) whose `Packages` indices list the locked packages, as `debcast lock` would have
+    /// found them (`keyring.gpg` holds its key). Returns the manifest path.
     pub fn write(&mut self) -> PathBuf {
         let manifest_path = self.path().join("image.toml");
         let text = self.manifest_text();
         std::fs::write(&manifest_path, &text).unwrap();
         let manifest = Manifest::parse(&text, &manifest_path).unwrap();
         let mut locked = Vec::new();
+        let mut archive = ArchiveBuilder::new("stable");
+        archive.date = RELEASE_DATE.into();
+        archive.architectures.clear();
+        let mut listed = std::collections::BTreeSet::new();
         for (platform, deb) in &self.packages {
             let bytes = deb.build();
             let pool_path = format!(
@@ -109,8 +116,27 @@ labels = {{ "org.example.purpose" = "test" }}
                 deb.version().split_once(':').map_or(deb.version(), |(_, v)| v),
                 deb.arch()
             );
+            let platform: debcast::platform::Platform = platform.parse().unwrap();
+            let index_arch = if deb.arch() == "all" {
+                "all"
+            } else {
+                platform.debian_arch()
+            };
+            if listed.insert((index_arch, pool_path.clone())) {
+                archive.package(
+                    "main",
+                    index_arch,
+                    &pool_path,
+                    &bytes,
+                    &[
+                        ("Package", deb.name()),
+                        ("Version", deb.version()),
+                        ("Architecture", deb.arch()),
+                    ],
+                );
+            }
             locked.push(LockedPackage {
-                platform: platform.parse().unwrap(),
+                platform,
                 name: deb.name().to_owned(),
                 version: deb.version().to_owned(),
                 architecture: deb.arch().to_owned(),
@@ -121,11 +147,20 @@ labels = {{ "org.example.purpose" = "test" }}
             });
             self.pool.insert(pool_path, bytes);
         }
+        let key = TestKey::new("image-test").unwrap();
+        std::fs::write(self.path().join("keyring.gpg"), key.public_binary().unwrap()).unwrap();
+        let root = self.path().join("archive");
+        let release_text = archive.write(&root, &[&key]).unwrap();
+        for file in walk(&root.join("dists")) {
+            let rel = file.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+            self.pool.insert(rel, std::fs::read(&file).unwrap());
+        }
+        std::fs::remove_dir_all(&root).unwrap();
         let release = LockedRelease {
             archive: ARCHIVE.into(),
             suite: "stable".into(),
             date: RELEASE_DATE.into(),
-            sha256: None,
+            sha256: Some(Sha256Digest::of(release_text.as_bytes())),
         };
         let lock = Lockfile::new(&manifest, vec![release], locked, Vec::new());
         lock.write(&self.path().join("image.lock")).unwrap();
@@ -145,4 +180,18 @@ labels = {{ "org.example.purpose" = "test" }}
             }
         }
     }
+}
+
+/// Every file under `dir`, recursively.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }

@@ -339,7 +339,22 @@ impl Transport {
         progress: &dyn Progress,
     ) -> Result<(Vec<u8>, Downloaded), FetchError> {
         let mut buf = Vec::new();
-        let d = self.download(archive, path, expected, &mut buf, path, progress)?;
+        let d = self.download(archive, path, (expected, None), &mut buf, path, progress)?;
+        Ok((buf, d))
+    }
+
+    /// Downloads into memory a file no hash pins (an `InRelease`), accepting only a body that
+    /// `check` accepts: a refused body is a wrong body, retried and failed over like a hash
+    /// mismatch (the same refused bytes twice move on to the next mirror, while one may work).
+    pub fn get_checked_with(
+        &self,
+        archive: &str,
+        path: &str,
+        check: &BodyCheck<'_>,
+        progress: &dyn Progress,
+    ) -> Result<(Vec<u8>, Downloaded), FetchError> {
+        let mut buf = Vec::new();
+        let d = self.download(archive, path, (None, Some(check)), &mut buf, path, progress)?;
         Ok((buf, d))
     }
 
@@ -361,7 +376,7 @@ impl Transport {
         self.download(
             file.archive,
             file.path,
-            file.expected,
+            (file.expected, None),
             &mut dest,
             file.what,
             progress,
@@ -411,14 +426,22 @@ impl Transport {
             what,
             digest: None,
         };
-        self.download_from(online, mirrors, &name, expected, &mut dest, what, progress)
+        self.download_from(
+            online,
+            mirrors,
+            &name,
+            (expected, None),
+            &mut dest,
+            what,
+            progress,
+        )
     }
 
     pub(crate) fn download(
         &self,
         archive: &str,
         path: &str,
-        expected: Option<Expected>,
+        (expected, check): (Option<Expected>, Option<&BodyCheck<'_>>),
         dest: &mut dyn Destination,
         what: &str,
         progress: &dyn Progress,
@@ -430,7 +453,7 @@ impl Transport {
             });
         };
         let mirrors = online.mirrors.resolve(archive)?;
-        self.download_from(online, mirrors, path, expected, dest, what, progress)
+        self.download_from(online, mirrors, path, (expected, check), dest, what, progress)
     }
 
     /// Downloads `path` from the first of `mirrors` that delivers it.
@@ -440,7 +463,7 @@ impl Transport {
         online: &Online,
         mut mirrors: Vec<Mirror>,
         path: &str,
-        expected: Option<Expected>,
+        (expected, check): (Option<Expected>, Option<&BodyCheck<'_>>),
         dest: &mut dyn Destination,
         what: &str,
         progress: &dyn Progress,
@@ -465,6 +488,7 @@ impl Transport {
             what,
             path,
             expected,
+            check,
             mirrors,
             index: 0,
             tries_here: 0,
@@ -513,6 +537,15 @@ impl Downloader for Transport {
         self.get_with(archive, path, expected, &NoProgress)
             .map(|(b, _)| b)
     }
+
+    fn get_checked(&self, archive: &str, path: &str, check: &BodyCheck<'_>) -> Result<Vec<u8>, FetchError> {
+        self.get_checked_with(archive, path, check, &NoProgress)
+            .map(|(b, _)| b)
+    }
+
+    fn is_offline(&self) -> bool {
+        self.online.is_none()
+    }
 }
 
 /// Computes `f(0..n)` on at most `width` scoped threads (no pool left behind); `None` where `f`
@@ -559,6 +592,8 @@ struct Job<'a> {
     what: &'a str,
     path: &'a str,
     expected: Option<Expected>,
+    /// What an unpinned body must pass to be accepted (see [`Transport::get_checked_with`]).
+    check: Option<&'a BodyCheck<'a>>,
     mirrors: Vec<Mirror>,
     index: usize,
     tries_here: u32,
@@ -659,7 +694,13 @@ impl Job<'_> {
     fn run(&mut self, sink: &mut dyn Write) -> Result<Downloaded, Interrupt> {
         let mut hasher = Sha256::new();
         let mut written: u64 = 0;
-        let outcome = self.run_inner(sink, &mut hasher, &mut written);
+        // A checked body is kept aside as well, to be shown to the check once complete (it is
+        // never resumed: unpinned downloads restart from scratch).
+        let mut sink = Tee {
+            inner: sink,
+            copy: self.check.map(|_| Vec::new()),
+        };
+        let outcome = self.run_inner(&mut sink, &mut hasher, &mut written);
         if outcome.is_err() && written > 0 {
             self.progress.discarded(self.what, written);
         }
@@ -668,7 +709,7 @@ impl Job<'_> {
 
     fn run_inner(
         &mut self,
-        sink: &mut dyn Write,
+        sink: &mut Tee<'_>,
         hasher: &mut Sha256,
         written: &mut u64,
     ) -> Result<Downloaded, Interrupt> {
@@ -735,7 +776,10 @@ impl Job<'_> {
                 self.attempt(&url, timeout, sink, hasher, written)
             };
             let error = match attempt {
-                Ok(served_by) => match self.verify(hasher, *written) {
+                Ok(served_by) => match self
+                    .verify(hasher, *written)
+                    .and_then(|sha256| self.accept(sink.copy.as_deref(), sha256, *written))
+                {
                     Ok(sha256) => {
                         return Ok(Downloaded {
                             mirror: self.mirrors[served_by].url.to_string(),
@@ -761,6 +805,7 @@ impl Job<'_> {
                 AttemptError::Mismatch { .. }
                     | AttemptError::WrongSize { .. }
                     | AttemptError::TooLarge { .. }
+                    | AttemptError::Refused { .. }
             );
             match error.class() {
                 _ if bad_body => {
@@ -769,9 +814,12 @@ impl Job<'_> {
                     let seen = self.wrong_bodies.entry(wrong_body_key(&error)).or_insert(0);
                     *seen += 1;
                     // The same wrong bytes again: this mirror has another file under that path
-                    // (stale, or a different version), so waiting will not help. Different wrong
-                    // bytes each time are corruption in transit, retried like a dropped connection.
-                    if *seen > self.config().mismatch_retries || self.tries_here > self.config().retries {
+                    // (stale, or a different version), so waiting will not help — when another
+                    // mirror may serve it. On the last mirror left, the same damage twice may
+                    // still be chance: spend the retry budget first. Different wrong bytes each
+                    // time are corruption in transit, retried like a dropped connection.
+                    let same_again = *seen > self.config().mismatch_retries;
+                    if (same_again && self.another_may_work()) || self.tries_here > self.config().retries {
                         self.abandon(error);
                     } else {
                         self.progress.retrying(
@@ -865,6 +913,26 @@ impl Job<'_> {
                     }));
                 }
             }
+        }
+    }
+
+    /// Shows a complete unpinned body to the job's check, when it has one.
+    fn accept(
+        &self,
+        body: Option<&[u8]>,
+        sha256: Sha256Digest,
+        size: u64,
+    ) -> Result<Sha256Digest, AttemptError> {
+        match (self.check, body) {
+            (Some(check), Some(body)) => match check(body) {
+                Ok(()) => Ok(sha256),
+                Err(reason) => Err(AttemptError::Refused {
+                    reason,
+                    actual: sha256,
+                    actual_size: size,
+                }),
+            },
+            _ => Ok(sha256),
         }
     }
 
@@ -1238,6 +1306,29 @@ impl Job<'_> {
     }
 }
 
+/// What a body no hash pins must pass to be accepted: `Err` says why it was refused.
+pub type BodyCheck<'a> = dyn Fn(&[u8]) -> Result<(), String> + Sync + 'a;
+
+/// The job's sink, and a copy of what went into it when the body is to be checked.
+struct Tee<'a> {
+    inner: &'a mut dyn Write,
+    copy: Option<Vec<u8>>,
+}
+
+impl Write for Tee<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(copy) = &mut self.copy {
+            copy.extend_from_slice(&buf[..n]);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// What one event did to the file.
 enum Step {
     More,
@@ -1251,6 +1342,9 @@ enum Step {
 fn wrong_body_key(error: &AttemptError) -> String {
     match error {
         AttemptError::Mismatch {
+            actual, actual_size, ..
+        } => format!("{actual} {actual_size}"),
+        AttemptError::Refused {
             actual, actual_size, ..
         } => format!("{actual} {actual_size}"),
         AttemptError::WrongSize { announced, .. } => format!("size {announced}"),
