@@ -348,15 +348,13 @@ impl Builder<'_> {
                 self.add(entry, &mut io::empty())?;
             } else {
                 entry.kind = EntryKind::File { size };
-                // The zip reader checks each entry's CRC-32 once it has been read to the end.
                 let mut content = (&mut file).take(size.saturating_add(1));
                 self.add(entry, &mut content)?;
-                let mut rest = [0u8; 1];
-                if content
-                    .read(&mut rest)
-                    .map_err(|e| self.entry_err(&raw_name, e.to_string()))?
-                    != 0
-                {
+                // Read to the end (also what an `include` left out): the zip reader checks the
+                // entry's CRC-32 there, and a byte past the declared size is a lie.
+                io::copy(&mut content, &mut io::sink())
+                    .map_err(|e| self.entry_err(&raw_name, e.to_string()))?;
+                if content.limit() == 0 {
                     return Err(self.entry_err(&raw_name, "more content than its declared size"));
                 }
             }

@@ -51,6 +51,9 @@ fn protoc_zip() -> Vec<u8> {
     )
     .unwrap();
     zip.write_all(b"syntax = \"proto3\";\n").unwrap();
+    zip.start_file("readme.txt", stored.unix_permissions(0o644))
+        .unwrap();
+    zip.write_all(b"left out by include\n").unwrap();
     zip.finish().unwrap().into_inner()
 }
 
@@ -120,6 +123,7 @@ url = "https://downloads.example.org/go/go-arm64.tar.gz"
 name = "protoc"
 url = "https://downloads.example.org/protobuf/protoc-linux.zip"
 dest = "/usr/local"
+include = ["bin", "include"]
 "#;
 
 fn go_and_protoc_files() -> BTreeMap<String, Vec<u8>> {
@@ -208,6 +212,10 @@ fn artifacts_are_pinned_fetched_and_unpacked_into_their_own_layers() {
                 .mode()
                 & 0o7777,
             0o644
+        );
+        assert!(
+            !root.join("usr/local/readme.txt").exists(),
+            "include keeps bin/ and include/ only"
         );
         // Declared directories and links.
         assert!(meta("tmp.k8s").is_dir());

@@ -147,6 +147,18 @@ labels = {{ "org.example.purpose" = "test" }}
             });
             self.pool.insert(pool_path, bytes);
         }
+        // As every Debian archive does, the Release lists an index for each architecture built
+        // (empty where only `all` packages are locked).
+        for platform in &self.platforms {
+            let arch = platform
+                .parse::<debcast::platform::Platform>()
+                .unwrap()
+                .debian_arch()
+                .to_owned();
+            if !archive.architectures.contains(&arch) {
+                archive.architectures.push(arch);
+            }
+        }
         let key = TestKey::new("image-test").unwrap();
         std::fs::write(self.path().join("keyring.gpg"), key.public_binary().unwrap()).unwrap();
         let root = self.path().join("archive");
