@@ -171,6 +171,7 @@ name = "kube-cross-proof"
 platforms = ["linux/amd64"]
 {SOURCES}
 [packages]
+required = true
 include = ["build-essential", "gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross", "git"]
 
 [[artifact]]

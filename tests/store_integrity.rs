@@ -353,10 +353,12 @@ fn an_interrupted_fetch_leaves_no_incoming_file() {
         ],
     );
     let tmp = p.path().join("store/tmp");
+    // The big package's download (not the Release or index the lock proof fetches first, which
+    // are complete and renamed in a moment).
     let caught = wait_for(&mut child, || {
         files_in(&tmp)
             .iter()
-            .any(|f| std::fs::metadata(f).is_ok_and(|m| m.len() > 0))
+            .any(|f| std::fs::metadata(f).is_ok_and(|m| m.len() > (1 << 20)))
     });
     assert!(caught, "the fetch ended before a download was under way");
     signal(&child, "INT");
