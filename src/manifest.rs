@@ -142,12 +142,7 @@ pub struct PlatformArtifact<'a> {
 impl Artifact {
     /// The URL and (optional) hash for `platform`: its own table's, else the top-level ones.
     pub fn for_platform(&self, platform: &Platform) -> Option<PlatformArtifact<'_>> {
-        let own = self
-            .platform
-            .iter()
-            .find(|(k, _)| k.parse::<Platform>().ok().as_ref() == Some(platform))
-            .map(|(_, v)| v);
-        let (url, sha256) = match own {
+        let (url, sha256) = match self.own_source(platform) {
             Some(s) => (s.url.as_str(), s.sha256),
             None => (self.url.as_deref()?, self.sha256),
         };
@@ -158,6 +153,14 @@ impl Artifact {
             sha256,
             format,
         })
+    }
+
+    /// The `[artifact.platform."…"]` table of `platform`, if it has one.
+    fn own_source(&self, platform: &Platform) -> Option<&ArtifactSource> {
+        self.platform
+            .iter()
+            .find(|(k, _)| k.parse::<Platform>().ok().as_ref() == Some(platform))
+            .map(|(_, v)| v)
     }
 
     /// The mode of a `format = "file"` artifact.
@@ -502,10 +505,8 @@ impl Manifest {
             }
             for platform in &self.image.platforms {
                 let url = a
-                    .platform
-                    .iter()
-                    .find(|(k, _)| k.parse::<Platform>().ok().as_ref() == Some(platform))
-                    .map(|(_, v)| v.url.as_str())
+                    .own_source(platform)
+                    .map(|v| v.url.as_str())
                     .or(a.url.as_deref())
                     .ok_or_else(|| {
                         format!("{at}: no `url` for {platform} (give a top-level url or [artifact.platform.\"{platform}\"])")

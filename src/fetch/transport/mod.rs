@@ -412,12 +412,7 @@ impl Transport {
         store: &Store,
         progress: &dyn Progress,
     ) -> Result<Downloaded, FetchError> {
-        let Some(online) = &self.online else {
-            return Err(FetchError::Offline {
-                archive: url.to_owned(),
-                what: what.to_owned(),
-            });
-        };
+        let online = self.online_for(url, what)?;
         let (mirrors, name) = online.mirrors.resolve_artifact(url)?;
         let mut dest = StoreDestination {
             store,
@@ -446,14 +441,17 @@ impl Transport {
         what: &str,
         progress: &dyn Progress,
     ) -> Result<Downloaded, FetchError> {
-        let Some(online) = &self.online else {
-            return Err(FetchError::Offline {
-                archive: archive.to_owned(),
-                what: what.to_owned(),
-            });
-        };
+        let online = self.online_for(archive, what)?;
         let mirrors = online.mirrors.resolve(archive)?;
         self.download_from(online, mirrors, path, (expected, check), dest, what, progress)
+    }
+
+    /// The online state, or the error an offline transport gives for `what` from `origin`.
+    fn online_for(&self, origin: &str, what: &str) -> Result<&Online, FetchError> {
+        self.online.as_ref().ok_or_else(|| FetchError::Offline {
+            archive: origin.to_owned(),
+            what: what.to_owned(),
+        })
     }
 
     /// Downloads `path` from the first of `mirrors` that delivers it.
