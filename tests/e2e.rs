@@ -19,15 +19,6 @@ use debcast::lockfile::Lockfile;
 use debcast::manifest::LoadedManifest;
 use debcast::platform::Platform;
 
-fn host_debcast(cwd: &Path) -> Debcast {
-    // The real archive is reached through this machine's configuration, not a test fixture.
-    let mut d = Debcast::new(cwd).env("DEBCAST_APT_ROOT", "/");
-    if let Ok(m) = std::env::var("DEBCAST_MIRRORS") {
-        d = d.env("DEBCAST_MIRRORS", m);
-    }
-    d
-}
-
 fn e2e_dir(name: &str) -> PathBuf {
     let dir = repo_root().join("target/e2e").join(name);
     let _ = std::fs::remove_dir_all(&dir);
@@ -82,14 +73,14 @@ fn check_manifest(name: &str) {
         Lockfile::load_for(&lock_path, &loaded.manifest, &manifest_path).unwrap_or_else(|e| panic!("{e}"));
     let work = e2e_dir(name);
 
-    host_debcast(&root)
+    Debcast::real_archive(&root)
         .arg("lock")
         .arg(&manifest_path)
         .arg("--check")
         .ok();
     let out = work.join("image");
     let store = work.join("store");
-    host_debcast(&root)
+    Debcast::real_archive(&root)
         .arg("build")
         .arg(&manifest_path)
         .arg("--output")

@@ -19,14 +19,6 @@ use common::{Debcast, repo_root, tool};
 use debcast::lockfile::Lockfile;
 use debcast_testkit::server::Server;
 
-fn host(cwd: &Path) -> Debcast {
-    let mut d = Debcast::new(cwd).env("DEBCAST_APT_ROOT", "/");
-    if let Ok(m) = std::env::var("DEBCAST_MIRRORS") {
-        d = d.env("DEBCAST_MIRRORS", m);
-    }
-    d
-}
-
 const SOURCES: &str = r#"
 [[source]]
 archive = "debian"
@@ -49,11 +41,11 @@ fn debian_go_as_a_go_dev_tarball(dir: &Path, store: &Path) -> Vec<u8> {
         ),
     )
     .unwrap();
-    host(dir)
+    Debcast::real_archive(dir)
         .args(["lock", "go-source.toml", "--cache-dir"])
         .arg(store)
         .ok();
-    host(dir)
+    Debcast::real_archive(dir)
         .args(["fetch", "go-source.toml", "--cache-dir"])
         .arg(store)
         .ok();
@@ -209,17 +201,22 @@ TMPDIR = "/tmp.k8s"
             .arg("--artifact-mirror")
             .arg(&mirrors[1])
     };
-    with_mirrors(host(&dir).args(["lock", "image.toml", "--cache-dir"]).arg(&store)).ok();
+    with_mirrors(
+        Debcast::real_archive(&dir)
+            .args(["lock", "image.toml", "--cache-dir"])
+            .arg(&store),
+    )
+    .ok();
     let lock = std::fs::read_to_string(dir.join("image.lock")).unwrap();
     assert_eq!(lock.matches("[[artifact]]").count(), 2, "{lock}");
     with_mirrors(
-        host(&dir)
+        Debcast::real_archive(&dir)
             .args(["build", "image.toml", "--output", "image", "--cache-dir"])
             .arg(&store),
     )
     .ok();
     // Offline, into a fresh output: the same image.
-    host(&dir)
+    Debcast::real_archive(&dir)
         .args([
             "build",
             "image.toml",

@@ -62,24 +62,16 @@ fn work_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn host(cwd: &Path) -> Debcast {
-    let mut d = Debcast::new(cwd).env("DEBCAST_APT_ROOT", "/");
-    if let Ok(m) = std::env::var("DEBCAST_MIRRORS") {
-        d = d.env("DEBCAST_MIRRORS", m);
-    }
-    d
-}
-
 /// Locks and builds a manifest in `dir` (the store is shared with the repository's `vendor/`, so
 /// repeated runs download nothing), unpacks it, and returns the root.
 fn build_and_unpack(dir: &Path, name: &str, packages: &[String]) -> (PathBuf, serde_json::Value) {
     std::fs::write(dir.join("image.toml"), manifest(name, packages)).unwrap();
     let store = repo_root().join("vendor");
-    host(dir)
+    Debcast::real_archive(dir)
         .args(["lock", "image.toml", "--cache-dir"])
         .arg(&store)
         .ok();
-    host(dir)
+    Debcast::real_archive(dir)
         .args([
             "build",
             "image.toml",

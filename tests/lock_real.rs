@@ -7,7 +7,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Command;
 
 use common::{Debcast, repo_root};
@@ -151,13 +150,16 @@ fn check_manifest(name: &str) {
     let loaded = LoadedManifest::load(&manifest_path).unwrap_or_else(|e| panic!("{e}"));
     // The committed lock is fresh, and every package is listed in the signed indices of its
     // Releases (from the store, else fetched by hash).
-    host(&root).args(["lock", "--check"]).arg(&manifest_path).ok();
+    Debcast::real_archive(&root)
+        .args(["lock", "--check"])
+        .arg(&manifest_path)
+        .ok();
 
     // A fresh resolution against today's archive, compared with apt's against the same.
     let work = common::tempdir();
     let lock_path = work.path().join(format!("{name}.lock"));
     let cache = root.join("target/e2e/lock-cache");
-    host(&root)
+    Debcast::real_archive(&root)
         .arg("lock")
         .arg(&manifest_path)
         .args(["--update", "--lockfile"])
@@ -189,15 +191,6 @@ fn check_manifest(name: &str) {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-fn host(cwd: &Path) -> Debcast {
-    // The real archive is reached through this machine's configuration.
-    let mut d = Debcast::new(cwd).env("DEBCAST_APT_ROOT", "/");
-    if let Ok(m) = std::env::var("DEBCAST_MIRRORS") {
-        d = d.env("DEBCAST_MIRRORS", m);
-    }
-    d
 }
 
 #[test]

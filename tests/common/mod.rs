@@ -43,6 +43,16 @@ impl Debcast {
         Debcast { cmd, shown }
     }
 
+    /// `debcast` against the real archive, reached through this machine's configuration (its
+    /// apt sources, or `DEBCAST_MIRRORS` where set), not a test fixture: for the end-to-end tests.
+    pub fn real_archive(cwd: &Path) -> Self {
+        let mut d = Self::new(cwd).env("DEBCAST_APT_ROOT", "/");
+        if let Ok(m) = std::env::var("DEBCAST_MIRRORS") {
+            d = d.env("DEBCAST_MIRRORS", m);
+        }
+        d
+    }
+
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
         self.shown.push(' ');
         self.shown.push_str(&arg.as_ref().to_string_lossy());
