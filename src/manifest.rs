@@ -165,10 +165,7 @@ impl Artifact {
 
     /// The mode of a `format = "file"` artifact.
     pub fn file_mode(&self) -> u32 {
-        self.mode
-            .as_deref()
-            .and_then(|m| u32::from_str_radix(m, 8).ok())
-            .unwrap_or(0o644)
+        octal_mode(self.mode.as_deref(), 0o644)
     }
 }
 
@@ -296,10 +293,7 @@ pub struct Directory {
 
 impl Directory {
     pub fn mode_bits(&self) -> u32 {
-        self.mode
-            .as_deref()
-            .and_then(|m| u32::from_str_radix(m, 8).ok())
-            .unwrap_or(0o755)
+        octal_mode(self.mode.as_deref(), 0o755)
     }
 }
 
@@ -674,6 +668,11 @@ fn check_image_path(path: &str) -> Result<(), String> {
         return Err("must not be the root directory".into());
     }
     Ok(())
+}
+
+/// A manifest's octal mode string (validated by [`check_mode`]), or `default` where none is given.
+fn octal_mode(mode: Option<&str>, default: u32) -> u32 {
+    mode.and_then(|m| u32::from_str_radix(m, 8).ok()).unwrap_or(default)
 }
 
 fn check_mode(mode: &str) -> Result<(), String> {
