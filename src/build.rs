@@ -228,7 +228,8 @@ fn platform_layers(
         Sink::Docker(_) => Compression::None,
     };
     let artifacts = platform_artifacts(manifest, lock, platform)?;
-    let (mut layers, assembled, artifact_keys) = match settings.layering {
+    // The artifact layers' keys and what the layer cache has of them (verified once, here).
+    let (mut layers, assembled, artifact_keys, artifact_hits) = match settings.layering {
         Layering::Flat => {
             let (assembled, report) =
                 assemble_platform(manifest, lock, store, platform, settings.source_date_epoch)?;
@@ -251,7 +252,12 @@ fn platform_layers(
                 compressed: 1,
                 reused: 0,
             };
-            (layers, Some(assembled), None)
+            (
+                layers,
+                Some(assembled),
+                None,
+                artifacts.iter().map(|_| None).collect(),
+            )
         }
         Layering::Budget { max_layers } => {
             let cache = match sink {
@@ -279,10 +285,11 @@ fn platform_layers(
                     settings.source_date_epoch,
                 )
             });
-            let all_cached = match (cache, &artifact_keys) {
-                (Some(cache), Some(keys)) => keys.iter().all(|k| cached(cache, k).is_some()),
-                _ => artifacts.is_empty(),
+            let hits: Vec<Option<(CachedLayer, PathBuf)>> = match (cache, &artifact_keys) {
+                (Some(cache), Some(keys)) => keys.iter().map(|k| cached(cache, k)).collect(),
+                _ => artifacts.iter().map(|_| None).collect(),
             };
+            let all_cached = hits.iter().all(Option::is_some);
             let (layers, assembled) = budget_layers(
                 manifest,
                 lock,
@@ -294,7 +301,7 @@ fn platform_layers(
                 max_layers,
                 all_cached,
             )?;
-            (layers, assembled, artifact_keys)
+            (layers, assembled, artifact_keys, hits)
         }
     };
     if !artifacts.is_empty() {
@@ -311,6 +318,7 @@ fn platform_layers(
             &ctx,
             &artifacts,
             artifact_keys.as_deref(),
+            &artifact_hits,
             assembled.as_ref(),
             &mut layers,
         )?;
@@ -387,22 +395,19 @@ struct ArtifactContext<'a> {
     usrmerge: bool,
 }
 
-/// Appends one layer per artifact to `layers`: from the layer cache where every key is there,
-/// else unpacked from the store and placed over `assembled`.
+/// Appends one layer per artifact to `layers`: from the layer cache (`hits`) where every one is
+/// there, else unpacked from the store and placed over `assembled`.
 fn artifact_layers(
     ctx: &ArtifactContext<'_>,
     artifacts: &[PlatformArtifact<'_>],
     keys: Option<&[Sha256Digest]>,
+    hits: &[Option<(CachedLayer, PathBuf)>],
     assembled: Option<&Assembled>,
     layers: &mut PlatformLayers,
 ) -> Result<(), BuildError> {
     let cache = match ctx.sink {
         Sink::Layout { cache, .. } => cache,
         Sink::Docker(_) => None,
-    };
-    let hits: Vec<Option<(CachedLayer, PathBuf)>> = match (cache, keys) {
-        (Some(cache), Some(keys)) => keys.iter().map(|k| cached(cache, k)).collect(),
-        _ => artifacts.iter().map(|_| None).collect(),
     };
     let mut earlier = assemble::artifacts::ArtifactPaths::default();
     for (i, a) in artifacts.iter().enumerate() {

@@ -672,7 +672,8 @@ fn check_image_path(path: &str) -> Result<(), String> {
 
 /// A manifest's octal mode string (validated by [`check_mode`]), or `default` where none is given.
 fn octal_mode(mode: Option<&str>, default: u32) -> u32 {
-    mode.and_then(|m| u32::from_str_radix(m, 8).ok()).unwrap_or(default)
+    mode.and_then(|m| u32::from_str_radix(m, 8).ok())
+        .unwrap_or(default)
 }
 
 fn check_mode(mode: &str) -> Result<(), String> {
