@@ -266,7 +266,7 @@ fn platform_layers(
             };
             // Artifact layers are keyed by everything below them (the generated layer's key
             // covers every package, the layering and `[system]`) and the artifacts before them.
-            let artifact_keys = cache.map(|_| {
+            let artifact_keys = cache.filter(|_| !artifacts.is_empty()).map(|_| {
                 let locked: Vec<&LockedPackage> = lock.packages_for(platform).collect();
                 let groups = layering::plan(&locked, max_layers);
                 let below = generated_layer_key(
