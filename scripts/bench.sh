@@ -59,9 +59,24 @@ build() { # NAME OUT [ARGS…]: a measured debcast build
         --output "$work/$out" "$@"
 }
 
-# A private store holding the same .debs (hard links), so the layer cache starts empty.
-mkdir -p "$work/store/debs/sha256"
+# A private store holding the same .debs (hard links), the locked artifacts and the signed
+# Releases and indices the lock proof reads, so the layer cache starts empty.
+mkdir -p "$work/store/debs/sha256" "$work/store/artifacts/sha256"
 while read -r deb; do ln -f "$deb" "$work/store/debs/sha256/" 2>/dev/null || cp "$deb" "$work/store/debs/sha256/"; done <"$work/debs.txt"
+for sub in releases indices; do
+    [ -d "$store/$sub" ] && cp -r "$store/$sub" "$work/store/"
+done
+python3 - "$lock" "$platform" >"$work/artifacts.txt" <<'PY'
+import sys, tomllib
+lock = tomllib.load(open(sys.argv[1], "rb"))
+for a in lock.get("artifact", []):
+    if a["platform"] == sys.argv[2]:
+        print(a["sha256"], a["name"], a["url"])
+PY
+while read -r asha aname aurl; do
+    [ -f "$store/artifacts/sha256/$asha" ] || { echo "bench: artifact $aname ($aurl) is not in $store: run debcast fetch $manifest first (with --artifact-mirror PREFIX=URL where its host is unreachable)" >&2; exit 1; }
+    cp "$store/artifacts/sha256/$asha" "$work/store/artifacts/sha256/"
+done <"$work/artifacts.txt"
 
 # Warm the page cache so every contender reads the .debs from memory.
 cat $(cat "$work/debs.txt") >/dev/null
@@ -81,36 +96,58 @@ build cold_gzip cold-gzip --compression gzip
 build noop noop --compression gzip
 build cold_zstd cold-zstd --compression zstd
 
-# One package changed: a copy of a small package with its version bumped (rebuilt with dpkg-deb,
-# put in the store under its hash) and a lock pointing at it; the gzip layers are cached.
-changed=$(awk -F'\t' '$1=="patch"||$1=="netbase"||$1=="tzdata" {print $1; exit}' "$work/packages.tsv")
-[ -n "$changed" ] || changed=$(awk -F'\t' 'NR==int(NR/2)*2 {print $1; exit}' "$work/packages.tsv")
-IFS=$'\t' read -r _ cver carch csha _ < <(awk -F'\t' -v n="$changed" '$1==n' "$work/packages.tsv")
-mkdir -p "$work/repack"
-dpkg-deb -R "$store/debs/sha256/$csha.deb" "$work/repack/root"
-sed -i "s/^Version: .*/Version: $cver+bench1/" "$work/repack/root/DEBIAN/control"
-dpkg-deb -Zxz -b "$work/repack/root" "$work/repack/new.deb" >/dev/null
-nsha=$(sha256sum "$work/repack/new.deb" | cut -d' ' -f1)
-nsize=$(stat -c %s "$work/repack/new.deb")
-cp "$work/repack/new.deb" "$work/store/debs/sha256/$nsha.deb"
-mkdir -p "$work/m2"
-cp "$manifest" "$work/m2/"
-python3 - "$lock" "$work/m2/$(basename "$lock")" "$platform" "$changed" "$cver+bench1" "$nsha" "$nsize" <<'PY'
+# One package changed: a lock in which one package moves to another version that a signed index
+# of the lock's Releases lists (a lock entry no signed index lists is refused, so no repacked
+# .deb will do). Candidates come from the store's verified indices, smallest first; the first
+# whose lock passes debcast's proof and fetches is used. The gzip layers are cached.
+python3 - "$lock" "$platform" "$store/indices/sha256" >"$work/candidates.tsv" <<'PY'
+import os, re, sys, tomllib
+lock_path, plat, indices = sys.argv[1:]
+lock = tomllib.load(open(lock_path, "rb"))
+locked = {(p["name"], p["architecture"]): p for p in lock["package"] if p["platform"] == plat}
+seen, out = set(), []
+for f in sorted(os.listdir(indices)):
+    try:
+        text = open(os.path.join(indices, f), encoding="utf-8").read()
+    except (UnicodeDecodeError, OSError):
+        continue
+    for stanza in text.split("\n\n"):
+        fields = dict(re.findall(r"^([A-Za-z0-9-]+): (.*)$", stanza, re.M))
+        key = (fields.get("Package"), fields.get("Architecture"))
+        p = locked.get(key)
+        if not p or fields.get("Version") in (None, p["version"]) or "SHA256" not in fields:
+            continue
+        row = (int(fields["Size"]), p["name"], fields["Version"], fields["Filename"], fields["SHA256"])
+        if row not in seen:
+            seen.add(row)
+            out.append(row)
+for size, name, version, filename, sha in sorted(out)[:10]:
+    print(name, version, filename, size, sha, sep="\t")
+PY
+changed=""
+while IFS=$'\t' read -r cname cver cpath csize csha; do
+    python3 - "$lock" "$work/one-changed.lock" "$platform" "$cname" "$cver" "$cpath" "$csize" "$csha" <<'PY'
 import sys, re
-src, dst, plat, name, ver, sha, size = sys.argv[1:]
+src, dst, plat, name, ver, path, size, sha = sys.argv[1:]
 blocks = open(src).read().split("\n[[package]]\n")
 for i, b in enumerate(blocks):
     if f'platform = "{plat}"\n' in b and f'\nname = "{name}"\n' in b:
         b = re.sub(r'\nversion = ".*"', f'\nversion = "{ver}"', b)
+        b = re.sub(r'\npath = ".*"', f'\npath = "{path}"', b)
         b = re.sub(r'\nsha256 = ".*"', f'\nsha256 = "{sha}"', b)
         b = re.sub(r'\nsize = \d+', f'\nsize = {size}', b)
         blocks[i] = b
 open(dst, "w").write("\n[[package]]\n".join(blocks))
 PY
-manifest_orig=$manifest
-manifest="$work/m2/$(basename "$manifest")"
-build one_changed one-changed --compression gzip
-manifest=$manifest_orig
+    if "$bin" -q fetch "$manifest" --lockfile "$work/one-changed.lock" --cache-dir "$work/store" \
+        >"$work/one-changed-fetch.log" 2>&1; then
+        changed="$cname ($cver)"
+        break
+    fi
+done <"$work/candidates.tsv"
+[ -n "$changed" ] || { echo "bench: no package of the lock has another version its signed indices list and a mirror serves:" >&2
+    cat "$work/one-changed-fetch.log" >&2 2>/dev/null; exit 1; }
+build one_changed one-changed --compression gzip --lockfile "$work/one-changed.lock"
 
 # (b)
 t_ref_b=""

@@ -62,22 +62,20 @@ pub fn pin_artifact(
             }
         }
     }
-    let got = match transport.fetch_artifact_into_store(artifact.url, None, &what, store, progress) {
-        Ok(got) => got,
-        Err(e @ (FetchError::AllMirrorsFailed { .. } | FetchError::Deadline { .. }))
-            if artifact.sha256.is_some() =>
-        {
-            let sha256 = artifact.sha256.unwrap_or(Sha256Digest([0; 32]));
-            return Ok((
-                Pinned {
-                    size: None,
-                    sha256,
-                    downloaded: false,
-                },
-                Some(e.to_string()),
-            ));
+    let got = match (
+        transport.fetch_artifact_into_store(artifact.url, None, &what, store, progress),
+        artifact.sha256,
+    ) {
+        (Ok(got), _) => got,
+        (Err(e @ (FetchError::AllMirrorsFailed { .. } | FetchError::Deadline { .. })), Some(sha256)) => {
+            let pinned = Pinned {
+                size: None,
+                sha256,
+                downloaded: false,
+            };
+            return Ok((pinned, Some(e.to_string())));
         }
-        Err(e) => return Err(e),
+        (Err(e), _) => return Err(e),
     };
     if let Some(want) = artifact.sha256
         && want != got.sha256
