@@ -100,39 +100,58 @@ build cold_zstd cold-zstd --compression zstd
 # of the lock's Releases lists (a lock entry no signed index lists is refused, so no repacked
 # .deb will do). Candidates come from the store's verified indices, smallest first; the first
 # whose lock passes debcast's proof and fetches is used. The gzip layers are cached.
-python3 - "$lock" "$platform" "$store/indices/sha256" >"$work/candidates.tsv" <<'PY'
+python3 - "$lock" "$platform" "$store" >"$work/candidates.tsv" <<'PY'
 import os, re, sys, tomllib
-lock_path, plat, indices = sys.argv[1:]
+lock_path, plat, store = sys.argv[1:]
 lock = tomllib.load(open(lock_path, "rb"))
 locked = {(p["name"], p["architecture"]): p for p in lock["package"] if p["platform"] == plat}
+arches = {p["architecture"] for p in locked.values()}
+releases = os.path.join(store, "releases/sha256")
+# The index files of the Releases the lock names (or of the Release that stands in for one a
+# mirror no longer serves), as that Release lists them: store/indices/sha256/<hash>.
+wanted = {}
+for r in lock.get("release", []):
+    sha = r.get("sha256", "")
+    stand_in = os.path.join(releases, sha + ".stand-in")
+    if os.path.exists(stand_in):
+        sha = open(stand_in).read().strip()
+    for name in (sha + ".InRelease", sha + ".Release"):
+        path = os.path.join(releases, name)
+        if os.path.exists(path):
+            text = open(path, encoding="utf-8").read()
+            section = re.search(r"^SHA256:\n((?: .*\n?)*)", text, re.M)
+            for line in (section.group(1).splitlines() if section else []):
+                digest, _, index = line.split()
+                if any(index.endswith(f"/binary-{a}/Packages") for a in arches):
+                    wanted[digest] = r["archive"]
 seen, out = set(), []
-for f in sorted(os.listdir(indices)):
+for digest, archive in sorted(wanted.items()):
     try:
-        text = open(os.path.join(indices, f), encoding="utf-8").read()
+        text = open(os.path.join(store, "indices/sha256", digest), encoding="utf-8").read()
     except (UnicodeDecodeError, OSError):
         continue
     for stanza in text.split("\n\n"):
         fields = dict(re.findall(r"^([A-Za-z0-9-]+): (.*)$", stanza, re.M))
-        key = (fields.get("Package"), fields.get("Architecture"))
-        p = locked.get(key)
+        p = locked.get((fields.get("Package"), fields.get("Architecture")))
         if not p or fields.get("Version") in (None, p["version"]) or "SHA256" not in fields:
             continue
-        row = (int(fields["Size"]), p["name"], fields["Version"], fields["Filename"], fields["SHA256"])
+        row = (int(fields["Size"]), p["name"], fields["Version"], archive, fields["Filename"], fields["SHA256"])
         if row not in seen:
             seen.add(row)
             out.append(row)
-for size, name, version, filename, sha in sorted(out)[:10]:
-    print(name, version, filename, size, sha, sep="\t")
+for size, name, version, archive, filename, sha in sorted(out)[:10]:
+    print(name, version, archive, filename, size, sha, sep="\t")
 PY
 changed=""
-while IFS=$'\t' read -r cname cver cpath csize csha; do
-    python3 - "$lock" "$work/one-changed.lock" "$platform" "$cname" "$cver" "$cpath" "$csize" "$csha" <<'PY'
+while IFS=$'\t' read -r cname cver carchive cpath csize csha; do
+    python3 - "$lock" "$work/one-changed.lock" "$platform" "$cname" "$cver" "$carchive" "$cpath" "$csize" "$csha" <<'PY'
 import sys, re
-src, dst, plat, name, ver, path, size, sha = sys.argv[1:]
+src, dst, plat, name, ver, archive, path, size, sha = sys.argv[1:]
 blocks = open(src).read().split("\n[[package]]\n")
 for i, b in enumerate(blocks):
     if f'platform = "{plat}"\n' in b and f'\nname = "{name}"\n' in b:
         b = re.sub(r'\nversion = ".*"', f'\nversion = "{ver}"', b)
+        b = re.sub(r'\narchive = ".*"', f'\narchive = "{archive}"', b)
         b = re.sub(r'\npath = ".*"', f'\npath = "{path}"', b)
         b = re.sub(r'\nsha256 = ".*"', f'\nsha256 = "{sha}"', b)
         b = re.sub(r'\nsize = \d+', f'\nsize = {size}', b)
