@@ -5,7 +5,7 @@
 
 mod fuzz_support;
 
-use std::io::Cursor;
+use std::io::{Cursor, Write};
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -13,7 +13,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use debcast::archive::keyring::{Keyring, verify_detached, verify_inrelease};
 use debcast::archive::packages::{IndexOrigin, parse_packages};
 use debcast::archive::release::Release;
+use debcast::artifact;
 use debcast::assemble::system::shell;
+use debcast::hash::Sha256Digest;
+use debcast::lockfile::LockedArtifact;
+use debcast::manifest::{Artifact, ArtifactFormat};
 use debcast::deb::{Control, Deb, DebError};
 use debcast::lockfile::Lockfile;
 use debcast::manifest::Manifest;
@@ -73,6 +77,20 @@ const AR_TAR: &[&[u8]] = &[
     b"\x1f\x8b\x08",
     b"\x28\xb5\x2f\xfd",
     b"BZh9",
+];
+
+const ZIP: &[&[u8]] = &[
+    b"PK\x03\x04",
+    b"PK\x01\x02",
+    b"PK\x05\x06",
+    b"PK\x06\x06",
+    b"PK\x06\x07",
+    b"\xff\xff\xff\xff",
+    b"\x00\x00\x00\x00",
+    b"../",
+    b"/",
+    b"bin/",
+    b"\x0a\x00",
 ];
 
 const SHELL: &[&[u8]] = &[
@@ -242,14 +260,20 @@ fn run_data_tar(bytes: &[u8]) {
     run_deb(&deb);
 }
 
+/// The start of a message about an input (which may be a megabyte).
+fn short(s: &str) -> String {
+    s.chars().take(300).collect()
+}
+
 /// A `control` paragraph; what parses must write back and parse to the same.
 fn run_control(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     if let Ok(c) = Control::parse(&text) {
         let _ = (c.package(), c.version(), c.architecture(), c.installed_size(), c.description());
-        let again = Control::parse(&c.to_string())
-            .unwrap_or_else(|e| panic!("a parsed control paragraph does not parse back: {e:?}"));
-        assert_eq!(again, c, "a control paragraph changed when written back");
+        match Control::parse(&c.to_string()) {
+            Ok(again) => assert!(again == c, "a control paragraph changed when written back and read again"),
+            Err(e) => panic!("a parsed control paragraph does not parse back: line {}: {}", e.line, short(&e.what)),
+        }
     }
 }
 
@@ -362,10 +386,91 @@ fn run_lockfile(bytes: &[u8]) {
     if let Ok(l) = Lockfile::parse(&text, Path::new("fuzz.lock")) {
         let _ = l.source_date_epoch();
         let written = l.to_toml();
-        let again = Lockfile::parse(&written, Path::new("fuzz.lock"))
-            .unwrap_or_else(|e| panic!("a parsed lockfile does not parse back: {e}\n{written}"));
-        assert_eq!(again, l, "a lockfile changed when written back");
+        match Lockfile::parse(&written, Path::new("fuzz.lock")) {
+            Ok(again) => assert!(again == l, "a lockfile changed when written back and read again"),
+            Err(e) => panic!("a parsed lockfile does not parse back: {}", short(&e.to_string())),
+        }
     }
+}
+
+/// Two artifacts over the same file: everything at `/opt/x`, and `include` with
+/// `strip-components` under `/usr/local` (for a merged-/usr image).
+fn artifacts() -> &'static (Vec<Artifact>, LockedArtifact) {
+    static ARTIFACTS: OnceLock<(Vec<Artifact>, LockedArtifact)> = OnceLock::new();
+    ARTIFACTS.get_or_init(|| {
+        let text = r#"
+[image]
+name = "fuzz"
+platforms = ["linux/amd64"]
+[[source]]
+archive = "debian"
+suites = ["stable"]
+components = ["main"]
+keyring = "fuzz.gpg"
+[packages]
+include = ["base-files"]
+[[artifact]]
+name = "all"
+url = "https://example.invalid/x.tar"
+dest = "/opt/x"
+[[artifact]]
+name = "some"
+url = "https://example.invalid/y.tar"
+dest = "/usr/local"
+strip-components = 1
+include = ["bin", "include"]
+uid = 1000
+"#;
+        let m = Manifest::parse(text, Path::new("fuzz.toml")).expect("the artifact target's manifest");
+        let locked = LockedArtifact {
+            platform: "linux/amd64".parse().expect("a platform"),
+            name: "all".into(),
+            url: "https://example.invalid/x.tar".into(),
+            size: None,
+            sha256: Sha256Digest::of(b""),
+        };
+        (m.artifacts, locked)
+    })
+}
+
+fn run_artifact(bytes: &[u8], format: ArtifactFormat) {
+    let Ok(mut file) = tempfile::NamedTempFile::new() else {
+        return;
+    };
+    if file.write_all(bytes).and_then(|()| file.flush()).is_err() {
+        return;
+    }
+    let (list, locked) = artifacts();
+    for (a, usrmerge) in list.iter().zip([false, true]) {
+        if let Ok(u) = artifact::unpack(a, format, locked, file.path(), usrmerge) {
+            for (_, span) in u.entries.values() {
+                if let Ok(mut r) = u.content(*span) {
+                    let _ = std::io::copy(&mut r, &mut std::io::sink());
+                }
+            }
+        }
+    }
+}
+
+/// An uncompressed artifact tar (checksums fixed, as for the data tar).
+fn run_artifact_tar(bytes: &[u8]) {
+    let mut tar = bytes.to_vec();
+    fix_tar_checksums(&mut tar);
+    run_artifact(&tar, ArtifactFormat::Tar);
+}
+
+fn run_artifact_zip(bytes: &[u8]) {
+    run_artifact(bytes, ArtifactFormat::Zip);
+}
+
+#[test]
+fn artifact_tar() {
+    fuzz("artifact_tar", AR_TAR, run_artifact_tar);
+}
+
+#[test]
+fn artifact_zip() {
+    fuzz("artifact_zip", ZIP, run_artifact_zip);
 }
 
 #[test]
@@ -601,6 +706,28 @@ fn write_corpus() {
     write_seeds("packages", vec![("synthetic", packages.into_bytes())]);
 
     write_seeds("shell", sample_shell());
+
+    // Artifacts: a Go-shaped tar and a protoc-shaped zip.
+    let go = DebBuilder::new("go", "1", "amd64")
+        .file("go/bin/go", b"\x7fELF go\n", 0o755)
+        .file("go/include/x.h", "int x;\n", 0o644)
+        .symlink("go/bin/gofmt-link", "go")
+        .hardlink("go/bin/go2", "go/bin/go")
+        .file("go/README", "left out by include\n", 0o644);
+    write_seeds("artifact_tar", vec![("go", go.data_tar())]);
+    let zip_bytes = |deflate: bool| {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let method = if deflate { zip::CompressionMethod::Deflated } else { zip::CompressionMethod::Stored };
+        let opts = zip::write::SimpleFileOptions::default().compression_method(method);
+        zip.add_directory("protoc/include/", opts.unix_permissions(0o755)).unwrap();
+        zip.start_file("protoc/bin/protoc", opts.unix_permissions(0o755)).unwrap();
+        zip.write_all(b"#!/bin/sh\necho libprotoc 23.4\n").unwrap();
+        zip.start_file("protoc/include/empty.proto", opts.unix_permissions(0o644)).unwrap();
+        zip.write_all(b"syntax = \"proto3\";\n").unwrap();
+        zip.add_symlink("protoc/bin/link", "protoc", opts).unwrap();
+        zip.finish().unwrap().into_inner()
+    };
+    write_seeds("artifact_zip", vec![("stored", zip_bytes(false)), ("deflated", zip_bytes(true))]);
 
     // The repository's own manifests and the smallest lock.
     let root = fuzz_support::repo_root();
