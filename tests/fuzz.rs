@@ -15,12 +15,12 @@ use debcast::archive::packages::{IndexOrigin, parse_packages};
 use debcast::archive::release::Release;
 use debcast::artifact;
 use debcast::assemble::system::shell;
+use debcast::deb::{Control, Deb, DebError};
 use debcast::hash::Sha256Digest;
 use debcast::lockfile::LockedArtifact;
-use debcast::manifest::{Artifact, ArtifactFormat};
-use debcast::deb::{Control, Deb, DebError};
 use debcast::lockfile::Lockfile;
 use debcast::manifest::Manifest;
+use debcast::manifest::{Artifact, ArtifactFormat};
 use debcast_testkit::archive::{self as tk, ArchiveBuilder, TestKey};
 use debcast_testkit::deb::{Compression, DebBuilder, LongNames, RawEntry, RawKind, ar_archive};
 use fuzz_support::{corpus_dir, fuzz};
@@ -241,8 +241,16 @@ fn run_control_tar(bytes: &[u8]) {
     let mut tar = bytes.to_vec();
     fix_tar_checksums(&mut tar);
     static DATA: OnceLock<Vec<u8>> = OnceLock::new();
-    let data = DATA.get_or_init(|| minimal_builder().file("usr/share/doc/fuzz/x", "x\n", 0o644).data_tar());
-    let deb = ar_archive(&[("debian-binary", b"2.0\n"), ("control.tar", &tar), ("data.tar", data)]);
+    let data = DATA.get_or_init(|| {
+        minimal_builder()
+            .file("usr/share/doc/fuzz/x", "x\n", 0o644)
+            .data_tar()
+    });
+    let deb = ar_archive(&[
+        ("debian-binary", b"2.0\n"),
+        ("control.tar", &tar),
+        ("data.tar", data),
+    ]);
     run_deb(&deb);
 }
 
@@ -256,7 +264,11 @@ fn run_data_tar(bytes: &[u8]) {
             .control_field("Installed-Size", "100")
             .control_tar()
     });
-    let deb = ar_archive(&[("debian-binary", b"2.0\n"), ("control.tar", control), ("data.tar", &tar)]);
+    let deb = ar_archive(&[
+        ("debian-binary", b"2.0\n"),
+        ("control.tar", control),
+        ("data.tar", &tar),
+    ]);
     run_deb(&deb);
 }
 
@@ -269,10 +281,23 @@ fn short(s: &str) -> String {
 fn run_control(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     if let Ok(c) = Control::parse(&text) {
-        let _ = (c.package(), c.version(), c.architecture(), c.installed_size(), c.description());
+        let _ = (
+            c.package(),
+            c.version(),
+            c.architecture(),
+            c.installed_size(),
+            c.description(),
+        );
         match Control::parse(&c.to_string()) {
-            Ok(again) => assert!(again == c, "a control paragraph changed when written back and read again"),
-            Err(e) => panic!("a parsed control paragraph does not parse back: line {}: {}", e.line, short(&e.what)),
+            Ok(again) => assert!(
+                again == c,
+                "a control paragraph changed when written back and read again"
+            ),
+            Err(e) => panic!(
+                "a parsed control paragraph does not parse back: line {}: {}",
+                e.line,
+                short(&e.what)
+            ),
         }
     }
 }
@@ -554,14 +579,32 @@ fn sample_debs() -> Vec<(&'static str, DebBuilder)> {
             .file("usr/bin/hello", b"\x7fELF fake binary\n", 0o755)
             .file("usr/share/doc/hello/copyright", "Copyright: nobody\n", 0o644)
             .symlink("usr/bin/hi", "hello")
-            .maintainer_script("postinst", "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n  ldconfig\nfi\n")
+            .maintainer_script(
+                "postinst",
+                "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n  ldconfig\nfi\n",
+            )
     };
     let long = format!("usr/share/{}/{}", "d".repeat(60), "f".repeat(60));
     vec![
         ("xz.deb", base()),
-        ("gz.deb", base().data_compression(Compression::Gzip).control_compression(Compression::Gzip)),
-        ("zst.deb", base().data_compression(Compression::Zstd).control_compression(Compression::Zstd)),
-        ("bz2.deb", base().data_compression(Compression::Bzip2).control_compression(Compression::None)),
+        (
+            "gz.deb",
+            base()
+                .data_compression(Compression::Gzip)
+                .control_compression(Compression::Gzip),
+        ),
+        (
+            "zst.deb",
+            base()
+                .data_compression(Compression::Zstd)
+                .control_compression(Compression::Zstd),
+        ),
+        (
+            "bz2.deb",
+            base()
+                .data_compression(Compression::Bzip2)
+                .control_compression(Compression::None),
+        ),
         (
             "plain.deb",
             base()
@@ -633,7 +676,9 @@ fn scrub_hosts(text: &str) -> String {
     let mut rest = text;
     while let Some(i) = rest.find("://") {
         let (head, tail) = rest.split_at(i);
-        let scheme_start = head.rfind(|c: char| !c.is_ascii_alphanumeric()).map_or(0, |j| j + 1);
+        let scheme_start = head
+            .rfind(|c: char| !c.is_ascii_alphanumeric())
+            .map_or(0, |j| j + 1);
         out.push_str(&head[..scheme_start]);
         out.push_str("https://example.invalid");
         let after = &tail[3..];
@@ -679,7 +724,12 @@ fn write_corpus() {
     archive
         .simple("base-files", "12.4+deb12u5", "amd64", None)
         .simple("libc6", "2.36-9+deb12u4", "amd64", Some("libgcc-s1"))
-        .simple("bash", "5.2.15-2+b2", "amd64", Some("base-files (>= 2.1.12), debianutils (>= 5.6-0.1)"))
+        .simple(
+            "bash",
+            "5.2.15-2+b2",
+            "amd64",
+            Some("base-files (>= 2.1.12), debianutils (>= 5.6-0.1)"),
+        )
         .simple("tzdata", "2024a-0+deb12u1", "all", None);
     archive.valid_until = Some(tk::release_date(i64::from(tk::RELEASE_TIME) + 7 * 86_400));
     let release = archive.write(dir.path(), &[key]).unwrap();
@@ -717,17 +767,27 @@ fn write_corpus() {
     write_seeds("artifact_tar", vec![("go", go.data_tar())]);
     let zip_bytes = |deflate: bool| {
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        let method = if deflate { zip::CompressionMethod::Deflated } else { zip::CompressionMethod::Stored };
+        let method = if deflate {
+            zip::CompressionMethod::Deflated
+        } else {
+            zip::CompressionMethod::Stored
+        };
         let opts = zip::write::SimpleFileOptions::default().compression_method(method);
-        zip.add_directory("protoc/include/", opts.unix_permissions(0o755)).unwrap();
-        zip.start_file("protoc/bin/protoc", opts.unix_permissions(0o755)).unwrap();
+        zip.add_directory("protoc/include/", opts.unix_permissions(0o755))
+            .unwrap();
+        zip.start_file("protoc/bin/protoc", opts.unix_permissions(0o755))
+            .unwrap();
         zip.write_all(b"#!/bin/sh\necho libprotoc 23.4\n").unwrap();
-        zip.start_file("protoc/include/empty.proto", opts.unix_permissions(0o644)).unwrap();
+        zip.start_file("protoc/include/empty.proto", opts.unix_permissions(0o644))
+            .unwrap();
         zip.write_all(b"syntax = \"proto3\";\n").unwrap();
         zip.add_symlink("protoc/bin/link", "protoc", opts).unwrap();
         zip.finish().unwrap().into_inner()
     };
-    write_seeds("artifact_zip", vec![("stored", zip_bytes(false)), ("deflated", zip_bytes(true))]);
+    write_seeds(
+        "artifact_zip",
+        vec![("stored", zip_bytes(false)), ("deflated", zip_bytes(true))],
+    );
 
     // The repository's own manifests and the smallest lock.
     let root = fuzz_support::repo_root();

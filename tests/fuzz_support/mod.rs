@@ -172,8 +172,8 @@ pub fn fnv(bytes: &[u8]) -> u64 {
 }
 
 const INTERESTING_BYTES: &[u8] = &[
-    0, 0xff, 0x7f, 0x80, 0x01, b'\n', b'\r', b' ', b'\t', b':', b'/', b'.', b'0', b'9', b'-', b'"',
-    b'\'', b'\\', b'=', b'[', b']', b'{', b'}', b'$', b'`', b'#',
+    0, 0xff, 0x7f, 0x80, 0x01, b'\n', b'\r', b' ', b'\t', b':', b'/', b'.', b'0', b'9', b'-', b'"', b'\'',
+    b'\\', b'=', b'[', b']', b'{', b'}', b'$', b'`', b'#',
 ];
 
 const INTERESTING_NUMBERS: &[&str] = &[
@@ -252,7 +252,11 @@ fn mutate_once(rng: &mut Rng, data: &mut Vec<u8>, corpus: &[Vec<u8>], tokens: &[
         6 | 7 if !tokens.is_empty() => {
             let at = rng.below(len + 1);
             let t = tokens[rng.below(tokens.len())];
-            let n = if rng.chance(6) { [10, 100, 1000, 10_000][rng.below(4)] } else { 1 };
+            let n = if rng.chance(6) {
+                [10, 100, 1000, 10_000][rng.below(4)]
+            } else {
+                1
+            };
             let mut ins = Vec::with_capacity(t.len() * n);
             for _ in 0..n {
                 ins.extend_from_slice(t);
@@ -397,13 +401,18 @@ enum Outcome {
 pub fn fuzz(target: &'static str, tokens: &'static [&'static [u8]], run: fn(&[u8])) {
     if let Some(path) = std::env::var_os("DEBCAST_FUZZ_INPUT") {
         let input = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path:?}: {e}"));
-        eprintln!("fuzz {target}: running {} ({} bytes) alone", Path::new(&path).display(), input.len());
+        eprintln!(
+            "fuzz {target}: running {} ({} bytes) alone",
+            Path::new(&path).display(),
+            input.len()
+        );
         run(&input);
         return;
     }
     let seed = env_u64("DEBCAST_FUZZ_SEED").unwrap_or(DEFAULT_SEED);
     let secs = env_u64("DEBCAST_FUZZ_SECS");
-    let iters = env_u64("DEBCAST_FUZZ_ITERS").unwrap_or(if secs.is_some() { u64::MAX } else { DEFAULT_ITERS });
+    let iters =
+        env_u64("DEBCAST_FUZZ_ITERS").unwrap_or(if secs.is_some() { u64::MAX } else { DEFAULT_ITERS });
     let budget = Duration::from_secs(secs.unwrap_or(DEFAULT_SECS));
     let corpus_files = load_corpus(target);
     assert!(
@@ -442,13 +451,13 @@ pub fn fuzz(target: &'static str, tokens: &'static [&'static [u8]], run: fn(&[u8
     let mut ran = 0u64;
     let mut max_peak = 0usize;
     // Seeds first (iteration numbers are only for mutations).
-    let seeds = corpus_files.iter().map(|(p, b)| (format!("corpus file {}", p.display()), b.clone()));
-    let mutants = (0..iters)
-        .take_while(|_| started.elapsed() < budget)
-        .map(|i| {
-            let mut rng = Rng::new(target_seed.wrapping_add(i.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
-            (format!("iteration {i}"), mutate(&mut rng, &corpus, tokens))
-        });
+    let seeds = corpus_files
+        .iter()
+        .map(|(p, b)| (format!("corpus file {}", p.display()), b.clone()));
+    let mutants = (0..iters).take_while(|_| started.elapsed() < budget).map(|i| {
+        let mut rng = Rng::new(target_seed.wrapping_add(i.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+        (format!("iteration {i}"), mutate(&mut rng, &corpus, tokens))
+    });
     for (what, input) in seeds.chain(mutants) {
         to_worker.send(input.clone()).expect("the fuzz worker stopped");
         let failure = match outcomes.recv_timeout(HANG) {

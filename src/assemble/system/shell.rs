@@ -1676,15 +1676,23 @@ mod tests {
         let nodes = parse(&script).unwrap();
         let mut cb = |_: Call<'_>| {};
         let started = std::time::Instant::now();
-        let r = Eval::new(&["configure", ""], &mut cb).with_source(&source).run_script(&nodes);
+        let r = Eval::new(&["configure", ""], &mut cb)
+            .with_source(&source)
+            .run_script(&nodes);
         assert_eq!(reads.get(), 1, "one read and parse per sourced path");
-        assert!(r.unwrap_err().contains("stopped after"), "the sourced nodes count as steps");
+        assert!(
+            r.unwrap_err().contains("stopped after"),
+            "the sourced nodes count as steps"
+        );
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
         // A library sourced once still defines its functions.
         let mut seen = Vec::new();
         let mut cb = |c: Call<'_>| seen.push(c.argv);
         let nodes = parse(". /lib/big.sh\nf\n").unwrap();
-        Eval::new(&["configure", ""], &mut cb).with_source(&source).run_script(&nodes).unwrap();
+        Eval::new(&["configure", ""], &mut cb)
+            .with_source(&source)
+            .run_script(&nodes)
+            .unwrap();
         assert_eq!(seen, vec![Ok(vec!["echo".to_owned(), "hi".to_owned()])]);
     }
 
