@@ -40,3 +40,8 @@ bench-lock:
 # clean vs 20% transient faults in the same run; prints the ratio (acceptance: <= 1.5x).
 bench-fetch:
     scripts/bench-fetch.sh
+
+# Fuzz every parser of untrusted input for longer (DEBCAST_FUZZ_SECS per target, default 60; the
+# brief run is part of `just test`). A failure saves its input under target/fuzz-crashes/.
+fuzz secs="60":
+    DEBCAST_FUZZ_SECS={{secs}} cargo test --release --locked --test fuzz -- --nocapture --test-threads=2

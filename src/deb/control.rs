@@ -50,7 +50,10 @@ impl Control {
         for (i, raw_line) in text.split('\n').enumerate() {
             let line_no = i + 1;
             let err = |what: String| ControlParseError { line: line_no, what };
-            let line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
+            // CRLF line ends (and any run of CRs before the LF) are not part of the value: a
+            // CR kept inside a multi-line value would be lost when the paragraph is written
+            // back and read again, so the status file would not say what was parsed.
+            let line = raw_line.trim_end_matches('\r');
             if line.trim().is_empty() {
                 if !fields.is_empty() && ended_at.is_none() {
                     ended_at = Some(line_no);
@@ -229,6 +232,17 @@ impl fmt::Display for Control {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn carriage_returns_before_line_ends_are_dropped_so_written_back_parses_the_same() {
+        // Found by the fuzzer (tests/fuzz.rs, target `control`): `x\r\r` kept one CR, which the
+        // next read of the written paragraph dropped.
+        let text = "Package: p\r\nVersion: 1\r\r\nArchitecture: all\nMaintainer: m\r\r\n more\r\r\n";
+        let c = Control::parse(text).unwrap();
+        assert_eq!(c.get("Maintainer"), Some("m\n more"));
+        assert_eq!(c.version(), "1");
+        assert_eq!(Control::parse(&c.to_string()).unwrap(), c);
+    }
 
     const SAMPLE: &str = "Package: bash\nVersion: 5.2.15-2+b7\nArchitecture: amd64\nEssential: yes\n\
 Maintainer: Matthias Klose <doko@debian.org>\nInstalled-Size: 7164\n\

@@ -8,6 +8,7 @@
 //! guessing.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// One part of a word.
 #[derive(Debug, Clone, PartialEq)]
@@ -857,7 +858,10 @@ pub struct Call<'a> {
 /// simple command reached (function bodies at their call sites, loops unrolled).
 pub struct Eval<'f> {
     vars: BTreeMap<String, Value>,
-    funcs: BTreeMap<String, Vec<Node>>,
+    /// Function bodies, shared (a call does not copy its body).
+    funcs: BTreeMap<String, Rc<[Node]>>,
+    /// Files read for `. FILE`, parsed once per path (`None`: unreadable or not parsed).
+    sourced: BTreeMap<String, Option<Rc<[Node]>>>,
     positional: Vec<String>,
     on_command: &'f mut dyn FnMut(Call<'_>),
     depth: usize,
@@ -959,6 +963,7 @@ impl<'f> Eval<'f> {
         Eval {
             vars: BTreeMap::new(),
             funcs: BTreeMap::new(),
+            sourced: BTreeMap::new(),
             positional: args.iter().map(|s| s.to_string()).collect(),
             on_command,
             depth: 0,
@@ -1083,7 +1088,7 @@ impl<'f> Eval<'f> {
                 }
             }
             Node::Func { name, body } => {
-                self.funcs.insert(name.clone(), body.clone());
+                self.funcs.insert(name.clone(), Rc::from(body.as_slice()));
             }
             Node::Group(body) => self.run(body),
             Node::AndOr(parts) => {
@@ -1296,10 +1301,20 @@ impl<'f> Eval<'f> {
             }
             if (name == "." || name == "source")
                 && let (Some(read), Some(path)) = (self.source, argv.get(1))
-                && let Some(text) = read(path)
-                && let Ok(nodes) = parse(&text)
+                && let Some(nodes) = self
+                    .sourced
+                    .entry(path.clone())
+                    .or_insert_with(|| read(path).and_then(|text| parse(&text).ok()).map(Rc::from))
+                    .clone()
             {
-                for n in &nodes {
+                // Each top-level node looked at is a step: a script that sources a large file
+                // many times must not take time proportional to the product.
+                self.steps = self.steps.saturating_add(nodes.len());
+                if self.steps > MAX_STEPS {
+                    self.cut = Some(format!("evaluation stopped after {MAX_STEPS} commands"));
+                    return;
+                }
+                for n in nodes.iter() {
                     match n {
                         Node::Func { .. } => self.node(n),
                         Node::Simple { words, .. } if words.is_empty() => self.node(n),
@@ -1485,6 +1500,7 @@ impl<'f> Eval<'f> {
                     let mut sub = Eval {
                         vars: self.vars.clone(),
                         funcs: self.funcs.clone(),
+                        sourced: self.sourced.clone(),
                         positional: self.positional.clone(),
                         on_command: &mut inner_unknown,
                         // A substitution's frames are large: it counts as two levels.
@@ -1644,6 +1660,40 @@ mod tests {
         let mut cb = |c: Call<'_>| out.push(c.argv);
         Eval::new(&["configure", ""], &mut cb).run(&nodes);
         out
+    }
+
+    #[test]
+    fn sourcing_a_large_file_many_times_is_bounded() {
+        // Found by the fuzzer (tests/fuzz.rs, target `shell`): every `. FILE` parsed and walked
+        // the whole file again, so 10 000 of them over a large file took minutes.
+        let library = format!("f() {{ echo hi; }}\n{}", "x=1\n".repeat(50_000));
+        let script = ". /lib/big.sh\n".repeat(5_000) + "f\n";
+        let reads = std::cell::Cell::new(0usize);
+        let source = |_: &str| {
+            reads.set(reads.get() + 1);
+            Some(library.clone())
+        };
+        let nodes = parse(&script).unwrap();
+        let mut cb = |_: Call<'_>| {};
+        let started = std::time::Instant::now();
+        let r = Eval::new(&["configure", ""], &mut cb)
+            .with_source(&source)
+            .run_script(&nodes);
+        assert_eq!(reads.get(), 1, "one read and parse per sourced path");
+        assert!(
+            r.unwrap_err().contains("stopped after"),
+            "the sourced nodes count as steps"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        // A library sourced once still defines its functions.
+        let mut seen = Vec::new();
+        let mut cb = |c: Call<'_>| seen.push(c.argv);
+        let nodes = parse(". /lib/big.sh\nf\n").unwrap();
+        Eval::new(&["configure", ""], &mut cb)
+            .with_source(&source)
+            .run_script(&nodes)
+            .unwrap();
+        assert_eq!(seen, vec![Ok(vec!["echo".to_owned(), "hi".to_owned()])]);
     }
 
     #[test]
