@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use super::fxhash::FxHashMap;
-use super::relation::{self, ArchQualifier, Constraint, RelOp, Relation};
-use super::version;
+use crate::debian::relation::{self, ArchQualifier, Constraint, RelOp, Relation};
+use crate::debian::version;
 use crate::archive::{MultiArch, PackageRecord};
 
 pub(crate) type PkgId = u32;

@@ -1,0 +1,6 @@
+//! Debian's own rules, written once: the dpkg version order ([`version`]), relationship fields
+//! ([`relation`]), deb822 paragraphs ([`deb822`]) and the dates Release files and images carry
+//! ([`date`]). Every pipeline stage calls these; this module imports from none of them.
+
+pub mod relation;
+pub mod version;
