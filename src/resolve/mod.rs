@@ -7,7 +7,6 @@
 //! - [`resolve`]: replays apt's marking algorithm (see `solver.rs` for which parts of apt it
 //!   mirrors) and explains failures with the chain from the requested package.
 
-mod fxhash;
 mod solver;
 mod universe;
 
