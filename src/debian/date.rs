@@ -212,6 +212,15 @@ mod tests {
         }
     }
 
+    /// What the synthetic archives of the tests write (testkit's own formatter) reads back.
+    #[test]
+    fn reads_what_the_test_archives_write() {
+        for t in [0, 1_686_387_213, 951_782_400, 4_102_444_799, 1_234_567_890] {
+            let text = debcast_testkit::archive::release_date(t);
+            assert_eq!(parse_release_date(&text), Some(t), "{text}");
+        }
+    }
+
     #[test]
     fn civil_arithmetic_round_trips() {
         assert_eq!(civil_from_days(-1), (1969, 12, 31));

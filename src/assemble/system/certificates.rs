@@ -72,8 +72,8 @@ pub fn subject_hash(cert_der: &[u8]) -> Result<u32, CertError> {
 /// Universal) become UTF8String, ASCII-lowercased, with leading/trailing whitespace removed and
 /// inner runs collapsed to one space; the outer SEQUENCE header is omitted (`i2d_name_canon`).
 pub fn canonical_subject(cert_der: &[u8]) -> Result<Vec<u8>, CertError> {
-    let cert = Certificate::from_der(cert_der)
-        .map_err(|e| CertError(format!("not an X.509 certificate: {e}")))?;
+    let cert =
+        Certificate::from_der(cert_der).map_err(|e| CertError(format!("not an X.509 certificate: {e}")))?;
     let mut out = Vec::new();
     for rdn in cert.tbs_certificate.subject.0.iter() {
         let mut encoded: Vec<Vec<u8>> = Vec::new();
