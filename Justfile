@@ -46,3 +46,8 @@ bench-fetch:
 # brief run is part of `just test`). A failure saves its input under target/fuzz-crashes/.
 fuzz secs="60":
     DEBCAST_FUZZ_SECS={{secs}} cargo test --release --locked --test it -- --nocapture --test-threads=2 fuzz::
+
+# Fidelity: each package set of scripts/fidelity-sets.txt installed by mmdebstrap and built by
+# debcast from the same name=version list, compared path by path (root, network).
+fidelity *sets: build
+    python3 scripts/fidelity.py {{sets}}
