@@ -14,7 +14,7 @@ use crate::assemble::{
     self, AssembleError, AssembleOptions, Assembled, PackageInput, Spools, Tree, Unpacked, View,
 };
 use crate::entry::{Entry, EntryKind};
-use crate::fetch::Expected;
+use crate::hash::Expected;
 use crate::hash::Sha256Digest;
 use crate::layering::{self, Layering, PackageLayer};
 use crate::lockfile::{LockedPackage, Lockfile};

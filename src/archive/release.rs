@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::fetch::Expected;
+use crate::hash::Expected;
 use crate::hash::Sha256Digest;
 use crate::lockfile::parse_release_date;
 

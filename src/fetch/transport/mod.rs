@@ -56,6 +56,7 @@ mod request;
 use super::mirrors::{Mirror, Mirrors};
 use super::observed::{FailureStreaks, FirstByteTimes, HedgeOutcomes};
 use super::progress::{NoProgress, Progress};
+pub use super::report::Downloaded;
 use super::{AttemptError, Downloader, ErrorClass, Expected, FetchError, MirrorFailure};
 use crate::hash::Sha256Digest;
 use crate::store::{Kind, Store, StoreError};
@@ -167,21 +168,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         other => return Err(format!("`{text}`: unknown unit `{other}` (use ms, s, m or h)")),
     };
     Duration::try_from_secs_f64(value * scale).map_err(|e| format!("`{text}`: {e}"))
-}
-
-/// What a successful download came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Downloaded {
-    /// The mirror base URL that served the (final) bytes.
-    pub mirror: String,
-    pub bytes: u64,
-    /// Failed attempts before it succeeded (on any mirror).
-    pub retries: u32,
-    /// Attempts that resumed a partial transfer.
-    pub resumed: u32,
-    /// Hedges started: second requests racing a transfer that had gone quiet.
-    pub hedges: u32,
-    pub sha256: Sha256Digest,
 }
 
 /// Why a destination attempt stopped early.
