@@ -11,75 +11,12 @@ use std::cell::RefCell;
 
 use crate::entry::{Entry, EntryKind};
 
-use super::report::{self, Kind, WHOLE_POSTINST, command_line};
+use super::commands::{self, Kind, LinkCall, WHOLE_POSTINST, handles, parse_ln, parse_mode};
+use super::report::{self, command_line};
 use super::shell::{self, Call};
 use super::{Changes, InstalledPackage, NotEmulated, Overlay, SystemError, TreeView};
 
 const DIVERSIONS: &str = "var/lib/dpkg/diversions";
-
-/// Commands this module applies (when their arguments are known and their form supported).
-pub fn handles(argv0: &str, args: &[String]) -> bool {
-    match argv0 {
-        "ln" => parse_ln(args).is_some(),
-        "mv" | "touch" | "mkdir" | "dpkg-divert" => true,
-        "umask" => args.len() == 1 && parse_mode(&format!("{:0>3}", args[0])).is_some(),
-        // Not recursive: no `-r`/`-R` among short options, no `--recursive`.
-        "rm" => !args.iter().any(|a| {
-            a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a.contains(['r', 'R']))
-        }),
-        "chmod" | "chown" | "chgrp" => !args.iter().any(|a| a == "-R" || a == "--recursive"),
-        _ => false,
-    }
-}
-
-/// One `ln -s` as a script runs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinkCall {
-    pub target: String,
-    pub link: String,
-    pub force: bool,
-    /// `-n`/`-T`: never create the link inside an existing directory named LINK.
-    pub no_deref: bool,
-}
-
-/// Parses `ln` arguments; `None` unless it is `ln -s` with exactly TARGET and LINK.
-pub fn parse_ln(args: &[String]) -> Option<LinkCall> {
-    let (mut symbolic, mut force, mut no_deref) = (false, false, false);
-    let mut operands = Vec::new();
-    let mut options_done = false;
-    for a in args {
-        if !options_done && a == "--" {
-            options_done = true;
-        } else if !options_done && a.starts_with("--") {
-            match a.as_str() {
-                "--symbolic" => symbolic = true,
-                "--force" => force = true,
-                "--no-dereference" | "--no-target-directory" => no_deref = true,
-                _ => return None,
-            }
-        } else if !options_done && a.starts_with('-') && a.len() > 1 {
-            for c in a[1..].chars() {
-                match c {
-                    's' => symbolic = true,
-                    'f' => force = true,
-                    'n' | 'T' => no_deref = true,
-                    _ => return None,
-                }
-            }
-        } else {
-            operands.push(a.clone());
-        }
-    }
-    match operands.as_slice() {
-        [target, link] if symbolic => Some(LinkCall {
-            target: target.clone(),
-            link: link.clone(),
-            force,
-            no_deref,
-        }),
-        _ => None,
-    }
-}
 
 /// A diversion as dpkg records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +73,7 @@ pub fn compute(
             let mut cb = |c: Call<'_>| {
                 let Ok(argv) = &c.argv else {
                     let first = c.text.split_whitespace().next().unwrap_or("");
-                    match report::classify(first, &[]) {
+                    match commands::classify(first, &[]) {
                         Kind::Harmless => {}
                         Kind::Emulated if !handles(first, &[]) => {}
                         Kind::Service => {
@@ -164,7 +101,7 @@ pub fn compute(
                     return;
                 }
                 if !handles(name, &argv[1..]) {
-                    match report::classify(name, &argv[1..]) {
+                    match commands::classify(name, &argv[1..]) {
                         Kind::Emulated | Kind::Harmless => {}
                         Kind::Service => {
                             failures.push(format!("skipped: service management: {}", command_line(&c)));
@@ -450,13 +387,6 @@ fn option_value(args: &[String], short: &str, long_eq: &str) -> Option<String> {
             a.strip_prefix(long_eq).map(str::to_owned)
         }
     })
-}
-
-fn parse_mode(m: &str) -> Option<u32> {
-    (m.len() >= 3 && m.len() <= 4)
-        .then(|| u32::from_str_radix(m, 8).ok())
-        .flatten()
-        .filter(|v| *v <= 0o7777)
 }
 
 /// The tree path of an absolute path with its parents resolved and its last component not.
