@@ -16,12 +16,15 @@ enum Pat {
     Class { negated: bool, items: Vec<ClassItem> },
 }
 
+/// A character test (`[:alpha:]` and friends).
+type CharTest = fn(char) -> bool;
+
 #[derive(Debug, Clone)]
 enum ClassItem {
     Char(char),
     Range(char, char),
     /// `[:alpha:]` and the other POSIX classes (C locale).
-    Named(fn(char) -> bool),
+    Named(CharTest),
 }
 
 /// Shell pattern matching as sh's `case` does it (POSIX "Pattern Matching Notation"): `*`, `?`,
@@ -163,10 +166,10 @@ fn bracket(chars: &[char], start: usize) -> Option<(Pat, usize)> {
 }
 
 /// `[:name:]` (from just past `[:`): the class's test and the index past `:]`.
-fn named_class(chars: &[char], start: usize) -> Option<(fn(char) -> bool, usize)> {
+fn named_class(chars: &[char], start: usize) -> Option<(CharTest, usize)> {
     let len = chars[start..].windows(2).position(|w| w == [':', ']'])?;
     let name: String = chars[start..start + len].iter().collect();
-    let f: fn(char) -> bool = match name.as_str() {
+    let f: CharTest = match name.as_str() {
         "alpha" => |c| c.is_ascii_alphabetic(),
         "digit" => |c| c.is_ascii_digit(),
         "alnum" => |c| c.is_ascii_alphanumeric(),
