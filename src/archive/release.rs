@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::debian::date::parse_release_date;
 use crate::debian::deb822::{self, Deb822Error, Dialect, Event};
-use crate::fetch::Expected;
+use crate::hash::Expected;
 use crate::hash::Sha256Digest;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

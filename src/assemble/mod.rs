@@ -8,11 +8,12 @@
 
 pub mod artifacts;
 mod configure;
+pub mod keep;
 mod order;
-pub mod record;
 pub mod system;
 pub mod tree;
-pub mod usrmerge;
+/// Merged /usr is a rule of the paths a `.deb` (or an artifact) ships: it lives with them.
+pub use crate::deb::usrmerge;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -101,7 +102,7 @@ pub struct UnpackedPackage {
 
 /// What the unpacker learnt about a package's files besides their bytes, by `(offset, len)` in
 /// the package's spool: ldconfig's view of its library-named files, and a copy of the small files
-/// the configure step reads (see [`record::keeps`]).
+/// the configure step reads (see [`keep::keeps`]).
 #[derive(Debug, Clone, Default)]
 pub struct PackageFacts {
     pub elf: Vec<(SpoolRange, Option<system::ldcache::ElfInfo>)>,
@@ -280,7 +281,7 @@ pub fn unpack(
                     EntryKind::File { size } => {
                         let name = entry.path.rsplit('/').next().unwrap_or_default();
                         let library = system::ldcache::is_library_name(name) && size <= ELF_FACTS_MAX;
-                        let keep = record::keeps(&entry.path, size);
+                        let keep = keep::keeps(&entry.path, size);
                         let mut copy = Vec::new();
                         let mut hashing = HashingWriter::new(Tee {
                             inner: &mut writer,

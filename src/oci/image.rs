@@ -72,6 +72,13 @@ impl Descriptor {
     }
 }
 
+// Here rather than beside `LayerInfo`: a layer knows nothing of the image that lists it.
+impl LayerInfo {
+    pub fn descriptor(&self) -> Descriptor {
+        Descriptor::new(self.media_type, self.digest, self.size)
+    }
+}
+
 /// A digest written the OCI way, `sha256:<hex>` (the shared `Sha256Digest` serialises bare hex).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DigestString(pub Sha256Digest);

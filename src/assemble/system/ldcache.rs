@@ -560,6 +560,23 @@ mod tests {
     use super::*;
     use std::cmp::Ordering;
 
+    /// `include` patterns with bracket expressions select as glob(3) does.
+    #[test]
+    fn include_globs_honour_bracket_expressions() {
+        let mut tree = MemTree::new();
+        for f in ["a.conf", "b.conf", "1.conf", "x.conf.bak"] {
+            tree.file(&format!("etc/ld.so.conf.d/{f}"), b"");
+        }
+        assert_eq!(
+            glob(&tree, "/etc/ld.so.conf.d/[a-z].conf"),
+            ["/etc/ld.so.conf.d/a.conf", "/etc/ld.so.conf.d/b.conf"]
+        );
+        assert_eq!(
+            glob(&tree, "/etc/ld.so.conf.d/[!a-z].conf"),
+            ["/etc/ld.so.conf.d/1.conf"]
+        );
+    }
+
     #[test]
     fn libcmp_orders_versions_numerically() {
         assert_eq!(libcmp("libz.so.1.2.13", "libz.so.1.2.9"), Ordering::Greater);
