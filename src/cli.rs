@@ -1,8 +1,7 @@
-//! Command-line glue: argument parsing, logging, and turning library errors into messages and exit
-//! codes. The only module that uses `anyhow`.
+//! The command line's argument types (clap), and nothing else: what each verb does is in
+//! [`crate::commands`], one file per verb.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -210,66 +209,4 @@ pub struct BuildArgs {
     /// Write a JSON report of what debcast could not emulate, package by package.
     #[arg(long)]
     pub report: Option<PathBuf>,
-}
-
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.verbose, cli.quiet);
-    // SIGINT/SIGTERM remove this process's temporary files and exit with one line.
-    if let Err(e) = crate::cleanup::install_signal_handler() {
-        tracing::warn!(
-            "no SIGINT/SIGTERM handler ({e}): an interrupted run leaves temporary files for the next one to reclaim"
-        );
-    }
-    match run(cli) {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {}", crate::text::sanitize(&error_chain(&err)));
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// The error and its causes, `: `-separated, skipping a cause whose text the message before it
-/// already includes (library errors name their source in their own message).
-fn error_chain(err: &anyhow::Error) -> String {
-    let mut out = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if !out.contains(&text) {
-            if !out.is_empty() {
-                out.push_str(": ");
-            }
-            out.push_str(&text);
-        }
-    }
-    out
-}
-
-fn init_logging(verbose: u8, quiet: bool) {
-    let default = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "info",
-        (false, 1) => "debug",
-        (false, _) => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("debcast={default},warn")));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .without_time()
-        .init();
-}
-
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Lock(args) => crate::commands::lock(args),
-        Command::Fetch(args) => crate::commands::fetch(args),
-        Command::Build(args) => crate::commands::build(args),
-        Command::Store(StoreCommand::Verify(args)) => crate::store_cmd::verify(args),
-        Command::Store(StoreCommand::Gc(args)) => crate::store_cmd::gc(args),
-    }
 }

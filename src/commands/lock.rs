@@ -11,9 +11,9 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 
+use super::{load_manifest, mirrors, transport, verify_lock};
 use crate::archive::{ArchiveClient, PackageRecord, SuiteRelease};
 use crate::cli::LockArgs;
-use crate::commands::{load_manifest, mirrors, transport, verify_lock};
 use crate::lockfile::{LockedArtifact, LockedPackage, LockedRelease, Lockfile};
 use crate::manifest::{LoadedManifest, Source};
 use crate::platform::Platform;
