@@ -7,6 +7,7 @@
 mod build;
 mod fetch;
 mod lock;
+mod lock_updates;
 mod store;
 
 use std::path::PathBuf;
