@@ -43,7 +43,7 @@ pub enum BuildError {
     Store { package: String, source: StoreError },
     #[error("the lockfile has no packages for platform {0}: run `debcast lock` for this manifest")]
     EmptyPlatform(Platform),
-    #[error("docker-archive holds one platform; {0} is not among the manifest's platforms")]
+    #[error("platform {0} is not among the manifest's platforms")]
     UnknownPlatform(String),
     #[error("{0}")]
     Artifact(#[from] crate::artifact::ArtifactError),

@@ -43,6 +43,23 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
             OutputFormat::DockerArchive { platform }
         }
     };
+    // A platform the manifest does not build, named before anything is downloaded.
+    let chosen = match &format {
+        OutputFormat::DockerArchive { platform } => Some(platform),
+        OutputFormat::Oci => only_platform.as_ref(),
+    };
+    if let Some(p) = chosen.filter(|p| !manifest.image.platforms.contains(p)) {
+        let known: Vec<String> = manifest.image.platforms.iter().map(ToString::to_string).collect();
+        anyhow::bail!(
+            "--platform {p}: not among the platforms of {} ({}); {}",
+            inputs.manifest.path.display(),
+            known.join(", "),
+            match format {
+                OutputFormat::Oci => "without --platform, an OCI build writes all of them",
+                OutputFormat::DockerArchive { .. } => "a docker-archive holds one of them",
+            }
+        );
+    }
     let compression = match args.compression {
         CompressionArg::Gzip => Compression::Gzip {
             level: args.compression_level.unwrap_or(6),

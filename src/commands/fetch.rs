@@ -59,6 +59,7 @@ pub(crate) fn fetch_some(
         &FetchOptions::default(),
         progress.as_ref(),
     )
+    .map_err(|e| with_pruned_hint(e, packages))
     .with_context(|| format!("fetching the packages of {}", inputs.lock_path.display()))?;
     if !artifacts.is_empty() {
         let fetched =
@@ -70,4 +71,24 @@ pub(crate) fn fetch_some(
         );
     }
     Ok(())
+}
+
+/// A fetch error, with one hint at its end when every mirror answered "not found" for some
+/// files: a snapshot-style mirror, in the form `--mirror` takes, for each archive of the lock.
+/// The host is the user's to fill in (no mirror host is written into debcast).
+fn with_pruned_hint(err: crate::fetch::FetchError, packages: &[crate::lockfile::LockedPackage]) -> anyhow::Error {
+    let missing = err.not_found_everywhere();
+    if missing == 0 {
+        return err.into();
+    }
+    let archives: std::collections::BTreeSet<&str> = packages.iter().map(|p| p.archive.as_str()).collect();
+    let forms: Vec<String> = archives
+        .iter()
+        .map(|a| format!("--mirror '{a}=https://SNAPSHOT-MIRROR/archive/{a}/{{release_date}}/'"))
+        .collect();
+    let hint = format!(
+        "hint: no mirror has {missing} of these file(s) any more (pruned from the live archive?): add a snapshot-style mirror that keeps old versions by date, {} — SNAPSHOT-MIRROR and the path are yours to fill in for the snapshot service you use; `{{release_date}}` becomes the lock's Release date",
+        forms.join(" ")
+    );
+    anyhow::anyhow!("{err}\n  {hint}")
 }

@@ -5,6 +5,7 @@
 //! `anyhow`; nothing below it imports `cli` or `commands`.
 
 mod build;
+mod explain;
 mod fetch;
 mod lock;
 mod lock_updates;
@@ -191,11 +192,31 @@ fn init_logging(verbose: u8, quiet: bool) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+    let places = match &cli.command {
+        Command::Lock(a) => explain::Places {
+            output: None,
+            store: Some(a.common.cache_dir.clone()),
+        },
+        Command::Fetch(a) => explain::Places {
+            output: None,
+            store: Some(a.common.cache_dir.clone()),
+        },
+        Command::Build(a) => explain::Places {
+            output: Some(a.output.clone()),
+            store: Some(a.common.cache_dir.clone()),
+        },
+        Command::Store(_) => explain::Places::default(),
+    };
+    let result = match cli.command {
         Command::Lock(args) => lock::run(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Build(args) => build::run(args),
         Command::Store(StoreCommand::Verify(args)) => store::verify(args),
         Command::Store(StoreCommand::Gc(args)) => store::gc(args),
-    }
+    };
+    // An I/O failure under a place the user chose: one line naming it and what to do.
+    result.map_err(|err| match explain::explain(&err, &places) {
+        Some(line) => anyhow::anyhow!(line),
+        None => err,
+    })
 }

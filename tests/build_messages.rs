@@ -1,0 +1,92 @@
+//! What `debcast build` says (issue #17): help headings, one clear line per failure naming the
+//! option or directory and what to do, the pruned-package hint once, a dead mirror summarised,
+//! and a summary with the index digest and the elapsed time.
+
+mod common;
+
+use common::Debcast;
+use common::image::Project;
+use debcast_testkit::deb::DebBuilder;
+
+fn good() -> DebBuilder {
+    DebBuilder::new("good", "1.0", "amd64").file("./usr/share/good/file", "good\n", 0o644)
+}
+
+fn project() -> Project {
+    let mut p = Project::new(&["linux/amd64"]);
+    p.add(None, good());
+    p.write();
+    p
+}
+
+fn build(p: &Project, output: &str, mirror: &str) -> Debcast {
+    Debcast::new(p.path())
+        .args(["build", "image.toml", "--output", output, "--cache-dir", "store"])
+        .arg("--mirror")
+        .arg(format!("synthetic={mirror}"))
+}
+
+#[test]
+fn build_help_puts_build_options_under_build() {
+    let dir = common::tempdir();
+    let run = Debcast::new(dir.path()).args(["build", "--help"]).ok();
+    for option in ["--output", "--format", "--platform", "--layering", "--report"] {
+        assert_eq!(
+            common::help_heading(&run.stdout, option).as_deref(),
+            Some("Build"),
+            "{option}:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn an_unknown_platform_for_an_oci_build_names_the_option_not_docker_archive() {
+    let p = project();
+    let server = p.serve();
+    let run = build(&p, "out", &server.url())
+        .args(["--platform", "linux/arm64"])
+        .fails();
+    run.stderr_has(&["--platform linux/arm64", "linux/amd64"]);
+    assert!(!run.stderr.contains("docker-archive"), "{run}");
+}
+
+#[test]
+fn an_output_under_proc_names_the_option_and_the_problem() {
+    let p = project();
+    let server = p.serve();
+    let run = build(&p, "/proc/img", &server.url()).fails();
+    run.stderr_has(&["--output /proc/img", "procfs"]);
+    assert!(!run.stderr.contains("No such file or directory"), "{run}");
+}
+
+#[test]
+fn an_immutable_output_says_what_to_do() {
+    if !common::is_root() {
+        eprintln!("skipped: chattr needs root");
+        return;
+    }
+    let p = project();
+    let server = p.serve();
+    build(&p, "out", &server.url()).ok();
+    let out = p.path().join("out");
+    let set = std::process::Command::new("chattr").arg("+i").arg(&out).status();
+    if !set.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: chattr +i is not supported here");
+        return;
+    }
+    let run = build(&p, "out", &server.url()).fails();
+    let _ = std::process::Command::new("chattr").arg("-i").arg(&out).status();
+    run.stderr_has(&["--output out", "chattr -i"]);
+}
+
+#[test]
+fn a_pruned_package_gets_one_hint_with_a_usable_mirror_form() {
+    let mut p = project();
+    p.pool.retain(|path, _| !path.starts_with("pool/"));
+    let server = p.serve();
+    let run = build(&p, "out", &server.url()).fails();
+    run.stderr_has(&["good=1.0", "--mirror 'synthetic=https://SNAPSHOT-MIRROR/archive/"]);
+    assert_eq!(run.stderr.matches("hint:").count(), 1, "{run}");
+    assert!(!run.stderr.contains("example.org"), "{run}");
+}
