@@ -90,3 +90,63 @@ fn a_pruned_package_gets_one_hint_with_a_usable_mirror_form() {
     assert_eq!(run.stderr.matches("hint:").count(), 1, "{run}");
     assert!(!run.stderr.contains("example.org"), "{run}");
 }
+
+/// Bytes gzip cannot shrink (xorshift), so a layer is as large as its file.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// A tmpfs of `size` at `dir` for the closure's time (root only), unmounted afterwards.
+fn with_small_tmpfs(dir: &std::path::Path, size: &str, f: impl FnOnce()) -> bool {
+    std::fs::create_dir_all(dir).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        return false;
+    }
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let _ = std::process::Command::new("umount").arg(dir).status();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+    true
+}
+
+#[test]
+fn a_full_layer_cache_names_the_package_store() {
+    if !common::is_root() {
+        eprintln!("skipped: mounting a small tmpfs needs root");
+        return;
+    }
+    let mut p = Project::new(&["linux/amd64"]);
+    p.add(
+        None,
+        DebBuilder::new("big", "1.0", "amd64").file("./usr/share/big/noise", noise(512 * 1024), 0o644),
+    );
+    p.write();
+    let server = p.serve();
+    // The .deb in the store first; then the layer cache on a file system too small for its layer.
+    Debcast::new(p.path())
+        .args(["fetch", "image.toml", "--cache-dir", "store", "--mirror"])
+        .arg(format!("synthetic={}", server.url()))
+        .ok();
+    let layers = p.path().join("store/layers");
+    let ran = with_small_tmpfs(&layers, "128k", || {
+        let run = build(&p, "out", &server.url()).fails();
+        run.stderr_has(&["package store store", "--cache-dir", "no space left on the device of"]);
+    });
+    if !ran {
+        eprintln!("skipped: cannot mount a tmpfs here");
+    }
+}

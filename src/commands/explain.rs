@@ -106,6 +106,9 @@ fn pseudo_fs(path: &Path) -> Option<&'static str> {
         .map(|(_, name)| name)
 }
 
+/// EACCES or EPERM: an error that carries only its kind.
+const PERMISSION: i32 = -1;
+
 /// One line for `err` if it is an I/O failure under one of `places`, else `None`.
 pub(crate) fn explain(err: &anyhow::Error, places: &Places) -> Option<String> {
     let (path, io_err) = io_cause(err)?;
@@ -129,7 +132,13 @@ pub(crate) fn explain(err: &anyhow::Error, places: &Places) -> Option<String> {
     let shown = path
         .as_ref()
         .map_or_else(|| "a file".to_owned(), |p| p.display().to_string());
-    let raw = io_err.raw_os_error();
+    // The errno, or (for errors wrapped without one, as tempfile's) what the kind implies.
+    let raw = io_err.raw_os_error().or(match io_err.kind() {
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => Some(libc::ENOSPC),
+        io::ErrorKind::ReadOnlyFilesystem => Some(libc::EROFS),
+        io::ErrorKind::PermissionDenied => Some(PERMISSION),
+        _ => None,
+    });
     let line = match (place, raw) {
         (Some(pl), Some(libc::ENOSPC | libc::EDQUOT)) => format!(
             "{}: no space left on the device of {} (writing {shown}): free space there, or {}",
@@ -150,6 +159,10 @@ pub(crate) fn explain(err: &anyhow::Error, places: &Places) -> Option<String> {
         ),
         (Some(pl), Some(libc::EACCES)) => format!(
             "{}: {shown} is not writable by this user (permission denied): change its owner or mode, or {}",
+            pl.name, pl.elsewhere
+        ),
+        (Some(pl), Some(PERMISSION)) => format!(
+            "{}: {shown} cannot be written (permission denied): change its owner or mode, or if it is immutable (`lsattr -d {shown}`) run `chattr -i -a {shown}` as root, or {}",
             pl.name, pl.elsewhere
         ),
         (Some(pl), Some(libc::EROFS)) => format!(
