@@ -370,7 +370,10 @@ impl Builder<'_> {
 /// What failed around the spool file (in TMPDIR): a full disk there names the directory and
 /// what to do, since the error itself names no path.
 fn spool_what(what: &str, e: &io::Error) -> String {
-    if matches!(e.kind(), io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded) {
+    if matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    ) {
         format!(
             "{what}: no space left for the spool file in the temporary directory {} (TMPDIR): free space there, or point TMPDIR at another file system",
             std::env::temp_dir().display()

@@ -144,9 +144,83 @@ fn a_full_layer_cache_names_the_package_store() {
     let layers = p.path().join("store/layers");
     let ran = with_small_tmpfs(&layers, "128k", || {
         let run = build(&p, "out", &server.url()).fails();
-        run.stderr_has(&["package store store", "--cache-dir", "no space left on the device of"]);
+        run.stderr_has(&[
+            "package store store",
+            "--cache-dir",
+            "no space left on the device of",
+        ]);
     });
     if !ran {
         eprintln!("skipped: cannot mount a tmpfs here");
     }
+}
+
+fn json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn blob(layout: &std::path::Path, digest: &str) -> serde_json::Value {
+    json(
+        &layout
+            .join("blobs/sha256")
+            .join(digest.trim_start_matches("sha256:")),
+    )
+}
+
+#[test]
+fn the_summary_gives_the_index_digest_and_the_image_records_the_lockfile() {
+    let p = project();
+    // [config] edits keep the lock fresh: the labels the standard annotations come from.
+    let manifest = p.path().join("image.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        r#"labels = { "org.example.purpose" = "test" }"#,
+        r#"labels = { "org.example.purpose" = "test", "org.opencontainers.image.source" = "https://example.invalid/repo", "org.opencontainers.image.revision" = "abc123" }"#,
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let server = p.serve();
+    let run = build(&p, "out", &server.url()).ok();
+    let out = p.path().join("out");
+    let index = json(&out.join("index.json"));
+    let pushed = index["manifests"][0]["digest"].as_str().unwrap().to_owned();
+    run.stderr_has(&[&format!("index {pushed} (1 platform(s)) in ")]);
+    let nested = blob(&out, &pushed);
+    let image = blob(&out, nested["manifests"][0]["digest"].as_str().unwrap());
+    let annotations = &image["annotations"];
+    let lock_bytes = std::fs::read(p.path().join("image.lock")).unwrap();
+    let lock_hash = format!("sha256:{}", debcast::hash::Sha256Digest::of(&lock_bytes).hex());
+    assert_eq!(
+        annotations["dev.debcast.lock.sha256"],
+        lock_hash.as_str(),
+        "{image}"
+    );
+    assert!(
+        annotations["dev.debcast.lock.manifest-hash"].is_string(),
+        "{image}"
+    );
+    assert_eq!(
+        annotations["org.opencontainers.image.created"], "2023-01-01T00:00:00Z",
+        "{image}"
+    );
+    assert_eq!(annotations["org.opencontainers.image.version"], "test", "{image}");
+    assert_eq!(
+        annotations["org.opencontainers.image.source"], "https://example.invalid/repo",
+        "{image}"
+    );
+    assert_eq!(
+        annotations["org.opencontainers.image.revision"], "abc123",
+        "{image}"
+    );
+    debcast_testkit::oci::check_layout(&out).unwrap_or_else(|e| panic!("{e}"));
+
+    // A docker-archive holds uncompressed layers and no OCI manifest: neither is reported.
+    let run = build(&p, "image.tar", &server.url())
+        .args(["--format", "docker-archive"])
+        .ok();
+    run.stderr_has(&[
+        "image ID sha256:",
+        "of uncompressed layers",
+        "(docker-archive) in ",
+    ]);
+    assert!(!run.stderr.contains(" compressed, manifest"), "{run}");
+    assert!(!run.stderr.contains("manifest sha256:"), "{run}");
 }

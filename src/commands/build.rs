@@ -15,6 +15,7 @@ use crate::oci::Compression;
 use crate::store::Store;
 
 pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
     let inputs = load_manifest(&args.common)?;
     let lock = load_lock(&inputs)?;
     let manifest = &inputs.manifest.manifest;
@@ -136,19 +137,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     };
     let summary = crate::build::build(manifest, &lock, &store, &settings)
         .with_context(|| format!("building {}", inputs.manifest.path.display()))?;
-    for image in &summary.images {
-        tracing::info!(
-            "{}: {} packages ({} decoded), {} layer(s) ({} compressed, {} from the layer cache), {} bytes compressed, manifest {}",
-            image.platform,
-            image.packages,
-            image.packages_decoded,
-            image.layers,
-            image.layers_compressed,
-            image.layers_reused,
-            image.compressed_bytes,
-            image.manifest_digest
-        );
-    }
+    print_summary(&summary, &args, &manifest.ref_name(), started.elapsed());
     report_not_emulated(&summary.reports, args.report.as_deref())?;
     println!("{}", summary.output.display());
     Ok(ExitCode::SUCCESS)
@@ -202,4 +191,56 @@ fn ensure_parent(output: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
     Ok(())
+}
+
+/// One line per platform, then the line users act on: for OCI the index digest (what a push of
+/// the layout's ref uploads and what to pin), for docker-archive the image ID; and the time taken.
+/// A docker-archive holds uncompressed layers and no OCI manifest, so neither is reported for it.
+fn print_summary(
+    summary: &crate::build::BuildSummary,
+    args: &BuildArgs,
+    ref_name: &str,
+    elapsed: std::time::Duration,
+) {
+    use crate::fetch::progress::human_bytes;
+    let docker = matches!(args.format, Format::DockerArchive);
+    for image in &summary.images {
+        let layers = format!(
+            "{} layer(s) ({} compressed, {} from the layer cache)",
+            image.layers, image.layers_compressed, image.layers_reused
+        );
+        if docker {
+            tracing::info!(
+                "{}: {} packages ({} decoded), {} layer(s), {} of uncompressed layers, image ID {}",
+                image.platform,
+                image.packages,
+                image.packages_decoded,
+                image.layers,
+                human_bytes(image.compressed_bytes),
+                image.config_digest
+            );
+        } else {
+            tracing::info!(
+                "{}: {} packages ({} decoded), {layers}, {} compressed, manifest {}",
+                image.platform,
+                image.packages,
+                image.packages_decoded,
+                human_bytes(image.compressed_bytes),
+                image.manifest_digest
+            );
+        }
+    }
+    match &summary.index_digest {
+        Some(index) => tracing::info!(
+            "built {ref_name} in {}: index {index} ({} platform(s)) in {:.1?}",
+            summary.output.display(),
+            summary.images.len(),
+            elapsed
+        ),
+        None => tracing::info!(
+            "built {ref_name} in {} (docker-archive) in {:.1?}",
+            summary.output.display(),
+            elapsed
+        ),
+    }
 }

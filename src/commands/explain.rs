@@ -52,7 +52,10 @@ impl Places {
         }
         out.push(Place {
             dir: absolute(&std::env::temp_dir()),
-            name: format!("the temporary directory {} (TMPDIR)", std::env::temp_dir().display()),
+            name: format!(
+                "the temporary directory {} (TMPDIR)",
+                std::env::temp_dir().display()
+            ),
             elsewhere: "point TMPDIR at another file system",
         });
         out
@@ -196,9 +199,15 @@ mod tests {
             store: Some(store.clone()),
         };
         let line = explain(&oci_io(&output, libc::EPERM), &places).unwrap();
-        assert!(line.starts_with("--output ") && line.contains("chattr -i"), "{line}");
+        assert!(
+            line.starts_with("--output ") && line.contains("chattr -i"),
+            "{line}"
+        );
         let line = explain(&oci_io(&store.join("layers/x"), libc::ENOSPC), &places).unwrap();
-        assert!(line.contains("package store") && line.contains("no space left"), "{line}");
+        assert!(
+            line.contains("package store") && line.contains("no space left"),
+            "{line}"
+        );
         let line = explain(&oci_io(&std::env::temp_dir().join("x"), libc::ENOSPC), &places);
         // The temp dir may hold the output here (tests run in it): either place is named.
         assert!(line.is_some_and(|l| l.contains("no space left")));
@@ -211,6 +220,9 @@ mod tests {
             },
         )
         .unwrap();
-        assert!(line.contains("--output /proc/img") && line.contains("procfs"), "{line}");
+        assert!(
+            line.contains("--output /proc/img") && line.contains("procfs"),
+            "{line}"
+        );
     }
 }

@@ -76,7 +76,10 @@ pub(crate) fn fetch_some(
 /// A fetch error, with one hint at its end when every mirror answered "not found" for some
 /// files: a snapshot-style mirror, in the form `--mirror` takes, for each archive of the lock.
 /// The host is the user's to fill in (no mirror host is written into debcast).
-fn with_pruned_hint(err: crate::fetch::FetchError, packages: &[crate::lockfile::LockedPackage]) -> anyhow::Error {
+fn with_pruned_hint(
+    err: crate::fetch::FetchError,
+    packages: &[crate::lockfile::LockedPackage],
+) -> anyhow::Error {
     let missing = err.not_found_everywhere();
     if missing == 0 {
         return err.into();

@@ -228,7 +228,9 @@ impl FetchError {
             FetchError::AllMirrorsFailed { failures, .. } => {
                 usize::from(!failures.is_empty() && failures.iter().all(|f| f.error.is_not_found()))
             }
-            FetchError::Packages { failures, .. } => failures.iter().map(FetchError::not_found_everywhere).sum(),
+            FetchError::Packages { failures, .. } => {
+                failures.iter().map(FetchError::not_found_everywhere).sum()
+            }
             _ => 0,
         }
     }
