@@ -880,6 +880,7 @@ fn write_layer(
         cache.record_verified(&info.digest);
         writer.link_blob(&cache.blob_path(&info.digest), &info)?;
     }
+    LAYERS_WRITTEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(info)
 }
 
@@ -1120,6 +1121,10 @@ fn image_annotations(
     }
     annotations
 }
+
+/// Layers written (compressed) by this process so far: what the CLI's progress display shows
+/// while a build assembles and compresses (read only for display; nothing depends on it).
+pub static LAYERS_WRITTEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// `counts`: packages, packages decoded, layers compressed, layers reused.
 fn summary(image: &PlatformImage, digest: &str, counts: [usize; 4]) -> ImageSummary {

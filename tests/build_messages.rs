@@ -224,3 +224,83 @@ fn the_summary_gives_the_index_digest_and_the_image_records_the_lockfile() {
     assert!(!run.stderr.contains(" compressed, manifest"), "{run}");
     assert!(!run.stderr.contains("manifest sha256:"), "{run}");
 }
+
+/// A port on 127.0.0.1 nothing listens on (bound, then closed).
+fn dead_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_dead_mirror_is_reported_once_with_the_files_that_moved_on() {
+    let mut p = Project::new(&["linux/amd64"]);
+    for i in 0..6 {
+        p.add(
+            None,
+            DebBuilder::new(&format!("pkg{i}"), "1.0", "amd64").file(
+                &format!("./usr/share/pkg{i}"),
+                "x",
+                0o644,
+            ),
+        );
+    }
+    p.write();
+    let server = p.serve();
+    let dead = format!("http://127.0.0.1:{}/", dead_port());
+    let run = Debcast::new(p.path())
+        .args([
+            "fetch",
+            "image.toml",
+            "--cache-dir",
+            "store",
+            "--retry-backoff",
+            "10ms",
+        ])
+        .arg("--mirror")
+        .arg(format!("synthetic={dead}"))
+        .arg("--mirror")
+        .arg(format!("synthetic={}", server.url()))
+        .ok();
+    let mentions = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains(dead.trim_end_matches('/')))
+        .count();
+    assert!(
+        run.stderr.contains(&format!("{dead}: refuses connections")),
+        "{run}"
+    );
+    run.stderr_has(&["6 file(s) moved on to the next mirror"]);
+    assert!(mentions <= 2, "the dead mirror is named {mentions} times:\n{run}");
+}
+
+/// Runs `args` of debcast under a pseudo-terminal (util-linux `script`); its output, or `None`
+/// where `script` is missing.
+fn on_a_terminal(dir: &std::path::Path, args: &str) -> Option<String> {
+    let bin = env!("CARGO_BIN_EXE_debcast");
+    let out = std::process::Command::new("script")
+        .args(["-qec", &format!("{bin} {args}"), "/dev/null"])
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn build_shows_progress_on_a_terminal_only() {
+    let p = project();
+    let server = p.serve();
+    let args = format!(
+        "build image.toml --output out --cache-dir store --mirror synthetic={}",
+        server.url()
+    );
+    let Some(tty) = on_a_terminal(p.path(), &args) else {
+        eprintln!("skipped: no `script` to make a terminal");
+        return;
+    };
+    assert!(tty.contains("assembling and compressing"), "{tty}");
+    // Not in a log.
+    let log = build(&p, "out2", &server.url()).ok();
+    assert!(!log.stderr.contains("assembling and compressing"), "{log}");
+}

@@ -135,8 +135,12 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         layer_cache: !args.no_layer_cache,
         only_platform,
     };
-    let summary = crate::build::build(manifest, &lock, &store, &settings)
-        .with_context(|| format!("building {}", inputs.manifest.path.display()))?;
+    let spinner = assembling_progress();
+    let built = crate::build::build(manifest, &lock, &store, &settings);
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
+    }
+    let summary = built.with_context(|| format!("building {}", inputs.manifest.path.display()))?;
     print_summary(&summary, &args, &manifest.ref_name(), started.elapsed());
     report_not_emulated(&summary.reports, args.report.as_deref())?;
     println!("{}", summary.output.display());
@@ -243,4 +247,33 @@ fn print_summary(
             elapsed
         ),
     }
+}
+
+/// On a terminal (with informational output on), a spinner while the build assembles and
+/// compresses, with the layers written so far and the time; nothing in logs.
+fn assembling_progress() -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !tracing::enabled!(tracing::Level::INFO) || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} assembling and compressing: {msg} ({elapsed})")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message("0 layer(s) written");
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let start = crate::build::LAYERS_WRITTEN.load(std::sync::atomic::Ordering::Relaxed);
+    let ticker = bar.clone();
+    std::thread::spawn(move || {
+        while !ticker.is_finished() {
+            let n = crate::build::LAYERS_WRITTEN
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .saturating_sub(start);
+            ticker.set_message(format!("{n} layer(s) written"));
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    });
+    Some(bar)
 }

@@ -26,6 +26,7 @@
 
 pub mod artifacts;
 pub mod mirrors;
+pub mod noise;
 pub mod observed;
 pub mod packages;
 pub mod progress;
