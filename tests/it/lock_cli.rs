@@ -133,14 +133,39 @@ fn pins_stay_until_updated() {
 
     // A stale lock (a package added) keeps the pins that still fit.
     f.manifest(&["stable"], r#"include = ["hello", "extra", "mawk"]"#, "");
-    f.lock(&[]).ok().stderr_has(&["+ mawk 1.0", "0 changed"]);
+    // ... and says what they hold back (#17: "0 changed" alone hid newer versions).
+    f.lock(&[]).ok().stderr_has(&[
+        "+ mawk 1.0",
+        "0 changed",
+        "6 locked package(s) (3 name(s) across platforms) have newer candidates in the signed indices (-v lists them)",
+    ]);
     assert_eq!(
         f.locked("linux/amd64"),
         sorted(&["extra=1.0", "hello=1.0", "libc=1.0", "mawk=1.0"])
     );
+    // -v names them; --check exits 3 for "fresh, but updates available", without writing.
+    let before = f.lockfile().unwrap();
+    let run = f.lock(&["--check", "-v"]).fails();
+    assert_eq!(run.code, Some(3), "{run}");
+    run.stderr_has(&[
+        "up to date",
+        "newer: hello 1.0 -> 1.1 (linux/arm64)",
+        "newer: extra 1.0 -> 1.1 (linux/amd64)",
+    ]);
+    assert_eq!(f.lockfile().unwrap(), before);
 
-    // --update PKG moves only that one.
-    f.lock(&["--update", "extra"]).ok().stderr_has(&[
+    // A name the lock does not hold is refused, naming it; nothing is written.
+    f.lock(&["--update=extra,nosuch"])
+        .fails()
+        .stderr_has(&["--update: `nosuch` not in", "image.lock"]);
+    assert_eq!(f.lockfile().unwrap(), before);
+    // A name given with a space is refused with the form to use (it would be the manifest).
+    f.lock(&["--update", "extra"])
+        .fails()
+        .stderr_has(&["`--update=extra`"]);
+
+    // --update=PKG moves only that one.
+    f.lock(&["--update=extra"]).ok().stderr_has(&[
         "~ extra 1.0 -> 1.1 (linux/amd64)",
         "0 added, 0 removed, 2 changed",
     ]);
@@ -149,13 +174,53 @@ fn pins_stay_until_updated() {
         sorted(&["extra=1.1", "hello=1.0", "libc=1.0", "mawk=1.0"])
     );
 
-    // --update moves everything.
-    f.lock(&["--update"]).ok().stderr_has(&["~ hello 1.0 -> 1.1"]);
+    // --update moves everything, also when it comes before the manifest (#17: the manifest
+    // was taken for a package name).
+    common::Debcast::new(f.path())
+        .args([
+            "lock",
+            "--update",
+            "image.toml",
+            "--cache-dir",
+            "store",
+            "--mirror",
+        ])
+        .arg(format!("synthetic={}", f.url()))
+        .ok()
+        .stderr_has(&["~ hello 1.0 -> 1.1"]);
     assert_eq!(
         f.locked("linux/arm64"),
         sorted(&["extra=1.1", "hello=1.1", "libc=1.1", "mawk=1.0"])
     );
-    f.lock(&["--check"]).ok();
+    f.lock(&["--check"])
+        .ok()
+        .stderr_has(&["no locked package has a newer candidate"]);
+    // A stale lock: exit 2.
+    f.manifest(&["stable"], r#"include = ["hello"]"#, "");
+    let run = f.lock(&["--check"]).fails();
+    assert_eq!(run.code, Some(2), "{run}");
+}
+
+#[test]
+fn lock_help_documents_exit_codes_and_headings() {
+    let dir = common::tempdir();
+    let run = common::Debcast::new(dir.path()).args(["lock", "--help"]).ok();
+    let help = &run.stdout;
+    for option in ["--update", "--check"] {
+        assert_eq!(
+            common::help_heading(help, option).as_deref(),
+            Some("Lock"),
+            "{option}:\n{help}"
+        );
+    }
+    for needle in [
+        "Exit codes:",
+        "2 (--check) the lockfile is stale",
+        "3 (--check)",
+        "--update=NAME",
+    ] {
+        assert!(help.contains(needle), "lacks {needle:?}:\n{help}");
+    }
 }
 
 #[test]

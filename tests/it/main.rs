@@ -22,6 +22,7 @@ mod resolve_support;
 mod artifacts;
 mod build;
 mod build_errors;
+mod build_messages;
 mod fetch_hedge;
 mod fetch_mirrors;
 mod fetch_store;
