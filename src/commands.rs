@@ -186,7 +186,11 @@ fn fetch_some(
 
 pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let inputs = load_manifest(&args.common)?;
-    let lock = load_lock(&inputs)?;
+    let kind = match args.format {
+        Format::Oci => crate::preflight::OutputKind::Oci,
+        Format::DockerArchive => crate::preflight::OutputKind::DockerArchive,
+    };
+    let lock = crate::preflight::check_build(&inputs.manifest, &inputs.lock_path, &args.output, kind)?;
     let manifest = &inputs.manifest.manifest;
 
     let layering_name = match args.layering {
