@@ -168,41 +168,36 @@ pub fn no_depends_unlocked(manifest: &Manifest, lock: &Lockfile) -> Vec<(String,
         .collect()
 }
 
-/// The packages `[system]` settings need that the lock does not pin.
+/// The packages `[system]` settings need that the lock does not pin, one problem per setting
+/// with every platform that lacks its package.
 pub fn system_requirements(manifest: &LoadedManifest, lock_path: &Path, lock: &Lockfile) -> Vec<String> {
     let m = &manifest.manifest;
-    let mut problems = Vec::new();
-    for req in crate::assemble::system::REQUIREMENTS {
-        if !(req.used)(&m.system) {
-            continue;
-        }
-        let lacking: Vec<String> = m
-            .image
-            .platforms
-            .iter()
-            .filter(|p| {
-                crate::assemble::system::unmet_requirements(&m.system, |name| {
-                    lock.packages_for(p).any(|l| l.name == name)
-                })
-                .iter()
-                .any(|r| r.package == req.package && r.setting == req.setting)
-            })
-            .map(ToString::to_string)
-            .collect();
-        if !lacking.is_empty() {
-            problems.push(format!(
-                "{}: {} needs the package {}, which {} does not install for {}: add `{}` to [packages] include and run `debcast lock {}`",
-                manifest.path.display(),
-                req.setting,
-                req.package,
-                lock_path.display(),
-                lacking.join(", "),
-                req.package,
-                manifest.path.display()
-            ));
+    // (setting, package) -> platforms lacking it, in the declared order of the requirements.
+    let mut lacking: Vec<((&str, &str), Vec<String>)> = Vec::new();
+    for platform in &m.image.platforms {
+        let unmet = crate::assemble::system::unmet_requirements(&m.system, |name| {
+            lock.packages_for(platform).any(|l| l.name == name)
+        });
+        for req in unmet {
+            let key = (req.setting, req.package);
+            match lacking.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, platforms)) => platforms.push(platform.to_string()),
+                None => lacking.push((key, vec![platform.to_string()])),
+            }
         }
     }
-    problems
+    lacking
+        .into_iter()
+        .map(|((setting, package), platforms)| {
+            format!(
+                "{}: {setting} needs the package {package}, which {} does not install for {}: add `{package}` to [packages] include and run `debcast lock {}`",
+                manifest.path.display(),
+                lock_path.display(),
+                platforms.join(", "),
+                manifest.path.display()
+            )
+        })
+        .collect()
 }
 
 /// What [`check_output`] found: problems stop the build, notes are said and the build goes on.

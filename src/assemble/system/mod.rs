@@ -529,6 +529,24 @@ mod tests {
     }
 
     #[test]
+    fn requirements_follow_the_settings_used() {
+        let none = System::default();
+        assert!(unmet_requirements(&none, |_| false).is_empty());
+        let system = System {
+            timezone: Some("Etc/UTC".into()),
+            groups: vec![crate::manifest::Group {
+                name: "g".into(),
+                gid: 1,
+                members: Vec::new(),
+            }],
+            ..System::default()
+        };
+        let unmet: Vec<&str> = unmet_requirements(&system, |_| false).iter().map(|r| r.package).collect();
+        assert_eq!(unmet, ["base-passwd", "tzdata"]);
+        assert!(unmet_requirements(&system, |p| p == "tzdata" || p == "base-passwd").is_empty());
+    }
+
+    #[test]
     fn whole_run_is_sorted_and_deterministic() {
         let mut t = MemTree::new();
         t.symlink("bin", "usr/bin")
