@@ -3,7 +3,7 @@
 //! replaced by commands that fail (`BENCH_REF_A`, `BENCH_REF_B`); the store is filled from a
 //! synthetic archive on 127.0.0.1, so nothing here needs the network.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,7 +1,7 @@
 //! `debcast build` checks the manifest, the lock and `--output` before it downloads anything, and
 //! names every problem in one run; outputs of either format replace only what debcast wrote.
 
-mod common;
+use crate::common;
 
 use common::Debcast;
 use common::image::Project;
