@@ -330,12 +330,19 @@ fn resolve_platform(
             })
             .cloned()
             .collect();
-        match resolve(&Universe::new(pinned, arch).without_dependencies(&request.no_depends), &request) {
+        match resolve(
+            &Universe::new(pinned, arch).without_dependencies(&request.no_depends),
+            &request,
+        ) {
             Ok(resolution) => return Ok(resolution.packages.into_iter().map(|p| p.record).collect()),
             Err(e) => tracing::info!("{platform}: the locked versions no longer fit ({e}); resolving afresh"),
         }
     }
-    let resolution = resolve(&Universe::new(records, arch).without_dependencies(&request.no_depends), &request).with_context(|| {
+    let resolution = resolve(
+        &Universe::new(records, arch).without_dependencies(&request.no_depends),
+        &request,
+    )
+    .with_context(|| {
         format!(
             "resolving the packages of {} for {platform}",
             manifest.path.display()

@@ -81,7 +81,11 @@ pub fn check_build(
 /// The checks of `debcast lock` on the lock it is about to write: a `no-depends` name it does not
 /// pin is an error (a typo would otherwise pass unnoticed); a package a `[system]` setting needs
 /// and the lock lacks is a warning (`build` refuses it).
-pub fn check_new_lock(manifest: &LoadedManifest, lock_path: &Path, lock: &Lockfile) -> Result<(), PreflightError> {
+pub fn check_new_lock(
+    manifest: &LoadedManifest,
+    lock_path: &Path,
+    lock: &Lockfile,
+) -> Result<(), PreflightError> {
     for warning in system_requirements(manifest, lock_path, lock) {
         tracing::warn!("{warning}");
     }
@@ -310,7 +314,12 @@ pub fn check_output(output: &Path, kind: OutputKind, manifest: &Manifest) -> Out
     out
 }
 
-fn check_existing_layout(output: &Path, meta: &std::fs::Metadata, manifest: &Manifest, out: &mut OutputCheck) {
+fn check_existing_layout(
+    output: &Path,
+    meta: &std::fs::Metadata,
+    manifest: &Manifest,
+    out: &mut OutputCheck,
+) {
     let shown = output.display();
     if !meta.is_dir() {
         out.problems.push(format!(
@@ -432,11 +441,17 @@ include = ["a"]
         let p = check_output(&file, OutputKind::Oci, &m);
         assert!(p.problems[0].contains("not a directory"), "{p:?}");
         let p = check_output(&file, OutputKind::DockerArchive, &m);
-        assert!(p.problems[0].contains("neither empty nor a docker archive"), "{p:?}");
+        assert!(
+            p.problems[0].contains("neither empty nor a docker archive"),
+            "{p:?}"
+        );
         let p = check_output(&file.join("x"), OutputKind::Oci, &m);
         assert!(p.problems[0].contains("is not a directory"), "{p:?}");
         let p = check_output(dir.path(), OutputKind::Oci, &m);
-        assert!(p.problems[0].contains("neither empty nor an OCI image layout"), "{p:?}");
+        assert!(
+            p.problems[0].contains("neither empty nor an OCI image layout"),
+            "{p:?}"
+        );
         let p = check_output(dir.path(), OutputKind::DockerArchive, &m);
         assert!(p.problems[0].contains("it is a directory"), "{p:?}");
         let p = check_output(&dir.path().join("new/deeper/img"), OutputKind::Oci, &m);
@@ -458,6 +473,9 @@ include = ["a"]
         let p = check_output(dir.path(), OutputKind::Oci, &m);
         assert!(p.problems.is_empty(), "{p:?}");
         assert_eq!(p.notes.len(), 1);
-        assert!(p.notes[0].contains("also holds `other:1`; the build replaces"), "{p:?}");
+        assert!(
+            p.notes[0].contains("also holds `other:1`; the build replaces"),
+            "{p:?}"
+        );
     }
 }

@@ -678,7 +678,10 @@ mod tests {
         let req = Request::new(&["uses-awk", "a"]);
         // `a` needs b (>= 2), which does not exist: without its dependencies it installs.
         let u = universe().without_dependencies(&["a", "uses-awk"]);
-        assert_eq!(resolve(&u, &req).unwrap().name_versions(), ["a=1.0", "uses-awk=1"]);
+        assert_eq!(
+            resolve(&u, &req).unwrap().name_versions(),
+            ["a=1.0", "uses-awk=1"]
+        );
         // Only the named package loses its dependencies: `top` still needs `a`.
         let u = universe().without_dependencies(&["a"]);
         let r = resolve(&u, &Request::new(&["top"])).unwrap();

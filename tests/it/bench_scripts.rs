@@ -47,7 +47,10 @@ impl Bench {
             cmd.env(k, v);
         }
         let out = cmd.output().unwrap_or_else(|e| panic!("bash: {e}"));
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 }
 
@@ -63,11 +66,21 @@ fn a_reference_that_fails_or_produces_nothing_fails_the_benchmark() {
         // A failure early in a pipe whose last command succeeds (what hid mmdebstrap's).
         ("BENCH_REF_A", "false | gzip >\"$out\"", "reference ref_a failed"),
         // A valid gzip of an empty tar: no files.
-        ("BENCH_REF_A", "tar -c -T /dev/null | gzip >\"$out\"", "reference ref_a produced nothing usable"),
+        (
+            "BENCH_REF_A",
+            "tar -c -T /dev/null | gzip >\"$out\"",
+            "reference ref_a produced nothing usable",
+        ),
     ] {
         let (code, stderr) = bench.run(&[(which, cmd)]);
-        assert!(code.is_some_and(|c| c != 0), "{which}={cmd}: exit {code:?}\n{stderr}");
-        assert!(stderr.contains(expect), "{which}={cmd}: stderr lacks {expect:?}:\n{stderr}");
+        assert!(
+            code.is_some_and(|c| c != 0),
+            "{which}={cmd}: exit {code:?}\n{stderr}"
+        );
+        assert!(
+            stderr.contains(expect),
+            "{which}={cmd}: stderr lacks {expect:?}:\n{stderr}"
+        );
         assert!(!stderr.contains("vs (a)"), "{stderr}");
     }
     // The real reference (a) works on these .debs; a failing (b) still stops the run.
@@ -81,5 +94,8 @@ fn a_reference_that_fails_or_produces_nothing_fails_the_benchmark() {
     // one-package archive has no other version to rebuild with).
     let (_, stderr) = bench.run(&[("BENCH_REF_B", A_TARBALL)]);
     assert!(!stderr.contains("bench: reference"), "{stderr}");
-    assert!(stderr.contains("no package of the lock has another version"), "{stderr}");
+    assert!(
+        stderr.contains("no package of the lock has another version"),
+        "{stderr}"
+    );
 }

@@ -185,7 +185,10 @@ fn static_image_from_the_real_archive() {
     let lock = Lockfile::load_for(&loaded.default_lockfile_path(), &loaded.manifest, &manifest_path).unwrap();
     for p in &lock.packages {
         assert!(
-            !matches!(p.name.as_str(), "libc6" | "bash" | "dash" | "busybox" | "mawk" | "openssl" | "libssl3" | "debconf"),
+            !matches!(
+                p.name.as_str(),
+                "libc6" | "bash" | "dash" | "busybox" | "mawk" | "openssl" | "libssl3" | "debconf"
+            ),
             "static.lock pins {}",
             p.label()
         );
@@ -195,8 +198,18 @@ fn static_image_from_the_real_archive() {
             .join("target/e2e/static")
             .join(format!("bundle-{}", platform.debian_arch()))
             .join("rootfs");
-        for shell in ["bin/sh", "bin/bash", "bin/dash", "usr/bin/sh", "usr/bin/bash", "usr/bin/dash"] {
-            assert!(rootfs.join(shell).symlink_metadata().is_err(), "{platform}: /{shell} exists");
+        for shell in [
+            "bin/sh",
+            "bin/bash",
+            "bin/dash",
+            "usr/bin/sh",
+            "usr/bin/bash",
+            "usr/bin/dash",
+        ] {
+            assert!(
+                rootfs.join(shell).symlink_metadata().is_err(),
+                "{platform}: /{shell} exists"
+            );
         }
         let libc = std::fs::read_dir(rootfs.join("usr/lib"))
             .unwrap()
@@ -216,13 +229,19 @@ fn static_image_from_the_real_archive() {
         }
         let bundle = std::fs::read_to_string(rootfs.join("etc/ssl/certs/ca-certificates.crt")).unwrap();
         let certs = bundle.matches("-----BEGIN CERTIFICATE-----").count();
-        assert!(certs > 100, "{platform}: the CA bundle holds {certs} certificates");
+        assert!(
+            certs > 100,
+            "{platform}: the CA bundle holds {certs} certificates"
+        );
         let hash_links = std::fs::read_dir(rootfs.join("etc/ssl/certs"))
             .unwrap()
             .filter_map(Result::ok)
             .filter(|e| e.file_name().to_string_lossy().ends_with(".0"))
             .count();
-        assert!(hash_links > 100, "{platform}: {hash_links} hash links in /etc/ssl/certs");
+        assert!(
+            hash_links > 100,
+            "{platform}: {hash_links} hash links in /etc/ssl/certs"
+        );
     }
 }
 

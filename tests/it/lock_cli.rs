@@ -498,11 +498,22 @@ fn no_depends_takes_packages_without_their_dependencies() {
         .stderr_has(&["taken without their dependencies", "tool"]);
 
     // Dropping it from no-depends makes the lock stale.
-    f.manifest(&["stable"], r#"include = ["tool"]"#, "[config]\ncmd = [\"/usr/bin/tool\"]\n");
+    f.manifest(
+        &["stable"],
+        r#"include = ["tool"]"#,
+        "[config]\ncmd = [\"/usr/bin/tool\"]\n",
+    );
     failed_with(&f.lock(&["--check"]).fails(), &["stale"]);
     // A name the image does not install (a typo) is an error, and no lock is written.
     std::fs::remove_file(f.path().join("image.lock")).unwrap();
-    f.manifest(&["stable"], "include = [\"tool\"]\nno-depends = [\"tool\", \"tol\"]", "");
-    failed_with(&f.lock(&[]).fails(), &["no-depends names `tol`", "linux/amd64, linux/arm64"]);
+    f.manifest(
+        &["stable"],
+        "include = [\"tool\"]\nno-depends = [\"tool\", \"tol\"]",
+        "",
+    );
+    failed_with(
+        &f.lock(&[]).fails(),
+        &["no-depends names `tol`", "linux/amd64, linux/arm64"],
+    );
     assert!(f.lockfile().is_none());
 }

@@ -110,14 +110,19 @@ Acquire::Check-Valid-Until "false";
     fn install(&self, manifest: &Manifest, platform: &Platform) -> BTreeSet<String> {
         let (include, exclude) = manifest.requests_for(platform);
         let no_depends = &manifest.packages.no_depends;
-        let (alone, include): (Vec<_>, Vec<_>) = include.into_iter().partition(|r| no_depends.contains(&r.name));
+        let (alone, include): (Vec<_>, Vec<_>) =
+            include.into_iter().partition(|r| no_depends.contains(&r.name));
         let mut set = BTreeSet::new();
         if !alone.is_empty() {
             let names: Vec<String> = alone.iter().map(|r| r.name.clone()).collect();
             set.extend(
                 self.install_request(manifest, &alone, &[], false)
                     .into_iter()
-                    .filter(|nv| names.iter().any(|n| nv.split_once('=').is_some_and(|(name, _)| name == n))),
+                    .filter(|nv| {
+                        names
+                            .iter()
+                            .any(|n| nv.split_once('=').is_some_and(|(name, _)| name == n))
+                    }),
             );
         }
         if !include.is_empty() || manifest.packages.required {

@@ -128,8 +128,7 @@ fn a_layout_holding_other_images_is_replaced_with_a_warning_naming_them() {
     let server = p.serve();
     build(&p, &server.url(), "out").ok();
     let index_path = p.path().join("out/index.json");
-    let mut index: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    let mut index: serde_json::Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
     let mut foreign = index["manifests"][0].clone();
     foreign["annotations"]["org.opencontainers.image.ref.name"] = "someone-else:1".into();
     index["manifests"].as_array_mut().unwrap().push(foreign);

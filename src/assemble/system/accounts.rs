@@ -210,7 +210,11 @@ pub fn compute(
 
 /// `[system] fallback-shell`: every account whose login shell is not in the image gets `fallback`,
 /// which must be.
-fn replace_absent_shells(tree: &dyn TreeView, passwd: &mut [PwLine], fallback: &str) -> Result<(), SystemError> {
+fn replace_absent_shells(
+    tree: &dyn TreeView,
+    passwd: &mut [PwLine],
+    fallback: &str,
+) -> Result<(), SystemError> {
     if !super::is_file(tree, &super::tree_path(fallback)) {
         return Err(SystemError::Manifest(format!(
             "fallback-shell `{fallback}` is not a file in the image (install the package that ships it)"
@@ -282,7 +286,10 @@ mod tests {
             ..System::default()
         };
         let err = compute(&tree(), &[], &missing, 0).unwrap_err().to_string();
-        assert!(err.contains("fallback-shell `/sbin/nologin` is not a file in the image"), "{err}");
+        assert!(
+            err.contains("fallback-shell `/sbin/nologin` is not a file in the image"),
+            "{err}"
+        );
     }
 
     fn passwd_pkg() -> InstalledPackage {

@@ -541,7 +541,10 @@ mod tests {
             }],
             ..System::default()
         };
-        let unmet: Vec<&str> = unmet_requirements(&system, |_| false).iter().map(|r| r.package).collect();
+        let unmet: Vec<&str> = unmet_requirements(&system, |_| false)
+            .iter()
+            .map(|r| r.package)
+            .collect();
         assert_eq!(unmet, ["base-passwd", "tzdata"]);
         assert!(unmet_requirements(&system, |p| p == "tzdata" || p == "base-passwd").is_empty());
     }
