@@ -109,7 +109,8 @@ pub fn check_new_lock(
 }
 
 /// Whether the lock pins, for every platform of the manifest, some package, every requested
-/// package (at the requested version) and every `no-depends` package.
+/// package (at the requested version; a name pinned for no platform at all is missing) and every
+/// `no-depends` package.
 pub fn lock_coverage(manifest: &LoadedManifest, lock_path: &Path, lock: &Lockfile) -> Vec<String> {
     let m = &manifest.manifest;
     let relock = format!("run `debcast lock {}`", manifest.path.display());
@@ -127,7 +128,11 @@ pub fn lock_coverage(manifest: &LoadedManifest, lock_path: &Path, lock: &Lockfil
                 .filter(|p| p.name == req.name)
                 .map(|p| p.version.as_str())
                 .collect();
+            // A name pinned for another platform only is left alone: manifests list names for
+            // every platform that only some platforms' archives carry under that name.
+            let anywhere = lock.packages.iter().any(|p| p.name == req.name);
             match (&req.version, locked.as_slice()) {
+                (_, []) if anywhere => {}
                 (_, []) => problems.push(format!(
                     "{} does not pin `{}`, which [packages] include asks for; {relock}",
                     at(),
