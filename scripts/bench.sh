@@ -241,7 +241,7 @@ echo "image: $manifest $platform, $count packages, $((deb_bytes >> 20)) MiB of .
 printf '%-44s %9s %9s %10s\n' "" seconds "vs (a)" "peak RSS"
 row() { printf '%-44s %9s %9s %10s\n' "$1" "$2" "$(ratio "$2" "$t_ref_a")" "$(( $3 / 1024 )) MB"; }
 row "(a) dpkg-deb --fsys-tarfile x2 | pigz -p2" "$t_ref_a" "$rss_ref_a"
-if [ -n "$t_ref_b" ]; then row "(b) ${variant:+mmdebstrap $variant + packages | pigz -p2}${variant:-BENCH_REF_B}" "$t_ref_b" "$rss_ref_b"; else echo "(b) not measured (SKIP_MMDEBSTRAP=1)"; fi
+if [ -n "$t_ref_b" ]; then row "(b) $(if [ -n "${variant:-}" ]; then echo "mmdebstrap $variant + packages | pigz -p2"; else echo BENCH_REF_B; fi)" "$t_ref_b" "$rss_ref_b"; else echo "(b) not measured (SKIP_MMDEBSTRAP=1)"; fi
 row "debcast cold build, gzip" "$t_cold_gzip" "$rss_cold_gzip"
 row "debcast cold build, zstd" "$t_cold_zstd" "$rss_cold_zstd"
 row "debcast no-op rebuild (gzip)" "$t_noop" "$rss_noop"
