@@ -32,6 +32,7 @@ pub mod manifest;
 pub mod oci;
 pub mod parallel;
 pub mod platform;
+pub mod preflight;
 pub mod resolve;
 pub mod store;
 pub mod text;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::fetch::fetch_some;
-use super::{load_lock, load_manifest, reclaim_in_store, verify_lock};
+use super::{load_manifest, reclaim_in_store, verify_lock};
 use crate::build::{BuildSettings, OutputFormat};
 use crate::cli::{BuildArgs, CompressionArg, Format, LayeringArg};
 use crate::fetch::packages::check_offline_inputs;
@@ -17,7 +17,11 @@ use crate::store::Store;
 pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let inputs = load_manifest(&args.common)?;
-    let lock = load_lock(&inputs)?;
+    let kind = match args.format {
+        Format::Oci => crate::preflight::OutputKind::Oci,
+        Format::DockerArchive => crate::preflight::OutputKind::DockerArchive,
+    };
+    let lock = crate::preflight::check_build(&inputs.manifest, &inputs.lock_path, &args.output, kind)?;
     let manifest = &inputs.manifest.manifest;
 
     let layering_name = match args.layering {

@@ -124,6 +124,7 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
         locked,
         artifacts,
     );
+    crate::preflight::check_new_lock(manifest, &inputs.lock_path, &lock)?;
     lock.write(&inputs.lock_path)?;
     print_diff(existing.as_ref(), &lock);
     eprintln!(
@@ -473,12 +474,19 @@ fn resolve_platform(
             })
             .cloned()
             .collect();
-        match resolve(&Universe::new(pinned, arch), &request) {
+        match resolve(
+            &Universe::new(pinned, arch).without_dependencies(&request.no_depends),
+            &request,
+        ) {
             Ok(resolution) => return Ok(resolution.packages.into_iter().map(|p| p.record).collect()),
             Err(e) => tracing::info!("{platform}: the locked versions no longer fit ({e}); resolving afresh"),
         }
     }
-    let resolution = resolve(&Universe::new(records, arch), &request).with_context(|| {
+    let resolution = resolve(
+        &Universe::new(records, arch).without_dependencies(&request.no_depends),
+        &request,
+    )
+    .with_context(|| {
         format!(
             "resolving the packages of {} for {platform}",
             manifest.path.display()

@@ -518,3 +518,67 @@ fn a_keyring_that_is_a_device_fails_at_once_naming_it() {
     failed_with(&run, &["/dev/zero", "character device, not a regular file"]);
     assert!(f.lockfile().is_none());
 }
+
+/// `[packages] no-depends`: the named packages are locked without their dependencies, the lock
+/// records them (and goes stale when they change), a name nothing installs is an error, and the
+/// build says which packages it took alone.
+#[test]
+fn no_depends_takes_packages_without_their_dependencies() {
+    let mut f = Fixture::new(&["stable"]);
+    for arch in ["amd64", "arm64"] {
+        let tool = DebBuilder::new("tool", "1.0-1", arch)
+            .file("./usr/bin/tool", format!("#!/bin/sh\necho {arch}\n"), 0o755)
+            .depends("libtool-data, missing-lib (>= 2)");
+        f.deb(
+            "stable",
+            &tool,
+            &[("Depends", "libtool-data (>= 0.5), missing-lib (>= 2)")],
+        );
+    }
+    let data = DebBuilder::new("libtool-data", "0.9", "all").file("./usr/share/tool/data", "data\n", 0o644);
+    f.deb("stable", &data, &[]);
+    f.serve();
+    // Without no-depends, `tool` cannot be installed (missing-lib is nowhere).
+    f.manifest(&["stable"], r#"include = ["tool"]"#, "");
+    failed_with(&f.lock(&[]).fails(), &["missing-lib"]);
+
+    f.manifest(
+        &["stable"],
+        "include = [\"tool\"]\nno-depends = [\"tool\"]",
+        "[config]\ncmd = [\"/usr/bin/tool\"]\n",
+    );
+    f.lock(&[]).ok();
+    assert_eq!(f.locked("linux/amd64"), sorted(&["tool=1.0-1"]));
+    assert_eq!(f.locked("linux/arm64"), sorted(&["tool=1.0-1"]));
+    let text = f.lockfile().unwrap();
+    assert!(text.contains("no-depends = [\"tool\"]"), "{text}");
+    f.lock(&["--check"]).ok();
+
+    let server_url = f.url();
+    common::Debcast::new(f.path())
+        .args(["build", "image.toml", "--output", "out", "--cache-dir", "store"])
+        .arg("--mirror")
+        .arg(format!("{}={server_url}", lock_support::ARCHIVE))
+        .ok()
+        .stderr_has(&["taken without their dependencies", "tool"]);
+
+    // Dropping it from no-depends makes the lock stale.
+    f.manifest(
+        &["stable"],
+        r#"include = ["tool"]"#,
+        "[config]\ncmd = [\"/usr/bin/tool\"]\n",
+    );
+    failed_with(&f.lock(&["--check"]).fails(), &["stale"]);
+    // A name the image does not install (a typo) is an error, and no lock is written.
+    std::fs::remove_file(f.path().join("image.lock")).unwrap();
+    f.manifest(
+        &["stable"],
+        "include = [\"tool\"]\nno-depends = [\"tool\", \"tol\"]",
+        "",
+    );
+    failed_with(
+        &f.lock(&[]).fails(),
+        &["no-depends names `tol`", "linux/amd64, linux/arm64"],
+    );
+    assert!(f.lockfile().is_none());
+}

@@ -20,6 +20,7 @@ mod resolve_support;
 
 // Synthetic archives on 127.0.0.1.
 mod artifacts;
+mod bench_scripts;
 mod build;
 mod build_errors;
 mod build_messages;
@@ -34,6 +35,7 @@ mod lock_inrelease_faults;
 mod lock_trust;
 mod net_faults;
 mod net_offline;
+mod preflight;
 mod reproducible;
 mod resolve_apt_oracle;
 mod store_integrity;
