@@ -32,6 +32,7 @@ pub mod oci;
 pub mod parallel;
 pub mod platform;
 pub mod resolve;
+pub mod sbom;
 pub mod store;
 mod store_cmd;
 pub mod text;
