@@ -278,6 +278,8 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     if !args.common.offline {
         store.record_output(&args.output);
     }
+    // A docker-archive carries no SBOM: make them only when asked to write them out.
+    let sbom = !args.no_sbom && (matches!(format, OutputFormat::Oci) || args.sbom.is_some());
     let settings = BuildSettings {
         output: args.output.clone(),
         format,
@@ -286,6 +288,7 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         layering,
         layer_cache: !args.no_layer_cache,
         only_platform,
+        sbom,
     };
     let summary = crate::build::build(manifest, &lock, &store, &settings)
         .with_context(|| format!("building {}", inputs.manifest.path.display()))?;
@@ -303,6 +306,7 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         );
     }
     report_not_emulated(&summary.reports, args.report.as_deref())?;
+    crate::explain_cmd::report_sboms(&summary.sboms, args.sbom.as_deref())?;
     println!("{}", summary.output.display());
     Ok(ExitCode::SUCCESS)
 }

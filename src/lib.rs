@@ -22,6 +22,8 @@ pub mod cli;
 mod commands;
 pub mod deb;
 pub mod entry;
+pub mod explain;
+mod explain_cmd;
 pub mod fetch;
 pub mod hash;
 pub mod layering;

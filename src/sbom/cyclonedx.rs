@@ -97,6 +97,7 @@ pub fn document(input: &SbomInput) -> Result<Vec<u8>, SbomError> {
                 "type": "container",
                 "bom-ref": image_ref,
                 "name": input.image,
+                "supplier": {"name": input.supplier.as_deref().unwrap_or("debcast")},
                 "version": input.image_digest.oci(),
                 "purl": image_ref,
                 "hashes": [{"alg": "SHA-256", "content": input.image_digest.hex()}],

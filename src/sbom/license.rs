@@ -26,12 +26,10 @@ pub fn from_copyright(text: &str) -> Licenses {
     if !machine_readable {
         return Licenses::default();
     }
-    // Stand-alone license paragraphs (License: NAME plus text, no Files:) give the text of a name.
+    // License paragraphs with text (stand-alone, or a Files paragraph's) give the text of a name.
     let mut texts: BTreeMap<String, String> = BTreeMap::new();
     for p in &paragraphs {
-        if field(p, "files").is_none()
-            && let Some(l) = field(p, "license")
-        {
+        if let Some(l) = field(p, "license") {
             let (name, body) = l.split_once('\n').unwrap_or((l, ""));
             if !body.trim().is_empty() {
                 texts.insert(name.trim().to_ascii_lowercase(), body.trim().to_owned());

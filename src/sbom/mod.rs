@@ -60,6 +60,9 @@ pub struct SbomInput {
     pub artifacts: Vec<LockedArtifact>,
     /// `LicenseRef-…` ids used by the packages' expressions, with their text.
     pub license_refs: BTreeMap<String, String>,
+    /// Who supplies the image: the manifest's `org.opencontainers.image.vendor` (else
+    /// `…authors`) label; `None` = debcast, which assembled it.
+    pub supplier: Option<String>,
 }
 
 /// The two documents, as canonical JSON bytes.
@@ -379,6 +382,65 @@ pub(crate) fn content_uuid(bytes: &[u8]) -> String {
         s(17..20),
         s(20..32)
     )
+}
+
+/// The SBOM documents of one platform image whose manifest has `image_digest`.
+pub fn for_image(
+    manifest: &Manifest,
+    lock: &Lockfile,
+    store: &Store,
+    platform: &Platform,
+    image_digest: Sha256Digest,
+    source_date_epoch: u64,
+) -> Result<Documents, SbomError> {
+    let (packages, license_refs) = collect(manifest, lock, store, platform)?;
+    let input = SbomInput {
+        image: manifest.ref_name(),
+        platform: platform.clone(),
+        image_digest,
+        created: source_date_epoch,
+        distro: distro_of_lock(lock),
+        packages,
+        artifacts: lock.artifacts.iter().filter(|a| &a.platform == platform).cloned().collect(),
+        license_refs,
+        supplier: ["org.opencontainers.image.vendor", "org.opencontainers.image.authors"]
+            .iter()
+            .find_map(|k| manifest.config.labels.get(*k))
+            .filter(|v| !v.trim().is_empty())
+            .cloned(),
+    };
+    documents(&input)
+}
+
+/// Writes `docs` into the layout as two OCI 1.1 artifact manifests whose `subject` is `image`
+/// (the platform's image manifest descriptor), and returns their descriptors for `index.json`:
+/// `artifactType` set, and a ref name `<platform ref>-sbom-spdx` / `-sbom-cyclonedx` so that
+/// tools that copy by ref (`skopeo copy oci:DIR:REF`) reach them.
+pub fn attach(
+    writer: &crate::oci::LayoutWriter,
+    docs: &Documents,
+    image: &crate::oci::image::Descriptor,
+    platform_ref: &str,
+    source_date_epoch: u64,
+) -> Result<Vec<crate::oci::image::Descriptor>, crate::oci::OciError> {
+    use crate::oci::image::{ANNOTATION_REF_NAME, Descriptor, MEDIA_TYPE_MANIFEST};
+    let created = crate::oci::image::rfc3339_utc(source_date_epoch)?;
+    writer.add_blob(EMPTY_JSON)?;
+    let mut out = Vec::new();
+    for (kind, media_type, bytes, file) in [
+        ("spdx", MEDIA_TYPE_SPDX, &docs.spdx, "sbom.spdx.json"),
+        ("cyclonedx", MEDIA_TYPE_CYCLONEDX, &docs.cyclonedx, "sbom.cdx.json"),
+    ] {
+        writer.add_blob(bytes)?;
+        let manifest = artifact_manifest(media_type, bytes, file, image, &created)
+            .map_err(|e| crate::oci::OciError::InvalidConfig(e.to_string()))?;
+        let digest = writer.add_blob(&manifest)?;
+        let mut d = Descriptor::new(MEDIA_TYPE_MANIFEST, digest, manifest.len() as u64)
+            .with_annotation(ANNOTATION_REF_NAME, &format!("{platform_ref}-sbom-{kind}"));
+        d.artifact_type = Some(media_type.to_owned());
+        out.push(d);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ pub fn document(input: &SbomInput) -> Result<Vec<u8>, SbomError> {
         "SPDXID": image_id,
         "name": input.image,
         "versionInfo": input.image_digest.oci(),
-        "supplier": NOASSERTION,
+        "supplier": format!("Organization: {}", input.supplier.as_deref().unwrap_or("debcast").replace(['\n', '\r'], " ")),
         "downloadLocation": NOASSERTION,
         "filesAnalyzed": false,
         "primaryPackagePurpose": "CONTAINER",

@@ -24,6 +24,8 @@ pub struct Project {
     pub platforms: Vec<String>,
     packages: Vec<(String, DebBuilder)>,
     pub manifest_extra: String,
+    /// The manifest's `include`, when not every package added.
+    pub include: Option<Vec<String>>,
 }
 
 impl Project {
@@ -34,6 +36,7 @@ impl Project {
             platforms: platforms.iter().map(|s| (*s).to_owned()).collect(),
             packages: Vec::new(),
             manifest_extra: String::new(),
+            include: None,
         }
     }
 
@@ -60,7 +63,10 @@ impl Project {
             .map(|p| format!("\"{p}\""))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut names: Vec<&str> = self.packages.iter().map(|(_, d)| d.name()).collect();
+        let mut names: Vec<&str> = match &self.include {
+            Some(names) => names.iter().map(String::as_str).collect(),
+            None => self.packages.iter().map(|(_, d)| d.name()).collect(),
+        };
         names.sort();
         names.dedup();
         let include = names

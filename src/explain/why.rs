@@ -1,0 +1,185 @@
+//! `debcast why MANIFEST PKG`: the chain of dependencies from the manifest's `include` (or, with
+//! `required = true`, a `Priority: required` package) that brought a locked package in, per
+//! platform, as `apt-cache rdepends` would answer for this lock only.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use rayon::prelude::*;
+
+use crate::lockfile::{LockedPackage, Lockfile};
+use crate::manifest::Manifest;
+use crate::platform::Platform;
+use crate::sbom::facts::{self, FactsError, Wanted};
+use crate::sbom::graph::{Graph, Node};
+use crate::store::Store;
+
+/// One link of a chain: `package`, needed by the previous one through `field: relation`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Link {
+    pub package: String,
+    pub version: String,
+    /// `include`, `required`, or the field (`Depends`, `Pre-Depends`, `Recommends`) of the
+    /// previous package that needs this one.
+    pub reason: String,
+    /// The relation as written in that field (`libssl3 (>= 3.0.0)`); empty for the root.
+    pub relation: String,
+}
+
+/// The answer for one platform.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Answer {
+    pub platform: String,
+    /// Whether the package is locked for this platform.
+    pub locked: bool,
+    /// From a root to the package; empty when not locked or not reachable.
+    pub chain: Vec<Link>,
+    /// The locked packages that depend on it directly.
+    pub rdepends: Vec<String>,
+}
+
+/// Answers for `package` on each of `platforms`, reading control fields from the store.
+pub fn why(
+    manifest: &Manifest,
+    lock: &Lockfile,
+    store: &Store,
+    platforms: &[Platform],
+    package: &str,
+) -> Result<Vec<Answer>, FactsError> {
+    let mut out = Vec::new();
+    for platform in platforms {
+        let locked: Vec<&LockedPackage> = lock.packages_for(platform).collect();
+        let Some(target) = locked.iter().position(|p| p.name == package) else {
+            out.push(Answer {
+                platform: platform.to_string(),
+                locked: false,
+                chain: Vec::new(),
+                rdepends: Vec::new(),
+            });
+            continue;
+        };
+        let controls: Vec<facts::PackageFacts> = locked
+            .par_iter()
+            .map(|p| facts::read(store, p, Wanted::default()))
+            .collect::<Result<_, _>>()?;
+        out.push(answer(manifest, platform, &locked, &controls, target));
+    }
+    Ok(out)
+}
+
+/// The answer from already-read control fields.
+pub fn answer(
+    manifest: &Manifest,
+    platform: &Platform,
+    locked: &[&LockedPackage],
+    controls: &[facts::PackageFacts],
+    target: usize,
+) -> Answer {
+    let fields: Vec<&str> = ["Pre-Depends", "Depends"]
+        .into_iter()
+        .chain(manifest.packages.recommends.then_some("Recommends"))
+        .collect();
+    let nodes: Vec<Node<'_>> = locked
+        .iter()
+        .zip(controls)
+        .map(|(p, f)| Node {
+            name: &p.name,
+            version: &p.version,
+            architecture: &p.architecture,
+            depends: fields.iter().filter_map(|&k| f.field(k).map(|v| (k, v))).collect(),
+            provides: f.field("Provides"),
+        })
+        .collect();
+    let graph = Graph::new(&nodes);
+    let (includes, _) = manifest.requests_for(platform);
+    let included: BTreeSet<&str> = includes.iter().map(|r| r.name.as_str()).collect();
+    let mut roots: Vec<usize> = (0..locked.len()).filter(|&i| included.contains(locked[i].name.as_str())).collect();
+    let required: Vec<usize> = if manifest.packages.required {
+        (0..locked.len())
+            .filter(|&i| {
+                !included.contains(locked[i].name.as_str())
+                    && controls[i].field("Priority").is_some_and(|p| p.eq_ignore_ascii_case("required"))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    roots.extend(&required);
+    let chain = graph
+        .chain(&roots, target)
+        .map(|path| {
+            path.iter()
+                .enumerate()
+                .map(|(k, &i)| {
+                    let (reason, relation) = if k == 0 {
+                        let r = if included.contains(locked[i].name.as_str()) {
+                            "include"
+                        } else {
+                            "required"
+                        };
+                        (r.to_owned(), String::new())
+                    } else {
+                        graph
+                            .edge(path[k - 1], i)
+                            .map(|e| (e.field.clone(), e.relation.clone()))
+                            .unwrap_or_default()
+                    };
+                    Link {
+                        package: locked[i].name.clone(),
+                        version: locked[i].version.clone(),
+                        reason,
+                        relation,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Answer {
+        platform: platform.to_string(),
+        locked: true,
+        chain,
+        rdepends: graph
+            .rdepends(target)
+            .into_iter()
+            .map(|i| locked[i].name.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// `linux/amd64: ca-certificates (include) -> openssl (Depends: openssl (>= 1.1.1)) -> …`.
+pub fn render(package: &str, answers: &[Answer]) -> String {
+    let mut s = String::new();
+    for a in answers {
+        if !a.locked {
+            let _ = writeln!(s, "{}: {package} is not locked for this platform", a.platform);
+            continue;
+        }
+        let chain = a
+            .chain
+            .iter()
+            .map(|l| {
+                if l.relation.is_empty() {
+                    format!("{} {} ({})", l.package, l.version, l.reason)
+                } else {
+                    format!("{} {} ({}: {})", l.package, l.version, l.reason, l.relation)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" -> ");
+        if chain.is_empty() {
+            let _ = writeln!(
+                s,
+                "{}: {package} is locked but no dependency chain from the manifest's packages reaches it",
+                a.platform
+            );
+        } else {
+            let _ = writeln!(s, "{}: {chain}", a.platform);
+        }
+        if !a.rdepends.is_empty() {
+            let _ = writeln!(s, "  needed directly by: {}", a.rdepends.join(", "));
+        }
+    }
+    crate::text::sanitize(&s)
+}
