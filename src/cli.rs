@@ -73,8 +73,9 @@ pub enum DiffFormat {
 pub struct WhyArgs {
     #[command(flatten)]
     pub common: Common,
-    /// The locked package to explain.
-    pub package: String,
+    /// The locked package(s) to explain.
+    #[arg(required = true)]
+    pub packages: Vec<String>,
     /// Only this platform of the manifest.
     #[arg(long)]
     pub platform: Option<String>,

@@ -130,13 +130,15 @@ pub fn why(args: WhyArgs) -> anyhow::Result<ExitCode> {
         .filter(|p| platforms.contains(&p.platform))
         .cloned()
         .collect();
-    if !wanted.iter().any(|p| p.name == args.package) {
-        anyhow::bail!(
-            "{} is not locked for {} in {}",
-            crate::text::escape(&args.package),
-            platforms.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
-            inputs.lock_path.display()
-        );
+    for name in &args.packages {
+        if !wanted.iter().any(|p| &p.name == name) {
+            anyhow::bail!(
+                "{} is not locked for {} in {}",
+                crate::text::escape(name),
+                platforms.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                inputs.lock_path.display()
+            );
+        }
     }
     let store = if args.common.offline {
         let store = Store::at(&args.common.cache_dir);
@@ -151,7 +153,12 @@ pub fn why(args: WhyArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("fetching the packages of {}", inputs.lock_path.display()))?;
         store
     };
-    let answers = crate::explain::why::why(manifest, &lock, &store, &platforms, &args.package)?;
-    print!("{}", crate::explain::why::render(&args.package, &answers));
+    let answers = crate::explain::why::why(manifest, &lock, &store, &platforms, &args.packages)?;
+    for (name, answers) in args.packages.iter().zip(&answers) {
+        if args.packages.len() > 1 {
+            println!("{}:", crate::text::escape(name));
+        }
+        print!("{}", crate::explain::why::render(name, answers));
+    }
     Ok(ExitCode::SUCCESS)
 }

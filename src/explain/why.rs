@@ -38,31 +38,33 @@ pub struct Answer {
     pub rdepends: Vec<String>,
 }
 
-/// Answers for `package` on each of `platforms`, reading control fields from the store.
+/// Answers for each of `packages` (outer) on each of `platforms` (inner), reading control fields
+/// from the store once.
 pub fn why(
     manifest: &Manifest,
     lock: &Lockfile,
     store: &Store,
     platforms: &[Platform],
-    package: &str,
-) -> Result<Vec<Answer>, FactsError> {
-    let mut out = Vec::new();
+    packages: &[String],
+) -> Result<Vec<Vec<Answer>>, FactsError> {
+    let mut out = vec![Vec::new(); packages.len()];
     for platform in platforms {
         let locked: Vec<&LockedPackage> = lock.packages_for(platform).collect();
-        let Some(target) = locked.iter().position(|p| p.name == package) else {
-            out.push(Answer {
-                platform: platform.to_string(),
-                locked: false,
-                chain: Vec::new(),
-                rdepends: Vec::new(),
-            });
-            continue;
-        };
         let controls: Vec<facts::PackageFacts> = locked
             .par_iter()
             .map(|p| facts::read(store, p, Wanted::default()))
             .collect::<Result<_, _>>()?;
-        out.push(answer(manifest, platform, &locked, &controls, target));
+        for (package, answers) in packages.iter().zip(out.iter_mut()) {
+            answers.push(match locked.iter().position(|p| &p.name == package) {
+                Some(target) => answer(manifest, platform, &locked, &controls, target),
+                None => Answer {
+                    platform: platform.to_string(),
+                    locked: false,
+                    chain: Vec::new(),
+                    rdepends: Vec::new(),
+                },
+            });
+        }
     }
     Ok(out)
 }
@@ -105,6 +107,28 @@ pub fn answer(
         Vec::new()
     };
     roots.extend(&required);
+    if manifest.packages.required {
+        // The archive's index can raise a package's Priority over what its .deb says (apt is
+        // `important` in its control file, `required` in bookworm's Packages). The resolver
+        // adds only the includes, the required packages and their dependencies, so what the
+        // roots so far do not reach came in as required: its topmost packages (those no other
+        // unreached package depends on; in a cycle, the first by name) are roots too.
+        let reached = graph.reachable(&roots);
+        let unreached: BTreeSet<usize> = (0..locked.len()).filter(|i| !reached.contains(i)).collect();
+        let mut covered: BTreeSet<usize> = BTreeSet::new();
+        let mut order: Vec<usize> = unreached.iter().copied().collect();
+        order.sort_by_key(|&i| {
+            let has_parent = unreached.iter().any(|&j| j != i && graph.depends_on(j).contains(&i));
+            (has_parent, locked[i].name.clone())
+        });
+        for i in order {
+            if covered.contains(&i) {
+                continue;
+            }
+            roots.push(i);
+            covered.extend(graph.reachable(&[i]));
+        }
+    }
     let chain = graph
         .chain(&roots, target)
         .map(|path| {

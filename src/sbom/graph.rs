@@ -146,6 +146,20 @@ impl Graph {
         None
     }
 
+    /// Every node reachable from `roots` (the roots included).
+    pub fn reachable(&self, roots: &[usize]) -> BTreeSet<usize> {
+        let mut seen: BTreeSet<usize> = roots.iter().copied().collect();
+        let mut stack: Vec<usize> = roots.to_vec();
+        while let Some(i) = stack.pop() {
+            for j in self.depends_on(i) {
+                if seen.insert(j) {
+                    stack.push(j);
+                }
+            }
+        }
+        seen
+    }
+
     /// The edge from `from` to `to`, for explaining a chain.
     pub fn edge(&self, from: usize, to: usize) -> Option<&Edge> {
         self.edges.get(from)?.iter().find(|e| e.to == to)
