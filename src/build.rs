@@ -195,7 +195,13 @@ fn build_layout(
             )?;
             let alias = crate::oci::platform_ref_name(&manifest.ref_name(), platform);
             let sde = settings.source_date_epoch;
-            extra.extend(crate::sbom::attach(&writer, &docs, &blobs.manifest_descriptor, &alias, sde)?);
+            extra.extend(crate::sbom::attach(
+                &writer,
+                &docs,
+                &blobs.manifest_descriptor,
+                &alias,
+                sde,
+            )?);
             sboms.push(docs);
         }
         descriptors.push(blobs.manifest_descriptor);
@@ -226,7 +232,14 @@ fn build_docker_archive(
     let digest = manifest_digest.oci();
     let sboms = if settings.sbom {
         let sde = settings.source_date_epoch;
-        vec![crate::sbom::for_image(manifest, lock, store, platform, manifest_digest, sde)?]
+        vec![crate::sbom::for_image(
+            manifest,
+            lock,
+            store,
+            platform,
+            manifest_digest,
+            sde,
+        )?]
     } else {
         Vec::new()
     };

@@ -47,13 +47,17 @@ pub(crate) fn report_sboms(sboms: &[crate::sbom::Documents], dir: Option<&Path>)
 
 /// Writes `bytes` to a temporary file beside `path` and renames it into place.
 fn write_beside(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(&crate::cleanup::prefix(".sbom-"))
         .tempfile_in(parent)
         .with_context(|| format!("writing {}", path.display()))?;
     std::io::Write::write_all(&mut tmp, bytes).with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 
@@ -82,11 +86,20 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
             );
         } else {
             let store = Store::open(&args.cache_dir)?;
-            let releases = new_lock.as_ref().map(|l| l.releases.as_slice()).unwrap_or_default();
+            let releases = new_lock
+                .as_ref()
+                .map(|l| l.releases.as_slice())
+                .unwrap_or_default();
             let transport = transport(&args.mirrors, releases)?;
             let progress = crate::fetch::progress::for_stderr();
-            fetch_packages(&missing, &store, &transport, &FetchOptions::default(), progress.as_ref())
-                .context("fetching the new .debs to read their changelogs")?;
+            fetch_packages(
+                &missing,
+                &store,
+                &transport,
+                &FetchOptions::default(),
+                progress.as_ref(),
+            )
+            .context("fetching the new .debs to read their changelogs")?;
         }
     }
     diff::read_changelogs(&mut d, &new, &store, &|p| in_store(&store, p))?;
@@ -135,7 +148,11 @@ pub fn why(args: WhyArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!(
                 "{} is not locked for {} in {}",
                 crate::text::escape(name),
-                platforms.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                platforms
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 inputs.lock_path.display()
             );
         }
@@ -149,8 +166,14 @@ pub fn why(args: WhyArgs) -> anyhow::Result<ExitCode> {
         let mirrors = crate::commands::mirrors(&args.common)?.with_releases(&lock.releases);
         let transport = crate::commands::transport(&args.common, mirrors);
         let progress = crate::fetch::progress::for_stderr();
-        fetch_packages(&wanted, &store, &transport, &FetchOptions::default(), progress.as_ref())
-            .with_context(|| format!("fetching the packages of {}", inputs.lock_path.display()))?;
+        fetch_packages(
+            &wanted,
+            &store,
+            &transport,
+            &FetchOptions::default(),
+            progress.as_ref(),
+        )
+        .with_context(|| format!("fetching the packages of {}", inputs.lock_path.display()))?;
         store
     };
     let answers = crate::explain::why::why(manifest, &lock, &store, &platforms, &args.packages)?;

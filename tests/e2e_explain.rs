@@ -26,7 +26,8 @@ fn store(work: &Path) -> PathBuf {
 }
 
 fn sbom_tools() -> PathBuf {
-    let dir = std::env::var_os("DEBCAST_SBOM_TOOLS").map_or_else(|| PathBuf::from("/opt/sbom-tools"), PathBuf::from);
+    let dir = std::env::var_os("DEBCAST_SBOM_TOOLS")
+        .map_or_else(|| PathBuf::from("/opt/sbom-tools"), PathBuf::from);
     assert!(
         dir.join("bin/pyspdxtools").is_file(),
         "the SBOM validators are not installed in {} (see .ci/run)",
@@ -62,7 +63,10 @@ fn check_sboms(name: &str) {
         tool(&tools.join("bin/pyspdxtools").to_string_lossy(), &[&"-i", &spdx]);
         tool(&tools.join("bin/ntia-checker").to_string_lossy(), &[&spdx]);
         let script = "import sys\nfrom cyclonedx.validation.json import JsonStrictValidator\nfrom cyclonedx.schema import SchemaVersion\nerr = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())\nif err is not None:\n    sys.exit(f'CycloneDX 1.6 schema: {err}')\n";
-        tool(&tools.join("bin/python").to_string_lossy(), &[&"-c", &script, &cdx]);
+        tool(
+            &tools.join("bin/python").to_string_lossy(),
+            &[&"-c", &script, &cdx],
+        );
         let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap();
         let listed: BTreeSet<(String, String, String)> = doc["packages"]
             .as_array()
@@ -70,7 +74,10 @@ fn check_sboms(name: &str) {
             .iter()
             .filter(|p| p["SPDXID"].as_str().unwrap().starts_with("SPDXRef-deb-"))
             .map(|p| {
-                let purl = p["externalRefs"][0]["referenceLocator"].as_str().unwrap().to_owned();
+                let purl = p["externalRefs"][0]["referenceLocator"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
                 let sha = p["checksums"][0]["checksumValue"].as_str().unwrap().to_owned();
                 (p["name"].as_str().unwrap().to_owned(), purl, sha)
             })
@@ -90,7 +97,10 @@ fn check_sboms(name: &str) {
         assert_eq!(listed.len(), locked.len(), "{name} {platform}");
         for ((n1, purl, sha1), (n2, prefix, sha2)) in listed.iter().zip(&locked) {
             assert_eq!((n1, sha1), (n2, sha2), "{name} {platform}");
-            assert!(purl.starts_with(prefix.as_str()), "{purl} does not start with {prefix}");
+            assert!(
+                purl.starts_with(prefix.as_str()),
+                "{purl} does not start with {prefix}"
+            );
         }
         let with_license = doc["packages"]
             .as_array()
@@ -98,7 +108,10 @@ fn check_sboms(name: &str) {
             .iter()
             .filter(|p| p["licenseDeclared"] != "NOASSERTION")
             .count();
-        assert!(with_license > 0, "{name} {platform}: no package has a machine-readable license");
+        assert!(
+            with_license > 0,
+            "{name} {platform}: no package has a machine-readable license"
+        );
     }
 }
 
@@ -135,11 +148,23 @@ fn why_answers_for_every_locked_package() {
             .arg(store(&work))
             .ok();
         for n in &names {
-            assert!(run.stdout.contains(&format!("\n{n}:\n")) || run.stdout.starts_with(&format!("{n}:\n")), "{n} not answered");
+            assert!(
+                run.stdout.contains(&format!("\n{n}:\n")) || run.stdout.starts_with(&format!("{n}:\n")),
+                "{n} not answered"
+            );
         }
-        assert!(!run.stdout.contains("no dependency chain"), "{name}:\n{}", run.stdout);
+        assert!(
+            !run.stdout.contains("no dependency chain"),
+            "{name}:\n{}",
+            run.stdout
+        );
         let chains = run.stdout.lines().filter(|l| l.starts_with("linux/")).count();
-        assert_eq!(chains, lock.packages.len() + count_unlocked(&lock, &names), "{}", run.stdout);
+        assert_eq!(
+            chains,
+            lock.packages.len() + count_unlocked(&lock, &names),
+            "{}",
+            run.stdout
+        );
     }
 }
 

@@ -71,8 +71,11 @@ fn project() -> Project {
     }
     p.add(
         None,
-        DebBuilder::new("notes", "0.1-1", "all")
-            .file("./usr/share/doc/notes/copyright", "Free text: GPL, more or less.\n", 0o644),
+        DebBuilder::new("notes", "0.1-1", "all").file(
+            "./usr/share/doc/notes/copyright",
+            "Free text: GPL, more or less.\n",
+            0o644,
+        ),
     );
     p.include = Some(vec!["app".into(), "notes".into()]);
     p
@@ -80,7 +83,8 @@ fn project() -> Project {
 
 /// The venv with pyspdxtools, ntia-checker and cyclonedx-python-lib (see `.ci/run`).
 fn sbom_tools() -> PathBuf {
-    let dir = std::env::var_os("DEBCAST_SBOM_TOOLS").map_or_else(|| PathBuf::from("/opt/sbom-tools"), PathBuf::from);
+    let dir = std::env::var_os("DEBCAST_SBOM_TOOLS")
+        .map_or_else(|| PathBuf::from("/opt/sbom-tools"), PathBuf::from);
     assert!(
         dir.join("bin/pyspdxtools").is_file(),
         "the SBOM validators are not installed in {} (`.ci/run` installs them; or set DEBCAST_SBOM_TOOLS to a venv with spdx-tools, ntia-conformance-checker and cyclonedx-python-lib[json-validation])",
@@ -94,7 +98,10 @@ fn validate(spdx: &Path, cdx: &Path) {
     tool(&tools.join("bin/pyspdxtools").to_string_lossy(), &[&"-i", &spdx]);
     tool(&tools.join("bin/ntia-checker").to_string_lossy(), &[&spdx]);
     let script = "import sys\nfrom cyclonedx.validation.json import JsonStrictValidator\nfrom cyclonedx.schema import SchemaVersion\nerr = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())\nif err is not None:\n    sys.exit(f'CycloneDX 1.6 schema: {err}')\n";
-    tool(&tools.join("bin/python").to_string_lossy(), &[&"-c", &script, &cdx]);
+    tool(
+        &tools.join("bin/python").to_string_lossy(),
+        &[&"-c", &script, &cdx],
+    );
 }
 
 fn read_json(path: &Path) -> Value {
@@ -103,7 +110,9 @@ fn read_json(path: &Path) -> Value {
 }
 
 fn blob(layout: &Path, digest: &str) -> PathBuf {
-    layout.join("blobs/sha256").join(digest.trim_start_matches("sha256:"))
+    layout
+        .join("blobs/sha256")
+        .join(digest.trim_start_matches("sha256:"))
 }
 
 fn build(p: &Project, manifest: &Path, out: &str, url: &str, extra: &[&str]) {
@@ -149,13 +158,20 @@ fn build_attaches_valid_sboms_that_list_exactly_the_locked_packages() {
     // --no-sbom gives the layout as before SBOMs; the image manifests are the same either way.
     let plain = read_json(&p.path().join("out/plain/index.json"));
     assert!(
-        plain["manifests"].as_array().unwrap().iter().all(|d| d.get("artifactType").is_none()),
+        plain["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d.get("artifactType").is_none()),
         "{plain}"
     );
     let index = report.index.clone();
     let descriptors = index["manifests"].as_array().unwrap();
     for d in plain["manifests"].as_array().unwrap() {
-        assert!(descriptors.contains(d), "{d} is not in the SBOM layout's index.json");
+        assert!(
+            descriptors.contains(d),
+            "{d} is not in the SBOM layout's index.json"
+        );
     }
     // Same lock, same bytes.
     assert_eq!(
@@ -181,7 +197,10 @@ fn build_attaches_valid_sboms_that_list_exactly_the_locked_packages() {
             // The --sbom file is the blob, byte for byte, and the same on a second build.
             let sbom_file = p.path().join(format!("out/sbom/linux-{arch}.{file}"));
             let bytes = std::fs::read(&sbom_file).unwrap();
-            assert_eq!(bytes, std::fs::read(blob(&out, m["layers"][0]["digest"].as_str().unwrap())).unwrap());
+            assert_eq!(
+                bytes,
+                std::fs::read(blob(&out, m["layers"][0]["digest"].as_str().unwrap())).unwrap()
+            );
             assert_eq!(
                 bytes,
                 std::fs::read(p.path().join(format!("out/sbom-again/linux-{arch}.{file}"))).unwrap()
@@ -216,7 +235,11 @@ fn build_attaches_valid_sboms_that_list_exactly_the_locked_packages() {
                     .as_str()
                     .unwrap()
                     .to_owned();
-                (c["name"].as_str().unwrap().into(), c["version"].as_str().unwrap().into(), arch)
+                (
+                    c["name"].as_str().unwrap().into(),
+                    c["version"].as_str().unwrap().into(),
+                    arch,
+                )
             })
             .collect();
         assert_eq!(from_cdx, locked);
@@ -229,9 +252,17 @@ fn build_attaches_valid_sboms_that_list_exactly_the_locked_packages() {
             .collect();
         let from_spdx: BTreeSet<(String, String)> = spdx_pkgs
             .iter()
-            .map(|p| (p["name"].as_str().unwrap().into(), p["versionInfo"].as_str().unwrap().into()))
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().into(),
+                    p["versionInfo"].as_str().unwrap().into(),
+                )
+            })
             .collect();
-        assert_eq!(from_spdx, locked.iter().map(|(n, v, _)| (n.clone(), v.clone())).collect());
+        assert_eq!(
+            from_spdx,
+            locked.iter().map(|(n, v, _)| (n.clone(), v.clone())).collect()
+        );
 
         // purls, hashes, pool paths, suppliers, licenses.
         let pkg = |name: &str| *spdx_pkgs.iter().find(|p| p["name"] == name).unwrap();
@@ -309,7 +340,11 @@ impl Drop for Registry {
 
 fn start_registry() -> Registry {
     let dir = common::tempdir();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let addr = format!("127.0.0.1:{port}");
     let config = dir.path().join("config.yml");
     std::fs::write(
@@ -354,17 +389,32 @@ fn skopeo_copy_keeps_digests(out: &Path, report: &debcast_testkit::oci::LayoutRe
         let dest = format!("docker://{}/synthetic:{tag}", registry.addr);
         tool(
             "skopeo",
-            &[&"copy", &"--dest-tls-verify=false", &format!("oci:{}:{name}", out.display()), &dest],
+            &[
+                &"copy",
+                &"--dest-tls-verify=false",
+                &format!("oci:{}:{name}", out.display()),
+                &dest,
+            ],
         );
         let raw = tool("skopeo", &[&"inspect", &"--tls-verify=false", &"--raw", &dest]);
         let digest = format!("sha256:{}", debcast::hash::Sha256Digest::of(raw.as_bytes()).hex());
-        assert_eq!(digest, d["digest"].as_str().unwrap(), "{name} changed its digest in the registry");
+        assert_eq!(
+            digest,
+            d["digest"].as_str().unwrap(),
+            "{name} changed its digest in the registry"
+        );
     }
     // The whole multi-platform image too.
     let dest = format!("docker://{}/synthetic:test", registry.addr);
     tool(
         "skopeo",
-        &[&"copy", &"--all", &"--dest-tls-verify=false", &format!("oci:{}:{REF}", out.display()), &dest],
+        &[
+            &"copy",
+            &"--all",
+            &"--dest-tls-verify=false",
+            &format!("oci:{}:{REF}", out.display()),
+            &dest,
+        ],
     );
     let raw = tool("skopeo", &[&"inspect", &"--tls-verify=false", &"--raw", &dest]);
     let digest = format!("sha256:{}", debcast::hash::Sha256Digest::of(raw.as_bytes()).hex());
@@ -425,20 +475,32 @@ fn diff_lists_changed_packages_with_changelog_entries_and_cves() {
     };
     // Offline with an empty store: the changes, without changelogs.
     let offline: Value = serde_json::from_str(&diff("json", &["--offline"])).unwrap();
-    assert_eq!(offline["platforms"]["linux/amd64"]["changed"][0]["changelog_available"], false);
+    assert_eq!(
+        offline["platforms"]["linux/amd64"]["changed"][0]["changelog_available"],
+        false
+    );
     // The new .deb is fetched from the mirror and its changelog read.
     let mirror = format!("synthetic={}", server.url());
     let json: Value = serde_json::from_str(&diff("json", &["--mirror", &mirror])).unwrap();
     drop(server);
     let amd64 = &json["platforms"]["linux/amd64"];
-    assert_eq!(amd64["added"], serde_json::json!([{"name": "added", "version": "1", "architecture": "all"}]));
-    assert_eq!(amd64["removed"], serde_json::json!([{"name": "gone", "version": "1", "architecture": "all"}]));
+    assert_eq!(
+        amd64["added"],
+        serde_json::json!([{"name": "added", "version": "1", "architecture": "all"}])
+    );
+    assert_eq!(
+        amd64["removed"],
+        serde_json::json!([{"name": "gone", "version": "1", "architecture": "all"}])
+    );
     let changed = amd64["changed"].as_array().unwrap();
     assert_eq!(changed.len(), 1, "{json}");
     assert_eq!(changed[0]["name"], "libfoo");
     assert_eq!(changed[0]["from"], "1.0-1");
     assert_eq!(changed[0]["to"], "1.0-3");
-    assert_eq!(changed[0]["cves"], serde_json::json!(["CVE-2023-2222", "CVE-2023-3333", "CVE-2024-1111"]));
+    assert_eq!(
+        changed[0]["cves"],
+        serde_json::json!(["CVE-2023-2222", "CVE-2023-3333", "CVE-2024-1111"])
+    );
     let versions: Vec<&str> = changed[0]["changelog"]
         .as_array()
         .unwrap()
@@ -463,7 +525,10 @@ fn diff_lists_changed_packages_with_changelog_entries_and_cves() {
     }
     assert!(!text.contains("CVE-2020-0001"), "{text}");
     let md = diff("markdown", &["--offline"]);
-    assert!(md.contains("| ~ | `libfoo` | `1.0-1` | `1.0-3` | CVE-2023-2222, CVE-2023-3333, CVE-2024-1111 |"), "{md}");
+    assert!(
+        md.contains("| ~ | `libfoo` | `1.0-1` | `1.0-3` | CVE-2023-2222, CVE-2023-3333, CVE-2024-1111 |"),
+        "{md}"
+    );
     assert!(md.contains("### linux/amd64"), "{md}");
 }
 
@@ -515,10 +580,16 @@ fn why_gives_the_chain_for_every_locked_package() {
     assert!(out.contains("linux/arm64: app"), "{out}");
     assert!(out.contains("needed directly by: libfoo++1, postfix"), "{out}");
     let out = why("postfix");
-    assert!(out.contains("-> postfix 3.7-1 (Depends: mail-transport-agent)"), "{out}");
+    assert!(
+        out.contains("-> postfix 3.7-1 (Depends: mail-transport-agent)"),
+        "{out}"
+    );
     for pkg in ["app", "notes"] {
         let out = why(pkg);
-        assert!(out.contains(&format!("{pkg} ")) && out.contains("(include)"), "{out}");
+        assert!(
+            out.contains(&format!("{pkg} ")) && out.contains("(include)"),
+            "{out}"
+        );
     }
     let run = Debcast::new(p.path())
         .arg("why")

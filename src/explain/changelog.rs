@@ -69,7 +69,9 @@ fn heading(line: &str) -> Option<Entry> {
     let (dists, meta) = rest.split_once(';').unwrap_or((rest, ""));
     let urgency = meta.split(',').find_map(|kv| {
         let (k, v) = kv.split_once('=')?;
-        k.trim().eq_ignore_ascii_case("urgency").then(|| v.trim().to_owned())
+        k.trim()
+            .eq_ignore_ascii_case("urgency")
+            .then(|| v.trim().to_owned())
     });
     Some(Entry {
         package: package.trim().to_owned(),
@@ -96,7 +98,9 @@ fn trim_body(lines: &[&str]) -> String {
 pub fn between(entries: &[Entry], from: &str, to: &str) -> Vec<Entry> {
     entries
         .iter()
-        .filter(|e| compare(&e.version, from) == Ordering::Greater && compare(&e.version, to) != Ordering::Greater)
+        .filter(|e| {
+            compare(&e.version, from) == Ordering::Greater && compare(&e.version, to) != Ordering::Greater
+        })
         .cloned()
         .collect()
 }
@@ -171,7 +175,11 @@ End:
         let picked = between(&entries, "3.0.11-1~deb12u1", "3.0.13-1~deb12u1");
         let versions: Vec<&str> = picked.iter().map(|e| e.version.as_str()).collect();
         assert_eq!(versions, ["3.0.13-1~deb12u1", "3.0.11-1~deb12u2"]);
-        let all: String = picked.iter().map(|e| e.changes.as_str()).collect::<Vec<_>>().join("\n");
+        let all: String = picked
+            .iter()
+            .map(|e| e.changes.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
         assert_eq!(
             cves(&all).into_iter().collect::<Vec<_>>(),
             ["CVE-2023-5363", "CVE-2023-5678", "CVE-2024-0727"]

@@ -141,7 +141,10 @@ pub fn compare(old: &Side, new: &Side) -> Diff {
     let empty = BTreeMap::new();
     let mut diff = Diff::default();
     for platform in platforms {
-        let (op, np) = (o.get(platform).unwrap_or(&empty), n.get(platform).unwrap_or(&empty));
+        let (op, np) = (
+            o.get(platform).unwrap_or(&empty),
+            n.get(platform).unwrap_or(&empty),
+        );
         let mut d = PlatformDiff::default();
         for (key, p) in np {
             match op.get(key) {
@@ -167,7 +170,8 @@ pub fn compare(old: &Side, new: &Side) -> Diff {
         if let (Some(oi), Some(ni)) = (&old.images, &new.images)
             && let Some(image) = ni.get(platform)
         {
-            let have: BTreeSet<Sha256Digest> = oi.values().flat_map(|i| i.layers.iter().map(|l| l.0)).collect();
+            let have: BTreeSet<Sha256Digest> =
+                oi.values().flat_map(|i| i.layers.iter().map(|l| l.0)).collect();
             let fresh: Vec<LayerRef> = image
                 .layers
                 .iter()
@@ -177,7 +181,8 @@ pub fn compare(old: &Side, new: &Side) -> Diff {
                     size: l.1,
                 })
                 .collect();
-            let push_bytes = fresh.iter().map(|l| l.size).sum::<u64>() + image.config_size + image.manifest_size;
+            let push_bytes =
+                fresh.iter().map(|l| l.size).sum::<u64>() + image.config_size + image.manifest_size;
             d.layers = Some(Layers {
                 new: fresh,
                 push_bytes,
@@ -238,7 +243,11 @@ pub fn read_changelogs(
                 to_source
             };
             let picked = changelog::between(&entries, &c.from, &upper);
-            let text: String = picked.iter().map(|e| e.changes.as_str()).collect::<Vec<_>>().join("\n");
+            let text: String = picked
+                .iter()
+                .map(|e| e.changes.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
             c.cves = changelog::cves(&text).into_iter().collect();
             c.changelog = picked;
         }
@@ -276,7 +285,8 @@ pub fn read_layout(dir: &Path) -> Result<Side, DiffError> {
             let m = read_json(&blob(digest))?;
             let layer = m["layers"][0]["digest"].as_str().unwrap_or_default();
             let bom = read_json(&blob(layer))?;
-            side.packages.extend(packages_of_bom(&bom).map_err(|m| err(&blob(layer), m))?);
+            side.packages
+                .extend(packages_of_bom(&bom).map_err(|m| err(&blob(layer), m))?);
             sboms += 1;
         } else if let Some(p) = d.get("platform").filter(|p| p.is_object()) {
             let platform = Platform {
@@ -335,9 +345,11 @@ fn packages_of_bom(bom: &serde_json::Value) -> Result<Vec<LockedPackage>, String
                 .and_then(|p| p["value"].as_str())
                 .map(str::to_owned)
         };
-        let (Some(architecture), Some(archive), Some(path)) =
-            (prop("debcast:architecture"), prop("debcast:archive"), prop("debcast:pool-path"))
-        else {
+        let (Some(architecture), Some(archive), Some(path)) = (
+            prop("debcast:architecture"),
+            prop("debcast:archive"),
+            prop("debcast:pool-path"),
+        ) else {
             continue; // an artifact
         };
         let sha = c["hashes"][0]["content"].as_str().unwrap_or_default();
@@ -373,12 +385,18 @@ pub fn render_text(diff: &Diff) -> String {
             s.push_str(&format!("  - {} {} ({})\n", p.name, p.version, p.architecture));
         }
         for c in &d.changed {
-            s.push_str(&format!("  ~ {} {} -> {} ({})\n", c.name, c.from, c.to, c.architecture));
+            s.push_str(&format!(
+                "  ~ {} {} -> {} ({})\n",
+                c.name, c.from, c.to, c.architecture
+            ));
             if !c.cves.is_empty() {
                 s.push_str(&format!("      CVEs: {}\n", c.cves.join(", ")));
             }
             for e in &c.changelog {
-                s.push_str(&format!("      {} ({}) {}\n", e.package, e.version, e.distributions));
+                s.push_str(&format!(
+                    "      {} ({}) {}\n",
+                    e.package, e.version, e.distributions
+                ));
                 for line in e.changes.lines() {
                     s.push_str(&format!("        {line}\n"));
                 }

@@ -88,19 +88,26 @@ pub fn answer(
             name: &p.name,
             version: &p.version,
             architecture: &p.architecture,
-            depends: fields.iter().filter_map(|&k| f.field(k).map(|v| (k, v))).collect(),
+            depends: fields
+                .iter()
+                .filter_map(|&k| f.field(k).map(|v| (k, v)))
+                .collect(),
             provides: f.field("Provides"),
         })
         .collect();
     let graph = Graph::new(&nodes);
     let (includes, _) = manifest.requests_for(platform);
     let included: BTreeSet<&str> = includes.iter().map(|r| r.name.as_str()).collect();
-    let mut roots: Vec<usize> = (0..locked.len()).filter(|&i| included.contains(locked[i].name.as_str())).collect();
+    let mut roots: Vec<usize> = (0..locked.len())
+        .filter(|&i| included.contains(locked[i].name.as_str()))
+        .collect();
     let required: Vec<usize> = if manifest.packages.required {
         (0..locked.len())
             .filter(|&i| {
                 !included.contains(locked[i].name.as_str())
-                    && controls[i].field("Priority").is_some_and(|p| p.eq_ignore_ascii_case("required"))
+                    && controls[i]
+                        .field("Priority")
+                        .is_some_and(|p| p.eq_ignore_ascii_case("required"))
             })
             .collect()
     } else {
@@ -118,7 +125,9 @@ pub fn answer(
         let mut covered: BTreeSet<usize> = BTreeSet::new();
         let mut order: Vec<usize> = unreached.iter().copied().collect();
         order.sort_by_key(|&i| {
-            let has_parent = unreached.iter().any(|&j| j != i && graph.depends_on(j).contains(&i));
+            let has_parent = unreached
+                .iter()
+                .any(|&j| j != i && graph.depends_on(j).contains(&i));
             (has_parent, locked[i].name.clone())
         });
         for i in order {
@@ -206,4 +215,82 @@ pub fn render(package: &str, answers: &[Answer]) -> String {
         }
     }
     crate::text::sanitize(&s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::Sha256Digest;
+    use crate::sbom::facts::PackageFacts;
+
+    fn manifest(required: bool) -> Manifest {
+        let text = format!(
+            "[image]\nname = \"t\"\nplatforms = [\"linux/amd64\"]\n\n[[source]]\narchive = \"debian\"\nsuites = [\"bookworm\"]\nkeyring = \"k.gpg\"\n\n[packages]\ninclude = [\"app\"]\nrequired = {required}\n"
+        );
+        Manifest::parse(&text, std::path::Path::new("t.toml")).unwrap()
+    }
+
+    fn locked(name: &str) -> LockedPackage {
+        LockedPackage {
+            platform: "linux/amd64".parse().unwrap(),
+            name: name.into(),
+            version: "1".into(),
+            architecture: "amd64".into(),
+            archive: "debian".into(),
+            path: format!("pool/main/{name}.deb"),
+            size: 1,
+            sha256: Sha256Digest::of(name.as_bytes()),
+        }
+    }
+
+    fn facts(fields: &[(&str, &str)]) -> PackageFacts {
+        PackageFacts {
+            control: fields.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
+            ..PackageFacts::default()
+        }
+    }
+
+    #[test]
+    fn required_packages_by_control_or_by_what_the_resolver_could_only_have_added() {
+        let pkgs: Vec<LockedPackage> = ["app", "libc", "apt", "adduser", "dash"].map(locked).to_vec();
+        let refs: Vec<&LockedPackage> = pkgs.iter().collect();
+        let controls = vec![
+            facts(&[("Depends", "libc")]),
+            facts(&[]),
+            // `important` in its .deb, `required` in the index: inferred.
+            facts(&[("Priority", "important"), ("Depends", "adduser, libc")]),
+            facts(&[("Priority", "important")]),
+            facts(&[("Priority", "required"), ("Depends", "libc")]),
+        ];
+        let platform: Platform = "linux/amd64".parse().unwrap();
+        let m = manifest(true);
+        let chain = |target: usize| -> Vec<(String, String)> {
+            answer(&m, &platform, &refs, &controls, target)
+                .chain
+                .into_iter()
+                .map(|l| (l.package, l.reason))
+                .collect()
+        };
+        assert_eq!(
+            chain(1),
+            [
+                ("app".into(), "include".into()),
+                ("libc".into(), "Depends".into())
+            ]
+        );
+        assert_eq!(chain(4), [("dash".to_owned(), "required".to_owned())]);
+        assert_eq!(chain(2), [("apt".to_owned(), "required".to_owned())]);
+        assert_eq!(
+            chain(3),
+            [
+                ("apt".to_owned(), "required".to_owned()),
+                ("adduser".into(), "Depends".into())
+            ]
+        );
+        // Without `required`, nothing but the includes is a root.
+        let m = manifest(false);
+        let a = answer(&m, &platform, &refs, &controls, 3);
+        assert!(a.chain.is_empty());
+        assert_eq!(a.rdepends, ["apt"]);
+    }
 }

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use super::{SbomError, SbomInput, artifact_purl, deb_purl, image_purl, split_contact};
 
 pub fn document(input: &SbomInput) -> Result<Vec<u8>, SbomError> {
-    let created = crate::oci::image::rfc3339_utc(input.created).unwrap_or_else(|_| "1970-01-01T00:00:00Z".into());
+    let created =
+        crate::oci::image::rfc3339_utc(input.created).unwrap_or_else(|_| "1970-01-01T00:00:00Z".into());
     let image_ref = image_purl(&input.image, &input.platform, &input.image_digest);
     let refs: Vec<String> = input
         .packages
@@ -55,11 +56,18 @@ pub fn document(input: &SbomInput) -> Result<Vec<u8>, SbomError> {
                 obj.insert("licenses".into(), json!([{"expression": expr}]));
             }
             if let Some(h) = &p.homepage {
-                obj.insert("externalReferences".into(), json!([{"type": "website", "url": h}]));
+                obj.insert(
+                    "externalReferences".into(),
+                    json!([{"type": "website", "url": h}]),
+                );
             }
         }
         components.push(c);
-        let mut on: Vec<&str> = p.depends.iter().filter_map(|&d| refs.get(d).map(String::as_str)).collect();
+        let mut on: Vec<&str> = p
+            .depends
+            .iter()
+            .filter_map(|&d| refs.get(d).map(String::as_str))
+            .collect();
         on.sort_unstable();
         on.dedup();
         dependencies.push(json!({"ref": purl, "dependsOn": on}));

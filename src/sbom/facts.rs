@@ -198,11 +198,17 @@ mod tests {
             control: vec![("Source".into(), "gcc-12 (12.2.0-14)".into())],
             ..PackageFacts::default()
         };
-        assert_eq!(f.source("libgcc-s1", "12.2.0-14"), ("gcc-12".into(), "12.2.0-14".into()));
+        assert_eq!(
+            f.source("libgcc-s1", "12.2.0-14"),
+            ("gcc-12".into(), "12.2.0-14".into())
+        );
         let f = PackageFacts {
             control: vec![("Source".into(), "openssl".into())],
             ..PackageFacts::default()
         };
-        assert_eq!(f.source("libssl3", "3.0.11-1~deb12u2"), ("openssl".into(), "3.0.11-1~deb12u2".into()));
+        assert_eq!(
+            f.source("libssl3", "3.0.11-1~deb12u2"),
+            ("openssl".into(), "3.0.11-1~deb12u2".into())
+        );
     }
 }

@@ -102,7 +102,10 @@ impl Graph {
 
     /// The nodes `i` directly depends on, without repeats.
     pub fn depends_on(&self, i: usize) -> BTreeSet<usize> {
-        self.edges.get(i).map(|e| e.iter().map(|e| e.to).collect()).unwrap_or_default()
+        self.edges
+            .get(i)
+            .map(|e| e.iter().map(|e| e.to).collect())
+            .unwrap_or_default()
     }
 
     /// The nodes that directly depend on `i`.
@@ -183,7 +186,11 @@ mod tests {
     #[test]
     fn alternatives_virtuals_and_chains() {
         let nodes = vec![
-            node("app", "libfoo (>= 0.5), mail-transport-agent | exim4, missing | libbar", None),
+            node(
+                "app",
+                "libfoo (>= 0.5), mail-transport-agent | exim4, missing | libbar",
+                None,
+            ),
             node("libfoo", "libc6", None),
             node("postfix", "libc6", Some("mail-transport-agent")),
             node("libbar", "libc6 (>= 2.0)", None),
@@ -196,7 +203,10 @@ mod tests {
         assert_eq!(names(g.depends_on(3)), Vec::<String>::new());
         assert_eq!(names(g.rdepends(4)), ["libfoo", "postfix"]);
         let chain = g.chain(&[0], 4).unwrap();
-        assert_eq!(chain.iter().map(|&i| g.names[i].as_str()).collect::<Vec<_>>(), ["app", "libfoo", "libc6"]);
+        assert_eq!(
+            chain.iter().map(|&i| g.names[i].as_str()).collect::<Vec<_>>(),
+            ["app", "libfoo", "libc6"]
+        );
         assert_eq!(g.edge(0, 2).unwrap().relation, "mail-transport-agent");
         assert_eq!(g.chain(&[1], 0), None);
     }

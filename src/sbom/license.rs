@@ -154,7 +154,13 @@ fn one(term: &str, texts: &BTreeMap<String, String>, refs: &mut BTreeMap<String,
 fn reference(term: &str, texts: &BTreeMap<String, String>, refs: &mut BTreeMap<String, String>) -> String {
     let id: String = term
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let mut collapsed = String::with_capacity(id.len());
     for c in id.chars() {
@@ -304,10 +310,14 @@ mod tests {
         let l = from_copyright(DEP5);
         assert_eq!(
             l.expression.as_deref(),
-            Some("GPL-2.0-or-later AND (LGPL-2.1-or-later OR BSD-3-Clause) AND LicenseRef-Frobnicate-License")
+            Some(
+                "GPL-2.0-or-later AND (LGPL-2.1-or-later OR BSD-3-Clause) AND LicenseRef-Frobnicate-License"
+            )
         );
         assert_eq!(
-            l.references.get("LicenseRef-Frobnicate-License").map(String::as_str),
+            l.references
+                .get("LicenseRef-Frobnicate-License")
+                .map(String::as_str),
             Some("Do what you want.\n\nReally.")
         );
     }

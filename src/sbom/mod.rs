@@ -180,7 +180,11 @@ pub fn image_purl(image: &str, platform: &Platform, digest: &Sha256Digest) -> St
     if let Some(v) = &platform.variant {
         q.push_str(&format!("&variant={}", purl_encode(v)));
     }
-    format!("pkg:oci/{}@{}?{q}", purl_encode(&name), purl_encode(&digest.oci()))
+    format!(
+        "pkg:oci/{}@{}?{q}",
+        purl_encode(&name),
+        purl_encode(&digest.oci())
+    )
 }
 
 /// `Name <email>` → (name, email).
@@ -211,7 +215,11 @@ pub fn collect(
         .par_iter()
         .map(|p| facts::read(store, p, wanted))
         .collect::<Result<_, _>>()?;
-    let by_name: BTreeMap<&str, usize> = locked.iter().enumerate().map(|(i, p)| (p.name.as_str(), i)).collect();
+    let by_name: BTreeMap<&str, usize> = locked
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i))
+        .collect();
     let recommends = manifest.packages.recommends;
     let nodes: Vec<graph::Node<'_>> = locked
         .iter()
@@ -401,13 +409,21 @@ pub fn for_image(
         created: source_date_epoch,
         distro: distro_of_lock(lock),
         packages,
-        artifacts: lock.artifacts.iter().filter(|a| &a.platform == platform).cloned().collect(),
-        license_refs,
-        supplier: ["org.opencontainers.image.vendor", "org.opencontainers.image.authors"]
+        artifacts: lock
+            .artifacts
             .iter()
-            .find_map(|k| manifest.config.labels.get(*k))
-            .filter(|v| !v.trim().is_empty())
-            .cloned(),
+            .filter(|a| &a.platform == platform)
+            .cloned()
+            .collect(),
+        license_refs,
+        supplier: [
+            "org.opencontainers.image.vendor",
+            "org.opencontainers.image.authors",
+        ]
+        .iter()
+        .find_map(|k| manifest.config.labels.get(*k))
+        .filter(|v| !v.trim().is_empty())
+        .cloned(),
     };
     documents(&input)
 }
@@ -429,7 +445,12 @@ pub fn attach(
     let mut out = Vec::new();
     for (kind, media_type, bytes, file) in [
         ("spdx", MEDIA_TYPE_SPDX, &docs.spdx, "sbom.spdx.json"),
-        ("cyclonedx", MEDIA_TYPE_CYCLONEDX, &docs.cyclonedx, "sbom.cdx.json"),
+        (
+            "cyclonedx",
+            MEDIA_TYPE_CYCLONEDX,
+            &docs.cyclonedx,
+            "sbom.cdx.json",
+        ),
     ] {
         writer.add_blob(bytes)?;
         let manifest = artifact_manifest(media_type, bytes, file, image, &created)
@@ -450,7 +471,13 @@ mod tests {
     #[test]
     fn purls_as_scanners_expect() {
         assert_eq!(
-            deb_purl("libstdc++6", "12.2.0-14", "amd64", Some("debian-12"), Some("gcc-12")),
+            deb_purl(
+                "libstdc++6",
+                "12.2.0-14",
+                "amd64",
+                Some("debian-12"),
+                Some("gcc-12")
+            ),
             "pkg:deb/debian/libstdc%2B%2B6@12.2.0-14?arch=amd64&distro=debian-12&upstream=gcc-12"
         );
         assert_eq!(
@@ -473,7 +500,10 @@ mod tests {
         assert_eq!(u, content_uuid(b"x"));
         assert_ne!(u, content_uuid(b"y"));
         let parts: Vec<&str> = u.split('-').collect();
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
         assert!(parts[2].starts_with('5'));
         assert!("89ab".contains(&parts[3][..1]));
     }
@@ -487,7 +517,12 @@ mod tests {
         let (exprs, refs) = unify_refs(vec![mk("a"), mk("b"), license::Licenses::default()]);
         assert_eq!(refs.len(), 2);
         assert_ne!(exprs[0], exprs[1]);
-        assert!(exprs[0].as_deref().unwrap().starts_with("MIT AND LicenseRef-public-domain-"));
+        assert!(
+            exprs[0]
+                .as_deref()
+                .unwrap()
+                .starts_with("MIT AND LicenseRef-public-domain-")
+        );
         assert_eq!(exprs[2], None);
     }
 }

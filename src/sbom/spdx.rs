@@ -11,7 +11,13 @@ const NOASSERTION: &str = "NOASSERTION";
 /// `SPDXRef-` ids allow `A-Z a-z 0-9 . -`.
 fn id_part(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -32,7 +38,11 @@ fn supplier(maintainer: Option<&str>) -> String {
         .any(|w| lower.contains(w));
     let kind = if org { "Organization" } else { "Person" };
     // The SPDX grammar puts the email in parentheses after the name; neither may be empty.
-    let name = if name.is_empty() { m.trim().to_owned() } else { name };
+    let name = if name.is_empty() {
+        m.trim().to_owned()
+    } else {
+        name
+    };
     match email {
         Some(e) => format!("{kind}: {name} ({e})"),
         None => format!("{kind}: {name}"),
@@ -47,7 +57,8 @@ fn host_of(url: &str) -> Option<&str> {
 }
 
 pub fn document(input: &SbomInput) -> Result<Vec<u8>, SbomError> {
-    let created = crate::oci::image::rfc3339_utc(input.created).unwrap_or_else(|_| "1970-01-01T00:00:00Z".into());
+    let created =
+        crate::oci::image::rfc3339_utc(input.created).unwrap_or_else(|_| "1970-01-01T00:00:00Z".into());
     let image_id = "SPDXRef-image";
     let mut packages = vec![json!({
         "SPDXID": image_id,
@@ -130,7 +141,8 @@ pub fn document(input: &SbomInput) -> Result<Vec<u8>, SbomError> {
     }
     for a in &input.artifacts {
         let id = format!("SPDXRef-artifact-{}-{}", id_part(&a.name), &a.sha256.hex()[..12]);
-        let supplier = host_of(&a.url).map_or_else(|| NOASSERTION.to_owned(), |h| format!("Organization: {h}"));
+        let supplier =
+            host_of(&a.url).map_or_else(|| NOASSERTION.to_owned(), |h| format!("Organization: {h}"));
         packages.push(json!({
             "SPDXID": id,
             "name": a.name,
@@ -188,7 +200,13 @@ pub fn document(input: &SbomInput) -> Result<Vec<u8>, SbomError> {
         let name: String = input
             .image
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
             .collect();
         obj.insert(
             "documentNamespace".into(),

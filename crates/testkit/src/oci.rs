@@ -393,7 +393,12 @@ fn walk(
                     ));
                 }
                 verified_blob(dir, &config_desc)?;
-                for layer in manifest.get("layers").and_then(Value::as_array).into_iter().flatten() {
+                for layer in manifest
+                    .get("layers")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     verified_blob(dir, layer)?;
                 }
                 let subject = manifest.get("subject").cloned().unwrap_or(Value::Null);
