@@ -34,6 +34,50 @@ pub enum Command {
     /// Check or tidy the package store.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// What changed between two lockfiles (or two OCI layouts built by debcast): packages added,
+    /// removed and changed per platform, with the Debian changelog entries and CVEs in between.
+    Diff(DiffArgs),
+    /// The chain of dependencies from the manifest's packages that brought a locked package in.
+    Why(WhyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old lockfile, or an OCI layout directory built by debcast.
+    pub old: PathBuf,
+    /// The new lockfile, or an OCI layout directory built by debcast.
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+    /// The package store (the new .debs' changelogs are read from it).
+    #[arg(long, default_value = "vendor", env = "DEBCAST_CACHE_DIR")]
+    pub cache_dir: PathBuf,
+    /// A mirror for an archive, ARCHIVE=URL; repeat to give several, tried in order.
+    #[arg(long = "mirror", value_name = "ARCHIVE=URL")]
+    pub mirrors: Vec<String>,
+    /// Never open a network connection: changelogs of .debs the store lacks are not read.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The locked package(s) to explain.
+    #[arg(required = true)]
+    pub packages: Vec<String>,
+    /// Only this platform of the manifest.
+    #[arg(long)]
+    pub platform: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,4 +281,11 @@ pub struct BuildArgs {
     /// Write a JSON report of what debcast could not emulate, package by package.
     #[arg(help_heading = "Build", long)]
     pub report: Option<PathBuf>,
+    /// Also write each platform's SBOMs as plain files into DIR (`linux-amd64.spdx.json`,
+    /// `linux-amd64.cdx.json`, …).
+    #[arg(help_heading = "Build", long, value_name = "DIR", conflicts_with = "no_sbom")]
+    pub sbom: Option<PathBuf>,
+    /// Do not generate SBOMs (an OCI layout then lists only the image, as before SBOMs).
+    #[arg(help_heading = "Build", long)]
+    pub no_sbom: bool,
 }

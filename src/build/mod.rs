@@ -46,6 +46,8 @@ pub enum BuildError {
     ArtifactNotLocked { name: String, platform: Platform },
     #[error("layer cache: {0}")]
     Cache(StoreError),
+    #[error("{0}")]
+    Sbom(#[from] crate::sbom::SbomError),
     #[error("internal error: {0} (a bug in debcast; please report it)")]
     Internal(String),
 }
@@ -69,6 +71,8 @@ pub struct BuildSettings {
     pub layer_cache: bool,
     /// Build only this platform of the manifest (OCI output; docker-archive names its own).
     pub only_platform: Option<Platform>,
+    /// Generate the SBOMs (and, in an OCI layout, attach them as artifact manifests).
+    pub sbom: bool,
 }
 
 /// What the maintainer scripts of one platform's packages do that debcast does not reproduce.
@@ -87,6 +91,8 @@ pub struct BuildSummary {
     pub index_digest: Option<String>,
     pub images: Vec<ImageSummary>,
     pub reports: Vec<PlatformReport>,
+    /// Each platform's SBOMs, when `sbom` was set.
+    pub sboms: Vec<crate::sbom::Documents>,
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +160,7 @@ fn build_layout(
     let mut descriptors = Vec::new();
     let mut images = Vec::new();
     let mut reports = Vec::new();
+    let (mut extra, mut sboms) = (Vec::new(), Vec::new());
     for platform in &manifest.image.platforms {
         if settings.only_platform.as_ref().is_some_and(|p| p != platform) {
             continue;
@@ -167,14 +174,35 @@ fn build_layout(
             [layers.packages, layers.decoded, layers.compressed, layers.reused],
         ));
         reports.push(layers.report);
+        if settings.sbom {
+            let docs = crate::sbom::for_image(
+                manifest,
+                lock,
+                store,
+                platform,
+                blobs.manifest_descriptor.digest(),
+                settings.source_date_epoch,
+            )?;
+            let alias = crate::oci::platform_ref_name(&manifest.ref_name(), platform);
+            let sde = settings.source_date_epoch;
+            extra.extend(crate::sbom::attach(
+                &writer,
+                &docs,
+                &blobs.manifest_descriptor,
+                &alias,
+                sde,
+            )?);
+            sboms.push(docs);
+        }
         descriptors.push(blobs.manifest_descriptor);
     }
-    let index = writer.commit_images(&manifest.ref_name(), &descriptors)?;
+    let index = writer.commit_images_with(&manifest.ref_name(), &descriptors, extra)?;
     Ok(BuildSummary {
         output: settings.output.clone(),
         index_digest: index.manifests.first().map(|d| d.digest().oci()),
         images,
         reports,
+        sboms,
     })
 }
 
@@ -191,7 +219,21 @@ fn build_docker_archive(
     let writer = DockerArchiveWriter::create(&settings.output)?;
     let layers = platform_layers(manifest, lock, store, platform, settings, Sink::Docker(&writer))?;
     let image = platform_image(manifest, lock, platform, settings, layers.records);
-    let digest = image.blobs()?.manifest_descriptor.digest().oci();
+    let manifest_digest = image.blobs()?.manifest_descriptor.digest();
+    let digest = manifest_digest.oci();
+    let sboms = if settings.sbom {
+        let sde = settings.source_date_epoch;
+        vec![crate::sbom::for_image(
+            manifest,
+            lock,
+            store,
+            platform,
+            manifest_digest,
+            sde,
+        )?]
+    } else {
+        Vec::new()
+    };
     writer.commit(&image, &[manifest.ref_name()])?;
     Ok(BuildSummary {
         output: settings.output.clone(),
@@ -202,6 +244,7 @@ fn build_docker_archive(
             [layers.packages, layers.decoded, layers.compressed, layers.reused],
         )],
         reports: vec![layers.report],
+        sboms,
     })
 }
 

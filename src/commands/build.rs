@@ -130,6 +130,8 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     if !args.common.offline {
         store.record_output(&args.output);
     }
+    // A docker-archive carries no SBOM: make them only when asked to write them out.
+    let sbom = !args.no_sbom && (matches!(format, OutputFormat::Oci) || args.sbom.is_some());
     let settings = BuildSettings {
         output: args.output.clone(),
         format,
@@ -138,6 +140,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         layering,
         layer_cache: !args.no_layer_cache,
         only_platform,
+        sbom,
     };
     let spinner = assembling_progress();
     let built = crate::build::build(manifest, &lock, &store, &settings);
@@ -147,6 +150,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let summary = built.with_context(|| format!("building {}", inputs.manifest.path.display()))?;
     print_summary(&summary, &args, &manifest.ref_name(), started.elapsed());
     report_not_emulated(&summary.reports, args.report.as_deref())?;
+    super::sbom::report_sboms(&summary.sboms, args.sbom.as_deref())?;
     println!("{}", summary.output.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -10,10 +10,10 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::archive::PackageRecord;
+use crate::debian::version::compare;
 use crate::lockfile::Lockfile;
 use crate::manifest::LoadedManifest;
 use crate::platform::Platform;
-use crate::debian::version::compare;
 use crate::text::escape;
 
 /// A locked package for which an index lists a newer version.

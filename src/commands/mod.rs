@@ -5,11 +5,14 @@
 //! `anyhow`; nothing below it imports `cli` or `commands`.
 
 mod build;
+mod diff;
 mod explain;
 mod fetch;
 mod lock;
 mod lock_updates;
+mod sbom;
 mod store;
+mod why;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -205,7 +208,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output: Some(a.output.clone()),
             store: Some(a.common.cache_dir.clone()),
         },
-        Command::Store(_) => explain::Places::default(),
+        Command::Store(_) | Command::Why(_) => explain::Places::default(),
+        Command::Diff(a) => explain::Places {
+            output: None,
+            store: Some(a.cache_dir.clone()),
+        },
     };
     let result = match cli.command {
         Command::Lock(args) => lock::run(args),
@@ -213,6 +220,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Build(args) => build::run(args),
         Command::Store(StoreCommand::Verify(args)) => store::verify(args),
         Command::Store(StoreCommand::Gc(args)) => store::gc(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Why(args) => why::run(args),
     };
     // An I/O failure under a place the user chose: one line naming it and what to do.
     result.map_err(|err| match explain::explain(&err, &places) {

@@ -38,10 +38,12 @@ mod net_offline;
 mod preflight;
 mod reproducible;
 mod resolve_apt_oracle;
+mod sbom;
 mod store_integrity;
 
 // The real Debian archive (ignored by default; `just e2e`).
 mod e2e;
+mod e2e_explain;
 mod e2e_kube_cross;
 mod e2e_system;
 mod lock_real;
