@@ -74,6 +74,9 @@ pub struct BuildSettings {
     pub layer_cache: bool,
     /// Build only this platform of the manifest (OCI output; docker-archive names its own).
     pub only_platform: Option<Platform>,
+    /// Written beside `index.json` of a layout that holds a subset of the platforms, so
+    /// `debcast merge` can combine it with the others (see [`crate::oci::merge`]).
+    pub shard: Option<crate::oci::merge::ShardInfo>,
 }
 
 /// What the maintainer scripts of one platform's packages do that debcast does not reproduce.
@@ -178,6 +181,9 @@ fn build_layout(
         ));
         reports.push(layers.report);
         descriptors.push(blobs.manifest_descriptor);
+    }
+    if let Some(shard) = &settings.shard {
+        crate::oci::merge::write_shard_info(writer.temp_path(), shard)?;
     }
     writer.commit_images(&manifest.ref_name(), &descriptors)?;
     Ok(BuildSummary {

@@ -32,6 +32,9 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Build the OCI image from the lockfile and the package store.
     Build(BuildArgs),
+    /// Combine per-platform layouts of one lock (`build --platform P`, on separate machines)
+    /// into one multi-platform layout, byte-identical to building every platform on one machine.
+    Merge(MergeArgs),
     /// Check or tidy the package store.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -74,6 +77,16 @@ pub struct StoreGcArgs {
     /// Only list what would be removed.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The per-platform OCI layouts (from `debcast build MANIFEST --platform P --output DIR`).
+    #[arg(required = true)]
+    pub layouts: Vec<PathBuf>,
+    /// The merged layout.
+    #[arg(long, short)]
+    pub output: PathBuf,
 }
 
 /// Options every command shares.
@@ -269,6 +282,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Lock(args) => crate::commands::lock(args),
         Command::Fetch(args) => crate::commands::fetch(args),
         Command::Build(args) => crate::commands::build(args),
+        Command::Merge(args) => crate::commands::merge(args),
         Command::Store(StoreCommand::Verify(args)) => crate::store_cmd::verify(args),
         Command::Store(StoreCommand::Gc(args)) => crate::store_cmd::gc(args),
     }

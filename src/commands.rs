@@ -285,6 +285,11 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         source_date_epoch,
         layering,
         layer_cache: !args.no_layer_cache,
+        shard: only_platform.as_ref().and_then(|p| {
+            // Only a layout of a subset of the manifest's platforms is a shard.
+            (manifest.image.platforms.len() > 1)
+                .then(|| shard_info(&inputs, p, &args, compression, source_date_epoch, &layering))
+        }),
         only_platform,
     };
     let summary = crate::build::build(manifest, &lock, &store, &settings)
@@ -304,6 +309,58 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
     }
     report_not_emulated(&summary.reports, args.report.as_deref())?;
     println!("{}", summary.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a `--platform` layout says about itself for `debcast merge`.
+fn shard_info(
+    inputs: &Inputs,
+    platform: &crate::platform::Platform,
+    args: &BuildArgs,
+    compression: Compression,
+    source_date_epoch: u64,
+    layering: &crate::layering::Layering,
+) -> crate::oci::merge::ShardInfo {
+    let manifest = &inputs.manifest.manifest;
+    let lock = std::fs::read(&inputs.lock_path)
+        .map(|b| crate::hash::Sha256Digest::of(&b).hex())
+        .unwrap_or_default();
+    let mut settings = std::collections::BTreeMap::new();
+    settings.insert("compression".to_owned(), format!("{compression:?}"));
+    settings.insert("source-date-epoch".to_owned(), source_date_epoch.to_string());
+    settings.insert("layering".to_owned(), format!("{layering:?}"));
+    settings.insert("layer-cache".to_owned(), (!args.no_layer_cache).to_string());
+    crate::oci::merge::ShardInfo {
+        debcast: env!("CARGO_PKG_VERSION").to_owned(),
+        lock,
+        ref_name: manifest.ref_name(),
+        platforms: manifest.image.platforms.iter().map(ToString::to_string).collect(),
+        settings,
+        built: vec![platform.to_string()],
+    }
+}
+
+/// `debcast merge DIR… --output DIR`.
+pub fn merge(args: crate::cli::MergeArgs) -> anyhow::Result<ExitCode> {
+    ensure_parent(&args.output)?;
+    let summary = crate::oci::merge::merge(&args.layouts, &args.output)
+        .with_context(|| format!("merging into {}", args.output.display()))?;
+    if summary.complete {
+        tracing::info!(
+            "merged {} platform(s) ({} blobs): {}",
+            summary.platforms.len(),
+            summary.blobs,
+            summary.platforms.join(", ")
+        );
+    } else {
+        tracing::info!(
+            "merged {} platform(s) ({} blobs) into a shard: {}; merge it with the others' shards",
+            summary.platforms.len(),
+            summary.blobs,
+            summary.platforms.join(", ")
+        );
+    }
+    println!("{}", args.output.display());
     Ok(ExitCode::SUCCESS)
 }
 
