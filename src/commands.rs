@@ -73,6 +73,25 @@ fn transport_config(common: &Common) -> TransportConfig {
     }
 }
 
+/// Installs the remote cache `--remote-cache` names (not offline: offline opens no socket).
+fn install_remote(common: &Common) {
+    let Some(url) = common.remote.remote_cache.as_deref().filter(|u| !u.is_empty()) else {
+        return;
+    };
+    if common.offline {
+        tracing::info!("--offline: the remote cache {url} is not used");
+        return;
+    }
+    let mode = match common.remote.remote_cache_mode {
+        crate::cli::RemoteCacheMode::Read => crate::remote::Mode::Read,
+        crate::cli::RemoteCacheMode::ReadWrite => crate::remote::Mode::ReadWrite,
+    };
+    match crate::remote::RemoteCache::new(url, mode, &transport_config(common)) {
+        Ok(cache) => crate::remote::install(cache),
+        Err(e) => tracing::warn!("remote cache: {e}; building without it"),
+    }
+}
+
 /// Proves that every package of `packages` is listed, with its pool path, size and SHA-256, in a
 /// signed index of a Release the lock names, before anything is fetched or built: the Releases
 /// and indices from the store, else (unless `--offline`) from the mirrors. A lockfile edited to
@@ -143,8 +162,10 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&args.common.cache_dir)?;
     let _hold = store.hold(false)?;
     reclaim_in_store(&store);
+    install_remote(&args.common);
     verify_lock(&args.common, &inputs, &lock, &lock.packages, &store)?;
     fetch_locked(&args.common, &inputs, &lock, &store)?;
+    crate::remote::write_back(&store);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -265,6 +286,7 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         let store = Store::open(&args.common.cache_dir)?;
         _hold = Some(store.hold(false)?);
         reclaim_in_store(&store);
+        install_remote(&args.common);
         verify_lock(&args.common, &inputs, &lock, &wanted, &store)?;
         fetch_some(&args.common, &inputs, &lock, &wanted, &wanted_artifacts, &store)?;
         store
@@ -307,9 +329,50 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
             image.manifest_digest
         );
     }
-    report_not_emulated(&summary.reports, args.report.as_deref())?;
+    crate::remote::write_back(&store);
+    report_not_emulated(&summary.reports, args.report.as_deref(), build_counts(&summary))?;
     println!("{}", summary.output.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The build report's counts (field names documented in the README, "Build report"):
+/// `counts` for the whole run, `images` per platform.
+fn build_counts(summary: &crate::build::BuildSummary) -> serde_json::Value {
+    use std::sync::atomic::Ordering;
+    let remote = crate::remote::active().map(|r| r.stats()).unwrap_or_default();
+    let sum = |f: fn(&crate::build::ImageSummary) -> usize| summary.images.iter().map(f).sum::<usize>();
+    let from_cache = sum(|i| i.layers_reused);
+    let images: serde_json::Map<String, serde_json::Value> = summary
+        .images
+        .iter()
+        .map(|i| {
+            (
+                i.platform.to_string(),
+                serde_json::json!({
+                    "manifest": i.manifest_digest,
+                    "packages": i.packages,
+                    "packages_decoded": i.packages_decoded,
+                    "layers": i.layers,
+                    "layers_compressed": i.layers_compressed,
+                    "layers_from_cache": i.layers_reused,
+                }),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "counts": {
+            "packages_decoded": sum(|i| i.packages_decoded),
+            "layers": sum(|i| i.layers),
+            "layers_compressed": sum(|i| i.layers_compressed),
+            "layers_from_local_cache": from_cache.saturating_sub(remote.layers_downloaded as usize),
+            "layers_from_remote_cache": remote.layers_downloaded,
+            "bytes_from_mirrors": crate::fetch::transport::MIRROR_BYTES.load(Ordering::Relaxed),
+            "bytes_from_registry": remote.bytes_downloaded,
+            "files_from_registry": remote.files_downloaded,
+            "remote_cache_skipped": remote.skipped,
+        },
+        "images": images,
+    })
 }
 
 /// What a `--platform` layout says about itself for `debcast merge`.
@@ -366,7 +429,11 @@ pub fn merge(args: crate::cli::MergeArgs) -> anyhow::Result<ExitCode> {
 
 /// Prints a one-line summary of what was not emulated and, with `--report FILE`, writes it all as
 /// JSON (`{"platforms": {"linux/amd64": [{"package", "script", "what"}…]}}`), keys sorted.
-fn report_not_emulated(reports: &[crate::build::PlatformReport], file: Option<&Path>) -> anyhow::Result<()> {
+fn report_not_emulated(
+    reports: &[crate::build::PlatformReport],
+    file: Option<&Path>,
+    counts: serde_json::Value,
+) -> anyhow::Result<()> {
     use std::collections::BTreeSet;
     let packages: BTreeSet<&str> = reports
         .iter()
@@ -399,7 +466,10 @@ fn report_not_emulated(reports: &[crate::build::PlatformReport], file: Option<&P
                 (r.platform.to_string(), serde_json::Value::Array(items))
             })
             .collect();
-        let json = serde_json::json!({ "platforms": platforms });
+        let mut json = serde_json::json!({ "platforms": platforms });
+        if let (Some(obj), serde_json::Value::Object(counts)) = (json.as_object_mut(), counts) {
+            obj.extend(counts);
+        }
         let text = serde_json::to_string_pretty(&json)? + "\n";
         std::fs::write(path, text).with_context(|| format!("writing the report {}", path.display()))?;
     }

@@ -31,6 +31,7 @@ pub mod manifest;
 pub mod oci;
 pub mod parallel;
 pub mod platform;
+pub mod remote;
 pub mod resolve;
 pub mod store;
 mod store_cmd;

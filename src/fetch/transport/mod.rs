@@ -63,6 +63,9 @@ use permits::Permits;
 use race::{HedgeSchedule, Race, Source};
 use request::{Request, SourceEvent};
 
+/// Verified bytes this process downloaded from mirrors (every transport), for the build report.
+pub static MIRROR_BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Timeouts, retry counts and limits. The defaults suit real mirrors; tests use tiny ones.
 #[derive(Debug, Clone)]
 pub struct TransportConfig {
@@ -779,6 +782,7 @@ impl Job<'_> {
                     .and_then(|sha256| self.accept(sink.copy.as_deref(), sha256, *written))
                 {
                     Ok(sha256) => {
+                        MIRROR_BYTES.fetch_add(*written, Ordering::Relaxed);
                         return Ok(Downloaded {
                             mirror: self.mirrors[served_by].url.to_string(),
                             bytes: *written,
