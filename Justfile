@@ -41,6 +41,12 @@ bench-lock:
 bench-fetch:
     scripts/bench-fetch.sh
 
+# Remote cache: a warm registry + empty local store vs a cold build of one kube-cross platform,
+# side by side (acceptance: >= 5x, no Debian mirror touched).
+bench-remote:
+    cargo build --release --locked
+    scripts/bench-remote.sh
+
 # Fuzz every parser of untrusted input for longer (DEBCAST_FUZZ_SECS per target, default 60; the
 # brief run is part of `just test`). A failure saves its input under target/fuzz-crashes/.
 fuzz secs="60":
