@@ -179,6 +179,8 @@ fn a_lock_with_one_package_changed_recompresses_only_its_layers() {
     let c = counts(&q, "out-2");
     // tool's layer and the generated layer (which covers every package).
     assert_eq!(count(&c, "layers_compressed"), 2, "{c}");
+    // Only tool decoded: the others' unpack records came from the registry.
+    assert_eq!(count(&c, "packages_decoded"), 1, "{c}");
     assert_eq!(count(&c, "layers_from_remote_cache"), layers - 2, "{c}");
     // Without the cache: the same image.
     build(

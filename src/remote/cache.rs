@@ -17,6 +17,7 @@ use crate::store::{CachedLayer, Kind, LayerCache, Store, StoreError};
 const RELEASE_SUFFIXES: [&str; 4] = [".InRelease", ".Release", ".Release.gpg", ".stand-in"];
 const MEDIA_TYPE_LAYER_RECORD: &str = "application/vnd.debcast.cache.layer-record.v1+json";
 const MEDIA_TYPE_RELEASE_CONFIG: &str = "application/vnd.debcast.cache.release.v1+json";
+const MEDIA_TYPE_FILE_CONFIG: &str = "application/vnd.debcast.cache.file.v1+json";
 const MEDIA_TYPE_FILE: &str = "application/octet-stream";
 const ANNOTATION_TITLE: &str = "org.opencontainers.image.title";
 
@@ -95,6 +96,8 @@ pub struct RemoteCache {
     used_entries: Mutex<BTreeSet<(u8, Sha256Digest)>>,
     used_releases: Mutex<BTreeSet<Sha256Digest>>,
     used_layers: Mutex<BTreeSet<Sha256Digest>>,
+    /// Small files under a tag of their own (unpack records): tag -> path.
+    used_files: Mutex<BTreeMap<String, std::path::PathBuf>>,
     /// Release tags already asked for (a miss is not asked again).
     asked_releases: Mutex<BTreeSet<Sha256Digest>>,
 }
@@ -132,6 +135,7 @@ impl RemoteCache {
             used_entries: Mutex::default(),
             used_releases: Mutex::default(),
             used_layers: Mutex::default(),
+            used_files: Mutex::default(),
             asked_releases: Mutex::default(),
         })
     }
@@ -192,6 +196,64 @@ impl RemoteCache {
             && let Ok(mut set) = self.used_layers.lock()
         {
             set.insert(*key);
+        }
+    }
+
+    pub(crate) fn note_file(&self, tag: String, path: &std::path::Path) {
+        if self.mode == Mode::ReadWrite
+            && let Ok(mut map) = self.used_files.lock()
+        {
+            map.insert(tag, path.to_owned());
+        }
+    }
+
+    /// Writes the one file of `tag` to `dest` (atomically); true if it is there now. Its reader
+    /// checks what it holds (an unpack record names its format and producer).
+    pub(crate) fn pull_file(&self, tag: &str, dest: &std::path::Path) -> bool {
+        if !self.usable() {
+            return false;
+        }
+        let manifest = match self.registry.get_manifest(tag) {
+            Ok(Some(m)) => m,
+            Ok(None) => return false,
+            Err(e) => {
+                self.give_up(tag, &e);
+                return false;
+            }
+        };
+        let Some(digest) = serde_json::from_slice::<Manifest>(&manifest)
+            .ok()
+            .and_then(|m| m.layers.first().and_then(|l| parse_digest(&l.digest)))
+        else {
+            self.corrupt(tag, &"its manifest is not an OCI image manifest with a layer");
+            return false;
+        };
+        let bytes = match self.registry.get_small_blob(&digest, 512 << 20) {
+            Ok(Some(b)) => b,
+            Ok(None) => return false,
+            Err(e @ RegistryError::Other(_)) => {
+                self.corrupt(tag, &e);
+                return false;
+            }
+            Err(e) => {
+                self.give_up(tag, &e);
+                return false;
+            }
+        };
+        let Some(dir) = dest.parent() else { return false };
+        let written =
+            std::fs::create_dir_all(dir).and_then(|()| crate::store::replace_file(dir, dest, &bytes, false));
+        match written {
+            Ok(()) => {
+                self.bytes_downloaded
+                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                self.files_downloaded.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(e) => {
+                tracing::debug!("remote cache: {tag}: {}: {e}", dest.display());
+                false
+            }
         }
     }
 
@@ -399,6 +461,12 @@ impl RemoteCache {
         if let Some(cache) = &cache {
             self.parallel(&layers, |key| self.push_layer(cache, key, &already));
         }
+        let files: Vec<(String, std::path::PathBuf)> = self
+            .used_files
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m).into_iter().collect())
+            .unwrap_or_default();
+        self.parallel(&files, |(tag, path)| self.push_file(tag, path, &already));
         let after = self.stats();
         if after.pushed > before.pushed || !entries.is_empty() || !layers.is_empty() {
             tracing::info!(
@@ -516,6 +584,34 @@ impl RemoteCache {
                 artifact_type: Some(MEDIA_TYPE_RELEASE_CONFIG.to_owned()),
                 config: descriptor(MEDIA_TYPE_RELEASE_CONFIG, &config_digest, config.len() as u64),
                 layers,
+            },
+        )
+    }
+
+    fn push_file(
+        &self,
+        tag: &str,
+        path: &std::path::Path,
+        already: &AtomicUsize,
+    ) -> Result<(), (String, RegistryError)> {
+        if self.registry.has_manifest(tag).map_err(|e| (tag.to_owned(), e))? {
+            already.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        let Ok(bytes) = std::fs::read(path) else {
+            return Ok(());
+        };
+        let digest = self.push_bytes(&bytes, already)?;
+        let config = serde_json::to_vec(&serde_json::json!({ "file": tag })).unwrap_or_default();
+        let config_digest = self.push_bytes(&config, already)?;
+        self.put_tag(
+            tag,
+            &Manifest {
+                schema_version: 2,
+                media_type: MEDIA_TYPE_MANIFEST.to_owned(),
+                artifact_type: Some(MEDIA_TYPE_FILE_CONFIG.to_owned()),
+                config: descriptor(MEDIA_TYPE_FILE_CONFIG, &config_digest, config.len() as u64),
+                layers: vec![descriptor(MEDIA_TYPE_FILE, &digest, bytes.len() as u64)],
             },
         )
     }

@@ -7,6 +7,7 @@
 //! | --- | --- |
 //! | `.deb`s, artifacts, archive indices | blobs, under their own SHA-256 |
 //! | signed Releases (named by the hash of their signed text) | tag `release-<hex>`: a manifest whose layers are the files, titled by suffix |
+//! | unpack records (`unpacked/v<N>/<hex>-<mode>.json`) | tag `unpacked-v<N>-<hex>-<mode>`: a manifest whose layer is the record |
 //! | layer cache: key -> layer | tag `layer-<key hex>`: a manifest whose config is the key record (digest, size, diff_id, media type, …) and whose one layer is the layer blob |
 //!
 //! Read-through: what the local store lacks is asked of the registry first (before the mirrors),
@@ -83,6 +84,19 @@ pub(crate) fn note_release(text_sha256: &Sha256Digest) {
 pub(crate) fn note_layer(key: &Sha256Digest) {
     if let Some(r) = active() {
         r.note_layer(key);
+    }
+}
+
+/// Hook for small files under a tag of their own (unpack records): the file at `dest` is
+/// missing; takes it from the registry.
+pub(crate) fn pull_file(tag: &str, dest: &std::path::Path) -> bool {
+    active().is_some_and(|r| r.pull_file(tag, dest))
+}
+
+/// This run used (or wrote) the file of `tag` at `path`.
+pub(crate) fn note_file(tag: String, path: &std::path::Path) {
+    if let Some(r) = active() {
+        r.note_file(tag, path);
     }
 }
 
