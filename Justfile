@@ -25,7 +25,7 @@ e2e: build
     # apt as the oracle on the real archive (the repo's manifests, random package lists); the repo's
     # manifests built and judged by skopeo/umoci; a working Debian system checked with chroot and
     # compared path by path with mmdebstrap.
-    cargo test --release --locked --test lock_real --test resolve_real_oracle --test e2e --test e2e_system --test e2e_kube_cross \
+    cargo test --release --locked --test lock_real --test resolve_real_oracle --test e2e --test e2e_system --test e2e_kube_cross --test merge \
         -- --ignored --test-threads=1
 
 # Benchmarks (print ratios against reference pipelines measured in the same run).

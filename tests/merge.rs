@@ -164,3 +164,66 @@ fn shards_of_other_settings_locks_or_versions_are_refused_by_name() {
         .stderr_has(&["different debcast version", "0.0.0-other"]);
     assert!(!p.path().join("m").exists());
 }
+
+/// The repository's manifests, against the real archive: each platform built alone (its layers
+/// compressed anew, `--no-layer-cache`) and merged equals the one-machine build byte for byte.
+fn merge_matches_one_machine(name: &str) {
+    let root = common::repo_root();
+    let manifest_path = root.join(format!("manifests/{name}.toml"));
+    let loaded = debcast::manifest::LoadedManifest::load(&manifest_path).unwrap();
+    let work = root.join("target/e2e-merge").join(name);
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let store = work.join("store");
+    Debcast::real_archive(&root)
+        .arg("build")
+        .arg(&manifest_path)
+        .arg("--output")
+        .arg(work.join("whole"))
+        .arg("--cache-dir")
+        .arg(&store)
+        .ok();
+    let mut shards = Vec::new();
+    for platform in &loaded.manifest.image.platforms {
+        let shard = work.join(format!("shard-{}", platform.to_string().replace('/', "-")));
+        Debcast::real_archive(&root)
+            .arg("build")
+            .arg(&manifest_path)
+            .args(["--platform", &platform.to_string(), "--no-layer-cache", "--output"])
+            .arg(&shard)
+            .arg("--cache-dir")
+            .arg(&store)
+            .ok();
+        shards.push(shard);
+    }
+    shards.reverse();
+    Debcast::new(&root)
+        .arg("merge")
+        .args(&shards)
+        .arg("--output")
+        .arg(work.join("merged"))
+        .ok();
+    assert!(
+        files(&work.join("whole")) == files(&work.join("merged")),
+        "{name}: the merged layout differs from the one-machine build"
+    );
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[test]
+#[ignore = "needs the real Debian archive; run with `just e2e`"]
+fn static_shards_merge_into_the_one_machine_build() {
+    merge_matches_one_machine("static");
+}
+
+#[test]
+#[ignore = "needs the real Debian archive; run with `just e2e`"]
+fn base_shards_merge_into_the_one_machine_build() {
+    merge_matches_one_machine("base");
+}
+
+#[test]
+#[ignore = "needs the real Debian archive and the artifacts' hosts; run with `just e2e`"]
+fn kube_cross_shards_merge_into_the_one_machine_build() {
+    merge_matches_one_machine("kube-cross");
+}
