@@ -288,7 +288,11 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         reclaim_in_store(&store);
         install_remote(&args.common);
         verify_lock(&args.common, &inputs, &lock, &wanted, &store)?;
-        fetch_some(&args.common, &inputs, &lock, &wanted, &wanted_artifacts, &store)?;
+        // With a remote cache, the inputs are fetched only if the build needs them: a build whose
+        // layers all come from the cache reads no `.deb`.
+        if crate::remote::active().is_none() {
+            fetch_some(&args.common, &inputs, &lock, &wanted, &wanted_artifacts, &store)?;
+        }
         store
     };
 
@@ -314,8 +318,16 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         }),
         only_platform,
     };
-    let summary = crate::build::build(manifest, &lock, &store, &settings)
-        .with_context(|| format!("building {}", inputs.manifest.path.display()))?;
+    let mut built = crate::build::build(manifest, &lock, &store, &settings);
+    // Built without its inputs (remote cache on): whatever failed (most likely a `.deb` a layer
+    // not in the cache needed), the inputs are fetched and the build runs again, reusing what
+    // the first attempt put into the layer cache.
+    if crate::remote::active().is_some() && !args.common.offline && built.is_err() {
+        tracing::info!("not every layer came from the caches: fetching the inputs");
+        fetch_some(&args.common, &inputs, &lock, &wanted, &wanted_artifacts, &store)?;
+        built = crate::build::build(manifest, &lock, &store, &settings);
+    }
+    let summary = built.with_context(|| format!("building {}", inputs.manifest.path.display()))?;
     for image in &summary.images {
         tracing::info!(
             "{}: {} packages ({} decoded), {} layer(s) ({} compressed, {} from the layer cache), {} bytes compressed, manifest {}",

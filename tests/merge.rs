@@ -189,7 +189,12 @@ fn merge_matches_one_machine(name: &str) {
         Debcast::real_archive(&root)
             .arg("build")
             .arg(&manifest_path)
-            .args(["--platform", &platform.to_string(), "--no-layer-cache", "--output"])
+            .args([
+                "--platform",
+                &platform.to_string(),
+                "--no-layer-cache",
+                "--output",
+            ])
             .arg(&shard)
             .arg("--cache-dir")
             .arg(&store)
