@@ -25,8 +25,9 @@ e2e: build
     # apt as the oracle on the real archive (the repo's manifests, random package lists); the repo's
     # manifests built and judged by skopeo/umoci; a working Debian system checked with chroot and
     # compared path by path with mmdebstrap.
-    cargo test --release --locked --test lock_real --test resolve_real_oracle --test e2e --test e2e_system --test e2e_kube_cross --test merge \
-        -- --ignored --test-threads=1
+    # (One test binary: the filters pick the modules `lock_real`, `resolve_real_oracle`, `e2e*`.)
+    cargo test --release --locked --test it -- --ignored --test-threads=1 \
+        lock_real:: resolve_real_oracle:: e2e:: e2e_system:: e2e_kube_cross:: merge::
 
 # Benchmarks (print ratios against reference pipelines measured in the same run).
 bench: build
@@ -50,4 +51,9 @@ bench-remote:
 # Fuzz every parser of untrusted input for longer (DEBCAST_FUZZ_SECS per target, default 60; the
 # brief run is part of `just test`). A failure saves its input under target/fuzz-crashes/.
 fuzz secs="60":
-    DEBCAST_FUZZ_SECS={{secs}} cargo test --release --locked --test fuzz -- --nocapture --test-threads=2
+    DEBCAST_FUZZ_SECS={{secs}} cargo test --release --locked --test it -- --nocapture --test-threads=2 fuzz::
+
+# Fidelity: each package set of scripts/fidelity-sets.txt installed by mmdebstrap and built by
+# debcast from the same name=version list, compared path by path (root, network).
+fidelity *sets: build
+    python3 scripts/fidelity.py {{sets}}

@@ -235,7 +235,7 @@ mod tests {
 
     #[test]
     fn carriage_returns_before_line_ends_are_dropped_so_written_back_parses_the_same() {
-        // Found by the fuzzer (tests/fuzz.rs, target `control`): `x\r\r` kept one CR, which the
+        // Found by the fuzzer (tests/it/fuzz.rs, target `control`): `x\r\r` kept one CR, which the
         // next read of the written paragraph dropped.
         let text = "Package: p\r\nVersion: 1\r\r\nArchitecture: all\nMaintainer: m\r\r\n more\r\r\n";
         let c = Control::parse(text).unwrap();

@@ -57,6 +57,32 @@ pub struct FaultPlan {
     pub always: Option<Fault>,
 }
 
+impl Fault {
+    /// Every transient fault a client must survive, the one list the tests and the fetch
+    /// benchmark draw from: stalls before and after the headers, a reset, truncation,
+    /// corruption, 500/503/408, 429 with `Retry-After`, and a slow trickle.
+    pub fn transient() -> Vec<Fault> {
+        vec![
+            Fault::StallBeforeHeaders,
+            Fault::StallAfterHeaders,
+            Fault::ResetMidBody,
+            Fault::Truncate,
+            Fault::Corrupt,
+            Fault::Status(500),
+            Fault::Status(503),
+            Fault::Status(408),
+            Fault::RetryAfter {
+                status: 429,
+                seconds: 1,
+            },
+            Fault::Trickle {
+                chunk: 16 * 1024,
+                delay: Duration::from_millis(2),
+            },
+        ]
+    }
+}
+
 impl FaultPlan {
     /// No faults.
     pub fn none() -> Self {

@@ -1664,7 +1664,7 @@ mod tests {
 
     #[test]
     fn sourcing_a_large_file_many_times_is_bounded() {
-        // Found by the fuzzer (tests/fuzz.rs, target `shell`): every `. FILE` parsed and walked
+        // Found by the fuzzer (tests/it/fuzz.rs, target `shell`): every `. FILE` parsed and walked
         // the whole file again, so 10 000 of them over a large file took minutes.
         let library = format!("f() {{ echo hi; }}\n{}", "x=1\n".repeat(50_000));
         let script = ". /lib/big.sh\n".repeat(5_000) + "f\n";

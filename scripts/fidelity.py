@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Fidelity: debcast's image against what apt and dpkg install, for many package sets.
+
+For each set of scripts/fidelity-sets.txt: mmdebstrap installs it (the Essential set plus the
+set's packages, with every maintainer script run by dpkg), debcast builds the exact same
+`name=version` list (taken from the dpkg database mmdebstrap left), and the two trees are compared
+path by path (type, mode, owner, link target, content). Printed per set: how many paths differ,
+split into what a container legitimately differs in (runtime-provided files, apt/dpkg run traces,
+debconf's cache, init-system enablement) and the rest, by area and by the package or maintainer
+script responsible. Needs root (mmdebstrap's root mode, owners), the network (the host's apt
+sources), mmdebstrap and umoci.
+
+Usage: scripts/fidelity.py [--work DIR] [--debcast BIN] [--store DIR] [--json FILE] [SET...]
+"""
+
+import argparse
+import collections
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Differences a container image has from an installed system by design. Each entry: the kind,
+# then globs (`*` crosses `/`). Everything else counts as a fidelity gap.
+EXPECTED = [
+    ("runtime-provided", ["/dev/*", "/proc*", "/sys*", "/etc/hostname", "/etc/resolv.conf",
+                          "/etc/hosts", "/etc/fstab", "/etc/mtab", "/run/*", "/tmp/*"]),
+    # mmdebstrap runs apt for its install; where apt is not in the set, its directories stay.
+    ("apt/dpkg run traces", ["/etc/apt", "/etc/apt/sources.list", "/etc/apt/sources.list.d*",
+                             "/etc/apt/preferences.d", "/etc/apt/apt.conf.d",
+                             "/etc/apt/apt.conf.d/99mmdebstrap*", "/etc/apt/trusted.gpg.d/*",
+                             "/var/cache/apt*", "/var/lib/apt*", "/var/log/*",
+                             "/var/lib/dpkg/*-old", "/var/lib/dpkg/lock*", "/var/lib/dpkg/arch",
+                             "/var/lib/dpkg/available", "/var/lib/dpkg/cmethopt",
+                             "/var/lib/dpkg/triggers/Lock", "/var/lib/dpkg/triggers/Unincorp",
+                             "/var/cache/ldconfig/aux-cache", "/etc/machine-id",
+                             "/var/lib/dbus/machine-id"]),
+    ("debconf cache", ["/var/cache/debconf/*"]),
+    ("init-system enablement", ["/etc/systemd/system/*", "/var/lib/systemd/deb-systemd-*",
+                                "/etc/rc?.d/*", "/etc/init.d/.depend*"]),
+]
+
+# Outputs of well-known triggers and tools, for paths no package owns and no script names.
+GENERATORS = [
+    ("/etc/ld.so.cache", "libc-bin (ldconfig trigger)"),
+    ("*/__pycache__*", "python3 (py3compile)"),
+    ("/etc/ssl/certs/*", "ca-certificates (update-ca-certificates)"),
+    ("/etc/alternatives/*", "update-alternatives"),
+    ("/var/lib/dpkg/alternatives/*", "update-alternatives"),
+    ("/etc/pam.d/common-*", "libpam-runtime (pam-auth-update)"),
+    ("/var/lib/pam/*", "libpam-runtime (pam-auth-update)"),
+    ("/usr/lib/locale/*", "locales (locale-gen)"),
+    ("/etc/passwd*", "accounts"), ("/etc/group*", "accounts"), ("/etc/shadow*", "accounts"),
+    ("/etc/gshadow*", "accounts"), ("/etc/subuid*", "accounts"), ("/etc/subgid*", "accounts"),
+    ("/var/lib/dpkg/status*", "dpkg database"), ("/var/lib/dpkg/info/*", "dpkg database"),
+    ("/var/lib/dpkg/triggers/*", "dpkg triggers"),
+    ("/etc/ssl/certs/java/cacerts", "ca-certificates-java (keystore)"),
+    ("/usr/share/mime/*", "shared-mime-info (update-mime-database)"),
+    ("/var/cache/fontconfig/*", "fontconfig (fc-cache)"),
+    ("*/gdk-pixbuf-2.0/*/loaders.cache", "gdk-pixbuf (loaders cache)"),
+    ("/etc/ssh/ssh_host_*", "openssh-server (host keys)"),
+    ("/etc/ssl/private/ssl-cert-snakeoil.key", "ssl-cert (make-ssl-cert)"),
+    ("/etc/ssl/certs/ssl-cert-snakeoil.pem", "ssl-cert (make-ssl-cert)"),
+]
+
+
+def glob_re(pattern):
+    return re.compile("^" + ".*".join(re.escape(p).replace(r"\?", ".") for p in pattern.split("*")) + "$")
+
+
+EXPECTED_RE = [(kind, [glob_re(g) for g in globs]) for kind, globs in EXPECTED]
+GENERATORS_RE = [(glob_re(g), who) for g, who in GENERATORS]
+
+
+def run(cmd, **kw):
+    """Runs cmd; a failure stops the script with the command and its output (never ignored)."""
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        sys.exit(f"fidelity: `{' '.join(map(str, cmd))}` failed ({p.returncode}):\n{p.stdout}{p.stderr}")
+    return p.stdout
+
+
+def host_mirrors():
+    """The host's apt mirrors for `debian` and `debian-security` (deb822 .sources and sources.list)."""
+    uris = []
+    for f in sorted(Path("/etc/apt/sources.list.d").glob("*.sources")):
+        for line in f.read_text().splitlines():
+            if line.startswith("URIs:"):
+                uris += line.split()[1:]
+    lst = Path("/etc/apt/sources.list")
+    if lst.exists():
+        for line in lst.read_text().splitlines():
+            parts = line.split()
+            if parts[:1] == ["deb"]:
+                uris += [p for p in parts[1:] if "://" in p][:1]
+    main = next((u for u in uris if u.rstrip("/").endswith("/debian")), None)
+    security = next((u for u in uris if u.rstrip("/").endswith("/debian-security")), None)
+    if not main or not security:
+        sys.exit("fidelity: the host's apt sources name no .../debian and .../debian-security mirror")
+    return main.rstrip("/"), security.rstrip("/")
+
+
+def read_sets(names):
+    sets = collections.OrderedDict()
+    for line in (REPO / "scripts/fidelity-sets.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, suite, rest = (x.strip() for x in line.split(":", 2))
+        if suite == "manifest":
+            m = tomllib.loads((REPO / rest).read_text())
+            pk = m.get("packages", {})
+            include = list(pk.get("include", []))
+            include += pk.get("platform", {}).get("linux/amd64", {}).get("include", [])
+            suite = m["source"][0]["suites"][0]
+            variant = "required" if pk.get("required") else "essential"
+            sets[name] = (suite, variant, include)
+        else:
+            sets[name] = (suite, "essential", rest.split())
+    if names:
+        unknown = [n for n in names if n not in sets]
+        if unknown:
+            sys.exit(f"fidelity: unknown set(s) {unknown}; known: {list(sets)}")
+        sets = collections.OrderedDict((n, sets[n]) for n in names)
+    return sets
+
+
+def walk(root):
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            if stat.S_ISDIR(st.st_mode):
+                kind, detail = "d", ""
+            elif stat.S_ISLNK(st.st_mode):
+                kind, detail = "l", os.readlink(p)
+            elif stat.S_ISREG(st.st_mode):
+                with open(p, "rb") as f:
+                    detail = f"{st.st_size} bytes, sha256 {hashlib.sha256(f.read()).hexdigest()}"
+                kind = "f"
+            else:
+                kind, detail = "c", f"{st.st_rdev:x}"
+            rel = "/" + os.path.relpath(p, root)
+            out[rel] = (kind, oct(st.st_mode & 0o7777), st.st_uid, st.st_gid, detail)
+    return out
+
+
+def owners(reference):
+    """path -> package, from the reference's dpkg file lists (merged-/usr aliases included)."""
+    own = {}
+    info = reference / "var/lib/dpkg/info"
+    for lst in info.glob("*.list"):
+        pkg = lst.name[:-5].split(":")[0]
+        for path in lst.read_text(errors="replace").splitlines():
+            own.setdefault(path, pkg)
+            for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+                if path.startswith(top + "/"):
+                    own.setdefault("/usr" + path, pkg)
+    return own
+
+
+def scripts(reference):
+    """(package.script, text) of every maintainer script the reference ran."""
+    out = []
+    info = reference / "var/lib/dpkg/info"
+    for f in sorted(info.iterdir()):
+        m = re.match(r"^([^:]+)(?::[^.]+)?\.(preinst|postinst|config|triggers)$", f.name)
+        if m:
+            out.append((f"{m.group(1)}.{m.group(2)}", f.read_text(errors="replace")))
+    return out
+
+
+def responsible(path, own, texts):
+    if path in own:
+        return f"{own[path]} (packaged file)"
+    for rx, who in GENERATORS_RE:
+        if rx.match(path):
+            return who
+    # A maintainer script that names the path, else its directory.
+    for probe in (path, os.path.dirname(path)):
+        if len(probe) > 5:
+            for who, text in texts:
+                if probe in text:
+                    return who
+    return "unattributed"
+
+
+def compare(ours, reference, report):
+    a, b = walk(ours), walk(reference)
+    own, texts = owners(reference), scripts(reference)
+    reported = {e["package"] for e in report if not e["what"].startswith("skipped")}
+    expected = collections.Counter()
+    gaps = []
+    for path in sorted(set(a) | set(b)):
+        x, y = a.get(path), b.get(path)
+        if x == y:
+            continue
+        kind = next((k for k, rxs in EXPECTED_RE if any(r.match(path) for r in rxs)), None)
+        if kind:
+            expected[kind] += 1
+            continue
+        what = "only debcast" if y is None else "only dpkg" if x is None else "differs"
+        who = responsible(path, own, texts)
+        gaps.append({"path": path, "what": what, "responsible": who,
+                     "reported": who.split(" ")[0].split(".")[0] in reported,
+                     "debcast": x, "dpkg": y})
+    return len(set(a) | set(b)), expected, gaps
+
+
+def area(path):
+    parts = path.split("/")
+    return "/".join(parts[:3]) if parts[1] in ("usr", "var", "etc") else "/" + parts[1]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", default=str(REPO / "target/fidelity"))
+    ap.add_argument("--debcast", default=str(REPO / "target/release/debcast"))
+    ap.add_argument("--store", default=str(REPO / "vendor"))
+    ap.add_argument("--json", help="write every gap of every set to this file")
+    ap.add_argument("--show", type=int, default=0, help="print the first N gaps of each set")
+    ap.add_argument("sets", nargs="*")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("fidelity: needs root (mmdebstrap's root mode, file owners)")
+    for tool in ("mmdebstrap", "umoci", "dpkg-query"):
+        if not shutil.which(tool):
+            sys.exit(f"fidelity: `{tool}` is not installed")
+    main_uri, security_uri = host_mirrors()
+    work = Path(args.work)
+    results = {}
+    for name, (suite, variant, include) in read_sets(args.sets).items():
+        d = work / name
+        shutil.rmtree(d, ignore_errors=True)
+        (d / "reference").mkdir(parents=True)
+        security_suite = f"{suite}-security"
+        sources = [f"deb {main_uri} {suite} main", f"deb {main_uri} {suite}-updates main",
+                   f"deb {security_uri} {security_suite} main"]
+        run(["mmdebstrap", "--quiet", f"--variant={variant}", "--architectures=amd64"]
+            + ([f"--include={','.join(include)}"] if include else [])
+            + [suite, str(d / "reference.tar")] + sources)
+        run(["tar", "-C", str(d / "reference"), "-xf", str(d / "reference.tar")])
+        (d / "reference.tar").unlink()
+        installed = run(["dpkg-query", f"--admindir={d / 'reference/var/lib/dpkg'}", "-W",
+                         "-f", "${Package}=${Version}\n"]).split()
+        if not installed:
+            sys.exit(f"fidelity: {name}: mmdebstrap installed nothing")
+        keyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
+        manifest = (
+            f'[image]\nname = "{name}"\nplatforms = ["linux/amd64"]\n\n'
+            f'[[source]]\narchive = "debian"\nsuites = ["{suite}", "{suite}-updates"]\n'
+            f'keyring = "{keyring}"\n\n'
+            f'[[source]]\narchive = "debian-security"\nsuites = ["{security_suite}"]\n'
+            f'keyring = "{keyring}"\n\n'
+            f"[packages]\ninclude = {json.dumps(installed)}\n")
+        (d / "image.toml").write_text(manifest)
+        mirrors = ["--mirror", f"debian={main_uri}/", "--mirror", f"debian-security={security_uri}/"]
+        common = ["--cache-dir", args.store, "-q"] + mirrors
+        run([args.debcast, "lock", str(d / "image.toml")] + common)
+        run([args.debcast, "build", str(d / "image.toml"), "--output", str(d / "image"),
+             "--report", str(d / "report.json")] + common)
+        run(["umoci", "unpack", "--image", f"{d / 'image'}:{name}-linux-amd64", str(d / "bundle")])
+        report = json.loads((d / "report.json").read_text())["platforms"]["linux/amd64"]
+        total, expected, gaps = compare(d / "bundle/rootfs", d / "reference", report)
+        results[name] = {"packages": len(installed), "paths": total,
+                         "expected": dict(expected), "gaps": gaps}
+        by_area = collections.Counter(area(g["path"]) for g in gaps)
+        by_who = collections.Counter(g["responsible"] for g in gaps)
+        print(f"{name}: {len(installed)} packages, {total} paths, {len(gaps)} differ "
+              f"({sum(g['reported'] for g in gaps)} of them reported by the build); "
+              f"expected differences: {sum(expected.values())} "
+              f"({', '.join(f'{k} {v}' for k, v in sorted(expected.items())) or 'none'})")
+        if gaps:
+            print("  by area:        " + ", ".join(f"{k} {v}" for k, v in by_area.most_common()))
+            print("  by responsible: " + ", ".join(f"{k} {v}" for k, v in by_who.most_common()))
+        for g in gaps[: args.show]:
+            print(f"    {g['path']}: {g['what']} [{g['responsible']}] debcast={g['debcast']} dpkg={g['dpkg']}")
+        sys.stdout.flush()
+        shutil.rmtree(d / "reference", ignore_errors=True)
+        shutil.rmtree(d / "bundle", ignore_errors=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    print("\n| set | packages | paths | differing (gaps) | of them reported | expected (container) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        print(f"| {name} | {r['packages']} | {r['paths']} | {len(r['gaps'])} | "
+              f"{sum(g['reported'] for g in r['gaps'])} | {sum(r['expected'].values())} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+//! Helpers shared by the integration tests: run the real `debcast` binary and, when something
+//! fails, print everything needed to understand why (command, environment, stdout, stderr).
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A `debcast` invocation with a clean, explicit environment.
+pub struct Debcast {
+    cmd: Command,
+    shown: String,
+}
+
+impl Debcast {
+    pub fn new(cwd: &Path) -> Self {
+        Self::wrapped(cwd, &[])
+    }
+
+    /// `debcast` run through a wrapper command (`setpriv …`, `sh -c 'umask 077; exec "$@"' sh`).
+    pub fn wrapped(cwd: &Path, prefix: &[&str]) -> Self {
+        let bin = env!("CARGO_BIN_EXE_debcast");
+        let mut cmd = match prefix.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
+        cmd.current_dir(cwd);
+        // Nothing from the developer's machine may leak in: no mirrors, no apt sources, no epoch.
+        for var in [
+            "DEBCAST_MIRRORS",
+            "DEBCAST_CACHE_DIR",
+            "SOURCE_DATE_EPOCH",
+            "RUST_LOG",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("DEBCAST_APT_ROOT", cwd.join("no-apt-sources"));
+        let shown = format!("(cd {} && {} debcast", cwd.display(), prefix.join(" "));
+        Debcast { cmd, shown }
+    }
+
+    /// `debcast` against the real archive, reached through this machine's configuration (its
+    /// apt sources, or `DEBCAST_MIRRORS` where set), not a test fixture: for the end-to-end tests.
+    pub fn real_archive(cwd: &Path) -> Self {
+        let mut d = Self::new(cwd).env("DEBCAST_APT_ROOT", "/");
+        if let Ok(m) = std::env::var("DEBCAST_MIRRORS") {
+            d = d.env("DEBCAST_MIRRORS", m);
+        }
+        d
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.shown.push(' ');
+        self.shown.push_str(&arg.as_ref().to_string_lossy());
+        self.cmd.arg(arg);
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Self {
+        for a in args {
+            self = self.arg(a);
+        }
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
+        self.shown = format!("{key}={} {}", value.as_ref().to_string_lossy(), self.shown);
+        self.cmd.env(key, value);
+        self
+    }
+
+    fn output(&mut self) -> Output {
+        match self.cmd.output() {
+            Ok(o) => o,
+            Err(e) => panic!("could not run {}): {e}", self.shown),
+        }
+    }
+
+    /// Runs and requires success; returns stdout + stderr.
+    pub fn ok(mut self) -> Run {
+        let out = self.output();
+        let run = Run::from(&self.shown, out);
+        if !run.success {
+            panic!("expected success, but it failed:\n{run}");
+        }
+        run
+    }
+
+    /// Runs and requires failure.
+    pub fn fails(mut self) -> Run {
+        let out = self.output();
+        let run = Run::from(&self.shown, out);
+        if run.success {
+            panic!("expected a failure, but it succeeded:\n{run}");
+        }
+        run
+    }
+}
+
+pub struct Run {
+    pub command: String,
+    pub success: bool,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(shown: &str, out: Output) -> Self {
+        Run {
+            command: format!("{shown})"),
+            success: out.status.success(),
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Requires stderr to contain every one of `needles`.
+    pub fn stderr_has(&self, needles: &[&str]) -> &Self {
+        for n in needles {
+            assert!(self.stderr.contains(n), "stderr lacks {n:?}:\n{self}");
+        }
+        self
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "--- command: {}", self.command)?;
+        writeln!(f, "--- exit code: {:?}", self.code)?;
+        writeln!(f, "--- stdout:\n{}", self.stdout)?;
+        writeln!(f, "--- stderr:\n{}", self.stderr)
+    }
+}
+
+/// Runs an external tool (skopeo, umoci, dpkg-query…) and requires success, printing everything
+/// on failure. A missing tool is a failure too: a judge that is not there judges nothing.
+pub fn tool(program: &str, args: &[&dyn AsRef<OsStr>]) -> String {
+    let shown = std::iter::once(program.to_owned())
+        .chain(args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new(program)
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `{shown}` ({e}); install it (see .ci/run)"));
+    let run = Run::from(&format!("({shown}"), out);
+    assert!(run.success, "external tool failed:\n{run}");
+    run.stdout
+}
+
+pub mod image;
+
+/// Whether the tests run as root (ownership is only real then; umoci needs --rootless otherwise).
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// `umoci unpack` of one ref of a layout into `bundle`.
+pub fn umoci_unpack(layout: &Path, reference: &str, bundle: &Path) {
+    let image = format!("{}:{reference}", layout.display());
+    if is_root() {
+        tool("umoci", &[&"unpack", &"--image", &image, &bundle]);
+    } else {
+        tool("umoci", &[&"unpack", &"--rootless", &"--image", &image, &bundle]);
+    }
+}
+
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("debcast-test-")
+        .tempdir()
+        .unwrap_or_else(|e| panic!("tempdir: {e}"))
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}

@@ -1,0 +1,186 @@
+//! End to end against the real Debian archive (mirrors from the host's apt sources, or
+//! DEBCAST_MIRRORS). Not part of the default suite, since it needs the network: `just e2e` runs it.
+//!
+//! For each manifest in `manifests/`: the committed lock is fresh; the image builds; the OCI schemas,
+//! skopeo and umoci accept it; every regular file of every locked package (as `dpkg-deb` lists it)
+//! is in the unpacked root with its packaged size and mode; and a second build from an empty store,
+//! in another directory with another TZ and umask, gives the same `index.json`.
+
+use crate::common;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::{Debcast, repo_root, tool};
+use debcast::lockfile::Lockfile;
+use debcast::manifest::LoadedManifest;
+use debcast::platform::Platform;
+
+fn e2e_dir(name: &str) -> PathBuf {
+    let dir = repo_root().join("target/e2e").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Files of a `.deb` as real dpkg sees them: path -> (size, mode), regular files only.
+fn dpkg_regular_files(deb: &Path) -> BTreeMap<String, (u64, u32)> {
+    let mut child = Command::new("dpkg-deb")
+        .arg("--fsys-tarfile")
+        .arg(deb)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("dpkg-deb: {e}"));
+    let mut bytes = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut bytes).unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "dpkg-deb --fsys-tarfile {}",
+        deb.display()
+    );
+    let mut files = BTreeMap::new();
+    let mut archive = tar::Archive::new(&bytes[..]);
+    for entry in archive.entries().unwrap() {
+        let entry = entry.unwrap();
+        if entry.header().entry_type() == tar::EntryType::Regular {
+            let path = entry
+                .path()
+                .unwrap()
+                .to_string_lossy()
+                .trim_start_matches("./")
+                .to_owned();
+            files.insert(
+                path,
+                (
+                    entry.header().size().unwrap(),
+                    entry.header().mode().unwrap() & 0o7777,
+                ),
+            );
+        }
+    }
+    files
+}
+
+fn check_manifest(name: &str) {
+    let root = repo_root();
+    let manifest_path = root.join(format!("manifests/{name}.toml"));
+    let loaded = LoadedManifest::load(&manifest_path).unwrap();
+    let lock_path = loaded.default_lockfile_path();
+    let lock =
+        Lockfile::load_for(&lock_path, &loaded.manifest, &manifest_path).unwrap_or_else(|e| panic!("{e}"));
+    let work = e2e_dir(name);
+
+    Debcast::real_archive(&root)
+        .arg("lock")
+        .arg(&manifest_path)
+        .arg("--check")
+        .ok();
+    let out = work.join("image");
+    let store = work.join("store");
+    Debcast::real_archive(&root)
+        .arg("build")
+        .arg(&manifest_path)
+        .arg("--output")
+        .arg(&out)
+        .arg("--cache-dir")
+        .arg(&store)
+        .ok();
+
+    debcast_testkit::oci::check_layout(&out).unwrap_or_else(|e| panic!("{e}"));
+    let reference = loaded.manifest.ref_name();
+    tool(
+        "skopeo",
+        &[
+            &"inspect",
+            &"--raw",
+            &format!("oci:{}:{reference}", out.display()),
+        ],
+    );
+
+    for platform in &loaded.manifest.image.platforms {
+        let bundle = work.join(format!("bundle-{}", platform.debian_arch()));
+        let platform_ref = format!("{reference}-{}", platform.to_string().replace('/', "-"));
+        common::umoci_unpack(&out, &platform_ref, &bundle);
+        check_every_packaged_file(
+            &lock,
+            platform,
+            &store,
+            &bundle.join("rootfs"),
+            loaded.manifest.usrmerge(),
+        );
+    }
+
+    // Reproducible: another directory, an empty store, another time zone and umask.
+    let again = work.join("again dir");
+    std::fs::create_dir_all(&again).unwrap();
+    Debcast::wrapped(&again, &["sh", "-c", "umask 077; exec \"$0\" \"$@\""])
+        .env("DEBCAST_APT_ROOT", "/")
+        .env("TZ", "Asia/Kolkata")
+        .arg("build")
+        .arg(&manifest_path)
+        .args(["--output", "image", "--cache-dir", "store"])
+        .ok();
+    let first = std::fs::read(out.join("index.json")).unwrap();
+    let second = std::fs::read(again.join("image/index.json")).unwrap();
+    assert!(
+        first == second,
+        "{name}: index.json differs between two builds of the same lock"
+    );
+}
+
+fn check_every_packaged_file(
+    lock: &Lockfile,
+    platform: &Platform,
+    store: &Path,
+    rootfs: &Path,
+    usrmerge: bool,
+) {
+    // path -> every (package, size, mode) that ships it.
+    let mut shipped: BTreeMap<String, Vec<(String, u64, u32)>> = BTreeMap::new();
+    for p in lock.packages_for(platform) {
+        let deb = store.join("debs/sha256").join(format!("{}.deb", p.sha256.hex()));
+        for (path, (size, mode)) in dpkg_regular_files(&deb) {
+            let on_disk = if usrmerge {
+                debcast::assemble::usrmerge::map_path(&path).into_owned()
+            } else {
+                path
+            };
+            shipped.entry(on_disk).or_default().push((p.label(), size, mode));
+        }
+    }
+    assert!(!shipped.is_empty(), "{platform}: no files to check");
+    for (path, owners) in &shipped {
+        let meta = std::fs::symlink_metadata(rootfs.join(path))
+            .unwrap_or_else(|e| panic!("{platform}: /{path} of {} is not in the image: {e}", owners[0].0));
+        assert!(
+            meta.is_file(),
+            "{platform}: /{path} of {} is not a regular file",
+            owners[0].0
+        );
+        // Shipped by several packages (Multi-Arch: same, or Replaces): it must be one of them.
+        let matches = owners
+            .iter()
+            .any(|(_, size, mode)| meta.len() == *size && meta.mode() & 0o7777 == *mode);
+        assert!(
+            matches,
+            "{platform}: /{path} is {} bytes, mode {:o}; packaged as {owners:?}",
+            meta.len(),
+            meta.mode() & 0o7777
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the real Debian archive; run with `just e2e`"]
+fn static_image_from_the_real_archive() {
+    check_manifest("static");
+}
+
+#[test]
+#[ignore = "needs the real Debian archive; run with `just e2e`"]
+fn base_image_from_the_real_archive() {
+    check_manifest("base");
+}
