@@ -314,7 +314,7 @@ pub fn build(args: BuildArgs) -> anyhow::Result<ExitCode> {
         shard: only_platform.as_ref().and_then(|p| {
             // Only a layout of a subset of the manifest's platforms is a shard.
             (manifest.image.platforms.len() > 1)
-                .then(|| shard_info(&inputs, p, &args, compression, source_date_epoch, &layering))
+                .then(|| shard_info(&inputs, p, compression, source_date_epoch, &layering))
         }),
         only_platform,
     };
@@ -391,7 +391,6 @@ fn build_counts(summary: &crate::build::BuildSummary) -> serde_json::Value {
 fn shard_info(
     inputs: &Inputs,
     platform: &crate::platform::Platform,
-    args: &BuildArgs,
     compression: Compression,
     source_date_epoch: u64,
     layering: &crate::layering::Layering,
@@ -404,7 +403,6 @@ fn shard_info(
     settings.insert("compression".to_owned(), format!("{compression:?}"));
     settings.insert("source-date-epoch".to_owned(), source_date_epoch.to_string());
     settings.insert("layering".to_owned(), format!("{layering:?}"));
-    settings.insert("layer-cache".to_owned(), (!args.no_layer_cache).to_string());
     crate::oci::merge::ShardInfo {
         debcast: env!("CARGO_PKG_VERSION").to_owned(),
         lock,
