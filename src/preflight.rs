@@ -370,6 +370,11 @@ fn other_images(layout: &Path, manifest: &Manifest) -> Vec<String> {
                 .iter()
                 .map(|p: &Platform| crate::oci::layout::platform_ref_name(&ours, p)),
         )
+        // This image's own SBOM artifacts are replaced with it.
+        .flat_map(|r| {
+            let sboms = ["spdx", "cyclonedx"].map(|k| crate::sbom::sbom_ref_name(&r, k));
+            std::iter::once(r).chain(sboms)
+        })
         .collect();
     let manifests = index
         .get("manifests")

@@ -165,7 +165,7 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<MergeSummary, MergeErr
         compare(first, other)?;
     }
     // Each platform's manifest descriptor, from the shard that holds it.
-    let mut found: BTreeMap<String, (Descriptor, &Shard)> = BTreeMap::new();
+    let mut found: BTreeMap<String, (Descriptor, Vec<Descriptor>, &Shard)> = BTreeMap::new();
     for shard in &shards {
         for platform in &shard.info.built {
             let p: Platform = platform.parse().map_err(|e| MergeError::Bad {
@@ -184,14 +184,27 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<MergeSummary, MergeErr
                 })?;
             let mut descriptor = descriptor.clone();
             descriptor.annotations.remove(ANNOTATION_REF_NAME);
-            if let Some((_, earlier)) = found.get(platform) {
+            // The platform's artifacts (its SBOMs: refs `ALIAS-sbom-…`), kept in index order.
+            let artifacts: Vec<Descriptor> = shard
+                .index
+                .manifests
+                .iter()
+                .filter(|d| {
+                    d.artifact_type.is_some()
+                        && d.annotations
+                            .get(ANNOTATION_REF_NAME)
+                            .is_some_and(|r| r.starts_with(&format!("{alias}-")))
+                })
+                .cloned()
+                .collect();
+            if let Some((_, _, earlier)) = found.get(platform) {
                 return Err(MergeError::Twice {
                     platform: platform.clone(),
                     first: earlier.dir.clone(),
                     second: shard.dir.clone(),
                 });
             }
-            found.insert(platform.clone(), (descriptor, shard));
+            found.insert(platform.clone(), (descriptor, artifacts, shard));
         }
     }
     let order: Vec<&String> = first
@@ -217,16 +230,20 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<MergeSummary, MergeErr
     let writer = LayoutWriter::create(output)?;
     let blob_dir = writer.temp_path().join("blobs/sha256");
     let mut copied: BTreeSet<String> = BTreeSet::new();
-    let mut descriptors = Vec::new();
+    let (mut descriptors, mut extra) = (Vec::new(), Vec::new());
     for platform in &order {
-        let (descriptor, shard) = &found[*platform];
-        // Every blob the platform's manifest reaches, verified while copied.
-        for (digest, size) in reachable(&shard.dir, descriptor)? {
-            if copied.insert(digest.hex()) {
-                copy_verified(&shard.dir, &blob_dir, &writer, &digest, size)?;
+        let (descriptor, artifacts, shard) = &found[*platform];
+        // Every blob the platform's manifest and its artifacts reach, verified while copied
+        // (an artifact's `subject` is the platform's manifest, copied already).
+        for root in std::iter::once(descriptor).chain(artifacts) {
+            for (digest, size) in reachable(&shard.dir, root)? {
+                if copied.insert(digest.hex()) {
+                    copy_verified(&shard.dir, &blob_dir, &writer, &digest, size)?;
+                }
             }
         }
         descriptors.push(descriptor.clone());
+        extra.extend(artifacts.iter().cloned());
     }
     let complete = order.len() == first.info.platforms.len();
     if !complete {
@@ -234,7 +251,7 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<MergeSummary, MergeErr
         info.built = order.iter().map(|s| (*s).clone()).collect();
         write_shard_info(writer.temp_path(), &info)?;
     }
-    writer.commit_images(&first.info.ref_name, &descriptors)?;
+    writer.commit_images_with(&first.info.ref_name, &descriptors, extra)?;
     Ok(MergeSummary {
         platforms: order.into_iter().cloned().collect(),
         complete,

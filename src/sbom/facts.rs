@@ -102,6 +102,9 @@ pub fn read(store: &Store, p: &LockedPackage, wanted: Wanted) -> Result<PackageF
         size: p.size,
         sha256: p.sha256,
     };
+    // A store that lacks the `.deb` takes it from the remote cache, if one is on (verified on
+    // the way in), so an SBOM never sends a build back to the mirrors.
+    let _ = store.contains(Kind::Deb, &expected);
     let bytes = store
         .read_verified(Kind::Deb, &expected, &p.label())
         .map_err(|source| FactsError::Store {

@@ -430,6 +430,11 @@ pub fn for_image(
 
 /// Writes `docs` into the layout as two OCI 1.1 artifact manifests whose `subject` is `image`
 /// (the platform's image manifest descriptor), and returns their descriptors for `index.json`:
+/// The layout ref name of a platform image's SBOM of `kind` (`spdx`, `cyclonedx`).
+pub fn sbom_ref_name(platform_ref: &str, kind: &str) -> String {
+    format!("{platform_ref}-sbom-{kind}")
+}
+
 /// `artifactType` set, and a ref name `<platform ref>-sbom-spdx` / `-sbom-cyclonedx` so that
 /// tools that copy by ref (`skopeo copy oci:DIR:REF`) reach them.
 pub fn attach(
@@ -457,7 +462,7 @@ pub fn attach(
             .map_err(|e| crate::oci::OciError::InvalidConfig(e.to_string()))?;
         let digest = writer.add_blob(&manifest)?;
         let mut d = Descriptor::new(MEDIA_TYPE_MANIFEST, digest, manifest.len() as u64)
-            .with_annotation(ANNOTATION_REF_NAME, &format!("{platform_ref}-sbom-{kind}"));
+            .with_annotation(ANNOTATION_REF_NAME, &sbom_ref_name(platform_ref, kind));
         d.artifact_type = Some(media_type.to_owned());
         out.push(d);
     }

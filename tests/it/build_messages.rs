@@ -56,7 +56,7 @@ fn an_output_under_proc_names_the_option_and_the_problem() {
     let p = project();
     let server = p.serve();
     let run = build(&p, "/proc/img", &server.url()).fails();
-    run.stderr_has(&["--output /proc/img", "procfs"]);
+    run.stderr_has(&["--output /proc/img", "pseudo filesystem"]);
     assert!(!run.stderr.contains("No such file or directory"), "{run}");
 }
 
