@@ -33,6 +33,65 @@ use std::path::{Path, PathBuf};
 use crate::cleanup::{self, Owned};
 use crate::hash::{Expected, HashingReader, HashingWriter, Sha256Digest};
 
+/// A second tier behind the local store (the remote cache of [`crate::remote`], when one is on):
+/// asked for what the store lacks (it verifies what it brings, like a mirror's bytes), and told
+/// what a run used. The store knows only this interface, so it imports nothing above it.
+pub trait SecondTier: Sync {
+    /// The store lacks an entry: bring it in if the tier has it.
+    fn pull(&self, store: &Store, kind: Kind, expected: &Expected, what: &str) -> bool;
+    /// The store lacks a signed Release's files: bring them in.
+    fn pull_release(&self, store: &Store, text_sha256: &Sha256Digest) -> bool;
+    /// The layer cache lacks a key: bring its record and blob in.
+    fn pull_layer(&self, cache: &LayerCache, key: &Sha256Digest) -> bool;
+    /// This run used an entry.
+    fn note(&self, kind: Kind, digest: &Sha256Digest);
+    /// This run used a signed Release's files.
+    fn note_release(&self, text_sha256: &Sha256Digest);
+    /// This run used a layer cache entry.
+    fn note_layer(&self, key: &Sha256Digest);
+}
+
+static SECOND_TIER: std::sync::OnceLock<&'static dyn SecondTier> = std::sync::OnceLock::new();
+
+/// Puts `tier` behind every store of this process (once; later calls are ignored).
+pub fn set_second_tier(tier: &'static dyn SecondTier) {
+    let _ = SECOND_TIER.set(tier);
+}
+
+/// The hooks the store calls; without a second tier they do nothing.
+mod tier {
+    use super::{Expected, Kind, LayerCache, SECOND_TIER, Sha256Digest, Store};
+
+    pub fn pull(store: &Store, kind: Kind, expected: &Expected, what: &str) -> bool {
+        SECOND_TIER
+            .get()
+            .is_some_and(|t| t.pull(store, kind, expected, what))
+    }
+    pub fn pull_release(store: &Store, text_sha256: &Sha256Digest) -> bool {
+        SECOND_TIER
+            .get()
+            .is_some_and(|t| t.pull_release(store, text_sha256))
+    }
+    pub fn pull_layer(cache: &LayerCache, key: &Sha256Digest) -> bool {
+        SECOND_TIER.get().is_some_and(|t| t.pull_layer(cache, key))
+    }
+    pub fn note(kind: Kind, digest: &Sha256Digest) {
+        if let Some(t) = SECOND_TIER.get() {
+            t.note(kind, digest);
+        }
+    }
+    pub fn note_release(text_sha256: &Sha256Digest) {
+        if let Some(t) = SECOND_TIER.get() {
+            t.note_release(text_sha256);
+        }
+    }
+    pub fn note_layer(key: &Sha256Digest) {
+        if let Some(t) = SECOND_TIER.get() {
+            t.note_layer(key);
+        }
+    }
+}
+
 /// The prefix of a download in progress in `tmp/` (then the pid of its process, see
 /// [`crate::cleanup`]).
 pub const INCOMING: &str = "incoming-";
@@ -141,9 +200,9 @@ impl Store {
         let here = fs::metadata(self.path(kind, &expected.sha256))
             .is_ok_and(|m| m.is_file() && m.len() == expected.size);
         // Else the remote cache's copy, if there is one (verified on the way in).
-        let here = here || crate::remote::pull(self, kind, expected, "store entry");
+        let here = here || tier::pull(self, kind, expected, "store entry");
         if here {
-            crate::remote::note(kind, &expected.sha256);
+            tier::note(kind, &expected.sha256);
         }
         here
     }
@@ -163,8 +222,8 @@ impl Store {
         let path = self.path(kind, &expected.sha256);
         let meta = match fs::metadata(&path) {
             Ok(m) if m.is_file() => m,
-            _ if crate::remote::pull(self, kind, expected, what) => {
-                crate::remote::note(kind, &expected.sha256);
+            _ if tier::pull(self, kind, expected, what) => {
+                tier::note(kind, &expected.sha256);
                 return Presence::Intact;
             }
             _ => return Presence::Missing,
@@ -175,13 +234,13 @@ impl Store {
             && let Some(sp) = &stamp_path
             && fs::read_to_string(sp).is_ok_and(|s| s == stamp)
         {
-            crate::remote::note(kind, &expected.sha256);
+            tier::note(kind, &expected.sha256);
             return Presence::Intact;
         }
         match self.verify(kind, expected, what) {
             Ok(_) => {
                 self.record_verified(kind, &expected.sha256);
-                crate::remote::note(kind, &expected.sha256);
+                tier::note(kind, &expected.sha256);
                 Presence::Intact
             }
             Err(e) => {
@@ -315,7 +374,7 @@ impl Store {
         reader.read_to_end(&mut bytes).map_err(io_err)?;
         let (actual, actual_size, _) = reader.finish();
         check(what, expected, actual, actual_size)?;
-        crate::remote::note(kind, &expected.sha256);
+        tier::note(kind, &expected.sha256);
         Ok(bytes)
     }
 
@@ -375,7 +434,7 @@ impl Store {
         tmp.persist(&dest).map_err(|e| io_err(&dest, e.error))?;
         // Hashed while it was written: the next fetch need not hash it again.
         self.record_verified(kind, &digest);
-        crate::remote::note(kind, &digest);
+        tier::note(kind, &digest);
         Ok(Ok(digest))
     }
 
@@ -414,7 +473,7 @@ impl Store {
         tmp.write_all(bytes).map_err(|e| io_err(tmp.path(), e))?;
         tmp.as_file().sync_all().map_err(|e| io_err(tmp.path(), e))?;
         tmp.persist(&dest).map_err(|e| io_err(&dest, e.error))?;
-        crate::remote::note_release(text_sha256);
+        tier::note_release(text_sha256);
         Ok(())
     }
 
@@ -427,16 +486,14 @@ impl Store {
         let path = self.release_path(text_sha256, suffix);
         let read = match fs::read(&path) {
             // Else the remote cache's copy (the archive client verifies it before use).
-            Err(e)
-                if e.kind() == io::ErrorKind::NotFound && crate::remote::pull_release(self, text_sha256) =>
-            {
+            Err(e) if e.kind() == io::ErrorKind::NotFound && tier::pull_release(self, text_sha256) => {
                 fs::read(&path)
             }
             read => read,
         };
         match read {
             Ok(bytes) => {
-                crate::remote::note_release(text_sha256);
+                tier::note_release(text_sha256);
                 Ok(Some(bytes))
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -514,13 +571,11 @@ impl LayerCache {
     /// The record for `key`, if there is one that parses (no blob check: see [`Self::verify`]);
     /// else the remote cache's, if it has one (its blob verified on the way in).
     pub fn get(&self, key: &Sha256Digest) -> Option<CachedLayer> {
-        let found = self.get_local(key).or_else(|| {
-            crate::remote::pull_layer(self, key)
-                .then(|| self.get_local(key))
-                .flatten()
-        });
+        let found = self
+            .get_local(key)
+            .or_else(|| tier::pull_layer(self, key).then(|| self.get_local(key)).flatten());
         if found.is_some() {
-            crate::remote::note_layer(key);
+            tier::note_layer(key);
         }
         found
     }
@@ -616,7 +671,7 @@ impl LayerCache {
         let bytes = serde_json::to_vec(layer).map_err(|e| io_err(&dir, io::Error::other(e)))?;
         let dest = self.key_path(key);
         replace_file(&dir, &dest, &bytes, true).map_err(|e| io_err(&dest, e))?;
-        crate::remote::note_layer(key);
+        tier::note_layer(key);
         Ok(())
     }
 }

@@ -46,6 +46,32 @@ static ACTIVE: OnceLock<RemoteCache> = OnceLock::new();
 /// Makes `cache` this process's remote cache (once; later calls are ignored).
 pub fn install(cache: RemoteCache) {
     let _ = ACTIVE.set(cache);
+    crate::store::set_second_tier(&StoreTier);
+}
+
+/// The remote cache as the store's second tier (the store calls it through
+/// [`crate::store::SecondTier`], so it never imports this module).
+struct StoreTier;
+
+impl crate::store::SecondTier for StoreTier {
+    fn pull(&self, store: &Store, kind: Kind, expected: &Expected, what: &str) -> bool {
+        pull(store, kind, expected, what)
+    }
+    fn pull_release(&self, store: &Store, text_sha256: &Sha256Digest) -> bool {
+        pull_release(store, text_sha256)
+    }
+    fn pull_layer(&self, cache: &LayerCache, key: &Sha256Digest) -> bool {
+        pull_layer(cache, key)
+    }
+    fn note(&self, kind: Kind, digest: &Sha256Digest) {
+        note(kind, digest)
+    }
+    fn note_release(&self, text_sha256: &Sha256Digest) {
+        note_release(text_sha256)
+    }
+    fn note_layer(&self, key: &Sha256Digest) {
+        note_layer(key)
+    }
 }
 
 /// This process's remote cache, if one was installed.
