@@ -235,6 +235,12 @@ fn scan_script(
                 Vec::new(),
             ),
         };
+        // Account and PAM commands are applied from `postinst configure` only.
+        let name = argv0.rsplit('/').next().unwrap_or(&argv0);
+        if super::users::handles(name, &rest) || super::pam::handles(name, &rest) {
+            out.insert(entry(command_line(&c)));
+            return;
+        }
         match classify(&argv0, &rest) {
             Kind::Emulated | Kind::Harmless => {}
             Kind::Service => {
