@@ -29,7 +29,7 @@ use crate::store::{CachedLayer, Kind, LayerCache, Store, StoreError};
 
 /// Version of how debcast turns packages into layer bytes; part of every layer cache key, bumped
 /// whenever the tar writer, the entry order or the layer contents change.
-const LAYER_FORMAT: u32 = 1;
+const LAYER_FORMAT: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {

@@ -34,6 +34,7 @@ mod lock_trust;
 mod net_faults;
 mod net_offline;
 mod reproducible;
+mod system_accounts;
 mod resolve_apt_oracle;
 mod store_integrity;
 
