@@ -34,9 +34,9 @@ mod lock_trust;
 mod net_faults;
 mod net_offline;
 mod reproducible;
-mod system_accounts;
 mod resolve_apt_oracle;
 mod store_integrity;
+mod system_accounts;
 
 // The real Debian archive (ignored by default; `just e2e`).
 mod e2e;

@@ -30,7 +30,10 @@ fn postinst_accounts_and_pam_profiles_land_in_the_image() {
                 0o644,
             ),
     );
-    p.add(None, DebBuilder::new("passwd", "1", "amd64").dir("./usr/sbin", 0o755));
+    p.add(
+        None,
+        DebBuilder::new("passwd", "1", "amd64").dir("./usr/sbin", 0o755),
+    );
     let mut pam = DebBuilder::new("libpam-runtime", "1", "amd64")
         .file("./usr/share/pam-configs/unix", &pam_fixture("unix"), 0o644)
         .dir("./var/lib/pam", 0o755)
@@ -68,7 +71,16 @@ fn postinst_accounts_and_pam_profiles_land_in_the_image() {
     p.write();
     let server = p.serve();
     let run = Debcast::new(p.path())
-        .args(["build", "image.toml", "--output", "out", "--cache-dir", "store", "--report", "report.json"])
+        .args([
+            "build",
+            "image.toml",
+            "--output",
+            "out",
+            "--cache-dir",
+            "store",
+            "--report",
+            "report.json",
+        ])
         .arg("--mirror")
         .arg(format!("synthetic={}", server.url()))
         .env("SOURCE_DATE_EPOCH", "1700000000")
@@ -98,9 +110,10 @@ fn postinst_accounts_and_pam_profiles_land_in_the_image() {
     );
     // 1700000000 / 86400 = 19675; useradd -r leaves the aging fields empty.
     let shadow = read("etc/shadow");
-    assert!(shadow.ends_with(
-        "_svc:!:19675::::::\nsvc:!:19675::::::\nlegacy:!:19675::::::\n"
-    ), "{shadow}");
+    assert!(
+        shadow.ends_with("_svc:!:19675::::::\nsvc:!:19675::::::\nlegacy:!:19675::::::\n"),
+        "{shadow}"
+    );
     assert!(read("etc/gshadow").ends_with("svc-data:!::svc\nsvc:!::\nlegacy:!::\n"));
     let home = std::fs::symlink_metadata(root.join("var/lib/svc")).unwrap();
     assert!(home.is_dir());
@@ -109,7 +122,10 @@ fn postinst_accounts_and_pam_profiles_land_in_the_image() {
         // Made by adduser for svc:svc, then chowned by the script to svc:svc-data.
         assert_eq!((home.uid(), home.gid()), (101, 101));
     }
-    assert!(!root.join("var/lib/legacy").exists(), "useradd without -m makes no home");
+    assert!(
+        !root.join("var/lib/legacy").exists(),
+        "useradd without -m makes no home"
+    );
 
     assert!(read("etc/pam.d/common-auth").contains(
         "# here are the per-package modules (the \"Primary\" block)\n\

@@ -243,7 +243,9 @@ fn strip_jump(s: &str) -> String {
         let last_close = after.rfind(']');
         match (digits_at, last_close) {
             (Some(d), Some(c)) if d < c => {
-                let dend = d + after[d..].find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len() - d);
+                let dend = d + after[d..]
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(after.len() - d);
                 if dend <= c {
                     out.push_str(&rest[..open]);
                     out.push_str(&after[..d]);
@@ -365,7 +367,9 @@ fn create_from_template(
         let mut count: i64 = block
             .iter()
             .enumerate()
-            .map(|(i, p)| lines_for(p, &uctype, i).map_or(0, |o| o.split('\n').filter(|l| !l.is_empty()).count()))
+            .map(|(i, p)| {
+                lines_for(p, &uctype, i).map_or(0, |o| o.split('\n').filter(|l| !l.is_empty()).count())
+            })
             .sum::<usize>() as i64;
         if val == "Additional" {
             count -= 1;
@@ -593,7 +597,12 @@ pub fn run(tree: &dyn TreeView, a: &Args) -> Result<Changes, String> {
     // Without a mergeable configuration, the debconf answer would be used: a fresh install has
     // none.
     let mut enabled: Vec<String> = match &diff {
-        Some(d) => d.mods.iter().filter(|m| !a.remove.contains(*m)).cloned().collect(),
+        Some(d) => d
+            .mods
+            .iter()
+            .filter(|m| !a.remove.contains(*m))
+            .cloned()
+            .collect(),
         None => Vec::new(),
     };
     let mut seen: BTreeSet<String> = read_text(tree, &format!("{SAVE_DIR}/seen"))
@@ -623,7 +632,10 @@ pub fn run(tree: &dyn TreeView, a: &Args) -> Result<Changes, String> {
     let mut i = 0;
     while i < enabled.len() {
         let elem = enabled[i].clone();
-        let conflicts = profiles.get(&elem).map(|p| p.conflicts.clone()).unwrap_or_default();
+        let conflicts = profiles
+            .get(&elem)
+            .map(|p| p.conflicts.clone())
+            .unwrap_or_default();
         let mut j = enabled.len();
         while j > 0 {
             j -= 1;
@@ -644,7 +656,11 @@ pub fn run(tree: &dyn TreeView, a: &Args) -> Result<Changes, String> {
     out.file(
         &format!("{SAVE_DIR}/seen"),
         0o644,
-        sorted.iter().map(|n| format!("{n}\n")).collect::<String>().into_bytes(),
+        sorted
+            .iter()
+            .map(|n| format!("{n}\n"))
+            .collect::<String>()
+            .into_bytes(),
     );
     for ty in TYPES {
         let target = format!("etc/pam.d/common-{ty}");
@@ -695,7 +711,10 @@ mod tests {
             t.file(&format!("usr/share/pam-configs/{p}"), &fixture(p));
         }
         for ty in TYPES {
-            t.file(&format!("usr/share/pam/common-{ty}"), &fixture(&format!("common-{ty}")));
+            t.file(
+                &format!("usr/share/pam/common-{ty}"),
+                &fixture(&format!("common-{ty}")),
+            );
         }
         t.dir("var/lib/pam").dir("etc/pam.d");
         t
@@ -725,7 +744,11 @@ mod tests {
         let m = apply_run(&tree(), &args("--root  --package --force"));
         assert_eq!(
             m.text("etc/pam.d/common-auth"),
-            expected("auth", "auth\t[success=1 default=ignore]\tpam_unix.so nullok\n", "")
+            expected(
+                "auth",
+                "auth\t[success=1 default=ignore]\tpam_unix.so nullok\n",
+                ""
+            )
         );
         assert_eq!(
             m.text("etc/pam.d/common-account"),
@@ -807,7 +830,10 @@ mod tests {
     fn profile_parsing_and_order() {
         let p = parse_profile(&String::from_utf8(fixture("unix")).unwrap());
         assert_eq!(p.get("Priority"), Some("256"));
-        assert_eq!(p.get("Auth"), Some("[success=end default=ignore]\tpam_unix.so nullok try_first_pass"));
+        assert_eq!(
+            p.get("Auth"),
+            Some("[success=end default=ignore]\tpam_unix.so nullok try_first_pass")
+        );
         assert_eq!(p.get("Session-noninteractive-Type"), Some("Additional"));
         let m = parse_profile(&String::from_utf8(fixture("mkhomedir")).unwrap());
         assert_eq!(m.get("Session-noninteractive-Type"), None);
@@ -821,7 +847,13 @@ mod tests {
         let mut names: Vec<String> = ["d", "a", "c", "b"].iter().map(|s| s.to_string()).collect();
         sort_profiles(&mut names, &profiles);
         assert_eq!(names, ["c", "b", "a", "d"]);
-        assert_eq!(strip_jump("[success=12 default=ignore]\tpam_x.so"), "[success= default=ignore]\tpam_x.so");
-        assert_eq!(split_line("required\tpam_unix.so  a b"), Some(("required\tpam_unix.so", "a b")));
+        assert_eq!(
+            strip_jump("[success=12 default=ignore]\tpam_x.so"),
+            "[success= default=ignore]\tpam_x.so"
+        );
+        assert_eq!(
+            split_line("required\tpam_unix.so  a b"),
+            Some(("required\tpam_unix.so", "a b"))
+        );
     }
 }

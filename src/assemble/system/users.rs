@@ -50,7 +50,10 @@ pub fn apply(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64) -
                 let mode = defs.home_mode();
                 let (uid, gid) = db.ids_of(&call.name).ok_or("the user was not written")?;
                 homes.push(Home {
-                    path: call.home.clone().unwrap_or_else(|| format!("/home/{}", call.name)),
+                    path: call
+                        .home
+                        .clone()
+                        .unwrap_or_else(|| format!("/home/{}", call.name)),
                     uid,
                     gid,
                     mode,
@@ -130,7 +133,10 @@ impl Db {
     }
 
     fn group_name(&self, gid: u32) -> Option<String> {
-        self.group.iter().find(|r| id_of(r) == Some(gid)).map(|r| r[0].clone())
+        self.group
+            .iter()
+            .find(|r| id_of(r) == Some(gid))
+            .map(|r| r[0].clone())
     }
 
     fn uid_used(&self, id: u32) -> bool {
@@ -223,14 +229,20 @@ impl LoginDefs {
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .filter_map(|l| {
                 let mut it = l.split_whitespace();
-                Some((it.next()?.to_owned(), it.next().unwrap_or("").trim_matches('"').to_owned()))
+                Some((
+                    it.next()?.to_owned(),
+                    it.next().unwrap_or("").trim_matches('"').to_owned(),
+                ))
             })
             .collect();
         LoginDefs { values }
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.values.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.values
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     fn num(&self, key: &str, default: u32) -> u32 {
@@ -246,7 +258,8 @@ impl LoginDefs {
     }
 
     fn usergroups(&self) -> bool {
-        self.get("USERGROUPS_ENAB").is_some_and(|v| v.eq_ignore_ascii_case("yes"))
+        self.get("USERGROUPS_ENAB")
+            .is_some_and(|v| v.eq_ignore_ascii_case("yes"))
     }
 }
 
@@ -300,11 +313,16 @@ pub fn shadow_allocate(used: &[u32], min: u32, max: u32, system: bool) -> Option
                 lowest = id.wrapping_sub(1);
             }
         }
-        let start = if lowest < min || lowest == u32::MAX { max } else { lowest };
-        (min..=start)
-            .rev()
-            .find(|&id| free(id))
-            .or_else(|| (start != max).then(|| (min..=max).rev().find(|&id| free(id))).flatten())
+        let start = if lowest < min || lowest == u32::MAX {
+            max
+        } else {
+            lowest
+        };
+        (min..=start).rev().find(|&id| free(id)).or_else(|| {
+            (start != max)
+                .then(|| (min..=max).rev().find(|&id| free(id)))
+                .flatten()
+        })
     } else {
         let mut highest = min;
         for &id in used {
@@ -444,7 +462,13 @@ pub fn parse_useradd(args: &[String]) -> Result<UseraddCall, String> {
         match c {
             'u' => call.uid = Some(num_arg(&v, "uid")?),
             'g' => call.group = Some(v),
-            'G' => call.groups = v.split(',').filter(|g| !g.is_empty()).map(str::to_owned).collect(),
+            'G' => {
+                call.groups = v
+                    .split(',')
+                    .filter(|g| !g.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }
             'd' => call.home = Some(v),
             's' => call.shell = Some(v),
             'c' => call.comment = Some(v),
@@ -505,7 +529,11 @@ fn parse_usermod(args: &[String]) -> Option<(Vec<String>, String)> {
     let groups = opts.iter().find(|(c, _)| *c == 'G')?.1.clone()?;
     match rest.as_slice() {
         [user] if append => Some((
-            groups.split(',').filter(|g| !g.is_empty()).map(str::to_owned).collect(),
+            groups
+                .split(',')
+                .filter(|g| !g.is_empty())
+                .map(str::to_owned)
+                .collect(),
             user.clone(),
         )),
         _ => None,
@@ -521,7 +549,13 @@ fn with_overrides(defs: &LoginDefs, overrides: &[(String, String)]) -> LoginDefs
 }
 
 /// groupadd: the group (and its gshadow line); an explicit gid must be free.
-fn groupadd(db: &mut Db, name: &str, gid: Option<u32>, system: bool, defs: &LoginDefs) -> Result<u32, String> {
+fn groupadd(
+    db: &mut Db,
+    name: &str,
+    gid: Option<u32>,
+    system: bool,
+    defs: &LoginDefs,
+) -> Result<u32, String> {
     if let Some(g) = db.gid_of(name) {
         return Err(format!("group `{name}` already exists (gid {g})"));
     }
@@ -556,7 +590,9 @@ fn useradd(db: &mut Db, call: &UseraddCall, day: u64, defs: Option<&LoginDefs>) 
     let gid = match &call.group {
         Some(g) => match g.parse::<u32>() {
             Ok(n) => n,
-            Err(_) => db.gid_of(g).ok_or_else(|| format!("group `{g}` does not exist"))?,
+            Err(_) => db
+                .gid_of(g)
+                .ok_or_else(|| format!("group `{g}` does not exist"))?,
         },
         None if call.user_group || (defs.usergroups() && !call.no_user_group) => {
             if db.gid_of(&call.name).is_some() {
@@ -585,7 +621,10 @@ fn useradd(db: &mut Db, call: &UseraddCall, day: u64, defs: Option<&LoginDefs>) 
             return Err(format!("group `{g}` does not exist"));
         }
     }
-    let home = call.home.clone().unwrap_or_else(|| format!("/home/{}", call.name));
+    let home = call
+        .home
+        .clone()
+        .unwrap_or_else(|| format!("/home/{}", call.name));
     let shell = call.shell.clone().unwrap_or_else(|| "/bin/sh".into());
     let shadowed = db.shadow.is_some();
     db.passwd.push(vec![
@@ -669,7 +708,17 @@ fn ch_comment(db: &mut Db, user: &str, comment: &str) -> Result<(), String> {
         p.pop();
     }
     let get = |i: usize| p.get(i).copied();
-    chfn(db, user, [Some(get(0).unwrap_or("")), Some(get(1).unwrap_or("")), None, None, None])?;
+    chfn(
+        db,
+        user,
+        [
+            Some(get(0).unwrap_or("")),
+            Some(get(1).unwrap_or("")),
+            None,
+            None,
+            None,
+        ],
+    )?;
     for i in 2..5 {
         if let Some(v) = get(i) {
             let mut f = [None; 5];
@@ -768,7 +817,11 @@ impl AdduserConf {
 
     /// adduser's `get_dir_mode`.
     fn dir_mode(&self, system: bool) -> u32 {
-        let mut mode = if system { self.sys_dir_mode.clone() } else { self.dir_mode.clone() };
+        let mut mode = if system {
+            self.sys_dir_mode.clone()
+        } else {
+            self.dir_mode.clone()
+        };
         let octal_run = |m: &str, n: usize| {
             m.as_bytes()
                 .windows(n)
@@ -867,7 +920,11 @@ fn parse_adduser(args: &[String]) -> Result<AdduserArgs, String> {
             a.names.extend(it.by_ref().cloned());
             break;
         }
-        let Some(opt) = w.strip_prefix("--").or_else(|| w.strip_prefix('-')).filter(|o| !o.is_empty()) else {
+        let Some(opt) = w
+            .strip_prefix("--")
+            .or_else(|| w.strip_prefix('-'))
+            .filter(|o| !o.is_empty())
+        else {
             a.names.push(w.clone());
             continue;
         };
@@ -886,7 +943,10 @@ fn parse_adduser(args: &[String]) -> Result<AdduserArgs, String> {
         let value = if *takes {
             Some(match inline {
                 Some(v) => v,
-                None => it.next().ok_or(format!("adduser option `{w}` needs a value"))?.clone(),
+                None => it
+                    .next()
+                    .ok_or(format!("adduser option `{w}` needs a value"))?
+                    .clone(),
             })
         } else {
             None
@@ -925,11 +985,15 @@ fn check_name(name: &str, system: bool, level: u8) -> Result<(), String> {
     let body = name.strip_suffix('$').unwrap_or(name);
     let first_ok = |c: char| c.is_ascii_lowercase() || (system && c == '_');
     let strict = body.chars().next().is_some_and(first_ok)
-        && body.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        && body
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     // The relaxed check (`--force-badname`): what useradd itself accepts.
     let relaxed = !name.is_empty()
         && !name.starts_with('-')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-$".contains(c))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-$".contains(c))
         && name != "."
         && name != "..";
     if strict || (level == 1 && relaxed) {
@@ -972,7 +1036,13 @@ fn adduser(
         return db.add_member(&names[1], &names[0]);
     }
     let name = names[0].clone();
-    if !is_addgroup && [a.group, a.ingroup.is_some(), a.gid.is_some()].iter().filter(|b| **b).count() > 1 {
+    if !is_addgroup
+        && [a.group, a.ingroup.is_some(), a.gid.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count()
+            > 1
+    {
         return Err("--group, --ingroup and --gid are mutually exclusive".into());
     }
     if a.home.as_ref().is_some_and(|h| !h.starts_with('/')) {
@@ -988,7 +1058,9 @@ fn adduser(
                 if g >= conf.first_system_gid && g <= conf.last_system_gid {
                     return Ok(());
                 }
-                return Err(format!("the group `{name}` already exists and is not a system group"));
+                return Err(format!(
+                    "the group `{name}` already exists and is not a system group"
+                ));
             }
         } else if db.gid_of(&name).is_some() {
             return Err(format!("the group `{name}` already exists"));
@@ -1003,7 +1075,10 @@ fn adduser(
                         a.lastgid.unwrap_or(conf.last_system_gid),
                     )
                 } else {
-                    (a.firstgid.unwrap_or(conf.first_gid), a.lastgid.unwrap_or(conf.last_gid))
+                    (
+                        a.firstgid.unwrap_or(conf.first_gid),
+                        a.lastgid.unwrap_or(conf.last_gid),
+                    )
                 };
                 adduser_allocate(|g| db.gid_used(g), min, max).ok_or("no GID is available")?
             }
@@ -1026,7 +1101,9 @@ fn adduser(
             if uid >= conf.first_system_uid && uid <= conf.last_system_uid {
                 return Ok(());
             }
-            return Err(format!("the user `{name}` already exists, but is not a system user"));
+            return Err(format!(
+                "the user `{name}` already exists, but is not a system user"
+            ));
         }
         return Err(format!("the user `{name}` already exists with a different UID"));
     }
@@ -1045,7 +1122,9 @@ fn adduser(
         if let Some(g) = db.gid_of(&name) {
             // check_user_group: an existing group is fine if it is a system group.
             if !(g >= conf.first_system_gid && g <= conf.last_system_gid) {
-                return Err(format!("the group `{name}` already exists and is not a system group"));
+                return Err(format!(
+                    "the group `{name}` already exists and is not a system group"
+                ));
             }
         }
     }
@@ -1075,7 +1154,8 @@ fn adduser(
         ingroup = Some(db.group_name(g).ok_or_else(|| format!("no group has gid {g}"))?);
         g
     } else if let Some(ig) = &ingroup {
-        db.gid_of(ig).ok_or_else(|| format!("the group `{ig}` does not exist"))?
+        db.gid_of(ig)
+            .ok_or_else(|| format!("the group `{ig}` does not exist"))?
     } else {
         return Err("adduser: internal error (no group)".into());
     };
@@ -1130,7 +1210,10 @@ fn adduser_normal(
             return Err(format!("the UID {u} is already in use"));
         }
     }
-    let (min, max) = (a.firstuid.unwrap_or(conf.first_uid), a.lastuid.unwrap_or(conf.last_uid));
+    let (min, max) = (
+        a.firstuid.unwrap_or(conf.first_uid),
+        a.lastuid.unwrap_or(conf.last_uid),
+    );
     let make_group = conf.usergroups && a.gid.is_none() && a.ingroup.is_none();
     let (uid, gid) = if make_group {
         if db.gid_of(name).is_some() {
@@ -1146,7 +1229,9 @@ fn adduser_normal(
         (id, id)
     } else {
         let gid = match (&a.ingroup, a.gid) {
-            (Some(g), _) => db.gid_of(g).ok_or_else(|| format!("the group `{g}` does not exist"))?,
+            (Some(g), _) => db
+                .gid_of(g)
+                .ok_or_else(|| format!("the group `{g}` does not exist"))?,
             (None, Some(g)) => g,
             (None, None) => match conf.users_gid {
                 Some(g) if g >= 0 => g as u32,
@@ -1244,8 +1329,8 @@ fn make_home(overlay: &mut Overlay<'_>, db: &Db, h: &Home) -> Result<(), String>
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::MemTree;
     use super::super::Overlay;
+    use super::super::testutil::MemTree;
     use super::*;
 
     /// base-passwd's master files after `shadowconfig on` (as `accounts` writes them).
@@ -1255,8 +1340,14 @@ mod tests {
             "etc/passwd",
             b"root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
         )
-        .file("etc/group", b"root:x:0:\nshadow:x:42:\nusers:x:100:\nnogroup:x:65534:\n")
-        .file("etc/shadow", b"root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n")
+        .file(
+            "etc/group",
+            b"root:x:0:\nshadow:x:42:\nusers:x:100:\nnogroup:x:65534:\n",
+        )
+        .file(
+            "etc/shadow",
+            b"root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n",
+        )
         .file("etc/gshadow", b"root:*::\nshadow:*::\nusers:*::\nnogroup:*::\n")
         .dir("var/lib")
         .dir("run");
@@ -1288,7 +1379,10 @@ mod tests {
             &base(),
             &["adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt"],
         );
-        assert_eq!(tail(&m, "etc/passwd", 1), ["_apt:x:100:65534::/nonexistent:/usr/sbin/nologin"]);
+        assert_eq!(
+            tail(&m, "etc/passwd", 1),
+            ["_apt:x:100:65534::/nonexistent:/usr/sbin/nologin"]
+        );
         assert_eq!(tail(&m, "etc/shadow", 1), ["_apt:!:19500::::::"]);
         // No group of its own: nogroup; group files untouched.
         assert_eq!(m.text("etc/group"), base().text("etc/group"));
@@ -1339,16 +1433,28 @@ mod tests {
             tail(&m, "etc/passwd", 1),
             ["postgres:x:100:102:PostgreSQL_administrator,,,:/var/lib/postgresql:/bin/bash"]
         );
-        assert_eq!(tail(&m, "etc/group", 2), ["ssl-cert:x:101:postgres", "postgres:x:102:"]);
-        assert_eq!(tail(&m, "etc/gshadow", 2), ["ssl-cert:!::postgres", "postgres:!::"]);
+        assert_eq!(
+            tail(&m, "etc/group", 2),
+            ["ssl-cert:x:101:postgres", "postgres:x:102:"]
+        );
+        assert_eq!(
+            tail(&m, "etc/gshadow", 2),
+            ["ssl-cert:!::postgres", "postgres:!::"]
+        );
         // --gecos with commas: chfn -f/-r then -w/-h.
         let m = run(&base(), &["adduser --system --gecos=A,B,C,D x"]);
-        assert_eq!(tail(&m, "etc/passwd", 1), ["x:x:100:65534:A,B,C,D:/nonexistent:/usr/sbin/nologin"]);
+        assert_eq!(
+            tail(&m, "etc/passwd", 1),
+            ["x:x:100:65534:A,B,C,D:/nonexistent:/usr/sbin/nologin"]
+        );
     }
 
     #[test]
     fn adduser_makes_the_home_owned_by_the_user() {
-        let m = run(&base(), &["adduser --system --group --home /var/lib/svc/data svc"]);
+        let m = run(
+            &base(),
+            &["adduser --system --group --home /var/lib/svc/data svc"],
+        );
         let (e, _) = &m.entries["var/lib/svc/data"];
         assert_eq!(
             (e.uid, e.gid, e.mode, e.uname.as_str(), e.gname.as_str()),
@@ -1358,10 +1464,16 @@ mod tests {
         assert_eq!((p.uid, p.gid, p.mode), (0, 0, 0o755));
         // adduser.conf's SYS_DIR_MODE and FIRST_SYSTEM_UID are honoured.
         let mut t = base();
-        t.file("etc/adduser.conf", b"# comment\nSYS_DIR_MODE=0750\nFIRST_SYSTEM_UID = 200\n");
+        t.file(
+            "etc/adduser.conf",
+            b"# comment\nSYS_DIR_MODE=0750\nFIRST_SYSTEM_UID = 200\n",
+        );
         let m = run(&t, &["adduser --system --home /srv/x x"]);
         assert_eq!(m.entries["srv/x"].0.mode, 0o750);
-        assert_eq!(tail(&m, "etc/passwd", 1), ["x:x:200:65534::/srv/x:/usr/sbin/nologin"]);
+        assert_eq!(
+            tail(&m, "etc/passwd", 1),
+            ["x:x:200:65534::/srv/x:/usr/sbin/nologin"]
+        );
         // An existing home is left alone.
         let mut t = base();
         t.dir("srv/y");
@@ -1372,7 +1484,10 @@ mod tests {
     #[test]
     fn adduser_uid_gid_and_bad_names() {
         let m = run(&base(), &["adduser --system --uid 150 --gid 100 x"]);
-        assert_eq!(tail(&m, "etc/passwd", 1), ["x:x:150:100::/nonexistent:/usr/sbin/nologin"]);
+        assert_eq!(
+            tail(&m, "etc/passwd", 1),
+            ["x:x:150:100::/nonexistent:/usr/sbin/nologin"]
+        );
         let b = base();
         let mut o = Overlay::new(&b);
         let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
@@ -1389,7 +1504,10 @@ mod tests {
             &base(),
             &["adduser --disabled-password --gecos Dev --home /home/dev dev"],
         );
-        assert_eq!(tail(&m, "etc/passwd", 1), ["dev:x:1000:1000:Dev,,,:/home/dev:/bin/bash"]);
+        assert_eq!(
+            tail(&m, "etc/passwd", 1),
+            ["dev:x:1000:1000:Dev,,,:/home/dev:/bin/bash"]
+        );
         assert_eq!(tail(&m, "etc/shadow", 1), ["dev:!:19500::::::"]);
         assert_eq!(m.entries["home/dev"].0.mode, 0o700);
     }
@@ -1420,10 +1538,19 @@ mod tests {
         );
         assert_eq!(
             tail(&m, "etc/group", 5),
-            ["users:x:100:v", "nogroup:x:65534:", "grp:x:999:", "u:x:998:", "w:x:1500:"]
+            [
+                "users:x:100:v",
+                "nogroup:x:65534:",
+                "grp:x:999:",
+                "u:x:998:",
+                "w:x:1500:"
+            ]
         );
         // -r: empty aging fields; otherwise login.defs' values.
-        assert_eq!(tail(&m, "etc/shadow", 2), ["v:!:19500::::::", "w:!:19500:0:99999:7:::"]);
+        assert_eq!(
+            tail(&m, "etc/shadow", 2),
+            ["v:!:19500::::::", "w:!:19500:0:99999:7:::"]
+        );
         let h = &m.entries["home/w"].0;
         assert_eq!((h.uid, h.gid, h.mode), (1500, 1500, 0o755));
         assert!(!m.entries.contains_key("var/lib/u"));
@@ -1450,10 +1577,19 @@ mod tests {
         let v = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
         let c = parse_useradd(&v("-rMs /bin/false -d/x -u 5 -gstaff -G a,b -c C n")).unwrap();
         assert_eq!(
-            (c.system, c.create_home, c.shell.as_deref(), c.home.as_deref(), c.uid),
+            (
+                c.system,
+                c.create_home,
+                c.shell.as_deref(),
+                c.home.as_deref(),
+                c.uid
+            ),
             (true, false, Some("/bin/false"), Some("/x"), Some(5))
         );
-        assert_eq!((c.group.as_deref(), c.groups.clone(), c.comment.as_deref()), (Some("staff"), v("a b"), Some("C")));
+        assert_eq!(
+            (c.group.as_deref(), c.groups.clone(), c.comment.as_deref()),
+            (Some("staff"), v("a b"), Some("C"))
+        );
         let c = parse_useradd(&v("--system --shell=/bin/sh --home-dir /h --create-home n")).unwrap();
         assert!(c.system && c.create_home);
         assert!(parse_useradd(&v("-Z x n")).is_err());
@@ -1461,7 +1597,10 @@ mod tests {
         assert_eq!((g.system, g.gid, g.name.as_str()), (true, Some(77), "grp"));
         let a = parse_adduser(&v("--sys --no-create -q --home=/h --shell /s --comment x n")).unwrap();
         assert!(a.system && a.no_create_home);
-        assert_eq!((a.home.as_deref(), a.shell.as_deref(), a.comment.as_deref()), (Some("/h"), Some("/s"), Some("x")));
+        assert_eq!(
+            (a.home.as_deref(), a.shell.as_deref(), a.comment.as_deref()),
+            (Some("/h"), Some("/s"), Some("x"))
+        );
         assert!(parse_adduser(&v("--g 1 n")).is_err(), "ambiguous prefix");
         assert_eq!(parse_usermod(&v("-a -G g1,g2 u")), Some((v("g1 g2"), "u".into())));
         assert_eq!(parse_usermod(&v("-G g u")), None);
