@@ -788,6 +788,34 @@ mod tests {
         assert_eq!(m.entries["etc/pam.d/common-auth"].0.mode, 0o644);
     }
 
+    /// Byte for byte what libpam-runtime's postinst wrote in an mmdebstrap install of bookworm.
+    #[test]
+    fn equals_what_pam_auth_update_wrote_under_dpkg() {
+        let m = apply_run(&tree(), &args("--root  --package --force"));
+        let mut compared = 0;
+        for (dir, names) in [
+            (
+                "etc/pam.d",
+                TYPES.iter().map(|t| format!("common-{t}")).collect::<Vec<_>>(),
+            ),
+            (
+                "var/lib/pam",
+                TYPES
+                    .iter()
+                    .map(|t| t.to_string())
+                    .chain(["seen".to_owned()])
+                    .collect(),
+            ),
+        ] {
+            for n in names {
+                let want = fixture(&format!("mmdebstrap/{dir}/{n}"));
+                assert_eq!(m.entries[&format!("{dir}/{n}")].1, want, "{dir}/{n}");
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 11);
+    }
+
     #[test]
     fn without_force_and_without_a_configuration_nothing_is_written() {
         assert_eq!(run(&tree(), &args("--package")).unwrap(), Changes::default());

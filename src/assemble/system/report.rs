@@ -425,7 +425,7 @@ exit 0
         assert_eq!(
             whats,
             [
-                "adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt",
+                "adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt (there is no /etc/passwd)",
                 // `files` applies chmod/chown where it can, and says why where it cannot.
                 "chmod 700 /var/cache/apt/archives/partial (/var/cache/apt/archives/partial does not exist)",
                 "chown _apt:root /var/cache/apt/archives/partial (`_apt` is not in /etc/passwd)",

@@ -36,8 +36,23 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
     }
 }
 
+/// Marks a failure that is the tool's "already exists": it exits without changing anything,
+/// which is the effect reproduced (scripts guard these calls with `getent` or `|| true`).
+const EXISTS: &str = "\u{0}exists: ";
+
+fn exists(message: String) -> String {
+    format!("{EXISTS}{message}")
+}
+
 /// Applies one account command to the overlay; `Err` is why it was not (the report says so).
 pub fn apply(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64) -> Result<(), String> {
+    match apply_inner(overlay, name, args, day) {
+        Err(e) if e.starts_with(EXISTS) => Ok(()),
+        other => other,
+    }
+}
+
+fn apply_inner(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64) -> Result<(), String> {
     let mut db = Db::load(overlay)?;
     let mut homes = Vec::new();
     match name {
@@ -557,7 +572,7 @@ fn groupadd(
     defs: &LoginDefs,
 ) -> Result<u32, String> {
     if let Some(g) = db.gid_of(name) {
-        return Err(format!("group `{name}` already exists (gid {g})"));
+        return Err(exists(format!("group `{name}` already exists (gid {g})")));
     }
     let gid = match gid {
         Some(g) if db.gid_used(g) => return Err(format!("GID {g} is already in use")),
@@ -576,7 +591,7 @@ fn groupadd(
 fn useradd(db: &mut Db, call: &UseraddCall, day: u64, defs: Option<&LoginDefs>) -> Result<(), String> {
     let defs = with_overrides(defs.unwrap_or(&LoginDefs::default()), &call.overrides);
     if db.user(&call.name).is_some() {
-        return Err(format!("user `{}` already exists", call.name));
+        return Err(exists(format!("user `{}` already exists", call.name)));
     }
     let uid = match call.uid {
         Some(u) if db.uid_used(u) => return Err(format!("UID {u} is not unique")),
@@ -1058,12 +1073,12 @@ fn adduser(
                 if g >= conf.first_system_gid && g <= conf.last_system_gid {
                     return Ok(());
                 }
-                return Err(format!(
+                return Err(exists(format!(
                     "the group `{name}` already exists and is not a system group"
-                ));
+                )));
             }
         } else if db.gid_of(&name).is_some() {
-            return Err(format!("the group `{name}` already exists"));
+            return Err(exists(format!("the group `{name}` already exists")));
         }
         let gid = match a.gid {
             Some(g) if db.gid_used(g) => return Err(format!("the GID {g} is already in use")),
@@ -1101,11 +1116,13 @@ fn adduser(
             if uid >= conf.first_system_uid && uid <= conf.last_system_uid {
                 return Ok(());
             }
-            return Err(format!(
+            return Err(exists(format!(
                 "the user `{name}` already exists, but is not a system user"
-            ));
+            )));
         }
-        return Err(format!("the user `{name}` already exists with a different UID"));
+        return Err(exists(format!(
+            "the user `{name}` already exists with a different UID"
+        )));
     }
     if let Some(u) = a.uid {
         if db.uid_used(u) {
@@ -1122,9 +1139,9 @@ fn adduser(
         if let Some(g) = db.gid_of(&name) {
             // check_user_group: an existing group is fine if it is a system group.
             if !(g >= conf.first_system_gid && g <= conf.last_system_gid) {
-                return Err(format!(
+                return Err(exists(format!(
                     "the group `{name}` already exists and is not a system group"
-                ));
+                )));
             }
         }
     }
@@ -1203,7 +1220,7 @@ fn adduser_normal(
     defs: &LoginDefs,
 ) -> Result<(), String> {
     if db.user(name).is_some() {
-        return Err(format!("the user `{name}` already exists"));
+        return Err(exists(format!("the user `{name}` already exists")));
     }
     if let Some(u) = a.uid {
         if db.uid_used(u) {
@@ -1217,7 +1234,7 @@ fn adduser_normal(
     let make_group = conf.usergroups && a.gid.is_none() && a.ingroup.is_none();
     let (uid, gid) = if make_group {
         if db.gid_of(name).is_some() {
-            return Err(format!("the group `{name}` already exists"));
+            return Err(exists(format!("the group `{name}` already exists")));
         }
         // first_avail_uid_gid: an id free both as uid and gid.
         let id = match a.uid {
@@ -1494,8 +1511,12 @@ mod tests {
         assert!(apply(&mut o, "adduser", &argv("--system Bad"), 1).is_err());
         assert!(apply(&mut o, "adduser", &argv("--system --force-badname Bad"), 1).is_ok());
         assert!(apply(&mut o, "adduser", &argv("--system --group --gid 5 x"), 1).is_err());
-        // The root user exists and is not a system user: adduser fails, nothing is written.
-        assert!(apply(&mut o, "adduser", &argv("--system root"), 1).is_err());
+        // The root user exists and is not a system user: adduser exits without a change (what
+        // apt's `adduser … _apt || true` meets with base-passwd's static _apt, uid 42).
+        let before = o.read("etc/passwd").map(|r| r.unwrap());
+        assert!(apply(&mut o, "adduser", &argv("--system root"), 1).is_ok());
+        assert!(apply(&mut o, "useradd", &argv("-r root"), 1).is_ok());
+        assert_eq!(o.read("etc/passwd").map(|r| r.unwrap()), before);
     }
 
     #[test]
