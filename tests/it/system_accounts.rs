@@ -35,7 +35,7 @@ fn postinst_accounts_and_pam_profiles_land_in_the_image() {
         DebBuilder::new("passwd", "1", "amd64").dir("./usr/sbin", 0o755),
     );
     let mut pam = DebBuilder::new("libpam-runtime", "1", "amd64")
-        .file("./usr/share/pam-configs/unix", &pam_fixture("unix"), 0o644)
+        .file("./usr/share/pam-configs/unix", pam_fixture("unix"), 0o644)
         .dir("./var/lib/pam", 0o755)
         .dir("./etc/pam.d", 0o755)
         .maintainer_script(
@@ -45,7 +45,7 @@ fn postinst_accounts_and_pam_profiles_land_in_the_image() {
     for ty in ["auth", "account", "password", "session", "session-noninteractive"] {
         pam = pam.file(
             &format!("./usr/share/pam/common-{ty}"),
-            &pam_fixture(&format!("common-{ty}")),
+            pam_fixture(&format!("common-{ty}")),
             0o644,
         );
     }

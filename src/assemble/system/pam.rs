@@ -220,10 +220,10 @@ fn sort_profiles(names: &mut [String], profiles: &BTreeMap<String, Profile>) {
 }
 
 fn lines_for<'p>(p: &'p Profile, uctype: &str, modpos: usize) -> Option<&'p str> {
-    if modpos == 0 {
-        if let Some(v) = p.truthy(&format!("{uctype}-Initial")) {
-            return Some(v);
-        }
+    if modpos == 0
+        && let Some(v) = p.truthy(&format!("{uctype}-Initial"))
+    {
+        return Some(v);
     }
     p.get(uctype)
 }
@@ -268,8 +268,8 @@ fn strip_jump(s: &str) -> String {
 /// Splits a profile line into `CONTROL MODULE` and its options (the tool's
 /// `^((\[[^]]+\]|\w+)\s+\S+)\s*(.*)`).
 fn split_line(line: &str) -> Option<(&str, &str)> {
-    let ctrl_end = if line.starts_with('[') {
-        let close = line[1..].find(']')? + 1;
+    let ctrl_end = if let Some(inner) = line.strip_prefix('[') {
+        let close = inner.find(']')? + 1;
         if close == 1 {
             return None;
         }

@@ -198,10 +198,12 @@ impl Db {
             .find(|r| r[0] == group)
             .ok_or_else(|| format!("group `{group}` does not exist"))?;
         append(row, 3);
-        if let Some(gs) = &mut self.gshadow {
-            if let Some(row) = gs.iter_mut().find(|r| r[0] == group) {
-                append(row, 3);
-            }
+        if let Some(row) = self
+            .gshadow
+            .as_mut()
+            .and_then(|gs| gs.iter_mut().find(|r| r[0] == group))
+        {
+            append(row, 3);
         }
         Ok(())
     }
@@ -377,12 +379,11 @@ pub struct UseraddCall {
     pub overrides: Vec<(String, String)>,
 }
 
+/// Parsed options (letter, value) and the remaining operands.
+type Parsed = (Vec<(char, Option<String>)>, Vec<String>);
+
 /// Splits shadow-style options: `-x V`, `-xV`, `--long V`, `--long=V`; bundled flags `-rm`.
-fn getopt(
-    args: &[String],
-    with_value: &[(char, &str)],
-    flags: &[(char, &str)],
-) -> Result<(Vec<(char, Option<String>)>, Vec<String>), String> {
+fn getopt(args: &[String], with_value: &[(char, &str)], flags: &[(char, &str)]) -> Result<Parsed, String> {
     let mut opts = Vec::new();
     let mut rest = Vec::new();
     let mut it = args.iter();
@@ -1124,10 +1125,8 @@ fn adduser(
             "the user `{name}` already exists with a different UID"
         )));
     }
-    if let Some(u) = a.uid {
-        if db.uid_used(u) {
-            return Err(format!("the UID {u} is already in use"));
-        }
+    if let Some(u) = a.uid.filter(|u| db.uid_used(*u)) {
+        return Err(format!("the UID {u} is already in use"));
     }
     let nogroup = db.gid_of("nogroup").unwrap_or(65534);
     let mut gid = a.gid;
@@ -1135,15 +1134,13 @@ fn adduser(
     if ingroup.is_none() && gid.is_none() && !a.group {
         gid = Some(nogroup);
     }
-    if a.group {
-        if let Some(g) = db.gid_of(&name) {
-            // check_user_group: an existing group is fine if it is a system group.
-            if !(g >= conf.first_system_gid && g <= conf.last_system_gid) {
-                return Err(exists(format!(
-                    "the group `{name}` already exists and is not a system group"
-                )));
-            }
-        }
+    // check_user_group: an existing group is fine if it is a system group.
+    if let Some(g) = db.gid_of(&name).filter(|_| a.group)
+        && !(g >= conf.first_system_gid && g <= conf.last_system_gid)
+    {
+        return Err(exists(format!(
+            "the group `{name}` already exists and is not a system group"
+        )));
     }
     let uid = match a.uid {
         Some(u) => u,
@@ -1222,10 +1219,8 @@ fn adduser_normal(
     if db.user(name).is_some() {
         return Err(exists(format!("the user `{name}` already exists")));
     }
-    if let Some(u) = a.uid {
-        if db.uid_used(u) {
-            return Err(format!("the UID {u} is already in use"));
-        }
+    if let Some(u) = a.uid.filter(|u| db.uid_used(*u)) {
+        return Err(format!("the UID {u} is already in use"));
     }
     let (min, max) = (
         a.firstuid.unwrap_or(conf.first_uid),
