@@ -9,8 +9,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use crate::assemble::usrmerge;
-use crate::deb::{self, Compression, DebError};
+use crate::deb::{self, Compression, DebError, usrmerge};
 use crate::entry::{Entry, EntryKind};
 use crate::lockfile::LockedArtifact;
 use crate::manifest::{Artifact, ArtifactFormat};

@@ -159,6 +159,14 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+/// What a file must be: its size and SHA-256. A download is verified against it while streaming
+/// and never stored or returned otherwise; the store checks its files against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected {
+    pub size: u64,
+    pub sha256: Sha256Digest,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

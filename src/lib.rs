@@ -11,6 +11,7 @@
 //! - [`fetch`]: the HTTP transport and mirrors; [`store`]: the content-addressed `.deb` store.
 //! - [`deb`]: reading `.deb` files (ar, control, data tar); [`entry`]: the entries they yield.
 //! - [`assemble`]: the image filesystem, including what dpkg and maintainer scripts would have done.
+//! - [`debian`]: Debian's own rules (version order, relations, deb822, dates), used by all.
 //! - [`oci`]: layers, config, manifests, index, image layout and docker-archive.
 
 pub mod archive;
@@ -21,6 +22,7 @@ pub mod cleanup;
 pub mod cli;
 mod commands;
 pub mod deb;
+pub mod debian;
 pub mod entry;
 pub mod fetch;
 pub mod hash;

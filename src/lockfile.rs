@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::debian::date::parse_release_date;
 use crate::hash::Sha256Digest;
 use crate::manifest::Manifest;
 use crate::platform::Platform;
@@ -289,80 +290,9 @@ impl Lockfile {
     }
 }
 
-/// Parses a Release `Date` (RFC 2822: `Sat, 10 Jun 2023 08:53:33 UTC`) into Unix seconds.
-pub fn parse_release_date(date: &str) -> Option<i64> {
-    let rest = date.trim();
-    let rest = match rest.split_once(',') {
-        Some((_, r)) => r.trim(),
-        None => rest,
-    };
-    let mut parts = rest.split_whitespace();
-    let day: i64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: i64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':');
-    let h: i64 = hms.next()?.parse().ok()?;
-    let m: i64 = hms.next()?.parse().ok()?;
-    let s: i64 = hms.next().unwrap_or("0").parse().ok()?;
-    let offset_secs = match parts.next() {
-        None | Some("UTC" | "GMT" | "Z" | "+0000" | "-0000") => 0,
-        Some(tz) if tz.len() == 5 && (tz.starts_with('+') || tz.starts_with('-')) => {
-            let sign = if tz.starts_with('-') { -1 } else { 1 };
-            let hh: i64 = tz[1..3].parse().ok()?;
-            let mm: i64 = tz[3..5].parse().ok()?;
-            sign * (hh * 3600 + mm * 60)
-        }
-        Some(_) => return None,
-    };
-    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s - offset_secs)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_release_dates() {
-        assert_eq!(parse_release_date("Thu, 01 Jan 1970 00:00:00 UTC"), Some(0));
-        assert_eq!(
-            parse_release_date("Sat, 10 Jun 2023 08:53:33 UTC"),
-            Some(1_686_387_213)
-        );
-        assert_eq!(
-            parse_release_date("Sat, 10 Jun 2023 10:53:33 +0200"),
-            Some(1_686_387_213)
-        );
-        assert_eq!(parse_release_date("Sat, 10 Jux 2023 08:53:33 UTC"), None);
-        assert_eq!(parse_release_date("garbage"), None);
-    }
 
     fn sample() -> Lockfile {
         let pkg = |platform: &str, name: &str| LockedPackage {

@@ -31,8 +31,7 @@ use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::cleanup::{self, Owned};
-use crate::fetch::Expected;
-use crate::hash::{HashingReader, HashingWriter, Sha256Digest};
+use crate::hash::{Expected, HashingReader, HashingWriter, Sha256Digest};
 
 /// The prefix of a download in progress in `tmp/` (then the pid of its process, see
 /// [`crate::cleanup`]).

@@ -46,6 +46,7 @@ use pgp::crypto::hash::HashAlgorithm;
 use pgp::packet::{KeyFlags, PublicKey, Signature, SignatureType, SubpacketData};
 use pgp::types::{Fingerprint, KeyDetails, KeyId, Tag};
 
+use crate::debian::date::Civil;
 use crate::hash::Sha256Digest;
 
 #[derive(Debug, thiserror::Error)]
@@ -563,29 +564,9 @@ fn fpr(k: &SignedPublicKey) -> String {
     format!("{:X}", k.fingerprint())
 }
 
+/// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC`, for messages.
 fn date(t: i64) -> String {
-    crate_date(t)
-}
-
-/// Formats Unix seconds as `YYYY-MM-DD HH:MM:SS UTC` for messages.
-pub(crate) fn crate_date(t: i64) -> String {
-    let days = t.div_euclid(86_400);
-    let secs = t.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    Civil::from_unix(t).readable()
 }
 
 fn keep_newest<'a>(newest: &mut Option<(i64, &'a Signature)>, sig: &'a Signature) {

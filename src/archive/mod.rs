@@ -356,7 +356,7 @@ impl<'a> ArchiveClient<'a> {
         if let Some((valid_until, until)) = release.valid_until.as_ref().filter(|_| valid_until) {
             let now = unix(self.now);
             if *until < now {
-                let now_text = keyring::crate_date(now);
+                let now_text = crate::debian::date::Civil::from_unix(now).readable();
                 if source.allow_expired {
                     tracing::warn!(
                         "archive `{archive}`, suite `{suite}`, {release_file}: expired (Valid-Until {}, now {now_text}); accepted because allow-expired is set",

@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::fetch::Expected;
+use crate::debian::date::parse_release_date;
+use crate::debian::deb822::{self, Deb822Error, Dialect, Event};
+use crate::hash::Expected;
 use crate::hash::Sha256Digest;
-use crate::lockfile::parse_release_date;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ReleaseError {
@@ -53,49 +54,30 @@ impl Release {
         let mut r = Release::default();
         let mut date = None;
         let mut valid_until = None;
-        // The multi-line field being read, if it is one we keep (only SHA256 is).
-        let mut in_sha256 = false;
         // The checksum lists debcast does not use, to say why when SHA256 is missing.
         let mut weak: Vec<&'static str> = Vec::new();
-        for (i, raw) in text.lines().enumerate() {
-            let line = raw.trim_end();
-            if line.is_empty() {
-                // A Release is one paragraph; a blank line ends it (whatever follows is not ours).
-                if r.sha256.is_empty() && date.is_none() {
-                    continue;
+        for event in deb822::read(text, Dialect::Strict) {
+            let field = match event {
+                Ok(Event::Field(f)) => f,
+                Ok(Event::End { .. }) => {
+                    // A Release is one paragraph; a blank line ends it (whatever follows is
+                    // not ours).
+                    if r.sha256.is_empty() && date.is_none() {
+                        continue;
+                    }
+                    break;
                 }
-                break;
-            }
-            if line.starts_with([' ', '\t']) {
-                if in_sha256 {
-                    let mut parts = line.split_whitespace();
-                    let (Some(hash), Some(size), Some(path), None) =
-                        (parts.next(), parts.next(), parts.next(), parts.next())
-                    else {
-                        return Err(ReleaseError::BadEntry(line.trim().to_owned()));
-                    };
-                    let sha256: Sha256Digest = hash
-                        .parse()
-                        .map_err(|_| ReleaseError::BadEntry(line.trim().to_owned()))?;
-                    let size: u64 = size
-                        .parse()
-                        .map_err(|_| ReleaseError::BadEntry(line.trim().to_owned()))?;
-                    r.sha256.insert(path.to_owned(), Expected { size, sha256 });
+                // Comments, and continuation lines without a field, carry nothing.
+                Ok(Event::Comment { .. }) | Err(Deb822Error::Orphan { .. }) => continue,
+                Err(Deb822Error::NotAField { line, text }) => {
+                    return Err(ReleaseError::Syntax {
+                        line,
+                        message: format!("`{}` is not `Field: value`", text.trim_end()),
+                    });
                 }
-                continue;
-            }
-            if line.starts_with('#') {
-                continue;
-            }
-            let Some((name, value)) = line.split_once(':') else {
-                return Err(ReleaseError::Syntax {
-                    line: i + 1,
-                    message: format!("`{line}` is not `Field: value`"),
-                });
             };
-            let value = value.trim();
-            in_sha256 = false;
-            let name = name.trim();
+            let value = field.first.trim();
+            let name = field.name.trim();
             let is = |n: &str| name.eq_ignore_ascii_case(n);
             if is("Origin") {
                 r.origin = Some(value.to_owned());
@@ -118,7 +100,19 @@ impl Release {
             } else if is("No-Support-for-Architecture-all") {
                 r.no_support_for_architecture_all = value == "Packages";
             } else if is("SHA256") {
-                in_sha256 = true;
+                for line in &field.continuation {
+                    let entry = line.trim();
+                    let bad = || ReleaseError::BadEntry(entry.to_owned());
+                    let mut parts = entry.split_whitespace();
+                    let (Some(hash), Some(size), Some(path), None) =
+                        (parts.next(), parts.next(), parts.next(), parts.next())
+                    else {
+                        return Err(bad());
+                    };
+                    let sha256: Sha256Digest = hash.parse().map_err(|_| bad())?;
+                    let size: u64 = size.parse().map_err(|_| bad())?;
+                    r.sha256.insert(path.to_owned(), Expected { size, sha256 });
+                }
             } else if is("MD5Sum") {
                 weak.push("MD5Sum");
             } else if is("SHA1") {

@@ -739,7 +739,7 @@ fn real_inrelease_verifies() {
         let Some(date) = text.lines().find_map(|l| l.strip_prefix("Date: ")) else {
             continue;
         };
-        let Some(t) = crate::lockfile::parse_release_date(date) else {
+        let Some(t) = crate::debian::date::parse_release_date(date) else {
             continue;
         };
         let now = UNIX_EPOCH + Duration::from_secs(t as u64);

@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::debian::relation::parse_relations;
 use crate::entry::{Entry, EntryKind};
 use crate::manifest::System;
-use crate::resolve::relation::parse_relations;
 
 use super::system::{self, InstalledPackage, NotEmulated, SystemInput, TreeView};
 use super::{AssembleError, Assembled, UnpackedPackage};

@@ -8,21 +8,22 @@
 
 pub mod artifacts;
 mod configure;
+pub mod keep;
 mod order;
-pub mod record;
 pub mod system;
 pub mod tree;
-pub mod usrmerge;
+/// Merged /usr is a rule of the paths a `.deb` (or an artifact) ships: it lives with them.
+pub use crate::deb::usrmerge;
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, Write};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use crate::deb::{ControlArchive, Deb, DebError};
+use crate::debian::relation::{self, Relation};
 use crate::entry::{Entry, EntryKind};
 use crate::hash::HashingWriter;
 use crate::lockfile::LockedPackage;
@@ -101,7 +102,7 @@ pub struct UnpackedPackage {
 
 /// What the unpacker learnt about a package's files besides their bytes, by `(offset, len)` in
 /// the package's spool: ldconfig's view of its library-named files, and a copy of the small files
-/// the configure step reads (see [`record::keeps`]).
+/// the configure step reads (see [`keep::keeps`]).
 #[derive(Debug, Clone, Default)]
 pub struct PackageFacts {
     pub elf: Vec<(SpoolRange, Option<system::ldcache::ElfInfo>)>,
@@ -280,7 +281,7 @@ pub fn unpack(
                     EntryKind::File { size } => {
                         let name = entry.path.rsplit('/').next().unwrap_or_default();
                         let library = system::ldcache::is_library_name(name) && size <= ELF_FACTS_MAX;
-                        let keep = record::keeps(&entry.path, size);
+                        let keep = keep::keeps(&entry.path, size);
                         let mut copy = Vec::new();
                         let mut hashing = HashingWriter::new(Tee {
                             inner: &mut writer,
@@ -551,9 +552,9 @@ struct ControlReplaces {
 }
 
 struct ReplacesInfo {
-    replaces: Vec<SimpleRelation>,
+    replaces: Vec<Relation>,
     name: String,
-    version: Option<debversion::Version>,
+    version: String,
 }
 
 impl ControlReplaces {
@@ -561,9 +562,9 @@ impl ControlReplaces {
         let packages = packages
             .map(|(i, p)| {
                 let info = ReplacesInfo {
-                    replaces: parse_simple_relations(p.control.control.get("Replaces").unwrap_or_default()),
+                    replaces: replaces_terms(p.control.control.get("Replaces").unwrap_or_default()),
                     name: p.locked.name.clone(),
-                    version: debversion::Version::from_str(&p.locked.version).ok(),
+                    version: p.locked.version.clone(),
                 };
                 (i, info)
             })
@@ -577,50 +578,22 @@ impl ReplacesPolicy for ControlReplaces {
         let (Some(by), Some(old)) = (self.packages.get(&replacer), self.packages.get(&replaced)) else {
             return false;
         };
-        by.replaces.iter().any(|(n, rel)| {
-            *n == old.name
-                && match (rel, old.version.as_ref()) {
-                    (None, _) => true,
-                    (Some((op, want)), Some(have)) => match op.as_str() {
-                        "<<" | "<" => have < want,
-                        "<=" => have <= want,
-                        "=" => have == want,
-                        ">=" | ">" => have >= want,
-                        ">>" => have > want,
-                        _ => false,
-                    },
-                    (Some(_), None) => false,
-                }
+        by.replaces.iter().any(|rel| {
+            rel.name == old.name && rel.constraint.as_ref().is_none_or(|c| c.matches(&old.version))
         })
     }
 }
 
-/// A package name with an optional version relation (`<<`, `>=`, …).
-type SimpleRelation = (String, Option<(String, debversion::Version)>);
-
-/// Parses a `Replaces`-style field (`a (<< 1.0), b:any`) into names and optional relations.
-fn parse_simple_relations(field: &str) -> Vec<SimpleRelation> {
+/// The terms of a `Replaces` field (`a (<< 1.0), b:any`), parsed by the one relation parser
+/// (`debian::relation`) and compared in dpkg's version order. The architecture qualifier is
+/// ignored (the name alone is matched, as before). A comma group that does not parse grants
+/// nothing; the rest of the field still counts.
+fn replaces_terms(field: &str) -> Vec<Relation> {
     field
         .split(',')
-        .filter_map(|item| {
-            let item = item.trim();
-            if item.is_empty() {
-                return None;
-            }
-            let (name_part, rel) = match item.split_once('(') {
-                Some((n, r)) => (n.trim(), Some(r.trim_end_matches(')').trim())),
-                None => (item, None),
-            };
-            let name = name_part.split(':').next().unwrap_or(name_part).trim().to_owned();
-            let rel = rel.and_then(|r| {
-                let op_len = r.find(|c: char| !matches!(c, '<' | '>' | '=')).unwrap_or(r.len());
-                let (op, ver) = r.split_at(op_len);
-                debversion::Version::from_str(ver.trim())
-                    .ok()
-                    .map(|v| (op.to_owned(), v))
-            });
-            Some((name, rel))
-        })
+        .filter_map(|group| relation::parse_relations(group).ok())
+        .flatten()
+        .flatten()
         .collect()
 }
 
@@ -630,13 +603,46 @@ mod tests {
 
     #[test]
     fn parses_replaces_fields() {
-        let r = parse_simple_relations("a (<< 1.0-1), b:any, c (>= 2)");
+        let r = replaces_terms("a (<< 1.0-1), b:any, c (>= 2)");
         assert_eq!(r.len(), 3);
-        assert_eq!(r[0].0, "a");
-        assert_eq!(r[0].1.as_ref().unwrap().0, "<<");
-        assert_eq!(r[1].0, "b");
-        assert!(r[1].1.is_none());
-        assert!(parse_simple_relations("").is_empty());
+        assert_eq!(r[0].name, "a");
+        assert_eq!(r[0].constraint.as_ref().unwrap().op, relation::RelOp::Lt);
+        assert_eq!(r[1].name, "b");
+        assert!(r[1].constraint.is_none());
+        assert!(replaces_terms("").is_empty());
+        // A group that does not parse grants nothing; the others still count.
+        let r = replaces_terms("a (<< 1.0, b");
+        assert_eq!(r.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["b"]);
+    }
+
+    fn replaces_info(name: &str, version: &str, replaces: &str) -> ReplacesInfo {
+        ReplacesInfo {
+            replaces: replaces_terms(replaces),
+            name: name.to_owned(),
+            version: version.to_owned(),
+        }
+    }
+
+    /// Replaces compares in dpkg's order (the resolver's): an empty digit run equals `0`
+    /// (`1.0~` vs `1.0~0`), `~` sorts before the end, and the obsolete `<` means `<=`.
+    #[test]
+    fn replaces_uses_the_dpkg_version_order() {
+        let policy = |replaces: &str, old_version: &str| {
+            let packages = HashMap::from([
+                (0, replaces_info("new", "2", replaces)),
+                (1, replaces_info("old", old_version, "")),
+            ]);
+            ControlReplaces { packages }.replaces(0, 1)
+        };
+        assert!(policy("old", "9"));
+        assert!(policy("old:any (<< 1.0)", "1.0~rc1"));
+        assert!(!policy("old (<< 1.0)", "1.0"));
+        assert!(policy("old (<= 1.0~0)", "1.0~"), "1.0~ = 1.0~0 in dpkg's order");
+        assert!(policy("old (= 1.0~0)", "1.0~"));
+        assert!(policy("old (< 1.0)", "1.0"), "the obsolete < is <=");
+        assert!(policy("old (>> 1:0)", "2:0"));
+        assert!(!policy("other", "1"));
+        assert!(!policy("old (>= 3)", "2"));
     }
 
     #[test]

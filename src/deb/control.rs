@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::debian::deb822::{self, Deb822Error, Dialect, Event};
 use crate::text::quoted;
 
 /// The control area of a package.
@@ -47,57 +48,47 @@ impl Control {
     pub fn parse(text: &str) -> Result<Control, ControlParseError> {
         let mut fields: Vec<(String, String)> = Vec::new();
         let mut ended_at: Option<usize> = None;
-        for (i, raw_line) in text.split('\n').enumerate() {
-            let line_no = i + 1;
+        // CRLF line ends (and any run of CRs before the LF) are not part of the value (the
+        // reader drops them): a CR kept inside a multi-line value would be lost when the
+        // paragraph is written back and read again, so the status file would not say what was
+        // parsed.
+        for event in deb822::read(text, Dialect::Strict) {
+            let line_no = match &event {
+                Ok(Event::Field(f)) => f.line,
+                Ok(Event::End { line } | Event::Comment { line }) => *line,
+                Err(e) => e.line(),
+            };
             let err = |what: String| ControlParseError { line: line_no, what };
-            // CRLF line ends (and any run of CRs before the LF) are not part of the value: a
-            // CR kept inside a multi-line value would be lost when the paragraph is written
-            // back and read again, so the status file would not say what was parsed.
-            let line = raw_line.trim_end_matches('\r');
-            if line.trim().is_empty() {
-                if !fields.is_empty() && ended_at.is_none() {
-                    ended_at = Some(line_no);
-                }
-                continue;
-            }
             if let Some(blank) = ended_at {
                 return Err(err(format!(
                     "a second paragraph starts after the blank line {blank}; a control file has one"
                 )));
             }
-            if line.starts_with(' ') || line.starts_with('\t') {
-                match fields.last_mut() {
-                    Some((_, value)) => {
-                        value.push('\n');
-                        value.push_str(line);
-                    }
-                    None => return Err(err("continuation line before any field".into())),
+            let field = match event {
+                Ok(Event::Field(f)) => f,
+                Ok(Event::End { line }) => {
+                    ended_at = Some(line);
+                    continue;
                 }
-                continue;
-            }
-            if line.starts_with('#') {
                 // deb822 comment lines carry no data.
-                continue;
-            }
-            let Some((name, value)) = line.split_once(':') else {
-                return Err(err(format!("expected `Field: value`, found {}", quoted(line))));
+                Ok(Event::Comment { .. }) => continue,
+                Err(Deb822Error::Orphan { .. }) => {
+                    return Err(err("continuation line before any field".into()));
+                }
+                Err(Deb822Error::NotAField { text, .. }) => {
+                    return Err(err(format!("expected `Field: value`, found {}", quoted(&text))));
+                }
             };
-            if name.is_empty()
-                || name.starts_with('-')
-                || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
-            {
+            let name = field.name;
+            if !deb822::valid_field_name(name) {
                 return Err(err(format!("invalid field name {}", quoted(name))));
             }
             if fields.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
                 return Err(err(format!("duplicate field {}", quoted(name))));
             }
-            // Only the end of a whole value is trimmed (below), as dpkg does: a multi-line
-            // Description whose first line ends in a space keeps it in the status file.
-            fields.push((name.to_owned(), value.trim_start().to_owned()));
-        }
-        for (_, value) in &mut fields {
-            let trimmed = value.trim_end().len();
-            value.truncate(trimmed);
+            // Only the end of a whole value is trimmed, as dpkg does: a multi-line Description
+            // whose first line ends in a space keeps it in the status file.
+            fields.push((name.to_owned(), field.verbatim()));
         }
         let control = Control { fields };
         for required in ["Package", "Version", "Architecture"] {

@@ -14,6 +14,7 @@ mod ar;
 mod compression;
 mod control;
 mod data;
+pub mod usrmerge;
 
 #[cfg(test)]
 mod tests;

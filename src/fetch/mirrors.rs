@@ -38,7 +38,10 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use crate::lockfile::{LockedRelease, parse_release_date};
+use crate::debian::deb822;
+
+use crate::debian::date::{self, parse_release_date};
+use crate::lockfile::LockedRelease;
 
 /// The environment variable read by [`Mirrors::from_environment`].
 pub const MIRRORS_ENV: &str = "DEBCAST_MIRRORS";
@@ -148,7 +151,7 @@ impl MirrorTemplate {
                         None if name == "archive" => Piece::Archive,
                         None if name == "release_date" => Piece::Date(DEFAULT_DATE_FORMAT.to_owned()),
                         Some(("release_date", fmt)) => {
-                            check_date_format(fmt).map_err(|r| bad(&r))?;
+                            date::check_format(fmt).map_err(|r| bad(&r))?;
                             Piece::Date(fmt.to_owned())
                         }
                         _ => {
@@ -194,7 +197,7 @@ impl MirrorTemplate {
                         template: self.raw.clone(),
                         reason: "needs a Release date, and none is known".into(),
                     })?;
-                    out.push_str(&format_date(fmt, date));
+                    out.push_str(&date::format_utc(fmt, date));
                 }
             }
         }
@@ -230,65 +233,6 @@ fn base_url(s: &str) -> Result<Url, String> {
         url.set_path(&p);
     }
     Ok(url)
-}
-
-fn check_date_format(fmt: &str) -> Result<(), String> {
-    let mut chars = fmt.chars();
-    while let Some(c) = chars.next() {
-        if c == '%' {
-            match chars.next() {
-                Some('Y' | 'm' | 'd' | 'H' | 'M' | 'S' | 's' | '%') => {}
-                Some(o) => {
-                    return Err(format!(
-                        "unsupported date directive `%{o}` (use %Y %m %d %H %M %S %s %%)"
-                    ));
-                }
-                None => return Err("date format ends with a lone `%`".into()),
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Formats Unix seconds (UTC) with the directives [`check_date_format`] allows.
-fn format_date(fmt: &str, secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let mut out = String::new();
-    let mut chars = fmt.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('Y') => out.push_str(&format!("{y:04}")),
-            Some('m') => out.push_str(&format!("{m:02}")),
-            Some('d') => out.push_str(&format!("{d:02}")),
-            Some('H') => out.push_str(&format!("{:02}", rem / 3600)),
-            Some('M') => out.push_str(&format!("{:02}", rem % 3600 / 60)),
-            Some('S') => out.push_str(&format!("{:02}", rem % 60)),
-            Some('s') => out.push_str(&secs.to_string()),
-            Some(o) => out.push(o),
-            None => {}
-        }
-    }
-    out
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day) (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m as u32, d as u32)
 }
 
 /// A `deb` entry of the host's apt sources.
@@ -360,9 +304,7 @@ pub fn parse_one_line(text: &str, origin: &str) -> Vec<AptSource> {
 /// Parses deb822 `.sources` text (paragraphs of `Types`, `URIs`, `Suites`, `Components`, `Enabled`).
 pub fn parse_deb822(text: &str, origin: &str) -> Vec<AptSource> {
     let mut out = Vec::new();
-    let mut para: BTreeMap<String, String> = BTreeMap::new();
-    let mut last: Option<String> = None;
-    let mut flush = |para: &mut BTreeMap<String, String>| {
+    for para in deb822::apt_paragraphs(text) {
         let field = |k: &str| para.get(k).map(String::as_str).unwrap_or_default();
         let enabled = !matches!(
             field("enabled").trim().to_ascii_lowercase().as_str(),
@@ -379,27 +321,7 @@ pub fn parse_deb822(text: &str, origin: &str) -> Vec<AptSource> {
                 });
             }
         }
-        para.clear();
-    };
-    for line in text.lines() {
-        if line.trim_start().starts_with('#') {
-            continue;
-        }
-        if line.trim().is_empty() {
-            flush(&mut para);
-            last = None;
-        } else if line.starts_with([' ', '\t']) {
-            if let Some(v) = last.as_ref().and_then(|k| para.get_mut(k)) {
-                v.push(' ');
-                v.push_str(line.trim());
-            }
-        } else if let Some((k, v)) = line.split_once(':') {
-            let k = k.trim().to_ascii_lowercase();
-            para.insert(k.clone(), v.trim().to_owned());
-            last = Some(k);
-        }
     }
-    flush(&mut para);
     out
 }
 
@@ -692,19 +614,6 @@ impl Mirrors {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formats_dates() {
-        // 2023-06-10T08:53:33Z
-        let t = parse_release_date("Sat, 10 Jun 2023 08:53:33 UTC").unwrap();
-        assert_eq!(format_date(DEFAULT_DATE_FORMAT, t), "20230610T085333Z");
-        assert_eq!(
-            format_date("%Y-%m-%d %H:%M:%S %s %%", 0),
-            "1970-01-01 00:00:00 0 %"
-        );
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-    }
 
     #[test]
     fn templates_parse_and_expand() {

@@ -29,6 +29,7 @@ pub mod mirrors;
 pub mod observed;
 pub mod packages;
 pub mod progress;
+pub mod report;
 pub mod transport;
 
 use std::fmt;
@@ -45,12 +46,8 @@ pub use packages::{
 pub use progress::{LogProgress, NoProgress, Progress};
 pub use transport::{BodyCheck, Downloaded, RemoteFile, Transport, TransportConfig, parse_duration};
 
-/// What a download must be: verified while streaming, never stored or returned otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Expected {
-    pub size: u64,
-    pub sha256: Sha256Digest,
-}
+/// What a download must be (defined beside the digest, so the store needs nothing from fetch).
+pub use crate::hash::Expected;
 
 /// Brings a file of an archive (`dists/bookworm/InRelease`, `pool/main/…`) from that archive's
 /// mirrors. The archive client is written against this trait so it can be tested without a network.

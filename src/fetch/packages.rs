@@ -1,10 +1,10 @@
 //! Filling the package store from a lockfile, and the offline check that needs no network.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::progress::{Progress, human_bytes};
+use super::progress::Progress;
+pub use super::report::{FetchReport, FetchedFile};
 use super::transport::{RemoteFile, Transport, bounded_map};
 use super::{Expected, FetchError};
 use crate::lockfile::{LockedArtifact, LockedPackage};
@@ -18,68 +18,6 @@ pub struct FetchOptions {
     /// `concurrency`), so files waiting out a backoff or a `Retry-After` do not leave request
     /// slots idle; requests in flight stay bounded by the transport's `concurrency`.
     pub concurrency: Option<usize>,
-}
-
-/// One package file brought into the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FetchedFile {
-    /// `name=version (arch)` of (the first) package locked to this file.
-    pub package: String,
-    pub archive: String,
-    pub path: String,
-    pub bytes: u64,
-    pub mirror: String,
-    pub retries: u32,
-    pub resumed: u32,
-    /// Hedges: second requests raced against a transfer that had gone quiet.
-    pub hedges: u32,
-}
-
-/// What [`fetch_packages`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FetchReport {
-    /// Files downloaded, sorted by archive and path.
-    pub fetched: Vec<FetchedFile>,
-    /// Distinct files that were already in the store.
-    pub already_present: usize,
-    /// Bytes downloaded (verified bytes kept, not counting bytes thrown away).
-    pub bytes: u64,
-    /// Failed attempts that were retried, in all.
-    pub retries: u32,
-    /// Hedges started, in all.
-    pub hedges: u32,
-}
-
-impl FetchReport {
-    /// Files and bytes per mirror.
-    pub fn by_mirror(&self) -> BTreeMap<&str, (usize, u64)> {
-        let mut m: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
-        for f in &self.fetched {
-            let e = m.entry(f.mirror.as_str()).or_default();
-            e.0 += 1;
-            e.1 += f.bytes;
-        }
-        m
-    }
-
-    /// `fetched 3 package(s) (1.2 MiB, 2 retries, 1 hedge), 5 already present` plus one line
-    /// per mirror.
-    pub fn summary(&self) -> String {
-        let mut s = format!(
-            "fetched {} package(s) ({}, {} retr{}, {} hedge{}), {} already present",
-            self.fetched.len(),
-            human_bytes(self.bytes),
-            self.retries,
-            if self.retries == 1 { "y" } else { "ies" },
-            self.hedges,
-            if self.hedges == 1 { "" } else { "s" },
-            self.already_present
-        );
-        for (mirror, (files, bytes)) in self.by_mirror() {
-            let _ = write!(s, "\n  {files} from {mirror} ({})", human_bytes(bytes));
-        }
-        s
-    }
 }
 
 /// Files in progress per request slot. A file between attempts (backing off, honouring

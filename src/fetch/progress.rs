@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::packages::FetchReport;
-use super::transport::Downloaded;
+pub(crate) use super::report::human_bytes;
+use super::report::{Downloaded, FetchReport};
 use super::{AttemptError, FetchError};
 
 /// Callbacks from downloads; all have do-nothing defaults. Called from several threads at once.
@@ -174,21 +174,4 @@ pub fn for_stderr() -> Box<dyn Progress> {
     } else {
         Box::new(LogProgress::stderr())
     }
-}
-
-pub(crate) fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut unit = UNITS[0];
-    for u in &UNITS[1..] {
-        if v < 1024.0 {
-            break;
-        }
-        v /= 1024.0;
-        unit = u;
-    }
-    format!("{v:.1} {unit}")
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::OciError;
 use super::json::to_canonical_json;
 use super::layer::LayerInfo;
+use crate::debian::date::Civil;
 use crate::hash::Sha256Digest;
 use crate::manifest::ImageConfig;
 use crate::platform::Platform;
@@ -68,6 +69,13 @@ impl Descriptor {
     pub fn with_annotation(mut self, key: &str, value: &str) -> Self {
         self.annotations.insert(key.to_owned(), value.to_owned());
         self
+    }
+}
+
+// Here rather than beside `LayerInfo`: a layer knows nothing of the image that lists it.
+impl LayerInfo {
+    pub fn descriptor(&self) -> Descriptor {
+        Descriptor::new(self.media_type, self.digest, self.size)
     }
 }
 
@@ -294,32 +302,14 @@ impl PlatformImage {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the epoch (proleptic Gregorian, UTC), without a
-/// date-time dependency.
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the epoch (proleptic Gregorian, UTC).
 pub fn rfc3339_utc(epoch: u64) -> Result<String, OciError> {
-    let days = epoch / 86_400;
-    let secs = epoch % 86_400;
-    // Howard Hinnant's civil_from_days, for days since 1970-01-01.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    if year > 9999 {
-        return Err(OciError::InvalidConfig(format!(
-            "SOURCE_DATE_EPOCH {epoch} is past the year 9999"
-        )));
+    let past = || OciError::InvalidConfig(format!("SOURCE_DATE_EPOCH {epoch} is past the year 9999"));
+    let civil = Civil::from_unix(i64::try_from(epoch).map_err(|_| past())?);
+    if civil.year > 9999 {
+        return Err(past());
     }
-    Ok(format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    ))
+    Ok(civil.rfc3339())
 }
 
 #[cfg(test)]
@@ -333,5 +323,8 @@ mod tests {
         assert_eq!(rfc3339_utc(1_700_000_000).unwrap(), "2023-11-14T22:13:20Z");
         assert_eq!(rfc3339_utc(4_102_444_799).unwrap(), "2099-12-31T23:59:59Z");
         assert!(rfc3339_utc(u64::MAX / 2).is_err());
+        assert!(rfc3339_utc(u64::MAX).is_err());
+        assert!(rfc3339_utc(253_402_300_799).is_ok());
+        assert!(rfc3339_utc(253_402_300_800).is_err());
     }
 }

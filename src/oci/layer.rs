@@ -5,7 +5,6 @@
 use std::io::{self, Read, Write};
 
 use super::OciError;
-use super::image::Descriptor;
 use super::tar::TarWriter;
 use crate::entry::Entry;
 use crate::hash::{HashingWriter, Sha256Digest};
@@ -56,12 +55,6 @@ pub struct LayerInfo {
     /// SHA-256 of the uncompressed tar (the image config's `rootfs.diff_ids`).
     pub diff_id: Sha256Digest,
     pub media_type: &'static str,
-}
-
-impl LayerInfo {
-    pub fn descriptor(&self) -> Descriptor {
-        Descriptor::new(self.media_type, self.digest, self.size)
-    }
 }
 
 /// The compressor stage, writing into a hasher of the compressed bytes.

@@ -1,17 +1,14 @@
 //! Dependency resolution: the package set `apt-get install --no-install-recommends LIST` would
 //! install on an empty system, computed without apt.
 //!
-//! - [`relation`]: parsing Depends-style fields; [`version`]: dpkg version order.
+//! - Relationship fields and the dpkg version order come from [`crate::debian`].
 //! - [`Universe`]: all records of one architecture, indexed by name and provided name, with
 //!   apt's default candidates (highest version across all suites; every pin is 500).
 //! - [`resolve`]: replays apt's marking algorithm (see `solver.rs` for which parts of apt it
 //!   mirrors) and explains failures with the chain from the requested package.
 
-mod fxhash;
-pub mod relation;
 mod solver;
 mod universe;
-pub mod version;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -19,6 +16,7 @@ use std::fmt::Write as _;
 pub use universe::{DepKind, Universe};
 
 use crate::archive::PackageRecord;
+use crate::debian::version;
 use crate::manifest::PackageRequest;
 use solver::{Solver, Why};
 use universe::{Dep, PkgId};

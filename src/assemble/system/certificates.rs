@@ -13,8 +13,9 @@
 //!   HASH is `X509_NAME_hash` of the subject (see [`subject_hash`]).
 
 use base64::Engine;
-use der::{Decode, Reader, Tagged, asn1::AnyRef};
 use sha1::{Digest, Sha1};
+use x509_cert::Certificate;
+use x509_cert::der::{Decode, Tag, Tagged};
 
 use super::{Changes, InstalledPackage, SystemError, TreeView, installed};
 use crate::entry::EntryKind;
@@ -71,33 +72,14 @@ pub fn subject_hash(cert_der: &[u8]) -> Result<u32, CertError> {
 /// Universal) become UTF8String, ASCII-lowercased, with leading/trailing whitespace removed and
 /// inner runs collapsed to one space; the outer SEQUENCE header is omitted (`i2d_name_canon`).
 pub fn canonical_subject(cert_der: &[u8]) -> Result<Vec<u8>, CertError> {
-    let bad = |e: der::Error| CertError(format!("not an X.509 certificate: {e}"));
-    let cert = AnyRef::from_der(cert_der).map_err(bad)?;
-    let mut r = der::SliceReader::new(cert.value()).map_err(bad)?;
-    let tbs: AnyRef<'_> = r.decode().map_err(bad)?;
-    let mut t = der::SliceReader::new(tbs.value()).map_err(bad)?;
-    let mut fields: Vec<AnyRef<'_>> = Vec::new();
-    while !t.is_finished() {
-        fields.push(t.decode().map_err(bad)?);
-    }
-    // version [0] is optional; then serial, signature, issuer, validity, subject.
-    let skip = usize::from(fields.first().is_some_and(|f| u8::from(f.tag()) == 0xa0));
-    let subject = fields
-        .get(skip + 4)
-        .ok_or_else(|| CertError("certificate has no subject".into()))?;
+    let cert =
+        Certificate::from_der(cert_der).map_err(|e| CertError(format!("not an X.509 certificate: {e}")))?;
     let mut out = Vec::new();
-    let mut rdns = der::SliceReader::new(subject.value()).map_err(bad)?;
-    while !rdns.is_finished() {
-        let rdn: AnyRef<'_> = rdns.decode().map_err(bad)?;
-        let mut atvs = der::SliceReader::new(rdn.value()).map_err(bad)?;
+    for rdn in cert.tbs_certificate.subject.0.iter() {
         let mut encoded: Vec<Vec<u8>> = Vec::new();
-        while !atvs.is_finished() {
-            let atv: AnyRef<'_> = atvs.decode().map_err(bad)?;
-            let mut parts = der::SliceReader::new(atv.value()).map_err(bad)?;
-            let oid: AnyRef<'_> = parts.decode().map_err(bad)?;
-            let value: AnyRef<'_> = parts.decode().map_err(bad)?;
-            let mut seq = tlv(u8::from(oid.tag()), oid.value());
-            seq.extend(canonical_value(u8::from(value.tag()), value.value())?);
+        for atv in rdn.0.iter() {
+            let mut seq = tlv(u8::from(Tag::ObjectIdentifier), atv.oid.as_bytes());
+            seq.extend(canonical_value(u8::from(atv.value.tag()), atv.value.value())?);
             encoded.push(tlv(0x30, &seq));
         }
         encoded.sort();

@@ -17,6 +17,10 @@
 //!
 //! Not covered: `glibc-hwcaps` subdirectories and legacy hwcap subdirectories (not present in
 //! Debian base images), `ld.so.conf` `hwcap` lines.
+//!
+//! [`read_elf`] is hand-written, not `object`: it must accept exactly what ldconfig's
+//! `process_elf_file` accepts (program headers only, `DT_STRTAB` through the first `PT_LOAD`), where
+//! `object`'s ELF reader also reads and checks the section headers, which ldconfig never looks at.
 
 use std::collections::BTreeMap;
 
@@ -355,7 +359,7 @@ pub fn read_elf(b: &[u8]) -> Option<ElfInfo> {
         _ => return None,
     };
     let u16_at = |o: usize| -> Option<u64> {
-        let s: [u8; 2] = b.get(o..o + 2)?.try_into().ok()?;
+        let s: [u8; 2] = b.get(o..o.checked_add(2)?)?.try_into().ok()?;
         Some(u64::from(if be {
             u16::from_be_bytes(s)
         } else {
@@ -363,7 +367,7 @@ pub fn read_elf(b: &[u8]) -> Option<ElfInfo> {
         }))
     };
     let u32_at = |o: usize| -> Option<u64> {
-        let s: [u8; 4] = b.get(o..o + 4)?.try_into().ok()?;
+        let s: [u8; 4] = b.get(o..o.checked_add(4)?)?.try_into().ok()?;
         Some(u64::from(if be {
             u32::from_be_bytes(s)
         } else {
@@ -371,7 +375,7 @@ pub fn read_elf(b: &[u8]) -> Option<ElfInfo> {
         }))
     };
     let u64_at = |o: usize| -> Option<u64> {
-        let s: [u8; 8] = b.get(o..o + 8)?.try_into().ok()?;
+        let s: [u8; 8] = b.get(o..o.checked_add(8)?)?.try_into().ok()?;
         Some(if be {
             u64::from_be_bytes(s)
         } else {
@@ -406,7 +410,7 @@ pub fn read_elf(b: &[u8]) -> Option<ElfInfo> {
         };
     let (mut dyn_off, mut dyn_size, mut loadaddr) = (None, 0u64, None);
     for i in 0..phnum {
-        let ph = usize::try_from(phoff + i * phentsize).ok()?;
+        let ph = usize::try_from(i.checked_mul(phentsize)?.checked_add(phoff)?).ok()?;
         let p_type = u32_at(ph)?;
         let (p_offset, p_vaddr, p_filesz) = if is64 {
             (u64_at(ph + 8)?, u64_at(ph + 16)?, u64_at(ph + 32)?)
@@ -431,7 +435,7 @@ pub fn read_elf(b: &[u8]) -> Option<ElfInfo> {
     let (mut strtab, mut soname_off) = (None, None);
     let mut o = usize::try_from(dyn_off).ok()?;
     let end = o.checked_add(usize::try_from(dyn_size).ok()?)?;
-    while o + ent <= end {
+    while o.checked_add(ent)? <= end {
         let tag = word(o)?;
         let val = word(o + ent / 2)?;
         match tag {
@@ -556,6 +560,23 @@ mod tests {
     use super::*;
     use std::cmp::Ordering;
 
+    /// `include` patterns with bracket expressions select as glob(3) does.
+    #[test]
+    fn include_globs_honour_bracket_expressions() {
+        let mut tree = MemTree::new();
+        for f in ["a.conf", "b.conf", "1.conf", "x.conf.bak"] {
+            tree.file(&format!("etc/ld.so.conf.d/{f}"), b"");
+        }
+        assert_eq!(
+            glob(&tree, "/etc/ld.so.conf.d/[a-z].conf"),
+            ["/etc/ld.so.conf.d/a.conf", "/etc/ld.so.conf.d/b.conf"]
+        );
+        assert_eq!(
+            glob(&tree, "/etc/ld.so.conf.d/[!a-z].conf"),
+            ["/etc/ld.so.conf.d/1.conf"]
+        );
+    }
+
     #[test]
     fn libcmp_orders_versions_numerically() {
         assert_eq!(libcmp("libz.so.1.2.13", "libz.so.1.2.9"), Ordering::Greater);
@@ -563,6 +584,32 @@ mod tests {
         assert_eq!(libcmp("liba.so", "libb.so"), Ordering::Less);
         assert_eq!(libcmp("libc.so.6", "libc.so.6"), Ordering::Equal);
         assert_eq!(libcmp("lib2", "libx"), Ordering::Greater);
+    }
+
+    /// Hostile headers: program-header offsets and dynamic-segment offsets near the top of the
+    /// address space are "not a library", not an arithmetic overflow (a panic in debug builds).
+    #[test]
+    fn hostile_offsets_are_not_libraries() {
+        let mut elf = vec![0u8; 64];
+        elf[..4].copy_from_slice(b"\x7fELF");
+        elf[4] = 2; // 64-bit
+        elf[5] = 1; // little-endian
+        elf[18] = 62; // x86-64
+        elf[32..40].copy_from_slice(&u64::MAX.to_le_bytes()); // e_phoff
+        elf[54] = 56; // e_phentsize
+        elf[56] = 2; // e_phnum
+        assert_eq!(read_elf(&elf), None);
+        // One PT_DYNAMIC whose offset is the largest usize and size 1.
+        let mut elf = elf.clone();
+        elf[32..40].copy_from_slice(&64u64.to_le_bytes());
+        elf[56] = 1;
+        let mut ph = vec![0u8; 56];
+        ph[0] = 2; // PT_DYNAMIC
+        ph[8..16].copy_from_slice(&(usize::MAX as u64).to_le_bytes()); // p_offset
+        ph[32..40].copy_from_slice(&0u64.to_le_bytes()); // p_filesz
+        ph[32] = 1;
+        elf.extend(ph);
+        assert_eq!(read_elf(&elf), None);
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod accounts;
 pub mod alternatives;
 pub mod basefiles;
 pub mod certificates;
+pub mod commands;
 pub mod dpkgdb;
 pub mod files;
 pub mod ldcache;

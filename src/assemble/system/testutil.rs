@@ -182,13 +182,10 @@ fn probe() {
             match name.as_str() {
                 "control" => {
                     let text = String::from_utf8(content).unwrap();
-                    for line in text.lines() {
-                        if line.starts_with([' ', '\t']) {
-                            let last: &mut (String, String) = p.control_fields.last_mut().unwrap();
-                            last.1.push('\n');
-                            last.1.push_str(line);
-                        } else if let Some((k, v)) = line.split_once(':') {
-                            p.control_fields.push((k.to_owned(), v.trim().to_owned()));
+                    use crate::debian::deb822::{self, Dialect, Event};
+                    for event in deb822::read(&text, Dialect::Strict).flatten() {
+                        if let Event::Field(f) = event {
+                            p.control_fields.push((f.name.to_owned(), f.verbatim()));
                         }
                     }
                 }

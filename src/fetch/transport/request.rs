@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use url::Url;
 
+use crate::debian::date::parse_release_date;
 use crate::fetch::{AttemptError, Expected};
-use crate::lockfile::parse_release_date;
 
 /// What a request reports from its thread.
 pub(super) enum SourceEvent {

@@ -9,7 +9,7 @@
 //! is). It is written once, atomically; a record that does not parse, or that another debcast
 //! wrote, is ignored and the package decoded instead. Any file the configure step reads that a
 //! record did not keep is still read correctly: the package is decoded on demand (see
-//! [`super::Spools`]).
+//! [`crate::assemble::Spools`]).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -23,34 +23,13 @@ use crate::entry::{Entry, EntryKind};
 use crate::hash::Sha256Digest;
 use crate::lockfile::LockedPackage;
 
-use super::system::ldcache::ElfInfo;
-use super::tree::{Content, Node, PackageEntries};
-use super::{PackageFacts, Unpacked, UnpackedPackage};
+use crate::assemble::system::ldcache::ElfInfo;
+use crate::assemble::tree::{Content, Node, PackageEntries};
+use crate::assemble::{PackageFacts, Unpacked, UnpackedPackage};
 
-/// Version of the record format and of what the unpacker keeps; part of the record's path.
+/// Version of the record format and of what the unpacker keeps (see
+/// [`crate::assemble::keep`]); part of the record's path.
 pub const UNPACK_FORMAT: u32 = 1;
-
-/// Files the configure step may read are kept in the record up to this size.
-const KEEP_MAX: u64 = 256 << 10;
-
-/// Where the configure step reads files (configuration, the sources of accounts, shells,
-/// certificates, base-files, and the shell libraries maintainer scripts source).
-const KEEP_UNDER: &[&str] = &[
-    "etc/",
-    "usr/share/base-files/",
-    "usr/share/base-passwd/",
-    "usr/share/ca-certificates/",
-    "usr/local/share/ca-certificates/",
-    "usr/share/debconf/",
-    "usr/share/debianutils/",
-    "usr/share/dpkg/",
-    "usr/share/libc-bin/",
-];
-
-/// Whether the unpacker keeps a copy of this regular file's bytes for the configure step.
-pub fn keeps(path: &str, size: u64) -> bool {
-    size <= KEEP_MAX && KEEP_UNDER.iter().any(|dir| path.starts_with(dir))
-}
 
 /// The store's records (`<store>/unpacked/v<N>/`).
 #[derive(Debug, Clone)]
@@ -152,7 +131,7 @@ fn producer() -> String {
     format!(
         "debcast {} {}",
         env!("CARGO_PKG_VERSION"),
-        crate::build::executable_identity()
+        super::keys::executable_identity()
     )
 }
 

@@ -1,0 +1,218 @@
+//! Every command a maintainer script may run, and how debcast treats it: emulated (its effect is
+//! computed by a sibling module: `files` for plain file commands, `alternatives`, `shells`,
+//! `ldcache`, `certificates`, `accounts`, …), harmless (no lasting effect), service management
+//! (skipped in a container), or not emulated (reported). A new command starts here: name it in the
+//! right list (and, if it changes files, apply it in `files::apply`).
+
+/// Plain file commands `files` applies (when their arguments are known and their form supported).
+pub fn handles(argv0: &str, args: &[String]) -> bool {
+    match argv0 {
+        "ln" => parse_ln(args).is_some(),
+        "mv" | "touch" | "mkdir" | "dpkg-divert" => true,
+        "umask" => args.len() == 1 && parse_mode(&format!("{:0>3}", args[0])).is_some(),
+        // Not recursive: no `-r`/`-R` among short options, no `--recursive`.
+        "rm" => !args.iter().any(|a| {
+            a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a.contains(['r', 'R']))
+        }),
+        "chmod" | "chown" | "chgrp" => !args.iter().any(|a| a == "-R" || a == "--recursive"),
+        _ => super::users::handles(argv0, args) || super::pam::handles(argv0, args),
+    }
+}
+
+/// One `ln -s` as a script runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkCall {
+    pub target: String,
+    pub link: String,
+    pub force: bool,
+    /// `-n`/`-T`: never create the link inside an existing directory named LINK.
+    pub no_deref: bool,
+}
+
+/// Parses `ln` arguments; `None` unless it is `ln -s` with exactly TARGET and LINK.
+pub fn parse_ln(args: &[String]) -> Option<LinkCall> {
+    let (mut symbolic, mut force, mut no_deref) = (false, false, false);
+    let mut operands = Vec::new();
+    let mut options_done = false;
+    for a in args {
+        if !options_done && a == "--" {
+            options_done = true;
+        } else if !options_done && a.starts_with("--") {
+            match a.as_str() {
+                "--symbolic" => symbolic = true,
+                "--force" => force = true,
+                "--no-dereference" | "--no-target-directory" => no_deref = true,
+                _ => return None,
+            }
+        } else if !options_done && a.starts_with('-') && a.len() > 1 {
+            for c in a[1..].chars() {
+                match c {
+                    's' => symbolic = true,
+                    'f' => force = true,
+                    'n' | 'T' => no_deref = true,
+                    _ => return None,
+                }
+            }
+        } else {
+            operands.push(a.clone());
+        }
+    }
+    match operands.as_slice() {
+        [target, link] if symbolic => Some(LinkCall {
+            target: target.clone(),
+            link: link.clone(),
+            force,
+            no_deref,
+        }),
+        _ => None,
+    }
+}
+
+pub fn parse_mode(m: &str) -> Option<u32> {
+    (m.len() >= 3 && m.len() <= 4)
+        .then(|| u32::from_str_radix(m, 8).ok())
+        .flatten()
+        .filter(|v| *v <= 0o7777)
+}
+
+/// Commands whose effect debcast computes itself, or that have none on a fresh install.
+const EMULATED: &[&str] = &[
+    "update-alternatives",
+    "add-shell",
+    "remove-shell",
+    "update-shells",
+    "ldconfig",
+    "update-ca-certificates",
+    // Its actions (rm_conffile, mv_conffile, symlink_to_dir, …) only act on upgrades.
+    "dpkg-maintscript-helper",
+    // passwd's postinst: pwconv/grpconv, which `accounts` computes when passwd is installed.
+    "shadowconfig",
+];
+
+/// Commands without lasting effect: tests, queries, output, flow control, debconf.
+const HARMLESS: &[&str] = &[
+    "[",
+    "test",
+    "echo",
+    "printf",
+    "true",
+    "false",
+    ":",
+    "set",
+    "exit",
+    "return",
+    "shift",
+    "local",
+    "unset",
+    "export",
+    "readonly",
+    "read",
+    "cat",
+    "command",
+    "which",
+    "type",
+    "dpkg-query",
+    "getent",
+    "grep",
+    "egrep",
+    "fgrep",
+    "basename",
+    "dirname",
+    "readlink",
+    "realpath",
+    "dpkg-realpath",
+    "head",
+    "tail",
+    "cut",
+    "tr",
+    "sort",
+    "uniq",
+    "wc",
+    "cmp",
+    "diff",
+    "md5sum",
+    "sha256sum",
+    "id",
+    "uname",
+    "stat",
+    "ls",
+    "sleep",
+    "wait",
+    "trap",
+    "logger",
+    ".",
+    "source",
+    "dpkg-architecture",
+    "break",
+    "continue",
+    "umask",
+    "cd",
+];
+
+/// Service management, meaningless in a container image.
+const SERVICES: &[&str] = &[
+    "deb-systemd-helper",
+    "deb-systemd-invoke",
+    "invoke-rc.d",
+    "update-rc.d",
+    "systemctl",
+];
+
+/// Packages whose `postinst` debcast reproduces as a whole (see the sibling modules).
+pub const WHOLE_POSTINST: &[&str] = &[
+    "base-files",
+    "libc-bin",
+    "base-passwd",
+    "tzdata",
+    "ca-certificates",
+    "debianutils",
+];
+
+/// How a command is treated in the report.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Kind {
+    Emulated,
+    Harmless,
+    Service,
+    NotEmulated,
+}
+
+pub fn classify(argv0: &str, args: &[String]) -> Kind {
+    let name = argv0.rsplit('/').next().unwrap_or(argv0);
+    if EMULATED.contains(&name) {
+        return Kind::Emulated;
+    }
+    // Plain file commands are applied by `files` (which reports the calls it cannot apply).
+    if handles(name, args) {
+        return Kind::Emulated;
+    }
+    if SERVICES.contains(&name) {
+        return Kind::Service;
+    }
+    if HARMLESS.contains(&name) || name.starts_with("db_") {
+        return Kind::Harmless;
+    }
+    if name == "dpkg" {
+        // Queries only; `dpkg --configure`/`-i` from a script would be an effect.
+        let query = args.first().is_some_and(|a| {
+            matches!(
+                a.as_str(),
+                "--compare-versions"
+                    | "--print-architecture"
+                    | "--print-foreign-architectures"
+                    | "--assert-multi-arch"
+                    | "--assert-versioned-provides"
+                    | "-L"
+                    | "-l"
+                    | "-s"
+                    | "-S"
+                    | "--listfiles"
+                    | "--status"
+                    | "--search"
+                    | "--validate-version"
+            )
+        });
+        return if query { Kind::Harmless } else { Kind::NotEmulated };
+    }
+    Kind::NotEmulated
+}

@@ -1,0 +1,317 @@
+use super::super::testutil::MemTree;
+use super::*;
+
+fn argv(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_owned).collect()
+}
+
+#[test]
+fn parses_ln_forms() {
+    assert_eq!(
+        parse_ln(&argv("-sf bash /bin/sh")),
+        Some(LinkCall {
+            target: "bash".into(),
+            link: "/bin/sh".into(),
+            force: true,
+            no_deref: false
+        })
+    );
+    assert!(parse_ln(&argv("-s -n a /b")).is_some_and(|c| c.no_deref));
+    assert_eq!(parse_ln(&argv("a /b")), None, "hard links are not ours");
+    assert_eq!(parse_ln(&argv("-s a b c")), None);
+    assert_eq!(
+        parse_ln(&argv("-sv a /b")),
+        None,
+        "unknown options are not guessed at"
+    );
+}
+
+fn pkg(name: &str, postinst: &str) -> InstalledPackage {
+    InstalledPackage {
+        name: name.into(),
+        version: "1".into(),
+        architecture: "amd64".into(),
+        members: [("postinst".to_owned(), postinst.as_bytes().to_vec())].into(),
+        ..InstalledPackage::default()
+    }
+}
+
+fn file<'c>(c: &'c Changes, path: &str) -> Option<&'c (Entry, Vec<u8>)> {
+    c.files.iter().find(|(e, _)| e.path == path)
+}
+
+#[test]
+fn bash_makes_bin_sh_only_when_missing_through_merged_usr() {
+    let script = "#!/bin/bash\nset -e\nif [ ! -e /bin/sh ]; then\n    ln -s bash /bin/sh\nfi\n";
+    let mut t = MemTree::new();
+    t.symlink("bin", "usr/bin")
+        .dir("usr/bin")
+        .file("usr/bin/bash", b"");
+    let (changes, report) = compute(&t, &[pkg("bash", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (entry, _) = file(&changes, "usr/bin/sh").unwrap();
+    assert_eq!(
+        entry.kind,
+        EntryKind::Symlink {
+            target: "bash".into()
+        }
+    );
+
+    // With dash's /bin/sh present, nothing happens (but the diversions file is written).
+    t.symlink("usr/bin/sh", "dash");
+    let (changes, _) = compute(&t, &[pkg("bash", script)]).unwrap();
+    assert!(file(&changes, "usr/bin/sh").is_none());
+    assert_eq!(file(&changes, DIVERSIONS).unwrap().1, b"");
+}
+
+#[test]
+fn compound_tests_are_decided() {
+    // coreutils: on merged /usr, /usr/bin/touch exists, so no link.
+    let script = "#!/bin/sh\nif [ \"$1\" = 'configure' -a ! -e \"$DPKG_ROOT/usr/bin/touch\" ]; then\n  ln -s /bin/touch \"$DPKG_ROOT/usr/bin/touch\"\nfi\n";
+    let mut t = MemTree::new();
+    t.symlink("bin", "usr/bin")
+        .dir("usr/bin")
+        .file("usr/bin/touch", b"");
+    let (changes, report) = compute(&t, &[pkg("coreutils", script)]).unwrap();
+    assert!(
+        file(&changes, "usr/bin/touch").is_none() && report.is_empty(),
+        "{changes:?} {report:?}"
+    );
+    // On split /usr it is made.
+    let mut t = MemTree::new();
+    t.dir("bin").dir("usr/bin").file("bin/touch", b"");
+    let (changes, _) = compute(&t, &[pkg("coreutils", script)]).unwrap();
+    assert!(file(&changes, "usr/bin/touch").is_some());
+}
+
+#[test]
+fn commands_take_effect_in_order_with_diversions() {
+    // dash's claim of /bin/sh, reduced: divert, remove, link to a temporary name, move.
+    let script = "#!/bin/sh\nset -e\n\
+        dpkg-divert --package dash --no-rename --divert /bin/sh.distrib --add /bin/sh\n\
+        rm -f /bin/sh\n\
+        if [ -e /bin/sh ]; then cp -dp /bin/sh /bin/sh.distrib; fi\n\
+        ln -sf dash /bin/sh.tmp\n\
+        mv -f /bin/sh.tmp /bin/sh\n\
+        dpkg-divert --package dash --no-rename --divert /usr/share/man/man1/sh.distrib.1.gz --add /usr/share/man/man1/sh.1.gz\n";
+    let mut t = MemTree::new();
+    t.symlink("bin", "usr/bin")
+        .dir("usr/bin")
+        .symlink("usr/bin/sh", "dash")
+        .file("usr/bin/dash", b"");
+    let (changes, report) = compute(&t, &[pkg("dash", script)]).unwrap();
+    assert!(report.is_empty(), "the cp is never reached: {report:?}");
+    assert!(file(&changes, "usr/bin/sh.tmp").is_none(), "{changes:?}");
+    assert_eq!(
+        file(&changes, "usr/bin/sh").unwrap().0.kind,
+        EntryKind::Symlink {
+            target: "dash".into()
+        }
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&file(&changes, DIVERSIONS).unwrap().1),
+        "/usr/share/man/man1/sh.1.gz\n/usr/share/man/man1/sh.distrib.1.gz\ndash\n/bin/sh\n/bin/sh.distrib\ndash\n"
+    );
+}
+
+#[test]
+fn touch_chmod_chown_as_login_does() {
+    let script = "#!/bin/sh\nfor f in /etc/subuid /etc/subgid; do\n  if [ ! -e $f ]; then\n    touch $f\n    chown 0:0 $f\n    chmod 644 $f\n  fi\ndone\nchown root:shadow /etc/subuid\n";
+    let mut t = MemTree::new();
+    t.dir("etc")
+        .file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
+        .file("etc/group", b"root:x:0:\nshadow:x:42:\n");
+    let (changes, report) = compute(&t, &[pkg("login", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (subuid, _) = file(&changes, "etc/subuid").unwrap();
+    assert_eq!(
+        (subuid.mode, subuid.uid, subuid.gid, subuid.gname.as_str()),
+        (0o644, 0, 42, "shadow")
+    );
+    assert!(file(&changes, "etc/subgid").is_some());
+}
+
+#[test]
+fn umask_applies_to_created_files() {
+    let script = "#!/bin/sh\nif [ ! -f /etc/security/opasswd ]; then\n  umask 066\n  touch /etc/security/opasswd\nfi\n";
+    let mut t = MemTree::new();
+    t.dir("etc/security");
+    let (changes, report) = compute(&t, &[pkg("libpam-modules", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(file(&changes, "etc/security/opasswd").unwrap().0.mode, 0o600);
+}
+
+/// A merged-/usr image with Debian's `/var/run -> /run`.
+fn merged_usr() -> MemTree {
+    let mut t = MemTree::new();
+    t.symlink("bin", "usr/bin")
+        .symlink("lib", "usr/lib")
+        .dir("usr/bin")
+        .dir("usr/lib")
+        .dir("run")
+        .symlink("var/run", "/run");
+    t
+}
+
+fn kind<'c>(c: &'c Changes, path: &str) -> Option<&'c EntryKind> {
+    file(c, path).map(|(e, _)| &e.kind)
+}
+
+#[test]
+fn mkdir_follows_links_in_the_image() {
+    let script = "#!/bin/sh\nset -e\nmkdir -p /var/run/x\nmkdir /lib/x\nmkdir -p /bin/x/y\nmkdir -p -m 700 /var/run/x/z\nmkdir -p /var/run\n";
+    let (changes, report) = compute(&merged_usr(), &[pkg("p", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    for p in ["run/x", "usr/lib/x", "usr/bin/x", "usr/bin/x/y", "run/x/z"] {
+        assert_eq!(kind(&changes, p), Some(&EntryKind::Directory), "{p}: {changes:?}");
+    }
+    assert_eq!(file(&changes, "run/x/z").unwrap().0.mode, 0o700);
+    // Nothing is made through (or instead of) a link.
+    for p in ["var/run", "var/run/x", "lib", "lib/x", "bin", "bin/x"] {
+        assert!(file(&changes, p).is_none(), "{p}: {changes:?}");
+    }
+    // A relative link, and one through `..` that is clamped at the image root.
+    let mut t = merged_usr();
+    t.dir("usr/share")
+        .symlink("usr/lib/rel", "../share")
+        .symlink("etc/up", "../../../usr");
+    let script = "#!/bin/sh\nmkdir -p /usr/lib/rel/a /etc/up/b\n";
+    let (changes, report) = compute(&t, &[pkg("p", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(kind(&changes, "usr/share/a"), Some(&EntryKind::Directory));
+    assert_eq!(kind(&changes, "usr/b"), Some(&EntryKind::Directory));
+}
+
+#[test]
+fn mkdir_never_replaces_what_is_there() {
+    let mut t = merged_usr();
+    t.file("etc/f", b"keep")
+        .symlink("etc/dangling", "/nowhere")
+        .symlink("etc/loop", "loop")
+        .symlink("etc/tofile", "f")
+        .dir("etc/d");
+    let cases = [
+        ("mkdir -p /etc/f", "‘/etc/f’: File exists"),
+        ("mkdir /etc/f", "‘/etc/f’: File exists"),
+        ("mkdir -p /etc/f/x", "‘/etc/f’: Not a directory"),
+        ("mkdir /etc/f/x", "‘/etc/f/x’: Not a directory"),
+        ("mkdir -p /etc/dangling", "‘/etc/dangling’: File exists"),
+        ("mkdir -p /etc/dangling/x", "‘/etc/dangling’: File exists"),
+        (
+            "mkdir /etc/dangling/x",
+            "‘/etc/dangling/x’: No such file or directory",
+        ),
+        ("mkdir -p /etc/loop/x", "‘/etc/loop’: File exists"),
+        ("mkdir -p /etc/tofile/x", "‘/etc/tofile’: Not a directory"),
+        ("mkdir /etc/d", "‘/etc/d’: File exists"),
+        ("mkdir /var/run", "‘/var/run’: File exists"),
+        ("mkdir /etc/none/x", "‘/etc/none/x’: No such file or directory"),
+    ];
+    for (cmd, why) in cases {
+        let script = format!("#!/bin/sh\nset -e\n{cmd}\n");
+        let (changes, report) = compute(&t, &[pkg("p", &script)]).unwrap();
+        let whats: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+        assert_eq!(whats, [format!("{cmd} (cannot create directory {why})")], "{cmd}");
+        let made: Vec<&str> = changes
+            .files
+            .iter()
+            .map(|(e, _)| e.path.as_str())
+            .filter(|p| *p != DIVERSIONS)
+            .collect();
+        assert!(made.is_empty(), "{cmd} changed {made:?}");
+    }
+    // With -p, an existing directory (or a link to one) is fine.
+    let script = "#!/bin/sh\nmkdir -p /etc/d /var/run /bin\n";
+    let (changes, report) = compute(&t, &[pkg("p", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(file(&changes, "etc/d").is_none() && file(&changes, "bin").is_none());
+}
+
+#[test]
+fn dotdot_paths_are_refused_naming_package_and_script() {
+    for cmd in [
+        "mkdir -p /../x",
+        "mkdir -p /usr/../../x",
+        "touch /etc/../../x",
+        "ln -sf /bin/true /../x",
+        "mv /etc/a /../x",
+        "rm -rf /var/../..",
+        "chmod 644 /../etc/x",
+        "dpkg-divert --add --divert /../x /etc/a",
+    ] {
+        let script = format!("#!/bin/sh\nset -e\n{cmd}\n");
+        let err = compute(&merged_usr(), &[pkg("evil", &script)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("package evil")
+                && err.contains("postinst")
+                && err.contains("..")
+                && err.contains(cmd),
+            "{cmd}: {err}"
+        );
+    }
+    // A link's target is not a path acted on: `..` in it is fine.
+    let script = "#!/bin/sh\nln -s ../lib/x /usr/bin/x\n";
+    let (changes, report) = compute(&merged_usr(), &[pkg("p", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(file(&changes, "usr/bin/x").is_some());
+}
+
+/// A postinst the reader cannot parse is reported, not skipped; so is one whose walk stops.
+#[test]
+fn unreadable_and_runaway_scripts_are_reported() {
+    let deep = format!(
+        "#!/bin/sh\nset -e\n{}true{}\n",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let started = std::time::Instant::now();
+    let (_, report) = compute(&merged_usr(), &[pkg("hostile", &deep)]).unwrap();
+    assert!(started.elapsed().as_secs() < 10, "took {:?}", started.elapsed());
+    assert_eq!(report.len(), 1, "{report:?}");
+    assert_eq!(
+        (report[0].package.as_str(), report[0].script.as_str()),
+        ("hostile", "postinst")
+    );
+    assert_eq!(
+        report[0].what,
+        format!(
+            "script could not be read (line 3: nesting deeper than {} levels); none of it emulated",
+            shell::MAX_NESTING
+        )
+    );
+
+    let runaway = "#!/bin/sh\ntouch /etc/a\nf() { f; }\nf\n";
+    let mut t = merged_usr();
+    t.dir("etc");
+    let (changes, report) = compute(&t, &[pkg("p", runaway)]).unwrap();
+    assert!(file(&changes, "etc/a").is_some());
+    let whats: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(whats.len(), 1, "{whats:?}");
+    assert!(
+        whats[0].contains("evaluation stopped") && whats[0].contains("not emulated"),
+        "{whats:?}"
+    );
+}
+
+#[test]
+fn what_cannot_be_done_is_reported() {
+    let t = MemTree::new();
+    let script =
+        "#!/bin/sh\nln -s x /opt/none/y\nchmod u+x /etc/x\nrm -rf /var/cache/x\ninvoke-rc.d foo start\n";
+    let (_, report) = compute(&t, &[pkg("p", script)]).unwrap();
+    let whats: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(whats.len(), 4, "{whats:?}");
+    assert!(whats.iter().any(|w| w.contains("/opt/none")));
+    assert!(whats.iter().any(|w| w.contains("u+x")));
+    // rm -r is not applied, only reported; services are reported as skipped.
+    assert!(whats.contains(&"rm -rf /var/cache/x"));
+    assert!(whats.contains(&"skipped: service management: invoke-rc.d foo start"));
+    assert!(!handles("rm", &argv("-rf /var/cache/x")));
+    assert!(!handles("rm", &argv("--recursive /var/cache/x")));
+    assert!(
+        handles("rm", &argv("--force /etc/x")),
+        "--force contains an r but is not -r"
+    );
+}

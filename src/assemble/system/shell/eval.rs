@@ -1,0 +1,738 @@
+//! The evaluator: walks a script as a fresh `postinst configure` would, resolving variables where
+//! the script sets them and handing every command it would run to a callback ([`Eval`]). Shell
+//! builtins are interpreted here (`Eval::simple`); what a command *does* to the image is decided
+//! by the callback's owner (see `super::super::commands`).
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use super::ast::{Node, Part, Word};
+use super::glob::glob_match;
+use super::{MAX_NESTING, parse};
+
+/// A value during evaluation: known text, or unknown (named for the report).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Known(String),
+    Unknown(String),
+}
+
+/// What a command did when [`Eval`] reached it, for the caller's callback.
+pub struct Call<'a> {
+    /// Expanded arguments (`argv[0]` first); `Err(what)` if some part could not be resolved.
+    pub argv: Result<Vec<String>, String>,
+    pub text: &'a str,
+}
+
+/// Walks a script as a fresh `<script> configure` run would, calling `on_command` for every
+/// simple command reached (function bodies at their call sites, loops unrolled).
+pub struct Eval<'f> {
+    vars: BTreeMap<String, Value>,
+    /// Function bodies, shared (a call does not copy its body).
+    funcs: BTreeMap<String, Rc<[Node]>>,
+    /// Files read for `. FILE`, parsed once per path (`None`: unreadable or not parsed).
+    sourced: BTreeMap<String, Option<Rc<[Node]>>>,
+    positional: Vec<String>,
+    on_command: &'f mut dyn FnMut(Call<'_>),
+    depth: usize,
+    /// Commands and compounds walked so far, against [`MAX_STEPS`].
+    steps: usize,
+    /// Why the walk stopped early (nesting or step limit), for the caller's report.
+    cut: Option<String>,
+    exited: bool,
+    /// `return` seen in the function being run.
+    returning: bool,
+    in_func: usize,
+    /// `echo` output while inside `$(…)`.
+    capture: Vec<String>,
+    capturing: usize,
+    /// File tests against the image (`[ -x /usr/bin/foo ]`, `command -v foo`); unknown without.
+    files: Option<FileProbe<'f>>,
+    /// `[ -h PATH ]`: whether the path itself (not followed) is a symbolic link.
+    links: Option<LinkProbe<'f>>,
+    /// `dpkg --print-architecture` inside the image.
+    native_arch: Option<String>,
+    /// Reads a file of the image for `. FILE`.
+    source: Option<SourceReader<'f>>,
+}
+
+/// How deeply [`Eval`] follows nodes and function calls into each other (a function calling
+/// itself would otherwise recurse forever). Past it the walk stops and says so.
+pub const MAX_EVAL_DEPTH: usize = 2 * MAX_NESTING;
+
+/// How many commands [`Eval`] walks in one script before it stops and says so (a function that
+/// calls itself twice would otherwise take exponential time).
+pub const MAX_STEPS: usize = 200_000;
+
+/// Reads the text of an absolute path in the image, for `. FILE` in a script.
+pub type SourceReader<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Answers what an absolute path is in the image.
+pub type FileProbe<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
+
+/// Answers whether an absolute path is itself a symbolic link in the image (`lstat`).
+pub type LinkProbe<'a> = &'a dyn Fn(&str) -> bool;
+
+/// What a path is in the image, for `test -e/-f/-d/-x` and `command -v`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Dir,
+    File { executable: bool },
+    Other,
+}
+
+/// Where `command -v`/`which` look (a maintainer script's PATH under dpkg).
+const SCRIPT_PATH: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
+impl<'f> Eval<'f> {
+    /// Lets file tests and `command -v` consult the image.
+    pub fn with_files(mut self, files: FileProbe<'f>) -> Self {
+        self.files = Some(files);
+        self
+    }
+
+    /// Lets `[ -h PATH ]`/`[ -L PATH ]` consult the image.
+    pub fn with_links(mut self, links: LinkProbe<'f>) -> Self {
+        self.links = Some(links);
+        self
+    }
+
+    /// `command -v NAME` as the script would see it: the first executable on PATH.
+    fn which(&self, name: &str) -> Option<Option<String>> {
+        which_in(self.files, name)
+    }
+}
+
+/// `command -v NAME` against the image; `None` when there is no image to ask.
+fn which_in(files: Option<FileProbe<'_>>, name: &str) -> Option<Option<String>> {
+    {
+        let files = files?;
+        if name.contains('/') {
+            return Some(
+                matches!(files(name), Some(FileKind::File { executable: true })).then(|| name.to_owned()),
+            );
+        }
+        Some(
+            SCRIPT_PATH
+                .iter()
+                .map(|d| format!("{d}/{name}"))
+                .find(|p| matches!(files(p), Some(FileKind::File { executable: true }))),
+        )
+    }
+}
+
+impl<'f> Eval<'f> {
+    pub fn new(args: &[&str], on_command: &'f mut dyn FnMut(Call<'_>)) -> Self {
+        Eval {
+            vars: BTreeMap::new(),
+            funcs: BTreeMap::new(),
+            sourced: BTreeMap::new(),
+            positional: args.iter().map(|s| s.to_string()).collect(),
+            on_command,
+            depth: 0,
+            steps: 0,
+            cut: None,
+            exited: false,
+            returning: false,
+            in_func: 0,
+            capture: Vec::new(),
+            capturing: 0,
+            files: None,
+            links: None,
+            native_arch: None,
+            source: None,
+        }
+    }
+
+    /// Lets `. FILE` read the image: the file's function definitions and plain assignments are
+    /// taken (what scripts source is libraries: dpkg's `dpkg-error.sh`, debconf's confmodule),
+    /// its other top-level commands are not run.
+    pub fn with_source(mut self, source: SourceReader<'f>) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// The environment dpkg gives a maintainer script (`DPKG_MAINTSCRIPT_*`, empty `DPKG_ROOT`)
+    /// and the image's native architecture for `dpkg --print-architecture`.
+    pub fn with_package(mut self, package: &str, arch: &str, script: &str, native_arch: &str) -> Self {
+        for (k, v) in [
+            ("DPKG_MAINTSCRIPT_PACKAGE", package),
+            ("DPKG_MAINTSCRIPT_ARCH", arch),
+            ("DPKG_MAINTSCRIPT_NAME", script),
+            ("DPKG_RUNNING_VERSION", "1.21.22"),
+        ] {
+            self.vars.insert(k.to_owned(), Value::Known(v.to_owned()));
+        }
+        self.native_arch = Some(native_arch.to_owned());
+        self
+    }
+
+    pub fn run(&mut self, nodes: &[Node]) {
+        for n in nodes {
+            if self.exited || self.returning || self.cut.is_some() {
+                return;
+            }
+            self.node(n);
+        }
+    }
+
+    /// Walks a whole script like [`Eval::run`]; `Err(why)` when the walk had to stop before the
+    /// script's end (calls nested deeper than [`MAX_EVAL_DEPTH`], or more than [`MAX_STEPS`]
+    /// commands), so the caller can report that the rest was not looked at.
+    pub fn run_script(mut self, nodes: &[Node]) -> Result<(), String> {
+        self.run(nodes);
+        match self.cut {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
+    }
+
+    fn node(&mut self, n: &Node) {
+        if self.cut.is_some() {
+            return;
+        }
+        if self.depth >= MAX_EVAL_DEPTH {
+            self.cut = Some(format!(
+                "evaluation stopped: commands and function calls nested deeper than {MAX_EVAL_DEPTH} levels"
+            ));
+            return;
+        }
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            self.cut = Some(format!("evaluation stopped after {MAX_STEPS} commands"));
+            return;
+        }
+        self.depth += 1;
+        match n {
+            Node::Simple { assigns, words, text } => self.simple(assigns, words, text),
+            Node::If { branches, otherwise } => {
+                let mut taken = false;
+                for (cond, body) in branches {
+                    match self.condition(cond) {
+                        Some(false) => continue,
+                        // An unknown condition guarding a failure exit (`if ! mountpoint -q
+                        // /proc; then …; exit 1; fi`) is assumed not to fire.
+                        None if body.iter().any(is_failure_exit) => continue,
+                        // Unknown conditions (file tests, dpkg --compare-versions on an empty
+                        // old version) are taken: on a fresh install the guarded action runs.
+                        _ => {
+                            self.run(body);
+                            taken = true;
+                            break;
+                        }
+                    }
+                }
+                if !taken {
+                    self.run(otherwise);
+                }
+            }
+            Node::For { var, items, body } => {
+                let items: Vec<Value> = match items {
+                    Some(words) => words.iter().flat_map(|w| self.expand_split(w)).collect(),
+                    None => self.positional.iter().map(|s| Value::Known(s.clone())).collect(),
+                };
+                for item in items {
+                    self.vars.insert(var.clone(), item);
+                    self.run(body);
+                }
+            }
+            Node::While { .. } => {}
+            Node::Case { word, arms } => {
+                let subject = self.expand_one(word);
+                for (patterns, body) in arms {
+                    let hit = patterns.iter().any(|p| match (&subject, p.literal()) {
+                        (Value::Known(s), Some(p)) => glob_match(&p, s),
+                        _ => false,
+                    });
+                    if hit {
+                        self.run(body);
+                        break;
+                    }
+                }
+            }
+            Node::Func { name, body } => {
+                self.funcs.insert(name.clone(), Rc::from(body.as_slice()));
+            }
+            Node::Group(body) => self.run(body),
+            Node::AndOr(parts) => {
+                // `cmd || true`, `[ … ] && cmd`: the first command always runs; a following
+                // `&&` command runs unless the first is a test known to be false; `||` commands
+                // are fallbacks and are skipped.
+                let mut last: Option<bool> = None;
+                for (op, node) in parts {
+                    match op.as_str() {
+                        "" => {
+                            last = self.condition(std::slice::from_ref(node));
+                            if last.is_none() {
+                                self.node(node);
+                            }
+                        }
+                        "&&" if last != Some(false) => {
+                            last = self.condition(std::slice::from_ref(node));
+                            if last.is_none() {
+                                self.node(node);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Node::Pipe(cmds) => {
+                for c in cmds {
+                    self.node(c);
+                }
+            }
+            Node::Not(inner) => self.node(inner),
+        }
+        self.depth -= 1;
+    }
+
+    /// Evaluates `[ … ]`/`test …` conditions on the positional parameters; `None` = not a test
+    /// this knows (the command then runs normally where it appeared).
+    fn condition(&mut self, cond: &[Node]) -> Option<bool> {
+        let words = match cond {
+            [Node::Not(inner)] => return self.condition(std::slice::from_ref(inner)).map(|b| !b),
+            [Node::AndOr(parts)] => {
+                let mut acc: Option<bool> = None;
+                for (op, n) in parts {
+                    let v = self.condition(std::slice::from_ref(n));
+                    acc = match (op.as_str(), acc, v) {
+                        ("", _, v) => v,
+                        ("&&", Some(false), _) => Some(false),
+                        ("&&", Some(true), v) => v,
+                        ("&&", None, Some(false)) => Some(false),
+                        ("||", Some(true), _) => Some(true),
+                        ("||", Some(false), v) => v,
+                        ("||", None, Some(true)) => Some(true),
+                        _ => None,
+                    };
+                }
+                return acc;
+            }
+            [Node::Simple { words, assigns, .. }] if assigns.is_empty() => words,
+            _ => return None,
+        };
+        let argv: Vec<Value> = words.iter().map(|w| self.expand_one(w)).collect();
+        let first = match argv.first() {
+            Some(Value::Known(s)) => s.as_str(),
+            _ => return None,
+        };
+        let args: Vec<&Value> = match first {
+            "[" => {
+                if !matches!(argv.last(), Some(Value::Known(s)) if s == "]") {
+                    return None;
+                }
+                argv[1..argv.len() - 1].iter().collect()
+            }
+            "test" => argv[1..].iter().collect(),
+            "true" | ":" => return Some(true),
+            "false" => return Some(false),
+            "dpkg" if argv.get(1) == Some(&Value::Known("--compare-versions".into())) => {
+                // On a first install the old version ($2) is empty: `lt-nl`/`le-nl` against
+                // it are false, `lt`/`le` true (dpkg treats an empty version as the lowest).
+                let op = match argv.get(3) {
+                    Some(Value::Known(op)) => op.as_str(),
+                    _ => return None,
+                };
+                return match argv.get(2) {
+                    Some(Value::Known(a)) if a.is_empty() => match op {
+                        "lt" | "le" | "<<" | "<=" | "ne" | "gt-nl" | "ge-nl" => Some(true),
+                        "lt-nl" | "le-nl" | "gt" | "ge" | ">>" | ">=" | "eq" => Some(false),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+            }
+            "which" | "command" => {
+                let name = match argv.as_slice() {
+                    [_, Value::Known(n)] if first == "which" => n.clone(),
+                    [_, Value::Known(v), Value::Known(n)] if v == "-v" => n.clone(),
+                    _ => return None,
+                };
+                return self.which(&name).map(|hit| hit.is_some());
+            }
+            _ => return None,
+        };
+        self.test_expr(&args)
+    }
+
+    /// A `test`/`[` expression: `-o` of `-a` of primaries (`-a` binds tighter, as in test(1)),
+    /// in three-valued logic: `None` where the image cannot tell.
+    fn test_expr(&self, args: &[&Value]) -> Option<bool> {
+        // A binary `-a`/`-o` needs an operand on each side; a leading one is a unary primary.
+        fn split<'v>(args: &[&'v Value], op: &str) -> Vec<Vec<&'v Value>> {
+            let is = |v: &Value, op: &str| matches!(v, Value::Known(s) if s == op);
+            let mut parts = vec![Vec::new()];
+            for (i, a) in args.iter().enumerate() {
+                let binary = i > 0 && i + 1 < args.len() && !parts.last().is_some_and(Vec::is_empty);
+                if binary && is(a, op) {
+                    parts.push(Vec::new());
+                } else if let Some(last) = parts.last_mut() {
+                    last.push(*a);
+                }
+            }
+            parts
+        }
+        let mut any: Option<bool> = Some(false);
+        for or_part in split(args, "-o") {
+            let mut all: Option<bool> = Some(true);
+            for and_part in split(&or_part, "-a") {
+                all = match (all, self.test_primary(&and_part)) {
+                    (Some(false), _) | (_, Some(false)) => Some(false),
+                    (Some(true), v) => v,
+                    (None, _) => None,
+                };
+            }
+            any = match (any, all) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), v) => v,
+                (None, _) => None,
+            };
+        }
+        any
+    }
+
+    /// One primary: `! P`, `A = B`, `-e PATH`, a non-empty string…
+    fn test_primary(&self, args: &[&Value]) -> Option<bool> {
+        let mut args = args.to_vec();
+        let mut negate = false;
+        if matches!(args.first(), Some(Value::Known(s)) if s == "!") {
+            negate = true;
+            args.remove(0);
+        }
+        let known = |v: &Value| match v {
+            Value::Known(s) => Some(s.clone()),
+            Value::Unknown(_) => None,
+        };
+        let r = match args.as_slice() {
+            [a, op, b] => {
+                let (a, b) = (known(a)?, known(b)?);
+                match known(op)?.as_str() {
+                    "=" | "==" => a == b,
+                    "!=" => a != b,
+                    _ => return None,
+                }
+            }
+            [op, a] => {
+                let a = known(a)?;
+                let kind = || self.files.map(|f| f(&a));
+                match known(op)?.as_str() {
+                    "-z" => a.is_empty(),
+                    "-n" => !a.is_empty(),
+                    "-e" => kind()?.is_some(),
+                    "-f" => matches!(kind()?, Some(FileKind::File { .. })),
+                    "-d" => matches!(kind()?, Some(FileKind::Dir)),
+                    "-x" => matches!(kind()?, Some(FileKind::File { executable: true } | FileKind::Dir)),
+                    "-h" | "-L" => (self.links?)(&a),
+                    _ => return None,
+                }
+            }
+            [a] => !known(a)?.is_empty(),
+            _ => return None,
+        };
+        Some(r != negate)
+    }
+
+    fn simple(&mut self, assigns: &[(String, Word)], words: &[Word], text: &str) {
+        if words.is_empty() {
+            for (name, w) in assigns {
+                let v = self.expand_one(w);
+                self.vars.insert(name.clone(), v);
+            }
+            return;
+        }
+        let mut argv = Vec::new();
+        let mut unknown = None;
+        for w in words {
+            for v in self.expand_split(w) {
+                match v {
+                    Value::Known(s) => argv.push(s),
+                    Value::Unknown(what) => {
+                        unknown.get_or_insert(what);
+                    }
+                }
+            }
+        }
+        if let Some(name) = argv.first().cloned() {
+            if name == "exit" && self.capturing == 0 {
+                self.exited = true;
+                return;
+            }
+            if name == "echo" && self.capturing > 0 {
+                self.capture.push(argv[1..].join(" "));
+                return;
+            }
+            if (name == "." || name == "source")
+                && let (Some(read), Some(path)) = (self.source, argv.get(1))
+                && let Some(nodes) = self
+                    .sourced
+                    .entry(path.clone())
+                    .or_insert_with(|| read(path).and_then(|text| parse(&text).ok()).map(Rc::from))
+                    .clone()
+            {
+                // Each top-level node looked at is a step: a script that sources a large file
+                // many times must not take time proportional to the product.
+                self.steps = self.steps.saturating_add(nodes.len());
+                if self.steps > MAX_STEPS {
+                    self.cut = Some(format!("evaluation stopped after {MAX_STEPS} commands"));
+                    return;
+                }
+                for n in nodes.iter() {
+                    match n {
+                        Node::Func { .. } => self.node(n),
+                        Node::Simple { words, .. } if words.is_empty() => self.node(n),
+                        _ => {}
+                    }
+                }
+                return;
+            }
+            if name == "unset" || name == "local" {
+                for v in &argv[1..] {
+                    let n = v.split('=').next().unwrap_or(v);
+                    self.vars.insert(n.to_owned(), Value::Known(String::new()));
+                }
+                return;
+            }
+            if name == "set" && argv.get(1).is_some_and(|a| a == "--") {
+                self.positional = argv[2..].to_vec();
+                return;
+            }
+            if name == "return" {
+                if self.in_func > 0 {
+                    self.returning = true;
+                } else {
+                    self.exited = true;
+                }
+                return;
+            }
+            if let Some(body) = self.funcs.get(&name).cloned() {
+                let saved = std::mem::replace(&mut self.positional, argv[1..].to_vec());
+                self.in_func += 1;
+                self.run(&body);
+                self.in_func -= 1;
+                self.returning = false;
+                self.positional = saved;
+                return;
+            }
+        }
+        let argv = match unknown {
+            Some(what) => Err(what),
+            None => Ok(argv),
+        };
+        (self.on_command)(Call { argv, text });
+    }
+
+    fn var(&self, name: &str) -> Option<Value> {
+        if let Ok(n) = name.parse::<usize>() {
+            return Some(Value::Known(if n == 0 {
+                "postinst".into()
+            } else {
+                self.positional.get(n - 1).cloned().unwrap_or_default()
+            }));
+        }
+        match name {
+            "DPKG_ROOT" => Some(Value::Known(String::new())),
+            "#" => Some(Value::Known(self.positional.len().to_string())),
+            "@" | "*" => Some(Value::Known(self.positional.join(" "))),
+            _ => self.vars.get(name).cloned(),
+        }
+    }
+
+    /// Expands a word into fields (unquoted expansions split on whitespace).
+    fn expand_split(&mut self, w: &Word) -> Vec<Value> {
+        let mut fields: Vec<Value> = Vec::new();
+        let mut cur: Option<Value> = None;
+        let append = |cur: &mut Option<Value>, v: Value| {
+            *cur = Some(match (cur.take(), v) {
+                (None, v) => v,
+                (Some(Value::Known(a)), Value::Known(b)) => Value::Known(a + &b),
+                (Some(Value::Unknown(a)), _) => Value::Unknown(a),
+                (_, Value::Unknown(b)) => Value::Unknown(b),
+            });
+        };
+        for piece in &w.0 {
+            let v = self.expand_part(&piece.part);
+            match (&v, piece.quoted, &piece.part) {
+                (Value::Known(s), false, Part::Var { .. } | Part::Sub(_)) => {
+                    let parts: Vec<&str> = s.split_whitespace().collect();
+                    if parts.is_empty() {
+                        continue;
+                    }
+                    if s.starts_with(char::is_whitespace)
+                        && let Some(c) = cur.take()
+                    {
+                        fields.push(c);
+                    }
+                    for (i, p) in parts.iter().enumerate() {
+                        if i > 0
+                            && let Some(c) = cur.take()
+                        {
+                            fields.push(c);
+                        }
+                        append(&mut cur, Value::Known((*p).to_owned()));
+                    }
+                    if s.ends_with(char::is_whitespace)
+                        && let Some(c) = cur.take()
+                    {
+                        fields.push(c);
+                    }
+                }
+                _ => append(&mut cur, v),
+            }
+        }
+        if let Some(c) = cur {
+            fields.push(c);
+        } else if w.0.iter().any(|p| p.quoted) {
+            fields.push(Value::Known(String::new()));
+        }
+        fields
+    }
+
+    /// Expands a word without splitting (assignments, `case` subjects).
+    fn expand_one(&mut self, w: &Word) -> Value {
+        let mut out = String::new();
+        for piece in &w.0 {
+            match self.expand_part(&piece.part) {
+                Value::Known(s) => out.push_str(&s),
+                u => return u,
+            }
+        }
+        Value::Known(out)
+    }
+
+    fn expand_part(&mut self, p: &Part) -> Value {
+        match p {
+            Part::Lit(s) => Value::Known(s.clone()),
+            Part::Var { name, default } => match (self.var(name), default) {
+                (Some(Value::Known(s)), Some(d)) if s.is_empty() => self.expand_one(d),
+                (Some(v), _) => v,
+                (None, Some(d)) => self.expand_one(d),
+                (None, None) => Value::Unknown(format!("${name}")),
+            },
+            Part::Sub(nodes) => {
+                self.capturing += 1;
+                let saved = std::mem::take(&mut self.capture);
+                // Commands inside `$(…)` other than `echo` produce output we cannot know.
+                let mut opaque = None;
+                let mut found: Vec<String> = Vec::new();
+                let files = self.files;
+                let native = self.native_arch.clone();
+                {
+                    let mut inner_unknown = |c: Call<'_>| {
+                        // `command -v NAME` / `which NAME`: answered from the image.
+                        if let Ok(argv) = &c.argv {
+                            let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+                            if let (["dpkg", "--print-architecture"], Some(a)) = (args.as_slice(), &native) {
+                                found.push(a.clone());
+                                return;
+                            }
+                            // No diversions exist on a fresh install.
+                            match args.as_slice() {
+                                // Where a path really is: file tests follow links anyway, so
+                                // the path itself answers them the same way.
+                                ["dpkg-realpath", p] | ["dpkg-realpath", "--root", "", p]
+                                    if p.starts_with('/') =>
+                                {
+                                    found.push((*p).to_owned());
+                                    return;
+                                }
+                                ["dpkg-divert", "--listpackage", _] => return,
+                                ["dpkg-divert", "--truename", f] => {
+                                    found.push((*f).to_owned());
+                                    return;
+                                }
+                                _ => {}
+                            }
+                            if let Some(v) = expr(&args) {
+                                found.push(v);
+                                return;
+                            }
+                            let name = match argv.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+                                ["command", "-v", n] | ["which", n] => Some(n.to_string()),
+                                _ => None,
+                            };
+                            if let Some(Some(hit)) = name.map(|n| which_in(files, &n)) {
+                                if let Some(p) = hit {
+                                    found.push(p);
+                                }
+                                return;
+                            }
+                        }
+                        opaque.get_or_insert(format!("$({})", c.text));
+                    };
+                    let mut sub = Eval {
+                        vars: self.vars.clone(),
+                        funcs: self.funcs.clone(),
+                        sourced: self.sourced.clone(),
+                        positional: self.positional.clone(),
+                        on_command: &mut inner_unknown,
+                        // A substitution's frames are large: it counts as two levels.
+                        depth: self.depth + 1,
+                        steps: self.steps,
+                        cut: None,
+                        exited: false,
+                        returning: false,
+                        in_func: 0,
+                        capture: Vec::new(),
+                        capturing: 1,
+                        files,
+                        links: self.links,
+                        native_arch: self.native_arch.clone(),
+                        source: None,
+                    };
+                    sub.run(nodes);
+                    self.steps = sub.steps;
+                    if self.cut.is_none() {
+                        self.cut = sub.cut.take();
+                    }
+                    self.capture = std::mem::take(&mut sub.capture);
+                }
+                self.capture.extend(found);
+                self.capturing -= 1;
+                let out = std::mem::replace(&mut self.capture, saved).join("\n");
+                match opaque {
+                    Some(what) => Value::Unknown(what),
+                    None => Value::Known(out),
+                }
+            }
+            Part::Unknown(s) => Value::Unknown(s.clone()),
+        }
+    }
+}
+
+/// `expr A OP B` on integers (`priority=$(expr $priority - 1)`).
+fn expr(args: &[&str]) -> Option<String> {
+    let ["expr", a, op, b] = args else { return None };
+    let (a, b): (i64, i64) = (a.parse().ok()?, b.parse().ok()?);
+    Some(
+        match *op {
+            "+" => a.checked_add(b)?,
+            "-" => a.checked_sub(b)?,
+            "*" => a.checked_mul(b)?,
+            "/" if b != 0 => a / b,
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+/// `exit N` with a literal non-zero N.
+fn is_failure_exit(n: &Node) -> bool {
+    match n {
+        Node::Simple { words, .. } => {
+            words.first().and_then(Word::literal).as_deref() == Some("exit")
+                && words
+                    .get(1)
+                    .and_then(Word::literal)
+                    .is_some_and(|c| c.parse::<i32>().is_ok_and(|c| c != 0))
+        }
+        _ => false,
+    }
+}

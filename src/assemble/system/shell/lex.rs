@@ -1,0 +1,406 @@
+//! The lexer: script text to words and operators (quotes, `$…` expansions, here-documents).
+
+use super::ast::{Part, Piece, Word};
+use super::parse_nested;
+
+/// How deeply constructs may nest in a script: compound commands (`( … )`, `{ … }`, `if`,
+/// `for`, `while`, `case`, function bodies) and `$(…)`/backquote substitutions and `${x:-…}`
+/// defaults, counted together. Real maintainer scripts nest a handful of levels; a script past
+/// this is refused with a [`ParseError`] rather than recursed into (the reader is recursive, and
+/// a hostile script must not be able to exhaust the stack).
+pub const MAX_NESTING: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {what}")]
+pub struct ParseError {
+    /// Byte offset in the script.
+    pub at: usize,
+    /// 1-based line of `at` (0 until [`parse`] fills it in).
+    pub line: usize,
+    pub what: String,
+}
+
+pub(super) fn too_deep(at: usize) -> ParseError {
+    ParseError {
+        at,
+        line: 0,
+        what: format!("nesting deeper than {MAX_NESTING} levels"),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Tok {
+    Word(Word, usize, usize),
+    Op(&'static str),
+    Newline,
+}
+
+pub(super) struct Lexer<'a> {
+    pub(super) s: &'a [u8],
+    pub(super) src: &'a str,
+    pub(super) i: usize,
+    pub(super) heredocs: Vec<(String, bool)>,
+    /// Where `src` starts in the script (for error positions).
+    pub(super) base: usize,
+    /// Nesting levels around `src` (see [`MAX_NESTING`]).
+    pub(super) depth: usize,
+}
+
+pub(super) const OPS: &[&str] = &[
+    ";;", "&&", "||", ">>", "<<-", "<<", ">&", "<&", "&>", ";", "&", "|", "(", ")", "<", ">",
+];
+
+impl<'a> Lexer<'a> {
+    pub(super) fn new(src: &'a str) -> Self {
+        Lexer {
+            s: src.as_bytes(),
+            src,
+            i: 0,
+            heredocs: Vec::new(),
+            base: 0,
+            depth: 0,
+        }
+    }
+
+    pub(super) fn err(&self, what: &str) -> ParseError {
+        ParseError {
+            at: self.base + self.i,
+            line: 0,
+            what: what.into(),
+        }
+    }
+
+    /// A lexer for `inner`, the text at byte `start` of this one's, one nesting level deeper.
+    fn nested(&self, start: usize) -> Result<(usize, usize), ParseError> {
+        if self.depth + 1 > MAX_NESTING {
+            return Err(too_deep(self.base + start));
+        }
+        Ok((self.base + start, self.depth + 1))
+    }
+
+    /// Tokens with the byte offset (in this lexer's text) each starts at.
+    pub(super) fn run(mut self) -> Result<Vec<(Tok, usize)>, ParseError> {
+        let mut out = Vec::new();
+        while self.i < self.s.len() {
+            let c = self.s[self.i];
+            match c {
+                b' ' | b'\t' | b'\r' => self.i += 1,
+                b'\\' if self.s.get(self.i + 1) == Some(&b'\n') => self.i += 2,
+                b'\n' => {
+                    out.push((Tok::Newline, self.i));
+                    self.i += 1;
+                    self.skip_heredocs()?;
+                }
+                b'#' => {
+                    while self.i < self.s.len() && self.s[self.i] != b'\n' {
+                        self.i += 1;
+                    }
+                }
+                _ => {
+                    if let Some(op) = OPS.iter().find(|op| self.s[self.i..].starts_with(op.as_bytes())) {
+                        let at = self.i;
+                        self.i += op.len();
+                        if *op == "<<" || *op == "<<-" {
+                            while self.s.get(self.i).is_some_and(|c| *c == b' ' || *c == b'\t') {
+                                self.i += 1;
+                            }
+                            let start = self.i;
+                            let w = self.word()?;
+                            let raw = &self.src[start..self.i];
+                            let delim: String = raw
+                                .chars()
+                                .filter(|c| *c != '\'' && *c != '"' && *c != '\\')
+                                .collect();
+                            let _ = w;
+                            self.heredocs.push((delim, *op == "<<-"));
+                            continue;
+                        }
+                        out.push((Tok::Op(op), at));
+                        // A redirection's target is not a command word; `2>` style fds were
+                        // already dropped as part of the preceding word below.
+                        continue;
+                    }
+                    let start = self.i;
+                    let w = self.word()?;
+                    // `2>` / `2>&1`: a lone number glued to a redirection is an fd, not a word.
+                    if self.s.get(self.i).is_some_and(|c| *c == b'>' || *c == b'<')
+                        && w.literal().is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()))
+                    {
+                        continue;
+                    }
+                    out.push((Tok::Word(w, start, self.i), start));
+                }
+            }
+        }
+        Ok(strip_redirections(out))
+    }
+
+    fn skip_heredocs(&mut self) -> Result<(), ParseError> {
+        let docs = std::mem::take(&mut self.heredocs);
+        for (delim, tabs) in docs {
+            loop {
+                if self.i >= self.s.len() {
+                    return Ok(());
+                }
+                let end = self.s[self.i..]
+                    .iter()
+                    .position(|c| *c == b'\n')
+                    .map_or(self.s.len(), |p| self.i + p);
+                let line = &self.src[self.i..end];
+                self.i = (end + 1).min(self.s.len());
+                let l = if tabs { line.trim_start_matches('\t') } else { line };
+                if l == delim {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn word(&mut self) -> Result<Word, ParseError> {
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut lit = String::new();
+        let flush = |lit: &mut String, pieces: &mut Vec<Piece>, quoted: bool| {
+            if !lit.is_empty() {
+                pieces.push(Piece {
+                    part: Part::Lit(std::mem::take(lit)),
+                    quoted,
+                });
+            }
+        };
+        while self.i < self.s.len() {
+            let c = self.s[self.i];
+            match c {
+                b' ' | b'\t' | b'\n' | b'\r' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>' => break,
+                b'\\' => {
+                    if self.s.get(self.i + 1) == Some(&b'\n') {
+                        self.i += 2;
+                        continue;
+                    }
+                    flush(&mut lit, &mut pieces, false);
+                    if let Some(ch) = self.src[self.i + 1..].chars().next() {
+                        pieces.push(Piece {
+                            part: Part::Lit(ch.to_string()),
+                            quoted: true,
+                        });
+                        self.i += 1 + ch.len_utf8();
+                    } else {
+                        self.i += 1;
+                    }
+                }
+                b'\'' => {
+                    flush(&mut lit, &mut pieces, false);
+                    let end = self.s[self.i + 1..]
+                        .iter()
+                        .position(|c| *c == b'\'')
+                        .ok_or_else(|| self.err("unterminated '"))?;
+                    pieces.push(Piece {
+                        part: Part::Lit(self.src[self.i + 1..self.i + 1 + end].to_owned()),
+                        quoted: true,
+                    });
+                    self.i += end + 2;
+                }
+                b'"' => {
+                    flush(&mut lit, &mut pieces, false);
+                    self.i += 1;
+                    if pieces.is_empty() {
+                        // Keep `""` as an (empty) quoted word.
+                        pieces.push(Piece {
+                            part: Part::Lit(String::new()),
+                            quoted: true,
+                        });
+                    }
+                    let mut qlit = String::new();
+                    loop {
+                        let Some(&c) = self.s.get(self.i) else {
+                            return Err(self.err("unterminated \""));
+                        };
+                        match c {
+                            b'"' => {
+                                self.i += 1;
+                                break;
+                            }
+                            b'\\' => {
+                                let next = self.s.get(self.i + 1).copied();
+                                match next {
+                                    Some(b'\n') => self.i += 2,
+                                    Some(b'"' | b'\\' | b'$' | b'`') => {
+                                        qlit.push(next.unwrap_or(b'\\') as char);
+                                        self.i += 2;
+                                    }
+                                    _ => {
+                                        qlit.push('\\');
+                                        self.i += 1;
+                                    }
+                                }
+                            }
+                            b'$' | b'`' => {
+                                flush(&mut qlit, &mut pieces, true);
+                                let part = self.dollar_or_backquote()?;
+                                pieces.push(Piece { part, quoted: true });
+                            }
+                            _ => {
+                                let ch = self.src[self.i..].chars().next().unwrap_or('?');
+                                qlit.push(ch);
+                                self.i += ch.len_utf8();
+                            }
+                        }
+                    }
+                    flush(&mut qlit, &mut pieces, true);
+                }
+                b'$' | b'`' => {
+                    flush(&mut lit, &mut pieces, false);
+                    let part = self.dollar_or_backquote()?;
+                    pieces.push(Piece { part, quoted: false });
+                }
+                _ => {
+                    let ch = self.src[self.i..].chars().next().unwrap_or('?');
+                    lit.push(ch);
+                    self.i += ch.len_utf8();
+                }
+            }
+        }
+        flush(&mut lit, &mut pieces, false);
+        Ok(Word(pieces))
+    }
+
+    /// At `$` or a backquote: a variable, `${…}`, `$(…)`, `$((…))` or `` `…` ``.
+    fn dollar_or_backquote(&mut self) -> Result<Part, ParseError> {
+        if self.s[self.i] == b'`' {
+            let end = self.s[self.i + 1..]
+                .iter()
+                .position(|c| *c == b'`')
+                .ok_or_else(|| self.err("unterminated `"))?;
+            let inner = &self.src[self.i + 1..self.i + 1 + end];
+            let (base, depth) = self.nested(self.i + 1)?;
+            self.i += end + 2;
+            return Ok(Part::Sub(parse_nested(inner, base, depth)?));
+        }
+        self.i += 1;
+        match self.s.get(self.i) {
+            Some(b'(') => {
+                let arith = self.s.get(self.i + 1) == Some(&b'(');
+                let start = self.i + 1;
+                let end = self.matching_paren(self.i)?;
+                let inner = &self.src[start..end];
+                self.i = end + 1;
+                if arith {
+                    Ok(Part::Unknown(format!("$({inner})")))
+                } else {
+                    let (base, depth) = self.nested(start)?;
+                    Ok(Part::Sub(parse_nested(inner, base, depth)?))
+                }
+            }
+            Some(b'{') => {
+                let end = self.s[self.i..]
+                    .iter()
+                    .position(|c| *c == b'}')
+                    .ok_or_else(|| self.err("unterminated ${"))?
+                    + self.i;
+                let inner = &self.src[self.i + 1..end];
+                self.i = end + 1;
+                let name_len = inner
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(inner.len());
+                let (name, rest) = inner.split_at(name_len);
+                let default = rest.strip_prefix(":-").or_else(|| rest.strip_prefix('-'));
+                if rest.is_empty() {
+                    Ok(Part::Var {
+                        name: name.into(),
+                        default: None,
+                    })
+                } else if let Some(d) = default {
+                    let (base, depth) = self.nested(end - d.len())?;
+                    let mut lexer = Lexer::new(d);
+                    lexer.base = base;
+                    lexer.depth = depth;
+                    let w = lexer.word()?;
+                    Ok(Part::Var {
+                        name: name.into(),
+                        default: Some(w),
+                    })
+                } else {
+                    Ok(Part::Unknown(format!("${{{inner}}}")))
+                }
+            }
+            Some(c) if c.is_ascii_digit() || b"#?@*$!-".contains(c) => {
+                let name = (*c as char).to_string();
+                self.i += 1;
+                Ok(Part::Var { name, default: None })
+            }
+            Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
+                let start = self.i;
+                while self
+                    .s
+                    .get(self.i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                {
+                    self.i += 1;
+                }
+                Ok(Part::Var {
+                    name: self.src[start..self.i].into(),
+                    default: None,
+                })
+            }
+            _ => Ok(Part::Lit("$".into())),
+        }
+    }
+
+    /// Index of the `)` matching the `(` at `open`, skipping quoted text. Inside double quotes
+    /// only a nested `$(` opens a level (and its `)` closes it); single quotes are literal there.
+    fn matching_paren(&self, open: usize) -> Result<usize, ParseError> {
+        // Stack of contexts: true = inside double quotes, false = command text.
+        let mut stack: Vec<bool> = vec![false];
+        let mut i = open + 1;
+        while i < self.s.len() {
+            let in_dq = stack.last().copied().unwrap_or(false);
+            match self.s[i] {
+                b'\\' => i += 1,
+                b'"' if in_dq => {
+                    stack.pop();
+                }
+                b'"' => stack.push(true),
+                b'$' if self.s.get(i + 1) == Some(&b'(') => {
+                    stack.push(false);
+                    i += 1;
+                }
+                b'(' if !in_dq => stack.push(false),
+                b')' if !in_dq => {
+                    stack.pop();
+                    if stack.is_empty() {
+                        return Ok(i);
+                    }
+                }
+                b'\'' if !in_dq => {
+                    i += self.s[i + 1..].iter().position(|c| *c == b'\'').unwrap_or(0) + 1;
+                }
+                b'#' if !in_dq && matches!(self.s[i - 1], b' ' | b'\n' | b'\t') => {
+                    while i < self.s.len() && self.s[i] != b'\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        Err(self.err("unterminated $("))
+    }
+}
+
+/// Drops redirection operators and their targets (`> /dev/null`, `2>&1`, `<file`).
+fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
+    let mut out = Vec::with_capacity(toks.len());
+    let mut it = toks.into_iter().peekable();
+    while let Some(t) = it.next() {
+        match t {
+            (Tok::Op(">" | ">>" | "<" | ">&" | "<&" | "&>"), _) => {
+                if matches!(it.peek(), Some((Tok::Word(..), _))) {
+                    it.next();
+                }
+            }
+            t => out.push(t),
+        }
+    }
+    out
+}

@@ -1,0 +1,269 @@
+use super::*;
+
+fn calls(src: &str) -> Vec<Result<Vec<String>, String>> {
+    let nodes = parse(src).unwrap();
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| out.push(c.argv);
+    Eval::new(&["configure", ""], &mut cb).run(&nodes);
+    out
+}
+
+#[test]
+fn sourcing_a_large_file_many_times_is_bounded() {
+    // Found by the fuzzer (tests/it/fuzz.rs, target `shell`): every `. FILE` parsed and walked
+    // the whole file again, so 10 000 of them over a large file took minutes.
+    let library = format!("f() {{ echo hi; }}\n{}", "x=1\n".repeat(50_000));
+    let script = ". /lib/big.sh\n".repeat(5_000) + "f\n";
+    let reads = std::cell::Cell::new(0usize);
+    let source = |_: &str| {
+        reads.set(reads.get() + 1);
+        Some(library.clone())
+    };
+    let nodes = parse(&script).unwrap();
+    let mut cb = |_: Call<'_>| {};
+    let started = std::time::Instant::now();
+    let r = Eval::new(&["configure", ""], &mut cb)
+        .with_source(&source)
+        .run_script(&nodes);
+    assert_eq!(reads.get(), 1, "one read and parse per sourced path");
+    assert!(
+        r.unwrap_err().contains("stopped after"),
+        "the sourced nodes count as steps"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    // A library sourced once still defines its functions.
+    let mut seen = Vec::new();
+    let mut cb = |c: Call<'_>| seen.push(c.argv);
+    let nodes = parse(". /lib/big.sh\nf\n").unwrap();
+    Eval::new(&["configure", ""], &mut cb)
+        .with_source(&source)
+        .run_script(&nodes)
+        .unwrap();
+    assert_eq!(seen, vec![Ok(vec!["echo".to_owned(), "hi".to_owned()])]);
+}
+
+#[test]
+fn case_branches_and_functions() {
+    let got = calls(
+        "f() {\n  echo x\n  run \"$1\" two\n}\ncase \"$1\" in\n  configure)\n    f one\n  ;;\n  abort-upgrade) nope ;;\nesac\n",
+    );
+    assert_eq!(
+        got,
+        vec![
+            Ok(vec!["echo".into(), "x".into()]),
+            Ok(vec!["run".into(), "one".into(), "two".into()])
+        ]
+    );
+}
+
+#[test]
+fn substitution_of_echoing_function_and_loop() {
+    let got = calls(
+        "s () {\n\td=$1 f=$2\n\techo \"--slave $d/$f $f\"\n}\ncmd $(\n\ts /a b\n\tfor x in c d\n\tdo\n\t\ts /e $x\n\tdone\n)\n",
+    );
+    assert_eq!(
+        got,
+        vec![Ok("cmd --slave /a/b b --slave /e/c c --slave /e/d d"
+            .split(' ')
+            .map(String::from)
+            .collect())]
+    );
+}
+
+/// `open` repeated `n` times around `inner`, each level closed by `close`.
+fn nest(open: &str, inner: &str, close: &str, n: usize) -> String {
+    format!("{}{inner}{}", open.repeat(n), close.repeat(n))
+}
+
+/// Every construct whose nesting the script decides: 5000 levels is an error naming the
+/// limit and the line, returned at once, never a stack overflow.
+#[test]
+fn deep_nesting_is_a_parse_error_not_a_stack_overflow() {
+    let cases = [
+        nest("(", "true", ")", 5000),
+        nest("{ ", "true;", " }", 5000),
+        nest("if true; then ", "true;", " fi;", 5000),
+        nest("while true; do ", "true;", " done;", 5000),
+        nest("for x in a; do ", "true;", " done;", 5000),
+        nest("case x in x) ", "true;", " ;; esac;", 5000),
+        nest("echo $(", "true", ")", 5000),
+        nest("echo \"$(", "true", ")\"", 5000),
+        nest("echo $( ( ", "true", " ) )", 2500),
+        nest("echo ${x:-", "y", "}", 5000),
+        format!("{}true\n", "f() ".repeat(5000)),
+        format!("{}true\n", "! ( ".repeat(5000)),
+    ];
+    for (i, body) in cases.iter().enumerate() {
+        let script = format!("#!/bin/sh\nset -e\n{body}\n");
+        let started = std::time::Instant::now();
+        // A thread with a small stack: the depth limit must hold well within it.
+        let result = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || parse(&script).map(|_| ()).map_err(|e| (e.line, e.to_string())))
+            .unwrap()
+            .join()
+            .unwrap();
+        match result {
+            Err((line, msg)) => {
+                assert_eq!(line, 3, "case {i}: {msg}");
+                // `${x:-${x:-…}}` is cut short by its first `}` instead: any error will do.
+                if i != 9 {
+                    assert!(
+                        msg.contains(&format!("nesting deeper than {MAX_NESTING} levels")),
+                        "case {i}: {msg}"
+                    );
+                }
+            }
+            Ok(()) if i == 9 => {}
+            Ok(()) => panic!("case {i} parsed"),
+        }
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "case {i} took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+/// Up to the limit, scripts still parse and are walked, on a small stack.
+#[test]
+fn nesting_up_to_the_limit_parses_and_runs() {
+    let depth = MAX_NESTING - 1;
+    let cases = [
+        nest("( ", "touch /x", " )", depth),
+        nest("if true; then ", "touch /x;", " fi;", depth),
+        format!("echo {}", nest("$(", "touch /x", ")", depth)),
+        format!("echo {}", nest("\"$(", "touch /x", ")\"", depth)),
+        nest(
+            "( ",
+            &format!("echo {}", nest("$(", "touch /x", ")", depth / 2)),
+            " )",
+            depth / 2,
+        ),
+    ];
+    for (i, body) in cases.into_iter().enumerate() {
+        let touched = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || {
+                let nodes = parse(&format!("#!/bin/sh\n{body}\n")).map_err(|e| e.to_string())?;
+                let mut seen = false;
+                let mut cb = |c: Call<'_>| {
+                    // Inside `$(…)`, the command is what makes the outer one unknown.
+                    seen |= match &c.argv {
+                        Ok(argv) => argv.iter().any(|a| a == "touch"),
+                        Err(what) => what.contains("touch /x"),
+                    };
+                };
+                Eval::new(&["configure", ""], &mut cb).run_script(&nodes)?;
+                Ok::<bool, String>(seen)
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(touched, Ok(true), "case {i}");
+    }
+}
+
+#[test]
+fn parse_errors_name_the_line() {
+    let e = parse("#!/bin/sh\nif true; then\n  echo 'open\n").unwrap_err();
+    assert_eq!((e.line, e.what.as_str()), (3, "unterminated '"), "{e}");
+    let e = parse("#!/bin/sh\ntrue\nx=$(echo )\n  fi\n").unwrap_err();
+    assert_eq!(e.line, 4, "{e}");
+    let e = parse("#!/bin/sh\ntrue\necho \"$(\n\n  ( if )\n)\"\n").unwrap_err();
+    assert_eq!(e.line, 5, "an error inside $(…) is placed in the script: {e}");
+}
+
+/// A function that calls itself, once or twice: the walk stops, says why, and is quick.
+#[test]
+fn runaway_evaluation_is_cut_short_and_said() {
+    for script in [
+        "f() { f; }\nf\n",
+        "f() { f; f; }\nf\n",
+        "f() { echo $(f) $(f); }\nf\n",
+    ] {
+        let nodes = parse(script).unwrap();
+        let started = std::time::Instant::now();
+        let mut cb = |_: Call<'_>| {};
+        let cut = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || Eval::new(&["configure", ""], &mut cb).run_script(&nodes))
+            .unwrap()
+            .join()
+            .unwrap();
+        let why = cut.unwrap_err();
+        assert!(why.contains("evaluation stopped"), "{why}");
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{script:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn glob_patterns() {
+    for (p, s, want) in [
+        ("*", "", true),
+        ("*", "abc", true),
+        ("a*c", "abbbc", true),
+        ("a*c", "abcd", false),
+        ("a?c", "abc", true),
+        ("a?c", "ac", false),
+        ("*-upgrade", "abort-upgrade", true),
+        ("configure", "configure", true),
+        ("configure", "configured", false),
+        ("*a*b*", "xaxxbx", true),
+        ("*a*b", "xaxxbx", false),
+    ] {
+        assert_eq!(glob_match(p, s), want, "{p} vs {s}");
+    }
+    // A long hostile pattern is no recursion and no exponential time.
+    let p = "*a".repeat(20_000);
+    assert!(!glob_match(&p, &"a".repeat(19_999)));
+    assert!(glob_match(&p, &"ba".repeat(20_000)));
+}
+
+#[test]
+fn heredocs_and_redirections_are_skipped() {
+    let got = calls("cat <<EOF\nnot a command\nEOF\nfoo >/dev/null 2>&1 || true\n");
+    assert_eq!(got, vec![Ok(vec!["cat".into()]), Ok(vec!["foo".into()])]);
+}
+
+/// Parses every maintainer script installed on the host (see [`host_scripts::parses_host_maintainer_scripts`]).
+mod host_scripts {
+    /// Parses every maintainer script installed on the host (when it has a dpkg database): the
+    /// parser must understand the forms real packages use.
+    #[test]
+    fn parses_host_maintainer_scripts() {
+        let Ok(dir) = std::fs::read_dir("/var/lib/dpkg/info") else {
+            eprintln!("note: no /var/lib/dpkg/info on this host, skipping");
+            return;
+        };
+        let (mut ok, mut failed) = (0, Vec::new());
+        for e in dir.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !["preinst", "postinst", "prerm", "postrm", "config"]
+                .iter()
+                .any(|s| name.ends_with(&format!(".{s}")))
+            {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(e.path()) else {
+                continue;
+            };
+            if !text.starts_with("#!/bin/sh")
+                && !text.starts_with("#! /bin/sh")
+                && !text.starts_with("#!/bin/bash")
+            {
+                continue;
+            }
+            match super::super::parse(&text) {
+                Ok(_) => ok += 1,
+                Err(err) => failed.push(format!("{name}: {err}")),
+            }
+        }
+        eprintln!("parsed {ok}, failed {}:\n{}", failed.len(), failed.join("\n"));
+        assert!(failed.len() * 20 <= ok, "too many failures");
+    }
+}

@@ -1,0 +1,138 @@
+//! Layer cache keys: what a layer's bytes depend on, and the running executable's identity for
+//! what depends on debcast's own code (the generated layer, the unpack records).
+
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use crate::hash::Sha256Digest;
+use crate::layering::PackageLayer;
+use crate::lockfile::LockedPackage;
+use crate::manifest::Manifest;
+use crate::oci::Compression;
+use crate::platform::Platform;
+
+use super::artifacts::PlatformArtifact;
+
+/// Version of how debcast turns packages into layer bytes; part of every layer cache key, bumped
+/// whenever the tar writer, the entry order or the layer contents change.
+pub(super) const LAYER_FORMAT: u32 = 2;
+
+/// A key per artifact layer, each chained to the one before (an artifact's layer depends on
+/// what the artifacts below it placed).
+pub(super) fn artifact_layer_keys(
+    artifacts: &[PlatformArtifact<'_>],
+    below: Sha256Digest,
+    usrmerge: bool,
+    compression: Compression,
+    sde: u64,
+) -> Vec<Sha256Digest> {
+    let mut previous = below;
+    artifacts
+        .iter()
+        .map(|a| {
+            let spec = serde_json::to_string(a.artifact).unwrap_or_default();
+            let text = format!(
+                "{}artifact\nbelow {previous}\nformat {:?}\nsha256 {}\nspec {spec}\n",
+                key_preamble(usrmerge, compression, sde),
+                a.format,
+                a.locked.sha256
+            );
+            previous = Sha256Digest::of(text.as_bytes());
+            previous
+        })
+        .collect()
+}
+
+/// What every layer's bytes depend on besides its own contents.
+pub(super) fn key_preamble(usrmerge: bool, compression: Compression, sde: u64) -> String {
+    let compression = match compression {
+        Compression::Gzip { level } => format!("gzip {level}"),
+        Compression::Zstd { level } => format!("zstd {level}"),
+        Compression::None => "none".to_owned(),
+    };
+    format!(
+        "debcast layer format {LAYER_FORMAT} ({})\ncompression {compression}\nsource-date-epoch {sde}\nusrmerge {usrmerge}\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+pub(super) fn package_lines(out: &mut String, locked: &[&LockedPackage], layer: &PackageLayer) {
+    for &i in &layer.packages {
+        let p = locked[i];
+        let _ = writeln!(
+            out,
+            "package {} {} {} {}",
+            p.name, p.version, p.architecture, p.sha256
+        );
+    }
+}
+
+/// A package layer is a pure function of its `.deb` files (and the preamble).
+pub(super) fn package_layer_key(
+    locked: &[&LockedPackage],
+    layer: &PackageLayer,
+    usrmerge: bool,
+    compression: Compression,
+    sde: u64,
+) -> Sha256Digest {
+    let mut text = key_preamble(usrmerge, compression, sde);
+    package_lines(&mut text, locked, layer);
+    Sha256Digest::of(text.as_bytes())
+}
+
+/// The generated layer depends on every package, how they are layered, the manifest's `[system]`,
+/// the architecture, and on the configure step's code: the running executable's identity (size,
+/// modification time, inode) stands for that, so a rebuilt debcast never reuses an old one's dpkg
+/// database (at worst an identical rebuild misses once).
+pub(super) fn generated_layer_key(
+    manifest: &Manifest,
+    platform: &Platform,
+    locked: &[&LockedPackage],
+    groups: &[PackageLayer],
+    compression: Compression,
+    sde: u64,
+) -> Sha256Digest {
+    let mut text = key_preamble(manifest.usrmerge(), compression, sde);
+    let system = serde_json::to_string(&manifest.system).unwrap_or_default();
+    let _ = writeln!(
+        text,
+        "generated\nexecutable {}\nplatform {platform} {}\nsystem {system}",
+        executable_identity(),
+        platform.debian_arch()
+    );
+    for g in groups {
+        text.push_str("layer\n");
+        package_lines(&mut text, locked, g);
+    }
+    Sha256Digest::of(text.as_bytes())
+}
+
+/// Which debcast executable is running (size, mtime, device and inode of the file), for cache
+/// entries that depend on its code.
+pub(crate) fn executable_identity() -> String {
+    use std::os::unix::fs::MetadataExt;
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        std::env::current_exe().and_then(std::fs::metadata).map_or_else(
+            // Unknown: never match another process's entries.
+            |_| {
+                format!(
+                    "unknown {} {:?}",
+                    std::process::id(),
+                    std::time::SystemTime::now()
+                )
+            },
+            |m| {
+                format!(
+                    "{} {}.{} {}:{}",
+                    m.len(),
+                    m.mtime(),
+                    m.mtime_nsec(),
+                    m.dev(),
+                    m.ino()
+                )
+            },
+        )
+    })
+    .clone()
+}

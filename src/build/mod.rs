@@ -1,0 +1,408 @@
+//! The build pipeline: lockfile + store -> assembled filesystem per platform -> layers -> an OCI
+//! image layout or a docker-archive, written beside the destination and renamed into place.
+
+use rayon::prelude::*;
+use std::path::PathBuf;
+
+use crate::assemble::system::NotEmulated;
+use crate::assemble::{self, AssembleError, AssembleOptions, Assembled, PackageInput};
+use crate::hash::Expected;
+use crate::hash::Sha256Digest;
+use crate::layering::{self, Layering};
+use crate::lockfile::{LockedPackage, Lockfile};
+use crate::manifest::Manifest;
+use crate::oci::{Compression, DockerArchiveWriter, LayerRecord, LayoutWriter, OciError, PlatformImage};
+use crate::platform::Platform;
+use crate::store::{CachedLayer, Kind, LayerCache, Store, StoreError};
+
+mod artifacts;
+mod budget;
+pub mod keys;
+mod layers;
+pub mod records;
+
+use artifacts::{ArtifactContext, artifact_layers, platform_artifacts};
+use budget::budget_layers;
+use keys::{artifact_layer_keys, generated_layer_key};
+use layers::{Sink, cached, new_builder};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("{0}")]
+    Assemble(#[from] AssembleError),
+    #[error("{0}")]
+    Oci(#[from] OciError),
+    #[error(
+        "package {package}: the stored file is damaged or unreadable ({source}); `debcast fetch` downloads it again (`debcast store verify --repair` removes every damaged entry)"
+    )]
+    Store { package: String, source: StoreError },
+    #[error("the lockfile has no packages for platform {0}: run `debcast lock` for this manifest")]
+    EmptyPlatform(Platform),
+    #[error("docker-archive holds one platform; {0} is not among the manifest's platforms")]
+    UnknownPlatform(String),
+    #[error("{0}")]
+    Artifact(#[from] crate::artifact::ArtifactError),
+    #[error("artifact `{name}` is not locked for {platform}: run `debcast lock` for this manifest")]
+    ArtifactNotLocked { name: String, platform: Platform },
+    #[error("layer cache: {0}")]
+    Cache(StoreError),
+    #[error("internal error: {0} (a bug in debcast; please report it)")]
+    Internal(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum OutputFormat {
+    /// An OCI image layout directory with every platform.
+    Oci,
+    /// A docker-archive tarball of one platform.
+    DockerArchive { platform: Platform },
+}
+
+#[derive(Debug, Clone)]
+pub struct BuildSettings {
+    pub output: PathBuf,
+    pub format: OutputFormat,
+    pub compression: Compression,
+    pub source_date_epoch: u64,
+    pub layering: Layering,
+    /// Reuse (and fill) the store's layer cache (OCI output with budget layering).
+    pub layer_cache: bool,
+    /// Build only this platform of the manifest (OCI output; docker-archive names its own).
+    pub only_platform: Option<Platform>,
+}
+
+/// What the maintainer scripts of one platform's packages do that debcast does not reproduce.
+#[derive(Debug, Clone)]
+pub struct PlatformReport {
+    pub platform: Platform,
+    pub not_emulated: Vec<NotEmulated>,
+}
+
+/// What a build produced, for the CLI's summary.
+#[derive(Debug, Clone)]
+pub struct BuildSummary {
+    pub output: PathBuf,
+    pub images: Vec<ImageSummary>,
+    pub reports: Vec<PlatformReport>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImageSummary {
+    pub platform: Platform,
+    pub manifest_digest: String,
+    pub packages: usize,
+    pub layers: usize,
+    pub compressed_bytes: u64,
+    /// Layers compressed by this build.
+    pub layers_compressed: usize,
+    /// Layers taken from the layer cache.
+    pub layers_reused: usize,
+    /// Packages whose `.deb` this build decoded (once or more).
+    pub packages_decoded: usize,
+}
+
+/// One platform's layers, however they were made.
+struct PlatformLayers {
+    records: Vec<LayerRecord>,
+    report: PlatformReport,
+    packages: usize,
+    decoded: usize,
+    compressed: usize,
+    reused: usize,
+}
+
+/// Builds the image. Every `.deb` must be in the store already (the CLI fetches first).
+pub fn build(
+    manifest: &Manifest,
+    lock: &Lockfile,
+    store: &Store,
+    settings: &BuildSettings,
+) -> Result<BuildSummary, BuildError> {
+    match &settings.format {
+        OutputFormat::Oci => build_layout(manifest, lock, store, settings),
+        OutputFormat::DockerArchive { platform } => {
+            build_docker_archive(manifest, lock, store, settings, platform)
+        }
+    }
+}
+
+fn build_layout(
+    manifest: &Manifest,
+    lock: &Lockfile,
+    store: &Store,
+    settings: &BuildSettings,
+) -> Result<BuildSummary, BuildError> {
+    if let Some(p) = &settings.only_platform
+        && !manifest.image.platforms.contains(p)
+    {
+        return Err(BuildError::UnknownPlatform(p.to_string()));
+    }
+    let writer = LayoutWriter::create(&settings.output)?;
+    let cache = match (settings.layer_cache, settings.layering) {
+        (true, Layering::Budget { .. }) => Some(LayerCache::open(store).map_err(BuildError::Cache)?),
+        _ => None,
+    };
+    let sink = Sink::Layout {
+        writer: &writer,
+        cache: cache.as_ref(),
+    };
+    let mut descriptors = Vec::new();
+    let mut images = Vec::new();
+    let mut reports = Vec::new();
+    for platform in &manifest.image.platforms {
+        if settings.only_platform.as_ref().is_some_and(|p| p != platform) {
+            continue;
+        }
+        let layers = platform_layers(manifest, lock, store, platform, settings, sink)?;
+        let image = platform_image(manifest, lock, platform, settings, layers.records);
+        let blobs = writer.add_image(&image)?;
+        images.push(summary(
+            &image,
+            &blobs.manifest_descriptor.digest().oci(),
+            [layers.packages, layers.decoded, layers.compressed, layers.reused],
+        ));
+        reports.push(layers.report);
+        descriptors.push(blobs.manifest_descriptor);
+    }
+    writer.commit_images(&manifest.ref_name(), &descriptors)?;
+    Ok(BuildSummary {
+        output: settings.output.clone(),
+        images,
+        reports,
+    })
+}
+
+fn build_docker_archive(
+    manifest: &Manifest,
+    lock: &Lockfile,
+    store: &Store,
+    settings: &BuildSettings,
+    platform: &Platform,
+) -> Result<BuildSummary, BuildError> {
+    if !manifest.image.platforms.contains(platform) {
+        return Err(BuildError::UnknownPlatform(platform.to_string()));
+    }
+    let writer = DockerArchiveWriter::create(&settings.output)?;
+    let layers = platform_layers(manifest, lock, store, platform, settings, Sink::Docker(&writer))?;
+    let image = platform_image(manifest, lock, platform, settings, layers.records);
+    let digest = image.blobs()?.manifest_descriptor.digest().oci();
+    writer.commit(&image, &[manifest.ref_name()])?;
+    Ok(BuildSummary {
+        output: settings.output.clone(),
+        images: vec![summary(
+            &image,
+            &digest,
+            [layers.packages, layers.decoded, layers.compressed, layers.reused],
+        )],
+        reports: vec![layers.report],
+    })
+}
+
+/// One platform's layers, by the build's layering: the package layers (and the generated one),
+/// then one layer per `[[artifact]]`.
+fn platform_layers(
+    manifest: &Manifest,
+    lock: &Lockfile,
+    store: &Store,
+    platform: &Platform,
+    settings: &BuildSettings,
+    sink: Sink<'_>,
+) -> Result<PlatformLayers, BuildError> {
+    let compression = match sink {
+        Sink::Layout { .. } => settings.compression,
+        Sink::Docker(_) => Compression::None,
+    };
+    let artifacts = platform_artifacts(manifest, lock, platform)?;
+    // The artifact layers' keys and what the layer cache has of them (verified once, here).
+    let (mut layers, assembled, artifact_keys, artifact_hits) = match settings.layering {
+        Layering::Flat => {
+            let (assembled, report) =
+                assemble_platform(manifest, lock, store, platform, settings.source_date_epoch)?;
+            let mut builder = new_builder(sink, compression, settings.source_date_epoch)?;
+            assembled
+                .for_each_entry(|entry, content| builder.append(entry, content).map_err(BuildError::from))?;
+            let info = builder.finish()?;
+            if let Sink::Layout {
+                writer,
+                cache: Some(cache),
+            } = sink
+            {
+                writer.link_blob(&cache.blob_path(&info.digest), &info)?;
+            }
+            let layers = PlatformLayers {
+                records: vec![layer_record(info, &assembled)],
+                report,
+                packages: assembled.packages.len(),
+                decoded: assembled.packages.len(),
+                compressed: 1,
+                reused: 0,
+            };
+            (
+                layers,
+                Some(assembled),
+                None,
+                artifacts.iter().map(|_| None).collect(),
+            )
+        }
+        Layering::Budget { max_layers } => {
+            let cache = match sink {
+                Sink::Layout { cache, .. } => cache,
+                Sink::Docker(_) => None,
+            };
+            // Artifact layers are keyed by everything below them (the generated layer's key
+            // covers every package, the layering and `[system]`) and the artifacts before them.
+            let artifact_keys = cache.filter(|_| !artifacts.is_empty()).map(|_| {
+                let locked: Vec<&LockedPackage> = lock.packages_for(platform).collect();
+                let groups = layering::plan(&locked, max_layers);
+                let below = generated_layer_key(
+                    manifest,
+                    platform,
+                    &locked,
+                    &groups,
+                    compression,
+                    settings.source_date_epoch,
+                );
+                artifact_layer_keys(
+                    &artifacts,
+                    below,
+                    manifest.usrmerge(),
+                    compression,
+                    settings.source_date_epoch,
+                )
+            });
+            let hits: Vec<Option<(CachedLayer, PathBuf)>> = match (cache, &artifact_keys) {
+                (Some(cache), Some(keys)) => keys.iter().map(|k| cached(cache, k)).collect(),
+                _ => artifacts.iter().map(|_| None).collect(),
+            };
+            let all_cached = hits.iter().all(Option::is_some);
+            let (layers, assembled) = budget_layers(
+                manifest,
+                lock,
+                store,
+                platform,
+                settings,
+                sink,
+                compression,
+                max_layers,
+                all_cached,
+            )?;
+            (layers, assembled, artifact_keys, hits)
+        }
+    };
+    if !artifacts.is_empty() {
+        let packages: Vec<Sha256Digest> = lock.packages_for(platform).map(|p| p.sha256).collect();
+        let ctx = ArtifactContext {
+            store,
+            packages: &packages,
+            sink,
+            compression,
+            sde: settings.source_date_epoch,
+            usrmerge: manifest.usrmerge(),
+        };
+        artifact_layers(
+            &ctx,
+            &artifacts,
+            artifact_keys.as_deref(),
+            &artifact_hits,
+            assembled.as_ref(),
+            &mut layers,
+        )?;
+    }
+    Ok(layers)
+}
+
+/// The verified `.deb` files of one platform, assembled into its filesystem and configured as
+/// dpkg and the maintainer scripts would have left it.
+pub fn assemble_platform(
+    manifest: &Manifest,
+    lock: &Lockfile,
+    store: &Store,
+    platform: &Platform,
+    source_date_epoch: u64,
+) -> Result<(Assembled, PlatformReport), BuildError> {
+    let locked: Vec<&LockedPackage> = lock.packages_for(platform).collect();
+    if locked.is_empty() {
+        return Err(BuildError::EmptyPlatform(platform.clone()));
+    }
+    let inputs = verified_inputs(store, &locked)?;
+    let options = AssembleOptions {
+        usrmerge: manifest.usrmerge(),
+    };
+    let mut assembled = assemble::assemble(&inputs, options)?;
+    let not_emulated = assembled.configure(&manifest.system, platform.debian_arch(), source_date_epoch)?;
+    Ok((
+        assembled,
+        PlatformReport {
+            platform: platform.clone(),
+            not_emulated,
+        },
+    ))
+}
+
+/// A package's `.deb`, re-hashed before use (see [`verified_inputs`]).
+fn verified_input(store: &Store, p: &LockedPackage) -> Result<PackageInput, BuildError> {
+    let expected = Expected {
+        size: p.size,
+        sha256: p.sha256,
+    };
+    let deb = store
+        .verify(Kind::Deb, &expected, &p.label())
+        .map_err(|source| BuildError::Store {
+            package: p.label(),
+            source,
+        })?;
+    Ok(PackageInput {
+        locked: p.clone(),
+        deb,
+    })
+}
+
+/// Re-hashes every `.deb` before it is used: the store was verified on insertion, but a store is
+/// also something CI caches and people copy around.
+fn verified_inputs(store: &Store, locked: &[&LockedPackage]) -> Result<Vec<PackageInput>, BuildError> {
+    locked.par_iter().map(|p| verified_input(store, p)).collect()
+}
+
+fn layer_record(info: crate::oci::LayerInfo, assembled: &Assembled) -> LayerRecord {
+    LayerRecord {
+        info,
+        created_by: format!("debcast: {} Debian packages", assembled.packages.len()),
+    }
+}
+
+fn platform_image(
+    manifest: &Manifest,
+    lock: &Lockfile,
+    platform: &Platform,
+    settings: &BuildSettings,
+    layers: Vec<LayerRecord>,
+) -> PlatformImage {
+    let mut annotations = std::collections::BTreeMap::new();
+    // Which lock this image came from: the same lock always gives the same image.
+    annotations.insert(
+        "dev.debcast.lock.manifest-hash".to_owned(),
+        lock.manifest_hash.clone(),
+    );
+    PlatformImage {
+        platform: platform.clone(),
+        config: manifest.config.clone(),
+        source_date_epoch: settings.source_date_epoch,
+        layers,
+        annotations,
+    }
+}
+
+/// `counts`: packages, packages decoded, layers compressed, layers reused.
+fn summary(image: &PlatformImage, digest: &str, counts: [usize; 4]) -> ImageSummary {
+    let [packages, packages_decoded, layers_compressed, layers_reused] = counts;
+    ImageSummary {
+        packages_decoded,
+        layers_compressed,
+        layers_reused,
+        platform: image.platform.clone(),
+        manifest_digest: digest.to_owned(),
+        packages,
+        layers: image.layers.len(),
+        compressed_bytes: image.layers.iter().map(|l| l.info.size).sum(),
+    }
+}
