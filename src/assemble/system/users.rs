@@ -1048,7 +1048,14 @@ fn adduser(
         if a.system || a.group || is_addgroup {
             return Err("two names only in `adduser USER GROUP`".into());
         }
-        // addusertogroup: usermod -a -G GROUP USER (a member already is success).
+        // addusertogroup: usermod -a -G GROUP USER (a member already is success). Scripts guard
+        // it with `id -Gn USER | grep -qw GROUP`, which the walk cannot answer and which counts
+        // the primary group (postgresql-common's `adduser postgres postgres`): a user's primary
+        // group is taken as already joined.
+        let primary = db.ids_of(&names[0]).map(|(_, gid)| gid);
+        if primary.is_some() && primary == db.gid_of(&names[1]) {
+            return Ok(());
+        }
         return db.add_member(&names[1], &names[0]);
     }
     let name = names[0].clone();
@@ -1439,6 +1446,7 @@ mod tests {
                 "adduser --system --quiet --home /var/lib/postgresql --no-create-home --shell /bin/bash --group --gecos PostgreSQL_administrator postgres",
                 "adduser --quiet postgres ssl-cert",
                 "adduser --quiet postgres ssl-cert",
+                "adduser --quiet postgres postgres",
             ],
         );
         assert_eq!(
