@@ -27,7 +27,7 @@ e2e: build
     # compared path by path with mmdebstrap.
     # (One test binary: the filters pick the modules `lock_real`, `resolve_real_oracle`, `e2e*`.)
     cargo test --release --locked --test it -- --ignored --test-threads=1 \
-        lock_real:: resolve_real_oracle:: e2e:: e2e_system:: e2e_kube_cross::
+        lock_real:: resolve_real_oracle:: e2e:: e2e_system:: e2e_kube_cross:: e2e_explain::
 
 # Benchmarks (print ratios against reference pipelines measured in the same run).
 bench: build

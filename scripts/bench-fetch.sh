@@ -12,6 +12,7 @@
 # flags for both runs, default "--stall-timeout 2s": on loopback a clean file takes milliseconds,
 # so the 30 s default stall timeout would measure the timeout, not debcast).
 set -euo pipefail
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-3}
@@ -79,22 +80,37 @@ timed_fetch() { # url label
     mapfile -t args < <(mirror_args "$1")
     local start=$EPOCHREALTIME
     # shellcheck disable=SC2086
-    "$DEBCAST" fetch "$WORK/bench.toml" --lockfile "$WORK/bench.lock" --cache-dir "$store" \
-        "${args[@]}" $FETCH_FLAGS 2>"$WORK/fetch.$2.log"
+    if ! "$DEBCAST" fetch "$WORK/bench.toml" --lockfile "$WORK/bench.lock" --cache-dir "$store" \
+        "${args[@]}" $FETCH_FLAGS 2>"$WORK/fetch.$2.log"; then
+        echo "bench: the $2 fetch failed (log below); no time is reported for it" >&2
+        tail -20 "$WORK/fetch.$2.log" >&2
+        exit 1
+    fi
     local end=$EPOCHREALTIME
-    grep -E '^fetched [0-9]+ package' "$WORK/fetch.$2.log" >&2
+    # A fetch that stored fewer packages than the lock pins measured less than the whole job.
+    local got
+    got=$(find "$store/debs/sha256" -name '*.deb' 2>/dev/null | wc -l)
+    if [ "$got" -ne "$FILES" ]; then
+        echo "bench: the $2 fetch stored $got of $FILES packages; no time is reported for it" >&2
+        exit 1
+    fi
+    grep -E '^fetched [0-9]+ package' "$WORK/fetch.$2.log" >&2 || true
     awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
-FILES=$(grep -c '^\[\[package\]\]' "$WORK/bench.lock")
+FILES=$(grep -c '^\[\[package\]\]' "$WORK/bench.lock") || true
+[ "${FILES:-0}" -gt 0 ] || { echo "bench: $WORK/bench.lock pins no packages" >&2; exit 1; }
 BYTES=$(awk -F' = ' '$1 == "size" { s += $2 } END { print s }' "$WORK/bench.lock")
 echo "volume: $NAME amd64, $FILES packages, $BYTES bytes; $RUNS pairs; fault rate $RATE (seed $FAULT_SEED); flags: $FETCH_FLAGS; mirror speed: ${MBPS:-loopback} MB/s" >&2
 
 CLEAN=()
 FAULTY=()
 for i in $(seq "$RUNS"); do
-    CLEAN+=("$(timed_fetch "$CLEAN_URL" clean)")
-    FAULTY+=("$(timed_fetch "$FAULTY_URL" faulty)")
+    # Assigned first, so a failed fetch stops the script (errexit sees the substitution's status).
+    t=$(timed_fetch "$CLEAN_URL" clean)
+    CLEAN+=("$t")
+    t=$(timed_fetch "$FAULTY_URL" faulty)
+    FAULTY+=("$t")
     echo "pair $i: clean ${CLEAN[-1]} s, faulted ${FAULTY[-1]} s" >&2
 done
 

@@ -7,6 +7,7 @@
 # The mirror is this machine's: DEBCAST_MIRRORS (debian=URL,debian-security=URL) or the host's
 # apt sources, as debcast itself picks them. Nothing host-specific is written to the repository.
 set -euo pipefail
+shopt -s inherit_errexit
 
 cd "$(dirname "$0")/.."
 MANIFEST=${MANIFEST:-manifests/kube-cross.toml}
@@ -82,9 +83,18 @@ export APT_CONFIG=$WORK/apt.conf
 
 echo "== warming: apt-get update, debcast lock (indices into $WORK/store)"
 apt-get -q update >/dev/null
-"$DEBCAST" lock "$MANIFEST" --update --lockfile "$WORK/warm.lock" --cache-dir "$WORK/store" 2>/dev/null
+"$DEBCAST" lock "$MANIFEST" --update --lockfile "$WORK/warm.lock" --cache-dir "$WORK/store" 2>"$WORK/warm.log" ||
+    { echo "bench: debcast lock failed:" >&2; tail -20 "$WORK/warm.log" >&2; exit 1; }
 # apt's binary caches (pkgcache.bin, srcpkgcache.bin) are built by the first run: warm them.
-apt-get -s install $LIST >/dev/null
+# shellcheck disable=SC2086
+apt-get -s install $LIST >"$WORK/apt.log" 2>&1 ||
+    { echo "bench: the reference apt-get -s install failed:" >&2; tail -20 "$WORK/apt.log" >&2; exit 1; }
+# Both must have resolved something: a reference that installs nothing measures nothing.
+LOCKED=$(grep -c '^\[\[package\]\]' "$WORK/warm.lock") || true
+INST=$(grep -c '^Inst ' "$WORK/apt.log") || true
+[ "${LOCKED:-0}" -gt 0 ] || { echo "bench: debcast lock pinned no packages" >&2; exit 1; }
+[ "${INST:-0}" -gt 0 ] || { echo "bench: apt-get -s install would install nothing:" >&2; tail -20 "$WORK/apt.log" >&2; exit 1; }
+echo "== resolved: debcast $LOCKED packages (all platforms), apt-get $INST (amd64)"
 
 LOCK_CMD="$DEBCAST lock $MANIFEST --update --lockfile $WORK/bench.lock --cache-dir $WORK/store"
 APT_CMD="apt-get -s install $LIST"

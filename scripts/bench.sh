@@ -2,17 +2,29 @@
 # Build benchmark (`just bench`): debcast's build of one platform of a manifest, with every .deb
 # already in the store, next to two reference pipelines measured in the same run:
 #   (a) `dpkg-deb --fsys-tarfile` over all the .debs on 2 processes, then `pigz -p2`;
-#   (b) mmdebstrap installing the same package list into a tar (apt and dpkg in a chroot, .debs
-#       pre-seeded into apt's cache from the store, indices from the host's apt sources), then
-#       `pigz -p2`.
+#   (b) mmdebstrap installing what apt would for a Debian-based image with those packages: its
+#       default variant (the Essential set, Priority required and important, as debootstrap)
+#       plus the image's package list, into a tar (apt and dpkg in a chroot, the image's .debs
+#       pre-seeded into apt's cache from the store, indices and the rest from the host's apt
+#       sources), then `pigz -p2`.
 # Prints cold gzip, cold zstd, no-op rebuild, rebuild after one package changed, peak RSS, and
 # every time as a ratio to (a).
+#
+# A reference that fails, or whose output is not a gzip tarball with files in it, stops the
+# benchmark with a non-zero exit: a ratio against nothing is not printed.
 #
 # Usage: scripts/bench.sh [MANIFEST] [PLATFORM]
 #   MANIFEST  default manifests/kube-cross.toml (its .lock beside it)
 #   PLATFORM  default linux/amd64
-#   DEBCAST_CACHE_DIR  the store (default vendor); SKIP_MMDEBSTRAP=1 skips (b).
+#   DEBCAST_CACHE_DIR  the store (default vendor); DEBCAST_BIN the binary (default the release one)
+#   SKIP_MMDEBSTRAP=1  leaves (b) out (said in the output); without it, a missing mmdebstrap or
+#                      mirror is an error.
+#   MMDEBSTRAP_VARIANT (b)'s variant (default debootstrap, mmdebstrap's default).
+#   BENCH_REF_A, BENCH_REF_B  replace a reference's pipeline by this bash command, which must
+#                      write a gzip tarball to "$out" (the tests use it to check that a reference
+#                      producing nothing fails the benchmark).
 set -euo pipefail
+shopt -s inherit_errexit
 
 manifest=${1:-manifests/kube-cross.toml}
 platform=${2:-linux/amd64}
@@ -57,6 +69,7 @@ build() { # NAME OUT [ARGS…]: a measured debcast build
     local name=$1 out=$2; shift 2
     measure "$name" "$bin" -q build "$manifest" --offline --cache-dir "$work/store" --platform "$platform" \
         --output "$work/$out" "$@"
+    [ -s "$work/$out/index.json" ] || { echo "bench: $name wrote no image layout at $work/$out" >&2; exit 1; }
 }
 
 # A private store holding the same .debs (hard links), the locked artifacts and the signed
@@ -81,16 +94,69 @@ done <"$work/artifacts.txt"
 # Warm the page cache so every contender reads the .debs from memory.
 cat $(cat "$work/debs.txt") >/dev/null
 
-# (a)
-ref_a() {
-    mkdir -p "$work/a"
-    xargs -P2 -I{} sh -c 'dpkg-deb --fsys-tarfile "$1" >"$2/a/$(basename "$1").tar"' sh {} "$work" <"$work/debs.txt"
-    cat "$work"/a/*.tar | pigz -p2 >"$work/a.tar.gz"
-    rm -rf "$work/a"
+# A reference pipeline, measured: bash -c with errexit and pipefail (a failure anywhere in the
+# pipe fails it), then its output "$out" must be a gzip tarball with at least one file in it.
+reference() { # NAME COMMAND
+    local name=$1 cmd=$2
+    export out="$work/$name.tar.gz"
+    rm -f "$out"
+    if ! /usr/bin/time -f '%e %M' -o "$work/$name.time" bash -c "set -euo pipefail; $cmd" >"$work/$name.log" 2>&1; then
+        echo "bench: reference $name failed (log below); no ratio against it is printed" >&2
+        tail -20 "$work/$name.log" >&2
+        exit 1
+    fi
+    local entries=0
+    if [ -s "$out" ] && gzip -t "$out" 2>/dev/null; then
+        # -i: (a) is several tars concatenated; tar's status does not matter here (it may stop
+        # reading early and leave gzip a broken pipe), the count of entries does.
+        entries=$( { gzip -dc "$out" | tar -ti 2>/dev/null || true; } | wc -l)
+    fi
+    if [ "$entries" -eq 0 ]; then
+        echo "bench: reference $name produced nothing usable ($out: $(stat -c %s "$out" 2>/dev/null || echo no) bytes, $entries entries); no ratio against it is printed" >&2
+        tail -20 "$work/$name.log" >&2
+        exit 1
+    fi
+    read -r secs rss <"$work/$name.time"
+    eval "t_$name=$secs; rss_$name=$rss"
 }
-export -f ref_a; export work
-measure ref_a bash -c ref_a
-unpacked=$(gzip -l "$work/a.tar.gz" | awk 'NR==2 {print $2}')
+
+# (a)
+ref_a_default='mkdir -p "$work/a"
+xargs -P2 -I{} sh -c '"'"'dpkg-deb --fsys-tarfile "$1" >"$2/a/$(basename "$1").tar"'"'"' sh {} "$work" <"$work/debs.txt"
+cat "$work"/a/*.tar | pigz -p2 >"$out"
+rm -rf "$work/a"'
+export work
+reference ref_a "${BENCH_REF_A:-$ref_a_default}"
+unpacked=$(gzip -l "$work/ref_a.tar.gz" | awk 'NR==2 {print $2}')
+
+# (b)
+t_ref_b=""
+if [ -n "${BENCH_REF_B:-}" ]; then
+    reference ref_b "$BENCH_REF_B"
+elif [ "${SKIP_MMDEBSTRAP:-}" = 1 ]; then
+    echo "bench: SKIP_MMDEBSTRAP=1: reference (b) left out" >&2
+else
+    command -v mmdebstrap >/dev/null || { echo "bench: needs mmdebstrap for (b) (apt-get install mmdebstrap, or SKIP_MMDEBSTRAP=1)" >&2; exit 1; }
+    suite=$(python3 -c 'import sys,tomllib; print(tomllib.load(open(sys.argv[1],"rb"))["source"][0]["suites"][0])' "$manifest")
+    # Mirrors from the host's apt sources (never written down here): the URI ending in /debian.
+    uri=$(grep -rhoE '(https?|file)://[^ ]*/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | head -1 | tr -d ' ' || true)
+    uri=${uri%/}
+    [ -n "$uri" ] || { echo "bench: (b) needs a Debian mirror in the host's apt sources (or SKIP_MMDEBSTRAP=1)" >&2; exit 1; }
+    mkdir -p "$work/apt-cache"
+    while IFS=$'\t' read -r n v a s _; do
+        ln -f "$store/debs/sha256/$s.deb" "$work/apt-cache/${n}_${v//:/%3a}_${a}.deb" 2>/dev/null ||
+            cp "$store/debs/sha256/$s.deb" "$work/apt-cache/${n}_${v//:/%3a}_${a}.deb"
+    done <"$work/packages.tsv"
+    pkgs=$(cut -f1 "$work/packages.tsv" | paste -sd,)
+    variant=${MMDEBSTRAP_VARIANT:-debootstrap}
+    export arch pkgs uri suite variant
+    reference ref_b 'mmdebstrap --quiet --mode=root --variant="$variant" --architectures="$arch" --include="$pkgs" \
+        --setup-hook='"'"'mkdir -p "$1"/var/cache/apt/archives'"'"' \
+        --setup-hook="sync-in $work/apt-cache /var/cache/apt/archives/" \
+        --skip=download/empty --skip=cleanup/apt \
+        "$suite" - "deb $uri $suite main" "deb $uri $suite-updates main" "deb ${uri}-security $suite-security main" |
+        pigz -p2 >"$out"'
+fi
 
 build cold_gzip cold-gzip --compression gzip
 build noop noop --compression gzip
@@ -168,37 +234,6 @@ done <"$work/candidates.tsv"
     cat "$work/one-changed-fetch.log" >&2 2>/dev/null; exit 1; }
 build one_changed one-changed --compression gzip --lockfile "$work/one-changed.lock"
 
-# (b)
-t_ref_b=""
-if [ "${SKIP_MMDEBSTRAP:-}" != 1 ] && command -v mmdebstrap >/dev/null; then
-    suite=$(python3 -c 'import sys,tomllib; print(tomllib.load(open(sys.argv[1],"rb"))["source"][0]["suites"][0])' "$manifest")
-    # Mirrors from the host's apt sources (never written down here): the URI ending in /debian.
-    uri=$(grep -rhoE '(https?|file)://[^ ]*/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | head -1 | tr -d ' ' || true)
-    uri=${uri%/}
-    if [ -n "$uri" ]; then
-        mkdir -p "$work/apt-cache"
-        while IFS=$'\t' read -r n v a s _; do
-            ln -f "$store/debs/sha256/$s.deb" "$work/apt-cache/${n}_${v//:/%3a}_${a}.deb" 2>/dev/null || true
-        done <"$work/packages.tsv"
-        pkgs=$(cut -f1 "$work/packages.tsv" | paste -sd,)
-        ref_b() {
-            mmdebstrap --quiet --mode=root --variant=custom --architectures="$arch" --include="$pkgs" \
-                --setup-hook='mkdir -p "$1"/var/cache/apt/archives' \
-                --setup-hook="sync-in $work/apt-cache /var/cache/apt/archives/" \
-                --skip=download/empty --skip=cleanup/apt \
-                "$suite" - "deb $uri $suite main" "deb ${uri}-security $suite-security main" |
-                pigz -p2 >"$work/b.tar.gz"
-        }
-        export -f ref_b; export arch pkgs uri suite
-        if /usr/bin/time -f '%e %M' -o "$work/ref_b.time" bash -c ref_b >"$work/ref_b.log" 2>&1; then
-            read -r t_ref_b rss_ref_b <"$work/ref_b.time"
-        else
-            echo "bench: (b) mmdebstrap failed (log below); reported as missing" >&2
-            tail -5 "$work/ref_b.log" >&2
-        fi
-    fi
-fi
-
 ratio() { python3 -c "print(f'{float($1)/float($2):.2f}x')"; }
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 echo "machine: $(nproc) cores, $cpu, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -r)"
@@ -206,7 +241,7 @@ echo "image: $manifest $platform, $count packages, $((deb_bytes >> 20)) MiB of .
 printf '%-44s %9s %9s %10s\n' "" seconds "vs (a)" "peak RSS"
 row() { printf '%-44s %9s %9s %10s\n' "$1" "$2" "$(ratio "$2" "$t_ref_a")" "$(( $3 / 1024 )) MB"; }
 row "(a) dpkg-deb --fsys-tarfile x2 | pigz -p2" "$t_ref_a" "$rss_ref_a"
-[ -n "$t_ref_b" ] && row "(b) mmdebstrap | pigz -p2" "$t_ref_b" "$rss_ref_b"
+if [ -n "$t_ref_b" ]; then row "(b) $(if [ -n "${variant:-}" ]; then echo "mmdebstrap $variant + packages | pigz -p2"; else echo BENCH_REF_B; fi)" "$t_ref_b" "$rss_ref_b"; else echo "(b) not measured (SKIP_MMDEBSTRAP=1)"; fi
 row "debcast cold build, gzip" "$t_cold_gzip" "$rss_cold_gzip"
 row "debcast cold build, zstd" "$t_cold_zstd" "$rss_cold_zstd"
 row "debcast no-op rebuild (gzip)" "$t_noop" "$rss_noop"
@@ -214,4 +249,4 @@ row "debcast rebuild, $changed changed (gzip)" "$t_one_changed" "$rss_one_change
 echo "layers written: $(ls "$work/cold-gzip/blobs/sha256" | wc -l) blobs in the gzip layout; $(du -sm "$work/cold-gzip" | cut -f1) MB gzip, $(du -sm "$work/cold-zstd" | cut -f1) MB zstd"
 # What the references produced, to see they did the whole job: (a) the packages' data, (b) the
 # installed system (more: maintainer scripts' files, apt's lists; less: nothing).
-echo "reference outputs: (a) $(( $(stat -c %s "$work/a.tar.gz") >> 20 )) MB gzip, $((unpacked >> 20)) MiB tar${t_ref_b:+; (b) $(( $(stat -c %s "$work/b.tar.gz") >> 20 )) MB gzip, $(( $(gzip -l "$work/b.tar.gz" | awk 'NR==2 {print $2}') >> 20 )) MiB tar}"
+echo "reference outputs: (a) $(( $(stat -c %s "$work/ref_a.tar.gz") >> 20 )) MB gzip, $((unpacked >> 20)) MiB tar${t_ref_b:+; (b) $(( $(stat -c %s "$work/ref_b.tar.gz") >> 20 )) MB gzip, $(( $(gzip -l "$work/ref_b.tar.gz" | awk 'NR==2 {print $2}') >> 20 )) MiB tar}"

@@ -100,7 +100,11 @@ pub fn unpack(
             source,
         }
     };
-    let spool = tempfile::tempfile().map_err(io_err("creating a spool file for"))?;
+    let spool = tempfile::tempfile().map_err(|e| ArtifactError::Io {
+        artifact: label.clone(),
+        what: spool_what(&format!("creating a spool file for {}", file.display()), &e),
+        source: e,
+    })?;
     let compressed = std::fs::metadata(file).map_or(0, |m| m.len());
     let cap = compressed
         .saturating_mul(EXPANSION_RATIO)
@@ -255,7 +259,7 @@ impl Builder<'_> {
         let offset = self.spooled;
         let copied = io::copy(&mut content.take(size), &mut self.spool).map_err(|e| ArtifactError::Io {
             artifact: self.label.clone(),
-            what: format!("reading entry {raw:?}"),
+            what: spool_what(&format!("reading entry {raw:?}"), &e),
             source: e,
         })?;
         if copied != size {
@@ -359,5 +363,21 @@ impl Builder<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// What failed around the spool file (in TMPDIR): a full disk there names the directory and
+/// what to do, since the error itself names no path.
+fn spool_what(what: &str, e: &io::Error) -> String {
+    if matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    ) {
+        format!(
+            "{what}: no space left for the spool file in the temporary directory {} (TMPDIR): free space there, or point TMPDIR at another file system",
+            std::env::temp_dir().display()
+        )
+    } else {
+        what.to_owned()
     }
 }

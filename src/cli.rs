@@ -1,8 +1,7 @@
-//! Command-line glue: argument parsing, logging, and turning library errors into messages and exit
-//! codes. The only module that uses `anyhow`.
+//! The command line's argument types (clap), and nothing else: what each verb does is in
+//! [`crate::commands`], one file per verb.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -35,6 +34,50 @@ pub enum Command {
     /// Check or tidy the package store.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// What changed between two lockfiles (or two OCI layouts built by debcast): packages added,
+    /// removed and changed per platform, with the Debian changelog entries and CVEs in between.
+    Diff(DiffArgs),
+    /// The chain of dependencies from the manifest's packages that brought a locked package in.
+    Why(WhyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old lockfile, or an OCI layout directory built by debcast.
+    pub old: PathBuf,
+    /// The new lockfile, or an OCI layout directory built by debcast.
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+    /// The package store (the new .debs' changelogs are read from it).
+    #[arg(long, default_value = "vendor", env = "DEBCAST_CACHE_DIR")]
+    pub cache_dir: PathBuf,
+    /// A mirror for an archive, ARCHIVE=URL; repeat to give several, tried in order.
+    #[arg(long = "mirror", value_name = "ARCHIVE=URL")]
+    pub mirrors: Vec<String>,
+    /// Never open a network connection: changelogs of .debs the store lacks are not read.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The locked package(s) to explain.
+    #[arg(required = true)]
+    pub packages: Vec<String>,
+    /// Only this platform of the manifest.
+    #[arg(long)]
+    pub platform: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,13 +183,41 @@ pub struct NetworkArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = LOCK_EXIT_CODES)]
 pub struct LockArgs {
     #[command(flatten)]
     pub common: Common,
-    /// Move packages to the newest candidates: all of them, or only those named.
-    #[arg(long, num_args = 0.., value_name = "PKG")]
+    /// Words after the manifest: refused, naming `--update=NAME` (a package name given to
+    /// `--update` with a space would otherwise be taken for the manifest, or the manifest for it).
+    #[arg(hide = true)]
+    pub stray: Vec<String>,
+    #[command(flatten)]
+    pub mode: LockMode,
+}
+
+/// What `lock --help` says about its exit codes (also in the README).
+pub const LOCK_EXIT_CODES: &str = "Exit codes: 0 done (with --check: the lock is fresh, proven, and \
+no locked package has a newer candidate); 1 error; 2 (--check) the lockfile is stale or missing; \
+3 (--check) the lock is fresh and proven but newer candidates exist (`lock --update` moves them).";
+
+/// `--update` and `--check`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Lock")]
+pub struct LockMode {
+    /// Move packages (and artifacts) to the newest candidates: all of them with a bare `--update`,
+    /// or only those named, as `--update=NAME[,NAME…]` (repeatable; the `=` is required, so the
+    /// manifest is never taken for a name). A name the lock does not hold is an error.
+    #[arg(
+        long,
+        num_args = 0..=1,
+        require_equals = true,
+        value_delimiter = ',',
+        action = clap::ArgAction::Append,
+        value_name = "PKG"
+    )]
     pub update: Option<Vec<String>>,
-    /// Exit non-zero, saying why, if the lockfile is stale against the manifest; write nothing.
+    /// Write nothing; say whether the lockfile is fresh against the manifest, proven against the
+    /// signed indices, and whether newer candidates exist (exit codes below).
     #[arg(long, conflicts_with = "update")]
     pub check: bool,
 }
@@ -180,96 +251,41 @@ pub struct BuildArgs {
     #[command(flatten)]
     pub common: Common,
     /// Where to write the image (a directory for oci, a file for docker-archive).
-    #[arg(long, short)]
+    #[arg(help_heading = "Build", long, short)]
     pub output: PathBuf,
-    #[arg(long, value_enum, default_value_t = Format::Oci)]
+    #[arg(help_heading = "Build", long, value_enum, default_value_t = Format::Oci)]
     pub format: Format,
     /// The platform to build: with docker-archive, the one it holds [default: the manifest's
     /// first]; with oci, build only this one of the manifest's platforms [default: all].
-    #[arg(long)]
+    #[arg(help_heading = "Build", long)]
     pub platform: Option<String>,
     /// Timestamps in the image [default: SOURCE_DATE_EPOCH, else the newest Release date of the lock].
-    #[arg(long, env = "SOURCE_DATE_EPOCH")]
+    #[arg(help_heading = "Build", long, env = "SOURCE_DATE_EPOCH")]
     pub source_date_epoch: Option<u64>,
     /// Layer compression.
-    #[arg(long, value_enum, default_value_t = CompressionArg::Gzip)]
+    #[arg(help_heading = "Build", long, value_enum, default_value_t = CompressionArg::Gzip)]
     pub compression: CompressionArg,
     /// Compression level [default: 6 for gzip, 3 for zstd].
-    #[arg(long)]
+    #[arg(help_heading = "Build", long)]
     pub compression_level: Option<u32>,
     /// Layering: `flat` (one layer) or `budget` (shared package layers, then a generated layer)
     /// [default: the manifest's `[image] layering`, else budget].
-    #[arg(long, value_enum)]
+    #[arg(help_heading = "Build", long, value_enum)]
     pub layering: Option<LayeringArg>,
     /// Most layers budget layering may use [default: the manifest's `[image] layers`, else 50].
-    #[arg(long)]
+    #[arg(help_heading = "Build", long)]
     pub layers: Option<usize>,
     /// Neither read nor fill the layer cache in the package store (compress every layer).
-    #[arg(long)]
+    #[arg(help_heading = "Build", long)]
     pub no_layer_cache: bool,
     /// Write a JSON report of what debcast could not emulate, package by package.
-    #[arg(long)]
+    #[arg(help_heading = "Build", long)]
     pub report: Option<PathBuf>,
-}
-
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.verbose, cli.quiet);
-    // SIGINT/SIGTERM remove this process's temporary files and exit with one line.
-    if let Err(e) = crate::cleanup::install_signal_handler() {
-        tracing::warn!(
-            "no SIGINT/SIGTERM handler ({e}): an interrupted run leaves temporary files for the next one to reclaim"
-        );
-    }
-    match run(cli) {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {}", crate::text::sanitize(&error_chain(&err)));
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// The error and its causes, `: `-separated, skipping a cause whose text the message before it
-/// already includes (library errors name their source in their own message).
-fn error_chain(err: &anyhow::Error) -> String {
-    let mut out = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if !out.contains(&text) {
-            if !out.is_empty() {
-                out.push_str(": ");
-            }
-            out.push_str(&text);
-        }
-    }
-    out
-}
-
-fn init_logging(verbose: u8, quiet: bool) {
-    let default = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "info",
-        (false, 1) => "debug",
-        (false, _) => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("debcast={default},warn")));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .without_time()
-        .init();
-}
-
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Lock(args) => crate::commands::lock(args),
-        Command::Fetch(args) => crate::commands::fetch(args),
-        Command::Build(args) => crate::commands::build(args),
-        Command::Store(StoreCommand::Verify(args)) => crate::store_cmd::verify(args),
-        Command::Store(StoreCommand::Gc(args)) => crate::store_cmd::gc(args),
-    }
+    /// Also write each platform's SBOMs as plain files into DIR (`linux-amd64.spdx.json`,
+    /// `linux-amd64.cdx.json`, …).
+    #[arg(help_heading = "Build", long, value_name = "DIR", conflicts_with = "no_sbom")]
+    pub sbom: Option<PathBuf>,
+    /// Do not generate SBOMs (an OCI layout then lists only the image, as before SBOMs).
+    #[arg(help_heading = "Build", long)]
+    pub no_sbom: bool,
 }

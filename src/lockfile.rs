@@ -45,6 +45,10 @@ pub struct Lockfile {
     pub version: u32,
     /// `sha256:` of the manifest's lock inputs (`Manifest::lock_inputs_hash`).
     pub manifest_hash: String,
+    /// The manifest's `[packages] no-depends`, sorted: packages locked without their
+    /// dependencies. Absent when empty, so other locks read and write as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub no_depends: Vec<String>,
     #[serde(default, rename = "release")]
     pub releases: Vec<LockedRelease>,
     #[serde(default, rename = "package")]
@@ -122,9 +126,13 @@ impl Lockfile {
         packages.dedup();
         artifacts.sort();
         artifacts.dedup();
+        let mut no_depends = manifest.packages.no_depends.clone();
+        no_depends.sort();
+        no_depends.dedup();
         Lockfile {
             version: FORMAT_VERSION,
             manifest_hash: manifest.lock_inputs_hash().oci(),
+            no_depends,
             releases,
             packages,
             artifacts,
@@ -308,6 +316,7 @@ mod tests {
         Lockfile {
             version: FORMAT_VERSION,
             manifest_hash: Sha256Digest::of(b"m").oci(),
+            no_depends: vec!["a".into()],
             releases: vec![LockedRelease {
                 archive: "debian".into(),
                 suite: "bookworm".into(),

@@ -1,5 +1,6 @@
-//! The `debcast` binary: a thin layer over the library (see `debcast::cli`).
+//! The `debcast` binary: parses the command line ([`debcast::cli`]) and hands it to
+//! [`debcast::commands`].
 
 fn main() -> std::process::ExitCode {
-    debcast::cli::main()
+    debcast::commands::main(<debcast::cli::Cli as clap::Parser>::parse())
 }

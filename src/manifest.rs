@@ -220,6 +220,12 @@ pub struct Packages {
     /// Add every `Priority: required` package (as debootstrap's minbase variant does).
     #[serde(default)]
     pub required: bool,
+    /// Packages whose files are taken without their dependencies (their Pre-Depends, Depends and
+    /// Recommends are not followed): the user knows the image needs none of them, as
+    /// `ca-certificates` in an image without a shell or openssl. Recorded in the lock.
+    /// Absent when empty, so manifests without it hash as they always did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub no_depends: Vec<String>,
     /// Per-platform additions, keyed by platform (`linux/arm64`).
     #[serde(default)]
     pub platform: BTreeMap<String, PlatformPackages>,
@@ -266,6 +272,11 @@ pub struct System {
     /// Forced alternatives: name -> path (`editor = "/usr/bin/vim.basic"`).
     #[serde(default)]
     pub alternatives: BTreeMap<String, String>,
+    /// The login shell of every account whose own shell is not in the image (root's `/bin/bash`
+    /// in an image without bash), e.g. `/usr/sbin/nologin`; it must exist in the image. Unset,
+    /// accounts keep the shells base-passwd and `[[system.user]]` give them, as dpkg would.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_shell: Option<String>,
     #[serde(default, rename = "user")]
     pub users: Vec<User>,
     #[serde(default, rename = "group")]
@@ -460,6 +471,17 @@ impl Manifest {
                 )));
             }
         }
+        let mut seen = std::collections::BTreeSet::new();
+        for name in &self.packages.no_depends {
+            if name.is_empty() || name.contains(['=', ' ', ',']) {
+                return Err(invalid(format!(
+                    "[packages] no-depends: `{name}` is not a package name"
+                )));
+            }
+            if !seen.insert(name) {
+                return Err(invalid(format!("[packages] no-depends lists `{name}` twice")));
+            }
+        }
         if self.packages.include.is_empty() && !self.packages.required {
             return Err(invalid(
                 "[packages] include is empty and required is false: the image would have no packages".into(),
@@ -539,6 +561,9 @@ impl Manifest {
     }
 
     fn validate_declared(&self) -> Result<(), String> {
+        if let Some(shell) = &self.system.fallback_shell {
+            check_image_path(shell).map_err(|why| format!("[system] fallback-shell `{shell}` {why}"))?;
+        }
         for d in &self.system.directories {
             let at = format!("[[system.directory]] `{}`", d.path);
             check_image_path(&d.path).map_err(|why| format!("{at}: path {why}"))?;
@@ -750,6 +775,20 @@ env = { PATH = "/usr/bin:/bin" }
         let c = parse(&MINIMAL.replace("\"ca-certificates\", ", "")).unwrap();
         assert_eq!(a.lock_inputs_hash(), b.lock_inputs_hash());
         assert_ne!(a.lock_inputs_hash(), c.lock_inputs_hash());
+    }
+
+    #[test]
+    fn no_depends_changes_the_lock_hash_only_when_given() {
+        let a = parse(MINIMAL).unwrap();
+        let text = MINIMAL.replace(
+            "[packages.platform",
+            "no-depends = [\"ca-certificates\"]\n\n[packages.platform",
+        );
+        let b = parse(&text).unwrap();
+        assert_eq!(b.packages.no_depends, ["ca-certificates"]);
+        assert_ne!(a.lock_inputs_hash(), b.lock_inputs_hash());
+        let twice = text.replace("[\"ca-certificates\"]", "[\"x\", \"x\"]");
+        assert!(parse(&twice).unwrap_err().to_string().contains("twice"));
     }
 
     #[test]

@@ -147,6 +147,7 @@ pub(super) fn write_layer(
         cache.record_verified(&info.digest);
         writer.link_blob(&cache.blob_path(&info.digest), &info)?;
     }
+    super::LAYERS_WRITTEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(info)
 }
 

@@ -38,7 +38,7 @@ pub enum BuildError {
     Store { package: String, source: StoreError },
     #[error("the lockfile has no packages for platform {0}: run `debcast lock` for this manifest")]
     EmptyPlatform(Platform),
-    #[error("docker-archive holds one platform; {0} is not among the manifest's platforms")]
+    #[error("platform {0} is not among the manifest's platforms")]
     UnknownPlatform(String),
     #[error("{0}")]
     Artifact(#[from] crate::artifact::ArtifactError),
@@ -46,6 +46,8 @@ pub enum BuildError {
     ArtifactNotLocked { name: String, platform: Platform },
     #[error("layer cache: {0}")]
     Cache(StoreError),
+    #[error("{0}")]
+    Sbom(#[from] crate::sbom::SbomError),
     #[error("internal error: {0} (a bug in debcast; please report it)")]
     Internal(String),
 }
@@ -69,6 +71,8 @@ pub struct BuildSettings {
     pub layer_cache: bool,
     /// Build only this platform of the manifest (OCI output; docker-archive names its own).
     pub only_platform: Option<Platform>,
+    /// Generate the SBOMs (and, in an OCI layout, attach them as artifact manifests).
+    pub sbom: bool,
 }
 
 /// What the maintainer scripts of one platform's packages do that debcast does not reproduce.
@@ -82,14 +86,21 @@ pub struct PlatformReport {
 #[derive(Debug, Clone)]
 pub struct BuildSummary {
     pub output: PathBuf,
+    /// OCI output: the digest of the image index the layout's ref names (what
+    /// `skopeo copy --all oci:OUT:REF docker://…` pushes, and what users pin).
+    pub index_digest: Option<String>,
     pub images: Vec<ImageSummary>,
     pub reports: Vec<PlatformReport>,
+    /// Each platform's SBOMs, when `sbom` was set.
+    pub sboms: Vec<crate::sbom::Documents>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ImageSummary {
     pub platform: Platform,
     pub manifest_digest: String,
+    /// The config's digest: docker's image ID.
+    pub config_digest: String,
     pub packages: usize,
     pub layers: usize,
     pub compressed_bytes: u64,
@@ -149,6 +160,7 @@ fn build_layout(
     let mut descriptors = Vec::new();
     let mut images = Vec::new();
     let mut reports = Vec::new();
+    let (mut extra, mut sboms) = (Vec::new(), Vec::new());
     for platform in &manifest.image.platforms {
         if settings.only_platform.as_ref().is_some_and(|p| p != platform) {
             continue;
@@ -162,13 +174,35 @@ fn build_layout(
             [layers.packages, layers.decoded, layers.compressed, layers.reused],
         ));
         reports.push(layers.report);
+        if settings.sbom {
+            let docs = crate::sbom::for_image(
+                manifest,
+                lock,
+                store,
+                platform,
+                blobs.manifest_descriptor.digest(),
+                settings.source_date_epoch,
+            )?;
+            let alias = crate::oci::platform_ref_name(&manifest.ref_name(), platform);
+            let sde = settings.source_date_epoch;
+            extra.extend(crate::sbom::attach(
+                &writer,
+                &docs,
+                &blobs.manifest_descriptor,
+                &alias,
+                sde,
+            )?);
+            sboms.push(docs);
+        }
         descriptors.push(blobs.manifest_descriptor);
     }
-    writer.commit_images(&manifest.ref_name(), &descriptors)?;
+    let index = writer.commit_images_with(&manifest.ref_name(), &descriptors, extra)?;
     Ok(BuildSummary {
         output: settings.output.clone(),
+        index_digest: index.manifests.first().map(|d| d.digest().oci()),
         images,
         reports,
+        sboms,
     })
 }
 
@@ -185,16 +219,32 @@ fn build_docker_archive(
     let writer = DockerArchiveWriter::create(&settings.output)?;
     let layers = platform_layers(manifest, lock, store, platform, settings, Sink::Docker(&writer))?;
     let image = platform_image(manifest, lock, platform, settings, layers.records);
-    let digest = image.blobs()?.manifest_descriptor.digest().oci();
+    let manifest_digest = image.blobs()?.manifest_descriptor.digest();
+    let digest = manifest_digest.oci();
+    let sboms = if settings.sbom {
+        let sde = settings.source_date_epoch;
+        vec![crate::sbom::for_image(
+            manifest,
+            lock,
+            store,
+            platform,
+            manifest_digest,
+            sde,
+        )?]
+    } else {
+        Vec::new()
+    };
     writer.commit(&image, &[manifest.ref_name()])?;
     Ok(BuildSummary {
         output: settings.output.clone(),
+        index_digest: None,
         images: vec![summary(
             &image,
             &digest,
             [layers.packages, layers.decoded, layers.compressed, layers.reused],
         )],
         reports: vec![layers.report],
+        sboms,
     })
 }
 
@@ -377,12 +427,7 @@ fn platform_image(
     settings: &BuildSettings,
     layers: Vec<LayerRecord>,
 ) -> PlatformImage {
-    let mut annotations = std::collections::BTreeMap::new();
-    // Which lock this image came from: the same lock always gives the same image.
-    annotations.insert(
-        "dev.debcast.lock.manifest-hash".to_owned(),
-        lock.manifest_hash.clone(),
-    );
+    let annotations = image_annotations(manifest, lock, settings.source_date_epoch);
     PlatformImage {
         platform: platform.clone(),
         config: manifest.config.clone(),
@@ -392,10 +437,62 @@ fn platform_image(
     }
 }
 
+/// Annotation of the image manifest: the SHA-256 of the lockfile the image was built from (its
+/// canonical text, as `debcast lock` writes it: `sha256sum` of a generated lockfile).
+pub const ANNOTATION_LOCKFILE_HASH: &str = "dev.debcast.lock.sha256";
+/// Annotation of the image manifest: the lock's hash of the manifest's lock inputs.
+pub const ANNOTATION_MANIFEST_HASH: &str = "dev.debcast.lock.manifest-hash";
+/// The standard keys an image takes from the manifest's `[config] labels` when they are set there.
+const STANDARD_FROM_LABELS: [&str; 3] = [
+    "org.opencontainers.image.source",
+    "org.opencontainers.image.revision",
+    "org.opencontainers.image.version",
+];
+
+/// The image manifest's annotations, all from the inputs (so deterministic): which lock and
+/// manifest the image came from; `org.opencontainers.image.created` (the build's timestamp,
+/// SOURCE_DATE_EPOCH), `.version` (the manifest's `[image] tag`, unless a label sets it),
+/// `.source` and `.revision` (from `[config] labels`). `.base.name` has no value to take: the
+/// image is built from packages, not on top of another image.
+fn image_annotations(
+    manifest: &Manifest,
+    lock: &Lockfile,
+    source_date_epoch: u64,
+) -> std::collections::BTreeMap<String, String> {
+    let mut annotations = std::collections::BTreeMap::new();
+    // Which lock this image came from: the same lock always gives the same image.
+    annotations.insert(ANNOTATION_MANIFEST_HASH.to_owned(), lock.manifest_hash.clone());
+    annotations.insert(
+        ANNOTATION_LOCKFILE_HASH.to_owned(),
+        Sha256Digest::of(lock.to_toml().as_bytes()).oci(),
+    );
+    if let Ok(created) = crate::oci::image::rfc3339_utc(source_date_epoch) {
+        annotations.insert(crate::oci::image::ANNOTATION_CREATED.to_owned(), created);
+    }
+    if let Some(tag) = &manifest.image.tag {
+        annotations.insert("org.opencontainers.image.version".to_owned(), tag.clone());
+    }
+    for key in STANDARD_FROM_LABELS {
+        if let Some(value) = manifest.config.labels.get(key) {
+            annotations.insert(key.to_owned(), value.clone());
+        }
+    }
+    annotations
+}
+
+/// Layers written (compressed) by this process so far: what the CLI's progress display shows
+/// while a build assembles and compresses (read only for display; nothing depends on it).
+pub static LAYERS_WRITTEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// `counts`: packages, packages decoded, layers compressed, layers reused.
 fn summary(image: &PlatformImage, digest: &str, counts: [usize; 4]) -> ImageSummary {
     let [packages, packages_decoded, layers_compressed, layers_reused] = counts;
+    let config_digest = image
+        .blobs()
+        .map(|b| b.config_descriptor.digest().oci())
+        .unwrap_or_default();
     ImageSummary {
+        config_digest,
         packages_decoded,
         layers_compressed,
         layers_reused,

@@ -26,6 +26,7 @@
 
 pub mod artifacts;
 pub mod mirrors;
+pub mod noise;
 pub mod observed;
 pub mod packages;
 pub mod progress;
@@ -181,22 +182,13 @@ fn list(failures: &[MirrorFailure]) -> String {
     failures.iter().map(|f| format!("\n  - {f}")).collect()
 }
 
-fn pruned_hint(failures: &[MirrorFailure]) -> &'static str {
-    if !failures.is_empty() && failures.iter().all(|f| f.error.is_not_found()) {
-        "\n  hint: no mirror has it any more (pruned?); add a snapshot mirror, e.g. \
-         --mirror 'ARCHIVE=https://snapshot.example.org/archive/ARCHIVE/{release_date}/'"
-    } else {
-        ""
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error(transparent)]
     Mirror(#[from] MirrorError),
     #[error("{what}: not downloading from archive `{archive}`: offline (--offline)")]
     Offline { archive: String, what: String },
-    #[error("{what}: every mirror failed:{}{}", list(failures), pruned_hint(failures))]
+    #[error("{what}: every mirror failed:{}", list(failures))]
     AllMirrorsFailed {
         what: String,
         failures: Vec<MirrorFailure>,
@@ -227,6 +219,20 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// How many files every mirror answered "not found" for: pruned from the live archive,
+    /// likely (the CLI then prints one hint, see `commands::fetch`).
+    pub fn not_found_everywhere(&self) -> usize {
+        match self {
+            FetchError::AllMirrorsFailed { failures, .. } => {
+                usize::from(!failures.is_empty() && failures.iter().all(|f| f.error.is_not_found()))
+            }
+            FetchError::Packages { failures, .. } => {
+                failures.iter().map(FetchError::not_found_everywhere).sum()
+            }
+            _ => 0,
+        }
+    }
+
     /// Whether trying again later could help (every mirror failed only transiently).
     pub fn is_transient(&self) -> bool {
         match self {

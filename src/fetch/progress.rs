@@ -40,11 +40,15 @@ impl Progress for NoProgress {}
 /// One plain line per event worth a line (for logs and CI): no bytes ticker.
 pub struct LogProgress {
     out: Mutex<Box<dyn Write + Send>>,
+    mirrors: super::noise::MirrorTally,
 }
 
 impl LogProgress {
     pub fn new(out: Box<dyn Write + Send>) -> Self {
-        LogProgress { out: Mutex::new(out) }
+        LogProgress {
+            out: Mutex::new(out),
+            mirrors: super::noise::MirrorTally::default(),
+        }
     }
 
     pub fn stderr() -> Self {
@@ -67,18 +71,24 @@ impl Progress for LogProgress {
         ));
     }
 
-    fn retrying(&self, what: &str, mirror: &str, error: &AttemptError, delay: Duration) {
-        self.line(&format!("{what}: {mirror}: {error}; retrying in {delay:.1?}"));
+    // A failing mirror: one line the first time, counts in the summary, each event at debug.
+    fn retrying(&self, what: &str, mirror: &str, error: &AttemptError, _delay: Duration) {
+        if let Some(line) = self.mirrors.retrying(what, mirror, error) {
+            self.line(&line);
+        }
     }
 
     fn mirror_failed(&self, what: &str, mirror: &str, error: &AttemptError) {
-        self.line(&format!("{what}: giving up on {mirror}: {error}"));
+        if let Some(line) = self.mirrors.gave_up(what, mirror, error) {
+            self.line(&line);
+        }
     }
 
+    // Hedging is routine tuning, not news, in a log.
     fn hedging(&self, what: &str, mirror: &str, silent: Duration) {
-        self.line(&format!(
+        tracing::debug!(
             "{what}: nothing received for {silent:.1?}; hedging with a second request to {mirror}"
-        ));
+        );
     }
 
     fn finished(&self, what: &str, result: Result<&Downloaded, &FetchError>) {
@@ -88,12 +98,16 @@ impl Progress for LogProgress {
                 human_bytes(d.bytes),
                 d.mirror
             )),
-            Err(e) => self.line(&format!("failed {e}")),
+            // The command's error lists every failure once.
+            Err(e) => tracing::debug!("failed {e}"),
         }
     }
 
     fn summary(&self, report: &FetchReport) {
         self.line(&report.summary());
+        for line in self.mirrors.summary() {
+            self.line(&format!("  {line}"));
+        }
     }
 }
 
@@ -101,6 +115,7 @@ impl Progress for LogProgress {
 pub struct BarProgress {
     multi: MultiProgress,
     total: ProgressBar,
+    mirrors: super::noise::MirrorTally,
 }
 
 impl BarProgress {
@@ -113,7 +128,11 @@ impl BarProgress {
             total.set_style(style.progress_chars("=> "));
         }
         total.enable_steady_tick(Duration::from_millis(120));
-        BarProgress { multi, total }
+        BarProgress {
+            multi,
+            total,
+            mirrors: super::noise::MirrorTally::default(),
+        }
     }
 }
 
@@ -138,21 +157,22 @@ impl Progress for BarProgress {
         self.total.set_position(self.total.position().saturating_sub(n));
     }
 
-    fn retrying(&self, what: &str, mirror: &str, error: &AttemptError, delay: Duration) {
-        let _ = self
-            .multi
-            .println(format!("{what}: {mirror}: {error}; retrying in {delay:.1?}"));
+    fn retrying(&self, what: &str, mirror: &str, error: &AttemptError, _delay: Duration) {
+        if let Some(line) = self.mirrors.retrying(what, mirror, error) {
+            let _ = self.multi.println(line);
+        }
     }
 
     fn mirror_failed(&self, what: &str, mirror: &str, error: &AttemptError) {
-        let _ = self
-            .multi
-            .println(format!("{what}: giving up on {mirror}: {error}"));
+        if let Some(line) = self.mirrors.gave_up(what, mirror, error) {
+            let _ = self.multi.println(line);
+        }
     }
 
     fn finished(&self, what: &str, result: Result<&Downloaded, &FetchError>) {
         if let Err(e) = result {
-            let _ = self.multi.println(format!("failed {e}"));
+            // The command's error lists every failure once.
+            tracing::debug!("failed {e}");
         } else {
             self.total.set_message(what.to_owned());
         }
@@ -161,6 +181,9 @@ impl Progress for BarProgress {
     fn summary(&self, report: &FetchReport) {
         self.total.finish_and_clear();
         let _ = self.multi.println(report.summary());
+        for line in self.mirrors.summary() {
+            let _ = self.multi.println(format!("  {line}"));
+        }
     }
 }
 

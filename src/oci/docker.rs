@@ -178,11 +178,24 @@ impl DockerArchiveWriter {
         })?;
         out.as_file().sync_all().map_err(OciError::io(&out_path))?;
         fs::set_permissions(&out_path, fs::Permissions::from_mode(0o644)).map_err(OciError::io(&out_path))?;
-        if fs::symlink_metadata(&self.final_path).is_ok_and(|m| m.is_dir()) {
-            return Err(OciError::Output {
-                path: self.final_path.clone(),
-                message: "it is a directory; a docker archive is a file".into(),
-            });
+        // As an OCI layout replaces only an empty directory or a layout: an existing file is
+        // replaced only if it is empty or a docker archive, never someone's other file.
+        if let Ok(m) = fs::symlink_metadata(&self.final_path) {
+            let message = if m.is_dir() {
+                Some("it is a directory; a docker archive is a file")
+            } else if !m.is_file() {
+                Some("it exists and is not a regular file; refusing to replace it")
+            } else if m.len() != 0 && !is_docker_archive(&self.final_path) {
+                Some("it exists and is neither empty nor a docker archive; refusing to replace it")
+            } else {
+                None
+            };
+            if let Some(message) = message {
+                return Err(OciError::Output {
+                    path: self.final_path.clone(),
+                    message: message.into(),
+                });
+            }
         }
         let persisted = cleanup::critical(|| out.persist(&self.final_path));
         drop(out_owned);
@@ -193,6 +206,30 @@ impl DockerArchiveWriter {
         // `self.tmp` (the layer files) is removed on drop.
         Ok(self.final_path)
     }
+}
+
+/// Whether `path` is a tarball with a top-level `manifest.json` (what `docker save` and debcast
+/// write). Reads the tar headers only, seeking over the contents.
+pub fn is_docker_archive(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    let mut archive = tar::Archive::new(file);
+    let Ok(entries) = archive.entries_with_seek() else {
+        return false;
+    };
+    for entry in entries {
+        let Ok(entry) = entry else {
+            return false;
+        };
+        let is_manifest = entry
+            .path()
+            .is_ok_and(|p| p.as_os_str() == "manifest.json" || p.as_os_str() == "./manifest.json");
+        if is_manifest {
+            return true;
+        }
+    }
+    false
 }
 
 enum Source<'a> {

@@ -276,6 +276,17 @@ impl LayoutWriter {
     /// set, as [`ImageBlobs::manifest_descriptor`]) under `ref_name`, plus one per-platform ref
     /// per image (see the module docs). Returns the `index.json` written.
     pub fn commit_images(self, ref_name: &str, images: &[Descriptor]) -> Result<ImageIndex, OciError> {
+        self.commit_images_with(ref_name, images, Vec::new())
+    }
+
+    /// [`Self::commit_images`], with `extra` descriptors (SBOM artifact manifests already in this
+    /// layout) listed after the images in `index.json`. The images' digests do not change.
+    pub fn commit_images_with(
+        self,
+        ref_name: &str,
+        images: &[Descriptor],
+        extra: Vec<Descriptor>,
+    ) -> Result<ImageIndex, OciError> {
         validate_ref_name(ref_name)?;
         if images.is_empty() {
             return Err(OciError::Output {
@@ -307,6 +318,7 @@ impl LayoutWriter {
             }
             manifests.push(image.clone().with_annotation(ANNOTATION_REF_NAME, &alias));
         }
+        manifests.extend(extra);
         let index = ImageIndex::new(manifests);
         self.commit(&index)?;
         Ok(index)

@@ -32,6 +32,9 @@ pub struct Request {
     pub recommends: bool,
     /// Add every `Priority: required` package (debootstrap's minbase), plus dependencies.
     pub required: bool,
+    /// Packages installed without their Pre-Depends, Depends and Recommends (the manifest's
+    /// `no-depends`); applied by [`Universe::without_dependencies`].
+    pub no_depends: Vec<String>,
 }
 
 impl Request {
@@ -53,6 +56,7 @@ impl Request {
             exclude,
             recommends: manifest.packages.recommends,
             required: manifest.packages.required,
+            no_depends: manifest.packages.no_depends.clone(),
         }
     }
 }
@@ -665,6 +669,21 @@ mod tests {
             err.contains("mawk is excluded") && err.contains("gawk is excluded"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn no_depends_takes_the_package_alone() {
+        let req = Request::new(&["uses-awk", "a"]);
+        // `a` needs b (>= 2), which does not exist: without its dependencies it installs.
+        let u = universe().without_dependencies(&["a", "uses-awk"]);
+        assert_eq!(
+            resolve(&u, &req).unwrap().name_versions(),
+            ["a=1.0", "uses-awk=1"]
+        );
+        // Only the named package loses its dependencies: `top` still needs `a`.
+        let u = universe().without_dependencies(&["a"]);
+        let r = resolve(&u, &Request::new(&["top"])).unwrap();
+        assert_eq!(r.name_versions(), ["a=1.0", "top=1"]);
     }
 
     #[test]

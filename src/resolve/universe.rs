@@ -95,6 +95,8 @@ pub(crate) struct Pkg {
     /// last tie-breaker of apt's `CompareProviders`.
     pub apt_id: u32,
     pub essential: bool,
+    /// Installed without following its Pre-Depends, Depends and Recommends (`no-depends`).
+    pub no_depends: bool,
 }
 
 /// All records of one architecture (plus `all`), indexed for resolution.
@@ -319,6 +321,18 @@ impl Universe {
         }
     }
 
+    /// Marks `names` to be installed without their Pre-Depends, Depends and Recommends: the
+    /// solver sees those versions as depending on nothing (Conflicts and Breaks still hold).
+    /// Names the universe does not know are ignored here (the lock names them afterwards).
+    pub fn without_dependencies<S: AsRef<str>>(mut self, names: &[S]) -> Self {
+        for name in names {
+            if let Some(&id) = self.by_name.get(name.as_ref()) {
+                self.pkgs[id as usize].no_depends = true;
+            }
+        }
+        self
+    }
+
     pub(crate) fn record(&self, v: VerId) -> &PackageRecord {
         &self.records[self.vers[v as usize].record]
     }
@@ -332,6 +346,7 @@ impl Universe {
     fn build_groups(&self, v: VerId) -> Vec<Group> {
         let rec = self.record(v);
         let native = self.native_arch.as_str();
+        let no_depends = self.pkg(self.ver(v).pkg).no_depends;
         let fields: [(DepKind, &Option<String>); 5] = [
             (DepKind::PreDepends, &rec.pre_depends),
             (DepKind::Depends, &rec.depends),
@@ -341,6 +356,9 @@ impl Universe {
         ];
         let mut groups = Vec::new();
         for (kind, text) in fields {
+            if no_depends && matches!(kind, DepKind::PreDepends | DepKind::Depends | DepKind::Recommends) {
+                continue;
+            }
             // An invalid field was recorded in `Ver::invalid` when the universe was built.
             let Some(Ok(parsed)) = text.as_deref().map(relation::parse_relations) else {
                 continue;

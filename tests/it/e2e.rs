@@ -177,6 +177,72 @@ fn check_every_packaged_file(
 #[ignore = "needs the real Debian archive; run with `just e2e`"]
 fn static_image_from_the_real_archive() {
     check_manifest("static");
+    // distroless-static: no libc and no shell in the lock or the image, every login shell of
+    // /etc/passwd present, and a CA bundle of real certificates with its hash links.
+    let root = repo_root();
+    let manifest_path = root.join("manifests/static.toml");
+    let loaded = LoadedManifest::load(&manifest_path).unwrap();
+    let lock = Lockfile::load_for(&loaded.default_lockfile_path(), &loaded.manifest, &manifest_path).unwrap();
+    for p in &lock.packages {
+        assert!(
+            !matches!(
+                p.name.as_str(),
+                "libc6" | "bash" | "dash" | "busybox" | "mawk" | "openssl" | "libssl3" | "debconf"
+            ),
+            "static.lock pins {}",
+            p.label()
+        );
+    }
+    for platform in &loaded.manifest.image.platforms {
+        let rootfs = root
+            .join("target/e2e/static")
+            .join(format!("bundle-{}", platform.debian_arch()))
+            .join("rootfs");
+        for shell in [
+            "bin/sh",
+            "bin/bash",
+            "bin/dash",
+            "usr/bin/sh",
+            "usr/bin/bash",
+            "usr/bin/dash",
+        ] {
+            assert!(
+                rootfs.join(shell).symlink_metadata().is_err(),
+                "{platform}: /{shell} exists"
+            );
+        }
+        let libc = std::fs::read_dir(rootfs.join("usr/lib"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .any(|e| e.path().join("libc.so.6").exists());
+        assert!(!libc, "{platform}: libc.so.6 is in the image");
+        let passwd = std::fs::read_to_string(rootfs.join("etc/passwd")).unwrap();
+        for line in passwd.lines() {
+            let shell = line.rsplit(':').next().unwrap();
+            let at = rootfs.join(shell.trim_start_matches('/'));
+            // Merged /usr links are relative, so they resolve inside the unpacked root.
+            let target = std::fs::canonicalize(&at).ok();
+            assert!(
+                target.is_some_and(|t| t.starts_with(&rootfs) && t.is_file()),
+                "{platform}: login shell {shell} of `{line}` is not in the image"
+            );
+        }
+        let bundle = std::fs::read_to_string(rootfs.join("etc/ssl/certs/ca-certificates.crt")).unwrap();
+        let certs = bundle.matches("-----BEGIN CERTIFICATE-----").count();
+        assert!(
+            certs > 100,
+            "{platform}: the CA bundle holds {certs} certificates"
+        );
+        let hash_links = std::fs::read_dir(rootfs.join("etc/ssl/certs"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".0"))
+            .count();
+        assert!(
+            hash_links > 100,
+            "{platform}: {hash_links} hash links in /etc/ssl/certs"
+        );
+    }
 }
 
 #[test]

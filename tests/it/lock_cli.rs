@@ -133,14 +133,39 @@ fn pins_stay_until_updated() {
 
     // A stale lock (a package added) keeps the pins that still fit.
     f.manifest(&["stable"], r#"include = ["hello", "extra", "mawk"]"#, "");
-    f.lock(&[]).ok().stderr_has(&["+ mawk 1.0", "0 changed"]);
+    // ... and says what they hold back (#17: "0 changed" alone hid newer versions).
+    f.lock(&[]).ok().stderr_has(&[
+        "+ mawk 1.0",
+        "0 changed",
+        "6 locked package(s) (3 name(s) across platforms) have newer candidates in the signed indices (-v lists them)",
+    ]);
     assert_eq!(
         f.locked("linux/amd64"),
         sorted(&["extra=1.0", "hello=1.0", "libc=1.0", "mawk=1.0"])
     );
+    // -v names them; --check exits 3 for "fresh, but updates available", without writing.
+    let before = f.lockfile().unwrap();
+    let run = f.lock(&["--check", "-v"]).fails();
+    assert_eq!(run.code, Some(3), "{run}");
+    run.stderr_has(&[
+        "up to date",
+        "newer: hello 1.0 -> 1.1 (linux/arm64)",
+        "newer: extra 1.0 -> 1.1 (linux/amd64)",
+    ]);
+    assert_eq!(f.lockfile().unwrap(), before);
 
-    // --update PKG moves only that one.
-    f.lock(&["--update", "extra"]).ok().stderr_has(&[
+    // A name the lock does not hold is refused, naming it; nothing is written.
+    f.lock(&["--update=extra,nosuch"])
+        .fails()
+        .stderr_has(&["--update: `nosuch` not in", "image.lock"]);
+    assert_eq!(f.lockfile().unwrap(), before);
+    // A name given with a space is refused with the form to use (it would be the manifest).
+    f.lock(&["--update", "extra"])
+        .fails()
+        .stderr_has(&["`--update=extra`"]);
+
+    // --update=PKG moves only that one.
+    f.lock(&["--update=extra"]).ok().stderr_has(&[
         "~ extra 1.0 -> 1.1 (linux/amd64)",
         "0 added, 0 removed, 2 changed",
     ]);
@@ -149,13 +174,53 @@ fn pins_stay_until_updated() {
         sorted(&["extra=1.1", "hello=1.0", "libc=1.0", "mawk=1.0"])
     );
 
-    // --update moves everything.
-    f.lock(&["--update"]).ok().stderr_has(&["~ hello 1.0 -> 1.1"]);
+    // --update moves everything, also when it comes before the manifest (#17: the manifest
+    // was taken for a package name).
+    common::Debcast::new(f.path())
+        .args([
+            "lock",
+            "--update",
+            "image.toml",
+            "--cache-dir",
+            "store",
+            "--mirror",
+        ])
+        .arg(format!("synthetic={}", f.url()))
+        .ok()
+        .stderr_has(&["~ hello 1.0 -> 1.1"]);
     assert_eq!(
         f.locked("linux/arm64"),
         sorted(&["extra=1.1", "hello=1.1", "libc=1.1", "mawk=1.0"])
     );
-    f.lock(&["--check"]).ok();
+    f.lock(&["--check"])
+        .ok()
+        .stderr_has(&["no locked package has a newer candidate"]);
+    // A stale lock: exit 2.
+    f.manifest(&["stable"], r#"include = ["hello"]"#, "");
+    let run = f.lock(&["--check"]).fails();
+    assert_eq!(run.code, Some(2), "{run}");
+}
+
+#[test]
+fn lock_help_documents_exit_codes_and_headings() {
+    let dir = common::tempdir();
+    let run = common::Debcast::new(dir.path()).args(["lock", "--help"]).ok();
+    let help = &run.stdout;
+    for option in ["--update", "--check"] {
+        assert_eq!(
+            common::help_heading(help, option).as_deref(),
+            Some("Lock"),
+            "{option}:\n{help}"
+        );
+    }
+    for needle in [
+        "Exit codes:",
+        "2 (--check) the lockfile is stale",
+        "3 (--check)",
+        "--update=NAME",
+    ] {
+        assert!(help.contains(needle), "lacks {needle:?}:\n{help}");
+    }
 }
 
 #[test]
@@ -451,5 +516,69 @@ fn a_keyring_that_is_a_device_fails_at_once_naming_it() {
     // Read to the end, /dev/zero would grow memory without limit; it is refused unread.
     let run = f.lock(&[]).fails();
     failed_with(&run, &["/dev/zero", "character device, not a regular file"]);
+    assert!(f.lockfile().is_none());
+}
+
+/// `[packages] no-depends`: the named packages are locked without their dependencies, the lock
+/// records them (and goes stale when they change), a name nothing installs is an error, and the
+/// build says which packages it took alone.
+#[test]
+fn no_depends_takes_packages_without_their_dependencies() {
+    let mut f = Fixture::new(&["stable"]);
+    for arch in ["amd64", "arm64"] {
+        let tool = DebBuilder::new("tool", "1.0-1", arch)
+            .file("./usr/bin/tool", format!("#!/bin/sh\necho {arch}\n"), 0o755)
+            .depends("libtool-data, missing-lib (>= 2)");
+        f.deb(
+            "stable",
+            &tool,
+            &[("Depends", "libtool-data (>= 0.5), missing-lib (>= 2)")],
+        );
+    }
+    let data = DebBuilder::new("libtool-data", "0.9", "all").file("./usr/share/tool/data", "data\n", 0o644);
+    f.deb("stable", &data, &[]);
+    f.serve();
+    // Without no-depends, `tool` cannot be installed (missing-lib is nowhere).
+    f.manifest(&["stable"], r#"include = ["tool"]"#, "");
+    failed_with(&f.lock(&[]).fails(), &["missing-lib"]);
+
+    f.manifest(
+        &["stable"],
+        "include = [\"tool\"]\nno-depends = [\"tool\"]",
+        "[config]\ncmd = [\"/usr/bin/tool\"]\n",
+    );
+    f.lock(&[]).ok();
+    assert_eq!(f.locked("linux/amd64"), sorted(&["tool=1.0-1"]));
+    assert_eq!(f.locked("linux/arm64"), sorted(&["tool=1.0-1"]));
+    let text = f.lockfile().unwrap();
+    assert!(text.contains("no-depends = [\"tool\"]"), "{text}");
+    f.lock(&["--check"]).ok();
+
+    let server_url = f.url();
+    common::Debcast::new(f.path())
+        .args(["build", "image.toml", "--output", "out", "--cache-dir", "store"])
+        .arg("--mirror")
+        .arg(format!("{}={server_url}", lock_support::ARCHIVE))
+        .ok()
+        .stderr_has(&["taken without their dependencies", "tool"]);
+
+    // Dropping it from no-depends makes the lock stale.
+    f.manifest(
+        &["stable"],
+        r#"include = ["tool"]"#,
+        "[config]\ncmd = [\"/usr/bin/tool\"]\n",
+    );
+    failed_with(&f.lock(&["--check"]).fails(), &["stale"]);
+    // A name the image does not install (a typo) is an error, and no lock is written.
+    std::fs::remove_file(f.path().join("image.lock")).unwrap();
+    f.manifest(
+        &["stable"],
+        "include = [\"tool\"]\nno-depends = [\"tool\", \"tol\"]",
+        "",
+    );
+    failed_with(
+        &f.lock(&[]).fails(),
+        &["no-depends names `tol`", "linux/amd64, linux/arm64"],
+    );
     assert!(f.lockfile().is_none());
 }

@@ -104,8 +104,40 @@ Acquire::Check-Valid-Until "false";
     }
 
     /// `apt-get install -s` of the manifest's request for `platform`: name=version it installs.
+    /// apt has no `no-depends`: those packages are what apt would install of them by name (their
+    /// candidates, from a run whose other lines are dropped), next to what it installs for the
+    /// rest of the request.
     fn install(&self, manifest: &Manifest, platform: &Platform) -> BTreeSet<String> {
         let (include, exclude) = manifest.requests_for(platform);
+        let no_depends = &manifest.packages.no_depends;
+        let (alone, include): (Vec<_>, Vec<_>) =
+            include.into_iter().partition(|r| no_depends.contains(&r.name));
+        let mut set = BTreeSet::new();
+        if !alone.is_empty() {
+            let names: Vec<String> = alone.iter().map(|r| r.name.clone()).collect();
+            set.extend(
+                self.install_request(manifest, &alone, &[], false)
+                    .into_iter()
+                    .filter(|nv| {
+                        names
+                            .iter()
+                            .any(|n| nv.split_once('=').is_some_and(|(name, _)| name == n))
+                    }),
+            );
+        }
+        if !include.is_empty() || manifest.packages.required {
+            set.extend(self.install_request(manifest, &include, &exclude, manifest.packages.required));
+        }
+        set
+    }
+
+    fn install_request(
+        &self,
+        manifest: &Manifest,
+        include: &[debcast::manifest::PackageRequest],
+        exclude: &[String],
+        required: bool,
+    ) -> BTreeSet<String> {
         let mut args: Vec<String> = vec![
             "-q".into(),
             "-s".into(),
@@ -117,7 +149,7 @@ Acquire::Check-Valid-Until "false";
             Some(v) => format!("{}={v}", r.name),
             None => r.name.clone(),
         }));
-        if manifest.packages.required {
+        if required {
             // debootstrap's minbase: every package of priority required.
             args.push("?priority(required)".into());
         }

@@ -20,8 +20,10 @@ mod resolve_support;
 
 // Synthetic archives on 127.0.0.1.
 mod artifacts;
+mod bench_scripts;
 mod build;
 mod build_errors;
+mod build_messages;
 mod fetch_hedge;
 mod fetch_mirrors;
 mod fetch_store;
@@ -33,13 +35,16 @@ mod lock_inrelease_faults;
 mod lock_trust;
 mod net_faults;
 mod net_offline;
+mod preflight;
 mod reproducible;
 mod resolve_apt_oracle;
+mod sbom;
 mod store_integrity;
 mod system_accounts;
 
 // The real Debian archive (ignored by default; `just e2e`).
 mod e2e;
+mod e2e_explain;
 mod e2e_kube_cross;
 mod e2e_system;
 mod lock_real;

@@ -170,7 +170,7 @@ fn a_pinned_version_missing_from_the_first_mirror_comes_from_the_fallback() {
         "bigdata=1:5.0 (all)",
         pruned,
         &format!("{}: not found (HTTP 404) (1 attempt)", live.url()),
-        "add a snapshot mirror",
+        "add a snapshot-style mirror",
     ]);
     let error = error_part(&fail.stderr);
     assert_plain_lines(error);
@@ -184,7 +184,11 @@ fn a_pinned_version_missing_from_the_first_mirror_comes_from_the_fallback() {
         .ok();
     let snap_url = format!("{}archive/{ARCHIVE}/{RELEASE_STAMP}/", snapshot.url());
     ok.stderr_has(&[
-        &format!("giving up on {}: not found (HTTP 404)", live.url()),
+        &format!("{}: does not have some files (not found (HTTP 404))", live.url()),
+        &format!(
+            "{}: does not have some files: 1 file(s) moved on to the next mirror",
+            live.url()
+        ),
         &format!("  1 from {snap_url}"),
     ]);
     assert_eq!(snapshot.counters().requests, 1, "{ok}");

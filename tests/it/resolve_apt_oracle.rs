@@ -52,7 +52,7 @@ fn compare_cases(repos: &[(&str, String)], cases: &[Case]) -> (usize, Vec<String
             include: c.include.iter().map(|s| PackageRequest::parse(s)).collect(),
             exclude: c.exclude.clone(),
             recommends: c.recommends,
-            required: false,
+            ..Request::default()
         };
         let us = ours(&universe, &req);
         match (&apt, &us) {

@@ -381,6 +381,35 @@ fn walk(
             }
             let config_desc = manifest.get("config").cloned().unwrap_or(Value::Null);
             let (config_type, _, _) = descriptor_fields(&config_desc)?;
+            if let Some(artifact_type) = manifest.get("artifactType").and_then(Value::as_str) {
+                // An OCI 1.1 artifact manifest (an SBOM beside its image): its blobs are there
+                // with their digests and sizes, its subject is a manifest of this layout, and the
+                // index descriptor names the same artifactType.
+                if d.get("artifactType").and_then(Value::as_str) != Some(artifact_type) {
+                    return fail(format!(
+                        "{}: artifactType {artifact_type}, its descriptor says {}",
+                        path.display(),
+                        d.get("artifactType").unwrap_or(&Value::Null)
+                    ));
+                }
+                verified_blob(dir, &config_desc)?;
+                for layer in manifest
+                    .get("layers")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    verified_blob(dir, layer)?;
+                }
+                let subject = manifest.get("subject").cloned().unwrap_or(Value::Null);
+                let (subject_type, _, _) = descriptor_fields(&subject)?;
+                if subject_type != MEDIA_TYPE_MANIFEST {
+                    return fail(format!("{}: subject {subject}", path.display()));
+                }
+                verified_blob(dir, &subject)?;
+                schema_docs.push((Schema::Manifest, path.clone()));
+                return Ok(());
+            }
             if config_type != MEDIA_TYPE_CONFIG {
                 return fail(format!("{}: config media type {config_type}", path.display()));
             }

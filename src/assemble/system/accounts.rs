@@ -10,6 +10,13 @@
 use super::{Changes, InstalledPackage, Owner, SystemError, TreeView};
 use crate::manifest::System;
 
+/// `[[system.user]]` and `[[system.group]]` are added to base-passwd's `etc/passwd` and `etc/group`.
+pub const REQUIRES: super::Requirement = super::Requirement {
+    setting: "[[system.user]] / [[system.group]]",
+    package: "base-passwd",
+    used: |system| !system.users.is_empty() || !system.groups.is_empty(),
+};
+
 /// Debian's static gid of the `shadow` group (base-passwd), used if `etc/group` lacks it.
 const SHADOW_GID: u32 = 42;
 
@@ -69,9 +76,10 @@ pub fn compute(
         if system.users.is_empty() && system.groups.is_empty() {
             return Ok(out);
         }
-        return Err(SystemError::Manifest(
-            "users/groups need etc/passwd and etc/group (install base-passwd)".into(),
-        ));
+        return Err(SystemError::Manifest(format!(
+            "users/groups need etc/passwd and etc/group (install {})",
+            REQUIRES.package
+        )));
     };
     let mut passwd = parse_db(&ptext, 7, ppath)?;
     let mut group = parse_db(&gtext, 4, gpath)?;
@@ -140,6 +148,10 @@ pub fn compute(
         }
     }
 
+    if let Some(fallback) = &system.fallback_shell {
+        replace_absent_shells(tree, &mut passwd, fallback)?;
+    }
+
     // Without the `passwd` package nothing runs `shadowconfig on`: the files stay as
     // base-passwd's postinst copied them (`*` passwords, no shadow files), as dpkg leaves them.
     if !packages.iter().any(|p| p.name == "passwd") {
@@ -196,6 +208,29 @@ pub fn compute(
     Ok(out)
 }
 
+/// `[system] fallback-shell`: every account whose login shell is not in the image gets `fallback`,
+/// which must be.
+fn replace_absent_shells(
+    tree: &dyn TreeView,
+    passwd: &mut [PwLine],
+    fallback: &str,
+) -> Result<(), SystemError> {
+    if !super::is_file(tree, &super::tree_path(fallback)) {
+        return Err(SystemError::Manifest(format!(
+            "fallback-shell `{fallback}` is not a file in the image (install the package that ships it)"
+        )));
+    }
+    for line in passwd.iter_mut() {
+        let Some(shell) = line.fields.get_mut(6) else {
+            continue;
+        };
+        if shell.is_empty() || !super::exists(tree, &super::tree_path(shell)) {
+            *shell = fallback.to_owned();
+        }
+    }
+    Ok(())
+}
+
 /// The gid of `name` in the tree's `etc/group`, or `fallback` (Debian's static id).
 pub fn gid_of(tree: &dyn TreeView, name: &str, fallback: u32) -> u32 {
     let Ok(Some(text)) = read_text(tree, "etc/group") else {
@@ -226,6 +261,35 @@ mod tests {
         )
         .dir("home");
         t
+    }
+
+    #[test]
+    fn fallback_shell_replaces_absent_shells_only() {
+        let mut t = tree();
+        t.file("usr/sbin/nologin", b"ELF");
+        let system = System {
+            fallback_shell: Some("/usr/sbin/nologin".into()),
+            ..System::default()
+        };
+        let out = compute(&t, &[], &system, 0).unwrap();
+        let passwd = out.files.iter().find(|(e, _)| e.path == "etc/passwd").unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&passwd.1),
+            "root:*:0:0:root:/root:/usr/sbin/nologin\nnobody:*:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+        );
+        // Without it, root keeps /bin/bash as dpkg would leave it; a fallback the image lacks is an error.
+        let out = compute(&t, &[], &System::default(), 0).unwrap();
+        let passwd = out.files.iter().find(|(e, _)| e.path == "etc/passwd").unwrap();
+        assert!(String::from_utf8_lossy(&passwd.1).starts_with("root:*:0:0:root:/root:/bin/bash\n"));
+        let missing = System {
+            fallback_shell: Some("/sbin/nologin".into()),
+            ..System::default()
+        };
+        let err = compute(&tree(), &[], &missing, 0).unwrap_err().to_string();
+        assert!(
+            err.contains("fallback-shell `/sbin/nologin` is not a file in the image"),
+            "{err}"
+        );
     }
 
     fn passwd_pkg() -> InstalledPackage {

@@ -51,6 +51,31 @@ pub trait TreeView {
     }
 }
 
+/// A package a `[system]` setting needs in the image, declared once beside the emulation that
+/// needs it: the emulation names it in its own error, and `build` checks the lock for it before
+/// anything is downloaded ([`unmet_requirements`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Requirement {
+    /// The manifest setting, as a user writes it (`[system] timezone`).
+    pub setting: &'static str,
+    /// The package it needs.
+    pub package: &'static str,
+    /// Whether the manifest uses the setting.
+    pub used: fn(&System) -> bool,
+}
+
+/// Every package requirement of the emulations below.
+pub const REQUIREMENTS: &[Requirement] = &[accounts::REQUIRES, timezone::REQUIRES];
+
+/// The requirements `system` uses whose package `has_package` says the image lacks.
+pub fn unmet_requirements(system: &System, has_package: impl Fn(&str) -> bool) -> Vec<Requirement> {
+    REQUIREMENTS
+        .iter()
+        .filter(|r| (r.used)(system) && !has_package(r.package))
+        .copied()
+        .collect()
+}
+
 /// One installed package, as the dpkg database needs to describe it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InstalledPackage {
@@ -504,6 +529,27 @@ mod tests {
                 .collect(),
             files: files.iter().map(|f| f.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn requirements_follow_the_settings_used() {
+        let none = System::default();
+        assert!(unmet_requirements(&none, |_| false).is_empty());
+        let system = System {
+            timezone: Some("Etc/UTC".into()),
+            groups: vec![crate::manifest::Group {
+                name: "g".into(),
+                gid: 1,
+                members: Vec::new(),
+            }],
+            ..System::default()
+        };
+        let unmet: Vec<&str> = unmet_requirements(&system, |_| false)
+            .iter()
+            .map(|r| r.package)
+            .collect();
+        assert_eq!(unmet, ["base-passwd", "tzdata"]);
+        assert!(unmet_requirements(&system, |p| p == "tzdata" || p == "base-passwd").is_empty());
     }
 
     #[test]

@@ -7,13 +7,20 @@ use crate::manifest::System;
 
 const DEFAULT_ZONE: &str = "Etc/UTC";
 
+/// A chosen zone is a file of tzdata's `usr/share/zoneinfo`.
+pub const REQUIRES: super::Requirement = super::Requirement {
+    setting: "[system] timezone",
+    package: "tzdata",
+    used: |system| system.timezone.is_some(),
+};
+
 pub fn compute(
     tree: &dyn TreeView,
     packages: &[InstalledPackage],
     system: &System,
 ) -> Result<Changes, SystemError> {
     let mut out = Changes::default();
-    let have_tzdata = installed(packages, "tzdata").is_some();
+    let have_tzdata = installed(packages, REQUIRES.package).is_some();
     let zone = match (&system.timezone, have_tzdata) {
         (Some(z), _) => z.as_str(),
         (None, true) => DEFAULT_ZONE,
@@ -29,13 +36,13 @@ pub fn compute(
     }
     let file = format!("usr/share/zoneinfo/{zone}");
     if !super::is_file(tree, &file) {
+        let why = if have_tzdata {
+            String::new()
+        } else {
+            format!(" ({} is not installed)", REQUIRES.package)
+        };
         return Err(SystemError::Manifest(format!(
-            "timezone `{zone}`: /{file} is not in the image{}",
-            if have_tzdata {
-                ""
-            } else {
-                " (tzdata is not installed)"
-            }
+            "timezone `{zone}`: /{file} is not in the image{why}"
         )));
     }
     out.symlink("etc/localtime", &format!("/{file}"));

@@ -23,6 +23,8 @@ pub struct Project {
     pub platforms: Vec<String>,
     packages: Vec<(String, DebBuilder)>,
     pub manifest_extra: String,
+    /// The manifest's `include`, when not every package added.
+    pub include: Option<Vec<String>>,
 }
 
 impl Project {
@@ -33,6 +35,7 @@ impl Project {
             platforms: platforms.iter().map(|s| (*s).to_owned()).collect(),
             packages: Vec::new(),
             manifest_extra: String::new(),
+            include: None,
         }
     }
 
@@ -59,7 +62,10 @@ impl Project {
             .map(|p| format!("\"{p}\""))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut names: Vec<&str> = self.packages.iter().map(|(_, d)| d.name()).collect();
+        let mut names: Vec<&str> = match &self.include {
+            Some(names) => names.iter().map(String::as_str).collect(),
+            None => self.packages.iter().map(|(_, d)| d.name()).collect(),
+        };
         names.sort();
         names.dedup();
         let include = names

@@ -181,3 +181,18 @@ pub fn tempdir() -> tempfile::TempDir {
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// The heading (`Options`, `Network`, …) a `--help` text lists `option` under.
+pub fn help_heading(help: &str, option: &str) -> Option<String> {
+    let mut heading = None;
+    for line in help.lines() {
+        if !line.starts_with(' ') && line.ends_with(':') {
+            heading = Some(line.trim_end_matches(':').to_owned());
+        }
+        let item = line.trim_start();
+        if item.starts_with("-") && item.split([' ', ',', '=', '[', '<']).any(|w| w == option) {
+            return heading;
+        }
+    }
+    None
+}

@@ -11,9 +11,9 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 
+use super::{Inputs, load_manifest, mirrors, transport, verify_lock};
 use crate::archive::{ArchiveClient, PackageRecord, SuiteRelease};
 use crate::cli::LockArgs;
-use crate::commands::{load_manifest, mirrors, transport, verify_lock};
 use crate::lockfile::{LockedArtifact, LockedPackage, LockedRelease, Lockfile};
 use crate::manifest::{LoadedManifest, Source};
 use crate::platform::Platform;
@@ -21,43 +21,20 @@ use crate::resolve::{Request, Universe, resolve};
 use crate::store::Store;
 use crate::text::escape;
 
+/// `lock --check`: the lockfile is stale or missing.
+const EXIT_STALE: u8 = 2;
+/// `lock --check`: the lock is fresh and proven, but newer candidates exist.
+const EXIT_UPDATES: u8 = 3;
+
 pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
+    refuse_stray(&args)?;
     let inputs = load_manifest(&args.common)?;
     let manifest = &inputs.manifest;
     let existing = read_existing(&inputs.lock_path)?;
+    let mode = &args.mode;
 
-    if args.check {
-        let Some(lock) = existing else {
-            anyhow::bail!(
-                "lockfile {} not found: run `debcast lock {}`",
-                inputs.lock_path.display(),
-                manifest.path.display()
-            );
-        };
-        lock.check_fresh(&manifest.manifest, &inputs.lock_path, &manifest.path)?;
-        for platform in &manifest.manifest.image.platforms {
-            if lock.packages_for(platform).next().is_none() {
-                anyhow::bail!(
-                    "lockfile {} has no packages for {platform}: run `debcast lock {}`",
-                    inputs.lock_path.display(),
-                    manifest.path.display()
-                );
-            }
-        }
-        // Fresh is not enough: every package must be the archive's (listed, with its hash, in a
-        // signed index of the Releases the lock names).
-        let store = if args.common.offline {
-            Store::at(&args.common.cache_dir)
-        } else {
-            Store::open(&args.common.cache_dir)?
-        };
-        verify_lock(&args.common, &inputs, &lock, &lock.packages, &store)?;
-        eprintln!(
-            "{} is up to date with {}",
-            inputs.lock_path.display(),
-            manifest.path.display()
-        );
-        return Ok(ExitCode::SUCCESS);
+    if mode.check {
+        return check(&args, &inputs, existing);
     }
 
     // A lock that does not record its Releases' hashes (an older debcast's) cannot be checked
@@ -67,16 +44,19 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
             .is_ok()
             && l.releases.iter().all(|r| r.sha256.is_some())
     });
-    if fresh && args.update.is_none() {
+    if let Some(names) = mode.update.as_ref().filter(|n| !n.is_empty()) {
+        check_update_names(names, existing.as_ref(), &inputs)?;
+    }
+    if fresh && mode.update.is_none() {
         eprintln!(
-            "{} is up to date; `--update` moves packages to newer versions",
+            "{} is up to date; `--update` moves packages to newer versions (`--check` says whether there are any)",
             inputs.lock_path.display()
         );
         return Ok(ExitCode::SUCCESS);
     }
 
-    // Which pins to keep: all of them, none (`--update`), or all but the named (`--update PKG…`).
-    let keep: Option<(&Lockfile, BTreeSet<String>)> = match (&existing, &args.update) {
+    // Which pins to keep: all of them, none (`--update`), or all but the named (`--update=PKG,…`).
+    let keep: Option<(&Lockfile, BTreeSet<String>)> = match (&existing, &mode.update) {
         (None, _) => None,
         (Some(_), Some(names)) if names.is_empty() => None,
         (Some(lock), Some(names)) => Some((lock, names.iter().cloned().collect())),
@@ -90,59 +70,19 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
     let transport = transport(&args.common, mirrors);
     let store = Store::open(&args.common.cache_dir)?;
     let client = ArchiveClient::new(&transport, Some(&store), SystemTime::now());
+    let (releases, platforms) = load_indices(&client, manifest)?;
 
-    // Each suite's Release is downloaded and verified once, for every platform; the suites
-    // side by side, since a warm lock spends most of its wall time waiting for these.
-    let wanted: Vec<(&Source, &String)> = manifest
-        .manifest
-        .sources
-        .iter()
-        .flat_map(|source| source.suites.iter().map(move |suite| (source, suite)))
-        .collect();
-    let loaded: Vec<anyhow::Result<SuiteRelease>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = wanted
-            .iter()
-            .map(|&(source, suite)| {
-                let client = &client;
-                scope.spawn(move || -> anyhow::Result<SuiteRelease> {
-                    Ok(client.load_release(source, &manifest.keyring_path(source), suite)?)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a Release download thread panicked")))
-            })
-            .collect()
-    });
-    let mut suites: Vec<(&Source, SuiteRelease)> = Vec::new();
-    let mut releases: BTreeMap<(String, String), LockedRelease> = BTreeMap::new();
-    // In the manifest's order, and the first error in that order.
-    for ((source, _), release) in wanted.iter().zip(loaded) {
-        let release = release?;
-        releases.insert(
-            (release.locked.archive.clone(), release.locked.suite.clone()),
-            release.locked.clone(),
-        );
-        suites.push((source, release));
-    }
-    // Platforms are independent: read their indices and resolve them side by side.
+    // Platforms are independent: resolve them side by side.
     let results: Vec<anyhow::Result<Vec<LockedPackage>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = manifest
-            .manifest
-            .image
-            .platforms
+        let handles: Vec<_> = platforms
             .iter()
-            .map(|platform| {
-                let (client, suites, keep) = (&client, &suites, &keep);
+            .map(|(platform, records)| {
+                let keep = &keep;
                 scope.spawn(move || -> anyhow::Result<Vec<LockedPackage>> {
-                    let records = load_platform(client, suites, platform)?;
                     let pins = keep
                         .as_ref()
                         .map(|(lock, unpinned)| pins_for(lock, platform, unpinned));
-                    let chosen = resolve_platform(records, manifest, platform, pins.as_ref())?;
+                    let chosen = resolve_platform(records.clone(), manifest, platform, pins.as_ref())?;
                     Ok(chosen
                         .into_iter()
                         .map(|r| LockedPackage {
@@ -174,7 +114,7 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
     let artifacts = lock_artifacts(
         manifest,
         existing.as_ref(),
-        args.update.as_deref(),
+        mode.update.as_deref(),
         &store,
         &transport,
     )?;
@@ -184,6 +124,7 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
         locked,
         artifacts,
     );
+    crate::preflight::check_new_lock(manifest, &inputs.lock_path, &lock)?;
     lock.write(&inputs.lock_path)?;
     print_diff(existing.as_ref(), &lock);
     eprintln!(
@@ -191,7 +132,209 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
         inputs.lock_path.display(),
         lock.packages.len()
     );
+    // Pins kept (all of them, or all but the named): say what they hold back.
+    if keep.is_some() {
+        let newer = super::lock_updates::newer_candidates(&lock, manifest, &platforms);
+        super::lock_updates::print_newer(&newer, "`debcast lock --update` moves them");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `debcast lock --update NAME MANIFEST` would take the manifest for NAME's value with clap's
+/// optional values; `--update` takes names only with `=`, so a stray word is refused here.
+fn refuse_stray(args: &LockArgs) -> anyhow::Result<()> {
+    if args.stray.is_empty() {
+        return Ok(());
+    }
+    let manifest = args.common.manifest.display().to_string();
+    let words = args.stray.join(" ");
+    let mut names: Vec<&str> = args.stray.iter().map(String::as_str).collect();
+    names.insert(0, &manifest);
+    let names: Vec<&str> = names.into_iter().filter(|n| !n.ends_with(".toml")).collect();
+    anyhow::bail!(
+        "`debcast lock` takes one manifest, got `{manifest} {words}`: package names for --update are given as `--update={}` (a bare `--update` moves every package)",
+        if names.is_empty() {
+            "NAME[,NAME…]".to_owned()
+        } else {
+            names.join(",")
+        }
+    )
+}
+
+/// Every name `--update=…` gives must be a package or an artifact of the existing lock.
+fn check_update_names(names: &[String], existing: Option<&Lockfile>, inputs: &Inputs) -> anyhow::Result<()> {
+    let Some(lock) = existing else {
+        anyhow::bail!(
+            "--update={}: there is no lockfile {} yet to update packages of: run `debcast lock {}` first",
+            names.join(","),
+            inputs.lock_path.display(),
+            inputs.manifest.path.display()
+        );
+    };
+    let known: BTreeSet<&str> = lock
+        .packages
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain(lock.artifacts.iter().map(|a| a.name.as_str()))
+        .collect();
+    let unknown: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !known.contains(n))
+        .collect();
+    if !unknown.is_empty() {
+        anyhow::bail!(
+            "--update: {} not in {} (no locked package or artifact of that name); `debcast lock` adds what the manifest asks for",
+            unknown
+                .iter()
+                .map(|n| format!("`{}`", escape(n)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            inputs.lock_path.display()
+        );
+    }
+    Ok(())
+}
+
+/// `lock --check`: fresh (else exit 2), proven against the signed indices of the Releases the
+/// lock names (else an error, exit 1), and, unless offline, whether the archives' current
+/// indices hold newer candidates for locked packages (exit 3).
+fn check(args: &LockArgs, inputs: &Inputs, existing: Option<Lockfile>) -> anyhow::Result<ExitCode> {
+    let manifest = &inputs.manifest;
+    let Some(lock) = existing else {
+        eprintln!(
+            "error: lockfile {} not found: run `debcast lock {}`",
+            inputs.lock_path.display(),
+            manifest.path.display()
+        );
+        return Ok(ExitCode::from(EXIT_STALE));
+    };
+    if let Err(e) = lock.check_fresh(&manifest.manifest, &inputs.lock_path, &manifest.path) {
+        eprintln!("error: {}", crate::text::sanitize(&e.to_string()));
+        return Ok(ExitCode::from(EXIT_STALE));
+    }
+    for platform in &manifest.manifest.image.platforms {
+        if lock.packages_for(platform).next().is_none() {
+            eprintln!(
+                "error: lockfile {} has no packages for {platform}: run `debcast lock {}`",
+                inputs.lock_path.display(),
+                manifest.path.display()
+            );
+            return Ok(ExitCode::from(EXIT_STALE));
+        }
+    }
+    // Fresh is not enough: every package must be the archive's (listed, with its hash, in a
+    // signed index of the Releases the lock names).
+    let store = if args.common.offline {
+        Store::at(&args.common.cache_dir)
+    } else {
+        Store::open(&args.common.cache_dir)?
+    };
+    verify_lock(&args.common, inputs, &lock, &lock.packages, &store)?;
+    eprintln!(
+        "{} is up to date with {}",
+        inputs.lock_path.display(),
+        manifest.path.display()
+    );
+    if args.common.offline {
+        eprintln!("newer candidates not looked for: --offline reads no current index");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut mirrors = mirrors(&args.common)?;
+    for source in &manifest.manifest.sources {
+        mirrors = mirrors.with_suites(&source.archive, &source.suites);
+    }
+    let transport = transport(&args.common, mirrors);
+    let client = ArchiveClient::new(&transport, Some(&store), SystemTime::now());
+    let (_, platforms) = load_indices(&client, manifest)?;
+    let newer = super::lock_updates::newer_candidates(&lock, manifest, &platforms);
+    if newer.is_empty() {
+        eprintln!("no locked package has a newer candidate in the signed indices");
+        return Ok(ExitCode::SUCCESS);
+    }
+    super::lock_updates::print_newer(&newer, "`debcast lock --update` moves them");
+    Ok(ExitCode::from(EXIT_UPDATES))
+}
+
+/// The Releases of every suite (downloaded and verified once, for every platform) and every
+/// platform's records, with progress on a terminal and one summary line in logs.
+#[allow(clippy::type_complexity)]
+fn load_indices(
+    client: &ArchiveClient<'_>,
+    manifest: &LoadedManifest,
+) -> anyhow::Result<(
+    BTreeMap<(String, String), LockedRelease>,
+    Vec<(Platform, Vec<PackageRecord>)>,
+)> {
+    let started = std::time::Instant::now();
+    let wanted: Vec<(&Source, &String)> = manifest
+        .manifest
+        .sources
+        .iter()
+        .flat_map(|source| source.suites.iter().map(move |suite| (source, suite)))
+        .collect();
+    let platforms = &manifest.manifest.image.platforms;
+    let progress = super::lock_updates::IndexProgress::new(wanted.len(), wanted.len() * platforms.len());
+    // The suites side by side, since a warm lock spends most of its wall time waiting for these.
+    let loaded: Vec<anyhow::Result<SuiteRelease>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = wanted
+            .iter()
+            .map(|&(source, suite)| {
+                let (client, progress) = (&client, &progress);
+                scope.spawn(move || -> anyhow::Result<SuiteRelease> {
+                    let r = client.load_release(source, &manifest.keyring_path(source), suite)?;
+                    progress.release_done(&format!("{}/{suite}", source.archive));
+                    Ok(r)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a Release download thread panicked")))
+            })
+            .collect()
+    });
+    let mut suites: Vec<(&Source, SuiteRelease)> = Vec::new();
+    let mut releases: BTreeMap<(String, String), LockedRelease> = BTreeMap::new();
+    // In the manifest's order, and the first error in that order.
+    for ((source, _), release) in wanted.iter().zip(loaded) {
+        let release = release?;
+        releases.insert(
+            (release.locked.archive.clone(), release.locked.suite.clone()),
+            release.locked.clone(),
+        );
+        suites.push((source, release));
+    }
+    let results: Vec<anyhow::Result<Vec<PackageRecord>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = platforms
+            .iter()
+            .map(|platform| {
+                let (client, suites, progress) = (&client, &suites, &progress);
+                scope.spawn(move || load_platform(client, suites, platform, progress))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("an index reading thread panicked")))
+            })
+            .collect()
+    });
+    let mut out = Vec::new();
+    for (platform, records) in platforms.iter().zip(results) {
+        out.push((platform.clone(), records?));
+    }
+    let records: usize = out.iter().map(|(_, r)| r.len()).sum();
+    progress.finish(&format!(
+        "read {} Release(s) and their indices for {} platform(s): {records} package records ({:.1?})",
+        releases.len(),
+        out.len(),
+        started.elapsed()
+    ));
+    Ok((releases, out))
 }
 
 /// Pins every artifact for every platform: an existing pin is kept while the manifest's URL (and
@@ -281,6 +424,7 @@ fn load_platform(
     client: &ArchiveClient<'_>,
     suites: &[(&Source, SuiteRelease)],
     platform: &Platform,
+    progress: &super::lock_updates::IndexProgress,
 ) -> anyhow::Result<Vec<PackageRecord>> {
     let arch = platform.debian_arch();
     let mut records = Vec::new();
@@ -292,6 +436,7 @@ fn load_platform(
             release.locked.suite,
             recs.len()
         );
+        progress.index_done(&format!("{}/{} ({arch})", source.archive, release.locked.suite));
         records.append(&mut recs);
     }
     Ok(records)
@@ -329,12 +474,19 @@ fn resolve_platform(
             })
             .cloned()
             .collect();
-        match resolve(&Universe::new(pinned, arch), &request) {
+        match resolve(
+            &Universe::new(pinned, arch).without_dependencies(&request.no_depends),
+            &request,
+        ) {
             Ok(resolution) => return Ok(resolution.packages.into_iter().map(|p| p.record).collect()),
             Err(e) => tracing::info!("{platform}: the locked versions no longer fit ({e}); resolving afresh"),
         }
     }
-    let resolution = resolve(&Universe::new(records, arch), &request).with_context(|| {
+    let resolution = resolve(
+        &Universe::new(records, arch).without_dependencies(&request.no_depends),
+        &request,
+    )
+    .with_context(|| {
         format!(
             "resolving the packages of {} for {platform}",
             manifest.path.display()

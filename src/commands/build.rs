@@ -1,0 +1,287 @@
+//! `debcast build`: the image from the lockfile and the package store (fetching what the store
+//! lacks first), then the summary and the report of what was not emulated.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::fetch::fetch_some;
+use super::{load_manifest, reclaim_in_store, verify_lock};
+use crate::build::{BuildSettings, OutputFormat};
+use crate::cli::{BuildArgs, CompressionArg, Format, LayeringArg};
+use crate::fetch::packages::check_offline_inputs;
+use crate::oci::Compression;
+use crate::store::Store;
+
+pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let inputs = load_manifest(&args.common)?;
+    let kind = match args.format {
+        Format::Oci => crate::preflight::OutputKind::Oci,
+        Format::DockerArchive => crate::preflight::OutputKind::DockerArchive,
+    };
+    let lock = crate::preflight::check_build(&inputs.manifest, &inputs.lock_path, &args.output, kind)?;
+    let manifest = &inputs.manifest.manifest;
+
+    let layering_name = match args.layering {
+        Some(LayeringArg::Flat) => Some("flat"),
+        Some(LayeringArg::Budget) => Some("budget"),
+        None => manifest.image.layering.as_deref(),
+    };
+    let layering =
+        crate::layering::Layering::from_settings(layering_name, args.layers.or(manifest.image.layers))
+            .with_context(|| format!("{}: [image] layering", inputs.manifest.path.display()))?;
+    let mut only_platform = None;
+    let format = match args.format {
+        Format::Oci => {
+            if let Some(p) = &args.platform {
+                only_platform = Some(p.parse().with_context(|| format!("--platform {p}"))?);
+            }
+            OutputFormat::Oci
+        }
+        Format::DockerArchive => {
+            let platform = match &args.platform {
+                Some(p) => p.parse().with_context(|| format!("--platform {p}"))?,
+                None => manifest.image.platforms[0].clone(),
+            };
+            OutputFormat::DockerArchive { platform }
+        }
+    };
+    // A platform the manifest does not build, named before anything is downloaded.
+    let chosen = match &format {
+        OutputFormat::DockerArchive { platform } => Some(platform),
+        OutputFormat::Oci => only_platform.as_ref(),
+    };
+    if let Some(p) = chosen.filter(|p| !manifest.image.platforms.contains(p)) {
+        let known: Vec<String> = manifest.image.platforms.iter().map(ToString::to_string).collect();
+        anyhow::bail!(
+            "--platform {p}: not among the platforms of {} ({}); {}",
+            inputs.manifest.path.display(),
+            known.join(", "),
+            match format {
+                OutputFormat::Oci => "without --platform, an OCI build writes all of them",
+                OutputFormat::DockerArchive { .. } => "a docker-archive holds one of them",
+            }
+        );
+    }
+    let compression = match args.compression {
+        CompressionArg::Gzip => Compression::Gzip {
+            level: args.compression_level.unwrap_or(6),
+        },
+        CompressionArg::Zstd => Compression::Zstd {
+            level: args.compression_level.map_or(3, |l| l as i32),
+        },
+    };
+    let source_date_epoch = match args.source_date_epoch {
+        Some(e) => e,
+        None => lock
+            .source_date_epoch()
+            .and_then(|e| u64::try_from(e).ok())
+            .unwrap_or(0),
+    };
+
+    // Fetch what the store lacks first (or, offline, name all of it and stop): the packages of
+    // the platforms this build writes.
+    let wanted: Vec<crate::lockfile::LockedPackage> = match (&format, &only_platform) {
+        (OutputFormat::DockerArchive { platform }, _) | (OutputFormat::Oci, Some(platform)) => lock
+            .packages
+            .iter()
+            .filter(|p| &p.platform == platform)
+            .cloned()
+            .collect(),
+        (OutputFormat::Oci, None) => lock.packages.clone(),
+    };
+    let wanted_artifacts: Vec<crate::lockfile::LockedArtifact> = lock
+        .artifacts
+        .iter()
+        .filter(|a| match (&format, &only_platform) {
+            (OutputFormat::DockerArchive { platform }, _) | (OutputFormat::Oci, Some(platform)) => {
+                &a.platform == platform
+            }
+            (OutputFormat::Oci, None) => true,
+        })
+        .cloned()
+        .collect();
+    // Held until the build is done, so a `store gc` waits for it.
+    let mut _hold = None;
+    let store = if args.common.offline {
+        let store = Store::at(&args.common.cache_dir);
+        if store.root().is_dir() {
+            _hold = Some(store.hold(false)?);
+        }
+        check_offline_inputs(&wanted, &wanted_artifacts, &store, &inputs.manifest.path)?;
+        verify_lock(&args.common, &inputs, &lock, &wanted, &store)?;
+        store
+    } else {
+        let store = Store::open(&args.common.cache_dir)?;
+        _hold = Some(store.hold(false)?);
+        reclaim_in_store(&store);
+        verify_lock(&args.common, &inputs, &lock, &wanted, &store)?;
+        fetch_some(&args.common, &inputs, &lock, &wanted, &wanted_artifacts, &store)?;
+        store
+    };
+
+    ensure_parent(&args.output)?;
+    // What interrupted builds of this output left, unless their process still runs.
+    for path in crate::cleanup::reclaim_beside(&args.output).paths {
+        tracing::info!("removed {}, left by an interrupted debcast", path.display());
+    }
+    if !args.common.offline {
+        store.record_output(&args.output);
+    }
+    // A docker-archive carries no SBOM: make them only when asked to write them out.
+    let sbom = !args.no_sbom && (matches!(format, OutputFormat::Oci) || args.sbom.is_some());
+    let settings = BuildSettings {
+        output: args.output.clone(),
+        format,
+        compression,
+        source_date_epoch,
+        layering,
+        layer_cache: !args.no_layer_cache,
+        only_platform,
+        sbom,
+    };
+    let spinner = assembling_progress();
+    let built = crate::build::build(manifest, &lock, &store, &settings);
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
+    }
+    let summary = built.with_context(|| format!("building {}", inputs.manifest.path.display()))?;
+    print_summary(&summary, &args, &manifest.ref_name(), started.elapsed());
+    report_not_emulated(&summary.reports, args.report.as_deref())?;
+    super::sbom::report_sboms(&summary.sboms, args.sbom.as_deref())?;
+    println!("{}", summary.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a one-line summary of what was not emulated and, with `--report FILE`, writes it all as
+/// JSON (`{"platforms": {"linux/amd64": [{"package", "script", "what"}…]}}`), keys sorted.
+fn report_not_emulated(reports: &[crate::build::PlatformReport], file: Option<&Path>) -> anyhow::Result<()> {
+    use std::collections::BTreeSet;
+    let packages: BTreeSet<&str> = reports
+        .iter()
+        .flat_map(|r| r.not_emulated.iter().map(|n| n.package.as_str()))
+        .collect();
+    let effects: usize = reports.iter().map(|r| r.not_emulated.len()).sum();
+    if effects == 0 {
+        tracing::info!("every maintainer-script effect was emulated");
+    } else {
+        let hint = if file.is_some() {
+            ""
+        } else {
+            " (--report FILE lists them)"
+        };
+        tracing::warn!(
+            "{effects} maintainer-script effect(s) of {} package(s) not emulated: {}{hint}",
+            packages.len(),
+            packages.iter().copied().collect::<Vec<_>>().join(", ")
+        );
+    }
+    if let Some(path) = file {
+        let platforms: serde_json::Map<String, serde_json::Value> = reports
+            .iter()
+            .map(|r| {
+                let items = r
+                    .not_emulated
+                    .iter()
+                    .map(|n| serde_json::json!({"package": n.package, "script": n.script, "what": n.what}))
+                    .collect();
+                (r.platform.to_string(), serde_json::Value::Array(items))
+            })
+            .collect();
+        let json = serde_json::json!({ "platforms": platforms });
+        let text = serde_json::to_string_pretty(&json)? + "\n";
+        std::fs::write(path, text).with_context(|| format!("writing the report {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Creates the output's parent directories (`--output out/static` on a fresh checkout).
+fn ensure_parent(output: &Path) -> anyhow::Result<()> {
+    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    Ok(())
+}
+
+/// One line per platform, then the line users act on: for OCI the index digest (what a push of
+/// the layout's ref uploads and what to pin), for docker-archive the image ID; and the time taken.
+/// A docker-archive holds uncompressed layers and no OCI manifest, so neither is reported for it.
+fn print_summary(
+    summary: &crate::build::BuildSummary,
+    args: &BuildArgs,
+    ref_name: &str,
+    elapsed: std::time::Duration,
+) {
+    use crate::fetch::progress::human_bytes;
+    let docker = matches!(args.format, Format::DockerArchive);
+    for image in &summary.images {
+        let layers = format!(
+            "{} layer(s) ({} compressed, {} from the layer cache)",
+            image.layers, image.layers_compressed, image.layers_reused
+        );
+        if docker {
+            tracing::info!(
+                "{}: {} packages ({} decoded), {} layer(s), {} of uncompressed layers, image ID {}",
+                image.platform,
+                image.packages,
+                image.packages_decoded,
+                image.layers,
+                human_bytes(image.compressed_bytes),
+                image.config_digest
+            );
+        } else {
+            tracing::info!(
+                "{}: {} packages ({} decoded), {layers}, {} compressed, manifest {}",
+                image.platform,
+                image.packages,
+                image.packages_decoded,
+                human_bytes(image.compressed_bytes),
+                image.manifest_digest
+            );
+        }
+    }
+    match &summary.index_digest {
+        Some(index) => tracing::info!(
+            "built {ref_name} in {}: index {index} ({} platform(s)) in {:.1?}",
+            summary.output.display(),
+            summary.images.len(),
+            elapsed
+        ),
+        None => tracing::info!(
+            "built {ref_name} in {} (docker-archive) in {:.1?}",
+            summary.output.display(),
+            elapsed
+        ),
+    }
+}
+
+/// On a terminal (with informational output on), a spinner while the build assembles and
+/// compresses, with the layers written so far and the time; nothing in logs.
+fn assembling_progress() -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !tracing::enabled!(tracing::Level::INFO) || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} assembling and compressing: {msg} ({elapsed})")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message("0 layer(s) written");
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let start = crate::build::LAYERS_WRITTEN.load(std::sync::atomic::Ordering::Relaxed);
+    let ticker = bar.clone();
+    std::thread::spawn(move || {
+        while !ticker.is_finished() {
+            let n = crate::build::LAYERS_WRITTEN
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .saturating_sub(start);
+            ticker.set_message(format!("{n} layer(s) written"));
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    });
+    Some(bar)
+}
