@@ -27,7 +27,7 @@ e2e: build
     # compared path by path with mmdebstrap.
     # (One test binary: the filters pick the modules `lock_real`, `resolve_real_oracle`, `e2e*`.)
     cargo test --release --locked --test it -- --ignored --test-threads=1 \
-        lock_real:: resolve_real_oracle:: e2e:: e2e_system:: e2e_kube_cross:: e2e_explain::
+        lock_real:: resolve_real_oracle:: e2e:: e2e_system:: e2e_kube_cross:: e2e_explain:: merge::
 
 # Benchmarks (print ratios against reference pipelines measured in the same run).
 bench: build
@@ -41,6 +41,12 @@ bench-lock:
 # clean vs 20% transient faults in the same run; prints the ratio (acceptance: <= 1.5x).
 bench-fetch:
     scripts/bench-fetch.sh
+
+# Remote cache: a warm registry + empty local store vs a cold build of one kube-cross platform,
+# side by side (acceptance: >= 5x, no Debian mirror touched).
+bench-remote:
+    cargo build --release --locked
+    scripts/bench-remote.sh
 
 # Fuzz every parser of untrusted input for longer (DEBCAST_FUZZ_SECS per target, default 60; the
 # brief run is part of `just test`). A failure saves its input under target/fuzz-crashes/.

@@ -31,6 +31,9 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Build the OCI image from the lockfile and the package store.
     Build(BuildArgs),
+    /// Combine per-platform layouts of one lock (`build --platform P`, on separate machines)
+    /// into one multi-platform layout, byte-identical to building every platform on one machine.
+    Merge(MergeArgs),
     /// Check or tidy the package store.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -119,6 +122,16 @@ pub struct StoreGcArgs {
     pub dry_run: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The per-platform OCI layouts (from `debcast build MANIFEST --platform P --output DIR`).
+    #[arg(required = true)]
+    pub layouts: Vec<PathBuf>,
+    /// The merged layout.
+    #[arg(long, short)]
+    pub output: PathBuf,
+}
+
 /// Options every command shares.
 #[derive(Debug, Args, Clone)]
 pub struct Common {
@@ -146,6 +159,33 @@ pub struct Common {
     pub jobs: usize,
     #[command(flatten)]
     pub network: NetworkArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum RemoteCacheMode {
+    /// Take what the registry has; push nothing.
+    Read,
+    /// Take what the registry has; push what this run used that the registry lacks.
+    #[default]
+    ReadWrite,
+}
+
+/// A shared cache of the store in an OCI registry (see the README, "Beyond one machine").
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Remote cache")]
+pub struct RemoteArgs {
+    /// An OCI registry repository that caches the store's content for other machines:
+    /// `https://registry.example/team/debcast-cache` (`http://` for a loopback registry).
+    /// Read before the mirrors, verified by digest; a registry that fails costs a warning and
+    /// local work, never the build. Credentials: DEBCAST_REMOTE_CACHE_USERNAME/_PASSWORD, else
+    /// Docker/Podman config.json (auths, credential helpers).
+    #[arg(long, value_name = "URL", env = "DEBCAST_REMOTE_CACHE")]
+    pub remote_cache: Option<String>,
+    /// `read`: only take from the remote cache; `read-write`: also push what it lacks.
+    #[arg(long, value_enum, default_value_t = RemoteCacheMode::ReadWrite, env = "DEBCAST_REMOTE_CACHE_MODE")]
+    pub remote_cache_mode: RemoteCacheMode,
 }
 
 /// How hard downloads try. Durations take a unit: `500ms`, `15s`, `2m`, `1h` (bare numbers are

@@ -34,6 +34,7 @@ pub mod oci;
 pub mod parallel;
 pub mod platform;
 pub mod preflight;
+pub mod remote;
 pub mod resolve;
 pub mod sbom;
 pub mod store;

@@ -138,7 +138,14 @@ impl Store {
     /// Whether the store holds an entry of the expected size (its hash was checked on insertion,
     /// not since: see [`Self::presence`]).
     pub fn contains(&self, kind: Kind, expected: &Expected) -> bool {
-        fs::metadata(self.path(kind, &expected.sha256)).is_ok_and(|m| m.is_file() && m.len() == expected.size)
+        let here = fs::metadata(self.path(kind, &expected.sha256))
+            .is_ok_and(|m| m.is_file() && m.len() == expected.size);
+        // Else the remote cache's copy, if there is one (verified on the way in).
+        let here = here || crate::remote::pull(self, kind, expected, "store entry");
+        if here {
+            crate::remote::note(kind, &expected.sha256);
+        }
+        here
     }
 
     fn stamp_path(&self, kind: Kind, digest: &Sha256Digest) -> Option<PathBuf> {
@@ -156,6 +163,10 @@ impl Store {
         let path = self.path(kind, &expected.sha256);
         let meta = match fs::metadata(&path) {
             Ok(m) if m.is_file() => m,
+            _ if crate::remote::pull(self, kind, expected, what) => {
+                crate::remote::note(kind, &expected.sha256);
+                return Presence::Intact;
+            }
             _ => return Presence::Missing,
         };
         let stamp = stat_stamp(&meta);
@@ -164,11 +175,13 @@ impl Store {
             && let Some(sp) = &stamp_path
             && fs::read_to_string(sp).is_ok_and(|s| s == stamp)
         {
+            crate::remote::note(kind, &expected.sha256);
             return Presence::Intact;
         }
         match self.verify(kind, expected, what) {
             Ok(_) => {
                 self.record_verified(kind, &expected.sha256);
+                crate::remote::note(kind, &expected.sha256);
                 Presence::Intact
             }
             Err(e) => {
@@ -302,6 +315,7 @@ impl Store {
         reader.read_to_end(&mut bytes).map_err(io_err)?;
         let (actual, actual_size, _) = reader.finish();
         check(what, expected, actual, actual_size)?;
+        crate::remote::note(kind, &expected.sha256);
         Ok(bytes)
     }
 
@@ -361,6 +375,7 @@ impl Store {
         tmp.persist(&dest).map_err(|e| io_err(&dest, e.error))?;
         // Hashed while it was written: the next fetch need not hash it again.
         self.record_verified(kind, &digest);
+        crate::remote::note(kind, &digest);
         Ok(Ok(digest))
     }
 
@@ -399,6 +414,7 @@ impl Store {
         tmp.write_all(bytes).map_err(|e| io_err(tmp.path(), e))?;
         tmp.as_file().sync_all().map_err(|e| io_err(tmp.path(), e))?;
         tmp.persist(&dest).map_err(|e| io_err(&dest, e.error))?;
+        crate::remote::note_release(text_sha256);
         Ok(())
     }
 
@@ -409,8 +425,20 @@ impl Store {
         suffix: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let path = self.release_path(text_sha256, suffix);
-        match fs::read(&path) {
-            Ok(bytes) => Ok(Some(bytes)),
+        let read = match fs::read(&path) {
+            // Else the remote cache's copy (the archive client verifies it before use).
+            Err(e)
+                if e.kind() == io::ErrorKind::NotFound && crate::remote::pull_release(self, text_sha256) =>
+            {
+                fs::read(&path)
+            }
+            read => read,
+        };
+        match read {
+            Ok(bytes) => {
+                crate::remote::note_release(text_sha256);
+                Ok(Some(bytes))
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(StoreError::Io { path, source }),
         }
@@ -483,8 +511,22 @@ impl LayerCache {
         self.root.join("keys").join(format!("{}.json", key.hex()))
     }
 
-    /// The record for `key`, if there is one that parses (no blob check: see [`Self::verify`]).
+    /// The record for `key`, if there is one that parses (no blob check: see [`Self::verify`]);
+    /// else the remote cache's, if it has one (its blob verified on the way in).
     pub fn get(&self, key: &Sha256Digest) -> Option<CachedLayer> {
+        let found = self.get_local(key).or_else(|| {
+            crate::remote::pull_layer(self, key)
+                .then(|| self.get_local(key))
+                .flatten()
+        });
+        if found.is_some() {
+            crate::remote::note_layer(key);
+        }
+        found
+    }
+
+    /// The record for `key` in this store only.
+    pub fn get_local(&self, key: &Sha256Digest) -> Option<CachedLayer> {
         let bytes = fs::read(self.key_path(key)).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
@@ -573,7 +615,9 @@ impl LayerCache {
         };
         let bytes = serde_json::to_vec(layer).map_err(|e| io_err(&dir, io::Error::other(e)))?;
         let dest = self.key_path(key);
-        replace_file(&dir, &dest, &bytes, true).map_err(|e| io_err(&dest, e))
+        replace_file(&dir, &dest, &bytes, true).map_err(|e| io_err(&dest, e))?;
+        crate::remote::note_layer(key);
+        Ok(())
     }
 }
 

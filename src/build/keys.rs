@@ -116,6 +116,18 @@ pub(crate) fn executable_identity() -> String {
     use std::os::unix::fs::MetadataExt;
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| {
+        // Shared through a remote cache, entries must match on other machines: the content.
+        if crate::remote::active().is_some()
+            && let Some(hash) = std::env::current_exe()
+                .and_then(std::fs::File::open)
+                .and_then(|f| {
+                    let mut r = crate::hash::HashingReader::new(std::io::BufReader::new(f));
+                    std::io::copy(&mut r, &mut std::io::sink()).map(|_| r.finish().0)
+                })
+                .ok()
+        {
+            return format!("sha256 {}", hash.hex());
+        }
         std::env::current_exe().and_then(std::fs::metadata).map_or_else(
             // Unknown: never match another process's entries.
             |_| {

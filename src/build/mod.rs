@@ -71,6 +71,9 @@ pub struct BuildSettings {
     pub layer_cache: bool,
     /// Build only this platform of the manifest (OCI output; docker-archive names its own).
     pub only_platform: Option<Platform>,
+    /// Written beside `index.json` of a layout that holds a subset of the platforms, so
+    /// `debcast merge` can combine it with the others (see [`crate::oci::merge`]).
+    pub shard: Option<crate::oci::merge::ShardInfo>,
     /// Generate the SBOMs (and, in an OCI layout, attach them as artifact manifests).
     pub sbom: bool,
 }
@@ -195,6 +198,9 @@ fn build_layout(
             sboms.push(docs);
         }
         descriptors.push(blobs.manifest_descriptor);
+    }
+    if let Some(shard) = &settings.shard {
+        crate::oci::merge::write_shard_info(writer.temp_path(), shard)?;
     }
     let index = writer.commit_images_with(&manifest.ref_name(), &descriptors, extra)?;
     Ok(BuildSummary {

@@ -98,7 +98,12 @@ impl UnpackCache {
     /// The record of `locked`'s `.deb`, as package `index` of this build, if there is one that
     /// parses and matches; `None` otherwise (the caller decodes the package).
     pub fn load(&self, index: usize, locked: &LockedPackage, usrmerge: bool) -> Option<Unpacked> {
-        let bytes = fs::read(self.path(&locked.sha256, usrmerge)).ok()?;
+        let path = self.path(&locked.sha256, usrmerge);
+        let tag = remote_tag(&locked.sha256, usrmerge);
+        // Else the remote cache's, if there is one (checked below like a local one).
+        let bytes = fs::read(&path)
+            .ok()
+            .or_else(|| crate::remote::pull_file(&tag, &path).then(|| fs::read(&path).ok())?)?;
         let record: Record = match serde_json::from_slice(&bytes) {
             Ok(r) => r,
             Err(e) => {
@@ -109,6 +114,7 @@ impl UnpackCache {
         if record.format != UNPACK_FORMAT || record.usrmerge != usrmerge || record.producer != producer() {
             return None;
         }
+        crate::remote::note_file(tag, &path);
         Some(from_record(index, locked, record))
     }
 
@@ -121,10 +127,20 @@ impl UnpackCache {
             let bytes = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
             crate::store::replace_file(&self.dir, &self.path(&locked.sha256, usrmerge), &bytes, false)
         })();
-        if let Err(e) = written {
-            tracing::debug!("unpack record of {}: not stored ({e})", locked.label());
+        match written {
+            Ok(()) => crate::remote::note_file(
+                remote_tag(&locked.sha256, usrmerge),
+                &self.path(&locked.sha256, usrmerge),
+            ),
+            Err(e) => tracing::debug!("unpack record of {}: not stored ({e})", locked.label()),
         }
     }
+}
+
+/// The remote cache's tag for a record (see [`crate::remote`]).
+fn remote_tag(deb: &Sha256Digest, usrmerge: bool) -> String {
+    let suffix = if usrmerge { "usrmerge" } else { "plain" };
+    format!("unpacked-v{UNPACK_FORMAT}-{}-{suffix}", deb.hex())
 }
 
 fn producer() -> String {

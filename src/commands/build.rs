@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::fetch::fetch_some;
-use super::{load_manifest, reclaim_in_store, verify_lock};
+use super::{Inputs, load_manifest, reclaim_in_store, verify_lock};
 use crate::build::{BuildSettings, OutputFormat};
 use crate::cli::{BuildArgs, CompressionArg, Format, LayeringArg};
 use crate::fetch::packages::check_offline_inputs;
@@ -117,8 +117,13 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         let store = Store::open(&args.common.cache_dir)?;
         _hold = Some(store.hold(false)?);
         reclaim_in_store(&store);
+        super::install_remote(&args.common);
         verify_lock(&args.common, &inputs, &lock, &wanted, &store)?;
-        fetch_some(&args.common, &inputs, &lock, &wanted, &wanted_artifacts, &store)?;
+        // With a remote cache, the inputs are fetched only if the build needs them: a build whose
+        // layers all come from the cache reads no `.deb`.
+        if crate::remote::active().is_none() {
+            fetch_some(&args.common, &inputs, &lock, &wanted, &wanted_artifacts, &store)?;
+        }
         store
     };
 
@@ -139,25 +144,109 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         source_date_epoch,
         layering,
         layer_cache: !args.no_layer_cache,
+        shard: only_platform.as_ref().and_then(|p| {
+            // Only a layout of a subset of the manifest's platforms is a shard.
+            (manifest.image.platforms.len() > 1)
+                .then(|| shard_info(&inputs, p, compression, source_date_epoch, &layering))
+        }),
         only_platform,
         sbom,
     };
     let spinner = assembling_progress();
-    let built = crate::build::build(manifest, &lock, &store, &settings);
+    let mut built = crate::build::build(manifest, &lock, &store, &settings);
+    // Built without its inputs (remote cache on): whatever failed (most likely a `.deb` a layer
+    // not in the cache needed), the inputs are fetched and the build runs again, reusing what
+    // the first attempt put into the layer cache.
+    if crate::remote::active().is_some() && !args.common.offline && built.is_err() {
+        tracing::info!("not every layer came from the caches: fetching the inputs");
+        fetch_some(&args.common, &inputs, &lock, &wanted, &wanted_artifacts, &store)?;
+        built = crate::build::build(manifest, &lock, &store, &settings);
+    }
     if let Some(bar) = spinner {
         bar.finish_and_clear();
     }
     let summary = built.with_context(|| format!("building {}", inputs.manifest.path.display()))?;
     print_summary(&summary, &args, &manifest.ref_name(), started.elapsed());
-    report_not_emulated(&summary.reports, args.report.as_deref())?;
+    crate::remote::write_back(&store);
+    report_not_emulated(&summary.reports, args.report.as_deref(), build_counts(&summary))?;
     super::sbom::report_sboms(&summary.sboms, args.sbom.as_deref())?;
     println!("{}", summary.output.display());
     Ok(ExitCode::SUCCESS)
 }
 
+/// The build report's counts (field names documented in the README, "Build report"):
+/// `counts` for the whole run, `images` per platform.
+fn build_counts(summary: &crate::build::BuildSummary) -> serde_json::Value {
+    use std::sync::atomic::Ordering;
+    let remote = crate::remote::active().map(|r| r.stats()).unwrap_or_default();
+    let sum = |f: fn(&crate::build::ImageSummary) -> usize| summary.images.iter().map(f).sum::<usize>();
+    let from_cache = sum(|i| i.layers_reused);
+    let images: serde_json::Map<String, serde_json::Value> = summary
+        .images
+        .iter()
+        .map(|i| {
+            (
+                i.platform.to_string(),
+                serde_json::json!({
+                    "manifest": i.manifest_digest,
+                    "packages": i.packages,
+                    "packages_decoded": i.packages_decoded,
+                    "layers": i.layers,
+                    "layers_compressed": i.layers_compressed,
+                    "layers_from_cache": i.layers_reused,
+                }),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "counts": {
+            "packages_decoded": sum(|i| i.packages_decoded),
+            "layers": sum(|i| i.layers),
+            "layers_compressed": sum(|i| i.layers_compressed),
+            "layers_from_local_cache": from_cache.saturating_sub(remote.layers_downloaded as usize),
+            "layers_from_remote_cache": remote.layers_downloaded,
+            "bytes_from_mirrors": crate::fetch::transport::MIRROR_BYTES.load(Ordering::Relaxed),
+            "bytes_from_registry": remote.bytes_downloaded,
+            "files_from_registry": remote.files_downloaded,
+            "remote_cache_skipped": remote.skipped,
+        },
+        "images": images,
+    })
+}
+
+/// What a `--platform` layout says about itself for `debcast merge`.
+fn shard_info(
+    inputs: &Inputs,
+    platform: &crate::platform::Platform,
+    compression: Compression,
+    source_date_epoch: u64,
+    layering: &crate::layering::Layering,
+) -> crate::oci::merge::ShardInfo {
+    let manifest = &inputs.manifest.manifest;
+    let lock = std::fs::read(&inputs.lock_path)
+        .map(|b| crate::hash::Sha256Digest::of(&b).hex())
+        .unwrap_or_default();
+    let mut settings = std::collections::BTreeMap::new();
+    settings.insert("compression".to_owned(), format!("{compression:?}"));
+    settings.insert("source-date-epoch".to_owned(), source_date_epoch.to_string());
+    settings.insert("layering".to_owned(), format!("{layering:?}"));
+    crate::oci::merge::ShardInfo {
+        debcast: env!("CARGO_PKG_VERSION").to_owned(),
+        lock,
+        ref_name: manifest.ref_name(),
+        platforms: manifest.image.platforms.iter().map(ToString::to_string).collect(),
+        settings,
+        built: vec![platform.to_string()],
+    }
+}
+
 /// Prints a one-line summary of what was not emulated and, with `--report FILE`, writes it all as
 /// JSON (`{"platforms": {"linux/amd64": [{"package", "script", "what"}…]}}`), keys sorted.
-fn report_not_emulated(reports: &[crate::build::PlatformReport], file: Option<&Path>) -> anyhow::Result<()> {
+fn report_not_emulated(
+    reports: &[crate::build::PlatformReport],
+    file: Option<&Path>,
+    counts: serde_json::Value,
+) -> anyhow::Result<()> {
     use std::collections::BTreeSet;
     let packages: BTreeSet<&str> = reports
         .iter()
@@ -190,7 +279,10 @@ fn report_not_emulated(reports: &[crate::build::PlatformReport], file: Option<&P
                 (r.platform.to_string(), serde_json::Value::Array(items))
             })
             .collect();
-        let json = serde_json::json!({ "platforms": platforms });
+        let mut json = serde_json::json!({ "platforms": platforms });
+        if let (Some(obj), serde_json::Value::Object(counts)) = (json.as_object_mut(), counts) {
+            obj.extend(counts);
+        }
         let text = serde_json::to_string_pretty(&json)? + "\n";
         std::fs::write(path, text).with_context(|| format!("writing the report {}", path.display()))?;
     }
@@ -198,7 +290,7 @@ fn report_not_emulated(reports: &[crate::build::PlatformReport], file: Option<&P
 }
 
 /// Creates the output's parent directories (`--output out/static` on a fresh checkout).
-fn ensure_parent(output: &Path) -> anyhow::Result<()> {
+pub(super) fn ensure_parent(output: &Path) -> anyhow::Result<()> {
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }

@@ -31,8 +31,10 @@ pub fn run(args: FetchArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&args.common.cache_dir)?;
     let _hold = store.hold(false)?;
     reclaim_in_store(&store);
+    super::install_remote(&args.common);
     verify_lock(&args.common, &inputs, &lock, &lock.packages, &store)?;
     fetch_locked(&args.common, &inputs, &lock, &store)?;
+    crate::remote::write_back(&store);
     Ok(ExitCode::SUCCESS)
 }
 

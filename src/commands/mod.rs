@@ -10,6 +10,7 @@ mod explain;
 mod fetch;
 mod lock;
 mod lock_updates;
+mod merge;
 mod sbom;
 mod store;
 mod why;
@@ -79,6 +80,25 @@ fn transport_config(common: &Common) -> TransportConfig {
         backoff_max: d.backoff_max.max(n.retry_backoff.unwrap_or_default()),
         retry_after_max: n.max_retry_after.unwrap_or(d.retry_after_max),
         ..d
+    }
+}
+
+/// Installs the remote cache `--remote-cache` names (not offline: offline opens no socket).
+pub(super) fn install_remote(common: &Common) {
+    let Some(url) = common.remote.remote_cache.as_deref().filter(|u| !u.is_empty()) else {
+        return;
+    };
+    if common.offline {
+        tracing::info!("--offline: the remote cache {url} is not used");
+        return;
+    }
+    let mode = match common.remote.remote_cache_mode {
+        crate::cli::RemoteCacheMode::Read => crate::remote::Mode::Read,
+        crate::cli::RemoteCacheMode::ReadWrite => crate::remote::Mode::ReadWrite,
+    };
+    match crate::remote::RemoteCache::new(url, mode, &transport_config(common)) {
+        Ok(cache) => crate::remote::install(cache),
+        Err(e) => tracing::warn!("remote cache: {e}; building without it"),
     }
 }
 
@@ -209,6 +229,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store: Some(a.common.cache_dir.clone()),
         },
         Command::Store(_) | Command::Why(_) => explain::Places::default(),
+        Command::Merge(a) => explain::Places {
+            output: Some(a.output.clone()),
+            store: None,
+        },
         Command::Diff(a) => explain::Places {
             output: None,
             store: Some(a.cache_dir.clone()),
@@ -222,6 +246,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Store(StoreCommand::Gc(args)) => store::gc(args),
         Command::Diff(args) => diff::run(args),
         Command::Why(args) => why::run(args),
+        Command::Merge(args) => merge::run(args),
     };
     // An I/O failure under a place the user chose: one line naming it and what to do.
     result.map_err(|err| match explain::explain(&err, &places) {

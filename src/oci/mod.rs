@@ -32,6 +32,7 @@ pub mod image;
 pub mod json;
 pub mod layer;
 pub mod layout;
+pub mod merge;
 pub mod tar;
 
 use std::io;

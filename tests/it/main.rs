@@ -16,6 +16,7 @@ mod fetch_common;
 mod fuzz_support;
 mod lock_support;
 mod net_support;
+mod remote_support;
 mod resolve_support;
 
 // Synthetic archives on 127.0.0.1.
@@ -33,9 +34,11 @@ mod layers_budget;
 mod lock_cli;
 mod lock_inrelease_faults;
 mod lock_trust;
+mod merge;
 mod net_faults;
 mod net_offline;
 mod preflight;
+mod remote_cache;
 mod reproducible;
 mod resolve_apt_oracle;
 mod sbom;

@@ -216,6 +216,7 @@ impl Job<'_> {
                     .and_then(|sha256| self.accept(sink.copy.as_deref(), sha256, *written))
                 {
                     Ok(sha256) => {
+                        super::MIRROR_BYTES.fetch_add(*written, std::sync::atomic::Ordering::Relaxed);
                         return Ok(Downloaded {
                             mirror: self.mirrors[served_by].url.to_string(),
                             bytes: *written,

@@ -66,6 +66,9 @@ use super::{Downloader, Expected, FetchError};
 use crate::store::{Kind, Store};
 use permits::Permits;
 
+/// Verified bytes this process downloaded from mirrors (every transport), for the build report.
+pub static MIRROR_BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 struct Online {
     agent: ureq::Agent,
     config: TransportConfig,
