@@ -16,8 +16,9 @@ use super::artifacts::PlatformArtifact;
 /// Version of how debcast turns packages into layer bytes; part of every layer cache key, bumped
 /// whenever the tar writer, the entry order or the layer contents change, and (as the project's
 /// one format version) whenever an image's bytes change: 2 added the manifest annotations of the
-/// lockfile's hash and the standard `org.opencontainers.image.*` keys.
-pub(super) const LAYER_FORMAT: u32 = 2;
+/// lockfile's hash and the standard `org.opencontainers.image.*` keys; 3 the accounts maintainer
+/// scripts create (adduser/useradd…) and pam-auth-update's `/etc/pam.d/common-*` and `/var/lib/pam`.
+pub(super) const LAYER_FORMAT: u32 = 3;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

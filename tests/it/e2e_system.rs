@@ -370,3 +370,46 @@ fn the_image_matches_what_apt_and_dpkg_install() {
     // The comparison must have compared something substantial.
     assert!(a.len() > 5000, "only {} paths in debcast's image", a.len());
 }
+
+/// The `base` manifest's image (its committed lock): apt's postinst made `_apt` as adduser does on
+/// bookworm, and pam-auth-update's common-* files let `su` run (the acceptance).
+#[test]
+#[ignore = "needs the real Debian archive and root; run with `just e2e`"]
+fn the_base_image_has_apts_user_and_a_working_pam_stack() {
+    assert!(common::is_root(), "chroot needs root");
+    let root = repo_root();
+    let dir = work_dir("base-accounts");
+    let store = root.join("vendor");
+    Debcast::real_archive(&root)
+        .args([
+            "build",
+            "manifests/base.toml",
+            "--platform",
+            "linux/amd64",
+            "--output",
+        ])
+        .arg(dir.join("image"))
+        .arg("--report")
+        .arg(dir.join("report.json"))
+        .arg("--cache-dir")
+        .arg(&store)
+        .ok();
+    let bundle = dir.join("bundle");
+    common::umoci_unpack(&dir.join("image"), "base:bookworm-linux-amd64", &bundle);
+    let rootfs = bundle.join("rootfs");
+    assert_eq!(
+        in_chroot(&rootfs, "getent passwd _apt"),
+        // base-passwd 3.6 has `_apt` as a static account (uid 42); apt's `adduser --system`
+        // then leaves it alone, as on Debian.
+        "_apt:x:42:65534::/nonexistent:/usr/sbin/nologin\n"
+    );
+    assert_eq!(
+        in_chroot(&rootfs, "su -s /bin/sh -c true nobody && echo ok"),
+        "ok\n"
+    );
+    assert_eq!(in_chroot(&rootfs, "su -s /bin/sh -c 'id -un' nobody"), "nobody\n");
+    let report = std::fs::read_to_string(dir.join("report.json")).unwrap();
+    for cmd in ["adduser", "pam-auth-update"] {
+        assert!(!report.contains(cmd), "{cmd} is still reported: {report}");
+    }
+}

@@ -43,6 +43,7 @@ mod reproducible;
 mod resolve_apt_oracle;
 mod sbom;
 mod store_integrity;
+mod system_accounts;
 
 // The real Debian archive (ignored by default; `just e2e`).
 mod e2e;

@@ -15,7 +15,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
             a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a.contains(['r', 'R']))
         }),
         "chmod" | "chown" | "chgrp" => !args.iter().any(|a| a == "-R" || a == "--recursive"),
-        _ => false,
+        _ => super::users::handles(argv0, args) || super::pam::handles(argv0, args),
     }
 }
 

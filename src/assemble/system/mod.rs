@@ -24,10 +24,12 @@ pub mod commands;
 pub mod dpkgdb;
 pub mod files;
 pub mod ldcache;
+pub mod pam;
 pub mod report;
 pub mod shell;
 pub mod shells;
 pub mod timezone;
+pub mod users;
 
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -189,7 +191,7 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     )?);
     overlay.apply(basefiles::compute(&overlay, input.packages)?);
     overlay.apply(shells::compute(&overlay, input.packages)?);
-    let (file_ops, file_report) = files::compute(&overlay, input.packages)?;
+    let (file_ops, file_report) = files::compute_at(&overlay, input.packages, input.source_date_epoch)?;
     overlay.apply(file_ops);
     report.extend(file_report);
     let (alt, alt_report) =

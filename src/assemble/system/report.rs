@@ -94,6 +94,12 @@ fn scan_script(
                 Vec::new(),
             ),
         };
+        // Account and PAM commands are applied from `postinst configure` only.
+        let name = argv0.rsplit('/').next().unwrap_or(&argv0);
+        if super::users::handles(name, &rest) || super::pam::handles(name, &rest) {
+            out.insert(entry(command_line(&c)));
+            return;
+        }
         match classify(&argv0, &rest) {
             Kind::Emulated | Kind::Harmless => {}
             Kind::Service => {
@@ -278,7 +284,7 @@ exit 0
         assert_eq!(
             whats,
             [
-                "adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt",
+                "adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt (there is no /etc/passwd)",
                 // `files` applies chmod/chown where it can, and says why where it cannot.
                 "chmod 700 /var/cache/apt/archives/partial (/var/cache/apt/archives/partial does not exist)",
                 "chown _apt:root /var/cache/apt/archives/partial (`_apt` is not in /etc/passwd)",

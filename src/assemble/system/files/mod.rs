@@ -32,6 +32,8 @@ struct State<'t> {
     diversions: Vec<Diversion>,
     /// The script's umask (dpkg runs scripts with 022).
     umask: u32,
+    /// SOURCE_DATE_EPOCH, for the account tools' "last change" day.
+    source_date_epoch: u64,
 }
 
 /// Applies every package's file commands, in configure order.
@@ -39,10 +41,20 @@ pub fn compute(
     tree: &dyn TreeView,
     packages: &[InstalledPackage],
 ) -> Result<(Changes, Vec<NotEmulated>), SystemError> {
+    compute_at(tree, packages, 0)
+}
+
+/// [`compute`], with the build's SOURCE_DATE_EPOCH for what account commands write.
+pub fn compute_at(
+    tree: &dyn TreeView,
+    packages: &[InstalledPackage],
+    source_date_epoch: u64,
+) -> Result<(Changes, Vec<NotEmulated>), SystemError> {
     let state = RefCell::new(State {
         overlay: Overlay::new(tree),
         diversions: Vec::new(),
         umask: 0o022,
+        source_date_epoch,
     });
     let mut report = Vec::new();
     for pkg in packages {
@@ -254,6 +266,10 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             Ok(())
         }
         "dpkg-divert" => divert(st, package, args),
+        _ if super::users::handles(name, args) => {
+            super::users::apply(&mut st.overlay, name, args, st.source_date_epoch / 86400)
+        }
+        _ if super::pam::handles(name, args) => super::pam::apply(&mut st.overlay, args),
         _ => Err("not a file command".into()),
     }
 }
