@@ -302,6 +302,26 @@ impl RemoteCache {
         }
     }
 
+    /// The image manifest tag `tag` names, if the registry has one that parses (a failure is
+    /// reported: given up on, or counted as corrupt).
+    fn tagged_manifest(&self, tag: &str) -> Option<Manifest> {
+        let bytes = match self.registry.get_manifest(tag) {
+            Ok(Some(m)) => m,
+            Ok(None) => return None,
+            Err(e) => {
+                self.give_up(tag, &e);
+                return None;
+            }
+        };
+        match serde_json::from_slice::<Manifest>(&bytes) {
+            Ok(m) => Some(m),
+            Err(_) => {
+                self.corrupt(tag, &"its manifest is not an OCI image manifest");
+                None
+            }
+        }
+    }
+
     /// Puts the files of tag `release-<hex>` into the store; true if it has some now.
     pub(crate) fn pull_release(&self, store: &Store, text_sha256: &Sha256Digest) -> bool {
         if !self.usable()
@@ -313,16 +333,7 @@ impl RemoteCache {
             return false;
         }
         let tag = format!("release-{}", text_sha256.hex());
-        let manifest = match self.registry.get_manifest(&tag) {
-            Ok(Some(m)) => m,
-            Ok(None) => return false,
-            Err(e) => {
-                self.give_up(&tag, &e);
-                return false;
-            }
-        };
-        let Ok(manifest) = serde_json::from_slice::<Manifest>(&manifest) else {
-            self.corrupt(&tag, &"its manifest is not an OCI image manifest");
+        let Some(manifest) = self.tagged_manifest(&tag) else {
             return false;
         };
         let mut any = false;
@@ -364,16 +375,7 @@ impl RemoteCache {
             return false;
         }
         let tag = format!("layer-{}", key.hex());
-        let manifest = match self.registry.get_manifest(&tag) {
-            Ok(Some(m)) => m,
-            Ok(None) => return false,
-            Err(e) => {
-                self.give_up(&tag, &e);
-                return false;
-            }
-        };
-        let Ok(manifest) = serde_json::from_slice::<Manifest>(&manifest) else {
-            self.corrupt(&tag, &"its manifest is not an OCI image manifest");
+        let Some(manifest) = self.tagged_manifest(&tag) else {
             return false;
         };
         let Some(record_digest) = parse_digest(&manifest.config.digest) else {
