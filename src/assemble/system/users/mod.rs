@@ -1,0 +1,172 @@
+//! Accounts made by maintainer scripts: `adduser`/`addgroup` (Debian's adduser 3.134), and the
+//! shadow tools they call, `useradd`/`groupadd`/`usermod -a -G`/`chfn`, applied in script order
+//! to the image's `etc/{passwd,group,shadow,gshadow}` (as [`super::accounts`] left them).
+//!
+//! What the tools do, as facts from their sources:
+//! - adduser reads `/etc/adduser.conf` over its built-in defaults (FIRST_SYSTEM_UID 100,
+//!   LAST_SYSTEM_UID 999, the same for gids, FIRST_UID/FIRST_GID 1000, LAST_UID/LAST_GID 59999,
+//!   DHOME /home, SHELL /bin/bash, DIR_MODE 0700, SYS_DIR_MODE 0755, USERGROUPS yes) and takes
+//!   the **lowest** free id of the range, ascending.
+//! - `adduser --system NAME`: an existing user is left alone; the primary group is `nogroup`
+//!   unless `--group` (a new group of the same name, its gid allocated separately), `--ingroup`
+//!   or `--gid`; home `/nonexistent`, shell `/usr/sbin/nologin`; it runs `groupadd -g GID NAME`,
+//!   `useradd -r -d HOME -g GROUP -s SHELL -u UID NAME`, `chfn -f COMMENT NAME` for `--gecos`/
+//!   `--comment`, then makes the home (unless `/nonexistent` or `--no-create-home`): parents
+//!   0755 root, the home itself owned by the user and its primary group, SYS_DIR_MODE.
+//! - `adduser USER GROUP` runs `usermod -a -G GROUP USER`.
+//! - useradd writes `NAME:x:UID:GID:GECOS:HOME:SHELL`, and in `/etc/shadow` the password `!`, the
+//!   last-change day (SOURCE_DATE_EPOCH / 86400; empty if 0) and, for `-r`, empty aging fields
+//!   (otherwise login.defs' 0, 99999, 7). It allocates a system uid from SYS_UID_MAX downwards
+//!   (below the lowest used id of the range, else the highest free one) and a user's own group
+//!   (USERGROUPS_ENAB, no `-g`) at the uid if that gid is free. groupadd writes `NAME:x:GID:`
+//!   and `NAME:!::`.
+//! - chfn rebuilds the gecos as `NAME,ROOM,WORK,HOME[,OTHER]` (`chfn -f X` on an empty gecos
+//!   gives `X,,,`).
+
+mod adduser;
+mod db;
+#[cfg(test)]
+mod tests;
+mod useradd;
+
+use crate::entry::Entry;
+
+use super::{Changes, Overlay, TreeView};
+use adduser::adduser;
+use db::{id_of, login_defs};
+use useradd::{groupadd, parse_usermod, useradd};
+
+pub use adduser::AdduserConf;
+pub use db::{Db, LoginDefs, adduser_allocate, shadow_allocate};
+pub use useradd::{GroupaddCall, UseraddCall, parse_groupadd, parse_useradd};
+
+/// Commands this module applies (adduser/addgroup in any form it models; the shadow tools).
+pub fn handles(argv0: &str, args: &[String]) -> bool {
+    match argv0 {
+        "adduser" | "addgroup" | "useradd" | "groupadd" => true,
+        "usermod" => parse_usermod(args).is_some(),
+        _ => false,
+    }
+}
+
+/// Marks a failure that is the tool's "already exists": it exits without changing anything,
+/// which is the effect reproduced (scripts guard these calls with `getent` or `|| true`).
+const EXISTS: &str = "\u{0}exists: ";
+
+fn exists(message: String) -> String {
+    format!("{EXISTS}{message}")
+}
+
+/// Applies one account command to the overlay; `Err` is why it was not (the report says so).
+pub fn apply(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64) -> Result<(), String> {
+    match apply_inner(overlay, name, args, day) {
+        Err(e) if e.starts_with(EXISTS) => Ok(()),
+        other => other,
+    }
+}
+
+fn apply_inner(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64) -> Result<(), String> {
+    let mut db = Db::load(overlay)?;
+    let mut homes = Vec::new();
+    match name {
+        "adduser" | "addgroup" => adduser(&mut db, overlay, name, args, day, &mut homes)?,
+        "useradd" => {
+            let call = parse_useradd(args)?;
+            useradd(&mut db, &call, day, Some(&login_defs(overlay)))?;
+            if call.create_home {
+                let defs = login_defs(overlay);
+                let mode = defs.home_mode();
+                let (uid, gid) = db.ids_of(&call.name).ok_or("the user was not written")?;
+                homes.push(Home {
+                    path: call
+                        .home
+                        .clone()
+                        .unwrap_or_else(|| format!("/home/{}", call.name)),
+                    uid,
+                    gid,
+                    mode,
+                });
+            }
+        }
+        "groupadd" => {
+            let call = parse_groupadd(args)?;
+            groupadd(&mut db, &call.name, call.gid, call.system, &login_defs(overlay))?;
+        }
+        "usermod" => {
+            let (groups, user) = parse_usermod(args).ok_or("unsupported usermod form")?;
+            for g in groups {
+                db.add_member(&g, &user)?;
+            }
+        }
+        _ => return Err("not an account command".into()),
+    }
+    db.store(overlay);
+    for h in homes {
+        make_home(overlay, &db, &h)?;
+    }
+    Ok(())
+}
+
+/// A home directory to make after the account files are written.
+struct Home {
+    path: String,
+    uid: u32,
+    gid: u32,
+    mode: u32,
+}
+
+/// adduser's `create_homedir` without the skeleton: missing parents 0755 root, the home owned by
+/// the user; an existing path is left untouched.
+fn make_home(overlay: &mut Overlay<'_>, db: &Db, h: &Home) -> Result<(), String> {
+    let path = super::tree_path(&h.path);
+    if path.is_empty() || super::resolve(overlay, &path).is_some() {
+        return Ok(());
+    }
+    let comps: Vec<&str> = path.split('/').collect();
+    let mut c = Changes::default();
+    let mut here = String::new();
+    for (i, comp) in comps.iter().enumerate() {
+        if !here.is_empty() {
+            here.push('/');
+        }
+        here.push_str(comp);
+        let last = i + 1 == comps.len();
+        match super::resolve(overlay, &here) {
+            Some(real) if !last => {
+                if !(real.is_empty() || overlay.entry(&real).is_some_and(Entry::is_dir)) {
+                    return Err(format!("cannot create {}: /{here} is not a directory", h.path));
+                }
+                here = real;
+            }
+            Some(_) => return Ok(()),
+            None if overlay.entry(&here).is_some() => {
+                return Err(format!("cannot create {}: /{here} is a dangling link", h.path));
+            }
+            None if last => {
+                let uname = db
+                    .passwd
+                    .iter()
+                    .find(|r| id_of(r) == Some(h.uid))
+                    .map(|r| r[0].clone())
+                    .unwrap_or_else(|| h.uid.to_string());
+                let gname = db.group_name(h.gid).unwrap_or_else(|| h.gid.to_string());
+                c.dir_owned(
+                    &here,
+                    h.mode,
+                    super::Owner {
+                        uid: h.uid,
+                        gid: h.gid,
+                        uname,
+                        gname,
+                    },
+                );
+            }
+            None => {
+                c.dir(&here, 0o755);
+                overlay.apply(std::mem::take(&mut c));
+            }
+        }
+    }
+    overlay.apply(c);
+    Ok(())
+}

@@ -1,0 +1,285 @@
+//! Tests of the account commands against base-passwd's files.
+
+use super::super::Overlay;
+use super::super::testutil::MemTree;
+use super::adduser::parse_adduser;
+use super::*;
+
+/// base-passwd's master files after `shadowconfig on` (as `accounts` writes them).
+fn base() -> MemTree {
+    let mut t = MemTree::new();
+    t.file(
+        "etc/passwd",
+        b"root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+    )
+    .file(
+        "etc/group",
+        b"root:x:0:\nshadow:x:42:\nusers:x:100:\nnogroup:x:65534:\n",
+    )
+    .file(
+        "etc/shadow",
+        b"root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n",
+    )
+    .file("etc/gshadow", b"root:*::\nshadow:*::\nusers:*::\nnogroup:*::\n")
+    .dir("var/lib")
+    .dir("run");
+    t
+}
+
+fn run(t: &MemTree, cmds: &[&str]) -> MemTree {
+    let mut o = Overlay::new(t);
+    for c in cmds {
+        let argv: Vec<String> = c.split(' ').map(str::to_owned).collect();
+        apply(&mut o, &argv[0], &argv[1..], 19500).unwrap_or_else(|e| panic!("{c}: {e}"));
+    }
+    let (files, removed) = o.into_changes();
+    let mut m = t.clone();
+    m.apply(&Changes { files, removed });
+    m
+}
+
+fn tail(m: &MemTree, path: &str, n: usize) -> Vec<String> {
+    let t = m.text(path);
+    let lines: Vec<String> = t.lines().map(str::to_owned).collect();
+    lines[lines.len() - n..].to_vec()
+}
+
+#[test]
+fn apt_system_user_as_adduser_makes_it() {
+    // apt's postinst, verbatim.
+    let m = run(
+        &base(),
+        &["adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt"],
+    );
+    assert_eq!(
+        tail(&m, "etc/passwd", 1),
+        ["_apt:x:100:65534::/nonexistent:/usr/sbin/nologin"]
+    );
+    assert_eq!(tail(&m, "etc/shadow", 1), ["_apt:!:19500::::::"]);
+    // No group of its own: nogroup; group files untouched.
+    assert_eq!(m.text("etc/group"), base().text("etc/group"));
+    assert!(!m.entries.contains_key("nonexistent"));
+}
+
+#[test]
+fn system_ids_are_the_lowest_free_ascending() {
+    let m = run(
+        &base(),
+        &[
+            "adduser --system --quiet a",
+            // uid 101; its group takes the lowest free gid (101: 100 is `users`).
+            "adduser --system --group --quiet b",
+            "addgroup --system --quiet ssl-cert",
+            "adduser --system --ingroup ssl-cert --quiet c",
+            // An existing system user is success, nothing changes.
+            "adduser --system --quiet a",
+        ],
+    );
+    assert_eq!(
+        tail(&m, "etc/passwd", 3),
+        [
+            "a:x:100:65534::/nonexistent:/usr/sbin/nologin",
+            "b:x:101:101::/nonexistent:/usr/sbin/nologin",
+            "c:x:102:102::/nonexistent:/usr/sbin/nologin",
+        ]
+    );
+    assert_eq!(tail(&m, "etc/group", 2), ["b:x:101:", "ssl-cert:x:102:"]);
+    assert_eq!(tail(&m, "etc/gshadow", 2), ["b:!::", "ssl-cert:!::"]);
+}
+
+#[test]
+fn adduser_options_home_shell_gecos_membership() {
+    // postgresql-common's calls.
+    let mut t = base();
+    t.dir("var/lib/postgresql");
+    let m = run(
+        &t,
+        &[
+            "addgroup --quiet --system ssl-cert",
+            "adduser --system --quiet --home /var/lib/postgresql --no-create-home --shell /bin/bash --group --gecos PostgreSQL_administrator postgres",
+            "adduser --quiet postgres ssl-cert",
+            "adduser --quiet postgres ssl-cert",
+            "adduser --quiet postgres postgres",
+        ],
+    );
+    assert_eq!(
+        tail(&m, "etc/passwd", 1),
+        ["postgres:x:100:102:PostgreSQL_administrator,,,:/var/lib/postgresql:/bin/bash"]
+    );
+    assert_eq!(
+        tail(&m, "etc/group", 2),
+        ["ssl-cert:x:101:postgres", "postgres:x:102:"]
+    );
+    assert_eq!(
+        tail(&m, "etc/gshadow", 2),
+        ["ssl-cert:!::postgres", "postgres:!::"]
+    );
+    // --gecos with commas: chfn -f/-r then -w/-h.
+    let m = run(&base(), &["adduser --system --gecos=A,B,C,D x"]);
+    assert_eq!(
+        tail(&m, "etc/passwd", 1),
+        ["x:x:100:65534:A,B,C,D:/nonexistent:/usr/sbin/nologin"]
+    );
+}
+
+#[test]
+fn adduser_makes_the_home_owned_by_the_user() {
+    let m = run(
+        &base(),
+        &["adduser --system --group --home /var/lib/svc/data svc"],
+    );
+    let (e, _) = &m.entries["var/lib/svc/data"];
+    assert_eq!(
+        (e.uid, e.gid, e.mode, e.uname.as_str(), e.gname.as_str()),
+        (100, 101, 0o755, "svc", "svc")
+    );
+    let (p, _) = &m.entries["var/lib/svc"];
+    assert_eq!((p.uid, p.gid, p.mode), (0, 0, 0o755));
+    // adduser.conf's SYS_DIR_MODE and FIRST_SYSTEM_UID are honoured.
+    let mut t = base();
+    t.file(
+        "etc/adduser.conf",
+        b"# comment\nSYS_DIR_MODE=0750\nFIRST_SYSTEM_UID = 200\n",
+    );
+    let m = run(&t, &["adduser --system --home /srv/x x"]);
+    assert_eq!(m.entries["srv/x"].0.mode, 0o750);
+    assert_eq!(
+        tail(&m, "etc/passwd", 1),
+        ["x:x:200:65534::/srv/x:/usr/sbin/nologin"]
+    );
+    // An existing home is left alone.
+    let mut t = base();
+    t.dir("srv/y");
+    let m = run(&t, &["adduser --system --home /srv/y y"]);
+    assert_eq!(m.entries["srv/y"].0.uid, 0);
+}
+
+#[test]
+fn adduser_uid_gid_and_bad_names() {
+    let m = run(&base(), &["adduser --system --uid 150 --gid 100 x"]);
+    assert_eq!(
+        tail(&m, "etc/passwd", 1),
+        ["x:x:150:100::/nonexistent:/usr/sbin/nologin"]
+    );
+    let b = base();
+    let mut o = Overlay::new(&b);
+    let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+    assert!(apply(&mut o, "adduser", &argv("--system Bad"), 1).is_err());
+    assert!(apply(&mut o, "adduser", &argv("--system --force-badname Bad"), 1).is_ok());
+    assert!(apply(&mut o, "adduser", &argv("--system --group --gid 5 x"), 1).is_err());
+    // The root user exists and is not a system user: adduser exits without a change (what
+    // apt's `adduser … _apt || true` meets with base-passwd's static _apt, uid 42).
+    let before = o.read("etc/passwd").map(|r| r.unwrap());
+    assert!(apply(&mut o, "adduser", &argv("--system root"), 1).is_ok());
+    assert!(apply(&mut o, "useradd", &argv("-r root"), 1).is_ok());
+    assert_eq!(o.read("etc/passwd").map(|r| r.unwrap()), before);
+}
+
+#[test]
+fn normal_adduser_takes_a_pair_from_1000() {
+    let m = run(
+        &base(),
+        &["adduser --disabled-password --gecos Dev --home /home/dev dev"],
+    );
+    assert_eq!(
+        tail(&m, "etc/passwd", 1),
+        ["dev:x:1000:1000:Dev,,,:/home/dev:/bin/bash"]
+    );
+    assert_eq!(tail(&m, "etc/shadow", 1), ["dev:!:19500::::::"]);
+    assert_eq!(m.entries["home/dev"].0.mode, 0o700);
+}
+
+#[test]
+fn useradd_and_groupadd_allocate_from_the_top() {
+    let mut t = base();
+    t.file(
+        "etc/login.defs",
+        b"UMASK\t\t022\nUID_MIN 1000\nUSERGROUPS_ENAB yes\nPASS_MAX_DAYS\t99999\nPASS_MIN_DAYS\t0\nPASS_WARN_AGE\t7\n",
+    );
+    let m = run(
+        &t,
+        &[
+            "groupadd -r grp",
+            "useradd -r -s /usr/sbin/nologin -d /var/lib/u -M -c User u",
+            "useradd --system -g grp -G users v",
+            "useradd -m -u 1500 w",
+        ],
+    );
+    assert_eq!(
+        tail(&m, "etc/passwd", 3),
+        [
+            "u:x:999:998:User:/var/lib/u:/usr/sbin/nologin",
+            "v:x:998:999::/home/v:/bin/sh",
+            "w:x:1500:1500::/home/w:/bin/sh",
+        ]
+    );
+    assert_eq!(
+        tail(&m, "etc/group", 5),
+        [
+            "users:x:100:v",
+            "nogroup:x:65534:",
+            "grp:x:999:",
+            "u:x:998:",
+            "w:x:1500:"
+        ]
+    );
+    // -r: empty aging fields; otherwise login.defs' values.
+    assert_eq!(
+        tail(&m, "etc/shadow", 2),
+        ["v:!:19500::::::", "w:!:19500:0:99999:7:::"]
+    );
+    let h = &m.entries["home/w"].0;
+    assert_eq!((h.uid, h.gid, h.mode), (1500, 1500, 0o755));
+    assert!(!m.entries.contains_key("var/lib/u"));
+}
+
+#[test]
+fn shadow_allocation_order() {
+    // System: below the lowest used id of the range, then the gaps from the top.
+    assert_eq!(shadow_allocate(&[0, 65534], 101, 999, true), Some(999));
+    assert_eq!(shadow_allocate(&[999, 998], 101, 999, true), Some(997));
+    assert_eq!(shadow_allocate(&[500, 999], 101, 999, true), Some(499));
+    assert_eq!(shadow_allocate(&[101, 999], 101, 999, true), Some(998));
+    // Others: above the highest used one, then the gaps from the bottom.
+    assert_eq!(shadow_allocate(&[1000, 1005], 1000, 60000, false), Some(1006));
+    assert_eq!(shadow_allocate(&[60000], 1000, 60000, false), Some(1000));
+    assert_eq!(shadow_allocate(&[101, 102], 101, 102, true), None);
+    // adduser: the lowest free id, ascending.
+    assert_eq!(adduser_allocate(|i| i == 100 || i == 102, 100, 999), Some(101));
+    assert_eq!(adduser_allocate(|_| true, 100, 999), None);
+}
+
+#[test]
+fn option_forms() {
+    let v = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+    let c = parse_useradd(&v("-rMs /bin/false -d/x -u 5 -gstaff -G a,b -c C n")).unwrap();
+    assert_eq!(
+        (
+            c.system,
+            c.create_home,
+            c.shell.as_deref(),
+            c.home.as_deref(),
+            c.uid
+        ),
+        (true, false, Some("/bin/false"), Some("/x"), Some(5))
+    );
+    assert_eq!(
+        (c.group.as_deref(), c.groups.clone(), c.comment.as_deref()),
+        (Some("staff"), v("a b"), Some("C"))
+    );
+    let c = parse_useradd(&v("--system --shell=/bin/sh --home-dir /h --create-home n")).unwrap();
+    assert!(c.system && c.create_home);
+    assert!(parse_useradd(&v("-Z x n")).is_err());
+    let g = parse_groupadd(&v("-r -g 77 grp")).unwrap();
+    assert_eq!((g.system, g.gid, g.name.as_str()), (true, Some(77), "grp"));
+    let a = parse_adduser(&v("--sys --no-create -q --home=/h --shell /s --comment x n")).unwrap();
+    assert!(a.system && a.no_create_home);
+    assert_eq!(
+        (a.home.as_deref(), a.shell.as_deref(), a.comment.as_deref()),
+        (Some("/h"), Some("/s"), Some("x"))
+    );
+    assert!(parse_adduser(&v("--g 1 n")).is_err(), "ambiguous prefix");
+    assert_eq!(parse_usermod(&v("-a -G g1,g2 u")), Some((v("g1 g2"), "u".into())));
+    assert_eq!(parse_usermod(&v("-G g u")), None);
+    assert!(handles("adduser", &[]) && !handles("usermod", &v("-L u")));
+}

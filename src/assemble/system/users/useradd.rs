@@ -1,0 +1,363 @@
+//! The shadow tools' forms: `useradd`, `groupadd`, `usermod -a -G` (argument parsing and effect)
+//! and chfn's rebuild of the gecos.
+
+use super::db::{Db, LoginDefs, id_of, shadow_allocate, shadow_range};
+use super::exists;
+/// One useradd call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UseraddCall {
+    pub name: String,
+    pub system: bool,
+    pub uid: Option<u32>,
+    pub group: Option<String>,
+    pub groups: Vec<String>,
+    pub home: Option<String>,
+    pub shell: Option<String>,
+    pub comment: Option<String>,
+    pub create_home: bool,
+    /// `-N`: no user group even with USERGROUPS_ENAB.
+    pub no_user_group: bool,
+    /// `-U`: a user group whatever USERGROUPS_ENAB says.
+    pub user_group: bool,
+    /// `-K KEY=VALUE` login.defs overrides.
+    pub overrides: Vec<(String, String)>,
+}
+
+/// Parsed options (letter, value) and the remaining operands.
+type Parsed = (Vec<(char, Option<String>)>, Vec<String>);
+
+/// Splits shadow-style options: `-x V`, `-xV`, `--long V`, `--long=V`; bundled flags `-rm`.
+fn getopt(args: &[String], with_value: &[(char, &str)], flags: &[(char, &str)]) -> Result<Parsed, String> {
+    let mut opts = Vec::new();
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--" {
+            rest.extend(it.by_ref().cloned());
+            break;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let (key, inline) = match long.split_once('=') {
+                Some((k, v)) => (k, Some(v.to_owned())),
+                None => (long, None),
+            };
+            if let Some((c, _)) = with_value.iter().find(|(_, l)| *l == key) {
+                let v = match inline {
+                    Some(v) => v,
+                    None => it.next().ok_or(format!("--{key} needs a value"))?.clone(),
+                };
+                opts.push((*c, Some(v)));
+            } else if let Some((c, _)) = flags.iter().find(|(_, l)| *l == key) {
+                opts.push((*c, None));
+            } else {
+                return Err(format!("option --{key} is not supported"));
+            }
+        } else if a.starts_with('-') && a.len() > 1 {
+            let chars: Vec<char> = a[1..].chars().collect();
+            let mut i = 0;
+            while i < chars.len() {
+                let c = chars[i];
+                if with_value.iter().any(|(s, _)| *s == c) {
+                    let tail: String = chars[i + 1..].iter().collect();
+                    let v = if tail.is_empty() {
+                        it.next().ok_or(format!("-{c} needs a value"))?.clone()
+                    } else {
+                        tail
+                    };
+                    opts.push((c, Some(v)));
+                    break;
+                } else if flags.iter().any(|(s, _)| *s == c) {
+                    opts.push((c, None));
+                } else {
+                    return Err(format!("option -{c} is not supported"));
+                }
+                i += 1;
+            }
+        } else {
+            rest.push(a.clone());
+        }
+    }
+    Ok((opts, rest))
+}
+
+fn num_arg(v: &str, what: &str) -> Result<u32, String> {
+    v.parse().map_err(|_| format!("{what} `{v}` is not a number"))
+}
+
+pub fn parse_useradd(args: &[String]) -> Result<UseraddCall, String> {
+    let (opts, rest) = getopt(
+        args,
+        &[
+            ('u', "uid"),
+            ('g', "gid"),
+            ('G', "groups"),
+            ('d', "home-dir"),
+            ('s', "shell"),
+            ('c', "comment"),
+            ('K', "key"),
+            ('k', "skel"),
+            ('p', "password"),
+            ('e', "expiredate"),
+            ('f', "inactive"),
+        ],
+        &[
+            ('r', "system"),
+            ('m', "create-home"),
+            ('M', "no-create-home"),
+            ('N', "no-user-group"),
+            ('U', "user-group"),
+            ('o', "non-unique"),
+            ('l', "no-log-init"),
+        ],
+    )?;
+    let [name] = rest.as_slice() else {
+        return Err("useradd needs exactly one user name".into());
+    };
+    let mut call = UseraddCall {
+        name: name.clone(),
+        ..UseraddCall::default()
+    };
+    for (c, v) in opts {
+        let v = v.unwrap_or_default();
+        match c {
+            'u' => call.uid = Some(num_arg(&v, "uid")?),
+            'g' => call.group = Some(v),
+            'G' => {
+                call.groups = v
+                    .split(',')
+                    .filter(|g| !g.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }
+            'd' => call.home = Some(v),
+            's' => call.shell = Some(v),
+            'c' => call.comment = Some(v),
+            'K' => {
+                let (k, val) = v.split_once('=').ok_or("-K needs KEY=VALUE")?;
+                call.overrides.push((k.to_owned(), val.to_owned()));
+            }
+            'r' => call.system = true,
+            'm' => call.create_home = true,
+            'M' => call.create_home = false,
+            'N' => call.no_user_group = true,
+            'U' => call.user_group = true,
+            'l' | 'o' => {}
+            _ => return Err(format!("useradd option -{c} is not emulated")),
+        }
+    }
+    Ok(call)
+}
+
+/// One groupadd call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupaddCall {
+    pub name: String,
+    pub gid: Option<u32>,
+    pub system: bool,
+    /// `-f`: an existing group is success.
+    pub force: bool,
+}
+
+pub fn parse_groupadd(args: &[String]) -> Result<GroupaddCall, String> {
+    let (opts, rest) = getopt(
+        args,
+        &[('g', "gid"), ('K', "key")],
+        &[('r', "system"), ('f', "force"), ('o', "non-unique")],
+    )?;
+    let [name] = rest.as_slice() else {
+        return Err("groupadd needs exactly one group name".into());
+    };
+    let mut call = GroupaddCall {
+        name: name.clone(),
+        ..GroupaddCall::default()
+    };
+    for (c, v) in opts {
+        match c {
+            'g' => call.gid = Some(num_arg(&v.unwrap_or_default(), "gid")?),
+            'r' => call.system = true,
+            'f' => call.force = true,
+            _ => {}
+        }
+    }
+    Ok(call)
+}
+
+/// `usermod -a -G G1,G2 USER` (the only form scripts use to add members).
+pub(super) fn parse_usermod(args: &[String]) -> Option<(Vec<String>, String)> {
+    let (opts, rest) = getopt(args, &[('G', "groups")], &[('a', "append")]).ok()?;
+    let append = opts.iter().any(|(c, _)| *c == 'a');
+    let groups = opts.iter().find(|(c, _)| *c == 'G')?.1.clone()?;
+    match rest.as_slice() {
+        [user] if append => Some((
+            groups
+                .split(',')
+                .filter(|g| !g.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            user.clone(),
+        )),
+        _ => None,
+    }
+}
+
+fn with_overrides(defs: &LoginDefs, overrides: &[(String, String)]) -> LoginDefs {
+    let mut d = defs.clone();
+    for (k, v) in overrides {
+        d.values.insert(0, (k.clone(), v.clone()));
+    }
+    d
+}
+
+/// groupadd: the group (and its gshadow line); an explicit gid must be free.
+pub(super) fn groupadd(
+    db: &mut Db,
+    name: &str,
+    gid: Option<u32>,
+    system: bool,
+    defs: &LoginDefs,
+) -> Result<u32, String> {
+    if let Some(g) = db.gid_of(name) {
+        return Err(exists(format!("group `{name}` already exists (gid {g})")));
+    }
+    let gid = match gid {
+        Some(g) if db.gid_used(g) => return Err(format!("GID {g} is already in use")),
+        Some(g) => g,
+        None => {
+            let (min, max) = shadow_range(defs, system, true);
+            let used: Vec<u32> = db.group.iter().filter_map(|r| id_of(r)).collect();
+            shadow_allocate(&used, min, max, system).ok_or("no free gid")?
+        }
+    };
+    db.push_group(name, gid);
+    Ok(gid)
+}
+
+/// useradd (no `-m` handling here: the caller makes the home).
+pub(super) fn useradd(
+    db: &mut Db,
+    call: &UseraddCall,
+    day: u64,
+    defs: Option<&LoginDefs>,
+) -> Result<(), String> {
+    let defs = with_overrides(defs.unwrap_or(&LoginDefs::default()), &call.overrides);
+    if db.user(&call.name).is_some() {
+        return Err(exists(format!("user `{}` already exists", call.name)));
+    }
+    let uid = match call.uid {
+        Some(u) if db.uid_used(u) => return Err(format!("UID {u} is not unique")),
+        Some(u) => u,
+        None => {
+            let (min, max) = shadow_range(&defs, call.system, false);
+            let used: Vec<u32> = db.passwd.iter().filter_map(|r| id_of(r)).collect();
+            shadow_allocate(&used, min, max, call.system).ok_or("no free uid")?
+        }
+    };
+    let gid = match &call.group {
+        Some(g) => match g.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => db
+                .gid_of(g)
+                .ok_or_else(|| format!("group `{g}` does not exist"))?,
+        },
+        None if call.user_group || (defs.usergroups() && !call.no_user_group) => {
+            if db.gid_of(&call.name).is_some() {
+                return Err(format!(
+                    "group `{}` exists: useradd would need -g (USERGROUPS_ENAB)",
+                    call.name
+                ));
+            }
+            // The user's own group: at the uid if that gid is free (sys: any gid from 1 up).
+            let (min, max) = shadow_range(&defs, call.system, true);
+            let lowest_allowed = if call.system { 1 } else { min };
+            let gid = if uid >= lowest_allowed && uid <= max && !db.gid_used(uid) {
+                uid
+            } else {
+                let used: Vec<u32> = db.group.iter().filter_map(|r| id_of(r)).collect();
+                shadow_allocate(&used, min, max, call.system).ok_or("no free gid")?
+            };
+            db.push_group(&call.name, gid);
+            gid
+        }
+        // USERGROUPS_ENAB no: login.defs/default/useradd GROUP (100, `users`).
+        None => 100,
+    };
+    for g in &call.groups {
+        if db.group(g).is_none() {
+            return Err(format!("group `{g}` does not exist"));
+        }
+    }
+    let home = call
+        .home
+        .clone()
+        .unwrap_or_else(|| format!("/home/{}", call.name));
+    let shell = call.shell.clone().unwrap_or_else(|| "/bin/sh".into());
+    let shadowed = db.shadow.is_some();
+    db.passwd.push(vec![
+        call.name.clone(),
+        if shadowed { "x" } else { "!" }.into(),
+        uid.to_string(),
+        gid.to_string(),
+        call.comment.clone().unwrap_or_default(),
+        home,
+        shell,
+    ]);
+    if let Some(sh) = &mut db.shadow {
+        let last = if day == 0 { String::new() } else { day.to_string() };
+        let (min, max, warn) = if call.system {
+            (String::new(), String::new(), String::new())
+        } else {
+            (
+                defs.get("PASS_MIN_DAYS").unwrap_or("").to_owned(),
+                defs.get("PASS_MAX_DAYS").unwrap_or("").to_owned(),
+                defs.get("PASS_WARN_AGE").unwrap_or("").to_owned(),
+            )
+        };
+        sh.push(vec![
+            call.name.clone(),
+            "!".into(),
+            last,
+            min,
+            max,
+            warn,
+            String::new(),
+            String::new(),
+            String::new(),
+        ]);
+    }
+    for g in &call.groups {
+        db.add_member(g, &call.name)?;
+    }
+    Ok(())
+}
+
+/// chfn's rebuild of the gecos with some fields replaced (`None`: kept).
+pub(super) fn chfn(db: &mut Db, user: &str, fields: [Option<&str>; 5]) -> Result<(), String> {
+    let row = db
+        .passwd
+        .iter_mut()
+        .find(|r| r[0] == user)
+        .ok_or_else(|| format!("user `{user}` does not exist"))?;
+    let old = row.get(4).cloned().unwrap_or_default();
+    let mut parts = old.splitn(5, ',').map(str::to_owned).collect::<Vec<_>>();
+    parts.resize(5, String::new());
+    for (i, f) in fields.iter().enumerate() {
+        if let Some(f) = f {
+            parts[i] = (*f).to_owned();
+        }
+    }
+    let slop = &parts[4];
+    let gecos = format!(
+        "{},{},{},{}{}{}",
+        parts[0],
+        parts[1],
+        parts[2],
+        parts[3],
+        if slop.is_empty() { "" } else { "," },
+        slop
+    );
+    while row.len() < 7 {
+        row.push(String::new());
+    }
+    row[4] = gecos;
+    Ok(())
+}
