@@ -77,7 +77,7 @@ fn check_manifest(name: &str) {
         .arg("lock")
         .arg(&manifest_path)
         .arg("--check")
-        .ok();
+        .lock_is_fresh();
     let out = work.join("image");
     let store = work.join("store");
     Debcast::real_archive(&root)

@@ -185,7 +185,7 @@ fn check_manifest(name: &str) {
     Debcast::real_archive(&root)
         .args(["lock", "--check"])
         .arg(&manifest_path)
-        .ok();
+        .lock_is_fresh();
 
     // A fresh resolution against today's archive, compared with apt's against the same.
     let work = common::tempdir();

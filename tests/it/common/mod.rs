@@ -89,6 +89,17 @@ impl Debcast {
         run
     }
 
+    /// `lock --check` on a lock of the real archive: fresh is exit 0, or 3 when the archive has
+    /// moved on since (newer candidates: information for the periodic job, not staleness).
+    pub fn lock_is_fresh(mut self) -> Run {
+        let out = self.output();
+        let run = Run::from(&self.shown, out);
+        if !matches!(run.code, Some(0 | 3)) {
+            panic!("expected a fresh lock (exit 0, or 3: updates available):\n{run}");
+        }
+        run
+    }
+
     /// Runs and requires failure.
     pub fn fails(mut self) -> Run {
         let out = self.output();
