@@ -20,6 +20,7 @@ mod budget;
 pub mod keys;
 mod layers;
 pub mod records;
+mod sboms;
 
 use artifacts::{ArtifactContext, artifact_layers, platform_artifacts};
 use budget::budget_layers;
@@ -178,7 +179,7 @@ fn build_layout(
         ));
         reports.push(layers.report);
         if settings.sbom {
-            let docs = crate::sbom::for_image(
+            let docs = sboms::for_image(
                 manifest,
                 lock,
                 store,
@@ -229,7 +230,7 @@ fn build_docker_archive(
     let digest = manifest_digest.oci();
     let sboms = if settings.sbom {
         let sde = settings.source_date_epoch;
-        vec![crate::sbom::for_image(
+        vec![sboms::for_image(
             manifest,
             lock,
             store,
