@@ -30,7 +30,11 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/debcast-bench-remote.XXXXXX")
 registry_pid=
 cleanup() {
-    [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+    # The registry's own status (143 after SIGTERM) is not the benchmark's: never let it exit.
+    if [ -n "$registry_pid" ]; then
+        kill "$registry_pid" 2>/dev/null || true
+        wait "$registry_pid" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
