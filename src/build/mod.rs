@@ -20,7 +20,7 @@ mod budget;
 pub mod keys;
 mod layers;
 pub mod records;
-mod sboms;
+pub mod sboms;
 
 use artifacts::{ArtifactContext, artifact_layers, platform_artifacts};
 use budget::budget_layers;

@@ -13,12 +13,15 @@ use crate::sbom::{Documents, SbomError};
 use crate::store::Store;
 
 /// Bumped whenever the documents for the same inputs change.
-const SBOM_CACHE_FORMAT: u32 = 1;
+const SBOM_CACHE_FORMAT: u32 = 2;
 
+/// One cache entry: the documents, and the `.deb`s they were read from (so `store gc` keeps the
+/// entry exactly as long as a lock needs all of them, as it does layer records).
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Cached {
-    spdx: String,
-    cyclonedx: String,
+pub struct CachedSboms {
+    pub debs: Vec<String>,
+    pub spdx: String,
+    pub cyclonedx: String,
 }
 
 /// [`crate::sbom::for_image`], through the store's SBOM cache (`sboms/`, and the remote cache's
@@ -59,7 +62,8 @@ pub(super) fn for_image(
     }
     let docs = crate::sbom::for_image(manifest, lock, store, platform, image_digest, source_date_epoch)?;
     let stored = (|| -> std::io::Result<()> {
-        let record = Cached {
+        let record = CachedSboms {
+            debs: lock.packages_for(platform).map(|p| p.sha256.hex()).collect(),
             spdx: String::from_utf8(docs.spdx.clone()).map_err(std::io::Error::other)?,
             cyclonedx: String::from_utf8(docs.cyclonedx.clone()).map_err(std::io::Error::other)?,
         };
@@ -74,6 +78,6 @@ pub(super) fn for_image(
     Ok(docs)
 }
 
-fn read(path: &Path) -> Option<Cached> {
+fn read(path: &Path) -> Option<CachedSboms> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }

@@ -200,6 +200,17 @@ pub fn gc(args: StoreGcArgs) -> anyhow::Result<ExitCode> {
             doomed.push(root.join("verified/artifacts").join(&e.expected));
         }
     }
+    // Cached SBOM documents read from a .deb no lock pins (or not saying what they were read from).
+    if let Ok(sboms) = fs::read_dir(root.join("sboms")) {
+        for e in sboms.flatten() {
+            let entry: Option<crate::build::sboms::CachedSboms> = fs::read(e.path())
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok());
+            if !entry.is_some_and(|c| c.debs.iter().all(|d| needed.contains(d))) {
+                doomed.push(e.path());
+            }
+        }
+    }
     if let Ok(versions) = fs::read_dir(root.join("unpacked")) {
         for v in versions.flatten() {
             for e in entries_in(&v.path())? {

@@ -15,6 +15,7 @@
 //! <root>/layers/verified/<hex>      when a blob last verified: its size, inode, mtime
 //! <root>/unpacked/v<N>/<hex>-*.json what unpacking a `.deb` gave: entries, control, small files
 //! <root>/verified/debs/<hex>        when a `.deb` last verified: its size, inode, mtime
+//! <root>/sboms/<key>.json           an image's SBOM documents, by what they are made from
 //! <root>/outputs/<hex>              an output path a build wrote (so `store gc` can tidy beside it)
 //! ```
 //!
