@@ -465,7 +465,7 @@ mod tests {
             "static:latest",
             "a/b:c-d",
             "x--y",
-            "gcr.io/k8s:v1.2_3+4",
+            "registry.example/k8s:v1.2_3+4",
         ] {
             validate_ref_name(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
         }
