@@ -541,8 +541,25 @@ impl RemoteCache {
         Ok(digest)
     }
 
-    fn put_tag(&self, tag: &str, manifest: &Manifest) -> Result<(), (String, RegistryError)> {
-        let bytes = crate::oci::to_canonical_json(manifest)
+    /// Pushes `config` (of media type `config_type`, also the manifest's `artifactType`) and tags
+    /// `tag` with the manifest of that config and `layers` (pushed already).
+    fn put_tag(
+        &self,
+        tag: &str,
+        config_type: &str,
+        config: &[u8],
+        layers: Vec<Descriptor>,
+        already: &AtomicUsize,
+    ) -> Result<(), (String, RegistryError)> {
+        let config_digest = self.push_bytes(config, already)?;
+        let manifest = Manifest {
+            schema_version: 2,
+            media_type: MEDIA_TYPE_MANIFEST.to_owned(),
+            artifact_type: Some(config_type.to_owned()),
+            config: descriptor(config_type, &config_digest, config.len() as u64),
+            layers,
+        };
+        let bytes = crate::oci::to_canonical_json(&manifest)
             .map_err(|e| (tag.to_owned(), RegistryError::Other(e.to_string())))?;
         self.registry
             .put_manifest(tag, &bytes)
@@ -577,17 +594,7 @@ impl RemoteCache {
             return Ok(());
         }
         let config = serde_json::to_vec(&serde_json::json!({ "release": hash.hex() })).unwrap_or_default();
-        let config_digest = self.push_bytes(&config, already)?;
-        self.put_tag(
-            &tag,
-            &Manifest {
-                schema_version: 2,
-                media_type: MEDIA_TYPE_MANIFEST.to_owned(),
-                artifact_type: Some(MEDIA_TYPE_RELEASE_CONFIG.to_owned()),
-                config: descriptor(MEDIA_TYPE_RELEASE_CONFIG, &config_digest, config.len() as u64),
-                layers,
-            },
-        )
+        self.put_tag(&tag, MEDIA_TYPE_RELEASE_CONFIG, &config, layers, already)
     }
 
     fn push_file(
@@ -605,16 +612,12 @@ impl RemoteCache {
         };
         let digest = self.push_bytes(&bytes, already)?;
         let config = serde_json::to_vec(&serde_json::json!({ "file": tag })).unwrap_or_default();
-        let config_digest = self.push_bytes(&config, already)?;
         self.put_tag(
             tag,
-            &Manifest {
-                schema_version: 2,
-                media_type: MEDIA_TYPE_MANIFEST.to_owned(),
-                artifact_type: Some(MEDIA_TYPE_FILE_CONFIG.to_owned()),
-                config: descriptor(MEDIA_TYPE_FILE_CONFIG, &config_digest, config.len() as u64),
-                layers: vec![descriptor(MEDIA_TYPE_FILE, &digest, bytes.len() as u64)],
-            },
+            MEDIA_TYPE_FILE_CONFIG,
+            &config,
+            vec![descriptor(MEDIA_TYPE_FILE, &digest, bytes.len() as u64)],
+            already,
         )
     }
 
@@ -636,16 +639,12 @@ impl RemoteCache {
         self.push_blob(&record.digest, &path, already)?;
         let config =
             serde_json::to_vec(&record).map_err(|e| (tag.clone(), RegistryError::Other(e.to_string())))?;
-        let config_digest = self.push_bytes(&config, already)?;
         self.put_tag(
             &tag,
-            &Manifest {
-                schema_version: 2,
-                media_type: MEDIA_TYPE_MANIFEST.to_owned(),
-                artifact_type: Some(MEDIA_TYPE_LAYER_RECORD.to_owned()),
-                config: descriptor(MEDIA_TYPE_LAYER_RECORD, &config_digest, config.len() as u64),
-                layers: vec![descriptor(&record.media_type, &record.digest, record.size)],
-            },
+            MEDIA_TYPE_LAYER_RECORD,
+            &config,
+            vec![descriptor(&record.media_type, &record.digest, record.size)],
+            already,
         )
     }
 }
