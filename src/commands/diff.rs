@@ -29,7 +29,11 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let mut d = diff::compare(&old, &new);
     let needed = d.needed();
     let store = Store::at(&args.cache_dir);
-    let missing: Vec<LockedPackage> = needed.iter().filter(|p| !diff::deb_in_store(&store, p)).cloned().collect();
+    let missing: Vec<LockedPackage> = needed
+        .iter()
+        .filter(|p| !diff::deb_in_store(&store, p))
+        .cloned()
+        .collect();
     if !missing.is_empty() {
         if args.offline {
             tracing::warn!(

@@ -649,7 +649,10 @@ fn split_path(path: &Path) -> (String, String) {
 /// The bytes of `path` as committed at git's `HEAD`, if `path` is in a git work tree and git
 /// answers; only for the hint (never an error).
 fn git_head_version(path: &Path) -> Option<Vec<u8>> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path.file_name()?.to_str()?;
     let out = std::process::Command::new("git")
         .arg("-C")

@@ -113,11 +113,6 @@ impl Diff {
             .count()
     }
 
-    /// Whether nothing was added, removed or changed on any platform.
-    pub fn is_empty(&self) -> bool {
-        self.counts() == (0, 0, 0)
-    }
-
     /// The new `.deb` files whose changelogs the diff reads.
     pub fn needed(&self) -> Vec<LockedPackage> {
         let mut out: Vec<LockedPackage> = self

@@ -152,7 +152,10 @@ mod tests {
             {"name": "go", "type": "file"}
         ]});
         let c = of_cyclonedx(&platform("linux/amd64"), bom.to_string().as_bytes()).unwrap();
-        assert_eq!((c.packages, c.artifacts, c.sources, c.licensed), (2, 1, Some(1), Some(1)));
+        assert_eq!(
+            (c.packages, c.artifacts, c.sources, c.licensed),
+            (2, 1, Some(1), Some(1))
+        );
         assert_eq!(
             line(&[c], "attached to the layout out"),
             "SBOM: linux/amd64 2 packages (1 source package; 1 licensed, 1 NOASSERTION), 1 artifact; SPDX 2.3 and CycloneDX 1.6 attached to the layout out"

@@ -192,9 +192,10 @@ fn lock_and_build_print_a_one_line_sbom_summary() {
     f.lock(&[]).ok().stderr_has(&[
         "SBOM: linux/amd64 3 packages; linux/arm64 3 packages; SPDX 2.3 and CycloneDX 1.6 made by `debcast build`",
     ]);
-    f.lock(&[])
-        .ok()
-        .stderr_has(&["up to date", "SBOM: linux/amd64 3 packages; linux/arm64 3 packages;"]);
+    f.lock(&[]).ok().stderr_has(&[
+        "up to date",
+        "SBOM: linux/amd64 3 packages; linux/arm64 3 packages;",
+    ]);
     let build = |extra: &[&str]| {
         Debcast::new(f.path())
             .args(["build", "image.toml", "--cache-dir", "store", "--mirror"])
