@@ -583,9 +583,9 @@ fn print_changes(
     }
 }
 
-/// How to see the changelogs `lock` did not read: fetch the new `.deb`s, then `debcast diff`
-/// the lock from before the update (which only a copy, or version control, still has) and the
-/// new one.
+/// How to see the changelogs `lock` did not read: `debcast diff` (which fetches the new `.deb`s
+/// it lacks) of the lock from before the update, which only a copy or version control still has
+/// once the new one is written, and the new one.
 fn changelog_hint(
     common: &crate::cli::Common,
     inputs: &Inputs,
@@ -596,40 +596,32 @@ fn changelog_hint(
 ) -> String {
     let lock = inputs.lock_path.display();
     let manifest = inputs.manifest.path.display();
-    let mut opts = String::new();
-    if common.cache_dir != Path::new("vendor") {
-        opts.push_str(&format!(" --cache-dir {}", common.cache_dir.display()));
-    }
-    if inputs.lock_path != inputs.manifest.path.with_extension("lock") {
-        opts.push_str(&format!(" --lockfile {lock}"));
-    }
+    let store_opt = if common.cache_dir == Path::new("vendor") {
+        String::new()
+    } else {
+        format!(" --cache-dir {}", common.cache_dir.display())
+    };
     let head = format!(
         "changelogs of {missing} changed package(s) not shown: their new .debs are not in {} (a lock downloads none)",
         store.root().display()
     );
-    let diff = format!("`debcast diff /tmp/old.lock {lock}{}`", {
-        let dir = common.cache_dir.display();
-        if common.cache_dir == Path::new("vendor") {
+    let diff = format!("`debcast diff /tmp/old.lock {lock}{store_opt}` fetches and reads them");
+    if !written {
+        let lockfile_opt = if inputs.lock_path == inputs.manifest.path.with_extension("lock") {
             String::new()
         } else {
-            format!(" --cache-dir {dir}")
-        }
-    });
-    if !written {
+            format!(" --lockfile {lock}")
+        };
         return format!(
-            "{head}; to see them: `cp {lock} /tmp/old.lock`, `debcast lock {manifest}{opts}`, `debcast fetch {manifest}{opts}`, then {diff}"
+            "{head}; after `cp {lock} /tmp/old.lock` and `debcast lock {manifest}{store_opt}{lockfile_opt}`, {diff}"
         );
     }
     match git_head_version(&inputs.lock_path).filter(|head| head == old_text.as_bytes()) {
         Some(_) => {
             let (dir, name) = split_path(&inputs.lock_path);
-            format!(
-                "{head}; to see them: `debcast fetch {manifest}{opts}`, `git{dir} show HEAD:./{name} > /tmp/old.lock`, then {diff}"
-            )
+            format!("{head}; after `git{dir} show HEAD:./{name} > /tmp/old.lock`, {diff}")
         }
-        None => format!(
-            "{head}; to see them: `debcast fetch {manifest}{opts}`, then {diff}, /tmp/old.lock being a copy of {lock} from before this update"
-        ),
+        None => format!("{head}; {diff}, /tmp/old.lock being a copy of {lock} from before this update"),
     }
 }
 

@@ -94,7 +94,7 @@ fn a_lock_update_prints_the_diff_with_changelogs_from_the_store_or_says_how_to_s
         "0 added, 0 removed, 2 changed",
         "(changelog not read: the new .deb is not in the store)",
         "changelogs of 2 changed package(s) not shown: their new .debs are not in store (a lock downloads none)",
-        "`debcast fetch image.toml --cache-dir store`, then `debcast diff /tmp/old.lock image.lock --cache-dir store`, /tmp/old.lock being a copy of image.lock from before this update",
+        "`debcast diff /tmp/old.lock image.lock --cache-dir store` fetches and reads them, /tmp/old.lock being a copy of image.lock from before this update",
         "wrote",
     ]);
     assert!(!run.stderr.contains("CVE-"), "{run}");
@@ -112,18 +112,23 @@ fn a_lock_update_prints_the_diff_with_changelogs_from_the_store_or_says_how_to_s
         && git(f.path(), &["commit", "-q", "-m", "lock"])
     {
         f.lock(&["--update"]).ok().stderr_has(&[
-            "`debcast fetch image.toml --cache-dir store`, `git show HEAD:./image.lock > /tmp/old.lock`, then `debcast diff /tmp/old.lock image.lock --cache-dir store`",
+            "after `git show HEAD:./image.lock > /tmp/old.lock`, `debcast diff /tmp/old.lock image.lock --cache-dir store` fetches and reads them",
         ]);
         std::fs::write(f.path().join("image.lock"), &old).unwrap();
     }
 
-    // Once the new .debs are in the store (here: fetched for the updated lock), the same update
-    // shows the changelog entries between the versions and their CVEs, and no hint.
+    // The hint works: `debcast diff` of the old lock and the updated one reads the changelogs
+    // (fetching the new .deb into the store).
     f.lock(&["--update"]).ok();
-    Debcast::new(f.path())
-        .args(["fetch", "image.toml", "--cache-dir", "store", "--mirror"])
+    std::fs::write(f.path().join("old.lock"), &old).unwrap();
+    let diff = Debcast::new(f.path())
+        .args(["diff", "old.lock", "image.lock", "--cache-dir", "store", "--mirror"])
         .arg(format!("{}={}", lock_support::ARCHIVE, f.url()))
         .ok();
+    assert!(diff.stdout.contains("CVEs: CVE-2023-2222, CVE-2024-1111"), "{diff}");
+
+    // Once the new .deb is in the store, the same update shows the changelog entries between
+    // the versions and their CVEs, as `debcast diff` does, and no hint.
     std::fs::write(f.path().join("image.lock"), &old).unwrap();
     let run = f.lock(&["--update=libfoo"]).ok();
     run.stderr_has(&[
@@ -134,6 +139,8 @@ fn a_lock_update_prints_the_diff_with_changelogs_from_the_store_or_says_how_to_s
         "libfoo (1.0-2) stable",
         "0 added, 0 removed, 2 changed",
     ]);
+    // Exactly `debcast diff`'s text.
+    assert!(run.stderr.contains(&diff.stdout), "{run}\n--- debcast diff:\n{diff}");
     for absent in ["CVE-2020-0001", "changelogs of", "changelog not read"] {
         assert!(!run.stderr.contains(absent), "{absent:?} in:\n{run}");
     }
@@ -175,7 +182,7 @@ fn lock_check_of_a_stale_lock_shows_what_a_lock_would_change_and_writes_nothing(
     run.stderr_has(&[
         "~ libfoo 1.0-1 -> 1.0-3 (all)",
         "(changelog not read: the new .deb is not in the store)",
-        "`cp image.lock /tmp/old.lock`, `debcast lock image.toml --cache-dir store`, `debcast fetch image.toml --cache-dir store`, then `debcast diff /tmp/old.lock image.lock --cache-dir store`",
+        "after `cp image.lock /tmp/old.lock` and `debcast lock image.toml --cache-dir store`, `debcast diff /tmp/old.lock image.lock --cache-dir store` fetches and reads them",
     ]);
     assert_eq!(f.lockfile().unwrap(), before, "--check must not write");
     // -q: the exit code alone says it.
