@@ -122,10 +122,20 @@ fn a_lock_update_prints_the_diff_with_changelogs_from_the_store_or_says_how_to_s
     f.lock(&["--update"]).ok();
     std::fs::write(f.path().join("old.lock"), &old).unwrap();
     let diff = Debcast::new(f.path())
-        .args(["diff", "old.lock", "image.lock", "--cache-dir", "store", "--mirror"])
+        .args([
+            "diff",
+            "old.lock",
+            "image.lock",
+            "--cache-dir",
+            "store",
+            "--mirror",
+        ])
         .arg(format!("{}={}", lock_support::ARCHIVE, f.url()))
         .ok();
-    assert!(diff.stdout.contains("CVEs: CVE-2023-2222, CVE-2024-1111"), "{diff}");
+    assert!(
+        diff.stdout.contains("CVEs: CVE-2023-2222, CVE-2024-1111"),
+        "{diff}"
+    );
 
     // Once the new .deb is in the store, the same update shows the changelog entries between
     // the versions and their CVEs, as `debcast diff` does, and no hint.
@@ -140,7 +150,10 @@ fn a_lock_update_prints_the_diff_with_changelogs_from_the_store_or_says_how_to_s
         "0 added, 0 removed, 2 changed",
     ]);
     // Exactly `debcast diff`'s text.
-    assert!(run.stderr.contains(&diff.stdout), "{run}\n--- debcast diff:\n{diff}");
+    assert!(
+        run.stderr.contains(&diff.stdout),
+        "{run}\n--- debcast diff:\n{diff}"
+    );
     for absent in ["CVE-2020-0001", "changelogs of", "changelog not read"] {
         assert!(!run.stderr.contains(absent), "{absent:?} in:\n{run}");
     }
