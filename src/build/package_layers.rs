@@ -146,17 +146,17 @@ pub(super) fn package_layers(
     };
     let debs = Arc::new(Debs::new(build.store, &build.locked, options));
     let labels = debs.labels();
-    let records = build.cache().map(|_| UnpackCache::new(build.store.root()));
+    let unpack_records = build.cache().map(|_| UnpackCache::new(build.store.root()));
     let plan = schedule::Plan {
         layers: build.groups.iter().map(|g| g.packages.clone()).collect(),
         write: hits.iter().map(Option::is_none).collect(),
-        known: known_packages(build, records.as_ref(), &hits),
+        known: known_packages(build, unpack_records.as_ref(), &hits),
     };
     let unpacking = schedule::unpack(
         &debs,
         plan,
         |i, unpacked| {
-            if let Some(records) = &records {
+            if let Some(records) = &unpack_records {
                 records.save(build.locked[i], options.usrmerge, unpacked);
             }
         },
@@ -173,20 +173,7 @@ pub(super) fn package_layers(
         written.push(info);
         trees.push(tree);
     }
-    // The trees of the cached layers too, for the last layer's comparison.
-    let trees: Vec<Tree> = trees
-        .into_par_iter()
-        .enumerate()
-        .map(|(g, tree)| match tree {
-            Some(tree) => Ok(tree),
-            None => {
-                let members: Vec<&Unpacked> = (build.groups[g].packages.iter())
-                    .map(|&i| &unpacking.packages[i])
-                    .collect();
-                assemble::group_tree(&members, &labels, sde)
-            }
-        })
-        .collect::<Result<_, _>>()?;
+    let trees = group_trees(build, trees, &unpacking.packages, &labels)?;
     let mut assembled = assemble::merge(unpacking.packages, options, unpacking.spools)?;
     tracing::debug!("{platform}: merged at {:.2?}", started.elapsed());
     let not_emulated = assembled.configure(&build.manifest.system, platform.debian_arch(), sde)?;
@@ -205,30 +192,7 @@ pub(super) fn package_layers(
     drop(last_job);
     tracing::debug!("{platform}: last layer written at {:.2?}", started.elapsed());
 
-    let mut records = Vec::with_capacity(build.groups.len() + 1);
-    let (mut compressed, mut reused) = (0, 0);
-    for ((group, written), hit) in build.groups.iter().zip(written).zip(&hits) {
-        let info = match (written, hit, build.sink) {
-            (Some(info), _, _) => {
-                compressed += 1;
-                info
-            }
-            (None, Some((layer, path)), Sink::Layout { writer, .. }) => {
-                reused += 1;
-                link_cached(writer, layer, path)?
-            }
-            _ => {
-                return Err(BuildError::Internal(format!(
-                    "{}: neither written nor cached",
-                    group.created_by
-                )));
-            }
-        };
-        records.push(LayerRecord {
-            info,
-            created_by: group.created_by.clone(),
-        });
-    }
+    let (mut records, mut compressed, mut reused) = group_records(build, written, &hits)?;
     if last_reused {
         reused += 1;
     } else {
@@ -250,6 +214,62 @@ pub(super) fn package_layers(
         reused,
     };
     Ok((layers, Some(assembled)))
+}
+
+/// Every package layer's tree: as written, or (for a cached layer) made again from its packages,
+/// for the last layer's comparison.
+fn group_trees(
+    build: &PlatformBuild<'_>,
+    written: Vec<Option<Tree>>,
+    packages: &[Unpacked],
+    labels: &[String],
+) -> Result<Vec<Tree>, BuildError> {
+    written
+        .into_par_iter()
+        .enumerate()
+        .map(|(g, tree)| match tree {
+            Some(tree) => Ok(tree),
+            None => {
+                let members: Vec<&Unpacked> =
+                    build.groups[g].packages.iter().map(|&i| &packages[i]).collect();
+                Ok(assemble::group_tree(&members, labels, build.sde)?)
+            }
+        })
+        .collect()
+}
+
+/// The package layers' records, each written by this build or linked from the cache; and how
+/// many were compressed and how many reused.
+fn group_records(
+    build: &PlatformBuild<'_>,
+    written: Vec<Option<LayerInfo>>,
+    hits: &[Option<(CachedLayer, PathBuf)>],
+) -> Result<(Vec<LayerRecord>, usize, usize), BuildError> {
+    let mut records = Vec::with_capacity(build.groups.len() + 1);
+    let (mut compressed, mut reused) = (0, 0);
+    for ((group, written), hit) in build.groups.iter().zip(written).zip(hits) {
+        let info = match (written, hit, build.sink) {
+            (Some(info), _, _) => {
+                compressed += 1;
+                info
+            }
+            (None, Some((layer, path)), Sink::Layout { writer, .. }) => {
+                reused += 1;
+                link_cached(writer, layer, path)?
+            }
+            _ => {
+                return Err(BuildError::Internal(format!(
+                    "{}: neither written nor cached",
+                    group.created_by
+                )));
+            }
+        };
+        records.push(LayerRecord {
+            info,
+            created_by: group.created_by.clone(),
+        });
+    }
+    Ok((records, compressed, reused))
 }
 
 /// Every layer from the cache, when the last one is there too: a rebuild that decodes and
