@@ -117,7 +117,7 @@ print('cycles:', bad)
 # Pipeline order (the store is storage: fetch fills it, build reads it, so it ranks below both): a stage imports only from stages of lower (or equal: itself) rank.
 RANK = {'hash': 0, 'text': 0, 'platform': 0, 'cleanup': 0, 'entry': 0, 'debian': 0,
         'manifest': 1, 'lockfile': 1, 'store': 1.5, 'fetch': 1.7, 'archive': 2,
-        'resolve': 3, 'deb': 6, 'artifact': 6, 'assemble': 7, 'layering': 7, 'parallel': 7,
+        'resolve': 3, 'deb': 6, 'artifact': 6, 'assemble': 7, 'layering': 7,
         'oci': 8, 'remote': 8.2, 'sbom': 8.5, 'explain': 8.6, 'build': 9, 'preflight': 9.5, 'cli': 9.8,
         'commands': 10}
 up = 0

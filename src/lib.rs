@@ -31,7 +31,6 @@ pub mod layering;
 pub mod lockfile;
 pub mod manifest;
 pub mod oci;
-pub mod parallel;
 pub mod platform;
 pub mod preflight;
 pub mod remote;

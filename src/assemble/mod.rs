@@ -1,35 +1,40 @@
 //! Assembly: every package of a platform unpacked into one filesystem tree, the way dpkg would have
 //! left it (merged /usr, shared directories, Replaces), ready to be written as layers.
 //!
-//! Each `.deb`'s data is decoded once: entries go into the [`tree::Tree`], regular files' bytes go
-//! into a per-package spool file (anonymous, deleted on drop) that the layer writer reads back.
-//! What the rest of the build needs besides those bytes is also kept in the store as an
-//! [`record`] per `.deb`, so a rebuild decodes only the packages whose layers changed.
+//! A `.deb` goes from the store into the image along one path: [`Debs::decode`] (decode.rs)
+//! re-hashes it and streams its data into entries and a per-package spool file (spool.rs), on
+//! the schedule of [`schedule::unpack`] (which packages, in which order, on which threads, and
+//! how long their bytes stay). [`merge`] puts every package into the [`tree::Tree`] and
+//! [`Assembled::configure`] does what dpkg and the maintainer scripts would have done. The build
+//! writes the layers from there, and keeps what a decode gave besides file bytes as an unpack
+//! record per `.deb`, so a rebuild decodes only the packages whose layers changed.
 
 pub mod artifacts;
 mod configure;
+mod decode;
 pub mod keep;
 mod order;
+pub mod schedule;
+mod spool;
 pub mod system;
 pub mod tree;
 /// Merged /usr is a rule of the paths a `.deb` (or an artifact) ships: it lives with them.
 pub use crate::deb::usrmerge;
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{self, Read, Seek, Write};
-use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::io::{self, Read};
+use std::sync::Arc;
 
-use crate::deb::{ControlArchive, Deb, DebError};
+use crate::deb::{ControlArchive, DebError};
 use crate::debian::relation::{self, Relation};
 use crate::entry::{Entry, EntryKind};
-use crate::hash::HashingWriter;
 use crate::lockfile::LockedPackage;
+use crate::store::StoreError;
 
 pub use configure::configure_order;
+pub use decode::{Debs, PackageInput, unpack};
 pub use order::View;
+pub use spool::Spools;
 pub use tree::{Content, Node, PackageEntries, ReplacesPolicy, Tree};
 
 #[derive(Debug, thiserror::Error)]
@@ -81,13 +86,12 @@ pub enum AssembleError {
     System(#[from] system::SystemError),
     #[error("spool file for {package}: {source}")]
     Spool { package: String, source: io::Error },
-}
-
-/// A locked package and where its verified `.deb` is.
-#[derive(Debug, Clone)]
-pub struct PackageInput {
-    pub locked: LockedPackage,
-    pub deb: PathBuf,
+    #[error(
+        "package {package}: the stored file is damaged or unreadable ({source}); `debcast fetch` downloads it again (`debcast store verify --repair` removes every damaged entry)"
+    )]
+    Store { package: String, source: StoreError },
+    #[error("internal error: {0} (a bug in debcast; please report it)")]
+    Internal(String),
 }
 
 /// A package as unpacked: its control data and the paths it shipped (after merged-/usr mapping).
@@ -112,116 +116,12 @@ pub struct PackageFacts {
 /// Where a regular file's bytes are in its package's spool: `(offset, len)`.
 pub type SpoolRange = (u64, u64);
 
-/// One package, unpacked (or read back from its [`record`]).
+/// One package, unpacked (or read back from its unpack record).
 #[derive(Debug, Clone)]
 pub struct Unpacked {
     pub package: UnpackedPackage,
     pub entries: PackageEntries,
     pub facts: PackageFacts,
-}
-
-/// Decodes package `index` into a spool file, for a file of a package this build did not decode
-/// (its errors name the package: a damaged store entry, a bad `.deb`).
-pub type Decoder = Box<dyn Fn(usize) -> Result<File, Box<dyn std::error::Error + Send + Sync>> + Send + Sync>;
-
-/// The spool files of one platform's packages, filled as packages are decoded (from any thread).
-/// A package this build did not decode (its layer and [`record`] came from the store) is decoded
-/// on the first read of one of its files, through the decoder, so every read is answered.
-pub struct Spools {
-    files: Vec<Mutex<Option<Arc<File>>>>,
-    labels: Vec<String>,
-    decoder: Option<Decoder>,
-    decoded_again: Mutex<std::collections::BTreeSet<usize>>,
-}
-
-impl Spools {
-    /// Empty spools for packages with these labels (`name=version (arch)`, lock order).
-    pub fn new(labels: Vec<String>, decoder: Option<Decoder>) -> Self {
-        Spools {
-            files: labels.iter().map(|_| Mutex::new(None)).collect(),
-            labels,
-            decoder,
-            decoded_again: Mutex::new(std::collections::BTreeSet::new()),
-        }
-    }
-
-    /// Package `index`'s spool, once decoded.
-    pub fn set(&self, index: usize, file: File) {
-        if let Some(Ok(mut slot)) = self.files.get(index).map(Mutex::lock) {
-            *slot = Some(Arc::new(file));
-        }
-    }
-
-    /// Drops package `index`'s spool once its layer is written, so a build holds the unpacked
-    /// bytes of the packages in flight only, never the whole image (a later read decodes the
-    /// package again).
-    pub fn release(&self, index: usize) {
-        if let Some(Ok(mut slot)) = self.files.get(index).map(Mutex::lock) {
-            *slot = None;
-        }
-    }
-
-    pub fn label(&self, owner: Option<usize>) -> String {
-        owner
-            .and_then(|i| self.labels.get(i))
-            .map_or_else(|| "debcast".into(), Clone::clone)
-    }
-
-    fn file(&self, index: usize) -> io::Result<Arc<File>> {
-        let slot = self
-            .files
-            .get(index)
-            .ok_or_else(|| io::Error::other(format!("no package #{index} in this build")))?;
-        let mut slot = slot.lock().map_err(|_| io::Error::other("a decode failed"))?;
-        if let Some(f) = slot.as_ref() {
-            return Ok(Arc::clone(f));
-        }
-        let label = self.label(Some(index));
-        let decoder = self
-            .decoder
-            .as_ref()
-            .ok_or_else(|| io::Error::other(format!("{label} was not unpacked")))?;
-        tracing::debug!("decoding {label} again for a file the build reads");
-        let file = Arc::new(decoder(index).map_err(io::Error::other)?);
-        if let Ok(mut again) = self.decoded_again.lock() {
-            again.insert(index);
-        }
-        *slot = Some(Arc::clone(&file));
-        Ok(file)
-    }
-
-    /// A reader over a node's regular-file content.
-    pub fn content<'a>(&'a self, node: &'a Node) -> Box<dyn Read + 'a> {
-        match &node.content {
-            Content::None => Box::new(io::empty()),
-            Content::Inline(bytes) => Box::new(io::Cursor::new(bytes.as_slice())),
-            Content::Spooled { spool, offset, len } => match self.file(*spool) {
-                Ok(file) => Box::new(SpoolReader {
-                    file,
-                    pos: *offset,
-                    end: offset + len,
-                }),
-                Err(e) => Box::new(FailingReader(Some(e))),
-            },
-        }
-    }
-
-    /// The packages decoded on demand, for a file the build read.
-    pub fn decoded_on_demand(&self) -> Vec<usize> {
-        self.decoded_again
-            .lock()
-            .map(|again| again.iter().copied().collect())
-            .unwrap_or_default()
-    }
-}
-
-/// A reader that fails with the error that kept it from opening.
-struct FailingReader(Option<io::Error>);
-
-impl Read for FailingReader {
-    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-        Err(self.0.take().unwrap_or_else(|| io::Error::other("read failed")))
-    }
 }
 
 /// The assembled image filesystem of one platform.
@@ -237,172 +137,6 @@ pub struct Assembled {
 #[derive(Debug, Clone, Copy)]
 pub struct AssembleOptions {
     pub usrmerge: bool,
-}
-
-/// Library files bigger than this are not looked at while unpacking (ldconfig's view of them is
-/// then read from the spool when needed).
-const ELF_FACTS_MAX: u64 = 64 << 20;
-
-/// Unpacks one package: reads its control, then streams its data into a spool file.
-pub fn unpack(
-    index: usize,
-    input: &PackageInput,
-    options: AssembleOptions,
-) -> Result<(Unpacked, File), AssembleError> {
-    let label = format!("{} at {}", input.locked.label(), input.deb.display());
-    let mut deb = Deb::open(&input.deb, label.clone())?;
-    let control = deb.control_archive().clone();
-    check_control(&input.locked, &control)?;
-    let spool_err = |source| AssembleError::Spool {
-        package: input.locked.label(),
-        source,
-    };
-    let mut spool = tempfile::tempfile().map_err(spool_err)?;
-    let mut offset = 0u64;
-    let mut nodes = Vec::new();
-    let mut paths = Vec::new();
-    let mut facts = PackageFacts::default();
-    {
-        let mut writer = io::BufWriter::with_capacity(1 << 20, &mut spool);
-        deb.visit_data(
-            |entry: &Entry, content: &mut dyn Read| -> Result<(), AssembleError> {
-                // dpkg records paths as packaged (`bin/sh`), even where merged /usr puts them.
-                paths.push(entry.path.clone());
-                let mut entry = entry.clone();
-                if options.usrmerge {
-                    entry.path = usrmerge::map_path(&entry.path).into_owned();
-                    if let EntryKind::Hardlink { target } = &entry.kind {
-                        entry.kind = EntryKind::Hardlink {
-                            target: usrmerge::map_path(target).into_owned(),
-                        };
-                    }
-                }
-                let (content, digest) = match entry.kind {
-                    EntryKind::File { size } => {
-                        let name = entry.path.rsplit('/').next().unwrap_or_default();
-                        let library = system::ldcache::is_library_name(name) && size <= ELF_FACTS_MAX;
-                        let keep = keep::keeps(&entry.path, size);
-                        let mut copy = Vec::new();
-                        let mut hashing = HashingWriter::new(Tee {
-                            inner: &mut writer,
-                            copy: (library || keep).then_some(&mut copy),
-                        });
-                        // The deb reader fails on content shorter than the header says.
-                        let copied =
-                            io::copy(content, &mut hashing).map_err(|source| AssembleError::Spool {
-                                package: format!("{} ({})", input.locked.label(), entry.path),
-                                source,
-                            })?;
-                        let (digest, _, _) = hashing.finish();
-                        debug_assert_eq!(copied, size);
-                        if library {
-                            facts.elf.push(((offset, size), system::ldcache::read_elf(&copy)));
-                        }
-                        if keep {
-                            facts.kept.push(((offset, size), Arc::new(copy)));
-                        }
-                        let c = Content::Spooled {
-                            spool: index,
-                            offset,
-                            len: size,
-                        };
-                        offset += size;
-                        (c, Some(digest))
-                    }
-                    _ => (Content::None, None),
-                };
-                nodes.push(Node {
-                    entry,
-                    owner: Some(index),
-                    content,
-                    digest,
-                });
-                Ok(())
-            },
-        )?;
-        writer.flush().map_err(spool_err)?;
-    }
-    spool.rewind().map_err(spool_err)?;
-    let package = UnpackedPackage {
-        locked: input.locked.clone(),
-        control,
-        paths,
-    };
-    let entries = PackageEntries {
-        index,
-        label: input.locked.label(),
-        name: input.locked.name.clone(),
-        nodes,
-    };
-    Ok((
-        Unpacked {
-            package,
-            entries,
-            facts,
-        },
-        spool,
-    ))
-}
-
-/// Writes to `inner`, and to `copy` too when there is one.
-struct Tee<'a, W> {
-    inner: W,
-    copy: Option<&'a mut Vec<u8>>,
-}
-
-impl<W: Write> Write for Tee<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        if let Some(copy) = self.copy.as_mut() {
-            copy.extend_from_slice(&buf[..n]);
-        }
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// The `.deb` must be the package the lock says it is (the hash already matched, so this only
-/// catches a lockfile edited by hand or an archive whose index lies about its contents).
-fn check_control(locked: &LockedPackage, control: &ControlArchive) -> Result<(), AssembleError> {
-    let fields = [
-        ("Package", locked.name.as_str()),
-        ("Version", locked.version.as_str()),
-        ("Architecture", locked.architecture.as_str()),
-    ];
-    for (field, expected) in fields {
-        let value = control.control.get(field).unwrap_or_default().trim();
-        if value != expected {
-            return Err(AssembleError::ControlMismatch {
-                package: locked.label(),
-                field,
-                value: value.to_owned(),
-                expected: expected.to_owned(),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Unpacks every package (in parallel) and merges them in lock order.
-pub fn assemble(inputs: &[PackageInput], options: AssembleOptions) -> Result<Assembled, AssembleError> {
-    // Largest packages first, so that the last one decoded is a small one and no core idles
-    // while another finishes a big package. The result is in lock order whatever the schedule.
-    let sizes: Vec<u64> = inputs.iter().map(|i| i.locked.size).collect();
-    let spools = Arc::new(Spools::new(
-        inputs.iter().map(|i| i.locked.label()).collect(),
-        None,
-    ));
-    let unpacked: Vec<Unpacked> = crate::parallel::largest_first(&sizes, |i| {
-        let (u, file) = unpack(i, &inputs[i], options)?;
-        spools.set(i, file);
-        Ok::<_, AssembleError>(u)
-    })
-    .into_iter()
-    .collect::<Result<_, _>>()?;
-    merge(unpacked, options, spools)
 }
 
 /// Merges unpacked packages (lock order, package `i` at index `i`) into the image tree.
@@ -518,32 +252,6 @@ impl Assembled {
     }
 }
 
-/// Reads a byte range of a spool file with positioned reads, so many readers can share one file.
-struct SpoolReader {
-    file: Arc<File>,
-    pos: u64,
-    end: u64,
-}
-
-impl Read for SpoolReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = self.end.saturating_sub(self.pos);
-        if left == 0 {
-            return Ok(0);
-        }
-        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = self.file.read_at(&mut buf[..want], self.pos)?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "spool file is shorter than recorded",
-            ));
-        }
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
 /// `Replaces` as dpkg applies it: package A may take over package B's files when A's `Replaces`
 /// names B (with a version relation B's version satisfies).
 struct ControlReplaces {
@@ -643,19 +351,5 @@ mod tests {
         assert!(policy("old (>> 1:0)", "2:0"));
         assert!(!policy("other", "1"));
         assert!(!policy("old (>= 3)", "2"));
-    }
-
-    #[test]
-    fn spool_reader_reads_ranges() {
-        let mut f = tempfile::tempfile().unwrap();
-        f.write_all(b"helloworld").unwrap();
-        let mut r = SpoolReader {
-            file: Arc::new(f),
-            pos: 5,
-            end: 10,
-        };
-        let mut s = String::new();
-        r.read_to_string(&mut s).unwrap();
-        assert_eq!(s, "world");
     }
 }

@@ -23,6 +23,16 @@ pub(super) enum Sink<'a> {
     Docker(&'a DockerArchiveWriter),
 }
 
+impl<'a> Sink<'a> {
+    /// The layer cache the layers go through, if any (an OCI layout's, when the build uses it).
+    pub(super) fn cache(self) -> Option<&'a LayerCache> {
+        match self {
+            Sink::Layout { cache, .. } => cache,
+            Sink::Docker(_) => None,
+        }
+    }
+}
+
 pub(super) fn new_builder(
     sink: Sink<'_>,
     compression: Compression,
@@ -37,7 +47,7 @@ pub(super) fn new_builder(
     }
 }
 
-/// A layer of a budget-layered image, about to be written or taken from the cache.
+/// A layer of the image, about to be written or taken from the cache.
 pub(super) struct LayerJob<'a> {
     pub(super) key: Option<Sha256Digest>,
     pub(super) view: View<'a>,

@@ -1,31 +1,29 @@
 //! The build pipeline: lockfile + store -> assembled filesystem per platform -> layers -> an OCI
 //! image layout or a docker-archive, written beside the destination and renamed into place.
 
-use rayon::prelude::*;
 use std::path::PathBuf;
 
+use crate::assemble::AssembleError;
 use crate::assemble::system::NotEmulated;
-use crate::assemble::{self, AssembleError, AssembleOptions, Assembled, PackageInput};
-use crate::hash::Expected;
 use crate::hash::Sha256Digest;
-use crate::layering::{self, Layering};
-use crate::lockfile::{LockedPackage, Lockfile};
+use crate::layering::Layering;
+use crate::lockfile::Lockfile;
 use crate::manifest::Manifest;
 use crate::oci::{Compression, DockerArchiveWriter, LayerRecord, LayoutWriter, OciError, PlatformImage};
 use crate::platform::Platform;
-use crate::store::{CachedLayer, Kind, LayerCache, Store, StoreError};
+use crate::store::{CachedLayer, LayerCache, Store, StoreError};
 
 mod artifacts;
-mod budget;
 pub mod keys;
 mod layers;
+mod package_layers;
 pub mod records;
 pub mod sboms;
 
 use artifacts::{ArtifactContext, artifact_layers, platform_artifacts};
-use budget::budget_layers;
-use keys::{artifact_layer_keys, generated_layer_key};
-use layers::{Sink, cached, new_builder};
+use keys::artifact_layer_keys;
+use layers::{Sink, cached};
+use package_layers::{PlatformBuild, package_layers};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -255,8 +253,8 @@ fn build_docker_archive(
     })
 }
 
-/// One platform's layers, by the build's layering: the package layers (and the generated one),
-/// then one layer per `[[artifact]]`.
+/// One platform's layers, by the build's layering: the package layers (none when flat) and the
+/// last one, then one layer per `[[artifact]]`.
 fn platform_layers(
     manifest: &Manifest,
     lock: &Lockfile,
@@ -265,95 +263,35 @@ fn platform_layers(
     settings: &BuildSettings,
     sink: Sink<'_>,
 ) -> Result<PlatformLayers, BuildError> {
-    let compression = match sink {
-        Sink::Layout { .. } => settings.compression,
-        Sink::Docker(_) => Compression::None,
-    };
     let artifacts = platform_artifacts(manifest, lock, platform)?;
-    // The artifact layers' keys and what the layer cache has of them (verified once, here).
-    let (mut layers, assembled, artifact_keys, artifact_hits) = match settings.layering {
-        Layering::Flat => {
-            let (assembled, report) =
-                assemble_platform(manifest, lock, store, platform, settings.source_date_epoch)?;
-            let mut builder = new_builder(sink, compression, settings.source_date_epoch)?;
-            assembled
-                .for_each_entry(|entry, content| builder.append(entry, content).map_err(BuildError::from))?;
-            let info = builder.finish()?;
-            if let Sink::Layout {
-                writer,
-                cache: Some(cache),
-            } = sink
-            {
-                writer.link_blob(&cache.blob_path(&info.digest), &info)?;
-            }
-            let layers = PlatformLayers {
-                records: vec![layer_record(info, &assembled)],
-                report,
-                packages: assembled.packages.len(),
-                decoded: assembled.packages.len(),
-                compressed: 1,
-                reused: 0,
-            };
-            (
-                layers,
-                Some(assembled),
-                None,
-                artifacts.iter().map(|_| None).collect(),
-            )
-        }
-        Layering::Budget { max_layers } => {
-            let cache = match sink {
-                Sink::Layout { cache, .. } => cache,
-                Sink::Docker(_) => None,
-            };
-            // Artifact layers are keyed by everything below them (the generated layer's key
-            // covers every package, the layering and `[system]`) and the artifacts before them.
-            let artifact_keys = cache.filter(|_| !artifacts.is_empty()).map(|_| {
-                let locked: Vec<&LockedPackage> = lock.packages_for(platform).collect();
-                let groups = layering::plan(&locked, max_layers);
-                let below = generated_layer_key(
-                    manifest,
-                    platform,
-                    &locked,
-                    &groups,
-                    compression,
-                    settings.source_date_epoch,
-                );
-                artifact_layer_keys(
-                    &artifacts,
-                    below,
-                    manifest.usrmerge(),
-                    compression,
-                    settings.source_date_epoch,
-                )
-            });
-            let hits: Vec<Option<(CachedLayer, PathBuf)>> = match (cache, &artifact_keys) {
-                (Some(cache), Some(keys)) => keys.iter().map(|k| cached(cache, k)).collect(),
-                _ => artifacts.iter().map(|_| None).collect(),
-            };
-            let all_cached = hits.iter().all(Option::is_some);
-            let (layers, assembled) = budget_layers(
-                manifest,
-                lock,
-                store,
-                platform,
-                settings,
-                sink,
-                compression,
-                max_layers,
-                all_cached,
-            )?;
-            (layers, assembled, artifact_keys, hits)
-        }
+    let build = PlatformBuild::new(manifest, lock, store, platform, settings, sink)?;
+    let keys = build.keys();
+    // Artifact layers are keyed by everything below them (the last layer's key covers every
+    // package, the layering and `[system]`) and the artifacts before them.
+    let artifact_keys = keys.as_ref().filter(|_| !artifacts.is_empty()).map(|keys| {
+        artifact_layer_keys(
+            &artifacts,
+            keys.last,
+            manifest.usrmerge(),
+            build.compression,
+            build.sde,
+        )
+    });
+    // What the layer cache has of the artifact layers (verified once, here).
+    let artifact_hits: Vec<Option<(CachedLayer, PathBuf)>> = match (build.cache(), &artifact_keys) {
+        (Some(cache), Some(keys)) => keys.iter().map(|k| cached(cache, k)).collect(),
+        _ => artifacts.iter().map(|_| None).collect(),
     };
+    let all_cached = artifact_hits.iter().all(Option::is_some);
+    let (mut layers, assembled) = package_layers(&build, keys.as_ref(), all_cached)?;
     if !artifacts.is_empty() {
-        let packages: Vec<Sha256Digest> = lock.packages_for(platform).map(|p| p.sha256).collect();
+        let packages: Vec<Sha256Digest> = build.locked.iter().map(|p| p.sha256).collect();
         let ctx = ArtifactContext {
             store,
             packages: &packages,
             sink,
-            compression,
-            sde: settings.source_date_epoch,
+            compression: build.compression,
+            sde: build.sde,
             usrmerge: manifest.usrmerge(),
         };
         artifact_layers(
@@ -366,65 +304,6 @@ fn platform_layers(
         )?;
     }
     Ok(layers)
-}
-
-/// The verified `.deb` files of one platform, assembled into its filesystem and configured as
-/// dpkg and the maintainer scripts would have left it.
-pub fn assemble_platform(
-    manifest: &Manifest,
-    lock: &Lockfile,
-    store: &Store,
-    platform: &Platform,
-    source_date_epoch: u64,
-) -> Result<(Assembled, PlatformReport), BuildError> {
-    let locked: Vec<&LockedPackage> = lock.packages_for(platform).collect();
-    if locked.is_empty() {
-        return Err(BuildError::EmptyPlatform(platform.clone()));
-    }
-    let inputs = verified_inputs(store, &locked)?;
-    let options = AssembleOptions {
-        usrmerge: manifest.usrmerge(),
-    };
-    let mut assembled = assemble::assemble(&inputs, options)?;
-    let not_emulated = assembled.configure(&manifest.system, platform.debian_arch(), source_date_epoch)?;
-    Ok((
-        assembled,
-        PlatformReport {
-            platform: platform.clone(),
-            not_emulated,
-        },
-    ))
-}
-
-/// A package's `.deb`, re-hashed before use (see [`verified_inputs`]).
-fn verified_input(store: &Store, p: &LockedPackage) -> Result<PackageInput, BuildError> {
-    let expected = Expected {
-        size: p.size,
-        sha256: p.sha256,
-    };
-    let deb = store
-        .verify(Kind::Deb, &expected, &p.label())
-        .map_err(|source| BuildError::Store {
-            package: p.label(),
-            source,
-        })?;
-    Ok(PackageInput {
-        locked: p.clone(),
-        deb,
-    })
-}
-
-/// Re-hashes every `.deb` before it is used: the store was verified on insertion, but a store is
-/// also something CI caches and people copy around.
-fn verified_inputs(store: &Store, locked: &[&LockedPackage]) -> Result<Vec<PackageInput>, BuildError> {
-    locked.par_iter().map(|p| verified_input(store, p)).collect()
-}
-
-fn layer_record(info: crate::oci::LayerInfo, assembled: &Assembled) -> LayerRecord {
-    LayerRecord {
-        info,
-        created_by: format!("debcast: {} Debian packages", assembled.packages.len()),
-    }
 }
 
 fn platform_image(

@@ -5,6 +5,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::assemble::AssembleError;
 use crate::build::BuildError;
 use crate::oci::OciError;
 use crate::store::StoreError;
@@ -81,6 +82,14 @@ fn io_cause(err: &anyhow::Error) -> Option<(Option<PathBuf>, &io::Error)> {
                 ..
             },
         ) = cause.downcast_ref::<BuildError>()
+        {
+            return Some((Some(p.clone()), source));
+        }
+        // A package's `.deb` the decoder could not read from the store.
+        if let Some(AssembleError::Store {
+            source: StoreError::Io { path: p, source },
+            ..
+        }) = cause.downcast_ref::<AssembleError>()
         {
             return Some((Some(p.clone()), source));
         }
