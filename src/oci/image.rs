@@ -178,9 +178,7 @@ impl PlatformImage {
         config.set_working_dir(c.workdir.clone());
         config.set_user(c.user.clone());
         config.set_labels(annotations(&c.labels));
-        config.set_exposed_ports(
-            (!c.exposed_ports.is_empty()).then(|| c.exposed_ports.iter().cloned().collect()),
-        );
+        config.set_exposed_ports((!c.exposed_ports.is_empty()).then(|| c.exposed_ports.to_vec()));
         config.set_stop_signal(c.stop_signal.clone());
         let rootfs = RootFsBuilder::default()
             .typ("layers")
