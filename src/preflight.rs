@@ -358,8 +358,9 @@ fn other_images(layout: &Path, manifest: &Manifest) -> Vec<String> {
     let Ok(text) = std::fs::read(layout.join("index.json")) else {
         return vec!["an unreadable index.json".to_owned()];
     };
-    let Ok(index) = serde_json::from_slice::<serde_json::Value>(&text) else {
-        return vec!["an index.json that is not JSON".to_owned()];
+    use crate::oci::image::{ANNOTATION_REF_NAME, DescriptorExt, ImageIndex};
+    let Ok(index) = serde_json::from_slice::<ImageIndex>(&text) else {
+        return vec!["an index.json that is not an OCI image index".to_owned()];
     };
     let ours = manifest.ref_name();
     let own_refs: Vec<String> = std::iter::once(ours.clone())
@@ -376,27 +377,13 @@ fn other_images(layout: &Path, manifest: &Manifest) -> Vec<String> {
             std::iter::once(r).chain(sboms)
         })
         .collect();
-    let manifests = index
-        .get("manifests")
-        .and_then(|m| m.as_array())
-        .cloned()
-        .unwrap_or_default();
-    manifests
+    index
+        .manifests()
         .iter()
-        .filter_map(|d| {
-            let name = d
-                .pointer("/annotations/org.opencontainers.image.ref.name")
-                .and_then(|n| n.as_str());
-            match name {
-                Some(n) if own_refs.iter().any(|o| o == n) => None,
-                Some(n) => Some(format!("`{n}`")),
-                None => Some(
-                    d.get("digest")
-                        .and_then(|g| g.as_str())
-                        .unwrap_or("an unnamed image")
-                        .to_owned(),
-                ),
-            }
+        .filter_map(|d| match d.annotation(ANNOTATION_REF_NAME) {
+            Some(n) if own_refs.iter().any(|o| o == n) => None,
+            Some(n) => Some(format!("`{n}`")),
+            None => Some(d.digest().to_string()),
         })
         .collect()
 }
@@ -475,9 +462,15 @@ include = ["a"]
         std::fs::write(dir.path().join("oci-layout"), b"{}").unwrap();
         std::fs::write(
             dir.path().join("index.json"),
-            br#"{"manifests":[{"digest":"sha256:1","annotations":{"org.opencontainers.image.ref.name":"img"}},
-                {"digest":"sha256:2","annotations":{"org.opencontainers.image.ref.name":"img-linux-amd64"}},
-                {"digest":"sha256:3","annotations":{"org.opencontainers.image.ref.name":"other:1"}}]}"#,
+            format!(
+                r#"{{"schemaVersion":2,"manifests":[
+                {{"mediaType":"application/vnd.oci.image.index.v1+json","size":1,"digest":"sha256:{0}","annotations":{{"org.opencontainers.image.ref.name":"img"}}}},
+                {{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":2,"digest":"sha256:{1}","annotations":{{"org.opencontainers.image.ref.name":"img-linux-amd64"}}}},
+                {{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":3,"digest":"sha256:{2}","annotations":{{"org.opencontainers.image.ref.name":"other:1"}}}}]}}"#,
+                "1".repeat(64),
+                "2".repeat(64),
+                "3".repeat(64)
+            ),
         )
         .unwrap();
         let p = check_output(dir.path(), OutputKind::Oci, &m);

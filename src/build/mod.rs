@@ -172,7 +172,7 @@ fn build_layout(
         let blobs = writer.add_image(&image)?;
         images.push(summary(
             &image,
-            &blobs.manifest_descriptor.digest().oci(),
+            &blobs.manifest_digest.oci(),
             [layers.packages, layers.decoded, layers.compressed, layers.reused],
         ));
         reports.push(layers.report);
@@ -182,7 +182,7 @@ fn build_layout(
                 lock,
                 store,
                 platform,
-                blobs.manifest_descriptor.digest(),
+                blobs.manifest_digest,
                 settings.source_date_epoch,
             )?;
             let alias = crate::oci::platform_ref_name(&manifest.ref_name(), platform);
@@ -204,7 +204,7 @@ fn build_layout(
     let index = writer.commit_images_with(&manifest.ref_name(), &descriptors, extra)?;
     Ok(BuildSummary {
         output: settings.output.clone(),
-        index_digest: index.manifests.first().map(|d| d.digest().oci()),
+        index_digest: index.manifests().first().map(|d| d.digest().to_string()),
         images,
         reports,
         sboms,
@@ -224,7 +224,7 @@ fn build_docker_archive(
     let writer = DockerArchiveWriter::create(&settings.output)?;
     let layers = platform_layers(manifest, lock, store, platform, settings, Sink::Docker(&writer))?;
     let image = platform_image(manifest, lock, platform, settings, layers.records);
-    let manifest_digest = image.blobs()?.manifest_descriptor.digest();
+    let manifest_digest = image.blobs()?.manifest_digest;
     let digest = manifest_digest.oci();
     let sboms = if settings.sbom {
         let sde = settings.source_date_epoch;
@@ -373,10 +373,7 @@ pub static LAYERS_WRITTEN: std::sync::atomic::AtomicUsize = std::sync::atomic::A
 /// `counts`: packages, packages decoded, layers compressed, layers reused.
 fn summary(image: &PlatformImage, digest: &str, counts: [usize; 4]) -> ImageSummary {
     let [packages, packages_decoded, layers_compressed, layers_reused] = counts;
-    let config_digest = image
-        .blobs()
-        .map(|b| b.config_descriptor.digest().oci())
-        .unwrap_or_default();
+    let config_digest = image.blobs().map(|b| b.config_digest.oci()).unwrap_or_default();
     ImageSummary {
         config_digest,
         packages_decoded,

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::changelog::{self, Entry};
 use crate::hash::Sha256Digest;
 use crate::lockfile::{LockedPackage, Lockfile};
+use crate::oci::image::{Descriptor, DescriptorExt, ImageIndex, ImageManifest};
 use crate::platform::Platform;
 use crate::sbom::facts::{self, PackageFacts, Wanted};
 use crate::store::Store;
@@ -292,51 +293,57 @@ pub fn read_layout(dir: &Path) -> Result<Side, DiffError> {
         path: path.to_owned(),
         message,
     };
-    let read_json = |path: &Path| -> Result<serde_json::Value, DiffError> {
-        let bytes = std::fs::read(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
-        serde_json::from_slice(&bytes).map_err(|e| err(path, format!("invalid JSON: {e}")))
+    let read = |path: &Path| -> Result<Vec<u8>, DiffError> {
+        std::fs::read(path).map_err(|e| err(path, format!("cannot read: {e}")))
     };
-    let blob = |digest: &str| -> PathBuf {
-        dir.join("blobs")
-            .join("sha256")
-            .join(digest.strip_prefix("sha256:").unwrap_or(digest))
+    let read_json = |path: &Path| -> Result<serde_json::Value, DiffError> {
+        serde_json::from_slice(&read(path)?).map_err(|e| err(path, format!("invalid JSON: {e}")))
+    };
+    let read_manifest = |path: &Path| -> Result<ImageManifest, DiffError> {
+        serde_json::from_slice(&read(path)?).map_err(|e| err(path, format!("not an OCI image manifest: {e}")))
+    };
+    let blob = |d: &Descriptor| -> Result<PathBuf, DiffError> {
+        let digest = d
+            .sha256()
+            .map_err(|e| err(&dir.join("index.json"), e.to_string()))?;
+        Ok(dir.join("blobs").join("sha256").join(digest.hex()))
     };
     let index_path = dir.join("index.json");
-    let index = read_json(&index_path)?;
-    let manifests = index["manifests"].as_array().cloned().unwrap_or_default();
+    let index: ImageIndex = serde_json::from_slice(&read(&index_path)?)
+        .map_err(|e| err(&index_path, format!("not an OCI image index: {e}")))?;
     let mut side = Side {
         packages: Vec::new(),
         images: Some(BTreeMap::new()),
     };
     let mut sboms = 0;
-    for d in &manifests {
-        let digest = d["digest"].as_str().unwrap_or_default();
-        if d["artifactType"].as_str() == Some(crate::sbom::MEDIA_TYPE_CYCLONEDX) {
-            let m = read_json(&blob(digest))?;
-            let layer = m["layers"][0]["digest"].as_str().unwrap_or_default();
-            let bom = read_json(&blob(layer))?;
-            side.packages
-                .extend(packages_of_bom(&bom).map_err(|m| err(&blob(layer), m))?);
-            sboms += 1;
-        } else if let Some(p) = d.get("platform").filter(|p| p.is_object()) {
-            let platform = Platform {
-                os: p["os"].as_str().unwrap_or_default().to_owned(),
-                architecture: p["architecture"].as_str().unwrap_or_default().to_owned(),
-                variant: p["variant"].as_str().map(str::to_owned),
+    for d in index.manifests() {
+        if d.artifact_type().as_ref().map(ToString::to_string).as_deref()
+            == Some(crate::sbom::MEDIA_TYPE_CYCLONEDX)
+        {
+            let m = read_manifest(&blob(d)?)?;
+            let Some(layer) = m.layers().first() else {
+                return Err(err(&blob(d)?, "an SBOM artifact manifest without a layer".into()));
             };
-            let m = read_json(&blob(digest))?;
-            let layers = m["layers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|l| {
-                    let hex = l["digest"].as_str()?.strip_prefix("sha256:")?;
-                    Some((hex.parse().ok()?, l["size"].as_u64()?))
-                })
+            let layer_path = blob(layer)?;
+            let bom = read_json(&layer_path)?;
+            side.packages
+                .extend(packages_of_bom(&bom).map_err(|m| err(&layer_path, m))?);
+            sboms += 1;
+        } else if let Some(p) = d.platform() {
+            let platform = Platform {
+                os: p.os().to_string(),
+                architecture: p.architecture().to_string(),
+                variant: p.variant().clone(),
+            };
+            let m = read_manifest(&blob(d)?)?;
+            let layers = m
+                .layers()
+                .iter()
+                .filter_map(|l| Some((l.sha256().ok()?, l.size())))
                 .collect();
             let image = ImageBlobs {
-                manifest_size: d["size"].as_u64().unwrap_or(0),
-                config_size: m["config"]["size"].as_u64().unwrap_or(0),
+                manifest_size: d.size(),
+                config_size: m.config().size(),
                 layers,
             };
             if let Some(images) = side.images.as_mut() {

@@ -65,7 +65,7 @@ impl DockerArchiveWriter {
         let mut files: BTreeMap<String, Source<'_>> = BTreeMap::new();
         let blob_path = |hex: String| format!("blobs/sha256/{hex}");
         files.insert(
-            blob_path(blobs.config_descriptor.digest().hex()),
+            blob_path(blobs.config_digest.hex()),
             Source::Bytes(&blobs.config_json),
         );
         let mut layer_paths = Vec::new();
@@ -96,7 +96,7 @@ impl DockerArchiveWriter {
             })
             .collect();
         let manifest = to_canonical_json(&[DockerManifestEntry {
-            config: blob_path(blobs.config_descriptor.digest().hex()),
+            config: blob_path(blobs.config_digest.hex()),
             repo_tags: tags,
             layers: layer_paths,
         }])

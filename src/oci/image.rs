@@ -1,9 +1,16 @@
-//! OCI image objects: descriptors, the image config, the image manifest and the image index, as
-//! hand-written serde structs (BTreeMaps, optional fields skipped) serialised canonically.
+//! OCI image objects: descriptors, the image config, the image manifest and the image index are
+//! `oci-spec`'s types; what debcast adds is how it fills them (no empty optional fields, so the
+//! bytes `oci::json` writes stay what they were) and the conversions from its own digests.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use serde::{Deserialize, Serialize};
+use oci_spec::image::{
+    Arch, Config, Digest, HistoryBuilder, ImageConfigurationBuilder, ImageIndexBuilder, ImageManifestBuilder,
+    MediaType, Os, RootFsBuilder,
+};
+pub use oci_spec::image::{
+    Descriptor, ImageConfiguration, ImageIndex, ImageManifest, Platform as PlatformJson,
+};
 
 use super::OciError;
 use super::json::to_canonical_json;
@@ -21,57 +28,68 @@ pub const ANNOTATION_CREATED: &str = "org.opencontainers.image.created";
 /// Docker's default search path, used when the manifest's `[config] env` has no `PATH`.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlatformJson {
-    pub architecture: String,
-    pub os: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-}
-
-impl From<&Platform> for PlatformJson {
-    fn from(p: &Platform) -> Self {
-        PlatformJson {
-            architecture: p.architecture.clone(),
-            os: p.os.clone(),
-            variant: p.variant.clone(),
-        }
+/// The OCI digest of a SHA-256 debcast computed.
+pub fn oci_digest(digest: &Sha256Digest) -> Digest {
+    // `Sha256Digest` is 32 bytes written as 64 lowercase hex digits: always a valid sha256 digest.
+    match digest.oci().parse() {
+        Ok(d) => d,
+        Err(e) => unreachable!("{} is not an OCI digest: {e}", digest.oci()),
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Descriptor {
-    pub media_type: String,
-    pub digest: DigestString,
-    pub size: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub platform: Option<PlatformJson>,
-    /// Set on descriptors of OCI 1.1 artifact manifests (an SBOM beside its image).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub artifact_type: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
+/// The SHA-256 an OCI digest names; other algorithms are refused (debcast writes and reads sha256).
+pub fn sha256_of(digest: &Digest) -> Result<Sha256Digest, OciError> {
+    let refused = || OciError::Digest(digest.to_string());
+    if digest.algorithm().as_ref() != "sha256" {
+        return Err(refused());
+    }
+    digest.digest().parse().map_err(|_| refused())
 }
 
-impl Descriptor {
-    pub fn new(media_type: &str, digest: Sha256Digest, size: u64) -> Self {
-        Descriptor {
-            media_type: media_type.to_owned(),
-            digest: DigestString(digest),
-            size,
-            platform: None,
-            artifact_type: None,
-            annotations: BTreeMap::new(),
-        }
+/// A descriptor with nothing but media type, digest and size.
+pub fn descriptor(media_type: &str, digest: Sha256Digest, size: u64) -> Descriptor {
+    Descriptor::new(MediaType::from(media_type), size, oci_digest(&digest))
+}
+
+/// The `platform` object of `p`.
+pub fn platform_json(p: &Platform) -> PlatformJson {
+    let mut out = PlatformJson::default();
+    out.set_architecture(Arch::from(p.architecture.as_str()));
+    out.set_os(Os::from(p.os.as_str()));
+    out.set_variant(p.variant.clone());
+    out
+}
+
+/// What debcast reads and changes of a descriptor.
+pub trait DescriptorExt: Sized {
+    /// The SHA-256 it names (an error for other digest algorithms).
+    fn sha256(&self) -> Result<Sha256Digest, OciError>;
+    fn annotation(&self, key: &str) -> Option<&str>;
+    fn with_annotation(self, key: &str, value: &str) -> Self;
+    /// Drops `key`, and the annotations object with its last entry (`{}` is never written).
+    fn without_annotation(self, key: &str) -> Self;
+}
+
+impl DescriptorExt for Descriptor {
+    fn sha256(&self) -> Result<Sha256Digest, OciError> {
+        sha256_of(self.digest())
     }
 
-    pub fn digest(&self) -> Sha256Digest {
-        self.digest.0
+    fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations().as_ref()?.get(key).map(String::as_str)
     }
 
-    pub fn with_annotation(mut self, key: &str, value: &str) -> Self {
-        self.annotations.insert(key.to_owned(), value.to_owned());
+    fn with_annotation(mut self, key: &str, value: &str) -> Self {
+        let mut map = self.annotations().clone().unwrap_or_default();
+        map.insert(key.to_owned(), value.to_owned());
+        self.set_annotations(Some(map));
+        self
+    }
+
+    fn without_annotation(mut self, key: &str) -> Self {
+        let mut map = self.annotations().clone().unwrap_or_default();
+        map.remove(key);
+        self.set_annotations((!map.is_empty()).then_some(map));
         self
     }
 }
@@ -79,111 +97,26 @@ impl Descriptor {
 // Here rather than beside `LayerInfo`: a layer knows nothing of the image that lists it.
 impl LayerInfo {
     pub fn descriptor(&self) -> Descriptor {
-        Descriptor::new(self.media_type, self.digest, self.size)
+        descriptor(self.media_type, self.digest, self.size)
     }
 }
 
-/// A digest written the OCI way, `sha256:<hex>` (the shared `Sha256Digest` serialises bare hex).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DigestString(pub Sha256Digest);
-
-impl Serialize for DigestString {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0.oci())
-    }
+/// `annotations` as a descriptor or manifest holds them: absent when empty.
+fn annotations(map: &BTreeMap<String, String>) -> Option<HashMap<String, String>> {
+    (!map.is_empty()).then(|| map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
-impl<'de> Deserialize<'de> for DigestString {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        let hex = s
-            .strip_prefix("sha256:")
-            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a sha256 digest")))?;
-        hex.parse().map(DigestString).map_err(serde::de::Error::custom)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImageManifest {
-    pub schema_version: u32,
-    pub media_type: String,
-    pub config: Descriptor,
-    pub layers: Vec<Descriptor>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImageIndex {
-    pub schema_version: u32,
-    pub media_type: String,
-    pub manifests: Vec<Descriptor>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
-}
-
-impl ImageIndex {
-    pub fn new(manifests: Vec<Descriptor>) -> Self {
-        ImageIndex {
-            schema_version: 2,
-            media_type: MEDIA_TYPE_INDEX.to_owned(),
-            manifests,
-            annotations: BTreeMap::new(),
-        }
-    }
-}
-
-/// The OCI image config (`application/vnd.oci.image.config.v1+json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OciImageConfig {
-    pub created: String,
-    pub architecture: String,
-    pub os: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-    pub config: ContainerConfig,
-    pub rootfs: RootFs,
-    pub history: Vec<History>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ContainerConfig {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub env: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub exposed_ports: BTreeMap<String, EmptyObject>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-}
-
-/// `{}`: the value type of `ExposedPorts`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EmptyObject {}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RootFs {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub diff_ids: Vec<DigestString>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct History {
-    pub created: String,
-    pub created_by: String,
+/// An image index (schema 2, its media type set) of `manifests`.
+pub fn image_index(manifests: Vec<Descriptor>) -> Result<ImageIndex, OciError> {
+    ImageIndexBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageIndex)
+        .manifests(manifests)
+        .build()
+        .map_err(|source| OciError::Spec {
+            what: "image index",
+            source,
+        })
 }
 
 /// A layer of an image, with the history line describing it (`debcast: packages a, b, c`).
@@ -208,17 +141,23 @@ pub struct PlatformImage {
 /// An image's config and manifest, serialised, with their descriptors.
 #[derive(Debug, Clone)]
 pub struct ImageBlobs {
-    pub config: OciImageConfig,
+    pub config: ImageConfiguration,
     pub config_json: Vec<u8>,
+    pub config_digest: Sha256Digest,
     pub config_descriptor: Descriptor,
     pub manifest: ImageManifest,
     pub manifest_json: Vec<u8>,
+    pub manifest_digest: Sha256Digest,
     /// The manifest's descriptor, with `platform` set, as an image index lists it.
     pub manifest_descriptor: Descriptor,
 }
 
 impl PlatformImage {
-    pub fn oci_config(&self) -> Result<OciImageConfig, OciError> {
+    pub fn oci_config(&self) -> Result<ImageConfiguration, OciError> {
+        let spec = |source| OciError::Spec {
+            what: "image config",
+            source,
+        };
         let created = rfc3339_utc(self.source_date_epoch)?;
         let c = &self.config;
         let mut env = c.env.clone();
@@ -231,39 +170,48 @@ impl PlatformImage {
                 )));
             }
         }
-        Ok(OciImageConfig {
-            created: created.clone(),
-            architecture: self.platform.architecture.clone(),
-            os: self.platform.os.clone(),
-            variant: self.platform.variant.clone(),
-            config: ContainerConfig {
-                // BTreeMap order: sorted by key, as the contract asks.
-                env: env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-                entrypoint: c.entrypoint.clone(),
-                cmd: c.cmd.clone(),
-                working_dir: c.workdir.clone(),
-                user: c.user.clone(),
-                labels: c.labels.clone(),
-                exposed_ports: c
-                    .exposed_ports
+        let mut config = Config::default();
+        // BTreeMap order: sorted by key, as the contract asks.
+        config.set_env(Some(env.iter().map(|(k, v)| format!("{k}={v}")).collect()));
+        config.set_entrypoint(c.entrypoint.clone());
+        config.set_cmd(c.cmd.clone());
+        config.set_working_dir(c.workdir.clone());
+        config.set_user(c.user.clone());
+        config.set_labels(annotations(&c.labels));
+        config.set_exposed_ports((!c.exposed_ports.is_empty()).then(|| c.exposed_ports.to_vec()));
+        config.set_stop_signal(c.stop_signal.clone());
+        let rootfs = RootFsBuilder::default()
+            .typ("layers")
+            .diff_ids(
+                self.layers
                     .iter()
-                    .map(|p| (p.clone(), EmptyObject {}))
-                    .collect(),
-                stop_signal: c.stop_signal.clone(),
-            },
-            rootfs: RootFs {
-                kind: "layers".to_owned(),
-                diff_ids: self.layers.iter().map(|l| DigestString(l.info.diff_id)).collect(),
-            },
-            history: self
-                .layers
-                .iter()
-                .map(|l| History {
-                    created: created.clone(),
-                    created_by: l.created_by.clone(),
-                })
-                .collect(),
-        })
+                    .map(|l| l.info.diff_id.oci())
+                    .collect::<Vec<_>>(),
+            )
+            .build()
+            .map_err(spec)?;
+        let history = self
+            .layers
+            .iter()
+            .map(|l| {
+                HistoryBuilder::default()
+                    .created(created.clone())
+                    .created_by(l.created_by.clone())
+                    .build()
+                    .map_err(spec)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut image = ImageConfigurationBuilder::default()
+            .created(created)
+            .architecture(Arch::from(self.platform.architecture.as_str()))
+            .os(Os::from(self.platform.os.as_str()))
+            .config(config)
+            .rootfs(rootfs)
+            .history(history)
+            .build()
+            .map_err(spec)?;
+        image.set_variant(self.platform.variant.clone());
+        Ok(image)
     }
 
     /// Serialises config and manifest. Pure: the same image gives the same bytes.
@@ -273,34 +221,40 @@ impl PlatformImage {
             what: "image config",
             source: e,
         })?;
-        let config_descriptor = Descriptor::new(
-            MEDIA_TYPE_CONFIG,
-            Sha256Digest::of(&config_json),
-            config_json.len() as u64,
-        );
-        let manifest = ImageManifest {
-            schema_version: 2,
-            media_type: MEDIA_TYPE_MANIFEST.to_owned(),
-            config: config_descriptor.clone(),
-            layers: self.layers.iter().map(|l| l.info.descriptor()).collect(),
-            annotations: self.annotations.clone(),
-        };
+        let config_digest = Sha256Digest::of(&config_json);
+        let config_descriptor = descriptor(MEDIA_TYPE_CONFIG, config_digest, config_json.len() as u64);
+        let mut manifest = ImageManifestBuilder::default()
+            .schema_version(2u32)
+            .media_type(MediaType::ImageManifest)
+            .config(config_descriptor.clone())
+            .layers(
+                self.layers
+                    .iter()
+                    .map(|l| l.info.descriptor())
+                    .collect::<Vec<_>>(),
+            )
+            .build()
+            .map_err(|source| OciError::Spec {
+                what: "image manifest",
+                source,
+            })?;
+        manifest.set_annotations(annotations(&self.annotations));
         let manifest_json = to_canonical_json(&manifest).map_err(|e| OciError::Json {
             what: "image manifest",
             source: e,
         })?;
-        let mut manifest_descriptor = Descriptor::new(
-            MEDIA_TYPE_MANIFEST,
-            Sha256Digest::of(&manifest_json),
-            manifest_json.len() as u64,
-        );
-        manifest_descriptor.platform = Some(PlatformJson::from(&self.platform));
+        let manifest_digest = Sha256Digest::of(&manifest_json);
+        let mut manifest_descriptor =
+            descriptor(MEDIA_TYPE_MANIFEST, manifest_digest, manifest_json.len() as u64);
+        manifest_descriptor.set_platform(Some(platform_json(&self.platform)));
         Ok(ImageBlobs {
             config,
             config_json,
+            config_digest,
             config_descriptor,
             manifest,
             manifest_json,
+            manifest_digest,
             manifest_descriptor,
         })
     }

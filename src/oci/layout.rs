@@ -11,7 +11,8 @@ use tempfile::{NamedTempFile, TempDir};
 
 use super::OciError;
 use super::image::{
-    ANNOTATION_REF_NAME, Descriptor, ImageBlobs, ImageIndex, MEDIA_TYPE_INDEX, PlatformImage,
+    ANNOTATION_REF_NAME, Descriptor, DescriptorExt, ImageBlobs, ImageIndex, MEDIA_TYPE_INDEX, PlatformImage,
+    descriptor, image_index,
 };
 use super::json::to_canonical_json;
 use super::layer::{Compression, LayerBuilder, LayerInfo};
@@ -269,7 +270,7 @@ impl LayoutWriter {
             source,
         })?;
         let digest = self.add_blob(&bytes)?;
-        Ok(Descriptor::new(MEDIA_TYPE_INDEX, digest, bytes.len() as u64))
+        Ok(descriptor(MEDIA_TYPE_INDEX, digest, bytes.len() as u64))
     }
 
     /// The usual commit: a nested image index of `images` (manifest descriptors with `platform`
@@ -294,22 +295,22 @@ impl LayoutWriter {
                 message: "an image layout needs at least one image".into(),
             });
         }
-        let nested = self.add_index(&ImageIndex::new(images.to_vec()))?;
+        let nested = self.add_index(&image_index(images.to_vec())?)?;
         let mut manifests = vec![nested.with_annotation(ANNOTATION_REF_NAME, ref_name)];
         for image in images {
-            let platform = image.platform.as_ref().ok_or_else(|| OciError::Output {
+            let platform = image.platform().as_ref().ok_or_else(|| OciError::Output {
                 path: self.final_dir.clone(),
-                message: format!("manifest {} has no platform", image.digest().oci()),
+                message: format!("manifest {} has no platform", image.digest()),
             })?;
             let platform = Platform {
-                os: platform.os.clone(),
-                architecture: platform.architecture.clone(),
-                variant: platform.variant.clone(),
+                os: platform.os().to_string(),
+                architecture: platform.architecture().to_string(),
+                variant: platform.variant().clone(),
             };
             let alias = platform_ref_name(ref_name, &platform);
             if manifests
                 .iter()
-                .any(|d| d.annotations.get(ANNOTATION_REF_NAME) == Some(&alias))
+                .any(|d| d.annotation(ANNOTATION_REF_NAME) == Some(alias.as_str()))
             {
                 return Err(OciError::Output {
                     path: self.final_dir.clone(),
@@ -319,7 +320,7 @@ impl LayoutWriter {
             manifests.push(image.clone().with_annotation(ANNOTATION_REF_NAME, &alias));
         }
         manifests.extend(extra);
-        let index = ImageIndex::new(manifests);
+        let index = image_index(manifests)?;
         self.commit(&index)?;
         Ok(index)
     }

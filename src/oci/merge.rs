@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::image::{ANNOTATION_REF_NAME, Descriptor, ImageIndex};
+use super::image::{ANNOTATION_REF_NAME, Descriptor, DescriptorExt, ImageIndex};
 use super::layer::MEDIA_TYPE_LAYER_TAR;
 use super::{LayerInfo, LayoutWriter, OciError};
 use crate::hash::{HashingReader, Sha256Digest};
@@ -175,24 +175,22 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<MergeSummary, MergeErr
             let alias = super::platform_ref_name(&shard.info.ref_name, &p);
             let descriptor = shard
                 .index
-                .manifests
+                .manifests()
                 .iter()
-                .find(|d| d.annotations.get(ANNOTATION_REF_NAME) == Some(&alias))
+                .find(|d| d.annotation(ANNOTATION_REF_NAME) == Some(alias.as_str()))
                 .ok_or_else(|| MergeError::Bad {
                     path: shard.dir.join("index.json"),
                     what: format!("no manifest for {platform} (ref {alias})"),
                 })?;
-            let mut descriptor = descriptor.clone();
-            descriptor.annotations.remove(ANNOTATION_REF_NAME);
+            let descriptor = descriptor.clone().without_annotation(ANNOTATION_REF_NAME);
             // The platform's artifacts (its SBOMs: refs `ALIAS-sbom-…`), kept in index order.
             let artifacts: Vec<Descriptor> = shard
                 .index
-                .manifests
+                .manifests()
                 .iter()
                 .filter(|d| {
-                    d.artifact_type.is_some()
-                        && d.annotations
-                            .get(ANNOTATION_REF_NAME)
+                    d.artifact_type().is_some()
+                        && d.annotation(ANNOTATION_REF_NAME)
                             .is_some_and(|r| r.starts_with(&format!("{alias}-")))
                 })
                 .cloned()
@@ -295,21 +293,23 @@ fn reachable(layout: &Path, root: &Descriptor) -> Result<Vec<(Sha256Digest, u64)
     let mut out = Vec::new();
     let mut todo = vec![root.clone()];
     while let Some(d) = todo.pop() {
-        out.push((d.digest(), d.size));
-        let is_json = d.media_type.ends_with("manifest.v1+json") || d.media_type.ends_with("index.v1+json");
+        let (digest, size) = (d.sha256()?, d.size());
+        out.push((digest, size));
+        let media_type = d.media_type().to_string();
+        let is_json = media_type.ends_with("manifest.v1+json") || media_type.ends_with("index.v1+json");
         if !is_json {
             continue;
         }
-        let path = layout.join("blobs/sha256").join(d.digest().hex());
+        let path = layout.join("blobs/sha256").join(digest.hex());
         let bytes = fs::read(&path).map_err(|source| MergeError::Io {
             path: path.clone(),
             source,
         })?;
-        if Sha256Digest::of(&bytes) != d.digest() || bytes.len() as u64 != d.size {
+        if Sha256Digest::of(&bytes) != digest || bytes.len() as u64 != size {
             return Err(MergeError::Damaged {
                 layout: layout.to_owned(),
-                digest: d.digest().oci(),
-                expected: d.size,
+                digest: digest.oci(),
+                expected: size,
                 actual: Sha256Digest::of(&bytes).oci(),
                 actual_size: bytes.len() as u64,
             });

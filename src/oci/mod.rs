@@ -40,7 +40,8 @@ use std::path::PathBuf;
 
 pub use docker::DockerArchiveWriter;
 pub use image::{
-    Descriptor, ImageBlobs, ImageIndex, ImageManifest, LayerRecord, OciImageConfig, PlatformImage,
+    Descriptor, DescriptorExt, ImageBlobs, ImageConfiguration, ImageIndex, ImageManifest, LayerRecord,
+    PlatformImage,
 };
 pub use json::to_canonical_json;
 pub use layer::{Compression, LayerBuilder, LayerInfo};
@@ -74,6 +75,13 @@ pub enum OciError {
         "invalid image reference name `{0}` (components of [A-Za-z0-9] joined by one of `-._:@+/` or `--`)"
     )]
     InvalidRefName(String),
+    #[error("{what}: {source}")]
+    Spec {
+        what: &'static str,
+        source: oci_spec::OciSpecError,
+    },
+    #[error("`{0}` is not a sha256 digest (debcast reads and writes sha256 only)")]
+    Digest(String),
     #[error("serialising {what}: {source}")]
     Json {
         what: &'static str,

@@ -507,7 +507,12 @@ fn config_has_sorted_env_default_path_and_history() {
     // A given PATH is kept.
     let mut custom = image.clone();
     custom.config.env.insert("PATH".into(), "/opt/bin".into());
-    let env = custom.oci_config().unwrap().config.env;
+    let config = custom.oci_config().unwrap();
+    let env = config
+        .config()
+        .as_ref()
+        .and_then(|c| c.env().clone())
+        .unwrap_or_default();
     assert!(env.contains(&"PATH=/opt/bin".to_owned()), "{env:?}");
 }
 
@@ -522,7 +527,7 @@ fn two_platform_layout_passes_schemas_skopeo_and_umoci() {
         Compression::None,
     );
     assert_eq!(siblings(parent.path()), ["layout"]);
-    assert_eq!(index.manifests.len(), 3);
+    assert_eq!(index.manifests().len(), 3);
 
     let report = check::check_layout(&out).unwrap();
     assert_eq!(

@@ -5,12 +5,11 @@ use std::io::{self, Write};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use serde::{Deserialize, Serialize};
-
 use super::registry::{Body, MEDIA_TYPE_MANIFEST, Registry, RegistryError};
 use crate::fetch::Expected;
 use crate::fetch::transport::TransportConfig;
 use crate::hash::{HashingWriter, Sha256Digest};
+use crate::oci::image::{Descriptor, DescriptorExt, ImageManifest as Manifest};
 use crate::store::{CachedLayer, Kind, LayerCache, Store, StoreError};
 
 /// The signed Release files a `release-<hex>` tag may hold.
@@ -45,38 +44,8 @@ pub struct RemoteStats {
     pub skipped: u64,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Descriptor {
-    media_type: String,
-    digest: String,
-    size: u64,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    annotations: BTreeMap<String, String>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Manifest {
-    schema_version: u32,
-    media_type: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    artifact_type: Option<String>,
-    config: Descriptor,
-    layers: Vec<Descriptor>,
-}
-
 fn descriptor(media_type: &str, digest: &Sha256Digest, size: u64) -> Descriptor {
-    Descriptor {
-        media_type: media_type.to_owned(),
-        digest: digest.oci(),
-        size,
-        annotations: BTreeMap::new(),
-    }
-}
-
-fn parse_digest(text: &str) -> Option<Sha256Digest> {
-    text.strip_prefix("sha256:")?.parse().ok()
+    crate::oci::image::descriptor(media_type, *digest, size)
 }
 
 /// One registry repository used as a cache by this process.
@@ -223,7 +192,7 @@ impl RemoteCache {
         };
         let Some(digest) = serde_json::from_slice::<Manifest>(&manifest)
             .ok()
-            .and_then(|m| m.layers.first().and_then(|l| parse_digest(&l.digest)))
+            .and_then(|m| m.layers().first().and_then(|l| l.sha256().ok()))
         else {
             self.corrupt(tag, &"its manifest is not an OCI image manifest with a layer");
             return false;
@@ -337,15 +306,14 @@ impl RemoteCache {
             return false;
         };
         let mut any = false;
-        for layer in &manifest.layers {
+        for layer in manifest.layers() {
             let Some(suffix) = layer
-                .annotations
-                .get(ANNOTATION_TITLE)
-                .filter(|t| RELEASE_SUFFIXES.contains(&t.as_str()))
+                .annotation(ANNOTATION_TITLE)
+                .filter(|t| RELEASE_SUFFIXES.contains(t))
             else {
                 continue;
             };
-            let Some(digest) = parse_digest(&layer.digest) else {
+            let Ok(digest) = layer.sha256() else {
                 continue;
             };
             match self.registry.get_small_blob(&digest, 64 << 20) {
@@ -378,7 +346,7 @@ impl RemoteCache {
         let Some(manifest) = self.tagged_manifest(&tag) else {
             return false;
         };
-        let Some(record_digest) = parse_digest(&manifest.config.digest) else {
+        let Ok(record_digest) = manifest.config().sha256() else {
             self.corrupt(&tag, &"its config has no sha256 digest");
             return false;
         };
@@ -552,13 +520,14 @@ impl RemoteCache {
         already: &AtomicUsize,
     ) -> Result<(), (String, RegistryError)> {
         let config_digest = self.push_bytes(config, already)?;
-        let manifest = Manifest {
-            schema_version: 2,
-            media_type: MEDIA_TYPE_MANIFEST.to_owned(),
-            artifact_type: Some(config_type.to_owned()),
-            config: descriptor(config_type, &config_digest, config.len() as u64),
-            layers,
-        };
+        let manifest = oci_spec::image::ImageManifestBuilder::default()
+            .schema_version(2u32)
+            .media_type(MEDIA_TYPE_MANIFEST)
+            .artifact_type(config_type)
+            .config(descriptor(config_type, &config_digest, config.len() as u64))
+            .layers(layers)
+            .build()
+            .map_err(|e| (tag.to_owned(), RegistryError::Other(e.to_string())))?;
         let bytes = crate::oci::to_canonical_json(&manifest)
             .map_err(|e| (tag.to_owned(), RegistryError::Other(e.to_string())))?;
         self.registry
@@ -585,10 +554,10 @@ impl RemoteCache {
                 continue;
             };
             let digest = self.push_bytes(&bytes, already)?;
-            let mut d = descriptor(MEDIA_TYPE_FILE, &digest, bytes.len() as u64);
-            d.annotations
-                .insert(ANNOTATION_TITLE.to_owned(), suffix.to_owned());
-            layers.push(d);
+            layers.push(
+                descriptor(MEDIA_TYPE_FILE, &digest, bytes.len() as u64)
+                    .with_annotation(ANNOTATION_TITLE, suffix),
+            );
         }
         if layers.is_empty() {
             return Ok(());

@@ -335,38 +335,43 @@ pub fn documents(input: &SbomInput) -> Result<Documents, SbomError> {
 }
 
 /// An OCI 1.1 artifact manifest for an SBOM blob: empty config, the SBOM as its one layer, the
-/// image manifest as `subject`. Canonical JSON bytes.
+/// image manifest as `subject` (media type, digest and size only). Canonical JSON bytes.
 pub fn artifact_manifest(
     artifact_type: &str,
     sbom: &[u8],
     file_name: &str,
     subject: &crate::oci::image::Descriptor,
     created: &str,
-) -> Result<Vec<u8>, SbomError> {
-    let subject = serde_json::json!({
-        "mediaType": subject.media_type,
-        "digest": subject.digest().oci(),
-        "size": subject.size,
-    });
-    let value = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": crate::oci::image::MEDIA_TYPE_MANIFEST,
-        "artifactType": artifact_type,
-        "config": {
-            "mediaType": MEDIA_TYPE_EMPTY,
-            "digest": Sha256Digest::of(EMPTY_JSON).oci(),
-            "size": EMPTY_JSON.len(),
-        },
-        "layers": [{
-            "mediaType": artifact_type,
-            "digest": Sha256Digest::of(sbom).oci(),
-            "size": sbom.len(),
-            "annotations": {"org.opencontainers.image.title": file_name},
-        }],
-        "subject": subject,
-        "annotations": {"org.opencontainers.image.created": created},
-    });
-    crate::oci::to_canonical_json(&value).map_err(|source| SbomError::Json {
+) -> Result<Vec<u8>, crate::oci::OciError> {
+    use crate::oci::OciError;
+    use crate::oci::image::{ANNOTATION_CREATED, Descriptor, DescriptorExt, descriptor};
+    use oci_spec::image::{ImageManifestBuilder, MediaType};
+    let subject = Descriptor::new(
+        subject.media_type().clone(),
+        subject.size(),
+        subject.digest().clone(),
+    );
+    let config = descriptor(
+        MEDIA_TYPE_EMPTY,
+        Sha256Digest::of(EMPTY_JSON),
+        EMPTY_JSON.len() as u64,
+    );
+    let layer = descriptor(artifact_type, Sha256Digest::of(sbom), sbom.len() as u64)
+        .with_annotation("org.opencontainers.image.title", file_name);
+    let mut manifest = ImageManifestBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageManifest)
+        .artifact_type(MediaType::from(artifact_type))
+        .config(config)
+        .layers(vec![layer])
+        .subject(subject)
+        .build()
+        .map_err(|source| OciError::Spec {
+            what: "SBOM artifact manifest",
+            source,
+        })?;
+    manifest.set_annotations(Some([(ANNOTATION_CREATED.to_owned(), created.to_owned())].into()));
+    crate::oci::to_canonical_json(&manifest).map_err(|source| OciError::Json {
         what: "SBOM artifact manifest",
         source,
     })
@@ -445,7 +450,7 @@ pub fn attach(
     platform_ref: &str,
     source_date_epoch: u64,
 ) -> Result<Vec<crate::oci::image::Descriptor>, crate::oci::OciError> {
-    use crate::oci::image::{ANNOTATION_REF_NAME, Descriptor, MEDIA_TYPE_MANIFEST};
+    use crate::oci::image::{ANNOTATION_REF_NAME, DescriptorExt, MEDIA_TYPE_MANIFEST, descriptor};
     let created = crate::oci::image::rfc3339_utc(source_date_epoch)?;
     writer.add_blob(EMPTY_JSON)?;
     let mut out = Vec::new();
@@ -459,12 +464,11 @@ pub fn attach(
         ),
     ] {
         writer.add_blob(bytes)?;
-        let manifest = artifact_manifest(media_type, bytes, file, image, &created)
-            .map_err(|e| crate::oci::OciError::InvalidConfig(e.to_string()))?;
+        let manifest = artifact_manifest(media_type, bytes, file, image, &created)?;
         let digest = writer.add_blob(&manifest)?;
-        let mut d = Descriptor::new(MEDIA_TYPE_MANIFEST, digest, manifest.len() as u64)
+        let mut d = descriptor(MEDIA_TYPE_MANIFEST, digest, manifest.len() as u64)
             .with_annotation(ANNOTATION_REF_NAME, &sbom_ref_name(platform_ref, kind));
-        d.artifact_type = Some(media_type.to_owned());
+        d.set_artifact_type(Some(media_type.into()));
         out.push(d);
     }
     Ok(out)
