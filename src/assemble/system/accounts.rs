@@ -201,6 +201,13 @@ pub fn compute(
         uname: "root".into(),
         gname: "shadow".into(),
     };
+    // pwconv and grpconv rewrite passwd and group (every entry is updated), so commonio leaves
+    // their old content as `passwd-`/`group-` (mode & 0664); the shadow files are new, without
+    // backup. Their lock (`lckpwdf`) leaves `/etc/.pwd.lock`.
+    let join = |rows: &[PwLine]| rows.iter().map(|l| l.fields.join(":") + "\n").collect::<String>();
+    out.file("etc/passwd-", 0o644, join(&passwd).into_bytes());
+    out.file("etc/group-", 0o644, join(&group).into_bytes());
+    out.file(super::users::PWD_LOCK, 0o600, Vec::new());
     out.file("etc/passwd", 0o644, p_out.into_bytes());
     out.file("etc/group", 0o644, g_out.into_bytes());
     out.file_owned("etc/shadow", 0o640, shadow_owner.clone(), s_out.into_bytes());
