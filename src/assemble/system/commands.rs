@@ -15,6 +15,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
             a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a.contains(['r', 'R']))
         }),
         "chmod" | "chown" | "chgrp" => !args.iter().any(|a| a == "-R" || a == "--recursive"),
+        "dpkg-statoverride" => super::statoverride::parse(args).is_ok(),
         _ => super::users::handles(argv0, args) || super::pam::handles(argv0, args),
     }
 }

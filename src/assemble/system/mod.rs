@@ -28,6 +28,7 @@ pub mod pam;
 pub mod report;
 pub mod shell;
 pub mod shells;
+pub mod statoverride;
 pub mod timezone;
 pub mod users;
 

@@ -94,9 +94,14 @@ fn scan_script(
                 Vec::new(),
             ),
         };
-        // Account and PAM commands are applied from `postinst configure` only.
+        // Account, PAM and statoverride commands are applied from `postinst configure` only.
         let name = argv0.rsplit('/').next().unwrap_or(&argv0);
-        if super::users::handles(name, &rest) || super::pam::handles(name, &rest) {
+        let statoverride_change = name == "dpkg-statoverride"
+            && !matches!(
+                super::statoverride::parse(&rest),
+                Ok(super::statoverride::Call::List(_))
+            );
+        if super::users::handles(name, &rest) || super::pam::handles(name, &rest) || statoverride_change {
             out.insert(entry(command_line(&c)));
             return;
         }

@@ -54,7 +54,13 @@ pub struct Eval<'f> {
     native_arch: Option<String>,
     /// Reads a file of the image for `. FILE`.
     source: Option<SourceReader<'f>>,
+    /// The exit status of a command used as a condition, where the caller can tell.
+    status: Option<StatusProbe<'f>>,
 }
+
+/// Answers whether a command (expanded arguments, `argv[0]` first) would succeed, for conditions
+/// like `if ! dpkg-statoverride --list /x; then`; `None` when it cannot tell.
+pub type StatusProbe<'a> = &'a dyn Fn(&[String]) -> Option<bool>;
 
 /// How deeply [`Eval`] follows nodes and function calls into each other (a function calling
 /// itself would otherwise recurse forever). Past it the walk stops and says so.
@@ -148,7 +154,27 @@ impl<'f> Eval<'f> {
             links: None,
             native_arch: None,
             source: None,
+            status: None,
         }
+    }
+
+    /// Lets conditions ask the caller whether a command succeeds ([`StatusProbe`]).
+    pub fn with_status(mut self, status: StatusProbe<'f>) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// The probe's answer for a command whose words are all known.
+    fn probe(&self, argv: &[Value]) -> Option<bool> {
+        let probe = self.status?;
+        let words: Option<Vec<String>> = argv
+            .iter()
+            .map(|v| match v {
+                Value::Known(s) => Some(s.clone()),
+                Value::Unknown(_) => None,
+            })
+            .collect();
+        probe(&words?)
     }
 
     /// Lets `. FILE` read the image: the file's function definitions and plain assignments are
@@ -266,15 +292,27 @@ impl<'f> Eval<'f> {
                 // `&&` command runs unless the first is a test known to be false; `||` commands
                 // are fallbacks and are skipped.
                 let mut last: Option<bool> = None;
+                // Whether the first command's status came from the caller's probe (tests
+                // and `true`/`false` keep the old reading: a `||` fallback is skipped).
+                let mut probed = false;
                 for (op, node) in parts {
                     match op.as_str() {
                         "" => {
+                            probed = self.probed_command(node);
                             last = self.condition(std::slice::from_ref(node));
                             if last.is_none() {
                                 self.node(node);
                             }
                         }
                         "&&" if last != Some(false) => {
+                            last = self.condition(std::slice::from_ref(node));
+                            if last.is_none() {
+                                self.node(node);
+                            }
+                        }
+                        // `dpkg-statoverride --list X || dpkg-statoverride --add …`: a fallback
+                        // runs when the probe says the command before it fails.
+                        "||" if last == Some(false) && probed => {
                             last = self.condition(std::slice::from_ref(node));
                             if last.is_none() {
                                 self.node(node);
@@ -292,6 +330,20 @@ impl<'f> Eval<'f> {
             Node::Not(inner) => self.node(inner),
         }
         self.depth -= 1;
+    }
+
+    /// Whether `node` is a command only the status probe can answer for.
+    fn probed_command(&self, node: &Node) -> bool {
+        let Node::Simple { words, .. } = node else {
+            return false;
+        };
+        self.status.is_some()
+            && words.first().and_then(Word::literal).is_some_and(|s| {
+                !matches!(
+                    s.as_str(),
+                    "[" | "test" | "true" | ":" | "false" | "dpkg" | "which" | "command"
+                )
+            })
     }
 
     /// Evaluates `[ … ]`/`test …` conditions on the positional parameters; `None` = not a test
@@ -358,7 +410,7 @@ impl<'f> Eval<'f> {
                 };
                 return self.which(&name).map(|hit| hit.is_some());
             }
-            _ => return None,
+            _ => return self.probe(&argv),
         };
         self.test_expr(&args)
     }
@@ -686,6 +738,7 @@ impl<'f> Eval<'f> {
                         links: self.links,
                         native_arch: self.native_arch.clone(),
                         source: None,
+                        status: self.status,
                     };
                     sub.run(nodes);
                     self.steps = sub.steps;
