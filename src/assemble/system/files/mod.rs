@@ -94,8 +94,8 @@ pub fn compute_at(
                     match commands::classify(first, &[]) {
                         Kind::Harmless => {}
                         Kind::Emulated if !handles(first, &[]) => {}
-                        Kind::Service => {
-                            failures.push(format!("skipped: service management: {}", c.text));
+                        k @ (Kind::Service | Kind::NonDeterministic) => {
+                            failures.extend(commands::report_entry(first, &k, c.text));
                         }
                         _ => failures.push(format!("{} (its arguments are not known)", c.text)),
                     }
@@ -119,13 +119,8 @@ pub fn compute_at(
                     return;
                 }
                 if !handles(name, &argv[1..]) {
-                    match commands::classify(name, &argv[1..]) {
-                        Kind::Emulated | Kind::Harmless => {}
-                        Kind::Service => {
-                            failures.push(format!("skipped: service management: {}", command_line(&c)));
-                        }
-                        Kind::NotEmulated => failures.push(command_line(&c)),
-                    }
+                    let kind = commands::classify(name, &argv[1..]);
+                    failures.extend(commands::report_entry(name, &kind, &command_line(&c)));
                     return;
                 }
                 let mut st = state.borrow_mut();

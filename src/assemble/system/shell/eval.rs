@@ -552,6 +552,17 @@ impl<'f> Eval<'f> {
                 }
                 return;
             }
+            if name == "shift" {
+                let n = argv.get(1).map_or(Some(1), |a| a.parse::<usize>().ok());
+                match n {
+                    Some(n) if n <= self.positional.len() => {
+                        self.positional.drain(..n);
+                    }
+                    // `shift` past the end fails (and a non-number is an error): stop here.
+                    _ => self.exited = true,
+                }
+                return;
+            }
             if name == "set" && argv.get(1).is_some_and(|a| a == "--") {
                 self.positional = argv[2..].to_vec();
                 return;
@@ -609,7 +620,21 @@ impl<'f> Eval<'f> {
                 (_, Value::Unknown(b)) => Value::Unknown(b),
             });
         };
+        // `"$@"`: each positional parameter is a field of its own (none when there are none).
+        let mut lone_empty_at = false;
         for piece in &w.0 {
+            if piece.quoted && matches!(&piece.part, Part::Var { name, default: None } if name == "@") {
+                lone_empty_at = self.positional.is_empty() && w.0.len() == 1;
+                for (i, p) in self.positional.clone().into_iter().enumerate() {
+                    if i > 0
+                        && let Some(c) = cur.take()
+                    {
+                        fields.push(c);
+                    }
+                    append(&mut cur, Value::Known(p));
+                }
+                continue;
+            }
             let v = self.expand_part(&piece.part);
             match (&v, piece.quoted, &piece.part) {
                 (Value::Known(s), false, Part::Var { .. } | Part::Sub(_)) => {
@@ -641,7 +666,7 @@ impl<'f> Eval<'f> {
         }
         if let Some(c) = cur {
             fields.push(c);
-        } else if w.0.iter().any(|p| p.quoted) {
+        } else if w.0.iter().any(|p| p.quoted) && !lone_empty_at {
             fields.push(Value::Known(String::new()));
         }
         fields
