@@ -637,7 +637,11 @@ impl<'f> Eval<'f> {
             }
             let v = self.expand_part(&piece.part);
             match (&v, piece.quoted, &piece.part) {
-                (Value::Known(s), false, Part::Var { .. } | Part::Sub(_)) => {
+                (Value::Known(s), false, Part::Var { .. } | Part::Alt { .. } | Part::Sub(_))
+                    // A quoted part of `${x:+"a b"}` is not split (an approximation: the
+                    // whole alternative then stays one field).
+                    if !matches!(&piece.part, Part::Alt { word, .. } if word.0.iter().any(|p| p.quoted)) =>
+                {
                     let parts: Vec<&str> = s.split_whitespace().collect();
                     if parts.is_empty() {
                         continue;
@@ -661,6 +665,8 @@ impl<'f> Eval<'f> {
                         fields.push(c);
                     }
                 }
+                // An unquoted alternative that expands to nothing is no field.
+                (Value::Known(s), false, Part::Alt { .. }) if s.is_empty() => {}
                 _ => append(&mut cur, v),
             }
         }
@@ -692,6 +698,12 @@ impl<'f> Eval<'f> {
                 (Some(v), _) => v,
                 (None, Some(d)) => self.expand_one(d),
                 (None, None) => Value::Unknown(format!("${name}")),
+            },
+            Part::Alt { name, colon, word } => match self.var(name) {
+                Some(Value::Known(s)) if s.is_empty() && *colon => Value::Known(String::new()),
+                Some(Value::Known(_)) => self.expand_one(word),
+                Some(Value::Unknown(u)) => Value::Unknown(u),
+                None => Value::Unknown(format!("${name}")),
             },
             Part::Sub(nodes) => {
                 self.capturing += 1;

@@ -289,3 +289,18 @@ fn shift_drops_positional_parameters() {
         ]
     );
 }
+
+#[test]
+fn alternative_values_expand_as_sh_does() {
+    // dh_installsysusers' form: `${DPKG_ROOT:+…}` is empty under dpkg (DPKG_ROOT is empty).
+    let got = calls(
+        "systemd-sysusers ${DPKG_ROOT:+--root=\"$DPKG_ROOT\"} basic.conf\nx=ab\ne=\ncmd ${x:+\"-v $x\"} ${x+set} ${e:+no} ${e+yes}\n",
+    );
+    assert_eq!(
+        got,
+        [
+            Ok(vec!["systemd-sysusers".into(), "basic.conf".into()]),
+            Ok(vec!["cmd".into(), "-v ab".into(), "set".into(), "yes".into()]),
+        ]
+    );
+}
