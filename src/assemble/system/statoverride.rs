@@ -281,22 +281,23 @@ pub fn apply(overlay: &mut Overlay<'_>, db: &mut Overrides, args: &[String]) -> 
                 Some(e) => *e = new,
                 None => db.entries.push(new),
             }
-            if update && let Some(real) = super::resolve(overlay, &super::tree_path(&path)) {
-                if let Some(e) = overlay.entry(&real) {
-                    let mut e = e.clone();
-                    (e.uid, e.gid, e.uname, e.gname) = (uid, gid, uname, gname);
-                    e.mode = mode;
-                    let content = match e.kind {
-                        EntryKind::File { .. } => super::read_file(overlay, &real)
-                            .map_err(|e| e.to_string())?
-                            .unwrap_or_default(),
-                        _ => Vec::new(),
-                    };
-                    overlay.apply(Changes {
-                        files: vec![(e, content)],
-                        removed: Vec::new(),
-                    });
-                }
+            if update
+                && let Some(real) = super::resolve(overlay, &super::tree_path(&path))
+                && let Some(e) = overlay.entry(&real)
+            {
+                let mut e = e.clone();
+                (e.uid, e.gid, e.uname, e.gname) = (uid, gid, uname, gname);
+                e.mode = mode;
+                let content = match e.kind {
+                    EntryKind::File { .. } => super::read_file(overlay, &real)
+                        .map_err(|e| e.to_string())?
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                overlay.apply(Changes {
+                    files: vec![(e, content)],
+                    removed: Vec::new(),
+                });
             }
             db.write();
             Ok(())
