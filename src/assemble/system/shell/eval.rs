@@ -10,6 +10,11 @@ use super::ast::{Node, Part, Word};
 use super::glob::glob_match;
 use super::{MAX_NESTING, parse};
 
+mod probe;
+
+use probe::which_in;
+pub use probe::{FileKind, FileProbe, LinkProbe, SourceReader, StatusProbe};
+
 /// A value during evaluation: known text, or unknown (named for the report).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -58,10 +63,6 @@ pub struct Eval<'f> {
     status: Option<StatusProbe<'f>>,
 }
 
-/// Answers whether a command (expanded arguments, `argv[0]` first) would succeed, for conditions
-/// like `if ! dpkg-statoverride --list /x; then`; `None` when it cannot tell.
-pub type StatusProbe<'a> = &'a dyn Fn(&[String]) -> Option<bool>;
-
 /// How deeply [`Eval`] follows nodes and function calls into each other (a function calling
 /// itself would otherwise recurse forever). Past it the walk stops and says so.
 pub const MAX_EVAL_DEPTH: usize = 2 * MAX_NESTING;
@@ -69,70 +70,6 @@ pub const MAX_EVAL_DEPTH: usize = 2 * MAX_NESTING;
 /// How many commands [`Eval`] walks in one script before it stops and says so (a function that
 /// calls itself twice would otherwise take exponential time).
 pub const MAX_STEPS: usize = 200_000;
-
-/// Reads the text of an absolute path in the image, for `. FILE` in a script.
-pub type SourceReader<'a> = &'a dyn Fn(&str) -> Option<String>;
-
-/// Answers what an absolute path is in the image.
-pub type FileProbe<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
-
-/// Answers whether an absolute path is itself a symbolic link in the image (`lstat`).
-pub type LinkProbe<'a> = &'a dyn Fn(&str) -> bool;
-
-/// What a path is in the image, for `test -e/-f/-d/-x` and `command -v`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    Dir,
-    File { executable: bool },
-    Other,
-}
-
-/// Where `command -v`/`which` look (a maintainer script's PATH under dpkg).
-const SCRIPT_PATH: &[&str] = &[
-    "/usr/local/sbin",
-    "/usr/local/bin",
-    "/usr/sbin",
-    "/usr/bin",
-    "/sbin",
-    "/bin",
-];
-
-impl<'f> Eval<'f> {
-    /// Lets file tests and `command -v` consult the image.
-    pub fn with_files(mut self, files: FileProbe<'f>) -> Self {
-        self.files = Some(files);
-        self
-    }
-
-    /// Lets `[ -h PATH ]`/`[ -L PATH ]` consult the image.
-    pub fn with_links(mut self, links: LinkProbe<'f>) -> Self {
-        self.links = Some(links);
-        self
-    }
-
-    /// `command -v NAME` as the script would see it: the first executable on PATH.
-    fn which(&self, name: &str) -> Option<Option<String>> {
-        which_in(self.files, name)
-    }
-}
-
-/// `command -v NAME` against the image; `None` when there is no image to ask.
-fn which_in(files: Option<FileProbe<'_>>, name: &str) -> Option<Option<String>> {
-    {
-        let files = files?;
-        if name.contains('/') {
-            return Some(
-                matches!(files(name), Some(FileKind::File { executable: true })).then(|| name.to_owned()),
-            );
-        }
-        Some(
-            SCRIPT_PATH
-                .iter()
-                .map(|d| format!("{d}/{name}"))
-                .find(|p| matches!(files(p), Some(FileKind::File { executable: true }))),
-        )
-    }
-}
 
 impl<'f> Eval<'f> {
     pub fn new(args: &[&str], on_command: &'f mut dyn FnMut(Call<'_>)) -> Self {
@@ -156,25 +93,6 @@ impl<'f> Eval<'f> {
             source: None,
             status: None,
         }
-    }
-
-    /// Lets conditions ask the caller whether a command succeeds ([`StatusProbe`]).
-    pub fn with_status(mut self, status: StatusProbe<'f>) -> Self {
-        self.status = Some(status);
-        self
-    }
-
-    /// The probe's answer for a command whose words are all known.
-    fn probe(&self, argv: &[Value]) -> Option<bool> {
-        let probe = self.status?;
-        let words: Option<Vec<String>> = argv
-            .iter()
-            .map(|v| match v {
-                Value::Known(s) => Some(s.clone()),
-                Value::Unknown(_) => None,
-            })
-            .collect();
-        probe(&words?)
     }
 
     /// Lets `. FILE` read the image: the file's function definitions and plain assignments are
