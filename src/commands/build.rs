@@ -169,7 +169,13 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     print_summary(&summary, &args, &manifest.ref_name(), started.elapsed());
     crate::remote::write_back(&store);
     report_not_emulated(&summary.reports, args.report.as_deref(), build_counts(&summary))?;
-    super::sbom::report_sboms(&summary.sboms, args.sbom.as_deref())?;
+    if args.no_sbom {
+        tracing::info!("SBOM: none (--no-sbom)");
+    } else if !sbom {
+        tracing::info!("SBOM: none (a docker-archive carries no SBOM; `--sbom DIR` writes them as files)");
+    }
+    let attached = matches!(args.format, Format::Oci).then_some(args.output.as_path());
+    super::sbom::report_sboms(&summary.sboms, args.sbom.as_deref(), attached)?;
     println!("{}", summary.output.display());
     Ok(ExitCode::SUCCESS)
 }

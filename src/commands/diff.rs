@@ -8,12 +8,11 @@ use anyhow::Context;
 
 use crate::cli::{DiffArgs, DiffFormat};
 use crate::explain::diff::{self, Side};
-use crate::fetch::Expected;
 use crate::fetch::mirrors::Mirrors;
 use crate::fetch::packages::{FetchOptions, fetch_packages};
 use crate::fetch::transport::{Transport, TransportConfig};
 use crate::lockfile::{LockedPackage, Lockfile};
-use crate::store::{Kind, Store};
+use crate::store::Store;
 
 fn read_side(path: &Path) -> anyhow::Result<(Side, Option<Lockfile>)> {
     if path.is_dir() {
@@ -30,7 +29,11 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let mut d = diff::compare(&old, &new);
     let needed = d.needed();
     let store = Store::at(&args.cache_dir);
-    let missing: Vec<LockedPackage> = needed.iter().filter(|p| !in_store(&store, p)).cloned().collect();
+    let missing: Vec<LockedPackage> = needed
+        .iter()
+        .filter(|p| !diff::deb_in_store(&store, p))
+        .cloned()
+        .collect();
     if !missing.is_empty() {
         if args.offline {
             tracing::warn!(
@@ -56,7 +59,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
             .context("fetching the new .debs to read their changelogs")?;
         }
     }
-    diff::read_changelogs(&mut d, &new, &store, &|p| in_store(&store, p))?;
+    diff::read_changelogs(&mut d, &new, &store, &|p| diff::deb_in_store(&store, p))?;
     let out = match args.format {
         DiffFormat::Text => diff::render_text(&d),
         DiffFormat::Markdown => diff::render_markdown(&d),
@@ -64,16 +67,6 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
     };
     print!("{out}");
     Ok(ExitCode::SUCCESS)
-}
-
-fn in_store(store: &Store, p: &LockedPackage) -> bool {
-    store.contains(
-        Kind::Deb,
-        &Expected {
-            size: p.size,
-            sha256: p.sha256,
-        },
-    )
 }
 
 fn transport(mirrors: &[String], releases: &[crate::lockfile::LockedRelease]) -> anyhow::Result<Transport> {

@@ -30,11 +30,11 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
     refuse_stray(&args)?;
     let inputs = load_manifest(&args.common)?;
     let manifest = &inputs.manifest;
-    let existing = read_existing(&inputs.lock_path)?;
+    let (existing, existing_text) = read_existing(&inputs.lock_path)?.unzip();
     let mode = &args.mode;
 
     if mode.check {
-        return check(&args, &inputs, existing);
+        return check(&args, &inputs, existing.zip(existing_text));
     }
 
     // A lock that does not record its Releases' hashes (an older debcast's) cannot be checked
@@ -48,27 +48,77 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
         check_update_names(names, existing.as_ref(), &inputs)?;
     }
     if fresh && mode.update.is_none() {
-        eprintln!(
+        say(format_args!(
             "{} is up to date; `--update` moves packages to newer versions (`--check` says whether there are any)",
             inputs.lock_path.display()
-        );
+        ));
+        if let Some(lock) = &existing {
+            say(sbom_line(lock));
+        }
         return Ok(ExitCode::SUCCESS);
     }
 
+    let (lock, platforms) = relock(&args.common, &inputs, existing.as_ref(), mode.update.as_deref())?;
+    crate::preflight::check_new_lock(manifest, &inputs.lock_path, &lock)?;
+    lock.write(&inputs.lock_path)?;
+    let store = Store::at(&args.common.cache_dir);
+    let old = existing.as_ref().zip(existing_text.as_deref());
+    print_changes(&args.common, &inputs, old, &lock, &store, true);
+    say(format_args!(
+        "wrote {} ({} packages)",
+        inputs.lock_path.display(),
+        lock.packages.len()
+    ));
+    say(sbom_line(&lock));
+    // Pins kept (all of them, or all but the named): say what they hold back.
+    let kept_pins = existing.is_some() && mode.update.as_ref().is_none_or(|n| !n.is_empty());
+    if kept_pins && tracing::enabled!(tracing::Level::INFO) {
+        let newer = super::lock_updates::newer_candidates(&lock, manifest, &platforms);
+        super::lock_updates::print_newer(&newer, "`debcast lock --update` moves them");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A line of `lock`'s report on stderr; `-q` (only errors) silences it.
+fn say(line: impl std::fmt::Display) {
+    if tracing::enabled!(tracing::Level::INFO) {
+        eprintln!("{line}");
+    }
+}
+
+/// What the SBOMs of this lock's images will list, as far as the lock knows.
+fn sbom_line(lock: &Lockfile) -> String {
+    crate::sbom::summary::line(
+        &crate::sbom::summary::of_lock(lock),
+        "made by `debcast build` (with source packages and licenses from the .debs)",
+    )
+}
+
+/// Resolves the manifest as `lock` does: keeping every pin of `existing` that still fits, none
+/// (`update` empty: `--update`), or all but the named (`--update=PKG,…`). Returns the new lock
+/// and every platform's index records.
+#[allow(clippy::type_complexity)]
+fn relock(
+    common: &crate::cli::Common,
+    inputs: &Inputs,
+    existing: Option<&Lockfile>,
+    update: Option<&[String]>,
+) -> anyhow::Result<(Lockfile, Vec<(Platform, Vec<PackageRecord>)>)> {
+    let manifest = &inputs.manifest;
     // Which pins to keep: all of them, none (`--update`), or all but the named (`--update=PKG,…`).
-    let keep: Option<(&Lockfile, BTreeSet<String>)> = match (&existing, &mode.update) {
+    let keep: Option<(&Lockfile, BTreeSet<String>)> = match (existing, update) {
         (None, _) => None,
-        (Some(_), Some(names)) if names.is_empty() => None,
+        (Some(_), Some([])) => None,
         (Some(lock), Some(names)) => Some((lock, names.iter().cloned().collect())),
         (Some(lock), None) => Some((lock, BTreeSet::new())),
     };
 
-    let mut mirrors = mirrors(&args.common)?;
+    let mut mirrors = mirrors(common)?;
     for source in &manifest.manifest.sources {
         mirrors = mirrors.with_suites(&source.archive, &source.suites);
     }
-    let transport = transport(&args.common, mirrors);
-    let store = Store::open(&args.common.cache_dir)?;
+    let transport = transport(common, mirrors);
+    let store = Store::open(&common.cache_dir)?;
     let client = ArchiveClient::new(&transport, Some(&store), SystemTime::now());
     let (releases, platforms) = load_indices(&client, manifest)?;
 
@@ -111,33 +161,14 @@ pub fn run(args: LockArgs) -> anyhow::Result<ExitCode> {
     for r in results {
         locked.extend(r?);
     }
-    let artifacts = lock_artifacts(
-        manifest,
-        existing.as_ref(),
-        mode.update.as_deref(),
-        &store,
-        &transport,
-    )?;
+    let artifacts = lock_artifacts(manifest, existing, update, &store, &transport)?;
     let lock = Lockfile::new(
         &manifest.manifest,
         releases.into_values().collect(),
         locked,
         artifacts,
     );
-    crate::preflight::check_new_lock(manifest, &inputs.lock_path, &lock)?;
-    lock.write(&inputs.lock_path)?;
-    print_diff(existing.as_ref(), &lock);
-    eprintln!(
-        "wrote {} ({} packages)",
-        inputs.lock_path.display(),
-        lock.packages.len()
-    );
-    // Pins kept (all of them, or all but the named): say what they hold back.
-    if keep.is_some() {
-        let newer = super::lock_updates::newer_candidates(&lock, manifest, &platforms);
-        super::lock_updates::print_newer(&newer, "`debcast lock --update` moves them");
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok((lock, platforms))
 }
 
 /// `debcast lock --update NAME MANIFEST` would take the manifest for NAME's value with clap's
@@ -199,9 +230,9 @@ fn check_update_names(names: &[String], existing: Option<&Lockfile>, inputs: &In
 /// `lock --check`: fresh (else exit 2), proven against the signed indices of the Releases the
 /// lock names (else an error, exit 1), and, unless offline, whether the archives' current
 /// indices hold newer candidates for locked packages (exit 3).
-fn check(args: &LockArgs, inputs: &Inputs, existing: Option<Lockfile>) -> anyhow::Result<ExitCode> {
+fn check(args: &LockArgs, inputs: &Inputs, existing: Option<(Lockfile, String)>) -> anyhow::Result<ExitCode> {
     let manifest = &inputs.manifest;
-    let Some(lock) = existing else {
+    let Some((lock, text)) = existing else {
         eprintln!(
             "error: lockfile {} not found: run `debcast lock {}`",
             inputs.lock_path.display(),
@@ -211,6 +242,7 @@ fn check(args: &LockArgs, inputs: &Inputs, existing: Option<Lockfile>) -> anyhow
     };
     if let Err(e) = lock.check_fresh(&manifest.manifest, &inputs.lock_path, &manifest.path) {
         eprintln!("error: {}", crate::text::sanitize(&e.to_string()));
+        would_change(args, inputs, &lock, &text);
         return Ok(ExitCode::from(EXIT_STALE));
     }
     for platform in &manifest.manifest.image.platforms {
@@ -254,6 +286,26 @@ fn check(args: &LockArgs, inputs: &Inputs, existing: Option<Lockfile>) -> anyhow
     }
     super::lock_updates::print_newer(&newer, "`debcast lock --update` moves them");
     Ok(ExitCode::from(EXIT_UPDATES))
+}
+
+/// `lock --check` of a stale lock: what `debcast lock` would change, as it would print it (not
+/// offline, where no current index is read; not with `-q`). A failure to resolve is a warning:
+/// the lock is stale either way.
+fn would_change(args: &LockArgs, inputs: &Inputs, old: &Lockfile, old_text: &str) {
+    if args.common.offline || !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
+    match relock(&args.common, inputs, Some(old), None) {
+        Ok((new, _)) => {
+            eprintln!("`debcast lock` would change (nothing written):");
+            let store = Store::at(&args.common.cache_dir);
+            print_changes(&args.common, inputs, Some((old, old_text)), &new, &store, false);
+        }
+        Err(e) => tracing::warn!(
+            "what `debcast lock` would change is not shown: {}",
+            crate::text::sanitize(&format!("{e:#}"))
+        ),
+    }
 }
 
 /// The Releases of every suite (downloaded and verified once, for every platform) and every
@@ -410,9 +462,10 @@ fn lock_artifacts(
     Ok(out)
 }
 
-fn read_existing(path: &Path) -> anyhow::Result<Option<Lockfile>> {
+/// The existing lock, and its text (the diff's hint needs the bytes a lock update replaces).
+fn read_existing(path: &Path) -> anyhow::Result<Option<(Lockfile, String)>> {
     match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(Lockfile::parse(&text, path)?)),
+        Ok(text) => Ok(Some((Lockfile::parse(&text, path)?, text))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
@@ -495,43 +548,111 @@ fn resolve_platform(
     Ok(resolution.packages.into_iter().map(|p| p.record).collect())
 }
 
-/// What moved: added, removed and changed versions, per platform.
-fn print_diff(old: Option<&Lockfile>, new: &Lockfile) {
-    let index = |lock: &Lockfile| -> BTreeMap<(String, String), String> {
-        lock.packages
-            .iter()
-            .map(|p| ((p.platform.to_string(), p.name.clone()), p.version.clone()))
-            .collect()
+/// What moved, as `debcast diff OLD NEW` prints it: per platform the packages added, removed and
+/// changed, with the changelog entries and CVEs of those whose new `.deb` is already in the
+/// store (a lock downloads none); for the others one line on how to see them. A first lock only
+/// counts its packages. `written`: the new lock is on disk (else `--check` shows what a lock
+/// would change). `-q` prints nothing.
+fn print_changes(
+    common: &crate::cli::Common,
+    inputs: &Inputs,
+    old: Option<(&Lockfile, &str)>,
+    new: &Lockfile,
+    store: &Store,
+    written: bool,
+) {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
+    let Some((old, old_text)) = old else {
+        eprintln!("{} added, 0 removed, 0 changed", new.packages.len());
+        return;
     };
-    let before = old.map(index).unwrap_or_default();
-    let after = index(new);
-    let (mut added, mut removed, mut changed) = (0, 0, 0);
-    for (key, version) in &after {
-        match before.get(key) {
-            None => {
-                added += 1;
-                if old.is_some() {
-                    eprintln!("  + {} {} ({})", escape(&key.1), escape(version), key.0);
-                }
-            }
-            Some(v) if v != version => {
-                changed += 1;
-                eprintln!(
-                    "  ~ {} {} -> {} ({})",
-                    escape(&key.1),
-                    escape(v),
-                    escape(version),
-                    key.0
-                );
-            }
-            Some(_) => {}
-        }
+    let diff = crate::explain::diff::of_locks_from_store(old, new, store).unwrap_or_else(|e| {
+        tracing::warn!("changelogs not read: {e}");
+        use crate::explain::diff::{Side, compare};
+        compare(&Side::from_lock(old), &Side::from_lock(new))
+    });
+    eprint!("{}", crate::explain::diff::render_text(&diff));
+    let missing = diff.without_changelogs();
+    if missing > 0 {
+        eprintln!(
+            "{}",
+            crate::text::sanitize(&changelog_hint(common, inputs, missing, store, old_text, written))
+        );
     }
-    for (key, version) in &before {
-        if !after.contains_key(key) {
-            removed += 1;
-            eprintln!("  - {} {} ({})", escape(&key.1), escape(version), key.0);
-        }
+}
+
+/// How to see the changelogs `lock` did not read: `debcast diff` (which fetches the new `.deb`s
+/// it lacks) of the lock from before the update, which only a copy or version control still has
+/// once the new one is written, and the new one.
+fn changelog_hint(
+    common: &crate::cli::Common,
+    inputs: &Inputs,
+    missing: usize,
+    store: &Store,
+    old_text: &str,
+    written: bool,
+) -> String {
+    let lock = inputs.lock_path.display();
+    let manifest = inputs.manifest.path.display();
+    let store_opt = if common.cache_dir == Path::new("vendor") {
+        String::new()
+    } else {
+        format!(" --cache-dir {}", common.cache_dir.display())
+    };
+    let head = format!(
+        "changelogs of {missing} changed package(s) not shown: their new .debs are not in {} (a lock downloads none)",
+        store.root().display()
+    );
+    let diff = format!("`debcast diff /tmp/old.lock {lock}{store_opt}` fetches and reads them");
+    if !written {
+        let lockfile_opt = if inputs.lock_path == inputs.manifest.path.with_extension("lock") {
+            String::new()
+        } else {
+            format!(" --lockfile {lock}")
+        };
+        return format!(
+            "{head}; after `cp {lock} /tmp/old.lock` and `debcast lock {manifest}{store_opt}{lockfile_opt}`, {diff}"
+        );
     }
-    eprintln!("{added} added, {removed} removed, {changed} changed");
+    match git_head_version(&inputs.lock_path).filter(|head| head == old_text.as_bytes()) {
+        Some(_) => {
+            let (dir, name) = split_path(&inputs.lock_path);
+            format!("{head}; after `git{dir} show HEAD:./{name} > /tmp/old.lock`, {diff}")
+        }
+        None => format!("{head}; {diff}, /tmp/old.lock being a copy of {lock} from before this update"),
+    }
+}
+
+/// ` -C DIR` (empty for the current directory) and the file name of `path`.
+fn split_path(path: &Path) -> (String, String) {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(p) => format!(" -C {}", p.display()),
+        None => String::new(),
+    };
+    (dir, name)
+}
+
+/// The bytes of `path` as committed at git's `HEAD`, if `path` is in a git work tree and git
+/// answers; only for the hint (never an error).
+fn git_head_version(path: &Path) -> Option<Vec<u8>> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name()?.to_str()?;
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["show", &format!("HEAD:./{name}")])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status.success().then_some(out.stdout)
 }

@@ -1,25 +1,34 @@
-//! `build`'s SBOM output: one line per platform and, with `--sbom DIR`, the documents as files.
+//! `build`'s SBOM output: the one-line summary and, with `--sbom DIR`, the documents as files.
 
 use std::path::Path;
 
 use anyhow::Context;
 
-/// Prints one line per platform about its SBOMs and, with `--sbom DIR`, writes them there.
-pub(crate) fn report_sboms(sboms: &[crate::sbom::Documents], dir: Option<&Path>) -> anyhow::Result<()> {
-    for docs in sboms {
-        let bom: serde_json::Value = serde_json::from_slice(&docs.cyclonedx)?;
-        let components = bom["components"].as_array().map_or(0, Vec::len);
-        let licensed = bom["components"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|c| c.get("licenses").is_some())
-            .count();
-        tracing::info!(
-            "{}: SBOMs (SPDX 2.3, CycloneDX 1.6): {components} component(s), {licensed} with a machine-readable license{}",
-            docs.platform,
-            if dir.is_none() { "" } else { ", written to --sbom" }
-        );
+/// Prints the one-line SBOM summary (what the documents list, per platform, and where they went)
+/// and, with `--sbom DIR`, writes them there. `attached` names the layout they are attached to.
+pub(crate) fn report_sboms(
+    sboms: &[crate::sbom::Documents],
+    dir: Option<&Path>,
+    attached: Option<&Path>,
+) -> anyhow::Result<()> {
+    use crate::sbom::summary;
+    let counts = sboms
+        .iter()
+        .map(|d| summary::of_cyclonedx(&d.platform, &d.cyclonedx))
+        .collect::<Result<Vec<_>, _>>()
+        .context("reading the CycloneDX SBOM just made")?;
+    if !counts.is_empty() {
+        let place = match (attached, dir) {
+            (Some(out), Some(dir)) => format!(
+                "attached to the layout {} and written to {}",
+                out.display(),
+                dir.display()
+            ),
+            (Some(out), None) => format!("attached to the layout {}", out.display()),
+            (None, Some(dir)) => format!("written to {}", dir.display()),
+            (None, None) => "made".to_owned(),
+        };
+        tracing::info!("{}", summary::line(&counts, &place));
     }
     if let Some(dir) = dir {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -104,6 +104,15 @@ impl Diff {
         })
     }
 
+    /// How many changed packages (over all platforms) have no changelog read.
+    pub fn without_changelogs(&self) -> usize {
+        self.platforms
+            .values()
+            .flat_map(|p| &p.changed)
+            .filter(|c| !c.changelog_available)
+            .count()
+    }
+
     /// The new `.deb` files whose changelogs the diff reads.
     pub fn needed(&self) -> Vec<LockedPackage> {
         let mut out: Vec<LockedPackage> = self
@@ -253,6 +262,27 @@ pub fn read_changelogs(
         }
     }
     Ok(())
+}
+
+/// Whether `p`'s `.deb` is in `store`, verified (by size and SHA-256).
+pub fn deb_in_store(store: &Store, p: &LockedPackage) -> bool {
+    store.contains(
+        crate::store::Kind::Deb,
+        &crate::fetch::Expected {
+            size: p.size,
+            sha256: p.sha256,
+        },
+    )
+}
+
+/// The diff of two locks with the changelogs of the changed packages whose new `.deb` is
+/// already in `store`; nothing is downloaded (what `lock` prints after an update). The others
+/// have `changelog_available` false ([`Diff::without_changelogs`]).
+pub fn of_locks_from_store(old: &Lockfile, new: &Lockfile, store: &Store) -> Result<Diff, DiffError> {
+    let new = Side::from_lock(new);
+    let mut d = compare(&Side::from_lock(old), &new);
+    read_changelogs(&mut d, &new, store, &|p| deb_in_store(store, p))?;
+    Ok(d)
 }
 
 /// Reads a layout written by `debcast build`: its packages from the CycloneDX SBOM of each

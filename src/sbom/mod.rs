@@ -10,6 +10,7 @@ pub mod facts;
 pub mod graph;
 pub mod license;
 pub mod spdx;
+pub mod summary;
 
 use std::collections::BTreeMap;
 

@@ -166,7 +166,7 @@ fn pins_stay_until_updated() {
 
     // --update=PKG moves only that one.
     f.lock(&["--update=extra"]).ok().stderr_has(&[
-        "~ extra 1.0 -> 1.1 (linux/amd64)",
+        "linux/amd64:\n  ~ extra 1.0 -> 1.1 (all)",
         "0 added, 0 removed, 2 changed",
     ]);
     assert_eq!(

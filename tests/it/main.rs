@@ -33,6 +33,7 @@ mod fuzz;
 mod layers_budget;
 mod lock_cli;
 mod lock_inrelease_faults;
+mod lock_report;
 mod lock_trust;
 mod merge;
 mod net_faults;
