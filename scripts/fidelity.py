@@ -232,6 +232,9 @@ def main():
     ap.add_argument("--store", default=str(REPO / "vendor"))
     ap.add_argument("--json", help="write every gap of every set to this file")
     ap.add_argument("--show", type=int, default=0, help="print the first N gaps of each set")
+    ap.add_argument("--source-date-epoch", type=int,
+                    help="give mmdebstrap (its maintainer scripts: the shadow tools' change day) and "
+                         "debcast this SOURCE_DATE_EPOCH, so dates the tools stamp compare equal")
     ap.add_argument("sets", nargs="*")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -249,9 +252,12 @@ def main():
         security_suite = f"{suite}-security"
         sources = [f"deb {main_uri} {suite} main", f"deb {main_uri} {suite}-updates main",
                    f"deb {security_uri} {security_suite} main"]
+        env = dict(os.environ)
+        if args.source_date_epoch is not None:
+            env["SOURCE_DATE_EPOCH"] = str(args.source_date_epoch)
         run(["mmdebstrap", "--quiet", f"--variant={variant}", "--architectures=amd64"]
             + ([f"--include={','.join(include)}"] if include else [])
-            + [suite, str(d / "reference.tar")] + sources)
+            + [suite, str(d / "reference.tar")] + sources, env=env)
         run(["tar", "-C", str(d / "reference"), "-xf", str(d / "reference.tar")])
         (d / "reference.tar").unlink()
         installed = run(["dpkg-query", f"--admindir={d / 'reference/var/lib/dpkg'}", "-W",
@@ -271,7 +277,7 @@ def main():
         common = ["--cache-dir", args.store, "-q"] + mirrors
         run([args.debcast, "lock", str(d / "image.toml")] + common)
         run([args.debcast, "build", str(d / "image.toml"), "--output", str(d / "image"),
-             "--report", str(d / "report.json")] + common)
+             "--report", str(d / "report.json")] + common, env=env)
         run(["umoci", "unpack", "--image", f"{d / 'image'}:{name}-linux-amd64", str(d / "bundle")])
         report = json.loads((d / "report.json").read_text())["platforms"]["linux/amd64"]
         total, expected, gaps = compare(d / "bundle/rootfs", d / "reference", report)
