@@ -17,8 +17,10 @@ use super::artifacts::PlatformArtifact;
 /// whenever the tar writer, the entry order or the layer contents change, and (as the project's
 /// one format version) whenever an image's bytes change: 2 added the manifest annotations of the
 /// lockfile's hash and the standard `org.opencontainers.image.*` keys; 3 the accounts maintainer
-/// scripts create (adduser/useradd…) and pam-auth-update's `/etc/pam.d/common-*` and `/var/lib/pam`.
-pub(super) const LAYER_FORMAT: u32 = 3;
+/// scripts create (adduser/useradd…) and pam-auth-update's `/etc/pam.d/common-*` and `/var/lib/pam`;
+/// 4 systemd-sysusers' accounts, dpkg-statoverride's database and modes, and the files the account
+/// tools leave beside theirs (`/etc/passwd-`, `group-`, `shadow-`, `gshadow-`, `/etc/.pwd.lock`).
+pub(super) const LAYER_FORMAT: u32 = 4;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -246,19 +246,28 @@ fn shard_info(
     }
 }
 
-/// Prints a one-line summary of what was not emulated and, with `--report FILE`, writes it all as
-/// JSON (`{"platforms": {"linux/amd64": [{"package", "script", "what"}…]}}`), keys sorted.
+/// Prints a one-line summary of what was not emulated, counted by kind, and, with `--report FILE`,
+/// writes it all as JSON (`{"platforms": {"linux/amd64": [{"package", "script", "what", "kind"}…]},
+/// "not_reproduced": {KIND: COUNT…, "total": N}}`), keys sorted.
 fn report_not_emulated(
     reports: &[crate::build::PlatformReport],
     file: Option<&Path>,
     counts: serde_json::Value,
 ) -> anyhow::Result<()> {
+    use crate::assemble::system::EffectKind;
     use std::collections::BTreeSet;
     let packages: BTreeSet<&str> = reports
         .iter()
         .flat_map(|r| r.not_emulated.iter().map(|n| n.package.as_str()))
         .collect();
     let effects: usize = reports.iter().map(|r| r.not_emulated.len()).sum();
+    let by_kind = |k: EffectKind| {
+        reports
+            .iter()
+            .flat_map(|r| &r.not_emulated)
+            .filter(|n| n.kind() == k)
+            .count()
+    };
     if effects == 0 {
         tracing::info!("every maintainer-script effect was emulated");
     } else {
@@ -267,8 +276,13 @@ fn report_not_emulated(
         } else {
             " (--report FILE lists them)"
         };
+        let kinds = EffectKind::ALL
+            .iter()
+            .map(|k| format!("{} {}", by_kind(*k), k.describe()))
+            .collect::<Vec<_>>()
+            .join(", ");
         tracing::warn!(
-            "{effects} maintainer-script effect(s) of {} package(s) not emulated: {}{hint}",
+            "{effects} maintainer-script effect(s) of {} package(s) not emulated ({kinds}): {}{hint}",
             packages.len(),
             packages.iter().copied().collect::<Vec<_>>().join(", ")
         );
@@ -280,12 +294,24 @@ fn report_not_emulated(
                 let items = r
                     .not_emulated
                     .iter()
-                    .map(|n| serde_json::json!({"package": n.package, "script": n.script, "what": n.what}))
+                    .map(|n| {
+                        serde_json::json!({
+                            "package": n.package,
+                            "script": n.script,
+                            "what": n.what,
+                            "kind": n.kind().as_str(),
+                        })
+                    })
                     .collect();
                 (r.platform.to_string(), serde_json::Value::Array(items))
             })
             .collect();
-        let mut json = serde_json::json!({ "platforms": platforms });
+        let mut not_reproduced: serde_json::Map<String, serde_json::Value> = EffectKind::ALL
+            .iter()
+            .map(|k| (k.as_str().to_owned(), by_kind(*k).into()))
+            .collect();
+        not_reproduced.insert("total".into(), effects.into());
+        let mut json = serde_json::json!({ "platforms": platforms, "not_reproduced": not_reproduced });
         if let (Some(obj), serde_json::Value::Object(counts)) = (json.as_object_mut(), counts) {
             obj.extend(counts);
         }

@@ -45,6 +45,7 @@ mod resolve_apt_oracle;
 mod sbom;
 mod store_integrity;
 mod system_accounts;
+mod system_effects;
 
 // The real Debian archive (ignored by default; `just e2e`).
 mod e2e;

@@ -201,6 +201,14 @@ pub fn compute(
         uname: "root".into(),
         gname: "shadow".into(),
     };
+    // pwconv and grpconv rewrite passwd and group (every entry is updated), so commonio leaves
+    // their old content as `passwd-`/`group-` (mode & 0664), and pwconv then chmods `passwd-`
+    // 0600; the shadow files are new, without backup. Their lock (`lckpwdf`) leaves
+    // `/etc/.pwd.lock`.
+    let join = |rows: &[PwLine]| rows.iter().map(|l| l.fields.join(":") + "\n").collect::<String>();
+    out.file("etc/passwd-", 0o600, join(&passwd).into_bytes());
+    out.file("etc/group-", 0o644, join(&group).into_bytes());
+    out.file(super::users::PWD_LOCK, 0o600, Vec::new());
     out.file("etc/passwd", 0o644, p_out.into_bytes());
     out.file("etc/group", 0o644, g_out.into_bytes());
     out.file_owned("etc/shadow", 0o640, shadow_owner.clone(), s_out.into_bytes());
@@ -327,6 +335,24 @@ mod tests {
         assert_eq!(m.text("etc/gshadow"), "root:*::\nshadow:*::\nnogroup:*::\n");
         let e = &m.entries["etc/shadow"].0;
         assert_eq!((e.mode, e.uid, e.gid, e.gname.as_str()), (0o640, 0, 42, "shadow"));
+        // pwconv's and grpconv's backups (passwd- chmodded 0600 by pwconv), and the lock file;
+        // the shadow files are new, so they have none.
+        let master = |f: &str| tree().text(&format!("usr/share/base-passwd/{f}.master"));
+        assert_eq!(m.text("etc/passwd-"), master("passwd"));
+        assert_eq!(m.text("etc/group-"), master("group"));
+        let mode = |p: &str| m.entries[p].0.mode;
+        assert_eq!(
+            (mode("etc/passwd-"), mode("etc/group-"), mode("etc/.pwd.lock")),
+            (0o600, 0o644, 0o600)
+        );
+        assert!(!m.entries.contains_key("etc/shadow-") && !m.entries.contains_key("etc/gshadow-"));
+        // Without passwd nothing runs pwconv: no backup, no lock.
+        let out = compute(&tree(), &[], &System::default(), 0).unwrap();
+        assert!(
+            !out.files
+                .iter()
+                .any(|(e, _)| e.path.ends_with('-') || e.path == "etc/.pwd.lock")
+        );
     }
 
     #[test]

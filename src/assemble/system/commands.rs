@@ -15,6 +15,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
             a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a.contains(['r', 'R']))
         }),
         "chmod" | "chown" | "chgrp" => !args.iter().any(|a| a == "-R" || a == "--recursive"),
+        "dpkg-statoverride" => super::statoverride::parse(args).is_ok(),
         _ => super::users::handles(argv0, args) || super::pam::handles(argv0, args),
     }
 }
@@ -158,6 +159,41 @@ const SERVICES: &[&str] = &[
     "systemctl",
 ];
 
+/// Effects that differ on every run (keys, certificates, random ids, a database's system id): they
+/// do not belong in an image and are left out on purpose, each with the command that makes them
+/// at first start.
+const NONDETERMINISTIC: &[(&str, &str)] = &[
+    ("ssh-keygen", "ssh-keygen -A"),
+    ("make-ssl-cert", "make-ssl-cert generate-default-snakeoil"),
+    ("dbus-uuidgen", "dbus-uuidgen --ensure"),
+    ("systemd-machine-id-setup", "systemd-machine-id-setup"),
+    ("pg_createcluster", "pg_createcluster VERSION main"),
+];
+
+/// How the report's entry for a skipped service-management command starts.
+pub const SKIPPED_SERVICE: &str = "skipped: service management: ";
+/// How the report's entry for a non-deterministic effect starts.
+pub const SKIPPED_NONDETERMINISTIC: &str = "skipped: non-deterministic by nature: ";
+
+/// The report entry for a command of `kind` that is not reproduced (`None`: nothing to report).
+pub fn report_entry(argv0: &str, kind: &Kind, command_line: &str) -> Option<String> {
+    let name = argv0.rsplit('/').next().unwrap_or(argv0);
+    match kind {
+        Kind::Emulated | Kind::Harmless => None,
+        Kind::Service => Some(format!("{SKIPPED_SERVICE}{command_line}")),
+        Kind::NonDeterministic => {
+            let hint = NONDETERMINISTIC
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(name, |(_, h)| h);
+            Some(format!(
+                "{SKIPPED_NONDETERMINISTIC}{command_line} (made at first start: {hint})"
+            ))
+        }
+        Kind::NotEmulated => Some(command_line.to_owned()),
+    }
+}
+
 /// Packages whose `postinst` debcast reproduces as a whole (see the sibling modules).
 pub const WHOLE_POSTINST: &[&str] = &[
     "base-files",
@@ -174,6 +210,8 @@ pub enum Kind {
     Emulated,
     Harmless,
     Service,
+    /// Left out on purpose: the effect differs on every run ([`NONDETERMINISTIC`]).
+    NonDeterministic,
     NotEmulated,
 }
 
@@ -181,6 +219,17 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     let name = argv0.rsplit('/').next().unwrap_or(argv0);
     if EMULATED.contains(&name) {
         return Kind::Emulated;
+    }
+    // `ssh-keygen -l`/`-y`/`-F`… read keys; only making one is an effect.
+    let reads_key = name == "ssh-keygen"
+        && args.iter().any(|a| {
+            a.starts_with('-') && !a.starts_with("--") && a[1..].contains(['l', 'y', 'F', 'R', 'H', 'e', 'i'])
+        });
+    if reads_key {
+        return Kind::Harmless;
+    }
+    if NONDETERMINISTIC.iter().any(|(n, _)| *n == name) {
+        return Kind::NonDeterministic;
     }
     // Plain file commands are applied by `files` (which reports the calls it cannot apply).
     if handles(name, args) {

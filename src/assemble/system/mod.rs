@@ -28,6 +28,7 @@ pub mod pam;
 pub mod report;
 pub mod shell;
 pub mod shells;
+pub mod statoverride;
 pub mod timezone;
 pub mod users;
 
@@ -133,6 +134,56 @@ pub struct NotEmulated {
     pub script: String,
     /// The command line (or a description of what was skipped).
     pub what: String,
+}
+
+/// Why an effect is not reproduced, as the build report counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EffectKind {
+    /// Left out on purpose: it differs on every run (host keys, certificates, ids).
+    NonDeterministic,
+    /// Service management: a container has no init to talk to.
+    Service,
+    /// Not emulated (yet).
+    Unsupported,
+}
+
+impl EffectKind {
+    pub const ALL: [EffectKind; 3] = [
+        EffectKind::NonDeterministic,
+        EffectKind::Service,
+        EffectKind::Unsupported,
+    ];
+
+    /// The report's name for the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EffectKind::NonDeterministic => "non-deterministic",
+            EffectKind::Service => "service-management",
+            EffectKind::Unsupported => "unsupported",
+        }
+    }
+
+    /// How the summary line says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            EffectKind::NonDeterministic => "non-deterministic by nature",
+            EffectKind::Service => "service management",
+            EffectKind::Unsupported => "unsupported yet",
+        }
+    }
+}
+
+impl NotEmulated {
+    /// Why the effect is not reproduced (from how the report entry starts).
+    pub fn kind(&self) -> EffectKind {
+        if self.what.starts_with(commands::SKIPPED_SERVICE) {
+            EffectKind::Service
+        } else if self.what.starts_with(commands::SKIPPED_NONDETERMINISTIC) {
+            EffectKind::NonDeterministic
+        } else {
+            EffectKind::Unsupported
+        }
+    }
 }
 
 /// Everything the emulations add to, replace in or remove from the tree. Deterministic: `files`

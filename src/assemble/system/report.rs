@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 
-use super::commands::{Kind, WHOLE_POSTINST, classify};
+use super::commands::{WHOLE_POSTINST, classify};
 use super::shell::{self, Call};
 use super::{InstalledPackage, NotEmulated, TreeView};
 
@@ -94,23 +94,20 @@ fn scan_script(
                 Vec::new(),
             ),
         };
-        // Account and PAM commands are applied from `postinst configure` only.
+        // Account, PAM and statoverride commands are applied from `postinst configure` only.
         let name = argv0.rsplit('/').next().unwrap_or(&argv0);
-        if super::users::handles(name, &rest) || super::pam::handles(name, &rest) {
+        let statoverride_change = name == "dpkg-statoverride"
+            && !matches!(
+                super::statoverride::parse(&rest),
+                Ok(super::statoverride::Call::List(_))
+            );
+        if super::users::handles(name, &rest) || super::pam::handles(name, &rest) || statoverride_change {
             out.insert(entry(command_line(&c)));
             return;
         }
-        match classify(&argv0, &rest) {
-            Kind::Emulated | Kind::Harmless => {}
-            Kind::Service => {
-                out.insert(entry(format!(
-                    "skipped: service management: {}",
-                    command_line(&c)
-                )));
-            }
-            Kind::NotEmulated => {
-                out.insert(entry(command_line(&c)));
-            }
+        let kind = classify(&argv0, &rest);
+        if let Some(what) = super::commands::report_entry(&argv0, &kind, &command_line(&c)) {
+            out.insert(entry(what));
         }
     };
     let files = |p: &str| super::file_kind(tree, p);
@@ -224,6 +221,7 @@ mod tests {
         r.dedup();
         r
     }
+    use super::super::EffectKind;
     use super::super::testutil::MemTree;
     use super::*;
 
@@ -293,6 +291,51 @@ exit 0
             ]
         );
         assert!(r.iter().all(|n| n.package == "apt" && n.script == "postinst"));
+    }
+
+    #[test]
+    fn effects_are_counted_by_kind() {
+        // openssh-server 1:9.2p1-2+deb12u10's host key creation (its create_key call, with the
+        // arguments it gets), a service restart and ucf registration.
+        let postinst = r#"#!/bin/sh
+set -e
+create_key() {
+	file="$1"
+	shift
+	if [ ! -f "$file" ] ; then
+		ssh-keygen -q -f "$file" -N '' "$@"
+		ssh-keygen -l -f "$file.pub"
+	fi
+}
+if [ "$1" = configure ]; then
+	create_key /etc/ssh/ssh_host_ed25519_key -t ed25519
+	deb-systemd-invoke restart ssh.service
+	ucfr openssh-server /etc/ssh/sshd_config
+fi
+"#;
+        let r = all_reports(
+            &MemTree::new(),
+            &[pkg("openssh-server", &[("postinst", postinst)])],
+            "amd64",
+        );
+        let got: Vec<(EffectKind, &str)> = r.iter().map(|n| (n.kind(), n.what.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    EffectKind::NonDeterministic,
+                    "skipped: non-deterministic by nature: ssh-keygen -q -f /etc/ssh/ssh_host_ed25519_key -N '' -t ed25519 (made at first start: ssh-keygen -A)"
+                ),
+                (
+                    EffectKind::Service,
+                    "skipped: service management: deb-systemd-invoke restart ssh.service"
+                ),
+                (
+                    EffectKind::Unsupported,
+                    "ucfr openssh-server /etc/ssh/sshd_config"
+                ),
+            ]
+        );
     }
 
     #[test]

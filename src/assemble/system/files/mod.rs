@@ -34,6 +34,8 @@ struct State<'t> {
     umask: u32,
     /// SOURCE_DATE_EPOCH, for the account tools' "last change" day.
     source_date_epoch: u64,
+    /// dpkg-statoverride's database.
+    overrides: super::statoverride::Overrides,
 }
 
 /// Applies every package's file commands, in configure order.
@@ -55,6 +57,10 @@ pub fn compute_at(
         diversions: Vec::new(),
         umask: 0o022,
         source_date_epoch,
+        overrides: super::statoverride::Overrides::load(tree).map_err(|message| SystemError::Invalid {
+            path: super::statoverride::STATOVERRIDE.into(),
+            message,
+        })?,
     });
     let mut report = Vec::new();
     for pkg in packages {
@@ -88,8 +94,8 @@ pub fn compute_at(
                     match commands::classify(first, &[]) {
                         Kind::Harmless => {}
                         Kind::Emulated if !handles(first, &[]) => {}
-                        Kind::Service => {
-                            failures.push(format!("skipped: service management: {}", c.text));
+                        k @ (Kind::Service | Kind::NonDeterministic) => {
+                            failures.extend(commands::report_entry(first, &k, c.text));
                         }
                         _ => failures.push(format!("{} (its arguments are not known)", c.text)),
                     }
@@ -113,13 +119,8 @@ pub fn compute_at(
                     return;
                 }
                 if !handles(name, &argv[1..]) {
-                    match commands::classify(name, &argv[1..]) {
-                        Kind::Emulated | Kind::Harmless => {}
-                        Kind::Service => {
-                            failures.push(format!("skipped: service management: {}", command_line(&c)));
-                        }
-                        Kind::NotEmulated => failures.push(command_line(&c)),
-                    }
+                    let kind = commands::classify(name, &argv[1..]);
+                    failures.extend(commands::report_entry(name, &kind, &command_line(&c)));
                     return;
                 }
                 let mut st = state.borrow_mut();
@@ -135,8 +136,21 @@ pub fn compute_at(
                     .flatten()
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
             };
+            // `dpkg-statoverride --list` as a condition is answered from the database.
+            let status = |argv: &[String]| match argv.split_first() {
+                Some((name, args)) if name.rsplit('/').next() == Some("dpkg-statoverride") => {
+                    match super::statoverride::parse(args) {
+                        Ok(super::statoverride::Call::List(globs)) => {
+                            Some(state.borrow().overrides.listed(&globs))
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
             let walked = shell::Eval::new(&["configure", ""], &mut cb)
                 .with_files(&files)
+                .with_status(&status)
                 .with_links(&links)
                 .with_source(&source)
                 .with_package(&pkg.name, &pkg.architecture, "postinst", &pkg.architecture)
@@ -155,8 +169,12 @@ pub fn compute_at(
         }));
     }
     let State {
-        overlay, diversions, ..
+        mut overlay,
+        diversions,
+        overrides,
+        ..
     } = state.into_inner();
+    overlay.apply(overrides.changes());
     let (mut files, removed) = overlay.into_changes();
     // dpkg keeps its diversions newest first, three lines each.
     let mut text = String::new();
@@ -266,6 +284,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             Ok(())
         }
         "dpkg-divert" => divert(st, package, args),
+        "dpkg-statoverride" => super::statoverride::apply(&mut st.overlay, &mut st.overrides, args),
         _ if super::users::handles(name, args) => {
             super::users::apply(&mut st.overlay, name, args, st.source_date_epoch / 86400)
         }

@@ -9,6 +9,12 @@ pub enum Part {
         name: String,
         default: Option<Word>,
     },
+    /// `${NAME:+word}` (`colon`: NAME set and not empty) or `${NAME+word}` (NAME set).
+    Alt {
+        name: String,
+        colon: bool,
+        word: Word,
+    },
     /// `$(…)` or backquotes.
     Sub(Vec<Node>),
     /// Something not modelled (`$((…))`, `${x#y}`).

@@ -10,6 +10,11 @@ use super::ast::{Node, Part, Word};
 use super::glob::glob_match;
 use super::{MAX_NESTING, parse};
 
+mod probe;
+
+use probe::which_in;
+pub use probe::{FileKind, FileProbe, LinkProbe, SourceReader, StatusProbe};
+
 /// A value during evaluation: known text, or unknown (named for the report).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -54,6 +59,8 @@ pub struct Eval<'f> {
     native_arch: Option<String>,
     /// Reads a file of the image for `. FILE`.
     source: Option<SourceReader<'f>>,
+    /// The exit status of a command used as a condition, where the caller can tell.
+    status: Option<StatusProbe<'f>>,
 }
 
 /// How deeply [`Eval`] follows nodes and function calls into each other (a function calling
@@ -63,70 +70,6 @@ pub const MAX_EVAL_DEPTH: usize = 2 * MAX_NESTING;
 /// How many commands [`Eval`] walks in one script before it stops and says so (a function that
 /// calls itself twice would otherwise take exponential time).
 pub const MAX_STEPS: usize = 200_000;
-
-/// Reads the text of an absolute path in the image, for `. FILE` in a script.
-pub type SourceReader<'a> = &'a dyn Fn(&str) -> Option<String>;
-
-/// Answers what an absolute path is in the image.
-pub type FileProbe<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
-
-/// Answers whether an absolute path is itself a symbolic link in the image (`lstat`).
-pub type LinkProbe<'a> = &'a dyn Fn(&str) -> bool;
-
-/// What a path is in the image, for `test -e/-f/-d/-x` and `command -v`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    Dir,
-    File { executable: bool },
-    Other,
-}
-
-/// Where `command -v`/`which` look (a maintainer script's PATH under dpkg).
-const SCRIPT_PATH: &[&str] = &[
-    "/usr/local/sbin",
-    "/usr/local/bin",
-    "/usr/sbin",
-    "/usr/bin",
-    "/sbin",
-    "/bin",
-];
-
-impl<'f> Eval<'f> {
-    /// Lets file tests and `command -v` consult the image.
-    pub fn with_files(mut self, files: FileProbe<'f>) -> Self {
-        self.files = Some(files);
-        self
-    }
-
-    /// Lets `[ -h PATH ]`/`[ -L PATH ]` consult the image.
-    pub fn with_links(mut self, links: LinkProbe<'f>) -> Self {
-        self.links = Some(links);
-        self
-    }
-
-    /// `command -v NAME` as the script would see it: the first executable on PATH.
-    fn which(&self, name: &str) -> Option<Option<String>> {
-        which_in(self.files, name)
-    }
-}
-
-/// `command -v NAME` against the image; `None` when there is no image to ask.
-fn which_in(files: Option<FileProbe<'_>>, name: &str) -> Option<Option<String>> {
-    {
-        let files = files?;
-        if name.contains('/') {
-            return Some(
-                matches!(files(name), Some(FileKind::File { executable: true })).then(|| name.to_owned()),
-            );
-        }
-        Some(
-            SCRIPT_PATH
-                .iter()
-                .map(|d| format!("{d}/{name}"))
-                .find(|p| matches!(files(p), Some(FileKind::File { executable: true }))),
-        )
-    }
-}
 
 impl<'f> Eval<'f> {
     pub fn new(args: &[&str], on_command: &'f mut dyn FnMut(Call<'_>)) -> Self {
@@ -148,6 +91,7 @@ impl<'f> Eval<'f> {
             links: None,
             native_arch: None,
             source: None,
+            status: None,
         }
     }
 
@@ -266,15 +210,27 @@ impl<'f> Eval<'f> {
                 // `&&` command runs unless the first is a test known to be false; `||` commands
                 // are fallbacks and are skipped.
                 let mut last: Option<bool> = None;
+                // Whether the first command's status came from the caller's probe (tests
+                // and `true`/`false` keep the old reading: a `||` fallback is skipped).
+                let mut probed = false;
                 for (op, node) in parts {
                     match op.as_str() {
                         "" => {
+                            probed = self.probed_command(node);
                             last = self.condition(std::slice::from_ref(node));
                             if last.is_none() {
                                 self.node(node);
                             }
                         }
                         "&&" if last != Some(false) => {
+                            last = self.condition(std::slice::from_ref(node));
+                            if last.is_none() {
+                                self.node(node);
+                            }
+                        }
+                        // `dpkg-statoverride --list X || dpkg-statoverride --add …`: a fallback
+                        // runs when the probe says the command before it fails.
+                        "||" if last == Some(false) && probed => {
                             last = self.condition(std::slice::from_ref(node));
                             if last.is_none() {
                                 self.node(node);
@@ -292,6 +248,20 @@ impl<'f> Eval<'f> {
             Node::Not(inner) => self.node(inner),
         }
         self.depth -= 1;
+    }
+
+    /// Whether `node` is a command only the status probe can answer for.
+    fn probed_command(&self, node: &Node) -> bool {
+        let Node::Simple { words, .. } = node else {
+            return false;
+        };
+        self.status.is_some()
+            && words.first().and_then(Word::literal).is_some_and(|s| {
+                !matches!(
+                    s.as_str(),
+                    "[" | "test" | "true" | ":" | "false" | "dpkg" | "which" | "command"
+                )
+            })
     }
 
     /// Evaluates `[ … ]`/`test …` conditions on the positional parameters; `None` = not a test
@@ -358,7 +328,7 @@ impl<'f> Eval<'f> {
                 };
                 return self.which(&name).map(|hit| hit.is_some());
             }
-            _ => return None,
+            _ => return self.probe(&argv),
         };
         self.test_expr(&args)
     }
@@ -500,6 +470,17 @@ impl<'f> Eval<'f> {
                 }
                 return;
             }
+            if name == "shift" {
+                let n = argv.get(1).map_or(Some(1), |a| a.parse::<usize>().ok());
+                match n {
+                    Some(n) if n <= self.positional.len() => {
+                        self.positional.drain(..n);
+                    }
+                    // `shift` past the end fails (and a non-number is an error): stop here.
+                    _ => self.exited = true,
+                }
+                return;
+            }
             if name == "set" && argv.get(1).is_some_and(|a| a == "--") {
                 self.positional = argv[2..].to_vec();
                 return;
@@ -557,10 +538,28 @@ impl<'f> Eval<'f> {
                 (_, Value::Unknown(b)) => Value::Unknown(b),
             });
         };
+        // `"$@"`: each positional parameter is a field of its own (none when there are none).
+        let mut lone_empty_at = false;
         for piece in &w.0 {
+            if piece.quoted && matches!(&piece.part, Part::Var { name, default: None } if name == "@") {
+                lone_empty_at = self.positional.is_empty() && w.0.len() == 1;
+                for (i, p) in self.positional.clone().into_iter().enumerate() {
+                    if i > 0
+                        && let Some(c) = cur.take()
+                    {
+                        fields.push(c);
+                    }
+                    append(&mut cur, Value::Known(p));
+                }
+                continue;
+            }
             let v = self.expand_part(&piece.part);
             match (&v, piece.quoted, &piece.part) {
-                (Value::Known(s), false, Part::Var { .. } | Part::Sub(_)) => {
+                (Value::Known(s), false, Part::Var { .. } | Part::Alt { .. } | Part::Sub(_))
+                    // A quoted part of `${x:+"a b"}` is not split (an approximation: the
+                    // whole alternative then stays one field).
+                    if !matches!(&piece.part, Part::Alt { word, .. } if word.0.iter().any(|p| p.quoted)) =>
+                {
                     let parts: Vec<&str> = s.split_whitespace().collect();
                     if parts.is_empty() {
                         continue;
@@ -584,12 +583,14 @@ impl<'f> Eval<'f> {
                         fields.push(c);
                     }
                 }
+                // An unquoted alternative that expands to nothing is no field.
+                (Value::Known(s), false, Part::Alt { .. }) if s.is_empty() => {}
                 _ => append(&mut cur, v),
             }
         }
         if let Some(c) = cur {
             fields.push(c);
-        } else if w.0.iter().any(|p| p.quoted) {
+        } else if w.0.iter().any(|p| p.quoted) && !lone_empty_at {
             fields.push(Value::Known(String::new()));
         }
         fields
@@ -615,6 +616,12 @@ impl<'f> Eval<'f> {
                 (Some(v), _) => v,
                 (None, Some(d)) => self.expand_one(d),
                 (None, None) => Value::Unknown(format!("${name}")),
+            },
+            Part::Alt { name, colon, word } => match self.var(name) {
+                Some(Value::Known(s)) if s.is_empty() && *colon => Value::Known(String::new()),
+                Some(Value::Known(_)) => self.expand_one(word),
+                Some(Value::Unknown(u)) => Value::Unknown(u),
+                None => Value::Unknown(format!("${name}")),
             },
             Part::Sub(nodes) => {
                 self.capturing += 1;
@@ -686,6 +693,7 @@ impl<'f> Eval<'f> {
                         links: self.links,
                         native_arch: self.native_arch.clone(),
                         source: None,
+                        status: self.status,
                     };
                     sub.run(nodes);
                     self.steps = sub.steps;

@@ -304,6 +304,22 @@ impl<'a> Lexer<'a> {
                     .unwrap_or(inner.len());
                 let (name, rest) = inner.split_at(name_len);
                 let default = rest.strip_prefix(":-").or_else(|| rest.strip_prefix('-'));
+                let alt = rest
+                    .strip_prefix(":+")
+                    .map(|w| (true, w))
+                    .or_else(|| rest.strip_prefix('+').map(|w| (false, w)));
+                if let (false, Some((colon, a))) = (name.is_empty(), alt) {
+                    let (base, depth) = self.nested(end - a.len())?;
+                    let mut lexer = Lexer::new(a);
+                    lexer.base = base;
+                    lexer.depth = depth;
+                    let word = lexer.word()?;
+                    return Ok(Part::Alt {
+                        name: name.into(),
+                        colon,
+                        word,
+                    });
+                }
                 if rest.is_empty() {
                     Ok(Part::Var {
                         name: name.into(),

@@ -14,7 +14,9 @@ mod lex;
 mod parse;
 
 pub use ast::{Node, Part, Piece, Word, all_commands};
-pub use eval::{Call, Eval, FileKind, FileProbe, LinkProbe, MAX_EVAL_DEPTH, MAX_STEPS, SourceReader, Value};
+pub use eval::{
+    Call, Eval, FileKind, FileProbe, LinkProbe, MAX_EVAL_DEPTH, MAX_STEPS, SourceReader, StatusProbe, Value,
+};
 pub use glob::glob_match;
 pub use lex::{MAX_NESTING, ParseError};
 

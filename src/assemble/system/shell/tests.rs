@@ -267,3 +267,40 @@ mod host_scripts {
         assert!(failed.len() * 20 <= ok, "too many failures");
     }
 }
+
+#[test]
+fn shift_drops_positional_parameters() {
+    let got = calls(
+        "f() {\n\tfile=\"$1\"\n\tshift\n\tkeygen -f \"$file\" -N '' \"$@\"\n\tshift 5\n\tafter\n}\nf /etc/k -t ed25519\nnext\n",
+    );
+    assert_eq!(
+        got,
+        [
+            Ok(vec![
+                "keygen".into(),
+                "-f".into(),
+                "/etc/k".into(),
+                "-N".into(),
+                "".into(),
+                "-t".into(),
+                "ed25519".into()
+            ]),
+            // `shift 5` past the end fails: under `set -e` the script stops.
+        ]
+    );
+}
+
+#[test]
+fn alternative_values_expand_as_sh_does() {
+    // dh_installsysusers' form: `${DPKG_ROOT:+…}` is empty under dpkg (DPKG_ROOT is empty).
+    let got = calls(
+        "systemd-sysusers ${DPKG_ROOT:+--root=\"$DPKG_ROOT\"} basic.conf\nx=ab\ne=\ncmd ${x:+\"-v $x\"} ${x+set} ${e:+no} ${e+yes}\n",
+    );
+    assert_eq!(
+        got,
+        [
+            Ok(vec!["systemd-sysusers".into(), "basic.conf".into()]),
+            Ok(vec!["cmd".into(), "-v ab".into(), "set".into(), "yes".into()]),
+        ]
+    );
+}

@@ -339,7 +339,7 @@ pub(super) fn adduser(
         if primary.is_some() && primary == db.gid_of(&names[1]) {
             return Ok(());
         }
-        return db.add_member(&names[1], &names[0]);
+        return super::useradd::as_tool(db, |db| db.add_member(&names[1], &names[0]));
     }
     let name = names[0].clone();
     if !is_addgroup

@@ -4,16 +4,40 @@
 use crate::entry::{Entry, EntryKind};
 
 use super::super::{Changes, Overlay, TreeView};
-/// The four account files as lines of fields (`None`: the file is absent).
+/// The four account files as lines of fields (`None`: the file is absent), and what the tools
+/// that changed them leave beside them.
 #[derive(Debug, Clone, Default)]
 pub struct Db {
     pub passwd: Vec<Vec<String>>,
     pub group: Vec<Vec<String>>,
     pub shadow: Option<Vec<Vec<String>>>,
     pub gshadow: Option<Vec<Vec<String>>>,
+    /// Per file of [`FILES`]: the backup `FILE-` the last tool that changed it wrote.
+    backups: [Option<Backup>; 4],
+    /// A tool took the account files' lock (`/etc/.pwd.lock`, which stays behind).
+    locked: bool,
 }
 
-const FILES: [&str; 4] = ["etc/passwd", "etc/group", "etc/shadow", "etc/gshadow"];
+/// A backup `FILE-`: the file's content before the tool's change, the file's owner, and its mode
+/// masked as the tool masks it.
+#[derive(Debug, Clone)]
+struct Backup {
+    text: String,
+    mode_mask: u32,
+}
+
+/// The account files, in [`Db`]'s field order.
+pub const FILES: [&str; 4] = ["etc/passwd", "etc/group", "etc/shadow", "etc/gshadow"];
+
+/// The lock file glibc's `lckpwdf()` (the shadow tools) and systemd-sysusers create, empty, 0600,
+/// and never remove.
+pub const PWD_LOCK: &str = "etc/.pwd.lock";
+
+/// The shadow tools' backups (`commonio.c`'s `create_backup`): the old file's owner, its mode
+/// `& 0664`.
+pub const SHADOW_BACKUP_MASK: u32 = 0o664;
+/// systemd-sysusers' backups (`make_backup`): the old file's owner and whole mode.
+pub const SYSUSERS_BACKUP_MASK: u32 = 0o7777;
 
 fn read_rows(tree: &dyn TreeView, path: &str) -> Result<Option<Vec<Vec<String>>>, String> {
     match super::super::read_file(tree, path) {
@@ -42,7 +66,38 @@ impl Db {
             group: read_rows(tree, FILES[1])?.ok_or("there is no /etc/group")?,
             shadow: read_rows(tree, FILES[2])?,
             gshadow: read_rows(tree, FILES[3])?,
+            backups: Default::default(),
+            locked: false,
         })
+    }
+
+    fn texts(&self) -> [Option<String>; 4] {
+        let text = |rows: &Vec<Vec<String>>| rows.iter().map(|r| r.join(":") + "\n").collect::<String>();
+        [
+            Some(text(&self.passwd)),
+            Some(text(&self.group)),
+            self.shadow.as_ref().map(text),
+            self.gshadow.as_ref().map(text),
+        ]
+    }
+
+    /// The files as one tool run starts; [`Db::finish_tool`] compares with them.
+    pub(super) fn start_tool(&self) -> [Option<String>; 4] {
+        self.texts()
+    }
+
+    /// One tool run ended: it took the lock, and every file it changed that existed before gets
+    /// the backup `FILE-` holding the content from before the run (a file the tool created has
+    /// none, as `create_backup` runs only on a file it opened).
+    pub(super) fn finish_tool(&mut self, before: [Option<String>; 4], mode_mask: u32) {
+        self.locked = true;
+        for (i, (old, new)) in before.into_iter().zip(self.texts()).enumerate() {
+            if old != new
+                && let Some(text) = old
+            {
+                self.backups[i] = Some(Backup { text, mode_mask });
+            }
+        }
     }
 
     pub(super) fn user(&self, name: &str) -> Option<&Vec<String>> {
@@ -127,7 +182,7 @@ impl Db {
             self.shadow.as_ref(),
             self.gshadow.as_ref(),
         ];
-        for (path, rows) in FILES.iter().zip(all) {
+        for (i, (path, rows)) in FILES.iter().zip(all).enumerate() {
             let Some(rows) = rows else { continue };
             let text: String = rows.iter().map(|r| r.join(":") + "\n").collect();
             let size = text.len() as u64;
@@ -136,7 +191,19 @@ impl Db {
                 _ => Entry::generated(*path, EntryKind::File { size }, 0o644),
             };
             entry.kind = EntryKind::File { size };
+            if let Some(b) = &self.backups[i] {
+                let mut backup = entry.clone();
+                backup.path = format!("{path}-");
+                backup.mode &= b.mode_mask;
+                backup.kind = EntryKind::File {
+                    size: b.text.len() as u64,
+                };
+                out.files.push((backup, b.text.clone().into_bytes()));
+            }
             out.files.push((entry, text.into_bytes()));
+        }
+        if self.locked && overlay.entry(PWD_LOCK).is_none() {
+            out.file(PWD_LOCK, 0o600, Vec::new());
         }
         overlay.apply(out);
     }

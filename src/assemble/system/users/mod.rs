@@ -1,6 +1,8 @@
-//! Accounts made by maintainer scripts: `adduser`/`addgroup` (Debian's adduser 3.134), and the
+//! Accounts made by maintainer scripts: `adduser`/`addgroup` (Debian's adduser 3.134), the
 //! shadow tools they call, `useradd`/`groupadd`/`usermod -a -G`/`chfn`, applied in script order
-//! to the image's `etc/{passwd,group,shadow,gshadow}` (as [`super::accounts`] left them).
+//! to the image's `etc/{passwd,group,shadow,gshadow}` (as [`super::accounts`] left them), and
+//! `systemd-sysusers` (`sysusers`). Each tool run that changes a file leaves its backup `FILE-`
+//! (the content before the run) and `/etc/.pwd.lock`, as the tools do.
 //!
 //! What the tools do, as facts from their sources:
 //! - adduser reads `/etc/adduser.conf` over its built-in defaults (FIRST_SYSTEM_UID 100,
@@ -25,6 +27,7 @@
 
 mod adduser;
 mod db;
+mod sysusers;
 #[cfg(test)]
 mod tests;
 mod useradd;
@@ -37,13 +40,15 @@ use db::{id_of, login_defs};
 use useradd::{groupadd, parse_usermod, useradd};
 
 pub use adduser::AdduserConf;
-pub use db::{Db, LoginDefs, adduser_allocate, shadow_allocate};
+pub use db::{Db, LoginDefs, PWD_LOCK, adduser_allocate, shadow_allocate};
+pub use sysusers::{SysusersCall, parse_sysusers};
 pub use useradd::{GroupaddCall, UseraddCall, parse_groupadd, parse_useradd};
 
 /// Commands this module applies (adduser/addgroup in any form it models; the shadow tools).
 pub fn handles(argv0: &str, args: &[String]) -> bool {
     match argv0 {
         "adduser" | "addgroup" | "useradd" | "groupadd" => true,
+        "systemd-sysusers" => parse_sysusers(args).is_ok(),
         "usermod" => parse_usermod(args).is_some(),
         _ => false,
     }
@@ -59,6 +64,9 @@ fn exists(message: String) -> String {
 
 /// Applies one account command to the overlay; `Err` is why it was not (the report says so).
 pub fn apply(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64) -> Result<(), String> {
+    if name == "systemd-sysusers" {
+        return sysusers::apply(overlay, args, day);
+    }
     match apply_inner(overlay, name, args, day) {
         Err(e) if e.starts_with(EXISTS) => Ok(()),
         other => other,
@@ -94,9 +102,9 @@ fn apply_inner(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64)
         }
         "usermod" => {
             let (groups, user) = parse_usermod(args).ok_or("unsupported usermod form")?;
-            for g in groups {
-                db.add_member(&g, &user)?;
-            }
+            useradd::as_tool(&mut db, |db| {
+                groups.iter().try_for_each(|g| db.add_member(g, &user))
+            })?;
         }
         _ => return Err("not an account command".into()),
     }

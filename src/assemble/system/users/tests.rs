@@ -283,3 +283,148 @@ fn option_forms() {
     assert_eq!(parse_usermod(&v("-G g u")), None);
     assert!(handles("adduser", &[]) && !handles("usermod", &v("-L u")));
 }
+
+/// The account files before the sysusers runs of `tests/data/sysusers` (shadow files root:shadow
+/// 0640, as pwconv leaves them).
+fn sysusers_base() -> MemTree {
+    let mut t = MemTree::new();
+    t.file(
+        "etc/passwd",
+        b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+    )
+    .file(
+        "etc/group",
+        b"root:x:0:\ndaemon:x:1:\nadm:x:4:\nshadow:x:42:\nusers:x:100:\nnogroup:x:65534:\n",
+    )
+    .file(
+        "etc/shadow",
+        b"root:*:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n",
+    )
+    .file("etc/gshadow", b"root:*::\ndaemon:*::\nadm:*::\nshadow:*::\nusers:*::\nnogroup:*::\n");
+    for f in ["etc/shadow", "etc/gshadow"] {
+        if let Some((e, _)) = t.entries.get_mut(f) {
+            (e.mode, e.gid, e.gname) = (0o640, 42, "shadow".into());
+        }
+    }
+    macro_rules! conf {
+        ($($name:literal),*) => {
+            $(t.file(
+                concat!("usr/lib/sysusers.d/", $name),
+                include_bytes!(concat!("../../../../tests/data/sysusers/conf/", $name)),
+            );)*
+        };
+    }
+    conf!(
+        "basic.conf",
+        "systemd-journal.conf",
+        "systemd-network.conf",
+        "systemd-timesync.conf",
+        "polkitd.conf",
+        "custom.conf"
+    );
+    t
+}
+
+#[test]
+fn systemd_sysusers_matches_the_real_tool() {
+    // systemd's postinst (dh_installsysusers), then timesyncd's and polkitd's calls and a file
+    // with the other line forms; the expected files are what systemd-sysusers 252 wrote.
+    let t = sysusers_base();
+    let m = run(
+        &t,
+        &[
+            "systemd-sysusers basic.conf systemd-journal.conf systemd-network.conf",
+            "systemd-sysusers systemd-timesync.conf polkitd.conf custom.conf",
+        ],
+    );
+    // `run` uses day 19500; the real run's day was 20789.
+    let fix = |s: String| s.replace(":19500:", ":20789:");
+    macro_rules! expect {
+        ($($f:literal),*) => {
+            $(assert_eq!(
+                fix(m.text(concat!("etc/", $f))),
+                include_str!(concat!("../../../../tests/data/sysusers/expected/", $f)),
+                "etc/{}", $f
+            );)*
+        };
+    }
+    expect!(
+        "passwd", "group", "shadow", "gshadow", "passwd-", "group-", "shadow-", "gshadow-"
+    );
+    // Backups keep the file's owner and mode; the lock file stays.
+    let (e, _) = &m.entries["etc/shadow-"];
+    assert_eq!((e.mode, e.gid), (0o640, 42));
+    let (e, _) = &m.entries["etc/.pwd.lock"];
+    assert_eq!((e.mode, e.uid), (0o600, 0));
+}
+
+#[test]
+fn systemd_sysusers_without_arguments_reads_every_file_and_etc_wins() {
+    let mut t = sysusers_base();
+    // /etc/sysusers.d hides the same name in /usr/lib; files are read sorted by name.
+    t.file("etc/sysusers.d/polkitd.conf", b"u polkitd 700 \"local polkit\"\n");
+    let m = run(&t, &["systemd-sysusers"]);
+    let passwd = m.text("etc/passwd");
+    assert!(
+        passwd.contains("polkitd:x:700:700:local polkit:/:/usr/sbin/nologin\n"),
+        "{passwd}"
+    );
+    // basic.conf before custom.conf before systemd-*.conf.
+    let names: Vec<&str> = passwd
+        .lines()
+        .map(|l| l.split(':').next().unwrap_or(""))
+        .collect();
+    let at = |n: &str| names.iter().position(|x| *x == n).unwrap_or(usize::MAX);
+    assert!(
+        at("bin") < at("myuser") && at("myuser") < at("systemd-network"),
+        "{passwd}"
+    );
+    // A second run finds everything there: nothing changes.
+    let again = run(&m, &["systemd-sysusers"]);
+    assert_eq!(again.text("etc/passwd"), m.text("etc/passwd"));
+    assert_eq!(again.text("etc/passwd-"), m.text("etc/passwd-"));
+}
+
+#[test]
+fn systemd_sysusers_inline_and_unsupported_forms() {
+    let m = run(&base(), &["systemd-sysusers --inline"]);
+    assert_eq!(m.text("etc/group"), base().text("etc/group"));
+    let b = base();
+    let mut o = Overlay::new(&b);
+    let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+    assert!(apply(&mut o, "systemd-sysusers", &argv("--root=/srv x.conf"), 1).is_err());
+    assert!(apply(&mut o, "systemd-sysusers", &argv("missing.conf"), 1).is_err());
+    assert!(!handles("systemd-sysusers", &argv("--image=/x")));
+}
+
+#[test]
+fn shadow_tools_leave_backups_of_what_they_changed() {
+    // apt's postinst on base: useradd writes passwd and shadow, not the group files.
+    let m = run(
+        &base(),
+        &["adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt"],
+    );
+    assert_eq!(m.text("etc/passwd-"), base().text("etc/passwd"));
+    assert_eq!(m.text("etc/shadow-"), base().text("etc/shadow"));
+    assert!(!m.entries.contains_key("etc/group-"));
+    assert!(!m.entries.contains_key("etc/gshadow-"));
+    assert!(m.entries.contains_key("etc/.pwd.lock"));
+    // adduser --group: groupadd, useradd, then chfn for --gecos, each its own run: passwd- is
+    // passwd as useradd left it (before chfn), group- is group before groupadd.
+    let m = run(&base(), &["adduser --system --group --gecos Svc svc"]);
+    let passwd_minus = m.text("etc/passwd-");
+    assert!(
+        passwd_minus.ends_with("svc:x:100:101::/nonexistent:/usr/sbin/nologin\n"),
+        "{passwd_minus}"
+    );
+    assert_eq!(m.text("etc/group-"), base().text("etc/group"));
+    // Nothing to do (the user exists): no backup, no lock.
+    let mut t = base();
+    t.file("etc/adduser.conf", b"");
+    let first = run(&t, &["adduser --system --quiet a"]);
+    let again = run(&first, &["adduser --system --quiet a"]);
+    assert_eq!(again.text("etc/passwd-"), first.text("etc/passwd-"));
+    let untouched = run(&base(), &["adduser --system --quiet nobody"]);
+    assert!(!untouched.entries.contains_key("etc/passwd-"));
+    assert!(!untouched.entries.contains_key("etc/.pwd.lock"));
+}

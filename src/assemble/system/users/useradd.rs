@@ -1,7 +1,7 @@
 //! The shadow tools' forms: `useradd`, `groupadd`, `usermod -a -G` (argument parsing and effect)
 //! and chfn's rebuild of the gecos.
 
-use super::db::{Db, LoginDefs, id_of, shadow_allocate, shadow_range};
+use super::db::{Db, LoginDefs, SHADOW_BACKUP_MASK, id_of, shadow_allocate, shadow_range};
 use super::exists;
 /// One useradd call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -208,8 +208,27 @@ fn with_overrides(defs: &LoginDefs, overrides: &[(String, String)]) -> LoginDefs
     d
 }
 
+/// Runs one shadow tool on `db`: on success the files it changed get their backups and the lock
+/// file is left, as the tool's `commonio_close` and `lckpwdf` leave them.
+pub(super) fn as_tool<T>(db: &mut Db, run: impl FnOnce(&mut Db) -> Result<T, String>) -> Result<T, String> {
+    let before = db.start_tool();
+    let out = run(db)?;
+    db.finish_tool(before, SHADOW_BACKUP_MASK);
+    Ok(out)
+}
+
 /// groupadd: the group (and its gshadow line); an explicit gid must be free.
 pub(super) fn groupadd(
+    db: &mut Db,
+    name: &str,
+    gid: Option<u32>,
+    system: bool,
+    defs: &LoginDefs,
+) -> Result<u32, String> {
+    as_tool(db, |db| groupadd_run(db, name, gid, system, defs))
+}
+
+fn groupadd_run(
     db: &mut Db,
     name: &str,
     gid: Option<u32>,
@@ -239,6 +258,10 @@ pub(super) fn useradd(
     day: u64,
     defs: Option<&LoginDefs>,
 ) -> Result<(), String> {
+    as_tool(db, |db| useradd_run(db, call, day, defs))
+}
+
+fn useradd_run(db: &mut Db, call: &UseraddCall, day: u64, defs: Option<&LoginDefs>) -> Result<(), String> {
     let defs = with_overrides(defs.unwrap_or(&LoginDefs::default()), &call.overrides);
     if db.user(&call.name).is_some() {
         return Err(exists(format!("user `{}` already exists", call.name)));
@@ -332,6 +355,10 @@ pub(super) fn useradd(
 
 /// chfn's rebuild of the gecos with some fields replaced (`None`: kept).
 pub(super) fn chfn(db: &mut Db, user: &str, fields: [Option<&str>; 5]) -> Result<(), String> {
+    as_tool(db, |db| chfn_run(db, user, fields))
+}
+
+fn chfn_run(db: &mut Db, user: &str, fields: [Option<&str>; 5]) -> Result<(), String> {
     let row = db
         .passwd
         .iter_mut()

@@ -1,0 +1,91 @@
+//! What a walk asks the image and the caller: file kinds, links, `command -v`, sourced files, and
+//! the status of commands used as conditions.
+
+use super::{Eval, Value};
+
+/// Answers whether a command (expanded arguments, `argv[0]` first) would succeed, for conditions
+/// like `if ! dpkg-statoverride --list /x; then`; `None` when it cannot tell.
+pub type StatusProbe<'a> = &'a dyn Fn(&[String]) -> Option<bool>;
+
+/// Reads the text of an absolute path in the image, for `. FILE` in a script.
+pub type SourceReader<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Answers what an absolute path is in the image.
+pub type FileProbe<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
+
+/// Answers whether an absolute path is itself a symbolic link in the image (`lstat`).
+pub type LinkProbe<'a> = &'a dyn Fn(&str) -> bool;
+
+/// What a path is in the image, for `test -e/-f/-d/-x` and `command -v`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Dir,
+    File { executable: bool },
+    Other,
+}
+
+/// Where `command -v`/`which` look (a maintainer script's PATH under dpkg).
+const SCRIPT_PATH: &[&str] = &[
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
+impl<'f> Eval<'f> {
+    /// Lets conditions ask the caller whether a command succeeds ([`StatusProbe`]).
+    pub fn with_status(mut self, status: StatusProbe<'f>) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// The probe's answer for a command whose words are all known.
+    pub(super) fn probe(&self, argv: &[Value]) -> Option<bool> {
+        let probe = self.status?;
+        let words: Option<Vec<String>> = argv
+            .iter()
+            .map(|v| match v {
+                Value::Known(s) => Some(s.clone()),
+                Value::Unknown(_) => None,
+            })
+            .collect();
+        probe(&words?)
+    }
+
+    /// Lets file tests and `command -v` consult the image.
+    pub fn with_files(mut self, files: FileProbe<'f>) -> Self {
+        self.files = Some(files);
+        self
+    }
+
+    /// Lets `[ -h PATH ]`/`[ -L PATH ]` consult the image.
+    pub fn with_links(mut self, links: LinkProbe<'f>) -> Self {
+        self.links = Some(links);
+        self
+    }
+
+    /// `command -v NAME` as the script would see it: the first executable on PATH.
+    pub(super) fn which(&self, name: &str) -> Option<Option<String>> {
+        which_in(self.files, name)
+    }
+}
+
+/// `command -v NAME` against the image; `None` when there is no image to ask.
+pub(super) fn which_in(files: Option<FileProbe<'_>>, name: &str) -> Option<Option<String>> {
+    {
+        let files = files?;
+        if name.contains('/') {
+            return Some(
+                matches!(files(name), Some(FileKind::File { executable: true })).then(|| name.to_owned()),
+            );
+        }
+        Some(
+            SCRIPT_PATH
+                .iter()
+                .map(|d| format!("{d}/{name}"))
+                .find(|p| matches!(files(p), Some(FileKind::File { executable: true }))),
+        )
+    }
+}
