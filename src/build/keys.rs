@@ -19,8 +19,11 @@ use super::artifacts::PlatformArtifact;
 /// lockfile's hash and the standard `org.opencontainers.image.*` keys; 3 the accounts maintainer
 /// scripts create (adduser/useradd…) and pam-auth-update's `/etc/pam.d/common-*` and `/var/lib/pam`;
 /// 4 systemd-sysusers' accounts, dpkg-statoverride's database and modes, and the files the account
-/// tools leave beside theirs (`/etc/passwd-`, `group-`, `shadow-`, `gshadow-`, `/etc/.pwd.lock`).
-pub(super) const LAYER_FORMAT: u32 = 4;
+/// tools leave beside theirs (`/etc/passwd-`, `group-`, `shadow-`, `gshadow-`, `/etc/.pwd.lock`);
+/// 5 files postinsts write with `cat >FILE <<EOF` (netbase's `/etc/networks` and `/etc/hosts`,
+/// libwrap0's `/etc/hosts.allow`/`deny`), ucf's fresh installs of configuration files (with its
+/// hash file, registry and cache), and runit-helper's service links.
+pub(super) const LAYER_FORMAT: u32 = 5;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

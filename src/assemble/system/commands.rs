@@ -16,7 +16,12 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         }),
         "chmod" | "chown" | "chgrp" => !args.iter().any(|a| a == "-R" || a == "--recursive"),
         "dpkg-statoverride" => super::statoverride::parse(args).is_ok(),
-        _ => super::users::handles(argv0, args) || super::pam::handles(argv0, args),
+        _ => {
+            super::users::handles(argv0, args)
+                || super::pam::handles(argv0, args)
+                || super::ucf::handles(argv0, args)
+                || super::runit::handles(argv0, args)
+        }
     }
 }
 
@@ -170,26 +175,63 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     ("pg_createcluster", "pg_createcluster VERSION main"),
 ];
 
+/// The Java keystore `/etc/ssl/certs/java/cacerts`: ca-certificates-java's postinst and trigger
+/// import the certificates with its own jar (or `keytool`); every JKS entry carries the time it
+/// was added, so the file differs on every run.
+const JAVA_KEYSTORE: &str =
+    "update-ca-certificates -f (its jks-keystore hook rebuilds /etc/ssl/certs/java/cacerts)";
+
+/// Effects that are deterministic in principle but only reproducible byte for byte by running the
+/// image's own code (its Python, its MIME and font databases, its locale compiler): reported as
+/// unsupported, with what they make and the command that makes it at first start (or in a
+/// derived image's `RUN`).
+const IMAGE_CODE: &[(&str, &str)] = &[
+    (
+        "py3compile",
+        "byte-compiles Python modules into __pycache__; run `py3compile` (or `python3 -m compileall`)",
+    ),
+    (
+        "pycompile",
+        "byte-compiles Python modules into __pycache__; run `pycompile`",
+    ),
+    (
+        "pypy3compile",
+        "byte-compiles Python modules for PyPy; run `pypy3compile`",
+    ),
+    (
+        "update-mime-database",
+        "builds /usr/share/mime's caches; run `update-mime-database /usr/share/mime`",
+    ),
+    (
+        "gdk-pixbuf-query-loaders",
+        "writes gdk-pixbuf's loaders.cache; run `/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/gdk-pixbuf-2.0/gdk-pixbuf-query-loaders --update-cache`",
+    ),
+    (
+        "fc-cache",
+        "builds fontconfig's caches in /var/cache/fontconfig; run `fc-cache -s -f`",
+    ),
+    (
+        "locale-gen",
+        "compiles the locales of /etc/locale.gen; run `locale-gen`",
+    ),
+];
+
 /// How the report's entry for a skipped service-management command starts.
 pub const SKIPPED_SERVICE: &str = "skipped: service management: ";
 /// How the report's entry for a non-deterministic effect starts.
 pub const SKIPPED_NONDETERMINISTIC: &str = "skipped: non-deterministic by nature: ";
 
 /// The report entry for a command of `kind` that is not reproduced (`None`: nothing to report).
-pub fn report_entry(argv0: &str, kind: &Kind, command_line: &str) -> Option<String> {
-    let name = argv0.rsplit('/').next().unwrap_or(argv0);
+pub fn report_entry(kind: &Kind, command_line: &str) -> Option<String> {
     match kind {
         Kind::Emulated | Kind::Harmless => None,
         Kind::Service => Some(format!("{SKIPPED_SERVICE}{command_line}")),
-        Kind::NonDeterministic => {
-            let hint = NONDETERMINISTIC
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map_or(name, |(_, h)| h);
-            Some(format!(
-                "{SKIPPED_NONDETERMINISTIC}{command_line} (made at first start: {hint})"
-            ))
-        }
+        Kind::NonDeterministic(hint) => Some(format!(
+            "{SKIPPED_NONDETERMINISTIC}{command_line} (made at first start: {hint})"
+        )),
+        Kind::ImageCode(why) => Some(format!(
+            "{command_line} (not reproduced: it runs the image's own code; {why} at first start)"
+        )),
         Kind::NotEmulated => Some(command_line.to_owned()),
     }
 }
@@ -210,9 +252,45 @@ pub enum Kind {
     Emulated,
     Harmless,
     Service,
-    /// Left out on purpose: the effect differs on every run ([`NONDETERMINISTIC`]).
-    NonDeterministic,
+    /// Left out on purpose: the effect differs on every run ([`NONDETERMINISTIC`]); the command
+    /// that makes it at first start.
+    NonDeterministic(&'static str),
+    /// Not reproduced: only the image's own code makes it byte for byte ([`IMAGE_CODE`]); what it
+    /// makes and the command to run.
+    ImageCode(&'static str),
     NotEmulated,
+}
+
+/// Byte-compilation run as the interpreter itself (python3.11-minimal's postinst:
+/// `python3.11 -E -S /usr/lib/python3.11/py_compile.py FILES`, or `-m py_compile`/`compileall`),
+/// the Java keystore's import (`java -jar …/ca-certificates-java.jar`, `keytool -import…`), and
+/// the commands of [`IMAGE_CODE`].
+fn image_code(name: &str, args: &[String]) -> Option<Kind> {
+    if let Some((_, why)) = IMAGE_CODE.iter().find(|(n, _)| *n == name) {
+        return Some(Kind::ImageCode(why));
+    }
+    let python = name
+        .strip_prefix("python3")
+        .is_some_and(|v| v.is_empty() || v.starts_with('.'));
+    let compiles = args.iter().enumerate().any(|(i, a)| {
+        a.ends_with("/py_compile.py")
+            || a.ends_with("/compileall.py")
+            || (i > 0 && args[i - 1] == "-m" && (a == "py_compile" || a == "compileall"))
+    });
+    if python && compiles {
+        return Some(Kind::ImageCode(
+            "byte-compiles the interpreter's standard library into __pycache__; run `python3 -m compileall`",
+        ));
+    }
+    let java_store = (name == "java" && args.iter().any(|a| a.ends_with("/ca-certificates-java.jar")))
+        || (name == "keytool" && args.iter().any(|a| a.starts_with("-import") || a == "-delete"));
+    if java_store {
+        return Some(Kind::NonDeterministic(JAVA_KEYSTORE));
+    }
+    // ca-certificates-java's queries: the JRE's version, the keystore's aliases.
+    let query = (name == "java" && args.iter().any(|a| a == "-version" || a == "--version"))
+        || (name == "keytool" && args.iter().any(|a| a == "-list"));
+    query.then_some(Kind::Harmless)
 }
 
 pub fn classify(argv0: &str, args: &[String]) -> Kind {
@@ -228,8 +306,11 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     if reads_key {
         return Kind::Harmless;
     }
-    if NONDETERMINISTIC.iter().any(|(n, _)| *n == name) {
-        return Kind::NonDeterministic;
+    if let Some((_, hint)) = NONDETERMINISTIC.iter().find(|(n, _)| *n == name) {
+        return Kind::NonDeterministic(hint);
+    }
+    if let Some(kind) = image_code(name, args) {
+        return kind;
     }
     // Plain file commands are applied by `files` (which reports the calls it cannot apply).
     if handles(name, args) {

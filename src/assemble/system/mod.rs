@@ -26,10 +26,12 @@ pub mod files;
 pub mod ldcache;
 pub mod pam;
 pub mod report;
+pub mod runit;
 pub mod shell;
 pub mod shells;
 pub mod statoverride;
 pub mod timezone;
+pub mod ucf;
 pub mod users;
 
 #[cfg(test)]

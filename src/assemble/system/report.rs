@@ -89,24 +89,29 @@ fn scan_script(
                 argv.first().cloned().unwrap_or_default(),
                 argv.get(1..).unwrap_or(&[]).to_vec(),
             ),
-            Err(_) => (
-                c.text.split_whitespace().next().unwrap_or("").to_owned(),
-                Vec::new(),
-            ),
+            // The words as written: enough to tell what the command is for.
+            Err(_) => {
+                let mut w = c.text.split_whitespace().map(str::to_owned);
+                (w.next().unwrap_or_default(), w.collect())
+            }
         };
-        // Account, PAM and statoverride commands are applied from `postinst configure` only.
+        // Account, PAM, statoverride and ucf commands are applied from `postinst configure` only.
         let name = argv0.rsplit('/').next().unwrap_or(&argv0);
         let statoverride_change = name == "dpkg-statoverride"
             && !matches!(
                 super::statoverride::parse(&rest),
                 Ok(super::statoverride::Call::List(_))
             );
-        if super::users::handles(name, &rest) || super::pam::handles(name, &rest) || statoverride_change {
+        if super::users::handles(name, &rest)
+            || super::pam::handles(name, &rest)
+            || super::ucf::handles(name, &rest)
+            || statoverride_change
+        {
             out.insert(entry(command_line(&c)));
             return;
         }
         let kind = classify(&argv0, &rest);
-        if let Some(what) = super::commands::report_entry(&argv0, &kind, &command_line(&c)) {
+        if let Some(what) = super::commands::report_entry(&kind, &command_line(&c)) {
             out.insert(entry(what));
         }
     };
@@ -286,7 +291,7 @@ exit 0
                 // `files` applies chmod/chown where it can, and says why where it cannot.
                 "chmod 700 /var/cache/apt/archives/partial (/var/cache/apt/archives/partial does not exist)",
                 "chown _apt:root /var/cache/apt/archives/partial (`_apt` is not in /etc/passwd)",
-                "py3compile -p python3-foo",
+                "py3compile -p python3-foo (not reproduced: it runs the image's own code; byte-compiles Python modules into __pycache__; run `py3compile` (or `python3 -m compileall`) at first start)",
                 "skipped: service management: deb-systemd-helper unmask apt-daily.timer",
             ]
         );
@@ -296,7 +301,7 @@ exit 0
     #[test]
     fn effects_are_counted_by_kind() {
         // openssh-server 1:9.2p1-2+deb12u10's host key creation (its create_key call, with the
-        // arguments it gets), a service restart and ucf registration.
+        // arguments it gets), a service restart, and its ucf call, whose new file is mktemp's.
         let postinst = r#"#!/bin/sh
 set -e
 create_key() {
@@ -310,7 +315,8 @@ create_key() {
 if [ "$1" = configure ]; then
 	create_key /etc/ssh/ssh_host_ed25519_key -t ed25519
 	deb-systemd-invoke restart ssh.service
-	ucfr openssh-server /etc/ssh/sshd_config
+	new_config="$(mktemp)"
+	ucf --three-way --debconf-ok --sum-file /usr/share/openssh/sshd_config.md5sum "$new_config" /etc/ssh/sshd_config
 fi
 "#;
         let r = all_reports(
@@ -332,10 +338,110 @@ fi
                 ),
                 (
                     EffectKind::Unsupported,
-                    "ucfr openssh-server /etc/ssh/sshd_config"
+                    "ucf --three-way --debconf-ok --sum-file /usr/share/openssh/sshd_config.md5sum \"$new_config\" /etc/ssh/sshd_config (its arguments are not known)"
                 ),
             ]
         );
+    }
+
+    /// An executable at `path` in `tree` (for `which`/`command -v`/`[ -x ]`).
+    fn tool(tree: &mut MemTree, path: &str) {
+        tree.file(path, b"");
+        if let Some((e, _)) = tree.entries.get_mut(path) {
+            e.mode = 0o755;
+        }
+    }
+
+    /// What the real scripts of bookworm's packages run that only the image's own code makes byte
+    /// for byte (or that differs on every run): each reported with its kind and the command that
+    /// makes it at first start.
+    #[test]
+    fn effects_of_the_images_own_code_name_the_command_to_run() {
+        let mut tree = MemTree::new();
+        for t in [
+            "usr/bin/py3compile",
+            "usr/bin/update-mime-database",
+            "usr/bin/fc-cache",
+            "usr/bin/java",
+            "usr/sbin/locale-gen",
+            "usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/gdk-pixbuf-query-loaders",
+        ] {
+            tool(&mut tree, t);
+        }
+        tree.dir("usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders");
+        let cases: &[(&str, &str, &str, EffectKind, &str)] = &[
+            // python3-six 1.16.0-4
+            (
+                "python3-six",
+                "postinst",
+                "#!/bin/sh\nset -e\nif command -v py3compile >/dev/null 2>&1; then\n\tpy3compile -p python3-six \nfi\n",
+                EffectKind::Unsupported,
+                "py3compile -p python3-six (not reproduced: it runs the image's own code; byte-compiles Python modules into __pycache__; run `py3compile` (or `python3 -m compileall`) at first start)",
+            ),
+            // python3.11-minimal 3.11.2-6+deb12u6 (`$files` comes from `dpkg -L`: not known)
+            (
+                "python3.11-minimal",
+                "postinst",
+                "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n    files=$(dpkg -L libpython3.11-minimal:amd64 \\\n\t\t| sed -n '/^\\/usr\\/lib\\/python3.11\\/.*\\.py$/p')\n    if [ -n \"$files\" ]; then\n\t/usr/bin/python3.11 -E -S /usr/lib/python3.11/py_compile.py $files\n    fi\nfi\n",
+                EffectKind::Unsupported,
+                "/usr/bin/python3.11 -E -S /usr/lib/python3.11/py_compile.py $files (not reproduced: it runs the image's own code; byte-compiles the interpreter's standard library into __pycache__; run `python3 -m compileall` at first start)",
+            ),
+            // shared-mime-info 2.2-1
+            (
+                "shared-mime-info",
+                "postinst",
+                "#!/bin/sh\nset -e\nif which update-mime-database >/dev/null 2>&1; then\n    update-mime-database /usr/share/mime\nfi\n",
+                EffectKind::Unsupported,
+                "update-mime-database /usr/share/mime (not reproduced: it runs the image's own code; builds /usr/share/mime's caches; run `update-mime-database /usr/share/mime` at first start)",
+            ),
+            // libgdk-pixbuf-2.0-0 2.42.10+dfsg-1+deb12u1
+            (
+                "libgdk-pixbuf-2.0-0",
+                "postinst",
+                "#!/bin/sh\nset -e\nLOADERS_DIR=/usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders\nLOADERS_DIR_OLD=/usr/lib/gdk-pixbuf-2.0/2.10.0/loaders\nif [ -d $LOADERS_DIR ] || [ -d $LOADERS_DIR_OLD ]; then\n    /usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/gdk-pixbuf-query-loaders \\\n        $(find $LOADERS_DIR $LOADERS_DIR_OLD -name *.so 2> /dev/null | LC_ALL=C sort) \\\n    > /usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders.cache || true\nfi\n",
+                EffectKind::Unsupported,
+                "gdk-pixbuf-query-loaders",
+            ),
+            // fontconfig 2.14.1-4
+            (
+                "fontconfig",
+                "postinst",
+                "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n  mkdir -p /var/cache/fontconfig\n  printf \"Regenerating fonts cache... \"\n  fc-cache -s -f -v 1>/var/log/fontconfig.log 2>&1 || (printf \"failed.\\nSee /var/log/fontconfig.log for more information.\\n\"; exit 1)\n  printf \"done.\\n\"\nfi\n",
+                EffectKind::Unsupported,
+                "fc-cache -s -f -v (not reproduced: it runs the image's own code; builds fontconfig's caches in /var/cache/fontconfig; run `fc-cache -s -f` at first start)",
+            ),
+            // locales 2.36-9+deb12u9
+            (
+                "locales",
+                "postinst",
+                "#!/bin/sh\nset -e\nif [ \"$(dpkg-query -W -f='${db:Status-Want}' locales-all 2>/dev/null)\" = 'install' ] ; then\n    echo \"locales-all installed, skipping locales generation\"\nelse\n    locale-gen\nfi\n",
+                EffectKind::Unsupported,
+                "locale-gen (not reproduced: it runs the image's own code; compiles the locales of /etc/locale.gen; run `locale-gen` at first start)",
+            ),
+            // ca-certificates-java 20230710~deb12u1's update_cacerts
+            (
+                "ca-certificates-java",
+                "postinst",
+                "#!/bin/sh\nset -e\nstorepass='changeit'\nJAR=/usr/share/ca-certificates-java/ca-certificates-java.jar\nif [ \"$1\" = configure ]; then\n\tif ! which java >/dev/null; then\n\t\techo \"No JRE found. Skipping Java certificates setup.\"\n\t\texit 0\n\tfi\n\tif [ -s /var/lib/ca-certificates-java/fresh ]; then\n\t\tjava -Xmx64m -jar $JAR -storepass \"$storepass\" < /var/lib/ca-certificates-java/fresh\n\tfi\nfi\n",
+                EffectKind::NonDeterministic,
+                "skipped: non-deterministic by nature: java -Xmx64m -jar /usr/share/ca-certificates-java/ca-certificates-java.jar -storepass changeit (made at first start: update-ca-certificates -f (its jks-keystore hook rebuilds /etc/ssl/certs/java/cacerts))",
+            ),
+        ];
+        for (package, script, text, kind, what) in cases {
+            let r = all_reports(&tree, &[pkg(package, &[(script, text)])], "amd64");
+            assert_eq!(r.len(), 1, "{package}: {r:?}");
+            assert_eq!(r[0].kind(), *kind, "{package}: {r:?}");
+            assert!(r[0].what.contains(what), "{package}: {}", r[0].what);
+            assert!(r[0].what.contains("at first start"), "{package}: {}", r[0].what);
+        }
+        // Reading the keystore or asking the JRE's version is no effect.
+        let query = "#!/bin/sh\nset -e\njava -version 2>&1 | grep 1.8\nkeytool -cacerts -storepass changeit -list -rfc\n";
+        let r = all_reports(
+            &tree,
+            &[pkg("ca-certificates-java", &[("postinst", query)])],
+            "amd64",
+        );
+        assert!(r.is_empty(), "{r:?}");
     }
 
     #[test]

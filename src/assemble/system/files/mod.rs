@@ -1,7 +1,8 @@
 //! Plain file commands in `postinst configure`, applied in script order: `ln -s`, `mv`, `rm -f`,
-//! `touch`, `chmod`, `chown`/`chgrp`, `mkdir` and `dpkg-divert --add/--remove`. Examples: bash's
-//! fallback `/bin/sh -> bash`, dash claiming `/bin/sh` (a diversion plus `ln -sf` and `mv -f`),
-//! login's `touch`/`chmod`/`chown` of `/etc/subuid`, libpam's `touch /etc/environment`.
+//! `touch`, `chmod`, `chown`/`chgrp`, `mkdir`, `dpkg-divert --add/--remove`, `cat >FILE <<EOF`
+//! and `ucf`/`ucfr` ([`super::ucf`]). Examples: bash's fallback `/bin/sh -> bash`, dash claiming
+//! `/bin/sh` (a diversion plus `ln -sf` and `mv -f`), login's `touch`/`chmod`/`chown` of
+//! `/etc/subuid`, libpam's `touch /etc/environment`, netbase's `/etc/networks`.
 //!
 //! Each command takes effect before the script's next file test, as it would on a real system.
 //! Only fully known, unambiguous forms are applied (octal modes, no `-r`/`-R`); anything else
@@ -91,11 +92,15 @@ pub fn compute_at(
             let mut cb = |c: Call<'_>| {
                 let Ok(argv) = &c.argv else {
                     let first = c.text.split_whitespace().next().unwrap_or("");
-                    match commands::classify(first, &[]) {
+                    // The words as written: enough to tell what the command is for.
+                    let written: Vec<String> = c.text.split_whitespace().skip(1).map(str::to_owned).collect();
+                    match commands::classify(first, &written) {
                         Kind::Harmless => {}
-                        Kind::Emulated if !handles(first, &[]) => {}
-                        k @ (Kind::Service | Kind::NonDeterministic) => {
-                            failures.extend(commands::report_entry(first, &k, c.text));
+                        // Computed by a sibling module (update-alternatives, add-shell, …); a file command
+                        // with unknown arguments is reported below.
+                        Kind::Emulated if !handles(first.rsplit('/').next().unwrap_or(first), &written) => {}
+                        k @ (Kind::Service | Kind::NonDeterministic(_) | Kind::ImageCode(_)) => {
+                            failures.extend(commands::report_entry(&k, c.text));
                         }
                         _ => failures.push(format!("{} (its arguments are not known)", c.text)),
                     }
@@ -118,9 +123,35 @@ pub fn compute_at(
                     });
                     return;
                 }
+                if name == "cat"
+                    && argv.len() == 1
+                    && let (Some((target, append)), Some(doc)) = (&c.stdout, c.heredoc)
+                {
+                    let written = match (target, doc) {
+                        (shell::Value::Known(path), Some(text)) => {
+                            write_file(&mut state.borrow_mut(), path, text, *append)
+                        }
+                        _ => Err(
+                            "a here-document with expansions, or to a path not known, is not reproduced"
+                                .into(),
+                        ),
+                    };
+                    if let Err(why) = written {
+                        let (shell::Value::Known(shown) | shell::Value::Unknown(shown)) = target;
+                        let op = if *append { ">>" } else { ">" };
+                        failures.push(format!("cat {op} {shown} ({why})"));
+                    }
+                    return;
+                }
+                if super::runit::handles(name, &argv[1..]) {
+                    if let Err(why) = super::runit::apply(&mut state.borrow_mut().overlay, &c.env) {
+                        failures.push(format!("{} ({why})", command_line(&c)));
+                    }
+                    return;
+                }
                 if !handles(name, &argv[1..]) {
                     let kind = commands::classify(name, &argv[1..]);
-                    failures.extend(commands::report_entry(name, &kind, &command_line(&c)));
+                    failures.extend(commands::report_entry(&kind, &command_line(&c)));
                     return;
                 }
                 let mut st = state.borrow_mut();
@@ -145,6 +176,25 @@ pub fn compute_at(
                         }
                         _ => None,
                     }
+                }
+                // `dpkg-query -W PKG…` succeeds when every package is installed.
+                Some((name, args))
+                    if name == "dpkg-query" && args.iter().any(|a| a == "-W" || a == "--show") =>
+                {
+                    let mut names = Vec::new();
+                    let mut value_next = false;
+                    for a in args {
+                        if std::mem::take(&mut value_next) {
+                            continue;
+                        }
+                        if a == "-f" || a == "--showformat" || a == "--admindir" {
+                            value_next = true;
+                        } else if !a.starts_with('-') {
+                            names.push(a.split(':').next().unwrap_or(a));
+                        }
+                    }
+                    let plain = !names.is_empty() && names.iter().all(|n| !n.contains(['*', '?', '[']));
+                    plain.then(|| names.iter().all(|n| super::installed(packages, n).is_some()))
                 }
                 _ => None,
             };
@@ -289,8 +339,50 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             super::users::apply(&mut st.overlay, name, args, st.source_date_epoch / 86400)
         }
         _ if super::pam::handles(name, args) => super::pam::apply(&mut st.overlay, args),
+        _ if super::ucf::handles(name, args) => super::ucf::apply(&mut st.overlay, name, args, st.umask),
         _ => Err("not a file command".into()),
     }
+}
+
+/// `cat >PATH <<EOF` (`>>`: appended), as the shell writes it: a new file is the umask's
+/// `0666`, root's; an existing one (a symbolic link followed) keeps its mode and owner. Writes to
+/// `/dev` (`/dev/null`) have no effect on the image.
+fn write_file(st: &mut State<'_>, abs: &str, text: &str, append: bool) -> Result<(), String> {
+    if abs.starts_with("/dev/") {
+        return Ok(());
+    }
+    if abs.split('/').any(|c| c == "..") {
+        return Err(format!("{abs} has a `..` component"));
+    }
+    let mut path = lstat_path(&st.overlay, abs)?;
+    if let Some(EntryKind::Symlink { .. }) = st.overlay.entry(&path).map(|e| &e.kind) {
+        path = super::resolve(&st.overlay, &path).ok_or_else(|| format!("{abs} is a dangling link"))?;
+    }
+    let (entry, mut content) = match st.overlay.entry(&path).cloned() {
+        Some(e) if e.is_dir() => return Err(format!("{abs} is a directory")),
+        Some(e) => {
+            let old = match st.overlay.read(&path) {
+                Some(Ok(bytes)) if append => bytes,
+                Some(Err(e)) => return Err(format!("reading {abs}: {e}")),
+                _ => Vec::new(),
+            };
+            (e, old)
+        }
+        None => (
+            Entry::generated(&path, EntryKind::File { size: 0 }, 0o666 & !st.umask),
+            Vec::new(),
+        ),
+    };
+    content.extend_from_slice(text.as_bytes());
+    let mut entry = entry;
+    entry.kind = EntryKind::File {
+        size: content.len() as u64,
+    };
+    st.overlay.apply(Changes {
+        files: vec![(entry, content)],
+        removed: vec![],
+    });
+    Ok(())
 }
 
 /// `mkdir [-p] ABS` as coreutils' mkdir does it, inside the image: an existing component is
@@ -362,6 +454,8 @@ const FILE_COMMANDS: &[&str] = &[
     "chown",
     "chgrp",
     "dpkg-divert",
+    "ucf",
+    "ucfr",
 ];
 
 /// The first path a file command would act on that has a `..` component (`mkdir -p /../x`).

@@ -315,3 +315,89 @@ fn what_cannot_be_done_is_reported() {
         "--force contains an r but is not -r"
     );
 }
+
+const NETBASE: &str = include_str!("../../../../tests/data/scripts/bookworm/netbase.postinst");
+const LIBWRAP0: &str = include_str!("../../../../tests/data/scripts/bookworm/libwrap0.postinst");
+
+/// netbase 6.4's postinst writes `/etc/hosts` and `/etc/networks` with `cat > FILE <<-EOF` on a
+/// fresh install (leading tabs stripped), and leaves existing files alone.
+#[test]
+fn netbase_writes_hosts_and_networks_from_its_here_documents() {
+    let mut t = MemTree::new();
+    t.dir("etc");
+    let (changes, report) = compute(&t, &[pkg("netbase", NETBASE)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (e, networks) = file(&changes, "etc/networks").unwrap();
+    assert_eq!(
+        std::str::from_utf8(networks).unwrap(),
+        "default\t\t0.0.0.0\nloopback\t127.0.0.0\nlink-local\t169.254.0.0\n\n"
+    );
+    assert_eq!((e.mode, e.uid, e.gid), (0o644, 0, 0));
+    let (_, hosts) = file(&changes, "etc/hosts").unwrap();
+    assert_eq!(
+        std::str::from_utf8(hosts).unwrap(),
+        "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\nff02::1\t\tip6-allnodes\nff02::2\t\tip6-allrouters\n\n"
+    );
+    // The bindv6only part is commented out in the script: nothing in /etc/sysctl.d.
+    assert!(
+        changes
+            .files
+            .iter()
+            .all(|(e, _)| !e.path.starts_with("etc/sysctl.d"))
+    );
+
+    // An existing /etc/networks stays as it is.
+    t.file("etc/networks", b"mine\n");
+    let (changes, _) = compute(&t, &[pkg("netbase", NETBASE)]).unwrap();
+    assert!(file(&changes, "etc/networks").is_none());
+    assert!(file(&changes, "etc/hosts").is_some());
+}
+
+/// libwrap0 7.6.q-32's postinst (`cat > FILE <<EOF`, unquoted delimiter, no expansion in the
+/// text): byte-identical to what dpkg left in an mmdebstrap tree.
+#[test]
+fn libwrap0_writes_hosts_allow_and_deny_as_dpkg_leaves_them() {
+    let mut t = MemTree::new();
+    t.dir("etc");
+    let (changes, report) = compute(&t, &[pkg("libwrap0", LIBWRAP0)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    for (path, expected) in [
+        (
+            "etc/hosts.allow",
+            &include_bytes!("../../../../tests/data/scripts/bookworm/expected/hosts.allow")[..],
+        ),
+        (
+            "etc/hosts.deny",
+            &include_bytes!("../../../../tests/data/scripts/bookworm/expected/hosts.deny")[..],
+        ),
+    ] {
+        let (e, content) = file(&changes, path).unwrap();
+        assert_eq!(content.as_slice(), expected, "{path}");
+        assert_eq!(e.mode, 0o644, "{path}");
+    }
+}
+
+/// What the shell does with `>`/`>>` and a here-document: appends, an umask, a link followed,
+/// expansions and unknown paths reported, `/dev/null` ignored, other commands' output untouched.
+#[test]
+fn here_documents_written_by_cat() {
+    let mut t = MemTree::new();
+    t.dir("etc")
+        .file("etc/real", b"old\n")
+        .symlink("etc/link", "real");
+    let script = "#!/bin/sh\nset -e\numask 077\ncat >/etc/new <<'EOF'\n$not expanded\nEOF\n\
+                  cat >> /etc/link <<EOF\nmore\nEOF\ncat > /etc/x <<EOF\n$HOME\nEOF\n\
+                  cat <<EOF >/dev/null\nnothing\nEOF\necho hi > /etc/echoed\n";
+    let (changes, report) = compute(&t, &[pkg("p", script)]).unwrap();
+    let (e, new) = file(&changes, "etc/new").unwrap();
+    assert_eq!((new.as_slice(), e.mode), (&b"$not expanded\n"[..], 0o600));
+    let (_, real) = file(&changes, "etc/real").unwrap();
+    assert_eq!(real.as_slice(), b"old\nmore\n");
+    assert!(file(&changes, "etc/x").is_none());
+    assert!(file(&changes, "etc/echoed").is_none());
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(
+        what,
+        ["cat > /etc/x (a here-document with expansions, or to a path not known, is not reproduced)"]
+    );
+}

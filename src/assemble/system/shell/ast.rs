@@ -51,12 +51,24 @@ impl Word {
     }
 }
 
+/// A redirection of a simple command the evaluator passes on; the lexer drops the others
+/// (other descriptors, duplications, input files, redirections of compound commands).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Redir {
+    /// `>FILE` or `>>FILE` (`append`) of standard output.
+    Out { append: bool, target: Word },
+    /// A here-document on standard input: its text, `None` when it has expansions (an unquoted
+    /// delimiter and `$`, `` ` `` or `\` in the body), which are not modelled.
+    Heredoc(Option<String>),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
     /// A simple command: words and leading assignments; `text` is its source line(s).
     Simple {
         assigns: Vec<(String, Word)>,
         words: Vec<Word>,
+        redirs: Vec<Redir>,
         text: String,
     },
     If {

@@ -1,6 +1,6 @@
 //! The lexer: script text to words and operators (quotes, `$…` expansions, here-documents).
 
-use super::ast::{Part, Piece, Word};
+use super::ast::{Part, Piece, Redir, Word};
 use super::parse_nested;
 
 /// How deeply constructs may nest in a script: compound commands (`( … )`, `{ … }`, `if`,
@@ -33,13 +33,28 @@ pub(super) enum Tok {
     Word(Word, usize, usize),
     Op(&'static str),
     Newline,
+    /// A redirection kept for the command it follows (see [`strip_redirections`]).
+    Redir(Redir),
+    /// Where a here-document's operator stood; its body is read after the line ends.
+    HeredocAt(usize),
+}
+
+/// A here-document being read: its delimiter, whether `<<-` strips leading tabs, whether the
+/// delimiter was quoted (no expansions in the body), and its index in `bodies`.
+pub(super) struct PendingDoc {
+    delim: String,
+    tabs: bool,
+    quoted: bool,
+    index: usize,
 }
 
 pub(super) struct Lexer<'a> {
     pub(super) s: &'a [u8],
     pub(super) src: &'a str,
     pub(super) i: usize,
-    pub(super) heredocs: Vec<(String, bool)>,
+    pub(super) heredocs: Vec<PendingDoc>,
+    /// Here-document bodies by index (`None`: with expansions, or unterminated).
+    pub(super) bodies: Vec<Option<String>>,
     /// Where `src` starts in the script (for error positions).
     pub(super) base: usize,
     /// Nesting levels around `src` (see [`MAX_NESTING`]).
@@ -57,6 +72,7 @@ impl<'a> Lexer<'a> {
             src,
             i: 0,
             heredocs: Vec::new(),
+            bodies: Vec::new(),
             base: 0,
             depth: 0,
         }
@@ -112,7 +128,15 @@ impl<'a> Lexer<'a> {
                                 .filter(|c| *c != '\'' && *c != '"' && *c != '\\')
                                 .collect();
                             let _ = w;
-                            self.heredocs.push((delim, *op == "<<-"));
+                            let index = self.bodies.len();
+                            self.bodies.push(None);
+                            self.heredocs.push(PendingDoc {
+                                quoted: delim.len() != raw.len(),
+                                delim,
+                                tabs: *op == "<<-",
+                                index,
+                            });
+                            out.push((Tok::HeredocAt(index), at));
                             continue;
                         }
                         out.push((Tok::Op(op), at));
@@ -123,23 +147,45 @@ impl<'a> Lexer<'a> {
                     let start = self.i;
                     let w = self.word()?;
                     // `2>` / `2>&1`: a lone number glued to a redirection is an fd, not a word.
+                    // Only standard output's redirections are kept (see `strip_redirections`).
                     if self.s.get(self.i).is_some_and(|c| *c == b'>' || *c == b'<')
-                        && w.literal().is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()))
+                        && let Some(fd) = w.literal().filter(|l| l.chars().all(|c| c.is_ascii_digit()))
                     {
+                        if fd != "1" {
+                            let op = if self.s[self.i..].starts_with(b">>") {
+                                "N>>"
+                            } else {
+                                "N>"
+                            };
+                            if self.s[self.i..].starts_with(b">") && !self.s[self.i..].starts_with(b">&") {
+                                self.i += op.len() - 1;
+                                out.push((Tok::Op(op), start));
+                            }
+                        }
                         continue;
                     }
                     out.push((Tok::Word(w, start, self.i), start));
                 }
             }
         }
+        let bodies = std::mem::take(&mut self.bodies);
+        let out = out
+            .into_iter()
+            .map(|(t, at)| match t {
+                Tok::HeredocAt(i) => (Tok::Redir(Redir::Heredoc(bodies.get(i).cloned().flatten())), at),
+                t => (t, at),
+            })
+            .collect();
         Ok(strip_redirections(out))
     }
 
     fn skip_heredocs(&mut self) -> Result<(), ParseError> {
         let docs = std::mem::take(&mut self.heredocs);
-        for (delim, tabs) in docs {
+        for doc in docs {
+            let mut body = String::new();
             loop {
                 if self.i >= self.s.len() {
+                    // Unterminated: the body is not known for sure.
                     return Ok(());
                 }
                 let end = self.s[self.i..]
@@ -148,10 +194,20 @@ impl<'a> Lexer<'a> {
                     .map_or(self.s.len(), |p| self.i + p);
                 let line = &self.src[self.i..end];
                 self.i = (end + 1).min(self.s.len());
-                let l = if tabs { line.trim_start_matches('\t') } else { line };
-                if l == delim {
+                let l = if doc.tabs {
+                    line.trim_start_matches('\t')
+                } else {
+                    line
+                };
+                if l == doc.delim {
                     break;
                 }
+                body.push_str(l);
+                body.push('\n');
+            }
+            let expands = !doc.quoted && body.contains(['$', '`', '\\']);
+            if let Some(slot) = self.bodies.get_mut(doc.index) {
+                *slot = (!expands).then_some(body);
             }
         }
         Ok(())
@@ -404,15 +460,44 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// Drops redirection operators and their targets (`> /dev/null`, `2>&1`, `<file`).
+/// Keeps standard output's `>`/`>>` and here-documents of simple commands as [`Tok::Redir`]
+/// (the files module applies `cat >FILE <<EOF`); drops every other redirection operator and its
+/// target (`2>/dev/null`, `2>&1`, `<file`), and the redirections of compound commands (after
+/// `done`, `fi`, `esac`, `}` or `)`), which the parser does not expect.
 fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
-    let mut out = Vec::with_capacity(toks.len());
+    let mut out: Vec<(Tok, usize)> = Vec::with_capacity(toks.len());
     let mut it = toks.into_iter().peekable();
+    let after_simple = |out: &[(Tok, usize)]| match out.last() {
+        Some((Tok::Word(w, ..), _)) => {
+            !matches!(w.is_unquoted_lit().as_deref(), Some("done" | "fi" | "esac" | "}"))
+        }
+        Some((Tok::Redir(_), _)) => true,
+        _ => false,
+    };
     while let Some(t) = it.next() {
         match t {
-            (Tok::Op(">" | ">>" | "<" | ">&" | "<&" | "&>"), _) => {
+            (Tok::Op(op @ (">" | ">>")), at) => {
+                if let Some((Tok::Word(..), _)) = it.peek()
+                    && let Some((Tok::Word(target, ..), _)) = it.next()
+                    && after_simple(&out)
+                {
+                    out.push((
+                        Tok::Redir(Redir::Out {
+                            append: op == ">>",
+                            target,
+                        }),
+                        at,
+                    ));
+                }
+            }
+            (Tok::Op("N>" | "N>>" | "<" | ">&" | "<&" | "&>"), _) => {
                 if matches!(it.peek(), Some((Tok::Word(..), _))) {
                     it.next();
+                }
+            }
+            (Tok::Redir(r), at) => {
+                if after_simple(&out) {
+                    out.push((Tok::Redir(r), at));
                 }
             }
             t => out.push(t),

@@ -13,7 +13,7 @@ mod glob;
 mod lex;
 mod parse;
 
-pub use ast::{Node, Part, Piece, Word, all_commands};
+pub use ast::{Node, Part, Piece, Redir, Word, all_commands};
 pub use eval::{
     Call, Eval, FileKind, FileProbe, LinkProbe, MAX_EVAL_DEPTH, MAX_STEPS, SourceReader, StatusProbe, Value,
 };

@@ -185,8 +185,18 @@ impl Parser {
     fn simple(&mut self) -> Result<Node, ParseError> {
         let mut assigns = Vec::new();
         let mut words = Vec::new();
+        let mut redirs = Vec::new();
         let (mut start, mut end) = (usize::MAX, 0);
-        while let Some(Tok::Word(w, s, e)) = self.toks.get(self.pos) {
+        loop {
+            let (w, s, e) = match self.toks.get(self.pos) {
+                Some(Tok::Word(w, s, e)) => (w, s, e),
+                Some(Tok::Redir(r)) => {
+                    redirs.push(r.clone());
+                    self.pos += 1;
+                    continue;
+                }
+                _ => break,
+            };
             start = start.min(*s);
             end = end.max(*e);
             let w = w.clone();
@@ -207,7 +217,7 @@ impl Parser {
             }
             words.push(w);
         }
-        if assigns.is_empty() && words.is_empty() {
+        if assigns.is_empty() && words.is_empty() && redirs.is_empty() {
             return Err(self.err(&format!("unexpected {:?}", self.toks.get(self.pos))));
         }
         let text = self.src.get(start..end).unwrap_or("").to_owned();
@@ -216,7 +226,12 @@ impl Parser {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        Ok(Node::Simple { assigns, words, text })
+        Ok(Node::Simple {
+            assigns,
+            words,
+            redirs,
+            text,
+        })
     }
 
     fn if_(&mut self) -> Result<Node, ParseError> {

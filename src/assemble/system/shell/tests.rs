@@ -304,3 +304,43 @@ fn alternative_values_expand_as_sh_does() {
         ]
     );
 }
+
+/// Standard output's `>`/`>>` and here-documents reach the callback with the command; other
+/// descriptors, duplications and compound commands' redirections do not.
+#[test]
+fn stdout_redirections_and_here_documents_reach_the_callback() {
+    let src = "f=/etc/x\ncat > \"$f\" <<-EOF\n\tone\n\t\ttwo\n\tEOF\necho a 2>/dev/null\necho b 1>>/etc/y 2>&1\n\
+               cat <<'END' >/etc/z\n$HOME\nEND\ncat <<END\n$HOME\nEND\nfor i in 1; do :; done >/etc/loop\n\
+               if true; then :; fi > /etc/if\n>/etc/empty\n";
+    let nodes = parse(src).unwrap();
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| {
+        out.push((
+            c.argv.unwrap_or_default().join(" "),
+            c.stdout,
+            c.heredoc.map(|d| d.map(str::to_owned)),
+        ));
+    };
+    Eval::new(&["configure", ""], &mut cb).run(&nodes);
+    let known = |s: &str| Some(Value::Known(s.to_owned()));
+    assert_eq!(
+        out,
+        vec![
+            (
+                "cat".into(),
+                known("/etc/x").map(|v| (v, false)),
+                Some(Some("one\ntwo\n".into()))
+            ),
+            ("echo a".into(), None, None),
+            ("echo b".into(), known("/etc/y").map(|v| (v, true)), None),
+            (
+                "cat".into(),
+                known("/etc/z").map(|v| (v, false)),
+                Some(Some("$HOME\n".into()))
+            ),
+            ("cat".into(), None, Some(None)),
+            (":".into(), None, None),
+            (":".into(), None, None),
+        ]
+    );
+}

@@ -1,0 +1,345 @@
+//! `ucf` and `ucfr` (ucf 3.0043), as a fresh install runs them: configuration files a package
+//! generates in its postinst and hands to ucf instead of shipping them as conffiles.
+//!
+//! On a fresh install the destination does not exist and ucf's hash file has no line for it, so
+//! ucf takes its "Creating config file" path: `mkdir -p STATEDIR/cache`, `cp -pf NEW DEST`
+//! (content, mode and owner of NEW), then `replace_md5sum`: the hash files rotated
+//! (`hashfile.N` → `hashfile.N+1`, `hashfile` → `hashfile.0`, all `cp -pf`), `hashfile`
+//! rewritten as its lines for other files plus `md5sum NEW` naming DEST, and NEW copied
+//! (`cp -pf`) to `cache/DEST-with-slashes-as-colons` under `--three-way` or when NEW is smaller
+//! than 25600 bytes. `ucfr PKG FILE` records `PKG \t FILE` in `registry` the same way
+//! (`registry.N` rotated with `cp -f`, `registry` → `registry.0`). Everything else — an existing
+//! destination (ucf would compare sums, maybe ask), `--purge`, `--no-action`, another state
+//! directory — is refused with the reason, and the caller reports it.
+
+use md5::{Digest, Md5};
+
+use super::{Changes, Overlay, TreeView};
+use crate::entry::{Entry, EntryKind};
+
+const STATE_DIR: &str = "var/lib/ucf";
+/// ucf keeps a copy of NEW in its cache below this size even without `--three-way`.
+const CACHE_BELOW: usize = 25600;
+
+/// Whether `ucf`/`ucfr` with these arguments is one [`apply`] can compute.
+pub fn handles(argv0: &str, args: &[String]) -> bool {
+    match argv0 {
+        "ucf" => parse_ucf(args).is_ok(),
+        "ucfr" => parse_ucfr(args).is_ok(),
+        _ => false,
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct UcfCall {
+    new: String,
+    dest: String,
+    three_way: bool,
+}
+
+/// Options (name without dashes, inline or next-argument value) and operands.
+type Split<'a> = (Vec<(&'a str, Option<&'a str>)>, Vec<&'a str>);
+
+/// Splits getopt-style arguments (`getopt -a`: long options may also start with one dash) into
+/// options and operands. `with_value` names the options that take the next argument.
+fn split_options<'a>(args: &'a [String], with_value: &[&str]) -> Result<Split<'a>, String> {
+    let mut opts = Vec::new();
+    let mut operands = Vec::new();
+    let mut i = 0;
+    let mut done = false;
+    while let Some(a) = args.get(i) {
+        i += 1;
+        if done || !a.starts_with('-') || a == "-" {
+            operands.push(a.as_str());
+            continue;
+        }
+        if a == "--" {
+            done = true;
+            continue;
+        }
+        let body = a.trim_start_matches('-');
+        let (name, inline) = match body.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (body, None),
+        };
+        if with_value.contains(&name) && inline.is_none() {
+            let v = args.get(i).ok_or_else(|| format!("`{a}` without its value"))?;
+            i += 1;
+            opts.push((name, Some(v.as_str())));
+        } else {
+            opts.push((name, inline));
+        }
+    }
+    Ok((opts, operands))
+}
+
+/// `-d[N]`, `-D[N]`, `--debug[=N]`, `--DEBUG[=N]` (getopt's optional values are glued on).
+fn is_debug(name: &str) -> bool {
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    matches!(name, "debug" | "DEBUG")
+        || name
+            .strip_prefix('d')
+            .or_else(|| name.strip_prefix('D'))
+            .is_some_and(digits)
+}
+
+fn parse_ucf(args: &[String]) -> Result<UcfCall, String> {
+    let (opts, operands) = split_options(
+        args,
+        &[
+            "s",
+            "src-dir",
+            "sum-file",
+            "P",
+            "package",
+            "state-dir",
+            "debconf-template",
+        ],
+    )?;
+    let mut three_way = false;
+    for (name, _) in &opts {
+        match *name {
+            "three-way" => three_way = true,
+            // Prompting, historical sums, diversions by the caller, SELinux contexts, verbosity:
+            // none changes what a fresh install writes.
+            "debconf-ok" | "debconf-template" | "s" | "src-dir" | "sum-file" | "P" | "package" | "Z"
+            | "v" | "verbose" => {}
+            n if is_debug(n) => {}
+            other => return Err(format!("ucf option `{other}` is not emulated")),
+        }
+    }
+    match operands.as_slice() {
+        [new, dest] if new.starts_with('/') && dest.starts_with('/') => Ok(UcfCall {
+            new: (*new).to_owned(),
+            dest: (*dest).to_owned(),
+            three_way,
+        }),
+        _ => Err("ucf without exactly NEW and DESTINATION as absolute paths".into()),
+    }
+}
+
+fn parse_ucfr(args: &[String]) -> Result<(String, String), String> {
+    let (opts, operands) = split_options(args, &["state-dir"])?;
+    for (name, _) in &opts {
+        match *name {
+            "f" | "force" | "v" | "verbose" => {}
+            n if is_debug(n) => {}
+            other => return Err(format!("ucfr option `{other}` is not emulated")),
+        }
+    }
+    match operands.as_slice() {
+        [pkg, file] if file.starts_with('/') => Ok(((*pkg).to_owned(), (*file).to_owned())),
+        _ => Err("ucfr without exactly PACKAGE and an absolute FILE".into()),
+    }
+}
+
+/// Applies one `ucf` or `ucfr` call to the image, as the tool would on a fresh install.
+pub fn apply(overlay: &mut Overlay<'_>, argv0: &str, args: &[String], umask: u32) -> Result<(), String> {
+    match argv0 {
+        "ucf" => ucf(overlay, &parse_ucf(args)?, umask),
+        "ucfr" => {
+            let (pkg, file) = parse_ucfr(args)?;
+            ucfr(overlay, &pkg, &file, umask)
+        }
+        _ => Err("not ucf".into()),
+    }
+}
+
+/// `readlink -q -m PATH`: every existing component resolved, the rest kept (as an absolute path).
+fn canonical(tree: &dyn TreeView, abs: &str) -> String {
+    let rel = super::tree_path(abs);
+    let real = super::resolve(tree, &rel)
+        .or_else(|| {
+            let (dir, base) = rel.rsplit_once('/').unwrap_or(("", &rel));
+            super::resolve(tree, dir).map(|d| {
+                if d.is_empty() {
+                    base.to_owned()
+                } else {
+                    format!("{d}/{base}")
+                }
+            })
+        })
+        .unwrap_or(rel);
+    format!("/{real}")
+}
+
+fn read(tree: &dyn TreeView, path: &str) -> Result<Option<Vec<u8>>, String> {
+    super::read_file(tree, path).map_err(|e| e.to_string())
+}
+
+/// Lines of a state file that do not end in whitespace followed by `file` (ucf's
+/// `grep -Ev "[[:space:]]${safe_dest_file}$"`).
+fn other_lines(text: &[u8], file: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in text.split_inclusive(|b| *b == b'\n') {
+        let body = line.strip_suffix(b"\n").unwrap_or(line);
+        let names_it = body
+            .strip_suffix(file.as_bytes())
+            .is_some_and(|rest| rest.last().is_some_and(|c| c.is_ascii_whitespace()));
+        if !names_it {
+            out.extend_from_slice(body);
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+/// A copy of the entry at `from` (a regular file) to `to`: with `-p` its mode and owner, without
+/// them the mode an existing destination has or the source's masked by the umask (`cp -f`).
+fn copy(overlay: &mut Overlay<'_>, from: &str, to: &str, preserve: bool, umask: u32) -> Result<(), String> {
+    let src = overlay
+        .entry(from)
+        .cloned()
+        .ok_or_else(|| format!("/{from} does not exist"))?;
+    let content = read(overlay, from)?.ok_or_else(|| format!("/{from} is not a regular file"))?;
+    let mut entry = if preserve {
+        src
+    } else if let Some(existing) = overlay.entry(to) {
+        existing.clone()
+    } else {
+        Entry::generated(to, EntryKind::File { size: 0 }, src.mode & !umask & 0o7777)
+    };
+    entry.path = to.to_owned();
+    entry.kind = EntryKind::File {
+        size: content.len() as u64,
+    };
+    overlay.apply(Changes {
+        files: vec![(entry, content)],
+        removed: vec![],
+    });
+    Ok(())
+}
+
+/// The state file `name` rewritten as `rest + line` (through a `.tmp` made by a shell
+/// redirection and moved into place: a new file, 0666 less the umask, root's), after the
+/// rotation of its backups: `name.6`…`name.0` copied one up, `name` to `name.0`.
+fn rewrite_state(
+    overlay: &mut Overlay<'_>,
+    name: &str,
+    line: &str,
+    file: &str,
+    preserve: bool,
+    umask: u32,
+) -> Result<(), String> {
+    let base = format!("{STATE_DIR}/{name}");
+    for i in (0..=6).rev() {
+        let from = format!("{base}.{i}");
+        if overlay.entry(&from).is_some() {
+            copy(overlay, &from, &format!("{base}.{}", i + 1), preserve, umask)?;
+        }
+    }
+    let mut text = Vec::new();
+    if overlay.entry(&base).is_some() {
+        copy(overlay, &base, &format!("{base}.0"), preserve, umask)?;
+        text = other_lines(&read(overlay, &base)?.unwrap_or_default(), file);
+    }
+    text.extend_from_slice(line.as_bytes());
+    let mut c = Changes::default();
+    c.file(&base, 0o666 & !umask, text);
+    overlay.apply(c);
+    Ok(())
+}
+
+fn ucf(overlay: &mut Overlay<'_>, call: &UcfCall, umask: u32) -> Result<(), String> {
+    let new_rel = super::resolve(overlay, &super::tree_path(&call.new))
+        .filter(|p| super::is_file(overlay, p))
+        .ok_or_else(|| format!("the new file {} does not exist", call.new))?;
+    let dest_rel = super::tree_path(&call.dest);
+    if super::resolve_dir_of(overlay, &dest_rel)
+        .and_then(|p| overlay.entry(&p).cloned())
+        .is_some()
+    {
+        return Err(format!(
+            "{} exists: ucf would compare it with its recorded sums (and may ask)",
+            call.dest
+        ));
+    }
+    let dest = canonical(overlay, &call.dest);
+    let hashfile = format!("{STATE_DIR}/hashfile");
+    if let Some(text) = read(overlay, &hashfile)?
+        && other_lines(&text, &dest).len() != text.len()
+    {
+        return Err(format!(
+            "ucf's hash file has {dest}: a deleted configuration file is not recreated"
+        ));
+    }
+    let content = read(overlay, &new_rel)?.unwrap_or_default();
+    let cache = format!("{STATE_DIR}/cache");
+    if !super::is_dir(overlay, &cache) {
+        mkdir_p(overlay, &cache, umask);
+    }
+    let dest_path = super::resolve_dir_of(overlay, &dest_rel)
+        .ok_or_else(|| format!("the directory of {} does not exist", call.dest))?;
+    copy(overlay, &new_rel, &dest_path, true, umask)?;
+    let sum = hex::encode(Md5::digest(&content));
+    rewrite_state(
+        overlay,
+        "hashfile",
+        &format!("{sum}  {dest}\n"),
+        &dest,
+        true,
+        umask,
+    )?;
+    if call.three_way || content.len() < CACHE_BELOW {
+        let cached = format!("{STATE_DIR}/cache/{}", dest.replace('/', ":"));
+        copy(overlay, &new_rel, &cached, true, umask)?;
+    }
+    Ok(())
+}
+
+/// `mkdir -p` of a state directory (its parents are real directories in every Debian tree).
+fn mkdir_p(overlay: &mut Overlay<'_>, path: &str, umask: u32) {
+    let mut c = Changes::default();
+    let mut here = String::new();
+    for comp in path.split('/') {
+        here = if here.is_empty() {
+            comp.to_owned()
+        } else {
+            format!("{here}/{comp}")
+        };
+        if overlay.entry(&here).is_none() {
+            c.dir(&here, 0o777 & !umask);
+        }
+    }
+    overlay.apply(c);
+}
+
+fn ucfr(overlay: &mut Overlay<'_>, pkg: &str, file: &str, umask: u32) -> Result<(), String> {
+    let real = canonical(overlay, file);
+    let registry = format!("{STATE_DIR}/registry");
+    let text = read(overlay, &registry)?.unwrap_or_default();
+    let owners: Vec<String> = String::from_utf8_lossy(&text)
+        .lines()
+        .filter(|l| other_lines(format!("{l}\n").as_bytes(), &real).is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    match owners.as_slice() {
+        [] => {}
+        [owner] if owner == pkg => return Ok(()),
+        [owner] => {
+            return Err(format!(
+                "{real} is registered to {owner}: ucfr refuses without --force"
+            ));
+        }
+        _ => return Err(format!("{real} is registered more than once")),
+    }
+    if !super::is_dir(overlay, STATE_DIR) {
+        mkdir_p(overlay, STATE_DIR, umask);
+    }
+    if overlay.entry(&registry).is_none() {
+        let mut c = Changes::default();
+        c.file(&registry, 0o666 & !umask, Vec::new());
+        overlay.apply(c);
+    }
+    rewrite_state(
+        overlay,
+        "registry",
+        &format!("{pkg} \t {real}\n"),
+        &real,
+        false,
+        umask,
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,144 @@
+use super::super::files;
+use super::super::testutil::MemTree;
+use super::super::{Changes, InstalledPackage};
+use super::*;
+
+const PHP_CLI: &str = include_str!("../../../../tests/data/scripts/bookworm/php8.2-cli.postinst");
+
+fn pkg(name: &str, postinst: &str) -> InstalledPackage {
+    InstalledPackage {
+        name: name.into(),
+        version: "1".into(),
+        architecture: "amd64".into(),
+        members: [("postinst".to_owned(), postinst.as_bytes().to_vec())].into(),
+        ..InstalledPackage::default()
+    }
+}
+
+fn file<'c>(c: &'c Changes, path: &str) -> &'c (Entry, Vec<u8>) {
+    c.files
+        .iter()
+        .find(|(e, _)| e.path == path)
+        .unwrap_or_else(|| panic!("{path} missing"))
+}
+
+/// A tree after ucf's own postinst (`touch /var/lib/ucf/hashfile /var/lib/ucf/registry`) and
+/// php8.2-cli's unpack, with `size` bytes of php.ini.
+fn php_tree(size: usize) -> (MemTree, Vec<u8>) {
+    let ini: Vec<u8> = b"; PHP's initialization file\n"
+        .iter()
+        .copied()
+        .cycle()
+        .take(size)
+        .collect();
+    let mut t = MemTree::new();
+    t.dir("etc/php/8.2/cli/conf.d")
+        .dir("var/lib/ucf")
+        .file("var/lib/ucf/hashfile", b"")
+        .file("var/lib/ucf/registry", b"")
+        .file("usr/lib/php/8.2/php.ini-production.cli", &ini);
+    (t, ini)
+}
+
+/// php8.2-cli 8.2.36-1~deb12u1's postinst: `ucf NEW DEST` then `ucfr PKG DEST`, as ucf 3.0043
+/// leaves them on a fresh install (php.ini is over 25600 bytes: no cache copy without
+/// `--three-way`).
+#[test]
+fn php_cli_configuration_as_ucf_installs_it() {
+    let (t, ini) = php_tree(73_000);
+    let (changes, report) = files::compute(&t, &[pkg("php8.2-cli", PHP_CLI)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (e, content) = file(&changes, "etc/php/8.2/cli/php.ini");
+    assert_eq!(content, &ini);
+    assert_eq!((e.mode, e.uid, e.gid), (0o644, 0, 0));
+    let sum = hex::encode(Md5::digest(&ini));
+    assert_eq!(
+        file(&changes, "var/lib/ucf/hashfile").1,
+        format!("{sum}  /etc/php/8.2/cli/php.ini\n").as_bytes()
+    );
+    assert_eq!(
+        file(&changes, "var/lib/ucf/registry").1,
+        b"php8.2-cli \t /etc/php/8.2/cli/php.ini\n"
+    );
+    for backup in ["var/lib/ucf/hashfile.0", "var/lib/ucf/registry.0"] {
+        let (e, content) = file(&changes, backup);
+        assert!(content.is_empty(), "{backup}");
+        assert_eq!(e.mode, 0o644, "{backup}");
+    }
+    assert!(file(&changes, "var/lib/ucf/cache").0.is_dir());
+    assert!(
+        changes
+            .files
+            .iter()
+            .all(|(e, _)| !e.path.starts_with("var/lib/ucf/cache/"))
+    );
+}
+
+/// Below 25600 bytes (or with `--three-way`) ucf keeps NEW in its cache, named after DEST; a
+/// second call keeps the first file's line and rotates the backups; a destination that exists
+/// already is ucf's comparison, not a fresh install's copy, and is refused.
+#[test]
+fn cache_rotation_and_existing_destinations() {
+    let (mut t, ini) = php_tree(100);
+    t.file("usr/share/foo/foo.conf", b"x=1\n");
+    let script = format!(
+        "{}\nucf --three-way --debconf-ok --sum-file /usr/share/foo/foo.conf.md5sum \
+         /usr/share/foo/foo.conf /etc/foo.conf\nucfr foo /etc/foo.conf\n",
+        PHP_CLI.trim_end().trim_end_matches("exit 0")
+    );
+    let (changes, report) = files::compute(&t, &[pkg("php8.2-cli", &script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (e, cached) = file(&changes, "var/lib/ucf/cache/:etc:php:8.2:cli:php.ini");
+    assert_eq!((cached, e.mode), (&ini, 0o644));
+    assert_eq!(file(&changes, "var/lib/ucf/cache/:etc:foo.conf").1, b"x=1\n");
+    let php = hex::encode(Md5::digest(&ini));
+    let foo = hex::encode(Md5::digest(b"x=1\n"));
+    assert_eq!(
+        file(&changes, "var/lib/ucf/hashfile").1,
+        format!("{php}  /etc/php/8.2/cli/php.ini\n{foo}  /etc/foo.conf\n").as_bytes()
+    );
+    assert_eq!(
+        file(&changes, "var/lib/ucf/hashfile.0").1,
+        format!("{php}  /etc/php/8.2/cli/php.ini\n").as_bytes()
+    );
+    assert!(file(&changes, "var/lib/ucf/hashfile.1").1.is_empty());
+    assert_eq!(
+        file(&changes, "var/lib/ucf/registry").1,
+        b"php8.2-cli \t /etc/php/8.2/cli/php.ini\nfoo \t /etc/foo.conf\n"
+    );
+
+    t.file("etc/foo.conf", b"mine\n");
+    let script = "#!/bin/sh\nucf /usr/share/foo/foo.conf /etc/foo.conf\nucfr foo /etc/foo.conf\nucfr bar /etc/foo.conf\n";
+    let (changes, report) = files::compute(&t, &[pkg("foo", script)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(
+        what,
+        [
+            "ucf /usr/share/foo/foo.conf /etc/foo.conf (/etc/foo.conf exists: ucf would compare it with its recorded sums (and may ask))",
+            "ucfr bar /etc/foo.conf (/etc/foo.conf is registered to foo: ucfr refuses without --force)",
+        ]
+    );
+    assert!(
+        changes.files.iter().all(|(e, _)| e.path != "etc/foo.conf"),
+        "the file is left alone"
+    );
+}
+
+#[test]
+fn options_that_change_the_outcome_are_not_guessed() {
+    let args = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    assert!(handles("ucf", &args("--three-way --debconf-ok -d5 /a /etc/b")));
+    assert!(handles("ucf", &args("-three-way --sum-file /s /a /etc/b")));
+    for refused in [
+        "--purge /etc/b",
+        "-n /a /etc/b",
+        "--state-dir /x /a /etc/b",
+        "/a",
+        "a /etc/b",
+    ] {
+        assert!(!handles("ucf", &args(refused)), "{refused}");
+    }
+    assert!(handles("ucfr", &args("--force foo /etc/b")));
+    assert!(!handles("ucfr", &args("--purge foo /etc/b")));
+    assert!(!handles("ucfr", &args("foo etc/b")));
+}
