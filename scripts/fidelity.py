@@ -10,7 +10,7 @@ debconf's cache, init-system enablement) and the rest, by area and by the packag
 script responsible. Needs root (mmdebstrap's root mode, owners), the network (the host's apt
 sources), mmdebstrap and umoci.
 
-Usage: scripts/fidelity.py [--work DIR] [--debcast BIN] [--store DIR] [--json FILE] [SET...]
+Usage: scripts/fidelity.py [--work DIR] [--debcast BIN]... [--store DIR] [--json FILE] [SET...]
 """
 
 import argparse
@@ -70,6 +70,9 @@ GENERATORS = [
     ("/etc/ssl/private/ssl-cert-snakeoil.key", "ssl-cert (make-ssl-cert)"),
     ("/etc/ssl/certs/ssl-cert-snakeoil.pem", "ssl-cert (make-ssl-cert)"),
 ]
+
+
+MERGED_USR_HOOK = "/usr/share/mmdebstrap/hooks/merged-usr"
 
 
 def glob_re(pattern):
@@ -228,7 +231,9 @@ def area(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default=str(REPO / "target/fidelity"))
-    ap.add_argument("--debcast", default=str(REPO / "target/release/debcast"))
+    ap.add_argument("--debcast", action="append",
+                    help="the debcast binary (default target/release/debcast); given more than once, "
+                         "each builds every set against the same mmdebstrap tree (before/after)")
     ap.add_argument("--store", default=str(REPO / "vendor"))
     ap.add_argument("--json", help="write every gap of every set to this file")
     ap.add_argument("--show", type=int, default=0, help="print the first N gaps of each set")
@@ -237,11 +242,14 @@ def main():
                          "debcast this SOURCE_DATE_EPOCH, so dates the tools stamp compare equal")
     ap.add_argument("sets", nargs="*")
     args = ap.parse_args()
+    binaries = args.debcast or [str(REPO / "target/release/debcast")]
     if os.geteuid() != 0:
         sys.exit("fidelity: needs root (mmdebstrap's root mode, file owners)")
     for tool in ("mmdebstrap", "umoci", "dpkg-query"):
         if not shutil.which(tool):
             sys.exit(f"fidelity: `{tool}` is not installed")
+    if not Path(MERGED_USR_HOOK).is_dir():
+        sys.exit(f"fidelity: mmdebstrap's {MERGED_USR_HOOK} hook is missing")
     main_uri, security_uri = host_mirrors()
     work = Path(args.work)
     results = {}
@@ -255,7 +263,13 @@ def main():
         env = dict(os.environ)
         if args.source_date_epoch is not None:
             env["SOURCE_DATE_EPOCH"] = str(args.source_date_epoch)
-        run(["mmdebstrap", "--quiet", f"--variant={variant}", "--architectures=amd64"]
+        # The merged-/usr layout made up front (debootstrap's method, as Debian's images are
+        # built), like debcast's image: without the hook, mmdebstrap configures the Essential set
+        # on a split /usr and usrmerge converts it afterwards, which leaves artefacts of that
+        # conversion (the order of /etc/shells: update-shells run before and after it) and pulls
+        # usrmerge and perl into every set.
+        run(["mmdebstrap", "--quiet", f"--variant={variant}", "--architectures=amd64",
+             f"--hook-dir={MERGED_USR_HOOK}"]
             + ([f"--include={','.join(include)}"] if include else [])
             + [suite, str(d / "reference.tar")] + sources, env=env)
         run(["tar", "-C", str(d / "reference"), "-xf", str(d / "reference.tar")])
@@ -275,29 +289,33 @@ def main():
         (d / "image.toml").write_text(manifest)
         mirrors = ["--mirror", f"debian={main_uri}/", "--mirror", f"debian-security={security_uri}/"]
         common = ["--cache-dir", args.store, "-q"] + mirrors
-        run([args.debcast, "lock", str(d / "image.toml")] + common)
-        run([args.debcast, "build", str(d / "image.toml"), "--output", str(d / "image"),
-             "--report", str(d / "report.json")] + common, env=env)
-        run(["umoci", "unpack", "--image", f"{d / 'image'}:{name}-linux-amd64", str(d / "bundle")])
-        report = json.loads((d / "report.json").read_text())["platforms"]["linux/amd64"]
-        total, expected, gaps = compare(d / "bundle/rootfs", d / "reference", report)
-        results[name] = {"packages": len(installed), "paths": total,
-                         "expected": dict(expected), "gaps": gaps}
-        by_area = collections.Counter(area(g["path"]) for g in gaps)
-        by_who = collections.Counter(g["responsible"] for g in gaps)
-        print(f"{name}: {len(installed)} packages, {total} paths, {len(gaps)} differ "
-              f"({sum(g['reported'] for g in gaps)} of them reported by the build, "
-              f"{sum(g['non_deterministic'] for g in gaps)} left out as non-deterministic by nature); "
-              f"expected differences: {sum(expected.values())} "
-              f"({', '.join(f'{k} {v}' for k, v in sorted(expected.items())) or 'none'})")
-        if gaps:
-            print("  by area:        " + ", ".join(f"{k} {v}" for k, v in by_area.most_common()))
-            print("  by responsible: " + ", ".join(f"{k} {v}" for k, v in by_who.most_common()))
-        for g in gaps[: args.show]:
-            print(f"    {g['path']}: {g['what']} [{g['responsible']}] debcast={g['debcast']} dpkg={g['dpkg']}")
-        sys.stdout.flush()
+        for debcast in binaries:
+            label = name if len(binaries) == 1 else f"{name} [{debcast}]"
+            for old in ("image", "bundle", "report.json", "image.lock"):
+                shutil.rmtree(d / old, ignore_errors=True) if (d / old).is_dir() else (d / old).unlink(missing_ok=True)
+            run([debcast, "lock", str(d / "image.toml")] + common)
+            run([debcast, "build", str(d / "image.toml"), "--output", str(d / "image"),
+                 "--report", str(d / "report.json")] + common, env=env)
+            run(["umoci", "unpack", "--image", f"{d / 'image'}:{name}-linux-amd64", str(d / "bundle")])
+            report = json.loads((d / "report.json").read_text())["platforms"]["linux/amd64"]
+            total, expected, gaps = compare(d / "bundle/rootfs", d / "reference", report)
+            results[label] = {"packages": len(installed), "paths": total,
+                              "expected": dict(expected), "gaps": gaps}
+            by_area = collections.Counter(area(g["path"]) for g in gaps)
+            by_who = collections.Counter(g["responsible"] for g in gaps)
+            print(f"{label}: {len(installed)} packages, {total} paths, {len(gaps)} differ "
+                  f"({sum(g['reported'] for g in gaps)} of them reported by the build, "
+                  f"{sum(g['non_deterministic'] for g in gaps)} left out as non-deterministic by nature); "
+                  f"expected differences: {sum(expected.values())} "
+                  f"({', '.join(f'{k} {v}' for k, v in sorted(expected.items())) or 'none'})")
+            if gaps:
+                print("  by area:        " + ", ".join(f"{k} {v}" for k, v in by_area.most_common()))
+                print("  by responsible: " + ", ".join(f"{k} {v}" for k, v in by_who.most_common()))
+            for g in gaps[: args.show]:
+                print(f"    {g['path']}: {g['what']} [{g['responsible']}] debcast={g['debcast']} dpkg={g['dpkg']}")
+            sys.stdout.flush()
+            shutil.rmtree(d / "bundle", ignore_errors=True)
         shutil.rmtree(d / "reference", ignore_errors=True)
-        shutil.rmtree(d / "bundle", ignore_errors=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     print("\n| set | packages | paths | differing (gaps) | of them reported | expected (container) |")
