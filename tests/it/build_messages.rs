@@ -328,11 +328,13 @@ fn a_dead_mirror_is_reported_once_with_the_files_that_moved_on() {
 }
 
 /// Runs `args` of debcast under a pseudo-terminal (util-linux `script`); its output, or `None`
-/// where `script` is missing.
+/// where `script` is missing. The terminal is an xterm whatever this process runs under: progress
+/// bars are (rightly) not drawn on a `TERM=dumb` terminal or one without TERM, as CI gives.
 fn on_a_terminal(dir: &std::path::Path, args: &str) -> Option<String> {
     let bin = env!("CARGO_BIN_EXE_debcast");
     let out = std::process::Command::new("script")
         .args(["-qec", &format!("{bin} {args}"), "/dev/null"])
+        .env("TERM", "xterm")
         .current_dir(dir)
         .output()
         .ok()?;
