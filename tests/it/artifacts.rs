@@ -254,6 +254,135 @@ fn artifacts_are_pinned_fetched_and_unpacked_into_their_own_layers() {
     );
 }
 
+/// The SBOMs of an image with a tar.gz and a zip artifact: valid by the standards' tools, each
+/// platform's artifacts listed with their (upstream, not mirror) URL, SHA-256 and purl in both
+/// documents, beside exactly the locked packages, which are also the image's dpkg database.
+#[test]
+fn sboms_list_each_artifact_with_its_url_hash_and_purl() {
+    use crate::sbom::{dpkg_status, read_json, validate};
+    use std::collections::BTreeSet;
+
+    let s = Setup::new(go_and_protoc_files(), GO_AND_PROTOC);
+    s.run("lock", &["--cache-dir", "store"]).ok();
+    s.run(
+        "build",
+        &["--cache-dir", "store", "--output", "out", "--sbom", "sbom"],
+    )
+    .ok()
+    .stderr_has(&["2 artifacts"]);
+    let out = s.path().join("out");
+    let lock = debcast::lockfile::Lockfile::parse(
+        &std::fs::read_to_string(s.path().join("image.lock")).unwrap(),
+        Path::new("image.lock"),
+    )
+    .unwrap();
+    for arch in ["amd64", "arm64"] {
+        let platform: debcast::platform::Platform = format!("linux/{arch}").parse().unwrap();
+        let spdx_path = s.path().join(format!("sbom/linux-{arch}.spdx.json"));
+        let cdx_path = s.path().join(format!("sbom/linux-{arch}.cdx.json"));
+        validate(&spdx_path, &cdx_path);
+        let (spdx, cdx) = (read_json(&spdx_path), read_json(&cdx_path));
+
+        let artifacts: Vec<&debcast::lockfile::LockedArtifact> =
+            lock.artifacts.iter().filter(|a| a.platform == platform).collect();
+        assert_eq!(artifacts.len(), 2, "{lock:?}");
+        let spdx_artifacts: Vec<&serde_json::Value> = spdx["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["SPDXID"].as_str().unwrap().starts_with("SPDXRef-artifact-"))
+            .collect();
+        let cdx_artifacts: Vec<&serde_json::Value> = cdx["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["purl"].as_str().unwrap().starts_with("pkg:generic/"))
+            .collect();
+        assert_eq!(spdx_artifacts.len(), 2, "{spdx}");
+        assert_eq!(cdx_artifacts.len(), 2, "{cdx}");
+        for a in &artifacts {
+            assert!(a.url.starts_with(UPSTREAM), "{}", a.url);
+            let purl = debcast::sbom::artifact_purl(a);
+            assert!(
+                purl.starts_with(&format!(
+                    "pkg:generic/{}?checksum=sha256%3A{}&download_url=https%3A%2F%2Fdownloads.example.org%2F",
+                    a.name,
+                    a.sha256.hex()
+                )),
+                "{purl}"
+            );
+            let p = spdx_artifacts
+                .iter()
+                .find(|p| p["name"] == a.name.as_str())
+                .unwrap_or_else(|| panic!("{} not in the SPDX document", a.label()));
+            assert_eq!(p["downloadLocation"], a.url.as_str());
+            assert_eq!(
+                p["checksums"],
+                serde_json::json!([{"algorithm": "SHA256", "checksumValue": a.sha256.hex()}])
+            );
+            assert_eq!(p["externalRefs"][0]["referenceType"], "purl");
+            assert_eq!(p["externalRefs"][0]["referenceLocator"], purl.as_str());
+            let image_contains = spdx["relationships"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["relationshipType"] == "CONTAINS" && r["relatedSpdxElement"] == p["SPDXID"]);
+            assert!(image_contains, "{}: no CONTAINS relationship", a.label());
+            let c = cdx_artifacts
+                .iter()
+                .find(|c| c["name"] == a.name.as_str())
+                .unwrap_or_else(|| panic!("{} not in the CycloneDX document", a.label()));
+            assert_eq!(c["purl"], purl.as_str());
+            assert_eq!(c["bom-ref"], purl.as_str());
+            assert_eq!(
+                c["hashes"],
+                serde_json::json!([{"alg": "SHA-256", "content": a.sha256.hex()}])
+            );
+            assert_eq!(
+                c["externalReferences"],
+                serde_json::json!([{"type": "distribution", "url": a.url}])
+            );
+        }
+        // The go tarball differs per platform; the zip is the same on both.
+        let go = artifacts.iter().find(|a| a.name == "go").unwrap();
+        assert_eq!(go.sha256, debcast::hash::Sha256Digest::of(&go_tarball(arch)));
+
+        // Besides the artifacts: exactly the locked packages, which the image's dpkg has.
+        let locked: BTreeSet<(String, String, String)> = lock
+            .packages_for(&platform)
+            .map(|p| (p.name.clone(), p.version.clone(), p.architecture.clone()))
+            .collect();
+        let from_spdx: BTreeSet<(String, String)> = spdx["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["SPDXID"].as_str().unwrap().starts_with("SPDXRef-deb-"))
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().into(),
+                    p["versionInfo"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            from_spdx,
+            locked.iter().map(|(n, v, _)| (n.clone(), v.clone())).collect()
+        );
+        let from_cdx: BTreeSet<String> = cdx["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["purl"].as_str().filter(|p| p.starts_with("pkg:deb/")))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(from_cdx.len(), locked.len(), "{cdx}");
+        let bundle = s.path().join(format!("bundle-{arch}"));
+        common::umoci_unpack(&out, &format!("synthetic:test-linux-{arch}"), &bundle);
+        let status = std::fs::read_to_string(bundle.join("rootfs/var/lib/dpkg/status")).unwrap();
+        assert_eq!(dpkg_status(&status), locked);
+    }
+}
+
 #[test]
 fn changed_bytes_under_the_same_url_are_refused_and_nothing_is_written() {
     let mut files = go_and_protoc_files();

@@ -82,7 +82,7 @@ fn project() -> Project {
 }
 
 /// The venv with pyspdxtools, ntia-checker and cyclonedx-python-lib (see `.ci/run`).
-fn sbom_tools() -> PathBuf {
+pub(crate) fn sbom_tools() -> PathBuf {
     let dir = std::env::var_os("DEBCAST_SBOM_TOOLS")
         .map_or_else(|| PathBuf::from("/opt/sbom-tools"), PathBuf::from);
     assert!(
@@ -93,7 +93,10 @@ fn sbom_tools() -> PathBuf {
     dir
 }
 
-fn validate(spdx: &Path, cdx: &Path) {
+/// Each document judged by its standard's tools: `pyspdxtools -i` (parse and validate SPDX),
+/// `ntia-checker` (NTIA minimum elements), and cyclonedx-python-lib's strict CycloneDX 1.6 schema
+/// validator; any failure panics with the tool's output.
+pub(crate) fn validate(spdx: &Path, cdx: &Path) {
     let tools = sbom_tools();
     tool(&tools.join("bin/pyspdxtools").to_string_lossy(), &[&"-i", &spdx]);
     tool(&tools.join("bin/ntia-checker").to_string_lossy(), &[&spdx]);
@@ -104,7 +107,7 @@ fn validate(spdx: &Path, cdx: &Path) {
     );
 }
 
-fn read_json(path: &Path) -> Value {
+pub(crate) fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -127,7 +130,7 @@ fn build(p: &Project, manifest: &Path, out: &str, url: &str, extra: &[&str]) {
 }
 
 /// `(name, version, arch)` of the dpkg status file.
-fn dpkg_status(text: &str) -> BTreeSet<(String, String, String)> {
+pub(crate) fn dpkg_status(text: &str) -> BTreeSet<(String, String, String)> {
     text.split("\n\n")
         .filter(|para| !para.trim().is_empty())
         .map(|para| {
