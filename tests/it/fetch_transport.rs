@@ -13,6 +13,15 @@ use debcast::lockfile::LockedRelease;
 use debcast_testkit::server::{Fault, FaultPlan, Server};
 use fetch_common::{bytes, expected, fast_config, pool, refused_url, transport};
 
+/// [`fast_config`] without hedges, for counting attempts exactly: on a loaded machine a request
+/// slow to send its first byte gets a hedge on the same mirror, which is one more attempt.
+fn unhedged() -> TransportConfig {
+    TransportConfig {
+        hedge_after: Some(Duration::ZERO),
+        ..fast_config()
+    }
+}
+
 fn one_file() -> (String, Vec<u8>) {
     ("pool/main/b/big/big_1_amd64.deb".to_owned(), bytes(42, 200_000))
 }
@@ -136,7 +145,7 @@ fn wrong_bodies_are_never_returned_or_stored() {
         .expect("server");
     let config = TransportConfig {
         mismatch_retries: 1,
-        ..fast_config()
+        ..unhedged()
     };
     let t = transport(&[server.url()], config);
     let err = t.get("debian", &path, Some(expected(&data))).unwrap_err();
@@ -158,7 +167,7 @@ fn wrong_bodies_are_never_returned_or_stored() {
     let other = Server::map(BTreeMap::from([(path.clone(), bytes(7, data.len()))]))
         .start()
         .expect("server");
-    let t = transport(&[other.url()], fast_config());
+    let t = transport(&[other.url()], unhedged());
     let file = debcast::fetch::RemoteFile {
         archive: "debian",
         path: &path,
@@ -238,7 +247,7 @@ fn bodies_refused_by_the_check_are_retried_then_failed_over() {
         .faults(FaultPlan::first(Fault::Corrupt))
         .start()
         .expect("server");
-    let t = transport(&[flaky.url()], fast_config());
+    let t = transport(&[flaky.url()], unhedged());
     let (got, d) = t
         .get_checked_with("debian", &path, &check, &NoProgress)
         .expect("the second answer");
@@ -255,7 +264,7 @@ fn bodies_refused_by_the_check_are_retried_then_failed_over() {
     let clean = Server::map(BTreeMap::from([(path.clone(), good.clone())]))
         .start()
         .expect("server");
-    let t = transport(&[garbage.url(), clean.url()], fast_config());
+    let t = transport(&[garbage.url(), clean.url()], unhedged());
     let (got, d) = t
         .get_checked_with("debian", &path, &check, &NoProgress)
         .expect("from the second mirror");
@@ -264,7 +273,7 @@ fn bodies_refused_by_the_check_are_retried_then_failed_over() {
     assert_eq!(garbage.counters().requests, 4);
 
     // Only refused bytes, on the last mirror left: the retry budget, then a failure naming why.
-    let t = transport(&[garbage.url()], fast_config());
+    let t = transport(&[garbage.url()], unhedged());
     let err = t
         .get_checked_with("debian", &path, &check, &NoProgress)
         .unwrap_err();

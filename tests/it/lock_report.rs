@@ -69,14 +69,21 @@ fn publish_update(f: &mut Fixture) {
     f.publish();
 }
 
-fn git(dir: &std::path::Path, args: &[&str]) -> bool {
-    std::process::Command::new("git")
+/// Runs git in `dir`; a missing git fails the test (the README's quick start installs it) instead
+/// of leaving the git hint untested.
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
         .arg("-C")
         .arg(dir)
         .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
         .args(args)
         .output()
-        .is_ok_and(|o| o.status.success())
+        .unwrap_or_else(|e| panic!("git {args:?}: {e} (apt-get install git)"));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -107,15 +114,13 @@ fn a_lock_update_prints_the_diff_with_changelogs_from_the_store_or_says_how_to_s
 
     // In a git work tree whose HEAD holds the old lock, the hint says how to get it back.
     std::fs::write(f.path().join("image.lock"), &old).unwrap();
-    if git(f.path(), &["init", "-q"])
-        && git(f.path(), &["add", "image.lock"])
-        && git(f.path(), &["commit", "-q", "-m", "lock"])
-    {
-        f.lock(&["--update"]).ok().stderr_has(&[
-            "after `git show HEAD:./image.lock > /tmp/old.lock`, `debcast diff /tmp/old.lock image.lock --cache-dir store` fetches and reads them",
-        ]);
-        std::fs::write(f.path().join("image.lock"), &old).unwrap();
-    }
+    git(f.path(), &["init", "-q"]);
+    git(f.path(), &["add", "image.lock"]);
+    git(f.path(), &["commit", "-q", "-m", "lock"]);
+    f.lock(&["--update"]).ok().stderr_has(&[
+        "after `git show HEAD:./image.lock > /tmp/old.lock`, `debcast diff /tmp/old.lock image.lock --cache-dir store` fetches and reads them",
+    ]);
+    std::fs::write(f.path().join("image.lock"), &old).unwrap();
 
     // The hint works: `debcast diff` of the old lock and the updated one reads the changelogs
     // (fetching the new .deb into the store).

@@ -81,17 +81,24 @@ fn two_builds_in_different_environments_are_byte_identical() {
     }
     let as_other_user = common::is_root() && Path::new("/usr/bin/setpriv").exists();
     let mut prefix: Vec<&str> = Vec::new();
+    let mut bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_debcast"));
     if as_other_user {
         // nobody must be able to reach and write the directory.
         for d in [b.path(), b_dir.as_path()] {
             std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o777)).unwrap();
         }
+        // ... and to run the binary, whose own directory it may not reach (a checkout under
+        // root's 0700 home): a copy of it beside the checkout.
+        let reachable = b.path().join("debcast");
+        std::fs::copy(&bin, &reachable).unwrap();
+        std::fs::set_permissions(&reachable, std::fs::Permissions::from_mode(0o755)).unwrap();
+        bin = reachable;
         prefix.extend(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]);
     } else {
         eprintln!("note: not root (or no setpriv): the second build runs as the same user");
     }
     prefix.extend(["sh", "-c", "umask 077; exec \"$0\" \"$@\""]);
-    Debcast::wrapped(&b_dir, &prefix)
+    Debcast::wrapped_bin(&b_dir, &prefix, &bin)
         .args([
             "build",
             "image.toml",

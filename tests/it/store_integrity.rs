@@ -280,12 +280,18 @@ fn big_project() -> Project {
     p
 }
 
+/// Sends signal `name` (INT or TERM) to `child`. kill(2) directly: `/bin/kill` comes from
+/// procps, which a minimal Debian (a container, an mmdebstrap root) does not have.
 fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    let sig = match name {
+        "INT" => libc::SIGINT,
+        "TERM" => libc::SIGTERM,
+        other => panic!("signal {other}: not one the tests send"),
+    };
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    // SAFETY: kill(2) takes plain integers; the child is ours and not yet reaped.
+    let sent = unsafe { libc::kill(pid, sig) };
+    assert_eq!(sent, 0, "kill -{name} {pid}: {}", std::io::Error::last_os_error());
 }
 
 /// Waits (up to a minute) until `found` says yes; false if the process ended first.

@@ -372,7 +372,7 @@ mod tests {
         assert_eq!(super::conf_header_from_postinst("#!/bin/sh\ntrue\n"), None);
     }
 
-    use super::super::testutil::{MemTree, have};
+    use super::super::testutil::{MemTree, have, host_tool};
     use super::*;
     use std::process::Command;
 
@@ -564,7 +564,7 @@ mod tests {
         with_conf.materialise(root.path());
         // Older versions lack --sysroot; the directory options do the same.
         let at = |p: &str| root.path().join(p).to_string_lossy().into_owned();
-        let o = Command::new("update-ca-certificates")
+        let o = Command::new(host_tool("update-ca-certificates").unwrap())
             .args(["--certsconf", &at(CONF)])
             .args(["--certsdir", &at(CERTSDIR)])
             .args(["--localcertsdir", &at(LOCALCERTSDIR)])

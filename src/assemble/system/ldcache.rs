@@ -556,7 +556,7 @@ fn serialise(entries: &[CacheEntry], generator: &str, big_endian: bool) -> Vec<u
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{MemTree, have};
+    use super::super::testutil::{MemTree, have, host_tool};
     use super::*;
     use std::cmp::Ordering;
 
@@ -679,7 +679,7 @@ mod tests {
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
             .unwrap_or_default();
-        let first = std::process::Command::new("ldconfig")
+        let first = std::process::Command::new(host_tool("ldconfig").unwrap())
             .arg("--version")
             .output()
             .unwrap();
@@ -696,7 +696,7 @@ mod tests {
         let ours = build_cache(&t, &gen_str).unwrap();
         let dir = tempfile::tempdir().unwrap();
         t.materialise(dir.path());
-        let o = std::process::Command::new("ldconfig")
+        let o = std::process::Command::new(host_tool("ldconfig").unwrap())
             .arg("-X")
             .arg("-r")
             .arg(dir.path())

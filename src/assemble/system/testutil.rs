@@ -120,14 +120,19 @@ impl TreeView for MemTree {
     }
 }
 
+/// A host tool's path: on PATH, else in the sbin directories, where root's tools (ldconfig,
+/// update-ca-certificates) live and which a non-login PATH often lacks.
+pub fn host_tool(tool: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(std::path::PathBuf::from))
+        .map(|dir| dir.join(tool))
+        .find(|p| p.is_file())
+}
+
 /// Whether a host tool is present; tests that need it print a note and pass when it is not.
 pub fn have(tool: &str) -> bool {
-    std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool} >/dev/null"))
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+    host_tool(tool).is_some()
 }
 
 impl MemTree {

@@ -18,7 +18,11 @@ impl Debcast {
 
     /// `debcast` run through a wrapper command (`setpriv …`, `sh -c 'umask 077; exec "$@"' sh`).
     pub fn wrapped(cwd: &Path, prefix: &[&str]) -> Self {
-        let bin = env!("CARGO_BIN_EXE_debcast");
+        Self::wrapped_bin(cwd, prefix, Path::new(env!("CARGO_BIN_EXE_debcast")))
+    }
+
+    /// As [`Debcast::wrapped`], running the binary at `bin` (a copy another user can reach).
+    pub fn wrapped_bin(cwd: &Path, prefix: &[&str], bin: &Path) -> Self {
         let mut cmd = match prefix.split_first() {
             Some((program, rest)) => {
                 let mut c = Command::new(program);
