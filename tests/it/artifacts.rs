@@ -352,20 +352,8 @@ fn sboms_list_each_artifact_with_its_url_hash_and_purl() {
             .packages_for(&platform)
             .map(|p| (p.name.clone(), p.version.clone(), p.architecture.clone()))
             .collect();
-        let from_spdx: BTreeSet<(String, String)> = spdx["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| p["SPDXID"].as_str().unwrap().starts_with("SPDXRef-deb-"))
-            .map(|p| {
-                (
-                    p["name"].as_str().unwrap().into(),
-                    p["versionInfo"].as_str().unwrap().into(),
-                )
-            })
-            .collect();
         assert_eq!(
-            from_spdx,
+            crate::sbom::spdx_debs(&spdx),
             locked.iter().map(|(n, v, _)| (n.clone(), v.clone())).collect()
         );
         let from_cdx: BTreeSet<String> = cdx["components"]

@@ -127,28 +127,7 @@ fn check_platform_sboms(
         .packages_for(platform)
         .map(|p| (p.name.clone(), p.version.clone(), p.architecture.clone()))
         .collect();
-    let from_cdx: BTreeSet<(String, String, String)> = crate::sbom::read_json(&cdx)["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["purl"].as_str().is_some_and(|p| p.starts_with("pkg:deb/")))
-        .map(|c| {
-            let arch = c["properties"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|p| p["name"] == "debcast:architecture")
-                .unwrap()["value"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            (
-                c["name"].as_str().unwrap().to_owned(),
-                c["version"].as_str().unwrap().to_owned(),
-                arch,
-            )
-        })
-        .collect();
+    let from_cdx = crate::sbom::cdx_packages(&crate::sbom::read_json(&cdx));
     assert_eq!(from_cdx, locked, "{name} {platform}: CycloneDX against the lock");
     let bundle = image.with_file_name(format!("bundle-{stem}"));
     let platform_ref = debcast::oci::layout::platform_ref_name(&loaded.manifest.ref_name(), platform);

@@ -129,6 +129,48 @@ fn build(p: &Project, manifest: &Path, out: &str, url: &str, extra: &[&str]) {
         .ok();
 }
 
+/// `(name, version, architecture)` of every CycloneDX component (each must carry its
+/// `debcast:architecture` property: a component without one fails the caller's test).
+pub(crate) fn cdx_packages(cdx: &Value) -> BTreeSet<(String, String, String)> {
+    cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let arch = c["properties"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == "debcast:architecture")
+                .unwrap_or_else(|| panic!("no debcast:architecture property: {c}"))["value"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            (
+                c["name"].as_str().unwrap().into(),
+                c["version"].as_str().unwrap().into(),
+                arch,
+            )
+        })
+        .collect()
+}
+
+/// `(name, version)` of the SPDX document's Debian packages (`SPDXRef-deb-…`).
+pub(crate) fn spdx_debs(spdx: &Value) -> BTreeSet<(String, String)> {
+    spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["SPDXID"].as_str().unwrap().starts_with("SPDXRef-deb-"))
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().into(),
+                p["versionInfo"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
 /// `(name, version, arch)` of the dpkg status file.
 pub(crate) fn dpkg_status(text: &str) -> BTreeSet<(String, String, String)> {
     text.split("\n\n")
@@ -224,28 +266,7 @@ fn build_attaches_valid_sboms_that_list_exactly_the_locked_packages() {
         let status = std::fs::read_to_string(bundle.join("rootfs/var/lib/dpkg/status")).unwrap();
         assert_eq!(dpkg_status(&status), locked);
         let cdx = read_json(&cdx_path);
-        let from_cdx: BTreeSet<(String, String, String)> = cdx["components"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| {
-                let arch = c["properties"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|p| p["name"] == "debcast:architecture")
-                    .unwrap()["value"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned();
-                (
-                    c["name"].as_str().unwrap().into(),
-                    c["version"].as_str().unwrap().into(),
-                    arch,
-                )
-            })
-            .collect();
-        assert_eq!(from_cdx, locked);
+        assert_eq!(cdx_packages(&cdx), locked);
         let spdx = read_json(&spdx_path);
         let spdx_pkgs: Vec<&Value> = spdx["packages"]
             .as_array()
@@ -253,17 +274,8 @@ fn build_attaches_valid_sboms_that_list_exactly_the_locked_packages() {
             .iter()
             .filter(|p| p["SPDXID"].as_str().unwrap().starts_with("SPDXRef-deb-"))
             .collect();
-        let from_spdx: BTreeSet<(String, String)> = spdx_pkgs
-            .iter()
-            .map(|p| {
-                (
-                    p["name"].as_str().unwrap().into(),
-                    p["versionInfo"].as_str().unwrap().into(),
-                )
-            })
-            .collect();
         assert_eq!(
-            from_spdx,
+            spdx_debs(&spdx),
             locked.iter().map(|(n, v, _)| (n.clone(), v.clone())).collect()
         );
 
