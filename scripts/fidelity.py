@@ -10,7 +10,7 @@ debconf's cache, init-system enablement) and the rest, by area and by the packag
 script responsible. Needs root (mmdebstrap's root mode, owners), the network (the host's apt
 sources), mmdebstrap and umoci.
 
-Usage: scripts/fidelity.py [--work DIR] [--debcast BIN]... [--store DIR] [--json FILE] [SET...]
+Usage: scripts/fidelity.py [--work DIR] [--debcast BIN]... [--store DIR] [--json FILE] [--keep-reference] [SET...]
 """
 
 import argparse
@@ -240,6 +240,10 @@ def main():
     ap.add_argument("--source-date-epoch", type=int,
                     help="give mmdebstrap (its maintainer scripts: the shadow tools' change day) and "
                          "debcast this SOURCE_DATE_EPOCH, so dates the tools stamp compare equal")
+    ap.add_argument("--keep-reference", action="store_true",
+                    help="keep each set's mmdebstrap tarball in the work directory and reuse it when "
+                         "the set, its sources and SOURCE_DATE_EPOCH are unchanged (measure a change "
+                         "against the same reference without rerunning mmdebstrap)")
     ap.add_argument("sets", nargs="*")
     args = ap.parse_args()
     binaries = args.debcast or [str(REPO / "target/release/debcast")]
@@ -255,25 +259,39 @@ def main():
     results = {}
     for name, (suite, variant, include) in read_sets(args.sets).items():
         d = work / name
-        shutil.rmtree(d, ignore_errors=True)
-        (d / "reference").mkdir(parents=True)
         security_suite = f"{suite}-security"
         sources = [f"deb {main_uri} {suite} main", f"deb {main_uri} {suite}-updates main",
                    f"deb {security_uri} {security_suite} main"]
         env = dict(os.environ)
         if args.source_date_epoch is not None:
             env["SOURCE_DATE_EPOCH"] = str(args.source_date_epoch)
+        # What the kept reference was made from: reused only when all of it is the same.
+        stamp = json.dumps([suite, variant, include, sources, args.source_date_epoch])
+        kept = args.keep_reference and (d / "reference.tar").is_file() \
+            and (d / "reference.stamp").is_file() and (d / "reference.stamp").read_text() == stamp
+        if kept:
+            for old in ("reference", "image", "bundle"):
+                shutil.rmtree(d / old, ignore_errors=True)
+        else:
+            shutil.rmtree(d, ignore_errors=True)
+        (d / "reference").mkdir(parents=True)
         # The merged-/usr layout made up front (debootstrap's method, as Debian's images are
         # built), like debcast's image: without the hook, mmdebstrap configures the Essential set
         # on a split /usr and usrmerge converts it afterwards, which leaves artefacts of that
         # conversion (the order of /etc/shells: update-shells run before and after it) and pulls
         # usrmerge and perl into every set.
-        run(["mmdebstrap", "--quiet", f"--variant={variant}", "--architectures=amd64",
-             f"--hook-dir={MERGED_USR_HOOK}"]
-            + ([f"--include={','.join(include)}"] if include else [])
-            + [suite, str(d / "reference.tar")] + sources, env=env)
+        if kept:
+            print(f"{name}: reusing the mmdebstrap tree kept in {d / 'reference.tar'}")
+        else:
+            run(["mmdebstrap", "--quiet", f"--variant={variant}", "--architectures=amd64",
+                 f"--hook-dir={MERGED_USR_HOOK}"]
+                + ([f"--include={','.join(include)}"] if include else [])
+                + [suite, str(d / "reference.tar")] + sources, env=env)
         run(["tar", "-C", str(d / "reference"), "-xf", str(d / "reference.tar")])
-        (d / "reference.tar").unlink()
+        if args.keep_reference:
+            (d / "reference.stamp").write_text(stamp)
+        else:
+            (d / "reference.tar").unlink()
         installed = run(["dpkg-query", f"--admindir={d / 'reference/var/lib/dpkg'}", "-W",
                          "-f", "${Package}=${Version}\n"]).split()
         if not installed:

@@ -16,6 +16,9 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         }),
         "chmod" | "chown" | "chgrp" => !args.iter().any(|a| a == "-R" || a == "--recursive"),
         "dpkg-statoverride" => super::statoverride::parse(args).is_ok(),
+        "cp" => super::files::parses_cp(args),
+        "sed" => super::files::parses_sed(args),
+        "mktemp" => true,
         _ => {
             super::users::handles(argv0, args)
                 || super::pam::handles(argv0, args)
@@ -319,7 +322,9 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     if SERVICES.contains(&name) {
         return Kind::Service;
     }
-    if HARMLESS.contains(&name) || name.starts_with("db_") {
+    // sed without -i prints (its output to a file is reported where it is redirected).
+    let prints = name == "sed" && super::files::sed_prints(args);
+    if HARMLESS.contains(&name) || name.starts_with("db_") || prints {
         return Kind::Harmless;
     }
     if name == "dpkg" {

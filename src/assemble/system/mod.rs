@@ -21,6 +21,7 @@ pub mod alternatives;
 pub mod basefiles;
 pub mod certificates;
 pub mod commands;
+pub mod debconf;
 pub mod dpkgdb;
 pub mod files;
 pub mod ldcache;

@@ -1,6 +1,7 @@
 //! Plain file commands in `postinst configure`, applied in script order: `ln -s`, `mv`, `rm -f`,
-//! `touch`, `chmod`, `chown`/`chgrp`, `mkdir`, `dpkg-divert --add/--remove`, `cat >FILE <<EOF`
-//! and `ucf`/`ucfr` ([`super::ucf`]). Examples: bash's fallback `/bin/sh -> bash`, dash claiming
+//! `touch`, `chmod`, `chown`/`chgrp`, `mkdir`, `cp` ([`copy`]), `sed -i` ([`sed`]), `mktemp`,
+//! `dpkg-divert --add/--remove`, what `cat`/`echo`/`printf` print to a file ([`output`]) and
+//! `ucf`/`ucfr` ([`super::ucf`]), with debconf's answers for `db_get` ([`super::debconf`]). Examples: bash's fallback `/bin/sh -> bash`, dash claiming
 //! `/bin/sh` (a diversion plus `ln -sf` and `mv -f`), login's `touch`/`chmod`/`chown` of
 //! `/etc/subuid`, libpam's `touch /etc/environment`, netbase's `/etc/networks`.
 //!
@@ -9,6 +10,10 @@
 //! is reported, never guessed at.
 
 use std::cell::RefCell;
+
+mod copy;
+mod output;
+mod sed;
 
 use crate::entry::{Entry, EntryKind};
 
@@ -64,6 +69,7 @@ pub fn compute_at(
         })?,
     });
     let mut report = Vec::new();
+    let debconf = super::debconf::Debconf::new(packages);
     for pkg in packages {
         if WHOLE_POSTINST.contains(&pkg.name.as_str()) {
             continue;
@@ -82,6 +88,7 @@ pub fn compute_at(
                 continue;
             }
         };
+        let bash = output::is_bash(text);
         let mut failures: Vec<String> = Vec::new();
         // A path with `..` in a file command: the build stops (see `dotdot_path`).
         let mut refused: Option<SystemError> = None;
@@ -143,6 +150,37 @@ pub fn compute_at(
                     }
                     return;
                 }
+                if let Some((target, append)) = &c.stdout
+                    && !matches!(target, shell::Value::Known(p) if p.starts_with("/dev/"))
+                {
+                    let op = if *append { ">>" } else { ">" };
+                    let printed = output::printed(&state.borrow().overlay, argv, bash);
+                    let written = match (target, printed) {
+                        (shell::Value::Known(path), Ok(Some(text))) => {
+                            write_file(&mut state.borrow_mut(), path, &text, *append)
+                        }
+                        (_, Err(why)) => Err(why),
+                        (shell::Value::Unknown(_), Ok(Some(_))) => Err("the file is not known".into()),
+                        // Another command's output: what it prints is not known here.
+                        (_, Ok(None)) => Err("its output is not reproduced".into()),
+                    };
+                    let printing = matches!(name, ":" | "true" | "echo" | "printf" | "cat");
+                    // A command reported for itself (not emulated, image code, service…) needs
+                    // no second entry for its output.
+                    let reported = !matches!(
+                        commands::classify(name, &argv[1..]),
+                        Kind::Harmless | Kind::Emulated
+                    );
+                    if let Err(why) = written
+                        && (printing || !reported)
+                    {
+                        let (shell::Value::Known(shown) | shell::Value::Unknown(shown)) = target;
+                        failures.push(format!("{} {op} {shown} ({why})", command_line(&c)));
+                    }
+                    if printing {
+                        return;
+                    }
+                }
                 if super::runit::handles(name, &argv[1..]) {
                     if let Err(why) = super::runit::apply(&mut state.borrow_mut().overlay, &c.env) {
                         failures.push(format!("{} ({why})", command_line(&c)));
@@ -198,7 +236,30 @@ pub fn compute_at(
                 }
                 _ => None,
             };
+            // `$(mktemp)` makes its file in the image and prints its name.
+            let printed = |argv: &[String]| match argv.split_first() {
+                Some((name, args)) if name == "mktemp" => output::mktemp(&mut state.borrow_mut().overlay, args).ok(),
+                _ => None,
+            };
+            let db = |argv: &[String]| debconf.answer(argv);
+            // The package's config script runs first (it may `db_set` answers from what it
+            // finds); only its debconf calls matter.
+            if let Some(config) = pkg.member_text("config")
+                && let Ok(config) = shell::parse(config)
+            {
+                let mut ignore = |_: Call<'_>| {};
+                // A config script cut short has set what it set; the postinst's walk reports.
+                let _ = shell::Eval::new(&["configure", ""], &mut ignore)
+                    .with_files(&files)
+                    .with_links(&links)
+                    .with_source(&source)
+                    .with_debconf(&db)
+                    .with_package(&pkg.name, &pkg.architecture, "config", &pkg.architecture)
+                    .run_script(&config);
+            }
             let walked = shell::Eval::new(&["configure", ""], &mut cb)
+                .with_output(&printed)
+                .with_debconf(&db)
                 .with_files(&files)
                 .with_status(&status)
                 .with_links(&links)
@@ -239,6 +300,21 @@ pub fn compute_at(
     ));
     files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     Ok((Changes { files, removed }, report))
+}
+
+/// Whether `cp` with these arguments is a form [`copy`] reproduces.
+pub fn parses_cp(args: &[String]) -> bool {
+    copy::parse(args).is_ok()
+}
+
+/// Whether `sed` with these arguments is an in-place edit [`sed`] reproduces.
+pub fn parses_sed(args: &[String]) -> bool {
+    sed::parse(args).is_ok()
+}
+
+/// Whether `sed` with these arguments only prints (no `-i`).
+pub fn sed_prints(args: &[String]) -> bool {
+    sed::prints_only(args)
 }
 
 fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Result<(), String> {
@@ -335,6 +411,9 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         }
         "dpkg-divert" => divert(st, package, args),
         "dpkg-statoverride" => super::statoverride::apply(&mut st.overlay, &mut st.overrides, args),
+        "cp" => copy::apply(&mut st.overlay, &copy::parse(args)?, st.umask),
+        "sed" => sed::apply(&mut st.overlay, &sed::parse(args)?),
+        "mktemp" => output::mktemp(&mut st.overlay, args).map(drop),
         _ if super::users::handles(name, args) => {
             super::users::apply(&mut st.overlay, name, args, st.source_date_epoch / 86400)
         }
@@ -453,6 +532,9 @@ const FILE_COMMANDS: &[&str] = &[
     "chmod",
     "chown",
     "chgrp",
+    "cp",
+    "sed",
+    "mktemp",
     "dpkg-divert",
     "ucf",
     "ucfr",

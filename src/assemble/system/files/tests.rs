@@ -378,7 +378,7 @@ fn libwrap0_writes_hosts_allow_and_deny_as_dpkg_leaves_them() {
 }
 
 /// What the shell does with `>`/`>>` and a here-document: appends, an umask, a link followed,
-/// expansions and unknown paths reported, `/dev/null` ignored, other commands' output untouched.
+/// expansions and unknown paths reported, `/dev/null` ignored; `echo` applied.
 #[test]
 fn here_documents_written_by_cat() {
     let mut t = MemTree::new();
@@ -394,10 +394,104 @@ fn here_documents_written_by_cat() {
     let (_, real) = file(&changes, "etc/real").unwrap();
     assert_eq!(real.as_slice(), b"old\nmore\n");
     assert!(file(&changes, "etc/x").is_none());
-    assert!(file(&changes, "etc/echoed").is_none());
+    let (e, echoed) = file(&changes, "etc/echoed").unwrap();
+    assert_eq!((echoed.as_slice(), e.mode), (&b"hi\n"[..], 0o600));
     let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
     assert_eq!(
         what,
         ["cat > /etc/x (a here-document with expansions, or to a path not known, is not reproduced)"]
     );
+}
+
+/// A configuration file built the way servers' postinsts build it: debconf answers (the
+/// template's default, or what the config script `db_set`), a `mktemp` file removed by an EXIT
+/// trap, `cp -a` of the shipped template, `sed -i` edits chosen by the answers, then
+/// `ucf`/`ucfr`. Plus `cp -p` and plain `cp` of defaults, `echo`/`printf` into files, and a
+/// `||` fallback after a file test.
+#[test]
+fn configuration_built_from_debconf_answers_with_temporary_files() {
+    let postinst = "#!/bin/sh\nset -e\n. /usr/share/debconf/confmodule\nnew=\n\
+        cleanup() { if [ \"$new\" ]; then rm -f \"$new\"; fi; }\n\
+        make() {\n db_get srv/root\n root=\"$RET\"\n db_get srv/pw\n pw=\"$RET\"\n trap cleanup EXIT\n\
+         new=\"$(mktemp)\"\n cp -aZ /usr/share/srv/conf \"$new\"\n\
+         if [ \"$root\" != true ]; then sed -i 's/^#*Root .*/Root yes/' \"$new\"; fi\n\
+         if [ \"$pw\" != true ]; then sed -i 's/^#Password .*/Password no/' \"$new\"; fi\n\
+         mkdir -pZ /etc/srv\n ucf --three-way --debconf-ok --sum-file /usr/share/srv/conf.md5sum \"$new\" /etc/srv/conf\n\
+         ucfr srv /etc/srv/conf\n}\n\
+        if [ \"$1\" = configure ]; then make; fi\n\
+        [ -d /etc/extra ] || mkdir /etc/extra\n[ -f /etc/extra/cfg ] || printf '%s = %s\\n' mode fast > /etc/extra/cfg\n\
+        [ ! -f /etc/inputrc ] && cp -p /usr/share/srv/inputrc /etc/inputrc\n\
+        if [ ! -e /var/www/index.html ]; then mkdir -p /var/www; cp /usr/share/srv/index.html /var/www/index.html; fi\n\
+        echo enabled >> /etc/srv/state\n";
+    let config = "#!/bin/sh\n. /usr/share/debconf/confmodule\nif [ ! -f /etc/srv/conf ]; then db_set srv/pw false; fi\n";
+    let templates = "Template: srv/root\nType: boolean\nDefault: true\nDescription: x\n\n\
+                     Template: srv/pw\nType: boolean\nDefault: true\nDescription: y\n";
+    let mut p = pkg("srv", postinst);
+    p.members.insert("config".into(), config.as_bytes().to_vec());
+    p.members.insert("templates".into(), templates.as_bytes().to_vec());
+    let mut t = MemTree::new();
+    t.dir("etc")
+        .dir("tmp")
+        .dir("usr/share/srv")
+        .dir("usr/share/debconf")
+        .file(
+            "usr/share/debconf/confmodule",
+            b"db_get () { _db_cmd \"GET $@\"; }\ndb_set () { _db_cmd \"SET $@\"; }\n",
+        )
+        .file("usr/share/srv/conf", b"#Root prohibit\n#Password yes\nPort 22\n")
+        .file("usr/share/srv/inputrc", b"set bell-style none\n")
+        .file("usr/share/srv/index.html", b"<html/>\n")
+        .dir("var/lib/ucf")
+        .file("var/lib/ucf/hashfile", b"")
+        .file("var/lib/ucf/registry", b"");
+    let (changes, report) = compute(&t, &[p]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let text = |path: &str| file(&changes, path).map(|(e, c)| (String::from_utf8_lossy(c).into_owned(), e.mode));
+    // srv/root kept its default (true: no edit); the config script set srv/pw to false.
+    let conf = "#Root prohibit\nPassword no\nPort 22\n";
+    assert_eq!(text("etc/srv/conf"), Some((conf.into(), 0o644)));
+    assert_eq!(text("var/lib/ucf/cache/:etc:srv:conf"), Some((conf.into(), 0o644)));
+    assert!(text("var/lib/ucf/registry").is_some_and(|(r, _)| r == "srv \t /etc/srv/conf\n"));
+    // The temporary file is gone (the EXIT trap), and nothing else was left in /tmp.
+    assert!(changes.files.iter().all(|(e, _)| !e.path.starts_with("tmp/")), "{:?}", changes.files);
+    assert_eq!(text("etc/extra/cfg"), Some(("mode = fast\n".into(), 0o644)));
+    assert!(file(&changes, "etc/extra").is_some_and(|(e, _)| e.is_dir()));
+    assert_eq!(text("etc/inputrc"), Some(("set bell-style none\n".into(), 0o644)));
+    assert_eq!(text("var/www/index.html"), Some(("<html/>\n".into(), 0o644)));
+    assert_eq!(text("etc/srv/state"), Some(("enabled\n".into(), 0o644)));
+}
+
+/// cp's rules: a new file is the source's bits less the umask and set-id bits, root's; `-p`
+/// keeps mode and owner; an existing destination keeps its own; a link source is followed
+/// unless `-d`/`-a`; a directory or a link over a file is refused and reported.
+#[test]
+fn cp_as_coreutils_copies() {
+    let mut t = MemTree::new();
+    t.dir("etc").dir("usr/share/d").file("usr/share/d/f", b"data\n").symlink("usr/share/d/l", "f");
+    t.file("etc/existing", b"old\n");
+    let mut owned = t.clone();
+    if let Some((e, _)) = owned.entries.get_mut("usr/share/d/f") {
+        (e.mode, e.uid, e.gid, e.uname, e.gname) = (0o4755, 5, 6, "u".into(), "g".into());
+    }
+    if let Some((e, _)) = owned.entries.get_mut("etc/existing") {
+        e.mode = 0o600;
+    }
+    let script = "#!/bin/sh\numask 027\ncp /usr/share/d/f /etc/plain\ncp -p /usr/share/d/f /etc/kept\n\
+                  cp /usr/share/d/f /etc/existing\ncp /usr/share/d/l /etc/followed\ncp -a /usr/share/d/l /etc/link\n\
+                  cp /usr/share/d/f /usr/share/d/l /etc\ncp -r /usr/share/d /etc/dir\ncp -d /usr/share/d/l /etc/existing\n";
+    let (changes, report) = compute(&owned, &[pkg("p", script)]).unwrap();
+    let meta = |path: &str| file(&changes, path).map(|(e, c)| (e.mode, e.uid, c.clone(), e.kind.clone()));
+    let data = b"data\n".to_vec();
+    let file_kind = EntryKind::File { size: 5 };
+    assert_eq!(meta("etc/plain"), Some((0o750, 0, data.clone(), file_kind.clone())));
+    assert_eq!(meta("etc/kept"), Some((0o4755, 5, data.clone(), file_kind.clone())));
+    assert_eq!(meta("etc/existing"), Some((0o600, 0, data.clone(), file_kind.clone())));
+    assert_eq!(meta("etc/followed").map(|m| m.2), Some(data.clone()));
+    assert!(matches!(meta("etc/link").map(|m| m.3), Some(EntryKind::Symlink { .. })));
+    assert_eq!(meta("etc/f").map(|m| m.2), Some(data.clone()));
+    assert_eq!(meta("etc/l").map(|m| m.2), Some(data));
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(what.len(), 2, "{what:?}");
+    assert!(what[0].contains("copying the directory /usr/share/d is not reproduced"), "{what:?}");
+    assert!(what[1].contains("over an existing /etc/existing"), "{what:?}");
 }

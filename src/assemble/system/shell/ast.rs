@@ -98,6 +98,8 @@ pub enum Node {
     Pipe(Vec<Node>),
     /// `! pipeline`.
     Not(Box<Node>),
+    /// A compound command with standard output redirected (`for …; done >FILE`, `{ …; } >>FILE`).
+    Redirected { body: Box<Node>, redirs: Vec<Redir> },
 }
 
 /// Every simple command in the script, in every branch, with its source text: for the report.
@@ -140,7 +142,9 @@ pub fn all_commands(nodes: &[Node], out: &mut Vec<(Vec<Word>, String)>) {
                 }
             }
             Node::Pipe(cmds) => all_commands(cmds, out),
-            Node::Not(inner) => all_commands(std::slice::from_ref(inner), out),
+            Node::Not(inner) | Node::Redirected { body: inner, .. } => {
+                all_commands(std::slice::from_ref(inner), out)
+            }
         }
     }
 }

@@ -13,7 +13,7 @@ use super::{MAX_NESTING, parse};
 mod probe;
 
 use probe::which_in;
-pub use probe::{FileKind, FileProbe, LinkProbe, SourceReader, StatusProbe};
+pub use probe::{DebconfProbe, FileKind, FileProbe, LinkProbe, OutputProbe, SourceReader, StatusProbe};
 
 /// A value during evaluation: known text, or unknown (named for the report).
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +68,25 @@ pub struct Eval<'f> {
     source: Option<SourceReader<'f>>,
     /// The exit status of a command used as a condition, where the caller can tell.
     status: Option<StatusProbe<'f>>,
+    /// The standard output of a command inside `$(…)`, where the caller can tell (`mktemp`).
+    output: Option<OutputProbe<'f>>,
+    /// debconf's answers (`db_get` sets `RET`), where the caller keeps a database.
+    debconf: Option<DebconfProbe<'f>>,
+    /// Where standard output goes for commands without a redirection of their own: the target
+    /// of an enclosing compound command's `>FILE` (appending once the first command wrote).
+    stdout: Option<(Value, bool)>,
+    /// `trap ACTION EXIT`: run when the script ends.
+    exit_trap: Option<Rc<[Node]>>,
+    /// `for` loops being walked, and a `break`/`continue` on its way out of the innermost.
+    loops: usize,
+    loop_jump: Option<LoopJump>,
+}
+
+/// `break` or `continue` leaving the innermost loop's body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LoopJump {
+    Break,
+    Continue,
 }
 
 /// How deeply [`Eval`] follows nodes and function calls into each other (a function calling
@@ -99,6 +118,12 @@ impl<'f> Eval<'f> {
             native_arch: None,
             source: None,
             status: None,
+            output: None,
+            debconf: None,
+            stdout: None,
+            exit_trap: None,
+            loops: 0,
+            loop_jump: None,
         }
     }
 
@@ -127,7 +152,7 @@ impl<'f> Eval<'f> {
 
     pub fn run(&mut self, nodes: &[Node]) {
         for n in nodes {
-            if self.exited || self.returning || self.cut.is_some() {
+            if self.exited || self.returning || self.cut.is_some() || self.loop_jump.is_some() {
                 return;
             }
             self.node(n);
@@ -139,6 +164,11 @@ impl<'f> Eval<'f> {
     /// commands), so the caller can report that the rest was not looked at.
     pub fn run_script(mut self, nodes: &[Node]) -> Result<(), String> {
         self.run(nodes);
+        // The shell runs the EXIT trap once, whether the script ran off its end or called `exit`.
+        if let Some(action) = self.exit_trap.take() {
+            (self.exited, self.returning, self.in_func, self.loop_jump) = (false, false, 0, None);
+            self.run(&action);
+        }
         match self.cut {
             Some(why) => Err(why),
             None => Ok(()),
@@ -194,10 +224,16 @@ impl<'f> Eval<'f> {
                     Some(words) => words.iter().flat_map(|w| self.expand_split(w)).collect(),
                     None => self.positional.iter().map(|s| Value::Known(s.clone())).collect(),
                 };
+                self.loops += 1;
                 for item in items {
                     self.vars.insert(var.clone(), item);
                     self.run(body);
+                    match self.loop_jump.take() {
+                        Some(LoopJump::Break) => break,
+                        Some(LoopJump::Continue) | None => {}
+                    }
                 }
+                self.loops -= 1;
             }
             Node::While { .. } => {}
             Node::Case { word, arms } => {
@@ -218,37 +254,25 @@ impl<'f> Eval<'f> {
             }
             Node::Group(body) => self.run(body),
             Node::AndOr(parts) => {
-                // `cmd || true`, `[ … ] && cmd`: the first command always runs; a following
-                // `&&` command runs unless the first is a test known to be false; `||` commands
-                // are fallbacks and are skipped.
+                // `cmd || true`, `[ … ] && cmd`, `[ -d X ] || mkdir X`: the first command always
+                // runs; a following `&&` command runs unless the status so far is known false,
+                // a `||` command only when it is known false (a test the image answers, `false`,
+                // a command the caller's probe says fails). An unknown status is taken as
+                // success: `||` after an ordinary command is a fallback for an error.
                 let mut last: Option<bool> = None;
-                // Whether the first command's status came from the caller's probe (tests
-                // and `true`/`false` keep the old reading: a `||` fallback is skipped).
-                let mut probed = false;
                 for (op, node) in parts {
-                    match op.as_str() {
-                        "" => {
-                            probed = self.probed_command(node);
-                            last = self.condition(std::slice::from_ref(node));
-                            if last.is_none() {
-                                self.node(node);
-                            }
-                        }
-                        "&&" if last != Some(false) => {
-                            last = self.condition(std::slice::from_ref(node));
-                            if last.is_none() {
-                                self.node(node);
-                            }
-                        }
-                        // `dpkg-statoverride --list X || dpkg-statoverride --add …`: a fallback
-                        // runs when the probe says the command before it fails.
-                        "||" if last == Some(false) && probed => {
-                            last = self.condition(std::slice::from_ref(node));
-                            if last.is_none() {
-                                self.node(node);
-                            }
-                        }
-                        _ => {}
+                    let runs = match op.as_str() {
+                        "" => true,
+                        "&&" => last != Some(false),
+                        "||" => last == Some(false),
+                        _ => false,
+                    };
+                    if !runs {
+                        continue;
+                    }
+                    last = self.condition(std::slice::from_ref(node));
+                    if last.is_none() {
+                        self.node(node);
                     }
                 }
             }
@@ -258,22 +282,33 @@ impl<'f> Eval<'f> {
                 }
             }
             Node::Not(inner) => self.node(inner),
+            Node::Redirected { body, redirs } => {
+                let target = redirs.iter().rev().find_map(|r| match r {
+                    Redir::Out { append, target } => Some((target, *append)),
+                    Redir::Heredoc(_) => None,
+                });
+                match target {
+                    Some((target, append)) => {
+                        let target = self.expand_one(target);
+                        // `>FILE` makes the file empty before anything is written to it.
+                        if !append {
+                            self.emit(Call {
+                                argv: Ok(vec![":".to_owned()]),
+                                text: ":",
+                                stdout: Some((target.clone(), false)),
+                                heredoc: None,
+                                env: Vec::new(),
+                            });
+                        }
+                        let saved = self.stdout.replace((target, true));
+                        self.node(body);
+                        self.stdout = saved;
+                    }
+                    None => self.node(body),
+                }
+            }
         }
         self.depth -= 1;
-    }
-
-    /// Whether `node` is a command only the status probe can answer for.
-    fn probed_command(&self, node: &Node) -> bool {
-        let Node::Simple { words, .. } = node else {
-            return false;
-        };
-        self.status.is_some()
-            && words.first().and_then(Word::literal).is_some_and(|s| {
-                !matches!(
-                    s.as_str(),
-                    "[" | "test" | "true" | ":" | "false" | "dpkg" | "which" | "command"
-                )
-            })
     }
 
     /// Evaluates `[ … ]`/`test …` conditions on the positional parameters; `None` = not a test
@@ -497,6 +532,25 @@ impl<'f> Eval<'f> {
                 self.positional = argv[2..].to_vec();
                 return;
             }
+            if (name == "break" || name == "continue") && self.loops > 0 && self.capturing == 0 {
+                self.loop_jump = Some(if name == "break" {
+                    LoopJump::Break
+                } else {
+                    LoopJump::Continue
+                });
+                return;
+            }
+            if name == "trap" && self.capturing == 0 {
+                self.trap(&argv[1..]);
+                return;
+            }
+            if name.starts_with("db_")
+                && let Some(debconf) = self.debconf
+                && let Some(ret) = debconf(&argv)
+            {
+                self.vars.insert("RET".to_owned(), ret);
+                return;
+            }
             if name == "return" {
                 if self.in_func > 0 {
                     self.returning = true;
@@ -519,7 +573,7 @@ impl<'f> Eval<'f> {
             Some(what) => Err(what),
             None => Ok(argv),
         };
-        let mut stdout = None;
+        let mut stdout = self.stdout.clone();
         let mut heredoc = None;
         for r in redirs {
             match r {
@@ -531,13 +585,36 @@ impl<'f> Eval<'f> {
             .iter()
             .map(|(n, w)| (n.clone(), self.expand_one(w)))
             .collect();
-        (self.on_command)(Call {
+        self.emit(Call {
             argv,
             text,
             stdout,
             heredoc,
             env,
         });
+    }
+
+    fn emit(&mut self, call: Call<'_>) {
+        (self.on_command)(call);
+    }
+
+    /// `trap ACTION SIGNAL…`: only the EXIT trap (`EXIT` or `0`) matters to a script's effects;
+    /// `trap - EXIT` and `trap '' EXIT` clear it.
+    fn trap(&mut self, args: &[String]) {
+        let Some((action, signals)) = args.split_first() else {
+            return;
+        };
+        if !signals.iter().any(|s| s == "EXIT" || s == "0" || s == "SIGEXIT") {
+            return;
+        }
+        self.exit_trap = match action.as_str() {
+            "-" | "" => None,
+            text => match parse(text) {
+                Ok(nodes) => Some(Rc::from(nodes)),
+                // An action that does not parse could not run either.
+                Err(_) => None,
+            },
+        };
     }
 
     fn var(&self, name: &str) -> Option<Value> {
@@ -661,6 +738,7 @@ impl<'f> Eval<'f> {
                 let mut found: Vec<String> = Vec::new();
                 let files = self.files;
                 let status = self.status;
+                let output = self.output;
                 let native = self.native_arch.clone();
                 {
                     let mut inner_unknown = |c: Call<'_>| {
@@ -699,6 +777,11 @@ impl<'f> Eval<'f> {
                                 found.push(v);
                                 return;
                             }
+                            // What the caller can answer (`mktemp` makes its file in the image).
+                            if let Some(text) = output.and_then(|probe| probe(argv)) {
+                                found.push(text.trim_end_matches('\n').to_owned());
+                                return;
+                            }
                             let name = match argv.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
                                 ["command", "-v", n] | ["which", n] => Some(n.to_string()),
                                 _ => None,
@@ -732,6 +815,12 @@ impl<'f> Eval<'f> {
                         native_arch: self.native_arch.clone(),
                         source: None,
                         status: self.status,
+                        output: self.output,
+                        debconf: self.debconf,
+                        stdout: None,
+                        exit_trap: None,
+                        loops: 0,
+                        loop_jump: None,
                     };
                     sub.run(nodes);
                     self.steps = sub.steps;

@@ -460,13 +460,20 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// Keeps standard output's `>`/`>>` and here-documents of simple commands as [`Tok::Redir`]
-/// (the files module applies `cat >FILE <<EOF`); drops every other redirection operator and its
-/// target (`2>/dev/null`, `2>&1`, `<file`), and the redirections of compound commands (after
-/// `done`, `fi`, `esac`, `}` or `)`), which the parser does not expect.
+/// Keeps standard output's `>`/`>>` of simple and compound commands (after `done`, `fi`,
+/// `esac`, `}` or `)`) and here-documents of simple commands as [`Tok::Redir`] (the files module
+/// applies `cat >FILE <<EOF`, `echo … >FILE`); drops every other redirection operator and its
+/// target (`2>/dev/null`, `2>&1`, `<file`).
 fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
     let mut out: Vec<(Tok, usize)> = Vec::with_capacity(toks.len());
     let mut it = toks.into_iter().peekable();
+    let closes_compound = |out: &[(Tok, usize)]| match out.last() {
+        Some((Tok::Word(w, ..), _)) => {
+            matches!(w.is_unquoted_lit().as_deref(), Some("done" | "fi" | "esac" | "}"))
+        }
+        Some((Tok::Op(")"), _)) => true,
+        _ => false,
+    };
     let after_simple = |out: &[(Tok, usize)]| match out.last() {
         Some((Tok::Word(w, ..), _)) => {
             !matches!(w.is_unquoted_lit().as_deref(), Some("done" | "fi" | "esac" | "}"))
@@ -474,12 +481,17 @@ fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
         Some((Tok::Redir(_), _)) => true,
         _ => false,
     };
+    // Whether the tokens since the last compound closer are only kept redirections.
+    let after_compound = |out: &[(Tok, usize)]| {
+        let redirs = out.iter().rev().take_while(|(t, _)| matches!(t, Tok::Redir(_))).count();
+        closes_compound(&out[..out.len() - redirs])
+    };
     while let Some(t) = it.next() {
         match t {
             (Tok::Op(op @ (">" | ">>")), at) => {
                 if let Some((Tok::Word(..), _)) = it.peek()
                     && let Some((Tok::Word(target, ..), _)) = it.next()
-                    && after_simple(&out)
+                    && (after_simple(&out) || after_compound(&out))
                 {
                     out.push((
                         Tok::Redir(Redir::Out {

@@ -15,7 +15,8 @@ mod parse;
 
 pub use ast::{Node, Part, Piece, Redir, Word, all_commands};
 pub use eval::{
-    Call, Eval, FileKind, FileProbe, LinkProbe, MAX_EVAL_DEPTH, MAX_STEPS, SourceReader, StatusProbe, Value,
+    Call, DebconfProbe, Eval, FileKind, FileProbe, LinkProbe, MAX_EVAL_DEPTH, MAX_STEPS, OutputProbe, SourceReader,
+    StatusProbe, Value,
 };
 pub use glob::glob_match;
 pub use lex::{MAX_NESTING, ParseError};

@@ -124,7 +124,21 @@ impl Parser {
         self.depth += 1;
         let node = self.command_inner();
         self.depth -= 1;
-        node
+        let node = node?;
+        // A compound command's own `>FILE`: what its commands print goes there.
+        let mut redirs = Vec::new();
+        while let Some(Tok::Redir(r)) = self.toks.get(self.pos) {
+            redirs.push(r.clone());
+            self.pos += 1;
+        }
+        Ok(match node {
+            Node::Func { .. } | Node::Simple { .. } => node,
+            _ if redirs.is_empty() => node,
+            body => Node::Redirected {
+                body: Box::new(body),
+                redirs,
+            },
+        })
     }
 
     fn command_inner(&mut self) -> Result<Node, ParseError> {

@@ -305,8 +305,8 @@ fn alternative_values_expand_as_sh_does() {
     );
 }
 
-/// Standard output's `>`/`>>` and here-documents reach the callback with the command; other
-/// descriptors, duplications and compound commands' redirections do not.
+/// Standard output's `>`/`>>` (a compound command's too, for the commands inside) and
+/// here-documents reach the callback with the command; other descriptors and duplications do not.
 #[test]
 fn stdout_redirections_and_here_documents_reach_the_callback() {
     let src = "f=/etc/x\ncat > \"$f\" <<-EOF\n\tone\n\t\ttwo\n\tEOF\necho a 2>/dev/null\necho b 1>>/etc/y 2>&1\n\
@@ -339,8 +339,77 @@ fn stdout_redirections_and_here_documents_reach_the_callback() {
                 Some(Some("$HOME\n".into()))
             ),
             ("cat".into(), None, Some(None)),
-            (":".into(), None, None),
-            (":".into(), None, None),
+            // A compound command's `>FILE` empties the file, then its commands write there.
+            (":".into(), known("/etc/loop").map(|v| (v, false)), None),
+            (":".into(), known("/etc/loop").map(|v| (v, true)), None),
+            (":".into(), known("/etc/if").map(|v| (v, false)), None),
+            (":".into(), known("/etc/if").map(|v| (v, true)), None),
         ]
     );
+}
+
+/// A `||` fallback runs when the test before it is known false (the image answers it), and is
+/// skipped when it is known true or not known (an ordinary command taken as succeeding).
+#[test]
+fn fallbacks_after_known_tests() {
+    let nodes = parse(
+        "[ -d /etc/p ] || mkdir /etc/p\n[ -d /etc/q ] || mkdir /etc/q\n[ -f /etc/p/c ] || write_config\n\
+         false || echo ran\ntrue || echo skipped\ncmd || echo fallback\n[ -d /etc/q ] && echo and || echo or\n\
+         [ -d /etc/p ] && echo and2 || echo or2\n",
+    )
+    .unwrap();
+    let files = |p: &str| (p == "/etc/q").then_some(FileKind::Dir);
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| out.push(c.argv.unwrap_or_default().join(" "));
+    Eval::new(&["configure", ""], &mut cb).with_files(&files).run(&nodes);
+    assert_eq!(
+        out,
+        ["mkdir /etc/p", "write_config", "echo ran", "cmd", "echo and", "echo or2"]
+    );
+}
+
+/// `trap ACTION EXIT` runs when the script ends (off its end or by `exit`), once; `break` and
+/// `continue` leave the loop's body.
+#[test]
+fn exit_traps_and_loop_control() {
+    let run = |src: &str| {
+        let nodes = parse(src).unwrap();
+        let mut out = Vec::new();
+        let mut cb = |c: Call<'_>| out.push(c.argv.unwrap_or_default().join(" "));
+        Eval::new(&["configure", ""], &mut cb).run_script(&nodes).unwrap();
+        out
+    };
+    assert_eq!(
+        run("t=/tmp/x\ncleanup() { rm -f \"$t\"; }\nf() { trap cleanup EXIT; }\nf\necho body\nexit 0\necho never\n"),
+        ["echo body", "rm -f /tmp/x"]
+    );
+    assert_eq!(run("trap 'echo a' 0\ntrap - EXIT\necho b\n"), ["echo b"]);
+    assert_eq!(
+        run("for i in 1 2 3; do\n if [ $i = 2 ]; then continue; fi\n [ $i = 3 ] && break\n echo $i\ndone\necho after\n"),
+        ["echo 1", "echo after"]
+    );
+}
+
+/// debconf's answers reach `RET`; `$(…)` asks the caller what a command prints.
+#[test]
+fn debconf_answers_and_command_output() {
+    let nodes = parse(
+        "db_get srv/root\nroot=\"$RET\"\nif [ \"$root\" != true ]; then echo edit; fi\n\
+         t=\"$(mktemp)\"\necho \"$t\"\nu=$(unknown-tool)\necho \"$u\"\n",
+    )
+    .unwrap();
+    let debconf = |argv: &[String]| (argv[0] == "db_get").then(|| Value::Known("false".into()));
+    let output = |argv: &[String]| (argv[0] == "mktemp").then(|| "/tmp/tmp.1\n".to_owned());
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| out.push(c.argv);
+    Eval::new(&["configure", ""], &mut cb)
+        .with_debconf(&debconf)
+        .with_output(&output)
+        .run(&nodes);
+    assert_eq!(out[..2], [Ok(argv_of("echo edit")), Ok(argv_of("echo /tmp/tmp.1"))]);
+    assert!(matches!(&out[2], Err(what) if what.contains("unknown-tool")), "{out:?}");
+}
+
+fn argv_of(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_owned).collect()
 }

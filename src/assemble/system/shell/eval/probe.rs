@@ -7,6 +7,14 @@ use super::{Eval, Value};
 /// like `if ! dpkg-statoverride --list /x; then`; `None` when it cannot tell.
 pub type StatusProbe<'a> = &'a dyn Fn(&[String]) -> Option<bool>;
 
+/// Answers what a command inside `$(…)` prints (expanded arguments, `argv[0]` first), where the
+/// caller can tell: `mktemp` makes its file in the image and prints its name. `None`: unknown.
+pub type OutputProbe<'a> = &'a dyn Fn(&[String]) -> Option<String>;
+
+/// Answers a debconf command (`db_get QUESTION`, `db_set QUESTION VALUE`, …; `argv[0]` first)
+/// with the value it leaves in `RET`; `None` when the caller does not answer it.
+pub type DebconfProbe<'a> = &'a dyn Fn(&[String]) -> Option<Value>;
+
 /// Reads the text of an absolute path in the image, for `. FILE` in a script.
 pub type SourceReader<'a> = &'a dyn Fn(&str) -> Option<String>;
 
@@ -52,6 +60,18 @@ impl<'f> Eval<'f> {
             })
             .collect();
         probe(&words?)
+    }
+
+    /// Lets `$(…)` ask the caller what a command prints ([`OutputProbe`]).
+    pub fn with_output(mut self, output: OutputProbe<'f>) -> Self {
+        self.output = Some(output);
+        self
+    }
+
+    /// Lets `db_get`/`db_set`… be answered from the caller's debconf database ([`DebconfProbe`]).
+    pub fn with_debconf(mut self, debconf: DebconfProbe<'f>) -> Self {
+        self.debconf = Some(debconf);
+        self
     }
 
     /// Lets file tests and `command -v` consult the image.

@@ -1,0 +1,145 @@
+//! debconf as a fresh, non-interactive install sees it, for the scripts' `db_*` calls.
+//!
+//! With no preseeded answers and nothing asked (the noninteractive frontend, what image builds
+//! run), every question holds its template's `Default` (empty without one). A package's `config`
+//! script runs before its postinst (dpkg-preconfigure, then again when the postinst loads
+//! confmodule) and may `db_set` answers from what it finds in the system; the postinst then reads
+//! them with `db_get`. This keeps that database so the scripts' branches on answers are taken as
+//! they would be (openssh-server builds `sshd_config` from two answers). The database itself
+//! (`/var/cache/debconf`) is a cache the image does not need and is not written.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use super::InstalledPackage;
+use super::shell::Value;
+use crate::debian::deb822;
+
+/// Every question of the installed packages' templates, with its current value.
+pub struct Debconf {
+    values: RefCell<BTreeMap<String, Question>>,
+}
+
+#[derive(Debug, Clone)]
+struct Question {
+    value: String,
+    default: String,
+    seen: bool,
+}
+
+impl Debconf {
+    /// The questions of every package's `templates` member, each at its default.
+    pub fn new(packages: &[InstalledPackage]) -> Self {
+        let mut values = BTreeMap::new();
+        for pkg in packages {
+            let Some(text) = pkg.member_text("templates") else {
+                continue;
+            };
+            for para in deb822::apt_paragraphs(text) {
+                if let Some(name) = para.get("template") {
+                    let default = para.get("default").cloned().unwrap_or_default();
+                    values.insert(
+                        name.trim().to_owned(),
+                        Question {
+                            value: default.clone(),
+                            default,
+                            seen: false,
+                        },
+                    );
+                }
+            }
+        }
+        Debconf {
+            values: RefCell::new(values),
+        }
+    }
+
+    /// What a `db_*` command leaves in `RET` (and its effect on the database); `None` for a
+    /// command this does not answer (the script's own definition, from confmodule, then runs).
+    pub fn answer(&self, argv: &[String]) -> Option<Value> {
+        let (name, args) = argv.split_first()?;
+        let mut values = self.values.borrow_mut();
+        let known = |s: &str| Some(Value::Known(s.to_owned()));
+        match (name.as_str(), args) {
+            ("db_get", [q]) => Some(match values.get(q) {
+                Some(question) => Value::Known(question.value.clone()),
+                None => Value::Unknown(format!("debconf question {q} (no template of an installed package)")),
+            }),
+            ("db_set", [q, rest @ ..]) => match values.get_mut(q) {
+                Some(question) => {
+                    question.value = rest.join(" ");
+                    known("value set")
+                }
+                None => Some(Value::Unknown(format!("debconf question {q} (no template)"))),
+            },
+            ("db_reset", [q]) => {
+                if let Some(question) = values.get_mut(q) {
+                    question.value = question.default.clone();
+                }
+                known("")
+            }
+            ("db_fget", [q, flag]) if flag == "seen" => match values.get(q) {
+                Some(question) => known(if question.seen { "true" } else { "false" }),
+                None => None,
+            },
+            ("db_fset", [q, flag, v]) if flag == "seen" => {
+                if let Some(question) = values.get_mut(q) {
+                    question.seen = v == "true";
+                }
+                known("")
+            }
+            // Nothing is shown: the noninteractive frontend skips every question.
+            ("db_input", _) => known("question skipped"),
+            ("db_version", _) => known("2.0"),
+            (
+                "db_go" | "db_capb" | "db_title" | "db_settitle" | "db_subst" | "db_beginblock" | "db_endblock"
+                | "db_stop" | "db_progress" | "db_info" | "db_register" | "db_unregister" | "db_clear"
+                | "db_purge" | "db_x_loadtemplatefile" | "db_x_save",
+                _,
+            ) => known(""),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn package(templates: &str) -> InstalledPackage {
+        let mut p = InstalledPackage {
+            name: "srv".into(),
+            version: "1".into(),
+            architecture: "amd64".into(),
+            control_fields: vec![],
+            members: BTreeMap::new(),
+            files: vec![],
+        };
+        p.members.insert("templates".into(), templates.as_bytes().to_vec());
+        p
+    }
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn questions_start_at_their_default_and_keep_what_config_sets() {
+        let db = Debconf::new(&[package(
+            "Template: srv/root\nType: boolean\nDefault: true\nDescription: Allow?\n Long text.\n\n\
+             Template: srv/mode\nType: select\nChoices: a, b\nDescription: Mode\n",
+        )]);
+        let known = |s: &str| Some(Value::Known(s.into()));
+        assert_eq!(db.answer(&argv(&["db_get", "srv/root"])), known("true"));
+        // No Default: the empty answer.
+        assert_eq!(db.answer(&argv(&["db_get", "srv/mode"])), known(""));
+        assert_eq!(db.answer(&argv(&["db_set", "srv/mode", "b"])), known("value set"));
+        assert_eq!(db.answer(&argv(&["db_get", "srv/mode"])), known("b"));
+        assert_eq!(db.answer(&argv(&["db_reset", "srv/mode"])), known(""));
+        assert_eq!(db.answer(&argv(&["db_get", "srv/mode"])), known(""));
+        assert_eq!(db.answer(&argv(&["db_fget", "srv/root", "seen"])), known("false"));
+        assert_eq!(db.answer(&argv(&["db_input", "high", "srv/root"])), known("question skipped"));
+        assert!(matches!(db.answer(&argv(&["db_get", "other/q"])), Some(Value::Unknown(_))));
+        assert_eq!(db.answer(&argv(&["db_metaget", "srv/root", "Description"])), None);
+    }
+}

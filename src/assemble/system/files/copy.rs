@@ -1,0 +1,217 @@
+//! `cp` in a script, as coreutils' cp does it for files and symbolic links: readline's
+//! `cp -p /usr/share/readline/inputrc /etc/inputrc`, nginx's default index page, openssh-server's
+//! `cp -aZ` of its sshd_config template to a temporary file.
+//!
+//! A new file gets the source's permission bits less the umask and setuid/setgid/sticky, owned by
+//! root (the script's user); `-p`/`-a`/`--preserve=mode,ownership` keep the source's mode and
+//! owner. An existing destination keeps its inode, so its mode and owner stay unless preserved.
+//! A symbolic link source is followed unless `-d`, `-P`, `-a` or a recursive copy says otherwise
+//! (then the link itself is copied). Copying a directory, and the options that ask or back up,
+//! are refused with the reason.
+
+use super::super::{Changes, Overlay, TreeView};
+use crate::entry::{Entry, EntryKind};
+
+/// One `cp` call's meaning.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CpCall {
+    sources: Vec<String>,
+    dest: String,
+    preserve_mode: bool,
+    preserve_owner: bool,
+    /// Copy a symbolic link source as a link (`-d`, `-P`, `-a`, `-R` without `-L`).
+    no_deref: bool,
+    no_target_dir: bool,
+    no_clobber: bool,
+}
+
+/// Parses `cp`'s arguments; `Err` names what is not reproduced.
+pub fn parse(args: &[String]) -> Result<CpCall, String> {
+    let (mut preserve_mode, mut preserve_owner) = (false, false);
+    let (mut no_deref, mut deref, mut recursive) = (false, false, false);
+    let (mut no_target_dir, mut no_clobber) = (false, false);
+    let mut operands = Vec::new();
+    let mut done = false;
+    let preserve = |list: &str, mode: &mut bool, owner: &mut bool| -> Result<(), String> {
+        for attr in list.split(',') {
+            match attr {
+                "mode" => *mode = true,
+                "ownership" => *owner = true,
+                "all" => (*mode, *owner) = (true, true),
+                // Timestamps are clamped in the image; links and contexts change nothing here.
+                "timestamps" | "links" | "context" | "xattr" => {}
+                other => return Err(format!("cp --preserve={other} is not reproduced")),
+            }
+        }
+        Ok(())
+    };
+    for a in args {
+        if done || !a.starts_with('-') || a == "-" {
+            operands.push(a.clone());
+        } else if a == "--" {
+            done = true;
+        } else if let Some(long) = a.strip_prefix("--") {
+            match long {
+                "archive" => {
+                    (no_deref, recursive) = (true, true);
+                    preserve("all", &mut preserve_mode, &mut preserve_owner)?;
+                }
+                "preserve" => preserve("mode,ownership,timestamps", &mut preserve_mode, &mut preserve_owner)?,
+                "no-dereference" => no_deref = true,
+                "dereference" => deref = true,
+                "recursive" => recursive = true,
+                "force" | "verbose" | "remove-destination" => {}
+                "no-target-directory" => no_target_dir = true,
+                "no-clobber" => no_clobber = true,
+                l if l.starts_with("preserve=") => {
+                    preserve(&l["preserve=".len()..], &mut preserve_mode, &mut preserve_owner)?
+                }
+                l if l.starts_with("context") => {}
+                other => return Err(format!("cp option --{other} is not reproduced")),
+            }
+        } else {
+            for c in a[1..].chars() {
+                match c {
+                    'a' => {
+                        (no_deref, recursive) = (true, true);
+                        (preserve_mode, preserve_owner) = (true, true);
+                    }
+                    'p' => (preserve_mode, preserve_owner) = (true, true),
+                    'd' | 'P' => no_deref = true,
+                    'L' => deref = true,
+                    'r' | 'R' => recursive = true,
+                    'T' => no_target_dir = true,
+                    'n' => no_clobber = true,
+                    // Force, verbosity, SELinux context: nothing a fresh image needs.
+                    'f' | 'v' | 'Z' => {}
+                    other => return Err(format!("cp option -{other} is not reproduced")),
+                }
+            }
+        }
+    }
+    let Some((dest, sources)) = operands.split_last() else {
+        return Err("cp without source and destination".into());
+    };
+    if sources.is_empty() {
+        return Err("cp without a destination".into());
+    }
+    if let Some(p) = operands.iter().find(|p| !p.starts_with('/')) {
+        return Err(format!("`{p}` is not an absolute path"));
+    }
+    Ok(CpCall {
+        sources: sources.to_vec(),
+        dest: dest.clone(),
+        preserve_mode,
+        preserve_owner,
+        no_deref: (no_deref || recursive) && !deref,
+        no_target_dir,
+        no_clobber,
+    })
+}
+
+/// Applies the copy to the image; `Err` (nothing changed by the failing source) says why cp
+/// would fail or what is not reproduced.
+pub fn apply(overlay: &mut Overlay<'_>, call: &CpCall, umask: u32) -> Result<(), String> {
+    let dest_rel = super::lstat_path(overlay, &call.dest)?;
+    let dest_is_dir = !call.no_target_dir && super::super::is_dir(overlay, &dest_rel);
+    if call.sources.len() > 1 && !dest_is_dir {
+        return Err(format!("target {} is not a directory", call.dest));
+    }
+    for src in &call.sources {
+        copy_one(overlay, call, src, &dest_rel, dest_is_dir, umask)?;
+    }
+    Ok(())
+}
+
+fn copy_one(
+    overlay: &mut Overlay<'_>,
+    call: &CpCall,
+    src: &str,
+    dest_rel: &str,
+    dest_is_dir: bool,
+    umask: u32,
+) -> Result<(), String> {
+    let mut from = super::lstat_path(overlay, src)?;
+    let mut entry = overlay
+        .entry(&from)
+        .cloned()
+        .ok_or_else(|| format!("cannot stat '{src}': No such file or directory"))?;
+    if matches!(entry.kind, EntryKind::Symlink { .. }) && !call.no_deref {
+        from = super::super::resolve(overlay, &from).ok_or_else(|| format!("{src} is a dangling link"))?;
+        entry = overlay
+            .entry(&from)
+            .cloned()
+            .ok_or_else(|| format!("{src} is a dangling link"))?;
+    }
+    if entry.is_dir() {
+        return Err(format!("copying the directory {src} is not reproduced"));
+    }
+    let mut to = dest_rel.to_owned();
+    if dest_is_dir {
+        let dir = super::super::resolve(overlay, dest_rel).unwrap_or_else(|| dest_rel.to_owned());
+        let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src);
+        to = if dir.is_empty() { base.to_owned() } else { format!("{dir}/{base}") };
+    }
+    let existing = overlay.entry(&to).cloned();
+    if existing.is_some() && call.no_clobber {
+        return Ok(());
+    }
+    if let EntryKind::Symlink { .. } = entry.kind {
+        if existing.is_some() {
+            return Err(format!("copying the link {src} over an existing {} is not reproduced", call.dest));
+        }
+        let mut link = entry;
+        link.path = to;
+        if !call.preserve_owner {
+            (link.uid, link.gid, link.uname, link.gname) = (0, 0, "root".into(), "root".into());
+        }
+        overlay.apply(Changes {
+            files: vec![(link, Vec::new())],
+            removed: vec![],
+        });
+        return Ok(());
+    }
+    // An existing destination is written through: a link to a file is followed.
+    let target = match &existing {
+        Some(e) if matches!(e.kind, EntryKind::Symlink { .. }) => {
+            let real = super::super::resolve(overlay, &to)
+                .ok_or_else(|| format!("{} is a dangling link", call.dest))?;
+            if real == from {
+                return Err(format!("'{src}' and '{}' are the same file", call.dest));
+            }
+            Some(real)
+        }
+        Some(e) if e.is_dir() => return Err(format!("cannot overwrite directory {} with a file", call.dest)),
+        Some(_) if to == from => return Err(format!("'{src}' and '{}' are the same file", call.dest)),
+        Some(_) => Some(to.clone()),
+        None => None,
+    };
+    let content = match overlay.read(&from) {
+        Some(Ok(bytes)) => bytes,
+        Some(Err(e)) => return Err(format!("reading {src}: {e}")),
+        None => Vec::new(),
+    };
+    let size = content.len() as u64;
+    let mut written = match target.as_deref().and_then(|t| overlay.entry(t).cloned()) {
+        Some(old) if !old.is_dir() => old,
+        Some(_) => return Err(format!("cannot overwrite directory {} with a file", call.dest)),
+        None => Entry::generated(
+            target.clone().unwrap_or(to),
+            EntryKind::File { size },
+            entry.mode & 0o777 & !umask,
+        ),
+    };
+    written.kind = EntryKind::File { size };
+    if call.preserve_mode {
+        written.mode = entry.mode;
+    }
+    if call.preserve_owner {
+        (written.uid, written.gid) = (entry.uid, entry.gid);
+        (written.uname, written.gname) = (entry.uname.clone(), entry.gname.clone());
+    }
+    overlay.apply(Changes {
+        files: vec![(written, content)],
+        removed: vec![],
+    });
+    Ok(())
+}
