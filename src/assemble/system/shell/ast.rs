@@ -15,9 +15,17 @@ pub enum Part {
         colon: bool,
         word: Word,
     },
+    /// `${NAME#pattern}`, `${NAME##pattern}` (a prefix removed: shortest, `longest`) and
+    /// `${NAME%pattern}`, `${NAME%%pattern}` (a `suffix`).
+    Trim {
+        name: String,
+        suffix: bool,
+        longest: bool,
+        pattern: Word,
+    },
     /// `$(…)` or backquotes.
     Sub(Vec<Node>),
-    /// Something not modelled (`$((…))`, `${x#y}`).
+    /// Something not modelled (`$((…))`, `${#x}`, `${x:=y}`).
     Unknown(String),
 }
 

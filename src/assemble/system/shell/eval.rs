@@ -837,9 +837,50 @@ impl<'f> Eval<'f> {
                     None => Value::Known(out),
                 }
             }
+            Part::Trim {
+                name,
+                suffix,
+                longest,
+                pattern,
+            } => {
+                // A quoted pattern character is literal, which glob_match cannot say: unknown.
+                let quoted_glob = pattern
+                    .0
+                    .iter()
+                    .any(|p| p.quoted && matches!(&p.part, Part::Lit(l) if l.contains(['*', '?', '['])));
+                let value = self.var(name).unwrap_or_else(|| Value::Unknown(format!("${name}")));
+                match (value, self.expand_one(pattern)) {
+                    (Value::Known(s), Value::Known(p)) if !quoted_glob => Value::Known(trim(&s, &p, *suffix, *longest)),
+                    (Value::Unknown(u), _) | (_, Value::Unknown(u)) => Value::Unknown(u),
+                    _ => Value::Unknown(format!("${{{name}…}} with a quoted pattern")),
+                }
+            }
             Part::Unknown(s) => Value::Unknown(s.clone()),
         }
     }
+}
+
+/// `${s#p}`, `${s##p}`, `${s%p}`, `${s%%p}`: the shortest or longest prefix or suffix matching
+/// the glob `p` removed (nothing removed when none matches).
+fn trim(s: &str, p: &str, suffix: bool, longest: bool) -> String {
+    let mut cuts: Vec<usize> = s.char_indices().map(|(i, _)| i).chain([s.len()]).collect();
+    // Prefixes are tried shortest first, suffixes from the end; `longest` reverses the order.
+    if suffix {
+        cuts.reverse();
+    }
+    if longest {
+        cuts.reverse();
+    }
+    for i in cuts {
+        let (head, tail) = s.split_at(i);
+        if suffix && glob_match(p, tail) {
+            return head.to_owned();
+        }
+        if !suffix && glob_match(p, head) {
+            return tail.to_owned();
+        }
+    }
+    s.to_owned()
 }
 
 /// `expr A OP B` on integers (`priority=$(expr $priority - 1)`).

@@ -376,6 +376,22 @@ impl<'a> Lexer<'a> {
                         word,
                     });
                 }
+                let trim = [("##", false, true), ("#", false, false), ("%%", true, true), ("%", true, false)]
+                    .into_iter()
+                    .find_map(|(op, suffix, longest)| rest.strip_prefix(op).map(|p| (suffix, longest, p)));
+                if let (false, Some((suffix, longest, pattern))) = (name.is_empty(), trim) {
+                    let (base, depth) = self.nested(end - pattern.len())?;
+                    let mut lexer = Lexer::new(pattern);
+                    lexer.base = base;
+                    lexer.depth = depth;
+                    let pattern = if pattern.is_empty() { Word::default() } else { lexer.word()? };
+                    return Ok(Part::Trim {
+                        name: name.into(),
+                        suffix,
+                        longest,
+                        pattern,
+                    });
+                }
                 if rest.is_empty() {
                     Ok(Part::Var {
                         name: name.into(),

@@ -413,3 +413,19 @@ fn debconf_answers_and_command_output() {
 fn argv_of(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_owned).collect()
 }
+
+/// `${x#p}`, `${x##p}`, `${x%p}`, `${x%%p}` as sh removes prefixes and suffixes.
+#[test]
+fn prefix_and_suffix_removal() {
+    let got = calls(
+        "p=postgresql-15\nf=/usr/share/man/man1/psql.1.gz\n\
+         echo ${p##*-} ${p#*-} ${f##*/} ${f#*/} ${f%.*} ${f%%.*} ${f%x}\n",
+    );
+    assert_eq!(
+        got[0].as_ref().map(|a| a.join(" ")),
+        Ok("echo 15 15 psql.1.gz usr/share/man/man1/psql.1.gz /usr/share/man/man1/psql.1 /usr/share/man/man1/psql /usr/share/man/man1/psql.1.gz".into())
+    );
+    assert!(got[0].is_ok());
+    let quoted = calls("p=a*b\necho ${p#\"a*\"}\n");
+    assert!(quoted[0].is_err(), "a quoted pattern is literal: not guessed");
+}
