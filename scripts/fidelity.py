@@ -44,7 +44,7 @@ EXPECTED = [
                              "/var/cache/ldconfig/aux-cache", "/etc/machine-id",
                              "/var/lib/dbus/machine-id"]),
     ("debconf cache", ["/var/cache/debconf/*"]),
-    ("init-system enablement", ["/etc/systemd/system/*", "/var/lib/systemd/deb-systemd-*",
+    ("init-system enablement", ["/etc/systemd/system/*", "/etc/systemd/user/*", "/var/lib/systemd/deb-systemd-*",
                                 "/etc/rc?.d/*", "/etc/init.d/.depend*"]),
 ]
 

@@ -22,8 +22,12 @@ use super::artifacts::PlatformArtifact;
 /// tools leave beside theirs (`/etc/passwd-`, `group-`, `shadow-`, `gshadow-`, `/etc/.pwd.lock`);
 /// 5 files postinsts write with `cat >FILE <<EOF` (netbase's `/etc/networks` and `/etc/hosts`,
 /// libwrap0's `/etc/hosts.allow`/`deny`), ucf's fresh installs of configuration files (with its
-/// hash file, registry and cache), and runit-helper's service links.
-pub(super) const LAYER_FORMAT: u32 = 5;
+/// hash file, registry and cache), and runit-helper's service links; 6 what postinsts write with
+/// `cp`, `sed -i`, `mktemp`, `echo`/`printf` into files, their `||` fallbacks after file tests and
+/// their branches on debconf answers (openssh-server's `sshd_config`, python3's
+/// `/etc/python3/debian_config`, readline's `/etc/inputrc`), and `remove-on-upgrade` conffiles in
+/// dpkg's status as dpkg records them.
+pub(super) const LAYER_FORMAT: u32 = 6;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -189,7 +189,8 @@ fn conffiles_field(tree: &dyn TreeView, pkg: &InstalledPackage) -> Result<Option
             message: format!("entry {} {why}", crate::text::quoted(line)),
         };
         // Since dpkg 1.20 a line may carry a flag before the path (`remove-on-upgrade /etc/x`):
-        // such a conffile is not installed.
+        // dpkg records it with the flag after the hash (` /etc/x newconffile
+        // remove-on-upgrade`: such a conffile is not shipped, so never installed).
         let (flag, path) = match line.split_once(char::is_whitespace) {
             Some((flag, path)) if !line.starts_with('/') => (Some(flag), path.trim_start()),
             _ => (None, line),
@@ -208,16 +209,15 @@ fn conffiles_field(tree: &dyn TreeView, pkg: &InstalledPackage) -> Result<Option
         if path.chars().any(char::is_control) {
             return Err(refuse("contains a control character"));
         }
-        if flag.is_some() {
-            continue;
-        }
-        let path = super::tree_path(line);
-        let hash = match super::read_file(tree, &path)? {
+        let hash = match super::read_file(tree, &super::tree_path(path))? {
             Some(bytes) => hex::encode(Md5::digest(&bytes)),
             // A conffile listed but not shipped: dpkg records it as never installed.
             None => "newconffile".to_owned(),
         };
-        field.push_str(&format!("\n {line} {hash}"));
+        match flag {
+            Some(flag) => field.push_str(&format!("\n {path} {hash} {flag}")),
+            None => field.push_str(&format!("\n {path} {hash}")),
+        }
     }
     Ok(if field.is_empty() { None } else { Some(field) })
 }
@@ -462,7 +462,8 @@ mod tests {
             );
             assert!(!err.contains('\x1b'), "{err:?}");
         }
-        // A flagged, absolute conffile is fine and left out of the status, as dpkg does.
+        // A flagged, absolute conffile is fine, recorded after the hash as dpkg 1.21 writes it
+        // (checked against the status mmdebstrap leaves for pkgconf's `remove-on-upgrade`).
         let (tree, mut pkgs) = sample();
         let hello = pkgs.iter_mut().find(|p| p.name == "hello").unwrap();
         hello.members.insert(
@@ -474,7 +475,7 @@ mod tests {
         t.apply(&out);
         let status = t.text("var/lib/dpkg/status");
         assert!(
-            status.contains("/etc/hello.conf") && !status.contains("old.conf"),
+            status.contains("/etc/hello.conf ") && status.contains("\n /etc/old.conf newconffile remove-on-upgrade\n"),
             "{status}"
         );
     }
