@@ -97,6 +97,7 @@ pub fn parse_call(args: &[String]) -> Result<Option<Install>, String> {
 pub fn scan_postinst(
     tree: &dyn TreeView,
     pkg: &InstalledPackage,
+    packages: &[InstalledPackage],
     native_arch: &str,
 ) -> (Vec<Install>, Vec<NotEmulated>) {
     let mut installs = Vec::new();
@@ -144,8 +145,20 @@ pub fn scan_postinst(
         }
     };
     let files = |p: &str| super::file_kind(tree, p);
+    // Libraries the script sources (postgresql-common's maintscripts-functions, which installs
+    // the man-page alternatives from `dpkg -L` output) and the package set for `dpkg -L`.
+    let source = |p: &str| {
+        super::read_file(tree, &super::tree_path(p))
+            .ok()
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    };
+    let listed = |argv: &[String]| super::dpkg_listfiles(packages, argv);
     shell::Eval::new(&["configure", ""], &mut cb)
+        .with_bash(shell::text::is_bash(text))
         .with_files(&files)
+        .with_source(&source)
+        .with_output(&listed)
         .with_package(&pkg.name, &pkg.architecture, "postinst", native_arch)
         .run(&nodes);
     (installs, report)
@@ -161,7 +174,7 @@ pub fn compute(
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut report = Vec::new();
     for pkg in packages {
-        let (installs, r) = scan_postinst(tree, pkg, native_arch);
+        let (installs, r) = scan_postinst(tree, pkg, packages, native_arch);
         report.extend(r);
         for inst in installs {
             register(&mut groups, tree, &pkg.name, inst);
@@ -506,13 +519,58 @@ esac
             "weird",
             "#!/bin/sh\nupdate-alternatives --install /usr/bin/x x /usr/lib/$(uname -m)/x 10\nupdate-alternatives --set x /usr/bin/y\n",
         );
-        let (installs, report) = scan_postinst(&MemTree::new(), &p, "amd64");
+        let (installs, report) = scan_postinst(&MemTree::new(), &p, &[], "amd64");
         assert!(installs.is_empty());
         assert_eq!(report.len(), 2, "{report:?}");
         assert!(
             report[0]
                 .what
                 .starts_with("update-alternatives --install /usr/bin/x")
+        );
+    }
+
+    /// Slaves computed by a sourced library from the package's own file list (`dpkg -L` piped
+    /// through `grep`, paths rewritten with `sed` and `basename` in a loop), the way database
+    /// servers register their man pages; the version comes from `${PKG##*-}`.
+    #[test]
+    fn alternatives_built_from_the_package_file_list() {
+        let lib = "link_pages() {\n  PAGES=$(dpkg -L $3 $4 2>/dev/null | grep -E '/man/.*\\.[1-9](\\.gz)?$' | grep -v \"$2\") || true\n                   [ -n \"$PAGES\" ] || return 0\n                   EXTRA=$(for i in $PAGES; do T=$(echo $i | sed \"s/dbsrv\\/$1\\///\"); echo -n \" --slave $T $(basename $i) $i\"; done)\n                   sect=$(echo \"$2\" | sed -e 's/.*\\.\\(.*\\)\\..*/man\\1/')\n                   prio=$(echo \"$1\" | tr -cd 0-9)\n                   update-alternatives --install /usr/share/man/$sect/$2 $2 /usr/share/dbsrv/$1/man/$sect/$2 $prio $EXTRA\n}\n";
+        let postinst = "#!/bin/sh\nset -e\nV=${DPKG_MAINTSCRIPT_PACKAGE##*-}\n. /usr/share/dbsrv-common/functions\n                        link_pages \"$V\" main.1.gz \"dbsrv-$V\" \"dbsrv-extra-$V\"\n";
+        let mut t = MemTree::new();
+        t.file("usr/share/dbsrv-common/functions", lib.as_bytes());
+        let mut p = pkg("dbsrv-16", postinst);
+        p.files = [
+            "usr/share/dbsrv/16/man/man1/main.1.gz",
+            "usr/share/dbsrv/16/man/man1/tool.1.gz",
+            "usr/share/dbsrv/16/man/man7/SELECT.7.gz",
+            "usr/share/dbsrv/16/man/README",
+            "usr/lib/dbsrv/16/bin/main",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let (installs, report) = scan_postinst(&t, &p, std::slice::from_ref(&p), "amd64");
+        assert!(report.is_empty(), "{report:?}");
+        let slave = |link: &str, name: &str, path: &str| (link.to_owned(), name.to_owned(), path.to_owned());
+        assert_eq!(
+            installs,
+            [Install {
+                link: "/usr/share/man/man1/main.1.gz".into(),
+                name: "main.1.gz".into(),
+                path: "/usr/share/dbsrv/16/man/man1/main.1.gz".into(),
+                priority: 16,
+                slaves: vec![
+                    slave(
+                        "/usr/share/man/man1/tool.1.gz",
+                        "tool.1.gz",
+                        "/usr/share/dbsrv/16/man/man1/tool.1.gz"
+                    ),
+                    slave(
+                        "/usr/share/man/man7/SELECT.7.gz",
+                        "SELECT.7.gz",
+                        "/usr/share/dbsrv/16/man/man7/SELECT.7.gz"
+                    ),
+                ],
+            }]
         );
     }
 
@@ -541,7 +599,7 @@ esac
         t.materialise(root);
         std::fs::create_dir_all(root.join("var/lib/dpkg/alternatives")).unwrap();
         for p in &pkgs {
-            for inst in scan_postinst(&t, p, "amd64").0 {
+            for inst in scan_postinst(&t, p, &[], "amd64").0 {
                 let mut cmd = std::process::Command::new("update-alternatives");
                 cmd.arg("--root")
                     .arg(root)
@@ -605,7 +663,7 @@ mod host_probe {
             pkg.members
                 .insert("postinst".into(), std::fs::read(e.path()).unwrap());
             let (installs, report) =
-                super::scan_postinst(&super::super::testutil::MemTree::new(), &pkg, "amd64");
+                super::scan_postinst(&super::super::testutil::MemTree::new(), &pkg, &[], "amd64");
             for i in installs {
                 println!(
                     "OK\t{p}\t{} {} {} {} +{}",

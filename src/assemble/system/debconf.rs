@@ -63,7 +63,9 @@ impl Debconf {
         match (name.as_str(), args) {
             ("db_get", [q]) => Some(match values.get(q) {
                 Some(question) => Value::Known(question.value.clone()),
-                None => Value::Unknown(format!("debconf question {q} (no template of an installed package)")),
+                None => Value::Unknown(format!(
+                    "debconf question {q} (no template of an installed package)"
+                )),
             }),
             ("db_set", [q, rest @ ..]) => match values.get_mut(q) {
                 Some(question) => {
@@ -92,9 +94,22 @@ impl Debconf {
             ("db_input", _) => known("question skipped"),
             ("db_version", _) => known("2.0"),
             (
-                "db_go" | "db_capb" | "db_title" | "db_settitle" | "db_subst" | "db_beginblock" | "db_endblock"
-                | "db_stop" | "db_progress" | "db_info" | "db_register" | "db_unregister" | "db_clear"
-                | "db_purge" | "db_x_loadtemplatefile" | "db_x_save",
+                "db_go"
+                | "db_capb"
+                | "db_title"
+                | "db_settitle"
+                | "db_subst"
+                | "db_beginblock"
+                | "db_endblock"
+                | "db_stop"
+                | "db_progress"
+                | "db_info"
+                | "db_register"
+                | "db_unregister"
+                | "db_clear"
+                | "db_purge"
+                | "db_x_loadtemplatefile"
+                | "db_x_save",
                 _,
             ) => known(""),
             _ => None,
@@ -115,7 +130,8 @@ mod tests {
             members: BTreeMap::new(),
             files: vec![],
         };
-        p.members.insert("templates".into(), templates.as_bytes().to_vec());
+        p.members
+            .insert("templates".into(), templates.as_bytes().to_vec());
         p
     }
 
@@ -138,8 +154,14 @@ mod tests {
         assert_eq!(db.answer(&argv(&["db_reset", "srv/mode"])), known(""));
         assert_eq!(db.answer(&argv(&["db_get", "srv/mode"])), known(""));
         assert_eq!(db.answer(&argv(&["db_fget", "srv/root", "seen"])), known("false"));
-        assert_eq!(db.answer(&argv(&["db_input", "high", "srv/root"])), known("question skipped"));
-        assert!(matches!(db.answer(&argv(&["db_get", "other/q"])), Some(Value::Unknown(_))));
+        assert_eq!(
+            db.answer(&argv(&["db_input", "high", "srv/root"])),
+            known("question skipped")
+        );
+        assert!(matches!(
+            db.answer(&argv(&["db_get", "other/q"])),
+            Some(Value::Unknown(_))
+        ));
         assert_eq!(db.answer(&argv(&["db_metaget", "srv/root", "Description"])), None);
     }
 }

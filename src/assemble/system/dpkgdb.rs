@@ -475,7 +475,8 @@ mod tests {
         t.apply(&out);
         let status = t.text("var/lib/dpkg/status");
         assert!(
-            status.contains("/etc/hello.conf ") && status.contains("\n /etc/old.conf newconffile remove-on-upgrade\n"),
+            status.contains("/etc/hello.conf ")
+                && status.contains("\n /etc/old.conf newconffile remove-on-upgrade\n"),
             "{status}"
         );
     }

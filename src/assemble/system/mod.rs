@@ -524,6 +524,30 @@ pub fn tree_path(abs: &str) -> String {
 }
 
 /// The `Package`, `Version`, … of the installed package `name`, if installed.
+/// What `dpkg -L PKG…` prints: each installed package's file list as dpkg keeps it (`/.`, then
+/// the packaged paths); packages not installed only make dpkg complain on standard error.
+pub fn dpkg_listfiles(packages: &[InstalledPackage], argv: &[String]) -> Option<String> {
+    let names = match argv.split_first() {
+        Some((dpkg, rest)) if dpkg == "dpkg" => match rest.split_first() {
+            Some((op, names)) if op == "-L" || op == "--listfiles" => names,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let mut out = String::new();
+    for name in names {
+        if let Some(pkg) = installed(packages, name.split(':').next().unwrap_or(name)) {
+            out.push_str("/.\n");
+            for f in &pkg.files {
+                out.push('/');
+                out.push_str(f);
+                out.push('\n');
+            }
+        }
+    }
+    Some(out)
+}
+
 pub fn installed<'p>(packages: &'p [InstalledPackage], name: &str) -> Option<&'p InstalledPackage> {
     packages.iter().find(|p| p.name == name)
 }

@@ -56,7 +56,11 @@ pub fn parse(args: &[String]) -> Result<CpCall, String> {
                     (no_deref, recursive) = (true, true);
                     preserve("all", &mut preserve_mode, &mut preserve_owner)?;
                 }
-                "preserve" => preserve("mode,ownership,timestamps", &mut preserve_mode, &mut preserve_owner)?,
+                "preserve" => preserve(
+                    "mode,ownership,timestamps",
+                    &mut preserve_mode,
+                    &mut preserve_owner,
+                )?,
                 "no-dereference" => no_deref = true,
                 "dereference" => deref = true,
                 "recursive" => recursive = true,
@@ -150,7 +154,11 @@ fn copy_one(
     if dest_is_dir {
         let dir = super::super::resolve(overlay, dest_rel).unwrap_or_else(|| dest_rel.to_owned());
         let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src);
-        to = if dir.is_empty() { base.to_owned() } else { format!("{dir}/{base}") };
+        to = if dir.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{dir}/{base}")
+        };
     }
     let existing = overlay.entry(&to).cloned();
     if existing.is_some() && call.no_clobber {
@@ -158,7 +166,10 @@ fn copy_one(
     }
     if let EntryKind::Symlink { .. } = entry.kind {
         if existing.is_some() {
-            return Err(format!("copying the link {src} over an existing {} is not reproduced", call.dest));
+            return Err(format!(
+                "copying the link {src} over an existing {} is not reproduced",
+                call.dest
+            ));
         }
         let mut link = entry;
         link.path = to;

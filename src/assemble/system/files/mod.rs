@@ -88,7 +88,7 @@ pub fn compute_at(
                 continue;
             }
         };
-        let bash = output::is_bash(text);
+        let bash = shell::text::is_bash(text);
         let mut failures: Vec<String> = Vec::new();
         // A path with `..` in a file command: the build stops (see `dotdot_path`).
         let mut refused: Option<SystemError> = None;
@@ -236,10 +236,20 @@ pub fn compute_at(
                 }
                 _ => None,
             };
-            // `$(mktemp)` makes its file in the image and prints its name.
+            // `$(mktemp)` makes its file in the image and prints its name; `$(cat FILE)` and
+            // `$(dpkg -L PKG)` read the image and the package set.
             let printed = |argv: &[String]| match argv.split_first() {
-                Some((name, args)) if name == "mktemp" => output::mktemp(&mut state.borrow_mut().overlay, args).ok(),
-                _ => None,
+                Some((name, args)) if name == "mktemp" => {
+                    output::mktemp(&mut state.borrow_mut().overlay, args)
+                        .ok()
+                        .map(|path| path + "\n")
+                }
+                Some((name, args)) if name == "cat" && !args.is_empty() => {
+                    output::printed(&state.borrow().overlay, argv, bash)
+                        .ok()
+                        .flatten()
+                }
+                _ => super::dpkg_listfiles(packages, argv),
             };
             let db = |argv: &[String]| debconf.answer(argv);
             // The package's config script runs first (it may `db_set` answers from what it
@@ -258,6 +268,7 @@ pub fn compute_at(
                     .run_script(&config);
             }
             let walked = shell::Eval::new(&["configure", ""], &mut cb)
+                .with_bash(bash)
                 .with_output(&printed)
                 .with_debconf(&db)
                 .with_files(&files)

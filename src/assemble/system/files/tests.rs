@@ -428,7 +428,8 @@ fn configuration_built_from_debconf_answers_with_temporary_files() {
                      Template: srv/pw\nType: boolean\nDefault: true\nDescription: y\n";
     let mut p = pkg("srv", postinst);
     p.members.insert("config".into(), config.as_bytes().to_vec());
-    p.members.insert("templates".into(), templates.as_bytes().to_vec());
+    p.members
+        .insert("templates".into(), templates.as_bytes().to_vec());
     let mut t = MemTree::new();
     t.dir("etc")
         .dir("tmp")
@@ -446,14 +447,22 @@ fn configuration_built_from_debconf_answers_with_temporary_files() {
         .file("var/lib/ucf/registry", b"");
     let (changes, report) = compute(&t, &[p]).unwrap();
     assert!(report.is_empty(), "{report:?}");
-    let text = |path: &str| file(&changes, path).map(|(e, c)| (String::from_utf8_lossy(c).into_owned(), e.mode));
+    let text =
+        |path: &str| file(&changes, path).map(|(e, c)| (String::from_utf8_lossy(c).into_owned(), e.mode));
     // srv/root kept its default (true: no edit); the config script set srv/pw to false.
     let conf = "#Root prohibit\nPassword no\nPort 22\n";
     assert_eq!(text("etc/srv/conf"), Some((conf.into(), 0o644)));
-    assert_eq!(text("var/lib/ucf/cache/:etc:srv:conf"), Some((conf.into(), 0o644)));
+    assert_eq!(
+        text("var/lib/ucf/cache/:etc:srv:conf"),
+        Some((conf.into(), 0o644))
+    );
     assert!(text("var/lib/ucf/registry").is_some_and(|(r, _)| r == "srv \t /etc/srv/conf\n"));
     // The temporary file is gone (the EXIT trap), and nothing else was left in /tmp.
-    assert!(changes.files.iter().all(|(e, _)| !e.path.starts_with("tmp/")), "{:?}", changes.files);
+    assert!(
+        changes.files.iter().all(|(e, _)| !e.path.starts_with("tmp/")),
+        "{:?}",
+        changes.files
+    );
     assert_eq!(text("etc/extra/cfg"), Some(("mode = fast\n".into(), 0o644)));
     assert!(file(&changes, "etc/extra").is_some_and(|(e, _)| e.is_dir()));
     assert_eq!(text("etc/inputrc"), Some(("set bell-style none\n".into(), 0o644)));
@@ -467,7 +476,10 @@ fn configuration_built_from_debconf_answers_with_temporary_files() {
 #[test]
 fn cp_as_coreutils_copies() {
     let mut t = MemTree::new();
-    t.dir("etc").dir("usr/share/d").file("usr/share/d/f", b"data\n").symlink("usr/share/d/l", "f");
+    t.dir("etc")
+        .dir("usr/share/d")
+        .file("usr/share/d/f", b"data\n")
+        .symlink("usr/share/d/l", "f");
     t.file("etc/existing", b"old\n");
     let mut owned = t.clone();
     if let Some((e, _)) = owned.entries.get_mut("usr/share/d/f") {
@@ -483,15 +495,30 @@ fn cp_as_coreutils_copies() {
     let meta = |path: &str| file(&changes, path).map(|(e, c)| (e.mode, e.uid, c.clone(), e.kind.clone()));
     let data = b"data\n".to_vec();
     let file_kind = EntryKind::File { size: 5 };
-    assert_eq!(meta("etc/plain"), Some((0o750, 0, data.clone(), file_kind.clone())));
-    assert_eq!(meta("etc/kept"), Some((0o4755, 5, data.clone(), file_kind.clone())));
-    assert_eq!(meta("etc/existing"), Some((0o600, 0, data.clone(), file_kind.clone())));
+    assert_eq!(
+        meta("etc/plain"),
+        Some((0o750, 0, data.clone(), file_kind.clone()))
+    );
+    assert_eq!(
+        meta("etc/kept"),
+        Some((0o4755, 5, data.clone(), file_kind.clone()))
+    );
+    assert_eq!(
+        meta("etc/existing"),
+        Some((0o600, 0, data.clone(), file_kind.clone()))
+    );
     assert_eq!(meta("etc/followed").map(|m| m.2), Some(data.clone()));
-    assert!(matches!(meta("etc/link").map(|m| m.3), Some(EntryKind::Symlink { .. })));
+    assert!(matches!(
+        meta("etc/link").map(|m| m.3),
+        Some(EntryKind::Symlink { .. })
+    ));
     assert_eq!(meta("etc/f").map(|m| m.2), Some(data.clone()));
     assert_eq!(meta("etc/l").map(|m| m.2), Some(data));
     let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
     assert_eq!(what.len(), 2, "{what:?}");
-    assert!(what[0].contains("copying the directory /usr/share/d is not reproduced"), "{what:?}");
+    assert!(
+        what[0].contains("copying the directory /usr/share/d is not reproduced"),
+        "{what:?}"
+    );
     assert!(what[1].contains("over an existing /etc/existing"), "{what:?}");
 }

@@ -107,7 +107,10 @@ pub enum Node {
     /// `! pipeline`.
     Not(Box<Node>),
     /// A compound command with standard output redirected (`for …; done >FILE`, `{ …; } >>FILE`).
-    Redirected { body: Box<Node>, redirs: Vec<Redir> },
+    Redirected {
+        body: Box<Node>,
+        redirs: Vec<Redir>,
+    },
 }
 
 /// Every simple command in the script, in every branch, with its source text: for the report.

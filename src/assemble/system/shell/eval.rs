@@ -55,8 +55,12 @@ pub struct Eval<'f> {
     /// `return` seen in the function being run.
     returning: bool,
     in_func: usize,
-    /// `echo` output while inside `$(…)`.
-    capture: Vec<String>,
+    /// What the commands inside `$(…)` printed so far.
+    capture: String,
+    /// Inside `$(…)`, what the command before this one in a pipeline printed.
+    stdin: Option<String>,
+    /// The script runs under bash (its `echo` reads no escapes without `-e`), not dash.
+    bash: bool,
     capturing: usize,
     /// File tests against the image (`[ -x /usr/bin/foo ]`, `command -v foo`); unknown without.
     files: Option<FileProbe<'f>>,
@@ -111,7 +115,9 @@ impl<'f> Eval<'f> {
             exited: false,
             returning: false,
             in_func: 0,
-            capture: Vec::new(),
+            capture: String::new(),
+            stdin: None,
+            bash: false,
             capturing: 0,
             files: None,
             links: None,
@@ -235,6 +241,14 @@ impl<'f> Eval<'f> {
                 }
                 self.loops -= 1;
             }
+            // Loops that read input are not walked; inside `$(…)` what they print is unknown.
+            Node::While { .. } if self.capturing > 0 => self.emit(Call {
+                argv: Err("a while loop".into()),
+                text: "while …",
+                stdout: None,
+                heredoc: None,
+                env: Vec::new(),
+            }),
             Node::While { .. } => {}
             Node::Case { word, arms } => {
                 let subject = self.expand_one(word);
@@ -275,6 +289,22 @@ impl<'f> Eval<'f> {
                         self.node(node);
                     }
                 }
+            }
+            // Inside `$(…)` each command reads what the one before it printed.
+            Node::Pipe(cmds) if self.capturing > 0 => {
+                let mut input = self.stdin.take();
+                for (i, c) in cmds.iter().enumerate() {
+                    let saved = std::mem::take(&mut self.capture);
+                    self.stdin = if i == 0 {
+                        input.take()
+                    } else {
+                        Some(input.take().unwrap_or_default())
+                    };
+                    self.node(c);
+                    self.stdin = None;
+                    input = Some(std::mem::replace(&mut self.capture, saved));
+                }
+                self.capture.push_str(&input.unwrap_or_default());
             }
             Node::Pipe(cmds) => {
                 for c in cmds {
@@ -482,8 +512,12 @@ impl<'f> Eval<'f> {
                 self.exited = true;
                 return;
             }
-            if name == "echo" && self.capturing > 0 {
-                self.capture.push(argv[1..].join(" "));
+            if self.capturing > 0
+                && unknown.is_none()
+                && let Some(out) = self.answer(&argv)
+            {
+                self.capture.push_str(&out);
+                self.stdin = None;
                 return;
             }
             if (name == "." || name == "source")
@@ -617,6 +651,49 @@ impl<'f> Eval<'f> {
         };
     }
 
+    /// What a command inside `$(…)` prints, where it can be told: output builtins, queries the
+    /// image answers, the caller's [`OutputProbe`], and text filters reading the pipeline's
+    /// input. `None`: not known (the substitution becomes unknown).
+    fn answer(&self, argv: &[String]) -> Option<String> {
+        let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let line = |s: &str| format!("{s}\n");
+        match args.as_slice() {
+            ["echo", ..] => return super::text::echo(&argv[1..], self.bash).ok(),
+            ["printf", format, ..] => return super::text::printf(format, &argv[2..]).ok(),
+            ["dpkg", "--print-architecture"] => return self.native_arch.as_deref().map(line),
+            // Where a path really is: file tests follow links anyway, so the path itself
+            // answers them the same way.
+            ["dpkg-realpath", p] | ["dpkg-realpath", "--root", "", p] if p.starts_with('/') => {
+                return Some(line(p));
+            }
+            // No diversions exist on a fresh install.
+            ["dpkg-divert", "--listpackage", _] => return Some(String::new()),
+            ["dpkg-divert", "--truename", f] => return Some(line(f)),
+            ["command", "-v", n] | ["which", n] => {
+                return which_in(self.files, n).map(|hit| hit.map(|p| line(&p)).unwrap_or_default());
+            }
+            _ => {}
+        }
+        // `dpkg-query -W … PKG` of a package that is not installed fails and prints nothing
+        // (locales' `locales-all` check).
+        if args.first() == Some(&"dpkg-query") && self.status.and_then(|probe| probe(argv)) == Some(false) {
+            return Some(String::new());
+        }
+        if let Some(v) = expr(&args) {
+            return Some(line(&v));
+        }
+        if let Some(p) = super::text::path_part(argv) {
+            return Some(line(&p));
+        }
+        // What the caller can answer (`mktemp` makes its file in the image, `dpkg -L`).
+        if let Some(text) = self.output.and_then(|probe| probe(argv)) {
+            return Some(text);
+        }
+        self.stdin
+            .as_deref()
+            .and_then(|input| super::text::filter(argv, input))
+    }
+
     fn var(&self, name: &str) -> Option<Value> {
         if let Ok(n) = name.parse::<usize>() {
             return Some(Value::Known(if n == 0 {
@@ -732,67 +809,12 @@ impl<'f> Eval<'f> {
             },
             Part::Sub(nodes) => {
                 self.capturing += 1;
-                let saved = std::mem::take(&mut self.capture);
-                // Commands inside `$(…)` other than `echo` produce output we cannot know.
+                // Commands inside `$(…)` whose output [`Eval::answer`] cannot tell make the
+                // whole substitution unknown.
                 let mut opaque = None;
-                let mut found: Vec<String> = Vec::new();
-                let files = self.files;
-                let status = self.status;
-                let output = self.output;
-                let native = self.native_arch.clone();
+                let mut out = String::new();
                 {
                     let mut inner_unknown = |c: Call<'_>| {
-                        // `command -v NAME` / `which NAME`: answered from the image.
-                        if let Ok(argv) = &c.argv {
-                            let args: Vec<&str> = argv.iter().map(String::as_str).collect();
-                            if let (["dpkg", "--print-architecture"], Some(a)) = (args.as_slice(), &native) {
-                                found.push(a.clone());
-                                return;
-                            }
-                            // No diversions exist on a fresh install.
-                            match args.as_slice() {
-                                // Where a path really is: file tests follow links anyway, so
-                                // the path itself answers them the same way.
-                                ["dpkg-realpath", p] | ["dpkg-realpath", "--root", "", p]
-                                    if p.starts_with('/') =>
-                                {
-                                    found.push((*p).to_owned());
-                                    return;
-                                }
-                                ["dpkg-divert", "--listpackage", _] => return,
-                                ["dpkg-divert", "--truename", f] => {
-                                    found.push((*f).to_owned());
-                                    return;
-                                }
-                                _ => {}
-                            }
-                            // `dpkg-query -W … PKG` of a package that is not installed fails
-                            // and prints nothing (locales' `locales-all` check).
-                            if args.first() == Some(&"dpkg-query")
-                                && status.and_then(|probe| probe(argv)) == Some(false)
-                            {
-                                return;
-                            }
-                            if let Some(v) = expr(&args) {
-                                found.push(v);
-                                return;
-                            }
-                            // What the caller can answer (`mktemp` makes its file in the image).
-                            if let Some(text) = output.and_then(|probe| probe(argv)) {
-                                found.push(text.trim_end_matches('\n').to_owned());
-                                return;
-                            }
-                            let name = match argv.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-                                ["command", "-v", n] | ["which", n] => Some(n.to_string()),
-                                _ => None,
-                            };
-                            if let Some(Some(hit)) = name.map(|n| which_in(files, &n)) {
-                                if let Some(p) = hit {
-                                    found.push(p);
-                                }
-                                return;
-                            }
-                        }
                         opaque.get_or_insert(format!("$({})", c.text));
                     };
                     let mut sub = Eval {
@@ -808,9 +830,11 @@ impl<'f> Eval<'f> {
                         exited: false,
                         returning: false,
                         in_func: 0,
-                        capture: Vec::new(),
+                        capture: String::new(),
+                        stdin: None,
+                        bash: self.bash,
                         capturing: 1,
-                        files,
+                        files: self.files,
                         links: self.links,
                         native_arch: self.native_arch.clone(),
                         source: None,
@@ -827,14 +851,13 @@ impl<'f> Eval<'f> {
                     if self.cut.is_none() {
                         self.cut = sub.cut.take();
                     }
-                    self.capture = std::mem::take(&mut sub.capture);
+                    std::mem::swap(&mut out, &mut sub.capture);
                 }
-                self.capture.extend(found);
                 self.capturing -= 1;
-                let out = std::mem::replace(&mut self.capture, saved).join("\n");
                 match opaque {
                     Some(what) => Value::Unknown(what),
-                    None => Value::Known(out),
+                    // The shell drops the trailing newlines of what the commands printed.
+                    None => Value::Known(out.trim_end_matches('\n').to_owned()),
                 }
             }
             Part::Trim {
@@ -848,9 +871,13 @@ impl<'f> Eval<'f> {
                     .0
                     .iter()
                     .any(|p| p.quoted && matches!(&p.part, Part::Lit(l) if l.contains(['*', '?', '['])));
-                let value = self.var(name).unwrap_or_else(|| Value::Unknown(format!("${name}")));
+                let value = self
+                    .var(name)
+                    .unwrap_or_else(|| Value::Unknown(format!("${name}")));
                 match (value, self.expand_one(pattern)) {
-                    (Value::Known(s), Value::Known(p)) if !quoted_glob => Value::Known(trim(&s, &p, *suffix, *longest)),
+                    (Value::Known(s), Value::Known(p)) if !quoted_glob => {
+                        Value::Known(trim(&s, &p, *suffix, *longest))
+                    }
                     (Value::Unknown(u), _) | (_, Value::Unknown(u)) => Value::Unknown(u),
                     _ => Value::Unknown(format!("${{{name}…}} with a quoted pattern")),
                 }

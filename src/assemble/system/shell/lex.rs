@@ -376,15 +376,24 @@ impl<'a> Lexer<'a> {
                         word,
                     });
                 }
-                let trim = [("##", false, true), ("#", false, false), ("%%", true, true), ("%", true, false)]
-                    .into_iter()
-                    .find_map(|(op, suffix, longest)| rest.strip_prefix(op).map(|p| (suffix, longest, p)));
+                let trim = [
+                    ("##", false, true),
+                    ("#", false, false),
+                    ("%%", true, true),
+                    ("%", true, false),
+                ]
+                .into_iter()
+                .find_map(|(op, suffix, longest)| rest.strip_prefix(op).map(|p| (suffix, longest, p)));
                 if let (false, Some((suffix, longest, pattern))) = (name.is_empty(), trim) {
                     let (base, depth) = self.nested(end - pattern.len())?;
                     let mut lexer = Lexer::new(pattern);
                     lexer.base = base;
                     lexer.depth = depth;
-                    let pattern = if pattern.is_empty() { Word::default() } else { lexer.word()? };
+                    let pattern = if pattern.is_empty() {
+                        Word::default()
+                    } else {
+                        lexer.word()?
+                    };
                     return Ok(Part::Trim {
                         name: name.into(),
                         suffix,
@@ -499,7 +508,11 @@ fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
     };
     // Whether the tokens since the last compound closer are only kept redirections.
     let after_compound = |out: &[(Tok, usize)]| {
-        let redirs = out.iter().rev().take_while(|(t, _)| matches!(t, Tok::Redir(_))).count();
+        let redirs = out
+            .iter()
+            .rev()
+            .take_while(|(t, _)| matches!(t, Tok::Redir(_)))
+            .count();
         closes_compound(&out[..out.len() - redirs])
     };
     while let Some(t) = it.next() {

@@ -361,10 +361,19 @@ fn fallbacks_after_known_tests() {
     let files = |p: &str| (p == "/etc/q").then_some(FileKind::Dir);
     let mut out = Vec::new();
     let mut cb = |c: Call<'_>| out.push(c.argv.unwrap_or_default().join(" "));
-    Eval::new(&["configure", ""], &mut cb).with_files(&files).run(&nodes);
+    Eval::new(&["configure", ""], &mut cb)
+        .with_files(&files)
+        .run(&nodes);
     assert_eq!(
         out,
-        ["mkdir /etc/p", "write_config", "echo ran", "cmd", "echo and", "echo or2"]
+        [
+            "mkdir /etc/p",
+            "write_config",
+            "echo ran",
+            "cmd",
+            "echo and",
+            "echo or2"
+        ]
     );
 }
 
@@ -380,12 +389,16 @@ fn exit_traps_and_loop_control() {
         out
     };
     assert_eq!(
-        run("t=/tmp/x\ncleanup() { rm -f \"$t\"; }\nf() { trap cleanup EXIT; }\nf\necho body\nexit 0\necho never\n"),
+        run(
+            "t=/tmp/x\ncleanup() { rm -f \"$t\"; }\nf() { trap cleanup EXIT; }\nf\necho body\nexit 0\necho never\n"
+        ),
         ["echo body", "rm -f /tmp/x"]
     );
     assert_eq!(run("trap 'echo a' 0\ntrap - EXIT\necho b\n"), ["echo b"]);
     assert_eq!(
-        run("for i in 1 2 3; do\n if [ $i = 2 ]; then continue; fi\n [ $i = 3 ] && break\n echo $i\ndone\necho after\n"),
+        run(
+            "for i in 1 2 3; do\n if [ $i = 2 ]; then continue; fi\n [ $i = 3 ] && break\n echo $i\ndone\necho after\n"
+        ),
         ["echo 1", "echo after"]
     );
 }
@@ -406,8 +419,14 @@ fn debconf_answers_and_command_output() {
         .with_debconf(&debconf)
         .with_output(&output)
         .run(&nodes);
-    assert_eq!(out[..2], [Ok(argv_of("echo edit")), Ok(argv_of("echo /tmp/tmp.1"))]);
-    assert!(matches!(&out[2], Err(what) if what.contains("unknown-tool")), "{out:?}");
+    assert_eq!(
+        out[..2],
+        [Ok(argv_of("echo edit")), Ok(argv_of("echo /tmp/tmp.1"))]
+    );
+    assert!(
+        matches!(&out[2], Err(what) if what.contains("unknown-tool")),
+        "{out:?}"
+    );
 }
 
 fn argv_of(s: &str) -> Vec<String> {

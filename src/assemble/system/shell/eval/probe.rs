@@ -62,6 +62,12 @@ impl<'f> Eval<'f> {
         probe(&words?)
     }
 
+    /// Reads `echo` as bash does (no escapes without `-e`), for scripts whose `#!` names bash.
+    pub fn with_bash(mut self, bash: bool) -> Self {
+        self.bash = bash;
+        self
+    }
+
     /// Lets `$(…)` ask the caller what a command prints ([`OutputProbe`]).
     pub fn with_output(mut self, output: OutputProbe<'f>) -> Self {
         self.output = Some(output);

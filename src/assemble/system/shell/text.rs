@@ -1,0 +1,638 @@
+//! The text a script's small tools print, computed: `echo` and `printf` (as the script's shell
+//! has them), and the filters scripts pipe text through inside `$(…)` — `grep`, `sed`'s `s`
+//! commands, `tr`, `basename`, `dirname`, `sort`, `uniq`, `head`, `cat`. Each takes only the forms
+//! it reproduces exactly and says `None`/`Err` for the rest, so the caller reports instead of
+//! guessing.
+//!
+//! `echo` is the one of the script's shell: dash's (Debian's `/bin/sh`) takes only `-n` and always
+//! reads backslash escapes; bash's takes `-n`/`-e`/`-E` and reads them only under `-e`. `printf`
+//! takes `%s`, `%b`, `%d`/`%i`, `%%` and the usual escapes, reusing its format for leftover
+//! arguments as printf(1) does; widths, precisions and other conversions are refused.
+//!
+//! Regular expressions (sed's and grep's) are translated from POSIX (basic, or extended) to the
+//! `regex` crate's syntax. What the translation cannot keep exact is refused: back-references,
+//! alternation (POSIX takes the longest alternative, `regex` the first), sed's addresses and
+//! commands other than `s`, case conversion in replacements, the `p`/`w`/`e` and numbered flags.
+
+use regex::Regex;
+
+/// The shell that runs a script, from its `#!` line (dpkg runs it through that interpreter).
+pub fn is_bash(script: &str) -> bool {
+    script.lines().next().is_some_and(|l| {
+        l.starts_with("#!") && l.split_whitespace().next().is_some_and(|i| i.ends_with("bash"))
+    })
+}
+
+pub fn echo(args: &[String], bash: bool) -> Result<String, String> {
+    let (mut newline, mut escapes) = (true, !bash);
+    let mut words = args;
+    while let Some((first, rest)) = words.split_first() {
+        let flags = first
+            .strip_prefix('-')
+            .filter(|f| !f.is_empty() && f.chars().all(|c| if bash { "neE".contains(c) } else { c == 'n' }));
+        let Some(flags) = flags else { break };
+        for c in flags.chars() {
+            match c {
+                'n' => newline = false,
+                'e' => escapes = true,
+                _ => escapes = false,
+            }
+        }
+        words = rest;
+        if !bash {
+            // dash's echo reads one `-n` only.
+            break;
+        }
+    }
+    let mut out = words.join(" ");
+    if escapes {
+        let (text, stop) = unescape(&out, true)?;
+        out = text;
+        if stop {
+            return Ok(out);
+        }
+    }
+    if newline {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Backslash escapes as echo and printf's `%b` read them; `true` when `\c` ended the output.
+fn unescape(s: &str, octal_with_zero: bool) -> Result<(String, bool), String> {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('\\') => out.push('\\'),
+            Some('a') => out.push('\x07'),
+            Some('b') => out.push('\x08'),
+            Some('f') => out.push('\x0c'),
+            Some('r') => out.push('\r'),
+            Some('v') => out.push('\x0b'),
+            Some('c') => return Ok((out, true)),
+            Some(d @ '0'..='7') => {
+                // echo: `\0nnn`; printf's format: `\nnn`.
+                let mut value = if octal_with_zero && d == '0' {
+                    0
+                } else {
+                    d as u32 - '0' as u32
+                };
+                let max = if octal_with_zero && d == '0' { 3 } else { 2 };
+                for _ in 0..max {
+                    match chars.peek() {
+                        Some(o @ '0'..='7') => {
+                            value = value * 8 + (*o as u32 - '0' as u32);
+                            chars.next();
+                        }
+                        _ => break,
+                    }
+                }
+                if value > 0x7f {
+                    return Err("a non-ASCII octal escape is not reproduced".into());
+                }
+                out.push(char::from_u32(value).ok_or("bad octal escape")?);
+            }
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    Ok((out, false))
+}
+
+pub fn printf(format: &str, args: &[String]) -> Result<String, String> {
+    let mut out = String::new();
+    let mut next = 0;
+    loop {
+        let mut chars = format.chars().peekable();
+        let mut literal = String::new();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                literal.push(c);
+                if let Some(n) = chars.next() {
+                    literal.push(n);
+                }
+                continue;
+            }
+            if c != '%' {
+                literal.push(c);
+                continue;
+            }
+            let (text, _) = unescape(&std::mem::take(&mut literal), false)?;
+            out.push_str(&text);
+            let arg = |next: &mut usize| {
+                let a = args.get(*next).cloned().unwrap_or_default();
+                *next += 1;
+                a
+            };
+            match chars.next() {
+                Some('%') => out.push('%'),
+                Some('s') => out.push_str(&arg(&mut next)),
+                Some('b') => {
+                    let (text, stop) = unescape(&arg(&mut next), true)?;
+                    out.push_str(&text);
+                    if stop {
+                        return Ok(out);
+                    }
+                }
+                Some('d' | 'i') => {
+                    let a = arg(&mut next);
+                    let n: i64 = if a.is_empty() {
+                        0
+                    } else {
+                        a.parse().map_err(|_| format!("printf %d of `{a}`"))?
+                    };
+                    out.push_str(&n.to_string());
+                }
+                Some(c) => return Err(format!("printf conversion `%{c}` is not reproduced")),
+                None => return Err("printf format ends with `%`".into()),
+            }
+        }
+        let (text, _) = unescape(&literal, false)?;
+        out.push_str(&text);
+        // The format is reused while arguments are left (and it consumed some).
+        if next == 0 || next >= args.len() {
+            return Ok(out);
+        }
+    }
+}
+
+/// One `s/RE/REPLACEMENT/FLAGS` command.
+#[derive(Debug)]
+pub struct Substitute {
+    re: Regex,
+    replacement: Vec<Piece>,
+    global: bool,
+}
+
+#[derive(Debug, PartialEq)]
+enum Piece {
+    Text(String),
+    /// `&` (0) or `\1`…`\9`.
+    Group(usize),
+}
+
+/// `s` commands separated by `;` or newlines.
+pub fn parse_script(script: &str, extended: bool) -> Result<Vec<Substitute>, String> {
+    let chars: Vec<char> = script.chars().collect();
+    let mut i = 0;
+    let mut out = Vec::new();
+    loop {
+        while i < chars.len() && (chars[i].is_whitespace() || chars[i] == ';') {
+            i += 1;
+        }
+        if i >= chars.len() {
+            return Ok(out);
+        }
+        if chars[i] != 's' {
+            return Err(format!(
+                "sed script `{script}`: only `s` commands without an address are reproduced"
+            ));
+        }
+        let delim = *chars.get(i + 1).ok_or("sed: unterminated `s` command")?;
+        if delim == '\\' || delim == '\n' {
+            return Err("sed: delimiter not reproduced".into());
+        }
+        i += 2;
+        let re = field(&chars, &mut i, delim)?;
+        let replacement = field(&chars, &mut i, delim)?;
+        let (mut global, mut icase) = (false, false);
+        while i < chars.len() && chars[i] != ';' && chars[i] != '\n' && chars[i] != '}' {
+            match chars[i] {
+                'g' => global = true,
+                'I' | 'i' => icase = true,
+                c if c.is_whitespace() => {}
+                c => return Err(format!("sed flag `{c}` is not reproduced")),
+            }
+            i += 1;
+        }
+        let pattern = translate(&re, extended, delim)?;
+        let pattern = if icase { format!("(?i){pattern}") } else { pattern };
+        let re = Regex::new(&pattern).map_err(|e| format!("sed: regular expression `{re}`: {e}"))?;
+        out.push(Substitute {
+            re,
+            replacement: replacement_pieces(&replacement, delim)?,
+            global,
+        });
+    }
+}
+
+/// The text up to the next unescaped `delim` (escapes kept, `\DELIM` kept for the caller).
+fn field(chars: &[char], i: &mut usize, delim: char) -> Result<String, String> {
+    let mut s = String::new();
+    while let Some(&c) = chars.get(*i) {
+        *i += 1;
+        if c == delim {
+            return Ok(s);
+        }
+        s.push(c);
+        if c == '\\' {
+            let next = *chars.get(*i).ok_or("sed: unterminated `s` command")?;
+            s.push(next);
+            *i += 1;
+        }
+    }
+    Err("sed: unterminated `s` command".into())
+}
+
+/// A POSIX regular expression (GNU sed's reading) as a `regex` pattern.
+pub fn translate(re: &str, extended: bool, delim: char) -> Result<String, String> {
+    let chars: Vec<char> = re.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    // Whether the next `*` would be at the start of an expression (a literal in BRE).
+    let mut at_start = true;
+    let lit = |c: char, out: &mut String| out.push_str(&regex::escape(&c.to_string()));
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
+        let start = at_start;
+        at_start = false;
+        match c {
+            '[' => i = bracket(&chars, i, &mut out)?,
+            '\\' => {
+                let n = *chars.get(i).ok_or("sed: trailing backslash")?;
+                i += 1;
+                match n {
+                    '(' | ')' | '{' | '}' if !extended => {
+                        out.push(n);
+                        at_start = n == '(';
+                    }
+                    '+' | '?' if !extended => out.push(n),
+                    '|' => {
+                        return Err(
+                            "sed: alternation is not reproduced (POSIX takes the longest match)".into(),
+                        );
+                    }
+                    '1'..='9' => return Err("sed: back-references are not reproduced".into()),
+                    'n' => out.push_str("\\n"),
+                    't' => out.push_str("\\t"),
+                    'w' | 'W' | 's' | 'S' | 'b' | 'B' => {
+                        out.push('\\');
+                        out.push(n);
+                    }
+                    '<' => out.push_str("\\b{start}"),
+                    '>' => out.push_str("\\b{end}"),
+                    '`' => out.push_str("\\A"),
+                    '\'' => out.push_str("\\z"),
+                    n if n == delim => lit(n, &mut out),
+                    n if n.is_ascii_alphanumeric() => {
+                        return Err(format!("sed: `\\{n}` is not reproduced"));
+                    }
+                    n => lit(n, &mut out),
+                }
+            }
+            '(' | ')' | '{' | '}' | '+' | '?' if extended => {
+                out.push(c);
+                at_start = c == '(';
+            }
+            '|' if extended => {
+                return Err("sed: alternation is not reproduced (POSIX takes the longest match)".into());
+            }
+            '(' | ')' | '{' | '}' | '+' | '?' | '|' => lit(c, &mut out),
+            '*' if start => lit(c, &mut out),
+            '^' if start || extended => {
+                out.push('^');
+                at_start = true;
+            }
+            '^' => lit(c, &mut out),
+            // `$` anchors at the end of the expression (or of a group) in BRE.
+            '$' if extended || i == chars.len() || chars[i..].starts_with(&['\\', ')']) => out.push('$'),
+            '$' => lit(c, &mut out),
+            '.' | '*' => out.push(c),
+            c => lit(c, &mut out),
+        }
+    }
+    Ok(out)
+}
+
+/// A bracket expression from after its `[`; returns the index after its `]`. In POSIX a
+/// backslash is literal inside brackets, and `[` only starts a class like `[:space:]`.
+fn bracket(chars: &[char], mut i: usize, out: &mut String) -> Result<usize, String> {
+    out.push('[');
+    if chars.get(i) == Some(&'^') {
+        out.push('^');
+        i += 1;
+    }
+    // A `]` first is a member.
+    if chars.get(i) == Some(&']') {
+        out.push_str("\\]");
+        i += 1;
+    }
+    while let Some(&c) = chars.get(i) {
+        i += 1;
+        match c {
+            ']' => {
+                out.push(']');
+                return Ok(i);
+            }
+            '[' if chars.get(i) == Some(&':') => {
+                let rest: String = chars[i..].iter().collect();
+                let end = rest.find(":]").ok_or("sed: unterminated character class")?;
+                out.push('[');
+                out.push_str(&rest[..end + 2]);
+                i += rest[..end + 2].chars().count();
+            }
+            '[' if matches!(chars.get(i), Some('.' | '=')) => {
+                return Err("sed: collating elements and equivalence classes are not reproduced".into());
+            }
+            '\\' | '[' | '&' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    Err("sed: unterminated bracket expression".into())
+}
+
+fn replacement_pieces(text: &str, delim: char) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut lit = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '&' => {
+                pieces.push(Piece::Text(std::mem::take(&mut lit)));
+                pieces.push(Piece::Group(0));
+            }
+            '\\' => match chars.next() {
+                Some(d @ '1'..='9') => {
+                    pieces.push(Piece::Text(std::mem::take(&mut lit)));
+                    pieces.push(Piece::Group(d as usize - '0' as usize));
+                }
+                Some('n') => lit.push('\n'),
+                Some('t') => lit.push('\t'),
+                Some(c @ ('L' | 'U' | 'l' | 'u' | 'E')) => {
+                    return Err(format!("sed: case conversion `\\{c}` is not reproduced"));
+                }
+                Some(c) if c == delim || !c.is_ascii_alphanumeric() => lit.push(c),
+                Some(c) => return Err(format!("sed: `\\{c}` in a replacement is not reproduced")),
+                None => return Err("sed: trailing backslash in a replacement".into()),
+            },
+            c => lit.push(c),
+        }
+    }
+    pieces.push(Piece::Text(lit));
+    pieces.retain(|p| *p != Piece::Text(String::new()));
+    Ok(pieces)
+}
+
+/// Edits one line (without its newline).
+pub fn substitute(line: &str, cmd: &Substitute) -> String {
+    let mut out = String::new();
+    let mut last = 0;
+    for caps in cmd.re.captures_iter(line) {
+        let Some(whole) = caps.get(0) else { continue };
+        out.push_str(&line[last..whole.start()]);
+        for p in &cmd.replacement {
+            match p {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Group(n) => out.push_str(caps.get(*n).map_or("", |m| m.as_str())),
+            }
+        }
+        last = whole.end();
+        if !cmd.global {
+            break;
+        }
+    }
+    out.push_str(&line[last..]);
+    out
+}
+
+/// Edits text line by line with `s` commands, as sed prints it (a last line without its
+/// newline keeps lacking it).
+pub fn sed_text(text: &str, commands: &[Substitute]) -> String {
+    let mut edited = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, newline) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        let mut body = body.to_owned();
+        for cmd in commands {
+            body = substitute(&body, cmd);
+        }
+        edited.push_str(&body);
+        edited.push_str(newline);
+    }
+    edited
+}
+
+/// What a filter prints for `stdin` (`argv[0]` first); `None` for a command or form not
+/// reproduced here.
+pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
+    let (name, args) = argv.split_first()?;
+    let lines = || stdin.lines();
+    let joined = |v: Vec<&str>| v.iter().map(|l| format!("{l}\n")).collect::<String>();
+    match name.as_str() {
+        "cat" if args.is_empty() => Some(stdin.to_owned()),
+        "grep" => grep(args, stdin),
+        "sed" => {
+            let mut scripts = Vec::new();
+            let mut extended = false;
+            let mut it = args.iter();
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "-e" => scripts.push(it.next()?.clone()),
+                    "-E" | "-r" => extended = true,
+                    s if s.starts_with('-') => return None,
+                    s if scripts.is_empty() => scripts.push(s.to_owned()),
+                    // A file operand: sed reads it, not its input.
+                    _ => return None,
+                }
+            }
+            let mut commands = Vec::new();
+            for s in &scripts {
+                commands.extend(parse_script(s, extended).ok()?);
+            }
+            Some(sed_text(stdin, &commands))
+        }
+        "tr" => tr(args, stdin),
+        "sort" => {
+            let unique = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+                [] => false,
+                ["-u"] => true,
+                _ => return None,
+            };
+            // The C locale's order (dpkg runs scripts with the caller's locale; images build
+            // under C): bytewise.
+            let mut v: Vec<&str> = lines().collect();
+            v.sort_unstable();
+            if unique {
+                v.dedup();
+            }
+            Some(joined(v))
+        }
+        "uniq" if args.is_empty() => {
+            let mut v: Vec<&str> = lines().collect();
+            v.dedup();
+            Some(joined(v))
+        }
+        "head" => {
+            let n: usize = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+                ["-n", n] => n.parse().ok()?,
+                [n] if n.starts_with('-') => n[1..].parse().ok()?,
+                _ => return None,
+            };
+            Some(joined(lines().take(n).collect()))
+        }
+        _ => None,
+    }
+}
+
+/// `basename PATH [SUFFIX]` and `dirname PATH`, from their arguments.
+pub fn path_part(argv: &[String]) -> Option<String> {
+    let (name, args) = argv.split_first()?;
+    match (name.as_str(), args) {
+        ("basename", [path, rest @ ..]) if rest.len() <= 1 && !path.starts_with('-') => {
+            let trimmed = path.trim_end_matches('/');
+            if trimmed.is_empty() {
+                return Some(if path.is_empty() {
+                    String::new()
+                } else {
+                    "/".into()
+                });
+            }
+            let base = trimmed.rsplit('/').next().unwrap_or(trimmed);
+            Some(match rest.first() {
+                Some(suffix) if base != suffix => {
+                    base.strip_suffix(suffix.as_str()).unwrap_or(base).to_owned()
+                }
+                _ => base.to_owned(),
+            })
+        }
+        ("dirname", [path]) if !path.starts_with('-') => {
+            let trimmed = path.trim_end_matches('/');
+            Some(match trimmed.rfind('/') {
+                None => {
+                    if path.starts_with('/') {
+                        "/".into()
+                    } else {
+                        ".".into()
+                    }
+                }
+                Some(0) => "/".into(),
+                Some(i) => trimmed[..i].trim_end_matches('/').to_owned(),
+            })
+        }
+        _ => None,
+    }
+}
+
+fn grep(args: &[String], stdin: &str) -> Option<String> {
+    let (mut extended, mut fixed, mut invert, mut quiet, mut whole_line) =
+        (false, false, false, false, false);
+    let mut pattern = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-e" => pattern = Some(it.next()?.clone()),
+            s if s.starts_with('-') && s.len() > 1 => {
+                for c in s[1..].chars() {
+                    match c {
+                        'E' => extended = true,
+                        'F' => fixed = true,
+                        'v' => invert = true,
+                        'q' | 's' => quiet |= c == 'q',
+                        'x' => whole_line = true,
+                        _ => return None,
+                    }
+                }
+            }
+            s if pattern.is_none() => pattern = Some(s.to_owned()),
+            // A file operand: grep reads it, not its input.
+            _ => return None,
+        }
+    }
+    let pattern = pattern?;
+    let body = if fixed {
+        regex::escape(&pattern)
+    } else {
+        translate(&pattern, extended, '\0').ok()?
+    };
+    let re = Regex::new(&if whole_line { format!("^(?:{body})$") } else { body }).ok()?;
+    if quiet {
+        return Some(String::new());
+    }
+    Some(
+        stdin
+            .lines()
+            .filter(|l| re.is_match(l) != invert)
+            .map(|l| format!("{l}\n"))
+            .collect(),
+    )
+}
+
+/// `tr SET1 SET2`, `tr -d SET`, `tr -cd SET` with plain characters, ranges and `\n`.
+fn tr(args: &[String], stdin: &str) -> Option<String> {
+    fn set(s: &str) -> Option<Vec<char>> {
+        let chars: Vec<char> = s.chars().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = match chars[i] {
+                '\\' => {
+                    i += 1;
+                    match chars.get(i)? {
+                        'n' => '\n',
+                        't' => '\t',
+                        '\\' => '\\',
+                        _ => return None,
+                    }
+                }
+                '[' => return None,
+                c => c,
+            };
+            if chars.get(i + 1) == Some(&'-') && i + 2 < chars.len() {
+                let end = chars[i + 2];
+                if end < c {
+                    return None;
+                }
+                out.extend(c..=end);
+                i += 3;
+            } else {
+                out.push(c);
+                i += 1;
+            }
+        }
+        Some(out)
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["-d", s] => {
+            let s = set(s)?;
+            Some(stdin.chars().filter(|c| !s.contains(c)).collect())
+        }
+        ["-cd", s] | ["-dc", s] | ["-c", "-d", s] => {
+            let s = set(s)?;
+            Some(stdin.chars().filter(|c| s.contains(c)).collect())
+        }
+        [a, b] if !a.starts_with('-') => {
+            let (a, b) = (set(a)?, set(b)?);
+            let last = *b.last()?;
+            Some(
+                stdin
+                    .chars()
+                    .map(|c| match a.iter().position(|x| *x == c) {
+                        Some(i) => *b.get(i).unwrap_or(&last),
+                        None => c,
+                    })
+                    .collect(),
+            )
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

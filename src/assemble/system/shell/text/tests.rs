@@ -1,0 +1,131 @@
+use super::*;
+
+fn words(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn echo_as_dash_and_as_bash() {
+    assert_eq!(echo(&words(&["a", "b"]), false).unwrap(), "a b\n");
+    assert_eq!(echo(&words(&["-n", "a"]), false).unwrap(), "a");
+    // dash reads escapes always and no `-e`; bash only under `-e`.
+    assert_eq!(echo(&words(&["a\\tb"]), false).unwrap(), "a\tb\n");
+    assert_eq!(echo(&words(&["-e", "a"]), false).unwrap(), "-e a\n");
+    assert_eq!(echo(&words(&["a\\tb"]), true).unwrap(), "a\\tb\n");
+    assert_eq!(echo(&words(&["-e", "a\\tb\\c", "x"]), true).unwrap(), "a\tb");
+    assert_eq!(echo(&words(&["\\0101"]), false).unwrap(), "A\n");
+    assert!(is_bash("#!/bin/bash -e\n") && !is_bash("#!/bin/sh\n") && !is_bash("echo\n"));
+}
+
+#[test]
+fn printf_reuses_its_format_and_refuses_what_it_does_not_know() {
+    assert_eq!(
+        printf("%s=%d\\n", &words(&["a", "1", "b", "2"])).unwrap(),
+        "a=1\nb=2\n"
+    );
+    assert_eq!(printf("100%%\\101\\n", &[]).unwrap(), "100%A\n");
+    assert_eq!(printf("[%b]", &words(&["x\\ty"])).unwrap(), "[x\ty]");
+    assert_eq!(printf("%s\\n", &[]).unwrap(), "\n");
+    assert!(printf("%5s", &words(&["a"])).is_err());
+    assert!(printf("%x", &words(&["1"])).is_err());
+}
+
+fn edit(script: &str, extended: bool, text: &str) -> Result<String, String> {
+    let cmds = parse_script(script, extended)?;
+    Ok(text
+        .split_inclusive('\n')
+        .map(|l| {
+            let (b, nl) = l.strip_suffix('\n').map_or((l, ""), |b| (b, "\n"));
+            let mut b = b.to_owned();
+            for c in &cmds {
+                b = substitute(&b, c);
+            }
+            b + nl
+        })
+        .collect())
+}
+
+#[test]
+fn basic_and_extended_expressions_edit_as_gnu_sed_does() {
+    let conf = "#PermitRootLogin prohibit-password\n#PasswordAuthentication yes\nPort 22";
+    assert_eq!(
+        edit("s/^#*PermitRootLogin .*/PermitRootLogin yes/", false, conf).unwrap(),
+        "PermitRootLogin yes\n#PasswordAuthentication yes\nPort 22"
+    );
+    // BRE: `\(…\)` groups, `\{n\}`, literal `+` and `(`; `&` and `\1` in the replacement.
+    assert_eq!(
+        edit(r"s/\(a\{2\}\)+(/[\1]&/g", false, "aa+(aa+(").unwrap(),
+        "[aa]aa+([aa]aa+("
+    );
+    // ERE: groups and `+` are operators, `\(` literal.
+    assert_eq!(edit(r"s/(b+)\(/<\1>/", true, "xbbb(bb(").unwrap(), "x<bbb>bb(");
+    // `*` first is literal; `$` inside is literal; classes and a delimiter escaped.
+    assert_eq!(edit(r"s|*a$b|\|x|", false, "*a$b*a$b").unwrap(), "|x*a$b");
+    assert_eq!(
+        edit("s/[[:space:]]\\+/ /g;s/ $//", false, "a \t b  \n").unwrap(),
+        "a b\n"
+    );
+    // A backslash is literal inside brackets.
+    assert_eq!(edit(r"s/[\]/X/g", false, r"a\b").unwrap(), "aXb");
+    // Empty matches with `g`, as sed: between every character.
+    assert_eq!(edit("s/x*/-/g", false, "abc").unwrap(), "-a-b-c-");
+    assert_eq!(edit("s/A/b/I", false, "aA").unwrap(), "bA");
+}
+
+#[test]
+fn what_cannot_be_kept_exact_is_refused() {
+    for (script, ext) in [
+        (r"s/\(a\)\1/x/", false),
+        (r"s/a\|b/x/", false),
+        ("s/a|b/x/", true),
+        ("s/a/x/2", false),
+        ("s/a/x/p", false),
+        ("/a/d", false),
+        ("1s/a/b/", false),
+        (r"s/a/\U&/", false),
+        ("s/a/b", false),
+    ] {
+        assert!(parse_script(script, ext).is_err(), "{script} should be refused");
+    }
+}
+
+#[test]
+fn filters_read_their_input_as_the_tools_do() {
+    let input = "/usr/share/man/man1/a.1.gz\n/usr/share/doc/x\n/usr/share/man/man7/B.7\n";
+    let run = |argv: &[&str], stdin: &str| filter(&words(argv), stdin);
+    assert_eq!(
+        run(&["grep", "-E", r"/man/.*\.[1-9](\.gz)?$"], input).as_deref(),
+        Some("/usr/share/man/man1/a.1.gz\n/usr/share/man/man7/B.7\n")
+    );
+    assert_eq!(
+        run(&["grep", "-v", "man"], input).as_deref(),
+        Some("/usr/share/doc/x\n")
+    );
+    assert_eq!(
+        run(&["grep", "-x", "-F", "a.1"], "a.1\nxa.1\n").as_deref(),
+        Some("a.1\n")
+    );
+    assert_eq!(run(&["grep", "-q", "x"], input).as_deref(), Some(""));
+    assert_eq!(run(&["sed", "s/a/b/g"], "aa\nca").as_deref(), Some("bb\ncb"));
+    assert_eq!(run(&["tr", "-cd", "0-9"], "9.1-x\n").as_deref(), Some("91"));
+    assert_eq!(run(&["tr", "a-c", "A-C"], "abcd").as_deref(), Some("ABCd"));
+    assert_eq!(run(&["tr", "-d", "\\n"], "a\nb\n").as_deref(), Some("ab"));
+    assert_eq!(run(&["sort", "-u"], "b\na\nb\n").as_deref(), Some("a\nb\n"));
+    assert_eq!(run(&["head", "-n", "1"], "b\na\n").as_deref(), Some("b\n"));
+    // Forms not reproduced are unknown, not guessed.
+    assert_eq!(
+        run(&["grep", "a|b"], input).map(|_| ()),
+        Some(()),
+        "BRE `|` is a literal"
+    );
+    assert_eq!(run(&["grep", "-E", "a|b"], input), None);
+    assert_eq!(run(&["sort", "-n"], input), None);
+    assert_eq!(run(&["tr", "[:upper:]", "[:lower:]"], input), None);
+    assert_eq!(run(&["awk", "{print}"], input), None);
+    let path = |argv: &[&str]| path_part(&words(argv));
+    assert_eq!(path(&["basename", "/a/b.1.gz", ".gz"]).as_deref(), Some("b.1"));
+    assert_eq!(path(&["basename", "/a/b/"]).as_deref(), Some("b"));
+    assert_eq!(path(&["dirname", "/a/b"]).as_deref(), Some("/a"));
+    assert_eq!(path(&["dirname", "/a"]).as_deref(), Some("/"));
+    assert_eq!(path(&["dirname", "a"]).as_deref(), Some("."));
+}
