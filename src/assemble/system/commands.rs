@@ -247,6 +247,7 @@ pub const WHOLE_POSTINST: &[&str] = &[
     "tzdata",
     "ca-certificates",
     "debianutils",
+    "locales",
 ];
 
 /// How a command is treated in the report.

@@ -25,6 +25,7 @@ pub mod debconf;
 pub mod dpkgdb;
 pub mod files;
 pub mod ldcache;
+pub mod locales;
 pub mod pam;
 pub mod report;
 pub mod runit;
@@ -69,7 +70,7 @@ pub struct Requirement {
 }
 
 /// Every package requirement of the emulations below.
-pub const REQUIREMENTS: &[Requirement] = &[accounts::REQUIRES, timezone::REQUIRES];
+pub const REQUIREMENTS: &[Requirement] = &[accounts::REQUIRES, timezone::REQUIRES, locales::REQUIRES];
 
 /// The requirements `system` uses whose package `has_package` says the image lacks.
 pub fn unmet_requirements(system: &System, has_package: impl Fn(&str) -> bool) -> Vec<Requirement> {
@@ -253,6 +254,9 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     overlay.apply(alt);
     report.extend(alt_report);
     overlay.apply(timezone::compute(&overlay, input.packages, input.system)?);
+    let (locale_files, locale_report) = locales::compute(&overlay, input.packages, input.system)?;
+    overlay.apply(locale_files);
+    report.extend(locale_report);
     overlay.apply(certificates::compute(&overlay, input.packages)?);
     overlay.apply(ldcache::compute(&overlay, input.packages, input.architecture)?);
     // The database describes the packages as shipped (conffile hashes are those of the packaged

@@ -410,14 +410,6 @@ fi
                 EffectKind::Unsupported,
                 "fc-cache -s -f -v (not reproduced: it runs the image's own code; builds fontconfig's caches in /var/cache/fontconfig; run `fc-cache -s -f` at first start)",
             ),
-            // locales 2.36-9+deb12u9
-            (
-                "locales",
-                "postinst",
-                "#!/bin/sh\nset -e\nif [ \"$(dpkg-query -W -f='${db:Status-Want}' locales-all 2>/dev/null)\" = 'install' ] ; then\n    echo \"locales-all installed, skipping locales generation\"\nelse\n    locale-gen\nfi\n",
-                EffectKind::Unsupported,
-                "locale-gen (not reproduced: it runs the image's own code; compiles the locales of /etc/locale.gen; run `locale-gen` at first start)",
-            ),
             // ca-certificates-java 20230710~deb12u1's update_cacerts
             (
                 "ca-certificates-java",
