@@ -2,9 +2,9 @@
 //! debcast does not reproduce, one entry per command line.
 //!
 //! Scripts are walked with [`super::shell::Eval`] along the path a fresh install takes
-//! (`preinst install`, `config configure`, and `postinst triggered NAMES` for packages whose
-//! trigger interests another package activates; `postinst configure` is walked by
-//! [`super::files`], which applies its file commands in order and reports the rest), with
+//! (`config configure`, and `postinst triggered NAMES` for packages whose trigger interests
+//! another package activates; `preinst install` and `postinst configure` are walked by
+//! [`super::files`], which applies their file commands in order and reports the rest), with
 //! file tests and `command -v` answered from the image. `prerm` and `postrm` never run when
 //! packages are only installed, so they have nothing to report. Commands fall in three groups:
 //! emulated (update-alternatives, add-shell, ldconfig, update-ca-certificates, …: silent),
@@ -22,12 +22,15 @@ pub fn scan(tree: &dyn TreeView, packages: &[InstalledPackage], native_arch: &st
     let mut out: BTreeSet<NotEmulated> = BTreeSet::new();
     let activated = activated_triggers(packages);
     for pkg in packages {
-        for (script, args) in [
-            ("preinst", vec!["install".to_owned()]),
-            ("config", vec!["configure".to_owned(), String::new()]),
-        ] {
-            scan_script(tree, pkg, script, script, &args, native_arch, &mut out);
-        }
+        scan_script(
+            tree,
+            pkg,
+            "config",
+            "config",
+            &["configure".to_owned(), String::new()],
+            native_arch,
+            &mut out,
+        );
         let names: Vec<&str> = interests(pkg)
             .into_iter()
             .filter(|n| activated.iter().any(|a| trigger_matches(n, a)))
@@ -46,6 +49,13 @@ pub fn scan(tree: &dyn TreeView, packages: &[InstalledPackage], native_arch: &st
         }
     }
     out.into_iter().collect()
+}
+
+/// Why a maintainer script is not read: it is not a shell script (`None`: it is one).
+pub fn non_shell(text: &str) -> Option<String> {
+    let first = text.lines().next().unwrap_or("");
+    (!text.starts_with("#!") || !first.contains("sh"))
+        .then(|| format!("non-shell script ({first}); not read"))
 }
 
 fn scan_script(
@@ -69,11 +79,8 @@ fn scan_script(
         out.insert(entry("script is not text; not read".into()));
         return;
     };
-    if !text.starts_with("#!") || !(text.lines().next().unwrap_or("").contains("sh")) {
-        out.insert(entry(format!(
-            "non-shell script ({}); not read",
-            text.lines().next().unwrap_or("")
-        )));
+    if let Some(why) = non_shell(text) {
+        out.insert(entry(why));
         return;
     }
     let nodes = match shell::parse(text) {

@@ -70,225 +70,243 @@ pub fn compute_at(
     });
     let mut report = Vec::new();
     let debconf = super::debconf::Debconf::new(packages);
-    for pkg in packages {
-        if WHOLE_POSTINST.contains(&pkg.name.as_str()) {
-            continue;
-        }
-        let Some(text) = pkg.member_text("postinst") else {
-            continue;
-        };
-        let nodes = match shell::parse(text) {
-            Ok(nodes) => nodes,
-            Err(e) => {
+    // Every preinst runs (`install`) as its package is unpacked, before any package is
+    // configured; then every postinst (`configure`), in configure order.
+    for (script, args) in [
+        ("preinst", &["install"][..]),
+        ("postinst", &["configure", ""][..]),
+    ] {
+        for pkg in packages {
+            if script == "postinst" && WHOLE_POSTINST.contains(&pkg.name.as_str()) {
+                continue;
+            }
+            let Some(text) = pkg.member_text(script) else {
+                continue;
+            };
+            if let Some(why) = report::non_shell(text) {
                 report.push(NotEmulated {
                     package: pkg.name.clone(),
-                    script: "postinst".into(),
-                    what: report::unreadable(&e),
+                    script: script.into(),
+                    what: why,
                 });
                 continue;
             }
-        };
-        let bash = shell::text::is_bash(text);
-        let mut failures: Vec<String> = Vec::new();
-        // A path with `..` in a file command: the build stops (see `dotdot_path`).
-        let mut refused: Option<SystemError> = None;
-        state.borrow_mut().umask = 0o022;
-        {
-            // This walk has the accurate, in-order view of the files, so it is also the one that
-            // reports what `postinst configure` does that is not emulated.
-            let mut cb = |c: Call<'_>| {
-                let Ok(argv) = &c.argv else {
-                    let first = c.text.split_whitespace().next().unwrap_or("");
-                    // The words as written: enough to tell what the command is for.
-                    let written: Vec<String> = c.text.split_whitespace().skip(1).map(str::to_owned).collect();
-                    match commands::classify(first, &written) {
-                        Kind::Harmless => {}
-                        // Computed by a sibling module (update-alternatives, add-shell, …); a file command
-                        // with unknown arguments is reported below.
-                        Kind::Emulated if !handles(first.rsplit('/').next().unwrap_or(first), &written) => {}
-                        k @ (Kind::Service | Kind::NonDeterministic(_) | Kind::ImageCode(_)) => {
-                            failures.extend(commands::report_entry(&k, c.text));
-                        }
-                        _ => failures.push(format!("{} (its arguments are not known)", c.text)),
-                    }
-                    return;
-                };
-                let Some(name) = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)) else {
-                    return;
-                };
-                if refused.is_some() {
-                    return;
-                }
-                if let Some(path) = dotdot_path(name, &argv[1..]) {
-                    refused = Some(SystemError::Package {
+            let nodes = match shell::parse(text) {
+                Ok(nodes) => nodes,
+                Err(e) => {
+                    report.push(NotEmulated {
                         package: pkg.name.clone(),
-                        file: "postinst".into(),
-                        message: format!(
-                            "`{}` names {path}, a path with a `..` component; refused",
-                            command_line(&c)
-                        ),
+                        script: script.into(),
+                        what: report::unreadable(&e),
                     });
-                    return;
+                    continue;
                 }
-                if name == "cat"
-                    && argv.len() == 1
-                    && let (Some((target, append)), Some(doc)) = (&c.stdout, c.heredoc)
-                {
-                    let written = match (target, doc) {
-                        (shell::Value::Known(path), Some(text)) => {
-                            write_file(&mut state.borrow_mut(), path, text, *append)
+            };
+            let bash = shell::text::is_bash(text);
+            let mut failures: Vec<String> = Vec::new();
+            // A path with `..` in a file command: the build stops (see `dotdot_path`).
+            let mut refused: Option<SystemError> = None;
+            state.borrow_mut().umask = 0o022;
+            {
+                // This walk has the accurate, in-order view of the files, so it is also the one that
+                // reports what `preinst install` and `postinst configure` do that is not emulated.
+                let mut cb = |c: Call<'_>| {
+                    let Ok(argv) = &c.argv else {
+                        let first = c.text.split_whitespace().next().unwrap_or("");
+                        // The words as written: enough to tell what the command is for.
+                        let written: Vec<String> =
+                            c.text.split_whitespace().skip(1).map(str::to_owned).collect();
+                        match commands::classify(first, &written) {
+                            Kind::Harmless => {}
+                            // Computed by a sibling module (update-alternatives, add-shell, …); a file command
+                            // with unknown arguments is reported below.
+                            Kind::Emulated
+                                if !handles(first.rsplit('/').next().unwrap_or(first), &written) => {}
+                            k @ (Kind::Service | Kind::NonDeterministic(_) | Kind::ImageCode(_)) => {
+                                failures.extend(commands::report_entry(&k, c.text));
+                            }
+                            _ => failures.push(format!("{} (its arguments are not known)", c.text)),
                         }
-                        _ => Err(
-                            "a here-document with expansions, or to a path not known, is not reproduced"
-                                .into(),
-                        ),
+                        return;
                     };
-                    if let Err(why) = written {
-                        let (shell::Value::Known(shown) | shell::Value::Unknown(shown)) = target;
-                        let op = if *append { ">>" } else { ">" };
-                        failures.push(format!("cat {op} {shown} ({why})"));
-                    }
-                    return;
-                }
-                if let Some((target, append)) = &c.stdout
-                    && !matches!(target, shell::Value::Known(p) if p.starts_with("/dev/"))
-                {
-                    let op = if *append { ">>" } else { ">" };
-                    let printed = output::printed(&state.borrow().overlay, argv, bash);
-                    let written = match (target, printed) {
-                        (shell::Value::Known(path), Ok(Some(text))) => {
-                            write_file(&mut state.borrow_mut(), path, &text, *append)
-                        }
-                        (_, Err(why)) => Err(why),
-                        (shell::Value::Unknown(_), Ok(Some(_))) => Err("the file is not known".into()),
-                        // Another command's output: what it prints is not known here.
-                        (_, Ok(None)) => Err("its output is not reproduced".into()),
+                    let Some(name) = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)) else {
+                        return;
                     };
-                    let printing = matches!(name, ":" | "true" | "echo" | "printf" | "cat");
-                    // A command reported for itself (not emulated, image code, service…) needs
-                    // no second entry for its output.
-                    let reported = !matches!(
-                        commands::classify(name, &argv[1..]),
-                        Kind::Harmless | Kind::Emulated
-                    );
-                    if let Err(why) = written
-                        && (printing || !reported)
-                    {
-                        let (shell::Value::Known(shown) | shell::Value::Unknown(shown)) = target;
-                        failures.push(format!("{} {op} {shown} ({why})", command_line(&c)));
-                    }
-                    if printing {
+                    if refused.is_some() {
                         return;
                     }
-                }
-                if super::runit::handles(name, &argv[1..]) {
-                    if let Err(why) = super::runit::apply(&mut state.borrow_mut().overlay, &c.env) {
+                    if let Some(path) = dotdot_path(name, &argv[1..]) {
+                        refused = Some(SystemError::Package {
+                            package: pkg.name.clone(),
+                            file: script.into(),
+                            message: format!(
+                                "`{}` names {path}, a path with a `..` component; refused",
+                                command_line(&c)
+                            ),
+                        });
+                        return;
+                    }
+                    if name == "cat"
+                        && argv.len() == 1
+                        && let (Some((target, append)), Some(doc)) = (&c.stdout, c.heredoc)
+                    {
+                        let written = match (target, doc) {
+                            (shell::Value::Known(path), Some(text)) => {
+                                write_file(&mut state.borrow_mut(), path, text, *append)
+                            }
+                            _ => Err(
+                                "a here-document with expansions, or to a path not known, is not reproduced"
+                                    .into(),
+                            ),
+                        };
+                        if let Err(why) = written {
+                            let (shell::Value::Known(shown) | shell::Value::Unknown(shown)) = target;
+                            let op = if *append { ">>" } else { ">" };
+                            failures.push(format!("cat {op} {shown} ({why})"));
+                        }
+                        return;
+                    }
+                    if let Some((target, append)) = &c.stdout
+                        && !matches!(target, shell::Value::Known(p) if p.starts_with("/dev/"))
+                    {
+                        let op = if *append { ">>" } else { ">" };
+                        let printed = output::printed(&state.borrow().overlay, argv, bash);
+                        let written = match (target, printed) {
+                            (shell::Value::Known(path), Ok(Some(text))) => {
+                                write_file(&mut state.borrow_mut(), path, &text, *append)
+                            }
+                            (_, Err(why)) => Err(why),
+                            (shell::Value::Unknown(_), Ok(Some(_))) => Err("the file is not known".into()),
+                            // Another command's output: what it prints is not known here.
+                            (_, Ok(None)) => Err("its output is not reproduced".into()),
+                        };
+                        let printing = matches!(name, ":" | "true" | "echo" | "printf" | "cat");
+                        // A command reported for itself (not emulated, image code, service…) needs
+                        // no second entry for its output.
+                        let reported = !matches!(
+                            commands::classify(name, &argv[1..]),
+                            Kind::Harmless | Kind::Emulated
+                        );
+                        if let Err(why) = written
+                            && (printing || !reported)
+                        {
+                            let (shell::Value::Known(shown) | shell::Value::Unknown(shown)) = target;
+                            failures.push(format!("{} {op} {shown} ({why})", command_line(&c)));
+                        }
+                        if printing {
+                            return;
+                        }
+                    }
+                    if super::runit::handles(name, &argv[1..]) {
+                        if let Err(why) = super::runit::apply(&mut state.borrow_mut().overlay, &c.env) {
+                            failures.push(format!("{} ({why})", command_line(&c)));
+                        }
+                        return;
+                    }
+                    if !handles(name, &argv[1..]) {
+                        let kind = commands::classify(name, &argv[1..]);
+                        failures.extend(commands::report_entry(&kind, &command_line(&c)));
+                        return;
+                    }
+                    let mut st = state.borrow_mut();
+                    if let Err(why) = apply(&mut st, &pkg.name, name, &argv[1..]) {
                         failures.push(format!("{} ({why})", command_line(&c)));
                     }
-                    return;
-                }
-                if !handles(name, &argv[1..]) {
-                    let kind = commands::classify(name, &argv[1..]);
-                    failures.extend(commands::report_entry(&kind, &command_line(&c)));
-                    return;
-                }
-                let mut st = state.borrow_mut();
-                if let Err(why) = apply(&mut st, &pkg.name, name, &argv[1..]) {
-                    failures.push(format!("{} ({why})", command_line(&c)));
-                }
-            };
-            let files = |p: &str| super::file_kind(&state.borrow().overlay, p);
-            let links = |p: &str| super::is_symlink(&state.borrow().overlay, p);
-            let source = |p: &str| {
-                super::read_file(&state.borrow().overlay, &super::tree_path(p))
-                    .ok()
-                    .flatten()
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-            };
-            // `dpkg-statoverride --list` as a condition is answered from the database.
-            let status = |argv: &[String]| match argv.split_first() {
-                Some((name, args)) if name.rsplit('/').next() == Some("dpkg-statoverride") => {
-                    match super::statoverride::parse(args) {
-                        Ok(super::statoverride::Call::List(globs)) => {
-                            Some(state.borrow().overrides.listed(&globs))
-                        }
-                        _ => None,
-                    }
-                }
-                // `dpkg-query -W PKG…` succeeds when every package is installed.
-                Some((name, args))
-                    if name == "dpkg-query" && args.iter().any(|a| a == "-W" || a == "--show") =>
-                {
-                    let mut names = Vec::new();
-                    let mut value_next = false;
-                    for a in args {
-                        if std::mem::take(&mut value_next) {
-                            continue;
-                        }
-                        if a == "-f" || a == "--showformat" || a == "--admindir" {
-                            value_next = true;
-                        } else if !a.starts_with('-') {
-                            names.push(a.split(':').next().unwrap_or(a));
-                        }
-                    }
-                    let plain = !names.is_empty() && names.iter().all(|n| !n.contains(['*', '?', '[']));
-                    plain.then(|| names.iter().all(|n| super::installed(packages, n).is_some()))
-                }
-                _ => None,
-            };
-            // `$(mktemp)` makes its file in the image and prints its name; `$(cat FILE)` and
-            // `$(dpkg -L PKG)` read the image and the package set.
-            let printed = |argv: &[String]| match argv.split_first() {
-                Some((name, args)) if name == "mktemp" => {
-                    output::mktemp(&mut state.borrow_mut().overlay, args)
-                        .ok()
-                        .map(|path| path + "\n")
-                }
-                Some((name, args)) if name == "cat" && !args.is_empty() => {
-                    output::printed(&state.borrow().overlay, argv, bash)
+                };
+                let files = |p: &str| super::file_kind(&state.borrow().overlay, p);
+                let links = |p: &str| super::is_symlink(&state.borrow().overlay, p);
+                let source = |p: &str| {
+                    super::read_file(&state.borrow().overlay, &super::tree_path(p))
                         .ok()
                         .flatten()
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                };
+                // `dpkg-statoverride --list` as a condition is answered from the database.
+                let status = |argv: &[String]| match argv.split_first() {
+                    Some((name, args)) if name.rsplit('/').next() == Some("dpkg-statoverride") => {
+                        match super::statoverride::parse(args) {
+                            Ok(super::statoverride::Call::List(globs)) => {
+                                Some(state.borrow().overrides.listed(&globs))
+                            }
+                            _ => None,
+                        }
+                    }
+                    // `dpkg-query -W PKG…` succeeds when every package is installed.
+                    Some((name, args))
+                        if name == "dpkg-query" && args.iter().any(|a| a == "-W" || a == "--show") =>
+                    {
+                        let mut names = Vec::new();
+                        let mut value_next = false;
+                        for a in args {
+                            if std::mem::take(&mut value_next) {
+                                continue;
+                            }
+                            if a == "-f" || a == "--showformat" || a == "--admindir" {
+                                value_next = true;
+                            } else if !a.starts_with('-') {
+                                names.push(a.split(':').next().unwrap_or(a));
+                            }
+                        }
+                        let plain = !names.is_empty() && names.iter().all(|n| !n.contains(['*', '?', '[']));
+                        plain.then(|| names.iter().all(|n| super::installed(packages, n).is_some()))
+                    }
+                    _ => None,
+                };
+                // `$(mktemp)` makes its file in the image and prints its name; `$(cat FILE)` and
+                // `$(dpkg -L PKG)` read the image and the package set.
+                let printed = |argv: &[String]| match argv.split_first() {
+                    Some((name, args)) if name == "mktemp" => {
+                        output::mktemp(&mut state.borrow_mut().overlay, args)
+                            .ok()
+                            .map(|path| path + "\n")
+                    }
+                    Some((name, args)) if name == "cat" && !args.is_empty() => {
+                        output::printed(&state.borrow().overlay, argv, bash)
+                            .ok()
+                            .flatten()
+                    }
+                    _ => super::dpkg_listfiles(packages, argv),
+                };
+                let db = |argv: &[String]| debconf.answer(argv);
+                // The package's config script runs first (it may `db_set` answers from what it
+                // finds); only its debconf calls matter.
+                if script == "postinst"
+                    && let Some(config) = pkg.member_text("config")
+                    && let Ok(config) = shell::parse(config)
+                {
+                    let mut ignore = |_: Call<'_>| {};
+                    // A config script cut short has set what it set; the postinst's walk reports.
+                    let _ = shell::Eval::new(&["configure", ""], &mut ignore)
+                        .with_files(&files)
+                        .with_links(&links)
+                        .with_source(&source)
+                        .with_debconf(&db)
+                        .with_package(&pkg.name, &pkg.architecture, "config", &pkg.architecture)
+                        .run_script(&config);
                 }
-                _ => super::dpkg_listfiles(packages, argv),
-            };
-            let db = |argv: &[String]| debconf.answer(argv);
-            // The package's config script runs first (it may `db_set` answers from what it
-            // finds); only its debconf calls matter.
-            if let Some(config) = pkg.member_text("config")
-                && let Ok(config) = shell::parse(config)
-            {
-                let mut ignore = |_: Call<'_>| {};
-                // A config script cut short has set what it set; the postinst's walk reports.
-                let _ = shell::Eval::new(&["configure", ""], &mut ignore)
+                let walked = shell::Eval::new(args, &mut cb)
+                    .with_bash(bash)
+                    .with_output(&printed)
+                    .with_debconf(&db)
                     .with_files(&files)
+                    .with_status(&status)
                     .with_links(&links)
                     .with_source(&source)
-                    .with_debconf(&db)
-                    .with_package(&pkg.name, &pkg.architecture, "config", &pkg.architecture)
-                    .run_script(&config);
+                    .with_package(&pkg.name, &pkg.architecture, script, &pkg.architecture)
+                    .run_script(&nodes);
+                if let Err(why) = walked {
+                    failures.push(report::cut_short(&why));
+                }
             }
-            let walked = shell::Eval::new(&["configure", ""], &mut cb)
-                .with_bash(bash)
-                .with_output(&printed)
-                .with_debconf(&db)
-                .with_files(&files)
-                .with_status(&status)
-                .with_links(&links)
-                .with_source(&source)
-                .with_package(&pkg.name, &pkg.architecture, "postinst", &pkg.architecture)
-                .run_script(&nodes);
-            if let Err(why) = walked {
-                failures.push(report::cut_short(&why));
+            if let Some(err) = refused {
+                return Err(err);
             }
+            report.extend(failures.into_iter().map(|what| NotEmulated {
+                package: pkg.name.clone(),
+                script: script.into(),
+                what,
+            }));
         }
-        if let Some(err) = refused {
-            return Err(err);
-        }
-        report.extend(failures.into_iter().map(|what| NotEmulated {
-            package: pkg.name.clone(),
-            script: "postinst".into(),
-            what,
-        }));
     }
     let State {
         mut overlay,

@@ -522,3 +522,47 @@ fn cp_as_coreutils_copies() {
     );
     assert!(what[1].contains("over an existing /etc/existing"), "{what:?}");
 }
+
+/// `preinst install` runs before any postinst (a runtime remembering its fresh install), and
+/// what it cannot do is reported under its own name.
+#[test]
+fn preinst_install_runs_before_every_postinst() {
+    let mut p = pkg(
+        "rt",
+        "#!/bin/sh\nset -e\nif [ -f /var/lib/rt/fresh ]; then echo seen >> /var/lib/rt/log; fi\n",
+    );
+    p.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -e\ncase \"$1\" in\n install) mkdir -p /var/lib/rt; touch /var/lib/rt/fresh; frobnicate ;;\n upgrade) touch /var/lib/rt/upgraded ;;\nesac\n"
+            .to_vec(),
+    );
+    let mut t = MemTree::new();
+    t.dir("var/lib");
+    let (changes, report) = compute(
+        &t,
+        &[
+            pkg(
+                "first",
+                "#!/bin/sh\n[ -d /var/lib/rt ] && echo early > /var/lib/early\n",
+            ),
+            p,
+        ],
+    )
+    .unwrap();
+    assert!(file(&changes, "var/lib/rt/fresh").is_some());
+    assert!(file(&changes, "var/lib/rt/upgraded").is_none());
+    assert_eq!(
+        file(&changes, "var/lib/rt/log").map(|f| f.1.clone()),
+        Some(b"seen\n".to_vec())
+    );
+    // The preinst of a later package has run before the first package's postinst.
+    assert_eq!(
+        file(&changes, "var/lib/early").map(|f| f.1.clone()),
+        Some(b"early\n".to_vec())
+    );
+    let what: Vec<(&str, &str)> = report
+        .iter()
+        .map(|r| (r.script.as_str(), r.what.as_str()))
+        .collect();
+    assert_eq!(what, [("preinst", "frobnicate")]);
+}

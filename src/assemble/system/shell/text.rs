@@ -1,6 +1,6 @@
 //! The text a script's small tools print, computed: `echo` and `printf` (as the script's shell
 //! has them), and the filters scripts pipe text through inside `$(…)` — `grep`, `sed`'s `s`
-//! commands, `tr`, `basename`, `dirname`, `sort`, `uniq`, `head`, `cat`. Each takes only the forms
+//! commands, `tr`, `cut`, `basename`, `dirname`, `sort`, `uniq`, `head`, `cat`. Each takes only the forms
 //! it reproduces exactly and says `None`/`Err` for the rest, so the caller reports instead of
 //! guessing.
 //!
@@ -458,6 +458,7 @@ pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
             Some(sed_text(stdin, &commands))
         }
         "tr" => tr(args, stdin),
+        "cut" => cut(args, stdin),
         "sort" => {
             let unique = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
                 [] => false,
@@ -571,6 +572,56 @@ fn grep(args: &[String], stdin: &str) -> Option<String> {
             .map(|l| format!("{l}\n"))
             .collect(),
     )
+}
+
+/// `cut -d DELIM -f LIST` (`-dDELIM`, `-fLIST`; LIST of `N`, `N-M`, `N-`, `-M`): the fields of
+/// each line; a line without the delimiter is printed whole, as cut does without `-s`.
+fn cut(args: &[String], stdin: &str) -> Option<String> {
+    let (mut delim, mut list) = (None, None);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-d" => delim = Some(it.next()?.clone()),
+            "-f" => list = Some(it.next()?.clone()),
+            s if s.starts_with("-d") => delim = Some(s[2..].to_owned()),
+            s if s.starts_with("-f") => list = Some(s[2..].to_owned()),
+            _ => return None,
+        }
+    }
+    let delim = delim.filter(|d| d.chars().count() == 1)?;
+    let mut ranges = Vec::new();
+    for part in list?.split(',') {
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (
+                if a.is_empty() { 1 } else { a.parse().ok()? },
+                if b.is_empty() { usize::MAX } else { b.parse().ok()? },
+            ),
+            None => {
+                let n: usize = part.parse().ok()?;
+                (n, n)
+            }
+        };
+        if a == 0 || b < a {
+            return None;
+        }
+        ranges.push((a, b));
+    }
+    let mut out = String::new();
+    for line in stdin.lines() {
+        if !line.contains(delim.as_str()) {
+            out.push_str(line);
+        } else {
+            let fields: Vec<&str> = line
+                .split(delim.as_str())
+                .enumerate()
+                .filter(|(i, _)| ranges.iter().any(|(a, b)| (a..=b).contains(&&(i + 1))))
+                .map(|(_, f)| f)
+                .collect();
+            out.push_str(&fields.join(&delim));
+        }
+        out.push('\n');
+    }
+    Some(out)
 }
 
 /// `tr SET1 SET2`, `tr -d SET`, `tr -cd SET` with plain characters, ranges and `\n`.

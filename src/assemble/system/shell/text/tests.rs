@@ -112,6 +112,14 @@ fn filters_read_their_input_as_the_tools_do() {
     assert_eq!(run(&["tr", "-d", "\\n"], "a\nb\n").as_deref(), Some("ab"));
     assert_eq!(run(&["sort", "-u"], "b\na\nb\n").as_deref(), Some("a\nb\n"));
     assert_eq!(run(&["head", "-n", "1"], "b\na\n").as_deref(), Some("b\n"));
+    assert_eq!(
+        run(&["cut", "-d:", "-f2"], "a.conf:50-a.conf\nplain\n").as_deref(),
+        Some("50-a.conf\nplain\n")
+    );
+    assert_eq!(
+        run(&["cut", "-d", ",", "-f", "1,3-"], "a,b,c,d\n").as_deref(),
+        Some("a,c,d\n")
+    );
     // Forms not reproduced are unknown, not guessed.
     assert_eq!(
         run(&["grep", "a|b"], input).map(|_| ()),
