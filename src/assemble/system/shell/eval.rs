@@ -212,9 +212,16 @@ impl<'f> Eval<'f> {
                         // An unknown condition guarding a failure exit (`if ! mountpoint -q
                         // /proc; then …; exit 1; fi`) is assumed not to fire.
                         None if body.iter().any(is_failure_exit) => continue,
-                        // Unknown conditions (file tests, dpkg --compare-versions on an empty
-                        // old version) are taken: on a fresh install the guarded action runs.
-                        _ => {
+                        // A condition whose status is not known is a command the shell runs
+                        // (`if mkdir /usr/local/share/fonts; then chmod …`); it is taken as
+                        // succeeding: on a fresh install the guarded action runs.
+                        None => {
+                            self.run(cond);
+                            self.run(body);
+                            taken = true;
+                            break;
+                        }
+                        Some(true) => {
                             self.run(body);
                             taken = true;
                             break;

@@ -448,3 +448,13 @@ fn prefix_and_suffix_removal() {
     let quoted = calls("p=a*b\necho ${p#\"a*\"}\n");
     assert!(quoted[0].is_err(), "a quoted pattern is literal: not guessed");
 }
+
+/// A command used as an `if` condition runs (it may have an effect), and its branch is taken
+/// when its status is not known; a known test only decides.
+#[test]
+fn condition_commands_run() {
+    assert_eq!(
+        calls("if mkdir /x 2>/dev/null; then chmod 2775 /x; fi\nif [ -n \"\" ]; then echo no; else echo yes; fi\n"),
+        [Ok(argv_of("mkdir /x")), Ok(argv_of("chmod 2775 /x")), Ok(argv_of("echo yes"))]
+    );
+}
