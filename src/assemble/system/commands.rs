@@ -19,6 +19,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "cp" => super::files::parses_cp(args),
         "sed" => super::files::parses_sed(args),
         "mktemp" => true,
+        "systemd-tmpfiles" => super::tmpfiles::parse(args).is_ok(),
         _ => {
             super::users::handles(argv0, args)
                 || super::pam::handles(argv0, args)

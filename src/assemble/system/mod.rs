@@ -33,6 +33,7 @@ pub mod shell;
 pub mod shells;
 pub mod statoverride;
 pub mod timezone;
+pub mod tmpfiles;
 pub mod ucf;
 pub mod users;
 

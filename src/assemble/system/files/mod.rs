@@ -443,6 +443,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         "cp" => copy::apply(&mut st.overlay, &copy::parse(args)?, st.umask),
         "sed" => sed::apply(&mut st.overlay, &sed::parse(args)?),
         "mktemp" => output::mktemp(&mut st.overlay, args).map(drop),
+        "systemd-tmpfiles" => super::tmpfiles::apply(&mut st.overlay, &super::tmpfiles::parse(args)?),
         _ if super::users::handles(name, args) => {
             super::users::apply(&mut st.overlay, name, args, st.source_date_epoch / 86400)
         }

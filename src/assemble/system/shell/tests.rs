@@ -454,7 +454,13 @@ fn prefix_and_suffix_removal() {
 #[test]
 fn condition_commands_run() {
     assert_eq!(
-        calls("if mkdir /x 2>/dev/null; then chmod 2775 /x; fi\nif [ -n \"\" ]; then echo no; else echo yes; fi\n"),
-        [Ok(argv_of("mkdir /x")), Ok(argv_of("chmod 2775 /x")), Ok(argv_of("echo yes"))]
+        calls(
+            "if mkdir /x 2>/dev/null; then chmod 2775 /x; fi\nif [ -n \"\" ]; then echo no; else echo yes; fi\n"
+        ),
+        [
+            Ok(argv_of("mkdir /x")),
+            Ok(argv_of("chmod 2775 /x")),
+            Ok(argv_of("echo yes"))
+        ]
     );
 }
