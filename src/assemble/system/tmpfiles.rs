@@ -11,8 +11,7 @@
 //! `H` (file attributes such as nocow, which an image layer cannot carry). Boot-only lines
 //! (`!`) are skipped without `--boot`, and lines reading credentials (`^`) find none at build
 //! time, as under dpkg. Paths under `/run` (and its `/var/run`, `/var/lock`), `/tmp`, `/dev`,
-//! `/proc` and `/sys` are the
-//! container runtime's, and are left to it. The rest (ACLs, extended attributes, device nodes,
+//! `/proc` and `/sys` are the container runtime's, and are left to it. The rest (ACLs, extended attributes, device nodes,
 //! copies, specifiers such as `%m`, unknown users) is reported, line by line.
 
 use super::{Changes, Overlay, TreeView};
@@ -21,16 +20,7 @@ use crate::entry::{Entry, EntryKind};
 const CONFIG_DIRS: &[&str] = &["etc/tmpfiles.d", "usr/local/lib/tmpfiles.d", "usr/lib/tmpfiles.d"];
 
 /// Where a container's runtime mounts its own filesystems: nothing of the image shows there.
-const RUNTIME: &[&str] = &[
-    "/run",
-    "/tmp",
-    "/dev",
-    "/proc",
-    "/sys",
-    "/var/run",
-    "/var/lock",
-    "/var/tmp",
-];
+const RUNTIME: &[&str] = &["/run", "/tmp", "/dev", "/proc", "/sys", "/var/run", "/var/lock"];
 
 /// One `systemd-tmpfiles` call.
 #[derive(Debug, PartialEq, Eq)]
