@@ -4,7 +4,8 @@
 //! The postinst writes `/etc/locale.gen`: a fixed header, then every entry of
 //! `/usr/share/i18n/SUPPORTED` (and `/usr/local/share/i18n/SUPPORTED`) — lines starting with a
 //! letter, trailing spaces dropped, sorted bytewise without duplicates — commented out as
-//! `# ENTRY`, except the selected ones, which stand uncommented. It then runs
+//! `# ENTRY`, except the selected ones, which stand uncommented (with none selected, the
+//! header's lone `#` line ends up empty: a quirk of its uncommenting loop). It then runs
 //! `update-locale --no-checks LANG` on a missing `/etc/default/locale`, which writes only
 //! update-locale's header, and `locale-gen`, which compiles the uncommented entries into
 //! `/usr/lib/locale/locale-archive` with the image's own `localedef`: that compiled archive is
@@ -87,6 +88,19 @@ pub fn compute(
         }
         locale_gen.push('\n');
     }
+    if selected.is_empty() {
+        // With nothing selected the postinst's uncommenting loop still reads one empty name,
+        // and its `sed "0,/^[# ]*$locale *$/ s//$locale/"` empties the first line made only of
+        // `#` and spaces: the header's lone `#`.
+        let mut lines: Vec<&str> = locale_gen.split_inclusive('\n').collect();
+        if let Some(l) = lines
+            .iter_mut()
+            .find(|l| l.trim_end_matches('\n').chars().all(|c| c == '#' || c == ' '))
+        {
+            *l = "\n";
+        }
+        locale_gen = lines.concat();
+    }
     out.file("etc/locale.gen", 0o644, locale_gen.into_bytes());
     if !super::exists(tree, "etc/default/locale") {
         out.file(
@@ -167,7 +181,9 @@ mod tests {
         assert!(report[0].what.contains("en_US.UTF-8 UTF-8"), "{report:?}");
         // Nothing declared: nothing to compile, nothing reported; locales-all ships them all.
         let (c, report) = compute(&tree(), &locales(false), &System::default()).unwrap();
-        assert!(report.is_empty() && !text(&c, "etc/locale.gen").unwrap().contains("\nen_US"));
+        let listed = text(&c, "etc/locale.gen").unwrap();
+        assert!(report.is_empty() && !listed.contains("\nen_US"));
+        assert!(listed.starts_with(&LOCALE_GEN_HEADER.replace("#\n\n", "\n\n")), "{listed}");
         assert!(compute(&tree(), &locales(true), &system).unwrap().1.is_empty());
     }
 
