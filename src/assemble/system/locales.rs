@@ -183,7 +183,10 @@ mod tests {
         let (c, report) = compute(&tree(), &locales(false), &System::default()).unwrap();
         let listed = text(&c, "etc/locale.gen").unwrap();
         assert!(report.is_empty() && !listed.contains("\nen_US"));
-        assert!(listed.starts_with(&LOCALE_GEN_HEADER.replace("#\n\n", "\n\n")), "{listed}");
+        assert!(
+            listed.starts_with(&LOCALE_GEN_HEADER.replace("#\n\n", "\n\n")),
+            "{listed}"
+        );
         assert!(compute(&tree(), &locales(true), &system).unwrap().1.is_empty());
     }
 

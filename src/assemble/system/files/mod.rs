@@ -180,7 +180,8 @@ pub fn compute_at(
                             // Another command's output: what it prints is not known here.
                             (_, Ok(None)) => Err("its output is not reproduced".into()),
                         };
-                        let printing = matches!(name, ":" | "true" | "echo" | "printf" | "cat");
+                        let printing = matches!(name, ":" | "true" | "echo" | "printf" | "cat")
+                            || (matches!(name, "sed" | "grep") && shell::text::file_operands(argv).is_some());
                         // A command reported for itself (not emulated, image code, service…) needs
                         // no second entry for its output.
                         let reported = !matches!(
@@ -260,7 +261,9 @@ pub fn compute_at(
                             .ok()
                             .map(|path| path + "\n")
                     }
-                    Some((name, args)) if name == "cat" && !args.is_empty() => {
+                    Some((name, args))
+                        if (name == "cat" && !args.is_empty()) || name == "sed" || name == "grep" =>
+                    {
                         output::printed(&state.borrow().overlay, argv, bash)
                             .ok()
                             .flatten()

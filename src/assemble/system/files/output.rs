@@ -2,7 +2,7 @@
 //! `cat A B >FILE`, `: >FILE`) or reads it back (`$(mktemp)`), computed without running it.
 //! `echo` and `printf` are [`shell::text`]'s.
 
-use super::super::shell::text::{echo, printf};
+use super::super::shell::text::{echo, file_operands, filter, printf};
 use super::super::{Changes, Overlay, TreeView};
 use crate::entry::EntryKind;
 
@@ -18,6 +18,14 @@ pub fn printed(tree: &dyn TreeView, argv: &[String], bash: bool) -> Result<Optio
         "printf" => {
             let (format, args) = args.split_first().ok_or("printf without a format")?;
             printf(format, args)?
+        }
+        "sed" | "grep" => {
+            let (own, files) = file_operands(argv).ok_or("it reads no file")?;
+            let mut input = String::new();
+            for f in &files {
+                input.push_str(&read_text(tree, f)?);
+            }
+            filter(&own, &input).ok_or("this form is not reproduced")?
         }
         "cat" if !args.is_empty() => {
             let mut out = Vec::new();
@@ -109,4 +117,19 @@ pub fn mktemp(overlay: &mut Overlay<'_>, args: &[String]) -> Result<String, Stri
         return Ok(abs);
     }
     Err("mktemp: no free name".into())
+}
+
+/// A regular file of the image as text (a link followed).
+fn read_text(tree: &dyn TreeView, abs: &str) -> Result<String, String> {
+    let path = super::lstat_path(tree, abs)?;
+    let real = super::super::resolve(tree, &path).ok_or_else(|| format!("{abs}: No such file"))?;
+    match tree.entry(&real).map(|e| &e.kind) {
+        Some(EntryKind::File { .. }) => {}
+        _ => return Err(format!("{abs} is not a regular file")),
+    }
+    match tree.read(&real) {
+        Some(Ok(bytes)) => String::from_utf8(bytes).map_err(|_| format!("{abs} is not UTF-8 text")),
+        Some(Err(e)) => Err(format!("reading {abs}: {e}")),
+        None => Ok(String::new()),
+    }
 }

@@ -491,6 +491,37 @@ pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
     }
 }
 
+/// `sed SCRIPT FILE…` and `grep PATTERN FILE…`: the filter's own arguments, and the files it
+/// reads instead of its input (`None`: not one of these, or no file named).
+pub fn file_operands(argv: &[String]) -> Option<(Vec<String>, Vec<String>)> {
+    let (name, args) = argv.split_first()?;
+    // Options taking a value, per tool; the first operand is the script or pattern unless an
+    // `-e` gave one.
+    let with_value: &[&str] = match name.as_str() {
+        "sed" | "grep" => &["-e"],
+        _ => return None,
+    };
+    let mut own = vec![name.clone()];
+    let mut files = Vec::new();
+    let mut has_script = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if with_value.contains(&a.as_str()) {
+            own.push(a.clone());
+            own.push(it.next()?.clone());
+            has_script = true;
+        } else if a.starts_with('-') && a.len() > 1 {
+            own.push(a.clone());
+        } else if !has_script {
+            own.push(a.clone());
+            has_script = true;
+        } else {
+            files.push(a.clone());
+        }
+    }
+    (!files.is_empty()).then_some((own, files))
+}
+
 /// `basename PATH [SUFFIX]` and `dirname PATH`, from their arguments.
 pub fn path_part(argv: &[String]) -> Option<String> {
     let (name, args) = argv.split_first()?;
