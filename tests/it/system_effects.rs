@@ -181,3 +181,153 @@ fn sysusers_statoverride_and_backups_land_in_the_image() {
         assert_eq!(helper.gid(), 101);
     }
 }
+
+/// What postinsts write with cp, sed, mktemp and debconf answers, `systemd-tmpfiles --create`,
+/// and `[system] locales`, by the real binary: the image carries the files dpkg's run would
+/// leave, the temporary file is gone, and compiling the declared locales is reported.
+#[test]
+fn script_files_tmpfiles_and_declared_locales_land_in_the_image() {
+    let mut p = Project::new(&["linux/amd64"]);
+    p.manifest_extra = "\n[system]\nlocales = [\"de_DE.UTF-8\"]\n".into();
+    p.add(
+        None,
+        DebBuilder::new("base-passwd", "1", "amd64")
+            .dir("./etc", 0o755)
+            .dir("./tmp", 0o1777)
+            .dir("./var/lib", 0o755)
+            .dir("./var/log", 0o755)
+            .file(
+                "./usr/share/base-passwd/passwd.master",
+                "root:*:0:0:root:/root:/bin/sh\n",
+                0o644,
+            )
+            .file(
+                "./usr/share/base-passwd/group.master",
+                "root:*:0:\nutmp:*:43:\n",
+                0o644,
+            ),
+    );
+    p.add(
+        None,
+        DebBuilder::new("server", "1", "amd64")
+            .file("./usr/share/server/conf", "#Root prohibit\n#Password yes\n", 0o644)
+            .file("./usr/lib/tmpfiles.d/server.conf", "d /var/lib/server 0700 root root -\nf /var/log/server.log 0640 root utmp -\nd /run/server 0755 - - -\n", 0o644)
+            .control_member(
+                "templates",
+                "Template: server/password\nType: boolean\nDefault: false\nDescription: allow passwords?\n",
+            )
+            .maintainer_script(
+                "postinst",
+                "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n\
+                 \x20 db_get server/password\n\
+                 \x20 new=$(mktemp)\n\
+                 \x20 trap 'rm -f \"$new\"' EXIT\n\
+                 \x20 cp -a /usr/share/server/conf \"$new\"\n\
+                 \x20 if [ \"$RET\" != true ]; then sed -i 's/^#Password .*/Password no/' \"$new\"; fi\n\
+                 \x20 [ -d /etc/server ] || mkdir /etc/server\n\
+                 \x20 [ -e /etc/server/conf ] || cp \"$new\" /etc/server/conf\n\
+                 \x20 echo \"# generated\" >> /etc/server/conf\n\
+                 \x20 systemd-tmpfiles --create server.conf >/dev/null || true\n\
+                 fi\n",
+            ),
+    );
+    p.add(
+        None,
+        DebBuilder::new("locales", "1", "amd64")
+            .file(
+                "./usr/share/i18n/SUPPORTED",
+                "en_US.UTF-8 UTF-8\nde_DE.UTF-8 UTF-8\nde_DE ISO-8859-1\n",
+                0o644,
+            )
+            .maintainer_script("postinst", "#!/bin/sh\nset -e\nlocale-gen\n"),
+    );
+    p.write();
+    let server = p.serve();
+    let run = Debcast::new(p.path())
+        .args([
+            "build",
+            "image.toml",
+            "--output",
+            "out",
+            "--cache-dir",
+            "store",
+            "--report",
+            "report.json",
+        ])
+        .arg("--mirror")
+        .arg(format!("synthetic={}", server.url()))
+        .ok();
+    assert_eq!(run.code, Some(0), "{run}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.path().join("report.json")).unwrap()).unwrap();
+    let whats: Vec<&str> = report["platforms"]["linux/amd64"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["what"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(whats.len(), 1, "{report:#}");
+    assert!(
+        whats[0].starts_with("locale-gen (not reproduced: it runs the image's own code")
+            && whats[0].contains("de_DE.UTF-8 UTF-8"),
+        "{report:#}"
+    );
+    let bundle = p.path().join("bundle");
+    common::umoci_unpack(&p.path().join("out"), "synthetic:test-linux-amd64", &bundle);
+    let root = bundle.join("rootfs");
+    let read = |f: &str| std::fs::read_to_string(root.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    assert_eq!(
+        read("etc/server/conf"),
+        "#Root prohibit\nPassword no\n# generated\n"
+    );
+    let mode = |f: &str| {
+        std::fs::symlink_metadata(root.join(f))
+            .map(|m| m.mode() & 0o7777)
+            .unwrap_or_else(|e| panic!("{f}: {e}"))
+    };
+    assert_eq!(mode("var/lib/server"), 0o700);
+    assert_eq!(mode("var/log/server.log"), 0o640);
+    assert!(
+        !root.join("run/server").exists(),
+        "/run is the container runtime's"
+    );
+    let tmp: Vec<_> = std::fs::read_dir(root.join("tmp")).unwrap().collect();
+    assert!(
+        tmp.is_empty(),
+        "the EXIT trap removed the temporary file: {tmp:?}"
+    );
+    assert_eq!(
+        read("etc/locale.gen")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .collect::<Vec<_>>(),
+        ["de_DE.UTF-8 UTF-8"]
+    );
+    assert!(read("etc/locale.gen").contains("\n# en_US.UTF-8 UTF-8\n"));
+    assert_eq!(read("etc/default/locale"), "#  File generated by update-locale\n");
+}
+
+/// A declared locale the image does not support is refused, naming it and where it looked.
+#[test]
+fn an_unsupported_declared_locale_is_refused() {
+    let mut p = Project::new(&["linux/amd64"]);
+    p.manifest_extra = "\n[system]\nlocales = [\"xx_YY.UTF-8\"]\n".into();
+    p.add(
+        None,
+        DebBuilder::new("locales", "1", "amd64").file(
+            "./usr/share/i18n/SUPPORTED",
+            "en_US.UTF-8 UTF-8\n",
+            0o644,
+        ),
+    );
+    p.write();
+    let server = p.serve();
+    let run = Debcast::new(p.path())
+        .args(["build", "image.toml", "--output", "out", "--cache-dir", "store"])
+        .arg("--mirror")
+        .arg(format!("synthetic={}", server.url()))
+        .run();
+    assert_ne!(run.code, Some(0), "{run}");
+    run.stderr_has(&["xx_YY.UTF-8", "/usr/share/i18n/SUPPORTED"]);
+    assert!(!p.path().join("out").exists(), "no partial image");
+}

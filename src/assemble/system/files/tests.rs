@@ -572,16 +572,27 @@ fn preinst_install_runs_before_every_postinst() {
 #[test]
 fn filters_of_image_files_into_files() {
     let mut t = MemTree::new();
-    t.dir("etc").dir("tmp").file("usr/share/pg/tmpl", b"# c\nssl = off\nport = 5432\n");
+    t.dir("etc")
+        .dir("tmp")
+        .file("usr/share/pg/tmpl", b"# c\nssl = off\nport = 5432\n");
     let script = "#!/bin/sh\nset -e\nT=`mktemp --tmpdir pg.XXXXXX`\ntrap \"rm -f $T\" 0 2 3 15\n\
                   sed -e \"s/^ssl =.*/ssl = on/\" /usr/share/pg/tmpl > $T\nchmod 644 $T\ncp $T /etc/pg.conf\n\
                   grep -v '^#' /usr/share/pg/tmpl > /etc/pg.nocomments\nsed -n '/x/p' /usr/share/pg/tmpl > /etc/pg.n\n";
     let (changes, report) = compute(&t, &[pkg("pg", script)]).unwrap();
     let text = |p: &str| file(&changes, p).map(|(_, c)| String::from_utf8_lossy(c).into_owned());
-    assert_eq!(text("etc/pg.conf").as_deref(), Some("# c\nssl = on\nport = 5432\n"));
-    assert_eq!(text("etc/pg.nocomments").as_deref(), Some("ssl = off\nport = 5432\n"));
+    assert_eq!(
+        text("etc/pg.conf").as_deref(),
+        Some("# c\nssl = on\nport = 5432\n")
+    );
+    assert_eq!(
+        text("etc/pg.nocomments").as_deref(),
+        Some("ssl = off\nport = 5432\n")
+    );
     assert!(changes.files.iter().all(|(e, _)| !e.path.starts_with("tmp/")));
     let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
     assert_eq!(what.len(), 1, "{what:?}");
-    assert!(what[0].starts_with("sed -n /x/p /usr/share/pg/tmpl > /etc/pg.n"), "{what:?}");
+    assert!(
+        what[0].starts_with("sed -n /x/p /usr/share/pg/tmpl > /etc/pg.n"),
+        "{what:?}"
+    );
 }
