@@ -10,9 +10,10 @@ use super::ast::{Node, Part, Redir, Word};
 use super::glob::glob_match;
 use super::{MAX_NESTING, parse};
 
+mod capture;
+mod condition;
 mod probe;
 
-use probe::which_in;
 pub use probe::{DebconfProbe, FileKind, FileProbe, LinkProbe, OutputProbe, SourceReader, StatusProbe};
 
 /// A value during evaluation: known text, or unknown (named for the report).
@@ -348,152 +349,6 @@ impl<'f> Eval<'f> {
         self.depth -= 1;
     }
 
-    /// Evaluates `[ … ]`/`test …` conditions on the positional parameters; `None` = not a test
-    /// this knows (the command then runs normally where it appeared).
-    fn condition(&mut self, cond: &[Node]) -> Option<bool> {
-        let words = match cond {
-            [Node::Not(inner)] => return self.condition(std::slice::from_ref(inner)).map(|b| !b),
-            [Node::AndOr(parts)] => {
-                let mut acc: Option<bool> = None;
-                for (op, n) in parts {
-                    let v = self.condition(std::slice::from_ref(n));
-                    acc = match (op.as_str(), acc, v) {
-                        ("", _, v) => v,
-                        ("&&", Some(false), _) => Some(false),
-                        ("&&", Some(true), v) => v,
-                        ("&&", None, Some(false)) => Some(false),
-                        ("||", Some(true), _) => Some(true),
-                        ("||", Some(false), v) => v,
-                        ("||", None, Some(true)) => Some(true),
-                        _ => None,
-                    };
-                }
-                return acc;
-            }
-            [Node::Simple { words, assigns, .. }] if assigns.is_empty() => words,
-            _ => return None,
-        };
-        let argv: Vec<Value> = words.iter().map(|w| self.expand_one(w)).collect();
-        let first = match argv.first() {
-            Some(Value::Known(s)) => s.as_str(),
-            _ => return None,
-        };
-        let args: Vec<&Value> = match first {
-            "[" => {
-                if !matches!(argv.last(), Some(Value::Known(s)) if s == "]") {
-                    return None;
-                }
-                argv[1..argv.len() - 1].iter().collect()
-            }
-            "test" => argv[1..].iter().collect(),
-            "true" | ":" => return Some(true),
-            "false" => return Some(false),
-            "dpkg" if argv.get(1) == Some(&Value::Known("--compare-versions".into())) => {
-                // On a first install the old version ($2) is empty: `lt-nl`/`le-nl` against
-                // it are false, `lt`/`le` true (dpkg treats an empty version as the lowest).
-                let op = match argv.get(3) {
-                    Some(Value::Known(op)) => op.as_str(),
-                    _ => return None,
-                };
-                return match argv.get(2) {
-                    Some(Value::Known(a)) if a.is_empty() => match op {
-                        "lt" | "le" | "<<" | "<=" | "ne" | "gt-nl" | "ge-nl" => Some(true),
-                        "lt-nl" | "le-nl" | "gt" | "ge" | ">>" | ">=" | "eq" => Some(false),
-                        _ => None,
-                    },
-                    _ => None,
-                };
-            }
-            "which" | "command" => {
-                let name = match argv.as_slice() {
-                    [_, Value::Known(n)] if first == "which" => n.clone(),
-                    [_, Value::Known(v), Value::Known(n)] if v == "-v" => n.clone(),
-                    _ => return None,
-                };
-                return self.which(&name).map(|hit| hit.is_some());
-            }
-            _ => return self.probe(&argv),
-        };
-        self.test_expr(&args)
-    }
-
-    /// A `test`/`[` expression: `-o` of `-a` of primaries (`-a` binds tighter, as in test(1)),
-    /// in three-valued logic: `None` where the image cannot tell.
-    fn test_expr(&self, args: &[&Value]) -> Option<bool> {
-        // A binary `-a`/`-o` needs an operand on each side; a leading one is a unary primary.
-        fn split<'v>(args: &[&'v Value], op: &str) -> Vec<Vec<&'v Value>> {
-            let is = |v: &Value, op: &str| matches!(v, Value::Known(s) if s == op);
-            let mut parts = vec![Vec::new()];
-            for (i, a) in args.iter().enumerate() {
-                let binary = i > 0 && i + 1 < args.len() && !parts.last().is_some_and(Vec::is_empty);
-                if binary && is(a, op) {
-                    parts.push(Vec::new());
-                } else if let Some(last) = parts.last_mut() {
-                    last.push(*a);
-                }
-            }
-            parts
-        }
-        let mut any: Option<bool> = Some(false);
-        for or_part in split(args, "-o") {
-            let mut all: Option<bool> = Some(true);
-            for and_part in split(&or_part, "-a") {
-                all = match (all, self.test_primary(&and_part)) {
-                    (Some(false), _) | (_, Some(false)) => Some(false),
-                    (Some(true), v) => v,
-                    (None, _) => None,
-                };
-            }
-            any = match (any, all) {
-                (Some(true), _) | (_, Some(true)) => Some(true),
-                (Some(false), v) => v,
-                (None, _) => None,
-            };
-        }
-        any
-    }
-
-    /// One primary: `! P`, `A = B`, `-e PATH`, a non-empty string…
-    fn test_primary(&self, args: &[&Value]) -> Option<bool> {
-        let mut args = args.to_vec();
-        let mut negate = false;
-        if matches!(args.first(), Some(Value::Known(s)) if s == "!") {
-            negate = true;
-            args.remove(0);
-        }
-        let known = |v: &Value| match v {
-            Value::Known(s) => Some(s.clone()),
-            Value::Unknown(_) => None,
-        };
-        let r = match args.as_slice() {
-            [a, op, b] => {
-                let (a, b) = (known(a)?, known(b)?);
-                match known(op)?.as_str() {
-                    "=" | "==" => a == b,
-                    "!=" => a != b,
-                    _ => return None,
-                }
-            }
-            [op, a] => {
-                let a = known(a)?;
-                let kind = || self.files.map(|f| f(&a));
-                match known(op)?.as_str() {
-                    "-z" => a.is_empty(),
-                    "-n" => !a.is_empty(),
-                    "-e" => kind()?.is_some(),
-                    "-f" => matches!(kind()?, Some(FileKind::File { .. })),
-                    "-d" => matches!(kind()?, Some(FileKind::Dir)),
-                    "-x" => matches!(kind()?, Some(FileKind::File { executable: true } | FileKind::Dir)),
-                    "-h" | "-L" => (self.links?)(&a),
-                    _ => return None,
-                }
-            }
-            [a] => !known(a)?.is_empty(),
-            _ => return None,
-        };
-        Some(r != negate)
-    }
-
     fn simple(&mut self, assigns: &[(String, Word)], words: &[Word], redirs: &[Redir], text: &str) {
         if words.is_empty() {
             for (name, w) in assigns {
@@ -658,49 +513,6 @@ impl<'f> Eval<'f> {
         };
     }
 
-    /// What a command inside `$(…)` prints, where it can be told: output builtins, queries the
-    /// image answers, the caller's [`OutputProbe`], and text filters reading the pipeline's
-    /// input. `None`: not known (the substitution becomes unknown).
-    fn answer(&self, argv: &[String]) -> Option<String> {
-        let args: Vec<&str> = argv.iter().map(String::as_str).collect();
-        let line = |s: &str| format!("{s}\n");
-        match args.as_slice() {
-            ["echo", ..] => return super::text::echo(&argv[1..], self.bash).ok(),
-            ["printf", format, ..] => return super::text::printf(format, &argv[2..]).ok(),
-            ["dpkg", "--print-architecture"] => return self.native_arch.as_deref().map(line),
-            // Where a path really is: file tests follow links anyway, so the path itself
-            // answers them the same way.
-            ["dpkg-realpath", p] | ["dpkg-realpath", "--root", "", p] if p.starts_with('/') => {
-                return Some(line(p));
-            }
-            // No diversions exist on a fresh install.
-            ["dpkg-divert", "--listpackage", _] => return Some(String::new()),
-            ["dpkg-divert", "--truename", f] => return Some(line(f)),
-            ["command", "-v", n] | ["which", n] => {
-                return which_in(self.files, n).map(|hit| hit.map(|p| line(&p)).unwrap_or_default());
-            }
-            _ => {}
-        }
-        // `dpkg-query -W … PKG` of a package that is not installed fails and prints nothing
-        // (locales' `locales-all` check).
-        if args.first() == Some(&"dpkg-query") && self.status.and_then(|probe| probe(argv)) == Some(false) {
-            return Some(String::new());
-        }
-        if let Some(v) = expr(&args) {
-            return Some(line(&v));
-        }
-        if let Some(p) = super::text::path_part(argv) {
-            return Some(line(&p));
-        }
-        // What the caller can answer (`mktemp` makes its file in the image, `dpkg -L`).
-        if let Some(text) = self.output.and_then(|probe| probe(argv)) {
-            return Some(text);
-        }
-        self.stdin
-            .as_deref()
-            .and_then(|input| super::text::filter(argv, input))
-    }
-
     fn var(&self, name: &str) -> Option<Value> {
         if let Ok(n) = name.parse::<usize>() {
             return Some(Value::Known(if n == 0 {
@@ -814,59 +626,7 @@ impl<'f> Eval<'f> {
                 Some(Value::Unknown(u)) => Value::Unknown(u),
                 None => Value::Unknown(format!("${name}")),
             },
-            Part::Sub(nodes) => {
-                self.capturing += 1;
-                // Commands inside `$(…)` whose output [`Eval::answer`] cannot tell make the
-                // whole substitution unknown.
-                let mut opaque = None;
-                let mut out = String::new();
-                {
-                    let mut inner_unknown = |c: Call<'_>| {
-                        opaque.get_or_insert(format!("$({})", c.text));
-                    };
-                    let mut sub = Eval {
-                        vars: self.vars.clone(),
-                        funcs: self.funcs.clone(),
-                        sourced: self.sourced.clone(),
-                        positional: self.positional.clone(),
-                        on_command: &mut inner_unknown,
-                        // A substitution's frames are large: it counts as two levels.
-                        depth: self.depth + 1,
-                        steps: self.steps,
-                        cut: None,
-                        exited: false,
-                        returning: false,
-                        in_func: 0,
-                        capture: String::new(),
-                        stdin: None,
-                        bash: self.bash,
-                        capturing: 1,
-                        files: self.files,
-                        links: self.links,
-                        native_arch: self.native_arch.clone(),
-                        source: None,
-                        status: self.status,
-                        output: self.output,
-                        debconf: self.debconf,
-                        stdout: None,
-                        exit_trap: None,
-                        loops: 0,
-                        loop_jump: None,
-                    };
-                    sub.run(nodes);
-                    self.steps = sub.steps;
-                    if self.cut.is_none() {
-                        self.cut = sub.cut.take();
-                    }
-                    std::mem::swap(&mut out, &mut sub.capture);
-                }
-                self.capturing -= 1;
-                match opaque {
-                    Some(what) => Value::Unknown(what),
-                    // The shell drops the trailing newlines of what the commands printed.
-                    None => Value::Known(out.trim_end_matches('\n').to_owned()),
-                }
-            }
+            Part::Sub(nodes) => self.substitute(nodes),
             Part::Trim {
                 name,
                 suffix,
@@ -915,22 +675,6 @@ fn trim(s: &str, p: &str, suffix: bool, longest: bool) -> String {
         }
     }
     s.to_owned()
-}
-
-/// `expr A OP B` on integers (`priority=$(expr $priority - 1)`).
-fn expr(args: &[&str]) -> Option<String> {
-    let ["expr", a, op, b] = args else { return None };
-    let (a, b): (i64, i64) = (a.parse().ok()?, b.parse().ok()?);
-    Some(
-        match *op {
-            "+" => a.checked_add(b)?,
-            "-" => a.checked_sub(b)?,
-            "*" => a.checked_mul(b)?,
-            "/" if b != 0 => a / b,
-            _ => return None,
-        }
-        .to_string(),
-    )
 }
 
 /// `exit N` with a literal non-zero N.

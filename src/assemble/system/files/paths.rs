@@ -1,0 +1,91 @@
+//! The arguments of file commands: their operands and option values, the paths they act on
+//! resolved in the image, and the `..` check that keeps them inside it.
+
+use super::super::TreeView;
+
+/// File commands whose path operands must stay inside the image.
+const FILE_COMMANDS: &[&str] = &[
+    "ln",
+    "mv",
+    "rm",
+    "touch",
+    "mkdir",
+    "chmod",
+    "chown",
+    "chgrp",
+    "cp",
+    "sed",
+    "mktemp",
+    "dpkg-divert",
+    "ucf",
+    "ucfr",
+];
+
+/// The first path a file command would act on that has a `..` component (`mkdir -p /../x`).
+/// Such a path is refused outright rather than clamped at the image root: it is what a hostile
+/// script writes, not a packaged one. `ln`'s first operand is a link's target, not a path acted
+/// on, and may be relative (`ln -s ../lib/x /usr/bin/x`).
+pub(super) fn dotdot_path<'a>(name: &str, args: &'a [String]) -> Option<&'a String> {
+    if !FILE_COMMANDS.contains(&name) {
+        return None;
+    }
+    let has_dotdot = |a: &String| a.split('/').any(|c| c == "..");
+    if name == "ln" {
+        let mut options_done = false;
+        let operands: Vec<&String> = args
+            .iter()
+            .filter(|a| {
+                if !options_done && *a == "--" {
+                    options_done = true;
+                    return false;
+                }
+                options_done || !a.starts_with('-') || a.len() == 1
+            })
+            .collect();
+        return operands.into_iter().skip(1).find(|a| has_dotdot(a));
+    }
+    args.iter().find(|a| a.starts_with('/') && has_dotdot(a))
+}
+
+/// Non-option arguments (`takes_value` options consume the next argument).
+pub(super) fn operands(args: &[String], takes_value: &[&str]) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut skip = false;
+    let mut done = false;
+    for a in args {
+        if skip {
+            skip = false;
+        } else if !done && a == "--" {
+            done = true;
+        } else if !done && a.starts_with('-') && a.len() > 1 {
+            skip = takes_value.contains(&a.as_str());
+        } else if a.starts_with('/') {
+            out.push(a.clone());
+        } else if out.is_empty() && !a.contains('/') {
+            // A mode or owner before the paths.
+            out.push(a.clone());
+        } else {
+            return Err(format!("`{a}` is not an absolute path"));
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn option_value(args: &[String], short: &str, long_eq: &str) -> Option<String> {
+    args.iter().enumerate().find_map(|(i, a)| {
+        if a == short {
+            args.get(i + 1).cloned()
+        } else {
+            a.strip_prefix(long_eq).map(str::to_owned)
+        }
+    })
+}
+
+/// The tree path of an absolute path with its parents resolved and its last component not.
+pub(super) fn lstat_path(tree: &dyn TreeView, abs: &str) -> Result<String, String> {
+    if !abs.starts_with('/') {
+        return Err(format!("`{abs}` is not an absolute path"));
+    }
+    super::super::resolve_dir_of(tree, &super::super::tree_path(abs))
+        .ok_or_else(|| format!("the directory of {abs} does not exist"))
+}

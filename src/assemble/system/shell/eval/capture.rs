@@ -1,0 +1,122 @@
+//! Command substitution: what the commands inside `$(…)` print, where it can be told, and the
+//! text flowing through their pipelines.
+
+use super::super::ast::Node;
+use super::super::text;
+use super::probe::which_in;
+use super::{Call, Eval, Value};
+
+impl<'f> Eval<'f> {
+    /// `$(…)`: the commands run in a walk of their own whose output is captured; any command
+    /// whose output is not known makes the substitution unknown.
+    pub(super) fn substitute(&mut self, nodes: &[Node]) -> Value {
+        self.capturing += 1;
+        // Commands inside `$(…)` whose output [`Eval::answer`] cannot tell make the
+        // whole substitution unknown.
+        let mut opaque = None;
+        let mut out = String::new();
+        {
+            let mut inner_unknown = |c: Call<'_>| {
+                opaque.get_or_insert(format!("$({})", c.text));
+            };
+            let mut sub = Eval {
+                vars: self.vars.clone(),
+                funcs: self.funcs.clone(),
+                sourced: self.sourced.clone(),
+                positional: self.positional.clone(),
+                on_command: &mut inner_unknown,
+                // A substitution's frames are large: it counts as two levels.
+                depth: self.depth + 1,
+                steps: self.steps,
+                cut: None,
+                exited: false,
+                returning: false,
+                in_func: 0,
+                capture: String::new(),
+                stdin: None,
+                bash: self.bash,
+                capturing: 1,
+                files: self.files,
+                links: self.links,
+                native_arch: self.native_arch.clone(),
+                source: None,
+                status: self.status,
+                output: self.output,
+                debconf: self.debconf,
+                stdout: None,
+                exit_trap: None,
+                loops: 0,
+                loop_jump: None,
+            };
+            sub.run(nodes);
+            self.steps = sub.steps;
+            if self.cut.is_none() {
+                self.cut = sub.cut.take();
+            }
+            std::mem::swap(&mut out, &mut sub.capture);
+        }
+        self.capturing -= 1;
+        match opaque {
+            Some(what) => Value::Unknown(what),
+            // The shell drops the trailing newlines of what the commands printed.
+            None => Value::Known(out.trim_end_matches('\n').to_owned()),
+        }
+    }
+
+    /// What a command inside `$(…)` prints, where it can be told: output builtins, queries the
+    /// image answers, the caller's [`OutputProbe`], and text filters reading the pipeline's
+    /// input. `None`: not known (the substitution becomes unknown).
+    pub(super) fn answer(&self, argv: &[String]) -> Option<String> {
+        let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let line = |s: &str| format!("{s}\n");
+        match args.as_slice() {
+            ["echo", ..] => return text::echo(&argv[1..], self.bash).ok(),
+            ["printf", format, ..] => return text::printf(format, &argv[2..]).ok(),
+            ["dpkg", "--print-architecture"] => return self.native_arch.as_deref().map(line),
+            // Where a path really is: file tests follow links anyway, so the path itself
+            // answers them the same way.
+            ["dpkg-realpath", p] | ["dpkg-realpath", "--root", "", p] if p.starts_with('/') => {
+                return Some(line(p));
+            }
+            // No diversions exist on a fresh install.
+            ["dpkg-divert", "--listpackage", _] => return Some(String::new()),
+            ["dpkg-divert", "--truename", f] => return Some(line(f)),
+            ["command", "-v", n] | ["which", n] => {
+                return which_in(self.files, n).map(|hit| hit.map(|p| line(&p)).unwrap_or_default());
+            }
+            _ => {}
+        }
+        // `dpkg-query -W … PKG` of a package that is not installed fails and prints nothing
+        // (locales' `locales-all` check).
+        if args.first() == Some(&"dpkg-query") && self.status.and_then(|probe| probe(argv)) == Some(false) {
+            return Some(String::new());
+        }
+        if let Some(v) = expr(&args) {
+            return Some(line(&v));
+        }
+        if let Some(p) = text::path_part(argv) {
+            return Some(line(&p));
+        }
+        // What the caller can answer (`mktemp` makes its file in the image, `dpkg -L`).
+        if let Some(text) = self.output.and_then(|probe| probe(argv)) {
+            return Some(text);
+        }
+        self.stdin.as_deref().and_then(|input| text::filter(argv, input))
+    }
+}
+
+/// `expr A OP B` on integers (`priority=$(expr $priority - 1)`).
+fn expr(args: &[&str]) -> Option<String> {
+    let ["expr", a, op, b] = args else { return None };
+    let (a, b): (i64, i64) = (a.parse().ok()?, b.parse().ok()?);
+    Some(
+        match *op {
+            "+" => a.checked_add(b)?,
+            "-" => a.checked_sub(b)?,
+            "*" => a.checked_mul(b)?,
+            "/" if b != 0 => a / b,
+            _ => return None,
+        }
+        .to_string(),
+    )
+}

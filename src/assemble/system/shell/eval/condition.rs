@@ -1,0 +1,154 @@
+//! Conditions: `[ … ]`/`test`, `true`/`false`, `dpkg --compare-versions` on a fresh install,
+//! `command -v`, and what the caller's status probe answers, in three-valued logic (`None`: the
+//! image cannot tell).
+
+use super::super::ast::Node;
+use super::{Eval, FileKind, Value};
+
+impl<'f> Eval<'f> {
+    /// Evaluates `[ … ]`/`test …` conditions on the positional parameters; `None` = not a test
+    /// this knows (the command then runs normally where it appeared).
+    pub(super) fn condition(&mut self, cond: &[Node]) -> Option<bool> {
+        let words = match cond {
+            [Node::Not(inner)] => return self.condition(std::slice::from_ref(inner)).map(|b| !b),
+            [Node::AndOr(parts)] => {
+                let mut acc: Option<bool> = None;
+                for (op, n) in parts {
+                    let v = self.condition(std::slice::from_ref(n));
+                    acc = match (op.as_str(), acc, v) {
+                        ("", _, v) => v,
+                        ("&&", Some(false), _) => Some(false),
+                        ("&&", Some(true), v) => v,
+                        ("&&", None, Some(false)) => Some(false),
+                        ("||", Some(true), _) => Some(true),
+                        ("||", Some(false), v) => v,
+                        ("||", None, Some(true)) => Some(true),
+                        _ => None,
+                    };
+                }
+                return acc;
+            }
+            [Node::Simple { words, assigns, .. }] if assigns.is_empty() => words,
+            _ => return None,
+        };
+        let argv: Vec<Value> = words.iter().map(|w| self.expand_one(w)).collect();
+        let first = match argv.first() {
+            Some(Value::Known(s)) => s.as_str(),
+            _ => return None,
+        };
+        let args: Vec<&Value> = match first {
+            "[" => {
+                if !matches!(argv.last(), Some(Value::Known(s)) if s == "]") {
+                    return None;
+                }
+                argv[1..argv.len() - 1].iter().collect()
+            }
+            "test" => argv[1..].iter().collect(),
+            "true" | ":" => return Some(true),
+            "false" => return Some(false),
+            "dpkg" if argv.get(1) == Some(&Value::Known("--compare-versions".into())) => {
+                // On a first install the old version ($2) is empty: `lt-nl`/`le-nl` against
+                // it are false, `lt`/`le` true (dpkg treats an empty version as the lowest).
+                let op = match argv.get(3) {
+                    Some(Value::Known(op)) => op.as_str(),
+                    _ => return None,
+                };
+                return match argv.get(2) {
+                    Some(Value::Known(a)) if a.is_empty() => match op {
+                        "lt" | "le" | "<<" | "<=" | "ne" | "gt-nl" | "ge-nl" => Some(true),
+                        "lt-nl" | "le-nl" | "gt" | "ge" | ">>" | ">=" | "eq" => Some(false),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+            }
+            "which" | "command" => {
+                let name = match argv.as_slice() {
+                    [_, Value::Known(n)] if first == "which" => n.clone(),
+                    [_, Value::Known(v), Value::Known(n)] if v == "-v" => n.clone(),
+                    _ => return None,
+                };
+                return self.which(&name).map(|hit| hit.is_some());
+            }
+            _ => return self.probe(&argv),
+        };
+        self.test_expr(&args)
+    }
+
+    /// A `test`/`[` expression: `-o` of `-a` of primaries (`-a` binds tighter, as in test(1)),
+    /// in three-valued logic: `None` where the image cannot tell.
+    fn test_expr(&self, args: &[&Value]) -> Option<bool> {
+        // A binary `-a`/`-o` needs an operand on each side; a leading one is a unary primary.
+        fn split<'v>(args: &[&'v Value], op: &str) -> Vec<Vec<&'v Value>> {
+            let is = |v: &Value, op: &str| matches!(v, Value::Known(s) if s == op);
+            let mut parts = vec![Vec::new()];
+            for (i, a) in args.iter().enumerate() {
+                let binary = i > 0 && i + 1 < args.len() && !parts.last().is_some_and(Vec::is_empty);
+                if binary && is(a, op) {
+                    parts.push(Vec::new());
+                } else if let Some(last) = parts.last_mut() {
+                    last.push(*a);
+                }
+            }
+            parts
+        }
+        let mut any: Option<bool> = Some(false);
+        for or_part in split(args, "-o") {
+            let mut all: Option<bool> = Some(true);
+            for and_part in split(&or_part, "-a") {
+                all = match (all, self.test_primary(&and_part)) {
+                    (Some(false), _) | (_, Some(false)) => Some(false),
+                    (Some(true), v) => v,
+                    (None, _) => None,
+                };
+            }
+            any = match (any, all) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), v) => v,
+                (None, _) => None,
+            };
+        }
+        any
+    }
+
+    /// One primary: `! P`, `A = B`, `-e PATH`, a non-empty string…
+    fn test_primary(&self, args: &[&Value]) -> Option<bool> {
+        let mut args = args.to_vec();
+        let mut negate = false;
+        if matches!(args.first(), Some(Value::Known(s)) if s == "!") {
+            negate = true;
+            args.remove(0);
+        }
+        let known = |v: &Value| match v {
+            Value::Known(s) => Some(s.clone()),
+            Value::Unknown(_) => None,
+        };
+        let r = match args.as_slice() {
+            [a, op, b] => {
+                let (a, b) = (known(a)?, known(b)?);
+                match known(op)?.as_str() {
+                    "=" | "==" => a == b,
+                    "!=" => a != b,
+                    _ => return None,
+                }
+            }
+            [op, a] => {
+                let a = known(a)?;
+                let kind = || self.files.map(|f| f(&a));
+                match known(op)?.as_str() {
+                    "-z" => a.is_empty(),
+                    "-n" => !a.is_empty(),
+                    "-e" => kind()?.is_some(),
+                    "-f" => matches!(kind()?, Some(FileKind::File { .. })),
+                    "-d" => matches!(kind()?, Some(FileKind::Dir)),
+                    "-x" => matches!(kind()?, Some(FileKind::File { executable: true } | FileKind::Dir)),
+                    "-h" | "-L" => (self.links?)(&a),
+                    _ => return None,
+                }
+            }
+            [a] => !known(a)?.is_empty(),
+            _ => return None,
+        };
+        Some(r != negate)
+    }
+}
