@@ -16,8 +16,8 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         }),
         "chmod" | "chown" | "chgrp" => !args.iter().any(|a| a == "-R" || a == "--recursive"),
         "dpkg-statoverride" => super::statoverride::parse(args).is_ok(),
-        "cp" => super::files::parses_cp(args),
-        "sed" => super::files::parses_sed(args),
+        "cp" => super::copy::parse(args).is_ok(),
+        "sed" => super::sed::parse(args).is_ok(),
         "mktemp" => true,
         "systemd-tmpfiles" => super::tmpfiles::parse(args).is_ok(),
         _ => {
@@ -325,7 +325,7 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
         return Kind::Service;
     }
     // sed without -i prints (its output to a file is reported where it is redirected).
-    let prints = name == "sed" && super::files::sed_prints(args);
+    let prints = name == "sed" && super::sed::prints_only(args);
     if HARMLESS.contains(&name) || name.starts_with("db_") || prints {
         return Kind::Harmless;
     }

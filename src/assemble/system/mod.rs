@@ -21,6 +21,7 @@ pub mod alternatives;
 pub mod basefiles;
 pub mod certificates;
 pub mod commands;
+pub mod copy;
 pub mod debconf;
 pub mod dpkgdb;
 pub mod files;
@@ -29,6 +30,7 @@ pub mod locales;
 pub mod pam;
 pub mod report;
 pub mod runit;
+pub mod sed;
 pub mod shell;
 pub mod shells;
 pub mod statoverride;
@@ -518,6 +520,14 @@ pub fn is_file(tree: &dyn TreeView, path: &str) -> bool {
     resolve(tree, path)
         .and_then(|p| tree.entry(&p).map(|e| matches!(e.kind, EntryKind::File { .. })))
         .unwrap_or(false)
+}
+
+/// The tree path of an absolute path with its parents resolved and its last component not.
+pub fn lstat_path(tree: &dyn TreeView, abs: &str) -> Result<String, String> {
+    if !abs.starts_with('/') {
+        return Err(format!("`{abs}` is not an absolute path"));
+    }
+    resolve_dir_of(tree, &tree_path(abs)).ok_or_else(|| format!("the directory of {abs} does not exist"))
 }
 
 /// Normalises an absolute path from a script (`/usr/bin/x`) into tree form (`usr/bin/x`).

@@ -11,12 +11,11 @@
 
 use std::cell::RefCell;
 
-mod copy;
 mod output;
 mod paths;
-mod sed;
 
-use paths::{dotdot_path, lstat_path, operands, option_value};
+use super::{copy, lstat_path, sed};
+use paths::{dotdot_path, operands, option_value};
 
 use crate::entry::{Entry, EntryKind};
 
@@ -335,21 +334,6 @@ pub fn compute_at(
     ));
     files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     Ok((Changes { files, removed }, report))
-}
-
-/// Whether `cp` with these arguments is a form [`copy`] reproduces.
-pub fn parses_cp(args: &[String]) -> bool {
-    copy::parse(args).is_ok()
-}
-
-/// Whether `sed` with these arguments is an in-place edit [`sed`] reproduces.
-pub fn parses_sed(args: &[String]) -> bool {
-    sed::parse(args).is_ok()
-}
-
-/// Whether `sed` with these arguments only prints (no `-i`).
-pub fn sed_prints(args: &[String]) -> bool {
-    sed::prints_only(args)
 }
 
 fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Result<(), String> {

@@ -33,7 +33,7 @@ pub fn printed(tree: &dyn TreeView, argv: &[String], bash: bool) -> Result<Optio
                 if a.starts_with('-') {
                     return Err(format!("cat option {a} is not reproduced"));
                 }
-                let path = super::lstat_path(tree, a)?;
+                let path = super::super::lstat_path(tree, a)?;
                 let real = super::super::resolve(tree, &path).ok_or_else(|| format!("{a}: No such file"))?;
                 match tree.entry(&real).map(|e| &e.kind) {
                     Some(EntryKind::File { .. }) => {}
@@ -103,7 +103,7 @@ pub fn mktemp(overlay: &mut Overlay<'_>, args: &[String]) -> Result<String, Stri
                 "mktemp in the working directory ({name}) is not reproduced"
             ));
         }
-        let rel = super::lstat_path(overlay, &abs)?;
+        let rel = super::super::lstat_path(overlay, &abs)?;
         if overlay.entry(&rel).is_some() {
             continue;
         }
@@ -121,7 +121,7 @@ pub fn mktemp(overlay: &mut Overlay<'_>, args: &[String]) -> Result<String, Stri
 
 /// A regular file of the image as text (a link followed).
 fn read_text(tree: &dyn TreeView, abs: &str) -> Result<String, String> {
-    let path = super::lstat_path(tree, abs)?;
+    let path = super::super::lstat_path(tree, abs)?;
     let real = super::super::resolve(tree, &path).ok_or_else(|| format!("{abs}: No such file"))?;
     match tree.entry(&real).map(|e| &e.kind) {
         Some(EntryKind::File { .. }) => {}

@@ -1,8 +1,6 @@
 //! The arguments of file commands: their operands and option values, the paths they act on
 //! resolved in the image, and the `..` check that keeps them inside it.
 
-use super::super::TreeView;
-
 /// File commands whose path operands must stay inside the image.
 const FILE_COMMANDS: &[&str] = &[
     "ln",
@@ -79,13 +77,4 @@ pub(super) fn option_value(args: &[String], short: &str, long_eq: &str) -> Optio
             a.strip_prefix(long_eq).map(str::to_owned)
         }
     })
-}
-
-/// The tree path of an absolute path with its parents resolved and its last component not.
-pub(super) fn lstat_path(tree: &dyn TreeView, abs: &str) -> Result<String, String> {
-    if !abs.starts_with('/') {
-        return Err(format!("`{abs}` is not an absolute path"));
-    }
-    super::super::resolve_dir_of(tree, &super::super::tree_path(abs))
-        .ok_or_else(|| format!("the directory of {abs} does not exist"))
 }

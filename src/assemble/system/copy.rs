@@ -9,7 +9,7 @@
 //! (then the link itself is copied). Copying a directory, and the options that ask or back up,
 //! are refused with the reason.
 
-use super::super::{Changes, Overlay, TreeView};
+use super::{Changes, Overlay, TreeView};
 use crate::entry::{Entry, EntryKind};
 
 /// One `cp` call's meaning.
@@ -117,7 +117,7 @@ pub fn parse(args: &[String]) -> Result<CpCall, String> {
 /// would fail or what is not reproduced.
 pub fn apply(overlay: &mut Overlay<'_>, call: &CpCall, umask: u32) -> Result<(), String> {
     let dest_rel = super::lstat_path(overlay, &call.dest)?;
-    let dest_is_dir = !call.no_target_dir && super::super::is_dir(overlay, &dest_rel);
+    let dest_is_dir = !call.no_target_dir && super::is_dir(overlay, &dest_rel);
     if call.sources.len() > 1 && !dest_is_dir {
         return Err(format!("target {} is not a directory", call.dest));
     }
@@ -141,7 +141,7 @@ fn copy_one(
         .cloned()
         .ok_or_else(|| format!("cannot stat '{src}': No such file or directory"))?;
     if matches!(entry.kind, EntryKind::Symlink { .. }) && !call.no_deref {
-        from = super::super::resolve(overlay, &from).ok_or_else(|| format!("{src} is a dangling link"))?;
+        from = super::resolve(overlay, &from).ok_or_else(|| format!("{src} is a dangling link"))?;
         entry = overlay
             .entry(&from)
             .cloned()
@@ -152,7 +152,7 @@ fn copy_one(
     }
     let mut to = dest_rel.to_owned();
     if dest_is_dir {
-        let dir = super::super::resolve(overlay, dest_rel).unwrap_or_else(|| dest_rel.to_owned());
+        let dir = super::resolve(overlay, dest_rel).unwrap_or_else(|| dest_rel.to_owned());
         let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src);
         to = if dir.is_empty() {
             base.to_owned()
@@ -185,8 +185,8 @@ fn copy_one(
     // An existing destination is written through: a link to a file is followed.
     let target = match &existing {
         Some(e) if matches!(e.kind, EntryKind::Symlink { .. }) => {
-            let real = super::super::resolve(overlay, &to)
-                .ok_or_else(|| format!("{} is a dangling link", call.dest))?;
+            let real =
+                super::resolve(overlay, &to).ok_or_else(|| format!("{} is a dangling link", call.dest))?;
             if real == from {
                 return Err(format!("'{src}' and '{}' are the same file", call.dest));
             }

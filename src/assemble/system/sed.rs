@@ -5,8 +5,8 @@
 //! what it refuses). The file keeps its mode and owner (GNU sed copies them to the file it
 //! renames over the original); `-iSUFFIX` keeps a copy of the original under that name.
 
-use super::super::shell::text::{self, Substitute};
-use super::super::{Changes, Overlay, TreeView};
+use super::shell::text::{self, Substitute};
+use super::{Changes, Overlay, TreeView};
 use crate::entry::EntryKind;
 
 /// One `sed -i` call.
