@@ -295,6 +295,15 @@ def main():
             (d / "reference.stamp").write_text(stamp)
         else:
             (d / "reference.tar").unlink()
+        # Before bookworm the merged-/usr hook installs a dummy usr-is-merged of its own making
+        # (not in the archive, so not debcast's to install): the reference loses it again.
+        dummies = [line.split()[0] for line in run(
+            ["dpkg-query", f"--admindir={d / 'reference/var/lib/dpkg'}", "-W",
+             "-f", "${Package} ${source:Package}\n"]).splitlines()
+            if line.split()[1:2] and line.split()[1].startswith("mmdebstrap-dummy-")]
+        if dummies:
+            run(["dpkg", f"--root={d / 'reference'}", "--force-depends", "--force-script-chrootless",
+                 "--purge"] + dummies)
         installed = run(["dpkg-query", f"--admindir={d / 'reference/var/lib/dpkg'}", "-W",
                          "-f", "${Package}=${Version}\n"]).split()
         if not installed:
