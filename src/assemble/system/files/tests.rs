@@ -596,3 +596,27 @@ fn filters_of_image_files_into_files() {
         "{what:?}"
     );
 }
+
+/// debhelper's /usr/local idiom: a subshell reading `DIR MODE USER GROUP` lines from a
+/// here-document with `while read`, `set -- $line`, and `if mkdir …; then chown …; chmod …`.
+#[test]
+fn while_read_over_a_here_document() {
+    let script = "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n(\n\
+                  \tdefault_mode=0755\n\tdefault_user=root\n\tdefault_group=root\n\
+                  \tif [ -e /etc/staff-group-for-usr-local ]; then default_mode=02775; default_group=staff; fi\n\
+                  \twhile read line; do\n\t\tset -- $line\n\t\tdir=\"$1\"; mode=\"$2\"; user=\"$3\"; group=\"$4\"\n\
+                  \t\tif [ \"$mode\" = \"default\" ]; then mode=\"$default_mode\"; user=\"$default_user\"; group=\"$default_group\"; fi\n\
+                  \t\tif [ ! -e \"$dir\" ]; then\n\t\t\tif mkdir \"$dir\" 2>/dev/null; then\n\
+                  \t\t\t\tif chown \"$user\":\"$group\" \"$dir\" ; then chmod \"$mode\" \"$dir\" || true; fi\n\t\t\tfi\n\t\tfi\n\
+                  \tdone\n) << DATA\n/usr/local/share default\n/usr/local/share/xml default\n/usr/local/share/xml/misc 0750 root staff\nDATA\nfi\n";
+    let mut t = MemTree::new();
+    t.dir("usr/local")
+        .file("etc/passwd", b"root:x:0:0::/root:/bin/sh\n")
+        .file("etc/group", b"root:x:0:\nstaff:x:50:\n");
+    let (changes, report) = compute(&t, &[pkg("xmlish", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let meta = |p: &str| file(&changes, p).map(|(e, _)| (e.is_dir(), e.mode, e.gid));
+    assert_eq!(meta("usr/local/share"), Some((true, 0o755, 0)));
+    assert_eq!(meta("usr/local/share/xml"), Some((true, 0o755, 0)));
+    assert_eq!(meta("usr/local/share/xml/misc"), Some((true, 0o750, 50)));
+}

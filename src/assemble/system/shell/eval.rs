@@ -80,6 +80,8 @@ pub struct Eval<'f> {
     /// Where standard output goes for commands without a redirection of their own: the target
     /// of an enclosing compound command's `>FILE` (appending once the first command wrote).
     stdout: Option<(Value, bool)>,
+    /// Lines a `while read` loop reads: the here-document of the compound command around it.
+    lines: Option<std::collections::VecDeque<String>>,
     /// `trap ACTION EXIT`: run when the script ends.
     exit_trap: Option<Rc<[Node]>>,
     /// `for` loops being walked, and a `break`/`continue` on its way out of the innermost.
@@ -128,6 +130,7 @@ impl<'f> Eval<'f> {
             output: None,
             debconf: None,
             stdout: None,
+            lines: None,
             exit_trap: None,
             loops: 0,
             loop_jump: None,
@@ -249,7 +252,32 @@ impl<'f> Eval<'f> {
                 }
                 self.loops -= 1;
             }
-            // Loops that read input are not walked; inside `$(…)` what they print is unknown.
+            // `while read A B; do …; done` over a known here-document: one pass per line.
+            Node::While { cond, body } if self.lines.is_some() && read_vars(cond).is_some() => {
+                let vars = read_vars(cond).unwrap_or_default();
+                self.loops += 1;
+                while let Some(line) = self.lines.as_mut().and_then(|l| l.pop_front()) {
+                    // `read` splits on whitespace; the last name takes the rest of the line.
+                    let mut rest = line.trim_start();
+                    for (i, var) in vars.iter().enumerate() {
+                        let value = if i + 1 == vars.len() {
+                            std::mem::take(&mut rest).trim_end().to_owned()
+                        } else {
+                            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                            let (word, after) = rest.split_at(end);
+                            rest = after.trim_start();
+                            word.to_owned()
+                        };
+                        self.vars.insert(var.clone(), Value::Known(value));
+                    }
+                    self.run(body);
+                    if self.loop_jump.take() == Some(LoopJump::Break) || self.exited || self.returning {
+                        break;
+                    }
+                }
+                self.loops -= 1;
+            }
+            // Other loops are not walked; inside `$(…)` what they print is unknown.
             Node::While { .. } if self.capturing > 0 => self.emit(Call {
                 argv: Err("a while loop".into()),
                 text: "while …",
@@ -321,6 +349,15 @@ impl<'f> Eval<'f> {
             }
             Node::Not(inner) => self.node(inner),
             Node::Redirected { body, redirs } => {
+                // A here-document is what the loops inside read.
+                let lines = redirs.iter().rev().find_map(|r| match r {
+                    Redir::Heredoc(Some(text)) => Some(text.lines().map(str::to_owned).collect()),
+                    _ => None,
+                });
+                let saved_lines = match lines {
+                    Some(l) => Some(std::mem::replace(&mut self.lines, Some(l))),
+                    None => None,
+                };
                 let target = redirs.iter().rev().find_map(|r| match r {
                     Redir::Out { append, target } => Some((target, *append)),
                     Redir::Heredoc(_) => None,
@@ -343,6 +380,9 @@ impl<'f> Eval<'f> {
                         self.stdout = saved;
                     }
                     None => self.node(body),
+                }
+                if let Some(saved) = saved_lines {
+                    self.lines = saved;
                 }
             }
         }
@@ -675,6 +715,18 @@ fn trim(s: &str, p: &str, suffix: bool, longest: bool) -> String {
         }
     }
     s.to_owned()
+}
+
+/// The names of `read [-r] NAME…` when `cond` is only that.
+fn read_vars(cond: &[Node]) -> Option<Vec<String>> {
+    let [Node::Simple { words, assigns, .. }] = cond else {
+        return None;
+    };
+    let words: Vec<String> = words.iter().map(Word::literal).collect::<Option<_>>()?;
+    let (first, rest) = words.split_first()?;
+    let names: Vec<String> = rest.iter().filter(|w| *w != "-r").cloned().collect();
+    let valid = |n: &String| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (first == "read" && assigns.is_empty() && !names.is_empty() && names.iter().all(valid)).then_some(names)
 }
 
 /// `exit N` with a literal non-zero N.

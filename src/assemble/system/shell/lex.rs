@@ -485,10 +485,10 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// Keeps standard output's `>`/`>>` of simple and compound commands (after `done`, `fi`,
-/// `esac`, `}` or `)`) and here-documents of simple commands as [`Tok::Redir`] (the files module
-/// applies `cat >FILE <<EOF`, `echo … >FILE`); drops every other redirection operator and its
-/// target (`2>/dev/null`, `2>&1`, `<file`).
+/// Keeps standard output's `>`/`>>` and here-documents of simple and compound commands (after
+/// `done`, `fi`, `esac`, `}` or `)`) as [`Tok::Redir`] (the files module applies `cat >FILE
+/// <<EOF`, `echo … >FILE`; a loop reads a here-document line by line); drops every other
+/// redirection operator and its target (`2>/dev/null`, `2>&1`, `<file`).
 fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
     let mut out: Vec<(Tok, usize)> = Vec::with_capacity(toks.len());
     let mut it = toks.into_iter().peekable();
@@ -537,7 +537,7 @@ fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
                 }
             }
             (Tok::Redir(r), at) => {
-                if after_simple(&out) {
+                if after_simple(&out) || after_compound(&out) {
                     out.push((Tok::Redir(r), at));
                 }
             }

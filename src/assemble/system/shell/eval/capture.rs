@@ -44,6 +44,7 @@ impl<'f> Eval<'f> {
                 output: self.output,
                 debconf: self.debconf,
                 stdout: None,
+                lines: None,
                 exit_trap: None,
                 loops: 0,
                 loop_jump: None,
