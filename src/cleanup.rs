@@ -48,6 +48,10 @@ pub struct Owned {
 impl Owned {
     /// Takes ownership of `path` (a file or directory this process just created).
     pub fn new(path: &Path) -> Self {
+        Self::register(&mut registry(), path)
+    }
+
+    fn register(registry: &mut BTreeMap<u64, PathBuf>, path: &Path) -> Self {
         let lock = File::open(path).ok().filter(try_lock);
         if lock.is_none() {
             // Still registered, and its name carries our pid: only the lock across pid
@@ -55,9 +59,27 @@ impl Owned {
             tracing::debug!("could not lock {}", path.display());
         }
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        registry().insert(id, path.to_owned());
+        registry.insert(id, path.to_owned());
         Owned { id, _lock: lock }
     }
+}
+
+/// A temporary file `<dir>/<base><pid>-<random>`, created and registered as one step: the
+/// signal handler, which holds the registry once it runs, either finds it registered or stops
+/// the process before it exists (a file created between the two would be left behind).
+pub fn temp_file(dir: &Path, base: &str) -> io::Result<(tempfile::NamedTempFile, Owned)> {
+    let mut registry = registry();
+    let file = tempfile::Builder::new().prefix(&prefix(base)).tempfile_in(dir)?;
+    let owned = Owned::register(&mut registry, file.path());
+    Ok((file, owned))
+}
+
+/// [`temp_file`] for a temporary directory.
+pub fn temp_dir(dir: &Path, base: &str) -> io::Result<(tempfile::TempDir, Owned)> {
+    let mut registry = registry();
+    let made = tempfile::Builder::new().prefix(&prefix(base)).tempdir_in(dir)?;
+    let owned = Owned::register(&mut registry, made.path());
+    Ok((made, owned))
 }
 
 impl Drop for Owned {
@@ -255,6 +277,28 @@ mod tests {
         let pid = child.id();
         child.wait().unwrap();
         pid
+    }
+
+    /// A temporary file or directory is registered by the same step that creates it (no window
+    /// in which a signal finds it unregistered), and unregistered when its owner goes.
+    #[test]
+    fn temporaries_are_registered_as_they_are_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let registered = |p: &Path| registry().values().any(|r| r == p);
+        let (file, owned) = temp_file(dir.path(), ".t-").unwrap();
+        assert!(registered(file.path()));
+        assert!(
+            file.path()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&prefix(".t-"))
+        );
+        let (made, owned_dir) = temp_dir(dir.path(), ".d-").unwrap();
+        assert!(registered(made.path()));
+        let (f, d) = (file.path().to_owned(), made.path().to_owned());
+        drop((owned, owned_dir));
+        assert!(!registered(&f) && !registered(&d));
     }
 
     #[test]

@@ -266,12 +266,8 @@ impl Lockfile {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&crate::cleanup::prefix(".debcast-lock-"))
-            .tempfile_in(dir)
-            .map_err(err)?;
         // Removed if the process is interrupted before the rename.
-        let _owned = crate::cleanup::Owned::new(tmp.path());
+        let (mut tmp, _owned) = crate::cleanup::temp_file(dir, ".debcast-lock-").map_err(err)?;
         std::io::Write::write_all(&mut tmp, self.to_toml().as_bytes()).map_err(err)?;
         // tempfile creates 0600; a lockfile is committed and read by everyone.
         std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644))

@@ -280,10 +280,7 @@ pub fn check_output(output: &Path, kind: OutputKind, manifest: &Manifest) -> Out
         return out;
     }
     // The build writes a temporary file or directory here and renames it onto the output.
-    if let Err(e) = tempfile::Builder::new()
-        .prefix(&crate::cleanup::prefix(".debcast-check-"))
-        .tempfile_in(&existing)
-    {
+    if let Err(e) = crate::cleanup::temp_file(&existing, ".debcast-check-") {
         out.problems.push(format!(
             "--output {shown}: cannot create files in {}: {e}{}",
             existing.display(),

@@ -48,10 +48,8 @@ fn write_beside(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&crate::cleanup::prefix(".sbom-"))
-        .tempfile_in(parent)
-        .with_context(|| format!("writing {}", path.display()))?;
+    let (mut tmp, _owned) =
+        crate::cleanup::temp_file(parent, ".sbom-").with_context(|| format!("writing {}", path.display()))?;
     std::io::Write::write_all(&mut tmp, bytes).with_context(|| format!("writing {}", path.display()))?;
     tmp.persist(path)
         .with_context(|| format!("writing {}", path.display()))?;

@@ -112,16 +112,16 @@ impl DockerArchiveWriter {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let out = tempfile::Builder::new()
-            .prefix(&cleanup::prefix(&format!(".{name}.tmp-")))
-            .tempfile_in(if parent.as_os_str().is_empty() {
+        let (out, out_owned) = cleanup::temp_file(
+            if parent.as_os_str().is_empty() {
                 Path::new(".")
             } else {
                 &parent
-            })
-            .map_err(OciError::io(&parent))?;
+            },
+            &format!(".{name}.tmp-"),
+        )
+        .map_err(OciError::io(&parent))?;
         let out_path = out.path().to_owned();
-        let out_owned = Owned::new(&out_path);
         let located = |e: OciError| match e {
             OciError::LayerWrite(source) => OciError::Io {
                 path: out_path.clone(),

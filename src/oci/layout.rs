@@ -39,12 +39,8 @@ impl BlobLayerBuilder {
         compression: Compression,
         source_date_epoch: u64,
     ) -> Result<Self, OciError> {
-        let file = tempfile::Builder::new()
-            .prefix(&cleanup::prefix(".layer-"))
-            .tempfile_in(blob_dir)
-            .map_err(OciError::io(blob_dir))?;
+        let (file, owned) = cleanup::temp_file(blob_dir, ".layer-").map_err(OciError::io(blob_dir))?;
         let temp_path = file.path().to_owned();
-        let owned = Owned::new(&temp_path);
         let inner = LayerBuilder::new(
             BufWriter::with_capacity(256 * 1024, file),
             compression,
@@ -109,10 +105,7 @@ fn persist_blob(file: NamedTempFile, blob_dir: &Path, digest: &Sha256Digest) -> 
 
 fn write_blob(blob_dir: &Path, bytes: &[u8]) -> Result<Sha256Digest, OciError> {
     let digest = Sha256Digest::of(bytes);
-    let mut file = tempfile::Builder::new()
-        .prefix(&cleanup::prefix(".blob-"))
-        .tempfile_in(blob_dir)
-        .map_err(OciError::io(blob_dir))?;
+    let (mut file, _owned) = cleanup::temp_file(blob_dir, ".blob-").map_err(OciError::io(blob_dir))?;
     file.write_all(bytes).map_err(OciError::io(file.path()))?;
     persist_blob(file, blob_dir, &digest)?;
     Ok(digest)
@@ -129,12 +122,7 @@ pub(crate) fn temp_dir_beside(dest: &Path) -> Result<(TempDir, Owned), OciError>
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(&cleanup::prefix(&format!(".{}.tmp-", name.to_string_lossy())))
-        .tempdir_in(&parent)
-        .map_err(OciError::io(parent))?;
-    let owned = Owned::new(tmp.path());
-    Ok((tmp, owned))
+    cleanup::temp_dir(&parent, &format!(".{}.tmp-", name.to_string_lossy())).map_err(OciError::io(parent))
 }
 
 /// `<ref>-<os>-<arch>[-<variant>]`: the per-platform ref name listed in `index.json` (see the
@@ -228,10 +216,8 @@ impl LayoutWriter {
         if self.has_blob(&info.digest, info.size) {
             return Ok(());
         }
-        let tmp = tempfile::Builder::new()
-            .prefix(&cleanup::prefix(".blob-"))
-            .tempfile_in(&self.blob_dir)
-            .map_err(OciError::io(&self.blob_dir))?;
+        let (tmp, _owned) =
+            cleanup::temp_file(&self.blob_dir, ".blob-").map_err(OciError::io(&self.blob_dir))?;
         clone_or_copy(source, tmp.as_file()).map_err(OciError::io(source))?;
         persist_blob(tmp, &self.blob_dir, &info.digest)
     }

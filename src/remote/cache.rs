@@ -632,10 +632,7 @@ fn put_layer_blob(
     mut reader: impl io::Read,
 ) -> io::Result<Result<(), (Sha256Digest, u64)>> {
     let dir = cache.blob_dir();
-    let tmp = tempfile::Builder::new()
-        .prefix(&crate::cleanup::prefix(".blob-"))
-        .tempfile_in(&dir)?;
-    let _owned = crate::cleanup::Owned::new(tmp.path());
+    let (tmp, _owned) = crate::cleanup::temp_file(&dir, ".blob-")?;
     let mut writer = HashingWriter::new(io::BufWriter::new(tmp));
     io::copy(&mut io::Read::take(&mut reader, record.size + 1), &mut writer)?;
     writer.flush()?;

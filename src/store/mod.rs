@@ -34,7 +34,7 @@ use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::cleanup::{self, Owned};
+use crate::cleanup;
 use crate::hash::{Expected, HashingReader, HashingWriter, Sha256Digest};
 
 /// A second tier behind the local store (the remote cache of [`crate::remote`], when one is on):
@@ -417,11 +417,7 @@ impl Store {
             path: path.to_owned(),
             source,
         };
-        let tmp = tempfile::Builder::new()
-            .prefix(&cleanup::prefix(INCOMING))
-            .tempfile_in(&tmp_dir)
-            .map_err(|e| io_err(&tmp_dir, e))?;
-        let _owned = Owned::new(tmp.path());
+        let (tmp, _owned) = cleanup::temp_file(&tmp_dir, INCOMING).map_err(|e| io_err(&tmp_dir, e))?;
         let mut writer = HashingWriter::new(io::BufWriter::new(tmp));
         if let Err(e) = fill(&mut writer) {
             return Ok(Err(e));
@@ -684,10 +680,7 @@ impl LayerCache {
 /// filesystem), synced to disk first if `durable`, then renamed over `dest`, so readers see the
 /// old file or the new one, never a part.
 pub(crate) fn replace_file(dir: &Path, dest: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&cleanup::prefix(NEW))
-        .tempfile_in(dir)?;
-    let _owned = Owned::new(tmp.path());
+    let (mut tmp, _owned) = cleanup::temp_file(dir, NEW)?;
     tmp.write_all(bytes)?;
     if durable {
         tmp.as_file().sync_all()?;

@@ -355,7 +355,7 @@ impl<'f> Eval<'f> {
                     _ => None,
                 });
                 let saved_lines = match lines {
-                    Some(l) => Some(std::mem::replace(&mut self.lines, Some(l))),
+                    Some(l) => Some(self.lines.replace(l)),
                     None => None,
                 };
                 let target = redirs.iter().rev().find_map(|r| match r {
