@@ -283,10 +283,9 @@ def main():
         if kept:
             print(f"{name}: reusing the mmdebstrap tree kept in {d / 'reference.tar'}")
         else:
-            # Before bookworm there is no real usr-is-merged package for the hook's essential
-            # step to install: only its setup step (debootstrap's directory links) applies.
-            merged = ([f"--setup-hook={MERGED_USR_HOOK}/setup00.sh"] if suite in ("buster", "bullseye")
-                      else [f"--hook-dir={MERGED_USR_HOOK}"])
+            # Before bookworm Debian's images keep /usr split (debcast's default for those
+            # suites too: see the manifest's `usrmerge`), so the reference gets no hook.
+            merged = [] if suite in ("buster", "bullseye") else [f"--hook-dir={MERGED_USR_HOOK}"]
             run(["mmdebstrap", "--quiet", f"--variant={variant}", "--architectures=amd64"] + merged
                 + ([f"--include={','.join(include)}"] if include else [])
                 + [suite, str(d / "reference.tar")] + sources, env=env)
