@@ -8,9 +8,11 @@
 //! rewritten as its lines for other files plus `md5sum NEW` naming DEST, and NEW copied
 //! (`cp -pf`) to `cache/DEST-with-slashes-as-colons` under `--three-way` or when NEW is smaller
 //! than 25600 bytes. `ucfr PKG FILE` records `PKG \t FILE` in `registry` the same way
-//! (`registry.N` rotated with `cp -f`, `registry` → `registry.0`). Everything else — an existing
-//! destination (ucf would compare sums, maybe ask), `--purge`, `--no-action`, another state
-//! directory — is refused with the reason, and the caller reports it.
+//! (`registry.N` rotated with `cp -f`, `registry` → `registry.0`). `ucf --purge DEST` and
+//! `ucfr --purge PKG FILE` (a postinst forgetting a file it no longer manages) drop the file's
+//! lines the same way. Everything else — an existing destination (ucf would compare sums, maybe
+//! ask), `--no-action`, another state directory — is refused with the reason, and the caller
+//! reports it.
 
 use md5::{Digest, Md5};
 
@@ -32,7 +34,8 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
 
 #[derive(Debug, PartialEq, Eq)]
 struct UcfCall {
-    new: String,
+    /// `None` for `--purge DEST`.
+    new: Option<String>,
     dest: String,
     three_way: bool,
 }
@@ -96,10 +99,11 @@ fn parse_ucf(args: &[String]) -> Result<UcfCall, String> {
             "debconf-template",
         ],
     )?;
-    let mut three_way = false;
+    let (mut three_way, mut purge) = (false, false);
     for (name, _) in &opts {
         match *name {
             "three-way" => three_way = true,
+            "p" | "purge" => purge = true,
             // Prompting, historical sums, diversions by the caller, SELinux contexts, verbosity:
             // none changes what a fresh install writes.
             "debconf-ok" | "debconf-template" | "s" | "src-dir" | "sum-file" | "P" | "package" | "Z"
@@ -109,26 +113,34 @@ fn parse_ucf(args: &[String]) -> Result<UcfCall, String> {
         }
     }
     match operands.as_slice() {
-        [new, dest] if new.starts_with('/') && dest.starts_with('/') => Ok(UcfCall {
-            new: (*new).to_owned(),
+        [dest] if purge && dest.starts_with('/') => Ok(UcfCall {
+            new: None,
             dest: (*dest).to_owned(),
             three_way,
         }),
+        [new, dest] if !purge && new.starts_with('/') && dest.starts_with('/') => Ok(UcfCall {
+            new: Some((*new).to_owned()),
+            dest: (*dest).to_owned(),
+            three_way,
+        }),
+        _ if purge => Err("ucf --purge without exactly one absolute DESTINATION".into()),
         _ => Err("ucf without exactly NEW and DESTINATION as absolute paths".into()),
     }
 }
 
-fn parse_ucfr(args: &[String]) -> Result<(String, String), String> {
+fn parse_ucfr(args: &[String]) -> Result<(String, String, bool), String> {
     let (opts, operands) = split_options(args, &["state-dir"])?;
+    let mut purge = false;
     for (name, _) in &opts {
         match *name {
+            "p" | "purge" => purge = true,
             "f" | "force" | "v" | "verbose" => {}
             n if is_debug(n) => {}
             other => return Err(format!("ucfr option `{other}` is not emulated")),
         }
     }
     match operands.as_slice() {
-        [pkg, file] if file.starts_with('/') => Ok(((*pkg).to_owned(), (*file).to_owned())),
+        [pkg, file] if file.starts_with('/') => Ok(((*pkg).to_owned(), (*file).to_owned(), purge)),
         _ => Err("ucfr without exactly PACKAGE and an absolute FILE".into()),
     }
 }
@@ -137,10 +149,10 @@ fn parse_ucfr(args: &[String]) -> Result<(String, String), String> {
 pub fn apply(overlay: &mut Overlay<'_>, argv0: &str, args: &[String], umask: u32) -> Result<(), String> {
     match argv0 {
         "ucf" => ucf(overlay, &parse_ucf(args)?, umask),
-        "ucfr" => {
-            let (pkg, file) = parse_ucfr(args)?;
-            ucfr(overlay, &pkg, &file, umask)
-        }
+        "ucfr" => match parse_ucfr(args)? {
+            (pkg, file, false) => ucfr(overlay, &pkg, &file, umask),
+            (pkg, file, true) => ucfr_purge(overlay, &pkg, &file, umask),
+        },
         _ => Err("not ucf".into()),
     }
 }
@@ -234,16 +246,60 @@ fn rewrite_state(
         text = other_lines(&read(overlay, &base)?.unwrap_or_default(), file);
     }
     text.extend_from_slice(line.as_bytes());
-    let mut c = Changes::default();
-    c.file(&base, 0o666 & !umask, text);
-    overlay.apply(c);
+    // Purging from a state file that does not exist writes none.
+    if overlay.entry(&base).is_some() || !line.is_empty() {
+        let mut c = Changes::default();
+        c.file(&base, 0o666 & !umask, text);
+        overlay.apply(c);
+    }
     Ok(())
 }
 
+/// `ucf --purge DEST` (ucf's `purge_md5sum`): the hash files rotated (`cp -pf`), DEST's line
+/// dropped from `hashfile`, its cached copy removed. DEST itself is the caller's to remove.
+fn ucf_purge(overlay: &mut Overlay<'_>, dest: &str, umask: u32) -> Result<(), String> {
+    let dest = canonical(overlay, dest);
+    rewrite_state(overlay, "hashfile", "", &dest, true, umask)?;
+    let cached = format!("{STATE_DIR}/cache/{}", dest.replace('/', ":"));
+    if super::is_file(overlay, &cached) {
+        overlay.apply(Changes {
+            files: vec![],
+            removed: vec![cached],
+        });
+    }
+    Ok(())
+}
+
+/// `ucfr --purge PKG FILE`: nothing when FILE is not registered; its line dropped (the
+/// registry rotated, `cp -f`) when PKG owns it; refused when another package does.
+fn ucfr_purge(overlay: &mut Overlay<'_>, pkg: &str, file: &str, umask: u32) -> Result<(), String> {
+    let real = canonical(overlay, file);
+    let registry = format!("{STATE_DIR}/registry");
+    let Some(text) = read(overlay, &registry)? else {
+        return Err(format!("/{registry} does not exist (ucfr's internal error)"));
+    };
+    let owners: Vec<String> = String::from_utf8_lossy(&text)
+        .lines()
+        .filter(|l| other_lines(format!("{l}\n").as_bytes(), &real).is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    match owners.as_slice() {
+        [] => Ok(()),
+        [owner] if owner == pkg => rewrite_state(overlay, "registry", "", &real, false, umask),
+        [owner] => Err(format!(
+            "{real} is registered to {owner}, not {pkg}: ucfr refuses without --force"
+        )),
+        _ => Err(format!("{real} is registered more than once")),
+    }
+}
+
 fn ucf(overlay: &mut Overlay<'_>, call: &UcfCall, umask: u32) -> Result<(), String> {
-    let new_rel = super::resolve(overlay, &super::tree_path(&call.new))
+    let Some(new) = &call.new else {
+        return ucf_purge(overlay, &call.dest, umask);
+    };
+    let new_rel = super::resolve(overlay, &super::tree_path(new))
         .filter(|p| super::is_file(overlay, p))
-        .ok_or_else(|| format!("the new file {} does not exist", call.new))?;
+        .ok_or_else(|| format!("the new file {new} does not exist"))?;
     let dest_rel = super::tree_path(&call.dest);
     if super::resolve_dir_of(overlay, &dest_rel)
         .and_then(|p| overlay.entry(&p).cloned())

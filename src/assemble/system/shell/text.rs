@@ -522,6 +522,32 @@ pub fn file_operands(argv: &[String]) -> Option<(Vec<String>, Vec<String>)> {
     (!files.is_empty()).then_some((own, files))
 }
 
+/// `seq [FIRST [INCREMENT]] LAST` on integers, one number a line (`for i in $(seq 6 -1 0)`).
+pub fn seq(argv: &[String]) -> Option<String> {
+    let (name, args) = argv.split_first()?;
+    if name != "seq" && name != "/usr/bin/seq" {
+        return None;
+    }
+    let nums: Vec<i64> = args.iter().map(|a| a.parse().ok()).collect::<Option<_>>()?;
+    let (first, step, last) = match nums.as_slice() {
+        [last] => (1, 1, *last),
+        [first, last] => (*first, 1, *last),
+        [first, step, last] if *step != 0 => (*first, *step, *last),
+        _ => return None,
+    };
+    let mut out = String::new();
+    let mut i = first;
+    // Bounded: a script counting to a million is not one to follow.
+    for _ in 0..10_000 {
+        if (step > 0 && i > last) || (step < 0 && i < last) {
+            return Some(out);
+        }
+        out.push_str(&format!("{i}\n"));
+        i = i.checked_add(step)?;
+    }
+    None
+}
+
 /// `basename PATH [SUFFIX]` and `dirname PATH`, from their arguments.
 pub fn path_part(argv: &[String]) -> Option<String> {
     let (name, args) = argv.split_first()?;

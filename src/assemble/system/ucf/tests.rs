@@ -130,7 +130,7 @@ fn options_that_change_the_outcome_are_not_guessed() {
     assert!(handles("ucf", &args("--three-way --debconf-ok -d5 /a /etc/b")));
     assert!(handles("ucf", &args("-three-way --sum-file /s /a /etc/b")));
     for refused in [
-        "--purge /etc/b",
+        "--purge /a /etc/b",
         "-n /a /etc/b",
         "--state-dir /x /a /etc/b",
         "/a",
@@ -139,6 +139,46 @@ fn options_that_change_the_outcome_are_not_guessed() {
         assert!(!handles("ucf", &args(refused)), "{refused}");
     }
     assert!(handles("ucfr", &args("--force foo /etc/b")));
-    assert!(!handles("ucfr", &args("--purge foo /etc/b")));
+    assert!(handles("ucfr", &args("--purge foo /etc/b")));
+    assert!(handles("ucf", &args("--purge /etc/b")));
     assert!(!handles("ucfr", &args("foo etc/b")));
+}
+
+/// `ucf --purge` and `ucfr --purge` of a file never installed (a postinst forgetting its old
+/// logrotate file on a fresh install): the hash files still rotate, as ucf does; the registry,
+/// which has no line for it, is left alone; a registered file loses its line and cached copy.
+#[test]
+fn purging_rotates_and_forgets() {
+    let (t, ini) = php_tree(100);
+    let script = format!(
+        "{}\nucf --purge /etc/logrotate.d/php\nucfr --purge php8.2-cli /etc/logrotate.d/php\n",
+        PHP_CLI.trim_end().trim_end_matches("exit 0")
+    );
+    let (changes, report) = files::compute(&t, &[pkg("php8.2-cli", &script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let php = format!("{}  /etc/php/8.2/cli/php.ini\n", hex::encode(Md5::digest(&ini)));
+    assert_eq!(file(&changes, "var/lib/ucf/hashfile").1, php.as_bytes());
+    assert_eq!(file(&changes, "var/lib/ucf/hashfile.0").1, php.as_bytes());
+    assert!(file(&changes, "var/lib/ucf/hashfile.1").1.is_empty());
+    assert!(
+        changes
+            .files
+            .iter()
+            .all(|(e, _)| e.path != "var/lib/ucf/registry.1")
+    );
+
+    let script = format!(
+        "{}\nucf --purge /etc/php/8.2/cli/php.ini\nucfr --purge php8.2-cli /etc/php/8.2/cli/php.ini\n",
+        PHP_CLI.trim_end().trim_end_matches("exit 0")
+    );
+    let (changes, report) = files::compute(&t, &[pkg("php8.2-cli", &script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(file(&changes, "var/lib/ucf/hashfile").1.is_empty());
+    assert!(file(&changes, "var/lib/ucf/registry").1.is_empty());
+    assert!(
+        changes
+            .files
+            .iter()
+            .all(|(e, _)| !e.path.starts_with("var/lib/ucf/cache/:etc"))
+    );
 }

@@ -98,6 +98,9 @@ impl<'f> Eval<'f> {
         if let Some(p) = text::path_part(argv) {
             return Some(line(&p));
         }
+        if let Some(numbers) = text::seq(argv) {
+            return Some(numbers);
+        }
         // What the caller can answer (`mktemp` makes its file in the image, `dpkg -L`).
         if let Some(text) = self.output.and_then(|probe| probe(argv)) {
             return Some(text);

@@ -137,3 +137,13 @@ fn filters_read_their_input_as_the_tools_do() {
     assert_eq!(path(&["dirname", "/a"]).as_deref(), Some("/"));
     assert_eq!(path(&["dirname", "a"]).as_deref(), Some("."));
 }
+
+#[test]
+fn seq_counts_as_seq_does() {
+    let seq = |a: &[&str]| super::seq(&words(a));
+    assert_eq!(seq(&["seq", "3"]).as_deref(), Some("1\n2\n3\n"));
+    assert_eq!(seq(&["seq", "6", "-1", "4"]).as_deref(), Some("6\n5\n4\n"));
+    assert_eq!(seq(&["/usr/bin/seq", "2", "1"]).as_deref(), Some(""));
+    assert_eq!(seq(&["seq", "1", "0", "3"]), None);
+    assert_eq!(seq(&["seq", "-w", "3"]), None);
+}
