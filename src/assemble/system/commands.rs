@@ -19,6 +19,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "cp" => super::copy::parse(args).is_ok(),
         "sed" => super::sed::parse(args).is_ok(),
         "mktemp" => true,
+        "install" => parse_install(args).is_ok(),
         "systemd-tmpfiles" => super::tmpfiles::parse(args).is_ok(),
         _ => {
             super::users::handles(argv0, args)
@@ -76,6 +77,55 @@ pub fn parse_ln(args: &[String]) -> Option<LinkCall> {
         }),
         _ => None,
     }
+}
+
+/// `install -d [-m MODE] [-o OWNER] [-g GROUP] DIR…`: the directories install makes.
+pub struct InstallDirs {
+    pub dirs: Vec<String>,
+    pub mode: u32,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+}
+
+/// Parses `install`; only its `-d` form (directories) is reproduced.
+pub fn parse_install(args: &[String]) -> Result<InstallDirs, String> {
+    let mut call = InstallDirs {
+        dirs: Vec::new(),
+        mode: 0o755,
+        owner: None,
+        group: None,
+    };
+    let mut dirs_form = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or(format!("install {name} without a value"))
+        };
+        match a.as_str() {
+            "-d" | "--directory" => dirs_form = true,
+            "-m" => {
+                let m = value("-m")?;
+                call.mode = parse_mode(&m).ok_or(format!("install mode `{m}` is not octal"))?;
+            }
+            "-o" => call.owner = Some(value("-o")?),
+            "-g" => call.group = Some(value("-g")?),
+            "-v" | "--verbose" => {}
+            s if s.starts_with("--mode=") => {
+                call.mode = parse_mode(&s[7..]).ok_or(format!("install mode `{}` is not octal", &s[7..]))?;
+            }
+            s if s.starts_with("--owner=") => call.owner = Some(s[8..].to_owned()),
+            s if s.starts_with("--group=") => call.group = Some(s[8..].to_owned()),
+            s if s.starts_with('-') => return Err(format!("install option {s} is not reproduced")),
+            s if s.starts_with('/') => call.dirs.push(s.to_owned()),
+            s => return Err(format!("`{s}` is not an absolute path")),
+        }
+    }
+    if !dirs_form {
+        return Err("install of files (without -d) is not reproduced".into());
+    }
+    Ok(call)
 }
 
 pub fn parse_mode(m: &str) -> Option<u32> {

@@ -44,6 +44,10 @@ struct State<'t> {
     source_date_epoch: u64,
     /// dpkg-statoverride's database.
     overrides: super::statoverride::Overrides,
+    /// The script being walked (`preinst` runs before its package's files are unpacked).
+    script: &'static str,
+    /// Every package's shipped paths, for what a preinst sees before its package is unpacked.
+    packages: &'t [InstalledPackage],
 }
 
 /// Applies every package's file commands, in configure order.
@@ -69,6 +73,8 @@ pub fn compute_at(
             path: super::statoverride::STATOVERRIDE.into(),
             message,
         })?,
+        script: "preinst",
+        packages,
     });
     let mut report = Vec::new();
     let debconf = super::debconf::Debconf::new(packages);
@@ -108,7 +114,11 @@ pub fn compute_at(
             let mut failures: Vec<String> = Vec::new();
             // A path with `..` in a file command: the build stops (see `dotdot_path`).
             let mut refused: Option<SystemError> = None;
-            state.borrow_mut().umask = 0o022;
+            {
+                let mut st = state.borrow_mut();
+                st.umask = 0o022;
+                st.script = script;
+            }
             {
                 // This walk has the accurate, in-order view of the files, so it is also the one that
                 // reports what `preinst install` and `postinst configure` do that is not emulated.
@@ -396,6 +406,34 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             }
             Ok(())
         }
+        "install" => {
+            let call = commands::parse_install(args)?;
+            let parent_mode = 0o777 & !st.umask;
+            let user = call
+                .owner
+                .as_deref()
+                .map(|u| account(&st.overlay, "etc/passwd", u))
+                .transpose()?;
+            let group = call
+                .group
+                .as_deref()
+                .map(|g| account(&st.overlay, "etc/group", g))
+                .transpose()?;
+            for dir in &call.dirs {
+                mkdir(&mut st.overlay, dir, true, call.mode, parent_mode)?;
+                // install sets the mode (and owner) of the directory, new or not.
+                modify(&mut st.overlay, dir, true, |e| {
+                    e.mode = call.mode;
+                    if let Some((id, name)) = &user {
+                        (e.uid, e.uname) = (*id, name.clone());
+                    }
+                    if let Some((id, name)) = &group {
+                        (e.gid, e.gname) = (*id, name.clone());
+                    }
+                })?;
+            }
+            Ok(())
+        }
         "chmod" => {
             let ops = operands(args, &[])?;
             let (mode, paths) = ops.split_first().ok_or("no mode")?;
@@ -662,7 +700,18 @@ fn divert(st: &mut State<'_>, package: &str, args: &[String]) -> Result<(), Stri
         i += 1;
     }
     let path = path.ok_or("no file to divert")?;
-    if rename && st.overlay.entry(&super::tree_path(&path)).is_some() {
+    // In a preinst the file is not there yet when only this package ships it (a package's own
+    // files are never diverted by its own diversion): nothing to rename.
+    let shipped_by_others = || {
+        let packaged = super::tree_path(&path);
+        st.packages.iter().filter(|p| p.name != package).any(|p| {
+            p.files
+                .iter()
+                .any(|f| super::tree_path(&format!("/{f}")) == packaged)
+        })
+    };
+    let absent_yet = st.script == "preinst" && !shipped_by_others();
+    if rename && st.overlay.entry(&super::tree_path(&path)).is_some() && !absent_yet {
         return Err("--rename of an existing file is not emulated".into());
     }
     match (add, remove) {

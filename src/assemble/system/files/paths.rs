@@ -12,6 +12,7 @@ const FILE_COMMANDS: &[&str] = &[
     "chown",
     "chgrp",
     "cp",
+    "install",
     "sed",
     "mktemp",
     "dpkg-divert",

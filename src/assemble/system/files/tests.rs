@@ -620,3 +620,41 @@ fn while_read_over_a_here_document() {
     assert_eq!(meta("usr/local/share/xml"), Some((true, 0o755, 0)));
     assert_eq!(meta("usr/local/share/xml/misc"), Some((true, 0o750, 50)));
 }
+
+/// `install -d -m MODE -o USER -g GROUP DIR` makes the directory (parents by the umask) and
+/// sets its mode and owner even when it exists; a preinst's `dpkg-divert --rename` of a file
+/// only its own package ships has nothing to rename yet.
+#[test]
+fn install_directories_and_a_preinst_diversion_of_its_own_file() {
+    let mut t = MemTree::new();
+    t.dir("var/lib/db")
+        .dir("usr/bin")
+        .file("usr/bin/db_config", b"#!/bin/sh\n")
+        .file(
+            "etc/passwd",
+            b"root:x:0:0::/root:/bin/sh\ndb:x:100:102::/var/lib/db:/bin/sh\n",
+        )
+        .file("etc/group", b"root:x:0:\ndb:x:102:\n");
+    let mut p = pkg(
+        "db-common",
+        "#!/bin/sh\nset -e\ninstall -d -m 2775 -o db -g db /var/run/db /var/lib/db/x/y\ninstall -d -m 0700 /var/lib/db\ninstall -m 644 /a /b\n",
+    );
+    p.files = vec!["usr/bin/db_config".into()];
+    p.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -e\ndpkg-divert --package db-common --rename --divert /usr/bin/db_config.dev --add /usr/bin/db_config\n".to_vec(),
+    );
+    let (changes, report) = compute(&t, &[p]).unwrap();
+    let meta = |path: &str| file(&changes, path).map(|(e, _)| (e.is_dir(), e.mode, e.uid, e.gid));
+    assert_eq!(meta("var/run/db"), Some((true, 0o2775, 100, 102)));
+    assert_eq!(meta("var/lib/db/x"), Some((true, 0o755, 0, 0)));
+    assert_eq!(meta("var/lib/db/x/y"), Some((true, 0o2775, 100, 102)));
+    assert_eq!(meta("var/lib/db"), Some((true, 0o700, 0, 0)));
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(what, ["install -m 644 /a /b"], "install of files is reported");
+    assert_eq!(
+        file(&changes, "var/lib/dpkg/diversions").map(|f| f.1.clone()),
+        Some(b"/usr/bin/db_config\n/usr/bin/db_config.dev\ndb-common\n".to_vec())
+    );
+    assert!(meta("usr/bin/db_config.dev").is_none());
+}
