@@ -21,6 +21,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "mktemp" => true,
         "install" => parse_install(args).is_ok(),
         "systemd-tmpfiles" => super::tmpfiles::parse(args).is_ok(),
+        "update-xmlcatalog" => super::xmlcatalog::parse(args).is_ok(),
         _ => {
             super::users::handles(argv0, args)
                 || super::pam::handles(argv0, args)

@@ -38,6 +38,7 @@ pub mod timezone;
 pub mod tmpfiles;
 pub mod ucf;
 pub mod users;
+pub mod xmlcatalog;
 
 #[cfg(test)]
 pub(crate) mod testutil;

@@ -472,6 +472,9 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         "sed" => sed::apply(&mut st.overlay, &sed::parse(args)?),
         "mktemp" => output::mktemp(&mut st.overlay, args).map(drop),
         "systemd-tmpfiles" => super::tmpfiles::apply(&mut st.overlay, &super::tmpfiles::parse(args)?),
+        "update-xmlcatalog" => {
+            super::xmlcatalog::apply(&mut st.overlay, &super::xmlcatalog::parse(args)?, st.umask)
+        }
         _ if super::users::handles(name, args) => {
             super::users::apply(&mut st.overlay, name, args, st.source_date_epoch / 86400)
         }

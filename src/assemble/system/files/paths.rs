@@ -15,6 +15,7 @@ const FILE_COMMANDS: &[&str] = &[
     "install",
     "sed",
     "mktemp",
+    "update-xmlcatalog",
     "dpkg-divert",
     "ucf",
     "ucfr",
