@@ -208,6 +208,16 @@ const HARMLESS: &[&str] = &[
     "continue",
     "umask",
     "cd",
+    // Queries scripts use as conditions (`if ischroot; then`), which now run as commands.
+    "ischroot",
+    "mountpoint",
+    "systemd-detect-virt",
+    "pidof",
+    "pgrep",
+    "runlevel",
+    "expr",
+    "seq",
+    "locale",
 ];
 
 /// Service management, meaningless in a container image.
