@@ -116,7 +116,7 @@ pub fn apply(overlay: &mut Overlay<'_>, call: &SedCall) -> Result<(), String> {
             None => Vec::new(),
         };
         let text = String::from_utf8(bytes.clone()).map_err(|_| format!("{file} is not UTF-8 text"))?;
-        let edited = text::sed_text(&text, &call.commands);
+        let edited = text::sed_text(&text, &call.commands, false);
         let mut changes = Changes::default();
         if let Some(suffix) = &call.backup_suffix {
             let mut backup = entry.clone();

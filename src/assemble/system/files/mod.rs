@@ -182,7 +182,8 @@ pub fn compute_at(
                         && !matches!(target, shell::Value::Known(p) if p.starts_with("/dev/"))
                     {
                         let op = if *append { ">>" } else { ">" };
-                        let printed = output::printed(&state.borrow().overlay, argv, bash);
+                        let printed =
+                            output::printed(&state.borrow().overlay, argv, bash, c.stdin.as_deref());
                         let written = match (target, printed) {
                             (shell::Value::Known(path), Ok(Some(text))) => {
                                 write_file(&mut state.borrow_mut(), path, &text, *append)
@@ -193,7 +194,9 @@ pub fn compute_at(
                             (_, Ok(None)) => Err("its output is not reproduced".into()),
                         };
                         let printing = matches!(name, ":" | "true" | "echo" | "printf" | "cat")
-                            || (matches!(name, "sed" | "grep") && shell::text::file_operands(argv).is_some());
+                            || (matches!(name, "sed" | "grep") && shell::text::file_operands(argv).is_some())
+                            || (c.stdin.is_some()
+                                && matches!(name, "sed" | "grep" | "tr" | "cut" | "sort" | "uniq" | "head"));
                         // A command reported for itself (not emulated, image code, service…) needs
                         // no second entry for its output.
                         let reported = !matches!(
@@ -244,6 +247,19 @@ pub fn compute_at(
                             _ => None,
                         }
                     }
+                    // `grep … FILE…` as a condition: whether a line of the image's files matches (a
+                    // file that cannot be read makes grep fail).
+                    Some((name, _)) if name == "grep" => {
+                        let (own, files) = shell::text::file_operands(argv)?;
+                        let mut input = String::new();
+                        for f in &files {
+                            match output::read_text(&state.borrow().overlay, f) {
+                                Ok(text) => input.push_str(&text),
+                                Err(_) => return Some(false),
+                            }
+                        }
+                        shell::text::grep_matches(&own, &input)
+                    }
                     // `dpkg-query -W PKG…` succeeds when every package is installed.
                     Some((name, args))
                         if name == "dpkg-query" && args.iter().any(|a| a == "-W" || a == "--show") =>
@@ -276,7 +292,7 @@ pub fn compute_at(
                     Some((name, args))
                         if (name == "cat" && !args.is_empty()) || name == "sed" || name == "grep" =>
                     {
-                        output::printed(&state.borrow().overlay, argv, bash)
+                        output::printed(&state.borrow().overlay, argv, bash, None)
                             .ok()
                             .flatten()
                     }

@@ -8,7 +8,12 @@ use crate::entry::EntryKind;
 
 /// What a printing command writes, or `Err` when it cannot be known; `Ok(None)` for a command
 /// that is not one of these.
-pub fn printed(tree: &dyn TreeView, argv: &[String], bash: bool) -> Result<Option<String>, String> {
+pub fn printed(
+    tree: &dyn TreeView,
+    argv: &[String],
+    bash: bool,
+    stdin: Option<&str>,
+) -> Result<Option<String>, String> {
     let Some((name, args)) = argv.split_first() else {
         return Ok(None);
     };
@@ -18,6 +23,12 @@ pub fn printed(tree: &dyn TreeView, argv: &[String], bash: bool) -> Result<Optio
         "printf" => {
             let (format, args) = args.split_first().ok_or("printf without a format")?;
             printf(format, args)?
+        }
+        // A filter of a pipeline's known input (`cat FILE | sed … > OUT`).
+        "sed" | "grep" | "tr" | "cut" | "sort" | "uniq" | "head" | "cat"
+            if stdin.is_some() && file_operands(argv).is_none() && !(name == "cat" && !args.is_empty()) =>
+        {
+            filter(argv, stdin.unwrap_or_default()).ok_or("this form is not reproduced")?
         }
         "sed" | "grep" => {
             let (own, files) = file_operands(argv).ok_or("it reads no file")?;
@@ -120,7 +131,7 @@ pub fn mktemp(overlay: &mut Overlay<'_>, args: &[String]) -> Result<String, Stri
 }
 
 /// A regular file of the image as text (a link followed).
-fn read_text(tree: &dyn TreeView, abs: &str) -> Result<String, String> {
+pub(super) fn read_text(tree: &dyn TreeView, abs: &str) -> Result<String, String> {
     let path = super::super::lstat_path(tree, abs)?;
     let real = super::super::resolve(tree, &path).ok_or_else(|| format!("{abs}: No such file"))?;
     match tree.entry(&real).map(|e| &e.kind) {

@@ -658,3 +658,40 @@ fn install_directories_and_a_preinst_diversion_of_its_own_file() {
     );
     assert!(meta("usr/bin/db_config.dev").is_none());
 }
+
+/// bullseye adduser's postinst: a default copied in, then `if grep -q` of it, a value read with
+/// `sed -ne 's/…/\1/p'`, and a pipeline rewriting the file only when the value differs.
+#[test]
+fn a_configuration_checked_with_grep_and_rewritten_through_a_pipeline() {
+    let script = "#!/bin/sh\nset -e\nif [ ! -e \"/etc/tool.conf\" ]; then\n\tcp /usr/share/tool/tool.conf /etc/tool.conf\nfi\n\
+                  NEW=\"$1\"\nif grep -q '^DIR_MODE=' /etc/tool.conf\nthen\n\
+                  \tOLD=$(cat /etc/tool.conf|sed -ne 's/^DIR_MODE=\\([0-9]*\\).*$/\\1/p')\n\
+                  \tif [ \"$OLD\" != \"$NEW\" ]; then\n\t\tmv /etc/tool.conf /etc/tool.conf.dpkg-save\n\
+                  \t\tcat /etc/tool.conf.dpkg-save | \\\n\t\tsed -e \"s/^DIR_MODE=.*$/DIR_MODE=$NEW/\" > \\\n\t\t/etc/tool.conf\n\tfi\n\
+                  else\n\techo \"DIR_MODE=$NEW\" >> /etc/tool.conf\nfi\n";
+    let mut t = MemTree::new();
+    t.dir("etc")
+        .file("usr/share/tool/tool.conf", b"# tool\nDIR_MODE=0755\n");
+    // The value the script wants is its first argument here ("configure"): it differs from
+    // the file's, so the pipeline rewrites the file.
+    let (changes, report) = compute(&t, &[pkg("tool", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let text = |p: &str| file(&changes, p).map(|(_, c)| String::from_utf8_lossy(c).into_owned());
+    assert_eq!(
+        text("etc/tool.conf").as_deref(),
+        Some("# tool\nDIR_MODE=configure\n")
+    );
+    assert_eq!(
+        text("etc/tool.conf.dpkg-save").as_deref(),
+        Some("# tool\nDIR_MODE=0755\n")
+    );
+    // The same value: nothing moves.
+    let same = script.replace("NEW=\"$1\"", "NEW=0755");
+    let (changes, report) = compute(&t, &[pkg("tool", &same)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(file(&changes, "etc/tool.conf.dpkg-save").is_none());
+    assert_eq!(
+        file(&changes, "etc/tool.conf").map(|(_, c)| c.clone()),
+        Some(b"# tool\nDIR_MODE=0755\n".to_vec())
+    );
+}

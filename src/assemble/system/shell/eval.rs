@@ -35,6 +35,9 @@ pub struct Call<'a> {
     pub heredoc: Option<Option<&'a str>>,
     /// Assignments before the command (`NAME=ssh ENABLE=yes runit-helper …`): its environment.
     pub env: Vec<(String, Value)>,
+    /// What the commands before it in a pipeline printed, where that is known
+    /// (`cat FILE | sed … > OUT`).
+    pub stdin: Option<String>,
 }
 
 /// Walks a script as a fresh `<script> configure` run would, calling `on_command` for every
@@ -62,6 +65,8 @@ pub struct Eval<'f> {
     stdin: Option<String>,
     /// The script runs under bash (its `echo` reads no escapes without `-e`), not dash.
     bash: bool,
+    /// A command captured since this was last cleared printed what cannot be known.
+    capture_lost: bool,
     capturing: usize,
     /// File tests against the image (`[ -x /usr/bin/foo ]`, `command -v foo`); unknown without.
     files: Option<FileProbe<'f>>,
@@ -121,6 +126,7 @@ impl<'f> Eval<'f> {
             capture: String::new(),
             stdin: None,
             bash: false,
+            capture_lost: false,
             capturing: 0,
             files: None,
             links: None,
@@ -284,6 +290,7 @@ impl<'f> Eval<'f> {
                 stdout: None,
                 heredoc: None,
                 env: Vec::new(),
+                stdin: None,
             }),
             Node::While { .. } => {}
             Node::Case { word, arms } => {
@@ -342,10 +349,40 @@ impl<'f> Eval<'f> {
                 }
                 self.capture.push_str(&input.unwrap_or_default());
             }
+            // Outside `$(…)` the stages before the last run as if captured: what they print
+            // is the last one's input (`cat FILE | sed … > OUT`).
             Node::Pipe(cmds) => {
-                for c in cmds {
+                let Some((last, before)) = cmds.split_last() else {
+                    return;
+                };
+                self.capturing += 1;
+                let saved = std::mem::take(&mut self.capture);
+                let saved_lost = std::mem::replace(&mut self.capture_lost, false);
+                let mut input: Option<String> = None;
+                for (i, c) in before.iter().enumerate() {
+                    self.stdin = if i == 0 {
+                        None
+                    } else {
+                        Some(input.take().unwrap_or_default())
+                    };
                     self.node(c);
+                    self.stdin = None;
+                    input = Some(std::mem::take(&mut self.capture));
                 }
+                let lost = std::mem::replace(&mut self.capture_lost, saved_lost);
+                self.capture = saved;
+                self.capturing -= 1;
+                let input = if lost { None } else { input };
+                if let (Node::While { .. }, Some(text)) = (last, &input) {
+                    // `… | while read line; do …; done` reads the lines.
+                    let saved_lines = self.lines.replace(text.lines().map(str::to_owned).collect());
+                    self.node(last);
+                    self.lines = saved_lines;
+                } else {
+                    self.stdin = input;
+                    self.node(last);
+                }
+                self.stdin = None;
             }
             Node::Not(inner) => self.node(inner),
             Node::Redirected { body, redirs } => {
@@ -373,6 +410,7 @@ impl<'f> Eval<'f> {
                                 stdout: Some((target.clone(), false)),
                                 heredoc: None,
                                 env: Vec::new(),
+                                stdin: None,
                             });
                         }
                         let saved = self.stdout.replace((target, true));
@@ -521,12 +559,18 @@ impl<'f> Eval<'f> {
             .iter()
             .map(|(n, w)| (n.clone(), self.expand_one(w)))
             .collect();
+        let stdin = self.stdin.take();
+        if self.capturing > 0 {
+            // Its output is not known: a pipeline's later stages lose their input.
+            self.capture_lost = true;
+        }
         self.emit(Call {
             argv,
             text,
             stdout,
             heredoc,
             env,
+            stdin,
         });
     }
 
@@ -556,7 +600,16 @@ impl<'f> Eval<'f> {
     fn var(&self, name: &str) -> Option<Value> {
         if let Ok(n) = name.parse::<usize>() {
             return Some(Value::Known(if n == 0 {
-                "postinst".into()
+                // dpkg runs the script from its database: `$0` is its path there.
+                match (
+                    self.vars.get("DPKG_MAINTSCRIPT_PACKAGE"),
+                    self.vars.get("DPKG_MAINTSCRIPT_NAME"),
+                ) {
+                    (Some(Value::Known(pkg)), Some(Value::Known(script))) => {
+                        format!("/var/lib/dpkg/info/{pkg}.{script}")
+                    }
+                    _ => "postinst".into(),
+                }
             } else {
                 self.positional.get(n - 1).cloned().unwrap_or_default()
             }));

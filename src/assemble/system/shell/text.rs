@@ -172,6 +172,8 @@ pub struct Substitute {
     re: Regex,
     replacement: Vec<Piece>,
     global: bool,
+    /// The `p` flag: the line is printed when the substitution was made.
+    print: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -205,10 +207,11 @@ pub fn parse_script(script: &str, extended: bool) -> Result<Vec<Substitute>, Str
         i += 2;
         let re = field(&chars, &mut i, delim)?;
         let replacement = field(&chars, &mut i, delim)?;
-        let (mut global, mut icase) = (false, false);
+        let (mut global, mut icase, mut print) = (false, false, false);
         while i < chars.len() && chars[i] != ';' && chars[i] != '\n' && chars[i] != '}' {
             match chars[i] {
                 'g' => global = true,
+                'p' => print = true,
                 'I' | 'i' => icase = true,
                 c if c.is_whitespace() => {}
                 c => return Err(format!("sed flag `{c}` is not reproduced")),
@@ -222,6 +225,7 @@ pub fn parse_script(script: &str, extended: bool) -> Result<Vec<Substitute>, Str
             re,
             replacement: replacement_pieces(&replacement, delim)?,
             global,
+            print,
         });
     }
 }
@@ -411,7 +415,7 @@ pub fn substitute(line: &str, cmd: &Substitute) -> String {
 
 /// Edits text line by line with `s` commands, as sed prints it (a last line without its
 /// newline keeps lacking it).
-pub fn sed_text(text: &str, commands: &[Substitute]) -> String {
+pub fn sed_text(text: &str, commands: &[Substitute], quiet: bool) -> String {
     let mut edited = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let (body, newline) = match line.strip_suffix('\n') {
@@ -420,10 +424,19 @@ pub fn sed_text(text: &str, commands: &[Substitute]) -> String {
         };
         let mut body = body.to_owned();
         for cmd in commands {
-            body = substitute(&body, cmd);
+            let changed = substitute(&body, cmd);
+            // `p` prints the pattern space as it is after a substitution that was made.
+            if cmd.print && cmd.re.is_match(&body) {
+                edited.push_str(&changed);
+                edited.push_str(newline);
+            }
+            body = changed;
         }
-        edited.push_str(&body);
-        edited.push_str(newline);
+        // Without `-n` every line is printed at the end of its cycle.
+        if !quiet {
+            edited.push_str(&body);
+            edited.push_str(newline);
+        }
     }
     edited
 }
@@ -439,12 +452,17 @@ pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
         "grep" => grep(args, stdin),
         "sed" => {
             let mut scripts = Vec::new();
-            let mut extended = false;
+            let (mut extended, mut quiet) = (false, false);
             let mut it = args.iter();
             while let Some(a) = it.next() {
                 match a.as_str() {
                     "-e" => scripts.push(it.next()?.clone()),
                     "-E" | "-r" => extended = true,
+                    "-n" => quiet = true,
+                    "-ne" => {
+                        quiet = true;
+                        scripts.push(it.next()?.clone());
+                    }
                     s if s.starts_with('-') => return None,
                     s if scripts.is_empty() => scripts.push(s.to_owned()),
                     // A file operand: sed reads it, not its input.
@@ -455,7 +473,7 @@ pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
             for s in &scripts {
                 commands.extend(parse_script(s, extended).ok()?);
             }
-            Some(sed_text(stdin, &commands))
+            Some(sed_text(stdin, &commands, quiet))
         }
         "tr" => tr(args, stdin),
         "cut" => cut(args, stdin),
@@ -588,6 +606,25 @@ pub fn path_part(argv: &[String]) -> Option<String> {
 }
 
 fn grep(args: &[String], stdin: &str) -> Option<String> {
+    let (lines, quiet) = grep_lines(args, stdin)?;
+    Some(if quiet {
+        String::new()
+    } else {
+        lines.iter().map(|l| format!("{l}\n")).collect()
+    })
+}
+
+/// Whether `grep …` finds a line in `input` (its exit status), for `if grep -q … FILE`.
+pub fn grep_matches(argv: &[String], input: &str) -> Option<bool> {
+    let (name, args) = argv.split_first()?;
+    if name != "grep" {
+        return None;
+    }
+    grep_lines(args, input).map(|(lines, _)| !lines.is_empty())
+}
+
+/// The lines `grep` selects from `stdin`, and whether it is quiet (`-q`).
+fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool)> {
     let (mut extended, mut fixed, mut invert, mut quiet, mut whole_line) =
         (false, false, false, false, false);
     let mut pattern = None;
@@ -619,16 +656,10 @@ fn grep(args: &[String], stdin: &str) -> Option<String> {
         translate(&pattern, extended, '\0').ok()?
     };
     let re = Regex::new(&if whole_line { format!("^(?:{body})$") } else { body }).ok()?;
-    if quiet {
-        return Some(String::new());
-    }
-    Some(
-        stdin
-            .lines()
-            .filter(|l| re.is_match(l) != invert)
-            .map(|l| format!("{l}\n"))
-            .collect(),
-    )
+    Some((
+        stdin.lines().filter(|l| re.is_match(l) != invert).collect(),
+        quiet,
+    ))
 }
 
 /// `cut -d DELIM -f LIST` (`-dDELIM`, `-fLIST`; LIST of `N`, `N-M`, `N-`, `-M`): the fields of

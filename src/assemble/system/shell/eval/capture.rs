@@ -35,6 +35,7 @@ impl<'f> Eval<'f> {
                 capture: String::new(),
                 stdin: None,
                 bash: self.bash,
+                capture_lost: false,
                 capturing: 1,
                 files: self.files,
                 links: self.links,

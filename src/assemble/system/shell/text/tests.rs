@@ -79,7 +79,6 @@ fn what_cannot_be_kept_exact_is_refused() {
         (r"s/a\|b/x/", false),
         ("s/a|b/x/", true),
         ("s/a/x/2", false),
-        ("s/a/x/p", false),
         ("/a/d", false),
         ("1s/a/b/", false),
         (r"s/a/\U&/", false),
@@ -146,4 +145,15 @@ fn seq_counts_as_seq_does() {
     assert_eq!(seq(&["/usr/bin/seq", "2", "1"]).as_deref(), Some(""));
     assert_eq!(seq(&["seq", "1", "0", "3"]), None);
     assert_eq!(seq(&["seq", "-w", "3"]), None);
+}
+
+#[test]
+fn sed_n_prints_what_p_substitutes() {
+    let run = |argv: &[&str], stdin: &str| filter(&words(argv), stdin);
+    let conf = "# c\nDIR_MODE=0751\nX=1\n";
+    assert_eq!(
+        run(&["sed", "-ne", r"s/^DIR_MODE=\([0-9]*\).*$/\1/p"], conf).as_deref(),
+        Some("0751\n")
+    );
+    assert_eq!(run(&["sed", "s/X/Y/p"], "X\nZ\n").as_deref(), Some("Y\nY\nZ\n"));
 }
