@@ -26,7 +26,7 @@ pub fn printed(
         }
         // A filter of a pipeline's known input (`cat FILE | sed … > OUT`).
         "sed" | "grep" | "tr" | "cut" | "sort" | "uniq" | "head" | "cat"
-            if stdin.is_some() && file_operands(argv).is_none() && !(name == "cat" && !args.is_empty()) =>
+            if stdin.is_some() && file_operands(argv).is_none() && (name != "cat" || args.is_empty()) =>
         {
             filter(argv, stdin.unwrap_or_default()).ok_or("this form is not reproduced")?
         }
