@@ -58,6 +58,13 @@ pub fn compute(
     };
     let bytes = build_cache(tree, &generator(&libc_bin.version))?;
     out.file("etc/ld.so.cache", 0o644, bytes);
+    // ldconfig makes the directory of its auxiliary cache when a package does not ship it
+    // (bullseye's libc-bin); the aux cache itself, a record of file times, stays out.
+    if super::resolve(tree, "var/cache").is_some_and(|d| super::is_dir(tree, &d))
+        && !super::exists(tree, "var/cache/ldconfig")
+    {
+        out.dir("var/cache/ldconfig", 0o700);
+    }
     // The rest of libc-bin's postinst: `install_from_default` of nsswitch.conf (`cp -p`).
     if !super::is_file(tree, "etc/nsswitch.conf")
         && let Some(real) = super::resolve(tree, "usr/share/libc-bin/nsswitch.conf")

@@ -296,6 +296,14 @@ pub fn compute_at(
                             .ok()
                             .flatten()
                     }
+                    Some((name, args))
+                        if name == "dpkg-divert" && args.first().is_some_and(|a| a == "--list") =>
+                    {
+                        Some(list_diversions(
+                            &state.borrow().diversions,
+                            args.get(1).map(String::as_str),
+                        ))
+                    }
                     _ => super::dpkg_listfiles(packages, argv),
                 };
                 let db = |argv: &[String]| debconf.answer(argv);
@@ -690,6 +698,30 @@ fn account(tree: &dyn TreeView, file: &str, name: &str) -> Result<(u32, String),
         .find(|(n, _)| n == name)
         .map(|(n, id)| (id, n))
         .ok_or_else(|| format!("`{name}` is not in /{file}"))
+}
+
+/// `dpkg-divert --list [GLOB]`: the diversions made so far whose path, new name or package
+/// matches, one line each as dpkg prints them.
+fn list_diversions(diversions: &[Diversion], glob: Option<&str>) -> String {
+    let mut out = String::new();
+    for d in diversions {
+        let hit = glob.is_none_or(|g| {
+            shell::glob_match(g, &d.path)
+                || shell::glob_match(g, &d.divert_to)
+                || shell::glob_match(g, &d.package)
+        });
+        if hit {
+            if d.package == ":" {
+                out.push_str(&format!("local diversion of {} to {}\n", d.path, d.divert_to));
+            } else {
+                out.push_str(&format!(
+                    "diversion of {} to {} by {}\n",
+                    d.path, d.divert_to, d.package
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn divert(st: &mut State<'_>, package: &str, args: &[String]) -> Result<(), String> {

@@ -695,3 +695,18 @@ fn a_configuration_checked_with_grep_and_rewritten_through_a_pipeline() {
         Some(b"# tool\nDIR_MODE=0755\n".to_vec())
     );
 }
+
+/// `dpkg-divert --list` answers from the diversions made so far: a file is removed only when
+/// the diversion the script looks for exists.
+#[test]
+fn dpkg_divert_list_answers_from_the_diversions_made() {
+    let mut t = MemTree::new();
+    t.file("usr/bin/tool", b"x").file("bin/sh", b"x").dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nset -e\nif [ -n \"`dpkg-divert --list /usr/bin/tool.old`\" ]; then rm -f /usr/bin/tool; fi\n\
+                  dpkg-divert --package dash --divert /bin/sh.distrib --add /bin/sh\n\
+                  if [ -n \"$(dpkg-divert --list '/bin/sh*')\" ]; then touch /etc-sh-diverted; fi\n";
+    let (changes, report) = compute(&t, &[pkg("tools", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(changes.removed.iter().all(|p| p != "usr/bin/tool"), "{:?}", changes.removed);
+    assert!(file(&changes, "etc-sh-diverted").is_some());
+}
