@@ -78,13 +78,22 @@ pub fn compute_at(
     });
     let mut report = Vec::new();
     let debconf = super::debconf::Debconf::new(packages);
-    // Every preinst runs (`install`) as its package is unpacked, before any package is
-    // configured; then every postinst (`configure`), in configure order.
-    for (script, args) in [
-        ("preinst", &["install"][..]),
-        ("postinst", &["configure", ""][..]),
+    // The Essential set is installed first, as debootstrap and mmdebstrap install it and apt
+    // configures it: its preinsts (`install`, as each package is unpacked), then its postinsts
+    // (`configure`); then the same for every other package, each group in configure order.
+    let essential = |p: &InstalledPackage| {
+        p.field("Essential")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("yes"))
+    };
+    let (first, rest): (Vec<&InstalledPackage>, Vec<&InstalledPackage>) =
+        packages.iter().partition(|p| essential(p));
+    for (group, script, args) in [
+        (&first, "preinst", &["install"][..]),
+        (&first, "postinst", &["configure", ""][..]),
+        (&rest, "preinst", &["install"][..]),
+        (&rest, "postinst", &["configure", ""][..]),
     ] {
-        for pkg in packages {
+        for &pkg in group.iter() {
             if script == "postinst" && WHOLE_POSTINST.contains(&pkg.name.as_str()) {
                 continue;
             }

@@ -701,12 +701,46 @@ fn a_configuration_checked_with_grep_and_rewritten_through_a_pipeline() {
 #[test]
 fn dpkg_divert_list_answers_from_the_diversions_made() {
     let mut t = MemTree::new();
-    t.file("usr/bin/tool", b"x").file("bin/sh", b"x").dir("var/lib/dpkg");
+    t.file("usr/bin/tool", b"x")
+        .file("bin/sh", b"x")
+        .dir("var/lib/dpkg");
     let script = "#!/bin/sh\nset -e\nif [ -n \"`dpkg-divert --list /usr/bin/tool.old`\" ]; then rm -f /usr/bin/tool; fi\n\
                   dpkg-divert --package dash --divert /bin/sh.distrib --add /bin/sh\n\
                   if [ -n \"$(dpkg-divert --list '/bin/sh*')\" ]; then touch /etc-sh-diverted; fi\n";
     let (changes, report) = compute(&t, &[pkg("tools", script)]).unwrap();
     assert!(report.is_empty(), "{report:?}");
-    assert!(changes.removed.iter().all(|p| p != "usr/bin/tool"), "{:?}", changes.removed);
+    assert!(
+        changes.removed.iter().all(|p| p != "usr/bin/tool"),
+        "{:?}",
+        changes.removed
+    );
     assert!(file(&changes, "etc-sh-diverted").is_some());
+}
+
+/// The Essential set is installed (preinst, then postinst) before every other package's
+/// preinst, as debootstrap and mmdebstrap install it: dpkg lists the later diversion first.
+#[test]
+fn the_essential_set_is_configured_before_other_packages_unpack() {
+    let mut t = MemTree::new();
+    t.file("bin/sh", b"x")
+        .file("usr/bin/pgc", b"x")
+        .dir("var/lib/dpkg");
+    let mut dash = pkg(
+        "dash",
+        "#!/bin/sh\nset -e\ndpkg-divert --package dash --divert /bin/sh.distrib --add /bin/sh\n",
+    );
+    dash.control_fields = vec![("Essential".into(), "yes".into())];
+    let mut pg = pkg("pg-common", "#!/bin/sh\n");
+    pg.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -e\ndpkg-divert --package pg-common --divert /usr/bin/pgc.dev --add /usr/bin/pgc\n"
+            .to_vec(),
+    );
+    // In configure order pg-common comes first; the Essential set still goes before it.
+    let (changes, report) = compute(&t, &[pg, dash]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(
+        file(&changes, "var/lib/dpkg/diversions").map(|f| String::from_utf8_lossy(&f.1).into_owned()),
+        Some("/usr/bin/pgc\n/usr/bin/pgc.dev\npg-common\n/bin/sh\n/bin/sh.distrib\ndash\n".into())
+    );
 }
