@@ -283,16 +283,12 @@ impl<'f> Eval<'f> {
                 }
                 self.loops -= 1;
             }
-            // Other loops are not walked; inside `$(…)` what they print is unknown.
-            Node::While { .. } if self.capturing > 0 => self.emit(Call {
-                argv: Err("a while loop".into()),
-                text: "while …",
-                stdout: None,
-                heredoc: None,
-                env: Vec::new(),
-                stdin: None,
-            }),
-            Node::While { .. } => {}
+            // Other loops are not walked; what they would print is not known.
+            Node::While { .. } => {
+                if self.capturing > 0 {
+                    self.capture_lost = true;
+                }
+            }
             Node::Case { word, arms } => {
                 let subject = self.expand_one(word);
                 for (patterns, body) in arms {
@@ -343,7 +339,16 @@ impl<'f> Eval<'f> {
                     } else {
                         Some(input.take().unwrap_or_default())
                     };
-                    self.node(c);
+                    // `… | while read x; do …; done` reads the lines before it.
+                    if let (Node::While { .. }, Some(text)) = (c, &self.stdin) {
+                        let lines = text.lines().map(str::to_owned).collect();
+                        self.stdin = None;
+                        let saved_lines = self.lines.replace(lines);
+                        self.node(c);
+                        self.lines = saved_lines;
+                    } else {
+                        self.node(c);
+                    }
                     self.stdin = None;
                     input = Some(std::mem::replace(&mut self.capture, saved));
                 }

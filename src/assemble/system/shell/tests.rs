@@ -464,3 +464,25 @@ fn condition_commands_run() {
         ]
     );
 }
+
+/// A function whose pipeline ends in `while read` feeds a later stage: the loop reads the lines
+/// before it, and no loop reaches the caller as a command.
+#[test]
+fn loops_reading_pipelines() {
+    let nodes = parse(
+        "members() { echo \"$1\" | tr ',' '\\n' | while read x; do echo \"got $x\"; done; }\n\
+         members a,b | grep -q 'got b'\nunknown | while read y; do echo \"$y\"; done | sort\n",
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| out.push((c.argv.unwrap_or_default().join(" "), c.stdin));
+    Eval::new(&["configure", ""], &mut cb).run(&nodes);
+    assert_eq!(
+        out,
+        [
+            ("grep -q got b".to_owned(), Some("got a\ngot b\n".to_owned())),
+            ("unknown".to_owned(), None),
+            ("sort".to_owned(), None),
+        ]
+    );
+}

@@ -56,6 +56,9 @@ impl<'f> Eval<'f> {
                 self.cut = sub.cut.take();
             }
             std::mem::swap(&mut out, &mut sub.capture);
+            if sub.capture_lost {
+                opaque.get_or_insert_with(|| "$(…) with a loop whose output is not known".to_owned());
+            }
         }
         self.capturing -= 1;
         match opaque {
