@@ -5,7 +5,6 @@ use crate::common;
 
 use std::os::unix::fs::MetadataExt;
 
-use common::Debcast;
 use common::image::Project;
 use debcast_testkit::deb::DebBuilder;
 
@@ -68,25 +67,8 @@ fn postinst_accounts_and_pam_profiles_land_in_the_image() {
                  \tchown svc:svc-data /var/lib/svc\nfi\n",
             ),
     );
-    p.write();
-    let server = p.serve();
-    let run = Debcast::new(p.path())
-        .args([
-            "build",
-            "image.toml",
-            "--output",
-            "out",
-            "--cache-dir",
-            "store",
-            "--report",
-            "report.json",
-        ])
-        .arg("--mirror")
-        .arg(format!("synthetic={}", server.url()))
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .ok();
-    assert_eq!(run.code, Some(0), "{run}");
-    let report = std::fs::read_to_string(p.path().join("report.json")).unwrap();
+    let (_, report) = p.build_with_report(&[("SOURCE_DATE_EPOCH", "1700000000")]);
+    let report = report.to_string();
     for cmd in ["adduser", "addgroup", "useradd", "groupadd", "pam-auth-update"] {
         assert!(!report.contains(cmd), "{cmd} reported as not emulated: {report}");
     }

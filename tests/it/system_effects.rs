@@ -72,26 +72,7 @@ fn sysusers_statoverride_and_backups_land_in_the_image() {
                  fi\n",
             ),
     );
-    p.write();
-    let server = p.serve();
-    let run = Debcast::new(p.path())
-        .args([
-            "build",
-            "image.toml",
-            "--output",
-            "out",
-            "--cache-dir",
-            "store",
-            "--report",
-            "report.json",
-        ])
-        .arg("--mirror")
-        .arg(format!("synthetic={}", server.url()))
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .ok();
-    assert_eq!(run.code, Some(0), "{run}");
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(p.path().join("report.json")).unwrap()).unwrap();
+    let (run, report) = p.build_with_report(&[("SOURCE_DATE_EPOCH", "1700000000")]);
     assert_eq!(
         report["not_reproduced"],
         serde_json::json!({"non-deterministic": 1, "service-management": 1, "unsupported": 1, "total": 3}),
@@ -241,25 +222,7 @@ fn script_files_tmpfiles_and_declared_locales_land_in_the_image() {
             )
             .maintainer_script("postinst", "#!/bin/sh\nset -e\nlocale-gen\n"),
     );
-    p.write();
-    let server = p.serve();
-    let run = Debcast::new(p.path())
-        .args([
-            "build",
-            "image.toml",
-            "--output",
-            "out",
-            "--cache-dir",
-            "store",
-            "--report",
-            "report.json",
-        ])
-        .arg("--mirror")
-        .arg(format!("synthetic={}", server.url()))
-        .ok();
-    assert_eq!(run.code, Some(0), "{run}");
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(p.path().join("report.json")).unwrap()).unwrap();
+    let (_, report) = p.build_with_report(&[]);
     let whats: Vec<&str> = report["platforms"]["linux/amd64"]
         .as_array()
         .unwrap()

@@ -196,6 +196,15 @@ fn other_lines(text: &[u8], file: &str) -> Vec<u8> {
     out
 }
 
+/// The packages the registry's lines for `file` name.
+fn registered_to(registry: &[u8], file: &str) -> Vec<String> {
+    String::from_utf8_lossy(registry)
+        .lines()
+        .filter(|l| other_lines(format!("{l}\n").as_bytes(), file).is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
 /// A copy of the entry at `from` (a regular file) to `to`: with `-p` its mode and owner, without
 /// them the mode an existing destination has or the source's masked by the umask (`cp -f`).
 fn copy(overlay: &mut Overlay<'_>, from: &str, to: &str, preserve: bool, umask: u32) -> Result<(), String> {
@@ -278,11 +287,7 @@ fn ucfr_purge(overlay: &mut Overlay<'_>, pkg: &str, file: &str, umask: u32) -> R
     let Some(text) = read(overlay, &registry)? else {
         return Err(format!("/{registry} does not exist (ucfr's internal error)"));
     };
-    let owners: Vec<String> = String::from_utf8_lossy(&text)
-        .lines()
-        .filter(|l| other_lines(format!("{l}\n").as_bytes(), &real).is_empty())
-        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-        .collect();
+    let owners = registered_to(&text, &real);
     match owners.as_slice() {
         [] => Ok(()),
         [owner] if owner == pkg => rewrite_state(overlay, "registry", "", &real, false, umask),
@@ -364,11 +369,7 @@ fn ucfr(overlay: &mut Overlay<'_>, pkg: &str, file: &str, umask: u32) -> Result<
     let real = canonical(overlay, file);
     let registry = format!("{STATE_DIR}/registry");
     let text = read(overlay, &registry)?.unwrap_or_default();
-    let owners: Vec<String> = String::from_utf8_lossy(&text)
-        .lines()
-        .filter(|l| other_lines(format!("{l}\n").as_bytes(), &real).is_empty())
-        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-        .collect();
+    let owners = registered_to(&text, &real);
     match owners.as_slice() {
         [] => {}
         [owner] if owner == pkg => return Ok(()),

@@ -189,6 +189,34 @@ labels = {{ "org.example.purpose" = "test" }}
         Server::map(self.pool.clone()).start().unwrap()
     }
 
+    /// Writes the project, serves it, and builds `out` with `--report report.json` and the
+    /// given environment; the run (asserted successful) and the report.
+    pub fn build_with_report(&mut self, env: &[(&str, &str)]) -> (super::Run, serde_json::Value) {
+        self.write();
+        let server = self.serve();
+        let mut cmd = super::Debcast::new(self.path())
+            .args([
+                "build",
+                "image.toml",
+                "--output",
+                "out",
+                "--cache-dir",
+                "store",
+                "--report",
+                "report.json",
+            ])
+            .arg("--mirror")
+            .arg(format!("{ARCHIVE}={}", server.url()));
+        for (k, v) in env {
+            cmd = cmd.env(k, v);
+        }
+        let run = cmd.ok();
+        assert_eq!(run.code, Some(0), "{run}");
+        let report =
+            serde_json::from_slice(&std::fs::read(self.path().join("report.json")).unwrap()).unwrap();
+        (run, report)
+    }
+
     /// Replaces a pool file's served bytes (the lock keeps the original hash).
     pub fn tamper(&mut self, name: &str, f: impl Fn(&mut Vec<u8>)) {
         for (path, bytes) in self.pool.iter_mut() {

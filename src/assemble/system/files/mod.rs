@@ -457,12 +457,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
                 // install sets the mode (and owner) of the directory, new or not.
                 modify(&mut st.overlay, dir, true, |e| {
                     e.mode = call.mode;
-                    if let Some((id, name)) = &user {
-                        (e.uid, e.uname) = (*id, name.clone());
-                    }
-                    if let Some((id, name)) = &group {
-                        (e.gid, e.gname) = (*id, name.clone());
-                    }
+                    set_owner(e, &user, &group);
                 })?;
             }
             Ok(())
@@ -488,14 +483,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             let user = user.map(|u| account(&st.overlay, "etc/passwd", u)).transpose()?;
             let group = group.map(|g| account(&st.overlay, "etc/group", g)).transpose()?;
             for p in paths {
-                modify(&mut st.overlay, p, !no_deref, |e| {
-                    if let Some((id, name)) = &user {
-                        (e.uid, e.uname) = (*id, name.clone());
-                    }
-                    if let Some((id, name)) = &group {
-                        (e.gid, e.gname) = (*id, name.clone());
-                    }
-                })?;
+                modify(&mut st.overlay, p, !no_deref, |e| set_owner(e, &user, &group))?;
             }
             Ok(())
         }
@@ -681,6 +669,16 @@ fn modify(
         removed: vec![],
     });
     Ok(())
+}
+
+/// Gives an entry the user and group resolved from a command's arguments (those given).
+fn set_owner(e: &mut Entry, user: &Option<(u32, String)>, group: &Option<(u32, String)>) {
+    if let Some((id, name)) = user {
+        (e.uid, e.uname) = (*id, name.clone());
+    }
+    if let Some((id, name)) = group {
+        (e.gid, e.gname) = (*id, name.clone());
+    }
 }
 
 /// A user or group by name or number, from the image's `etc/passwd` or `etc/group`.

@@ -39,24 +39,14 @@ pub fn printed(
             filter(&own, &input).ok_or("this form is not reproduced")?
         }
         "cat" if !args.is_empty() => {
-            let mut out = Vec::new();
+            let mut out = String::new();
             for a in args {
                 if a.starts_with('-') {
                     return Err(format!("cat option {a} is not reproduced"));
                 }
-                let path = super::super::lstat_path(tree, a)?;
-                let real = super::super::resolve(tree, &path).ok_or_else(|| format!("{a}: No such file"))?;
-                match tree.entry(&real).map(|e| &e.kind) {
-                    Some(EntryKind::File { .. }) => {}
-                    _ => return Err(format!("{a} is not a regular file")),
-                }
-                match tree.read(&real) {
-                    Some(Ok(bytes)) => out.extend(bytes),
-                    Some(Err(e)) => return Err(format!("reading {a}: {e}")),
-                    None => {}
-                }
+                out.push_str(&read_text(tree, a)?);
             }
-            String::from_utf8(out).map_err(|_| "its output is not UTF-8 text".to_owned())?
+            out
         }
         _ => return Ok(None),
     }))
