@@ -269,9 +269,7 @@ pub struct System {
     /// Time zone for `/etc/localtime` and `/etc/timezone` (default `Etc/UTC`).
     #[serde(default)]
     pub timezone: Option<String>,
-    /// Locales `locale-gen` is to build, as entries of `/usr/share/i18n/SUPPORTED`
-    /// (`["en_US.UTF-8"]`): the `locales` package's debconf answer. They are uncommented in
-    /// `/etc/locale.gen`; compiling them runs the image's own code and is reported.
+    /// Locales for `locale-gen` (entries of `/usr/share/i18n/SUPPORTED`, `["en_US.UTF-8"]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub locales: Vec<String>,
     /// Forced alternatives: name -> path (`editor = "/usr/bin/vim.basic"`).
