@@ -22,6 +22,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "install" => parse_install(args).is_ok(),
         "systemd-tmpfiles" => super::tmpfiles::parse(args).is_ok(),
         "update-xmlcatalog" => super::xmlcatalog::parse(args).is_ok(),
+        "a2enmod" | "a2enconf" | "a2ensite" => super::apache::parse(argv0, args).is_ok(),
         _ => {
             super::users::handles(argv0, args)
                 || super::pam::handles(argv0, args)

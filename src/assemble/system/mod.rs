@@ -18,6 +18,7 @@ use crate::manifest::System;
 
 pub mod accounts;
 pub mod alternatives;
+pub mod apache;
 pub mod basefiles;
 pub mod certificates;
 pub mod commands;

@@ -490,6 +490,9 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         "update-xmlcatalog" => {
             super::xmlcatalog::apply(&mut st.overlay, &super::xmlcatalog::parse(args)?, st.umask)
         }
+        "a2enmod" | "a2enconf" | "a2ensite" => {
+            super::apache::apply(&mut st.overlay, &super::apache::parse(name, args)?, st.umask)
+        }
         _ if super::users::handles(name, args) => {
             super::users::apply(&mut st.overlay, name, args, st.source_date_epoch / 86400)
         }
