@@ -216,9 +216,11 @@ def compare(ours, reference, report):
             continue
         what = "only debcast" if y is None else "only dpkg" if x is None else "differs"
         who = responsible(path, own, texts)
+        # `php8.2-cli.postinst` → php8.2-cli (package names may hold dots).
+        pkg = re.sub(r"\.(preinst|postinst|config|triggers)$", "", who.split(" ")[0])
         gaps.append({"path": path, "what": what, "responsible": who,
-                     "reported": who.split(" ")[0].split(".")[0] in reported,
-                     "non_deterministic": who.split(" ")[0].split(".")[0] in left_out,
+                     "reported": pkg in reported,
+                     "non_deterministic": pkg in left_out,
                      "debcast": x, "dpkg": y})
     return len(set(a) | set(b)), expected, gaps
 
