@@ -210,22 +210,15 @@ fn mark(overlay: &mut Overlay<'_>, kind: Kind, name: &str, maint: bool, umask: u
         .map(str::to_owned)
         .filter(|p| super::is_file(overlay, p))
         .collect();
-    let mut changes = Changes::default();
-    changes.removed.extend(old);
+    overlay.apply(Changes {
+        files: vec![],
+        removed: old,
+    });
     let dir = format!("{state}/enabled_by_{}", if maint { "maint" } else { "admin" });
-    let mut here = String::new();
-    for comp in dir.split('/') {
-        here = if here.is_empty() {
-            comp.to_owned()
-        } else {
-            format!("{here}/{comp}")
-        };
-        if !super::exists(overlay, &here) {
-            changes.dir(&here, 0o777 & !umask);
-        }
-    }
-    changes.file(&format!("{dir}/{name}"), 0o666 & !umask, Vec::new());
-    overlay.apply(changes);
+    super::mkdir_p(overlay, &dir, 0o777 & !umask);
+    let mut marker = Changes::default();
+    marker.file(&format!("{dir}/{name}"), 0o666 & !umask, Vec::new());
+    overlay.apply(marker);
 }
 
 #[cfg(test)]

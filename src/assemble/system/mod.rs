@@ -532,6 +532,60 @@ pub fn lstat_path(tree: &dyn TreeView, abs: &str) -> Result<String, String> {
     resolve_dir_of(tree, &tree_path(abs)).ok_or_else(|| format!("the directory of {abs} does not exist"))
 }
 
+/// Gives an entry the user and group resolved from a command's arguments (those given).
+pub fn set_owner(e: &mut Entry, user: &Option<(u32, String)>, group: &Option<(u32, String)>) {
+    if let Some((id, name)) = user {
+        (e.uid, e.uname) = (*id, name.clone());
+    }
+    if let Some((id, name)) = group {
+        (e.gid, e.gname) = (*id, name.clone());
+    }
+}
+
+/// A user or group by name or number, from the image's `etc/passwd` or `etc/group`.
+pub fn account(tree: &dyn TreeView, file: &str, name: &str) -> Result<(u32, String), String> {
+    let text = match read_file(tree, file) {
+        Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => String::new(),
+    };
+    let rows = text.lines().filter_map(|l| {
+        let mut f = l.split(':');
+        let n = f.next()?;
+        let id: u32 = f.nth(1)?.parse().ok()?;
+        Some((n.to_owned(), id))
+    });
+    let rows: Vec<(String, u32)> = rows.collect();
+    if let Ok(id) = name.parse::<u32>() {
+        let n = rows
+            .iter()
+            .find(|(_, i)| *i == id)
+            .map_or_else(|| id.to_string(), |(n, _)| n.clone());
+        return Ok((id, n));
+    }
+    rows.into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(n, id)| (id, n))
+        .ok_or_else(|| format!("`{name}` is not in /{file}"))
+}
+
+/// `mkdir -p` of a directory whose existing components are real directories (state
+/// directories of Debian's tools): each missing one made with `mode`.
+pub fn mkdir_p(overlay: &mut Overlay<'_>, path: &str, mode: u32) {
+    let mut c = Changes::default();
+    let mut here = String::new();
+    for comp in path.split('/') {
+        here = if here.is_empty() {
+            comp.to_owned()
+        } else {
+            format!("{here}/{comp}")
+        };
+        if overlay.entry(&here).is_none() {
+            c.dir(&here, mode);
+        }
+    }
+    overlay.apply(c);
+}
+
 /// Normalises an absolute path from a script (`/usr/bin/x`) into tree form (`usr/bin/x`).
 pub fn tree_path(abs: &str) -> String {
     abs.split('/')

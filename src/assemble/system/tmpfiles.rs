@@ -312,21 +312,7 @@ fn owner(tree: &dyn TreeView, file: &str, name: &str) -> Result<Option<(u32, Str
     if name == "-" {
         return Ok(None);
     }
-    let text = match super::read_file(tree, file) {
-        Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
-        _ => String::new(),
-    };
-    for l in text.lines() {
-        let mut f = l.split(':');
-        let (Some(n), Some(id)) = (f.next(), f.nth(1)) else {
-            continue;
-        };
-        if n == name || id == name {
-            let id = id.parse().map_err(|_| format!("/{file} has a bad id for {n}"))?;
-            return Ok(Some((id, n.to_owned())));
-        }
-    }
-    Err(format!("`{name}` is not in /{file}"))
+    super::account(tree, file, name).map(Some)
 }
 
 /// Gives an existing entry the line's mode and owner (those given).
@@ -344,12 +330,7 @@ fn adjust(
     if let Some(m) = mode {
         changed.mode = m;
     }
-    if let Some((id, name)) = user {
-        (changed.uid, changed.uname) = (*id, name.clone());
-    }
-    if let Some((id, name)) = group {
-        (changed.gid, changed.gname) = (*id, name.clone());
-    }
+    super::set_owner(&mut changed, user, group);
     let content = match overlay.read(&e.path) {
         Some(Ok(bytes)) => bytes,
         _ => Vec::new(),

@@ -327,7 +327,7 @@ fn ucf(overlay: &mut Overlay<'_>, call: &UcfCall, umask: u32) -> Result<(), Stri
     let content = read(overlay, &new_rel)?.unwrap_or_default();
     let cache = format!("{STATE_DIR}/cache");
     if !super::is_dir(overlay, &cache) {
-        mkdir_p(overlay, &cache, umask);
+        super::mkdir_p(overlay, &cache, 0o777 & !umask);
     }
     let dest_path = super::resolve_dir_of(overlay, &dest_rel)
         .ok_or_else(|| format!("the directory of {} does not exist", call.dest))?;
@@ -348,23 +348,6 @@ fn ucf(overlay: &mut Overlay<'_>, call: &UcfCall, umask: u32) -> Result<(), Stri
     Ok(())
 }
 
-/// `mkdir -p` of a state directory (its parents are real directories in every Debian tree).
-fn mkdir_p(overlay: &mut Overlay<'_>, path: &str, umask: u32) {
-    let mut c = Changes::default();
-    let mut here = String::new();
-    for comp in path.split('/') {
-        here = if here.is_empty() {
-            comp.to_owned()
-        } else {
-            format!("{here}/{comp}")
-        };
-        if overlay.entry(&here).is_none() {
-            c.dir(&here, 0o777 & !umask);
-        }
-    }
-    overlay.apply(c);
-}
-
 fn ucfr(overlay: &mut Overlay<'_>, pkg: &str, file: &str, umask: u32) -> Result<(), String> {
     let real = canonical(overlay, file);
     let registry = format!("{STATE_DIR}/registry");
@@ -381,7 +364,7 @@ fn ucfr(overlay: &mut Overlay<'_>, pkg: &str, file: &str, umask: u32) -> Result<
         _ => return Err(format!("{real} is registered more than once")),
     }
     if !super::is_dir(overlay, STATE_DIR) {
-        mkdir_p(overlay, STATE_DIR, umask);
+        super::mkdir_p(overlay, STATE_DIR, 0o777 & !umask);
     }
     if overlay.entry(&registry).is_none() {
         let mut c = Changes::default();

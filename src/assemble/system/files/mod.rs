@@ -439,19 +439,19 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             let user = call
                 .owner
                 .as_deref()
-                .map(|u| account(&st.overlay, "etc/passwd", u))
+                .map(|u| super::account(&st.overlay, "etc/passwd", u))
                 .transpose()?;
             let group = call
                 .group
                 .as_deref()
-                .map(|g| account(&st.overlay, "etc/group", g))
+                .map(|g| super::account(&st.overlay, "etc/group", g))
                 .transpose()?;
             for dir in &call.dirs {
                 mkdir(&mut st.overlay, dir, true, call.mode, parent_mode)?;
                 // install sets the mode (and owner) of the directory, new or not.
                 modify(&mut st.overlay, dir, true, |e| {
                     e.mode = call.mode;
-                    set_owner(e, &user, &group);
+                    super::set_owner(e, &user, &group);
                 })?;
             }
             Ok(())
@@ -474,10 +474,16 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
                 (_, Some((u, g))) => ((!u.is_empty()).then_some(u), (!g.is_empty()).then_some(g)),
                 (_, None) => (Some(spec.as_str()), None),
             };
-            let user = user.map(|u| account(&st.overlay, "etc/passwd", u)).transpose()?;
-            let group = group.map(|g| account(&st.overlay, "etc/group", g)).transpose()?;
+            let user = user
+                .map(|u| super::account(&st.overlay, "etc/passwd", u))
+                .transpose()?;
+            let group = group
+                .map(|g| super::account(&st.overlay, "etc/group", g))
+                .transpose()?;
             for p in paths {
-                modify(&mut st.overlay, p, !no_deref, |e| set_owner(e, &user, &group))?;
+                modify(&mut st.overlay, p, !no_deref, |e| {
+                    super::set_owner(e, &user, &group)
+                })?;
             }
             Ok(())
         }
@@ -666,42 +672,6 @@ fn modify(
         removed: vec![],
     });
     Ok(())
-}
-
-/// Gives an entry the user and group resolved from a command's arguments (those given).
-fn set_owner(e: &mut Entry, user: &Option<(u32, String)>, group: &Option<(u32, String)>) {
-    if let Some((id, name)) = user {
-        (e.uid, e.uname) = (*id, name.clone());
-    }
-    if let Some((id, name)) = group {
-        (e.gid, e.gname) = (*id, name.clone());
-    }
-}
-
-/// A user or group by name or number, from the image's `etc/passwd` or `etc/group`.
-fn account(tree: &dyn TreeView, file: &str, name: &str) -> Result<(u32, String), String> {
-    let text = match super::read_file(tree, file) {
-        Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
-        _ => String::new(),
-    };
-    let rows = text.lines().filter_map(|l| {
-        let mut f = l.split(':');
-        let n = f.next()?;
-        let id: u32 = f.nth(1)?.parse().ok()?;
-        Some((n.to_owned(), id))
-    });
-    let rows: Vec<(String, u32)> = rows.collect();
-    if let Ok(id) = name.parse::<u32>() {
-        let n = rows
-            .iter()
-            .find(|(_, i)| *i == id)
-            .map_or_else(|| id.to_string(), |(n, _)| n.clone());
-        return Ok((id, n));
-    }
-    rows.into_iter()
-        .find(|(n, _)| n == name)
-        .map(|(n, id)| (id, n))
-        .ok_or_else(|| format!("`{name}` is not in /{file}"))
 }
 
 /// Where `ln -s` puts the link, or `None` when LINK exists and there is no `-f`.
