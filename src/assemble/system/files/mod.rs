@@ -187,6 +187,8 @@ pub fn compute_at(
                         let op = if *append { ">>" } else { ">" };
                         let printed =
                             output::printed(&state.borrow().overlay, argv, bash, c.stdin.as_deref());
+                        // A command whose output `printed` computes (or refuses) does nothing else.
+                        let printing = !matches!(printed, Ok(None));
                         let written = match (target, printed) {
                             (shell::Value::Known(path), Ok(Some(text))) => {
                                 write_file(&mut state.borrow_mut(), path, &text, *append)
@@ -196,10 +198,6 @@ pub fn compute_at(
                             // Another command's output: what it prints is not known here.
                             (_, Ok(None)) => Err("its output is not reproduced".into()),
                         };
-                        let printing = matches!(name, ":" | "true" | "echo" | "printf" | "cat")
-                            || (matches!(name, "sed" | "grep") && shell::text::file_operands(argv).is_some())
-                            || (c.stdin.is_some()
-                                && matches!(name, "sed" | "grep" | "tr" | "cut" | "sort" | "uniq" | "head"));
                         // A command reported for itself (not emulated, image code, service…) needs
                         // no second entry for its output.
                         let reported = !matches!(
