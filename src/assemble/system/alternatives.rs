@@ -399,16 +399,7 @@ case "$1" in
 esac
 "#;
 
-    fn pkg(name: &str, postinst: &str) -> InstalledPackage {
-        let mut p = InstalledPackage {
-            name: name.into(),
-            version: "1".into(),
-            architecture: "amd64".into(),
-            ..Default::default()
-        };
-        p.members.insert("postinst".into(), postinst.as_bytes().to_vec());
-        p
-    }
+    use super::super::testutil::with_postinst as pkg;
 
     fn tree() -> MemTree {
         let mut t = MemTree::new();

@@ -4,8 +4,19 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{Changes, TreeView};
+use super::{Changes, InstalledPackage, TreeView};
 use crate::entry::{Entry, EntryKind};
+
+/// A package (version 1, amd64) whose only control member is this postinst.
+pub fn with_postinst(name: &str, postinst: &str) -> InstalledPackage {
+    InstalledPackage {
+        name: name.into(),
+        version: "1".into(),
+        architecture: "amd64".into(),
+        members: [("postinst".to_owned(), postinst.as_bytes().to_vec())].into(),
+        ..InstalledPackage::default()
+    }
+}
 
 #[derive(Default, Clone)]
 pub struct MemTree {

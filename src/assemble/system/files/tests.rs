@@ -26,15 +26,7 @@ fn parses_ln_forms() {
     );
 }
 
-fn pkg(name: &str, postinst: &str) -> InstalledPackage {
-    InstalledPackage {
-        name: name.into(),
-        version: "1".into(),
-        architecture: "amd64".into(),
-        members: [("postinst".to_owned(), postinst.as_bytes().to_vec())].into(),
-        ..InstalledPackage::default()
-    }
-}
+use super::super::testutil::with_postinst as pkg;
 
 fn file<'c>(c: &'c Changes, path: &str) -> Option<&'c (Entry, Vec<u8>)> {
     c.files.iter().find(|(e, _)| e.path == path)

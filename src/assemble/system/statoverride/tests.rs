@@ -1,7 +1,7 @@
 //! dpkg-statoverride against what dpkg 1.21's own tool writes, and the guards scripts use.
 
+use super::super::Overlay;
 use super::super::testutil::MemTree;
-use super::super::{InstalledPackage, Overlay};
 use super::*;
 
 fn accounts() -> MemTree {
@@ -102,15 +102,7 @@ fn unknown_accounts_and_modes_fail_as_the_tool_does() {
     assert!(db.changes().files.is_empty());
 }
 
-fn pkg(name: &str, postinst: &str) -> InstalledPackage {
-    InstalledPackage {
-        name: name.into(),
-        version: "1".into(),
-        architecture: "amd64".into(),
-        members: [("postinst".to_owned(), postinst.as_bytes().to_vec())].into(),
-        ..Default::default()
-    }
-}
+use super::super::testutil::with_postinst as pkg;
 
 /// dbus 1.14.10-1~deb12u1's postinst, the part that runs on configure.
 const DBUS_POSTINST: &str = r#"#!/bin/sh

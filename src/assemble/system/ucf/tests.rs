@@ -1,19 +1,11 @@
+use super::super::Changes;
 use super::super::files;
 use super::super::testutil::MemTree;
-use super::super::{Changes, InstalledPackage};
 use super::*;
 
 const PHP_CLI: &str = include_str!("../../../../tests/data/scripts/bookworm/php8.2-cli.postinst");
 
-fn pkg(name: &str, postinst: &str) -> InstalledPackage {
-    InstalledPackage {
-        name: name.into(),
-        version: "1".into(),
-        architecture: "amd64".into(),
-        members: [("postinst".to_owned(), postinst.as_bytes().to_vec())].into(),
-        ..InstalledPackage::default()
-    }
-}
+use super::super::testutil::with_postinst as pkg;
 
 fn file<'c>(c: &'c Changes, path: &str) -> &'c (Entry, Vec<u8>) {
     c.files
