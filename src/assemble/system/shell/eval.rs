@@ -48,7 +48,9 @@ pub struct Eval<'f> {
     funcs: BTreeMap<String, Rc<[Node]>>,
     /// Files read for `. FILE`, parsed once per path (`None`: unreadable or not parsed).
     sourced: BTreeMap<String, Option<Rc<[Node]>>>,
-    positional: Vec<String>,
+    /// `$1`…: an argument the walk could not know stays unknown in its place, so a function
+    /// called with one sees the others where they are (`php_invoke enmod 8.2 cli $mod`).
+    positional: Vec<Value>,
     on_command: &'f mut dyn FnMut(Call<'_>),
     depth: usize,
     /// Commands and compounds walked so far, against [`MAX_STEPS`].
@@ -115,7 +117,7 @@ impl<'f> Eval<'f> {
             vars: BTreeMap::new(),
             funcs: BTreeMap::new(),
             sourced: BTreeMap::new(),
-            positional: args.iter().map(|s| s.to_string()).collect(),
+            positional: args.iter().map(|s| Value::Known(s.to_string())).collect(),
             on_command,
             depth: 0,
             steps: 0,
@@ -245,7 +247,7 @@ impl<'f> Eval<'f> {
             Node::For { var, items, body } => {
                 let items: Vec<Value> = match items {
                     Some(words) => words.iter().flat_map(|w| self.expand_split(w)).collect(),
-                    None => self.positional.iter().map(|s| Value::Known(s.clone())).collect(),
+                    None => self.positional.clone(),
                 };
                 self.loops += 1;
                 for item in items {
@@ -440,15 +442,14 @@ impl<'f> Eval<'f> {
             }
             return;
         }
+        let fields: Vec<Value> = words.iter().flat_map(|w| self.expand_split(w)).collect();
         let mut argv = Vec::new();
         let mut unknown = None;
-        for w in words {
-            for v in self.expand_split(w) {
-                match v {
-                    Value::Known(s) => argv.push(s),
-                    Value::Unknown(what) => {
-                        unknown.get_or_insert(what);
-                    }
+        for v in &fields {
+            match v {
+                Value::Known(s) => argv.push(s.clone()),
+                Value::Unknown(what) => {
+                    unknown.get_or_insert(what.clone());
                 }
             }
         }
@@ -507,8 +508,8 @@ impl<'f> Eval<'f> {
                 }
                 return;
             }
-            if name == "set" && argv.get(1).is_some_and(|a| a == "--") {
-                self.positional = argv[2..].to_vec();
+            if name == "set" && matches!(fields.get(1), Some(Value::Known(a)) if a == "--") {
+                self.positional = fields[2..].to_vec();
                 return;
             }
             if (name == "break" || name == "continue") && self.loops > 0 && self.capturing == 0 {
@@ -539,7 +540,9 @@ impl<'f> Eval<'f> {
                 return;
             }
             if let Some(body) = self.funcs.get(&name).cloned() {
-                let saved = std::mem::replace(&mut self.positional, argv[1..].to_vec());
+                // The function's name is known (it is `name`): the arguments are the fields
+                // after it, unknown ones in their places.
+                let saved = std::mem::replace(&mut self.positional, fields[1..].to_vec());
                 self.in_func += 1;
                 self.run(&body);
                 self.in_func -= 1;
@@ -604,8 +607,16 @@ impl<'f> Eval<'f> {
 
     fn var(&self, name: &str) -> Option<Value> {
         if let Ok(n) = name.parse::<usize>() {
-            return Some(Value::Known(if n == 0 {
-                // dpkg runs the script from its database: `$0` is its path there.
+            if n > 0 {
+                return Some(
+                    self.positional
+                        .get(n - 1)
+                        .cloned()
+                        .unwrap_or(Value::Known(String::new())),
+                );
+            }
+            // dpkg runs the script from its database: `$0` is its path there.
+            return Some(Value::Known(
                 match (
                     self.vars.get("DPKG_MAINTSCRIPT_PACKAGE"),
                     self.vars.get("DPKG_MAINTSCRIPT_NAME"),
@@ -614,15 +625,27 @@ impl<'f> Eval<'f> {
                         format!("/var/lib/dpkg/info/{pkg}.{script}")
                     }
                     _ => "postinst".into(),
-                }
-            } else {
-                self.positional.get(n - 1).cloned().unwrap_or_default()
-            }));
+                },
+            ));
         }
         match name {
             "DPKG_ROOT" => Some(Value::Known(String::new())),
             "#" => Some(Value::Known(self.positional.len().to_string())),
-            "@" | "*" => Some(Value::Known(self.positional.join(" "))),
+            "@" | "*" => Some(
+                match self.positional.iter().find(|v| matches!(v, Value::Unknown(_))) {
+                    Some(unknown) => unknown.clone(),
+                    None => Value::Known(
+                        self.positional
+                            .iter()
+                            .filter_map(|v| match v {
+                                Value::Known(s) => Some(s.as_str()),
+                                Value::Unknown(_) => None,
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ),
+                },
+            ),
             _ => self.vars.get(name).cloned(),
         }
     }
@@ -650,7 +673,7 @@ impl<'f> Eval<'f> {
                     {
                         fields.push(c);
                     }
-                    append(&mut cur, Value::Known(p));
+                    append(&mut cur, p);
                 }
                 continue;
             }

@@ -486,3 +486,22 @@ fn loops_reading_pipelines() {
         ]
     );
 }
+
+#[test]
+fn a_function_called_with_an_unknown_argument_keeps_the_others_in_place() {
+    // php-common's `php_invoke enmod 8.2 cli $mod` with `$mod` unknown: `$1`…`$3` stay what the
+    // call passed, `$4` is unknown (not `$5` shifted into its place), and so are `$@` and
+    // `$*`; `$#` counts it.
+    let got = calls(
+        "f() {\n\tfirst \"$1\" \"$3\"\n\tfourth \"$4\"\n\tall \"$@\"\n\tcount $#\n}\nf enmod 8.2 cli \"$(unknowable)\" extra\n",
+    );
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert_eq!(got[0], Ok(vec!["first".into(), "enmod".into(), "cli".into()]));
+    assert!(got[1].is_err(), "`$4` is the unknown argument: {:?}", got[1]);
+    assert!(
+        got[2].is_err(),
+        "`\"$@\"` holds the unknown argument: {:?}",
+        got[2]
+    );
+    assert_eq!(got[3], Ok(vec!["count".into(), "5".into()]));
+}
