@@ -1,5 +1,5 @@
-//! `dpkg-divert --add/--remove` as a script runs it, and `--list` answered from the diversions
-//! made so far.
+//! `dpkg-divert --add/--remove` as a script runs it, and `--list`, `--truename` and
+//! `--listpackage` answered from the diversions made so far.
 
 use super::super::{TreeView, shell};
 use super::State;
@@ -35,6 +35,33 @@ pub(super) fn list_diversions(diversions: &[Diversion], glob: Option<&str>) -> S
         }
     }
     out
+}
+
+/// `dpkg-divert --truename FILE`: the name FILE's contents have now (its diversion's new name,
+/// else FILE itself).
+pub(super) fn truename(diversions: &[Diversion], file: &str) -> String {
+    diversions
+        .iter()
+        .find(|d| d.path == file)
+        .map_or_else(|| file.to_owned(), |d| d.divert_to.clone())
+        + "\n"
+}
+
+/// `dpkg-divert --listpackage FILE`: the package that diverted FILE (`LOCAL` for a local
+/// diversion), nothing when it is not diverted.
+pub(super) fn listpackage(diversions: &[Diversion], file: &str) -> String {
+    diversions
+        .iter()
+        .find(|d| d.path == file)
+        .map(|d| {
+            let owner = if d.package == ":" {
+                "LOCAL"
+            } else {
+                d.package.as_str()
+            };
+            format!("{owner}\n")
+        })
+        .unwrap_or_default()
 }
 
 pub(super) fn divert(st: &mut State<'_>, package: &str, args: &[String]) -> Result<(), String> {

@@ -83,9 +83,16 @@ impl<'f> Eval<'f> {
             ["dpkg-realpath", p] | ["dpkg-realpath", "--root", "", p] if p.starts_with('/') => {
                 return Some(line(p));
             }
-            // No diversions exist on a fresh install.
-            ["dpkg-divert", "--listpackage", _] => return Some(String::new()),
-            ["dpkg-divert", "--truename", f] => return Some(line(f)),
+            // The caller knows the diversions the scripts made so far; without it, none.
+            ["dpkg-divert", "--listpackage", _] => {
+                return self.output.and_then(|probe| probe(argv)).or(Some(String::new()));
+            }
+            ["dpkg-divert", "--truename", f] => {
+                return self
+                    .output
+                    .and_then(|probe| probe(argv))
+                    .or_else(|| Some(line(f)));
+            }
             ["command", "-v", n] | ["which", n] => {
                 return which_in(self.files, n).map(|hit| hit.map(|p| line(&p)).unwrap_or_default());
             }
