@@ -26,8 +26,11 @@ use super::artifacts::PlatformArtifact;
 /// `cp`, `sed -i`, `mktemp`, `echo`/`printf` into files, their `||` fallbacks after file tests and
 /// their branches on debconf answers (openssh-server's `sshd_config`, python3's
 /// `/etc/python3/debian_config`, readline's `/etc/inputrc`), and `remove-on-upgrade` conffiles in
-/// dpkg's status as dpkg records them.
-pub(super) const LAYER_FORMAT: u32 = 6;
+/// dpkg's status as dpkg records them; 7 php-common's `phpenmod` (conf.d links, module state and
+/// registry), systemd's message catalog database (`journalctl --update-catalog`), symbolic
+/// `chmod` modes (`u+s`), `getent` answered as a condition (cron's `crontab` group), and
+/// `dpkg-divert --truename` from the diversions made.
+pub(super) const LAYER_FORMAT: u32 = 7;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

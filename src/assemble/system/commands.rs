@@ -23,6 +23,9 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "systemd-tmpfiles" => super::tmpfiles::parse(args).is_ok(),
         "update-xmlcatalog" => super::xmlcatalog::parse(args).is_ok(),
         "a2enmod" | "a2enconf" | "a2ensite" => super::apache::parse(argv0, args).is_ok(),
+        "phpenmod" => super::php::parse(argv0, args).is_ok(),
+        // `--root=` is empty under dpkg (`${DPKG_ROOT:+--root=…}`).
+        "journalctl" => args == ["--update-catalog"],
         _ => {
             super::users::handles(argv0, args)
                 || super::pam::handles(argv0, args)
@@ -137,6 +140,78 @@ pub fn parse_mode(m: &str) -> Option<u32> {
         .filter(|v| *v <= 0o7777)
 }
 
+/// A symbolic `chmod` mode (`u+s`, `go-w`, `a+rX`, `u=rwx,g=rx,o=`, `+x`) applied to `mode`, as
+/// coreutils' chmod does: no `ugoa` means all, without the bits the umask holds; `X` is
+/// execute for a directory or where some execute bit is set; `s`/`t` set the set-id bits of the
+/// classes named and the sticky bit; `=` on a directory keeps its set-id bits unless `s` is
+/// given. `None` for anything that is not such a mode.
+pub fn chmod_symbolic(spec: &str, mode: u32, is_dir: bool, umask: u32) -> Option<u32> {
+    let mut mode = mode & 0o7777;
+    for clause in spec.split(',') {
+        let who_len = clause.find(['+', '-', '='])?;
+        let (who, mut rest) = clause.split_at(who_len);
+        let mut affected = 0;
+        for c in who.chars() {
+            affected |= match c {
+                'u' => 0o4700,
+                'g' => 0o2070,
+                'o' => 0o1007,
+                'a' => 0o7777,
+                _ => return None,
+            };
+        }
+        let (affected, mask) = if who.is_empty() {
+            (0o7777, !umask & 0o7777)
+        } else {
+            (affected, affected)
+        };
+        while let Some(op) = rest.chars().next().filter(|c| matches!(c, '+' | '-' | '=')) {
+            rest = &rest[1..];
+            let end = rest.find(['+', '-', '=']).unwrap_or(rest.len());
+            let (perms, next) = rest.split_at(end);
+            rest = next;
+            let mut value = 0;
+            let copy = |shift: u32| {
+                let bits = (mode >> shift) & 0o7;
+                bits << 6 | bits << 3 | bits
+            };
+            match perms {
+                "u" => value = copy(6),
+                "g" => value = copy(3),
+                "o" => value = copy(0),
+                _ => {
+                    for c in perms.chars() {
+                        value |= match c {
+                            'r' => 0o444,
+                            'w' => 0o222,
+                            'x' => 0o111,
+                            'X' if is_dir || mode & 0o111 != 0 => 0o111,
+                            'X' => 0,
+                            's' => 0o6000,
+                            't' => 0o1000,
+                            _ => return None,
+                        };
+                    }
+                }
+            }
+            // The set-id and sticky bits are not the umask's to hold back.
+            let value = value & (mask | (affected & 0o7000));
+            mode = match op {
+                '+' => mode | value,
+                '-' => mode & !value,
+                _ => {
+                    let keep = if is_dir && !perms.contains('s') { 0o6000 } else { 0 };
+                    (mode & (!affected | keep)) | value
+                }
+            };
+        }
+        if !rest.is_empty() {
+            return None;
+        }
+    }
+    Some(mode)
+}
+
 /// Commands whose effect debcast computes itself, or that have none on a fresh install.
 const EMULATED: &[&str] = &[
     "update-alternatives",
@@ -149,6 +224,10 @@ const EMULATED: &[&str] = &[
     "dpkg-maintscript-helper",
     // passwd's postinst: pwconv/grpconv, which `accounts` computes when passwd is installed.
     "shadowconfig",
+    // Activates a trigger: dpkg runs the interested packages' `postinst triggered` before the
+    // install ends and leaves no pending trigger behind; `report::scan` walks those postinsts
+    // for the interests the installed files and `activate` lines fire.
+    "dpkg-trigger",
 ];
 
 /// Commands without lasting effect: tests, queries, output, flow control, debconf.
@@ -219,6 +298,8 @@ const HARMLESS: &[&str] = &[
     "expr",
     "seq",
     "locale",
+    // php-common's questions (`phpquery -V`, `-S`, `-M`, `-m`), answered by `php` where captured.
+    "phpquery",
 ];
 
 /// Service management, meaningless in a container image.
@@ -414,4 +495,43 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
         return if query { Kind::Harmless } else { Kind::NotEmulated };
     }
     Kind::NotEmulated
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chmod_symbolic;
+
+    /// Each case checked against coreutils' chmod on a scratch file or directory (umask 022).
+    #[test]
+    fn symbolic_modes_as_chmod_applies_them() {
+        let cases: &[(&str, u32, bool, u32)] = &[
+            ("u+s", 0o755, false, 0o4755),
+            ("u-s", 0o4755, false, 0o755),
+            ("g+s", 0o755, true, 0o2755),
+            ("+x", 0o644, false, 0o755),
+            ("+w", 0o444, false, 0o644),
+            ("a+w", 0o444, false, 0o666),
+            ("go-w", 0o666, false, 0o644),
+            ("o-rwx", 0o755, false, 0o750),
+            ("u=rwx,g=rx,o=", 0o600, false, 0o750),
+            ("a+rX", 0o600, false, 0o644),
+            ("a+rX", 0o700, false, 0o755),
+            ("a+rX", 0o700, true, 0o755),
+            ("+t", 0o777, true, 0o1777),
+            ("o+t", 0o777, true, 0o1777),
+            ("g=u", 0o740, false, 0o770),
+            ("u=rw", 0o2755, true, 0o2655),
+            ("u+x-w", 0o644, false, 0o544),
+        ];
+        for &(spec, from, dir, want) in cases {
+            assert_eq!(
+                chmod_symbolic(spec, from, dir, 0o022),
+                Some(want),
+                "chmod {spec} on {from:o} (dir: {dir})"
+            );
+        }
+        for bad in ["u+q", "z+x", "u", "", "u+x,", "755"] {
+            assert_eq!(chmod_symbolic(bad, 0o644, false, 0o022), None, "{bad}");
+        }
+    }
 }

@@ -15,7 +15,7 @@ mod divert;
 mod output;
 mod paths;
 
-use divert::{Diversion, divert, list_diversions};
+use divert::{Diversion, divert, list_diversions, listpackage, truename};
 
 use super::{copy, lstat_path, sed};
 use paths::{dotdot_path, operands, option_value};
@@ -280,6 +280,14 @@ pub fn compute_at(
                         let plain = !names.is_empty() && names.iter().all(|n| !n.contains(['*', '?', '[']));
                         plain.then(|| names.iter().all(|n| super::installed(packages, n).is_some()))
                     }
+                    // `getent group NAME || addgroup …`: the account files as the scripts left them.
+                    Some((name, args)) if name == "getent" => {
+                        super::users::getent(&state.borrow().overlay, args)
+                    }
+                    // php-maintscript-helper's `phpquery -v V -s SAPI -m MOD`.
+                    Some((name, args)) if name.rsplit('/').next() == Some("phpquery") => {
+                        super::php::query_status(&state.borrow().overlay, args)
+                    }
                     _ => None,
                 };
                 // `$(mktemp)` makes its file in the image and prints its name; `$(cat FILE)` and
@@ -297,6 +305,12 @@ pub fn compute_at(
                             .ok()
                             .flatten()
                     }
+                    Some((name, [flag, file])) if name == "dpkg-divert" && flag == "--truename" => {
+                        Some(truename(&state.borrow().diversions, file))
+                    }
+                    Some((name, [flag, file])) if name == "dpkg-divert" && flag == "--listpackage" => {
+                        Some(listpackage(&state.borrow().diversions, file))
+                    }
                     Some((name, args))
                         if name == "dpkg-divert" && args.first().is_some_and(|a| a == "--list") =>
                     {
@@ -304,6 +318,9 @@ pub fn compute_at(
                             &state.borrow().diversions,
                             args.get(1).map(String::as_str),
                         ))
+                    }
+                    Some((name, args)) if name.rsplit('/').next() == Some("phpquery") => {
+                        super::php::query_output(&state.borrow().overlay, args)
                     }
                     _ => super::dpkg_listfiles(packages, argv),
                 };
@@ -455,11 +472,36 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             Ok(())
         }
         "chmod" => {
-            let ops = operands(args, &[])?;
-            let (mode, paths) = ops.split_first().ok_or("no mode")?;
-            let mode = parse_mode(mode).ok_or(format!("mode `{mode}` is not octal"))?;
+            // `chmod -x FILE`: a mode that looks like an option.
+            let mode_like = |a: &String| {
+                a.len() > 1 && a.starts_with('-') && a[1..].chars().all(|c| "rwxXst".contains(c))
+            };
+            let (ops, dash_mode) = match args.iter().position(mode_like) {
+                Some(i) => {
+                    let mut rest = args.to_vec();
+                    let m = rest.remove(i);
+                    (operands(&rest, &[])?, Some(m))
+                }
+                None => (operands(args, &[])?, None),
+            };
+            let (spec, paths) = match dash_mode {
+                Some(m) => (m, &ops[..]),
+                None => {
+                    let (m, p) = ops.split_first().ok_or("no mode")?;
+                    (m.clone(), p)
+                }
+            };
+            let umask = st.umask;
+            let octal = parse_mode(&spec);
+            if octal.is_none() && commands::chmod_symbolic(&spec, 0, false, umask).is_none() {
+                return Err(format!("mode `{spec}` is neither octal nor symbolic"));
+            }
             for p in paths {
-                modify(&mut st.overlay, p, true, |e| e.mode = mode)?;
+                modify(&mut st.overlay, p, true, |e| {
+                    e.mode = octal
+                        .or_else(|| commands::chmod_symbolic(&spec, e.mode, e.is_dir(), umask))
+                        .unwrap_or(e.mode);
+                })?;
             }
             Ok(())
         }
@@ -496,6 +538,17 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         }
         "a2enmod" | "a2enconf" | "a2ensite" => {
             super::apache::apply(&mut st.overlay, &super::apache::parse(name, args)?, st.umask)
+        }
+        "phpenmod" => super::php::apply(&mut st.overlay, &super::php::parse(name, args)?, st.umask),
+        "journalctl" => {
+            // The tool writes the database whole (0644, its directories 0755) or nothing.
+            if let Some(bytes) = super::catalog::database(&st.overlay)? {
+                super::mkdir_p(&mut st.overlay, "var/lib/systemd/catalog", 0o755);
+                let mut c = Changes::default();
+                c.file(super::catalog::DATABASE, 0o644, bytes);
+                st.overlay.apply(c);
+            }
+            Ok(())
         }
         _ if super::users::handles(name, args) => {
             super::users::apply(&mut st.overlay, name, args, st.source_date_epoch / 86400)

@@ -709,6 +709,34 @@ fn dpkg_divert_list_answers_from_the_diversions_made() {
     assert!(file(&changes, "etc-sh-diverted").is_some());
 }
 
+/// `$(dpkg-divert --truename FILE)` (iputils-ping's postinst) names the file's diverted name when
+/// it is diverted, else the file itself; without setcap the binary is made set-user-id.
+#[test]
+fn dpkg_divert_truename_names_the_diverted_file() {
+    let mut t = MemTree::new();
+    // Another package's /bin/tool, unpacked under the name the diversion gives it.
+    t.file("bin/ping", b"x")
+        .file("bin/tool.real", b"x")
+        .dir("etc")
+        .dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nset -e\nP=$(dpkg-divert --truename /bin/ping)\nchmod u+s $P\n\
+                  T=$(dpkg-divert --truename /bin/tool)\nchmod 4755 $T\n\
+                  [ \"$(dpkg-divert --listpackage /bin/tool)\" = local-tools ] && touch /etc/tool-diverted\n\
+                  [ -z \"$(dpkg-divert --listpackage /bin/ping)\" ] && touch /etc/ping-not-diverted\n";
+    let mut tools = pkg("local-tools", script);
+    tools.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -e\ndpkg-divert --package local-tools --divert /bin/tool.real --add /bin/tool\n"
+            .to_vec(),
+    );
+    let (changes, report) = compute(&t, &[tools]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(file(&changes, "bin/ping").map(|(e, _)| e.mode), Some(0o4644));
+    assert_eq!(file(&changes, "bin/tool.real").map(|(e, _)| e.mode), Some(0o4755));
+    assert!(file(&changes, "etc/tool-diverted").is_some());
+    assert!(file(&changes, "etc/ping-not-diverted").is_some());
+}
+
 /// The Essential set is installed (preinst, then postinst) before every other package's
 /// preinst, as debootstrap and mmdebstrap install it: dpkg lists the later diversion first.
 #[test]

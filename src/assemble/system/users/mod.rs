@@ -54,6 +54,39 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
     }
 }
 
+/// Whether `getent DATABASE KEY…` succeeds against the image's account files, as a condition
+/// (`getent group crontab >/dev/null || addgroup --system crontab`): every key names an entry
+/// (by name, or by number in `passwd` and `group`); no key lists the database, which succeeds.
+/// `None` for databases that are not the account files (hosts, services: the runtime's).
+pub fn getent(tree: &dyn TreeView, args: &[String]) -> Option<bool> {
+    let (db, keys) = args.split_first()?;
+    let (file, numbered) = match db.as_str() {
+        "passwd" => ("etc/passwd", true),
+        "group" => ("etc/group", true),
+        "shadow" => ("etc/shadow", false),
+        "gshadow" => ("etc/gshadow", false),
+        _ => return None,
+    };
+    if keys.iter().any(|k| k.starts_with('-')) {
+        return None;
+    }
+    let text = match super::read_file(tree, file) {
+        Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        Ok(None) => String::new(),
+        Err(_) => return None,
+    };
+    let found = |key: &str| {
+        text.lines().any(|l| {
+            let mut f = l.split(':');
+            let name = f.next();
+            let id = f.nth(1);
+            name == Some(key)
+                || (numbered && !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) && id == Some(key))
+        })
+    };
+    Some(keys.iter().all(|k| found(k)))
+}
+
 /// Marks a failure that is the tool's "already exists": it exits without changing anything,
 /// which is the effect reproduced (scripts guard these calls with `getent` or `|| true`).
 const EXISTS: &str = "\u{0}exists: ";

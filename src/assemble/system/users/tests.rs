@@ -428,3 +428,45 @@ fn shadow_tools_leave_backups_of_what_they_changed() {
     assert!(!untouched.entries.contains_key("etc/passwd-"));
     assert!(!untouched.entries.contains_key("etc/.pwd.lock"));
 }
+
+/// `getent DB KEY…` as a condition answers from the account files: by name, by number in
+/// passwd and group, every key needed; other databases are the runtime's (not answered).
+#[test]
+fn getent_answers_from_the_account_files() {
+    let t = base();
+    let q = |s: &str| getent(&t, &s.split(' ').map(str::to_owned).collect::<Vec<_>>());
+    assert_eq!(q("group nogroup"), Some(true));
+    assert_eq!(q("group 65534"), Some(true));
+    assert_eq!(q("group crontab"), Some(false));
+    assert_eq!(q("passwd root nobody"), Some(true));
+    assert_eq!(q("passwd root _apt"), Some(false));
+    assert_eq!(q("shadow nobody"), Some(true));
+    assert_eq!(q("shadow 0"), Some(false), "shadow has no numbers");
+    assert_eq!(q("passwd"), Some(true), "listing succeeds");
+    assert_eq!(q("hosts localhost"), None);
+}
+
+/// cron-daemon-common's postinst: `getent group crontab >/dev/null 2>&1 || addgroup --system
+/// crontab`, then the spool directory given to the group.
+#[test]
+fn a_group_made_only_when_getent_does_not_find_it() {
+    let mut t = base();
+    t.dir("var/spool/cron/crontabs");
+    let script = "#!/bin/sh\nset -e\ngetent group crontab > /dev/null 2>&1 || addgroup --system crontab\n\
+                  getent group crontab > /dev/null 2>&1 || touch /var/lib/made-twice\n\
+                  chown root:crontab /var/spool/cron/crontabs\nchmod 1730 /var/spool/cron/crontabs\n";
+    let pkg = super::super::testutil::with_postinst("cron-daemon-common", script);
+    let (changes, report) = super::super::files::compute(&t, &[pkg]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let mut m = t.clone();
+    m.apply(&changes);
+    assert!(
+        m.text("etc/group").contains("\ncrontab:x:"),
+        "{}",
+        m.text("etc/group")
+    );
+    assert!(!m.entries.contains_key("var/lib/made-twice"));
+    let (dir, _) = &m.entries["var/spool/cron/crontabs"];
+    assert_eq!((dir.mode, dir.uid), (0o1730, 0));
+    assert_ne!(dir.gid, 0, "the crontab group");
+}
