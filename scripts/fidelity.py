@@ -6,8 +6,9 @@ set's packages, with every maintainer script run by dpkg), debcast builds the ex
 `name=version` list (taken from the dpkg database mmdebstrap left), and the two trees are compared
 path by path (type, mode, owner, link target, content). Printed per set: how many paths differ,
 split into what a container legitimately differs in (runtime-provided files, apt/dpkg run traces,
-debconf's cache, init-system enablement) and the rest, by area and by the package or maintainer
-script responsible. Needs root (mmdebstrap's root mode, owners), the network (the host's apt
+debconf's cache, init-system enablement, registries whose lines differ only by the order apt
+configured packages in) and the rest, by area and by the package or maintainer script
+responsible. Needs root (mmdebstrap's root mode, owners), the network (the host's apt
 sources), mmdebstrap and umoci.
 
 Usage: scripts/fidelity.py [--work DIR] [--debcast BIN]... [--store DIR] [--json FILE] [--keep-reference] [SET...]
@@ -48,6 +49,17 @@ EXPECTED = [
                                 "/etc/rc?.d/*", "/etc/init.d/.depend*"]),
 ]
 
+# Registries whose lines dpkg and ucf append in the order apt configures packages. debcast
+# configures in an order of its own (the Essential set, then dependencies first, then by name),
+# not apt's solver order: the same lines in another order are a difference of install order, not
+# of content, and counted as such (never when a line differs).
+ORDER_ONLY = ["/var/lib/dpkg/triggers/File", "/var/lib/ucf/hashfile", "/var/lib/ucf/registry"]
+# ucf's rotating backups of those (`.0` the newest): the registry as it was some calls before the
+# end, which depends on that order too. Counted as install order only when every line of each
+# side's backup is in that side's final registry and the final registries hold the same lines.
+ORDER_HISTORY = [("/var/lib/ucf/hashfile.*", "/var/lib/ucf/hashfile"),
+                 ("/var/lib/ucf/registry.*", "/var/lib/ucf/registry")]
+
 # Outputs of well-known triggers and tools, for paths no package owns and no script names.
 GENERATORS = [
     ("/etc/ld.so.cache", "libc-bin (ldconfig trigger)"),
@@ -69,6 +81,8 @@ GENERATORS = [
     ("/etc/ssh/ssh_host_*", "openssh-server (host keys)"),
     ("/etc/ssl/private/ssl-cert-snakeoil.key", "ssl-cert (make-ssl-cert)"),
     ("/etc/ssl/certs/ssl-cert-snakeoil.pem", "ssl-cert (make-ssl-cert)"),
+    ("/var/lib/systemd/catalog*", "systemd (journalctl --update-catalog)"),
+    ("/usr/share/info/dir*", "install-info (update-info-dir)"),
 ]
 
 
@@ -81,6 +95,7 @@ def glob_re(pattern):
 
 EXPECTED_RE = [(kind, [glob_re(g) for g in globs]) for kind, globs in EXPECTED]
 GENERATORS_RE = [(glob_re(g), who) for g, who in GENERATORS]
+ORDER_HISTORY_RE = [(glob_re(g), final) for g, final in ORDER_HISTORY]
 
 
 def run(cmd, **kw):
@@ -128,6 +143,13 @@ def read_sets(names):
             sets[name] = (suite, variant, include)
         else:
             sets[name] = (suite, "essential", rest.split())
+    # `NAME=PKG,PKG…` on the command line: a bookworm set of one's own (a set the list does not
+    # hold, to check the work on packages it was not tuned on).
+    adhoc = [n for n in names if "=" in n]
+    names = [n.split("=", 1)[0] for n in names]
+    for n in adhoc:
+        name, pkgs = n.split("=", 1)
+        sets[name] = ("bookworm", "essential", [p for p in pkgs.split(",") if p])
     if names:
         unknown = [n for n in names if n not in sets]
         if unknown:
@@ -211,6 +233,8 @@ def compare(ours, reference, report):
         if x == y:
             continue
         kind = next((k for k, rxs in EXPECTED_RE if any(r.match(path) for r in rxs)), None)
+        if kind is None and same_lines_other_order(path, x, y, ours, reference):
+            kind = "install order"
         if kind:
             expected[kind] += 1
             continue
@@ -223,6 +247,30 @@ def compare(ours, reference, report):
                      "non_deterministic": pkg in left_out,
                      "debcast": x, "dpkg": y})
     return len(set(a) | set(b)), expected, gaps
+
+
+def lines(root, path):
+    try:
+        return (Path(str(root) + path)).read_bytes().splitlines()
+    except OSError:
+        return None
+
+
+def same_lines_other_order(path, x, y, ours, reference):
+    """Whether two files differ only by the order of install (see ORDER_ONLY)."""
+    if x is None or y is None or x[0] != "f" or x[:4] != y[:4]:
+        return False
+    if path in ORDER_ONLY:
+        a, b = lines(ours, path), lines(reference, path)
+        return a is not None and b is not None and sorted(a) == sorted(b)
+    for rx, final in ORDER_HISTORY_RE:
+        if rx.match(path):
+            fa, fb = lines(ours, final), lines(reference, final)
+            a, b = lines(ours, path), lines(reference, path)
+            if None in (fa, fb, a, b) or sorted(fa) != sorted(fb):
+                return False
+            return set(a) <= set(fa) and set(b) <= set(fb)
+    return False
 
 
 def area(path):
@@ -246,7 +294,7 @@ def main():
                     help="keep each set's mmdebstrap tarball in the work directory and reuse it when "
                          "the set, its sources and SOURCE_DATE_EPOCH are unchanged (measure a change "
                          "against the same reference without rerunning mmdebstrap)")
-    ap.add_argument("sets", nargs="*")
+    ap.add_argument("sets", nargs="*", help="names from scripts/fidelity-sets.txt, or NAME=PKG,PKG… (bookworm)")
     args = ap.parse_args()
     binaries = args.debcast or [str(REPO / "target/release/debcast")]
     if os.geteuid() != 0:
