@@ -97,7 +97,7 @@ fn catalog_files(tree: &dyn TreeView) -> Vec<String> {
             if super::is_file(tree, &path) {
                 by_name.entry(name).or_insert(path);
             } else {
-                by_name.entry(name).or_insert_with(String::new);
+                by_name.entry(name).or_default();
             }
         }
     }
