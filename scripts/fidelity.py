@@ -4,7 +4,7 @@
 For each set of scripts/fidelity-sets.txt: mmdebstrap installs it (the Essential set plus the
 set's packages, with every maintainer script run by dpkg), debcast builds the exact same
 `name=version` list (taken from the dpkg database mmdebstrap left), and the two trees are compared
-path by path (type, mode, owner, link target, content). Printed per set: how many paths differ,
+path by path (type, mode, owner, link target, content, extended attributes). Printed per set: how many paths differ,
 split into what a container legitimately differs in (runtime-provided files, apt/dpkg run traces,
 debconf's cache, init-system enablement, registries whose lines differ only by the order apt
 configured packages in) and the rest, by area and by the package or maintainer script
@@ -175,6 +175,11 @@ def walk(root):
             else:
                 kind, detail = "c", f"{st.st_rdev:x}"
             rel = "/" + os.path.relpath(p, root)
+            xattrs = "" if kind == "l" else " ".join(
+                f"{n}=0x{os.getxattr(p, n, follow_symlinks=False).hex()}"
+                for n in sorted(os.listxattr(p, follow_symlinks=False)))
+            if xattrs:
+                detail = f"{detail}; xattrs {xattrs}"
             out[rel] = (kind, oct(st.st_mode & 0o7777), st.st_uid, st.st_gid, detail)
     return out
 
@@ -339,7 +344,8 @@ def main():
             run(["mmdebstrap", "--quiet", f"--variant={variant}", "--architectures=amd64"] + merged
                 + ([f"--include={','.join(include)}"] if include else [])
                 + [suite, str(d / "reference.tar")] + sources, env=env)
-        run(["tar", "-C", str(d / "reference"), "-xf", str(d / "reference.tar")])
+        # With extended attributes (setcap's `security.capability`), which mmdebstrap's tarball keeps.
+        run(["tar", "-C", str(d / "reference"), "--xattrs", "--xattrs-include=*", "-xf", str(d / "reference.tar")])
         if args.keep_reference:
             (d / "reference.stamp").write_text(stamp)
         else:

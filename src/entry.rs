@@ -16,6 +16,11 @@ pub struct Entry {
     pub gname: String,
     /// Seconds since the epoch, as packaged; writers clamp it to SOURCE_DATE_EPOCH.
     pub mtime: u64,
+    /// Extended attributes, by name (`security.capability`, which `setcap` in a maintainer
+    /// script gives a file); a layer carries them as PAX `SCHILY.xattr.` records. Packages
+    /// themselves carry none (dpkg has no way to ship them).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub xattrs: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -59,6 +64,7 @@ impl Entry {
             uname: "root".into(),
             gname: "root".into(),
             mtime: 0,
+            xattrs: Default::default(),
         }
     }
 }

@@ -237,6 +237,7 @@ pub(crate) fn visit<E: From<DebError>>(
                 uname,
                 gname,
                 mtime,
+                xattrs: Default::default(),
             };
             let linkable = !e.is_dir();
             if e.is_dir() {

@@ -54,8 +54,8 @@ impl<W: Write> TarWriter<W> {
     /// Other kinds ignore `content`.
     pub fn append(&mut self, entry: &Entry, content: &mut dyn Read) -> Result<(), OciError> {
         let header = EntryHeader::for_entry(entry, self.source_date_epoch)?;
-        if !header.pax.is_empty() {
-            let records = pax_records(&header.pax);
+        if !header.pax.is_empty() || !entry.xattrs.is_empty() {
+            let records = pax_records(&header.pax, &entry.xattrs);
             let mut pax = [0u8; BLOCK];
             set_str(&mut pax[0..100], PAX_HEADER_NAME);
             set_octal(&mut pax[100..108], 0o644);
@@ -181,6 +181,14 @@ impl EntryHeader {
             }
         }
 
+        for name in entry.xattrs.keys() {
+            if name.is_empty() || name.contains(['=', '\0', '\n']) {
+                return Err(bad(&format!(
+                    "extended attribute name `{name}` cannot be written"
+                )));
+            }
+        }
+
         let mut block = [0u8; BLOCK];
         let mut pax = BTreeMap::new();
 
@@ -281,16 +289,25 @@ fn is_normalised(path: &str) -> bool {
         && !path.split('/').any(|c| c.is_empty() || c == "." || c == "..")
 }
 
-/// `"<len> <key>=<value>\n"` records, in key order; `<len>` counts the whole record, itself included.
-fn pax_records(fields: &BTreeMap<&'static str, String>) -> Vec<u8> {
+/// `"<len> <key>=<value>\n"` records, in key order, then one `SCHILY.xattr.<name>` record per
+/// extended attribute (the form GNU tar, containerd and Docker read; the value is the attribute's
+/// bytes as they are); `<len>` counts the whole record, itself included.
+fn pax_records(fields: &BTreeMap<&'static str, String>, xattrs: &BTreeMap<String, Vec<u8>>) -> Vec<u8> {
     let mut out = Vec::new();
-    for (key, value) in fields {
+    let records = fields.iter().map(|(k, v)| (k.to_string(), v.as_bytes())).chain(
+        xattrs
+            .iter()
+            .map(|(k, v)| (format!("SCHILY.xattr.{k}"), v.as_slice())),
+    );
+    for (key, value) in records {
         let body = key.len() + value.len() + 3; // ' ', '=', '\n'
         let mut len = body + 1;
         while len != body + len.to_string().len() {
             len = body + len.to_string().len();
         }
-        out.extend_from_slice(format!("{len} {key}={value}\n").as_bytes());
+        out.extend_from_slice(format!("{len} {key}=").as_bytes());
+        out.extend_from_slice(value);
+        out.push(b'\n');
     }
     out
 }
@@ -335,18 +352,55 @@ mod tests {
     fn pax_record_lengths_count_themselves() {
         let mut f = BTreeMap::new();
         f.insert("path", "a".repeat(93)); // 93 + 4 + 3 = 100 -> "100 path=..." is 103 bytes
-        let r = pax_records(&f);
+        let r = pax_records(&f, &BTreeMap::new());
         let text = String::from_utf8(r.clone()).unwrap();
         let (len, _) = text.split_once(' ').unwrap();
         assert_eq!(len.parse::<usize>().unwrap(), r.len());
         f.insert("uid", "9999999999".into());
-        let r = pax_records(&f);
+        let r = pax_records(&f, &BTreeMap::new());
         let text = String::from_utf8(r).unwrap();
         for line in text.lines() {
             let (len, _) = line.split_once(' ').unwrap();
             assert_eq!(len.parse::<usize>().unwrap(), line.len() + 1, "{line}");
         }
         assert!(text.find("path=").unwrap() < text.find("uid=").unwrap());
+    }
+
+    /// An extended attribute travels as a `SCHILY.xattr.` PAX record whose value is the
+    /// attribute's bytes, which a tar reader gives back unchanged.
+    #[test]
+    fn xattrs_are_schily_records_with_raw_values() {
+        let capability = vec![1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let mut e = Entry::generated("usr/bin/ping", EntryKind::File { size: 2 }, 0o755);
+        e.xattrs.insert("security.capability".into(), capability.clone());
+        let mut w = TarWriter::new(Vec::new(), 0);
+        w.append(&e, &mut &b"hi"[..]).unwrap();
+        let bytes = w.finish().unwrap();
+        let mut archive = tar::Archive::new(&bytes[..]);
+        let mut entry = archive.entries().unwrap().next().unwrap().unwrap();
+        let records: Vec<(String, Vec<u8>)> = entry
+            .pax_extensions()
+            .unwrap()
+            .unwrap()
+            .map(|r| {
+                let r = r.unwrap();
+                (r.key().unwrap().to_owned(), r.value_bytes().to_vec())
+            })
+            .collect();
+        assert_eq!(
+            records,
+            [("SCHILY.xattr.security.capability".to_owned(), capability)]
+        );
+        assert_eq!(entry.path().unwrap().to_str(), Some("usr/bin/ping"));
+        let bad = Entry {
+            xattrs: BTreeMap::from([("a=b".to_owned(), vec![])]),
+            ..e
+        };
+        assert!(
+            TarWriter::new(Vec::new(), 0)
+                .append(&bad, &mut &b"hi"[..])
+                .is_err()
+        );
     }
 
     #[test]

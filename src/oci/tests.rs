@@ -25,6 +25,7 @@ fn entry(path: &str, kind: EntryKind, mode: u32) -> Entry {
         uname: "root".into(),
         gname: "root".into(),
         mtime: SDE - 100,
+        xattrs: Default::default(),
     }
 }
 

@@ -9,6 +9,10 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
     match argv0 {
         "ln" => parse_ln(args).is_some(),
         "mv" | "touch" | "mkdir" | "dpkg-divert" => true,
+        // `-p` would remove parents too.
+        "rmdir" => args
+            .iter()
+            .all(|a| !a.starts_with('-') || a == "--ignore-fail-on-non-empty"),
         "umask" => args.len() == 1 && parse_mode(&format!("{:0>3}", args[0])).is_some(),
         // Not recursive: no `-r`/`-R` among short options, no `--recursive`.
         "rm" => !args.iter().any(|a| {
@@ -26,6 +30,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "phpenmod" => super::php::parse(argv0, args).is_ok(),
         // `--root=` is empty under dpkg (`${DPKG_ROOT:+--root=…}`).
         "journalctl" => args == ["--update-catalog"],
+        "setcap" => super::setcap::parse(args).is_ok(),
         _ => {
             super::users::handles(argv0, args)
                 || super::pam::handles(argv0, args)
@@ -138,6 +143,27 @@ pub fn parse_mode(m: &str) -> Option<u32> {
         .then(|| u32::from_str_radix(m, 8).ok())
         .flatten()
         .filter(|v| *v <= 0o7777)
+}
+
+/// A numeric `chmod` mode (`755`, `04755`, `0`) applied to `mode`, as coreutils' chmod does: the
+/// number is the new mode, except that a directory keeps its set-user-id and set-group-id bits
+/// unless the number has five digits or more. `None` for anything that is not octal up to 07777.
+pub fn chmod_octal(spec: &str, mode: u32, is_dir: bool) -> Option<u32> {
+    if spec.is_empty() || !spec.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return None;
+    }
+    let value = u32::from_str_radix(spec.trim_start_matches('0'), 8)
+        .ok()
+        .or(spec.bytes().all(|b| b == b'0').then_some(0))?;
+    if value > 0o7777 {
+        return None;
+    }
+    let kept = if is_dir && spec.len() < 5 {
+        mode & 0o6000
+    } else {
+        0
+    };
+    Some(value | kept)
 }
 
 /// A symbolic `chmod` mode (`u+s`, `go-w`, `a+rX`, `u=rwx,g=rx,o=`, `+x`) applied to `mode`, as
@@ -300,6 +326,8 @@ const HARMLESS: &[&str] = &[
     "locale",
     // php-common's questions (`phpquery -V`, `-S`, `-M`, `-m`), answered by `php` where captured.
     "phpquery",
+    // Prints a file's capabilities.
+    "getcap",
 ];
 
 /// Service management, meaningless in a container image.
@@ -499,7 +527,7 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
 
 #[cfg(test)]
 mod tests {
-    use super::chmod_symbolic;
+    use super::{chmod_octal, chmod_symbolic};
 
     /// Each case checked against coreutils' chmod on a scratch file or directory (umask 022).
     #[test]
@@ -529,6 +557,26 @@ mod tests {
                 Some(want),
                 "chmod {spec} on {from:o} (dir: {dir})"
             );
+        }
+        let octal: &[(&str, u32, bool, u32)] = &[
+            ("755", 0o4755, false, 0o755),
+            ("04755", 0o644, false, 0o4755),
+            ("0", 0o644, false, 0),
+            ("7", 0o644, false, 0o7),
+            ("755", 0o2755, true, 0o2755),
+            ("0755", 0o2755, true, 0o2755),
+            ("00755", 0o2755, true, 0o755),
+            ("1777", 0o2755, true, 0o3777),
+        ];
+        for &(spec, from, dir, want) in octal {
+            assert_eq!(
+                chmod_octal(spec, from, dir),
+                Some(want),
+                "chmod {spec} on {from:o} (dir: {dir})"
+            );
+        }
+        for bad in ["", "8", "17777", "u+x", "-755"] {
+            assert_eq!(chmod_octal(bad, 0o644, false), None, "{bad}");
         }
         for bad in ["u+q", "z+x", "u", "", "u+x,", "755"] {
             assert_eq!(chmod_symbolic(bad, 0o644, false, 0o022), None, "{bad}");

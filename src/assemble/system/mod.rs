@@ -34,6 +34,7 @@ pub mod php;
 pub mod report;
 pub mod runit;
 pub mod sed;
+pub mod setcap;
 pub mod shell;
 pub mod shells;
 pub mod statoverride;

@@ -18,13 +18,11 @@
 
 use crate::entry::EntryKind;
 
+use super::dpkgdb::fsys_hash_bin;
 use super::{Changes, Overlay, TreeView};
 
 pub const STATOVERRIDE: &str = "var/lib/dpkg/statoverride";
 const STATOVERRIDE_OLD: &str = "var/lib/dpkg/statoverride-old";
-
-/// dpkg's file-name hash table size (a prime).
-const BINS: u32 = 262_139;
 
 /// One override, as the database holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,16 +43,6 @@ pub struct Overrides {
     /// The text before the last write (what `statoverride-old` holds).
     old: Option<String>,
     written: bool,
-}
-
-/// dpkg's `str_fnv_hash` (bytes sign-extended, as `char` is on x86) modulo the bins.
-fn bin(path: &str) -> u32 {
-    let mut h: u32 = 2_166_136_261;
-    for b in path.trim_start_matches('/').bytes() {
-        h ^= i32::from(b as i8) as u32;
-        h = h.wrapping_mul(16_777_619);
-    }
-    h % BINS
 }
 
 /// dpkg's `path_trim_slash_slashdot`: trailing `/` and `/.` removed.
@@ -122,7 +110,7 @@ impl Overrides {
     /// The file as dpkg writes it now.
     fn text(&self) -> String {
         let mut sorted: Vec<&Override> = self.entries.iter().collect();
-        sorted.sort_by_key(|e| bin(&e.path));
+        sorted.sort_by_key(|e| fsys_hash_bin(&e.path));
         sorted
             .iter()
             .map(|e| format!("{} {} {:o} {}\n", e.user, e.group, e.mode, e.path))
@@ -131,7 +119,7 @@ impl Overrides {
 
     fn write(&mut self) {
         // The in-memory order after a write is the file's (a later run reads it back).
-        self.entries.sort_by_key(|e| bin(&e.path));
+        self.entries.sort_by_key(|e| fsys_hash_bin(&e.path));
         let text = self.text();
         self.old = self.on_disk.replace(text);
         self.written = true;

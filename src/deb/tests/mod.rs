@@ -41,6 +41,7 @@ fn entry(path: &str, kind: EntryKind, mode: u32) -> Entry {
         uname: "root".into(),
         gname: "root".into(),
         mtime: debcast_testkit::deb::DEFAULT_MTIME,
+        xattrs: Default::default(),
     }
 }
 

@@ -114,6 +114,9 @@ pub(super) fn divert(st: &mut State<'_>, package: &str, args: &[String]) -> Resu
                 divert_to,
                 package: owner,
             });
+            // The order dpkg-divert writes its database in (and reads it back in next time).
+            st.diversions
+                .sort_by_key(|d| super::super::dpkgdb::fsys_hash_bin(&d.path));
             Ok(())
         }
         // Removing a diversion that is not there is what scripts do defensively; dpkg says so

@@ -373,9 +373,9 @@ pub fn compute_at(
     } = state.into_inner();
     overlay.apply(overrides.changes());
     let (mut files, removed) = overlay.into_changes();
-    // dpkg keeps its diversions newest first, three lines each.
+    // Three lines each, in the order of dpkg's file-name hash table (see `divert`).
     let mut text = String::new();
-    for d in diversions.iter().rev() {
+    for d in &diversions {
         text.push_str(&format!("{}\n{}\n{}\n", d.path, d.divert_to, d.package));
     }
     let size = text.len() as u64;
@@ -436,7 +436,14 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             Ok(())
         }
         "mkdir" => {
-            let parents = args.iter().any(|a| a == "-p" || a == "--parents");
+            // `-p`, also bundled (`-pZ`: `-Z`, an SELinux context, has no effect in an image).
+            let parents = args.iter().any(|a| {
+                a == "--parents"
+                    || (a.starts_with('-')
+                        && !a.starts_with("--")
+                        && a.contains('p')
+                        && a[1..].chars().all(|c| "pvZ".contains(c)))
+            });
             let mode = option_value(args, "-m", "--mode=")
                 .map(|m| parse_mode(&m).ok_or(format!("mode `{m}` is not octal")))
                 .transpose()?
@@ -445,6 +452,30 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             let parent_mode = (0o777 & !st.umask) | 0o300;
             for p in operands(args, &["-m"])? {
                 mkdir(&mut st.overlay, &p, parents, mode, parent_mode)?;
+            }
+            Ok(())
+        }
+        "rmdir" => {
+            // Only empty directories go; `--ignore-fail-on-non-empty` leaves the others quietly.
+            let ignore = args.iter().any(|a| a == "--ignore-fail-on-non-empty");
+            for p in operands(args, &[])? {
+                let path = lstat_path(&st.overlay, &p)?;
+                match st.overlay.entry(&path) {
+                    Some(e) if e.is_dir() => {}
+                    Some(_) => return Err(format!("{p} is not a directory")),
+                    None => return Err(format!("{p} does not exist")),
+                }
+                let prefix = format!("{path}/");
+                if st.overlay.paths().any(|q| q.starts_with(&prefix)) {
+                    if ignore {
+                        continue;
+                    }
+                    return Err(format!("{p} is not empty"));
+                }
+                st.overlay.apply(Changes {
+                    files: vec![],
+                    removed: vec![path],
+                });
             }
             Ok(())
         }
@@ -492,13 +523,14 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
                 }
             };
             let umask = st.umask;
-            let octal = parse_mode(&spec);
-            if octal.is_none() && commands::chmod_symbolic(&spec, 0, false, umask).is_none() {
+            if commands::chmod_octal(&spec, 0, false).is_none()
+                && commands::chmod_symbolic(&spec, 0, false, umask).is_none()
+            {
                 return Err(format!("mode `{spec}` is neither octal nor symbolic"));
             }
             for p in paths {
                 modify(&mut st.overlay, p, true, |e| {
-                    e.mode = octal
+                    e.mode = commands::chmod_octal(&spec, e.mode, e.is_dir())
                         .or_else(|| commands::chmod_symbolic(&spec, e.mode, e.is_dir(), umask))
                         .unwrap_or(e.mode);
                 })?;
@@ -539,6 +571,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         "a2enmod" | "a2enconf" | "a2ensite" => {
             super::apache::apply(&mut st.overlay, &super::apache::parse(name, args)?, st.umask)
         }
+        "setcap" => super::setcap::apply(&mut st.overlay, &super::setcap::parse(args)?),
         "phpenmod" => super::php::apply(&mut st.overlay, &super::php::parse(name, args)?, st.umask),
         "journalctl" => {
             // The tool writes the database whole (0644, its directories 0755) or nothing.

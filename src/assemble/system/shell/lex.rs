@@ -348,11 +348,7 @@ impl<'a> Lexer<'a> {
                 }
             }
             Some(b'{') => {
-                let end = self.s[self.i..]
-                    .iter()
-                    .position(|c| *c == b'}')
-                    .ok_or_else(|| self.err("unterminated ${"))?
-                    + self.i;
+                let end = self.matching_brace(self.i)?;
                 let inner = &self.src[self.i + 1..end];
                 self.i = end + 1;
                 let name_len = inner
@@ -445,6 +441,37 @@ impl<'a> Lexer<'a> {
 
     /// Index of the `)` matching the `(` at `open`, skipping quoted text. Inside double quotes
     /// only a nested `$(` opens a level (and its `)` closes it); single quotes are literal there.
+    /// The `}` closing the `${` whose `{` is at `open`: expansions nested in its word
+    /// (`${dom:+.${dom%.}}`), `$(…)`, quotes and backslashes are stepped over.
+    fn matching_brace(&self, open: usize) -> Result<usize, ParseError> {
+        let mut depth = 1;
+        let mut in_dq = false;
+        let mut i = open + 1;
+        while i < self.s.len() {
+            match self.s[i] {
+                b'\\' => i += 1,
+                b'"' => in_dq = !in_dq,
+                b'\'' if !in_dq => {
+                    i += self.s[i + 1..].iter().position(|c| *c == b'\'').unwrap_or(0) + 1;
+                }
+                b'$' if self.s.get(i + 1) == Some(&b'(') => i = self.matching_paren(i + 1)?,
+                b'$' if self.s.get(i + 1) == Some(&b'{') => {
+                    depth += 1;
+                    i += 1;
+                }
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(i);
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        Err(self.err("unterminated ${"))
+    }
+
     fn matching_paren(&self, open: usize) -> Result<usize, ParseError> {
         // Stack of contexts: true = inside double quotes, false = command text.
         let mut stack: Vec<bool> = vec![false];

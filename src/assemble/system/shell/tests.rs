@@ -505,3 +505,20 @@ fn a_function_called_with_an_unknown_argument_keeps_the_others_in_place() {
     );
     assert_eq!(got[3], Ok(vec!["count".into(), "5".into()]));
 }
+
+#[test]
+fn expansions_nest_inside_an_alternative() {
+    // postfix's postinst: `myhostname="$myhostname${mydom:+.${mydom%.}}"`.
+    let got = calls(
+        "mydom=example.org.\nh=mail\nh=\"$h${mydom:+.${mydom%.}}\"\nrun \"$h\" \"${none:-${h%%.*}}\" '${literal}'\n",
+    );
+    assert_eq!(
+        got,
+        [Ok(vec![
+            "run".into(),
+            "mail.example.org".into(),
+            "mail".into(),
+            "${literal}".into()
+        ])]
+    );
+}
