@@ -28,8 +28,11 @@ use super::artifacts::PlatformArtifact;
 /// `/etc/python3/debian_config`, readline's `/etc/inputrc`), and `remove-on-upgrade` conffiles in
 /// dpkg's status as dpkg records them; 7 php-common's `phpenmod` (conf.d links, module state and
 /// registry), systemd's message catalog database (`journalctl --update-catalog`), symbolic
-/// `chmod` modes (`u+s`), `getent` answered as a condition (cron's `crontab` group), and
-/// `dpkg-divert --truename` from the diversions made.
+/// `chmod` modes (`u+s`) and five-digit numeric ones, `getent` answered as a condition (cron's
+/// `crontab` group), `dpkg-divert --truename` from the diversions made, dpkg's diversions file in
+/// its hash-table order, `setcap`'s capabilities as `security.capability` extended attributes
+/// (PAX `SCHILY.xattr` records), `rmdir`, and the shell scripts maintainer scripts run as helpers
+/// (mysql-common's `configure-symlinks`) walked command by command.
 pub(super) const LAYER_FORMAT: u32 = 7;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

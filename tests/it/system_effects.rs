@@ -294,3 +294,78 @@ fn an_unsupported_declared_locale_is_refused() {
     run.stderr_has(&["xx_YY.UTF-8", "/usr/share/i18n/SUPPORTED"]);
     assert!(!p.path().join("out").exists(), "no partial image");
 }
+
+/// iputils-ping's postinst with libcap2-bin installed: `setcap cap_net_raw+ep` gives the binary
+/// its capability as an extended attribute the layer carries, and the set-user-id bit goes; a
+/// helper script the postinst runs (mysql-common's `configure-symlinks` shape) is followed, so
+/// the alternative it installs is in the image and nothing is reported.
+#[test]
+fn file_capabilities_and_helper_scripts_land_in_the_image() {
+    let mut p = Project::new(&["linux/amd64"]);
+    p.add(
+        None,
+        DebBuilder::new("libcap2-bin", "1", "amd64").file("./usr/sbin/setcap", "\x7fELF", 0o755),
+    );
+    p.add(
+        None,
+        DebBuilder::new("iputils-ping", "1", "amd64")
+            .file("./usr/bin/ping", "\x7fELF ping", 0o4755)
+            .maintainer_script(
+                "postinst",
+                "#!/bin/sh\nset -e\nPROGRAM=$(dpkg-divert --truename /usr/bin/ping)\n\
+                 if [ \"$1\" = configure ]; then\n\
+                 \x20   if command -v setcap > /dev/null; then\n\
+                 \x20       if setcap cap_net_raw+ep $PROGRAM; then\n\
+                 \x20           chmod u-s $PROGRAM\n\
+                 \x20       else\n\
+                 \x20           chmod u+s $PROGRAM\n\
+                 \x20       fi\n\
+                 \x20   fi\n\
+                 fi\n",
+            ),
+    );
+    p.add(
+        None,
+        DebBuilder::new("db-common", "1", "all")
+            .file(
+                "./usr/share/db-common/configure-symlinks",
+                "#!/bin/sh\nset -e\ncase \"$1\" in\n  install) update-alternatives --install /etc/db/db.cnf db.cnf \"$3\" 200 ;;\nesac\n",
+                0o755,
+            )
+            .file("./etc/db/server.cnf", "[server]\n", 0o644)
+            .maintainer_script(
+                "postinst",
+                "#!/bin/sh\nset -e\n/usr/share/db-common/configure-symlinks install server /etc/db/server.cnf\n",
+            ),
+    );
+    let (_, report) = p.build_with_report(&[]);
+    let entries = report["platforms"]["linux/amd64"].as_array().unwrap();
+    assert!(entries.is_empty(), "{report:#}");
+    let bundle = p.path().join("bundle");
+    common::umoci_unpack(&p.path().join("out"), "synthetic:test-linux-amd64", &bundle);
+    let root = bundle.join("rootfs");
+    let ping = root.join("usr/bin/ping");
+    assert_eq!(std::fs::metadata(&ping).unwrap().mode() & 0o7777, 0o755);
+    assert_eq!(
+        std::fs::read_link(root.join("etc/db/db.cnf")).unwrap(),
+        std::path::Path::new("/etc/alternatives/db.cnf")
+    );
+    assert_eq!(
+        std::fs::read_link(root.join("etc/alternatives/db.cnf")).unwrap(),
+        std::path::Path::new("/etc/db/server.cnf")
+    );
+    // The layer's record, as unpacked by umoci (as root, which may write `security.*`).
+    if !common::is_root() {
+        eprintln!("note: not root; the unpacked file's capability is not checked");
+        return;
+    }
+    let value = common::tool(
+        "getfattr",
+        &[&"--only-values", &"-n", &"security.capability", &ping],
+    );
+    assert_eq!(
+        value.as_bytes(),
+        [1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        "cap_net_raw+ep as vfs_cap_data revision 2"
+    );
+}

@@ -154,7 +154,10 @@ pub fn scan_postinst(
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     };
     let listed = |argv: &[String]| super::dpkg_listfiles(packages, argv);
+    // update-alternatives run by a helper script (mysql-common's configure-symlinks) counts too.
+    let helpers = super::commands::follow_into;
     shell::Eval::new(&["configure", ""], &mut cb)
+        .with_helpers(&helpers)
         .with_bash(shell::text::is_bash(text))
         .with_files(&files)
         .with_source(&source)
@@ -633,6 +636,36 @@ esac
             }
         }
         assert!(compared > 10);
+    }
+    /// mysql-common's helper, run from mariadb-common's postinst, registers the alternative: the
+    /// helper script is followed.
+    #[test]
+    fn update_alternatives_inside_a_helper_script() {
+        let mut t = MemTree::new();
+        t.file(
+            "usr/share/mysql-common/configure-symlinks",
+            b"#!/bin/sh\nset -e\ncase \"$1\" in\n  install)\n    update-alternatives --install /etc/mysql/my.cnf my.cnf \"$3\" 200\n  ;;\nesac\n",
+        )
+        .file("etc/mysql/mariadb.cnf", b"[mysqld]\n");
+        if let Some((e, _)) = t.entries.get_mut("usr/share/mysql-common/configure-symlinks") {
+            e.mode = 0o755;
+        }
+        let p = pkg(
+            "mariadb-common",
+            "#!/bin/sh\nset -e\n/usr/share/mysql-common/configure-symlinks install mariadb \"/etc/mysql/mariadb.cnf\"\n",
+        );
+        let (installs, report) = scan_postinst(&t, &p, &[], "amd64");
+        assert!(report.is_empty(), "{report:?}");
+        assert_eq!(
+            installs,
+            [Install {
+                link: "/etc/mysql/my.cnf".into(),
+                name: "my.cnf".into(),
+                path: "/etc/mysql/mariadb.cnf".into(),
+                priority: 200,
+                slaves: vec![],
+            }]
+        );
     }
 }
 

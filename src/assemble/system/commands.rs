@@ -469,6 +469,14 @@ fn image_code(name: &str, args: &[String]) -> Option<Kind> {
     query.then_some(Kind::Harmless)
 }
 
+/// Whether a command is one to follow into its script, where the image has it as a shell
+/// script ([`super::shell::Eval::with_helpers`]): nothing reproduces, skips or knows it as a
+/// command of its own.
+pub fn follow_into(argv: &[String]) -> bool {
+    argv.split_first()
+        .is_some_and(|(name, args)| classify(name, args) == Kind::NotEmulated)
+}
+
 pub fn classify(argv0: &str, args: &[String]) -> Kind {
     let name = argv0.rsplit('/').next().unwrap_or(argv0);
     if EMULATED.contains(&name) {

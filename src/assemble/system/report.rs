@@ -131,7 +131,9 @@ fn scan_script(
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     };
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let helpers = super::commands::follow_into;
     let walked = shell::Eval::new(&args, &mut cb)
+        .with_helpers(&helpers)
         .with_files(&files)
         .with_links(&links)
         .with_package(&pkg.name, &pkg.architecture, member, native_arch)

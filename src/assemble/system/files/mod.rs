@@ -341,7 +341,9 @@ pub fn compute_at(
                         .with_package(&pkg.name, &pkg.architecture, "config", &pkg.architecture)
                         .run_script(&config);
                 }
+                let helpers = commands::follow_into;
                 let walked = shell::Eval::new(args, &mut cb)
+                    .with_helpers(&helpers)
                     .with_bash(bash)
                     .with_output(&printed)
                     .with_debconf(&db)

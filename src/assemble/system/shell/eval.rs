@@ -12,8 +12,10 @@ use super::{MAX_NESTING, parse};
 
 mod capture;
 mod condition;
+mod helper;
 mod probe;
 
+pub use helper::HelperProbe;
 pub use probe::{DebconfProbe, FileKind, FileProbe, LinkProbe, OutputProbe, SourceReader, StatusProbe};
 
 /// A value during evaluation: known text, or unknown (named for the report).
@@ -84,6 +86,8 @@ pub struct Eval<'f> {
     output: Option<OutputProbe<'f>>,
     /// debconf's answers (`db_get` sets `RET`), where the caller keeps a database.
     debconf: Option<DebconfProbe<'f>>,
+    /// Which commands to follow into the image's shell scripts ([`Eval::with_helpers`]).
+    helpers: Option<HelperProbe<'f>>,
     /// Where standard output goes for commands without a redirection of their own: the target
     /// of an enclosing compound command's `>FILE` (appending once the first command wrote).
     stdout: Option<(Value, bool)>,
@@ -137,6 +141,7 @@ impl<'f> Eval<'f> {
             status: None,
             output: None,
             debconf: None,
+            helpers: None,
             stdout: None,
             lines: None,
             exit_trap: None,
@@ -563,10 +568,21 @@ impl<'f> Eval<'f> {
                 Redir::Heredoc(body) => heredoc = Some(body.as_deref()),
             }
         }
-        let env = assigns
+        let env: Vec<(String, Value)> = assigns
             .iter()
             .map(|(n, w)| (n.clone(), self.expand_one(w)))
             .collect();
+        // A helper script whose output goes nowhere in particular is walked in its place.
+        let quiet = match &stdout {
+            None => true,
+            Some((Value::Known(p), _)) => p.starts_with("/dev/"),
+            Some((Value::Unknown(_), _)) => false,
+        };
+        if let (Ok(argv), true) = (&argv, quiet)
+            && self.helper(argv, &fields[1..], &env)
+        {
+            return;
+        }
         let stdin = self.stdin.take();
         if self.capturing > 0 {
             // Its output is not known: a pipeline's later stages lose their input.
@@ -614,6 +630,10 @@ impl<'f> Eval<'f> {
                         .cloned()
                         .unwrap_or(Value::Known(String::new())),
                 );
+            }
+            // A helper script's `$0` is its path.
+            if let Some(v) = self.vars.get("0") {
+                return Some(v.clone());
             }
             // dpkg runs the script from its database: `$0` is its path there.
             return Some(Value::Known(

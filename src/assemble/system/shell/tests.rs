@@ -522,3 +522,47 @@ fn expansions_nest_inside_an_alternative() {
         ])]
     );
 }
+
+/// A command the caller wants followed that is a shell script of the image is walked in a shell
+/// of its own: its arguments, `$0`, its `exit` ending only it; the caller's variables (but
+/// dpkg's environment and the command's assignments), functions and positional parameters are
+/// not its, and come back after it. Scripts of other interpreters, commands the caller does not
+/// want followed and helpers whose output is captured are handed over as they are.
+#[test]
+fn helper_scripts_are_walked_in_a_shell_of_their_own() {
+    let scripts = |p: &str| {
+        match p {
+        "/usr/share/mc/configure-symlinks" => Some(
+            "#!/bin/sh\nset -e\ncase \"$1\" in\n  install)\n    update-alternatives --install /etc/my.cnf my.cnf \"$3\" 200 \"$0\" \"${secret:-unset}\" \"$MODE\"\n    exit 0\n  ;;\nesac\nnever\n"
+                .to_owned(),
+        ),
+        "/usr/bin/perlish" => Some("#!/usr/bin/perl\nprint 1;\n".to_owned()),
+        "/usr/sbin/nested" => Some("#!/usr/bin/env bash\nf() { inner \"$@\"; }\nf \"$2\"\n".to_owned()),
+        _ => None,
+    }
+    };
+    let files = |p: &str| scripts(p).map(|_| FileKind::File { executable: true });
+    let follow = |argv: &[String]| argv[0] != "update-alternatives" && argv[0] != "inner";
+    let script = "f() { echo not-visible; }\nsecret=caller\nMODE=fast /usr/share/mc/configure-symlinks install mariadb /etc/mysql/mariadb.cnf\n\
+                  perlish x\nnested a b\nv=$(nested a b)\nafter \"$1\" \"$secret\"\n";
+    let nodes = parse(script).unwrap();
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| out.push(c.argv.unwrap_or_else(|e| vec![e]).join(" "));
+    Eval::new(&["configure", ""], &mut cb)
+        .with_files(&files)
+        .with_source(&scripts)
+        .with_helpers(&follow)
+        .with_package("mariadb-common", "all", "postinst", "amd64")
+        .run_script(&nodes)
+        .unwrap();
+    assert_eq!(
+        out,
+        [
+            "set -e",
+            "update-alternatives --install /etc/my.cnf my.cnf /etc/mysql/mariadb.cnf 200 /usr/share/mc/configure-symlinks unset fast",
+            "perlish x",
+            "inner b",
+            "after configure caller",
+        ]
+    );
+}

@@ -44,6 +44,7 @@ impl<'f> Eval<'f> {
                 status: self.status,
                 output: self.output,
                 debconf: self.debconf,
+                helpers: None,
                 stdout: None,
                 lines: None,
                 exit_trap: None,
