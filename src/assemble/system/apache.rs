@@ -204,21 +204,13 @@ fn enable(
 /// `enabled_by_maint/NAME` (or `_admin`) touched, its directories made as `mkpath` makes them.
 fn mark(overlay: &mut Overlay<'_>, kind: Kind, name: &str, maint: bool, umask: u32) {
     let state = format!("var/lib/apache2/{}", kind.state());
-    let old: Vec<String> = overlay
+    let stale: Vec<String> = overlay
         .paths()
         .filter(|p| p.starts_with(&format!("{state}/")) && p.rsplit('/').next() == Some(name))
         .map(str::to_owned)
         .filter(|p| super::is_file(overlay, p))
         .collect();
-    overlay.apply(Changes {
-        files: vec![],
-        removed: old,
-    });
-    let dir = format!("{state}/enabled_by_{}", if maint { "maint" } else { "admin" });
-    super::mkdir_p(overlay, &dir, 0o777 & !umask);
-    let mut marker = Changes::default();
-    marker.file(&format!("{dir}/{name}"), 0o666 & !umask, Vec::new());
-    overlay.apply(marker);
+    super::enabled_marker(overlay, &state, name, maint, umask, stale);
 }
 
 #[cfg(test)]

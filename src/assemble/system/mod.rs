@@ -571,6 +571,31 @@ pub fn account(tree: &dyn TreeView, file: &str, name: &str) -> Result<(u32, Stri
         .ok_or_else(|| format!("`{name}` is not in /{file}"))
 }
 
+/// How apache2's and php-common's helpers record who enabled something: the `stale` markers
+/// removed, then an empty `STATE/enabled_by_maint/NAME` (maintainer scripts) or
+/// `enabled_by_admin/NAME` made, its directories as `mkdir -p` makes them under `umask`.
+pub fn enabled_marker(
+    overlay: &mut Overlay<'_>,
+    state: &str,
+    name: &str,
+    maint: bool,
+    umask: u32,
+    stale: Vec<String>,
+) {
+    overlay.apply(Changes {
+        files: vec![],
+        removed: stale,
+    });
+    let dir = format!("{state}/enabled_by_{}", if maint { "maint" } else { "admin" });
+    mkdir_p(overlay, &dir, 0o777 & !umask);
+    let marker = format!("{dir}/{name}");
+    if !exists(overlay, &marker) {
+        let mut c = Changes::default();
+        c.file(&marker, 0o666 & !umask, Vec::new());
+        overlay.apply(c);
+    }
+}
+
 /// `mkdir -p` of a directory whose existing components are real directories (state
 /// directories of Debian's tools): each missing one made with `mode`.
 pub fn mkdir_p(overlay: &mut Overlay<'_>, path: &str, mode: u32) {

@@ -263,7 +263,7 @@ fn record_enabled(
     if maint && super::exists(overlay, &format!("{dir}/enabled_by_maint/{module}")) {
         return;
     }
-    let old: Vec<String> = [
+    let stale: Vec<String> = [
         "enabled_by_admin",
         "enabled_by_maint",
         "disabled_by_admin",
@@ -273,13 +273,7 @@ fn record_enabled(
     .map(|d| format!("{dir}/{d}/{module}"))
     .filter(|p| super::is_file(overlay, p))
     .collect();
-    overlay.apply(Changes {
-        files: vec![],
-        removed: old,
-    });
-    let marker_dir = format!("{dir}/enabled_by_{}", if maint { "maint" } else { "admin" });
-    super::mkdir_p(overlay, &marker_dir, 0o777 & !umask);
-    touch(overlay, &format!("{marker_dir}/{module}"), umask);
+    super::enabled_marker(overlay, &dir, module, maint, umask, stale);
 }
 
 fn touch(overlay: &mut Overlay<'_>, path: &str, umask: u32) {

@@ -1,14 +1,12 @@
 //! `setcap CAPS FILE…` (libcap's tool, as iputils-ping's and mtr-tiny's postinsts give their
 //! binaries `cap_net_raw`), and `setcap -r FILE…`: the file capability as the extended attribute
-//! `security.capability` that the layer carries.
+//! `security.capability` that the layer carries (applied by `files`, like the other file commands).
 //!
 //! The attribute is the kernel's `vfs_cap_data`, revision 2 (what setcap writes as root on the
 //! initial user namespace): a little-endian magic word with the effective flag, then the
 //! permitted and inheritable sets, low 32 bits then high. The text form is libcap's
 //! (`cap_from_text`): clauses of capability names (or `all`, or numbers), each with one or more
 //! operators `=`, `+`, `-` and flags `e`, `i`, `p`.
-
-use super::{Overlay, TreeView};
 
 /// The attribute's name.
 pub const XATTR: &str = "security.capability";
@@ -102,35 +100,6 @@ pub fn parse(args: &[String]) -> Result<Call, String> {
     Ok(Call { files })
 }
 
-/// Gives each file its capabilities (a symbolic link is followed; only regular files take them).
-pub fn apply(overlay: &mut Overlay<'_>, call: &Call) -> Result<(), String> {
-    for (file, value) in &call.files {
-        let rel = super::tree_path(file);
-        let path = super::resolve(overlay, &rel).ok_or_else(|| format!("{file} does not exist"))?;
-        if !super::is_file(overlay, &path) {
-            return Err(format!("{file} is not a regular file"));
-        }
-        let mut entry = overlay
-            .entry(&path)
-            .cloned()
-            .ok_or_else(|| format!("{file} does not exist"))?;
-        let content = match overlay.read(&path) {
-            Some(Ok(bytes)) => bytes,
-            Some(Err(e)) => return Err(format!("reading {file}: {e}")),
-            None => Vec::new(),
-        };
-        match value {
-            Some(v) => entry.xattrs.insert(XATTR.to_owned(), v.clone()),
-            None => entry.xattrs.remove(XATTR),
-        };
-        overlay.apply(super::Changes {
-            files: vec![(entry, content)],
-            removed: vec![],
-        });
-    }
-    Ok(())
-}
-
 /// libcap's text form as the attribute's bytes.
 pub fn vfs_cap_data(text: &str) -> Result<Vec<u8>, String> {
     let (mut effective, mut inheritable, mut permitted) = (0u64, 0u64, 0u64);
@@ -215,7 +184,8 @@ fn capability(name: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{MemTree, have, host_tool};
+    use super::super::files;
+    use super::super::testutil::{MemTree, have, host_tool, with_postinst};
     use super::*;
 
     fn words(s: &str) -> Vec<String> {
@@ -263,20 +233,33 @@ mod tests {
         );
     }
 
+    /// Through a link to the regular file it names (its content and mode kept); a directory
+    /// is refused and reported; `-r` takes the attribute away.
     #[test]
     fn applied_through_a_link_to_a_regular_file_only() {
         let mut t = MemTree::new();
         t.file("usr/bin/ping", b"\x7fELF")
             .symlink("bin", "usr/bin")
             .dir("etc");
-        let mut o = Overlay::new(&t);
-        apply(&mut o, &parse(&words("cap_net_raw+ep /bin/ping")).unwrap()).unwrap();
-        let e = o.entry("usr/bin/ping").unwrap();
+        let script = "#!/bin/sh\nsetcap cap_net_raw+ep /bin/ping\nsetcap cap_net_raw+ep /etc\n";
+        let (changes, report) = files::compute(&t, &[with_postinst("iputils-ping", script)]).unwrap();
+        let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+        assert_eq!(what, ["setcap cap_net_raw+ep /etc (/etc is not a regular file)"]);
+        t.apply(&changes);
+        let (e, content) = &t.entries["usr/bin/ping"];
         assert_eq!(e.xattrs.get(XATTR).map(Vec::len), Some(20));
-        assert_eq!(o.read("usr/bin/ping").unwrap().unwrap(), b"\x7fELF");
-        assert!(apply(&mut o, &parse(&words("cap_net_raw+ep /etc")).unwrap()).is_err());
-        apply(&mut o, &parse(&words("-r /usr/bin/ping")).unwrap()).unwrap();
-        assert!(o.entry("usr/bin/ping").unwrap().xattrs.is_empty());
+        assert_eq!((content.as_slice(), e.mode), (&b"\x7fELF"[..], 0o644));
+        let (changes, report) = files::compute(
+            &t,
+            &[with_postinst(
+                "iputils-ping",
+                "#!/bin/sh\nsetcap -r /usr/bin/ping\n",
+            )],
+        )
+        .unwrap();
+        assert!(report.is_empty(), "{report:?}");
+        t.apply(&changes);
+        assert!(t.entries["usr/bin/ping"].0.xattrs.is_empty());
     }
 
     /// The bytes libcap's own setcap writes, where the host has it and lets us (root).

@@ -573,7 +573,20 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         "a2enmod" | "a2enconf" | "a2ensite" => {
             super::apache::apply(&mut st.overlay, &super::apache::parse(name, args)?, st.umask)
         }
-        "setcap" => super::setcap::apply(&mut st.overlay, &super::setcap::parse(args)?),
+        "setcap" => {
+            for (file, value) in super::setcap::parse(args)?.files {
+                if super::file_kind(&st.overlay, &file)
+                    .is_some_and(|k| !matches!(k, shell::FileKind::File { .. }))
+                {
+                    return Err(format!("{file} is not a regular file"));
+                }
+                modify(&mut st.overlay, &file, true, |e| match value {
+                    Some(v) => drop(e.xattrs.insert(super::setcap::XATTR.to_owned(), v)),
+                    None => drop(e.xattrs.remove(super::setcap::XATTR)),
+                })?;
+            }
+            Ok(())
+        }
         "phpenmod" => super::php::apply(&mut st.overlay, &super::php::parse(name, args)?, st.umask),
         "journalctl" => {
             // The tool writes the database whole (0644, its directories 0755) or nothing.
