@@ -500,7 +500,8 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     if handles(name, args) {
         return Kind::Emulated;
     }
-    if SERVICES.contains(&name) {
+    // An init script run directly (`/etc/init.d/foo restart`) is service management too.
+    if SERVICES.contains(&name) || argv0.starts_with("/etc/init.d/") {
         return Kind::Service;
     }
     // sed without -i prints (its output to a file is reported where it is redirected).
@@ -589,5 +590,20 @@ mod tests {
         for bad in ["u+q", "z+x", "u", "", "u+x,", "755"] {
             assert_eq!(chmod_symbolic(bad, 0o644, false, 0o022), None, "{bad}");
         }
+    }
+
+    /// Init scripts run directly are service management, never followed as helper scripts.
+    #[test]
+    fn init_scripts_are_services_and_not_followed() {
+        let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            super::classify("/etc/init.d/nginx", &argv("restart")),
+            super::Kind::Service
+        );
+        assert!(!super::follow_into(&argv("/etc/init.d/nginx restart")));
+        assert!(super::follow_into(&argv(
+            "/usr/share/mysql-common/configure-symlinks install"
+        )));
+        assert!(!super::follow_into(&argv("update-alternatives --install")));
     }
 }
