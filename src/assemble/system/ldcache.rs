@@ -1,7 +1,8 @@
 //! libc-bin's postinst: `etc/nsswitch.conf` from its default, and `etc/ld.so.cache`, byte for
 //! byte as glibc 2.36's `ldconfig` (run by that postinst and libc-bin's `ldconfig` trigger) writes it for the image's tree: the new format only (`glibc-ld.so.cache1.1`, the
 //! default since glibc 2.32), little- or big-endian per the libraries, with the generator
-//! extension.
+//! extension. Before glibc 2.32 (bullseye's 2.31), the compat format that version writes by
+//! default ([`build_compat_cache`]).
 //!
 //! What it mirrors, from glibc's `elf/ldconfig.c`, `elf/cache.c`, `elf/stringtable.c`:
 //! - directories: `etc/ld.so.conf` (with `include` globs, sorted), then the built-in `/lib` and
@@ -56,7 +57,11 @@ pub fn compute(
     let Some(libc_bin) = installed(packages, "libc-bin") else {
         return Ok(out);
     };
-    let bytes = build_cache(tree, &generator(&libc_bin.version))?;
+    let bytes = if before_glibc_2_32(&libc_bin.version) {
+        build_compat_cache(tree)?
+    } else {
+        build_cache(tree, &generator(&libc_bin.version))?
+    };
     out.file("etc/ld.so.cache", 0o644, bytes);
     // ldconfig makes the directory of its auxiliary cache when a package does not ship it
     // (bullseye's libc-bin); the aux cache itself, a record of file times, stays out.
@@ -94,16 +99,95 @@ struct DLib {
     flag: i32,
     is_link: bool,
     big_endian: bool,
+    osversion: u32,
 }
 
 struct CacheEntry {
     lib: String,
     path: String,
     flags: i32,
+    osversion: u32,
 }
 
-/// Builds the cache bytes for `tree`.
+/// Whether a libc-bin version is older than glibc 2.32, whose ldconfig still wrote the compat
+/// format by default (bullseye's 2.31).
+fn before_glibc_2_32(libc_version: &str) -> bool {
+    let upstream = libc_version.split_once(':').map_or(libc_version, |(_, v)| v);
+    let mut parts = upstream.split(|c: char| !c.is_ascii_digit());
+    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(u32::MAX);
+    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(u32::MAX);
+    (major, minor) < (2, 32)
+}
+
+/// Builds the cache bytes for `tree` as glibc 2.33 and later write them.
 pub fn build_cache(tree: &dyn TreeView, generator: &str) -> Result<Vec<u8>, SystemError> {
+    let (entries, big_endian) = cache_entries(tree, false)?;
+    Ok(serialise(&entries, generator, big_endian))
+}
+
+/// Builds the cache bytes for `tree` as glibc 2.31's ldconfig writes them by default
+/// (`-c compat`): the old `ld.so-1.7.0` table (an even number of entries, the last repeated when
+/// needed), then the new `glibc-ld.so.cache1.1` header and entries with each library's ABI-tag
+/// kernel version, then every entry's name and path, NUL-terminated, neither shared nor merged;
+/// no extension section. Offsets count from the new header, which old loaders read as part of
+/// the string table.
+pub fn build_compat_cache(tree: &dyn TreeView) -> Result<Vec<u8>, SystemError> {
+    let (entries, big_endian) = cache_entries(tree, true)?;
+    let w32 = |v: &mut Vec<u8>, x: u32| {
+        v.extend_from_slice(&if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        })
+    };
+    let old_count = (entries.len() + 1) & !1;
+    let new_size = 48 + entries.len() * 24;
+    let total_strlen: usize = entries.iter().map(|e| e.lib.len() + e.path.len() + 2).sum();
+    let mut offsets = Vec::with_capacity(entries.len());
+    let mut at = new_size;
+    for e in &entries {
+        let key = at;
+        at += e.lib.len() + 1;
+        offsets.push((key as u32, at as u32));
+        at += e.path.len() + 1;
+    }
+    let mut v = Vec::new();
+    v.extend_from_slice(b"ld.so-1.7.0\0");
+    w32(&mut v, old_count as u32);
+    for i in 0..old_count {
+        // The last entry again when the count was rounded up to keep the new table aligned.
+        let i = i.min(entries.len().saturating_sub(1));
+        if let (Some(e), Some((key, value))) = (entries.get(i), offsets.get(i)) {
+            w32(&mut v, e.flags as u32);
+            w32(&mut v, *key);
+            w32(&mut v, *value);
+        }
+    }
+    // The old table's size (16 + an even count of 12-byte entries) is already 8-aligned.
+    v.extend_from_slice(b"glibc-ld.so.cache1.1");
+    w32(&mut v, entries.len() as u32);
+    w32(&mut v, total_strlen as u32);
+    v.extend_from_slice(&[0; 20]);
+    for (e, (key, value)) in entries.iter().zip(&offsets) {
+        w32(&mut v, e.flags as u32);
+        w32(&mut v, *key);
+        w32(&mut v, *value);
+        w32(&mut v, e.osversion);
+        v.extend_from_slice(&[0; 8]);
+    }
+    for e in &entries {
+        v.extend_from_slice(e.lib.as_bytes());
+        v.push(0);
+        v.extend_from_slice(e.path.as_bytes());
+        v.push(0);
+    }
+    Ok(v)
+}
+
+/// The cache's entries in ldconfig's order, and whether the libraries are big-endian. With
+/// `by_osversion` (glibc 2.31), entries alike in name and flags are ordered by ABI-tag version,
+/// higher first.
+fn cache_entries(tree: &dyn TreeView, by_osversion: bool) -> Result<(Vec<CacheEntry>, bool), SystemError> {
     let dirs = directories(tree)?;
     let mut entries: Vec<CacheEntry> = Vec::new();
     let mut big_endian = false;
@@ -114,21 +198,28 @@ pub fn build_cache(tree: &dyn TreeView, generator: &str) -> Result<Vec<u8>, Syst
                 path: format!("{name}/{}", lib.soname),
                 lib: lib.soname,
                 flags: lib.flag,
+                osversion: lib.osversion,
             };
             // add_to_cache: insert before the first entry that compares greater.
             let at = entries
                 .iter()
-                .position(|e| compare(e, &new) == std::cmp::Ordering::Greater)
+                .position(|e| compare(e, &new, by_osversion) == std::cmp::Ordering::Greater)
                 .unwrap_or(entries.len());
             entries.insert(at, new);
         }
     }
-    Ok(serialise(&entries, generator, big_endian))
+    Ok((entries, big_endian))
 }
 
-/// cache.c `compare`: soname by `_dl_cache_libcmp`, reversed, then flags, higher first.
-fn compare(e1: &CacheEntry, e2: &CacheEntry) -> std::cmp::Ordering {
-    libcmp(&e2.lib, &e1.lib).then(e2.flags.cmp(&e1.flags))
+/// cache.c `compare`: soname by `_dl_cache_libcmp`, reversed, then flags, higher first (then,
+/// in glibc 2.31, the ABI-tag version, higher first).
+fn compare(e1: &CacheEntry, e2: &CacheEntry, by_osversion: bool) -> std::cmp::Ordering {
+    let order = libcmp(&e2.lib, &e1.lib).then(e2.flags.cmp(&e1.flags));
+    if by_osversion {
+        order.then(e2.osversion.cmp(&e1.osversion))
+    } else {
+        order
+    }
 }
 
 /// glibc's `_dl_cache_libcmp`: digit runs compare numerically, other bytes as bytes.
@@ -317,6 +408,7 @@ fn search_dir(tree: &dyn TreeView, real_dir: &str) -> Result<Vec<DLib>, SystemEr
                     d.name = name.clone();
                     d.is_link = is_link;
                     d.flag = elf.flag;
+                    d.osversion = elf.osversion;
                 }
             }
             None => dlibs.insert(
@@ -327,6 +419,7 @@ fn search_dir(tree: &dyn TreeView, real_dir: &str) -> Result<Vec<DLib>, SystemEr
                     flag: elf.flag,
                     is_link,
                     big_endian: elf.big_endian,
+                    osversion: elf.osversion,
                 },
             ),
         }
@@ -339,6 +432,10 @@ pub struct ElfInfo {
     soname: Option<String>,
     flag: i32,
     big_endian: bool,
+    /// The `NT_GNU_ABI_TAG` note's kernel version (`0x00030200` for 3.2.0), which glibc before
+    /// 2.32's ldconfig records in the cache (0 without the note).
+    #[serde(default)]
+    osversion: u32,
 }
 
 /// Whether ldconfig looks at a file of this name at all (`lib*.so*` and `ld-*.so*`, not prelink's
@@ -416,6 +513,7 @@ pub fn read_elf(b: &[u8]) -> Option<ElfInfo> {
             _ => 0,
         };
     let (mut dyn_off, mut dyn_size, mut loadaddr) = (None, 0u64, None);
+    let mut osversion = 0u32;
     for i in 0..phnum {
         let ph = usize::try_from(i.checked_mul(phentsize)?.checked_add(phoff)?).ok()?;
         let p_type = u32_at(ph)?;
@@ -429,6 +527,10 @@ pub fn read_elf(b: &[u8]) -> Option<ElfInfo> {
             2 => {
                 dyn_off = Some(p_offset);
                 dyn_size = p_filesz;
+            }
+            4 if osversion == 0 => {
+                let p_align = if is64 { u64_at(ph + 48)? } else { u32_at(ph + 28)? };
+                osversion = abi_tag(p_offset, p_filesz, p_align, &u32_at).unwrap_or(0);
             }
             _ => {}
         }
@@ -466,7 +568,43 @@ pub fn read_elf(b: &[u8]) -> Option<ElfInfo> {
         soname,
         flag,
         big_endian: be,
+        osversion,
     })
+}
+
+/// glibc 2.31's `process_elf_file` for a `PT_NOTE` segment: the first `NT_GNU_ABI_TAG` note
+/// (name `GNU`, 16 bytes of description: OS, then major, minor, subminor) as
+/// `os << 24 | major << 16 | minor << 8 | subminor`; notes stepped over by their aligned sizes
+/// (an alignment under 4 counts as 4, one other than 4 or 8 skips the segment).
+fn abi_tag(offset: u64, filesz: u64, align: u64, u32_at: &dyn Fn(usize) -> Option<u64>) -> Option<u32> {
+    if filesz < 32 {
+        return None;
+    }
+    let align = match align {
+        0..=3 => 4,
+        4 | 8 => align,
+        _ => return None,
+    };
+    let up = |x: u64| x.div_ceil(align) * align;
+    let (mut at, mut size) = (usize::try_from(offset).ok()?, filesz);
+    loop {
+        let (namesz, descsz, kind) = (u32_at(at)?, u32_at(at + 4)?, u32_at(at + 8)?);
+        // `memcmp (abi_note + 3, "GNU", 4)`: the name with its NUL, read as one word.
+        let name = u32_at(at + 12)?;
+        let gnu = u64::from(u32::from_le_bytes(*b"GNU\0"));
+        let gnu_be = u64::from(u32::from_be_bytes(*b"GNU\0"));
+        if namesz == 4 && descsz == 16 && kind == 1 && (name == gnu || name == gnu_be) {
+            let word = |i: usize| u32_at(at + 16 + 4 * i).map(|w| w as u32);
+            let (os, major, minor, sub) = (word(0)?, word(1)?, word(2)?, word(3)?);
+            return Some(os << 24 | (major & 0xff) << 16 | (minor & 0xff) << 8 | (sub & 0xff));
+        }
+        let next = up(up(12 + namesz) + descsz);
+        if size - 32 < next || next == 0 {
+            return None;
+        }
+        size -= next;
+        at = at.checked_add(usize::try_from(next).ok()?)?;
+    }
 }
 
 /// stringtable.c: distinct strings, sorted so that a string that is a suffix of the previous
@@ -625,6 +763,83 @@ mod tests {
             generator("2.36-9+deb12u4"),
             "ldconfig (Debian GLIBC 2.36-9+deb12u4) stable release version 2.36"
         );
+    }
+
+    /// glibc 2.31's compat layout for real host libraries: the old table (count rounded up to
+    /// even, the last entry repeated), then the new header at the offset the old loaders skip
+    /// to, entries with libc's ABI tag (Linux 3.2.0) and names without sharing; the host's
+    /// ldconfig reads it back as the same libraries in the same order as the new format.
+    #[test]
+    fn compat_cache_as_glibc_2_31_lays_it_out() {
+        let host = "/usr/lib/x86_64-linux-gnu";
+        let libs = ["libc.so.6", "libm.so.6", "libz.so.1"];
+        if !libs
+            .iter()
+            .all(|l| std::path::Path::new(&format!("{host}/{l}")).exists())
+        {
+            eprintln!("note: no host x86-64 libraries, skipping");
+            return;
+        }
+        let mut t = MemTree::new();
+        t.dir("usr/lib/x86_64-linux-gnu")
+            .dir("lib/x86_64-linux-gnu")
+            .file(
+                "etc/ld.so.conf",
+                b"/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n",
+            );
+        for l in libs {
+            t.file(
+                &format!("lib/x86_64-linux-gnu/{l}"),
+                &std::fs::read(format!("{host}/{l}")).unwrap(),
+            );
+        }
+        let c = build_compat_cache(&t).unwrap();
+        let u32_at = |o: usize| u32::from_le_bytes(c[o..o + 4].try_into().unwrap());
+        assert_eq!(&c[..12], b"ld.so-1.7.0\0");
+        assert_eq!(u32_at(12), 4, "three entries, rounded up to four");
+        let new = 16 + 4 * 12;
+        assert_eq!(
+            &c[16 + 36..16 + 48],
+            &c[16 + 24..16 + 36],
+            "the last entry repeated"
+        );
+        assert_eq!(&c[new..new + 20], b"glibc-ld.so.cache1.1");
+        assert_eq!(u32_at(new + 20), 3);
+        let strings_len = u32_at(new + 24) as usize;
+        assert_eq!(c.len(), new + 48 + 3 * 24 + strings_len, "no extension section");
+        // Old and new entries point at the same strings, counted from the new header.
+        for i in 0..3 {
+            let (old, ent) = (16 + 12 * i, new + 48 + 24 * i);
+            assert_eq!(
+                (u32_at(old + 4), u32_at(old + 8)),
+                (u32_at(ent + 4), u32_at(ent + 8))
+            );
+            let key = new + u32_at(ent + 4) as usize;
+            let name: Vec<u8> = c[key..].iter().take_while(|b| **b != 0).copied().collect();
+            let name = String::from_utf8(name).unwrap();
+            let osversion = u32_at(ent + 12);
+            if name == "libc.so.6" {
+                assert_eq!(osversion, 0x0003_0200, "Linux 3.2.0");
+            }
+        }
+        if have("ldconfig") {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("ld.so.cache");
+            std::fs::write(&file, &c).unwrap();
+            let listed = std::process::Command::new(host_tool("ldconfig").unwrap())
+                .arg("-C")
+                .arg(&file)
+                .arg("-p")
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&listed.stdout);
+            let names: Vec<&str> = text
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split_whitespace().next())
+                .collect();
+            assert_eq!(names, ["libz.so.1", "libm.so.6", "libc.so.6"], "{text}");
+        }
     }
 
     /// A tree with real host libraries (merged /usr, Debian's ld.so.conf layout) is cached

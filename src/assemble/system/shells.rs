@@ -5,7 +5,9 @@
 //! the template and every `shells.d/*` file (sorted) as the packaged shells, and for each also
 //! registers the variant with its directory resolved through the tree's symlinks (`dpkg-realpath`:
 //! `/usr/bin/bash` next to `/bin/bash` on merged /usr). Lines are kept, packaged shells missing
-//! from the file appended; `var/lib/shells.state` records the packaged set.
+//! from the file appended; `var/lib/shells.state` records the packaged set. Before update-shells
+//! (debianutils 4, bullseye), `/etc/shells` is the template the postinst copies, with what
+//! `add-shell` appends, and there is no state file.
 
 use super::shell::{self, Call};
 use super::{Changes, InstalledPackage, SystemError, TreeView};
@@ -43,8 +45,10 @@ pub fn compute(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Cha
     let mut out = Changes::default();
     let mut pkg_shells: Vec<String> = Vec::new();
     let template = text(tree, TEMPLATE)?;
-    let have_update_shells = template.is_some();
-    if let Some(t) = &template {
+    // debianutils 5 (bookworm) has update-shells; before it (bullseye's 4.11) the postinst only
+    // copies the template to /etc/shells, and add-shell calls append to it.
+    let have_update_shells = super::exists(tree, "usr/sbin/update-shells");
+    if let Some(t) = template.as_ref().filter(|_| have_update_shells) {
         for f in std::iter::once(t.clone()).chain(shells_d(tree)?) {
             for line in f.lines() {
                 let shell = line.split('#').next().unwrap_or("");
@@ -141,6 +145,7 @@ mod tests {
     fn update_shells_on_merged_usr() {
         let mut t = MemTree::new();
         t.symlink("bin", "usr/bin")
+            .file("usr/sbin/update-shells", b"#!/bin/sh\n")
             .file("usr/bin/bash", b"")
             .file(
                 TEMPLATE,
@@ -168,5 +173,41 @@ mod tests {
             m.text("var/lib/shells.state"),
             "/bin/sh\n/usr/bin/sh\n/bin/bash\n/usr/bin/bash\n/bin/rbash\n/usr/bin/rbash\n/bin/dash\n/usr/bin/dash\n"
         );
+    }
+
+    /// bullseye (debianutils 4.11, split /usr): the template as copied, then add-shell's lines
+    /// (dash's from a function guarded by `type add-shell`), no state file.
+    #[test]
+    fn add_shell_before_update_shells() {
+        let mut t = MemTree::new();
+        t.file("usr/sbin/add-shell", b"#!/bin/sh\n")
+            .file("bin/bash", b"")
+            .file(TEMPLATE, b"# /etc/shells: valid login shells\n/bin/sh\n");
+        if let Some((e, _)) = t.entries.get_mut("usr/sbin/add-shell") {
+            e.mode = 0o755;
+        }
+        let script = |body: &str| InstalledPackage {
+            name: "x".into(),
+            members: [(
+                "postinst".to_string(),
+                format!("#!/bin/sh\nset -e\n{body}").into_bytes(),
+            )]
+            .into(),
+            ..Default::default()
+        };
+        let bash = script(
+            "if [ \"$1\" = configure ] && which add-shell >/dev/null; then\n  add-shell /bin/bash\n  add-shell /bin/rbash\nfi\n",
+        );
+        let dash = script(
+            "add_shell() {\n\tif ! type add-shell > /dev/null 2>&1; then\n\t\treturn\n\tfi\n\tadd-shell /bin/dash\n}\nadd_shell\n",
+        );
+        let out = compute(&t, &[bash, dash]).unwrap();
+        let mut m = MemTree::new();
+        m.apply(&out);
+        assert_eq!(
+            m.text("etc/shells"),
+            "# /etc/shells: valid login shells\n/bin/sh\n/bin/bash\n/bin/rbash\n/bin/dash\n"
+        );
+        assert!(!m.entries.contains_key("var/lib/shells.state"));
     }
 }

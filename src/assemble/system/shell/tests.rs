@@ -566,3 +566,20 @@ fn helper_scripts_are_walked_in_a_shell_of_their_own() {
         ]
     );
 }
+
+/// `type NAME` as a condition: a function of the script or a command on the image's PATH.
+#[test]
+fn type_as_a_condition() {
+    let nodes = parse(
+        "f() { :; }\nif ! type add-shell > /dev/null 2>&1; then echo no-add-shell; fi\n\
+         if type f >/dev/null; then echo has-f; fi\nif type missing >/dev/null; then echo has-missing; fi\n",
+    )
+    .unwrap();
+    let files = |p: &str| (p == "/usr/sbin/add-shell").then_some(FileKind::File { executable: true });
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| out.push(c.argv.unwrap_or_default().join(" "));
+    Eval::new(&["configure", ""], &mut cb)
+        .with_files(&files)
+        .run(&nodes);
+    assert_eq!(out, ["echo has-f"]);
+}

@@ -70,6 +70,17 @@ impl<'f> Eval<'f> {
                 };
                 return self.which(&name).map(|hit| hit.is_some());
             }
+            // `type NAME` (dash's postinst: `if ! type add-shell >/dev/null 2>&1`): a function
+            // of the script, else a command on the PATH. Shell builtins are not told apart.
+            "type" => {
+                let [_, Value::Known(name)] = argv.as_slice() else {
+                    return None;
+                };
+                if self.funcs.contains_key(name) {
+                    return Some(true);
+                }
+                return self.which(name).map(|hit| hit.is_some());
+            }
             _ => return self.probe(&argv),
         };
         self.test_expr(&args)
