@@ -1,8 +1,8 @@
 //! libc-bin's postinst: `etc/nsswitch.conf` from its default, and `etc/ld.so.cache`, byte for
 //! byte as glibc 2.36's `ldconfig` (run by that postinst and libc-bin's `ldconfig` trigger) writes it for the image's tree: the new format only (`glibc-ld.so.cache1.1`, the
 //! default since glibc 2.32), little- or big-endian per the libraries, with the generator
-//! extension. Before glibc 2.32 (bullseye's 2.31), the compat format that version writes by
-//! default ([`build_compat_cache`]).
+//! extension. Before glibc 2.32 (bullseye's 2.31), what that version writes
+//! ([`build_compat_cache`]).
 //!
 //! What it mirrors, from glibc's `elf/ldconfig.c`, `elf/cache.c`, `elf/stringtable.c`:
 //! - directories: `etc/ld.so.conf` (with `include` globs, sorted), then the built-in `/lib` and
@@ -109,8 +109,8 @@ struct CacheEntry {
     osversion: u32,
 }
 
-/// Whether a libc-bin version is older than glibc 2.32, whose ldconfig still wrote the compat
-/// format by default (bullseye's 2.31).
+/// Whether a libc-bin version is older than glibc 2.32 (bullseye's 2.31), whose ldconfig records
+/// ABI tags and has no string table or extensions yet.
 fn before_glibc_2_32(libc_version: &str) -> bool {
     let upstream = libc_version.split_once(':').map_or(libc_version, |(_, v)| v);
     let mut parts = upstream.split(|c: char| !c.is_ascii_digit());
@@ -125,12 +125,10 @@ pub fn build_cache(tree: &dyn TreeView, generator: &str) -> Result<Vec<u8>, Syst
     Ok(serialise(&entries, generator, big_endian))
 }
 
-/// Builds the cache bytes for `tree` as glibc 2.31's ldconfig writes them by default
-/// (`-c compat`): the old `ld.so-1.7.0` table (an even number of entries, the last repeated when
-/// needed), then the new `glibc-ld.so.cache1.1` header and entries with each library's ABI-tag
-/// kernel version, then every entry's name and path, NUL-terminated, neither shared nor merged;
-/// no extension section. Offsets count from the new header, which old loaders read as part of
-/// the string table.
+/// Builds the cache bytes for `tree` as Debian's glibc 2.31 (bullseye) ldconfig writes them: the
+/// new format only, its header with the endianness flag and no extension section, every entry
+/// with its library's ABI-tag kernel version, then each entry's name and path, NUL-terminated, in
+/// entry order, neither shared nor merged (the string table came with glibc 2.33).
 pub fn build_compat_cache(tree: &dyn TreeView) -> Result<Vec<u8>, SystemError> {
     let (entries, big_endian) = cache_entries(tree, true)?;
     let w32 = |v: &mut Vec<u8>, x: u32| {
@@ -140,38 +138,21 @@ pub fn build_compat_cache(tree: &dyn TreeView) -> Result<Vec<u8>, SystemError> {
             x.to_le_bytes()
         })
     };
-    let old_count = (entries.len() + 1) & !1;
-    let new_size = 48 + entries.len() * 24;
+    let header = 48 + entries.len() * 24;
     let total_strlen: usize = entries.iter().map(|e| e.lib.len() + e.path.len() + 2).sum();
-    let mut offsets = Vec::with_capacity(entries.len());
-    let mut at = new_size;
-    for e in &entries {
-        let key = at;
-        at += e.lib.len() + 1;
-        offsets.push((key as u32, at as u32));
-        at += e.path.len() + 1;
-    }
-    let mut v = Vec::new();
-    v.extend_from_slice(b"ld.so-1.7.0\0");
-    w32(&mut v, old_count as u32);
-    for i in 0..old_count {
-        // The last entry again when the count was rounded up to keep the new table aligned.
-        let i = i.min(entries.len().saturating_sub(1));
-        if let (Some(e), Some((key, value))) = (entries.get(i), offsets.get(i)) {
-            w32(&mut v, e.flags as u32);
-            w32(&mut v, *key);
-            w32(&mut v, *value);
-        }
-    }
-    // The old table's size (16 + an even count of 12-byte entries) is already 8-aligned.
-    v.extend_from_slice(b"glibc-ld.so.cache1.1");
+    let mut v = Vec::with_capacity(header + total_strlen);
+    v.extend_from_slice(CACHE_MAGIC);
     w32(&mut v, entries.len() as u32);
     w32(&mut v, total_strlen as u32);
-    v.extend_from_slice(&[0; 20]);
-    for (e, (key, value)) in entries.iter().zip(&offsets) {
+    v.push(if big_endian { 3 } else { 2 });
+    v.extend_from_slice(&[0; 19]);
+    let mut at = header;
+    for e in &entries {
         w32(&mut v, e.flags as u32);
-        w32(&mut v, *key);
-        w32(&mut v, *value);
+        w32(&mut v, at as u32);
+        at += e.lib.len() + 1;
+        w32(&mut v, at as u32);
+        at += e.path.len() + 1;
         w32(&mut v, e.osversion);
         v.extend_from_slice(&[0; 8]);
     }
@@ -765,10 +746,10 @@ mod tests {
         );
     }
 
-    /// glibc 2.31's compat layout for real host libraries: the old table (count rounded up to
-    /// even, the last entry repeated), then the new header at the offset the old loaders skip
-    /// to, entries with libc's ABI tag (Linux 3.2.0) and names without sharing; the host's
-    /// ldconfig reads it back as the same libraries in the same order as the new format.
+    /// Debian glibc 2.31's layout (as bullseye's ld.so.cache has it) for real host libraries:
+    /// the new header with the endianness flag and no extension, libc's ABI tag (Linux 3.2.0),
+    /// each entry's name then path in entry order; the host's ldconfig reads it back as the same
+    /// libraries in the same order.
     #[test]
     fn compat_cache_as_glibc_2_31_lays_it_out() {
         let host = "/usr/lib/x86_64-linux-gnu";
@@ -795,31 +776,24 @@ mod tests {
         }
         let c = build_compat_cache(&t).unwrap();
         let u32_at = |o: usize| u32::from_le_bytes(c[o..o + 4].try_into().unwrap());
-        assert_eq!(&c[..12], b"ld.so-1.7.0\0");
-        assert_eq!(u32_at(12), 4, "three entries, rounded up to four");
-        let new = 16 + 4 * 12;
-        assert_eq!(
-            &c[16 + 36..16 + 48],
-            &c[16 + 24..16 + 36],
-            "the last entry repeated"
-        );
-        assert_eq!(&c[new..new + 20], b"glibc-ld.so.cache1.1");
-        assert_eq!(u32_at(new + 20), 3);
-        let strings_len = u32_at(new + 24) as usize;
-        assert_eq!(c.len(), new + 48 + 3 * 24 + strings_len, "no extension section");
-        // Old and new entries point at the same strings, counted from the new header.
+        assert_eq!(&c[..20], b"glibc-ld.so.cache1.1");
+        assert_eq!(u32_at(20), 3);
+        assert_eq!(c[28], 2, "little-endian flag");
+        assert_eq!(u32_at(32), 0, "no extension section");
+        let strings_len = u32_at(24) as usize;
+        assert_eq!(c.len(), 48 + 3 * 24 + strings_len);
+        let mut expected_key = 48 + 3 * 24;
         for i in 0..3 {
-            let (old, ent) = (16 + 12 * i, new + 48 + 24 * i);
-            assert_eq!(
-                (u32_at(old + 4), u32_at(old + 8)),
-                (u32_at(ent + 4), u32_at(ent + 8))
-            );
-            let key = new + u32_at(ent + 4) as usize;
+            let ent = 48 + 24 * i;
+            let (key, value) = (u32_at(ent + 4) as usize, u32_at(ent + 8) as usize);
+            assert_eq!(key, expected_key, "names follow each other unshared");
             let name: Vec<u8> = c[key..].iter().take_while(|b| **b != 0).copied().collect();
             let name = String::from_utf8(name).unwrap();
-            let osversion = u32_at(ent + 12);
+            assert_eq!(value, key + name.len() + 1, "the path right after the name");
+            let path_len = c[value..].iter().position(|b| *b == 0).unwrap();
+            expected_key = value + path_len + 1;
             if name == "libc.so.6" {
-                assert_eq!(osversion, 0x0003_0200, "Linux 3.2.0");
+                assert_eq!(u32_at(ent + 12), 0x0003_0200, "Linux 3.2.0");
             }
         }
         if have("ldconfig") {
