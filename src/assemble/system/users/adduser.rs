@@ -466,9 +466,16 @@ pub(super) fn adduser(
     let home = a.home.clone().unwrap_or_else(|| "/nonexistent".into());
     let no_create = a.no_create_home || is_nonexistent(&home);
     let shell = a.shell.clone().unwrap_or_else(|| "/usr/sbin/nologin".into());
+    // adduser before 3.122 (bullseye's 3.118) made system users with a plain `useradd` (aging
+    // from login.defs), then `usermod -p '*'` (unless --disabled-login) and `chage -M 99999`;
+    // its script says which it is.
+    let legacy = super::super::read_file(tree, "usr/sbin/adduser")
+        .ok()
+        .flatten()
+        .is_some_and(|b| String::from_utf8_lossy(&b).contains("$chage, '-M', '99999', $new_name"));
     let call = UseraddCall {
         name: name.clone(),
-        system: true,
+        system: !legacy,
         uid: Some(uid),
         group: ingroup,
         home: Some(home.clone()),
@@ -476,6 +483,39 @@ pub(super) fn adduser(
         ..UseraddCall::default()
     };
     useradd(db, &call, day, Some(&defs))?;
+    if legacy {
+        let set_shadow_field = |db: &mut Db, field: usize, value: &str| {
+            if let Some(row) = db
+                .shadow
+                .as_mut()
+                .and_then(|rows| rows.iter_mut().find(|r| r[0] == name))
+            {
+                if row.len() <= field {
+                    row.resize(field + 1, String::new());
+                }
+                row[field] = value.to_owned();
+            }
+        };
+        let (passwd, shadow) = (0, 2);
+        if !a.disabled_login {
+            // usermod -p '*': passwd and shadow rewritten (without shadow, the password is
+            // passwd's).
+            let before = db.start_tool();
+            if db.shadow.is_some() {
+                set_shadow_field(db, 1, "*");
+            } else if let Some(row) = db.passwd.iter_mut().find(|r| r[0] == name) {
+                row[1] = "*".into();
+            }
+            db.finish_rewriting_tool(before, &[passwd, shadow]);
+        }
+        // chage -M 99999: shadow rewritten (without shadow it fails with 15, which adduser
+        // lets pass).
+        if db.shadow.is_some() {
+            let before = db.start_tool();
+            set_shadow_field(db, 4, "99999");
+            db.finish_rewriting_tool(before, &[shadow]);
+        }
+    }
     if let Some(c) = &a.comment {
         ch_comment(db, &name, c)?;
     }

@@ -100,6 +100,24 @@ impl Db {
         }
     }
 
+    /// One run of a tool that rewrites the files of `written` (indexes into [`FILES`]) whether
+    /// or not their content changes (usermod and chage mark a file changed when they update an
+    /// entry, and commonio then writes it and its backup): each gets the backup of its content
+    /// from before the run.
+    pub(super) fn finish_rewriting_tool(&mut self, before: [Option<String>; 4], written: &[usize]) {
+        self.locked = true;
+        for (i, old) in before.into_iter().enumerate() {
+            if written.contains(&i)
+                && let Some(text) = old
+            {
+                self.backups[i] = Some(Backup {
+                    text,
+                    mode_mask: SHADOW_BACKUP_MASK,
+                });
+            }
+        }
+    }
+
     pub(super) fn user(&self, name: &str) -> Option<&Vec<String>> {
         self.passwd.iter().find(|r| r[0] == name)
     }

@@ -470,3 +470,41 @@ fn a_group_made_only_when_getent_does_not_find_it() {
     assert_eq!((dir.mode, dir.uid), (0o1730, 0));
     assert_ne!(dir.gid, 0, "the crontab group");
 }
+
+/// bullseye's adduser (3.118) makes a system user with a plain useradd (login.defs' aging), then
+/// `usermod -p '*'` and `chage -M 99999`, which rewrite the files they update: passwd's and
+/// shadow's backups end up equal to the files, as on a bullseye system.
+#[test]
+fn bullseye_adduser_system_user_with_usermod_and_chage() {
+    let mut t = base();
+    t.file(
+        "usr/sbin/adduser",
+        b"#!/usr/bin/perl\n    if (system($chage, '-M', '99999', $new_name)) {\n",
+    )
+    .file(
+        "etc/login.defs",
+        b"PASS_MAX_DAYS\t99999\nPASS_MIN_DAYS\t0\nPASS_WARN_AGE\t7\n",
+    );
+    let m = run(
+        &t,
+        &["adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt"],
+    );
+    assert_eq!(
+        tail(&m, "etc/passwd", 1),
+        ["_apt:x:100:65534::/nonexistent:/usr/sbin/nologin"]
+    );
+    assert_eq!(tail(&m, "etc/shadow", 1), ["_apt:*:19500:0:99999:7:::"]);
+    assert_eq!(
+        m.text("etc/passwd-"),
+        m.text("etc/passwd"),
+        "usermod rewrote passwd"
+    );
+    assert_eq!(
+        m.text("etc/shadow-"),
+        m.text("etc/shadow"),
+        "chage rewrote shadow"
+    );
+    // --disabled-login keeps useradd's `!`.
+    let m = run(&t, &["adduser --system --disabled-login --quiet svc"]);
+    assert_eq!(tail(&m, "etc/shadow", 1), ["svc:!:19500:0:99999:7:::"]);
+}
