@@ -156,8 +156,10 @@ pub fn scan_postinst(
     let listed = |argv: &[String]| super::dpkg_listfiles(packages, argv);
     // update-alternatives run by a helper script (mysql-common's configure-symlinks) counts too.
     let helpers = super::commands::follow_into;
+    let globs = |pattern: &str| Some(super::glob_paths(tree, pattern));
     shell::Eval::new(&["configure", ""], &mut cb)
         .with_helpers(&helpers)
+        .with_globs(&globs)
         .with_bash(shell::text::is_bash(text))
         .with_files(&files)
         .with_source(&source)

@@ -571,6 +571,72 @@ pub fn account(tree: &dyn TreeView, file: &str, name: &str) -> Result<(u32, Stri
         .ok_or_else(|| format!("`{name}` is not in /{file}"))
 }
 
+/// sh's pathname expansion of an absolute pattern against the tree (`\` quotes the next
+/// character): each component with `*`, `?` or `[…]` matched against the names in its directory
+/// (a leading `.` only by a pattern that starts with one), the others taken as they are; the
+/// paths that exist, spelled as the pattern spells their directories, sorted.
+pub fn glob_paths(tree: &dyn TreeView, pattern: &str) -> Vec<String> {
+    let special = |c: &str| {
+        let mut escaped = false;
+        c.chars().any(|ch| {
+            let hit = !escaped && matches!(ch, '*' | '?' | '[');
+            escaped = !escaped && ch == '\\';
+            hit
+        })
+    };
+    let unescape = |c: &str| {
+        let mut out = String::new();
+        let mut escaped = false;
+        for ch in c.chars() {
+            if !escaped && ch == '\\' {
+                escaped = true;
+            } else {
+                out.push(ch);
+                escaped = false;
+            }
+        }
+        out
+    };
+    let comps: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
+    let mut found: Vec<String> = vec![String::new()];
+    for comp in comps {
+        let mut next = Vec::new();
+        for dir in &found {
+            if !special(comp) {
+                let path = format!("{dir}/{}", unescape(comp));
+                if exists(tree, &tree_path(&path)) || is_symlink(tree, &path) {
+                    next.push(path);
+                }
+                continue;
+            }
+            let Some(real) = resolve(tree, &tree_path(dir)) else {
+                continue;
+            };
+            if !is_dir(tree, &real) {
+                continue;
+            }
+            let prefix = if real.is_empty() {
+                String::new()
+            } else {
+                format!("{real}/")
+            };
+            let names: Vec<String> = tree
+                .paths()
+                .filter_map(|p| p.strip_prefix(&prefix))
+                .filter(|n| !n.is_empty() && !n.contains('/'))
+                .filter(|n| !n.starts_with('.') || comp.starts_with('.'))
+                .filter(|n| shell::glob_match(comp, n))
+                .map(str::to_owned)
+                .collect();
+            next.extend(names.into_iter().map(|n| format!("{dir}/{n}")));
+        }
+        found = next;
+    }
+    found.retain(|p| !p.is_empty());
+    found.sort();
+    found
+}
+
 /// How apache2's and php-common's helpers record who enabled something: the `stale` markers
 /// removed, then an empty `STATE/enabled_by_maint/NAME` (maintainer scripts) or
 /// `enabled_by_admin/NAME` made, its directories as `mkdir -p` makes them under `umask`.
@@ -790,5 +856,29 @@ mod tests {
                 what: "setcap x /usr/bin/mawk".into()
             }]
         );
+    }
+
+    /// Pathname expansion over the tree: through a symbolic link to a directory, hidden names
+    /// only for a pattern starting with `.`, bracket expressions, `\` quoting, sorted.
+    #[test]
+    fn glob_paths_as_sh_expands_them() {
+        let mut t = MemTree::new();
+        t.file("etc/bind/named.conf", b"")
+            .file("etc/bind/named.conf.local", b"")
+            .file("etc/bind/.named.conf.swp", b"")
+            .file("etc/bind/rndc.key", b"")
+            .file("etc/star/a*b", b"")
+            .file("etc/star/axb", b"")
+            .symlink("etc/bind9", "bind");
+        assert_eq!(
+            glob_paths(&t, "/etc/bind/named.conf*"),
+            ["/etc/bind/named.conf", "/etc/bind/named.conf.local"]
+        );
+        assert_eq!(glob_paths(&t, "/etc/bind9/*.key"), ["/etc/bind9/rndc.key"]);
+        assert_eq!(glob_paths(&t, "/etc/bind/.*.swp"), ["/etc/bind/.named.conf.swp"]);
+        assert_eq!(glob_paths(&t, "/etc/b[i]nd/r?ndc*"), Vec::<String>::new());
+        assert_eq!(glob_paths(&t, "/etc/b[i]nd/rndc.?ey"), ["/etc/bind/rndc.key"]);
+        assert_eq!(glob_paths(&t, "/etc/star/a\\*b"), ["/etc/star/a*b"]);
+        assert_eq!(glob_paths(&t, "/etc/*/a*b"), ["/etc/star/a*b", "/etc/star/axb"]);
     }
 }

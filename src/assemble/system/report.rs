@@ -132,8 +132,10 @@ fn scan_script(
     };
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let helpers = super::commands::follow_into;
+    let globs = |pattern: &str| Some(super::glob_paths(tree, pattern));
     let walked = shell::Eval::new(&args, &mut cb)
         .with_helpers(&helpers)
+        .with_globs(&globs)
         .with_files(&files)
         .with_links(&links)
         .with_package(&pkg.name, &pkg.architecture, member, native_arch)

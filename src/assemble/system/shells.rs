@@ -79,7 +79,8 @@ pub fn compute(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Cha
             .with_files(&files)
             .run(&nodes);
     }
-    if !have_update_shells && added.is_empty() {
+    // Without update-shells, the postinst still copies the template when /etc/shells is missing.
+    if !have_update_shells && added.is_empty() && template.is_none() {
         return Ok(out);
     }
     let source = match text(tree, "etc/shells")? {

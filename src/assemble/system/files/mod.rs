@@ -342,8 +342,10 @@ pub fn compute_at(
                         .run_script(&config);
                 }
                 let helpers = commands::follow_into;
+                let globs = |pattern: &str| Some(super::glob_paths(&state.borrow().overlay, pattern));
                 let walked = shell::Eval::new(args, &mut cb)
                     .with_helpers(&helpers)
+                    .with_globs(&globs)
                     .with_bash(bash)
                     .with_output(&printed)
                     .with_debconf(&db)

@@ -840,3 +840,29 @@ fn bundled_mkdir_rmdir_dev_null_and_five_digit_modes() {
         Some(0o4755)
     );
 }
+
+/// bind9's postinst: `chgrp bind /etc/bind/named.conf* …` and `chmod g+r … /etc/bind/named.conf*`
+/// reach every file the pattern names in the image.
+#[test]
+fn globs_in_file_commands_reach_the_files_they_name() {
+    let mut t = MemTree::new();
+    t.file("etc/bind/named.conf", b"x")
+        .file("etc/bind/named.conf.local", b"x")
+        .file("etc/bind/db.root", b"x")
+        .file("etc/group", b"root:x:0:\nbind:x:101:\n")
+        .file("etc/passwd", b"root:x:0:0::/root:/bin/sh\n");
+    let script = "#!/bin/sh\nset -e\nchgrp bind /etc/bind/named.conf*\nchmod g+w /etc/bind/named.conf*\n";
+    let (changes, report) = compute(&t, &[pkg("bind9", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    for f in ["etc/bind/named.conf", "etc/bind/named.conf.local"] {
+        assert_eq!(
+            file(&changes, f).map(|(e, _)| (e.gid, e.mode)),
+            Some((101, 0o664)),
+            "{f}"
+        );
+    }
+    assert!(
+        file(&changes, "etc/bind/db.root").is_none(),
+        "not named by the pattern"
+    );
+}

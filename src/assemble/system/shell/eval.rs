@@ -16,6 +16,7 @@ mod helper;
 mod probe;
 
 pub use helper::HelperProbe;
+pub use probe::GlobProbe;
 pub use probe::{DebconfProbe, FileKind, FileProbe, LinkProbe, OutputProbe, SourceReader, StatusProbe};
 
 /// A value during evaluation: known text, or unknown (named for the report).
@@ -88,6 +89,8 @@ pub struct Eval<'f> {
     debconf: Option<DebconfProbe<'f>>,
     /// Which commands to follow into the image's shell scripts ([`Eval::with_helpers`]).
     helpers: Option<HelperProbe<'f>>,
+    /// Pathname expansion against the image ([`Eval::with_globs`]).
+    globs: Option<GlobProbe<'f>>,
     /// Where standard output goes for commands without a redirection of their own: the target
     /// of an enclosing compound command's `>FILE` (appending once the first command wrote).
     stdout: Option<(Value, bool)>,
@@ -142,6 +145,7 @@ impl<'f> Eval<'f> {
             output: None,
             debconf: None,
             helpers: None,
+            globs: None,
             stdout: None,
             lines: None,
             exit_trap: None,
@@ -684,6 +688,9 @@ impl<'f> Eval<'f> {
         };
         // `"$@"`: each positional parameter is a field of its own (none when there are none).
         let mut lone_empty_at = false;
+        // A quoted part holding a pattern character: its characters are literal, which the
+        // field's text alone cannot say, so the word is not expanded as a pathname.
+        let mut quoted_pattern = false;
         for piece in &w.0 {
             if piece.quoted && matches!(&piece.part, Part::Var { name, default: None } if name == "@") {
                 lone_empty_at = self.positional.is_empty() && w.0.len() == 1;
@@ -698,6 +705,9 @@ impl<'f> Eval<'f> {
                 continue;
             }
             let v = self.expand_part(&piece.part);
+            if piece.quoted && matches!(&v, Value::Known(s) if s.contains(['*', '?', '['])) {
+                quoted_pattern = true;
+            }
             match (&v, piece.quoted, &piece.part) {
                 (Value::Known(s), false, Part::Var { .. } | Part::Alt { .. } | Part::Sub(_))
                     // A quoted part of `${x:+"a b"}` is not split (an approximation: the
@@ -737,7 +747,20 @@ impl<'f> Eval<'f> {
         } else if w.0.iter().any(|p| p.quoted) && !lone_empty_at {
             fields.push(Value::Known(String::new()));
         }
-        fields
+        match self.globs {
+            Some(globs) if !quoted_pattern => fields
+                .into_iter()
+                .flat_map(|f| match &f {
+                    Value::Known(s) if s.starts_with('/') && s.contains(['*', '?', '[']) => match globs(s) {
+                        Some(hits) if !hits.is_empty() => hits.into_iter().map(Value::Known).collect(),
+                        Some(_) => vec![f],
+                        None => vec![Value::Unknown(format!("the files {s} names"))],
+                    },
+                    _ => vec![f],
+                })
+                .collect(),
+            _ => fields,
+        }
     }
 
     /// Expands a word without splitting (assignments, `case` subjects).

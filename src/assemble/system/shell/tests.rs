@@ -583,3 +583,41 @@ fn type_as_a_condition() {
         .run(&nodes);
     assert_eq!(out, ["echo has-f"]);
 }
+
+/// Unquoted `*`, `?` and `[…]` in absolute words are expanded against the image (bind9's
+/// `chgrp bind /etc/bind/named.conf*`, `for f in /dir/*.conf`); a quoted pattern character is
+/// literal; a pattern matching nothing stays as written.
+#[test]
+fn pathname_expansion_against_the_image() {
+    let globs = |p: &str| {
+        Some(match p {
+            "/etc/bind/named.conf*" => vec![
+                "/etc/bind/named.conf".to_owned(),
+                "/etc/bind/named.conf.local".to_owned(),
+            ],
+            "/etc/x/*.conf" => vec!["/etc/x/a.conf".to_owned(), "/etc/x/b.conf".to_owned()],
+            _ => vec![],
+        })
+    };
+    let nodes = parse(
+        "chgrp bind /etc/bind/named.conf*\nchmod 640 \"/etc/bind/named.conf*\"\nd=/etc/x\nfor f in \"$d\"/*.conf; do use $f; done\n\
+         rm -f /nothing/*\nprintf '%s' /etc/bind/named.conf*\n",
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| out.push(c.argv.unwrap_or_default().join(" "));
+    Eval::new(&["configure", ""], &mut cb)
+        .with_globs(&globs)
+        .run(&nodes);
+    assert_eq!(
+        out,
+        [
+            "chgrp bind /etc/bind/named.conf /etc/bind/named.conf.local",
+            "chmod 640 /etc/bind/named.conf*",
+            "use /etc/x/a.conf",
+            "use /etc/x/b.conf",
+            "rm -f /nothing/*",
+            "printf %s /etc/bind/named.conf /etc/bind/named.conf.local",
+        ]
+    );
+}

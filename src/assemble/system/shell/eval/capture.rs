@@ -45,6 +45,7 @@ impl<'f> Eval<'f> {
                 output: self.output,
                 debconf: self.debconf,
                 helpers: None,
+                globs: self.globs,
                 stdout: None,
                 lines: None,
                 exit_trap: None,

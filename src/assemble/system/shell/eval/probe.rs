@@ -21,6 +21,10 @@ pub type SourceReader<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// Answers what an absolute path is in the image.
 pub type FileProbe<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
 
+/// Pathname expansion against the image: the absolute paths an absolute pattern (`\` quoting
+/// the next character) matches, in the order sh sorts them; `None` when the caller cannot tell.
+pub type GlobProbe<'a> = &'a dyn Fn(&str) -> Option<Vec<String>>;
+
 /// Answers whether an absolute path is itself a symbolic link in the image (`lstat`).
 pub type LinkProbe<'a> = &'a dyn Fn(&str) -> bool;
 
@@ -83,6 +87,13 @@ impl<'f> Eval<'f> {
     /// Lets file tests and `command -v` consult the image.
     pub fn with_files(mut self, files: FileProbe<'f>) -> Self {
         self.files = Some(files);
+        self
+    }
+
+    /// Expands unquoted `*`, `?` and `[…]` in absolute words against the image, as sh's
+    /// pathname expansion does (a pattern matching nothing stays as written).
+    pub fn with_globs(mut self, globs: GlobProbe<'f>) -> Self {
+        self.globs = Some(globs);
         self
     }
 
