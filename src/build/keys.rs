@@ -31,8 +31,10 @@ use super::artifacts::PlatformArtifact;
 /// `chmod` modes (`u+s`) and five-digit numeric ones, `getent` answered as a condition (cron's
 /// `crontab` group), `dpkg-divert --truename` from the diversions made, dpkg's diversions file in
 /// its hash-table order, `setcap`'s capabilities as `security.capability` extended attributes
-/// (PAX `SCHILY.xattr` records), `rmdir`, and the shell scripts maintainer scripts run as helpers
-/// (mysql-common's `configure-symlinks`) walked command by command.
+/// (PAX `SCHILY.xattr` records), `rmdir`, the shell scripts maintainer scripts run as helpers
+/// (mysql-common's `configure-symlinks`) walked command by command, pathname expansion of
+/// unquoted patterns against the image, and on bullseye its own `ld.so.cache` layout (Debian
+/// glibc 2.31's), `/etc/shells` without update-shells and adduser 3.118's system users.
 pub(super) const LAYER_FORMAT: u32 = 7;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
