@@ -296,6 +296,7 @@ fn same(a: &Node, b: &Node, source_date_epoch: u64) -> bool {
         && x.uname == y.uname
         && x.gname == y.gname
         && x.mtime.min(source_date_epoch) == y.mtime.min(source_date_epoch)
+        && x.xattrs == y.xattrs
         && a.digest == b.digest
 }
 
