@@ -451,7 +451,15 @@ impl<'f> Eval<'f> {
             }
             return;
         }
-        let fields: Vec<Value> = words.iter().flat_map(|w| self.expand_split(w)).collect();
+        let mut fields: Vec<Value> = words.iter().flat_map(|w| self.expand_split(w)).collect();
+        if fields.is_empty() {
+            // Words that expand to nothing run no command; only the redirections happen
+            // (`$EMPTY > FILE` empties FILE, as `:` would).
+            if redirs.is_empty() {
+                return;
+            }
+            fields.push(Value::Known(":".to_owned()));
+        }
         let mut argv = Vec::new();
         let mut unknown = None;
         for v in &fields {
@@ -462,7 +470,10 @@ impl<'f> Eval<'f> {
                 }
             }
         }
-        if let Some(name) = argv.first().cloned() {
+        // The command's name is its first field, when known (`$cmd arg` with `$cmd` unknown has
+        // none: the command is reported as it is written).
+        let named = matches!(fields.first(), Some(Value::Known(_)));
+        if let Some(name) = argv.first().cloned().filter(|_| named) {
             if name == "exit" && self.capturing == 0 {
                 self.exited = true;
                 return;
@@ -582,8 +593,9 @@ impl<'f> Eval<'f> {
             Some((Value::Known(p), _)) => p.starts_with("/dev/"),
             Some((Value::Unknown(_), _)) => false,
         };
-        if let (Ok(argv), true) = (&argv, quiet)
-            && self.helper(argv, &fields[1..], &env)
+        if let (Ok(argv), true, Some(args)) = (&argv, quiet, fields.get(1..))
+            && !argv.is_empty()
+            && self.helper(argv, args, &env)
         {
             return;
         }

@@ -621,3 +621,16 @@ fn pathname_expansion_against_the_image() {
         ]
     );
 }
+
+/// A command whose words all expand to nothing (`$DEBUG` unset-empty, `${x:+…}` of an empty
+/// variable) is no command; one whose name is unknown is reported as written, never called as
+/// the function its first known argument names.
+#[test]
+fn commands_that_expand_to_nothing_or_to_an_unknown_name() {
+    let got = calls("DEBUG=\nx=\n$DEBUG\n${x:+set -x}\nf() { inside; }\n$(unknowable) f arg\n");
+    assert_eq!(
+        got,
+        [Err("$(unknowable)".to_owned())],
+        "nothing run for the empty ones, `f` not called"
+    );
+}
