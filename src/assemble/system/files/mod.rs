@@ -663,6 +663,13 @@ fn mkdir(
     mode: u32,
     parent_mode: u32,
 ) -> Result<(), String> {
+    // A relative name depends on the working directory (`cd DIR; mkdir x`), which the walk does
+    // not follow: refused, never made at the root.
+    if !abs.starts_with('/') {
+        return Err(format!(
+            "`{abs}` is relative to a working directory that is not followed"
+        ));
+    }
     let comps: Vec<&str> = abs.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
     // The tree path (links resolved) of the directory reached so far; "" is the root.
     let mut real = String::new();
@@ -751,6 +758,12 @@ fn modify(
     follow: bool,
     f: impl FnOnce(&mut Entry),
 ) -> Result<(), String> {
+    // As for mkdir: a relative name is the working directory's, which is not followed.
+    if !abs.starts_with('/') {
+        return Err(format!(
+            "`{abs}` is relative to a working directory that is not followed"
+        ));
+    }
     let rel = super::tree_path(abs);
     let path = if follow {
         super::resolve(overlay, &rel)

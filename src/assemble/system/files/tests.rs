@@ -825,10 +825,17 @@ fn bundled_mkdir_rmdir_dev_null_and_five_digit_modes() {
         .file("usr/lib/mysql/plugin/auth_pam_tool", b"\x7fELF");
     let script = "#!/bin/sh\nset -e\nmkdir -pZ /var/lib/mysql-upgrade /var/lib/mysql/new\nrmdir /var/lib/mysql-upgrade\n\
                   cat /dev/null > /etc/mysql/debian.cnf\nchmod 04755 /usr/lib/mysql/plugin/auth_pam_tool\n\
-                  rmdir --ignore-fail-on-non-empty /var/lib/full\nrmdir /var/lib/full\n";
+                  rmdir --ignore-fail-on-non-empty /var/lib/full\nrmdir /var/lib/full\ncd /var/spool\nmkdir active\n";
     let (changes, report) = compute(&t, &[pkg("mariadb-server", script)]).unwrap();
     let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
-    assert_eq!(what, ["rmdir /var/lib/full (/var/lib/full is not empty)"]);
+    assert_eq!(
+        what,
+        [
+            "rmdir /var/lib/full (/var/lib/full is not empty)",
+            "mkdir active (`active` is relative to a working directory that is not followed)"
+        ]
+    );
+    assert!(file(&changes, "active").is_none(), "never made at the root");
     assert!(changes.removed.iter().any(|p| p == "var/lib/mysql-upgrade"));
     assert!(file(&changes, "var/lib/mysql/new").is_some_and(|(e, _)| e.is_dir()));
     assert_eq!(
