@@ -1,0 +1,107 @@
+//! Making and changing one path of the image as coreutils does: `mkdir` and the metadata
+//! changes of `chmod`, `chown`/`chgrp` and `setcap`.
+
+use super::super::{Changes, Overlay, TreeView};
+use crate::entry::{Entry, EntryKind};
+
+/// `mkdir [-p] ABS` as coreutils' mkdir does it, inside the image: an existing component is
+/// followed if it is a directory or a symbolic link to one (resolved in the image, never on the
+/// host, with a bound on the links followed), a missing one is made (only the last without
+/// `-p`), and anything else is mkdir's error: an existing final directory without `-p`, a
+/// regular file, a dangling or looping link ("File exists", "Not a directory"). Nothing is ever
+/// replaced by a directory.
+pub(super) fn mkdir(
+    overlay: &mut Overlay<'_>,
+    abs: &str,
+    parents: bool,
+    mode: u32,
+    parent_mode: u32,
+) -> Result<(), String> {
+    // A relative name depends on the working directory (`cd DIR; mkdir x`), which the walk does
+    // not follow: refused, never made at the root.
+    if !abs.starts_with('/') {
+        return Err(format!(
+            "`{abs}` is relative to a working directory that is not followed"
+        ));
+    }
+    let comps: Vec<&str> = abs.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    // The tree path (links resolved) of the directory reached so far; "" is the root.
+    let mut real = String::new();
+    // The same as the script wrote it, for messages (with -p, mkdir names the component).
+    let mut given = String::new();
+    for (i, comp) in comps.iter().enumerate() {
+        let last = i + 1 == comps.len();
+        given = format!("{given}/{comp}");
+        let shown = if parents { given.as_str() } else { abs };
+        let cannot = |why: &str| format!("cannot create directory ‘{shown}’: {why}");
+        let here = if real.is_empty() {
+            (*comp).to_owned()
+        } else {
+            format!("{real}/{comp}")
+        };
+        let kind = overlay.entry(&here).map(|e| e.kind.clone());
+        real = match kind {
+            None if last || parents => {
+                let mut c = Changes::default();
+                c.dir(&here, if last { mode } else { parent_mode });
+                overlay.apply(c);
+                here
+            }
+            None => return Err(cannot("No such file or directory")),
+            Some(EntryKind::Directory) if last && !parents => return Err(cannot("File exists")),
+            Some(EntryKind::Directory) => here,
+            Some(EntryKind::Symlink { .. }) => match super::super::resolve(overlay, &here) {
+                Some(p) if p.is_empty() || overlay.entry(&p).is_some_and(Entry::is_dir) => {
+                    if last && !parents {
+                        return Err(cannot("File exists"));
+                    }
+                    p
+                }
+                Some(_) if !last => return Err(cannot("Not a directory")),
+                // A link to a file, or dangling, or looping: it exists, and is no directory.
+                _ if last || parents => return Err(cannot("File exists")),
+                _ => return Err(cannot("No such file or directory")),
+            },
+            Some(_) if last => return Err(cannot("File exists")),
+            Some(_) => return Err(cannot("Not a directory")),
+        };
+    }
+    Ok(())
+}
+
+/// Changes an existing entry's metadata (following a final symlink when `follow`).
+pub(super) fn modify(
+    overlay: &mut Overlay<'_>,
+    abs: &str,
+    follow: bool,
+    f: impl FnOnce(&mut Entry),
+) -> Result<(), String> {
+    // As for mkdir: a relative name is the working directory's, which is not followed.
+    if !abs.starts_with('/') {
+        return Err(format!(
+            "`{abs}` is relative to a working directory that is not followed"
+        ));
+    }
+    let rel = super::super::tree_path(abs);
+    let path = if follow {
+        super::super::resolve(overlay, &rel)
+    } else {
+        super::super::resolve_dir_of(overlay, &rel)
+    }
+    .ok_or_else(|| format!("{abs} does not exist"))?;
+    let mut entry = overlay
+        .entry(&path)
+        .cloned()
+        .ok_or_else(|| format!("{abs} does not exist"))?;
+    let content = match overlay.read(&path) {
+        Some(Ok(bytes)) => bytes,
+        Some(Err(e)) => return Err(format!("reading {abs}: {e}")),
+        None => Vec::new(),
+    };
+    f(&mut entry);
+    overlay.apply(Changes {
+        files: vec![(entry, content)],
+        removed: vec![],
+    });
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! Diversions as scripts query and make them, and paths as scripts name them (patterns,
+//! bundled options, `/dev/null`, modes): the file commands' behaviour the unseen package sets of
+//! issue #14 showed.
+
+use super::super::testutil::MemTree;
+use super::super::testutil::with_postinst as pkg;
+use super::tests::file;
+use super::*;
+
+/// `dpkg-divert --list` answers from the diversions made so far: a file is removed only when
+/// the diversion the script looks for exists.
+#[test]
+fn dpkg_divert_list_answers_from_the_diversions_made() {
+    let mut t = MemTree::new();
+    t.file("usr/bin/tool", b"x")
+        .file("bin/sh", b"x")
+        .dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nset -e\nif [ -n \"`dpkg-divert --list /usr/bin/tool.old`\" ]; then rm -f /usr/bin/tool; fi\n\
+                  dpkg-divert --package dash --divert /bin/sh.distrib --add /bin/sh\n\
+                  if [ -n \"$(dpkg-divert --list '/bin/sh*')\" ]; then touch /etc-sh-diverted; fi\n";
+    let (changes, report) = compute(&t, &[pkg("tools", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(
+        changes.removed.iter().all(|p| p != "usr/bin/tool"),
+        "{:?}",
+        changes.removed
+    );
+    assert!(file(&changes, "etc-sh-diverted").is_some());
+}
+
+/// `$(dpkg-divert --truename FILE)` (iputils-ping's postinst) names the file's diverted name when
+/// it is diverted, else the file itself; without setcap the binary is made set-user-id.
+#[test]
+fn dpkg_divert_truename_names_the_diverted_file() {
+    let mut t = MemTree::new();
+    // Another package's /bin/tool, unpacked under the name the diversion gives it.
+    t.file("bin/ping", b"x")
+        .file("bin/tool.real", b"x")
+        .dir("etc")
+        .dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nset -e\nP=$(dpkg-divert --truename /bin/ping)\nchmod u+s $P\n\
+                  T=$(dpkg-divert --truename /bin/tool)\nchmod 4755 $T\n\
+                  [ \"$(dpkg-divert --listpackage /bin/tool)\" = local-tools ] && touch /etc/tool-diverted\n\
+                  [ -z \"$(dpkg-divert --listpackage /bin/ping)\" ] && touch /etc/ping-not-diverted\n";
+    let mut tools = pkg("local-tools", script);
+    tools.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -e\ndpkg-divert --package local-tools --divert /bin/tool.real --add /bin/tool\n"
+            .to_vec(),
+    );
+    let (changes, report) = compute(&t, &[tools]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(file(&changes, "bin/ping").map(|(e, _)| e.mode), Some(0o4644));
+    assert_eq!(file(&changes, "bin/tool.real").map(|(e, _)| e.mode), Some(0o4755));
+    assert!(file(&changes, "etc/tool-diverted").is_some());
+    assert!(file(&changes, "etc/ping-not-diverted").is_some());
+}
+
+/// The Essential set is installed (preinst, then postinst) before every other package's
+/// preinst, as debootstrap and mmdebstrap install it (pg-common's preinst sees dash's diversion);
+/// dpkg-divert writes its database in the order of its file-name hash table.
+#[test]
+fn the_essential_set_is_configured_before_other_packages_unpack() {
+    let mut t = MemTree::new();
+    t.file("bin/sh", b"x")
+        .file("usr/bin/pgc", b"x")
+        .dir("var/lib/dpkg");
+    let mut dash = pkg(
+        "dash",
+        "#!/bin/sh\nset -e\ndpkg-divert --package dash --divert /bin/sh.distrib --add /bin/sh\n",
+    );
+    dash.control_fields = vec![("Essential".into(), "yes".into())];
+    let mut pg = pkg("pg-common", "#!/bin/sh\n");
+    pg.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -e\ndpkg-divert --package pg-common --divert /usr/bin/pgc.dev --add /usr/bin/pgc\n\
+          if [ -n \"$(dpkg-divert --list /bin/sh)\" ]; then touch /usr/bin/sh-was-diverted; fi\n"
+            .to_vec(),
+    );
+    // In configure order pg-common comes first; the Essential set still goes before it.
+    let (changes, report) = compute(&t, &[pg, dash]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(
+        file(&changes, "var/lib/dpkg/diversions").map(|f| String::from_utf8_lossy(&f.1).into_owned()),
+        Some("/usr/bin/pgc\n/usr/bin/pgc.dev\npg-common\n/bin/sh\n/bin/sh.distrib\ndash\n".into())
+    );
+    assert!(
+        file(&changes, "usr/bin/sh-was-diverted").is_some(),
+        "dash's preinst ran first"
+    );
+}
+
+/// vim-runtime's two diversions and dash's, in the order bookworm's dpkg-divert left them on a
+/// system mmdebstrap installed (its hash table's, not the order they were made in).
+#[test]
+fn diversions_are_written_in_dpkgs_hash_table_order() {
+    let mut t = MemTree::new();
+    t.file("bin/sh", b"x")
+        .dir("usr/share/vim/vim90/doc")
+        .dir("var/lib/dpkg");
+    let mut dash = pkg("dash", "#!/bin/sh\n");
+    dash.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -e\ndpkg-divert --package dash --divert /bin/sh.distrib --add /bin/sh\n\
+          dpkg-divert --package dash --divert /usr/share/man/man1/sh.distrib.1.gz --add /usr/share/man/man1/sh.1.gz\n"
+            .to_vec(),
+    );
+    dash.control_fields = vec![("Essential".into(), "yes".into())];
+    let mut vim = pkg("vim-runtime", "#!/bin/sh\n");
+    vim.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -e\nfor f in help.txt tags; do\n\
+          dpkg-divert --package vim-runtime --rename --add /usr/share/vim/vim90/doc/$f --divert /usr/share/vim/vim90/doc/$f.vim-tiny\ndone\n"
+            .to_vec(),
+    );
+    let (changes, report) = compute(&t, &[dash, vim]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let text = file(&changes, "var/lib/dpkg/diversions").map(|f| String::from_utf8_lossy(&f.1).into_owned());
+    let firsts: Vec<String> = text
+        .unwrap_or_default()
+        .lines()
+        .step_by(3)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        firsts,
+        [
+            "/usr/share/man/man1/sh.1.gz",
+            "/usr/share/vim/vim90/doc/help.txt",
+            "/usr/share/vim/vim90/doc/tags",
+            "/bin/sh"
+        ]
+    );
+}
+
+/// mariadb-server's forms: `mkdir -pZ` (bundled, with an SELinux flag), `rmdir` of an empty
+/// directory (a non-empty one is reported), `cat /dev/null > FILE` (empties it), `chmod 04755`.
+#[test]
+fn bundled_mkdir_rmdir_dev_null_and_five_digit_modes() {
+    let mut t = MemTree::new();
+    t.dir("var/lib/mysql-upgrade")
+        .file("var/lib/full/keep", b"x")
+        .file("etc/mysql/debian.cnf", b"[client]\n")
+        .file("usr/lib/mysql/plugin/auth_pam_tool", b"\x7fELF");
+    let script = "#!/bin/sh\nset -e\nmkdir -pZ /var/lib/mysql-upgrade /var/lib/mysql/new\nrmdir /var/lib/mysql-upgrade\n\
+                  cat /dev/null > /etc/mysql/debian.cnf\nchmod 04755 /usr/lib/mysql/plugin/auth_pam_tool\n\
+                  rmdir --ignore-fail-on-non-empty /var/lib/full\nrmdir /var/lib/full\ncd /var/spool\nmkdir active\n";
+    let (changes, report) = compute(&t, &[pkg("mariadb-server", script)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(
+        what,
+        [
+            "rmdir /var/lib/full (/var/lib/full is not empty)",
+            "mkdir active (`active` is relative to a working directory that is not followed)"
+        ]
+    );
+    assert!(file(&changes, "active").is_none(), "never made at the root");
+    assert!(changes.removed.iter().any(|p| p == "var/lib/mysql-upgrade"));
+    assert!(file(&changes, "var/lib/mysql/new").is_some_and(|(e, _)| e.is_dir()));
+    assert_eq!(
+        file(&changes, "etc/mysql/debian.cnf").map(|(_, c)| c.len()),
+        Some(0)
+    );
+    assert_eq!(
+        file(&changes, "usr/lib/mysql/plugin/auth_pam_tool").map(|(e, _)| e.mode),
+        Some(0o4755)
+    );
+}
+
+/// bind9's postinst: `chgrp bind /etc/bind/named.conf* …` and `chmod g+r … /etc/bind/named.conf*`
+/// reach every file the pattern names in the image.
+#[test]
+fn globs_in_file_commands_reach_the_files_they_name() {
+    let mut t = MemTree::new();
+    t.file("etc/bind/named.conf", b"x")
+        .file("etc/bind/named.conf.local", b"x")
+        .file("etc/bind/db.root", b"x")
+        .file("etc/group", b"root:x:0:\nbind:x:101:\n")
+        .file("etc/passwd", b"root:x:0:0::/root:/bin/sh\n");
+    let script = "#!/bin/sh\nset -e\nchgrp bind /etc/bind/named.conf*\nchmod g+w /etc/bind/named.conf*\n";
+    let (changes, report) = compute(&t, &[pkg("bind9", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    for f in ["etc/bind/named.conf", "etc/bind/named.conf.local"] {
+        assert_eq!(
+            file(&changes, f).map(|(e, _)| (e.gid, e.mode)),
+            Some((101, 0o664)),
+            "{f}"
+        );
+    }
+    assert!(
+        file(&changes, "etc/bind/db.root").is_none(),
+        "not named by the pattern"
+    );
+}

@@ -1,0 +1,223 @@
+//! Expansion: variables and positional parameters, `${…}` forms, `$(…)`, field splitting and
+//! pathname expansion against the image.
+
+use super::super::ast::{Part, Word};
+use super::super::glob::glob_match;
+use super::{Eval, Value};
+
+impl<'f> Eval<'f> {
+    pub(super) fn var(&self, name: &str) -> Option<Value> {
+        if let Ok(n) = name.parse::<usize>() {
+            if n > 0 {
+                return Some(
+                    self.positional
+                        .get(n - 1)
+                        .cloned()
+                        .unwrap_or(Value::Known(String::new())),
+                );
+            }
+            // A helper script's `$0` is its path.
+            if let Some(v) = self.vars.get("0") {
+                return Some(v.clone());
+            }
+            // dpkg runs the script from its database: `$0` is its path there.
+            return Some(Value::Known(
+                match (
+                    self.vars.get("DPKG_MAINTSCRIPT_PACKAGE"),
+                    self.vars.get("DPKG_MAINTSCRIPT_NAME"),
+                ) {
+                    (Some(Value::Known(pkg)), Some(Value::Known(script))) => {
+                        format!("/var/lib/dpkg/info/{pkg}.{script}")
+                    }
+                    _ => "postinst".into(),
+                },
+            ));
+        }
+        match name {
+            "DPKG_ROOT" => Some(Value::Known(String::new())),
+            "#" => Some(Value::Known(self.positional.len().to_string())),
+            "@" | "*" => Some(
+                match self.positional.iter().find(|v| matches!(v, Value::Unknown(_))) {
+                    Some(unknown) => unknown.clone(),
+                    None => Value::Known(
+                        self.positional
+                            .iter()
+                            .filter_map(|v| match v {
+                                Value::Known(s) => Some(s.as_str()),
+                                Value::Unknown(_) => None,
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ),
+                },
+            ),
+            _ => self.vars.get(name).cloned(),
+        }
+    }
+
+    /// Expands a word into fields (unquoted expansions split on whitespace).
+    pub(super) fn expand_split(&mut self, w: &Word) -> Vec<Value> {
+        let mut fields: Vec<Value> = Vec::new();
+        let mut cur: Option<Value> = None;
+        let append = |cur: &mut Option<Value>, v: Value| {
+            *cur = Some(match (cur.take(), v) {
+                (None, v) => v,
+                (Some(Value::Known(a)), Value::Known(b)) => Value::Known(a + &b),
+                (Some(Value::Unknown(a)), _) => Value::Unknown(a),
+                (_, Value::Unknown(b)) => Value::Unknown(b),
+            });
+        };
+        // `"$@"`: each positional parameter is a field of its own (none when there are none).
+        let mut lone_empty_at = false;
+        // A quoted part holding a pattern character: its characters are literal, which the
+        // field's text alone cannot say, so the word is not expanded as a pathname.
+        let mut quoted_pattern = false;
+        for piece in &w.0 {
+            if piece.quoted && matches!(&piece.part, Part::Var { name, default: None } if name == "@") {
+                lone_empty_at = self.positional.is_empty() && w.0.len() == 1;
+                for (i, p) in self.positional.clone().into_iter().enumerate() {
+                    if i > 0
+                        && let Some(c) = cur.take()
+                    {
+                        fields.push(c);
+                    }
+                    append(&mut cur, p);
+                }
+                continue;
+            }
+            let v = self.expand_part(&piece.part);
+            if piece.quoted && matches!(&v, Value::Known(s) if s.contains(['*', '?', '['])) {
+                quoted_pattern = true;
+            }
+            match (&v, piece.quoted, &piece.part) {
+                (Value::Known(s), false, Part::Var { .. } | Part::Alt { .. } | Part::Sub(_))
+                    // A quoted part of `${x:+"a b"}` is not split (an approximation: the
+                    // whole alternative then stays one field).
+                    if !matches!(&piece.part, Part::Alt { word, .. } if word.0.iter().any(|p| p.quoted)) =>
+                {
+                    let parts: Vec<&str> = s.split_whitespace().collect();
+                    if parts.is_empty() {
+                        continue;
+                    }
+                    if s.starts_with(char::is_whitespace)
+                        && let Some(c) = cur.take()
+                    {
+                        fields.push(c);
+                    }
+                    for (i, p) in parts.iter().enumerate() {
+                        if i > 0
+                            && let Some(c) = cur.take()
+                        {
+                            fields.push(c);
+                        }
+                        append(&mut cur, Value::Known((*p).to_owned()));
+                    }
+                    if s.ends_with(char::is_whitespace)
+                        && let Some(c) = cur.take()
+                    {
+                        fields.push(c);
+                    }
+                }
+                // An unquoted alternative that expands to nothing is no field.
+                (Value::Known(s), false, Part::Alt { .. }) if s.is_empty() => {}
+                _ => append(&mut cur, v),
+            }
+        }
+        if let Some(c) = cur {
+            fields.push(c);
+        } else if w.0.iter().any(|p| p.quoted) && !lone_empty_at {
+            fields.push(Value::Known(String::new()));
+        }
+        match self.globs {
+            Some(globs) if !quoted_pattern => fields
+                .into_iter()
+                .flat_map(|f| match &f {
+                    Value::Known(s) if s.starts_with('/') && s.contains(['*', '?', '[']) => match globs(s) {
+                        Some(hits) if !hits.is_empty() => hits.into_iter().map(Value::Known).collect(),
+                        Some(_) => vec![f],
+                        None => vec![Value::Unknown(format!("the files {s} names"))],
+                    },
+                    _ => vec![f],
+                })
+                .collect(),
+            _ => fields,
+        }
+    }
+
+    /// Expands a word without splitting (assignments, `case` subjects).
+    pub(super) fn expand_one(&mut self, w: &Word) -> Value {
+        let mut out = String::new();
+        for piece in &w.0 {
+            match self.expand_part(&piece.part) {
+                Value::Known(s) => out.push_str(&s),
+                u => return u,
+            }
+        }
+        Value::Known(out)
+    }
+
+    pub(super) fn expand_part(&mut self, p: &Part) -> Value {
+        match p {
+            Part::Lit(s) => Value::Known(s.clone()),
+            Part::Var { name, default } => match (self.var(name), default) {
+                (Some(Value::Known(s)), Some(d)) if s.is_empty() => self.expand_one(d),
+                (Some(v), _) => v,
+                (None, Some(d)) => self.expand_one(d),
+                (None, None) => Value::Unknown(format!("${name}")),
+            },
+            Part::Alt { name, colon, word } => match self.var(name) {
+                Some(Value::Known(s)) if s.is_empty() && *colon => Value::Known(String::new()),
+                Some(Value::Known(_)) => self.expand_one(word),
+                Some(Value::Unknown(u)) => Value::Unknown(u),
+                None => Value::Unknown(format!("${name}")),
+            },
+            Part::Sub(nodes) => self.substitute(nodes),
+            Part::Trim {
+                name,
+                suffix,
+                longest,
+                pattern,
+            } => {
+                // A quoted pattern character is literal, which glob_match cannot say: unknown.
+                let quoted_glob = pattern
+                    .0
+                    .iter()
+                    .any(|p| p.quoted && matches!(&p.part, Part::Lit(l) if l.contains(['*', '?', '['])));
+                let value = self
+                    .var(name)
+                    .unwrap_or_else(|| Value::Unknown(format!("${name}")));
+                match (value, self.expand_one(pattern)) {
+                    (Value::Known(s), Value::Known(p)) if !quoted_glob => {
+                        Value::Known(trim(&s, &p, *suffix, *longest))
+                    }
+                    (Value::Unknown(u), _) | (_, Value::Unknown(u)) => Value::Unknown(u),
+                    _ => Value::Unknown(format!("${{{name}…}} with a quoted pattern")),
+                }
+            }
+            Part::Unknown(s) => Value::Unknown(s.clone()),
+        }
+    }
+}
+
+/// `${s#p}`, `${s##p}`, `${s%p}`, `${s%%p}`: the shortest or longest prefix or suffix matching
+/// the glob `p` removed (nothing removed when none matches).
+fn trim(s: &str, p: &str, suffix: bool, longest: bool) -> String {
+    let mut cuts: Vec<usize> = s.char_indices().map(|(i, _)| i).chain([s.len()]).collect();
+    // Prefixes are tried shortest first, suffixes from the end; `longest` reverses the order.
+    if suffix {
+        cuts.reverse();
+    }
+    if longest {
+        cuts.reverse();
+    }
+    for i in cuts {
+        let (head, tail) = s.split_at(i);
+        if suffix && glob_match(p, tail) {
+            return head.to_owned();
+        }
+        if !suffix && glob_match(p, head) {
+            return tail.to_owned();
+        }
+    }
+    s.to_owned()
+}
