@@ -282,6 +282,20 @@ pub fn compute_at(
                         let plain = !names.is_empty() && names.iter().all(|n| !n.contains(['*', '?', '[']));
                         plain.then(|| names.iter().all(|n| super::installed(packages, n).is_some()))
                     }
+                    // `chown postfix DIR || adduser … postfix`: a chown/chgrp naming an account the
+                    // files do not have fails (and its fallback runs); otherwise it runs as usual.
+                    Some((name, args)) if name == "chown" || name == "chgrp" => {
+                        let spec = args.iter().find(|a| !a.starts_with('-'))?;
+                        let (user, group) = match (name.as_str(), spec.split_once([':', '.'])) {
+                            ("chgrp", _) => (None, Some(spec.as_str())),
+                            (_, Some((u, g))) => ((!u.is_empty()).then_some(u), (!g.is_empty()).then_some(g)),
+                            (_, None) => (Some(spec.as_str()), None),
+                        };
+                        let overlay = &state.borrow().overlay;
+                        let missing = user.is_some_and(|u| super::account(overlay, "etc/passwd", u).is_err())
+                            || group.is_some_and(|g| super::account(overlay, "etc/group", g).is_err());
+                        missing.then_some(false)
+                    }
                     // `getent group NAME || addgroup …`: the account files as the scripts left them.
                     Some((name, args)) if name == "getent" => {
                         super::users::getent(&state.borrow().overlay, args)

@@ -508,3 +508,30 @@ fn bullseye_adduser_system_user_with_usermod_and_chage() {
     let m = run(&t, &["adduser --system --disabled-login --quiet svc"]);
     assert_eq!(tail(&m, "etc/shadow", 1), ["svc:!:19500:0:99999:7:::"]);
 }
+
+/// postfix's postinst: `chown postfix DIR 2>/dev/null || adduser --system … postfix`: the chown
+/// names a user the files do not have, so it fails and the fallback makes the user; a chown
+/// whose accounts exist runs as a command (its fallback does not).
+#[test]
+fn a_chown_of_a_missing_account_fails_into_its_fallback() {
+    let mut t = base();
+    t.dir("var/spool/postfix/private").dir("var/lib/x");
+    let script = "#!/bin/sh\nset -e\nchown postfix /var/spool/postfix/private 2>/dev/null ||\n\
+                  \x20   adduser --system --home /var/spool/postfix --no-create-home --disabled-password postfix\n\
+                  chown nobody /var/lib/x || touch /var/lib/not-run\n";
+    let pkg = super::super::testutil::with_postinst("postfix", script);
+    let (changes, report) = super::super::files::compute(&t, &[pkg]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let mut m = t.clone();
+    m.apply(&changes);
+    assert!(
+        m.text("etc/passwd").contains("\npostfix:x:"),
+        "{}",
+        m.text("etc/passwd")
+    );
+    assert_eq!(
+        m.entries["var/lib/x"].0.uid, 65534,
+        "the chown with known accounts ran"
+    );
+    assert!(!m.entries.contains_key("var/lib/not-run"));
+}
