@@ -29,7 +29,8 @@ use super::artifacts::PlatformArtifact;
 /// dpkg's status as dpkg records them; 7 php-common's `phpenmod` (conf.d links, module state and
 /// registry), systemd's message catalog database (`journalctl --update-catalog`), symbolic
 /// `chmod` modes (`u+s`) and five-digit numeric ones, `getent` answered as a condition (cron's
-/// `crontab` group), `dpkg-divert --truename` from the diversions made, dpkg's diversions file in
+/// `crontab` group) and a `chown` of a missing account failing into its fallback (postfix's
+/// `|| adduser`), `dpkg-divert --truename` from the diversions made, dpkg's diversions file in
 /// its hash-table order, `setcap`'s capabilities as `security.capability` extended attributes
 /// (PAX `SCHILY.xattr` records), `rmdir`, the shell scripts maintainer scripts run as helpers
 /// (mysql-common's `configure-symlinks`) walked command by command, pathname expansion of
