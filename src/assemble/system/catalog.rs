@@ -81,17 +81,13 @@ pub fn database(tree: &dyn TreeView) -> Result<Option<Vec<u8>>, String> {
 fn catalog_files(tree: &dyn TreeView) -> Vec<String> {
     let mut by_name: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
     for dir in DIRS {
-        let Some(real) = super::resolve(tree, dir) else {
+        let Some((real, names)) = super::children(tree, dir) else {
             continue;
         };
-        let prefix = format!("{real}/");
-        let names: Vec<String> = tree
-            .paths()
-            .filter_map(|p| p.strip_prefix(&prefix))
-            .filter(|n| !n.contains('/') && n.ends_with(".catalog") && !n.starts_with('.'))
-            .map(str::to_owned)
-            .collect();
-        for name in names {
+        for name in names
+            .into_iter()
+            .filter(|n| n.ends_with(".catalog") && !n.starts_with('.'))
+        {
             let path = format!("{real}/{name}");
             // A name masked by a link to /dev/null, or not a regular file, is skipped.
             if super::is_file(tree, &path) {

@@ -571,6 +571,27 @@ pub fn account(tree: &dyn TreeView, file: &str, name: &str) -> Result<(u32, Stri
         .ok_or_else(|| format!("`{name}` is not in /{file}"))
 }
 
+/// The names in a directory of the tree (its symbolic links followed), in byte order, with the
+/// directory's real tree path; `None` when the path is not a directory.
+pub fn children(tree: &dyn TreeView, dir: &str) -> Option<(String, Vec<String>)> {
+    let real = resolve(tree, dir)?;
+    if !is_dir(tree, &real) {
+        return None;
+    }
+    let prefix = if real.is_empty() {
+        String::new()
+    } else {
+        format!("{real}/")
+    };
+    let names = tree
+        .paths()
+        .filter_map(|p| p.strip_prefix(&prefix))
+        .filter(|n| !n.is_empty() && !n.contains('/'))
+        .map(str::to_owned)
+        .collect();
+    Some((real, names))
+}
+
 /// sh's pathname expansion of an absolute pattern against the tree (`\` quotes the next
 /// character): each component with `*`, `?` or `[…]` matched against the names in its directory
 /// (a leading `.` only by a pattern that starts with one), the others taken as they are; the
@@ -609,26 +630,16 @@ pub fn glob_paths(tree: &dyn TreeView, pattern: &str) -> Vec<String> {
                 }
                 continue;
             }
-            let Some(real) = resolve(tree, &tree_path(dir)) else {
+            let Some((_, names)) = children(tree, &tree_path(dir)) else {
                 continue;
             };
-            if !is_dir(tree, &real) {
-                continue;
-            }
-            let prefix = if real.is_empty() {
-                String::new()
-            } else {
-                format!("{real}/")
-            };
-            let names: Vec<String> = tree
-                .paths()
-                .filter_map(|p| p.strip_prefix(&prefix))
-                .filter(|n| !n.is_empty() && !n.contains('/'))
-                .filter(|n| !n.starts_with('.') || comp.starts_with('.'))
-                .filter(|n| shell::glob_match(comp, n))
-                .map(str::to_owned)
-                .collect();
-            next.extend(names.into_iter().map(|n| format!("{dir}/{n}")));
+            next.extend(
+                names
+                    .into_iter()
+                    .filter(|n| !n.starts_with('.') || comp.starts_with('.'))
+                    .filter(|n| shell::glob_match(comp, n))
+                    .map(|n| format!("{dir}/{n}")),
+            );
         }
         found = next;
     }

@@ -284,21 +284,12 @@ fn touch(overlay: &mut Overlay<'_>, path: &str, umask: u32) {
     }
 }
 
-/// The names in a directory of the image (its symbolic links followed), sorted: the helper lists
-/// them with `find`, whose order only decides the order of the work, not its result.
+/// The names in a directory of the image, sorted: the helper lists them with `find`, whose order
+/// only decides the order of the work, not its result.
 fn entries(tree: &dyn TreeView, dir: &str) -> Vec<String> {
-    let Some(real) = super::resolve(tree, dir) else {
-        return Vec::new();
-    };
-    if !super::is_dir(tree, &real) {
-        return Vec::new();
-    }
-    let prefix = format!("{real}/");
-    tree.paths()
-        .filter_map(|p| p.strip_prefix(&prefix))
-        .filter(|rest| !rest.is_empty() && !rest.contains('/'))
-        .map(str::to_owned)
-        .collect()
+    super::children(tree, dir)
+        .map(|(_, names)| names)
+        .unwrap_or_default()
 }
 
 /// `phpquery -V`: entries of `/usr/lib/php` ending in `DIGIT.DIGIT`, as `sort -rn` orders them.

@@ -117,17 +117,11 @@ pub fn compute(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Cha
 
 /// The contents of `shells.d/*`, in C-locale glob order.
 fn shells_d(tree: &dyn TreeView) -> Result<Vec<String>, SystemError> {
-    let Some(dir) = super::resolve(tree, PKG_DIR) else {
+    let Some((dir, names)) = super::children(tree, PKG_DIR) else {
         return Ok(Vec::new());
     };
-    let prefix = format!("{dir}/");
-    let names: Vec<String> = tree
-        .paths()
-        .filter(|p| p.strip_prefix(&prefix).is_some_and(|rest| !rest.contains('/')))
-        .map(str::to_owned)
-        .collect();
     let mut out = Vec::new();
-    for p in names {
+    for p in names.iter().map(|n| format!("{dir}/{n}")) {
         if super::is_file(tree, &p)
             && let Some(t) = text(tree, &p)?
         {

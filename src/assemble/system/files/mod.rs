@@ -286,11 +286,7 @@ pub fn compute_at(
                     // files do not have fails (and its fallback runs); otherwise it runs as usual.
                     Some((name, args)) if name == "chown" || name == "chgrp" => {
                         let spec = args.iter().find(|a| !a.starts_with('-'))?;
-                        let (user, group) = match (name.as_str(), spec.split_once([':', '.'])) {
-                            ("chgrp", _) => (None, Some(spec.as_str())),
-                            (_, Some((u, g))) => ((!u.is_empty()).then_some(u), (!g.is_empty()).then_some(g)),
-                            (_, None) => (Some(spec.as_str()), None),
-                        };
+                        let (user, group) = owner_spec(name, spec);
                         let overlay = &state.borrow().overlay;
                         let missing = user.is_some_and(|u| super::account(overlay, "etc/passwd", u).is_err())
                             || group.is_some_and(|g| super::account(overlay, "etc/group", g).is_err());
@@ -561,11 +557,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             let no_deref = args.iter().any(|a| a == "-h" || a == "--no-dereference");
             let ops = operands(args, &[])?;
             let (spec, paths) = ops.split_first().ok_or("no owner")?;
-            let (user, group) = match (name, spec.split_once([':', '.'])) {
-                ("chgrp", _) => (None, Some(spec.as_str())),
-                (_, Some((u, g))) => ((!u.is_empty()).then_some(u), (!g.is_empty()).then_some(g)),
-                (_, None) => (Some(spec.as_str()), None),
-            };
+            let (user, group) = owner_spec(name, spec);
             let user = user
                 .map(|u| super::account(&st.overlay, "etc/passwd", u))
                 .transpose()?;
@@ -622,6 +614,16 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         _ if super::pam::handles(name, args) => super::pam::apply(&mut st.overlay, args),
         _ if super::ucf::handles(name, args) => super::ucf::apply(&mut st.overlay, name, args, st.umask),
         _ => Err("not a file command".into()),
+    }
+}
+
+/// The user and group a `chown USER[:GROUP]` (`.` for `:` too, either side may be empty) or a
+/// `chgrp GROUP` names.
+fn owner_spec<'s>(command: &str, spec: &'s str) -> (Option<&'s str>, Option<&'s str>) {
+    match (command, spec.split_once([':', '.'])) {
+        ("chgrp", _) => (None, Some(spec)),
+        (_, Some((u, g))) => ((!u.is_empty()).then_some(u), (!g.is_empty()).then_some(g)),
+        (_, None) => (Some(spec), None),
     }
 }
 
