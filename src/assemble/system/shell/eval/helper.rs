@@ -36,13 +36,16 @@ impl<'f> Eval<'f> {
         let Some(Some(path)) = which_in(self.files, &argv[0]) else {
             return false;
         };
-        let Some(bash) = read(&path).as_deref().and_then(shell_of) else {
+        let Some(text) = read(&path) else {
+            return false;
+        };
+        let Some(bash) = shell_of(&text) else {
             return false;
         };
         let nodes = self
             .sourced
             .entry(format!("exec:{path}"))
-            .or_insert_with(|| read(&path).and_then(|text| parse(&text).ok()).map(Rc::from))
+            .or_insert_with(|| parse(&text).ok().map(Rc::from))
             .clone();
         let Some(nodes) = nodes else {
             return false;
