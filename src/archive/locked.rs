@@ -194,11 +194,7 @@ pub fn verify_locked_packages(
             .map(|&(l, arch)| {
                 let names = &names;
                 scope.spawn(move || {
-                    let records = client.load_packages(l.source, &l.release, arch)?;
-                    Ok(records
-                        .into_iter()
-                        .filter(|r| names.contains(r.name.as_str()))
-                        .collect::<Vec<_>>())
+                    client.load_packages_where(l.source, &l.release, arch, &|name| names.contains(name))
                 })
             })
             .collect();

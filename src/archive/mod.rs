@@ -19,7 +19,7 @@ use std::time::SystemTime;
 pub use keyring::{
     Keyring, KeyringError, SignedAs, VerifiedRelease, VerifyError, verify_detached, verify_inrelease,
 };
-pub use packages::{IndexOrigin, PackagesError, parse_packages};
+pub use packages::{IndexOrigin, PackagesError, parse_packages, parse_packages_where};
 pub use record::{MultiArch, PackageRecord};
 pub use release::{Release, ReleaseError};
 
@@ -394,6 +394,18 @@ impl<'a> ArchiveClient<'a> {
         suite: &SuiteRelease,
         arch: &str,
     ) -> Result<Vec<PackageRecord>, ArchiveError> {
+        self.load_packages_where(source, suite, arch, &|_| true)
+    }
+
+    /// [`Self::load_packages`], keeping only the records whose name `keep` accepts (the others
+    /// are not parsed).
+    pub fn load_packages_where(
+        &self,
+        source: &Source,
+        suite: &SuiteRelease,
+        arch: &str,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<PackageRecord>, ArchiveError> {
         let archive = source.archive.as_str();
         let release = &suite.release;
         let release_file = suite.release_file.as_str();
@@ -436,12 +448,12 @@ impl<'a> ArchiveClient<'a> {
         if let [(component, index_arch)] = indices[..] {
             // A single index (Debian's case): its stanzas are distinct, and the universe keeps
             // the first of any duplicates anyway; skip the bookkeeping.
-            return self.load_index(archive, suite, release, component, index_arch);
+            return self.load_index(archive, suite, release, component, index_arch, keep);
         }
         let mut records = Vec::new();
         let mut seen: HashSet<(String, String, String)> = HashSet::new();
         for (component, index_arch) in indices {
-            for rec in self.load_index(archive, suite, release, component, index_arch)? {
+            for rec in self.load_index(archive, suite, release, component, index_arch, keep)? {
                 if seen.insert((rec.name.clone(), rec.version.clone(), rec.architecture.clone())) {
                     records.push(rec);
                 }
@@ -530,6 +542,7 @@ impl<'a> ArchiveClient<'a> {
         release: &Release,
         component: &str,
         arch: &str,
+        keep: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<PackageRecord>, ArchiveError> {
         let dir = format!("{component}/binary-{arch}");
         let plain_rel = format!("{dir}/Packages");
@@ -569,7 +582,9 @@ impl<'a> ArchiveClient<'a> {
                 && store.contains(Kind::Index, &exp)
             {
                 match store.read_verified(Kind::Index, &exp, &origin(&plain_rel)) {
-                    Ok(bytes) => return self.parse(archive, suite, component, &origin(&plain_rel), &bytes),
+                    Ok(bytes) => {
+                        return self.parse(archive, suite, component, &origin(&plain_rel), &bytes, keep);
+                    }
                     Err(e) => tracing::warn!("cached index {}: {e}; downloading again", origin(&plain_rel)),
                 }
             }
@@ -578,7 +593,7 @@ impl<'a> ArchiveClient<'a> {
                     match store.read_verified(Kind::Index, exp, &origin(rel)) {
                         Ok(bytes) => {
                             let data = self.decompress(rel, &bytes, plain).map_err(|r| err(rel, r))?;
-                            return self.parse(archive, suite, component, &origin(rel), &data);
+                            return self.parse(archive, suite, component, &origin(rel), &data, keep);
                         }
                         Err(e) => tracing::warn!("cached index {}: {e}; downloading again", origin(rel)),
                     }
@@ -609,7 +624,7 @@ impl<'a> ArchiveClient<'a> {
                     return Err(err(rel, Reason::Store(e)));
                 }
             }
-            return self.parse(archive, suite, component, &origin(rel), &data);
+            return self.parse(archive, suite, component, &origin(rel), &data, keep);
         }
         Err(first.unwrap_or_else(|| {
             err(
@@ -708,8 +723,9 @@ impl<'a> ArchiveClient<'a> {
         component: &str,
         index: &str,
         data: &[u8],
+        keep: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<PackageRecord>, ArchiveError> {
-        parse_packages(
+        parse_packages_where(
             data,
             IndexOrigin {
                 archive,
@@ -717,6 +733,7 @@ impl<'a> ArchiveClient<'a> {
                 component,
                 index,
             },
+            keep,
         )
         .map_err(|e| ArchiveError {
             archive: archive.to_owned(),

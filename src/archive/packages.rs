@@ -45,7 +45,7 @@ pub struct IndexOrigin<'a> {
     pub index: &'a str,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Field {
     Package,
     Version,
@@ -125,18 +125,29 @@ impl<'a> Stanza<'a> {
 /// error naming the index and the package: an index that cannot pin what it lists is broken,
 /// and skipping its stanzas would hide packages from the resolver.
 pub fn parse_packages(bytes: &[u8], origin: IndexOrigin<'_>) -> Result<Vec<PackageRecord>, PackagesError> {
-    // A rough count of stanzas to size the output once.
-    let mut out = Vec::with_capacity(bytes.len() / 800 + 1);
+    parse_packages_where(bytes, origin, &|_| true)
+}
+
+/// [`parse_packages`], keeping only the stanzas whose `Package` name `keep` accepts.
+///
+/// A stanza that opens with a `Package` line `keep` refuses is skipped line by line without
+/// reading its fields (Debian's stanzas all open so): checking a lock's few hundred packages
+/// against an index of tens of thousands then costs a scan, not a parse of every record.
+pub fn parse_packages_where(
+    bytes: &[u8],
+    origin: IndexOrigin<'_>,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<Vec<PackageRecord>, PackagesError> {
+    let mut out = Vec::new();
     let mut stanza = Stanza::default();
     // The kept field the previous line belonged to (continuations append to it).
     let mut current: Option<usize> = None;
+    // Inside a stanza `keep` refused: its lines are passed over up to the next separator.
+    let mut skipping = false;
     let mut line_no = 0usize;
     let mut pos = 0usize;
     while pos < bytes.len() {
-        let end = bytes[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |n| pos + n);
+        let end = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |n| pos + n);
         let mut line = &bytes[pos..end];
         pos = end + 1;
         line_no += 1;
@@ -145,11 +156,17 @@ pub fn parse_packages(bytes: &[u8], origin: IndexOrigin<'_>) -> Result<Vec<Packa
         }
         if line.iter().all(|b| *b == b' ' || *b == b'\t') {
             // Paragraph separator.
-            if !stanza.is_empty() {
-                out.push(build(&stanza, origin)?);
+            if !stanza.is_empty()
+                && let Some(record) = build(&stanza, origin, keep)?
+            {
+                out.push(record);
             }
             stanza = Stanza::default();
             current = None;
+            skipping = false;
+            continue;
+        }
+        if skipping {
             continue;
         }
         match line[0] {
@@ -171,21 +188,34 @@ pub fn parse_packages(bytes: &[u8], origin: IndexOrigin<'_>) -> Result<Vec<Packa
                 message: format!("`{}` is not `Field: value`", String::from_utf8_lossy(line)),
             });
         };
+        let field = field_of(&line[..colon]);
         if stanza.is_empty() {
             stanza.line = line_no;
+            if field == Some(Field::Package) && !std::str::from_utf8(trim(&line[colon + 1..])).is_ok_and(keep)
+            {
+                skipping = true;
+                continue;
+            }
         }
-        current = field_of(&line[..colon]).map(|f| f as usize);
+        current = field.map(|f| f as usize);
         if let Some(i) = current {
             stanza.values[i] = Some(vec![trim(&line[colon + 1..])]);
         }
     }
-    if !stanza.is_empty() {
-        out.push(build(&stanza, origin)?);
+    if !stanza.is_empty()
+        && let Some(record) = build(&stanza, origin, keep)?
+    {
+        out.push(record);
     }
     Ok(out)
 }
 
-fn build(s: &Stanza<'_>, origin: IndexOrigin<'_>) -> Result<PackageRecord, PackagesError> {
+/// The stanza's record, or `None` when `keep` refuses its name.
+fn build(
+    s: &Stanza<'_>,
+    origin: IndexOrigin<'_>,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<Option<PackageRecord>, PackagesError> {
     let package_name = s.values[Field::Package as usize]
         .as_ref()
         .and_then(|v| v.first())
@@ -224,6 +254,9 @@ fn build(s: &Stanza<'_>, origin: IndexOrigin<'_>) -> Result<PackageRecord, Packa
         }
     };
     let name = require(Field::Package, "Package")?;
+    if !keep(&name) {
+        return Ok(None);
+    }
     let version = require(Field::Version, "Version")?;
     let architecture = require(Field::Architecture, "Architecture")?;
     let filename = require(Field::Filename, "Filename")?;
@@ -243,7 +276,7 @@ fn build(s: &Stanza<'_>, origin: IndexOrigin<'_>) -> Result<PackageRecord, Packa
         Some(other) => return Err(invalid("Multi-Arch", other.as_bytes())),
     };
     let essential = get(Field::Essential, "Essential")?.is_some_and(|v| v.eq_ignore_ascii_case("yes"));
-    Ok(PackageRecord {
+    Ok(Some(PackageRecord {
         name,
         version,
         architecture,
@@ -263,5 +296,5 @@ fn build(s: &Stanza<'_>, origin: IndexOrigin<'_>) -> Result<PackageRecord, Packa
         archive: origin.archive.to_owned(),
         suite: origin.suite.to_owned(),
         component: origin.component.to_owned(),
-    })
+    }))
 }

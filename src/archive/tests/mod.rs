@@ -685,3 +685,36 @@ fn packages_parser_handles_folding_and_case() {
     assert_eq!(recs[1].priority, "required");
     assert_eq!(recs[1].depends, None);
 }
+
+#[test]
+fn packages_parser_keeps_only_the_names_asked_for() {
+    let origin = IndexOrigin {
+        archive: "a",
+        suite: "s",
+        component: "main",
+        index: "P",
+    };
+    let sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    // `skipped` opens with Package and folds a field; `late` names its package after another
+    // field (read, then dropped by name); a blank line of spaces separates stanzas.
+    let text = format!(
+        "Package: skipped\nVersion: 1\nDepends: a,\n b\nArchitecture: all\nFilename: pool/s.deb\nSize: 1\nSHA256: {sha}\n\n\
+         Package: kept\r\nVersion: 2\r\nArchitecture: amd64\r\nDepends: c,\r\n d\r\nFilename: pool/k.deb\r\nSize: 2\r\nSHA256: {sha}\r\n  \n\
+         Version: 3\nPackage: late\nArchitecture: all\nFilename: pool/l.deb\nSize: 3\nSHA256: {sha}\n\n\
+         Package: kept\nVersion: 4\nArchitecture: all\nFilename: pool/k4.deb\nSize: 4\nSHA256: {sha}\n"
+    );
+    let all = parse_packages(text.as_bytes(), origin).unwrap();
+    assert_eq!(all.len(), 4, "{all:?}");
+    let kept = parse_packages_where(text.as_bytes(), origin, &|name| name == "kept").unwrap();
+    let expected: Vec<_> = all.iter().filter(|r| r.name == "kept").cloned().collect();
+    assert_eq!(kept, expected);
+    assert_eq!(kept.len(), 2);
+    assert_eq!(kept[0].depends.as_deref(), Some("c, d"));
+    let late = parse_packages_where(text.as_bytes(), origin, &|name| name == "late").unwrap();
+    assert_eq!(late.iter().map(|r| r.version.as_str()).collect::<Vec<_>>(), ["3"]);
+    assert!(
+        parse_packages_where(text.as_bytes(), origin, &|_| false)
+            .unwrap()
+            .is_empty()
+    );
+}
