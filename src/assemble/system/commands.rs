@@ -31,6 +31,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         // `--root=` is empty under dpkg (`${DPKG_ROOT:+--root=…}`).
         "journalctl" => args == ["--update-catalog"],
         "setcap" => super::setcap::parse(args).is_ok(),
+        "update-perl-sax-parsers" => super::perlsax::parse(args).is_ok(),
         _ => {
             super::users::handles(argv0, args)
                 || super::pam::handles(argv0, args)
@@ -395,6 +396,10 @@ const IMAGE_CODE: &[(&str, &str)] = &[
 pub const SKIPPED_SERVICE: &str = "skipped: service management: ";
 /// How the report's entry for a non-deterministic effect starts.
 pub const SKIPPED_NONDETERMINISTIC: &str = "skipped: non-deterministic by nature: ";
+
+/// How an emulation's refusal starts when the effect it refuses is non-deterministic by nature
+/// (the caller reports it as such: [`SKIPPED_NONDETERMINISTIC`]).
+pub const NONDETERMINISTIC_EFFECT: &str = "non-deterministic: ";
 
 /// The report entry for a command of `kind` that is not reproduced (`None`: nothing to report).
 pub fn report_entry(kind: &Kind, command_line: &str) -> Option<String> {

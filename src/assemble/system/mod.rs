@@ -30,6 +30,7 @@ pub mod files;
 pub mod ldcache;
 pub mod locales;
 pub mod pam;
+pub mod perlsax;
 pub mod php;
 pub mod report;
 pub mod runit;

@@ -213,8 +213,14 @@ fn copy(overlay: &mut Overlay<'_>, from: &str, to: &str, preserve: bool, umask: 
         .cloned()
         .ok_or_else(|| format!("/{from} does not exist"))?;
     let content = read(overlay, from)?.ok_or_else(|| format!("/{from} is not a regular file"))?;
+    place(overlay, &src, content, to, preserve, umask);
+    Ok(())
+}
+
+/// [`copy`] from a file given by its entry and content.
+fn place(overlay: &mut Overlay<'_>, src: &Entry, content: Vec<u8>, to: &str, preserve: bool, umask: u32) {
     let mut entry = if preserve {
-        src
+        src.clone()
     } else if let Some(existing) = overlay.entry(to) {
         existing.clone()
     } else {
@@ -228,7 +234,6 @@ fn copy(overlay: &mut Overlay<'_>, from: &str, to: &str, preserve: bool, umask: 
         files: vec![(entry, content)],
         removed: vec![],
     });
-    Ok(())
 }
 
 /// The state file `name` rewritten as `rest + line` (through a `.tmp` made by a shell
@@ -305,34 +310,74 @@ fn ucf(overlay: &mut Overlay<'_>, call: &UcfCall, umask: u32) -> Result<(), Stri
     let new_rel = super::resolve(overlay, &super::tree_path(new))
         .filter(|p| super::is_file(overlay, p))
         .ok_or_else(|| format!("the new file {new} does not exist"))?;
-    let dest_rel = super::tree_path(&call.dest);
-    if super::resolve_dir_of(overlay, &dest_rel)
-        .and_then(|p| overlay.entry(&p).cloned())
-        .is_some()
-    {
-        return Err(format!(
-            "{} exists: ucf would compare it with its recorded sums (and may ask)",
-            call.dest
-        ));
-    }
-    let dest = canonical(overlay, &call.dest);
-    let hashfile = format!("{STATE_DIR}/hashfile");
-    if let Some(text) = read(overlay, &hashfile)?
-        && other_lines(&text, &dest).len() != text.len()
-    {
-        return Err(format!(
-            "ucf's hash file has {dest}: a deleted configuration file is not recreated"
-        ));
-    }
+    let src = overlay
+        .entry(&new_rel)
+        .cloned()
+        .ok_or_else(|| format!("the new file {new} does not exist"))?;
     let content = read(overlay, &new_rel)?.unwrap_or_default();
+    install(overlay, &src, content, &call.dest, call.three_way, umask)
+}
+
+/// `ucf NEW DEST` with NEW given by its entry (mode, owner) and content: what ucf does on a
+/// fresh install (DEST missing, no sum recorded: "Creating config file"), and for a DEST it
+/// installed before that nobody changed since (its sum is the one `hashfile` records): nothing
+/// when NEW is that same version, else DEST replaced in place (`cp -f`: its mode and owner kept;
+/// no `.ucf-old` copy, ucf's default) and the sums and cache updated. What would make ucf look
+/// for historical sums or ask (a DEST it has no sum for, or one changed since) is refused.
+pub fn install(
+    overlay: &mut Overlay<'_>,
+    src: &Entry,
+    content: Vec<u8>,
+    dest_abs: &str,
+    three_way: bool,
+    umask: u32,
+) -> Result<(), String> {
+    let dest_rel = super::tree_path(dest_abs);
+    let dest = canonical(overlay, dest_abs);
+    let hashfile = format!("{STATE_DIR}/hashfile");
+    let hashes = read(overlay, &hashfile)?.unwrap_or_default();
+    let recorded: Vec<String> = String::from_utf8_lossy(&hashes)
+        .lines()
+        .filter(|l| other_lines(format!("{l}\n").as_bytes(), &dest).is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    let sum = hex::encode(Md5::digest(&content));
+    // ucf makes its cache directory before it looks at DEST.
     let cache = format!("{STATE_DIR}/cache");
     if !super::is_dir(overlay, &cache) {
         super::mkdir_p(overlay, &cache, 0o777 & !umask);
     }
+    let existing = super::resolve_dir_of(overlay, &dest_rel).and_then(|p| overlay.entry(&p).cloned());
     let dest_path = super::resolve_dir_of(overlay, &dest_rel)
-        .ok_or_else(|| format!("the directory of {} does not exist", call.dest))?;
-    copy(overlay, &new_rel, &dest_path, true, umask)?;
-    let sum = hex::encode(Md5::digest(&content));
+        .ok_or_else(|| format!("the directory of {dest_abs} does not exist"))?;
+    if let Some(existing) = existing {
+        if !matches!(existing.kind, EntryKind::File { .. }) {
+            return Err(format!("{dest_abs} exists and is not a regular file"));
+        }
+        let [last] = recorded.as_slice() else {
+            return Err(format!(
+                "{dest_abs} exists and ucf's hash file has no single sum for it: ucf would look for historical sums (and may ask)"
+            ));
+        };
+        if *last == sum {
+            // "md5sums match, nothing needs be done."
+            return Ok(());
+        }
+        let current = read(overlay, &dest_path)?.unwrap_or_default();
+        if hex::encode(Md5::digest(&current)) != *last {
+            return Err(format!(
+                "{dest_abs} was changed since ucf installed it: ucf would ask"
+            ));
+        }
+        place(overlay, src, content.clone(), &dest_path, false, umask);
+    } else {
+        if !recorded.is_empty() {
+            return Err(format!(
+                "ucf's hash file has {dest}: a deleted configuration file is not recreated"
+            ));
+        }
+        place(overlay, src, content.clone(), &dest_path, true, umask);
+    }
     rewrite_state(
         overlay,
         "hashfile",
@@ -341,9 +386,9 @@ fn ucf(overlay: &mut Overlay<'_>, call: &UcfCall, umask: u32) -> Result<(), Stri
         true,
         umask,
     )?;
-    if call.three_way || content.len() < CACHE_BELOW {
+    if three_way || content.len() < CACHE_BELOW {
         let cached = format!("{STATE_DIR}/cache/{}", dest.replace('/', ":"));
-        copy(overlay, &new_rel, &cached, true, umask)?;
+        place(overlay, src, content, &cached, true, umask);
     }
     Ok(())
 }

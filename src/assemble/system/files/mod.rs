@@ -229,7 +229,14 @@ pub fn compute_at(
                     }
                     let mut st = state.borrow_mut();
                     if let Err(why) = apply(&mut st, &pkg.name, name, &argv[1..]) {
-                        failures.push(format!("{} ({why})", command_line(&c)));
+                        failures.push(match why.strip_prefix(commands::NONDETERMINISTIC_EFFECT) {
+                            Some(why) => format!(
+                                "{}{} ({why})",
+                                commands::SKIPPED_NONDETERMINISTIC,
+                                command_line(&c)
+                            ),
+                            None => format!("{} ({why})", command_line(&c)),
+                        });
                     }
                 };
                 let files = |p: &str| super::file_kind(&state.borrow().overlay, p);
@@ -596,6 +603,9 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
                 })?;
             }
             Ok(())
+        }
+        "update-perl-sax-parsers" => {
+            super::perlsax::apply(&mut st.overlay, &super::perlsax::parse(args)?, st.umask)
         }
         "phpenmod" => super::php::apply(&mut st.overlay, &super::php::parse(name, args)?, st.umask),
         "journalctl" => {

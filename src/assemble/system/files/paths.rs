@@ -19,6 +19,7 @@ const FILE_COMMANDS: &[&str] = &[
     "dpkg-divert",
     "ucf",
     "ucfr",
+    "update-perl-sax-parsers",
 ];
 
 /// The first path a file command would act on that has a `..` component (`mkdir -p /../x`).

@@ -68,7 +68,7 @@ fn php_cli_configuration_as_ucf_installs_it() {
 
 /// Below 25600 bytes (or with `--three-way`) ucf keeps NEW in its cache, named after DEST; a
 /// second call keeps the first file's line and rotates the backups; a destination that exists
-/// already is ucf's comparison, not a fresh install's copy, and is refused.
+/// already without a recorded sum would send ucf to historical sums or a question: refused.
 #[test]
 fn cache_rotation_and_existing_destinations() {
     let (mut t, ini) = php_tree(100);
@@ -106,7 +106,7 @@ fn cache_rotation_and_existing_destinations() {
     assert_eq!(
         what,
         [
-            "ucf /usr/share/foo/foo.conf /etc/foo.conf (/etc/foo.conf exists: ucf would compare it with its recorded sums (and may ask))",
+            "ucf /usr/share/foo/foo.conf /etc/foo.conf (/etc/foo.conf exists and ucf's hash file has no single sum for it: ucf would look for historical sums (and may ask))",
             "ucfr bar /etc/foo.conf (/etc/foo.conf is registered to foo: ucfr refuses without --force)",
         ]
     );
@@ -114,6 +114,60 @@ fn cache_rotation_and_existing_destinations() {
         changes.files.iter().all(|(e, _)| e.path != "etc/foo.conf"),
         "the file is left alone"
     );
+}
+
+/// A destination ucf installed and nobody changed: the same version again does nothing; a new
+/// one replaces it in place (`cp -f`: the destination's mode kept), its sum and cached copy
+/// follow, the previous hash file is `hashfile.0`. One changed since would make ucf ask: refused,
+/// the file left as it is.
+#[test]
+fn an_unchanged_destination_is_replaced_by_a_new_version() {
+    let mut t = MemTree::new();
+    t.dir("etc")
+        .dir("var/lib/ucf")
+        .file("var/lib/ucf/hashfile", b"")
+        .dir("usr/share/foo")
+        .file("usr/share/foo/v1", b"x=1\n")
+        .file("usr/share/foo/v2", b"x=2\n");
+    let script = "#!/bin/sh\nucf /usr/share/foo/v1 /etc/foo.conf\nchmod 640 /etc/foo.conf\n\
+                  ucf /usr/share/foo/v1 /etc/foo.conf\nucf /usr/share/foo/v2 /etc/foo.conf\n";
+    let (changes, report) = files::compute(&t, &[pkg("foo", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (e, body) = file(&changes, "etc/foo.conf");
+    assert_eq!((body.as_slice(), e.mode), (&b"x=2\n"[..], 0o640));
+    let (v1, v2) = (
+        hex::encode(Md5::digest(b"x=1\n")),
+        hex::encode(Md5::digest(b"x=2\n")),
+    );
+    assert_eq!(
+        file(&changes, "var/lib/ucf/hashfile").1,
+        format!("{v2}  /etc/foo.conf\n").as_bytes()
+    );
+    // Two rotations (the creation, the replacement; the identical call rotates nothing).
+    assert_eq!(
+        file(&changes, "var/lib/ucf/hashfile.0").1,
+        format!("{v1}  /etc/foo.conf\n").as_bytes()
+    );
+    assert!(file(&changes, "var/lib/ucf/hashfile.1").1.is_empty());
+    assert!(
+        changes
+            .files
+            .iter()
+            .all(|(e, _)| e.path != "var/lib/ucf/hashfile.2")
+    );
+    assert_eq!(file(&changes, "var/lib/ucf/cache/:etc:foo.conf").1, b"x=2\n");
+
+    let script = "#!/bin/sh\nucf /usr/share/foo/v1 /etc/foo.conf\necho local >>/etc/foo.conf\n\
+                  ucf /usr/share/foo/v2 /etc/foo.conf\n";
+    let (changes, report) = files::compute(&t, &[pkg("foo", script)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(
+        what,
+        [
+            "ucf /usr/share/foo/v2 /etc/foo.conf (/etc/foo.conf was changed since ucf installed it: ucf would ask)"
+        ]
+    );
+    assert_eq!(file(&changes, "etc/foo.conf").1, b"x=1\nlocal\n");
 }
 
 #[test]
