@@ -94,16 +94,20 @@ pub fn parse_call(args: &[String]) -> Result<Option<Install>, String> {
 
 /// Every `update-alternatives` call a package's postinst makes on a fresh configure, in order.
 /// Unresolvable ones come back as report entries.
+/// `registered` is what the packages configured before registered: `update-alternatives --query`
+/// in the script answers from it and the calls the script made so far (mariadb-common's
+/// `update-alternatives --query my.cnf | grep --quiet "Value: …"`).
 pub fn scan_postinst(
     tree: &dyn TreeView,
     pkg: &InstalledPackage,
     packages: &[InstalledPackage],
     native_arch: &str,
+    registered: &BTreeMap<String, Group>,
 ) -> (Vec<Install>, Vec<NotEmulated>) {
-    let mut installs = Vec::new();
+    let installs = std::cell::RefCell::new(Vec::new());
     let mut report = Vec::new();
     let Some(text) = pkg.member_text("postinst") else {
-        return (installs, report);
+        return (Vec::new(), report);
     };
     let nodes = match shell::parse(text) {
         Ok(n) => n,
@@ -115,7 +119,7 @@ pub fn scan_postinst(
                     what: format!("update-alternatives calls not read: {e}"),
                 });
             }
-            return (installs, report);
+            return (Vec::new(), report);
         }
     };
     let mut cb = |c: Call<'_>| {
@@ -135,7 +139,7 @@ pub fn scan_postinst(
             Err(what) => Err(format!("cannot resolve {what}")),
         };
         match result {
-            Ok(Some(i)) => installs.push(i),
+            Ok(Some(i)) => installs.borrow_mut().push(i),
             Ok(None) => {}
             Err(why) => report.push(NotEmulated {
                 package: pkg.name.clone(),
@@ -153,7 +157,21 @@ pub fn scan_postinst(
             .flatten()
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     };
-    let listed = |argv: &[String]| super::dpkg_listfiles(packages, argv);
+    let listed = |argv: &[String]| match argv {
+        [ua, action, name] if ua.ends_with("update-alternatives") && action == "--query" => {
+            let mut now: BTreeMap<String, Group> = registered
+                .get(name)
+                .map(|g| (name.clone(), g.clone()))
+                .into_iter()
+                .collect();
+            for inst in installs.borrow().iter().filter(|i| &i.name == name) {
+                register(&mut now, tree, &pkg.name, inst.clone());
+            }
+            // An unknown name: an error on stderr, nothing on stdout.
+            Some(now.get(name).map(|g| query(name, g)).unwrap_or_default())
+        }
+        _ => super::dpkg_listfiles(packages, argv),
+    };
     // update-alternatives run by a helper script (mysql-common's configure-symlinks) counts too.
     let helpers = super::commands::follow_into;
     let globs = |pattern: &str| Some(super::glob_paths(tree, pattern));
@@ -166,7 +184,41 @@ pub fn scan_postinst(
         .with_output(&listed)
         .with_package(&pkg.name, &pkg.architecture, "postinst", native_arch)
         .run(&nodes);
-    (installs, report)
+    (installs.into_inner(), report)
+}
+
+/// `update-alternatives --query NAME` for a group in auto mode (dpkg's `alternative_print_query`
+/// layout): the link group, its status, best choice and current value, then each choice (by
+/// path, as dpkg keeps them) with its priority and slaves.
+fn query(name: &str, group: &Group) -> String {
+    let mut s = format!("Name: {name}\nLink: {}\n", group.link);
+    if !group.slaves.is_empty() {
+        s.push_str("Slaves:\n");
+        for (sname, slink) in &group.slaves {
+            s.push_str(&format!(" {sname} {slink}\n"));
+        }
+    }
+    s.push_str("Status: auto\n");
+    let best = select_best(&group.choices);
+    if let Some(b) = best {
+        s.push_str(&format!("Best: {}\n", b.path));
+    }
+    s.push_str(&format!("Value: {}\n", best.map_or("none", |b| b.path.as_str())));
+    let mut choices: Vec<&Choice> = group.choices.iter().collect();
+    choices.sort_by(|a, b| a.path.cmp(&b.path));
+    for c in choices {
+        s.push_str(&format!("\nAlternative: {}\nPriority: {}\n", c.path, c.priority));
+        if group.slaves.is_empty() {
+            continue;
+        }
+        s.push_str("Slaves:\n");
+        for sname in group.slaves.keys() {
+            if let Some(file) = c.slaves.get(sname) {
+                s.push_str(&format!(" {sname} {file}\n"));
+            }
+        }
+    }
+    s
 }
 
 /// Registers every package's alternatives and writes the links and admin files.
@@ -179,7 +231,7 @@ pub fn compute(
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut report = Vec::new();
     for pkg in packages {
-        let (installs, r) = scan_postinst(tree, pkg, packages, native_arch);
+        let (installs, r) = scan_postinst(tree, pkg, packages, native_arch, &groups);
         report.extend(r);
         for inst in installs {
             register(&mut groups, tree, &pkg.name, inst);
@@ -515,7 +567,7 @@ esac
             "weird",
             "#!/bin/sh\nupdate-alternatives --install /usr/bin/x x /usr/lib/$(uname -m)/x 10\nupdate-alternatives --set x /usr/bin/y\n",
         );
-        let (installs, report) = scan_postinst(&MemTree::new(), &p, &[], "amd64");
+        let (installs, report) = scan_postinst(&MemTree::new(), &p, &[], "amd64", &BTreeMap::new());
         assert!(installs.is_empty());
         assert_eq!(report.len(), 2, "{report:?}");
         assert!(
@@ -544,7 +596,7 @@ esac
         ]
         .map(str::to_owned)
         .to_vec();
-        let (installs, report) = scan_postinst(&t, &p, std::slice::from_ref(&p), "amd64");
+        let (installs, report) = scan_postinst(&t, &p, std::slice::from_ref(&p), "amd64", &BTreeMap::new());
         assert!(report.is_empty(), "{report:?}");
         let slave = |link: &str, name: &str, path: &str| (link.to_owned(), name.to_owned(), path.to_owned());
         assert_eq!(
@@ -595,7 +647,7 @@ esac
         t.materialise(root);
         std::fs::create_dir_all(root.join("var/lib/dpkg/alternatives")).unwrap();
         for p in &pkgs {
-            for inst in scan_postinst(&t, p, &[], "amd64").0 {
+            for inst in scan_postinst(&t, p, &[], "amd64", &BTreeMap::new()).0 {
                 let mut cmd = std::process::Command::new("update-alternatives");
                 cmd.arg("--root")
                     .arg(root)
@@ -638,6 +690,31 @@ esac
             }
         }
         assert!(compared > 10);
+        // And what `--query` prints for each group.
+        let mut groups = BTreeMap::new();
+        for p in &pkgs {
+            for inst in scan_postinst(&t, p, &[], "amd64", &BTreeMap::new()).0 {
+                register(&mut groups, &t, &p.name, inst);
+            }
+        }
+        assert!(
+            groups.values().any(|g| !g.slaves.is_empty()),
+            "a group with slaves is compared"
+        );
+        for (name, group) in &groups {
+            let o = std::process::Command::new("update-alternatives")
+                .arg("--root")
+                .arg(root)
+                .args(["--query", name])
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert_eq!(
+                query(name, group),
+                String::from_utf8_lossy(&o.stdout),
+                "--query {name}"
+            );
+        }
     }
     /// mysql-common's helper, run from mariadb-common's postinst, registers the alternative: the
     /// helper script is followed.
@@ -656,7 +733,7 @@ esac
             "mariadb-common",
             "#!/bin/sh\nset -e\n/usr/share/mysql-common/configure-symlinks install mariadb \"/etc/mysql/mariadb.cnf\"\n",
         );
-        let (installs, report) = scan_postinst(&t, &p, &[], "amd64");
+        let (installs, report) = scan_postinst(&t, &p, &[], "amd64", &BTreeMap::new());
         assert!(report.is_empty(), "{report:?}");
         assert_eq!(
             installs,
@@ -668,6 +745,45 @@ esac
                 slaves: vec![],
             }]
         );
+    }
+
+    /// mariadb-common's check after the helper: `update-alternatives --query my.cnf | grep
+    /// --quiet "Value: …"` answered from the calls made so far and the groups of the packages
+    /// configured before; the re-registration at 500 runs only when another choice is current.
+    #[test]
+    fn a_query_piped_into_grep_decides_the_condition() {
+        let mut t = MemTree::new();
+        t.file(
+            "usr/share/mysql-common/configure-symlinks",
+            b"#!/bin/sh\nset -e\nupdate-alternatives --install /etc/mysql/my.cnf my.cnf \"$3\" 200\n",
+        )
+        .file("etc/mysql/mariadb.cnf", b"[mysqld]\n")
+        .file("etc/mysql/other.cnf", b"[mysqld]\n");
+        if let Some((e, _)) = t.entries.get_mut("usr/share/mysql-common/configure-symlinks") {
+            e.mode = 0o755;
+        }
+        let p = pkg(
+            "mariadb-common",
+            "#!/bin/sh\nset -e\n/usr/share/mysql-common/configure-symlinks install mariadb \"/etc/mysql/mariadb.cnf\"\n\
+             if ! update-alternatives --query my.cnf | grep --quiet \"Value: /etc/mysql/mariadb.cnf\"\nthen\n  \
+             update-alternatives --install /etc/mysql/my.cnf my.cnf \"/etc/mysql/mariadb.cnf\" 500 || true\nfi\n",
+        );
+        let priorities = |registered: &BTreeMap<String, Group>| {
+            let (installs, report) = scan_postinst(&t, &p, &[], "amd64", registered);
+            assert!(report.is_empty(), "{report:?}");
+            installs.iter().map(|i| i.priority).collect::<Vec<_>>()
+        };
+        assert_eq!(priorities(&BTreeMap::new()), [200]);
+        let mut before = BTreeMap::new();
+        let other = Install {
+            link: "/etc/mysql/my.cnf".into(),
+            name: "my.cnf".into(),
+            path: "/etc/mysql/other.cnf".into(),
+            priority: 300,
+            slaves: vec![],
+        };
+        register(&mut before, &t, "other", other);
+        assert_eq!(priorities(&before), [200, 500]);
     }
 }
 
@@ -688,8 +804,13 @@ mod host_probe {
             };
             pkg.members
                 .insert("postinst".into(), std::fs::read(e.path()).unwrap());
-            let (installs, report) =
-                super::scan_postinst(&super::super::testutil::MemTree::new(), &pkg, &[], "amd64");
+            let (installs, report) = super::scan_postinst(
+                &super::super::testutil::MemTree::new(),
+                &pkg,
+                &[],
+                "amd64",
+                &std::collections::BTreeMap::new(),
+            );
             for i in installs {
                 println!(
                     "OK\t{p}\t{} {} {} {} +{}",

@@ -377,6 +377,34 @@ fn fallbacks_after_known_tests() {
     );
 }
 
+/// A pipeline ending in `grep` decides a condition when what the stages before it print is
+/// known; otherwise it runs, and both branches stay possible.
+#[test]
+fn pipelines_into_grep_as_conditions() {
+    let got = |src: &str| -> Vec<String> {
+        calls(src)
+            .into_iter()
+            .map(|c| c.unwrap_or_default().join(" "))
+            .collect()
+    };
+    assert_eq!(
+        got("if echo 'Value: /a' | grep --quiet 'Value: /a'; then echo yes; else echo no; fi\n"),
+        ["echo yes"]
+    );
+    assert_eq!(
+        got(
+            "if ! printf 'x\\ny\\n' | grep -qx y; then echo no; fi\nprintf 'a\\n' | grep -q b >/dev/null && echo found || echo none\n"
+        ),
+        ["echo none"]
+    );
+    // An option grep's emulation does not know, or an unknown producer: the pipeline runs as
+    // written (its status unknown: `&&` goes on, `||`'s fallback is not assumed).
+    assert_eq!(
+        got("echo a | grep --count a && echo c\nunknown | grep -q a || echo d\n"),
+        ["grep --count a", "echo c", "unknown", "grep -q a"]
+    );
+}
+
 /// `trap ACTION EXIT` runs when the script ends (off its end or by `exit`), once; `break` and
 /// `continue` leave the loop's body.
 #[test]

@@ -631,7 +631,15 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "-e" => pattern = Some(it.next()?.clone()),
+            "-e" | "--regexp" => pattern = Some(it.next()?.clone()),
+            s if s.starts_with("--regexp=") => pattern = Some(s["--regexp=".len()..].to_owned()),
+            "--quiet" | "--silent" => quiet = true,
+            "--no-messages" => {}
+            "--extended-regexp" => extended = true,
+            "--fixed-strings" => fixed = true,
+            "--invert-match" => invert = true,
+            "--line-regexp" => whole_line = true,
+            s if s.starts_with("--") => return None,
             s if s.starts_with('-') && s.len() > 1 => {
                 for c in s[1..].chars() {
                     match c {

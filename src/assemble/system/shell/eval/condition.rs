@@ -2,7 +2,7 @@
 //! `command -v`, and what the caller's status probe answers, in three-valued logic (`None`: the
 //! image cannot tell).
 
-use super::super::ast::Node;
+use super::super::ast::{Node, Redir};
 use super::{Eval, FileKind, Value};
 
 impl<'f> Eval<'f> {
@@ -29,6 +29,7 @@ impl<'f> Eval<'f> {
                 return acc;
             }
             [Node::Simple { words, assigns, .. }] if assigns.is_empty() => words,
+            [Node::Pipe(cmds)] => return self.pipeline_status(cmds),
             _ => return None,
         };
         let argv: Vec<Value> = words.iter().map(|w| self.expand_one(w)).collect();
@@ -84,6 +85,56 @@ impl<'f> Eval<'f> {
             _ => return self.probe(&argv),
         };
         self.test_expr(&args)
+    }
+
+    /// The status of `A | … | grep …` (sh's: the last command's): grep's on what the stages
+    /// before it print, where every one of them is a command whose output is known
+    /// ([`Eval::answer`]: queries, the caller's probe, text filters). Nothing runs when it is not
+    /// known (`None`), so the caller can run the pipeline instead.
+    fn pipeline_status(&mut self, cmds: &[Node]) -> Option<bool> {
+        let (last, before) = cmds.split_last()?;
+        // grep's own output may go anywhere (`>/dev/null`): its status is what counts.
+        let grep = self.known_argv(last, true)?;
+        if grep.first().map(String::as_str) != Some("grep") || before.is_empty() {
+            return None;
+        }
+        let mut input = None;
+        for stage in before {
+            let argv = self.known_argv(stage, false)?;
+            let saved = std::mem::replace(&mut self.stdin, input.take());
+            let printed = self.answer(&argv);
+            self.stdin = saved;
+            input = Some(printed?);
+        }
+        super::super::text::grep_matches(&grep, &input.unwrap_or_default())
+    }
+
+    /// The words of a plain command without assignments or a here-document (or, unless
+    /// `output_elsewhere`, a redirection of its output), all known.
+    fn known_argv(&mut self, node: &Node, output_elsewhere: bool) -> Option<Vec<String>> {
+        let Node::Simple {
+            words,
+            assigns,
+            redirs,
+            ..
+        } = node
+        else {
+            return None;
+        };
+        let redirected = |r: &Redir| match r {
+            Redir::Out { .. } => !output_elsewhere,
+            Redir::Heredoc(_) => true,
+        };
+        if !assigns.is_empty() || redirs.iter().any(redirected) {
+            return None;
+        }
+        words
+            .iter()
+            .map(|w| match self.expand_one(w) {
+                Value::Known(s) => Some(s),
+                Value::Unknown(_) => None,
+            })
+            .collect()
     }
 
     /// A `test`/`[` expression: `-o` of `-a` of primaries (`-a` binds tighter, as in test(1)),
