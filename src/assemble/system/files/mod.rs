@@ -20,7 +20,7 @@ use divert::{Diversion, divert, list_diversions, listpackage, truename};
 
 use super::{copy, lstat_path, sed};
 use nodes::{mkdir, modify};
-use paths::{dotdot_path, operands, option_value};
+use paths::{absolutize, dotdot_path, operands, option_value};
 
 use crate::entry::{Entry, EntryKind};
 
@@ -149,6 +149,10 @@ pub fn compute_at(
                     let Some(name) = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a)) else {
                         return;
                     };
+                    // Relative operands name files in the working directory the walk followed.
+                    let argv: &Vec<String> = &std::iter::once(argv[0].clone())
+                        .chain(absolutize(name, &argv[1..], c.cwd.as_deref()))
+                        .collect();
                     if refused.is_some() {
                         return;
                     }

@@ -17,11 +17,11 @@ pub(super) fn mkdir(
     mode: u32,
     parent_mode: u32,
 ) -> Result<(), String> {
-    // A relative name depends on the working directory (`cd DIR; mkdir x`), which the walk does
-    // not follow: refused, never made at the root.
+    // A relative name is left relative only when the working directory it depends on is not
+    // known (`cd "$(…)"; mkdir x`): refused, never made at the root.
     if !abs.starts_with('/') {
         return Err(format!(
-            "`{abs}` is relative to a working directory that is not followed"
+            "`{abs}` is relative to a working directory that is not known"
         ));
     }
     let comps: Vec<&str> = abs.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
@@ -76,10 +76,10 @@ pub(super) fn modify(
     follow: bool,
     f: impl FnOnce(&mut Entry),
 ) -> Result<(), String> {
-    // As for mkdir: a relative name is the working directory's, which is not followed.
+    // As for mkdir: a relative name whose working directory is not known.
     if !abs.starts_with('/') {
         return Err(format!(
-            "`{abs}` is relative to a working directory that is not followed"
+            "`{abs}` is relative to a working directory that is not known"
         ));
     }
     let rel = super::super::tree_path(abs);

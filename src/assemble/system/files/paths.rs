@@ -81,3 +81,54 @@ pub(super) fn option_value(args: &[String], short: &str, long_eq: &str) -> Optio
         }
     })
 }
+
+/// The arguments of a file command with its relative path operands made absolute against the
+/// working directory `cwd` (the shell's, as the walk followed it), for the commands whose
+/// operands are known to be paths: every operand of `mkdir`, `rmdir`, `touch`, `rm`, `mv`, `cp`,
+/// `install`; those after the mode or owner of `chmod`, `chown`, `chgrp`; the link names of `ln`
+/// (its target stays as written: a link's target is relative to the link). Others unchanged.
+pub(super) fn absolutize(name: &str, args: &[String], cwd: Option<&str>) -> Vec<String> {
+    let (takes_value, kept): (&[&str], usize) = match name {
+        "mkdir" => (&["-m", "--mode"], 0),
+        "rmdir" | "rm" => (&[], 0),
+        "touch" => (&["-d", "-r", "-t", "--date", "--reference"], 0),
+        "mv" | "cp" => (&["-t", "-S", "--suffix", "--target-directory"], 0),
+        "install" => (
+            &[
+                "-m", "-o", "-g", "-t", "-S", "--mode", "--owner", "--group", "--suffix",
+            ],
+            0,
+        ),
+        "chmod" | "chown" | "chgrp" => (&["--reference"], 1),
+        "ln" => (&["-t", "-S", "--suffix", "--target-directory"], 1),
+        _ => return args.to_vec(),
+    };
+    let Some(cwd) = cwd else {
+        return args.to_vec();
+    };
+    let mut out = Vec::with_capacity(args.len());
+    let (mut skip, mut done, mut operand) = (false, false, 0usize);
+    for a in args {
+        if skip {
+            skip = false;
+        } else if !done && a == "--" {
+            done = true;
+        } else if !done && a.starts_with('-') && a.len() > 1 && !(name == "chmod" && is_mode(a)) {
+            skip = takes_value.contains(&a.as_str());
+        } else {
+            operand += 1;
+            if operand > kept && !a.starts_with('/') && !a.is_empty() {
+                out.push(super::super::shell::join(cwd, a));
+                continue;
+            }
+        }
+        out.push(a.clone());
+    }
+    out
+}
+
+/// A `chmod` argument that is a symbolic mode taking permissions away (`-w`, `-x,o-r`), not an
+/// option.
+fn is_mode(arg: &str) -> bool {
+    arg.len() > 1 && arg[1..].chars().all(|c| "rwxXst,ugoa+-=".contains(c))
+}

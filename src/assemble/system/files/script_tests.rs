@@ -139,22 +139,28 @@ fn diversions_are_written_in_dpkgs_hash_table_order() {
 fn bundled_mkdir_rmdir_dev_null_and_five_digit_modes() {
     let mut t = MemTree::new();
     t.dir("var/lib/mysql-upgrade")
+        .dir("var/spool")
         .file("var/lib/full/keep", b"x")
         .file("etc/mysql/debian.cnf", b"[client]\n")
         .file("usr/lib/mysql/plugin/auth_pam_tool", b"\x7fELF");
     let script = "#!/bin/sh\nset -e\nmkdir -pZ /var/lib/mysql-upgrade /var/lib/mysql/new\nrmdir /var/lib/mysql-upgrade\n\
                   cat /dev/null > /etc/mysql/debian.cnf\nchmod 04755 /usr/lib/mysql/plugin/auth_pam_tool\n\
-                  rmdir --ignore-fail-on-non-empty /var/lib/full\nrmdir /var/lib/full\ncd /var/spool\nmkdir active\n";
+                  rmdir --ignore-fail-on-non-empty /var/lib/full\nrmdir /var/lib/full\ncd /var/spool\nmkdir active\n\
+                  cd \"$(unknown)\"\nmkdir incoming\n";
     let (changes, report) = compute(&t, &[pkg("mariadb-server", script)]).unwrap();
     let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
     assert_eq!(
         what,
         [
             "rmdir /var/lib/full (/var/lib/full is not empty)",
-            "mkdir active (`active` is relative to a working directory that is not followed)"
+            "mkdir incoming (`incoming` is relative to a working directory that is not known)"
         ]
     );
-    assert!(file(&changes, "active").is_none(), "never made at the root");
+    assert!(file(&changes, "incoming").is_none(), "never made at the root");
+    assert!(
+        file(&changes, "var/spool/active").is_some_and(|(e, _)| e.is_dir()),
+        "made in the working directory"
+    );
     assert!(changes.removed.iter().any(|p| p == "var/lib/mysql-upgrade"));
     assert!(file(&changes, "var/lib/mysql/new").is_some_and(|(e, _)| e.is_dir()));
     assert_eq!(

@@ -687,3 +687,37 @@ fn a_configuration_checked_with_grep_and_rewritten_through_a_pipeline() {
         Some(b"# tool\nDIR_MODE=0755\n".to_vec())
     );
 }
+
+/// Relative operands are made absolute against the working directory for the commands whose
+/// operands are paths; modes, owners and a link's target are left as written; without a known
+/// working directory nothing changes (the command then refuses the relative path).
+#[test]
+fn relative_operands_against_the_working_directory() {
+    let abs = |name: &str, args: &str, cwd: Option<&str>| {
+        let args: Vec<String> = args.split_whitespace().map(str::to_owned).collect();
+        super::paths::absolutize(name, &args, cwd).join(" ")
+    };
+    let d = Some("/var/spool/postfix");
+    assert_eq!(
+        abs("mkdir", "-m 700 -Z private /abs", d),
+        "-m 700 -Z /var/spool/postfix/private /abs"
+    );
+    assert_eq!(
+        abs("chown", "postfix:root private", d),
+        "postfix:root /var/spool/postfix/private"
+    );
+    assert_eq!(abs("chmod", "-w ./pid", d), "-w /var/spool/postfix/pid");
+    assert_eq!(abs("chmod", "-f 0755 pid", d), "-f 0755 /var/spool/postfix/pid");
+    assert_eq!(
+        abs("ln", "-s sasl-smtp.conf smtp.conf", d),
+        "-s sasl-smtp.conf /var/spool/postfix/smtp.conf"
+    );
+    assert_eq!(
+        abs("mv", "-f a.new -- a", d),
+        "-f /var/spool/postfix/a.new -- /var/spool/postfix/a"
+    );
+    assert_eq!(abs("rm", "-f ../x", d), "-f /var/spool/x");
+    assert_eq!(abs("rm", "../../../../x", Some("/a")), "/x", "not above the root");
+    assert_eq!(abs("sed", "-i s/a/b/ file", d), "-i s/a/b/ file");
+    assert_eq!(abs("mkdir", "private", None), "private");
+}

@@ -101,6 +101,9 @@ pub enum Node {
         body: Vec<Node>,
     },
     Group(Vec<Node>),
+    /// `( list )`: run in a copy of the shell, so its variables, working directory and `exit`
+    /// stay inside.
+    Subshell(Vec<Node>),
     /// `a && b || c`: the commands in order with the operator before each but the first.
     AndOr(Vec<(String, Node)>),
     Pipe(Vec<Node>),
@@ -146,7 +149,7 @@ pub fn all_commands(nodes: &[Node], out: &mut Vec<(Vec<Word>, String)>) {
                     all_commands(b, out);
                 }
             }
-            Node::Func { body, .. } | Node::Group(body) => all_commands(body, out),
+            Node::Func { body, .. } | Node::Group(body) | Node::Subshell(body) => all_commands(body, out),
             Node::AndOr(parts) => {
                 for (_, p) in parts {
                     all_commands(std::slice::from_ref(p), out);

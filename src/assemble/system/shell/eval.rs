@@ -42,6 +42,8 @@ pub struct Call<'a> {
     /// What the commands before it in a pipeline printed, where that is known
     /// (`cat FILE | sed … > OUT`).
     pub stdin: Option<String>,
+    /// The working directory, where known (relative operands are relative to it).
+    pub cwd: Option<String>,
 }
 
 /// Walks a script as a fresh `<script> configure` run would, calling `on_command` for every
@@ -102,6 +104,24 @@ pub struct Eval<'f> {
     /// `for` loops being walked, and a `break`/`continue` on its way out of the innermost.
     loops: usize,
     loop_jump: Option<LoopJump>,
+    /// The working directory (`cd`): dpkg runs maintainer scripts in `/`. Shared (one pointer
+    /// in the struct: every `$(…)` puts an `Eval` on the stack).
+    dirs: Rc<WorkingDir>,
+}
+
+/// The working directory, and where `cd -` goes back to.
+#[derive(Debug, Clone)]
+struct WorkingDir {
+    cwd: Value,
+    oldpwd: Value,
+}
+
+/// What a subshell changes only for itself.
+struct SavedShell {
+    vars: BTreeMap<String, Value>,
+    positional: Vec<Value>,
+    dirs: Rc<WorkingDir>,
+    exited: bool,
 }
 
 /// `break` or `continue` leaving the innermost loop's body.
@@ -152,6 +172,10 @@ impl<'f> Eval<'f> {
             exit_trap: None,
             loops: 0,
             loop_jump: None,
+            dirs: Rc::new(WorkingDir {
+                cwd: Value::Known("/".to_owned()),
+                oldpwd: Value::Unknown("OLDPWD is not set".to_owned()),
+            }),
         }
     }
 
@@ -318,6 +342,7 @@ impl<'f> Eval<'f> {
                 self.funcs.insert(name.clone(), Rc::from(body.as_slice()));
             }
             Node::Group(body) => self.run(body),
+            Node::Subshell(body) => self.subshell(body),
             Node::AndOr(parts) => {
                 // `cmd || true`, `[ … ] && cmd`, `[ -d X ] || mkdir X`: the first command always
                 // runs; a following `&&` command runs unless the status so far is known false,
@@ -418,7 +443,7 @@ impl<'f> Eval<'f> {
                 });
                 match target {
                     Some((target, append)) => {
-                        let target = self.expand_one(target);
+                        let target = self.expand_path(target);
                         // `>FILE` makes the file empty before anything is written to it.
                         if !append {
                             self.emit(Call {
@@ -428,6 +453,7 @@ impl<'f> Eval<'f> {
                                 heredoc: None,
                                 env: Vec::new(),
                                 stdin: None,
+                                cwd: self.known_cwd(),
                             });
                         }
                         let saved = self.stdout.replace((target, true));
@@ -511,6 +537,10 @@ impl<'f> Eval<'f> {
                 }
                 return;
             }
+            if name == "cd" {
+                self.cd(&fields[1..]);
+                return;
+            }
             if name == "unset" || name == "local" {
                 for v in &argv[1..] {
                     let n = v.split('=').next().unwrap_or(v);
@@ -576,11 +606,26 @@ impl<'f> Eval<'f> {
             Some(what) => Err(what),
             None => Ok(argv),
         };
+        self.command(argv, &fields, assigns, redirs, text);
+    }
+
+    /// A command that is not a builtin or function: its redirections and environment expanded,
+    /// walked into where it is a helper script, else handed to the callback. Out of line:
+    /// `simple`'s frame is on every nesting level's path, and this one's locals are large.
+    #[inline(never)]
+    fn command(
+        &mut self,
+        argv: Result<Vec<String>, String>,
+        fields: &[Value],
+        assigns: &[(String, Word)],
+        redirs: &[Redir],
+        text: &str,
+    ) {
         let mut stdout = self.stdout.clone();
         let mut heredoc = None;
         for r in redirs {
             match r {
-                Redir::Out { append, target } => stdout = Some((self.expand_one(target), *append)),
+                Redir::Out { append, target } => stdout = Some((self.expand_path(target), *append)),
                 Redir::Heredoc(body) => heredoc = Some(body.as_deref()),
             }
         }
@@ -605,6 +650,7 @@ impl<'f> Eval<'f> {
             // Its output is not known: a pipeline's later stages lose their input.
             self.capture_lost = true;
         }
+        let cwd = self.known_cwd();
         self.emit(Call {
             argv,
             text,
@@ -612,7 +658,90 @@ impl<'f> Eval<'f> {
             heredoc,
             env,
             stdin,
+            cwd,
         });
+    }
+
+    /// The working directory when known.
+    fn known_cwd(&self) -> Option<String> {
+        match &self.dirs.cwd {
+            Value::Known(d) => Some(d.clone()),
+            Value::Unknown(_) => None,
+        }
+    }
+
+    /// `path` as the shell would reach it: an absolute path as it is, a relative one below the
+    /// working directory (unknown when that is).
+    pub(super) fn absolute(&self, path: &str) -> Value {
+        // An empty name is no file (`[ -x "" ]` is false), not the working directory.
+        if path.starts_with('/') || path.is_empty() {
+            return Value::Known(path.to_owned());
+        }
+        match &self.dirs.cwd {
+            Value::Known(dir) => Value::Known(join(dir, path)),
+            Value::Unknown(_) => Value::Unknown(format!("{path} (in a working directory not known)")),
+        }
+    }
+
+    /// A word naming a file (a redirection's target), made absolute.
+    fn expand_path(&mut self, word: &Word) -> Value {
+        match self.expand_one(word) {
+            Value::Known(p) => self.absolute(&p),
+            unknown => unknown,
+        }
+    }
+
+    /// `cd [-P|-L] [DIR|-]`: the new working directory (unknown when DIR is, or for `cd` alone,
+    /// `$HOME`). Out of line: `simple`'s frame is on every nesting level's path.
+    #[inline(never)]
+    fn cd(&mut self, args: &[Value]) {
+        let args: Vec<Value> = args
+            .iter()
+            .filter(|f| !matches!(f, Value::Known(o) if o == "-P" || o == "-L"))
+            .cloned()
+            .collect();
+        let target = match args.as_slice() {
+            [Value::Known(d)] if d == "-" => self.dirs.oldpwd.clone(),
+            [Value::Known(d)] if !d.is_empty() => self.absolute(d),
+            [Value::Unknown(what)] => Value::Unknown(what.clone()),
+            _ => Value::Unknown("cd without a directory".to_owned()),
+        };
+        self.dirs = Rc::new(WorkingDir {
+            oldpwd: self.dirs.cwd.clone(),
+            cwd: target,
+        });
+    }
+
+    /// `( list )`: what it may change saved before and put back after.
+    fn subshell(&mut self, body: &[Node]) {
+        let saved = self.save_shell();
+        self.run(body);
+        self.restore_shell(saved);
+    }
+
+    #[inline(never)]
+    fn save_shell(&self) -> SavedShell {
+        SavedShell {
+            vars: self.vars.clone(),
+            positional: self.positional.clone(),
+            dirs: self.dirs.clone(),
+            exited: self.exited,
+        }
+    }
+
+    #[inline(never)]
+    fn restore_shell(&mut self, saved: SavedShell) {
+        let SavedShell {
+            vars,
+            positional,
+            dirs,
+            exited,
+        } = saved;
+        self.vars = vars;
+        self.positional = positional;
+        self.dirs = dirs;
+        // `exit` ends the subshell only (the walk of the script goes on).
+        self.exited = exited;
     }
 
     fn emit(&mut self, call: Call<'_>) {
@@ -637,6 +766,23 @@ impl<'f> Eval<'f> {
             },
         };
     }
+}
+
+/// The absolute path `path` names from the directory `dir`: `.` and empty components dropped,
+/// `..` taking one off (at the root it stays there, as the kernel's lookup does; the symbolic
+/// links on the way are not followed).
+pub fn join(dir: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in dir.split('/').chain(path.split('/')) {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
 }
 
 /// The names of `read [-r] NAME…` when `cond` is only that.

@@ -15,6 +15,7 @@ mod parse;
 pub mod text;
 
 pub use ast::{Node, Part, Piece, Redir, Word, all_commands};
+pub use eval::join;
 pub use eval::{
     Call, DebconfProbe, Eval, FileKind, FileProbe, LinkProbe, MAX_EVAL_DEPTH, MAX_STEPS, OutputProbe,
     SourceReader, StatusProbe, Value,

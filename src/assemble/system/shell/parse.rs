@@ -146,7 +146,7 @@ impl Parser {
             self.pos += 1;
             let body = self.list(&[")"])?;
             self.expect_op(")")?;
-            return Ok(Node::Group(body));
+            return Ok(Node::Subshell(body));
         }
         match self.peek_word().as_deref() {
             Some("if") => return self.if_(),

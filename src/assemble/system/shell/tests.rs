@@ -405,6 +405,46 @@ fn pipelines_into_grep_as_conditions() {
     );
 }
 
+/// `cd` moves the working directory the callback is told of and relative file tests and
+/// redirections use; `cd -` goes back; a subshell's `cd`, variables and `exit` stay inside it;
+/// `cd` to a directory not known makes it unknown.
+#[test]
+fn working_directory_follows_cd() {
+    let nodes = parse(
+        "cd /var/spool/postfix\n[ -d private ] && echo has-private\n[ -d public ] || echo no-public\n\
+         echo x > out\nX=0\n( cd /tmp; X=1; echo $(pwd); exit 1 )\necho \"$X\" $(pwd)\ncd /etc\ncd -\nmkdir a\ncd \"$(unknown)\"\nmkdir b\n",
+    )
+    .unwrap();
+    let files = |p: &str| (p == "/var/spool/postfix/private").then_some(FileKind::Dir);
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| {
+        let stdout = match &c.stdout {
+            Some((Value::Known(p), _)) => format!(" > {p}"),
+            _ => String::new(),
+        };
+        out.push(format!(
+            "{}{stdout} @ {}",
+            c.argv.unwrap_or_default().join(" "),
+            c.cwd.unwrap_or_else(|| "?".into())
+        ));
+    };
+    Eval::new(&["configure", ""], &mut cb)
+        .with_files(&files)
+        .run(&nodes);
+    assert_eq!(
+        out,
+        [
+            "echo has-private @ /var/spool/postfix",
+            "echo no-public @ /var/spool/postfix",
+            "echo x > /var/spool/postfix/out @ /var/spool/postfix",
+            "echo /tmp @ /tmp",
+            "echo 0 /var/spool/postfix @ /var/spool/postfix",
+            "mkdir a @ /var/spool/postfix",
+            "mkdir b @ ?",
+        ]
+    );
+}
+
 /// `trap ACTION EXIT` runs when the script ends (off its end or by `exit`), once; `break` and
 /// `continue` leave the loop's body.
 #[test]

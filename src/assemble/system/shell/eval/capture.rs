@@ -51,6 +51,7 @@ impl<'f> Eval<'f> {
                 exit_trap: None,
                 loops: 0,
                 loop_jump: None,
+                dirs: self.dirs.clone(),
             };
             sub.run(nodes);
             self.steps = sub.steps;
@@ -80,6 +81,7 @@ impl<'f> Eval<'f> {
             ["echo", ..] => return text::echo(&argv[1..], self.bash).ok(),
             ["printf", format, ..] => return text::printf(format, &argv[2..]).ok(),
             ["dpkg", "--print-architecture"] => return self.native_arch.as_deref().map(line),
+            ["pwd"] => return self.known_cwd().map(|d| line(&d)),
             // Where a path really is: file tests follow links anyway, so the path itself
             // answers them the same way.
             ["dpkg-realpath", p] | ["dpkg-realpath", "--root", "", p] if p.starts_with('/') => {

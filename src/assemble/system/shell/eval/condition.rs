@@ -196,7 +196,12 @@ impl<'f> Eval<'f> {
             }
             [op, a] => {
                 let a = known(a)?;
-                let kind = || self.files.map(|f| f(&a));
+                // A file test's relative path is the working directory's.
+                let path = || match self.absolute(&a) {
+                    Value::Known(p) => Some(p),
+                    Value::Unknown(_) => None,
+                };
+                let kind = || self.files.and_then(|f| path().map(|p| f(&p)));
                 match known(op)?.as_str() {
                     "-z" => a.is_empty(),
                     "-n" => !a.is_empty(),
@@ -204,7 +209,7 @@ impl<'f> Eval<'f> {
                     "-f" => matches!(kind()?, Some(FileKind::File { .. })),
                     "-d" => matches!(kind()?, Some(FileKind::Dir)),
                     "-x" => matches!(kind()?, Some(FileKind::File { executable: true } | FileKind::Dir)),
-                    "-h" | "-L" => (self.links?)(&a),
+                    "-h" | "-L" => (self.links?)(&path()?),
                     _ => return None,
                 }
             }
