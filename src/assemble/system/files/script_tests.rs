@@ -198,3 +198,42 @@ fn globs_in_file_commands_reach_the_files_they_name() {
         "not named by the pattern"
     );
 }
+
+/// postfix's postinst: after `cd /etc/postfix`, `dynamicmaps.cf` is written by a `while read`
+/// loop over `< /usr/share/postfix/dynamicmaps.cf` (comments, and the rows whose plugin is
+/// installed), and `sasl-X.conf` links are made only where `[ -r sasl-X.conf ]`.
+#[test]
+fn a_loop_reading_a_file_into_a_relative_output() {
+    let mut t = MemTree::new();
+    t.dir("etc/postfix/sasl")
+        .file(
+            "usr/share/postfix/dynamicmaps.cf",
+            b"# dict-type\tso-name\n#\ncdb\tpostfix-cdb.so\tdict_cdb_open\nldap\tpostfix-ldap.so\tdict_ldap_open\n",
+        )
+        .file("usr/lib/postfix/postfix-cdb.so", b"\x7fELF")
+        .file("etc/postfix/sasl/sasl-smtpd.conf", b"x\n");
+    let script = "#!/bin/sh\nset -e\nif [ -d /etc/postfix/sasl ]; then\n  cd /etc/postfix/sasl\n  for file in smtp smtpd; do\n    \
+                  if [ -r sasl-${file}.conf ] && [ ! -r ${file}.conf ]; then\n      ln -s sasl-${file}.conf ${file}.conf\n    fi\n  done\nfi\n\
+                  cd /etc/postfix\nif [ ! -f dynamicmaps.cf ]; then\n  while read row; do\n    if [ \"X${row#\\#}\" != \"X${row}\" ]; then\n      echo \"$row\"\n    \
+                  else\n      dict=${row%%[[:space:]]*}\n      if test -e /usr/lib/postfix/postfix-${dict}.so; then\n        echo \"$row\"\n      fi\n    fi\n  \
+                  done < /usr/share/postfix/dynamicmaps.cf > dynamicmaps.cf\n  chmod 644 dynamicmaps.cf\nfi\n";
+    let (changes, report) = compute(&t, &[pkg("postfix", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (e, body) = file(&changes, "etc/postfix/dynamicmaps.cf").expect("written");
+    assert_eq!(
+        (String::from_utf8_lossy(body).as_ref(), e.mode),
+        (
+            "# dict-type\tso-name\n#\ncdb\tpostfix-cdb.so\tdict_cdb_open\n",
+            0o644
+        )
+    );
+    let links: Vec<&str> = changes
+        .files
+        .iter()
+        .filter(|(e, _)| {
+            e.path.starts_with("etc/postfix/sasl/") && matches!(e.kind, EntryKind::Symlink { .. })
+        })
+        .map(|(e, _)| e.path.as_str())
+        .collect();
+    assert_eq!(links, ["etc/postfix/sasl/smtpd.conf"]);
+}

@@ -68,6 +68,8 @@ pub enum Redir {
     /// A here-document on standard input: its text, `None` when it has expansions (an unquoted
     /// delimiter and `$`, `` ` `` or `\` in the body), which are not modelled.
     Heredoc(Option<String>),
+    /// `<FILE`: standard input read from a file.
+    In(Word),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -431,6 +431,10 @@ impl<'f> Eval<'f> {
                 // A here-document is what the loops inside read.
                 let lines = redirs.iter().rev().find_map(|r| match r {
                     Redir::Heredoc(Some(text)) => Some(text.lines().map(str::to_owned).collect()),
+                    // `while read …; done < FILE` reads the file's lines, when it can be read.
+                    Redir::In(word) => self
+                        .read_input(word)
+                        .map(|text| text.lines().map(str::to_owned).collect()),
                     _ => None,
                 });
                 let saved_lines = match lines {
@@ -439,7 +443,7 @@ impl<'f> Eval<'f> {
                 };
                 let target = redirs.iter().rev().find_map(|r| match r {
                     Redir::Out { append, target } => Some((target, *append)),
-                    Redir::Heredoc(_) => None,
+                    Redir::Heredoc(_) | Redir::In(_) => None,
                 });
                 match target {
                     Some((target, append)) => {
@@ -623,10 +627,15 @@ impl<'f> Eval<'f> {
     ) {
         let mut stdout = self.stdout.clone();
         let mut heredoc = None;
+        let mut input: Option<Option<String>> = None;
         for r in redirs {
             match r {
                 Redir::Out { append, target } => stdout = Some((self.expand_path(target), *append)),
                 Redir::Heredoc(body) => heredoc = Some(body.as_deref()),
+                Redir::In(word) => {
+                    // What the command reads, when the file is known (`sed … < IN > OUT`).
+                    input = Some(self.read_input(word));
+                }
             }
         }
         let env: Vec<(String, Value)> = assigns
@@ -645,7 +654,11 @@ impl<'f> Eval<'f> {
         {
             return;
         }
-        let stdin = self.stdin.take();
+        let piped = self.stdin.take();
+        let stdin = match input {
+            Some(read) => read,
+            None => piped,
+        };
         if self.capturing > 0 {
             // Its output is not known: a pipeline's later stages lose their input.
             self.capture_lost = true;
@@ -681,6 +694,14 @@ impl<'f> Eval<'f> {
             Value::Known(dir) => Value::Known(join(dir, path)),
             Value::Unknown(_) => Value::Unknown(format!("{path} (in a working directory not known)")),
         }
+    }
+
+    /// The text of the file a `<WORD` redirection reads, when the word and the file are known.
+    fn read_input(&mut self, word: &Word) -> Option<String> {
+        let Value::Known(path) = self.expand_path(word) else {
+            return None;
+        };
+        self.source.and_then(|read| read(&path))
     }
 
     /// A word naming a file (a redirection's target), made absolute.

@@ -558,7 +558,15 @@ fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
                     ));
                 }
             }
-            (Tok::Op("N>" | "N>>" | "<" | ">&" | "<&" | "&>"), _) => {
+            (Tok::Op("<"), at) => {
+                if let Some((Tok::Word(..), _)) = it.peek()
+                    && let Some((Tok::Word(source, ..), _)) = it.next()
+                    && (after_simple(&out) || after_compound(&out))
+                {
+                    out.push((Tok::Redir(Redir::In(source)), at));
+                }
+            }
+            (Tok::Op("N>" | "N>>" | ">&" | "<&" | "&>"), _) => {
                 if matches!(it.peek(), Some((Tok::Word(..), _))) {
                     it.next();
                 }

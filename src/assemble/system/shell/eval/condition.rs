@@ -123,7 +123,7 @@ impl<'f> Eval<'f> {
         };
         let redirected = |r: &Redir| match r {
             Redir::Out { .. } => !output_elsewhere,
-            Redir::Heredoc(_) => true,
+            Redir::Heredoc(_) | Redir::In(_) => true,
         };
         if !assigns.is_empty() || redirs.iter().any(redirected) {
             return None;
@@ -205,7 +205,8 @@ impl<'f> Eval<'f> {
                 match known(op)?.as_str() {
                     "-z" => a.is_empty(),
                     "-n" => !a.is_empty(),
-                    "-e" => kind()?.is_some(),
+                    // Scripts run as root: whatever exists can be read and written.
+                    "-e" | "-r" | "-w" => kind()?.is_some(),
                     "-f" => matches!(kind()?, Some(FileKind::File { .. })),
                     "-d" => matches!(kind()?, Some(FileKind::Dir)),
                     "-x" => matches!(kind()?, Some(FileKind::File { executable: true } | FileKind::Dir)),
