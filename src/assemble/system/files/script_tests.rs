@@ -237,3 +237,22 @@ fn a_loop_reading_a_file_into_a_relative_output() {
         .collect();
     assert_eq!(links, ["etc/postfix/sasl/smtpd.conf"]);
 }
+
+/// postfix's `fix_master`: a `while read` over a here-document, `${line%% *}` (a pattern with a
+/// blank) naming each service, appended only when `grep -qE "^SERVICE[[:space:]]" FILE` fails.
+#[test]
+fn services_appended_only_when_grep_misses_them() {
+    let mut t = MemTree::new();
+    let dist = "flush     unix  n       -       y       1000?   0       flush\nsmtp      inet  n       -       y       -       -       smtpd\n";
+    t.file("etc/postfix/master.cf", dist.as_bytes());
+    let script = "#!/bin/sh\nset -e\nMASTER=/etc/postfix/master.cf\nwhile read line; do\n\tserv=${line%% *}\n\t\
+                  if ! grep -qE \"^${serv}[[:space:]]\" ${MASTER}; then\n\t    echo \"$line\" >> ${MASTER}\n\tfi\ndone << @@EOF@@\n\
+                  flush     unix  n       -       y       1000?   0       flush\nproxymap  unix  -       -       n       -       -       proxymap\n@@EOF@@\n";
+    let (changes, report) = compute(&t, &[pkg("postfix", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (_, body) = file(&changes, "etc/postfix/master.cf").expect("written");
+    assert_eq!(
+        String::from_utf8_lossy(body),
+        format!("{dist}proxymap  unix  -       -       n       -       -       proxymap\n")
+    );
+}

@@ -382,7 +382,8 @@ impl<'a> Lexer<'a> {
                 .find_map(|(op, suffix, longest)| rest.strip_prefix(op).map(|p| (suffix, longest, p)));
                 if let (false, Some((suffix, longest, pattern))) = (name.is_empty(), trim) {
                     let (base, depth) = self.nested(end - pattern.len())?;
-                    let mut lexer = Lexer::new(pattern);
+                    let protected = protect_blanks(pattern);
+                    let mut lexer = Lexer::new(&protected);
                     lexer.base = base;
                     lexer.depth = depth;
                     let pattern = if pattern.is_empty() {
@@ -578,6 +579,35 @@ fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
             }
             t => out.push(t),
         }
+    }
+    out
+}
+
+/// The pattern of `${name%…}` (and `#`, `%%`, `##`), where blanks do not end the word (`${line%%
+/// *}`): unquoted blanks escaped, so the word lexer takes them as part of it (a blank is no
+/// glob character, so quoting it changes nothing else).
+fn protect_blanks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut quote, mut escaped, mut depth) = (None, false, 0usize);
+    for c in text.chars() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' && quote != Some('\'') {
+            escaped = true;
+        } else if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+        } else if c == '\'' || c == '"' {
+            quote = Some(c);
+        } else if c == '(' || c == '{' {
+            depth += 1;
+        } else if (c == ')' || c == '}') && depth > 0 {
+            depth -= 1;
+        } else if (c == ' ' || c == '\t') && depth == 0 {
+            out.push('\\');
+        }
+        out.push(c);
     }
     out
 }

@@ -513,6 +513,12 @@ fn prefix_and_suffix_removal() {
         Ok("echo 15 15 psql.1.gz usr/share/man/man1/psql.1.gz /usr/share/man/man1/psql.1 /usr/share/man/man1/psql /usr/share/man/man1/psql.1.gz".into())
     );
     assert!(got[0].is_ok());
+    // A blank in the pattern is part of it.
+    let blank = calls("l='flush  unix n'\necho \"${l%% *}\" \"${l#* }\" \"${l% *}\"\n");
+    assert_eq!(
+        blank[0].as_ref().map(|a| a.join("|")),
+        Ok("echo|flush| unix n|flush  unix".into())
+    );
     let quoted = calls("p=a*b\necho ${p#\"a*\"}\n");
     assert!(quoted[0].is_err(), "a quoted pattern is literal: not guessed");
 }
