@@ -256,3 +256,18 @@ fn services_appended_only_when_grep_misses_them() {
         format!("{dist}proxymap  unix  -       -       n       -       -       proxymap\n")
     );
 }
+
+/// `sed SCRIPT < IN > OUT` reads IN: the output is computed as for `sed SCRIPT IN > OUT`.
+#[test]
+fn a_filter_reading_a_redirected_file() {
+    let mut t = MemTree::new();
+    t.file("etc/app/app.conf.dist", b"port=1\nhost=a\n")
+        .dir("etc/app");
+    let script = "#!/bin/sh\nset -e\ncd /etc/app\nsed 's/^port=1$/port=2/' < app.conf.dist > app.conf\n";
+    let (changes, report) = compute(&t, &[pkg("app", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(
+        file(&changes, "etc/app/app.conf").expect("written").1,
+        b"port=2\nhost=a\n"
+    );
+}
