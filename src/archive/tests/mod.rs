@@ -667,12 +667,7 @@ fn bomb_guard_and_missing_fields() {
 
 #[test]
 fn packages_parser_handles_folding_and_case() {
-    let origin = IndexOrigin {
-        archive: "a",
-        suite: "s",
-        component: "main",
-        index: "P",
-    };
+    let origin = origin("P");
     let sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
     let text = format!(
         "package: foo\r\nVersion: 1.0\r\nArchitecture: amd64\r\nMulti-Arch: same\r\nEssential: yes\r\nDepends: a,\r\n b\r\nDescription: x\r\n more\r\nFilename: pool/f.deb\r\nSize: 3\r\nSHA256: {sha}\r\n\r\n\r\nPackage: bar\nVersion: 2\nArchitecture: all\nFilename: pool/b.deb\nSize: 4\nSHA256: {sha}\nPriority: required\n"
@@ -688,12 +683,7 @@ fn packages_parser_handles_folding_and_case() {
 
 #[test]
 fn packages_parser_keeps_only_the_names_asked_for() {
-    let origin = IndexOrigin {
-        archive: "a",
-        suite: "s",
-        component: "main",
-        index: "P",
-    };
+    let origin = origin("P");
     let sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
     // `skipped` opens with Package and folds a field; `late` names its package after another
     // field (read, then dropped by name); a blank line of spaces separates stanzas.
@@ -717,4 +707,14 @@ fn packages_parser_keeps_only_the_names_asked_for() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// Where the parser tests' indices claim to come from.
+fn origin(index: &str) -> IndexOrigin<'_> {
+    IndexOrigin {
+        archive: "a",
+        suite: "s",
+        component: "main",
+        index,
+    }
 }

@@ -18,6 +18,15 @@ pub fn with_postinst(name: &str, postinst: &str) -> InstalledPackage {
     }
 }
 
+/// The entry and content `path` has in `changes`; a test failure naming it when it has none.
+pub fn written<'c>(changes: &'c Changes, path: &str) -> &'c (Entry, Vec<u8>) {
+    changes
+        .files
+        .iter()
+        .find(|(e, _)| e.path == path)
+        .unwrap_or_else(|| panic!("{path} is not among the changes"))
+}
+
 #[derive(Default, Clone)]
 pub struct MemTree {
     pub entries: BTreeMap<String, (Entry, Vec<u8>)>,

@@ -1,6 +1,5 @@
 use md5::{Digest, Md5};
 
-use super::super::Changes;
 use super::super::files;
 use super::super::testutil::MemTree;
 use super::super::testutil::with_postinst as pkg;
@@ -10,12 +9,7 @@ fn args(s: &str) -> Vec<String> {
     s.split_whitespace().map(str::to_owned).collect()
 }
 
-fn file<'c>(c: &'c Changes, path: &str) -> &'c (Entry, Vec<u8>) {
-    c.files
-        .iter()
-        .find(|(e, _)| e.path == path)
-        .unwrap_or_else(|| panic!("{path} missing"))
-}
+use super::super::testutil::written as file;
 
 const NS: &str = "http://xml.org/sax/features/namespaces";
 

@@ -1,4 +1,3 @@
-use super::super::Changes;
 use super::super::files;
 use super::super::testutil::MemTree;
 use super::*;
@@ -7,12 +6,7 @@ const PHP_CLI: &str = include_str!("../../../../tests/data/scripts/bookworm/php8
 
 use super::super::testutil::with_postinst as pkg;
 
-fn file<'c>(c: &'c Changes, path: &str) -> &'c (Entry, Vec<u8>) {
-    c.files
-        .iter()
-        .find(|(e, _)| e.path == path)
-        .unwrap_or_else(|| panic!("{path} missing"))
-}
+use super::super::testutil::written as file;
 
 /// A tree after ucf's own postinst (`touch /var/lib/ucf/hashfile /var/lib/ucf/registry`) and
 /// php8.2-cli's unpack, with `size` bytes of php.ini.
