@@ -20,7 +20,8 @@ use super::{InstalledPackage, NotEmulated, TreeView};
 /// Every not-emulated command of every package's install-time scripts, sorted.
 pub fn scan(tree: &dyn TreeView, packages: &[InstalledPackage], native_arch: &str) -> Vec<NotEmulated> {
     let mut out: BTreeSet<NotEmulated> = BTreeSet::new();
-    let activated = activated_triggers(packages);
+    let mut activated = activated_triggers(packages);
+    activated.extend(script_activations(tree, packages, native_arch));
     for pkg in packages {
         scan_script(
             tree,
@@ -210,6 +211,53 @@ fn activated_triggers(packages: &[InstalledPackage]) -> Vec<String> {
             }
         }
         out.extend(pkg.files.iter().map(|f| format!("/{f}")));
+    }
+    out
+}
+
+/// The triggers the packages' `postinst configure` activate with `dpkg-trigger [OPTIONS] NAME`
+/// (sgml-base's `update-catalog --add --super` does, through dpkg-trigger), where the name is
+/// known. Checks (`--check-supported`) and dry runs (`--no-act`) activate nothing.
+fn script_activations(tree: &dyn TreeView, packages: &[InstalledPackage], native_arch: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for pkg in packages {
+        let Some(text) = pkg.member_text("postinst") else {
+            continue;
+        };
+        if !text.contains("dpkg-trigger") || non_shell(text).is_some() {
+            continue;
+        }
+        let Ok(nodes) = shell::parse(text) else {
+            continue;
+        };
+        let mut cb = |c: Call<'_>| {
+            let Ok(argv) = &c.argv else { return };
+            let Some((argv0, args)) = argv.split_first() else {
+                return;
+            };
+            if argv0.rsplit('/').next() != Some("dpkg-trigger")
+                || args.iter().any(|a| a == "--no-act" || a == "--check-supported")
+            {
+                return;
+            }
+            let mut operands = args.iter().filter(|a| !a.starts_with('-'));
+            if let (Some(name), None) = (operands.next(), operands.next()) {
+                out.push(name.clone());
+            }
+        };
+        let files = |p: &str| super::file_kind(tree, p);
+        let source = |p: &str| {
+            super::read_file(tree, &super::tree_path(p))
+                .ok()
+                .flatten()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        };
+        // A walk cut short still activated what it reached.
+        let _ = shell::Eval::new(&["configure", ""], &mut cb)
+            .with_files(&files)
+            .with_source(&source)
+            .with_package(&pkg.name, &pkg.architecture, "postinst", native_arch)
+            .run_script(&nodes);
     }
     out
 }
@@ -484,6 +532,46 @@ fi
                 what: "mandb -pq".into()
             }]
         );
+    }
+
+    /// An interest only `dpkg-trigger NAME` in another package's postinst activates: its
+    /// triggered postinst is walked too (and not for `--check-supported`, nor without the call).
+    #[test]
+    fn a_trigger_activated_by_dpkg_trigger_is_walked() {
+        let sgml = pkg(
+            "sgml-base",
+            &[
+                ("triggers", "interest update-sgmlcatalog\n"),
+                (
+                    "postinst",
+                    "#!/bin/sh\nset -e\nif [ \"$1\" = triggered ]; then\n    update-catalog --quiet --update-super\nfi\n",
+                ),
+            ],
+        );
+        let user = |call: &str| {
+            pkg(
+                "docbook-xml",
+                &[(
+                    "postinst",
+                    &format!("#!/bin/sh\nset -e\nT=update-sgmlcatalog\n{call}\n"),
+                )],
+            )
+        };
+        let triggered = NotEmulated {
+            package: "sgml-base".into(),
+            script: "postinst triggered".into(),
+            what: "update-catalog --quiet --update-super".into(),
+        };
+        let r = all_reports(
+            &MemTree::new(),
+            &[sgml.clone(), user("dpkg-trigger --no-await $T")],
+            "amd64",
+        );
+        assert!(r.contains(&triggered), "{r:?}");
+        for call in ["dpkg-trigger --check-supported", "true"] {
+            let r = all_reports(&MemTree::new(), &[sgml.clone(), user(call)], "amd64");
+            assert!(!r.contains(&triggered), "{call}: {r:?}");
+        }
     }
 }
 
