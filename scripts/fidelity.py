@@ -64,6 +64,10 @@ ORDER_HISTORY = [("/var/lib/ucf/hashfile.*", "/var/lib/ucf/hashfile"),
 GENERATORS = [
     ("/etc/ld.so.cache", "libc-bin (ldconfig trigger)"),
     ("*/__pycache__*", "python3 (py3compile)"),
+    # Before /etc/ssl/certs/*: the first pattern that matches names the generator.
+    ("/etc/ssl/private/ssl-cert-snakeoil.key", "ssl-cert (make-ssl-cert)"),
+    ("/etc/ssl/certs/ssl-cert-snakeoil.pem", "ssl-cert (make-ssl-cert)"),
+    ("/var/lib/mysql/*", "mariadb-server (mysql_install_db)"),
     ("/etc/ssl/certs/*", "ca-certificates (update-ca-certificates)"),
     ("/etc/alternatives/*", "update-alternatives"),
     ("/var/lib/dpkg/alternatives/*", "update-alternatives"),
@@ -79,8 +83,6 @@ GENERATORS = [
     ("/var/cache/fontconfig/*", "fontconfig (fc-cache)"),
     ("*/gdk-pixbuf-2.0/*/loaders.cache", "gdk-pixbuf (loaders cache)"),
     ("/etc/ssh/ssh_host_*", "openssh-server (host keys)"),
-    ("/etc/ssl/private/ssl-cert-snakeoil.key", "ssl-cert (make-ssl-cert)"),
-    ("/etc/ssl/certs/ssl-cert-snakeoil.pem", "ssl-cert (make-ssl-cert)"),
     ("/var/lib/systemd/catalog*", "systemd (journalctl --update-catalog)"),
     ("/usr/share/info/dir*", "install-info (update-info-dir)"),
 ]
@@ -209,9 +211,16 @@ def scripts(reference):
     return out
 
 
-def responsible(path, own, texts):
+def responsible(path, own, texts, entry=None):
     if path in own:
         return f"{own[path]} (packaged file)"
+    # The cluster pg_createcluster makes from postgresql-VERSION's postinst.
+    m = re.match(r"^/(?:var/lib|etc|var/log)/postgresql/(\d+)(?:/|$)", path)
+    if m:
+        return f"postgresql-{m.group(1)} (pg_createcluster)"
+    # The hash link to the snake-oil certificate (named after its subject, the host name).
+    if entry and entry[0] == "l" and entry[4] == "ssl-cert-snakeoil.pem":
+        return "ssl-cert (make-ssl-cert)"
     for rx, who in GENERATORS_RE:
         if rx.match(path):
             return who
@@ -244,7 +253,7 @@ def compare(ours, reference, report):
             expected[kind] += 1
             continue
         what = "only debcast" if y is None else "only dpkg" if x is None else "differs"
-        who = responsible(path, own, texts)
+        who = responsible(path, own, texts, y or x)
         # `php8.2-cli.postinst` → php8.2-cli (package names may hold dots).
         pkg = re.sub(r"\.(preinst|postinst|config|triggers)$", "", who.split(" ")[0])
         gaps.append({"path": path, "what": what, "responsible": who,

@@ -349,6 +349,9 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     ("dbus-uuidgen", "dbus-uuidgen --ensure"),
     ("systemd-machine-id-setup", "systemd-machine-id-setup"),
     ("pg_createcluster", "pg_createcluster VERSION main"),
+    // A new MariaDB data directory: its Aria control file holds a time-based UUID.
+    ("mysql_install_db", "mariadb-install-db --user=mysql"),
+    ("mariadb-install-db", "mariadb-install-db --user=mysql"),
 ];
 
 /// The Java keystore `/etc/ssl/certs/java/cacerts`: ca-certificates-java's postinst and trigger
@@ -484,6 +487,14 @@ pub fn follow_into(argv: &[String]) -> bool {
 
 pub fn classify(argv0: &str, args: &[String]) -> Kind {
     let name = argv0.rsplit('/').next().unwrap_or(argv0);
+    // `bash SCRIPT ARGS…` (mariadb-server's `bash /usr/bin/mysql_install_db …`) is the script's
+    // command.
+    if matches!(name, "sh" | "bash" | "dash")
+        && let Some((script, rest)) = args.split_first()
+        && !script.starts_with('-')
+    {
+        return classify(script, rest);
+    }
     if EMULATED.contains(&name) {
         return Kind::Emulated;
     }
@@ -610,5 +621,24 @@ mod tests {
             "/usr/share/mysql-common/configure-symlinks install"
         )));
         assert!(!super::follow_into(&argv("update-alternatives --install")));
+    }
+
+    /// `bash SCRIPT …` is classified as SCRIPT is (mariadb-server's database, made by a script it
+    /// runs through bash); `sh -c …` stays the shell's.
+    #[test]
+    fn a_script_run_through_a_shell_is_that_script() {
+        let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert!(matches!(
+            super::classify("bash", &argv("/usr/bin/mysql_install_db --rpm --user=mysql")),
+            super::Kind::NonDeterministic(_)
+        ));
+        assert_eq!(
+            super::classify("sh", &argv("/usr/sbin/service-helper start")),
+            super::classify("/usr/sbin/service-helper", &argv("start"))
+        );
+        assert_eq!(
+            super::classify("sh", &argv("-c true")),
+            super::classify("sh", &[])
+        );
     }
 }
