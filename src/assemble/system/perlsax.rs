@@ -361,7 +361,10 @@ fn parents(code: &str) -> Result<Vec<String>, String> {
         let list = if let Some(r) = s.strip_prefix("use base") {
             r
         } else if let Some(r) = s.strip_prefix("use parent") {
-            r
+            // `use parent -norequire, 'A', 'B'`: the flag is no class.
+            let r = r.trim_start();
+            r.strip_prefix("-norequire")
+                .map_or(r, |rest| rest.trim_start().trim_start_matches(','))
         } else if let Some((_, r)) = s.split_once("@ISA")
             && let Some(r) = r.trim_start().strip_prefix('=')
             && (s.starts_with("@ISA") || s.starts_with("our"))
@@ -377,7 +380,7 @@ fn parents(code: &str) -> Result<Vec<String>, String> {
         };
         let names = literal_list(list)
             .ok_or_else(|| format!("its parent classes are computed (`{}`)", s.replace('\n', " ")))?;
-        out.extend(names.into_iter().filter(|n| n != "-norequire"));
+        out.extend(names);
     }
     Ok(out)
 }

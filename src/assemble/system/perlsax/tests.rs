@@ -25,7 +25,7 @@ fn base_pm() -> String {
 }
 
 /// An image with Perl's directories (bullseye's layout), the three parsers kube-cross has — one
-/// naming its parent with `@ISA = (…)`, one with `use parent qw(…)`, one with `use base` — and
+/// naming its parent with `@ISA = (…)`, one with `use parent -norequire, '…'`, one with `use base` — and
 /// ucf's state files.
 fn tree() -> MemTree {
     let mut t = MemTree::new();
@@ -45,7 +45,7 @@ fn tree() -> MemTree {
         )
         .file(
             "usr/lib/x86_64-linux-gnu/perl5/5.32/XML/LibXML/SAX.pm",
-            b"package XML::LibXML::SAX;\nuse strict;\nuse parent qw(XML::SAX::Base);\n1;\n",
+            b"package XML::LibXML::SAX;\nuse strict;\nuse parent -norequire, 'XML::SAX::Base';\n1;\n",
         )
         .file(
             "usr/lib/x86_64-linux-gnu/perl5/5.32/XML/LibXML/SAX/Parser.pm",
