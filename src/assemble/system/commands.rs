@@ -93,15 +93,20 @@ pub fn parse_ln(args: &[String]) -> Option<LinkCall> {
 /// `install -d [-m MODE] [-o OWNER] [-g GROUP] DIR…`: the directories install makes.
 pub struct InstallDirs {
     pub dirs: Vec<String>,
+    /// The file form (`install SOURCE DEST`): source (`/dev/null` for an empty file) and
+    /// destination.
+    pub file: Option<(String, String)>,
     pub mode: u32,
     pub owner: Option<String>,
     pub group: Option<String>,
 }
 
-/// Parses `install`; only its `-d` form (directories) is reproduced.
+/// Parses `install`: its `-d` form (directories) and the copy of one file (`install [-m MODE]
+/// [-o USER] [-g GROUP] SOURCE DEST`).
 pub fn parse_install(args: &[String]) -> Result<InstallDirs, String> {
     let mut call = InstallDirs {
         dirs: Vec::new(),
+        file: None,
         mode: 0o755,
         owner: None,
         group: None,
@@ -116,12 +121,12 @@ pub fn parse_install(args: &[String]) -> Result<InstallDirs, String> {
         };
         match a.as_str() {
             "-d" | "--directory" => dirs_form = true,
-            "-m" => {
+            "-m" | "--mode" => {
                 let m = value("-m")?;
                 call.mode = parse_mode(&m).ok_or(format!("install mode `{m}` is not octal"))?;
             }
-            "-o" => call.owner = Some(value("-o")?),
-            "-g" => call.group = Some(value("-g")?),
+            "-o" | "--owner" => call.owner = Some(value("-o")?),
+            "-g" | "--group" => call.group = Some(value("-g")?),
             "-v" | "--verbose" => {}
             s if s.starts_with("--mode=") => {
                 call.mode = parse_mode(&s[7..]).ok_or(format!("install mode `{}` is not octal", &s[7..]))?;
@@ -134,7 +139,10 @@ pub fn parse_install(args: &[String]) -> Result<InstallDirs, String> {
         }
     }
     if !dirs_form {
-        return Err("install of files (without -d) is not reproduced".into());
+        let [source, dest] = std::mem::take(&mut call.dirs)
+            .try_into()
+            .map_err(|_| "install of files other than one SOURCE and DEST is not reproduced")?;
+        call.file = Some((source, dest));
     }
     Ok(call)
 }
@@ -352,6 +360,8 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     // A new MariaDB data directory: its Aria control file holds a time-based UUID.
     ("mysql_install_db", "mariadb-install-db --user=mysql"),
     ("mariadb-install-db", "mariadb-install-db --user=mysql"),
+    // BIND's control-channel key: a random secret.
+    ("rndc-confgen", "rndc-confgen -a"),
 ];
 
 /// The Java keystore `/etc/ssl/certs/java/cacerts`: ca-certificates-java's postinst and trigger

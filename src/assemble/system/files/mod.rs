@@ -519,6 +519,9 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
                 .as_deref()
                 .map(|g| super::account(&st.overlay, "etc/group", g))
                 .transpose()?;
+            if let Some((source, dest)) = &call.file {
+                return install_file(st, source, dest, call.mode, &user, &group);
+            }
             for dir in &call.dirs {
                 mkdir(&mut st.overlay, dir, true, call.mode, parent_mode)?;
                 // install sets the mode (and owner) of the directory, new or not.
@@ -555,14 +558,13 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             {
                 return Err(format!("mode `{spec}` is neither octal nor symbolic"));
             }
-            for p in paths {
+            each_path(paths, |p| {
                 modify(&mut st.overlay, p, true, |e| {
                     e.mode = commands::chmod_octal(&spec, e.mode, e.is_dir())
                         .or_else(|| commands::chmod_symbolic(&spec, e.mode, e.is_dir(), umask))
                         .unwrap_or(e.mode);
-                })?;
-            }
-            Ok(())
+                })
+            })
         }
         "chown" | "chgrp" => {
             let no_deref = args.iter().any(|a| a == "-h" || a == "--no-dereference");
@@ -575,12 +577,11 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             let group = group
                 .map(|g| super::account(&st.overlay, "etc/group", g))
                 .transpose()?;
-            for p in paths {
+            each_path(paths, |p| {
                 modify(&mut st.overlay, p, !no_deref, |e| {
                     super::set_owner(e, &user, &group)
-                })?;
-            }
-            Ok(())
+                })
+            })
         }
         "dpkg-divert" => divert(st, package, args),
         "dpkg-statoverride" => super::statoverride::apply(&mut st.overlay, &mut st.overrides, args),
@@ -628,6 +629,62 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         _ if super::pam::handles(name, args) => super::pam::apply(&mut st.overlay, args),
         _ if super::ucf::handles(name, args) => super::ucf::apply(&mut st.overlay, name, args, st.umask),
         _ => Err("not a file command".into()),
+    }
+}
+
+/// `install SOURCE DEST`: DEST (or DEST/SOURCE's name, when DEST is a directory) made anew —
+/// install removes what was there — with SOURCE's content (`/dev/null`: none), the mode given
+/// (0755 by default) and root's or the given owner.
+fn install_file(
+    st: &mut State<'_>,
+    source: &str,
+    dest: &str,
+    mode: u32,
+    user: &Option<(u32, String)>,
+    group: &Option<(u32, String)>,
+) -> Result<(), String> {
+    let content = if source == "/dev/null" {
+        Vec::new()
+    } else {
+        let real = super::resolve(&st.overlay, &super::tree_path(source))
+            .filter(|p| super::is_file(&st.overlay, p))
+            .ok_or_else(|| format!("{source} is not a regular file"))?;
+        super::read_file(&st.overlay, &real)
+            .map_err(|e| e.to_string())?
+            .unwrap_or_default()
+    };
+    let dest_rel = super::tree_path(dest);
+    let target = match super::resolve(&st.overlay, &dest_rel) {
+        Some(d) if super::is_dir(&st.overlay, &d) => {
+            let name = source.rsplit('/').next().unwrap_or(source);
+            format!("{d}/{name}")
+        }
+        _ => super::resolve_dir_of(&st.overlay, &dest_rel)
+            .ok_or_else(|| format!("the directory of {dest} does not exist"))?,
+    };
+    let mut entry = Entry::generated(
+        target.as_str(),
+        EntryKind::File {
+            size: content.len() as u64,
+        },
+        mode,
+    );
+    super::set_owner(&mut entry, user, group);
+    st.overlay.apply(Changes {
+        files: vec![(entry, content)],
+        removed: vec![],
+    });
+    Ok(())
+}
+
+/// Runs `f` on every path, as chmod and chown go on past a file that fails: the others are
+/// changed, and the command fails naming what did.
+fn each_path(paths: &[String], mut f: impl FnMut(&str) -> Result<(), String>) -> Result<(), String> {
+    let failed: Vec<String> = paths.iter().filter_map(|p| f(p).err()).collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
     }
 }
 

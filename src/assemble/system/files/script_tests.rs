@@ -271,3 +271,37 @@ fn a_filter_reading_a_redirected_file() {
         b"port=2\nhost=a\n"
     );
 }
+
+/// bind9's forms: `install --mode 644 /dev/null FILE` (an empty file), `install -m MODE -g GROUP
+/// SOURCE DIR/` (a copy into the directory); `chgrp GROUP MISSING DIR` changes DIR and fails
+/// naming MISSING, as coreutils goes on past a file it cannot change.
+#[test]
+fn install_of_files_and_owners_changed_past_a_missing_file() {
+    let mut t = MemTree::new();
+    t.dir("etc/apparmor.d/local")
+        .dir("var/cache/bind")
+        .file("usr/share/bind9/named.conf", b"options {};\n")
+        .file("etc/group", b"root:x:0:\nbind:x:120:\n")
+        .file("etc/passwd", b"root:x:0:0:root:/root:/bin/bash\n");
+    let script = "#!/bin/sh\nset -e\ninstall --mode 644 /dev/null /etc/apparmor.d/local/usr.sbin.named\n\
+                  install -m 0640 -g bind /usr/share/bind9/named.conf /etc/apparmor.d/\n\
+                  chgrp bind /etc/bind/rndc.key /var/cache/bind\ninstall /usr/share/none /etc/x\n";
+    let (changes, report) = compute(&t, &[pkg("bind9", script)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(
+        what,
+        [
+            "chgrp bind /etc/bind/rndc.key /var/cache/bind (/etc/bind/rndc.key does not exist)",
+            "install /usr/share/none /etc/x (/usr/share/none is not a regular file)",
+        ]
+    );
+    let (e, body) = file(&changes, "etc/apparmor.d/local/usr.sbin.named").expect("made");
+    assert_eq!((body.len(), e.mode, e.uid, e.gid), (0, 0o644, 0, 0));
+    let (e, body) = file(&changes, "etc/apparmor.d/named.conf").expect("copied");
+    assert_eq!(
+        (body.as_slice(), e.mode, e.gid),
+        (&b"options {};\n"[..], 0o640, 120)
+    );
+    let (e, _) = file(&changes, "var/cache/bind").expect("changed");
+    assert_eq!(e.gid, 120);
+}

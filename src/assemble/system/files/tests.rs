@@ -643,7 +643,11 @@ fn install_directories_and_a_preinst_diversion_of_its_own_file() {
     assert_eq!(meta("var/lib/db/x/y"), Some((true, 0o2775, 100, 102)));
     assert_eq!(meta("var/lib/db"), Some((true, 0o700, 0, 0)));
     let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
-    assert_eq!(what, ["install -m 644 /a /b"], "install of files is reported");
+    assert_eq!(
+        what,
+        ["install -m 644 /a /b (/a is not a regular file)"],
+        "install of a file the image lacks is reported"
+    );
     assert_eq!(
         file(&changes, "var/lib/dpkg/diversions").map(|f| f.1.clone()),
         Some(b"/usr/bin/db_config\n/usr/bin/db_config.dev\ndb-common\n".to_vec())
