@@ -405,6 +405,20 @@ fn pipelines_into_grep_as_conditions() {
     );
 }
 
+/// AppArmor is not enabled while an image is built: dh_apparmor's reload is not reached.
+#[test]
+fn apparmor_is_disabled_at_build_time() {
+    let got: Vec<String> = calls(
+        "if aa-enabled --quiet 2>/dev/null; then apparmor_parser -r -T -W /etc/apparmor.d/x || true; fi
+         aa-status --enabled && echo on || echo off
+",
+    )
+    .into_iter()
+    .map(|c| c.unwrap_or_default().join(" "))
+    .collect();
+    assert_eq!(got, ["echo off"]);
+}
+
 /// `cd` moves the working directory the callback is told of and relative file tests and
 /// redirections use; `cd -` goes back; a subshell's `cd`, variables and `exit` stay inside it;
 /// `cd` to a directory not known makes it unknown.

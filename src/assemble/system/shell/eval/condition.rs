@@ -46,6 +46,16 @@ impl<'f> Eval<'f> {
             }
             "test" => argv[1..].iter().collect(),
             "true" | ":" => return Some(true),
+            // AppArmor is the running kernel's: an image being built has none to load profiles
+            // into (dpkg in a chroot, without /sys, sees it disabled too).
+            "aa-enabled" => return Some(false),
+            "aa-status"
+                if argv
+                    .iter()
+                    .any(|a| matches!(a, Value::Known(s) if s == "--enabled")) =>
+            {
+                return Some(false);
+            }
             "false" => return Some(false),
             "dpkg" if argv.get(1) == Some(&Value::Known("--compare-versions".into())) => {
                 // On a first install the old version ($2) is empty: `lt-nl`/`le-nl` against
