@@ -35,8 +35,15 @@ use super::artifacts::PlatformArtifact;
 /// (PAX `SCHILY.xattr` records), `rmdir`, the shell scripts maintainer scripts run as helpers
 /// (mysql-common's `configure-symlinks`) walked command by command, pathname expansion of
 /// unquoted patterns against the image, and on bullseye its own `ld.so.cache` layout (Debian
-/// glibc 2.31's), `/etc/shells` without update-shells and adduser 3.118's system users.
-pub(super) const LAYER_FORMAT: u32 = 7;
+/// glibc 2.31's), `/etc/shells` without update-shells and adduser 3.118's system users; 8
+/// libxml-sax-perl's parser registry (`update-perl-sax-parsers`) and ucf replacing a file it
+/// installed that nobody changed, the working directory after `cd` (relative paths and
+/// redirections: postfix's queue directories and `dynamicmaps.cf`), `( … )` as a subshell,
+/// `< FILE` read by `while read` loops and commands, a blank in `${x%% *}`, `A | grep -q` as a
+/// condition (mariadb-common's `my.cnf` priority through `update-alternatives --query`), `[ -r ]`
+/// and `[ -w ]`, `install` of one file (`/dev/null` too), `chmod`/`chown`/`chgrp` changing the
+/// files they can when another is missing, and AppArmor seen as disabled at build time.
+pub(super) const LAYER_FORMAT: u32 = 8;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).
