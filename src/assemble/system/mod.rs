@@ -377,6 +377,11 @@ impl<'a> Overlay<'a> {
         }
     }
 
+    /// Whether an emulation added, replaced or removed `path`.
+    pub fn changed(&self, path: &str) -> bool {
+        self.changes.contains_key(path)
+    }
+
     /// Sorted changes, as [`SystemChanges`] carries them. A removal of a path the base does not
     /// have is dropped.
     pub fn into_changes(self) -> (Vec<(Entry, Vec<u8>)>, Vec<String>) {

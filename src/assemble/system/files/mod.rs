@@ -243,7 +243,13 @@ pub fn compute_at(
                         });
                     }
                 };
-                let files = |p: &str| super::file_kind(&state.borrow().overlay, p);
+                let files = |p: &str| {
+                    let st = state.borrow();
+                    if not_unpacked_yet(&st, &pkg.name, p) {
+                        return None;
+                    }
+                    super::file_kind(&st.overlay, p)
+                };
                 let links = |p: &str| super::is_symlink(&state.borrow().overlay, p);
                 let source = |p: &str| {
                     super::read_file(&state.borrow().overlay, &super::tree_path(p))
@@ -675,6 +681,25 @@ fn install_file(
         removed: vec![],
     });
     Ok(())
+}
+
+/// Whether `path` is missing while `package`'s preinst runs although the tree has it: only
+/// `package` ships it (its files are unpacked after its preinst) and no script made it since.
+/// squid's preinst links its AppArmor profile into `disable/` only when the profile is not there
+/// yet, which on a fresh install it is not.
+fn not_unpacked_yet(st: &State<'_>, package: &str, path: &str) -> bool {
+    if st.script != "preinst" {
+        return false;
+    }
+    let rel = super::tree_path(path);
+    if st.overlay.changed(&rel) {
+        return false;
+    }
+    let ships = |p: &InstalledPackage| p.files.iter().any(|f| super::tree_path(&format!("/{f}")) == rel);
+    // Most paths a preinst tests are not its package's: the other packages are only looked
+    // through for those that are.
+    st.packages.iter().any(|p| p.name == package && ships(p))
+        && !st.packages.iter().any(|p| p.name != package && ships(p))
 }
 
 /// Runs `f` on every path, as chmod and chown go on past a file that fails: the others are

@@ -305,3 +305,32 @@ fn install_of_files_and_owners_changed_past_a_missing_file() {
     let (e, _) = file(&changes, "var/cache/bind").expect("changed");
     assert_eq!(e.gid, 120);
 }
+
+/// A preinst runs before its package is unpacked: a file only that package ships is not there
+/// yet (squid's preinst disables its AppArmor profile on a fresh install by linking it), while a
+/// file another package ships, or a script made, is.
+#[test]
+fn a_preinst_does_not_see_its_own_files() {
+    let mut t = MemTree::new();
+    t.dir("etc/apparmor.d")
+        .file("etc/apparmor.d/usr.sbin.squid", b"profile squid {}\n")
+        .file("etc/shared.conf", b"x\n");
+    let mut squid = pkg("squid", "#!/bin/sh\n");
+    squid.files = vec!["etc/apparmor.d/usr.sbin.squid".into(), "etc/shared.conf".into()];
+    squid.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -e\nP=/etc/apparmor.d/usr.sbin.squid\nif [ ! -e \"$P\" ]; then\n  mkdir -p /etc/apparmor.d/disable\n  \
+          ln -sf $P /etc/apparmor.d/disable/usr.sbin.squid\nfi\n[ -e /etc/shared.conf ] || touch /etc/missing-shared\n"
+            .to_vec(),
+    );
+    let mut other = pkg("other", "#!/bin/sh\n");
+    other.files = vec!["etc/shared.conf".into()];
+    let (changes, report) = compute(&t, &[other, squid]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (e, _) = file(&changes, "etc/apparmor.d/disable/usr.sbin.squid").expect("linked");
+    assert!(matches!(&e.kind, EntryKind::Symlink { target } if target == "/etc/apparmor.d/usr.sbin.squid"));
+    assert!(
+        file(&changes, "etc/missing-shared").is_none(),
+        "another package's file is there"
+    );
+}
