@@ -42,7 +42,8 @@ use super::artifacts::PlatformArtifact;
 /// `< FILE` read by `while read` loops and commands, a blank in `${x%% *}`, `A | grep -q` as a
 /// condition (mariadb-common's `my.cnf` priority through `update-alternatives --query`), `[ -r ]`
 /// and `[ -w ]`, `install` of one file (`/dev/null` too), `chmod`/`chown`/`chgrp` changing the
-/// files they can when another is missing, and AppArmor seen as disabled at build time.
+/// files they can when another is missing, AppArmor seen as disabled at build time, and a
+/// preinst not seeing the files only its own package ships (squid's AppArmor `disable/` link).
 pub(super) const LAYER_FORMAT: u32 = 8;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
