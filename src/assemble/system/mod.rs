@@ -271,7 +271,13 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     // The database describes the packages as shipped (conffile hashes are those of the packaged
     // files), so it reads the original tree, not the overlay.
     overlay.apply(dpkgdb::compute(input.tree, input.packages, input.architecture)?);
-    report.extend(report::scan(input.tree, input.packages, input.architecture));
+    // Triggers are processed once every package is configured: their postinsts see the result.
+    report.extend(report::scan(
+        input.tree,
+        &overlay,
+        input.packages,
+        input.architecture,
+    ));
 
     let (files, removed) = overlay.into_changes();
     report.sort();

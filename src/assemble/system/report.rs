@@ -17,8 +17,15 @@ use super::commands::{WHOLE_POSTINST, classify};
 use super::shell::{self, Call};
 use super::{InstalledPackage, NotEmulated, TreeView};
 
-/// Every not-emulated command of every package's install-time scripts, sorted.
-pub fn scan(tree: &dyn TreeView, packages: &[InstalledPackage], native_arch: &str) -> Vec<NotEmulated> {
+/// Every not-emulated command of every package's install-time scripts, sorted. Config scripts
+/// are walked against `tree` (as unpacked), triggered postinsts against `configured` (the tree
+/// once every package is configured, when dpkg processes triggers).
+pub fn scan(
+    tree: &dyn TreeView,
+    configured: &dyn TreeView,
+    packages: &[InstalledPackage],
+    native_arch: &str,
+) -> Vec<NotEmulated> {
     let mut out: BTreeSet<NotEmulated> = BTreeSet::new();
     let mut activated = activated_triggers(packages);
     activated.extend(script_activations(tree, packages, native_arch));
@@ -39,7 +46,7 @@ pub fn scan(tree: &dyn TreeView, packages: &[InstalledPackage], native_arch: &st
         if !names.is_empty() && !WHOLE_POSTINST.contains(&pkg.name.as_str()) {
             let args = vec!["triggered".to_owned(), names.join(" ")];
             scan_script(
-                tree,
+                configured,
                 pkg,
                 "postinst",
                 "postinst triggered",
@@ -280,7 +287,7 @@ mod tests {
         let mut r = super::super::files::compute(tree, packages)
             .map(|(_, r)| r)
             .unwrap_or_default();
-        r.extend(scan(tree, packages, arch));
+        r.extend(scan(tree, tree, packages, arch));
         r.sort();
         r.dedup();
         r
@@ -534,6 +541,43 @@ fi
         );
     }
 
+    /// Triggers run once every package is configured: the triggered postinst sees what the
+    /// configure step made (the `java` alternative ca-certificates-java's trigger looks for).
+    #[test]
+    fn a_triggered_postinst_sees_the_configured_tree() {
+        let cacerts = pkg(
+            "ca-certificates-java",
+            &[
+                ("triggers", "interest-await update-ca-certificates-java\n"),
+                (
+                    "postinst",
+                    "#!/bin/sh\nset -e\nif [ \"$1\" = triggered ]; then\n  if ! which java >/dev/null; then exit 0; fi\n  \
+                     java -Xmx64m -jar /usr/share/ca-certificates-java/ca-certificates-java.jar -storepass changeit\nfi\n",
+                ),
+            ],
+        );
+        let jre = pkg(
+            "openjdk-17-jre-headless",
+            &[(
+                "postinst",
+                "#!/bin/sh\nset -e\ndpkg-trigger update-ca-certificates-java\n",
+            )],
+        );
+        let unpacked = MemTree::new();
+        let mut configured = MemTree::new();
+        configured.file("usr/bin/java", b"");
+        if let Some((e, _)) = configured.entries.get_mut("usr/bin/java") {
+            e.mode = 0o755;
+        }
+        let pkgs = [cacerts, jre];
+        let kinds = |r: Vec<NotEmulated>| r.iter().map(|n| (n.script.clone(), n.kind())).collect::<Vec<_>>();
+        assert_eq!(
+            kinds(scan(&unpacked, &configured, &pkgs, "amd64")),
+            [("postinst triggered".to_owned(), EffectKind::NonDeterministic)]
+        );
+        assert!(scan(&unpacked, &unpacked, &pkgs, "amd64").is_empty());
+    }
+
     /// An interest only `dpkg-trigger NAME` in another package's postinst activates: its
     /// triggered postinst is walked too (and not for `--check-supported`, nor without the call).
     #[test]
@@ -594,7 +638,12 @@ mod host_probe {
                 }
             }
         }
-        for r in super::scan(&super::super::testutil::MemTree::new(), &pkgs, "amd64") {
+        for r in super::scan(
+            &super::super::testutil::MemTree::new(),
+            &super::super::testutil::MemTree::new(),
+            &pkgs,
+            "amd64",
+        ) {
             println!("{}\t{}\t{}", r.package, r.script, r.what);
         }
     }
