@@ -334,3 +334,27 @@ fn a_preinst_does_not_see_its_own_files() {
         "another package's file is there"
     );
 }
+
+/// lighttpd's postinst: `idx=$(grep … FILE | sed -E 's/[ \t]+/ /g')` compared with the default
+/// line decides whether the placeholder page is installed (sed's `\t` inside a list is a tab).
+#[test]
+fn a_setting_read_through_grep_and_sed_decides_a_branch() {
+    let mut t = MemTree::new();
+    t.file(
+        "etc/lighttpd/lighttpd.conf",
+        b"server.port = 80\nindex-file.names            = ( \"index.php\", \"index.html\" )\n",
+    )
+    .file("usr/share/lighttpd/index.html", b"<html/>\n")
+    .dir("var/www/html");
+    let script = "#!/bin/sh\nset -e\nidx=$(grep index-file\\\\.names /etc/lighttpd/lighttpd.conf 2>/dev/null | sed -E 's/[ \\t]+/ /g')\n\
+                  if [ \"$idx\" = 'index-file.names = ( \"index.php\", \"index.html\" )' ]; then\n  \
+                  cp /usr/share/lighttpd/index.html /var/www/html/index.lighttpd.html\nfi\n";
+    let (changes, report) = compute(&t, &[pkg("lighttpd", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(
+        file(&changes, "var/www/html/index.lighttpd.html")
+            .expect("copied")
+            .1,
+        b"<html/>\n"
+    );
+}

@@ -262,7 +262,8 @@ pub fn translate(re: &str, extended: bool, delim: char) -> Result<String, String
         let start = at_start;
         at_start = false;
         match c {
-            '[' => i = bracket(&chars, i, &mut out)?,
+            // sed (a delimiter) reads `\t`-style escapes inside a list too; grep does not.
+            '[' => i = bracket(&chars, i, &mut out, delim != '\0')?,
             '\\' => {
                 let n = *chars.get(i).ok_or("sed: trailing backslash")?;
                 i += 1;
@@ -321,7 +322,7 @@ pub fn translate(re: &str, extended: bool, delim: char) -> Result<String, String
 
 /// A bracket expression from after its `[`; returns the index after its `]`. In POSIX a
 /// backslash is literal inside brackets, and `[` only starts a class like `[:space:]`.
-fn bracket(chars: &[char], mut i: usize, out: &mut String) -> Result<usize, String> {
+fn bracket(chars: &[char], mut i: usize, out: &mut String, escapes: bool) -> Result<usize, String> {
     out.push('[');
     if chars.get(i) == Some(&'^') {
         out.push('^');
@@ -348,6 +349,19 @@ fn bracket(chars: &[char], mut i: usize, out: &mut String) -> Result<usize, Stri
             }
             '[' if matches!(chars.get(i), Some('.' | '=')) => {
                 return Err("sed: collating elements and equivalence classes are not reproduced".into());
+            }
+            // GNU sed, outside POSIXLY_CORRECT: `[ \t]` is a blank or a tab.
+            '\\' if escapes && matches!(chars.get(i), Some('t' | 'n' | 'r' | 'f' | 'v' | 'a')) => {
+                let escaped = match chars[i] {
+                    't' => "\\t",
+                    'n' => "\\n",
+                    'r' => "\\r",
+                    'f' => "\\f",
+                    'v' => "\\v",
+                    _ => "\\x07",
+                };
+                out.push_str(escaped);
+                i += 1;
             }
             '\\' | '[' | '&' | '~' => {
                 out.push('\\');

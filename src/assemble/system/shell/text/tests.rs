@@ -57,6 +57,17 @@ fn basic_and_extended_expressions_edit_as_gnu_sed_does() {
         edit(r"s/\(a\{2\}\)+(/[\1]&/g", false, "aa+(aa+(").unwrap(),
         "[aa]aa+([aa]aa+("
     );
+    // GNU sed reads `\t` inside a list as a tab (lighttpd's postinst squeezes blanks so);
+    // grep does not: there it is a backslash or a `t`. Both checked against the host's tools.
+    assert_eq!(
+        edit(r"s/[ \t]+/ /g", true, "index-file.names \t  = ( \"index.html\" )").unwrap(),
+        "index-file.names = ( \"index.html\" )"
+    );
+    assert_eq!(grep_matches(&["grep".into(), r"[\t]".into()], "html"), Some(true));
+    assert_eq!(
+        grep_matches(&["grep".into(), r"[\t]".into()], "a\tb"),
+        Some(false)
+    );
     // ERE: groups and `+` are operators, `\(` literal.
     assert_eq!(edit(r"s/(b+)\(/<\1>/", true, "xbbb(bb(").unwrap(), "x<bbb>bb(");
     // `*` first is literal; `$` inside is literal; classes and a delimiter escaped.
