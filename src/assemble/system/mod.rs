@@ -28,6 +28,7 @@ pub mod debconf;
 pub mod dpkgdb;
 pub mod files;
 pub mod ldcache;
+pub mod lighttpd;
 pub mod locales;
 pub mod pam;
 pub mod perlsax;

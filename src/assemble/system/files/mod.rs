@@ -615,6 +615,9 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             }
             Ok(())
         }
+        "lighty-enable-mod" | "lighty-disable-mod" => {
+            super::lighttpd::apply(&mut st.overlay, &super::lighttpd::parse(name, args)?)
+        }
         "update-perl-sax-parsers" => {
             super::perlsax::apply(&mut st.overlay, &super::perlsax::parse(args)?, st.umask)
         }
