@@ -134,6 +134,18 @@ pub fn parse_install(args: &[String]) -> Result<InstallDirs, String> {
             }
             s if s.starts_with("--owner=") => call.owner = Some(s[8..].to_owned()),
             s if s.starts_with("--group=") => call.group = Some(s[8..].to_owned()),
+            // Values glued to their option (exim4-base's `install -d -oDebian-exim -m750 …`).
+            s if s.len() > 2 && (s.starts_with("-o") || s.starts_with("-g")) => {
+                let value = s[2..].to_owned();
+                if s.starts_with("-o") {
+                    call.owner = Some(value);
+                } else {
+                    call.group = Some(value);
+                }
+            }
+            s if s.len() > 2 && s.starts_with("-m") => {
+                call.mode = parse_mode(&s[2..]).ok_or(format!("install mode `{}` is not octal", &s[2..]))?;
+            }
             s if s.starts_with('-') => return Err(format!("install option {s} is not reproduced")),
             s if s.starts_with('/') => call.dirs.push(s.to_owned()),
             s => return Err(format!("`{s}` is not an absolute path")),

@@ -443,6 +443,11 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         }
         "rm" => {
             for p in operands(args, &[])? {
+                // A file whose directory does not exist is not there to remove (`rm -f` of an
+                // unmatched pattern in a directory not made yet).
+                if p.starts_with('/') && super::resolve_dir_of(&st.overlay, &super::tree_path(&p)).is_none() {
+                    continue;
+                }
                 let path = lstat_path(&st.overlay, &p)?;
                 match st.overlay.entry(&path) {
                     None => {}

@@ -358,3 +358,28 @@ fn a_setting_read_through_grep_and_sed_decides_a_branch() {
         b"<html/>\n"
     );
 }
+
+/// exim4-base's forms: `install -d` with values glued to `-o`/`-g`/`-m`, then `rm -f` of patterns
+/// that match nothing (in a directory made just before, and in one that does not exist).
+#[test]
+fn install_with_glued_values_and_rm_of_what_is_not_there() {
+    let mut t = MemTree::new();
+    t.dir("var/spool")
+        .file(
+            "etc/passwd",
+            b"root:x:0:0:root:/root:/bin/bash\nDebian-exim:x:100:102::/var/spool/exim4:/usr/sbin/nologin\n",
+        )
+        .file("etc/group", b"root:x:0:\nadm:x:4:\nDebian-exim:x:102:\n");
+    let script = "#!/bin/sh\nset -e\ninstall -d -oDebian-exim -gDebian-exim -m750 /var/spool/exim4 /var/spool/exim4/db\n\
+                  rm -f /var/spool/exim4/db/retry* /var/spool/nowhere/x*\n";
+    let (changes, report) = compute(&t, &[pkg("exim4-base", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    for dir in ["var/spool/exim4", "var/spool/exim4/db"] {
+        let (e, _) = file(&changes, dir).expect("made");
+        assert_eq!(
+            (e.is_dir(), e.mode, e.uid, e.gid),
+            (true, 0o750, 100, 102),
+            "{dir}"
+        );
+    }
+}
