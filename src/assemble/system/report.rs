@@ -542,7 +542,8 @@ fi
     }
 
     /// Triggers run once every package is configured: the triggered postinst sees what the
-    /// configure step made (the `java` alternative ca-certificates-java's trigger looks for).
+    /// configure step made (the `java` alternative ca-certificates-java's trigger looks for),
+    /// and `$CACERT_UPDATES`, which nothing sets, is empty.
     #[test]
     fn a_triggered_postinst_sees_the_configured_tree() {
         let cacerts = pkg(
@@ -551,7 +552,10 @@ fi
                 ("triggers", "interest-await update-ca-certificates-java\n"),
                 (
                     "postinst",
-                    "#!/bin/sh\nset -e\nif [ \"$1\" = triggered ]; then\n  if ! which java >/dev/null; then exit 0; fi\n  \
+                    "#!/bin/sh\nset -e\nif [ -f /etc/default/cacerts ]; then\n  . /etc/default/cacerts\nfi\n\
+                     if [ \"$1\" = triggered ]; then\n  \
+                     if [ \"$cacerts_updates\" != \"yes\" ] || [ \"$CACERT_UPDATES\" = \"disabled\" ]; then exit 0; fi\n  \
+                     if ! which java >/dev/null; then exit 0; fi\n  \
                      java -Xmx64m -jar /usr/share/ca-certificates-java/ca-certificates-java.jar -storepass changeit\nfi\n",
                 ),
             ],
@@ -563,8 +567,9 @@ fi
                 "#!/bin/sh\nset -e\ndpkg-trigger update-ca-certificates-java\n",
             )],
         );
-        let unpacked = MemTree::new();
-        let mut configured = MemTree::new();
+        let mut unpacked = MemTree::new();
+        unpacked.file("etc/default/cacerts", b"# updates\ncacerts_updates=yes\n");
+        let mut configured = unpacked.clone();
         configured.file("usr/bin/java", b"");
         if let Some((e, _)) = configured.entries.get_mut("usr/bin/java") {
             e.mode = 0o755;

@@ -107,6 +107,22 @@ pub struct Eval<'f> {
     /// The working directory (`cd`): dpkg runs maintainer scripts in `/`. Shared (one pointer
     /// in the struct: every `$(…)` puts an `Eval` on the stack).
     dirs: Rc<WorkingDir>,
+    /// What a variable nothing assigned holds ([`Eval::with_package`]): empty, as in the clean
+    /// environment dpkg runs a fresh install's scripts in, once `Known`; unknown otherwise, and
+    /// from the moment the walk lost track of what may have been assigned (an `eval`, a sourced
+    /// file it could not read).
+    unset: UnsetVars,
+}
+
+/// How [`Eval`] reads a variable no assignment it walked set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UnsetVars {
+    /// Not known (the environment may set it): plain walks.
+    Unknown,
+    /// Empty: a maintainer script dpkg runs (its environment carries little).
+    Empty,
+    /// Was `Empty`, until something may have assigned variables the walk cannot see.
+    Lost,
 }
 
 /// The working directory, and where `cd -` goes back to.
@@ -176,6 +192,7 @@ impl<'f> Eval<'f> {
                 cwd: Value::Known("/".to_owned()),
                 oldpwd: Value::Unknown("OLDPWD is not set".to_owned()),
             }),
+            unset: UnsetVars::Unknown,
         }
     }
 
@@ -199,6 +216,7 @@ impl<'f> Eval<'f> {
             self.vars.insert(k.to_owned(), Value::Known(v.to_owned()));
         }
         self.native_arch = Some(native_arch.to_owned());
+        self.unset = UnsetVars::Empty;
         self
     }
 
@@ -536,7 +554,12 @@ impl<'f> Eval<'f> {
                     match n {
                         Node::Func { .. } => self.node(n),
                         Node::Simple { words, .. } if words.is_empty() => self.node(n),
-                        _ => {}
+                        // Not walked: whatever it assigns is not seen.
+                        _ => {
+                            if self.unset == UnsetVars::Empty {
+                                self.unset = UnsetVars::Lost;
+                            }
+                        }
                     }
                 }
                 return;
@@ -544,6 +567,12 @@ impl<'f> Eval<'f> {
             if name == "cd" {
                 self.cd(&fields[1..]);
                 return;
+            }
+            // What these assign cannot be seen: unset variables are no longer known to be empty.
+            if matches!(name.as_str(), "eval" | "." | "source") {
+                if self.unset == UnsetVars::Empty {
+                    self.unset = UnsetVars::Lost;
+                }
             }
             if name == "unset" || name == "local" {
                 for v in &argv[1..] {

@@ -405,6 +405,39 @@ fn pipelines_into_grep_as_conditions() {
     );
 }
 
+/// In a script dpkg runs, a variable nothing assigned is empty (its environment carries little:
+/// ca-certificates-java's `[ "$CACERT_UPDATES" = disabled ]`), except what the environment
+/// does carry; after an `eval` the walk no longer knows what is assigned; a plain walk (no
+/// package) keeps unset variables unknown.
+#[test]
+fn unset_variables_in_a_dpkg_run_script() {
+    let src = "[ \"$CACERT_UPDATES\" = disabled ] && echo off || echo on\n[ -n \"$HOME\" ] && echo home\n\
+               eval \"$(unknown)\"\n[ \"$OTHER\" = x ] && echo other\n";
+    let nodes = parse(src).unwrap();
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| out.push(c.argv.map(|a| a.join(" ")).unwrap_or_else(|e| format!("? {e}")));
+    Eval::new(&["configure", ""], &mut cb)
+        .with_package("p", "amd64", "postinst", "amd64")
+        .run(&nodes);
+    // `$HOME` and, after the `eval`, `$OTHER` are unknown: their tests run, and what follows
+    // `&&` is walked.
+    assert_eq!(
+        out,
+        [
+            "echo on",
+            "? $HOME",
+            "echo home",
+            "? $(unknown)",
+            "? $OTHER",
+            "echo other"
+        ]
+    );
+    let mut plain = Vec::new();
+    let mut cb = |c: Call<'_>| plain.push(c.argv.is_ok());
+    Eval::new(&["configure", ""], &mut cb).run(&parse("[ \"$CACERT_UPDATES\" = x ] && echo y\n").unwrap());
+    assert_eq!(plain, [false, true], "a plain walk keeps unset variables unknown");
+}
+
 /// AppArmor is not enabled while an image is built: dh_apparmor's reload is not reached.
 #[test]
 fn apparmor_is_disabled_at_build_time() {

@@ -52,6 +52,7 @@ impl<'f> Eval<'f> {
                 loops: 0,
                 loop_jump: None,
                 dirs: self.dirs.clone(),
+                unset: self.unset,
             };
             sub.run(nodes);
             self.steps = sub.steps;

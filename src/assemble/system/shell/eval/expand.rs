@@ -51,8 +51,36 @@ impl<'f> Eval<'f> {
                     ),
                 },
             ),
-            _ => self.vars.get(name).cloned(),
+            _ => self.vars.get(name).cloned().or_else(|| self.unset_value(name)),
         }
+    }
+
+    /// A variable no walked assignment set: empty in a dpkg-run script, except what the
+    /// environment dpkg is started with may carry.
+    fn unset_value(&self, name: &str) -> Option<Value> {
+        const ENVIRONMENT: &[&str] = &[
+            "HOME",
+            "PATH",
+            "USER",
+            "LOGNAME",
+            "TERM",
+            "SHELL",
+            "PWD",
+            "OLDPWD",
+            "LANG",
+            "LANGUAGE",
+            "LC_ALL",
+            "TZ",
+            "DEBIAN_FRONTEND",
+            "DEBIAN_PRIORITY",
+            "DEBCONF_NONINTERACTIVE_SEEN",
+        ];
+        // debconf's frontend re-runs the script with its own variables set.
+        let environment = ENVIRONMENT.contains(&name)
+            || name.starts_with("LC_")
+            || name.starts_with("DEBCONF_")
+            || name == "DEBIAN_HAS_FRONTEND";
+        (self.unset == super::UnsetVars::Empty && !environment).then(|| Value::Known(String::new()))
     }
 
     /// Expands a word into fields (unquoted expansions split on whitespace).
