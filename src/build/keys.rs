@@ -45,7 +45,8 @@ use super::artifacts::PlatformArtifact;
 /// files they can when another is missing, AppArmor seen as disabled at build time, and a
 /// preinst not seeing the files only its own package ships (squid's AppArmor `disable/` link),
 /// sed's `\t` inside a bracket list (lighttpd's placeholder page), `lighty-enable-mod`, and
-/// `install -d` with glued option values (exim4's spool directories).
+/// `install -d` with glued option values (exim4's spool directories), and variables nothing
+/// assigned read as empty in the scripts dpkg runs.
 pub(super) const LAYER_FORMAT: u32 = 8;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
