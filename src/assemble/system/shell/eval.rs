@@ -569,10 +569,8 @@ impl<'f> Eval<'f> {
                 return;
             }
             // What these assign cannot be seen: unset variables are no longer known to be empty.
-            if matches!(name.as_str(), "eval" | "." | "source") {
-                if self.unset == UnsetVars::Empty {
-                    self.unset = UnsetVars::Lost;
-                }
+            if matches!(name.as_str(), "eval" | "." | "source") && self.unset == UnsetVars::Empty {
+                self.unset = UnsetVars::Lost;
             }
             if name == "unset" || name == "local" {
                 for v in &argv[1..] {
