@@ -46,7 +46,7 @@ use super::artifacts::PlatformArtifact;
 /// preinst not seeing the files only its own package ships (squid's AppArmor `disable/` link),
 /// sed's `\t` inside a bracket list (lighttpd's placeholder page), `lighty-enable-mod`, and
 /// `install -d` with glued option values (exim4's spool directories), and variables nothing
-/// assigned read as empty in the scripts dpkg runs.
+/// assigned read as empty in the scripts dpkg runs, and sgml-base's `update-catalog`.
 pub(super) const LAYER_FORMAT: u32 = 8;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -32,6 +32,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "journalctl" => args == ["--update-catalog"],
         "setcap" => super::setcap::parse(args).is_ok(),
         "update-perl-sax-parsers" => super::perlsax::parse(args).is_ok(),
+        "update-catalog" => super::sgmlcatalog::parse(args).is_ok(),
         "lighty-enable-mod" | "lighty-disable-mod" => super::lighttpd::parse(argv0, args).is_ok(),
         _ => {
             super::users::handles(argv0, args)

@@ -37,6 +37,7 @@ pub mod report;
 pub mod runit;
 pub mod sed;
 pub mod setcap;
+pub mod sgmlcatalog;
 pub mod shell;
 pub mod shells;
 pub mod statoverride;

@@ -110,18 +110,15 @@ fn scan_script(
                 (w.next().unwrap_or_default(), w.collect())
             }
         };
-        // Account, PAM, statoverride and ucf commands are applied from `postinst configure` only.
+        // The commands `files` applies (file commands, accounts, PAM, statoverride, ucf, …) are
+        // applied from `preinst install` and `postinst configure` only: here they are not.
         let name = argv0.rsplit('/').next().unwrap_or(&argv0);
-        let statoverride_change = name == "dpkg-statoverride"
-            && !matches!(
+        let statoverride_query = name == "dpkg-statoverride"
+            && matches!(
                 super::statoverride::parse(&rest),
                 Ok(super::statoverride::Call::List(_))
             );
-        if super::users::handles(name, &rest)
-            || super::pam::handles(name, &rest)
-            || super::ucf::handles(name, &rest)
-            || statoverride_change
-        {
+        if super::commands::handles(name, &rest) && !statoverride_query && name != "umask" {
             out.insert(entry(command_line(&c)));
             return;
         }

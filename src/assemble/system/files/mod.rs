@@ -623,6 +623,9 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         "lighty-enable-mod" | "lighty-disable-mod" => {
             super::lighttpd::apply(&mut st.overlay, &super::lighttpd::parse(name, args)?)
         }
+        "update-catalog" => {
+            super::sgmlcatalog::apply(&mut st.overlay, &super::sgmlcatalog::parse(args)?, st.umask)
+        }
         "update-perl-sax-parsers" => {
             super::perlsax::apply(&mut st.overlay, &super::perlsax::parse(args)?, st.umask)
         }

@@ -20,6 +20,7 @@ const FILE_COMMANDS: &[&str] = &[
     "ucf",
     "ucfr",
     "update-perl-sax-parsers",
+    "update-catalog",
 ];
 
 /// The first path a file command would act on that has a `..` component (`mkdir -p /../x`).
