@@ -427,10 +427,6 @@ pub const SKIPPED_SERVICE: &str = "skipped: service management: ";
 /// How the report's entry for a non-deterministic effect starts.
 pub const SKIPPED_NONDETERMINISTIC: &str = "skipped: non-deterministic by nature: ";
 
-/// How an emulation's refusal starts when the effect it refuses is non-deterministic by nature
-/// (the caller reports it as such: [`SKIPPED_NONDETERMINISTIC`]).
-pub const NONDETERMINISTIC_EFFECT: &str = "non-deterministic: ";
-
 /// The report entry for a command of `kind` that is not reproduced (`None`: nothing to report).
 pub fn report_entry(kind: &Kind, command_line: &str) -> Option<String> {
     match kind {

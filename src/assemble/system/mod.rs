@@ -151,6 +151,10 @@ pub struct NotEmulated {
     pub what: String,
 }
 
+/// How an emulation's refusal starts when the effect it refuses is non-deterministic by nature
+/// (the caller reports it as such: [`commands::SKIPPED_NONDETERMINISTIC`]).
+pub const NONDETERMINISTIC_EFFECT: &str = "non-deterministic: ";
+
 /// Why an effect is not reproduced, as the build report counts them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum EffectKind {

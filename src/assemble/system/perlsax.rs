@@ -409,7 +409,7 @@ fn features(tree: &dyn TreeView, module: &str) -> Result<Vec<String>, String> {
     if features.len() > 1 {
         return Err(format!(
             "{}{module} has {} features, which XML::SAX writes in Perl's hash order (it changes from run to run)",
-            super::commands::NONDETERMINISTIC_EFFECT,
+            super::NONDETERMINISTIC_EFFECT,
             features.len()
         ));
     }

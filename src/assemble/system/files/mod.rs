@@ -19,8 +19,8 @@ mod paths;
 use divert::{Diversion, divert, list_diversions, listpackage, truename};
 
 use super::{copy, lstat_path, sed};
-use nodes::{mkdir, modify};
-use paths::{absolutize, dotdot_path, operands, option_value};
+use nodes::{each_path, install_file, mkdir, modify};
+use paths::{absolutize, dotdot_path, not_unpacked_yet, operands, option_value};
 
 use crate::entry::{Entry, EntryKind};
 
@@ -233,7 +233,7 @@ pub fn compute_at(
                     }
                     let mut st = state.borrow_mut();
                     if let Err(why) = apply(&mut st, &pkg.name, name, &argv[1..]) {
-                        failures.push(match why.strip_prefix(commands::NONDETERMINISTIC_EFFECT) {
+                        failures.push(match why.strip_prefix(super::NONDETERMINISTIC_EFFECT) {
                             Some(why) => format!(
                                 "{}{} ({why})",
                                 commands::SKIPPED_NONDETERMINISTIC,
@@ -646,81 +646,6 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         _ if super::pam::handles(name, args) => super::pam::apply(&mut st.overlay, args),
         _ if super::ucf::handles(name, args) => super::ucf::apply(&mut st.overlay, name, args, st.umask),
         _ => Err("not a file command".into()),
-    }
-}
-
-/// `install SOURCE DEST`: DEST (or DEST/SOURCE's name, when DEST is a directory) made anew —
-/// install removes what was there — with SOURCE's content (`/dev/null`: none), the mode given
-/// (0755 by default) and root's or the given owner.
-fn install_file(
-    st: &mut State<'_>,
-    source: &str,
-    dest: &str,
-    mode: u32,
-    user: &Option<(u32, String)>,
-    group: &Option<(u32, String)>,
-) -> Result<(), String> {
-    let content = if source == "/dev/null" {
-        Vec::new()
-    } else {
-        let real = super::resolve(&st.overlay, &super::tree_path(source))
-            .filter(|p| super::is_file(&st.overlay, p))
-            .ok_or_else(|| format!("{source} is not a regular file"))?;
-        super::read_file(&st.overlay, &real)
-            .map_err(|e| e.to_string())?
-            .unwrap_or_default()
-    };
-    let dest_rel = super::tree_path(dest);
-    let target = match super::resolve(&st.overlay, &dest_rel) {
-        Some(d) if super::is_dir(&st.overlay, &d) => {
-            let name = source.rsplit('/').next().unwrap_or(source);
-            format!("{d}/{name}")
-        }
-        _ => super::resolve_dir_of(&st.overlay, &dest_rel)
-            .ok_or_else(|| format!("the directory of {dest} does not exist"))?,
-    };
-    let mut entry = Entry::generated(
-        target.as_str(),
-        EntryKind::File {
-            size: content.len() as u64,
-        },
-        mode,
-    );
-    super::set_owner(&mut entry, user, group);
-    st.overlay.apply(Changes {
-        files: vec![(entry, content)],
-        removed: vec![],
-    });
-    Ok(())
-}
-
-/// Whether `path` is missing while `package`'s preinst runs although the tree has it: only
-/// `package` ships it (its files are unpacked after its preinst) and no script made it since.
-/// squid's preinst links its AppArmor profile into `disable/` only when the profile is not there
-/// yet, which on a fresh install it is not.
-fn not_unpacked_yet(st: &State<'_>, package: &str, path: &str) -> bool {
-    if st.script != "preinst" {
-        return false;
-    }
-    let rel = super::tree_path(path);
-    if st.overlay.changed(&rel) {
-        return false;
-    }
-    let ships = |p: &InstalledPackage| p.files.iter().any(|f| super::tree_path(&format!("/{f}")) == rel);
-    // Most paths a preinst tests are not its package's: the other packages are only looked
-    // through for those that are.
-    st.packages.iter().any(|p| p.name == package && ships(p))
-        && !st.packages.iter().any(|p| p.name != package && ships(p))
-}
-
-/// Runs `f` on every path, as chmod and chown go on past a file that fails: the others are
-/// changed, and the command fails naming what did.
-fn each_path(paths: &[String], mut f: impl FnMut(&str) -> Result<(), String>) -> Result<(), String> {
-    let failed: Vec<String> = paths.iter().filter_map(|p| f(p).err()).collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(failed.join("; "))
     }
 }
 

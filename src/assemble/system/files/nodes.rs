@@ -1,5 +1,5 @@
-//! Making and changing one path of the image as coreutils does: `mkdir` and the metadata
-//! changes of `chmod`, `chown`/`chgrp` and `setcap`.
+//! Making and changing one path of the image as coreutils does: `mkdir`, `install` of a file,
+//! and the metadata changes of `chmod`, `chown`/`chgrp` and `setcap` (each path in turn).
 
 use super::super::{Changes, Overlay, TreeView};
 use crate::entry::{Entry, EntryKind};
@@ -104,4 +104,63 @@ pub(super) fn modify(
         removed: vec![],
     });
     Ok(())
+}
+
+/// `install SOURCE DEST`: DEST (or DEST/SOURCE's name, when DEST is a directory) made anew —
+/// install removes what was there — with SOURCE's content (`/dev/null`: none), the mode given
+/// (0755 by default) and root's or the given owner.
+pub(super) fn install_file(
+    st: &mut super::State<'_>,
+    source: &str,
+    dest: &str,
+    mode: u32,
+    user: &Option<(u32, String)>,
+    group: &Option<(u32, String)>,
+) -> Result<(), String> {
+    let content = if source == "/dev/null" {
+        Vec::new()
+    } else {
+        let real = super::super::resolve(&st.overlay, &super::super::tree_path(source))
+            .filter(|p| super::super::is_file(&st.overlay, p))
+            .ok_or_else(|| format!("{source} is not a regular file"))?;
+        super::super::read_file(&st.overlay, &real)
+            .map_err(|e| e.to_string())?
+            .unwrap_or_default()
+    };
+    let dest_rel = super::super::tree_path(dest);
+    let target = match super::super::resolve(&st.overlay, &dest_rel) {
+        Some(d) if super::super::is_dir(&st.overlay, &d) => {
+            let name = source.rsplit('/').next().unwrap_or(source);
+            format!("{d}/{name}")
+        }
+        _ => super::super::resolve_dir_of(&st.overlay, &dest_rel)
+            .ok_or_else(|| format!("the directory of {dest} does not exist"))?,
+    };
+    let mut entry = Entry::generated(
+        target.as_str(),
+        EntryKind::File {
+            size: content.len() as u64,
+        },
+        mode,
+    );
+    super::super::set_owner(&mut entry, user, group);
+    st.overlay.apply(Changes {
+        files: vec![(entry, content)],
+        removed: vec![],
+    });
+    Ok(())
+}
+
+/// Runs `f` on every path, as chmod and chown go on past a file that fails: the others are
+/// changed, and the command fails naming what did.
+pub(super) fn each_path(
+    paths: &[String],
+    mut f: impl FnMut(&str) -> Result<(), String>,
+) -> Result<(), String> {
+    let failed: Vec<String> = paths.iter().filter_map(|p| f(p).err()).collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
 }

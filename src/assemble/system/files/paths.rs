@@ -133,3 +133,26 @@ pub(super) fn absolutize(name: &str, args: &[String], cwd: Option<&str>) -> Vec<
 fn is_mode(arg: &str) -> bool {
     arg.len() > 1 && arg[1..].chars().all(|c| "rwxXst,ugoa+-=".contains(c))
 }
+
+/// Whether `path` is missing while `package`'s preinst runs although the tree has it: only
+/// `package` ships it (its files are unpacked after its preinst) and no script made it since.
+/// squid's preinst links its AppArmor profile into `disable/` only when the profile is not there
+/// yet, which on a fresh install it is not.
+pub(super) fn not_unpacked_yet(st: &super::State<'_>, package: &str, path: &str) -> bool {
+    if st.script != "preinst" {
+        return false;
+    }
+    let rel = super::super::tree_path(path);
+    if st.overlay.changed(&rel) {
+        return false;
+    }
+    let ships = |p: &super::super::InstalledPackage| {
+        p.files
+            .iter()
+            .any(|f| super::super::tree_path(&format!("/{f}")) == rel)
+    };
+    // Most paths a preinst tests are not its package's: the other packages are only looked
+    // through for those that are.
+    st.packages.iter().any(|p| p.name == package && ships(p))
+        && !st.packages.iter().any(|p| p.name != package && ships(p))
+}

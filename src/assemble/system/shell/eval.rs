@@ -12,10 +12,13 @@ use super::{MAX_NESTING, parse};
 
 mod capture;
 mod condition;
+mod dirs;
 mod expand;
 mod helper;
 mod probe;
 
+use dirs::WorkingDir;
+pub use dirs::join;
 pub use helper::HelperProbe;
 pub use probe::GlobProbe;
 pub use probe::{DebconfProbe, FileKind, FileProbe, LinkProbe, OutputProbe, SourceReader, StatusProbe};
@@ -123,21 +126,6 @@ enum UnsetVars {
     Empty,
     /// Was `Empty`, until something may have assigned variables the walk cannot see.
     Lost,
-}
-
-/// The working directory, and where `cd -` goes back to.
-#[derive(Debug, Clone)]
-struct WorkingDir {
-    cwd: Value,
-    oldpwd: Value,
-}
-
-/// What a subshell changes only for itself.
-struct SavedShell {
-    vars: BTreeMap<String, Value>,
-    positional: Vec<Value>,
-    dirs: Rc<WorkingDir>,
-    exited: bool,
 }
 
 /// `break` or `continue` leaving the innermost loop's body.
@@ -702,96 +690,6 @@ impl<'f> Eval<'f> {
         });
     }
 
-    /// The working directory when known.
-    fn known_cwd(&self) -> Option<String> {
-        match &self.dirs.cwd {
-            Value::Known(d) => Some(d.clone()),
-            Value::Unknown(_) => None,
-        }
-    }
-
-    /// `path` as the shell would reach it: an absolute path as it is, a relative one below the
-    /// working directory (unknown when that is).
-    pub(super) fn absolute(&self, path: &str) -> Value {
-        // An empty name is no file (`[ -x "" ]` is false), not the working directory.
-        if path.starts_with('/') || path.is_empty() {
-            return Value::Known(path.to_owned());
-        }
-        match &self.dirs.cwd {
-            Value::Known(dir) => Value::Known(join(dir, path)),
-            Value::Unknown(_) => Value::Unknown(format!("{path} (in a working directory not known)")),
-        }
-    }
-
-    /// The text of the file a `<WORD` redirection reads, when the word and the file are known.
-    fn read_input(&mut self, word: &Word) -> Option<String> {
-        let Value::Known(path) = self.expand_path(word) else {
-            return None;
-        };
-        self.source.and_then(|read| read(&path))
-    }
-
-    /// A word naming a file (a redirection's target), made absolute.
-    fn expand_path(&mut self, word: &Word) -> Value {
-        match self.expand_one(word) {
-            Value::Known(p) => self.absolute(&p),
-            unknown => unknown,
-        }
-    }
-
-    /// `cd [-P|-L] [DIR|-]`: the new working directory (unknown when DIR is, or for `cd` alone,
-    /// `$HOME`). Out of line: `simple`'s frame is on every nesting level's path.
-    #[inline(never)]
-    fn cd(&mut self, args: &[Value]) {
-        let args: Vec<Value> = args
-            .iter()
-            .filter(|f| !matches!(f, Value::Known(o) if o == "-P" || o == "-L"))
-            .cloned()
-            .collect();
-        let target = match args.as_slice() {
-            [Value::Known(d)] if d == "-" => self.dirs.oldpwd.clone(),
-            [Value::Known(d)] if !d.is_empty() => self.absolute(d),
-            [Value::Unknown(what)] => Value::Unknown(what.clone()),
-            _ => Value::Unknown("cd without a directory".to_owned()),
-        };
-        self.dirs = Rc::new(WorkingDir {
-            oldpwd: self.dirs.cwd.clone(),
-            cwd: target,
-        });
-    }
-
-    /// `( list )`: what it may change saved before and put back after.
-    fn subshell(&mut self, body: &[Node]) {
-        let saved = self.save_shell();
-        self.run(body);
-        self.restore_shell(saved);
-    }
-
-    #[inline(never)]
-    fn save_shell(&self) -> SavedShell {
-        SavedShell {
-            vars: self.vars.clone(),
-            positional: self.positional.clone(),
-            dirs: self.dirs.clone(),
-            exited: self.exited,
-        }
-    }
-
-    #[inline(never)]
-    fn restore_shell(&mut self, saved: SavedShell) {
-        let SavedShell {
-            vars,
-            positional,
-            dirs,
-            exited,
-        } = saved;
-        self.vars = vars;
-        self.positional = positional;
-        self.dirs = dirs;
-        // `exit` ends the subshell only (the walk of the script goes on).
-        self.exited = exited;
-    }
-
     fn emit(&mut self, call: Call<'_>) {
         (self.on_command)(call);
     }
@@ -814,23 +712,6 @@ impl<'f> Eval<'f> {
             },
         };
     }
-}
-
-/// The absolute path `path` names from the directory `dir`: `.` and empty components dropped,
-/// `..` taking one off (at the root it stays there, as the kernel's lookup does; the symbolic
-/// links on the way are not followed).
-pub fn join(dir: &str, path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in dir.split('/').chain(path.split('/')) {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
 }
 
 /// The names of `read [-r] NAME…` when `cond` is only that.
