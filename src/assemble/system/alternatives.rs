@@ -151,12 +151,7 @@ pub fn scan_postinst(
     let files = |p: &str| super::file_kind(tree, p);
     // Libraries the script sources (postgresql-common's maintscripts-functions, which installs
     // the man-page alternatives from `dpkg -L` output) and the package set for `dpkg -L`.
-    let source = |p: &str| {
-        super::read_file(tree, &super::tree_path(p))
-            .ok()
-            .flatten()
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-    };
+    let source = |p: &str| super::source_text(tree, p);
     let listed = |argv: &[String]| match argv {
         [ua, action, name] if ua.ends_with("update-alternatives") && action == "--query" => {
             let mut now: BTreeMap<String, Group> = registered

@@ -589,6 +589,15 @@ pub fn account(tree: &dyn TreeView, file: &str, name: &str) -> Result<(u32, Stri
         .ok_or_else(|| format!("`{name}` is not in /{file}"))
 }
 
+/// The text of the file at absolute path `abs` (a script's `. FILE`, `< FILE`), when it is
+/// a readable regular file.
+pub fn source_text(tree: &dyn TreeView, abs: &str) -> Option<String> {
+    read_file(tree, &tree_path(abs))
+        .ok()
+        .flatten()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
 /// The names in a directory of the tree (its symbolic links followed), in byte order, with the
 /// directory's real tree path; `None` when the path is not a directory.
 pub fn children(tree: &dyn TreeView, dir: &str) -> Option<(String, Vec<String>)> {

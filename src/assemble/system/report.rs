@@ -129,12 +129,7 @@ fn scan_script(
     };
     let files = |p: &str| super::file_kind(tree, p);
     let links = |p: &str| super::is_symlink(tree, p);
-    let source = |p: &str| {
-        super::read_file(tree, &super::tree_path(p))
-            .ok()
-            .flatten()
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-    };
+    let source = |p: &str| super::source_text(tree, p);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let helpers = super::commands::follow_into;
     let globs = |pattern: &str| Some(super::glob_paths(tree, pattern));
@@ -250,12 +245,7 @@ fn script_activations(tree: &dyn TreeView, packages: &[InstalledPackage], native
             }
         };
         let files = |p: &str| super::file_kind(tree, p);
-        let source = |p: &str| {
-            super::read_file(tree, &super::tree_path(p))
-                .ok()
-                .flatten()
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-        };
+        let source = |p: &str| super::source_text(tree, p);
         // A walk cut short still activated what it reached.
         let _ = shell::Eval::new(&["configure", ""], &mut cb)
             .with_files(&files)

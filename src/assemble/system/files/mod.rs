@@ -251,12 +251,7 @@ pub fn compute_at(
                     super::file_kind(&st.overlay, p)
                 };
                 let links = |p: &str| super::is_symlink(&state.borrow().overlay, p);
-                let source = |p: &str| {
-                    super::read_file(&state.borrow().overlay, &super::tree_path(p))
-                        .ok()
-                        .flatten()
-                        .map(|b| String::from_utf8_lossy(&b).into_owned())
-                };
+                let source = |p: &str| super::source_text(&state.borrow().overlay, p);
                 // `dpkg-statoverride --list` as a condition is answered from the database.
                 let status = |argv: &[String]| match argv.split_first() {
                     Some((name, args)) if name.rsplit('/').next() == Some("dpkg-statoverride") => {
