@@ -249,16 +249,13 @@ mod tests {
     /// `.old`; a catalog naming a missing file (or a dot file) is left out.
     #[test]
     fn the_super_catalog_as_update_super_writes_it() {
+        let update_super = |t: &MemTree| {
+            let script = "#!/bin/sh\nupdate-catalog --quiet --update-super\n";
+            files::compute(t, &[pkg("sgml-base", script)]).unwrap()
+        };
         let mut t = MemTree::new();
         t.dir("etc/sgml").dir("var/lib/sgml-base");
-        let (c, report) = files::compute(
-            &t,
-            &[pkg(
-                "sgml-base",
-                "#!/bin/sh\nupdate-catalog --quiet --update-super\n",
-            )],
-        )
-        .unwrap();
+        let (c, report) = update_super(&t);
         assert!(report.is_empty(), "{report:?}");
         assert_eq!(written(&c, SUPER_CATALOG).1, HEADER.as_bytes());
         t.file(
@@ -274,14 +271,7 @@ mod tests {
         .file("etc/sgml/broken.cat", b"CATALOG /nowhere/catalog\n")
         .file("etc/sgml/.hidden.cat", b"")
         .file("var/lib/sgml-base/supercatalog", HEADER.as_bytes());
-        let (c, report) = files::compute(
-            &t,
-            &[pkg(
-                "sgml-base",
-                "#!/bin/sh\nupdate-catalog --quiet --update-super\n",
-            )],
-        )
-        .unwrap();
+        let (c, report) = update_super(&t);
         assert!(report.is_empty(), "{report:?}");
         assert_eq!(
             String::from_utf8_lossy(&written(&c, SUPER_CATALOG).1),
