@@ -118,7 +118,10 @@ fn scan_script(
                 super::statoverride::parse(&rest),
                 Ok(super::statoverride::Call::List(_))
             );
-        if super::commands::handles(name, &rest) && !statoverride_query && name != "umask" {
+        // `journalctl --update-catalog` is computed from every catalog file of the image, which
+        // are all there when systemd's postinst runs it: a triggered rerun would change nothing.
+        let whole_tree = name == "journalctl";
+        if super::commands::handles(name, &rest) && !statoverride_query && name != "umask" && !whole_tree {
             out.insert(entry(command_line(&c)));
             return;
         }
@@ -568,6 +571,30 @@ fi
             [("postinst triggered".to_owned(), EffectKind::NonDeterministic)]
         );
         assert!(scan(&unpacked, &unpacked, &pkgs, "amd64").is_empty());
+    }
+
+    /// File commands of a triggered postinst are not applied, so they are listed; the journal's
+    /// catalog, computed from the whole tree at configure, is not.
+    #[test]
+    fn file_commands_of_triggered_scripts_are_listed() {
+        let watcher = pkg(
+            "watcher",
+            &[
+                ("triggers", "interest /usr/share/watched\n"),
+                (
+                    "postinst",
+                    "#!/bin/sh\nif [ \"$1\" = triggered ]; then\n  ln -sf /usr/share/watched/x /etc/x\n  journalctl --update-catalog\nfi\n",
+                ),
+            ],
+        );
+        let mut shipper = pkg("shipper", &[]);
+        shipper.files = vec!["usr/share/watched/x".into()];
+        let r = scan(&MemTree::new(), &MemTree::new(), &[watcher, shipper], "amd64");
+        let what: Vec<(&str, &str)> = r.iter().map(|n| (n.script.as_str(), n.what.as_str())).collect();
+        assert_eq!(
+            what,
+            [("postinst triggered", "ln -sf /usr/share/watched/x /etc/x")]
+        );
     }
 
     /// An interest only `dpkg-trigger NAME` in another package's postinst activates: its
