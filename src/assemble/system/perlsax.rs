@@ -330,10 +330,16 @@ fn sub_body<'c>(code: &'c str, name: &str) -> Option<&'c str> {
         let Some(after) = rest.strip_prefix(name) else {
             continue;
         };
-        if !before_ok || !after.trim_start().starts_with('{') {
+        // The name whole (not `supported_features2`); a prototype or attributes may come
+        // before the body; `sub NAME;` only declares it.
+        let whole = !after.starts_with(|c: char| c.is_alphanumeric() || c == '_');
+        let Some(brace) = after.find(['{', ';']).filter(|&i| after.as_bytes()[i] == b'{') else {
+            continue;
+        };
+        if !before_ok || !whole {
             continue;
         }
-        let open = code.len() - after.trim_start().len();
+        let open = code.len() - after.len() + brace;
         let mut depth = 0;
         for (i, c) in code[open..].char_indices() {
             match c {
