@@ -196,9 +196,10 @@ fn other_lines(text: &[u8], file: &str) -> Vec<u8> {
     out
 }
 
-/// The packages the registry's lines for `file` name.
-fn registered_to(registry: &[u8], file: &str) -> Vec<String> {
-    String::from_utf8_lossy(registry)
+/// The first field of a state file's lines for `file` (ucf's `egrep "[[:space:]]FILE$" | awk
+/// '{print $1}'`): the packages `registry` names, the sums `hashfile` records.
+fn first_fields(state: &[u8], file: &str) -> Vec<String> {
+    String::from_utf8_lossy(state)
         .lines()
         .filter(|l| other_lines(format!("{l}\n").as_bytes(), file).is_empty())
         .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
@@ -292,7 +293,7 @@ fn ucfr_purge(overlay: &mut Overlay<'_>, pkg: &str, file: &str, umask: u32) -> R
     let Some(text) = read(overlay, &registry)? else {
         return Err(format!("/{registry} does not exist (ucfr's internal error)"));
     };
-    let owners = registered_to(&text, &real);
+    let owners = first_fields(&text, &real);
     match owners.as_slice() {
         [] => Ok(()),
         [owner] if owner == pkg => rewrite_state(overlay, "registry", "", &real, false, umask),
@@ -336,47 +337,49 @@ pub fn install(
     let dest = canonical(overlay, dest_abs);
     let hashfile = format!("{STATE_DIR}/hashfile");
     let hashes = read(overlay, &hashfile)?.unwrap_or_default();
-    let recorded: Vec<String> = String::from_utf8_lossy(&hashes)
-        .lines()
-        .filter(|l| other_lines(format!("{l}\n").as_bytes(), &dest).is_empty())
-        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-        .collect();
+    let recorded = first_fields(&hashes, &dest);
     let sum = hex::encode(Md5::digest(&content));
     // ucf makes its cache directory before it looks at DEST.
     let cache = format!("{STATE_DIR}/cache");
     if !super::is_dir(overlay, &cache) {
         super::mkdir_p(overlay, &cache, 0o777 & !umask);
     }
-    let existing = super::resolve_dir_of(overlay, &dest_rel).and_then(|p| overlay.entry(&p).cloned());
-    let dest_path = super::resolve_dir_of(overlay, &dest_rel)
-        .ok_or_else(|| format!("the directory of {dest_abs} does not exist"))?;
-    if let Some(existing) = existing {
-        if !matches!(existing.kind, EntryKind::File { .. }) {
-            return Err(format!("{dest_abs} exists and is not a regular file"));
+    let dest_path = super::resolve_dir_of(overlay, &dest_rel);
+    let existing = dest_path.as_ref().and_then(|p| overlay.entry(p).cloned());
+    match (existing, dest_path) {
+        (Some(existing), Some(dest_path)) => {
+            if !matches!(existing.kind, EntryKind::File { .. }) {
+                return Err(format!("{dest_abs} exists and is not a regular file"));
+            }
+            if !matches!(existing.kind, EntryKind::File { .. }) {
+                return Err(format!("{dest_abs} exists and is not a regular file"));
+            }
+            let [last] = recorded.as_slice() else {
+                return Err(format!(
+                    "{dest_abs} exists and ucf's hash file has no single sum for it: ucf would look for historical sums (and may ask)"
+                ));
+            };
+            if *last == sum {
+                // "md5sums match, nothing needs be done."
+                return Ok(());
+            }
+            let current = read(overlay, &dest_path)?.unwrap_or_default();
+            if hex::encode(Md5::digest(&current)) != *last {
+                return Err(format!(
+                    "{dest_abs} was changed since ucf installed it: ucf would ask"
+                ));
+            }
+            place(overlay, src, content.clone(), &dest_path, false, umask);
         }
-        let [last] = recorded.as_slice() else {
-            return Err(format!(
-                "{dest_abs} exists and ucf's hash file has no single sum for it: ucf would look for historical sums (and may ask)"
-            ));
-        };
-        if *last == sum {
-            // "md5sums match, nothing needs be done."
-            return Ok(());
+        (_, dest_path) => {
+            if !recorded.is_empty() {
+                return Err(format!(
+                    "ucf's hash file has {dest}: a deleted configuration file is not recreated"
+                ));
+            }
+            let dest_path = dest_path.ok_or_else(|| format!("the directory of {dest_abs} does not exist"))?;
+            place(overlay, src, content.clone(), &dest_path, true, umask);
         }
-        let current = read(overlay, &dest_path)?.unwrap_or_default();
-        if hex::encode(Md5::digest(&current)) != *last {
-            return Err(format!(
-                "{dest_abs} was changed since ucf installed it: ucf would ask"
-            ));
-        }
-        place(overlay, src, content.clone(), &dest_path, false, umask);
-    } else {
-        if !recorded.is_empty() {
-            return Err(format!(
-                "ucf's hash file has {dest}: a deleted configuration file is not recreated"
-            ));
-        }
-        place(overlay, src, content.clone(), &dest_path, true, umask);
     }
     rewrite_state(
         overlay,
@@ -397,7 +400,7 @@ fn ucfr(overlay: &mut Overlay<'_>, pkg: &str, file: &str, umask: u32) -> Result<
     let real = canonical(overlay, file);
     let registry = format!("{STATE_DIR}/registry");
     let text = read(overlay, &registry)?.unwrap_or_default();
-    let owners = registered_to(&text, &real);
+    let owners = first_fields(&text, &real);
     match owners.as_slice() {
         [] => {}
         [owner] if owner == pkg => return Ok(()),
