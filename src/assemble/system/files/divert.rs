@@ -93,15 +93,7 @@ pub(super) fn divert(st: &mut State<'_>, package: &str, args: &[String]) -> Resu
     let path = path.ok_or("no file to divert")?;
     // In a preinst the file is not there yet when only this package ships it (a package's own
     // files are never diverted by its own diversion): nothing to rename.
-    let shipped_by_others = || {
-        let packaged = super::super::tree_path(&path);
-        st.packages.iter().filter(|p| p.name != package).any(|p| {
-            p.files
-                .iter()
-                .any(|f| super::super::tree_path(&format!("/{f}")) == packaged)
-        })
-    };
-    let absent_yet = st.script == "preinst" && !shipped_by_others();
+    let absent_yet = st.script == "preinst" && !super::paths::shipped(st, &path, |p| p != package);
     if rename && st.overlay.entry(&super::super::tree_path(&path)).is_some() && !absent_yet {
         return Err("--rename of an existing file is not emulated".into());
     }

@@ -142,17 +142,20 @@ pub(super) fn not_unpacked_yet(st: &super::State<'_>, package: &str, path: &str)
     if st.script != "preinst" {
         return false;
     }
-    let rel = super::super::tree_path(path);
-    if st.overlay.changed(&rel) {
+    if st.overlay.changed(&super::super::tree_path(path)) {
         return false;
     }
-    let ships = |p: &super::super::InstalledPackage| {
+    // Most paths a preinst tests are not its package's: the other packages are only looked
+    // through for those that are.
+    shipped(st, path, |p| p == package) && !shipped(st, path, |p| p != package)
+}
+
+/// Whether a package whose name `which` accepts ships `path` (an absolute path).
+pub(super) fn shipped(st: &super::State<'_>, path: &str, which: impl Fn(&str) -> bool) -> bool {
+    let rel = super::super::tree_path(path);
+    st.packages.iter().filter(|p| which(&p.name)).any(|p| {
         p.files
             .iter()
             .any(|f| super::super::tree_path(&format!("/{f}")) == rel)
-    };
-    // Most paths a preinst tests are not its package's: the other packages are only looked
-    // through for those that are.
-    st.packages.iter().any(|p| p.name == package && ships(p))
-        && !st.packages.iter().any(|p| p.name != package && ships(p))
+    })
 }
