@@ -589,6 +589,47 @@ pub fn account(tree: &dyn TreeView, file: &str, name: &str) -> Result<(u32, Stri
         .ok_or_else(|| format!("`{name}` is not in /{file}"))
 }
 
+/// Writes `bytes` to the file at absolute path `abs` as a program opening it for writing does
+/// (the shell's `>`/`>>`, Perl's `open(">…")`): a new file is `0666` less the umask, root's; an
+/// existing one (a symbolic link followed) keeps its mode and owner, and with `append` its
+/// content. A directory, a dangling link or a missing directory is an error.
+pub fn write_through(
+    overlay: &mut Overlay<'_>,
+    abs: &str,
+    bytes: &[u8],
+    append: bool,
+    umask: u32,
+) -> Result<(), String> {
+    let mut path = lstat_path(overlay, abs)?;
+    if let Some(EntryKind::Symlink { .. }) = overlay.entry(&path).map(|e| &e.kind) {
+        path = resolve(overlay, &path).ok_or_else(|| format!("{abs} is a dangling link"))?;
+    }
+    let (mut entry, mut content) = match overlay.entry(&path).cloned() {
+        Some(e) if e.is_dir() => return Err(format!("{abs} is a directory")),
+        Some(e) => {
+            let old = match overlay.read(&path) {
+                Some(Ok(bytes)) if append => bytes,
+                Some(Err(e)) => return Err(format!("reading {abs}: {e}")),
+                _ => Vec::new(),
+            };
+            (e, old)
+        }
+        None => (
+            Entry::generated(&path, EntryKind::File { size: 0 }, 0o666 & !umask),
+            Vec::new(),
+        ),
+    };
+    content.extend_from_slice(bytes);
+    entry.kind = EntryKind::File {
+        size: content.len() as u64,
+    };
+    overlay.apply(Changes {
+        files: vec![(entry, content)],
+        removed: vec![],
+    });
+    Ok(())
+}
+
 /// The text of the file at absolute path `abs` (a script's `. FILE`, `< FILE`), when it is
 /// a readable regular file.
 pub fn source_text(tree: &dyn TreeView, abs: &str) -> Option<String> {

@@ -154,30 +154,13 @@ pub fn apply(overlay: &mut Overlay<'_>, call: &SaxCall, umask: u32) -> Result<()
                     text.extend_from_slice(&body);
                 }
             }
-            let dest = super::tree_path(&call.file);
             if call.ucf {
                 // File::Temp's file, chmod 0644, is ucf's NEW.
                 let new = Entry::generated("tmp/update-perl-sax-parsers", EntryKind::File { size: 0 }, 0o644);
                 super::ucf::install(overlay, &new, text, &call.file, false, umask)
             } else {
-                let entry = match overlay.entry(&dest) {
-                    Some(e) if matches!(e.kind, EntryKind::File { .. }) => e.clone(),
-                    Some(_) => return Err(format!("{} is not a regular file", call.file)),
-                    None => Entry::generated(dest.as_str(), EntryKind::File { size: 0 }, 0o666 & !umask),
-                };
-                overlay.apply(Changes {
-                    files: vec![(
-                        Entry {
-                            kind: EntryKind::File {
-                                size: text.len() as u64,
-                            },
-                            ..entry
-                        },
-                        text,
-                    )],
-                    removed: vec![],
-                });
-                Ok(())
+                // `open(">$file")`.
+                super::write_through(overlay, &call.file, &text, false, umask)
             }
         }
     }
@@ -218,9 +201,9 @@ fn inc_dirs(tree: &dyn TreeView) -> Vec<String> {
 /// The code of package `module`: its `.pm` file's first in `@INC`, without POD and what
 /// follows `__END__`/`__DATA__`, cut to the part after `package MODULE` (up to the next
 /// `package` statement) when the file declares packages.
-fn package_code(tree: &dyn TreeView, module: &str) -> Result<String, String> {
+fn package_code(tree: &dyn TreeView, inc: &[String], module: &str) -> Result<String, String> {
     let rel = format!("{}.pm", module.replace("::", "/"));
-    let text = inc_dirs(tree)
+    let text = inc
         .iter()
         .find_map(|dir| super::read_file(tree, &format!("{dir}/{rel}")).ok().flatten())
         .ok_or_else(|| format!("the Perl module {module} ({rel}) is not in the image's @INC"))?;
@@ -393,24 +376,30 @@ fn parents(code: &str) -> Result<Vec<String>, String> {
 
 /// What `MODULE->supported_features` returns, found as Perl's method lookup finds the method.
 fn features(tree: &dyn TreeView, module: &str) -> Result<Vec<String>, String> {
-    fn lookup(tree: &dyn TreeView, class: &str, depth: usize) -> Result<Option<Vec<String>>, String> {
+    fn lookup(
+        tree: &dyn TreeView,
+        inc: &[String],
+        class: &str,
+        depth: usize,
+    ) -> Result<Option<Vec<String>>, String> {
         if depth > 16 {
             return Err(format!("{class}'s ancestry is deeper than 16 classes"));
         }
-        let code = package_code(tree, class)?;
+        let code = package_code(tree, inc, class)?;
         if let Some(body) = sub_body(&code, "supported_features") {
             return returned_literals(body)
                 .map(Some)
                 .ok_or_else(|| format!("{class}::supported_features computes its list"));
         }
         for parent in parents(&code).map_err(|e| format!("{class}: {e}"))? {
-            if let Some(f) = lookup(tree, &parent, depth + 1)? {
+            if let Some(f) = lookup(tree, inc, &parent, depth + 1)? {
                 return Ok(Some(f));
             }
         }
         Ok(None)
     }
-    let features = lookup(tree, module, 0)?
+    let inc = inc_dirs(tree);
+    let features = lookup(tree, &inc, module, 0)?
         .ok_or_else(|| format!("neither {module} nor a class it inherits from defines supported_features"))?;
     if features.len() > 1 {
         return Err(format!(

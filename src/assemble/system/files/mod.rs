@@ -664,35 +664,7 @@ fn write_file(st: &mut State<'_>, abs: &str, text: &str, append: bool) -> Result
     if abs.split('/').any(|c| c == "..") {
         return Err(format!("{abs} has a `..` component"));
     }
-    let mut path = lstat_path(&st.overlay, abs)?;
-    if let Some(EntryKind::Symlink { .. }) = st.overlay.entry(&path).map(|e| &e.kind) {
-        path = super::resolve(&st.overlay, &path).ok_or_else(|| format!("{abs} is a dangling link"))?;
-    }
-    let (entry, mut content) = match st.overlay.entry(&path).cloned() {
-        Some(e) if e.is_dir() => return Err(format!("{abs} is a directory")),
-        Some(e) => {
-            let old = match st.overlay.read(&path) {
-                Some(Ok(bytes)) if append => bytes,
-                Some(Err(e)) => return Err(format!("reading {abs}: {e}")),
-                _ => Vec::new(),
-            };
-            (e, old)
-        }
-        None => (
-            Entry::generated(&path, EntryKind::File { size: 0 }, 0o666 & !st.umask),
-            Vec::new(),
-        ),
-    };
-    content.extend_from_slice(text.as_bytes());
-    let mut entry = entry;
-    entry.kind = EntryKind::File {
-        size: content.len() as u64,
-    };
-    st.overlay.apply(Changes {
-        files: vec![(entry, content)],
-        removed: vec![],
-    });
-    Ok(())
+    super::write_through(&mut st.overlay, abs, text.as_bytes(), append, st.umask)
 }
 
 fn mv(overlay: &mut Overlay<'_>, args: &[String]) -> Result<(), String> {
