@@ -130,23 +130,36 @@ fn scan_script(
             out.insert(entry(what));
         }
     };
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    if let Err(why) = walk(tree, pkg, member, &args, native_arch, &nodes, &mut cb) {
+        out.insert(entry(cut_short(&why)));
+    }
+}
+
+/// Walks a package's script as dpkg would run it with `args`, the image answering file tests,
+/// `. FILE`, pathname expansion and helper scripts; `Err` when the walk stopped early.
+fn walk(
+    tree: &dyn TreeView,
+    pkg: &InstalledPackage,
+    member: &str,
+    args: &[&str],
+    native_arch: &str,
+    nodes: &[shell::Node],
+    cb: &mut dyn FnMut(Call<'_>),
+) -> Result<(), String> {
     let files = |p: &str| super::file_kind(tree, p);
     let links = |p: &str| super::is_symlink(tree, p);
     let source = |p: &str| super::source_text(tree, p);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let helpers = super::commands::follow_into;
     let globs = |pattern: &str| Some(super::glob_paths(tree, pattern));
-    let walked = shell::Eval::new(&args, &mut cb)
+    shell::Eval::new(args, cb)
         .with_helpers(&helpers)
         .with_globs(&globs)
         .with_files(&files)
         .with_links(&links)
         .with_package(&pkg.name, &pkg.architecture, member, native_arch)
         .with_source(&source)
-        .run_script(&nodes);
-    if let Err(why) = walked {
-        out.insert(entry(cut_short(&why)));
-    }
+        .run_script(nodes)
 }
 
 /// The report entry for a script the shell reader could not parse.
@@ -247,14 +260,16 @@ fn script_activations(tree: &dyn TreeView, packages: &[InstalledPackage], native
                 out.push(name.clone());
             }
         };
-        let files = |p: &str| super::file_kind(tree, p);
-        let source = |p: &str| super::source_text(tree, p);
         // A walk cut short still activated what it reached.
-        let _ = shell::Eval::new(&["configure", ""], &mut cb)
-            .with_files(&files)
-            .with_source(&source)
-            .with_package(&pkg.name, &pkg.architecture, "postinst", native_arch)
-            .run_script(&nodes);
+        let _ = walk(
+            tree,
+            pkg,
+            "postinst",
+            &["configure", ""],
+            native_arch,
+            &nodes,
+            &mut cb,
+        );
     }
     out
 }
