@@ -1,12 +1,10 @@
 //! The configure step: what `dpkg --configure` and the maintainer scripts would have done, computed
 //! by [`super::system`] over the assembled tree and applied to it.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use crate::debian::relation::parse_relations;
 use crate::entry::{Entry, EntryKind};
 use crate::manifest::System;
 
+use super::configure_order::OrderPackage;
 use super::system::{self, InstalledPackage, NotEmulated, SystemInput, TreeView};
 use super::{AssembleError, Assembled, UnpackedPackage};
 
@@ -149,62 +147,33 @@ fn installed(p: &UnpackedPackage) -> InstalledPackage {
     }
 }
 
-/// The order dpkg would configure the packages in: every package after what it (pre-)depends on,
-/// through real names and `Provides`; cycles broken by name, so the order is deterministic.
+/// The order the packages are configured in (see [`super::configure_order`]).
 pub fn configure_order(packages: &[UnpackedPackage]) -> Vec<usize> {
-    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, p) in packages.iter().enumerate() {
-        by_name.entry(p.locked.name.clone()).or_default().push(i);
-        let provides = p.control.control.get("Provides").unwrap_or_default();
-        for group in parse_relations(provides).unwrap_or_default() {
-            for rel in group {
-                by_name.entry(rel.name).or_default().push(i);
-            }
-        }
-    }
-    let deps: Vec<Vec<usize>> = packages
+    let facts: Vec<OrderPackage> = packages
         .iter()
         .map(|p| {
-            let mut out = Vec::new();
-            for field in ["Pre-Depends", "Depends"] {
-                let text = p.control.control.get(field).unwrap_or_default();
-                for group in parse_relations(text).unwrap_or_default() {
-                    // The first alternative that is installed is the one that was used.
-                    if let Some(targets) = group.iter().find_map(|rel| by_name.get(rel.name.as_str())) {
-                        out.extend(targets.iter().copied());
-                    }
-                }
+            let field = |name: &str| p.control.control.get(name).unwrap_or_default().to_owned();
+            let yes = |name: &str| {
+                p.control
+                    .control
+                    .get(name)
+                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("yes"))
+            };
+            OrderPackage {
+                name: p.locked.name.clone(),
+                essential: yes("Essential"),
+                pre_depends: field("Pre-Depends"),
+                depends: field("Depends"),
+                provides: field("Provides"),
+                has_postinst: p.control.members.contains_key("postinst"),
+                triggers: p
+                    .control
+                    .members
+                    .get("triggers")
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default(),
             }
-            out
         })
         .collect();
-    let mut names: Vec<usize> = (0..packages.len()).collect();
-    names.sort_by(|a, b| packages[*a].locked.name.cmp(&packages[*b].locked.name));
-    let mut done = vec![false; packages.len()];
-    let mut on_stack = vec![false; packages.len()];
-    let mut order = Vec::with_capacity(packages.len());
-    for start in names {
-        visit(start, &deps, &mut done, &mut on_stack, &mut order);
-    }
-    order
-}
-
-fn visit(i: usize, deps: &[Vec<usize>], done: &mut [bool], on_stack: &mut [bool], order: &mut Vec<usize>) {
-    if done[i] || on_stack[i] {
-        return;
-    }
-    on_stack[i] = true;
-    let mut targets: Vec<usize> = deps[i]
-        .iter()
-        .copied()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    targets.retain(|&t| t != i);
-    for t in targets {
-        visit(t, deps, done, on_stack, order);
-    }
-    on_stack[i] = false;
-    done[i] = true;
-    order.push(i);
+    super::configure_order::configure_order(&facts)
 }

@@ -11,6 +11,7 @@
 
 pub mod artifacts;
 mod configure;
+pub mod configure_order;
 mod decode;
 pub mod keep;
 mod order;

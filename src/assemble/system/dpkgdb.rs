@@ -295,17 +295,23 @@ fn triggers(sorted: &[&InstalledPackage], out: &mut Changes) -> Result<(), Syste
 /// dpkg's file-name hash table size (a prime; `lib/dpkg/fsys-hash.c`).
 const FSYS_HASH_BINS: u32 = 262_139;
 
-/// The bin of dpkg's file-name hash table a path falls in: `str_fnv_hash` (32-bit FNV-1a, bytes
-/// sign-extended as `char` is on x86) of the path without its leading `/`, modulo the bins.
-/// dpkg-divert and dpkg-statoverride write their databases by walking that table, so this is the
-/// order of their lines (then the order the entries were read or added, within a bin).
+/// The bin of dpkg's file-name hash table a path falls in: [`fnv_hash`] of the path without its
+/// leading `/`, modulo the bins. dpkg-divert and dpkg-statoverride write their databases by
+/// walking that table, so this is the order of their lines (then the order the entries were read
+/// or added, within a bin).
 pub fn fsys_hash_bin(path: &str) -> u32 {
+    fnv_hash(path.trim_start_matches('/')) % FSYS_HASH_BINS
+}
+
+/// dpkg's `str_fnv_hash`: 32-bit FNV-1a, bytes sign-extended as `char` is on x86. dpkg's hash
+/// tables (file names, package names) are walked in its order.
+pub fn fnv_hash(text: &str) -> u32 {
     let mut h: u32 = 2_166_136_261;
-    for b in path.trim_start_matches('/').bytes() {
+    for b in text.bytes() {
         h ^= i32::from(b as i8) as u32;
         h = h.wrapping_mul(16_777_619);
     }
-    h % FSYS_HASH_BINS
+    h
 }
 
 #[cfg(test)]
