@@ -50,9 +50,9 @@ EXPECTED = [
 ]
 
 # Registries whose lines dpkg and ucf append in the order apt configures packages. debcast
-# configures in an order of its own (the Essential set, then dependencies first, then by name),
-# not apt's solver order: the same lines in another order are a difference of install order, not
-# of content, and counted as such (never when a line differs).
+# follows apt's and dpkg's order (src/assemble/configure_order.rs) but not every detail of it
+# (the order apt configures Pre-Depends targets in): the same lines in another order are a
+# difference of install order, not of content, and counted as such (never when a line differs).
 ORDER_ONLY = ["/var/lib/dpkg/triggers/File", "/var/lib/ucf/hashfile", "/var/lib/ucf/registry"]
 # ucf's rotating backups of those (`.0` the newest): the registry as it was some calls before the
 # end, which depends on that order too. Counted as install order only when every line of each
@@ -68,6 +68,9 @@ GENERATORS = [
     ("/etc/ssl/private/ssl-cert-snakeoil.key", "ssl-cert (make-ssl-cert)"),
     ("/etc/ssl/certs/ssl-cert-snakeoil.pem", "ssl-cert (make-ssl-cert)"),
     ("/var/lib/mysql/*", "mariadb-server (mysql_install_db)"),
+    # The configuration and directory databases slapd's postinst loads with slapadd.
+    ("/etc/ldap/slapd.d*", "slapd (slapadd)"),
+    ("/var/lib/ldap/*", "slapd (slapadd)"),
     ("/etc/ssl/certs/java/cacerts", "ca-certificates-java (keystore)"),
     ("/etc/ssl/certs/*", "ca-certificates (update-ca-certificates)"),
     ("/etc/alternatives/*", "update-alternatives"),
@@ -81,7 +84,7 @@ GENERATORS = [
     ("/var/lib/dpkg/triggers/*", "dpkg triggers"),
     ("/usr/share/mime/*", "shared-mime-info (update-mime-database)"),
     ("/var/cache/fontconfig/*", "fontconfig (fc-cache)"),
-    ("*/gdk-pixbuf-2.0/*/loaders.cache", "gdk-pixbuf (loaders cache)"),
+    ("*/gdk-pixbuf-2.0/*/loaders.cache", "libgdk-pixbuf-2.0-0 (gdk-pixbuf-query-loaders)"),
     ("/etc/ssh/ssh_host_*", "openssh-server (host keys)"),
     ("/var/lib/systemd/catalog*", "systemd (journalctl --update-catalog)"),
     ("/usr/share/info/dir*", "install-info (update-info-dir)"),

@@ -379,6 +379,9 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     ("mariadb-install-db", "mariadb-install-db --user=mysql"),
     // BIND's control-channel key: a random secret.
     ("rndc-confgen", "rndc-confgen -a"),
+    // A new OpenLDAP database (slapd's initial configuration and directory): every entry gets a
+    // random entryUUID and the time it was loaded.
+    ("slapadd", "dpkg-reconfigure slapd"),
 ];
 
 /// The Java keystore `/etc/ssl/certs/java/cacerts`: ca-certificates-java's postinst and trigger

@@ -346,6 +346,10 @@ pub fn compute_at(
                     Some((name, args)) if name.rsplit('/').next() == Some("phpquery") => {
                         super::php::query_output(&state.borrow().overlay, args)
                     }
+                    // `uid=$(getent passwd NAME | cut -d: -f3)`: the account files so far.
+                    Some((name, args)) if name == "getent" => {
+                        super::users::getent_output(&state.borrow().overlay, args)
+                    }
                     _ => super::dpkg_listfiles(packages, argv),
                 };
                 let db = |argv: &[String]| debconf.answer(argv);
@@ -367,9 +371,14 @@ pub fn compute_at(
                 }
                 let helpers = commands::follow_into;
                 let globs = |pattern: &str| Some(super::glob_paths(&state.borrow().overlay, pattern));
+                let guessed: RefCell<Vec<String>> = RefCell::new(Vec::new());
+                let guesses = |condition: &str, unwalked: &[String]| {
+                    guessed.borrow_mut().extend(unwalked_effects(condition, unwalked));
+                };
                 let walked = shell::Eval::new(args, &mut cb)
                     .with_helpers(&helpers)
                     .with_globs(&globs)
+                    .with_guesses(&guesses)
                     .with_bash(bash)
                     .with_output(&printed)
                     .with_debconf(&db)
@@ -382,6 +391,7 @@ pub fn compute_at(
                 if let Err(why) = walked {
                     failures.push(report::cut_short(&why));
                 }
+                failures.extend(guessed.into_inner());
             }
             if let Some(err) = refused {
                 return Err(err);
@@ -414,6 +424,23 @@ pub fn compute_at(
     ));
     files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     Ok((Changes { files, removed }, report))
+}
+
+/// The report's entries for the commands of branches an undecided `if` left unwalked (the walk
+/// took the condition as holding): every one but those without effects.
+fn unwalked_effects(condition: &str, unwalked: &[String]) -> Vec<String> {
+    unwalked
+        .iter()
+        .filter(|text| {
+            let mut words = text.split_whitespace().map(str::to_owned);
+            let name = words.next().unwrap_or_default();
+            let args: Vec<String> = words.collect();
+            commands::classify(&name, &args) != Kind::Harmless
+        })
+        .map(|text| {
+            format!("{text} (not run: whether `{condition}` holds is not known while building; the walk took it as holding)")
+        })
+        .collect()
 }
 
 fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Result<(), String> {

@@ -21,7 +21,9 @@ use dirs::WorkingDir;
 pub use dirs::join;
 pub use helper::HelperProbe;
 pub use probe::GlobProbe;
-pub use probe::{DebconfProbe, FileKind, FileProbe, LinkProbe, OutputProbe, SourceReader, StatusProbe};
+pub use probe::{
+    DebconfProbe, FileKind, FileProbe, GuessSink, LinkProbe, OutputProbe, SourceReader, StatusProbe,
+};
 
 /// A value during evaluation: known text, or unknown (named for the report).
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +71,15 @@ pub struct Eval<'f> {
     exited: bool,
     /// `return` seen in the function being run.
     returning: bool,
+    /// The status the function being run returned with (`return N`), where known: `None` for
+    /// no `return` yet, `Some(None)` for one whose status is not known.
+    returned: Option<Option<bool>>,
+    /// Branches being walked on a guess (an undecided condition taken as holding): a `return`
+    /// there says nothing certain about the function's status.
+    guessing: usize,
+    /// [`Eval::condition`] ran the command it was asked about (a call of one of the script's
+    /// functions, run to learn its status): the caller must not run it again.
+    cond_ran: bool,
     in_func: usize,
     /// What the commands inside `$(…)` printed so far.
     capture: String,
@@ -97,6 +108,8 @@ pub struct Eval<'f> {
     helpers: Option<HelperProbe<'f>>,
     /// Pathname expansion against the image ([`Eval::with_globs`]).
     globs: Option<GlobProbe<'f>>,
+    /// Told of branches an undecided condition left unwalked ([`Eval::with_guesses`]).
+    guesses: Option<GuessSink<'f>>,
     /// Where standard output goes for commands without a redirection of their own: the target
     /// of an enclosing compound command's `>FILE` (appending once the first command wrote).
     stdout: Option<(Value, bool)>,
@@ -156,6 +169,9 @@ impl<'f> Eval<'f> {
             cut: None,
             exited: false,
             returning: false,
+            returned: None,
+            guessing: 0,
+            cond_ran: false,
             in_func: 0,
             capture: String::new(),
             stdin: None,
@@ -171,6 +187,7 @@ impl<'f> Eval<'f> {
             debconf: None,
             helpers: None,
             globs: None,
+            guesses: None,
             stdout: None,
             lines: None,
             exit_trap: None,
@@ -258,18 +275,26 @@ impl<'f> Eval<'f> {
             } => self.simple(assigns, words, redirs, text),
             Node::If { branches, otherwise } => {
                 let mut taken = false;
-                for (cond, body) in branches {
+                for (at, (cond, body)) in branches.iter().enumerate() {
                     match self.condition(cond) {
                         Some(false) => continue,
                         // An unknown condition guarding a failure exit (`if ! mountpoint -q
                         // /proc; then …; exit 1; fi`) is assumed not to fire.
-                        None if body.iter().any(is_failure_exit) => continue,
+                        None if body.iter().any(is_failure_exit) => {
+                            self.cond_ran = false;
+                            continue;
+                        }
                         // A condition whose status is not known is a command the shell runs
                         // (`if mkdir /usr/local/share/fonts; then chmod …`); it is taken as
                         // succeeding: on a fresh install the guarded action runs.
                         None => {
-                            self.run(cond);
+                            self.tell_unwalked(cond, body, &branches[at + 1..], otherwise);
+                            self.guessing += 1;
+                            if !std::mem::take(&mut self.cond_ran) {
+                                self.run(cond);
+                            }
                             self.run(body);
+                            self.guessing -= 1;
                             taken = true;
                             break;
                         }
@@ -366,10 +391,15 @@ impl<'f> Eval<'f> {
                     if !runs {
                         continue;
                     }
+                    // Run on an unknown status taken as success: a guess.
+                    let guess = !op.is_empty() && last.is_none();
+                    self.guessing += usize::from(guess);
                     last = self.condition(std::slice::from_ref(node));
-                    if last.is_none() {
+                    if last.is_none() && !std::mem::take(&mut self.cond_ran) {
                         self.node(node);
                     }
+                    self.cond_ran = false;
+                    self.guessing -= usize::from(guess);
                 }
             }
             // Inside `$(…)` each command reads what the one before it printed.
@@ -604,6 +634,11 @@ impl<'f> Eval<'f> {
             if name == "return" {
                 if self.in_func > 0 {
                     self.returning = true;
+                    let status = match argv.get(1).map(|a| a.parse::<i32>()) {
+                        Some(Ok(n)) if self.guessing == 0 => Some(n == 0),
+                        _ => None,
+                    };
+                    self.returned = Some(status);
                 } else {
                     self.exited = true;
                 }
@@ -613,10 +648,13 @@ impl<'f> Eval<'f> {
                 // The function's name is known (it is `name`): the arguments are the fields
                 // after it, unknown ones in their places.
                 let saved = std::mem::replace(&mut self.positional, fields[1..].to_vec());
+                let saved_guessing = std::mem::take(&mut self.guessing);
                 self.in_func += 1;
+                self.returned = None;
                 self.run(&body);
                 self.in_func -= 1;
                 self.returning = false;
+                self.guessing = saved_guessing;
                 self.positional = saved;
                 return;
             }
@@ -727,6 +765,40 @@ fn read_vars(cond: &[Node]) -> Option<Vec<String>> {
 }
 
 /// `exit N` with a literal non-zero N.
+impl Eval<'_> {
+    /// An `if` whose condition could not be decided is walked as if it held: the commands of
+    /// the branches after it go to the caller's [`GuessSink`] (tor's `if [ "$uid" ]; then …;
+    /// else adduser …` must not lose its `adduser` silently).
+    /// A command the taken branch runs too (php-maintscript-helper runs the same `phpenmod`
+    /// either way) is not one the guess missed.
+    fn tell_unwalked(
+        &self,
+        cond: &[Node],
+        taken: &[Node],
+        later: &[(Vec<Node>, Vec<Node>)],
+        otherwise: &[Node],
+    ) {
+        let Some(sink) = self.guesses else { return };
+        let mut commands = Vec::new();
+        for (c, b) in later {
+            super::ast::all_commands(c, &mut commands);
+            super::ast::all_commands(b, &mut commands);
+        }
+        super::ast::all_commands(otherwise, &mut commands);
+        let mut walked = Vec::new();
+        super::ast::all_commands(taken, &mut walked);
+        commands.retain(|(_, text)| !walked.iter().any(|(_, t)| t.trim() == text.trim()));
+        if commands.is_empty() {
+            return;
+        }
+        let mut texts: Vec<(Vec<Word>, String)> = Vec::new();
+        super::ast::all_commands(cond, &mut texts);
+        let condition = texts.iter().map(|(_, t)| t.trim()).collect::<Vec<_>>().join("; ");
+        let unwalked: Vec<String> = commands.into_iter().map(|(_, t)| t.trim().to_owned()).collect();
+        sink(&condition, &unwalked);
+    }
+}
+
 fn is_failure_exit(n: &Node) -> bool {
     match n {
         Node::Simple { words, .. } => {

@@ -59,6 +59,21 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
 /// (by name, or by number in `passwd` and `group`); no key lists the database, which succeeds.
 /// `None` for databases that are not the account files (hosts, services: the runtime's).
 pub fn getent(tree: &dyn TreeView, args: &[String]) -> Option<bool> {
+    let (_, keys) = args.split_first()?;
+    let printed = getent_lines(tree, args)?;
+    Some(keys.iter().all(|k| printed.iter().any(|(key, _)| key == k)))
+}
+
+/// What `getent DATABASE KEY…` prints from the image's account files (tor's postinst reads the
+/// uid off `getent passwd debian-tor | cut -d: -f3`): the entry of each key found, in the order
+/// of the keys, or the whole database without keys; `None` as for [`getent`].
+pub fn getent_output(tree: &dyn TreeView, args: &[String]) -> Option<String> {
+    let lines = getent_lines(tree, args)?;
+    Some(lines.into_iter().map(|(_, line)| line + "\n").collect())
+}
+
+/// Per key found (the database's whole content without keys), the key and its entry's line.
+fn getent_lines(tree: &dyn TreeView, args: &[String]) -> Option<Vec<(String, String)>> {
     let (db, keys) = args.split_first()?;
     let (file, numbered) = match db.as_str() {
         "passwd" => ("etc/passwd", true),
@@ -75,8 +90,11 @@ pub fn getent(tree: &dyn TreeView, args: &[String]) -> Option<bool> {
         Ok(None) => String::new(),
         Err(_) => return None,
     };
-    let found = |key: &str| {
-        text.lines().any(|l| {
+    if keys.is_empty() {
+        return Some(text.lines().map(|l| (String::new(), l.to_owned())).collect());
+    }
+    let entry = |key: &str| {
+        text.lines().find(|l| {
             let mut f = l.split(':');
             let name = f.next();
             let id = f.nth(1);
@@ -84,7 +102,11 @@ pub fn getent(tree: &dyn TreeView, args: &[String]) -> Option<bool> {
                 || (numbered && !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) && id == Some(key))
         })
     };
-    Some(keys.iter().all(|k| found(k)))
+    Some(
+        keys.iter()
+            .filter_map(|k| entry(k).map(|l| (k.clone(), l.to_owned())))
+            .collect(),
+    )
 }
 
 /// Marks a failure that is the tool's "already exists": it exits without changing anything,

@@ -446,6 +446,62 @@ fn getent_answers_from_the_account_files() {
     assert_eq!(q("hosts localhost"), None);
 }
 
+/// tor's postinst: the account is made only when `uid=`getent passwd debian-tor | cut -d ":"
+/// -f 3`` comes back empty; the directories are then given to it. A second run finds it (the
+/// home check passes) and makes nothing twice.
+#[test]
+fn an_account_made_when_getents_printed_entry_is_empty() {
+    let mut t = base();
+    t.dir("var/lib/tor");
+    t.dir("var/log/tor");
+    let script = "#!/bin/sh -e\nuid=`getent passwd debian-tor | cut -d \":\" -f 3`\n\
+                  home=`getent passwd debian-tor | cut -d \":\" -f 6`\n\
+                  if [ \"$uid\" ]; then\n\tif [ \"$home\" = \"/var/lib/tor\" ]; then\n\t\t:\n\telse\n\t\texit 1\n\tfi\n\
+                  else\n\tadduser --quiet --system --disabled-password --home /var/lib/tor --no-create-home \\\n\
+                  \t\t--shell /bin/false --group debian-tor\nfi\n\
+                  chown debian-tor:debian-tor /var/lib/tor\nchmod 02700 /var/lib/tor\n";
+    let pkg = super::super::testutil::with_postinst("tor", script);
+    let (changes, report) = super::super::files::compute(&t, std::slice::from_ref(&pkg)).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let mut m = t.clone();
+    m.apply(&changes);
+    let passwd = m.text("etc/passwd");
+    let line = passwd
+        .lines()
+        .find(|l| l.starts_with("debian-tor:"))
+        .unwrap_or_else(|| panic!("no debian-tor in\n{passwd}"));
+    assert!(line.ends_with(":/var/lib/tor:/bin/false"), "{line}");
+    let uid: u32 = line.split(':').nth(2).and_then(|u| u.parse().ok()).unwrap_or(0);
+    let (dir, _) = &m.entries["var/lib/tor"];
+    assert_eq!((dir.mode & 0o7777, dir.uid), (0o2700, uid));
+    // Run again over the result: the account is found, nothing changes.
+    let (again, report) = super::super::files::compute(&m, &[pkg]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let mut n = m.clone();
+    n.apply(&again);
+    assert_eq!(n.text("etc/passwd"), passwd);
+}
+
+/// `getent DB KEY…` prints each key's entry in the order of the keys, the whole file without
+/// keys, nothing for a key not found.
+#[test]
+fn getent_prints_the_entries_found() {
+    let t = base();
+    let out = |s: &str| getent_output(&t, &s.split(' ').map(str::to_owned).collect::<Vec<_>>());
+    let passwd = t.text("etc/passwd");
+    let line = |name: &str| {
+        passwd
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}:")))
+            .map(|l| format!("{l}\n"))
+            .unwrap_or_default()
+    };
+    assert_eq!(out("passwd nobody root"), Some(line("nobody") + &line("root")));
+    assert_eq!(out("passwd debian-tor"), Some(String::new()));
+    assert_eq!(out("passwd"), Some(passwd.clone()));
+    assert_eq!(out("hosts localhost"), None);
+}
+
 /// cron-daemon-common's postinst: `getent group crontab >/dev/null 2>&1 || addgroup --system
 /// crontab`, then the spool directory given to the group.
 #[test]
@@ -534,4 +590,28 @@ fn a_chown_of_a_missing_account_fails_into_its_fallback() {
         "the chown with known accounts ran"
     );
     assert!(!m.entries.contains_key("var/lib/not-run"));
+}
+
+/// A condition the walk cannot decide is taken as holding, and what the branches after it would
+/// have run is reported, not lost: here an account made only when a value nobody can know at
+/// build time is empty.
+#[test]
+fn an_undecided_condition_reports_the_branch_it_did_not_walk() {
+    let t = base();
+    let script = "#!/bin/sh -e\nuid=`frobnicate passwd x | cut -d \":\" -f 3`\n\
+                  if [ \"$uid\" ]; then\n\t:\nelif [ -e /etc/x ]; then\n\techo found\nelse\n\t\
+                  adduser --system --group x\nfi\n";
+    let pkg = super::super::testutil::with_postinst("x", script);
+    let (changes, report) = super::super::files::compute(&t, &[pkg]).unwrap();
+    let whats: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(
+        whats,
+        [
+            "adduser --system --group x (not run: whether `[ \"$uid\" ]` holds is not known while building; the walk took it as holding)"
+        ],
+        "the elif's test and echo have no effect: not listed"
+    );
+    let mut m = t.clone();
+    m.apply(&changes);
+    assert!(!m.text("etc/passwd").contains("\nx:"));
 }

@@ -11,6 +11,9 @@ impl<'f> Eval<'f> {
     pub(super) fn condition(&mut self, cond: &[Node]) -> Option<bool> {
         let words = match cond {
             [Node::Not(inner)] => return self.condition(std::slice::from_ref(inner)).map(|b| !b),
+            // A function call among the parts would run here and again where the caller runs
+            // the whole list: left to the caller.
+            [Node::AndOr(parts)] if parts.iter().any(|(_, n)| self.is_func_call(n)) => return None,
             [Node::AndOr(parts)] => {
                 let mut acc: Option<bool> = None;
                 for (op, n) in parts {
@@ -37,6 +40,14 @@ impl<'f> Eval<'f> {
             Some(Value::Known(s)) => s.as_str(),
             _ => return None,
         };
+        // One of the script's functions (slapd's `if is_initial_configuration "$@"`): run it
+        // here, and its status is the one its `return` gave, where that is known.
+        if self.funcs.contains_key(first) {
+            self.returned = None;
+            self.node(&cond[0]);
+            self.cond_ran = true;
+            return self.returned.take().flatten();
+        }
         let args: Vec<&Value> = match first {
             "[" => {
                 if !matches!(argv.last(), Some(Value::Known(s)) if s == "]") {
@@ -228,5 +239,19 @@ impl<'f> Eval<'f> {
             _ => return None,
         };
         Some(r != negate)
+    }
+}
+
+impl Eval<'_> {
+    /// Whether `node` calls one of the script's functions (by a literal name).
+    fn is_func_call(&self, node: &Node) -> bool {
+        match node {
+            Node::Simple { words, .. } => words
+                .first()
+                .and_then(|w| w.literal())
+                .is_some_and(|name| self.funcs.contains_key(name.as_str())),
+            Node::Not(inner) => self.is_func_call(inner),
+            _ => false,
+        }
     }
 }

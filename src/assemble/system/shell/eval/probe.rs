@@ -18,6 +18,11 @@ pub type DebconfProbe<'a> = &'a dyn Fn(&[String]) -> Option<Value>;
 /// Reads the text of an absolute path in the image, for `. FILE` in a script.
 pub type SourceReader<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// Told of every `if` whose condition the walk could not decide and took as true: the condition's
+/// text and the commands of the branches it therefore did not walk (each with its source text),
+/// so the caller can report the effects that may have been missed.
+pub type GuessSink<'a> = &'a dyn Fn(&str, &[String]);
+
 /// Answers what an absolute path is in the image.
 pub type FileProbe<'a> = &'a dyn Fn(&str) -> Option<FileKind>;
 
@@ -47,6 +52,12 @@ const SCRIPT_PATH: &[&str] = &[
 ];
 
 impl<'f> Eval<'f> {
+    /// Tells `sink` of the branches an undecided condition left unwalked ([`GuessSink`]).
+    pub fn with_guesses(mut self, sink: GuessSink<'f>) -> Self {
+        self.guesses = Some(sink);
+        self
+    }
+
     /// Lets conditions ask the caller whether a command succeeds ([`StatusProbe`]).
     pub fn with_status(mut self, status: StatusProbe<'f>) -> Self {
         self.status = Some(status);

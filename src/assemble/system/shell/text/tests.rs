@@ -168,3 +168,30 @@ fn sed_n_prints_what_p_substitutes() {
     );
     assert_eq!(run(&["sed", "s/X/Y/p"], "X\nZ\n").as_deref(), Some("Y\nY\nZ\n"));
 }
+
+/// dovecot-core's postinst skips its `conf.d/` files with `[ "$(echo "$f" | cut -b -7)" !=
+/// "conf.d/" ]`: bytes and characters (GNU cut counts both in bytes), and fields split at a tab
+/// without `-d`.
+#[test]
+fn cut_takes_bytes_and_tab_separated_fields() {
+    let run = |argv: &[&str], stdin: &str| filter(&words(argv), stdin);
+    assert_eq!(
+        run(&["cut", "-b", "-7"], "conf.d/10-auth.conf\ndovecot.conf\n").as_deref(),
+        Some("conf.d/\ndovecot\n")
+    );
+    assert_eq!(run(&["cut", "-c2-3,5"], "abcdef\n").as_deref(), Some("bce\n"));
+    assert_eq!(
+        run(&["cut", "-b", "1"], "\u{e9}t\u{e9}\n"),
+        None,
+        "half a character"
+    );
+    assert_eq!(
+        run(&["cut", "-f", "2"], "a\tb\tc\nplain\n").as_deref(),
+        Some("b\nplain\n")
+    );
+    assert_eq!(
+        run(&["cut", "-d", ":", "-b", "1"], "a:b\n"),
+        None,
+        "-d goes with -f only"
+    );
+}
