@@ -46,8 +46,13 @@ use super::artifacts::PlatformArtifact;
 /// preinst not seeing the files only its own package ships (squid's AppArmor `disable/` link),
 /// sed's `\t` inside a bracket list (lighttpd's placeholder page), `lighty-enable-mod`, and
 /// `install -d` with glued option values (exim4's spool directories), and variables nothing
-/// assigned read as empty in the scripts dpkg runs, and sgml-base's `update-catalog`.
-pub(super) const LAYER_FORMAT: u32 = 8;
+/// assigned read as empty in the scripts dpkg runs, and sgml-base's `update-catalog`; 9 the
+/// order packages are configured in (apt's and dpkg's: the Essential set, `Pre-Depends` targets,
+/// then `dpkg --configure --pending`'s hash-table order; it decides dynamic ids and registry
+/// lines), `getent`'s printed entries (tor's `debian-tor` account), `cut -b`/`-c` (dovecot's
+/// `conf.d` modes), the script's functions as conditions (slapd's first configuration now
+/// reaches `mkdir -p /etc/ldap/slapd.d`).
+pub(super) const LAYER_FORMAT: u32 = 9;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -9,6 +9,18 @@ fn pkg(name: &str, depends: &str) -> OrderPackage {
     }
 }
 
+/// Names whose hash-table order is not their name order.
+const NAMES: [&str; 8] = [
+    "dbus",
+    "openssh-client",
+    "curl",
+    "less",
+    "zip",
+    "adduser",
+    "polkitd",
+    "sudo",
+];
+
 fn names(packages: &[OrderPackage]) -> Vec<&str> {
     configure_order(packages)
         .into_iter()
@@ -34,16 +46,7 @@ fn the_hash_is_dpkgs_fnv_1a() {
 
 #[test]
 fn independent_packages_are_configured_in_hash_table_order_not_by_name() {
-    let all = [
-        "dbus",
-        "openssh-client",
-        "curl",
-        "less",
-        "zip",
-        "adduser",
-        "polkitd",
-        "sudo",
-    ];
+    let all = NAMES;
     let packages: Vec<OrderPackage> = all.iter().map(|n| pkg(n, "")).collect();
     let got = names(&packages);
     assert_eq!(got, in_hash_order(&all));
@@ -54,16 +57,7 @@ fn independent_packages_are_configured_in_hash_table_order_not_by_name() {
 
 #[test]
 fn a_package_waits_for_what_it_depends_on_at_the_back_of_the_queue() {
-    let all = [
-        "dbus",
-        "openssh-client",
-        "curl",
-        "less",
-        "zip",
-        "adduser",
-        "polkitd",
-        "sudo",
-    ];
+    let all = NAMES;
     let hashed = in_hash_order(&all);
     // The first in hash order depends on the last: it goes to the back of the queue, and is
     // configured after the last, and so after everything else.
@@ -119,16 +113,7 @@ fn a_cycle_of_packages_with_postinsts_breaks_the_link_of_the_first_met() {
 
 #[test]
 fn what_depends_on_a_package_awaiting_triggers_waits_until_the_triggers_are_processed() {
-    let all = [
-        "dbus",
-        "openssh-client",
-        "curl",
-        "less",
-        "zip",
-        "adduser",
-        "polkitd",
-        "sudo",
-    ];
+    let all = NAMES;
     let hashed = in_hash_order(&all);
     let (awaiter, waiter) = (hashed[0], hashed[1]);
     let mut interested = pkg("sgml-base", "");

@@ -218,8 +218,8 @@ pub struct SystemChanges {
 /// What the emulations need besides the tree.
 pub struct SystemInput<'a> {
     pub tree: &'a dyn TreeView,
-    /// In configure order (dependencies first, as dpkg would configure them): alternatives of
-    /// equal priority resolve to the one registered first.
+    /// In configure order ([`crate::assemble::configure_order`]: as apt and dpkg configure
+    /// them): alternatives of equal priority resolve to the one registered first.
     pub packages: &'a [InstalledPackage],
     pub system: &'a System,
     /// The image's Debian architecture (`amd64`, `arm64`, …).
