@@ -435,7 +435,8 @@ fn unwalked_effects(condition: &str, unwalked: &[String]) -> Vec<String> {
             let mut words = text.split_whitespace().map(str::to_owned);
             let name = words.next().unwrap_or_default();
             let args: Vec<String> = words.collect();
-            commands::classify(&name, &args) != Kind::Harmless
+            // Service management is skipped whichever branch runs it.
+            !matches!(commands::classify(&name, &args), Kind::Harmless | Kind::Service)
         })
         .map(|text| {
             format!("{text} (not run: whether `{condition}` holds is not known while building; the walk took it as holding)")
@@ -607,9 +608,20 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             let user = user
                 .map(|u| super::account(&st.overlay, "etc/passwd", u))
                 .transpose()?;
-            let group = group
+            let mut group = group
                 .map(|g| super::account(&st.overlay, "etc/group", g))
                 .transpose()?;
+            // `chown USER: PATH`: the group is the user's login group (nfs-common's `chown statd:`).
+            if name == "chown"
+                && group.is_none()
+                && spec.ends_with([':', '.'])
+                && let Some((_, login)) = &user
+            {
+                let gid = super::users::getent_output(&st.overlay, &["passwd".to_owned(), login.clone()])
+                    .and_then(|line| line.split(':').nth(3).map(str::to_owned))
+                    .ok_or_else(|| format!("`{login}` has no login group in /etc/passwd"))?;
+                group = Some(super::account(&st.overlay, "etc/group", gid.trim())?);
+            }
             each_path(paths, |p| {
                 modify(&mut st.overlay, p, !no_deref, |e| {
                     super::set_owner(e, &user, &group)

@@ -482,6 +482,32 @@ fn an_account_made_when_getents_printed_entry_is_empty() {
     assert_eq!(n.text("etc/passwd"), passwd);
 }
 
+/// nfs-common's postinst: `chown statd: DIR` gives DIR the user and the user's login group
+/// (`nogroup` for a system user made without `--group`).
+#[test]
+fn chown_user_colon_gives_the_login_group() {
+    let mut t = base();
+    t.dir("var/lib/nfs/sm");
+    let script = "#!/bin/sh\nset -e\nif ! getent passwd statd >/dev/null; then\n    adduser --system --home /var/lib/nfs --no-create-home statd\nfi\n\
+                  chown statd: /var/lib/nfs/sm\n";
+    let pkg = super::super::testutil::with_postinst("nfs-common", script);
+    let (changes, report) = super::super::files::compute(&t, &[pkg]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let mut m = t.clone();
+    m.apply(&changes);
+    let statd = m.text("etc/passwd");
+    let statd = statd
+        .lines()
+        .find(|l| l.starts_with("statd:"))
+        .unwrap_or_default()
+        .to_owned();
+    let uid: u32 = statd.split(':').nth(2).and_then(|u| u.parse().ok()).unwrap_or(0);
+    let gid: u32 = statd.split(':').nth(3).and_then(|g| g.parse().ok()).unwrap_or(0);
+    assert_eq!(gid, 65534, "{statd}");
+    let (dir, _) = &m.entries["var/lib/nfs/sm"];
+    assert_eq!((dir.uid, dir.gid, dir.gname.as_str()), (uid, 65534, "nogroup"));
+}
+
 /// `getent DB KEY…` prints each key's entry in the order of the keys, the whole file without
 /// keys, nothing for a key not found.
 #[test]
