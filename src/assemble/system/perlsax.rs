@@ -157,7 +157,7 @@ pub fn apply(overlay: &mut Overlay<'_>, call: &SaxCall, umask: u32) -> Result<()
             if call.ucf {
                 // File::Temp's file, chmod 0644, is ucf's NEW.
                 let new = Entry::generated("tmp/update-perl-sax-parsers", EntryKind::File { size: 0 }, 0o644);
-                super::ucf::install(overlay, &new, text, &call.file, false, umask)
+                super::ucf::install(overlay, &new, text, &call.file, false, false, umask)
             } else {
                 // `open(">$file")`.
                 super::write_through(overlay, &call.file, &text, false, umask)

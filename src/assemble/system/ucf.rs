@@ -38,6 +38,8 @@ struct UcfCall {
     new: Option<String>,
     dest: String,
     three_way: bool,
+    /// `--sum-file`/`--src-dir` given: where ucf looks for historical sums of DEST.
+    historical: bool,
 }
 
 /// Options (name without dashes, inline or next-argument value) and operands.
@@ -100,6 +102,9 @@ fn parse_ucf(args: &[String]) -> Result<UcfCall, String> {
         ],
     )?;
     let (mut three_way, mut purge) = (false, false);
+    let historical = opts
+        .iter()
+        .any(|(n, _)| matches!(*n, "s" | "src-dir" | "sum-file"));
     for (name, _) in &opts {
         match *name {
             "three-way" => three_way = true,
@@ -117,11 +122,13 @@ fn parse_ucf(args: &[String]) -> Result<UcfCall, String> {
             new: None,
             dest: (*dest).to_owned(),
             three_way,
+            historical,
         }),
         [new, dest] if !purge && new.starts_with('/') && dest.starts_with('/') => Ok(UcfCall {
             new: Some((*new).to_owned()),
             dest: (*dest).to_owned(),
             three_way,
+            historical,
         }),
         _ if purge => Err("ucf --purge without exactly one absolute DESTINATION".into()),
         _ => Err("ucf without exactly NEW and DESTINATION as absolute paths".into()),
@@ -316,7 +323,20 @@ fn ucf(overlay: &mut Overlay<'_>, call: &UcfCall, umask: u32) -> Result<(), Stri
         .cloned()
         .ok_or_else(|| format!("the new file {new} does not exist"))?;
     let content = read(overlay, &new_rel)?.unwrap_or_default();
-    install(overlay, &src, content, &call.dest, call.three_way, umask)
+    // ucf's historical sums of DEST: `NEW.md5sum` or `NEW.md5sum.d/` beside NEW by default.
+    let historical = call.historical
+        || [".md5sum", ".md5sum.d"]
+            .iter()
+            .any(|ext| overlay.entry(&format!("{new_rel}{ext}")).is_some());
+    install(
+        overlay,
+        &src,
+        content,
+        &call.dest,
+        call.three_way,
+        historical,
+        umask,
+    )
 }
 
 /// `ucf NEW DEST` with NEW given by its entry (mode, owner) and content: what ucf does on a
@@ -324,13 +344,17 @@ fn ucf(overlay: &mut Overlay<'_>, call: &UcfCall, umask: u32) -> Result<(), Stri
 /// installed before that nobody changed since (its sum is the one `hashfile` records): nothing
 /// when NEW is that same version, else DEST replaced in place (`cp -f`: its mode and owner kept;
 /// no `.ucf-old` copy, ucf's default) and the sums and cache updated. What would make ucf look
-/// for historical sums or ask (a DEST it has no sum for, or one changed since) is refused.
+/// for historical sums or ask (a DEST it has no sum for, or one changed since) is refused, but for
+/// a DEST it has no sum for that already holds NEW's bytes (a conffile the package also ships,
+/// nfs-common's `/etc/default/nfs-common`): "nothing needs be done" but recording the sum and
+/// the cache, as ucf's step 3c does when no historical sums are given.
 pub fn install(
     overlay: &mut Overlay<'_>,
     src: &Entry,
     content: Vec<u8>,
     dest_abs: &str,
     three_way: bool,
+    historical: bool,
     umask: u32,
 ) -> Result<(), String> {
     let dest_rel = super::tree_path(dest_abs);
@@ -354,22 +378,30 @@ pub fn install(
             if !matches!(existing.kind, EntryKind::File { .. }) {
                 return Err(format!("{dest_abs} exists and is not a regular file"));
             }
-            let [last] = recorded.as_slice() else {
-                return Err(format!(
-                    "{dest_abs} exists and ucf's hash file has no single sum for it: ucf would look for historical sums (and may ask)"
-                ));
+            let current = read(overlay, &dest_path)?.unwrap_or_default();
+            let same = hex::encode(Md5::digest(&current)) == sum;
+            let last = match recorded.as_slice() {
+                [last] => last,
+                [] if same && !historical => "",
+                _ => {
+                    return Err(format!(
+                        "{dest_abs} exists and ucf's hash file has no single sum for it: ucf would look for historical sums (and may ask)"
+                    ));
+                }
             };
-            if *last == sum {
+            if last == sum {
                 // "md5sums match, nothing needs be done."
                 return Ok(());
             }
-            let current = read(overlay, &dest_path)?.unwrap_or_default();
-            if hex::encode(Md5::digest(&current)) != *last {
+            if last.is_empty() {
+                // DEST already is NEW: only the sum and the cache are recorded.
+            } else if hex::encode(Md5::digest(&current)) != last {
                 return Err(format!(
                     "{dest_abs} was changed since ucf installed it: ucf would ask"
                 ));
+            } else {
+                place(overlay, src, content.clone(), &dest_path, false, umask);
             }
-            place(overlay, src, content.clone(), &dest_path, false, umask);
         }
         (_, dest_path) => {
             if !recorded.is_empty() {

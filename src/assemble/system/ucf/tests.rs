@@ -222,3 +222,50 @@ fn purging_rotates_and_forgets() {
             .all(|(e, _)| !e.path.starts_with("var/lib/ucf/cache/:etc"))
     );
 }
+
+/// nfs-common ships `/etc/default/nfs-common` as a conffile and also hands the same bytes to ucf:
+/// a destination ucf has no sum for that already holds the new file gets its sum and cached copy
+/// recorded and is left as it is (ucf's "nothing needs be done"). With historical sums beside the
+/// new file ucf would look at those first: still refused.
+#[test]
+fn a_destination_that_already_is_the_new_file_is_only_recorded() {
+    let mut t = MemTree::default();
+    t.dir("usr/share/nfs-common/conffiles")
+        .dir("etc/default")
+        .dir("var/lib/ucf")
+        .file(
+            "usr/share/nfs-common/conffiles/nfs-common.default",
+            b"NEED_STATD=\n",
+        )
+        .file("etc/default/nfs-common", b"NEED_STATD=\n");
+    if let Some((e, _)) = t.entries.get_mut("etc/default/nfs-common") {
+        e.mode = 0o600;
+    }
+    let script = "#!/bin/sh\nucf --three-way /usr/share/nfs-common/conffiles/nfs-common.default /etc/default/nfs-common\n";
+    let (changes, report) = files::compute(&t, &[pkg("nfs-common", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let sum = hex::encode(Md5::digest(b"NEED_STATD=\n"));
+    assert_eq!(
+        file(&changes, "var/lib/ucf/hashfile").1,
+        format!("{sum}  /etc/default/nfs-common\n").as_bytes()
+    );
+    assert_eq!(
+        file(&changes, "var/lib/ucf/cache/:etc:default:nfs-common").1,
+        b"NEED_STATD=\n"
+    );
+    assert!(
+        changes
+            .files
+            .iter()
+            .all(|(e, _)| e.path != "etc/default/nfs-common"),
+        "the destination is left as it is (its mode too)"
+    );
+
+    t.file(
+        "usr/share/nfs-common/conffiles/nfs-common.default.md5sum",
+        b"0123  default\n",
+    );
+    let (_, report) = files::compute(&t, &[pkg("nfs-common", script)]).unwrap();
+    assert_eq!(report.len(), 1, "{report:?}");
+    assert!(report[0].what.contains("historical sums"), "{report:?}");
+}
