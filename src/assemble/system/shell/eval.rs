@@ -276,21 +276,21 @@ impl<'f> Eval<'f> {
             Node::If { branches, otherwise } => {
                 let mut taken = false;
                 for (at, (cond, body)) in branches.iter().enumerate() {
-                    match self.condition(cond) {
+                    let decided = self.condition(cond);
+                    // Whether deciding it ran it (a function's status is learnt by running it).
+                    let ran = std::mem::take(&mut self.cond_ran);
+                    match decided {
                         Some(false) => continue,
                         // An unknown condition guarding a failure exit (`if ! mountpoint -q
                         // /proc; then …; exit 1; fi`) is assumed not to fire.
-                        None if body.iter().any(is_failure_exit) => {
-                            self.cond_ran = false;
-                            continue;
-                        }
+                        None if body.iter().any(is_failure_exit) => continue,
                         // A condition whose status is not known is a command the shell runs
                         // (`if mkdir /usr/local/share/fonts; then chmod …`); it is taken as
                         // succeeding: on a fresh install the guarded action runs.
                         None => {
                             self.tell_unwalked(cond, body, &branches[at + 1..], otherwise);
                             self.guessing += 1;
-                            if !std::mem::take(&mut self.cond_ran) {
+                            if !ran {
                                 self.run(cond);
                             }
                             self.run(body);
@@ -395,10 +395,10 @@ impl<'f> Eval<'f> {
                     let guess = !op.is_empty() && last.is_none();
                     self.guessing += usize::from(guess);
                     last = self.condition(std::slice::from_ref(node));
-                    if last.is_none() && !std::mem::take(&mut self.cond_ran) {
+                    let ran = std::mem::take(&mut self.cond_ran);
+                    if last.is_none() && !ran {
                         self.node(node);
                     }
-                    self.cond_ran = false;
                     self.guessing -= usize::from(guess);
                 }
             }

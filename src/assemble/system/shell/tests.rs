@@ -813,3 +813,25 @@ fn a_return_reached_on_a_guess_is_not_a_known_status() {
         "the first `if` has no other branch to tell of"
     );
 }
+
+/// A function decided as a condition earlier does not stop a later undecided condition's
+/// command from running (fontconfig-config's `if is_initial_configuration "$@"` … then `if mkdir
+/// /usr/local/share/fonts; then chmod …`).
+#[test]
+fn a_later_undecided_condition_still_runs_its_command() {
+    let script = "initial() {\n  [ \"$1\" = configure ] && return 0\n  return 1\n}\n\
+                  if initial \"$@\"; then touch /fresh; fi\n\
+                  if mkdir /usr/local/share/fonts 2>/dev/null; then chmod 2775 /usr/local/share/fonts; fi\n\
+                  initial \"$@\" && touch /and\n\
+                  mkdir /x || touch /fallback\n";
+    assert_eq!(
+        command_lines(&calls(script)),
+        [
+            "touch /fresh",
+            "mkdir /usr/local/share/fonts",
+            "chmod 2775 /usr/local/share/fonts",
+            "touch /and",
+            "mkdir /x"
+        ]
+    );
+}
