@@ -51,7 +51,9 @@ use super::artifacts::PlatformArtifact;
 /// then `dpkg --configure --pending`'s hash-table order; it decides dynamic ids and registry
 /// lines), `getent`'s printed entries (tor's `debian-tor` account), `cut -b`/`-c` (dovecot's
 /// `conf.d` modes), the script's functions as conditions (slapd's first configuration now
-/// reaches `mkdir -p /etc/ldap/slapd.d`).
+/// reaches `mkdir -p /etc/ldap/slapd.d`), `chown USER:` with the user's login group (nfs-common),
+/// ucf recording a destination that already holds the new file, and links to what a command
+/// left out would make (dovecot-core's certificate links to the snake-oil pair).
 pub(super) const LAYER_FORMAT: u32 = 9;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -384,6 +384,30 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     ("slapadd", "dpkg-reconfigure slapd"),
 ];
 
+/// What a non-deterministic command left out of the image would have made, where later scripts
+/// test for it (dovecot-core links its certificate to the snake-oil pair when that exists): such
+/// a test cannot be decided while building.
+pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
+    match name {
+        "make-ssl-cert" if args.first().is_some_and(|a| a == "generate-default-snakeoil") => vec![
+            "/etc/ssl/certs/ssl-cert-snakeoil.pem".to_owned(),
+            "/etc/ssl/private/ssl-cert-snakeoil.key".to_owned(),
+        ],
+        "ssh-keygen" if args.iter().any(|a| a == "-A") => ["rsa", "ecdsa", "ed25519"]
+            .iter()
+            .flat_map(|t| {
+                let key = format!("/etc/ssh/ssh_host_{t}_key");
+                [format!("{key}.pub"), key]
+            })
+            .collect(),
+        "ssh-keygen" => match args.iter().position(|a| a == "-f").and_then(|i| args.get(i + 1)) {
+            Some(key) if key.starts_with('/') => vec![format!("{key}.pub"), key.clone()],
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
 /// The Java keystore `/etc/ssl/certs/java/cacerts`: ca-certificates-java's postinst and trigger
 /// import the certificates with its own jar (or `keytool`); every JKS entry carries the time it
 /// was added, so the file differs on every run.

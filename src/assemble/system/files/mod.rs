@@ -44,6 +44,9 @@ struct State<'t> {
     script: &'static str,
     /// Every package's shipped paths, for what a preinst sees before its package is unpacked.
     packages: &'t [InstalledPackage],
+    /// What the non-deterministic commands left out so far would have made
+    /// ([`commands::left_out_outputs`]).
+    pending: std::collections::BTreeSet<String>,
 }
 
 /// Applies every package's file commands, in configure order.
@@ -71,6 +74,7 @@ pub fn compute_at(
         })?,
         script: "preinst",
         packages,
+        pending: Default::default(),
     });
     let mut report = Vec::new();
     let debconf = super::debconf::Debconf::new(packages);
@@ -228,6 +232,10 @@ pub fn compute_at(
                     }
                     if !handles(name, &argv[1..]) {
                         let kind = commands::classify(name, &argv[1..]);
+                        if matches!(kind, Kind::NonDeterministic(_)) {
+                            let made = commands::left_out_outputs(name, &argv[1..]);
+                            state.borrow_mut().pending.extend(made);
+                        }
                         failures.extend(commands::report_entry(&kind, &command_line(&c)));
                         return;
                     }
@@ -248,7 +256,11 @@ pub fn compute_at(
                     if not_unpacked_yet(&st, &pkg.name, p) {
                         return None;
                     }
-                    super::file_kind(&st.overlay, p)
+                    let kind = super::file_kind(&st.overlay, p);
+                    if kind.is_none() && st.pending.contains(p) {
+                        return Some(shell::FileKind::Pending);
+                    }
+                    kind
                 };
                 let links = |p: &str| super::is_symlink(&state.borrow().overlay, p);
                 let source = |p: &str| super::source_text(&state.borrow().overlay, p);

@@ -383,3 +383,37 @@ fn install_with_glued_values_and_rm_of_what_is_not_there() {
         );
     }
 }
+
+/// dovecot-core links its certificate to the snake-oil pair when that exists. ssl-cert's
+/// `make-ssl-cert generate-default-snakeoil` is left out (non-deterministic), so whether the pair
+/// exists cannot be decided: the link is made as on a dpkg install (it resolves once the command
+/// runs at first start). Without ssl-cert's postinst the test is plainly false.
+#[test]
+fn a_test_for_what_a_left_out_command_makes_is_undecided() {
+    let mut t = MemTree::new();
+    t.dir("etc/dovecot/private")
+        .dir("etc/ssl/certs")
+        .dir("etc/ssl/private");
+    let dovecot = "#!/bin/sh\nset -e\nif [ ! -e /etc/dovecot/private/dovecot.key ] && \\\n\
+                   [ -e /etc/ssl/certs/ssl-cert-snakeoil.pem ] && \\\n\
+                   [ -e /etc/ssl/private/ssl-cert-snakeoil.key ]; then\n\
+                   \tln -s /etc/ssl/certs/ssl-cert-snakeoil.pem /etc/dovecot/private/dovecot.pem\n\
+                   \tln -s /etc/ssl/private/ssl-cert-snakeoil.key /etc/dovecot/private/dovecot.key\nfi\n";
+    let ssl_cert = "#!/bin/sh\nset -e\nmake-ssl-cert generate-default-snakeoil --force-overwrite\n";
+    let (changes, report) = compute(&t, &[pkg("ssl-cert", ssl_cert), pkg("dovecot-core", dovecot)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(what.len(), 1, "{what:?}");
+    assert!(
+        what[0].starts_with(commands::SKIPPED_NONDETERMINISTIC),
+        "{what:?}"
+    );
+    let (link, _) = file(&changes, "etc/dovecot/private/dovecot.pem").expect("the link is made");
+    assert!(
+        matches!(&link.kind, EntryKind::Symlink { target } if target == "/etc/ssl/certs/ssl-cert-snakeoil.pem"),
+        "{link:?}"
+    );
+
+    let (changes, report) = compute(&t, &[pkg("dovecot-core", dovecot)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(file(&changes, "etc/dovecot/private/dovecot.pem").is_none());
+}

@@ -223,7 +223,12 @@ impl<'f> Eval<'f> {
                     Value::Unknown(_) => None,
                 };
                 let kind = || self.files.and_then(|f| path().map(|p| f(&p)));
-                match known(op)?.as_str() {
+                let op = known(op)?;
+                let file_test = matches!(op.as_str(), "-e" | "-r" | "-w" | "-f" | "-d" | "-x" | "-s");
+                if file_test && kind() == Some(Some(FileKind::Pending)) {
+                    return None;
+                }
+                match op.as_str() {
                     "-z" => a.is_empty(),
                     "-n" => !a.is_empty(),
                     // Scripts run as root: whatever exists can be read and written.

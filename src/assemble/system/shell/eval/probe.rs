@@ -37,8 +37,13 @@ pub type LinkProbe<'a> = &'a dyn Fn(&str) -> bool;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
     Dir,
-    File { executable: bool },
+    File {
+        executable: bool,
+    },
     Other,
+    /// Not there while building, but made at first start by a command left out of the image
+    /// (the snake-oil certificate): whether it exists cannot be decided.
+    Pending,
 }
 
 /// Where `command -v`/`which` look (a maintainer script's PATH under dpkg).
