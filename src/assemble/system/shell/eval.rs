@@ -14,6 +14,7 @@ mod capture;
 mod condition;
 mod dirs;
 mod expand;
+mod guess;
 mod helper;
 mod probe;
 
@@ -765,40 +766,6 @@ fn read_vars(cond: &[Node]) -> Option<Vec<String>> {
 }
 
 /// `exit N` with a literal non-zero N.
-impl Eval<'_> {
-    /// An `if` whose condition could not be decided is walked as if it held: the commands of
-    /// the branches after it go to the caller's [`GuessSink`] (tor's `if [ "$uid" ]; then …;
-    /// else adduser …` must not lose its `adduser` silently).
-    /// A command the taken branch runs too (php-maintscript-helper runs the same `phpenmod`
-    /// either way) is not one the guess missed.
-    fn tell_unwalked(
-        &self,
-        cond: &[Node],
-        taken: &[Node],
-        later: &[(Vec<Node>, Vec<Node>)],
-        otherwise: &[Node],
-    ) {
-        let Some(sink) = self.guesses else { return };
-        let mut commands = Vec::new();
-        for (c, b) in later {
-            super::ast::all_commands(c, &mut commands);
-            super::ast::all_commands(b, &mut commands);
-        }
-        super::ast::all_commands(otherwise, &mut commands);
-        let mut walked = Vec::new();
-        super::ast::all_commands(taken, &mut walked);
-        commands.retain(|(_, text)| !walked.iter().any(|(_, t)| t.trim() == text.trim()));
-        if commands.is_empty() {
-            return;
-        }
-        let mut texts: Vec<(Vec<Word>, String)> = Vec::new();
-        super::ast::all_commands(cond, &mut texts);
-        let condition = texts.iter().map(|(_, t)| t.trim()).collect::<Vec<_>>().join("; ");
-        let unwalked: Vec<String> = commands.into_iter().map(|(_, t)| t.trim().to_owned()).collect();
-        sink(&condition, &unwalked);
-    }
-}
-
 fn is_failure_exit(n: &Node) -> bool {
     match n {
         Node::Simple { words, .. } => {

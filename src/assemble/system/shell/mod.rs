@@ -58,4 +58,6 @@ fn parse_nested(src: &str, base: usize, depth: usize) -> Result<Vec<Node>, Parse
 }
 
 #[cfg(test)]
+mod condition_tests;
+#[cfg(test)]
 mod tests;

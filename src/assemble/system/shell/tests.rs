@@ -1,6 +1,6 @@
 use super::*;
 
-fn calls(src: &str) -> Vec<Result<Vec<String>, String>> {
+pub(super) fn calls(src: &str) -> Vec<Result<Vec<String>, String>> {
     let nodes = parse(src).unwrap();
     let mut out = Vec::new();
     let mut cb = |c: Call<'_>| out.push(c.argv);
@@ -753,85 +753,5 @@ fn commands_that_expand_to_nothing_or_to_an_unknown_name() {
         got,
         [Err("$(unknowable)".to_owned())],
         "nothing run for the empty ones, `f` not called"
-    );
-}
-
-fn command_lines(calls: &[Result<Vec<String>, String>]) -> Vec<String> {
-    calls
-        .iter()
-        .map(|c| match c {
-            Ok(a) => a.join(" "),
-            Err(e) => format!("?{e}"),
-        })
-        .collect()
-}
-
-/// A condition that calls one of the script's functions (slapd's `if is_initial_configuration
-/// "$@"`, `if manual_configuration_wanted`) takes the status its `return` gives; the function's
-/// commands run once, whichever way it goes.
-#[test]
-fn a_function_as_a_condition_gives_the_status_it_returns() {
-    let script = "initial() {\n  touch /ran-initial\n  if [ \"$1\" = configure ] && [ -z \"$2\" ]; then\n    return 0\n  fi\n  return 1\n}\n\
-                  manual() {\n  if [ \"$x\" = true ]; then return 0; fi\n  return 1\n}\n\
-                  x=false\n\
-                  if initial \"$@\"; then touch /fresh; else touch /upgrade; fi\n\
-                  if manual; then touch /manual; else touch /automatic; fi\n\
-                  if ! manual; then touch /not-manual; fi\n\
-                  manual || touch /fallback\n";
-    assert_eq!(
-        command_lines(&calls(script)),
-        [
-            "touch /ran-initial",
-            "touch /fresh",
-            "touch /automatic",
-            "touch /not-manual",
-            "touch /fallback"
-        ]
-    );
-}
-
-/// A `return` reached on a guess (an undecided condition taken as holding) leaves the
-/// function's status unknown: the caller's condition is undecided too, and the branch it did
-/// not walk goes to the guess sink.
-#[test]
-fn a_return_reached_on_a_guess_is_not_a_known_status() {
-    let script =
-        "f() {\n  if frobnicate; then return 0; fi\n  return 1\n}\nif f; then touch /a; else touch /b; fi\n";
-    let nodes = parse(script).unwrap();
-    let mut out = Vec::new();
-    let mut cb = |c: Call<'_>| out.push(c.argv);
-    let told = std::cell::RefCell::new(Vec::new());
-    let sink = |cond: &str, unwalked: &[String]| told.borrow_mut().push((cond.to_owned(), unwalked.to_vec()));
-    Eval::new(&["configure", ""], &mut cb)
-        .with_guesses(&sink)
-        .run_script(&nodes)
-        .unwrap();
-    assert_eq!(command_lines(&out), ["frobnicate", "touch /a"]);
-    assert_eq!(
-        told.into_inner(),
-        [("f".to_owned(), vec!["touch /b".to_owned()])],
-        "the first `if` has no other branch to tell of"
-    );
-}
-
-/// A function decided as a condition earlier does not stop a later undecided condition's
-/// command from running (fontconfig-config's `if is_initial_configuration "$@"` … then `if mkdir
-/// /usr/local/share/fonts; then chmod …`).
-#[test]
-fn a_later_undecided_condition_still_runs_its_command() {
-    let script = "initial() {\n  [ \"$1\" = configure ] && return 0\n  return 1\n}\n\
-                  if initial \"$@\"; then touch /fresh; fi\n\
-                  if mkdir /usr/local/share/fonts 2>/dev/null; then chmod 2775 /usr/local/share/fonts; fi\n\
-                  initial \"$@\" && touch /and\n\
-                  mkdir /x || touch /fallback\n";
-    assert_eq!(
-        command_lines(&calls(script)),
-        [
-            "touch /fresh",
-            "mkdir /usr/local/share/fonts",
-            "chmod 2775 /usr/local/share/fonts",
-            "touch /and",
-            "mkdir /x"
-        ]
     );
 }

@@ -1,0 +1,39 @@
+//! The walk's guesses: an `if` it cannot decide is walked as holding, and what the branches it
+//! did not walk would have run goes to the caller, to be reported.
+
+use super::super::ast::{Node, Word, all_commands};
+use super::Eval;
+
+impl Eval<'_> {
+    /// An `if` whose condition could not be decided is walked as if it held: the commands of
+    /// the branches after it go to the caller's [`GuessSink`] (tor's `if [ "$uid" ]; then …;
+    /// else adduser …` must not lose its `adduser` silently).
+    /// A command the taken branch runs too (php-maintscript-helper runs the same `phpenmod`
+    /// either way) is not one the guess missed.
+    pub(super) fn tell_unwalked(
+        &self,
+        cond: &[Node],
+        taken: &[Node],
+        later: &[(Vec<Node>, Vec<Node>)],
+        otherwise: &[Node],
+    ) {
+        let Some(sink) = self.guesses else { return };
+        let mut commands = Vec::new();
+        for (c, b) in later {
+            all_commands(c, &mut commands);
+            all_commands(b, &mut commands);
+        }
+        all_commands(otherwise, &mut commands);
+        let mut walked = Vec::new();
+        all_commands(taken, &mut walked);
+        commands.retain(|(_, text)| !walked.iter().any(|(_, t)| t.trim() == text.trim()));
+        if commands.is_empty() {
+            return;
+        }
+        let mut texts: Vec<(Vec<Word>, String)> = Vec::new();
+        all_commands(cond, &mut texts);
+        let condition = texts.iter().map(|(_, t)| t.trim()).collect::<Vec<_>>().join("; ");
+        let unwalked: Vec<String> = commands.into_iter().map(|(_, t)| t.trim().to_owned()).collect();
+        sink(&condition, &unwalked);
+    }
+}
