@@ -83,3 +83,26 @@ fn a_later_undecided_condition_still_runs_its_command() {
         ]
     );
 }
+
+/// What describes the running system is answered as the image is built: its kernel is Linux
+/// (`uname -s`), its scripts run as in a chroot (`ischroot`). libc6's scripts branch on both.
+#[test]
+fn the_kernel_name_and_a_chroot_as_an_image_build_sees_them() {
+    let script = "system=`uname -s`\nif [ \"$system\" = \"Linux\" ]; then touch /linux; else touch /other; fi\n\
+                  if ischroot 2>/dev/null; then TELINIT=no; elif [ -d /run/systemd/system ]; then systemctl daemon-reexec; fi\n\
+                  [ \"$TELINIT\" = no ] && touch /no-telinit\n";
+    assert_eq!(
+        command_lines(&calls(script)),
+        ["touch /linux", "touch /no-telinit"]
+    );
+}
+
+/// libgcrypt20's postinst: `if [ -n "$2" ] && ! cleanup; then …; cleanup --verbose; fi` is
+/// false on a fresh install whatever `cleanup` would return: neither call is made.
+#[test]
+fn a_function_after_a_false_test_is_not_called() {
+    let script = "cleanup() {\n  /usr/share/x/clean-up \"$@\"\n}\n\
+                  if [ -n \"$2\" ] && ! cleanup; then\n  cleanup --verbose\nfi\n\
+                  [ -z \"$2\" ] || cleanup --again\n";
+    assert_eq!(command_lines(&calls(script)), Vec::<String>::new());
+}

@@ -86,6 +86,9 @@ impl<'f> Eval<'f> {
             ["echo", ..] => return text::echo(&argv[1..], self.bash).ok(),
             ["printf", format, ..] => return text::printf(format, &argv[2..]).ok(),
             ["dpkg", "--print-architecture"] => return self.native_arch.as_deref().map(line),
+            // The kernel's name: every Debian image runs on Linux (libc6's preinst checks it
+            // before it compares the running kernel's release, which stays unknown).
+            ["uname"] | ["uname", "-s"] | ["uname", "--kernel-name"] => return Some(line("Linux")),
             ["pwd"] => return self.known_cwd().map(|d| line(&d)),
             // Where a path really is: file tests follow links anyway, so the path itself
             // answers them the same way.

@@ -11,13 +11,21 @@ impl<'f> Eval<'f> {
     pub(super) fn condition(&mut self, cond: &[Node]) -> Option<bool> {
         let words = match cond {
             [Node::Not(inner)] => return self.condition(std::slice::from_ref(inner)).map(|b| !b),
-            // A function call among the parts would run here and again where the caller runs
-            // the whole list: left to the caller.
-            [Node::AndOr(parts)] if parts.iter().any(|(_, n)| self.is_func_call(n)) => return None,
             [Node::AndOr(parts)] => {
                 let mut acc: Option<bool> = None;
                 for (op, n) in parts {
-                    let v = self.condition(std::slice::from_ref(n));
+                    // Short-circuited: not evaluated (nor run).
+                    let skipped = matches!((op.as_str(), acc), ("&&", Some(false)) | ("||", Some(true)));
+                    // A function call that would be evaluated would run here and again where
+                    // the caller runs the whole list: left to the caller.
+                    if !skipped && self.is_func_call(n) {
+                        return None;
+                    }
+                    let v = if skipped {
+                        None
+                    } else {
+                        self.condition(std::slice::from_ref(n))
+                    };
                     acc = match (op.as_str(), acc, v) {
                         ("", _, v) => v,
                         ("&&", Some(false), _) => Some(false),
@@ -68,6 +76,9 @@ impl<'f> Eval<'f> {
                 return Some(false);
             }
             "false" => return Some(false),
+            // An image is built, not booted: its scripts run as in a chroot (libc6's postinst
+            // then leaves init alone; dpkg inside mmdebstrap's chroot sees the same).
+            "ischroot" => return Some(true),
             "dpkg" if argv.get(1) == Some(&Value::Known("--compare-versions".into())) => {
                 // On a first install the old version ($2) is empty: `lt-nl`/`le-nl` against
                 // it are false, `lt`/`le` true (dpkg treats an empty version as the lowest).
