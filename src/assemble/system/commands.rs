@@ -384,6 +384,17 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     ("slapadd", "dpkg-reconfigure slapd"),
 ];
 
+/// What a command reading the kernel's randomness makes (varnish's `/etc/varnish/secret` from
+/// `/proc/sys/kernel/random/uuid` or `dd if=/dev/urandom`).
+const RANDOM_VALUE: &str = "the package's configuration again (`dpkg-reconfigure PACKAGE`): a random value";
+
+/// The kernel's randomness, as commands name it (`dd if=/dev/urandom`, `head -c 15 /dev/urandom`,
+/// `install /proc/sys/kernel/random/uuid FILE`).
+pub fn is_random_source(arg: &str) -> bool {
+    let path = arg.strip_prefix("if=").unwrap_or(arg);
+    matches!(path, "/dev/urandom" | "/dev/random") || path.starts_with("/proc/sys/kernel/random/")
+}
+
 /// What a non-deterministic command left out of the image would have made, where later scripts
 /// test for it (dovecot-core links its certificate to the snake-oil pair when that exists): such
 /// a test cannot be decided while building.
@@ -400,6 +411,12 @@ pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
                 [format!("{key}.pub"), key]
             })
             .collect(),
+        // A copy of the kernel's randomness: its destination.
+        "install" | "cp" if args.iter().any(|a| is_random_source(a)) => args
+            .last()
+            .filter(|d| d.starts_with('/') && !is_random_source(d))
+            .map(|d| vec![d.clone()])
+            .unwrap_or_default(),
         "ssh-keygen" => match args.iter().position(|a| a == "-f").and_then(|i| args.get(i + 1)) {
             Some(key) if key.starts_with('/') => vec![format!("{key}.pub"), key.clone()],
             _ => Vec::new(),
@@ -544,6 +561,9 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
         && !script.starts_with('-')
     {
         return classify(script, rest);
+    }
+    if args.iter().any(|a| is_random_source(a)) {
+        return Kind::NonDeterministic(RANDOM_VALUE);
     }
     if EMULATED.contains(&name) {
         return Kind::Emulated;

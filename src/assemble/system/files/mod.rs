@@ -224,6 +224,15 @@ pub fn compute_at(
                             return;
                         }
                     }
+                    // Left out whatever module would apply it (`install` of the kernel's
+                    // randomness): what it makes is pending from here on.
+                    let kind = commands::classify(name, &argv[1..]);
+                    if matches!(kind, Kind::NonDeterministic(_)) {
+                        let made = commands::left_out_outputs(name, &argv[1..]);
+                        state.borrow_mut().pending.extend(made);
+                        failures.extend(commands::report_entry(&kind, &command_line(&c)));
+                        return;
+                    }
                     if super::runit::handles(name, &argv[1..]) {
                         if let Err(why) = super::runit::apply(&mut state.borrow_mut().overlay, &c.env) {
                             failures.push(format!("{} ({why})", command_line(&c)));
@@ -231,11 +240,6 @@ pub fn compute_at(
                         return;
                     }
                     if !handles(name, &argv[1..]) {
-                        let kind = commands::classify(name, &argv[1..]);
-                        if matches!(kind, Kind::NonDeterministic(_)) {
-                            let made = commands::left_out_outputs(name, &argv[1..]);
-                            state.borrow_mut().pending.extend(made);
-                        }
                         failures.extend(commands::report_entry(&kind, &command_line(&c)));
                         return;
                     }
@@ -255,6 +259,10 @@ pub fn compute_at(
                     let st = state.borrow();
                     if not_unpacked_yet(&st, &pkg.name, p) {
                         return None;
+                    }
+                    // The kernel's randomness is the running system's.
+                    if p.starts_with("/proc/sys/kernel/random/") {
+                        return Some(shell::FileKind::Pending);
                     }
                     let kind = super::file_kind(&st.overlay, p);
                     if kind.is_none() && st.pending.contains(p) {
@@ -447,8 +455,12 @@ fn unwalked_effects(condition: &str, unwalked: &[String]) -> Vec<String> {
             let mut words = text.split_whitespace().map(str::to_owned);
             let name = words.next().unwrap_or_default();
             let args: Vec<String> = words.collect();
-            // Service management is skipped whichever branch runs it.
-            !matches!(commands::classify(&name, &args), Kind::Harmless | Kind::Service)
+            // Service management is skipped whichever branch runs it, and a non-deterministic
+            // effect is left out.
+            !matches!(
+                commands::classify(&name, &args),
+                Kind::Harmless | Kind::Service | Kind::NonDeterministic(_)
+            )
         })
         .map(|text| {
             format!("{text} (not run: whether `{condition}` holds is not known while building; the walk took it as holding)")

@@ -417,3 +417,44 @@ fn a_test_for_what_a_left_out_command_makes_is_undecided() {
     assert!(report.is_empty(), "{report:?}");
     assert!(file(&changes, "etc/dovecot/private/dovecot.pem").is_none());
 }
+
+/// varnish's secret: a copy of the kernel's random uuid where the running kernel has one, else
+/// random bytes. Both are random values: left out as non-deterministic by nature, nothing
+/// written (no empty secret), and a later test for the file is undecided.
+#[test]
+fn a_copy_of_the_kernels_randomness_is_left_out() {
+    let mut t = MemTree::new();
+    t.dir("etc/varnish");
+    let script = "#!/bin/sh\nset -e\nsecret_file=/etc/varnish/secret\n\
+                  if ! [ -f \"${secret_file}\" ]; then\n\
+                  \tif [ -f /proc/sys/kernel/random/uuid ]; then\n\
+                  \t\tinstall -m 0600 /proc/sys/kernel/random/uuid \"${secret_file}\"\n\
+                  \telse\n\t\tinstall -m 0600 /dev/null \"${secret_file}\"\n\
+                  \t\tdd if=/dev/urandom count=1 bs=128 2>/dev/null | tr -dc \"A-Za-z0-9\" > \"${secret_file}\"\n\
+                  \tfi\nfi\n\
+                  if [ -f \"${secret_file}\" ]; then chmod 0640 \"${secret_file}\"; fi\n";
+    let (changes, report) = compute(&t, &[pkg("varnish", script)]).unwrap();
+    assert!(
+        file(&changes, "etc/varnish/secret").is_none(),
+        "no secret written"
+    );
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert!(
+        what[0].starts_with(commands::SKIPPED_NONDETERMINISTIC)
+            && what[0].contains("/proc/sys/kernel/random/uuid"),
+        "{what:?}"
+    );
+    assert!(
+        what.iter().all(|w| !w.contains("dd if=")),
+        "the other branch's random bytes are not listed as missed: {what:?}"
+    );
+    assert!(
+        what.iter()
+            .any(|w| w.starts_with("install -m 0600 /dev/null") && w.contains("not run")),
+        "{what:?}"
+    );
+    assert!(
+        what.iter().any(|w| w.starts_with("chmod 0640")),
+        "the chmod of the pending secret is undecided, walked and reported as failing: {what:?}"
+    );
+}

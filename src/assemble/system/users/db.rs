@@ -159,6 +159,32 @@ impl Db {
         }
     }
 
+    /// usermod -g GROUP USER (GROUP by name or number): the user's login group in passwd. The
+    /// group it already has is "no changes" (usermod exits without taking the lock); another is
+    /// written to passwd alone, which gets its backup.
+    pub(super) fn set_login_group(&mut self, user: &str, group: &str) -> Result<(), String> {
+        let gid = match group.parse::<u32>() {
+            Ok(gid) if self.gid_used(gid) => gid,
+            _ => self
+                .gid_of(group)
+                .ok_or_else(|| format!("group `{group}` does not exist"))?,
+        };
+        let (_, current) = self
+            .ids_of(user)
+            .ok_or_else(|| format!("user `{user}` does not exist"))?;
+        if current == gid {
+            return Ok(());
+        }
+        let before = self.start_tool();
+        if let Some(row) = self.passwd.iter_mut().find(|r| r[0] == user)
+            && row.len() > 3
+        {
+            row[3] = gid.to_string();
+        }
+        self.finish_rewriting_tool(before, &[0]);
+        Ok(())
+    }
+
     /// usermod -a -G: the user joins the group's member lists (group and gshadow).
     pub(super) fn add_member(&mut self, group: &str, user: &str) -> Result<(), String> {
         if self.user(user).is_none() {

@@ -37,7 +37,7 @@ use crate::entry::Entry;
 use super::{Changes, Overlay, TreeView};
 use adduser::adduser;
 use db::{id_of, login_defs};
-use useradd::{groupadd, parse_usermod, useradd};
+use useradd::{Usermod, groupadd, parse_usermod, useradd};
 
 pub use adduser::AdduserConf;
 pub use db::{Db, LoginDefs, PWD_LOCK, adduser_allocate, shadow_allocate};
@@ -155,12 +155,14 @@ fn apply_inner(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64)
             let call = parse_groupadd(args)?;
             groupadd(&mut db, &call.name, call.gid, call.system, &login_defs(overlay))?;
         }
-        "usermod" => {
-            let (groups, user) = parse_usermod(args).ok_or("unsupported usermod form")?;
-            useradd::as_tool(&mut db, |db| {
-                groups.iter().try_for_each(|g| db.add_member(g, &user))
-            })?;
-        }
+        "usermod" => match parse_usermod(args).ok_or("unsupported usermod form")? {
+            Usermod::Append { groups, user } => {
+                useradd::as_tool(&mut db, |db| {
+                    groups.iter().try_for_each(|g| db.add_member(g, &user))
+                })?;
+            }
+            Usermod::LoginGroup { group, user } => db.set_login_group(&user, &group)?,
+        },
         _ => return Err("not an account command".into()),
     }
     db.store(overlay);

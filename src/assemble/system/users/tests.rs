@@ -3,6 +3,7 @@
 use super::super::Overlay;
 use super::super::testutil::MemTree;
 use super::adduser::parse_adduser;
+use super::useradd::Usermod;
 use super::*;
 
 /// base-passwd's master files after `shadowconfig on` (as `accounts` writes them).
@@ -279,8 +280,22 @@ fn option_forms() {
         (Some("/h"), Some("/s"), Some("x"))
     );
     assert!(parse_adduser(&v("--g 1 n")).is_err(), "ambiguous prefix");
-    assert_eq!(parse_usermod(&v("-a -G g1,g2 u")), Some((v("g1 g2"), "u".into())));
+    assert_eq!(
+        parse_usermod(&v("-a -G g1,g2 u")),
+        Some(Usermod::Append {
+            groups: v("g1 g2"),
+            user: "u".into()
+        })
+    );
     assert_eq!(parse_usermod(&v("-G g u")), None);
+    assert_eq!(
+        parse_usermod(&v("-g postfix postfix")),
+        Some(Usermod::LoginGroup {
+            group: "postfix".into(),
+            user: "postfix".into()
+        })
+    );
+    assert_eq!(parse_usermod(&v("-a -g g u")), None);
     assert!(handles("adduser", &[]) && !handles("usermod", &v("-L u")));
 }
 
@@ -506,6 +521,42 @@ fn chown_user_colon_gives_the_login_group() {
     assert_eq!(gid, 65534, "{statd}");
     let (dir, _) = &m.entries["var/lib/nfs/sm"];
     assert_eq!((dir.uid, dir.gid, dir.gname.as_str()), (uid, 65534, "nogroup"));
+}
+
+/// `usermod -g GROUP USER`: another login group rewrites passwd (with its backup `passwd-`); the
+/// group the user already has changes nothing, not even the lock.
+#[test]
+fn usermod_g_changes_the_login_group() {
+    let t = base();
+    let made = run(
+        &t,
+        &["adduser --system --quiet varnishlog", "addgroup --system varnish"],
+    );
+    let passwd_before = made.text("etc/passwd");
+    let changed = run(&made, &["usermod -g varnish varnishlog"]);
+    let gid = changed
+        .text("etc/group")
+        .lines()
+        .find(|l| l.starts_with("varnish:"))
+        .and_then(|l| l.split(':').nth(2).map(str::to_owned))
+        .unwrap_or_default();
+    let line = changed.text("etc/passwd");
+    let line = line
+        .lines()
+        .find(|l| l.starts_with("varnishlog:"))
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(line.split(':').nth(3), Some(gid.as_str()), "{line}");
+    assert_eq!(changed.text("etc/passwd-"), passwd_before);
+    assert_eq!(
+        changed.text("etc/shadow"),
+        made.text("etc/shadow"),
+        "shadow is not written"
+    );
+
+    let again = run(&changed, &["usermod -g varnish varnishlog"]);
+    assert_eq!(again.text("etc/passwd"), changed.text("etc/passwd"));
+    assert_eq!(again.text("etc/passwd-"), changed.text("etc/passwd-"));
 }
 
 /// `getent DB KEY…` prints each key's entry in the order of the keys, the whole file without

@@ -182,20 +182,33 @@ pub fn parse_groupadd(args: &[String]) -> Result<GroupaddCall, String> {
     Ok(call)
 }
 
-/// `usermod -a -G G1,G2 USER` (the only form scripts use to add members).
-pub(super) fn parse_usermod(args: &[String]) -> Option<(Vec<String>, String)> {
-    let (opts, rest) = getopt(args, &[('G', "groups")], &[('a', "append")]).ok()?;
+/// The `usermod` forms scripts use.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Usermod {
+    /// `usermod -a -G G1,G2 USER`: USER joins the groups.
+    Append { groups: Vec<String>, user: String },
+    /// `usermod -g GROUP USER`: USER's login group (postfix's and varnish's postinsts).
+    LoginGroup { group: String, user: String },
+}
+
+pub(super) fn parse_usermod(args: &[String]) -> Option<Usermod> {
+    let (opts, rest) = getopt(args, &[('G', "groups"), ('g', "gid")], &[('a', "append")]).ok()?;
     let append = opts.iter().any(|(c, _)| *c == 'a');
-    let groups = opts.iter().find(|(c, _)| *c == 'G')?.1.clone()?;
-    match rest.as_slice() {
-        [user] if append => Some((
-            groups
+    let value = |flag: char| opts.iter().find(|(c, _)| *c == flag).and_then(|(_, v)| v.clone());
+    let [user] = rest.as_slice() else { return None };
+    match (value('G'), value('g')) {
+        (Some(groups), None) if append => Some(Usermod::Append {
+            groups: groups
                 .split(',')
                 .filter(|g| !g.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            user.clone(),
-        )),
+            user: user.clone(),
+        }),
+        (None, Some(group)) if !append => Some(Usermod::LoginGroup {
+            group,
+            user: user.clone(),
+        }),
         _ => None,
     }
 }
