@@ -54,7 +54,8 @@ use super::artifacts::PlatformArtifact;
 /// reaches `mkdir -p /etc/ldap/slapd.d`), `chown USER:` with the user's login group (nfs-common),
 /// ucf recording a destination that already holds the new file, and links to what a command
 /// left out would make (dovecot-core's certificate links to the snake-oil pair), `usermod -g`,
-/// and copies of the kernel's randomness left out (varnish's secret is no longer an empty file).
+/// and copies of the kernel's randomness left out (varnish's secret is no longer an empty file),
+/// `cmp -s A B` as a condition (libsensors5's preinst removed the packaged `/etc/sensors3.conf`).
 pub(super) const LAYER_FORMAT: u32 = 9;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -324,6 +324,12 @@ pub fn compute_at(
                             || group.is_some_and(|g| super::account(overlay, "etc/group", g).is_err());
                         missing.then_some(false)
                     }
+                    // `if cmp -s OLD /etc/X; then rm -f /etc/X`: the two files as the image has
+                    // them (a missing one makes cmp fail, as libsensors5's preinst relies on).
+                    Some((name, args)) if name == "cmp" => {
+                        let st = state.borrow();
+                        cmp_status(&st.overlay, args, |p| st.pending.contains(p))
+                    }
                     // `getent group NAME || addgroup …`: the account files as the scripts left them.
                     Some((name, args)) if name == "getent" => {
                         super::users::getent(&state.borrow().overlay, args)
@@ -444,6 +450,29 @@ pub fn compute_at(
     ));
     files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     Ok((Changes { files, removed }, report))
+}
+
+/// `cmp [-s|--silent|--quiet] A B` as a condition: whether the two files have the same bytes;
+/// false when one is missing (cmp fails). `None` for other forms, relative paths, what is not a
+/// regular file, and a file a left-out command would make.
+fn cmp_status(overlay: &Overlay<'_>, args: &[String], pending: impl Fn(&str) -> bool) -> Option<bool> {
+    let files: Vec<&String> = args
+        .iter()
+        .filter(|a| !matches!(a.as_str(), "-s" | "--silent" | "--quiet"))
+        .collect();
+    let [a, b] = files.as_slice() else { return None };
+    if !a.starts_with('/') || !b.starts_with('/') || pending(a) || pending(b) {
+        return None;
+    }
+    let content = |p: &str| match super::file_kind(overlay, p) {
+        None => Some(None),
+        Some(shell::FileKind::File { .. }) => super::read_file(overlay, &super::tree_path(p)).ok(),
+        Some(_) => None,
+    };
+    match (content(a)?, content(b)?) {
+        (Some(x), Some(y)) => Some(x == y),
+        _ => Some(false),
+    }
 }
 
 /// The report's entries for the commands of branches an undecided `if` left unwalked (the walk

@@ -458,3 +458,21 @@ fn a_copy_of_the_kernels_randomness_is_left_out() {
         "the chmod of the pending secret is undecided, walked and reported as failing: {what:?}"
     );
 }
+
+/// libsensors5's preinst removes `/etc/sensors3.conf` only when it is byte for byte the example
+/// file of an old version; without that file `cmp` fails and the configuration file
+/// libsensors-config ships stays. The same bytes make cmp succeed.
+#[test]
+fn cmp_as_a_condition_compares_the_image_files() {
+    let mut t = MemTree::new();
+    t.file("etc/sensors3.conf", b"chip \"x\"\n");
+    let script = "#!/bin/sh\nset -e\nif cmp -s /usr/share/libsensors4/sensors.conf.eg /etc/sensors3.conf ; then\n\
+                  \trm -f /etc/sensors3.conf\nfi\n";
+    let (changes, report) = compute(&t, &[pkg("libsensors5", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(changes.removed.is_empty(), "{:?}", changes.removed);
+
+    t.file("usr/share/libsensors4/sensors.conf.eg", b"chip \"x\"\n");
+    let (changes, _) = compute(&t, &[pkg("libsensors5", script)]).unwrap();
+    assert_eq!(changes.removed, ["etc/sensors3.conf"]);
+}
