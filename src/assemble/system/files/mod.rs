@@ -11,6 +11,7 @@
 
 use std::cell::RefCell;
 
+mod conditions;
 mod divert;
 mod nodes;
 mod output;
@@ -328,7 +329,7 @@ pub fn compute_at(
                     // them (a missing one makes cmp fail, as libsensors5's preinst relies on).
                     Some((name, args)) if name == "cmp" => {
                         let st = state.borrow();
-                        cmp_status(&st.overlay, args, |p| st.pending.contains(p))
+                        conditions::cmp_status(&st.overlay, args, |p| st.pending.contains(p))
                     }
                     // `getent group NAME || addgroup …`: the account files as the scripts left them.
                     Some((name, args)) if name == "getent" => {
@@ -399,7 +400,9 @@ pub fn compute_at(
                 let globs = |pattern: &str| Some(super::glob_paths(&state.borrow().overlay, pattern));
                 let guessed: RefCell<Vec<String>> = RefCell::new(Vec::new());
                 let guesses = |condition: &str, unwalked: &[String]| {
-                    guessed.borrow_mut().extend(unwalked_effects(condition, unwalked));
+                    guessed
+                        .borrow_mut()
+                        .extend(conditions::unwalked_effects(condition, unwalked));
                 };
                 let walked = shell::Eval::new(args, &mut cb)
                     .with_helpers(&helpers)
@@ -450,51 +453,6 @@ pub fn compute_at(
     ));
     files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     Ok((Changes { files, removed }, report))
-}
-
-/// `cmp [-s|--silent|--quiet] A B` as a condition: whether the two files have the same bytes;
-/// false when one is missing (cmp fails). `None` for other forms, relative paths, what is not a
-/// regular file, and a file a left-out command would make.
-fn cmp_status(overlay: &Overlay<'_>, args: &[String], pending: impl Fn(&str) -> bool) -> Option<bool> {
-    let files: Vec<&String> = args
-        .iter()
-        .filter(|a| !matches!(a.as_str(), "-s" | "--silent" | "--quiet"))
-        .collect();
-    let [a, b] = files.as_slice() else { return None };
-    if !a.starts_with('/') || !b.starts_with('/') || pending(a) || pending(b) {
-        return None;
-    }
-    let content = |p: &str| match super::file_kind(overlay, p) {
-        None => Some(None),
-        Some(shell::FileKind::File { .. }) => super::read_file(overlay, &super::tree_path(p)).ok(),
-        Some(_) => None,
-    };
-    match (content(a)?, content(b)?) {
-        (Some(x), Some(y)) => Some(x == y),
-        _ => Some(false),
-    }
-}
-
-/// The report's entries for the commands of branches an undecided `if` left unwalked (the walk
-/// took the condition as holding): every one but those without effects.
-fn unwalked_effects(condition: &str, unwalked: &[String]) -> Vec<String> {
-    unwalked
-        .iter()
-        .filter(|text| {
-            let mut words = text.split_whitespace().map(str::to_owned);
-            let name = words.next().unwrap_or_default();
-            let args: Vec<String> = words.collect();
-            // Service management is skipped whichever branch runs it, and a non-deterministic
-            // effect is left out.
-            !matches!(
-                commands::classify(&name, &args),
-                Kind::Harmless | Kind::Service | Kind::NonDeterministic(_)
-            )
-        })
-        .map(|text| {
-            format!("{text} (not run: whether `{condition}` holds is not known while building; the walk took it as holding)")
-        })
-        .collect()
 }
 
 fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Result<(), String> {
