@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use super::InstalledPackage;
-use super::shell::Value;
+use super::shell::{UNKNOWN_ARG, Value};
 use crate::debian::deb822;
 
 /// Every question of the installed packages' templates, with its current value.
@@ -58,10 +58,20 @@ impl Debconf {
     /// command this does not answer (the script's own definition, from confmodule, then runs).
     pub fn answer(&self, argv: &[String]) -> Option<Value> {
         let (name, args) = argv.split_first()?;
+        if matches!(name.as_str(), "db_get" | "db_fget" | "db_metaget")
+            && args.iter().any(|a| a == UNKNOWN_ARG)
+        {
+            return Some(Value::Unknown(format!(
+                "{name} of a question not known while building"
+            )));
+        }
         let mut values = self.values.borrow_mut();
         let known = |s: &str| Some(Value::Known(s.to_owned()));
         match (name.as_str(), args) {
             ("db_get", [q]) => Some(match values.get(q) {
+                Some(question) if question.value == UNKNOWN_ARG => Value::Unknown(format!(
+                    "debconf question {q} (set from a value not known while building)"
+                )),
                 Some(question) => Value::Known(question.value.clone()),
                 None => Value::Unknown(format!(
                     "debconf question {q} (no template of an installed package)"
@@ -69,7 +79,12 @@ impl Debconf {
             }),
             ("db_set", [q, rest @ ..]) => match values.get_mut(q) {
                 Some(question) => {
-                    question.value = rest.join(" ");
+                    // A part not known makes the whole answer unknown (kept as the marker).
+                    question.value = if rest.iter().any(|r| r == UNKNOWN_ARG) {
+                        UNKNOWN_ARG.to_owned()
+                    } else {
+                        rest.join(" ")
+                    };
                     known("value set")
                 }
                 None => Some(Value::Unknown(format!("debconf question {q} (no template)"))),
@@ -137,6 +152,34 @@ mod tests {
 
     fn argv(words: &[&str]) -> Vec<String> {
         words.iter().map(|w| w.to_string()).collect()
+    }
+
+    /// libpaper1's config script sets the paper size from `locale width` (not known while
+    /// building): the answer is then unknown, not the empty string (its postinst wrote an empty
+    /// /etc/papersize).
+    #[test]
+    fn a_value_set_from_something_not_known_is_not_known() {
+        let db = Debconf::new(&[package(
+            "Template: libpaper/defaultpaper\nType: select\nChoices: a4, letter\nDescription: Paper\n",
+        )]);
+        let set = db.answer(&argv(&["db_set", "libpaper/defaultpaper", UNKNOWN_ARG]));
+        assert_eq!(set, Some(Value::Known("value set".into())));
+        assert!(
+            matches!(
+                db.answer(&argv(&["db_get", "libpaper/defaultpaper"])),
+                Some(Value::Unknown(_))
+            ),
+            "unknown after db_set of an unknown value"
+        );
+        assert!(matches!(
+            db.answer(&argv(&["db_get", UNKNOWN_ARG])),
+            Some(Value::Unknown(_))
+        ));
+        db.answer(&argv(&["db_set", "libpaper/defaultpaper", "a4"]));
+        assert_eq!(
+            db.answer(&argv(&["db_get", "libpaper/defaultpaper"])),
+            Some(Value::Known("a4".into()))
+        );
     }
 
     #[test]

@@ -26,6 +26,10 @@ pub use probe::{
     DebconfProbe, FileKind, FileProbe, GuessSink, LinkProbe, OutputProbe, SourceReader, StatusProbe,
 };
 
+/// What a [`DebconfProbe`] receives in place of an argument the walk does not know (a NUL never
+/// appears in a shell word).
+pub const UNKNOWN_ARG: &str = "\u{0}unknown";
+
 /// A value during evaluation: known text, or unknown (named for the report).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -625,9 +629,18 @@ impl<'f> Eval<'f> {
                 self.trap(&argv[1..]);
                 return;
             }
+            // A value the walk does not know stands in its place as [`UNKNOWN_ARG`] (`db_set Q
+            // "$paper"` with `$paper` unknown leaves the answer unknown, not empty).
+            let debconf_argv: Vec<String> = fields
+                .iter()
+                .map(|v| match v {
+                    Value::Known(s) => s.clone(),
+                    Value::Unknown(_) => UNKNOWN_ARG.to_owned(),
+                })
+                .collect();
             if name.starts_with("db_")
                 && let Some(debconf) = self.debconf
-                && let Some(ret) = debconf(&argv)
+                && let Some(ret) = debconf(&debconf_argv)
             {
                 self.vars.insert("RET".to_owned(), ret);
                 return;

@@ -18,7 +18,7 @@ pub use ast::{Node, Part, Piece, Redir, Word, all_commands};
 pub use eval::join;
 pub use eval::{
     Call, DebconfProbe, Eval, FileKind, FileProbe, GuessSink, LinkProbe, MAX_EVAL_DEPTH, MAX_STEPS,
-    OutputProbe, SourceReader, StatusProbe, Value,
+    OutputProbe, SourceReader, StatusProbe, UNKNOWN_ARG, Value,
 };
 pub use glob::glob_match;
 pub use lex::{MAX_NESTING, ParseError};
