@@ -56,7 +56,9 @@ use super::artifacts::PlatformArtifact;
 /// left out would make (dovecot-core's certificate links to the snake-oil pair), `usermod -g`,
 /// and copies of the kernel's randomness left out (varnish's secret is no longer an empty file),
 /// `cmp -s A B` as a condition (libsensors5's preinst removed the packaged `/etc/sensors3.conf`),
-/// and a debconf answer set from an unknown value left unknown (libpaper1's empty `/etc/papersize`).
+/// a debconf answer set from an unknown value left unknown (libpaper1's empty `/etc/papersize`),
+/// and `shadowconfig on` (pwconv/grpconv) where passwd is configured, after the accounts of
+/// packages configured before it (systemd-sysusers' entries open the shadow files).
 pub(super) const LAYER_FORMAT: u32 = 9;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -29,10 +29,7 @@ fn postinst_accounts_and_pam_profiles_land_in_the_image() {
                 0o644,
             ),
     );
-    p.add(
-        None,
-        DebBuilder::new("passwd", "1", "amd64").dir("./usr/sbin", 0o755),
-    );
+    p.add(None, common::passwd_deb());
     let mut pam = DebBuilder::new("libpam-runtime", "1", "amd64")
         .file("./usr/share/pam-configs/unix", pam_fixture("unix"), 0o644)
         .dir("./var/lib/pam", 0o755)
@@ -52,6 +49,8 @@ fn postinst_accounts_and_pam_profiles_land_in_the_image() {
     p.add(
         None,
         DebBuilder::new("svc", "1", "amd64")
+            // adduser (which its postinst runs) depends on passwd: configured after it.
+            .depends("passwd")
             .dir("./var/lib", 0o755)
             .maintainer_script(
                 "postinst",

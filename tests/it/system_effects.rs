@@ -31,10 +31,7 @@ fn sysusers_statoverride_and_backups_land_in_the_image() {
                 0o644,
             ),
     );
-    p.add(
-        None,
-        DebBuilder::new("passwd", "1", "amd64").dir("./usr/sbin", 0o755),
-    );
+    p.add(None, common::passwd_deb());
     // systemd's sysusers.d files and its postinst's call (dh_installsysusers).
     p.add(
         None,
@@ -55,6 +52,8 @@ fn sysusers_statoverride_and_backups_land_in_the_image() {
     p.add(
         None,
         DebBuilder::new("dbus", "1", "amd64")
+            // adduser (which its postinst runs) depends on passwd: configured after it.
+            .depends("passwd")
             .file("./usr/lib/dbus-1.0/dbus-daemon-launch-helper", "\x7fELF", 0o755)
             .maintainer_script(
                 "postinst",

@@ -1,13 +1,11 @@
-//! Accounts: what base-passwd's postinst, `shadowconfig on` (pwconv/grpconv) and `useradd`/
-//! `groupadd` for the manifest's `[[system.user]]`/`[[system.group]]` would have written.
+//! Accounts: what base-passwd's postinst and `useradd`/`groupadd` for the manifest's
+//! `[[system.user]]`/`[[system.group]]` would have written.
 //!
 //! base-passwd's postinst copies `usr/share/base-passwd/{passwd,group}.master` to `etc/passwd` and
-//! `etc/group` when those do not exist. pwconv/grpconv then move the password fields into
-//! `etc/shadow`/`etc/gshadow` (root:shadow, 0640), leaving `x` behind. pwconv stamps the "last
-//! change" day with the current day; shadow honours SOURCE_DATE_EPOCH for it, so we use
-//! `SOURCE_DATE_EPOCH / 86400` and the login.defs defaults (0, 99999, 7).
+//! `etc/group` when those do not exist. The shadow files are `shadowconfig on`'s (pwconv/grpconv),
+//! which runs where the walk meets it in passwd's postinst ([`super::users`]).
 
-use super::{Changes, InstalledPackage, Owner, SystemError, TreeView};
+use super::{Changes, Owner, SystemError, TreeView};
 use crate::manifest::System;
 
 /// `[[system.user]]` and `[[system.group]]` are added to base-passwd's `etc/passwd` and `etc/group`.
@@ -16,9 +14,6 @@ pub const REQUIRES: super::Requirement = super::Requirement {
     package: "base-passwd",
     used: |system| !system.users.is_empty() || !system.groups.is_empty(),
 };
-
-/// Debian's static gid of the `shadow` group (base-passwd), used if `etc/group` lacks it.
-const SHADOW_GID: u32 = 42;
 
 #[derive(Debug, Clone)]
 struct PwLine {
@@ -53,13 +48,8 @@ fn read_text(tree: &dyn TreeView, path: &str) -> Result<Option<String>, SystemEr
     }
 }
 
-/// Computes `etc/{passwd,group,shadow,gshadow}` and the manifest users' home directories.
-pub fn compute(
-    tree: &dyn TreeView,
-    packages: &[InstalledPackage],
-    system: &System,
-    source_date_epoch: u64,
-) -> Result<Changes, SystemError> {
+/// Computes `etc/{passwd,group}` and the manifest users' home directories.
+pub fn compute(tree: &dyn TreeView, system: &System) -> Result<Changes, SystemError> {
     let mut out = Changes::default();
     // Existing files win, as in the postinst (`[ ! -e /etc/passwd ]`); else the master files.
     let passwd_src = match read_text(tree, "etc/passwd")? {
@@ -152,67 +142,11 @@ pub fn compute(
         replace_absent_shells(tree, &mut passwd, fallback)?;
     }
 
-    // Without the `passwd` package nothing runs `shadowconfig on`: the files stay as
-    // base-passwd's postinst copied them (`*` passwords, no shadow files), as dpkg leaves them.
-    if !packages.iter().any(|p| p.name == "passwd") {
-        let join = |rows: &[PwLine]| rows.iter().map(|l| l.fields.join(":") + "\n").collect::<String>();
-        out.file("etc/passwd", 0o644, join(&passwd).into_bytes());
-        out.file("etc/group", 0o644, join(&group).into_bytes());
-        return Ok(out);
-    }
-    // pwconv/grpconv: the password moves to the shadow file, `x` stays.
-    let day = source_date_epoch / 86400;
-    let mut p_out = String::new();
-    let mut s_out = String::new();
-    for l in &passwd {
-        let pw = if l.fields[1] == "x" {
-            "*"
-        } else {
-            l.fields[1].as_str()
-        };
-        s_out.push_str(&format!("{}:{pw}:{day}:0:99999:7:::\n", l.fields[0]));
-        let mut f = l.fields.clone();
-        f[1] = "x".into();
-        p_out.push_str(&f.join(":"));
-        p_out.push('\n');
-    }
-    let mut g_out = String::new();
-    let mut gs_out = String::new();
-    for l in &group {
-        let pw = if l.fields[1] == "x" {
-            "*"
-        } else {
-            l.fields[1].as_str()
-        };
-        gs_out.push_str(&format!("{}:{pw}::{}\n", l.fields[0], l.fields[3]));
-        let mut f = l.fields.clone();
-        f[1] = "x".into();
-        g_out.push_str(&f.join(":"));
-        g_out.push('\n');
-    }
-    let shadow_gid = group
-        .iter()
-        .find(|l| l.fields[0] == "shadow")
-        .and_then(|l| l.fields[2].parse().ok())
-        .unwrap_or(SHADOW_GID);
-    let shadow_owner = Owner {
-        uid: 0,
-        gid: shadow_gid,
-        uname: "root".into(),
-        gname: "shadow".into(),
-    };
-    // pwconv and grpconv rewrite passwd and group (every entry is updated), so commonio leaves
-    // their old content as `passwd-`/`group-` (mode & 0664), and pwconv then chmods `passwd-`
-    // 0600; the shadow files are new, without backup. Their lock (`lckpwdf`) leaves
-    // `/etc/.pwd.lock`.
+    // The shadow files come later, from `shadowconfig on` where passwd's postinst runs
+    // ([`super::users`]): accounts made by packages configured before passwd are in them first.
     let join = |rows: &[PwLine]| rows.iter().map(|l| l.fields.join(":") + "\n").collect::<String>();
-    out.file("etc/passwd-", 0o600, join(&passwd).into_bytes());
-    out.file("etc/group-", 0o644, join(&group).into_bytes());
-    out.file(super::users::PWD_LOCK, 0o600, Vec::new());
-    out.file("etc/passwd", 0o644, p_out.into_bytes());
-    out.file("etc/group", 0o644, g_out.into_bytes());
-    out.file_owned("etc/shadow", 0o640, shadow_owner.clone(), s_out.into_bytes());
-    out.file_owned("etc/gshadow", 0o640, shadow_owner, gs_out.into_bytes());
+    out.file("etc/passwd", 0o644, join(&passwd).into_bytes());
+    out.file("etc/group", 0o644, join(&group).into_bytes());
     Ok(out)
 }
 
@@ -279,79 +213,44 @@ mod tests {
             fallback_shell: Some("/usr/sbin/nologin".into()),
             ..System::default()
         };
-        let out = compute(&t, &[], &system, 0).unwrap();
+        let out = compute(&t, &system).unwrap();
         let passwd = out.files.iter().find(|(e, _)| e.path == "etc/passwd").unwrap();
         assert_eq!(
             String::from_utf8_lossy(&passwd.1),
             "root:*:0:0:root:/root:/usr/sbin/nologin\nnobody:*:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
         );
         // Without it, root keeps /bin/bash as dpkg would leave it; a fallback the image lacks is an error.
-        let out = compute(&t, &[], &System::default(), 0).unwrap();
+        let out = compute(&t, &System::default()).unwrap();
         let passwd = out.files.iter().find(|(e, _)| e.path == "etc/passwd").unwrap();
         assert!(String::from_utf8_lossy(&passwd.1).starts_with("root:*:0:0:root:/root:/bin/bash\n"));
         let missing = System {
             fallback_shell: Some("/sbin/nologin".into()),
             ..System::default()
         };
-        let err = compute(&tree(), &[], &missing, 0).unwrap_err().to_string();
+        let err = compute(&tree(), &missing).unwrap_err().to_string();
         assert!(
             err.contains("fallback-shell `/sbin/nologin` is not a file in the image"),
             "{err}"
         );
     }
 
-    fn passwd_pkg() -> InstalledPackage {
-        InstalledPackage {
-            name: "passwd".into(),
-            ..InstalledPackage::default()
-        }
-    }
-
     #[test]
-    fn without_the_passwd_package_there_is_no_shadow() {
-        let out = compute(&tree(), &[], &System::default(), 86400 * 19000).unwrap();
-        let mut m = MemTree::new();
-        m.apply(&out);
-        assert!(
-            m.text("etc/passwd")
-                .starts_with("root:*:0:0:root:/root:/bin/bash\n")
-        );
-        assert!(!m.entries.contains_key("etc/shadow") && !m.entries.contains_key("etc/gshadow"));
-    }
-
-    #[test]
-    fn master_files_and_shadow() {
-        let out = compute(&tree(), &[passwd_pkg()], &System::default(), 86400 * 19000 + 5).unwrap();
+    fn master_files_are_copied_and_shadow_is_left_to_shadowconfig() {
+        let out = compute(&tree(), &System::default()).unwrap();
         let mut m = MemTree::new();
         m.apply(&out);
         assert_eq!(
             m.text("etc/passwd"),
-            "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+            tree().text("usr/share/base-passwd/passwd.master")
         );
         assert_eq!(
-            m.text("etc/shadow"),
-            "root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n"
+            m.text("etc/group"),
+            tree().text("usr/share/base-passwd/group.master")
         );
-        assert_eq!(m.text("etc/gshadow"), "root:*::\nshadow:*::\nnogroup:*::\n");
-        let e = &m.entries["etc/shadow"].0;
-        assert_eq!((e.mode, e.uid, e.gid, e.gname.as_str()), (0o640, 0, 42, "shadow"));
-        // pwconv's and grpconv's backups (passwd- chmodded 0600 by pwconv), and the lock file;
-        // the shadow files are new, so they have none.
-        let master = |f: &str| tree().text(&format!("usr/share/base-passwd/{f}.master"));
-        assert_eq!(m.text("etc/passwd-"), master("passwd"));
-        assert_eq!(m.text("etc/group-"), master("group"));
-        let mode = |p: &str| m.entries[p].0.mode;
-        assert_eq!(
-            (mode("etc/passwd-"), mode("etc/group-"), mode("etc/.pwd.lock")),
-            (0o600, 0o644, 0o600)
-        );
-        assert!(!m.entries.contains_key("etc/shadow-") && !m.entries.contains_key("etc/gshadow-"));
-        // Without passwd nothing runs pwconv: no backup, no lock.
-        let out = compute(&tree(), &[], &System::default(), 0).unwrap();
         assert!(
-            !out.files
-                .iter()
-                .any(|(e, _)| e.path.ends_with('-') || e.path == "etc/.pwd.lock")
+            !out.files.iter().any(|(e, _)| e.path.contains("shadow")
+                || e.path.ends_with('-')
+                || e.path == "etc/.pwd.lock")
         );
     }
 
@@ -373,15 +272,14 @@ mod tests {
             }],
             ..Default::default()
         };
-        let out = compute(&tree(), &[passwd_pkg()], &sys, 0).unwrap();
+        let out = compute(&tree(), &sys).unwrap();
         let mut m = MemTree::new();
         m.apply(&out);
         assert!(
             m.text("etc/passwd")
-                .ends_with("app:x:1000:1000::/home/app:/bin/sh\n")
+                .ends_with("app:!:1000:1000::/home/app:/bin/sh\n")
         );
-        assert!(m.text("etc/group").ends_with("app:x:1000:\n"));
-        assert!(m.text("etc/shadow").ends_with("app:!:0:0:99999:7:::\n"));
+        assert!(m.text("etc/group").ends_with("app:!:1000:\n"));
         let h = &m.entries["home/app"].0;
         assert_eq!(
             (h.uid, h.gid, h.mode, h.uname.as_str()),
@@ -389,6 +287,6 @@ mod tests {
         );
         let mut dup = sys.clone();
         dup.users[0].uid = 0;
-        assert!(compute(&tree(), &[], &dup, 0).is_err());
+        assert!(compute(&tree(), &dup).is_err());
     }
 }

@@ -271,8 +271,6 @@ const EMULATED: &[&str] = &[
     "update-ca-certificates",
     // Its actions (rm_conffile, mv_conffile, symlink_to_dir, …) only act on upgrades.
     "dpkg-maintscript-helper",
-    // passwd's postinst: pwconv/grpconv, which `accounts` computes when passwd is installed.
-    "shadowconfig",
     // Activates a trigger: dpkg runs the interested packages' `postinst triggered` before the
     // install ends and leaves no pending trigger behind; `report::scan` walks those postinsts
     // for the interests the installed files and `activate` lines fire.

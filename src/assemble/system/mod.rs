@@ -253,12 +253,7 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     // are configured first (they are Essential and early in the dependency order), shells and
     // alternatives by their packages' postinsts, tzdata and ca-certificates later, and the
     // ldconfig trigger of libc-bin last of all.
-    overlay.apply(accounts::compute(
-        &overlay,
-        input.packages,
-        input.system,
-        input.source_date_epoch,
-    )?);
+    overlay.apply(accounts::compute(&overlay, input.system)?);
     overlay.apply(basefiles::compute(&overlay, input.packages)?);
     overlay.apply(shells::compute(&overlay, input.packages)?);
     let (file_ops, file_report) = files::compute_at(&overlay, input.packages, input.source_date_epoch)?;

@@ -40,6 +40,7 @@ fn requirements_follow_the_settings_used() {
 fn whole_run_is_sorted_and_deterministic() {
     let mut t = MemTree::new();
     t.symlink("bin", "usr/bin")
+        .dir("etc")
         .file("usr/bin/mawk", b"")
         .file("usr/share/zoneinfo/Etc/UTC", b"TZif")
         .file(
@@ -59,7 +60,15 @@ fn whole_run_is_sorted_and_deterministic() {
         ),
         pkg("tzdata", &["usr/share/zoneinfo/Etc/UTC"], &[]),
         pkg("base-passwd", &[], &[]),
-        pkg("passwd", &[], &[]),
+        // Its postinst's `shadowconfig on` makes the shadow files.
+        pkg(
+            "passwd",
+            &[],
+            &[(
+                "postinst",
+                "#!/bin/sh\nset -e\n[ -z \"$2\" ] && shadowconfig on\nexit 0\n",
+            )],
+        ),
         pkg("debianutils", &[], &[]),
     ];
     let system = System::default();

@@ -217,3 +217,17 @@ pub fn help_heading(help: &str, option: &str) -> Option<String> {
     }
     None
 }
+
+/// A `passwd` package whose postinst turns shadow passwords on as bookworm's does on a new install
+/// (`shadowconfig on`, after making sure of the `shadow` group).
+pub fn passwd_deb() -> debcast_testkit::deb::DebBuilder {
+    debcast_testkit::deb::DebBuilder::new("passwd", "1", "amd64")
+        .dir("./usr/sbin", 0o755)
+        .maintainer_script(
+            "postinst",
+            "#!/bin/sh\nset -e\n\
+             if [ \"$1\" = configure ] && ! getent group shadow | grep -q '^shadow:[^:]*:42'; then\n\
+             \tgroupadd -g 42 shadow\nfi\n\
+             [ -z \"$2\" ] && shadowconfig on\nexit 0\n",
+        )
+}

@@ -118,6 +118,13 @@ impl Db {
         }
     }
 
+    /// A tool that chmods the backup it left (pwconv: `passwd-` 0600): its mode is masked so.
+    pub(super) fn set_backup_mask(&mut self, file: usize, mask: u32) {
+        if let Some(b) = self.backups.get_mut(file).and_then(Option::as_mut) {
+            b.mode_mask = mask;
+        }
+    }
+
     pub(super) fn user(&self, name: &str) -> Option<&Vec<String>> {
         self.passwd.iter().find(|r| r[0] == name)
     }

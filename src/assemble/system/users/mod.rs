@@ -1,7 +1,7 @@
 //! Accounts made by maintainer scripts: `adduser`/`addgroup` (Debian's adduser 3.134), the
 //! shadow tools they call, `useradd`/`groupadd`/`usermod -a -G`/`chfn`, applied in script order
-//! to the image's `etc/{passwd,group,shadow,gshadow}` (as [`super::accounts`] left them), and
-//! `systemd-sysusers` (`sysusers`). Each tool run that changes a file leaves its backup `FILE-`
+//! to the image's `etc/{passwd,group,shadow,gshadow}` (as [`super::accounts`] left them),
+//! `systemd-sysusers` (`sysusers`), and passwd's `shadowconfig on` (`shadowconfig`). Each tool run that changes a file leaves its backup `FILE-`
 //! (the content before the run) and `/etc/.pwd.lock`, as the tools do.
 //!
 //! What the tools do, as facts from their sources:
@@ -27,6 +27,7 @@
 
 mod adduser;
 mod db;
+mod shadowconfig;
 mod sysusers;
 #[cfg(test)]
 mod tests;
@@ -48,6 +49,7 @@ pub use useradd::{GroupaddCall, UseraddCall, parse_groupadd, parse_useradd};
 pub fn handles(argv0: &str, args: &[String]) -> bool {
     match argv0 {
         "adduser" | "addgroup" | "useradd" | "groupadd" => true,
+        "shadowconfig" => args == ["on"],
         "systemd-sysusers" => parse_sysusers(args).is_ok(),
         "usermod" => parse_usermod(args).is_some(),
         _ => false,
@@ -121,6 +123,9 @@ fn exists(message: String) -> String {
 pub fn apply(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64) -> Result<(), String> {
     if name == "systemd-sysusers" {
         return sysusers::apply(overlay, args, day);
+    }
+    if name == "shadowconfig" {
+        return shadowconfig::shadowconfig_on(overlay, day);
     }
     match apply_inner(overlay, name, args, day) {
         Err(e) if e.starts_with(EXISTS) => Ok(()),
