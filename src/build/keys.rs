@@ -57,8 +57,12 @@ use super::artifacts::PlatformArtifact;
 /// and copies of the kernel's randomness left out (varnish's secret is no longer an empty file),
 /// `cmp -s A B` as a condition (libsensors5's preinst removed the packaged `/etc/sensors3.conf`),
 /// a debconf answer set from an unknown value left unknown (libpaper1's empty `/etc/papersize`),
-/// and `shadowconfig on` (pwconv/grpconv) where passwd is configured, after the accounts of
-/// packages configured before it (systemd-sysusers' entries open the shadow files).
+/// `shadowconfig on` (pwconv/grpconv) where passwd is configured, after the accounts of packages
+/// configured before it (systemd-sysusers' entries open the shadow files), `chmod`/`chown`/`chgrp
+/// -R`, `find … -exec CMD {} ;`/`-delete` and `grep -r` as a condition (freeradius'
+/// `/etc/freeradius`, its `ssl-cert` membership), `cp -r` of a directory (tomcat10's `ROOT`
+/// webapp), `openssl` making keys or parameters left out as non-deterministic, and a file a script
+/// assembles from values not known left out instead of half-written (clamav-daemon's `clamd.conf`).
 pub(super) const LAYER_FORMAT: u32 = 9;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

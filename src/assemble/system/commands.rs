@@ -18,7 +18,9 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "rm" => !args.iter().any(|a| {
             a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a.contains(['r', 'R']))
         }),
-        "chmod" | "chown" | "chgrp" => !args.iter().any(|a| a == "-R" || a == "--recursive"),
+        // `-R` reaches below a directory of the image (`files::recursive`).
+        "chmod" | "chown" | "chgrp" => true,
+        "find" => super::files::find_applies(args),
         "dpkg-statoverride" => super::statoverride::parse(args).is_ok(),
         "cp" => super::copy::parse(args).is_ok(),
         "sed" => super::sed::parse(args).is_ok(),
@@ -382,6 +384,21 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     ("slapadd", "dpkg-reconfigure slapd"),
 ];
 
+/// What `openssl` makes from random numbers (freeradius' `openssl dhparam -out …/certs/dh 1024`).
+const OPENSSL_GENERATED: &str = "the same `openssl` command (new keys, parameters or random bytes)";
+
+/// Whether an `openssl` call makes keys, Diffie-Hellman parameters, a new certificate request or
+/// random bytes (`req` only with `-new`/`-x509`; `ecparam` only with `-genkey`).
+fn openssl_generates(args: &[String]) -> bool {
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    match args.first().map(String::as_str) {
+        Some("dhparam" | "dsaparam" | "genrsa" | "gendsa" | "genpkey" | "rand") => true,
+        Some("req") => has("-new") || has("-x509") || has("-newkey"),
+        Some("ecparam") => has("-genkey"),
+        _ => false,
+    }
+}
+
 /// What a command reading the kernel's randomness makes (varnish's `/etc/varnish/secret` from
 /// `/proc/sys/kernel/random/uuid` or `dd if=/dev/urandom`).
 const RANDOM_VALUE: &str = "the package's configuration again (`dpkg-reconfigure PACKAGE`): a random value";
@@ -402,6 +419,12 @@ pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
             "/etc/ssl/certs/ssl-cert-snakeoil.pem".to_owned(),
             "/etc/ssl/private/ssl-cert-snakeoil.key".to_owned(),
         ],
+        // What it writes with `-out FILE`/`-keyout FILE`.
+        "openssl" if openssl_generates(args) => args
+            .windows(2)
+            .filter(|w| w[0] == "-out" || w[0] == "-keyout")
+            .map(|w| w[1].clone())
+            .collect(),
         "ssh-keygen" if args.iter().any(|a| a == "-A") => ["rsa", "ecdsa", "ed25519"]
             .iter()
             .flat_map(|t| {
@@ -577,6 +600,9 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     if let Some((_, hint)) = NONDETERMINISTIC.iter().find(|(n, _)| *n == name) {
         return Kind::NonDeterministic(hint);
     }
+    if name == "openssl" && openssl_generates(args) {
+        return Kind::NonDeterministic(OPENSSL_GENERATED);
+    }
     if let Some(kind) = image_code(name, args) {
         return kind;
     }
@@ -708,5 +734,27 @@ mod tests {
             super::classify("sh", &argv("-c true")),
             super::classify("sh", &[])
         );
+    }
+
+    /// openssl making keys, parameters or random bytes is non-deterministic, and what it writes
+    /// (`-out`, `-keyout`) is pending; reading or printing one is harmless to the image.
+    #[test]
+    fn openssl_generating_is_left_out() {
+        let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        let dh = argv("dhparam -out /etc/freeradius/3.0/certs/dh 1024");
+        assert!(matches!(
+            super::classify("openssl", &dh),
+            super::Kind::NonDeterministic(_)
+        ));
+        assert_eq!(
+            super::left_out_outputs("openssl", &dh),
+            ["/etc/freeradius/3.0/certs/dh"]
+        );
+        let req = argv("req -new -x509 -nodes -keyout /k.pem -out /c.pem");
+        assert_eq!(super::left_out_outputs("openssl", &req), ["/k.pem", "/c.pem"]);
+        assert!(!matches!(
+            super::classify("openssl", &argv("x509 -in /c.pem -noout -hash")),
+            super::Kind::NonDeterministic(_)
+        ));
     }
 }

@@ -6,8 +6,11 @@
 //! root (the script's user); `-p`/`-a`/`--preserve=mode,ownership` keep the source's mode and
 //! owner. An existing destination keeps its inode, so its mode and owner stay unless preserved.
 //! A symbolic link source is followed unless `-d`, `-P`, `-a` or a recursive copy says otherwise
-//! (then the link itself is copied). Copying a directory, and the options that ask or back up,
-//! are refused with the reason.
+//! (then the link itself is copied). `-r`/`-R`/`-a` copy a directory with what it holds (tomcat10's
+//! default `ROOT` webapp): new directories and files get the sources' modes less the umask (or
+//! theirs with `-p`/`-a`), symbolic links below are copied as links; a copy that would overwrite
+//! something is refused before anything is written. The options that ask or back up are refused
+//! with the reason.
 
 use super::{Changes, Overlay, TreeView};
 use crate::entry::{Entry, EntryKind};
@@ -23,6 +26,8 @@ pub struct CpCall {
     no_deref: bool,
     no_target_dir: bool,
     no_clobber: bool,
+    /// `-r`/`-R`/`-a`: a directory source is copied with what it holds.
+    recursive: bool,
 }
 
 /// Parses `cp`'s arguments; `Err` names what is not reproduced.
@@ -110,6 +115,7 @@ pub fn parse(args: &[String]) -> Result<CpCall, String> {
         no_deref: (no_deref || recursive) && !deref,
         no_target_dir,
         no_clobber,
+        recursive,
     })
 }
 
@@ -147,18 +153,23 @@ fn copy_one(
             .cloned()
             .ok_or_else(|| format!("{src} is a dangling link"))?;
     }
-    if entry.is_dir() {
-        return Err(format!("copying the directory {src} is not reproduced"));
-    }
     let mut to = dest_rel.to_owned();
     if dest_is_dir {
         let dir = super::resolve(overlay, dest_rel).unwrap_or_else(|| dest_rel.to_owned());
         let base = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src);
-        to = if dir.is_empty() {
-            base.to_owned()
-        } else {
-            format!("{dir}/{base}")
+        to = match base {
+            // `cp -r DIR/. DEST`: what DIR holds, into DEST.
+            "." => dir,
+            ".." => return Err(format!("cp of `{src}` is not reproduced")),
+            _ if dir.is_empty() => base.to_owned(),
+            _ => format!("{dir}/{base}"),
         };
+    }
+    if entry.is_dir() {
+        if !call.recursive {
+            return Err(format!("-r not specified; omitting directory '{src}'"));
+        }
+        return copy_tree(overlay, call, &from, &entry, &to, umask);
     }
     let existing = overlay.entry(&to).cloned();
     if existing.is_some() && call.no_clobber {
@@ -224,5 +235,86 @@ fn copy_one(
         files: vec![(written, content)],
         removed: vec![],
     });
+    Ok(())
+}
+
+/// The entry a copy makes at `to` of `source` (a directory or a symbolic link; files carry their
+/// content apart): the source's mode less the umask and root's, or theirs when preserved.
+fn copied(call: &CpCall, source: &Entry, to: &str, umask: u32) -> Entry {
+    let mut e = source.clone();
+    e.path = to.to_owned();
+    if !call.preserve_mode {
+        // A new inode: made now (clamped in the image), without the source's attributes.
+        (e.mtime, e.xattrs) = (0, Default::default());
+        if !matches!(e.kind, EntryKind::Symlink { .. }) {
+            e.mode = source.mode & 0o777 & !umask;
+        }
+    }
+    if !call.preserve_owner {
+        (e.uid, e.gid, e.uname, e.gname) = (0, 0, "root".into(), "root".into());
+    }
+    e
+}
+
+/// `cp -r DIR TO`: TO (new, or an existing directory the copy merges into) and everything below
+/// DIR. Every path it would write is checked first: one that exists (other than a directory to
+/// merge into) refuses the whole copy, so nothing is left half-copied.
+fn copy_tree(
+    overlay: &mut Overlay<'_>,
+    call: &CpCall,
+    from: &str,
+    dir: &Entry,
+    to: &str,
+    umask: u32,
+) -> Result<(), String> {
+    if to == from || to.starts_with(&format!("{from}/")) {
+        return Err(format!("cannot copy a directory, '{from}', into itself"));
+    }
+    let prefix = format!("{from}/");
+    let below: Vec<String> = overlay
+        .paths()
+        .filter(|p| p.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect();
+    let mut out = Changes::default();
+    for (path, target) in std::iter::once((from.to_owned(), to.to_owned())).chain(
+        below
+            .iter()
+            .map(|p| (p.clone(), format!("{to}/{}", &p[prefix.len()..]))),
+    ) {
+        let source = if path == from {
+            dir.clone()
+        } else {
+            overlay
+                .entry(&path)
+                .cloned()
+                .ok_or_else(|| format!("/{path} vanished while copying"))?
+        };
+        match overlay.entry(&target) {
+            Some(e) if e.is_dir() && source.is_dir() => {
+                if call.preserve_mode || call.preserve_owner {
+                    out.files
+                        .push((copied(call, &source, &target, umask), Vec::new()));
+                }
+                continue;
+            }
+            Some(_) => return Err(format!("copying over the existing /{target} is not reproduced")),
+            None => {}
+        }
+        let content = match source.kind {
+            EntryKind::File { .. } => match overlay.read(&path) {
+                Some(Ok(bytes)) => bytes,
+                Some(Err(e)) => return Err(format!("reading /{path}: {e}")),
+                None => Vec::new(),
+            },
+            EntryKind::Directory | EntryKind::Symlink { .. } => Vec::new(),
+            _ => return Err(format!("copying the special file /{path} is not reproduced")),
+        };
+        if matches!(source.kind, EntryKind::Symlink { .. }) && !call.no_deref {
+            return Err(format!("copying through the link /{path} (-L) is not reproduced"));
+        }
+        out.files.push((copied(call, &source, &target, umask), content));
+    }
+    overlay.apply(out);
     Ok(())
 }

@@ -11,16 +11,18 @@
 
 use std::cell::RefCell;
 
+mod attrs;
 mod conditions;
 mod divert;
 mod nodes;
 mod output;
 mod paths;
+mod recursive;
 
 use divert::{Diversion, divert, list_diversions, listpackage, truename};
 
 use super::{copy, lstat_path, sed};
-use nodes::{each_path, install_file, mkdir, modify};
+use nodes::{install_file, mkdir, modify};
 use paths::{absolutize, dotdot_path, not_unpacked_yet, operands, option_value};
 
 use crate::entry::{Entry, EntryKind};
@@ -48,6 +50,14 @@ struct State<'t> {
     /// What the non-deterministic commands left out so far would have made
     /// ([`commands::left_out_outputs`]).
     pending: std::collections::BTreeSet<String>,
+    /// The files the script being walked created (absolute paths): a write to one of them that
+    /// is not reproduced leaves its content unknown, so it is left out, not kept half-written.
+    created: std::collections::BTreeSet<String>,
+}
+
+/// Whether `find ARGS` is of the subset the walk applies (`-exec` of a file command, `-delete`).
+pub fn find_applies(args: &[String]) -> bool {
+    recursive::parse_find(args).is_ok()
 }
 
 /// Applies every package's file commands, in configure order.
@@ -76,6 +86,7 @@ pub fn compute_at(
         script: "preinst",
         packages,
         pending: Default::default(),
+        created: Default::default(),
     });
     let mut report = Vec::new();
     let debconf = super::debconf::Debconf::new(packages);
@@ -128,6 +139,7 @@ pub fn compute_at(
                 let mut st = state.borrow_mut();
                 st.umask = 0o022;
                 st.script = script;
+                st.created.clear();
             }
             {
                 // This walk has the accurate, in-order view of the files, so it is also the one that
@@ -138,6 +150,7 @@ pub fn compute_at(
                         // The words as written: enough to tell what the command is for.
                         let written: Vec<String> =
                             c.text.split_whitespace().skip(1).map(str::to_owned).collect();
+                        let entries = failures.len();
                         match commands::classify(first, &written) {
                             Kind::Harmless => {}
                             // Computed by a sibling module (update-alternatives, add-shell, …); a file command
@@ -148,6 +161,17 @@ pub fn compute_at(
                                 failures.extend(commands::report_entry(&k, c.text));
                             }
                             _ => failures.push(format!("{} (its arguments are not known)", c.text)),
+                        }
+                        // What it writes to a file is not known: the file's content is lost (and
+                        // said so, unless the command is reported for itself).
+                        if let Some((shell::Value::Known(path), append)) = &c.stdout
+                            && !path.starts_with("/dev/")
+                        {
+                            if failures.len() == entries {
+                                let op = if *append { ">>" } else { ">" };
+                                failures.push(format!("{} {op} {path} (its output is not known)", c.text));
+                            }
+                            output::content_lost(&mut state.borrow_mut(), path);
                         }
                         return;
                     };
@@ -178,7 +202,7 @@ pub fn compute_at(
                     {
                         let written = match (target, doc) {
                             (shell::Value::Known(path), Some(text)) => {
-                                write_file(&mut state.borrow_mut(), path, text, *append)
+                                output::write_file(&mut state.borrow_mut(), path, text, *append)
                             }
                             _ => Err(
                                 "a here-document with expansions, or to a path not known, is not reproduced"
@@ -189,6 +213,9 @@ pub fn compute_at(
                             let (shell::Value::Known(shown) | shell::Value::Unknown(shown)) = target;
                             let op = if *append { ">>" } else { ">" };
                             failures.push(format!("cat {op} {shown} ({why})"));
+                            if let shell::Value::Known(path) = target {
+                                output::content_lost(&mut state.borrow_mut(), path);
+                            }
                         }
                         return;
                     }
@@ -202,7 +229,7 @@ pub fn compute_at(
                         let printing = !matches!(printed, Ok(None));
                         let written = match (target, printed) {
                             (shell::Value::Known(path), Ok(Some(text))) => {
-                                write_file(&mut state.borrow_mut(), path, &text, *append)
+                                output::write_file(&mut state.borrow_mut(), path, &text, *append)
                             }
                             (_, Err(why)) => Err(why),
                             (shell::Value::Unknown(_), Ok(Some(_))) => Err("the file is not known".into()),
@@ -215,11 +242,14 @@ pub fn compute_at(
                             commands::classify(name, &argv[1..]),
                             Kind::Harmless | Kind::Emulated
                         );
-                        if let Err(why) = written
-                            && (printing || !reported)
-                        {
-                            let (shell::Value::Known(shown) | shell::Value::Unknown(shown)) = target;
-                            failures.push(format!("{} {op} {shown} ({why})", command_line(&c)));
+                        if let Err(why) = written {
+                            if printing || !reported {
+                                let (shell::Value::Known(shown) | shell::Value::Unknown(shown)) = target;
+                                failures.push(format!("{} {op} {shown} ({why})", command_line(&c)));
+                            }
+                            if let shell::Value::Known(path) = target {
+                                output::content_lost(&mut state.borrow_mut(), path);
+                            }
                         }
                         if printing {
                             return;
@@ -245,6 +275,11 @@ pub fn compute_at(
                         return;
                     }
                     let mut st = state.borrow_mut();
+                    // A command that reads a file left out (pending) cannot make what it would.
+                    if let Some(why) = output::reads_pending(&st, name, &argv[1..]) {
+                        failures.push(format!("{} ({why})", command_line(&c)));
+                        return;
+                    }
                     if let Err(why) = apply(&mut st, &pkg.name, name, &argv[1..]) {
                         failures.push(match why.strip_prefix(super::NONDETERMINISTIC_EFFECT) {
                             Some(why) => format!(
@@ -287,11 +322,16 @@ pub fn compute_at(
                     // file that cannot be read makes grep fail).
                     Some((name, _)) if name == "grep" => {
                         let (own, files) = shell::text::file_operands(argv)?;
+                        let (own, files) = recursive::grep_operands(&state.borrow().overlay, &own, &files);
                         let mut input = String::new();
                         for f in &files {
                             match output::read_text(&state.borrow().overlay, f) {
                                 Ok(text) => input.push_str(&text),
                                 Err(_) => return Some(false),
+                            }
+                            // Each file's last line is a line of its own.
+                            if !input.is_empty() && !input.ends_with('\n') {
+                                input.push('\n');
                             }
                         }
                         shell::text::grep_matches(&own, &input)
@@ -319,7 +359,7 @@ pub fn compute_at(
                     // files do not have fails (and its fallback runs); otherwise it runs as usual.
                     Some((name, args)) if name == "chown" || name == "chgrp" => {
                         let spec = args.iter().find(|a| !a.starts_with('-'))?;
-                        let (user, group) = owner_spec(name, spec);
+                        let (user, group) = attrs::owner_spec(name, spec);
                         let overlay = &state.borrow().overlay;
                         let missing = user.is_some_and(|u| super::account(overlay, "etc/passwd", u).is_err())
                             || group.is_some_and(|g| super::account(overlay, "etc/group", g).is_err());
@@ -482,6 +522,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
                 if p.starts_with('/') && super::resolve_dir_of(&st.overlay, &super::tree_path(&p)).is_none() {
                     continue;
                 }
+                st.pending.remove(&p);
                 let path = lstat_path(&st.overlay, &p)?;
                 match st.overlay.entry(&path) {
                     None => {}
@@ -577,68 +618,9 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             }
             Ok(())
         }
-        "chmod" => {
-            // `chmod -x FILE`: a mode that looks like an option.
-            let mode_like = |a: &String| {
-                a.len() > 1 && a.starts_with('-') && a[1..].chars().all(|c| "rwxXst".contains(c))
-            };
-            let (ops, dash_mode) = match args.iter().position(mode_like) {
-                Some(i) => {
-                    let mut rest = args.to_vec();
-                    let m = rest.remove(i);
-                    (operands(&rest, &[])?, Some(m))
-                }
-                None => (operands(args, &[])?, None),
-            };
-            let (spec, paths) = match dash_mode {
-                Some(m) => (m, &ops[..]),
-                None => {
-                    let (m, p) = ops.split_first().ok_or("no mode")?;
-                    (m.clone(), p)
-                }
-            };
-            let umask = st.umask;
-            if commands::chmod_octal(&spec, 0, false).is_none()
-                && commands::chmod_symbolic(&spec, 0, false, umask).is_none()
-            {
-                return Err(format!("mode `{spec}` is neither octal nor symbolic"));
-            }
-            each_path(paths, |p| {
-                modify(&mut st.overlay, p, true, |e| {
-                    e.mode = commands::chmod_octal(&spec, e.mode, e.is_dir())
-                        .or_else(|| commands::chmod_symbolic(&spec, e.mode, e.is_dir(), umask))
-                        .unwrap_or(e.mode);
-                })
-            })
-        }
-        "chown" | "chgrp" => {
-            let no_deref = args.iter().any(|a| a == "-h" || a == "--no-dereference");
-            let ops = operands(args, &[])?;
-            let (spec, paths) = ops.split_first().ok_or("no owner")?;
-            let (user, group) = owner_spec(name, spec);
-            let user = user
-                .map(|u| super::account(&st.overlay, "etc/passwd", u))
-                .transpose()?;
-            let mut group = group
-                .map(|g| super::account(&st.overlay, "etc/group", g))
-                .transpose()?;
-            // `chown USER: PATH`: the group is the user's login group (nfs-common's `chown statd:`).
-            if name == "chown"
-                && group.is_none()
-                && spec.ends_with([':', '.'])
-                && let Some((_, login)) = &user
-            {
-                let gid = super::users::getent_output(&st.overlay, &["passwd".to_owned(), login.clone()])
-                    .and_then(|line| line.split(':').nth(3).map(str::to_owned))
-                    .ok_or_else(|| format!("`{login}` has no login group in /etc/passwd"))?;
-                group = Some(super::account(&st.overlay, "etc/group", gid.trim())?);
-            }
-            each_path(paths, |p| {
-                modify(&mut st.overlay, p, !no_deref, |e| {
-                    super::set_owner(e, &user, &group)
-                })
-            })
-        }
+        "chmod" => attrs::chmod(st, args),
+        "chown" | "chgrp" => attrs::chown(st, name, args),
+        "find" => recursive::find(st, package, &recursive::parse_find(args)?),
         "dpkg-divert" => divert(st, package, args),
         "dpkg-statoverride" => super::statoverride::apply(&mut st.overlay, &mut st.overrides, args),
         "cp" => copy::apply(&mut st.overlay, &copy::parse(args)?, st.umask),
@@ -692,29 +674,6 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         _ if super::ucf::handles(name, args) => super::ucf::apply(&mut st.overlay, name, args, st.umask),
         _ => Err("not a file command".into()),
     }
-}
-
-/// The user and group a `chown USER[:GROUP]` (`.` for `:` too, either side may be empty) or a
-/// `chgrp GROUP` names.
-fn owner_spec<'s>(command: &str, spec: &'s str) -> (Option<&'s str>, Option<&'s str>) {
-    match (command, spec.split_once([':', '.'])) {
-        ("chgrp", _) => (None, Some(spec)),
-        (_, Some((u, g))) => ((!u.is_empty()).then_some(u), (!g.is_empty()).then_some(g)),
-        (_, None) => (Some(spec), None),
-    }
-}
-
-/// `cat >PATH <<EOF` (`>>`: appended), as the shell writes it: a new file is the umask's
-/// `0666`, root's; an existing one (a symbolic link followed) keeps its mode and owner. Writes to
-/// `/dev` (`/dev/null`) have no effect on the image.
-fn write_file(st: &mut State<'_>, abs: &str, text: &str, append: bool) -> Result<(), String> {
-    if abs.starts_with("/dev/") {
-        return Ok(());
-    }
-    if abs.split('/').any(|c| c == "..") {
-        return Err(format!("{abs} has a `..` component"));
-    }
-    super::write_through(&mut st.overlay, abs, text.as_bytes(), append, st.umask)
 }
 
 fn mv(overlay: &mut Overlay<'_>, args: &[String]) -> Result<(), String> {

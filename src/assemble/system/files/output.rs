@@ -1,9 +1,11 @@
 //! What a command prints, where a script sends it to a file (`echo TEXT >FILE`, `printf … >>FILE`,
 //! `cat A B >FILE`, `: >FILE`) or reads it back (`$(mktemp)`), computed without running it.
-//! `echo` and `printf` are [`shell::text`]'s.
+//! `echo` and `printf` are [`shell::text`]'s. Writing it to the file, and what a write that is not
+//! reproduced leaves (the file left out, pending).
 
 use super::super::shell::text::{echo, file_operands, filter, printf};
 use super::super::{Changes, Overlay, TreeView};
+use super::State;
 use crate::entry::EntryKind;
 
 /// What a printing command writes, or `Err` when it cannot be known; `Ok(None)` for a command
@@ -137,4 +139,70 @@ pub(super) fn read_text(tree: &dyn TreeView, abs: &str) -> Result<String, String
         Some(Err(e)) => Err(format!("reading {abs}: {e}")),
         None => Ok(String::new()),
     }
+}
+
+/// `cat >PATH <<EOF` (`>>`: appended), as the shell writes it: a new file is the umask's
+/// `0666`, root's; an existing one (a symbolic link followed) keeps its mode and owner. Writes to
+/// `/dev` (`/dev/null`) have no effect on the image.
+pub(super) fn write_file(st: &mut State<'_>, abs: &str, text: &str, append: bool) -> Result<(), String> {
+    if abs.starts_with("/dev/") {
+        return Ok(());
+    }
+    if abs.split('/').any(|c| c == "..") {
+        return Err(format!("{abs} has a `..` component"));
+    }
+    let existed = super::super::exists(&st.overlay, &super::super::tree_path(abs));
+    super::super::write_through(&mut st.overlay, abs, text.as_bytes(), append, st.umask)?;
+    if !existed {
+        st.created.insert(abs.to_owned());
+    }
+    // A whole new content is known again.
+    if !append {
+        st.pending.remove(abs);
+    }
+    Ok(())
+}
+
+/// A write to `abs` was not reproduced. A file the script made itself (clamav-daemon's
+/// configuration assembled line by line from debconf answers, then handed to ucf) or one that
+/// does not exist has content nobody knows: it is left out and pending, as what a left-out
+/// command makes, so nothing copies it half-written into place. A file that was there before the
+/// script keeps what it had (a registry other packages wrote to); the report names the write.
+pub(super) fn content_lost(st: &mut State<'_>, abs: &str) {
+    if abs.starts_with("/dev/") || abs.split('/').any(|c| c == "..") {
+        return;
+    }
+    let path = super::super::tree_path(abs);
+    let exists = super::super::exists(&st.overlay, &path);
+    if exists && !st.created.contains(abs) {
+        return;
+    }
+    if exists && st.overlay.entry(&path).is_some_and(|e| !e.is_dir()) {
+        st.overlay.apply(Changes {
+            files: Vec::new(),
+            removed: vec![path],
+        });
+    }
+    st.created.remove(abs);
+    st.pending.insert(abs.to_owned());
+}
+
+/// Why a command that reads its operands cannot run: one of them is left out (pending), its
+/// content not known while building. `None` for commands that only change names or metadata.
+pub(super) fn reads_pending(st: &State<'_>, name: &str, args: &[String]) -> Option<String> {
+    // The files read: every operand but the destination (the last), or sed's in-place edits.
+    let read = match name {
+        "cp" | "mv" | "install" | "ucf" => {
+            let operands: Vec<&String> = args.iter().filter(|a| a.starts_with('/')).collect();
+            operands
+                .split_last()
+                .map(|(_, sources)| sources.to_vec())
+                .unwrap_or_default()
+        }
+        "sed" => args.iter().collect(),
+        _ => return None,
+    };
+    read.into_iter()
+        .find(|a| st.pending.contains(a.as_str()))
+        .map(|a| format!("{a} is left out: its content is not known while building"))
 }

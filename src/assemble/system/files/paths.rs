@@ -11,6 +11,7 @@ const FILE_COMMANDS: &[&str] = &[
     "chmod",
     "chown",
     "chgrp",
+    "find",
     "cp",
     "install",
     "sed",

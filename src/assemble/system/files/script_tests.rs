@@ -476,3 +476,197 @@ fn cmp_as_a_condition_compares_the_image_files() {
     let (changes, _) = compute(&t, &[pkg("libsensors5", script)]).unwrap();
     assert_eq!(changes.removed, ["etc/sensors3.conf"]);
 }
+
+/// clamav-daemon's shape: a configuration assembled line by line from values the walk does not
+/// know (`eval` of debconf answers), then copied into place. The assembled file is left out
+/// (pending), never copied half-written; a registry that existed before keeps its lines; the
+/// report names each write; a whole new content makes the file known again.
+#[test]
+fn a_file_assembled_from_unknown_values_is_left_out_not_half_written() {
+    let mut t = MemTree::new();
+    t.dir("etc/app")
+        .dir("var/lib/app")
+        .file("var/lib/registry", b"kept\n");
+    let script = "#!/bin/sh\nset -e\nCONF=/var/lib/app/app.conf\neval \"Port=\\$$(echo Port)\"\n\
+                  echo \"# generated\" > $CONF\necho \"Port $Port\" >> $CONF\n\
+                  echo \"app $Port\" >> /var/lib/registry\n\
+                  if [ -e $CONF ]; then cp $CONF /etc/app/app.conf; fi\n\
+                  echo \"# generated\" > /var/lib/app/other.conf\necho \"x $Port\" >> /var/lib/app/other.conf\n\
+                  echo done > /var/lib/app/other.conf\n";
+    let (changes, report) = compute(&t, &[pkg("app", script)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert!(file(&changes, "var/lib/app/app.conf").is_none(), "{what:?}");
+    assert!(file(&changes, "etc/app/app.conf").is_none(), "{what:?}");
+    assert!(
+        file(&changes, "var/lib/registry").is_none(),
+        "the registry is unchanged"
+    );
+    assert_eq!(
+        file(&changes, "var/lib/app/other.conf").map(|(_, c)| c.as_slice()),
+        Some(&b"done\n"[..])
+    );
+    for needle in [
+        "echo \"Port $Port\" >> /var/lib/app/app.conf",
+        "echo \"app $Port\" >> /var/lib/registry",
+    ] {
+        assert!(what.iter().any(|w| w.starts_with(needle)), "{needle}: {what:?}");
+    }
+    // The copy's condition is a test of a pending file: undecided, walked, and the copy fails.
+    assert!(
+        what.iter()
+            .any(|w| w.starts_with("cp ") && w.contains("/var/lib/app/app.conf is left out")),
+        "{what:?}"
+    );
+}
+
+/// freeradius's first configuration: `chown -R`, then `find -type f -exec chmod 640 {} \;`, and
+/// `find -type d -empty -delete` (deepest first, so a directory holding only empty ones goes
+/// too). Below the start, a symbolic link is changed itself and never followed; chmod leaves it
+/// alone. `chmod -R` takes symbolic lists (rabbitmq's `o-rwx,g-w`).
+#[test]
+fn recursive_owner_and_mode_changes_and_find_actions() {
+    let mut t = MemTree::new();
+    t.file(
+        "etc/passwd",
+        b"root:x:0:0:root:/root:/bin/sh\nfreerad:x:100:102::/etc/freeradius:/usr/sbin/nologin\n",
+    )
+    .file("etc/group", b"root:x:0:\nfreerad:x:102:\n")
+    .file("etc/freeradius/3.0/clients.conf", b"include certs/bootstrap\n")
+    .file("etc/freeradius/3.0/certs/bootstrap", b"#!/bin/sh")
+    .dir("etc/freeradius/3.0/empty/nested")
+    .symlink("etc/freeradius/3.0/sites-enabled", "/etc/outside")
+    .file("etc/outside", b"o")
+    .file("var/lib/mq/mnesia/db", b"d");
+    let script = "#!/bin/sh\nset -e\nchown -R freerad:freerad /etc/freeradius\nchmod 2750 /etc/freeradius\n\
+                  find /etc/freeradius -type f -exec chmod 640 '{}' \\;\n\
+                  find /etc/freeradius -type d -empty -delete\n\
+                  chmod -R o-rwx,g-w /var/lib/mq/mnesia\n\
+                  if grep -q -r 'certs/boot' /etc/freeradius; then touch /etc/found; fi\n\
+                  if grep -qr 'nowhere' /etc/freeradius; then touch /etc/not-found; fi\n";
+    let (changes, report) = compute(&t, &[pkg("freeradius", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    // `grep -r` as a condition reads the files below the directory.
+    assert!(file(&changes, "etc/found").is_some() && file(&changes, "etc/not-found").is_none());
+    let meta = |p: &str| file(&changes, p).map(|(e, _)| (e.mode, e.uid, e.gid));
+    assert_eq!(meta("etc/freeradius"), Some((0o2750, 100, 102)));
+    assert_eq!(meta("etc/freeradius/3.0/certs"), Some((0o755, 100, 102)));
+    assert_eq!(
+        meta("etc/freeradius/3.0/certs/bootstrap"),
+        Some((0o640, 100, 102))
+    );
+    assert_eq!(
+        meta("etc/freeradius/3.0/sites-enabled").map(|m| (m.1, m.2)),
+        Some((100, 102))
+    );
+    assert!(
+        file(&changes, "etc/outside").is_none(),
+        "the link's target is not reached"
+    );
+    for gone in ["etc/freeradius/3.0/empty", "etc/freeradius/3.0/empty/nested"] {
+        assert!(
+            changes.removed.iter().any(|p| p == gone),
+            "{gone}: {:?}",
+            changes.removed
+        );
+    }
+    assert_eq!(meta("var/lib/mq/mnesia").map(|m| m.0), Some(0o750));
+    assert_eq!(meta("var/lib/mq/mnesia/db").map(|m| m.0), Some(0o640));
+
+    // What the subset does not cover stays reported, unapplied.
+    let (changes, report) = compute(
+        &t,
+        &[pkg(
+            "x",
+            "#!/bin/sh\nfind /etc/freeradius -newer /etc/outside -delete\n",
+        )],
+    )
+    .unwrap();
+    assert!(changes.removed.is_empty());
+    assert!(
+        report
+            .iter()
+            .any(|r| r.what.starts_with("find /etc/freeradius -newer")),
+        "{report:?}"
+    );
+}
+
+/// redis-server's cleanup (`-maxdepth 1 -type d -name PATTERN -empty -delete`) reaches only the
+/// start's own entries; `-exec CMD … {} +` runs once with every match.
+#[test]
+fn find_depth_name_and_batched_exec() {
+    let mut t = MemTree::new();
+    t.dir("etc/redis/redis-server.pre-up.d")
+        .file("etc/redis/redis-server.post-up.d/keep", b"k")
+        .dir("etc/redis/deeper/redis-server.x.d")
+        .file("srv/a.conf", b"a")
+        .file("srv/b.conf", b"b")
+        .file("srv/c.txt", b"c");
+    let script = "#!/bin/sh\nset -e\nfind /etc/redis -maxdepth 1 -type d -name 'redis-server.*.d' -empty -delete\n\
+                  find /srv -name '*.conf' -exec chmod 600 {} +\n";
+    let (changes, report) = compute(&t, &[pkg("redis-server", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(changes.removed, ["etc/redis/redis-server.pre-up.d"]);
+    let mode = |p: &str| file(&changes, p).map(|(e, _)| e.mode);
+    assert_eq!(
+        (mode("srv/a.conf"), mode("srv/b.conf"), mode("srv/c.txt")),
+        (Some(0o600), Some(0o600), None)
+    );
+}
+
+/// tomcat10's default webapp: `cp -r` of a packaged directory. New directories and files take the
+/// sources' modes less the umask, root's; a link below is copied as a link. A copy that would
+/// overwrite a file is refused whole; without `-r` a directory is omitted, as cp says.
+#[test]
+fn a_recursive_copy_of_a_directory() {
+    let mut t = MemTree::new();
+    t.file("usr/share/tomcat10-root/default_root/index.html", b"<html/>")
+        .file(
+            "usr/share/tomcat10-root/default_root/META-INF/context.xml",
+            b"<Context/>",
+        )
+        .symlink(
+            "usr/share/tomcat10-root/default_root/favicon.ico",
+            "../icons/t.ico",
+        )
+        .dir("var/lib/tomcat10/webapps");
+    if let Some((e, _)) = t
+        .entries
+        .get_mut("usr/share/tomcat10-root/default_root/index.html")
+    {
+        (e.mode, e.uid) = (0o666, 7);
+    }
+    let script = "#!/bin/sh\nset -e\nif [ ! -d /var/lib/tomcat10/webapps/ROOT ]; then\n\
+                  \tcp -r /usr/share/tomcat10-root/default_root /var/lib/tomcat10/webapps/ROOT\nfi\n";
+    let (changes, report) = compute(&t, &[pkg("tomcat10", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let got = |p: &str| file(&changes, p).map(|(e, c)| (e.kind.clone(), e.mode, e.uid, c.clone()));
+    assert_eq!(
+        got("var/lib/tomcat10/webapps/ROOT/index.html"),
+        Some((EntryKind::File { size: 7 }, 0o644, 0, b"<html/>".to_vec()))
+    );
+    assert_eq!(
+        got("var/lib/tomcat10/webapps/ROOT/META-INF").map(|g| g.1),
+        Some(0o755)
+    );
+    assert!(got("var/lib/tomcat10/webapps/ROOT/META-INF/context.xml").is_some());
+    assert!(matches!(
+        got("var/lib/tomcat10/webapps/ROOT/favicon.ico").map(|g| g.0),
+        Some(EntryKind::Symlink { target }) if target == "../icons/t.ico"
+    ));
+
+    let mut clash = t.clone();
+    clash.file("var/lib/tomcat10/webapps/ROOT/META-INF/context.xml", b"mine");
+    let script = "#!/bin/sh\ncp -r /usr/share/tomcat10-root/default_root/. /var/lib/tomcat10/webapps/ROOT\n\
+                  cp /usr/share/tomcat10-root/default_root /tmp\n";
+    let (changes, report) = compute(&clash, &[pkg("tomcat10", script)]).unwrap();
+    assert!(
+        file(&changes, "var/lib/tomcat10/webapps/ROOT/index.html").is_none(),
+        "nothing half-copied"
+    );
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert!(what[0].contains("copying over the existing"), "{what:?}");
+    assert!(
+        what[1].contains("-r not specified; omitting directory"),
+        "{what:?}"
+    );
+}

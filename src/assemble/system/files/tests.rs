@@ -464,7 +464,7 @@ fn configuration_built_from_debconf_answers_with_temporary_files() {
 
 /// cp's rules: a new file is the source's bits less the umask and set-id bits, root's; `-p`
 /// keeps mode and owner; an existing destination keeps its own; a link source is followed
-/// unless `-d`/`-a`; a directory or a link over a file is refused and reported.
+/// unless `-d`/`-a`; `-r` copies a directory; a link over a file is refused and reported.
 #[test]
 fn cp_as_coreutils_copies() {
     let mut t = MemTree::new();
@@ -506,13 +506,18 @@ fn cp_as_coreutils_copies() {
     ));
     assert_eq!(meta("etc/f").map(|m| m.2), Some(data.clone()));
     assert_eq!(meta("etc/l").map(|m| m.2), Some(data));
-    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
-    assert_eq!(what.len(), 2, "{what:?}");
-    assert!(
-        what[0].contains("copying the directory /usr/share/d is not reproduced"),
-        "{what:?}"
+    // `cp -r`: the directory with what it holds, modes less the umask, root's, links as links.
+    assert_eq!(
+        meta("etc/dir/f"),
+        Some((0o750, 0, b"data\n".to_vec(), file_kind.clone()))
     );
-    assert!(what[1].contains("over an existing /etc/existing"), "{what:?}");
+    assert!(matches!(
+        meta("etc/dir/l").map(|m| m.3),
+        Some(EntryKind::Symlink { .. })
+    ));
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(what.len(), 1, "{what:?}");
+    assert!(what[0].contains("over an existing /etc/existing"), "{what:?}");
 }
 
 /// `preinst install` runs before any postinst (a runtime remembering its fresh install), and

@@ -1,0 +1,279 @@
+//! What reaches below a directory: `chmod`/`chown`/`chgrp -R` and `find START… TESTS ACTION`
+//! (`-exec CMD … {} ;`/`+` of a file command, `-delete`), traversing the image as the tools do:
+//! symbolic links met below the start are not followed (`-P`, the default).
+//!
+//! `find`'s subset: the starting points (absolute), `-maxdepth`/`-mindepth`, the tests `-type
+//! f|d|l`, `-name PATTERN` and `-empty`, and one action. Anything else (`-print`, `-newer`,
+//! operators) is refused and the call reported, as before.
+
+use super::super::shell::glob_match;
+use super::super::{Changes, Overlay, TreeView};
+use super::State;
+use crate::entry::{Entry, EntryKind};
+
+/// Whether a chmod/chown/chgrp call is recursive (`-R`, bundled `-Rf`, `--recursive`).
+pub(super) fn is_recursive(args: &[String]) -> bool {
+    args.iter()
+        .any(|a| a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a[1..].contains('R')))
+}
+
+/// Whether a recursive call follows a starting point that is a symbolic link (`-H`, `-L`).
+pub(super) fn follows_start(args: &[String]) -> bool {
+    args.iter().any(|a| {
+        a == "--dereference" || (a.starts_with('-') && !a.starts_with("--") && a[1..].contains(['H', 'L']))
+    })
+}
+
+/// The entries strictly below the directory `abs` names (absolute paths, sorted: a directory
+/// before what it holds). Empty when `abs` is not a directory of the image.
+pub(super) fn below(overlay: &Overlay<'_>, abs: &str) -> Vec<String> {
+    let rel = super::super::tree_path(abs);
+    let Some(dir) = super::super::resolve(overlay, &rel) else {
+        return Vec::new();
+    };
+    if !(dir.is_empty() || overlay.entry(&dir).is_some_and(Entry::is_dir)) {
+        return Vec::new();
+    }
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    overlay
+        .paths()
+        .filter(|p| p.len() > prefix.len() && p.starts_with(&prefix))
+        .map(|p| format!("/{p}"))
+        .collect()
+}
+
+/// `grep -r`/`-R` (freeradius' `grep -q -r PATTERN /etc/freeradius` as a condition): grep's own
+/// arguments without the recursion, and the files it reads: a directory operand stands for the
+/// regular files below it, in order. Without recursion both are returned as they are.
+pub(super) fn grep_operands(
+    overlay: &Overlay<'_>,
+    own: &[String],
+    files: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let short = |a: &String| a.starts_with('-') && !a.starts_with("--") && a.len() > 1;
+    let recursive = own.iter().any(|a| {
+        a == "--recursive" || a == "--dereference-recursive" || (short(a) && a[1..].contains(['r', 'R']))
+    });
+    if !recursive {
+        return (own.to_vec(), files.to_vec());
+    }
+    let own = own
+        .iter()
+        .filter(|a| *a != "--recursive" && *a != "--dereference-recursive")
+        .map(|a| {
+            if short(a) {
+                a.replace(['r', 'R'], "")
+            } else {
+                a.clone()
+            }
+        })
+        .filter(|a| a != "-")
+        .collect();
+    let mut read = Vec::new();
+    for f in files {
+        let rel = super::super::tree_path(f);
+        match super::super::resolve(overlay, &rel) {
+            Some(dir) if dir.is_empty() || overlay.entry(&dir).is_some_and(Entry::is_dir) => {
+                read.extend(below(overlay, f).into_iter().filter(|p| {
+                    overlay
+                        .entry(&super::super::tree_path(p))
+                        .is_some_and(|e| matches!(e.kind, EntryKind::File { .. }))
+                }))
+            }
+            _ => read.push(f.clone()),
+        }
+    }
+    (own, read)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Test {
+    Type(char),
+    Name(String),
+    Empty,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Action {
+    /// The command and its arguments, `{}` standing for the path; `batch` for the `+` form.
+    Exec {
+        argv: Vec<String>,
+        batch: bool,
+    },
+    Delete,
+}
+
+/// One `find` call of the subset debcast applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct FindCall {
+    starts: Vec<String>,
+    min_depth: usize,
+    max_depth: Option<usize>,
+    tests: Vec<Test>,
+    action: Action,
+}
+
+pub(super) fn parse_find(args: &[String]) -> Result<FindCall, String> {
+    let starts: Vec<String> = args.iter().take_while(|a| !a.starts_with('-')).cloned().collect();
+    if starts.is_empty() || starts.iter().any(|s| !s.starts_with('/')) {
+        return Err("find without absolute starting points".into());
+    }
+    let mut call = FindCall {
+        starts,
+        min_depth: 0,
+        max_depth: None,
+        tests: Vec::new(),
+        action: Action::Delete,
+    };
+    let mut action = None;
+    let mut rest = args[call.starts.len()..].iter();
+    let value = |v: Option<&String>, what: &str| v.cloned().ok_or(format!("find {what} without its value"));
+    while let Some(a) = rest.next() {
+        match a.as_str() {
+            "-maxdepth" | "-mindepth" => {
+                let n: usize = value(rest.next(), a)?
+                    .parse()
+                    .map_err(|_| format!("find {a} with a value that is not a number"))?;
+                if a == "-maxdepth" {
+                    call.max_depth = Some(n);
+                } else {
+                    call.min_depth = n;
+                }
+            }
+            "-type" => match value(rest.next(), a)?.as_str() {
+                t @ ("f" | "d" | "l") => call.tests.push(Test::Type(t.chars().next().unwrap_or('f'))),
+                t => return Err(format!("find -type {t} is not emulated")),
+            },
+            "-name" => call.tests.push(Test::Name(value(rest.next(), a)?)),
+            "-empty" => call.tests.push(Test::Empty),
+            "-delete" if action.is_none() => action = Some(Action::Delete),
+            "-exec" if action.is_none() => {
+                let mut argv = Vec::new();
+                let batch = loop {
+                    match rest.next().map(String::as_str) {
+                        Some(";") => break false,
+                        Some("+") if argv.last().is_some_and(|l| l == "{}") => break true,
+                        Some(word) => argv.push(word.to_owned()),
+                        None => return Err("find -exec without its `;` or `+`".into()),
+                    }
+                };
+                if argv.is_empty() {
+                    return Err("find -exec without a command".into());
+                }
+                action = Some(Action::Exec { argv, batch });
+            }
+            other => return Err(format!("find `{other}` is not emulated")),
+        }
+    }
+    call.action = action.ok_or("find without -exec or -delete prints its matches; not a file change")?;
+    Ok(call)
+}
+
+/// The absolute paths a call's tests select, each with its depth below its starting point.
+fn matches(overlay: &Overlay<'_>, call: &FindCall, start: &str) -> Vec<String> {
+    let rel = super::super::tree_path(start);
+    if overlay.entry(&rel).is_none() && !rel.is_empty() {
+        return Vec::new();
+    }
+    // Depths count below the directory the start resolves to (where `below` finds entries).
+    let base_depth = super::super::resolve(overlay, &rel)
+        .map(|dir| {
+            if dir.is_empty() {
+                0
+            } else {
+                dir.matches('/').count() + 1
+            }
+        })
+        .unwrap_or(0);
+    let at_start = (call.min_depth == 0).then(|| start.to_owned());
+    at_start
+        .into_iter()
+        .chain(below(overlay, start).into_iter().filter(|p| {
+            let depth = p.matches('/').count().saturating_sub(base_depth);
+            depth >= call.min_depth && call.max_depth.is_none_or(|m| depth <= m)
+        }))
+        .collect()
+}
+
+fn passes(overlay: &Overlay<'_>, tests: &[Test], abs: &str) -> bool {
+    let rel = super::super::tree_path(abs);
+    let Some(entry) = overlay.entry(&rel) else {
+        return false;
+    };
+    tests.iter().all(|t| match t {
+        Test::Type(c) => matches!(
+            (c, &entry.kind),
+            ('f', EntryKind::File { .. }) | ('d', EntryKind::Directory) | ('l', EntryKind::Symlink { .. })
+        ),
+        Test::Name(pattern) => glob_match(pattern, abs.rsplit('/').next().unwrap_or(abs)),
+        Test::Empty => match entry.kind {
+            EntryKind::File { size } => size == 0,
+            EntryKind::Directory => below(overlay, abs).is_empty(),
+            _ => false,
+        },
+    })
+}
+
+/// Applies a `find` call: each selected path gets the action, `-delete` deepest first (it
+/// implies `-depth`, so a directory emptied by it is empty when its turn comes).
+pub(super) fn find(st: &mut State<'_>, package: &str, call: &FindCall) -> Result<(), String> {
+    let mut failures = Vec::new();
+    for start in &call.starts {
+        let mut found = matches(&st.overlay, call, start);
+        match &call.action {
+            Action::Delete => {
+                found.reverse();
+                for p in found {
+                    if !passes(&st.overlay, &call.tests, &p) {
+                        continue;
+                    }
+                    let rel = super::super::tree_path(&p);
+                    if st.overlay.entry(&rel).is_some_and(Entry::is_dir) && !below(&st.overlay, &p).is_empty()
+                    {
+                        failures.push(format!("cannot delete {p}: Directory not empty"));
+                        continue;
+                    }
+                    st.overlay.apply(Changes {
+                        files: Vec::new(),
+                        removed: vec![rel],
+                    });
+                }
+            }
+            Action::Exec { argv, batch } => {
+                let selected: Vec<String> = found
+                    .into_iter()
+                    .filter(|p| passes(&st.overlay, &call.tests, p))
+                    .collect();
+                let (name, args) = argv.split_first().ok_or("find -exec without a command")?;
+                let name = name.rsplit('/').next().unwrap_or(name);
+                let runs: Vec<Vec<String>> = if *batch {
+                    let mut a = args[..args.len() - 1].to_vec();
+                    a.extend(selected);
+                    vec![a]
+                } else {
+                    selected
+                        .iter()
+                        .map(|p| args.iter().map(|w| w.replace("{}", p)).collect())
+                        .collect()
+                };
+                for args in runs {
+                    if !super::handles(name, &args) {
+                        return Err(format!("find -exec {name}: not a file command debcast applies"));
+                    }
+                    if let Err(why) = super::apply(st, package, name, &args) {
+                        failures.push(why);
+                    }
+                }
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
