@@ -1,22 +1,27 @@
-//! What the walk's conditions ask of the files (`cmp`), and what the report says of the branches
+//! What the walk's conditions ask of the files (`cmp`, `diff`), and what the report says of the branches
 //! a condition it could not decide left unwalked.
 
 use super::super::Overlay;
 use super::super::commands::{self, Kind};
 use super::super::shell;
 
-/// `cmp [-s|--silent|--quiet] A B` as a condition: whether the two files have the same bytes;
-/// false when one is missing (cmp fails). `None` for other forms, relative paths, what is not a
-/// regular file, and a file a left-out command would make.
+/// `cmp [-s|--silent|--quiet] A B` and `diff [-q|--brief|-s|-u|-c] A B` (proftpd's `diff -q
+/// FILE FILE.proftpd-new`) as a condition: whether the two files have the same bytes; false when
+/// one is missing (both tools fail). `None` for other forms, relative paths, what is not a regular
+/// file, and a file a left-out command would make.
 pub(super) fn cmp_status(
     overlay: &Overlay<'_>,
+    tool: &str,
     args: &[String],
     pending: impl Fn(&str) -> bool,
 ) -> Option<bool> {
-    let files: Vec<&String> = args
-        .iter()
-        .filter(|a| !matches!(a.as_str(), "-s" | "--silent" | "--quiet"))
-        .collect();
+    // Options that change what the tool prints, not its status.
+    let quiet: &[&str] = match tool {
+        "cmp" => &["-s", "--silent", "--quiet"],
+        "diff" => &["-q", "--brief", "-s", "--report-identical-files", "-u", "-c"],
+        _ => return None,
+    };
+    let files: Vec<&String> = args.iter().filter(|a| !quiet.contains(&a.as_str())).collect();
     let [a, b] = files.as_slice() else { return None };
     if !a.starts_with('/') || !b.starts_with('/') || pending(a) || pending(b) {
         return None;

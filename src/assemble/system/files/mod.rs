@@ -272,6 +272,10 @@ pub fn compute_at(
                     }
                     if !handles(name, &argv[1..]) {
                         failures.extend(commands::report_entry(&kind, &command_line(&c)));
+                        // An edit in place not reproduced: the file's content is not known.
+                        for target in output::edited_in_place(name, &argv[1..]) {
+                            output::content_lost(&mut state.borrow_mut(), &target);
+                        }
                         return;
                     }
                     let mut st = state.borrow_mut();
@@ -280,7 +284,18 @@ pub fn compute_at(
                         failures.push(format!("{} ({why})", command_line(&c)));
                         return;
                     }
-                    if let Err(why) = apply(&mut st, &pkg.name, name, &argv[1..]) {
+                    // The files this command makes are the script's own (see `output::content_lost`).
+                    let absent: Vec<&String> = argv[1..]
+                        .iter()
+                        .filter(|a| a.starts_with('/') && !super::exists(&st.overlay, &super::tree_path(a)))
+                        .collect();
+                    let applied = apply(&mut st, &pkg.name, name, &argv[1..]);
+                    for a in absent {
+                        if super::exists(&st.overlay, &super::tree_path(a)) {
+                            st.created.insert(a.clone());
+                        }
+                    }
+                    if let Err(why) = applied {
                         failures.push(match why.strip_prefix(super::NONDETERMINISTIC_EFFECT) {
                             Some(why) => format!(
                                 "{}{} ({why})",
@@ -320,7 +335,7 @@ pub fn compute_at(
                     }
                     // `grep … FILE…` as a condition: whether a line of the image's files matches (a
                     // file that cannot be read makes grep fail).
-                    Some((name, _)) if name == "grep" => {
+                    Some((name, _)) if matches!(name.as_str(), "grep" | "egrep" | "fgrep") => {
                         let (own, files) = shell::text::file_operands(argv)?;
                         let (own, files) = recursive::grep_operands(&state.borrow().overlay, &own, &files);
                         let mut input = String::new();
@@ -367,9 +382,9 @@ pub fn compute_at(
                     }
                     // `if cmp -s OLD /etc/X; then rm -f /etc/X`: the two files as the image has
                     // them (a missing one makes cmp fail, as libsensors5's preinst relies on).
-                    Some((name, args)) if name == "cmp" => {
+                    Some((name, args)) if name == "cmp" || name == "diff" => {
                         let st = state.borrow();
-                        conditions::cmp_status(&st.overlay, args, |p| st.pending.contains(p))
+                        conditions::cmp_status(&st.overlay, name, args, |p| st.pending.contains(p))
                     }
                     // `getent group NAME || addgroup …`: the account files as the scripts left them.
                     Some((name, args)) if name == "getent" => {

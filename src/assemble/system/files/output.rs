@@ -206,3 +206,45 @@ pub(super) fn reads_pending(st: &State<'_>, name: &str, args: &[String]) -> Opti
         .find(|a| st.pending.contains(a.as_str()))
         .map(|a| format!("{a} is left out: its content is not known while building"))
 }
+
+/// The files an in-place editor changes (`perl -pi -e … FILE`, `sed -i SCRIPT FILE` of a form the
+/// walk does not apply): the absolute operands, the program text aside.
+pub(super) fn edited_in_place(name: &str, args: &[String]) -> Vec<String> {
+    // perl's switches bundle (`-pi`, `-i.bak`): an `i` among them, before any backup suffix.
+    let perl_in_place = |a: &str| {
+        a.len() > 1
+            && a.starts_with('-')
+            && !a.starts_with("--")
+            && a[1..]
+                .split('.')
+                .next()
+                .is_some_and(|s| s.contains('i') && s.chars().all(|c| "pinlaw".contains(c)))
+    };
+    let in_place = match name {
+        "perl" => args.iter().any(|a| perl_in_place(a)),
+        "sed" => args
+            .iter()
+            .any(|a| a == "--in-place" || a.starts_with("--in-place=") || a.starts_with("-i")),
+        _ => false,
+    };
+    if !in_place {
+        return Vec::new();
+    }
+    // Without `-e`, the first operand is the program (sed's script, perl's script file).
+    let mut program_given = false;
+    let mut program_next = false;
+    let mut out = Vec::new();
+    for a in args {
+        if program_next {
+            program_next = false;
+        } else if a == "-e" || a == "--expression" {
+            (program_given, program_next) = (true, true);
+        } else if a.starts_with('-') && a.len() > 1 {
+        } else if !program_given {
+            program_given = true;
+        } else if a.starts_with('/') {
+            out.push(a.clone());
+        }
+    }
+    out
+}

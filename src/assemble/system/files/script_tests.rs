@@ -475,6 +475,26 @@ fn cmp_as_a_condition_compares_the_image_files() {
     t.file("usr/share/libsensors4/sensors.conf.eg", b"chip \"x\"\n");
     let (changes, _) = compute(&t, &[pkg("libsensors5", script)]).unwrap();
     assert_eq!(changes.removed, ["etc/sensors3.conf"]);
+
+    // proftpd-core's `do_update`: `diff -q FILE FILE.new` fails when FILE is missing, so the new
+    // file is moved into place; equal files keep the old one.
+    let update = "#!/bin/sh
+set -e
+for f in /etc/p/a.conf /etc/p/b.conf; do
+                  if diff -q $f $f.new >/dev/null 2>&1; then rm -f $f.new; else mv $f.new $f; fi
+done
+";
+    let mut p = MemTree::new();
+    p.file("etc/p/a.conf.new", b"a")
+        .file("etc/p/b.conf", b"b")
+        .file("etc/p/b.conf.new", b"b");
+    let (changes, report) = compute(&p, &[pkg("proftpd-core", update)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(
+        file(&changes, "etc/p/a.conf").map(|(_, c)| c.clone()),
+        Some(b"a".to_vec())
+    );
+    assert_eq!(changes.removed, ["etc/p/a.conf.new", "etc/p/b.conf.new"]);
 }
 
 /// clamav-daemon's shape: a configuration assembled line by line from values the walk does not
@@ -516,6 +536,24 @@ fn a_file_assembled_from_unknown_values_is_left_out_not_half_written() {
         what.iter()
             .any(|w| w.starts_with("cp ") && w.contains("/var/lib/app/app.conf is left out")),
         "{what:?}"
+    );
+
+    // An edit in place the walk does not apply (perl -pi): a file the script made is left out,
+    // a packaged one keeps its bytes; both edits are listed.
+    t.file("usr/share/app/template", b"x\n")
+        .file("etc/app/packaged.conf", b"p\n");
+    let script = "#!/bin/sh
+set -e
+cp /usr/share/app/template /etc/app/new.conf
+                  perl -pi -e 's/x/y/' /etc/app/new.conf /etc/app/packaged.conf
+";
+    let (changes, report) = compute(&t, &[pkg("app", script)]).unwrap();
+    assert!(file(&changes, "etc/app/new.conf").is_none());
+    assert!(file(&changes, "etc/app/packaged.conf").is_none(), "unchanged");
+    assert_eq!(report.len(), 1, "{report:?}");
+    assert_eq!(
+        super::output::edited_in_place("sed", &["-i".into(), "/^a/d".into(), "/etc/x".into()]),
+        ["/etc/x"]
     );
 }
 

@@ -530,7 +530,7 @@ pub fn file_operands(argv: &[String]) -> Option<(Vec<String>, Vec<String>)> {
     // Options taking a value, per tool; the first operand is the script or pattern unless an
     // `-e` gave one.
     let with_value: &[&str] = match name.as_str() {
-        "sed" | "grep" => &["-e"],
+        "sed" | "grep" | "egrep" | "fgrep" => &["-e"],
         _ => return None,
     };
     let mut own = vec![name.clone()];
@@ -631,16 +631,26 @@ fn grep(args: &[String], stdin: &str) -> Option<String> {
 /// Whether `grep …` finds a line in `input` (its exit status), for `if grep -q … FILE`.
 pub fn grep_matches(argv: &[String], input: &str) -> Option<bool> {
     let (name, args) = argv.split_first()?;
-    if name != "grep" {
-        return None;
-    }
-    grep_lines(args, input).map(|(lines, _)| !lines.is_empty())
+    // egrep and fgrep are `grep -E` and `grep -F` (proftpd-core's `egrep -qi …` conditions).
+    let mode = match name.as_str() {
+        "grep" => None,
+        "egrep" => Some("-E"),
+        "fgrep" => Some("-F"),
+        _ => return None,
+    };
+    let args: Vec<String> = mode
+        .map(str::to_owned)
+        .into_iter()
+        .chain(args.iter().cloned())
+        .collect();
+    grep_lines(&args, input).map(|(lines, _)| !lines.is_empty())
 }
 
 /// The lines `grep` selects from `stdin`, and whether it is quiet (`-q`).
 fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool)> {
     let (mut extended, mut fixed, mut invert, mut quiet, mut whole_line) =
         (false, false, false, false, false);
+    let mut ignore_case = false;
     let mut pattern = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -653,6 +663,7 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
             "--fixed-strings" => fixed = true,
             "--invert-match" => invert = true,
             "--line-regexp" => whole_line = true,
+            "--ignore-case" => ignore_case = true,
             s if s.starts_with("--") => return None,
             s if s.starts_with('-') && s.len() > 1 => {
                 for c in s[1..].chars() {
@@ -662,6 +673,7 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
                         'v' => invert = true,
                         'q' | 's' => quiet |= c == 'q',
                         'x' => whole_line = true,
+                        'i' => ignore_case = true,
                         _ => return None,
                     }
                 }
@@ -677,7 +689,8 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
     } else {
         translate(&pattern, extended, '\0').ok()?
     };
-    let re = Regex::new(&if whole_line { format!("^(?:{body})$") } else { body }).ok()?;
+    let body = if whole_line { format!("^(?:{body})$") } else { body };
+    let re = Regex::new(&if ignore_case { format!("(?i){body}") } else { body }).ok()?;
     Some((
         stdin.lines().filter(|l| re.is_match(l) != invert).collect(),
         quiet,

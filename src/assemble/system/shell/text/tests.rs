@@ -68,6 +68,18 @@ fn basic_and_extended_expressions_edit_as_gnu_sed_does() {
         grep_matches(&["grep".into(), r"[\t]".into()], "a\tb"),
         Some(false)
     );
+    // egrep is `grep -E`, fgrep `grep -F`; `-i` ignores case (proftpd-core's `egrep -qi`).
+    let argv = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let conf = "  include /etc/proftpd/modules.conf\n";
+    assert_eq!(
+        grep_matches(&argv(&["egrep", "-qi", "^[[:space:]]*Include.*modules"]), conf),
+        Some(true)
+    );
+    assert_eq!(
+        grep_matches(&argv(&["egrep", "-q", "^[[:space:]]*Include.*modules"]), conf),
+        Some(false)
+    );
+    assert_eq!(grep_matches(&argv(&["fgrep", "-q", "a.c"]), "abc\n"), Some(false));
     // ERE: groups and `+` are operators, `\(` literal.
     assert_eq!(edit(r"s/(b+)\(/<\1>/", true, "xbbb(bb(").unwrap(), "x<bbb>bb(");
     // `*` first is literal; `$` inside is literal; classes and a delimiter escaped.
