@@ -20,7 +20,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         }),
         // `-R` reaches below a directory of the image (`files::recursive`).
         "chmod" | "chown" | "chgrp" => true,
-        "find" => super::files::find_applies(args),
+        "find" => super::find::parse_find(args).is_ok(),
         "dpkg-statoverride" => super::statoverride::parse(args).is_ok(),
         "cp" => super::copy::parse(args).is_ok(),
         "sed" => super::sed::parse(args).is_ok(),

@@ -27,6 +27,7 @@ pub mod copy;
 pub mod debconf;
 pub mod dpkgdb;
 pub mod files;
+pub mod find;
 pub mod ldcache;
 pub mod lighttpd;
 pub mod locales;

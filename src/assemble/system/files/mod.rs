@@ -55,11 +55,6 @@ struct State<'t> {
     created: std::collections::BTreeSet<String>,
 }
 
-/// Whether `find ARGS` is of the subset the walk applies (`-exec` of a file command, `-delete`).
-pub fn find_applies(args: &[String]) -> bool {
-    recursive::parse_find(args).is_ok()
-}
-
 /// Applies every package's file commands, in configure order.
 pub fn compute(
     tree: &dyn TreeView,
@@ -635,7 +630,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         }
         "chmod" => attrs::chmod(st, args),
         "chown" | "chgrp" => attrs::chown(st, name, args),
-        "find" => recursive::find(st, package, &recursive::parse_find(args)?),
+        "find" => recursive::find(st, package, &super::find::parse_find(args)?),
         "dpkg-divert" => divert(st, package, args),
         "dpkg-statoverride" => super::statoverride::apply(&mut st.overlay, &mut st.overrides, args),
         "cp" => copy::apply(&mut st.overlay, &copy::parse(args)?, st.umask),
