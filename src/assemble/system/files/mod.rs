@@ -166,7 +166,7 @@ pub fn compute_at(
                                 let op = if *append { ">>" } else { ">" };
                                 failures.push(format!("{} {op} {path} (its output is not known)", c.text));
                             }
-                            output::content_lost(&mut state.borrow_mut(), path);
+                            output::content_lost(&mut state.borrow_mut(), path, c.guessed);
                         }
                         return;
                     };
@@ -209,7 +209,7 @@ pub fn compute_at(
                             let op = if *append { ">>" } else { ">" };
                             failures.push(format!("cat {op} {shown} ({why})"));
                             if let shell::Value::Known(path) = target {
-                                output::content_lost(&mut state.borrow_mut(), path);
+                                output::content_lost(&mut state.borrow_mut(), path, c.guessed);
                             }
                         }
                         return;
@@ -243,7 +243,7 @@ pub fn compute_at(
                                 failures.push(format!("{} {op} {shown} ({why})", command_line(&c)));
                             }
                             if let shell::Value::Known(path) = target {
-                                output::content_lost(&mut state.borrow_mut(), path);
+                                output::content_lost(&mut state.borrow_mut(), path, c.guessed);
                             }
                         }
                         if printing {
@@ -269,7 +269,7 @@ pub fn compute_at(
                         failures.extend(commands::report_entry(&kind, &command_line(&c)));
                         // An edit in place not reproduced: the file's content is not known.
                         for target in output::edited_in_place(name, &argv[1..]) {
-                            output::content_lost(&mut state.borrow_mut(), &target);
+                            output::content_lost(&mut state.borrow_mut(), &target, c.guessed);
                         }
                         return;
                     }

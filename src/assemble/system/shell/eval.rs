@@ -54,6 +54,9 @@ pub struct Call<'a> {
     pub stdin: Option<String>,
     /// The working directory, where known (relative operands are relative to it).
     pub cwd: Option<String>,
+    /// Reached only because the walk took a condition it could not decide as holding: on the
+    /// real system the command may not run at all.
+    pub guessed: bool,
 }
 
 /// Walks a script as a fresh `<script> configure` run would, calling `on_command` for every
@@ -499,6 +502,7 @@ impl<'f> Eval<'f> {
                                 env: Vec::new(),
                                 stdin: None,
                                 cwd: self.known_cwd(),
+                                guessed: self.guessing > 0,
                             });
                         }
                         let saved = self.stdout.replace((target, true));
@@ -739,6 +743,7 @@ impl<'f> Eval<'f> {
             env,
             stdin,
             cwd,
+            guessed: self.guessing > 0,
         });
     }
 
