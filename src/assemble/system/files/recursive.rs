@@ -4,6 +4,8 @@
 //!
 //! `find`'s subset is [`super::super::find`]'s.
 
+use std::collections::BTreeSet;
+
 use super::super::find::{Action, FindCall, Test};
 use super::super::shell::glob_match;
 use super::super::{Changes, Overlay, TreeView};
@@ -89,8 +91,29 @@ pub(super) fn grep_operands(
     (own, read)
 }
 
-/// The absolute paths a call's tests select, each with its depth below its starting point.
-fn matches(overlay: &Overlay<'_>, call: &FindCall, start: &str) -> Vec<String> {
+/// The entries below one starting point that are still there: `-empty` and `-delete`'s check
+/// ask it, instead of listing the tree again for every directory.
+struct Remaining {
+    start: String,
+    paths: BTreeSet<String>,
+}
+
+impl Remaining {
+    /// Whether the directory `abs` (the start or one below it) still holds anything.
+    fn holds_any(&self, abs: &str) -> bool {
+        if abs == self.start {
+            return !self.paths.is_empty();
+        }
+        let prefix = format!("{abs}/");
+        self.paths
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|p| p.starts_with(&prefix))
+    }
+}
+
+/// The absolute paths a call's depth options select below `start` (`all`: what `below` found).
+fn within_depth(overlay: &Overlay<'_>, call: &FindCall, start: &str, all: &[String]) -> Vec<String> {
     let rel = super::super::tree_path(start);
     if overlay.entry(&rel).is_none() && !rel.is_empty() {
         return Vec::new();
@@ -108,14 +131,18 @@ fn matches(overlay: &Overlay<'_>, call: &FindCall, start: &str) -> Vec<String> {
     let at_start = (call.min_depth == 0).then(|| start.to_owned());
     at_start
         .into_iter()
-        .chain(below(overlay, start).into_iter().filter(|p| {
-            let depth = p.matches('/').count().saturating_sub(base_depth);
-            depth >= call.min_depth && call.max_depth.is_none_or(|m| depth <= m)
-        }))
+        .chain(
+            all.iter()
+                .filter(|p| {
+                    let depth = p.matches('/').count().saturating_sub(base_depth);
+                    depth >= call.min_depth && call.max_depth.is_none_or(|m| depth <= m)
+                })
+                .cloned(),
+        )
         .collect()
 }
 
-fn passes(overlay: &Overlay<'_>, tests: &[Test], abs: &str) -> bool {
+fn passes(overlay: &Overlay<'_>, tests: &[Test], remaining: &Remaining, abs: &str) -> bool {
     let rel = super::super::tree_path(abs);
     let Some(entry) = overlay.entry(&rel) else {
         return false;
@@ -128,7 +155,7 @@ fn passes(overlay: &Overlay<'_>, tests: &[Test], abs: &str) -> bool {
         Test::Name(pattern) => glob_match(pattern, abs.rsplit('/').next().unwrap_or(abs)),
         Test::Empty => match entry.kind {
             EntryKind::File { size } => size == 0,
-            EntryKind::Directory => below(overlay, abs).is_empty(),
+            EntryKind::Directory => !remaining.holds_any(abs),
             _ => false,
         },
     })
@@ -139,17 +166,21 @@ fn passes(overlay: &Overlay<'_>, tests: &[Test], abs: &str) -> bool {
 pub(super) fn find(st: &mut State<'_>, package: &str, call: &FindCall) -> Result<(), String> {
     let mut failures = Vec::new();
     for start in &call.starts {
-        let mut found = matches(&st.overlay, call, start);
+        let all = below(&st.overlay, start);
+        let mut found = within_depth(&st.overlay, call, start, &all);
+        let mut remaining = Remaining {
+            start: start.clone(),
+            paths: all.into_iter().collect(),
+        };
         match &call.action {
             Action::Delete => {
                 found.reverse();
                 for p in found {
-                    if !passes(&st.overlay, &call.tests, &p) {
+                    if !passes(&st.overlay, &call.tests, &remaining, &p) {
                         continue;
                     }
                     let rel = super::super::tree_path(&p);
-                    if st.overlay.entry(&rel).is_some_and(Entry::is_dir) && !below(&st.overlay, &p).is_empty()
-                    {
+                    if st.overlay.entry(&rel).is_some_and(Entry::is_dir) && remaining.holds_any(&p) {
                         failures.push(format!("cannot delete {p}: Directory not empty"));
                         continue;
                     }
@@ -157,12 +188,13 @@ pub(super) fn find(st: &mut State<'_>, package: &str, call: &FindCall) -> Result
                         files: Vec::new(),
                         removed: vec![rel],
                     });
+                    remaining.paths.remove(&p);
                 }
             }
             Action::Exec { argv, batch } => {
                 let selected: Vec<String> = found
                     .into_iter()
-                    .filter(|p| passes(&st.overlay, &call.tests, p))
+                    .filter(|p| passes(&st.overlay, &call.tests, &remaining, p))
                     .collect();
                 let (name, args) = argv.split_first().ok_or("find -exec without a command")?;
                 let name = name.rsplit('/').next().unwrap_or(name);
