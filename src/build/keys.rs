@@ -61,8 +61,9 @@ use super::artifacts::PlatformArtifact;
 /// configured before it (systemd-sysusers' entries open the shadow files), `chmod`/`chown`/`chgrp
 /// -R`, `find … -exec CMD {} ;`/`-delete` and `grep -r` as a condition (freeradius'
 /// `/etc/freeradius`, its `ssl-cert` membership), `cp -r` of a directory (tomcat10's `ROOT`
-/// webapp), `openssl` making keys or parameters left out as non-deterministic, and a file a script
-/// assembles from values not known left out instead of half-written (clamav-daemon's `clamd.conf`).
+/// webapp), `openssl` making keys or parameters left out as non-deterministic, a file a script
+/// assembles from values not known left out instead of half-written (clamav-daemon's `clamd.conf`),
+/// and `~USER` expanded to the user's home (proftpd-core's `~ftp/welcome.msg`).
 pub(super) const LAYER_FORMAT: u32 = 9;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -716,3 +716,26 @@ fn a_recursive_copy_of_a_directory() {
         "{what:?}"
     );
 }
+
+/// `~USER` is the user's home in the image's `/etc/passwd` (proftpd-core copies its welcome
+/// message to `~ftp`); a user the file does not name leaves the word as written.
+#[test]
+fn tilde_names_a_users_home() {
+    let mut t = MemTree::new();
+    t.file(
+        "etc/passwd",
+        b"root:x:0:0:root:/root:/bin/sh\nftp:x:101:65534::/srv/ftp:/usr/sbin/nologin\n",
+    )
+    .file("usr/share/proftpd/templates/welcome.msg", b"hi\n")
+    .dir("srv/ftp");
+    let script = "#!/bin/sh\nset -e\nif [ -f /usr/share/proftpd/templates/welcome.msg -a -d ~ftp ] ; then\n\
+                  \tcp -p /usr/share/proftpd/templates/welcome.msg ~ftp/welcome.msg\nfi\n\
+                  if [ -d ~nobody-here ]; then touch /srv/ftp/wrong; fi\n";
+    let (changes, report) = compute(&t, &[pkg("proftpd-core", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(
+        file(&changes, "srv/ftp/welcome.msg").map(|(_, c)| c.clone()),
+        Some(b"hi\n".to_vec())
+    );
+    assert!(file(&changes, "srv/ftp/wrong").is_none());
+}

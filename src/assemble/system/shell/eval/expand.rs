@@ -1,7 +1,7 @@
 //! Expansion: variables and positional parameters, `${…}` forms, `$(…)`, field splitting and
 //! pathname expansion against the image.
 
-use super::super::ast::{Part, Word};
+use super::super::ast::{Part, Piece, Word};
 use super::super::glob::glob_match;
 use super::{Eval, Value};
 
@@ -83,8 +83,64 @@ impl<'f> Eval<'f> {
         (self.unset == super::UnsetVars::Empty && !environment).then(|| Value::Known(String::new()))
     }
 
+    /// Tilde expansion of a word's unquoted leading `~` or `~USER` (up to the first `/`): `$HOME`,
+    /// or the user's home in the image's `/etc/passwd` (proftpd-core's `~ftp/welcome.msg`); a
+    /// user the file does not name leaves the word as written, as the shell does. `None`: no
+    /// tilde to expand.
+    fn tilde(&self, w: &Word) -> Option<Word> {
+        let first = w.0.first()?;
+        let Part::Lit(text) = &first.part else {
+            return None;
+        };
+        if first.quoted || !text.starts_with('~') {
+            return None;
+        }
+        let (name, rest) = match text[1..].find('/') {
+            Some(i) => (&text[1..=i], &text[i + 1..]),
+            None => (&text[1..], ""),
+        };
+        // The prefix runs to the first unquoted `/`: one that goes on into an expansion or a
+        // quoted part (`~$USER`, `~"x"`) is not expanded.
+        if !text.contains('/') && w.0.len() > 1 {
+            return None;
+        }
+        let home = if name.is_empty() {
+            match self.var("HOME") {
+                Some(Value::Known(h)) => Part::Lit(h),
+                _ => Part::Unknown("~ ($HOME)".into()),
+            }
+        } else {
+            let passwd = self.source.and_then(|read| read("/etc/passwd"));
+            match passwd {
+                None => Part::Unknown(format!("~{name}")),
+                Some(text) => {
+                    let home = text.lines().find_map(|l| {
+                        let f: Vec<&str> = l.split(':').collect();
+                        (f.first() == Some(&name) && f.len() >= 7).then(|| f[5].to_owned())
+                    });
+                    Part::Lit(home?)
+                }
+            }
+        };
+        let mut pieces = vec![Piece {
+            part: home,
+            quoted: true,
+        }];
+        if text.contains('/') {
+            pieces.push(Piece {
+                part: Part::Lit(format!("/{rest}")),
+                quoted: false,
+            });
+        }
+        pieces.extend(w.0[1..].iter().cloned());
+        Some(Word(pieces))
+    }
+
     /// Expands a word into fields (unquoted expansions split on whitespace).
     pub(super) fn expand_split(&mut self, w: &Word) -> Vec<Value> {
+        if let Some(expanded) = self.tilde(w) {
+            return self.expand_split(&expanded);
+        }
         let mut fields: Vec<Value> = Vec::new();
         let mut cur: Option<Value> = None;
         let append = |cur: &mut Option<Value>, v: Value| {
@@ -174,6 +230,9 @@ impl<'f> Eval<'f> {
 
     /// Expands a word without splitting (assignments, `case` subjects).
     pub(super) fn expand_one(&mut self, w: &Word) -> Value {
+        if let Some(expanded) = self.tilde(w) {
+            return self.expand_one(&expanded);
+        }
         let mut out = String::new();
         for piece in &w.0 {
             match self.expand_part(&piece.part) {
