@@ -271,11 +271,9 @@ fn copy_tree(
         return Err(format!("cannot copy a directory, '{from}', into itself"));
     }
     let prefix = format!("{from}/");
-    let below: Vec<String> = overlay
-        .paths()
-        .filter(|p| p.starts_with(&prefix))
-        .map(str::to_owned)
-        .collect();
+    let below = super::descendants(overlay, from)
+        .map(|(_, paths)| paths)
+        .unwrap_or_default();
     let mut out = Changes::default();
     for (path, target) in std::iter::once((from.to_owned(), to.to_owned())).chain(
         below

@@ -642,11 +642,7 @@ pub fn children(tree: &dyn TreeView, dir: &str) -> Option<(String, Vec<String>)>
     if !is_dir(tree, &real) {
         return None;
     }
-    let prefix = if real.is_empty() {
-        String::new()
-    } else {
-        format!("{real}/")
-    };
+    let prefix = path_prefix(&real);
     let names = tree
         .paths()
         .filter_map(|p| p.strip_prefix(&prefix))
@@ -654,6 +650,32 @@ pub fn children(tree: &dyn TreeView, dir: &str) -> Option<(String, Vec<String>)>
         .map(str::to_owned)
         .collect();
     Some((real, names))
+}
+
+/// Every tree path below a directory of the tree (its symbolic links followed), in byte order
+/// (a directory before what it holds), with the directory's real tree path; `None` when the
+/// path is not a directory.
+pub fn descendants(tree: &dyn TreeView, dir: &str) -> Option<(String, Vec<String>)> {
+    let real = resolve(tree, dir)?;
+    if !is_dir(tree, &real) {
+        return None;
+    }
+    let prefix = path_prefix(&real);
+    let below = tree
+        .paths()
+        .filter(|p| p.len() > prefix.len() && p.starts_with(&prefix))
+        .map(str::to_owned)
+        .collect();
+    Some((real, below))
+}
+
+/// What the tree paths below `dir` start with (nothing for the root).
+fn path_prefix(dir: &str) -> String {
+    if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    }
 }
 
 /// sh's pathname expansion of an absolute pattern against the tree (`\` quotes the next

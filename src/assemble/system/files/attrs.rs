@@ -40,21 +40,8 @@ pub(super) fn chmod(st: &mut State<'_>, args: &[String]) -> Result<(), String> {
             .unwrap_or(e.mode);
     };
     let recursive = recursive::is_recursive(args);
-    each_path(paths, |p| {
-        modify(&mut st.overlay, p, true, change)?;
-        // chmod leaves the symbolic links it meets alone.
-        let below = if recursive {
-            recursive::below(&st.overlay, p)
-        } else {
-            Vec::new()
-        };
-        for q in below {
-            if !super::super::is_symlink(&st.overlay, &q) {
-                modify(&mut st.overlay, &q, false, change)?;
-            }
-        }
-        Ok(())
-    })
+    // chmod leaves the symbolic links it meets below the start alone.
+    each_path(paths, |p| change_tree(st, p, true, recursive, true, change))
 }
 
 /// `chown`/`chgrp [-R] [-h] [-H] OWNER PATH…`, accounts looked up in the image.
@@ -83,23 +70,32 @@ pub(super) fn chown(st: &mut State<'_>, name: &str, args: &[String]) -> Result<(
     let recursive = recursive::is_recursive(args);
     // `-R` alone (`-P`) changes a starting symlink itself, `-H`/`-L` what it points to.
     let follow = !no_deref && (!recursive || recursive::follows_start(args));
-    each_path(paths, |p| {
-        modify(&mut st.overlay, p, follow, |e| {
-            super::super::set_owner(e, &user, &group)
-        })?;
-        // Below the start, symbolic links are changed themselves, not followed.
-        let below = if recursive {
-            recursive::below(&st.overlay, p)
-        } else {
-            Vec::new()
-        };
-        for q in below {
-            modify(&mut st.overlay, &q, false, |e| {
-                super::super::set_owner(e, &user, &group)
-            })?;
+    // Below the start, symbolic links are changed themselves, not followed.
+    let change = |e: &mut Entry| super::super::set_owner(e, &user, &group);
+    each_path(paths, |p| change_tree(st, p, follow, recursive, false, change))
+}
+
+/// Changes the entry at `start` (through a final symbolic link when `follow`) and, when
+/// `recursive`, every entry below it, never following links there (or leaving them alone when
+/// `skip_links`).
+fn change_tree(
+    st: &mut State<'_>,
+    start: &str,
+    follow: bool,
+    recursive: bool,
+    skip_links: bool,
+    change: impl Fn(&mut Entry) + Copy,
+) -> Result<(), String> {
+    modify(&mut st.overlay, start, follow, change)?;
+    if !recursive {
+        return Ok(());
+    }
+    for q in recursive::below(&st.overlay, start) {
+        if !(skip_links && super::super::is_symlink(&st.overlay, &q)) {
+            modify(&mut st.overlay, &q, false, change)?;
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 /// The user and group a `chown USER[:GROUP]` (`.` for `:` too, either side may be empty) or a

@@ -28,23 +28,9 @@ pub(super) fn follows_start(args: &[String]) -> bool {
 /// The entries strictly below the directory `abs` names (absolute paths, sorted: a directory
 /// before what it holds). Empty when `abs` is not a directory of the image.
 pub(super) fn below(overlay: &Overlay<'_>, abs: &str) -> Vec<String> {
-    let rel = super::super::tree_path(abs);
-    let Some(dir) = super::super::resolve(overlay, &rel) else {
-        return Vec::new();
-    };
-    if !(dir.is_empty() || overlay.entry(&dir).is_some_and(Entry::is_dir)) {
-        return Vec::new();
-    }
-    let prefix = if dir.is_empty() {
-        String::new()
-    } else {
-        format!("{dir}/")
-    };
-    overlay
-        .paths()
-        .filter(|p| p.len() > prefix.len() && p.starts_with(&prefix))
-        .map(|p| format!("/{p}"))
-        .collect()
+    super::super::descendants(overlay, &super::super::tree_path(abs))
+        .map(|(_, paths)| paths.into_iter().map(|p| format!("/{p}")).collect())
+        .unwrap_or_default()
 }
 
 /// `grep -r`/`-R` (freeradius' `grep -q -r PATTERN /etc/freeradius` as a condition): grep's own
@@ -76,16 +62,18 @@ pub(super) fn grep_operands(
         .collect();
     let mut read = Vec::new();
     for f in files {
-        let rel = super::super::tree_path(f);
-        match super::super::resolve(overlay, &rel) {
-            Some(dir) if dir.is_empty() || overlay.entry(&dir).is_some_and(Entry::is_dir) => {
-                read.extend(below(overlay, f).into_iter().filter(|p| {
-                    overlay
-                        .entry(&super::super::tree_path(p))
-                        .is_some_and(|e| matches!(e.kind, EntryKind::File { .. }))
-                }))
-            }
-            _ => read.push(f.clone()),
+        match super::super::descendants(overlay, &super::super::tree_path(f)) {
+            Some((_, paths)) => read.extend(
+                paths
+                    .into_iter()
+                    .filter(|p| {
+                        overlay
+                            .entry(p)
+                            .is_some_and(|e| matches!(e.kind, EntryKind::File { .. }))
+                    })
+                    .map(|p| format!("/{p}")),
+            ),
+            None => read.push(f.clone()),
         }
     }
     (own, read)
