@@ -63,8 +63,10 @@ use super::artifacts::PlatformArtifact;
 /// `/etc/freeradius`, its `ssl-cert` membership), `cp -r` of a directory (tomcat10's `ROOT`
 /// webapp), `openssl` making keys or parameters left out as non-deterministic, a file a script
 /// assembles from values not known left out instead of half-written (clamav-daemon's `clamd.conf`),
-/// and `~USER` expanded to the user's home (proftpd-core's `~ftp/welcome.msg`).
-pub(super) const LAYER_FORMAT: u32 = 9;
+/// and `~USER` expanded to the user's home (proftpd-core's `~ftp/welcome.msg`); 10 shared-mime-info's
+/// database (`update-mime-database /usr/share/mime`: the per-type XML files, `globs`, `magic`,
+/// `mime.cache` and the rest, byte for byte).
+pub(super) const LAYER_FORMAT: u32 = 10;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

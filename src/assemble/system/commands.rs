@@ -565,6 +565,13 @@ fn image_code(name: &str, args: &[String]) -> Option<Kind> {
     query.then_some(Kind::Harmless)
 }
 
+/// Whether `update-mime-database ARGS` updates the system database, the one [`super::mime`]
+/// computes: `/usr/share/mime`, possibly with `-n` (only if newer; a fresh image always is).
+pub fn updates_system_mime_database(args: &[String]) -> bool {
+    let mut rest = args.iter().filter(|a| !matches!(a.as_str(), "-n" | "-V"));
+    matches!((rest.next(), rest.next()), (Some(dir), None) if dir.trim_end_matches('/') == "/usr/share/mime")
+}
+
 /// Whether a command is one to follow into its script, where the image has it as a shell
 /// script ([`super::shell::Eval::with_helpers`]): nothing reproduces, skips or knows it as a
 /// command of its own.
@@ -587,6 +594,11 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
         return Kind::NonDeterministic(RANDOM_VALUE);
     }
     if EMULATED.contains(&name) {
+        return Kind::Emulated;
+    }
+    // The system MIME database is computed from the finished tree (`mime`); another directory
+    // is the image's own code at work.
+    if name == "update-mime-database" && updates_system_mime_database(args) {
         return Kind::Emulated;
     }
     // `ssh-keygen -l`/`-y`/`-F`… read keys; only making one is an effect.

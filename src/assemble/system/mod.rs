@@ -4,9 +4,9 @@
 //! `debcast` unpacks packages but never executes `dpkg --configure` or a maintainer script. This
 //! module looks at the unpacked tree and the packages' control data and computes the files those
 //! would have produced on a fresh install: the dpkg database, alternatives, accounts, the base-files
-//! and tzdata configuration, `/etc/shells`, the CA certificate store and `/etc/ld.so.cache`. Whatever
-//! a script does that is not emulated is reported, package by package, in
-//! [`SystemChanges::report`].
+//! and tzdata configuration, `/etc/shells`, the CA certificate store, shared-mime-info's database
+//! and `/etc/ld.so.cache`. Whatever a script does that is not emulated is reported, package by
+//! package, in [`SystemChanges::report`].
 //!
 //! The emulations run in a fixed order, each one seeing the tree as the previous ones left it (as a
 //! configure run would: base-passwd before base-files, certificates before the dpkg database).
@@ -31,6 +31,7 @@ pub mod find;
 pub mod ldcache;
 pub mod lighttpd;
 pub mod locales;
+pub mod mime;
 pub mod pam;
 pub mod perlsax;
 pub mod php;
@@ -269,6 +270,10 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     overlay.apply(locale_files);
     report.extend(locale_report);
     overlay.apply(certificates::compute(&overlay, input.packages)?);
+    // shared-mime-info's trigger: once every package's XML source is in place.
+    let (mime_files, mime_report) = mime::compute(&overlay, input.packages)?;
+    overlay.apply(mime_files);
+    report.extend(mime_report);
     overlay.apply(ldcache::compute(&overlay, input.packages, input.architecture)?);
     // The database describes the packages as shipped (conffile hashes are those of the packaged
     // files), so it reads the original tree, not the overlay.
