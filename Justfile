@@ -24,13 +24,14 @@ image manifest="manifests/static.toml" output="out/static": build
 e2e: build
     # apt as the oracle on the real archive (the repo's manifests, random package lists); the repo's
     # manifests built and judged by skopeo/umoci; a working Debian system checked with chroot and
-    # compared path by path with mmdebstrap.
+    # compared path by path with mmdebstrap; the MIME database against the host's update-mime-database.
     # (One test binary: the filters pick the modules `lock_real`, `resolve_real_oracle`, `e2e*`.)
     # kube-cross's SBOMs and its shard merge need its Go and protoc archives, whose hosts CI does
     # not reach: `cargo test --release --test it -- --ignored sboms_of_kube_cross merge::kube_cross`
     # runs them where they are reachable (or in the store).
     cargo test --release --locked --test it -- --ignored --test-threads=1 \
         lock_real:: resolve_real_oracle:: e2e:: e2e_system:: e2e_kube_cross:: e2e_explain:: merge::static_ merge::base_ \
+        mime_oracle:: \
         --skip e2e_explain::sboms_of_kube_cross
 
 # Benchmarks (print ratios against reference pipelines measured in the same run).

@@ -53,4 +53,6 @@ mod e2e_explain;
 mod e2e_kube_cross;
 mod e2e_system;
 mod lock_real;
+// The host's update-mime-database as the oracle (ignored by default; `just e2e`).
+mod mime_oracle;
 mod resolve_real_oracle;
