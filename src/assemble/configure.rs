@@ -5,7 +5,7 @@ use crate::entry::{Entry, EntryKind};
 use crate::manifest::System;
 
 use super::configure_order::OrderPackage;
-use super::system::{self, InstalledPackage, NotEmulated, SystemInput, TreeView};
+use super::system::{self, InstalledPackage, NotEmulated, Round, SystemInput, TreeView};
 use super::{AssembleError, Assembled, UnpackedPackage};
 
 impl TreeView for Assembled {
@@ -34,8 +34,13 @@ impl Assembled {
         architecture: &str,
         source_date_epoch: u64,
     ) -> Result<Vec<NotEmulated>, AssembleError> {
-        let order = configure_order(&self.packages);
-        let installed: Vec<InstalledPackage> = order.iter().map(|&i| installed(&self.packages[i])).collect();
+        let rounds = configure_rounds(&self.packages);
+        let packages = &self.packages;
+        let installed: Vec<InstalledPackage> = [Round::Essential, Round::Early, Round::Pending]
+            .into_iter()
+            .zip(rounds)
+            .flat_map(|(round, order)| order.into_iter().map(move |i| installed(&packages[i], round)))
+            .collect();
         let changes = system::compute(&SystemInput {
             tree: self,
             packages: &installed,
@@ -131,7 +136,7 @@ impl Assembled {
     }
 }
 
-fn installed(p: &UnpackedPackage) -> InstalledPackage {
+fn installed(p: &UnpackedPackage, round: Round) -> InstalledPackage {
     InstalledPackage {
         name: p.locked.name.clone(),
         version: p.locked.version.clone(),
@@ -144,11 +149,17 @@ fn installed(p: &UnpackedPackage) -> InstalledPackage {
             .collect(),
         members: p.control.members.clone(),
         files: p.paths.clone(),
+        round,
     }
 }
 
 /// The order the packages are configured in (see [`super::configure_order`]).
 pub fn configure_order(packages: &[UnpackedPackage]) -> Vec<usize> {
+    configure_rounds(packages).concat()
+}
+
+/// [`configure_order`] by install round (see [`super::configure_order::configure_rounds`]).
+pub fn configure_rounds(packages: &[UnpackedPackage]) -> [Vec<usize>; 3] {
     let facts: Vec<OrderPackage> = packages
         .iter()
         .map(|p| {
@@ -175,5 +186,5 @@ pub fn configure_order(packages: &[UnpackedPackage]) -> Vec<usize> {
             }
         })
         .collect();
-    super::configure_order::configure_order(&facts)
+    super::configure_order::configure_rounds(&facts)
 }

@@ -53,6 +53,13 @@ fn pkg_hash_bin(name: &str) -> u32 {
 
 /// The order to configure `packages` in (indices into it): see the module's comment.
 pub fn configure_order(packages: &[OrderPackage]) -> Vec<usize> {
+    configure_rounds(packages).concat()
+}
+
+/// [`configure_order`] in its three install rounds (the Essential set, what apt configures
+/// early, the rest): each round's packages are unpacked (their preinsts run) before the round is
+/// configured, and a round is configured before the next one is unpacked.
+pub fn configure_rounds(packages: &[OrderPackage]) -> [Vec<usize>; 3] {
     let graph = Graph::new(packages);
     let essential = graph.closure(
         packages
@@ -68,13 +75,14 @@ pub fn configure_order(packages: &[OrderPackage]) -> Vec<usize> {
         .filter(|(i, _)| !essential.contains(i))
         .flat_map(|(i, _)| graph.pre_depends[i].iter().flatten().copied());
     let early = graph.closure(early_roots, &essential);
-    let mut order = graph.depth_first(&essential);
-    order.extend(graph.depth_first(&early));
     let rest: BTreeSet<usize> = (0..packages.len())
         .filter(|i| !essential.contains(i) && !early.contains(i))
         .collect();
-    order.extend(graph.configure_pending(&rest));
-    order
+    [
+        graph.depth_first(&essential),
+        graph.depth_first(&early),
+        graph.configure_pending(&rest),
+    ]
 }
 
 struct Graph<'a> {

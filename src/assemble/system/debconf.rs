@@ -144,6 +144,7 @@ mod tests {
             control_fields: vec![],
             members: BTreeMap::new(),
             files: vec![],
+            round: super::super::Round::default(),
         };
         p.members
             .insert("templates".into(), templates.as_bytes().to_vec());

@@ -111,6 +111,24 @@ pub struct InstalledPackage {
     /// dpkg records in `info/<pkg>.list` on a merged-/usr system, and what keeps a later
     /// `dpkg -i` inside the image from deleting files it believes vanished.
     pub files: Vec<String>,
+    /// The install round that unpacks and configures it.
+    pub round: Round,
+}
+
+/// The rounds a Debian install unpacks and configures packages in
+/// ([`crate::assemble::configure_order`]): a round's preinsts all run (as its packages are
+/// unpacked) before its postinsts, and a round is configured before the next one is unpacked —
+/// so a package's preinst sees what its `Pre-Depends` targets' postinsts did (mariadb-server's
+/// `adduser` runs with the shadow files passwd's postinst turned on).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Round {
+    /// The Essential set and what it depends on (debootstrap's and mmdebstrap's `dpkg --install`).
+    Essential,
+    /// What apt configures while it unpacks: `Pre-Depends` targets and their dependencies.
+    Early,
+    /// Everything else (apt's closing `dpkg --configure --pending`).
+    #[default]
+    Pending,
 }
 
 impl InstalledPackage {

@@ -12,6 +12,7 @@ fn pkg(name: &str, files: &[&str], members: &[(&str, &str)]) -> InstalledPackage
             .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
             .collect(),
         files: files.iter().map(|f| f.to_string()).collect(),
+        round: Round::default(),
     }
 }
 

@@ -30,7 +30,7 @@ use crate::entry::{Entry, EntryKind};
 use super::commands::{self, Kind, LinkCall, WHOLE_POSTINST, handles, parse_ln, parse_mode};
 use super::report::{self, command_line};
 use super::shell::{self, Call};
-use super::{Changes, InstalledPackage, NotEmulated, Overlay, SystemError, TreeView};
+use super::{Changes, InstalledPackage, NotEmulated, Overlay, Round, SystemError, TreeView};
 
 const DIVERSIONS: &str = "var/lib/dpkg/diversions";
 
@@ -85,21 +85,22 @@ pub fn compute_at(
     });
     let mut report = Vec::new();
     let debconf = super::debconf::Debconf::new(packages);
-    // The Essential set is installed first, as debootstrap and mmdebstrap install it and apt
-    // configures it: its preinsts (`install`, as each package is unpacked), then its postinsts
-    // (`configure`); then the same for every other package, each group in configure order.
-    let essential = |p: &InstalledPackage| {
-        p.field("Essential")
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("yes"))
-    };
-    let (first, rest): (Vec<&InstalledPackage>, Vec<&InstalledPackage>) =
-        packages.iter().partition(|p| essential(p));
-    for (group, script, args) in [
-        (&first, "preinst", &["install"][..]),
-        (&first, "postinst", &["configure", ""][..]),
-        (&rest, "preinst", &["install"][..]),
-        (&rest, "postinst", &["configure", ""][..]),
-    ] {
+    // Round by round (the Essential set, what apt configures early, the rest): the round's
+    // preinsts (`install`, as each package is unpacked), then its postinsts (`configure`), each
+    // in configure order.
+    let rounds: Vec<(Vec<&InstalledPackage>, &str, &[&str])> =
+        [Round::Essential, Round::Early, Round::Pending]
+            .into_iter()
+            .flat_map(|round| {
+                let group: Vec<&InstalledPackage> = packages.iter().filter(|p| p.round == round).collect();
+                [
+                    (group.clone(), "preinst", &["install"][..]),
+                    (group, "postinst", &["configure", ""][..]),
+                ]
+            })
+            .collect();
+    for (group, script, args) in &rounds {
+        let (script, args) = (*script, *args);
         for &pkg in group.iter() {
             if script == "postinst" && WHOLE_POSTINST.contains(&pkg.name.as_str()) {
                 continue;
@@ -193,7 +194,7 @@ pub fn compute_at(
                     }
                     if name == "cat"
                         && argv.len() == 1
-                        && let (Some((target, append)), Some(doc)) = (&c.stdout, c.heredoc)
+                        && let (Some((target, append)), Some(doc)) = (&c.stdout, &c.heredoc)
                     {
                         let written = match (target, doc) {
                             (shell::Value::Known(path), Some(text)) => {

@@ -151,6 +151,12 @@ pub(super) fn write_file(st: &mut State<'_>, abs: &str, text: &str, append: bool
     if abs.split('/').any(|c| c == "..") {
         return Err(format!("{abs} has a `..` component"));
     }
+    // What is appended to a file left out would be all it holds: it stays left out.
+    if append && st.pending.contains(abs) {
+        return Err(format!(
+            "{abs} is left out: its content is not known while building"
+        ));
+    }
     let existed = super::super::exists(&st.overlay, &super::super::tree_path(abs));
     super::super::write_through(&mut st.overlay, abs, text.as_bytes(), append, st.umask)?;
     if !existed {

@@ -70,6 +70,7 @@ fn the_essential_set_is_configured_before_other_packages_unpack() {
         "#!/bin/sh\nset -e\ndpkg-divert --package dash --divert /bin/sh.distrib --add /bin/sh\n",
     );
     dash.control_fields = vec![("Essential".into(), "yes".into())];
+    dash.round = Round::Essential;
     let mut pg = pkg("pg-common", "#!/bin/sh\n");
     pg.members.insert(
         "preinst".into(),
@@ -77,7 +78,7 @@ fn the_essential_set_is_configured_before_other_packages_unpack() {
           if [ -n \"$(dpkg-divert --list /bin/sh)\" ]; then touch /usr/bin/sh-was-diverted; fi\n"
             .to_vec(),
     );
-    // In configure order pg-common comes first; the Essential set still goes before it.
+    // Listed first, pg-common still unpacks after the Essential set's round.
     let (changes, report) = compute(&t, &[pg, dash]).unwrap();
     assert!(report.is_empty(), "{report:?}");
     assert_eq!(
@@ -88,6 +89,35 @@ fn the_essential_set_is_configured_before_other_packages_unpack() {
         file(&changes, "usr/bin/sh-was-diverted").is_some(),
         "dash's preinst ran first"
     );
+}
+
+/// A package's preinst runs after the round apt configures early (its `Pre-Depends` targets):
+/// mariadb-server's preinst creates its user with passwd already configured.
+#[test]
+fn pre_depends_targets_are_configured_before_the_rest_unpacks() {
+    let mut t = MemTree::new();
+    t.dir("etc").dir("var/lib");
+    let mut tool = pkg("tool", "#!/bin/sh\nset -e\ntouch /etc/tool-configured\n");
+    tool.round = Round::Early;
+    let mut server = pkg("server", "#!/bin/sh\n");
+    server.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -e\nif [ -e /etc/tool-configured ]; then touch /var/lib/saw-tool; fi\n".to_vec(),
+    );
+    let mut late = pkg("late", "#!/bin/sh\nset -e\ntouch /etc/late-configured\n");
+    late.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -e\nif [ -e /etc/late-configured ]; then touch /var/lib/saw-late; fi\n".to_vec(),
+    );
+    let (changes, report) = compute(&t, &[tool, late, server]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(
+        file(&changes, "var/lib/saw-tool").is_some(),
+        "the early round was configured first"
+    );
+    // Within a round every preinst runs before any postinst.
+    assert!(file(&changes, "var/lib/saw-late").is_none());
+    assert!(file(&changes, "etc/late-configured").is_some());
 }
 
 /// vim-runtime's two diversions and dash's, in the order bookworm's dpkg-divert left them on a
@@ -106,6 +136,7 @@ fn diversions_are_written_in_dpkgs_hash_table_order() {
             .to_vec(),
     );
     dash.control_fields = vec![("Essential".into(), "yes".into())];
+    dash.round = Round::Essential;
     let mut vim = pkg("vim-runtime", "#!/bin/sh\n");
     vim.members.insert(
         "preinst".into(),
@@ -738,4 +769,51 @@ fn tilde_names_a_users_home() {
         Some(b"hi\n".to_vec())
     );
     assert!(file(&changes, "srv/ftp/wrong").is_none());
+}
+
+/// A here-document with expansions is written expanded, as the shell writes it (tftpd-hpa's
+/// `/etc/default/tftpd-hpa` from its debconf answers): `$VAR` and `${VAR:-…}` replaced, `"`
+/// literal, `\$` a dollar sign; then the script's own `sed … < FILE > FILE.tmp; mv`.
+#[test]
+fn here_documents_with_expansions_are_written_expanded() {
+    let mut t = MemTree::new();
+    t.dir("etc/default");
+    let script = "#!/bin/sh\nset -e\nCONF=/etc/default/srv\nUSER=\"${RET:-srv}\"\nDIR=/srv/data\n\
+                  if [ ! -e \"$CONF\" ]; then\ncat > \"$CONF\" << EOF\n# $CONF\n\nSRV_USER=\"${USER}\"\n\
+                  SRV_DIR=\"$DIR\" # costs \\$5\nEOF\nfi\n\
+                  sed -e \"s|^ *SRV_DIR=.*|SRV_DIR=\\\"${DIR}/x\\\"|\" < \"$CONF\" > \"$CONF.tmp\"\nmv -f \"$CONF.tmp\" \"$CONF\"\n";
+    let (changes, report) = compute(&t, &[pkg("srv", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(
+        file(&changes, "etc/default/srv").map(|f| String::from_utf8_lossy(&f.1).into_owned()),
+        Some("# /etc/default/srv\n\nSRV_USER=\"srv\"\nSRV_DIR=\"/srv/data/x\"\n".to_owned())
+    );
+}
+
+/// A file whose content is not known (a here-document expanding a value the walk does not
+/// know) stays left out when the script appends to it and rewrites it: never a file holding
+/// only the appended lines.
+#[test]
+fn appending_to_a_file_left_out_leaves_it_out() {
+    let mut t = MemTree::new();
+    t.dir("etc/default");
+    let script = "#!/bin/sh\nset -e\nCONF=/etc/default/srv\ncat > \"$CONF\" << EOF\nSRV_HOST=\"$(hostname)\"\nEOF\n\
+                  grep -q '^SRV_USER=' \"$CONF\" || echo \"SRV_USER=\" >> \"$CONF\"\n\
+                  sed -e 's|^SRV_USER=.*|SRV_USER=\"srv\"|' < \"$CONF\" > \"$CONF.tmp\"\nmv -f \"$CONF.tmp\" \"$CONF\"\n";
+    let (changes, report) = compute(&t, &[pkg("srv", script)]).unwrap();
+    assert!(
+        file(&changes, "etc/default/srv").is_none(),
+        "{:?}",
+        file(&changes, "etc/default/srv")
+    );
+    assert!(file(&changes, "etc/default/srv.tmp").is_none());
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert!(
+        what.iter().any(|w| w.starts_with("cat > /etc/default/srv")),
+        "{what:?}"
+    );
+    assert!(
+        what.iter().any(|w| w.starts_with("mv -f /etc/default/srv.tmp")),
+        "{what:?}"
+    );
 }

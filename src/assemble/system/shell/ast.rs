@@ -65,9 +65,12 @@ impl Word {
 pub enum Redir {
     /// `>FILE` or `>>FILE` (`append`) of standard output.
     Out { append: bool, target: Word },
-    /// A here-document on standard input: its text, `None` when it has expansions (an unquoted
-    /// delimiter and `$`, `` ` `` or `\` in the body), which are not modelled.
+    /// A here-document on standard input without expansions (a quoted delimiter, or no `$`,
+    /// `` ` `` or `\` in the body): its text; `None` when unterminated.
     Heredoc(Option<String>),
+    /// A here-document whose body expands (an unquoted delimiter): the body as the word a
+    /// double-quoted string of it is (parameters, substitutions, `\$`/`` \` ``/`\\`).
+    HeredocExpands(Word),
     /// `<FILE`: standard input read from a file.
     In(Word),
 }

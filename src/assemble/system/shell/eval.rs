@@ -37,6 +37,16 @@ pub enum Value {
     Unknown(String),
 }
 
+impl Value {
+    /// The text, when known.
+    pub fn known(self) -> Option<String> {
+        match self {
+            Value::Known(s) => Some(s),
+            Value::Unknown(_) => None,
+        }
+    }
+}
+
 /// What a command did when [`Eval`] reached it, for the caller's callback.
 pub struct Call<'a> {
     /// Expanded arguments (`argv[0]` first); `Err(what)` if some part could not be resolved.
@@ -45,8 +55,9 @@ pub struct Call<'a> {
     /// Where standard output goes (the last `>FILE`/`>>FILE`): the expanded path and whether it
     /// appends.
     pub stdout: Option<(Value, bool)>,
-    /// A here-document on standard input: its text (`None` inside: with expansions).
-    pub heredoc: Option<Option<&'a str>>,
+    /// A here-document on standard input: its text, expanded (`None` inside: unterminated, or an
+    /// expansion whose value is not known).
+    pub heredoc: Option<Option<String>>,
     /// Assignments before the command (`NAME=ssh ENABLE=yes runit-helper …`): its environment.
     pub env: Vec<(String, Value)>,
     /// What the commands before it in a pipeline printed, where that is known
@@ -475,6 +486,10 @@ impl<'f> Eval<'f> {
                 // A here-document is what the loops inside read.
                 let lines = redirs.iter().rev().find_map(|r| match r {
                     Redir::Heredoc(Some(text)) => Some(text.lines().map(str::to_owned).collect()),
+                    Redir::HeredocExpands(word) => self
+                        .expand_one(word)
+                        .known()
+                        .map(|text| text.lines().map(str::to_owned).collect()),
                     // `while read …; done < FILE` reads the file's lines, when it can be read.
                     Redir::In(word) => self
                         .read_input(word)
@@ -487,7 +502,7 @@ impl<'f> Eval<'f> {
                 };
                 let target = redirs.iter().rev().find_map(|r| match r {
                     Redir::Out { append, target } => Some((target, *append)),
-                    Redir::Heredoc(_) | Redir::In(_) => None,
+                    Redir::Heredoc(_) | Redir::HeredocExpands(_) | Redir::In(_) => None,
                 });
                 match target {
                     Some((target, append)) => {
@@ -702,7 +717,8 @@ impl<'f> Eval<'f> {
         for r in redirs {
             match r {
                 Redir::Out { append, target } => stdout = Some((self.expand_path(target), *append)),
-                Redir::Heredoc(body) => heredoc = Some(body.as_deref()),
+                Redir::Heredoc(body) => heredoc = Some(body.clone()),
+                Redir::HeredocExpands(word) => heredoc = Some(self.expand_one(word).known()),
                 Redir::In(word) => {
                     // What the command reads, when the file is known (`sed … < IN > OUT`).
                     input = Some(self.read_input(word));

@@ -53,12 +53,43 @@ pub(super) struct Lexer<'a> {
     pub(super) src: &'a str,
     pub(super) i: usize,
     pub(super) heredocs: Vec<PendingDoc>,
-    /// Here-document bodies by index (`None`: with expansions, or unterminated).
-    pub(super) bodies: Vec<Option<String>>,
+    /// Here-document bodies by index (`None`: unterminated).
+    pub(super) bodies: Vec<Option<Body>>,
     /// Where `src` starts in the script (for error positions).
     pub(super) base: usize,
     /// Nesting levels around `src` (see [`MAX_NESTING`]).
     pub(super) depth: usize,
+}
+
+/// A here-document's body as read.
+#[derive(Debug, Clone)]
+pub(super) enum Body {
+    Text(String),
+    Expands(Word),
+    /// With expansions this lexer cannot read (an unterminated `$(`).
+    Unknown,
+}
+
+/// A here-document body with expansions as the double-quoted word it expands like: `"` is
+/// literal in a here-document, so it is escaped (a `\"` of the body stays a backslash and a
+/// quote); the rest (`\$`, `` \` ``, `\\`, `\` + newline, other backslashes kept) is what double
+/// quotes do too.
+fn expanding_body(body: &str, depth: usize) -> Option<Word> {
+    let mut quoted = String::with_capacity(body.len() + 2);
+    quoted.push('"');
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'"') => quoted.push_str("\\\\"),
+            '"' => quoted.push_str("\\\""),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    let mut lexer = Lexer::new(&quoted);
+    lexer.depth = depth;
+    let word = lexer.word().ok()?;
+    (lexer.i == quoted.len()).then_some(word)
 }
 
 pub(super) const OPS: &[&str] = &[
@@ -172,7 +203,14 @@ impl<'a> Lexer<'a> {
         let out = out
             .into_iter()
             .map(|(t, at)| match t {
-                Tok::HeredocAt(i) => (Tok::Redir(Redir::Heredoc(bodies.get(i).cloned().flatten())), at),
+                Tok::HeredocAt(i) => {
+                    let redir = match bodies.get(i).cloned().flatten() {
+                        Some(Body::Text(text)) => Redir::Heredoc(Some(text)),
+                        Some(Body::Expands(word)) => Redir::HeredocExpands(word),
+                        Some(Body::Unknown) | None => Redir::Heredoc(None),
+                    };
+                    (Tok::Redir(redir), at)
+                }
                 t => (t, at),
             })
             .collect();
@@ -207,7 +245,14 @@ impl<'a> Lexer<'a> {
             }
             let expands = !doc.quoted && body.contains(['$', '`', '\\']);
             if let Some(slot) = self.bodies.get_mut(doc.index) {
-                *slot = (!expands).then_some(body);
+                *slot = Some(if expands {
+                    match expanding_body(&body, self.depth) {
+                        Some(word) => Body::Expands(word),
+                        None => Body::Unknown,
+                    }
+                } else {
+                    Body::Text(body)
+                });
             }
         }
         Ok(())

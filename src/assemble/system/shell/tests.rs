@@ -315,11 +315,7 @@ fn stdout_redirections_and_here_documents_reach_the_callback() {
     let nodes = parse(src).unwrap();
     let mut out = Vec::new();
     let mut cb = |c: Call<'_>| {
-        out.push((
-            c.argv.unwrap_or_default().join(" "),
-            c.stdout,
-            c.heredoc.map(|d| d.map(str::to_owned)),
-        ));
+        out.push((c.argv.unwrap_or_default().join(" "), c.stdout, c.heredoc));
     };
     Eval::new(&["configure", ""], &mut cb).run(&nodes);
     let known = |s: &str| Some(Value::Known(s.to_owned()));

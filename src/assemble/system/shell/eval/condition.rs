@@ -155,7 +155,7 @@ impl<'f> Eval<'f> {
         };
         let redirected = |r: &Redir| match r {
             Redir::Out { .. } => !output_elsewhere,
-            Redir::Heredoc(_) | Redir::In(_) => true,
+            Redir::Heredoc(_) | Redir::HeredocExpands(_) | Redir::In(_) => true,
         };
         if !assigns.is_empty() || redirs.iter().any(redirected) {
             return None;
