@@ -491,6 +491,7 @@ pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
         }
         "tr" => tr(args, stdin),
         "cut" => cut(args, stdin),
+        "awk" | "mawk" | "gawk" => awk(args, stdin),
         "sort" => {
             let unique = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
                 [] => false,
@@ -760,7 +761,9 @@ fn tr(args: &[String], stdin: &str) -> Option<String> {
     }
 }
 
+mod awk;
 mod cut;
+use awk::awk;
 use cut::cut;
 
 #[cfg(test)]

@@ -207,3 +207,37 @@ fn cut_takes_bytes_and_tab_separated_fields() {
         "-d goes with -f only"
     );
 }
+
+/// awk printing fields, as scripts pipe values through it (tftpd-hpa's
+/// `$(echo ${TFTP_DIRECTORY} | awk '{ print $1 }')`); other programs are not run.
+#[test]
+fn awk_prints_the_fields_it_is_asked_for() {
+    let run = |argv: &[&str], stdin: &str| filter(&words(argv), stdin);
+    assert_eq!(
+        run(&["awk", "{ print $1 }"], "  /srv/tftp  /other\n"),
+        Some("/srv/tftp\n".into())
+    );
+    assert_eq!(run(&["awk", "{print $2,$1}"], "a\tb c\n"), Some("b a\n".into()));
+    assert_eq!(run(&["awk", "{print $1 $2}"], "a b\n"), Some("ab\n".into()));
+    assert_eq!(
+        run(&["awk", "-F:", "{print $3}"], "root:x:0:0\nshort\n"),
+        Some("0\n\n".into())
+    );
+    assert_eq!(
+        run(&["awk", "-F", ":", "{ print $NF; }"], "a:b:c\n"),
+        Some("c\n".into())
+    );
+    assert_eq!(run(&["awk", "{print $0}"], " x  y\n"), Some(" x  y\n".into()));
+    assert_eq!(run(&["awk", "{print $9}"], "a b\n"), Some("\n".into()));
+    for program in [
+        "{ print $1 + 1 }",
+        "/x/ { print $1 }",
+        "{ printf $1 }",
+        "{ print }",
+        "{ print $1, }",
+    ] {
+        assert_eq!(run(&["awk", program], "1\n"), None, "{program}");
+    }
+    assert_eq!(run(&["awk", "{ print $1 }", "/etc/passwd"], "1\n"), None);
+    assert_eq!(run(&["awk", "-F", "::", "{ print $1 }"], "1\n"), None);
+}
