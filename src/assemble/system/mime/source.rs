@@ -106,6 +106,11 @@ impl Database {
         if text.contains("<![CDATA[") {
             return Err(Unreproducible(format!("{name} has a CDATA section")));
         }
+        // libxml2 keeps a reference to a declared entity in text as a reference (and writes it
+        // back so); this parser replaces it by its value.
+        if text.contains("<!ENTITY") {
+            return Err(Unreproducible(format!("{name} declares entities")));
+        }
         let options = roxmltree::ParsingOptions {
             allow_dtd: true,
             ..roxmltree::ParsingOptions::default()

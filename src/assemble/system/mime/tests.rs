@@ -128,6 +128,10 @@ fn a_document_libxml2_would_read_differently_is_refused() {
     let cdata = "<mime-info xmlns=\"http://www.freedesktop.org/standards/shared-mime-info\">\
                  <mime-type type=\"a/b\"><comment><![CDATA[x]]></comment></mime-type></mime-info>";
     assert!(db.load("cdata.xml", cdata).is_err());
+    let entity = "<?xml version=\"1.0\"?>\n<!DOCTYPE mime-info [<!ENTITY app \"Debcast\">]>\n\
+                  <mime-info xmlns=\"http://www.freedesktop.org/standards/shared-mime-info\">\
+                  <mime-type type=\"a/b\"><comment>&app; file</comment></mime-type></mime-info>";
+    assert!(db.load("entity.xml", entity).is_err());
     let undeclared = "<mime-info xmlns=\"http://www.freedesktop.org/standards/shared-mime-info\">\
                       <mime-type type=\"a/b\"><p:x/></mime-type></mime-info>";
     let err = db.load("prefix.xml", undeclared).expect_err("undeclared prefix");
