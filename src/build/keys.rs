@@ -65,7 +65,10 @@ use super::artifacts::PlatformArtifact;
 /// assembles from values not known left out instead of half-written (clamav-daemon's `clamd.conf`),
 /// and `~USER` expanded to the user's home (proftpd-core's `~ftp/welcome.msg`); 10 shared-mime-info's
 /// database (`update-mime-database /usr/share/mime`: the per-type XML files, `globs`, `magic`,
-/// `mime.cache` and the rest, byte for byte).
+/// `mime.cache` and the rest, byte for byte), the install rounds (a round's preinsts after the
+/// previous round's postinsts: mariadb-server's user made with shadow on), here-documents with
+/// expansions written expanded and appends to a file left out refused (tftpd-hpa's
+/// `/etc/default/tftpd-hpa`), and `awk '{ print $N }'` in pipelines (tftpd-hpa's user).
 pub(super) const LAYER_FORMAT: u32 = 10;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
