@@ -370,3 +370,81 @@ fn file_capabilities_and_helper_scripts_land_in_the_image() {
         "cap_net_raw+ep as vfs_cap_data revision 2"
     );
 }
+
+/// shared-mime-info's postinst and trigger (bookworm's, verbatim) and packages shipping MIME
+/// sources: the image holds the database update-mime-database 2.2 writes for those sources
+/// (`tests/data/mime/expected`, written by the real tool), every file `0644`, and the report
+/// lists nothing for it.
+#[test]
+fn the_mime_database_lands_in_the_image() {
+    let fixtures = common::repo_root().join("tests/data/mime");
+    let source = |name: &str| std::fs::read(fixtures.join("packages").join(name)).unwrap();
+    let mut p = Project::new(&["linux/amd64"]);
+    p.add(
+        None,
+        DebBuilder::new("shared-mime-info", "2.2-1", "amd64")
+            .file("./usr/bin/update-mime-database", "\x7fELF", 0o755)
+            .dir("./usr/share/mime", 0o755)
+            .dir("./usr/share/mime/packages", 0o755)
+            .maintainer_script(
+                "postinst",
+                "#!/bin/sh\nset -e\n\nif [ \"$1\" = \"triggered\" ]; then\n\
+                 \x20   if which update-mime-database >/dev/null 2>&1; then\n\
+                 \x20       update-mime-database /usr/share/mime\n    fi\n    exit 0\nfi\n\n\
+                 if which update-mime-database >/dev/null 2>&1; then\n\
+                 \x20   update-mime-database /usr/share/mime\nfi\n",
+            )
+            .control_member("triggers", "interest-noawait /usr/share/mime/packages\n"),
+    );
+    p.add(
+        None,
+        DebBuilder::new("debcast-mime-sources", "1", "all")
+            .file(
+                "./usr/share/mime/packages/a-base.xml",
+                source("a-base.xml"),
+                0o644,
+            )
+            .file(
+                "./usr/share/mime/packages/b-more.xml",
+                source("b-more.xml"),
+                0o644,
+            )
+            .file(
+                "./usr/share/mime/packages/Override.xml",
+                source("Override.xml"),
+                0o644,
+            ),
+    );
+    let (_, report) = p.build_with_report(&[]);
+    let entries = report["platforms"]["linux/amd64"].as_array().unwrap();
+    assert!(
+        !entries.iter().any(|e| e["package"] == "shared-mime-info"),
+        "{report:#}"
+    );
+    let bundle = p.path().join("bundle");
+    common::umoci_unpack(&p.path().join("out"), "synthetic:test-linux-amd64", &bundle);
+    let mime = bundle.join("rootfs/usr/share/mime");
+    let expected = fixtures.join("expected");
+    let mut checked = 0;
+    let mut stack = vec![expected.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(&expected).unwrap();
+            let got = mime.join(rel);
+            let meta = std::fs::metadata(&got).unwrap_or_else(|e| panic!("{}: {e}", got.display()));
+            assert_eq!(meta.mode() & 0o7777, 0o644, "{}", rel.display());
+            assert!(
+                std::fs::read(&got).unwrap() == std::fs::read(&path).unwrap(),
+                "{} differs from what update-mime-database wrote",
+                rel.display()
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 31, "the fixture's files");
+}
