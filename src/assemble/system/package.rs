@@ -1,0 +1,71 @@
+//! One installed package as the emulations see it, and the install round that unpacks and
+//! configures it.
+
+use std::collections::BTreeMap;
+
+/// One installed package, as the dpkg database needs to describe it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstalledPackage {
+    pub name: String,
+    pub version: String,
+    pub architecture: String,
+    /// The `control` file's fields in file order, values verbatim (continuation lines included,
+    /// without the leading field name and `: `).
+    pub control_fields: Vec<(String, String)>,
+    /// Every other control member by name: `postinst`, `conffiles`, `md5sums`, `shlibs`,
+    /// `triggers`, `templates`, …
+    pub members: BTreeMap<String, Vec<u8>>,
+    /// Normalised paths this package shipped, directories included, in archive order, **as
+    /// packaged** (before any merged-/usr rewriting): `bin/bash`, not `usr/bin/bash`. This is what
+    /// dpkg records in `info/<pkg>.list` on a merged-/usr system, and what keeps a later
+    /// `dpkg -i` inside the image from deleting files it believes vanished.
+    pub files: Vec<String>,
+    /// The install round that unpacks and configures it.
+    pub round: Round,
+}
+
+/// The rounds a Debian install unpacks and configures packages in
+/// ([`crate::assemble::configure_order`]): a round's preinsts all run (as its packages are
+/// unpacked) before its postinsts, and a round is configured before the next one is unpacked —
+/// so a package's preinst sees what its `Pre-Depends` targets' postinsts did (mariadb-server's
+/// `adduser` runs with the shadow files passwd's postinst turned on).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Round {
+    /// The Essential set and what it depends on (debootstrap's and mmdebstrap's `dpkg --install`).
+    Essential,
+    /// What apt configures while it unpacks: `Pre-Depends` targets and their dependencies.
+    Early,
+    /// Everything else (apt's closing `dpkg --configure --pending`).
+    #[default]
+    Pending,
+}
+
+impl InstalledPackage {
+    /// The first control field named `name` (case-insensitive, as dpkg compares field names).
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.control_fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A control member as text, if present and UTF-8.
+    pub fn member_text(&self, name: &str) -> Option<&str> {
+        self.members.get(name).and_then(|b| std::str::from_utf8(b).ok())
+    }
+
+    /// `Multi-Arch: same` packages are named `pkg:arch` in dpkg's database file names.
+    pub fn is_multiarch_same(&self) -> bool {
+        self.field("Multi-Arch")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("same"))
+    }
+
+    /// The name dpkg uses for this package's `info/` files and trigger registrations.
+    pub fn db_name(&self) -> String {
+        if self.is_multiarch_same() {
+            format!("{}:{}", self.name, self.architecture)
+        } else {
+            self.name.clone()
+        }
+    }
+}
