@@ -14,6 +14,7 @@ use debcast::archive::keyring::{Keyring, verify_detached, verify_inrelease};
 use debcast::archive::packages::{IndexOrigin, parse_packages};
 use debcast::archive::release::Release;
 use debcast::artifact;
+use debcast::assemble::system::mime;
 use debcast::assemble::system::shell;
 use debcast::deb::{Control, Deb, DebError};
 use debcast::hash::Sha256Digest;
@@ -137,6 +138,26 @@ const SHELL: &[&[u8]] = &[
     b"$9",
     b"return 1\n",
     b"exit 0\n",
+];
+
+const XML: &[&[u8]] = &[
+    b"<mime-type type=\"a/b\">",
+    b"</mime-type>",
+    b"<glob pattern=\"*.x\" weight=\"80\"/>",
+    b"<glob-deleteall/>",
+    b"<magic priority=\"60\"><match type=\"string\" value=\"\\x7f\" offset=\"0:4\" mask=\"0xff\">",
+    b"</match></magic>",
+    b"<match type=\"host16\" value=\"-1\" offset=\"2\"/>",
+    b"<treemagic><treematch path=\"a\" type=\"directory\">",
+    b"</treematch></treemagic>",
+    b"<sub-class-of type=\"text/plain\"/>",
+    b"<alias type=\"x/y\"/>",
+    b"<root-XML namespaceURI=\"\" localName=\"x\"/>",
+    b"<comment xml:lang=\"de\">",
+    b"</comment>",
+    b"<x:y xmlns:x=\"urn:x\">",
+    b"&amp;",
+    b"\xc3\xa9",
 ];
 
 const TOML: &[&[u8]] = &[
@@ -389,6 +410,16 @@ fn run_shell(bytes: &[u8]) {
         .run_script(&nodes);
 }
 
+/// A MIME source of `/usr/share/mime/packages`, read as update-mime-database reads it, then the
+/// whole database written from it (per-type XML, globs, magic, `mime.cache`).
+fn run_mime(bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    let mut db = mime::source::Database::default();
+    if db.load("fuzz.xml", &text).is_ok() {
+        let _ = mime::files(&db, "2.2");
+    }
+}
+
 fn run_manifest(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     if let Ok(m) = Manifest::parse(&text, Path::new("fuzz.toml")) {
@@ -543,6 +574,11 @@ fn packages() {
 #[test]
 fn shell_script() {
     fuzz("shell", SHELL, run_shell);
+}
+
+#[test]
+fn mime_source() {
+    fuzz("mime", XML, run_mime);
 }
 
 #[test]
@@ -753,6 +789,16 @@ fn write_corpus() {
     write_seeds("packages", vec![("synthetic", packages.into_bytes())]);
 
     write_seeds("shell", sample_shell());
+
+    // MIME sources: the repository's fixtures (every element kind and error).
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mime/packages");
+    write_seeds(
+        "mime",
+        ["a-base.xml", "b-more.xml", "Override.xml"]
+            .iter()
+            .map(|n| (*n, std::fs::read(fixtures.join(n)).unwrap()))
+            .collect(),
+    );
 
     // Artifacts: a Go-shaped tar and a protoc-shaped zip.
     let go = DebBuilder::new("go", "1", "amd64")
