@@ -66,9 +66,12 @@ pub fn compute(
         // Without the directory the command fails; dpkg would stop here. Nothing to write.
         return Ok((out, Vec::new()));
     };
-    let sources = super::children(tree, &format!("{MIME_DIR}/packages"))
+    // Without `packages/` the tool stops with an error before writing anything.
+    let Some(sources) = super::children(tree, &format!("{MIME_DIR}/packages"))
         .map(|(dir, names)| (dir, source::source_order(&names)))
-        .unwrap_or_default();
+    else {
+        return Ok((out, Vec::new()));
+    };
     let mut db = Database::default();
     for name in &sources.1 {
         let path = format!("{}/{name}", sources.0);

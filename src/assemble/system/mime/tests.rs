@@ -319,3 +319,11 @@ fn only_the_system_database_counts_as_emulated() {
         Kind::ImageCode(_)
     ));
 }
+
+#[test]
+fn without_a_packages_directory_nothing_is_written() {
+    let mut tree = MemTree::default();
+    tree.dir("usr/share/mime");
+    let (changes, report) = compute(&tree, &[shared_mime_info("2.2-1")]).expect("compute");
+    assert!(changes.files.is_empty() && changes.removed.is_empty() && report.is_empty());
+}
