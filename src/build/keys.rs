@@ -68,7 +68,8 @@ use super::artifacts::PlatformArtifact;
 /// `mime.cache` and the rest, byte for byte), the install rounds (a round's preinsts after the
 /// previous round's postinsts: mariadb-server's user made with shadow on), here-documents with
 /// expansions written expanded and appends to a file left out refused (tftpd-hpa's
-/// `/etc/default/tftpd-hpa`), and `awk '{ print $N }'` in pipelines (tftpd-hpa's user).
+/// `/etc/default/tftpd-hpa`), `awk '{ print $N }'` in pipelines (tftpd-hpa's user), and
+/// fontconfig's `CACHEDIR.TAG` (`fc-cache -s`).
 pub(super) const LAYER_FORMAT: u32 = 10;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -601,6 +601,10 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     if name == "update-mime-database" && updates_system_mime_database(args) {
         return Kind::Emulated;
     }
+    // fontconfig's system-only run: its lasting effect is computed (`fontconfig`).
+    if name == "fc-cache" && super::fontconfig::system_only(args) {
+        return Kind::Emulated;
+    }
     // `ssh-keygen -l`/`-y`/`-F`… read keys; only making one is an effect.
     let reads_key = name == "ssh-keygen"
         && args.iter().any(|a| {

@@ -28,6 +28,7 @@ pub mod debconf;
 pub mod dpkgdb;
 pub mod files;
 pub mod find;
+pub mod fontconfig;
 pub mod ldcache;
 pub mod lighttpd;
 pub mod locales;
@@ -228,6 +229,7 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     let (mime_files, mime_report) = mime::compute(&overlay, input.packages)?;
     overlay.apply(mime_files);
     report.extend(mime_report);
+    overlay.apply(fontconfig::compute(&overlay, input.packages)?);
     overlay.apply(ldcache::compute(&overlay, input.packages, input.architecture)?);
     // The database describes the packages as shipped (conffile hashes are those of the packaged
     // files), so it reads the original tree, not the overlay.

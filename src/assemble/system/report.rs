@@ -465,14 +465,6 @@ fi
                 EffectKind::Unsupported,
                 "gdk-pixbuf-query-loaders",
             ),
-            // fontconfig 2.14.1-4
-            (
-                "fontconfig",
-                "postinst",
-                "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n  mkdir -p /var/cache/fontconfig\n  printf \"Regenerating fonts cache... \"\n  fc-cache -s -f -v 1>/var/log/fontconfig.log 2>&1 || (printf \"failed.\\nSee /var/log/fontconfig.log for more information.\\n\"; exit 1)\n  printf \"done.\\n\"\nfi\n",
-                EffectKind::Unsupported,
-                "fc-cache -s -f -v (not reproduced: it runs the image's own code; builds fontconfig's caches in /var/cache/fontconfig; run `fc-cache -s -f` at first start)",
-            ),
             // ca-certificates-java 20230710~deb12u1's update_cacerts
             (
                 "ca-certificates-java",
@@ -493,6 +485,23 @@ fi
         let smi = "#!/bin/sh\nset -e\nif which update-mime-database >/dev/null 2>&1; then\n    update-mime-database /usr/share/mime\nfi\n";
         let r = all_reports(&tree, &[pkg("shared-mime-info", &[("postinst", smi)])], "amd64");
         assert!(r.is_empty(), "{r:?}");
+        // fontconfig 2.14.1-4: its system-only fc-cache leaves the tag file (`fontconfig`); only
+        // its verbose log is not written.
+        let fc = "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n  mkdir -p /var/cache/fontconfig\n  fc-cache -s -f -v 1>/var/log/fontconfig.log 2>&1 || (printf \"failed.\\n\"; exit 1)\nfi\n";
+        let r = all_reports(&tree, &[pkg("fontconfig", &[("postinst", fc)])], "amd64");
+        let what: Vec<&str> = r.iter().map(|e| e.what.as_str()).collect();
+        assert_eq!(
+            what,
+            ["fc-cache -s -f -v > /var/log/fontconfig.log (its output is not reproduced)"]
+        );
+        // A run for the caller's own caches is the image's code at work.
+        let user = "#!/bin/sh\nset -e\nfc-cache -f\n";
+        let r = all_reports(&tree, &[pkg("fonts-x", &[("postinst", user)])], "amd64");
+        assert!(
+            r.iter()
+                .any(|e| e.what.starts_with("fc-cache -f (not reproduced")),
+            "{r:?}"
+        );
         // Reading the keystore or asking the JRE's version is no effect.
         let query = "#!/bin/sh\nset -e\njava -version 2>&1 | grep 1.8\nkeytool -cacerts -storepass changeit -list -rfc\n";
         let r = all_reports(
