@@ -36,7 +36,7 @@ impl Assembled {
     ) -> Result<Vec<NotEmulated>, AssembleError> {
         let rounds = configure_rounds(&self.packages);
         let packages = &self.packages;
-        let installed: Vec<InstalledPackage> = [Round::Essential, Round::Early, Round::Pending]
+        let installed: Vec<InstalledPackage> = Round::ALL
             .into_iter()
             .zip(rounds)
             .flat_map(|(round, order)| order.into_iter().map(move |i| installed(&packages[i], round)))

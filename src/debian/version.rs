@@ -22,6 +22,11 @@ fn split(v: &str) -> (u64, &str, &str) {
     }
 }
 
+/// The upstream part of a version (`2.2` of `2.2-1` and of `1:2.2-1+b1`).
+pub fn upstream(v: &str) -> &str {
+    split(v).1
+}
+
 /// dpkg's character weight for the non-digit parts: `~` sorts before everything (even the end of
 /// the string), letters before non-letters.
 fn order(c: Option<u8>) -> i32 {

@@ -40,6 +40,11 @@ pub enum Round {
     Pending,
 }
 
+impl Round {
+    /// The rounds in the order an install goes through them.
+    pub const ALL: [Round; 3] = [Round::Essential, Round::Early, Round::Pending];
+}
+
 impl InstalledPackage {
     /// The first control field named `name` (case-insensitive, as dpkg compares field names).
     pub fn field(&self, name: &str) -> Option<&str> {

@@ -88,20 +88,15 @@ pub fn compute_at(
     // Round by round (the Essential set, what apt configures early, the rest): the round's
     // preinsts (`install`, as each package is unpacked), then its postinsts (`configure`), each
     // in configure order.
-    let rounds: Vec<(Vec<&InstalledPackage>, &str, &[&str])> =
-        [Round::Essential, Round::Early, Round::Pending]
-            .into_iter()
-            .flat_map(|round| {
-                let group: Vec<&InstalledPackage> = packages.iter().filter(|p| p.round == round).collect();
-                [
-                    (group.clone(), "preinst", &["install"][..]),
-                    (group, "postinst", &["configure", ""][..]),
-                ]
-            })
-            .collect();
-    for (group, script, args) in &rounds {
-        let (script, args) = (*script, *args);
-        for &pkg in group.iter() {
+    let steps = Round::ALL.into_iter().flat_map(|round| {
+        [
+            ("preinst", &["install"][..]),
+            ("postinst", &["configure", ""][..]),
+        ]
+        .map(move |(script, args)| (round, script, args))
+    });
+    for (round, script, args) in steps {
+        for pkg in packages.iter().filter(|p| p.round == round) {
             if script == "postinst" && WHOLE_POSTINST.contains(&pkg.name.as_str()) {
                 continue;
             }

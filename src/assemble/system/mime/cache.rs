@@ -69,8 +69,7 @@ impl Writer {
 
     /// `write_map`: the entries of `keys` (sorted), each a run of string offsets (and, when
     /// `weighted`, every third value a number).
-    fn map(&mut self, entries: Vec<(String, Vec<Value>)>, per_entry: usize) {
-        let mut entries = entries;
+    fn map(&mut self, mut entries: Vec<(String, Vec<Value>)>, per_entry: usize) {
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         let count: usize = entries.iter().map(|(_, v)| v.len() / per_entry).sum();
         self.card32(count as u32);

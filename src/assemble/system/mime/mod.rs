@@ -53,7 +53,7 @@ pub fn compute(
             what: format!("{what}; {why}"),
         }]
     };
-    let upstream = upstream_version(&pkg.version);
+    let upstream = crate::debian::version::upstream(&pkg.version);
     if !SUPPORTED.contains(&upstream) {
         return Ok((
             out,
@@ -90,22 +90,14 @@ pub fn compute(
     }
     for (path, mode, content) in files(&db, upstream) {
         let full = format!("{mime_dir}/{path}");
-        if content.is_none() {
-            if !super::is_dir(tree, &full) {
-                out.dir(&full, mode);
-            }
-        } else if let Some(bytes) = content {
-            out.file(&full, mode, bytes);
+        match content {
+            Some(bytes) => out.file(&full, mode, bytes),
+            None if !super::is_dir(tree, &full) => out.dir(&full, mode),
+            None => {}
         }
     }
     out.removed.extend(stale_types(tree, &mime_dir, &db));
     Ok((out, Vec::new()))
-}
-
-/// `2.2` of `2.2-1`, `1:2.2-1+b1`.
-fn upstream_version(version: &str) -> &str {
-    let v = version.split_once(':').map_or(version, |(_, v)| v);
-    v.rsplit_once('-').map_or(v, |(u, _)| u)
 }
 
 /// `delete_old_types`: a `MEDIA/NAME.xml` the sources no longer define.
@@ -192,14 +184,18 @@ pub fn files(db: &Database, version: &str) -> Vec<(String, u32, Option<Vec<u8>>)
 
 /// `cmp_magic`/`cmp_tree_magic`: `<magic-deleteall/>` first, then by priority (highest first),
 /// then by media and subtype.
-fn magic_order(a_no: bool, a_prio: i32, a: &str, b_no: bool, b_prio: i32, b: &str) -> std::cmp::Ordering {
+fn magic_order<'a>(
+    a_no: bool,
+    a_prio: i32,
+    a: &'a str,
+    b_no: bool,
+    b_prio: i32,
+    b: &'a str,
+) -> std::cmp::Ordering {
     if a_no || b_no {
         return b_no.cmp(&a_no);
     }
-    let split = |t: &str| -> (String, String) {
-        let (m, s) = t.split_once('/').unwrap_or((t, ""));
-        (m.to_owned(), s.to_owned())
-    };
+    let split = |t: &'a str| t.split_once('/').unwrap_or((t, ""));
     b_prio.cmp(&a_prio).then_with(|| split(a).cmp(&split(b)))
 }
 

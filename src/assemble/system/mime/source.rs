@@ -41,12 +41,6 @@ pub struct MimeType {
     pub output: Element,
 }
 
-impl MimeType {
-    pub fn name(&self) -> String {
-        format!("{}/{}", self.media, self.subtype)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Glob {
     pub weight: i32,
