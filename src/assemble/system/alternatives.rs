@@ -229,7 +229,19 @@ pub fn compute(
         let (installs, r) = scan_postinst(tree, pkg, packages, native_arch, &groups);
         report.extend(r);
         for inst in installs {
-            register(&mut groups, tree, &pkg.name, inst);
+            let what = format!(
+                "update-alternatives --install {} {} {}",
+                inst.link, inst.name, inst.path
+            );
+            let path = inst.path.clone();
+            if !register(&mut groups, tree, &pkg.name, inst) {
+                // The real tool stops with an error there (and the postinst with it).
+                report.push(NotEmulated {
+                    package: pkg.name.clone(),
+                    script: "postinst".into(),
+                    what: format!("{what} ({path} does not exist: update-alternatives refuses it)"),
+                });
+            }
         }
     }
     for (name, path) in &system.alternatives {
@@ -295,10 +307,13 @@ fn select_best(choices: &[Choice]) -> Option<&Choice> {
     best
 }
 
-fn register(groups: &mut BTreeMap<String, Group>, tree: &dyn TreeView, package: &str, inst: Install) {
-    // update-alternatives refuses a choice whose path does not exist.
-    if !super::exists(tree, &tree_path(&inst.path)) {
-        return;
+/// Adds a choice to its group; `false` when update-alternatives would refuse it: its path does
+/// not exist, neither in the tree nor as a link an alternative registered before makes
+/// (uwsgi-plugin-python3 installs `/usr/bin/uwsgi_python3`, a slave link of its first group,
+/// as a choice of its second).
+fn register(groups: &mut BTreeMap<String, Group>, tree: &dyn TreeView, package: &str, inst: Install) -> bool {
+    if !path_exists(tree, groups, &inst.path) {
+        return false;
     }
     let g = groups.entry(inst.name.clone()).or_default();
     g.link = inst.link.clone();
@@ -317,6 +332,23 @@ fn register(groups: &mut BTreeMap<String, Group>, tree: &dyn TreeView, package: 
         Some(existing) => *existing = choice,
         None => g.choices.push(choice),
     }
+    true
+}
+
+/// Whether a path exists once the groups registered so far have their links: in the tree, or
+/// as a group's link (master or slave) whose current choice's file exists.
+fn path_exists(tree: &dyn TreeView, groups: &BTreeMap<String, Group>, path: &str) -> bool {
+    let exists = |p: &str| super::exists(tree, &tree_path(p));
+    exists(path)
+        || groups.values().any(|g| {
+            let Some(best) = select_best(&g.choices) else {
+                return false;
+            };
+            (g.link == path && exists(&best.path))
+                || g.slaves
+                    .iter()
+                    .any(|(name, link)| link == path && best.slaves.get(name).is_some_and(|p| exists(p)))
+        })
 }
 
 /// `/etc/alternatives/NAME -> PATH` and `LINK -> /etc/alternatives/NAME`, unless LINK is a real

@@ -36,6 +36,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "update-perl-sax-parsers" => super::perlsax::parse(args).is_ok(),
         "update-catalog" => super::sgmlcatalog::parse(args).is_ok(),
         "lighty-enable-mod" | "lighty-disable-mod" => super::lighttpd::parse(argv0, args).is_ok(),
+        "run-parts" => parse_run_parts(args).is_some(),
         _ => {
             super::users::handles(argv0, args)
                 || super::pam::handles(argv0, args)
@@ -43,6 +44,21 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
                 || super::runit::handles(argv0, args)
         }
     }
+}
+
+/// `run-parts [--exit-on-error|--report|-v|--verbose]… DIR`: the directory (options that list,
+/// test or pass arguments are not this form).
+pub fn parse_run_parts(args: &[String]) -> Option<String> {
+    let mut dir = None;
+    for a in args {
+        match a.as_str() {
+            "--exit-on-error" | "--report" | "-v" | "--verbose" | "--" => {}
+            s if s.starts_with('-') => return None,
+            s if dir.is_none() && s.starts_with('/') => dir = Some(s.to_owned()),
+            _ => return None,
+        }
+    }
+    dir
 }
 
 /// One `ln -s` as a script runs it.

@@ -67,6 +67,14 @@ impl MemTree {
         self
     }
 
+    /// Sets the permission bits of an entry already added.
+    pub fn mode(&mut self, path: &str, mode: u32) -> &mut Self {
+        if let Some((e, _)) = self.entries.get_mut(path) {
+            e.mode = mode;
+        }
+        self
+    }
+
     pub fn dir(&mut self, path: &str) -> &mut Self {
         self.parents(path);
         self.entries.insert(

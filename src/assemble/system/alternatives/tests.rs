@@ -128,7 +128,9 @@ fn real_world_forms() {
     ];
     let t = tree();
     let (out, report) = compute(&t, &pkgs, &System::default(), "amd64").unwrap();
-    assert!(report.is_empty(), "{report:?}");
+    // `jjs` is in the list but not in the tree: update-alternatives refuses it (reported).
+    assert_eq!(report.len(), 1, "{report:?}");
+    assert!(report[0].what.contains("bin/jjs does not exist"), "{report:?}");
     let mut m = MemTree::new();
     m.apply(&out);
     let link = |p: &str| match &m.entries[p].0.kind {
@@ -417,4 +419,38 @@ fn a_query_piped_into_grep_decides_the_condition() {
     };
     register(&mut before, &t, "other", other);
     assert_eq!(priorities(&before), [200, 500]);
+}
+
+/// A choice whose path is a link another group made (uwsgi-plugin-python3: its plugin group's
+/// slave `/usr/bin/uwsgi_python3` is then a choice of `uwsgi`); a path that exists nowhere is
+/// refused as update-alternatives refuses it, and reported.
+#[test]
+fn a_choice_may_be_a_link_an_earlier_group_made() {
+    let script = "#!/bin/sh\nset -e\n\
+        update-alternatives --install /usr/lib/p/plugin.so plugin /usr/lib/p/py311.so 75 \
+          --slave /usr/bin/app_py app_py /usr/bin/app-core\n\
+        update-alternatives --install /usr/bin/app app /usr/bin/app_py 35\n\
+        update-alternatives --install /usr/bin/gone gone /usr/bin/missing 10\n";
+    let mut t = MemTree::new();
+    t.file("usr/lib/p/py311.so", b"x")
+        .file("usr/bin/app-core", b"x")
+        .dir("etc/alternatives");
+    let (changes, report) = compute(&t, &[pkg("app-py", script)], &System::default(), "amd64").unwrap();
+    let admin = |name: &str| {
+        changes
+            .files
+            .iter()
+            .find(|(e, _)| e.path == format!("var/lib/dpkg/alternatives/{name}"))
+            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+    };
+    assert_eq!(
+        admin("app").as_deref(),
+        Some("auto\n/usr/bin/app\n\n/usr/bin/app_py\n35\n\n")
+    );
+    assert!(admin("gone").is_none());
+    assert_eq!(report.len(), 1, "{report:?}");
+    assert!(
+        report[0].what.contains("/usr/bin/missing does not exist"),
+        "{report:?}"
+    );
 }

@@ -396,7 +396,11 @@ pub fn compute_at(
                             .map(|path| path + "\n")
                     }
                     Some((name, args))
-                        if (name == "cat" && !args.is_empty()) || name == "sed" || name == "grep" =>
+                        if (name == "cat" && !args.is_empty())
+                            || matches!(
+                                name.as_str(),
+                                "sed" | "grep" | "awk" | "mawk" | "gawk" | "md5sum"
+                            ) =>
                     {
                         output::printed(&state.borrow().overlay, argv, bash, None)
                             .ok()
@@ -663,6 +667,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             super::perlsax::apply(&mut st.overlay, &super::perlsax::parse(args)?, st.umask)
         }
         "phpenmod" => super::php::apply(&mut st.overlay, &super::php::parse(name, args)?, st.umask),
+        "run-parts" => run_parts(&st.overlay, args),
         "journalctl" => {
             // The tool writes the database whole (0644, its directories 0755) or nothing.
             if let Some(bytes) = super::catalog::database(&st.overlay)? {
@@ -680,6 +685,29 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         _ if super::ucf::handles(name, args) => super::ucf::apply(&mut st.overlay, name, args, st.umask),
         _ => Err("not a file command".into()),
     }
+}
+
+/// `run-parts DIR`: nothing to do when DIR holds no program run-parts would start (names of
+/// letters, digits, `_` and `-`, executable); one it would start is a script not walked.
+fn run_parts(overlay: &Overlay<'_>, args: &[String]) -> Result<(), String> {
+    let dir = commands::parse_run_parts(args).ok_or("this form of run-parts is not reproduced")?;
+    let (_, names) = super::children(overlay, &dir).ok_or_else(|| format!("{dir} is not a directory"))?;
+    let runnable = |n: &String| {
+        n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    for name in names.iter().filter(|n| runnable(n)) {
+        let path = format!("{}/{name}", dir.trim_end_matches('/'));
+        if matches!(
+            super::file_kind(overlay, &path),
+            Some(shell::FileKind::File { executable: true })
+        ) {
+            return Err(format!(
+                "{path} would run: the programs run-parts starts are not walked"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn mv(overlay: &mut Overlay<'_>, args: &[String]) -> Result<(), String> {

@@ -27,18 +27,29 @@ pub fn printed(
             printf(format, args)?
         }
         // A filter of a pipeline's known input (`cat FILE | sed … > OUT`).
-        "sed" | "grep" | "tr" | "cut" | "sort" | "uniq" | "head" | "cat"
+        "sed" | "grep" | "awk" | "mawk" | "gawk" | "tr" | "cut" | "sort" | "uniq" | "head" | "cat"
             if stdin.is_some() && file_operands(argv).is_none() && (name != "cat" || args.is_empty()) =>
         {
             filter(argv, stdin.unwrap_or_default()).ok_or("this form is not reproduced")?
         }
-        "sed" | "grep" => {
+        "sed" | "grep" | "awk" | "mawk" | "gawk" => {
             let (own, files) = file_operands(argv).ok_or("it reads no file")?;
             let mut input = String::new();
             for f in &files {
                 input.push_str(&read_text(tree, f)?);
             }
             filter(&own, &input).ok_or("this form is not reproduced")?
+        }
+        // `md5sum FILE…` (ucf's hashfile lines, `md5_old=$(md5sum /etc/x | …)`). A file that is
+        // not there fails it: that, like a file left out, stays unknown.
+        "md5sum" if !args.is_empty() && args.iter().all(|a| !a.starts_with('-')) => {
+            use md5::{Digest, Md5};
+            let mut out = String::new();
+            for a in args {
+                let bytes = read_bytes(tree, a)?;
+                out.push_str(&format!("{}  {a}\n", hex::encode(Md5::digest(&bytes))));
+            }
+            out
         }
         "cat" if !args.is_empty() => {
             let mut out = String::new();
@@ -124,9 +135,14 @@ pub fn mktemp(overlay: &mut Overlay<'_>, args: &[String]) -> Result<String, Stri
 
 /// A regular file of the image as text (a link followed).
 pub(super) fn read_text(tree: &dyn TreeView, abs: &str) -> Result<String, String> {
+    String::from_utf8(read_bytes(tree, abs)?).map_err(|_| format!("{abs} is not UTF-8 text"))
+}
+
+/// The bytes of a regular file of the image (its links followed).
+fn read_bytes(tree: &dyn TreeView, abs: &str) -> Result<Vec<u8>, String> {
     // The running system's /dev/null (the image has no /dev): reads as empty.
     if abs == "/dev/null" {
-        return Ok(String::new());
+        return Ok(Vec::new());
     }
     let path = super::super::lstat_path(tree, abs)?;
     let real = super::super::resolve(tree, &path).ok_or_else(|| format!("{abs}: No such file"))?;
@@ -135,9 +151,9 @@ pub(super) fn read_text(tree: &dyn TreeView, abs: &str) -> Result<String, String
         _ => return Err(format!("{abs} is not a regular file")),
     }
     match tree.read(&real) {
-        Some(Ok(bytes)) => String::from_utf8(bytes).map_err(|_| format!("{abs} is not UTF-8 text")),
+        Some(Ok(bytes)) => Ok(bytes),
         Some(Err(e)) => Err(format!("reading {abs}: {e}")),
-        None => Ok(String::new()),
+        None => Ok(Vec::new()),
     }
 }
 

@@ -730,3 +730,68 @@ fn relative_operands_against_the_working_directory() {
     assert_eq!(abs("sed", "-i s/a/b/ file", d), "-i s/a/b/ file");
     assert_eq!(abs("mkdir", "private", None), "private");
 }
+
+/// A default computed by the package's config script from the build's locale (libpaper1: the
+/// paper of `locale width`/`height`, matched by awk over a here-document), chosen only when
+/// debconf has no answer yet (`elif db_get Q && [ -n "$RET" ]`, decided by debconf itself),
+/// then written by the postinst through ucf, with `run-parts` over an empty hook directory.
+#[test]
+fn a_default_the_config_script_computes_reaches_the_file() {
+    let config = "#!/bin/sh\nset -e\ndefault () {\n w=$(locale width 2>/dev/null) || return 0\n\
+        h=$(locale height 2>/dev/null) || return 0\n\
+        LC_ALL=C awk -v w=\"$w\" -v h=\"$h\" 'NF == 4 && $2 == w && $3 == h { print $1; exit }' <<EOF\n\
+        letter 216 279 mm\na4 210 297 mm\na3 297 420 mm\nEOF\n}\n\
+        . /usr/share/debconf/confmodule\n\
+        if [ -f /etc/paper ]; then paper=`awk '{ print $1 }' /etc/paper`\n\
+        elif db_get paper/size && [ -n \"$RET\" ]; then paper=\n\
+        else paper=`default`\nfi\n\
+        if [ -n \"$paper\" ]; then db_set paper/size \"$paper\"; fi\ndb_input medium paper/size || true\n";
+    let postinst = "#!/bin/sh\n. /usr/share/debconf/confmodule\nset -e\n\
+        db_get paper/size\necho $RET > /etc/paper.new\n\
+        old=`md5sum /etc/paper 2> /dev/null | awk '{print $1}'`\n\
+        ucf --debconf-ok /etc/paper.new /etc/paper\n\
+        new=`md5sum /etc/paper 2> /dev/null | awk '{print $1}'`\n\
+        if [ \"$old\" != \"$new\" ]; then run-parts /etc/paper.d; fi\n\
+        if [ -e /etc/paper.new ]; then rm -f /etc/paper.new; fi\n";
+    let mut p = pkg("paper", postinst);
+    p.members.insert("config".into(), config.as_bytes().to_vec());
+    p.members.insert(
+        "templates".into(),
+        b"Template: paper/size\nType: select\nDescription: x\n".to_vec(),
+    );
+    let mut t = MemTree::new();
+    t.dir("etc")
+        .dir("etc/paper.d")
+        .file("etc/paper.d/README", b"hooks\n")
+        .dir("tmp")
+        .dir("usr/bin")
+        .file("usr/bin/locale", b"")
+        .dir("usr/share/debconf")
+        .file(
+            "usr/share/debconf/confmodule",
+            b"db_get () { _db_cmd \"GET $@\"; }\ndb_set () { _db_cmd \"SET $@\"; }\n",
+        )
+        .dir("var/lib/ucf")
+        .file("var/lib/ucf/hashfile", b"")
+        .file("var/lib/ucf/registry", b"");
+    let (changes, report) = compute(&t, &[p.clone()]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let text = |c: &Changes, path: &str| file(c, path).map(|(_, b)| String::from_utf8_lossy(b).into_owned());
+    assert_eq!(text(&changes, "etc/paper").as_deref(), Some("a4\n"));
+    assert_eq!(
+        text(&changes, "var/lib/ucf/hashfile").as_deref(),
+        Some("2f1ad364c25bfd8dcee21c2d6ea97a3a  /etc/paper\n"),
+        "ucf records the file's md5 (`printf 'a4\\n' | md5sum`)"
+    );
+    assert!(file(&changes, "etc/paper.new").is_none());
+    // A hook run-parts would start is a program not walked: reported.
+    t.file("etc/paper.d/50hook", b"#!/bin/sh\n");
+    t.mode("etc/paper.d/50hook", 0o755);
+    let (_, report) = compute(&t, &[p]).unwrap();
+    assert!(
+        report
+            .iter()
+            .any(|r| r.what.contains("run-parts") && r.what.contains("50hook")),
+        "{report:?}"
+    );
+}

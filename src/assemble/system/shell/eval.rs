@@ -569,13 +569,25 @@ impl<'f> Eval<'f> {
                 self.exited = true;
                 return;
             }
-            if self.capturing > 0
-                && unknown.is_none()
-                && let Some(out) = self.answer(&argv)
-            {
-                self.capture.push_str(&out);
-                self.stdin = None;
-                return;
+            // A here-document is the command's input (`awk '…' <<EOF`); one whose text is not
+            // known leaves the output unknown.
+            let heredoc = redirs.iter().find_map(|r| match r {
+                Redir::Heredoc(Some(text)) => Some(Some(text.clone())),
+                Redir::Heredoc(None) => Some(None),
+                Redir::HeredocExpands(word) => Some(self.expand_one(word).known()),
+                _ => None,
+            });
+            if self.capturing > 0 && unknown.is_none() && heredoc != Some(None) {
+                let saved = match heredoc.flatten() {
+                    Some(text) => self.stdin.replace(text),
+                    None => self.stdin.clone(),
+                };
+                if let Some(out) = self.answer(&argv) {
+                    self.capture.push_str(&out);
+                    self.stdin = None;
+                    return;
+                }
+                self.stdin = saved;
             }
             if (name == "." || name == "source")
                 && let (Some(read), Some(path)) = (self.source, argv.get(1))
@@ -648,20 +660,7 @@ impl<'f> Eval<'f> {
                 self.trap(&argv[1..]);
                 return;
             }
-            // A value the walk does not know stands in its place as [`UNKNOWN_ARG`] (`db_set Q
-            // "$paper"` with `$paper` unknown leaves the answer unknown, not empty).
-            let debconf_argv: Vec<String> = fields
-                .iter()
-                .map(|v| match v {
-                    Value::Known(s) => s.clone(),
-                    Value::Unknown(_) => UNKNOWN_ARG.to_owned(),
-                })
-                .collect();
-            if name.starts_with("db_")
-                && let Some(debconf) = self.debconf
-                && let Some(ret) = debconf(&debconf_argv)
-            {
-                self.vars.insert("RET".to_owned(), ret);
+            if self.debconf_call(&fields).is_some() {
                 return;
             }
             if name == "return" {
@@ -810,5 +809,35 @@ fn is_failure_exit(n: &Node) -> bool {
                     .is_some_and(|c| c.parse::<i32>().is_ok_and(|c| c != 0))
         }
         _ => false,
+    }
+}
+
+impl Eval<'_> {
+    /// A `db_*` command the caller's debconf answers: `RET` is set and the status returned
+    /// (`None` inside: not known). `None`: not a command debconf answers here.
+    ///
+    /// A value the walk does not know stands in its place as [`UNKNOWN_ARG`] (`db_set Q
+    /// "$paper"` with `$paper` unknown leaves the answer unknown, not empty).
+    pub(super) fn debconf_call(&mut self, fields: &[Value]) -> Option<Option<bool>> {
+        let debconf = self.debconf?;
+        if !matches!(fields.first(), Some(Value::Known(name)) if name.starts_with("db_")) {
+            return None;
+        }
+        let argv: Vec<String> = fields
+            .iter()
+            .map(|v| match v {
+                Value::Known(s) => s.clone(),
+                Value::Unknown(_) => UNKNOWN_ARG.to_owned(),
+            })
+            .collect();
+        let ret = debconf(&argv)?;
+        // debconf's status: 0, but 30 ("question skipped") for `db_input` under the
+        // noninteractive frontend, which shows nothing.
+        let status = match &ret {
+            Value::Known(_) => Some(argv[0] != "db_input"),
+            Value::Unknown(_) => None,
+        };
+        self.vars.insert("RET".to_owned(), ret);
+        Some(status)
     }
 }

@@ -532,6 +532,7 @@ pub fn file_operands(argv: &[String]) -> Option<(Vec<String>, Vec<String>)> {
     // `-e` gave one.
     let with_value: &[&str] = match name.as_str() {
         "sed" | "grep" | "egrep" | "fgrep" => &["-e"],
+        "awk" | "mawk" | "gawk" => &["-F", "-v", "-f"],
         _ => return None,
     };
     let mut own = vec![name.clone()];

@@ -90,6 +90,10 @@ impl<'f> Eval<'f> {
             // before it compares the running kernel's release, which stays unknown).
             ["uname"] | ["uname", "-s"] | ["uname", "--kernel-name"] => return Some(line("Linux")),
             ["pwd"] => return self.known_cwd().map(|d| line(&d)),
+            // The paper size of the locale scripts run under (C or C.UTF-8 in an image build:
+            // glibc's C locale has A4's, in millimetres); libpaper1's config asks.
+            ["locale", "width"] => return Some(line("210")),
+            ["locale", "height"] => return Some(line("297")),
             // Where a path really is: file tests follow links anyway, so the path itself
             // answers them the same way.
             ["dpkg-realpath", p] | ["dpkg-realpath", "--root", "", p] if p.starts_with('/') => {

@@ -48,6 +48,11 @@ impl<'f> Eval<'f> {
             Some(Value::Known(s)) => s.as_str(),
             _ => return None,
         };
+        // debconf answers at once (`db_get Q && [ -n "$RET" ]`): asked here, `RET` is set
+        // before the next part of the list is decided, and the status is debconf's.
+        if let Some(status) = self.debconf_call(&argv) {
+            return status;
+        }
         // One of the script's functions (slapd's `if is_initial_configuration "$@"`): run it
         // here, and its status is the one its `return` gave, where that is known.
         if self.funcs.contains_key(first) {
@@ -262,10 +267,10 @@ impl Eval<'_> {
     /// Whether `node` calls one of the script's functions (by a literal name).
     fn is_func_call(&self, node: &Node) -> bool {
         match node {
-            Node::Simple { words, .. } => words
-                .first()
-                .and_then(|w| w.literal())
-                .is_some_and(|name| self.funcs.contains_key(name.as_str())),
+            // confmodule defines `db_get` and the rest as functions; debconf answers them.
+            Node::Simple { words, .. } => words.first().and_then(|w| w.literal()).is_some_and(|name| {
+                self.funcs.contains_key(name.as_str()) && !(name.starts_with("db_") && self.debconf.is_some())
+            }),
             Node::Not(inner) => self.is_func_call(inner),
             _ => false,
         }

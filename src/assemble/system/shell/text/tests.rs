@@ -151,7 +151,11 @@ fn filters_read_their_input_as_the_tools_do() {
     assert_eq!(run(&["grep", "-E", "a|b"], input), None);
     assert_eq!(run(&["sort", "-n"], input), None);
     assert_eq!(run(&["tr", "[:upper:]", "[:lower:]"], input), None);
-    assert_eq!(run(&["awk", "{print}"], input), None);
+    assert_eq!(
+        run(&["awk", "{print; exit}", "/etc/x"], input),
+        None,
+        "awk's file operands are the caller's"
+    );
     let path = |argv: &[&str]| path_part(&words(argv));
     assert_eq!(path(&["basename", "/a/b.1.gz", ".gz"]).as_deref(), Some("b.1"));
     assert_eq!(path(&["basename", "/a/b/"]).as_deref(), Some("b"));
@@ -208,36 +212,23 @@ fn cut_takes_bytes_and_tab_separated_fields() {
     );
 }
 
-/// awk printing fields, as scripts pipe values through it (tftpd-hpa's
-/// `$(echo ${TFTP_DIRECTORY} | awk '{ print $1 }')`); other programs are not run.
+/// awk inside a pipeline (tftpd-hpa's `$(echo ${TFTP_DIRECTORY} | awk '{ print $1 }')`): the
+/// filter runs the program (awk/tests.rs compares its programs with mawk); a file operand, an
+/// option it does not take and a program it does not run are unknown.
 #[test]
-fn awk_prints_the_fields_it_is_asked_for() {
+fn awk_runs_as_a_filter() {
     let run = |argv: &[&str], stdin: &str| filter(&words(argv), stdin);
     assert_eq!(
         run(&["awk", "{ print $1 }"], "  /srv/tftp  /other\n"),
         Some("/srv/tftp\n".into())
     );
-    assert_eq!(run(&["awk", "{print $2,$1}"], "a\tb c\n"), Some("b a\n".into()));
-    assert_eq!(run(&["awk", "{print $1 $2}"], "a b\n"), Some("ab\n".into()));
     assert_eq!(
-        run(&["awk", "-F:", "{print $3}"], "root:x:0:0\nshort\n"),
+        run(&["mawk", "-F:", "{print $3}"], "root:x:0:0\nshort\n"),
         Some("0\n\n".into())
     );
-    assert_eq!(
-        run(&["awk", "-F", ":", "{ print $NF; }"], "a:b:c\n"),
-        Some("c\n".into())
-    );
-    assert_eq!(run(&["awk", "{print $0}"], " x  y\n"), Some(" x  y\n".into()));
-    assert_eq!(run(&["awk", "{print $9}"], "a b\n"), Some("\n".into()));
-    for program in [
-        "{ print $1 + 1 }",
-        "/x/ { print $1 }",
-        "{ printf $1 }",
-        "{ print }",
-        "{ print $1, }",
-    ] {
-        assert_eq!(run(&["awk", program], "1\n"), None, "{program}");
-    }
+    assert_eq!(run(&["gawk", "NR == 2"], "a\nb\n"), Some("b\n".into()));
     assert_eq!(run(&["awk", "{ print $1 }", "/etc/passwd"], "1\n"), None);
-    assert_eq!(run(&["awk", "-F", "::", "{ print $1 }"], "1\n"), None);
+    assert_eq!(run(&["awk", "-f", "prog.awk"], "1\n"), None);
+    assert_eq!(run(&["awk", "{ print $1 > \"/tmp/x\" }"], "1\n"), None);
+    assert_eq!(run(&["awk", "{ print ENVIRON[\"HOME\"] }"], "1\n"), None);
 }
