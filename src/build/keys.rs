@@ -69,8 +69,12 @@ use super::artifacts::PlatformArtifact;
 /// previous round's postinsts: mariadb-server's user made with shadow on), here-documents with
 /// expansions written expanded and appends to a file left out refused (tftpd-hpa's
 /// `/etc/default/tftpd-hpa`), `awk '{ print $N }'` in pipelines (tftpd-hpa's user), and
-/// fontconfig's `CACHEDIR.TAG` (`fc-cache -s`).
-pub(super) const LAYER_FORMAT: u32 = 10;
+/// fontconfig's `CACHEDIR.TAG` (`fc-cache -s`); 11 awk programs run (libpaper1's paper size
+/// from the locale, through a here-document), debconf commands deciding conditions (an answer
+/// the config script would have computed is no longer skipped), `md5sum` of image files (ucf's
+/// hashfile), `run-parts` over a directory with nothing to run, and update-alternatives taking
+/// a choice that is another group's link (uwsgi-plugin-python3's `uwsgi` group).
+pub(super) const LAYER_FORMAT: u32 = 11;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).
