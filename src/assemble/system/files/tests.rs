@@ -795,3 +795,24 @@ fn a_default_the_config_script_computes_reaches_the_file() {
         "{report:?}"
     );
 }
+
+/// A branch taken on a guess that ends the script (`exit 0`) or the function (`return`) leaves
+/// what follows unwalked: that is reported too, not lost (tex-common's update-texmf).
+#[test]
+fn what_a_guessed_exit_skips_is_reported() {
+    let postinst = "#!/bin/sh\nset -e\nL=$(ls /etc/x.d | tac)\n\
+        f() {\n if [ -z \"$L\" ]; then return 0; fi\n mkdir /etc/from-function\n}\nf\n\
+        if [ -z \"$L\" ]; then\n exit 0\nfi\nmkdir /etc/made\n";
+    let mut t = MemTree::new();
+    t.dir("etc").dir("etc/x.d");
+    let (changes, report) = compute(&t, &[pkg("p", postinst)]).unwrap();
+    assert!(file(&changes, "etc/made").is_none(), "the walk took the exit");
+    for dir in ["/etc/made", "/etc/from-function"] {
+        assert!(
+            report.iter().any(|r| r
+                .what
+                .starts_with(&format!("mkdir {dir} (not run: whether `[ -z \"$L\" ]`"))),
+            "{dir}: {report:#?}"
+        );
+    }
+}

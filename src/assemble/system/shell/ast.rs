@@ -167,3 +167,10 @@ pub fn all_commands(nodes: &[Node], out: &mut Vec<(Vec<Word>, String)>) {
         }
     }
 }
+
+/// The source text of a condition's commands, joined by `; ` (how a guess names it).
+pub fn commands_text(nodes: &[Node]) -> String {
+    let mut texts = Vec::new();
+    all_commands(nodes, &mut texts);
+    texts.iter().map(|(_, t)| t.trim()).collect::<Vec<_>>().join("; ")
+}

@@ -55,10 +55,14 @@ fn a_return_reached_on_a_guess_is_not_a_known_status() {
         .run_script(&nodes)
         .unwrap();
     assert_eq!(command_lines(&out), ["frobnicate", "touch /a"]);
+    // The guessed `return 0` ended the function: its rest (`return 1`) is told too (the caller
+    // reports only commands with effects).
     assert_eq!(
         told.into_inner(),
-        [("f".to_owned(), vec!["touch /b".to_owned()])],
-        "the first `if` has no other branch to tell of"
+        [
+            ("frobnicate".to_owned(), vec!["return 1".to_owned()]),
+            ("f".to_owned(), vec!["touch /b".to_owned()])
+        ],
     );
 }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use super::ast::{Node, Redir, Word};
+use super::ast::{Node, Part, Redir, Word};
 use super::glob::glob_match;
 use super::{MAX_NESTING, parse};
 
@@ -136,6 +136,10 @@ pub struct Eval<'f> {
     lines: Option<std::collections::VecDeque<String>>,
     /// `trap ACTION EXIT`: run when the script ends.
     exit_trap: Option<Rc<[Node]>>,
+    /// The condition of a branch taken on a guess that ended the script (`exit`) or the
+    /// function (`return`): what the enclosing sequences would have run next goes to the
+    /// caller's [`GuessSink`] too.
+    ended_on_guess: Option<String>,
     /// `for` loops being walked, and a `break`/`continue` on its way out of the innermost.
     loops: usize,
     loop_jump: Option<LoopJump>,
@@ -210,6 +214,7 @@ impl<'f> Eval<'f> {
             stdout: None,
             lines: None,
             exit_trap: None,
+            ended_on_guess: None,
             loops: 0,
             loop_jump: None,
             dirs: Rc::new(WorkingDir {
@@ -245,11 +250,16 @@ impl<'f> Eval<'f> {
     }
 
     pub fn run(&mut self, nodes: &[Node]) {
-        for n in nodes {
+        for (at, n) in nodes.iter().enumerate() {
             if self.exited || self.returning || self.cut.is_some() || self.loop_jump.is_some() {
                 return;
             }
             self.node(n);
+            if (self.exited || self.returning)
+                && let Some(condition) = self.ended_on_guess.clone()
+            {
+                self.tell_rest_unwalked(&condition, &nodes[at + 1..]);
+            }
         }
     }
 
@@ -312,8 +322,12 @@ impl<'f> Eval<'f> {
                             if !ran {
                                 self.run(cond);
                             }
+                            let ended = self.exited || self.returning;
                             self.run(body);
                             self.guessing -= 1;
+                            if !ended && (self.exited || self.returning) && self.ended_on_guess.is_none() {
+                                self.ended_on_guess = Some(super::ast::commands_text(cond));
+                            }
                             taken = true;
                             break;
                         }
@@ -626,11 +640,14 @@ impl<'f> Eval<'f> {
             if matches!(name.as_str(), "eval" | "." | "source") && self.unset == UnsetVars::Empty {
                 self.unset = UnsetVars::Lost;
             }
-            if name == "unset" || name == "local" {
+            if name == "unset" {
                 for v in &argv[1..] {
-                    let n = v.split('=').next().unwrap_or(v);
-                    self.vars.insert(n.to_owned(), Value::Known(String::new()));
+                    self.vars.insert(v.clone(), Value::Known(String::new()));
                 }
+                return;
+            }
+            if name == "local" {
+                self.local(&words[1..]);
                 return;
             }
             if name == "shift" {
@@ -686,6 +703,10 @@ impl<'f> Eval<'f> {
                 self.run(&body);
                 self.in_func -= 1;
                 self.returning = false;
+                // The function's rest was told; its caller goes on.
+                if !self.exited {
+                    self.ended_on_guess = None;
+                }
                 self.guessing = saved_guessing;
                 self.positional = saved;
                 return;
@@ -839,5 +860,34 @@ impl Eval<'_> {
         };
         self.vars.insert("RET".to_owned(), ret);
         Some(status)
+    }
+}
+
+impl Eval<'_> {
+    /// `local NAME=VALUE…`: each NAME takes its value (nagios4-common's `local user="${1}"`).
+    /// A bare `local NAME` keeps the value it had under dash (the surrounding scope's) and is
+    /// unset under bash. Scopes are not kept: the walk's variables are global.
+    fn local(&mut self, words: &[Word]) {
+        for w in words {
+            // The name: the word's literal start, up to `=`.
+            let Some(Part::Lit(head)) = w.0.first().map(|p| &p.part) else {
+                continue;
+            };
+            let Some((name, _)) = head.split_once('=') else {
+                let name = head.clone();
+                if self.bash || !self.vars.contains_key(&name) {
+                    self.vars.insert(name, Value::Known(String::new()));
+                }
+                continue;
+            };
+            let name = name.to_owned();
+            let value = match self.expand_one(w) {
+                Value::Known(s) => {
+                    Value::Known(s.split_once('=').map(|(_, v)| v.to_owned()).unwrap_or_default())
+                }
+                unknown => unknown,
+            };
+            self.vars.insert(name, value);
+        }
     }
 }

@@ -751,3 +751,13 @@ fn commands_that_expand_to_nothing_or_to_an_unknown_name() {
         "nothing run for the empty ones, `f` not called"
     );
 }
+
+/// `local NAME=VALUE` in a function assigns (nagios4-common's `setperm` reads its arguments
+/// through `local user="${1}"`); a bare `local NAME` keeps dash's surrounding value.
+#[test]
+fn local_assigns_its_values() {
+    let got = calls(
+        "setperm() {\n local user=\"${1}\" mode=$2\n local kept\n echo \"$user:$mode:$kept\"\n}\nkept=k\nsetperm nagios 0750\n",
+    );
+    assert_eq!(got, vec![Ok(vec!["echo".into(), "nagios:0750:k".into()])]);
+}

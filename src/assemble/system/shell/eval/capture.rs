@@ -53,6 +53,7 @@ impl<'f> Eval<'f> {
                 stdout: None,
                 lines: None,
                 exit_trap: None,
+                ended_on_guess: None,
                 loops: 0,
                 loop_jump: None,
                 dirs: self.dirs.clone(),

@@ -1,7 +1,7 @@
 //! The walk's guesses: an `if` it cannot decide is walked as holding, and what the branches it
 //! did not walk would have run goes to the caller, to be reported.
 
-use super::super::ast::{Node, Word, all_commands};
+use super::super::ast::{Node, Word, all_commands, commands_text};
 use super::Eval;
 
 impl Eval<'_> {
@@ -30,10 +30,22 @@ impl Eval<'_> {
         if commands.is_empty() {
             return;
         }
-        let mut texts: Vec<(Vec<Word>, String)> = Vec::new();
-        all_commands(cond, &mut texts);
-        let condition = texts.iter().map(|(_, t)| t.trim()).collect::<Vec<_>>().join("; ");
+        let condition = commands_text(cond);
         let unwalked: Vec<String> = commands.into_iter().map(|(_, t)| t.trim().to_owned()).collect();
         sink(&condition, &unwalked);
+    }
+
+    /// What a sequence would have run after a branch taken on a guess ended the script or the
+    /// function there (tex-common's `update-texmf`: `if [ -z "$CNFFILES" ]; then …; exit 0; fi`
+    /// with the file list not known would otherwise end the walk silently).
+    pub(super) fn tell_rest_unwalked(&self, condition: &str, rest: &[Node]) {
+        let Some(sink) = self.guesses else { return };
+        let mut commands: Vec<(Vec<Word>, String)> = Vec::new();
+        all_commands(rest, &mut commands);
+        if commands.is_empty() {
+            return;
+        }
+        let unwalked: Vec<String> = commands.into_iter().map(|(_, t)| t.trim().to_owned()).collect();
+        sink(condition, &unwalked);
     }
 }
