@@ -88,6 +88,9 @@ GENERATORS = [
     ("/etc/ssh/ssh_host_*", "openssh-server (host keys)"),
     ("/var/lib/systemd/catalog*", "systemd (journalctl --update-catalog)"),
     ("/usr/share/info/dir*", "install-info (update-info-dir)"),
+    ("/var/cache/man/*", "man-db (mandb)"),
+    ("/var/cache/postgresql*", "postgresql-common (pg_updatedicts)"),
+    ("/usr/share/postgresql/*/tsearch_data/*", "postgresql-common (pg_updatedicts)"),
 ]
 
 
@@ -224,6 +227,17 @@ def responsible(path, own, texts, entry=None):
     # The hash link to the snake-oil certificate (named after its subject, the host name).
     if entry and entry[0] == "l" and entry[4] == "ssl-cert-snakeoil.pem":
         return "ssl-cert (make-ssl-cert)"
+    # ucf's cached copy of a configuration file: whoever made the file.
+    m = re.match(r"^/var/lib/ucf/cache/(:.*)$", path)
+    if m:
+        return responsible(m.group(1).replace(":", "/"), own, texts)
+    # An alternative's files: the script that registers the group.
+    m = re.match(r"^/(?:etc/alternatives|var/lib/dpkg/alternatives)/([^/]+)$", path)
+    if m:
+        name = re.compile(r"(?<![\w.-])" + re.escape(m.group(1)) + r"(?![\w.-])")
+        for who, text in texts:
+            if "update-alternatives" in text and name.search(text):
+                return who
     for rx, who in GENERATORS_RE:
         if rx.match(path):
             return who

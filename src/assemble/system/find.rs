@@ -1,7 +1,8 @@
-//! `find START… TESTS ACTION` as maintainer scripts call it to change files: the starting points
-//! (absolute), `-maxdepth`/`-mindepth`, the tests `-type f|d|l`, `-name PATTERN` and `-empty`, and
-//! one action, `-exec CMD … {} ;`/`+` or `-delete`. Anything else (`-print`, `-newer`, operators)
-//! is refused, and the call reported. `files` applies it; `commands` classifies it.
+//! `find START… TESTS ACTION` as maintainer scripts call it: the starting points (absolute),
+//! `-maxdepth`/`-mindepth`, the tests `-type f|d|l`, `-name PATTERN` and `-empty`, and one
+//! action, `-exec CMD … {} ;`/`+`, `-delete`, or `-print` (the default: what `$(find …)` reads).
+//! Anything else (`-newer`, operators) is refused, and the call reported. `files` applies it;
+//! `commands` classifies it.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Test {
@@ -18,6 +19,8 @@ pub enum Action {
         batch: bool,
     },
     Delete,
+    /// The paths, one a line (no change to the image).
+    Print,
 }
 
 /// One `find` call of the subset debcast applies.
@@ -64,6 +67,7 @@ pub fn parse_find(args: &[String]) -> Result<FindCall, String> {
             "-name" => call.tests.push(Test::Name(value(rest.next(), a)?)),
             "-empty" => call.tests.push(Test::Empty),
             "-delete" if action.is_none() => action = Some(Action::Delete),
+            "-print" if action.is_none() => action = Some(Action::Print),
             "-exec" if action.is_none() => {
                 let mut argv = Vec::new();
                 let batch = loop {
@@ -82,6 +86,6 @@ pub fn parse_find(args: &[String]) -> Result<FindCall, String> {
             other => return Err(format!("find `{other}` is not emulated")),
         }
     }
-    call.action = action.ok_or("find without -exec or -delete prints its matches; not a file change")?;
+    call.action = action.unwrap_or(Action::Print);
     Ok(call)
 }

@@ -406,6 +406,14 @@ pub fn compute_at(
                             .ok()
                             .flatten()
                     }
+                    // `$(find DIR -name '*.cnf' | sort)`: the walk takes it only where order
+                    // does not matter (one line, or sorted after).
+                    Some((name, args)) if name == "find" => match super::find::parse_find(args) {
+                        Ok(call) if call.action == super::find::Action::Print => {
+                            Some(recursive::printed(&state.borrow().overlay, &call))
+                        }
+                        _ => None,
+                    },
                     Some((name, [flag, file])) if name == "dpkg-divert" && flag == "--truename" => {
                         Some(truename(&state.borrow().diversions, file))
                     }

@@ -149,6 +149,27 @@ fn passes(overlay: &Overlay<'_>, tests: &[Test], remaining: &Remaining, abs: &st
     })
 }
 
+/// What `find … -print` prints: each start's matches, the start first and what is below it in
+/// byte order (not the directory order find meets; the caller only uses this where order
+/// cannot matter).
+pub(in super::super) fn printed(overlay: &Overlay<'_>, call: &FindCall) -> String {
+    let mut out = String::new();
+    for start in &call.starts {
+        let all = below(overlay, start);
+        let remaining = Remaining {
+            start: start.clone(),
+            paths: all.iter().cloned().collect(),
+        };
+        for p in within_depth(overlay, call, start, &all) {
+            if passes(overlay, &call.tests, &remaining, &p) {
+                out.push_str(&p);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
 /// Applies a `find` call: each selected path gets the action, `-delete` deepest first (it
 /// implies `-depth`, so a directory emptied by it is empty when its turn comes).
 pub(super) fn find(st: &mut State<'_>, package: &str, call: &FindCall) -> Result<(), String> {
@@ -161,6 +182,8 @@ pub(super) fn find(st: &mut State<'_>, package: &str, call: &FindCall) -> Result
             paths: all.into_iter().collect(),
         };
         match &call.action {
+            // Printing changes nothing ([`printed`] is what `$(find …)` reads).
+            Action::Print => {}
             Action::Delete => {
                 found.reverse();
                 for p in found {

@@ -816,3 +816,33 @@ fn what_a_guessed_exit_skips_is_reported() {
         );
     }
 }
+
+/// `$(find DIR -name PAT -print | sort)` lists the image's files (tex-common's update-texmf
+/// concatenates `/etc/texmf/texmf.d/*.cnf` so); unsorted, several lines are not known (find's
+/// order is the directory's), one line is.
+#[test]
+fn found_files_feed_a_script_when_their_order_cannot_matter() {
+    let postinst = "#!/bin/sh\nset -e\nFILES=`find /etc/t.d -name \\*.cnf -print | sort`\n\
+        for i in $FILES; do echo \"% $i\" >> /etc/all.cnf; cat $i >> /etc/all.cnf; done\n\
+        ONE=$(find /etc/t.d -name '05*')\necho \"$ONE\" > /etc/one\n\
+        MANY=$(find /etc/t.d -type f)\necho \"$MANY\" > /etc/many\n";
+    let mut t = MemTree::new();
+    t.dir("etc/t.d")
+        .file("etc/t.d/10b.cnf", b"b = 2\n")
+        .file("etc/t.d/05a.cnf", b"a = 1\n")
+        .file("etc/t.d/README", b"x\n");
+    let (changes, report) = compute(&t, &[pkg("p", postinst)]).unwrap();
+    let text = |path: &str| file(&changes, path).map(|(_, b)| String::from_utf8_lossy(b).into_owned());
+    assert_eq!(
+        text("etc/all.cnf").as_deref(),
+        Some("% /etc/t.d/05a.cnf\na = 1\n% /etc/t.d/10b.cnf\nb = 2\n")
+    );
+    assert_eq!(text("etc/one").as_deref(), Some("/etc/t.d/05a.cnf\n"));
+    assert!(text("etc/many").is_none());
+    assert!(
+        report
+            .iter()
+            .any(|r| r.what.starts_with("echo \"$MANY\" > /etc/many")),
+        "{report:#?}"
+    );
+}

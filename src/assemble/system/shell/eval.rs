@@ -140,6 +140,9 @@ pub struct Eval<'f> {
     /// function (`return`): what the enclosing sequences would have run next goes to the
     /// caller's [`GuessSink`] too.
     ended_on_guess: Option<String>,
+    /// The pipeline stage being walked is followed by `sort`: the order of its lines does not
+    /// matter (`find … | sort`).
+    sorted_after: bool,
     /// `for` loops being walked, and a `break`/`continue` on its way out of the innermost.
     loops: usize,
     loop_jump: Option<LoopJump>,
@@ -215,6 +218,7 @@ impl<'f> Eval<'f> {
             lines: None,
             exit_trap: None,
             ended_on_guess: None,
+            sorted_after: false,
             loops: 0,
             loop_jump: None,
             dirs: Rc::new(WorkingDir {
@@ -453,7 +457,9 @@ impl<'f> Eval<'f> {
                         self.node(c);
                         self.lines = saved_lines;
                     } else {
+                        self.sorted_after = cmds.get(i + 1).is_some_and(is_sort);
                         self.node(c);
+                        self.sorted_after = false;
                     }
                     self.stdin = None;
                     input = Some(std::mem::replace(&mut self.capture, saved));
@@ -476,7 +482,9 @@ impl<'f> Eval<'f> {
                     } else {
                         Some(input.take().unwrap_or_default())
                     };
+                    self.sorted_after = cmds.get(i + 1).is_some_and(is_sort);
                     self.node(c);
+                    self.sorted_after = false;
                     self.stdin = None;
                     input = Some(std::mem::take(&mut self.capture));
                 }
@@ -890,4 +898,14 @@ impl Eval<'_> {
             self.vars.insert(name, value);
         }
     }
+}
+
+/// `sort` or `sort -u`: a stage after which the order of the lines before does not matter.
+fn is_sort(node: &Node) -> bool {
+    let Node::Simple { words, .. } = node else {
+        return false;
+    };
+    let lits: Option<Vec<String>> = words.iter().map(Word::literal).collect();
+    matches!(lits.as_deref(), Some([s]) if s == "sort")
+        || matches!(lits.as_deref(), Some([s, u]) if s == "sort" && u == "-u")
 }
