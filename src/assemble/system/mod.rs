@@ -771,6 +771,25 @@ pub fn dpkg_listfiles(packages: &[InstalledPackage], argv: &[String]) -> Option<
     Some(out)
 }
 
+/// `dpkg-query -S PATH…`'s status: every path, absolute and without wildcards, is in some
+/// package's file list (as dpkg records it: the data archive's paths, `/lib64` not
+/// `/usr/lib64`); `None` for patterns and options.
+pub fn search_status(packages: &[InstalledPackage], paths: &[String]) -> Option<bool> {
+    if paths.is_empty()
+        || paths
+            .iter()
+            .any(|p| !p.starts_with('/') || p.contains(['*', '?', '[', '\\']))
+    {
+        return None;
+    }
+    Some(paths.iter().all(|path| {
+        let rel = path.trim_start_matches('/').trim_end_matches('/');
+        packages
+            .iter()
+            .any(|pkg| pkg.files.iter().any(|f| f.trim_end_matches('/') == rel))
+    }))
+}
+
 pub fn installed<'p>(packages: &'p [InstalledPackage], name: &str) -> Option<&'p InstalledPackage> {
     packages.iter().find(|p| p.name == name)
 }

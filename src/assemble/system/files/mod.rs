@@ -342,6 +342,15 @@ pub fn compute_at(
                         }
                         shell::text::grep_matches(&own, &input)
                     }
+                    // `dpkg-query -S /PATH…` succeeds when installed packages' file lists hold
+                    // every path as dpkg records it (usr-is-merged's postinst keeps `/lib64`
+                    // because libc6 lists it).
+                    Some((name, args))
+                        if (name == "dpkg-query" || name == "dpkg")
+                            && matches!(args.first().map(String::as_str), Some("-S" | "--search")) =>
+                    {
+                        super::search_status(packages, &args[1..])
+                    }
                     // `dpkg-query -W PKG…` succeeds when every package is installed.
                     Some((name, args))
                         if name == "dpkg-query" && args.iter().any(|a| a == "-W" || a == "--show") =>

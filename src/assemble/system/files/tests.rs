@@ -846,3 +846,33 @@ fn found_files_feed_a_script_when_their_order_cannot_matter() {
         "{report:#?}"
     );
 }
+
+/// `dpkg-query -S PATH` answers from the packages' file lists as dpkg records them:
+/// usr-is-merged's postinst removes a biarch link no package lists, and keeps `/lib64`, which
+/// libc6 lists (`local` now hands the loop its directories).
+#[test]
+fn dpkg_query_search_keeps_what_a_package_lists() {
+    let postinst = "#!/bin/sh\nset -e\ncleanup() {\n dpkg --compare-versions \"$2\" lt \"36~\" || return 0\n\
+        local dirs=\"/lib64 /lib32\"\n for dir in $dirs; do\n  [ -e \"$dir\" ] || continue\n\
+          if ! dpkg-query -S $dir >/dev/null 2>&1; then\n   rm -v \"$dir\"\n  fi\n done\n}\n\
+        case \"$1\" in configure) cleanup ;; esac\n";
+    let mut libc = pkg("libc6", "#!/bin/sh\n");
+    libc.files = vec!["lib64".into(), "lib64/ld-linux-x86-64.so.2".into()];
+    let mut t = merged_usr();
+    t.dir("usr/lib64")
+        .symlink("lib64", "usr/lib64")
+        .dir("usr/lib32")
+        .symlink("lib32", "usr/lib32");
+    let (changes, report) = compute(&t, &[libc, pkg("usr-is-merged", postinst)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(
+        changes.removed.iter().any(|p| p == "lib32"),
+        "{:?}",
+        changes.removed
+    );
+    assert!(
+        !changes.removed.iter().any(|p| p == "lib64"),
+        "{:?}",
+        changes.removed
+    );
+}
