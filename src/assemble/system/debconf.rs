@@ -25,6 +25,8 @@ struct Question {
     value: String,
     default: String,
     seen: bool,
+    /// The package whose templates define it.
+    owner: String,
 }
 
 impl Debconf {
@@ -44,6 +46,7 @@ impl Debconf {
                             value: default.clone(),
                             default,
                             seen: false,
+                            owner: pkg.name.clone(),
                         },
                     );
                 }
@@ -51,6 +54,20 @@ impl Debconf {
         }
         Debconf {
             values: RefCell::new(values),
+        }
+    }
+
+    /// A package's config script could not be walked (not text, not a shell script, not
+    /// parsed): whatever it would have `db_set` is not known, so none of its package's answers
+    /// is (postfix's Perl config computes `mailname`; its postinst then writes `main.cf` from it).
+    pub fn config_not_walked(&self, package: &str) {
+        for q in self
+            .values
+            .borrow_mut()
+            .values_mut()
+            .filter(|q| q.owner == package)
+        {
+            q.value = UNKNOWN_ARG.to_owned();
         }
     }
 

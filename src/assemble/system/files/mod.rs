@@ -449,10 +449,21 @@ pub fn compute_at(
                 let db = |argv: &[String]| debconf.answer(argv);
                 // The package's config script runs first (it may `db_set` answers from what it
                 // finds); only its debconf calls matter.
-                if script == "postinst"
-                    && let Some(config) = pkg.member_text("config")
-                    && let Ok(config) = shell::parse(config)
-                {
+                let config = pkg
+                    .members
+                    .get("config")
+                    .filter(|_| script == "postinst")
+                    .map(|raw| {
+                        std::str::from_utf8(raw)
+                            .ok()
+                            .filter(|text| super::report::non_shell(text).is_none())
+                            .and_then(|text| shell::parse(text).ok())
+                    });
+                if let Some(None) = config {
+                    // Reported by `report::scan` (not text, not shell, not parsed).
+                    debconf.config_not_walked(&pkg.name);
+                }
+                if let Some(Some(config)) = config {
                     let mut ignore = |_: Call<'_>| {};
                     // A config script cut short has set what it set; the postinst's walk reports.
                     let _ = shell::Eval::new(&["configure", ""], &mut ignore)

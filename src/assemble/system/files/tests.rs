@@ -876,3 +876,41 @@ fn dpkg_query_search_keeps_what_a_package_lists() {
         changes.removed
     );
 }
+
+/// A config script debcast cannot walk (Perl, like postfix's) may `db_set` anything: its
+/// package's answers are unknown, so a file the postinst writes from them is left out and
+/// reported, not written from the templates' defaults.
+#[test]
+fn answers_of_a_config_script_not_walked_are_unknown() {
+    let postinst = "#!/bin/sh\nset -e\n. /usr/share/debconf/confmodule\n\
+        db_get mail/name\necho \"myhostname = $RET\" > /etc/mail.cf\n";
+    let mut p = pkg("mail", postinst);
+    p.members.insert(
+        "config".into(),
+        b"#!/usr/bin/perl -w\nuse Debconf::Client::ConfModule;\n".to_vec(),
+    );
+    p.members.insert(
+        "templates".into(),
+        b"Template: mail/name\nType: string\nDefault: localhost\nDescription: x\n".to_vec(),
+    );
+    let mut t = MemTree::new();
+    t.dir("etc")
+        .dir("usr/share/debconf")
+        .file("usr/share/debconf/confmodule", b"db_get () { :; }\n");
+    let (changes, report) = compute(&t, &[p.clone()]).unwrap();
+    assert!(file(&changes, "etc/mail.cf").is_none());
+    assert!(
+        report.iter().any(|r| r.what.contains("/etc/mail.cf")),
+        "{report:#?}"
+    );
+    // A shell config script is walked: the default stands.
+    p.members.insert(
+        "config".into(),
+        b"#!/bin/sh\n. /usr/share/debconf/confmodule\n".to_vec(),
+    );
+    let (changes, _) = compute(&t, &[p]).unwrap();
+    assert_eq!(
+        file(&changes, "etc/mail.cf").map(|(_, b)| b.as_slice()),
+        Some(&b"myhostname = localhost\n"[..])
+    );
+}
