@@ -529,7 +529,7 @@ done
 }
 
 /// clamav-daemon's shape: a configuration assembled line by line from values the walk does not
-/// know (`eval` of debconf answers), then copied into place. The assembled file is left out
+/// know (`eval` of a name not known), then copied into place. The assembled file is left out
 /// (pending), never copied half-written; a registry that existed before keeps its lines; the
 /// report names each write; a whole new content makes the file known again.
 #[test]
@@ -538,7 +538,7 @@ fn a_file_assembled_from_unknown_values_is_left_out_not_half_written() {
     t.dir("etc/app")
         .dir("var/lib/app")
         .file("var/lib/registry", b"kept\n");
-    let script = "#!/bin/sh\nset -e\nCONF=/var/lib/app/app.conf\neval \"Port=\\$$(echo Port)\"\n\
+    let script = "#!/bin/sh\nset -e\nCONF=/var/lib/app/app.conf\neval \"Port=\\$$(frobnicate)\"\n\
                   echo \"# generated\" > $CONF\necho \"Port $Port\" >> $CONF\n\
                   echo \"app $Port\" >> /var/lib/registry\n\
                   if [ -e $CONF ]; then cp $CONF /etc/app/app.conf; fi\n\

@@ -94,6 +94,8 @@ pub enum Node {
         body: Vec<Node>,
     },
     While {
+        /// `until`: the body runs while the condition fails.
+        until: bool,
         cond: Vec<Node>,
         body: Vec<Node>,
     },
@@ -145,7 +147,7 @@ pub fn all_commands(nodes: &[Node], out: &mut Vec<(Vec<Word>, String)>) {
                 all_commands(otherwise, out);
             }
             Node::For { body, .. } => all_commands(body, out),
-            Node::While { cond, body } => {
+            Node::While { cond, body, .. } => {
                 all_commands(cond, out);
                 all_commands(body, out);
             }

@@ -4,7 +4,7 @@
 use super::tests::calls;
 use super::*;
 
-fn command_lines(calls: &[Result<Vec<String>, String>]) -> Vec<String> {
+pub(super) fn command_lines(calls: &[Result<Vec<String>, String>]) -> Vec<String> {
     calls
         .iter()
         .map(|c| match c {

@@ -363,7 +363,11 @@ impl<'f> Eval<'f> {
                 self.loops -= 1;
             }
             // `while read A B; do …; done` over a known here-document: one pass per line.
-            Node::While { cond, body } if self.lines.is_some() && read_vars(cond).is_some() => {
+            Node::While {
+                cond,
+                body,
+                until: false,
+            } if self.lines.is_some() && read_vars(cond).is_some() => {
                 let vars = read_vars(cond).unwrap_or_default();
                 self.loops += 1;
                 while let Some(line) = self.lines.as_mut().and_then(|l| l.pop_front()) {
@@ -387,12 +391,10 @@ impl<'f> Eval<'f> {
                 }
                 self.loops -= 1;
             }
-            // Other loops are not walked; what they would print is not known.
-            Node::While { .. } => {
-                if self.capturing > 0 {
-                    self.capture_lost = true;
-                }
-            }
+            // Other loops run while their condition is decided (`while test "$1" != "--"; do
+            // …; shift; done` over getopt's output); once it is not, the body is told as not
+            // walked and, inside `$(…)`, the output is not known.
+            Node::While { cond, body, until } => self.while_loop(cond, body, *until),
             Node::Case { word, arms } => {
                 let subject = self.expand_one(word);
                 for (patterns, body) in arms {
@@ -642,6 +644,21 @@ impl<'f> Eval<'f> {
             }
             if name == "cd" {
                 self.cd(&fields[1..]);
+                return;
+            }
+            // `eval WORDS…` with every word known: the words joined by spaces are a script run
+            // here (`eval set -- $TEMP` after getopt, `eval "variable=\$$name"`).
+            if name == "eval"
+                && unknown.is_none()
+                && redirs.is_empty()
+                && let Ok(nodes) = parse(&argv[1..].join(" "))
+            {
+                self.steps = self.steps.saturating_add(nodes.len());
+                if self.steps > MAX_STEPS {
+                    self.cut = Some(format!("evaluation stopped after {MAX_STEPS} commands"));
+                    return;
+                }
+                self.run(&nodes);
                 return;
             }
             // What these assign cannot be seen: unset variables are no longer known to be empty.
@@ -908,4 +925,57 @@ fn is_sort(node: &Node) -> bool {
     let lits: Option<Vec<String>> = words.iter().map(Word::literal).collect();
     matches!(lits.as_deref(), Some([s]) if s == "sort")
         || matches!(lits.as_deref(), Some([s, u]) if s == "sort" && u == "-u")
+}
+
+/// Iterations a `while` loop may take before the walk stops it (a loop the walk cannot see end).
+const MAX_LOOP_ITERATIONS: usize = 10_000;
+
+impl Eval<'_> {
+    fn while_loop(&mut self, cond: &[Node], body: &[Node], until: bool) {
+        // `… | while read x` whose input is not known: nothing to read, the body not walked.
+        if read_vars(cond).is_some() {
+            if self.capturing > 0 {
+                self.capture_lost = true;
+            }
+            self.tell_unwalked(cond, &[], &[], body);
+            return;
+        }
+        self.loops += 1;
+        let mut iterations = 0;
+        loop {
+            let decided = self.condition(cond);
+            let ran = std::mem::take(&mut self.cond_ran);
+            let holds = match decided {
+                Some(b) => b != until,
+                None => {
+                    if self.capturing > 0 {
+                        self.capture_lost = true;
+                    }
+                    if !ran {
+                        self.run(cond);
+                    }
+                    // The body may run any number of times: what it would do is told, not done.
+                    self.tell_unwalked(cond, &[], &[], body);
+                    break;
+                }
+            };
+            if !holds {
+                break;
+            }
+            iterations += 1;
+            if iterations > MAX_LOOP_ITERATIONS {
+                self.cut = Some(format!("a loop ran past {MAX_LOOP_ITERATIONS} iterations"));
+                break;
+            }
+            self.run(body);
+            match self.loop_jump.take() {
+                Some(LoopJump::Break) => break,
+                Some(LoopJump::Continue) | None => {}
+            }
+            if self.exited || self.returning || self.cut.is_some() {
+                break;
+            }
+        }
+        self.loops -= 1;
+    }
 }

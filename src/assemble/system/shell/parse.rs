@@ -151,13 +151,14 @@ impl Parser {
         match self.peek_word().as_deref() {
             Some("if") => return self.if_(),
             Some("for") => return self.for_(),
-            Some("while") | Some("until") => {
+            Some(word @ ("while" | "until")) => {
+                let until = word == "until";
                 self.pos += 1;
                 let cond = self.list(&["do"])?;
                 self.expect_word("do")?;
                 let body = self.list(&["done"])?;
                 self.expect_word("done")?;
-                return Ok(Node::While { cond, body });
+                return Ok(Node::While { cond, body, until });
             }
             Some("case") => return self.case(),
             Some("{") => {

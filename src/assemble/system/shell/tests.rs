@@ -761,3 +761,49 @@ fn local_assigns_its_values() {
     );
     assert_eq!(got, vec![Ok(vec!["echo".into(), "nagios:0750:k".into()])]);
 }
+
+/// `eval` with known words runs them as a script in the walk: the positional parameters getopt
+/// output sets, a variable named by another (clamav's `eval "variable=\$$name"`).
+#[test]
+fn eval_runs_known_words() {
+    let got = calls(
+        "TEMP=$(getopt -n x -l init,force -- +fh --init)\neval set -- ${TEMP}\n\
+         while test \"$1\" != \"--\"; do case $1 in --init) echo init ;; esac; shift; done\n\
+         LogFile=/var/log/x\nname=LogFile\neval \"variable=\\$$name\"\necho \"$variable\"\n\
+         eval \"echo $(uname -m)\"\n",
+    );
+    assert_eq!(
+        got,
+        vec![
+            Ok(vec!["echo".into(), "init".into()]),
+            Ok(vec!["echo".into(), "/var/log/x".into()]),
+            Err("$(uname -m)".into()),
+        ]
+    );
+}
+
+/// `while`/`until` loops run while their condition is decided; an undecided one leaves the
+/// body told as not walked (before, every such loop was skipped without a word).
+#[test]
+fn loops_run_while_their_condition_is_decided() {
+    let got = calls(
+        "i=0\nwhile [ $i -lt 3 ]; do echo $i; i=$(expr $i + 1); done\nuntil [ $i -eq 0 ]; do i=$(expr $i - 1); done\necho end $i\n",
+    );
+    assert_eq!(
+        super::condition_tests::command_lines(&got),
+        ["echo 0", "echo 1", "echo 2", "echo end 0"]
+    );
+    let nodes = parse("while frobnicate; do mkdir /x; done\n").unwrap();
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| out.push(c.argv);
+    let told = std::cell::RefCell::new(Vec::new());
+    let sink = |cond: &str, unwalked: &[String]| told.borrow_mut().push((cond.to_owned(), unwalked.to_vec()));
+    Eval::new(&["configure", ""], &mut cb)
+        .with_guesses(&sink)
+        .run_script(&nodes)
+        .unwrap();
+    assert_eq!(
+        told.into_inner(),
+        [("frobnicate".to_owned(), vec!["mkdir /x".to_owned()])]
+    );
+}

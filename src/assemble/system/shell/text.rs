@@ -764,8 +764,10 @@ fn tr(args: &[String], stdin: &str) -> Option<String> {
 
 mod awk;
 mod cut;
+mod getopt;
 use awk::awk;
 use cut::cut;
+pub use getopt::getopt;
 
 #[cfg(test)]
 mod tests;

@@ -92,6 +92,7 @@ impl<'f> Eval<'f> {
             // before it compares the running kernel's release, which stays unknown).
             ["uname"] | ["uname", "-s"] | ["uname", "--kernel-name"] => return Some(line("Linux")),
             ["pwd"] => return self.known_cwd().map(|d| line(&d)),
+            ["getopt", ..] => return text::getopt(&argv[1..]),
             // The paper size of the locale scripts run under (C or C.UTF-8 in an image build:
             // glibc's C locale has A4's, in millimetres); libpaper1's config asks.
             ["locale", "width"] => return Some(line("210")),

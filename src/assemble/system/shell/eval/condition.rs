@@ -225,9 +225,22 @@ impl<'f> Eval<'f> {
         let r = match args.as_slice() {
             [a, op, b] => {
                 let (a, b) = (known(a)?, known(b)?);
+                let int = |s: &str| s.trim_start().parse::<i64>().ok();
                 match known(op)?.as_str() {
                     "=" | "==" => a == b,
                     "!=" => a != b,
+                    // Integers; anything else is test's error (not known).
+                    op @ ("-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge") => {
+                        let (a, b) = (int(&a)?, int(&b)?);
+                        match op {
+                            "-eq" => a == b,
+                            "-ne" => a != b,
+                            "-lt" => a < b,
+                            "-le" => a <= b,
+                            "-gt" => a > b,
+                            _ => a >= b,
+                        }
+                    }
                     _ => return None,
                 }
             }

@@ -232,3 +232,67 @@ fn awk_runs_as_a_filter() {
     assert_eq!(run(&["awk", "{ print $1 > \"/tmp/x\" }"], "1\n"), None);
     assert_eq!(run(&["awk", "{ print ENVIRON[\"HOME\"] }"], "1\n"), None);
 }
+
+/// util-linux getopt's output, as the host's getopt printed it for the same arguments;
+/// errors (an unknown option) are not known.
+#[test]
+fn getopt_prints_what_util_linux_getopt_prints() {
+    let run = |argv: &[&str]| getopt(&words(argv));
+    assert_eq!(
+        run(&[
+            "-n",
+            "x",
+            "-l",
+            "qflags:,queuerunner:,force,help,init",
+            "--",
+            "+fh",
+            "--init"
+        ])
+        .as_deref(),
+        Some(" --init --\n")
+    );
+    assert_eq!(
+        run(&[
+            "-o",
+            "ab:c::",
+            "-l",
+            "long,arg:,opt::",
+            "--",
+            "-a",
+            "-b",
+            "val",
+            "-cX",
+            "--long",
+            "--arg=v",
+            "--opt",
+            "x",
+            "it's",
+            "--ar",
+            "w"
+        ])
+        .as_deref(),
+        Some(" -a -b 'val' -c 'X' --long --arg 'v' --opt '' --arg 'w' -- 'x' 'it'\\''s'\n")
+    );
+    assert_eq!(
+        run(&["-o", "ab", "--", "-ab", "file", "-a"]).as_deref(),
+        Some(" -a -b -a -- 'file'\n")
+    );
+    assert_eq!(
+        run(&["-o", "+ab", "--", "-a", "file", "-b"]).as_deref(),
+        Some(" -a -- 'file' '-b'\n")
+    );
+    assert_eq!(
+        run(&["-o", "a", "-l", "init", "--", "--in"]).as_deref(),
+        Some(" --init --\n")
+    );
+    assert_eq!(
+        run(&["-o", "", "-l", "init", "--", ""]).as_deref(),
+        Some(" -- ''\n")
+    );
+    assert_eq!(
+        run(&["-o", "a", "--", "-z"]),
+        None,
+        "an unknown option is getopt's error"
+    );
+    assert_eq!(run(&["-o", "b:", "--", "-b"]), None, "a missing argument too");
+}
