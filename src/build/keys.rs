@@ -72,8 +72,12 @@ use super::artifacts::PlatformArtifact;
 /// fontconfig's `CACHEDIR.TAG` (`fc-cache -s`); 11 awk programs run (libpaper1's paper size
 /// from the locale, through a here-document), debconf commands deciding conditions (an answer
 /// the config script would have computed is no longer skipped), `md5sum` of image files (ucf's
-/// hashfile), `run-parts` over a directory with nothing to run, and update-alternatives taking
-/// a choice that is another group's link (uwsgi-plugin-python3's `uwsgi` group).
+/// hashfile), `run-parts` over a directory with nothing to run, update-alternatives taking
+/// a choice that is another group's link (uwsgi-plugin-python3's `uwsgi` group), `local
+/// NAME=VALUE` assigning (nagios4-common's modes and owners), `$(find … | sort)` (tex-common's
+/// `texmf.cnf`), `dpkg-query -S`, `eval`, `while`/`until` loops, test's integer comparisons,
+/// getopt's output, and a config script not walked leaving its package's answers unknown (a
+/// file built from them is left out).
 pub(super) const LAYER_FORMAT: u32 = 11;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
