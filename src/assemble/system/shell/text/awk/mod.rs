@@ -1,7 +1,8 @@
 //! `awk`, run: the programs maintainer scripts pipe text through (`awk '{ print $2 }'`,
 //! `awk '/^Version:/ { print $2 }'`, `awk -v w="$w" 'NF == 4 && $2 == w { print $1; exit }'`),
 //! with mawk 1.3.4's results (Debian's `awk`). Tokens ([`lex`]), grammar ([`parse`]), the
-//! machine ([`run`]), printf ([`format`]).
+//! machine ([`run`]), its values ([`value`]), printf ([`format`]) and C's
+//! number conversions ([`numfmt`]).
 //!
 //! Hand-written: no crate runs awk programs. What mawk would do differently, or what depends on
 //! more than the program and its input, is refused (`None`; the caller reports): user
@@ -12,10 +13,12 @@
 
 mod format;
 mod lex;
+mod numfmt;
 mod parse;
 mod run;
 #[cfg(test)]
 mod tests;
+mod value;
 
 /// `awk [-F FS] [-v VAR=VALUE]… 'PROGRAM'` over `stdin`; `None` for what is not reproduced (a
 /// program this does not run, an input file operand, an option other than these).
