@@ -914,3 +914,26 @@ fn answers_of_a_config_script_not_walked_are_unknown() {
         Some(&b"myhostname = localhost\n"[..])
     );
 }
+
+/// setupcon's writability probe: `if ! touch F || ! rm F; then …; fi`. touch runs (taken as
+/// succeeding), so `! touch` fails and rm runs: nothing is left behind, and the branch for a
+/// read-only directory is not taken (it is told as not walked).
+#[test]
+fn a_negated_command_that_ran_has_failed() {
+    let postinst = "#!/bin/sh\nset -e\n\
+        if ! touch /etc/c/rwtest 2>/dev/null || ! rm /etc/c/rwtest 2>/dev/null; then\n\
+          save=''\n  mkdir /etc/readonly-fallback\nfi\n\
+        ! touch /etc/c/second || rm /etc/c/second\n";
+    let mut t = MemTree::new();
+    t.dir("etc/c");
+    let (changes, report) = compute(&t, &[pkg("p", postinst)]).unwrap();
+    assert!(file(&changes, "etc/c/rwtest").is_none(), "{:?}", changes.files);
+    assert!(file(&changes, "etc/c/second").is_none(), "{:?}", changes.files);
+    assert!(file(&changes, "etc/readonly-fallback").is_none());
+    assert!(
+        report
+            .iter()
+            .any(|r| r.what.starts_with("mkdir /etc/readonly-fallback (not run")),
+        "{report:#?}"
+    );
+}

@@ -143,6 +143,10 @@ pub struct Eval<'f> {
     /// The pipeline stage being walked is followed by `sort`: the order of its lines does not
     /// matter (`find … | sort`).
     sorted_after: bool,
+    /// The status the walk assumes for the node it just ran where that follows from running it:
+    /// `! CMD` is false once CMD ran (a command run is taken as succeeding), and a list's status
+    /// follows from its parts. `None` otherwise.
+    last_status: Option<bool>,
     /// `for` loops being walked, and a `break`/`continue` on its way out of the innermost.
     loops: usize,
     loop_jump: Option<LoopJump>,
@@ -219,6 +223,7 @@ impl<'f> Eval<'f> {
             exit_trap: None,
             ended_on_guess: None,
             sorted_after: false,
+            last_status: None,
             loops: 0,
             loop_jump: None,
             dirs: Rc::new(WorkingDir {
@@ -284,6 +289,7 @@ impl<'f> Eval<'f> {
     }
 
     fn node(&mut self, n: &Node) {
+        self.last_status = None;
         if self.cut.is_some() {
             return;
         }
@@ -321,11 +327,19 @@ impl<'f> Eval<'f> {
                         // (`if mkdir /usr/local/share/fonts; then chmod …`); it is taken as
                         // succeeding: on a fresh install the guarded action runs.
                         None => {
-                            self.tell_unwalked(cond, body, &branches[at + 1..], otherwise);
-                            self.guessing += 1;
+                            let mut assumed = None;
                             if !ran {
                                 self.run(cond);
+                                assumed = self.last_status.take();
                             }
+                            // Running it settled it under the walk's assumption (`if ! touch X
+                            // || ! rm X`): the branch is not taken; it is told as not walked.
+                            if assumed == Some(false) {
+                                self.tell_unwalked(cond, &[], &[], body);
+                                continue;
+                            }
+                            self.tell_unwalked(cond, body, &branches[at + 1..], otherwise);
+                            self.guessing += 1;
                             let ended = self.exited || self.returning;
                             self.run(body);
                             self.guessing -= 1;
@@ -437,9 +451,12 @@ impl<'f> Eval<'f> {
                     let ran = std::mem::take(&mut self.cond_ran);
                     if last.is_none() && !ran {
                         self.node(node);
+                        // `! touch X || ! rm X`: once touch ran, `! touch` failed and rm runs.
+                        last = self.last_status;
                     }
                     self.guessing -= usize::from(guess);
                 }
+                self.last_status = last;
             }
             // Inside `$(…)` each command reads what the one before it printed.
             Node::Pipe(cmds) if self.capturing > 0 => {
@@ -505,7 +522,14 @@ impl<'f> Eval<'f> {
                 }
                 self.stdin = None;
             }
-            Node::Not(inner) => self.node(inner),
+            Node::Not(inner) => {
+                self.node(inner);
+                // The command ran, taken as succeeding: its negation fails.
+                self.last_status = match &**inner {
+                    Node::Simple { .. } if !self.is_func_call(inner) => Some(false),
+                    _ => self.last_status.map(|b| !b),
+                };
+            }
             Node::Redirected { body, redirs } => {
                 // A here-document is what the loops inside read.
                 let lines = redirs.iter().rev().find_map(|r| match r {

@@ -55,6 +55,7 @@ impl<'f> Eval<'f> {
                 exit_trap: None,
                 ended_on_guess: None,
                 sorted_after: false,
+                last_status: None,
                 loops: 0,
                 loop_jump: None,
                 dirs: self.dirs.clone(),

@@ -278,7 +278,7 @@ impl<'f> Eval<'f> {
 
 impl Eval<'_> {
     /// Whether `node` calls one of the script's functions (by a literal name).
-    fn is_func_call(&self, node: &Node) -> bool {
+    pub(super) fn is_func_call(&self, node: &Node) -> bool {
         match node {
             // confmodule defines `db_get` and the rest as functions; debconf answers them.
             Node::Simple { words, .. } => words.first().and_then(|w| w.literal()).is_some_and(|name| {
