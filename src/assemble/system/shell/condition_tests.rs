@@ -1,8 +1,7 @@
 //! Conditions the walk decides by running the script's own functions, and the ones it cannot
 //! decide (walked as holding, the rest told to the caller).
 
-use super::tests::calls;
-use super::*;
+use super::tests::{calls, calls_and_told};
 
 pub(super) fn command_lines(calls: &[Result<Vec<String>, String>]) -> Vec<String> {
     calls
@@ -45,20 +44,12 @@ fn a_function_as_a_condition_gives_the_status_it_returns() {
 fn a_return_reached_on_a_guess_is_not_a_known_status() {
     let script =
         "f() {\n  if frobnicate; then return 0; fi\n  return 1\n}\nif f; then touch /a; else touch /b; fi\n";
-    let nodes = parse(script).unwrap();
-    let mut out = Vec::new();
-    let mut cb = |c: Call<'_>| out.push(c.argv);
-    let told = std::cell::RefCell::new(Vec::new());
-    let sink = |cond: &str, unwalked: &[String]| told.borrow_mut().push((cond.to_owned(), unwalked.to_vec()));
-    Eval::new(&["configure", ""], &mut cb)
-        .with_guesses(&sink)
-        .run_script(&nodes)
-        .unwrap();
+    let (out, told) = calls_and_told(script);
     assert_eq!(command_lines(&out), ["frobnicate", "touch /a"]);
     // The guessed `return 0` ended the function: its rest (`return 1`) is told too (the caller
     // reports only commands with effects).
     assert_eq!(
-        told.into_inner(),
+        told,
         [
             ("frobnicate".to_owned(), vec!["return 1".to_owned()]),
             ("f".to_owned(), vec!["touch /b".to_owned()])

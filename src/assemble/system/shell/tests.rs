@@ -1,5 +1,22 @@
 use super::*;
 
+/// What a guess sink is told: each undecided condition with the commands left unwalked.
+pub(super) type Told = Vec<(String, Vec<String>)>;
+
+/// The calls a walk makes and what its guess sink is told.
+pub(super) fn calls_and_told(src: &str) -> (Vec<Result<Vec<String>, String>>, Told) {
+    let nodes = parse(src).unwrap();
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| out.push(c.argv);
+    let told = std::cell::RefCell::new(Vec::new());
+    let sink = |cond: &str, unwalked: &[String]| told.borrow_mut().push((cond.to_owned(), unwalked.to_vec()));
+    Eval::new(&["configure", ""], &mut cb)
+        .with_guesses(&sink)
+        .run_script(&nodes)
+        .unwrap();
+    (out, told.into_inner())
+}
+
 pub(super) fn calls(src: &str) -> Vec<Result<Vec<String>, String>> {
     let nodes = parse(src).unwrap();
     let mut out = Vec::new();
@@ -793,17 +810,6 @@ fn loops_run_while_their_condition_is_decided() {
         super::condition_tests::command_lines(&got),
         ["echo 0", "echo 1", "echo 2", "echo end 0"]
     );
-    let nodes = parse("while frobnicate; do mkdir /x; done\n").unwrap();
-    let mut out = Vec::new();
-    let mut cb = |c: Call<'_>| out.push(c.argv);
-    let told = std::cell::RefCell::new(Vec::new());
-    let sink = |cond: &str, unwalked: &[String]| told.borrow_mut().push((cond.to_owned(), unwalked.to_vec()));
-    Eval::new(&["configure", ""], &mut cb)
-        .with_guesses(&sink)
-        .run_script(&nodes)
-        .unwrap();
-    assert_eq!(
-        told.into_inner(),
-        [("frobnicate".to_owned(), vec!["mkdir /x".to_owned()])]
-    );
+    let (_, told) = calls_and_told("while frobnicate; do mkdir /x; done\n");
+    assert_eq!(told, [("frobnicate".to_owned(), vec!["mkdir /x".to_owned()])]);
 }
