@@ -312,54 +312,7 @@ impl<'f> Eval<'f> {
                 redirs,
                 text,
             } => self.simple(assigns, words, redirs, text),
-            Node::If { branches, otherwise } => {
-                let mut taken = false;
-                for (at, (cond, body)) in branches.iter().enumerate() {
-                    let decided = self.condition(cond);
-                    // Whether deciding it ran it (a function's status is learnt by running it).
-                    let ran = std::mem::take(&mut self.cond_ran);
-                    match decided {
-                        Some(false) => continue,
-                        // An unknown condition guarding a failure exit (`if ! mountpoint -q
-                        // /proc; then …; exit 1; fi`) is assumed not to fire.
-                        None if body.iter().any(is_failure_exit) => continue,
-                        // A condition whose status is not known is a command the shell runs
-                        // (`if mkdir /usr/local/share/fonts; then chmod …`); it is taken as
-                        // succeeding: on a fresh install the guarded action runs.
-                        None => {
-                            let mut assumed = None;
-                            if !ran {
-                                self.run(cond);
-                                assumed = self.last_status.take();
-                            }
-                            // Running it settled it under the walk's assumption (`if ! touch X
-                            // || ! rm X`): the branch is not taken; it is told as not walked.
-                            if assumed == Some(false) {
-                                self.tell_unwalked(cond, &[], &[], body);
-                                continue;
-                            }
-                            self.tell_unwalked(cond, body, &branches[at + 1..], otherwise);
-                            self.guessing += 1;
-                            let ended = self.exited || self.returning;
-                            self.run(body);
-                            self.guessing -= 1;
-                            if !ended && (self.exited || self.returning) && self.ended_on_guess.is_none() {
-                                self.ended_on_guess = Some(super::ast::commands_text(cond));
-                            }
-                            taken = true;
-                            break;
-                        }
-                        Some(true) => {
-                            self.run(body);
-                            taken = true;
-                            break;
-                        }
-                    }
-                }
-                if !taken {
-                    self.run(otherwise);
-                }
-            }
+            Node::If { branches, otherwise } => self.if_node(branches, otherwise),
             Node::For { var, items, body } => {
                 let items: Vec<Value> = match items {
                     Some(words) => words.iter().flat_map(|w| self.expand_split(w)).collect(),
@@ -427,37 +380,7 @@ impl<'f> Eval<'f> {
             }
             Node::Group(body) => self.run(body),
             Node::Subshell(body) => self.subshell(body),
-            Node::AndOr(parts) => {
-                // `cmd || true`, `[ … ] && cmd`, `[ -d X ] || mkdir X`: the first command always
-                // runs; a following `&&` command runs unless the status so far is known false,
-                // a `||` command only when it is known false (a test the image answers, `false`,
-                // a command the caller's probe says fails). An unknown status is taken as
-                // success: `||` after an ordinary command is a fallback for an error.
-                let mut last: Option<bool> = None;
-                for (op, node) in parts {
-                    let runs = match op.as_str() {
-                        "" => true,
-                        "&&" => last != Some(false),
-                        "||" => last == Some(false),
-                        _ => false,
-                    };
-                    if !runs {
-                        continue;
-                    }
-                    // Run on an unknown status taken as success: a guess.
-                    let guess = !op.is_empty() && last.is_none();
-                    self.guessing += usize::from(guess);
-                    last = self.condition(std::slice::from_ref(node));
-                    let ran = std::mem::take(&mut self.cond_ran);
-                    if last.is_none() && !ran {
-                        self.node(node);
-                        // `! touch X || ! rm X`: once touch ran, `! touch` failed and rm runs.
-                        last = self.last_status;
-                    }
-                    self.guessing -= usize::from(guess);
-                }
-                self.last_status = last;
-            }
+            Node::AndOr(parts) => self.and_or(parts),
             // Inside `$(…)` each command reads what the one before it printed.
             Node::Pipe(cmds) if self.capturing > 0 => {
                 let mut input = self.stdin.take();
@@ -1001,5 +924,92 @@ impl Eval<'_> {
             }
         }
         self.loops -= 1;
+    }
+}
+
+// The bulky arms of `node`, out of its frame: every nested command and function call recurses
+// through `node`, so its frame bounds how deep a walk can go on a thread's stack.
+impl Eval<'_> {
+    #[inline(never)]
+    fn if_node(&mut self, branches: &[(Vec<Node>, Vec<Node>)], otherwise: &[Node]) {
+        let mut taken = false;
+        for (at, (cond, body)) in branches.iter().enumerate() {
+            let decided = self.condition(cond);
+            // Whether deciding it ran it (a function's status is learnt by running it).
+            let ran = std::mem::take(&mut self.cond_ran);
+            match decided {
+                Some(false) => continue,
+                // An unknown condition guarding a failure exit (`if ! mountpoint -q
+                // /proc; then …; exit 1; fi`) is assumed not to fire.
+                None if body.iter().any(is_failure_exit) => continue,
+                // A condition whose status is not known is a command the shell runs
+                // (`if mkdir /usr/local/share/fonts; then chmod …`); it is taken as
+                // succeeding: on a fresh install the guarded action runs.
+                None => {
+                    let mut assumed = None;
+                    if !ran {
+                        self.run(cond);
+                        assumed = self.last_status.take();
+                    }
+                    // Running it settled it under the walk's assumption (`if ! touch X
+                    // || ! rm X`): the branch is not taken; it is told as not walked.
+                    if assumed == Some(false) {
+                        self.tell_unwalked(cond, &[], &[], body);
+                        continue;
+                    }
+                    self.tell_unwalked(cond, body, &branches[at + 1..], otherwise);
+                    self.guessing += 1;
+                    let ended = self.exited || self.returning;
+                    self.run(body);
+                    self.guessing -= 1;
+                    if !ended && (self.exited || self.returning) && self.ended_on_guess.is_none() {
+                        self.ended_on_guess = Some(super::ast::commands_text(cond));
+                    }
+                    taken = true;
+                    break;
+                }
+                Some(true) => {
+                    self.run(body);
+                    taken = true;
+                    break;
+                }
+            }
+        }
+        if !taken {
+            self.run(otherwise);
+        }
+    }
+
+    #[inline(never)]
+    fn and_or(&mut self, parts: &[(String, Node)]) {
+        // `cmd || true`, `[ … ] && cmd`, `[ -d X ] || mkdir X`: the first command always
+        // runs; a following `&&` command runs unless the status so far is known false,
+        // a `||` command only when it is known false (a test the image answers, `false`,
+        // a command the caller's probe says fails). An unknown status is taken as
+        // success: `||` after an ordinary command is a fallback for an error.
+        let mut last: Option<bool> = None;
+        for (op, node) in parts {
+            let runs = match op.as_str() {
+                "" => true,
+                "&&" => last != Some(false),
+                "||" => last == Some(false),
+                _ => false,
+            };
+            if !runs {
+                continue;
+            }
+            // Run on an unknown status taken as success: a guess.
+            let guess = !op.is_empty() && last.is_none();
+            self.guessing += usize::from(guess);
+            last = self.condition(std::slice::from_ref(node));
+            let ran = std::mem::take(&mut self.cond_ran);
+            if last.is_none() && !ran {
+                self.node(node);
+                // `! touch X || ! rm X`: once touch ran, `! touch` failed and rm runs.
+                last = self.last_status;
+            }
+            self.guessing -= usize::from(guess);
+        }
+        self.last_status = last;
     }
 }

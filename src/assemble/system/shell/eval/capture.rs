@@ -19,7 +19,8 @@ impl<'f> Eval<'f> {
             let mut inner_unknown = |c: Call<'_>| {
                 opaque.get_or_insert(format!("$({})", c.text));
             };
-            let mut sub = Eval {
+            // On the heap: nested substitutions recurse through here, and an `Eval` is large.
+            let mut sub = Box::new(Eval {
                 vars: self.vars.clone(),
                 funcs: self.funcs.clone(),
                 sourced: self.sourced.clone(),
@@ -60,7 +61,7 @@ impl<'f> Eval<'f> {
                 loop_jump: None,
                 dirs: self.dirs.clone(),
                 unset: self.unset,
-            };
+            });
             sub.run(nodes);
             self.steps = sub.steps;
             if self.cut.is_none() {
