@@ -937,3 +937,14 @@ fn a_negated_command_that_ran_has_failed() {
         "{report:#?}"
     );
 }
+
+/// A negated query keeps its status unknown: `if ! id NAME; then adduser …` still makes the
+/// account on a fresh install (only file commands the walk carried out count as succeeded).
+#[test]
+fn a_negated_query_is_still_a_guess() {
+    let postinst = "#!/bin/sh\nset -e\nif ! id svc; then\n  mkdir /etc/svc-made\nfi\n";
+    let mut t = MemTree::new();
+    t.dir("etc");
+    let (changes, _) = compute(&t, &[pkg("p", postinst)]).unwrap();
+    assert!(file(&changes, "etc/svc-made").is_some(), "{:?}", changes.files);
+}

@@ -447,9 +447,15 @@ impl<'f> Eval<'f> {
             }
             Node::Not(inner) => {
                 self.node(inner);
-                // The command ran, taken as succeeding: its negation fails.
+                // A file command the walk carried out is taken as having succeeded: its
+                // negation fails (`! touch F || ! rm F`). A query's status stays unknown (`if !
+                // id clamav; then adduser …`: on a fresh install it fails).
                 self.last_status = match &**inner {
-                    Node::Simple { .. } if !self.is_func_call(inner) => Some(false),
+                    Node::Simple { words, .. } if !self.is_func_call(inner) => words
+                        .first()
+                        .and_then(Word::literal)
+                        .filter(|name| CARRIED_OUT.contains(&name.rsplit('/').next().unwrap_or(name)))
+                        .map(|_| false),
                     _ => self.last_status.map(|b| !b),
                 };
             }
@@ -873,6 +879,11 @@ fn is_sort(node: &Node) -> bool {
     matches!(lits.as_deref(), Some([s]) if s == "sort")
         || matches!(lits.as_deref(), Some([s, u]) if s == "sort" && u == "-u")
 }
+
+/// File commands the walk carries out and takes as succeeding (so `! CMD` fails once it ran).
+const CARRIED_OUT: &[&str] = &[
+    "touch", "mkdir", "rm", "rmdir", "cp", "mv", "ln", "chmod", "chown", "chgrp", "install",
+];
 
 /// Iterations a `while` loop may take before the walk stops it (a loop the walk cannot see end).
 const MAX_LOOP_ITERATIONS: usize = 10_000;
