@@ -66,6 +66,16 @@ pub fn non_shell(text: &str) -> Option<String> {
         .then(|| format!("non-shell script ({first}); not read"))
 }
 
+/// A maintainer script as the walk reads it: its commands, or why it is not read (not text, not
+/// a shell script, not parsed).
+pub fn walkable(raw: &[u8]) -> Result<Vec<shell::Node>, String> {
+    let text = std::str::from_utf8(raw).map_err(|_| "script is not text; not read".to_owned())?;
+    if let Some(why) = non_shell(text) {
+        return Err(why);
+    }
+    shell::parse(text).map_err(|e| unreadable(&e))
+}
+
 fn scan_script(
     tree: &dyn TreeView,
     pkg: &InstalledPackage,
@@ -83,18 +93,10 @@ fn scan_script(
         script: label.to_owned(),
         what,
     };
-    let Ok(text) = std::str::from_utf8(raw) else {
-        out.insert(entry("script is not text; not read".into()));
-        return;
-    };
-    if let Some(why) = non_shell(text) {
-        out.insert(entry(why));
-        return;
-    }
-    let nodes = match shell::parse(text) {
-        Ok(n) => n,
-        Err(e) => {
-            out.insert(entry(unreadable(&e)));
+    let nodes = match walkable(raw) {
+        Ok(read) => read,
+        Err(why) => {
+            out.insert(entry(why));
             return;
         }
     };

@@ -453,12 +453,7 @@ pub fn compute_at(
                     .members
                     .get("config")
                     .filter(|_| script == "postinst")
-                    .map(|raw| {
-                        std::str::from_utf8(raw)
-                            .ok()
-                            .filter(|text| super::report::non_shell(text).is_none())
-                            .and_then(|text| shell::parse(text).ok())
-                    });
+                    .map(|raw| super::report::walkable(raw).ok());
                 if let Some(None) = config {
                     // Reported by `report::scan` (not text, not shell, not parsed).
                     debconf.config_not_walked(&pkg.name);
