@@ -143,7 +143,7 @@ pub(super) fn sprintf(format: &str, args: &[Value]) -> Result<String, String> {
             }
             's' => {
                 let text = match arg {
-                    Value::Num(n) => number_text(*n, "%.6g"),
+                    Value::Num(n) => number_text(*n),
                     other => other.text(),
                 };
                 let text = match precision {

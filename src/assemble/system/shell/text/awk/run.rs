@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 
 use super::format::sprintf;
 use super::parse::{Expr, Lvalue, Pattern, Program, Stmt};
-use super::value::{Run, Value, float_format, number_text};
+use super::value::{Run, Value, float_format, number_text, prints_as_integer};
 
 /// A runaway program (`while (1)`) stops here: its output is then not known.
 const MAX_STEPS: usize = 1_000_000;
@@ -184,7 +184,7 @@ impl<'p> Machine<'p> {
                     for a in args {
                         let v = self.eval(a)?;
                         parts.push(match v {
-                            Value::Num(n) => number_text(n, &self.get_var("OFMT").text()),
+                            Value::Num(n) => self.number_with(n, "OFMT"),
                             other => other.text(),
                         });
                     }
@@ -319,9 +319,19 @@ impl<'p> Machine<'p> {
     /// A value as a string, numbers through CONVFMT.
     fn convert(&mut self, v: &Value) -> String {
         match v {
-            Value::Num(n) => number_text(*n, &self.get_var("CONVFMT").text()),
+            Value::Num(n) => self.number_with(*n, "CONVFMT"),
             other => other.text(),
         }
+    }
+
+    /// A number as text through OFMT or CONVFMT (`var`): integral ones as integers, others by
+    /// the format (one float conversion, checked where it is set).
+    fn number_with(&mut self, n: f64, var: &str) -> String {
+        let fmt = self.get_var(var).text();
+        if fmt == "%.6g" || !n.is_finite() || prints_as_integer(n) {
+            return number_text(n);
+        }
+        sprintf(&fmt, &[Value::Num(n)]).unwrap_or_else(|_| number_text(n))
     }
 
     fn set_record(&mut self, rec: String) {

@@ -24,7 +24,7 @@ impl Value {
     }
     pub(super) fn text(&self) -> String {
         match self {
-            Value::Num(n) => number_text(*n, "%.6g"),
+            Value::Num(n) => number_text(*n),
             Value::Str(s) | Value::StrNum(s) => s.clone(),
             Value::Uninit => String::new(),
         }
@@ -47,14 +47,18 @@ impl Value {
     }
 }
 
-/// An integral number prints as an integer; any other through `fmt` (CONVFMT/OFMT).
-pub(super) fn number_text(n: f64, fmt: &str) -> String {
-    // mawk's test: integral and within ±(2³¹−1) (2³¹ itself prints as `2.14748e+09`).
-    if n == n.trunc() && n.abs() <= 2_147_483_647.0 {
+/// Whether a number prints as an integer whatever CONVFMT/OFMT say: mawk's test, integral and
+/// within ±(2³¹−1) (2³¹ itself prints as `2.14748e+09`).
+pub(super) fn prints_as_integer(n: f64) -> bool {
+    n == n.trunc() && n.abs() <= 2_147_483_647.0
+}
+
+/// A number as text with the default format (`%.6g`) where it is not an integer.
+pub(super) fn number_text(n: f64) -> String {
+    if prints_as_integer(n) {
         format!("{}", n as i64)
     } else {
-        // A format other than a float conversion is refused where it is set.
-        numfmt::float(fmt, n).unwrap_or_else(|| numfmt::format_g(n, 6, false, false))
+        numfmt::format_g(n, 6, false, false)
     }
 }
 
