@@ -176,3 +176,109 @@ pub fn commands_text(nodes: &[Node]) -> String {
     all_commands(nodes, &mut texts);
     texts.iter().map(|(_, t)| t.trim()).collect::<Vec<_>>().join("; ")
 }
+
+/// The variables running `nodes` may assign in the running shell: assignments, `read`, `for`,
+/// `getopts`, `local`/`export`/`readonly`/`unset`, `${NAME:=word}`. `None` when what is
+/// assigned cannot be read from the text (`eval`, `.`, a name given by an expansion).
+/// Subshells and command substitutions assign nothing here; function bodies assign only
+/// when called.
+pub fn assigned_names(nodes: &[Node]) -> Option<std::collections::BTreeSet<String>> {
+    let mut names = std::collections::BTreeSet::new();
+    assigned_into(nodes, &mut names).then_some(names)
+}
+
+fn assigned_into(nodes: &[Node], names: &mut std::collections::BTreeSet<String>) -> bool {
+    nodes.iter().all(|n| match n {
+        Node::Simple { assigns, words, .. } => {
+            names.extend(assigns.iter().map(|(name, _)| name.clone()));
+            words.iter().all(|w| default_assigns(w, names)) && command_assigns(words, names)
+        }
+        Node::If { branches, otherwise } => {
+            branches
+                .iter()
+                .all(|(c, b)| assigned_into(c, names) && assigned_into(b, names))
+                && assigned_into(otherwise, names)
+        }
+        Node::For { var, body, .. } => {
+            names.insert(var.clone());
+            assigned_into(body, names)
+        }
+        Node::While { cond, body, .. } => assigned_into(cond, names) && assigned_into(body, names),
+        Node::Case { arms, .. } => arms.iter().all(|(_, b)| assigned_into(b, names)),
+        Node::Func { .. } | Node::Subshell(_) => true,
+        Node::Group(body) => assigned_into(body, names),
+        Node::AndOr(parts) => parts
+            .iter()
+            .all(|(_, p)| assigned_into(std::slice::from_ref(p), names)),
+        // Each stage of a pipeline runs in a subshell (dash, and bash without lastpipe).
+        Node::Pipe(_) => true,
+        Node::Not(inner) | Node::Redirected { body: inner, .. } => {
+            assigned_into(std::slice::from_ref(inner), names)
+        }
+    })
+}
+
+/// `${NAME:=word}`/`${NAME=word}` in a word (kept as [`Part::Unknown`] text).
+fn default_assigns(word: &Word, names: &mut std::collections::BTreeSet<String>) -> bool {
+    word.0.iter().all(|p| match &p.part {
+        Part::Unknown(text) => {
+            let Some(body) = text.strip_prefix("${") else {
+                return true;
+            };
+            let name: String = body
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let rest = &body[name.len()..];
+            if rest.starts_with(":=") || rest.starts_with('=') {
+                names.insert(name);
+            }
+            true
+        }
+        Part::Var { default: Some(w), .. } | Part::Alt { word: w, .. } | Part::Trim { pattern: w, .. } => {
+            default_assigns(w, names)
+        }
+        _ => true,
+    })
+}
+
+/// What a builtin's words assign; `false` when the names are not in the text.
+fn command_assigns(words: &[Word], names: &mut std::collections::BTreeSet<String>) -> bool {
+    let Some(command) = words.first().and_then(Word::literal) else {
+        // `$cmd …`: may be `eval` or `read`.
+        return words.is_empty();
+    };
+    let args = &words[1..];
+    let take = |names: &mut std::collections::BTreeSet<String>, words: &[Word]| {
+        words.iter().all(|w| match declared_name(w) {
+            Some(n) if n.starts_with('-') => true,
+            Some(n) => {
+                names.insert(n);
+                true
+            }
+            None => false,
+        })
+    };
+    match command.as_str() {
+        "eval" | "." | "source" => false,
+        "read" | "local" | "export" | "readonly" | "unset" | "declare" | "typeset" => take(names, args),
+        // `getopts OPTSTRING NAME`: NAME, and OPTARG/OPTIND.
+        "getopts" => {
+            names.extend(["OPTARG".to_owned(), "OPTIND".to_owned()]);
+            take(names, args.get(1..2).unwrap_or_default())
+        }
+        _ => true,
+    }
+}
+
+/// The NAME of a `NAME` or `NAME=…` word of `export`/`read`/…: `NAME` alone must be wholly
+/// literal; `NAME=…` may expand after the `=`.
+fn declared_name(w: &Word) -> Option<String> {
+    let Some(Part::Lit(head)) = w.0.first().map(|p| &p.part) else {
+        return None;
+    };
+    match head.split_once('=') {
+        Some((name, _)) => Some(name.to_owned()),
+        None => (w.0.len() == 1).then(|| head.clone()),
+    }
+}

@@ -585,12 +585,22 @@ impl<'f> Eval<'f> {
                     match n {
                         Node::Func { .. } => self.node(n),
                         Node::Simple { words, .. } if words.is_empty() => self.node(n),
-                        // Not walked: whatever it assigns is not seen.
-                        _ => {
-                            if self.unset == UnsetVars::Empty {
-                                self.unset = UnsetVars::Lost;
+                        // Not walked: what it may assign is no longer known (confmodule's
+                        // `DEBCONF_REDIR=1` under `if`), and when the names cannot be read
+                        // from its text, no variable nothing assigned is known to be empty.
+                        _ => match super::ast::assigned_names(std::slice::from_ref(n)) {
+                            Some(names) => {
+                                for name in names {
+                                    let why = format!("${name} may be set by {path}");
+                                    self.vars.insert(name, Value::Unknown(why));
+                                }
                             }
-                        }
+                            None => {
+                                if self.unset == UnsetVars::Empty {
+                                    self.unset = UnsetVars::Lost;
+                                }
+                            }
+                        },
                     }
                 }
                 return;
@@ -624,8 +634,8 @@ impl<'f> Eval<'f> {
                 }
                 return;
             }
-            if name == "local" {
-                self.local(&words[1..]);
+            if matches!(name.as_str(), "local" | "export" | "readonly") {
+                self.declare(&name, &words[1..]);
                 return;
             }
             if name == "shift" {
@@ -842,32 +852,64 @@ impl Eval<'_> {
 }
 
 impl Eval<'_> {
-    /// `local NAME=VALUE…`: each NAME takes its value (nagios4-common's `local user="${1}"`).
-    /// A bare `local NAME` keeps the value it had under dash (the surrounding scope's) and is
-    /// unset under bash. Scopes are not kept: the walk's variables are global.
-    fn local(&mut self, words: &[Word]) {
+    /// `local`/`export`/`readonly NAME=VALUE…`: each NAME takes its value (nagios4-common's
+    /// `local user="${1}"`, `export LC_ALL=C`). A bare `local NAME` keeps the value it had under
+    /// dash (the surrounding scope's) and is unset under bash; a bare `export`/`readonly NAME`
+    /// keeps it. A name the walk cannot read (`export "$variable"="$value"` over a file's
+    /// lines) may set any variable: unset ones are no longer known to be empty. Scopes are not
+    /// kept: the walk's variables are global.
+    fn declare(&mut self, keyword: &str, words: &[Word]) {
         for w in words {
-            // The name: the word's literal start, up to `=`.
-            let Some(Part::Lit(head)) = w.0.first().map(|p| &p.part) else {
+            let text = match w.0.first().map(|p| &p.part) {
+                // The common case, `NAME=…` or `NAME`: the name is the literal start.
+                Some(Part::Lit(head)) if head.contains('=') || w.0.len() == 1 => match self.expand_one(w) {
+                    Value::Known(s) => s,
+                    Value::Unknown(why) => {
+                        // The value is unknown, the name is not.
+                        let name = head.split_once('=').map_or(head.as_str(), |(n, _)| n);
+                        if is_name(name) {
+                            self.vars.insert(name.to_owned(), Value::Unknown(why));
+                        }
+                        continue;
+                    }
+                },
+                _ => match self.expand_one(w) {
+                    Value::Known(s) => s,
+                    Value::Unknown(_) => {
+                        if self.unset == UnsetVars::Empty {
+                            self.unset = UnsetVars::Lost;
+                        }
+                        continue;
+                    }
+                },
+            };
+            // Options (`export -p`, `readonly -f`) assign nothing.
+            if text.starts_with('-') {
                 continue;
-            };
-            let Some((name, _)) = head.split_once('=') else {
-                let name = head.clone();
-                if self.bash || !self.vars.contains_key(&name) {
-                    self.vars.insert(name, Value::Known(String::new()));
+            }
+            match text.split_once('=') {
+                Some((name, value)) if is_name(name) => {
+                    self.vars.insert(name.to_owned(), Value::Known(value.to_owned()));
                 }
-                continue;
-            };
-            let name = name.to_owned();
-            let value = match self.expand_one(w) {
-                Value::Known(s) => {
-                    Value::Known(s.split_once('=').map(|(_, v)| v.to_owned()).unwrap_or_default())
+                // `export =2`: the shell refuses it and assigns nothing.
+                Some(_) => {}
+                None if keyword == "local"
+                    && is_name(&text)
+                    && (self.bash || !self.vars.contains_key(&text)) =>
+                {
+                    self.vars.insert(text, Value::Known(String::new()));
                 }
-                unknown => unknown,
-            };
-            self.vars.insert(name, value);
+                None => {}
+            }
         }
     }
+}
+
+/// A shell variable name: a letter or `_`, then letters, digits, `_`.
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// `sort` or `sort -u`: a stage after which the order of the lines before does not matter.

@@ -813,3 +813,86 @@ fn loops_run_while_their_condition_is_decided() {
     let (_, told) = calls_and_told("while frobnicate; do mkdir /x; done\n");
     assert_eq!(told, [("frobnicate".to_owned(), vec!["mkdir /x".to_owned()])]);
 }
+
+/// The calls of a maintainer script's walk (dpkg's clean environment: unset variables are
+/// empty) with `. FILE` reading `library`.
+fn calls_sourcing(library: &str, script: &str) -> Vec<Result<Vec<String>, String>> {
+    let source = |_: &str| Some(library.to_owned());
+    let nodes = parse(script).unwrap();
+    let mut seen = Vec::new();
+    let mut cb = |c: Call<'_>| seen.push(c.argv);
+    Eval::new(&["configure", ""], &mut cb)
+        .with_source(&source)
+        .with_package("p", "amd64", "postinst", "amd64")
+        .run_script(&nodes)
+        .unwrap();
+    seen
+}
+
+#[test]
+fn a_sourced_library_s_top_level_code_hides_only_what_it_assigns() {
+    // debconf's confmodule: a top-level `if` the walk does not run (it execs the frontend).
+    // Before, it made every unset variable unknown: clamav-daemon's postinst then wrote
+    // `[ -n "$AlertBrokenExecutables" ] && echo …` lines it never writes.
+    let confmodule = "if [ ! \"${DEBIAN_HAS_FRONTEND:-}\" ]; then\n PERL_DL_NONLAZY=1\n \
+                      export PERL_DL_NONLAZY\n exec /usr/share/debconf/frontend $0 \"$@\"\nfi\n\
+                      if [ -z \"${DEBCONF_REDIR:-}\" ]; then exec 3>&1; DEBCONF_REDIR=1; export DEBCONF_REDIR; fi\n\
+                      f() { echo hi; }\n";
+    let script = ". /lib/c\n[ -n \"$X\" ] && echo \"X $X\"\necho \"redir $DEBCONF_REDIR\"\nf\n";
+    assert_eq!(
+        calls_sourcing(confmodule, script),
+        vec![
+            Err("$DEBCONF_REDIR may be set by /lib/c".to_owned()),
+            Ok(vec!["echo".to_owned(), "hi".to_owned()])
+        ]
+    );
+    // Top-level code whose names cannot be read (an eval, a name from an expansion) still
+    // leaves every unset variable unknown.
+    for library in [
+        "if true; then eval \"$1=x\"; fi\n",
+        "for v in a b; do read \"$v\"; done\n",
+    ] {
+        let seen = calls_sourcing(library, ". /lib/c\necho \"X $X\"\n");
+        assert!(matches!(seen.as_slice(), [Err(_)]), "{library:?}: {seen:?}");
+    }
+}
+
+#[test]
+fn export_readonly_and_local_assign() {
+    let seen = calls_sourcing(
+        "",
+        "export A=1 B\nreadonly C=\"$A-2\"\nlocal D=$C\nexport -p\necho \"$A $B $C $D\"\n\
+         B=b; export B; echo \"$B\"\nexport \"$EMPTY\"=3\necho \"[$E]\"\n",
+    );
+    let echo = |s: &str| Ok(vec!["echo".to_owned(), s.to_owned()]);
+    assert_eq!(seen, [echo("1  1-2 1-2"), echo("b"), echo("[]")]);
+    // A name the walk cannot read may be any variable: unset ones are no longer empty.
+    let seen = calls_sourcing(
+        "",
+        "for v in $(cat /etc/x.conf); do export \"$v\"=true; done\necho \"[$Z]\"\n",
+    );
+    assert!(matches!(seen.last(), Some(Err(_))), "{seen:?}");
+}
+
+#[test]
+fn assigned_names_reads_what_a_list_may_assign() {
+    let names = |src: &str| {
+        super::ast::assigned_names(&parse(src).unwrap()).map(|n| n.into_iter().collect::<Vec<_>>())
+    };
+    let v = |n: &[&str]| Some(n.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        names(
+            "if [ x ]; then A=1; export B C=2; fi\nfor i in 1; do read -r L; done\n: ${D:=4}\ngetopts ab O\n"
+        ),
+        v(&["A", "B", "C", "D", "L", "O", "OPTARG", "OPTIND", "i"])
+    );
+    // Subshells, pipelines' stages, substitutions and function bodies assign nothing here.
+    assert_eq!(
+        names("(X=1)\necho a | read Y\nZ=$(W=1)\nf() { V=1; }\n"),
+        v(&["Z"])
+    );
+    assert_eq!(names("eval \"$x=1\"\n"), None);
+    assert_eq!(names("if true; then . /lib/x; fi\n"), None);
+    assert_eq!(names("export \"$n\"=1\n"), None);
+    assert_eq!(names("$cmd x\n"), None);
+}
