@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use super::InstalledPackage;
-use super::shell::{UNKNOWN_ARG, Value};
+use super::shell::{DebconfReply, UNKNOWN_ARG, Value};
 use crate::debian::deb822;
 
 /// Every question of the installed packages' templates, with its current value.
@@ -73,27 +73,20 @@ impl Debconf {
 
     /// What a `db_*` command leaves in `RET` (and its effect on the database); `None` for a
     /// command this does not answer (the script's own definition, from confmodule, then runs).
-    pub fn answer(&self, argv: &[String]) -> Option<Value> {
+    pub fn answer(&self, argv: &[String]) -> Option<DebconfReply> {
         let (name, args) = argv.split_first()?;
         if matches!(name.as_str(), "db_get" | "db_fget" | "db_metaget")
             && args.iter().any(|a| a == UNKNOWN_ARG)
         {
-            return Some(Value::Unknown(format!(
+            return Some(DebconfReply::ok(Value::Unknown(format!(
                 "{name} of a question not known while building"
-            )));
+            ))));
         }
         let mut values = self.values.borrow_mut();
-        let known = |s: &str| Some(Value::Known(s.to_owned()));
+        let known = |s: &str| Some(DebconfReply::ok(Value::Known(s.to_owned())));
         match (name.as_str(), args) {
-            ("db_get", [q]) => Some(match values.get(q) {
-                Some(question) if question.value == UNKNOWN_ARG => Value::Unknown(format!(
-                    "debconf question {q} (set from a value not known while building)"
-                )),
-                Some(question) => Value::Known(question.value.clone()),
-                None => Value::Unknown(format!(
-                    "debconf question {q} (no template of an installed package)"
-                )),
-            }),
+            ("db_get", [q]) => current(&values, q),
+            ("db_metaget", [q, field]) if field == "value" => current(&values, q),
             ("db_set", [q, rest @ ..]) => match values.get_mut(q) {
                 Some(question) => {
                     // A part not known makes the whole answer unknown (kept as the marker).
@@ -104,7 +97,7 @@ impl Debconf {
                     };
                     known("value set")
                 }
-                None => Some(Value::Unknown(format!("debconf question {q} (no template)"))),
+                None => missing(q),
             },
             ("db_reset", [q]) => {
                 if let Some(question) = values.get_mut(q) {
@@ -112,9 +105,22 @@ impl Debconf {
                 }
                 known("")
             }
+            // `db_register TEMPLATE QUESTION`: a question of its own, at the template's
+            // default, unless it exists.
+            ("db_register", [template, q]) => {
+                let Some(t) = values.get(template).cloned() else {
+                    return missing(template);
+                };
+                values.entry(q.clone()).or_insert(Question {
+                    value: t.default.clone(),
+                    seen: false,
+                    ..t
+                });
+                known("")
+            }
             ("db_fget", [q, flag]) if flag == "seen" => match values.get(q) {
                 Some(question) => known(if question.seen { "true" } else { "false" }),
-                None => None,
+                None => missing(q),
             },
             ("db_fset", [q, flag, v]) if flag == "seen" => {
                 if let Some(question) = values.get_mut(q) {
@@ -136,7 +142,6 @@ impl Debconf {
                 | "db_stop"
                 | "db_progress"
                 | "db_info"
-                | "db_register"
                 | "db_unregister"
                 | "db_clear"
                 | "db_purge"
@@ -147,6 +152,29 @@ impl Debconf {
             _ => None,
         }
     }
+}
+
+/// A question's current value (`db_get`, `db_metaget Q value`).
+fn current(values: &BTreeMap<String, Question>, q: &str) -> Option<DebconfReply> {
+    let Some(question) = values.get(q) else {
+        return missing(q);
+    };
+    Some(DebconfReply::ok(if question.value == UNKNOWN_ARG {
+        Value::Unknown(format!(
+            "debconf question {q} (set from a value not known while building)"
+        ))
+    } else {
+        Value::Known(question.value.clone())
+    }))
+}
+
+/// debconf's answer about a question no installed package's templates define: status 10, and
+/// `RET` the whole reply line (confmodule strips a one-digit code only).
+fn missing(q: &str) -> Option<DebconfReply> {
+    Some(DebconfReply {
+        ret: Value::Known(format!("10 {q} doesn't exist")),
+        ok: false,
+    })
 }
 
 #[cfg(test)]
@@ -181,22 +209,23 @@ mod tests {
             "Template: libpaper/defaultpaper\nType: select\nChoices: a4, letter\nDescription: Paper\n",
         )]);
         let set = db.answer(&argv(&["db_set", "libpaper/defaultpaper", UNKNOWN_ARG]));
-        assert_eq!(set, Some(Value::Known("value set".into())));
+        assert_eq!(set, Some(DebconfReply::ok(Value::Known("value set".into()))));
         assert!(
             matches!(
-                db.answer(&argv(&["db_get", "libpaper/defaultpaper"])),
+                db.answer(&argv(&["db_get", "libpaper/defaultpaper"]))
+                    .map(|r| r.ret),
                 Some(Value::Unknown(_))
             ),
             "unknown after db_set of an unknown value"
         );
         assert!(matches!(
-            db.answer(&argv(&["db_get", UNKNOWN_ARG])),
+            db.answer(&argv(&["db_get", UNKNOWN_ARG])).map(|r| r.ret),
             Some(Value::Unknown(_))
         ));
         db.answer(&argv(&["db_set", "libpaper/defaultpaper", "a4"]));
         assert_eq!(
             db.answer(&argv(&["db_get", "libpaper/defaultpaper"])),
-            Some(Value::Known("a4".into()))
+            Some(DebconfReply::ok(Value::Known("a4".into())))
         );
     }
 
@@ -206,7 +235,7 @@ mod tests {
             "Template: srv/root\nType: boolean\nDefault: true\nDescription: Allow?\n Long text.\n\n\
              Template: srv/mode\nType: select\nChoices: a, b\nDescription: Mode\n",
         )]);
-        let known = |s: &str| Some(Value::Known(s.into()));
+        let known = |s: &str| Some(DebconfReply::ok(Value::Known(s.into())));
         assert_eq!(db.answer(&argv(&["db_get", "srv/root"])), known("true"));
         // No Default: the empty answer.
         assert_eq!(db.answer(&argv(&["db_get", "srv/mode"])), known(""));
@@ -219,10 +248,28 @@ mod tests {
             db.answer(&argv(&["db_input", "high", "srv/root"])),
             known("question skipped")
         );
-        assert!(matches!(
-            db.answer(&argv(&["db_get", "other/q"])),
-            Some(Value::Unknown(_))
-        ));
+        assert_eq!(db.answer(&argv(&["db_metaget", "srv/mode", "value"])), known(""));
         assert_eq!(db.answer(&argv(&["db_metaget", "srv/root", "Description"])), None);
+        // A question no template defines: debconf's status 10, the reply line in RET
+        // (clamav-daemon's `db_get clamav-daemon/BlockMax || RET=""`).
+        let missing = |q: &str| {
+            Some(DebconfReply {
+                ret: Value::Known(format!("10 {q} doesn't exist")),
+                ok: false,
+            })
+        };
+        for command in ["db_get", "db_set"] {
+            assert_eq!(db.answer(&argv(&[command, "other/q"])), missing("other/q"));
+        }
+        assert_eq!(
+            db.answer(&argv(&["db_fget", "other/q", "seen"])),
+            missing("other/q")
+        );
+        // `db_register TEMPLATE QUESTION` makes a question of the template's, at its default.
+        assert_eq!(
+            db.answer(&argv(&["db_register", "srv/root", "srv/root2"])),
+            known("")
+        );
+        assert_eq!(db.answer(&argv(&["db_get", "srv/root2"])), known("true"));
     }
 }

@@ -40,7 +40,8 @@ pub(super) fn cmp_status(
 }
 
 /// The report's entries for the commands of branches an undecided `if` left unwalked (the walk
-/// took the condition as holding): every one but those without effects.
+/// took the condition as holding), or that a failure `exit` the walk reached left unwalked: every
+/// one but those without effects.
 pub(super) fn unwalked_effects(condition: &str, unwalked: &[String]) -> Vec<String> {
     let kind = |text: &str| {
         let mut words = text.split_whitespace().map(str::to_owned);
@@ -56,7 +57,8 @@ pub(super) fn unwalked_effects(condition: &str, unwalked: &[String]) -> Vec<Stri
         .split_whitespace()
         .map(|w| if w.contains(['$', '`']) { "/expanded" } else { w })
         .collect();
-    if !condition.contains("; ") && kind(&written.join(" ")) == Kind::Emulated {
+    let failure = shell::as_failure_exit(condition);
+    if failure.is_none() && !condition.contains("; ") && kind(&written.join(" ")) == Kind::Emulated {
         return Vec::new();
     }
     unwalked
@@ -64,8 +66,13 @@ pub(super) fn unwalked_effects(condition: &str, unwalked: &[String]) -> Vec<Stri
         // Service management is skipped whichever branch runs it, and a non-deterministic
         // effect is left out.
         .filter(|text| !matches!(kind(text), Kind::Harmless | Kind::Service | Kind::NonDeterministic(_)))
-        .map(|text| {
-            format!("{text} (not run: whether `{condition}` holds is not known while building; the walk took it as holding)")
+        .map(|text| match failure {
+            Some(exit) => format!(
+                "{text} (not run: the walk reached `{exit}`, a failure the install did not have: it took a path dpkg's run did not)"
+            ),
+            None => format!(
+                "{text} (not run: whether `{condition}` holds is not known while building; the walk took it as holding)"
+            ),
         })
         .collect()
 }

@@ -817,6 +817,22 @@ fn what_a_guessed_exit_skips_is_reported() {
     }
 }
 
+/// A helper that reaches a failure `exit` (its option loop on a `$1` it did not expect) took a
+/// path dpkg's successful run did not: what it would have run next is reported, not dropped.
+#[test]
+fn what_a_failure_exit_skips_is_reported() {
+    // The postinst runs with `configure`: an arm for `install` only.
+    let postinst = "#!/bin/sh\nset -e\ncase \"$1\" in\n install) ;;\n *) echo \"bad: $1\"; exit 1 ;;\nesac\n\
+        mkdir /etc/made\n";
+    let (changes, report) = compute(&MemTree::new(), &[pkg("p", postinst)]).unwrap();
+    assert!(file(&changes, "etc/made").is_none());
+    assert!(
+        report.iter().any(|r| r.what
+            == "mkdir /etc/made (not run: the walk reached `exit 1`, a failure the install did not have: it took a path dpkg's run did not)"),
+        "{report:#?}"
+    );
+}
+
 /// `$(find DIR -name PAT -print | sort)` lists the image's files (tex-common's update-texmf
 /// concatenates `/etc/texmf/texmf.d/*.cnf` so); unsorted, several lines are not known (find's
 /// order is the directory's), one line is.

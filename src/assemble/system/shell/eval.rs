@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use super::ast::{Node, Part, Redir, Word};
+use super::ast::{Node, Part, Piece, Redir, Word};
 use super::glob::glob_match;
 use super::{MAX_NESTING, parse};
 
@@ -23,7 +23,8 @@ pub use dirs::join;
 pub use helper::HelperProbe;
 pub use probe::GlobProbe;
 pub use probe::{
-    DebconfProbe, FileKind, FileProbe, GuessSink, LinkProbe, OutputProbe, SourceReader, StatusProbe,
+    DebconfProbe, DebconfReply, FileKind, FileProbe, GuessSink, LinkProbe, OutputProbe, SourceReader,
+    StatusProbe,
 };
 
 /// What a [`DebconfProbe`] receives in place of an argument the walk does not know (a NUL never
@@ -147,6 +148,9 @@ pub struct Eval<'f> {
     /// `! CMD` is false once CMD ran (a command run is taken as succeeding), and a list's status
     /// follows from its parts. `None` otherwise.
     last_status: Option<bool>,
+    /// `last_status` of the node before the one being run: what `$?` and a bare `return`
+    /// give (is_true's `[ … ] || [ … ]; return $?`).
+    prev_status: Option<bool>,
     /// `for` loops being walked, and a `break`/`continue` on its way out of the innermost.
     loops: usize,
     loop_jump: Option<LoopJump>,
@@ -224,6 +228,7 @@ impl<'f> Eval<'f> {
             ended_on_guess: None,
             sorted_after: false,
             last_status: None,
+            prev_status: None,
             loops: 0,
             loop_jump: None,
             dirs: Rc::new(WorkingDir {
@@ -289,7 +294,7 @@ impl<'f> Eval<'f> {
     }
 
     fn node(&mut self, n: &Node) {
-        self.last_status = None;
+        self.prev_status = self.last_status.take();
         if self.cut.is_some() {
             return;
         }
@@ -311,7 +316,18 @@ impl<'f> Eval<'f> {
                 words,
                 redirs,
                 text,
-            } => self.simple(assigns, words, redirs, text),
+            } => {
+                self.simple(assigns, words, redirs, text);
+                // A test's status is known without running anything (a function's last
+                // command, `$?` after it).
+                let test = words.first().and_then(Word::literal);
+                if matches!(test.as_deref(), Some("[" | "test" | "true" | "false" | ":"))
+                    && assigns.is_empty()
+                    && !self.is_func_call(n)
+                {
+                    self.last_status = self.condition(std::slice::from_ref(n));
+                }
+            }
             Node::If { branches, otherwise } => self.if_node(branches, otherwise),
             Node::For { var, items, body } => {
                 let items: Vec<Value> = match items {
@@ -364,6 +380,12 @@ impl<'f> Eval<'f> {
             Node::While { cond, body, until } => self.while_loop(cond, body, *until),
             Node::Case { word, arms } => {
                 let subject = self.expand_one(word);
+                if let Value::Unknown(what) = &subject {
+                    // No arm is known to match: none runs, and what they would have run is
+                    // told (an arm taken on a guess could be the wrong one).
+                    let bodies: Vec<Node> = arms.iter().flat_map(|(_, body)| body.iter().cloned()).collect();
+                    self.tell_rest_unwalked(&format!("case {what} in"), &bodies);
+                }
                 for (patterns, body) in arms {
                     let hit = patterns.iter().any(|p| match (&subject, p.literal()) {
                         (Value::Known(s), Some(p)) => glob_match(&p, s),
@@ -544,6 +566,13 @@ impl<'f> Eval<'f> {
         if let Some(name) = argv.first().cloned().filter(|_| named) {
             if name == "exit" && self.capturing == 0 {
                 self.exited = true;
+                // A failure (or a status the walk does not know): dpkg's run, which succeeded,
+                // did not come here, so the walk took a path it did not (`case $? in … *) exit
+                // 1`): what the script would have run next is told, not dropped silently.
+                let failed = unknown.is_some() || argv.get(1).is_some_and(|s| s.parse::<i32>() != Ok(0));
+                if failed && self.guessing == 0 && self.ended_on_guess.is_none() {
+                    self.ended_on_guess = Some(failure_exit(text));
+                }
                 return;
             }
             // A here-document is the command's input (`awk '…' <<EOF`); one whose text is not
@@ -671,8 +700,23 @@ impl<'f> Eval<'f> {
             if name == "return" {
                 if self.in_func > 0 {
                     self.returning = true;
+                    // `return` and `return $?`: the last command's status.
+                    let last = match words.get(1).map(|w| w.0.as_slice()) {
+                        None => true,
+                        Some(
+                            [
+                                Piece {
+                                    part: Part::Var { name, default: None },
+                                    ..
+                                },
+                            ],
+                        ) => name == "?",
+                        Some(_) => false,
+                    };
                     let status = match argv.get(1).map(|a| a.parse::<i32>()) {
-                        Some(Ok(n)) if self.guessing == 0 => Some(n == 0),
+                        _ if self.guessing > 0 => None,
+                        _ if last => self.prev_status,
+                        Some(Ok(n)) => Some(n == 0),
                         _ => None,
                     };
                     self.returned = Some(status);
@@ -690,6 +734,19 @@ impl<'f> Eval<'f> {
                 self.returned = None;
                 self.run(&body);
                 self.in_func -= 1;
+                // The status: what its `return` gave, else its last command's (a compound one's
+                // only when it is a list or a negation, whose status the walk follows).
+                let status = if self.returning {
+                    self.returned.flatten()
+                } else {
+                    match body.last() {
+                        Some(Node::Simple { .. } | Node::AndOr(_) | Node::Not(_)) => self.last_status,
+                        None => Some(true),
+                        Some(_) => None,
+                    }
+                };
+                self.returned = Some(status);
+                self.last_status = status;
                 self.returning = false;
                 // The function's rest was told; its caller goes on.
                 if !self.exited {
@@ -839,11 +896,11 @@ impl Eval<'_> {
                 Value::Unknown(_) => UNKNOWN_ARG.to_owned(),
             })
             .collect();
-        let ret = debconf(&argv)?;
-        // debconf's status: 0, but 30 ("question skipped") for `db_input` under the
-        // noninteractive frontend, which shows nothing.
+        let DebconfReply { ret, ok } = debconf(&argv)?;
+        // debconf's status: 0, 10 for a question that does not exist, and 30 ("question
+        // skipped") for `db_input` under the noninteractive frontend, which shows nothing.
         let status = match &ret {
-            Value::Known(_) => Some(argv[0] != "db_input"),
+            Value::Known(_) => Some(ok && argv[0] != "db_input"),
             Value::Unknown(_) => None,
         };
         self.vars.insert("RET".to_owned(), ret);
@@ -1065,4 +1122,17 @@ impl Eval<'_> {
         }
         self.last_status = last;
     }
+}
+
+/// The condition told with what follows a failure `exit` the walk reached ([`as_failure_exit`]).
+fn failure_exit(text: &str) -> String {
+    format!("{FAILURE_EXIT}{}", text.trim())
+}
+
+const FAILURE_EXIT: &str = "exit failing: ";
+
+/// The `exit` command's text when a told condition is a failure exit the walk reached rather
+/// than a condition it took on a guess.
+pub fn as_failure_exit(condition: &str) -> Option<&str> {
+    condition.strip_prefix(FAILURE_EXIT)
 }

@@ -15,11 +15,11 @@ mod parse;
 pub mod text;
 
 pub use ast::{Node, Part, Piece, Redir, Word, all_commands};
-pub use eval::join;
 pub use eval::{
-    Call, DebconfProbe, Eval, FileKind, FileProbe, GuessSink, LinkProbe, MAX_EVAL_DEPTH, MAX_STEPS,
-    OutputProbe, SourceReader, StatusProbe, UNKNOWN_ARG, Value,
+    Call, DebconfProbe, DebconfReply, Eval, FileKind, FileProbe, GuessSink, LinkProbe, MAX_EVAL_DEPTH,
+    MAX_STEPS, OutputProbe, SourceReader, StatusProbe, UNKNOWN_ARG, Value,
 };
+pub use eval::{as_failure_exit, join};
 pub use glob::glob_match;
 pub use lex::{MAX_NESTING, ParseError};
 

@@ -539,7 +539,8 @@ fn debconf_answers_and_command_output() {
          t=\"$(mktemp)\"\necho \"$t\"\nu=$(unknown-tool)\necho \"$u\"\n",
     )
     .unwrap();
-    let debconf = |argv: &[String]| (argv[0] == "db_get").then(|| Value::Known("false".into()));
+    let debconf =
+        |argv: &[String]| (argv[0] == "db_get").then(|| DebconfReply::ok(Value::Known("false".into())));
     let output = |argv: &[String]| (argv[0] == "mktemp").then(|| "/tmp/tmp.1\n".to_owned());
     let mut out = Vec::new();
     let mut cb = |c: Call<'_>| out.push(c.argv);
@@ -895,4 +896,112 @@ fn assigned_names_reads_what_a_list_may_assign() {
     assert_eq!(names("if true; then . /lib/x; fi\n"), None);
     assert_eq!(names("export \"$n\"=1\n"), None);
     assert_eq!(names("$cmd x\n"), None);
+}
+
+#[test]
+fn a_failing_debconf_command_takes_the_or_branch() {
+    // debconf fails (status 10) for a question no template defines.
+    let debconf = |argv: &[String]| {
+        (argv[0] == "db_get").then(|| DebconfReply {
+            ret: Value::Known(format!("10 {} doesn't exist", argv[1])),
+            ok: false,
+        })
+    };
+    let nodes = parse(
+        "db_get p/missing || RET=\"\"\necho \"[$RET]\"\nif db_get p/x; then echo yes; else echo no; fi\n",
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| out.push(c.argv);
+    Eval::new(&["configure", ""], &mut cb)
+        .with_debconf(&debconf)
+        .run(&nodes);
+    assert_eq!(out, [Ok(argv_of("echo []")), Ok(argv_of("echo no"))]);
+}
+
+#[test]
+fn a_function_s_status_is_its_last_command_s() {
+    // clamav-daemon's is_true: `[ … ] || [ … ]; return $?` (it was guessed true, and
+    // StructuredDataDetection=false wrote the Structured* lines).
+    let script = "to_lower() { lcword=$(echo \"$1\" | tr A-Z a-z); echo \"$lcword\"; }\n\
+                  is_true() {\n  lcvar=$(to_lower \"$1\")\n  [ 'true' = \"$lcvar\" ] || [ 'yes' = \"$lcvar\" ]\n  return $?\n}\n\
+                  is_false() { [ \"$1\" = no ]; }\n\
+                  bare() { test -n \"$1\"; return; }\n\
+                  for v in FaLse True; do if is_true \"$v\"; then echo \"T $v\"; else echo \"F $v\"; fi; done\n\
+                  if is_false no; then echo no-is-false; fi\n\
+                  if is_false yes; then echo yes-is-false; fi\n\
+                  bare x && echo bare-x\nbare '' || echo bare-empty\n\
+                  true; echo \"status $?\"\n";
+    let (calls, told) = calls_and_told(script);
+    let echo = |s: &str| Ok(vec!["echo".to_owned(), s.to_owned()]);
+    let echoes: Vec<_> = calls
+        .into_iter()
+        .filter(|c| matches!(c, Ok(argv) if argv[0] == "echo"))
+        .collect();
+    assert_eq!(
+        echoes,
+        [
+            echo("F FaLse"),
+            echo("T True"),
+            echo("no-is-false"),
+            echo("bare-x"),
+            echo("bare-empty"),
+            echo("status 0"),
+        ]
+    );
+    assert!(told.is_empty(), "{told:?}");
+    // A failure's code is not known: `$?` after one stays unknown.
+    let (calls, _) = calls_and_told("false; echo \"status $?\"\n");
+    assert!(matches!(calls.as_slice(), [Ok(_), Err(_)]), "{calls:?}");
+}
+
+#[test]
+fn a_case_on_an_unknown_word_tells_its_arms() {
+    // tex-common's update-fmtutil: `TEMP=$(getopt …); case $? in 0) : ;; *) exit 1 ;; esac`.
+    let (calls, told) = calls_and_told("case $(frob) in\n a) mkdir /a ;;\n *) rm /b ;;\nesac\nmkdir /c\n");
+    assert_eq!(calls.last(), Some(&Ok(argv_of("mkdir /c"))), "{calls:?}");
+    assert!(
+        !calls.contains(&Ok(argv_of("mkdir /a"))),
+        "no arm runs: {calls:?}"
+    );
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].0.starts_with("case ") && told[0].0.contains("frob"),
+        "{told:?}"
+    );
+    assert_eq!(told[0].1, ["mkdir /a", "rm /b"]);
+}
+
+#[test]
+fn a_failure_exit_the_walk_reaches_tells_what_follows() {
+    // dpkg's run succeeded, so it never came here: what follows is told, not dropped.
+    let script = "f() { mkdir /f; }\nif [ \"$1\" = configure ]; then\n echo \"bad option\"\n exit 1\nfi\nf\nmkdir /after\n";
+    let (calls, told) = calls_and_told(script);
+    assert_eq!(calls, [Ok(vec!["echo".to_owned(), "bad option".to_owned()])]);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(super::as_failure_exit(&told[0].0), Some("exit 1"));
+    assert_eq!(told[0].1, ["f", "mkdir /after"]);
+    // `exit 0`, a bare `exit` and the end of the script tell nothing.
+    for script in [
+        "mkdir /a\nexit 0\nmkdir /b\n",
+        "mkdir /a\nexit\nmkdir /b\n",
+        "exit 0\n",
+    ] {
+        let (_, told) = calls_and_told(script);
+        assert!(told.is_empty(), "{script:?}: {told:?}");
+    }
+    // An exit status the walk does not know may be a failure.
+    let (_, told) = calls_and_told("exit $(frob)\nmkdir /b\n");
+    assert_eq!(told.len(), 1, "{told:?}");
+}
+
+#[test]
+fn special_parameters_are_never_empty_unset_variables() {
+    // In dpkg's clean environment an unset variable is empty, but `$?` after a command whose
+    // status is not known is not: `case $? in 0) ;; *) exit 1 ;; esac` (update-fmtutil after
+    // getopt) took the failure arm and the helper's files were lost.
+    for word in ["$?", "$$", "$!", "$-"] {
+        let seen = calls_sourcing("", &format!("x=$(frob)\necho \"[{word}]\"\n"));
+        assert!(matches!(seen.as_slice(), [Err(_)]), "{word}: {seen:?}");
+    }
 }

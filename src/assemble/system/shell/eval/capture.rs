@@ -57,6 +57,7 @@ impl<'f> Eval<'f> {
                 ended_on_guess: None,
                 sorted_after: false,
                 last_status: None,
+                prev_status: None,
                 loops: 0,
                 loop_jump: None,
                 dirs: self.dirs.clone(),

@@ -36,6 +36,14 @@ impl<'f> Eval<'f> {
         match name {
             "DPKG_ROOT" => Some(Value::Known(String::new())),
             "#" => Some(Value::Known(self.positional.len().to_string())),
+            // The last command's status, where the walk knows it succeeded (a failure's code
+            // is not known: a test gives 1, debconf 10, …).
+            "?" => Some(match self.prev_status {
+                Some(true) => Value::Known("0".to_owned()),
+                _ => Value::Unknown("$? (the last command's status)".to_owned()),
+            }),
+            // The shell's process ids and option flags: never an unset (empty) variable.
+            "$" | "!" | "-" => Some(Value::Unknown(format!("${name} (the shell's own)"))),
             "@" | "*" => Some(
                 match self.positional.iter().find(|v| matches!(v, Value::Unknown(_))) {
                     Some(unknown) => unknown.clone(),

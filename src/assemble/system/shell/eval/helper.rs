@@ -73,8 +73,9 @@ impl<'f> Eval<'f> {
             self.run(&action);
         }
         self.depth -= 1;
-        // The helper's `exit` ends the helper, not its caller.
+        // The helper's `exit` ends the helper, not its caller (whose rest was not told).
         (self.exited, self.returning, self.loop_jump) = (false, false, None);
+        self.ended_on_guess = None;
         (self.bash, self.in_func, self.loops) = saved;
         self.exit_trap = saved_trap;
         self.positional = saved_positional;

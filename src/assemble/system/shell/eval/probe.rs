@@ -12,8 +12,22 @@ pub type StatusProbe<'a> = &'a dyn Fn(&[String]) -> Option<bool>;
 pub type OutputProbe<'a> = &'a dyn Fn(&[String]) -> Option<String>;
 
 /// Answers a debconf command (`db_get QUESTION`, `db_set QUESTION VALUE`, …; `argv[0]` first)
-/// with the value it leaves in `RET`; `None` when the caller does not answer it.
-pub type DebconfProbe<'a> = &'a dyn Fn(&[String]) -> Option<Value>;
+/// with the value it leaves in `RET` and its status; `None` when the caller does not answer it.
+pub type DebconfProbe<'a> = &'a dyn Fn(&[String]) -> Option<DebconfReply>;
+
+/// What a debconf command leaves: `RET`, and whether it succeeded (debconf fails with status 10
+/// for a question that does not exist: `db_get Q || RET=""`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DebconfReply {
+    pub ret: Value,
+    pub ok: bool,
+}
+
+impl DebconfReply {
+    pub fn ok(ret: Value) -> Self {
+        DebconfReply { ret, ok: true }
+    }
+}
 
 /// Reads the text of an absolute path in the image, for `. FILE` in a script.
 pub type SourceReader<'a> = &'a dyn Fn(&str) -> Option<String>;
