@@ -25,7 +25,9 @@ pub enum Part {
     },
     /// `$(…)` or backquotes.
     Sub(Vec<Node>),
-    /// Something not modelled (`$((…))`, `${#x}`, `${x:=y}`).
+    /// `$((…))`: the expression, its parameters and substitutions expanded as in double quotes.
+    Arith(Word),
+    /// Something not modelled (`${#x}`, `${x:=y}`).
     Unknown(String),
 }
 
@@ -237,6 +239,18 @@ fn default_assigns(word: &Word, names: &mut std::collections::BTreeSet<String>) 
         }
         Part::Var { default: Some(w), .. } | Part::Alt { word: w, .. } | Part::Trim { pattern: w, .. } => {
             default_assigns(w, names)
+        }
+        // `$((i += 1))`: the names are in the expression; not read here.
+        Part::Arith(w) => {
+            !w.0.iter().any(|p| match &p.part {
+                Part::Lit(text) => text
+                    .replace("==", "")
+                    .replace("!=", "")
+                    .replace("<=", "")
+                    .replace(">=", "")
+                    .contains('='),
+                _ => false,
+            }) && default_assigns(w, names)
         }
         _ => true,
     })

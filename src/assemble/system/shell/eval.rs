@@ -10,6 +10,7 @@ use super::ast::{Node, Part, Piece, Redir, Word};
 use super::glob::glob_match;
 use super::{MAX_NESTING, parse};
 
+mod arith;
 mod capture;
 mod condition;
 mod dirs;

@@ -386,7 +386,13 @@ impl<'a> Lexer<'a> {
                 let inner = &self.src[start..end];
                 self.i = end + 1;
                 if arith {
-                    Ok(Part::Unknown(format!("$({inner})")))
+                    // `inner` is `(EXPR)`.
+                    let expr = &inner[1..inner.len() - 1];
+                    let (_, depth) = self.nested(start)?;
+                    Ok(match expanding_body(expr, depth) {
+                        Some(word) => Part::Arith(word),
+                        None => Part::Unknown(format!("$({inner})")),
+                    })
                 } else {
                     let (base, depth) = self.nested(start)?;
                     Ok(Part::Sub(parse_nested(inner, base, depth)?))

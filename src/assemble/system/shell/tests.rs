@@ -1005,3 +1005,31 @@ fn special_parameters_are_never_empty_unset_variables() {
         assert!(matches!(seen.as_slice(), [Err(_)]), "{word}: {seen:?}");
     }
 }
+
+#[test]
+fn arithmetic_expansion_drives_a_debconf_state_machine() {
+    // keyboard-configuration's config: `STATE=$(($STATE + 1))` until `*) break`.
+    let script = "STATE=1\nold_state=0\nwhile :; do\n starting_state=$STATE\n case \"$STATE\" in\n  1) echo one; STATE=$(($STATE + 1)) ;;\n  2) echo two; STATE=$(( $STATE + $STATE - $old_state )) ;;\n  *) break ;;\n esac\n old_state=$starting_state\ndone\n\
+                  echo \"end $STATE $((STATE * 2)) $((x = 7)) $x $((010 + 0x10))\"\n\
+                  n=$((1 / 0))\necho \"$n\"\n";
+    let (calls, told) = calls_and_told(script);
+    assert_eq!(
+        &calls[..3],
+        [
+            Ok(argv_of("echo one")),
+            Ok(argv_of("echo two")),
+            Ok(vec!["echo".to_owned(), "end 3 6 7 7 24".to_owned()])
+        ]
+    );
+    // What dash refuses is not known (dash stops the script there).
+    assert!(
+        matches!(&calls[3], Err(why) if why.contains("division by zero")),
+        "{calls:?}"
+    );
+    assert!(told.is_empty(), "{told:?}");
+    assert_eq!(
+        super::ast::assigned_names(&parse(": $((i += 1))\n").unwrap()),
+        None,
+        "an arithmetic assignment's name is not read"
+    );
+}

@@ -267,6 +267,13 @@ impl<'f> Eval<'f> {
                 None => Value::Unknown(format!("${name}")),
             },
             Part::Sub(nodes) => self.substitute(nodes),
+            Part::Arith(expr) => match self.expand_one(expr) {
+                Value::Known(text) => match super::arith::evaluate(&text, self) {
+                    Ok(n) => Value::Known(n.to_string()),
+                    Err(why) => Value::Unknown(format!("$(({text})): {why}")),
+                },
+                unknown => unknown,
+            },
             Part::Trim {
                 name,
                 suffix,
@@ -315,4 +322,21 @@ fn trim(s: &str, p: &str, suffix: bool, longest: bool) -> String {
         }
     }
     s.to_owned()
+}
+
+impl super::arith::ArithVars for Eval<'_> {
+    fn get(&mut self, name: &str) -> Result<i64, String> {
+        match self.var(name) {
+            Some(Value::Known(s)) if s.trim().is_empty() => Ok(0),
+            Some(Value::Known(s)) => {
+                super::arith::parse_number(&s).ok_or_else(|| format!("${name} ({s:?}) is not a number"))
+            }
+            Some(Value::Unknown(why)) => Err(why),
+            None => Err(format!("${name}")),
+        }
+    }
+
+    fn set(&mut self, name: &str, value: i64) {
+        self.vars.insert(name.to_owned(), Value::Known(value.to_string()));
+    }
 }
