@@ -17,7 +17,12 @@ pub(super) trait ArithVars {
 /// cannot be: a value not known, or an expression dash refuses (the script stops there).
 pub(super) fn evaluate(expr: &str, vars: &mut dyn ArithVars) -> Result<i64, String> {
     let tokens = tokenize(expr)?;
-    let mut p = Parser { tokens, at: 0, vars };
+    let mut p = Parser {
+        tokens,
+        at: 0,
+        depth: 0,
+        vars,
+    };
     let v = p.assignment(true)?;
     match p.tokens.get(p.at) {
         None => Ok(v),
@@ -98,8 +103,14 @@ fn tokenize(expr: &str) -> Result<Vec<Tok>, String> {
 struct Parser<'v> {
     tokens: Vec<Tok>,
     at: usize,
+    /// Parentheses and unary operators open: bounded, so a hostile expression cannot exhaust
+    /// the stack.
+    depth: usize,
     vars: &'v mut dyn ArithVars,
 }
+
+/// How deeply parentheses and unary operators may nest.
+const MAX_DEPTH: usize = 100;
 
 /// The binary operators by precedence, loosest first (C's, below `?:`).
 const LEVELS: &[&[&str]] = &[
@@ -193,6 +204,16 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self, eval: bool) -> Result<i64, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("arithmetic: nested deeper than {MAX_DEPTH} levels"));
+        }
+        let v = self.operand(eval);
+        self.depth -= 1;
+        v
+    }
+
+    fn operand(&mut self, eval: bool) -> Result<i64, String> {
         match self.peek_op() {
             Some(op @ ("-" | "+" | "!" | "~")) => {
                 self.at += 1;
@@ -331,6 +352,9 @@ mod tests {
 
     #[test]
     fn what_dash_refuses_is_an_error() {
+        let deep = format!("{}1{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(eval_with(&deep, &[]).0.is_err(), "bounded, not a stack overflow");
+        assert!(eval_with(&"-".repeat(10_000), &[]).0.is_err());
         for expr in [
             "", "1 / 0", "5 % 0", "1 +", "(1", "x++", "2 ** 3", "1, 2", "08", "1 $ 2",
         ] {
