@@ -674,8 +674,15 @@ impl<'f> Eval<'f> {
                     Some(n) if n <= self.positional.len() => {
                         self.positional.drain(..n);
                     }
-                    // `shift` past the end fails (and a non-number is an error): stop here.
-                    _ => self.exited = true,
+                    // `shift` past the end fails (and a non-number is an error): the script
+                    // stops here, which dpkg's successful run did not (an option loop that
+                    // read more than it was given): what follows is told.
+                    _ => {
+                        self.exited = true;
+                        if self.guessing == 0 && self.ended_on_guess.is_none() {
+                            self.ended_on_guess = Some(failure_exit(text));
+                        }
+                    }
                 }
                 return;
             }

@@ -990,6 +990,10 @@ fn a_failure_exit_the_walk_reaches_tells_what_follows() {
         let (_, told) = calls_and_told(script);
         assert!(told.is_empty(), "{script:?}: {told:?}");
     }
+    // So is `shift` past the end of the arguments (sh stops there).
+    let (_, told) = calls_and_told("set -- a\nshift 2\nmkdir /b\n");
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(super::as_failure_exit(&told[0].0), Some("shift 2"));
     // An exit status the walk does not know may be a failure.
     let (_, told) = calls_and_told("exit $(frob)\nmkdir /b\n");
     assert_eq!(told.len(), 1, "{told:?}");
