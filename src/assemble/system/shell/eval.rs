@@ -897,9 +897,16 @@ impl Eval<'_> {
         if !matches!(fields.first(), Some(Value::Known(name)) if name.starts_with("db_")) {
             return None;
         }
+        // An answer set on a path the walk took on a guess may not be set at all on the real
+        // system (console-setup's config: `if [ "$LC_CTYPE" … ]` guessed, then `CHARMAP=…`
+        // stored by `db_set`): the answer is not known.
+        let guessed_set =
+            self.guessing > 0 && matches!(fields.first(), Some(Value::Known(n)) if n == "db_set");
         let argv: Vec<String> = fields
             .iter()
-            .map(|v| match v {
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::Known(_) if guessed_set && i >= 2 => UNKNOWN_ARG.to_owned(),
                 Value::Known(s) => s.clone(),
                 Value::Unknown(_) => UNKNOWN_ARG.to_owned(),
             })

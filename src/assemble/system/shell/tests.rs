@@ -1037,3 +1037,20 @@ fn arithmetic_expansion_drives_a_debconf_state_machine() {
         "an arithmetic assignment's name is not read"
     );
 }
+
+#[test]
+fn an_answer_set_on_a_guessed_path_is_not_known() {
+    let answers = std::cell::RefCell::new(Vec::new());
+    let debconf = |argv: &[String]| {
+        answers.borrow_mut().push(argv.to_vec());
+        Some(DebconfReply::ok(Value::Known(String::new())))
+    };
+    let nodes = parse("db_set p/a known\nif [ \"$(frob)\" = C ]; then db_set p/b guessed; fi\n").unwrap();
+    let mut cb = |_: Call<'_>| {};
+    Eval::new(&["configure", ""], &mut cb)
+        .with_debconf(&debconf)
+        .run(&nodes);
+    let answers = answers.into_inner();
+    assert_eq!(answers[0], ["db_set", "p/a", "known"]);
+    assert_eq!(answers[1], ["db_set", "p/b", UNKNOWN_ARG]);
+}
