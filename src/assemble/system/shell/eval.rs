@@ -385,7 +385,9 @@ impl<'f> Eval<'f> {
                     // No arm is known to match: none runs, and what they would have run is
                     // told (an arm taken on a guess could be the wrong one).
                     let bodies: Vec<Node> = arms.iter().flat_map(|(_, body)| body.iter().cloned()).collect();
-                    self.tell_rest_unwalked(&format!("case {what} in"), &bodies);
+                    let condition = format!("case {what} in");
+                    self.tell_rest_unwalked(&condition, &bodies);
+                    self.forget_assigned(&[&bodies], &condition);
                 }
                 for (patterns, body) in arms {
                     let hit = patterns.iter().any(|p| match (&subject, p.literal()) {
@@ -1028,6 +1030,7 @@ impl Eval<'_> {
                     }
                     // The body may run any number of times: what it would do is told, not done.
                     self.tell_unwalked(cond, &[], &[], body);
+                    self.forget_assigned(&[body], &super::ast::commands_text(cond));
                     break;
                 }
             };
@@ -1087,6 +1090,13 @@ impl Eval<'_> {
                     let ended = self.exited || self.returning;
                     self.run(body);
                     self.guessing -= 1;
+                    let condition = super::ast::commands_text(cond);
+                    let mut lists: Vec<&[Node]> = vec![body];
+                    for (c, b) in &branches[at + 1..] {
+                        lists.extend([c.as_slice(), b.as_slice()]);
+                    }
+                    lists.push(otherwise);
+                    self.forget_assigned(&lists, &condition);
                     if !ended && (self.exited || self.returning) && self.ended_on_guess.is_none() {
                         self.ended_on_guess = Some(super::ast::commands_text(cond));
                     }
@@ -1113,7 +1123,12 @@ impl Eval<'_> {
         // a command the caller's probe says fails). An unknown status is taken as
         // success: `||` after an ordinary command is a fallback for an error.
         let mut last: Option<bool> = None;
+        // Parts that run or are skipped on a status not known: what they assign is not known.
+        let mut uncertain: Vec<&Node> = Vec::new();
         for (op, node) in parts {
+            if !op.is_empty() && last.is_none() {
+                uncertain.push(node);
+            }
             let runs = match op.as_str() {
                 "" => true,
                 "&&" => last != Some(false),
@@ -1134,6 +1149,12 @@ impl Eval<'_> {
                 last = self.last_status;
             }
             self.guessing -= usize::from(guess);
+        }
+        if !uncertain.is_empty() {
+            let condition =
+                super::ast::commands_text(&parts[..1].iter().map(|(_, n)| n.clone()).collect::<Vec<_>>());
+            let lists: Vec<&[Node]> = uncertain.iter().map(|n| std::slice::from_ref(*n)).collect();
+            self.forget_assigned(&lists, &condition);
         }
         self.last_status = last;
     }

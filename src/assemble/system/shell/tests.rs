@@ -1054,3 +1054,29 @@ fn an_answer_set_on_a_guessed_path_is_not_known() {
     assert_eq!(answers[0], ["db_set", "p/a", "known"]);
     assert_eq!(answers[1], ["db_set", "p/b", UNKNOWN_ARG]);
 }
+
+#[test]
+fn what_a_guess_may_have_assigned_is_not_known_after_it() {
+    // console-setup's config: `if [ "$locale" = C ]; then CHARMAP=ISO-8859-15; …` with the
+    // locale not known stored the guessed CHARMAP, which its postinst wrote as known.
+    let script = "locale=$(frob)\nif [ \"$locale\" = C ]; then CHARMAP=ISO; elif [ \"$locale\" = x ]; then OTHER=1; else CHARMAP=UTF; fi\n\
+                  echo \"[$CHARMAP]\"\necho \"[$OTHER]\"\n\
+                  case \"$locale\" in a) A=1 ;; esac\necho \"[$A]\"\n\
+                  [ -n \"$locale\" ] && B=1\necho \"[$B]\"\n\
+                  C=1\n[ -n \"$locale\" ] || C=2\necho \"[$C]\"\n\
+                  K=1\nif [ -d /nonexistent-in-a-walk-without-files ]; then K=2; fi\necho \"[$K]\"\n";
+    let (calls, _) = calls_and_told(script);
+    let forgotten: Vec<&str> = calls
+        .iter()
+        .filter_map(|c| match c {
+            Err(why) if why.contains("could not tell") => why.split(' ').next(),
+            _ => None,
+        })
+        .collect();
+    // K too: without an image the walk cannot decide `[ -d … ]` either.
+    assert_eq!(
+        forgotten,
+        ["$CHARMAP", "$OTHER", "$A", "$B", "$C", "$K"],
+        "{calls:?}"
+    );
+}

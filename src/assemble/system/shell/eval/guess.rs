@@ -1,8 +1,8 @@
 //! The walk's guesses: an `if` it cannot decide is walked as holding, and what the branches it
 //! did not walk would have run goes to the caller, to be reported.
 
-use super::super::ast::{Node, Word, all_commands, commands_text};
-use super::Eval;
+use super::super::ast::{Node, Word, all_commands, assigned_names, commands_text};
+use super::{Eval, Value};
 
 impl Eval<'_> {
     /// An `if` whose condition could not be decided is walked as if it held: the commands of
@@ -47,5 +47,20 @@ impl Eval<'_> {
         }
         let unwalked: Vec<String> = commands.into_iter().map(|(_, t)| t.trim().to_owned()).collect();
         sink(condition, &unwalked);
+    }
+
+    /// After commands the walk ran on a guess, or did not run though they may have run: the
+    /// variables they may assign hold what the walk cannot know (console-setup's config set
+    /// `CHARMAP=ISO-8859-15` under a guessed `[ "$locale" = C ]` and stored it with `db_set`).
+    pub(super) fn forget_assigned(&mut self, lists: &[&[Node]], condition: &str) {
+        for list in lists {
+            let Some(names) = assigned_names(list) else {
+                continue;
+            };
+            for name in names {
+                let why = format!("${name} (set where the walk could not tell whether `{condition}` holds)");
+                self.vars.insert(name, Value::Unknown(why));
+            }
+        }
     }
 }
