@@ -77,8 +77,13 @@ use super::artifacts::PlatformArtifact;
 /// NAME=VALUE` assigning (nagios4-common's modes and owners), `$(find … | sort)` (tex-common's
 /// `texmf.cnf`), `dpkg-query -S`, `eval`, `while`/`until` loops, test's integer comparisons,
 /// getopt's output, and a config script not walked leaving its package's answers unknown (a
-/// file built from them is left out).
-pub(super) const LAYER_FORMAT: u32 = 11;
+/// file built from them is left out); 12 debconf's confmodule no longer making every unset
+/// variable unknown, `export NAME=VALUE`, `$?` and functions' statuses, debconf's failure for a
+/// question without a template and `db_metaget Q value` (clamav-daemon's `clamd.conf` and
+/// clamav-freshclam's `freshclam.conf` written as the scripts write them), arithmetic expansion
+/// (debconf state machines), and values set on a guessed path no longer written as known
+/// (console-setup's `CHARMAP`: its file is left out and listed).
+pub(super) const LAYER_FORMAT: u32 = 12;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).
