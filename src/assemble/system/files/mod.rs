@@ -444,6 +444,9 @@ pub fn compute_at(
                     Some((name, args)) if name == "getent" => {
                         super::users::getent_output(&state.borrow().overlay, args)
                     }
+                    Some((name, args)) if name == "stat" => {
+                        output::stat_output(&state.borrow().overlay, args)
+                    }
                     _ => super::dpkg_listfiles(packages, argv),
                 };
                 let db = |argv: &[String]| debconf.answer(argv);

@@ -273,3 +273,51 @@ pub(super) fn edited_in_place(name: &str, args: &[String]) -> Vec<String> {
     }
     out
 }
+
+/// `stat -c FORMAT PATH…` (or `--format=FORMAT`) as coreutils prints it for the image's entries
+/// (spamassassin's `OWNER=$(stat -c '%U' /var/lib/spamassassin)`): `%U`/`%G` the names the
+/// image's account files give the ids (`UNKNOWN` for an id without one, as stat prints), `%u`,
+/// `%g`, `%a` (the octal mode), `%n`, `%%`; a link is described itself, as without `-L`. `None`
+/// for other directives and options, and for a path that does not exist (stat fails).
+pub(super) fn stat_output(tree: &dyn TreeView, args: &[String]) -> Option<String> {
+    let (format, paths) = match args {
+        [c, format, paths @ ..] if c == "-c" => (format.as_str(), paths),
+        [f, paths @ ..] => (f.strip_prefix("--format=")?, paths),
+        [] => return None,
+    };
+    let paths = paths.strip_prefix(&["--".to_owned()][..]).unwrap_or(paths);
+    if paths.is_empty() || paths.iter().any(|p| !p.starts_with('/')) {
+        return None;
+    }
+    let name = |db: &str, id: u32| {
+        let line = super::super::users::getent_output(tree, &[db.to_owned(), id.to_string()])?;
+        Some(match line.split(':').next() {
+            Some(n) if !n.is_empty() => n.to_owned(),
+            _ => "UNKNOWN".to_owned(),
+        })
+    };
+    let mut out = String::new();
+    for p in paths {
+        let real = super::super::resolve_dir_of(tree, &super::super::tree_path(p))?;
+        let e = tree.entry(&real)?;
+        let mut chars = format.chars();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                out.push(c);
+                continue;
+            }
+            match chars.next()? {
+                'U' => out.push_str(&name("passwd", e.uid)?),
+                'G' => out.push_str(&name("group", e.gid)?),
+                'u' => out.push_str(&e.uid.to_string()),
+                'g' => out.push_str(&e.gid.to_string()),
+                'a' => out.push_str(&format!("{:o}", e.mode & 0o7777)),
+                'n' => out.push_str(p),
+                '%' => out.push('%'),
+                _ => return None,
+            }
+        }
+        out.push('\n');
+    }
+    Some(out)
+}

@@ -833,6 +833,36 @@ fn what_a_failure_exit_skips_is_reported() {
     );
 }
 
+/// `stat -c FORMAT` of the image's files (spamassassin's `OWNER=$(stat -c '%U' DIR)` chooses the
+/// owner of what it makes next); a file that does not exist makes stat fail: unknown.
+#[test]
+fn stat_prints_the_image_s_owners_and_modes() {
+    let postinst = "#!/bin/sh\nset -e\nchown 100:101 /var/lib/x\nchmod 2750 /var/lib/x\n\
+        OWNER=$(stat -c %U /var/lib/x)\nGROUP=$(stat -c '%G' /var/lib/x)\n\
+        M=$(stat --format=%a:%u:%g:%n:%% /var/lib/x)\nO=$(stat -c %U /var/lib/orphan)\n\
+        echo \"$OWNER $GROUP $M $O\" > /etc/seen\nN=$(stat -c %U /etc/none)\necho \"$N\" > /etc/none-seen\n";
+    let mut t = MemTree::new();
+    t.dir("var/lib/x")
+        .dir("var/lib/orphan")
+        .file(
+            "etc/passwd",
+            b"root:x:0:0:root:/root:/bin/sh\nsvc:x:100:101::/:/bin/false\n",
+        )
+        .file("etc/group", b"root:x:0:\nsvcg:x:101:\n");
+    let (changes, report) = compute(&t, &[pkg("p", postinst)]).unwrap();
+    let text = |p: &str| file(&changes, p).map(|(_, c)| String::from_utf8_lossy(c).into_owned());
+    assert_eq!(
+        text("etc/seen").as_deref(),
+        Some("svc svcg 2750:100:101:/var/lib/x:% root\n"),
+        "{report:#?}"
+    );
+    assert!(file(&changes, "etc/none-seen").is_none());
+    assert!(
+        report.iter().any(|r| r.what.contains("/etc/none-seen")),
+        "{report:#?}"
+    );
+}
+
 /// `$(find DIR -name PAT -print | sort)` lists the image's files (tex-common's update-texmf
 /// concatenates `/etc/texmf/texmf.d/*.cnf` so); unsorted, several lines are not known (find's
 /// order is the directory's), one line is.

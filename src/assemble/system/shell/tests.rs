@@ -410,6 +410,15 @@ fn pipelines_into_grep_as_conditions() {
         ),
         ["echo none"]
     );
+    // egrep and fgrep are grep -E and -F (clamav-freshclam's `echo "$m" | egrep -q '(\(|\))'`).
+    assert_eq!(
+        got("if echo 'a (b)' | egrep -q '(\\(|\\))'; then echo paren; fi
+             if echo 'a.b' | fgrep -q 'a*b'; then echo star; fi
+x=$(echo a.b | egrep 'a|z')
+echo \"$x\"
+"),
+        ["echo paren", "echo a.b"]
+    );
     // An option grep's emulation does not know, or an unknown producer: the pipeline runs as
     // written (its status unknown: `&&` goes on, `||`'s fallback is not assumed).
     assert_eq!(

@@ -248,8 +248,20 @@ fn field(chars: &[char], i: &mut usize, delim: char) -> Result<String, String> {
     Err("sed: unterminated `s` command".into())
 }
 
-/// A POSIX regular expression (GNU sed's reading) as a `regex` pattern.
+/// A POSIX regular expression (GNU sed's reading) as a `regex` pattern, for a match whose
+/// extent matters (sed's `s`): alternation is refused, as `regex` takes the first alternative
+/// that matches where POSIX takes the longest match.
 pub fn translate(re: &str, extended: bool, delim: char) -> Result<String, String> {
+    translate_re(re, extended, delim, false)
+}
+
+/// A POSIX regular expression as a `regex` pattern for whether a line matches (grep): where the
+/// match is does not matter, so alternation is kept.
+fn translate_matching(re: &str, extended: bool) -> Result<String, String> {
+    translate_re(re, extended, '\0', true)
+}
+
+fn translate_re(re: &str, extended: bool, delim: char, alternation: bool) -> Result<String, String> {
     let chars: Vec<char> = re.chars().collect();
     let mut out = String::new();
     let mut i = 0;
@@ -273,6 +285,11 @@ pub fn translate(re: &str, extended: bool, delim: char) -> Result<String, String
                         at_start = n == '(';
                     }
                     '+' | '?' if !extended => out.push(n),
+                    // GNU's `\|` in a basic expression.
+                    '|' if alternation && !extended => {
+                        out.push('|');
+                        at_start = true;
+                    }
                     '|' => {
                         return Err(
                             "sed: alternation is not reproduced (POSIX takes the longest match)".into(),
@@ -299,6 +316,10 @@ pub fn translate(re: &str, extended: bool, delim: char) -> Result<String, String
             '(' | ')' | '{' | '}' | '+' | '?' if extended => {
                 out.push(c);
                 at_start = c == '(';
+            }
+            '|' if extended && alternation => {
+                out.push('|');
+                at_start = true;
             }
             '|' if extended => {
                 return Err("sed: alternation is not reproduced (POSIX takes the longest match)".into());
@@ -464,6 +485,14 @@ pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
     match name.as_str() {
         "cat" if args.is_empty() => Some(stdin.to_owned()),
         "grep" => grep(args, stdin),
+        // `grep -E` and `grep -F` under their old names.
+        "egrep" | "fgrep" => {
+            let mode = if name == "egrep" { "-E" } else { "-F" };
+            let args: Vec<String> = std::iter::once(mode.to_owned())
+                .chain(args.iter().cloned())
+                .collect();
+            grep(&args, stdin)
+        }
         "sed" => {
             let mut scripts = Vec::new();
             let (mut extended, mut quiet) = (false, false);
@@ -689,7 +718,7 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
     let body = if fixed {
         regex::escape(&pattern)
     } else {
-        translate(&pattern, extended, '\0').ok()?
+        translate_matching(&pattern, extended).ok()?
     };
     let body = if whole_line { format!("^(?:{body})$") } else { body };
     let re = Regex::new(&if ignore_case { format!("(?i){body}") } else { body }).ok()?;

@@ -132,7 +132,8 @@ impl<'f> Eval<'f> {
         let (last, before) = cmds.split_last()?;
         // grep's own output may go anywhere (`>/dev/null`): its status is what counts.
         let grep = self.known_argv(last, true)?;
-        if grep.first().map(String::as_str) != Some("grep") || before.is_empty() {
+        if !matches!(grep.first().map(String::as_str), Some("grep" | "egrep" | "fgrep")) || before.is_empty()
+        {
             return None;
         }
         let mut input = None;

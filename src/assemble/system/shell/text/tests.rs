@@ -148,7 +148,16 @@ fn filters_read_their_input_as_the_tools_do() {
         Some(()),
         "BRE `|` is a literal"
     );
-    assert_eq!(run(&["grep", "-E", "a|b"], input), None);
+    // grep only selects lines: alternation is kept (where a match starts does not matter).
+    let a_or_b: String = input
+        .lines()
+        .filter(|l| l.contains('a') || l.contains('b'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(run(&["grep", "-E", "a|b"], input), Some(a_or_b.clone()));
+    assert_eq!(run(&["grep", "a\\|b"], input), Some(a_or_b.clone()));
+    assert_eq!(run(&["egrep", "a|b"], input), Some(a_or_b));
+    assert_eq!(run(&["fgrep", "a|b"], input), Some(String::new()));
     assert_eq!(run(&["sort", "-n"], input), None);
     assert_eq!(run(&["tr", "[:upper:]", "[:lower:]"], input), None);
     assert_eq!(
