@@ -319,15 +319,7 @@ impl<'f> Eval<'f> {
                 text,
             } => {
                 self.simple(assigns, words, redirs, text);
-                // A test's status is known without running anything (a function's last
-                // command, `$?` after it).
-                let test = words.first().and_then(Word::literal);
-                if matches!(test.as_deref(), Some("[" | "test" | "true" | "false" | ":"))
-                    && assigns.is_empty()
-                    && !self.is_func_call(n)
-                {
-                    self.last_status = self.condition(std::slice::from_ref(n));
-                }
+                self.test_status(n, assigns, words);
             }
             Node::If { branches, otherwise } => self.if_node(branches, otherwise),
             Node::For { var, items, body } => {
@@ -536,6 +528,260 @@ impl<'f> Eval<'f> {
         self.depth -= 1;
     }
 
+    /// The shell's builtins and what the walk answers itself (`exit`, `.`, `cd`, `eval`,
+    /// `local`/`export`, `shift`, `set --`, `break`, `trap`, `return`, a `$(…)` answer); `false`
+    /// when `name` is none of them. Out of line: `simple`'s frame is on every nesting level's
+    /// path (a function calling itself), and in a debug build every local here would be too.
+    #[inline(never)]
+    fn builtin(
+        &mut self,
+        fields: &[Value],
+        argv: &[String],
+        unknown: &Option<String>,
+        words: &[Word],
+        redirs: &[Redir],
+        text: &str,
+    ) -> bool {
+        // `argv[0]`, known (the caller's check).
+        let Some(name) = argv.first().map(String::as_str) else {
+            return false;
+        };
+        if name == "exit" && self.capturing == 0 {
+            self.exited = true;
+            // A failure (or a status the walk does not know): dpkg's run, which succeeded,
+            // did not come here, so the walk took a path it did not (`case $? in … *) exit
+            // 1`): what the script would have run next is told, not dropped silently.
+            let failed = unknown.is_some() || argv.get(1).is_some_and(|s| s.parse::<i32>() != Ok(0));
+            if failed && self.guessing == 0 && self.ended_on_guess.is_none() {
+                self.ended_on_guess = Some(failure_exit(text));
+            }
+            return true;
+        }
+        // A here-document is the command's input (`awk '…' <<EOF`); one whose text is not
+        // known leaves the output unknown.
+        let heredoc = redirs.iter().find_map(|r| match r {
+            Redir::Heredoc(Some(text)) => Some(Some(text.clone())),
+            Redir::Heredoc(None) => Some(None),
+            Redir::HeredocExpands(word) => Some(self.expand_one(word).known()),
+            _ => None,
+        });
+        if self.capturing > 0 && unknown.is_none() && heredoc != Some(None) {
+            let saved = match heredoc.flatten() {
+                Some(text) => self.stdin.replace(text),
+                None => self.stdin.clone(),
+            };
+            if let Some(out) = self.answer(argv) {
+                self.capture.push_str(&out);
+                self.stdin = None;
+                return true;
+            }
+            self.stdin = saved;
+        }
+        if (name == "." || name == "source")
+            && let (Some(read), Some(path)) = (self.source, argv.get(1))
+            && let Some(nodes) = self
+                .sourced
+                .entry(path.clone())
+                .or_insert_with(|| read(path).and_then(|text| parse(&text).ok()).map(Rc::from))
+                .clone()
+        {
+            // Each top-level node looked at is a step: a script that sources a large file
+            // many times must not take time proportional to the product.
+            self.steps = self.steps.saturating_add(nodes.len());
+            if self.steps > MAX_STEPS {
+                self.cut = Some(format!("evaluation stopped after {MAX_STEPS} commands"));
+                return true;
+            }
+            self.source_library(&nodes, path);
+            return true;
+        }
+        if name == "cd" {
+            self.cd(&fields[1..]);
+            return true;
+        }
+        // `eval WORDS…` with every word known: the words joined by spaces are a script run
+        // here (`eval set -- $TEMP` after getopt, `eval "variable=\$$name"`).
+        if name == "eval"
+            && unknown.is_none()
+            && redirs.is_empty()
+            && let Ok(nodes) = parse(&argv[1..].join(" "))
+        {
+            self.steps = self.steps.saturating_add(nodes.len());
+            if self.steps > MAX_STEPS {
+                self.cut = Some(format!("evaluation stopped after {MAX_STEPS} commands"));
+                return true;
+            }
+            self.run(&nodes);
+            return true;
+        }
+        // What these assign cannot be seen: unset variables are no longer known to be empty.
+        if matches!(name, "eval" | "." | "source") && self.unset == UnsetVars::Empty {
+            self.unset = UnsetVars::Lost;
+        }
+        if name == "unset" {
+            for v in &argv[1..] {
+                self.vars.insert(v.clone(), Value::Known(String::new()));
+            }
+            return true;
+        }
+        if matches!(name, "local" | "export" | "readonly") {
+            self.declare(name, &words[1..]);
+            return true;
+        }
+        if name == "shift" {
+            let n = argv.get(1).map_or(Some(1), |a| a.parse::<usize>().ok());
+            match n {
+                Some(n) if n <= self.positional.len() => {
+                    self.positional.drain(..n);
+                }
+                // `shift` past the end fails (and a non-number is an error): the script
+                // stops here, which dpkg's successful run did not (an option loop that
+                // read more than it was given): what follows is told.
+                _ => {
+                    self.exited = true;
+                    if self.guessing == 0 && self.ended_on_guess.is_none() {
+                        self.ended_on_guess = Some(failure_exit(text));
+                    }
+                }
+            }
+            return true;
+        }
+        if name == "set" && matches!(fields.get(1), Some(Value::Known(a)) if a == "--") {
+            self.positional = fields[2..].to_vec();
+            return true;
+        }
+        if (name == "break" || name == "continue") && self.loops > 0 && self.capturing == 0 {
+            self.loop_jump = Some(if name == "break" {
+                LoopJump::Break
+            } else {
+                LoopJump::Continue
+            });
+            return true;
+        }
+        if name == "trap" && self.capturing == 0 {
+            self.trap(&argv[1..]);
+            return true;
+        }
+        if self.debconf_call(fields).is_some() {
+            return true;
+        }
+        if name == "return" {
+            self.return_builtin(words, argv);
+            return true;
+        }
+        false
+    }
+
+    /// The nodes of a file `. FILE` reads: its function definitions and plain assignments are
+    /// taken; what its other top-level commands may assign is no longer known (confmodule's
+    /// `DEBCONF_REDIR=1` under `if`), and when the names cannot be read from their text, no
+    /// variable nothing assigned is known to be empty. Out of line: `simple`'s frame is on every
+    /// nesting level's path.
+    #[inline(never)]
+    fn source_library(&mut self, nodes: &[Node], path: &str) {
+        for n in nodes.iter() {
+            match n {
+                Node::Func { .. } => self.node(n),
+                Node::Simple { words, .. } if words.is_empty() => self.node(n),
+                // Not walked (see above).
+                _ => match super::ast::assigned_names(std::slice::from_ref(n)) {
+                    Some(names) => {
+                        for name in names {
+                            let why = format!("${name} may be set by {path}");
+                            self.vars.insert(name, Value::Unknown(why));
+                        }
+                    }
+                    None => {
+                        if self.unset == UnsetVars::Empty {
+                            self.unset = UnsetVars::Lost;
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    /// `return [N]`: ends the function being run with its status (`return` and `return $?`:
+    /// the last command's); outside a function it ends the script. Out of line, as
+    /// [`Eval::call_function`].
+    #[inline(never)]
+    fn return_builtin(&mut self, words: &[Word], argv: &[String]) {
+        if self.in_func > 0 {
+            self.returning = true;
+            // `return` and `return $?`: the last command's status.
+            let last = match words.get(1).map(|w| w.0.as_slice()) {
+                None => true,
+                Some(
+                    [
+                        Piece {
+                            part: Part::Var { name, default: None },
+                            ..
+                        },
+                    ],
+                ) => name == "?",
+                Some(_) => false,
+            };
+            let status = match argv.get(1).map(|a| a.parse::<i32>()) {
+                _ if self.guessing > 0 => None,
+                _ if last => self.prev_status,
+                Some(Ok(n)) => Some(n == 0),
+                _ => None,
+            };
+            self.returned = Some(status);
+        } else {
+            self.exited = true;
+        }
+    }
+
+    /// Runs one of the script's functions with `args` as its positional parameters; its status
+    /// is what its `return` gave, else its last command's. Out of line: `simple`'s frame is on
+    /// every nesting level's path, and a function calling itself nests as deep as the walk
+    /// allows.
+    #[inline(never)]
+    fn call_function(&mut self, body: &[Node], args: &[Value]) {
+        // The function's name is known (it is `name`): the arguments are the fields
+        // after it, unknown ones in their places.
+        let saved = std::mem::replace(&mut self.positional, args.to_vec());
+        let saved_guessing = std::mem::take(&mut self.guessing);
+        self.in_func += 1;
+        self.returned = None;
+        self.run(body);
+        self.in_func -= 1;
+        // The status: what its `return` gave, else its last command's (a compound one's
+        // only when it is a list or a negation, whose status the walk follows).
+        let status = if self.returning {
+            self.returned.flatten()
+        } else {
+            match body.last() {
+                Some(Node::Simple { .. } | Node::AndOr(_) | Node::Not(_)) => self.last_status,
+                None => Some(true),
+                Some(_) => None,
+            }
+        };
+        self.returned = Some(status);
+        self.last_status = status;
+        self.returning = false;
+        // The function's rest was told; its caller goes on.
+        if !self.exited {
+            self.ended_on_guess = None;
+        }
+        self.guessing = saved_guessing;
+        self.positional = saved;
+    }
+
+    /// A test's status is known without running anything (a function's last command, `$?`
+    /// after it). Out of line: `node`'s frame is on every nesting level's path.
+    #[inline(never)]
+    fn test_status(&mut self, n: &Node, assigns: &[(String, Word)], words: &[Word]) {
+        let test = words.first().and_then(Word::literal);
+        if matches!(test.as_deref(), Some("[" | "test" | "true" | "false" | ":"))
+            && assigns.is_empty()
+            && !self.is_func_call(n)
+        {
+            self.last_status = self.condition(std::slice::from_ref(n));
+        }
+    }
+
     fn simple(&mut self, assigns: &[(String, Word)], words: &[Word], redirs: &[Redir], text: &str) {
         if words.is_empty() {
             for (name, w) in assigns {
@@ -567,203 +813,11 @@ impl<'f> Eval<'f> {
         // none: the command is reported as it is written).
         let named = matches!(fields.first(), Some(Value::Known(_)));
         if let Some(name) = argv.first().cloned().filter(|_| named) {
-            if name == "exit" && self.capturing == 0 {
-                self.exited = true;
-                // A failure (or a status the walk does not know): dpkg's run, which succeeded,
-                // did not come here, so the walk took a path it did not (`case $? in … *) exit
-                // 1`): what the script would have run next is told, not dropped silently.
-                let failed = unknown.is_some() || argv.get(1).is_some_and(|s| s.parse::<i32>() != Ok(0));
-                if failed && self.guessing == 0 && self.ended_on_guess.is_none() {
-                    self.ended_on_guess = Some(failure_exit(text));
-                }
-                return;
-            }
-            // A here-document is the command's input (`awk '…' <<EOF`); one whose text is not
-            // known leaves the output unknown.
-            let heredoc = redirs.iter().find_map(|r| match r {
-                Redir::Heredoc(Some(text)) => Some(Some(text.clone())),
-                Redir::Heredoc(None) => Some(None),
-                Redir::HeredocExpands(word) => Some(self.expand_one(word).known()),
-                _ => None,
-            });
-            if self.capturing > 0 && unknown.is_none() && heredoc != Some(None) {
-                let saved = match heredoc.flatten() {
-                    Some(text) => self.stdin.replace(text),
-                    None => self.stdin.clone(),
-                };
-                if let Some(out) = self.answer(&argv) {
-                    self.capture.push_str(&out);
-                    self.stdin = None;
-                    return;
-                }
-                self.stdin = saved;
-            }
-            if (name == "." || name == "source")
-                && let (Some(read), Some(path)) = (self.source, argv.get(1))
-                && let Some(nodes) = self
-                    .sourced
-                    .entry(path.clone())
-                    .or_insert_with(|| read(path).and_then(|text| parse(&text).ok()).map(Rc::from))
-                    .clone()
-            {
-                // Each top-level node looked at is a step: a script that sources a large file
-                // many times must not take time proportional to the product.
-                self.steps = self.steps.saturating_add(nodes.len());
-                if self.steps > MAX_STEPS {
-                    self.cut = Some(format!("evaluation stopped after {MAX_STEPS} commands"));
-                    return;
-                }
-                for n in nodes.iter() {
-                    match n {
-                        Node::Func { .. } => self.node(n),
-                        Node::Simple { words, .. } if words.is_empty() => self.node(n),
-                        // Not walked: what it may assign is no longer known (confmodule's
-                        // `DEBCONF_REDIR=1` under `if`), and when the names cannot be read
-                        // from its text, no variable nothing assigned is known to be empty.
-                        _ => match super::ast::assigned_names(std::slice::from_ref(n)) {
-                            Some(names) => {
-                                for name in names {
-                                    let why = format!("${name} may be set by {path}");
-                                    self.vars.insert(name, Value::Unknown(why));
-                                }
-                            }
-                            None => {
-                                if self.unset == UnsetVars::Empty {
-                                    self.unset = UnsetVars::Lost;
-                                }
-                            }
-                        },
-                    }
-                }
-                return;
-            }
-            if name == "cd" {
-                self.cd(&fields[1..]);
-                return;
-            }
-            // `eval WORDS…` with every word known: the words joined by spaces are a script run
-            // here (`eval set -- $TEMP` after getopt, `eval "variable=\$$name"`).
-            if name == "eval"
-                && unknown.is_none()
-                && redirs.is_empty()
-                && let Ok(nodes) = parse(&argv[1..].join(" "))
-            {
-                self.steps = self.steps.saturating_add(nodes.len());
-                if self.steps > MAX_STEPS {
-                    self.cut = Some(format!("evaluation stopped after {MAX_STEPS} commands"));
-                    return;
-                }
-                self.run(&nodes);
-                return;
-            }
-            // What these assign cannot be seen: unset variables are no longer known to be empty.
-            if matches!(name.as_str(), "eval" | "." | "source") && self.unset == UnsetVars::Empty {
-                self.unset = UnsetVars::Lost;
-            }
-            if name == "unset" {
-                for v in &argv[1..] {
-                    self.vars.insert(v.clone(), Value::Known(String::new()));
-                }
-                return;
-            }
-            if matches!(name.as_str(), "local" | "export" | "readonly") {
-                self.declare(&name, &words[1..]);
-                return;
-            }
-            if name == "shift" {
-                let n = argv.get(1).map_or(Some(1), |a| a.parse::<usize>().ok());
-                match n {
-                    Some(n) if n <= self.positional.len() => {
-                        self.positional.drain(..n);
-                    }
-                    // `shift` past the end fails (and a non-number is an error): the script
-                    // stops here, which dpkg's successful run did not (an option loop that
-                    // read more than it was given): what follows is told.
-                    _ => {
-                        self.exited = true;
-                        if self.guessing == 0 && self.ended_on_guess.is_none() {
-                            self.ended_on_guess = Some(failure_exit(text));
-                        }
-                    }
-                }
-                return;
-            }
-            if name == "set" && matches!(fields.get(1), Some(Value::Known(a)) if a == "--") {
-                self.positional = fields[2..].to_vec();
-                return;
-            }
-            if (name == "break" || name == "continue") && self.loops > 0 && self.capturing == 0 {
-                self.loop_jump = Some(if name == "break" {
-                    LoopJump::Break
-                } else {
-                    LoopJump::Continue
-                });
-                return;
-            }
-            if name == "trap" && self.capturing == 0 {
-                self.trap(&argv[1..]);
-                return;
-            }
-            if self.debconf_call(&fields).is_some() {
-                return;
-            }
-            if name == "return" {
-                if self.in_func > 0 {
-                    self.returning = true;
-                    // `return` and `return $?`: the last command's status.
-                    let last = match words.get(1).map(|w| w.0.as_slice()) {
-                        None => true,
-                        Some(
-                            [
-                                Piece {
-                                    part: Part::Var { name, default: None },
-                                    ..
-                                },
-                            ],
-                        ) => name == "?",
-                        Some(_) => false,
-                    };
-                    let status = match argv.get(1).map(|a| a.parse::<i32>()) {
-                        _ if self.guessing > 0 => None,
-                        _ if last => self.prev_status,
-                        Some(Ok(n)) => Some(n == 0),
-                        _ => None,
-                    };
-                    self.returned = Some(status);
-                } else {
-                    self.exited = true;
-                }
+            if self.builtin(&fields, &argv, &unknown, words, redirs, text) {
                 return;
             }
             if let Some(body) = self.funcs.get(&name).cloned() {
-                // The function's name is known (it is `name`): the arguments are the fields
-                // after it, unknown ones in their places.
-                let saved = std::mem::replace(&mut self.positional, fields[1..].to_vec());
-                let saved_guessing = std::mem::take(&mut self.guessing);
-                self.in_func += 1;
-                self.returned = None;
-                self.run(&body);
-                self.in_func -= 1;
-                // The status: what its `return` gave, else its last command's (a compound one's
-                // only when it is a list or a negation, whose status the walk follows).
-                let status = if self.returning {
-                    self.returned.flatten()
-                } else {
-                    match body.last() {
-                        Some(Node::Simple { .. } | Node::AndOr(_) | Node::Not(_)) => self.last_status,
-                        None => Some(true),
-                        Some(_) => None,
-                    }
-                };
-                self.returned = Some(status);
-                self.last_status = status;
-                self.returning = false;
-                // The function's rest was told; its caller goes on.
-                if !self.exited {
-                    self.ended_on_guess = None;
-                }
-                self.guessing = saved_guessing;
-                self.positional = saved;
+                self.call_function(&body, &fields[1..]);
                 return;
             }
         }
@@ -932,6 +986,8 @@ impl Eval<'_> {
     /// keeps it. A name the walk cannot read (`export "$variable"="$value"` over a file's
     /// lines) may set any variable: unset ones are no longer known to be empty. Scopes are not
     /// kept: the walk's variables are global.
+    /// Out of line: `simple`'s frame is on every nesting level's path.
+    #[inline(never)]
     fn declare(&mut self, keyword: &str, words: &[Word]) {
         for w in words {
             let text = match w.0.first().map(|p| &p.part) {
@@ -1151,8 +1207,7 @@ impl Eval<'_> {
             self.guessing -= usize::from(guess);
         }
         if !uncertain.is_empty() {
-            let condition =
-                super::ast::commands_text(&parts[..1].iter().map(|(_, n)| n.clone()).collect::<Vec<_>>());
+            let condition = super::ast::commands_text(std::slice::from_ref(&parts[0].1));
             let lists: Vec<&[Node]> = uncertain.iter().map(|n| std::slice::from_ref(*n)).collect();
             self.forget_assigned(&lists, &condition);
         }
