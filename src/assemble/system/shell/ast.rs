@@ -242,15 +242,9 @@ fn default_assigns(word: &Word, names: &mut std::collections::BTreeSet<String>) 
         }
         // `$((i += 1))`: the names are in the expression; not read here.
         Part::Arith(w) => {
-            !w.0.iter().any(|p| match &p.part {
-                Part::Lit(text) => text
-                    .replace("==", "")
-                    .replace("!=", "")
-                    .replace("<=", "")
-                    .replace(">=", "")
-                    .contains('='),
-                _ => false,
-            }) && default_assigns(w, names)
+            !w.0.iter()
+                .any(|p| matches!(&p.part, Part::Lit(text) if arith_assigns(text)))
+                && default_assigns(w, names)
         }
         _ => true,
     })
@@ -295,4 +289,31 @@ fn declared_name(w: &Word) -> Option<String> {
         Some((name, _)) => Some(name.to_owned()),
         None => (w.0.len() == 1).then(|| head.clone()),
     }
+}
+
+/// Whether arithmetic text holds an assignment operator (`=`, `+=`, `<<=`, …), not only
+/// comparisons (`==`, `!=`, `<=`, `>=`).
+fn arith_assigns(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'=' {
+            if b.get(i + 1) == Some(&b'=') {
+                i += 2;
+                continue;
+            }
+            let prev = i.checked_sub(1).map(|p| b[p]);
+            let assigns = match prev {
+                Some(b'!') => false,
+                // `<<=`/`>>=` assign; `<=`/`>=` compare.
+                Some(c @ (b'<' | b'>')) => i >= 2 && b[i - 2] == c,
+                _ => true,
+            };
+            if assigns {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
 }

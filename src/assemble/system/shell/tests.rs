@@ -1045,6 +1045,21 @@ fn arithmetic_expansion_drives_a_debconf_state_machine() {
         None,
         "an arithmetic assignment's name is not read"
     );
+    for expr in ["x <<= 1", "x >>= 1", "x = 1", "x |= 1"] {
+        let script = format!(": $(({expr}))\n");
+        assert_eq!(
+            super::ast::assigned_names(&parse(&script).unwrap()),
+            None,
+            "{expr}"
+        );
+    }
+    for expr in ["x == 1", "x != 1", "x <= 1", "x >= 1", "x << 1"] {
+        let script = format!(": $(({expr}))\n");
+        assert!(
+            super::ast::assigned_names(&parse(&script).unwrap()).is_some(),
+            "{expr}"
+        );
+    }
 }
 
 #[test]
