@@ -106,9 +106,10 @@ pub fn scan_postinst(
 ) -> (Vec<Install>, Vec<NotEmulated>) {
     let installs = std::cell::RefCell::new(Vec::new());
     let mut report = Vec::new();
-    let Some(text) = pkg.member_text("postinst") else {
+    let Some(text) = pkg.script_text("postinst") else {
         return (Vec::new(), report);
     };
+    let text: &str = &text;
     let nodes = match shell::parse(text) {
         Ok(n) => n,
         Err(e) => {

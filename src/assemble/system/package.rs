@@ -59,6 +59,13 @@ impl InstalledPackage {
         self.members.get(name).and_then(|b| std::str::from_utf8(b).ok())
     }
 
+    /// A maintainer script as the walk reads it, if present. Bytes that are not UTF-8 (a
+    /// Latin-1 `ö` in exim4-config's config) become U+FFFD, which the shell lexer turns into
+    /// unknown text wherever it is used: the rest of the script is still read.
+    pub fn script_text(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        self.members.get(name).map(|b| String::from_utf8_lossy(b))
+    }
+
     /// `Multi-Arch: same` packages are named `pkg:arch` in dpkg's database file names.
     pub fn is_multiarch_same(&self) -> bool {
         self.field("Multi-Arch")

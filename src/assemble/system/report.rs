@@ -66,14 +66,15 @@ pub fn non_shell(text: &str) -> Option<String> {
         .then(|| format!("non-shell script ({first}); not read"))
 }
 
-/// A maintainer script as the walk reads it: its commands, or why it is not read (not text, not
-/// a shell script, not parsed).
+/// A maintainer script as the walk reads it: its commands, or why it is not read (not a shell
+/// script, not parsed).
 pub fn walkable(raw: &[u8]) -> Result<Vec<shell::Node>, String> {
-    let text = std::str::from_utf8(raw).map_err(|_| "script is not text; not read".to_owned())?;
-    if let Some(why) = non_shell(text) {
+    // Bytes that are not UTF-8 become U+FFFD: unknown text to the walk (see `script_text`).
+    let text = String::from_utf8_lossy(raw);
+    if let Some(why) = non_shell(&text) {
         return Err(why);
     }
-    shell::parse(text).map_err(|e| unreadable(&e))
+    shell::parse(&text).map_err(|e| unreadable(&e))
 }
 
 fn scan_script(
@@ -238,9 +239,10 @@ fn activated_triggers(packages: &[InstalledPackage]) -> Vec<String> {
 fn script_activations(tree: &dyn TreeView, packages: &[InstalledPackage], native_arch: &str) -> Vec<String> {
     let mut out = Vec::new();
     for pkg in packages {
-        let Some(text) = pkg.member_text("postinst") else {
+        let Some(text) = pkg.script_text("postinst") else {
             continue;
         };
+        let text: &str = &text;
         if !text.contains("dpkg-trigger") || non_shell(text).is_some() {
             continue;
         }
@@ -457,7 +459,7 @@ fi
                 "postinst",
                 "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n    files=$(dpkg -L libpython3.11-minimal:amd64 \\\n\t\t| sed -n '/^\\/usr\\/lib\\/python3.11\\/.*\\.py$/p')\n    if [ -n \"$files\" ]; then\n\t/usr/bin/python3.11 -E -S /usr/lib/python3.11/py_compile.py $files\n    fi\nfi\n",
                 EffectKind::Unsupported,
-                "/usr/bin/python3.11 -E -S /usr/lib/python3.11/py_compile.py $files (not reproduced: it runs the image's own code; byte-compiles the interpreter's standard library into __pycache__; run `python3 -m compileall` at first start)",
+                "/usr/bin/python3.11 -E -S /usr/lib/python3.11/py_compile.py /usr/lib/python3.11/os.py (not reproduced: it runs the image's own code; byte-compiles the interpreter's standard library into __pycache__; run `python3 -m compileall` at first start)",
             ),
             // libgdk-pixbuf-2.0-0 2.42.10+dfsg-1+deb12u1
             (
@@ -476,8 +478,11 @@ fi
                 "skipped: non-deterministic by nature: java -Xmx64m -jar /usr/share/ca-certificates-java/ca-certificates-java.jar -storepass changeit (made at first start: update-ca-certificates -f (its jks-keystore hook rebuilds /etc/ssl/certs/java/cacerts))",
             ),
         ];
+        // python3.11-minimal compiles what `dpkg -L libpython3.11-minimal` lists.
+        let mut stdlib = pkg("libpython3.11-minimal", &[]);
+        stdlib.files = vec!["usr/lib/python3.11/os.py".into()];
         for (package, script, text, kind, what) in cases {
-            let r = all_reports(&tree, &[pkg(package, &[(script, text)])], "amd64");
+            let r = all_reports(&tree, &[pkg(package, &[(script, text)]), stdlib.clone()], "amd64");
             assert_eq!(r.len(), 1, "{package}: {r:?}");
             assert_eq!(r[0].kind(), *kind, "{package}: {r:?}");
             assert!(r[0].what.contains(what), "{package}: {}", r[0].what);

@@ -1,18 +1,19 @@
-//! `sed -i` with `s/RE/REPLACEMENT/FLAGS` commands, as GNU sed edits a file in place
-//! (openssh-server's `sed -i 's/^#*PermitRootLogin .*/PermitRootLogin yes/' FILE`).
+//! `sed -i`, as GNU sed edits a file in place (openssh-server's
+//! `sed -i 's/^#*PermitRootLogin .*/PermitRootLogin yes/' FILE`).
 //!
-//! The edit itself is [`shell::text`]'s (its `s` commands, its POSIX regular expressions, and
-//! what it refuses). The file keeps its mode and owner (GNU sed copies them to the file it
+//! The edit itself is [`shell::text`]'s (its `s`, `d` and `p` commands and their addresses, its
+//! POSIX regular expressions, and what it refuses); each file is edited on its own, its lines
+//! numbered from 1, as `-i` implies `-s`. The file keeps its mode and owner (GNU sed copies them to the file it
 //! renames over the original); `-iSUFFIX` keeps a copy of the original under that name.
 
-use super::shell::text::{self, Substitute};
+use super::shell::text::{self, SedCommand};
 use super::{Changes, Overlay, TreeView};
 use crate::entry::EntryKind;
 
 /// One `sed -i` call.
 #[derive(Debug)]
 pub struct SedCall {
-    commands: Vec<Substitute>,
+    commands: Vec<SedCommand>,
     files: Vec<String>,
     backup_suffix: Option<String>,
 }
@@ -116,7 +117,9 @@ pub fn apply(overlay: &mut Overlay<'_>, call: &SedCall) -> Result<(), String> {
             None => Vec::new(),
         };
         let text = String::from_utf8(bytes.clone()).map_err(|_| format!("{file} is not UTF-8 text"))?;
-        let edited = text::sed_text(&text, &call.commands, false);
+        let edited = text::sed_text(&text, &call.commands, false).ok_or_else(|| {
+            format!("sed -i on {file}: a case conversion meets a letter outside ASCII (the locale's)")
+        })?;
         let mut changes = Changes::default();
         if let Some(suffix) = &call.backup_suffix {
             let mut backup = entry.clone();

@@ -61,9 +61,10 @@ pub fn compute(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Cha
     // `add-shell SHELL…` (debianutils 5.x adds the /usr-merged variant too).
     let mut added: Vec<String> = Vec::new();
     for pkg in packages {
-        let Some(script) = pkg.member_text("postinst") else {
+        let Some(script) = pkg.script_text("postinst") else {
             continue;
         };
+        let script: &str = &script;
         let Ok(nodes) = shell::parse(script) else { continue };
         let mut cb = |c: Call<'_>| {
             if let Ok(argv) = c.argv

@@ -100,9 +100,10 @@ pub fn compute_at(
             if script == "postinst" && WHOLE_POSTINST.contains(&pkg.name.as_str()) {
                 continue;
             }
-            let Some(text) = pkg.member_text(script) else {
+            let Some(text) = pkg.script_text(script) else {
                 continue;
             };
+            let text: &str = &text;
             if let Some(why) = report::non_shell(text) {
                 report.push(NotEmulated {
                     package: pkg.name.clone(),
@@ -273,6 +274,7 @@ pub fn compute_at(
                     // A command that reads a file left out (pending) cannot make what it would.
                     if let Some(why) = output::reads_pending(&st, name, &argv[1..]) {
                         failures.push(format!("{} ({why})", command_line(&c)));
+                        output::copy_of_pending(&mut st, name, &argv[1..], c.guessed);
                         return;
                     }
                     // The files this command makes are the script's own (see `output::content_lost`).
@@ -400,9 +402,12 @@ pub fn compute_at(
                 // `$(dpkg -L PKG)` read the image and the package set.
                 let printed = |argv: &[String]| match argv.split_first() {
                     Some((name, args)) if name == "mktemp" => {
-                        output::mktemp(&mut state.borrow_mut().overlay, args)
-                            .ok()
-                            .map(|path| path + "\n")
+                        let mut st = state.borrow_mut();
+                        let path = output::mktemp(&mut st.overlay, args).ok()?;
+                        // The script's own file: a write to it not reproduced leaves it out
+                        // (`output::content_lost`), not empty.
+                        st.created.insert(path.clone());
+                        Some(path + "\n")
                     }
                     Some((name, args))
                         if (name == "cat" && !args.is_empty())

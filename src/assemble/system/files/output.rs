@@ -232,6 +232,54 @@ pub(super) fn reads_pending(st: &State<'_>, name: &str, args: &[String]) -> Opti
         .map(|a| format!("{a} is left out: its content is not known while building"))
 }
 
+/// A copy that reads a file left out (`reads_pending`) is not made, but what it would make is not
+/// what the image has either: its destination (under the source's name in a directory operand)
+/// gets content nobody knows, so it is left out and pending too, even a file that existed before
+/// the script, as the copy would replace all of it (ejabberd's configuration, built in a
+/// `mktemp` file by a sed the walk does not reproduce, then handed to ucf). `mv` takes its source
+/// away. On a guessed path the copy may not happen: the destination keeps what it has.
+pub(super) fn copy_of_pending(st: &mut State<'_>, name: &str, args: &[String], guessed: bool) {
+    if guessed || !matches!(name, "cp" | "mv" | "install" | "ucf") {
+        return;
+    }
+    let operands: Vec<&String> = args.iter().filter(|a| a.starts_with('/')).collect();
+    let Some((dest, sources)) = operands.split_last() else {
+        return;
+    };
+    let into_dir = st
+        .overlay
+        .entry(&super::super::tree_path(dest))
+        .is_some_and(|e| e.is_dir());
+    let left_out: Vec<&String> = sources
+        .iter()
+        .copied()
+        .filter(|s| st.pending.contains(s.as_str()))
+        .collect();
+    for source in left_out {
+        let target = if into_dir {
+            let file = source.rsplit('/').next().unwrap_or(source);
+            format!("{}/{file}", dest.trim_end_matches('/'))
+        } else {
+            (*dest).clone()
+        };
+        if target.starts_with("/dev/") || target.split('/').any(|c| c == "..") {
+            continue;
+        }
+        let path = super::super::tree_path(&target);
+        if st.overlay.entry(&path).is_some_and(|e| !e.is_dir()) {
+            st.overlay.apply(Changes {
+                files: Vec::new(),
+                removed: vec![path],
+            });
+        }
+        st.created.remove(&target);
+        st.pending.insert(target);
+        if name == "mv" {
+            st.pending.remove(source.as_str());
+        }
+    }
+}
+
 /// The files an in-place editor changes (`perl -pi -e … FILE`, `sed -i SCRIPT FILE` of a form the
 /// walk does not apply): the absolute operands, the program text aside.
 pub(super) fn edited_in_place(name: &str, args: &[String]) -> Vec<String> {

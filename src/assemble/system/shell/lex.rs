@@ -92,6 +92,18 @@ fn expanding_body(body: &str, depth: usize) -> Option<Word> {
     (lexer.i == quoted.len()).then_some(word)
 }
 
+/// Literal text holding U+FFFD, what a script's bytes that are not UTF-8 were read as: its
+/// real bytes are not known, so neither is the text (a sed expression written in Latin-1).
+fn undecoded_unknown(piece: Piece) -> Piece {
+    match piece.part {
+        Part::Lit(text) if text.contains(char::REPLACEMENT_CHARACTER) => Piece {
+            part: Part::Unknown(format!("text that is not UTF-8: {text}")),
+            quoted: piece.quoted,
+        },
+        _ => piece,
+    }
+}
+
 pub(super) const OPS: &[&str] = &[
     ";;", "&&", "||", ">>", "<<-", "<<", ">&", "<&", "&>", ";", "&", "|", "(", ")", "<", ">",
 ];
@@ -250,6 +262,9 @@ impl<'a> Lexer<'a> {
                         Some(word) => Body::Expands(word),
                         None => Body::Unknown,
                     }
+                } else if body.contains(char::REPLACEMENT_CHARACTER) {
+                    // Bytes that were not UTF-8 (see `undecoded_unknown`).
+                    Body::Unknown
                 } else {
                     Body::Text(body)
                 });
@@ -362,7 +377,7 @@ impl<'a> Lexer<'a> {
             }
         }
         flush(&mut lit, &mut pieces, false);
-        Ok(Word(pieces))
+        Ok(Word(pieces.into_iter().map(undecoded_unknown).collect()))
     }
 
     /// At `$` or a backquote: a variable, `${…}`, `$(…)`, `$((…))` or `` `…` ``.

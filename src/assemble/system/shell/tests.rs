@@ -1104,3 +1104,35 @@ fn what_a_guess_may_have_assigned_is_not_known_after_it() {
         "{calls:?}"
     );
 }
+
+/// exim4-config's config holds Latin-1 bytes in sed expressions: read lossily, those bytes
+/// become U+FFFD, and any text holding one is not known (its real bytes are not), while the
+/// rest of the script is walked as usual.
+#[test]
+fn text_that_was_not_utf8_is_not_known() {
+    let raw = b"#!/bin/sh\nX=$(echo a | sed -e 's/a/\xf6/')\necho 'a\xf6b' \"$X\"\ncat > /etc/x <<EOF\n\xf6\nEOF\necho ok\n";
+    let text = String::from_utf8_lossy(raw);
+    let nodes = parse(&text).unwrap();
+    let calls = std::cell::RefCell::new(Vec::new());
+    let mut cb = |c: Call<'_>| calls.borrow_mut().push((c.argv.clone(), c.heredoc.clone()));
+    Eval::new(&["configure", ""], &mut cb).run(&nodes);
+    let calls = calls.into_inner();
+    let echo_unknown = calls
+        .iter()
+        .find(|(argv, _)| argv.is_err())
+        .expect("the echo of unknown text");
+    assert!(
+        echo_unknown.0.as_ref().unwrap_err().contains("not UTF-8"),
+        "{calls:?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|(argv, heredoc)| argv.as_ref().is_ok_and(|a| a[0] == "cat") && heredoc == &Some(None)),
+        "the here-document's text is not known: {calls:?}"
+    );
+    assert_eq!(
+        calls.last().map(|c| c.0.clone()),
+        Some(Ok(vec!["echo".to_owned(), "ok".to_owned()]))
+    );
+}

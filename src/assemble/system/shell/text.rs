@@ -1,6 +1,6 @@
 //! The text a script's small tools print, computed: `echo` and `printf` (as the script's shell
-//! has them), and the filters scripts pipe text through inside `$(…)` — `grep`, `sed`'s `s`
-//! commands, `tr`, `cut`, `basename`, `dirname`, `sort`, `uniq`, `head`, `cat`. Each takes only the forms
+//! has them), and the filters scripts pipe text through inside `$(…)` — `grep`, `sed` ([`sed`]),
+//! `tr`, `cut`, `basename`, `dirname`, `sort`, `uniq`, `head`, `cat`. Each takes only the forms
 //! it reproduces exactly and says `None`/`Err` for the rest, so the caller reports instead of
 //! guessing.
 //!
@@ -11,8 +11,8 @@
 //!
 //! Regular expressions (sed's and grep's) are translated from POSIX (basic, or extended) to the
 //! `regex` crate's syntax. What the translation cannot keep exact is refused: back-references,
-//! alternation (POSIX takes the longest alternative, `regex` the first), sed's addresses and
-//! commands other than `s`, case conversion in replacements, the `p`/`w`/`e` and numbered flags.
+//! alternation where the match's extent matters (POSIX takes the longest alternative, `regex`
+//! the first), the `w`/`e` and numbered flags.
 
 use regex::Regex;
 
@@ -166,88 +166,6 @@ pub fn printf(format: &str, args: &[String]) -> Result<String, String> {
     }
 }
 
-/// One `s/RE/REPLACEMENT/FLAGS` command.
-#[derive(Debug)]
-pub struct Substitute {
-    re: Regex,
-    replacement: Vec<Piece>,
-    global: bool,
-    /// The `p` flag: the line is printed when the substitution was made.
-    print: bool,
-}
-
-#[derive(Debug, PartialEq)]
-enum Piece {
-    Text(String),
-    /// `&` (0) or `\1`…`\9`.
-    Group(usize),
-}
-
-/// `s` commands separated by `;` or newlines.
-pub fn parse_script(script: &str, extended: bool) -> Result<Vec<Substitute>, String> {
-    let chars: Vec<char> = script.chars().collect();
-    let mut i = 0;
-    let mut out = Vec::new();
-    loop {
-        while i < chars.len() && (chars[i].is_whitespace() || chars[i] == ';') {
-            i += 1;
-        }
-        if i >= chars.len() {
-            return Ok(out);
-        }
-        if chars[i] != 's' {
-            return Err(format!(
-                "sed script `{script}`: only `s` commands without an address are reproduced"
-            ));
-        }
-        let delim = *chars.get(i + 1).ok_or("sed: unterminated `s` command")?;
-        if delim == '\\' || delim == '\n' {
-            return Err("sed: delimiter not reproduced".into());
-        }
-        i += 2;
-        let re = field(&chars, &mut i, delim)?;
-        let replacement = field(&chars, &mut i, delim)?;
-        let (mut global, mut icase, mut print) = (false, false, false);
-        while i < chars.len() && chars[i] != ';' && chars[i] != '\n' && chars[i] != '}' {
-            match chars[i] {
-                'g' => global = true,
-                'p' => print = true,
-                'I' | 'i' => icase = true,
-                c if c.is_whitespace() => {}
-                c => return Err(format!("sed flag `{c}` is not reproduced")),
-            }
-            i += 1;
-        }
-        let pattern = translate(&re, extended, delim)?;
-        let pattern = if icase { format!("(?i){pattern}") } else { pattern };
-        let re = Regex::new(&pattern).map_err(|e| format!("sed: regular expression `{re}`: {e}"))?;
-        out.push(Substitute {
-            re,
-            replacement: replacement_pieces(&replacement, delim)?,
-            global,
-            print,
-        });
-    }
-}
-
-/// The text up to the next unescaped `delim` (escapes kept, `\DELIM` kept for the caller).
-fn field(chars: &[char], i: &mut usize, delim: char) -> Result<String, String> {
-    let mut s = String::new();
-    while let Some(&c) = chars.get(*i) {
-        *i += 1;
-        if c == delim {
-            return Ok(s);
-        }
-        s.push(c);
-        if c == '\\' {
-            let next = *chars.get(*i).ok_or("sed: unterminated `s` command")?;
-            s.push(next);
-            *i += 1;
-        }
-    }
-    Err("sed: unterminated `s` command".into())
-}
-
 /// A POSIX regular expression (GNU sed's reading) as a `regex` pattern, for a match whose
 /// extent matters (sed's `s`): alternation is refused, as `regex` takes the first alternative
 /// that matches where POSIX takes the longest match.
@@ -259,6 +177,11 @@ pub fn translate(re: &str, extended: bool, delim: char) -> Result<String, String
 /// match is does not matter, so alternation is kept.
 fn translate_matching(re: &str, extended: bool) -> Result<String, String> {
     translate_re(re, extended, '\0', true)
+}
+
+/// A sed address (`/RE/`, `\cREc`): only whether a line matches counts, so alternation is kept.
+fn translate_address(re: &str, extended: bool, delim: char) -> Result<String, String> {
+    translate_re(re, extended, delim, true)
 }
 
 fn translate_re(re: &str, extended: bool, delim: char, alternation: bool) -> Result<String, String> {
@@ -285,6 +208,12 @@ fn translate_re(re: &str, extended: bool, delim: char, alternation: bool) -> Res
                         at_start = n == '(';
                     }
                     '+' | '?' if !extended => out.push(n),
+                    // The delimiter escaped is itself (`s|a\|b|x|`), a literal in a basic
+                    // expression; in an extended one GNU sed would read an operator there.
+                    n if n == delim && extended && "|+?(){}".contains(n) => {
+                        return Err(format!("sed: `\\{n}` as the delimiter is not reproduced"));
+                    }
+                    n if n == delim => lit(n, &mut out),
                     // GNU's `\|` in a basic expression.
                     '|' if alternation && !extended => {
                         out.push('|');
@@ -306,7 +235,6 @@ fn translate_re(re: &str, extended: bool, delim: char, alternation: bool) -> Res
                     '>' => out.push_str("\\b{end}"),
                     '`' => out.push_str("\\A"),
                     '\'' => out.push_str("\\z"),
-                    n if n == delim => lit(n, &mut out),
                     n if n.is_ascii_alphanumeric() => {
                         return Err(format!("sed: `\\{n}` is not reproduced"));
                     }
@@ -394,88 +322,6 @@ fn bracket(chars: &[char], mut i: usize, out: &mut String, escapes: bool) -> Res
     Err("sed: unterminated bracket expression".into())
 }
 
-fn replacement_pieces(text: &str, delim: char) -> Result<Vec<Piece>, String> {
-    let mut pieces = Vec::new();
-    let mut lit = String::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '&' => {
-                pieces.push(Piece::Text(std::mem::take(&mut lit)));
-                pieces.push(Piece::Group(0));
-            }
-            '\\' => match chars.next() {
-                Some(d @ '1'..='9') => {
-                    pieces.push(Piece::Text(std::mem::take(&mut lit)));
-                    pieces.push(Piece::Group(d as usize - '0' as usize));
-                }
-                Some('n') => lit.push('\n'),
-                Some('t') => lit.push('\t'),
-                Some(c @ ('L' | 'U' | 'l' | 'u' | 'E')) => {
-                    return Err(format!("sed: case conversion `\\{c}` is not reproduced"));
-                }
-                Some(c) if c == delim || !c.is_ascii_alphanumeric() => lit.push(c),
-                Some(c) => return Err(format!("sed: `\\{c}` in a replacement is not reproduced")),
-                None => return Err("sed: trailing backslash in a replacement".into()),
-            },
-            c => lit.push(c),
-        }
-    }
-    pieces.push(Piece::Text(lit));
-    pieces.retain(|p| *p != Piece::Text(String::new()));
-    Ok(pieces)
-}
-
-/// Edits one line (without its newline).
-pub fn substitute(line: &str, cmd: &Substitute) -> String {
-    let mut out = String::new();
-    let mut last = 0;
-    for caps in cmd.re.captures_iter(line) {
-        let Some(whole) = caps.get(0) else { continue };
-        out.push_str(&line[last..whole.start()]);
-        for p in &cmd.replacement {
-            match p {
-                Piece::Text(t) => out.push_str(t),
-                Piece::Group(n) => out.push_str(caps.get(*n).map_or("", |m| m.as_str())),
-            }
-        }
-        last = whole.end();
-        if !cmd.global {
-            break;
-        }
-    }
-    out.push_str(&line[last..]);
-    out
-}
-
-/// Edits text line by line with `s` commands, as sed prints it (a last line without its
-/// newline keeps lacking it).
-pub fn sed_text(text: &str, commands: &[Substitute], quiet: bool) -> String {
-    let mut edited = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let (body, newline) = match line.strip_suffix('\n') {
-            Some(b) => (b, "\n"),
-            None => (line, ""),
-        };
-        let mut body = body.to_owned();
-        for cmd in commands {
-            let changed = substitute(&body, cmd);
-            // `p` prints the pattern space as it is after a substitution that was made.
-            if cmd.print && cmd.re.is_match(&body) {
-                edited.push_str(&changed);
-                edited.push_str(newline);
-            }
-            body = changed;
-        }
-        // Without `-n` every line is printed at the end of its cycle.
-        if !quiet {
-            edited.push_str(&body);
-            edited.push_str(newline);
-        }
-    }
-    edited
-}
-
 /// What a filter prints for `stdin` (`argv[0]` first); `None` for a command or form not
 /// reproduced here.
 pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
@@ -516,7 +362,7 @@ pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
             for s in &scripts {
                 commands.extend(parse_script(s, extended).ok()?);
             }
-            Some(sed_text(stdin, &commands, quiet))
+            sed_text(stdin, &commands, quiet)
         }
         "tr" => tr(args, stdin),
         "cut" => cut(args, stdin),
@@ -794,9 +640,11 @@ fn tr(args: &[String], stdin: &str) -> Option<String> {
 mod awk;
 mod cut;
 mod getopt;
+mod sed;
 use awk::awk;
 use cut::cut;
 pub use getopt::getopt;
+pub use sed::{Command as SedCommand, parse_script, sed_text};
 
 #[cfg(test)]
 mod tests;

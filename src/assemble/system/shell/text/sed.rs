@@ -1,0 +1,538 @@
+//! sed programs, run on text as GNU sed runs them: the `s`, `d` and `p` commands, each with no
+//! address, one address (`N`, `$`, `/RE/`, `\cREc`, `I` for case) or a range (`A,B`, GNU's
+//! `0,/RE/` and `A,+N`), negated with `!` (ejabberd's `0,/  ##   user/s/…/…/`, nslcd's
+//! `1,/^_uri_ / s|…|…|i`).
+//!
+//! Case conversion in replacements (`\L`, `\U`, `\l`, `\u`, `\E`) is ASCII's: a letter outside
+//! ASCII would be converted by the locale dpkg ran in, so such an edit is refused when it meets
+//! one. Anything else (blocks, `a`/`i`/`c`, hold space, `n`/`N`, `q`, `addr~step`, the empty regular
+//! expression) is refused: the caller reports the command instead of guessing its output.
+
+use regex::Regex;
+
+use super::{translate, translate_address};
+
+/// One command of a sed program.
+#[derive(Debug)]
+pub struct Command {
+    address: Address,
+    /// `ADDRESS!COMMAND`: the command runs on the lines the address does not select.
+    negated: bool,
+    action: Action,
+}
+
+#[derive(Debug)]
+enum Action {
+    Substitute(Substitute),
+    /// `d`: the line is not printed and the next cycle starts.
+    Delete,
+    /// `p`: the pattern space is printed now.
+    Print,
+}
+
+#[derive(Debug)]
+enum Address {
+    Every,
+    One(Line),
+    Range { start: Line, end: End },
+}
+
+/// A line selected by number (`0` only as the start of `0,/RE/`), as the last (`$`), or by a
+/// regular expression.
+#[derive(Debug)]
+enum Line {
+    Number(usize),
+    Last,
+    Match(Regex),
+}
+
+/// Where a range ends: a line number, the last line, the next line matching, or `+N` lines on.
+#[derive(Debug)]
+enum End {
+    Number(usize),
+    Last,
+    Match(Regex),
+    Following(usize),
+}
+
+/// One `s/RE/REPLACEMENT/FLAGS` command.
+#[derive(Debug)]
+pub struct Substitute {
+    re: Regex,
+    replacement: Vec<Piece>,
+    global: bool,
+    /// The `p` flag: the line is printed when the substitution was made.
+    print: bool,
+}
+
+#[derive(Debug, PartialEq)]
+enum Piece {
+    Text(String),
+    /// `&` (0) or `\1`…`\9`.
+    Group(usize),
+    /// GNU's `\L`/`\U` (what follows, up to `\E` or the other), `\l`/`\u` (the next character)
+    /// and `\E`.
+    Case(CaseChange),
+}
+
+#[derive(Debug, PartialEq, Clone, Copy)]
+enum CaseChange {
+    Lower,
+    Upper,
+    NextLower,
+    NextUpper,
+    End,
+}
+
+/// Commands separated by `;` or newlines.
+pub fn parse_script(script: &str, extended: bool) -> Result<Vec<Command>, String> {
+    let chars: Vec<char> = script.chars().collect();
+    let mut i = 0;
+    let mut out = Vec::new();
+    let skip_blanks = |i: &mut usize| {
+        while chars.get(*i).is_some_and(|c| *c == ' ' || *c == '\t') {
+            *i += 1;
+        }
+    };
+    loop {
+        while i < chars.len() && (chars[i].is_whitespace() || chars[i] == ';') {
+            i += 1;
+        }
+        if i >= chars.len() {
+            return Ok(out);
+        }
+        let address = address(&chars, &mut i, extended)?;
+        skip_blanks(&mut i);
+        let negated = chars.get(i) == Some(&'!');
+        if negated {
+            i += 1;
+            skip_blanks(&mut i);
+        }
+        let action = match chars.get(i) {
+            Some('s') => {
+                i += 1;
+                Action::Substitute(substitute_command(&chars, &mut i, extended)?)
+            }
+            Some('d') => {
+                i += 1;
+                Action::Delete
+            }
+            Some('p') => {
+                i += 1;
+                Action::Print
+            }
+            Some(c) => {
+                return Err(format!(
+                    "sed script `{script}`: the command `{c}` is not reproduced"
+                ));
+            }
+            None => return Err(format!("sed script `{script}`: an address without a command")),
+        };
+        skip_blanks(&mut i);
+        match chars.get(i) {
+            None | Some(';' | '\n') => {}
+            Some(c) => {
+                return Err(format!(
+                    "sed script `{script}`: `{c}` after a command is not reproduced"
+                ));
+            }
+        }
+        out.push(Command {
+            address,
+            negated,
+            action,
+        });
+    }
+}
+
+/// The address before a command (none: every line).
+fn address(chars: &[char], i: &mut usize, extended: bool) -> Result<Address, String> {
+    let Some(start) = line(chars, i, extended)? else {
+        return Ok(Address::Every);
+    };
+    if chars.get(*i) != Some(&',') {
+        return match start {
+            Line::Number(0) => Err("sed: line address 0 only starts a range `0,/RE/`".into()),
+            start => Ok(Address::One(start)),
+        };
+    }
+    *i += 1;
+    while chars.get(*i).is_some_and(|c| *c == ' ' || *c == '\t') {
+        *i += 1;
+    }
+    let end = if chars.get(*i) == Some(&'+') {
+        *i += 1;
+        End::Following(number(chars, i).ok_or("sed: `+` without a number in an address")?)
+    } else {
+        match line(chars, i, extended)? {
+            Some(Line::Number(n)) => End::Number(n),
+            Some(Line::Last) => End::Last,
+            Some(Line::Match(re)) => End::Match(re),
+            None => return Err("sed: a range without its end".into()),
+        }
+    };
+    if matches!(start, Line::Number(0)) && !matches!(end, End::Match(_)) {
+        return Err("sed: line address 0 only starts a range `0,/RE/`".into());
+    }
+    if chars.get(*i) == Some(&'~') {
+        return Err("sed: `~` in an address is not reproduced".into());
+    }
+    Ok(Address::Range { start, end })
+}
+
+/// One line address at `i` (`None`: there is none).
+fn line(chars: &[char], i: &mut usize, extended: bool) -> Result<Option<Line>, String> {
+    let delim = match chars.get(*i) {
+        Some(c) if c.is_ascii_digit() => {
+            let n = number(chars, i).ok_or("sed: line number out of range")?;
+            if chars.get(*i) == Some(&'~') {
+                return Err("sed: `first~step` addresses are not reproduced".into());
+            }
+            return Ok(Some(Line::Number(n)));
+        }
+        Some('$') => {
+            *i += 1;
+            return Ok(Some(Line::Last));
+        }
+        Some('/') => '/',
+        Some('\\') => {
+            let d = *chars.get(*i + 1).ok_or("sed: unterminated address")?;
+            if d == '\n' || d == '\\' {
+                return Err("sed: address delimiter not reproduced".into());
+            }
+            *i += 1;
+            d
+        }
+        _ => return Ok(None),
+    };
+    *i += 1;
+    let re = field(chars, i, delim)?;
+    if re.is_empty() {
+        return Err("sed: the empty regular expression (the last one used) is not reproduced".into());
+    }
+    let mut icase = false;
+    while let Some(flag) = chars.get(*i) {
+        match flag {
+            'I' => icase = true,
+            'M' => return Err("sed: the `M` address flag is not reproduced".into()),
+            _ => break,
+        }
+        *i += 1;
+    }
+    let pattern = translate_address(&re, extended, delim)?;
+    let pattern = if icase { format!("(?i){pattern}") } else { pattern };
+    let re = Regex::new(&pattern).map_err(|e| format!("sed: regular expression `{re}`: {e}"))?;
+    Ok(Some(Line::Match(re)))
+}
+
+fn number(chars: &[char], i: &mut usize) -> Option<usize> {
+    let digits: String = chars[*i..].iter().take_while(|c| c.is_ascii_digit()).collect();
+    *i += digits.len();
+    digits.parse().ok()
+}
+
+/// An `s` command from after its `s`.
+fn substitute_command(chars: &[char], i: &mut usize, extended: bool) -> Result<Substitute, String> {
+    let delim = *chars.get(*i).ok_or("sed: unterminated `s` command")?;
+    if delim == '\\' || delim == '\n' {
+        return Err("sed: delimiter not reproduced".into());
+    }
+    *i += 1;
+    let re = field(chars, i, delim)?;
+    let replacement = field(chars, i, delim)?;
+    let (mut global, mut icase, mut print) = (false, false, false);
+    while *i < chars.len() && chars[*i] != ';' && chars[*i] != '\n' && chars[*i] != '}' {
+        match chars[*i] {
+            'g' => global = true,
+            'p' => print = true,
+            'I' | 'i' => icase = true,
+            c if c.is_whitespace() => {}
+            c => return Err(format!("sed flag `{c}` is not reproduced")),
+        }
+        *i += 1;
+    }
+    if re.is_empty() {
+        return Err("sed: the empty regular expression (the last one used) is not reproduced".into());
+    }
+    let pattern = translate(&re, extended, delim)?;
+    let pattern = if icase { format!("(?i){pattern}") } else { pattern };
+    let re = Regex::new(&pattern).map_err(|e| format!("sed: regular expression `{re}`: {e}"))?;
+    Ok(Substitute {
+        re,
+        replacement: replacement_pieces(&replacement, delim)?,
+        global,
+        print,
+    })
+}
+
+/// The text up to the next unescaped `delim` (escapes kept, `\DELIM` kept for the caller).
+fn field(chars: &[char], i: &mut usize, delim: char) -> Result<String, String> {
+    let mut s = String::new();
+    while let Some(&c) = chars.get(*i) {
+        *i += 1;
+        if c == delim {
+            return Ok(s);
+        }
+        s.push(c);
+        if c == '\\' {
+            let next = *chars.get(*i).ok_or("sed: unterminated `s` command")?;
+            s.push(next);
+            *i += 1;
+        }
+    }
+    Err("sed: unterminated `s` command".into())
+}
+
+fn replacement_pieces(text: &str, delim: char) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut lit = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '&' => {
+                pieces.push(Piece::Text(std::mem::take(&mut lit)));
+                pieces.push(Piece::Group(0));
+            }
+            '\\' => match chars.next() {
+                Some(d @ '1'..='9') => {
+                    pieces.push(Piece::Text(std::mem::take(&mut lit)));
+                    pieces.push(Piece::Group(d as usize - '0' as usize));
+                }
+                Some('n') => lit.push('\n'),
+                Some('t') => lit.push('\t'),
+                Some(c @ ('L' | 'U' | 'l' | 'u' | 'E')) => {
+                    pieces.push(Piece::Text(std::mem::take(&mut lit)));
+                    pieces.push(Piece::Case(match c {
+                        'L' => CaseChange::Lower,
+                        'U' => CaseChange::Upper,
+                        'l' => CaseChange::NextLower,
+                        'u' => CaseChange::NextUpper,
+                        _ => CaseChange::End,
+                    }));
+                }
+                Some(c) if c == delim || !c.is_ascii_alphanumeric() => lit.push(c),
+                Some(c) => return Err(format!("sed: `\\{c}` in a replacement is not reproduced")),
+                None => return Err("sed: trailing backslash in a replacement".into()),
+            },
+            c => lit.push(c),
+        }
+    }
+    pieces.push(Piece::Text(lit));
+    pieces.retain(|p| *p != Piece::Text(String::new()));
+    Ok(pieces)
+}
+
+/// Edits one line (without its newline). `None` where a case conversion meets a letter outside
+/// ASCII, which GNU sed converts by the locale dpkg was run in.
+fn substitute(line: &str, cmd: &Substitute) -> Option<String> {
+    let mut out = String::new();
+    let mut last = 0;
+    for caps in cmd.re.captures_iter(line) {
+        let Some(whole) = caps.get(0) else { continue };
+        out.push_str(&line[last..whole.start()]);
+        let mut case = Cased::default();
+        for p in &cmd.replacement {
+            match p {
+                Piece::Text(t) => case.push(&mut out, t)?,
+                Piece::Group(n) => case.push(&mut out, caps.get(*n).map_or("", |m| m.as_str()))?,
+                Piece::Case(change) => case.change(*change),
+            }
+        }
+        last = whole.end();
+        if !cmd.global {
+            break;
+        }
+    }
+    out.push_str(&line[last..]);
+    Some(out)
+}
+
+/// The case conversion in force while a replacement is written.
+#[derive(Default)]
+struct Cased {
+    /// `\L` or `\U` (`Lower`/`Upper`), up to `\E`.
+    span: Option<CaseChange>,
+    /// `\l` or `\u`: the next character only.
+    next: Option<CaseChange>,
+}
+
+impl Cased {
+    fn change(&mut self, change: CaseChange) {
+        // GNU sed: `\L`, `\U` or `\E` after `\u`/`\l` cancels it (`\u\L&` lowers all); the
+        // other way round both hold (`\L\u&` is `One.two`).
+        match change {
+            CaseChange::NextLower | CaseChange::NextUpper => self.next = Some(change),
+            CaseChange::Lower | CaseChange::Upper => {
+                self.span = Some(change);
+                self.next = None;
+            }
+            CaseChange::End => {
+                self.span = None;
+                self.next = None;
+            }
+        }
+    }
+
+    fn push(&mut self, out: &mut String, text: &str) -> Option<()> {
+        if self.span.is_none() && self.next.is_none() {
+            out.push_str(text);
+            return Some(());
+        }
+        for c in text.chars() {
+            let how = self.next.take().or(self.span);
+            if how.is_some() && c.is_alphabetic() && !c.is_ascii() {
+                return None;
+            }
+            out.push(match how {
+                Some(CaseChange::Lower | CaseChange::NextLower) => c.to_ascii_lowercase(),
+                Some(CaseChange::Upper | CaseChange::NextUpper) => c.to_ascii_uppercase(),
+                _ => c,
+            });
+        }
+        Some(())
+    }
+}
+
+/// Where a range stands between lines.
+#[derive(Clone, Copy, Default)]
+enum RangeState {
+    #[default]
+    Outside,
+    /// Inside, up to the line the end names or matches (`None`: a `$` or regex end).
+    Inside(Option<usize>),
+}
+
+/// The line sed is on: its number (from 1), whether it is the last, its text.
+struct Cursor<'a> {
+    number: usize,
+    last: bool,
+    text: &'a str,
+}
+
+impl Command {
+    /// Whether the command's address selects the line, moving its range along (a range is only
+    /// looked at on the lines its command is reached on, as in GNU sed).
+    fn selects(&self, state: &mut RangeState, at: &Cursor<'_>) -> bool {
+        let hit = match &self.address {
+            Address::Every => true,
+            Address::One(l) => line_matches(l, at),
+            Address::Range { start, end } => range_selects(start, end, state, at),
+        };
+        hit != self.negated
+    }
+}
+
+fn line_matches(l: &Line, at: &Cursor<'_>) -> bool {
+    match l {
+        Line::Number(n) => *n == at.number,
+        Line::Last => at.last,
+        Line::Match(re) => re.is_match(at.text),
+    }
+}
+
+fn range_selects(start: &Line, end: &End, state: &mut RangeState, at: &Cursor<'_>) -> bool {
+    match *state {
+        RangeState::Inside(limit) => {
+            let closes = match (end, limit) {
+                (End::Number(_) | End::Following(_), Some(n)) => at.number >= n,
+                (End::Last, _) => at.last,
+                (End::Match(re), _) => re.is_match(at.text),
+                _ => true,
+            };
+            if closes {
+                *state = RangeState::Outside;
+            }
+            true
+        }
+        RangeState::Outside => {
+            if !line_matches(start, at) {
+                return false;
+            }
+            // A line-number end at or before the start selects the start line alone.
+            *state = match end {
+                End::Number(n) if *n > at.number => RangeState::Inside(Some(*n)),
+                End::Following(n) if *n > 0 => RangeState::Inside(Some(at.number + n)),
+                End::Last if !at.last => RangeState::Inside(None),
+                // The end is looked for from the next line on.
+                End::Match(_) => RangeState::Inside(None),
+                _ => RangeState::Outside,
+            };
+            true
+        }
+    }
+}
+
+/// Runs a program on text line by line, as sed prints it (a last line without its newline
+/// keeps lacking it; `quiet` is `-n`). `None`: a case conversion met a letter outside ASCII.
+pub fn sed_text(text: &str, commands: &[Command], quiet: bool) -> Option<String> {
+    let mut edited = Output::default();
+    // `0,/RE/`: the range is open before the first line, so the end can match on line 1.
+    let mut ranges: Vec<RangeState> = commands
+        .iter()
+        .map(|c| match &c.address {
+            Address::Range {
+                start: Line::Number(0),
+                ..
+            } => RangeState::Inside(None),
+            _ => RangeState::Outside,
+        })
+        .collect();
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    for (index, line) in lines.iter().enumerate() {
+        let (body, newline) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (*line, ""),
+        };
+        let mut body = body.to_owned();
+        let mut deleted = false;
+        for (cmd, state) in commands.iter().zip(ranges.iter_mut()) {
+            let at = Cursor {
+                number: index + 1,
+                last: index + 1 == lines.len(),
+                text: &body,
+            };
+            if !cmd.selects(state, &at) {
+                continue;
+            }
+            match &cmd.action {
+                Action::Substitute(s) => {
+                    let changed = substitute(&body, s)?;
+                    // `p` prints the pattern space as it is after a substitution that was made.
+                    if s.print && s.re.is_match(&body) {
+                        edited.line(&changed, newline);
+                    }
+                    body = changed;
+                }
+                Action::Print => edited.line(&body, newline),
+                Action::Delete => {
+                    deleted = true;
+                    break;
+                }
+            }
+        }
+        // Without `-n` every line is printed at the end of its cycle.
+        if !quiet && !deleted {
+            edited.line(&body, newline);
+        }
+    }
+    Some(edited.text)
+}
+
+/// What sed prints. A last line without its newline is printed without it, unless more follows
+/// (`printf a | sed p` prints `a`, a newline, `a`), as GNU sed does.
+#[derive(Default)]
+struct Output {
+    text: String,
+    missing_newline: bool,
+}
+
+impl Output {
+    fn line(&mut self, body: &str, newline: &str) {
+        if self.missing_newline {
+            self.text.push('\n');
+        }
+        self.text.push_str(body);
+        self.text.push_str(newline);
+        self.missing_newline = newline.is_empty();
+    }
+}
