@@ -2,9 +2,11 @@
 //! debcast does not reproduce, one entry per command line.
 //!
 //! Scripts are walked with [`super::shell::Eval`] along the path a fresh install takes
-//! (`config configure`, and `postinst triggered NAMES` for packages whose trigger interests
-//! another package activates; `preinst install` and `postinst configure` are walked by
-//! [`super::files`], which applies their file commands in order and reports the rest), with
+//! (`postinst triggered NAMES` for packages whose trigger interests another package activates;
+//! `preinst install`, `config configure` and `postinst configure` are walked by
+//! [`super::files`], which applies their file commands in order, gives config scripts the
+//! debconf answers of the install so far, and reports the rest — here only the config scripts of
+//! packages whose postinst it does not walk), with
 //! file tests and `command -v` answered from the image. `prerm` and `postrm` never run when
 //! packages are only installed, so they have nothing to report. Commands fall in three groups:
 //! emulated (update-alternatives, add-shell, ldconfig, update-ca-certificates, …: silent),
@@ -18,7 +20,7 @@ use super::shell::{self, Call};
 use super::{InstalledPackage, NotEmulated, TreeView};
 
 /// Every not-emulated command of every package's install-time scripts, sorted. Config scripts
-/// are walked against `tree` (as unpacked), triggered postinsts against `configured` (the tree
+/// `files` does not walk are walked against `tree` (as unpacked), triggered postinsts against `configured` (the tree
 /// once every package is configured, when dpkg processes triggers).
 pub fn scan(
     tree: &dyn TreeView,
@@ -30,15 +32,18 @@ pub fn scan(
     let mut activated = activated_triggers(packages);
     activated.extend(script_activations(tree, packages, native_arch));
     for pkg in packages {
-        scan_script(
-            tree,
-            pkg,
-            "config",
-            "config",
-            &["configure".to_owned(), String::new()],
-            native_arch,
-            &mut out,
-        );
+        // Most config scripts are walked by `files`, with the answers the install has so far.
+        if !config_walked_with_postinst(pkg) {
+            scan_script(
+                tree,
+                pkg,
+                "config",
+                "config",
+                &["configure".to_owned(), String::new()],
+                native_arch,
+                &mut out,
+            );
+        }
         let names: Vec<&str> = interests(pkg)
             .into_iter()
             .filter(|n| activated.iter().any(|a| trigger_matches(n, a)))
@@ -102,34 +107,7 @@ fn scan_script(
         }
     };
     let mut cb = |c: Call<'_>| {
-        let (argv0, rest) = match &c.argv {
-            Ok(argv) => (
-                argv.first().cloned().unwrap_or_default(),
-                argv.get(1..).unwrap_or(&[]).to_vec(),
-            ),
-            // The words as written: enough to tell what the command is for.
-            Err(_) => {
-                let mut w = c.text.split_whitespace().map(str::to_owned);
-                (w.next().unwrap_or_default(), w.collect())
-            }
-        };
-        // The commands `files` applies (file commands, accounts, PAM, statoverride, ucf, …) are
-        // applied from `preinst install` and `postinst configure` only: here they are not.
-        let name = argv0.rsplit('/').next().unwrap_or(&argv0);
-        let statoverride_query = name == "dpkg-statoverride"
-            && matches!(
-                super::statoverride::parse(&rest),
-                Ok(super::statoverride::Call::List(_))
-            );
-        // `journalctl --update-catalog` is computed from every catalog file of the image, which
-        // are all there when systemd's postinst runs it: a triggered rerun would change nothing.
-        let whole_tree = name == "journalctl";
-        if super::commands::handles(name, &rest) && !statoverride_query && name != "umask" && !whole_tree {
-            out.insert(entry(command_line(&c)));
-            return;
-        }
-        let kind = classify(&argv0, &rest);
-        if let Some(what) = super::commands::report_entry(&kind, &command_line(&c)) {
+        if let Some(what) = unapplied(&c) {
             out.insert(entry(what));
         }
     };
@@ -137,6 +115,49 @@ fn scan_script(
     if let Err(why) = walk(tree, pkg, member, &args, native_arch, &nodes, &mut cb) {
         out.insert(entry(cut_short(&why)));
     }
+}
+
+/// The report entry for a command of a script walked outside `files` (a config script, a
+/// triggered postinst): everything but what is harmless, computed by a sibling module, or
+/// skipped by design is listed; the file commands `files` applies elsewhere are listed too, as
+/// they are not applied here.
+pub fn unapplied(c: &Call<'_>) -> Option<String> {
+    let (argv0, rest) = match &c.argv {
+        Ok(argv) => (
+            argv.first().cloned().unwrap_or_default(),
+            argv.get(1..).unwrap_or(&[]).to_vec(),
+        ),
+        // The words as written: enough to tell what the command is for.
+        Err(_) => {
+            let mut w = c.text.split_whitespace().map(str::to_owned);
+            (w.next().unwrap_or_default(), w.collect())
+        }
+    };
+    // The commands `files` applies (file commands, accounts, PAM, statoverride, ucf, …) are
+    // applied from `preinst install` and `postinst configure` only: here they are not.
+    let name = argv0.rsplit('/').next().unwrap_or(&argv0);
+    let statoverride_query = name == "dpkg-statoverride"
+        && matches!(
+            super::statoverride::parse(&rest),
+            Ok(super::statoverride::Call::List(_))
+        );
+    // `journalctl --update-catalog` is computed from every catalog file of the image, which
+    // are all there when systemd's postinst runs it: a triggered rerun would change nothing.
+    let whole_tree = name == "journalctl";
+    if super::commands::handles(name, &rest) && !statoverride_query && name != "umask" && !whole_tree {
+        return Some(command_line(c));
+    }
+    super::commands::report_entry(&classify(&argv0, &rest), &command_line(c))
+}
+
+/// Whether `files` walks the package's config script, right before its `postinst configure`
+/// with the answers the install has so far (and reports it): when that postinst is a shell
+/// script it walks. Otherwise `scan` walks the config on its own.
+pub fn config_walked_with_postinst(pkg: &InstalledPackage) -> bool {
+    !WHOLE_POSTINST.contains(&pkg.name.as_str())
+        && pkg
+            .script_text("postinst")
+            .is_some_and(|t| non_shell(&t).is_none() && shell::parse(&t).is_ok())
 }
 
 /// Walks a package's script as dpkg would run it with `args`, the image answering file tests,

@@ -455,30 +455,48 @@ pub fn compute_at(
                     _ => super::dpkg_listfiles(packages, argv),
                 };
                 let db = |argv: &[String]| debconf.answer(argv);
+                let helpers = commands::follow_into;
+                let globs = |pattern: &str| Some(super::glob_paths(&state.borrow().overlay, pattern));
                 // The package's config script runs first (it may `db_set` answers from what it
-                // finds); only its debconf calls matter.
+                // finds), with the image's files and the answers so far. Its file commands are
+                // not applied (debconf runs it to ask questions): every command not harmless is
+                // listed, as `report::unapplied` says.
                 let config = pkg
                     .members
                     .get("config")
                     .filter(|_| script == "postinst")
-                    .map(|raw| super::report::walkable(raw).ok());
-                if let Some(None) = config {
-                    // Reported by `report::scan` (not text, not shell, not parsed).
-                    debconf.config_not_walked(&pkg.name);
+                    .map(|raw| super::report::walkable(raw));
+                let config_entry = |what: String| NotEmulated {
+                    package: pkg.name.clone(),
+                    script: "config".into(),
+                    what,
+                };
+                match config {
+                    Some(Err(why)) => {
+                        report.push(config_entry(why));
+                        debconf.config_not_walked(&pkg.name);
+                    }
+                    Some(Ok(config)) => {
+                        let mut listed: Vec<String> = Vec::new();
+                        let mut list = |c: Call<'_>| listed.extend(report::unapplied(&c));
+                        // A config script cut short has set what it set.
+                        let walked = shell::Eval::new(&["configure", ""], &mut list)
+                            .with_helpers(&helpers)
+                            .with_globs(&globs)
+                            .with_files(&files)
+                            .with_links(&links)
+                            .with_status(&status)
+                            .with_source(&source)
+                            .with_debconf(&db)
+                            .with_package(&pkg.name, &pkg.architecture, "config", &pkg.architecture)
+                            .run_script(&config);
+                        if let Err(why) = walked {
+                            listed.push(report::cut_short(&why));
+                        }
+                        report.extend(listed.into_iter().map(config_entry));
+                    }
+                    None => {}
                 }
-                if let Some(Some(config)) = config {
-                    let mut ignore = |_: Call<'_>| {};
-                    // A config script cut short has set what it set; the postinst's walk reports.
-                    let _ = shell::Eval::new(&["configure", ""], &mut ignore)
-                        .with_files(&files)
-                        .with_links(&links)
-                        .with_source(&source)
-                        .with_debconf(&db)
-                        .with_package(&pkg.name, &pkg.architecture, "config", &pkg.architecture)
-                        .run_script(&config);
-                }
-                let helpers = commands::follow_into;
-                let globs = |pattern: &str| Some(super::glob_paths(&state.borrow().overlay, pattern));
                 let guessed: RefCell<Vec<String>> = RefCell::new(Vec::new());
                 let guesses = |condition: &str, unwalked: &[String]| {
                     guessed

@@ -963,6 +963,43 @@ fn answers_of_a_config_script_not_walked_are_unknown() {
     );
 }
 
+/// The config script is walked once, right before its postinst, with the answers so far: what
+/// it does that is not applied is listed from that walk (as `config`), along the branches the
+/// answers decide (ejabberd's config validates its host name and asks again, recursively, only
+/// when it is invalid: walked without answers, it recursed until the walk's bound). A Perl
+/// config script is listed as not read.
+#[test]
+fn a_config_script_is_reported_along_the_answers_path() {
+    let config = b"#!/bin/sh\nset -e\n. /usr/share/debconf/confmodule\n\
+        ask() {\n  db_get app/host\n  if [ \"$RET\" != localhost ]; then db_input high app/host; db_go; ask; fi\n}\n\
+        ask\ndb_get app/host\nif [ \"$RET\" = localhost ]; then frob --here; else touch /etc/app.flag; fi\n";
+    let mut p = pkg("app", "#!/bin/sh\nset -e\n");
+    p.members.insert("config".into(), config.to_vec());
+    p.members.insert(
+        "templates".into(),
+        b"Template: app/host\nType: string\nDefault: localhost\nDescription: x\n".to_vec(),
+    );
+    let mut t = MemTree::new();
+    t.dir("etc")
+        .dir("usr/share/debconf")
+        .file("usr/share/debconf/confmodule", b"db_get () { :; }\n");
+    let (_, report) = compute(&t, &[p.clone()]).unwrap();
+    let listed: Vec<(&str, &str)> = report
+        .iter()
+        .map(|r| (r.script.as_str(), r.what.as_str()))
+        .collect();
+    assert_eq!(listed, [("config", "frob --here")], "{report:#?}");
+    // Not a shell script: listed as not read, and its answers are not known.
+    p.members.insert("config".into(), b"#!/usr/bin/perl\n".to_vec());
+    let (_, report) = compute(&t, &[p]).unwrap();
+    assert!(
+        report
+            .iter()
+            .any(|r| r.script == "config" && r.what.starts_with("non-shell script")),
+        "{report:#?}"
+    );
+}
+
 /// setupcon's writability probe: `if ! touch F || ! rm F; then …; fi`. touch runs (taken as
 /// succeeding), so `! touch` fails and rm runs: nothing is left behind, and the branch for a
 /// read-only directory is not taken (it is told as not walked).
