@@ -78,6 +78,8 @@ GENERATORS = [
     ("/etc/pam.d/common-*", "libpam-runtime (pam-auth-update)"),
     ("/var/lib/pam/*", "libpam-runtime (pam-auth-update)"),
     ("/usr/lib/locale/*", "locales (locale-gen)"),
+    ("/usr/lib/udev/hwdb.bin", "udev (systemd-hwdb)"),
+    ("/etc/udev/hwdb.bin", "udev (systemd-hwdb)"),
     ("/etc/passwd*", "accounts"), ("/etc/group*", "accounts"), ("/etc/shadow*", "accounts"),
     ("/etc/gshadow*", "accounts"), ("/etc/subuid*", "accounts"), ("/etc/subgid*", "accounts"),
     ("/var/lib/dpkg/status*", "dpkg database"), ("/var/lib/dpkg/info/*", "dpkg database"),

@@ -119,6 +119,9 @@ pub struct InstallDirs {
     pub mode: u32,
     pub owner: Option<String>,
     pub group: Option<String>,
+    /// `-b`: an existing destination is kept as `DEST~` (the simple backup install makes when
+    /// no `VERSION_CONTROL` is set, as dpkg's environment has none).
+    pub backup: bool,
 }
 
 /// Parses `install`: its `-d` form (directories) and the copy of one file (`install [-m MODE]
@@ -130,6 +133,7 @@ pub fn parse_install(args: &[String]) -> Result<InstallDirs, String> {
         mode: 0o755,
         owner: None,
         group: None,
+        backup: false,
     };
     let mut dirs_form = false;
     let mut it = args.iter();
@@ -148,6 +152,7 @@ pub fn parse_install(args: &[String]) -> Result<InstallDirs, String> {
             "-o" | "--owner" => call.owner = Some(value("-o")?),
             "-g" | "--group" => call.group = Some(value("-g")?),
             "-v" | "--verbose" => {}
+            "-b" => call.backup = true,
             s if s.starts_with("--mode=") => {
                 call.mode = parse_mode(&s[7..]).ok_or(format!("install mode `{}` is not octal", &s[7..]))?;
             }
@@ -415,6 +420,17 @@ fn openssl_generates(args: &[String]) -> bool {
     }
 }
 
+/// What GnuTLS's `certtool` makes from random numbers.
+const CERTTOOL_GENERATED: &str = "the same `certtool` command (new keys, parameters or certificates)";
+
+/// Whether a GnuTLS `certtool` call makes a key, Diffie-Hellman parameters, a certificate or a
+/// request (courier's mkdhparams and mkimapdcert): `--generate-*`, or its short forms `-p`, `-s`,
+/// `-c`, `-q`. Printing and checking (`-i`, `-k`, `-e`) make nothing.
+fn certtool_generates(args: &[String]) -> bool {
+    args.iter()
+        .any(|a| a.starts_with("--generate-") || matches!(a.as_str(), "-p" | "-s" | "-c" | "-q"))
+}
+
 /// What a command reading the kernel's randomness makes (varnish's `/etc/varnish/secret` from
 /// `/proc/sys/kernel/random/uuid` or `dd if=/dev/urandom`).
 const RANDOM_VALUE: &str = "the package's configuration again (`dpkg-reconfigure PACKAGE`): a random value";
@@ -435,6 +451,16 @@ pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
             "/etc/ssl/certs/ssl-cert-snakeoil.pem".to_owned(),
             "/etc/ssl/private/ssl-cert-snakeoil.key".to_owned(),
         ],
+        // What it writes with `--outfile FILE`/`--outfile=FILE`.
+        "certtool" if certtool_generates(args) => args
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| match a.strip_prefix("--outfile=") {
+                Some(file) => Some(file.to_owned()),
+                None if a == "--outfile" => args.get(i + 1).cloned(),
+                None => None,
+            })
+            .collect(),
         // What it writes with `-out FILE`/`-keyout FILE`.
         "openssl" if openssl_generates(args) => args
             .windows(2)
@@ -500,6 +526,10 @@ const IMAGE_CODE: &[(&str, &str)] = &[
     (
         "locale-gen",
         "compiles the locales of /etc/locale.gen; run `locale-gen`",
+    ),
+    (
+        "systemd-hwdb",
+        "compiles the hardware database (/usr/lib/udev/hwdb.d) into hwdb.bin; run `systemd-hwdb --usr update`",
     ),
 ];
 
@@ -634,6 +664,9 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     }
     if name == "openssl" && openssl_generates(args) {
         return Kind::NonDeterministic(OPENSSL_GENERATED);
+    }
+    if name == "certtool" && certtool_generates(args) {
+        return Kind::NonDeterministic(CERTTOOL_GENERATED);
     }
     if let Some(kind) = image_code(name, args) {
         return kind;

@@ -141,11 +141,23 @@ fn copy_one(
     dest_is_dir: bool,
     umask: u32,
 ) -> Result<(), String> {
-    let mut from = super::lstat_path(overlay, src)?;
-    let mut entry = overlay
-        .entry(&from)
-        .cloned()
-        .ok_or_else(|| format!("cannot stat '{src}': No such file or directory"))?;
+    // The running system's /dev/null (the image has no /dev): cp reads it, so the copy is an
+    // empty file of the device's mode less the umask (courier-imap's `cp /dev/null FILE`); `-R`
+    // and `-a` would copy the device node itself.
+    if src == "/dev/null" && call.recursive {
+        return Err(format!("cp -R of {src} (a device node) is not reproduced"));
+    }
+    let (mut from, mut entry) = if src == "/dev/null" {
+        let null = Entry::generated("dev/null", EntryKind::File { size: 0 }, 0o666);
+        (null.path.clone(), null)
+    } else {
+        let from = super::lstat_path(overlay, src)?;
+        let entry = overlay
+            .entry(&from)
+            .cloned()
+            .ok_or_else(|| format!("cannot stat '{src}': No such file or directory"))?;
+        (from, entry)
+    };
     if matches!(entry.kind, EntryKind::Symlink { .. }) && !call.no_deref {
         from = super::resolve(overlay, &from).ok_or_else(|| format!("{src} is a dangling link"))?;
         entry = overlay

@@ -665,7 +665,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
                 .map(|g| super::account(&st.overlay, "etc/group", g))
                 .transpose()?;
             if let Some((source, dest)) = &call.file {
-                return install_file(st, source, dest, call.mode, &user, &group);
+                return install_file(st, source, dest, call.mode, (&user, &group), call.backup);
             }
             for dir in &call.dirs {
                 mkdir(&mut st.overlay, dir, true, call.mode, parent_mode)?;

@@ -106,16 +106,19 @@ pub(super) fn modify(
     Ok(())
 }
 
+/// An owner or group a command names: its id and name.
+type Account = Option<(u32, String)>;
+
 /// `install SOURCE DEST`: DEST (or DEST/SOURCE's name, when DEST is a directory) made anew —
-/// install removes what was there — with SOURCE's content (`/dev/null`: none), the mode given
-/// (0755 by default) and root's or the given owner.
+/// install removes what was there (`-b`: keeps it as `DEST~`) — with SOURCE's content
+/// (`/dev/null`: none), the mode given (0755 by default) and root's or the given owner.
 pub(super) fn install_file(
     st: &mut super::State<'_>,
     source: &str,
     dest: &str,
     mode: u32,
-    user: &Option<(u32, String)>,
-    group: &Option<(u32, String)>,
+    (user, group): (&Account, &Account),
+    backup: bool,
 ) -> Result<(), String> {
     let content = if source == "/dev/null" {
         Vec::new()
@@ -144,8 +147,25 @@ pub(super) fn install_file(
         mode,
     );
     super::super::set_owner(&mut entry, user, group);
+    let mut files = Vec::new();
+    // `-b`: what was there is renamed `DEST~`, as it was.
+    if backup && let Some(old) = st.overlay.entry(&target).filter(|e| !e.is_dir()).cloned() {
+        let bytes = match st.overlay.read(&target) {
+            Some(Ok(b)) => b,
+            Some(Err(e)) => return Err(format!("reading {dest}: {e}")),
+            None => Vec::new(),
+        };
+        files.push((
+            Entry {
+                path: format!("{target}~"),
+                ..old
+            },
+            bytes,
+        ));
+    }
+    files.push((entry, content));
     st.overlay.apply(Changes {
-        files: vec![(entry, content)],
+        files,
         removed: vec![],
     });
     Ok(())

@@ -638,6 +638,37 @@ fn what_a_copy_of_a_left_out_file_makes_is_left_out() {
     );
 }
 
+/// courier's certificate scripts: `install -b … /dev/null FILE` (an existing file kept as
+/// `FILE~`), `cp /dev/null FILE` (an empty file: cp reads the device), and GnuTLS's `certtool`
+/// making keys: left out as non-deterministic, and what it writes (`--outfile`) undecided after.
+#[test]
+fn courier_certificate_forms() {
+    let mut t = MemTree::new();
+    t.dir("etc/courier").file("etc/courier/old.pem", b"old\n");
+    let script = "#!/bin/sh\nset -e\numask 022\ninstall -b -m 600 /dev/null /etc/courier/old.pem\n\
+                  install -b -m 600 /dev/null /etc/courier/new.pem\ncp /dev/null /etc/courier/empty\n\
+                  certtool --generate-privkey --sec-param=high --outfile /etc/courier/imapd.key\n\
+                  if [ -f /etc/courier/imapd.key ]; then chmod 600 /etc/courier/imapd.key; fi\n";
+    let (changes, report) = compute(&t, &[pkg("courier-imap", script)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    let (old, bytes) = file(&changes, "etc/courier/old.pem").expect("installed");
+    assert_eq!((old.mode, bytes.len()), (0o600, 0));
+    assert_eq!(
+        file(&changes, "etc/courier/old.pem~").map(|(_, b)| b.as_slice()),
+        Some(&b"old\n"[..]),
+        "{what:?}"
+    );
+    assert!(file(&changes, "etc/courier/new.pem~").is_none());
+    let (empty, bytes) = file(&changes, "etc/courier/empty").expect("copied");
+    assert_eq!((empty.mode, bytes.len()), (0o644, 0), "{what:?}");
+    assert!(file(&changes, "etc/courier/imapd.key").is_none());
+    assert!(
+        what[0].starts_with(commands::SKIPPED_NONDETERMINISTIC) && what[0].contains("certtool"),
+        "{what:?}"
+    );
+    assert!(what.iter().any(|w| w.starts_with("chmod 600")), "{what:?}");
+}
+
 /// freeradius's first configuration: `chown -R`, then `find -type f -exec chmod 640 {} \;`, and
 /// `find -type d -empty -delete` (deepest first, so a directory holding only empty ones goes
 /// too). Below the start, a symbolic link is changed itself and never followed; chmod leaves it
