@@ -82,8 +82,13 @@ use super::artifacts::PlatformArtifact;
 /// question without a template and `db_metaget Q value` (clamav-daemon's `clamd.conf` and
 /// clamav-freshclam's `freshclam.conf` written as the scripts write them), arithmetic expansion
 /// (debconf state machines), and values set on a guessed path no longer written as known
-/// (console-setup's `CHARMAP`: its file is left out and listed).
-pub(super) const LAYER_FORMAT: u32 = 12;
+/// (console-setup's `CHARMAP`: its file is left out and listed); 13 sed addresses, ranges, `d`,
+/// `p` and case conversion (ejabberd's `ejabberd.yml`, nslcd's `nslcd.conf`), scripts with bytes
+/// that are not UTF-8 walked (exim4-config's config), a `mktemp` file written by a command not
+/// reproduced and what is copied from it left out instead of empty, config scripts walked with
+/// the image's condition answers and helpers, `cp /dev/null`, `install -b`, and certtool's keys
+/// left out as non-deterministic.
+pub(super) const LAYER_FORMAT: u32 = 13;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -435,6 +435,13 @@ fn certtool_generates(args: &[String]) -> bool {
 /// `/proc/sys/kernel/random/uuid` or `dd if=/dev/urandom`).
 const RANDOM_VALUE: &str = "the package's configuration again (`dpkg-reconfigure PACKAGE`): a random value";
 
+/// What a file written from the host's name is made by (exim4-config's `/etc/mailname`).
+pub fn host_value(package: &str) -> String {
+    format!(
+        "the package's configuration on the host it runs on (`dpkg-reconfigure {package}`): it holds that host's name"
+    )
+}
+
 /// The kernel's randomness, as commands name it (`dd if=/dev/urandom`, `head -c 15 /dev/urandom`,
 /// `install /proc/sys/kernel/random/uuid FILE`).
 pub fn is_random_source(arg: &str) -> bool {

@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use super::InstalledPackage;
-use super::shell::{DebconfReply, UNKNOWN_ARG, Value};
+use super::shell::{DebconfReply, HOST_DEPENDENT, UNKNOWN_ARG, UNKNOWN_HOST_ARG, Value, is_unknown_arg};
 use crate::debian::deb822;
 
 /// Every question of the installed packages' templates, with its current value.
@@ -76,7 +76,7 @@ impl Debconf {
     pub fn answer(&self, argv: &[String]) -> Option<DebconfReply> {
         let (name, args) = argv.split_first()?;
         if matches!(name.as_str(), "db_get" | "db_fget" | "db_metaget")
-            && args.iter().any(|a| a == UNKNOWN_ARG)
+            && args.iter().any(|a| is_unknown_arg(a))
         {
             return Some(DebconfReply::ok(Value::Unknown(format!(
                 "{name} of a question not known while building"
@@ -89,8 +89,11 @@ impl Debconf {
             ("db_metaget", [q, field]) if field == "value" => current(&values, q),
             ("db_set", [q, rest @ ..]) => match values.get_mut(q) {
                 Some(question) => {
-                    // A part not known makes the whole answer unknown (kept as the marker).
-                    question.value = if rest.iter().any(|r| r == UNKNOWN_ARG) {
+                    // A part not known makes the whole answer unknown (kept as the marker); one
+                    // from the host's name makes it the host's.
+                    question.value = if rest.iter().any(|r| r == UNKNOWN_HOST_ARG) {
+                        UNKNOWN_HOST_ARG.to_owned()
+                    } else if rest.iter().any(|r| is_unknown_arg(r)) {
                         UNKNOWN_ARG.to_owned()
                     } else {
                         rest.join(" ")
@@ -159,7 +162,11 @@ fn current(values: &BTreeMap<String, Question>, q: &str) -> Option<DebconfReply>
     let Some(question) = values.get(q) else {
         return missing(q);
     };
-    Some(DebconfReply::ok(if question.value == UNKNOWN_ARG {
+    Some(DebconfReply::ok(if question.value == UNKNOWN_HOST_ARG {
+        Value::Unknown(format!(
+            "{HOST_DEPENDENT}debconf question {q} (set from the host's name)"
+        ))
+    } else if question.value == UNKNOWN_ARG {
         Value::Unknown(format!(
             "debconf question {q} (set from a value not known while building)"
         ))

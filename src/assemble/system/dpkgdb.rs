@@ -111,6 +111,31 @@ pub fn compute(
     Ok(out)
 }
 
+/// What `dpkg -s NAME…` (`dpkg-query -s`, `--status`) prints while the install runs: each named
+/// package's status paragraph, a blank line between two (exim4-config's config reads debconf's
+/// `Version` so). A package not in the set prints nothing (dpkg says so on standard error).
+/// `None` when a named package is in the set but not configured yet (`configured` says which
+/// are): its status is not the one written here, and the answer is left unknown.
+pub fn status_output(
+    tree: &dyn TreeView,
+    packages: &[InstalledPackage],
+    names: &[String],
+    configured: &dyn Fn(&str) -> bool,
+) -> Option<String> {
+    let mut paragraphs = Vec::new();
+    for name in names {
+        let bare = name.split(':').next().unwrap_or(name);
+        let Some(pkg) = packages.iter().find(|p| p.name == bare) else {
+            continue;
+        };
+        if !configured(bare) {
+            return None;
+        }
+        paragraphs.push(status_paragraph(tree, pkg).ok()?);
+    }
+    Some(paragraphs.join("\n"))
+}
+
 /// One `status` paragraph, ending with a newline (the blank separator line is the caller's).
 fn status_paragraph(tree: &dyn TreeView, pkg: &InstalledPackage) -> Result<String, SystemError> {
     let mut p = String::new();

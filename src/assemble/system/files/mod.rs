@@ -95,8 +95,18 @@ pub fn compute_at(
         ]
         .map(move |(script, args)| (round, script, args))
     });
+    // The packages configured so far (their postinst step done), for `dpkg -s`; `previous` is
+    // the one whose postinst step came last.
+    let configured: RefCell<std::collections::BTreeSet<&str>> = RefCell::new(Default::default());
+    let mut previous: Option<&str> = None;
     for (round, script, args) in steps {
         for pkg in packages.iter().filter(|p| p.round == round) {
+            if let Some(done) = previous.take() {
+                configured.borrow_mut().insert(done);
+            }
+            if script == "postinst" {
+                previous = Some(pkg.name.as_str());
+            }
             if script == "postinst" && WHOLE_POSTINST.contains(&pkg.name.as_str()) {
                 continue;
             }
@@ -161,7 +171,19 @@ pub fn compute_at(
                         {
                             if failures.len() == entries {
                                 let op = if *append { ">>" } else { ">" };
-                                failures.push(format!("{} {op} {path} (its output is not known)", c.text));
+                                // What is written from the host's name (exim4-config's
+                                // `/etc/mailname`) belongs to the machine the image runs on.
+                                let host = c.argv.as_ref().is_err_and(|why| shell::is_host_dependent(why));
+                                failures.push(if host {
+                                    format!(
+                                        "{}{} {op} {path} (made at first start: {})",
+                                        commands::SKIPPED_NONDETERMINISTIC,
+                                        c.text,
+                                        commands::host_value(&pkg.name)
+                                    )
+                                } else {
+                                    format!("{} {op} {path} (its output is not known)", c.text)
+                                });
                             }
                             output::content_lost(&mut state.borrow_mut(), path, c.guessed);
                         }
@@ -409,6 +431,18 @@ pub fn compute_at(
                         st.created.insert(path.clone());
                         Some(path + "\n")
                     }
+                    // `dpkg -s PKG | sed -ne '/^Version/…'`: the status of a package configured
+                    // before this one.
+                    Some((name, args))
+                        if (name == "dpkg" || name == "dpkg-query")
+                            && matches!(args.first().map(String::as_str), Some("-s" | "--status"))
+                            && args.len() > 1
+                            && args[1..].iter().all(|a| !a.starts_with('-')) =>
+                    {
+                        let st = state.borrow();
+                        let done = configured.borrow();
+                        super::dpkgdb::status_output(&st.overlay, packages, &args[1..], &|n| done.contains(n))
+                    }
                     Some((name, args))
                         if (name == "cat" && !args.is_empty())
                             || matches!(
@@ -477,6 +511,12 @@ pub fn compute_at(
                         debconf.config_not_walked(&pkg.name);
                     }
                     Some(Ok(config)) => {
+                        // What commands print, but not `mktemp`'s file: nothing the config makes
+                        // is applied.
+                        let config_printed = |argv: &[String]| match argv.first() {
+                            Some(name) if name == "mktemp" => None,
+                            _ => printed(argv),
+                        };
                         let mut listed: Vec<String> = Vec::new();
                         let mut list = |c: Call<'_>| listed.extend(report::unapplied(&c));
                         // A config script cut short has set what it set.
@@ -486,6 +526,7 @@ pub fn compute_at(
                             .with_files(&files)
                             .with_links(&links)
                             .with_status(&status)
+                            .with_output(&config_printed)
                             .with_source(&source)
                             .with_debconf(&db)
                             .with_package(&pkg.name, &pkg.architecture, "config", &pkg.architecture)

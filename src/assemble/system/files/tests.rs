@@ -1000,6 +1000,54 @@ fn a_config_script_is_reported_along_the_answers_path() {
     );
 }
 
+/// exim4-config's shape: its config reads an installed package's version with `dpkg -s` and
+/// compares it (`dpkg --compare-versions`, dpkg's order), then takes the mail name from the
+/// host's name and stores it with `db_set`; the postinst writes it to `/etc/mailname`. That file
+/// belongs to the machine the image runs on: left out, listed as non-deterministic by nature
+/// with the command that makes it, while a file from the templates' defaults is written.
+#[test]
+fn a_value_from_the_host_name_is_left_out_as_non_deterministic() {
+    let config = "#!/bin/sh\nset -e\n\
+        v=$(dpkg -s debconf | sed -ne '/^Version/s/^Version: //p')\n\
+        if dpkg --compare-versions \"$v\" le 1.4; then exit 0; fi\n\
+        . /usr/share/debconf/confmodule\n\
+        db_get mail/name\nif [ -z \"$RET\" ]; then\n\
+        name=\"$(hostname --fqdn 2>/dev/null)\" || name=\"$(hostname)\"\n  db_set mail/name \"$name\"\nfi\n";
+    let postinst = "#!/bin/sh\nset -e\n. /usr/share/debconf/confmodule\n\
+        db_get mail/name\necho $RET > /etc/mailname\ndb_get mail/kind\necho $RET > /etc/mailkind\n";
+    let mut app = pkg("mail", postinst);
+    app.members.insert("config".into(), config.as_bytes().to_vec());
+    app.members.insert(
+        "templates".into(),
+        b"Template: mail/name\nType: string\nDescription: x\n\n\
+          Template: mail/kind\nType: string\nDefault: local\nDescription: x\n"
+            .to_vec(),
+    );
+    let mut debconf = pkg("debconf", "#!/bin/sh\n");
+    debconf.version = "1.5.82".into();
+    let mut t = MemTree::new();
+    t.dir("etc")
+        .dir("usr/share/debconf")
+        .file("usr/share/debconf/confmodule", b"db_get () { :; }\n");
+    let (changes, report) = compute(&t, &[debconf, app]).unwrap();
+    assert!(file(&changes, "etc/mailname").is_none(), "{report:#?}");
+    assert_eq!(
+        file(&changes, "etc/mailkind").map(|(_, b)| b.as_slice()),
+        Some(&b"local\n"[..]),
+        "the config ran past its version check: {report:#?}"
+    );
+    let mailname: Vec<&NotEmulated> = report
+        .iter()
+        .filter(|r| r.what.contains("/etc/mailname"))
+        .collect();
+    assert_eq!(mailname.len(), 1, "{report:#?}");
+    assert!(
+        mailname[0].what.starts_with(commands::SKIPPED_NONDETERMINISTIC)
+            && mailname[0].what.contains("dpkg-reconfigure mail"),
+        "{report:#?}"
+    );
+}
+
 /// setupcon's writability probe: `if ! touch F || ! rm F; then …; fi`. touch runs (taken as
 /// succeeding), so `! touch` fails and rm runs: nothing is left behind, and the branch for a
 /// read-only directory is not taken (it is told as not walked).

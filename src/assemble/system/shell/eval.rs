@@ -31,6 +31,50 @@ pub use probe::{
 /// What a [`DebconfProbe`] receives in place of an argument the walk does not know (a NUL never
 /// appears in a shell word).
 pub const UNKNOWN_ARG: &str = "\u{0}unknown";
+/// [`UNKNOWN_ARG`] for a value that comes from the host's name ([`HOST_DEPENDENT`]); it starts
+/// with [`UNKNOWN_ARG`], so [`is_unknown_arg`] holds for both.
+pub const UNKNOWN_HOST_ARG: &str = "\u{0}unknown: the host's name";
+
+/// Whether a [`DebconfProbe`] argument stands for a value the walk does not know.
+pub fn is_unknown_arg(arg: &str) -> bool {
+    arg.starts_with(UNKNOWN_ARG)
+}
+
+/// How the reason of a [`Value::Unknown`] starts when the value comes from the name of the host
+/// the scripts run on (`$(hostname --fqdn)`, exim4-config's mail name): on a real install it is
+/// that machine's, so whatever is made from it does not belong in an image built anywhere.
+pub const HOST_DEPENDENT: &str = "the host's name: ";
+
+/// Whether an unknown value's reason says it comes from the host's name.
+pub fn is_host_dependent(why: &str) -> bool {
+    why.starts_with(HOST_DEPENDENT)
+}
+
+/// Whether a command prints the host's name (or its domain): `hostname` and its aliases without
+/// an operand or `-F` (those set it), `uname -n`/`-a`, `hostnamectl`.
+pub fn prints_host_name(argv: &[String]) -> bool {
+    let Some((name, args)) = argv.split_first() else {
+        return false;
+    };
+    match name.rsplit('/').next().unwrap_or(name) {
+        "hostname" | "dnsdomainname" | "domainname" | "nisdomainname" | "ypdomainname" => args
+            .iter()
+            .all(|a| a.starts_with('-') && !matches!(a.as_str(), "-F" | "--file" | "-b" | "--boot")),
+        "uname" => args.iter().any(|a| {
+            a == "-a"
+                || a == "--all"
+                || a == "--nodename"
+                || (a.starts_with('-') && !a.starts_with("--") && a.contains('n'))
+        }),
+        "hostnamectl" => {
+            args.is_empty()
+                || args
+                    .iter()
+                    .any(|a| a == "hostname" || a == "status" || a == "--static")
+        }
+        _ => false,
+    }
+}
 
 /// A value during evaluation: known text, or unknown (named for the report).
 #[derive(Debug, Clone, PartialEq)]
@@ -964,6 +1008,7 @@ impl Eval<'_> {
             .map(|(i, v)| match v {
                 Value::Known(_) if guessed_set && i >= 2 => UNKNOWN_ARG.to_owned(),
                 Value::Known(s) => s.clone(),
+                Value::Unknown(why) if is_host_dependent(why) => UNKNOWN_HOST_ARG.to_owned(),
                 Value::Unknown(_) => UNKNOWN_ARG.to_owned(),
             })
             .collect();

@@ -17,7 +17,14 @@ impl<'f> Eval<'f> {
         let mut out = String::new();
         {
             let mut inner_unknown = |c: Call<'_>| {
-                opaque.get_or_insert(format!("$({})", c.text));
+                // The host's name, wherever it is in the pipeline, is what the value depends on.
+                let host = c.argv.as_ref().is_ok_and(|argv| super::prints_host_name(argv))
+                    || c.argv.as_ref().is_err_and(|why| super::is_host_dependent(why));
+                if host && !opaque.as_deref().is_some_and(super::is_host_dependent) {
+                    opaque = Some(format!("{}$({})", super::HOST_DEPENDENT, c.text));
+                } else {
+                    opaque.get_or_insert(format!("$({})", c.text));
+                }
             };
             // On the heap: nested substitutions recurse through here, and an `Eval` is large.
             let mut sub = Box::new(Eval {

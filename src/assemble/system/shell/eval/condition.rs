@@ -91,8 +91,11 @@ impl<'f> Eval<'f> {
                     Some(Value::Known(op)) => op.as_str(),
                     _ => return None,
                 };
-                return match argv.get(2) {
-                    Some(Value::Known(a)) if a.is_empty() => match op {
+                return match (argv.get(2), argv.get(4)) {
+                    // Two known versions: dpkg's order (exim4-config's config checks the
+                    // installed debconf's version, from `dpkg -s`).
+                    (Some(Value::Known(a)), Some(Value::Known(b))) => compare_versions(a, op, b),
+                    (Some(Value::Known(a)), _) if a.is_empty() => match op {
                         "lt" | "le" | "<<" | "<=" | "ne" | "gt-nl" | "ge-nl" => Some(true),
                         "lt-nl" | "le-nl" | "gt" | "ge" | ">>" | ">=" | "eq" => Some(false),
                         _ => None,
@@ -289,4 +292,28 @@ impl Eval<'_> {
             _ => false,
         }
     }
+}
+
+/// `dpkg --compare-versions A OP B`'s status: dpkg's order; an empty version is the lowest, or
+/// with an `-nl` operator the highest; `<` and `>` are dpkg's obsolete `<=` and `>=`.
+fn compare_versions(a: &str, op: &str, b: &str) -> Option<bool> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let (op, empty_highest) = op.strip_suffix("-nl").map_or((op, false), |o| (o, true));
+    let ord = match (a.is_empty(), b.is_empty()) {
+        (true, true) => Equal,
+        (true, false) if empty_highest => Greater,
+        (true, false) => Less,
+        (false, true) if empty_highest => Less,
+        (false, true) => Greater,
+        (false, false) => crate::debian::version::compare(a, b),
+    };
+    Some(match op {
+        "lt" | "<<" => ord == Less,
+        "le" | "<=" | "<" => ord != Greater,
+        "eq" | "=" => ord == Equal,
+        "ne" => ord != Equal,
+        "ge" | ">=" | ">" => ord != Less,
+        "gt" | ">>" => ord == Greater,
+        _ => return None,
+    })
 }

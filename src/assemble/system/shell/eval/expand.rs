@@ -3,7 +3,7 @@
 
 use super::super::ast::{Part, Piece, Word};
 use super::super::glob::glob_match;
-use super::{Eval, Value};
+use super::{Eval, Value, is_host_dependent};
 
 impl<'f> Eval<'f> {
     pub(super) fn var(&self, name: &str) -> Option<Value> {
@@ -155,6 +155,12 @@ impl<'f> Eval<'f> {
             *cur = Some(match (cur.take(), v) {
                 (None, v) => v,
                 (Some(Value::Known(a)), Value::Known(b)) => Value::Known(a + &b),
+                // What comes from the host's name decides where the word belongs.
+                (Some(Value::Unknown(a)), Value::Unknown(b))
+                    if !is_host_dependent(&a) && is_host_dependent(&b) =>
+                {
+                    Value::Unknown(b)
+                }
                 (Some(Value::Unknown(a)), _) => Value::Unknown(a),
                 (_, Value::Unknown(b)) => Value::Unknown(b),
             });

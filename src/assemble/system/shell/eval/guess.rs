@@ -58,6 +58,11 @@ impl Eval<'_> {
                 continue;
             };
             for name in names {
+                // A value from the host's name stays one: on whichever path, it may be that.
+                if matches!(self.vars.get(&name), Some(Value::Unknown(why)) if super::is_host_dependent(why))
+                {
+                    continue;
+                }
                 let why = format!("${name} (set where the walk could not tell whether `{condition}` holds)");
                 self.vars.insert(name, Value::Unknown(why));
             }
