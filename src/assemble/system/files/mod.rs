@@ -185,7 +185,7 @@ pub fn compute_at(
                                     format!("{} {op} {path} (its output is not known)", c.text)
                                 });
                             }
-                            output::content_lost(&mut state.borrow_mut(), path, c.guessed);
+                            output::content_lost(&mut state.borrow_mut(), path, c.guessed, *append);
                         }
                         return;
                     };
@@ -228,7 +228,7 @@ pub fn compute_at(
                             let op = if *append { ">>" } else { ">" };
                             failures.push(format!("cat {op} {shown} ({why})"));
                             if let shell::Value::Known(path) = target {
-                                output::content_lost(&mut state.borrow_mut(), path, c.guessed);
+                                output::content_lost(&mut state.borrow_mut(), path, c.guessed, *append);
                             }
                         }
                         return;
@@ -262,7 +262,7 @@ pub fn compute_at(
                                 failures.push(format!("{} {op} {shown} ({why})", command_line(&c)));
                             }
                             if let shell::Value::Known(path) = target {
-                                output::content_lost(&mut state.borrow_mut(), path, c.guessed);
+                                output::content_lost(&mut state.borrow_mut(), path, c.guessed, *append);
                             }
                         }
                         if printing {
@@ -274,7 +274,12 @@ pub fn compute_at(
                     let kind = commands::classify(name, &argv[1..]);
                     if matches!(kind, Kind::NonDeterministic(_)) {
                         let made = commands::left_out_outputs(name, &argv[1..]);
-                        state.borrow_mut().pending.extend(made);
+                        let mut st = state.borrow_mut();
+                        for path in &made {
+                            output::replaced_by_left_out(&mut st, path, c.guessed);
+                        }
+                        st.pending.extend(made);
+                        drop(st);
                         failures.extend(commands::report_entry(&kind, &command_line(&c)));
                         return;
                     }
@@ -288,7 +293,7 @@ pub fn compute_at(
                         failures.extend(commands::report_entry(&kind, &command_line(&c)));
                         // An edit in place not reproduced: the file's content is not known.
                         for target in output::edited_in_place(name, &argv[1..]) {
-                            output::content_lost(&mut state.borrow_mut(), &target, c.guessed);
+                            output::content_lost(&mut state.borrow_mut(), &target, c.guessed, false);
                         }
                         return;
                     }

@@ -190,11 +190,16 @@ pub(super) fn write_file(st: &mut State<'_>, abs: &str, text: &str, append: bool
 /// does not exist has content nobody knows: it is left out and pending, as what a left-out
 /// command makes, so nothing copies it half-written into place. A file that was there before the
 /// script keeps what it had (a registry other packages wrote to); the report names the write.
-/// A write reached only through a condition the walk could not decide (`guessed`) may not happen
-/// on the real system (exim4-config appends a root alias only for a postmaster it was given): the
-/// file keeps what it has.
-pub(super) fn content_lost(st: &mut State<'_>, abs: &str, guessed: bool) {
-    if guessed || abs.starts_with("/dev/") || abs.split('/').any(|c| c == "..") {
+/// An append reached only through a condition the walk could not decide (`guessed`) may not
+/// happen on the real system (exim4-config appends a root alias only for a postmaster it was
+/// given): the file keeps what it has. A guessed rewrite of a file the script made itself
+/// (courier's `cat KEY CERT >PEM` after `install /dev/null PEM`) leaves it either as made or with
+/// content nobody knows: it is left out, never kept half-written.
+pub(super) fn content_lost(st: &mut State<'_>, abs: &str, guessed: bool, append: bool) {
+    if (guessed && (append || !st.created.contains(abs)))
+        || abs.starts_with("/dev/")
+        || abs.split('/').any(|c| c == "..")
+    {
         return;
     }
     let path = super::super::tree_path(abs);
@@ -230,6 +235,24 @@ pub(super) fn reads_pending(st: &State<'_>, name: &str, args: &[String]) -> Opti
     read.into_iter()
         .find(|a| st.pending.contains(a.as_str()))
         .map(|a| format!("{a} is left out: its content is not known while building"))
+}
+
+/// What a command left out writes over (courier's `install /dev/null KEY`, then `certtool
+/// --outfile KEY`): the file as it was is not what the image would have, so it goes, and a later
+/// `cat KEY CERT >PEM` cannot read it as empty. On a guessed path the command may not run: the
+/// file stays.
+pub(super) fn replaced_by_left_out(st: &mut State<'_>, abs: &str, guessed: bool) {
+    if guessed || abs.starts_with("/dev/") || abs.split('/').any(|c| c == "..") {
+        return;
+    }
+    let path = super::super::tree_path(abs);
+    if st.overlay.entry(&path).is_some_and(|e| !e.is_dir()) {
+        st.overlay.apply(Changes {
+            files: Vec::new(),
+            removed: vec![path],
+        });
+    }
+    st.created.remove(abs);
 }
 
 /// A copy that reads a file left out (`reads_pending`) is not made, but what it would make is not

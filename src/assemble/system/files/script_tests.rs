@@ -640,15 +640,18 @@ fn what_a_copy_of_a_left_out_file_makes_is_left_out() {
 
 /// courier's certificate scripts: `install -b … /dev/null FILE` (an existing file kept as
 /// `FILE~`), `cp /dev/null FILE` (an empty file: cp reads the device), and GnuTLS's `certtool`
-/// making keys: left out as non-deterministic, and what it writes (`--outfile`) undecided after.
+/// making keys: left out as non-deterministic (the empty file it writes over too), what it writes
+/// (`--outfile`) undecided after, and a file made from it left out.
 #[test]
 fn courier_certificate_forms() {
     let mut t = MemTree::new();
     t.dir("etc/courier").file("etc/courier/old.pem", b"old\n");
     let script = "#!/bin/sh\nset -e\numask 022\ninstall -b -m 600 /dev/null /etc/courier/old.pem\n\
                   install -b -m 600 /dev/null /etc/courier/new.pem\ncp /dev/null /etc/courier/empty\n\
+                  install -m 600 /dev/null /etc/courier/imapd.key\n\
                   certtool --generate-privkey --sec-param=high --outfile /etc/courier/imapd.key\n\
-                  if [ -f /etc/courier/imapd.key ]; then chmod 600 /etc/courier/imapd.key; fi\n";
+                  if [ -f /etc/courier/imapd.key ]; then chmod 600 /etc/courier/imapd.key; fi\n\
+                  cp /dev/null /etc/courier/imapd.pem\ncat /etc/courier/imapd.key > /etc/courier/imapd.pem\n";
     let (changes, report) = compute(&t, &[pkg("courier-imap", script)]).unwrap();
     let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
     let (old, bytes) = file(&changes, "etc/courier/old.pem").expect("installed");
@@ -662,6 +665,9 @@ fn courier_certificate_forms() {
     let (empty, bytes) = file(&changes, "etc/courier/empty").expect("copied");
     assert_eq!((empty.mode, bytes.len()), (0o644, 0), "{what:?}");
     assert!(file(&changes, "etc/courier/imapd.key").is_none());
+    // The empty file certtool writes over is gone, so what is made from it is left out, not
+    // written empty.
+    assert!(file(&changes, "etc/courier/imapd.pem").is_none(), "{what:?}");
     assert!(
         what[0].starts_with(commands::SKIPPED_NONDETERMINISTIC) && what[0].contains("certtool"),
         "{what:?}"
