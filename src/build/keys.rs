@@ -86,8 +86,9 @@ use super::artifacts::PlatformArtifact;
 /// `p` and case conversion (ejabberd's `ejabberd.yml`, nslcd's `nslcd.conf`), scripts with bytes
 /// that are not UTF-8 walked (exim4-config's config), a `mktemp` file written by a command not
 /// reproduced and what is copied from it left out instead of empty, config scripts walked with
-/// the image's condition answers and helpers, `cp /dev/null`, `install -b`, and certtool's keys
-/// left out as non-deterministic.
+/// the image's condition answers and helpers, `cp /dev/null`, `install -b`, certtool's keys left
+/// out as non-deterministic, files written from the host's name left out, `dpkg -s`, and
+/// `ucfq -w` (autofs's ucf registry).
 pub(super) const LAYER_FORMAT: u32 = 13;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -461,5 +461,60 @@ fn ucfr(overlay: &mut Overlay<'_>, pkg: &str, file: &str, umask: u32) -> Result<
     )
 }
 
+/// What `ucfq -w FILE…` (`--with-colons`) prints: for each file, in sorted order,
+/// `FILE:PACKAGE:EXISTS:MODIFIED` — the name (resolved when the file exists), the package the
+/// registry names for it (or nothing), `Yes` when it exists (or nothing), and, when the hashfile
+/// has its sum and the file exists, `Yes`/`No` for whether its content differs (or nothing), as
+/// ucf 3.0043's ucfq reports (autofs's postinst reads it to take over files of an old package).
+/// `None` for other forms (package names, the table without `-w`, other options).
+pub fn ucfq_output(tree: &dyn TreeView, args: &[String]) -> Option<String> {
+    let mut colons = false;
+    let mut files = std::collections::BTreeSet::new();
+    for a in args {
+        match a.as_str() {
+            "-w" | "--with-colons" => colons = true,
+            f if f.starts_with('/') && !f.contains("/../") && !f.ends_with("/..") => {
+                files.insert(f.to_owned());
+            }
+            _ => return None,
+        }
+    }
+    if !colons || files.is_empty() {
+        return None;
+    }
+    let registry = read(tree, &format!("{STATE_DIR}/registry"))
+        .ok()?
+        .unwrap_or_default();
+    let hashfile = read(tree, &format!("{STATE_DIR}/hashfile"))
+        .ok()?
+        .unwrap_or_default();
+    let mut out = String::new();
+    for file in files {
+        let rel = super::tree_path(&file);
+        let real = super::resolve(tree, &rel);
+        let exists = real.is_some();
+        let shown = real.as_ref().map_or_else(|| file.clone(), |r| format!("/{r}"));
+        let package = first_fields(&registry, &file)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let modified = match (first_fields(&hashfile, &file).first(), &real) {
+            (Some(sum), Some(r)) => {
+                use md5::{Digest, Md5};
+                let bytes = read(tree, r).ok()??;
+                if hex::encode(Md5::digest(&bytes)) == *sum {
+                    "No"
+                } else {
+                    "Yes"
+                }
+            }
+            _ => "",
+        };
+        let there = if exists { "Yes" } else { "" };
+        out.push_str(&format!("{shown}:{package}:{there}:{modified}\n"));
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests;

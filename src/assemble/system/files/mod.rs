@@ -436,6 +436,10 @@ pub fn compute_at(
                         st.created.insert(path.clone());
                         Some(path + "\n")
                     }
+                    // `ucfq -w FILE`: ucf's registry and hashfile as the scripts left them.
+                    Some((name, args)) if name.rsplit('/').next() == Some("ucfq") => {
+                        super::ucf::ucfq_output(&state.borrow().overlay, args)
+                    }
                     // `dpkg -s PKG | sed -ne '/^Version/…'`: the status of a package configured
                     // before this one.
                     Some((name, args))

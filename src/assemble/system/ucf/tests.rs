@@ -269,3 +269,32 @@ fn a_destination_that_already_is_the_new_file_is_only_recorded() {
     assert_eq!(report.len(), 1, "{report:?}");
     assert!(report[0].what.contains("historical sums"), "{report:?}");
 }
+
+/// `ucfq -w FILE…` as ucf 3.0043's ucfq prints it (the same state checked with the host's
+/// ucfq): sorted, `FILE:PACKAGE:EXISTS:MODIFIED`, empty
+/// fields for what it does not know (an unregistered file that is not there); a file whose sum
+/// differs from the hashfile's is modified. autofs's postinst takes a file over with `--force`
+/// only when ucfq names the old package.
+#[test]
+fn ucfq_with_colons_reports_registry_presence_and_changes() {
+    let mut t = MemTree::new();
+    t.dir("etc")
+        .file("etc/a.conf", b"x\n")
+        .file("etc/b.conf", b"changed\n")
+        .file(
+            "var/lib/ucf/registry",
+            b"autofs5 \t /etc/a.conf\nother \t /etc/b.conf\n",
+        )
+        .file(
+            "var/lib/ucf/hashfile",
+            b"401b30e3b8b5d629635a5c613cdb7919  /etc/a.conf\n401b30e3b8b5d629635a5c613cdb7919  /etc/b.conf\n",
+        );
+    let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        ucfq_output(&t, &args(&["-w", "/etc/new.conf", "/etc/b.conf", "/etc/a.conf"])).as_deref(),
+        Some("/etc/a.conf:autofs5:Yes:No\n/etc/b.conf:other:Yes:Yes\n/etc/new.conf:::\n")
+    );
+    // The table form and package names are not answered.
+    assert_eq!(ucfq_output(&t, &args(&["/etc/a.conf"])), None);
+    assert_eq!(ucfq_output(&t, &args(&["-w", "autofs"])), None);
+}
