@@ -148,7 +148,19 @@ pub(super) fn install_file(
     );
     super::super::set_owner(&mut entry, user, group);
     let mut files = Vec::new();
-    // `-b`: what was there is renamed `DEST~`, as it was.
+    // `-b`: what was there is renamed `DEST~`, as it was. A link (renamed itself) and numbered
+    // backups already there (install then numbers the new one) are not reproduced.
+    if backup {
+        let link = st
+            .overlay
+            .entry(&target)
+            .is_some_and(|e| matches!(e.kind, EntryKind::Symlink { .. }));
+        if link || st.overlay.entry(&format!("{target}.~1~")).is_some() {
+            return Err(format!(
+                "install -b over {dest} (a link, or numbered backups) is not reproduced"
+            ));
+        }
+    }
     if backup && let Some(old) = st.overlay.entry(&target).filter(|e| !e.is_dir()).cloned() {
         let bytes = match st.overlay.read(&target) {
             Some(Ok(b)) => b,

@@ -242,7 +242,8 @@ pub(super) fn reads_pending(st: &State<'_>, name: &str, args: &[String]) -> Opti
 /// `cat KEY CERT >PEM` cannot read it as empty. On a guessed path the command may not run: the
 /// file stays.
 pub(super) fn replaced_by_left_out(st: &mut State<'_>, abs: &str, guessed: bool) {
-    if guessed || abs.starts_with("/dev/") || abs.split('/').any(|c| c == "..") {
+    // A relative `--outfile` is relative to a working directory not tracked here: left alone.
+    if guessed || !abs.starts_with('/') || abs.starts_with("/dev/") || abs.split('/').any(|c| c == "..") {
         return;
     }
     let path = super::super::tree_path(abs);
@@ -262,7 +263,11 @@ pub(super) fn replaced_by_left_out(st: &mut State<'_>, abs: &str, guessed: bool)
 /// `mktemp` file by a sed the walk does not reproduce, then handed to ucf). `mv` takes its source
 /// away. On a guessed path the copy may not happen: the destination keeps what it has.
 pub(super) fn copy_of_pending(st: &mut State<'_>, name: &str, args: &[String], guessed: bool) {
-    if guessed || !matches!(name, "cp" | "mv" | "install" | "ucf") {
+    // `-t DIR` names the destination first: not read here (the copy is reported all the same).
+    let target_first = args.iter().any(|a| {
+        a == "-t" || a.starts_with("--target-directory") || (a.starts_with("-t") && !a.starts_with("--"))
+    });
+    if guessed || target_first || !matches!(name, "cp" | "mv" | "install" | "ucf") {
         return;
     }
     let operands: Vec<&String> = args.iter().filter(|a| a.starts_with('/')).collect();

@@ -103,7 +103,8 @@ fn a_function_after_a_false_test_is_not_called() {
 }
 
 /// `dpkg --compare-versions` between two known versions follows dpkg's order (the host's dpkg
-/// agrees on every line); an empty version is the lowest, or the highest with `-nl`.
+/// agrees on every line); an empty version is the lowest, or the highest with `-nl`. A version
+/// dpkg cannot parse is not decided (run, and walked as holding: `touch /g`).
 #[test]
 fn known_versions_are_compared_as_dpkg_compares_them() {
     let script = "dpkg --compare-versions 1.5.82 le 1.4 && touch /a\n\
@@ -111,9 +112,18 @@ fn known_versions_are_compared_as_dpkg_compares_them() {
                   dpkg --compare-versions 1.0~rc1 '<<' 1.0 && touch /c\n\
                   dpkg --compare-versions 2:1 lt 10 || touch /d\n\
                   dpkg --compare-versions 1.0 lt-nl '' && touch /e\n\
-                  dpkg --compare-versions 1.0 ne 1.0-0 || touch /f\n";
+                  dpkg --compare-versions 1.0 ne 1.0-0 || touch /f\n\
+                  dpkg --compare-versions 'not a version' ne 1.0 && touch /g\n";
     assert_eq!(
         command_lines(&calls(script)),
-        ["touch /b", "touch /c", "touch /d", "touch /e", "touch /f"]
+        [
+            "touch /b",
+            "touch /c",
+            "touch /d",
+            "touch /e",
+            "touch /f",
+            "dpkg --compare-versions not a version ne 1.0",
+            "touch /g"
+        ]
     );
 }

@@ -57,9 +57,13 @@ pub fn prints_host_name(argv: &[String]) -> bool {
         return false;
     };
     match name.rsplit('/').next().unwrap_or(name) {
-        "hostname" | "dnsdomainname" | "domainname" | "nisdomainname" | "ypdomainname" => args
-            .iter()
-            .all(|a| a.starts_with('-') && !matches!(a.as_str(), "-F" | "--file" | "-b" | "--boot")),
+        "hostname" | "dnsdomainname" | "domainname" | "nisdomainname" | "ypdomainname" => {
+            args.iter().all(|a| {
+                a.starts_with('-')
+                    && !matches!(a.as_str(), "-F" | "--file" | "-b" | "--boot")
+                    && !a.starts_with("--file=")
+            })
+        }
         "uname" => args.iter().any(|a| {
             a == "-a"
                 || a == "--all"
@@ -67,10 +71,14 @@ pub fn prints_host_name(argv: &[String]) -> bool {
                 || (a.starts_with('-') && !a.starts_with("--") && a.contains('n'))
         }),
         "hostnamectl" => {
-            args.is_empty()
-                || args
-                    .iter()
-                    .any(|a| a == "hostname" || a == "status" || a == "--static")
+            // `hostnamectl`, `hostnamectl status`, `hostnamectl hostname` print it; with a name
+            // after `hostname` it is set.
+            let operands: Vec<&str> = args
+                .iter()
+                .map(String::as_str)
+                .filter(|a| !a.starts_with('-'))
+                .collect();
+            matches!(operands.as_slice(), [] | ["status"] | ["hostname"])
         }
         _ => false,
     }

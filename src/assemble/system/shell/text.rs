@@ -210,7 +210,9 @@ fn translate_re(re: &str, extended: bool, delim: char, alternation: bool) -> Res
                     '+' | '?' if !extended => out.push(n),
                     // The delimiter escaped is itself (`s|a\|b|x|`), a literal in a basic
                     // expression; in an extended one GNU sed would read an operator there.
-                    n if n == delim && extended && "|+?(){}".contains(n) => {
+                    // GNU sed drops the backslash, so `.`, `*`, `[`, `]`, `$`, `^` keep their
+                    // meaning there (`s.a\.b.X.` matches any character): not reproduced.
+                    n if n == delim && (".*[]$^".contains(n) || (extended && "|+?(){}".contains(n))) => {
                         return Err(format!("sed: `\\{n}` as the delimiter is not reproduced"));
                     }
                     n if n == delim => lit(n, &mut out),

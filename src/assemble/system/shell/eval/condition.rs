@@ -298,6 +298,20 @@ impl Eval<'_> {
 /// with an `-nl` operator the highest; `<` and `>` are dpkg's obsolete `<=` and `>=`.
 fn compare_versions(a: &str, op: &str, b: &str) -> Option<bool> {
     use std::cmp::Ordering::{Equal, Greater, Less};
+    // dpkg fails (status 2) on a version it cannot parse: not decided here.
+    let parses = |v: &str| {
+        let (epoch, rest) = v.split_once(':').unwrap_or(("0", v));
+        v.is_empty()
+            || (!epoch.is_empty()
+                && epoch.bytes().all(|c| c.is_ascii_digit())
+                && rest.starts_with(|c: char| c.is_ascii_digit())
+                && rest
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || b".+~-:".contains(&c)))
+    };
+    if !parses(a) || !parses(b) {
+        return None;
+    }
     let (op, empty_highest) = op.strip_suffix("-nl").map_or((op, false), |o| (o, true));
     let ord = match (a.is_empty(), b.is_empty()) {
         (true, true) => Equal,

@@ -433,6 +433,14 @@ fn line_matches(l: &Line, at: &Cursor<'_>) -> bool {
 fn range_selects(start: &Line, end: &End, state: &mut RangeState, at: &Cursor<'_>) -> bool {
     match *state {
         RangeState::Inside(limit) => {
+            // A numbered end line the command was not reached on (an earlier `d`): GNU sed
+            // closes the range on the next line it sees, without selecting it.
+            if let (End::Number(_), Some(n)) = (end, limit)
+                && at.number > n
+            {
+                *state = RangeState::Outside;
+                return false;
+            }
             let closes = match (end, limit) {
                 (End::Number(_) | End::Following(_), Some(n)) => at.number >= n,
                 (End::Last, _) => at.last,

@@ -141,6 +141,13 @@ fn addresses_select_lines_as_gnu_sed_does() {
         edit("1,/user/s/u/U/", false, "user\nuser\nuser\n").unwrap(),
         "User\nUser\nuser\n"
     );
+    // A numbered end line the command was not reached on closes the range on the next line,
+    // which is not selected.
+    assert_eq!(edit("2d;1,2s/^/x/", false, "a\nb\nc\nd\n").unwrap(), "xa\nc\nd\n");
+    assert_eq!(
+        sed_text("a\nb\nc\n", &parse_script("2d;1,2!p", false).unwrap(), true).as_deref(),
+        Some("c\n")
+    );
     // nslcd's postinst: a range, a blank, then the command with its `i` flag.
     assert_eq!(
         edit("1,/^_uri_ / s|^_uri_ .*$|uri X|i", false, "_uri_ a\nfoo\n").unwrap(),
@@ -183,6 +190,9 @@ fn what_cannot_be_kept_exact_is_refused() {
         ("/a/{s/a/b/}", false),
         ("//d", false),
         ("0s/a/b/", false),
+        // An escaped delimiter that is special keeps its meaning in GNU sed.
+        ("s.a\\.b.X.", false),
+        ("\\.a\\.b.p", false),
         ("0,5d", false),
         ("$!N", false),
         ("s/a/b", false),
