@@ -207,14 +207,30 @@ pub(super) fn content_lost(st: &mut State<'_>, abs: &str, guessed: bool, append:
     if exists && !st.created.contains(abs) {
         return;
     }
-    if exists && st.overlay.entry(&path).is_some_and(|e| !e.is_dir()) {
+    if exists {
+        drop_written(st, abs);
+    } else {
+        st.created.remove(abs);
+    }
+    st.pending.insert(abs.to_owned());
+}
+
+/// Removes what the image has at `abs` (a file or link; a directory stays) and forgets that the
+/// script made it: its content is not what the real run leaves. `false`, and nothing done, for
+/// `/dev` and paths with `..`.
+fn drop_written(st: &mut State<'_>, abs: &str) -> bool {
+    if abs.starts_with("/dev/") || abs.split('/').any(|c| c == "..") {
+        return false;
+    }
+    let path = super::super::tree_path(abs);
+    if st.overlay.entry(&path).is_some_and(|e| !e.is_dir()) {
         st.overlay.apply(Changes {
             files: Vec::new(),
             removed: vec![path],
         });
     }
     st.created.remove(abs);
-    st.pending.insert(abs.to_owned());
+    true
 }
 
 /// Why a command that reads its operands cannot run: one of them is left out (pending), its
@@ -243,17 +259,9 @@ pub(super) fn reads_pending(st: &State<'_>, name: &str, args: &[String]) -> Opti
 /// file stays.
 pub(super) fn replaced_by_left_out(st: &mut State<'_>, abs: &str, guessed: bool) {
     // A relative `--outfile` is relative to a working directory not tracked here: left alone.
-    if guessed || !abs.starts_with('/') || abs.starts_with("/dev/") || abs.split('/').any(|c| c == "..") {
-        return;
+    if !guessed && abs.starts_with('/') {
+        drop_written(st, abs);
     }
-    let path = super::super::tree_path(abs);
-    if st.overlay.entry(&path).is_some_and(|e| !e.is_dir()) {
-        st.overlay.apply(Changes {
-            files: Vec::new(),
-            removed: vec![path],
-        });
-    }
-    st.created.remove(abs);
 }
 
 /// A copy that reads a file left out (`reads_pending`) is not made, but what it would make is not
@@ -290,17 +298,9 @@ pub(super) fn copy_of_pending(st: &mut State<'_>, name: &str, args: &[String], g
         } else {
             (*dest).clone()
         };
-        if target.starts_with("/dev/") || target.split('/').any(|c| c == "..") {
+        if !drop_written(st, &target) {
             continue;
         }
-        let path = super::super::tree_path(&target);
-        if st.overlay.entry(&path).is_some_and(|e| !e.is_dir()) {
-            st.overlay.apply(Changes {
-                files: Vec::new(),
-                removed: vec![path],
-            });
-        }
-        st.created.remove(&target);
         st.pending.insert(target);
         if name == "mv" {
             st.pending.remove(source.as_str());
