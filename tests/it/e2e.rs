@@ -11,20 +11,13 @@ use crate::common;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{Debcast, repo_root, tool};
+use common::{Debcast, WorkDir, repo_root, tool};
 use debcast::lockfile::Lockfile;
 use debcast::manifest::LoadedManifest;
 use debcast::platform::Platform;
-
-fn e2e_dir(name: &str) -> PathBuf {
-    let dir = repo_root().join("target/e2e").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Files of a `.deb` as real dpkg sees them: path -> (size, mode), regular files only.
 fn dpkg_regular_files(deb: &Path) -> BTreeMap<String, (u64, u32)> {
@@ -64,14 +57,16 @@ fn dpkg_regular_files(deb: &Path) -> BTreeMap<String, (u64, u32)> {
     files
 }
 
-fn check_manifest(name: &str) {
+/// Checks one manifest of the repository and returns its work directory (removed when the
+/// calling test passes), where `bundle-ARCH/rootfs` is each platform's unpacked image.
+fn check_manifest(name: &str) -> WorkDir {
     let root = repo_root();
     let manifest_path = root.join(format!("manifests/{name}.toml"));
     let loaded = LoadedManifest::load(&manifest_path).unwrap();
     let lock_path = loaded.default_lockfile_path();
     let lock =
         Lockfile::load_for(&lock_path, &loaded.manifest, &manifest_path).unwrap_or_else(|e| panic!("{e}"));
-    let work = e2e_dir(name);
+    let work = WorkDir::fresh("e2e", name);
 
     Debcast::real_archive(&root)
         .arg("lock")
@@ -129,6 +124,7 @@ fn check_manifest(name: &str) {
         first == second,
         "{name}: index.json differs between two builds of the same lock"
     );
+    work
 }
 
 fn check_every_packaged_file(
@@ -176,7 +172,7 @@ fn check_every_packaged_file(
 #[test]
 #[ignore = "needs the real Debian archive; run with `just e2e`"]
 fn static_image_from_the_real_archive() {
-    check_manifest("static");
+    let work = check_manifest("static");
     // distroless-static: no libc and no shell in the lock or the image, every login shell of
     // /etc/passwd present, and a CA bundle of real certificates with its hash links.
     let root = repo_root();
@@ -194,8 +190,7 @@ fn static_image_from_the_real_archive() {
         );
     }
     for platform in &loaded.manifest.image.platforms {
-        let rootfs = root
-            .join("target/e2e/static")
+        let rootfs = work
             .join(format!("bundle-{}", platform.debian_arch()))
             .join("rootfs");
         for shell in [

@@ -10,15 +10,12 @@ use crate::common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use common::{Debcast, repo_root};
+use common::{Debcast, WorkDir, repo_root};
 use debcast::lockfile::Lockfile;
 use debcast::manifest::LoadedManifest;
 
-fn work_dir(name: &str) -> PathBuf {
-    let dir = repo_root().join("target/e2e-explain").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn work_dir(name: &str) -> WorkDir {
+    WorkDir::fresh("e2e-explain", name)
 }
 
 fn store(work: &Path) -> PathBuf {
@@ -246,6 +243,8 @@ fn kube_cross_package_sboms_are_valid_and_exact() {
             &loaded,
             &lock,
         );
+        // One platform's image at a time on disk (1.6 GB each).
+        let _ = std::fs::remove_dir_all(&image);
         checked.push(platform.to_string());
     }
     assert!(checked.iter().any(|p| p == "linux/amd64"), "checked: {checked:?}");

@@ -139,9 +139,7 @@ fn elf_machine(path: &Path) -> u16 {
 #[ignore = "needs the real Debian archive and root; run with `just e2e`"]
 fn a_kube_cross_shaped_image_cross_compiles_inside() {
     assert!(common::is_root(), "chroot and mounts need root");
-    let dir = repo_root().join("target/e2e/kube-cross-proof");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::WorkDir::fresh("e2e", "kube-cross-proof");
     let store = repo_root().join("vendor");
 
     let go = debian_go_as_a_go_dev_tarball(&dir, &store);

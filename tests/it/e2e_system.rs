@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use common::{Debcast, repo_root, tool};
+use common::{Debcast, WorkDir, repo_root, tool};
 
 /// The package list of the issue: a shell user's and a C developer's basics.
 const SYSTEM_PACKAGES: &[&str] = &[
@@ -55,11 +55,8 @@ include = [{include}]
     )
 }
 
-fn work_dir(name: &str) -> PathBuf {
-    let dir = repo_root().join("target/e2e").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn work_dir(name: &str) -> WorkDir {
+    WorkDir::fresh("e2e", name)
 }
 
 /// Locks and builds a manifest in `dir` (the store is shared with the repository's `vendor/`, so

@@ -171,9 +171,7 @@ fn merge_matches_one_machine(name: &str) {
     let root = common::repo_root();
     let manifest_path = root.join(format!("manifests/{name}.toml"));
     let loaded = debcast::manifest::LoadedManifest::load(&manifest_path).unwrap();
-    let work = root.join("target/e2e-merge").join(name);
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).unwrap();
+    let work = common::WorkDir::fresh("e2e-merge", name);
     let store = work.join("store");
     Debcast::real_archive(&root)
         .arg("build")
@@ -212,7 +210,6 @@ fn merge_matches_one_machine(name: &str) {
         files(&work.join("whole")) == files(&work.join("merged")),
         "{name}: the merged layout differs from the one-machine build"
     );
-    let _ = std::fs::remove_dir_all(&work);
 }
 
 #[test]

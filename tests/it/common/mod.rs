@@ -192,6 +192,73 @@ pub fn umoci_unpack(layout: &Path, reference: &str, bundle: &Path) {
     }
 }
 
+/// An end-to-end test's work directory, `target/AREA/NAME`: emptied when the test starts and
+/// removed when it passes, kept when it fails so what it left can be looked at. The end-to-end
+/// tests write gigabytes each (stores, images, unpacked roots); a CI runner's disk holds a few of
+/// them, not all of them at once (stop 29's CI ran out of space in the seventh).
+pub struct WorkDir {
+    path: PathBuf,
+}
+
+impl WorkDir {
+    pub fn fresh(area: &str, name: &str) -> WorkDir {
+        let path = repo_root().join("target").join(area).join(name);
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("cannot empty {}: {e}", path.display()),
+        }
+        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("mkdir {}: {e}", path.display()));
+        WorkDir { path }
+    }
+}
+
+impl std::ops::Deref for WorkDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<Path> for WorkDir {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AsRef<OsStr> for WorkDir {
+    fn as_ref(&self) -> &OsStr {
+        self.path.as_os_str()
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept for a look: {}", self.path.display());
+        } else if let Some(mount) = mount_under(&self.path) {
+            // A /proc or /dev bind mount left in an image root: never delete through it.
+            eprintln!("kept {}: {mount} is still mounted", self.path.display());
+        } else if let Err(e) = std::fs::remove_dir_all(&self.path) {
+            eprintln!("cannot remove {}: {e}", self.path.display());
+        }
+    }
+}
+
+/// A mount point at or under `dir`, from /proc/self/mountinfo (its fifth field).
+fn mount_under(dir: &Path) -> Option<String> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let dir = dir.to_string_lossy();
+    info.lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .find(|point| {
+            point
+                .strip_prefix(dir.as_ref())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .map(str::to_owned)
+}
+
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::Builder::new()
         .prefix("debcast-test-")
