@@ -219,13 +219,20 @@ def scripts(reference):
     return out
 
 
-def responsible(path, own, texts, entry=None):
+def responsible(path, own, texts, entry=None, root=None):
     if path in own:
         return f"{own[path]} (packaged file)"
     # The cluster pg_createcluster makes from postgresql-VERSION's postinst.
     m = re.match(r"^/(?:var/lib|etc|var/log)/postgresql/(\d+)(?:/|$)", path)
     if m:
         return f"postgresql-{m.group(1)} (pg_createcluster)"
+    # pg_createcluster runs pg_updateaptconfig, which lists the clusters' versions in this file:
+    # attributed to the server package whose cluster the reference's file names.
+    if path == "/etc/apt/apt.conf.d/02autoremove-postgresql" and root is not None:
+        text = (root / path.lstrip("/")).read_text(errors="replace") if (root / path.lstrip("/")).is_file() else ""
+        versions = re.findall(r'"\^postgresql\.\*-(\d+)"', text)
+        if versions:
+            return f"postgresql-{versions[0]} (pg_createcluster)"
     # The hash link to the snake-oil certificate (named after its subject, the host name).
     if entry and entry[0] == "l" and entry[4] == "ssl-cert-snakeoil.pem":
         return "ssl-cert (make-ssl-cert)"
@@ -272,7 +279,7 @@ def compare(ours, reference, report):
             expected[kind] += 1
             continue
         what = "only debcast" if y is None else "only dpkg" if x is None else "differs"
-        who = responsible(path, own, texts, y or x)
+        who = responsible(path, own, texts, y or x, reference)
         # `php8.2-cli.postinst` → php8.2-cli (package names may hold dots).
         pkg = re.sub(r"\.(preinst|postinst|config|triggers)$", "", who.split(" ")[0])
         gaps.append({"path": path, "what": what, "responsible": who,

@@ -88,8 +88,12 @@ use super::artifacts::PlatformArtifact;
 /// reproduced and what is copied from it left out instead of empty, config scripts walked with
 /// the image's condition answers and helpers, `cp /dev/null`, `install -b`, certtool's keys left
 /// out as non-deterministic, files written from the host's name left out, `dpkg -s`, and
-/// `ucfq -w` (autofs's ucf registry).
-pub(super) const LAYER_FORMAT: u32 = 13;
+/// `ucfq -w` (autofs's ucf registry); 14 a file written in a loop the walk cannot run (over input
+/// it cannot read) left out instead of kept as if the loop ran no time, postgresql-common's
+/// `pg_updatedicts` (dictionaries converted to UTF-8 and linked for each server), `pg_lsclusters
+/// -h` answered for an image without clusters, and `su USER -c 'test -O DIR && test -G DIR'`
+/// answered from the image (postgresql-common's chown of /var/lib/postgresql).
+pub(super) const LAYER_FORMAT: u32 = 14;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -298,11 +298,15 @@ const EMULATED: &[&str] = &[
     // install ends and leaves no pending trigger behind; `report::scan` walks those postinsts
     // for the interests the installed files and `activate` lines fire.
     "dpkg-trigger",
+    // postgresql-common's dictionaries, computed from the finished tree (`postgres`).
+    "pg_updatedicts",
 ];
 
 /// Commands without lasting effect: tests, queries, output, flow control, debconf.
 const HARMLESS: &[&str] = &[
     "[",
+    // postgresql-common's query of the clusters (`files` answers it from the image).
+    "pg_lsclusters",
     // Queries of the running kernel's AppArmor (false while an image is built).
     "aa-enabled",
     "aa-status",
@@ -394,7 +398,12 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     ("make-ssl-cert", "make-ssl-cert generate-default-snakeoil"),
     ("dbus-uuidgen", "dbus-uuidgen --ensure"),
     ("systemd-machine-id-setup", "systemd-machine-id-setup"),
-    ("pg_createcluster", "pg_createcluster VERSION main"),
+    // It also runs pg_updateaptconfig, which lists the cluster's version in APT's
+    // NeverAutoRemove (/etc/apt/apt.conf.d/02autoremove-postgresql).
+    (
+        "pg_createcluster",
+        "pg_createcluster VERSION main, which also lists VERSION in /etc/apt/apt.conf.d/02autoremove-postgresql",
+    ),
     // A new MariaDB data directory: its Aria control file holds a time-based UUID.
     ("mysql_install_db", "mariadb-install-db --user=mysql"),
     ("mariadb-install-db", "mariadb-install-db --user=mysql"),
@@ -487,6 +496,8 @@ pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
             .filter(|d| d.starts_with('/') && !is_random_source(d))
             .map(|d| vec![d.clone()])
             .unwrap_or_default(),
+        // The cluster's configuration, which `pg_lsclusters` looks for.
+        "pg_createcluster" => super::postgres::cluster_config(args).into_iter().collect(),
         "ssh-keygen" => match args.iter().position(|a| a == "-f").and_then(|i| args.get(i + 1)) {
             Some(key) if key.starts_with('/') => vec![format!("{key}.pub"), key.clone()],
             _ => Vec::new(),

@@ -37,6 +37,7 @@ mod package;
 pub mod pam;
 pub mod perlsax;
 pub mod php;
+pub mod postgres;
 pub mod report;
 pub mod runit;
 pub mod sed;
@@ -225,6 +226,10 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     overlay.apply(locale_files);
     report.extend(locale_report);
     overlay.apply(certificates::compute(&overlay, input.packages)?);
+    // postgresql-common's dictionary trigger: once every dictionary package is in place.
+    let (pg_dicts, pg_report) = postgres::compute(&overlay, input.packages)?;
+    overlay.apply(pg_dicts);
+    report.extend(pg_report);
     // shared-mime-info's trigger: once every package's XML source is in place.
     let (mime_files, mime_report) = mime::compute(&overlay, input.packages)?;
     overlay.apply(mime_files);

@@ -1,9 +1,9 @@
 //! What the walk's conditions ask of the files (`cmp`, `diff`), and what the report says of the branches
 //! a condition it could not decide left unwalked.
 
-use super::super::Overlay;
 use super::super::commands::{self, Kind};
 use super::super::shell;
+use super::super::{Overlay, TreeView};
 
 /// `cmp [-s|--silent|--quiet] A B` and `diff [-q|--brief|-s|-u|-c] A B` (proftpd's `diff -q
 /// FILE FILE.proftpd-new`) as a condition: whether the two files have the same bytes; false when
@@ -37,6 +37,60 @@ pub(super) fn cmp_status(
         (Some(x), Some(y)) => Some(x == y),
         _ => Some(false),
     }
+}
+
+/// `su [-s SHELL] USER -c 'test -O DIR && test -G DIR'` (postgresql-common's check that the
+/// postgres account owns its home before it chowns it): ownership tests run as another account,
+/// answered from the image's accounts (its uid and primary gid in /etc/passwd) and the owner of
+/// the path (symbolic links followed, as `test` does). `None` for any other command, an account
+/// or path the image does not have, or options this does not read.
+pub(super) fn su_ownership_status(overlay: &Overlay<'_>, args: &[String]) -> Option<bool> {
+    let mut user: Option<&str> = None;
+    let mut command: Option<&str> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-s" | "--shell" => {
+                it.next()?;
+            }
+            "-c" | "--command" => command = Some(it.next()?),
+            "-" | "-l" | "--login" | "-m" | "-p" | "--preserve-environment" => {}
+            a if a.starts_with("--shell=") => {}
+            a if a.starts_with("--command=") => command = a.strip_prefix("--command="),
+            a if a.starts_with('-') => return None,
+            a if user.is_none() => user = Some(a),
+            _ => return None,
+        }
+    }
+    let (uid, gid) = passwd_ids(overlay, user.unwrap_or("root"))?;
+    let mut holds = true;
+    for test in command?.split("&&") {
+        let words: Vec<&str> = test.split_whitespace().collect();
+        let (op, path) = match words.as_slice() {
+            ["test", op, path] | ["[", op, path, "]"] => (*op, *path),
+            _ => return None,
+        };
+        if !path.starts_with('/') {
+            return None;
+        }
+        let real = super::super::resolve(overlay, &super::super::tree_path(path))?;
+        let entry = overlay.entry(&real)?;
+        holds &= match op {
+            "-O" => entry.uid == uid,
+            "-G" => entry.gid == gid,
+            _ => return None,
+        };
+    }
+    Some(holds)
+}
+
+/// An account's uid and primary gid from the image's /etc/passwd.
+fn passwd_ids(overlay: &Overlay<'_>, user: &str) -> Option<(u32, u32)> {
+    let text = super::super::read_file(overlay, "etc/passwd").ok()??;
+    String::from_utf8_lossy(&text).lines().find_map(|line| {
+        let f: Vec<&str> = line.split(':').collect();
+        (f.len() >= 4 && f[0] == user).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+    })
 }
 
 /// The report's entries for the commands of branches an undecided `if` left unwalked (the walk

@@ -147,6 +147,13 @@ pub fn compute_at(
                 // This walk has the accurate, in-order view of the files, so it is also the one that
                 // reports what `preinst install` and `postinst configure` do that is not emulated.
                 let mut cb = |c: Call<'_>| {
+                    // A write in commands the walk did not run (see `Eval::tell_unwalked_writes`).
+                    if let Err(why) = &c.argv
+                        && let Some(why) = why.strip_prefix(shell::NOT_RUN)
+                    {
+                        output::unwalked_write(&mut state.borrow_mut(), &c, why, &mut failures);
+                        return;
+                    }
                     let Ok(argv) = &c.argv else {
                         let first = c.text.split_whitespace().next().unwrap_or("");
                         // The words as written: enough to tell what the command is for.
@@ -415,6 +422,9 @@ pub fn compute_at(
                         let st = state.borrow();
                         conditions::cmp_status(&st.overlay, name, args, |p| st.pending.contains(p))
                     }
+                    Some((name, args)) if name == "su" => {
+                        conditions::su_ownership_status(&state.borrow().overlay, args)
+                    }
                     // `getent group NAME || addgroup …`: the account files as the scripts left them.
                     Some((name, args)) if name == "getent" => {
                         super::users::getent(&state.borrow().overlay, args)
@@ -427,6 +437,9 @@ pub fn compute_at(
                 };
                 // `$(mktemp)` makes its file in the image and prints its name; `$(cat FILE)` and
                 // `$(dpkg -L PKG)` read the image and the package set.
+                // What answers the walk gives that a left-out command would change: listed as
+                // non-deterministic, once per script.
+                let noted: RefCell<Vec<String>> = RefCell::new(Vec::new());
                 let printed = |argv: &[String]| match argv.split_first() {
                     Some((name, args)) if name == "mktemp" => {
                         let mut st = state.borrow_mut();
@@ -435,6 +448,27 @@ pub fn compute_at(
                         // (`output::content_lost`), not empty.
                         st.created.insert(path.clone());
                         Some(path + "\n")
+                    }
+                    // `pg_lsclusters -h`: the image's clusters, none (`pg_createcluster` is left
+                    // out; what is written from the answer follows the image).
+                    Some((name, args)) if name.rsplit('/').next() == Some("pg_lsclusters") => {
+                        let st = state.borrow();
+                        let clusters = super::postgres::lsclusters_output(&st.overlay, args, &st.pending)?;
+                        if !clusters.is_empty() {
+                            let entry = format!(
+                                "{}`{}` answered with the image's clusters, none: {} is made at first start, \
+                                 and what is written from the answer with it (made at first start: `pg_createcluster`, \
+                                 which brings what depends on the clusters up to date)",
+                                commands::SKIPPED_NONDETERMINISTIC,
+                                argv.join(" "),
+                                clusters.join(", ")
+                            );
+                            let mut noted = noted.borrow_mut();
+                            if !noted.contains(&entry) {
+                                noted.push(entry);
+                            }
+                        }
+                        Some(String::new())
                     }
                     // `ucfq -w FILE`: ucf's registry and hashfile as the scripts left them.
                     Some((name, args)) if name.rsplit('/').next() == Some("ucfq") => {
@@ -570,6 +604,7 @@ pub fn compute_at(
                     failures.push(report::cut_short(&why));
                 }
                 failures.extend(guessed.into_inner());
+                failures.extend(noted.into_inner());
             }
             if let Some(err) = refused {
                 return Err(err);

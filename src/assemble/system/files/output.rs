@@ -3,6 +3,7 @@
 //! `echo` and `printf` are [`shell::text`]'s. Writing it to the file, and what a write that is not
 //! reproduced leaves (the file left out, pending).
 
+use super::super::shell;
 use super::super::shell::text::{echo, file_operands, filter, printf};
 use super::super::{Changes, Overlay, TreeView};
 use super::State;
@@ -213,6 +214,28 @@ pub(super) fn content_lost(st: &mut State<'_>, abs: &str, guessed: bool, append:
         st.created.remove(abs);
     }
     st.pending.insert(abs.to_owned());
+}
+
+/// A write in commands the walk did not run ([`shell::Eval`]'s `tell_unwalked_writes`), listed
+/// with why. In a loop that runs a number of times the walk cannot tell (`guessed` false: `…
+/// | while read v; do echo "$v" >> "$TMP"; done` over input it cannot read), what the file holds
+/// is not known: [`content_lost`] (a file the script made is left out, never kept as if the
+/// loop had not run). In a branch an undecided `if` did not take (`guessed`), the walk keeps to
+/// its guess and the report says what the other branch would have written.
+pub(super) fn unwalked_write(st: &mut State<'_>, c: &shell::Call<'_>, why: &str, failures: &mut Vec<String>) {
+    let Some((target, append)) = &c.stdout else {
+        return;
+    };
+    failures.push(match target {
+        shell::Value::Known(p) if p.starts_with("/dev/") => return,
+        shell::Value::Known(p) => format!("{} {p} ({}{why})", c.text, shell::NOT_RUN),
+        shell::Value::Unknown(what) => format!("{} {what} ({}{why})", c.text, shell::NOT_RUN),
+    });
+    if let shell::Value::Known(path) = target
+        && !c.guessed
+    {
+        content_lost(st, path, false, *append);
+    }
 }
 
 /// Removes what the image has at `abs` (a file or link; a directory stays) and forgets that the

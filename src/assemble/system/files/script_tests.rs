@@ -896,3 +896,102 @@ fn appending_to_a_file_left_out_leaves_it_out() {
         "{what:?}"
     );
 }
+
+/// A loop over input the walk cannot read (pg_updateaptconfig's `pg_lsclusters -h | … | while
+/// read version; do echo … >> $TMPCONF; done`) writes something not known: the file it builds is
+/// left out and listed, never kept as if the loop had not run; nor is what is copied from it.
+#[test]
+fn a_loop_over_unknown_input_leaves_out_the_file_it_writes() {
+    let mut t = MemTree::new();
+    t.dir("etc/apt/apt.conf.d").dir("tmp").dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nset -eu\nT=$(mktemp)\ncat > $T <<EOF\nhead\nEOF\n\
+                  lister -h | cut -d ' ' -f 1 | uniq | while read version; do\n echo \"v-$version\" >> $T\ndone\n\
+                  cat >> $T <<EOF\ntail\nEOF\ncp $T /etc/apt/apt.conf.d/02versions\n\
+                  echo kept > /etc/apt/apt.conf.d/03other\n";
+    let (changes, report) = compute(&t, &[pkg("pgc", script)]).unwrap();
+    assert!(
+        file(&changes, "etc/apt/apt.conf.d/02versions").is_none(),
+        "{report:#?}"
+    );
+    assert!(file(&changes, "etc/apt/apt.conf.d/03other").is_some());
+    let listed: Vec<&str> = report.iter().map(|e| e.what.as_str()).collect();
+    assert!(
+        listed
+            .iter()
+            .any(|w| w.starts_with("echo \"v-$version\" >> /tmp/")
+                && w.contains("not run: `read version` reads input the walk does not know")),
+        "{listed:#?}"
+    );
+    assert!(
+        listed
+            .iter()
+            .any(|w| w.starts_with("cp /tmp/") && w.contains("left out")),
+        "{listed:#?}"
+    );
+}
+
+/// What a branch an undecided `if` did not take would have written is listed (even by a command
+/// without other effects, `echo`), and the walk keeps to the branch it took.
+#[test]
+fn writes_of_a_branch_not_taken_are_listed() {
+    let mut t = MemTree::new();
+    t.dir("etc").dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nset -e\nif probe-something; then\n echo yes > /etc/taken\nelse\n \
+                  echo no > /etc/other\n { echo a; echo b; } >> /etc/grouped\nfi\n";
+    let (changes, report) = compute(&t, &[pkg("branchy", script)]).unwrap();
+    assert_eq!(
+        file(&changes, "etc/taken").map(|(_, d)| d.as_slice()),
+        Some(&b"yes\n"[..])
+    );
+    assert!(file(&changes, "etc/other").is_none());
+    let listed: Vec<&str> = report.iter().map(|e| e.what.as_str()).collect();
+    for want in [
+        "echo no > /etc/other (not run: whether `probe-something` holds",
+        "echo a; echo b >> /etc/grouped (not run",
+    ] {
+        assert!(listed.iter().any(|w| w.starts_with(want)), "{want}: {listed:#?}");
+    }
+}
+
+/// postgresql-common's postinst: `su -s /bin/sh postgres -c 'test -O DIR && test -G DIR' ||
+/// chown postgres:postgres DIR` answered from the image's accounts and owners; `pg_lsclusters -h`
+/// answered for an image without clusters, with the left-out cluster listed as what changes it.
+#[test]
+fn postgres_ownership_tests_and_its_cluster_list_are_answered_from_the_image() {
+    let mut t = MemTree::new();
+    t.file(
+        "etc/passwd",
+        b"root:x:0:0:root:/root:/bin/bash\npostgres:x:100:102::/var/lib/postgresql:/bin/bash\n",
+    )
+    .file("etc/group", b"root:x:0:\npostgres:x:102:\n")
+    .dir("etc/apt/apt.conf.d")
+    .dir("srv/mine")
+    .dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nset -e\nmkdir -p /var/lib/postgresql\n\
+                  su -s /bin/sh postgres -c \"test -O /var/lib/postgresql &&\n            test -G /var/lib/postgresql\" || \\\n\
+                  \x20   chown postgres:postgres /var/lib/postgresql\n\
+                  su root -c 'test -O /srv/mine' || chown postgres /srv/mine\n\
+                  pg_createcluster -u postgres --no-status 15 main || echo failed\n\
+                  F=/etc/apt/apt.conf.d/02autoremove-postgresql\necho begin > $F\n\
+                  pg_lsclusters -h | cut -d ' ' -f 1 | uniq | while read version; do\n echo \"v-$version\" >> $F\ndone\n\
+                  echo end >> $F\n";
+    let (changes, report) = compute(&t, &[pkg("postgresql-common", script)]).unwrap();
+    let owner = |p: &str| file(&changes, p).map(|(e, _)| (e.uid, e.gid));
+    assert_eq!(owner("var/lib/postgresql"), Some((100, 102)), "{report:#?}");
+    // root owns /srv/mine: the fallback chown does not run.
+    assert_eq!(owner("srv/mine"), None, "{report:#?}");
+    assert_eq!(
+        file(&changes, "etc/apt/apt.conf.d/02autoremove-postgresql").map(|(_, d)| d.as_slice()),
+        Some(&b"begin\nend\n"[..]),
+        "{report:#?}"
+    );
+    let listed: Vec<&str> = report.iter().map(|e| e.what.as_str()).collect();
+    assert!(
+        listed
+            .iter()
+            .any(|w| w.starts_with(commands::SKIPPED_NONDETERMINISTIC)
+                && w.contains("`pg_lsclusters -h` answered with the image's clusters, none: 15/main")),
+        "{listed:#?}"
+    );
+    assert!(listed.iter().all(|w| !w.starts_with("su ")), "{listed:#?}");
+}

@@ -40,6 +40,10 @@ pub fn is_unknown_arg(arg: &str) -> bool {
     arg.starts_with(UNKNOWN_ARG)
 }
 
+/// How the `Err` of a [`Call`]'s `argv` starts for a write the walk did not run
+/// ([`Eval::with_guesses`]): a command in a loop it could not run, or in a branch it did not take.
+pub const NOT_RUN: &str = "not run: ";
+
 /// How the reason of a [`Value::Unknown`] starts when the value comes from the name of the host
 /// the scripts run on (`$(hostname --fqdn)`, exim4-config's mail name): on a real install it is
 /// that machine's, so whatever is made from it does not belong in an image built anywhere.
@@ -431,6 +435,7 @@ impl<'f> Eval<'f> {
                     let bodies: Vec<Node> = arms.iter().flat_map(|(_, body)| body.iter().cloned()).collect();
                     let condition = format!("case {what} in");
                     self.tell_rest_unwalked(&condition, &bodies);
+                    self.tell_branch_writes(&condition, &[&bodies]);
                     self.forget_assigned(&[&bodies], &condition);
                 }
                 for (patterns, body) in arms {
@@ -1121,6 +1126,11 @@ impl Eval<'_> {
                 self.capture_lost = true;
             }
             self.tell_unwalked(cond, &[], &[], body);
+            let why = format!(
+                "`{}` reads input the walk does not know: the loop's writes are not known",
+                super::ast::commands_text(cond)
+            );
+            self.tell_unwalked_writes(body, &why, false);
             return;
         }
         self.loops += 1;
@@ -1139,6 +1149,11 @@ impl Eval<'_> {
                     }
                     // The body may run any number of times: what it would do is told, not done.
                     self.tell_unwalked(cond, &[], &[], body);
+                    let why = format!(
+                        "whether `{}` holds is not known while building: the loop's writes are not known",
+                        super::ast::commands_text(cond)
+                    );
+                    self.tell_unwalked_writes(body, &why, false);
                     self.forget_assigned(&[body], &super::ast::commands_text(cond));
                     break;
                 }
@@ -1192,9 +1207,16 @@ impl Eval<'_> {
                     // || ! rm X`): the branch is not taken; it is told as not walked.
                     if assumed == Some(false) {
                         self.tell_unwalked(cond, &[], &[], body);
+                        self.tell_branch_writes(&super::ast::commands_text(cond), &[body]);
                         continue;
                     }
                     self.tell_unwalked(cond, body, &branches[at + 1..], otherwise);
+                    let mut later: Vec<&[Node]> = Vec::new();
+                    for (c, b) in &branches[at + 1..] {
+                        later.extend([c.as_slice(), b.as_slice()]);
+                    }
+                    later.push(otherwise);
+                    self.tell_branch_writes(&super::ast::commands_text(cond), &later);
                     self.guessing += 1;
                     let ended = self.exited || self.returning;
                     self.run(body);

@@ -17,8 +17,8 @@ pub mod text;
 pub use ast::{Node, Part, Piece, Redir, Word, all_commands};
 pub use eval::{
     Call, DebconfProbe, DebconfReply, Eval, FileKind, FileProbe, GuessSink, HOST_DEPENDENT, LinkProbe,
-    MAX_EVAL_DEPTH, MAX_STEPS, OutputProbe, SourceReader, StatusProbe, UNKNOWN_ARG, UNKNOWN_HOST_ARG, Value,
-    is_host_dependent, is_unknown_arg, prints_host_name,
+    MAX_EVAL_DEPTH, MAX_STEPS, NOT_RUN, OutputProbe, SourceReader, StatusProbe, UNKNOWN_ARG,
+    UNKNOWN_HOST_ARG, Value, is_host_dependent, is_unknown_arg, prints_host_name,
 };
 pub use eval::{as_failure_exit, join};
 pub use glob::glob_match;

@@ -1,8 +1,10 @@
 //! The walk's guesses: an `if` it cannot decide is walked as holding, and what the branches it
 //! did not walk would have run goes to the caller, to be reported.
 
-use super::super::ast::{Node, Word, all_commands, assigned_names, commands_text};
-use super::{Eval, Value};
+use std::collections::BTreeSet;
+
+use super::super::ast::{Node, Part, Redir, Word, all_commands, assigned_names, commands_text};
+use super::{Call, Eval, NOT_RUN, Value};
 
 impl Eval<'_> {
     /// An `if` whose condition could not be decided is walked as if it held: the commands of
@@ -68,4 +70,156 @@ impl Eval<'_> {
             }
         }
     }
+
+    /// The writes of branches an undecided `if` did not take, told (not applied: the walk took
+    /// the condition as holding, and the report says so).
+    pub(super) fn tell_branch_writes(&mut self, condition: &str, lists: &[&[Node]]) {
+        let why =
+            format!("whether `{condition}` holds is not known while building; the walk took it as holding");
+        for list in lists {
+            self.tell_unwalked_writes(list, &why, true);
+        }
+    }
+
+    /// The files commands the walk did not run would have written (`… | while read v; do echo
+    /// "$v" >> "$TMP"; done` over input it cannot read, a branch an undecided `if` left): each
+    /// write goes to the caller as a command not run (`argv` is `Err` starting with [`NOT_RUN`]),
+    /// with its target where the walk knows it, so the caller can tell the file's content is not
+    /// what the walk made and say so. `guessed`: the commands may not run on the real system at
+    /// all (a branch not taken), as against commands that run some number of times not known (a
+    /// loop). Only for a caller that takes guesses ([`Eval::with_guesses`]).
+    pub(super) fn tell_unwalked_writes(&mut self, nodes: &[Node], why: &str, guessed: bool) {
+        if self.guesses.is_none() {
+            return;
+        }
+        let mut writes: Vec<(String, Option<Word>, bool)> = Vec::new();
+        let mut seen_funcs = BTreeSet::new();
+        self.writes_in(nodes, false, &mut writes, &mut seen_funcs);
+        // A target naming a variable the unwalked commands assign, or a substitution, is not
+        // known: its value is not the one the walk has now.
+        let assigned = assigned_names(nodes);
+        let mut calls: Vec<(String, Value, bool)> = Vec::new();
+        for (text, target, append) in writes {
+            let target = match (&assigned, target) {
+                (_, Some(target)) if target.literal().is_some() => self.expand_path(&target),
+                (Some(names), Some(target)) if !uses_any(&target, names) => self.expand_path(&target),
+                _ => Value::Unknown("a file the walk cannot name".into()),
+            };
+            calls.push((text, target, append));
+        }
+        // Inside a compound whose output is redirected (`while …; done > FILE`), whatever the
+        // commands print goes there.
+        if let Some((target, _)) = self.stdout.clone()
+            && nodes.iter().any(|n| !matches!(n, Node::Func { .. }))
+        {
+            calls.push((commands_text(nodes), target, true));
+        }
+        let cwd = self.known_cwd();
+        for (text, target, append) in calls {
+            self.emit(Call {
+                argv: Err(format!("{NOT_RUN}{why}")),
+                text: &text,
+                stdout: Some((target, append)),
+                heredoc: None,
+                env: Vec::new(),
+                stdin: None,
+                cwd: cwd.clone(),
+                guessed,
+            });
+        }
+    }
+
+    /// Every output redirection in `nodes` and in the functions they call (each once): the
+    /// command's text with its operator, the target word (`None` where it expands in a
+    /// function's body: its `$1` is not the caller's), and whether it appends.
+    fn writes_in(
+        &self,
+        nodes: &[Node],
+        in_func: bool,
+        out: &mut Vec<(String, Option<Word>, bool)>,
+        seen_funcs: &mut BTreeSet<String>,
+    ) {
+        let op = |append: bool| if append { ">>" } else { ">" };
+        let word = |w: &Word| (!in_func || w.literal().is_some()).then(|| w.clone());
+        for n in nodes {
+            match n {
+                Node::Simple {
+                    words, redirs, text, ..
+                } => {
+                    if let Some((target, append)) = last_output(redirs) {
+                        out.push((format!("{text} {}", op(append)), word(target), append));
+                    }
+                    if let Some(name) = words.first().and_then(Word::literal)
+                        && let Some(body) = self.funcs.get(&name)
+                        && seen_funcs.insert(name)
+                    {
+                        let body = body.clone();
+                        self.writes_in(&body, true, out, seen_funcs);
+                    }
+                }
+                Node::If { branches, otherwise } => {
+                    for (c, b) in branches {
+                        self.writes_in(c, in_func, out, seen_funcs);
+                        self.writes_in(b, in_func, out, seen_funcs);
+                    }
+                    self.writes_in(otherwise, in_func, out, seen_funcs);
+                }
+                Node::For { body, .. } => self.writes_in(body, in_func, out, seen_funcs),
+                Node::While { cond, body, .. } => {
+                    self.writes_in(cond, in_func, out, seen_funcs);
+                    self.writes_in(body, in_func, out, seen_funcs);
+                }
+                Node::Case { arms, .. } => {
+                    for (_, b) in arms {
+                        self.writes_in(b, in_func, out, seen_funcs);
+                    }
+                }
+                // A definition runs nothing.
+                Node::Func { .. } => {}
+                Node::Group(body) | Node::Subshell(body) | Node::Pipe(body) => {
+                    self.writes_in(body, in_func, out, seen_funcs)
+                }
+                Node::AndOr(parts) => {
+                    for (_, p) in parts {
+                        self.writes_in(std::slice::from_ref(p), in_func, out, seen_funcs);
+                    }
+                }
+                Node::Not(inner) => self.writes_in(std::slice::from_ref(&**inner), in_func, out, seen_funcs),
+                Node::Redirected { body, redirs } => {
+                    let inner = std::slice::from_ref(&**body);
+                    if let Some((target, append)) = last_output(redirs) {
+                        out.push((
+                            format!("{} {}", commands_text(inner), op(append)),
+                            word(target),
+                            append,
+                        ));
+                    }
+                    self.writes_in(inner, in_func, out, seen_funcs);
+                }
+            }
+        }
+    }
+}
+
+/// The last `>FILE`/`>>FILE` of a command (the one its output goes to).
+fn last_output(redirs: &[Redir]) -> Option<(&Word, bool)> {
+    redirs.iter().rev().find_map(|r| match r {
+        Redir::Out { append, target } => Some((target, *append)),
+        Redir::Heredoc(_) | Redir::HeredocExpands(_) | Redir::In(_) => None,
+    })
+}
+
+/// Whether expanding `word` reads one of `names`, or runs a command (a substitution), or needs
+/// something the walk does not model.
+fn uses_any(word: &Word, names: &BTreeSet<String>) -> bool {
+    word.0.iter().any(|p| match &p.part {
+        Part::Lit(_) => false,
+        Part::Var { name, default } => {
+            names.contains(name) || default.as_ref().is_some_and(|d| uses_any(d, names))
+        }
+        Part::Alt { name, word, .. } => names.contains(name) || uses_any(word, names),
+        Part::Trim { name, pattern, .. } => names.contains(name) || uses_any(pattern, names),
+        Part::Arith(w) => uses_any(w, names),
+        Part::Sub(_) | Part::Unknown(_) => true,
+    })
 }
