@@ -92,8 +92,11 @@ use super::artifacts::PlatformArtifact;
 /// it cannot read) left out instead of kept as if the loop ran no time, postgresql-common's
 /// `pg_updatedicts` (dictionaries converted to UTF-8 and linked for each server), `pg_lsclusters
 /// -h` answered for an image without clusters, and `su USER -c 'test -O DIR && test -G DIR'`
-/// answered from the image (postgresql-common's chown of /var/lib/postgresql).
-pub(super) const LAYER_FORMAT: u32 = 14;
+/// answered from the image (postgresql-common's chown of /var/lib/postgresql); 15 `expr` (its
+/// `STRING : REGEX`, `length` and one-operator forms) deciding conditions and printing
+/// (xfonts-utils' `update-fonts-alias` writes `fonts.alias` now that `update-fonts-dir` takes the
+/// right branch).
+pub(super) const LAYER_FORMAT: u32 = 15;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

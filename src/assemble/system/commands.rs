@@ -546,6 +546,18 @@ const IMAGE_CODE: &[(&str, &str)] = &[
         "compiles the locales of /etc/locale.gen; run `locale-gen`",
     ),
     (
+        "mkfontdir",
+        "indexes an X font directory (fonts.dir, encodings.dir) from the fonts' own properties; run `update-fonts-dir DIRECTORY`",
+    ),
+    (
+        "mkfontscale",
+        "indexes an X font directory's scalable fonts (fonts.scale) from the fonts' own properties; run `update-fonts-scale DIRECTORY`",
+    ),
+    (
+        "libgvc6-config-update",
+        "writes Graphviz's plugin configuration (config6a) by loading every plugin; run `dot -c`",
+    ),
+    (
         "systemd-hwdb",
         "compiles the hardware database (/usr/lib/udev/hwdb.d) into hwdb.bin; run `systemd-hwdb --usr update`",
     ),

@@ -641,10 +641,12 @@ fn tr(args: &[String], stdin: &str) -> Option<String> {
 
 mod awk;
 mod cut;
+mod expr;
 mod getopt;
 mod sed;
 use awk::awk;
 use cut::cut;
+pub use expr::expr;
 pub use getopt::getopt;
 pub use sed::{Command as SedCommand, parse_script, sed_text};
 

@@ -103,6 +103,7 @@ impl<'f> Eval<'f> {
             ["uname"] | ["uname", "-s"] | ["uname", "--kernel-name"] => return Some(line("Linux")),
             ["pwd"] => return self.known_cwd().map(|d| line(&d)),
             ["getopt", ..] => return text::getopt(&argv[1..]),
+            ["expr", ..] => return text::expr(&argv[1..]).map(|(out, _)| line(&out)),
             // The paper size of the locale scripts run under (C or C.UTF-8 in an image build:
             // glibc's C locale has A4's, in millimetres); libpaper1's config asks.
             ["locale", "width"] => return Some(line("210")),

@@ -3,6 +3,7 @@
 //! image cannot tell).
 
 use super::super::ast::{Node, Redir};
+use super::super::text;
 use super::{Eval, FileKind, Value};
 
 impl<'f> Eval<'f> {
@@ -81,6 +82,11 @@ impl<'f> Eval<'f> {
                 return Some(false);
             }
             "false" => return Some(false),
+            // `if expr "$1" : "/.*" >/dev/null` (xfonts-utils' update-fonts-dir).
+            "expr" => {
+                let known: Option<Vec<String>> = argv[1..].iter().map(|v| v.clone().known()).collect();
+                return text::expr(&known?).map(|(_, ok)| ok);
+            }
             // An image is built, not booted: its scripts run as in a chroot (libc6's postinst
             // then leaves init alone; dpkg inside mmdebstrap's chroot sees the same).
             "ischroot" => return Some(true),

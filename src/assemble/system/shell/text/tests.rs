@@ -395,3 +395,67 @@ fn getopt_prints_what_util_linux_getopt_prints() {
     );
     assert_eq!(run(&["-o", "b:", "--", "-b"]), None, "a missing argument too");
 }
+
+/// `expr`'s output and status against the host's (GNU coreutils): every form it computes, and
+/// the forms it leaves undecided are undecided.
+#[test]
+fn expr_matches_the_hosts() {
+    let cases: &[&[&str]] = &[
+        &["abc", ":", "a"],
+        &["abc", ":", "^a"],
+        &["^abc", ":", "^a"],
+        &["/usr/share/fonts/X11/misc", ":", "/.*"],
+        &["misc", ":", "/.*"],
+        &["abc", ":", "\\(b\\)"],
+        &["abc", ":", "a\\(b\\)"],
+        &["abc", ":", "a\\(x*\\)"],
+        &["80", ":", "[[:digit:]]\\+$"],
+        &["8x", ":", "[[:digit:]]\\+$"],
+        &["", ":", "[[:digit:]]\\+$"],
+        &["abc", ":", "x*"],
+        &["a.b", ":", "a\\.b"],
+        &["match", "libfoo2", "lib\\(.*\\)[0-9]"],
+        &["3", "+", "4"],
+        &["10", "/", "3"],
+        &["10", "%", "3"],
+        &["2", "-", "5"],
+        &["6", "*", "7"],
+        &["a", "=", "a"],
+        &["a", "!=", "a"],
+        &["2", "<", "10"],
+        &["10", "<=", "2"],
+        &["3", ">", "3"],
+        &["3", ">=", "3"],
+        &["length", "abcd"],
+        &["length", ""],
+    ];
+    let Some(host) = super::super::super::testutil::host_tool("expr") else {
+        eprintln!("no expr on this host: not cross-checked");
+        return;
+    };
+    for case in cases {
+        let args: Vec<String> = case.iter().map(|s| s.to_string()).collect();
+        let out = std::process::Command::new(&host)
+            .args(&args)
+            .env("LC_ALL", "C")
+            .output()
+            .expect("expr runs");
+        let want = (
+            String::from_utf8_lossy(&out.stdout)
+                .trim_end_matches('\n')
+                .to_owned(),
+            out.status.code() == Some(0),
+        );
+        assert_eq!(expr(&args), Some(want), "expr {case:?}");
+    }
+    let undecided: &[&[&str]] = &[
+        &["1", "+", "2", "+", "3"],
+        &["a", "<", "b"],
+        &["5", "/", "0"],
+        &["x", "+", "1"],
+    ];
+    for case in undecided {
+        let args: Vec<String> = case.iter().map(|s| s.to_string()).collect();
+        assert_eq!(expr(&args), None, "expr {case:?}");
+    }
+}
