@@ -95,8 +95,9 @@ use super::artifacts::PlatformArtifact;
 /// answered from the image (postgresql-common's chown of /var/lib/postgresql); 15 `expr` (its
 /// `STRING : REGEX`, `length` and one-operator forms) deciding conditions and printing
 /// (xfonts-utils' `update-fonts-alias` writes `fonts.alias` now that `update-fonts-dir` takes the
-/// right branch).
-pub(super) const LAYER_FORMAT: u32 = 15;
+/// right branch); 16 binfmt-support's `update-binfmts --import` (qemu-user-static's formats in
+/// /var/lib/binfmts) and `grep -z` as a condition.
+pub(super) const LAYER_FORMAT: u32 = 16;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -35,6 +35,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "setcap" => super::setcap::parse(args).is_ok(),
         "update-perl-sax-parsers" => super::perlsax::parse(args).is_ok(),
         "update-catalog" => super::sgmlcatalog::parse(args).is_ok(),
+        "update-binfmts" => super::binfmts::parse(args).is_ok(),
         "lighty-enable-mod" | "lighty-disable-mod" => super::lighttpd::parse(argv0, args).is_ok(),
         "run-parts" => parse_run_parts(args).is_some(),
         _ => {

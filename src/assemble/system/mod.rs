@@ -20,6 +20,7 @@ pub mod accounts;
 pub mod alternatives;
 pub mod apache;
 pub mod basefiles;
+pub mod binfmts;
 pub mod catalog;
 pub mod certificates;
 pub mod commands;

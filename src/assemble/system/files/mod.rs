@@ -797,6 +797,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         "update-catalog" => {
             super::sgmlcatalog::apply(&mut st.overlay, &super::sgmlcatalog::parse(args)?, st.umask)
         }
+        "update-binfmts" => super::binfmts::apply(&mut st.overlay, &super::binfmts::parse(args)?, st.umask),
         "update-perl-sax-parsers" => {
             super::perlsax::apply(&mut st.overlay, &super::perlsax::parse(args)?, st.umask)
         }

@@ -499,6 +499,13 @@ pub fn path_part(argv: &[String]) -> Option<String> {
 }
 
 fn grep(args: &[String], stdin: &str) -> Option<String> {
+    // What `-z` prints ends its records in NUL: not computed here.
+    let null_data = args
+        .iter()
+        .any(|a| a == "--null-data" || (a.starts_with('-') && !a.starts_with("--") && a.contains('z')));
+    if null_data {
+        return None;
+    }
     let (lines, quiet) = grep_lines(args, stdin)?;
     Some(if quiet {
         String::new()
@@ -530,6 +537,8 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
     let (mut extended, mut fixed, mut invert, mut quiet, mut whole_line) =
         (false, false, false, false, false);
     let mut ignore_case = false;
+    // `-z`: records end in NUL, not newline (`grep -zqs ^container= /proc/1/environ`).
+    let mut null_data = false;
     let mut pattern = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -543,6 +552,7 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
             "--invert-match" => invert = true,
             "--line-regexp" => whole_line = true,
             "--ignore-case" => ignore_case = true,
+            "--null-data" => null_data = true,
             s if s.starts_with("--") => return None,
             s if s.starts_with('-') && s.len() > 1 => {
                 for c in s[1..].chars() {
@@ -553,6 +563,7 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
                         'q' | 's' => quiet |= c == 'q',
                         'x' => whole_line = true,
                         'i' => ignore_case = true,
+                        'z' => null_data = true,
                         _ => return None,
                     }
                 }
@@ -570,8 +581,18 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
     };
     let body = if whole_line { format!("^(?:{body})$") } else { body };
     let re = Regex::new(&if ignore_case { format!("(?i){body}") } else { body }).ok()?;
+    let records: Vec<&str> = if null_data {
+        stdin
+            .strip_suffix('\0')
+            .unwrap_or(stdin)
+            .split('\0')
+            .filter(|_| !stdin.is_empty())
+            .collect()
+    } else {
+        stdin.lines().collect()
+    };
     Some((
-        stdin.lines().filter(|l| re.is_match(l) != invert).collect(),
+        records.into_iter().filter(|l| re.is_match(l) != invert).collect(),
         quiet,
     ))
 }

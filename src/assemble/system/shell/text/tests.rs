@@ -459,3 +459,26 @@ fn expr_matches_the_hosts() {
         assert_eq!(expr(&args), None, "expr {case:?}");
     }
 }
+
+/// `grep -z`: records end in NUL (`grep -zqs ^container= /proc/1/environ`, qemu-user-static's
+/// check for a container); what it would print is not computed.
+#[test]
+fn grep_z_matches_nul_separated_records() {
+    let argv = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let environ = "PATH=/bin\0container=docker\0HOME=/\0";
+    assert_eq!(
+        grep_matches(&argv(&["grep", "-zqs", "^container="]), environ),
+        Some(true)
+    );
+    assert_eq!(
+        grep_matches(&argv(&["grep", "-zqs", "^container="]), "PATH=/bin\0HOME=/\0"),
+        Some(false)
+    );
+    // Without -z the first record is the whole text: `^container=` does not start it.
+    assert_eq!(
+        grep_matches(&argv(&["grep", "-qs", "^container="]), environ),
+        Some(false)
+    );
+    assert_eq!(grep_matches(&argv(&["grep", "-z", "x"]), ""), Some(false));
+    assert_eq!(filter(&argv(&["grep", "-z", "HOME"]), environ), None);
+}
