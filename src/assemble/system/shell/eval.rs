@@ -158,6 +158,9 @@ pub struct Eval<'f> {
     /// functions, run to learn its status): the caller must not run it again.
     cond_ran: bool,
     in_func: usize,
+    /// Per function call being run, the variables its `local` declared and what they held
+    /// before (`None`: unset), restored when it returns.
+    locals: Vec<Vec<(String, Option<Value>)>>,
     /// What the commands inside `$(…)` printed so far.
     capture: String,
     /// Inside `$(…)`, what the command before this one in a pipeline printed.
@@ -264,6 +267,7 @@ impl<'f> Eval<'f> {
             guessing: 0,
             cond_ran: false,
             in_func: 0,
+            locals: Vec::new(),
             capture: String::new(),
             stdin: None,
             bash: false,
@@ -801,9 +805,18 @@ impl<'f> Eval<'f> {
         let saved = std::mem::replace(&mut self.positional, args.to_vec());
         let saved_guessing = std::mem::take(&mut self.guessing);
         self.in_func += 1;
+        self.locals.push(Vec::new());
         self.returned = None;
         self.run(body);
         self.in_func -= 1;
+        // Its `local` variables are the caller's again (samba-common's `configure_smb_conf`
+        // declares `local CONFIG`; after it, `CONFIG` is /etc/samba/smb.conf again).
+        for (name, before) in self.locals.pop().unwrap_or_default().into_iter().rev() {
+            match before {
+                Some(v) => self.vars.insert(name, v),
+                None => self.vars.remove(&name),
+            };
+        }
         // The status: what its `return` gave, else its last command's (a compound one's
         // only when it is a list or a negation, whose status the walk follows).
         let status = if self.returning {
@@ -1056,7 +1069,7 @@ impl Eval<'_> {
                         // The value is unknown, the name is not.
                         let name = head.split_once('=').map_or(head.as_str(), |(n, _)| n);
                         if is_name(name) {
-                            self.vars.insert(name.to_owned(), Value::Unknown(why));
+                            self.declare_set(keyword, name, Value::Unknown(why));
                         }
                         continue;
                     }
@@ -1077,7 +1090,7 @@ impl Eval<'_> {
             }
             match text.split_once('=') {
                 Some((name, value)) if is_name(name) => {
-                    self.vars.insert(name.to_owned(), Value::Known(value.to_owned()));
+                    self.declare_set(keyword, name, Value::Known(value.to_owned()));
                 }
                 // `export =2`: the shell refuses it and assigns nothing.
                 Some(_) => {}
@@ -1085,10 +1098,32 @@ impl Eval<'_> {
                     && is_name(&text)
                     && (self.bash || !self.vars.contains_key(&text)) =>
                 {
-                    self.vars.insert(text, Value::Known(String::new()));
+                    self.declare_set(keyword, &text, Value::Known(String::new()));
                 }
+                // dash's `local NAME` keeps the value it had, and the name is still the
+                // function's own: restored when it returns.
+                None if keyword == "local" && is_name(&text) => self.remember_local(&text),
                 None => {}
             }
+        }
+    }
+
+    /// `local`/`export`/`readonly NAME=VALUE`: a `local` one is remembered first, to be
+    /// restored when the function returns.
+    fn declare_set(&mut self, keyword: &str, name: &str, value: Value) {
+        if keyword == "local" {
+            self.remember_local(name);
+        }
+        self.vars.insert(name.to_owned(), value);
+    }
+
+    /// What `name` holds before the running function's `local` takes it, once per call.
+    fn remember_local(&mut self, name: &str) {
+        let before = self.vars.get(name).cloned();
+        if let Some(frame) = self.locals.last_mut()
+            && !frame.iter().any(|(n, _)| n == name)
+        {
+            frame.push((name.to_owned(), before));
         }
     }
 }

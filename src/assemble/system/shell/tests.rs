@@ -1136,3 +1136,38 @@ fn text_that_was_not_utf8_is_not_known() {
         Some(Ok(vec!["echo".to_owned(), "ok".to_owned()]))
     );
 }
+
+/// `local` inside a function: what the caller had is its again when the function returns
+/// (samba-common's `configure_smb_conf` declares `local CONFIG`), through nested calls and
+/// dash's `local NAME` without a value (which keeps the value). Checked against the host's dash.
+#[test]
+fn local_variables_are_restored_when_the_function_returns() {
+    let script = "CONFIG=/etc/x.conf\nunset GONE\n\
+                  inner() { local CONFIG=inner GONE=set; say in \"$CONFIG\" \"$GONE\"; }\n\
+                  outer() {\n local CONFIG\n say kept \"$CONFIG\"\n CONFIG=\"$1\"\n inner\n say back \"$CONFIG\" \"$GONE\"\n}\n\
+                  outer /run/new.conf\nsay after \"$CONFIG\" \"${GONE-unset}\"\n";
+    let walked: Vec<String> = calls(script)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|argv| argv.first().is_some_and(|a| a == "say"))
+        .map(|argv| argv[1..].join(" "))
+        .collect();
+    assert_eq!(
+        walked,
+        [
+            "kept /etc/x.conf",
+            "in inner set",
+            "back /run/new.conf ",
+            "after /etc/x.conf unset"
+        ]
+    );
+    if let Some(dash) = super::super::testutil::host_tool("dash") {
+        let out = std::process::Command::new(dash)
+            .arg("-c")
+            .arg(format!("say() {{ echo \"$*\"; }}\n{script}"))
+            .output()
+            .expect("dash runs");
+        let host: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+        assert_eq!(walked, host, "dash printed {host:?}");
+    }
+}

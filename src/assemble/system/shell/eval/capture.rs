@@ -43,6 +43,7 @@ impl<'f> Eval<'f> {
                 guessing: self.guessing,
                 cond_ran: false,
                 in_func: 0,
+                locals: Vec::new(),
                 capture: String::new(),
                 stdin: None,
                 bash: self.bash,
