@@ -96,8 +96,9 @@ use super::artifacts::PlatformArtifact;
 /// `STRING : REGEX`, `length` and one-operator forms) deciding conditions and printing
 /// (xfonts-utils' `update-fonts-alias` writes `fonts.alias` now that `update-fonts-dir` takes the
 /// right branch); 16 binfmt-support's `update-binfmts --import` (qemu-user-static's formats in
-/// /var/lib/binfmts) and `grep -z` as a condition.
-pub(super) const LAYER_FORMAT: u32 = 16;
+/// /var/lib/binfmts) and `grep -z` as a condition; 17 `local` variables restored when their
+/// function returns (samba-common's smb.conf).
+pub(super) const LAYER_FORMAT: u32 = 17;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).
