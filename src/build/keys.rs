@@ -97,7 +97,8 @@ use super::artifacts::PlatformArtifact;
 /// (xfonts-utils' `update-fonts-alias` writes `fonts.alias` now that `update-fonts-dir` takes the
 /// right branch); 16 binfmt-support's `update-binfmts --import` (qemu-user-static's formats in
 /// /var/lib/binfmts) and `grep -z` as a condition; 17 `local` variables restored when their
-/// function returns (samba-common's smb.conf).
+/// function returns (samba-common's smb.conf), and sed's blocks (`ADDRESS { … }`) with GNU's
+/// start of a numbered range first reached past its line.
 pub(super) const LAYER_FORMAT: u32 = 17;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

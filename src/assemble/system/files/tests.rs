@@ -575,7 +575,7 @@ fn filters_of_image_files_into_files() {
     let script = "#!/bin/sh\nset -e\nT=`mktemp --tmpdir pg.XXXXXX`\ntrap \"rm -f $T\" 0 2 3 15\n\
                   sed -e \"s/^ssl =.*/ssl = on/\" /usr/share/pg/tmpl > $T\nchmod 644 $T\ncp $T /etc/pg.conf\n\
                   grep -v '^#' /usr/share/pg/tmpl > /etc/pg.nocomments\nsed -n '/^port/p' /usr/share/pg/tmpl > /etc/pg.port\n\
-                  sed -n '/x/{p}' /usr/share/pg/tmpl > /etc/pg.n\n";
+                  sed -n '/x/{x;p}' /usr/share/pg/tmpl > /etc/pg.n\n";
     let (changes, report) = compute(&t, &[pkg("pg", script)]).unwrap();
     let text = |p: &str| file(&changes, p).map(|(_, c)| String::from_utf8_lossy(c).into_owned());
     assert_eq!(
@@ -591,7 +591,7 @@ fn filters_of_image_files_into_files() {
     let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
     assert_eq!(what.len(), 1, "{what:?}");
     assert!(
-        what[0].starts_with("sed -n '/x/{p}' /usr/share/pg/tmpl > /etc/pg.n"),
+        what[0].starts_with("sed -n '/x/{x;p}' /usr/share/pg/tmpl > /etc/pg.n"),
         "{what:?}"
     );
 }

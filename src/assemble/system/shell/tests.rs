@@ -1167,7 +1167,10 @@ fn local_variables_are_restored_when_the_function_returns() {
             .arg(format!("say() {{ echo \"$*\"; }}\n{script}"))
             .output()
             .expect("dash runs");
-        let host: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+        let host: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
         assert_eq!(walked, host, "dash printed {host:?}");
     }
 }

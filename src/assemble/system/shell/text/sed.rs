@@ -1,11 +1,12 @@
 //! sed programs, run on text as GNU sed runs them: the `s`, `d` and `p` commands, each with no
 //! address, one address (`N`, `$`, `/RE/`, `\cREc`, `I` for case) or a range (`A,B`, GNU's
 //! `0,/RE/` and `A,+N`), negated with `!` (ejabberd's `0,/  ##   user/s/…/…/`, nslcd's
-//! `1,/^_uri_ / s|…|…|i`).
+//! `1,/^_uri_ / s|…|…|i`), and blocks of them, `ADDRESS { … }` (samba-common's
+//! `1,/^[[:space:]]*\[/ { /^[^[]/d; /^$/d }`).
 //!
 //! Case conversion in replacements (`\L`, `\U`, `\l`, `\u`, `\E`) is ASCII's: a letter outside
 //! ASCII would be converted by the locale dpkg ran in, so such an edit is refused when it meets
-//! one. Anything else (blocks, `a`/`i`/`c`, hold space, `n`/`N`, `q`, `addr~step`, the empty regular
+//! one. Anything else (`a`/`i`/`c`, hold space, `n`/`N`, `q`, `addr~step`, the empty regular
 //! expression) is refused: the caller reports the command instead of guessing its output.
 
 use regex::Regex;
@@ -28,6 +29,13 @@ enum Action {
     Delete,
     /// `p`: the pattern space is printed now.
     Print,
+    /// `{`: the commands up to the matching `}` (at index `end`) run only on the lines the
+    /// address selects; otherwise the cycle goes on after it, as GNU sed jumps.
+    Block {
+        end: usize,
+    },
+    /// `}`: the end of a block.
+    BlockEnd,
 }
 
 #[derive(Debug)]
@@ -94,12 +102,37 @@ pub fn parse_script(script: &str, extended: bool) -> Result<Vec<Command>, String
             *i += 1;
         }
     };
+    // The indexes of the blocks open at this point.
+    let mut open: Vec<usize> = Vec::new();
     loop {
         while i < chars.len() && (chars[i].is_whitespace() || chars[i] == ';') {
             i += 1;
         }
         if i >= chars.len() {
+            if !open.is_empty() {
+                return Err(format!("sed script `{script}`: unmatched `{{`"));
+            }
             return Ok(out);
+        }
+        if chars[i] == '}' {
+            let start = open
+                .pop()
+                .ok_or_else(|| format!("sed script `{script}`: unexpected `}}`"))?;
+            let end = out.len();
+            if let Some(Command {
+                action: Action::Block { end: e },
+                ..
+            }) = out.get_mut(start)
+            {
+                *e = end;
+            }
+            out.push(Command {
+                address: Address::Every,
+                negated: false,
+                action: Action::BlockEnd,
+            });
+            i += 1;
+            continue;
         }
         let address = address(&chars, &mut i, extended)?;
         skip_blanks(&mut i);
@@ -121,6 +154,16 @@ pub fn parse_script(script: &str, extended: bool) -> Result<Vec<Command>, String
                 i += 1;
                 Action::Print
             }
+            Some('{') => {
+                i += 1;
+                open.push(out.len());
+                out.push(Command {
+                    address,
+                    negated,
+                    action: Action::Block { end: 0 },
+                });
+                continue;
+            }
             Some(c) => {
                 return Err(format!(
                     "sed script `{script}`: the command `{c}` is not reproduced"
@@ -130,7 +173,8 @@ pub fn parse_script(script: &str, extended: bool) -> Result<Vec<Command>, String
         };
         skip_blanks(&mut i);
         match chars.get(i) {
-            None | Some(';' | '\n') => {}
+            // GNU sed ends a command at `}` too (`1,/x/ { d }`); the loop reads it.
+            None | Some(';' | '\n' | '}') => {}
             Some(c) => {
                 return Err(format!(
                     "sed script `{script}`: `{c}` after a command is not reproduced"
@@ -400,6 +444,8 @@ enum RangeState {
     Outside,
     /// Inside, up to the line the end names or matches (`None`: a `$` or regex end).
     Inside(Option<usize>),
+    /// A range whose start is a line number, once it ended: it never starts again.
+    Done,
 }
 
 /// The line sed is on: its number (from 1), whether it is the last, its text.
@@ -431,14 +477,21 @@ fn line_matches(l: &Line, at: &Cursor<'_>) -> bool {
 }
 
 fn range_selects(start: &Line, end: &End, state: &mut RangeState, at: &Cursor<'_>) -> bool {
+    // Where the range goes when it ends: a numbered start is passed for good.
+    let ended = if matches!(start, Line::Number(_)) {
+        RangeState::Done
+    } else {
+        RangeState::Outside
+    };
     match *state {
+        RangeState::Done => false,
         RangeState::Inside(limit) => {
             // A numbered end line the command was not reached on (an earlier `d`): GNU sed
             // closes the range on the next line it sees, without selecting it.
             if let (End::Number(_), Some(n)) = (end, limit)
                 && at.number > n
             {
-                *state = RangeState::Outside;
+                *state = ended;
                 return false;
             }
             let closes = match (end, limit) {
@@ -448,12 +501,18 @@ fn range_selects(start: &Line, end: &End, state: &mut RangeState, at: &Cursor<'_
                 _ => true,
             };
             if closes {
-                *state = RangeState::Outside;
+                *state = ended;
             }
             true
         }
         RangeState::Outside => {
-            if !line_matches(start, at) {
+            // A numbered start the command was not reached on (an earlier `d` ended that
+            // cycle): GNU sed starts the range on the first line it is reached on after it.
+            let starts = match start {
+                Line::Number(n) => at.number >= *n,
+                _ => line_matches(start, at),
+            };
+            if !starts {
                 return false;
             }
             // A line-number end at or before the start selects the start line alone.
@@ -463,7 +522,7 @@ fn range_selects(start: &Line, end: &End, state: &mut RangeState, at: &Cursor<'_
                 End::Last if !at.last => RangeState::Inside(None),
                 // The end is looked for from the next line on.
                 End::Match(_) => RangeState::Inside(None),
-                _ => RangeState::Outside,
+                _ => ended,
             };
             true
         }
@@ -493,16 +552,24 @@ pub fn sed_text(text: &str, commands: &[Command], quiet: bool) -> Option<String>
         };
         let mut body = body.to_owned();
         let mut deleted = false;
-        for (cmd, state) in commands.iter().zip(ranges.iter_mut()) {
+        let mut k = 0;
+        while k < commands.len() {
+            let (cmd, state) = (&commands[k], &mut ranges[k]);
+            k += 1;
             let at = Cursor {
                 number: index + 1,
                 last: index + 1 == lines.len(),
                 text: &body,
             };
             if !cmd.selects(state, &at) {
+                // A block not selected is jumped over, its own commands not looked at.
+                if let Action::Block { end } = cmd.action {
+                    k = end + 1;
+                }
                 continue;
             }
             match &cmd.action {
+                Action::Block { .. } | Action::BlockEnd => {}
                 Action::Substitute(s) => {
                     let changed = substitute(&body, s)?;
                     // `p` prints the pattern space as it is after a substitution that was made.
