@@ -98,8 +98,9 @@ use super::artifacts::PlatformArtifact;
 /// right branch); 16 binfmt-support's `update-binfmts --import` (qemu-user-static's formats in
 /// /var/lib/binfmts) and `grep -z` as a condition; 17 `local` variables restored when their
 /// function returns (samba-common's smb.conf), and sed's blocks (`ADDRESS { … }`) with GNU's
-/// start of a numbered range first reached past its line.
-pub(super) const LAYER_FORMAT: u32 = 17;
+/// start of a numbered range first reached past its line; 18 backquotes read with sh's escapes
+/// (`\\`, `` \` ``, `\$`) and sed's `-eSCRIPT` (samba-common's workgroup escaping).
+pub(super) const LAYER_FORMAT: u32 = 18;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

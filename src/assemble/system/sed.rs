@@ -45,6 +45,8 @@ pub fn parse(args: &[String]) -> Result<SedCall, String> {
             "-s" | "--separate" | "-Z" | "--follow-symlinks" => {}
             "--" => operands.extend(it.by_ref().cloned()),
             s if s.starts_with("--expression=") => scripts.push(s["--expression=".len()..].to_owned()),
+            // `-eSCRIPT` (samba-common's `sed -e's/…/…/'`).
+            s if s.starts_with("-e") && s.len() > 2 => scripts.push(s[2..].to_owned()),
             s if s.starts_with("--in-place=") => {
                 in_place = true;
                 backup_suffix = Some(s["--in-place=".len()..].to_owned());

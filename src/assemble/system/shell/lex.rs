@@ -383,14 +383,42 @@ impl<'a> Lexer<'a> {
     /// At `$` or a backquote: a variable, `${…}`, `$(…)`, `$((…))` or `` `…` ``.
     fn dollar_or_backquote(&mut self) -> Result<Part, ParseError> {
         if self.s[self.i] == b'`' {
-            let end = self.s[self.i + 1..]
-                .iter()
-                .position(|c| *c == b'`')
-                .ok_or_else(|| self.err("unterminated `"))?;
-            let inner = &self.src[self.i + 1..self.i + 1 + end];
+            // The closing backquote is the first one not escaped; inside, `\\`, `` \` `` and
+            // `\$` stand for the character itself (sh reads the command from that text), every
+            // other backslash stays (samba-common's `` `echo $W | sed -e's/\\\\/…/'` ``).
+            let mut end = None;
+            let mut j = self.i + 1;
+            while j < self.s.len() {
+                match self.s[j] {
+                    b'\\' => j += 2,
+                    b'`' => {
+                        end = Some(j);
+                        break;
+                    }
+                    _ => j += 1,
+                }
+            }
+            let end = end.ok_or_else(|| self.err("unterminated `"))?;
+            let raw = &self.src[self.i + 1..end];
+            let mut inner = String::with_capacity(raw.len());
+            let mut chars = raw.chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    match chars.next() {
+                        Some(n @ ('\\' | '`' | '$')) => inner.push(n),
+                        Some(n) => {
+                            inner.push('\\');
+                            inner.push(n);
+                        }
+                        None => inner.push('\\'),
+                    }
+                } else {
+                    inner.push(c);
+                }
+            }
             let (base, depth) = self.nested(self.i + 1)?;
-            self.i += end + 2;
-            return Ok(Part::Sub(parse_nested(inner, base, depth)?));
+            self.i = end + 1;
+            return Ok(Part::Sub(parse_nested(&inner, base, depth)?));
         }
         self.i += 1;
         match self.s.get(self.i) {

@@ -1174,3 +1174,31 @@ fn local_variables_are_restored_when_the_function_returns() {
         assert_eq!(walked, host, "dash printed {host:?}");
     }
 }
+
+/// Backquotes: `\\`, `` \` `` and `\$` inside stand for the character (sh reads the command
+/// from that text), and the closing backquote is the first not escaped: samba-common's
+/// workgroup escaping, `` `echo $W | sed -e's/\\\\/\\\\\\\\/g …'` ``, gives what dash gives.
+#[test]
+fn backquotes_read_their_escapes_as_sh_does() {
+    let script = "W='A\\B/C&D$E'\nW=`echo \"$W\" | \\\n\tsed -e's/\\\\\\\\/\\\\\\\\\\\\\\\\/g\n\t   s#/#\\\\\\\\/#g\n\t   s/&/\\\\\\&/g\n\t   s/\\\\\\$/\\\\\\\\\\\\\\$/g'`\n\
+                  say \"$W\"\nsay `echo \\`echo inner\\``\n";
+    let walked: Vec<String> = calls(script)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|argv| argv.first().is_some_and(|a| a == "say"))
+        .map(|argv| argv[1..].join(" "))
+        .collect();
+    assert_eq!(walked, ["A\\\\B\\/C\\&D\\$E", "inner"]);
+    if let Some(dash) = super::super::testutil::host_tool("dash") {
+        let out = std::process::Command::new(dash)
+            .arg("-c")
+            .arg(format!("say() {{ printf '%s\\n' \"$*\"; }}\n{script}"))
+            .output()
+            .expect("dash runs");
+        let host: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(walked, host);
+    }
+}

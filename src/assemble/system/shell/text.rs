@@ -354,6 +354,11 @@ pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
                         quiet = true;
                         scripts.push(it.next()?.clone());
                     }
+                    // `-eSCRIPT`, `--expression=SCRIPT`.
+                    s if s.starts_with("--expression=") => {
+                        scripts.push(s["--expression=".len()..].to_owned())
+                    }
+                    s if s.starts_with("-e") && s.len() > 2 => scripts.push(s[2..].to_owned()),
                     s if s.starts_with('-') => return None,
                     s if scripts.is_empty() => scripts.push(s.to_owned()),
                     // A file operand: sed reads it, not its input.
