@@ -99,8 +99,10 @@ use super::artifacts::PlatformArtifact;
 /// /var/lib/binfmts) and `grep -z` as a condition; 17 `local` variables restored when their
 /// function returns (samba-common's smb.conf), and sed's blocks (`ADDRESS { … }`) with GNU's
 /// start of a numbered range first reached past its line; 18 backquotes read with sh's escapes
-/// (`\\`, `` \` ``, `\$`) and sed's `-eSCRIPT` (samba-common's workgroup escaping).
-pub(super) const LAYER_FORMAT: u32 = 18;
+/// (`\\`, `` \` ``, `\$`) and sed's `-eSCRIPT` (samba-common's workgroup escaping); 19 libc-bin's
+/// nsswitch.conf installed before the other postinsts run (libnss-sss adds `sss` to it) and grep
+/// with several `-e` patterns.
+pub(super) const LAYER_FORMAT: u32 = 19;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

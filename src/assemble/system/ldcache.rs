@@ -70,8 +70,16 @@ pub fn compute(
     {
         out.dir("var/cache/ldconfig", 0o700);
     }
-    // The rest of libc-bin's postinst: `install_from_default` of nsswitch.conf (`cp -p`).
-    if !super::is_file(tree, "etc/nsswitch.conf")
+    Ok(out)
+}
+
+/// The rest of libc-bin's postinst: `install_from_default` of nsswitch.conf (`cp -p`). libc-bin
+/// is Essential: its postinst runs before every other package's, so this comes before the
+/// maintainer scripts are walked (libnss-sss's postinst adds `sss` to the file it finds).
+pub fn nsswitch(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Changes, SystemError> {
+    let mut out = Changes::default();
+    if installed(packages, "libc-bin").is_some()
+        && !super::is_file(tree, "etc/nsswitch.conf")
         && let Some(real) = super::resolve(tree, "usr/share/libc-bin/nsswitch.conf")
         && let Some(entry) = tree.entry(&real)
         && let Some(content) = super::read_file(tree, &real)?

@@ -215,6 +215,7 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     overlay.apply(accounts::compute(&overlay, input.system)?);
     overlay.apply(basefiles::compute(&overlay, input.packages)?);
     overlay.apply(shells::compute(&overlay, input.packages)?);
+    overlay.apply(ldcache::nsswitch(&overlay, input.packages)?);
     let (file_ops, file_report) = files::compute_at(&overlay, input.packages, input.source_date_epoch)?;
     overlay.apply(file_ops);
     report.extend(file_report);

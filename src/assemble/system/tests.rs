@@ -109,6 +109,55 @@ fn whole_run_is_sorted_and_deterministic() {
     );
 }
 
+/// libc-bin is Essential: the nsswitch.conf its postinst installs is there when the other
+/// packages' postinsts run (libnss-sss's, as dh_installnss writes it, adds `sss` to it and removes
+/// the marker its preinst left).
+#[test]
+fn nsswitch_conf_is_there_for_the_postinsts_that_edit_it() {
+    let mut t = MemTree::new();
+    t.dir("etc").dir("var/lib/dpkg").file(
+        "usr/share/libc-bin/nsswitch.conf",
+        b"passwd:         files\ngroup:          files\nhosts:          files dns\n",
+    );
+    let marker = "${DPKG_ROOT}/etc/nsswitch.conf.nss.${DPKG_MAINTSCRIPT_PACKAGE}-will-install";
+    let preinst = format!("#!/bin/sh\nset -e\nif [ \"$1\" = install ]; then\n\ttouch \"{marker}\"\nfi\n");
+    let postinst = format!(
+        "#!/bin/sh\nset -e\nif [ \"$1\" = configure ] && [ -f \"{marker}\" ] && [ -e \"${{DPKG_ROOT}}/etc/nsswitch.conf\" ] ; then\n\
+         \tif ! grep -q -E -e '^passwd:[^#]*\\s(sss)(\\s|#|$)' \"${{DPKG_ROOT}}/etc/nsswitch.conf\" ; then\n\
+         \t\tsed -E -i \"${{DPKG_ROOT}}/etc/nsswitch.conf\" -e '/^passwd:\\s[^#]*$/ s/$/ sss/'\n\tfi\n\trm \"{marker}\"\nfi\n"
+    );
+    let pkgs = vec![
+        pkg("libc-bin", &[], &[]),
+        pkg(
+            "libnss-sss",
+            &[],
+            &[("preinst", preinst.as_str()), ("postinst", postinst.as_str())],
+        ),
+    ];
+    let system = System::default();
+    let input = SystemInput {
+        tree: &t,
+        packages: &pkgs,
+        system: &system,
+        architecture: "amd64",
+        source_date_epoch: 1_700_000_000,
+    };
+    let out = compute(&input).unwrap();
+    let file = |p: &str| {
+        out.files
+            .iter()
+            .find(|(e, _)| e.path == p)
+            .map(|(_, d)| String::from_utf8_lossy(d).into_owned())
+    };
+    assert_eq!(
+        file("etc/nsswitch.conf").as_deref(),
+        Some("passwd:         files sss\ngroup:          files\nhosts:          files dns\n"),
+        "{:?}",
+        out.report
+    );
+    assert!(file("etc/nsswitch.conf.nss.libnss-sss-will-install").is_none());
+}
+
 /// Pathname expansion over the tree: through a symbolic link to a directory, hidden names
 /// only for a pattern starting with `.`, bracket expressions, `\` quoting, sorted.
 #[test]

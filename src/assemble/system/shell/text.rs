@@ -544,12 +544,13 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
     let mut ignore_case = false;
     // `-z`: records end in NUL, not newline (`grep -zqs ^container= /proc/1/environ`).
     let mut null_data = false;
-    let mut pattern = None;
+    // Every `-e` pattern (a line matching any of them is selected), else the first operand.
+    let mut patterns: Vec<String> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "-e" | "--regexp" => pattern = Some(it.next()?.clone()),
-            s if s.starts_with("--regexp=") => pattern = Some(s["--regexp=".len()..].to_owned()),
+            "-e" | "--regexp" => patterns.push(it.next()?.clone()),
+            s if s.starts_with("--regexp=") => patterns.push(s["--regexp=".len()..].to_owned()),
             "--quiet" | "--silent" => quiet = true,
             "--no-messages" => {}
             "--extended-regexp" => extended = true,
@@ -573,17 +574,26 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
                     }
                 }
             }
-            s if pattern.is_none() => pattern = Some(s.to_owned()),
+            s if patterns.is_empty() => patterns.push(s.to_owned()),
             // A file operand: grep reads it, not its input.
             _ => return None,
         }
     }
-    let pattern = pattern?;
-    let body = if fixed {
-        regex::escape(&pattern)
-    } else {
-        translate_matching(&pattern, extended).ok()?
-    };
+    if patterns.is_empty() {
+        return None;
+    }
+    let mut alternatives = Vec::new();
+    for pattern in &patterns {
+        // A pattern holding newlines is one pattern per line, as grep reads it.
+        for line in pattern.split('\n') {
+            alternatives.push(if fixed {
+                regex::escape(line)
+            } else {
+                format!("(?:{})", translate_matching(line, extended).ok()?)
+            });
+        }
+    }
+    let body = alternatives.join("|");
     let body = if whole_line { format!("^(?:{body})$") } else { body };
     let re = Regex::new(&if ignore_case { format!("(?i){body}") } else { body }).ok()?;
     let records: Vec<&str> = if null_data {

@@ -524,3 +524,49 @@ fn sed_blocks_match_the_hosts_sed() {
         assert!(parse_script(bad, false).is_err(), "{bad:?}");
     }
 }
+
+/// Several `-e` patterns: a line matching any one is selected (libnss-sss's postinst checks six
+/// databases at once), as the host's grep selects them.
+#[test]
+fn grep_with_several_patterns_matches_any_of_them() {
+    let argv = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let input = "passwd: files\ngroup: files sss\nhosts: dns\n";
+    let cases: &[&[&str]] = &[
+        &[
+            "grep",
+            "-E",
+            "-e",
+            "^automount:[^#]*\\s(sss)(\\s|#|$)",
+            "-e",
+            "^group:[^#]*\\s(sss)(\\s|#|$)",
+        ],
+        &["grep", "-e", "^passwd", "-e", "^hosts"],
+        &["grep", "-F", "-e", "dns", "-e", "nothing"],
+        &["grep", "-x", "-e", "hosts: dns", "-e", "passwd"],
+        &["grep", "-e", "nothing", "-e", "none"],
+    ];
+    let host = super::super::super::testutil::host_tool("grep");
+    for case in cases {
+        let ours = filter(&argv(case), input);
+        if let Some(grep) = &host {
+            let out = std::process::Command::new(grep)
+                .args(&case[1..])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .and_then(|mut child| {
+                    use std::io::Write;
+                    child.stdin.take().expect("stdin").write_all(input.as_bytes())?;
+                    child.wait_with_output()
+                })
+                .expect("grep runs");
+            assert_eq!(
+                ours.as_deref(),
+                Some(&*String::from_utf8_lossy(&out.stdout)),
+                "{case:?}"
+            );
+        }
+        let matched = grep_matches(&argv(case), input);
+        assert_eq!(matched, ours.map(|o| !o.is_empty()), "{case:?}");
+    }
+}
