@@ -1137,6 +1137,29 @@ fn text_that_was_not_utf8_is_not_known() {
     );
 }
 
+/// What the walk's `say ARGS…` calls say (arguments joined), and what the host's dash prints
+/// for the same script with `say` printing its arguments (`None` without dash).
+fn said_by_walk_and_dash(script: &str) -> (Vec<String>, Option<Vec<String>>) {
+    let walked = calls(script)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|argv| argv.first().is_some_and(|a| a == "say"))
+        .map(|argv| argv[1..].join(" "))
+        .collect();
+    let host = super::super::testutil::host_tool("dash").map(|dash| {
+        let out = std::process::Command::new(dash)
+            .arg("-c")
+            .arg(format!("say() {{ printf '%s\\n' \"$*\"; }}\n{script}"))
+            .output()
+            .expect("dash runs");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    });
+    (walked, host)
+}
+
 /// `local` inside a function: what the caller had is its again when the function returns
 /// (samba-common's `configure_smb_conf` declares `local CONFIG`), through nested calls and
 /// dash's `local NAME` without a value (which keeps the value). Checked against the host's dash.
@@ -1146,12 +1169,7 @@ fn local_variables_are_restored_when_the_function_returns() {
                   inner() { local CONFIG=inner GONE=set; say in \"$CONFIG\" \"$GONE\"; }\n\
                   outer() {\n local CONFIG\n say kept \"$CONFIG\"\n CONFIG=\"$1\"\n inner\n say back \"$CONFIG\" \"$GONE\"\n}\n\
                   outer /run/new.conf\nsay after \"$CONFIG\" \"${GONE-unset}\"\n";
-    let walked: Vec<String> = calls(script)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|argv| argv.first().is_some_and(|a| a == "say"))
-        .map(|argv| argv[1..].join(" "))
-        .collect();
+    let (walked, host) = said_by_walk_and_dash(script);
     assert_eq!(
         walked,
         [
@@ -1161,16 +1179,7 @@ fn local_variables_are_restored_when_the_function_returns() {
             "after /etc/x.conf unset"
         ]
     );
-    if let Some(dash) = super::super::testutil::host_tool("dash") {
-        let out = std::process::Command::new(dash)
-            .arg("-c")
-            .arg(format!("say() {{ echo \"$*\"; }}\n{script}"))
-            .output()
-            .expect("dash runs");
-        let host: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect();
+    if let Some(host) = host {
         assert_eq!(walked, host, "dash printed {host:?}");
     }
 }
@@ -1182,23 +1191,9 @@ fn local_variables_are_restored_when_the_function_returns() {
 fn backquotes_read_their_escapes_as_sh_does() {
     let script = "W='A\\B/C&D$E'\nW=`echo \"$W\" | \\\n\tsed -e's/\\\\\\\\/\\\\\\\\\\\\\\\\/g\n\t   s#/#\\\\\\\\/#g\n\t   s/&/\\\\\\&/g\n\t   s/\\\\\\$/\\\\\\\\\\\\\\$/g'`\n\
                   say \"$W\"\nsay `echo \\`echo inner\\``\n";
-    let walked: Vec<String> = calls(script)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|argv| argv.first().is_some_and(|a| a == "say"))
-        .map(|argv| argv[1..].join(" "))
-        .collect();
+    let (walked, host) = said_by_walk_and_dash(script);
     assert_eq!(walked, ["A\\\\B\\/C\\&D\\$E", "inner"]);
-    if let Some(dash) = super::super::testutil::host_tool("dash") {
-        let out = std::process::Command::new(dash)
-            .arg("-c")
-            .arg(format!("say() {{ printf '%s\\n' \"$*\"; }}\n{script}"))
-            .output()
-            .expect("dash runs");
-        let host: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        assert_eq!(walked, host);
+    if let Some(host) = host {
+        assert_eq!(walked, host, "dash printed {host:?}");
     }
 }
