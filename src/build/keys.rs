@@ -101,8 +101,10 @@ use super::artifacts::PlatformArtifact;
 /// start of a numbered range first reached past its line; 18 backquotes read with sh's escapes
 /// (`\\`, `` \` ``, `\$`) and sed's `-eSCRIPT` (samba-common's workgroup escaping); 19 libc-bin's
 /// nsswitch.conf installed before the other postinsts run (libnss-sss adds `sss` to it) and grep
-/// with several `-e` patterns.
-pub(super) const LAYER_FORMAT: u32 = 19;
+/// with several `-e` patterns; 20 sed's `-e` scripts read as one program (a block in a later
+/// one), a loop's `read VAR` target not taken as the value before the loop, grep's operand before
+/// `-e` a file, and expr's integers and null values as GNU's.
+pub(super) const LAYER_FORMAT: u32 = 20;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -85,10 +85,9 @@ pub fn parse(args: &[String]) -> Result<SedCall, String> {
     if let Some(p) = operands.iter().find(|p| !p.starts_with('/')) {
         return Err(format!("`{p}` is not an absolute path"));
     }
-    let mut commands = Vec::new();
-    for script in &scripts {
-        commands.extend(text::parse_script(script, extended)?);
-    }
+    // GNU sed reads its `-e` scripts as the lines of one program (a block's jump counts over
+    // all of them).
+    let commands = text::parse_script(&scripts.join("\n"), extended)?;
     Ok(SedCall {
         commands,
         files: operands,

@@ -995,3 +995,25 @@ fn postgres_ownership_tests_and_its_cluster_list_are_answered_from_the_image() {
     );
     assert!(listed.iter().all(|w| !w.starts_with("su ")), "{listed:#?}");
 }
+
+/// A loop's `read VAR` assigns what its body writes to: such a target is not the value the
+/// variable had before the loop (the file made before stays as made).
+#[test]
+fn a_loop_variable_target_is_not_the_value_before_the_loop() {
+    let mut t = MemTree::new();
+    t.dir("etc/app").dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nset -e\nf=/etc/app/default.conf\necho x > \"$f\"\n\
+                  lister | while read f; do echo y >> \"$f\"; done\n";
+    let (changes, report) = compute(&t, &[pkg("app", script)]).unwrap();
+    assert_eq!(
+        file(&changes, "etc/app/default.conf").map(|(_, d)| d.as_slice()),
+        Some(&b"x\n"[..]),
+        "{report:#?}"
+    );
+    assert!(
+        report.iter().any(|e| e
+            .what
+            .starts_with("echo y >> a file the walk cannot name (not run:")),
+        "{report:#?}"
+    );
+}

@@ -365,10 +365,8 @@ pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
                     _ => return None,
                 }
             }
-            let mut commands = Vec::new();
-            for s in &scripts {
-                commands.extend(parse_script(s, extended).ok()?);
-            }
+            // The `-e` scripts are the lines of one program, as GNU sed reads them.
+            let commands = parse_script(&scripts.join("\n"), extended).ok()?;
             sed_text(stdin, &commands, quiet)
         }
         "tr" => tr(args, stdin),
@@ -546,9 +544,13 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
     let mut null_data = false;
     // Every `-e` pattern (a line matching any of them is selected), else the first operand.
     let mut patterns: Vec<String> = Vec::new();
+    // The pattern came from an operand: an `-e` after it makes that operand a file to read.
+    let mut from_operand = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
+            "-e" | "--regexp" if from_operand => return None,
+            s if s.starts_with("--regexp=") && from_operand => return None,
             "-e" | "--regexp" => patterns.push(it.next()?.clone()),
             s if s.starts_with("--regexp=") => patterns.push(s["--regexp=".len()..].to_owned()),
             "--quiet" | "--silent" => quiet = true,
@@ -574,7 +576,10 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
                     }
                 }
             }
-            s if patterns.is_empty() => patterns.push(s.to_owned()),
+            s if patterns.is_empty() => {
+                patterns.push(s.to_owned());
+                from_operand = true;
+            }
             // A file operand: grep reads it, not its input.
             _ => return None,
         }

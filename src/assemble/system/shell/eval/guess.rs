@@ -76,8 +76,10 @@ impl Eval<'_> {
     pub(super) fn tell_branch_writes(&mut self, condition: &str, lists: &[&[Node]]) {
         let why =
             format!("whether `{condition}` holds is not known while building; the walk took it as holding");
+        // What one list assigns (an `elif`'s condition) is not known in the next either.
+        let all: Vec<Node> = lists.iter().flat_map(|l| l.iter().cloned()).collect();
         for list in lists {
-            self.tell_unwalked_writes(list, &why, true);
+            self.tell_unwalked_writes(list, &all, &why, true);
         }
     }
 
@@ -88,7 +90,15 @@ impl Eval<'_> {
     /// what the walk made and say so. `guessed`: the commands may not run on the real system at
     /// all (a branch not taken), as against commands that run some number of times not known (a
     /// loop). Only for a caller that takes guesses ([`Eval::with_guesses`]).
-    pub(super) fn tell_unwalked_writes(&mut self, nodes: &[Node], why: &str, guessed: bool) {
+    /// `context`: the other commands not run with them (a loop's condition, whose `read VAR`
+    /// assigns what the body writes to): what they assign is not known either.
+    pub(super) fn tell_unwalked_writes(
+        &mut self,
+        nodes: &[Node],
+        context: &[Node],
+        why: &str,
+        guessed: bool,
+    ) {
         if self.guesses.is_none() {
             return;
         }
@@ -97,7 +107,14 @@ impl Eval<'_> {
         self.writes_in(nodes, false, &mut writes, &mut seen_funcs);
         // A target naming a variable the unwalked commands assign, or a substitution, is not
         // known: its value is not the one the walk has now.
-        let assigned = assigned_names(nodes);
+        let assigned = match (assigned_names(nodes), assigned_names(context)) {
+            (Some(mut names), Some(more)) => {
+                names.extend(more);
+                names.extend(super::read_vars(context).unwrap_or_default());
+                Some(names)
+            }
+            _ => None,
+        };
         let mut calls: Vec<(String, Value, bool)> = Vec::new();
         for (text, target, append) in writes {
             let target = match (&assigned, target) {

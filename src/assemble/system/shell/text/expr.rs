@@ -13,8 +13,14 @@ pub fn expr(args: &[String]) -> Option<(String, bool)> {
         [a, op, b] => binary(a, op, b)?,
         _ => return None,
     };
-    let ok = !(result.is_empty() || result == "0");
+    let ok = !is_null(&result);
     Some((result, ok))
+}
+
+/// GNU expr's null value: the empty string, or a zero (`0`, `00`, `-0`).
+fn is_null(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    s.is_empty() || (!digits.is_empty() && digits.bytes().all(|b| b == b'0'))
 }
 
 /// `STRING : REGEX`: a basic regular expression anchored at the start; the text of its first
@@ -22,8 +28,9 @@ pub fn expr(args: &[String]) -> Option<(String, bool)> {
 /// matched.
 fn matched(s: &str, re: &str) -> Option<String> {
     let pattern = super::translate(re, false, '\0').ok()?;
-    let grouped = re.contains("\\(");
     let re = regex::Regex::new(&format!("(?s)^(?:{pattern})")).ok()?;
+    // A `\(…\)` group, as the translation made it (not a `\(` inside brackets).
+    let grouped = re.captures_len() > 1;
     Some(match re.captures(s) {
         Some(caps) if grouped => caps.get(1).map(|m| m.as_str().to_owned()).unwrap_or_default(),
         Some(caps) => caps.get(0).map_or(0, |m| m.as_str().chars().count()).to_string(),
@@ -36,11 +43,13 @@ fn matched(s: &str, re: &str) -> Option<String> {
 /// strings for `=` and `!=` (another string comparison follows the locale's collation, which is
 /// not decided here).
 fn binary(a: &str, op: &str, b: &str) -> Option<String> {
+    // GNU's integers: an optional `-`, then digits (no `+`, no blanks).
     let int = |s: &str| {
-        s.trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|_| !s.trim().is_empty() && s.trim() == s)
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse::<i64>().ok()
     };
     let truth = |b: bool| if b { "1" } else { "0" }.to_owned();
     match (int(a), int(b)) {

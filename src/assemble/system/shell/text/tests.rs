@@ -429,6 +429,12 @@ fn expr_matches_the_hosts() {
         &["3", ">=", "3"],
         &["length", "abcd"],
         &["length", ""],
+        // GNU's integers have no `+`; `00` and `-0` are null (status 1).
+        &["+5", "=", "5"],
+        &["00", ":", "\\(.*\\)"],
+        &["-0", ":", "-0"],
+        &["a(b", ":", "a[\\(]"],
+        &["x", ":", "\\(y\\)*"],
     ];
     let Some(host) = super::super::super::testutil::host_tool("expr") else {
         eprintln!("no expr on this host: not cross-checked");
@@ -523,6 +529,30 @@ fn sed_blocks_match_the_hosts_sed() {
     for bad in ["1{ d", "d }", "1{ d };}"] {
         assert!(parse_script(bad, false).is_err(), "{bad:?}");
     }
+}
+
+/// sed's `-e` scripts are the lines of one program: a block in a later one jumps over its own
+/// commands (a jump counted in its script alone looped for ever).
+#[test]
+fn sed_blocks_in_later_scripts_jump_within_the_whole_program() {
+    let argv = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let out = filter(
+        &argv(&[
+            "sed",
+            "-e",
+            "s/a/b/",
+            "-e",
+            "s/c/d/",
+            "-e",
+            "s/e/f/",
+            "-e",
+            "/x/{s/y/Y/;p}",
+        ]),
+        "y\nxy\n",
+    );
+    assert_eq!(out.as_deref(), Some("y\nxY\nxY\n"));
+    // An operand before `-e` is a file grep reads, not a pattern.
+    assert_eq!(filter(&argv(&["grep", "foo", "-e", "bar"]), "foo\nbar\n"), None);
 }
 
 /// Several `-e` patterns: a line matching any one is selected (libnss-sss's postinst checks six
