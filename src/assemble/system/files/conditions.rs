@@ -84,13 +84,16 @@ pub(super) fn su_ownership_status(overlay: &Overlay<'_>, args: &[String]) -> Opt
     Some(holds)
 }
 
-/// An account's uid and primary gid from the image's /etc/passwd.
+/// An account's uid and primary gid: its line of the image's /etc/passwd, as `getent passwd`
+/// answers it.
 fn passwd_ids(overlay: &Overlay<'_>, user: &str) -> Option<(u32, u32)> {
-    let text = super::super::read_file(overlay, "etc/passwd").ok()??;
-    String::from_utf8_lossy(&text).lines().find_map(|line| {
-        let f: Vec<&str> = line.split(':').collect();
-        (f.len() >= 4 && f[0] == user).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
-    })
+    // su takes a name; getent would also look a number up as a uid.
+    if user.parse::<u32>().is_ok() {
+        return None;
+    }
+    let line = super::super::users::getent_output(overlay, &["passwd".to_owned(), user.to_owned()])?;
+    let fields: Vec<&str> = line.trim_end().split(':').collect();
+    Some((fields.get(2)?.parse().ok()?, fields.get(3)?.parse().ok()?))
 }
 
 /// The report's entries for the commands of branches an undecided `if` left unwalked (the walk

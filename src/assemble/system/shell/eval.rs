@@ -1165,7 +1165,7 @@ impl Eval<'_> {
                 "`{}` reads input the walk does not know: the loop's writes are not known",
                 super::ast::commands_text(cond)
             );
-            self.tell_unwalked_writes(body, cond, &why, false);
+            self.tell_unwalked_writes(body, &[cond], &why, false);
             return;
         }
         self.loops += 1;
@@ -1188,7 +1188,7 @@ impl Eval<'_> {
                         "whether `{}` holds is not known while building: the loop's writes are not known",
                         super::ast::commands_text(cond)
                     );
-                    self.tell_unwalked_writes(body, cond, &why, false);
+                    self.tell_unwalked_writes(body, &[cond], &why, false);
                     self.forget_assigned(&[body], &super::ast::commands_text(cond));
                     break;
                 }

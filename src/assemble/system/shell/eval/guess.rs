@@ -77,9 +77,8 @@ impl Eval<'_> {
         let why =
             format!("whether `{condition}` holds is not known while building; the walk took it as holding");
         // What one list assigns (an `elif`'s condition) is not known in the next either.
-        let all: Vec<Node> = lists.iter().flat_map(|l| l.iter().cloned()).collect();
         for list in lists {
-            self.tell_unwalked_writes(list, &all, &why, true);
+            self.tell_unwalked_writes(list, lists, &why, true);
         }
     }
 
@@ -95,7 +94,7 @@ impl Eval<'_> {
     pub(super) fn tell_unwalked_writes(
         &mut self,
         nodes: &[Node],
-        context: &[Node],
+        context: &[&[Node]],
         why: &str,
         guessed: bool,
     ) {
@@ -107,14 +106,14 @@ impl Eval<'_> {
         self.writes_in(nodes, false, &mut writes, &mut seen_funcs);
         // A target naming a variable the unwalked commands assign, or a substitution, is not
         // known: its value is not the one the walk has now.
-        let assigned = match (assigned_names(nodes), assigned_names(context)) {
-            (Some(mut names), Some(more)) => {
-                names.extend(more);
-                names.extend(super::read_vars(context).unwrap_or_default());
+        let assigned = std::iter::once(nodes).chain(context.iter().copied()).try_fold(
+            BTreeSet::new(),
+            |mut names, list| {
+                names.extend(assigned_names(list)?);
+                names.extend(super::read_vars(list).unwrap_or_default());
                 Some(names)
-            }
-            _ => None,
-        };
+            },
+        );
         let mut calls: Vec<(String, Value, bool)> = Vec::new();
         for (text, target, append) in writes {
             let target = match (&assigned, target) {
