@@ -380,6 +380,8 @@ const HARMLESS: &[&str] = &[
     "phpquery",
     // Prints a file's capabilities.
     "getcap",
+    // libpaper's paper size (`files` answers it from `/etc/papersize`).
+    "paperconf",
 ];
 
 /// Service management, meaningless in a container image.

@@ -36,6 +36,7 @@ pub mod locales;
 pub mod mime;
 mod package;
 pub mod pam;
+pub mod paper;
 pub mod perlsax;
 pub mod php;
 pub mod postgres;

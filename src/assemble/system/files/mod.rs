@@ -470,6 +470,11 @@ pub fn compute_at(
                         }
                         Some(String::new())
                     }
+                    // `papersize=`paperconf``: the name `/etc/papersize` gives (libpaper1's
+                    // postinst wrote it from its debconf answer).
+                    Some((name, args)) if name.rsplit('/').next() == Some("paperconf") => {
+                        super::paper::paperconf_output(&state.borrow().overlay, args)
+                    }
                     // `ucfq -w FILE`: ucf's registry and hashfile as the scripts left them.
                     Some((name, args)) if name.rsplit('/').next() == Some("ucfq") => {
                         super::ucf::ucfq_output(&state.borrow().overlay, args)

@@ -28,7 +28,7 @@ pub fn printed(
             printf(format, args)?
         }
         // A filter of a pipeline's known input (`cat FILE | sed … > OUT`).
-        "sed" | "grep" | "awk" | "mawk" | "gawk" | "tr" | "cut" | "sort" | "uniq" | "head" | "cat"
+        "sed" | "grep" | "awk" | "mawk" | "gawk" | "tr" | "wc" | "cut" | "sort" | "uniq" | "head" | "cat"
             if stdin.is_some() && file_operands(argv).is_none() && (name != "cat" || args.is_empty()) =>
         {
             filter(argv, stdin.unwrap_or_default()).ok_or("this form is not reproduced")?

@@ -370,6 +370,7 @@ pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
             sed_text(stdin, &commands, quiet)
         }
         "tr" => tr(args, stdin),
+        "wc" => wc(args, stdin),
         "cut" => cut(args, stdin),
         "awk" | "mawk" | "gawk" => awk(args, stdin),
         "sort" => {
@@ -620,12 +621,54 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
 /// `cut -d DELIM -f LIST` (`-dDELIM`, `-fLIST`; LIST of `N`, `N-M`, `N-`, `-M`): the fields of
 /// each line; a line without the delimiter is printed whole, as cut does without `-s`.
 /// `tr SET1 SET2`, `tr -d SET`, `tr -cd SET` with plain characters, ranges and `\n`.
+/// `wc -l`, `-w` or `-c` of its input: one count, printed as GNU's wc prints a single count of
+/// its standard input (no padding). xfonts-utils' `update-fonts-scale` writes the number of
+/// fonts at the top of `fonts.scale` with `cat TMP | wc -l | tr -d '[:blank:]'`.
+fn wc(args: &[String], stdin: &str) -> Option<String> {
+    let count = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["-l" | "--lines"] => stdin.bytes().filter(|b| *b == b'\n').count(),
+        ["-c" | "--bytes"] => stdin.len(),
+        // Words: runs of bytes that are not white space, as in the C locale.
+        ["-w" | "--words"] => stdin.split_ascii_whitespace().count(),
+        _ => return None,
+    };
+    Some(format!("{count}\n"))
+}
+
+/// The characters of a POSIX class in the C locale, in code order (`tr`'s `[:NAME:]`).
+fn char_class(name: &str) -> Option<Vec<char>> {
+    let ascii = (0u8..=127).map(char::from);
+    let pick = |f: fn(&char) -> bool| ascii.clone().filter(f).collect::<Vec<char>>();
+    Some(match name {
+        "blank" => vec!['\t', ' '],
+        "space" => pick(|c| matches!(c, '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ')),
+        "digit" => pick(char::is_ascii_digit),
+        "upper" => pick(char::is_ascii_uppercase),
+        "lower" => pick(char::is_ascii_lowercase),
+        "alpha" => pick(char::is_ascii_alphabetic),
+        "alnum" => pick(char::is_ascii_alphanumeric),
+        "punct" => pick(char::is_ascii_punctuation),
+        "xdigit" => pick(char::is_ascii_hexdigit),
+        "cntrl" => pick(char::is_ascii_control),
+        _ => return None,
+    })
+}
+
 fn tr(args: &[String], stdin: &str) -> Option<String> {
     fn set(s: &str) -> Option<Vec<char>> {
         let chars: Vec<char> = s.chars().collect();
         let mut out = Vec::new();
         let mut i = 0;
         while i < chars.len() {
+            // `[:blank:]`: a class; any other `[` (repeats, equivalence classes) is not
+            // reproduced.
+            if chars[i] == '[' && chars.get(i + 1) == Some(&':') {
+                let rest: String = chars[i + 2..].iter().collect();
+                let (name, _) = rest.split_once(":]")?;
+                out.extend(char_class(name)?);
+                i += 2 + name.chars().count() + 2;
+                continue;
+            }
             let c = match chars[i] {
                 '\\' => {
                     i += 1;
@@ -664,6 +707,10 @@ fn tr(args: &[String], stdin: &str) -> Option<String> {
             Some(stdin.chars().filter(|c| s.contains(c)).collect())
         }
         [a, b] if !a.starts_with('-') => {
+            // In the second set GNU tr takes only `[:upper:]` and `[:lower:]` (case mapping).
+            if b.replace("[:upper:]", "").replace("[:lower:]", "").contains("[:") {
+                return None;
+            }
             let (a, b) = (set(a)?, set(b)?);
             let last = *b.last()?;
             Some(

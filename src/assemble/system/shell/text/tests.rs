@@ -250,7 +250,11 @@ fn filters_read_their_input_as_the_tools_do() {
     assert_eq!(run(&["egrep", "a|b"], input), Some(a_or_b));
     assert_eq!(run(&["fgrep", "a|b"], input), Some(String::new()));
     assert_eq!(run(&["sort", "-n"], input), None);
-    assert_eq!(run(&["tr", "[:upper:]", "[:lower:]"], input), None);
+    // Repeats and classes GNU tr refuses in the second set.
+    assert_eq!(run(&["tr", "a", "[x*3]"], input), None);
+    assert_eq!(run(&["tr", "a-z", "[:digit:]"], input), None);
+    assert_eq!(run(&["wc", "-L"], input), None);
+    assert_eq!(run(&["wc"], input), None);
     assert_eq!(
         run(&["awk", "{print; exit}", "/etc/x"], input),
         None,
@@ -598,5 +602,47 @@ fn grep_with_several_patterns_matches_any_of_them() {
         }
         let matched = grep_matches(&argv(case), input);
         assert_eq!(matched, ours.map(|o| !o.is_empty()), "{case:?}");
+    }
+}
+
+/// `wc`'s single counts and `tr`'s classes, as the host's coreutils print them for the same
+/// input (update-fonts-scale's `cat TMP | wc -l | tr -d '[:blank:]'`).
+#[test]
+fn wc_and_tr_classes_match_the_hosts() {
+    let input =
+        "a.pfb -urw-a-medium-r-normal--0-0-0-0-p-0-iso8859-1\n\tB.pfb  x \n\nlast words, 2 (no newline)";
+    let cases: [&[&str]; 9] = [
+        &["wc", "-l"],
+        &["wc", "-w"],
+        &["wc", "-c"],
+        &["tr", "-d", "[:blank:]"],
+        &["tr", "-d", "[:space:][:digit:]"],
+        &["tr", "[:lower:]", "[:upper:]"],
+        &["tr", "[:upper:]", "[:lower:]"],
+        &["tr", "-cd", "[:alnum:]\\n"],
+        &["tr", "[:punct:]", "_"],
+    ];
+    for argv in cases {
+        let words: Vec<String> = argv.iter().map(|a| (*a).to_owned()).collect();
+        let ours = filter(&words, input).unwrap_or_else(|| panic!("{argv:?} is reproduced"));
+        let Some(host) = super::super::super::testutil::host_tool(argv[0]) else {
+            eprintln!("no {} on this host: not cross-checked", argv[0]);
+            continue;
+        };
+        let mut child = std::process::Command::new(&host)
+            .args(&argv[1..])
+            .env("LC_ALL", "C")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the host's tool runs");
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(input.as_bytes()).expect("input written");
+        }
+        let out = child.wait_with_output().expect("output");
+        assert!(out.status.success(), "{argv:?}");
+        assert_eq!(ours, String::from_utf8_lossy(&out.stdout), "{argv:?}");
     }
 }
