@@ -103,8 +103,12 @@ use super::artifacts::PlatformArtifact;
 /// nsswitch.conf installed before the other postinsts run (libnss-sss adds `sss` to it) and grep
 /// with several `-e` patterns; 20 sed's `-e` scripts read as one program (a block in a later
 /// one), a loop's `read VAR` target not taken as the value before the loop, grep's operand before
-/// `-e` a file, and expr's integers and null values as GNU's.
-pub(super) const LAYER_FORMAT: u32 = 20;
+/// `-e` a file, and expr's integers and null values as GNU's; 21 libpaper's `paperconf` answered
+/// from /etc/papersize (r-base-core's /etc/R/Renviron and ucf's copy of it), `wc`'s single
+/// counts and `tr`'s character classes in pipelines (xfonts-utils' `update-fonts-scale` writes
+/// `fonts.scale`), and `/etc/shells` as update-shells' runs write it (a later shells.d file runs
+/// it again after the postinsts' add-shell lines; a shell listed twice is written twice).
+pub(super) const LAYER_FORMAT: u32 = 21;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

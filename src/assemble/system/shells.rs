@@ -4,36 +4,52 @@
 //! update-shells starts from `etc/shells` (or the template `usr/share/debianutils/shells`), reads
 //! the template and every `shells.d/*` file (sorted) as the packaged shells, and for each also
 //! registers the variant with its directory resolved through the tree's symlinks (`dpkg-realpath`:
-//! `/usr/bin/bash` next to `/bin/bash` on merged /usr). Lines are kept, packaged shells missing
-//! from the file appended; `var/lib/shells.state` records the packaged set. Before update-shells
-//! (debianutils 4, bullseye), `/etc/shells` is the template the postinst copies, with what
-//! `add-shell` appends, and there is no state file.
+//! `/usr/bin/bash` next to `/bin/bash` on merged /usr) — without removing repeats: zsh's
+//! `/bin/zsh` and `/usr/bin/zsh` give `/usr/bin/zsh` twice, and the script writes both. Lines of
+//! the file are kept (once each), packaged shells that are neither in it nor in the previous
+//! run's `var/lib/shells.state` appended, and the state file records the packaged list.
+//!
+//! It runs as an install runs it: when debianutils is configured (with the shells.d files of
+//! the Essential set, unpacked by then), then `add-shell` in the order packages are configured,
+//! and once more as the trigger if a package installed after the Essential set ships a shells.d
+//! file. Before update-shells (debianutils 4, bullseye), `/etc/shells` is the template the
+//! postinst copies, with what `add-shell` appends, and there is no state file.
 
 use super::shell::{self, Call};
-use super::{Changes, InstalledPackage, SystemError, TreeView};
+use super::{Changes, InstalledPackage, Round, SystemError, TreeView};
 
 const TEMPLATE: &str = "usr/share/debianutils/shells";
 const PKG_DIR: &str = "usr/share/debianutils/shells.d";
 
-/// A shell and its /usr-merged twin, as update-shells derives it.
+/// A shell and its /usr-merged twin, as update-shells derives it (repeats kept).
 fn with_real(tree: &dyn TreeView, line: &str, out: &mut Vec<String>) {
-    push_unique(out, line);
-    let (dir, base) = line.rsplit_once('/').unwrap_or(("", line));
-    if let Some(real_dir) = super::resolve(tree, &super::tree_path(dir)) {
-        let real = if real_dir.is_empty() {
-            format!("/{base}")
-        } else {
-            format!("/{real_dir}/{base}")
-        };
-        if real != line {
-            push_unique(out, &real);
-        }
+    out.push(line.to_owned());
+    if let Some(real) = real_shell(tree, line)
+        && real != line
+    {
+        out.push(real);
     }
 }
 
-fn push_unique(v: &mut Vec<String>, s: &str) {
-    if !v.iter().any(|x| x == s) {
-        v.push(s.to_owned());
+/// `$(dpkg-realpath "$(dirname SHELL)")/$(basename SHELL)`.
+fn real_shell(tree: &dyn TreeView, line: &str) -> Option<String> {
+    let (dir, base) = line.rsplit_once('/').unwrap_or(("", line));
+    let real_dir = super::resolve(tree, &super::tree_path(dir))?;
+    Some(if real_dir.is_empty() {
+        format!("/{base}")
+    } else {
+        format!("/{real_dir}/{base}")
+    })
+}
+
+/// add-shell's variants of a shell: itself and its /usr-merged twin, once each.
+fn add_shell_variants(tree: &dyn TreeView, line: &str, out: &mut Vec<String>) {
+    let mut v = Vec::new();
+    with_real(tree, line, &mut v);
+    for s in v {
+        if !out.contains(&s) {
+            out.push(s);
+        }
     }
 }
 
@@ -41,24 +57,56 @@ fn text(tree: &dyn TreeView, path: &str) -> Result<Option<String>, SystemError> 
     Ok(super::read_file(tree, path)?.map(|b| String::from_utf8_lossy(&b).into_owned()))
 }
 
+/// The shell named on a line of /etc/shells or a shells.d file: what precedes a `#`.
+fn shell_of(line: &str) -> &str {
+    line.split('#').next().unwrap_or("")
+}
+
+/// One run of update-shells: the new `/etc/shells` lines and state, from the file's lines, the
+/// previous state and the packaged shells (`packaged`: the template and shells.d files' texts).
+fn update_shells(
+    tree: &dyn TreeView,
+    etc: &[String],
+    state: &[String],
+    packaged: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let mut pkg_shells = Vec::new();
+    for f in packaged {
+        for line in f.lines() {
+            let shell = shell_of(line);
+            if !shell.is_empty() {
+                with_real(tree, shell, &mut pkg_shells);
+            }
+        }
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut present: Vec<&str> = Vec::new();
+    for line in etc {
+        let shell = shell_of(line);
+        let keep =
+            shell.is_empty() || pkg_shells.iter().any(|p| p == shell) || !state.iter().any(|s| s == shell);
+        if keep && (shell.is_empty() || !present.contains(&shell)) {
+            lines.push(line.clone());
+            present.push(shell);
+        }
+    }
+    // `present` is not updated while appending: a packaged shell listed twice is written twice.
+    let appended: Vec<String> = pkg_shells
+        .iter()
+        .filter(|s| !present.contains(&s.as_str()) && !state.contains(s))
+        .cloned()
+        .collect();
+    lines.extend(appended);
+    (lines, pkg_shells)
+}
+
 pub fn compute(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Changes, SystemError> {
     let mut out = Changes::default();
-    let mut pkg_shells: Vec<String> = Vec::new();
     let template = text(tree, TEMPLATE)?;
     // debianutils 5 (bookworm) has update-shells; before it (bullseye's 4.11) the postinst only
     // copies the template to /etc/shells, and add-shell calls append to it.
     let have_update_shells = super::exists(tree, "usr/sbin/update-shells");
-    if let Some(t) = template.as_ref().filter(|_| have_update_shells) {
-        for f in std::iter::once(t.clone()).chain(shells_d(tree)?) {
-            for line in f.lines() {
-                let shell = line.split('#').next().unwrap_or("");
-                if !shell.is_empty() {
-                    with_real(tree, shell, &mut pkg_shells);
-                }
-            }
-        }
-    }
-    // `add-shell SHELL…` (debianutils 5.x adds the /usr-merged variant too).
+    // `add-shell SHELL…` (debianutils 5.x adds the /usr-merged variant too), in configure order.
     let mut added: Vec<String> = Vec::new();
     for pkg in packages {
         let Some(script) = pkg.script_text("postinst") else {
@@ -71,7 +119,7 @@ pub fn compute(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Cha
                 && argv.first().is_some_and(|a| a.ends_with("add-shell"))
             {
                 for s in &argv[1..] {
-                    with_real(tree, s, &mut added);
+                    add_shell_variants(tree, s, &mut added);
                 }
             }
         };
@@ -88,41 +136,75 @@ pub fn compute(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Cha
         Some(t) => t,
         None => template.clone().unwrap_or_default(),
     };
-    let mut lines: Vec<String> = Vec::new();
-    let mut present: Vec<String> = Vec::new();
-    for line in source.lines() {
-        let shell = line.split('#').next().unwrap_or("");
-        if shell.is_empty() || !present.iter().any(|p| p == shell) {
-            lines.push(line.to_owned());
-            if !shell.is_empty() {
-                present.push(shell.to_owned());
-            }
+    let mut etc: Vec<String> = source.lines().map(str::to_owned).collect();
+    let mut state: Vec<String> = Vec::new();
+    let template = template.filter(|_| have_update_shells);
+    if let Some(t) = &template {
+        // debianutils' postinst: the template and the Essential set's shells.d files.
+        let essential = shells_d(tree, |name| shipped_in_round(packages, name, Round::Essential))?;
+        let packaged: Vec<String> = std::iter::once(t.clone()).chain(essential).collect();
+        (etc, state) = update_shells(tree, &etc, &state, &packaged);
+    } else {
+        // Lines kept once each, as the postinst's copy and add-shell leave them.
+        let mut seen: Vec<String> = Vec::new();
+        etc.retain(|l| {
+            let s = shell_of(l).to_owned();
+            s.is_empty()
+                || !seen.contains(&s) && {
+                    seen.push(s);
+                    true
+                }
+        });
+    }
+    // add-shell compares whole lines (`grep -q "^SHELL$"`).
+    for s in &added {
+        if !etc.iter().any(|l| l == s) {
+            etc.push(s.clone());
         }
     }
-    for s in pkg_shells.iter().chain(&added) {
-        if !present.contains(s) {
-            lines.push(s.clone());
-            present.push(s.clone());
+    if let Some(t) = &template {
+        // The trigger, when a package unpacked after debianutils was configured ships a
+        // shells.d file.
+        let later = shells_d(tree, |name| !shipped_in_round(packages, name, Round::Essential))?;
+        if !later.is_empty() {
+            let all = shells_d(tree, |_| true)?;
+            let packaged: Vec<String> = std::iter::once(t.clone()).chain(all).collect();
+            (etc, state) = update_shells(tree, &etc, &state, &packaged);
         }
     }
-    let mut body = lines.join("\n");
+    let mut body = etc.join("\n");
     body.push('\n');
     out.file("etc/shells", 0o644, body.into_bytes());
     if have_update_shells {
-        let mut state = pkg_shells.join("\n");
-        state.push('\n');
-        out.file("var/lib/shells.state", 0o644, state.into_bytes());
+        let mut text = state.join("\n");
+        text.push('\n');
+        out.file("var/lib/shells.state", 0o644, text.into_bytes());
     }
     Ok(out)
 }
 
-/// The contents of `shells.d/*`, in C-locale glob order.
-fn shells_d(tree: &dyn TreeView) -> Result<Vec<String>, SystemError> {
+/// Whether the shells.d file `name` is shipped by a package of `round` (a file no package
+/// ships counts as the Essential set's: it was there before the install).
+fn shipped_in_round(packages: &[InstalledPackage], name: &str, round: Round) -> bool {
+    let path = format!("{PKG_DIR}/{name}");
+    let owners: Vec<&InstalledPackage> = packages
+        .iter()
+        .filter(|p| p.files.iter().any(|f| super::tree_path(&format!("/{f}")) == path))
+        .collect();
+    if owners.is_empty() {
+        return round == Round::Essential;
+    }
+    owners.iter().any(|p| p.round == round)
+}
+
+/// The contents of the `shells.d/*` files `which` accepts (by name), in C-locale glob order.
+fn shells_d(tree: &dyn TreeView, which: impl Fn(&str) -> bool) -> Result<Vec<String>, SystemError> {
     let Some((dir, names)) = super::children(tree, PKG_DIR) else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for p in names.iter().map(|n| format!("{dir}/{n}")) {
+    for name in names.iter().filter(|n| which(n)) {
+        let p = format!("{dir}/{name}");
         if super::is_file(tree, &p)
             && let Some(t) = text(tree, &p)?
         {
@@ -161,13 +243,76 @@ mod tests {
         let out = compute(&t, &[zsh]).unwrap();
         let mut m = MemTree::new();
         m.apply(&out);
+        // What debianutils 5.7's update-shells writes for these files (run on a copy of the
+        // tree): `/usr/bin/bash` comes from the template's `/bin/bash` and from bash's file, and
+        // is written twice; then add-shell's two lines.
         assert_eq!(
             m.text("etc/shells"),
-            "# /etc/shells: valid login shells\n/bin/sh\n/bin/bash\n/usr/bin/sh\n/usr/bin/bash\n/bin/rbash\n/usr/bin/rbash\n/bin/dash\n/usr/bin/dash\n/bin/zsh\n/usr/bin/zsh\n"
+            "# /etc/shells: valid login shells\n/bin/sh\n/bin/bash\n/usr/bin/sh\n/usr/bin/bash\n/usr/bin/bash\n/bin/rbash\n/usr/bin/rbash\n/bin/dash\n/usr/bin/dash\n/bin/zsh\n/usr/bin/zsh\n"
         );
         assert_eq!(
             m.text("var/lib/shells.state"),
-            "/bin/sh\n/usr/bin/sh\n/bin/bash\n/usr/bin/bash\n/bin/rbash\n/usr/bin/rbash\n/bin/dash\n/usr/bin/dash\n"
+            "/bin/sh\n/usr/bin/sh\n/bin/bash\n/usr/bin/bash\n/bin/bash\n/usr/bin/bash\n/bin/rbash\n/usr/bin/rbash\n/bin/dash\n/usr/bin/dash\n"
+        );
+    }
+
+    /// zsh ships its shells.d file after the Essential set is configured: update-shells runs
+    /// again as debianutils' trigger, after the postinsts' add-shell lines, and appends zsh's
+    /// shells (`/usr/bin/zsh` twice: from `/bin/zsh` and as listed). Expected texts: bookworm's
+    /// update-shells run twice on a copy of the tree, tmux's and fish's add-shell in between.
+    #[test]
+    fn a_later_shells_d_file_runs_update_shells_again_after_add_shell() {
+        let mut t = MemTree::new();
+        t.symlink("bin", "usr/bin")
+            .dir("usr/bin")
+            .file("usr/sbin/update-shells", b"#!/bin/sh\n")
+            .file(TEMPLATE, b"# /etc/shells: valid login shells\n/bin/sh\n")
+            .file("usr/share/debianutils/shells.d/bash", b"/bin/bash\n/bin/rbash\n")
+            .file("usr/share/debianutils/shells.d/dash", b"/bin/dash\n")
+            .file("usr/share/debianutils/shells.d/zsh", b"/bin/zsh\n/usr/bin/zsh\n");
+        let package = |name: &str, round: Round, postinst: &str, files: &[&str]| InstalledPackage {
+            name: name.into(),
+            round,
+            members: [("postinst".to_string(), postinst.as_bytes().to_vec())].into(),
+            files: files.iter().map(|f| (*f).to_owned()).collect(),
+            ..Default::default()
+        };
+        let packages = [
+            package(
+                "bash",
+                Round::Essential,
+                "#!/bin/sh\n",
+                &["usr/share/debianutils/shells.d/bash"],
+            ),
+            package(
+                "tmux",
+                Round::Pending,
+                "#!/bin/sh\nadd-shell /usr/bin/tmux\n",
+                &[],
+            ),
+            package(
+                "fish",
+                Round::Pending,
+                "#!/bin/sh\nadd-shell /usr/bin/fish\n",
+                &[],
+            ),
+            package(
+                "zsh",
+                Round::Pending,
+                "#!/bin/sh\n",
+                &["usr/share/debianutils/shells.d/zsh"],
+            ),
+        ];
+        let out = compute(&t, &packages).unwrap();
+        let mut m = MemTree::new();
+        m.apply(&out);
+        assert_eq!(
+            m.text("etc/shells"),
+            "# /etc/shells: valid login shells\n/bin/sh\n/usr/bin/sh\n/bin/bash\n/usr/bin/bash\n/bin/rbash\n/usr/bin/rbash\n/bin/dash\n/usr/bin/dash\n/usr/bin/tmux\n/usr/bin/fish\n/bin/zsh\n/usr/bin/zsh\n/usr/bin/zsh\n"
+        );
+        assert_eq!(
+            m.text("var/lib/shells.state"),
+            "/bin/sh\n/usr/bin/sh\n/bin/bash\n/usr/bin/bash\n/bin/rbash\n/usr/bin/rbash\n/bin/dash\n/usr/bin/dash\n/bin/zsh\n/usr/bin/zsh\n/usr/bin/zsh\n"
         );
     }
 
