@@ -91,15 +91,38 @@ pub(super) fn divert(st: &mut State<'_>, package: &str, args: &[String]) -> Resu
         i += 1;
     }
     let path = path.ok_or("no file to divert")?;
+    // dpkg-divert's default action is --add.
+    if !add && !remove {
+        add = true;
+    }
     // In a preinst the file is not there yet when only this package ships it (a package's own
     // files are never diverted by its own diversion): nothing to rename.
     let absent_yet = st.script == "preinst" && !super::paths::shipped(st, &path, |p| p != package);
-    if rename && st.overlay.entry(&super::super::tree_path(&path)).is_some() && !absent_yet {
-        return Err("--rename of an existing file is not emulated".into());
+    let exists = st.overlay.entry(&super::super::tree_path(&path)).is_some();
+    let divert_to = divert_to.unwrap_or_else(|| format!("{path}.distrib"));
+    if add && exists && !absent_yet {
+        // Another package's file: `--rename` moves it now, and a package unpacked after the
+        // diversion has it unpacked at the new name (dictionaries-common's preinst diverts
+        // wamerican's `/usr/share/dict/words`). Whose bytes the path holds is only known when
+        // the diverting package does not ship it too.
+        let others_later = later_shippers_only(st, package, &path, &owner);
+        if rename || others_later {
+            if super::paths::shipped(st, &path, |p| p == owner) {
+                return Err(format!(
+                    "{path} is shipped by {owner} and by another package: which one --rename moves is not known"
+                ));
+            }
+            if st.overlay.entry(&super::super::tree_path(&divert_to)).is_some() {
+                return Err(format!("{divert_to} already exists"));
+            }
+            super::mv(
+                &mut st.overlay,
+                &["-T".to_owned(), path.clone(), divert_to.clone()],
+            )?;
+        }
     }
     match (add, remove) {
         (true, false) => {
-            let divert_to = divert_to.unwrap_or_else(|| format!("{path}.distrib"));
             st.diversions.retain(|d| d.path != path);
             st.diversions.push(Diversion {
                 path,
@@ -119,4 +142,33 @@ pub(super) fn divert(st: &mut State<'_>, package: &str, args: &[String]) -> Resu
         }
         _ => Err("only --add and --remove are emulated".into()),
     }
+}
+
+/// Whether every package other than `owner` that ships `path` is unpacked after the script of
+/// `package` being walked (a later install round; a postinst runs after its whole round is
+/// unpacked), so dpkg unpacks their file at the diverted name.
+fn later_shippers_only(st: &State<'_>, package: &str, path: &str, owner: &str) -> bool {
+    use super::super::Round;
+    let rank = |r: Round| Round::ALL.iter().position(|x| *x == r).unwrap_or(0);
+    let Some(current) = st
+        .packages
+        .iter()
+        .find(|p| p.name == package)
+        .map(|p| rank(p.round))
+    else {
+        return false;
+    };
+    let rel = super::super::tree_path(path);
+    let shippers: Vec<_> = st
+        .packages
+        .iter()
+        .filter(|p| p.name != owner)
+        .filter(|p| {
+            p.files
+                .iter()
+                .any(|f| super::super::tree_path(&format!("/{f}")) == rel)
+        })
+        .collect();
+    // Within a round the unpack order is not modelled: only a later round counts.
+    !shippers.is_empty() && shippers.iter().all(|p| rank(p.round) > current)
 }

@@ -1081,3 +1081,56 @@ fn a_negated_query_is_still_a_guess() {
     let (changes, _) = compute(&t, &[pkg("p", postinst)]).unwrap();
     assert!(file(&changes, "etc/svc-made").is_some(), "{:?}", changes.files);
 }
+
+/// dictionaries-common's preinst: `dpkg-divert --package dictionaries-common --divert
+/// /usr/share/dict/words.pre-dictionaries-common --rename /usr/share/dict/words` (no `--add`:
+/// the default action). The link wamerican ships is moved to the new name, as `--rename`
+/// does (and as dpkg unpacks it when wamerican comes later); a diversion without `--rename`
+/// moves a file only when every package shipping it is unpacked in a later round.
+#[test]
+fn a_diversion_moves_another_packages_file_to_its_new_name() {
+    let mut t = MemTree::new();
+    t.dir("usr/share/dict")
+        .dir("var/lib/dpkg")
+        .symlink("usr/share/dict/words", "american-english")
+        .file("usr/share/dict/american-english", b"a\n")
+        .file("usr/share/doc/x/early", b"e\n")
+        .file("usr/share/doc/x/late", b"l\n");
+    let mut common = pkg("dictionaries-common", "#!/bin/sh\n");
+    common.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -e\ncase \"$1\" in install|upgrade)\n    dpkg-divert --package dictionaries-common \\\n      --divert /usr/share/dict/words.pre-dictionaries-common  \\\n      --rename /usr/share/dict/words\n    ;;\nesac\n\
+          dpkg-divert --package dictionaries-common --add /usr/share/doc/x/early\n\
+          dpkg-divert --package dictionaries-common --add /usr/share/doc/x/late\n"
+            .to_vec(),
+    );
+    common.round = Round::Early;
+    let mut wamerican = pkg("wamerican", "#!/bin/sh\n");
+    wamerican.files = vec![
+        "usr/share/dict/words".into(),
+        "usr/share/dict/american-english".into(),
+        "usr/share/doc/x/late".into(),
+    ];
+    let mut early = pkg("early", "#!/bin/sh\n");
+    early.files = vec!["usr/share/doc/x/early".into()];
+    early.round = Round::Early;
+    let (changes, report) = compute(&t, &[early, common, wamerican]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (moved, _) = file(&changes, "usr/share/dict/words.pre-dictionaries-common").expect("moved");
+    assert_eq!(
+        moved.kind,
+        EntryKind::Symlink {
+            target: "american-english".into()
+        }
+    );
+    assert!(changes.removed.iter().any(|r| r == "usr/share/dict/words"));
+    // Unpacked later, in the Pending round: at the diverted name.
+    assert!(file(&changes, "usr/share/doc/x/late.distrib").is_some());
+    assert!(changes.removed.iter().any(|r| r == "usr/share/doc/x/late"));
+    // Unpacked in the diverting package's own round, before it: left where it is.
+    assert!(file(&changes, "usr/share/doc/x/early.distrib").is_none());
+    assert_eq!(
+        file(&changes, "var/lib/dpkg/diversions").map(|f| String::from_utf8_lossy(&f.1).lines().count()),
+        Some(9)
+    );
+}
