@@ -107,8 +107,12 @@ use super::artifacts::PlatformArtifact;
 /// from /etc/papersize (r-base-core's /etc/R/Renviron and ucf's copy of it), `wc`'s single
 /// counts and `tr`'s character classes in pipelines (xfonts-utils' `update-fonts-scale` writes
 /// `fonts.scale`), and `/etc/shells` as update-shells' runs write it (a later shells.d file runs
-/// it again after the postinsts' add-shell lines; a shell listed twice is written twice).
-pub(super) const LAYER_FORMAT: u32 = 21;
+/// it again after the postinsts' add-shell lines; a shell listed twice is written twice); 22
+/// another package's file diverted by a script moved to the new name (`--rename`, or unpacked in
+/// a later round: dictionaries-common's divert of wamerican's /usr/share/dict/words), and
+/// dpkg-divert's default action `--add`; 23 icon themes' `icon-theme.cache` computed
+/// (gtk-update-icon-cache, asked for by update-icon-caches and hicolor-icon-theme's postinst).
+pub(super) const LAYER_FORMAT: u32 = 23;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -684,6 +684,11 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     if name == "fc-cache" && super::fontconfig::system_only(args) {
         return Kind::Emulated;
     }
+    // Icon theme caches are computed from the finished tree (`iconcache`), which also reports
+    // the forms it does not reproduce.
+    if super::iconcache::parse_call(name, args).is_some() {
+        return Kind::Emulated;
+    }
     // `ssh-keygen -l`/`-y`/`-F`… read keys; only making one is an effect.
     let reads_key = name == "ssh-keygen"
         && args.iter().any(|a| {

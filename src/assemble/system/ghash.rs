@@ -1,8 +1,9 @@
 //! GLib's `GHashTable` with `g_str_hash` keys, reproduced for its iteration order.
 //!
 //! update-mime-database writes `globs`, `globs2`, `subclasses`, `icons`, `generic-icons` and the
-//! string table of `mime.cache` in the order `g_hash_table_foreach` visits its tables, and that
-//! order is the slot order of GLib's open-addressing table: the bucket `(hash * 11) % prime`,
+//! string table of `mime.cache` in the order `g_hash_table_foreach` visits its tables, and
+//! gtk-update-icon-cache chains an icon cache's buckets in that order too ([`super::iconcache`]);
+//! that order is the slot order of GLib's open-addressing table: the bucket `(hash * 11) % prime`,
 //! quadratic probing, growth and in-place rehashing as GLib 2.74 does them (`ghash.c`). The tables
 //! here never remove, so there are no tombstones. Written here rather than taken from a crate
 //! because the point is GLib's exact slot arithmetic, which no general-purpose map reproduces.

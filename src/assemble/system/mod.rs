@@ -30,6 +30,8 @@ pub mod dpkgdb;
 pub mod files;
 pub mod find;
 pub mod fontconfig;
+pub mod ghash;
+pub mod iconcache;
 pub mod ldcache;
 pub mod lighttpd;
 pub mod locales;
@@ -237,6 +239,10 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     let (mime_files, mime_report) = mime::compute(&overlay, input.packages)?;
     overlay.apply(mime_files);
     report.extend(mime_report);
+    // gtk-update-icon-cache, as the last run of the themes' postinsts and triggers leaves it.
+    let (icon_caches, icon_report) = iconcache::compute(&overlay, input.packages)?;
+    overlay.apply(icon_caches);
+    report.extend(icon_report);
     overlay.apply(fontconfig::compute(&overlay, input.packages)?);
     overlay.apply(ldcache::compute(&overlay, input.packages, input.architecture)?);
     // The database describes the packages as shipped (conffile hashes are those of the packaged

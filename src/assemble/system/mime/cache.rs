@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::ghash::StrTable;
+use super::super::ghash::StrTable;
 use super::magic::Match;
 use super::source::{Database, Glob};
 

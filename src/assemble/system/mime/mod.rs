@@ -6,7 +6,7 @@
 //! The trigger runs after every package is configured, so the result depends only on the final
 //! set of sources: computed once, from the finished tree. Byte-identical to shared-mime-info 2.2
 //! (bookworm; 2.0 in bullseye has the same code) with GLib 2.66/2.74 and libxml2 2.9: GLib's
-//! hash-table orders are reproduced ([`ghash`]), libxml2's writer too ([`xmlsave`]). Another
+//! hash-table orders are reproduced ([`super::ghash`]), libxml2's writer too ([`xmlsave`]). Another
 //! upstream version is reported, not guessed.
 
 use std::collections::BTreeMap;
@@ -15,7 +15,6 @@ use super::commands::{self, Kind};
 use super::{Changes, InstalledPackage, NotEmulated, SystemError, TreeView};
 
 pub mod cache;
-pub mod ghash;
 pub mod magic;
 pub mod source;
 pub mod xmlsave;
@@ -159,7 +158,7 @@ pub fn files(db: &Database, version: &str) -> Vec<(String, u32, Option<Vec<u8>>)
         sorted_lines(db.aliases.iter().map(|(a, t)| format!("{a} {t}\n"))),
     );
     file("types", sorted_lines(db.types.keys().map(|t| format!("{t}\n"))));
-    let icons = |table: &ghash::StrTable<String>| -> Vec<u8> {
+    let icons = |table: &super::ghash::StrTable<String>| -> Vec<u8> {
         table
             .iter()
             .map(|(t, icon)| format!("{t}:{icon}\n"))

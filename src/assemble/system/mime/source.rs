@@ -2,7 +2,7 @@
 //! same tables, filled in the same order, with the same rules for what a later file overrides and
 //! what a malformed element skips (shared-mime-info 2.2's `update-mime-database.c`).
 
-use super::ghash::StrTable;
+use super::super::ghash::StrTable;
 use super::magic::{self, Match, TreeMatch};
 use super::xmlsave::{Attr, Element, Node, NsDecl};
 
