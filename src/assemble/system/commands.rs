@@ -557,6 +557,50 @@ const IMAGE_CODE: &[(&str, &str)] = &[
         "indexes an X font directory's scalable fonts (fonts.scale) from the fonts' own properties; run `update-fonts-scale DIRECTORY`",
     ),
     (
+        "mandb",
+        "builds the manual pages' index databases in /var/cache/man (gdbm files, which debcast does not write); run `mandb -c`",
+    ),
+    (
+        "aspell-autobuildhash",
+        "compiles aspell's dictionaries into /var/lib/aspell with the image's aspell; run `aspell-autobuildhash`",
+    ),
+    (
+        "update-dictcommon-aspell",
+        "dictionaries-common's Perl tool writes /var/cache/dictionaries-common from the installed dictionaries; run `update-dictcommon-aspell`",
+    ),
+    (
+        "update-dictcommon-hunspell",
+        "dictionaries-common's Perl tool writes /var/cache/dictionaries-common from the installed dictionaries; run `update-dictcommon-hunspell`",
+    ),
+    (
+        "update-default-wordlist",
+        "dictionaries-common's Perl tool links /usr/share/dict/words to the default word list; run `update-default-wordlist`",
+    ),
+    (
+        "update-default-ispell",
+        "dictionaries-common's Perl tool selects the default ispell dictionary; run `update-default-ispell`",
+    ),
+    (
+        "emacs-package-install",
+        "byte-compiles the package's Emacs Lisp for each installed Emacs and records it in /var/lib/emacsen-common; run `/usr/lib/emacsen-common/emacs-package-install --postinst PACKAGE`",
+    ),
+    (
+        "gio-querymodules",
+        "lists each GIO module's extension points in giomodule.cache by loading the module; run `$(pkg-config --variable=gio_querymodules gio-2.0) $(pkg-config --variable=giomoduledir gio-2.0)`, or the same path as the postinst",
+    ),
+    (
+        "gtk-query-immodules-3.0",
+        "lists GTK 3's input-method modules in immodules.cache by loading them; run `gtk-query-immodules-3.0 --update-cache`",
+    ),
+    (
+        "gtk-query-immodules-2.0",
+        "lists GTK 2's input-method modules in immodules.cache by loading them; run `gtk-query-immodules-2.0 --update-cache`",
+    ),
+    (
+        "glib-compile-schemas",
+        "compiles the GSettings schemas into gschemas.compiled (GLib's GVDB format, not reproduced by debcast yet); run `glib-compile-schemas /usr/share/glib-2.0/schemas`",
+    ),
+    (
         "libgvc6-config-update",
         "writes Graphviz's plugin configuration (config6a) by loading every plugin; run `dot -c`",
     ),
@@ -668,6 +712,14 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
         && !script.starts_with('-')
     {
         return classify(script, rest);
+    }
+    // `setpriv … -- CMD ARGS…` (man-db's `mandb` as the man user) and `runuser -u USER -- CMD`
+    // run CMD: it is what the report is about.
+    if matches!(name, "setpriv" | "runuser")
+        && let Some(at) = args.iter().position(|a| a == "--")
+        && let Some((cmd, rest)) = args[at + 1..].split_first()
+    {
+        return classify(cmd, rest);
     }
     if args.iter().any(|a| is_random_source(a)) {
         return Kind::NonDeterministic(RANDOM_VALUE);
@@ -836,6 +888,42 @@ mod tests {
         assert_eq!(
             super::classify("sh", &argv("-c true")),
             super::classify("sh", &[])
+        );
+    }
+
+    /// `setpriv … -- CMD` and `runuser -u USER -- CMD` are classified as CMD (man-db runs
+    /// `mandb` as its user); the module loaders and GLib's schema compiler say what they make;
+    /// icon caches are computed.
+    #[test]
+    fn wrapped_commands_and_the_caches_desktop_packages_build() {
+        let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        let mandb = super::classify(
+            "setpriv",
+            &argv("--reuid man --regid man --init-groups -- /usr/bin/mandb -cq"),
+        );
+        assert!(matches!(mandb, super::Kind::ImageCode(why) if why.contains("/var/cache/man")));
+        assert_eq!(
+            super::classify("runuser", &argv("-u nobody -- true")),
+            super::Kind::Harmless
+        );
+        // Without `--`, setpriv is the command itself.
+        assert_eq!(
+            super::classify("setpriv", &argv("--reuid man mandb")),
+            super::Kind::NotEmulated
+        );
+        for tool in [
+            "/usr/lib/x86_64-linux-gnu/glib-2.0/gio-querymodules",
+            "/usr/lib/x86_64-linux-gnu/glib-2.0/glib-compile-schemas",
+            "/usr/lib/x86_64-linux-gnu/libgtk-3-0/gtk-query-immodules-3.0",
+        ] {
+            assert!(
+                matches!(super::classify(tool, &argv("x")), super::Kind::ImageCode(_)),
+                "{tool}"
+            );
+        }
+        assert_eq!(
+            super::classify("update-icon-caches", &argv("/usr/share/icons/Adwaita")),
+            super::Kind::Emulated
         );
     }
 
