@@ -386,6 +386,8 @@ const HARMLESS: &[&str] = &[
 
 /// Service management, meaningless in a container image.
 const SERVICES: &[&str] = &[
+    // Messages to a running daemon over D-Bus (dbus's triggered `ReloadConfig`).
+    "dbus-send",
     "deb-systemd-helper",
     "deb-systemd-invoke",
     "invoke-rc.d",

@@ -107,6 +107,9 @@ fn scan_script(
         }
     };
     let mut cb = |c: Call<'_>| {
+        if already_holds(tree, &c) {
+            return;
+        }
         if let Some(what) = unapplied(&c) {
             out.insert(entry(what));
         }
@@ -148,6 +151,26 @@ pub fn unapplied(c: &Call<'_>) -> Option<String> {
         return Some(command_line(c));
     }
     super::commands::report_entry(&classify(&argv0, &rest), &command_line(c))
+}
+
+/// Whether a file command of a script walked outside `files` would change nothing in `tree`:
+/// `mkdir -p DIR…` where every DIR is a directory already (fontconfig's triggered
+/// `mkdir -p /var/cache/fontconfig`). Such a command is not worth a report entry.
+fn already_holds(tree: &dyn TreeView, c: &Call<'_>) -> bool {
+    let Ok(argv) = &c.argv else { return false };
+    let Some((name, args)) = argv.split_first() else {
+        return false;
+    };
+    if name.rsplit('/').next() != Some("mkdir") || c.stdout.is_some() {
+        return false;
+    }
+    let (options, dirs): (Vec<&String>, Vec<&String>) = args.iter().partition(|a| a.starts_with('-'));
+    options.iter().all(|o| *o == "-p" || *o == "--parents")
+        && !options.is_empty()
+        && !dirs.is_empty()
+        && dirs
+            .iter()
+            .all(|d| d.starts_with('/') && super::is_dir(tree, &super::tree_path(d)))
 }
 
 /// Whether `files` walks the package's config script, right before its `postinst configure`
@@ -574,7 +597,7 @@ fi
             [NotEmulated {
                 package: "man-db".into(),
                 script: "postinst triggered".into(),
-                what: "mandb -pq".into()
+                what: "mandb -pq (not reproduced: it runs the image's own code; builds the manual pages' index databases in /var/cache/man (gdbm files, which debcast does not write); run `mandb -c` at first start)".into()
             }]
         );
     }
@@ -631,17 +654,30 @@ fi
                 ("triggers", "interest /usr/share/watched\n"),
                 (
                     "postinst",
-                    "#!/bin/sh\nif [ \"$1\" = triggered ]; then\n  ln -sf /usr/share/watched/x /etc/x\n  journalctl --update-catalog\nfi\n",
+                    "#!/bin/sh\nif [ \"$1\" = triggered ]; then\n  ln -sf /usr/share/watched/x /etc/x\n  journalctl --update-catalog\n  \
+                     mkdir -p /var/cache/watched\n  mkdir -p /var/cache/watched /var/cache/new\n  \
+                     dbus-send --print-reply --system --type=method_call --dest=org.freedesktop.DBus / org.freedesktop.DBus.ReloadConfig > /dev/null || true\nfi\n",
                 ),
             ],
         );
         let mut shipper = pkg("shipper", &[]);
         shipper.files = vec!["usr/share/watched/x".into()];
-        let r = scan(&MemTree::new(), &MemTree::new(), &[watcher, shipper], "amd64");
+        // A `mkdir -p` of a directory the configured tree has changes nothing: not listed; one
+        // of a directory it lacks is. Reloading a running D-Bus daemon is service management.
+        let mut configured = MemTree::new();
+        configured.dir("var/cache/watched");
+        let r = scan(&MemTree::new(), &configured, &[watcher, shipper], "amd64");
         let what: Vec<(&str, &str)> = r.iter().map(|n| (n.script.as_str(), n.what.as_str())).collect();
         assert_eq!(
             what,
-            [("postinst triggered", "ln -sf /usr/share/watched/x /etc/x")]
+            [
+                ("postinst triggered", "ln -sf /usr/share/watched/x /etc/x"),
+                ("postinst triggered", "mkdir -p /var/cache/watched /var/cache/new"),
+                (
+                    "postinst triggered",
+                    "skipped: service management: dbus-send --print-reply --system --type=method_call --dest=org.freedesktop.DBus / org.freedesktop.DBus.ReloadConfig"
+                ),
+            ]
         );
     }
 
