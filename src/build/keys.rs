@@ -111,8 +111,11 @@ use super::artifacts::PlatformArtifact;
 /// another package's file diverted by a script moved to the new name (`--rename`, or unpacked in
 /// a later round: dictionaries-common's divert of wamerican's /usr/share/dict/words), and
 /// dpkg-divert's default action `--add`; 23 icon themes' `icon-theme.cache` computed
-/// (gtk-update-icon-cache, asked for by update-icon-caches and hicolor-icon-theme's postinst).
-pub(super) const LAYER_FORMAT: u32 = 23;
+/// (gtk-update-icon-cache, asked for by update-icon-caches and hicolor-icon-theme's postinst); 24
+/// `ls [-1] [-v] DIR` answered, `test -s` decided, a query's status kept for `$?`, and mawk's
+/// undefined regular-expression escapes taken literally (auditd's augenrules writes
+/// /etc/audit/audit.rules).
+pub(super) const LAYER_FORMAT: u32 = 24;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -396,7 +396,10 @@ fn run_shell(bytes: &[u8]) {
     let files = |p: &str| -> Option<shell::FileKind> {
         match p.len() % 3 {
             0 => Some(shell::FileKind::Dir),
-            1 => Some(shell::FileKind::File { executable: true }),
+            1 => Some(shell::FileKind::File {
+                executable: true,
+                empty: false,
+            }),
             _ => None,
         }
     };

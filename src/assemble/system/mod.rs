@@ -35,6 +35,7 @@ pub mod iconcache;
 pub mod ldcache;
 pub mod lighttpd;
 pub mod locales;
+pub mod ls;
 pub mod mime;
 mod package;
 pub mod pam;
@@ -839,8 +840,9 @@ pub fn file_kind(tree: &dyn TreeView, abs: &str) -> Option<shell::FileKind> {
     let e = tree.entry(&p)?;
     Some(match e.kind {
         EntryKind::Directory => shell::FileKind::Dir,
-        EntryKind::File { .. } => shell::FileKind::File {
+        EntryKind::File { size } => shell::FileKind::File {
             executable: e.mode & 0o111 != 0,
+            empty: size == 0,
         },
         _ => shell::FileKind::Other,
     })

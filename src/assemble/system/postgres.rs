@@ -131,7 +131,7 @@ fn server_versions(tree: &dyn TreeView) -> Vec<String> {
         .filter(|v| {
             matches!(
                 super::file_kind(tree, &format!("{PG_LIB}/{v}/bin/postgres")),
-                Some(super::shell::FileKind::File { executable: true })
+                Some(super::shell::FileKind::File { executable: true, .. })
             )
         })
         .collect()

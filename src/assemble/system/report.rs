@@ -488,6 +488,8 @@ fi
             tool(&mut tree, t);
         }
         tree.dir("usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders");
+        // What ca-certificates' jks-keystore hook leaves for the import (`[ -s … ]` holds).
+        tree.file("var/lib/ca-certificates-java/fresh", b"+/etc/ssl/certs/x.pem\n");
         let cases: &[(&str, &str, &str, EffectKind, &str)] = &[
             // python3-six 1.16.0-4
             (

@@ -470,6 +470,10 @@ pub fn compute_at(
                         }
                         Some(String::new())
                     }
+                    // `$(ls -1v DIR | grep …)`: the directory's names as ls sorts them.
+                    Some((name, args)) if name.rsplit('/').next() == Some("ls") => {
+                        super::ls::ls_output(&state.borrow().overlay, args)
+                    }
                     // `papersize=`paperconf``: the name `/etc/papersize` gives (libpaper1's
                     // postinst wrote it from its debconf answer).
                     Some((name, args)) if name.rsplit('/').next() == Some("paperconf") => {
@@ -840,7 +844,7 @@ fn run_parts(overlay: &Overlay<'_>, args: &[String]) -> Result<(), String> {
         let path = format!("{}/{name}", dir.trim_end_matches('/'));
         if matches!(
             super::file_kind(overlay, &path),
-            Some(shell::FileKind::File { executable: true })
+            Some(shell::FileKind::File { executable: true, .. })
         ) {
             return Err(format!(
                 "{path} would run: the programs run-parts starts are not walked"

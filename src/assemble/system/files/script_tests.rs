@@ -1017,3 +1017,35 @@ fn a_loop_variable_target_is_not_the_value_before_the_loop() {
         "{report:#?}"
     );
 }
+
+/// auditd's `augenrules`: the rules directory listed with `ls -1v` (version order: `9-` before
+/// `10-`), each file piped through an awk program (mawk takes `\s` as a literal `s`) into a
+/// temporary file, `[ ! -s FILE ]` decided from what was written there, and `$?` after `cmp -s`.
+#[test]
+fn a_rules_file_assembled_from_a_listing_and_tested_for_size() {
+    let mut t = MemTree::new();
+    t.dir("tmp")
+        .file("etc/rules.d/10-late.rules", b"-w /etc/shadow\n-e 2\n")
+        .file("etc/rules.d/9-early.rules", b"# comment\n-D\n-b 8192\n")
+        .file("etc/rules.d/README", b"not rules\n")
+        .dir("etc/empty.d");
+    let script = "#!/bin/sh\nset -e\n\
+        build() {\n  dest=$1 src=$2\n  tmp=$(mktemp /tmp/rules.XXXXXXXX)\n\
+        for r in $(/bin/ls -1v $src | grep \"\\.rules$\") ; do\n    cat $src/$r\n  done | awk '\n\
+        { if (match($0, \"^\\\\s*#\")) { next; } if (match($0, \"^\\\\s*-e\")) { e = $0; next; } rules[n++] = $0 }\n\
+        END { for (i = 0; i < n; i++) { printf \"%s\\n\", rules[i]; } if (e != \"\") printf \"%s\\n\", e; }' >> $tmp\n\
+        if [ ! -s $tmp ]; then\n    rm -f $tmp\n    return 0\n  fi\n  cmp -s $tmp $dest > /dev/null 2>&1\n  if [ $? -eq 0 ]; then\n    rm -f $tmp\n    return 0\n  fi\n  cp $tmp $dest\n  chmod 0640 $dest\n  rm -f $tmp\n}\n\
+        build /etc/rules /etc/rules.d\nbuild /etc/none /etc/empty.d\n";
+    let (changes, report) = compute(&t, &[pkg("auditd", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (entry, content) = file(&changes, "etc/rules").expect("written");
+    assert_eq!(
+        String::from_utf8_lossy(content),
+        "-D\n-b 8192\n-w /etc/shadow\n-e 2\n"
+    );
+    assert_eq!(entry.mode, 0o640);
+    assert!(
+        file(&changes, "etc/none").is_none(),
+        "an empty result is not copied"
+    );
+}

@@ -849,6 +849,16 @@ impl<'f> Eval<'f> {
             && !self.is_func_call(n)
         {
             self.last_status = self.condition(std::slice::from_ref(n));
+        } else if test
+            .as_deref()
+            .is_some_and(|t| QUERIES.contains(&t.rsplit('/').next().unwrap_or(t)))
+            && assigns.is_empty()
+            && !self.is_func_call(n)
+            && let Some(status) = self.condition(std::slice::from_ref(n))
+        {
+            // A query's status as a condition would have it, for a `$?` after it (augenrules:
+            // `cmp -s NEW OLD > /dev/null 2>&1; if [ $? -eq 0 ]`).
+            self.last_status = Some(status);
         }
     }
 
@@ -1144,6 +1154,24 @@ fn is_sort(node: &Node) -> bool {
     matches!(lits.as_deref(), Some([s]) if s == "sort")
         || matches!(lits.as_deref(), Some([s, u]) if s == "sort" && u == "-u")
 }
+
+/// `$?` after a command the walk knows failed: a code other than 0, which one not known.
+const FAILED_STATUS: &str = "$? (the last command's status: a failure, its code not known)";
+
+/// Commands that only answer a question: their status, decided as a condition would decide it,
+/// is what `$?` holds after them.
+const QUERIES: &[&str] = &[
+    "cmp",
+    "diff",
+    "grep",
+    "egrep",
+    "fgrep",
+    "getent",
+    "id",
+    "expr",
+    "which",
+    "dpkg-query",
+];
 
 /// File commands the walk carries out and takes as succeeding (so `! CMD` fails once it ran).
 const CARRIED_OUT: &[&str] = &[

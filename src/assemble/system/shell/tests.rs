@@ -685,7 +685,12 @@ fn helper_scripts_are_walked_in_a_shell_of_their_own() {
         _ => None,
     }
     };
-    let files = |p: &str| scripts(p).map(|_| FileKind::File { executable: true });
+    let files = |p: &str| {
+        scripts(p).map(|_| FileKind::File {
+            executable: true,
+            empty: false,
+        })
+    };
     let follow = |argv: &[String]| argv[0] != "update-alternatives" && argv[0] != "inner";
     let script = "f() { echo not-visible; }\nsecret=caller\nMODE=fast /usr/share/mc/configure-symlinks install mariadb /etc/mysql/mariadb.cnf\n\
                   perlish x\nnested a b\nv=$(nested a b)\nafter \"$1\" \"$secret\"\n";
@@ -719,7 +724,12 @@ fn type_as_a_condition() {
          if type f >/dev/null; then echo has-f; fi\nif type missing >/dev/null; then echo has-missing; fi\n",
     )
     .unwrap();
-    let files = |p: &str| (p == "/usr/sbin/add-shell").then_some(FileKind::File { executable: true });
+    let files = |p: &str| {
+        (p == "/usr/sbin/add-shell").then_some(FileKind::File {
+            executable: true,
+            empty: false,
+        })
+    };
     let mut out = Vec::new();
     let mut cb = |c: Call<'_>| out.push(c.argv.unwrap_or_default().join(" "));
     Eval::new(&["configure", ""], &mut cb)

@@ -233,6 +233,17 @@ impl<'f> Eval<'f> {
             Value::Unknown(_) => None,
         };
         let r = match args.as_slice() {
+            // `$?` after a known failure against 0: its code is not known, but it is not 0
+            // (augenrules: `cmp -s …; if [ $? -eq 0 ]`).
+            [a, op, b]
+                if [a, b]
+                    .iter()
+                    .any(|v| matches!(v, Value::Unknown(u) if u == super::FAILED_STATUS))
+                    && [a, b].iter().any(|v| matches!(v, Value::Known(z) if z == "0"))
+                    && matches!(op, Value::Known(o) if matches!(o.as_str(), "-eq" | "-ne" | "=" | "!=")) =>
+            {
+                matches!(op, Value::Known(o) if o == "-ne" || o == "!=")
+            }
             [a, op, b] => {
                 let (a, b) = (known(a)?, known(b)?);
                 let int = |s: &str| s.trim_start().parse::<i64>().ok();
@@ -274,7 +285,18 @@ impl<'f> Eval<'f> {
                     "-e" | "-r" | "-w" => kind()?.is_some(),
                     "-f" => matches!(kind()?, Some(FileKind::File { .. })),
                     "-d" => matches!(kind()?, Some(FileKind::Dir)),
-                    "-x" => matches!(kind()?, Some(FileKind::File { executable: true } | FileKind::Dir)),
+                    "-x" => matches!(
+                        kind()?,
+                        Some(FileKind::File { executable: true, .. } | FileKind::Dir)
+                    ),
+                    // Non-empty: a directory always is; another kind of entry (a hard link, a
+                    // device) is not decided here.
+                    "-s" => match kind()? {
+                        Some(FileKind::File { empty, .. }) => !empty,
+                        Some(FileKind::Dir) => true,
+                        None => false,
+                        Some(_) => return None,
+                    },
                     "-h" | "-L" => (self.links?)(&path()?),
                     _ => return None,
                 }

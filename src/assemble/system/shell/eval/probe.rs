@@ -53,6 +53,8 @@ pub enum FileKind {
     Dir,
     File {
         executable: bool,
+        /// Size 0 (`test -s` fails).
+        empty: bool,
     },
     Other,
     /// Not there while building, but made at first start by a command left out of the image
@@ -145,14 +147,14 @@ pub(super) fn which_in(files: Option<FileProbe<'_>>, name: &str) -> Option<Optio
         let files = files?;
         if name.contains('/') {
             return Some(
-                matches!(files(name), Some(FileKind::File { executable: true })).then(|| name.to_owned()),
+                matches!(files(name), Some(FileKind::File { executable: true, .. })).then(|| name.to_owned()),
             );
         }
         Some(
             SCRIPT_PATH
                 .iter()
                 .map(|d| format!("{d}/{name}"))
-                .find(|p| matches!(files(p), Some(FileKind::File { executable: true }))),
+                .find(|p| matches!(files(p), Some(FileKind::File { executable: true, .. }))),
         )
     }
 }

@@ -1,0 +1,250 @@
+//! What `ls` prints when a maintainer script lists a directory to loop over its files
+//! (auditd's `augenrules`: `for rules in $(/bin/ls -1v /etc/audit/rules.d | grep "\.rules$")`).
+//!
+//! Only the plain listing of one directory is reproduced: `ls [-1] [-v] [-a|-A] DIR`, one name a
+//! line (as `ls` prints into a pipe), hidden names left out unless `-a`/`-A`, sorted as GNU ls
+//! sorts them in the C locale maintainer scripts run with: by bytes, or with `-v` by GNU's
+//! `filevercmp` (coreutils 9.1's gnulib), ties broken by bytes. Anything else (long listings,
+//! several operands, other sorts) is left unknown to the walk.
+
+use std::cmp::Ordering;
+
+use super::TreeView;
+
+/// `ls ARGS`' output, where this form is reproduced and the directory exists.
+pub fn ls_output(tree: &dyn TreeView, args: &[String]) -> Option<String> {
+    let (mut version, mut all, mut almost_all) = (false, false, false);
+    let mut dirs = Vec::new();
+    for a in args {
+        if let Some(flags) = a
+            .strip_prefix('-')
+            .filter(|f| !f.is_empty() && !f.starts_with('-'))
+        {
+            for f in flags.chars() {
+                match f {
+                    '1' => {}
+                    'v' => version = true,
+                    'a' => all = true,
+                    'A' => almost_all = true,
+                    _ => return None,
+                }
+            }
+        } else if a.starts_with('-') {
+            return None;
+        } else {
+            dirs.push(a);
+        }
+    }
+    let [dir] = dirs.as_slice() else { return None };
+    if !dir.starts_with('/') {
+        return None;
+    }
+    let (_, names) = super::children(tree, &super::tree_path(dir))?;
+    let mut names: Vec<String> = names
+        .into_iter()
+        .filter(|n| all || almost_all || !n.starts_with('.'))
+        .collect();
+    if all {
+        names.extend([".".to_owned(), "..".to_owned()]);
+    }
+    if version {
+        names.sort_by(|a, b| filevercmp(a.as_bytes(), b.as_bytes()).then_with(|| a.cmp(b)));
+    } else {
+        names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    }
+    Some(names.iter().map(|n| format!("{n}\n")).collect())
+}
+
+/// gnulib's `filevercmp`: names compared as versions, a file suffix (`.tar.gz`, `.rules`) only
+/// when the rest is equal; `.` first, then `..`, then other hidden names.
+pub fn filevercmp(a: &[u8], b: &[u8]) -> Ordering {
+    match (a.is_empty(), b.is_empty()) {
+        (true, true) => return Ordering::Equal,
+        (true, false) => return Ordering::Less,
+        (false, true) => return Ordering::Greater,
+        _ => {}
+    }
+    let (a, b) = if a[0] == b'.' {
+        if b[0] != b'.' {
+            return Ordering::Less;
+        }
+        for special in [&b"."[..], &b".."[..]] {
+            match (a == special, b == special) {
+                (true, true) => return Ordering::Equal,
+                (true, false) => return Ordering::Less,
+                (false, true) => return Ordering::Greater,
+                _ => {}
+            }
+        }
+        // Two hidden names compare without their leading dot (`.b` before `..a`, as
+        // coreutils 9.1's ls -v sorts them).
+        (&a[1..], &b[1..])
+    } else if b[0] == b'.' {
+        return Ordering::Greater;
+    } else {
+        (a, b)
+    };
+    let (ap, bp) = (prefix_len(a), prefix_len(b));
+    let first = verrevcmp(&a[..ap], &b[..bp]);
+    if first != Ordering::Equal || (ap == a.len() && bp == b.len()) {
+        return first;
+    }
+    verrevcmp(a, b)
+}
+
+/// The length of a name without its file suffix: the longest run of `.` followed by a letter or
+/// `~` and then letters, digits and `~`, at the end of the name (not counting its first byte).
+fn prefix_len(s: &[u8]) -> usize {
+    let mut prefix = 0;
+    let mut i = 0;
+    while i < s.len() {
+        i += 1;
+        prefix = i;
+        while i + 1 < s.len() && s[i] == b'.' && (s[i + 1].is_ascii_alphabetic() || s[i + 1] == b'~') {
+            i += 2;
+            while i < s.len() && (s[i].is_ascii_alphanumeric() || s[i] == b'~') {
+                i += 1;
+            }
+        }
+    }
+    prefix
+}
+
+/// A byte's weight in a non-digit run: letters by code, `~` before everything (even the end),
+/// other bytes after letters.
+fn order(s: &[u8], pos: usize) -> i32 {
+    match s.get(pos) {
+        None => -1,
+        Some(c) if c.is_ascii_digit() => 0,
+        Some(c) if c.is_ascii_alphabetic() => i32::from(*c),
+        Some(b'~') => -2,
+        Some(c) => i32::from(*c) + 256,
+    }
+}
+
+/// dpkg's version comparison of two strings, as gnulib has it.
+fn verrevcmp(s1: &[u8], s2: &[u8]) -> Ordering {
+    let (mut i, mut j) = (0, 0);
+    while i < s1.len() || j < s2.len() {
+        while (i < s1.len() && !s1[i].is_ascii_digit()) || (j < s2.len() && !s2[j].is_ascii_digit()) {
+            let (c1, c2) = (order(s1, i), order(s2, j));
+            if c1 != c2 {
+                return c1.cmp(&c2);
+            }
+            i += 1;
+            j += 1;
+        }
+        while i < s1.len() && s1[i] == b'0' {
+            i += 1;
+        }
+        while j < s2.len() && s2[j] == b'0' {
+            j += 1;
+        }
+        let mut first_diff = Ordering::Equal;
+        while i < s1.len() && j < s2.len() && s1[i].is_ascii_digit() && s2[j].is_ascii_digit() {
+            if first_diff == Ordering::Equal {
+                first_diff = s1[i].cmp(&s2[j]);
+            }
+            i += 1;
+            j += 1;
+        }
+        if i < s1.len() && s1[i].is_ascii_digit() {
+            return Ordering::Greater;
+        }
+        if j < s2.len() && s2[j].is_ascii_digit() {
+            return Ordering::Less;
+        }
+        if first_diff != Ordering::Equal {
+            return first_diff;
+        }
+    }
+    Ordering::Equal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{MemTree, host_tool};
+    use super::*;
+
+    const NAMES: &[&str] = &[
+        "10-base-config.rules",
+        "9-early.rules",
+        "99-finalize.rules",
+        "audit.rules",
+        "audit.rules.prev",
+        "a.tar.gz",
+        "a.tar",
+        "a1",
+        "a01",
+        "a~1",
+        "A",
+        "b-2.0~rc1",
+        "b-2.0",
+        "b-10",
+        "_x",
+        "x.~y",
+        "x1.2.3",
+        "x1.10",
+        ".hidden",
+        "..odd",
+        ".b",
+        "..a",
+        ".b.txt",
+    ];
+
+    fn tree() -> MemTree {
+        let mut t = MemTree::new();
+        for n in NAMES {
+            t.file(&format!("etc/d/{n}"), b"x");
+        }
+        t.dir("etc/d/subdir");
+        t
+    }
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split(' ').map(str::to_owned).collect()
+    }
+
+    /// Every form against the host's GNU ls in the C locale, on the same names.
+    #[test]
+    fn listings_match_the_hosts_ls() {
+        let t = tree();
+        let Some(ls) = host_tool("ls") else {
+            eprintln!("no ls on this host: not cross-checked");
+            return;
+        };
+        let root = tempfile::tempdir().expect("tempdir");
+        t.materialise(root.path());
+        for flags in ["-1", "-1v", "-v", "-A", "-av", "-1 -v"] {
+            let ours = ls_output(&t, &argv(&format!("{flags} /etc/d"))).expect("reproduced");
+            let out = std::process::Command::new(&ls)
+                .args(flags.split(' '))
+                .arg(root.path().join("etc/d"))
+                .env("LC_ALL", "C")
+                .output()
+                .expect("ls runs");
+            assert!(out.status.success());
+            assert_eq!(ours, String::from_utf8_lossy(&out.stdout), "ls {flags}");
+        }
+    }
+
+    #[test]
+    fn other_forms_are_left_unknown() {
+        let t = tree();
+        for args in [
+            "-l /etc/d",
+            "-1 /etc/d /etc",
+            "-t /etc/d",
+            "--color /etc/d",
+            "d",
+            "-1 /etc/none",
+        ] {
+            assert_eq!(ls_output(&t, &argv(args)), None, "{args}");
+        }
+        assert_eq!(
+            filevercmp(b"9-early.rules", b"10-base-config.rules"),
+            Ordering::Less
+        );
+        assert_eq!(filevercmp(b"a.tar", b"a.tar.gz"), Ordering::Less);
+    }
+}
