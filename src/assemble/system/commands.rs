@@ -587,6 +587,50 @@ const IMAGE_CODE: &[(&str, &str)] = &[
         "byte-compiles the package's Emacs Lisp for each installed Emacs and records it in /var/lib/emacsen-common; run `/usr/lib/emacsen-common/emacs-package-install --postinst PACKAGE`",
     ),
     (
+        "mktexlsr",
+        "indexes the TeX trees into their ls-R files; run `mktexlsr`",
+    ),
+    (
+        "texhash",
+        "indexes the TeX trees into their ls-R files; run `texhash`",
+    ),
+    (
+        "fmtutil-sys",
+        "builds the TeX formats (.fmt) by running TeX itself; run `fmtutil-sys --all`",
+    ),
+    (
+        "fmtutil",
+        "builds the TeX formats (.fmt) by running TeX itself; run `fmtutil-sys --all`",
+    ),
+    (
+        "updmap-sys",
+        "writes TeX's font map files by running updmap; run `updmap-sys`",
+    ),
+    (
+        "updmap",
+        "writes TeX's font map files by running updmap; run `updmap-sys`",
+    ),
+    (
+        "tl-paper",
+        "sets the paper size in TeX's programs' configuration; run `tl-paper set all PAPER`",
+    ),
+    (
+        "update-language",
+        "writes TeX's hyphenation configuration (language.dat, language.def, language.dat.lua); run `update-language`",
+    ),
+    (
+        "update-fmtutil",
+        "writes TeX's format list from its packages' snippets; run `update-fmtutil`",
+    ),
+    (
+        "update-updmap",
+        "writes TeX's font map configuration from its packages' snippets; run `update-updmap`",
+    ),
+    (
+        "update-texmf",
+        "writes TeX's configuration from its packages' snippets; run `update-texmf`",
+    ),
+    (
         "gio-querymodules",
         "lists each GIO module's extension points in giomodule.cache by loading the module; run `$(pkg-config --variable=gio_querymodules gio-2.0) $(pkg-config --variable=giomoduledir gio-2.0)`, or the same path as the postinst",
     ),
