@@ -8,6 +8,7 @@ whose /usr/bin/mawk is Debian's 1.3.4-20200120 (bookworm's awk): `python3 make-c
 import json
 import pathlib
 import subprocess
+import tempfile
 
 here = pathlib.Path(__file__).resolve().parent
 path = here / "cases.json"
@@ -17,8 +18,10 @@ if "1.3.4 20200120" not in version:
     raise SystemExit(f"expected mawk 1.3.4 20200120, found {version!r}")
 for case in cases:
     try:
-        run = subprocess.run(["mawk", *case["args"]], input=case["input"].encode(),
-                             capture_output=True, timeout=10)
+        # In a scratch directory: refused cases redirect output to files (`print > "out"`).
+        with tempfile.TemporaryDirectory() as scratch:
+            run = subprocess.run(["mawk", *case["args"]], input=case["input"].encode(),
+                                 capture_output=True, timeout=10, cwd=scratch)
     except subprocess.TimeoutExpired:
         if not case.get("refused"):
             raise SystemExit(f"mawk ran on past 10 s: {case['args']}")
