@@ -114,8 +114,9 @@ use super::artifacts::PlatformArtifact;
 /// (gtk-update-icon-cache, asked for by update-icon-caches and hicolor-icon-theme's postinst); 24
 /// `ls [-1] [-v] DIR` answered, `test -s` decided, a query's status kept for `$?`, and mawk's
 /// undefined regular-expression escapes taken literally (auditd's augenrules writes
-/// /etc/audit/audit.rules).
-pub(super) const LAYER_FORMAT: u32 = 24;
+/// /etc/audit/audit.rules); 25 `id [-u|-g|-un|-gn] USER` answered from the image's accounts
+/// (jetty9's authbind file).
+pub(super) const LAYER_FORMAT: u32 = 25;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -429,6 +429,15 @@ pub fn compute_at(
                     Some((name, args)) if name == "getent" => {
                         super::users::getent(&state.borrow().overlay, args)
                     }
+                    // `if ! id clamav >/dev/null; then adduser …`: the same; a user it names
+                    // fails it.
+                    Some((name, args)) if name == "id" && args.iter().any(|a| !a.starts_with('-')) => {
+                        match super::users::id_output(&state.borrow().overlay, args) {
+                            Err(()) => Some(false),
+                            Ok(_) if args.iter().all(|a| !a.starts_with('-')) => Some(true),
+                            Ok(out) => out.map(|_| true),
+                        }
+                    }
                     // php-maintscript-helper's `phpquery -v V -s SAPI -m MOD`.
                     Some((name, args)) if name.rsplit('/').next() == Some("phpquery") => {
                         super::php::query_status(&state.borrow().overlay, args)
@@ -534,6 +543,12 @@ pub fn compute_at(
                     // `uid=$(getent passwd NAME | cut -d: -f3)`: the account files so far.
                     Some((name, args)) if name == "getent" => {
                         super::users::getent_output(&state.borrow().overlay, args)
+                    }
+                    // `$(id -u jetty)`: the same.
+                    Some((name, args)) if name == "id" => {
+                        super::users::id_output(&state.borrow().overlay, args)
+                            .ok()
+                            .flatten()
                     }
                     Some((name, args)) if name == "stat" => {
                         output::stat_output(&state.borrow().overlay, args)

@@ -1049,3 +1049,39 @@ fn a_rules_file_assembled_from_a_listing_and_tested_for_size() {
         "an empty result is not copied"
     );
 }
+
+/// jetty9's postinst: authbind's per-user file named by `` `id -u $JETTY_USER` `` and owned by
+/// the account; `id USER` as a condition is the image's answer (a user it lacks fails it).
+#[test]
+fn id_answers_from_the_image_accounts() {
+    let mut t = MemTree::new();
+    t.file(
+        "etc/passwd",
+        b"root:x:0:0:root:/root:/bin/bash\njetty:x:100:101::/usr/share/jetty9:/bin/false\n",
+    )
+    .file("etc/group", b"root:x:0:\njetty:x:101:\n")
+    .dir("etc");
+    let script = "#!/bin/sh\nset -e\nJETTY_USER=jetty\nJETTY_GROUP=jetty\n\
+        if ! id nobody-here > /dev/null 2>&1; then touch /etc/no-such-user; fi\n\
+        if id $JETTY_USER > /dev/null 2>&1; then touch /etc/jetty-exists; fi\n\
+        JETTY_UID=\"`id -u $JETTY_USER`\"\n\
+        if [ ! -f \"/etc/authbind/byuid/$JETTY_UID\" ]; then\n\
+        \tif [ ! -d \"/etc/authbind/byuid\" ]; then\n\t\tmkdir -p /etc/authbind/byuid\n\t\tchmod 755 /etc/authbind\n\tfi\n\
+        \techo '0.0.0.0/0:1,1023' >/etc/authbind/byuid/$JETTY_UID\n\
+        \techo '::/0,1-1023' >>/etc/authbind/byuid/$JETTY_UID\n\
+        \tchown $JETTY_USER:$JETTY_GROUP /etc/authbind/byuid/$JETTY_UID\n\
+        \tchmod 700 /etc/authbind/byuid/$JETTY_UID\nfi\n\
+        echo \"$(id -un 100) $(id -g jetty) $(id -gn jetty)\" > /etc/ids\n";
+    let (changes, report) = compute(&t, &[pkg("jetty9", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (entry, content) = file(&changes, "etc/authbind/byuid/100").expect("written");
+    assert_eq!(
+        String::from_utf8_lossy(content),
+        "0.0.0.0/0:1,1023\n::/0,1-1023\n"
+    );
+    assert_eq!((entry.mode, entry.uid, entry.gid), (0o700, 100, 101));
+    assert!(file(&changes, "etc/no-such-user").is_some());
+    assert!(file(&changes, "etc/jetty-exists").is_some());
+    let (_, ids) = file(&changes, "etc/ids").expect("written");
+    assert_eq!(String::from_utf8_lossy(ids), "jetty 101 jetty\n");
+}
