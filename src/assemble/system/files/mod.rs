@@ -432,10 +432,12 @@ pub fn compute_at(
                     // `if ! id clamav >/dev/null; then adduser …`: the same; a user it names
                     // fails it.
                     Some((name, args)) if name == "id" && args.iter().any(|a| !a.starts_with('-')) => {
+                        use super::users::IdAnswer;
                         match super::users::id_output(&state.borrow().overlay, args) {
-                            Err(()) => Some(false),
-                            Ok(_) if args.iter().all(|a| !a.starts_with('-')) => Some(true),
-                            Ok(out) => out.map(|_| true),
+                            IdAnswer::NoSuchUser => Some(false),
+                            IdAnswer::Exists(_) if args.iter().all(|a| !a.starts_with('-')) => Some(true),
+                            IdAnswer::Exists(out) => out.map(|_| true),
+                            IdAnswer::Unknown => None,
                         }
                     }
                     // php-maintscript-helper's `phpquery -v V -s SAPI -m MOD`.
@@ -546,9 +548,10 @@ pub fn compute_at(
                     }
                     // `$(id -u jetty)`: the same.
                     Some((name, args)) if name == "id" => {
-                        super::users::id_output(&state.borrow().overlay, args)
-                            .ok()
-                            .flatten()
+                        match super::users::id_output(&state.borrow().overlay, args) {
+                            super::users::IdAnswer::Exists(printed) => printed,
+                            _ => None,
+                        }
                     }
                     Some((name, args)) if name == "stat" => {
                         output::stat_output(&state.borrow().overlay, args)

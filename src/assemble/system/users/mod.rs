@@ -74,27 +74,36 @@ pub fn getent_output(tree: &dyn TreeView, args: &[String]) -> Option<String> {
     Some(lines.into_iter().map(|(_, line)| line + "\n").collect())
 }
 
+/// What `id` answers from the image's account files.
+#[derive(Debug, PartialEq, Eq)]
+pub enum IdAnswer {
+    /// The user does not exist: id fails.
+    NoSuchUser,
+    /// The user exists; what it prints, where this form is reproduced.
+    Exists(Option<String>),
+    /// Not decided (the account file cannot be read, several users, no user).
+    Unknown,
+}
+
 /// `id [-u|-g|-un|-gn] USER` from the image's account files (jetty9's postinst writes authbind's
-/// `/etc/authbind/byuid/$(id -u jetty)`): `Err(())` when the user does not exist (id fails),
-/// `Ok(None)` for a form not reproduced (several options, `-G`, the caller itself).
-pub fn id_output(tree: &dyn TreeView, args: &[String]) -> Result<Option<String>, ()> {
+/// `/etc/authbind/byuid/$(id -u jetty)`).
+pub fn id_output(tree: &dyn TreeView, args: &[String]) -> IdAnswer {
     let (flags, users): (Vec<&String>, Vec<&String>) = args.iter().partition(|a| a.starts_with('-'));
     let [user] = users.as_slice() else {
-        return Ok(None);
+        return IdAnswer::Unknown;
+    };
+    let line = match passwd_line(tree, user) {
+        Some(Some(line)) => line,
+        Some(None) => return IdAnswer::NoSuchUser,
+        None => return IdAnswer::Unknown,
     };
     let flags: String = flags.iter().map(|f| f.trim_start_matches('-')).collect();
-    let Ok(Some(line)) = passwd_line(tree, user) else {
-        return match passwd_line(tree, user) {
-            Ok(None) => Err(()),
-            _ => Ok(None),
-        };
-    };
     let fields: Vec<&str> = line.split(':').collect();
     let (Some(name), Some(uid), Some(gid)) = (fields.first(), fields.get(2), fields.get(3)) else {
-        return Ok(None);
+        return IdAnswer::Exists(None);
     };
     let group_name = || super::account(tree, "etc/group", gid).ok().map(|(_, n)| n);
-    Ok(match flags.as_str() {
+    IdAnswer::Exists(match flags.as_str() {
         "u" => Some(format!("{uid}\n")),
         "g" => Some(format!("{gid}\n")),
         "un" | "nu" => Some(format!("{name}\n")),
@@ -103,23 +112,24 @@ pub fn id_output(tree: &dyn TreeView, args: &[String]) -> Result<Option<String>,
     })
 }
 
-/// The `/etc/passwd` line of a user by name or number; `Err` when the file cannot be read.
-fn passwd_line(tree: &dyn TreeView, user: &str) -> Result<Option<String>, ()> {
+/// The `/etc/passwd` line of a user by name or number; `None` when the file cannot be read.
+fn passwd_line(tree: &dyn TreeView, user: &str) -> Option<Option<String>> {
     let text = match super::read_file(tree, "etc/passwd") {
         Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
         Ok(None) => String::new(),
-        Err(_) => return Err(()),
+        Err(_) => return None,
     };
     let numeric = !user.is_empty() && user.bytes().all(|b| b.is_ascii_digit());
-    Ok(text
-        .lines()
-        .find(|l| {
-            let mut f = l.split(':');
-            let name = f.next();
-            let uid = f.nth(1);
-            name == Some(user) || (numeric && uid == Some(user))
-        })
-        .map(str::to_owned))
+    Some(
+        text.lines()
+            .find(|l| {
+                let mut f = l.split(':');
+                let name = f.next();
+                let uid = f.nth(1);
+                name == Some(user) || (numeric && uid == Some(user))
+            })
+            .map(str::to_owned),
+    )
 }
 
 /// Per key found (the database's whole content without keys), the key and its entry's line.
