@@ -646,6 +646,41 @@ fi
         assert!(scan(&unpacked, &unpacked, &pkgs, "amd64").is_empty());
     }
 
+    /// A triggered postinst's writes are not applied here, so `test -s` of a file it rewrites
+    /// stays undecided: ca-certificates-java's trigger empties `fresh`, appends a line per
+    /// certificate `find` lists, and imports when the file is not empty — the import (left out
+    /// as non-deterministic) is listed even though the configured tree's `fresh` is empty.
+    #[test]
+    fn sizes_a_triggered_postinst_changes_are_not_read_from_the_tree() {
+        let cacerts = pkg(
+            "ca-certificates-java",
+            &[
+                ("triggers", "interest-await update-ca-certificates-java\n"),
+                (
+                    "postinst",
+                    "#!/bin/sh\nset -e\nif [ \"$1\" = triggered ]; then\n  >/var/lib/ca-certificates-java/fresh\n  \
+                     for pem in $(find /etc/ssl/certs -name '*.pem'); do echo \"+$pem\" >> /var/lib/ca-certificates-java/fresh; done\n  \
+                     if [ -s /var/lib/ca-certificates-java/fresh ]; then\n    \
+                     java -Xmx64m -jar /usr/share/ca-certificates-java/ca-certificates-java.jar -storepass changeit < /var/lib/ca-certificates-java/fresh\n  fi\nfi\n",
+                ),
+            ],
+        );
+        let jre = pkg(
+            "openjdk-17-jre-headless",
+            &[(
+                "postinst",
+                "#!/bin/sh\nset -e\ndpkg-trigger update-ca-certificates-java\n",
+            )],
+        );
+        let mut configured = MemTree::new();
+        configured.file("var/lib/ca-certificates-java/fresh", b"");
+        let kinds: Vec<EffectKind> = scan(&MemTree::new(), &configured, &[cacerts, jre], "amd64")
+            .iter()
+            .map(NotEmulated::kind)
+            .collect();
+        assert!(kinds.contains(&EffectKind::NonDeterministic), "{kinds:?}");
+    }
+
     /// File commands of a triggered postinst are not applied, so they are listed; the journal's
     /// catalog, computed from the whole tree at configure, is not.
     #[test]

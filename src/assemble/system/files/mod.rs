@@ -622,6 +622,7 @@ pub fn compute_at(
                     .with_output(&printed)
                     .with_debconf(&db)
                     .with_files(&files)
+                    .with_sizes()
                     .with_status(&status)
                     .with_links(&links)
                     .with_source(&source)

@@ -172,6 +172,9 @@ pub struct Eval<'f> {
     capturing: usize,
     /// File tests against the image (`[ -x /usr/bin/foo ]`, `command -v foo`); unknown without.
     files: Option<FileProbe<'f>>,
+    /// Whether the file probe sees the script's own writes as they happen, so that `test -s`
+    /// (a size) can be decided ([`Eval::with_sizes`]).
+    sizes: bool,
     /// `[ -h PATH ]`: whether the path itself (not followed) is a symbolic link.
     links: Option<LinkProbe<'f>>,
     /// `dpkg --print-architecture` inside the image.
@@ -274,6 +277,7 @@ impl<'f> Eval<'f> {
             capture_lost: false,
             capturing: 0,
             files: None,
+            sizes: false,
             links: None,
             native_arch: None,
             source: None,

@@ -50,6 +50,7 @@ impl<'f> Eval<'f> {
                 capture_lost: false,
                 capturing: 1,
                 files: self.files,
+                sizes: self.sizes,
                 links: self.links,
                 native_arch: self.native_arch.clone(),
                 source: None,

@@ -291,6 +291,7 @@ impl<'f> Eval<'f> {
                     ),
                     // Non-empty: a directory always is; another kind of entry (a hard link, a
                     // device) is not decided here.
+                    "-s" if !self.sizes => return None,
                     "-s" => match kind()? {
                         Some(FileKind::File { empty, .. }) => !empty,
                         Some(FileKind::Dir) => true,

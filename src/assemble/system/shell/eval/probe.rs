@@ -122,6 +122,15 @@ impl<'f> Eval<'f> {
         self
     }
 
+    /// Lets `test -s` be decided from the file probe: only for a caller whose probe sees what
+    /// the script writes as it writes it (the files walk). A walk that reports without applying
+    /// (a triggered postinst: `>fresh`, then lines appended in a loop over `find`'s output)
+    /// would otherwise read a size the script has changed.
+    pub fn with_sizes(mut self) -> Self {
+        self.sizes = true;
+        self
+    }
+
     /// Expands unquoted `*`, `?` and `[…]` in absolute words against the image, as sh's
     /// pathname expansion does (a pattern matching nothing stays as written).
     pub fn with_globs(mut self, globs: GlobProbe<'f>) -> Self {
