@@ -520,7 +520,9 @@ const JAVA_KEYSTORE: &str =
 /// Effects that are deterministic in principle but only reproducible byte for byte by running the
 /// image's own code (its Python, its MIME and font databases, its locale compiler): reported as
 /// unsupported, with what they make and the command that makes it at first start (or in a
-/// derived image's `RUN`).
+/// derived image's `RUN`). A shell script the walk follows into ([`follow_into`]) does not
+/// belong here: listing it would stop the walk from reproducing what it writes (tex-common's
+/// `update-texmf`, `update-fmtutil` and `update-updmap` are such scripts).
 const IMAGE_CODE: &[(&str, &str)] = &[
     (
         "py3compile",
@@ -617,18 +619,6 @@ const IMAGE_CODE: &[(&str, &str)] = &[
     (
         "update-language",
         "writes TeX's hyphenation configuration (language.dat, language.def, language.dat.lua); run `update-language`",
-    ),
-    (
-        "update-fmtutil",
-        "writes TeX's format list from its packages' snippets; run `update-fmtutil`",
-    ),
-    (
-        "update-updmap",
-        "writes TeX's font map configuration from its packages' snippets; run `update-updmap`",
-    ),
-    (
-        "update-texmf",
-        "writes TeX's configuration from its packages' snippets; run `update-texmf`",
     ),
     (
         "gio-querymodules",
