@@ -100,6 +100,15 @@ GENERATORS = [
     # Graphviz's plugin configuration, written by `dot -c` (libgvc6-config-update).
     ("/usr/lib/*/graphviz/config*", "libgvc6 (libgvc6-config-update)"),
     ("/usr/share/postgresql/*/tsearch_data/*", "postgresql-common (pg_updatedicts)"),
+    # TeX's generated trees: formats (fmtutil), font maps (updmap), the programs' paper
+    # configuration (tl-paper).
+    ("/var/lib/texmf/web2c/*/*", "tex-common (fmtutil)"),
+    ("/var/lib/texmf/fonts/map/*", "tex-common (updmap)"),
+    ("/var/lib/texmf/dvips/config/*", "texlive-base (tl-paper)"),
+    ("/var/lib/texmf/dvipdfmx/*", "texlive-base (tl-paper)"),
+    ("/var/lib/texmf/xdvi/*", "texlive-base (tl-paper)"),
+    # dictionaries-common's Perl tools: the default word list and ispell dictionary links.
+    ("/etc/dictionaries-common/*", "dictionaries-common (update-default-wordlist)"),
 ]
 
 
