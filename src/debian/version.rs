@@ -42,7 +42,13 @@ fn order(c: Option<u8>) -> i32 {
 /// dpkg's `verrevcmp`: alternate non-digit runs (compared by weight) and digit runs (compared
 /// numerically, so leading zeros and an empty run both mean 0).
 fn verrevcmp(a: &str, b: &str) -> Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    verrevcmp_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`verrevcmp`] on bytes. gnulib's `filevercmp` (GNU `ls -v`) compares its names' parts with the
+/// same function (its weights differ only where the loop never compares them: the end of a
+/// string against a digit).
+pub(crate) fn verrevcmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
         while (i < a.len() && !a[i].is_ascii_digit()) || (j < b.len() && !b[j].is_ascii_digit()) {

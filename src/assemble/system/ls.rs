@@ -85,11 +85,11 @@ pub fn filevercmp(a: &[u8], b: &[u8]) -> Ordering {
         (a, b)
     };
     let (ap, bp) = (prefix_len(a), prefix_len(b));
-    let first = verrevcmp(&a[..ap], &b[..bp]);
+    let first = crate::debian::version::verrevcmp_bytes(&a[..ap], &b[..bp]);
     if first != Ordering::Equal || (ap == a.len() && bp == b.len()) {
         return first;
     }
-    verrevcmp(a, b)
+    crate::debian::version::verrevcmp_bytes(a, b)
 }
 
 /// The length of a name without its file suffix: the longest run of `.` followed by a letter or
@@ -108,57 +108,6 @@ fn prefix_len(s: &[u8]) -> usize {
         }
     }
     prefix
-}
-
-/// A byte's weight in a non-digit run: letters by code, `~` before everything (even the end),
-/// other bytes after letters.
-fn order(s: &[u8], pos: usize) -> i32 {
-    match s.get(pos) {
-        None => -1,
-        Some(c) if c.is_ascii_digit() => 0,
-        Some(c) if c.is_ascii_alphabetic() => i32::from(*c),
-        Some(b'~') => -2,
-        Some(c) => i32::from(*c) + 256,
-    }
-}
-
-/// dpkg's version comparison of two strings, as gnulib has it.
-fn verrevcmp(s1: &[u8], s2: &[u8]) -> Ordering {
-    let (mut i, mut j) = (0, 0);
-    while i < s1.len() || j < s2.len() {
-        while (i < s1.len() && !s1[i].is_ascii_digit()) || (j < s2.len() && !s2[j].is_ascii_digit()) {
-            let (c1, c2) = (order(s1, i), order(s2, j));
-            if c1 != c2 {
-                return c1.cmp(&c2);
-            }
-            i += 1;
-            j += 1;
-        }
-        while i < s1.len() && s1[i] == b'0' {
-            i += 1;
-        }
-        while j < s2.len() && s2[j] == b'0' {
-            j += 1;
-        }
-        let mut first_diff = Ordering::Equal;
-        while i < s1.len() && j < s2.len() && s1[i].is_ascii_digit() && s2[j].is_ascii_digit() {
-            if first_diff == Ordering::Equal {
-                first_diff = s1[i].cmp(&s2[j]);
-            }
-            i += 1;
-            j += 1;
-        }
-        if i < s1.len() && s1[i].is_ascii_digit() {
-            return Ordering::Greater;
-        }
-        if j < s2.len() && s2[j].is_ascii_digit() {
-            return Ordering::Less;
-        }
-        if first_diff != Ordering::Equal {
-            return first_diff;
-        }
-    }
-    Ordering::Equal
 }
 
 #[cfg(test)]
