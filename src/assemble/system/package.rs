@@ -66,6 +66,14 @@ impl InstalledPackage {
         self.members.get(name).map(|b| String::from_utf8_lossy(b))
     }
 
+    /// Whether it ships the tree path `rel` (`usr/share/dict/words`; its packaged paths are
+    /// compared as [`super::tree_path`] normalises them).
+    pub fn ships(&self, rel: &str) -> bool {
+        self.files
+            .iter()
+            .any(|f| super::tree_path(&format!("/{f}")) == rel)
+    }
+
     /// `Multi-Arch: same` packages are named `pkg:arch` in dpkg's database file names.
     pub fn is_multiarch_same(&self) -> bool {
         self.field("Multi-Arch")

@@ -139,9 +139,19 @@ pub fn compute(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Cha
     let mut etc: Vec<String> = source.lines().map(str::to_owned).collect();
     let mut state: Vec<String> = Vec::new();
     let template = template.filter(|_| have_update_shells);
+    // The shells.d files, each with whether the Essential set has it (unpacked before
+    // debianutils is configured).
+    let shells_d = if template.is_some() {
+        shells_d(tree)?
+            .into_iter()
+            .map(|(name, text)| (essentials(packages, &name), text))
+            .collect()
+    } else {
+        Vec::new()
+    };
     if let Some(t) = &template {
         // debianutils' postinst: the template and the Essential set's shells.d files.
-        let essential = shells_d(tree, |name| shipped_in_round(packages, name, Round::Essential))?;
+        let essential = shells_d.iter().filter(|(e, _)| *e).map(|(_, text)| text.clone());
         let packaged: Vec<String> = std::iter::once(t.clone()).chain(essential).collect();
         (etc, state) = update_shells(tree, &etc, &state, &packaged);
     } else {
@@ -165,9 +175,8 @@ pub fn compute(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Cha
     if let Some(t) = &template {
         // The trigger, when a package unpacked after debianutils was configured ships a
         // shells.d file.
-        let later = shells_d(tree, |name| !shipped_in_round(packages, name, Round::Essential))?;
-        if !later.is_empty() {
-            let all = shells_d(tree, |_| true)?;
+        if shells_d.iter().any(|(essential, _)| !essential) {
+            let all = shells_d.iter().map(|(_, text)| text.clone());
             let packaged: Vec<String> = std::iter::once(t.clone()).chain(all).collect();
             (etc, state) = update_shells(tree, &etc, &state, &packaged);
         }
@@ -183,32 +192,26 @@ pub fn compute(tree: &dyn TreeView, packages: &[InstalledPackage]) -> Result<Cha
     Ok(out)
 }
 
-/// Whether the shells.d file `name` is shipped by a package of `round` (a file no package
-/// ships counts as the Essential set's: it was there before the install).
-fn shipped_in_round(packages: &[InstalledPackage], name: &str, round: Round) -> bool {
+/// Whether the shells.d file `name` is the Essential set's: shipped by a package of that round,
+/// or by none (it was there before the install).
+fn essentials(packages: &[InstalledPackage], name: &str) -> bool {
     let path = format!("{PKG_DIR}/{name}");
-    let owners: Vec<&InstalledPackage> = packages
-        .iter()
-        .filter(|p| p.files.iter().any(|f| super::tree_path(&format!("/{f}")) == path))
-        .collect();
-    if owners.is_empty() {
-        return round == Round::Essential;
-    }
-    owners.iter().any(|p| p.round == round)
+    let mut owners = packages.iter().filter(|p| p.ships(&path)).peekable();
+    owners.peek().is_none() || owners.any(|p| p.round == Round::Essential)
 }
 
-/// The contents of the `shells.d/*` files `which` accepts (by name), in C-locale glob order.
-fn shells_d(tree: &dyn TreeView, which: impl Fn(&str) -> bool) -> Result<Vec<String>, SystemError> {
+/// The `shells.d/*` files, by name with their contents, in C-locale glob order.
+fn shells_d(tree: &dyn TreeView) -> Result<Vec<(String, String)>, SystemError> {
     let Some((dir, names)) = super::children(tree, PKG_DIR) else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for name in names.iter().filter(|n| which(n)) {
+    for name in names {
         let p = format!("{dir}/{name}");
         if super::is_file(tree, &p)
             && let Some(t) = text(tree, &p)?
         {
-            out.push(t);
+            out.push((name, t));
         }
     }
     Ok(out)

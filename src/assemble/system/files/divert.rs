@@ -162,12 +162,7 @@ fn later_shippers_only(st: &State<'_>, package: &str, path: &str, owner: &str) -
     let shippers: Vec<_> = st
         .packages
         .iter()
-        .filter(|p| p.name != owner)
-        .filter(|p| {
-            p.files
-                .iter()
-                .any(|f| super::super::tree_path(&format!("/{f}")) == rel)
-        })
+        .filter(|p| p.name != owner && p.ships(&rel))
         .collect();
     // Within a round the unpack order is not modelled: only a later round counts.
     !shippers.is_empty() && shippers.iter().all(|p| rank(p.round) > current)

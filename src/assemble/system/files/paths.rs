@@ -154,9 +154,8 @@ pub(super) fn not_unpacked_yet(st: &super::State<'_>, package: &str, path: &str)
 /// Whether a package whose name `which` accepts ships `path` (an absolute path).
 pub(super) fn shipped(st: &super::State<'_>, path: &str, which: impl Fn(&str) -> bool) -> bool {
     let rel = super::super::tree_path(path);
-    st.packages.iter().filter(|p| which(&p.name)).any(|p| {
-        p.files
-            .iter()
-            .any(|f| super::super::tree_path(&format!("/{f}")) == rel)
-    })
+    st.packages
+        .iter()
+        .filter(|p| which(&p.name))
+        .any(|p| p.ships(&rel))
 }
