@@ -115,8 +115,9 @@ use super::artifacts::PlatformArtifact;
 /// `ls [-1] [-v] DIR` answered, `test -s` decided, a query's status kept for `$?`, and mawk's
 /// undefined regular-expression escapes taken literally (auditd's augenrules writes
 /// /etc/audit/audit.rules); 25 `id [-u|-g|-un|-gn] USER` answered from the image's accounts
-/// (jetty9's authbind file).
-pub(super) const LAYER_FORMAT: u32 = 25;
+/// (jetty9's authbind file); 26 GSettings' `gschemas.compiled` written as libglib2.0-0's
+/// glib-compile-schemas run and trigger leave it (GTK, browsers, desktop applications).
+pub(super) const LAYER_FORMAT: u32 = 26;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -633,10 +633,6 @@ const IMAGE_CODE: &[(&str, &str)] = &[
         "lists GTK 2's input-method modules in immodules.cache by loading them; run `gtk-query-immodules-2.0 --update-cache`",
     ),
     (
-        "glib-compile-schemas",
-        "compiles the GSettings schemas into gschemas.compiled (GLib's GVDB format, not reproduced by debcast yet); run `glib-compile-schemas /usr/share/glib-2.0/schemas`",
-    ),
-    (
         "libgvc6-config-update",
         "writes Graphviz's plugin configuration (config6a) by loading every plugin; run `dot -c`",
     ),
@@ -775,6 +771,10 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     // Icon theme caches are computed from the finished tree (`iconcache`), which also reports
     // the forms it does not reproduce.
     if super::iconcache::parse_call(name, args).is_some() {
+        return Kind::Emulated;
+    }
+    // So are GSettings' compiled schemas (`gsettings`).
+    if super::gsettings::parse_call(name, args).is_some() {
         return Kind::Emulated;
     }
     // `ssh-keygen -l`/`-y`/`-F`… read keys; only making one is an effect.
@@ -928,8 +928,8 @@ mod tests {
     }
 
     /// `setpriv … -- CMD` and `runuser -u USER -- CMD` are classified as CMD (man-db runs
-    /// `mandb` as its user); the module loaders and GLib's schema compiler say what they make;
-    /// icon caches are computed.
+    /// `mandb` as its user); the module loaders say what they make;
+    /// icon caches and compiled schemas are computed.
     #[test]
     fn wrapped_commands_and_the_caches_desktop_packages_build() {
         let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
@@ -949,7 +949,6 @@ mod tests {
         );
         for tool in [
             "/usr/lib/x86_64-linux-gnu/glib-2.0/gio-querymodules",
-            "/usr/lib/x86_64-linux-gnu/glib-2.0/glib-compile-schemas",
             "/usr/lib/x86_64-linux-gnu/libgtk-3-0/gtk-query-immodules-3.0",
         ] {
             assert!(
@@ -959,6 +958,13 @@ mod tests {
         }
         assert_eq!(
             super::classify("update-icon-caches", &argv("/usr/share/icons/Adwaita")),
+            super::Kind::Emulated
+        );
+        assert_eq!(
+            super::classify(
+                "/usr/lib/x86_64-linux-gnu/glib-2.0/glib-compile-schemas",
+                &argv("/usr/share/glib-2.0/schemas")
+            ),
             super::Kind::Emulated
         );
     }

@@ -31,6 +31,7 @@ pub mod files;
 pub mod find;
 pub mod fontconfig;
 pub mod ghash;
+pub mod gsettings;
 pub mod iconcache;
 pub mod ldcache;
 pub mod lighttpd;
@@ -244,6 +245,10 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     let (icon_caches, icon_report) = iconcache::compute(&overlay, input.packages)?;
     overlay.apply(icon_caches);
     report.extend(icon_report);
+    // glib-compile-schemas, as libglib's trigger leaves it once every schema is in place.
+    let (schemas, schema_report) = gsettings::compute(&overlay, input.packages)?;
+    overlay.apply(schemas);
+    report.extend(schema_report);
     overlay.apply(fontconfig::compute(&overlay, input.packages)?);
     overlay.apply(ldcache::compute(&overlay, input.packages, input.architecture)?);
     // The database describes the packages as shipped (conffile hashes are those of the packaged
