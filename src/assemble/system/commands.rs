@@ -636,10 +636,6 @@ const IMAGE_CODE: &[(&str, &str)] = &[
         "libgvc6-config-update",
         "writes Graphviz's plugin configuration (config6a) by loading every plugin; run `dot -c`",
     ),
-    (
-        "systemd-hwdb",
-        "compiles the hardware database (/usr/lib/udev/hwdb.d) into hwdb.bin; run `systemd-hwdb --usr update`",
-    ),
 ];
 
 /// How the report's entry for a skipped service-management command starts.
@@ -775,6 +771,10 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     }
     // So are GSettings' compiled schemas (`gsettings`).
     if super::gsettings::parse_call(name, args).is_some() {
+        return Kind::Emulated;
+    }
+    // And udev's hardware database (`hwdb`).
+    if super::hwdb::parse_call(name, args).is_some() {
         return Kind::Emulated;
     }
     // `ssh-keygen -l`/`-y`/`-F`… read keys; only making one is an effect.

@@ -32,6 +32,7 @@ pub mod find;
 pub mod fontconfig;
 pub mod ghash;
 pub mod gsettings;
+pub mod hwdb;
 pub mod iconcache;
 pub mod ldcache;
 pub mod lighttpd;
@@ -249,6 +250,10 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     let (schemas, schema_report) = gsettings::compute(&overlay, input.packages)?;
     overlay.apply(schemas);
     report.extend(schema_report);
+    // systemd-hwdb, as udev's trigger leaves it once every hwdb.d source is in place.
+    let (hwdb_files, hwdb_report) = hwdb::compute(&overlay, input.packages)?;
+    overlay.apply(hwdb_files);
+    report.extend(hwdb_report);
     overlay.apply(fontconfig::compute(&overlay, input.packages)?);
     overlay.apply(ldcache::compute(&overlay, input.packages, input.architecture)?);
     // The database describes the packages as shipped (conffile hashes are those of the packaged
