@@ -116,8 +116,12 @@ use super::artifacts::PlatformArtifact;
 /// undefined regular-expression escapes taken literally (auditd's augenrules writes
 /// /etc/audit/audit.rules); 25 `id [-u|-g|-un|-gn] USER` answered from the image's accounts
 /// (jetty9's authbind file); 26 GSettings' `gschemas.compiled` written as libglib2.0-0's
-/// glib-compile-schemas run and trigger leave it (GTK, browsers, desktop applications).
-pub(super) const LAYER_FORMAT: u32 = 26;
+/// glib-compile-schemas run and trigger leave it (GTK, browsers, desktop applications); 27 udev's
+/// `hwdb.bin` compiled as systemd-hwdb writes it, `mktemp` templates with a suffix, `usermod
+/// -c/-d/-s`, `update-alternatives --display` answered and debconf's answers in the alternatives
+/// walk (sysstat's `sar`), a select question taking its first choice at `db_go` (lightdm's
+/// /etc/X11/default-display-manager).
+pub(super) const LAYER_FORMAT: u32 = 27;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

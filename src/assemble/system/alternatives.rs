@@ -154,7 +154,9 @@ pub fn scan_postinst(
     // the man-page alternatives from `dpkg -L` output) and the package set for `dpkg -L`.
     let source = |p: &str| super::source_text(tree, p);
     let listed = |argv: &[String]| match argv {
-        [ua, action, name] if ua.ends_with("update-alternatives") && action == "--query" => {
+        [ua, action, name]
+            if ua.ends_with("update-alternatives") && (action == "--query" || action == "--display") =>
+        {
             let mut now: BTreeMap<String, Group> = registered
                 .get(name)
                 .map(|g| (name.clone(), g.clone()))
@@ -164,22 +166,41 @@ pub fn scan_postinst(
                 register(&mut now, tree, &pkg.name, inst.clone());
             }
             // An unknown name: an error on stderr, nothing on stdout.
-            Some(now.get(name).map(|g| query(name, g)).unwrap_or_default())
+            let print = if action == "--query" { query } else { display };
+            Some(now.get(name).map(|g| print(name, g)).unwrap_or_default())
         }
         _ => super::dpkg_listfiles(packages, argv),
     };
     // update-alternatives run by a helper script (mysql-common's configure-symlinks) counts too.
     let helpers = super::commands::follow_into;
     let globs = |pattern: &str| Some(super::glob_paths(tree, pattern));
-    shell::Eval::new(&["configure", ""], &mut cb)
+    // debconf's answers decide branches too (sysstat's postinst exits unless `db_get
+    // sysstat/enable` says true or false, before it installs `sar`).
+    let debconf = super::debconf::Debconf::new(packages);
+    let db = |argv: &[String]| debconf.answer(argv);
+    let walked = shell::Eval::new(&["configure", ""], &mut cb)
         .with_helpers(&helpers)
         .with_globs(&globs)
         .with_bash(shell::text::is_bash(text))
         .with_files(&files)
         .with_source(&source)
         .with_output(&listed)
+        .with_debconf(&db)
         .with_package(&pkg.name, &pkg.architecture, "postinst", native_arch)
-        .run(&nodes);
+        .run_script(&nodes);
+    // A walk cut short may have missed calls after the cut: said, not guessed.
+    if let Err(why) = walked
+        && text.contains("update-alternatives")
+    {
+        report.push(NotEmulated {
+            package: pkg.name.clone(),
+            script: "postinst".into(),
+            what: format!(
+                "update-alternatives calls after this point: {}",
+                super::report::cut_short(&why)
+            ),
+        });
+    }
     (installs.into_inner(), report)
 }
 
@@ -211,6 +232,36 @@ fn query(name: &str, group: &Group) -> String {
         for sname in group.slaves.keys() {
             if let Some(file) = c.slaves.get(sname) {
                 s.push_str(&format!(" {sname} {file}\n"));
+            }
+        }
+    }
+    s
+}
+
+/// `update-alternatives --display NAME` for a group in auto mode (dpkg's `alternative_display_user`
+/// layout; sysstat's `--display sar | grep -q '^/usr/bin/sar\.sysstat'`): status, best and
+/// current choice, the links, then each choice with its priority and slaves.
+fn display(name: &str, group: &Group) -> String {
+    let mut s = format!("{name} - auto mode\n");
+    let best = select_best(&group.choices);
+    match best {
+        Some(b) => s.push_str(&format!(
+            "  link best version is {}\n  link currently points to {}\n",
+            b.path, b.path
+        )),
+        None => s.push_str("  link best version not available\n  link currently absent\n"),
+    }
+    s.push_str(&format!("  link {name} is {}\n", group.link));
+    for (sname, slink) in &group.slaves {
+        s.push_str(&format!("  slave {sname} is {slink}\n"));
+    }
+    let mut choices: Vec<&Choice> = group.choices.iter().collect();
+    choices.sort_by(|a, b| a.path.cmp(&b.path));
+    for c in choices {
+        s.push_str(&format!("{} - priority {}\n", c.path, c.priority));
+        for sname in group.slaves.keys() {
+            if let Some(file) = c.slaves.get(sname) {
+                s.push_str(&format!("  slave {sname}: {file}\n"));
             }
         }
     }

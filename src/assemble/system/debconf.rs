@@ -18,6 +18,8 @@ use crate::debian::deb822;
 /// Every question of the installed packages' templates, with its current value.
 pub struct Debconf {
     values: RefCell<BTreeMap<String, Question>>,
+    /// The questions `db_input` gave the frontend since the last `db_go`.
+    pending: RefCell<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -27,12 +29,70 @@ struct Question {
     seen: bool,
     /// The package whose templates define it.
     owner: String,
+    /// Every package whose templates define it (a shared question has several), sorted.
+    owners: std::collections::BTreeSet<String>,
+    /// The template's `Type` and `Choices` (with `${VAR}`s), and the `db_subst` values.
+    kind: String,
+    choices: String,
+    vars: BTreeMap<String, String>,
+}
+
+impl Question {
+    /// `Debconf::Question::choices`: the template's choices with the `db_subst` values in
+    /// (`\${VAR}` kept as `${VAR}`, a variable never set expands to nothing).
+    fn choices(&self) -> String {
+        let mut out = String::new();
+        let mut rest = self.choices.as_str();
+        while let Some(at) = rest.find("${") {
+            let Some(len) = rest[at + 2..].find('}') else {
+                break;
+            };
+            let name = &rest[at + 2..at + 2 + len];
+            if name.is_empty() || name.contains('{') {
+                break;
+            }
+            let escaped = rest[..at].ends_with('\\');
+            out.push_str(&rest[..if escaped { at - 1 } else { at }]);
+            if escaped {
+                out.push_str(&format!("${{{name}}}"));
+            } else if let Some(v) = self.vars.get(name) {
+                out.push_str(v);
+            }
+            rest = &rest[at + 3 + len..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// `choices_split`: split at `, ` (any blanks after the comma), `\,` and `\ ` escaped.
+    fn choices_split(&self) -> Vec<String> {
+        let text = self.choices();
+        let mut items = Vec::new();
+        let mut item = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' if matches!(chars.peek(), Some(',' | ' ')) => item.push(chars.next().unwrap_or(' ')),
+                ',' if chars.peek().is_some_and(|n| n.is_whitespace()) => {
+                    while chars.peek().is_some_and(|n| n.is_whitespace()) {
+                        chars.next();
+                    }
+                    items.push(std::mem::take(&mut item));
+                }
+                c => item.push(c),
+            }
+        }
+        if !item.is_empty() {
+            items.push(item);
+        }
+        items
+    }
 }
 
 impl Debconf {
     /// The questions of every package's `templates` member, each at its default.
     pub fn new(packages: &[InstalledPackage]) -> Self {
-        let mut values = BTreeMap::new();
+        let mut values: BTreeMap<String, Question> = BTreeMap::new();
         for pkg in packages {
             let Some(text) = pkg.member_text("templates") else {
                 continue;
@@ -40,6 +100,11 @@ impl Debconf {
             for para in deb822::apt_paragraphs(text) {
                 if let Some(name) = para.get("template") {
                     let default = para.get("default").cloned().unwrap_or_default();
+                    let mut owners = values
+                        .get(name.trim())
+                        .map(|q| q.owners.clone())
+                        .unwrap_or_default();
+                    owners.insert(pkg.name.clone());
                     values.insert(
                         name.trim().to_owned(),
                         Question {
@@ -47,6 +112,13 @@ impl Debconf {
                             default,
                             seen: false,
                             owner: pkg.name.clone(),
+                            owners,
+                            kind: para.get("type").map(|t| t.trim().to_owned()).unwrap_or_default(),
+                            choices: para
+                                .get("choices")
+                                .map(|c| c.trim().to_owned())
+                                .unwrap_or_default(),
+                            vars: BTreeMap::new(),
                         },
                     );
                 }
@@ -54,6 +126,7 @@ impl Debconf {
         }
         Debconf {
             values: RefCell::new(values),
+            pending: RefCell::new(Vec::new()),
         }
     }
 
@@ -87,6 +160,20 @@ impl Debconf {
         match (name.as_str(), args) {
             ("db_get", [q]) => current(&values, q),
             ("db_metaget", [q, field]) if field == "value" => current(&values, q),
+            ("db_metaget", [q, field]) if field == "owners" || field == "choices" => match values.get(q) {
+                Some(question) if field == "owners" => {
+                    known(&question.owners.iter().cloned().collect::<Vec<_>>().join(", "))
+                }
+                Some(question) => known(&question.choices()),
+                None => missing(q),
+            },
+            ("db_subst", [q, var, rest @ ..]) => match values.get_mut(q) {
+                Some(question) => {
+                    question.vars.insert(var.clone(), rest.join(" "));
+                    known("")
+                }
+                None => missing(q),
+            },
             ("db_set", [q, rest @ ..]) => match values.get_mut(q) {
                 Some(question) => {
                     // A part not known makes the whole answer unknown (kept as the marker); one
@@ -131,15 +218,36 @@ impl Debconf {
                 }
                 known("")
             }
-            // Nothing is shown: the noninteractive frontend skips every question.
+            // Nothing is shown: the noninteractive frontend skips every question, but its
+            // element still runs at `db_go`.
+            ("db_input", [_, q]) if values.contains_key(q) => {
+                self.pending.borrow_mut().push(q.clone());
+                known("question skipped")
+            }
             ("db_input", _) => known("question skipped"),
+            // The noninteractive frontend's elements at `db_go`: a select question whose value is
+            // not one of its choices takes the first (`Element::Noninteractive::Select`); the
+            // others keep their values.
+            ("db_go", _) => {
+                for q in self.pending.borrow_mut().drain(..) {
+                    if let Some(question) = values.get_mut(&q)
+                        && question.kind == "select"
+                        && question.value != UNKNOWN_ARG
+                        && question.value != UNKNOWN_HOST_ARG
+                    {
+                        let choices = question.choices_split();
+                        if !choices.contains(&question.value) {
+                            question.value = choices.into_iter().next().unwrap_or_default();
+                        }
+                    }
+                }
+                known("ok")
+            }
             ("db_version", _) => known("2.0"),
             (
-                "db_go"
-                | "db_capb"
+                "db_capb"
                 | "db_title"
                 | "db_settitle"
-                | "db_subst"
                 | "db_beginblock"
                 | "db_endblock"
                 | "db_stop"
@@ -205,6 +313,56 @@ mod tests {
 
     fn argv(words: &[&str]) -> Vec<String> {
         words.iter().map(|w| w.to_string()).collect()
+    }
+
+    /// lightdm's config: the shared display-manager question has no default and its choices
+    /// are `${choices}`, filled with its owners by `db_subst`; `db_input` then `db_go` in the
+    /// noninteractive frontend give a select question outside its choices the first one.
+    #[test]
+    fn a_select_question_takes_its_first_choice_at_go() {
+        let mut p = package(
+            "Template: shared/default-x-display-manager\nType: select\nChoices: ${choices}\nDescription: x\n\n\
+             Template: lightdm/daemon_name\nType: string\nDefault: /usr/sbin/lightdm\nDescription: x\n",
+        );
+        p.name = "lightdm".into();
+        let db = Debconf::new(&[p]);
+        let ret = |words: &[&str]| match db.answer(&argv(words)) {
+            Some(DebconfReply {
+                ret: Value::Known(v), ..
+            }) => v,
+            other => panic!("{words:?}: {other:?}"),
+        };
+        assert_eq!(
+            ret(&["db_metaget", "shared/default-x-display-manager", "owners"]),
+            "lightdm"
+        );
+        assert_eq!(
+            ret(&["db_metaget", "shared/default-x-display-manager", "choices"]),
+            ""
+        );
+        ret(&[
+            "db_subst",
+            "shared/default-x-display-manager",
+            "choices",
+            "lightdm",
+        ]);
+        assert_eq!(ret(&["db_get", "shared/default-x-display-manager"]), "");
+        ret(&["db_input", "high", "shared/default-x-display-manager"]);
+        // Not before `db_go`.
+        assert_eq!(ret(&["db_get", "shared/default-x-display-manager"]), "");
+        ret(&["db_go"]);
+        assert_eq!(ret(&["db_get", "shared/default-x-display-manager"]), "lightdm");
+        // A value among the choices stays; an escaped comma is part of a choice.
+        ret(&[
+            "db_subst",
+            "shared/default-x-display-manager",
+            "choices",
+            "gdm3, a\\, b, lightdm",
+        ]);
+        ret(&["db_set", "shared/default-x-display-manager", "a, b"]);
+        ret(&["db_input", "high", "shared/default-x-display-manager"]);
+        ret(&["db_go"]);
+        assert_eq!(ret(&["db_get", "shared/default-x-display-manager"]), "a, b");
     }
 
     /// libpaper1's config script sets the paper size from `locale width` (not known while

@@ -349,8 +349,66 @@ fn matches_real_update_alternatives() {
             String::from_utf8_lossy(&o.stdout),
             "--query {name}"
         );
+        let o = std::process::Command::new("update-alternatives")
+            .arg("--root")
+            .arg(root)
+            .args(["--display", name])
+            .env("LC_ALL", "C")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            display(name, group),
+            String::from_utf8_lossy(&o.stdout),
+            "--display {name}"
+        );
     }
 }
+
+/// sysstat's guard: `update-alternatives --display sar | grep -q '^/usr/bin/sar\.sysstat'`
+/// prints nothing for a name not registered yet, so the install runs.
+#[test]
+fn a_display_piped_into_grep_decides_the_condition() {
+    let mut t = MemTree::new();
+    t.file("usr/bin/sar.sysstat", b"x")
+        .file("usr/share/man/man1/sar.sysstat.1.gz", b"x")
+        .file(
+            "usr/share/debconf/confmodule",
+            b"db_get () { _db_cmd \"GET $@\"; }\n",
+        );
+    // Before it, a guard on an answer debconf gives (the template's default), or the script
+    // exits.
+    let mut p = pkg(
+        "sysstat",
+        "#!/bin/sh\nset -e\n. /usr/share/debconf/confmodule\nif [ \"$1\" = configure ]; then\n\
+         db_get sysstat/enable || true\nENABLED=\"$RET\"\n\
+         if [ \"$ENABLED\" != \"true\" ] && [ \"$ENABLED\" != \"false\" ] ; then exit 1; fi\n\
+         if ! update-alternatives --display sar 2>/dev/null | grep -q '^/usr/bin/sar\\.sysstat'; then\n\
+         update-alternatives --install /usr/bin/sar sar /usr/bin/sar.sysstat 0 \\\n\
+         --slave /usr/share/man/man1/sar.1.gz sar.1.gz /usr/share/man/man1/sar.sysstat.1.gz\nfi\nfi\n",
+    );
+    p.members.insert(
+        "templates".into(),
+        b"Template: sysstat/enable\nType: boolean\nDefault: false\nDescription: x\n".to_vec(),
+    );
+    let scan = |p: &InstalledPackage, before: &BTreeMap<String, Group>| {
+        scan_postinst(&t, p, std::slice::from_ref(p), "amd64", before)
+    };
+    let (installs, report) = scan(&p, &BTreeMap::new());
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(installs.len(), 1, "{installs:?}");
+    // Registered already: the guard holds and nothing is installed again.
+    let mut before = BTreeMap::new();
+    register(&mut before, &t, "sysstat", installs[0].clone());
+    let (again, _) = scan(&p, &before);
+    assert!(again.is_empty(), "{again:?}");
+    // Without the template the answer is not known: the walk stops at the exit (the files
+    // walk, which takes the same branches, lists what follows it in the report).
+    p.members.remove("templates");
+    let (none, _) = scan(&p, &BTreeMap::new());
+    assert!(none.is_empty(), "{none:?}");
+}
+
 /// mysql-common's helper, run from mariadb-common's postinst, registers the alternative: the
 /// helper script is followed.
 #[test]

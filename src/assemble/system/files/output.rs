@@ -94,7 +94,10 @@ pub fn mktemp(overlay: &mut Overlay<'_>, args: &[String]) -> Result<String, Stri
     }
     let default = template.is_none();
     let template = template.unwrap_or_else(|| "tmp.XXXXXXXXXX".to_owned());
-    let xs = template.len() - template.trim_end_matches('X').len();
+    // GNU mktemp: what follows the last `X` is a suffix kept as it is (`sstatXXXXXXXXX.def`).
+    let x_end = template.rfind('X').map_or(template.len(), |i| i + 1);
+    let suffix = &template[x_end..];
+    let xs = x_end - template[..x_end].trim_end_matches('X').len();
     if xs < 3 {
         return Err(format!("mktemp template `{template}` has fewer than 3 X's"));
     }
@@ -109,9 +112,9 @@ pub fn mktemp(overlay: &mut Overlay<'_>, args: &[String]) -> Result<String, Stri
             name.to_owned()
         }
     };
-    let stem = &template[..template.len() - xs];
+    let stem = &template[..x_end - xs];
     for n in 1..10_000u32 {
-        let name = format!("{stem}{n:0xs$}");
+        let name = format!("{stem}{n:0xs$}{suffix}");
         let abs = path_of(&name);
         if !abs.starts_with('/') {
             return Err(format!(

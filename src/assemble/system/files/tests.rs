@@ -596,6 +596,24 @@ fn filters_of_image_files_into_files() {
     );
 }
 
+/// GNU mktemp keeps what follows the template's last `X` as a suffix (sysstat's
+/// `mktemp -t sstatXXXXXXXXX.def`): the file is made in /tmp, filled by a here-document, copied
+/// and removed, leaving nothing behind in /tmp.
+#[test]
+fn mktemp_templates_with_a_suffix() {
+    let mut t = MemTree::new();
+    t.dir("etc/default").dir("tmp");
+    let script = "#!/bin/sh\nset -e\nENABLED=false\ndef_file=`mktemp -t sstatXXXXXXXXX.def`\n\
+                  case \"$def_file\" in /tmp/sstat*.def) ;; *) exit 1 ;; esac\n\
+                  cat > \"$def_file\" << EOF\nENABLED=\"$ENABLED\"\nEOF\n\
+                  cp \"$def_file\" /etc/default/sysstat\nrm -f \"$def_file\"\n";
+    let (changes, report) = compute(&t, &[pkg("sysstat", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (_, content) = file(&changes, "etc/default/sysstat").expect("copied");
+    assert_eq!(String::from_utf8_lossy(content), "ENABLED=\"false\"\n");
+    assert!(changes.files.iter().all(|(e, _)| !e.path.starts_with("tmp/")));
+}
+
 /// debhelper's /usr/local idiom: a subshell reading `DIR MODE USER GROUP` lines from a
 /// here-document with `while read`, `set -- $line`, and `if mkdir …; then chown …; chmod …`.
 #[test]

@@ -169,24 +169,62 @@ impl Db {
     /// usermod -g GROUP USER (GROUP by name or number): the user's login group in passwd. The
     /// group it already has is "no changes" (usermod exits without taking the lock); another is
     /// written to passwd alone, which gets its backup.
-    pub(super) fn set_login_group(&mut self, user: &str, group: &str) -> Result<(), String> {
-        let gid = match group.parse::<u32>() {
-            Ok(gid) if self.gid_used(gid) => gid,
-            _ => self
-                .gid_of(group)
-                .ok_or_else(|| format!("group `{group}` does not exist"))?,
-        };
-        let (_, current) = self
-            .ids_of(user)
-            .ok_or_else(|| format!("user `{user}` does not exist"))?;
-        if current == gid {
+    /// `usermod -g/-c/-d/-s`: the passwd fields of `user`. As usermod, a value equal to the
+    /// current one is no change; with no change nothing is written (not even the lock), else
+    /// passwd is rewritten with its backup.
+    pub(super) fn set_fields(&mut self, user: &str, fields: &super::UserFields) -> Result<(), String> {
+        let row = self
+            .passwd
+            .iter()
+            .find(|r| r[0] == user)
+            .ok_or_else(|| format!("user `{user}` does not exist"))?
+            .clone();
+        let mut wanted: Vec<(usize, String)> = Vec::new();
+        if let Some(group) = &fields.group {
+            let gid = match group.parse::<u32>() {
+                Ok(gid) if self.gid_used(gid) => gid,
+                _ => self
+                    .gid_of(group)
+                    .ok_or_else(|| format!("group `{group}` does not exist"))?,
+            };
+            wanted.push((3, gid.to_string()));
+        }
+        if let Some(comment) = &fields.comment {
+            wanted.push((4, comment.clone()));
+        }
+        if let Some(home) = &fields.home {
+            if !home.starts_with('/') {
+                return Err("homedir must be an absolute path".into());
+            }
+            // usermod drops one trailing slash (not the root's).
+            let home = if home.len() > 1 {
+                home.strip_suffix('/').unwrap_or(home)
+            } else {
+                home
+            };
+            wanted.push((5, home.to_owned()));
+        }
+        if let Some(shell) = &fields.shell {
+            wanted.push((6, shell.clone()));
+        }
+        if wanted.iter().any(|(_, v)| v.contains([':', '\n'])) {
+            return Err("a field with `:` or a newline".into());
+        }
+        let changes: Vec<(usize, String)> = wanted
+            .into_iter()
+            .filter(|(i, v)| row.get(*i) != Some(v))
+            .collect();
+        if changes.is_empty() {
             return Ok(());
         }
         let before = self.start_tool();
-        if let Some(row) = self.passwd.iter_mut().find(|r| r[0] == user)
-            && row.len() > 3
-        {
-            row[3] = gid.to_string();
+        if let Some(row) = self.passwd.iter_mut().find(|r| r[0] == user) {
+            for (i, v) in changes {
+                while row.len() <= i {
+                    row.push(String::new());
+                }
+                row[i] = v;
+            }
         }
         self.finish_rewriting_tool(before, &[0]);
         Ok(())

@@ -38,6 +38,7 @@ use crate::entry::Entry;
 use super::{Changes, Overlay, TreeView};
 use adduser::adduser;
 use db::{id_of, login_defs};
+pub use useradd::UserFields;
 use useradd::{Usermod, groupadd, parse_usermod, useradd};
 
 pub use adduser::AdduserConf;
@@ -224,7 +225,7 @@ fn apply_inner(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64)
                     groups.iter().try_for_each(|g| db.add_member(g, &user))
                 })?;
             }
-            Usermod::LoginGroup { group, user } => db.set_login_group(&user, &group)?,
+            Usermod::Fields { user, fields } => db.set_fields(&user, &fields)?,
         },
         _ => return Err("not an account command".into()),
     }

@@ -290,9 +290,24 @@ fn option_forms() {
     assert_eq!(parse_usermod(&v("-G g u")), None);
     assert_eq!(
         parse_usermod(&v("-g postfix postfix")),
-        Some(Usermod::LoginGroup {
-            group: "postfix".into(),
-            user: "postfix".into()
+        Some(Usermod::Fields {
+            user: "postfix".into(),
+            fields: super::UserFields {
+                group: Some("postfix".into()),
+                ..Default::default()
+            }
+        })
+    );
+    assert_eq!(
+        parse_usermod(&v("-c comment -s /bin/false -d /h u")),
+        Some(Usermod::Fields {
+            user: "u".into(),
+            fields: super::UserFields {
+                comment: Some("comment".into()),
+                home: Some("/h".into()),
+                shell: Some("/bin/false".into()),
+                ..Default::default()
+            }
         })
     );
     assert_eq!(parse_usermod(&v("-a -g g u")), None);
@@ -557,6 +572,58 @@ fn usermod_g_changes_the_login_group() {
     let again = run(&changed, &["usermod -g varnish varnishlog"]);
     assert_eq!(again.text("etc/passwd"), changed.text("etc/passwd"));
     assert_eq!(again.text("etc/passwd-"), changed.text("etc/passwd-"));
+}
+
+/// lightdm's postinst: `usermod -c`, `-d`, `-g` and `-s` one after the other. A value equal to the
+/// current one is no change (nothing written); each change rewrites passwd with its backup, so
+/// `passwd-` holds the line from before the last one (the shell).
+#[test]
+fn usermod_sets_comment_home_and_shell() {
+    let t = base();
+    let made = run(
+        &t,
+        &[
+            "addgroup --system lightdm",
+            "adduser --system --ingroup lightdm --home /var/lib/lightdm lightdm",
+        ],
+    );
+    let mut o = Overlay::new(&made);
+    for argv in [
+        vec!["-c", "Light Display Manager", "lightdm"],
+        vec!["-d", "/var/lib/lightdm/", "lightdm"],
+        vec!["-g", "lightdm", "lightdm"],
+        vec!["-s", "/bin/false", "lightdm"],
+    ] {
+        let args: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
+        apply(&mut o, "usermod", &args, 19500).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+    }
+    let (files, removed) = o.into_changes();
+    let mut m = made.clone();
+    m.apply(&Changes { files, removed });
+    let line = |path: &str| {
+        m.text(path)
+            .lines()
+            .find(|l| l.starts_with("lightdm:"))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(
+        line("etc/passwd"),
+        "lightdm:x:100:101:Light Display Manager:/var/lib/lightdm:/bin/false"
+    );
+    assert_eq!(
+        line("etc/passwd-"),
+        "lightdm:x:100:101:Light Display Manager:/var/lib/lightdm:/usr/sbin/nologin"
+    );
+    assert_eq!(
+        m.text("etc/shadow"),
+        made.text("etc/shadow"),
+        "shadow is not written"
+    );
+    // Nothing to change: passwd and its backup stay as they are.
+    let again = run(&m, &["usermod -s /bin/false lightdm"]);
+    assert_eq!(again.text("etc/passwd"), m.text("etc/passwd"));
+    assert_eq!(again.text("etc/passwd-"), m.text("etc/passwd-"));
 }
 
 /// `getent DB KEY…` prints each key's entry in the order of the keys, the whole file without

@@ -187,17 +187,49 @@ pub fn parse_groupadd(args: &[String]) -> Result<GroupaddCall, String> {
 pub enum Usermod {
     /// `usermod -a -G G1,G2 USER`: USER joins the groups.
     Append { groups: Vec<String>, user: String },
-    /// `usermod -g GROUP USER`: USER's login group (postfix's and varnish's postinsts).
-    LoginGroup { group: String, user: String },
+    /// `usermod [-g GROUP] [-c COMMENT] [-d HOME] [-s SHELL] USER`: passwd fields of USER (postfix's
+    /// and varnish's login group; lightdm's comment, home and shell).
+    Fields { user: String, fields: UserFields },
+}
+
+/// The passwd fields a `usermod` call sets (`None`: left as they are).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct UserFields {
+    pub group: Option<String>,
+    pub comment: Option<String>,
+    pub home: Option<String>,
+    pub shell: Option<String>,
 }
 
 pub(super) fn parse_usermod(args: &[String]) -> Option<Usermod> {
-    let (opts, rest) = getopt(args, &[('G', "groups"), ('g', "gid")], &[('a', "append")]).ok()?;
+    let (opts, rest) = getopt(
+        args,
+        &[
+            ('G', "groups"),
+            ('g', "gid"),
+            ('c', "comment"),
+            ('d', "home"),
+            ('s', "shell"),
+        ],
+        &[('a', "append")],
+    )
+    .ok()?;
     let append = opts.iter().any(|(c, _)| *c == 'a');
-    let value = |flag: char| opts.iter().find(|(c, _)| *c == flag).and_then(|(_, v)| v.clone());
+    let value = |flag: char| {
+        opts.iter()
+            .rev()
+            .find(|(c, _)| *c == flag)
+            .and_then(|(_, v)| v.clone())
+    };
     let [user] = rest.as_slice() else { return None };
-    match (value('G'), value('g')) {
-        (Some(groups), None) if append => Some(Usermod::Append {
+    let fields = UserFields {
+        group: value('g'),
+        comment: value('c'),
+        home: value('d'),
+        shell: value('s'),
+    };
+    match value('G') {
+        Some(groups) if append && fields == UserFields::default() => Some(Usermod::Append {
             groups: groups
                 .split(',')
                 .filter(|g| !g.is_empty())
@@ -205,9 +237,9 @@ pub(super) fn parse_usermod(args: &[String]) -> Option<Usermod> {
                 .collect(),
             user: user.clone(),
         }),
-        (None, Some(group)) if !append => Some(Usermod::LoginGroup {
-            group,
+        None if !append && fields != UserFields::default() => Some(Usermod::Fields {
             user: user.clone(),
+            fields,
         }),
         _ => None,
     }
