@@ -31,9 +31,11 @@ struct Question {
     owner: String,
     /// Every package whose templates define it (a shared question has several), sorted.
     owners: std::collections::BTreeSet<String>,
-    /// The template's `Type` and `Choices` (with `${VAR}`s), and the `db_subst` values.
+    /// The template's `Type`, `Choices` and untranslated `Choices-C` (with `${VAR}`s), and the
+    /// `db_subst` values.
     kind: String,
     choices: String,
+    choices_c: Option<String>,
     vars: BTreeMap<String, String>,
 }
 
@@ -41,8 +43,12 @@ impl Question {
     /// `Debconf::Question::choices`: the template's choices with the `db_subst` values in
     /// (`\${VAR}` kept as `${VAR}`, a variable never set expands to nothing).
     fn choices(&self) -> String {
+        self.expand(&self.choices)
+    }
+
+    fn expand(&self, template: &str) -> String {
         let mut out = String::new();
-        let mut rest = self.choices.as_str();
+        let mut rest = template;
         while let Some(at) = rest.find("${") {
             let Some(len) = rest[at + 2..].find('}') else {
                 break;
@@ -64,9 +70,11 @@ impl Question {
         out
     }
 
-    /// `choices_split`: split at `, ` (any blanks after the comma), `\,` and `\ ` escaped.
+    /// `choices_split` with translations off, as the noninteractive select element takes them
+    /// (`Choices-C` when the template has it: fontconfig's `hintslight`): split at `, ` (any
+    /// blanks after the comma), `\,` and `\ ` escaped.
     fn choices_split(&self) -> Vec<String> {
-        let text = self.choices();
+        let text = self.expand(self.choices_c.as_deref().unwrap_or(&self.choices));
         let mut items = Vec::new();
         let mut item = String::new();
         let mut chars = text.chars().peekable();
@@ -118,6 +126,7 @@ impl Debconf {
                                 .get("choices")
                                 .map(|c| c.trim().to_owned())
                                 .unwrap_or_default(),
+                            choices_c: para.get("choices-c").map(|c| c.trim().to_owned()),
                             vars: BTreeMap::new(),
                         },
                     );
@@ -363,6 +372,20 @@ mod tests {
         ret(&["db_input", "high", "shared/default-x-display-manager"]);
         ret(&["db_go"]);
         assert_eq!(ret(&["db_get", "shared/default-x-display-manager"]), "a, b");
+        // With `Choices-C`, that is what the value is checked against (fontconfig's
+        // `hintslight`, not one of the translatable `None, Slight, …`).
+        let db = Debconf::new(&[package(
+            "Template: fontconfig/hinting_style\nType: select\nChoices: None, Slight\nChoices-C: hintnone, hintslight\nDefault: hintslight\nDescription: x\n",
+        )]);
+        let ret = |words: &[&str]| match db.answer(&argv(words)) {
+            Some(DebconfReply {
+                ret: Value::Known(v), ..
+            }) => v,
+            other => panic!("{words:?}: {other:?}"),
+        };
+        ret(&["db_input", "low", "fontconfig/hinting_style"]);
+        ret(&["db_go"]);
+        assert_eq!(ret(&["db_get", "fontconfig/hinting_style"]), "hintslight");
     }
 
     /// libpaper1's config script sets the paper size from `locale width` (not known while
