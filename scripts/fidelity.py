@@ -88,6 +88,8 @@ GENERATORS = [
     ("/var/cache/fontconfig/*", "fontconfig (fc-cache)"),
     ("*/gdk-pixbuf-2.0/*/loaders.cache", "libgdk-pixbuf-2.0-0 (gdk-pixbuf-query-loaders)"),
     ("/etc/ssh/ssh_host_*", "openssh-server (host keys)"),
+    # etckeeper's repository of /etc and its metadata (`etckeeper init`, `commit`).
+    ("/etc/.git*", "etckeeper (etckeeper)"), ("/etc/.etckeeper", "etckeeper (etckeeper)"),
     ("/var/lib/systemd/catalog*", "systemd (journalctl --update-catalog)"),
     ("/usr/share/info/dir*", "install-info (update-info-dir)"),
     ("/var/cache/man/*", "man-db (mandb)"),

@@ -417,6 +417,12 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     // A new OpenLDAP database (slapd's initial configuration and directory): every entry gets a
     // random entryUUID and the time it was loaded.
     ("slapadd", "dpkg-reconfigure slapd"),
+    // etckeeper's repository of /etc (`etckeeper init`, `commit`, `update-ignore`): its commits
+    // record the time and an author named after the host.
+    (
+        "etckeeper",
+        "etckeeper init && etckeeper commit \"Initial commit\" (a git repository of /etc)",
+    ),
 ];
 
 /// What `openssl` makes from random numbers (freeradius' `openssl dhparam -out …/certs/dh 1024`).
@@ -967,6 +973,23 @@ mod tests {
             ),
             super::Kind::Emulated
         );
+    }
+
+    /// etckeeper's repository of /etc (its postinst runs `etckeeper init` and `etckeeper commit`
+    /// on a fresh install) is left out: its commits carry the time and the host's name. The
+    /// shell script is classified, not followed into.
+    #[test]
+    fn etckeepers_repository_is_left_out() {
+        let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        for args in ["init", "commit Initial", "update-ignore"] {
+            assert!(
+                matches!(
+                    super::classify("etckeeper", &argv(args)),
+                    super::Kind::NonDeterministic(_)
+                ),
+                "{args}"
+            );
+        }
     }
 
     /// openssl making keys, parameters or random bytes is non-deterministic, and what it writes
