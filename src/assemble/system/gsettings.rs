@@ -20,7 +20,6 @@ pub mod schema;
 
 use std::collections::BTreeMap;
 
-use super::shell::{self, Call};
 use super::{Changes, InstalledPackage, NotEmulated, SystemError, TreeView};
 
 const OUTPUT_NAME: &str = "gschemas.compiled";
@@ -90,40 +89,15 @@ pub fn compute(
     tree: &dyn TreeView,
     packages: &[InstalledPackage],
 ) -> Result<(Changes, Vec<NotEmulated>), SystemError> {
-    // By output path: the request and the package that made it.
+    let (calls, mut report) =
+        super::calls::postinst_calls(tree, packages, "glib-compile-schemas", parse_call);
+    // By output path: the request and the package that made it (`--dry-run` writes nothing).
     let mut requests: BTreeMap<String, (CompileRequest, String)> = BTreeMap::new();
-    let mut report = Vec::new();
-    for pkg in packages {
-        let Some(script) = pkg.script_text("postinst") else {
-            continue;
-        };
-        let script: &str = &script;
-        if !script.contains("glib-compile-schemas") {
-            continue;
+    for (r, pkg) in calls {
+        if let Some(r) = r {
+            let out = super::tree_path(r.target_dir.as_deref().unwrap_or(&r.dir));
+            requests.entry(out).or_insert((r, pkg.name.clone()));
         }
-        let Ok(nodes) = shell::parse(script) else { continue };
-        let mut cb = |c: Call<'_>| {
-            let Ok(argv) = c.argv else { return };
-            let Some((argv0, args)) = argv.split_first() else {
-                return;
-            };
-            match parse_call(argv0, args) {
-                Some(Ok(Some(r))) => {
-                    let out = super::tree_path(r.target_dir.as_deref().unwrap_or(&r.dir));
-                    requests.entry(out).or_insert((r, pkg.name.clone()));
-                }
-                Some(Err(why)) => report.push(NotEmulated {
-                    package: pkg.name.clone(),
-                    script: "postinst".into(),
-                    what: format!("{} ({why})", argv.join(" ")),
-                }),
-                Some(Ok(None)) | None => {}
-            }
-        };
-        let files = |p: &str| super::file_kind(tree, p);
-        shell::Eval::new(&["configure", ""], &mut cb)
-            .with_files(&files)
-            .run(&nodes);
     }
     let mut out = Changes::default();
     for (target, (request, package)) in requests {

@@ -16,7 +16,6 @@
 
 use std::collections::BTreeMap;
 
-use super::shell::{self, Call};
 use super::{Changes, InstalledPackage, NotEmulated, SystemError, TreeView};
 
 /// The systemd version whose tool this reproduces (the file's header records it).
@@ -76,40 +75,12 @@ pub fn compute(
     tree: &dyn TreeView,
     packages: &[InstalledPackage],
 ) -> Result<(Changes, Vec<NotEmulated>), SystemError> {
+    let (calls, mut report) = super::calls::postinst_calls(tree, packages, "hwdb", parse_call);
     let mut requests: BTreeMap<String, (UpdateRequest, String, String)> = BTreeMap::new();
-    let mut report = Vec::new();
-    for pkg in packages {
-        let Some(script) = pkg.script_text("postinst") else {
-            continue;
-        };
-        let script: &str = &script;
-        if !script.contains("hwdb") {
-            continue;
-        }
-        let Ok(nodes) = shell::parse(script) else { continue };
-        let mut cb = |c: Call<'_>| {
-            let Ok(argv) = c.argv else { return };
-            let Some((argv0, args)) = argv.split_first() else {
-                return;
-            };
-            match parse_call(argv0, args) {
-                Some(Ok(r)) => {
-                    requests
-                        .entry(r.output.clone())
-                        .or_insert((r, pkg.name.clone(), pkg.version.clone()));
-                }
-                Some(Err(why)) => report.push(NotEmulated {
-                    package: pkg.name.clone(),
-                    script: "postinst".into(),
-                    what: format!("{} ({why})", argv.join(" ")),
-                }),
-                None => {}
-            }
-        };
-        let files = |p: &str| super::file_kind(tree, p);
-        shell::Eval::new(&["configure", ""], &mut cb)
-            .with_files(&files)
-            .run(&nodes);
+    for (r, pkg) in calls {
+        requests
+            .entry(r.output.clone())
+            .or_insert((r, pkg.name.clone(), pkg.version.clone()));
     }
     let mut out = Changes::default();
     for (output, (request, package, version)) in requests {

@@ -20,7 +20,6 @@
 use std::collections::BTreeMap;
 
 use super::ghash::StrTable;
-use super::shell::{self, Call};
 use super::{Changes, InstalledPackage, NotEmulated, SystemError, TreeView};
 
 const CACHE_NAME: &str = "icon-theme.cache";
@@ -109,41 +108,13 @@ pub fn compute(
     tree: &dyn TreeView,
     packages: &[InstalledPackage],
 ) -> Result<(Changes, Vec<NotEmulated>), SystemError> {
+    let (calls, mut report) = super::calls::postinst_calls(tree, packages, "icon-cache", parse_call);
     let mut requests: BTreeMap<String, (CacheRequest, String)> = BTreeMap::new();
-    let mut report = Vec::new();
-    for pkg in packages {
-        let Some(script) = pkg.script_text("postinst") else {
-            continue;
-        };
-        let script: &str = &script;
-        if !script.contains("icon-cache") {
-            continue;
+    for (found, pkg) in calls {
+        for r in found {
+            let key = super::tree_path(&r.dir);
+            requests.entry(key).or_insert((r, pkg.name.clone()));
         }
-        let Ok(nodes) = shell::parse(script) else { continue };
-        let mut cb = |c: Call<'_>| {
-            let Ok(argv) = c.argv else { return };
-            let Some((argv0, args)) = argv.split_first() else {
-                return;
-            };
-            match parse_call(argv0, args) {
-                Some(Ok(found)) => {
-                    for r in found {
-                        let key = super::tree_path(&r.dir);
-                        requests.entry(key).or_insert((r, pkg.name.clone()));
-                    }
-                }
-                Some(Err(why)) => report.push(NotEmulated {
-                    package: pkg.name.clone(),
-                    script: "postinst".into(),
-                    what: format!("{} ({why})", argv.join(" ")),
-                }),
-                None => {}
-            }
-        };
-        let files = |p: &str| super::file_kind(tree, p);
-        shell::Eval::new(&["configure", ""], &mut cb)
-            .with_files(&files)
-            .run(&nodes);
     }
     let mut out = Changes::default();
     for (dir, (request, package)) in requests {

@@ -21,6 +21,7 @@ pub mod alternatives;
 pub mod apache;
 pub mod basefiles;
 pub mod binfmts;
+pub mod calls;
 pub mod catalog;
 pub mod certificates;
 pub mod commands;

@@ -662,114 +662,78 @@ fn parse_ast(t: &mut Tokens<'_>, depth: usize) -> Result<Ast, ParseError> {
     invalid("expected value")
 }
 
-/// `string_parse`: the token between its quotes, escapes resolved.
+/// `string_parse`: the token between its quotes, escapes resolved (`\\u`/`\\U` as UTF-8).
 fn unescape_string(token: &[u8]) -> Result<String, ParseError> {
-    let quote = token[0];
-    let at = |i: usize| token.get(i).copied().unwrap_or(0);
-    let mut out: Vec<u8> = Vec::new();
-    let mut i = 1;
-    while at(i) != quote {
-        match at(i) {
-            0 => return invalid("unterminated string constant"),
-            b'\\' => {
-                i += 1;
-                let esc = at(i);
-                let simple = match esc {
-                    0 => return invalid("unterminated string constant"),
-                    b'u' | b'U' => {
-                        let len = if esc == b'u' { 4 } else { 8 };
-                        let digits = token.get(i + 1..i + 1 + len).unwrap_or(&[]);
-                        let value = (digits.len() == len && digits.iter().all(u8::is_ascii_hexdigit))
-                            .then(|| u32::from_str_radix(&String::from_utf8_lossy(digits), 16).ok())
-                            .flatten()
-                            .filter(|v| *v != 0);
-                        let Some(value) = value else {
-                            return invalid(format!("invalid {len}-character unicode escape"));
-                        };
-                        let Some(ch) = char::from_u32(value) else {
-                            return unsupported(format!("the unicode escape {value:#x} is not a character"));
-                        };
-                        let mut buf = [0u8; 4];
-                        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                        i += 1 + len;
-                        continue;
-                    }
-                    b'a' => Some(0x07),
-                    b'b' => Some(0x08),
-                    b'f' => Some(0x0c),
-                    b'n' => Some(b'\n'),
-                    b'r' => Some(b'\r'),
-                    b't' => Some(b'\t'),
-                    b'v' => Some(0x0b),
-                    b'\n' => {
-                        i += 1;
-                        continue;
-                    }
-                    _ => None,
-                };
-                match simple {
-                    Some(b) => {
-                        out.push(b);
-                        i += 1;
-                    }
-                    None => {
-                        out.push(esc);
-                        i += 1;
-                    }
-                }
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).or_else(|_| unsupported("a string that is not UTF-8"))
+    let bytes = unescape_quoted(token, 0, false)?;
+    String::from_utf8(bytes).or_else(|_| unsupported("a string that is not UTF-8"))
 }
 
 /// `bytestring_parse`: `b'…'` with C's escapes (octal up to three digits).
 fn unescape_bytestring(token: &[u8]) -> Result<Vec<u8>, ParseError> {
-    let quote = token[1];
+    unescape_quoted(token, 1, true)
+}
+
+/// The text between the quote at `token[open]` and its match: C's letter escapes, a backslash
+/// before a newline dropped, any other escaped byte kept; then a string's unicode escapes or a
+/// byte string's octal ones.
+fn unescape_quoted(token: &[u8], open: usize, bytestring: bool) -> Result<Vec<u8>, ParseError> {
+    let quote = token[open];
     let at = |i: usize| token.get(i).copied().unwrap_or(0);
-    let mut out = Vec::new();
-    let mut i = 2;
+    let mut out: Vec<u8> = Vec::new();
+    let mut i = open + 1;
     while at(i) != quote {
-        match at(i) {
+        let c = at(i);
+        if c == 0 {
+            return invalid("unterminated string constant");
+        }
+        i += 1;
+        if c != b'\\' {
+            out.push(c);
+            continue;
+        }
+        let esc = at(i);
+        match esc {
             0 => return invalid("unterminated string constant"),
-            b'\\' => {
+            b'u' | b'U' if !bytestring => {
+                let len = if esc == b'u' { 4 } else { 8 };
+                let digits = token.get(i + 1..i + 1 + len).unwrap_or(&[]);
+                let value = (digits.len() == len && digits.iter().all(u8::is_ascii_hexdigit))
+                    .then(|| u32::from_str_radix(&String::from_utf8_lossy(digits), 16).ok())
+                    .flatten()
+                    .filter(|v| *v != 0);
+                let Some(value) = value else {
+                    return invalid(format!("invalid {len}-character unicode escape"));
+                };
+                let Some(ch) = char::from_u32(value) else {
+                    return unsupported(format!("the unicode escape {value:#x} is not a character"));
+                };
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                i += 1 + len;
+            }
+            b'0'..=b'7' if bytestring => {
+                let mut val = esc - b'0';
                 i += 1;
-                let esc = at(i);
-                match esc {
-                    0 => return invalid("unterminated string constant"),
-                    b'0'..=b'7' => {
-                        let mut val = esc - b'0';
-                        i += 1;
-                        for _ in 0..2 {
-                            if (b'0'..b'8').contains(&at(i)) {
-                                val = (val << 3) | (at(i) - b'0');
-                                i += 1;
-                            }
-                        }
-                        out.push(val);
-                    }
-                    b'\n' => i += 1,
-                    _ => {
-                        out.push(match esc {
-                            b'a' => 0x07,
-                            b'b' => 0x08,
-                            b'f' => 0x0c,
-                            b'n' => b'\n',
-                            b'r' => b'\r',
-                            b't' => b'\t',
-                            b'v' => 0x0b,
-                            other => other,
-                        });
+                for _ in 0..2 {
+                    if (b'0'..b'8').contains(&at(i)) {
+                        val = (val << 3) | (at(i) - b'0');
                         i += 1;
                     }
                 }
+                out.push(val);
             }
-            c => {
-                out.push(c);
+            b'\n' => i += 1,
+            other => {
+                out.push(match other {
+                    b'a' => 0x07,
+                    b'b' => 0x08,
+                    b'f' => 0x0c,
+                    b'n' => b'\n',
+                    b'r' => b'\r',
+                    b't' => b'\t',
+                    b'v' => 0x0b,
+                    kept => kept,
+                });
                 i += 1;
             }
         }
