@@ -24,6 +24,7 @@ pub mod binfmts;
 pub mod calls;
 pub mod catalog;
 pub mod certificates;
+pub mod cint;
 pub mod commands;
 pub mod copy;
 pub mod debconf;

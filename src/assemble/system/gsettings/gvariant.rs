@@ -895,23 +895,12 @@ fn parse_unsigned(token: &str) -> Result<u64, ParseError> {
     if digits.starts_with(['-', '+']) {
         return unsupported(format!("the number `{token}` (two signs)"));
     }
-    let (radix, body) = if let Some(h) = digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-        .filter(|h| h.starts_with(|c: char| c.is_ascii_hexdigit()))
-    {
-        (16, h)
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        (8, &digits[1..])
-    } else {
-        (10, digits)
-    };
-    if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
-        return invalid("invalid character in number");
-    }
-    match u64::from_str_radix(body, radix) {
-        Ok(v) => Ok(v),
-        Err(_) => invalid("integer too big for any type"),
+    match super::super::cint::radix(digits) {
+        (_, "") => invalid("invalid character in number"),
+        (radix, body) if !body.chars().all(|c| c.is_digit(radix)) => invalid("invalid character in number"),
+        (radix, body) => {
+            u64::from_str_radix(body, radix).or_else(|_| invalid("integer too big for any type"))
+        }
     }
 }
 

@@ -858,17 +858,7 @@ fn parse_c_integer(s: &str) -> Option<i64> {
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    let (radix, digits) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        (16, h)
-    } else if t.len() > 1 && t.starts_with('0') {
-        (8, &t[1..])
-    } else {
-        (10, t)
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return None;
-    }
-    let v = i128::from_str_radix(digits, radix).ok()?;
+    let v = i128::from(super::super::cint::magnitude(t)?);
     let v = if neg { -v } else { v };
     i64::try_from(v).ok()
 }

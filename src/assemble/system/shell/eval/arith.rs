@@ -39,17 +39,7 @@ pub(super) fn parse_number(text: &str) -> Option<i64> {
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    let (radix, digits) = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
-        (16, hex)
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        (8, &digits[1..])
-    } else {
-        (10, digits)
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let magnitude = u64::from_str_radix(digits, radix).ok()?;
+    let magnitude = crate::assemble::system::cint::magnitude(digits)?;
     let value = magnitude as i64;
     Some(if negative { value.wrapping_neg() } else { value })
 }
