@@ -120,8 +120,10 @@ use super::artifacts::PlatformArtifact;
 /// `hwdb.bin` compiled as systemd-hwdb writes it, `mktemp` templates with a suffix, `usermod
 /// -c/-d/-s`, `update-alternatives --display` answered and debconf's answers in the alternatives
 /// walk (sysstat's `sar`), a select question taking its first choice at `db_go` (lightdm's
-/// /etc/X11/default-display-manager).
-pub(super) const LAYER_FORMAT: u32 = 27;
+/// /etc/X11/default-display-manager); 28 that select checked against the untranslated `Choices-C`
+/// (27's first version lost fontconfig's `hintslight` link), etckeeper's repository left out
+/// instead of walked.
+pub(super) const LAYER_FORMAT: u32 = 28;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).
