@@ -455,18 +455,16 @@ fn certtool_generates(args: &[String]) -> bool {
 /// `/proc/sys/kernel/random/uuid` or `dd if=/dev/urandom`).
 const RANDOM_VALUE: &str = "the package's configuration again (`dpkg-reconfigure PACKAGE`): a random value";
 
+/// What a file written from a random value is made by (open-iscsi's initiator name).
+pub fn random_value(package: &str) -> String {
+    format!("the package's configuration again (`dpkg-reconfigure {package}`): a random value")
+}
+
 /// What a file written from the host's name is made by (exim4-config's `/etc/mailname`).
 pub fn host_value(package: &str) -> String {
     format!(
         "the package's configuration on the host it runs on (`dpkg-reconfigure {package}`): it holds that host's name"
     )
-}
-
-/// The kernel's randomness, as commands name it (`dd if=/dev/urandom`, `head -c 15 /dev/urandom`,
-/// `install /proc/sys/kernel/random/uuid FILE`).
-pub fn is_random_source(arg: &str) -> bool {
-    let path = arg.strip_prefix("if=").unwrap_or(arg);
-    matches!(path, "/dev/urandom" | "/dev/random") || path.starts_with("/proc/sys/kernel/random/")
 }
 
 /// What a non-deterministic command left out of the image would have made, where later scripts
@@ -502,9 +500,9 @@ pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
             })
             .collect(),
         // A copy of the kernel's randomness: its destination.
-        "install" | "cp" if args.iter().any(|a| is_random_source(a)) => args
+        "install" | "cp" if args.iter().any(|a| super::shell::is_random_source(a)) => args
             .last()
-            .filter(|d| d.starts_with('/') && !is_random_source(d))
+            .filter(|d| d.starts_with('/') && !super::shell::is_random_source(d))
             .map(|d| vec![d.clone()])
             .unwrap_or_default(),
         // The cluster's configuration, which `pg_lsclusters` looks for.
@@ -755,7 +753,7 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     {
         return classify(cmd, rest);
     }
-    if args.iter().any(|a| is_random_source(a)) {
+    if args.iter().any(|a| super::shell::is_random_source(a)) {
         return Kind::NonDeterministic(RANDOM_VALUE);
     }
     if EMULATED.contains(&name) {

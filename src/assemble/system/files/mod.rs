@@ -167,7 +167,16 @@ pub fn compute_at(
                             Kind::Emulated
                                 if !handles(first.rsplit('/').next().unwrap_or(first), &written) => {}
                             k @ (Kind::Service | Kind::NonDeterministic(_) | Kind::ImageCode(_)) => {
-                                failures.extend(commands::report_entry(&k, c.text));
+                                // With the file it writes, which is left out with it.
+                                let line = match &c.stdout {
+                                    Some((shell::Value::Known(path), append))
+                                        if !path.starts_with("/dev/") =>
+                                    {
+                                        format!("{} {} {path}", c.text, if *append { ">>" } else { ">" })
+                                    }
+                                    _ => c.text.to_owned(),
+                                };
+                                failures.extend(commands::report_entry(&k, &line));
                             }
                             _ => failures.push(format!("{} (its arguments are not known)", c.text)),
                         }
@@ -180,13 +189,21 @@ pub fn compute_at(
                                 let op = if *append { ">>" } else { ">" };
                                 // What is written from the host's name (exim4-config's
                                 // `/etc/mailname`) belongs to the machine the image runs on.
+                                // So does what is written from a random value (open-iscsi's
+                                // initiator name).
                                 let host = c.argv.as_ref().is_err_and(|why| shell::is_host_dependent(why));
-                                failures.push(if host {
+                                let random =
+                                    c.argv.as_ref().is_err_and(|why| shell::is_random_dependent(why));
+                                failures.push(if host || random {
                                     format!(
                                         "{}{} {op} {path} (made at first start: {})",
                                         commands::SKIPPED_NONDETERMINISTIC,
                                         c.text,
-                                        commands::host_value(&pkg.name)
+                                        if host {
+                                            commands::host_value(&pkg.name)
+                                        } else {
+                                            commands::random_value(&pkg.name)
+                                        }
                                     )
                                 } else {
                                     format!("{} {op} {path} (its output is not known)", c.text)

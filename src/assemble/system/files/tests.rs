@@ -1066,6 +1066,36 @@ fn a_value_from_the_host_name_is_left_out_as_non_deterministic() {
     );
 }
 
+/// open-iscsi's initiator name: `INAME=$(iscsi-iname -p …)` then `printf … "$INAME" >> FILE`. A
+/// random value, like one from the host's name, belongs to the machine the image runs on: the
+/// file is left out and listed as non-deterministic by nature. A name-based `uuidgen --sha1`
+/// is not random.
+#[test]
+fn a_random_value_is_left_out_as_non_deterministic() {
+    let postinst = "#!/bin/sh\nset -e\nNAMEFILE=/etc/iscsi/initiatorname.iscsi\n\
+        INAME=$(iscsi-iname -p iqn.1993-08.org.debian:01)\nif [ -n \"$INAME\" ] ; then\n\
+        printf \"InitiatorName=%s\\n\" \"$INAME\" >> $NAMEFILE\nfi\n\
+        echo \"id $(head -c 8 /dev/urandom | od -An -tx1)\" > /etc/iscsi/id\n";
+    let mut t = MemTree::new();
+    t.dir("etc/iscsi");
+    let (changes, report) = compute(&t, &[pkg("open-iscsi", postinst)]).unwrap();
+    assert!(
+        file(&changes, "etc/iscsi/initiatorname.iscsi").is_none(),
+        "{report:#?}"
+    );
+    for path in ["/etc/iscsi/initiatorname.iscsi", "/etc/iscsi/id"] {
+        let entries: Vec<&NotEmulated> = report.iter().filter(|r| r.what.contains(path)).collect();
+        assert_eq!(entries.len(), 1, "{path}: {report:#?}");
+        assert!(
+            entries[0].what.starts_with(commands::SKIPPED_NONDETERMINISTIC)
+                && entries[0].what.contains("a random value"),
+            "{report:#?}"
+        );
+    }
+    assert!(!shell::prints_random(&["uuidgen".into(), "--sha1".into()]));
+    assert!(shell::prints_random(&["/usr/bin/uuidgen".into()]));
+}
+
 /// setupcon's writability probe: `if ! touch F || ! rm F; then …; fi`. touch runs (taken as
 /// succeeding), so `! touch` fails and rm runs: nothing is left behind, and the branch for a
 /// read-only directory is not taken (it is told as not walked).

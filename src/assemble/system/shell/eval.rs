@@ -54,6 +54,48 @@ pub fn is_host_dependent(why: &str) -> bool {
     why.starts_with(HOST_DEPENDENT)
 }
 
+/// How the reason of a [`Value::Unknown`] starts when the value is random (`$(iscsi-iname)`,
+/// `$(uuidgen)`, bytes of `/dev/urandom`): every install makes another, so whatever is made from
+/// it belongs to the machine the image runs on, not in an image built anywhere.
+pub const RANDOM_DEPENDENT: &str = "a random value: ";
+
+/// Whether an unknown value's reason says it is random.
+pub fn is_random_dependent(why: &str) -> bool {
+    why.starts_with(RANDOM_DEPENDENT)
+}
+
+/// Whether an unknown value belongs to the machine it is made on: its host's name or a random
+/// value.
+pub fn is_machine_dependent(why: &str) -> bool {
+    is_host_dependent(why) || is_random_dependent(why)
+}
+
+/// Whether a command's operand is the kernel's random numbers (`dd if=/dev/urandom`, `head -c
+/// 16 /dev/urandom`, `/proc/sys/kernel/random/uuid`).
+pub fn is_random_source(arg: &str) -> bool {
+    let path = arg.strip_prefix("if=").unwrap_or(arg);
+    matches!(path, "/dev/urandom" | "/dev/random") || path.starts_with("/proc/sys/kernel/random/")
+}
+
+/// Whether a command prints a random value: iSCSI's `iscsi-iname`, `uuidgen` (not its name-based
+/// `--md5`/`--sha1` forms), `mcookie`, `pwgen`, `apg`, `systemd-id128 new`, `openssl rand`, and
+/// any command reading the kernel's random numbers.
+pub fn prints_random(argv: &[String]) -> bool {
+    let Some((name, args)) = argv.split_first() else {
+        return false;
+    };
+    let first = args.first().map(String::as_str);
+    match name.rsplit('/').next().unwrap_or(name) {
+        "iscsi-iname" | "mcookie" | "pwgen" | "apg" => true,
+        "uuidgen" => !args
+            .iter()
+            .any(|a| matches!(a.as_str(), "-m" | "--md5" | "-s" | "--sha1")),
+        "systemd-id128" => first == Some("new"),
+        "openssl" => first == Some("rand"),
+        _ => args.iter().any(|a| is_random_source(a)),
+    }
+}
+
 /// Whether a command prints the host's name (or its domain): `hostname` and its aliases without
 /// an operand or `-F` (those set it), `uname -n`/`-a`, `hostnamectl`.
 pub fn prints_host_name(argv: &[String]) -> bool {

@@ -20,8 +20,13 @@ impl<'f> Eval<'f> {
                 // The host's name, wherever it is in the pipeline, is what the value depends on.
                 let host = c.argv.as_ref().is_ok_and(|argv| super::prints_host_name(argv))
                     || c.argv.as_ref().is_err_and(|why| super::is_host_dependent(why));
+                // So is a random value (`INAME=$(iscsi-iname -p …)`).
+                let random = c.argv.as_ref().is_ok_and(|argv| super::prints_random(argv))
+                    || c.argv.as_ref().is_err_and(|why| super::is_random_dependent(why));
                 if host && !opaque.as_deref().is_some_and(super::is_host_dependent) {
                     opaque = Some(format!("{}$({})", super::HOST_DEPENDENT, c.text));
+                } else if random && !opaque.as_deref().is_some_and(super::is_machine_dependent) {
+                    opaque = Some(format!("{}$({})", super::RANDOM_DEPENDENT, c.text));
                 } else {
                     opaque.get_or_insert(format!("$({})", c.text));
                 }

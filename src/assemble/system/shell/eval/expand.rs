@@ -3,7 +3,7 @@
 
 use super::super::ast::{Part, Piece, Word};
 use super::super::glob::glob_match;
-use super::{Eval, Value, is_host_dependent};
+use super::{Eval, Value, is_machine_dependent};
 
 impl<'f> Eval<'f> {
     pub(super) fn var(&self, name: &str) -> Option<Value> {
@@ -156,9 +156,9 @@ impl<'f> Eval<'f> {
             *cur = Some(match (cur.take(), v) {
                 (None, v) => v,
                 (Some(Value::Known(a)), Value::Known(b)) => Value::Known(a + &b),
-                // What comes from the host's name decides where the word belongs.
+                // What comes from the host's name, or is random, decides where the word belongs.
                 (Some(Value::Unknown(a)), Value::Unknown(b))
-                    if !is_host_dependent(&a) && is_host_dependent(&b) =>
+                    if !is_machine_dependent(&a) && is_machine_dependent(&b) =>
                 {
                     Value::Unknown(b)
                 }

@@ -60,8 +60,9 @@ impl Eval<'_> {
                 continue;
             };
             for name in names {
-                // A value from the host's name stays one: on whichever path, it may be that.
-                if matches!(self.vars.get(&name), Some(Value::Unknown(why)) if super::is_host_dependent(why))
+                // A value from the host's name (or a random one) stays one: on whichever path,
+                // it may be that.
+                if matches!(self.vars.get(&name), Some(Value::Unknown(why)) if super::is_machine_dependent(why))
                 {
                     continue;
                 }
