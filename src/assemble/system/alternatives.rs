@@ -104,6 +104,20 @@ pub fn scan_postinst(
     native_arch: &str,
     registered: &BTreeMap<String, Group>,
 ) -> (Vec<Install>, Vec<NotEmulated>) {
+    let debconf = super::debconf::Debconf::new(packages);
+    scan_postinst_with(tree, pkg, packages, native_arch, registered, &debconf)
+}
+
+/// [`scan_postinst`] with debconf's database at the templates' defaults (built once by the
+/// caller; each walk gets its own copy, so one package's `db_set` is not seen by the next).
+fn scan_postinst_with(
+    tree: &dyn TreeView,
+    pkg: &InstalledPackage,
+    packages: &[InstalledPackage],
+    native_arch: &str,
+    registered: &BTreeMap<String, Group>,
+    defaults: &super::debconf::Debconf,
+) -> (Vec<Install>, Vec<NotEmulated>) {
     let installs = std::cell::RefCell::new(Vec::new());
     let mut report = Vec::new();
     let Some(text) = pkg.script_text("postinst") else {
@@ -176,7 +190,7 @@ pub fn scan_postinst(
     let globs = |pattern: &str| Some(super::glob_paths(tree, pattern));
     // debconf's answers decide branches too (sysstat's postinst exits unless `db_get
     // sysstat/enable` says true or false, before it installs `sar`).
-    let debconf = super::debconf::Debconf::new(packages);
+    let debconf = defaults.clone();
     let db = |argv: &[String]| debconf.answer(argv);
     let walked = shell::Eval::new(&["configure", ""], &mut cb)
         .with_helpers(&helpers)
@@ -277,8 +291,9 @@ pub fn compute(
 ) -> Result<(Changes, Vec<NotEmulated>), SystemError> {
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut report = Vec::new();
+    let debconf = super::debconf::Debconf::new(packages);
     for pkg in packages {
-        let (installs, r) = scan_postinst(tree, pkg, packages, native_arch, &groups);
+        let (installs, r) = scan_postinst_with(tree, pkg, packages, native_arch, &groups, &debconf);
         report.extend(r);
         for inst in installs {
             let what = format!(

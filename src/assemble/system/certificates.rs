@@ -113,7 +113,7 @@ fn canonical_value(tag: u8, value: &[u8]) -> Result<Vec<u8>, CertError> {
             .collect(),
         _ => return Ok(tlv(tag, value)),
     };
-    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let is_space = super::clib::is_space;
     let bytes = text.as_bytes();
     let mut start = 0;
     let mut end = bytes.len();

@@ -173,8 +173,7 @@ fn copy_one(
             // `cp -r DIR/. DEST`: what DIR holds, into DEST.
             "." => dir,
             ".." => return Err(format!("cp of `{src}` is not reproduced")),
-            _ if dir.is_empty() => base.to_owned(),
-            _ => format!("{dir}/{base}"),
+            _ => super::child_path(&dir, base),
         };
     }
     if entry.is_dir() {

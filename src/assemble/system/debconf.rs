@@ -16,6 +16,7 @@ use super::shell::{DebconfReply, HOST_DEPENDENT, UNKNOWN_ARG, UNKNOWN_HOST_ARG, 
 use crate::debian::deb822;
 
 /// Every question of the installed packages' templates, with its current value.
+#[derive(Clone)]
 pub struct Debconf {
     values: RefCell<BTreeMap<String, Question>>,
     /// The questions `db_input` gave the frontend since the last `db_go`.

@@ -105,7 +105,7 @@ pub fn compute(
             continue;
         };
         match compile(tree, &request.dir, request.allow_any_name) {
-            Ok(Some(bytes)) => out.file(&join(&real_target, OUTPUT_NAME), 0o644, bytes),
+            Ok(Some(bytes)) => out.file(&super::child_path(&real_target, OUTPUT_NAME), 0o644, bytes),
             // No schema file (or no directory): the tool writes nothing.
             Ok(None) => {}
             Err(why) => report.push(NotEmulated {
@@ -119,14 +119,6 @@ pub fn compute(
         }
     }
     Ok((out, report))
-}
-
-fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{dir}/{name}")
-    }
 }
 
 /// `compare_strings`: `.enums.xml` files first, then byte order.
@@ -158,7 +150,7 @@ pub fn compile(tree: &dyn TreeView, dir: &str, allow_any_name: bool) -> Result<O
     overrides.sort_by(|a, b| file_order(a, b));
     // The tool reports a file it cannot read and goes on without it.
     let read = |name: &str| -> Result<Option<String>, String> {
-        match super::read_file(tree, &join(&real, name)) {
+        match super::read_file(tree, &super::child_path(&real, name)) {
             Ok(Some(bytes)) => String::from_utf8(bytes)
                 .map(Some)
                 .map_err(|_| format!("{dir}/{name} is not UTF-8")),

@@ -111,14 +111,7 @@ pub fn compute(
             continue;
         };
         match compile(tree, "", request.compat) {
-            Ok(Some(bytes)) => {
-                let path = if dir.is_empty() {
-                    "hwdb.bin".to_owned()
-                } else {
-                    format!("{dir}/hwdb.bin")
-                };
-                out.file(&path, 0o444, bytes);
-            }
+            Ok(Some(bytes)) => out.file(&super::child_path(&dir, "hwdb.bin"), 0o444, bytes),
             // No source: the tool writes nothing (and removes a database there was).
             Ok(None) => {}
             Err(why) => report.push(unreproduced(why)),
@@ -443,7 +436,7 @@ fn import(trie: &mut Trie, text: &[u8], filename: &str, priority: u16) {
             None => raw,
         };
         while let Some((last, rest)) = line.split_last() {
-            if matches!(last, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+            if super::clib::is_space(*last) {
                 line = rest;
             } else {
                 break;
@@ -521,11 +514,7 @@ pub fn compile(tree: &dyn TreeView, root: &str, compat: bool) -> Result<Option<V
             if !name.ends_with(".hwdb") || name.starts_with('.') {
                 continue;
             }
-            let path = if real.is_empty() {
-                name.clone()
-            } else {
-                format!("{real}/{name}")
-            };
+            let path = super::child_path(&real, &name);
             sources.entry(name).or_insert(path);
         }
     }

@@ -126,7 +126,7 @@ pub fn compute(
             continue;
         };
         match build(tree, &request.dir) {
-            Ok(Some(bytes)) => out.file(&format!("{real}/{CACHE_NAME}"), 0o644, bytes),
+            Ok(Some(bytes)) => out.file(&super::child_path(&real, CACHE_NAME), 0o644, bytes),
             // No icon at all: the tool writes nothing (and removes a cache there was).
             Ok(None) => {}
             Err(why) => report.push(NotEmulated {

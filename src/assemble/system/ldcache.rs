@@ -332,11 +332,7 @@ fn glob(tree: &dyn TreeView, pattern: &str) -> Vec<String> {
     let Some(real) = super::resolve(tree, &super::tree_path(dir)) else {
         return Vec::new();
     };
-    let prefix = if real.is_empty() {
-        String::new()
-    } else {
-        format!("{real}/")
-    };
+    let prefix = super::path_prefix(&real);
     let mut names: Vec<String> = tree
         .paths()
         .filter_map(|p| p.strip_prefix(&prefix))

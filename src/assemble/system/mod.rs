@@ -24,7 +24,7 @@ pub mod binfmts;
 pub mod calls;
 pub mod catalog;
 pub mod certificates;
-pub mod cint;
+pub mod clib;
 pub mod commands;
 pub mod copy;
 pub mod debconf;
@@ -666,6 +666,11 @@ fn path_prefix(dir: &str) -> String {
     }
 }
 
+/// The tree path of `name` in the directory at tree path `dir` (the root is `""`).
+pub fn child_path(dir: &str, name: &str) -> String {
+    format!("{}{name}", path_prefix(dir))
+}
+
 /// sh's pathname expansion of an absolute pattern against the tree (`\` quotes the next
 /// character): each component with `*`, `?` or `[…]` matched against the names in its directory
 /// (a leading `.` only by a pattern that starts with one), the others taken as they are; the
@@ -753,11 +758,7 @@ pub fn mkdir_p(overlay: &mut Overlay<'_>, path: &str, mode: u32) {
     let mut c = Changes::default();
     let mut here = String::new();
     for comp in path.split('/') {
-        here = if here.is_empty() {
-            comp.to_owned()
-        } else {
-            format!("{here}/{comp}")
-        };
+        here = child_path(&here, comp);
         if overlay.entry(&here).is_none() {
             c.dir(&here, mode);
         }

@@ -238,7 +238,7 @@ fn priority(tree: &dyn TreeView, version: &str, module: &str) -> Option<String> 
 
 /// `^;[[:space:]]*priority[[:space:]]*=[[:space:]]*\([0-9]\+\)[[:space:]]*$`
 fn priority_line(line: &str) -> Option<&str> {
-    let space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r');
+    let space = super::clib::is_space_char;
     let rest = line.strip_prefix(';')?.trim_start_matches(space);
     let rest = rest.strip_prefix("priority")?.trim_start_matches(space);
     let rest = rest.strip_prefix('=')?.trim_start_matches(space);

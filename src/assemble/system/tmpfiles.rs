@@ -346,11 +346,7 @@ fn make_parents(overlay: &mut Overlay<'_>, rel: &str) -> Result<(), String> {
     let mut here = String::new();
     let comps: Vec<&str> = rel.split('/').collect();
     for comp in &comps[..comps.len().saturating_sub(1)] {
-        here = if here.is_empty() {
-            (*comp).to_owned()
-        } else {
-            format!("{here}/{comp}")
-        };
+        here = super::child_path(&here, comp);
         match overlay.entry(&here).map(|e| e.kind.clone()) {
             None => {
                 let mut c = Changes::default();

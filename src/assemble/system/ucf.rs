@@ -170,13 +170,7 @@ fn canonical(tree: &dyn TreeView, abs: &str) -> String {
     let real = super::resolve(tree, &rel)
         .or_else(|| {
             let (dir, base) = rel.rsplit_once('/').unwrap_or(("", &rel));
-            super::resolve(tree, dir).map(|d| {
-                if d.is_empty() {
-                    base.to_owned()
-                } else {
-                    format!("{d}/{base}")
-                }
-            })
+            super::resolve(tree, dir).map(|d| super::child_path(&d, base))
         })
         .unwrap_or(rel);
     format!("/{real}")

@@ -34,11 +34,7 @@ pub(super) fn mkdir(
         given = format!("{given}/{comp}");
         let shown = if parents { given.as_str() } else { abs };
         let cannot = |why: &str| format!("cannot create directory ‘{shown}’: {why}");
-        let here = if real.is_empty() {
-            (*comp).to_owned()
-        } else {
-            format!("{real}/{comp}")
-        };
+        let here = super::super::child_path(&real, comp);
         let kind = overlay.entry(&here).map(|e| e.kind.clone());
         real = match kind {
             None if last || parents => {

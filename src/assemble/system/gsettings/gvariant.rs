@@ -15,6 +15,8 @@
 
 use std::fmt;
 
+use super::super::clib::is_space;
+
 /// GLib's `G_VARIANT_MAX_RECURSION_DEPTH`.
 const MAX_DEPTH: usize = 128;
 
@@ -363,10 +365,6 @@ struct Tokens<'a> {
     pos: usize,
     /// The current token's span, once prepared.
     this: Option<(usize, usize)>,
-}
-
-fn is_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 impl<'a> Tokens<'a> {
@@ -895,7 +893,7 @@ fn parse_unsigned(token: &str) -> Result<u64, ParseError> {
     if digits.starts_with(['-', '+']) {
         return unsupported(format!("the number `{token}` (two signs)"));
     }
-    match super::super::cint::radix(digits) {
+    match super::super::clib::radix(digits) {
         (_, "") => invalid("invalid character in number"),
         (radix, body) if !body.chars().all(|c| c.is_digit(radix)) => invalid("invalid character in number"),
         (radix, body) => {

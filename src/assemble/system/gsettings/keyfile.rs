@@ -4,12 +4,10 @@
 //! takes `g_key_file_get_value`, no unescaping). Localised keys (`key[xx]`) are left out: no
 //! schema key can be named like that, so the tool ignores them either way.
 
+use super::super::clib::is_space_char as is_space;
+
 /// A group's name and its keys with their raw values.
 pub type Group = (String, Vec<(String, String)>);
-
-fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
-}
 
 /// `g_key_file_is_group_name`.
 fn is_group_name(name: &str) -> bool {

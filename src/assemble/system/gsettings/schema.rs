@@ -9,6 +9,7 @@
 
 use roxmltree::{Document, Node};
 
+use super::super::clib::is_space_char as is_space;
 use super::super::ghash::StrTable;
 use super::gvariant::{self, ParseError, Value};
 use super::gvdb::{Content, Table};
@@ -126,10 +127,6 @@ fn strinfo_append(strinfo: &mut Vec<u8>, s: &str, value: u32, alias: bool) -> Re
 
 // ---------------------------------------------------------------------------------------------
 // Markup
-
-fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
-}
 
 /// `g_markup_collect_attributes`: the named attributes (`None` when absent), an error for a
 /// missing required one or one the element does not take.
@@ -852,13 +849,8 @@ impl Compiler {
 
 /// `g_ascii_strtoll (s, &end, 0)` over the whole string.
 fn parse_c_integer(s: &str) -> Option<i64> {
-    let t = s.trim_start_matches(is_space);
-    let (neg, t) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let v = i128::from(super::super::cint::magnitude(t)?);
+    let (neg, t) = super::super::clib::sign(s);
+    let v = i128::from(super::super::clib::magnitude(t)?);
     let v = if neg { -v } else { v };
     i64::try_from(v).ok()
 }

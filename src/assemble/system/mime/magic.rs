@@ -267,7 +267,7 @@ pub fn strtoul(s: &str) -> Option<(u64, &str)> {
 
 /// C's `strtol(s, &end, 10)` (64-bit `long`): `None` on overflow.
 pub fn strtol(s: &str) -> Option<(i64, &str)> {
-    let (negative, body) = c_sign(s);
+    let (negative, body) = super::super::clib::sign(s);
     let digits = body.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 {
         return Some((0, s));
@@ -284,20 +284,9 @@ pub fn strtol(s: &str) -> Option<(i64, &str)> {
     Some((v, &body[digits..]))
 }
 
-/// What C's `strtol`/`strtoul` skip before the digits: leading blanks, then a sign (`true`:
-/// negative).
-fn c_sign(s: &str) -> (bool, &str) {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    }
-}
-
 /// The sign, magnitude and remainder of a C integer in base 0 (`None` on overflow).
 fn parse_c_integer(s: &str) -> Option<(bool, u64, &str)> {
-    let (negative, body) = c_sign(s);
+    let (negative, body) = super::super::clib::sign(s);
     let bytes = body.as_bytes();
     let hex_prefix =
         bytes.len() > 2 && bytes[0] == b'0' && (bytes[1] | 0x20) == b'x' && bytes[2].is_ascii_hexdigit();

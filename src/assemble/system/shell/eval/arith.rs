@@ -39,7 +39,7 @@ pub(super) fn parse_number(text: &str) -> Option<i64> {
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    let magnitude = crate::assemble::system::cint::magnitude(digits)?;
+    let magnitude = crate::assemble::system::clib::magnitude(digits)?;
     let value = magnitude as i64;
     Some(if negative { value.wrapping_neg() } else { value })
 }

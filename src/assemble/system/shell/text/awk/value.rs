@@ -66,7 +66,7 @@ pub(super) fn number_text(n: f64) -> String {
 /// strtod reads beyond decimals (hexadecimal, `inf`, `nan`: mawk takes `"info" + 0` as
 /// infinity) is refused.
 pub(super) fn leading_number(s: &str) -> Run<f64> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let t = s.trim_start_matches(crate::assemble::system::clib::is_space_char);
     strtod_extension(t)?;
     let b = t.as_bytes();
     let mut i = 0;
@@ -115,7 +115,7 @@ fn strtod_extension(t: &str) -> Run<()> {
 
 /// Whether input text is a number as a whole (blanks around it allowed): then it compares as one.
 pub(super) fn looks_numeric(s: &str) -> Run<bool> {
-    let t = s.trim_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let t = s.trim_matches(crate::assemble::system::clib::is_space_char);
     strtod_extension(t)?;
     if t.is_empty() {
         return Ok(false);
