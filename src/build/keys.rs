@@ -122,8 +122,10 @@ use super::artifacts::PlatformArtifact;
 /// walk (sysstat's `sar`), a select question taking its first choice at `db_go` (lightdm's
 /// /etc/X11/default-display-manager); 28 that select checked against the untranslated `Choices-C`
 /// (27's first version lost fontconfig's `hintslight` link), etckeeper's repository left out
-/// instead of walked.
-pub(super) const LAYER_FORMAT: u32 = 28;
+/// instead of walked; 29 conffiles hidden from the scripts until their package is configured,
+/// and `postinst triggered` walked and applied where dpkg runs it (sgml-base's
+/// `supercatalog.old`).
+pub(super) const LAYER_FORMAT: u32 = 29;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

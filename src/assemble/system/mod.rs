@@ -224,7 +224,8 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     overlay.apply(basefiles::compute(&overlay, input.packages)?);
     overlay.apply(shells::compute(&overlay, input.packages)?);
     overlay.apply(ldcache::nsswitch(&overlay, input.packages)?);
-    let (file_ops, file_report) = files::compute_at(&overlay, input.packages, input.source_date_epoch)?;
+    let (file_ops, file_report, triggers_applied) =
+        files::compute_at(&overlay, input.packages, input.source_date_epoch)?;
     overlay.apply(file_ops);
     report.extend(file_report);
     let (alt, alt_report) =
@@ -267,6 +268,7 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
         &overlay,
         input.packages,
         input.architecture,
+        &triggers_applied,
     ));
 
     let (files, removed) = overlay.into_changes();
@@ -354,6 +356,10 @@ pub struct Overlay<'a> {
     base: &'a dyn TreeView,
     /// `Some` = added or replaced, `None` = removed.
     changes: BTreeMap<String, Option<(Entry, Vec<u8>)>>,
+    /// Paths of the base not there yet (conffiles of packages not configured yet, which dpkg
+    /// unpacks as `.dpkg-new` and puts in place when it configures their package); a change
+    /// to one is seen as usual.
+    hidden: BTreeSet<String>,
 }
 
 impl<'a> Overlay<'a> {
@@ -361,7 +367,28 @@ impl<'a> Overlay<'a> {
         Overlay {
             base,
             changes: BTreeMap::new(),
+            hidden: BTreeSet::new(),
         }
+    }
+
+    /// Hides base paths until [`Overlay::reveal`]ed.
+    pub fn hide(&mut self, paths: impl IntoIterator<Item = String>) {
+        self.hidden.extend(paths);
+    }
+
+    /// Shows hidden base paths again.
+    pub fn reveal<'p>(&mut self, paths: impl IntoIterator<Item = &'p str>) {
+        for p in paths {
+            self.hidden.remove(p);
+        }
+    }
+
+    /// The base's entry at `path`, unless it is hidden.
+    fn base_entry(&self, path: &str) -> Option<&Entry> {
+        if self.hidden.contains(path) {
+            return None;
+        }
+        self.base.entry(path)
     }
 
     pub fn apply(&mut self, changes: Changes) {
@@ -399,7 +426,7 @@ impl TreeView for Overlay<'_> {
         match self.changes.get(path) {
             Some(Some((e, _))) => Some(e),
             Some(None) => None,
-            None => self.base.entry(path),
+            None => self.base_entry(path),
         }
     }
 
@@ -410,6 +437,7 @@ impl TreeView for Overlay<'_> {
                 _ => None,
             },
             Some(None) => None,
+            None if self.hidden.contains(path) => None,
             None => self.base.read(path),
         }
     }
@@ -421,12 +449,13 @@ impl TreeView for Overlay<'_> {
                 _ => None,
             },
             Some(None) => None,
+            None if self.hidden.contains(path) => None,
             None => self.base.elf(path),
         }
     }
 
     fn paths(&self) -> Box<dyn Iterator<Item = &str> + '_> {
-        let mut all: BTreeSet<&str> = self.base.paths().collect();
+        let mut all: BTreeSet<&str> = self.base.paths().filter(|p| !self.hidden.contains(*p)).collect();
         for (path, change) in &self.changes {
             match change {
                 Some(_) => {

@@ -74,6 +74,45 @@ impl InstalledPackage {
             .any(|f| super::tree_path(&format!("/{f}")) == rel)
     }
 
+    /// The tree paths of the conffiles it installs (`conffiles` lines without a flag: a
+    /// `remove-on-upgrade` one is not shipped). `dpkgdb` refuses malformed lines.
+    pub fn conffiles(&self) -> Vec<String> {
+        self.member_text("conffiles")
+            .unwrap_or("")
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with('/') && !l.contains(char::is_whitespace))
+            .map(super::tree_path)
+            .collect()
+    }
+
+    /// Its trigger interests (`interest`, `interest-await`, `interest-noawait` lines of its
+    /// `triggers`): file trigger paths and explicit trigger names.
+    pub fn trigger_interests(&self) -> Vec<&str> {
+        self.trigger_lines(&["interest", "interest-await", "interest-noawait"])
+    }
+
+    /// The triggers it activates itself (`activate`, `activate-await`, `activate-noawait`
+    /// lines), which dpkg activates as it unpacks and as it configures it.
+    pub fn trigger_activations(&self) -> Vec<&str> {
+        self.trigger_lines(&["activate", "activate-await", "activate-noawait"])
+    }
+
+    fn trigger_lines(&self, directives: &[&str]) -> Vec<&str> {
+        let Some(text) = self.member_text("triggers") else {
+            return Vec::new();
+        };
+        text.lines()
+            .filter_map(|l| {
+                let mut w = l.split('#').next().unwrap_or("").split_whitespace();
+                match (w.next(), w.next()) {
+                    (Some(d), Some(n)) if directives.contains(&d) => Some(n),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
     /// `Multi-Arch: same` packages are named `pkg:arch` in dpkg's database file names.
     pub fn is_multiarch_same(&self) -> bool {
         self.field("Multi-Arch")

@@ -2,7 +2,8 @@
 //! debcast does not reproduce, one entry per command line.
 //!
 //! Scripts are walked with [`super::shell::Eval`] along the path a fresh install takes
-//! (`postinst triggered NAMES` for packages whose trigger interests another package activates;
+//! (`postinst triggered NAMES` for packages whose trigger interests another package activates,
+//! unless [`super::files`] found the point where dpkg runs it and applied it there;
 //! `preinst install`, `config configure` and `postinst configure` are walked by
 //! [`super::files`], which applies their file commands in order, gives config scripts the
 //! debconf answers of the install so far, and reports the rest — here only the config scripts of
@@ -20,13 +21,16 @@ use super::shell::{self, Call};
 use super::{InstalledPackage, NotEmulated, TreeView};
 
 /// Every not-emulated command of every package's install-time scripts, sorted. Config scripts
-/// `files` does not walk are walked against `tree` (as unpacked), triggered postinsts against `configured` (the tree
-/// once every package is configured, when dpkg processes triggers).
+/// `files` does not walk are walked against `tree` (as unpacked), triggered postinsts against
+/// `configured` (the tree once every package is configured, when dpkg processes triggers) —
+/// but those of `triggers_applied`, whose `postinst triggered` `files` walked and applied at
+/// the point of the install dpkg runs it, and reported itself.
 pub fn scan(
     tree: &dyn TreeView,
     configured: &dyn TreeView,
     packages: &[InstalledPackage],
     native_arch: &str,
+    triggers_applied: &BTreeSet<String>,
 ) -> Vec<NotEmulated> {
     let mut out: BTreeSet<NotEmulated> = BTreeSet::new();
     let mut activated = activated_triggers(packages);
@@ -44,11 +48,15 @@ pub fn scan(
                 &mut out,
             );
         }
-        let names: Vec<&str> = interests(pkg)
+        let names: Vec<&str> = pkg
+            .trigger_interests()
             .into_iter()
             .filter(|n| activated.iter().any(|a| trigger_matches(n, a)))
             .collect();
-        if !names.is_empty() && !WHOLE_POSTINST.contains(&pkg.name.as_str()) {
+        if !names.is_empty()
+            && !WHOLE_POSTINST.contains(&pkg.name.as_str())
+            && !triggers_applied.contains(&pkg.name)
+        {
             let args = vec!["triggered".to_owned(), names.join(" ")];
             scan_script(
                 configured,
@@ -241,37 +249,12 @@ pub fn command_line(c: &Call<'_>) -> String {
     }
 }
 
-/// Trigger names a package is interested in (file triggers are paths).
-fn interests(pkg: &InstalledPackage) -> Vec<&str> {
-    let Some(text) = pkg.member_text("triggers") else {
-        return Vec::new();
-    };
-    text.lines()
-        .filter_map(|l| {
-            let mut w = l.split('#').next().unwrap_or("").split_whitespace();
-            match (w.next(), w.next()) {
-                (Some("interest" | "interest-await" | "interest-noawait"), Some(n)) => Some(n),
-                _ => None,
-            }
-        })
-        .collect()
-}
-
 /// What installing every package activates: explicit `activate*` names and every shipped path
 /// (which activates file triggers on it or its parents).
 fn activated_triggers(packages: &[InstalledPackage]) -> Vec<String> {
     let mut out = Vec::new();
     for pkg in packages {
-        if let Some(text) = pkg.member_text("triggers") {
-            for l in text.lines() {
-                let mut w = l.split('#').next().unwrap_or("").split_whitespace();
-                if let (Some("activate" | "activate-await" | "activate-noawait"), Some(n)) =
-                    (w.next(), w.next())
-                {
-                    out.push(n.to_owned());
-                }
-            }
-        }
+        out.extend(pkg.trigger_activations().into_iter().map(str::to_owned));
         out.extend(pkg.files.iter().map(|f| format!("/{f}")));
     }
     out
@@ -322,7 +305,9 @@ fn script_activations(tree: &dyn TreeView, packages: &[InstalledPackage], native
     out
 }
 
-fn trigger_matches(interest: &str, activated: &str) -> bool {
+/// Whether activating `activated` (a trigger name, or a path unpacked or named) fires the
+/// interest `interest`: the same name, or for a file trigger the path or one below it.
+pub fn trigger_matches(interest: &str, activated: &str) -> bool {
     if interest.starts_with('/') {
         activated == interest
             || activated
@@ -340,7 +325,7 @@ mod tests {
         let mut r = super::super::files::compute(tree, packages)
             .map(|(_, r)| r)
             .unwrap_or_default();
-        r.extend(scan(tree, tree, packages, arch));
+        r.extend(scan(tree, tree, packages, arch, &BTreeSet::new()));
         r.sort();
         r.dedup();
         r
@@ -640,10 +625,10 @@ fi
         let pkgs = [cacerts, jre];
         let kinds = |r: Vec<NotEmulated>| r.iter().map(|n| (n.script.clone(), n.kind())).collect::<Vec<_>>();
         assert_eq!(
-            kinds(scan(&unpacked, &configured, &pkgs, "amd64")),
+            kinds(scan(&unpacked, &configured, &pkgs, "amd64", &BTreeSet::new())),
             [("postinst triggered".to_owned(), EffectKind::NonDeterministic)]
         );
-        assert!(scan(&unpacked, &unpacked, &pkgs, "amd64").is_empty());
+        assert!(scan(&unpacked, &unpacked, &pkgs, "amd64", &BTreeSet::new()).is_empty());
     }
 
     /// A triggered postinst's writes are not applied here, so `test -s` of a file it rewrites
@@ -674,10 +659,16 @@ fi
         );
         let mut configured = MemTree::new();
         configured.file("var/lib/ca-certificates-java/fresh", b"");
-        let kinds: Vec<EffectKind> = scan(&MemTree::new(), &configured, &[cacerts, jre], "amd64")
-            .iter()
-            .map(NotEmulated::kind)
-            .collect();
+        let kinds: Vec<EffectKind> = scan(
+            &MemTree::new(),
+            &configured,
+            &[cacerts, jre],
+            "amd64",
+            &BTreeSet::new(),
+        )
+        .iter()
+        .map(NotEmulated::kind)
+        .collect();
         assert!(kinds.contains(&EffectKind::NonDeterministic), "{kinds:?}");
     }
 
@@ -703,7 +694,13 @@ fi
         // of a directory it lacks is. Reloading a running D-Bus daemon is service management.
         let mut configured = MemTree::new();
         configured.dir("var/cache/watched");
-        let r = scan(&MemTree::new(), &configured, &[watcher, shipper], "amd64");
+        let r = scan(
+            &MemTree::new(),
+            &configured,
+            &[watcher, shipper],
+            "amd64",
+            &BTreeSet::new(),
+        );
         let what: Vec<(&str, &str)> = r.iter().map(|n| (n.script.as_str(), n.what.as_str())).collect();
         assert_eq!(
             what,
@@ -783,6 +780,7 @@ mod host_probe {
             &super::super::testutil::MemTree::new(),
             &pkgs,
             "amd64",
+            &std::collections::BTreeSet::new(),
         ) {
             println!("{}\t{}\t{}", r.package, r.script, r.what);
         }

@@ -8,9 +8,9 @@
 //!   those matching ENTRY (a Perl pattern; a path in practice), plus `CATALOG ENTRY` when adding;
 //!   a new catalog starts from `/usr/share/sgml-base/catalog.centralized`; the previous file is
 //!   kept as `CATALOG.old`.
-//! - `--super` (the super catalog by name) runs `dpkg-trigger /etc/sgml` instead: the trigger's
-//!   own `--update-super` is what changes files, so it is refused here (reported) rather than
-//!   guessed.
+//! - `--add --super ENTRY` / `--remove --super ENTRY` (the super catalog by name) change no
+//!   file: they run `dpkg-trigger /etc/sgml`, and sgml-base's `postinst triggered` then runs
+//!   `--update-super` (the walk in `files` activates and runs it where dpkg would).
 
 use regex::Regex;
 
@@ -18,17 +18,27 @@ use super::{Changes, Overlay, TreeView};
 
 const SUPER_CATALOG: &str = "var/lib/sgml-base/supercatalog";
 const CATALOG_DIR: &str = "etc/sgml";
+/// What `--super` hands to dpkg-trigger (sgml-base's `interest /etc/sgml`).
+pub const CATALOG_TRIGGER: &str = "/etc/sgml";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CatalogCall {
     UpdateSuper,
-    Add { catalog: String, entry: String },
-    Remove { catalog: String, entry: String },
+    /// `--super`: activates this file trigger instead of writing anything.
+    Trigger(&'static str),
+    Add {
+        catalog: String,
+        entry: String,
+    },
+    Remove {
+        catalog: String,
+        entry: String,
+    },
 }
 
 /// Parses the arguments as the script does: `--` options first, then the operands.
 pub fn parse(args: &[String]) -> Result<CatalogCall, String> {
-    let (mut add, mut remove, mut update_super) = (false, false, false);
+    let (mut add, mut remove, mut update_super, mut super_catalog) = (false, false, false, false);
     let mut rest = args;
     while let Some((first, tail)) = rest.split_first() {
         if !first.starts_with("--") {
@@ -41,14 +51,20 @@ pub fn parse(args: &[String]) -> Result<CatalogCall, String> {
             "--remove" => remove = true,
             "--update-super" => update_super = true,
             "--quiet" => {}
-            "--super" => {
-                return Err(
-                    "update-catalog --super activates the /etc/sgml trigger (dpkg-trigger); not reproduced"
-                        .into(),
-                );
-            }
+            "--super" => super_catalog = true,
             other => return Err(format!("update-catalog option `{other}` is not emulated")),
         }
+    }
+    if super_catalog {
+        return match (add, remove, update_super, rest) {
+            (true, false, false, [_]) | (false, true, false, [_]) | (false, false, true, []) => {
+                Ok(CatalogCall::Trigger(CATALOG_TRIGGER))
+            }
+            _ => Err(
+                "update-catalog --super without exactly one of --add ENTRY, --remove ENTRY, --update-super"
+                    .into(),
+            ),
+        };
     }
     match (add, remove, update_super, rest) {
         (false, false, true, []) => Ok(CatalogCall::UpdateSuper),
@@ -77,6 +93,8 @@ fn text(tree: &dyn TreeView, path: &str) -> Result<Option<String>, String> {
 /// Applies one call to the image.
 pub fn apply(overlay: &mut Overlay<'_>, call: &CatalogCall, umask: u32) -> Result<(), String> {
     match call {
+        // The activation is the caller's to record.
+        CatalogCall::Trigger(_) => Ok(()),
         CatalogCall::UpdateSuper => {
             let mut cats = Vec::new();
             if let Some((real, names)) = super::children(overlay, CATALOG_DIR) {
@@ -296,11 +314,13 @@ mod tests {
                       update-catalog --remove /etc/sgml/foo.cat /usr/share/sgml/foo/catalog\n\
                       update-catalog --add --super /etc/sgml/foo.cat\n";
         let (c, report) = files::compute(&t, &[pkg("docbook", script)]).unwrap();
-        let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
-        assert_eq!(
-            what,
-            ["update-catalog --add --super /etc/sgml/foo.cat"],
-            "the trigger is not guessed"
+        assert!(report.is_empty(), "{report:?}");
+        assert!(
+            !c.files
+                .iter()
+                .any(|(e, _)| e.path.starts_with("var/lib/sgml-base")),
+            "--super only activates the trigger: {:?}",
+            c.files.iter().map(|(e, _)| &e.path).collect::<Vec<_>>()
         );
         assert_eq!(
             String::from_utf8_lossy(&written(&c, "etc/sgml/foo.cat").1),
@@ -310,6 +330,89 @@ mod tests {
             String::from_utf8_lossy(&written(&c, "etc/sgml/foo.cat.old").1),
             "-- centralized catalog /etc/sgml/foo.cat --\nCATALOG /usr/share/sgml/foo/catalog\nCATALOG /usr/share/sgml/bar/catalog\n"
         );
+    }
+
+    /// sgml-base configured before xml-core, as apt orders them: its postinst lists /etc/sgml
+    /// while xml-core's catalog (a conffile) is still unpacked as `.dpkg-new`, so the first
+    /// super catalog is empty; xml-core's configure activates the trigger (its `activate-await`
+    /// line, or `update-catalog --add --super` in its postinst), and the triggered run that
+    /// follows writes the catalog, keeping the empty one as `.old` — as dpkg leaves them.
+    #[test]
+    fn the_trigger_run_after_a_catalog_is_configured() {
+        let sgml_base = |t: &mut MemTree| {
+            t.dir("var/lib/sgml-base");
+            let mut p = pkg(
+                "sgml-base",
+                "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n  update-catalog --quiet --update-super\nfi\n\
+                 if [ \"$1\" = triggered ]; then\n  update-catalog --quiet --update-super\nfi\n",
+            );
+            p.members.insert(
+                "triggers".into(),
+                b"interest update-sgmlcatalog\ninterest /etc/sgml\n".to_vec(),
+            );
+            p
+        };
+        for (activation, postinst) in [
+            ("activate-await update-sgmlcatalog\n", "#!/bin/sh\n"),
+            (
+                "",
+                "#!/bin/sh\nupdate-catalog --quiet --add --super /etc/sgml/xml-core.cat\n",
+            ),
+            ("", "#!/bin/sh\ndpkg-trigger --no-await /etc/sgml\n"),
+        ] {
+            let mut t = MemTree::new();
+            let base = sgml_base(&mut t);
+            t.file(
+                "etc/sgml/xml-core.cat",
+                b"CATALOG /usr/share/sgml/dtd/xml-core/catalog\n",
+            )
+            .file("usr/share/sgml/dtd/xml-core/catalog", b"");
+            let mut core = pkg("xml-core", postinst);
+            core.members
+                .insert("conffiles".into(), b"/etc/sgml/xml-core.cat\n".to_vec());
+            core.members
+                .insert("triggers".into(), activation.as_bytes().to_vec());
+            let (c, report, applied) = files::compute_at(&t, &[base, core], 0).unwrap();
+            assert!(report.is_empty(), "{postinst}: {report:?}");
+            assert_eq!(
+                String::from_utf8_lossy(&written(&c, SUPER_CATALOG).1),
+                format!("{HEADER}CATALOG /etc/sgml/xml-core.cat\n"),
+                "{activation}{postinst}"
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&written(&c, "var/lib/sgml-base/supercatalog.old").1),
+                HEADER,
+                "{activation}{postinst}"
+            );
+            assert!(applied.contains("sgml-base"), "{applied:?}");
+        }
+        // xml-core configured first (its catalog in place when sgml-base lists /etc/sgml), and
+        // nothing activates the trigger after sgml-base is configured: one run, no `.old`.
+        let mut t = MemTree::new();
+        let base = sgml_base(&mut t);
+        t.file(
+            "etc/sgml/xml-core.cat",
+            b"CATALOG /usr/share/sgml/dtd/xml-core/catalog\n",
+        )
+        .file("usr/share/sgml/dtd/xml-core/catalog", b"");
+        let mut core = pkg("xml-core", "#!/bin/sh\n");
+        core.members
+            .insert("conffiles".into(), b"/etc/sgml/xml-core.cat\n".to_vec());
+        core.members
+            .insert("triggers".into(), b"activate-await update-sgmlcatalog\n".to_vec());
+        let (c, report, applied) = files::compute_at(&t, &[core, base], 0).unwrap();
+        assert!(report.is_empty(), "{report:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&written(&c, SUPER_CATALOG).1),
+            format!("{HEADER}CATALOG /etc/sgml/xml-core.cat\n")
+        );
+        assert!(
+            !c.files
+                .iter()
+                .any(|(e, _)| e.path == "var/lib/sgml-base/supercatalog.old"),
+            "one run only"
+        );
+        assert!(applied.is_empty(), "{applied:?}");
     }
 
     #[test]

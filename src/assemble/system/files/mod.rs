@@ -6,6 +6,10 @@
 //! `/etc/subuid`, libpam's `touch /etc/environment`, netbase's `/etc/networks`.
 //!
 //! Each command takes effect before the script's next file test, as it would on a real system.
+//! The walk follows dpkg's timeline: a conffile appears when its package is configured, and a
+//! package's `postinst triggered` runs (applied like its `postinst configure`) at the end of a
+//! round for the triggers activated after it was configured — by a later package's `activate`
+//! line, `dpkg-trigger` call or unpacked files.
 //! Only fully known, unambiguous forms are applied (octal modes, no `-r`/`-R`); anything else
 //! is reported, never guessed at.
 
@@ -53,6 +57,78 @@ struct State<'t> {
     /// The files the script being walked created (absolute paths): a write to one of them that
     /// is not reproduced leaves its content unknown, so it is left out, not kept half-written.
     created: std::collections::BTreeSet<String>,
+    /// The triggers the script being walked activated (`dpkg-trigger NAME`, `update-catalog
+    /// --super`).
+    activated: Vec<String>,
+}
+
+/// A point of the install at which dpkg runs a package's script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// `preinst install`, as the package is unpacked.
+    Unpack,
+    /// `postinst configure`.
+    Configure,
+    /// `postinst triggered NAMES`, for the triggers activated since the package was configured.
+    Triggers,
+}
+
+impl Step {
+    /// The control member that runs.
+    fn member(self) -> &'static str {
+        match self {
+            Step::Unpack => "preinst",
+            Step::Configure | Step::Triggers => "postinst",
+        }
+    }
+
+    /// How the report names it.
+    fn label(self) -> &'static str {
+        match self {
+            Step::Unpack => "preinst",
+            Step::Configure => "postinst",
+            Step::Triggers => "postinst triggered",
+        }
+    }
+}
+
+/// The triggers pending for each configured package, as dpkg records activations: only a
+/// package already configured (not one merely unpacked) is marked, with the interest that fired.
+#[derive(Default)]
+struct PendingTriggers<'p> {
+    /// The packages with interests, in configure order.
+    interested: Vec<(&'p str, Vec<&'p str>)>,
+    pending: std::collections::BTreeMap<&'p str, Vec<String>>,
+}
+
+impl<'p> PendingTriggers<'p> {
+    fn new(packages: &'p [InstalledPackage]) -> Self {
+        PendingTriggers {
+            interested: packages
+                .iter()
+                .map(|p| (p.name.as_str(), p.trigger_interests()))
+                .filter(|(_, i)| !i.is_empty())
+                .collect(),
+            pending: Default::default(),
+        }
+    }
+
+    /// `name` activated (a trigger name, or a path unpacked or named to dpkg-trigger).
+    fn activate(&mut self, name: &str, configured: &std::collections::BTreeSet<&str>) {
+        for (package, interests) in &self.interested {
+            if !configured.contains(package) {
+                continue;
+            }
+            for interest in interests {
+                if report::trigger_matches(interest, name) {
+                    let names = self.pending.entry(package).or_default();
+                    if !names.iter().any(|n| n == interest) {
+                        names.push((*interest).to_owned());
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Applies every package's file commands, in configure order.
@@ -60,17 +136,23 @@ pub fn compute(
     tree: &dyn TreeView,
     packages: &[InstalledPackage],
 ) -> Result<(Changes, Vec<NotEmulated>), SystemError> {
-    compute_at(tree, packages, 0)
+    compute_at(tree, packages, 0).map(|(changes, report, _)| (changes, report))
 }
 
-/// [`compute`], with the build's SOURCE_DATE_EPOCH for what account commands write.
+/// [`compute`], with the build's SOURCE_DATE_EPOCH for what account commands write; also
+/// returns the packages whose `postinst triggered` it walked (see [`report::scan`]).
 pub fn compute_at(
     tree: &dyn TreeView,
     packages: &[InstalledPackage],
     source_date_epoch: u64,
-) -> Result<(Changes, Vec<NotEmulated>), SystemError> {
+) -> Result<(Changes, Vec<NotEmulated>, std::collections::BTreeSet<String>), SystemError> {
+    let mut overlay = Overlay::new(tree);
+    // dpkg unpacks a conffile as `NAME.dpkg-new` and puts it in place when it configures the
+    // package: until then no script sees it (sgml-base's postinst lists /etc/sgml before
+    // xml-core's catalog is there).
+    overlay.hide(packages.iter().flat_map(InstalledPackage::conffiles));
     let state = RefCell::new(State {
-        overlay: Overlay::new(tree),
+        overlay,
         diversions: Vec::new(),
         umask: 0o022,
         source_date_epoch,
@@ -82,34 +164,79 @@ pub fn compute_at(
         packages,
         pending: Default::default(),
         created: Default::default(),
+        activated: Vec::new(),
     });
     let mut report = Vec::new();
     let debconf = super::debconf::Debconf::new(packages);
     // Round by round (the Essential set, what apt configures early, the rest): the round's
     // preinsts (`install`, as each package is unpacked), then its postinsts (`configure`), each
-    // in configure order.
+    // in configure order; then the triggers activated so far, as dpkg processes them at the end
+    // of the Essential set's `dpkg --configure` and of apt's closing `--configure --pending`
+    // (apt defers them while it configures early).
     let steps = Round::ALL.into_iter().flat_map(|round| {
-        [
-            ("preinst", &["install"][..]),
-            ("postinst", &["configure", ""][..]),
-        ]
-        .map(move |(script, args)| (round, script, args))
+        let triggers = (round != Round::Early).then_some((round, Step::Triggers));
+        [(round, Step::Unpack), (round, Step::Configure)]
+            .into_iter()
+            .chain(triggers)
     });
     // The packages configured so far (their postinst step done), for `dpkg -s`; `previous` is
     // the one whose postinst step came last.
     let configured: RefCell<std::collections::BTreeSet<&str>> = RefCell::new(Default::default());
     let mut previous: Option<&str> = None;
-    for (round, script, args) in steps {
-        for pkg in packages.iter().filter(|p| p.round == round) {
+    let mut triggers = PendingTriggers::new(packages);
+    let mut triggers_applied = std::collections::BTreeSet::new();
+    for (round, step) in steps {
+        if let Some(done) = previous.take() {
+            configured.borrow_mut().insert(done);
+        }
+        let script = step.member();
+        if step == Step::Unpack {
+            // Unpacking activates the triggers the packages name and the file triggers on their
+            // paths, for the packages configured in earlier rounds.
+            let done = configured.borrow();
+            for pkg in packages.iter().filter(|p| p.round == round) {
+                for name in pkg.trigger_activations() {
+                    triggers.activate(name, &done);
+                }
+                for f in &pkg.files {
+                    triggers.activate(&format!("/{}", f.trim_start_matches('/')), &done);
+                }
+            }
+        }
+        for pkg in packages
+            .iter()
+            .filter(|p| p.round == round || step == Step::Triggers)
+        {
             if let Some(done) = previous.take() {
                 configured.borrow_mut().insert(done);
             }
-            if script == "postinst" {
+            let owned_args: Vec<String> = match step {
+                Step::Unpack => vec!["install".into()],
+                Step::Configure => vec!["configure".into(), String::new()],
+                Step::Triggers => match triggers.pending.remove(pkg.name.as_str()) {
+                    Some(names) => vec!["triggered".into(), names.join(" ")],
+                    None => continue,
+                },
+            };
+            if step == Step::Configure {
                 previous = Some(pkg.name.as_str());
+                state
+                    .borrow_mut()
+                    .overlay
+                    .reveal(pkg.conffiles().iter().map(String::as_str));
+                // Configuring activates the triggers the package names, as unpacking does.
+                for name in pkg.trigger_activations() {
+                    triggers.activate(name, &configured.borrow());
+                }
             }
             if script == "postinst" && WHOLE_POSTINST.contains(&pkg.name.as_str()) {
                 continue;
             }
+            if step == Step::Triggers {
+                triggers_applied.insert(pkg.name.clone());
+            }
+            let args: Vec<&str> = owned_args.iter().map(String::as_str).collect();
+            let label = step.label();
             let Some(text) = pkg.script_text(script) else {
                 continue;
             };
@@ -117,7 +244,7 @@ pub fn compute_at(
             if let Some(why) = report::non_shell(text) {
                 report.push(NotEmulated {
                     package: pkg.name.clone(),
-                    script: script.into(),
+                    script: label.into(),
                     what: why,
                 });
                 continue;
@@ -127,7 +254,7 @@ pub fn compute_at(
                 Err(e) => {
                     report.push(NotEmulated {
                         package: pkg.name.clone(),
-                        script: script.into(),
+                        script: label.into(),
                         what: report::unreadable(&e),
                     });
                     continue;
@@ -305,6 +432,18 @@ pub fn compute_at(
                         st.pending.extend(made);
                         drop(st);
                         failures.extend(commands::report_entry(&kind, &command_line(&c)));
+                        return;
+                    }
+                    // `dpkg-trigger [OPTIONS] NAME` (not a check or a dry run): the interested
+                    // packages' `postinst triggered` runs later, where dpkg runs it.
+                    if name == "dpkg-trigger" {
+                        let args = &argv[1..];
+                        let mut operands = args.iter().filter(|a| !a.starts_with('-'));
+                        if let (Some(trigger), None) = (operands.next(), operands.next())
+                            && !args.iter().any(|a| a == "--no-act" || a == "--check-supported")
+                        {
+                            state.borrow_mut().activated.push(trigger.clone());
+                        }
                         return;
                     }
                     if super::runit::handles(name, &argv[1..]) {
@@ -585,7 +724,7 @@ pub fn compute_at(
                 let config = pkg
                     .members
                     .get("config")
-                    .filter(|_| script == "postinst")
+                    .filter(|_| step == Step::Configure)
                     .map(|raw| super::report::walkable(raw));
                 let config_entry = |what: String| NotEmulated {
                     package: pkg.name.clone(),
@@ -631,7 +770,7 @@ pub fn compute_at(
                         .borrow_mut()
                         .extend(conditions::unwalked_effects(condition, unwalked));
                 };
-                let walked = shell::Eval::new(args, &mut cb)
+                let walked = shell::Eval::new(&args, &mut cb)
                     .with_helpers(&helpers)
                     .with_globs(&globs)
                     .with_guesses(&guesses)
@@ -654,9 +793,14 @@ pub fn compute_at(
             if let Some(err) = refused {
                 return Err(err);
             }
+            // What the script activated, for the packages configured before it.
+            let activated = std::mem::take(&mut state.borrow_mut().activated);
+            for name in &activated {
+                triggers.activate(name, &configured.borrow());
+            }
             report.extend(failures.into_iter().map(|what| NotEmulated {
                 package: pkg.name.clone(),
-                script: script.into(),
+                script: label.into(),
                 what,
             }));
         }
@@ -681,7 +825,7 @@ pub fn compute_at(
         text.into_bytes(),
     ));
     files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-    Ok((Changes { files, removed }, report))
+    Ok((Changes { files, removed }, report, triggers_applied))
 }
 
 fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Result<(), String> {
@@ -840,7 +984,11 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             super::lighttpd::apply(&mut st.overlay, &super::lighttpd::parse(name, args)?)
         }
         "update-catalog" => {
-            super::sgmlcatalog::apply(&mut st.overlay, &super::sgmlcatalog::parse(args)?, st.umask)
+            let call = super::sgmlcatalog::parse(args)?;
+            if let super::sgmlcatalog::CatalogCall::Trigger(name) = call {
+                st.activated.push(name.to_owned());
+            }
+            super::sgmlcatalog::apply(&mut st.overlay, &call, st.umask)
         }
         "update-binfmts" => super::binfmts::apply(&mut st.overlay, &super::binfmts::parse(args)?, st.umask),
         "update-perl-sax-parsers" => {

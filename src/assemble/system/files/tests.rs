@@ -1182,3 +1182,33 @@ fn a_diversion_moves_another_packages_file_to_its_new_name() {
         Some(9)
     );
 }
+
+/// A conffile is in place once its package is configured (dpkg unpacks it as `.dpkg-new`): a
+/// postinst configured before that package does not see it, one configured after does, and its
+/// own package's postinst does.
+#[test]
+fn conffiles_appear_when_their_package_is_configured() {
+    let mut t = MemTree::new();
+    t.file("etc/b.conf", b"b\n").dir("var/lib");
+    let looks = |name: &str| {
+        pkg(
+            name,
+            &format!("#!/bin/sh\nif [ -e /etc/b.conf ]; then touch /var/lib/{name}-saw-b; fi\n"),
+        )
+    };
+    let mut b = looks("b");
+    b.members.insert("conffiles".into(), b"/etc/b.conf\n".to_vec());
+    let (c, report) = compute(&t, &[looks("a"), b, looks("c")]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let made: Vec<&str> = c
+        .files
+        .iter()
+        .map(|(e, _)| e.path.as_str())
+        .filter(|p| p.ends_with("-saw-b"))
+        .collect();
+    assert_eq!(made, ["var/lib/b-saw-b", "var/lib/c-saw-b"]);
+    assert!(
+        !c.removed.iter().any(|p| p == "etc/b.conf") && !c.files.iter().any(|(e, _)| e.path == "etc/b.conf"),
+        "the conffile itself is the package's, untouched: {c:?}"
+    );
+}
