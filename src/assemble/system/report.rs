@@ -20,17 +20,23 @@ use super::commands::{WHOLE_POSTINST, classify};
 use super::shell::{self, Call};
 use super::{InstalledPackage, NotEmulated, TreeView};
 
+/// Per package whose `postinst triggered` `files` walked, the command lines that walk met.
+pub type TriggersApplied = std::collections::BTreeMap<String, BTreeSet<String>>;
+
 /// Every not-emulated command of every package's install-time scripts, sorted. Config scripts
 /// `files` does not walk are walked against `tree` (as unpacked), triggered postinsts against
-/// `configured` (the tree once every package is configured, when dpkg processes triggers) —
-/// but those of `triggers_applied`, whose `postinst triggered` `files` walked and applied at
-/// the point of the install dpkg runs it, and reported itself.
+/// `configured` (the tree once every package is configured, when dpkg processes triggers). For
+/// the packages of `triggers_applied`, whose `postinst triggered` `files` walked at the point
+/// of the install dpkg runs it, the file commands that walk met (applied, or reported by it)
+/// are not listed again; the rest is, as this walk sees what the sibling modules computed after
+/// `files` (the alternatives: ca-certificates-java's trigger asks `which java`, and what its
+/// answer guards is listed here when the walk in `files` did not reach it).
 pub fn scan(
     tree: &dyn TreeView,
     configured: &dyn TreeView,
     packages: &[InstalledPackage],
     native_arch: &str,
-    triggers_applied: &BTreeSet<String>,
+    triggers_applied: &TriggersApplied,
 ) -> Vec<NotEmulated> {
     let mut out: BTreeSet<NotEmulated> = BTreeSet::new();
     let mut activated = activated_triggers(packages);
@@ -45,6 +51,7 @@ pub fn scan(
                 "config",
                 &["configure".to_owned(), String::new()],
                 native_arch,
+                None,
                 &mut out,
             );
         }
@@ -53,10 +60,7 @@ pub fn scan(
             .into_iter()
             .filter(|n| activated.iter().any(|a| trigger_matches(n, a)))
             .collect();
-        if !names.is_empty()
-            && !WHOLE_POSTINST.contains(&pkg.name.as_str())
-            && !triggers_applied.contains(&pkg.name)
-        {
+        if !names.is_empty() && !WHOLE_POSTINST.contains(&pkg.name.as_str()) {
             let args = vec!["triggered".to_owned(), names.join(" ")];
             scan_script(
                 configured,
@@ -65,6 +69,7 @@ pub fn scan(
                 "postinst triggered",
                 &args,
                 native_arch,
+                triggers_applied.get(&pkg.name),
                 &mut out,
             );
         }
@@ -97,6 +102,7 @@ fn scan_script(
     label: &str,
     args: &[String],
     native_arch: &str,
+    files_met: Option<&BTreeSet<String>>,
     out: &mut BTreeSet<NotEmulated>,
 ) {
     let Some(raw) = pkg.members.get(member) else {
@@ -115,7 +121,9 @@ fn scan_script(
         }
     };
     let mut cb = |c: Call<'_>| {
-        if already_holds(tree, &c) {
+        if already_holds(tree, &c)
+            || files_met.is_some_and(|met| applied_by_files(&c) && met.contains(&command_line(&c)))
+        {
             return;
         }
         if let Some(what) = unapplied(&c) {
@@ -159,6 +167,19 @@ pub fn unapplied(c: &Call<'_>) -> Option<String> {
         return Some(command_line(c));
     }
     super::commands::report_entry(&classify(&argv0, &rest), &command_line(c))
+}
+
+/// Whether `files` applies the command (a file command, accounts, ucf, …) when it walks the
+/// script: then it is `files`' to apply or report, not this walk's.
+fn applied_by_files(c: &Call<'_>) -> bool {
+    let words: Vec<String> = match &c.argv {
+        Ok(argv) => argv.clone(),
+        Err(_) => c.text.split_whitespace().map(str::to_owned).collect(),
+    };
+    let Some((argv0, rest)) = words.split_first() else {
+        return false;
+    };
+    super::commands::handles(argv0.rsplit('/').next().unwrap_or(argv0), rest)
 }
 
 /// Whether a file command of a script walked outside `files` would change nothing in `tree`:
@@ -325,7 +346,7 @@ mod tests {
         let mut r = super::super::files::compute(tree, packages)
             .map(|(_, r)| r)
             .unwrap_or_default();
-        r.extend(scan(tree, tree, packages, arch, &BTreeSet::new()));
+        r.extend(scan(tree, tree, packages, arch, &TriggersApplied::new()));
         r.sort();
         r.dedup();
         r
@@ -625,10 +646,16 @@ fi
         let pkgs = [cacerts, jre];
         let kinds = |r: Vec<NotEmulated>| r.iter().map(|n| (n.script.clone(), n.kind())).collect::<Vec<_>>();
         assert_eq!(
-            kinds(scan(&unpacked, &configured, &pkgs, "amd64", &BTreeSet::new())),
+            kinds(scan(
+                &unpacked,
+                &configured,
+                &pkgs,
+                "amd64",
+                &TriggersApplied::new()
+            )),
             [("postinst triggered".to_owned(), EffectKind::NonDeterministic)]
         );
-        assert!(scan(&unpacked, &unpacked, &pkgs, "amd64", &BTreeSet::new()).is_empty());
+        assert!(scan(&unpacked, &unpacked, &pkgs, "amd64", &TriggersApplied::new()).is_empty());
     }
 
     /// A triggered postinst's writes are not applied here, so `test -s` of a file it rewrites
@@ -664,7 +691,7 @@ fi
             &configured,
             &[cacerts, jre],
             "amd64",
-            &BTreeSet::new(),
+            &TriggersApplied::new(),
         )
         .iter()
         .map(NotEmulated::kind)
@@ -699,7 +726,7 @@ fi
             &configured,
             &[watcher, shipper],
             "amd64",
-            &BTreeSet::new(),
+            &TriggersApplied::new(),
         );
         let what: Vec<(&str, &str)> = r.iter().map(|n| (n.script.as_str(), n.what.as_str())).collect();
         assert_eq!(
@@ -754,6 +781,44 @@ fi
             assert!(!r.contains(&triggered), "{call}: {r:?}");
         }
     }
+
+    /// A triggered postinst `files` walked: the file commands that walk met are its own (applied
+    /// or reported there), those it did not reach — behind a test the finished tree answers
+    /// otherwise — and the other commands are listed here.
+    #[test]
+    fn commands_the_files_walk_met_are_not_listed_again() {
+        let watcher = pkg(
+            "watcher",
+            &[
+                ("triggers", "interest /usr/share/watched\n"),
+                (
+                    "postinst",
+                    "#!/bin/sh\nset -e\nif [ \"$1\" = triggered ]; then\n  touch /var/lib/watcher/stamp\n  \
+                     if [ -e /usr/bin/tool ]; then rm -f /var/lib/watcher/fresh; tool --rebuild; fi\nfi\n",
+                ),
+            ],
+        );
+        let shipper = InstalledPackage {
+            files: vec!["usr/share/watched/x".into()],
+            ..pkg("shipper", &[])
+        };
+        let mut configured = MemTree::new();
+        configured.file("usr/bin/tool", b"").dir("var/lib/watcher");
+        let met: TriggersApplied = [(
+            "watcher".to_owned(),
+            ["touch /var/lib/watcher/stamp".to_owned()].into(),
+        )]
+        .into();
+        let what: Vec<String> = scan(&MemTree::new(), &configured, &[watcher, shipper], "amd64", &met)
+            .into_iter()
+            .map(|r| r.what)
+            .collect();
+        assert_eq!(
+            what,
+            ["rm -f /var/lib/watcher/fresh", "tool --rebuild"],
+            "the touch is the files walk's; what it did not reach is listed"
+        );
+    }
 }
 
 #[cfg(test)]
@@ -780,7 +845,7 @@ mod host_probe {
             &super::super::testutil::MemTree::new(),
             &pkgs,
             "amd64",
-            &std::collections::BTreeSet::new(),
+            &super::TriggersApplied::new(),
         ) {
             println!("{}\t{}\t{}", r.package, r.script, r.what);
         }

@@ -384,7 +384,7 @@ mod tests {
                 HEADER,
                 "{activation}{postinst}"
             );
-            assert!(applied.contains("sgml-base"), "{applied:?}");
+            assert!(applied.contains_key("sgml-base"), "{applied:?}");
         }
         // xml-core configured first (its catalog in place when sgml-base lists /etc/sgml), and
         // nothing activates the trigger after sgml-base is configured: one run, no `.old`.

@@ -140,12 +140,13 @@ pub fn compute(
 }
 
 /// [`compute`], with the build's SOURCE_DATE_EPOCH for what account commands write; also
-/// returns the packages whose `postinst triggered` it walked (see [`report::scan`]).
+/// returns the packages whose `postinst triggered` it walked, with the commands it met (see
+/// [`report::scan`]).
 pub fn compute_at(
     tree: &dyn TreeView,
     packages: &[InstalledPackage],
     source_date_epoch: u64,
-) -> Result<(Changes, Vec<NotEmulated>, std::collections::BTreeSet<String>), SystemError> {
+) -> Result<(Changes, Vec<NotEmulated>, report::TriggersApplied), SystemError> {
     let mut overlay = Overlay::new(tree);
     // dpkg unpacks a conffile as `NAME.dpkg-new` and puts it in place when it configures the
     // package: until then no script sees it (sgml-base's postinst lists /etc/sgml before
@@ -184,7 +185,7 @@ pub fn compute_at(
     let configured: RefCell<std::collections::BTreeSet<&str>> = RefCell::new(Default::default());
     let mut previous: Option<&str> = None;
     let mut triggers = PendingTriggers::new(packages);
-    let mut triggers_applied = std::collections::BTreeSet::new();
+    let triggers_applied: RefCell<report::TriggersApplied> = RefCell::new(Default::default());
     for (round, step) in steps {
         if let Some(done) = previous.take() {
             configured.borrow_mut().insert(done);
@@ -233,7 +234,7 @@ pub fn compute_at(
                 continue;
             }
             if step == Step::Triggers {
-                triggers_applied.insert(pkg.name.clone());
+                triggers_applied.borrow_mut().entry(pkg.name.clone()).or_default();
             }
             let args: Vec<&str> = owned_args.iter().map(String::as_str).collect();
             let label = step.label();
@@ -274,6 +275,13 @@ pub fn compute_at(
                 // This walk has the accurate, in-order view of the files, so it is also the one that
                 // reports what `preinst install` and `postinst configure` do that is not emulated.
                 let mut cb = |c: Call<'_>| {
+                    if step == Step::Triggers {
+                        triggers_applied
+                            .borrow_mut()
+                            .entry(pkg.name.clone())
+                            .or_default()
+                            .insert(command_line(&c));
+                    }
                     // A write in commands the walk did not run (see `Eval::tell_unwalked_writes`).
                     if let Err(why) = &c.argv
                         && let Some(why) = why.strip_prefix(shell::NOT_RUN)
@@ -825,7 +833,7 @@ pub fn compute_at(
         text.into_bytes(),
     ));
     files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-    Ok((Changes { files, removed }, report, triggers_applied))
+    Ok((Changes { files, removed }, report, triggers_applied.into_inner()))
 }
 
 fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Result<(), String> {
