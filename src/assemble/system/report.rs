@@ -47,8 +47,7 @@ pub fn scan(
             scan_script(
                 tree,
                 pkg,
-                "config",
-                "config",
+                ("config", "config"),
                 &["configure".to_owned(), String::new()],
                 native_arch,
                 None,
@@ -65,8 +64,7 @@ pub fn scan(
             scan_script(
                 configured,
                 pkg,
-                "postinst",
-                "postinst triggered",
+                ("postinst", "postinst triggered"),
                 &args,
                 native_arch,
                 triggers_applied.get(&pkg.name),
@@ -95,11 +93,11 @@ pub fn walkable(raw: &[u8]) -> Result<Vec<shell::Node>, String> {
     shell::parse(&text).map_err(|e| unreadable(&e))
 }
 
+/// Walks `script`: the control member, and how the report names the run.
 fn scan_script(
     tree: &dyn TreeView,
     pkg: &InstalledPackage,
-    member: &str,
-    label: &str,
+    (member, label): (&str, &str),
     args: &[String],
     native_arch: &str,
     files_met: Option<&BTreeSet<String>>,
