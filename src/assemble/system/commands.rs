@@ -28,7 +28,9 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "install" => parse_install(args).is_ok(),
         "systemd-tmpfiles" => super::tmpfiles::parse(args).is_ok(),
         "update-xmlcatalog" => super::xmlcatalog::parse(args).is_ok(),
-        "a2enmod" | "a2enconf" | "a2ensite" => super::apache::parse(argv0, args).is_ok(),
+        "a2enmod" | "a2enconf" | "a2ensite" | "a2dismod" | "a2disconf" | "a2dissite" => {
+            super::apache::parse(argv0, args).is_ok()
+        }
         "phpenmod" => super::php::parse(argv0, args).is_ok(),
         // `--root=` is empty under dpkg (`${DPKG_ROOT:+--root=…}`).
         "journalctl" => args == ["--update-catalog"],
@@ -308,6 +310,8 @@ const HARMLESS: &[&str] = &[
     "[",
     // postgresql-common's query of the clusters (`files` answers it from the image).
     "pg_lsclusters",
+    // apache2's query of its modules, configurations, sites and MPM (answered the same way).
+    "a2query",
     // Queries of the running kernel's AppArmor (false while an image is built).
     "aa-enabled",
     "aa-status",

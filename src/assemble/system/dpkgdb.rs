@@ -136,6 +136,76 @@ pub fn status_output(
     Some(paragraphs.join("\n"))
 }
 
+/// What `dpkg-query -f FORMAT -W PKG` prints while the scripts run (apache2's helper asks
+/// `-f '${Status}' -W apache2` whether apache2 is configured yet): `${Package}`, `${Version}`,
+/// `${Architecture}` and `${Status}` — `install ok installed` once the package is configured,
+/// `half-configured` while its own postinst runs, `unpacked` before. `None` for another form,
+/// field or package.
+pub fn show_output(
+    packages: &[InstalledPackage],
+    args: &[String],
+    configured: &dyn Fn(&str) -> bool,
+    current: &str,
+) -> Option<String> {
+    let mut format = None;
+    let mut show = false;
+    let mut names = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        match a {
+            "-W" | "--show" => show = true,
+            "-f" | "--showformat" => {
+                i += 1;
+                format = Some(args.get(i)?.clone());
+            }
+            _ if a.starts_with("--showformat=") => format = Some(a["--showformat=".len()..].to_owned()),
+            _ if a.starts_with('-') => return None,
+            _ => names.push(a),
+        }
+        i += 1;
+    }
+    let (Some(format), true, [name]) = (format, show, names.as_slice()) else {
+        return None;
+    };
+    let pkg = packages.iter().find(|p| p.name == *name)?;
+    let status = if configured(name) {
+        "install ok installed"
+    } else if *name == current {
+        "install ok half-configured"
+    } else {
+        "install ok unpacked"
+    };
+    let mut out = String::new();
+    let mut rest = format.as_str();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("${") {
+            let (field, tail) = after.split_once('}')?;
+            out.push_str(match field {
+                "Package" | "binary:Package" => &pkg.name,
+                "Version" => &pkg.version,
+                "Architecture" => &pkg.architecture,
+                "Status" => status,
+                _ => return None,
+            });
+            rest = tail;
+        } else if let Some(tail) = rest.strip_prefix("\\n") {
+            out.push('\n');
+            rest = tail;
+        } else if let Some(tail) = rest.strip_prefix("\\t") {
+            out.push('\t');
+            rest = tail;
+        } else if rest.starts_with('\\') {
+            return None;
+        } else {
+            let c = rest.chars().next()?;
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    Some(out)
+}
+
 /// One `status` paragraph, ending with a newline (the blank separator line is the caller's).
 fn status_paragraph(tree: &dyn TreeView, pkg: &InstalledPackage) -> Result<String, SystemError> {
     let mut p = String::new();

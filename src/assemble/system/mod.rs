@@ -767,11 +767,24 @@ pub fn enabled_marker(
     umask: u32,
     stale: Vec<String>,
 ) {
+    switch_marker(overlay, state, "enabled", name, maint, umask, stale);
+}
+
+/// [`enabled_marker`] for `enabled` or `disabled`.
+pub fn switch_marker(
+    overlay: &mut Overlay<'_>,
+    state: &str,
+    what: &str,
+    name: &str,
+    maint: bool,
+    umask: u32,
+    stale: Vec<String>,
+) {
     overlay.apply(Changes {
         files: vec![],
         removed: stale,
     });
-    let dir = format!("{state}/enabled_by_{}", if maint { "maint" } else { "admin" });
+    let dir = format!("{state}/{what}_by_{}", if maint { "maint" } else { "admin" });
     mkdir_p(overlay, &dir, 0o777 & !umask);
     let marker = format!("{dir}/{name}");
     if !exists(overlay, &marker) {

@@ -608,6 +608,17 @@ pub fn compute_at(
                     Some((name, args)) if name.rsplit('/').next() == Some("phpquery") => {
                         super::php::query_status(&state.borrow().overlay, args)
                     }
+                    // `a2query -m php8.2`: apache2's links and markers as the scripts left them.
+                    Some((name, args)) if name.rsplit('/').next() == Some("a2query") => {
+                        super::apache::query(&state.borrow().overlay, args).map(|(code, _)| code == 0)
+                    }
+                    _ => None,
+                };
+                // `a2query … || ret=$?`: its code (1, 32, 33).
+                let codes = |argv: &[String]| match argv.split_first() {
+                    Some((name, args)) if name.rsplit('/').next() == Some("a2query") => {
+                        super::apache::query(&state.borrow().overlay, args).map(|(code, _)| code)
+                    }
                     _ => None,
                 };
                 // `$(mktemp)` makes its file in the image and prints its name; `$(cat FILE)` and
@@ -706,6 +717,17 @@ pub fn compute_at(
                     Some((name, args)) if name.rsplit('/').next() == Some("phpquery") => {
                         super::php::query_output(&state.borrow().overlay, args)
                     }
+                    Some((name, args)) if name.rsplit('/').next() == Some("a2query") => {
+                        super::apache::query(&state.borrow().overlay, args).map(|(_, out)| out)
+                    }
+                    // `dpkg-query -f '${Status}' -W apache2`: whether it is configured yet.
+                    Some((name, args))
+                        if name == "dpkg-query"
+                            && args.iter().any(|a| a == "-f" || a.starts_with("--showformat")) =>
+                    {
+                        let done = configured.borrow();
+                        super::dpkgdb::show_output(packages, args, &|n| done.contains(n), &pkg.name)
+                    }
                     // `uid=$(getent passwd NAME | cut -d: -f3)`: the account files so far.
                     Some((name, args)) if name == "getent" => {
                         super::users::getent_output(&state.borrow().overlay, args)
@@ -788,6 +810,7 @@ pub fn compute_at(
                     .with_files(&files)
                     .with_sizes()
                     .with_status(&status)
+                    .with_codes(&codes)
                     .with_links(&links)
                     .with_source(&source)
                     .with_package(&pkg.name, &pkg.architecture, script, &pkg.architecture)
@@ -971,7 +994,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         "update-xmlcatalog" => {
             super::xmlcatalog::apply(&mut st.overlay, &super::xmlcatalog::parse(args)?, st.umask)
         }
-        "a2enmod" | "a2enconf" | "a2ensite" => {
+        "a2enmod" | "a2enconf" | "a2ensite" | "a2dismod" | "a2disconf" | "a2dissite" => {
             super::apache::apply(&mut st.overlay, &super::apache::parse(name, args)?, st.umask)
         }
         "setcap" => {

@@ -24,8 +24,8 @@ pub use dirs::join;
 pub use helper::HelperProbe;
 pub use probe::GlobProbe;
 pub use probe::{
-    DebconfProbe, DebconfReply, FileKind, FileProbe, GuessSink, LinkProbe, OutputProbe, SourceReader,
-    StatusProbe,
+    CodeProbe, DebconfProbe, DebconfReply, FileKind, FileProbe, GuessSink, LinkProbe, OutputProbe,
+    SourceReader, StatusProbe,
 };
 
 /// What a [`DebconfProbe`] receives in place of an argument the walk does not know (a NUL never
@@ -225,6 +225,12 @@ pub struct Eval<'f> {
     source: Option<SourceReader<'f>>,
     /// The exit status of a command used as a condition, where the caller can tell.
     status: Option<StatusProbe<'f>>,
+    /// The exit code of a command `status` says fails, where the caller can tell.
+    codes: Option<CodeProbe<'f>>,
+    /// The code `codes` gave for the last command probed, while the node that probed it runs.
+    probed_code: std::cell::Cell<Option<i32>>,
+    /// `probed_code` of the node before the one being run: the code `$?` gives for a failure.
+    prev_code: Option<i32>,
     /// The standard output of a command inside `$(…)`, where the caller can tell (`mktemp`).
     output: Option<OutputProbe<'f>>,
     /// debconf's answers (`db_get` sets `RET`), where the caller keeps a database.
@@ -324,6 +330,9 @@ impl<'f> Eval<'f> {
             native_arch: None,
             source: None,
             status: None,
+            codes: None,
+            probed_code: std::cell::Cell::new(None),
+            prev_code: None,
             output: None,
             debconf: None,
             helpers: None,
@@ -402,6 +411,7 @@ impl<'f> Eval<'f> {
 
     fn node(&mut self, n: &Node) {
         self.prev_status = self.last_status.take();
+        self.prev_code = self.probed_code.take();
         if self.cut.is_some() {
             return;
         }
@@ -1217,6 +1227,7 @@ const QUERIES: &[&str] = &[
     "expr",
     "which",
     "dpkg-query",
+    "a2query",
 ];
 
 /// File commands the walk carries out and takes as succeeding (so `! CMD` fails once it ran).

@@ -16,8 +16,8 @@ pub mod text;
 
 pub use ast::{Node, Part, Piece, Redir, Word, all_commands};
 pub use eval::{
-    Call, DebconfProbe, DebconfReply, Eval, FileKind, FileProbe, GuessSink, HOST_DEPENDENT, LinkProbe,
-    MAX_EVAL_DEPTH, MAX_STEPS, NOT_RUN, OutputProbe, RANDOM_DEPENDENT, SourceReader, StatusProbe,
+    Call, CodeProbe, DebconfProbe, DebconfReply, Eval, FileKind, FileProbe, GuessSink, HOST_DEPENDENT,
+    LinkProbe, MAX_EVAL_DEPTH, MAX_STEPS, NOT_RUN, OutputProbe, RANDOM_DEPENDENT, SourceReader, StatusProbe,
     UNKNOWN_ARG, UNKNOWN_HOST_ARG, Value, is_host_dependent, is_machine_dependent, is_random_dependent,
     is_random_source, is_unknown_arg, prints_host_name, prints_random,
 };

@@ -40,7 +40,10 @@ impl<'f> Eval<'f> {
             // is not known: a test gives 1, debconf 10, …).
             "?" => Some(match self.prev_status {
                 Some(true) => Value::Known("0".to_owned()),
-                Some(false) => Value::Unknown(super::FAILED_STATUS.to_owned()),
+                Some(false) => match self.prev_code {
+                    Some(code) => Value::Known(code.to_string()),
+                    None => Value::Unknown(super::FAILED_STATUS.to_owned()),
+                },
                 None => Value::Unknown("$? (the last command's status)".to_owned()),
             }),
             // The shell's process ids and option flags: never an unset (empty) variable.

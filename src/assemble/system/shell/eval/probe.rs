@@ -7,6 +7,10 @@ use super::{Eval, Value};
 /// like `if ! dpkg-statoverride --list /x; then`; `None` when it cannot tell.
 pub type StatusProbe<'a> = &'a dyn Fn(&[String]) -> Option<bool>;
 
+/// Answers the exit code of a command the [`StatusProbe`] says fails, for `$?` after it
+/// (a2query's 1, 32 and 33); `None` when it cannot tell.
+pub type CodeProbe<'a> = &'a dyn Fn(&[String]) -> Option<i32>;
+
 /// Answers what a command inside `$(…)` prints (expanded arguments, `argv[0]` first), where the
 /// caller can tell: `mktemp` makes its file in the image and prints its name. `None`: unknown.
 pub type OutputProbe<'a> = &'a dyn Fn(&[String]) -> Option<String>;
@@ -85,17 +89,29 @@ impl<'f> Eval<'f> {
         self
     }
 
-    /// The probe's answer for a command whose words are all known.
+    /// Lets `$?` after a failing command ask the caller its code ([`CodeProbe`]).
+    pub fn with_codes(mut self, codes: CodeProbe<'f>) -> Self {
+        self.codes = Some(codes);
+        self
+    }
+
+    /// The probe's answer for a command whose words are all known; a failure's code, where
+    /// the caller knows it, is kept for the `$?` of the next command.
     pub(super) fn probe(&self, argv: &[Value]) -> Option<bool> {
+        self.probed_code.set(None);
         let probe = self.status?;
-        let words: Option<Vec<String>> = argv
+        let words: Vec<String> = argv
             .iter()
             .map(|v| match v {
                 Value::Known(s) => Some(s.clone()),
                 Value::Unknown(_) => None,
             })
-            .collect();
-        probe(&words?)
+            .collect::<Option<_>>()?;
+        let status = probe(&words);
+        if status == Some(false) {
+            self.probed_code.set(self.codes.and_then(|codes| codes(&words)));
+        }
+        status
     }
 
     /// Reads `echo` as bash does (no escapes without `-e`), for scripts whose `#!` names bash.
