@@ -796,11 +796,22 @@ impl<'f> Eval<'f> {
     /// nesting level's path.
     #[inline(never)]
     fn source_library(&mut self, nodes: &[Node], path: &str) {
+        // A `return` at the file's top level ends the file, not the script.
+        let returned = self.returned.take();
+        self.in_func += 1;
         for n in nodes.iter() {
+            if self.exited || self.returning || self.cut.is_some() {
+                break;
+            }
             match n {
                 Node::Func { .. } => self.node(n),
                 Node::Simple { words, .. } if words.is_empty() => self.node(n),
-                // Not walked (see above).
+                // Top-level code without `exec` is walked as the shell runs it
+                // (apache2-maintscript-helper's guard against a second sourcing, and its check
+                // of whether apache2 is configured yet, which decides whether actions are
+                // deferred). Code that execs (confmodule starting the frontend, redirecting the
+                // script's descriptors) is not: the debconf probe answers for it.
+                _ if !execs(std::slice::from_ref(n)) => self.node(n),
                 _ => match super::ast::assigned_names(std::slice::from_ref(n)) {
                     Some(names) => {
                         for name in names {
@@ -815,6 +826,12 @@ impl<'f> Eval<'f> {
                     }
                 },
             }
+        }
+        self.in_func -= 1;
+        self.returning = false;
+        self.returned = returned;
+        if !self.exited {
+            self.ended_on_guess = None;
         }
     }
 
@@ -1211,6 +1228,15 @@ fn is_sort(node: &Node) -> bool {
         || matches!(lits.as_deref(), Some([s, u]) if s == "sort" && u == "-u")
 }
 
+/// Whether a command of `nodes` (in any branch) is `exec`.
+fn execs(nodes: &[Node]) -> bool {
+    let mut commands = Vec::new();
+    super::ast::all_commands(nodes, &mut commands);
+    commands
+        .iter()
+        .any(|(words, _)| words.first().and_then(Word::literal).as_deref() == Some("exec"))
+}
+
 /// `$?` after a command the walk knows failed: a code other than 0, which one not known.
 const FAILED_STATUS: &str = "$? (the last command's status: a failure, its code not known)";
 
@@ -1388,6 +1414,15 @@ impl Eval<'_> {
             };
             if !runs {
                 continue;
+            }
+            // `$?` in a later part is the status of the part before it (`a2query -m X ||
+            // ret=$?`), with its code where the probe gave one.
+            // Set both ways: the part may be expanded here or run as a node, which shifts them.
+            if !op.is_empty() {
+                let code = self.probed_code.get();
+                self.prev_status = last;
+                self.prev_code = code;
+                self.last_status = last;
             }
             // Run on an unknown status taken as success: a guess.
             let guess = !op.is_empty() && last.is_none();

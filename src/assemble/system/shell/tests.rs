@@ -866,15 +866,30 @@ fn a_sourced_library_s_top_level_code_hides_only_what_it_assigns() {
             Ok(vec!["echo".to_owned(), "hi".to_owned()])
         ]
     );
-    // Top-level code whose names cannot be read (an eval, a name from an expansion) still
-    // leaves every unset variable unknown.
+    // Top-level code not walked (it execs) whose names cannot be read (an eval, a name from
+    // an expansion) still leaves every unset variable unknown.
     for library in [
-        "if true; then eval \"$1=x\"; fi\n",
-        "for v in a b; do read \"$v\"; done\n",
+        "if true; then eval \"$1=x\"; exec 3>&1; fi\n",
+        "for v in a b; do read \"$v\"; exec 4>&1; done\n",
     ] {
         let seen = calls_sourcing(library, ". /lib/c\necho \"X $X\"\n");
         assert!(matches!(seen.as_slice(), [Err(_)]), "{library:?}: {seen:?}");
     }
+}
+
+/// Top-level code without `exec` in a sourced file is walked as the shell runs it, a top-level
+/// `return` ending the file (apache2-maintscript-helper's guard against a second sourcing and
+/// its deferral check), and what it assigns is known after it.
+#[test]
+fn a_sourced_file_s_top_level_code_without_exec_is_walked() {
+    let helper = "if [ -n \"${GUARD:-}\" ]; then\n  return\nelse\n  GUARD=1\n  DEFER=\n  \
+                  if ! true; then DEFER=/var/lib/x; fi\n  COUNT=\"${COUNT:-0}1\"\nfi\nf() { echo \"in f $DEFER\"; }\n";
+    let script = ". /lib/c\n. /lib/c\necho \"defer [$DEFER] count $COUNT\"\nf\necho after\n";
+    let echo = |s: &str| Ok(vec!["echo".to_owned(), s.to_owned()]);
+    assert_eq!(
+        calls_sourcing(helper, script),
+        [echo("defer [] count 01"), echo("in f "), echo("after")]
+    );
 }
 
 #[test]
