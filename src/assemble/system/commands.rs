@@ -781,8 +781,8 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     if super::gsettings::parse_call(name, args).is_some() {
         return Kind::Emulated;
     }
-    // And udev's hardware database (`hwdb`).
-    if super::hwdb::parse_call(name, args).is_some() {
+    // And udev's hardware database (`hwdb`), and the desktop entries' MIME cache (`desktopdb`).
+    if super::hwdb::parse_call(name, args).is_some() || super::desktopdb::parse_call(name, args).is_some() {
         return Kind::Emulated;
     }
     // `ssh-keygen -l`/`-y`/`-F`… read keys; only making one is an effect.

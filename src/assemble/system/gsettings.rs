@@ -5,7 +5,7 @@
 //! The file depends only on the schema directory of the finished tree, so it is computed once
 //! every package is in place, as the last run (the trigger) sees it: every `*.gschema.xml` and
 //! `*.enums.xml` (enums first, then by name) read as the tool reads them ([`schema`]), the
-//! `*.gschema.override` files applied in name order ([`keyfile`]), the tables written in GVDB's
+//! `*.gschema.override` files applied in name order ([`super::keyfile`]), the tables written in GVDB's
 //! format ([`gvdb`]) with the defaults as GVariant values ([`gvariant`]). Checked byte for byte
 //! against the host's tool (tests) and against dpkg-installed images (FIDELITY.md).
 //!
@@ -15,7 +15,6 @@
 
 pub mod gvariant;
 pub mod gvdb;
-pub mod keyfile;
 pub mod schema;
 
 use std::collections::BTreeMap;

@@ -28,6 +28,7 @@ pub mod clib;
 pub mod commands;
 pub mod copy;
 pub mod debconf;
+pub mod desktopdb;
 pub mod dpkgdb;
 pub mod files;
 pub mod find;
@@ -36,6 +37,7 @@ pub mod ghash;
 pub mod gsettings;
 pub mod hwdb;
 pub mod iconcache;
+pub mod keyfile;
 pub mod ldcache;
 pub mod lighttpd;
 pub mod locales;
@@ -253,6 +255,11 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     let (schemas, schema_report) = gsettings::compute(&overlay, input.packages)?;
     overlay.apply(schemas);
     report.extend(schema_report);
+    // update-desktop-database, as desktop-file-utils' trigger leaves it once every entry is in
+    // place.
+    let (desktop_files, desktop_report) = desktopdb::compute(&overlay, input.packages)?;
+    overlay.apply(desktop_files);
+    report.extend(desktop_report);
     // systemd-hwdb, as udev's trigger leaves it once every hwdb.d source is in place.
     let (hwdb_files, hwdb_report) = hwdb::compute(&overlay, input.packages)?;
     overlay.apply(hwdb_files);

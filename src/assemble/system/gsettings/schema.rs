@@ -764,7 +764,7 @@ impl Compiler {
     /// ignored; so is a key the schema lacks, a value that does not parse or is outside the
     /// key's range or choices. `Err`: a value debcast cannot decide.
     pub fn apply_overrides(&mut self, text: &str) -> Result<(), Unreproduced> {
-        let Some(groups) = super::keyfile::parse(text) else {
+        let Some(groups) = super::super::keyfile::parse(text) else {
             return Ok(());
         };
         for (group, entries) in groups {

@@ -1,10 +1,11 @@
-//! GLib's key-file reader (`gkeyfile.c`), as `glib-compile-schemas` loads an override file:
-//! groups in the order they first appear, keys in the order they first appear in their group (a
-//! repeated key takes the later value, a repeated group is the same group), values raw (the tool
-//! takes `g_key_file_get_value`, no unescaping). Localised keys (`key[xx]`) are left out: no
-//! schema key can be named like that, so the tool ignores them either way.
+//! GLib's key-file reader (`gkeyfile.c`), as `glib-compile-schemas` loads an override file and
+//! `update-desktop-database` a desktop entry: groups in the order they first appear, keys in the
+//! order they first appear in their group (a repeated key takes the later value, a repeated group
+//! is the same group), values raw (`g_key_file_get_value`); [`string_list`] unescapes a list as
+//! `g_key_file_get_string_list` does. Localised keys (`key[xx]`) are left out: neither tool reads
+//! one.
 
-use super::super::clib::is_space_char as is_space;
+use super::clib::is_space_char as is_space;
 
 /// A group's name and its keys with their raw values.
 pub type Group = (String, Vec<(String, String)>);
@@ -80,6 +81,44 @@ pub fn parse(text: &str) -> Option<Vec<Group>> {
         }
     }
     Some(groups)
+}
+
+/// `g_key_file_get_string_list` of a raw value: the pieces between unescaped `;`, with `\s`,
+/// `\n`, `\t`, `\r`, `\\` and `\;` unescaped, a last piece only when it is not empty; `None`
+/// for an escape GLib refuses (the value "cannot be interpreted").
+pub fn string_list(raw: &str) -> Option<Vec<String>> {
+    let mut pieces = Vec::new();
+    let mut piece = String::new();
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => piece.push(match chars.next()? {
+                's' => ' ',
+                'n' => '\n',
+                't' => '\t',
+                'r' => '\r',
+                '\\' => '\\',
+                ';' => ';',
+                _ => return None,
+            }),
+            ';' => pieces.push(std::mem::take(&mut piece)),
+            c => piece.push(c),
+        }
+    }
+    if !piece.is_empty() {
+        pieces.push(piece);
+    }
+    Some(pieces)
+}
+
+/// `g_key_file_get_boolean` of a raw value: `true`/`1`, `false`/`0` (trailing blanks ignored);
+/// `None` for anything else (an error, which callers take as false).
+pub fn boolean(raw: &str) -> Option<bool> {
+    match raw.trim_end_matches(|c: char| is_space(c)) {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
