@@ -4,8 +4,10 @@
 //! Only the plain listing of one directory is reproduced: `ls [-1] [-v] [-a|-A] DIR`, one name a
 //! line (as `ls` prints into a pipe), hidden names left out unless `-a`/`-A`, sorted as GNU ls
 //! sorts them in the C locale maintainer scripts run with: by bytes, or with `-v` by GNU's
-//! `filevercmp` (coreutils 9.1's gnulib), ties broken by bytes. Anything else (long listings,
-//! several operands, other sorts) is left unknown to the walk.
+//! `filevercmp` (coreutils 9.1's gnulib), ties broken by bytes; and files named as operands
+//! (apache2's `ls /etc/apache2/mods-enabled/mpm_*.load`), printed as given in the same order.
+//! Anything else (long listings, a missing operand, directories among several operands, other
+//! sorts) is left unknown to the walk.
 
 use std::cmp::Ordering;
 
@@ -35,10 +37,27 @@ pub fn ls_output(tree: &dyn TreeView, args: &[String]) -> Option<String> {
             dirs.push(a);
         }
     }
-    let [dir] = dirs.as_slice() else { return None };
-    if !dir.starts_with('/') {
+    if dirs.iter().any(|d| !d.starts_with('/')) {
         return None;
     }
+    let sort = |names: &mut Vec<String>| {
+        if version {
+            names.sort_by(|a, b| filevercmp(a.as_bytes(), b.as_bytes()).then_with(|| a.cmp(b)));
+        } else {
+            names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        }
+    };
+    // Files (not directories, nor links to one) named as operands: their names as given.
+    let is_file_operand = |d: &String| {
+        let path = super::tree_path(d);
+        tree.entry(&path).is_some() && !super::resolve(tree, &path).is_some_and(|r| super::is_dir(tree, &r))
+    };
+    if !dirs.is_empty() && dirs.iter().all(|d| is_file_operand(d)) {
+        let mut names: Vec<String> = dirs.iter().map(|d| (*d).clone()).collect();
+        sort(&mut names);
+        return Some(names.iter().map(|n| format!("{n}\n")).collect());
+    }
+    let [dir] = dirs.as_slice() else { return None };
     let (_, names) = super::children(tree, &super::tree_path(dir))?;
     let mut names: Vec<String> = names
         .into_iter()
@@ -47,11 +66,7 @@ pub fn ls_output(tree: &dyn TreeView, args: &[String]) -> Option<String> {
     if all {
         names.extend([".".to_owned(), "..".to_owned()]);
     }
-    if version {
-        names.sort_by(|a, b| filevercmp(a.as_bytes(), b.as_bytes()).then_with(|| a.cmp(b)));
-    } else {
-        names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-    }
+    sort(&mut names);
     Some(names.iter().map(|n| format!("{n}\n")).collect())
 }
 
@@ -190,6 +205,26 @@ mod tests {
         ] {
             assert_eq!(ls_output(&t, &argv(args)), None, "{args}");
         }
+        // Files as operands: printed as given, sorted; one missing or a directory among
+        // them: unknown.
+        let names: Vec<String> = super::super::children(&t, "etc/d")
+            .expect("a directory")
+            .1
+            .into_iter()
+            .filter(|n| n != "subdir" && !n.starts_with('.'))
+            .take(2)
+            .collect();
+        let [a, b] = names.as_slice() else {
+            panic!("two files in /etc/d")
+        };
+        let mut want = [format!("/etc/d/{a}"), format!("/etc/d/{b}")];
+        want.sort();
+        assert_eq!(
+            ls_output(&t, &argv(&format!("/etc/d/{b} /etc/d/{a}"))),
+            Some(format!("{}\n{}\n", want[0], want[1]))
+        );
+        assert_eq!(ls_output(&t, &argv(&format!("/etc/d/{a} /etc/d/none"))), None);
+        assert_eq!(ls_output(&t, &argv(&format!("/etc/d/{a} /etc/d/subdir"))), None);
         assert_eq!(
             filevercmp(b"9-early.rules", b"10-base-config.rules"),
             Ordering::Less

@@ -548,6 +548,12 @@ impl<'f> Eval<'f> {
                 let Some((last, before)) = cmds.split_last() else {
                     return;
                 };
+                // Every stage of a pipeline runs in a subshell (dash, and bash without
+                // `lastpipe`): what it assigns, its `cd` and its `exit` end with it (apache2's
+                // `error=true` inside `cat FILE | while read …` leaves `$error` false).
+                let subshell =
+                    (!before.is_empty()).then(|| (self.vars.clone(), self.unset, self.dirs.clone()));
+                let exited = self.exited;
                 self.capturing += 1;
                 let saved = std::mem::take(&mut self.capture);
                 let saved_lost = std::mem::replace(&mut self.capture_lost, false);
@@ -578,6 +584,10 @@ impl<'f> Eval<'f> {
                     self.node(last);
                 }
                 self.stdin = None;
+                if let Some((vars, unset, dirs)) = subshell {
+                    (self.vars, self.unset, self.dirs) = (vars, unset, dirs);
+                    self.exited = exited;
+                }
             }
             Node::Not(inner) => {
                 self.node(inner);
@@ -1028,7 +1038,7 @@ impl<'f> Eval<'f> {
             Some(read) => read,
             None => piped,
         };
-        if self.capturing > 0 {
+        if self.capturing > 0 && !(stdout.is_none() && argv.as_ref().is_ok_and(|a| prints_nothing(a))) {
             // Its output is not known: a pipeline's later stages lose their input.
             self.capture_lost = true;
         }
@@ -1260,6 +1270,16 @@ const QUERIES: &[&str] = &[
 const CARRIED_OUT: &[&str] = &[
     "touch", "mkdir", "rm", "rmdir", "cp", "mv", "ln", "chmod", "chown", "chgrp", "install",
 ];
+
+/// A file command that prints nothing (not asked to be verbose): inside `$(…)` it changes files
+/// and adds nothing to the value.
+pub(super) fn prints_nothing(argv: &[String]) -> bool {
+    argv.first()
+        .is_some_and(|n| CARRIED_OUT.contains(&n.rsplit('/').next().unwrap_or(n)))
+        && !argv[1..]
+            .iter()
+            .any(|a| a == "--verbose" || (a.starts_with('-') && !a.starts_with("--") && a.contains('v')))
+}
 
 /// Iterations a `while` loop may take before the walk stops it (a loop the walk cannot see end).
 const MAX_LOOP_ITERATIONS: usize = 10_000;

@@ -87,6 +87,36 @@ fn substitution_of_echoing_function_and_loop() {
     );
 }
 
+/// File commands inside `$(…)` reach the walk's caller (their effects are the script's) and
+/// print nothing, so the value is still known; a verbose one or another command makes it unknown.
+#[test]
+fn file_commands_inside_a_substitution_reach_the_caller() {
+    let got = calls(
+        "add () {\n\tfor n in a b; do\n\t\techo -n \"$n \"\n\t\tln -sf /usr/share/x/$n /var/lib/x/$n\n\tdone\n}\n\
+         list=$(add)\nprint \"[$list]\"\nv=$(mkdir -pv /var/lib/y)\nprint \"$v\"\n",
+    );
+    let argv = |s: &str| Ok(s.split(' ').map(String::from).collect::<Vec<_>>());
+    assert_eq!(got[0], argv("ln -sf /usr/share/x/a /var/lib/x/a"));
+    assert_eq!(got[1], argv("ln -sf /usr/share/x/b /var/lib/x/b"));
+    assert_eq!(got[2], Ok(vec!["print".to_owned(), "[a b ]".to_owned()]));
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert!(got[3].is_err(), "mkdir -v prints: {got:?}");
+}
+
+/// A pipeline's stages run in subshells: what they assign and their `exit` end with them.
+#[test]
+fn a_pipeline_s_assignments_stay_in_it() {
+    let got = calls(
+        "error=false\nprintf 'a\\nb\\n' | while read l; do error=true; done\nprint \"$error\"\n\
+         cat /etc/unknown | while read l; do error=true; done\nprint \"$error\"\n\
+         echo x | exit 1\nprint end\n",
+    );
+    let print = |s: &str| Ok(vec!["print".to_owned(), s.to_owned()]);
+    assert!(got.contains(&print("false")), "{got:?}");
+    assert_eq!(got.iter().filter(|c| **c == print("false")).count(), 2, "{got:?}");
+    assert_eq!(got.last(), Some(&print("end")), "{got:?}");
+}
+
 /// `open` repeated `n` times around `inner`, each level closed by `close`.
 fn nest(open: &str, inner: &str, close: &str, n: usize) -> String {
     format!("{}{inner}{}", open.repeat(n), close.repeat(n))

@@ -15,8 +15,18 @@ impl<'f> Eval<'f> {
         // whole substitution unknown.
         let mut opaque = None;
         let mut out = String::new();
+        // File commands inside it still change files (wordpress's `list=$(add_new_wp_content_files
+        // DIR)` makes its links there): they go to the walk's caller like any other, and print
+        // nothing unless asked to be verbose.
+        let outer: &mut dyn FnMut(Call<'_>) = &mut *self.on_command;
         {
             let mut inner_unknown = |c: Call<'_>| {
+                let silent_file_command =
+                    c.stdout.is_none() && c.argv.as_ref().is_ok_and(|argv| super::prints_nothing(argv));
+                if silent_file_command {
+                    outer(c);
+                    return;
+                }
                 // The host's name, wherever it is in the pipeline, is what the value depends on.
                 let host = c.argv.as_ref().is_ok_and(|argv| super::prints_host_name(argv))
                     || c.argv.as_ref().is_err_and(|why| super::is_host_dependent(why));
