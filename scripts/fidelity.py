@@ -280,15 +280,19 @@ def responsible(path, own, texts, entry=None, root=None):
 UCF_STATE_RE = re.compile(r"^/var/lib/ucf/(?:(?:hashfile|registry)(?:\.\d+)?|cache)$")
 
 
-def ucf_explained(path, ours, reference, ucf_entries):
-    """Whether a difference in ucf's state comes only from ucf calls the build reported."""
+def ucf_explained(path, ours, reference, ucf_entries, reported_paths):
+    """Whether a difference in ucf's state comes only from ucf calls the build reported: each
+    destination the differing lines name is one a reported call names, or, when a reported call's
+    destination is not known (dbconfig-common's `ucf --debconf-ok "$tfile" "$dbc_globalconfig"`),
+    a file whose own difference the build reported."""
     if not ucf_entries:
         return False
     if path == "/var/lib/ucf/cache":
         return True
+    unnamed = any("arguments are not known" in e or "$" in e for e in ucf_entries)
     x, y = set(lines(ours, path) or []), set(lines(reference, path) or [])
     dests = [l.split()[-1].decode(errors="replace") for l in x ^ y if l.split()]
-    return all(any(d in e for e in ucf_entries) for d in dests)
+    return all(any(d in e for e in ucf_entries) or (unnamed and d in reported_paths) for d in dests)
 
 
 def compare(ours, reference, report):
@@ -306,6 +310,9 @@ def compare(ours, reference, report):
     ucf_entries = [e["what"] for e in report if entry_kind(e) == "unsupported" and re.search(r"(?<![\w.-])ucf ", e["what"])]
     expected = collections.Counter()
     gaps = []
+    # The paths whose difference the build reported so far (ucf's state, under /var, comes after
+    # the configuration files it records, under /etc).
+    reported_paths = set()
     for path in sorted(set(a) | set(b)):
         x, y = a.get(path), b.get(path)
         if x == y:
@@ -327,9 +334,11 @@ def compare(ours, reference, report):
         # the build reported: explained when every destination the differing lines name is one a
         # reported ucf call names (privoxy's `ucf … /etc/privoxy/config.ucftmp …`).
         if not is_reported and UCF_STATE_RE.match(path):
-            is_reported = ucf_explained(path, ours, reference, ucf_entries)
+            is_reported = ucf_explained(path, ours, reference, ucf_entries, reported_paths)
             if is_reported:
                 who = "ucf (state of a reported call)"
+        if is_reported:
+            reported_paths.add(path)
         gaps.append({"path": path, "what": what, "responsible": who,
                      "reported": is_reported,
                      "non_deterministic": pkg in left_out or bool(command and named(command, "non-deterministic")),

@@ -21,6 +21,9 @@
 
 use super::{Changes, Overlay, TreeView};
 
+/// How deep module dependencies are followed (a loop among them ends there).
+const MAX_DEPTH: usize = 16;
+
 /// The modules a2dismod asks about before disabling (a2enmod's `@essential_module_list`).
 const ESSENTIAL_MODULES: &[&str] = &[
     "alias",
@@ -155,7 +158,7 @@ fn disable(
     umask: u32,
     depth: usize,
 ) -> Result<(), String> {
-    if depth > 16 {
+    if depth > MAX_DEPTH {
         return Err(format!("modules depending on {name} nest too deeply"));
     }
     let enabled = format!("etc/apache2/{}-enabled", kind.dir());
@@ -395,7 +398,7 @@ fn enable(
     umask: u32,
     depth: usize,
 ) -> Result<(), String> {
-    if depth > 16 {
+    if depth > MAX_DEPTH {
         return Err(format!("module dependencies of {name} nest too deeply"));
     }
     if kind == Kind::Module && matches!(name, "cgi" | "cache_disk") {

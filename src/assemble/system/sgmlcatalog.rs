@@ -332,6 +332,22 @@ mod tests {
         );
     }
 
+    /// xml-core: its catalog (a conffile) and what it names in the tree, this postinst and
+    /// `triggers` member.
+    fn xml_core(t: &mut MemTree, postinst: &str, triggers: &str) -> super::super::InstalledPackage {
+        t.file(
+            "etc/sgml/xml-core.cat",
+            b"CATALOG /usr/share/sgml/dtd/xml-core/catalog\n",
+        )
+        .file("usr/share/sgml/dtd/xml-core/catalog", b"");
+        let mut core = pkg("xml-core", postinst);
+        core.members
+            .insert("conffiles".into(), b"/etc/sgml/xml-core.cat\n".to_vec());
+        core.members
+            .insert("triggers".into(), triggers.as_bytes().to_vec());
+        core
+    }
+
     /// sgml-base configured before xml-core, as apt orders them: its postinst lists /etc/sgml
     /// while xml-core's catalog (a conffile) is still unpacked as `.dpkg-new`, so the first
     /// super catalog is empty; xml-core's configure activates the trigger (its `activate-await`
@@ -362,16 +378,7 @@ mod tests {
         ] {
             let mut t = MemTree::new();
             let base = sgml_base(&mut t);
-            t.file(
-                "etc/sgml/xml-core.cat",
-                b"CATALOG /usr/share/sgml/dtd/xml-core/catalog\n",
-            )
-            .file("usr/share/sgml/dtd/xml-core/catalog", b"");
-            let mut core = pkg("xml-core", postinst);
-            core.members
-                .insert("conffiles".into(), b"/etc/sgml/xml-core.cat\n".to_vec());
-            core.members
-                .insert("triggers".into(), activation.as_bytes().to_vec());
+            let core = xml_core(&mut t, postinst, activation);
             let (c, report, applied) = files::compute_at(&t, &[base, core], 0).unwrap();
             assert!(report.is_empty(), "{postinst}: {report:?}");
             assert_eq!(
@@ -390,16 +397,7 @@ mod tests {
         // nothing activates the trigger after sgml-base is configured: one run, no `.old`.
         let mut t = MemTree::new();
         let base = sgml_base(&mut t);
-        t.file(
-            "etc/sgml/xml-core.cat",
-            b"CATALOG /usr/share/sgml/dtd/xml-core/catalog\n",
-        )
-        .file("usr/share/sgml/dtd/xml-core/catalog", b"");
-        let mut core = pkg("xml-core", "#!/bin/sh\n");
-        core.members
-            .insert("conffiles".into(), b"/etc/sgml/xml-core.cat\n".to_vec());
-        core.members
-            .insert("triggers".into(), b"activate-await update-sgmlcatalog\n".to_vec());
+        let core = xml_core(&mut t, "#!/bin/sh\n", "activate-await update-sgmlcatalog\n");
         let (c, report, applied) = files::compute_at(&t, &[core, base], 0).unwrap();
         assert!(report.is_empty(), "{report:?}");
         assert_eq!(
