@@ -733,10 +733,12 @@ pub fn updates_system_mime_database(args: &[String]) -> bool {
 
 /// Whether a command is one to follow into its script, where the image has it as a shell
 /// script ([`super::shell::Eval::with_helpers`]): nothing reproduces, skips or knows it as a
-/// command of its own.
+/// command of its own (`ucf`, a shell script, is applied by `files`, not walked through).
 pub fn follow_into(argv: &[String]) -> bool {
-    argv.split_first()
-        .is_some_and(|(name, args)| classify(name, args) == Kind::NotEmulated)
+    argv.split_first().is_some_and(|(name, args)| {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        classify(name, args) == Kind::NotEmulated && !handles(base, args)
+    })
 }
 
 pub fn classify(argv0: &str, args: &[String]) -> Kind {

@@ -1085,3 +1085,32 @@ fn id_answers_from_the_image_accounts() {
     let (_, ids) = file(&changes, "etc/ids").expect("written");
     assert_eq!(String::from_utf8_lossy(ids), "jetty 101 jetty\n");
 }
+
+/// A helper script the postinst runs (walked in a shell of its own) that makes links inside
+/// `list=$(…)`, as wordpress's `wp-setup --sync-wp-content` does: the links are made.
+#[test]
+fn links_made_inside_a_substitution_of_a_helper_are_applied() {
+    let mut t = MemTree::new();
+    t.file("usr/share/wp/plugins/akismet/a.php", b"")
+        .file("usr/share/wp/plugins/index.php", b"")
+        .dir("var/lib")
+        .file(
+            "usr/bin/sync-content",
+            b"#!/bin/sh\nset -e\nadd() {\n  for dir in /usr/share/wp/$1/*; do\n    name=\"$(basename \"$dir\")\"\n    \
+              if [ -e \"/var/lib/wp/$1/$name\" ]; then continue; fi\n    echo -n \"$name \"\n    \
+              ln -sf \"$dir\" \"/var/lib/wp/$1/$name\"\n  done\n}\ndrop() {\n  for dir in /var/lib/wp/$1/*; do\n    if [ ! -h \"$dir\" ]; then continue; fi\n    \
+              if [ -e \"$dir\" ]; then continue; fi\n    rm -f \"$dir\"\n  done\n}\nfor subdir in plugins; do\n  \
+              mkdir -p /var/lib/wp/$subdir\n  list=$(add \"$subdir\")\n  [ -n \"$list\" ] && echo \"added: $list\"\n  \
+              list=$(drop \"$subdir\")\ndone\n",
+        )
+        .mode("usr/bin/sync-content", 0o755);
+    let (c, report) = compute(&t, &[pkg("wp", "#!/bin/sh\nset -e\nsync-content --sync\n")]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    for link in ["var/lib/wp/plugins/akismet", "var/lib/wp/plugins/index.php"] {
+        assert!(
+            matches!(file(&c, link).map(|e| &e.0.kind), Some(EntryKind::Symlink { .. })),
+            "{link}: {:?}",
+            c.files.iter().map(|(e, _)| &e.path).collect::<Vec<_>>()
+        );
+    }
+}

@@ -554,6 +554,11 @@ impl<'f> Eval<'f> {
                 let subshell =
                     (!before.is_empty()).then(|| (self.vars.clone(), self.unset, self.dirs.clone()));
                 let exited = self.exited;
+                let loops = if before.is_empty() {
+                    self.loops
+                } else {
+                    std::mem::take(&mut self.loops)
+                };
                 self.capturing += 1;
                 let saved = std::mem::take(&mut self.capture);
                 let saved_lost = std::mem::replace(&mut self.capture_lost, false);
@@ -588,6 +593,7 @@ impl<'f> Eval<'f> {
                     (self.vars, self.unset, self.dirs) = (vars, unset, dirs);
                     self.exited = exited;
                 }
+                self.loops = loops;
             }
             Node::Not(inner) => {
                 self.node(inner);
@@ -777,7 +783,9 @@ impl<'f> Eval<'f> {
             self.positional = fields[2..].to_vec();
             return true;
         }
-        if (name == "break" || name == "continue") && self.loops > 0 && self.capturing == 0 {
+        // Inside `$(…)` the walk has a loop count of its own, and a pipeline's stages start
+        // from none (they are subshells): a jump ends only a loop it is in.
+        if (name == "break" || name == "continue") && self.loops > 0 {
             self.loop_jump = Some(if name == "break" {
                 LoopJump::Break
             } else {
