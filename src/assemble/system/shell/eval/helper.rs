@@ -30,7 +30,9 @@ impl<'f> Eval<'f> {
         let (Some(wanted), Some(read)) = (self.helpers, self.source) else {
             return false;
         };
-        if self.capturing > 0 || !wanted(argv) {
+        // With an argument the walk does not know, the helper's walk would be guesswork (ucf
+        // called with dbconfig-common's `"$tfile"`): the call is the caller's to report.
+        if self.capturing > 0 || fields.iter().any(|f| matches!(f, Value::Unknown(_))) || !wanted(argv) {
             return false;
         }
         let Some(Some(path)) = which_in(self.files, &argv[0]) else {
