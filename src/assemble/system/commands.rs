@@ -737,7 +737,8 @@ pub fn updates_system_mime_database(args: &[String]) -> bool {
 pub fn follow_into(argv: &[String]) -> bool {
     argv.split_first().is_some_and(|(name, args)| {
         let base = name.rsplit('/').next().unwrap_or(name);
-        classify(name, args) == Kind::NotEmulated && !handles(base, args)
+        // ucf is emulated whatever its arguments: a form not reproduced is reported as such.
+        classify(name, args) == Kind::NotEmulated && !handles(base, args) && !matches!(base, "ucf" | "ucfr")
     })
 }
 
