@@ -289,7 +289,7 @@ def ucf_explained(path, ours, reference, ucf_entries, reported_paths):
         return False
     if path == "/var/lib/ucf/cache":
         return True
-    unnamed = any("arguments are not known" in e or "$" in e for e in ucf_entries)
+    unnamed = any("arguments are not known" in e or "$" in e or "''" in e for e in ucf_entries)
     x, y = set(lines(ours, path) or []), set(lines(reference, path) or [])
     dests = [l.split()[-1].decode(errors="replace") for l in x ^ y if l.split()]
     return all(any(d in e for e in ucf_entries) or (unnamed and d in reported_paths) for d in dests)
