@@ -300,14 +300,10 @@ fn script_activations(tree: &dyn TreeView, packages: &[InstalledPackage], native
             let Some((argv0, args)) = argv.split_first() else {
                 return;
             };
-            if argv0.rsplit('/').next() != Some("dpkg-trigger")
-                || args.iter().any(|a| a == "--no-act" || a == "--check-supported")
+            if argv0.rsplit('/').next() == Some("dpkg-trigger")
+                && let Some(name) = dpkg_trigger_name(args)
             {
-                return;
-            }
-            let mut operands = args.iter().filter(|a| !a.starts_with('-'));
-            if let (Some(name), None) = (operands.next(), operands.next()) {
-                out.push(name.clone());
+                out.push(name.to_owned());
             }
         };
         // A walk cut short still activated what it reached.
@@ -322,6 +318,19 @@ fn script_activations(tree: &dyn TreeView, packages: &[InstalledPackage], native
         );
     }
     out
+}
+
+/// The trigger `dpkg-trigger [OPTIONS] NAME` activates; `None` for a check
+/// (`--check-supported`), a dry run (`--no-act`) or another form.
+pub fn dpkg_trigger_name(args: &[String]) -> Option<&str> {
+    if args.iter().any(|a| a == "--no-act" || a == "--check-supported") {
+        return None;
+    }
+    let mut operands = args.iter().filter(|a| !a.starts_with('-'));
+    match (operands.next(), operands.next()) {
+        (Some(name), None) => Some(name),
+        _ => None,
+    }
 }
 
 /// Whether activating `activated` (a trigger name, or a path unpacked or named) fires the

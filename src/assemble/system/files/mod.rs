@@ -445,12 +445,8 @@ pub fn compute_at(
                     // `dpkg-trigger [OPTIONS] NAME` (not a check or a dry run): the interested
                     // packages' `postinst triggered` runs later, where dpkg runs it.
                     if name == "dpkg-trigger" {
-                        let args = &argv[1..];
-                        let mut operands = args.iter().filter(|a| !a.starts_with('-'));
-                        if let (Some(trigger), None) = (operands.next(), operands.next())
-                            && !args.iter().any(|a| a == "--no-act" || a == "--check-supported")
-                        {
-                            state.borrow_mut().activated.push(trigger.clone());
+                        if let Some(trigger) = report::dpkg_trigger_name(&argv[1..]) {
+                            state.borrow_mut().activated.push(trigger.to_owned());
                         }
                         return;
                     }
