@@ -34,12 +34,18 @@ impl Assembled {
         architecture: &str,
         source_date_epoch: u64,
     ) -> Result<Vec<NotEmulated>, AssembleError> {
-        let rounds = configure_rounds(&self.packages);
+        let plan = configure_plan(&self.packages);
         let packages = &self.packages;
+        let after = &plan.awaited_triggers_before;
         let installed: Vec<InstalledPackage> = Round::ALL
             .into_iter()
-            .zip(rounds)
-            .flat_map(|(round, order)| order.into_iter().map(move |i| installed(&packages[i], round)))
+            .zip(plan.rounds)
+            .flat_map(|(round, order)| {
+                order.into_iter().map(move |i| InstalledPackage {
+                    after_awaited_triggers: after.contains(&i),
+                    ..installed(&packages[i], round)
+                })
+            })
             .collect();
         let changes = system::compute(&SystemInput {
             tree: self,
@@ -150,6 +156,7 @@ fn installed(p: &UnpackedPackage, round: Round) -> InstalledPackage {
         members: p.control.members.clone(),
         files: p.paths.clone(),
         round,
+        after_awaited_triggers: false,
     }
 }
 
@@ -160,6 +167,12 @@ pub fn configure_order(packages: &[UnpackedPackage]) -> Vec<usize> {
 
 /// [`configure_order`] by install round (see [`super::configure_order::configure_rounds`]).
 pub fn configure_rounds(packages: &[UnpackedPackage]) -> [Vec<usize>; 3] {
+    configure_plan(packages).rounds
+}
+
+/// [`configure_rounds`], with where awaited triggers are processed
+/// ([`super::configure_order::configure_plan`]).
+fn configure_plan(packages: &[UnpackedPackage]) -> super::configure_order::ConfigurePlan {
     let facts: Vec<OrderPackage> = packages
         .iter()
         .map(|p| {
@@ -186,5 +199,5 @@ pub fn configure_rounds(packages: &[UnpackedPackage]) -> [Vec<usize>; 3] {
             }
         })
         .collect();
-    super::configure_order::configure_rounds(&facts)
+    super::configure_order::configure_plan(&facts)
 }

@@ -60,6 +60,22 @@ pub fn configure_order(packages: &[OrderPackage]) -> Vec<usize> {
 /// early, the rest): each round's packages are unpacked (their preinsts run) before the round is
 /// configured, and a round is configured before the next one is unpacked.
 pub fn configure_rounds(packages: &[OrderPackage]) -> [Vec<usize>; 3] {
+    configure_plan(packages).rounds
+}
+
+/// The install's plan: [`configure_rounds`], and where dpkg processes awaited triggers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigurePlan {
+    /// The packages of each install round, in configure order.
+    pub rounds: [Vec<usize>; 3],
+    /// The packages before whose configure `dpkg --configure --pending` processes the triggers
+    /// that packages configured earlier await (dpkg had no other way forward: a package
+    /// depending on an awaiting one was deferred until the queue stalled).
+    pub awaited_triggers_before: BTreeSet<usize>,
+}
+
+/// [`configure_rounds`] with the points where awaited triggers are processed.
+pub fn configure_plan(packages: &[OrderPackage]) -> ConfigurePlan {
     let graph = Graph::new(packages);
     let essential = graph.closure(
         packages
@@ -78,11 +94,11 @@ pub fn configure_rounds(packages: &[OrderPackage]) -> [Vec<usize>; 3] {
     let rest: BTreeSet<usize> = (0..packages.len())
         .filter(|i| !essential.contains(i) && !early.contains(i))
         .collect();
-    [
-        graph.depth_first(&essential),
-        graph.depth_first(&early),
-        graph.configure_pending(&rest),
-    ]
+    let (pending, awaited_triggers_before) = graph.configure_pending(&rest);
+    ConfigurePlan {
+        rounds: [graph.depth_first(&essential), graph.depth_first(&early), pending],
+        awaited_triggers_before,
+    }
 }
 
 struct Graph<'a> {
@@ -222,8 +238,9 @@ impl<'a> Graph<'a> {
         order.push(i);
     }
 
-    /// `dpkg --configure --pending` over `pending`, everything else configured already.
-    fn configure_pending(&self, pending: &BTreeSet<usize>) -> Vec<usize> {
+    /// `dpkg --configure --pending` over `pending`, everything else configured already: the
+    /// order, and the packages configured right after awaited triggers were processed.
+    fn configure_pending(&self, pending: &BTreeSet<usize>) -> (Vec<usize>, BTreeSet<usize>) {
         let mut queue: Vec<usize> = pending.iter().copied().collect();
         queue.sort_by(|a, b| {
             let (a, b) = (&self.packages[*a].name, &self.packages[*b].name);
@@ -238,6 +255,8 @@ impl<'a> Graph<'a> {
         let mut order = Vec::with_capacity(pending.len());
         let mut dependtry = DependTry::Normal;
         let mut since_nothing = 0usize;
+        let mut triggers_processed = false;
+        let mut after_triggers = BTreeSet::new();
         while let Some(i) = queue.pop_front() {
             // dpkg's escalation: a round without progress tries harder (process_queue).
             let stalled = since_nothing > queue.len() * 3 + 2;
@@ -250,6 +269,7 @@ impl<'a> Graph<'a> {
                     // The awaited triggers are processed: their packages count as configured.
                     queue.push_back(i);
                     state.awaiting.clear();
+                    triggers_processed = true;
                     since_nothing = 0;
                     continue;
                 }
@@ -267,10 +287,13 @@ impl<'a> Graph<'a> {
             if self.awaits[i] {
                 state.awaiting.insert(i);
             }
+            if std::mem::take(&mut triggers_processed) {
+                after_triggers.insert(i);
+            }
             order.push(i);
             since_nothing = 0;
         }
-        order
+        (order, after_triggers)
     }
 
     /// Whether every dependency of `i` is configured (and not awaiting triggers), or its link is

@@ -125,8 +125,10 @@ use super::artifacts::PlatformArtifact;
 /// instead of walked; 29 conffiles hidden from the scripts until their package is configured,
 /// and `postinst triggered` walked and applied where dpkg runs it (sgml-base's
 /// `supercatalog.old`); 30 a2dismod and a2query (libapache2-mod-php's MPM switch), a sourced
-/// file's top-level code walked, and desktop-file-utils' `mimeinfo.cache` computed.
-pub(super) const LAYER_FORMAT: u32 = 30;
+/// file's top-level code walked, and desktop-file-utils' `mimeinfo.cache` computed; 31 awaited
+/// triggers processed where `dpkg --configure --pending` stalls on them, before the dependent
+/// package is configured (docutils-common: sgml-base's `supercatalog.old`).
+pub(super) const LAYER_FORMAT: u32 = 31;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -135,6 +135,15 @@ fn what_depends_on_a_package_awaiting_triggers_waits_until_the_triggers_are_proc
     want.extend(&hashed[2..]);
     want.push(waiter);
     assert_eq!(got, want);
+    // The stall is broken by processing the awaited triggers, just before the waiter is
+    // configured: the plan says so (the files walk runs sgml-base's `postinst triggered` there).
+    let plan = super::configure_plan(&packages);
+    let index = |name: &str| packages.iter().position(|p| p.name == name).unwrap();
+    assert_eq!(
+        plan.awaited_triggers_before,
+        [index(waiter)].into_iter().collect(),
+        "{plan:?}"
+    );
 
     // A -noawait interest (or activation) leaves nothing awaiting: plain queue order.
     let noawait: Vec<OrderPackage> = packages
@@ -147,6 +156,7 @@ fn what_depends_on_a_package_awaiting_triggers_waits_until_the_triggers_are_proc
         .collect();
     let got = names(&noawait);
     assert_eq!(&got[1..], &hashed[..]);
+    assert!(super::configure_plan(&noawait).awaited_triggers_before.is_empty());
 }
 
 #[test]

@@ -315,6 +315,7 @@ mod tests {
             members: BTreeMap::new(),
             files: vec![],
             round: super::super::Round::default(),
+            after_awaited_triggers: false,
         };
         p.members
             .insert("templates".into(), templates.as_bytes().to_vec());

@@ -22,6 +22,9 @@ pub struct InstalledPackage {
     pub files: Vec<String>,
     /// The install round that unpacks and configures it.
     pub round: Round,
+    /// Whether dpkg processes the triggers that packages configured before it await, right
+    /// before it configures it ([`crate::assemble::configure_order::ConfigurePlan`]).
+    pub after_awaited_triggers: bool,
 }
 
 /// The rounds a Debian install unpacks and configures packages in
@@ -96,6 +99,18 @@ impl InstalledPackage {
     /// lines), which dpkg activates as it unpacks and as it configures it.
     pub fn trigger_activations(&self) -> Vec<&str> {
         self.trigger_lines(&["activate", "activate-await", "activate-noawait"])
+    }
+
+    /// Its `interest-noawait` trigger names: an activation of one never leaves the activating
+    /// package awaiting this one's trigger processing.
+    pub fn noawait_interests(&self) -> Vec<&str> {
+        self.trigger_lines(&["interest-noawait"])
+    }
+
+    /// Of [`Self::trigger_activations`], those that leave it awaiting the interested package's
+    /// trigger processing (`activate`, `activate-await`).
+    pub fn awaiting_activations(&self) -> Vec<&str> {
+        self.trigger_lines(&["activate", "activate-await"])
     }
 
     fn trigger_lines(&self, directives: &[&str]) -> Vec<&str> {

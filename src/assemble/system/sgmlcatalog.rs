@@ -413,6 +413,61 @@ mod tests {
         assert!(applied.is_empty(), "{applied:?}");
     }
 
+    /// A second catalog package depending on xml-core (docutils-common): dpkg defers it while
+    /// xml-core awaits sgml-base's trigger processing, processes that trigger first, then
+    /// configures it and processes the trigger again at the end — so `.old` holds xml-core's
+    /// catalog alone (dpkg's log of `mmdebstrap --include=docutils-common`). Without an
+    /// awaiting activation (`--no-await`), or where the order's plan has no stall, the one run
+    /// at the end sees both catalogs.
+    #[test]
+    fn awaited_triggers_are_processed_before_a_dependent_is_configured() {
+        let sgml_base = |t: &mut MemTree| {
+            t.dir("var/lib/sgml-base");
+            let mut p = pkg(
+                "sgml-base",
+                "#!/bin/sh\nset -e\nupdate-catalog --quiet --update-super\n",
+            );
+            p.members.insert(
+                "triggers".into(),
+                b"interest update-sgmlcatalog\ninterest /etc/sgml\n".to_vec(),
+            );
+            p
+        };
+        let both = format!("{HEADER}CATALOG /etc/sgml/docutils-common.cat\nCATALOG /etc/sgml/xml-core.cat\n");
+        let core_only = format!("{HEADER}CATALOG /etc/sgml/xml-core.cat\n");
+        for (core_triggers, after, old) in [
+            ("activate-await update-sgmlcatalog\n", true, core_only.as_str()),
+            ("activate-noawait update-sgmlcatalog\n", true, HEADER),
+            ("activate-await update-sgmlcatalog\n", false, HEADER),
+        ] {
+            let mut t = MemTree::new();
+            let base = sgml_base(&mut t);
+            let core = xml_core(&mut t, "#!/bin/sh\n", core_triggers);
+            t.file("etc/sgml/docutils-common.cat", b"");
+            let mut docutils = pkg("docutils-common", "#!/bin/sh\n");
+            docutils
+                .members
+                .insert("conffiles".into(), b"/etc/sgml/docutils-common.cat\n".to_vec());
+            docutils
+                .members
+                .insert("triggers".into(), b"activate-await update-sgmlcatalog\n".to_vec());
+            docutils.after_awaited_triggers = after;
+            let (c, report, _) = files::compute_at(&t, &[base, core, docutils], 0).unwrap();
+            assert!(report.is_empty(), "{core_triggers}: {report:?}");
+            let case = format!("{core_triggers} after_awaited_triggers={after}");
+            assert_eq!(
+                String::from_utf8_lossy(&written(&c, SUPER_CATALOG).1),
+                both,
+                "{case}"
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&written(&c, "var/lib/sgml-base/supercatalog.old").1),
+                old,
+                "{case}"
+            );
+        }
+    }
+
     #[test]
     fn tokens_as_the_script_splits_them() {
         assert_eq!(

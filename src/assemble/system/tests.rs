@@ -13,6 +13,7 @@ fn pkg(name: &str, files: &[&str], members: &[(&str, &str)]) -> InstalledPackage
             .collect(),
         files: files.iter().map(|f| f.to_string()).collect(),
         round: Round::default(),
+        after_awaited_triggers: false,
     }
 }
 

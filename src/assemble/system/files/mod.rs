@@ -58,8 +58,8 @@ struct State<'t> {
     /// is not reproduced leaves its content unknown, so it is left out, not kept half-written.
     created: std::collections::BTreeSet<String>,
     /// The triggers the script being walked activated (`dpkg-trigger NAME`, `update-catalog
-    /// --super`).
-    activated: Vec<String>,
+    /// --super`), and whether it awaits their processing.
+    activated: Vec<(String, bool)>,
 }
 
 /// A point of the install at which dpkg runs a package's script.
@@ -96,9 +96,14 @@ impl Step {
 /// package already configured (not one merely unpacked) is marked, with the interest that fired.
 #[derive(Default)]
 struct PendingTriggers<'p> {
-    /// The packages with interests, in configure order.
-    interested: Vec<(&'p str, Vec<&'p str>)>,
+    /// The packages with interests, in configure order: each interest, and whether an
+    /// activation of it can be awaited (not `interest-noawait`).
+    interested: Vec<(&'p str, Vec<(&'p str, bool)>)>,
     pending: std::collections::BTreeMap<&'p str, Vec<String>>,
+    /// The packages with pending triggers that an activating package awaits: dpkg processes
+    /// them before it configures a package depending on the awaiting one (see
+    /// [`InstalledPackage::after_awaited_triggers`]).
+    awaited: std::collections::BTreeSet<&'p str>,
 }
 
 impl<'p> PendingTriggers<'p> {
@@ -106,28 +111,45 @@ impl<'p> PendingTriggers<'p> {
         PendingTriggers {
             interested: packages
                 .iter()
-                .map(|p| (p.name.as_str(), p.trigger_interests()))
+                .map(|p| {
+                    let noawait = p.noawait_interests();
+                    let interests = p.trigger_interests();
+                    let interests = interests.into_iter().map(|i| (i, !noawait.contains(&i)));
+                    (p.name.as_str(), interests.collect::<Vec<_>>())
+                })
                 .filter(|(_, i)| !i.is_empty())
                 .collect(),
             pending: Default::default(),
+            awaited: Default::default(),
         }
     }
 
-    /// `name` activated (a trigger name, or a path unpacked or named to dpkg-trigger).
-    fn activate(&mut self, name: &str, configured: &std::collections::BTreeSet<&str>) {
+    /// `name` activated (a trigger name, or a path unpacked or named to dpkg-trigger);
+    /// `awaits`: the activating package awaits the processing (not `activate-noawait`, not
+    /// `dpkg-trigger --no-await`).
+    fn activate(&mut self, name: &str, configured: &std::collections::BTreeSet<&str>, awaits: bool) {
         for (package, interests) in &self.interested {
             if !configured.contains(package) {
                 continue;
             }
-            for interest in interests {
+            for (interest, awaitable) in interests {
                 if report::trigger_matches(interest, name) {
                     let names = self.pending.entry(package).or_default();
                     if !names.iter().any(|n| n == interest) {
                         names.push((*interest).to_owned());
                     }
+                    if awaits && *awaitable {
+                        self.awaited.insert(package);
+                    }
                 }
             }
         }
+    }
+
+    /// A package's pending trigger names, taken as its `postinst triggered` runs.
+    fn take(&mut self, package: &str) -> Option<Vec<String>> {
+        self.awaited.remove(package);
+        self.pending.remove(package)
     }
 }
 
@@ -196,25 +218,44 @@ pub fn compute_at(
             // paths, for the packages configured in earlier rounds.
             let done = configured.borrow();
             for pkg in packages.iter().filter(|p| p.round == round) {
+                let awaiting = pkg.awaiting_activations();
                 for name in pkg.trigger_activations() {
-                    triggers.activate(name, &done);
+                    triggers.activate(name, &done, awaiting.contains(&name));
                 }
                 for f in &pkg.files {
-                    triggers.activate(&format!("/{}", f.trim_start_matches('/')), &done);
+                    triggers.activate(&format!("/{}", f.trim_start_matches('/')), &done, true);
                 }
             }
         }
-        for pkg in packages
+        let mut queue: std::collections::VecDeque<(&InstalledPackage, Step)> = packages
             .iter()
             .filter(|p| p.round == round || step == Step::Triggers)
-        {
+            .map(|p| (p, step))
+            .collect();
+        while let Some((pkg, step)) = queue.pop_front() {
             if let Some(done) = previous.take() {
                 configured.borrow_mut().insert(done);
+            }
+            // Where `dpkg --configure --pending` stalled on a package depending on one that
+            // awaits triggers, it processed the awaited packages' triggers first (the order's
+            // plan says where): xml-core's activation of sgml-base's catalog trigger is
+            // processed before docutils-common is configured.
+            if step == Step::Configure && pkg.after_awaited_triggers && !triggers.awaited.is_empty() {
+                queue.push_front((pkg, step));
+                for awaited in packages
+                    .iter()
+                    .rev()
+                    .filter(|p| triggers.awaited.contains(p.name.as_str()))
+                {
+                    queue.push_front((awaited, Step::Triggers));
+                }
+                triggers.awaited.clear();
+                continue;
             }
             let owned_args: Vec<String> = match step {
                 Step::Unpack => vec!["install".into()],
                 Step::Configure => vec!["configure".into(), String::new()],
-                Step::Triggers => match triggers.pending.remove(pkg.name.as_str()) {
+                Step::Triggers => match triggers.take(pkg.name.as_str()) {
                     Some(names) => vec!["triggered".into(), names.join(" ")],
                     None => continue,
                 },
@@ -226,8 +267,9 @@ pub fn compute_at(
                     .overlay
                     .reveal(pkg.conffiles().iter().map(String::as_str));
                 // Configuring activates the triggers the package names, as unpacking does.
+                let awaiting = pkg.awaiting_activations();
                 for name in pkg.trigger_activations() {
-                    triggers.activate(name, &configured.borrow());
+                    triggers.activate(name, &configured.borrow(), awaiting.contains(&name));
                 }
             }
             if script == "postinst" && WHOLE_POSTINST.contains(&pkg.name.as_str()) {
@@ -446,7 +488,8 @@ pub fn compute_at(
                     // packages' `postinst triggered` runs later, where dpkg runs it.
                     if name == "dpkg-trigger" {
                         if let Some(trigger) = report::dpkg_trigger_name(&argv[1..]) {
-                            state.borrow_mut().activated.push(trigger.to_owned());
+                            let awaits = !argv[1..].iter().any(|a| a == "--no-await");
+                            state.borrow_mut().activated.push((trigger.to_owned(), awaits));
                         }
                         return;
                     }
@@ -822,8 +865,8 @@ pub fn compute_at(
             }
             // What the script activated, for the packages configured before it.
             let activated = std::mem::take(&mut state.borrow_mut().activated);
-            for name in &activated {
-                triggers.activate(name, &configured.borrow());
+            for (name, awaits) in &activated {
+                triggers.activate(name, &configured.borrow(), *awaits);
             }
             report.extend(failures.into_iter().map(|what| NotEmulated {
                 package: pkg.name.clone(),
@@ -1013,7 +1056,8 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         "update-catalog" => {
             let call = super::sgmlcatalog::parse(args)?;
             if let super::sgmlcatalog::CatalogCall::Trigger(name) = call {
-                st.activated.push(name.to_owned());
+                // sgml-base's update-catalog runs `dpkg-trigger` without `--no-await`.
+                st.activated.push((name.to_owned(), true));
             }
             super::sgmlcatalog::apply(&mut st.overlay, &call, st.umask)
         }
