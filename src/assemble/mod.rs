@@ -43,7 +43,7 @@ pub enum AssembleError {
     #[error("{0}")]
     Deb(#[from] DebError),
     #[error(
-        "/{path} is shipped by both {first} and {second} ({why}); add one of them to [packages] exclude or pin versions that agree"
+        "{path} is shipped by both {first} and {second} ({why}); add one of them to [packages] exclude or pin versions that agree"
     )]
     Conflict {
         path: String,
@@ -264,6 +264,8 @@ struct ReplacesInfo {
     replaces: Vec<Relation>,
     name: String,
     version: String,
+    /// The names its `Depends` and `Pre-Depends` list (every alternative).
+    depends: Vec<String>,
 }
 
 impl ControlReplaces {
@@ -274,6 +276,11 @@ impl ControlReplaces {
                     replaces: replaces_terms(p.control.control.get("Replaces").unwrap_or_default()),
                     name: p.locked.name.clone(),
                     version: p.locked.version.clone(),
+                    depends: ["Depends", "Pre-Depends"]
+                        .into_iter()
+                        .flat_map(|f| replaces_terms(p.control.control.get(f).unwrap_or_default()))
+                        .map(|r| r.name)
+                        .collect(),
                 };
                 (i, info)
             })
@@ -291,9 +298,17 @@ impl ReplacesPolicy for ControlReplaces {
             rel.name == old.name && rel.constraint.as_ref().is_none_or(|c| c.matches(&old.version))
         })
     }
+
+    fn depends_on(&self, dependent: usize, dependency: usize) -> bool {
+        let (Some(a), Some(b)) = (self.packages.get(&dependent), self.packages.get(&dependency)) else {
+            return false;
+        };
+        a.depends.contains(&b.name)
+    }
 }
 
-/// The terms of a `Replaces` field (`a (<< 1.0), b:any`), parsed by the one relation parser
+/// The terms of a `Replaces` field (`a (<< 1.0), b:any`; also read for the names `Depends`
+/// lists, every alternative), parsed by the one relation parser
 /// (`debian::relation`) and compared in dpkg's version order. The architecture qualifier is
 /// ignored (the name alone is matched, as before). A comma group that does not parse grants
 /// nothing; the rest of the field still counts.
@@ -329,6 +344,7 @@ mod tests {
             replaces: replaces_terms(replaces),
             name: name.to_owned(),
             version: version.to_owned(),
+            depends: Vec::new(),
         }
     }
 

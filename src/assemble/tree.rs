@@ -41,9 +41,16 @@ pub struct PackageEntries {
     pub nodes: Vec<Node>,
 }
 
-/// Decides whether one package may take over another's file (its `Replaces` covers it).
+/// Decides whether one package may take over another's file (its `Replaces` covers it), and
+/// which of two packages apt unpacks first.
 pub trait ReplacesPolicy {
     fn replaces(&self, replacer: usize, replaced: usize) -> bool;
+
+    /// Whether `dependent`'s `Depends` or `Pre-Depends` name `dependency` (apt unpacks the
+    /// dependency first).
+    fn depends_on(&self, _dependent: usize, _dependency: usize) -> bool {
+        false
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -222,6 +229,41 @@ fn merge(
     if a.is_dir() && b.is_dir() {
         return Ok(Merge::KeepExisting);
     }
+    // dpkg unpacks a symbolic link over a directory by keeping the directory (`tarobject`: "symlink
+    // exists as directory"), and a directory over a link to one by writing through the link. apt
+    // unpacks a package's dependencies first, so where the link's package depends on the
+    // directory's (dokuwiki's /usr/share/php/phpseclib link, php-phpseclib's directory) the
+    // directory is there first and stays, whichever order the lock lists them in; so it does
+    // where neither depends on the other (the directory keeps every file where its package put
+    // it). Where the directory's package depends on the link's, dpkg writes through the link:
+    // not reproduced, refused below.
+    let link_and_dir = |dir: &Node, link: &Node| {
+        dir.entry.is_dir()
+            && matches!(link.entry.kind, EntryKind::Symlink { .. })
+            && match (dir.owner, link.owner) {
+                (None, _) => true,
+                (Some(d), Some(l)) => !policy.depends_on(d, l) || policy.depends_on(l, d),
+                (Some(_), None) => false,
+            }
+    };
+    if link_and_dir(existing, new) {
+        return Ok(Merge::KeepExisting);
+    }
+    if existing.owner.is_some() && link_and_dir(new, existing) {
+        return Ok(Merge::TakeNew);
+    }
+    if [a, b]
+        .iter()
+        .all(|e| e.is_dir() || matches!(e.kind, EntryKind::Symlink { .. }))
+        && a.is_dir() != b.is_dir()
+    {
+        return Err(
+            "one ships a directory and the other a symbolic link, and the directory's package \
+                    depends on the link's: dpkg unpacks the directory through the link, which debcast \
+                    does not reproduce"
+                .into(),
+        );
+    }
     if a.is_dir() != b.is_dir() {
         return Err(format!(
             "one ships a {} and the other a {}; dpkg cannot replace one with the other",
@@ -269,6 +311,78 @@ mod tests {
         fn replaces(&self, a: usize, b: usize) -> bool {
             self.0.contains(&(a, b))
         }
+    }
+
+    /// (dependent, dependency) pairs.
+    struct Depends(Vec<(usize, usize)>);
+    impl ReplacesPolicy for Depends {
+        fn replaces(&self, _: usize, _: usize) -> bool {
+            false
+        }
+        fn depends_on(&self, a: usize, b: usize) -> bool {
+            self.0.contains(&(a, b))
+        }
+    }
+
+    fn link(path: &str, owner: usize, target: &str) -> Node {
+        Node {
+            entry: Entry::generated(
+                path,
+                EntryKind::Symlink {
+                    target: target.into(),
+                },
+                0o777,
+            ),
+            owner: Some(owner),
+            content: Content::None,
+            digest: None,
+        }
+    }
+
+    /// dokuwiki (p0) ships /usr/share/php/phpseclib as a link, php-phpseclib (p1) as a
+    /// directory: apt unpacks the dependency first and dpkg keeps a directory a link arrives
+    /// on, so the directory stays in either lock order; where the directory's package depends
+    /// on the link's, dpkg would write through the link, which is refused.
+    #[test]
+    fn a_link_over_a_directory_keeps_the_directory_unless_dpkg_writes_through_it() {
+        let link_pkg = || pkg(0, vec![link("usr/share/php/seclib", 0, "../dokuwiki/seclib")]);
+        let dir_pkg = || {
+            pkg(
+                1,
+                vec![
+                    dir("usr/share/php/seclib", 1, 0o755),
+                    file("usr/share/php/seclib/a.php", 1, b"a"),
+                ],
+            )
+        };
+        for policy in [Depends(vec![(0, 1)]), Depends(vec![])] {
+            for link_first in [true, false] {
+                let mut t = Tree::new();
+                let (first, second) = if link_first {
+                    (link_pkg(), dir_pkg())
+                } else {
+                    (dir_pkg(), link_pkg())
+                };
+                t.add_package(first, &labels(), &policy).unwrap();
+                t.add_package(second, &labels(), &policy).unwrap();
+                assert!(
+                    t.get("usr/share/php/seclib").unwrap().entry.is_dir(),
+                    "link first: {link_first}"
+                );
+                assert!(t.get("usr/share/php/seclib/a.php").is_some());
+            }
+        }
+        let policy = Depends(vec![(1, 0)]);
+        let mut t = Tree::new();
+        t.add_package(link_pkg(), &labels(), &policy).unwrap();
+        let err = t
+            .add_package(dir_pkg(), &labels(), &policy)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("/usr/share/php/seclib is shipped by both p0=1"),
+            "{err}"
+        );
     }
 
     fn file(path: &str, owner: usize, bytes: &[u8]) -> Node {
