@@ -127,7 +127,8 @@ use super::artifacts::PlatformArtifact;
 /// `supercatalog.old`); 30 a2dismod and a2query (libapache2-mod-php's MPM switch), a sourced
 /// file's top-level code walked, and desktop-file-utils' `mimeinfo.cache` computed; 31 awaited
 /// triggers processed where `dpkg --configure --pending` stalls on them, before the dependent
-/// package is configured (docutils-common: sgml-base's `supercatalog.old`).
+/// package is configured (docutils-common: sgml-base's `supercatalog.old`), mailcap's
+/// `/etc/mailcap` computed as update-mime writes it, and `rm -r` applied.
 pub(super) const LAYER_FORMAT: u32 = 31;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

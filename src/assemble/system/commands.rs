@@ -14,10 +14,8 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
             .iter()
             .all(|a| !a.starts_with('-') || a == "--ignore-fail-on-non-empty"),
         "umask" => args.len() == 1 && parse_mode(&format!("{:0>3}", args[0])).is_some(),
-        // Not recursive: no `-r`/`-R` among short options, no `--recursive`.
-        "rm" => !args.iter().any(|a| {
-            a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a.contains(['r', 'R']))
-        }),
+        // Recursive too (`files` removes what is below a directory).
+        "rm" => true,
         // `-R` reaches below a directory of the image (`files::recursive`).
         "chmod" | "chown" | "chgrp" => true,
         "find" => super::find::parse_find(args).is_ok(),
@@ -787,6 +785,13 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     // And udev's hardware database (`hwdb`), and the desktop entries' MIME cache (`desktopdb`).
     if super::hwdb::parse_call(name, args).is_some() || super::desktopdb::parse_call(name, args).is_some() {
         return Kind::Emulated;
+    }
+    // And mailcap's table (`mailcap`); under dpkg the tool exits at once without `--triggered`.
+    if name == "update-mime" {
+        return match super::mailcap::parse_call(name, args) {
+            Some(_) => Kind::Emulated,
+            None => Kind::Harmless,
+        };
     }
     // `ssh-keygen -l`/`-y`/`-F`… read keys; only making one is an effect.
     let reads_key = name == "ssh-keygen"

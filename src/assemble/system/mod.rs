@@ -42,6 +42,7 @@ pub mod ldcache;
 pub mod lighttpd;
 pub mod locales;
 pub mod ls;
+pub mod mailcap;
 pub mod mime;
 mod package;
 pub mod pam;
@@ -260,6 +261,10 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     let (desktop_files, desktop_report) = desktopdb::compute(&overlay, input.packages)?;
     overlay.apply(desktop_files);
     report.extend(desktop_report);
+    // update-mime's /etc/mailcap, as mailcap's trigger leaves it once every entry is in place.
+    let (mailcap_files, mailcap_report) = mailcap::compute(&overlay, input.packages)?;
+    overlay.apply(mailcap_files);
+    report.extend(mailcap_report);
     // systemd-hwdb, as udev's trigger leaves it once every hwdb.d source is in place.
     let (hwdb_files, hwdb_report) = hwdb::compute(&overlay, input.packages)?;
     overlay.apply(hwdb_files);

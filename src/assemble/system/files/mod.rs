@@ -919,6 +919,12 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             Ok(())
         }
         "rm" => {
+            // `-r`/`-R`/`--recursive`: a directory goes with everything below it (mailcap's
+            // `rm -fr /var/lib/mime`, usually of a path that is not there).
+            let recursive = args.iter().any(|a| {
+                a == "--recursive"
+                    || (a.starts_with('-') && !a.starts_with("--") && a[1..].contains(['r', 'R']))
+            });
             for p in operands(args, &[])? {
                 // A file whose directory does not exist is not there to remove (`rm -f` of an
                 // unmatched pattern in a directory not made yet).
@@ -929,11 +935,22 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
                 let path = lstat_path(&st.overlay, &p)?;
                 match st.overlay.entry(&path) {
                     None => {}
-                    Some(e) if e.is_dir() => return Err(format!("{p} is a directory")),
-                    Some(_) => st.overlay.apply(Changes {
-                        files: vec![],
-                        removed: vec![path],
-                    }),
+                    Some(e) if e.is_dir() && !recursive => return Err(format!("{p} is a directory")),
+                    Some(e) => {
+                        let mut removed = if e.is_dir() {
+                            recursive::below(&st.overlay, &format!("/{path}"))
+                                .iter()
+                                .map(|b| super::tree_path(b))
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
+                        removed.push(path);
+                        st.overlay.apply(Changes {
+                            files: vec![],
+                            removed,
+                        });
+                    }
                 }
             }
             Ok(())

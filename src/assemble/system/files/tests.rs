@@ -289,23 +289,26 @@ fn unreadable_and_runaway_scripts_are_reported() {
 
 #[test]
 fn what_cannot_be_done_is_reported() {
-    let t = MemTree::new();
-    let script =
-        "#!/bin/sh\nln -s x /opt/none/y\nchmod u+x /etc/x\nrm -rf /var/cache/x\ninvoke-rc.d foo start\n";
-    let (_, report) = compute(&t, &[pkg("p", script)]).unwrap();
+    let mut t = MemTree::new();
+    t.file("var/cache/x/sub/f", b"").file("var/cache/xy", b"");
+    let script = "#!/bin/sh\nln -s x /opt/none/y\nchmod u+x /etc/x\nrm -rf /var/cache/x /var/lib/none\n\
+                  rm /var/cache\ninvoke-rc.d foo start\n";
+    let (c, report) = compute(&t, &[pkg("p", script)]).unwrap();
     let whats: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
     assert_eq!(whats.len(), 4, "{whats:?}");
     assert!(whats.iter().any(|w| w.contains("/opt/none")));
     assert!(whats.iter().any(|w| w.contains("u+x")));
-    // rm -r is not applied, only reported; services are reported as skipped.
-    assert!(whats.contains(&"rm -rf /var/cache/x"));
-    assert!(whats.contains(&"skipped: service management: invoke-rc.d foo start"));
-    assert!(!handles("rm", &argv("-rf /var/cache/x")));
-    assert!(!handles("rm", &argv("--recursive /var/cache/x")));
+    // rm without -r refuses a directory; services are reported as skipped.
     assert!(
-        handles("rm", &argv("--force /etc/x")),
-        "--force contains an r but is not -r"
+        whats.contains(&"rm /var/cache (/var/cache is a directory)"),
+        "{whats:?}"
     );
+    assert!(whats.contains(&"skipped: service management: invoke-rc.d foo start"));
+    // rm -r takes the directory and everything below it, not its neighbour; a path that is not
+    // there is nothing to remove.
+    assert_eq!(c.removed, ["var/cache/x", "var/cache/x/sub", "var/cache/x/sub/f"]);
+    assert!(handles("rm", &argv("-rf /var/cache/x")));
+    assert!(handles("rm", &argv("--recursive /var/cache/x")));
 }
 
 const NETBASE: &str = include_str!("../../../../tests/data/scripts/bookworm/netbase.postinst");
