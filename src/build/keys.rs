@@ -128,7 +128,9 @@ use super::artifacts::PlatformArtifact;
 /// file's top-level code walked, and desktop-file-utils' `mimeinfo.cache` computed; 31 awaited
 /// triggers processed where `dpkg --configure --pending` stalls on them, before the dependent
 /// package is configured (docutils-common: sgml-base's `supercatalog.old`), mailcap's
-/// `/etc/mailcap` computed as update-mime writes it, and `rm -r` applied.
+/// `/etc/mailcap` computed as update-mime writes it, `rm -r` applied, and `usermod -G` (without
+/// `-a`), `-L`, `-U`, `-e`, `-f`, `-p` as shadow's usermod writes them (bacula's tape member,
+/// ceph's rewritten `passwd-`).
 pub(super) const LAYER_FORMAT: u32 = 31;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

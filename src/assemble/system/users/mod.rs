@@ -39,7 +39,7 @@ use super::{Changes, Overlay, TreeView};
 use adduser::adduser;
 use db::{id_of, login_defs};
 pub use useradd::UserFields;
-use useradd::{Usermod, groupadd, parse_usermod, useradd};
+use useradd::{groupadd, parse_usermod, useradd};
 
 pub use adduser::AdduserConf;
 pub use db::{Db, LoginDefs, PWD_LOCK, adduser_allocate, shadow_allocate};
@@ -219,14 +219,7 @@ fn apply_inner(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64)
             let call = parse_groupadd(args)?;
             groupadd(&mut db, &call.name, call.gid, call.system, &login_defs(overlay))?;
         }
-        "usermod" => match parse_usermod(args).ok_or("unsupported usermod form")? {
-            Usermod::Append { groups, user } => {
-                useradd::as_tool(&mut db, |db| {
-                    groups.iter().try_for_each(|g| db.add_member(g, &user))
-                })?;
-            }
-            Usermod::Fields { user, fields } => db.set_fields(&user, &fields)?,
-        },
+        "usermod" => db.usermod(&parse_usermod(args).ok_or("unsupported usermod form")?, day)?,
         _ => return Err("not an account command".into()),
     }
     db.store(overlay);

@@ -282,36 +282,33 @@ fn option_forms() {
     assert!(parse_adduser(&v("--g 1 n")).is_err(), "ambiguous prefix");
     assert_eq!(
         parse_usermod(&v("-a -G g1,g2 u")),
-        Some(Usermod::Append {
-            groups: v("g1 g2"),
-            user: "u".into()
-        })
-    );
-    assert_eq!(parse_usermod(&v("-G g u")), None);
-    assert_eq!(
-        parse_usermod(&v("-g postfix postfix")),
-        Some(Usermod::Fields {
-            user: "postfix".into(),
-            fields: super::UserFields {
-                group: Some("postfix".into()),
-                ..Default::default()
-            }
-        })
-    );
-    assert_eq!(
-        parse_usermod(&v("-c comment -s /bin/false -d /h u")),
-        Some(Usermod::Fields {
+        Some(Usermod {
             user: "u".into(),
-            fields: super::UserFields {
-                comment: Some("comment".into()),
-                home: Some("/h".into()),
-                shell: Some("/bin/false".into()),
-                ..Default::default()
-            }
+            groups: Some(v("g1 g2")),
+            append: true,
+            ..Default::default()
         })
     );
-    assert_eq!(parse_usermod(&v("-a -g g u")), None);
-    assert!(handles("adduser", &[]) && !handles("usermod", &v("-L u")));
+    assert_eq!(
+        parse_usermod(&v("-G g u")).and_then(|c| c.groups),
+        Some(v("g")),
+        "without -a: the list replaces the user's groups"
+    );
+    assert_eq!(
+        parse_usermod(&v("-c comment -s /bin/false -d /h u")).map(|c| c.fields),
+        Some(super::UserFields {
+            comment: Some("comment".into()),
+            home: Some("/h".into()),
+            shell: Some("/bin/false".into()),
+            ..Default::default()
+        })
+    );
+    let unlock = parse_usermod(&["-U".into(), "-e".into(), String::new(), "ceph".into()]).unwrap();
+    assert!(unlock.unlock && !unlock.lock && unlock.expire.as_deref() == Some(""));
+    for refused in ["-a -g g u", "-L -U u", "u", "-l new u", "-u 5 u", "-m -d /h u"] {
+        assert_eq!(parse_usermod(&v(refused)), None, "{refused}");
+    }
+    assert!(handles("adduser", &[]) && handles("usermod", &v("-L u")) && !handles("usermod", &v("-l x u")));
 }
 
 /// The account files before the sysusers runs of `tests/data/sysusers` (shadow files root:shadow
@@ -758,4 +755,118 @@ fn an_undecided_condition_reports_the_branch_it_did_not_walk() {
     let mut m = t.clone();
     m.apply(&changes);
     assert!(!m.text("etc/passwd").contains("\nx:"));
+}
+
+/// bacula-common's preinst: `usermod -G tape bacula` (no `-a`) makes the list the user's
+/// supplementary groups: tape gains the member in group and gshadow (added last), a group not
+/// listed loses it; group and gshadow are rewritten with their backups, passwd is not.
+#[test]
+fn usermod_g_list_replaces_the_supplementary_groups() {
+    let mut t = base();
+    t.file(
+        "etc/group",
+        b"root:x:0:\nshadow:x:42:\nusers:x:100:\ntape:x:26:amanda\nnogroup:x:65534:\n",
+    )
+    .file(
+        "etc/gshadow",
+        b"root:*::\nshadow:*::\nusers:*::\ntape:*::amanda\nnogroup:*::\n",
+    );
+    let made = run(
+        &t,
+        &[
+            "adduser --system --group --home /var/lib/bacula bacula",
+            "usermod -a -G users bacula",
+        ],
+    );
+    let passwd = made.text("etc/passwd-");
+    let changed = run(&made, &["usermod -G tape bacula"]);
+    let member = |m: &MemTree, file: &str, group: &str| {
+        m.text(file)
+            .lines()
+            .find(|l| l.starts_with(&format!("{group}:")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(member(&changed, "etc/group", "tape"), "tape:x:26:amanda,bacula");
+    assert_eq!(member(&changed, "etc/gshadow", "tape"), "tape:*::amanda,bacula");
+    assert_eq!(member(&changed, "etc/group", "users"), "users:x:100:");
+    assert_eq!(member(&changed, "etc/gshadow", "users"), "users:*::");
+    assert_eq!(changed.text("etc/group-"), made.text("etc/group"));
+    assert_eq!(changed.text("etc/gshadow-"), made.text("etc/gshadow"));
+    assert_eq!(changed.text("etc/passwd-"), passwd, "passwd is not written");
+    // The same list again changes nothing, and writes nothing.
+    let again = run(&changed, &["usermod -G tape bacula"]);
+    assert_eq!(again.text("etc/group-"), changed.text("etc/group-"));
+    let err = {
+        let mut o = Overlay::new(&changed);
+        apply(
+            &mut o,
+            "usermod",
+            &["-G".into(), "nosuch".into(), "bacula".into()],
+            19500,
+        )
+        .unwrap_err()
+    };
+    assert!(err.contains("group `nosuch` does not exist"), "{err}");
+}
+
+/// ceph-common's and sbuild's postinsts: `usermod -U -e '' USER` on a system user. The password
+/// `!` alone stays locked (usermod refuses a passwordless account) and the expiry is already
+/// none, yet `-U` rewrites passwd and shadow: their backups become the files as they are, as on
+/// a real install. `-L` puts a `!` in front; `-e DAYS` sets the expiry.
+#[test]
+fn usermod_unlock_and_expiry_rewrite_passwd_and_shadow() {
+    let made = run(
+        &base(),
+        &[
+            "adduser --system --home /var/lib/ceph ceph",
+            "usermod -c Ceph ceph",
+        ],
+    );
+    let line = |m: &MemTree, file: &str| {
+        m.text(file)
+            .lines()
+            .find(|l| l.starts_with("ceph:"))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut o = Overlay::new(&made);
+    apply(
+        &mut o,
+        "usermod",
+        &["-U".into(), "-e".into(), String::new(), "ceph".into()],
+        19500,
+    )
+    .unwrap();
+    let (files, removed) = o.into_changes();
+    let mut unlocked = made.clone();
+    unlocked.apply(&Changes { files, removed });
+    assert_eq!(unlocked.text("etc/passwd"), made.text("etc/passwd"));
+    assert_eq!(
+        unlocked.text("etc/passwd-"),
+        made.text("etc/passwd"),
+        "passwd rewritten"
+    );
+    assert_eq!(unlocked.text("etc/shadow"), made.text("etc/shadow"));
+    assert_eq!(
+        unlocked.text("etc/shadow-"),
+        made.text("etc/shadow"),
+        "shadow rewritten"
+    );
+    assert!(
+        line(&made, "etc/shadow").starts_with("ceph:!:"),
+        "{}",
+        line(&made, "etc/shadow")
+    );
+
+    let locked = run(&made, &["usermod -L -e 20000 ceph"]);
+    let shadow = line(&locked, "etc/shadow");
+    assert!(shadow.starts_with("ceph:!:"), "already locked: {shadow}");
+    assert_eq!(shadow.split(':').nth(7), Some("20000"), "{shadow}");
+    let again = run(&locked, &["usermod -e 20000 ceph"]);
+    assert_eq!(
+        again.text("etc/shadow-"),
+        locked.text("etc/shadow-"),
+        "the same expiry: no change"
+    );
 }

@@ -182,14 +182,25 @@ pub fn parse_groupadd(args: &[String]) -> Result<GroupaddCall, String> {
     Ok(call)
 }
 
-/// The `usermod` forms scripts use.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Usermod {
-    /// `usermod -a -G G1,G2 USER`: USER joins the groups.
-    Append { groups: Vec<String>, user: String },
-    /// `usermod [-g GROUP] [-c COMMENT] [-d HOME] [-s SHELL] USER`: passwd fields of USER (postfix's
-    /// and varnish's login group; lightdm's comment, home and shell).
-    Fields { user: String, fields: UserFields },
+/// A `usermod` call: shadow's usermod (4.13) over the passwd, shadow, group and gshadow files,
+/// for the options maintainer scripts use (postfix's and varnish's login group; lightdm's
+/// comment, home and shell; bacula's `-G tape`; ceph's and sbuild's `-U -e ''`).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Usermod {
+    pub user: String,
+    /// `-g`, `-c`, `-d`, `-s`.
+    pub fields: UserFields,
+    /// `-G G1,G2`: the supplementary groups (by name or number), with `-a` added to the
+    /// user's, else replacing them.
+    pub groups: Option<Vec<String>>,
+    pub append: bool,
+    /// `-L`, `-U`: the password locked (a `!` put in front) or unlocked (taken off).
+    pub lock: bool,
+    pub unlock: bool,
+    /// `-e DAYS`, `-f DAYS` (shadow's expiry and inactivity fields), `-p PASSWORD`.
+    pub expire: Option<String>,
+    pub inactive: Option<String>,
+    pub password: Option<String>,
 }
 
 /// The passwd fields a `usermod` call sets (`None`: left as they are).
@@ -201,6 +212,8 @@ pub struct UserFields {
     pub shell: Option<String>,
 }
 
+/// `usermod OPTIONS USER`; `None` for a form not reproduced (renames, new ids, moved homes,
+/// subordinate ids, a chroot) or one usermod refuses (`-a` without `-G`, `-L` with `-U`).
 pub(super) fn parse_usermod(args: &[String]) -> Option<Usermod> {
     let (opts, rest) = getopt(
         args,
@@ -210,11 +223,14 @@ pub(super) fn parse_usermod(args: &[String]) -> Option<Usermod> {
             ('c', "comment"),
             ('d', "home"),
             ('s', "shell"),
+            ('e', "expiredate"),
+            ('f', "inactive"),
+            ('p', "password"),
         ],
-        &[('a', "append")],
+        &[('a', "append"), ('L', "lock"), ('U', "unlock")],
     )
     .ok()?;
-    let append = opts.iter().any(|(c, _)| *c == 'a');
+    let flag = |c: char| opts.iter().any(|(o, _)| *o == c);
     let value = |flag: char| {
         opts.iter()
             .rev()
@@ -222,27 +238,31 @@ pub(super) fn parse_usermod(args: &[String]) -> Option<Usermod> {
             .and_then(|(_, v)| v.clone())
     };
     let [user] = rest.as_slice() else { return None };
-    let fields = UserFields {
-        group: value('g'),
-        comment: value('c'),
-        home: value('d'),
-        shell: value('s'),
-    };
-    match value('G') {
-        Some(groups) if append && fields == UserFields::default() => Some(Usermod::Append {
-            groups: groups
-                .split(',')
+    let call = Usermod {
+        user: user.clone(),
+        fields: UserFields {
+            group: value('g'),
+            comment: value('c'),
+            home: value('d'),
+            shell: value('s'),
+        },
+        groups: value('G').map(|g| {
+            g.split(',')
                 .filter(|g| !g.is_empty())
                 .map(str::to_owned)
-                .collect(),
-            user: user.clone(),
+                .collect()
         }),
-        None if !append && fields != UserFields::default() => Some(Usermod::Fields {
-            user: user.clone(),
-            fields,
-        }),
-        _ => None,
+        append: flag('a'),
+        lock: flag('L'),
+        unlock: flag('U'),
+        expire: value('e'),
+        inactive: value('f'),
+        password: value('p'),
+    };
+    if (call.append && call.groups.is_none()) || (call.lock && call.unlock) || opts.is_empty() {
+        return None;
     }
+    Some(call)
 }
 
 fn with_overrides(defs: &LoginDefs, overrides: &[(String, String)]) -> LoginDefs {
