@@ -80,6 +80,7 @@ GENERATORS = [
     ("/usr/lib/locale/*", "locales (locale-gen)"),
     ("/usr/lib/udev/hwdb.bin", "udev (systemd-hwdb)"),
     ("/etc/udev/hwdb.bin", "udev (systemd-hwdb)"),
+    ("/etc/mailcap", "mailcap (update-mime)"),
     ("/etc/passwd*", "accounts"), ("/etc/group*", "accounts"), ("/etc/shadow*", "accounts"),
     ("/etc/gshadow*", "accounts"), ("/etc/subuid*", "accounts"), ("/etc/subgid*", "accounts"),
     ("/var/lib/dpkg/status*", "dpkg database"), ("/var/lib/dpkg/info/*", "dpkg database"),
@@ -226,14 +227,62 @@ def owners(reference):
     return own
 
 
+HELPER_RE = re.compile(r"(?:^|[\s;&|(`])(?:\.\s+)?(/usr/(?:share|lib|sbin|bin)/[\w.+/-]+)")
+
+
 def scripts(reference):
-    """(package.script, text) of every maintainer script the reference ran."""
+    """(package.script, text) of every maintainer script the reference ran, and of the helper
+    scripts they run or source by absolute path (redmine's `/usr/share/redmine/bin/redmine-instances`,
+    dbconfig-common's `. /usr/share/dbconfig-common/dpkg/postinst`), two levels deep, under the
+    maintainer script's name: what a helper writes is the script's doing."""
     out = []
     info = reference / "var/lib/dpkg/info"
     for f in sorted(info.iterdir()):
         m = re.match(r"^([^:]+)(?::[^.]+)?\.(preinst|postinst|config|triggers)$", f.name)
         if m:
-            out.append((f"{m.group(1)}.{m.group(2)}", f.read_text(errors="replace")))
+            who, text = f"{m.group(1)}.{m.group(2)}", f.read_text(errors="replace")
+            out.append((who, text))
+            seen, todo = set(), [(text, 0)]
+            while todo:
+                body, depth = todo.pop()
+                for helper in HELPER_RE.findall(body):
+                    target = reference / helper.lstrip("/")
+                    if helper in seen or depth >= 2 or not target.is_file() or target.stat().st_size > 1 << 20:
+                        continue
+                    seen.add(helper)
+                    data = target.read_bytes()
+                    first = data.split(b"\n", 1)[0]
+                    # Shell only (a script, or a file sourced without a `#!` line), not debconf's
+                    # library every script sources.
+                    shell = not first.startswith(b"#!") or re.search(rb"\b(?:ba|da)?sh\b", first)
+                    if b"\0" in data[:4096] or not shell or helper.startswith("/usr/share/debconf/"):
+                        continue
+                    helper_text = data.decode(errors="replace")
+                    out.append((who, helper_text))
+                    todo.append((helper_text, depth + 1))
+    return out
+
+
+# A path a script writes through variables (`/etc/redmine/$instance/database.yml`): its first two
+# components literal, each `$name`/`${name}` standing for one component's worth of text.
+VARIABLE_PATH_RE = re.compile(r"/[\w.+-]+/[\w.+-]+(?:/|[\w.+-]|\$\{?\w+\}?)*")
+
+
+_VARIABLE_PATHS = {}
+
+
+def variable_paths(texts):
+    """(regex, who) for the paths with variables the scripts name (computed once per list)."""
+    if id(texts) in _VARIABLE_PATHS:
+        return _VARIABLE_PATHS[id(texts)][1]
+    out = []
+    _VARIABLE_PATHS[id(texts)] = (texts, out)
+    for who, text in texts:
+        for p in set(VARIABLE_PATH_RE.findall(text)):
+            if "$" not in p:
+                continue
+            parts = re.split(r"\$\{?\w+\}?", p)
+            out.append((re.compile("^" + "[^/]+".join(re.escape(x) for x in parts) + "(?:/|$)"), who))
     return out
 
 
@@ -274,6 +323,10 @@ def responsible(path, own, texts, entry=None, root=None):
             for who, text in texts:
                 if probe in text:
                     return who
+    # A path it names through variables, the path or one above it (`/var/lib/redmine/$instance`).
+    for rx, who in variable_paths(texts):
+        if rx.match(path):
+            return who
     return "unattributed"
 
 
@@ -303,6 +356,38 @@ def ucf_explained(path, ours, reference, ucf_entries, reported_paths):
                for d in dests)
 
 
+# Line databases that tools edit by key, and the tools: an account file's lines are keyed by the
+# account's name, dpkg's statoverride's by the path (the last field).
+LINE_DATABASES = [
+    (re.compile(r"^/etc/(?:passwd|group|shadow|gshadow|subuid|subgid)-?$"), lambda l: l.split(b":")[0],
+     re.compile(r"(?<![\w.-])(?:adduser|addgroup|useradd|groupadd|usermod|groupmod|gpasswd|chfn|chsh|chage|"
+                r"chpasswd|deluser|delgroup|userdel|groupdel|systemd-sysusers)(?![\w.-])"), "accounts"),
+    (re.compile(r"^/var/lib/dpkg/statoverride-?$"), lambda l: l.split()[-1] if l.split() else b"",
+     re.compile(r"(?<![\w.-])dpkg-statoverride(?![\w.-])"), "dpkg-statoverride"),
+]
+
+
+def line_database_explained(path, ours, reference, report_whats):
+    """For an account file or dpkg's statoverride: the tool whose reported calls explain the
+    difference, or None. Each differing line's key (the account, the overridden path) must be named
+    by a reported call of the file's tools, unless a reported call's arguments were not known (or it
+    was not run), which may have made any of them."""
+    for rx, key, tools, what in LINE_DATABASES:
+        if not rx.match(path):
+            continue
+        entries = [e for e in report_whats if tools.search(e)]
+        if not entries:
+            return None
+        unknown = any("not known" in e or "not run" in e for e in entries)
+        x, y = set(lines(ours, path) or []), set(lines(reference, path) or [])
+        keys = {key(l).decode(errors="replace") for l in x ^ y}
+        named = lambda k: any(re.search(r"(?<![\w.-])" + re.escape(k) + r"(?![\w.-])", e) for e in entries)
+        if keys and (unknown or all(named(k) for k in keys)):
+            return what
+        return None
+    return None
+
+
 def compare(ours, reference, report):
     a, b = walk(ours), walk(reference)
     own, texts = owners(reference), scripts(reference)
@@ -316,6 +401,7 @@ def compare(ours, reference, report):
         return any(re.search(r"(?<![\w.-])" + re.escape(command) + r"(?![\w.-])", e["what"])
                    for e in report if entry_kind(e) == wanted)
     ucf_entries = [e["what"] for e in report if entry_kind(e) == "unsupported" and re.search(r"(?<![\w.-])ucf ", e["what"])]
+    unsupported_whats = [e["what"] for e in report if entry_kind(e) == "unsupported"]
     expected = collections.Counter()
     gaps = []
     # The paths whose difference the build reported so far (ucf's state, under /var, comes after
@@ -345,6 +431,12 @@ def compare(ours, reference, report):
             is_reported = ucf_explained(path, ours, reference, ucf_entries, reported_paths)
             if is_reported:
                 who = "ucf (state of a reported call)"
+        # An account file or the statoverride database whose differing lines are those of reported
+        # calls (apt-cacher-ng's `adduser … --home "$CDIR"`, where CDIR comes from its own tool).
+        if not is_reported:
+            tool = line_database_explained(path, ours, reference, unsupported_whats)
+            if tool:
+                is_reported, who = True, f"{tool} (lines of a reported call)"
         if is_reported:
             reported_paths.add(path)
         gaps.append({"path": path, "what": what, "responsible": who,

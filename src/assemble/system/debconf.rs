@@ -141,14 +141,20 @@ impl Debconf {
     }
 
     /// A package's config script could not be walked (not text, not a shell script, not
-    /// parsed): whatever it would have `db_set` is not known, so none of its package's answers
-    /// is (postfix's Perl config computes `mailname`; its postinst then writes `main.cf` from it).
-    pub fn config_not_walked(&self, package: &str) {
+    /// parsed): whatever it would have set is not known (postfix's Perl config computes
+    /// `mailname`; its postinst then writes `main.cf` from it). Where every set the script's
+    /// text holds names its question literally (Perl's and Python's `set("NAME", …)`, the
+    /// protocol's `SET NAME …`), only those answers are unknown: the others keep their defaults,
+    /// as noninteractive debconf leaves what is only asked (dokuwiki's `writeconf`). Otherwise
+    /// (a name computed, or a script that is not text) none of its package's answers is known.
+    pub fn config_not_walked(&self, package: &str, config: &[u8]) {
+        let names = literal_set_names(config);
         for q in self
             .values
             .borrow_mut()
-            .values_mut()
-            .filter(|q| q.owner == package)
+            .iter_mut()
+            .filter(|(name, q)| q.owner == package && names.as_ref().is_none_or(|n| n.contains(*name)))
+            .map(|(_, q)| q)
         {
             q.value = UNKNOWN_ARG.to_owned();
         }
@@ -302,6 +308,20 @@ fn missing(q: &str) -> Option<DebconfReply> {
     })
 }
 
+/// The questions a config script in another language sets, where each of its set calls names
+/// one literally; `None` where one does not (or the script is not text).
+fn literal_set_names(config: &[u8]) -> Option<std::collections::BTreeSet<String>> {
+    let text = std::str::from_utf8(config).ok()?;
+    // Every call that may set a value: `set(`, `db_set`, the protocol's `SET`, `register`.
+    let any = regex::Regex::new(r"\b(?:set\s*\(|db_set\b|SET\b|register\b)").ok()?;
+    let literal = regex::Regex::new(r#"\bset\s*\(\s*(?:"([\w./+-]+)"|'([\w./+-]+)')\s*,"#).ok()?;
+    let names: std::collections::BTreeSet<String> = literal
+        .captures_iter(text)
+        .filter_map(|c| c.get(1).or(c.get(2)).map(|m| m.as_str().to_owned()))
+        .collect();
+    (any.find_iter(text).count() == literal.find_iter(text).count()).then_some(names)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,6 +344,41 @@ mod tests {
 
     fn argv(words: &[&str]) -> Vec<String> {
         words.iter().map(|w| w.to_string()).collect()
+    }
+
+    /// A config in another language (dokuwiki's Perl) that sets questions by literal names
+    /// leaves those answers unknown and the others at their defaults; one set with a computed
+    /// name (or a config that is not text) leaves them all unknown.
+    #[test]
+    fn a_config_not_walked_loses_the_answers_it_sets() {
+        let templates = "Template: srv/password\nType: password\nDescription: x\n\n\
+                         Template: srv/writeconf\nType: boolean\nDefault: false\nDescription: x\n";
+        let known = |db: &Debconf, q: &str| match db.answer(&argv(&["db_get", q])) {
+            Some(DebconfReply {
+                ret: Value::Known(v), ..
+            }) if !is_unknown_arg(&v) => Some(v),
+            _ => None,
+        };
+        let literal = b"#!/usr/bin/perl -w\ninput('medium', 'srv/writeconf');\nreset('srv/x');\n\
+                        set(\"srv/password\", \"fix\");\nset( 'srv/password', $p);\n";
+        let db = Debconf::new(&[package(templates)]);
+        db.config_not_walked("srv", literal);
+        assert_eq!(known(&db, "srv/writeconf").as_deref(), Some("false"));
+        assert_eq!(known(&db, "srv/password"), None);
+        for computed in [
+            &b"set($question, 1);\n"[..],
+            b"print \"SET srv/writeconf true\\n\";\n",
+            b"\xff\xfe",
+        ] {
+            let db = Debconf::new(&[package(templates)]);
+            db.config_not_walked("srv", computed);
+            assert_eq!(
+                known(&db, "srv/writeconf"),
+                None,
+                "{}",
+                String::from_utf8_lossy(computed)
+            );
+        }
     }
 
     /// lightdm's config: the shared display-manager question has no default and its choices

@@ -803,7 +803,8 @@ pub fn compute_at(
                 match config {
                     Some(Err(why)) => {
                         report.push(config_entry(why));
-                        debconf.config_not_walked(&pkg.name);
+                        let raw = pkg.members.get("config").map_or(&[][..], Vec::as_slice);
+                        debconf.config_not_walked(&pkg.name, raw);
                     }
                     Some(Ok(config)) => {
                         // What commands print, but not `mktemp`'s file: nothing the config makes
