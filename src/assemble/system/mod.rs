@@ -372,6 +372,8 @@ pub struct Overlay<'a> {
     /// unpacks as `.dpkg-new` and puts in place when it configures their package); a change
     /// to one is seen as usual.
     hidden: BTreeSet<String>,
+    /// How many times applied changes made a difference: whether a command changed anything.
+    revision: u64,
 }
 
 impl<'a> Overlay<'a> {
@@ -380,6 +382,7 @@ impl<'a> Overlay<'a> {
             base,
             changes: BTreeMap::new(),
             hidden: BTreeSet::new(),
+            revision: 0,
         }
     }
 
@@ -404,12 +407,26 @@ impl<'a> Overlay<'a> {
     }
 
     pub fn apply(&mut self, changes: Changes) {
+        let differs = changes.removed.iter().any(|p| self.entry(p).is_some())
+            || changes.files.iter().any(|(e, content)| {
+                self.entry(&e.path) != Some(e)
+                    || (matches!(e.kind, EntryKind::File { .. })
+                        && !self.read(&e.path).is_some_and(|r| r.is_ok_and(|b| &b == content)))
+            });
+        if differs {
+            self.revision += 1;
+        }
         for path in changes.removed {
             self.changes.insert(path, None);
         }
         for (entry, content) in changes.files {
             self.changes.insert(entry.path.clone(), Some((entry, content)));
         }
+    }
+
+    /// A count that moves whenever applied changes make a difference.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// Whether an emulation added, replaced or removed `path`.

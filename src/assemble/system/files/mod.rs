@@ -519,11 +519,24 @@ pub fn compute_at(
                         .iter()
                         .filter(|a| a.starts_with('/') && !super::exists(&st.overlay, &super::tree_path(a)))
                         .collect();
+                    let revision = st.overlay.revision();
                     let applied = apply(&mut st, &pkg.name, name, &argv[1..]);
                     for a in absent {
                         if super::exists(&st.overlay, &super::tree_path(a)) {
                             st.created.insert(a.clone());
                         }
+                    }
+                    // Applied under a test of values the walk does not know (dokuwiki's `[
+                    // "$RET" = true ]` before a statoverride): the report says it is a guess.
+                    if applied.is_ok()
+                        && st.overlay.revision() != revision
+                        && let Some(condition) = &c.guess
+                    {
+                        failures.push(format!(
+                            "{} (applied on a guess: whether `{condition}` holds is not known while \
+                             building; the walk took it as holding)",
+                            command_line(&c)
+                        ));
                     }
                     if let Err(why) = applied {
                         failures.push(match why.strip_prefix(super::NONDETERMINISTIC_EFFECT) {

@@ -946,9 +946,9 @@ fn dpkg_query_search_keeps_what_a_package_lists() {
     );
 }
 
-/// A config script debcast cannot walk (Perl, like postfix's) may `db_set` anything: its
-/// package's answers are unknown, so a file the postinst writes from them is left out and
-/// reported, not written from the templates' defaults.
+/// A config script debcast cannot walk (Perl, like postfix's) may set answers: those it sets
+/// are unknown, so a file the postinst writes from them is left out and reported, not written
+/// from the templates' defaults. One that sets nothing leaves the defaults.
 #[test]
 fn answers_of_a_config_script_not_walked_are_unknown() {
     let postinst = "#!/bin/sh\nset -e\n. /usr/share/debconf/confmodule\n\
@@ -956,7 +956,7 @@ fn answers_of_a_config_script_not_walked_are_unknown() {
     let mut p = pkg("mail", postinst);
     p.members.insert(
         "config".into(),
-        b"#!/usr/bin/perl -w\nuse Debconf::Client::ConfModule;\n".to_vec(),
+        b"#!/usr/bin/perl -w\nuse Debconf::Client::ConfModule;\nset('mail/name', `hostname`);\n".to_vec(),
     );
     p.members.insert(
         "templates".into(),
@@ -972,16 +972,19 @@ fn answers_of_a_config_script_not_walked_are_unknown() {
         report.iter().any(|r| r.what.contains("/etc/mail.cf")),
         "{report:#?}"
     );
-    // A shell config script is walked: the default stands.
-    p.members.insert(
-        "config".into(),
-        b"#!/bin/sh\n. /usr/share/debconf/confmodule\n".to_vec(),
-    );
-    let (changes, _) = compute(&t, &[p]).unwrap();
-    assert_eq!(
-        file(&changes, "etc/mail.cf").map(|(_, b)| b.as_slice()),
-        Some(&b"myhostname = localhost\n"[..])
-    );
+    // A shell config script is walked, and a Perl one that sets nothing sets nothing: the
+    // default stands.
+    for config in [
+        &b"#!/bin/sh\n. /usr/share/debconf/confmodule\n"[..],
+        b"#!/usr/bin/perl -w\nuse Debconf::Client::ConfModule;\ninput('low', 'mail/name');\n",
+    ] {
+        p.members.insert("config".into(), config.to_vec());
+        let (changes, _) = compute(&t, std::slice::from_ref(&p)).unwrap();
+        assert_eq!(
+            file(&changes, "etc/mail.cf").map(|(_, b)| b.as_slice()),
+            Some(&b"myhostname = localhost\n"[..])
+        );
+    }
 }
 
 /// The config script is walked once, right before its postinst, with the answers so far: what
@@ -1213,5 +1216,40 @@ fn conffiles_appear_when_their_package_is_configured() {
     assert!(
         !c.removed.iter().any(|p| p == "etc/b.conf") && !c.files.iter().any(|(e, _)| e.path == "etc/b.conf"),
         "the conffile itself is the package's, untouched: {c:?}"
+    );
+}
+
+/// A branch taken on a test of values the walk does not know (an answer a Perl config sets) is
+/// walked as holding, and what it changes is reported as applied on a guess; a branch whose
+/// command changes nothing is not reported.
+#[test]
+fn what_a_guessed_test_applies_is_reported() {
+    let postinst = "#!/bin/sh\nset -e\n. /usr/share/debconf/confmodule\n\
+        db_get web/writeconf\nif [ \"$RET\" = true ]; then\n  chmod 0775 /etc/web\nfi\n\
+        if [ \"$RET\" = false ]; then\n  chmod 0775 /etc/web\nfi\n";
+    let mut p = pkg("web", postinst);
+    p.members.insert(
+        "config".into(),
+        b"#!/usr/bin/perl -w\nuse Debconf::Client::ConfModule;\nset('web/writeconf', $answer);\n".to_vec(),
+    );
+    p.members.insert(
+        "templates".into(),
+        b"Template: web/writeconf\nType: boolean\nDefault: false\nDescription: x\n".to_vec(),
+    );
+    let mut t = MemTree::new();
+    t.dir("etc/web")
+        .dir("usr/share/debconf")
+        .file("usr/share/debconf/confmodule", b"db_get () { :; }\n");
+    let (changes, report) = compute(&t, &[p]).unwrap();
+    assert_eq!(file(&changes, "etc/web").map(|(e, _)| e.mode), Some(0o775));
+    let guesses: Vec<&str> = report
+        .iter()
+        .map(|r| r.what.as_str())
+        .filter(|w| w.contains("applied on a guess"))
+        .collect();
+    assert_eq!(guesses.len(), 1, "{report:#?}");
+    assert!(
+        guesses[0].starts_with("chmod 0775 /etc/web (applied on a guess: whether `[ \"$RET\" = true ]` holds"),
+        "{guesses:?}"
     );
 }

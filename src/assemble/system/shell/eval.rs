@@ -168,6 +168,10 @@ pub struct Call<'a> {
     /// Reached only because the walk took a condition it could not decide as holding: on the
     /// real system the command may not run at all.
     pub guessed: bool,
+    /// The innermost such condition that is a test of values the walk does not know (`[ "$RET"
+    /// = true ]` with a debconf answer it could not compute), as written: what the command does
+    /// is applied on a guess the report must state.
+    pub guess: Option<String>,
 }
 
 /// Walks a script as a fresh `<script> configure` run would, calling `on_command` for every
@@ -196,6 +200,8 @@ pub struct Eval<'f> {
     /// Branches being walked on a guess (an undecided condition taken as holding): a `return`
     /// there says nothing certain about the function's status.
     guessing: usize,
+    /// The undecided tests of unknown values whose branches are being walked ([`Call::guess`]).
+    value_guesses: Vec<String>,
     /// [`Eval::condition`] ran the command it was asked about (a call of one of the script's
     /// functions, run to learn its status): the caller must not run it again.
     cond_ran: bool,
@@ -316,6 +322,7 @@ impl<'f> Eval<'f> {
             returning: false,
             returned: None,
             guessing: 0,
+            value_guesses: Vec::new(),
             cond_ran: false,
             in_func: 0,
             locals: Vec::new(),
@@ -645,6 +652,7 @@ impl<'f> Eval<'f> {
                                 stdin: None,
                                 cwd: self.known_cwd(),
                                 guessed: self.guessing > 0,
+                                guess: self.value_guesses.last().cloned(),
                             });
                         }
                         let saved = self.stdout.replace((target, true));
@@ -1060,6 +1068,7 @@ impl<'f> Eval<'f> {
             stdin,
             cwd,
             guessed: self.guessing > 0,
+            guess: self.value_guesses.last().cloned(),
         });
     }
 
@@ -1097,6 +1106,26 @@ fn read_vars(cond: &[Node]) -> Option<Vec<String>> {
     let names: Vec<String> = rest.iter().filter(|w| *w != "-r").cloned().collect();
     let valid = |n: &String| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     (first == "read" && assigns.is_empty() && !names.is_empty() && names.iter().all(valid)).then_some(names)
+}
+
+/// A condition that is one test (`[ … ]`, `test …`, `[[ … ]]`, possibly negated or chained
+/// with `&&`/`||`): undecided, it compares values the walk does not know, unlike a command whose
+/// status is assumed as on a fresh install.
+fn is_test(cond: &[Node]) -> bool {
+    fn test(n: &Node) -> bool {
+        match n {
+            Node::Simple { words, .. } => {
+                matches!(
+                    words.first().and_then(Word::literal).as_deref(),
+                    Some("[" | "test" | "[[")
+                )
+            }
+            Node::Not(inner) => test(inner),
+            Node::AndOr(parts) => parts.iter().all(|(_, n)| test(n)),
+            _ => false,
+        }
+    }
+    matches!(cond, [n] if test(n))
 }
 
 /// `exit N` with a literal non-zero N.
@@ -1392,8 +1421,17 @@ impl Eval<'_> {
                     later.push(otherwise);
                     self.tell_branch_writes(&super::ast::commands_text(cond), &later);
                     self.guessing += 1;
+                    // A test of literal paths is undecided only for a file a left-out command
+                    // makes (dovecot's snake-oil links): as on the install, not a guess.
+                    let test = is_test(cond) && super::ast::commands_text(cond).contains(['$', '`']);
+                    if test {
+                        self.value_guesses.push(super::ast::commands_text(cond));
+                    }
                     let ended = self.exited || self.returning;
                     self.run(body);
+                    if test {
+                        self.value_guesses.pop();
+                    }
                     self.guessing -= 1;
                     let condition = super::ast::commands_text(cond);
                     let mut lists: Vec<&[Node]> = vec![body];

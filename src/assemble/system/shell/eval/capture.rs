@@ -56,6 +56,7 @@ impl<'f> Eval<'f> {
                 returning: false,
                 returned: None,
                 guessing: self.guessing,
+                value_guesses: self.value_guesses.clone(),
                 cond_ran: false,
                 in_func: 0,
                 locals: Vec::new(),

@@ -142,6 +142,7 @@ impl Eval<'_> {
                 stdin: None,
                 cwd: cwd.clone(),
                 guessed,
+                guess: None,
             });
         }
     }
