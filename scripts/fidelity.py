@@ -106,7 +106,9 @@ GENERATORS = [
     # TeX's generated trees: formats (fmtutil), font maps (updmap), the programs' paper
     # configuration (tl-paper).
     ("/var/lib/texmf/web2c/*/*", "tex-common (fmtutil)"),
+    ("/var/lib/texmf/fonts/map", "tex-common (updmap)"),
     ("/var/lib/texmf/fonts/map/*", "tex-common (updmap)"),
+    ("/var/lib/texmf/dvips/config", "texlive-base (tl-paper)"),
     ("/var/lib/texmf/dvips/config/*", "texlive-base (tl-paper)"),
     ("/var/lib/texmf/dvipdfmx/*", "texlive-base (tl-paper)"),
     ("/var/lib/texmf/xdvi/*", "texlive-base (tl-paper)"),

@@ -332,6 +332,22 @@ mod tests {
         );
     }
 
+    /// sgml-base: its postinst and trigger run `update-catalog --update-super`; it is interested
+    /// in the catalog trigger and in /etc/sgml.
+    fn sgml_base(t: &mut MemTree) -> super::super::InstalledPackage {
+        t.dir("var/lib/sgml-base");
+        let mut p = pkg(
+            "sgml-base",
+            "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n  update-catalog --quiet --update-super\nfi\n\
+             if [ \"$1\" = triggered ]; then\n  update-catalog --quiet --update-super\nfi\n",
+        );
+        p.members.insert(
+            "triggers".into(),
+            b"interest update-sgmlcatalog\ninterest /etc/sgml\n".to_vec(),
+        );
+        p
+    }
+
     /// xml-core: its catalog (a conffile) and what it names in the tree, this postinst and
     /// `triggers` member.
     fn xml_core(t: &mut MemTree, postinst: &str, triggers: &str) -> super::super::InstalledPackage {
@@ -355,19 +371,6 @@ mod tests {
     /// follows writes the catalog, keeping the empty one as `.old` — as dpkg leaves them.
     #[test]
     fn the_trigger_run_after_a_catalog_is_configured() {
-        let sgml_base = |t: &mut MemTree| {
-            t.dir("var/lib/sgml-base");
-            let mut p = pkg(
-                "sgml-base",
-                "#!/bin/sh\nset -e\nif [ \"$1\" = configure ]; then\n  update-catalog --quiet --update-super\nfi\n\
-                 if [ \"$1\" = triggered ]; then\n  update-catalog --quiet --update-super\nfi\n",
-            );
-            p.members.insert(
-                "triggers".into(),
-                b"interest update-sgmlcatalog\ninterest /etc/sgml\n".to_vec(),
-            );
-            p
-        };
         for (activation, postinst) in [
             ("activate-await update-sgmlcatalog\n", "#!/bin/sh\n"),
             (
@@ -421,18 +424,6 @@ mod tests {
     /// at the end sees both catalogs.
     #[test]
     fn awaited_triggers_are_processed_before_a_dependent_is_configured() {
-        let sgml_base = |t: &mut MemTree| {
-            t.dir("var/lib/sgml-base");
-            let mut p = pkg(
-                "sgml-base",
-                "#!/bin/sh\nset -e\nupdate-catalog --quiet --update-super\n",
-            );
-            p.members.insert(
-                "triggers".into(),
-                b"interest update-sgmlcatalog\ninterest /etc/sgml\n".to_vec(),
-            );
-            p
-        };
         let both = format!("{HEADER}CATALOG /etc/sgml/docutils-common.cat\nCATALOG /etc/sgml/xml-core.cat\n");
         let core_only = format!("{HEADER}CATALOG /etc/sgml/xml-core.cat\n");
         for (core_triggers, after, old) in [

@@ -1249,7 +1249,8 @@ fn what_a_guessed_test_applies_is_reported() {
         .collect();
     assert_eq!(guesses.len(), 1, "{report:#?}");
     assert!(
-        guesses[0].starts_with("chmod 0775 /etc/web (applied on a guess: whether `[ \"$RET\" = true ]` holds"),
+        guesses[0]
+            .starts_with("chmod 0775 /etc/web (applied on a guess: whether `[ \"$RET\" = true ]` holds"),
         "{guesses:?}"
     );
 }
