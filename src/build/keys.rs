@@ -130,7 +130,8 @@ use super::artifacts::PlatformArtifact;
 /// package is configured (docutils-common: sgml-base's `supercatalog.old`), mailcap's
 /// `/etc/mailcap` computed as update-mime writes it, `rm -r` applied, and `usermod -G` (without
 /// `-a`), `-L`, `-U`, `-e`, `-f`, `-p` as shadow's usermod writes them (bacula's tape member,
-/// ceph's rewritten `passwd-`).
+/// ceph's rewritten `passwd-`), a preinst's `[ -L ]` not seeing its own package's link (snmp's
+/// doc link kept).
 pub(super) const LAYER_FORMAT: u32 = 31;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

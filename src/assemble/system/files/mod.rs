@@ -564,7 +564,12 @@ pub fn compute_at(
                     }
                     kind
                 };
-                let links = |p: &str| super::is_symlink(&state.borrow().overlay, p);
+                // Its own package's links are not there yet for a preinst (snmp's `[ -L
+                // /usr/share/doc/snmp ] && rm -f` must not remove the link it ships).
+                let links = |p: &str| {
+                    let st = state.borrow();
+                    !not_unpacked_yet(&st, &pkg.name, p) && super::is_symlink(&st.overlay, p)
+                };
                 let source = |p: &str| super::source_text(&state.borrow().overlay, p);
                 // `dpkg-statoverride --list` as a condition is answered from the database.
                 let status = |argv: &[String]| match argv.split_first() {

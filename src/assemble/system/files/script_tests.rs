@@ -366,6 +366,30 @@ fn a_preinst_does_not_see_its_own_files() {
     );
 }
 
+/// The same for a link: snmp's preinst removes a link left by an older version (`[ -L
+/// /usr/share/doc/snmp ] && rm -f`), which on a fresh install is not there; the link the
+/// package ships stays.
+#[test]
+fn a_preinst_does_not_see_its_own_links() {
+    let mut t = MemTree::new();
+    t.dir("usr/share/doc/libsnmp40")
+        .symlink("usr/share/doc/snmp", "libsnmp40");
+    let mut snmp = pkg("snmp", "#!/bin/sh\n");
+    snmp.files = vec!["usr/share/doc/snmp".into()];
+    snmp.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -e\nif [ -L /usr/share/doc/snmp ]; then\n  rm -f /usr/share/doc/snmp\nfi\n".to_vec(),
+    );
+    let (changes, report) = compute(&t, &[snmp.clone()]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(changes.removed.is_empty(), "{:?}", changes.removed);
+    // A postinst sees it.
+    snmp.members
+        .insert("postinst".into(), snmp.members["preinst"].clone());
+    let (changes, _) = compute(&t, &[snmp]).unwrap();
+    assert_eq!(changes.removed, ["usr/share/doc/snmp"]);
+}
+
 /// lighttpd's postinst: `idx=$(grep … FILE | sed -E 's/[ \t]+/ /g')` compared with the default
 /// line decides whether the placeholder page is installed (sed's `\t` inside a list is a tab).
 #[test]
