@@ -568,7 +568,9 @@ pub fn compute_at(
                 // /usr/share/doc/snmp ] && rm -f` must not remove the link it ships).
                 let links = |p: &str| {
                     let st = state.borrow();
-                    !not_unpacked_yet(&st, &pkg.name, p) && super::is_symlink(&st.overlay, p)
+                    let own_link =
+                        not_unpacked_yet(&st, &pkg.name, p) && !paths::ships_below(&st, &pkg.name, p);
+                    !own_link && super::is_symlink(&st.overlay, p)
                 };
                 let source = |p: &str| super::source_text(&state.borrow().overlay, p);
                 // `dpkg-statoverride --list` as a condition is answered from the database.

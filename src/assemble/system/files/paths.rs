@@ -151,6 +151,18 @@ pub(super) fn not_unpacked_yet(st: &super::State<'_>, package: &str, path: &str)
     shipped(st, path, |p| p == package) && !shipped(st, path, |p| p != package)
 }
 
+/// Whether `package` ships something below `path` (an absolute path): the path is a directory
+/// in the package, so a link there is not one it unpacks (libc6's `lib64`, a merged-/usr link
+/// on the image, already there when its preinst runs).
+pub(super) fn ships_below(st: &super::State<'_>, package: &str, path: &str) -> bool {
+    let below = format!("{}/", super::super::tree_path(path));
+    st.packages.iter().filter(|p| p.name == package).any(|p| {
+        p.files
+            .iter()
+            .any(|f| super::super::tree_path(&format!("/{f}")).starts_with(&below))
+    })
+}
+
 /// Whether a package whose name `which` accepts ships `path` (an absolute path).
 pub(super) fn shipped(st: &super::State<'_>, path: &str, which: impl Fn(&str) -> bool) -> bool {
     let rel = super::super::tree_path(path);

@@ -383,6 +383,22 @@ fn a_preinst_does_not_see_its_own_links() {
     let (changes, report) = compute(&t, &[snmp.clone()]).unwrap();
     assert!(report.is_empty(), "{report:?}");
     assert!(changes.removed.is_empty(), "{:?}", changes.removed);
+    // A path the package ships as a directory (libc6's `lib64`) that is a link on the image (the
+    // merged-/usr link, there before the package is unpacked) is seen as the link it is.
+    let mut merged = MemTree::new();
+    merged.dir("usr/lib64").symlink("lib64", "usr/lib64");
+    let mut libc = pkg("libc6", "#!/bin/sh\n");
+    libc.files = vec!["lib64".into(), "lib64/ld-linux-x86-64.so.2".into()];
+    libc.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -e\nif ! [ -L /lib64 ]; then\n  ln -s usr/lib64 /lib64\nfi\n".to_vec(),
+    );
+    let (changes, report) = compute(&merged, &[libc]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(
+        !changes.files.iter().any(|(e, _)| e.path.ends_with("lib64/lib64")),
+        "{changes:?}"
+    );
     // A postinst sees it.
     snmp.members
         .insert("postinst".into(), snmp.members["preinst"].clone());
