@@ -219,7 +219,11 @@ fn apply_inner(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64)
             let call = parse_groupadd(args)?;
             groupadd(&mut db, &call.name, call.gid, call.system, &login_defs(overlay))?;
         }
-        "usermod" => db.usermod(&parse_usermod(args).ok_or("unsupported usermod form")?, day)?,
+        "usermod" => useradd::usermod(
+            &mut db,
+            &parse_usermod(args).ok_or("unsupported usermod form")?,
+            day,
+        )?,
         _ => return Err("not an account command".into()),
     }
     db.store(overlay);

@@ -265,6 +265,203 @@ pub(super) fn parse_usermod(args: &[String]) -> Option<Usermod> {
     Some(call)
 }
 
+/// `usermod` as shadow's (4.13) runs it. A value equal to the current one is no change (the
+/// flag is dropped, as `process_flags` does); with no change left nothing is written, not
+/// even the lock. Otherwise passwd is rewritten (with its backup, whether or not its content
+/// changes) for `-g -c -d -s -p -L -U`, shadow for `-e -f -p -L -U` where the user has a
+/// shadow entry, group and gshadow where `-G` changes a member list. `day`: today, for
+/// `-p`'s last change.
+pub(super) fn usermod(db: &mut Db, call: &Usermod, day: u64) -> Result<(), String> {
+    let user = call.user.as_str();
+    let row = db
+        .passwd
+        .iter()
+        .find(|r| r[0] == user)
+        .ok_or_else(|| format!("user `{user}` does not exist"))?
+        .clone();
+    let fields = &call.fields;
+    let mut wanted: Vec<(usize, String)> = Vec::new();
+    if let Some(group) = &fields.group {
+        let gid = match group.parse::<u32>() {
+            Ok(gid) if db.gid_used(gid) => gid,
+            _ => db
+                .gid_of(group)
+                .ok_or_else(|| format!("group `{group}` does not exist"))?,
+        };
+        wanted.push((3, gid.to_string()));
+    }
+    if let Some(comment) = &fields.comment {
+        wanted.push((4, comment.clone()));
+    }
+    if let Some(home) = &fields.home {
+        if !home.starts_with('/') {
+            return Err("homedir must be an absolute path".into());
+        }
+        // usermod drops one trailing slash (not the root's).
+        let home = if home.len() > 1 {
+            home.strip_suffix('/').unwrap_or(home)
+        } else {
+            home
+        };
+        wanted.push((5, home.to_owned()));
+    }
+    if let Some(shell) = &fields.shell {
+        wanted.push((6, shell.clone()));
+    }
+    if wanted.iter().any(|(_, v)| v.contains([':', '\n']))
+        || call.password.as_ref().is_some_and(|p| p.contains([':', '\n']))
+    {
+        return Err("a field with `:` or a newline".into());
+    }
+    let changes: Vec<(usize, String)> = wanted
+        .into_iter()
+        .filter(|(i, v)| row.get(*i) != Some(v))
+        .collect();
+    // -G: every group named must exist (by name or number).
+    let groups: Option<Vec<String>> = match &call.groups {
+        Some(list) => Some(
+            list.iter()
+                .map(|g| {
+                    match g.parse::<u32>() {
+                        Ok(gid) if db.gid_used(gid) => db.group_name(gid).ok_or_else(String::new),
+                        _ => db.group(g).map(|r| r[0].clone()).ok_or_else(String::new),
+                    }
+                    .map_err(|_| format!("group `{g}` does not exist"))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        None => None,
+    };
+    // -e/-f: shadow's fields, days (`-1` or empty: never); a value equal to the current one
+    // is no change.
+    let days = |v: &str| -> Result<i64, String> {
+        match v.trim() {
+            "" => Ok(-1),
+            n => n
+                .parse::<i64>()
+                .map_err(|_| format!("`{v}` as a date is not reproduced (days only)")),
+        }
+    };
+    let shadow_row = db
+        .shadow
+        .as_ref()
+        .and_then(|rows| rows.iter().find(|r| r[0] == user))
+        .cloned();
+    let current = |field: usize| -> Result<i64, String> {
+        days(
+            shadow_row
+                .as_ref()
+                .and_then(|r| r.get(field))
+                .map_or("", String::as_str),
+        )
+    };
+    let mut shadow_fields: Vec<(usize, i64)> = Vec::new();
+    for (value, field) in [(&call.expire, 7), (&call.inactive, 6)] {
+        if let Some(v) = value {
+            let new = days(v)?;
+            if new != current(field)? {
+                shadow_fields.push((field, new));
+            }
+        }
+    }
+    if !shadow_fields.is_empty() && shadow_row.is_none() {
+        return Err(match db.shadow {
+            Some(_) => format!("a shadow entry made for `{user}` is not reproduced"),
+            None => "shadow passwords required for -e and -f".into(),
+        });
+    }
+    let password = call.password.is_some() || call.lock || call.unlock;
+    if changes.is_empty() && groups.is_none() && shadow_fields.is_empty() && !password {
+        return Ok(());
+    }
+    let before = db.start_tool();
+    let mut written = Vec::new();
+    let new_password = |old: &str| -> String {
+        if call.lock && !old.starts_with('!') {
+            format!("!{old}")
+        } else if call.unlock && old.starts_with('!') && old.len() > 1 {
+            old[1..].to_owned()
+        } else if let Some(p) = &call.password {
+            p.clone()
+        } else {
+            old.to_owned()
+        }
+    };
+    let shadowed = db.shadow.is_some();
+    if let Some(row) = db.passwd.iter_mut().find(|r| r[0] == user) {
+        for (i, v) in &changes {
+            while row.len() <= *i {
+                row.push(String::new());
+            }
+            row[*i] = v.clone();
+        }
+        if !shadowed || row.get(1).map(String::as_str) != Some("x") {
+            row[1] = new_password(&row[1]);
+        }
+    }
+    if !changes.is_empty() || password {
+        written.push(0);
+    }
+    if let Some(row) = db
+        .shadow
+        .as_mut()
+        .and_then(|rows| rows.iter_mut().find(|r| r[0] == user))
+    {
+        if row.len() < 9 {
+            row.resize(9, String::new());
+        }
+        for (field, v) in &shadow_fields {
+            row[*field] = if *v == -1 { String::new() } else { v.to_string() };
+        }
+        row[1] = new_password(&row[1]);
+        if call.password.is_some() {
+            row[2] = if day == 0 { String::new() } else { day.to_string() };
+        }
+        if !shadow_fields.is_empty() || password {
+            written.push(2);
+        }
+    }
+    if let Some(groups) = &groups {
+        // update_group/update_gshadow: each group the user was or is to be a member of, in
+        // file order; a member added goes last.
+        let update = |rows: &mut Vec<Vec<String>>| -> bool {
+            let mut changed = false;
+            for row in rows.iter_mut() {
+                if row.len() < 4 {
+                    row.resize(4, String::new());
+                }
+                let mut members: Vec<String> = row[3]
+                    .split(',')
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                let was = members.iter().any(|m| m == user);
+                let is = (was && call.append) || groups.contains(&row[0]);
+                if was && !is {
+                    members.retain(|m| m != user);
+                } else if !was && is {
+                    members.push(user.to_owned());
+                } else {
+                    continue;
+                }
+                row[3] = members.join(",");
+                changed = true;
+            }
+            changed
+        };
+        if update(&mut db.group) {
+            written.push(1);
+        }
+        if let Some(gs) = db.gshadow.as_mut()
+            && update(gs)
+        {
+            written.push(3);
+        }
+    }
+    db.finish_rewriting_tool(before, &written);
+    Ok(())
+}
+
 fn with_overrides(defs: &LoginDefs, overrides: &[(String, String)]) -> LoginDefs {
     let mut d = defs.clone();
     for (k, v) in overrides {
