@@ -791,11 +791,13 @@ pub fn compute_at(
                     Some((name, args)) if name == "getent" => {
                         super::users::getent_output(&state.borrow().overlay, args)
                     }
-                    // `$(id -u jetty)`: the same.
+                    // `$(id -u jetty)`: the same; a user the image lacks prints nothing on
+                    // standard output (dnsmasq-base's `[ -z "`id -u dnsmasq 2> /dev/null`" ]`).
                     Some((name, args)) if name == "id" => {
                         match super::users::id_output(&state.borrow().overlay, args) {
                             super::users::IdAnswer::Exists(printed) => printed,
-                            _ => None,
+                            super::users::IdAnswer::NoSuchUser => Some(String::new()),
+                            super::users::IdAnswer::Unknown => None,
                         }
                     }
                     Some((name, args)) if name == "stat" => {
