@@ -96,7 +96,7 @@ impl Entries {
 /// reproduced on (a file that is not UTF-8).
 fn mailcap(tree: &dyn TreeView) -> Result<Result<Option<String>, String>, SystemError> {
     let mut entries = Entries::default();
-    let priority_re = regex(r"(?i)priority\s*=\s*(\d+)\s*($|;)");
+    let priority_re = &patterns().priority;
     for (name, path) in glob(tree, &super::tree_path(PACKAGES_DIR)) {
         if skipped(&path) {
             continue;
@@ -162,8 +162,8 @@ fn mailcap(tree: &dyn TreeView) -> Result<Result<Option<String>, String>, System
         return Ok(Ok(None));
     };
     text.push_str("\n###############################################################################\n\n");
-    let strip_priority = regex(r"\s*priority\s*=\s*\d+\s*($|;)");
-    let strip_semicolon = regex(r"\s*;\s*$");
+    let strip_priority = &patterns().strip_priority;
+    let strip_semicolon = &patterns().strip_semicolon;
     for i in ordered {
         let entry = strip_priority.replace(&entries.lines[i], "");
         let entry = strip_semicolon.replace(&entry, "");
@@ -173,9 +173,48 @@ fn mailcap(tree: &dyn TreeView) -> Result<Result<Option<String>, String>, System
     Ok(Ok(Some(text)))
 }
 
-/// A pattern of this module (fixed text, so it compiles).
-fn regex(pattern: &str) -> Regex {
-    Regex::new(pattern).unwrap_or_else(|e| unreachable!("mailcap pattern {pattern}: {e}"))
+/// The tool's patterns, compiled once.
+struct Patterns {
+    priority: Regex,
+    strip_priority: Regex,
+    strip_semicolon: Regex,
+    terminal: Regex,
+    name: Regex,
+    icon: Regex,
+    exec: Regex,
+    types: Regex,
+    file_codes: Regex,
+    semicolons: Regex,
+    comment: Regex,
+    entry_type: Regex,
+    begins: Regex,
+    ends: Regex,
+}
+
+fn patterns() -> &'static Patterns {
+    static PATTERNS: std::sync::LazyLock<Patterns> = std::sync::LazyLock::new(|| {
+        // Fixed text, so it compiles.
+        let re = |pattern: &str| {
+            Regex::new(pattern).unwrap_or_else(|e| unreachable!("mailcap pattern {pattern}: {e}"))
+        };
+        Patterns {
+            priority: re(r"(?i)priority\s*=\s*(\d+)\s*($|;)"),
+            strip_priority: re(r"\s*priority\s*=\s*\d+\s*($|;)"),
+            strip_semicolon: re(r"\s*;\s*$"),
+            terminal: re(r"(?i)^Terminal=(\w+)"),
+            name: re(r"(?i)^Name=(.+)"),
+            icon: re(r"(?i)^Icon=(.+)"),
+            exec: re(r"(?i)Exec=(.*)$"),
+            types: re(r"(?i)MimeType=(.*)"),
+            file_codes: re("%[fFuU]"),
+            semicolons: re(r"\s*;\s*"),
+            comment: re(r"\s*#.*$"),
+            entry_type: re(r"^(.*?)(;|\s)"),
+            begins: re(r"^# ----- .* Begins "),
+            ends: re(r"^# ----- .* Ends "),
+        }
+    });
+    &PATTERNS
 }
 
 /// A file's text: `None` if absent or not a regular file, `Some(Err)` if not UTF-8.
@@ -245,11 +284,12 @@ fn desktop_files(tree: &dyn TreeView, dir: &str, depth: usize) -> Vec<String> {
 /// type its `MimeType` lines list, with the tool's patterns (its `Exec` and `MimeType` ones are
 /// not anchored: `TryExec=` matches too).
 fn desktop_entry_lines(name: &str, text: &str) -> Vec<String> {
-    let terminal_re = regex(r"(?i)^Terminal=(\w+)");
-    let name_re = regex(r"(?i)^Name=(.+)");
-    let icon_re = regex(r"(?i)^Icon=(.+)");
-    let exec_re = regex(r"(?i)Exec=(.*)$");
-    let types_re = regex(r"(?i)MimeType=(.*)");
+    let p = patterns();
+    let terminal_re = &p.terminal;
+    let name_re = &p.name;
+    let icon_re = &p.icon;
+    let exec_re = &p.exec;
+    let types_re = &p.types;
     let mut terminal = "test=test -n \"$DISPLAY\"".to_owned();
     let mut title = name.to_owned();
     let mut icon = String::new();
@@ -281,7 +321,7 @@ fn desktop_entry_lines(name: &str, text: &str) -> Vec<String> {
         } else if let Some(c) = icon_re.captures(line) {
             icon = c[1].to_owned();
         } else if let Some(c) = exec_re.captures(line) {
-            let mut e = regex("%[fFuU]").replace_all(&c[1], "%s").into_owned();
+            let mut e = p.file_codes.replace_all(&c[1], "%s").into_owned();
             if !e.contains("%s") {
                 e.push_str(" %s");
             }
@@ -305,7 +345,8 @@ fn desktop_entry_lines(name: &str, text: &str) -> Vec<String> {
 /// Perl's `split(/\s*;\s*/, $list)` with the empty fields dropped (the tool keeps only
 /// non-empty ones; split itself drops trailing empty fields).
 fn perl_split_semicolons(list: &str) -> Vec<String> {
-    regex(r"\s*;\s*")
+    patterns()
+        .semicolons
         .split(list)
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
@@ -314,7 +355,7 @@ fn perl_split_semicolons(list: &str) -> Vec<String> {
 
 /// The codes of `/etc/mailcap.order`: comments and blank lines dropped.
 fn order_codes(text: &str) -> Vec<String> {
-    let comment = regex(r"\s*#.*$");
+    let comment = &patterns().comment;
     perl_lines(text)
         .map(|l| comment.replace(l, "").into_owned())
         .filter(|l| !l.trim().is_empty())
@@ -338,7 +379,7 @@ fn order_entries(entries: &Entries, order: &[String]) -> Vec<usize> {
         by_priority.extend(list);
     }
     let mut ordered: Vec<usize> = Vec::new();
-    let entry_type = regex(r"^(.*?)(;|\s)");
+    let entry_type = &patterns().entry_type;
     for code in order {
         let (package, wanted) = match code.rsplit_once(':') {
             Some((p, t)) => (p, t.split(char::is_whitespace).next().unwrap_or("")),
@@ -375,8 +416,8 @@ fn order_entries(entries: &Entries, order: &[String]) -> Vec<usize> {
 /// `# ----- … Begins` line, the section, and its `# ----- … Ends` line (`install-mime` renamed
 /// `update-mime` throughout); `None` without both markers (the tool leaves the file alone).
 fn header(current: &str) -> Option<String> {
-    let begins = regex(r"^# ----- .* Begins ");
-    let ends = regex(r"^# ----- .* Ends ");
+    let begins = &patterns().begins;
+    let ends = &patterns().ends;
     let mut out = String::new();
     let mut in_user = false;
     for line in current.split_inclusive('\n') {

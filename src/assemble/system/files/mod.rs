@@ -944,10 +944,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         "rm" => {
             // `-r`/`-R`/`--recursive`: a directory goes with everything below it (mailcap's
             // `rm -fr /var/lib/mime`, usually of a path that is not there).
-            let recursive = args.iter().any(|a| {
-                a == "--recursive"
-                    || (a.starts_with('-') && !a.starts_with("--") && a[1..].contains(['r', 'R']))
-            });
+            let recursive = recursive::has_recursive_flag(args, &['r', 'R']);
             for p in operands(args, &[])? {
                 // A file whose directory does not exist is not there to remove (`rm -f` of an
                 // unmatched pattern in a directory not made yet).

@@ -14,8 +14,14 @@ use crate::entry::{Entry, EntryKind};
 
 /// Whether a chmod/chown/chgrp call is recursive (`-R`, bundled `-Rf`, `--recursive`).
 pub(super) fn is_recursive(args: &[String]) -> bool {
-    args.iter()
-        .any(|a| a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a[1..].contains('R')))
+    has_recursive_flag(args, &['R'])
+}
+
+/// `--recursive`, or one of `letters` among the short options (bundled too: rm's `-fr`).
+pub(super) fn has_recursive_flag(args: &[String], letters: &[char]) -> bool {
+    args.iter().any(|a| {
+        a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a[1..].contains(letters))
+    })
 }
 
 /// Whether a recursive call follows a starting point that is a symbolic link (`-H`, `-L`).
