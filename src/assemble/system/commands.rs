@@ -70,9 +70,11 @@ pub struct LinkCall {
     pub force: bool,
     /// `-n`/`-T`: never create the link inside an existing directory named LINK.
     pub no_deref: bool,
+    /// `-s`: a symbolic link; else a hard link to the file `target` names.
+    pub symbolic: bool,
 }
 
-/// Parses `ln` arguments; `None` unless it is `ln -s` with exactly TARGET and LINK.
+/// Parses `ln` arguments; `None` unless it is `ln [-s]` with exactly TARGET and LINK.
 pub fn parse_ln(args: &[String]) -> Option<LinkCall> {
     let (mut symbolic, mut force, mut no_deref) = (false, false, false);
     let mut operands = Vec::new();
@@ -101,11 +103,12 @@ pub fn parse_ln(args: &[String]) -> Option<LinkCall> {
         }
     }
     match operands.as_slice() {
-        [target, link] if symbolic => Some(LinkCall {
+        [target, link] => Some(LinkCall {
             target: target.clone(),
             link: link.clone(),
             force,
             no_deref,
+            symbolic,
         }),
         _ => None,
     }

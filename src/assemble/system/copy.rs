@@ -1,4 +1,5 @@
-//! `cp` in a script, as coreutils' cp does it for files and symbolic links: readline's
+//! `cp` in a script, as coreutils' cp does it for files and symbolic links (and `ln`'s hard
+//! links, which the image holds as copies): readline's
 //! `cp -p /usr/share/readline/inputrc /etc/inputrc`, nginx's default index page, openssh-server's
 //! `cp -aZ` of its sshd_config template to a temporary file.
 //!
@@ -245,6 +246,63 @@ fn copy_one(
     overlay.apply(Changes {
         files: vec![(written, content)],
         removed: vec![],
+    });
+    Ok(())
+}
+
+/// `ln SOURCE LINK` (a hard link, cups' `ln backend-available/lpd backend/lpd`): LINK, or
+/// LINK/basename(SOURCE) when LINK is a directory (unless `-T`/`-n`), gets the file SOURCE names
+/// itself (a symbolic link is linked, not followed, as coreutils' ln does by default): the same
+/// content, mode, owner and attributes. The image holds it as a copy: the two names are one file
+/// only until something changes one of them, which nothing in a built image does. An existing
+/// LINK is refused unless `-f`; a directory SOURCE always is.
+pub fn hard_link(
+    overlay: &mut Overlay<'_>,
+    source: &str,
+    link: &str,
+    force: bool,
+    no_target_dir: bool,
+) -> Result<(), String> {
+    let from = super::lstat_path(overlay, source)?;
+    let entry = overlay
+        .entry(&from)
+        .cloned()
+        .ok_or_else(|| format!("failed to access '{source}': No such file or directory"))?;
+    let content = match entry.kind {
+        EntryKind::File { .. } => match overlay.read(&from) {
+            Some(Ok(bytes)) => bytes,
+            Some(Err(e)) => return Err(format!("reading {source}: {e}")),
+            None => Vec::new(),
+        },
+        EntryKind::Symlink { .. } => Vec::new(),
+        EntryKind::Directory => return Err(format!("{source}: hard link not allowed for directory")),
+        _ => {
+            return Err(format!(
+                "a hard link to the special file {source} is not reproduced"
+            ));
+        }
+    };
+    let mut to = super::lstat_path(overlay, link)?;
+    if !no_target_dir && super::is_dir(overlay, &to) {
+        let dir = super::resolve(overlay, &to).unwrap_or(to);
+        let base = source.trim_end_matches('/').rsplit('/').next().unwrap_or(source);
+        to = super::child_path(&dir, base);
+    }
+    if to == from {
+        return Err(format!("'{source}' and '{link}' are the same file"));
+    }
+    let mut removed = Vec::new();
+    match overlay.entry(&to) {
+        Some(e) if e.is_dir() => return Err(format!("{link}: cannot overwrite directory")),
+        Some(_) if !force => return Err(format!("failed to create hard link '{link}': File exists")),
+        Some(_) => removed.push(to.clone()),
+        None => {}
+    }
+    let mut linked = entry;
+    linked.path = to;
+    overlay.apply(Changes {
+        files: vec![(linked, content)],
+        removed,
     });
     Ok(())
 }

@@ -925,6 +925,15 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
     match name {
         "ln" => {
             let call = parse_ln(args).ok_or("unsupported ln form")?;
+            if !call.symbolic {
+                return super::copy::hard_link(
+                    &mut st.overlay,
+                    &call.target,
+                    &call.link,
+                    call.force,
+                    call.no_deref,
+                );
+            }
             if let Some(path) = place_link(&st.overlay, &call)? {
                 let mut c = Changes::default();
                 c.symlink(&path, &call.target);

@@ -3,6 +3,7 @@
 //! `echo` and `printf` are [`shell::text`]'s. Writing it to the file, and what a write that is not
 //! reproduced leaves (the file left out, pending).
 
+use super::super::commands::parse_ln;
 use super::super::shell;
 use super::super::shell::text::{echo, file_operands, filter, printf};
 use super::super::{Changes, Overlay, TreeView};
@@ -263,6 +264,8 @@ fn drop_written(st: &mut State<'_>, abs: &str) -> bool {
 /// content not known while building. `None` for commands that only change names or metadata.
 pub(super) fn reads_pending(st: &State<'_>, name: &str, args: &[String]) -> Option<String> {
     // The files read: every operand but the destination (the last), or sed's in-place edits.
+    // A hard link is a copy here (see `copy::hard_link`).
+    let hard_link = name == "ln" && parse_ln(args).is_some_and(|c| !c.symbolic);
     let read = match name {
         "cp" | "mv" | "install" | "ucf" => {
             let operands: Vec<&String> = args.iter().filter(|a| a.starts_with('/')).collect();
@@ -272,6 +275,7 @@ pub(super) fn reads_pending(st: &State<'_>, name: &str, args: &[String]) -> Opti
                 .unwrap_or_default()
         }
         "sed" => args.iter().collect(),
+        "ln" if hard_link => args.iter().filter(|a| a.starts_with('/')).take(1).collect(),
         _ => return None,
     };
     read.into_iter()
@@ -301,7 +305,8 @@ pub(super) fn copy_of_pending(st: &mut State<'_>, name: &str, args: &[String], g
     let target_first = args.iter().any(|a| {
         a == "-t" || a.starts_with("--target-directory") || (a.starts_with("-t") && !a.starts_with("--"))
     });
-    if guessed || target_first || !matches!(name, "cp" | "mv" | "install" | "ucf") {
+    let hard_link = name == "ln" && parse_ln(args).is_some_and(|c| !c.symbolic);
+    if guessed || target_first || !(hard_link || matches!(name, "cp" | "mv" | "install" | "ucf")) {
         return;
     }
     let operands: Vec<&String> = args.iter().filter(|a| a.starts_with('/')).collect();

@@ -1,6 +1,8 @@
 //! The arguments of file commands: their operands and option values, the paths they act on
 //! resolved in the image, and the `..` check that keeps them inside it.
 
+use super::super::commands::parse_ln;
+
 /// File commands whose path operands must stay inside the image.
 const FILE_COMMANDS: &[&str] = &[
     "ln",
@@ -27,7 +29,7 @@ const FILE_COMMANDS: &[&str] = &[
 /// The first path a file command would act on that has a `..` component (`mkdir -p /../x`).
 /// Such a path is refused outright rather than clamped at the image root: it is what a hostile
 /// script writes, not a packaged one. `ln`'s first operand is a link's target, not a path acted
-/// on, and may be relative (`ln -s ../lib/x /usr/bin/x`).
+/// on, and may be relative (`ln -s ../lib/x /usr/bin/x`); a hard link's is a path like the others.
 pub(super) fn dotdot_path<'a>(name: &str, args: &'a [String]) -> Option<&'a String> {
     if !FILE_COMMANDS.contains(&name) {
         return None;
@@ -45,7 +47,11 @@ pub(super) fn dotdot_path<'a>(name: &str, args: &'a [String]) -> Option<&'a Stri
                 options_done || !a.starts_with('-') || a.len() == 1
             })
             .collect();
-        return operands.into_iter().skip(1).find(|a| has_dotdot(a));
+        let target_is_text = parse_ln(args).is_none_or(|c| c.symbolic);
+        return operands
+            .into_iter()
+            .skip(usize::from(target_is_text))
+            .find(|a| has_dotdot(a));
     }
     args.iter().find(|a| a.starts_with('/') && has_dotdot(a))
 }
@@ -88,7 +94,8 @@ pub(super) fn option_value(args: &[String], short: &str, long_eq: &str) -> Optio
 /// working directory `cwd` (the shell's, as the walk followed it), for the commands whose
 /// operands are known to be paths: every operand of `mkdir`, `rmdir`, `touch`, `rm`, `mv`, `cp`,
 /// `install`; those after the mode or owner of `chmod`, `chown`, `chgrp`; the link names of `ln`
-/// (its target stays as written: a link's target is relative to the link). Others unchanged.
+/// (a symbolic link's target stays as written: it is relative to the link; a hard link's source
+/// is a path like the others). Others unchanged.
 pub(super) fn absolutize(name: &str, args: &[String], cwd: Option<&str>) -> Vec<String> {
     let (takes_value, kept): (&[&str], usize) = match name {
         "mkdir" => (&["-m", "--mode"], 0),
@@ -102,7 +109,10 @@ pub(super) fn absolutize(name: &str, args: &[String], cwd: Option<&str>) -> Vec<
             0,
         ),
         "chmod" | "chown" | "chgrp" => (&["--reference"], 1),
-        "ln" => (&["-t", "-S", "--suffix", "--target-directory"], 1),
+        "ln" => (
+            &["-t", "-S", "--suffix", "--target-directory"],
+            usize::from(parse_ln(args).is_none_or(|c| c.symbolic)),
+        ),
         _ => return args.to_vec(),
     };
     let Some(cwd) = cwd else {

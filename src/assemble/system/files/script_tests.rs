@@ -1157,3 +1157,60 @@ fn links_made_inside_a_substitution_of_a_helper_are_applied() {
         );
     }
 }
+
+/// `ln SOURCE LINK` without `-s` (cups' postinst links the backends its debconf question selects,
+/// split on `IFS=,`): LINK gets the file with its mode and owner; an existing LINK is refused
+/// without `-f` and replaced with it; a directory is never linked.
+#[test]
+fn hard_links_are_made_as_copies_of_the_file() {
+    let mut t = MemTree::new();
+    t.file("usr/lib/cups/backend-available/lpd", b"lpd")
+        .file("usr/lib/cups/backend-available/dnssd", b"dnssd")
+        .dir("usr/lib/cups/backend")
+        .file("etc/old", b"old")
+        .file("etc/new", b"new")
+        .dir("var/lib/dpkg");
+    t.entries
+        .get_mut("usr/lib/cups/backend-available/lpd")
+        .expect("the fixture's file")
+        .0
+        .mode = 0o744;
+    let script = "#!/bin/sh\nset -e\nlist='lpd, dnssd'\nlist=`echo $list | sed -e 's/, /,/g'`\nsave_IFS=$IFS\nIFS=,\n\
+                  for module in $list; do\n  ln /usr/lib/cups/backend-available/$module /usr/lib/cups/backend/$module\n\
+                  if [ \"$module\" = dnssd ]; then ln /usr/lib/cups/backend/dnssd /usr/lib/cups/backend/mdns; fi\ndone\n\
+                  IFS=$save_IFS\ncd /usr/lib/cups/backend-available && ln lpd /etc\nln -f /etc/new /etc/old\n";
+    let (changes, report) = compute(&t, &[pkg("cups", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let lpd = file(&changes, "usr/lib/cups/backend/lpd").expect("the lpd link");
+    assert_eq!((lpd.0.mode, lpd.1.as_slice()), (0o744, b"lpd".as_slice()));
+    assert_eq!(
+        file(&changes, "usr/lib/cups/backend/mdns").map(|f| f.1.as_slice()),
+        Some(b"dnssd".as_slice())
+    );
+    assert_eq!(
+        file(&changes, "etc/lpd").map(|f| f.1.as_slice()),
+        Some(b"lpd".as_slice())
+    );
+    assert_eq!(
+        file(&changes, "etc/old").map(|f| f.1.as_slice()),
+        Some(b"new".as_slice())
+    );
+
+    // Without -f an existing name stays, and the call is reported with ln's reason.
+    let (_, report) = compute(
+        &t,
+        &[pkg(
+            "cups",
+            "#!/bin/sh\nln /etc/new /etc/old\nln /usr/lib/cups /etc/cups\n",
+        )],
+    )
+    .unwrap();
+    let whats: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert!(whats.iter().any(|w| w.contains("File exists")), "{whats:?}");
+    assert!(
+        whats
+            .iter()
+            .any(|w| w.contains("hard link not allowed for directory")),
+        "{whats:?}"
+    );
+}

@@ -13,11 +13,15 @@ fn parses_ln_forms() {
             target: "bash".into(),
             link: "/bin/sh".into(),
             force: true,
-            no_deref: false
+            no_deref: false,
+            symbolic: true,
         })
     );
     assert!(parse_ln(&argv("-s -n a /b")).is_some_and(|c| c.no_deref));
-    assert_eq!(parse_ln(&argv("a /b")), None, "hard links are not ours");
+    assert!(
+        parse_ln(&argv("/a /b")).is_some_and(|c| !c.symbolic),
+        "a hard link"
+    );
     assert_eq!(parse_ln(&argv("-s a b c")), None);
     assert_eq!(
         parse_ln(&argv("-sv a /b")),

@@ -310,7 +310,8 @@ pub const MAX_STEPS: usize = 200_000;
 impl<'f> Eval<'f> {
     pub fn new(args: &[&str], on_command: &'f mut dyn FnMut(Call<'_>)) -> Self {
         Eval {
-            vars: BTreeMap::new(),
+            // The shell starts with `IFS` set (`save_IFS=$IFS` keeps it).
+            vars: BTreeMap::from([("IFS".to_owned(), Value::Known(expand::DEFAULT_IFS.to_owned()))]),
             funcs: BTreeMap::new(),
             sourced: BTreeMap::new(),
             positional: args.iter().map(|s| Value::Known(s.to_string())).collect(),
@@ -451,6 +452,8 @@ impl<'f> Eval<'f> {
                     None => self.positional.clone(),
                 };
                 self.loops += 1;
+                // The loop's status is its body's last command's, 0 when the body never ran.
+                self.last_status = Some(true);
                 for item in items {
                     self.vars.insert(var.clone(), item);
                     self.run(body);
@@ -467,21 +470,16 @@ impl<'f> Eval<'f> {
                 body,
                 until: false,
             } if self.lines.is_some() && read_vars(cond).is_some() => {
-                let vars = read_vars(cond).unwrap_or_default();
+                let (vars, own_ifs) = read_command(cond).unwrap_or_default();
+                let ifs = match (own_ifs, self.vars.get("IFS")) {
+                    (Some(ifs), _) => ifs,
+                    (None, Some(Value::Known(ifs))) => ifs.clone(),
+                    (None, _) => expand::DEFAULT_IFS.to_owned(),
+                };
                 self.loops += 1;
                 while let Some(line) = self.lines.as_mut().and_then(|l| l.pop_front()) {
-                    // `read` splits on whitespace; the last name takes the rest of the line.
-                    let mut rest = line.trim_start();
-                    for (i, var) in vars.iter().enumerate() {
-                        let value = if i + 1 == vars.len() {
-                            std::mem::take(&mut rest).trim_end().to_owned()
-                        } else {
-                            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-                            let (word, after) = rest.split_at(end);
-                            rest = after.trim_start();
-                            word.to_owned()
-                        };
-                        self.vars.insert(var.clone(), Value::Known(value));
+                    for (var, value) in read_fields(&line, &vars, &ifs) {
+                        self.vars.insert(var, Value::Known(value));
                     }
                     self.run(body);
                     if self.loop_jump.take() == Some(LoopJump::Break) || self.exited || self.returning {
@@ -505,6 +503,8 @@ impl<'f> Eval<'f> {
                     self.tell_branch_writes(&condition, &[&bodies]);
                     self.forget_assigned(&[&bodies], &condition);
                 }
+                // `case`'s status is the arm's last command's; 0 when no arm matches.
+                self.last_status = matches!(subject, Value::Known(_)).then_some(true);
                 for (patterns, body) in arms {
                     let hit = patterns.iter().any(|p| match (&subject, p.literal()) {
                         (Value::Known(s), Some(p)) => glob_match(&p, s),
@@ -763,10 +763,12 @@ impl<'f> Eval<'f> {
             for v in &argv[1..] {
                 self.vars.insert(v.clone(), Value::Known(String::new()));
             }
+            self.last_status = Some(true);
             return true;
         }
         if matches!(name, "local" | "export" | "readonly") {
             self.declare(name, &words[1..]);
+            self.last_status = Some(true);
             return true;
         }
         if name == "shift" {
@@ -774,6 +776,7 @@ impl<'f> Eval<'f> {
             match n {
                 Some(n) if n <= self.positional.len() => {
                     self.positional.drain(..n);
+                    self.last_status = Some(true);
                 }
                 // `shift` past the end fails (and a non-number is an error): the script
                 // stops here, which dpkg's successful run did not (an option loop that
@@ -789,6 +792,7 @@ impl<'f> Eval<'f> {
         }
         if name == "set" && matches!(fields.get(1), Some(Value::Known(a)) if a == "--") {
             self.positional = fields[2..].to_vec();
+            self.last_status = Some(true);
             return true;
         }
         // Inside `$(…)` the walk has a loop count of its own, and a pipeline's stages start
@@ -916,13 +920,22 @@ impl<'f> Eval<'f> {
                 None => self.vars.remove(&name),
             };
         }
-        // The status: what its `return` gave, else its last command's (a compound one's
-        // only when it is a list or a negation, whose status the walk follows).
+        // The status: what its `return` gave, else its last command's (a compound one's when
+        // the walk follows its status: lists, negations, `if`, `case`, loops and groups).
         let status = if self.returning {
             self.returned.flatten()
         } else {
             match body.last() {
-                Some(Node::Simple { .. } | Node::AndOr(_) | Node::Not(_)) => self.last_status,
+                Some(
+                    Node::Simple { .. }
+                    | Node::AndOr(_)
+                    | Node::Not(_)
+                    | Node::If { .. }
+                    | Node::Case { .. }
+                    | Node::For { .. }
+                    | Node::While { .. }
+                    | Node::Group(_),
+                ) => self.last_status,
                 None => Some(true),
                 Some(_) => None,
             }
@@ -958,6 +971,10 @@ impl<'f> Eval<'f> {
             // A query's status as a condition would have it, for a `$?` after it (augenrules:
             // `cmp -s NEW OLD > /dev/null 2>&1; if [ $? -eq 0 ]`).
             self.last_status = Some(status);
+        } else if matches!(test.as_deref(), Some("echo" | "printf")) && !self.is_func_call(n) {
+            // Output to the script's own descriptors succeeds (a function that ends with
+            // `echo` returns 0).
+            self.last_status = Some(true);
         }
     }
 
@@ -967,6 +984,12 @@ impl<'f> Eval<'f> {
                 let v = self.expand_one(w);
                 self.vars.insert(name.clone(), v);
             }
+            // An assignment succeeds; with a command substitution its status is the
+            // substitution's, which the walk does not follow.
+            let substitutes = assigns
+                .iter()
+                .any(|(_, w)| w.0.iter().any(|p| matches!(p.part, Part::Sub(_))));
+            self.last_status = (!substitutes).then_some(true);
             return;
         }
         let mut fields: Vec<Value> = words.iter().flat_map(|w| self.expand_split(w)).collect();
@@ -1098,6 +1121,12 @@ impl<'f> Eval<'f> {
 
 /// The names of `read [-r] NAME…` when `cond` is only that.
 fn read_vars(cond: &[Node]) -> Option<Vec<String>> {
+    read_command(cond).map(|(names, _)| names)
+}
+
+/// `read [-r] NAME…` and the `IFS` it is given for itself (`IFS=: read user rest`), when that is
+/// written literally.
+fn read_command(cond: &[Node]) -> Option<(Vec<String>, Option<String>)> {
     let [Node::Simple { words, assigns, .. }] = cond else {
         return None;
     };
@@ -1105,7 +1134,38 @@ fn read_vars(cond: &[Node]) -> Option<Vec<String>> {
     let (first, rest) = words.split_first()?;
     let names: Vec<String> = rest.iter().filter(|w| *w != "-r").cloned().collect();
     let valid = |n: &String| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    (first == "read" && assigns.is_empty() && !names.is_empty() && names.iter().all(valid)).then_some(names)
+    let ifs = match assigns.as_slice() {
+        [] => None,
+        [(name, value)] if name == "IFS" => Some(value.literal()?),
+        _ => return None,
+    };
+    (first == "read" && !names.is_empty() && names.iter().all(valid)).then_some((names, ifs))
+}
+
+/// How `read` assigns a line to `names` with `ifs`: leading and trailing `IFS` white space is
+/// dropped, each name but the last takes the text up to the next delimiter (a run of white
+/// space, or one other `IFS` character with the white space around it), the last name the rest.
+fn read_fields(line: &str, names: &[String], ifs: &str) -> Vec<(String, String)> {
+    let is_space = |c: char| ifs.contains(c) && c.is_ascii_whitespace();
+    let mut rest = line.trim_matches(is_space);
+    let mut out = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        if i + 1 == names.len() {
+            out.push((name.clone(), rest.to_owned()));
+            break;
+        }
+        let end = rest.find(|c: char| ifs.contains(c)).unwrap_or(rest.len());
+        let (field, after) = rest.split_at(end);
+        out.push((name.clone(), field.to_owned()));
+        let mut after = after.trim_start_matches(is_space);
+        if let Some(c) = after.chars().next()
+            && ifs.contains(c)
+        {
+            after = after[c.len_utf8()..].trim_start_matches(is_space);
+        }
+        rest = after;
+    }
+    out
 }
 
 /// A condition that is one test (`[ … ]`, `test …`, `[[ … ]]`, possibly negated or chained
@@ -1334,10 +1394,13 @@ impl Eval<'_> {
                 super::ast::commands_text(cond)
             );
             self.tell_unwalked_writes(body, &[cond], &why, false);
+            self.last_status = None;
             return;
         }
         self.loops += 1;
         let mut iterations = 0;
+        // The loop's status: its body's last command's, 0 when the body never ran.
+        let mut status = Some(true);
         loop {
             let decided = self.condition(cond);
             let ran = std::mem::take(&mut self.cond_ran);
@@ -1358,6 +1421,7 @@ impl Eval<'_> {
                     );
                     self.tell_unwalked_writes(body, &[cond], &why, false);
                     self.forget_assigned(&[body], &super::ast::commands_text(cond));
+                    status = None;
                     break;
                 }
             };
@@ -1369,7 +1433,9 @@ impl Eval<'_> {
                 self.cut = Some(format!("a loop ran past {MAX_LOOP_ITERATIONS} iterations"));
                 break;
             }
+            self.last_status = Some(true);
             self.run(body);
+            status = self.last_status;
             match self.loop_jump.take() {
                 Some(LoopJump::Break) => break,
                 Some(LoopJump::Continue) | None => {}
@@ -1379,6 +1445,7 @@ impl Eval<'_> {
             }
         }
         self.loops -= 1;
+        self.last_status = status;
     }
 }
 
@@ -1388,6 +1455,9 @@ impl Eval<'_> {
     #[inline(never)]
     fn if_node(&mut self, branches: &[(Vec<Node>, Vec<Node>)], otherwise: &[Node]) {
         let mut taken = false;
+        // `if`'s status is the taken branch's last command's, 0 when no branch is taken; it is
+        // known only when every condition on the way was decided.
+        let mut decided_all = true;
         for (at, (cond, body)) in branches.iter().enumerate() {
             let decided = self.condition(cond);
             // Whether deciding it ran it (a function's status is learnt by running it).
@@ -1396,7 +1466,10 @@ impl Eval<'_> {
                 Some(false) => continue,
                 // An unknown condition guarding a failure exit (`if ! mountpoint -q
                 // /proc; then …; exit 1; fi`) is assumed not to fire.
-                None if body.iter().any(is_failure_exit) => continue,
+                None if body.iter().any(is_failure_exit) => {
+                    decided_all = false;
+                    continue;
+                }
                 // A condition whose status is not known is a command the shell runs
                 // (`if mkdir /usr/local/share/fonts; then chmod …`); it is taken as
                 // succeeding: on a fresh install the guarded action runs.
@@ -1409,6 +1482,7 @@ impl Eval<'_> {
                     // Running it settled it under the walk's assumption (`if ! touch X
                     // || ! rm X`): the branch is not taken; it is told as not walked.
                     if assumed == Some(false) {
+                        decided_all = false;
                         self.tell_unwalked(cond, &[], &[], body);
                         self.tell_branch_writes(&super::ast::commands_text(cond), &[body]);
                         continue;
@@ -1443,10 +1517,11 @@ impl Eval<'_> {
                     if !ended && (self.exited || self.returning) && self.ended_on_guess.is_none() {
                         self.ended_on_guess = Some(super::ast::commands_text(cond));
                     }
-                    taken = true;
-                    break;
+                    self.last_status = None;
+                    return;
                 }
                 Some(true) => {
+                    self.last_status = decided_all.then_some(true);
                     self.run(body);
                     taken = true;
                     break;
@@ -1454,7 +1529,11 @@ impl Eval<'_> {
             }
         }
         if !taken {
+            self.last_status = decided_all.then_some(true);
             self.run(otherwise);
+        }
+        if !decided_all {
+            self.last_status = None;
         }
     }
 

@@ -1252,3 +1252,63 @@ fn backquotes_read_their_escapes_as_sh_does() {
         assert_eq!(walked, host, "dash printed {host:?}");
     }
 }
+
+/// A function whose last command is compound returns that command's status, as the shell does:
+/// dbconfig-common's `_dbc_sanity_check` ends with a `while` loop over its arguments, and its
+/// caller `if ! _dbc_sanity_check package command` was undecided, so the global configuration
+/// was not written.
+#[test]
+fn a_function_ending_in_a_compound_command_returns_its_status() {
+    let script = "check() {\n while [ $# -ne 0 ]; do\n  case \"$1\" in\n   package) if [ -z \"$pkg\" ]; then return 1; fi ;;\n   *) return 1 ;;\n  esac\n  shift\n done\n}\n\
+                  ends_in_if() { if [ \"$1\" = no ]; then return 1; fi; }\n\
+                  ends_in_for() { for x in a b; do [ $x = b ]; done; }\n\
+                  ends_in_case() { case $1 in a) false ;; esac; }\n\
+                  pkg=dbc\n\
+                  if check package package; then echo checked; fi\n\
+                  if ! check other; then echo refused; fi\n\
+                  if ends_in_if yes; then echo if-yes; fi\n\
+                  if ends_in_if no; then echo if-no; fi\n\
+                  if ends_in_for; then echo for-last; fi\n\
+                  if ends_in_case b; then echo case-none; fi\n\
+                  if ends_in_case a; then echo case-a; fi\n";
+    let (calls, told) = calls_and_told(script);
+    let echoed: Vec<String> = calls
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|argv| argv[0] == "echo")
+        .map(|argv| argv[1].clone())
+        .collect();
+    assert_eq!(echoed, ["checked", "refused", "if-yes", "for-last", "case-none"]);
+    assert!(told.is_empty(), "nothing was left undecided: {told:?}");
+}
+
+/// `IFS` splits fields as POSIX says (cups' postinst: `IFS=,` then `for module in $list`), is
+/// restored from a saved copy, and is what `read` splits a line with (`IFS=: read`).
+#[test]
+fn field_splitting_and_read_follow_ifs() {
+    let script = "list=lpd,socket,,usb\nsave_IFS=$IFS\nIFS=,\nfor m in $list; do echo \"m=$m\"; done\n\
+                  IFS=$save_IFS\nfor m in a\\ b; do echo \"n=$m\"; done\nv='c d'\nfor m in $v; do echo \"o=$m\"; done\n\
+                  IFS=', '\nw='x, y ,z'\nfor m in $w; do echo \"p=$m\"; done\nIFS=$save_IFS\n\
+                  while IFS=: read user pass rest; do echo \"u=$user\" \"r=$rest\"; done <<EOF\nroot:x:0:0:root\n daemon : * :1\nEOF\n";
+    let echoed: Vec<Vec<String>> = calls(script)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|argv| argv[0] == "echo")
+        .map(|argv| argv[1..].to_vec())
+        .collect();
+    let expected: Vec<Vec<&str>> = vec![
+        vec!["m=lpd"],
+        vec!["m=socket"],
+        vec!["m="],
+        vec!["m=usb"],
+        vec!["n=a b"],
+        vec!["o=c"],
+        vec!["o=d"],
+        vec!["p=x"],
+        vec!["p=y"],
+        vec!["p=z"],
+        vec!["u=root", "r=0:0:root"],
+        vec!["u= daemon ", "r=1"],
+    ];
+    assert_eq!(echoed, expected);
+}

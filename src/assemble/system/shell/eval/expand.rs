@@ -5,6 +5,19 @@ use super::super::ast::{Part, Piece, Word};
 use super::super::glob::glob_match;
 use super::{Eval, Value, is_machine_dependent};
 
+/// `IFS` as the shell starts with it.
+pub(super) const DEFAULT_IFS: &str = " \t\n";
+
+/// What field splitting last met in a word: nothing yet, text, white space of `IFS`, or one of
+/// its other characters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Delimited {
+    Start,
+    No,
+    Space,
+    Other,
+}
+
 impl<'f> Eval<'f> {
     pub(super) fn var(&self, name: &str) -> Option<Value> {
         if let Ok(n) = name.parse::<usize>() {
@@ -174,6 +187,8 @@ impl<'f> Eval<'f> {
         // A quoted part holding a pattern character: its characters are literal, which the
         // field's text alone cannot say, so the word is not expanded as a pathname.
         let mut quoted_pattern = false;
+        // The last delimiter field splitting met, while no text came after it.
+        let mut delimited = Delimited::Start;
         for piece in &w.0 {
             if piece.quoted && matches!(&piece.part, Part::Var { name, default: None } if name == "@") {
                 lone_empty_at = self.positional.is_empty() && w.0.len() == 1;
@@ -184,6 +199,7 @@ impl<'f> Eval<'f> {
                         fields.push(c);
                     }
                     append(&mut cur, p);
+                    delimited = Delimited::No;
                 }
                 continue;
             }
@@ -197,32 +213,14 @@ impl<'f> Eval<'f> {
                     // whole alternative then stays one field).
                     if !matches!(&piece.part, Part::Alt { word, .. } if word.0.iter().any(|p| p.quoted)) =>
                 {
-                    let parts: Vec<&str> = s.split_whitespace().collect();
-                    if parts.is_empty() {
-                        continue;
-                    }
-                    if s.starts_with(char::is_whitespace)
-                        && let Some(c) = cur.take()
-                    {
-                        fields.push(c);
-                    }
-                    for (i, p) in parts.iter().enumerate() {
-                        if i > 0
-                            && let Some(c) = cur.take()
-                        {
-                            fields.push(c);
-                        }
-                        append(&mut cur, Value::Known((*p).to_owned()));
-                    }
-                    if s.ends_with(char::is_whitespace)
-                        && let Some(c) = cur.take()
-                    {
-                        fields.push(c);
-                    }
+                    self.split_fields(s, &mut fields, &mut cur, &mut delimited);
                 }
                 // An unquoted alternative that expands to nothing is no field.
                 (Value::Known(s), false, Part::Alt { .. }) if s.is_empty() => {}
-                _ => append(&mut cur, v),
+                _ => {
+                    append(&mut cur, v);
+                    delimited = Delimited::No;
+                }
             }
         }
         if let Some(c) = cur {
@@ -243,6 +241,53 @@ impl<'f> Eval<'f> {
                 })
                 .collect(),
             _ => fields,
+        }
+    }
+
+    /// Field splitting of an unquoted expansion's text `s` as POSIX has it with `$IFS`: runs of
+    /// its white space end a field, each of its other characters ends one even when empty
+    /// (`IFS=,` over `a,,b`: three fields); the field open before `s` is continued by its first
+    /// characters, and the last one stays open for what follows. `IFS` set empty splits nothing.
+    fn split_fields(
+        &self,
+        s: &str,
+        fields: &mut Vec<Value>,
+        cur: &mut Option<Value>,
+        delimited: &mut Delimited,
+    ) {
+        let ifs = match self.vars.get("IFS") {
+            Some(Value::Known(ifs)) => ifs.as_str(),
+            // Not known (set from what the walk cannot read): the default.
+            _ => DEFAULT_IFS,
+        };
+        let push_char = |cur: &mut Option<Value>, c: char| match cur {
+            Some(Value::Known(text)) => text.push(c),
+            Some(Value::Unknown(_)) => {}
+            None => *cur = Some(Value::Known(c.to_string())),
+        };
+        for c in s.chars() {
+            if !ifs.contains(c) {
+                push_char(cur, c);
+                *delimited = Delimited::No;
+            } else if c.is_ascii_whitespace() {
+                if let Some(field) = cur.take() {
+                    fields.push(field);
+                }
+                if *delimited == Delimited::No {
+                    *delimited = Delimited::Space;
+                }
+            } else {
+                match cur.take() {
+                    Some(field) => fields.push(field),
+                    // Nothing between two such delimiters, or before the first one at the
+                    // word's start: an empty field.
+                    None if matches!(*delimited, Delimited::Start | Delimited::Other) => {
+                        fields.push(Value::Known(String::new()))
+                    }
+                    None => {}
+                }
+                *delimited = Delimited::Other;
+            }
         }
     }
 
