@@ -403,6 +403,9 @@ def compare(ours, reference, report):
         return any(re.search(r"(?<![\w.-])" + re.escape(command) + r"(?![\w.-])", e["what"])
                    for e in report if entry_kind(e) == wanted)
     ucf_entries = [e["what"] for e in report if entry_kind(e) == "unsupported" and re.search(r"(?<![\w.-])ucf ", e["what"])]
+    # ucf calls left out as non-deterministic (a configuration holding a generated password).
+    ucf_nd_entries = [e["what"] for e in report
+                      if entry_kind(e) == "non-deterministic" and re.search(r"(?<![\w.-])ucf ", e["what"])]
     unsupported_whats = [e["what"] for e in report if entry_kind(e) == "unsupported"]
     expected = collections.Counter()
     gaps = []
@@ -433,9 +436,14 @@ def compare(ours, reference, report):
         # the build reported: explained when every destination the differing lines name is one a
         # reported ucf call names (privoxy's `ucf … /etc/privoxy/config.ucftmp …`).
         if not is_reported and UCF_STATE_RE.match(path):
-            is_reported = ucf_explained(path, ours, reference, ucf_entries, reported_paths)
-            if is_reported:
-                who = "ucf (state of a reported call)"
+            if ucf_nd_entries and ucf_explained(path, ours, reference, ucf_nd_entries, reported_paths):
+                is_reported = non_deterministic = True
+                who = "ucf (state of a call left out as non-deterministic)"
+            else:
+                is_reported = ucf_explained(path, ours, reference, ucf_entries + ucf_nd_entries,
+                                            reported_paths)
+                if is_reported:
+                    who = "ucf (state of a reported call)"
         # An account file or the statoverride database whose differing lines are those of reported
         # calls (apt-cacher-ng's `adduser … --home "$CDIR"`, where CDIR comes from its own tool).
         if not is_reported:

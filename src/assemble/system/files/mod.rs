@@ -54,6 +54,10 @@ struct State<'t> {
     /// What the non-deterministic commands left out so far would have made
     /// ([`commands::left_out_outputs`]).
     pending: std::collections::BTreeSet<String>,
+    /// Of the pending files, those left out because their content belongs to the machine the
+    /// image runs on (a random value, the host's name), with what makes them there
+    /// ([`commands::random_value`]): what is copied from them is left out as such too.
+    machine_dependent: std::collections::BTreeMap<String, String>,
     /// The files the script being walked created (absolute paths): a write to one of them that
     /// is not reproduced leaves its content unknown, so it is left out, not kept half-written.
     created: std::collections::BTreeSet<String>,
@@ -186,6 +190,7 @@ pub fn compute_at(
         script: "preinst",
         packages,
         pending: Default::default(),
+        machine_dependent: Default::default(),
         created: Default::default(),
         activated: Vec::new(),
     });
@@ -424,6 +429,25 @@ pub fn compute_at(
                                     .into(),
                             ),
                         };
+                        // A here-document holding a random value or the host's name (the password
+                        // dbconfig-common generates, written into the package's database
+                        // configuration): the file belongs to the machine the image runs on.
+                        if let (Err(_), shell::Value::Known(path), Some(why)) =
+                            (&written, target, &c.machine_dependent)
+                        {
+                            let op = if *append { ">>" } else { ">" };
+                            let hint = machine_value(&pkg.name, why);
+                            failures.push(format!(
+                                "{}cat {op} {path} (made at first start: {hint})",
+                                commands::SKIPPED_NONDETERMINISTIC
+                            ));
+                            let mut st = state.borrow_mut();
+                            output::content_lost(&mut st, path, c.guessed, *append);
+                            if st.pending.contains(path.as_str()) {
+                                st.machine_dependent.insert(path.clone(), hint);
+                            }
+                            return;
+                        }
                         if let Err(why) = written {
                             let (shell::Value::Known(shown) | shell::Value::Unknown(shown)) = target;
                             let op = if *append { ">>" } else { ">" };
@@ -509,8 +533,15 @@ pub fn compute_at(
                     }
                     let mut st = state.borrow_mut();
                     // A command that reads a file left out (pending) cannot make what it would.
-                    if let Some(why) = output::reads_pending(&st, name, &argv[1..]) {
-                        failures.push(format!("{} ({why})", command_line(&c)));
+                    if let Some((why, machine)) = output::reads_pending(&st, name, &argv[1..]) {
+                        failures.push(match machine {
+                            Some(hint) => format!(
+                                "{}{} (made at first start: {hint})",
+                                commands::SKIPPED_NONDETERMINISTIC,
+                                command_line(&c)
+                            ),
+                            None => format!("{} ({why})", command_line(&c)),
+                        });
                         output::copy_of_pending(&mut st, name, &argv[1..], c.guessed);
                         return;
                     }
@@ -1192,6 +1223,16 @@ fn mv(overlay: &mut Overlay<'_>, args: &[String]) -> Result<(), String> {
 }
 
 /// Where `ln -s` puts the link, or `None` when LINK exists and there is no `-f`.
+/// What makes, at first start, a file `package`'s script writes from a value of the machine it
+/// runs on (`why`: the value's reason, random or the host's name).
+fn machine_value(package: &str, why: &str) -> String {
+    if shell::is_host_dependent(why) {
+        commands::host_value(package)
+    } else {
+        commands::random_value(package)
+    }
+}
+
 fn place_link(tree: &dyn TreeView, call: &LinkCall) -> Result<Option<String>, String> {
     let mut path = lstat_path(tree, &call.link)?;
     // `ln -s T DIR` makes DIR/basename(T), unless -n/-T.

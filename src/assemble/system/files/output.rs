@@ -261,8 +261,10 @@ fn drop_written(st: &mut State<'_>, abs: &str) -> bool {
 }
 
 /// Why a command that reads its operands cannot run: one of them is left out (pending), its
-/// content not known while building. `None` for commands that only change names or metadata.
-pub(super) fn reads_pending(st: &State<'_>, name: &str, args: &[String]) -> Option<String> {
+/// content not known while building; with what makes it at first start when it is left out as
+/// belonging to the machine the image runs on. `None` for commands that only change names or
+/// metadata.
+pub(super) fn reads_pending(st: &State<'_>, name: &str, args: &[String]) -> Option<(String, Option<String>)> {
     // The files read: every operand but the destination (the last), or sed's in-place edits.
     // A hard link is a copy here (see `copy::hard_link`).
     let hard_link = name == "ln" && parse_ln(args).is_some_and(|c| !c.symbolic);
@@ -280,7 +282,12 @@ pub(super) fn reads_pending(st: &State<'_>, name: &str, args: &[String]) -> Opti
     };
     read.into_iter()
         .find(|a| st.pending.contains(a.as_str()))
-        .map(|a| format!("{a} is left out: its content is not known while building"))
+        .map(|a| {
+            (
+                format!("{a} is left out: its content is not known while building"),
+                st.machine_dependent.get(a.as_str()).cloned(),
+            )
+        })
 }
 
 /// What a command left out writes over (courier's `install /dev/null KEY`, then `certtool
@@ -332,6 +339,10 @@ pub(super) fn copy_of_pending(st: &mut State<'_>, name: &str, args: &[String], g
         if !drop_written(st, &target) {
             continue;
         }
+        match st.machine_dependent.get(source.as_str()).cloned() {
+            Some(hint) => st.machine_dependent.insert(target.clone(), hint),
+            None => st.machine_dependent.remove(&target),
+        };
         st.pending.insert(target);
         if name == "mv" {
             st.pending.remove(source.as_str());

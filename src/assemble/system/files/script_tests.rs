@@ -927,8 +927,12 @@ fn appending_to_a_file_left_out_leaves_it_out() {
     );
     assert!(file(&changes, "etc/default/srv.tmp").is_none());
     let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    // The host's name makes the file the machine's own: left out as such.
     assert!(
-        what.iter().any(|w| w.starts_with("cat > /etc/default/srv")),
+        what.iter()
+            .any(|w| w.starts_with(commands::SKIPPED_NONDETERMINISTIC)
+                && w.contains("cat > /etc/default/srv")
+                && w.contains("that host's name")),
         "{what:?}"
     );
     assert!(
@@ -1211,6 +1215,59 @@ fn hard_links_are_made_as_copies_of_the_file() {
         whats
             .iter()
             .any(|w| w.contains("hard link not allowed for directory")),
+        "{whats:?}"
+    );
+}
+
+/// A password read from the kernel's random numbers (dbconfig-common's `tr -dc … < /dev/urandom |
+/// dd …`) and written into a configuration through a here-document and ucf: the file belongs to
+/// the machine the image runs on. Both steps are left out as non-deterministic, with what makes
+/// them at first start, and nothing half-written reaches the image.
+#[test]
+fn a_here_document_holding_a_random_value_is_left_out_as_non_deterministic() {
+    let mut t = MemTree::new();
+    t.file("bin/sh", b"x")
+        .dir("etc/dbconfig-common")
+        .dir("tmp")
+        .dir("var/lib/ucf")
+        .dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nset -e\n\
+                  pass=$(env LANG=C LC_ALL=C tr -dc \"[:alnum:]\" < /dev/urandom | dd bs=1 count=12 2>/dev/null)\n\
+                  tfile=$(mktemp -t dbconfig-package-config.XXXXXX)\n\
+                  cat > \"$tfile\" <<EOF\ndbc_dbuser='app'\ndbc_dbpass='$pass'\nEOF\n\
+                  ucf --debconf-ok \"$tfile\" /etc/dbconfig-common/app.conf\nrm -f \"$tfile\"\n";
+    let (changes, report) = compute(&t, &[pkg("app", script)]).unwrap();
+    let whats: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert!(
+        file(&changes, "etc/dbconfig-common/app.conf").is_none(),
+        "{:?}",
+        changes.files
+    );
+    let nondeterministic: Vec<&&str> = whats
+        .iter()
+        .filter(|w| w.starts_with(commands::SKIPPED_NONDETERMINISTIC))
+        .collect();
+    assert_eq!(
+        nondeterministic.len(),
+        2,
+        "the here-document and the ucf call: {whats:?}"
+    );
+    assert!(
+        nondeterministic
+            .iter()
+            .all(|w| w.contains("dpkg-reconfigure app")),
+        "{whats:?}"
+    );
+    assert!(
+        whats
+            .iter()
+            .any(|w| w.contains("cat > /tmp/dbconfig-package-config.")),
+        "{whats:?}"
+    );
+    assert!(
+        whats
+            .iter()
+            .any(|w| w.contains("ucf --debconf-ok /tmp/dbconfig-package-config.")),
         "{whats:?}"
     );
 }

@@ -172,6 +172,11 @@ pub struct Call<'a> {
     /// = true ]` with a debconf answer it could not compute), as written: what the command does
     /// is applied on a guess the report must state.
     pub guess: Option<String>,
+    /// What the command reads that belongs to the machine it runs on, as an unknown value's
+    /// reason ([`RANDOM_DEPENDENT`], [`HOST_DEPENDENT`]): its input is the kernel's random
+    /// numbers (dbconfig-common's `tr -dc … < /dev/urandom`), or its here-document expands such
+    /// a value (the generated password written into the package's configuration).
+    pub machine_dependent: Option<String>,
 }
 
 /// Walks a script as a fresh `<script> configure` run would, calling `on_command` for every
@@ -653,6 +658,7 @@ impl<'f> Eval<'f> {
                                 cwd: self.known_cwd(),
                                 guessed: self.guessing > 0,
                                 guess: self.value_guesses.last().cloned(),
+                                machine_dependent: None,
                             });
                         }
                         let saved = self.stdout.replace((target, true));
@@ -1045,12 +1051,26 @@ impl<'f> Eval<'f> {
         let mut stdout = self.stdout.clone();
         let mut heredoc = None;
         let mut input: Option<Option<String>> = None;
+        let mut machine_dependent = None;
         for r in redirs {
             match r {
                 Redir::Out { append, target } => stdout = Some((self.expand_path(target), *append)),
                 Redir::Heredoc(body) => heredoc = Some(body.clone()),
-                Redir::HeredocExpands(word) => heredoc = Some(self.expand_one(word).known()),
+                Redir::HeredocExpands(word) => {
+                    let text = self.expand_one(word);
+                    if let Value::Unknown(why) = &text
+                        && is_machine_dependent(why)
+                    {
+                        machine_dependent = Some(why.clone());
+                    }
+                    heredoc = Some(text.known());
+                }
                 Redir::In(word) => {
+                    if let Value::Known(path) = self.expand_path(word)
+                        && is_random_source(&path)
+                    {
+                        machine_dependent = Some(format!("{RANDOM_DEPENDENT}{text}"));
+                    }
                     // What the command reads, when the file is known (`sed … < IN > OUT`).
                     input = Some(self.read_input(word));
                 }
@@ -1092,6 +1112,7 @@ impl<'f> Eval<'f> {
             cwd,
             guessed: self.guessing > 0,
             guess: self.value_guesses.last().cloned(),
+            machine_dependent,
         });
     }
 

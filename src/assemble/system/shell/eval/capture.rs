@@ -29,10 +29,17 @@ impl<'f> Eval<'f> {
                 }
                 // The host's name, wherever it is in the pipeline, is what the value depends on.
                 let host = c.argv.as_ref().is_ok_and(|argv| super::prints_host_name(argv))
-                    || c.argv.as_ref().is_err_and(|why| super::is_host_dependent(why));
-                // So is a random value (`INAME=$(iscsi-iname -p …)`).
+                    || c.argv.as_ref().is_err_and(|why| super::is_host_dependent(why))
+                    || c.machine_dependent
+                        .as_deref()
+                        .is_some_and(super::is_host_dependent);
+                // So is a random value (`INAME=$(iscsi-iname -p …)`, `$(tr -dc … </dev/urandom
+                // | dd …)`).
                 let random = c.argv.as_ref().is_ok_and(|argv| super::prints_random(argv))
-                    || c.argv.as_ref().is_err_and(|why| super::is_random_dependent(why));
+                    || c.argv.as_ref().is_err_and(|why| super::is_random_dependent(why))
+                    || c.machine_dependent
+                        .as_deref()
+                        .is_some_and(super::is_random_dependent);
                 if host && !opaque.as_deref().is_some_and(super::is_host_dependent) {
                     opaque = Some(format!("{}$({})", super::HOST_DEPENDENT, c.text));
                 } else if random && !opaque.as_deref().is_some_and(super::is_machine_dependent) {

@@ -143,6 +143,7 @@ impl Eval<'_> {
                 cwd: cwd.clone(),
                 guessed,
                 guess: None,
+                machine_dependent: None,
             });
         }
     }
