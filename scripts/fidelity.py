@@ -335,6 +335,16 @@ def responsible(path, own, texts, entry=None, root=None):
 UCF_STATE_RE = re.compile(r"^/var/lib/ucf/(?:(?:hashfile|registry)(?:\.\d+)?|cache)$")
 
 
+def left_out_by_name(path, nd_whats):
+    """Whether an entry the build left out as non-deterministic names the path (dbconfig-common's
+    `ucf … /etc/dbconfig-common/PACKAGE.conf`, run from the package's own postinst), or names the
+    file whose copy ucf keeps in its cache (`/var/lib/ucf/cache/:etc:dbconfig-common:…`)."""
+    names = [path]
+    if path.startswith("/var/lib/ucf/cache/:"):
+        names.append(path[len("/var/lib/ucf/cache/"):].replace(":", "/"))
+    return any(re.search(re.escape(n) + r"(?![\w./-])", w) for n in names for w in nd_whats)
+
+
 def ucf_explained(path, ours, reference, ucf_entries, reported_paths):
     """Whether a difference in ucf's state comes only from ucf calls the build reported: each
     destination the differing lines name is one a reported call names, or, when a reported call's
@@ -403,6 +413,7 @@ def compare(ours, reference, report):
         return any(re.search(r"(?<![\w.-])" + re.escape(command) + r"(?![\w.-])", e["what"])
                    for e in report if entry_kind(e) == wanted)
     ucf_entries = [e["what"] for e in report if entry_kind(e) == "unsupported" and re.search(r"(?<![\w.-])ucf ", e["what"])]
+    nd_whats = [e["what"] for e in report if entry_kind(e) == "non-deterministic"]
     # ucf calls left out as non-deterministic (a configuration holding a generated password).
     ucf_nd_entries = [e["what"] for e in report
                       if entry_kind(e) == "non-deterministic" and re.search(r"(?<![\w.-])ucf ", e["what"])]
@@ -428,7 +439,8 @@ def compare(ours, reference, report):
         pkg = re.sub(r"\.(preinst|postinst|config|triggers)$", "", who.split(" ")[0])
         m = re.match(r"^\S+ \((\S+)[^)]*\)$", who)
         command = m.group(1) if m and m.group(1) != "packaged" else None
-        non_deterministic = pkg in left_out or bool(command and named(command, "non-deterministic"))
+        non_deterministic = (pkg in left_out or bool(command and named(command, "non-deterministic"))
+                             or left_out_by_name(path, nd_whats))
         # Left out as non-deterministic is reported too (as such).
         is_reported = (non_deterministic or pkg in reported
                        or bool(command and named(command, "unsupported")))

@@ -12,7 +12,10 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use super::InstalledPackage;
-use super::shell::{DebconfReply, HOST_DEPENDENT, UNKNOWN_ARG, UNKNOWN_HOST_ARG, Value, is_unknown_arg};
+use super::shell::{
+    DebconfReply, HOST_DEPENDENT, RANDOM_DEPENDENT, UNKNOWN_ARG, UNKNOWN_HOST_ARG, UNKNOWN_RANDOM_ARG, Value,
+    is_unknown_arg,
+};
 use crate::debian::deb822;
 
 /// Every question of the installed packages' templates, with its current value.
@@ -193,9 +196,11 @@ impl Debconf {
             ("db_set", [q, rest @ ..]) => match values.get_mut(q) {
                 Some(question) => {
                     // A part not known makes the whole answer unknown (kept as the marker); one
-                    // from the host's name makes it the host's.
+                    // from the host's name makes it the host's, a random one random.
                     question.value = if rest.iter().any(|r| r == UNKNOWN_HOST_ARG) {
                         UNKNOWN_HOST_ARG.to_owned()
+                    } else if rest.iter().any(|r| r == UNKNOWN_RANDOM_ARG) {
+                        UNKNOWN_RANDOM_ARG.to_owned()
                     } else if rest.iter().any(|r| is_unknown_arg(r)) {
                         UNKNOWN_ARG.to_owned()
                     } else {
@@ -248,8 +253,7 @@ impl Debconf {
                 for q in self.pending.borrow_mut().drain(..) {
                     if let Some(question) = values.get_mut(&q)
                         && question.kind == "select"
-                        && question.value != UNKNOWN_ARG
-                        && question.value != UNKNOWN_HOST_ARG
+                        && !is_unknown_arg(&question.value)
                     {
                         let choices = question.choices_split();
                         if !choices.contains(&question.value) {
@@ -289,6 +293,10 @@ fn current(values: &BTreeMap<String, Question>, q: &str) -> Option<DebconfReply>
     Some(DebconfReply::ok(if question.value == UNKNOWN_HOST_ARG {
         Value::Unknown(format!(
             "{HOST_DEPENDENT}debconf question {q} (set from the host's name)"
+        ))
+    } else if question.value == UNKNOWN_RANDOM_ARG {
+        Value::Unknown(format!(
+            "{RANDOM_DEPENDENT}debconf question {q} (set from a random value)"
         ))
     } else if question.value == UNKNOWN_ARG {
         Value::Unknown(format!(

@@ -34,6 +34,9 @@ pub const UNKNOWN_ARG: &str = "\u{0}unknown";
 /// [`UNKNOWN_ARG`] for a value that comes from the host's name ([`HOST_DEPENDENT`]); it starts
 /// with [`UNKNOWN_ARG`], so [`is_unknown_arg`] holds for both.
 pub const UNKNOWN_HOST_ARG: &str = "\u{0}unknown: the host's name";
+/// [`UNKNOWN_ARG`] for a random value ([`RANDOM_DEPENDENT`]: dbconfig-common's generated
+/// password, stored with `db_set` by the config script and read back by the postinst).
+pub const UNKNOWN_RANDOM_ARG: &str = "\u{0}unknown: a random value";
 
 /// Whether a [`DebconfProbe`] argument stands for a value the walk does not know.
 pub fn is_unknown_arg(arg: &str) -> bool {
@@ -815,7 +818,10 @@ impl<'f> Eval<'f> {
             self.trap(&argv[1..]);
             return true;
         }
-        if self.debconf_call(fields).is_some() {
+        // debconf's status, for a function ending with a `db_*` call (dbconfig-common's
+        // `dbc_get_app_pass`, which `if ! dbc_get_app_pass` tests).
+        if let Some(status) = self.debconf_call(fields) {
+            self.last_status = status;
             return true;
         }
         if name == "return" {
@@ -1246,6 +1252,7 @@ impl Eval<'_> {
                 Value::Known(_) if guessed_set && i >= 2 => UNKNOWN_ARG.to_owned(),
                 Value::Known(s) => s.clone(),
                 Value::Unknown(why) if is_host_dependent(why) => UNKNOWN_HOST_ARG.to_owned(),
+                Value::Unknown(why) if is_random_dependent(why) => UNKNOWN_RANDOM_ARG.to_owned(),
                 Value::Unknown(_) => UNKNOWN_ARG.to_owned(),
             })
             .collect();
