@@ -329,6 +329,13 @@ def responsible(path, own, texts, entry=None, root=None):
     for rx, who in variable_paths(texts):
         if rx.match(path):
             return who
+    # Below a directory a package ships for its own state (/var/lib/munin-node, where
+    # munin-node-configure, run by the postinst, makes plugin-state/USER): that package's script.
+    parent = os.path.dirname(path)
+    while parent.count("/") >= 3:
+        if parent in own and any(who.startswith(own[parent] + ".") for who, _ in texts):
+            return f"{own[parent]}.postinst"
+        parent = os.path.dirname(parent)
     return "unattributed"
 
 

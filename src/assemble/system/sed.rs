@@ -119,7 +119,9 @@ pub fn apply(overlay: &mut Overlay<'_>, call: &SedCall) -> Result<(), String> {
         };
         let text = String::from_utf8(bytes.clone()).map_err(|_| format!("{file} is not UTF-8 text"))?;
         let edited = text::sed_text(&text, &call.commands, false).ok_or_else(|| {
-            format!("sed -i on {file}: a case conversion meets a letter outside ASCII (the locale's)")
+            format!(
+                "sed -i on {file}: a case conversion meets a letter outside ASCII (the locale's), or the program branches without end"
+            )
         })?;
         let mut changes = Changes::default();
         if let Some(suffix) = &call.backup_suffix {

@@ -1195,8 +1195,8 @@ fn read_fields(line: &str, names: &[String], ifs: &str) -> Vec<(String, String)>
     out
 }
 
-/// A condition that is one test (`[ … ]`, `test …`, `[[ … ]]`, possibly negated or chained
-/// with `&&`/`||`): undecided, it compares values the walk does not know, unlike a command whose
+/// A condition that is one test (`[ … ]`, `test …`, `[[ … ]]`, or text printed and filtered,
+/// `echo … | grep -q …`; possibly negated or chained with `&&`/`||`): undecided, it compares values the walk does not know, unlike a command whose
 /// status is assumed as on a fresh install.
 fn is_test(cond: &[Node]) -> bool {
     fn test(n: &Node) -> bool {
@@ -1209,6 +1209,25 @@ fn is_test(cond: &[Node]) -> bool {
             }
             Node::Not(inner) => test(inner),
             Node::AndOr(parts) => parts.iter().all(|(_, n)| test(n)),
+            // `echo "$x" | grep -q …` (libnss-ldapd's `echo ' '$enablenss' ' | grep -q ' '$n' '`):
+            // text filtered and matched, a test of values too.
+            Node::Pipe(stages) => {
+                let name = |n: &Node| match n {
+                    Node::Simple { words, .. } => words.first().and_then(Word::literal),
+                    _ => None,
+                };
+                let Some((first, rest)) = stages.split_first() else {
+                    return false;
+                };
+                matches!(name(first).as_deref(), Some("echo" | "printf"))
+                    && !rest.is_empty()
+                    && rest.iter().all(|n| {
+                        matches!(
+                            name(n).as_deref(),
+                            Some("grep" | "egrep" | "fgrep" | "sed" | "cut" | "tr" | "awk" | "head" | "tail")
+                        )
+                    })
+            }
             _ => false,
         }
     }

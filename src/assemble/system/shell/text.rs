@@ -168,9 +168,86 @@ pub fn printf(format: &str, args: &[String]) -> Result<String, String> {
 
 /// A POSIX regular expression (GNU sed's reading) as a `regex` pattern, for a match whose
 /// extent matters (sed's `s`): alternation is refused, as `regex` takes the first alternative
-/// that matches where POSIX takes the longest match.
+/// that matches where POSIX takes the longest match, unless every alternation is of literals
+/// none of which begins another (`^(passwd|group):`): then at most one alternative matches at a
+/// place, and both readings agree.
 pub fn translate(re: &str, extended: bool, delim: char) -> Result<String, String> {
-    translate_re(re, extended, delim, false)
+    translate_re(
+        re,
+        extended,
+        delim,
+        alternatives_are_exclusive(re, extended, delim),
+    )
+}
+
+/// Whether every alternation in `re` is of plain literal alternatives, none empty and none a
+/// prefix of another.
+fn alternatives_are_exclusive(re: &str, extended: bool, delim: char) -> bool {
+    // The alternatives of each group open at this point (the whole expression first): the text
+    // of each, `None` once it holds anything but literal characters.
+    let mut groups: Vec<Vec<Option<String>>> = vec![vec![Some(String::new())]];
+    let mut alternation = false;
+    let close = |alts: Vec<Option<String>>| -> bool {
+        if alts.len() < 2 {
+            return true;
+        }
+        let Some(texts) = alts.into_iter().collect::<Option<Vec<String>>>() else {
+            return false;
+        };
+        texts.iter().all(|a| !a.is_empty())
+            && texts.iter().enumerate().all(|(i, a)| {
+                texts
+                    .iter()
+                    .enumerate()
+                    .all(|(j, b)| i == j || !b.starts_with(a.as_str()))
+            })
+    };
+    let mut chars = re.chars();
+    while let Some(c) = chars.next() {
+        // What the character is: an operator (open, close, alternation), a literal, or other.
+        let (open, shut, bar, literal) = match c {
+            '\\' => match chars.next() {
+                Some('(') if !extended => (true, false, false, None),
+                Some(')') if !extended => (false, true, false, None),
+                Some('|') if !extended => (false, false, true, None),
+                Some(n) if n == delim || (extended && ".[]()*+?{}|^$\\".contains(n)) => {
+                    (false, false, false, Some(n))
+                }
+                Some(n) if ".[]*^$\\".contains(n) => (false, false, false, Some(n)),
+                _ => (false, false, false, None),
+            },
+            '(' if extended => (true, false, false, None),
+            ')' if extended => (false, true, false, None),
+            '|' if extended => (false, false, true, None),
+            c if c.is_alphanumeric() || "_-/:=,@%!#<> '\"".contains(c) => (false, false, false, Some(c)),
+            _ => (false, false, false, None),
+        };
+        if open {
+            // The group is an element of the alternative it is in: not a literal there.
+            if let Some(alt) = groups.last_mut().and_then(|g| g.last_mut()) {
+                *alt = None;
+            }
+            groups.push(vec![Some(String::new())]);
+        } else if shut {
+            let Some(alts) = groups.pop() else {
+                return false;
+            };
+            if groups.is_empty() || !close(alts) {
+                return false;
+            }
+        } else if bar {
+            alternation = true;
+            if let Some(g) = groups.last_mut() {
+                g.push(Some(String::new()));
+            }
+        } else if let Some(alt) = groups.last_mut().and_then(|g| g.last_mut()) {
+            match (literal, alt.as_mut()) {
+                (Some(l), Some(text)) => text.push(l),
+                _ => *alt = None,
+            }
+        }
+    }
+    alternation && groups.len() == 1 && groups.pop().is_some_and(close)
 }
 
 /// A POSIX regular expression as a `regex` pattern for whether a line matches (grep): where the
@@ -332,6 +409,18 @@ pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
     let joined = |v: Vec<&str>| v.iter().map(|l| format!("{l}\n")).collect::<String>();
     match name.as_str() {
         "cat" if args.is_empty() => Some(stdin.to_owned()),
+        // `… | xargs` (libnss-ldapd's config lists the services using LDAP): `echo` of the
+        // input's words, once even for none. Quotes and backslashes, which xargs interprets,
+        // and input long enough to need more than one `echo`, are not reproduced.
+        "xargs" if args.is_empty() || args == ["echo"] => {
+            if stdin.contains(['\'', '"', '\\']) || stdin.len() > 64 * 1024 {
+                return None;
+            }
+            Some(format!(
+                "{}\n",
+                stdin.split_whitespace().collect::<Vec<_>>().join(" ")
+            ))
+        }
         "grep" => grep(args, stdin),
         // `grep -E` and `grep -F` under their old names.
         "egrep" | "fgrep" => {

@@ -2,7 +2,8 @@
 //! address, one address (`N`, `$`, `/RE/`, `\cREc`, `I` for case) or a range (`A,B`, GNU's
 //! `0,/RE/` and `A,+N`), negated with `!` (ejabberd's `0,/  ##   user/s/…/…/`, nslcd's
 //! `1,/^_uri_ / s|…|…|i`), and blocks of them, `ADDRESS { … }` (samba-common's
-//! `1,/^[[:space:]]*\[/ { /^[^[]/d; /^$/d }`).
+//! `1,/^[[:space:]]*\[/ { /^[^[]/d; /^$/d }`), labels and branches (`:label`, `b`, `t`, GNU's
+//! `T`: libnss-winbind's `/^(passwd|group):.*[[:space:]]winbind\b/b` skips the lines that have it).
 //!
 //! Case conversion in replacements (`\L`, `\U`, `\l`, `\u`, `\E`) is ASCII's: a letter outside
 //! ASCII would be converted by the locale dpkg ran in, so such an edit is refused when it meets
@@ -36,6 +37,23 @@ enum Action {
     },
     /// `}`: the end of a block.
     BlockEnd,
+    /// `:label`: where a branch to it goes on.
+    Label(String),
+    /// `b`, `t`, `T` [label]: the cycle goes on at command `to` (the label's, or the end of the
+    /// program without one), always, after a substitution made since the line was read or the
+    /// last `t`/`T`, or without one.
+    Branch {
+        when: BranchWhen,
+        label: Option<String>,
+        to: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BranchWhen {
+    Always,
+    Substituted,
+    NotSubstituted,
 }
 
 #[derive(Debug)]
@@ -112,7 +130,7 @@ pub fn parse_script(script: &str, extended: bool) -> Result<Vec<Command>, String
             if !open.is_empty() {
                 return Err(format!("sed script `{script}`: unmatched `{{`"));
             }
-            return Ok(out);
+            return resolve_branches(out, script);
         }
         if chars[i] == '}' {
             let start = open
@@ -154,6 +172,28 @@ pub fn parse_script(script: &str, extended: bool) -> Result<Vec<Command>, String
                 i += 1;
                 Action::Print
             }
+            Some(':') if matches!(address, Address::Every) && !negated => {
+                i += 1;
+                let name = label(&chars, &mut i);
+                if name.is_empty() {
+                    return Err(format!("sed script `{script}`: `:` without a label"));
+                }
+                Action::Label(name)
+            }
+            Some(c @ ('b' | 't' | 'T')) => {
+                let when = match c {
+                    'b' => BranchWhen::Always,
+                    't' => BranchWhen::Substituted,
+                    _ => BranchWhen::NotSubstituted,
+                };
+                i += 1;
+                let name = label(&chars, &mut i);
+                Action::Branch {
+                    when,
+                    label: (!name.is_empty()).then_some(name),
+                    to: 0,
+                }
+            }
             Some('{') => {
                 i += 1;
                 open.push(out.len());
@@ -188,6 +228,50 @@ pub fn parse_script(script: &str, extended: bool) -> Result<Vec<Command>, String
         });
     }
 }
+
+/// A label after `:`, `b`, `t` or `T`: up to the end of the line, a `;` or a `}` (as GNU sed
+/// reads them), blanks around it dropped.
+fn label(chars: &[char], i: &mut usize) -> String {
+    let mut name = String::new();
+    while let Some(&c) = chars.get(*i) {
+        if matches!(c, '\n' | ';' | '}') {
+            break;
+        }
+        name.push(c);
+        *i += 1;
+    }
+    name.trim().to_owned()
+}
+
+/// Points every branch at its label's command (the end of the program without a label).
+fn resolve_branches(mut commands: Vec<Command>, script: &str) -> Result<Vec<Command>, String> {
+    let labels: Vec<(String, usize)> = commands
+        .iter()
+        .enumerate()
+        .filter_map(|(k, c)| match &c.action {
+            Action::Label(name) => Some((name.clone(), k)),
+            _ => None,
+        })
+        .collect();
+    let end = commands.len();
+    for c in &mut commands {
+        if let Action::Branch { label, to, .. } = &mut c.action {
+            *to = match label {
+                None => end,
+                Some(name) => labels
+                    .iter()
+                    .find(|(l, _)| l == name)
+                    .map(|(_, k)| *k)
+                    .ok_or_else(|| format!("sed script `{script}`: can't find label for jump to `{name}`"))?,
+            };
+        }
+    }
+    Ok(commands)
+}
+
+/// How many branches one line may take before the program is taken as looping for ever (`:a;
+/// s/x/x/; ta`): its output is then not known.
+const MAX_BRANCHES_PER_LINE: usize = 10_000;
 
 /// The address before a command (none: every line).
 fn address(chars: &[char], i: &mut usize, extended: bool) -> Result<Address, String> {
@@ -530,7 +614,8 @@ fn range_selects(start: &Line, end: &End, state: &mut RangeState, at: &Cursor<'_
 }
 
 /// Runs a program on text line by line, as sed prints it (a last line without its newline
-/// keeps lacking it; `quiet` is `-n`). `None`: a case conversion met a letter outside ASCII.
+/// keeps lacking it; `quiet` is `-n`). `None`: a case conversion met a letter outside ASCII, or a
+/// line took more than [`MAX_BRANCHES_PER_LINE`] branches.
 pub fn sed_text(text: &str, commands: &[Command], quiet: bool) -> Option<String> {
     let mut edited = Output::default();
     // `0,/RE/`: the range is open before the first line, so the end can match on line 1.
@@ -552,6 +637,9 @@ pub fn sed_text(text: &str, commands: &[Command], quiet: bool) -> Option<String>
         };
         let mut body = body.to_owned();
         let mut deleted = false;
+        // A substitution made since the line was read or the last `t`/`T`.
+        let mut substituted = false;
+        let mut branches = 0;
         let mut k = 0;
         while k < commands.len() {
             let (cmd, state) = (&commands[k], &mut ranges[k]);
@@ -569,13 +657,29 @@ pub fn sed_text(text: &str, commands: &[Command], quiet: bool) -> Option<String>
                 continue;
             }
             match &cmd.action {
-                Action::Block { .. } | Action::BlockEnd => {}
+                Action::Block { .. } | Action::BlockEnd | Action::Label(_) => {}
+                Action::Branch { when, to, .. } => {
+                    let jump = match when {
+                        BranchWhen::Always => true,
+                        BranchWhen::Substituted => std::mem::take(&mut substituted),
+                        BranchWhen::NotSubstituted => !std::mem::take(&mut substituted),
+                    };
+                    if jump {
+                        branches += 1;
+                        if branches > MAX_BRANCHES_PER_LINE {
+                            return None;
+                        }
+                        k = *to;
+                    }
+                }
                 Action::Substitute(s) => {
+                    let made = s.re.is_match(&body);
                     let changed = substitute(&body, s)?;
                     // `p` prints the pattern space as it is after a substitution that was made.
-                    if s.print && s.re.is_match(&body) {
+                    if s.print && made {
                         edited.line(&changed, newline);
                     }
+                    substituted |= made;
                     body = changed;
                 }
                 Action::Print => edited.line(&body, newline),

@@ -182,8 +182,10 @@ fn case_conversion_in_replacements_as_gnu_sed() {
 fn what_cannot_be_kept_exact_is_refused() {
     for (script, ext) in [
         (r"s/\(a\)\1/x/", false),
-        (r"s/a\|b/x/", false),
-        ("s/a|b/x/", true),
+        // Alternatives where the longest and the first match can differ.
+        (r"s/a\|ab/x/", false),
+        ("s/a|ab/x/", true),
+        ("s/(a|b*)c/x/", true),
         ("s/a/x/2", false),
         ("/a/x", false),
         ("1~2s/a/b/", false),
@@ -645,4 +647,120 @@ fn wc_and_tr_classes_match_the_hosts() {
         assert!(out.status.success(), "{argv:?}");
         assert_eq!(ours, String::from_utf8_lossy(&out.stdout), "{argv:?}");
     }
+}
+
+/// Labels and branches as the host's GNU sed runs them: libnss-winbind's postinst adds `winbind`
+/// to the `passwd` and `group` lines of nsswitch.conf unless a line has it
+/// (`/…winbind\b/b` skips the rest of the program for that line), `t` after a substitution, and
+/// GNU's `T`.
+#[test]
+fn sed_branches_match_the_hosts_sed() {
+    let input =
+        "passwd:         files\ngroup:          files winbind\nshadow:         files\nhosts: files dns\n";
+    let scripts: [(&[&str], bool); 6] = [
+        (
+            &[
+                "/^(passwd|group):.*[[:space:]]winbind\\b/b",
+                "s/^(passwd|group):.*/& winbind/",
+            ],
+            true,
+        ),
+        (&[":a\ns/files/FILES/\nta\ns/$/ ./"], false),
+        (&["s/dns/DNS/;t done\ns/$/ (no dns)/\n:done"], false),
+        (&["s/dns/DNS/;T\ns/$/ (had dns)/"], false),
+        (&["/^hosts/{ s/files/F/; b end }\ns/^/# /\n: end"], false),
+        (&["/shadow/!b;s/files/compat/"], false),
+    ];
+    let Some(host) = super::super::super::testutil::host_tool("sed") else {
+        eprintln!("no sed on this host: not cross-checked");
+        return;
+    };
+    for (script, extended) in scripts {
+        let joined = script.join("\n");
+        let commands = parse_script(&joined, extended).unwrap_or_else(|e| panic!("{script:?}: {e}"));
+        let ours = sed_text(input, &commands, false).expect("runs");
+        let mut cmd = std::process::Command::new(&host);
+        if extended {
+            cmd.arg("-r");
+        }
+        for s in script {
+            cmd.arg("-e").arg(s);
+        }
+        let out = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().expect("stdin").write_all(input.as_bytes())?;
+                child.wait_with_output()
+            })
+            .expect("sed runs");
+        assert!(
+            out.status.success(),
+            "{script:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(ours, String::from_utf8_lossy(&out.stdout), "{script:?}");
+    }
+    // A jump to a label nowhere is an error, as in sed; a branch looping for ever has no output.
+    assert!(parse_script("b nowhere", false).is_err());
+    let looping = parse_script(":a\ns/x/x/\nta", false).expect("parses");
+    assert_eq!(sed_text("x\n", &looping, false), None);
+}
+
+/// Alternation in a substitution is kept only where POSIX's longest match and `regex`'s first
+/// match cannot differ: literal alternatives none of which begins another.
+#[test]
+fn alternation_of_exclusive_literals_is_substituted_as_gnu_sed_does() {
+    assert!(
+        edit(
+            "s/^(passwd|group):.*/& winbind/",
+            true,
+            "group: files\nhosts: files\n"
+        )
+        .is_ok()
+    );
+    assert_eq!(
+        edit(
+            "s/^\\(passwd\\|group\\):/X:/",
+            false,
+            "passwd: a\ngroup: b\nshadow: c\n"
+        )
+        .as_deref(),
+        Ok("X: a\nX: b\nshadow: c\n")
+    );
+    for refused in ["s/(a|ab)/X/", "s/(a.|b)/X/", "s/(a|)/X/", "s/a|b*/X/"] {
+        assert!(edit(refused, true, "ab\n").is_err(), "{refused}");
+    }
+}
+
+/// `… | xargs` prints the input's words on one line, as `echo` run by the host's xargs does.
+#[test]
+fn xargs_echoes_the_words_of_its_input() {
+    let argv = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    for input in ["passwd\ngroup\n", "", "  a  b\tc\n\n"] {
+        let ours = filter(&argv(&["xargs"]), input).expect("reproduced");
+        let Some(host) = super::super::super::testutil::host_tool("xargs") else {
+            eprintln!("no xargs on this host: not cross-checked");
+            return;
+        };
+        let out = std::process::Command::new(&host)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().expect("stdin").write_all(input.as_bytes())?;
+                child.wait_with_output()
+            })
+            .expect("xargs runs");
+        assert_eq!(ours, String::from_utf8_lossy(&out.stdout), "{input:?}");
+    }
+    assert_eq!(
+        filter(&argv(&["xargs"]), "'a b'\n"),
+        None,
+        "quotes are xargs' own"
+    );
+    assert_eq!(filter(&argv(&["xargs", "rm"]), "x\n"), None);
 }
