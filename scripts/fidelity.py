@@ -329,12 +329,17 @@ def responsible(path, own, texts, entry=None, root=None):
     for rx, who in variable_paths(texts):
         if rx.match(path):
             return who
-    # Below a directory a package ships for its own state (/var/lib/munin-node, where
-    # munin-node-configure, run by the postinst, makes plugin-state/USER): that package's script.
+    # Below a package's own state directory, one it ships or the one named after it
+    # (/var/lib/munin-node, where munin-node-configure, run by munin-node's postinst, makes
+    # plugin-state/USER): that package's script.
+    has_script = lambda pkg: any(who.startswith(pkg + ".") for who, _ in texts)
     parent = os.path.dirname(path)
     while parent.count("/") >= 3:
-        if parent in own and any(who.startswith(own[parent] + ".") for who, _ in texts):
+        if parent in own and has_script(own[parent]):
             return f"{own[parent]}.postinst"
+        m = re.match(r"^/(?:var/lib|var/cache|var/log|etc)/([^/]+)$", parent)
+        if m and has_script(m.group(1)):
+            return f"{m.group(1)}.postinst"
         parent = os.path.dirname(parent)
     return "unattributed"
 

@@ -446,6 +446,15 @@ fn openssl_generates(args: &[String]) -> bool {
 }
 
 /// What GnuTLS's `certtool` makes from random numbers.
+const TWADMIN_GENERATED: &str = "the same `twadmin --generate-keys` command (a new key pair)";
+
+/// Whether a `twadmin` call makes keys: `-m G` or `--generate-keys`.
+fn twadmin_generates(args: &[String]) -> bool {
+    args.iter().any(|a| a == "--generate-keys")
+        || args.windows(2).any(|w| w[0] == "-m" && w[1] == "G")
+        || args.iter().any(|a| a == "-mG")
+}
+
 const CERTTOOL_GENERATED: &str = "the same `certtool` command (new keys, parameters or certificates)";
 
 /// Whether a GnuTLS `certtool` call makes a key, Diffie-Hellman parameters, a certificate or a
@@ -490,6 +499,12 @@ pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
                 None if a == "--outfile" => args.get(i + 1).cloned(),
                 None => None,
             })
+            .collect(),
+        // The key files of `-S SITEKEY`/`-L LOCALKEY` (`--site-keyfile`, `--local-keyfile`).
+        "twadmin" if twadmin_generates(args) => args
+            .windows(2)
+            .filter(|w| matches!(w[0].as_str(), "-S" | "-L" | "--site-keyfile" | "--local-keyfile"))
+            .map(|w| w[1].clone())
             .collect(),
         // What it writes with `-out FILE`/`-keyout FILE`.
         "openssl" if openssl_generates(args) => args
@@ -813,6 +828,10 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     if name == "certtool" && certtool_generates(args) {
         return Kind::NonDeterministic(CERTTOOL_GENERATED);
     }
+    // Tripwire's `twadmin -m G` (`--generate-keys`): a new site or local key pair.
+    if name == "twadmin" && twadmin_generates(args) {
+        return Kind::NonDeterministic(TWADMIN_GENERATED);
+    }
     if let Some(kind) = image_code(name, args) {
         return kind;
     }
@@ -925,6 +944,33 @@ mod tests {
             "/usr/share/mysql-common/configure-symlinks install"
         )));
         assert!(!super::follow_into(&argv("update-alternatives --install")));
+    }
+
+    /// Tripwire's key generation (`twadmin -m G -S KEY`, `--generate-keys`) is left out as
+    /// non-deterministic with the key files it makes; its other modes are not.
+    #[test]
+    fn twadmin_key_generation_is_non_deterministic() {
+        let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        for generating in [
+            "-m G -S /etc/tripwire/site.key",
+            "--generate-keys -L /etc/tripwire/h-local.key",
+        ] {
+            assert!(matches!(
+                super::classify("/usr/sbin/twadmin", &argv(generating)),
+                super::Kind::NonDeterministic(_)
+            ));
+        }
+        assert_eq!(
+            super::left_out_outputs("twadmin", &argv("-m G -S /etc/tripwire/site.key")),
+            ["/etc/tripwire/site.key"]
+        );
+        assert!(!matches!(
+            super::classify(
+                "twadmin",
+                &argv("-m F -S /etc/tripwire/site.key /etc/tripwire/twcfg.txt")
+            ),
+            super::Kind::NonDeterministic(_)
+        ));
     }
 
     /// `bash SCRIPT …` is classified as SCRIPT is (mariadb-server's database, made by a script it

@@ -513,14 +513,42 @@ impl<'f> Eval<'f> {
                 }
                 // `case`'s status is the arm's last command's; 0 when no arm matches.
                 self.last_status = matches!(subject, Value::Known(_)).then_some(true);
-                for (patterns, body) in arms {
-                    let hit = patterns.iter().any(|p| match (&subject, p.literal()) {
-                        (Value::Known(s), Some(p)) => glob_match(&p, s),
-                        _ => false,
-                    });
-                    if hit {
-                        self.run(body);
+                for (at, (patterns, body)) in arms.iter().enumerate() {
+                    let Value::Known(s) = &subject else {
                         break;
+                    };
+                    let mut hit = Some(false);
+                    for p in patterns {
+                        match self.case_pattern(p) {
+                            Some(p) if glob_match(&p, s) => {
+                                hit = Some(true);
+                                break;
+                            }
+                            Some(_) => {}
+                            None => hit = None,
+                        }
+                    }
+                    match hit {
+                        Some(true) => {
+                            self.run(body);
+                            break;
+                        }
+                        Some(false) => {}
+                        // A pattern whose value is not known (tripwire's `case "$pass_phrase_1"
+                        // in "$pass_phrase_2") break ;;`): no arm from here on is known to run;
+                        // what they would have run is told.
+                        None => {
+                            let bodies: Vec<Node> = arms[at..]
+                                .iter()
+                                .flat_map(|(_, body)| body.iter().cloned())
+                                .collect();
+                            let condition = format!("case {s} in");
+                            self.tell_rest_unwalked(&condition, &bodies);
+                            self.tell_branch_writes(&condition, &[&bodies]);
+                            self.forget_assigned(&[&bodies], &condition);
+                            self.last_status = None;
+                            break;
+                        }
                     }
                 }
             }
@@ -907,6 +935,29 @@ impl<'f> Eval<'f> {
         } else {
             self.exited = true;
         }
+    }
+
+    /// A `case` arm's pattern, expanded: what is quoted (`"$pass"`) matches itself, its pattern
+    /// characters escaped; what is not keeps them. `None`: a part of it is not known.
+    fn case_pattern(&mut self, w: &Word) -> Option<String> {
+        let mut out = String::new();
+        for piece in &w.0 {
+            let text = match &piece.part {
+                Part::Lit(l) => l.clone(),
+                part => self.expand_part(part).known()?,
+            };
+            if piece.quoted {
+                for c in text.chars() {
+                    if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+            } else {
+                out.push_str(&text);
+            }
+        }
+        Some(out)
     }
 
     /// Runs one of the script's functions with `args` as its positional parameters; its status

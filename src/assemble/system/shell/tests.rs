@@ -1312,3 +1312,28 @@ fn field_splitting_and_read_follow_ifs() {
     ];
     assert_eq!(echoed, expected);
 }
+
+/// A `case` pattern is expanded (tripwire's `case "$pass_phrase_1" in "$pass_phrase_2") break`
+/// ended its loop only there): quoted, its value matches itself; unquoted, it is a pattern; not
+/// known, no arm from there on is known to run.
+#[test]
+fn case_patterns_are_expanded() {
+    let script = "a=x; b=x; star='*'\n\
+                  while true; do case \"$a\" in \"$b\") break ;; esac; done; echo looped-out\n\
+                  case '*' in \"$star\") echo quoted-star ;; esac\n\
+                  case abc in \"$star\") echo wrong ;; $star) echo unquoted-star ;; esac\n\
+                  case abc in $(unknown-command)) echo unknown ;; abc) echo after ;; esac\n";
+    let (calls, told) = calls_and_told(script);
+    let echoed: Vec<String> = calls
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|argv| argv[0] == "echo")
+        .map(|argv| argv[1].clone())
+        .collect();
+    assert_eq!(echoed, ["looped-out", "quoted-star", "unquoted-star"]);
+    assert!(
+        told.iter()
+            .any(|(cond, unwalked)| cond == "case abc in" && unwalked.iter().any(|c| c.contains("after"))),
+        "{told:?}"
+    );
+}
