@@ -334,8 +334,8 @@ def responsible(path, own, texts, entry=None, root=None):
     # plugin-state/USER): that package's script.
     has_script = lambda pkg: any(who.startswith(pkg + ".") for who, _ in texts)
     parent = os.path.dirname(path)
-    while parent.count("/") >= 3:
-        if parent in own and has_script(own[parent]):
+    while parent.count("/") >= 2:
+        if parent.count("/") >= 3 and parent in own and has_script(own[parent]):
             return f"{own[parent]}.postinst"
         m = re.match(r"^/(?:var/lib|var/cache|var/log|etc)/([^/]+)$", parent)
         if m and has_script(m.group(1)):
@@ -357,16 +357,13 @@ def left_out_by_name(path, nd_whats):
     return any(re.search(re.escape(n) + r"(?![\w./-])", w) for n in names for w in nd_whats)
 
 
-def ucf_explained(path, ours, reference, ucf_entries, reported_paths):
+def ucf_explained(path, ours, reference, ucf_entries, explained_paths):
     """Whether a difference in ucf's state comes only from ucf calls the build reported: each
-    destination the differing lines name is one a reported call names, or, when a reported call's
-    destination is not known (dbconfig-common's `ucf --debconf-ok "$tfile" "$dbc_globalconfig"`),
-    a file whose own difference the build reported."""
-    if not ucf_entries:
-        return False
+    destination the differing lines name is one a reported call names, or a file whose own
+    difference the build reported (ucf's record of it is part of the same effect: redmine's
+    instance configuration, made through commands the build lists as not run)."""
     if path == "/var/lib/ucf/cache":
-        return True
-    unnamed = any("arguments are not known" in e or "$" in e or "''" in e for e in ucf_entries)
+        return bool(ucf_entries)
     x, y = set(lines(ours, path) or []), set(lines(reference, path) or [])
     dests = [l.split()[-1].decode(errors="replace") for l in x ^ y if l.split()]
     # A rotated backup (`registry.3`) is the state some calls before the end: a destination both
@@ -376,8 +373,7 @@ def ucf_explained(path, ours, reference, ucf_entries, reported_paths):
     if final != path:
         name = lambda root: {l.split()[-1].decode(errors="replace") for l in lines(root, final) or [] if l.split()}
         both = name(ours) & name(reference)
-    return all(any(d in e for e in ucf_entries) or (unnamed and d in reported_paths) or d in both
-               for d in dests)
+    return all(any(d in e for e in ucf_entries) or d in explained_paths or d in both for d in dests)
 
 
 # Line databases that tools edit by key, and the tools: an account file's lines are keyed by the
@@ -435,6 +431,8 @@ def compare(ours, reference, report):
     # The paths whose difference the build reported so far (ucf's state, under /var, comes after
     # the configuration files it records, under /etc).
     reported_paths = set()
+    # Of them, those left out as non-deterministic.
+    nd_paths = set()
     for path in sorted(set(a) | set(b)):
         x, y = a.get(path), b.get(path)
         if x == y:
@@ -460,7 +458,7 @@ def compare(ours, reference, report):
         # the build reported: explained when every destination the differing lines name is one a
         # reported ucf call names (privoxy's `ucf … /etc/privoxy/config.ucftmp …`).
         if not is_reported and UCF_STATE_RE.match(path):
-            if ucf_nd_entries and ucf_explained(path, ours, reference, ucf_nd_entries, reported_paths):
+            if ucf_nd_entries and ucf_explained(path, ours, reference, ucf_nd_entries, nd_paths):
                 is_reported = non_deterministic = True
                 who = "ucf (state of a call left out as non-deterministic)"
             else:
@@ -476,6 +474,8 @@ def compare(ours, reference, report):
                 is_reported, who = True, f"{tool} (lines of a reported call)"
         if is_reported:
             reported_paths.add(path)
+        if non_deterministic:
+            nd_paths.add(path)
         gaps.append({"path": path, "what": what, "responsible": who,
                      "reported": is_reported,
                      "non_deterministic": non_deterministic,

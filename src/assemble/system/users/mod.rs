@@ -39,7 +39,7 @@ use super::{Changes, Overlay, TreeView};
 use adduser::adduser;
 use db::{id_of, login_defs};
 pub use useradd::UserFields;
-use useradd::{groupadd, parse_usermod, useradd};
+use useradd::{groupadd, parse_chfn, parse_usermod, useradd};
 
 pub use adduser::AdduserConf;
 pub use db::{Db, LoginDefs, PWD_LOCK, adduser_allocate, shadow_allocate};
@@ -53,6 +53,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "shadowconfig" => args == ["on"],
         "systemd-sysusers" => parse_sysusers(args).is_ok(),
         "usermod" => parse_usermod(args).is_some(),
+        "chfn" => parse_chfn(args).is_some(),
         _ => false,
     }
 }
@@ -224,6 +225,18 @@ fn apply_inner(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64)
             &parse_usermod(args).ok_or("unsupported usermod form")?,
             day,
         )?,
+        "chfn" => {
+            let call = parse_chfn(args).ok_or("unsupported chfn form")?;
+            let fields = [
+                &call.full_name,
+                &call.room,
+                &call.work_phone,
+                &call.home_phone,
+                &call.other,
+            ]
+            .map(|f| f.as_deref());
+            useradd::chfn(&mut db, &call.user, fields)?;
+        }
         _ => return Err("not an account command".into()),
     }
     db.store(overlay);

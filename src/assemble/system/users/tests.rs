@@ -870,3 +870,65 @@ fn usermod_unlock_and_expiry_rewrite_passwd_and_shadow() {
         "the same expiry: no change"
     );
 }
+
+/// `chfn` as shadow's chfn (4.13) rewrites the GECOS: logcheck's `chfn -f 'logcheck system
+/// account' logcheck` on an account adduser made without one gives `NAME,,,`; the fields not
+/// given keep their old values, a `key=value` field moves to the end with what follows the
+/// fourth field, and passwd gets its backup.
+#[test]
+fn chfn_rewrites_the_gecos_as_shadow_does() {
+    let made = run(&base(), &["adduser --system --no-create-home logcheck"]);
+    let gecos = |m: &MemTree, user: &str| {
+        m.text("etc/passwd")
+            .lines()
+            .find(|l| l.starts_with(&format!("{user}:")))
+            .and_then(|l| l.split(':').nth(4))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let named = run(&made, &["chfn -f logcheck_system_account logcheck"]);
+    assert_eq!(gecos(&named, "logcheck"), "logcheck_system_account,,,");
+    assert_eq!(
+        named.text("etc/passwd-"),
+        made.text("etc/passwd"),
+        "passwd rewritten with its backup"
+    );
+
+    let mut o = Overlay::new(&made);
+    apply(
+        &mut o,
+        "usermod",
+        &["-c".into(), "Old,12,555,666,x=1,rest".into(), "logcheck".into()],
+        19500,
+    )
+    .unwrap();
+    let (files, removed) = o.into_changes();
+    let mut before = made.clone();
+    before.apply(&Changes { files, removed });
+    let mut o = Overlay::new(&before);
+    apply(
+        &mut o,
+        "chfn",
+        &["-r".into(), "7".into(), "logcheck".into()],
+        19500,
+    )
+    .unwrap();
+    let (files, removed) = o.into_changes();
+    let mut after = before.clone();
+    after.apply(&Changes { files, removed });
+    assert_eq!(gecos(&after, "logcheck"), "Old,7,555,666,x=1,rest");
+
+    let mut o = Overlay::new(&made);
+    for bad in [
+        &["-f", "a:b", "logcheck"][..],
+        &["-f", "a,b", "logcheck"],
+        &["-f", "x", "nosuch"],
+    ] {
+        let args: Vec<String> = bad.iter().map(|s| s.to_string()).collect();
+        assert!(apply(&mut o, "chfn", &args, 19500).is_err(), "{bad:?}");
+    }
+    assert!(
+        !handles("chfn", &["logcheck".into()]),
+        "chfn without a field asks for them"
+    );
+}

@@ -615,7 +615,12 @@ fn useradd_run(db: &mut Db, call: &UseraddCall, day: u64, defs: Option<&LoginDef
     Ok(())
 }
 
-/// chfn's rebuild of the gecos with some fields replaced (`None`: kept).
+/// chfn's rebuild of the gecos with some fields replaced (`None`: kept), as shadow's chfn (4.13)
+/// does it: the old GECOS split on `,` gives the fields not set (a `key=value` field goes to
+/// "other" instead, as `copy_field` moves it, and what follows the fourth field is kept there
+/// unless `-o` replaces it); the new GECOS is `full,room,work,home` with `,other` when there is
+/// one. A field holding what chfn refuses (`:`, `,`, `=`, a newline; `:` or a newline in other),
+/// or all of them over 80 characters, is an error, as in chfn.
 pub(super) fn chfn(db: &mut Db, user: &str, fields: [Option<&str>; 5]) -> Result<(), String> {
     as_tool(db, |db| chfn_run(db, user, fields))
 }
@@ -626,27 +631,89 @@ fn chfn_run(db: &mut Db, user: &str, fields: [Option<&str>; 5]) -> Result<(), St
         .iter_mut()
         .find(|r| r[0] == user)
         .ok_or_else(|| format!("user `{user}` does not exist"))?;
-    let old = row.get(4).cloned().unwrap_or_default();
-    let mut parts = old.splitn(5, ',').map(str::to_owned).collect::<Vec<_>>();
-    parts.resize(5, String::new());
-    for (i, f) in fields.iter().enumerate() {
-        if let Some(f) = f {
-            parts[i] = (*f).to_owned();
+    let gecos = row.get(4).cloned().unwrap_or_default();
+    let mut other: Vec<String> = fields[4].iter().map(|o| (*o).to_owned()).collect();
+    let mut old = gecos.split(',').map(str::to_owned);
+    let mut next_plain = |other: &mut Vec<String>| -> Option<String> {
+        for field in old.by_ref() {
+            if field.contains('=') {
+                other.push(field);
+            } else {
+                return Some(field);
+            }
         }
+        None
+    };
+    let mut parts: Vec<String> = Vec::with_capacity(4);
+    let mut exhausted = false;
+    for given in &fields[..4] {
+        let old_value = if exhausted { None } else { next_plain(&mut other) };
+        exhausted |= old_value.is_none();
+        parts.push(given.map(str::to_owned).or(old_value).unwrap_or_default());
     }
-    let slop = &parts[4];
-    let gecos = format!(
-        "{},{},{},{}{}{}",
-        parts[0],
-        parts[1],
-        parts[2],
-        parts[3],
-        if slop.is_empty() { "" } else { "," },
-        slop
-    );
+    if fields[4].is_none() {
+        other.extend(old);
+    }
+    let slop = other.join(",");
+    if parts.iter().any(|f| f.contains([':', ',', '=', '\n'])) || slop.contains([':', '\n']) {
+        return Err("a GECOS field with `:`, `,`, `=` or a newline".into());
+    }
+    if parts.iter().map(String::len).sum::<usize>() + slop.len() > 80 {
+        return Err("fields too long".into());
+    }
+    let mut new = parts.join(",");
+    if !slop.is_empty() {
+        new.push(',');
+        new.push_str(&slop);
+    }
     while row.len() < 7 {
         row.push(String::new());
     }
-    row[4] = gecos;
+    row[4] = new;
     Ok(())
+}
+
+/// A `chfn` call: the GECOS subfields it sets (`-f` full name, `-r` room, `-w` work phone, `-h`
+/// home phone, `-o` other), as shadow's chfn (4.13, Debian's) takes them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Chfn {
+    pub user: String,
+    pub full_name: Option<String>,
+    pub room: Option<String>,
+    pub work_phone: Option<String>,
+    pub home_phone: Option<String>,
+    pub other: Option<String>,
+}
+
+/// `chfn OPTIONS USER` (logcheck's `chfn -f 'logcheck system account' logcheck`); `None` without
+/// a field to set (chfn would then ask for them) or with an option not reproduced (`-R`).
+pub(super) fn parse_chfn(args: &[String]) -> Option<Chfn> {
+    let (opts, rest) = getopt(
+        args,
+        &[
+            ('f', "full-name"),
+            ('r', "room"),
+            ('w', "work-phone"),
+            ('h', "home-phone"),
+            ('o', "other"),
+        ],
+        &[],
+    )
+    .ok()?;
+    let value = |flag: char| {
+        opts.iter()
+            .rev()
+            .find(|(c, _)| *c == flag)
+            .and_then(|(_, v)| v.clone())
+    };
+    let [user] = rest.as_slice() else { return None };
+    let call = Chfn {
+        user: user.clone(),
+        full_name: value('f'),
+        room: value('r'),
+        work_phone: value('w'),
+        home_phone: value('h'),
+        other: value('o'),
+    };
+    (!opts.is_empty()).then_some(call)
 }
