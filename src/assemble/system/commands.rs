@@ -419,6 +419,21 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     ("mariadb-install-db", "mariadb-install-db --user=mysql"),
     // BIND's control-channel key: a random secret.
     ("rndc-confgen", "rndc-confgen -a"),
+    // The running kernel's firewall rules (iptables-persistent saves them at install): the
+    // machine's own state.
+    (
+        "iptables-save",
+        "netfilter-persistent save (the running kernel's firewall rules)",
+    ),
+    (
+        "ip6tables-save",
+        "netfilter-persistent save (the running kernel's firewall rules)",
+    ),
+    // Dropbear's host keys, as `ssh-keygen -A` makes OpenSSH's.
+    (
+        "dropbearkey",
+        "dropbearkey -t TYPE -f /etc/dropbear/dropbear_TYPE_host_key (new host keys)",
+    ),
     // A new OpenLDAP database (slapd's initial configuration and directory): every entry gets a
     // random entryUUID and the time it was loaded.
     ("slapadd", "dpkg-reconfigure slapd"),
@@ -510,6 +525,12 @@ pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
         "openssl" if openssl_generates(args) => args
             .windows(2)
             .filter(|w| w[0] == "-out" || w[0] == "-keyout")
+            .map(|w| w[1].clone())
+            .collect(),
+        // Its key file, `-f FILE`.
+        "dropbearkey" => args
+            .windows(2)
+            .filter(|w| w[0] == "-f")
             .map(|w| w[1].clone())
             .collect(),
         "ssh-keygen" if args.iter().any(|a| a == "-A") => ["rsa", "ecdsa", "ed25519"]

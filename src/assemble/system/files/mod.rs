@@ -58,6 +58,9 @@ struct State<'t> {
     /// image runs on (a random value, the host's name), with what makes them there
     /// ([`commands::random_value`]): what is copied from them is left out as such too.
     machine_dependent: std::collections::BTreeMap<String, String>,
+    /// The links of the alternatives installed so far, with their paths: what a later script
+    /// sees at them.
+    alternative_links: AlternativeLinks,
     /// The files the script being walked created (absolute paths): a write to one of them that
     /// is not reproduced leaves its content unknown, so it is left out, not kept half-written.
     created: std::collections::BTreeSet<String>,
@@ -191,6 +194,7 @@ pub fn compute_at(
         packages,
         pending: Default::default(),
         machine_dependent: Default::default(),
+        alternative_links: Default::default(),
         created: Default::default(),
         activated: Vec::new(),
     });
@@ -405,6 +409,15 @@ pub fn compute_at(
                     if refused.is_some() {
                         return;
                     }
+                    // An alternative installed (its links are made once every script has run,
+                    // by `alternatives`): the scripts after this one see its links as dpkg's run
+                    // did (iptables-persistent's `which iptables`).
+                    if name == "update-alternatives"
+                        && !c.guessed
+                        && let Ok(Some(install)) = super::alternatives::parse_call(&argv[1..])
+                    {
+                        state.borrow_mut().alternative_links.register(&install);
+                    }
                     if let Some(path) = dotdot_path(name, &argv[1..]) {
                         refused = Some(SystemError::Package {
                             package: pkg.name.clone(),
@@ -497,6 +510,14 @@ pub fn compute_at(
                     // Left out whatever module would apply it (`install` of the kernel's
                     // randomness): what it makes is pending from here on.
                     let kind = commands::classify(name, &argv[1..]);
+                    // With the file its output goes to, which is left out with it
+                    // (iptables-persistent's `iptables-save > /etc/iptables/rules.v4`).
+                    let line = match &c.stdout {
+                        Some((shell::Value::Known(path), append)) if !path.starts_with("/dev/") => {
+                            format!("{} {} {path}", command_line(&c), if *append { ">>" } else { ">" })
+                        }
+                        _ => command_line(&c),
+                    };
                     if matches!(kind, Kind::NonDeterministic(_)) {
                         let made = commands::left_out_outputs(name, &argv[1..]);
                         let mut st = state.borrow_mut();
@@ -505,7 +526,7 @@ pub fn compute_at(
                         }
                         st.pending.extend(made);
                         drop(st);
-                        failures.extend(commands::report_entry(&kind, &command_line(&c)));
+                        failures.extend(commands::report_entry(&kind, &line));
                         return;
                     }
                     // `dpkg-trigger [OPTIONS] NAME` (not a check or a dry run): the interested
@@ -524,7 +545,7 @@ pub fn compute_at(
                         return;
                     }
                     if !handles(name, &argv[1..]) {
-                        failures.extend(commands::report_entry(&kind, &command_line(&c)));
+                        failures.extend(commands::report_entry(&kind, &line));
                         // An edit in place not reproduced: the file's content is not known.
                         for target in output::edited_in_place(name, &argv[1..]) {
                             output::content_lost(&mut state.borrow_mut(), &target, c.guessed, false);
@@ -592,6 +613,11 @@ pub fn compute_at(
                     let kind = super::file_kind(&st.overlay, p);
                     if kind.is_none() && st.pending.contains(p) {
                         return Some(shell::FileKind::Pending);
+                    }
+                    if kind.is_none()
+                        && let Some(path) = st.alternative_links.path_of(p)
+                    {
+                        return super::file_kind(&st.overlay, path);
                     }
                     kind
                 };
@@ -1223,6 +1249,31 @@ fn mv(overlay: &mut Overlay<'_>, args: &[String]) -> Result<(), String> {
 }
 
 /// Where `ln -s` puts the link, or `None` when LINK exists and there is no `-f`.
+/// The alternatives' links as the scripts walked so far installed them: each link (master or
+/// slave) with the path of its highest-priority choice (the first registered among equals), as
+/// update-alternatives' automatic mode sets it.
+#[derive(Default)]
+struct AlternativeLinks(std::collections::BTreeMap<String, (i64, String)>);
+
+impl AlternativeLinks {
+    fn register(&mut self, install: &super::alternatives::Install) {
+        let slaves = install.slaves.iter().map(|(link, _, path)| (link, path));
+        for (link, path) in std::iter::once((&install.link, &install.path)).chain(slaves) {
+            let better = self
+                .0
+                .get(link)
+                .is_none_or(|(priority, _)| install.priority > *priority);
+            if better {
+                self.0.insert(link.clone(), (install.priority, path.clone()));
+            }
+        }
+    }
+
+    fn path_of(&self, link: &str) -> Option<&str> {
+        self.0.get(link).map(|(_, path)| path.as_str())
+    }
+}
+
 /// What makes, at first start, a file `package`'s script writes from a value of the machine it
 /// runs on (`why`: the value's reason, random or the host's name).
 fn machine_value(package: &str, why: &str) -> String {

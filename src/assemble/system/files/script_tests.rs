@@ -1271,3 +1271,40 @@ fn a_here_document_holding_a_random_value_is_left_out_as_non_deterministic() {
         "{whats:?}"
     );
 }
+
+/// An alternative a package configured earlier installed is there for the scripts after it, as in
+/// dpkg's run, although its links are written once every script has run: iptables-persistent's
+/// postinst finds `iptables` (iptables' alternative) and saves the rules, which the image cannot
+/// do (reported), instead of taking the branch that says iptables is missing.
+#[test]
+fn an_alternative_installed_earlier_is_seen_by_later_scripts() {
+    let mut t = MemTree::new();
+    t.file("bin/sh", b"x")
+        .file("usr/sbin/xtables-nft-multi", b"x")
+        .mode("usr/sbin/xtables-nft-multi", 0o755)
+        .symlink("usr/sbin/iptables-nft", "xtables-nft-multi")
+        .dir("etc/iptables")
+        .dir("var/lib/dpkg");
+    let iptables = pkg(
+        "iptables",
+        "#!/bin/sh\nset -e\nupdate-alternatives --install /usr/sbin/iptables iptables /usr/sbin/iptables-nft 20 \\\n  --slave /usr/sbin/iptables-save iptables-save /usr/sbin/iptables-nft\n",
+    );
+    let persistent = pkg(
+        "iptables-persistent",
+        "#!/bin/sh\nset -e\nif which iptables > /dev/null; then\n  iptables-save > /etc/iptables/rules.v4\nelse\n  echo missing\nfi\n\
+         [ -x /usr/sbin/iptables-save ] && touch /etc/iptables/saver-found\n",
+    );
+    let (changes, report) = compute(&t, &[iptables, persistent]).unwrap();
+    let whats: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    // The running kernel's firewall rules: the machine's own, left out as such with the file.
+    assert!(
+        whats
+            .iter()
+            .any(|w| w.starts_with(commands::SKIPPED_NONDETERMINISTIC)
+                && w.contains("iptables-save > /etc/iptables/rules.v4")),
+        "{whats:?}"
+    );
+    assert!(file(&changes, "etc/iptables/saver-found").is_some());
+    // The links themselves are the alternatives module's to write.
+    assert!(file(&changes, "usr/sbin/iptables").is_none());
+}
