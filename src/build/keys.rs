@@ -131,8 +131,13 @@ use super::artifacts::PlatformArtifact;
 /// `/etc/mailcap` computed as update-mime writes it, `rm -r` applied, and `usermod -G` (without
 /// `-a`), `-L`, `-U`, `-e`, `-f`, `-p` as shadow's usermod writes them (bacula's tape member,
 /// ceph's rewritten `passwd-`), a preinst's `[ -L ]` not seeing its own package's link (snmp's
-/// doc link kept).
-pub(super) const LAYER_FORMAT: u32 = 31;
+/// doc link kept); 32 compound commands' statuses (a function ending in `if`, `case` or a loop
+/// returns it: dbconfig-common's global configuration written), `IFS` field splitting and
+/// `read`, `case` patterns expanded, hard links (cups' backends), sed's labels and branches and
+/// exclusive literal alternation (libnss-winbind's nsswitch.conf), `| xargs`, chfn, the
+/// alternatives earlier scripts installed seen by later ones, and a here-document holding a
+/// random value left out as non-deterministic.
+pub(super) const LAYER_FORMAT: u32 = 32;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).
