@@ -17,6 +17,16 @@ pub(super) fn calls_and_told(src: &str) -> (Vec<Result<Vec<String>, String>>, To
     (out, told.into_inner())
 }
 
+/// The first word each `echo` the walk reached printed.
+fn first_echo_words(calls: Vec<Result<Vec<String>, String>>) -> Vec<String> {
+    calls
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|argv| argv[0] == "echo")
+        .map(|argv| argv[1].clone())
+        .collect()
+}
+
 pub(super) fn calls(src: &str) -> Vec<Result<Vec<String>, String>> {
     let nodes = parse(src).unwrap();
     let mut out = Vec::new();
@@ -1272,12 +1282,7 @@ fn a_function_ending_in_a_compound_command_returns_its_status() {
                   if ends_in_case b; then echo case-none; fi\n\
                   if ends_in_case a; then echo case-a; fi\n";
     let (calls, told) = calls_and_told(script);
-    let echoed: Vec<String> = calls
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|argv| argv[0] == "echo")
-        .map(|argv| argv[1].clone())
-        .collect();
+    let echoed = first_echo_words(calls);
     assert_eq!(echoed, ["checked", "refused", "if-yes", "for-last", "case-none"]);
     assert!(told.is_empty(), "nothing was left undecided: {told:?}");
 }
@@ -1324,12 +1329,7 @@ fn case_patterns_are_expanded() {
                   case abc in \"$star\") echo wrong ;; $star) echo unquoted-star ;; esac\n\
                   case abc in $(unknown-command)) echo unknown ;; abc) echo after ;; esac\n";
     let (calls, told) = calls_and_told(script);
-    let echoed: Vec<String> = calls
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|argv| argv[0] == "echo")
-        .map(|argv| argv[1].clone())
-        .collect();
+    let echoed = first_echo_words(calls);
     assert_eq!(echoed, ["looped-out", "quoted-star", "unquoted-star"]);
     assert!(
         told.iter()

@@ -26,6 +26,14 @@ pub struct UseraddCall {
 /// Parsed options (letter, value) and the remaining operands.
 type Parsed = (Vec<(char, Option<String>)>, Vec<String>);
 
+/// The value of an option's last occurrence (the one the tools keep).
+fn last_value(opts: &[(char, Option<String>)], flag: char) -> Option<String> {
+    opts.iter()
+        .rev()
+        .find(|(c, _)| *c == flag)
+        .and_then(|(_, v)| v.clone())
+}
+
 /// Splits shadow-style options: `-x V`, `-xV`, `--long V`, `--long=V`; bundled flags `-rm`.
 fn getopt(args: &[String], with_value: &[(char, &str)], flags: &[(char, &str)]) -> Result<Parsed, String> {
     let mut opts = Vec::new();
@@ -231,12 +239,7 @@ pub(super) fn parse_usermod(args: &[String]) -> Option<Usermod> {
     )
     .ok()?;
     let flag = |c: char| opts.iter().any(|(o, _)| *o == c);
-    let value = |flag: char| {
-        opts.iter()
-            .rev()
-            .find(|(c, _)| *c == flag)
-            .and_then(|(_, v)| v.clone())
-    };
+    let value = |flag: char| last_value(&opts, flag);
     let [user] = rest.as_slice() else { return None };
     let call = Usermod {
         user: user.clone(),
@@ -700,12 +703,7 @@ pub(super) fn parse_chfn(args: &[String]) -> Option<Chfn> {
         &[],
     )
     .ok()?;
-    let value = |flag: char| {
-        opts.iter()
-            .rev()
-            .find(|(c, _)| *c == flag)
-            .and_then(|(_, v)| v.clone())
-    };
+    let value = |flag: char| last_value(&opts, flag);
     let [user] = rest.as_slice() else { return None };
     let call = Chfn {
         user: user.clone(),

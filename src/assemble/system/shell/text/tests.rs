@@ -4,6 +4,22 @@ fn words(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
+/// The host's `tool` run with `args` on `input` in the C locale: what the tests cross-check.
+fn host_run(tool: &std::path::Path, args: &[String], input: &str) -> std::process::Output {
+    std::process::Command::new(tool)
+        .args(args)
+        .env("LC_ALL", "C")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().expect("stdin").write_all(input.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap_or_else(|e| panic!("{} runs: {e}", tool.display()))
+}
+
 #[test]
 fn echo_as_dash_and_as_bash() {
     assert_eq!(echo(&words(&["a", "b"]), false).unwrap(), "a b\n");
@@ -585,17 +601,7 @@ fn grep_with_several_patterns_matches_any_of_them() {
     for case in cases {
         let ours = filter(&argv(case), input);
         if let Some(grep) = &host {
-            let out = std::process::Command::new(grep)
-                .args(&case[1..])
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .and_then(|mut child| {
-                    use std::io::Write;
-                    child.stdin.take().expect("stdin").write_all(input.as_bytes())?;
-                    child.wait_with_output()
-                })
-                .expect("grep runs");
+            let out = host_run(grep, &argv(&case[1..]), input);
             assert_eq!(
                 ours.as_deref(),
                 Some(&*String::from_utf8_lossy(&out.stdout)),
@@ -631,19 +637,7 @@ fn wc_and_tr_classes_match_the_hosts() {
             eprintln!("no {} on this host: not cross-checked", argv[0]);
             continue;
         };
-        let mut child = std::process::Command::new(&host)
-            .args(&argv[1..])
-            .env("LC_ALL", "C")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("the host's tool runs");
-        {
-            use std::io::Write;
-            let mut stdin = child.stdin.take().expect("stdin");
-            stdin.write_all(input.as_bytes()).expect("input written");
-        }
-        let out = child.wait_with_output().expect("output");
+        let out = host_run(&host, &words[1..], input);
         assert!(out.status.success(), "{argv:?}");
         assert_eq!(ours, String::from_utf8_lossy(&out.stdout), "{argv:?}");
     }
@@ -679,23 +673,14 @@ fn sed_branches_match_the_hosts_sed() {
         let joined = script.join("\n");
         let commands = parse_script(&joined, extended).unwrap_or_else(|e| panic!("{script:?}: {e}"));
         let ours = sed_text(input, &commands, false).expect("runs");
-        let mut cmd = std::process::Command::new(&host);
+        let mut args: Vec<String> = Vec::new();
         if extended {
-            cmd.arg("-r");
+            args.push("-r".into());
         }
         for s in script {
-            cmd.arg("-e").arg(s);
+            args.extend(["-e".to_owned(), (*s).to_owned()]);
         }
-        let out = cmd
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                use std::io::Write;
-                child.stdin.take().expect("stdin").write_all(input.as_bytes())?;
-                child.wait_with_output()
-            })
-            .expect("sed runs");
+        let out = host_run(&host, &args, input);
         assert!(
             out.status.success(),
             "{script:?}: {}",
@@ -745,16 +730,7 @@ fn xargs_echoes_the_words_of_its_input() {
             eprintln!("no xargs on this host: not cross-checked");
             return;
         };
-        let out = std::process::Command::new(&host)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                use std::io::Write;
-                child.stdin.take().expect("stdin").write_all(input.as_bytes())?;
-                child.wait_with_output()
-            })
-            .expect("xargs runs");
+        let out = host_run(&host, &[], input);
         assert_eq!(ours, String::from_utf8_lossy(&out.stdout), "{input:?}");
     }
     assert_eq!(
