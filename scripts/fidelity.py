@@ -112,6 +112,9 @@ GENERATORS = [
     ("/var/lib/texmf/dvips/config/*", "texlive-base (tl-paper)"),
     ("/var/lib/texmf/dvipdfmx/*", "texlive-base (tl-paper)"),
     ("/var/lib/texmf/xdvi/*", "texlive-base (tl-paper)"),
+    # emacsen-common's emacs-install: each flavour's byte-compiled site-lisp and its links.
+    ("/usr/share/emacs/site-lisp/*", "emacsen-common (emacs-install)"),
+    ("/usr/share/emacs/*/site-lisp/*", "emacsen-common (emacs-install)"),
     # dictionaries-common's Perl tools: the default word list and ispell dictionary links.
     ("/etc/dictionaries-common/*", "dictionaries-common (update-default-wordlist)"),
 ]
