@@ -74,6 +74,12 @@ pub struct LinkCall {
     pub symbolic: bool,
 }
 
+/// Whether `ln ARGS` makes a hard link (no `-s`), whose first operand is a file it reads, not a
+/// link's target text.
+pub fn is_hard_link(args: &[String]) -> bool {
+    parse_ln(args).is_some_and(|c| !c.symbolic)
+}
+
 /// Parses `ln` arguments; `None` unless it is `ln [-s]` with exactly TARGET and LINK.
 pub fn parse_ln(args: &[String]) -> Option<LinkCall> {
     let (mut symbolic, mut force, mut no_deref) = (false, false, false);
@@ -688,14 +694,18 @@ pub const SKIPPED_SERVICE: &str = "skipped: service management: ";
 /// How the report's entry for a non-deterministic effect starts.
 pub const SKIPPED_NONDETERMINISTIC: &str = "skipped: non-deterministic by nature: ";
 
+/// The report entry for what is left out as non-deterministic by nature, with what makes it at
+/// first start.
+pub fn left_out_entry(what: &str, made_by: &str) -> String {
+    format!("{SKIPPED_NONDETERMINISTIC}{what} (made at first start: {made_by})")
+}
+
 /// The report entry for a command of `kind` that is not reproduced (`None`: nothing to report).
 pub fn report_entry(kind: &Kind, command_line: &str) -> Option<String> {
     match kind {
         Kind::Emulated | Kind::Harmless => None,
         Kind::Service => Some(format!("{SKIPPED_SERVICE}{command_line}")),
-        Kind::NonDeterministic(hint) => Some(format!(
-            "{SKIPPED_NONDETERMINISTIC}{command_line} (made at first start: {hint})"
-        )),
+        Kind::NonDeterministic(hint) => Some(left_out_entry(command_line, hint)),
         Kind::ImageCode(why) => Some(format!(
             "{command_line} (not reproduced: it runs the image's own code; {why} at first start)"
         )),

@@ -220,11 +220,7 @@ fn copy_one(
         Some(_) => Some(to.clone()),
         None => None,
     };
-    let content = match overlay.read(&from) {
-        Some(Ok(bytes)) => bytes,
-        Some(Err(e)) => return Err(format!("reading {src}: {e}")),
-        None => Vec::new(),
-    };
+    let content = file_content(overlay, &from, src)?;
     let size = content.len() as u64;
     let mut written = match target.as_deref().and_then(|t| overlay.entry(t).cloned()) {
         Some(old) if !old.is_dir() => old,
@@ -269,11 +265,7 @@ pub fn hard_link(
         .cloned()
         .ok_or_else(|| format!("failed to access '{source}': No such file or directory"))?;
     let content = match entry.kind {
-        EntryKind::File { .. } => match overlay.read(&from) {
-            Some(Ok(bytes)) => bytes,
-            Some(Err(e)) => return Err(format!("reading {source}: {e}")),
-            None => Vec::new(),
-        },
+        EntryKind::File { .. } => file_content(overlay, &from, source)?,
         EntryKind::Symlink { .. } => Vec::new(),
         EntryKind::Directory => return Err(format!("{source}: hard link not allowed for directory")),
         _ => {
@@ -305,6 +297,15 @@ pub fn hard_link(
         removed,
     });
     Ok(())
+}
+
+/// What the file at `path` (relative to the image root) holds; `shown` names it in the error.
+fn file_content(overlay: &Overlay<'_>, path: &str, shown: &str) -> Result<Vec<u8>, String> {
+    match overlay.read(path) {
+        Some(Ok(bytes)) => Ok(bytes),
+        Some(Err(e)) => Err(format!("reading {shown}: {e}")),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The entry a copy makes at `to` of `source` (a directory or a symbolic link; files carry their
@@ -369,11 +370,7 @@ fn copy_tree(
             None => {}
         }
         let content = match source.kind {
-            EntryKind::File { .. } => match overlay.read(&path) {
-                Some(Ok(bytes)) => bytes,
-                Some(Err(e)) => return Err(format!("reading /{path}: {e}")),
-                None => Vec::new(),
-            },
+            EntryKind::File { .. } => file_content(overlay, &path, &format!("/{path}"))?,
             EntryKind::Directory | EntryKind::Symlink { .. } => Vec::new(),
             _ => return Err(format!("copying the special file /{path} is not reproduced")),
         };

@@ -354,14 +354,7 @@ pub fn compute_at(
                                 if !handles(first.rsplit('/').next().unwrap_or(first), &written) => {}
                             k @ (Kind::Service | Kind::NonDeterministic(_) | Kind::ImageCode(_)) => {
                                 // With the file it writes, which is left out with it.
-                                let line = match &c.stdout {
-                                    Some((shell::Value::Known(path), append))
-                                        if !path.starts_with("/dev/") =>
-                                    {
-                                        format!("{} {} {path}", c.text, if *append { ">>" } else { ">" })
-                                    }
-                                    _ => c.text.to_owned(),
-                                };
+                                let line = with_output_file(c.text.to_owned(), &c.stdout);
                                 failures.extend(commands::report_entry(&k, &line));
                             }
                             _ => failures.push(format!("{} (its arguments are not known)", c.text)),
@@ -377,19 +370,15 @@ pub fn compute_at(
                                 // `/etc/mailname`) belongs to the machine the image runs on.
                                 // So does what is written from a random value (open-iscsi's
                                 // initiator name).
-                                let host = c.argv.as_ref().is_err_and(|why| shell::is_host_dependent(why));
-                                let random =
-                                    c.argv.as_ref().is_err_and(|why| shell::is_random_dependent(why));
-                                failures.push(if host || random {
-                                    format!(
-                                        "{}{} {op} {path} (made at first start: {})",
-                                        commands::SKIPPED_NONDETERMINISTIC,
-                                        c.text,
-                                        if host {
-                                            commands::host_value(&pkg.name)
-                                        } else {
-                                            commands::random_value(&pkg.name)
-                                        }
+                                let machine = c
+                                    .argv
+                                    .as_ref()
+                                    .err()
+                                    .filter(|why| shell::is_machine_dependent(why));
+                                failures.push(if let Some(why) = machine {
+                                    commands::left_out_entry(
+                                        &format!("{} {op} {path}", c.text),
+                                        &machine_value(&pkg.name, why),
                                     )
                                 } else {
                                     format!("{} {op} {path} (its output is not known)", c.text)
@@ -450,10 +439,7 @@ pub fn compute_at(
                         {
                             let op = if *append { ">>" } else { ">" };
                             let hint = machine_value(&pkg.name, why);
-                            failures.push(format!(
-                                "{}cat {op} {path} (made at first start: {hint})",
-                                commands::SKIPPED_NONDETERMINISTIC
-                            ));
+                            failures.push(commands::left_out_entry(&format!("cat {op} {path}"), &hint));
                             let mut st = state.borrow_mut();
                             output::content_lost(&mut st, path, c.guessed, *append);
                             if st.pending.contains(path.as_str()) {
@@ -512,12 +498,7 @@ pub fn compute_at(
                     let kind = commands::classify(name, &argv[1..]);
                     // With the file its output goes to, which is left out with it
                     // (iptables-persistent's `iptables-save > /etc/iptables/rules.v4`).
-                    let line = match &c.stdout {
-                        Some((shell::Value::Known(path), append)) if !path.starts_with("/dev/") => {
-                            format!("{} {} {path}", command_line(&c), if *append { ">>" } else { ">" })
-                        }
-                        _ => command_line(&c),
-                    };
+                    let line = with_output_file(command_line(&c), &c.stdout);
                     if matches!(kind, Kind::NonDeterministic(_)) {
                         let made = commands::left_out_outputs(name, &argv[1..]);
                         let mut st = state.borrow_mut();
@@ -556,11 +537,7 @@ pub fn compute_at(
                     // A command that reads a file left out (pending) cannot make what it would.
                     if let Some((why, machine)) = output::reads_pending(&st, name, &argv[1..]) {
                         failures.push(match machine {
-                            Some(hint) => format!(
-                                "{}{} (made at first start: {hint})",
-                                commands::SKIPPED_NONDETERMINISTIC,
-                                command_line(&c)
-                            ),
+                            Some(hint) => commands::left_out_entry(&command_line(&c), &hint),
                             None => format!("{} ({why})", command_line(&c)),
                         });
                         output::copy_of_pending(&mut st, name, &argv[1..], c.guessed);
@@ -1248,7 +1225,6 @@ fn mv(overlay: &mut Overlay<'_>, args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Where `ln -s` puts the link, or `None` when LINK exists and there is no `-f`.
 /// The alternatives' links as the scripts walked so far installed them: each link (master or
 /// slave) with the path of its highest-priority choice (the first registered among equals), as
 /// update-alternatives' automatic mode sets it.
@@ -1284,6 +1260,18 @@ fn machine_value(package: &str, why: &str) -> String {
     }
 }
 
+/// A command's line with the file its standard output goes to (`/dev` aside): what the report
+/// names, as that file is left out with the command.
+fn with_output_file(line: String, stdout: &Option<(shell::Value, bool)>) -> String {
+    match stdout {
+        Some((shell::Value::Known(path), append)) if !path.starts_with("/dev/") => {
+            format!("{line} {} {path}", if *append { ">>" } else { ">" })
+        }
+        _ => line,
+    }
+}
+
+/// Where `ln -s` puts the link, or `None` when LINK exists and there is no `-f`.
 fn place_link(tree: &dyn TreeView, call: &LinkCall) -> Result<Option<String>, String> {
     let mut path = lstat_path(tree, &call.link)?;
     // `ln -s T DIR` makes DIR/basename(T), unless -n/-T.

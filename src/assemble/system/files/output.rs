@@ -3,7 +3,7 @@
 //! `echo` and `printf` are [`shell::text`]'s. Writing it to the file, and what a write that is not
 //! reproduced leaves (the file left out, pending).
 
-use super::super::commands::parse_ln;
+use super::super::commands::is_hard_link;
 use super::super::shell;
 use super::super::shell::text::{echo, file_operands, filter, printf};
 use super::super::{Changes, Overlay, TreeView};
@@ -266,8 +266,6 @@ fn drop_written(st: &mut State<'_>, abs: &str) -> bool {
 /// metadata.
 pub(super) fn reads_pending(st: &State<'_>, name: &str, args: &[String]) -> Option<(String, Option<String>)> {
     // The files read: every operand but the destination (the last), or sed's in-place edits.
-    // A hard link is a copy here (see `copy::hard_link`).
-    let hard_link = name == "ln" && parse_ln(args).is_some_and(|c| !c.symbolic);
     let read = match name {
         "cp" | "mv" | "install" | "ucf" => {
             let operands: Vec<&String> = args.iter().filter(|a| a.starts_with('/')).collect();
@@ -277,7 +275,8 @@ pub(super) fn reads_pending(st: &State<'_>, name: &str, args: &[String]) -> Opti
                 .unwrap_or_default()
         }
         "sed" => args.iter().collect(),
-        "ln" if hard_link => args.iter().filter(|a| a.starts_with('/')).take(1).collect(),
+        // A hard link is a copy here (see `copy::hard_link`).
+        "ln" if is_hard_link(args) => args.iter().filter(|a| a.starts_with('/')).take(1).collect(),
         _ => return None,
     };
     read.into_iter()
@@ -312,7 +311,7 @@ pub(super) fn copy_of_pending(st: &mut State<'_>, name: &str, args: &[String], g
     let target_first = args.iter().any(|a| {
         a == "-t" || a.starts_with("--target-directory") || (a.starts_with("-t") && !a.starts_with("--"))
     });
-    let hard_link = name == "ln" && parse_ln(args).is_some_and(|c| !c.symbolic);
+    let hard_link = name == "ln" && is_hard_link(args);
     if guessed || target_first || !(hard_link || matches!(name, "cp" | "mv" | "install" | "ucf")) {
         return;
     }

@@ -1,7 +1,7 @@
 //! The arguments of file commands: their operands and option values, the paths they act on
 //! resolved in the image, and the `..` check that keeps them inside it.
 
-use super::super::commands::parse_ln;
+use super::super::commands::is_hard_link;
 
 /// File commands whose path operands must stay inside the image.
 const FILE_COMMANDS: &[&str] = &[
@@ -47,10 +47,9 @@ pub(super) fn dotdot_path<'a>(name: &str, args: &'a [String]) -> Option<&'a Stri
                 options_done || !a.starts_with('-') || a.len() == 1
             })
             .collect();
-        let target_is_text = parse_ln(args).is_none_or(|c| c.symbolic);
         return operands
             .into_iter()
-            .skip(usize::from(target_is_text))
+            .skip(usize::from(!is_hard_link(args)))
             .find(|a| has_dotdot(a));
     }
     args.iter().find(|a| a.starts_with('/') && has_dotdot(a))
@@ -111,7 +110,7 @@ pub(super) fn absolutize(name: &str, args: &[String], cwd: Option<&str>) -> Vec<
         "chmod" | "chown" | "chgrp" => (&["--reference"], 1),
         "ln" => (
             &["-t", "-S", "--suffix", "--target-directory"],
-            usize::from(parse_ln(args).is_none_or(|c| c.symbolic)),
+            usize::from(!is_hard_link(args)),
         ),
         _ => return args.to_vec(),
     };

@@ -500,58 +500,7 @@ impl<'f> Eval<'f> {
             // …; shift; done` over getopt's output); once it is not, the body is told as not
             // walked and, inside `$(…)`, the output is not known.
             Node::While { cond, body, until } => self.while_loop(cond, body, *until),
-            Node::Case { word, arms } => {
-                let subject = self.expand_one(word);
-                if let Value::Unknown(what) = &subject {
-                    // No arm is known to match: none runs, and what they would have run is
-                    // told (an arm taken on a guess could be the wrong one).
-                    let bodies: Vec<Node> = arms.iter().flat_map(|(_, body)| body.iter().cloned()).collect();
-                    let condition = format!("case {what} in");
-                    self.tell_rest_unwalked(&condition, &bodies);
-                    self.tell_branch_writes(&condition, &[&bodies]);
-                    self.forget_assigned(&[&bodies], &condition);
-                }
-                // `case`'s status is the arm's last command's; 0 when no arm matches.
-                self.last_status = matches!(subject, Value::Known(_)).then_some(true);
-                for (at, (patterns, body)) in arms.iter().enumerate() {
-                    let Value::Known(s) = &subject else {
-                        break;
-                    };
-                    let mut hit = Some(false);
-                    for p in patterns {
-                        match self.case_pattern(p) {
-                            Some(p) if glob_match(&p, s) => {
-                                hit = Some(true);
-                                break;
-                            }
-                            Some(_) => {}
-                            None => hit = None,
-                        }
-                    }
-                    match hit {
-                        Some(true) => {
-                            self.run(body);
-                            break;
-                        }
-                        Some(false) => {}
-                        // A pattern whose value is not known (tripwire's `case "$pass_phrase_1"
-                        // in "$pass_phrase_2") break ;;`): no arm from here on is known to run;
-                        // what they would have run is told.
-                        None => {
-                            let bodies: Vec<Node> = arms[at..]
-                                .iter()
-                                .flat_map(|(_, body)| body.iter().cloned())
-                                .collect();
-                            let condition = format!("case {s} in");
-                            self.tell_rest_unwalked(&condition, &bodies);
-                            self.tell_branch_writes(&condition, &[&bodies]);
-                            self.forget_assigned(&[&bodies], &condition);
-                            self.last_status = None;
-                            break;
-                        }
-                    }
-                }
-            }
+            Node::Case { word, arms } => self.case_node(word, arms),
             Node::Func { name, body } => {
                 self.funcs.insert(name.clone(), Rc::from(body.as_slice()));
             }
@@ -1550,6 +1499,58 @@ impl Eval<'_> {
 // The bulky arms of `node`, out of its frame: every nested command and function call recurses
 // through `node`, so its frame bounds how deep a walk can go on a thread's stack.
 impl Eval<'_> {
+    /// `case WORD in …`: the first arm whose pattern matches runs. A subject, or a pattern, whose
+    /// value is not known leaves no arm (from there on) known to run: what they would have run
+    /// is told (an arm taken on a guess could be the wrong one).
+    #[inline(never)]
+    fn case_node(&mut self, word: &Word, arms: &[(Vec<Word>, Vec<Node>)]) {
+        let subject = match self.expand_one(word) {
+            Value::Known(s) => s,
+            Value::Unknown(what) => {
+                self.tell_arms_unwalked(&format!("case {what} in"), arms);
+                self.last_status = None;
+                return;
+            }
+        };
+        // `case`'s status is the arm's last command's; 0 when no arm matches.
+        self.last_status = Some(true);
+        for (at, (patterns, body)) in arms.iter().enumerate() {
+            let mut hit = Some(false);
+            for p in patterns {
+                match self.case_pattern(p) {
+                    Some(p) if glob_match(&p, &subject) => {
+                        hit = Some(true);
+                        break;
+                    }
+                    Some(_) => {}
+                    None => hit = None,
+                }
+            }
+            match hit {
+                Some(true) => {
+                    self.run(body);
+                    return;
+                }
+                Some(false) => {}
+                // tripwire's `case "$pass_phrase_1" in "$pass_phrase_2") break ;;`.
+                None => {
+                    self.tell_arms_unwalked(&format!("case {subject} in"), &arms[at..]);
+                    self.last_status = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// What `arms` would have run, told under `condition` as not walked, and what they assign
+    /// no longer known.
+    fn tell_arms_unwalked(&mut self, condition: &str, arms: &[(Vec<Word>, Vec<Node>)]) {
+        let bodies: Vec<Node> = arms.iter().flat_map(|(_, body)| body.iter().cloned()).collect();
+        self.tell_rest_unwalked(condition, &bodies);
+        self.tell_branch_writes(condition, &[&bodies]);
+        self.forget_assigned(&[&bodies], condition);
+    }
+
     #[inline(never)]
     fn if_node(&mut self, branches: &[(Vec<Node>, Vec<Node>)], otherwise: &[Node]) {
         let mut taken = false;
