@@ -226,6 +226,8 @@ pub struct Eval<'f> {
     /// A command captured since this was last cleared printed what cannot be known.
     capture_lost: bool,
     capturing: usize,
+    /// The status of the last `$(…)` expanded, where known: an assignment's own status.
+    substitution_status: Option<bool>,
     /// File tests against the image (`[ -x /usr/bin/foo ]`, `command -v foo`); unknown without.
     files: Option<FileProbe<'f>>,
     /// Whether the file probe sees the script's own writes as they happen, so that `test -s`
@@ -289,6 +291,20 @@ pub struct Eval<'f> {
     unset: UnsetVars,
 }
 
+/// The environment the build runs dpkg in, as mmdebstrap and image builds do: the noninteractive
+/// debconf frontend and the C.UTF-8 locale, whatever the host's, and the `PATH` apt gives dpkg
+/// (its `DPkg::Path` default). What a script derives from them (keyboard-configuration's default
+/// layout from the locale, its own `which` from `PATH`) is then one value for every build
+/// instead of the caller's.
+pub const SCRIPT_ENVIRONMENT: &[(&str, &str)] = &[
+    ("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+    ("DEBIAN_FRONTEND", "noninteractive"),
+    ("DEBCONF_NONINTERACTIVE_SEEN", "true"),
+    ("LC_ALL", "C.UTF-8"),
+    ("LANG", "C.UTF-8"),
+    ("LANGUAGE", "C.UTF-8"),
+];
+
 /// How [`Eval`] reads a variable no assignment it walked set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum UnsetVars {
@@ -340,6 +356,7 @@ impl<'f> Eval<'f> {
             bash: false,
             capture_lost: false,
             capturing: 0,
+            substitution_status: None,
             files: None,
             sizes: false,
             links: None,
@@ -380,14 +397,18 @@ impl<'f> Eval<'f> {
     }
 
     /// The environment dpkg gives a maintainer script (`DPKG_MAINTSCRIPT_*`, empty `DPKG_ROOT`)
-    /// and the image's native architecture for `dpkg --print-architecture`.
+    /// in the [`SCRIPT_ENVIRONMENT`] the build runs dpkg in, and the image's native architecture
+    /// for `dpkg --print-architecture`.
     pub fn with_package(mut self, package: &str, arch: &str, script: &str, native_arch: &str) -> Self {
         for (k, v) in [
             ("DPKG_MAINTSCRIPT_PACKAGE", package),
             ("DPKG_MAINTSCRIPT_ARCH", arch),
             ("DPKG_MAINTSCRIPT_NAME", script),
             ("DPKG_RUNNING_VERSION", "1.21.22"),
-        ] {
+        ]
+        .into_iter()
+        .chain(SCRIPT_ENVIRONMENT.iter().copied())
+        {
             self.vars.insert(k.to_owned(), Value::Known(v.to_owned()));
         }
         self.native_arch = Some(native_arch.to_owned());
@@ -593,6 +614,8 @@ impl<'f> Eval<'f> {
                 // negation fails (`! touch F || ! rm F`). A query's status stays unknown (`if !
                 // id clamav; then adduser …`: on a fresh install it fails).
                 self.last_status = match &**inner {
+                    // An assignment's status is exact (its last substitution's).
+                    Node::Simple { words, .. } if words.is_empty() => self.last_status.map(|b| !b),
                     Node::Simple { words, .. } if !self.is_func_call(inner) => words
                         .first()
                         .and_then(Word::literal)
@@ -692,12 +715,16 @@ impl<'f> Eval<'f> {
             Redir::HeredocExpands(word) => Some(self.expand_one(word).known()),
             _ => None,
         });
-        if self.capturing > 0 && unknown.is_none() && heredoc != Some(None) {
+        // A function of the script's own name is run instead (keyboard-configuration defines
+        // its own `which`): only special builtins come before functions.
+        if self.capturing > 0 && unknown.is_none() && heredoc != Some(None) && !self.funcs.contains_key(name)
+        {
             let saved = match heredoc.flatten() {
                 Some(text) => self.stdin.replace(text),
                 None => self.stdin.clone(),
             };
             if let Some(out) = self.answer(argv) {
+                self.last_status = capture::answered_status(argv, self.stdin.as_deref());
                 self.capture.push_str(&out);
                 self.stdin = None;
                 return true;
@@ -992,16 +1019,18 @@ impl<'f> Eval<'f> {
 
     fn simple(&mut self, assigns: &[(String, Word)], words: &[Word], redirs: &[Redir], text: &str) {
         if words.is_empty() {
+            // Each `$(…)` expanded sets it (as not known where its output is not).
+            let substitutes = assigns
+                .iter()
+                .any(|(_, w)| w.0.iter().any(|p| matches!(p.part, Part::Sub(_))));
+            self.substitution_status = (!substitutes).then_some(true);
             for (name, w) in assigns {
                 let v = self.expand_one(w);
                 self.vars.insert(name.clone(), v);
             }
-            // An assignment succeeds; with a command substitution its status is the
-            // substitution's, which the walk does not follow.
-            let substitutes = assigns
-                .iter()
-                .any(|(_, w)| w.0.iter().any(|p| matches!(p.part, Part::Sub(_))));
-            self.last_status = (!substitutes).then_some(true);
+            // An assignment succeeds; with a command substitution its status is the last
+            // substitution's (`! kbdnames="$(… | iconv …)"`), where the walk knows it.
+            self.last_status = self.substitution_status;
             return;
         }
         let mut fields: Vec<Value> = words.iter().flat_map(|w| self.expand_split(w)).collect();

@@ -1337,3 +1337,98 @@ fn case_patterns_are_expanded() {
         "{told:?}"
     );
 }
+
+/// What the walk's `say ARGS…` calls say in a maintainer script (arguments joined, lines
+/// joined), and what the host's dash prints for it in the build's environment and nothing else
+/// (`None` without dash or locale).
+fn said_in_the_script_environment(script: &str) -> (String, Option<String>) {
+    let nodes = parse(script).unwrap();
+    let mut walked = Vec::new();
+    let mut cb = |c: Call<'_>| {
+        if let Ok(argv) = c.argv
+            && argv.first().is_some_and(|a| a == "say")
+        {
+            walked.push(argv[1..].join(" "));
+        }
+    };
+    Eval::new(&["configure", ""], &mut cb)
+        .with_package("p", "amd64", "postinst", "amd64")
+        .run(&nodes);
+    let host_tool = super::super::testutil::host_tool;
+    let host = host_tool("dash").zip(host_tool("locale")).map(|(dash, _)| {
+        let out = std::process::Command::new(dash)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .envs(eval::SCRIPT_ENVIRONMENT.iter().copied())
+            .arg("-c")
+            .arg(format!("say() {{ printf '%s\\n' \"$*\"; }}\n{script}"))
+            .output()
+            .expect("dash runs");
+        String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+    });
+    (walked.join("\n"), host)
+}
+
+/// A maintainer script runs in the build's fixed environment ([`eval::SCRIPT_ENVIRONMENT`]: the
+/// noninteractive frontend, the C.UTF-8 locale), and `locale` answers from it as glibc does:
+/// keyboard-configuration's config runs `eval \`locale\`` and picks its default layout from
+/// `LC_CTYPE`. A category set by its own variable prints unquoted; with no locale set the
+/// charmap is ASCII's. Checked against the host's dash and locale in the same environment.
+#[test]
+fn scripts_run_in_the_builds_locale_and_locale_answers_from_it() {
+    let script = "eval `locale`\nsay \"$LANG|$LANGUAGE|$LC_CTYPE|$LC_MESSAGES|$LC_ALL|$DEBIAN_FRONTEND\"\n\
+                  say \"$(locale charmap)\"\n";
+    let (walked, host) = said_in_the_script_environment(script);
+    assert_eq!(
+        walked,
+        "C.UTF-8|C.UTF-8|C.UTF-8|C.UTF-8|C.UTF-8|noninteractive\nUTF-8"
+    );
+    if let Some(host) = host {
+        assert_eq!(walked, host, "the host's dash printed {host:?}");
+    }
+    let script = "LC_ALL=\nLC_TIME=C\nexport LC_ALL LC_TIME\nsay \"$(locale)\"\nsay \"$(locale charmap)\"\n\
+                  LANG=\nexport LANG\nsay \"$(locale charmap)\"\n";
+    let (walked, host) = said_in_the_script_environment(script);
+    assert!(
+        walked.contains("\nLC_TIME=C\n") && walked.contains("\nLC_CTYPE=\"C.UTF-8\"\n"),
+        "{walked}"
+    );
+    assert!(walked.ends_with("\nLC_ALL=\nUTF-8\nANSI_X3.4-1968"), "{walked}");
+    if let Some(host) = host {
+        assert_eq!(walked, host, "the host's dash printed {host:?}");
+    }
+}
+
+/// An assignment's status is its last command substitution's, as POSIX has it: the walk knows
+/// it where it knows what the substitution's commands printed (grep selected nothing: 1; a text
+/// filter: 0), so `! kbdnames="$(… | iconv …)"` decides its branch instead of guessing it.
+/// Checked against the host's dash.
+#[test]
+fn an_assignments_status_is_its_substitutions() {
+    let script = "if x=\"$(echo a | sed s/a/b/)\"; then say ok1 \"$x\"; fi\n\
+                  if ! x=\"$(echo a)\"; then say wrong2; else say ok2; fi\n\
+                  if y=$(echo abc | grep z); then say wrong3; else say ok3 \"[$y]\"; fi\n\
+                  ! z=$(printf 'a\\nb\\n' | grep b) || say ok4 \"$z\"\n\
+                  w=plain && say ok5\n\
+                  if v=$(echo a) u=$(echo b | grep c); then say wrong6; else say ok6; fi\n";
+    let (walked, host) = said_by_walk_and_dash(script);
+    assert_eq!(walked, ["ok1 b", "ok2", "ok3 []", "ok4 b", "ok5", "ok6"]);
+    if let Some(host) = host {
+        assert_eq!(walked, host, "dash printed {host:?}");
+    }
+}
+
+/// A function of the script's own takes the place of the command of that name inside `$(…)`
+/// too: keyboard-configuration's config defines `which` as a walk over `$PATH`, and
+/// `arch=$(guess_arch)` asks it whether `archdetect` exists. Checked against the host's dash.
+#[test]
+fn a_script_function_shadows_a_command_inside_a_substitution() {
+    let script = "which() { return 1; }\necho() { printf '<%s>\\n' \"$*\"; }\n\
+                  x=$(if which sh >/dev/null; then printf y; else printf n; fi)\nsay \"$x\"\n\
+                  say \"$(echo a b)\"\n";
+    let (walked, host) = said_by_walk_and_dash(script);
+    assert_eq!(walked, ["n", "<a b>"]);
+    if let Some(host) = host {
+        assert_eq!(walked, host, "dash printed {host:?}");
+    }
+}

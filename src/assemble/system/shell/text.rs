@@ -403,6 +403,39 @@ fn bracket(chars: &[char], mut i: usize, out: &mut String, escapes: bool) -> Res
 
 /// What a filter prints for `stdin` (`argv[0]` first); `None` for a command or form not
 /// reproduced here.
+/// `iconv -f FROM -t TO[//TRANSLIT|//IGNORE]` where the conversion leaves the text as it is:
+/// UTF-8 to UTF-8 (keyboard-configuration's config converts its keyboard names to the charmap
+/// of the C.UTF-8 locale it runs in), or ASCII text to either. The walk's text is UTF-8 already.
+fn iconv(args: &[String], stdin: &str) -> Option<String> {
+    let (mut from, mut to) = (None, None);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-f" => from = Some(it.next()?.as_str()),
+            "-t" => to = Some(it.next()?.as_str()),
+            s if s.starts_with("--from-code=") => from = Some(&s["--from-code=".len()..]),
+            s if s.starts_with("--to-code=") => to = Some(&s["--to-code=".len()..]),
+            // Any other option, or a file operand.
+            _ => return None,
+        }
+    }
+    // The charset's name as iconv matches it: case and punctuation aside, `//…` suffixes
+    // (which only matter for characters the target lacks) dropped.
+    let charset = |name: &str| {
+        let name = name.split("//").next().unwrap_or(name);
+        match name.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+            "utf8" => Some("UTF-8"),
+            "ascii" | "usascii" | "ansix3.41968" | "646" => Some("ASCII"),
+            _ => None,
+        }
+    };
+    match (charset(from?)?, charset(to?)?) {
+        ("UTF-8", "UTF-8") => Some(stdin.to_owned()),
+        ("ASCII", _) | (_, "ASCII") if stdin.is_ascii() => Some(stdin.to_owned()),
+        _ => None,
+    }
+}
+
 pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
     let (name, args) = argv.split_first()?;
     let lines = || stdin.lines();
@@ -421,6 +454,7 @@ pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
                 stdin.split_whitespace().collect::<Vec<_>>().join(" ")
             ))
         }
+        "iconv" => iconv(args, stdin),
         "grep" => grep(args, stdin),
         // `grep -E` and `grep -F` under their old names.
         "egrep" | "fgrep" => {

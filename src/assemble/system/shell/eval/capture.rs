@@ -15,6 +15,7 @@ impl<'f> Eval<'f> {
         // whole substitution unknown.
         let mut opaque = None;
         let mut out = String::new();
+        let status;
         // File commands inside it still change files (wordpress's `list=$(add_new_wp_content_files
         // DIR)` makes its links there): they go to the walk's caller like any other, and print
         // nothing unless asked to be verbose.
@@ -72,6 +73,7 @@ impl<'f> Eval<'f> {
                 bash: self.bash,
                 capture_lost: false,
                 capturing: 1,
+                substitution_status: None,
                 files: self.files,
                 sizes: self.sizes,
                 links: self.links,
@@ -99,6 +101,7 @@ impl<'f> Eval<'f> {
                 unset: self.unset,
             });
             sub.run(nodes);
+            status = sub.last_status;
             self.steps = sub.steps;
             if self.cut.is_none() {
                 self.cut = sub.cut.take();
@@ -110,9 +113,15 @@ impl<'f> Eval<'f> {
         }
         self.capturing -= 1;
         match opaque {
-            Some(what) => Value::Unknown(what),
-            // The shell drops the trailing newlines of what the commands printed.
-            None => Value::Known(out.trim_end_matches('\n').to_owned()),
+            Some(what) => {
+                self.substitution_status = None;
+                Value::Unknown(what)
+            }
+            None => {
+                self.substitution_status = status;
+                // The shell drops the trailing newlines of what the commands printed.
+                Value::Known(out.trim_end_matches('\n').to_owned())
+            }
         }
     }
 
@@ -132,10 +141,12 @@ impl<'f> Eval<'f> {
             ["pwd"] => return self.known_cwd().map(|d| line(&d)),
             ["getopt", ..] => return text::getopt(&argv[1..]),
             ["expr", ..] => return text::expr(&argv[1..]).map(|(out, _)| line(&out)),
-            // The paper size of the locale scripts run under (C or C.UTF-8 in an image build:
-            // glibc's C locale has A4's, in millimetres); libpaper1's config asks.
+            // The paper size of the locale scripts run under (C.UTF-8, glibc's C locale has
+            // A4's, in millimetres); libpaper1's config asks.
             ["locale", "width"] => return Some(line("210")),
             ["locale", "height"] => return Some(line("297")),
+            ["locale"] => return self.locale_settings(),
+            ["locale", "charmap"] => return self.locale_charmap().map(|c| line(&c)),
             // Where a path really is: file tests follow links anyway, so the path itself
             // answers them the same way.
             ["dpkg-realpath", p] | ["dpkg-realpath", "--root", "", p] if p.starts_with('/') => {
@@ -180,6 +191,90 @@ impl<'f> Eval<'f> {
             return Some(text);
         }
         self.stdin.as_deref().and_then(|input| text::filter(argv, input))
+    }
+}
+
+impl Eval<'_> {
+    /// An environment variable's value, empty when unset; `None` while it is not known.
+    fn environment_value(&self, name: &str) -> Option<String> {
+        match self.var(name) {
+            Some(Value::Known(v)) => Some(v),
+            Some(Value::Unknown(_)) => None,
+            None => Some(String::new()),
+        }
+    }
+
+    /// `locale`: the categories as glibc prints them from `LANG`, `LC_*` and `LC_ALL` (a
+    /// category set by its own variable unquoted, one derived from `LC_ALL` or `LANG` quoted).
+    /// `None` while one of them is not known.
+    fn locale_settings(&self) -> Option<String> {
+        const CATEGORIES: [&str; 12] = [
+            "LC_CTYPE",
+            "LC_NUMERIC",
+            "LC_TIME",
+            "LC_COLLATE",
+            "LC_MONETARY",
+            "LC_MESSAGES",
+            "LC_PAPER",
+            "LC_NAME",
+            "LC_ADDRESS",
+            "LC_TELEPHONE",
+            "LC_MEASUREMENT",
+            "LC_IDENTIFICATION",
+        ];
+        let known = |name: &str| self.environment_value(name);
+        let lang = known("LANG")?;
+        let all = known("LC_ALL")?;
+        let mut out = format!("LANG={lang}\nLANGUAGE={}\n", known("LANGUAGE")?);
+        for category in CATEGORIES {
+            let own = known(category)?;
+            if all.is_empty() && !own.is_empty() {
+                out.push_str(&format!("{category}={own}\n"));
+            } else {
+                let value = [&all, &own, &lang]
+                    .into_iter()
+                    .find(|v| !v.is_empty())
+                    .map_or("POSIX", |v| v.as_str());
+                out.push_str(&format!("{category}=\"{value}\"\n"));
+            }
+        }
+        out.push_str(&format!("LC_ALL={all}\n"));
+        Some(out)
+    }
+
+    /// `locale charmap`: the character set of the `LC_CTYPE` locale in force, where it is the C
+    /// locale or names its own (`C.UTF-8`, `en_US.UTF-8`): the image's compiled locales are not
+    /// read.
+    fn locale_charmap(&self) -> Option<String> {
+        let known = |name: &str| self.environment_value(name);
+        let ctype = [known("LC_ALL")?, known("LC_CTYPE")?, known("LANG")?]
+            .into_iter()
+            .find(|v| !v.is_empty())
+            .unwrap_or_default();
+        match ctype.as_str() {
+            "" | "C" | "POSIX" => Some("ANSI_X3.4-1968".to_owned()),
+            _ => {
+                let (_, charset) = ctype.split_once('.')?;
+                let charset = charset.split('@').next().unwrap_or(charset);
+                match charset.to_ascii_lowercase().replace('-', "").as_str() {
+                    "utf8" => Some("UTF-8".to_owned()),
+                    _ => None,
+                }
+            }
+        }
+    }
+}
+
+/// The status of a command whose output [`Eval::answer`] told: grep's is whether a line was
+/// selected; the text filters' and output builtins' is success. Commands whose status carries
+/// their result otherwise (`expr`, `which`, `dpkg-query`, `awk`'s `exit`) stay unknown.
+pub(super) fn answered_status(argv: &[String], stdin: Option<&str>) -> Option<bool> {
+    let name = argv.first()?;
+    match name.as_str() {
+        "grep" | "egrep" | "fgrep" => text::grep_matches(argv, stdin.unwrap_or_default()),
+        "echo" | "printf" | "cat" | "sed" | "tr" | "cut" | "sort" | "uniq" | "head" | "tail" | "wc"
+        | "iconv" | "xargs" | "basename" | "dirname" | "pwd" | "uname" => Some(true),
+        _ => None,
     }
 }
 

@@ -40,6 +40,13 @@ impl<'f> Eval<'f> {
                 }
                 return acc;
             }
+            // An assignment's status is its last substitution's (keyboard-configuration's
+            // `! kbdnames="$(… | iconv …)"`): learnt by making it.
+            [Node::Simple { words, assigns, .. }] if words.is_empty() && !assigns.is_empty() => {
+                self.node(&cond[0]);
+                self.cond_ran = true;
+                return self.last_status;
+            }
             [Node::Simple { words, assigns, .. }] if assigns.is_empty() => words,
             [Node::Pipe(cmds)] => return self.pipeline_status(cmds),
             _ => return None,

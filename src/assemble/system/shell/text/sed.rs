@@ -334,7 +334,7 @@ fn line(chars: &[char], i: &mut usize, extended: bool) -> Result<Option<Line>, S
         _ => return Ok(None),
     };
     *i += 1;
-    let re = field(chars, i, delim)?;
+    let re = regex_field(chars, i, delim)?;
     if re.is_empty() {
         return Err("sed: the empty regular expression (the last one used) is not reproduced".into());
     }
@@ -366,7 +366,7 @@ fn substitute_command(chars: &[char], i: &mut usize, extended: bool) -> Result<S
         return Err("sed: delimiter not reproduced".into());
     }
     *i += 1;
-    let re = field(chars, i, delim)?;
+    let re = regex_field(chars, i, delim)?;
     let replacement = field(chars, i, delim)?;
     let (mut global, mut icase, mut print) = (false, false, false);
     while *i < chars.len() && chars[*i] != ';' && chars[*i] != '\n' && chars[*i] != '}' {
@@ -394,6 +394,59 @@ fn substitute_command(chars: &[char], i: &mut usize, extended: bool) -> Result<S
 }
 
 /// The text up to the next unescaped `delim` (escapes kept, `\DELIM` kept for the caller).
+/// A regular expression up to the delimiter, which a bracket expression holds as itself, as GNU
+/// sed reads it: keyboard-configuration's `s/[/]/%slash%/g`. A `]` first in the brackets (after
+/// any `^`) is one of its characters, and `[:class:]`, `[=c=]` and `[.c.]` end at their own `]`.
+fn regex_field(chars: &[char], i: &mut usize, delim: char) -> Result<String, String> {
+    const UNTERMINATED: &str = "sed: unterminated `s` command";
+    let mut s = String::new();
+    while let Some(&c) = chars.get(*i) {
+        *i += 1;
+        if c == delim {
+            return Ok(s);
+        }
+        s.push(c);
+        match c {
+            '\\' => {
+                s.push(*chars.get(*i).ok_or(UNTERMINATED)?);
+                *i += 1;
+            }
+            '[' => {
+                let mut first = true;
+                loop {
+                    let c = *chars.get(*i).ok_or(UNTERMINATED)?;
+                    *i += 1;
+                    s.push(c);
+                    match c {
+                        '^' if first && s.ends_with("[^") => continue,
+                        ']' if !first => break,
+                        '[' if matches!(chars.get(*i), Some(':' | '=' | '.')) => {
+                            let kind = chars[*i];
+                            s.push(kind);
+                            *i += 1;
+                            // Up to the class's own closing `X]`.
+                            loop {
+                                let c = *chars.get(*i).ok_or(UNTERMINATED)?;
+                                *i += 1;
+                                s.push(c);
+                                if c == kind && chars.get(*i) == Some(&']') {
+                                    s.push(']');
+                                    *i += 1;
+                                    break;
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                    first = false;
+                }
+            }
+            _ => {}
+        }
+    }
+    Err(UNTERMINATED.into())
+}
+
 fn field(chars: &[char], i: &mut usize, delim: char) -> Result<String, String> {
     let mut s = String::new();
     while let Some(&c) = chars.get(*i) {

@@ -740,3 +740,75 @@ fn xargs_echoes_the_words_of_its_input() {
     );
     assert_eq!(filter(&argv(&["xargs", "rm"]), "x\n"), None);
 }
+
+/// The delimiter inside a bracket expression is one of its characters, as GNU sed reads it
+/// (keyboard-configuration's `regex_escape`, `s/[/]/%slash%/g`); a `]` first in the brackets,
+/// after `^` too, and POSIX classes do not end them. Checked against the host's sed.
+#[test]
+fn a_delimiter_inside_brackets_is_a_character_as_gnu_sed_reads_it() {
+    let text = "a/b]c|d:e\n";
+    let cases = [
+        ("s/[/]/%slash%/g", "a%slash%b]c|d:e\n"),
+        ("s/[]/]/X/g", "aXbXc|d:e\n"),
+        ("s/[^]/a-z]/_/g", "a/b]c_d_e\n"),
+        ("s|[|]|X|", "a/b]cXd:e\n"),
+        ("s/[[:punct:]/]/ /g", "a b c d e\n"),
+        ("/[/]/s/[[:alpha:]]//", "/b]c|d:e\n"),
+    ];
+    for (script, expected) in cases {
+        assert_eq!(edit(script, false, text).as_deref(), Ok(expected), "{script}");
+        if let Some(sed) = super::super::super::testutil::host_tool("sed") {
+            let out = host_run(&sed, &[script.to_owned()], text);
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                expected,
+                "the host's sed on {script}"
+            );
+        }
+    }
+    // An unterminated bracket leaves the command unterminated, as sed says.
+    assert!(edit("s/[/x/", false, text).is_err());
+}
+
+/// `iconv` between UTF-8 and itself, or of ASCII text, leaves the text as it is (what
+/// keyboard-configuration converts to the C.UTF-8 locale's charmap); other conversions are not
+/// known. Checked against the host's iconv.
+#[test]
+fn iconv_to_the_same_charset_is_the_text_itself() {
+    let argv = |s: &[&str]| s.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let text = "layout*fr*Français\nlayout*de*Deutsch\n";
+    for args in [
+        &["-f", "UTF-8", "-t", "UTF-8//TRANSLIT"][..],
+        &["-f", "utf8", "-t", "UTF-8"],
+        &["--from-code=UTF-8", "--to-code=UTF-8//IGNORE"],
+    ] {
+        let mut full = argv(&["iconv"]);
+        full.extend(argv(args));
+        assert_eq!(filter(&full, text).as_deref(), Some(text), "{args:?}");
+        if let Some(iconv) = super::super::super::testutil::host_tool("iconv") {
+            let out = host_run(&iconv, &argv(args), text);
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                text,
+                "the host's iconv {args:?}"
+            );
+        }
+    }
+    assert_eq!(
+        filter(&argv(&["iconv", "-f", "ASCII", "-t", "UTF-8"]), "plain\n").as_deref(),
+        Some("plain\n")
+    );
+    // Not the text itself: to ASCII with a non-ASCII character, another charset, a file.
+    assert_eq!(
+        filter(&argv(&["iconv", "-f", "UTF-8", "-t", "ASCII//TRANSLIT"]), text),
+        None
+    );
+    assert_eq!(
+        filter(&argv(&["iconv", "-f", "UTF-8", "-t", "ISO-8859-1"]), text),
+        None
+    );
+    assert_eq!(
+        filter(&argv(&["iconv", "-f", "UTF-8", "-t", "UTF-8", "f"]), text),
+        None
+    );
+}
