@@ -772,6 +772,10 @@ impl<'f> Eval<'f> {
         if matches!(name, "eval" | "." | "source") && self.unset == UnsetVars::Empty {
             self.unset = UnsetVars::Lost;
         }
+        if name == "alias" && unknown.is_none() && self.alias(&argv[1..]) {
+            self.last_status = Some(true);
+            return true;
+        }
         if name == "unset" {
             for v in &argv[1..] {
                 self.vars.insert(v.clone(), Value::Known(String::new()));
@@ -1456,6 +1460,39 @@ pub(super) fn prints_nothing(argv: &[String]) -> bool {
 
 /// Iterations a `while` loop may take before the walk stops it (a loop the walk cannot see end).
 const MAX_LOOP_ITERATIONS: usize = 10_000;
+
+impl Eval<'_> {
+    /// `alias NAME=VALUE…` (exim4-config's `stripwhitespace`): a command named NAME then runs
+    /// VALUE with the words after it, as the function `NAME() { VALUE "$@"; }` does. dash
+    /// substitutes an alias while it reads a command, so only one whose value is a plain command
+    /// reading none of the positional parameters (which would be the caller's) is taken this
+    /// way; `false` (nothing defined) otherwise, and the call is reported.
+    fn alias(&mut self, definitions: &[String]) -> bool {
+        let mut defined = Vec::new();
+        for definition in definitions {
+            let Some((name, value)) = definition.split_once('=') else {
+                return false;
+            };
+            let positional = |c: char| c.is_ascii_digit() || "@*#".contains(c);
+            let reads_positional = value.char_indices().filter(|&(_, c)| c == '$').any(|(i, _)| {
+                let after = &value[i + 1..];
+                after.starts_with(positional)
+                    || after.strip_prefix('{').is_some_and(|a| a.starts_with(positional))
+            });
+            if name.is_empty() || reads_positional {
+                return false;
+            }
+            match parse(&format!("{value} \"$@\"")) {
+                Ok(nodes) if matches!(nodes.as_slice(), [Node::Simple { words, .. }] if !words.is_empty()) => {
+                    defined.push((name.to_owned(), Rc::from(nodes)));
+                }
+                _ => return false,
+            }
+        }
+        self.funcs.extend(defined);
+        true
+    }
+}
 
 impl Eval<'_> {
     fn while_loop(&mut self, cond: &[Node], body: &[Node], until: bool) {

@@ -1432,3 +1432,39 @@ fn a_script_function_shadows_a_command_inside_a_substitution() {
         assert_eq!(walked, host, "dash printed {host:?}");
     }
 }
+
+/// `alias NAME=VALUE` makes NAME run VALUE with the words after it (exim4-config's
+/// `stripwhitespace` inside `$(…)`); an alias reading positional parameters is not taken (it
+/// would read the caller's), and is reported. Checked against the host's dash.
+#[test]
+fn an_alias_of_a_plain_command_runs_it_with_the_words_after() {
+    let script = "alias strip=\"sed -e 's/^[[:blank:]]*//' -e 's/[[:blank:]]*$//'\" up='tr a-z A-Z'\n\
+                  x=\"$(printf '%s\\n' '  a b  ' | strip)\"\nsay \"[$x]\"\n\
+                  f() { printf '%s\\n' \"$1\" | up; }\nsay \"$(f abc)\"\n";
+    let (walked, host) = said_by_walk_and_dash(script);
+    assert_eq!(walked, ["[a b]", "ABC"]);
+    if let Some(host) = host {
+        assert_eq!(walked, host, "dash printed {host:?}");
+    }
+    let refused = calls("alias first='echo $1'\nfirst x\n");
+    assert!(
+        refused
+            .iter()
+            .any(|c| matches!(c, Ok(argv) if argv[0] == "alias")),
+        "{refused:?}"
+    );
+}
+
+/// `"$@"` with no positional parameters is no field at all, in a word of its own or beside
+/// others (a function called without arguments passing `"$@"` on to `sed`); empty quotes
+/// beside an unquoted `$@` still make one. Checked against the host's dash.
+#[test]
+fn quoted_at_without_parameters_is_no_field() {
+    let script = "set --\ncount() { say \"$#\"; }\ncount \"$@\"\ncount x \"$@\" y\ncount \"\"$@\"\"\n\
+                  f() { count \"$@\"; }\nf\nf a b\n";
+    let (walked, host) = said_by_walk_and_dash(script);
+    assert_eq!(walked, ["0", "2", "1", "0", "2"]);
+    if let Some(host) = host {
+        assert_eq!(walked, host, "dash printed {host:?}");
+    }
+}

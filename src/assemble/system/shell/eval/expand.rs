@@ -182,16 +182,22 @@ impl<'f> Eval<'f> {
                 (_, Value::Unknown(b)) => Value::Unknown(b),
             });
         };
-        // `"$@"`: each positional parameter is a field of its own (none when there are none).
-        let mut lone_empty_at = false;
+        // `"$@"`: each positional parameter is a field of its own, none when there are none
+        // (a word that is only `"$@"`, and empty quotes around it, then makes no field).
+        let quoted_at =
+            |p: &Piece| p.quoted && matches!(&p.part, Part::Var { name, default: None } if name == "@");
+        let lone_empty_at = self.positional.is_empty()
+            && w.0.iter().any(quoted_at)
+            && w.0
+                .iter()
+                .all(|p| quoted_at(p) || matches!(&p.part, Part::Lit(t) if t.is_empty()));
         // A quoted part holding a pattern character: its characters are literal, which the
         // field's text alone cannot say, so the word is not expanded as a pathname.
         let mut quoted_pattern = false;
         // The last delimiter field splitting met, while no text came after it.
         let mut delimited = Delimited::Start;
         for piece in &w.0 {
-            if piece.quoted && matches!(&piece.part, Part::Var { name, default: None } if name == "@") {
-                lone_empty_at = self.positional.is_empty() && w.0.len() == 1;
+            if quoted_at(piece) {
                 for (i, p) in self.positional.clone().into_iter().enumerate() {
                     if i > 0
                         && let Some(c) = cur.take()
@@ -223,9 +229,12 @@ impl<'f> Eval<'f> {
                 }
             }
         }
+        if lone_empty_at {
+            return Vec::new();
+        }
         if let Some(c) = cur {
             fields.push(c);
-        } else if w.0.iter().any(|p| p.quoted) && !lone_empty_at {
+        } else if w.0.iter().any(|p| p.quoted) {
             fields.push(Value::Known(String::new()));
         }
         match self.globs {
