@@ -57,7 +57,7 @@ struct State<'t> {
     /// Of the pending files, those left out because their content belongs to the machine the
     /// image runs on (a random value, the host's name), with what makes them there
     /// ([`commands::random_value`]): what is copied from them is left out as such too.
-    machine_dependent: std::collections::BTreeMap<String, String>,
+    machine_dependent: std::collections::BTreeMap<String, output::MachineFile>,
     /// The links of the alternatives installed so far, with their paths: what a later script
     /// sees at them.
     alternative_links: AlternativeLinks,
@@ -375,14 +375,26 @@ pub fn compute_at(
                                     .as_ref()
                                     .err()
                                     .filter(|why| shell::is_machine_dependent(why));
-                                failures.push(if let Some(why) = machine {
-                                    commands::left_out_entry(
+                                if let Some(why) = machine {
+                                    let hint = machine_value(&pkg.name, why);
+                                    failures.push(commands::left_out_entry(
                                         &format!("{} {op} {path}", c.text),
-                                        &machine_value(&pkg.name, why),
-                                    )
-                                } else {
-                                    format!("{} {op} {path} (its output is not known)", c.text)
-                                });
+                                        &hint,
+                                    ));
+                                    let lost = output::MachineFile {
+                                        hint,
+                                        why: why.clone(),
+                                    };
+                                    output::machine_file_lost(
+                                        &mut state.borrow_mut(),
+                                        path,
+                                        lost,
+                                        c.guessed,
+                                        *append,
+                                    );
+                                    return;
+                                }
+                                failures.push(format!("{} {op} {path} (its output is not known)", c.text));
                             }
                             output::content_lost(&mut state.borrow_mut(), path, c.guessed, *append);
                         }
@@ -440,11 +452,17 @@ pub fn compute_at(
                             let op = if *append { ">>" } else { ">" };
                             let hint = machine_value(&pkg.name, why);
                             failures.push(commands::left_out_entry(&format!("cat {op} {path}"), &hint));
-                            let mut st = state.borrow_mut();
-                            output::content_lost(&mut st, path, c.guessed, *append);
-                            if st.pending.contains(path.as_str()) {
-                                st.machine_dependent.insert(path.clone(), hint);
-                            }
+                            let lost = output::MachineFile {
+                                hint,
+                                why: why.clone(),
+                            };
+                            output::machine_file_lost(
+                                &mut state.borrow_mut(),
+                                path,
+                                lost,
+                                c.guessed,
+                                *append,
+                            );
                             return;
                         }
                         if let Err(why) = written {
@@ -480,6 +498,29 @@ pub fn compute_at(
                             commands::classify(name, &argv[1..]),
                             Kind::Harmless | Kind::Emulated
                         );
+                        // What a command prints from the host's name or a random value (awk
+                        // reading an exported one): the file belongs to the machine.
+                        if let (Err(_), shell::Value::Known(path), Some(why)) =
+                            (&written, target, &c.machine_dependent)
+                        {
+                            let hint = machine_value(&pkg.name, why);
+                            failures.push(commands::left_out_entry(
+                                &format!("{} {op} {path}", command_line(&c)),
+                                &hint,
+                            ));
+                            let lost = output::MachineFile {
+                                hint,
+                                why: why.clone(),
+                            };
+                            output::machine_file_lost(
+                                &mut state.borrow_mut(),
+                                path,
+                                lost,
+                                c.guessed,
+                                *append,
+                            );
+                            return;
+                        }
                         if let Err(why) = written {
                             if printing || !reported {
                                 let (shell::Value::Known(shown) | shell::Value::Unknown(shown)) = target;
@@ -542,6 +583,16 @@ pub fn compute_at(
                         });
                         output::copy_of_pending(&mut st, name, &argv[1..], c.guessed);
                         return;
+                    }
+                    // A change of mode or owner of files left out (exim4's `chmod 644` of the
+                    // configuration it generates from the host's name): they are made at first
+                    // start, with theirs.
+                    if matches!(name, "chmod" | "chown" | "chgrp") {
+                        let operands: Vec<&String> =
+                            argv[1..].iter().filter(|a| a.starts_with('/')).collect();
+                        if !operands.is_empty() && operands.iter().all(|a| st.pending.contains(a.as_str())) {
+                            return;
+                        }
                     }
                     // The files this command makes are the script's own (see `output::content_lost`).
                     let absent: Vec<&String> = argv[1..]
@@ -607,6 +658,7 @@ pub fn compute_at(
                     !own_link && super::is_symlink(&st.overlay, p)
                 };
                 let source = |p: &str| super::source_text(&state.borrow().overlay, p);
+                let machine_files = |p: &str| state.borrow().machine_dependent.get(p).map(|m| m.why.clone());
                 // `dpkg-statoverride --list` as a condition is answered from the database.
                 let status = |argv: &[String]| match argv.split_first() {
                     Some((name, args)) if name.rsplit('/').next() == Some("dpkg-statoverride") => {
@@ -880,6 +932,7 @@ pub fn compute_at(
                             .with_status(&status)
                             .with_output(&config_printed)
                             .with_source(&source)
+                            .with_machine_files(&machine_files)
                             .with_debconf(&db)
                             .with_package(&pkg.name, &pkg.architecture, "config", &pkg.architecture)
                             .run_script(&config);
@@ -909,6 +962,7 @@ pub fn compute_at(
                     .with_codes(&codes)
                     .with_links(&links)
                     .with_source(&source)
+                    .with_machine_files(&machine_files)
                     .with_package(&pkg.name, &pkg.architecture, script, &pkg.architecture)
                     .run_script(&nodes);
                 if let Err(why) = walked {

@@ -190,6 +190,30 @@ pub(super) fn write_file(st: &mut State<'_>, abs: &str, text: &str, append: bool
     Ok(())
 }
 
+/// A file left out because what it holds belongs to the machine the image runs on.
+#[derive(Debug, Clone)]
+pub(super) struct MachineFile {
+    /// What makes it there ([`commands::host_value`], [`commands::random_value`]).
+    pub hint: String,
+    /// The unknown value's reason it holds ([`shell::is_machine_dependent`]).
+    pub why: String,
+}
+
+/// A write of the host's name or a random value to `abs`: its content is lost, and the file,
+/// left out, is remembered as the machine's (what is copied or sourced from it is too).
+pub(super) fn machine_file_lost(
+    st: &mut State<'_>,
+    abs: &str,
+    lost: MachineFile,
+    guessed: bool,
+    append: bool,
+) {
+    content_lost(st, abs, guessed, append);
+    if st.pending.contains(abs) {
+        st.machine_dependent.insert(abs.to_owned(), lost);
+    }
+}
+
 /// A write to `abs` was not reproduced. A file the script made itself (clamav-daemon's
 /// configuration assembled line by line from debconf answers, then handed to ucf) or one that
 /// does not exist has content nobody knows: it is left out and pending, as what a left-out
@@ -284,7 +308,7 @@ pub(super) fn reads_pending(st: &State<'_>, name: &str, args: &[String]) -> Opti
         .map(|a| {
             (
                 format!("{a} is left out: its content is not known while building"),
-                st.machine_dependent.get(a.as_str()).cloned(),
+                st.machine_dependent.get(a.as_str()).map(|m| m.hint.clone()),
             )
         })
 }

@@ -491,7 +491,7 @@ fn a_test_for_what_a_left_out_command_makes_is_undecided() {
 
 /// varnish's secret: a copy of the kernel's random uuid where the running kernel has one, else
 /// random bytes. Both are random values: left out as non-deterministic by nature, nothing
-/// written (no empty secret), and a later test for the file is undecided.
+/// written (no empty secret); a later `chmod` of it is part of what is left out.
 #[test]
 fn a_copy_of_the_kernels_randomness_is_left_out() {
     let mut t = MemTree::new();
@@ -525,8 +525,8 @@ fn a_copy_of_the_kernels_randomness_is_left_out() {
         "{what:?}"
     );
     assert!(
-        what.iter().any(|w| w.starts_with("chmod 0640")),
-        "the chmod of the pending secret is undecided, walked and reported as failing: {what:?}"
+        what.iter().all(|w| !w.starts_with("chmod 0640")),
+        "the mode of the secret left out is left out with it: {what:?}"
     );
 }
 
@@ -640,7 +640,7 @@ cp /usr/share/app/template /etc/app/new.conf
 /// command the walk does not reproduce) and handed to ucf. The temporary file is the script's
 /// own: left out, not kept empty, and so is what ucf makes of it, never an empty configuration.
 /// A copy over a file that existed before replaces all of it: that file is left out too; `mv`
-/// into a directory names the file after its source.
+/// into a directory names the file after its source; a `chmod` of what is left out goes with it.
 #[test]
 fn what_a_copy_of_a_left_out_file_makes_is_left_out() {
     let mut t = MemTree::new();
@@ -671,9 +671,9 @@ fn what_a_copy_of_a_left_out_file_makes_is_left_out() {
             .any(|w| w.starts_with("ucf --three-way") && w.contains("is left out")),
         "{what:?}"
     );
-    // The test for the left-out configuration is undecided: the chmod is walked and listed.
+    // The mode of the left-out configuration is left out with it: its chmod is not listed.
     assert!(
-        what.iter().any(|w| w.starts_with("chmod 600 /etc/app/app.yml")),
+        what.iter().all(|w| !w.starts_with("chmod 600 /etc/app/app.yml")),
         "{what:?}"
     );
 }
@@ -681,7 +681,7 @@ fn what_a_copy_of_a_left_out_file_makes_is_left_out() {
 /// courier's certificate scripts: `install -b … /dev/null FILE` (an existing file kept as
 /// `FILE~`), `cp /dev/null FILE` (an empty file: cp reads the device), and GnuTLS's `certtool`
 /// making keys: left out as non-deterministic (the empty file it writes over too), what it writes
-/// (`--outfile`) undecided after, and a file made from it left out.
+/// (`--outfile`) undecided after and its mode left out with it, and a file made from it left out.
 #[test]
 fn courier_certificate_forms() {
     let mut t = MemTree::new();
@@ -712,7 +712,8 @@ fn courier_certificate_forms() {
         what[0].starts_with(commands::SKIPPED_NONDETERMINISTIC) && what[0].contains("certtool"),
         "{what:?}"
     );
-    assert!(what.iter().any(|w| w.starts_with("chmod 600")), "{what:?}");
+    // The key's mode is left out with the key.
+    assert!(what.iter().all(|w| !w.starts_with("chmod 600")), "{what:?}");
 }
 
 /// freeradius's first configuration: `chown -R`, then `find -type f -exec chmod 640 {} \;`, and
@@ -935,8 +936,12 @@ fn appending_to_a_file_left_out_leaves_it_out() {
                 && w.contains("that host's name")),
         "{what:?}"
     );
+    // What sed makes from that file, and the move of it over the file, are the machine's too.
     assert!(
-        what.iter().any(|w| w.starts_with("mv -f /etc/default/srv.tmp")),
+        what.iter()
+            .any(|w| w.starts_with(commands::SKIPPED_NONDETERMINISTIC)
+                && w.contains("mv -f /etc/default/srv.tmp")
+                && w.contains("that host's name")),
         "{what:?}"
     );
 }
@@ -1307,4 +1312,70 @@ fn an_alternative_installed_earlier_is_seen_by_later_scripts() {
     assert!(file(&changes, "etc/iptables/saver-found").is_some());
     // The links themselves are the alternatives module's to write.
     assert!(file(&changes, "usr/sbin/iptables").is_none());
+}
+
+/// What is made from the host's name is left out, and so is what is made from that, as
+/// exim4-config's postinst does it: it exports debconf values (the host's name among them) to
+/// an awk program reading `ENVIRON`, moves the result over its configuration, then runs a helper
+/// that sources that configuration and generates a file from what it set. A variable the helper
+/// assigns itself (`check`, set only by an option) is still its own, empty; a mode change of a
+/// file left out is part of what is left out. Nothing is reported as not emulated.
+#[test]
+fn what_is_made_from_a_file_holding_the_hosts_name_is_left_out_too() {
+    let mut t = MemTree::new();
+    t.dir("etc/pkg")
+        .dir("var/lib/pkg")
+        .file(
+            "usr/sbin/update-pkg",
+            b"#!/bin/sh\nOUT=/var/lib/pkg/generated\ncase \"$1\" in -c) check=yes ;; esac\n. /etc/pkg/pkg.conf\n\
+              if [ \"$check\" = yes ]; then exit 0; fi\necho \"domains=@:localhost:$other\" > $OUT.tmp\n\
+              mv -f $OUT.tmp $OUT\nchmod 644 $OUT\n",
+        )
+        .mode("usr/sbin/update-pkg", 0o755);
+    let postinst = "#!/bin/sh\nset -e\nname=\"$(hostname --fqdn)\"\nCONF=/etc/pkg/pkg.conf\n\
+                    printf '%s\\n' \"other=''\" \"kind='local'\" > $CONF\nother=\"$name\"\nkind=local\nexport other kind\n\
+                    awk '{ sub(/=.*/, \"=\\x27\" ENVIRON[substr($0, 1, index($0, \"=\") - 1)] \"\\x27\"); print }' < $CONF > $CONF.tmp\n\
+                    mv $CONF.tmp $CONF\nupdate-pkg\n";
+    let (changes, report) = compute(&t, &[pkg("pkg", postinst)]).unwrap();
+    let entries: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    for path in ["/etc/pkg/pkg.conf", "/var/lib/pkg/generated"] {
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.starts_with(commands::SKIPPED_NONDETERMINISTIC)
+                    && e.contains(path)
+                    && e.contains("host")),
+            "{path} is left out as the host's: {entries:#?}"
+        );
+        assert!(file(&changes, &path[1..]).is_none(), "{path} is not in the image");
+    }
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.starts_with(commands::SKIPPED_NONDETERMINISTIC)),
+        "nothing else is reported: {entries:#?}"
+    );
+}
+
+/// A file sourced again after the script rewrote it is read anew (exim4's update-exim4.conf
+/// sources the configuration its caller sourced, then rewrote); `id -u` is root's, as dpkg runs
+/// the scripts.
+#[test]
+fn a_file_sourced_again_after_a_rewrite_is_read_anew() {
+    let mut t = MemTree::new();
+    t.dir("etc");
+    let postinst = "#!/bin/sh\nset -e\necho 'A=1' > /etc/x.conf\n. /etc/x.conf\necho \"$A\" > /etc/first\n\
+                    echo 'A=2' > /etc/x.conf\n. /etc/x.conf\necho \"$A\" > /etc/second\n\
+                    if [ \"$(id -u)\" = 0 ]; then touch /etc/as-root; fi\n";
+    let (changes, report) = compute(&t, &[pkg("pkg", postinst)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(
+        file(&changes, "etc/first").map(|(_, c)| c.as_slice()),
+        Some(&b"1\n"[..])
+    );
+    assert_eq!(
+        file(&changes, "etc/second").map(|(_, c)| c.as_slice()),
+        Some(&b"2\n"[..])
+    );
+    assert!(file(&changes, "etc/as-root").is_some());
 }

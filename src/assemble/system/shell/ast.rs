@@ -220,6 +220,50 @@ fn assigned_into(nodes: &[Node], names: &mut std::collections::BTreeSet<String>)
     })
 }
 
+/// Every variable the script's text assigns somewhere, in any function, branch or pipeline
+/// stage (as far as the text says: see [`assigned_names`]): the script's own variables, as
+/// opposed to what its environment or a file it sources may set.
+pub fn names_assigned_anywhere(nodes: &[Node], names: &mut std::collections::BTreeSet<String>) {
+    for n in nodes {
+        match n {
+            Node::Simple { .. } => {
+                assigned_into(std::slice::from_ref(n), names);
+            }
+            Node::If { branches, otherwise } => {
+                for (c, b) in branches {
+                    names_assigned_anywhere(c, names);
+                    names_assigned_anywhere(b, names);
+                }
+                names_assigned_anywhere(otherwise, names);
+            }
+            Node::For { var, body, .. } => {
+                names.insert(var.clone());
+                names_assigned_anywhere(body, names);
+            }
+            Node::While { cond, body, .. } => {
+                names_assigned_anywhere(cond, names);
+                names_assigned_anywhere(body, names);
+            }
+            Node::Case { arms, .. } => {
+                for (_, b) in arms {
+                    names_assigned_anywhere(b, names);
+                }
+            }
+            Node::Func { body, .. } | Node::Group(body) | Node::Subshell(body) | Node::Pipe(body) => {
+                names_assigned_anywhere(body, names)
+            }
+            Node::AndOr(parts) => {
+                for (_, p) in parts {
+                    names_assigned_anywhere(std::slice::from_ref(p), names);
+                }
+            }
+            Node::Not(inner) | Node::Redirected { body: inner, .. } => {
+                names_assigned_anywhere(std::slice::from_ref(inner), names)
+            }
+        }
+    }
+}
+
 /// `${NAME:=word}`/`${NAME=word}` in a word (kept as [`Part::Unknown`] text).
 fn default_assigns(word: &Word, names: &mut std::collections::BTreeSet<String>) -> bool {
     word.0.iter().all(|p| match &p.part {

@@ -24,8 +24,8 @@ pub use dirs::join;
 pub use helper::HelperProbe;
 pub use probe::GlobProbe;
 pub use probe::{
-    CodeProbe, DebconfProbe, DebconfReply, FileKind, FileProbe, GuessSink, LinkProbe, OutputProbe,
-    SourceReader, StatusProbe,
+    CodeProbe, DebconfProbe, DebconfReply, FileKind, FileProbe, GuessSink, LinkProbe, MachineFileProbe,
+    OutputProbe, SourceReader, StatusProbe,
 };
 
 /// What a [`DebconfProbe`] receives in place of an argument the walk does not know (a NUL never
@@ -188,7 +188,8 @@ pub struct Eval<'f> {
     vars: BTreeMap<String, Value>,
     /// Function bodies, shared (a call does not copy its body).
     funcs: BTreeMap<String, Rc<[Node]>>,
-    /// Files read for `. FILE`, parsed once per path (`None`: unreadable or not parsed).
+    /// Files read for `. FILE` (and helper scripts), parsed once per path until a command that
+    /// may have rewritten them runs (`None`: unreadable or not parsed).
     sourced: BTreeMap<String, Option<Rc<[Node]>>>,
     /// `$1`…: an argument the walk could not know stays unknown in its place, so a function
     /// called with one sees the others where they are (`php_invoke enmod 8.2 cli $mod`).
@@ -228,6 +229,17 @@ pub struct Eval<'f> {
     capturing: usize,
     /// The status of the last `$(…)` expanded, where known: an assignment's own status.
     substitution_status: Option<bool>,
+    /// The variables `export` named: what a command reading its environment sees.
+    exported: std::collections::BTreeSet<String>,
+    /// Which image files are left out because they hold the host's name or a random value.
+    machine_files: Option<MachineFileProbe<'f>>,
+    /// Why the variables nothing assigned may hold the host's name or a random value: the
+    /// script sourced a file that does (exim4's update-exim4.conf reads its debconf-made
+    /// configuration).
+    sourced_machine: Option<String>,
+    /// The variables the script being walked assigns somewhere in its text: its own, which a
+    /// file it sources is not taken to set.
+    script_assigned: Rc<std::collections::BTreeSet<String>>,
     /// File tests against the image (`[ -x /usr/bin/foo ]`, `command -v foo`); unknown without.
     files: Option<FileProbe<'f>>,
     /// Whether the file probe sees the script's own writes as they happen, so that `test -s`
@@ -357,6 +369,10 @@ impl<'f> Eval<'f> {
             capture_lost: false,
             capturing: 0,
             substitution_status: None,
+            exported: Default::default(),
+            machine_files: None,
+            sourced_machine: None,
+            script_assigned: Rc::default(),
             files: None,
             sizes: false,
             links: None,
@@ -393,6 +409,13 @@ impl<'f> Eval<'f> {
     /// its other top-level commands are not run.
     pub fn with_source(mut self, source: SourceReader<'f>) -> Self {
         self.source = Some(source);
+        self
+    }
+
+    /// Lets the walk tell an image file left out because it holds the host's name or a random
+    /// value: what is read from it (`. FILE`) is then such a value too.
+    pub fn with_machine_files(mut self, probe: MachineFileProbe<'f>) -> Self {
+        self.machine_files = Some(probe);
         self
     }
 
@@ -434,6 +457,9 @@ impl<'f> Eval<'f> {
     /// script's end (calls nested deeper than [`MAX_EVAL_DEPTH`], or more than [`MAX_STEPS`]
     /// commands), so the caller can report that the rest was not looked at.
     pub fn run_script(mut self, nodes: &[Node]) -> Result<(), String> {
+        let mut assigned = std::collections::BTreeSet::new();
+        super::ast::names_assigned_anywhere(nodes, &mut assigned);
+        self.script_assigned = Rc::new(assigned);
         self.run(nodes);
         // The shell runs the EXIT trap once, whether the script ran off its end or called `exit`.
         if let Some(action) = self.exit_trap.take() {
@@ -766,6 +792,17 @@ impl<'f> Eval<'f> {
                 return true;
             }
             self.run(&nodes);
+            return true;
+        }
+        // A file holding the host's name or a random value: what it may have set (a variable
+        // the script reads but never assigns itself) is such a value, and what is made from it
+        // belongs to the machine too.
+        if matches!(name, "." | "source")
+            && let (Some(probe), Some(path)) = (self.machine_files, argv.get(1))
+            && let Some(why) = probe(path)
+        {
+            self.sourced_machine = Some(format!("{why} (through {path}, which `.` read)"));
+            self.last_status = Some(true);
             return true;
         }
         // What these assign cannot be seen: unset variables are no longer known to be empty.
@@ -1105,10 +1142,12 @@ impl<'f> Eval<'f> {
                     heredoc = Some(text.known());
                 }
                 Redir::In(word) => {
-                    if let Value::Known(path) = self.expand_path(word)
-                        && is_random_source(&path)
-                    {
-                        machine_dependent = Some(format!("{RANDOM_DEPENDENT}{text}"));
+                    if let Value::Known(path) = self.expand_path(word) {
+                        if is_random_source(&path) {
+                            machine_dependent = Some(format!("{RANDOM_DEPENDENT}{text}"));
+                        } else if let Some(why) = self.machine_file(&path) {
+                            machine_dependent = Some(why);
+                        }
                     }
                     // What the command reads, when the file is known (`sed … < IN > OUT`).
                     input = Some(self.read_input(word));
@@ -1119,6 +1158,30 @@ impl<'f> Eval<'f> {
             .iter()
             .map(|(n, w)| (n.clone(), self.expand_one(w)))
             .collect();
+        // A command reading a file that holds the host's name or a random value (exim4's
+        // update-exim4.conf turning its debconf-made configuration into macros): what it prints
+        // is such a value.
+        if machine_dependent.is_none()
+            && let Ok(argv) = &argv
+        {
+            machine_dependent = argv[1..].iter().find_map(|a| self.machine_file(a));
+        }
+        // awk reading its environment (exim4-config's `ENVIRON[directives[i]]`) while an
+        // exported variable holds the host's name: its output does too.
+        if machine_dependent.is_none()
+            && let Ok(argv) = &argv
+            && reads_environment(argv)
+        {
+            machine_dependent = self
+                .exported
+                .iter()
+                .filter_map(|name| self.vars.get(name))
+                .chain(env.iter().map(|(_, v)| v))
+                .find_map(|v| match v {
+                    Value::Unknown(why) if is_machine_dependent(why) => Some(why.clone()),
+                    _ => None,
+                });
+        }
         // A helper script whose output goes nowhere in particular is walked in its place.
         let quiet = match &stdout {
             None => true,
@@ -1157,6 +1220,9 @@ impl<'f> Eval<'f> {
 
     fn emit(&mut self, call: Call<'_>) {
         (self.on_command)(call);
+        // The caller may have changed files: what is sourced from here on is read anew (exim4's
+        // update-exim4.conf sources the configuration its caller sourced, then rewrote).
+        self.sourced.clear();
     }
 
     /// `trap ACTION SIGNAL…`: only the EXIT trap (`EXIT` or `0`) matters to a script's effects;
@@ -1358,6 +1424,13 @@ impl Eval<'_> {
             if text.starts_with('-') {
                 continue;
             }
+            // `export NAME…`, the names also from an unquoted expansion (exim4-config's
+            // `export dc_directives ${dc_directives}`).
+            if keyword == "export" && !text.contains('=') {
+                self.exported
+                    .extend(text.split_whitespace().filter(|n| is_name(n)).map(str::to_owned));
+                continue;
+            }
             match text.split_once('=') {
                 Some((name, value)) if is_name(name) => {
                     self.declare_set(keyword, name, Value::Known(value.to_owned()));
@@ -1384,6 +1457,9 @@ impl Eval<'_> {
         if keyword == "local" {
             self.remember_local(name);
         }
+        if keyword == "export" {
+            self.exported.insert(name.to_owned());
+        }
         self.vars.insert(name.to_owned(), value);
     }
 
@@ -1396,6 +1472,28 @@ impl Eval<'_> {
             frame.push((name.to_owned(), before));
         }
     }
+}
+
+impl Eval<'_> {
+    /// Why the image file at `path` (absolute) holds the host's name or a random value, if it is
+    /// left out for that.
+    fn machine_file(&self, path: &str) -> Option<String> {
+        path.starts_with('/')
+            .then_some(self.machine_files?)
+            .and_then(|probe| probe(path))
+    }
+}
+
+/// Whether a command reads its environment beyond the usual variables: an awk program that
+/// names `ENVIRON`.
+fn reads_environment(argv: &[String]) -> bool {
+    let Some((name, args)) = argv.split_first() else {
+        return false;
+    };
+    matches!(
+        name.rsplit('/').next().unwrap_or(name),
+        "awk" | "mawk" | "gawk" | "original-awk"
+    ) && args.iter().any(|a| a.contains("ENVIRON"))
 }
 
 /// A shell variable name: a letter or `_`, then letters, digits, `_`.

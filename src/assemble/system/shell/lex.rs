@@ -445,9 +445,24 @@ impl<'a> Lexer<'a> {
                 let end = self.matching_brace(self.i)?;
                 let inner = &self.src[self.i + 1..end];
                 self.i = end + 1;
-                let name_len = inner
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .unwrap_or(inner.len());
+                // `${@}`, `${*}`, `${?}`…: a special parameter's name is its one character
+                // (`${#}` alone: `${#NAME}` is a length, not handled here).
+                let special = match inner.as_bytes() {
+                    [b'#' | b'-'] => 1,
+                    [b'@' | b'*' | b'?' | b'$' | b'!', rest @ ..]
+                        if rest.is_empty() || b":-+#%".contains(&rest[0]) =>
+                    {
+                        1
+                    }
+                    _ => 0,
+                };
+                let name_len = if special > 0 {
+                    special
+                } else {
+                    inner
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(inner.len())
+                };
                 let (name, rest) = inner.split_at(name_len);
                 let default = rest.strip_prefix(":-").or_else(|| rest.strip_prefix('-'));
                 let alt = rest

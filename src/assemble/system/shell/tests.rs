@@ -1468,3 +1468,30 @@ fn quoted_at_without_parameters_is_no_field() {
         assert_eq!(walked, host, "dash printed {host:?}");
     }
 }
+
+/// A command substitution reads the input of the command it is part of: exim4's
+/// `check_ascii_pipe` is `IN="$(cat)"` in a function a pipeline feeds. Checked against the
+/// host's dash.
+#[test]
+fn a_substitution_reads_the_input_its_command_is_fed() {
+    let script = "up() { IN=\"$(cat)\"; OUT=\"$(echo $IN | tr a-z A-Z)\"; echo \"$OUT\"; }\n\
+                  x=$(echo abc | up)\nsay \"$x\"\nsay \"$(printf 'a b\\n' | up)\"\n";
+    let (walked, host) = said_by_walk_and_dash(script);
+    assert_eq!(walked, ["ABC", "A B"]);
+    if let Some(host) = host {
+        assert_eq!(walked, host, "dash printed {host:?}");
+    }
+}
+
+/// Special parameters in braces, `${@}`, `${*}`, `${#}`, `${?}`, expand as their plain forms
+/// (exim4's update-exim4.conf runs `lowercase ${@}`). Checked against the host's dash.
+#[test]
+fn special_parameters_in_braces_expand_as_plain_ones() {
+    let script = "set -- a 'b c'\nsay ${@}\nsay \"${@}\" \"${#}\"\nsay \"${*}\"\nsay \"${@:-none}\"\ntrue\nsay \"${?}\"\n\
+                  f() { say \"[${@}]\" \"${#}\"; }\nf\n";
+    let (walked, host) = said_by_walk_and_dash(script);
+    assert_eq!(walked, ["a b c", "a b c 2", "a b c", "a b c", "0", "[] 0"]);
+    if let Some(host) = host {
+        assert_eq!(walked, host, "dash printed {host:?}");
+    }
+}

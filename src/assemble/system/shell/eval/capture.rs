@@ -69,11 +69,17 @@ impl<'f> Eval<'f> {
                 in_func: 0,
                 locals: Vec::new(),
                 capture: String::new(),
-                stdin: None,
+                // What the commands inside read first is the input of the command the
+                // substitution is part of (`IN="$(cat)"` in a function a pipeline feeds).
+                stdin: self.stdin.take(),
                 bash: self.bash,
                 capture_lost: false,
                 capturing: 1,
                 substitution_status: None,
+                exported: self.exported.clone(),
+                machine_files: self.machine_files,
+                sourced_machine: self.sourced_machine.clone(),
+                script_assigned: self.script_assigned.clone(),
                 files: self.files,
                 sizes: self.sizes,
                 links: self.links,
@@ -101,6 +107,8 @@ impl<'f> Eval<'f> {
                 unset: self.unset,
             });
             sub.run(nodes);
+            // Unless a command inside took it, the input is still there for the next one.
+            self.stdin = sub.stdin.take();
             status = sub.last_status;
             self.steps = sub.steps;
             if self.cut.is_none() {
@@ -139,6 +147,9 @@ impl<'f> Eval<'f> {
             // before it compares the running kernel's release, which stays unknown).
             ["uname"] | ["uname", "-s"] | ["uname", "--kernel-name"] => return Some(line("Linux")),
             ["pwd"] => return self.known_cwd().map(|d| line(&d)),
+            // dpkg runs maintainer scripts as root (under fakeroot too, `id` says so).
+            ["id", "-u"] | ["id", "-g"] | ["id", "-ru"] | ["id", "-rg"] => return Some(line("0")),
+            ["id", "-un"] | ["id", "-gn"] | ["whoami"] => return Some(line("root")),
             ["getopt", ..] => return text::getopt(&argv[1..]),
             ["expr", ..] => return text::expr(&argv[1..]).map(|(out, _)| line(&out)),
             // The paper size of the locale scripts run under (C.UTF-8, glibc's C locale has
@@ -273,7 +284,9 @@ pub(super) fn answered_status(argv: &[String], stdin: Option<&str>) -> Option<bo
     match name.as_str() {
         "grep" | "egrep" | "fgrep" => text::grep_matches(argv, stdin.unwrap_or_default()),
         "echo" | "printf" | "cat" | "sed" | "tr" | "cut" | "sort" | "uniq" | "head" | "tail" | "wc"
-        | "iconv" | "xargs" | "basename" | "dirname" | "pwd" | "uname" => Some(true),
+        | "iconv" | "xargs" | "basename" | "dirname" | "pwd" | "uname" | "locale" | "id" | "whoami" => {
+            Some(true)
+        }
         _ => None,
     }
 }

@@ -80,6 +80,15 @@ impl<'f> Eval<'f> {
         }
     }
 
+    /// A variable whose value is not known because no assignment the walk saw set it: one a
+    /// sourced file holding the host's name (or a random value) may have set is such a value.
+    fn not_assigned(&self, name: &str) -> Value {
+        match &self.sourced_machine {
+            Some(why) if !self.script_assigned.contains(name) => Value::Unknown(format!("{why}: ${name}")),
+            _ => Value::Unknown(format!("${name}")),
+        }
+    }
+
     /// A variable no walked assignment set: empty in a dpkg-run script, except what the
     /// environment dpkg is started with may carry.
     fn unset_value(&self, name: &str) -> Option<Value> {
@@ -105,7 +114,11 @@ impl<'f> Eval<'f> {
             || name.starts_with("LC_")
             || name.starts_with("DEBCONF_")
             || name == "DEBIAN_HAS_FRONTEND";
-        (self.unset == super::UnsetVars::Empty && !environment).then(|| Value::Known(String::new()))
+        // After sourcing a file that holds the host's name or a random value, a variable the
+        // script never assigns itself may come from it.
+        let from_machine_file = self.sourced_machine.is_some() && !self.script_assigned.contains(name);
+        (self.unset == super::UnsetVars::Empty && !environment && !from_machine_file)
+            .then(|| Value::Known(String::new()))
     }
 
     /// Tilde expansion of a word's unquoted leading `~` or `~USER` (up to the first `/`): `$HOME`,
@@ -322,13 +335,13 @@ impl<'f> Eval<'f> {
                 (Some(Value::Known(s)), Some(d)) if s.is_empty() => self.expand_one(d),
                 (Some(v), _) => v,
                 (None, Some(d)) => self.expand_one(d),
-                (None, None) => Value::Unknown(format!("${name}")),
+                (None, None) => self.not_assigned(name),
             },
             Part::Alt { name, colon, word } => match self.var(name) {
                 Some(Value::Known(s)) if s.is_empty() && *colon => Value::Known(String::new()),
                 Some(Value::Known(_)) => self.expand_one(word),
                 Some(Value::Unknown(u)) => Value::Unknown(u),
-                None => Value::Unknown(format!("${name}")),
+                None => self.not_assigned(name),
             },
             Part::Sub(nodes) => self.substitute(nodes),
             Part::Arith(expr) => match self.expand_one(expr) {

@@ -52,17 +52,25 @@ impl<'f> Eval<'f> {
         let Some(nodes) = nodes else {
             return false;
         };
-        // A new shell: dpkg's exported environment and the command's assignments, no functions,
-        // the helper's own arguments and traps.
+        // A new shell: the environment (dpkg's, the build's, what the caller exported) and the
+        // command's assignments, no functions, the helper's own arguments and traps.
         let mut vars: BTreeMap<String, Value> = self
             .vars
             .iter()
-            .filter(|(k, _)| k.starts_with("DPKG_"))
+            .filter(|(k, _)| {
+                k.starts_with("DPKG_")
+                    || super::SCRIPT_ENVIRONMENT.iter().any(|(name, _)| name == k)
+                    || self.exported.contains(k.as_str())
+            })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         vars.extend(env.iter().cloned());
         vars.insert("0".to_owned(), Value::Known(path.clone()));
         let saved_vars = std::mem::replace(&mut self.vars, vars);
+        let saved_sourced_machine = self.sourced_machine.take();
+        let mut assigned = std::collections::BTreeSet::new();
+        super::super::ast::names_assigned_anywhere(&nodes, &mut assigned);
+        let saved_assigned = std::mem::replace(&mut self.script_assigned, std::rc::Rc::new(assigned));
         let saved_funcs = std::mem::take(&mut self.funcs);
         let saved_positional = std::mem::replace(&mut self.positional, fields.to_vec());
         let saved_trap = self.exit_trap.take();
@@ -83,6 +91,8 @@ impl<'f> Eval<'f> {
         self.positional = saved_positional;
         self.funcs = saved_funcs;
         self.vars = saved_vars;
+        self.sourced_machine = saved_sourced_machine;
+        self.script_assigned = saved_assigned;
         true
     }
 }

@@ -36,6 +36,10 @@ impl DebconfReply {
 /// Reads the text of an absolute path in the image, for `. FILE` in a script.
 pub type SourceReader<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// Why an image file is left out because it holds the host's name or a random value (a reason
+/// [`super::is_machine_dependent`] accepts); `None` for any other file.
+pub type MachineFileProbe<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// Told of every `if` whose condition the walk could not decide and took as true: the condition's
 /// text and the commands of the branches it therefore did not walk (each with its source text),
 /// so the caller can report the effects that may have been missed.
