@@ -376,22 +376,14 @@ pub fn compute_at(
                                     .err()
                                     .filter(|why| shell::is_machine_dependent(why));
                                 if let Some(why) = machine {
-                                    let hint = machine_value(&pkg.name, why);
-                                    failures.push(commands::left_out_entry(
-                                        &format!("{} {op} {path}", c.text),
-                                        &hint,
-                                    ));
-                                    let lost = output::MachineFile {
-                                        hint,
-                                        why: why.clone(),
-                                    };
-                                    output::machine_file_lost(
+                                    failures.push(machine_write(
                                         &mut state.borrow_mut(),
+                                        &pkg.name,
+                                        &format!("{} {op} {path}", c.text),
                                         path,
-                                        lost,
-                                        c.guessed,
-                                        *append,
-                                    );
+                                        why,
+                                        (c.guessed, *append),
+                                    ));
                                     return;
                                 }
                                 failures.push(format!("{} {op} {path} (its output is not known)", c.text));
@@ -450,19 +442,14 @@ pub fn compute_at(
                             (&written, target, &c.machine_dependent)
                         {
                             let op = if *append { ">>" } else { ">" };
-                            let hint = machine_value(&pkg.name, why);
-                            failures.push(commands::left_out_entry(&format!("cat {op} {path}"), &hint));
-                            let lost = output::MachineFile {
-                                hint,
-                                why: why.clone(),
-                            };
-                            output::machine_file_lost(
+                            failures.push(machine_write(
                                 &mut state.borrow_mut(),
+                                &pkg.name,
+                                &format!("cat {op} {path}"),
                                 path,
-                                lost,
-                                c.guessed,
-                                *append,
-                            );
+                                why,
+                                (c.guessed, *append),
+                            ));
                             return;
                         }
                         if let Err(why) = written {
@@ -503,22 +490,14 @@ pub fn compute_at(
                         if let (Err(_), shell::Value::Known(path), Some(why)) =
                             (&written, target, &c.machine_dependent)
                         {
-                            let hint = machine_value(&pkg.name, why);
-                            failures.push(commands::left_out_entry(
-                                &format!("{} {op} {path}", command_line(&c)),
-                                &hint,
-                            ));
-                            let lost = output::MachineFile {
-                                hint,
-                                why: why.clone(),
-                            };
-                            output::machine_file_lost(
+                            failures.push(machine_write(
                                 &mut state.borrow_mut(),
+                                &pkg.name,
+                                &format!("{} {op} {path}", command_line(&c)),
                                 path,
-                                lost,
-                                c.guessed,
-                                *append,
-                            );
+                                why,
+                                (c.guessed, *append),
+                            ));
                             return;
                         }
                         if let Err(why) = written {
@@ -1302,6 +1281,27 @@ impl AlternativeLinks {
     fn path_of(&self, link: &str) -> Option<&str> {
         self.0.get(link).map(|(_, path)| path.as_str())
     }
+}
+
+/// A write of what belongs to the machine the image runs on (the host's name, a random value)
+/// to `path`, as `line` says it: the file is left out and remembered as the machine's (what is
+/// copied, sourced or read from it is too); the report entry, with what makes it at first start.
+fn machine_write(
+    st: &mut State<'_>,
+    package: &str,
+    line: &str,
+    path: &str,
+    why: &str,
+    (guessed, append): (bool, bool),
+) -> String {
+    let hint = machine_value(package, why);
+    let entry = commands::left_out_entry(line, &hint);
+    let lost = output::MachineFile {
+        hint,
+        why: why.to_owned(),
+    };
+    output::machine_file_lost(st, path, lost, guessed, append);
+    entry
 }
 
 /// What makes, at first start, a file `package`'s script writes from a value of the machine it

@@ -1205,14 +1205,37 @@ fn text_that_was_not_utf8_is_not_known() {
 /// What the walk's `say ARGS…` calls say (arguments joined), and what the host's dash prints
 /// for the same script with `say` printing its arguments (`None` without dash).
 fn said_by_walk_and_dash(script: &str) -> (Vec<String>, Option<Vec<String>>) {
-    let walked = calls(script)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|argv| argv.first().is_some_and(|a| a == "say"))
-        .map(|argv| argv[1..].join(" "))
-        .collect();
-    let host = super::super::testutil::host_tool("dash").map(|dash| {
-        let out = std::process::Command::new(dash)
+    said_by(script, false)
+}
+
+/// [`said_by_walk_and_dash`], the script walked as a maintainer script (`in_script_environment`:
+/// `with_package`) and dash run in the build's environment alone, or as the tests are.
+fn said_by(script: &str, in_script_environment: bool) -> (Vec<String>, Option<Vec<String>>) {
+    let nodes = parse(script).unwrap();
+    let mut walked = Vec::new();
+    let mut cb = |c: Call<'_>| {
+        if let Ok(argv) = c.argv
+            && argv.first().is_some_and(|a| a == "say")
+        {
+            walked.push(argv[1..].join(" "));
+        }
+    };
+    let mut eval = Eval::new(&["configure", ""], &mut cb);
+    if in_script_environment {
+        eval = eval.with_package("p", "amd64", "postinst", "amd64");
+    }
+    eval.run(&nodes);
+    let host_tool = super::super::testutil::host_tool;
+    let locale = !in_script_environment || host_tool("locale").is_some();
+    let host = host_tool("dash").filter(|_| locale).map(|dash| {
+        let mut command = std::process::Command::new(dash);
+        if in_script_environment {
+            command
+                .env_clear()
+                .env("PATH", "/usr/bin:/bin")
+                .envs(eval::SCRIPT_ENVIRONMENT.iter().copied());
+        }
+        let out = command
             .arg("-c")
             .arg(format!("say() {{ printf '%s\\n' \"$*\"; }}\n{script}"))
             .output()
@@ -1223,6 +1246,16 @@ fn said_by_walk_and_dash(script: &str) -> (Vec<String>, Option<Vec<String>>) {
             .collect()
     });
     (walked, host)
+}
+
+/// Asserts the walk's `say` lines are `expected`, and that the host's dash (where there is one)
+/// says the same.
+fn said_as_dash_says(script: &str, expected: &[&str]) {
+    let (walked, host) = said_by_walk_and_dash(script);
+    assert_eq!(walked, expected);
+    if let Some(host) = host {
+        assert_eq!(walked, host, "dash printed {host:?}");
+    }
 }
 
 /// `local` inside a function: what the caller had is its again when the function returns
@@ -1256,11 +1289,7 @@ fn local_variables_are_restored_when_the_function_returns() {
 fn backquotes_read_their_escapes_as_sh_does() {
     let script = "W='A\\B/C&D$E'\nW=`echo \"$W\" | \\\n\tsed -e's/\\\\\\\\/\\\\\\\\\\\\\\\\/g\n\t   s#/#\\\\\\\\/#g\n\t   s/&/\\\\\\&/g\n\t   s/\\\\\\$/\\\\\\\\\\\\\\$/g'`\n\
                   say \"$W\"\nsay `echo \\`echo inner\\``\n";
-    let (walked, host) = said_by_walk_and_dash(script);
-    assert_eq!(walked, ["A\\\\B\\/C\\&D\\$E", "inner"]);
-    if let Some(host) = host {
-        assert_eq!(walked, host, "dash printed {host:?}");
-    }
+    said_as_dash_says(script, &["A\\\\B\\/C\\&D\\$E", "inner"]);
 }
 
 /// A function whose last command is compound returns that command's status, as the shell does:
@@ -1338,35 +1367,15 @@ fn case_patterns_are_expanded() {
     );
 }
 
-/// What the walk's `say ARGS…` calls say in a maintainer script (arguments joined, lines
-/// joined), and what the host's dash prints for it in the build's environment and nothing else
-/// (`None` without dash or locale).
+/// What the walk's `say ARGS…` calls say in a maintainer script, and what the host's dash prints
+/// for it in the build's environment and nothing else (`None` without dash or locale); each
+/// as the lines joined.
 fn said_in_the_script_environment(script: &str) -> (String, Option<String>) {
-    let nodes = parse(script).unwrap();
-    let mut walked = Vec::new();
-    let mut cb = |c: Call<'_>| {
-        if let Ok(argv) = c.argv
-            && argv.first().is_some_and(|a| a == "say")
-        {
-            walked.push(argv[1..].join(" "));
-        }
-    };
-    Eval::new(&["configure", ""], &mut cb)
-        .with_package("p", "amd64", "postinst", "amd64")
-        .run(&nodes);
-    let host_tool = super::super::testutil::host_tool;
-    let host = host_tool("dash").zip(host_tool("locale")).map(|(dash, _)| {
-        let out = std::process::Command::new(dash)
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .envs(eval::SCRIPT_ENVIRONMENT.iter().copied())
-            .arg("-c")
-            .arg(format!("say() {{ printf '%s\\n' \"$*\"; }}\n{script}"))
-            .output()
-            .expect("dash runs");
-        String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
-    });
-    (walked.join("\n"), host)
+    let (walked, host) = said_by(script, true);
+    (
+        walked.join("\n"),
+        host.map(|lines| lines.join("\n").trim_end().to_owned()),
+    )
 }
 
 /// A maintainer script runs in the build's fixed environment ([`eval::SCRIPT_ENVIRONMENT`]: the
@@ -1411,11 +1420,7 @@ fn an_assignments_status_is_its_substitutions() {
                   ! z=$(printf 'a\\nb\\n' | grep b) || say ok4 \"$z\"\n\
                   w=plain && say ok5\n\
                   if v=$(echo a) u=$(echo b | grep c); then say wrong6; else say ok6; fi\n";
-    let (walked, host) = said_by_walk_and_dash(script);
-    assert_eq!(walked, ["ok1 b", "ok2", "ok3 []", "ok4 b", "ok5", "ok6"]);
-    if let Some(host) = host {
-        assert_eq!(walked, host, "dash printed {host:?}");
-    }
+    said_as_dash_says(script, &["ok1 b", "ok2", "ok3 []", "ok4 b", "ok5", "ok6"]);
 }
 
 /// A function of the script's own takes the place of the command of that name inside `$(…)`
@@ -1426,11 +1431,7 @@ fn a_script_function_shadows_a_command_inside_a_substitution() {
     let script = "which() { return 1; }\necho() { printf '<%s>\\n' \"$*\"; }\n\
                   x=$(if which sh >/dev/null; then printf y; else printf n; fi)\nsay \"$x\"\n\
                   say \"$(echo a b)\"\n";
-    let (walked, host) = said_by_walk_and_dash(script);
-    assert_eq!(walked, ["n", "<a b>"]);
-    if let Some(host) = host {
-        assert_eq!(walked, host, "dash printed {host:?}");
-    }
+    said_as_dash_says(script, &["n", "<a b>"]);
 }
 
 /// `alias NAME=VALUE` makes NAME run VALUE with the words after it (exim4-config's
@@ -1441,11 +1442,7 @@ fn an_alias_of_a_plain_command_runs_it_with_the_words_after() {
     let script = "alias strip=\"sed -e 's/^[[:blank:]]*//' -e 's/[[:blank:]]*$//'\" up='tr a-z A-Z'\n\
                   x=\"$(printf '%s\\n' '  a b  ' | strip)\"\nsay \"[$x]\"\n\
                   f() { printf '%s\\n' \"$1\" | up; }\nsay \"$(f abc)\"\n";
-    let (walked, host) = said_by_walk_and_dash(script);
-    assert_eq!(walked, ["[a b]", "ABC"]);
-    if let Some(host) = host {
-        assert_eq!(walked, host, "dash printed {host:?}");
-    }
+    said_as_dash_says(script, &["[a b]", "ABC"]);
     let refused = calls("alias first='echo $1'\nfirst x\n");
     assert!(
         refused
@@ -1462,11 +1459,7 @@ fn an_alias_of_a_plain_command_runs_it_with_the_words_after() {
 fn quoted_at_without_parameters_is_no_field() {
     let script = "set --\ncount() { say \"$#\"; }\ncount \"$@\"\ncount x \"$@\" y\ncount \"\"$@\"\"\n\
                   f() { count \"$@\"; }\nf\nf a b\n";
-    let (walked, host) = said_by_walk_and_dash(script);
-    assert_eq!(walked, ["0", "2", "1", "0", "2"]);
-    if let Some(host) = host {
-        assert_eq!(walked, host, "dash printed {host:?}");
-    }
+    said_as_dash_says(script, &["0", "2", "1", "0", "2"]);
 }
 
 /// A command substitution reads the input of the command it is part of: exim4's
@@ -1476,11 +1469,7 @@ fn quoted_at_without_parameters_is_no_field() {
 fn a_substitution_reads_the_input_its_command_is_fed() {
     let script = "up() { IN=\"$(cat)\"; OUT=\"$(echo $IN | tr a-z A-Z)\"; echo \"$OUT\"; }\n\
                   x=$(echo abc | up)\nsay \"$x\"\nsay \"$(printf 'a b\\n' | up)\"\n";
-    let (walked, host) = said_by_walk_and_dash(script);
-    assert_eq!(walked, ["ABC", "A B"]);
-    if let Some(host) = host {
-        assert_eq!(walked, host, "dash printed {host:?}");
-    }
+    said_as_dash_says(script, &["ABC", "A B"]);
 }
 
 /// Special parameters in braces, `${@}`, `${*}`, `${#}`, `${?}`, expand as their plain forms
@@ -1489,9 +1478,5 @@ fn a_substitution_reads_the_input_its_command_is_fed() {
 fn special_parameters_in_braces_expand_as_plain_ones() {
     let script = "set -- a 'b c'\nsay ${@}\nsay \"${@}\" \"${#}\"\nsay \"${*}\"\nsay \"${@:-none}\"\ntrue\nsay \"${?}\"\n\
                   f() { say \"[${@}]\" \"${#}\"; }\nf\n";
-    let (walked, host) = said_by_walk_and_dash(script);
-    assert_eq!(walked, ["a b c", "a b c 2", "a b c", "a b c", "0", "[] 0"]);
-    if let Some(host) = host {
-        assert_eq!(walked, host, "dash printed {host:?}");
-    }
+    said_as_dash_says(script, &["a b c", "a b c 2", "a b c", "a b c", "0", "[] 0"]);
 }
