@@ -1463,13 +1463,15 @@ fn quoted_at_without_parameters_is_no_field() {
 }
 
 /// A command substitution reads the input of the command it is part of: exim4's
-/// `check_ascii_pipe` is `IN="$(cat)"` in a function a pipeline feeds. Checked against the
-/// host's dash.
+/// `check_ascii_pipe` is `IN="$(cat)"` in a function a pipeline feeds; one in a command's
+/// arguments leaves that command its input (keyboard-configuration's pipelines). Checked
+/// against the host's dash.
 #[test]
 fn a_substitution_reads_the_input_its_command_is_fed() {
     let script = "up() { IN=\"$(cat)\"; OUT=\"$(echo $IN | tr a-z A-Z)\"; echo \"$OUT\"; }\n\
-                  x=$(echo abc | up)\nsay \"$x\"\nsay \"$(printf 'a b\\n' | up)\"\n";
-    said_as_dash_says(script, &["ABC", "A B"]);
+                  x=$(echo abc | up)\nsay \"$x\"\nsay \"$(printf 'a b\\n' | up)\"\n\
+                  say \"$(printf 'a\\nb\\n' | grep \"$(echo b)\")\"\n";
+    said_as_dash_says(script, &["ABC", "A B", "b"]);
 }
 
 /// Special parameters in braces, `${@}`, `${*}`, `${#}`, `${?}`, expand as their plain forms

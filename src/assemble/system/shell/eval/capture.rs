@@ -69,9 +69,11 @@ impl<'f> Eval<'f> {
                 in_func: 0,
                 locals: Vec::new(),
                 capture: String::new(),
-                // What the commands inside read first is the input of the command the
-                // substitution is part of (`IN="$(cat)"` in a function a pipeline feeds).
-                stdin: self.stdin.take(),
+                // What the commands inside read is the input of the command the substitution
+                // is part of (`IN="$(cat)"` in a function a pipeline feeds). It stays that
+                // command's too: the walk's commands inside take it whether they read it or
+                // not, and one substitution reading what its own command then reads is rare.
+                stdin: self.stdin.clone(),
                 bash: self.bash,
                 capture_lost: false,
                 capturing: 1,
@@ -107,8 +109,6 @@ impl<'f> Eval<'f> {
                 unset: self.unset,
             });
             sub.run(nodes);
-            // Unless a command inside took it, the input is still there for the next one.
-            self.stdin = sub.stdin.take();
             status = sub.last_status;
             self.steps = sub.steps;
             if self.cut.is_none() {
