@@ -125,51 +125,63 @@ pub enum Node {
     },
 }
 
-/// Every simple command in the script, in every branch, with its source text: for the report.
-pub fn all_commands(nodes: &[Node], out: &mut Vec<(Vec<Word>, String)>) {
+/// Every node of the script, in every branch, function body and pipeline stage (and in the
+/// command substitutions of a command's words, with `substitutions`), each before what it holds.
+pub fn each_node(nodes: &[Node], substitutions: bool, visit: &mut dyn FnMut(&Node)) {
     for n in nodes {
+        visit(n);
         match n {
-            Node::Simple { words, text, .. } => {
-                if !words.is_empty() {
-                    out.push((words.clone(), text.clone()));
-                }
+            Node::Simple { words, .. } if substitutions => {
                 for w in words {
                     for p in &w.0 {
                         if let Part::Sub(inner) = &p.part {
-                            all_commands(inner, out);
+                            each_node(inner, substitutions, visit);
                         }
                     }
                 }
             }
             Node::If { branches, otherwise } => {
                 for (c, b) in branches {
-                    all_commands(c, out);
-                    all_commands(b, out);
+                    each_node(c, substitutions, visit);
+                    each_node(b, substitutions, visit);
                 }
-                all_commands(otherwise, out);
+                each_node(otherwise, substitutions, visit);
             }
-            Node::For { body, .. } => all_commands(body, out),
+            Node::For { body, .. } => each_node(body, substitutions, visit),
             Node::While { cond, body, .. } => {
-                all_commands(cond, out);
-                all_commands(body, out);
+                each_node(cond, substitutions, visit);
+                each_node(body, substitutions, visit);
             }
             Node::Case { arms, .. } => {
                 for (_, b) in arms {
-                    all_commands(b, out);
+                    each_node(b, substitutions, visit);
                 }
             }
-            Node::Func { body, .. } | Node::Group(body) | Node::Subshell(body) => all_commands(body, out),
+            Node::Func { body, .. } | Node::Group(body) | Node::Subshell(body) | Node::Pipe(body) => {
+                each_node(body, substitutions, visit)
+            }
             Node::AndOr(parts) => {
                 for (_, p) in parts {
-                    all_commands(std::slice::from_ref(p), out);
+                    each_node(std::slice::from_ref(p), substitutions, visit);
                 }
             }
-            Node::Pipe(cmds) => all_commands(cmds, out),
             Node::Not(inner) | Node::Redirected { body: inner, .. } => {
-                all_commands(std::slice::from_ref(inner), out)
+                each_node(std::slice::from_ref(inner), substitutions, visit)
             }
+            Node::Simple { .. } => {}
         }
     }
+}
+
+/// Every simple command in the script, in every branch, with its source text: for the report.
+pub fn all_commands(nodes: &[Node], out: &mut Vec<(Vec<Word>, String)>) {
+    each_node(nodes, true, &mut |n| {
+        if let Node::Simple { words, text, .. } = n
+            && !words.is_empty()
+        {
+            out.push((words.clone(), text.clone()));
+        }
+    });
 }
 
 /// The source text of a condition's commands, joined by `; ` (how a guess names it).
@@ -224,44 +236,15 @@ fn assigned_into(nodes: &[Node], names: &mut std::collections::BTreeSet<String>)
 /// stage (as far as the text says: see [`assigned_names`]): the script's own variables, as
 /// opposed to what its environment or a file it sources may set.
 pub fn names_assigned_anywhere(nodes: &[Node], names: &mut std::collections::BTreeSet<String>) {
-    for n in nodes {
-        match n {
-            Node::Simple { .. } => {
-                assigned_into(std::slice::from_ref(n), names);
-            }
-            Node::If { branches, otherwise } => {
-                for (c, b) in branches {
-                    names_assigned_anywhere(c, names);
-                    names_assigned_anywhere(b, names);
-                }
-                names_assigned_anywhere(otherwise, names);
-            }
-            Node::For { var, body, .. } => {
-                names.insert(var.clone());
-                names_assigned_anywhere(body, names);
-            }
-            Node::While { cond, body, .. } => {
-                names_assigned_anywhere(cond, names);
-                names_assigned_anywhere(body, names);
-            }
-            Node::Case { arms, .. } => {
-                for (_, b) in arms {
-                    names_assigned_anywhere(b, names);
-                }
-            }
-            Node::Func { body, .. } | Node::Group(body) | Node::Subshell(body) | Node::Pipe(body) => {
-                names_assigned_anywhere(body, names)
-            }
-            Node::AndOr(parts) => {
-                for (_, p) in parts {
-                    names_assigned_anywhere(std::slice::from_ref(p), names);
-                }
-            }
-            Node::Not(inner) | Node::Redirected { body: inner, .. } => {
-                names_assigned_anywhere(std::slice::from_ref(inner), names)
-            }
+    each_node(nodes, false, &mut |n| match n {
+        Node::Simple { .. } => {
+            assigned_into(std::slice::from_ref(n), names);
         }
-    }
+        Node::For { var, .. } => {
+            names.insert(var.clone());
+        }
+        _ => {}
+    });
 }
 
 /// `${NAME:=word}`/`${NAME=word}` in a word (kept as [`Part::Unknown`] text).

@@ -1158,29 +1158,10 @@ impl<'f> Eval<'f> {
             .iter()
             .map(|(n, w)| (n.clone(), self.expand_one(w)))
             .collect();
-        // A command reading a file that holds the host's name or a random value (exim4's
-        // update-exim4.conf turning its debconf-made configuration into macros): what it prints
-        // is such a value.
         if machine_dependent.is_none()
             && let Ok(argv) = &argv
         {
-            machine_dependent = argv[1..].iter().find_map(|a| self.machine_file(a));
-        }
-        // awk reading its environment (exim4-config's `ENVIRON[directives[i]]`) while an
-        // exported variable holds the host's name: its output does too.
-        if machine_dependent.is_none()
-            && let Ok(argv) = &argv
-            && reads_environment(argv)
-        {
-            machine_dependent = self
-                .exported
-                .iter()
-                .filter_map(|name| self.vars.get(name))
-                .chain(env.iter().map(|(_, v)| v))
-                .find_map(|v| match v {
-                    Value::Unknown(why) if is_machine_dependent(why) => Some(why.clone()),
-                    _ => None,
-                });
+            machine_dependent = self.machine_input(argv, &env);
         }
         // A helper script whose output goes nowhere in particular is walked in its place.
         let quiet = match &stdout {
@@ -1481,6 +1462,26 @@ impl Eval<'_> {
         path.starts_with('/')
             .then_some(self.machine_files?)
             .and_then(|probe| probe(path))
+    }
+
+    /// Why what a command reads holds the host's name or a random value, so that what it prints
+    /// does too: a file left out as such among its operands (exim4's update-exim4.conf turning
+    /// its debconf-made configuration into macros), or, for awk reading `ENVIRON`, an exported
+    /// variable or one of `env` (exim4-config's `ENVIRON[directives[i]]`).
+    fn machine_input(&self, argv: &[String], env: &[(String, Value)]) -> Option<String> {
+        argv[1..].iter().find_map(|a| self.machine_file(a)).or_else(|| {
+            if !reads_environment(argv) {
+                return None;
+            }
+            self.exported
+                .iter()
+                .filter_map(|name| self.vars.get(name))
+                .chain(env.iter().map(|(_, v)| v))
+                .find_map(|v| match v {
+                    Value::Unknown(why) if is_machine_dependent(why) => Some(why.clone()),
+                    _ => None,
+                })
+        })
     }
 }
 

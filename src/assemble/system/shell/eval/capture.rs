@@ -233,12 +233,11 @@ impl Eval<'_> {
             "LC_MEASUREMENT",
             "LC_IDENTIFICATION",
         ];
-        let known = |name: &str| self.environment_value(name);
-        let lang = known("LANG")?;
-        let all = known("LC_ALL")?;
-        let mut out = format!("LANG={lang}\nLANGUAGE={}\n", known("LANGUAGE")?);
+        let lang = self.environment_value("LANG")?;
+        let all = self.environment_value("LC_ALL")?;
+        let mut out = format!("LANG={lang}\nLANGUAGE={}\n", self.environment_value("LANGUAGE")?);
         for category in CATEGORIES {
-            let own = known(category)?;
+            let own = self.environment_value(category)?;
             if all.is_empty() && !own.is_empty() {
                 out.push_str(&format!("{category}={own}\n"));
             } else {
@@ -257,11 +256,14 @@ impl Eval<'_> {
     /// locale or names its own (`C.UTF-8`, `en_US.UTF-8`): the image's compiled locales are not
     /// read.
     fn locale_charmap(&self) -> Option<String> {
-        let known = |name: &str| self.environment_value(name);
-        let ctype = [known("LC_ALL")?, known("LC_CTYPE")?, known("LANG")?]
-            .into_iter()
-            .find(|v| !v.is_empty())
-            .unwrap_or_default();
+        let ctype = [
+            self.environment_value("LC_ALL")?,
+            self.environment_value("LC_CTYPE")?,
+            self.environment_value("LANG")?,
+        ]
+        .into_iter()
+        .find(|v| !v.is_empty())
+        .unwrap_or_default();
         match ctype.as_str() {
             "" | "C" | "POSIX" => Some("ANSI_X3.4-1968".to_owned()),
             _ => {
