@@ -1379,3 +1379,32 @@ fn a_file_sourced_again_after_a_rewrite_is_read_anew() {
     );
     assert!(file(&changes, "etc/as-root").is_some());
 }
+
+/// setupcon's shape: `TMPFILE=$(mktemp /tmp/…) || TMPFILE=$(mktemp /run/…) || …` as an `if`
+/// condition stops at the first file made, and the EXIT trap's `rm -f $tempfiles` removes it:
+/// no temporary file is left in the image, none of the fallbacks is made.
+#[test]
+fn a_mktemp_fallback_list_stops_at_the_first_file_and_the_exit_trap_removes_it() {
+    let mut t = MemTree::new();
+    t.dir("tmp").dir("run").dir("etc");
+    let script = "#!/bin/sh\nset -e\ntempfiles=''\ntrap 'rm -f $tempfiles >/dev/null 2>&1' 0\n\
+                  tempfile () {\n    if \\\n        TMPFILE=`mktemp /tmp/tmpkbd.XXXXXX 2>/dev/null` \\\n\
+                  \x20           || TMPFILE=`mktemp /run/tmpkbd.XXXXXX 2>/dev/null` \\\n\
+                  \x20           || TMPFILE=`mktemp 2>/dev/null`\n    then\n\
+                  \x20       tempfiles=\"$tempfiles $TMPFILE\"\n        return 0\n    else\n\
+                  \x20       TMPFILE=''\n        return 1\n    fi\n}\n\
+                  tempfile || { echo cannot; exit 1; }\necho made > $TMPFILE\ncp $TMPFILE /etc/copy\n";
+    let (changes, report) = compute(&t, &[pkg("console", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let left: Vec<&str> = changes
+        .files
+        .iter()
+        .map(|(e, _)| e.path.as_str())
+        .filter(|p| p.starts_with("tmp/") || p.starts_with("run/"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(
+        file(&changes, "etc/copy").map(|(_, c)| c.as_slice()),
+        Some(&b"made\n"[..])
+    );
+}
