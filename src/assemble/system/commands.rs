@@ -38,6 +38,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "update-binfmts" => super::binfmts::parse(args).is_ok(),
         "lighty-enable-mod" | "lighty-disable-mod" => super::lighttpd::parse(argv0, args).is_ok(),
         "run-parts" => parse_run_parts(args).is_some(),
+        "mkfontdir" | "mkfontscale" => super::fontsdir::parse_call(argv0, args).is_ok(),
         _ => {
             super::users::handles(argv0, args)
                 || super::pam::handles(argv0, args)
@@ -466,6 +467,20 @@ fn openssl_generates(args: &[String]) -> bool {
     }
 }
 
+/// Octave's list of installed add-on packages, as `pkg rebuild` saves it: its first line records
+/// the time and the user@host it ran as.
+const OCTAVE_PACKAGES: &str = "octave --no-window-system --eval \"pkg ('rebuild');\" (/usr/share/octave/octave_packages, \
+     saved with the time and the user@host it ran as)";
+
+/// Whether an `octave` call rebuilds the add-on package list (octave's postinst and trigger:
+/// `--eval 'pkg ('\''rebuild'\'');'`).
+fn octave_rebuilds_packages(args: &[String]) -> bool {
+    args.iter().any(|a| {
+        let code: String = a.chars().filter(|c| !c.is_whitespace()).collect();
+        code.contains("pkg('rebuild'") || code.contains("pkg(\"rebuild\"") || code.starts_with("pkgrebuild")
+    })
+}
+
 /// What GnuTLS's `certtool` makes from random numbers.
 const TWADMIN_GENERATED: &str = "the same `twadmin --generate-keys` command (a new key pair)";
 
@@ -533,6 +548,9 @@ pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
             .filter(|w| w[0] == "-out" || w[0] == "-keyout")
             .map(|w| w[1].clone())
             .collect(),
+        "octave" | "octave-cli" if octave_rebuilds_packages(args) => {
+            vec!["/usr/share/octave/octave_packages".to_owned()]
+        }
         // Its key file, `-f FILE`.
         "dropbearkey" => args
             .windows(2)
@@ -863,6 +881,14 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     if name == "twadmin" && twadmin_generates(args) {
         return Kind::NonDeterministic(TWADMIN_GENERATED);
     }
+    if matches!(name, "octave" | "octave-cli") && octave_rebuilds_packages(args) {
+        return Kind::NonDeterministic(OCTAVE_PACKAGES);
+    }
+    // An X font directory's index in mkfontdir's form (`fontsdir`); other forms name scalable
+    // fonts through FreeType, the image's own code.
+    if matches!(name, "mkfontdir" | "mkfontscale") && super::fontsdir::parse_call(name, args).is_ok() {
+        return Kind::Emulated;
+    }
     if let Some(kind) = image_code(name, args) {
         return kind;
     }
@@ -1002,6 +1028,38 @@ mod tests {
             ),
             super::Kind::NonDeterministic(_)
         ));
+    }
+
+    /// Octave's `pkg rebuild` (octave's postinst and trigger) saves the add-on list with the time
+    /// and user@host: left out, naming the file; other Octave code is not.
+    #[test]
+    fn octave_package_list_rebuild_is_non_deterministic() {
+        let args: Vec<String> = [
+            "--silent",
+            "--no-history",
+            "--no-init-file",
+            "--no-window-system",
+            "--eval",
+            "pkg ('rebuild');",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        assert!(matches!(
+            super::classify("/usr/bin/octave", &args),
+            super::Kind::NonDeterministic(_)
+        ));
+        assert_eq!(
+            super::left_out_outputs("octave", &args),
+            ["/usr/share/octave/octave_packages"]
+        );
+        for other in ["pkg list", "disp(1)"] {
+            let args = ["--eval".to_owned(), other.to_owned()];
+            assert_eq!(
+                super::classify("octave", &args),
+                super::Kind::NotEmulated,
+                "{other}"
+            );
+        }
     }
 
     /// `bash SCRIPT …` is classified as SCRIPT is (mariadb-server's database, made by a script it

@@ -33,6 +33,7 @@ pub mod dpkgdb;
 pub mod files;
 pub mod find;
 pub mod fontconfig;
+pub mod fontsdir;
 pub mod ghash;
 pub mod gsettings;
 pub mod hwdb;

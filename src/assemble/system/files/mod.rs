@@ -809,7 +809,7 @@ pub fn compute_at(
                         if (name == "cat" && !args.is_empty())
                             || matches!(
                                 name.as_str(),
-                                "sed" | "grep" | "awk" | "mawk" | "gawk" | "md5sum"
+                                "sed" | "grep" | "awk" | "mawk" | "gawk" | "md5sum" | "head" | "tail"
                             ) =>
                     {
                         output::printed(&state.borrow().overlay, argv, bash, None)
@@ -1180,6 +1180,11 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         }
         "phpenmod" => super::php::apply(&mut st.overlay, &super::php::parse(name, args)?, st.umask),
         "run-parts" => run_parts(&st.overlay, args),
+        "mkfontdir" | "mkfontscale" => super::fontsdir::apply(
+            &mut st.overlay,
+            &super::fontsdir::parse_call(name, args)?,
+            st.umask,
+        ),
         "journalctl" => {
             // The tool writes the database whole (0644, its directories 0755) or nothing.
             if let Some(bytes) = super::catalog::database(&st.overlay)? {

@@ -34,7 +34,7 @@ pub fn printed(
         {
             filter(argv, stdin.unwrap_or_default()).ok_or("this form is not reproduced")?
         }
-        "sed" | "grep" | "awk" | "mawk" | "gawk" => {
+        "sed" | "grep" | "awk" | "mawk" | "gawk" | "head" | "tail" => {
             let (own, files) = file_operands(argv).ok_or("it reads no file")?;
             let mut input = String::new();
             for f in &files {

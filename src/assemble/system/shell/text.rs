@@ -537,11 +537,13 @@ pub fn file_operands(argv: &[String]) -> Option<(Vec<String>, Vec<String>)> {
     let with_value: &[&str] = match name.as_str() {
         "sed" | "grep" | "egrep" | "fgrep" => &["-e"],
         "awk" | "mawk" | "gawk" => &["-F", "-v", "-f"],
+        // No script; one file (more would print a `==> FILE <==` header before each).
+        "head" | "tail" => &["-n", "-c"],
         _ => return None,
     };
     let mut own = vec![name.clone()];
     let mut files = Vec::new();
-    let mut has_script = false;
+    let mut has_script = matches!(name.as_str(), "head" | "tail");
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if with_value.contains(&a.as_str()) {
@@ -556,6 +558,9 @@ pub fn file_operands(argv: &[String]) -> Option<(Vec<String>, Vec<String>)> {
         } else {
             files.push(a.clone());
         }
+    }
+    if matches!(name.as_str(), "head" | "tail") && files.len() > 1 {
+        return None;
     }
     (!files.is_empty()).then_some((own, files))
 }
