@@ -390,8 +390,9 @@ const HARMLESS: &[&str] = &[
     "locale",
     // php-common's questions (`phpquery -V`, `-S`, `-M`, `-m`), answered by `php` where captured.
     "phpquery",
-    // Prints a file's capabilities.
+    // Prints a file's capabilities; its access control list.
     "getcap",
+    "getfacl",
     // libpaper's paper size (`files` answers it from `/etc/papersize`).
     "paperconf",
 ];

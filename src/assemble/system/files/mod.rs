@@ -820,7 +820,7 @@ pub fn compute_at(
                     // does not matter (one line, or sorted after).
                     Some((name, args)) if name == "find" => match super::find::parse_find(args) {
                         Ok(call) if call.action == super::find::Action::Print => {
-                            Some(recursive::printed(&state.borrow().overlay, &call))
+                            recursive::printed(&state.borrow().overlay, &call).ok()
                         }
                         _ => None,
                     },
@@ -867,6 +867,9 @@ pub fn compute_at(
                     }
                     Some((name, args)) if name == "stat" => {
                         output::stat_output(&state.borrow().overlay, args)
+                    }
+                    Some((name, args)) if name == "getfacl" => {
+                        output::getfacl_output(&state.borrow().overlay, args)
                     }
                     _ => super::dpkg_listfiles(packages, argv),
                 };

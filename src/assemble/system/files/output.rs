@@ -415,6 +415,48 @@ pub(super) fn edited_in_place(name: &str, args: &[String]) -> Vec<String> {
     out
 }
 
+/// `getfacl -c PATH…` (`--omit-header`) as acl's tool prints it for the image's entries, which
+/// carry no access control list beyond their mode (dpkg cannot ship one): the owner's, group's
+/// and others' permissions, and an empty line, for each path (its links followed). `None` for
+/// other options, a path that does not exist, and an entry with an ACL attribute.
+pub(super) fn getfacl_output(tree: &dyn TreeView, args: &[String]) -> Option<String> {
+    let (options, paths): (Vec<&String>, Vec<&String>) = args.iter().partition(|a| a.starts_with('-'));
+    if paths.is_empty() || !options.iter().any(|o| *o == "-c" || *o == "--omit-header") {
+        return None;
+    }
+    if options
+        .iter()
+        .any(|o| !matches!(o.as_str(), "-c" | "--omit-header" | "-p" | "--absolute-names"))
+    {
+        return None;
+    }
+    let rwx = |bits: u32| {
+        let flag = |bit: u32, c: char| if bits & bit != 0 { c } else { '-' };
+        [flag(4, 'r'), flag(2, 'w'), flag(1, 'x')]
+            .iter()
+            .collect::<String>()
+    };
+    let mut out = String::new();
+    for p in paths {
+        if !p.starts_with('/') {
+            return None;
+        }
+        let real = super::super::resolve(tree, &super::super::tree_path(p))?;
+        let e = tree.entry(&real)?;
+        if e.xattrs.keys().any(|k| k.starts_with("system.posix_acl")) {
+            return None;
+        }
+        let m = e.mode;
+        out.push_str(&format!(
+            "user::{}\ngroup::{}\nother::{}\n\n",
+            rwx(m >> 6),
+            rwx(m >> 3),
+            rwx(m)
+        ));
+    }
+    Some(out)
+}
+
 /// `stat -c FORMAT PATH…` (or `--format=FORMAT`) as coreutils prints it for the image's entries
 /// (spamassassin's `OWNER=$(stat -c '%U' /var/lib/spamassassin)`): `%U`/`%G` the names the
 /// image's account files give the ids (`UNKNOWN` for an id without one, as stat prints), `%u`,
@@ -422,8 +464,12 @@ pub(super) fn edited_in_place(name: &str, args: &[String]) -> Vec<String> {
 /// for other directives and options, and for a path that does not exist (stat fails).
 pub(super) fn stat_output(tree: &dyn TreeView, args: &[String]) -> Option<String> {
     let (format, paths) = match args {
-        [c, format, paths @ ..] if c == "-c" => (format.as_str(), paths),
-        [f, paths @ ..] => (f.strip_prefix("--format=")?, paths),
+        [c, format, paths @ ..] if c == "-c" || c == "--format" => (format.as_str(), paths),
+        // `stat -c%a FILE` (screen's postinst), `--format=%a`.
+        [f, paths @ ..] => (
+            f.strip_prefix("-c").or_else(|| f.strip_prefix("--format="))?,
+            paths,
+        ),
         [] => return None,
     };
     let paths = paths.strip_prefix(&["--".to_owned()][..]).unwrap_or(paths);

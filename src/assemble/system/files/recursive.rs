@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use super::super::find::{Action, FindCall, Test};
+use super::super::find::{Action, Expr, FindCall, Test};
 use super::super::shell::glob_match;
 use super::super::{Changes, Overlay, TreeView};
 use super::State;
@@ -136,29 +136,58 @@ fn within_depth(overlay: &Overlay<'_>, call: &FindCall, start: &str, all: &[Stri
         .collect()
 }
 
-fn passes(overlay: &Overlay<'_>, tests: &[Test], remaining: &Remaining, abs: &str) -> bool {
+fn passes(overlay: &Overlay<'_>, expr: &Expr, remaining: &Remaining, abs: &str) -> bool {
     let rel = super::super::tree_path(abs);
     let Some(entry) = overlay.entry(&rel) else {
         return false;
     };
-    tests.iter().all(|t| match t {
+    expr.holds(&|t| match t {
         Test::Type(c) => matches!(
             (c, &entry.kind),
             ('f', EntryKind::File { .. }) | ('d', EntryKind::Directory) | ('l', EntryKind::Symlink { .. })
         ),
         Test::Name(pattern) => glob_match(pattern, abs.rsplit('/').next().unwrap_or(abs)),
+        Test::Path(pattern) => glob_match(pattern, abs),
         Test::Empty => match entry.kind {
             EntryKind::File { size } => size == 0,
             EntryKind::Directory => !remaining.holds_any(abs),
             _ => false,
         },
+        Test::Uid(id) => entry.uid == *id,
+        Test::Gid(id) => entry.gid == *id,
+        // Resolved to ids before (`with_ids`).
+        Test::User(_) | Test::Group(_) => false,
+    })
+}
+
+/// The expression with `-user`/`-group` names made the image's ids, as find looks them up when it
+/// starts: an account of that name, else a number; anything else fails the call.
+fn with_ids(overlay: &Overlay<'_>, expr: &Expr) -> Result<Expr, String> {
+    expr.try_map(&|t| {
+        let (file, what, name) = match t {
+            Test::User(name) => ("etc/passwd", "user", name),
+            Test::Group(name) => ("etc/group", "group", name),
+            other => return Ok(other.clone()),
+        };
+        let id = match super::super::account(overlay, file, name) {
+            Ok((id, _)) => id,
+            Err(_) => name
+                .parse()
+                .map_err(|_| format!("find: '{name}' is not the name of a known {what}"))?,
+        };
+        Ok(if matches!(t, Test::User(_)) {
+            Test::Uid(id)
+        } else {
+            Test::Gid(id)
+        })
     })
 }
 
 /// What `find … -print` prints: each start's matches, the start first and what is below it in
 /// byte order (not the directory order find meets; the caller only uses this where order
 /// cannot matter).
-pub(in super::super) fn printed(overlay: &Overlay<'_>, call: &FindCall) -> String {
+pub(in super::super) fn printed(overlay: &Overlay<'_>, call: &FindCall) -> Result<String, String> {
+    let expr = with_ids(overlay, &call.expr)?;
     let mut out = String::new();
     for start in &call.starts {
         let all = below(overlay, start);
@@ -167,18 +196,19 @@ pub(in super::super) fn printed(overlay: &Overlay<'_>, call: &FindCall) -> Strin
             paths: all.iter().cloned().collect(),
         };
         for p in within_depth(overlay, call, start, &all) {
-            if passes(overlay, &call.tests, &remaining, &p) {
+            if passes(overlay, &expr, &remaining, &p) {
                 out.push_str(&p);
                 out.push('\n');
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Applies a `find` call: each selected path gets the action, `-delete` deepest first (it
 /// implies `-depth`, so a directory emptied by it is empty when its turn comes).
 pub(super) fn find(st: &mut State<'_>, package: &str, call: &FindCall) -> Result<(), String> {
+    let expr = with_ids(&st.overlay, &call.expr)?;
     let mut failures = Vec::new();
     for start in &call.starts {
         let all = below(&st.overlay, start);
@@ -193,7 +223,7 @@ pub(super) fn find(st: &mut State<'_>, package: &str, call: &FindCall) -> Result
             Action::Delete => {
                 found.reverse();
                 for p in found {
-                    if !passes(&st.overlay, &call.tests, &remaining, &p) {
+                    if !passes(&st.overlay, &expr, &remaining, &p) {
                         continue;
                     }
                     let rel = super::super::tree_path(&p);
@@ -211,7 +241,7 @@ pub(super) fn find(st: &mut State<'_>, package: &str, call: &FindCall) -> Result
             Action::Exec { argv, batch } => {
                 let selected: Vec<String> = found
                     .into_iter()
-                    .filter(|p| passes(&st.overlay, &call.tests, &remaining, p))
+                    .filter(|p| passes(&st.overlay, &expr, &remaining, p))
                     .collect();
                 let (name, args) = argv.split_first().ok_or("find -exec without a command")?;
                 let name = name.rsplit('/').next().unwrap_or(name);

@@ -1408,3 +1408,57 @@ fn a_mktemp_fallback_list_stops_at_the_first_file_and_the_exit_trap_removes_it()
         Some(&b"made\n"[..])
     );
 }
+
+/// frr's postinst: `id -u` of a user that does not exist fails (`|| echo 0`); find with
+/// parentheses, `-o`/`-a` and ids feeds a `while read` loop that only changes each file's owner
+/// and mode (taken whatever order find lists them in); `getfacl -c` shows no ACL beyond the mode;
+/// `-group` names an account the script made.
+#[test]
+fn find_expressions_feed_a_per_file_loop_as_frr_s_postinst_does() {
+    let mut t = MemTree::new();
+    t.file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
+        .file("etc/group", b"root:x:0:\n")
+        .file("etc/shadow", b"root:*:19000:0:99999:7:::\n")
+        .file("etc/gshadow", b"root:*::\n")
+        .file("etc/frr/daemons", b"bgpd=no\n")
+        .file("etc/frr/frr.conf", b"!\n")
+        .file("etc/frr/other/x.conf", b"x\n")
+        .dir("var/log")
+        .dir("bin");
+    let script = "#!/bin/sh\nset -e\naddgroup --system frrvty\naddgroup --system frr\n\
+                  adduser --system --ingroup frr --home /nonexistent --no-create-home frr\n\
+                  mkdir -m 0755 -p /var/log/frr\n\
+                  quaggauid=`id -u quagga 2>/dev/null || echo 0`\n\
+                  quaggagid=`id -g quagga 2>/dev/null || echo 0`\n\
+                  find /etc/frr /var/log/frr \\( -uid 0 -o -uid $quaggauid \\) -a \\( -gid 0 -o -gid $quaggauid \\) | \\\n\
+                  \twhile read filename; do\n\
+                  \tif { getfacl -c \"$filename\" 2>/dev/null || true; } | grep -E -q -v '^((user|group|other)::|$)'; then\n\
+                  \t\t:\n\telse\n\t\tchown frr: \"$filename\"\n\t\tchmod o-rwx \"$filename\"\n\tfi\ndone\n\
+                  find /etc/frr -maxdepth 1 \\( -name vtysh.conf -o -name frr.conf \\) -group frr -exec chgrp frrvty {} \\;\n";
+    let (changes, report) = compute(&t, &[pkg("frr", script)]).unwrap();
+    assert!(report.is_empty(), "{report:#?}");
+    let owner = |p: &str| {
+        file(&changes, p)
+            .map(|(e, _)| (e.uname.clone(), e.gname.clone(), e.mode))
+            .unwrap_or_else(|| panic!("{p} not changed: {changes:#?}"))
+    };
+    assert_eq!(owner("etc/frr/daemons"), ("frr".into(), "frr".into(), 0o640));
+    assert_eq!(owner("etc/frr/other"), ("frr".into(), "frr".into(), 0o750));
+    assert_eq!(owner("var/log/frr"), ("frr".into(), "frr".into(), 0o750));
+    // The second find picked frr.conf by name and group.
+    assert_eq!(owner("etc/frr/frr.conf"), ("frr".into(), "frrvty".into(), 0o640));
+}
+
+/// A loop that does something whose result depends on the order of its lines (appending them
+/// to a file) does not take find's unsorted lines: reported, not guessed.
+#[test]
+fn an_order_dependent_loop_does_not_take_find_s_lines() {
+    let mut t = MemTree::new();
+    t.file("etc/app/a.conf", b"a\n")
+        .file("etc/app/b.conf", b"b\n")
+        .dir("bin");
+    let script = "#!/bin/sh\nset -e\nfind /etc/app -name '*.conf' | while read f; do echo \"$f\" >> /etc/app.list; done\n";
+    let (changes, report) = compute(&t, &[pkg("app", script)]).unwrap();
+    assert!(file(&changes, "etc/app.list").is_none(), "{changes:#?}");
+    assert!(!report.is_empty());
+}

@@ -866,7 +866,7 @@ fn what_a_failure_exit_skips_is_reported() {
 fn stat_prints_the_image_s_owners_and_modes() {
     let postinst = "#!/bin/sh\nset -e\nchown 100:101 /var/lib/x\nchmod 2750 /var/lib/x\n\
         OWNER=$(stat -c %U /var/lib/x)\nGROUP=$(stat -c '%G' /var/lib/x)\n\
-        M=$(stat --format=%a:%u:%g:%n:%% /var/lib/x)\nO=$(stat -c %U /var/lib/orphan)\n\
+        M=$(stat --format=%a:%u:%g:%n:%% /var/lib/x)\nO=$(stat -c%U /var/lib/orphan)\n\
         echo \"$OWNER $GROUP $M $O\" > /etc/seen\nN=$(stat -c %U /etc/none)\necho \"$N\" > /etc/none-seen\n";
     let mut t = MemTree::new();
     t.dir("var/lib/x")

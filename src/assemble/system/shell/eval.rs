@@ -572,7 +572,7 @@ impl<'f> Eval<'f> {
                         self.node(c);
                         self.lines = saved_lines;
                     } else {
-                        self.sorted_after = cmds.get(i + 1).is_some_and(is_sort);
+                        self.sorted_after = cmds.get(i + 1).is_some_and(|n| is_sort(n) || order_free_loop(n));
                         self.node(c);
                         self.sorted_after = false;
                     }
@@ -608,7 +608,7 @@ impl<'f> Eval<'f> {
                     } else {
                         Some(input.take().unwrap_or_default())
                     };
-                    self.sorted_after = cmds.get(i + 1).is_some_and(is_sort);
+                    self.sorted_after = cmds.get(i + 1).is_some_and(|n| is_sort(n) || order_free_loop(n));
                     self.node(c);
                     self.sorted_after = false;
                     self.stdin = None;
@@ -750,7 +750,7 @@ impl<'f> Eval<'f> {
                 None => self.stdin.clone(),
             };
             if let Some(out) = self.answer(argv) {
-                self.last_status = capture::answered_status(argv, self.stdin.as_deref());
+                self.last_status = capture::answered_status(argv, self.stdin.as_deref(), &out);
                 self.capture.push_str(&out);
                 self.stdin = None;
                 return true;
@@ -1512,6 +1512,47 @@ fn is_sort(node: &Node) -> bool {
     let lits: Option<Vec<String>> = words.iter().map(Word::literal).collect();
     matches!(lits.as_deref(), Some([s]) if s == "sort")
         || matches!(lits.as_deref(), Some([s, u]) if s == "sort" && u == "-u")
+}
+
+/// `while read VAR…; do …; done` whose effect is the same whatever order its lines come in:
+/// the body only changes or asks about the files it is given (`chown`, `chmod`, `getfacl`, a
+/// test…), with no assignment, no output to a file, no loop, function or early end. Such a loop
+/// may read find's lines, which come in the directory's order (frr's `find /etc/frr … | while
+/// read filename; do … chown frr: "$filename" …; done`).
+fn order_free_loop(node: &Node) -> bool {
+    const PER_FILE: &[&str] = &[
+        ":", "true", "false", "[", "test", "echo", "printf", "continue", "chown", "chmod", "chgrp",
+        "getfacl", "setfacl", "grep", "egrep", "fgrep", "stat", "id", "basename", "dirname",
+    ];
+    let Node::While {
+        until: false,
+        cond,
+        body,
+    } = node
+    else {
+        return false;
+    };
+    let reads = matches!(cond.as_slice(), [Node::Simple { words, assigns, .. }]
+        if assigns.is_empty() && words.first().and_then(Word::literal).as_deref() == Some("read"));
+    let mut free = reads;
+    super::ast::each_node(body, true, &mut |n| match n {
+        Node::Simple {
+            assigns,
+            words,
+            redirs,
+            ..
+        } => {
+            let to_null = redirs.iter().all(|r| match r {
+                Redir::Out { target, .. } => target.literal().as_deref() == Some("/dev/null"),
+                _ => false,
+            });
+            let command = words.first().and_then(Word::literal);
+            free &= assigns.is_empty() && to_null && command.is_some_and(|c| PER_FILE.contains(&c.as_str()));
+        }
+        Node::If { .. } | Node::AndOr(_) | Node::Not(_) | Node::Group(_) | Node::Pipe(_) => {}
+        _ => free = false,
+    });
+    free
 }
 
 /// Whether a command of `nodes` (in any branch) is `exec`.

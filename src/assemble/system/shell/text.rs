@@ -834,6 +834,18 @@ fn tr(args: &[String], stdin: &str) -> Option<String> {
             let s = set(s)?;
             Some(stdin.chars().filter(|c| s.contains(c)).collect())
         }
+        // `tr -s ' '` (atftpd's `$(echo $A $B … | tr -s ' ')`): each run of one character of the
+        // set becomes that character once.
+        ["-s", s] => {
+            let s = set(s)?;
+            let mut out = String::new();
+            for c in stdin.chars() {
+                if !(s.contains(&c) && out.ends_with(c)) {
+                    out.push(c);
+                }
+            }
+            Some(out)
+        }
         [a, b] if !a.starts_with('-') => {
             // In the second set GNU tr takes only `[:upper:]` and `[:lower:]` (case mapping).
             if b.replace("[:upper:]", "").replace("[:lower:]", "").contains("[:") {

@@ -281,14 +281,17 @@ impl Eval<'_> {
 /// The status of a command whose output [`Eval::answer`] told: grep's is whether a line was
 /// selected; the text filters' and output builtins' is success. Commands whose status carries
 /// their result otherwise (`expr`, `which`, `dpkg-query`, `awk`'s `exit`) stay unknown.
-pub(super) fn answered_status(argv: &[String], stdin: Option<&str>) -> Option<bool> {
+pub(super) fn answered_status(argv: &[String], stdin: Option<&str>, printed: &str) -> Option<bool> {
     let name = argv.first()?;
     match name.as_str() {
+        // `id -u NAME` prints nothing only when there is no such user (frr's
+        // `quaggauid=\`id -u quagga 2>/dev/null || echo 0\``).
+        "id" => Some(!printed.is_empty()),
+        // Answered only for paths the image has.
+        "stat" | "getfacl" => Some(true),
         "grep" | "egrep" | "fgrep" => text::grep_matches(argv, stdin.unwrap_or_default()),
         "echo" | "printf" | "cat" | "sed" | "tr" | "cut" | "sort" | "uniq" | "head" | "tail" | "wc"
-        | "iconv" | "xargs" | "basename" | "dirname" | "pwd" | "uname" | "locale" | "id" | "whoami" => {
-            Some(true)
-        }
+        | "iconv" | "xargs" | "basename" | "dirname" | "pwd" | "uname" | "locale" | "whoami" => Some(true),
         // Told only once its file is made (setupcon's `TMPFILE=$(mktemp /tmp/…) || TMPFILE=$(mktemp
         // /run/…) || …` stops at the first).
         "mktemp" => Some(true),

@@ -154,6 +154,15 @@ impl<'f> Eval<'f> {
         }
         let mut input = None;
         for stage in before {
+            // A list in braces (frr's `{ getfacl -c "$f" 2>/dev/null || true; } | grep …`) prints
+            // what its commands print, told as a substitution of it would be.
+            if let Node::Group(_) = stage {
+                let saved = std::mem::replace(&mut self.stdin, input.take());
+                let printed = self.substitute(std::slice::from_ref(stage));
+                self.stdin = saved;
+                input = Some(printed.known()?);
+                continue;
+            }
             let argv = self.known_argv(stage, false)?;
             let saved = std::mem::replace(&mut self.stdin, input.take());
             let printed = self.answer(&argv);

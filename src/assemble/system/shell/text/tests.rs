@@ -241,6 +241,12 @@ fn filters_read_their_input_as_the_tools_do() {
     assert_eq!(run(&["tr", "-cd", "0-9"], "9.1-x\n").as_deref(), Some("91"));
     assert_eq!(run(&["tr", "a-c", "A-C"], "abcd").as_deref(), Some("ABCd"));
     assert_eq!(run(&["tr", "-d", "\\n"], "a\nb\n").as_deref(), Some("ab"));
+    // Squeezed as GNU tr does: runs of one character of the set, not of the set's characters.
+    assert_eq!(
+        run(&["tr", "-s", " "], "--port 69   --x  5 /srv\n").as_deref(),
+        Some("--port 69 --x 5 /srv\n")
+    );
+    assert_eq!(run(&["tr", "-s", "ab"], "aabbab  c").as_deref(), Some("abab  c"));
     assert_eq!(run(&["sort", "-u"], "b\na\nb\n").as_deref(), Some("a\nb\n"));
     assert_eq!(run(&["head", "-n", "1"], "b\na\n").as_deref(), Some("b\n"));
     assert_eq!(
