@@ -1462,3 +1462,22 @@ fn an_order_dependent_loop_does_not_take_find_s_lines() {
     assert!(file(&changes, "etc/app.list").is_none(), "{changes:#?}");
     assert!(!report.is_empty());
 }
+
+/// cups' postinst updates its queues only where the scheduler answers (`LC_ALL=C lpstat -r |
+/// grep -v not`): no daemon runs while an image is built, so nothing is done, nothing reported.
+#[test]
+fn cups_queues_are_left_alone_without_a_running_scheduler() {
+    let mut t = MemTree::new();
+    t.file("usr/bin/lpstat", b"\x7fELF")
+        .mode("usr/bin/lpstat", 0o755)
+        .file("usr/bin/lpinfo", b"\x7fELF")
+        .mode("usr/bin/lpinfo", 0o755)
+        .dir("var/cache/cups")
+        .dir("bin");
+    let script = "#!/bin/sh\nset -e\nif which lpstat > /dev/null 2>&1 && \\\n\twhich lpinfo > /dev/null 2>&1 && \\\n\
+                  \tLC_ALL=C lpstat -h /run/cups/cups.sock -r | grep -v not > /dev/null 2>&1; then\n\
+                  \ttouch /var/cache/cups/ppd-updates\n\tlpinfo -h /run/cups/cups.sock -m > /tmp/x\nfi\n";
+    let (changes, report) = compute(&t, &[pkg("cups", script)]).unwrap();
+    assert!(report.is_empty(), "{report:#?}");
+    assert!(file(&changes, "var/cache/cups/ppd-updates").is_none());
+}

@@ -151,6 +151,9 @@ impl<'f> Eval<'f> {
             ["id", "-u"] | ["id", "-g"] | ["id", "-ru"] | ["id", "-rg"] => return Some(line("0")),
             ["id", "-un"] | ["id", "-gn"] | ["whoami"] => return Some(line("root")),
             ["getopt", ..] => return text::getopt(&argv[1..]),
+            // No daemon runs while an image is built (nor in dpkg's chroot): CUPS' scheduler is
+            // not there to answer (cups' postinst updates its queues' PPDs only when it is).
+            ["lpstat", "-r"] | ["lpstat", "-h", _, "-r"] => return Some(line("scheduler is not running")),
             ["expr", ..] => return text::expr(&argv[1..]).map(|(out, _)| line(&out)),
             // The paper size of the locale scripts run under (C.UTF-8, glibc's C locale has
             // A4's, in millimetres); libpaper1's config asks.

@@ -188,7 +188,13 @@ impl<'f> Eval<'f> {
             Redir::Out { .. } => !output_elsewhere,
             Redir::Heredoc(_) | Redir::HeredocExpands(_) | Redir::In(_) => true,
         };
-        if !assigns.is_empty() || redirs.iter().any(redirected) {
+        // `LC_ALL=C lpstat -r`: what the walk answers is the same in the C locale as in the
+        // scripts' C.UTF-8 (byte order is code point order); any other assignment may change it.
+        let locale_only = assigns.iter().all(|(name, value)| {
+            (name == "LC_ALL" || name == "LANG" || name.starts_with("LC_"))
+                && matches!(value.literal().as_deref(), Some("C" | "POSIX" | "C.UTF-8"))
+        });
+        if !locale_only || redirs.iter().any(redirected) {
             return None;
         }
         words
