@@ -104,6 +104,10 @@ pub fn parse_find(args: &[String]) -> Result<FindCall, String> {
     if let Some(word) = parser.words.get(parser.at) {
         return Err(format!("find `{word}` where it stands is not emulated"));
     }
+    // `A -o B -delete`: the action is B's alone, which this form does not carry.
+    if parser.action.is_some() && matches!(expr, Expr::Or(_)) {
+        return Err("find with an action after `-o` is not emulated".into());
+    }
     Ok(FindCall {
         starts,
         min_depth: parser.min_depth,
@@ -140,15 +144,23 @@ impl Parser<'_> {
             .ok_or(format!("find {option} without its value"))
     }
 
-    /// `A -o B -o …`.
+    /// `A -o B -o …`: an operand on each side of every `-o`, as find requires.
     fn or(&mut self) -> Result<Expr, String> {
-        let mut parts = vec![self.and()?];
+        let operand = |p: &mut Self| -> Result<Expr, String> {
+            let from = p.at;
+            let e = p.and()?;
+            if p.at == from {
+                return Err("find: an operator without an operand".into());
+            }
+            Ok(e)
+        };
+        let mut parts = vec![operand(self)?];
         while matches!(self.peek(), Some("-o" | "-or")) {
             if self.action.is_some() {
                 return Err("find with an action before `-o` is not emulated".into());
             }
             self.at += 1;
-            parts.push(self.and()?);
+            parts.push(operand(self)?);
         }
         Ok(if parts.len() == 1 {
             parts.remove(0)
@@ -159,11 +171,21 @@ impl Parser<'_> {
 
     /// `A -a B …` or `A B …`, up to `-o`, `)` or the end.
     fn and(&mut self) -> Result<Expr, String> {
+        let start = self.at;
         let mut parts = Vec::new();
         loop {
             match self.peek() {
                 None | Some("-o" | "-or" | ")") => break,
                 Some("-a" | "-and") => {
+                    // An operand on each side.
+                    if self.at == start
+                        || matches!(
+                            self.words.get(self.at + 1).map(String::as_str),
+                            None | Some("-o" | "-or" | "-a" | "-and" | ")")
+                        )
+                    {
+                        return Err("find: `-a` without an operand".into());
+                    }
                     self.at += 1;
                     continue;
                 }
@@ -311,6 +333,8 @@ mod tests {
         assert_eq!(call.max_depth, Some(1));
         assert!(matches!(call.action, Action::Exec { batch: false, .. }));
         assert_eq!(call.expr.tests().len(), 3);
+        // Options count as operands (always true), as GNU find takes them.
+        assert!(parse_find(&args("/d -maxdepth 1 -a -name a")).is_ok());
     }
 
     /// What would need find's own evaluation order of actions is refused.
@@ -325,6 +349,13 @@ mod tests {
             "/d -uid +5",
             "/d -newer /x",
             "d -name a",
+            "/d -name a -o -name b -delete",
+            "/d -o -name a",
+            "/d -name a -o",
+            "/d -a -name a",
+            "/d -name a -a",
+            "/d ( ) -print",
+            "/d ! -print",
         ] {
             assert!(parse_find(&args(refused)).is_err(), "{refused}");
         }

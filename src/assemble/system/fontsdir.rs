@@ -31,37 +31,71 @@ pub struct FontsDirCall {
     pub dirs: Vec<String>,
 }
 
-/// The calls this module reproduces. `mkfontscale` only in mkfontdir's form (`-b -s -l`): alone it
-/// names scalable fonts, which takes FreeType.
+/// The calls this module reproduces, read as mkfontscale reads its arguments: options up to
+/// the first word that is not one (or `--…`), `-l` switching the re-encoding of ISO 10646 fonts
+/// off and on again, then directories. `mkfontdir` is `mkfontscale -b -s -l`. Reproduced: bitmap
+/// fonts only (`-b -s`), not re-encoded (`-l` an odd number of times), with `-e` directories; the
+/// other options, relative paths and directories are refused.
 pub fn parse_call(name: &str, args: &[String]) -> Result<FontsDirCall, String> {
+    if !matches!(name, "mkfontdir" | "mkfontscale") {
+        return Err(format!("{name} is not mkfontdir"));
+    }
+    let implied: &[&str] = if name == "mkfontdir" {
+        &["-b", "-s", "-l"]
+    } else {
+        &[]
+    };
+    let words: Vec<&str> = implied
+        .iter()
+        .copied()
+        .chain(args.iter().map(String::as_str))
+        .collect();
     let mut call = FontsDirCall {
         encodings: Vec::new(),
         dirs: Vec::new(),
     };
-    let (mut bitmaps, mut skip_scalable, mut legacy) =
-        (name == "mkfontdir", name == "mkfontdir", name == "mkfontdir");
-    if !matches!(name, "mkfontdir" | "mkfontscale") {
-        return Err(format!("{name} is not mkfontdir"));
-    }
-    let mut it = args.iter();
-    let mut options = true;
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--" if options => options = false,
-            "-b" if options => bitmaps = true,
-            "-s" if options => skip_scalable = true,
-            "-l" if options => legacy = true,
-            "-e" if options => {
-                let dir = it.next().ok_or("mkfontdir -e without a directory")?;
-                call.encodings.push(absolute(dir)?);
+    let (mut bitmaps, mut scalable, mut reencode) = (false, true, true);
+    let mut at = 0;
+    while let Some(word) = words.get(at) {
+        if !word.starts_with('-') {
+            break;
+        }
+        at += 1;
+        match *word {
+            w if w.starts_with("--") => break,
+            "-b" => bitmaps = true,
+            "-s" => scalable = false,
+            "-l" => reencode = !reencode,
+            "-e" => {
+                let dir = words.get(at).ok_or("mkfontdir -e without a directory")?;
+                at += 1;
+                if !dir.starts_with('/') {
+                    return Err(format!("mkfontdir -e with the relative directory {dir}"));
+                }
+                // mkfontscale drops one trailing `/`.
+                let dir = match dir.strip_suffix('/') {
+                    Some(d) if dir.len() > 1 => d,
+                    _ => dir,
+                };
+                call.encodings.push(dir.to_owned());
             }
-            o if options && o.starts_with('-') => return Err(format!("{name} option {o} is not reproduced")),
-            dir => call.dirs.push(absolute(dir)?),
+            o => return Err(format!("{name} option {o} is not reproduced")),
         }
     }
-    if !(bitmaps && skip_scalable && legacy) {
+    for dir in &words[at..] {
+        if !dir.starts_with('/') {
+            return Err(format!("mkfontdir with the relative directory {dir}"));
+        }
+        call.dirs.push(dir.to_string());
+    }
+    if !bitmaps || scalable {
         return Err(format!(
-            "{name} other than mkfontdir's form (-b -s -l) indexes scalable fonts, which takes FreeType"
+            "{name} other than mkfontdir's form (-b -s) indexes scalable fonts, which takes FreeType"
+        ));
+    }
+    if reencode {
+        return Err(format!(
+            "{name} re-encoding ISO 10646 fonts (without -l) takes FreeType's view of their glyphs"
         ));
     }
     if call.dirs.is_empty() {
@@ -70,56 +104,46 @@ pub fn parse_call(name: &str, args: &[String]) -> Result<FontsDirCall, String> {
     Ok(call)
 }
 
-/// A directory as the call names it, without its trailing `/` (as mkfontscale writes it).
-fn absolute(dir: &str) -> Result<String, String> {
-    if !dir.starts_with('/') {
-        return Err(format!("mkfontdir with the relative directory {dir}"));
-    }
-    let trimmed = dir.trim_end_matches('/');
-    Ok(if trimmed.is_empty() {
-        "/".to_owned()
-    } else {
-        trimmed.to_owned()
-    })
-}
-
 /// Writes each directory's fonts.dir and encodings.dir, as mkfontdir does. `Err` names the file
 /// and what mkfontdir would need that is not reproduced; nothing is written then.
 pub fn apply(overlay: &mut Overlay<'_>, call: &FontsDirCall, umask: u32) -> Result<(), String> {
     let encodings = encodings_dir(overlay, &call.encodings)?;
-    let mut changes = Changes::default();
+    // Every directory's index first: a refusal leaves nothing written.
+    let mut indexes = Vec::new();
     for dir in &call.dirs {
         let real = super::resolve(overlay, &super::tree_path(dir))
             .filter(|r| super::is_dir(overlay, r))
             .ok_or_else(|| format!("mkfontdir: {dir} is not a directory"))?;
         let fonts = fonts_dir(overlay, &real, dir)?;
-        let fonts_path = super::child_path(&real, "fonts.dir");
-        // fonts.dir is opened for writing: an existing one keeps its mode and owner.
-        let mut entry = overlay
-            .entry(&fonts_path)
-            .filter(|e| !e.is_dir())
-            .cloned()
-            .unwrap_or_else(|| {
-                crate::entry::Entry::generated(
-                    &fonts_path,
-                    crate::entry::EntryKind::File { size: 0 },
-                    0o666 & !umask,
-                )
-            });
-        entry.kind = crate::entry::EntryKind::File {
-            size: fonts.len() as u64,
-        };
-        changes.files.push((entry, fonts));
-        // encodings.dir is removed, then made anew where there are encodings.
+        if super::resolve(overlay, &super::child_path(&real, "fonts.dir"))
+            .is_some_and(|p| super::is_dir(overlay, &p))
+        {
+            return Err(format!("mkfontdir: {dir}/fonts.dir is a directory"));
+        }
+        indexes.push((real, fonts));
+    }
+    for (real, fonts) in indexes {
+        // fonts.dir is opened for writing (through a link; an existing file keeps its mode and
+        // owner); encodings.dir is removed, then made anew where there are encodings.
+        super::write_through(
+            overlay,
+            &format!("/{}", super::child_path(&real, "fonts.dir")),
+            &fonts,
+            false,
+            umask,
+        )?;
         let encodings_path = super::child_path(&real, "encodings.dir");
+        let mut changes = Changes::default();
         if overlay.entry(&encodings_path).is_some() {
             changes.removed.push(encodings_path.clone());
         }
+        overlay.apply(changes);
         if let Some(text) = &encodings {
+            let mut changes = Changes::default();
             changes.file(&encodings_path, 0o666 & !umask, text.clone());
+            overlay.apply(changes);
         }
     }
-    overlay.apply(changes);
     Ok(())
 }
 
@@ -164,7 +188,7 @@ fn encodings_dir(tree: &dyn TreeView, dirs: &[String]) -> Result<Option<Vec<u8>>
             for encoding in encoding_names(&bytes) {
                 let mut line = encoding;
                 line.push(b' ');
-                line.extend_from_slice(format!("{}/{name}", dir.trim_end_matches('/')).as_bytes());
+                line.extend_from_slice(format!("{dir}/{name}").as_bytes());
                 lines.push(line);
             }
         }
@@ -181,25 +205,25 @@ fn encodings_dir(tree: &dyn TreeView, dirs: &[String]) -> Result<Option<Vec<u8>>
     Ok(Some(out))
 }
 
-/// libfontenc's reading of an encoding file's header: the first line that is not blank or a
-/// comment must be `STARTENCODING NAME`, and each `ALIAS NAME` line before `STARTMAPPING` (or
-/// `ENDENCODING`) adds a name, 20 at most. Keywords are matched whatever their case; other lines
-/// are skipped. Not an encoding file: no name.
+/// libfontenc's reading of an encoding file's header (`FontEncIdentify`): the first line that is
+/// not blank or a comment must be `STARTENCODING NAME`, and each `ALIAS NAME` line before a
+/// `STARTMAPPING` line (or `ENDENCODING`) adds a name, 20 at most. Read with libfontenc's own
+/// tokenizer, quirks included (a token it cannot read ends a line without skipping the rest of
+/// it; a NUL is the end of the file where a token starts). Not an encoding file: no name.
 fn encoding_names(bytes: &[u8]) -> Vec<Vec<u8>> {
-    // A NUL byte ends the file for libfontenc's reader.
-    let text = bytes.split(|b| *b == 0).next().unwrap_or_default();
-    let mut lines = text
-        .split(|b| *b == b'\n')
-        .map(header_line)
-        .filter(|l| *l != HeaderLine::Blank);
-    let Some(HeaderLine::Start(name)) = lines.next() else {
-        return Vec::new();
+    let mut reader = EncodingReader {
+        bytes,
+        at: 0,
+        keyword: Vec::new(),
     };
-    let mut names = vec![name];
-    for line in lines {
-        match line {
-            HeaderLine::Mapping | HeaderLine::End => break,
-            HeaderLine::Alias(alias) if names.len() <= 20 => names.push(alias),
+    if reader.line() != HeaderLine::Start {
+        return Vec::new();
+    }
+    let mut names = vec![reader.keyword.clone()];
+    loop {
+        match reader.line() {
+            HeaderLine::End | HeaderLine::Mapping => break,
+            HeaderLine::Alias if names.len() <= 20 => names.push(reader.keyword.clone()),
             _ => {}
         }
     }
@@ -208,60 +232,238 @@ fn encoding_names(bytes: &[u8]) -> Vec<Vec<u8>> {
 
 #[derive(Debug, PartialEq, Eq)]
 enum HeaderLine {
-    Blank,
-    Start(Vec<u8>),
-    Alias(Vec<u8>),
+    Start,
+    Alias,
     Mapping,
+    /// `ENDENCODING`, or the end of the file.
     End,
     Other,
 }
 
-/// One line as libfontenc's tokenizer reads it: a keyword starts with a letter, `/`, `_`, `-`
-/// or `.` and runs over printable characters up to a `#`; a line ends at its newline or a `#`
-/// comment, and a blank before that makes it malformed.
-fn header_line(line: &[u8]) -> HeaderLine {
-    let blank = |c: &u8| *c == b' ' || *c == b'\t';
-    let skip = |at: usize| at + line[at..].iter().take_while(|c| blank(c)).count();
-    let keyword = |at: usize| -> Option<(&[u8], usize)> {
-        let first = *line.get(at)?;
-        if !(first.is_ascii_alphabetic() || b"/_-.".contains(&first)) {
-            return None;
-        }
-        let len = line[at..]
-            .iter()
-            .take_while(|c| (33..=126).contains(*c) && **c != b'#')
-            .count();
-        (len < 100).then_some((&line[at..at + len], at + len))
-    };
-    // Nothing but characters other than blanks up to the end or a comment.
-    let ends = |at: usize| line[at..].iter().take_while(|c| **c != b'#').all(|c| !blank(c));
-    let at = skip(0);
-    if at == line.len() || line[at] == b'#' {
-        return HeaderLine::Blank;
-    }
-    let Some((word, after)) = keyword(at) else {
-        return HeaderLine::Other;
-    };
-    match word.to_ascii_lowercase().as_slice() {
-        kw @ (b"startencoding" | b"alias") => {
-            // The name follows blanks on the same line.
-            if !line.get(after).is_some_and(blank) {
-                return HeaderLine::Other;
+#[derive(Debug, PartialEq, Eq)]
+enum Token {
+    End,
+    Error,
+    EndOfLine,
+    Number,
+    Keyword,
+}
+
+/// libfontenc's `encparse.c` reader, character by character (`-1` the end of the file).
+struct EncodingReader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    /// The last keyword read (at most 100 characters).
+    keyword: Vec<u8>,
+}
+
+impl EncodingReader<'_> {
+    fn getc(&mut self) -> i32 {
+        match self.bytes.get(self.at) {
+            Some(b) => {
+                self.at += 1;
+                i32::from(*b)
             }
-            match keyword(skip(after)) {
-                Some((name, end)) if ends(end) => {
-                    if kw == b"alias" {
-                        HeaderLine::Alias(name.to_vec())
-                    } else {
-                        HeaderLine::Start(name.to_vec())
+            None => -1,
+        }
+    }
+
+    fn skip_line(&mut self, mut c: i32) {
+        if c == 0 {
+            c = self.getc();
+        }
+        while c > 0 && c != i32::from(b'\n') {
+            c = self.getc();
+        }
+    }
+
+    /// Whether the line ends here (a blank before its end or comment makes it malformed).
+    fn line_ends(&mut self, mut c: i32) -> bool {
+        if c == 0 {
+            c = self.getc();
+        }
+        loop {
+            if c <= 0 || c == i32::from(b'\n') {
+                return true;
+            }
+            if c == i32::from(b'#') {
+                self.skip_line(c);
+                return true;
+            }
+            if c == i32::from(b' ') || c == i32::from(b'\t') {
+                self.skip_line(c);
+                return false;
+            }
+            c = self.getc();
+        }
+    }
+
+    /// The next token from `c` (`c <= 0`: read one first), and the character after it.
+    fn token(&mut self, mut c: i32) -> (Token, i32) {
+        let is = |c: i32, set: &[u8]| u8::try_from(c).is_ok_and(|b| set.contains(&b));
+        if c <= 0 {
+            c = self.getc();
+        }
+        if c <= 0 {
+            return (Token::End, c);
+        }
+        while is(c, b" \t") {
+            c = self.getc();
+        }
+        if c == i32::from(b'\n') {
+            return (Token::EndOfLine, c);
+        }
+        if c == i32::from(b'#') {
+            self.skip_line(c);
+            return (Token::EndOfLine, c);
+        }
+        if is(c, b"0123456789") {
+            // A decimal, octal (`0…`) or hexadecimal (`0x…`) number; its value is not needed.
+            if c == i32::from(b'0') {
+                c = self.getc();
+                if is(c, b"xX") {
+                    c = self.getc();
+                }
+            }
+            while is(c, b"0123456789abcdefABCDEF") {
+                c = self.getc();
+            }
+            return (Token::Number, c);
+        }
+        let starts_keyword = u8::try_from(c).is_ok_and(|b| b.is_ascii_alphabetic() || b"/_-.".contains(&b));
+        if !starts_keyword {
+            return (Token::Error, c);
+        }
+        self.keyword.clear();
+        self.keyword.push(c as u8);
+        while self.keyword.len() < 100 {
+            c = self.getc();
+            if c <= 32 || c > 126 || c == i32::from(b'#') {
+                break;
+            }
+            self.keyword.push(c as u8);
+        }
+        (Token::Keyword, c)
+    }
+
+    /// What the next line is, as libfontenc's `parseEncodingLine` tells it.
+    fn line(&mut self) -> HeaderLine {
+        let mut c = self.getc();
+        if c <= 0 {
+            return HeaderLine::End;
+        }
+        loop {
+            let (token, next) = self.token(c);
+            c = next;
+            match token {
+                Token::End => return HeaderLine::End,
+                Token::EndOfLine => c = self.getc(),
+                Token::Error => return HeaderLine::Other,
+                // A code, a range, or a code and a name: mapping lines, none of the header's.
+                Token::Number => {
+                    let (token, next) = self.token(c);
+                    match token {
+                        Token::Number => {
+                            let (token, next) = self.token(next);
+                            if !matches!(token, Token::Number | Token::EndOfLine) {
+                                self.skip_line(next);
+                            }
+                        }
+                        Token::Keyword => {
+                            self.line_ends(next);
+                        }
+                        _ => self.skip_line(next),
+                    }
+                    return HeaderLine::Other;
+                }
+                Token::Keyword => return self.keyword_line(c),
+            }
+        }
+    }
+
+    fn keyword_line(&mut self, c: i32) -> HeaderLine {
+        let keyword = self.keyword.to_ascii_lowercase();
+        match keyword.as_slice() {
+            b"startencoding" | b"alias" => {
+                let (token, next) = self.token(c);
+                if token != Token::Keyword {
+                    self.skip_line(next);
+                    return HeaderLine::Other;
+                }
+                match (self.line_ends(next), keyword.as_slice()) {
+                    (true, b"alias") => HeaderLine::Alias,
+                    (true, _) => HeaderLine::Start,
+                    (false, _) => HeaderLine::Other,
+                }
+            }
+            b"size" | b"firstindex" => {
+                let (token, next) = self.token(c);
+                if token == Token::Number {
+                    let (token, next) = self.token(next);
+                    if !matches!(token, Token::Number | Token::EndOfLine) {
+                        self.skip_line(next);
+                    }
+                } else {
+                    self.skip_line(next);
+                }
+                HeaderLine::Other
+            }
+            b"startmapping" => {
+                let (token, mut next) = self.token(c);
+                if token != Token::Keyword {
+                    self.skip_line(next);
+                    return HeaderLine::Other;
+                }
+                for _ in 0..2 {
+                    let (token, after) = self.token(next);
+                    next = after;
+                    match token {
+                        Token::EndOfLine => return HeaderLine::Mapping,
+                        Token::Number => {}
+                        _ => {
+                            self.skip_line(next);
+                            return HeaderLine::Other;
+                        }
                     }
                 }
-                _ => HeaderLine::Other,
+                if self.line_ends(next) {
+                    HeaderLine::Mapping
+                } else {
+                    HeaderLine::Other
+                }
+            }
+            b"undefine" => {
+                let (token, next) = self.token(c);
+                if token != Token::Number {
+                    self.skip_line(next);
+                    return HeaderLine::Other;
+                }
+                let (token, next) = self.token(next);
+                match token {
+                    Token::EndOfLine => {}
+                    Token::Number => {
+                        self.line_ends(next);
+                    }
+                    _ => self.skip_line(next),
+                }
+                HeaderLine::Other
+            }
+            b"endencoding" => {
+                if self.line_ends(c) {
+                    HeaderLine::End
+                } else {
+                    HeaderLine::Other
+                }
+            }
+            b"endmapping" => {
+                self.line_ends(c);
+                HeaderLine::Other
+            }
+            _ => {
+                self.skip_line(c);
+                HeaderLine::Other
             }
         }
-        b"startmapping" => HeaderLine::Mapping,
-        b"endencoding" if ends(after) => HeaderLine::End,
-        _ => HeaderLine::Other,
     }
 }
 
@@ -603,7 +805,9 @@ fn pcf_font_name(d: &[u8]) -> Option<Vec<u8>> {
     if count <= 0 {
         return None;
     }
-    let properties = (0..count as usize).find_map(|i| {
+    // No more entries than the file holds (a corrupt count is not read two thousand million times).
+    let entries = (count as usize).min(d.len().saturating_sub(8) / 16);
+    let properties = (0..entries).find_map(|i| {
         let at = 8 + 16 * i;
         (le32(at)? == 1).then(|| le32(at + 12)).flatten()
     })? as usize;
@@ -638,32 +842,38 @@ fn pcf_font_name(d: &[u8]) -> Option<Vec<u8>> {
     }
     let size = size as usize;
     let strings = d.get(strings_at + 4..strings_at + 4 + size)?;
+    // A string ends at its NUL; one running off the table is refused (C would read past it).
     let c_string = |at: usize| {
         let s = &strings[at..];
-        s[..s.iter().position(|b| *b == 0).unwrap_or(s.len())].to_vec()
+        s.iter().position(|b| *b == 0).map(|end| s[..end].to_vec())
     };
-    (0..nprops).find_map(|i| {
+    // The first string property named FONT (mkfontscale's bounds: the name well inside the
+    // strings, the value inside them), then its value.
+    let value = (0..nprops).find_map(|i| {
         let at = props_at + 9 * i;
         let name = u32_at(at)? as usize;
         let is_string = *d.get(at + 4)? != 0;
         let value = u32_at(at + 5)? as usize;
-        // mkfontscale's bounds: the name well inside the strings, the value inside them.
         let fits = name < size.saturating_sub(4) && value < size;
-        (is_string && fits && c_string(name) == b"FONT").then(|| c_string(value))
-    })
+        (is_string && fits && c_string(name).as_deref() == Some(b"FONT")).then_some(value)
+    })?;
+    c_string(value)
 }
 
 /// The `FONT` line of a BDF font's header (before `CHARS`): every header line must start with an
 /// upper-case keyword, as mkfontscale reads it.
 fn bdf_font_name(d: &[u8]) -> Option<Vec<u8>> {
-    let mut lines = d.split(|b| *b == b'\n');
+    // Lines with their newline: a line the file ends in without one fails mkfontscale's reading.
+    let mut lines = d.split_inclusive(|b| *b == b'\n');
     let first = lines.next()?;
     if !first.starts_with(b"STARTFONT ") {
         return None;
     }
     for line in lines {
+        let line = line.strip_suffix(b"\n")?;
+        // Keywords of upper-case letters, at most 19 (ident.c's buffer).
         let keyword_len = line.iter().take_while(|c| c.is_ascii_uppercase()).count();
-        if keyword_len == 0 || keyword_len > 20 {
+        if keyword_len == 0 || keyword_len > 19 {
             return None;
         }
         let (keyword, rest) = line.split_at(keyword_len);
@@ -674,7 +884,11 @@ fn bdf_font_name(d: &[u8]) -> Option<Vec<u8>> {
             b"FONT" => {
                 let value: &[u8] = rest.strip_prefix(b" ")?;
                 let value = &value[value.iter().take_while(|c| **c == b' ').count()..];
-                return (!value.is_empty() && value.len() < 1000).then(|| value.to_vec());
+                if value.is_empty() || value.len() >= 1000 {
+                    return None;
+                }
+                // The name as C reads it: up to a NUL.
+                return Some(value[..value.iter().position(|b| *b == 0).unwrap_or(value.len())].to_vec());
             }
             b"CHARS" => return None,
             _ => {}

@@ -115,7 +115,12 @@ pub(super) fn unwalked_effects(condition: &str, unwalked: &[String]) -> Vec<Stri
         .map(|w| if w.contains(['$', '`']) { "/expanded" } else { w })
         .collect();
     let failure = shell::as_failure_exit(condition);
-    if failure.is_none() && !condition.contains("; ") && kind(&written.join(" ")) == Kind::Emulated {
+    let after_unreproduced = shell::as_exit_after_unreproduced(condition);
+    if failure.is_none()
+        && after_unreproduced.is_none()
+        && !condition.contains("; ")
+        && kind(&written.join(" ")) == Kind::Emulated
+    {
         return Vec::new();
     }
     unwalked
@@ -123,11 +128,14 @@ pub(super) fn unwalked_effects(condition: &str, unwalked: &[String]) -> Vec<Stri
         // Service management is skipped whichever branch runs it, and a non-deterministic
         // effect is left out.
         .filter(|text| !matches!(kind(text), Kind::Harmless | Kind::Service | Kind::NonDeterministic(_)))
-        .map(|text| match failure {
-            Some(exit) => format!(
+        .map(|text| match (failure, after_unreproduced) {
+            (Some(exit), _) => format!(
                 "{text} (not run: the walk reached `{exit}`, a failure the install did not have: it took a path dpkg's run did not)"
             ),
-            None => format!(
+            (None, Some((exit, command))) => format!(
+                "{text} (not run: the walk reached `{exit}` after `{command}`, which it did not reproduce and which may have made what decided it)"
+            ),
+            (None, None) => format!(
                 "{text} (not run: whether `{condition}` holds is not known while building; the walk took it as holding)"
             ),
         })

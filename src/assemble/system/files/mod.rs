@@ -931,10 +931,23 @@ pub fn compute_at(
                         .borrow_mut()
                         .extend(conditions::unwalked_effects(condition, unwalked));
                 };
+                // What the walk's caller reproduces: all but the image's programs it neither
+                // applies nor follows (a Perl configuration tool).
+                let reproduced = |argv: &[String]| match argv.split_first() {
+                    Some((name, args)) => {
+                        let base = name.rsplit('/').next().unwrap_or(name);
+                        !matches!(
+                            commands::classify(name, args),
+                            Kind::NotEmulated | Kind::ImageCode(_)
+                        ) || handles(base, args)
+                    }
+                    None => true,
+                };
                 let walked = shell::Eval::new(&args, &mut cb)
                     .with_helpers(&helpers)
                     .with_globs(&globs)
                     .with_guesses(&guesses)
+                    .with_reproduced(&reproduced)
                     .with_bash(bash)
                     .with_output(&printed)
                     .with_debconf(&db)

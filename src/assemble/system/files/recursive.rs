@@ -109,7 +109,8 @@ impl Remaining {
 /// The absolute paths a call's depth options select below `start` (`all`: what `below` found).
 fn within_depth(overlay: &Overlay<'_>, call: &FindCall, start: &str, all: &[String]) -> Vec<String> {
     let rel = super::super::tree_path(start);
-    if overlay.entry(&rel).is_none() && !rel.is_empty() {
+    // A start through a symbolic link (`/lib/app` on a merged-/usr image) is where it leads.
+    if super::super::resolve(overlay, &rel).is_none() {
         return Vec::new();
     }
     // Depths count below the directory the start resolves to (where `below` finds entries).
@@ -136,7 +137,19 @@ fn within_depth(overlay: &Overlay<'_>, call: &FindCall, start: &str, all: &[Stri
         .collect()
 }
 
-fn passes(overlay: &Overlay<'_>, expr: &Expr, remaining: &Remaining, abs: &str) -> bool {
+/// How find names a path below `start`: from the start as given (`/lib/app/k` on a merged-/usr
+/// image, where the entry is `/usr/lib/app/k`), which `-path` matches and `-print` prints.
+fn as_given(overlay: &Overlay<'_>, start: &str, abs: &str) -> String {
+    let real = super::super::resolve(overlay, &super::super::tree_path(start)).map(|r| format!("/{r}"));
+    match real.as_deref().and_then(|r| abs.strip_prefix(r)) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+            format!("{}{rest}", start.trim_end_matches('/'))
+        }
+        _ => abs.to_owned(),
+    }
+}
+
+fn passes(overlay: &Overlay<'_>, expr: &Expr, remaining: &Remaining, abs: &str, shown: &str) -> bool {
     let rel = super::super::tree_path(abs);
     let Some(entry) = overlay.entry(&rel) else {
         return false;
@@ -147,7 +160,7 @@ fn passes(overlay: &Overlay<'_>, expr: &Expr, remaining: &Remaining, abs: &str) 
             ('f', EntryKind::File { .. }) | ('d', EntryKind::Directory) | ('l', EntryKind::Symlink { .. })
         ),
         Test::Name(pattern) => glob_match(pattern, abs.rsplit('/').next().unwrap_or(abs)),
-        Test::Path(pattern) => glob_match(pattern, abs),
+        Test::Path(pattern) => glob_match(pattern, shown),
         Test::Empty => match entry.kind {
             EntryKind::File { size } => size == 0,
             EntryKind::Directory => !remaining.holds_any(abs),
@@ -173,7 +186,9 @@ fn with_ids(overlay: &Overlay<'_>, expr: &Expr) -> Result<Expr, String> {
             Ok((id, _)) => id,
             Err(_) => name
                 .parse()
-                .map_err(|_| format!("find: '{name}' is not the name of a known {what}"))?,
+                .ok()
+                .filter(|_| name.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| format!("find: '{name}' is not the name of a known {what}"))?,
         };
         Ok(if matches!(t, Test::User(_)) {
             Test::Uid(id)
@@ -196,8 +211,9 @@ pub(in super::super) fn printed(overlay: &Overlay<'_>, call: &FindCall) -> Resul
             paths: all.iter().cloned().collect(),
         };
         for p in within_depth(overlay, call, start, &all) {
-            if passes(overlay, &expr, &remaining, &p) {
-                out.push_str(&p);
+            let shown = as_given(overlay, start, &p);
+            if passes(overlay, &expr, &remaining, &p, &shown) {
+                out.push_str(&shown);
                 out.push('\n');
             }
         }
@@ -223,7 +239,13 @@ pub(super) fn find(st: &mut State<'_>, package: &str, call: &FindCall) -> Result
             Action::Delete => {
                 found.reverse();
                 for p in found {
-                    if !passes(&st.overlay, &expr, &remaining, &p) {
+                    if !passes(
+                        &st.overlay,
+                        &expr,
+                        &remaining,
+                        &p,
+                        &as_given(&st.overlay, start, &p),
+                    ) {
                         continue;
                     }
                     let rel = super::super::tree_path(&p);
@@ -241,7 +263,15 @@ pub(super) fn find(st: &mut State<'_>, package: &str, call: &FindCall) -> Result
             Action::Exec { argv, batch } => {
                 let selected: Vec<String> = found
                     .into_iter()
-                    .filter(|p| passes(&st.overlay, &expr, &remaining, p))
+                    .filter(|p| {
+                        passes(
+                            &st.overlay,
+                            &expr,
+                            &remaining,
+                            p,
+                            &as_given(&st.overlay, start, p),
+                        )
+                    })
                     .collect();
                 let (name, args) = argv.split_first().ok_or("find -exec without a command")?;
                 let name = name.rsplit('/').next().unwrap_or(name);

@@ -1461,6 +1461,20 @@ fn an_order_dependent_loop_does_not_take_find_s_lines() {
     let (changes, report) = compute(&t, &[pkg("app", script)]).unwrap();
     assert!(file(&changes, "etc/app.list").is_none(), "{changes:#?}");
     assert!(!report.is_empty());
+    // Nor one whose output is kept (a substitution), nor one where a bare test may end the loop
+    // under `set -e` at a line that depends on the order, nor one that reaches below its file.
+    for body in [
+        "x=$(find /etc/app -name '*.conf' | while read f; do basename \"$f\"; done)\necho \"$x\" > /etc/app.list\n",
+        "find /etc/app -name '*.conf' | while read f; do grep -q a \"$f\"; chmod 600 \"$f\"; done\n",
+        "find /etc/app -name '*.conf' | while read f; do chmod -R 600 \"$f\"; done\n",
+        "find /etc/app -name '*.conf' | while read f; do chmod 600 \"$(dirname \"$f\")\"; done\n",
+    ] {
+        let script = format!("#!/bin/sh\nset -e\n{body}");
+        let (changes, report) = compute(&t, &[pkg("app", &script)]).unwrap();
+        assert!(!report.is_empty(), "{body}: {changes:#?}");
+        assert!(file(&changes, "etc/app.list").is_none(), "{body}");
+        assert!(file(&changes, "etc/app/a.conf").is_none(), "{body}: {changes:#?}");
+    }
 }
 
 /// cups' postinst updates its queues only where the scheduler answers (`LC_ALL=C lpstat -r |
@@ -1480,4 +1494,83 @@ fn cups_queues_are_left_alone_without_a_running_scheduler() {
     let (changes, report) = compute(&t, &[pkg("cups", script)]).unwrap();
     assert!(report.is_empty(), "{report:#?}");
     assert!(file(&changes, "var/cache/cups/ppd-updates").is_none());
+}
+
+/// sendmail's shape: a helper runs a Perl configuration tool the walk does not reproduce, then
+/// sources the file that tool writes and exits when it says hands off. In the image that file
+/// is missing, so the walk exits there; what the helper would have run next is told, with the
+/// tool that may have decided it, instead of being dropped silently.
+#[test]
+fn an_exit_after_an_unreproduced_tool_tells_what_follows() {
+    let mut t = MemTree::new();
+    t.file(
+        "usr/share/app/update_conf",
+        b"#!/usr/bin/perl -w\nopen(my $f, '>', '/etc/app/app.conf');\n",
+    )
+    .mode("usr/share/app/update_conf", 0o755)
+    .dir("etc/app")
+    .dir("bin");
+    let script = "#!/bin/sh\nset -e\n/usr/share/app/update_conf\n\
+                  if [ -f /etc/app/app.conf ]; then\n  . /etc/app/app.conf\nfi\n\
+                  if [ \"$HANDS_OFF\" != 'No' ]; then\n  exit 0\nfi\n\
+                  touch /etc/app/generated\n";
+    let (changes, report) = compute(&t, &[pkg("app", script)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert!(file(&changes, "etc/app/generated").is_none());
+    assert!(
+        what.iter()
+            .any(|w| w.starts_with("touch /etc/app/generated")
+                && w.contains("after `/usr/share/app/update_conf`")),
+        "{what:#?}"
+    );
+    // An exit no decision leads to is the install's too (sendmail-bin's postinst ends with
+    // `exit 0;` before code it never runs).
+    let unconditional = "#!/bin/sh\nset -e\n/usr/share/app/update_conf\nexit 0\ntouch /etc/app/generated\n";
+    let (_, report) = compute(&t, &[pkg("app", unconditional)]).unwrap();
+    assert!(report.iter().all(|r| !r.what.contains("touch")), "{report:#?}");
+    // Without an unreproduced command before it, the same exit is the install's: nothing told.
+    let plain =
+        "#!/bin/sh\nset -e\nif [ \"$HANDS_OFF\" != 'No' ]; then\n  exit 0\nfi\ntouch /etc/app/generated\n";
+    let (_, report) = compute(&t, &[pkg("app", plain)]).unwrap();
+    assert!(report.is_empty(), "{report:#?}");
+}
+
+/// find names what is below a start from the start as given: on a merged-/usr image `/lib/app`
+/// is `/usr/lib/app`, but `-path '/lib/app/*'` matches and `-print` prints `/lib/app/k`.
+#[test]
+fn find_names_paths_from_the_start_as_given() {
+    let mut t = MemTree::new();
+    t.symlink("lib", "usr/lib")
+        .file("usr/lib/app/k", b"k")
+        .file("usr/lib/app/keep", b"x")
+        .dir("etc")
+        .dir("bin");
+    let script = "#!/bin/sh\nset -e\nFOUND=$(find /lib/app -name k)\necho \"$FOUND\" > /etc/found\n\
+                  find /lib/app -path '/lib/app/k*' -type f ! -name keep -delete\n";
+    let (changes, report) = compute(&t, &[pkg("app", script)]).unwrap();
+    assert!(report.is_empty(), "{report:#?}");
+    assert_eq!(
+        file(&changes, "etc/found").map(|(_, c)| c.as_slice()),
+        Some(&b"/lib/app/k\n"[..])
+    );
+    assert!(
+        changes.removed.iter().any(|p| p == "usr/lib/app/k"),
+        "{changes:#?}"
+    );
+    assert!(!changes.removed.iter().any(|p| p == "usr/lib/app/keep"));
+}
+
+/// A braced list that changes files, in a condition's pipeline, is run once (by the walk of the
+/// pipeline), not a first time while the walk tries to decide the condition.
+#[test]
+fn a_list_in_a_condition_s_pipeline_runs_once() {
+    let mut t = MemTree::new();
+    t.dir("etc").dir("bin");
+    let script = "#!/bin/sh\nset -e\nif { mkdir /etc/newdir; echo y; } | unknowncmd | grep -q y; then\n  touch /etc/yes\nfi\n";
+    let (changes, report) = compute(&t, &[pkg("app", script)]).unwrap();
+    assert!(report.iter().all(|r| !r.what.contains("exists")), "{report:#?}");
+    assert!(
+        changes.files.iter().any(|(e, _)| e.path == "etc/newdir"),
+        "{changes:#?}"
+    );
 }

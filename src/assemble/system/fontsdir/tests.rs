@@ -103,6 +103,14 @@ fn sample() -> MemTree {
     .file(&format!("{ENC}/dingbats.enc"), b"\nSTARTENCODING adobe-dingbats\nENDENCODING\n")
     .file(&format!("{ENC}/README"), b"not an encoding\n")
     .file(&format!("{ENC}/bad.enc"), b"STARTENCODING two words\n")
+    // libfontenc's quirks: a name past 100 characters is cut there; a STARTMAPPING without its
+    // target is no mapping line, so aliases after it count; a token it cannot read ends the line
+    // where it stands (`%ALIAS`), and so does a range (`1 2 3 ALIAS`).
+    .file(&format!("{ENC}/long.enc"), format!("STARTENCODING {}\n", "l".repeat(120)).as_bytes())
+    .file(
+        &format!("{ENC}/quirks.enc"),
+        b"STARTENCODING quirks\nSTARTMAPPING\nALIAS after-bare\n%ALIAS pct\n1 2 3 ALIAS num\nSTARTMAPPING unicode\nALIAS too-late\n",
+    )
     .file(&format!("{ENC}/large/big5.eten-0.enc.gz"), &gzip(b"STARTENCODING big5.eten-0\nALIAS koi8-r\n"));
     t
 }
@@ -160,13 +168,21 @@ fn fonts_dir_and_encodings_dir_as_mkfontdir_writes_them() {
     );
     assert_eq!(
         text_of(&files, &format!("{MISC}/encodings.dir")).unwrap(),
-        "6\n\
+        format!(
+            "11\n\
          Russian /usr/share/fonts/X11/encodings/koi8-r.enc.gz\n\
          adobe-dingbats /usr/share/fonts/X11/encodings/dingbats.enc\n\
+         after-bare /usr/share/fonts/X11/encodings/quirks.enc\n\
          big5.eten-0 /usr/share/fonts/X11/encodings/large/big5.eten-0.enc.gz\n\
          koi8-r /usr/share/fonts/X11/encodings/koi8-r.enc.gz\n\
          koi8-r /usr/share/fonts/X11/encodings/large/big5.eten-0.enc.gz\n\
-         koi8r /usr/share/fonts/X11/encodings/koi8-r.enc.gz\n"
+         koi8r /usr/share/fonts/X11/encodings/koi8-r.enc.gz\n\
+         l{long} /usr/share/fonts/X11/encodings/long.enc\n\
+         num /usr/share/fonts/X11/encodings/quirks.enc\n\
+         pct /usr/share/fonts/X11/encodings/quirks.enc\n\
+         quirks /usr/share/fonts/X11/encodings/quirks.enc\n",
+            long = "l".repeat(99)
+        )
     );
     let (entry, _) = files.iter().find(|(e, _)| e.path.ends_with("fonts.dir")).unwrap();
     assert_eq!((entry.mode, entry.uid), (0o644, 0));
@@ -235,7 +251,28 @@ fn what_takes_freetype_or_an_unfixed_order_is_refused() {
     assert_eq!(order_free_winner(&[c(9), c(7), c(5)]), None);
     assert_eq!(order_free_winner(&[c(7), c(7)]), None);
 
-    for refused in [&["-x", ".bak", "/d"][..], &["d"], &[]] {
+    // BDF as mkfontscale reads it: keywords of 19 letters at most, a FONT line ended by a newline.
+    for bdf in [
+        &b"STARTFONT 2.1\nABCDEFGHIJKLMNOPQRST x\nFONT -k20-x\nCHARS 0\n"[..],
+        b"STARTFONT 2.1\nFONT -eof-x",
+    ] {
+        let mut t = MemTree::new();
+        t.file(&format!("{MISC}/f.bdf"), bdf);
+        assert!(run(&t, &["mkfontdir", "/usr/share/fonts/X11/misc"]).is_err());
+    }
+    // A PCF whose table of contents claims more entries than the file holds is read quickly.
+    let mut t = MemTree::new();
+    t.file(&format!("{MISC}/huge.pcf"), b"\x01fcp\xff\xff\xff\x7f");
+    assert!(run(&t, &["mkfontdir", "/usr/share/fonts/X11/misc"]).is_err());
+
+    // Options as mkfontscale reads them: none after a directory; `-l` switches re-encoding.
+    for refused in [
+        &["-x", ".bak", "/d"][..],
+        &["d"],
+        &[],
+        &["/d", "-e", "/enc"],
+        &["-l", "/d"],
+    ] {
         assert!(parse_call("mkfontdir", &args(refused)).is_err(), "{refused:?}");
     }
     assert!(parse_call("mkfontscale", &args(&["/d"])).is_err());

@@ -25,7 +25,7 @@ pub use helper::HelperProbe;
 pub use probe::GlobProbe;
 pub use probe::{
     CodeProbe, DebconfProbe, DebconfReply, FileKind, FileProbe, GuessSink, LinkProbe, MachineFileProbe,
-    OutputProbe, SourceReader, StatusProbe,
+    OutputProbe, ReproducedProbe, SourceReader, StatusProbe,
 };
 
 /// What a [`DebconfProbe`] receives in place of an argument the walk does not know (a NUL never
@@ -280,6 +280,13 @@ pub struct Eval<'f> {
     /// function (`return`): what the enclosing sequences would have run next goes to the
     /// caller's [`GuessSink`] too.
     ended_on_guess: Option<String>,
+    /// Whether the caller reproduces a command ([`Eval::with_reproduced`]).
+    reproduces: Option<ReproducedProbe<'f>>,
+    /// The last command of this script the caller does not reproduce, once one ran.
+    unreproduced: Option<String>,
+    /// How many branches the walk is in that a decision chose (an `if`'s, a `case` arm, a later
+    /// part of `&&`/`||`): an `exit` there depends on what was decided.
+    branch_depth: usize,
     /// The pipeline stage being walked is followed by `sort`: the order of its lines does not
     /// matter (`find … | sort`).
     sorted_after: bool,
@@ -391,6 +398,9 @@ impl<'f> Eval<'f> {
             lines: None,
             exit_trap: None,
             ended_on_guess: None,
+            reproduces: None,
+            unreproduced: None,
+            branch_depth: 0,
             sorted_after: false,
             last_status: None,
             prev_status: None,
@@ -416,6 +426,14 @@ impl<'f> Eval<'f> {
     /// value: what is read from it (`. FILE`) is then such a value too.
     pub fn with_machine_files(mut self, probe: MachineFileProbe<'f>) -> Self {
         self.machine_files = Some(probe);
+        self
+    }
+
+    /// Lets the walk tell which commands the caller reproduces: after one it does not (a
+    /// program of the image: a Perl configuration tool), an `exit` the walk reaches may not be
+    /// the one the install took, and what follows it is told.
+    pub fn with_reproduced(mut self, probe: ReproducedProbe<'f>) -> Self {
+        self.reproduces = Some(probe);
         self
     }
 
@@ -572,7 +590,7 @@ impl<'f> Eval<'f> {
                         self.node(c);
                         self.lines = saved_lines;
                     } else {
-                        self.sorted_after = cmds.get(i + 1).is_some_and(|n| is_sort(n) || order_free_loop(n));
+                        self.sorted_after = cmds.get(i + 1).is_some_and(is_sort);
                         self.node(c);
                         self.sorted_after = false;
                     }
@@ -608,7 +626,9 @@ impl<'f> Eval<'f> {
                     } else {
                         Some(input.take().unwrap_or_default())
                     };
-                    self.sorted_after = cmds.get(i + 1).is_some_and(|n| is_sort(n) || order_free_loop(n));
+                    // A last stage that is an order-free loop whose output is kept nowhere.
+                    let order_free = i + 2 == cmds.len() && self.stdout.is_none() && order_free_loop(last);
+                    self.sorted_after = order_free || cmds.get(i + 1).is_some_and(is_sort);
                     self.node(c);
                     self.sorted_after = false;
                     self.stdin = None;
@@ -730,6 +750,17 @@ impl<'f> Eval<'f> {
             let failed = unknown.is_some() || argv.get(1).is_some_and(|s| s.parse::<i32>() != Ok(0));
             if failed && self.guessing == 0 && self.ended_on_guess.is_none() {
                 self.ended_on_guess = Some(failure_exit(text));
+            }
+            // A command the caller did not reproduce ran before (sendmail's Perl `update_conf`,
+            // which writes the /etc/mail/sendmail.conf `update_sendmail` then sources): what
+            // decided this exit may have been different on the install, so what the script
+            // would have run next is told.
+            if let Some(command) = &self.unreproduced
+                && self.branch_depth > 0
+                && self.guessing == 0
+                && self.ended_on_guess.is_none()
+            {
+                self.ended_on_guess = Some(exit_after_unreproduced(text, command));
             }
             return true;
         }
@@ -1200,6 +1231,12 @@ impl<'f> Eval<'f> {
     }
 
     fn emit(&mut self, call: Call<'_>) {
+        if let (Some(reproduces), Ok(argv)) = (self.reproduces, &call.argv)
+            && !call.guessed
+            && !reproduces(argv)
+        {
+            self.unreproduced = Some(call.text.trim().to_owned());
+        }
         (self.on_command)(call);
         // The caller may have changed files: what is sourced from here on is read anew (exim4's
         // update-exim4.conf sources the configuration its caller sourced, then rewrote).
@@ -1514,16 +1551,15 @@ fn is_sort(node: &Node) -> bool {
         || matches!(lits.as_deref(), Some([s, u]) if s == "sort" && u == "-u")
 }
 
-/// `while read VAR…; do …; done` whose effect is the same whatever order its lines come in:
-/// the body only changes or asks about the files it is given (`chown`, `chmod`, `getfacl`, a
-/// test…), with no assignment, no output to a file, no loop, function or early end. Such a loop
-/// may read find's lines, which come in the directory's order (frr's `find /etc/frr … | while
-/// read filename; do … chown frr: "$filename" …; done`).
+/// `while read VAR…; do …; done` whose effect is the same whatever order its lines come in,
+/// so that it may read find's lines, which come in the directory's order (frr's `find /etc/frr …
+/// | while read filename; do … chown frr: "$filename" …; done`): each iteration changes only the
+/// file its line names (`chown`, `chmod`, `chgrp`, `setfacl` of the read variable, not
+/// recursively), asks about files only where a failure cannot end the loop (an `if` or `&&`
+/// condition: under `set -e` a bare failing test would end it at a line that depends on the
+/// order), and assigns, writes, loops, calls and substitutes nothing. Its output must go nowhere
+/// that keeps it: the caller takes it only outside `$(…)` and without a redirection.
 fn order_free_loop(node: &Node) -> bool {
-    const PER_FILE: &[&str] = &[
-        ":", "true", "false", "[", "test", "echo", "printf", "continue", "chown", "chmod", "chgrp",
-        "getfacl", "setfacl", "grep", "egrep", "fgrep", "stat", "id", "basename", "dirname",
-    ];
     let Node::While {
         until: false,
         cond,
@@ -1532,27 +1568,101 @@ fn order_free_loop(node: &Node) -> bool {
     else {
         return false;
     };
-    let reads = matches!(cond.as_slice(), [Node::Simple { words, assigns, .. }]
-        if assigns.is_empty() && words.first().and_then(Word::literal).as_deref() == Some("read"));
-    let mut free = reads;
-    super::ast::each_node(body, true, &mut |n| match n {
+    let [
+        Node::Simple {
+            words,
+            assigns,
+            redirs,
+            ..
+        },
+    ] = cond.as_slice()
+    else {
+        return false;
+    };
+    let literals: Option<Vec<String>> = words.iter().map(Word::literal).collect();
+    let Some(literals) = literals else { return false };
+    if literals.first().map(String::as_str) != Some("read") || !assigns.is_empty() || !redirs.is_empty() {
+        return false;
+    }
+    let vars: Vec<&str> = literals[1..]
+        .iter()
+        .map(String::as_str)
+        .filter(|w| *w != "-r")
+        .collect();
+    !vars.is_empty() && body.iter().all(|n| per_file(n, &vars, false))
+}
+
+/// One node of an [`order_free_loop`]'s body; `in_condition`: its failure cannot end the loop.
+fn per_file(node: &Node, vars: &[&str], in_condition: bool) -> bool {
+    use super::ast::Part;
+    match node {
         Node::Simple {
             assigns,
             words,
             redirs,
             ..
         } => {
+            // Literals and plain parameters only: no substitution, arithmetic or `${x:=y}`.
+            let plain = |w: &Word| {
+                w.0.iter()
+                    .all(|p| matches!(&p.part, Part::Lit(_) | Part::Var { default: None, .. }))
+            };
             let to_null = redirs.iter().all(|r| match r {
                 Redir::Out { target, .. } => target.literal().as_deref() == Some("/dev/null"),
                 _ => false,
             });
-            let command = words.first().and_then(Word::literal);
-            free &= assigns.is_empty() && to_null && command.is_some_and(|c| PER_FILE.contains(&c.as_str()));
+            if !assigns.is_empty() || !to_null || !words.iter().all(plain) {
+                return false;
+            }
+            let Some((name, args)) = words.split_first() else {
+                return false;
+            };
+            // `"$f"` is an empty literal and the parameter.
+            let is_read_var = |w: &Word| {
+                let mut parts =
+                    w.0.iter()
+                        .filter(|p| !matches!(&p.part, Part::Lit(l) if l.is_empty()));
+                matches!(
+                    (parts.next().map(|p| &p.part), parts.next()),
+                    (Some(Part::Var { name, default: None }), None) if vars.contains(&name.as_str())
+                )
+            };
+            match name.literal().as_deref() {
+                Some(":" | "true" | "echo" | "printf") => true,
+                Some("continue") => args.is_empty(),
+                // The file the line names, and nothing below it.
+                Some("chown" | "chmod" | "chgrp" | "setfacl") => match args.split_last() {
+                    Some((file, options)) => {
+                        is_read_var(file)
+                            && options.iter().all(|o| {
+                                o.literal().is_some_and(|l| {
+                                    l != "--recursive" && !(l.starts_with('-') && l.contains('R'))
+                                })
+                            })
+                    }
+                    None => false,
+                },
+                Some("[" | "test" | "grep" | "egrep" | "fgrep" | "stat" | "getfacl" | "id" | "false") => {
+                    in_condition
+                }
+                _ => false,
+            }
         }
-        Node::If { .. } | Node::AndOr(_) | Node::Not(_) | Node::Group(_) | Node::Pipe(_) => {}
-        _ => free = false,
-    });
-    free
+        Node::If { branches, otherwise } => {
+            branches.iter().all(|(c, b)| {
+                c.iter().all(|n| per_file(n, vars, true)) && b.iter().all(|n| per_file(n, vars, in_condition))
+            }) && otherwise.iter().all(|n| per_file(n, vars, in_condition))
+        }
+        Node::AndOr(parts) => parts.split_last().is_some_and(|((_, last), before)| {
+            before.iter().all(|(_, n)| per_file(n, vars, true)) && per_file(last, vars, in_condition)
+        }),
+        Node::Pipe(stages) => stages.split_last().is_some_and(|(last, before)| {
+            before.iter().all(|n| per_file(n, vars, true)) && per_file(last, vars, in_condition)
+        }),
+        Node::Not(inner) => per_file(inner, vars, true),
+        Node::Group(nodes) => nodes.iter().all(|n| per_file(n, vars, in_condition)),
+        _ => false,
+    }
 }
 
 /// Whether a command of `nodes` (in any branch) is `exec`.
@@ -1734,7 +1844,9 @@ impl Eval<'_> {
             }
             match hit {
                 Some(true) => {
+                    self.branch_depth += 1;
                     self.run(body);
+                    self.branch_depth -= 1;
                     return;
                 }
                 Some(false) => {}
@@ -1827,7 +1939,9 @@ impl Eval<'_> {
                 }
                 Some(true) => {
                     self.last_status = decided_all.then_some(true);
+                    self.branch_depth += 1;
                     self.run(body);
+                    self.branch_depth -= 1;
                     taken = true;
                     break;
                 }
@@ -1835,7 +1949,9 @@ impl Eval<'_> {
         }
         if !taken {
             self.last_status = decided_all.then_some(true);
+            self.branch_depth += 1;
             self.run(otherwise);
+            self.branch_depth -= 1;
         }
         if !decided_all {
             self.last_status = None;
@@ -1877,6 +1993,8 @@ impl Eval<'_> {
             // Run on an unknown status taken as success: a guess.
             let guess = !op.is_empty() && last.is_none();
             self.guessing += usize::from(guess);
+            let later = usize::from(!op.is_empty());
+            self.branch_depth += later;
             last = self.condition(std::slice::from_ref(node));
             let ran = std::mem::take(&mut self.cond_ran);
             if last.is_none() && !ran {
@@ -1884,6 +2002,7 @@ impl Eval<'_> {
                 // `! touch X || ! rm X`: once touch ran, `! touch` failed and rm runs.
                 last = self.last_status;
             }
+            self.branch_depth -= later;
             self.guessing -= usize::from(guess);
         }
         if !uncertain.is_empty() {
@@ -1893,6 +2012,22 @@ impl Eval<'_> {
         }
         self.last_status = last;
     }
+}
+
+/// The condition told with what follows an `exit` the walk reached after a command its caller did
+/// not reproduce ([`as_exit_after_unreproduced`]): `EXIT␟COMMAND`.
+fn exit_after_unreproduced(exit: &str, command: &str) -> String {
+    format!("{EXIT_AFTER_UNREPRODUCED}{}\u{1f}{}", exit.trim(), command.trim())
+}
+
+const EXIT_AFTER_UNREPRODUCED: &str = "exit after an unreproduced command: ";
+
+/// The `exit` and the command not reproduced before it, when a told condition is an `exit` the
+/// walk reached after such a command (which may have made what decided it).
+pub fn as_exit_after_unreproduced(condition: &str) -> Option<(&str, &str)> {
+    condition
+        .strip_prefix(EXIT_AFTER_UNREPRODUCED)?
+        .split_once('\u{1f}')
 }
 
 /// The condition told with what follows a failure `exit` the walk reached ([`as_failure_exit`]).

@@ -22,7 +22,7 @@ pub use eval::{
     is_machine_dependent, is_random_dependent, is_random_source, is_unknown_arg, prints_host_name,
     prints_random,
 };
-pub use eval::{as_failure_exit, join};
+pub use eval::{as_exit_after_unreproduced, as_failure_exit, join};
 pub use glob::glob_match;
 pub use lex::{MAX_NESTING, ParseError};
 

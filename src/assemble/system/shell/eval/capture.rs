@@ -100,6 +100,9 @@ impl<'f> Eval<'f> {
                 lines: None,
                 exit_trap: None,
                 ended_on_guess: None,
+                reproduces: self.reproduces,
+                unreproduced: None,
+                branch_depth: 0,
                 sorted_after: false,
                 last_status: None,
                 prev_status: None,
@@ -153,7 +156,10 @@ impl<'f> Eval<'f> {
             ["getopt", ..] => return text::getopt(&argv[1..]),
             // No daemon runs while an image is built (nor in dpkg's chroot): CUPS' scheduler is
             // not there to answer (cups' postinst updates its queues' PPDs only when it is).
-            ["lpstat", "-r"] | ["lpstat", "-h", _, "-r"] => return Some(line("scheduler is not running")),
+            ["lpstat", "-r"] => return Some(line("scheduler is not running")),
+            ["lpstat", "-h", server, "-r"] if server.starts_with('/') || server.starts_with("localhost") => {
+                return Some(line("scheduler is not running"));
+            }
             ["expr", ..] => return text::expr(&argv[1..]).map(|(out, _)| line(&out)),
             // The paper size of the locale scripts run under (C.UTF-8, glibc's C locale has
             // A4's, in millimetres); libpaper1's config asks.

@@ -156,7 +156,11 @@ impl<'f> Eval<'f> {
         for stage in before {
             // A list in braces (frr's `{ getfacl -c "$f" 2>/dev/null || true; } | grep …`) prints
             // what its commands print, told as a substitution of it would be.
-            if let Node::Group(_) = stage {
+            // Only where it asks and prints without changing anything: nothing it runs here
+            // runs twice when a later stage is not known and the caller runs the pipeline.
+            if let Node::Group(inner) = stage
+                && queries_only(inner)
+            {
                 let saved = std::mem::replace(&mut self.stdin, input.take());
                 let printed = self.substitute(std::slice::from_ref(stage));
                 self.stdin = saved;
@@ -188,12 +192,14 @@ impl<'f> Eval<'f> {
             Redir::Out { .. } => !output_elsewhere,
             Redir::Heredoc(_) | Redir::HeredocExpands(_) | Redir::In(_) => true,
         };
-        // `LC_ALL=C lpstat -r`: what the walk answers is the same in the C locale as in the
-        // scripts' C.UTF-8 (byte order is code point order); any other assignment may change it.
-        let locale_only = assigns.iter().all(|(name, value)| {
-            (name == "LC_ALL" || name == "LANG" || name.starts_with("LC_"))
-                && matches!(value.literal().as_deref(), Some("C" | "POSIX" | "C.UTF-8"))
-        });
+        // `LC_ALL=C lpstat -r`: a status query whose answer the walk gives the same in any
+        // locale. Text tools are not (`LC_ALL=C grep '^.$'` on a non-ASCII line).
+        let locale_only = assigns.is_empty()
+            || words.first().and_then(|w| w.literal()).as_deref() == Some("lpstat")
+                && assigns.iter().all(|(name, value)| {
+                    (name == "LC_ALL" || name == "LANG" || name.starts_with("LC_"))
+                        && matches!(value.literal().as_deref(), Some("C" | "POSIX" | "C.UTF-8"))
+                });
         if !locale_only || redirs.iter().any(redirected) {
             return None;
         }
@@ -381,4 +387,32 @@ fn compare_versions(a: &str, op: &str, b: &str) -> Option<bool> {
         "gt" | ">>" => ord == Greater,
         _ => return None,
     })
+}
+
+/// Whether a list only asks and prints (`{ getfacl -c "$f" 2>/dev/null || true; }`): commands
+/// that change nothing, no output to a file.
+fn queries_only(nodes: &[Node]) -> bool {
+    const QUERIES: &[&str] = &[
+        ":", "true", "false", "echo", "printf", "cat", "head", "tail", "grep", "egrep", "fgrep", "stat",
+        "getfacl", "id",
+    ];
+    let mut only = true;
+    super::super::ast::each_node(nodes, true, &mut |n| match n {
+        Node::Simple {
+            assigns,
+            words,
+            redirs,
+            ..
+        } => {
+            let to_null = redirs.iter().all(|r| match r {
+                Redir::Out { target, .. } => target.literal().as_deref() == Some("/dev/null"),
+                _ => false,
+            });
+            let command = words.first().and_then(|w| w.literal());
+            only &= assigns.is_empty() && to_null && command.is_some_and(|c| QUERIES.contains(&c.as_str()));
+        }
+        Node::AndOr(_) | Node::Pipe(_) | Node::Not(_) | Node::Group(_) => {}
+        _ => only = false,
+    });
+    only
 }

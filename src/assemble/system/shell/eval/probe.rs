@@ -40,6 +40,9 @@ pub type SourceReader<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// [`super::is_machine_dependent`] accepts); `None` for any other file.
 pub type MachineFileProbe<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// Whether the walk's caller reproduces a command ([`super::Eval::with_reproduced`]).
+pub type ReproducedProbe<'a> = &'a dyn Fn(&[String]) -> bool;
+
 /// Told of every `if` whose condition the walk could not decide and took as true: the condition's
 /// text and the commands of the branches it therefore did not walk (each with its source text),
 /// so the caller can report the effects that may have been missed.
