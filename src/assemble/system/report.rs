@@ -419,7 +419,8 @@ exit 0
         assert_eq!(
             whats,
             [
-                "adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt (there is no /etc/passwd)",
+                // The tree has no adduser: dpkg's run would fail there.
+                "adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt (adduser is not in the image: dpkg's run of this script fails here, status 127; its package, adduser, is not in the package set)",
                 // `files` applies chmod/chown where it can, and says why where it cannot.
                 "chmod 700 /var/cache/apt/archives/partial (/var/cache/apt/archives/partial does not exist)",
                 "chown _apt:root /var/cache/apt/archives/partial (`_apt` is not in /etc/passwd)",

@@ -160,6 +160,29 @@ impl<'p> PendingTriggers<'p> {
     }
 }
 
+/// Whether the image has the program a script runs: an executable file at its path, or on
+/// the PATH dpkg gives scripts.
+fn program_in_image(tree: &dyn TreeView, argv0: &str) -> bool {
+    let executable = |abs: &str| {
+        super::resolve(tree, &super::tree_path(abs))
+            .and_then(|real| tree.entry(&real))
+            .is_some_and(|e| matches!(e.kind, EntryKind::File { .. }) && e.mode & 0o111 != 0)
+    };
+    if argv0.contains('/') {
+        return executable(argv0);
+    }
+    [
+        "/usr/local/sbin",
+        "/usr/local/bin",
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+    ]
+    .iter()
+    .any(|dir| executable(&format!("{dir}/{argv0}")))
+}
+
 /// Applies every package's file commands, in configure order.
 pub fn compute(
     tree: &dyn TreeView,
@@ -554,6 +577,18 @@ pub fn compute_at(
                         return;
                     }
                     let mut st = state.borrow_mut();
+                    // An account tool of a package the image does not have (mrtg's postinst runs
+                    // groupadd without depending on passwd): dpkg's run stops there.
+                    if let Some(package) = super::users::providing_package(name)
+                        && !program_in_image(&st.overlay, &argv[0])
+                    {
+                        failures.push(format!(
+                            "{} ({name} is not in the image: dpkg's run of this script fails here, status 127; \
+                             its package, {package}, is not in the package set)",
+                            command_line(&c)
+                        ));
+                        return;
+                    }
                     // A command that reads a file left out (pending) cannot make what it would.
                     if let Some((why, machine)) = output::reads_pending(&st, name, &argv[1..]) {
                         failures.push(match machine {

@@ -1425,6 +1425,10 @@ fn find_expressions_feed_a_per_file_loop_as_frr_s_postinst_does() {
         .file("etc/frr/other/x.conf", b"x\n")
         .dir("var/log")
         .dir("bin");
+    for tool in ["adduser", "addgroup"] {
+        let path = format!("usr/sbin/{tool}");
+        t.file(&path, b"#!/bin/true\n").mode(&path, 0o755);
+    }
     let script = "#!/bin/sh\nset -e\naddgroup --system frrvty\naddgroup --system frr\n\
                   adduser --system --ingroup frr --home /nonexistent --no-create-home frr\n\
                   mkdir -m 0755 -p /var/log/frr\n\

@@ -47,6 +47,17 @@ pub use sysusers::{SysusersCall, parse_sysusers};
 pub use useradd::{GroupaddCall, UseraddCall, parse_groupadd, parse_useradd};
 
 /// Commands this module applies (adduser/addgroup in any form it models; the shadow tools).
+/// The package that ships an account tool in Debian, for a script that runs one the image does
+/// not have.
+pub fn providing_package(tool: &str) -> Option<&'static str> {
+    match tool {
+        "adduser" | "addgroup" => Some("adduser"),
+        "useradd" | "groupadd" | "usermod" | "chfn" => Some("passwd"),
+        "systemd-sysusers" => Some("systemd (or systemd-standalone-sysusers)"),
+        _ => None,
+    }
+}
+
 pub fn handles(argv0: &str, args: &[String]) -> bool {
     match argv0 {
         "adduser" | "addgroup" | "useradd" | "groupadd" => true,

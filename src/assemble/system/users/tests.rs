@@ -24,6 +24,11 @@ fn base() -> MemTree {
     .file("etc/gshadow", b"root:*::\nshadow:*::\nusers:*::\nnogroup:*::\n")
     .dir("var/lib")
     .dir("run");
+    // The tools, as adduser and passwd ship them: a script runs only what the image has.
+    for tool in ["adduser", "addgroup", "useradd", "groupadd", "usermod", "chfn"] {
+        let path = format!("usr/sbin/{tool}");
+        t.file(&path, b"#!/bin/true\n").mode(&path, 0o755);
+    }
     t
 }
 
@@ -930,5 +935,29 @@ fn chfn_rewrites_the_gecos_as_shadow_does() {
     assert!(
         !handles("chfn", &["logcheck".into()]),
         "chfn without a field asks for them"
+    );
+}
+
+/// mrtg's postinst runs groupadd and useradd without depending on passwd: in an image without
+/// them dpkg's run fails there. Nothing is made, and the report names the missing package.
+#[test]
+fn an_account_tool_the_image_lacks_is_reported_not_emulated() {
+    let mut t = base();
+    for tool in ["useradd", "groupadd"] {
+        t.entries.remove(&format!("usr/sbin/{tool}"));
+    }
+    let script = "#!/bin/sh\nset -e\ngroupadd --system mrtg\nuseradd --system --gid mrtg mrtg\n";
+    let pkg = super::super::testutil::with_postinst("mrtg", script);
+    let (changes, report) = super::super::files::compute(&t, &[pkg]).unwrap();
+    assert!(
+        changes.files.iter().all(|(e, _)| !e.path.starts_with("etc/")),
+        "{changes:#?}"
+    );
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert!(
+        what.iter()
+            .any(|w| w.starts_with("groupadd --system mrtg")
+                && w.contains("passwd, is not in the package set")),
+        "{what:#?}"
     );
 }
