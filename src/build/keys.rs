@@ -149,7 +149,8 @@ use super::artifacts::PlatformArtifact;
 /// out as non-deterministic, find's operators and owner tests feeding a per-file `while read`
 /// loop (frr's /etc/frr owned by frr), find's paths named from the start as given, `getfacl
 /// -c`, `id -u` of a missing user failing, `stat -c%a`, `head`/`tail` of a file, `tr -s`, and
-/// CUPS' scheduler not running (cups' postinst no longer leaves /var/cache/cups/ppd-updates).
+/// CUPS' scheduler not running (cups' postinst no longer leaves /var/cache/cups/ppd-updates),
+/// and no accounts made by an account tool the image does not have.
 pub(super) const LAYER_FORMAT: u32 = 34;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
