@@ -171,16 +171,9 @@ fn program_in_image(tree: &dyn TreeView, argv0: &str) -> bool {
     if argv0.contains('/') {
         return executable(argv0);
     }
-    [
-        "/usr/local/sbin",
-        "/usr/local/bin",
-        "/usr/sbin",
-        "/usr/bin",
-        "/sbin",
-        "/bin",
-    ]
-    .iter()
-    .any(|dir| executable(&format!("{dir}/{argv0}")))
+    shell::SCRIPT_PATH
+        .iter()
+        .any(|dir| executable(&format!("{dir}/{argv0}")))
 }
 
 /// Applies every package's file commands, in configure order.

@@ -25,7 +25,7 @@ pub use helper::HelperProbe;
 pub use probe::GlobProbe;
 pub use probe::{
     CodeProbe, DebconfProbe, DebconfReply, FileKind, FileProbe, GuessSink, LinkProbe, MachineFileProbe,
-    OutputProbe, ReproducedProbe, SourceReader, StatusProbe,
+    OutputProbe, ReproducedProbe, SCRIPT_PATH, SourceReader, StatusProbe,
 };
 
 /// What a [`DebconfProbe`] receives in place of an argument the walk does not know (a NUL never

@@ -74,7 +74,7 @@ pub enum FileKind {
 }
 
 /// Where `command -v`/`which` look (a maintainer script's PATH under dpkg).
-const SCRIPT_PATH: &[&str] = &[
+pub const SCRIPT_PATH: &[&str] = &[
     "/usr/local/sbin",
     "/usr/local/bin",
     "/usr/sbin",
