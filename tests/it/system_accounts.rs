@@ -30,6 +30,7 @@ fn postinst_accounts_and_pam_profiles_land_in_the_image() {
             ),
     );
     p.add(None, common::passwd_deb());
+    p.add(None, common::adduser_deb());
     let mut pam = DebBuilder::new("libpam-runtime", "1", "amd64")
         .file("./usr/share/pam-configs/unix", pam_fixture("unix"), 0o644)
         .dir("./var/lib/pam", 0o755)
@@ -49,8 +50,8 @@ fn postinst_accounts_and_pam_profiles_land_in_the_image() {
     p.add(
         None,
         DebBuilder::new("svc", "1", "amd64")
-            // adduser (which its postinst runs) depends on passwd: configured after it.
-            .depends("passwd")
+            // adduser, which its postinst runs, is configured before it.
+            .depends("adduser")
             .dir("./var/lib", 0o755)
             .maintainer_script(
                 "postinst",

@@ -32,10 +32,12 @@ fn sysusers_statoverride_and_backups_land_in_the_image() {
             ),
     );
     p.add(None, common::passwd_deb());
+    p.add(None, common::adduser_deb());
     // systemd's sysusers.d files and its postinst's call (dh_installsysusers).
     p.add(
         None,
         DebBuilder::new("systemd", "1", "amd64")
+            .file("./usr/bin/systemd-sysusers", "\x7fELF", 0o755)
             .file("./usr/lib/sysusers.d/systemd-journal.conf", sysusers_conf("systemd-journal.conf"), 0o644)
             .file("./usr/lib/sysusers.d/systemd-network.conf", sysusers_conf("systemd-network.conf"), 0o644)
             .maintainer_script(
@@ -52,8 +54,8 @@ fn sysusers_statoverride_and_backups_land_in_the_image() {
     p.add(
         None,
         DebBuilder::new("dbus", "1", "amd64")
-            // adduser (which its postinst runs) depends on passwd: configured after it.
-            .depends("passwd")
+            // adduser, which its postinst runs, is configured before it.
+            .depends("adduser")
             .file("./usr/lib/dbus-1.0/dbus-daemon-launch-helper", "\x7fELF", 0o755)
             .maintainer_script(
                 "postinst",

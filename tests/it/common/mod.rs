@@ -288,13 +288,25 @@ pub fn help_heading(help: &str, option: &str) -> Option<String> {
 /// A `passwd` package whose postinst turns shadow passwords on as bookworm's does on a new install
 /// (`shadowconfig on`, after making sure of the `shadow` group).
 pub fn passwd_deb() -> debcast_testkit::deb::DebBuilder {
-    debcast_testkit::deb::DebBuilder::new("passwd", "1", "amd64")
-        .dir("./usr/sbin", 0o755)
-        .maintainer_script(
-            "postinst",
-            "#!/bin/sh\nset -e\n\
+    let mut deb = debcast_testkit::deb::DebBuilder::new("passwd", "1", "amd64").dir("./usr/sbin", 0o755);
+    // Its tools, which scripts run only where the image has them.
+    for tool in ["useradd", "groupadd", "usermod", "chfn"] {
+        deb = deb.file(&format!("./usr/sbin/{tool}"), "\x7fELF", 0o755);
+    }
+    deb.maintainer_script(
+        "postinst",
+        "#!/bin/sh\nset -e\n\
              if [ \"$1\" = configure ] && ! getent group shadow | grep -q '^shadow:[^:]*:42'; then\n\
              \tgroupadd -g 42 shadow\nfi\n\
              [ -z \"$2\" ] && shadowconfig on\nexit 0\n",
-        )
+    )
+}
+
+/// adduser's package: its two programs (Perl scripts in Debian; their code is not run), on
+/// passwd's tools.
+pub fn adduser_deb() -> debcast_testkit::deb::DebBuilder {
+    debcast_testkit::deb::DebBuilder::new("adduser", "1", "all")
+        .depends("passwd")
+        .file("./usr/sbin/adduser", "#!/usr/bin/perl\n", 0o755)
+        .file("./usr/sbin/addgroup", "#!/usr/bin/perl\n", 0o755)
 }
