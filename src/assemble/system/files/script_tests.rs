@@ -1578,3 +1578,24 @@ fn a_list_in_a_condition_s_pipeline_runs_once() {
         "{changes:#?}"
     );
 }
+
+/// What a command inside `$(…)` writes to a file is written (or reported), not captured as the
+/// substitution's value: `x=$(echo x >> /etc/log)` appends to the log and `x` is not "x".
+#[test]
+fn a_write_inside_a_substitution_goes_to_its_file() {
+    let mut t = MemTree::new();
+    t.dir("etc").dir("bin");
+    let script = "#!/bin/sh\nset -e\nx=$(echo x >> /etc/log)\necho \"[$x]\" > /etc/seen\n\
+                  q=$(grep -q a /etc/log > /dev/null && echo found)\necho \"$q\" > /etc/q\n";
+    let (changes, report) = compute(&t, &[pkg("app", script)]).unwrap();
+    let text = |p: &str| file(&changes, p).map(|(_, c)| String::from_utf8_lossy(c).into_owned());
+    assert_eq!(text("etc/log").as_deref(), Some("x\n"));
+    // Its value is not taken as known (the write, not an answer): what uses it is reported.
+    assert!(text("etc/seen").is_none(), "{report:#?}");
+    assert!(
+        report.iter().any(|r| r.what.starts_with("echo \"[$x]\"")),
+        "{report:#?}"
+    );
+    // Output to /dev/null is still nothing the value holds.
+    assert_eq!(text("etc/q").as_deref(), Some("\n"), "{report:#?}");
+}

@@ -774,7 +774,17 @@ impl<'f> Eval<'f> {
         });
         // A function of the script's own name is run instead (keyboard-configuration defines
         // its own `which`): only special builtins come before functions.
-        if self.capturing > 0 && unknown.is_none() && heredoc != Some(None) && !self.funcs.contains_key(name)
+        // What goes to a file is not captured (`x=$(echo x >> /etc/log)`): such a command is the
+        // write it is, told to the caller, not an answer.
+        let to_file = self.stdout.as_ref().is_some_and(|(t, _)| !is_dev_null(t))
+            || redirs.iter().any(|r| {
+                matches!(r, Redir::Out { target, .. } if target.literal().as_deref() != Some("/dev/null"))
+            });
+        if self.capturing > 0
+            && !to_file
+            && unknown.is_none()
+            && heredoc != Some(None)
+            && !self.funcs.contains_key(name)
         {
             let saved = match heredoc.flatten() {
                 Some(text) => self.stdin.replace(text),
@@ -2041,4 +2051,9 @@ const FAILURE_EXIT: &str = "exit failing: ";
 /// than a condition it took on a guess.
 pub fn as_failure_exit(condition: &str) -> Option<&str> {
     condition.strip_prefix(FAILURE_EXIT)
+}
+
+/// Whether standard output goes to `/dev/null` (nothing is written).
+fn is_dev_null(target: &Value) -> bool {
+    matches!(target, Value::Known(t) if t == "/dev/null")
 }

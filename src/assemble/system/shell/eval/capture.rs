@@ -22,6 +22,13 @@ impl<'f> Eval<'f> {
         let outer: &mut dyn FnMut(Call<'_>) = &mut *self.on_command;
         {
             let mut inner_unknown = |c: Call<'_>| {
+                // A write to a file inside `$(…)` is made (or reported) by the caller like any
+                // other; what the substitution is worth is then not known.
+                if c.stdout.as_ref().is_some_and(|(t, _)| !super::is_dev_null(t)) {
+                    opaque.get_or_insert(format!("$({})", c.text));
+                    outer(c);
+                    return;
+                }
                 let silent_file_command =
                     c.stdout.is_none() && c.argv.as_ref().is_ok_and(|argv| super::prints_nothing(argv));
                 if silent_file_command {
