@@ -150,7 +150,8 @@ use super::artifacts::PlatformArtifact;
 /// loop (frr's /etc/frr owned by frr), find's paths named from the start as given, `getfacl
 /// -c`, `id -u` of a missing user failing, `stat -c%a`, `head`/`tail` of a file, `tr -s`, and
 /// CUPS' scheduler not running (cups' postinst no longer leaves /var/cache/cups/ppd-updates),
-/// and no accounts made by an account tool the image does not have.
+/// no accounts made by an account tool the image does not have, and a write inside `$(…)` made
+/// instead of taken as the substitution's value.
 pub(super) const LAYER_FORMAT: u32 = 34;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
