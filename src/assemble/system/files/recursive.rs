@@ -139,14 +139,19 @@ fn within_depth(overlay: &Overlay<'_>, call: &FindCall, start: &str, all: &[Stri
 
 /// How find names a path below `start`: from the start as given (`/lib/app/k` on a merged-/usr
 /// image, where the entry is `/usr/lib/app/k`), which `-path` matches and `-print` prints.
-fn as_given(overlay: &Overlay<'_>, start: &str, abs: &str) -> String {
-    let real = super::super::resolve(overlay, &super::super::tree_path(start)).map(|r| format!("/{r}"));
-    match real.as_deref().and_then(|r| abs.strip_prefix(r)) {
+/// `real`: the start resolved ([`real_start`]), once for all the paths below it.
+fn as_given(start: &str, real: Option<&str>, abs: &str) -> String {
+    match real.and_then(|r| abs.strip_prefix(r)) {
         Some(rest) if rest.is_empty() || rest.starts_with('/') => {
             format!("{}{rest}", start.trim_end_matches('/'))
         }
         _ => abs.to_owned(),
     }
+}
+
+/// Where a start leads in the image, as an absolute path.
+fn real_start(overlay: &Overlay<'_>, start: &str) -> Option<String> {
+    super::super::resolve(overlay, &super::super::tree_path(start)).map(|r| format!("/{r}"))
 }
 
 fn passes(overlay: &Overlay<'_>, expr: &Expr, remaining: &Remaining, abs: &str, shown: &str) -> bool {
@@ -205,13 +210,14 @@ pub(in super::super) fn printed(overlay: &Overlay<'_>, call: &FindCall) -> Resul
     let expr = with_ids(overlay, &call.expr)?;
     let mut out = String::new();
     for start in &call.starts {
+        let real = real_start(overlay, start);
         let all = below(overlay, start);
         let remaining = Remaining {
             start: start.clone(),
             paths: all.iter().cloned().collect(),
         };
         for p in within_depth(overlay, call, start, &all) {
-            let shown = as_given(overlay, start, &p);
+            let shown = as_given(start, real.as_deref(), &p);
             if passes(overlay, &expr, &remaining, &p, &shown) {
                 out.push_str(&shown);
                 out.push('\n');
@@ -227,6 +233,7 @@ pub(super) fn find(st: &mut State<'_>, package: &str, call: &FindCall) -> Result
     let expr = with_ids(&st.overlay, &call.expr)?;
     let mut failures = Vec::new();
     for start in &call.starts {
+        let real = real_start(&st.overlay, start);
         let all = below(&st.overlay, start);
         let mut found = within_depth(&st.overlay, call, start, &all);
         let mut remaining = Remaining {
@@ -244,7 +251,7 @@ pub(super) fn find(st: &mut State<'_>, package: &str, call: &FindCall) -> Result
                         &expr,
                         &remaining,
                         &p,
-                        &as_given(&st.overlay, start, &p),
+                        &as_given(start, real.as_deref(), &p),
                     ) {
                         continue;
                     }
@@ -269,7 +276,7 @@ pub(super) fn find(st: &mut State<'_>, package: &str, call: &FindCall) -> Result
                             &expr,
                             &remaining,
                             p,
-                            &as_given(&st.overlay, start, p),
+                            &as_given(start, real.as_deref(), p),
                         )
                     })
                     .collect();

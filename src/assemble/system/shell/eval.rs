@@ -777,9 +777,9 @@ impl<'f> Eval<'f> {
         // What goes to a file is not captured (`x=$(echo x >> /etc/log)`): such a command is the
         // write it is, told to the caller, not an answer.
         let to_file = self.stdout.as_ref().is_some_and(|(t, _)| !is_dev_null(t))
-            || redirs.iter().any(|r| {
-                matches!(r, Redir::Out { target, .. } if target.literal().as_deref() != Some("/dev/null"))
-            });
+            || redirs
+                .iter()
+                .any(|r| matches!(r, Redir::Out { target, .. } if !is_dev_null_word(target)));
         if self.capturing > 0
             && !to_file
             && unknown.is_none()
@@ -1617,11 +1617,7 @@ fn per_file(node: &Node, vars: &[&str], in_condition: bool) -> bool {
                 w.0.iter()
                     .all(|p| matches!(&p.part, Part::Lit(_) | Part::Var { default: None, .. }))
             };
-            let to_null = redirs.iter().all(|r| match r {
-                Redir::Out { target, .. } => target.literal().as_deref() == Some("/dev/null"),
-                _ => false,
-            });
-            if !assigns.is_empty() || !to_null || !words.iter().all(plain) {
+            if !assigns.is_empty() || !output_discarded(redirs) || !words.iter().all(plain) {
                 return false;
             }
             let Some((name, args)) = words.split_first() else {
@@ -2056,4 +2052,17 @@ pub fn as_failure_exit(condition: &str) -> Option<&str> {
 /// Whether standard output goes to `/dev/null` (nothing is written).
 fn is_dev_null(target: &Value) -> bool {
     matches!(target, Value::Known(t) if t == "/dev/null")
+}
+
+/// [`is_dev_null`] of a redirection's target as written.
+fn is_dev_null_word(target: &Word) -> bool {
+    target.literal().as_deref() == Some("/dev/null")
+}
+
+/// Whether a command's redirections only discard its output (`>/dev/null`): no file written, no
+/// input read from one.
+fn output_discarded(redirs: &[Redir]) -> bool {
+    redirs
+        .iter()
+        .all(|r| matches!(r, Redir::Out { target, .. } if is_dev_null_word(target)))
 }

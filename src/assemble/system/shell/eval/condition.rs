@@ -404,12 +404,10 @@ fn queries_only(nodes: &[Node]) -> bool {
             redirs,
             ..
         } => {
-            let to_null = redirs.iter().all(|r| match r {
-                Redir::Out { target, .. } => target.literal().as_deref() == Some("/dev/null"),
-                _ => false,
-            });
             let command = words.first().and_then(|w| w.literal());
-            only &= assigns.is_empty() && to_null && command.is_some_and(|c| QUERIES.contains(&c.as_str()));
+            only &= assigns.is_empty()
+                && super::output_discarded(redirs)
+                && command.is_some_and(|c| QUERIES.contains(&c.as_str()));
         }
         Node::AndOr(_) | Node::Pipe(_) | Node::Not(_) | Node::Group(_) => {}
         _ => only = false,
