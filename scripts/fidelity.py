@@ -24,6 +24,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -538,7 +539,8 @@ def main():
     ap.add_argument("--show", type=int, default=0, help="print the first N gaps of each set")
     ap.add_argument("--source-date-epoch", type=int,
                     help="give mmdebstrap (its maintainer scripts: the shadow tools' change day) and "
-                         "debcast this SOURCE_DATE_EPOCH, so dates the tools stamp compare equal")
+                         "debcast this SOURCE_DATE_EPOCH, so dates the tools stamp compare equal "
+                         "(default: the time the set's reference is made, kept with a kept reference)")
     ap.add_argument("--keep-reference", action="store_true",
                     help="keep each set's mmdebstrap tarball in the work directory and reuse it when "
                          "the set, its sources and SOURCE_DATE_EPOCH are unchanged (measure a change "
@@ -562,12 +564,26 @@ def main():
         sources = [f"deb {main_uri} {suite} main", f"deb {main_uri} {suite}-updates main",
                    f"deb {security_uri} {security_suite} main"]
         env = dict(os.environ)
-        if args.source_date_epoch is not None:
-            env["SOURCE_DATE_EPOCH"] = str(args.source_date_epoch)
         # What the kept reference was made from: reused only when all of it is the same.
         stamp = json.dumps([suite, variant, include, sources, args.source_date_epoch])
         kept = args.keep_reference and (d / "reference.tar").is_file() \
             and (d / "reference.stamp").is_file() and (d / "reference.stamp").read_text() == stamp
+        # Both sides get the same SOURCE_DATE_EPOCH: the shadow tools stamp /etc/shadow's change
+        # day with it, else with the day they run, while debcast's default is the lock's newest
+        # Release date; a reference made on another day than the archive's would differ in every
+        # account's line for that reason alone. Without --source-date-epoch it is the time the
+        # reference is made, kept beside a kept reference so a reuse stamps the same day.
+        sde_file = d / "reference.source-date-epoch"
+        if args.source_date_epoch is not None:
+            sde = args.source_date_epoch
+        elif kept and sde_file.is_file():
+            sde = int(sde_file.read_text())
+        elif kept:
+            # Kept before this file was: mmdebstrap ran with its own clock when it wrote the tarball.
+            sde = int((d / "reference.tar").stat().st_mtime)
+        else:
+            sde = int(time.time())
+        env["SOURCE_DATE_EPOCH"] = str(sde)
         if kept:
             for old in ("reference", "image", "bundle"):
                 shutil.rmtree(d / old, ignore_errors=True)
@@ -592,6 +608,7 @@ def main():
         run(["tar", "-C", str(d / "reference"), "--xattrs", "--xattrs-include=*", "-xf", str(d / "reference.tar")])
         if args.keep_reference:
             (d / "reference.stamp").write_text(stamp)
+            sde_file.write_text(f"{sde}\n")
         else:
             (d / "reference.tar").unlink()
         # Before bookworm the merged-/usr hook installs a dummy usr-is-merged of its own making

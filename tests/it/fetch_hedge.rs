@@ -320,9 +320,11 @@ fn warmed_up_adaptive(faulty: &Server) -> (debcast::fetch::Transport, Server) {
         ..hedging_config()
     };
     let t = debcast::fetch::Transport::new(mirrors, config);
+    // Whether a warm-up download was hedged is not asserted: on a loaded machine a loopback
+    // answer can take longer than the 50 ms floor, and the adaptation checked below has room
+    // for that (a hedge there only adds a slow sample).
     for (path, body) in &warm_up {
-        let (d, _) = download(&t, "debian", path, body, &NoProgress);
-        assert_eq!(d.hedges, 0, "{path}");
+        download(&t, "debian", path, body, &NoProgress);
     }
     (t, fast)
 }
