@@ -269,9 +269,11 @@ def scripts(reference):
     return out
 
 
-# A path a script writes through variables (`/etc/redmine/$instance/database.yml`): its first two
-# components literal, each `$name`/`${name}` standing for one component's worth of text.
-VARIABLE_PATH_RE = re.compile(r"/[\w.+-]+/[\w.+-]+(?:/|[\w.+-]|\$\{?\w+\}?)*")
+# A path a script writes through variables (`/etc/redmine/$instance/database.yml`) or a glob
+# (`/usr/lib/python3/*-packages/twisted/plugins/dropin.cache`): its first two components
+# literal, each `$name`/`${name}`/`*` standing for text within one component.
+VARIABLE_PATH_RE = re.compile(r"/[\w.+-]+/[\w.+-]+(?:/|[\w.+-]|\$\{?\w+\}?|\*)*")
+VARIABLE_RE = re.compile(r"\$\{?\w+\}?|\*")
 
 
 _VARIABLE_PATHS = {}
@@ -285,9 +287,9 @@ def variable_paths(texts):
     _VARIABLE_PATHS[id(texts)] = (texts, out)
     for who, text in texts:
         for p in set(VARIABLE_PATH_RE.findall(text)):
-            if "$" not in p:
+            if not VARIABLE_RE.search(p):
                 continue
-            parts = re.split(r"\$\{?\w+\}?", p)
+            parts = VARIABLE_RE.split(p)
             out.append((re.compile("^" + "[^/]+".join(re.escape(x) for x in parts) + "(?:/|$)"), who))
     return out
 
@@ -329,10 +331,12 @@ def responsible(path, own, texts, entry=None, root=None):
             for who, text in texts:
                 if probe in text:
                     return who
-    # A path it names through variables, the path or one above it (`/var/lib/redmine/$instance`).
-    for rx, who in variable_paths(texts):
-        if rx.match(path):
-            return who
+    # A path it names through variables, the path or one above it (`/var/lib/redmine/$instance`);
+    # of several, the one with the most literal text (a helper's `/usr/lib/$triplet` names less
+    # than twisted's `/usr/lib/python3/*-packages/twisted/plugins/dropin.cache`).
+    named = [(len(rx.pattern), who) for rx, who in variable_paths(texts) if rx.match(path)]
+    if named:
+        return max(named, key=lambda n: n[0])[1]
     # Below a package's own state directory, one it ships or the one named after it
     # (/var/lib/munin-node, where munin-node-configure, run by munin-node's postinst, makes
     # plugin-state/USER): that package's script.
