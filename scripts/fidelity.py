@@ -90,6 +90,9 @@ GENERATORS = [
     ("/var/cache/fontconfig/*", "fontconfig (fc-cache)"),
     ("*/gdk-pixbuf-2.0/*/loaders.cache", "libgdk-pixbuf-2.0-0 (gdk-pixbuf-query-loaders)"),
     ("/etc/ssh/ssh_host_*", "openssh-server (host keys)"),
+    # OpenSSL's random seed file, which `openssl req` saves when the configuration names one
+    # (RANDFILE): made by whichever openssl call ran (ircd-hybrid's certificate).
+    ("/root/.rnd", "openssl (openssl)"),
     # etckeeper's repository of /etc and its metadata (`etckeeper init`, `commit`).
     ("/etc/.git*", "etckeeper (etckeeper)"), ("/etc/.etckeeper", "etckeeper (etckeeper)"),
     ("/var/lib/systemd/catalog*", "systemd (journalctl --update-catalog)"),

@@ -151,8 +151,13 @@ use super::artifacts::PlatformArtifact;
 /// -c`, `id -u` of a missing user failing, `stat -c%a`, `head`/`tail` of a file, `tr -s`, and
 /// CUPS' scheduler not running (cups' postinst no longer leaves /var/cache/cups/ppd-updates),
 /// no accounts made by an account tool the image does not have, and a write inside `$(…)` made
-/// instead of taken as the substitution's value.
-pub(super) const LAYER_FORMAT: u32 = 34;
+/// instead of taken as the substitution's value; 35 `dpkg-statoverride --list`'s output
+/// answered from the database (amavisd-new's override check), `tr -s SET1 SET2`, sed's bundled
+/// short options as getopt reads them (dma's `sed -i -re …` makes /etc/dma/dma.conf) and its
+/// `--silent`/`--quiet`/`--expression`/`--regexp-extended` in a filter (cyrus-common's
+/// user_deny.db), and the files a left-out `dd if=/dev/urandom of=FILE` or `mungekey` would
+/// make treated as such (pacemaker's authkey, munge's key).
+pub(super) const LAYER_FORMAT: u32 = 35;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -316,6 +316,12 @@ const EMULATED: &[&str] = &[
 /// Commands without lasting effect: tests, queries, output, flow control, debconf.
 const HARMLESS: &[&str] = &[
     "[",
+    // Removing byte-compiled files: only py3compile makes them (Debian's packages ship none),
+    // and debcast runs no py3compile, so there is nothing to remove (dh_python3's rtupdate
+    // hooks run `py3clean -p PKG DIR` before compiling again).
+    "py3clean",
+    "pyclean",
+    "pypy3clean",
     // postgresql-common's query of the clusters (`files` answers it from the image).
     "pg_lsclusters",
     // apache2's query of its modules, configurations, sites and MPM (answered the same way).
@@ -445,6 +451,11 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     // A new OpenLDAP database (slapd's initial configuration and directory): every entry gets a
     // random entryUUID and the time it was loaded.
     ("slapadd", "dpkg-reconfigure slapd"),
+    // MUNGE's shared secret (munge's postinst runs `su munge … -c 'mungekey -c'`): random bytes.
+    (
+        "mungekey",
+        "mungekey --create (a new random key, /etc/munge/munge.key by default)",
+    ),
     // etckeeper's repository of /etc (`etckeeper init`, `commit`, `update-ignore`): its commits
     // record the time and an author named after the host.
     (
@@ -518,11 +529,64 @@ pub fn host_value(package: &str) -> String {
     )
 }
 
+/// The command `su [OPTIONS] [USER] -c 'CMD ARGS…'` runs, when it is plain words (munge's
+/// `su munge -s /bin/sh -c 'mungekey -c'`): what the report is about. `None` for a login shell
+/// without `-c`, and for a command with quotes, expansions, redirections or several commands,
+/// which are the shell's to read.
+fn su_command(args: &[String]) -> Option<(String, Vec<String>)> {
+    let mut it = args.iter();
+    let mut command = None;
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-c" | "--command" => command = Some(it.next()?.clone()),
+            "-s" | "--shell" | "-g" | "--group" | "-G" | "--supp-group" => {
+                it.next()?;
+            }
+            s if s.starts_with("--command=") => command = Some(s["--command=".len()..].to_owned()),
+            _ => {}
+        }
+    }
+    let command = command?;
+    if command.contains(|c: char| "'\"\\$`;&|<>(){}*?[]~#\n".contains(c)) {
+        return None;
+    }
+    let mut words = command.split_whitespace().map(str::to_owned);
+    let name = words.next()?;
+    Some((name, words.collect()))
+}
+
 /// What a non-deterministic command left out of the image would have made, where later scripts
 /// test for it (dovecot-core links its certificate to the snake-oil pair when that exists): such
 /// a test cannot be decided while building.
 pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
     match name {
+        "su" => match su_command(args) {
+            Some((name, args)) => left_out_outputs(name.rsplit('/').next().unwrap_or(&name), &args),
+            None => Vec::new(),
+        },
+        // `dd if=/dev/urandom of=FILE` (pacemaker-common's authkey, which its postinst then
+        // gives to the haclient group).
+        "dd" if args
+            .iter()
+            .any(|a| a.starts_with("if=") && super::shell::is_random_source(a)) =>
+        {
+            args.iter()
+                .filter_map(|a| a.strip_prefix("of="))
+                .map(str::to_owned)
+                .collect()
+        }
+        // `mungekey -c` writes the default key file unless `-k FILE`/`--keyfile=FILE` names another.
+        "mungekey" if args.iter().any(|a| a == "-c" || a == "--create") => {
+            let named = args
+                .iter()
+                .enumerate()
+                .find_map(|(i, a)| match a.strip_prefix("--keyfile=") {
+                    Some(file) => Some(file.to_owned()),
+                    None if a == "-k" || a == "--keyfile" => args.get(i + 1).cloned(),
+                    None => None,
+                });
+            vec![named.unwrap_or_else(|| "/etc/munge/munge.key".to_owned())]
+        }
         "make-ssl-cert" if args.first().is_some_and(|a| a == "generate-default-snakeoil") => vec![
             "/etc/ssl/certs/ssl-cert-snakeoil.pem".to_owned(),
             "/etc/ssl/private/ssl-cert-snakeoil.key".to_owned(),
@@ -826,6 +890,17 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     {
         return classify(cmd, rest);
     }
+    // `su USER -s /bin/sh -c 'CMD ARGS…'` runs CMD as USER: likewise, except that what debcast
+    // applies (a file command, an alternative) is applied only where the script runs it itself,
+    // so under su it is not applied and stays reported.
+    if name == "su"
+        && let Some((cmd, rest)) = su_command(args)
+    {
+        return match classify(&cmd, &rest) {
+            Kind::Emulated => Kind::NotEmulated,
+            kind => kind,
+        };
+    }
     if args.iter().any(|a| super::shell::is_random_source(a)) {
         return Kind::NonDeterministic(RANDOM_VALUE);
     }
@@ -1029,6 +1104,47 @@ mod tests {
             ),
             super::Kind::NonDeterministic(_)
         ));
+    }
+
+    /// A command `su` runs with `-c` is classified as itself (munge's key, made as the munge user),
+    /// with the files it makes; a command the shell would have to read is not unwrapped.
+    #[test]
+    fn su_runs_its_command_and_random_files_are_named() {
+        let words = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let su = words(&["munge", "-s", "/bin/sh", "-c", "mungekey -c"]);
+        assert!(matches!(
+            super::classify("su", &su),
+            super::Kind::NonDeterministic(_)
+        ));
+        assert_eq!(super::left_out_outputs("su", &su), ["/etc/munge/munge.key"]);
+        let other = words(&["-c", "mungekey --create -k /etc/x.key", "munge"]);
+        assert_eq!(super::left_out_outputs("su", &other), ["/etc/x.key"]);
+        assert_eq!(
+            super::classify("su", &words(&["-c", "true", "nobody"])),
+            super::Kind::Harmless
+        );
+        assert_eq!(
+            super::classify("su", &words(&["munge", "-c", "mungekey -c > /dev/null"])),
+            super::Kind::NotEmulated
+        );
+        // A file command under su is not applied: it stays reported.
+        assert_eq!(
+            super::classify("su", &words(&["munge", "-c", "mkdir -p /var/lib/munge/x"])),
+            super::Kind::NotEmulated
+        );
+        // pacemaker-common's `dd if=/dev/urandom of=/etc/pacemaker/authkey bs=4096 count=1`.
+        let dd = words(&[
+            "if=/dev/urandom",
+            "of=/etc/pacemaker/authkey",
+            "bs=4096",
+            "count=1",
+        ]);
+        assert!(matches!(
+            super::classify("dd", &dd),
+            super::Kind::NonDeterministic(_)
+        ));
+        assert_eq!(super::left_out_outputs("dd", &dd), ["/etc/pacemaker/authkey"]);
+        assert!(super::left_out_outputs("dd", &words(&["if=/etc/a", "of=/etc/b"])).is_empty());
     }
 
     /// Octave's `pkg rebuild` (octave's postinst and trigger) saves the add-on list with the time

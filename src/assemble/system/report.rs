@@ -2,8 +2,10 @@
 //! debcast does not reproduce, one entry per command line.
 //!
 //! Scripts are walked with [`super::shell::Eval`] along the path a fresh install takes
-//! (`postinst triggered NAMES` for packages whose trigger interests another package activates,
-//! unless [`super::files`] found the point where dpkg runs it and applied it there;
+//! (`postinst triggered NAMES` for the packages whose triggered postinst [`super::files`] ran
+//! where dpkg runs it, for what that walk did not apply: dpkg runs no triggered postinst for an
+//! activation while the interested package is not configured yet, sgml-base's own files
+//! activating its catalog trigger among them;
 //! `preinst install`, `config configure` and `postinst configure` are walked by
 //! [`super::files`], which applies their file commands in order, gives config scripts the
 //! debconf answers of the install so far, and reports the rest — here only the config scripts of
@@ -25,11 +27,11 @@ pub type TriggersApplied = std::collections::BTreeMap<String, BTreeSet<String>>;
 
 /// Every not-emulated command of every package's install-time scripts, sorted. Config scripts
 /// `files` does not walk are walked against `tree` (as unpacked), triggered postinsts against
-/// `configured` (the tree once every package is configured, when dpkg processes triggers). For
-/// the packages of `triggers_applied`, whose `postinst triggered` `files` walked at the point
-/// of the install dpkg runs it, the file commands that walk met (applied, or reported by it)
-/// are not listed again; the rest is, as this walk sees what the sibling modules computed after
-/// `files` (the alternatives: ca-certificates-java's trigger asks `which java`, and what its
+/// `configured` (the tree once every package is configured, when dpkg processes triggers):
+/// those of the packages of `triggers_applied`, whose `postinst triggered` `files` walked at the
+/// point of the install dpkg runs it (no other package's runs). The file commands that walk met
+/// (applied, or reported by it) are not listed again; the rest is, as this walk sees what the
+/// sibling modules computed after `files` (the alternatives: ca-certificates-java's trigger asks `which java`, and what its
 /// answer guards is listed here when the walk in `files` did not reach it).
 pub fn scan(
     tree: &dyn TreeView,
@@ -59,7 +61,10 @@ pub fn scan(
             .into_iter()
             .filter(|n| activated.iter().any(|a| trigger_matches(n, a)))
             .collect();
-        if !names.is_empty() && !WHOLE_POSTINST.contains(&pkg.name.as_str()) {
+        if !names.is_empty()
+            && !WHOLE_POSTINST.contains(&pkg.name.as_str())
+            && let Some(met) = triggers_applied.get(&pkg.name)
+        {
             let args = vec!["triggered".to_owned(), names.join(" ")];
             scan_script(
                 configured,
@@ -67,7 +72,7 @@ pub fn scan(
                 ("postinst", "postinst triggered"),
                 &args,
                 native_arch,
-                triggers_applied.get(&pkg.name),
+                Some(met),
                 &mut out,
             );
         }
@@ -350,10 +355,10 @@ pub fn trigger_matches(interest: &str, activated: &str) -> bool {
 mod tests {
     /// What a build reports: `postinst configure` (walked by `files`) and the other scripts.
     fn all_reports(tree: &dyn TreeView, packages: &[InstalledPackage], arch: &str) -> Vec<NotEmulated> {
-        let mut r = super::super::files::compute(tree, packages)
-            .map(|(_, r)| r)
+        let (mut r, applied) = super::super::files::compute_at(tree, packages, 0)
+            .map(|(_, r, applied)| (r, applied))
             .unwrap_or_default();
-        r.extend(scan(tree, tree, packages, arch, &TriggersApplied::new()));
+        r.extend(scan(tree, tree, packages, arch, &applied));
         r.sort();
         r.dedup();
         r
@@ -361,6 +366,11 @@ mod tests {
     use super::super::EffectKind;
     use super::super::testutil::MemTree;
     use super::*;
+
+    /// The packages whose triggered postinst `files` ran, meeting no command.
+    fn ran(names: &[&str]) -> TriggersApplied {
+        names.iter().map(|n| (n.to_string(), BTreeSet::new())).collect()
+    }
 
     fn pkg(name: &str, scripts: &[(&str, &str)]) -> InstalledPackage {
         InstalledPackage {
@@ -604,6 +614,12 @@ fi
                 ),
             ],
         );
+        // man-db is configured in an earlier round than less is unpacked: its trigger is noted
+        // (in the same round it would not be: dpkg notes no trigger for an unconfigured package).
+        let man_db = InstalledPackage {
+            round: super::super::package::Round::Early,
+            ..man_db
+        };
         let mut other = pkg("less", &[]);
         other.files = vec!["usr/share/man/man1/less.1.gz".into()];
         let tz = pkg("tzdata", &[("postinst", "#!/bin/sh\necho hi\nsomething-odd\n")]);
@@ -653,17 +669,14 @@ fi
         }
         let pkgs = [cacerts, jre];
         let kinds = |r: Vec<NotEmulated>| r.iter().map(|n| (n.script.clone(), n.kind())).collect::<Vec<_>>();
+        let applied = ran(&["ca-certificates-java"]);
         assert_eq!(
-            kinds(scan(
-                &unpacked,
-                &configured,
-                &pkgs,
-                "amd64",
-                &TriggersApplied::new()
-            )),
+            kinds(scan(&unpacked, &configured, &pkgs, "amd64", &applied)),
             [("postinst triggered".to_owned(), EffectKind::NonDeterministic)]
         );
-        assert!(scan(&unpacked, &unpacked, &pkgs, "amd64", &TriggersApplied::new()).is_empty());
+        assert!(scan(&unpacked, &unpacked, &pkgs, "amd64", &applied).is_empty());
+        // A triggered postinst dpkg does not run (the `files` walk did not) is not walked.
+        assert!(scan(&unpacked, &configured, &pkgs, "amd64", &TriggersApplied::new()).is_empty());
     }
 
     /// A triggered postinst's writes are not applied here, so `test -s` of a file it rewrites
@@ -699,7 +712,7 @@ fi
             &configured,
             &[cacerts, jre],
             "amd64",
-            &TriggersApplied::new(),
+            &ran(&["ca-certificates-java"]),
         )
         .iter()
         .map(NotEmulated::kind)
@@ -734,7 +747,7 @@ fi
             &configured,
             &[watcher, shipper],
             "amd64",
-            &TriggersApplied::new(),
+            &ran(&["watcher"]),
         );
         let what: Vec<(&str, &str)> = r.iter().map(|n| (n.script.as_str(), n.what.as_str())).collect();
         assert_eq!(
@@ -751,9 +764,10 @@ fi
     }
 
     /// An interest only `dpkg-trigger NAME` in another package's postinst activates: its
-    /// triggered postinst is walked too (and not for `--check-supported`, nor without the call).
+    /// triggered postinst runs (and not for `--check-supported`, nor without the call); the
+    /// catalog command it runs is applied there, so it is not listed.
     #[test]
-    fn a_trigger_activated_by_dpkg_trigger_is_walked() {
+    fn a_trigger_activated_by_dpkg_trigger_runs_the_triggered_postinst() {
         let sgml = pkg(
             "sgml-base",
             &[
@@ -773,21 +787,52 @@ fi
                 )],
             )
         };
-        let triggered = NotEmulated {
-            package: "sgml-base".into(),
-            script: "postinst triggered".into(),
-            what: "update-catalog --quiet --update-super".into(),
+        let mut tree = MemTree::new();
+        tree.dir("var/lib/sgml-base").dir("etc/sgml");
+        let walked = |pkgs: &[InstalledPackage]| {
+            let (_, report, applied) = super::super::files::compute_at(&tree, pkgs, 0).unwrap();
+            let mut r = report;
+            r.extend(scan(&tree, &tree, pkgs, "amd64", &applied));
+            (applied, r)
         };
-        let r = all_reports(
-            &MemTree::new(),
-            &[sgml.clone(), user("dpkg-trigger --no-await $T")],
-            "amd64",
+        let (applied, r) = walked(&[sgml.clone(), user("dpkg-trigger --no-await $T")]);
+        assert!(
+            applied
+                .get("sgml-base")
+                .is_some_and(|met| met.contains("update-catalog --quiet --update-super")),
+            "{applied:?}"
         );
-        assert!(r.contains(&triggered), "{r:?}");
+        assert!(r.is_empty(), "{r:?}");
         for call in ["dpkg-trigger --check-supported", "true"] {
-            let r = all_reports(&MemTree::new(), &[sgml.clone(), user(call)], "amd64");
-            assert!(!r.contains(&triggered), "{call}: {r:?}");
+            let (applied, r) = walked(&[sgml.clone(), user(call)]);
+            assert!(!applied.contains_key("sgml-base"), "{call}: {applied:?}");
+            assert!(r.is_empty(), "{call}: {r:?}");
         }
+    }
+
+    /// A package whose own files match its file trigger (sgml-base ships `/usr/share/sgml`, its
+    /// interest): dpkg notes no trigger for a package that is not configured yet, so its
+    /// triggered postinst does not run and nothing of it is listed.
+    #[test]
+    fn a_package_s_own_files_do_not_trigger_it() {
+        let mut sgml = pkg(
+            "sgml-base",
+            &[
+                ("triggers", "interest /usr/share/sgml\n"),
+                (
+                    "postinst",
+                    "#!/bin/sh\nset -e\nif [ \"$1\" = triggered ]; then\n    update-catalog --quiet --update-super\nfi\n",
+                ),
+            ],
+        );
+        sgml.files = vec!["usr/share/sgml/dtd".into()];
+        let mut tree = MemTree::new();
+        tree.dir("var/lib/sgml-base").dir("usr/share/sgml/dtd");
+        let (_, report, applied) = super::super::files::compute_at(&tree, &[sgml.clone()], 0).unwrap();
+        assert!(applied.is_empty(), "{applied:?}");
+        let mut r = report;
+        r.extend(scan(&tree, &tree, &[sgml], "amd64", &applied));
+        assert!(r.is_empty(), "{r:?}");
     }
 
     /// A triggered postinst `files` walked: the file commands that walk met are its own (applied

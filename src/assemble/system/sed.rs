@@ -6,7 +6,7 @@
 //! numbered from 1, as `-i` implies `-s`. The file keeps its mode and owner (GNU sed copies them to the file it
 //! renames over the original); `-iSUFFIX` keeps a copy of the original under that name.
 
-use super::shell::text::{self, SedCommand};
+use super::shell::text::{self, SedCommand, SedShortOption};
 use super::{Changes, Overlay, TreeView};
 use crate::entry::EntryKind;
 
@@ -20,13 +20,27 @@ pub struct SedCall {
 
 /// Whether a `sed` call edits no file in place (it prints its result).
 pub fn prints_only(args: &[String]) -> bool {
-    !args.iter().take_while(|a| *a != "--").any(|a| {
-        a.starts_with("--in-place")
-            || (a.starts_with('-')
-                && !a.starts_with("--")
-                && (a.starts_with("-i")
-                    || (a.len() > 2 && a[1..].chars().all(|c| "Eri".contains(c)) && a.contains('i'))))
-    })
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        if a.starts_with("--in-place") {
+            return false;
+        }
+        if a.len() > 1 && a.starts_with('-') && !a.starts_with("--") {
+            match text::sed_short_options(&a[1..], &mut it) {
+                Ok(options) if options.iter().any(|o| matches!(o, SedShortOption::InPlace(_))) => {
+                    return false;
+                }
+                Ok(_) => {}
+                // An option not reproduced: whether it edits is not known, so it is taken as
+                // editing (`parse` refuses it and the call is reported).
+                Err(_) => return false,
+            }
+        }
+    }
+    true
 }
 
 /// Parses `sed`'s arguments; `Err` says what is not reproduced (sed without `-i` prints, and
@@ -39,32 +53,32 @@ pub fn parse(args: &[String]) -> Result<SedCall, String> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "-i" | "--in-place" => in_place = true,
-            "-E" | "-r" | "--regexp-extended" => extended = true,
-            "-e" => scripts.push(it.next().ok_or("sed -e without a script")?.clone()),
-            "-s" | "--separate" | "-Z" | "--follow-symlinks" => {}
+            "--in-place" => in_place = true,
+            "--regexp-extended" => extended = true,
+            "--separate" | "-Z" | "--follow-symlinks" => {}
             "--" => operands.extend(it.by_ref().cloned()),
             s if s.starts_with("--expression=") => scripts.push(s["--expression=".len()..].to_owned()),
-            // `-eSCRIPT` (samba-common's `sed -e's/…/…/'`).
-            s if s.starts_with("-e") && s.len() > 2 => scripts.push(s[2..].to_owned()),
             s if s.starts_with("--in-place=") => {
                 in_place = true;
                 backup_suffix = Some(s["--in-place=".len()..].to_owned());
             }
-            s if s.starts_with("-i") && !s[2..].starts_with('-') => {
-                in_place = true;
-                backup_suffix = Some(s[2..].to_owned());
+            // Short options, alone or bundled: `-i`, `-i.orig`, `-Ei`, `-re SCRIPT`,
+            // `-eSCRIPT` (samba-common's `sed -e's/…/…/'`).
+            s if s.len() > 1 && s.starts_with('-') && !s.starts_with("--") => {
+                for option in text::sed_short_options(&s[1..], &mut it)? {
+                    match option {
+                        SedShortOption::Extended => extended = true,
+                        SedShortOption::Separate => {}
+                        SedShortOption::Script(script) => scripts.push(script),
+                        SedShortOption::InPlace(suffix) => {
+                            in_place = true;
+                            backup_suffix = suffix;
+                        }
+                        SedShortOption::Quiet => return Err("sed -n is not reproduced".into()),
+                    }
+                }
             }
-            // Bundled short options (`-Ei`, `-ri`).
-            s if s.len() > 2
-                && s.starts_with('-')
-                && !s.starts_with("--")
-                && s[1..].chars().all(|c| "Eri".contains(c)) =>
-            {
-                in_place |= s.contains('i');
-                extended |= s.contains(['E', 'r']);
-            }
-            s if s.starts_with('-') && s.len() > 1 => {
+            s if s.starts_with("--") => {
                 return Err(format!("sed option {s} is not reproduced"));
             }
             _ => operands.push(a.clone()),
@@ -158,5 +172,32 @@ mod tests {
         .unwrap();
         assert_eq!((call.commands.len(), call.files.len()), (2, 2));
         assert_eq!(call.backup_suffix.as_deref(), Some(".orig"));
+        // Bundles as getopt reads them: dma's `-i -re SCRIPT`; `-ie` is `-i` with the suffix
+        // `e`, so its script is the next operand; `-Ei`.
+        let call = parse(&args(&["-i", "-re", "s@(a)@b@", "/tmp/x"])).unwrap();
+        assert_eq!(
+            (call.commands.len(), call.files.as_slice()),
+            (1, &["/tmp/x".to_owned()][..])
+        );
+        assert_eq!(call.backup_suffix, None);
+        let call = parse(&args(&["-ie", "s/a/b/", "/etc/x"])).unwrap();
+        assert_eq!(call.backup_suffix.as_deref(), Some("e"));
+        assert_eq!(call.files, ["/etc/x"]);
+        assert!(parse(&args(&["-Ei", "s/(a)/b/", "/etc/x"])).is_ok());
+        assert!(parse(&args(&["-i", "-ze", "s/a/b/", "/etc/x"])).is_err());
+        assert!(parse(&args(&["-ni", "s/a/b/p", "/etc/x"])).is_err());
+    }
+
+    /// Whether a call edits in place, whatever the bundle its `-i` is in.
+    #[test]
+    fn what_prints_only() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(prints_only(&args(&["-re", "s/a/b/", "/etc/x"])));
+        assert!(prints_only(&args(&["-ne", "s/a/b/p", "/etc/x"])));
+        assert!(prints_only(&args(&["-e", "s/-i/x/", "/etc/x"])));
+        assert!(!prints_only(&args(&["-rie", "s/a/b/", "/etc/x"])));
+        assert!(!prints_only(&args(&["-i", "s/a/b/", "/etc/x"])));
+        assert!(!prints_only(&args(&["--in-place=.bak", "s/a/b/", "/etc/x"])));
+        assert!(!prints_only(&args(&["-z", "s/a/b/", "/etc/x"])));
     }
 }

@@ -34,6 +34,13 @@ pub struct Override {
     pub path: String,
 }
 
+impl Override {
+    /// As the file and `--list` have it (the mode in octal without a leading zero).
+    fn line(&self) -> String {
+        format!("{} {} {:o} {}\n", self.user, self.group, self.mode, self.path)
+    }
+}
+
 /// The database while the scripts run: entries in dpkg's in-memory order.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -107,14 +114,31 @@ impl Overrides {
             .any(|e| globs.iter().any(|g| super::shell::glob_match(g, &e.path)))
     }
 
-    /// The file as dpkg writes it now.
-    fn text(&self) -> String {
+    /// `--list GLOB…`'s output: the matching overrides, one `USER GROUP MODE PATH` line each, in
+    /// the order dpkg walks its file table, which is the order it writes the file in (amavisd-new's
+    /// `perms_local=$(dpkg-statoverride --list "$dir" | awk …)`).
+    pub fn list_output(&self, globs: &[String]) -> String {
+        let globs: Vec<String> = if globs.is_empty() {
+            vec!["*".into()]
+        } else {
+            globs.iter().map(|g| cleanup(g)).collect()
+        };
+        self.sorted()
+            .into_iter()
+            .filter(|e| globs.iter().any(|g| super::shell::glob_match(g, &e.path)))
+            .map(Override::line)
+            .collect()
+    }
+
+    fn sorted(&self) -> Vec<&Override> {
         let mut sorted: Vec<&Override> = self.entries.iter().collect();
         sorted.sort_by_key(|e| fsys_hash_bin(&e.path));
         sorted
-            .iter()
-            .map(|e| format!("{} {} {:o} {}\n", e.user, e.group, e.mode, e.path))
-            .collect()
+    }
+
+    /// The file as dpkg writes it now.
+    fn text(&self) -> String {
+        self.sorted().into_iter().map(Override::line).collect()
     }
 
     fn write(&mut self) {

@@ -896,6 +896,15 @@ pub fn compute_at(
                     Some((name, args)) if name == "stat" => {
                         output::stat_output(&state.borrow().overlay, args)
                     }
+                    // `$(dpkg-statoverride --list "$dir")`: the database as the scripts left it.
+                    Some((name, args)) if name.rsplit('/').next() == Some("dpkg-statoverride") => {
+                        match super::statoverride::parse(args) {
+                            Ok(super::statoverride::Call::List(globs)) => {
+                                Some(state.borrow().overrides.list_output(&globs))
+                            }
+                            _ => None,
+                        }
+                    }
                     Some((name, args)) if name == "getfacl" => {
                         output::getfacl_output(&state.borrow().overlay, args)
                     }

@@ -470,18 +470,26 @@ pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
             let mut it = args.iter();
             while let Some(a) = it.next() {
                 match a.as_str() {
-                    "-e" => scripts.push(it.next()?.clone()),
-                    "-E" | "-r" => extended = true,
-                    "-n" => quiet = true,
-                    "-ne" => {
-                        quiet = true;
-                        scripts.push(it.next()?.clone());
-                    }
-                    // `-eSCRIPT`, `--expression=SCRIPT`.
                     s if s.starts_with("--expression=") => {
                         scripts.push(s["--expression=".len()..].to_owned())
                     }
-                    s if s.starts_with("-e") && s.len() > 2 => scripts.push(s[2..].to_owned()),
+                    "--expression" => scripts.push(it.next()?.clone()),
+                    // cyrus-common's `sed --silent -e "/^…${1}:/ { s#…## p }" < /etc/imapd.conf`.
+                    "--quiet" | "--silent" => quiet = true,
+                    "--regexp-extended" => extended = true,
+                    // `-e SCRIPT`, `-eSCRIPT`, `-n`, `-ne SCRIPT`, `-re SCRIPT`, …
+                    s if s.len() > 1 && s.starts_with('-') && !s.starts_with("--") => {
+                        for option in sed_short_options(&s[1..], &mut it).ok()? {
+                            match option {
+                                SedShortOption::Extended => extended = true,
+                                SedShortOption::Quiet => quiet = true,
+                                SedShortOption::Separate => {}
+                                SedShortOption::Script(script) => scripts.push(script),
+                                // Printing, it edits no file.
+                                SedShortOption::InPlace(_) => return None,
+                            }
+                        }
+                    }
                     s if s.starts_with('-') => return None,
                     s if scripts.is_empty() => scripts.push(s.to_owned()),
                     // A file operand: sed reads it, not its input.
@@ -783,6 +791,34 @@ fn char_class(name: &str) -> Option<Vec<char>> {
 }
 
 fn tr(args: &[String], stdin: &str) -> Option<String> {
+    /// Each run of one character of the set becomes that character once.
+    fn squeeze(text: &str, set: &[char]) -> String {
+        let mut out = String::new();
+        for c in text.chars() {
+            if !(set.contains(&c) && out.ends_with(c)) {
+                out.push(c);
+            }
+        }
+        out
+    }
+    /// Each character of the first set becomes the one at its place in the second (the second's
+    /// last repeated when it is shorter, as GNU tr pads it).
+    fn translate(text: &str, a: &str, b: &str) -> Option<String> {
+        // In the second set GNU tr takes only `[:upper:]` and `[:lower:]` (case mapping).
+        if b.replace("[:upper:]", "").replace("[:lower:]", "").contains("[:") {
+            return None;
+        }
+        let (a, b) = (set(a)?, set(b)?);
+        let last = *b.last()?;
+        Some(
+            text.chars()
+                .map(|c| match a.iter().position(|x| *x == c) {
+                    Some(i) => *b.get(i).unwrap_or(&last),
+                    None => c,
+                })
+                .collect(),
+        )
+    }
     fn set(s: &str) -> Option<Vec<char>> {
         let chars: Vec<char> = s.chars().collect();
         let mut out = Vec::new();
@@ -836,33 +872,14 @@ fn tr(args: &[String], stdin: &str) -> Option<String> {
         }
         // `tr -s ' '` (atftpd's `$(echo $A $B … | tr -s ' ')`): each run of one character of the
         // set becomes that character once.
-        ["-s", s] => {
-            let s = set(s)?;
-            let mut out = String::new();
-            for c in stdin.chars() {
-                if !(s.contains(&c) && out.ends_with(c)) {
-                    out.push(c);
-                }
-            }
-            Some(out)
+        ["-s", s] => Some(squeeze(stdin, &set(s)?)),
+        // With two sets, the translation's output is squeezed by the second (amavisd-new's
+        // `dpkg-statoverride --list "$dir" | awk … | tr -s " " ":"`).
+        ["-s", a, b] if !a.starts_with('-') => {
+            let translated = translate(stdin, a, b)?;
+            Some(squeeze(&translated, &set(b)?))
         }
-        [a, b] if !a.starts_with('-') => {
-            // In the second set GNU tr takes only `[:upper:]` and `[:lower:]` (case mapping).
-            if b.replace("[:upper:]", "").replace("[:lower:]", "").contains("[:") {
-                return None;
-            }
-            let (a, b) = (set(a)?, set(b)?);
-            let last = *b.last()?;
-            Some(
-                stdin
-                    .chars()
-                    .map(|c| match a.iter().position(|x| *x == c) {
-                        Some(i) => *b.get(i).unwrap_or(&last),
-                        None => c,
-                    })
-                    .collect(),
-            )
-        }
+        [a, b] if !a.starts_with('-') => translate(stdin, a, b),
         _ => None,
     }
 }
@@ -876,7 +893,10 @@ use awk::awk;
 use cut::cut;
 pub use expr::expr;
 pub use getopt::getopt;
-pub use sed::{Command as SedCommand, parse_script, sed_text};
+pub use sed::{
+    Command as SedCommand, ShortOption as SedShortOption, parse_script, sed_text,
+    short_options as sed_short_options,
+};
 
 #[cfg(test)]
 mod tests;

@@ -185,3 +185,61 @@ fn a_listed_override_guards_the_scripts_own_chmod() {
             .any(|(e, _)| e.path == "usr/bin/ssh-agent" && e.mode == 0o700)
     );
 }
+
+/// amavisd-new 1:2.13.0-3's postinst: an override's fields rearranged through awk and tr, empty
+/// when there is none, so `--remove` is not reached.
+const AMAVIS_POSTINST: &str = r#"#!/bin/sh
+set -e
+for i in /var/lib/amavis:755:0750:amavis:amavis /var/lib/amavis/db:755:0750:amavis:amavis
+do
+	dir=$(echo $i | cut -d : -f 1)
+	perms_local=$(dpkg-statoverride --list "$dir" | awk '{print $4,$3,$1,$2}' | tr -s " " ":")
+	if [ "$perms_local" ] ; then
+		perms_old=$(echo $i | cut -d : -f 1,2,4,5)
+		if [ "$perms_local" = "$perms_old" ] ; then
+			dpkg-statoverride --remove "$dir"
+		fi
+	fi
+done
+for i in /var/lib/amavis:0750 /var/lib/amavis/db:0750
+do
+	dir=$(echo $i | cut -d : -f 1)
+	perm=$(echo $i | cut -d : -f 2)
+	if [ ! -d "$dir" ] ; then
+		mkdir -p "$dir"
+	fi
+	if ! dpkg-statoverride --list "$dir" > /dev/null ; then
+		dpkg-statoverride --update --add amavis amavis "$perm" "$dir"
+	fi
+done
+"#;
+
+#[test]
+fn an_empty_listing_rearranged_by_awk_and_tr_is_empty() {
+    let mut t = accounts();
+    t.file(
+        "etc/passwd",
+        b"root:x:0:0:root:/root:/bin/bash\namavis:x:100:101::/var/lib/amavis:/bin/sh\n",
+    )
+    .file("etc/group", b"root:x:0:\namavis:x:101:\n");
+    let (c, report) = super::super::files::compute(&t, &[pkg("amavisd-new", AMAVIS_POSTINST)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let mut m = t.clone();
+    m.apply(&c);
+    // In dpkg's order (what amavisd-new's postinst left in dpkg's own database).
+    assert_eq!(
+        m.text(STATOVERRIDE),
+        "amavis amavis 750 /var/lib/amavis\namavis amavis 750 /var/lib/amavis/db\n"
+    );
+    // An override the package set before (its old 755) is listed, rearranged to match, removed,
+    // and the new mode added in its place.
+    t.file(STATOVERRIDE, b"amavis amavis 755 /var/lib/amavis\n");
+    let (c, report) = super::super::files::compute(&t, &[pkg("amavisd-new", AMAVIS_POSTINST)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let mut m = t.clone();
+    m.apply(&c);
+    assert_eq!(
+        m.text(STATOVERRIDE),
+        "amavis amavis 750 /var/lib/amavis\namavis amavis 750 /var/lib/amavis/db\n"
+    );
+}

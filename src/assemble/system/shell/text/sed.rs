@@ -111,6 +111,54 @@ enum CaseChange {
 }
 
 /// Commands separated by `;` or newlines.
+/// One of sed's short options, as getopt reads a bundle of them.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ShortOption {
+    /// `-E`, `-r`.
+    Extended,
+    /// `-n`.
+    Quiet,
+    /// `-s`: each file on its own (what `-i` implies).
+    Separate,
+    /// `-i[SUFFIX]`: the suffix is the rest of the bundle, never the next word.
+    InPlace(Option<String>),
+    /// `-e SCRIPT`: the rest of the bundle, or the next word when the bundle ends with it.
+    Script(String),
+}
+
+/// A bundle of short options (`-re SCRIPT`, dma's `sed -i -re 's@…@…@' FILE`; `-ne`, `-Ei`,
+/// `-i.orig`, `-es/a/b/`) without its `-`, as GNU sed's getopt reads it: flags until an option
+/// that takes an argument, which takes the rest. `Err` names an option that is not reproduced.
+pub fn short_options<'a>(
+    bundle: &str,
+    next: &mut impl Iterator<Item = &'a String>,
+) -> Result<Vec<ShortOption>, String> {
+    let mut out = Vec::new();
+    for (i, c) in bundle.char_indices() {
+        let rest = &bundle[i + c.len_utf8()..];
+        match c {
+            'E' | 'r' => out.push(ShortOption::Extended),
+            'n' => out.push(ShortOption::Quiet),
+            's' => out.push(ShortOption::Separate),
+            'i' => {
+                out.push(ShortOption::InPlace((!rest.is_empty()).then(|| rest.to_owned())));
+                return Ok(out);
+            }
+            'e' => {
+                let script = if rest.is_empty() {
+                    next.next().ok_or("sed -e without a script")?.clone()
+                } else {
+                    rest.to_owned()
+                };
+                out.push(ShortOption::Script(script));
+                return Ok(out);
+            }
+            other => return Err(format!("sed option -{other} is not reproduced")),
+        }
+    }
+    Ok(out)
+}
+
 pub fn parse_script(script: &str, extended: bool) -> Result<Vec<Command>, String> {
     let chars: Vec<char> = script.chars().collect();
     let mut i = 0;

@@ -247,6 +247,21 @@ fn filters_read_their_input_as_the_tools_do() {
         Some("--port 69 --x 5 /srv\n")
     );
     assert_eq!(run(&["tr", "-s", "ab"], "aabbab  c").as_deref(), Some("abab  c"));
+    // With two sets: translated, then runs of the second set's characters squeezed, those that
+    // were there before too (what GNU tr 9.1 prints for each).
+    assert_eq!(
+        run(&["tr", "-s", " ", ":"], "a  b   c\n").as_deref(),
+        Some("a:b:c\n")
+    );
+    assert_eq!(
+        run(&["tr", "-s", " ", ":"], "aa::b  x\n").as_deref(),
+        Some("aa:b:x\n")
+    );
+    assert_eq!(
+        run(&["tr", "-s", "ab", "x"], "abcabc\n").as_deref(),
+        Some("xcxc\n")
+    );
+    assert_eq!(run(&["tr", "-s", " ", ":"], "").as_deref(), Some(""));
     assert_eq!(run(&["sort", "-u"], "b\na\nb\n").as_deref(), Some("a\nb\n"));
     assert_eq!(run(&["head", "-n", "1"], "b\na\n").as_deref(), Some("b\n"));
     assert_eq!(
@@ -817,4 +832,45 @@ fn iconv_to_the_same_charset_is_the_text_itself() {
         filter(&argv(&["iconv", "-f", "UTF-8", "-t", "UTF-8", "f"]), text),
         None
     );
+}
+
+#[test]
+fn sed_short_options_bundled_as_getopt_reads_them() {
+    let run = |argv: &[&str], stdin: &str| filter(&words(argv), stdin);
+    // What GNU sed 4.9 prints for each (dma's postinst edits its template with `-re`).
+    let input = "# comment\n#SMARTHOST mail.example.com\n  SMARTHOST x\nPORT 25\n";
+    let dma = r"s@^[[:space:]]*(#+[[:space:]]*)?SMARTHOST([[:space:]]+.*)?$@#SMARTHOST@";
+    let want = "# comment\n#SMARTHOST\n#SMARTHOST\nPORT 25\n";
+    assert_eq!(run(&["sed", "-re", dma], input).as_deref(), Some(want));
+    assert_eq!(run(&["sed", "-r", "-e", dma], input).as_deref(), Some(want));
+    assert_eq!(run(&["sed", "-ne", "s/a/X/p"], "a\nb\n").as_deref(), Some("X\n"));
+    assert_eq!(
+        run(&["sed", "-nre", r"s/(a)/[\1]/p"], "a\nb\n").as_deref(),
+        Some("[a]\n")
+    );
+    assert_eq!(
+        run(&["sed", "-rne", r"s/(a)/[\1]/p"], "a\nb\n").as_deref(),
+        Some("[a]\n")
+    );
+    assert_eq!(run(&["sed", "-es/a/X/"], "a\n").as_deref(), Some("X\n"));
+    // Their long forms (cyrus-common's `sed --silent -e …`).
+    let conf = "configdirectory: /var/lib/cyrus\npartition-default: /var/spool/cyrus/mail\n";
+    let getconf = "/^[[:blank:]]*configdirectory:/ { s#^[[:blank:]]*configdirectory:[[:blank:]]*## \n p\n }";
+    assert_eq!(
+        run(&["sed", "--silent", "-e", getconf], conf).as_deref(),
+        Some("/var/lib/cyrus\n")
+    );
+    assert_eq!(
+        run(&["sed", "--quiet", "--expression", "s/a/X/p"], "a\nb\n").as_deref(),
+        Some("X\n")
+    );
+    assert_eq!(
+        run(&["sed", "--regexp-extended", "-n", r"s/(a)/[\1]/p"], "a\n").as_deref(),
+        Some("[a]\n")
+    );
+    // An option it does not reproduce, a script missing after `-e`, and an in-place edit (a
+    // file command, not a filter) are not answered.
+    assert_eq!(run(&["sed", "-ze", "s/a/X/"], "a\n"), None);
+    assert_eq!(run(&["sed", "-re"], "a\n"), None);
+    assert_eq!(run(&["sed", "-ri", "s/a/X/"], "a\n"), None);
 }
