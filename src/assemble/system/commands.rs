@@ -882,20 +882,21 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     {
         return classify(script, rest);
     }
-    // `setpriv … -- CMD ARGS…` (man-db's `mandb` as the man user) and `runuser -u USER -- CMD`
-    // run CMD: it is what the report is about.
-    if matches!(name, "setpriv" | "runuser")
-        && let Some(at) = args.iter().position(|a| a == "--")
-        && let Some((cmd, rest)) = args[at + 1..].split_first()
-    {
-        return classify(cmd, rest);
-    }
-    // `su USER -s /bin/sh -c 'CMD ARGS…'` runs CMD as USER: likewise, except that what debcast
-    // applies (a file command, an alternative) is applied only where the script runs it itself,
-    // so under su it is not applied and stays reported.
-    if name == "su"
-        && let Some((cmd, rest)) = su_command(args)
-    {
+    // `setpriv … -- CMD ARGS…` (man-db's `mandb` as the man user), `runuser -u USER -- CMD` and
+    // `su USER -s /bin/sh -c 'CMD ARGS…'` run CMD: it is what the report is about, except that
+    // what debcast applies (a file command, an alternative) is applied only where the script
+    // runs it itself, so under another user it is not applied and stays reported.
+    let as_user = if matches!(name, "setpriv" | "runuser") {
+        args.iter()
+            .position(|a| a == "--")
+            .and_then(|at| args[at + 1..].split_first())
+            .map(|(cmd, rest)| (cmd.clone(), rest.to_vec()))
+    } else if name == "su" {
+        su_command(args)
+    } else {
+        None
+    };
+    if let Some((cmd, rest)) = as_user {
         return match classify(&cmd, &rest) {
             Kind::Emulated => Kind::NotEmulated,
             kind => kind,
@@ -1216,6 +1217,11 @@ mod tests {
         // Without `--`, setpriv is the command itself.
         assert_eq!(
             super::classify("setpriv", &argv("--reuid man mandb")),
+            super::Kind::NotEmulated
+        );
+        // A file command under another user is not applied there: it stays reported.
+        assert_eq!(
+            super::classify("runuser", &argv("-u nobody -- mkdir -p /var/lib/x")),
             super::Kind::NotEmulated
         );
         for tool in [

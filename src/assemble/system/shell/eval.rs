@@ -1115,6 +1115,20 @@ impl<'f> Eval<'f> {
             self.last_status = self.substitution_status;
             return;
         }
+        // `exec CMD ARGS…` runs CMD in the shell's place: it is walked as CMD (followed into
+        // where it is a helper script: cyrus' dispatcher execs /usr/lib/cyrus/bin/makedirs), and
+        // nothing after it in this script runs. `exec` with only redirections changes the
+        // shell's descriptors and goes on; inside `$(…)` it ends only the substitution's shell,
+        // which the walk does not model, so it stays the command it was.
+        if words.len() > 1
+            && self.capturing == 0
+            && words[0].literal().as_deref() == Some("exec")
+            && !words[1].literal().is_some_and(|w| w.starts_with('-'))
+        {
+            self.simple(assigns, &words[1..], redirs, text);
+            self.exited = true;
+            return;
+        }
         let mut fields: Vec<Value> = words.iter().flat_map(|w| self.expand_split(w)).collect();
         if fields.is_empty() {
             // Words that expand to nothing run no command; only the redirections happen

@@ -756,6 +756,49 @@ fn helper_scripts_are_walked_in_a_shell_of_their_own() {
     );
 }
 
+/// `exec CMD` runs CMD in the shell's place: a helper script is followed into, and nothing
+/// after the `exec` runs (cyrus' dispatcher `exec`s its tools); in a helper it ends the helper
+/// only. `exec` with only a redirection goes on.
+#[test]
+fn exec_runs_its_command_in_the_shell_s_place() {
+    let scripts = |p: &str| {
+        match p {
+        "/usr/sbin/dispatch" => Some(
+            "#!/bin/sh\ncase \"$1\" in\n  makedirs) shift; exec /usr/lib/tool/makedirs \"$@\" ;;\nesac\nnot-reached\n"
+                .to_owned(),
+        ),
+        "/usr/lib/tool/makedirs" => Some("#!/bin/sh -e\nmkdir -p /var/spool/tool/$1\n".to_owned()),
+        _ => None,
+    }
+    };
+    let files = |p: &str| {
+        scripts(p).map(|_| FileKind::File {
+            executable: true,
+            empty: false,
+        })
+    };
+    let follow = |argv: &[String]| argv[0] != "mkdir";
+    let script = "exec >/dev/null\ndispatch makedirs --cleansquat\necho back\nexec other --flag\nnever\n";
+    let nodes = parse(script).unwrap();
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| out.push(c.argv.unwrap_or_else(|e| vec![e]).join(" "));
+    Eval::new(&["configure", ""], &mut cb)
+        .with_files(&files)
+        .with_source(&scripts)
+        .with_helpers(&follow)
+        .run_script(&nodes)
+        .unwrap();
+    assert_eq!(
+        out,
+        [
+            "exec",
+            "mkdir -p /var/spool/tool/--cleansquat",
+            "echo back",
+            "other --flag"
+        ]
+    );
+}
+
 /// `type NAME` as a condition: a function of the script or a command on the image's PATH.
 #[test]
 fn type_as_a_condition() {
