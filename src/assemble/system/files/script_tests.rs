@@ -1599,3 +1599,27 @@ fn a_write_inside_a_substitution_goes_to_its_file() {
     // Output to /dev/null is still nothing the value holds.
     assert_eq!(text("etc/q").as_deref(), Some("\n"), "{report:#?}");
 }
+
+/// A substitution reading a file through `<` (cyrus-common's `getconf`, which reads
+/// /etc/imapd.conf with `sed --silent … < "${CONF}" | head -1`): its output is known, so the
+/// file the postinst makes where the configuration says is made there.
+#[test]
+fn a_substitution_reads_the_file_its_command_is_given() {
+    let mut t = MemTree::new();
+    t.file(
+        "etc/imapd.conf",
+        b"configdirectory: /var/lib/cyrus\npartition-default: /var/spool/cyrus/mail\n",
+    )
+    .dir("var/lib/cyrus");
+    let postinst = "#!/bin/sh\nset -e\nCONF=\"/etc/imapd.conf\"\ngetconf () {\n    if [ -r \"${CONF}\" ]; then\n\tconfvalue=$(sed --silent -e \"/^[[:blank:]]*${1}:/ { \\\n\ts#^[[:blank:]]*${1}:[[:blank:]]*## \\\n\tp\n\t}\" < \"${CONF}\" | head -1)\n\tresult=${confvalue:-$2}\n    else\n\tresult=${2}\n    fi\n}\ngetconf configdirectory /x\ntouch \"${result}/user_deny.db\"\ngetconf missingkey /var/lib/default\ntouch \"${result}.stamp\"\nv=$(cat < /etc/absent)\ntouch \"/var/lib/cyrus/$v\"\n";
+    let (c, report) = compute(&t, &[pkg("cyrus-common", postinst)]).unwrap();
+    let made: Vec<&str> = c.files.iter().map(|(e, _)| e.path.as_str()).collect();
+    assert!(made.contains(&"var/lib/cyrus/user_deny.db"), "{made:?}");
+    assert!(made.contains(&"var/lib/default.stamp"), "{made:?}");
+    // A file the image does not have: what it would print is not known.
+    assert_eq!(report.len(), 1, "{report:?}");
+    assert!(
+        report[0].what.contains("its arguments are not known"),
+        "{report:?}"
+    );
+}

@@ -780,13 +780,23 @@ impl<'f> Eval<'f> {
             || redirs
                 .iter()
                 .any(|r| matches!(r, Redir::Out { target, .. } if !is_dev_null_word(target)));
+        // So is a file it reads (cyrus-common's `$(sed --silent -e … < /etc/imapd.conf | head -1)`);
+        // one the walk cannot read leaves the output unknown.
+        let file_input = match redirs.iter().rev().find_map(|r| match r {
+            Redir::In(word) => Some(word),
+            _ => None,
+        }) {
+            Some(word) if self.capturing > 0 => Some(self.read_input(word)),
+            _ => None,
+        };
         if self.capturing > 0
             && !to_file
             && unknown.is_none()
             && heredoc != Some(None)
+            && file_input != Some(None)
             && !self.funcs.contains_key(name)
         {
-            let saved = match heredoc.flatten() {
+            let saved = match heredoc.flatten().or(file_input.flatten()) {
                 Some(text) => self.stdin.replace(text),
                 None => self.stdin.clone(),
             };

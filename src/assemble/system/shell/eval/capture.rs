@@ -93,7 +93,9 @@ impl<'f> Eval<'f> {
                 sizes: self.sizes,
                 links: self.links,
                 native_arch: self.native_arch.clone(),
-                source: None,
+                // What its commands read from files (`$(sed … < /etc/imapd.conf)`), and what it
+                // sources.
+                source: self.source,
                 status: self.status,
                 codes: self.codes,
                 probed_code: std::cell::Cell::new(None),
