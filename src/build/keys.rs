@@ -158,7 +158,9 @@ use super::artifacts::PlatformArtifact;
 /// user_deny.db), and the files a left-out `dd if=/dev/urandom of=FILE` or `mungekey` would
 /// make treated as such (pacemaker's authkey, munge's key), and `exec CMD` walked as CMD
 /// (cyrus-common's `cyrus makedirs` makes its spool directories), and a command inside `$(…)`
-/// reading its input from a file (cyrus-common's `getconf`: `sed … < /etc/imapd.conf`).
+/// reading its input from a file (cyrus-common's `getconf`: `sed … < /etc/imapd.conf`), and
+/// find's `-H`, `-execdir` of chown/chgrp/chmod/rm, and an action after a parenthesised `-o`
+/// (cyrus' makedirs gives its directories to cyrus:mail).
 pub(super) const LAYER_FORMAT: u32 = 35;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -85,6 +85,12 @@ pub struct FindCall {
 }
 
 pub fn parse_find(args: &[String]) -> Result<FindCall, String> {
+    // `-H`: a start that is a symbolic link is followed, which is how the starts are resolved
+    // here (cyrus' makedirs runs `find -H "$confdir" …`).
+    let args = match args.first().map(String::as_str) {
+        Some("-H") => &args[1..],
+        _ => args,
+    };
     let starts: Vec<String> = args
         .iter()
         .take_while(|a| !a.starts_with('-') && !matches!(a.as_str(), "(" | "!" | ")"))
@@ -99,13 +105,16 @@ pub fn parse_find(args: &[String]) -> Result<FindCall, String> {
         min_depth: 0,
         max_depth: None,
         action: None,
+        parens: 0,
+        top_or: false,
     };
     let expr = parser.or()?;
     if let Some(word) = parser.words.get(parser.at) {
         return Err(format!("find `{word}` where it stands is not emulated"));
     }
-    // `A -o B -delete`: the action is B's alone, which this form does not carry.
-    if parser.action.is_some() && matches!(expr, Expr::Or(_)) {
+    // `A -o B -delete`: the action is B's alone, which this form does not carry (`( A -o B )
+    // -delete` is the whole group's).
+    if parser.action.is_some() && parser.top_or {
         return Err("find with an action after `-o` is not emulated".into());
     }
     Ok(FindCall {
@@ -125,6 +134,10 @@ struct Parser<'a> {
     min_depth: usize,
     max_depth: Option<usize>,
     action: Option<Action>,
+    /// How many parentheses are open.
+    parens: usize,
+    /// Whether the top level (outside parentheses) has a `-o`.
+    top_or: bool,
 }
 
 impl Parser<'_> {
@@ -161,6 +174,9 @@ impl Parser<'_> {
             }
             self.at += 1;
             parts.push(operand(self)?);
+        }
+        if parts.len() > 1 && self.parens == 0 {
+            self.top_or = true;
         }
         Ok(if parts.len() == 1 {
             parts.remove(0)
@@ -215,7 +231,9 @@ impl Parser<'_> {
                 None => Err(format!("find {word} before an option or action is not emulated")),
             },
             "(" => {
+                self.parens += 1;
                 let inner = self.or()?;
+                self.parens -= 1;
                 if self.next() != Some(")") {
                     return Err("find with an unclosed `(`".into());
                 }
@@ -258,7 +276,7 @@ impl Parser<'_> {
             }
             "-user" => test(Test::User(self.value(&word)?)),
             "-group" => test(Test::Group(self.value(&word)?)),
-            "-delete" | "-print" | "-exec" if self.action.is_some() => {
+            "-delete" | "-print" | "-exec" | "-execdir" if self.action.is_some() => {
                 Err("find with two actions is not emulated".into())
             }
             "-delete" => {
@@ -269,7 +287,7 @@ impl Parser<'_> {
                 self.action = Some(Action::Print);
                 Ok(None)
             }
-            "-exec" => {
+            "-exec" | "-execdir" => {
                 let mut argv = Vec::new();
                 let batch = loop {
                     match self.next() {
@@ -281,6 +299,16 @@ impl Parser<'_> {
                 };
                 if argv.is_empty() {
                     return Err("find -exec without a command".into());
+                }
+                // `-execdir` runs the command from the file's directory on `./NAME`: the same
+                // file, so the same effect, for the commands that change only the file they
+                // name (cyrus' `-execdir chown cyrus:mail '{}' \;`); another command may
+                // depend on where it runs.
+                if word == "-execdir"
+                    && !(argv.last().is_some_and(|l| l == "{}")
+                        && matches!(argv[0].as_str(), "chown" | "chgrp" | "chmod" | "rm"))
+                {
+                    return Err(format!("find -execdir {} is not emulated", argv[0]));
                 }
                 self.action = Some(Action::Exec { argv, batch });
                 Ok(None)
@@ -326,6 +354,25 @@ mod tests {
                 ])
             ])
         );
+        // cyrus' makedirs: `-H`, `-not`, `-or`, and `-execdir` of a command on the file alone.
+        let call = parse_find(&args(
+            "-H /var/lib/cyrus ( -not -user cyrus -or -not -group mail ) -execdir chown cyrus:mail {} ;",
+        ))
+        .unwrap();
+        assert_eq!(call.starts, ["/var/lib/cyrus"]);
+        assert_eq!(
+            call.action,
+            Action::Exec {
+                argv: vec!["chown".into(), "cyrus:mail".into(), "{}".into()],
+                batch: false
+            }
+        );
+        assert!(parse_find(&args("/d -execdir sh -c x {} ;")).is_err());
+        assert!(parse_find(&args("/d -execdir chown a {} b ;")).is_err());
+        assert!(parse_find(&args("-L /d -print")).is_err());
+        // An action after a parenthesised `-o` is the whole group's; after a bare one, not.
+        assert!(parse_find(&args("/d ( -name a -o -name b ) -delete")).is_ok());
+        assert!(parse_find(&args("/d -name a -o -name b -delete")).is_err());
         let call = parse_find(&args(
             "/etc/frr -maxdepth 1 ( -name vtysh.conf -o -name frr.conf ) -group frrvty -exec chgrp frr {} ;",
         ))
