@@ -160,7 +160,8 @@ use super::artifacts::PlatformArtifact;
 /// (cyrus-common's `cyrus makedirs` makes its spool directories), and a command inside `$(…)`
 /// reading its input from a file (cyrus-common's `getconf`: `sed … < /etc/imapd.conf`), and
 /// find's `-H`, `-execdir` of chown/chgrp/chmod/rm, and an action after a parenthesised `-o`
-/// (cyrus' makedirs gives its directories to cyrus:mail).
+/// (cyrus' makedirs gives its directories to cyrus:mail), and a `setcap` condition decided as
+/// the call succeeds (fping's postinst no longer adds its set-user-id fallback).
 pub(super) const LAYER_FORMAT: u32 = 35;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -676,6 +676,18 @@ pub fn compute_at(
                             _ => None,
                         }
                     }
+                    // `if ! setcap cap_net_raw+ep /usr/bin/fping; then … dpkg-statoverride --add … 4755`
+                    // (fping's postinst): setcap, which debcast applies, succeeds on a regular file
+                    // the image has, as it does where file capabilities are supported (dpkg's run
+                    // here); the fallback does not run.
+                    Some((name, args)) if name.rsplit('/').next() == Some("setcap") => {
+                        let call = super::setcap::parse(args).ok()?;
+                        let overlay = &state.borrow().overlay;
+                        Some(call.files.iter().all(|(f, _)| {
+                            super::resolve(overlay, &super::tree_path(f))
+                                .is_some_and(|p| super::is_file(overlay, &p))
+                        }))
+                    }
                     // `grep … FILE…` as a condition: whether a line of the image's files matches (a
                     // file that cannot be read makes grep fail).
                     Some((name, _)) if matches!(name.as_str(), "grep" | "egrep" | "fgrep") => {

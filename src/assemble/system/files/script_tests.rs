@@ -1623,3 +1623,23 @@ fn a_substitution_reads_the_file_its_command_is_given() {
         "{report:?}"
     );
 }
+
+/// fping 5.1's postinst: `if ! setcap cap_net_raw+ep /usr/bin/fping; then` falls back to a
+/// set-user-id override. setcap, which debcast applies, succeeds on the file the image has, so
+/// the capability is set and no override is added (as dpkg's run did).
+#[test]
+fn a_setcap_that_succeeds_keeps_the_fallback_from_running() {
+    let mut t = MemTree::new();
+    t.file("usr/bin/fping", b"\x7fELF").dir("var/lib/dpkg");
+    let postinst = "#!/bin/sh\nset -e\ncase \"$1\" in\n    (configure)\n        if [ \"$(uname -s)\" = \"Linux\" ]; then\n            if ! setcap cap_net_raw+ep /usr/bin/fping; then\n                if dpkg-statoverride --list /usr/bin/fping > /dev/null; then\n                    echo exists 1>&2\n                else\n                    dpkg-statoverride --update --add root root 4755 /usr/bin/fping\n                fi\n            fi\n        fi\n    ;;\nesac\n";
+    let (changes, report) = compute(&t, &[pkg("fping", postinst)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (e, _) = file(&changes, "usr/bin/fping").expect("fping changed");
+    assert_eq!(e.mode, 0o644);
+    assert!(e.xattrs.contains_key("security.capability"), "{e:?}");
+    assert!(file(&changes, "var/lib/dpkg/statoverride").is_none());
+    // setcap on a file the image lacks fails, and the fallback runs (and is reported, as the
+    // override's file is missing too).
+    let (_, report) = compute(&MemTree::new(), &[pkg("fping", postinst)]).unwrap();
+    assert!(!report.is_empty());
+}

@@ -135,6 +135,15 @@ impl<'f> Eval<'f> {
                 }
                 return self.which(name).map(|hit| hit.is_some());
             }
+            // A command the caller both applies and answers (fping's `if ! setcap … FILE; then`
+            // falls back to a set-user-id override): it runs here, as a function does, and its
+            // status is the probe's.
+            _ if first.rsplit('/').next() == Some("setcap") => {
+                let status = self.probe(&argv)?;
+                self.node(&cond[0]);
+                self.cond_ran = true;
+                return Some(status);
+            }
             _ => return self.probe(&argv),
         };
         self.test_expr(&args)
