@@ -451,6 +451,12 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     // A new OpenLDAP database (slapd's initial configuration and directory): every entry gets a
     // random entryUUID and the time it was loaded.
     ("slapadd", "dpkg-reconfigure slapd"),
+    // CFEngine's host key pair (cfengine3's postinst runs `cf-key`), with the state it records
+    // on its first run under /var/lib/cfengine3.
+    (
+        "cf-key",
+        "cf-key (a new key pair for this host in /var/lib/cfengine3/ppkeys)",
+    ),
     // MUNGE's shared secret (munge's postinst runs `su munge … -c 'mungekey -c'`): random bytes.
     (
         "mungekey",
@@ -1118,6 +1124,10 @@ mod tests {
             super::Kind::NonDeterministic(_)
         ));
         assert_eq!(super::left_out_outputs("su", &su), ["/etc/munge/munge.key"]);
+        assert!(matches!(
+            super::classify("/usr/sbin/cf-key", &[]),
+            super::Kind::NonDeterministic(_)
+        ));
         let other = words(&["-c", "mungekey --create -k /etc/x.key", "munge"]);
         assert_eq!(super::left_out_outputs("su", &other), ["/etc/x.key"]);
         assert_eq!(
