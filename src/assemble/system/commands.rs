@@ -570,6 +570,14 @@ pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
             Some((name, args)) => left_out_outputs(name.rsplit('/').next().unwrap_or(&name), &args),
             None => Vec::new(),
         },
+        // `runuser -u USER -- CMD`, `setpriv … -- CMD`: CMD's, as `classify` reads them.
+        "runuser" | "setpriv" => match args.iter().position(|a| a == "--") {
+            Some(at) => match args[at + 1..].split_first() {
+                Some((cmd, rest)) => left_out_outputs(cmd.rsplit('/').next().unwrap_or(cmd), rest),
+                None => Vec::new(),
+            },
+            None => Vec::new(),
+        },
         // `dd if=/dev/urandom of=FILE` (pacemaker-common's authkey, which its postinst then
         // gives to the haclient group).
         "dd" if args
@@ -1130,6 +1138,11 @@ mod tests {
         ));
         let other = words(&["-c", "mungekey --create -k /etc/x.key", "munge"]);
         assert_eq!(super::left_out_outputs("su", &other), ["/etc/x.key"]);
+        let runuser = words(&["-u", "munge", "--", "mungekey", "-c"]);
+        assert_eq!(
+            super::left_out_outputs("runuser", &runuser),
+            ["/etc/munge/munge.key"]
+        );
         assert_eq!(
             super::classify("su", &words(&["-c", "true", "nobody"])),
             super::Kind::Harmless

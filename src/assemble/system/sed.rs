@@ -28,15 +28,28 @@ pub fn prints_only(args: &[String]) -> bool {
         if a.starts_with("--in-place") {
             return false;
         }
-        if a.len() > 1 && a.starts_with('-') && !a.starts_with("--") {
-            match text::sed_short_options(&a[1..], &mut it) {
-                Ok(options) if options.iter().any(|o| matches!(o, SedShortOption::InPlace(_))) => {
-                    return false;
+        // Long options that take the next word (`--expression -i` is a script, not `-i`).
+        if matches!(a.as_str(), "--expression" | "--file" | "--line-length") {
+            it.next();
+            continue;
+        }
+        if a.starts_with("--") || a.len() < 2 || !a.starts_with('-') {
+            continue;
+        }
+        // A bundle as getopt reads GNU sed's `bsnrzuEe:f:l:i::`: `-i` edits in place; `-e`,
+        // `-f` and `-l` take the rest of the bundle, or the next word; the others are flags
+        // (`-z`, `-u`, `-s` print too).
+        let bundle = &a[1..];
+        for (at, c) in bundle.char_indices() {
+            match c {
+                'i' => return false,
+                'e' | 'f' | 'l' => {
+                    if bundle[at + c.len_utf8()..].is_empty() {
+                        it.next();
+                    }
+                    break;
                 }
-                Ok(_) => {}
-                // An option not reproduced: whether it edits is not known, so it is taken as
-                // editing (`parse` refuses it and the call is reported).
-                Err(_) => return false,
+                _ => {}
             }
         }
     }
@@ -198,6 +211,9 @@ mod tests {
         assert!(!prints_only(&args(&["-rie", "s/a/b/", "/etc/x"])));
         assert!(!prints_only(&args(&["-i", "s/a/b/", "/etc/x"])));
         assert!(!prints_only(&args(&["--in-place=.bak", "s/a/b/", "/etc/x"])));
-        assert!(!prints_only(&args(&["-z", "s/a/b/", "/etc/x"])));
+        assert!(prints_only(&args(&["-z", "s/a/b/", "/etc/x"])));
+        assert!(prints_only(&args(&["-f", "/usr/share/x.sed", "/etc/x"])));
+        assert!(prints_only(&args(&["--expression", "-i", "/etc/x"])));
+        assert!(!prints_only(&args(&["-zi", "s/a/b/", "/etc/x"])));
     }
 }

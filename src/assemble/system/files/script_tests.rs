@@ -1638,6 +1638,15 @@ fn a_setcap_that_succeeds_keeps_the_fallback_from_running() {
     assert_eq!(e.mode, 0o644);
     assert!(e.xattrs.contains_key("security.capability"), "{e:?}");
     assert!(file(&changes, "var/lib/dpkg/statoverride").is_none());
+    // Inside a list, setcap is left to the list as a whole: its other commands run too.
+    let listed = "#!/bin/sh\nif setcap cap_net_raw+ep /usr/bin/fping && other-tool --x; then :; fi\n";
+    let (changes, report) = compute(&t, &[pkg("fping", listed)]).unwrap();
+    assert!(
+        report.iter().any(|r| r.what.starts_with("other-tool --x")),
+        "{report:?}"
+    );
+    let (e, _) = file(&changes, "usr/bin/fping").expect("fping changed");
+    assert!(e.xattrs.contains_key("security.capability"), "{e:?}");
     // setcap on a file the image lacks fails, and the fallback runs (and is reported, as the
     // override's file is missing too).
     let (_, report) = compute(&MemTree::new(), &[pkg("fping", postinst)]).unwrap();

@@ -1110,6 +1110,34 @@ impl<'f> Eval<'f> {
     }
 
     fn simple(&mut self, assigns: &[(String, Word)], words: &[Word], redirs: &[Redir], text: &str) {
+        // `exec CMD ARGS…` runs CMD in the shell's place: it is walked as CMD (followed into
+        // where it is a helper script: cyrus' dispatcher execs /usr/lib/cyrus/bin/makedirs), and
+        // nothing after it in this script runs. `exec` whose words expand to no command (`exec
+        // $EMPTY`, or only redirections) changes the shell's descriptors and goes on; inside
+        // `$(…)` it ends only the substitution's shell, which the walk does not model, so it
+        // stays the command it was.
+        if words.len() > 1
+            && self.capturing == 0
+            && words[0].literal().as_deref() == Some("exec")
+            && !words[1].literal().is_some_and(|w| w.starts_with('-'))
+        {
+            if self.simple_command(assigns, &words[1..], redirs, text) {
+                self.exited = true;
+            }
+            return;
+        }
+        self.simple_command(assigns, words, redirs, text);
+    }
+
+    /// A simple command: assignments, a builtin, a function or a command; `false` when its words
+    /// expanded to no command (only its assignments or redirections happened).
+    fn simple_command(
+        &mut self,
+        assigns: &[(String, Word)],
+        words: &[Word],
+        redirs: &[Redir],
+        text: &str,
+    ) -> bool {
         if words.is_empty() {
             // Each `$(…)` expanded sets it (as not known where its output is not).
             let substitutes = assigns
@@ -1123,28 +1151,17 @@ impl<'f> Eval<'f> {
             // An assignment succeeds; with a command substitution its status is the last
             // substitution's (`! kbdnames="$(… | iconv …)"`), where the walk knows it.
             self.last_status = self.substitution_status;
-            return;
-        }
-        // `exec CMD ARGS…` runs CMD in the shell's place: it is walked as CMD (followed into
-        // where it is a helper script: cyrus' dispatcher execs /usr/lib/cyrus/bin/makedirs), and
-        // nothing after it in this script runs. `exec` with only redirections changes the
-        // shell's descriptors and goes on; inside `$(…)` it ends only the substitution's shell,
-        // which the walk does not model, so it stays the command it was.
-        if words.len() > 1
-            && self.capturing == 0
-            && words[0].literal().as_deref() == Some("exec")
-            && !words[1].literal().is_some_and(|w| w.starts_with('-'))
-        {
-            self.simple(assigns, &words[1..], redirs, text);
-            self.exited = true;
-            return;
+            return false;
         }
         let mut fields: Vec<Value> = words.iter().flat_map(|w| self.expand_split(w)).collect();
+        // A command ran when its name is known; with a name the walk does not know, whether
+        // anything ran is not known either (an `exec` of it does not end the walk).
+        let ran = matches!(fields.first(), Some(Value::Known(_)));
         if fields.is_empty() {
             // Words that expand to nothing run no command; only the redirections happen
             // (`$EMPTY > FILE` empties FILE, as `:` would).
             if redirs.is_empty() {
-                return;
+                return false;
             }
             fields.push(Value::Known(":".to_owned()));
         }
@@ -1163,11 +1180,11 @@ impl<'f> Eval<'f> {
         let named = matches!(fields.first(), Some(Value::Known(_)));
         if let Some(name) = argv.first().cloned().filter(|_| named) {
             if self.builtin(&fields, &argv, &unknown, words, redirs, text) {
-                return;
+                return ran;
             }
             if let Some(body) = self.funcs.get(&name).cloned() {
                 self.call_function(&body, &fields[1..]);
-                return;
+                return ran;
             }
         }
         let argv = match unknown {
@@ -1175,6 +1192,7 @@ impl<'f> Eval<'f> {
             None => Ok(argv),
         };
         self.command(argv, &fields, assigns, redirs, text);
+        ran
     }
 
     /// A command that is not a builtin or function: its redirections and environment expanded,

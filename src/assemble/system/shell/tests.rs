@@ -778,7 +778,8 @@ fn exec_runs_its_command_in_the_shell_s_place() {
         })
     };
     let follow = |argv: &[String]| argv[0] != "mkdir";
-    let script = "exec >/dev/null\ndispatch makedirs --cleansquat\necho back\nexec other --flag\nnever\n";
+    let script =
+        "exec >/dev/null\nexec $EMPTY\ndispatch makedirs --cleansquat\necho back\nexec other --flag\nnever\n";
     let nodes = parse(script).unwrap();
     let mut out = Vec::new();
     let mut cb = |c: Call<'_>| out.push(c.argv.unwrap_or_else(|e| vec![e]).join(" "));
@@ -786,6 +787,7 @@ fn exec_runs_its_command_in_the_shell_s_place() {
         .with_files(&files)
         .with_source(&scripts)
         .with_helpers(&follow)
+        .with_package("cyrus-common", "amd64", "postinst", "amd64")
         .run_script(&nodes)
         .unwrap();
     assert_eq!(

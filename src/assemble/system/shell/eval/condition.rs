@@ -6,6 +6,20 @@ use super::super::ast::{Node, Redir};
 use super::super::text;
 use super::{Eval, FileKind, Value};
 
+/// Whether a condition's part is a `setcap` call (negated or not), which the condition runs as
+/// it decides it: inside a list it is left to the caller, as a function call is, so that the
+/// list's other commands run too.
+fn is_setcap(n: &Node) -> bool {
+    match n {
+        Node::Not(inner) => is_setcap(inner),
+        Node::Simple { words, .. } => words
+            .first()
+            .and_then(|w| w.literal())
+            .is_some_and(|w| w.rsplit('/').next() == Some("setcap")),
+        _ => false,
+    }
+}
+
 impl<'f> Eval<'f> {
     /// Evaluates `[ … ]`/`test …` conditions on the positional parameters; `None` = not a test
     /// this knows (the command then runs normally where it appeared).
@@ -19,7 +33,7 @@ impl<'f> Eval<'f> {
                     let skipped = matches!((op.as_str(), acc), ("&&", Some(false)) | ("||", Some(true)));
                     // A function call that would be evaluated would run here and again where
                     // the caller runs the whole list: left to the caller.
-                    if !skipped && self.is_func_call(n) {
+                    if !skipped && (self.is_func_call(n) || is_setcap(n)) {
                         return None;
                     }
                     let v = if skipped {
