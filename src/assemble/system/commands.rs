@@ -561,21 +561,28 @@ fn su_command(args: &[String]) -> Option<(String, Vec<String>)> {
     Some((name, words.collect()))
 }
 
+/// The command run as another user: `setpriv … -- CMD ARGS…` (man-db's `mandb` as the man
+/// user), `runuser -u USER -- CMD ARGS…`, `su USER -c 'CMD ARGS…'` ([`su_command`]).
+fn command_as_user(name: &str, args: &[String]) -> Option<(String, Vec<String>)> {
+    match name {
+        "setpriv" | "runuser" => args
+            .iter()
+            .position(|a| a == "--")
+            .and_then(|at| args[at + 1..].split_first())
+            .map(|(cmd, rest)| (cmd.clone(), rest.to_vec())),
+        "su" => su_command(args),
+        _ => None,
+    }
+}
+
 /// What a non-deterministic command left out of the image would have made, where later scripts
 /// test for it (dovecot-core links its certificate to the snake-oil pair when that exists): such
 /// a test cannot be decided while building.
 pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
     match name {
-        "su" => match su_command(args) {
-            Some((name, args)) => left_out_outputs(name.rsplit('/').next().unwrap_or(&name), &args),
-            None => Vec::new(),
-        },
-        // `runuser -u USER -- CMD`, `setpriv … -- CMD`: CMD's, as `classify` reads them.
-        "runuser" | "setpriv" => match args.iter().position(|a| a == "--") {
-            Some(at) => match args[at + 1..].split_first() {
-                Some((cmd, rest)) => left_out_outputs(cmd.rsplit('/').next().unwrap_or(cmd), rest),
-                None => Vec::new(),
-            },
+        // What CMD makes, run as another user (`su munge … -c 'mungekey -c'`).
+        "su" | "runuser" | "setpriv" => match command_as_user(name, args) {
+            Some((cmd, rest)) => left_out_outputs(cmd.rsplit('/').next().unwrap_or(&cmd), &rest),
             None => Vec::new(),
         },
         // `dd if=/dev/urandom of=FILE` (pacemaker-common's authkey, which its postinst then
@@ -900,17 +907,7 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     // `su USER -s /bin/sh -c 'CMD ARGS…'` run CMD: it is what the report is about, except that
     // what debcast applies (a file command, an alternative) is applied only where the script
     // runs it itself, so under another user it is not applied and stays reported.
-    let as_user = if matches!(name, "setpriv" | "runuser") {
-        args.iter()
-            .position(|a| a == "--")
-            .and_then(|at| args[at + 1..].split_first())
-            .map(|(cmd, rest)| (cmd.clone(), rest.to_vec()))
-    } else if name == "su" {
-        su_command(args)
-    } else {
-        None
-    };
-    if let Some((cmd, rest)) = as_user {
+    if let Some((cmd, rest)) = command_as_user(name, args) {
         return match classify(&cmd, &rest) {
             Kind::Emulated => Kind::NotEmulated,
             kind => kind,

@@ -36,21 +36,10 @@ pub fn prints_only(args: &[String]) -> bool {
         if a.starts_with("--") || a.len() < 2 || !a.starts_with('-') {
             continue;
         }
-        // A bundle as getopt reads GNU sed's `bsnrzuEe:f:l:i::`: `-i` edits in place; `-e`,
-        // `-f` and `-l` take the rest of the bundle, or the next word; the others are flags
-        // (`-z`, `-u`, `-s` print too).
-        let bundle = &a[1..];
-        for (at, c) in bundle.char_indices() {
-            match c {
-                'i' => return false,
-                'e' | 'f' | 'l' => {
-                    if bundle[at + c.len_utf8()..].is_empty() {
-                        it.next();
-                    }
-                    break;
-                }
-                _ => {}
-            }
+        // A bundle as getopt reads it: only `-i` edits (`-z`, `-u`, `-s` print too).
+        match text::sed_short_options(&a[1..], &mut it) {
+            Ok(options) if options.iter().any(|o| matches!(o, SedShortOption::InPlace(_))) => return false,
+            _ => {}
         }
     }
     true
@@ -88,6 +77,9 @@ pub fn parse(args: &[String]) -> Result<SedCall, String> {
                             backup_suffix = suffix;
                         }
                         SedShortOption::Quiet => return Err("sed -n is not reproduced".into()),
+                        SedShortOption::NotReproduced(c) => {
+                            return Err(format!("sed option -{c} is not reproduced"));
+                        }
                     }
                 }
             }

@@ -102,8 +102,8 @@ impl Overrides {
         })
     }
 
-    /// `--list GLOB…`'s exit status: whether an override matches.
-    pub fn listed(&self, globs: &[String]) -> bool {
+    /// The overrides `--list GLOB…` names (every one without a glob), in dpkg's in-memory order.
+    fn matching(&self, globs: &[String]) -> impl Iterator<Item = &Override> {
         let globs: Vec<String> = if globs.is_empty() {
             vec!["*".into()]
         } else {
@@ -111,23 +111,21 @@ impl Overrides {
         };
         self.entries
             .iter()
-            .any(|e| globs.iter().any(|g| super::shell::glob_match(g, &e.path)))
+            .filter(move |e| globs.iter().any(|g| super::shell::glob_match(g, &e.path)))
+    }
+
+    /// `--list GLOB…`'s exit status: whether an override matches.
+    pub fn listed(&self, globs: &[String]) -> bool {
+        self.matching(globs).next().is_some()
     }
 
     /// `--list GLOB…`'s output: the matching overrides, one `USER GROUP MODE PATH` line each, in
     /// the order dpkg walks its file table, which is the order it writes the file in (amavisd-new's
     /// `perms_local=$(dpkg-statoverride --list "$dir" | awk …)`).
     pub fn list_output(&self, globs: &[String]) -> String {
-        let globs: Vec<String> = if globs.is_empty() {
-            vec!["*".into()]
-        } else {
-            globs.iter().map(|g| cleanup(g)).collect()
-        };
-        self.sorted()
-            .into_iter()
-            .filter(|e| globs.iter().any(|g| super::shell::glob_match(g, &e.path)))
-            .map(Override::line)
-            .collect()
+        let mut matched: Vec<&Override> = self.matching(globs).collect();
+        matched.sort_by_key(|e| fsys_hash_bin(&e.path));
+        matched.into_iter().map(Override::line).collect()
     }
 
     fn sorted(&self) -> Vec<&Override> {

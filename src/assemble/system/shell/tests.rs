@@ -707,23 +707,19 @@ fn expansions_nest_inside_an_alternative() {
     );
 }
 
-/// A command the caller wants followed that is a shell script of the image is walked in a shell
-/// of its own: its arguments, `$0`, its `exit` ending only it; the caller's variables (but
-/// dpkg's environment and the command's assignments), functions and positional parameters are
-/// not its, and come back after it. Scripts of other interpreters, commands the caller does not
-/// want followed and helpers whose output is captured are handed over as they are.
-#[test]
-fn helper_scripts_are_walked_in_a_shell_of_their_own() {
+/// The commands a dpkg-run `script` of `package` hands over, with the image's executable
+/// `helpers` (path, text) followed into where `follow` wants them.
+fn walk_with_helpers(
+    helpers: &[(&str, &str)],
+    follow: &dyn Fn(&[String]) -> bool,
+    package: &str,
+    script: &str,
+) -> Vec<String> {
     let scripts = |p: &str| {
-        match p {
-        "/usr/share/mc/configure-symlinks" => Some(
-            "#!/bin/sh\nset -e\ncase \"$1\" in\n  install)\n    update-alternatives --install /etc/my.cnf my.cnf \"$3\" 200 \"$0\" \"${secret:-unset}\" \"$MODE\"\n    exit 0\n  ;;\nesac\nnever\n"
-                .to_owned(),
-        ),
-        "/usr/bin/perlish" => Some("#!/usr/bin/perl\nprint 1;\n".to_owned()),
-        "/usr/sbin/nested" => Some("#!/usr/bin/env bash\nf() { inner \"$@\"; }\nf \"$2\"\n".to_owned()),
-        _ => None,
-    }
+        helpers
+            .iter()
+            .find(|(path, _)| *path == p)
+            .map(|(_, text)| text.to_string())
     };
     let files = |p: &str| {
         scripts(p).map(|_| FileKind::File {
@@ -731,19 +727,41 @@ fn helper_scripts_are_walked_in_a_shell_of_their_own() {
             empty: false,
         })
     };
-    let follow = |argv: &[String]| argv[0] != "update-alternatives" && argv[0] != "inner";
-    let script = "f() { echo not-visible; }\nsecret=caller\nMODE=fast /usr/share/mc/configure-symlinks install mariadb /etc/mysql/mariadb.cnf\n\
-                  perlish x\nnested a b\nv=$(nested a b)\nafter \"$1\" \"$secret\"\n";
     let nodes = parse(script).unwrap();
     let mut out = Vec::new();
     let mut cb = |c: Call<'_>| out.push(c.argv.unwrap_or_else(|e| vec![e]).join(" "));
     Eval::new(&["configure", ""], &mut cb)
         .with_files(&files)
         .with_source(&scripts)
-        .with_helpers(&follow)
-        .with_package("mariadb-common", "all", "postinst", "amd64")
+        .with_helpers(follow)
+        .with_package(package, "all", "postinst", "amd64")
         .run_script(&nodes)
         .unwrap();
+    out
+}
+
+/// A command the caller wants followed that is a shell script of the image is walked in a shell
+/// of its own: its arguments, `$0`, its `exit` ending only it; the caller's variables (but
+/// dpkg's environment and the command's assignments), functions and positional parameters are
+/// not its, and come back after it. Scripts of other interpreters, commands the caller does not
+/// want followed and helpers whose output is captured are handed over as they are.
+#[test]
+fn helper_scripts_are_walked_in_a_shell_of_their_own() {
+    let helpers = [
+        (
+            "/usr/share/mc/configure-symlinks",
+            "#!/bin/sh\nset -e\ncase \"$1\" in\n  install)\n    update-alternatives --install /etc/my.cnf my.cnf \"$3\" 200 \"$0\" \"${secret:-unset}\" \"$MODE\"\n    exit 0\n  ;;\nesac\nnever\n",
+        ),
+        ("/usr/bin/perlish", "#!/usr/bin/perl\nprint 1;\n"),
+        (
+            "/usr/sbin/nested",
+            "#!/usr/bin/env bash\nf() { inner \"$@\"; }\nf \"$2\"\n",
+        ),
+    ];
+    let follow = |argv: &[String]| argv[0] != "update-alternatives" && argv[0] != "inner";
+    let script = "f() { echo not-visible; }\nsecret=caller\nMODE=fast /usr/share/mc/configure-symlinks install mariadb /etc/mysql/mariadb.cnf\n\
+                  perlish x\nnested a b\nv=$(nested a b)\nafter \"$1\" \"$secret\"\n";
+    let out = walk_with_helpers(&helpers, &follow, "mariadb-common", script);
     assert_eq!(
         out,
         [
@@ -761,35 +779,20 @@ fn helper_scripts_are_walked_in_a_shell_of_their_own() {
 /// only. `exec` with only a redirection goes on.
 #[test]
 fn exec_runs_its_command_in_the_shell_s_place() {
-    let scripts = |p: &str| {
-        match p {
-        "/usr/sbin/dispatch" => Some(
-            "#!/bin/sh\ncase \"$1\" in\n  makedirs) shift; exec /usr/lib/tool/makedirs \"$@\" ;;\nesac\nnot-reached\n"
-                .to_owned(),
+    let helpers = [
+        (
+            "/usr/sbin/dispatch",
+            "#!/bin/sh\ncase \"$1\" in\n  makedirs) shift; exec /usr/lib/tool/makedirs \"$@\" ;;\nesac\nnot-reached\n",
         ),
-        "/usr/lib/tool/makedirs" => Some("#!/bin/sh -e\nmkdir -p /var/spool/tool/$1\n".to_owned()),
-        _ => None,
-    }
-    };
-    let files = |p: &str| {
-        scripts(p).map(|_| FileKind::File {
-            executable: true,
-            empty: false,
-        })
-    };
+        (
+            "/usr/lib/tool/makedirs",
+            "#!/bin/sh -e\nmkdir -p /var/spool/tool/$1\n",
+        ),
+    ];
     let follow = |argv: &[String]| argv[0] != "mkdir";
     let script =
         "exec >/dev/null\nexec $EMPTY\ndispatch makedirs --cleansquat\necho back\nexec other --flag\nnever\n";
-    let nodes = parse(script).unwrap();
-    let mut out = Vec::new();
-    let mut cb = |c: Call<'_>| out.push(c.argv.unwrap_or_else(|e| vec![e]).join(" "));
-    Eval::new(&["configure", ""], &mut cb)
-        .with_files(&files)
-        .with_source(&scripts)
-        .with_helpers(&follow)
-        .with_package("cyrus-common", "amd64", "postinst", "amd64")
-        .run_script(&nodes)
-        .unwrap();
+    let out = walk_with_helpers(&helpers, &follow, "cyrus-common", script);
     assert_eq!(
         out,
         [

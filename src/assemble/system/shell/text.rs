@@ -486,7 +486,7 @@ pub fn filter(argv: &[String], stdin: &str) -> Option<String> {
                                 SedShortOption::Separate => {}
                                 SedShortOption::Script(script) => scripts.push(script),
                                 // Printing, it edits no file.
-                                SedShortOption::InPlace(_) => return None,
+                                SedShortOption::InPlace(_) | SedShortOption::NotReproduced(_) => return None,
                             }
                         }
                     }

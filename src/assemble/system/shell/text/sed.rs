@@ -124,11 +124,15 @@ pub enum ShortOption {
     InPlace(Option<String>),
     /// `-e SCRIPT`: the rest of the bundle, or the next word when the bundle ends with it.
     Script(String),
+    /// An option the edit is not reproduced with (`-z`, `-u`, `-b`, `-f FILE`, `-l N`, or one
+    /// sed does not have); one that takes an argument has taken it.
+    NotReproduced(char),
 }
 
 /// A bundle of short options (`-re SCRIPT`, dma's `sed -i -re 's@…@…@' FILE`; `-ne`, `-Ei`,
-/// `-i.orig`, `-es/a/b/`) without its `-`, as GNU sed's getopt reads it: flags until an option
-/// that takes an argument, which takes the rest. `Err` names an option that is not reproduced.
+/// `-i.orig`, `-es/a/b/`) without its `-`, as GNU sed's getopt reads `bsnrzuEe:f:l:i::`: flags
+/// until an option that takes an argument, which takes the rest of the bundle (for `-e`, `-f`
+/// and `-l`, the next word when the bundle ends with it). `Err`: `-e` without its script.
 pub fn short_options<'a>(
     bundle: &str,
     next: &mut impl Iterator<Item = &'a String>,
@@ -153,7 +157,14 @@ pub fn short_options<'a>(
                 out.push(ShortOption::Script(script));
                 return Ok(out);
             }
-            other => return Err(format!("sed option -{other} is not reproduced")),
+            'f' | 'l' => {
+                if rest.is_empty() {
+                    next.next();
+                }
+                out.push(ShortOption::NotReproduced(c));
+                return Ok(out);
+            }
+            other => out.push(ShortOption::NotReproduced(other)),
         }
     }
     Ok(out)
