@@ -430,6 +430,23 @@ fn a_setting_read_through_grep_and_sed_decides_a_branch() {
     );
 }
 
+/// squidguard's `[ $(grep -c "$LOGDIR" FILE) -eq 0 ]`: the count comes from the file, so a
+/// configuration that already names the directory is neither saved aside nor edited.
+#[test]
+fn a_count_of_matching_lines_decides_a_branch() {
+    let script = "#!/bin/sh\nset -e\nLOGDIR=/var/log/sg\nF=/etc/sg/sg.conf\n\
+                  if [ $(grep -c \"$LOGDIR\" $F) -eq 0 ]; then\n  cp -p $F ${F}_old\n  \
+                  sed -i 's?/var/log/old?/var/log/sg?' $F\nfi\n\
+                  if [ $(grep -c nowhere $F) -eq 0 ]; then\n  touch /etc/sg/none\nfi\n";
+    let mut t = MemTree::new();
+    t.file("etc/sg/sg.conf", b"logdir /var/log/sg\ndbhome /var/lib/sg\n");
+    let (changes, report) = compute(&t, &[pkg("sg", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(file(&changes, "etc/sg/sg.conf_old").is_none());
+    assert!(file(&changes, "etc/sg/sg.conf").is_none(), "not edited");
+    assert!(file(&changes, "etc/sg/none").is_some(), "a count of 0 takes the branch");
+}
+
 /// exim4-base's forms: `install -d` with values glued to `-o`/`-g`/`-m`, then `rm -f` of patterns
 /// that match nothing (in a directory made just before, and in one that does not exist).
 #[test]

@@ -646,12 +646,22 @@ fn grep(args: &[String], stdin: &str) -> Option<String> {
     if null_data {
         return None;
     }
-    let (lines, quiet) = grep_lines(args, stdin)?;
-    Some(if quiet {
-        String::new()
-    } else {
-        lines.iter().map(|l| format!("{l}\n")).collect()
+    let (lines, output) = grep_lines(args, stdin)?;
+    Some(match output {
+        GrepOutput::Quiet => String::new(),
+        GrepOutput::Count => format!("{}\n", lines.len()),
+        GrepOutput::Lines => lines.iter().map(|l| format!("{l}\n")).collect(),
     })
+}
+
+/// What grep prints of the lines it selects.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum GrepOutput {
+    Lines,
+    /// `-c`: their number (squidguard's `[ $(grep -c "$LOGDIR" FILE) -eq 0 ]`).
+    Count,
+    /// `-q`: nothing (it wins over `-c`, as in GNU grep).
+    Quiet,
 }
 
 /// Whether `grep …` finds a line in `input` (its exit status), for `if grep -q … FILE`.
@@ -672,10 +682,11 @@ pub fn grep_matches(argv: &[String], input: &str) -> Option<bool> {
     grep_lines(&args, input).map(|(lines, _)| !lines.is_empty())
 }
 
-/// The lines `grep` selects from `stdin`, and whether it is quiet (`-q`).
-fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool)> {
+/// The lines `grep` selects from `stdin`, and what it prints of them.
+fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, GrepOutput)> {
     let (mut extended, mut fixed, mut invert, mut quiet, mut whole_line) =
         (false, false, false, false, false);
+    let mut count = false;
     let mut ignore_case = false;
     // `-z`: records end in NUL, not newline (`grep -zqs ^container= /proc/1/environ`).
     let mut null_data = false;
@@ -691,6 +702,7 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
             "-e" | "--regexp" => patterns.push(it.next()?.clone()),
             s if s.starts_with("--regexp=") => patterns.push(s["--regexp=".len()..].to_owned()),
             "--quiet" | "--silent" => quiet = true,
+            "--count" => count = true,
             "--no-messages" => {}
             "--extended-regexp" => extended = true,
             "--fixed-strings" => fixed = true,
@@ -706,6 +718,7 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
                         'F' => fixed = true,
                         'v' => invert = true,
                         'q' | 's' => quiet |= c == 'q',
+                        'c' => count = true,
                         'x' => whole_line = true,
                         'i' => ignore_case = true,
                         'z' => null_data = true,
@@ -748,9 +761,16 @@ fn grep_lines<'i>(args: &[String], stdin: &'i str) -> Option<(Vec<&'i str>, bool
     } else {
         stdin.lines().collect()
     };
+    let output = if quiet {
+        GrepOutput::Quiet
+    } else if count {
+        GrepOutput::Count
+    } else {
+        GrepOutput::Lines
+    };
     Some((
         records.into_iter().filter(|l| re.is_match(l) != invert).collect(),
-        quiet,
+        output,
     ))
 }
 
