@@ -444,7 +444,10 @@ fn a_count_of_matching_lines_decides_a_branch() {
     assert!(report.is_empty(), "{report:?}");
     assert!(file(&changes, "etc/sg/sg.conf_old").is_none());
     assert!(file(&changes, "etc/sg/sg.conf").is_none(), "not edited");
-    assert!(file(&changes, "etc/sg/none").is_some(), "a count of 0 takes the branch");
+    assert!(
+        file(&changes, "etc/sg/none").is_some(),
+        "a count of 0 takes the branch"
+    );
 }
 
 /// exim4-base's forms: `install -d` with values glued to `-o`/`-g`/`-m`, then `rm -f` of patterns

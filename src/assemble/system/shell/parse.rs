@@ -57,6 +57,7 @@ impl Parser {
             match self.toks.get(self.pos) {
                 None => return Ok(nodes),
                 Some(Tok::Op(op)) if stops.contains(op) => return Ok(nodes),
+                // A `&` with no command before it (a syntax error to sh) is passed over.
                 Some(Tok::Op("&")) => {
                     self.pos += 1;
                     continue;
@@ -68,7 +69,15 @@ impl Parser {
             {
                 return Ok(nodes);
             }
-            nodes.push(self.and_or()?);
+            let node = self.and_or()?;
+            // `CMD &` runs in a subshell of its own: its `exec`, `exit` and assignments do not
+            // reach the script (its file effects do, as the job runs to its end).
+            if let Some(Tok::Op("&")) = self.toks.get(self.pos) {
+                self.pos += 1;
+                nodes.push(Node::Subshell(vec![node]));
+            } else {
+                nodes.push(node);
+            }
         }
     }
 

@@ -462,8 +462,8 @@ echo \"$x\"
     // An option grep's emulation does not know, or an unknown producer: the pipeline runs as
     // written (its status unknown: `&&` goes on, `||`'s fallback is not assumed).
     assert_eq!(
-        got("echo a | grep --count a && echo c\nunknown | grep -q a || echo d\n"),
-        ["grep --count a", "echo c", "unknown", "grep -q a"]
+        got("echo a | grep --byte-offset a && echo c\nunknown | grep -q a || echo d\n"),
+        ["grep --byte-offset a", "echo c", "unknown", "grep -q a"]
     );
 }
 
@@ -802,6 +802,19 @@ fn exec_runs_its_command_in_the_shell_s_place() {
             "other --flag"
         ]
     );
+}
+
+/// `CMD &` runs in a subshell of its own: an `exec` or `exit` there ends the job, not the
+/// script, and what the job assigns stays in it.
+#[test]
+fn a_background_job_does_not_end_the_script() {
+    let out = walk_with_helpers(
+        &[],
+        &|_: &[String]| false,
+        "pkg",
+        "exec daemon --once &\nexit 3 &\nX=set & echo \"x=$X\"\nif true; then touch /a; fi &\necho end\n",
+    );
+    assert_eq!(out, ["daemon --once", "echo x=", "touch /a", "echo end"]);
 }
 
 /// `type NAME` as a condition: a function of the script or a command on the image's PATH.

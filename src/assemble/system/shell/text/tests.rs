@@ -239,7 +239,10 @@ fn filters_read_their_input_as_the_tools_do() {
     assert_eq!(run(&["grep", "-q", "x"], input).as_deref(), Some(""));
     // `-c` prints the number of selected lines, 0 included; `-q` wins over it.
     assert_eq!(run(&["grep", "-c", "man"], input).as_deref(), Some("2\n"));
-    assert_eq!(run(&["grep", "--count", "-v", "man"], input).as_deref(), Some("1\n"));
+    assert_eq!(
+        run(&["grep", "--count", "-v", "man"], input).as_deref(),
+        Some("1\n")
+    );
     assert_eq!(run(&["grep", "-Fc", "nothing"], input).as_deref(), Some("0\n"));
     assert_eq!(run(&["grep", "-cq", "man"], input).as_deref(), Some(""));
     assert_eq!(run(&["sed", "s/a/b/g"], "aa\nca").as_deref(), Some("bb\ncb"));
