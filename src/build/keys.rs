@@ -161,8 +161,12 @@ use super::artifacts::PlatformArtifact;
 /// reading its input from a file (cyrus-common's `getconf`: `sed … < /etc/imapd.conf`), and
 /// find's `-H`, `-execdir` of chown/chgrp/chmod/rm, and an action after a parenthesised `-o`
 /// (cyrus' makedirs gives its directories to cyrus:mail), and a `setcap` condition decided as
-/// the call succeeds (fping's postinst no longer adds its set-user-id fallback).
-pub(super) const LAYER_FORMAT: u32 = 35;
+/// the call succeeds (fping's postinst no longer adds its set-user-id fallback); 36 `grep -c`
+/// answered (squidguard's configuration is no longer saved aside and edited), `CMD &` run as a
+/// subshell (an `exec` or `exit` in it no longer ends the script), and the file a command left
+/// out as non-deterministic prints to left out with it, as is what a command not reproduced
+/// makes from it (munin-node's `munin-node-configure --shell > TMP; sh < TMP`).
+pub(super) const LAYER_FORMAT: u32 = 36;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -462,6 +462,14 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
         "mungekey",
         "mungekey --create (a new random key, /etc/munge/munge.key by default)",
     ),
+    // munin-node's plugins (its postinst runs `munin-node-configure --shell` and feeds the links
+    // it prints to sh): each plugin's `autoconf` probes the machine it runs on (its network
+    // interfaces, disks, sensors, kernel features), so the links, and the plugin state
+    // directories the probes make, are that machine's.
+    (
+        "munin-node-configure",
+        "munin-node-configure --shell | sh (the plugins this machine's probes choose, linked in /etc/munin/plugins, and their state under /var/lib/munin-node/plugin-state)",
+    ),
     // etckeeper's repository of /etc (`etckeeper init`, `commit`, `update-ignore`): its commits
     // record the time and an author named after the host.
     (

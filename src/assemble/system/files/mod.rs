@@ -542,6 +542,19 @@ pub fn compute_at(
                             output::replaced_by_left_out(&mut st, path, c.guessed);
                         }
                         st.pending.extend(made);
+                        // What it prints to a file is left out with it, as the machine's: what
+                        // is made from that file is too (munin-node's postinst feeds
+                        // munin-node-configure's choice of plugins to sh).
+                        if let (Kind::NonDeterministic(hint), Some((shell::Value::Known(path), append))) =
+                            (&kind, &c.stdout)
+                            && !path.starts_with("/dev/")
+                        {
+                            let lost = output::MachineFile {
+                                hint: (*hint).to_owned(),
+                                why: format!("{}{hint}", shell::LEFT_OUT_OUTPUT),
+                            };
+                            output::machine_file_lost(&mut st, path, lost, c.guessed, *append);
+                        }
                         drop(st);
                         failures.extend(commands::report_entry(&kind, &line));
                         return;
@@ -558,6 +571,18 @@ pub fn compute_at(
                     if super::runit::handles(name, &argv[1..]) {
                         if let Err(why) = super::runit::apply(&mut state.borrow_mut().overlay, &c.env) {
                             failures.push(format!("{} ({why})", command_line(&c)));
+                        }
+                        return;
+                    }
+                    // A command not reproduced whose input belongs to the machine (sh reading
+                    // what a left-out command printed): what it makes does too.
+                    if let (Kind::NotEmulated, Some(why)) = (&kind, &c.machine_dependent)
+                        && !handles(name, &argv[1..])
+                    {
+                        let line = format!("{line} (what it reads is left out: it belongs to the machine)");
+                        failures.push(commands::left_out_entry(&line, &machine_value(&pkg.name, why)));
+                        for target in output::edited_in_place(name, &argv[1..]) {
+                            output::content_lost(&mut state.borrow_mut(), &target, c.guessed, false);
                         }
                         return;
                     }
@@ -1377,7 +1402,9 @@ fn machine_write(
 /// What makes, at first start, a file `package`'s script writes from a value of the machine it
 /// runs on (`why`: the value's reason, random or the host's name).
 fn machine_value(package: &str, why: &str) -> String {
-    if shell::is_host_dependent(why) {
+    if let Some(made_by) = shell::left_out_output_maker(why) {
+        made_by.to_owned()
+    } else if shell::is_host_dependent(why) {
         commands::host_value(package)
     } else {
         commands::random_value(package)

@@ -1672,3 +1672,41 @@ fn a_setcap_that_succeeds_keeps_the_fallback_from_running() {
     let (_, report) = compute(&MemTree::new(), &[pkg("fping", postinst)]).unwrap();
     assert!(!report.is_empty());
 }
+
+/// munin-node's plugins: `munin-node-configure --shell` probes the machine it runs on and prints
+/// the links to make, which the postinst feeds to sh. The probe is left out as non-deterministic
+/// by nature, and so is the sh that runs what it printed; the log and the rest go on.
+#[test]
+fn munin_node_plugins_chosen_by_probing_the_machine_are_left_out() {
+    let mut t = MemTree::new();
+    t.dir("etc/munin/plugins").dir("var/log/munin").dir("tmp");
+    let script = "#!/bin/sh\nset -e\nprevver=\"$2\"\ninit_plugins() {\n\
+                  \tTMPFILE=$(mktemp /tmp/munin-node.configure.XXXXXXXXXX)\n\
+                  \tTMPFILE_STDERR=$(mktemp /tmp/munin-node.configure.err.XXXXXXXXXX)\n\
+                  \tif [ -n \"$prevver\" ]; then\n\
+                  \t\tMUNIN_NODE_CMD=\"munin-node-configure --shell --newer '${prevver%-*}'\"\n\
+                  \telse\n\t\tMUNIN_NODE_CMD=\"munin-node-configure --shell\"\n\tfi\n\
+                  \t$MUNIN_NODE_CMD 2>\"$TMPFILE_STDERR\" >\"$TMPFILE\" || true\n\
+                  \tsh <\"$TMPFILE\"\n\
+                  \trm -f \"$TMPFILE\" \"$TMPFILE_STDERR\"\n}\n\
+                  case \"$1\" in\n\tconfigure)\n\t\tinit_plugins\n\t\t;;\nesac\n\
+                  touch /etc/munin/after\n";
+    let (changes, report) = compute(&t, &[pkg("munin-node", script)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(what.len(), 2, "{what:?}");
+    assert!(
+        what.iter()
+            .all(|w| w.starts_with(commands::SKIPPED_NONDETERMINISTIC)
+                && w.contains("made at first start: munin-node-configure --shell | sh")),
+        "{what:?}"
+    );
+    assert!(
+        what[0].contains("munin-node-configure --shell > /tmp/"),
+        "{what:?}"
+    );
+    assert!(
+        what[1].starts_with("skipped: non-deterministic by nature: sh (what it reads is left out"),
+        "{what:?}"
+    );
+    assert!(file(&changes, "etc/munin/after").is_some());
+}

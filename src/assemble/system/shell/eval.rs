@@ -67,10 +67,21 @@ pub fn is_random_dependent(why: &str) -> bool {
     why.starts_with(RANDOM_DEPENDENT)
 }
 
-/// Whether an unknown value belongs to the machine it is made on: its host's name or a random
-/// value.
+/// How the reason of a [`Value::Unknown`] starts when the value is what a command left out as
+/// non-deterministic printed (munin-node-configure's choice of plugins, from probing the machine
+/// it runs on), followed by what makes it at first start: what is made from it belongs to that
+/// machine too.
+pub const LEFT_OUT_OUTPUT: &str = "the output of a command left out as non-deterministic: ";
+
+/// What makes, at first start, the output a [`LEFT_OUT_OUTPUT`] reason stands for.
+pub fn left_out_output_maker(why: &str) -> Option<&str> {
+    why.strip_prefix(LEFT_OUT_OUTPUT)
+}
+
+/// Whether an unknown value belongs to the machine it is made on: its host's name, a random
+/// value, or what a command left out as non-deterministic printed.
 pub fn is_machine_dependent(why: &str) -> bool {
-    is_host_dependent(why) || is_random_dependent(why)
+    is_host_dependent(why) || is_random_dependent(why) || why.starts_with(LEFT_OUT_OUTPUT)
 }
 
 /// Whether a command's operand is the kernel's random numbers (`dd if=/dev/urandom`, `head -c

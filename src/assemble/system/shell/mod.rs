@@ -17,10 +17,10 @@ pub mod text;
 pub use ast::{Node, Part, Piece, Redir, Word, all_commands};
 pub use eval::{
     Call, CodeProbe, DebconfProbe, DebconfReply, Eval, FileKind, FileProbe, GuessSink, HOST_DEPENDENT,
-    LinkProbe, MAX_EVAL_DEPTH, MAX_STEPS, MachineFileProbe, NOT_RUN, OutputProbe, RANDOM_DEPENDENT,
-    SCRIPT_PATH, SourceReader, StatusProbe, UNKNOWN_ARG, UNKNOWN_HOST_ARG, UNKNOWN_RANDOM_ARG, Value,
-    is_host_dependent, is_machine_dependent, is_random_dependent, is_random_source, is_unknown_arg,
-    prints_host_name, prints_random,
+    LEFT_OUT_OUTPUT, LinkProbe, MAX_EVAL_DEPTH, MAX_STEPS, MachineFileProbe, NOT_RUN, OutputProbe,
+    RANDOM_DEPENDENT, SCRIPT_PATH, SourceReader, StatusProbe, UNKNOWN_ARG, UNKNOWN_HOST_ARG,
+    UNKNOWN_RANDOM_ARG, Value, is_host_dependent, is_machine_dependent, is_random_dependent,
+    is_random_source, is_unknown_arg, left_out_output_maker, prints_host_name, prints_random,
 };
 pub use eval::{as_exit_after_unreproduced, as_failure_exit, join};
 pub use glob::glob_match;
