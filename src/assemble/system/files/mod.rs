@@ -579,7 +579,7 @@ pub fn compute_at(
                     if let (Kind::NotEmulated, Some(why)) = (&kind, &c.machine_dependent)
                         && !handles(name, &argv[1..])
                     {
-                        let line = format!("{line} (what it reads is left out: it belongs to the machine)");
+                        let line = format!("{line} (what it works from belongs to the machine)");
                         failures.push(commands::left_out_entry(&line, &machine_value(&pkg.name, why)));
                         for target in output::edited_in_place(name, &argv[1..]) {
                             output::content_lost(&mut state.borrow_mut(), &target, c.guessed, false);

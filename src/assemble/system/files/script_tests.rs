@@ -1705,8 +1705,37 @@ fn munin_node_plugins_chosen_by_probing_the_machine_are_left_out() {
         "{what:?}"
     );
     assert!(
-        what[1].starts_with("skipped: non-deterministic by nature: sh (what it reads is left out"),
+        what[1].starts_with("skipped: non-deterministic by nature: sh (what it works from belongs"),
         "{what:?}"
     );
     assert!(file(&changes, "etc/munin/after").is_some());
+}
+
+/// nvme-cli's host identity: `nvme gen-hostnqn` (the machine's DMI product UUID, else random)
+/// and `uuidgen` printed into /etc/nvme: the machine's, left out with what makes them.
+#[test]
+fn a_random_identity_printed_into_a_file_is_left_out() {
+    let mut t = MemTree::new();
+    t.dir("etc/nvme");
+    let script = "#!/bin/sh\nset -e\nif [ ! -s /etc/nvme/hostnqn ]; then\n\tnvme gen-hostnqn > /etc/nvme/hostnqn\nfi\n\
+                  if [ ! -s /etc/nvme/hostid ]; then\n\tuuidgen > /etc/nvme/hostid\nfi\n\
+                  chmod 644 /etc/nvme/hostid\nuuidgen --sha1 -n @dns -N x > /etc/nvme/named\n";
+    let (changes, report) = compute(&t, &[pkg("nvme-cli", script)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(what.len(), 3, "{what:?}");
+    for (entry, file) in what[..2].iter().zip(["hostnqn", "hostid"]) {
+        assert!(
+            entry.starts_with(commands::SKIPPED_NONDETERMINISTIC)
+                && entry.contains(&format!("> /etc/nvme/{file}"))
+                && entry.contains("dpkg-reconfigure nvme-cli"),
+            "{what:?}"
+        );
+    }
+    assert!(file(&changes, "etc/nvme/hostnqn").is_none());
+    assert!(file(&changes, "etc/nvme/hostid").is_none());
+    // A name-based uuid is the same everywhere: not the machine's.
+    assert!(
+        !what[2].starts_with(commands::SKIPPED_NONDETERMINISTIC),
+        "{what:?}"
+    );
 }

@@ -105,6 +105,9 @@ pub fn prints_random(argv: &[String]) -> bool {
             .iter()
             .any(|a| matches!(a.as_str(), "-m" | "--md5" | "-s" | "--sha1")),
         "systemd-id128" => first == Some("new"),
+        // An NVMe host NQN: from the machine's DMI product UUID where it has one, else random
+        // (nvme-cli's postinst writes /etc/nvme/hostnqn with it).
+        "nvme" => first == Some("gen-hostnqn"),
         "openssl" => first == Some("rand"),
         _ => args.iter().any(|a| is_random_source(a)),
     }
@@ -1567,8 +1570,16 @@ impl Eval<'_> {
     /// Why what a command reads holds the host's name or a random value, so that what it prints
     /// does too: a file left out as such among its operands (exim4's update-exim4.conf turning
     /// its debconf-made configuration into macros), or, for awk reading `ENVIRON`, an exported
-    /// variable or one of `env` (exim4-config's `ENVIRON[directives[i]]`).
+    /// variable or one of `env` (exim4-config's `ENVIRON[directives[i]]`). A command that
+    /// prints a random value or the host's name itself (nvme-cli's `uuidgen > /etc/nvme/hostid`)
+    /// is such a command too.
     fn machine_input(&self, argv: &[String], env: &[(String, Value)]) -> Option<String> {
+        if prints_random(argv) {
+            return Some(format!("{RANDOM_DEPENDENT}{}", argv.join(" ")));
+        }
+        if prints_host_name(argv) {
+            return Some(format!("{HOST_DEPENDENT}{}", argv.join(" ")));
+        }
         argv[1..].iter().find_map(|a| self.machine_file(a)).or_else(|| {
             if !reads_environment(argv) {
                 return None;
