@@ -360,12 +360,22 @@ UCF_STATE_RE = re.compile(r"^/var/lib/ucf/(?:(?:hashfile|registry)(?:\.\d+)?|cac
 
 def left_out_by_name(path, nd_whats):
     """Whether an entry the build left out as non-deterministic names the path (dbconfig-common's
-    `ucf … /etc/dbconfig-common/PACKAGE.conf`, run from the package's own postinst), or names the
-    file whose copy ucf keeps in its cache (`/var/lib/ucf/cache/:etc:dbconfig-common:…`)."""
+    `ucf … /etc/dbconfig-common/PACKAGE.conf`, run from the package's own postinst; ssh-keygen's
+    `; left out: KEY.pub`), names the file whose copy ucf keeps in its cache
+    (`/var/lib/ucf/cache/:etc:dbconfig-common:…`), or names a directory it is in, three levels
+    deep or more, as a whole (`linked in /etc/munin/plugins`)."""
     names = [path]
     if path.startswith("/var/lib/ucf/cache/:"):
         names.append(path[len("/var/lib/ucf/cache/"):].replace(":", "/"))
-    return any(re.search(re.escape(n) + r"(?![\w./-])", w) for n in names for w in nd_whats)
+    if any(re.search(re.escape(n) + r"(?![\w./-])", w) for n in names for w in nd_whats):
+        return True
+    parent = os.path.dirname(path)
+    while parent.count("/") >= 3:
+        # The directory itself, not a path inside it (`/etc/munin/plugins`, `…/plugins/`).
+        if any(re.search(re.escape(parent) + r"(?![\w.-]|/[\w.-])", w) for w in nd_whats):
+            return True
+        parent = os.path.dirname(parent)
+    return False
 
 
 def ucf_explained(path, ours, reference, ucf_entries, explained_paths):
@@ -424,8 +434,6 @@ def compare(ours, reference, report):
     own, texts = owners(reference), scripts(reference)
     entry_kind = lambda e: e.get("kind") or ("service-management" if e["what"].startswith("skipped") else "unsupported")
     reported = {e["package"] for e in report if entry_kind(e) == "unsupported"}
-    # Effects the build leaves out on purpose (host keys, certificates): allowed gaps.
-    left_out = {e["package"] for e in report if entry_kind(e) == "non-deterministic"}
     # A path a generator makes (`xfonts-utils (mkfontdir)`) is explained by an entry naming that
     # command, whichever package's script ran it (xfonts-base's postinst runs mkfontdir).
     def named(command, wanted):
@@ -460,7 +468,10 @@ def compare(ours, reference, report):
         pkg = re.sub(r"\.(preinst|postinst|config|triggers)$", "", who.split(" ")[0])
         m = re.match(r"^\S+ \((\S+)[^)]*\)$", who)
         command = m.group(1) if m and m.group(1) != "packaged" else None
-        non_deterministic = (pkg in left_out or bool(command and named(command, "non-deterministic"))
+        # Only what a left-out entry names: its command (`openssh-server (host keys)` is made by
+        # the ssh-keygen calls left out), the path, or a directory it is in. A package having
+        # some effect left out does not make its other differences non-deterministic.
+        non_deterministic = (bool(command and named(command, "non-deterministic"))
                              or left_out_by_name(path, nd_whats))
         # Left out as non-deterministic is reported too (as such).
         is_reported = (non_deterministic or pkg in reported

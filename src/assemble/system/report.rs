@@ -473,7 +473,7 @@ fi
             [
                 (
                     EffectKind::NonDeterministic,
-                    "skipped: non-deterministic by nature: ssh-keygen -q -f /etc/ssh/ssh_host_ed25519_key -N '' -t ed25519 (made at first start: ssh-keygen -A)"
+                    "skipped: non-deterministic by nature: ssh-keygen -q -f /etc/ssh/ssh_host_ed25519_key -N '' -t ed25519; left out: /etc/ssh/ssh_host_ed25519_key.pub (made at first start: ssh-keygen -A)"
                 ),
                 (
                     EffectKind::Service,

@@ -541,6 +541,19 @@ pub fn compute_at(
                         for path in &made {
                             output::replaced_by_left_out(&mut st, path, c.guessed);
                         }
+                        // The entry names the files left out that its line does not (ssh-keygen's
+                        // `.pub`, the key mungekey writes by default): the report says what the
+                        // image lacks, not only which command was not run.
+                        let unnamed: Vec<&str> = made
+                            .iter()
+                            .map(String::as_str)
+                            .filter(|p| !names_path(&line, p))
+                            .collect();
+                        let line = if unnamed.is_empty() {
+                            line
+                        } else {
+                            format!("{line}; left out: {}", unnamed.join(", "))
+                        };
                         st.pending.extend(made);
                         // What it prints to a file is left out with it, as the machine's: what
                         // is made from that file is too (munin-node's postinst feeds
@@ -1409,6 +1422,17 @@ fn machine_value(package: &str, why: &str) -> String {
     } else {
         commands::random_value(package)
     }
+}
+
+/// Whether `line` names `path` as a whole word (not as the start of a longer path: a key's
+/// name inside its `.pub`'s).
+fn names_path(line: &str, path: &str) -> bool {
+    line.match_indices(path).any(|(at, _)| {
+        !line[at + path.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+    })
 }
 
 /// A command's line with the file its standard output goes to (`/dev` aside): what the report
