@@ -554,20 +554,25 @@ pub fn compute_at(
                         } else {
                             format!("{line}; left out: {}", unnamed.join(", "))
                         };
-                        st.pending.extend(made);
-                        // What it prints to a file is left out with it, as the machine's: what
-                        // is made from that file is too (munin-node's postinst feeds
+                        // What it makes, and what it prints to a file, is left out with it as
+                        // the machine's: so is what is made from those files (courier's `cat KEY
+                        // CERT > PEM` after certtool; munin-node's postinst feeding
                         // munin-node-configure's choice of plugins to sh).
-                        if let (Kind::NonDeterministic(hint), Some((shell::Value::Known(path), append))) =
-                            (&kind, &c.stdout)
-                            && !path.starts_with("/dev/")
-                        {
-                            let lost = output::MachineFile {
+                        if let Kind::NonDeterministic(hint) = &kind {
+                            let lost = || output::MachineFile {
                                 hint: (*hint).to_owned(),
                                 why: format!("{}{hint}", shell::LEFT_OUT_OUTPUT),
                             };
-                            output::machine_file_lost(&mut st, path, lost, c.guessed, *append);
+                            for path in &made {
+                                st.machine_dependent.insert(path.clone(), lost());
+                            }
+                            if let Some((shell::Value::Known(path), append)) = &c.stdout
+                                && !path.starts_with("/dev/")
+                            {
+                                output::machine_file_lost(&mut st, path, lost(), c.guessed, *append);
+                            }
                         }
+                        st.pending.extend(made);
                         drop(st);
                         failures.extend(commands::report_entry(&kind, &line));
                         return;

@@ -711,7 +711,9 @@ fn courier_certificate_forms() {
                   install -m 600 /dev/null /etc/courier/imapd.key\n\
                   certtool --generate-privkey --sec-param=high --outfile /etc/courier/imapd.key\n\
                   if [ -f /etc/courier/imapd.key ]; then chmod 600 /etc/courier/imapd.key; fi\n\
-                  cp /dev/null /etc/courier/imapd.pem\ncat /etc/courier/imapd.key > /etc/courier/imapd.pem\n";
+                  cp /dev/null /etc/courier/imapd.pem\ncat /etc/courier/imapd.key > /etc/courier/imapd.pem\n\
+                  certtool --generate-dh-params --sec-param high > /etc/courier/dhparams.pem.tmp\n\
+                  mv -f /etc/courier/dhparams.pem.tmp /etc/courier/dhparams.pem\n";
     let (changes, report) = compute(&t, &[pkg("courier-imap", script)]).unwrap();
     let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
     let (old, bytes) = file(&changes, "etc/courier/old.pem").expect("installed");
@@ -734,6 +736,24 @@ fn courier_certificate_forms() {
     );
     // The key's mode is left out with the key.
     assert!(what.iter().all(|w| !w.starts_with("chmod 600")), "{what:?}");
+    // What is made from the key, or from the parameters certtool printed, is left out as
+    // non-deterministic too: the PEM, the parameters moved into place.
+    assert!(
+        what.iter()
+            .all(|w| w.starts_with(commands::SKIPPED_NONDETERMINISTIC)),
+        "{what:?}"
+    );
+    assert!(
+        what.iter()
+            .any(|w| w.contains("cat /etc/courier/imapd.key > /etc/courier/imapd.pem")),
+        "{what:?}"
+    );
+    assert!(
+        what.iter()
+            .any(|w| w.contains("mv -f /etc/courier/dhparams.pem.tmp")),
+        "{what:?}"
+    );
+    assert!(file(&changes, "etc/courier/dhparams.pem").is_none(), "{what:?}");
 }
 
 /// freeradius's first configuration: `chown -R`, then `find -type f -exec chmod 640 {} \;`, and
