@@ -14,6 +14,9 @@ pub fn getopt(args: &[String]) -> Option<String> {
     let mut it = args.iter().peekable();
     let mut params: Vec<String> = Vec::new();
     while let Some(a) = it.next() {
+        // getopt reads its own long options as getopt_long does: a unique prefix is the option
+        // (dbconfig-generate-include's `--long help,dbuser::,…`).
+        let a = &own_long_option(a)?;
         match a.as_str() {
             "-o" | "--options" => short = Some(it.next()?.clone()),
             "-l" | "--longoptions" => long.extend(long_specs(it.next()?)?),
@@ -137,6 +140,48 @@ enum Arg {
     None,
     Required,
     Optional,
+}
+
+/// getopt's own long options.
+const OWN_LONG: &[&str] = &[
+    "alternative",
+    "help",
+    "longoptions",
+    "name",
+    "options",
+    "quiet",
+    "quiet-output",
+    "shell",
+    "test",
+    "unquoted",
+    "version",
+];
+
+/// `--PREFIX[=VALUE]` of one of getopt's own long options, written out in full; other words as
+/// they are. `None`: a prefix of several (`--q`), which getopt refuses.
+fn own_long_option(arg: &str) -> Option<String> {
+    let Some(body) = arg.strip_prefix("--").filter(|b| !b.is_empty()) else {
+        return Some(arg.to_owned());
+    };
+    let (name, value) = match body.split_once('=') {
+        Some((n, v)) => (n, Some(v)),
+        None => (body, None),
+    };
+    let full = if OWN_LONG.contains(&name) {
+        name
+    } else {
+        let mut matching = OWN_LONG.iter().filter(|o| o.starts_with(name));
+        match (matching.next(), matching.next()) {
+            (Some(only), None) => only,
+            // Not one of getopt's: refused below, as before.
+            (None, _) => return Some(arg.to_owned()),
+            (Some(_), Some(_)) => return None,
+        }
+    };
+    Some(match value {
+        Some(v) => format!("--{full}={v}"),
+        None => format!("--{full}"),
+    })
 }
 
 fn short_specs(spec: &str) -> Option<Vec<(char, Arg)>> {

@@ -389,6 +389,38 @@ fn awk_runs_as_a_filter() {
 #[test]
 fn getopt_prints_what_util_linux_getopt_prints() {
     let run = |argv: &[&str]| getopt(&words(argv));
+    // getopt's own long options by a unique prefix (dbconfig-generate-include's `--long`); an
+    // ambiguous one (`--q`: quiet or quiet-output) is its error.
+    assert_eq!(
+        run(&[
+            "-o",
+            "af:hb::d::m:o:p::u::s::t::C::O:P::Uv",
+            "--long",
+            "help,dbuser::,dbname::,dbpass::,dbport::,dbserver::,dbtype::,basepath::,output:,format:,options:,comment::,owner:,mode:,ucf,version",
+            "-n",
+            "dgi",
+            "--",
+            "-a",
+            "-f",
+            "php",
+            "-O",
+            "root:www-data",
+            "-m",
+            "0640",
+            "-U",
+            "/etc/dbconfig-common/tt-rss.conf",
+            "/etc/tt-rss/database.php",
+        ])
+        .as_deref(),
+        Some(
+            " -a -f 'php' -O 'root:www-data' -m '0640' -U -- '/etc/dbconfig-common/tt-rss.conf' '/etc/tt-rss/database.php'\n"
+        )
+    );
+    assert_eq!(
+        run(&["--lo", "a,b:", "--o", "x", "--", "--a", "--b=1", "-x", "y"]).as_deref(),
+        Some(" --a --b '1' -x -- 'y'\n")
+    );
+    assert_eq!(run(&["--q", "-o", "a", "--", "-a"]), None);
     assert_eq!(
         run(&[
             "-n",
