@@ -89,7 +89,7 @@ GENERATORS = [
     ("/usr/share/mime/*", "shared-mime-info (update-mime-database)"),
     ("/var/cache/fontconfig/*", "fontconfig (fc-cache)"),
     ("*/gdk-pixbuf-2.0/*/loaders.cache", "libgdk-pixbuf-2.0-0 (gdk-pixbuf-query-loaders)"),
-    ("/etc/ssh/ssh_host_*", "openssh-server (host keys)"),
+    ("/etc/ssh/ssh_host_*", "openssh-server (ssh-keygen)"),
     # OpenSSL's random seed file, which `openssl req` saves when the configuration names one
     # (RANDFILE): made by whichever openssl call ran (ircd-hybrid's certificate).
     ("/root/.rnd", "openssl (openssl)"),
@@ -358,21 +358,26 @@ def responsible(path, own, texts, entry=None, root=None):
 UCF_STATE_RE = re.compile(r"^/var/lib/ucf/(?:(?:hashfile|registry)(?:\.\d+)?|cache)$")
 
 
-def left_out_by_name(path, nd_whats):
+def left_out_by_name(path, nd_whats, own_nd_whats=()):
     """Whether an entry the build left out as non-deterministic names the path (dbconfig-common's
     `ucf … /etc/dbconfig-common/PACKAGE.conf`, run from the package's own postinst; ssh-keygen's
-    `; left out: KEY.pub`), names the file whose copy ucf keeps in its cache
-    (`/var/lib/ucf/cache/:etc:dbconfig-common:…`), or names a directory it is in, three levels
-    deep or more, as a whole (`linked in /etc/munin/plugins`)."""
+    `; left out: KEY.pub`), or names the file whose copy ucf keeps in its cache
+    (`/var/lib/ucf/cache/:etc:dbconfig-common:…`); or whether an entry of the package responsible
+    for the path (`own_nd_whats`) names a directory it is in, three levels deep or more, as a whole
+    (munin-node's `linked in /etc/munin/plugins`)."""
     names = [path]
     if path.startswith("/var/lib/ucf/cache/:"):
         names.append(path[len("/var/lib/ucf/cache/"):].replace(":", "/"))
-    if any(re.search(re.escape(n) + r"(?![\w./-])", w) for n in names for w in nd_whats):
+    # A whole path: not the end of a longer one (`/usr/lib/x` inside `/usr/usr/lib/x`), nor the
+    # start of one (`/etc/a` of `/etc/a.key`, `/etc/a/b`).
+    whole = lambda n: r"(?<![\w./-])" + re.escape(n) + r"(?![\w./-])"
+    if any(re.search(whole(n), w) for n in names for w in nd_whats):
         return True
     parent = os.path.dirname(path)
     while parent.count("/") >= 3:
-        # The directory itself, not a path inside it (`/etc/munin/plugins`, `…/plugins/`).
-        if any(re.search(re.escape(parent) + r"(?![\w.-]|/[\w.-])", w) for w in nd_whats):
+        # The directory itself, written with or without a final `/`.
+        rx = r"(?<![\w./-])" + re.escape(parent) + r"/?(?![\w./-])"
+        if any(re.search(rx, w) for w in own_nd_whats):
             return True
         parent = os.path.dirname(parent)
     return False
@@ -468,11 +473,14 @@ def compare(ours, reference, report):
         pkg = re.sub(r"\.(preinst|postinst|config|triggers)$", "", who.split(" ")[0])
         m = re.match(r"^\S+ \((\S+)[^)]*\)$", who)
         command = m.group(1) if m and m.group(1) != "packaged" else None
-        # Only what a left-out entry names: its command (`openssh-server (host keys)` is made by
-        # the ssh-keygen calls left out), the path, or a directory it is in. A package having
-        # some effect left out does not make its other differences non-deterministic.
+        # Only what a left-out entry names: its command (`openssh-server (ssh-keygen)`: the host
+        # keys the ssh-keygen calls left out make), the path, or (an entry of the package
+        # responsible) a directory it is in. A package having some effect left out does not make
+        # its other differences non-deterministic.
+        own_nd_whats = [e["what"] for e in report
+                        if entry_kind(e) == "non-deterministic" and e["package"] == pkg]
         non_deterministic = (bool(command and named(command, "non-deterministic"))
-                             or left_out_by_name(path, nd_whats))
+                             or left_out_by_name(path, nd_whats, own_nd_whats))
         # Left out as non-deterministic is reported too (as such).
         is_reported = (non_deterministic or pkg in reported
                        or bool(command and named(command, "unsupported")))

@@ -594,8 +594,12 @@ pub fn compute_at(
                     }
                     // A command not reproduced whose input belongs to the machine (sh reading
                     // what a left-out command printed): what it makes does too.
+                    // (Not one that prints such a value itself to the script's output: it makes
+                    // nothing.)
                     if let (Kind::NotEmulated, Some(why)) = (&kind, &c.machine_dependent)
                         && !handles(name, &argv[1..])
+                        && !shell::prints_random(argv)
+                        && !shell::prints_host_name(argv)
                     {
                         let line = format!("{line} (what it works from belongs to the machine)");
                         failures.push(commands::left_out_entry(&line, &machine_value(&pkg.name, why)));
@@ -840,6 +844,9 @@ pub fn compute_at(
                         // The script's own file: a write to it not reproduced leaves it out
                         // (`output::content_lost`), not empty.
                         st.created.insert(path.clone());
+                        // A new, empty file: whatever a file of that name was before is gone.
+                        st.pending.remove(&path);
+                        st.machine_dependent.remove(&path);
                         Some(path + "\n")
                     }
                     // `pg_lsclusters -h`: the image's clusters, none (`pg_createcluster` is left
@@ -1136,6 +1143,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
                     continue;
                 }
                 st.pending.remove(&p);
+                st.machine_dependent.remove(&p);
                 let path = lstat_path(&st.overlay, &p)?;
                 match st.overlay.entry(&path) {
                     None => {}

@@ -186,6 +186,7 @@ pub(super) fn write_file(st: &mut State<'_>, abs: &str, text: &str, append: bool
     // A whole new content is known again.
     if !append {
         st.pending.remove(abs);
+        st.machine_dependent.remove(abs);
     }
     Ok(())
 }
@@ -369,6 +370,7 @@ pub(super) fn copy_of_pending(st: &mut State<'_>, name: &str, args: &[String], g
         st.pending.insert(target);
         if name == "mv" {
             st.pending.remove(source.as_str());
+            st.machine_dependent.remove(source.as_str());
         }
     }
 }

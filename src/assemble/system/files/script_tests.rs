@@ -448,6 +448,12 @@ fn a_count_of_matching_lines_decides_a_branch() {
         file(&changes, "etc/sg/none").is_some(),
         "a count of 0 takes the branch"
     );
+    // Of several files grep prints `FILE:COUNT` for each: not computed, so not written.
+    t.file("etc/sg/b", b"logdir /var/log/sg\n");
+    let two = "#!/bin/sh\nset -e\ngrep -c logdir /etc/sg/sg.conf /etc/sg/b > /etc/sg/counts\n";
+    let (changes, report) = compute(&t, &[pkg("sg", two)]).unwrap();
+    assert!(file(&changes, "etc/sg/counts").is_none(), "{report:?}");
+    assert_eq!(report.len(), 1, "{report:?}");
 }
 
 /// exim4-base's forms: `install -d` with values glued to `-o`/`-g`/`-m`, then `rm -f` of patterns
@@ -1758,4 +1764,84 @@ fn a_random_identity_printed_into_a_file_is_left_out() {
         !what[2].starts_with(commands::SKIPPED_NONDETERMINISTIC),
         "{what:?}"
     );
+}
+
+/// An `exit 1` in a background job (or a subshell) ends the job only: no failure of the
+/// script's walk is told at its later, normal exit.
+#[test]
+fn an_exit_in_a_job_is_not_the_scripts() {
+    let mut t = MemTree::new();
+    t.dir("etc").file("etc/a", b"");
+    for first in [
+        "[ -d /nonexistent ] || exit 1 &",
+        "( [ -d /nonexistent ] || exit 1 )",
+    ] {
+        let script = format!(
+            "#!/bin/sh\n{first}\nif [ \"$1\" = configure ]; then exit 0; fi\nuseradd frob\nchmod 600 /etc/a\n"
+        );
+        let (_, report) = compute(&t, &[pkg("p", &script)]).unwrap();
+        assert!(report.is_empty(), "{first}: {report:?}");
+    }
+}
+
+/// A file's mark as the machine's goes with the file: a later package's `mktemp` that gets the
+/// same name, a rewrite with known content, or its removal leaves a file like any other.
+#[test]
+fn a_machine_file_removed_or_rewritten_is_no_longer_the_machines() {
+    let mut t = MemTree::new();
+    t.dir("etc/munin/plugins").dir("tmp").dir("etc/b");
+    let munin = "#!/bin/sh\nset -e\nT=$(mktemp)\nmunin-node-configure --shell > $T\nsh < $T\nrm -f $T\n";
+    let bee = "#!/bin/sh\nset -e\nT=$(mktemp)\necho \"touch /etc/b/x\" > $T\nsh < $T\nrm -f $T\n";
+    let (_, report) = compute(&t, &[pkg("munin-node", munin), pkg("bee", bee)]).unwrap();
+    let bee_entries: Vec<&str> = report
+        .iter()
+        .filter(|r| r.package == "bee")
+        .map(|r| r.what.as_str())
+        .collect();
+    assert_eq!(bee_entries, ["sh"], "{report:?}");
+    // Rewritten in place by the same script: its new content is known.
+    let rewrite = "#!/bin/sh\nset -e\nmunin-node-configure --shell > /tmp/list\necho \"touch /etc/b/y\" > /tmp/list\nsh < /tmp/list\n";
+    let (_, report) = compute(&t, &[pkg("munin-node", rewrite)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(what.len(), 2, "{what:?}");
+    assert_eq!(what[1], "sh", "{what:?}");
+}
+
+/// A command that prints a random value or the host's name to the script's output makes no
+/// file: it is not an effect left out (as it was, it stays listed as not reproduced, or is
+/// harmless).
+#[test]
+fn printing_a_random_value_to_the_terminal_is_not_left_out() {
+    let mut t = MemTree::new();
+    t.dir("etc");
+    let script = "#!/bin/sh\nset -e\nuuidgen\nhostname -f\nnvme gen-hostnqn\n";
+    let (_, report) = compute(&t, &[pkg("p", script)]).unwrap();
+    assert!(
+        report
+            .iter()
+            .all(|r| !r.what.starts_with(commands::SKIPPED_NONDETERMINISTIC)),
+        "{report:?}"
+    );
+}
+
+/// What is read from a file a left-out command makes, through `$(…)` or directly, and written
+/// elsewhere, is left out as non-deterministic with the same command to make it at first start.
+#[test]
+fn a_value_read_from_a_left_out_file_is_the_machines() {
+    let mut t = MemTree::new();
+    t.dir("etc/ssh").dir("etc/motd.d");
+    let script = "#!/bin/sh\nset -e\nssh-keygen -q -f /etc/ssh/ssh_host_ed25519_key -N '' -t ed25519\n\
+                  fp=$(cat /etc/ssh/ssh_host_ed25519_key.pub)\necho \"$fp\" > /etc/motd.d/fp\n\
+                  cat /etc/ssh/ssh_host_ed25519_key.pub > /etc/motd.d/fp2\n";
+    let (changes, report) = compute(&t, &[pkg("openssh-server", script)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(what.len(), 3, "{what:?}");
+    assert!(
+        what.iter()
+            .all(|w| w.starts_with(commands::SKIPPED_NONDETERMINISTIC)
+                && w.ends_with("(made at first start: ssh-keygen -A)")),
+        "{what:?}"
+    );
+    assert!(file(&changes, "etc/motd.d/fp").is_none());
+    assert!(file(&changes, "etc/motd.d/fp2").is_none());
 }

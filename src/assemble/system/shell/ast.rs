@@ -113,6 +113,8 @@ pub enum Node {
     /// `( list )`: run in a copy of the shell, so its variables, working directory and `exit`
     /// stay inside.
     Subshell(Vec<Node>),
+    /// `list &`: run as a subshell would be, in the background; the script goes on with `$?` 0.
+    Background(Vec<Node>),
     /// `a && b || c`: the commands in order with the operator before each but the first.
     AndOr(Vec<(String, Node)>),
     Pipe(Vec<Node>),
@@ -157,9 +159,11 @@ pub fn each_node(nodes: &[Node], substitutions: bool, visit: &mut dyn FnMut(&Nod
                     each_node(b, substitutions, visit);
                 }
             }
-            Node::Func { body, .. } | Node::Group(body) | Node::Subshell(body) | Node::Pipe(body) => {
-                each_node(body, substitutions, visit)
-            }
+            Node::Func { body, .. }
+            | Node::Group(body)
+            | Node::Subshell(body)
+            | Node::Background(body)
+            | Node::Pipe(body) => each_node(body, substitutions, visit),
             Node::AndOr(parts) => {
                 for (_, p) in parts {
                     each_node(std::slice::from_ref(p), substitutions, visit);
@@ -219,7 +223,7 @@ fn assigned_into(nodes: &[Node], names: &mut std::collections::BTreeSet<String>)
         }
         Node::While { cond, body, .. } => assigned_into(cond, names) && assigned_into(body, names),
         Node::Case { arms, .. } => arms.iter().all(|(_, b)| assigned_into(b, names)),
-        Node::Func { .. } | Node::Subshell(_) => true,
+        Node::Func { .. } | Node::Subshell(_) | Node::Background(_) => true,
         Node::Group(body) => assigned_into(body, names),
         Node::AndOr(parts) => parts
             .iter()

@@ -585,6 +585,11 @@ impl<'f> Eval<'f> {
             }
             Node::Group(body) => self.run(body),
             Node::Subshell(body) => self.subshell(body),
+            // `$?` after `CMD &` is 0: the job's status is not waited for.
+            Node::Background(body) => {
+                self.subshell(body);
+                self.last_status = Some(true);
+            }
             Node::AndOr(parts) => self.and_or(parts),
             // Inside `$(…)` each command reads what the one before it printed.
             Node::Pipe(cmds) if self.capturing > 0 => {

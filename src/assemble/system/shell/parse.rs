@@ -74,7 +74,7 @@ impl Parser {
             // reach the script (its file effects do, as the job runs to its end).
             if let Some(Tok::Op("&")) = self.toks.get(self.pos) {
                 self.pos += 1;
-                nodes.push(Node::Subshell(vec![node]));
+                nodes.push(Node::Background(vec![node]));
             } else {
                 nodes.push(node);
             }

@@ -815,6 +815,14 @@ fn a_background_job_does_not_end_the_script() {
         "exec daemon --once &\nexit 3 &\nX=set & echo \"x=$X\"\nif true; then touch /a; fi &\necho end\n",
     );
     assert_eq!(out, ["daemon --once", "echo x=", "touch /a", "echo end"]);
+    // `$?` after a job is 0, whatever the job's own status.
+    let out = walk_with_helpers(
+        &[],
+        &|_: &[String]| false,
+        "pkg",
+        "false &\nif [ $? -eq 0 ]; then touch /ok; fi\n{ false; } &\n[ $? = 0 ] && touch /ok2\n",
+    );
+    assert_eq!(out, ["false", "touch /ok", "false", "touch /ok2"]);
 }
 
 /// `type NAME` as a condition: a function of the script or a command on the image's PATH.

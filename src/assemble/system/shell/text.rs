@@ -567,7 +567,9 @@ pub fn file_operands(argv: &[String]) -> Option<(Vec<String>, Vec<String>)> {
             files.push(a.clone());
         }
     }
-    if matches!(name.as_str(), "head" | "tail") && files.len() > 1 {
+    // head and tail print a `==> FILE <==` header before each of several files, grep a `FILE:`
+    // before each line or count: not what one input of them all gives.
+    if matches!(name.as_str(), "head" | "tail" | "grep" | "egrep" | "fgrep") && files.len() > 1 {
         return None;
     }
     (!files.is_empty()).then_some((own, files))

@@ -48,10 +48,20 @@ impl<'f> Eval<'f> {
                     || c.machine_dependent
                         .as_deref()
                         .is_some_and(super::is_random_dependent);
+                // And what a command left out printed or made (`fp=$(cat KEY.pub)` after
+                // ssh-keygen): its reason, which carries what makes it, goes on unchanged.
+                let left_out = c
+                    .machine_dependent
+                    .as_deref()
+                    .filter(|why| super::left_out_output_maker(why).is_some());
                 if host && !opaque.as_deref().is_some_and(super::is_host_dependent) {
                     opaque = Some(format!("{}$({})", super::HOST_DEPENDENT, c.text));
                 } else if random && !opaque.as_deref().is_some_and(super::is_machine_dependent) {
                     opaque = Some(format!("{}$({})", super::RANDOM_DEPENDENT, c.text));
+                } else if let Some(why) = left_out
+                    && !opaque.as_deref().is_some_and(super::is_machine_dependent)
+                {
+                    opaque = Some(why.to_owned());
                 } else {
                     opaque.get_or_insert(format!("$({})", c.text));
                 }

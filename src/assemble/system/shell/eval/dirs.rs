@@ -20,6 +20,7 @@ pub(super) struct SavedShell {
     positional: Vec<Value>,
     dirs: Rc<WorkingDir>,
     exited: bool,
+    ended_on_guess: Option<String>,
 }
 
 impl Eval<'_> {
@@ -95,6 +96,7 @@ impl Eval<'_> {
             positional: self.positional.clone(),
             dirs: self.dirs.clone(),
             exited: self.exited,
+            ended_on_guess: self.ended_on_guess.clone(),
         }
     }
 
@@ -105,12 +107,15 @@ impl Eval<'_> {
             positional,
             dirs,
             exited,
+            ended_on_guess,
         } = saved;
         self.vars = vars;
         self.positional = positional;
         self.dirs = dirs;
         // `exit` ends the subshell only (the walk of the script goes on).
         self.exited = exited;
+        // So does the failure it ended on: the script's walk did not end there.
+        self.ended_on_guess = ended_on_guess;
     }
 }
 

@@ -195,7 +195,7 @@ impl Eval<'_> {
                 }
                 // A definition runs nothing.
                 Node::Func { .. } => {}
-                Node::Group(body) | Node::Subshell(body) | Node::Pipe(body) => {
+                Node::Group(body) | Node::Subshell(body) | Node::Background(body) | Node::Pipe(body) => {
                     self.writes_in(body, in_func, out, seen_funcs)
                 }
                 Node::AndOr(parts) => {
