@@ -195,8 +195,10 @@ pub fn parse_install(args: &[String]) -> Result<InstallDirs, String> {
     Ok(call)
 }
 
+/// A numeric mode as `install -m`, `mkdir -m` and dpkg-statoverride read it: any octal number
+/// up to 07777, leading zeros allowed (`0`, `644`, `02750`: motion's `mkdir -m 02750 -p`).
 pub fn parse_mode(m: &str) -> Option<u32> {
-    (m.len() >= 3 && m.len() <= 4)
+    (!m.is_empty() && m.bytes().all(|b| (b'0'..=b'7').contains(&b)))
         .then(|| u32::from_str_radix(m, 8).ok())
         .flatten()
         .filter(|v| *v <= 0o7777)

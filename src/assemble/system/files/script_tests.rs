@@ -177,7 +177,8 @@ fn bundled_mkdir_rmdir_dev_null_and_five_digit_modes() {
     let script = "#!/bin/sh\nset -e\nmkdir -pZ /var/lib/mysql-upgrade /var/lib/mysql/new\nrmdir /var/lib/mysql-upgrade\n\
                   cat /dev/null > /etc/mysql/debian.cnf\nchmod 04755 /usr/lib/mysql/plugin/auth_pam_tool\n\
                   rmdir --ignore-fail-on-non-empty /var/lib/full\nrmdir /var/lib/full\ncd /var/spool\nmkdir active\n\
-                  cd \"$(unknown)\"\nmkdir incoming\n";
+                  cd \"$(unknown)\"\nmkdir incoming\nmkdir -m 02750 -p /var/lib/motion\n\
+                  install -d -m 0 /var/lib/closed\n";
     let (changes, report) = compute(&t, &[pkg("mariadb-server", script)]).unwrap();
     let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
     assert_eq!(
@@ -202,6 +203,13 @@ fn bundled_mkdir_rmdir_dev_null_and_five_digit_modes() {
         file(&changes, "usr/lib/mysql/plugin/auth_pam_tool").map(|(e, _)| e.mode),
         Some(0o4755)
     );
+    // A mode of five digits, or of one, for mkdir -m and install -m (motion's set-group-id
+    // directory).
+    assert_eq!(
+        file(&changes, "var/lib/motion").map(|(e, _)| e.mode),
+        Some(0o2750)
+    );
+    assert_eq!(file(&changes, "var/lib/closed").map(|(e, _)| e.mode), Some(0));
 }
 
 /// bind9's postinst: `chgrp bind /etc/bind/named.conf* …` and `chmod g+r … /etc/bind/named.conf*`

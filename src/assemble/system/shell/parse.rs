@@ -178,6 +178,25 @@ impl Parser {
             }
             _ => {}
         }
+        // bash's `function name [()] compound` (nbd-server's `#! /bin/bash` postinst); dash has
+        // no such keyword, and a script using it fails there before doing anything.
+        if self.peek_word().as_deref() == Some("function")
+            && let Some(Tok::Word(w, ..)) = self.toks.get(self.pos + 1)
+            && let Some(name) = w.is_unquoted_lit()
+        {
+            self.pos += 2;
+            if let (Some(Tok::Op("(")), Some(Tok::Op(")"))) =
+                (self.toks.get(self.pos), self.toks.get(self.pos + 1))
+            {
+                self.pos += 2;
+            }
+            self.skip_newlines();
+            let body = match self.command()? {
+                Node::Group(b) => b,
+                other => vec![other],
+            };
+            return Ok(Node::Func { name, body });
+        }
         // Function definition `name() compound`.
         if let (Some(name), Some(Tok::Op("(")), Some(Tok::Op(")"))) = (
             self.peek_word(),

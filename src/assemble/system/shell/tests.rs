@@ -825,6 +825,19 @@ fn a_background_job_does_not_end_the_script() {
     assert_eq!(out, ["false", "touch /ok", "false", "touch /ok2"]);
 }
 
+/// bash's `function NAME () {…}` and `function NAME {…}` define functions as `NAME() {…}` does
+/// (nbd-server's bash postinst defines `function shell_quote ()` before everything else).
+#[test]
+fn bash_function_keyword_defines_a_function() {
+    let out = walk_with_helpers(
+        &[],
+        &|_: &[String]| false,
+        "nbd-server",
+        "#! /bin/bash\nfunction q () {\n  echo -n \"'$1'\"\n}\nfunction g\n{\n  touch /b\n}\nq x\ng\nucf --debconf-ok /t /etc/c\n",
+    );
+    assert_eq!(out, ["echo -n 'x'", "touch /b", "ucf --debconf-ok /t /etc/c"]);
+}
+
 /// `type NAME` as a condition: a function of the script or a command on the image's PATH.
 #[test]
 fn type_as_a_condition() {
