@@ -165,7 +165,11 @@ use super::artifacts::PlatformArtifact;
 /// answered (squidguard's configuration is no longer saved aside and edited), `CMD &` run as a
 /// subshell (an `exec` or `exit` in it no longer ends the script), and the file a command left
 /// out as non-deterministic prints to left out with it, as is what a command not reproduced
-/// makes from it (munin-node's `munin-node-configure --shell > TMP; sh < TMP`).
+/// makes from it (munin-node's `munin-node-configure --shell > TMP; sh < TMP`), and what a
+/// left-out command makes treated as the machine's (courier's PEM files), a file printed from
+/// a random value or the host's name left out (nvme-cli's hostid and hostnqn), getopt's own
+/// long options by prefix (dbconfig-generate-include), bash's `function NAME` (nbd-server's
+/// configuration and account), and modes such as `02750` (motion's set-group-id directory).
 pub(super) const LAYER_FORMAT: u32 = 36;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
