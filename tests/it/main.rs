@@ -29,6 +29,7 @@ mod fetch_hedge;
 mod fetch_mirrors;
 mod fetch_store;
 mod fetch_transport;
+mod fidelity_rules;
 mod fuzz;
 mod layers_budget;
 mod lock_cli;
