@@ -190,12 +190,7 @@ impl Parser {
             {
                 self.pos += 2;
             }
-            self.skip_newlines();
-            let body = match self.command()? {
-                Node::Group(b) => b,
-                other => vec![other],
-            };
-            return Ok(Node::Func { name, body });
+            return self.function_body(name);
         }
         // Function definition `name() compound`.
         if let (Some(name), Some(Tok::Op("(")), Some(Tok::Op(")"))) = (
@@ -204,14 +199,19 @@ impl Parser {
             self.toks.get(self.pos + 2),
         ) {
             self.pos += 3;
-            self.skip_newlines();
-            let body = match self.command()? {
-                Node::Group(b) => b,
-                other => vec![other],
-            };
-            return Ok(Node::Func { name, body });
+            return self.function_body(name);
         }
         self.simple()
+    }
+
+    /// A function's compound command, after its name (and `()`).
+    fn function_body(&mut self, name: String) -> Result<Node, ParseError> {
+        self.skip_newlines();
+        let body = match self.command()? {
+            Node::Group(b) => b,
+            other => vec![other],
+        };
+        Ok(Node::Func { name, body })
     }
 
     fn expect_op(&mut self, op: &str) -> Result<(), ParseError> {
