@@ -1853,3 +1853,31 @@ fn a_value_read_from_a_left_out_file_is_the_machines() {
     assert!(file(&changes, "etc/motd.d/fp").is_none());
     assert!(file(&changes, "etc/motd.d/fp2").is_none());
 }
+
+/// bash's `$RANDOM` (debsecan-create-cron picks its cron entry's minute with `$(($RANDOM %
+/// 60))`): the entry is the machine's, left out as non-deterministic. Under dash the variable is
+/// unset, so empty.
+#[test]
+fn bashs_random_makes_a_file_the_machines() {
+    let mut t = MemTree::new();
+    t.dir("etc/cron.d");
+    let script = "#!/bin/bash\nset -e\nFILE=/etc/cron.d/debsecan\nMIN=$(($RANDOM % 60))\n\
+                  cat > \"$FILE\" <<EOF\n$MIN * * * * daemon /usr/bin/debsecan --cron\nEOF\n";
+    let (changes, report) = compute(&t, &[pkg("debsecan", script)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(what.len(), 1, "{what:?}");
+    assert!(
+        what[0].starts_with(commands::SKIPPED_NONDETERMINISTIC) && what[0].contains("/etc/cron.d/debsecan"),
+        "{what:?}"
+    );
+    assert!(file(&changes, "etc/cron.d/debsecan").is_none());
+    let dash = script
+        .replacen("#!/bin/bash", "#!/bin/sh", 1)
+        .replace("$(($RANDOM % 60))", "x$RANDOM");
+    let (changes, report) = compute(&t, &[pkg("debsecan", &dash)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(
+        file(&changes, "etc/cron.d/debsecan").map(|(_, b)| b.as_slice()),
+        Some(&b"x * * * * daemon /usr/bin/debsecan --cron\n"[..])
+    );
+}

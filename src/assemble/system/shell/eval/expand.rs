@@ -61,6 +61,12 @@ impl<'f> Eval<'f> {
             }),
             // The shell's process ids and option flags: never an unset (empty) variable.
             "$" | "!" | "-" => Some(Value::Unknown(format!("${name} (the shell's own)"))),
+            // bash's random number, unless the script set it (dash has none: an unset
+            // variable). What is made from it belongs to the machine (debsecan-create-cron's
+            // `MIN=$(($RANDOM % 60))` for its cron entry's minute).
+            "RANDOM" if self.bash && !self.vars.contains_key(name) => {
+                Some(Value::Unknown(format!("{}$RANDOM", super::RANDOM_DEPENDENT)))
+            }
             "@" | "*" => Some(
                 match self.positional.iter().find(|v| matches!(v, Value::Unknown(_))) {
                     Some(unknown) => unknown.clone(),
