@@ -169,7 +169,9 @@ use super::artifacts::PlatformArtifact;
 /// left-out command makes treated as the machine's (courier's PEM files), a file printed from
 /// a random value or the host's name left out (nvme-cli's hostid and hostnqn), getopt's own
 /// long options by prefix (dbconfig-generate-include), bash's `function NAME` (nbd-server's
-/// configuration and account), and modes such as `02750` (motion's set-group-id directory).
+/// configuration and account), modes such as `02750` (motion's set-group-id directory), bash's
+/// `$RANDOM` (debsecan's cron entry), and relative patterns and `ls` of relative names in a
+/// known working directory (ldap-account-manager's templates).
 pub(super) const LAYER_FORMAT: u32 = 36;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

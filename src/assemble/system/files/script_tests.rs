@@ -1881,3 +1881,35 @@ fn bashs_random_makes_a_file_the_machines() {
         Some(&b"x * * * * daemon /usr/bin/debsecan --cron\n"[..])
     );
 }
+
+/// ldap-account-manager's postinst copies its sample templates from the directory it `cd`s
+/// into, naming them with a relative pattern (`files=`ls -a default.*``): expanded against the
+/// working directory, as the shell does, so the copies are made.
+#[test]
+fn a_relative_pattern_expands_in_the_working_directory() {
+    let mut t = MemTree::new();
+    t.file("usr/share/lam/pdf/default.user.xml", b"<u/>\n")
+        .file("usr/share/lam/pdf/default.group.xml", b"<g/>\n")
+        .file("usr/share/lam/pdf/other.xml", b"<o/>\n")
+        .dir("var/lib/lam/pdf");
+    let script = "#!/bin/sh\nset -e\ncd /usr/share/lam/pdf\nfiles=`ls -a default.*`\nfor file in $files; do\n\
+                  \tif [ ! -f /var/lib/lam/pdf/$file ]; then\n\t\tcp $file /var/lib/lam/pdf/$file\n\tfi\ndone\n\
+                  for x in nomatch.*; do echo \"$x\" > /var/lib/lam/literal; done\n";
+    let (changes, report) = compute(&t, &[pkg("lam", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    for (name, content) in [
+        ("default.user.xml", &b"<u/>\n"[..]),
+        ("default.group.xml", b"<g/>\n"),
+    ] {
+        assert_eq!(
+            file(&changes, &format!("var/lib/lam/pdf/{name}")).map(|(_, b)| b.as_slice()),
+            Some(content)
+        );
+    }
+    assert!(file(&changes, "var/lib/lam/pdf/other.xml").is_none());
+    // A pattern that matches nothing stays as written, as sh leaves it.
+    assert_eq!(
+        file(&changes, "var/lib/lam/literal").map(|(_, b)| b.as_slice()),
+        Some(&b"nomatch.*\n"[..])
+    );
+}

@@ -220,6 +220,34 @@ impl<'f> Eval<'f> {
         if let Some(numbers) = text::seq(argv) {
             return Some(numbers);
         }
+        // `ls` of relative names in a known working directory (ldap-account-manager's `cd DIR;
+        // files=`ls -a default.*``): asked of the caller as absolute paths, printed as given.
+        let relative = |a: &String| !a.starts_with('-') && !a.starts_with('/');
+        if args.first().is_some_and(|a| a.rsplit('/').next() == Some("ls")) && argv[1..].iter().any(relative)
+        {
+            let cwd = self.known_cwd()?;
+            if argv[1..]
+                .iter()
+                .any(|a| relative(a) && a.split('/').any(|c| c == "." || c == ".."))
+            {
+                return None;
+            }
+            let prefix = format!("{}/", cwd.trim_end_matches('/'));
+            let absolute: Vec<String> = std::iter::once(argv[0].clone())
+                .chain(argv[1..].iter().map(|a| {
+                    if relative(a) {
+                        format!("{prefix}{a}")
+                    } else {
+                        a.clone()
+                    }
+                }))
+                .collect();
+            return self.output.and_then(|probe| probe(&absolute)).map(|text| {
+                text.lines()
+                    .map(|l| format!("{}\n", l.strip_prefix(&prefix).unwrap_or(l)))
+                    .collect()
+            });
+        }
         // What the caller can answer (`mktemp` makes its file in the image, `dpkg -L`).
         if let Some(text) = self.output.and_then(|probe| probe(argv)) {
             // find prints in the order it meets directory entries: taken where that cannot

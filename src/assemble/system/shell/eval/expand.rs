@@ -265,6 +265,28 @@ impl<'f> Eval<'f> {
                         Some(_) => vec![f],
                         None => vec![Value::Unknown(format!("the files {s} names"))],
                     },
+                    // A relative pattern in a known working directory (ldap-account-manager's
+                    // `cd …/config-samples/pdf; files=`ls -a default.*``): the names as the
+                    // shell gives them, relative like the pattern. `.` and `..` components are
+                    // left as written.
+                    Value::Known(s)
+                        if s.contains(['*', '?', '[']) && !s.split('/').any(|c| c == "." || c == "..") =>
+                    {
+                        let Some(cwd) = self.known_cwd() else {
+                            return vec![f];
+                        };
+                        let prefix = format!("{}/", cwd.trim_end_matches('/'));
+                        match globs(&format!("{prefix}{s}")) {
+                            Some(hits) if !hits.is_empty() => hits
+                                .into_iter()
+                                .map(|h| {
+                                    Value::Known(h.strip_prefix(&prefix).map(str::to_owned).unwrap_or(h))
+                                })
+                                .collect(),
+                            Some(_) => vec![f],
+                            None => vec![Value::Unknown(format!("the files {s} names"))],
+                        }
+                    }
                     _ => vec![f],
                 })
                 .collect(),
