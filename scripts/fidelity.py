@@ -446,6 +446,10 @@ def compare(ours, reference, report):
                    for e in report if entry_kind(e) == wanted)
     ucf_entries = [e["what"] for e in report if entry_kind(e) == "unsupported" and re.search(r"(?<![\w.-])ucf ", e["what"])]
     nd_whats = [e["what"] for e in report if entry_kind(e) == "non-deterministic"]
+    nd_whats_of = collections.defaultdict(list)
+    for e in report:
+        if entry_kind(e) == "non-deterministic":
+            nd_whats_of[e["package"]].append(e["what"])
     # ucf calls left out as non-deterministic (a configuration holding a generated password).
     ucf_nd_entries = [e["what"] for e in report
                       if entry_kind(e) == "non-deterministic" and re.search(r"(?<![\w.-])ucf ", e["what"])]
@@ -477,10 +481,8 @@ def compare(ours, reference, report):
         # keys the ssh-keygen calls left out make), the path, or (an entry of the package
         # responsible) a directory it is in. A package having some effect left out does not make
         # its other differences non-deterministic.
-        own_nd_whats = [e["what"] for e in report
-                        if entry_kind(e) == "non-deterministic" and e["package"] == pkg]
         non_deterministic = (bool(command and named(command, "non-deterministic"))
-                             or left_out_by_name(path, nd_whats, own_nd_whats))
+                             or left_out_by_name(path, nd_whats, nd_whats_of.get(pkg, ())))
         # Left out as non-deterministic is reported too (as such).
         is_reported = (non_deterministic or pkg in reported
                        or bool(command and named(command, "unsupported")))

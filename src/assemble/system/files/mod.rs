@@ -535,7 +535,7 @@ pub fn compute_at(
                     // With the file its output goes to, which is left out with it
                     // (iptables-persistent's `iptables-save > /etc/iptables/rules.v4`).
                     let line = with_output_file(command_line(&c), &c.stdout);
-                    if matches!(kind, Kind::NonDeterministic(_)) {
+                    if let Kind::NonDeterministic(hint) = kind {
                         let made = commands::left_out_outputs(name, &argv[1..]);
                         let mut st = state.borrow_mut();
                         for path in &made {
@@ -558,19 +558,17 @@ pub fn compute_at(
                         // the machine's: so is what is made from those files (courier's `cat KEY
                         // CERT > PEM` after certtool; munin-node's postinst feeding
                         // munin-node-configure's choice of plugins to sh).
-                        if let Kind::NonDeterministic(hint) = &kind {
-                            let lost = || output::MachineFile {
-                                hint: (*hint).to_owned(),
-                                why: format!("{}{hint}", shell::LEFT_OUT_OUTPUT),
-                            };
-                            for path in &made {
-                                st.machine_dependent.insert(path.clone(), lost());
-                            }
-                            if let Some((shell::Value::Known(path), append)) = &c.stdout
-                                && !path.starts_with("/dev/")
-                            {
-                                output::machine_file_lost(&mut st, path, lost(), c.guessed, *append);
-                            }
+                        let lost = || output::MachineFile {
+                            hint: hint.to_owned(),
+                            why: format!("{}{hint}", shell::LEFT_OUT_OUTPUT),
+                        };
+                        for path in &made {
+                            st.machine_dependent.insert(path.clone(), lost());
+                        }
+                        if let Some((shell::Value::Known(path), append)) = &c.stdout
+                            && !path.starts_with("/dev/")
+                        {
+                            output::machine_file_lost(&mut st, path, lost(), c.guessed, *append);
                         }
                         st.pending.extend(made);
                         drop(st);
@@ -592,24 +590,21 @@ pub fn compute_at(
                         }
                         return;
                     }
-                    // A command not reproduced whose input belongs to the machine (sh reading
-                    // what a left-out command printed): what it makes does too.
-                    // (Not one that prints such a value itself to the script's output: it makes
-                    // nothing.)
-                    if let (Kind::NotEmulated, Some(why)) = (&kind, &c.machine_dependent)
-                        && !handles(name, &argv[1..])
-                        && !shell::prints_random(argv)
-                        && !shell::prints_host_name(argv)
-                    {
-                        let line = format!("{line} (what it works from belongs to the machine)");
-                        failures.push(commands::left_out_entry(&line, &machine_value(&pkg.name, why)));
-                        for target in output::edited_in_place(name, &argv[1..]) {
-                            output::content_lost(&mut state.borrow_mut(), &target, c.guessed, false);
-                        }
-                        return;
-                    }
                     if !handles(name, &argv[1..]) {
-                        failures.extend(commands::report_entry(&kind, &line));
+                        match (&kind, &c.machine_dependent) {
+                            // A command not reproduced whose input belongs to the machine (sh
+                            // reading what a left-out command printed): what it makes does too.
+                            // (Not one that prints such a value itself to the script's output:
+                            // it makes nothing.)
+                            (Kind::NotEmulated, Some(why))
+                                if !shell::prints_random(argv) && !shell::prints_host_name(argv) =>
+                            {
+                                let line = format!("{line} (what it works from belongs to the machine)");
+                                failures
+                                    .push(commands::left_out_entry(&line, &machine_value(&pkg.name, why)));
+                            }
+                            _ => failures.extend(commands::report_entry(&kind, &line)),
+                        }
                         // An edit in place not reproduced: the file's content is not known.
                         for target in output::edited_in_place(name, &argv[1..]) {
                             output::content_lost(&mut state.borrow_mut(), &target, c.guessed, false);
@@ -845,8 +840,7 @@ pub fn compute_at(
                         // (`output::content_lost`), not empty.
                         st.created.insert(path.clone());
                         // A new, empty file: whatever a file of that name was before is gone.
-                        st.pending.remove(&path);
-                        st.machine_dependent.remove(&path);
+                        output::known_again(&mut st, &path);
                         Some(path + "\n")
                     }
                     // `pg_lsclusters -h`: the image's clusters, none (`pg_createcluster` is left
@@ -1142,8 +1136,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
                 if p.starts_with('/') && super::resolve_dir_of(&st.overlay, &super::tree_path(&p)).is_none() {
                     continue;
                 }
-                st.pending.remove(&p);
-                st.machine_dependent.remove(&p);
+                output::known_again(st, &p);
                 let path = lstat_path(&st.overlay, &p)?;
                 match st.overlay.entry(&path) {
                     None => {}

@@ -185,10 +185,16 @@ pub(super) fn write_file(st: &mut State<'_>, abs: &str, text: &str, append: bool
     }
     // A whole new content is known again.
     if !append {
-        st.pending.remove(abs);
-        st.machine_dependent.remove(abs);
+        known_again(st, abs);
     }
     Ok(())
+}
+
+/// `abs` is no longer left out: removed, or made anew with content the walk knows. Whatever
+/// marked it as pending or as the machine's goes with it.
+pub(super) fn known_again(st: &mut State<'_>, abs: &str) {
+    st.pending.remove(abs);
+    st.machine_dependent.remove(abs);
 }
 
 /// A file left out because what it holds belongs to the machine the image runs on.
@@ -369,8 +375,7 @@ pub(super) fn copy_of_pending(st: &mut State<'_>, name: &str, args: &[String], g
         };
         st.pending.insert(target);
         if name == "mv" {
-            st.pending.remove(source.as_str());
-            st.machine_dependent.remove(source.as_str());
+            known_again(st, source.as_str());
         }
     }
 }

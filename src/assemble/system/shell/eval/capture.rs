@@ -225,14 +225,13 @@ impl<'f> Eval<'f> {
         let relative = |a: &String| !a.starts_with('-') && !a.starts_with('/');
         if args.first().is_some_and(|a| a.rsplit('/').next() == Some("ls")) && argv[1..].iter().any(relative)
         {
-            let cwd = self.known_cwd()?;
-            if argv[1..]
+            let prefixes: Option<Vec<String>> = argv[1..]
                 .iter()
-                .any(|a| relative(a) && a.split('/').any(|c| c == "." || c == ".."))
-            {
-                return None;
-            }
-            let prefix = format!("{}/", cwd.trim_end_matches('/'));
+                .filter(|a| relative(a))
+                .map(|a| self.cwd_prefix(a))
+                .collect();
+            // One working directory: every prefix is the same.
+            let prefix = prefixes?.pop()?;
             let absolute: Vec<String> = std::iter::once(argv[0].clone())
                 .chain(argv[1..].iter().map(|a| {
                     if relative(a) {

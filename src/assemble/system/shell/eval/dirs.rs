@@ -32,6 +32,17 @@ impl Eval<'_> {
         }
     }
 
+    /// What makes a relative name a path below the known working directory (`/var/lib/x/` for
+    /// `default.*` there, `/` at the root). `None` when the directory is not known, or for a name
+    /// with `.` or `..` components, which the callers leave as written.
+    pub(super) fn cwd_prefix(&self, relative: &str) -> Option<String> {
+        if relative.split('/').any(|c| c == "." || c == "..") {
+            return None;
+        }
+        self.known_cwd()
+            .map(|cwd| format!("{}/", cwd.trim_end_matches('/')))
+    }
+
     /// `path` as the shell would reach it: an absolute path as it is, a relative one below the
     /// working directory (unknown when that is).
     pub(super) fn absolute(&self, path: &str) -> Value {

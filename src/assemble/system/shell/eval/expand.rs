@@ -260,22 +260,18 @@ impl<'f> Eval<'f> {
             Some(globs) if !quoted_pattern => fields
                 .into_iter()
                 .flat_map(|f| match &f {
-                    Value::Known(s) if s.starts_with('/') && s.contains(['*', '?', '[']) => match globs(s) {
-                        Some(hits) if !hits.is_empty() => hits.into_iter().map(Value::Known).collect(),
-                        Some(_) => vec![f],
-                        None => vec![Value::Unknown(format!("the files {s} names"))],
-                    },
-                    // A relative pattern in a known working directory (ldap-account-manager's
-                    // `cd …/config-samples/pdf; files=`ls -a default.*``): the names as the
-                    // shell gives them, relative like the pattern. `.` and `..` components are
-                    // left as written.
-                    Value::Known(s)
-                        if s.contains(['*', '?', '[']) && !s.split('/').any(|c| c == "." || c == "..") =>
-                    {
-                        let Some(cwd) = self.known_cwd() else {
-                            return vec![f];
+                    // An absolute pattern, or a relative one in a known working directory
+                    // (ldap-account-manager's `cd …/config-samples/pdf; files=`ls -a default.*``):
+                    // the names as the shell gives them, relative like the pattern.
+                    Value::Known(s) if s.contains(['*', '?', '[']) => {
+                        let prefix = if s.starts_with('/') {
+                            String::new()
+                        } else {
+                            match self.cwd_prefix(s) {
+                                Some(prefix) => prefix,
+                                None => return vec![f],
+                            }
                         };
-                        let prefix = format!("{}/", cwd.trim_end_matches('/'));
                         match globs(&format!("{prefix}{s}")) {
                             Some(hits) if !hits.is_empty() => hits
                                 .into_iter()

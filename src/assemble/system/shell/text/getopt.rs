@@ -72,18 +72,7 @@ pub fn getopt(args: &[String]) -> Option<String> {
                 Some((n, v)) => (n, Some(v.to_owned())),
                 None => (body, None),
             };
-            // An exact name, else a unique prefix.
-            let (full, arg) = match long.iter().find(|(n, _)| n == name) {
-                Some(hit) => hit.clone(),
-                None => {
-                    let hits: Vec<&(String, Arg)> =
-                        long.iter().filter(|(n, _)| n.starts_with(name)).collect();
-                    match hits.as_slice() {
-                        [one] => (*one).clone(),
-                        _ => return None,
-                    }
-                }
-            };
+            let (full, arg) = by_unique_prefix(&long, |(n, _)| n.as_str(), name)?.clone();
             out.push_str(&format!(" --{full}"));
             match (arg, inline) {
                 (Arg::None, Some(_)) => return None,
@@ -158,7 +147,7 @@ const OWN_LONG: &[&str] = &[
 ];
 
 /// `--PREFIX[=VALUE]` of one of getopt's own long options, written out in full; other words as
-/// they are. `None`: a prefix of several (`--q`), which getopt refuses.
+/// they are. `None`: a prefix of several (`--q`) or of none, which getopt refuses.
 fn own_long_option(arg: &str) -> Option<String> {
     let Some(body) = arg.strip_prefix("--").filter(|b| !b.is_empty()) else {
         return Some(arg.to_owned());
@@ -167,21 +156,24 @@ fn own_long_option(arg: &str) -> Option<String> {
         Some((n, v)) => (n, Some(v)),
         None => (body, None),
     };
-    let full = if OWN_LONG.contains(&name) {
-        name
-    } else {
-        let mut matching = OWN_LONG.iter().filter(|o| o.starts_with(name));
-        match (matching.next(), matching.next()) {
-            (Some(only), None) => only,
-            // Not one of getopt's: refused below, as before.
-            (None, _) => return Some(arg.to_owned()),
-            (Some(_), Some(_)) => return None,
-        }
-    };
+    let full = by_unique_prefix(OWN_LONG, |o| o, name)?;
     Some(match value {
         Some(v) => format!("--{full}={v}"),
         None => format!("--{full}"),
     })
+}
+
+/// The long option `name` stands for, as getopt_long finds it: the one named so, else the one
+/// it is a unique prefix of.
+fn by_unique_prefix<'o, T>(options: &'o [T], name_of: impl Fn(&T) -> &str, name: &str) -> Option<&'o T> {
+    if let Some(exact) = options.iter().find(|o| name_of(o) == name) {
+        return Some(exact);
+    }
+    let mut hits = options.iter().filter(|o| name_of(o).starts_with(name));
+    match (hits.next(), hits.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
 }
 
 fn short_specs(spec: &str) -> Option<Vec<(char, Arg)>> {
