@@ -171,8 +171,9 @@ use super::artifacts::PlatformArtifact;
 /// long options by prefix (dbconfig-generate-include), bash's `function NAME` (nbd-server's
 /// configuration and account), modes such as `02750` (motion's set-group-id directory), bash's
 /// `$RANDOM` (debsecan's cron entry), and relative patterns and `ls` of relative names in a
-/// known working directory (ldap-account-manager's templates).
-pub(super) const LAYER_FORMAT: u32 = 36;
+/// known working directory (ldap-account-manager's templates); 37 gdk-pixbuf's loaders.cache
+/// and GIO's giomodule.cache written from what the modules of known versions declare.
+pub(super) const LAYER_FORMAT: u32 = 37;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

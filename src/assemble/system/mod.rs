@@ -50,6 +50,7 @@ pub mod pam;
 pub mod paper;
 pub mod perlsax;
 pub mod php;
+pub mod plugins;
 pub mod postgres;
 pub mod report;
 pub mod runit;
@@ -257,6 +258,14 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     let (schemas, schema_report) = gsettings::compute(&overlay, input.packages)?;
     overlay.apply(schemas);
     report.extend(schema_report);
+    // gio-querymodules, as libglib's trigger leaves it once every module is in place.
+    let (gio_caches, gio_report) = plugins::gio::compute(&overlay, input.packages)?;
+    overlay.apply(gio_caches);
+    report.extend(gio_report);
+    // gtk-query-immodules, as libgtk's triggers leave them once every module is in place.
+    let (im_caches, im_report) = plugins::gtkim::compute(&overlay, input.packages, input.architecture)?;
+    overlay.apply(im_caches);
+    report.extend(im_report);
     // update-desktop-database, as desktop-file-utils' trigger leaves it once every entry is in
     // place.
     let (desktop_files, desktop_report) = desktopdb::compute(&overlay, input.packages)?;

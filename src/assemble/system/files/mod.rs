@@ -366,8 +366,10 @@ pub fn compute_at(
                             Kind::Harmless => {}
                             // Computed by a sibling module (update-alternatives, add-shell, …); a file command
                             // with unknown arguments is reported below.
+                            // (gdk-pixbuf's loaders cache is computed from its arguments.)
                             Kind::Emulated
-                                if !handles(first.rsplit('/').next().unwrap_or(first), &written) => {}
+                                if !handles(first.rsplit('/').next().unwrap_or(first), &written)
+                                    && !super::plugins::pixbuf::is_tool(first) => {}
                             k @ (Kind::Service | Kind::NonDeterministic(_) | Kind::ImageCode(_)) => {
                                 // With the file it writes, which is left out with it.
                                 let line = with_output_file(c.text.to_owned(), &c.stdout);
@@ -436,6 +438,25 @@ pub fn compute_at(
                                 command_line(&c)
                             ),
                         });
+                        return;
+                    }
+                    // gdk-pixbuf's loaders cache, printed to the file the script names or written
+                    // by the tool itself (`--update-cache`).
+                    if let Some(query) = super::plugins::pixbuf::parse_call(argv) {
+                        let done = query.and_then(|q| {
+                            let out = super::plugins::pixbuf::run(&state.borrow().overlay, packages, &q)?;
+                            loaders_cache_written(&mut state.borrow_mut(), &c.stdout, out)
+                        });
+                        if let Err(why) = done {
+                            failures.push(format!(
+                                "{} (not reproduced: {why}; run `{} --update-cache` at first start)",
+                                with_output_file(command_line(&c), &c.stdout),
+                                argv[0]
+                            ));
+                            if let Some((shell::Value::Known(path), append)) = &c.stdout {
+                                output::content_lost(&mut state.borrow_mut(), path, c.guessed, *append);
+                            }
+                        }
                         return;
                     }
                     if name == "cat"
@@ -1400,6 +1421,28 @@ impl AlternativeLinks {
 /// A write of what belongs to the machine the image runs on (the host's name, a random value)
 /// to `path`, as `line` says it: the file is left out and remembered as the machine's (what is
 /// copied, sourced or read from it is too); the report entry, with what makes it at first start.
+/// What a call of gdk-pixbuf-query-loaders leaves: its output in the file standard output goes
+/// to, and the cache it writes itself (a new file, as GLib replaces one).
+fn loaders_cache_written(
+    st: &mut State<'_>,
+    stdout: &Option<(shell::Value, bool)>,
+    out: super::plugins::pixbuf::Output,
+) -> Result<(), String> {
+    match stdout {
+        Some((shell::Value::Known(path), append)) => output::write_file(st, path, &out.printed, *append)?,
+        Some((shell::Value::Unknown(_), _)) => return Err("the file its output goes to is not known".into()),
+        None => {}
+    }
+    if let Some((path, text)) = out.cache {
+        st.overlay.apply(Changes {
+            files: vec![],
+            removed: vec![super::tree_path(&path)],
+        });
+        output::write_file(st, &path, &text, false)?;
+    }
+    Ok(())
+}
+
 fn machine_write(
     st: &mut State<'_>,
     package: &str,

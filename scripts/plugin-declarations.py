@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Prints the declarations records (src/assemble/system/plugins/declarations.txt) of the
+gdk-pixbuf loaders, GTK input-method modules and GIO modules installed in ROOT, a tree dpkg configured (mmdebstrap's
+output): what gdk-pixbuf-query-loaders, gtk-query-immodules and gio-querymodules wrote there, per module file,
+owning package and upstream version. Used to add the modules of a new release:
+
+    mmdebstrap --variant=essential --include=libgdk-pixbuf-2.0-0,glib-networking,… SUITE ROOT
+    python3 scripts/plugin-declarations.py ROOT >> src/assemble/system/plugins/declarations.txt
+"""
+import glob
+import os
+import subprocess
+import sys
+
+
+def upstream(version):
+    version = version.split(":", 1)[-1]
+    return version.rsplit("-", 1)[0] if "-" in version else version
+
+
+def main(root):
+    owner = {}
+    for listing in glob.glob(f"{root}/var/lib/dpkg/info/*.list"):
+        package = os.path.basename(listing)[: -len(".list")].split(":")[0]
+        with open(listing, encoding="utf-8") as f:
+            for line in f:
+                owner[line.strip()] = package
+    versions = {}
+    query = subprocess.run(
+        ["dpkg-query", f"--admindir={root}/var/lib/dpkg", "-W", "-f", "${Package} ${Version}\n"],
+        capture_output=True, text=True, check=True,
+    )
+    for line in query.stdout.splitlines():
+        package, version = line.split()
+        versions[package] = upstream(version)
+    out = []
+    for cache in sorted(glob.glob(f"{root}/usr/lib/*/gdk-pixbuf-2.0/*/loaders.cache")):
+        with open(cache, encoding="utf-8") as f:
+            text = f.read()
+        tool = os.path.join(os.path.dirname(os.path.dirname(cache)), "gdk-pixbuf-query-loaders")
+        tool_package = owner[tool[len(root):]]
+        created = [l for l in text.splitlines() if l.startswith("# Created by ")][0]
+        out.append(f"pixbuf-tool {tool_package} {versions[tool_package]} {created.rsplit('gdk-pixbuf-', 1)[1]}")
+        for block in text.split("\n\n"):
+            lines = [l for l in block.split("\n") if l and not l.startswith("#")]
+            if not lines:
+                continue
+            path = lines[0].strip('"')
+            package = owner[path]
+            out.append(f"loader {package} {versions[package]} {os.path.basename(path)}")
+            out.extend("  " + l for l in lines[1:])
+    for cache in sorted(glob.glob(f"{root}/usr/lib/*/gtk-[23].0/*/immodules.cache")):
+        with open(cache, encoding="utf-8") as f:
+            text = f.read()
+        created = [l for l in text.splitlines() if l.startswith("# Created by ")][0]
+        tool = created[len("# Created by "):].rsplit(" from ", 1)[0]
+        tool_package = owner[tool]
+        gtk = created.rsplit("gtk+-", 1)[1]
+        libdir = os.path.dirname(os.path.dirname(os.path.dirname(cache)))[len(root):]
+        modules_path = [l for l in text.splitlines() if l.startswith("# ModulesPath = ")][0]
+        modules_path = modules_path[len("# ModulesPath = "):].replace(libdir, "@LIBDIR@")
+        # A path naming the GNU triplet (GTK 2's) holds for the architecture it was recorded on.
+        arch = "any"
+        if "-linux-gnu" in modules_path:
+            with open(f"{root}/var/lib/dpkg/arch", encoding="utf-8") as f:
+                arch = f.readline().strip()
+        cache_path = cache[len(root):].replace(libdir, "@LIBDIR@")
+        out.append(f"gtkim-tool {tool_package} {versions[tool_package]} {arch} {gtk} {cache_path} {modules_path}")
+        for block in text.split("\n\n"):
+            lines = [l for l in block.split("\n") if l and not l.startswith("#")]
+            if not lines:
+                continue
+            path = lines[0].strip().strip('"')
+            package = owner[path]
+            out.append(f"gtkim {package} {versions[package]} {os.path.basename(path)}")
+            out.extend("  " + l for l in lines[1:])
+    # The directories Debian's postinsts run gio-querymodules on; a module there that is not
+    # in the cache declares no extension point.
+    for moddir in sorted(glob.glob(f"{root}/usr/lib/*/gio/modules")
+                         + glob.glob(f"{root}/usr/lib/*/gtk-4.0/4.0.0/immodules")
+                         + glob.glob(f"{root}/usr/lib/*/gtk-4.0/4.0.0/printbackends")):
+        points = {}
+        cache = os.path.join(moddir, "giomodule.cache")
+        if os.path.exists(cache):
+            with open(cache, encoding="utf-8") as f:
+                for line in f:
+                    module, listed = line.rstrip("\n").split(": ", 1)
+                    points[module] = listed
+        for module in sorted(os.listdir(moddir)):
+            if not (module.startswith("lib") and module.endswith(".so")):
+                continue
+            package = owner[f"{moddir[len(root):]}/{module}"]
+            out.append(f"gio {package} {versions[package]} {module} {points.get(module, '-')}")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])

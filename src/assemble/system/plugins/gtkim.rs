@@ -1,0 +1,144 @@
+//! `gtk-query-immodules-3.0 --update-cache` (and GTK 2's `-2.0`): the cache GTK reads to find
+//! its input-method modules. libgtk-3-0's postinst runs it, and its trigger on the modules
+//! directory again whenever a package ships a module there (ibus-gtk3, fcitx5-frontend-gtk3…).
+//!
+//! The file depends only on the finished tree, so it is computed once every package is in
+//! place, as the trigger's last run leaves it: a header naming the tool as it was called and its
+//! GTK version, the modules path compiled into the tool, then for each directory of that path
+//! (once each), its `*.so` in byte order, each with a line with its path and the contexts it
+//! declares ([`super::Record::GtkImModule`]). The tool writes the text with GLib, which
+//! replaces the file.
+
+use std::collections::BTreeMap;
+
+use super::super::{Changes, InstalledPackage, NotEmulated, SystemError, TreeView};
+use super::Record;
+
+const TOOLS: [&str; 2] = ["gtk-query-immodules-3.0", "gtk-query-immodules-2.0"];
+
+/// A call of a `gtk-query-immodules-*` tool (`None`: another command): `Some(tool)` for
+/// `--update-cache` (the tool as called), `None` for a call that prints the text (to the
+/// script's output: nothing lasting), or why the form is not reproduced.
+pub fn parse_call(argv0: &str, args: &[String]) -> Option<Result<Option<String>, String>> {
+    let name = argv0.rsplit('/').next().unwrap_or(argv0);
+    if !TOOLS.contains(&name) {
+        return None;
+    }
+    Some(match args {
+        [] => Ok(None),
+        [flag] if flag == "--update-cache" && argv0.starts_with('/') => Ok(Some(argv0.to_owned())),
+        [flag] if flag == "--update-cache" => Err(format!(
+            "{name} is not on the PATH of a Debian system: called by name"
+        )),
+        _ => Err(format!("{name} with modules named is not reproduced")),
+    })
+}
+
+/// The caches the packages' postinsts ask for, computed from the finished tree, and what was
+/// not reproduced.
+pub fn compute(
+    tree: &dyn TreeView,
+    packages: &[InstalledPackage],
+    architecture: &str,
+) -> Result<(Changes, Vec<NotEmulated>), SystemError> {
+    let (calls, mut report) =
+        super::super::calls::postinst_calls(tree, packages, "gtk-query-immodules", parse_call);
+    // By tool: the package calling it first.
+    let mut tools: BTreeMap<String, String> = BTreeMap::new();
+    for (tool, pkg) in calls {
+        if let Some(tool) = tool {
+            tools.entry(tool).or_insert_with(|| pkg.name.clone());
+        }
+    }
+    let mut out = Changes::default();
+    for (tool, package) in tools {
+        match cache(tree, packages, architecture, &tool) {
+            Ok(Some((path, text))) => out.file(&super::super::tree_path(&path), 0o644, text.into_bytes()),
+            // The tool is not in the image: the call fails, and `|| true` goes on.
+            Ok(None) => {}
+            Err(why) => report.push(NotEmulated {
+                package,
+                script: "postinst".into(),
+                what: format!("{tool} --update-cache (not reproduced: {why}; run it at first start)"),
+            }),
+        }
+    }
+    Ok((out, report))
+}
+
+/// The cache file `tool --update-cache` writes (absolute) and its text.
+fn cache(
+    tree: &dyn TreeView,
+    packages: &[InstalledPackage],
+    architecture: &str,
+    tool: &str,
+) -> Result<Option<(String, String)>, String> {
+    let tool_rel = super::super::tree_path(tool);
+    if !super::loadable(tree, &tool_rel) {
+        return Ok(None);
+    }
+    let tool_real = super::super::resolve(tree, &tool_rel).unwrap_or_else(|| tool_rel.clone());
+    // `LIBDIR/libgtk-3-0/gtk-query-immodules-3.0`: the paths compiled into the tool.
+    let libdir = tool
+        .rsplit_once('/')
+        .and_then(|(dir, _)| dir.rsplit_once('/'))
+        .map(|(libdir, _)| libdir)
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| format!("{tool} is not in a directory of a library directory"))?;
+    let pkg = super::owner(packages, &tool_rel, &tool_real)
+        .ok_or_else(|| format!("{tool} is in no installed package"))?;
+    let upstream = crate::debian::version::upstream(&pkg.version);
+    let (version, cache_file, modules_path) = super::records()
+        .iter()
+        .find_map(|r| match r {
+            Record::GtkImTool {
+                package,
+                upstream: u,
+                architecture: a,
+                version,
+                cache,
+                modules_path,
+            } if *package == pkg.name && u == upstream && (a == "any" || a == architecture) => {
+                Some((version, cache, modules_path))
+            }
+            _ => None,
+        })
+        .ok_or_else(|| {
+            format!(
+                "{} of {} {upstream} ({architecture}) is not one debcast knows",
+                tool, pkg.name
+            )
+        })?;
+    let modules_path = modules_path.replace("@LIBDIR@", libdir);
+    let mut text = format!(
+        "# GTK+ Input Method Modules file\n# Automatically generated file, do not edit\n\
+         # Created by {tool} from gtk+-{version}\n#\n# ModulesPath = {modules_path}\n#\n"
+    );
+    let mut done: Vec<&str> = Vec::new();
+    for dir in modules_path.split(':') {
+        if done.contains(&dir) {
+            continue;
+        }
+        done.push(dir);
+        let Some((_, names)) = super::super::children(tree, &super::super::tree_path(dir)) else {
+            continue;
+        };
+        for name in names.iter().filter(|n| n.ends_with(".so")) {
+            let path = format!("{dir}/{name}");
+            let rel = super::super::tree_path(&path);
+            if !super::loadable(tree, &rel) {
+                continue;
+            }
+            let module = super::identify(tree, packages, &rel)?;
+            let stanza = super::records()
+                .iter()
+                .find_map(|r| match r {
+                    Record::GtkImModule { module: m, stanza } if *m == module => Some(stanza),
+                    _ => None,
+                })
+                .ok_or_else(|| super::unknown(&rel, &module, tool))?;
+            text.push_str(&format!("\"{path}\" \n{stanza}\n"));
+        }
+    }
+    Ok(Some((cache_file.replace("@LIBDIR@", libdir), text)))
+}
