@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Prints the declarations records (src/assemble/system/plugins/declarations.txt) of the
-gdk-pixbuf loaders, GTK input-method modules and GIO modules installed in ROOT, a tree dpkg configured (mmdebstrap's
-output): what gdk-pixbuf-query-loaders, gtk-query-immodules and gio-querymodules wrote there, per module file,
+gdk-pixbuf loaders, GTK input-method modules, GIO modules and Graphviz plugins installed in ROOT, a tree dpkg configured (mmdebstrap's
+output): what gdk-pixbuf-query-loaders, gtk-query-immodules, gio-querymodules and
+libgvc6-config-update wrote there, per module file,
 owning package and upstream version. Used to add the modules of a new release:
 
     mmdebstrap --variant=essential --include=libgdk-pixbuf-2.0-0,glib-networking,… SUITE ROOT
@@ -11,6 +12,11 @@ import glob
 import os
 import subprocess
 import sys
+
+
+def stanza(lines):
+    """A record's lines: `|`, then a space and the line unless it is empty."""
+    return ["| " + l if l else "|" for l in lines]
 
 
 def upstream(version):
@@ -48,7 +54,7 @@ def main(root):
             path = lines[0].strip('"')
             package = owner[path]
             out.append(f"loader {package} {versions[package]} {os.path.basename(path)}")
-            out.extend("  " + l for l in lines[1:])
+            out.extend(stanza(lines[1:]))
     for cache in sorted(glob.glob(f"{root}/usr/lib/*/gtk-[23].0/*/immodules.cache")):
         with open(cache, encoding="utf-8") as f:
             text = f.read()
@@ -73,7 +79,29 @@ def main(root):
             path = lines[0].strip().strip('"')
             package = owner[path]
             out.append(f"gtkim {package} {versions[package]} {os.path.basename(path)}")
-            out.extend("  " + l for l in lines[1:])
+            out.extend(stanza(lines[1:]))
+    for config in sorted(glob.glob(f"{root}/usr/lib/*/graphviz/config6*")):
+        with open(config, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        assert lines[-1] == "", config
+        lines = lines[:-1]
+        first = next(i for i, l in enumerate(lines) if l.startswith("libgvplugin_"))
+        tool = glob.glob(f"{root}/usr/sbin/libgvc*-config-update")[0][len(root):]
+        tool_package = owner[tool]
+        plugin_version = tool.rsplit("libgvc", 1)[1].split("-", 1)[0]
+        out.append(f"gvconfig-tool {tool_package} {versions[tool_package]} {os.path.basename(config)} {plugin_version}")
+        out.extend(stanza(lines[:first]))
+        moddir = os.path.dirname(config)[len(root):]
+        block = []
+        for line in lines[first:] + [""]:
+            if block and not line.startswith(("\t", "#", "}")):
+                file, name, _ = block[0].split(" ")
+                package = owner[f"{moddir}/{file}"]
+                out.append(f"gvplugin {package} {versions[package]} {file} {name}")
+                out.extend(stanza(block[1:]))
+                block = []
+            if line:
+                block.append(line)
     # The directories Debian's postinsts run gio-querymodules on; a module there that is not
     # in the cache declares no extension point.
     for moddir in sorted(glob.glob(f"{root}/usr/lib/*/gio/modules")

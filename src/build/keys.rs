@@ -172,7 +172,8 @@ use super::artifacts::PlatformArtifact;
 /// configuration and account), modes such as `02750` (motion's set-group-id directory), bash's
 /// `$RANDOM` (debsecan's cron entry), and relative patterns and `ls` of relative names in a
 /// known working directory (ldap-account-manager's templates); 37 gdk-pixbuf's loaders.cache
-/// and GIO's giomodule.cache written from what the modules of known versions declare.
+/// and GIO's giomodule.cache written from what the modules of known versions declare, and GTK's
+/// immodules.cache and Graphviz's config6a.
 pub(super) const LAYER_FORMAT: u32 = 37;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

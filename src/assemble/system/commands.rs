@@ -781,10 +781,6 @@ const IMAGE_CODE: &[(&str, &str)] = &[
         "update-language",
         "writes TeX's hyphenation configuration (language.dat, language.def, language.dat.lua); run `update-language`",
     ),
-    (
-        "libgvc6-config-update",
-        "writes Graphviz's plugin configuration (config6a) by loading every plugin; run `dot -c`",
-    ),
 ];
 
 /// How the report's entry for a skipped service-management command starts.
@@ -931,10 +927,12 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     if super::gsettings::parse_call(name, args).is_some() {
         return Kind::Emulated;
     }
-    // And GIO's and GTK's module caches (`plugins::gio`, `plugins::gtkim`); gdk-pixbuf's loaders cache is printed or
-    // written where the walk meets the call (`plugins::pixbuf`, which reports what it cannot).
+    // And GIO's and GTK's module caches and Graphviz's plugin configuration (`plugins`);
+    // gdk-pixbuf's loaders cache is printed or written where the walk meets the call
+    // (`plugins::pixbuf`, which reports what it cannot).
     if super::plugins::gio::parse_call(name, args).is_some()
         || super::plugins::gtkim::parse_call(name, args).is_some()
+        || super::plugins::graphviz::parse_call(name, args).is_some()
         || name == "gdk-pixbuf-query-loaders"
     {
         return Kind::Emulated;
@@ -1258,6 +1256,7 @@ mod tests {
                 "/usr/lib/x86_64-linux-gnu/libgtk-3-0/gtk-query-immodules-3.0",
                 "--update-cache",
             ),
+            ("libgvc6-config-update", "-c"),
         ] {
             assert_eq!(
                 super::classify(tool, &argv(args)),

@@ -266,6 +266,10 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     let (im_caches, im_report) = plugins::gtkim::compute(&overlay, input.packages, input.architecture)?;
     overlay.apply(im_caches);
     report.extend(im_report);
+    // libgvc6-config-update -c, as the last plugin package's postinst leaves it.
+    let (gv_config, gv_report) = plugins::graphviz::compute(&overlay, input.packages)?;
+    overlay.apply(gv_config);
+    report.extend(gv_report);
     // update-desktop-database, as desktop-file-utils' trigger leaves it once every entry is in
     // place.
     let (desktop_files, desktop_report) = desktopdb::compute(&overlay, input.packages)?;

@@ -1,15 +1,16 @@
 //! The caches hosts keep of what their plug-in modules declare: gdk-pixbuf's `loaders.cache`
-//! ([`pixbuf`]), GIO's `giomodule.cache` ([`gio`]) and GTK's input-method `immodules.cache`
-//! ([`gtkim`]).
+//! ([`pixbuf`]), GIO's `giomodule.cache` ([`gio`]), GTK's input-method `immodules.cache`
+//! ([`gtkim`]) and Graphviz's plugin configuration, `config6a` ([`graphviz`]).
 //!
 //! The tools load each module and ask it (a loader's `fill_info`, a GIO module's query
-//! function, an input-method module's `im_module_list`): the answers are compiled into the module. debcast never runs the image's code,
+//! function, an input-method module's `im_module_list`, a Graphviz plugin's library table): the answers are compiled into the module. debcast never runs the image's code,
 //! so it carries the answers as data ([`declarations.txt`](DECLARATIONS)), per module file,
 //! owning package and upstream version, recorded from installs dpkg configured. A module the data
 //! does not know (another version, another package) makes the cache not reproduced: the call is
 //! reported with the command to run, and the cache is never written in part.
 
 pub mod gio;
+pub mod graphviz;
 pub mod gtkim;
 pub mod pixbuf;
 
@@ -47,6 +48,23 @@ enum Record {
     },
     /// A GTK input-method module's contexts: the lines after the one with its path.
     GtkImModule { module: Module, stanza: String },
+    /// The package shipping Graphviz's configuration writer (`libgvc6-config-update`): the
+    /// file it writes beside the plugins, the plugins' version (the `6` of `.so.6`) and the
+    /// file's header.
+    GraphvizTool {
+        package: String,
+        upstream: String,
+        config: String,
+        plugin_version: String,
+        header: String,
+    },
+    /// A Graphviz plugin library: the name it gives itself and its block's lines after the
+    /// first.
+    GraphvizPlugin {
+        module: Module,
+        name: String,
+        stanza: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,13 +85,19 @@ fn parse(text: &str) -> Result<Vec<Record>, String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        if let Some(stanza_line) = line.strip_prefix("  ") {
-            match records.last_mut() {
-                Some(Record::Loader { stanza, .. } | Record::GtkImModule { stanza, .. }) => {
-                    stanza.push_str(stanza_line);
-                    stanza.push('\n');
+        // A record's text: `|`, then a space and the line (nothing for an empty line).
+        if let Some(rest) = line.strip_prefix('|') {
+            let text_line = match rest.strip_prefix(' ') {
+                Some(text_line) => text_line,
+                None if rest.is_empty() => "",
+                None => return Err(bad("`|` not followed by a space")),
+            };
+            match records.last_mut().and_then(Record::text_mut) {
+                Some(text) => {
+                    text.push_str(text_line);
+                    text.push('\n');
                 }
-                _ => return Err(bad("a stanza line outside a loader or input-method module")),
+                None => return Err(bad("text after a record that has none")),
             }
             continue;
         }
@@ -117,15 +141,40 @@ fn parse(text: &str) -> Result<Vec<Record>, String> {
                 module: module(&words),
                 stanza: String::new(),
             },
+            ["gvconfig-tool", package, upstream, config, plugin_version] => Record::GraphvizTool {
+                package: (*package).to_owned(),
+                upstream: (*upstream).to_owned(),
+                config: (*config).to_owned(),
+                plugin_version: (*plugin_version).to_owned(),
+                header: String::new(),
+            },
+            ["gvplugin", _, _, _, name] => Record::GraphvizPlugin {
+                module: module(&words),
+                name: (*name).to_owned(),
+                stanza: String::new(),
+            },
             _ => return Err(bad("not a record")),
         });
     }
-    if let Some(Record::Loader { module, .. } | Record::GtkImModule { module, .. }) = records.iter().find(|r| {
-        matches!(r, Record::Loader { stanza, .. } | Record::GtkImModule { stanza, .. } if stanza.is_empty())
-    }) {
-        return Err(format!("declarations.txt: the module {} has no stanza", module.file));
+    for r in &mut records {
+        if r.text_mut().is_some_and(|t| t.is_empty()) {
+            return Err(format!("declarations.txt: {r:?} has no text"));
+        }
     }
     Ok(records)
+}
+
+impl Record {
+    /// The text the lines after the record hold, for the records that have one.
+    fn text_mut(&mut self) -> Option<&mut String> {
+        match self {
+            Record::Loader { stanza, .. }
+            | Record::GtkImModule { stanza, .. }
+            | Record::GraphvizPlugin { stanza, .. } => Some(stanza),
+            Record::GraphvizTool { header, .. } => Some(header),
+            Record::PixbufTool { .. } | Record::GioModule { .. } | Record::GtkImTool { .. } => None,
+        }
+    }
 }
 
 fn records() -> &'static [Record] {
@@ -148,7 +197,8 @@ fn identify(tree: &dyn TreeView, packages: &[InstalledPackage], rel: &str) -> Re
     let Some(pkg) = owner(packages, rel, &real) else {
         return Err(format!("/{rel} is in no installed package"));
     };
-    let file = real.rsplit('/').next().unwrap_or(&real).to_owned();
+    // The name the tool finds it by (Graphviz's `libgvplugin_core.so.6`, a link).
+    let file = rel.rsplit('/').next().unwrap_or(rel).to_owned();
     Ok(Module {
         package: pkg.name.clone(),
         upstream: crate::debian::version::upstream(&pkg.version).to_owned(),

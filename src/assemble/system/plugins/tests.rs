@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use super::super::testutil::{MemTree, host_tool};
 use super::super::{InstalledPackage, files};
 use super::*;
@@ -113,6 +115,32 @@ fn the_declarations_parse_and_name_each_module_once() {
                     architecture.clone(),
                 )
             }
+            Record::GraphvizTool {
+                package,
+                upstream,
+                config,
+                plugin_version,
+                header,
+            } => {
+                assert!(
+                    header.starts_with('#') && plugin_version.parse::<u32>().is_ok(),
+                    "{package}"
+                );
+                ("gvconfig-tool", package.clone(), upstream.clone(), config.clone())
+            }
+            Record::GraphvizPlugin { module, name, stanza } => {
+                // APIs, each with its types, then the library's closing brace.
+                assert!(
+                    !name.is_empty() && stanza.starts_with('\t') && stanza.ends_with("\t}\n}\n"),
+                    "{module:?}"
+                );
+                (
+                    "gvplugin",
+                    module.package.clone(),
+                    module.upstream.clone(),
+                    module.file.clone(),
+                )
+            }
             Record::GtkImModule { module, stanza } => {
                 // Each context: id, name, domain, its directory, default locales.
                 assert!(
@@ -135,8 +163,15 @@ fn the_declarations_parse_and_name_each_module_once() {
     // What is not a record is refused, with its line.
     let err = parse("loader a 1\n").expect_err("a short record");
     assert!(err.contains("line 1"), "{err}");
-    assert!(parse("  \"x\"\n").is_err());
+    assert!(parse("| \"x\"\n").is_err(), "text before any record");
+    assert!(
+        parse("gio a 1 x.so p\n| x\n").is_err(),
+        "text after a record that has none"
+    );
+    assert!(parse("loader a 1 x.so\n|x\n").is_err(), "`|` without its space");
     assert!(parse("loader a 1 x.so\n").is_err(), "a loader without its stanza");
+    let empty_line = parse("gvconfig-tool a 1 config6a 6\n| # x\n|\n").expect("an empty line");
+    assert!(matches!(&empty_line[0], Record::GraphvizTool { header, .. } if header == "# x\n\n"));
 }
 
 /// The postinst's run, walked: the modules `find | sort` lists, each with the stanza its
@@ -562,5 +597,122 @@ fn gtk4_input_methods_declare_no_extension_point() {
     assert!(
         changes.files.is_empty() && changes.removed.is_empty(),
         "{changes:?}"
+    );
+}
+
+const GV_TOOL: &str = "usr/sbin/libgvc6-config-update";
+const GV_DIR: &str = "usr/lib/x86_64-linux-gnu/graphviz";
+/// libgvc6 2.42.2-7+deb12u1's postinst (libgvc6-plugins-gtk's runs the same command).
+const GV_POSTINST: &str = "#!/bin/sh\n\nset -e\n\nif [ -x /usr/sbin/libgvc6-config-update ]; then\n\tlibgvc6-config-update -c\nfi\n\nif [ -f /usr/lib/graphviz/config ]; then\n\trm -f /usr/lib/graphviz/config6\nfi\n";
+
+/// libgvc6 with two of its plugins (each a `.so.6` link to the library), and
+/// libgvc6-plugins-gtk with one; plus what the glob takes but is not a plugin of version 6.
+fn graphviz_install() -> (MemTree, Vec<InstalledPackage>) {
+    let mut t = MemTree::new();
+    t.file(GV_TOOL, b"\x7fELF").mode(GV_TOOL, 0o755);
+    t.file("usr/lib/x86_64-linux-gnu/libgvc.so.6.0.0", b"\x7fELF")
+        .symlink("usr/lib/x86_64-linux-gnu/libgvc.so.6", "libgvc.so.6.0.0");
+    let mut shipped: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for plugin in ["rsvg", "gtk", "dot_layout"] {
+        let lib = format!("{GV_DIR}/libgvplugin_{plugin}.so.6.0.0");
+        let link = format!("{GV_DIR}/libgvplugin_{plugin}.so.6");
+        t.file(&lib, b"\x7fELF")
+            .symlink(&link, &format!("libgvplugin_{plugin}.so.6.0.0"));
+        let owner = if plugin == "dot_layout" {
+            "libgvc6"
+        } else {
+            "libgvc6-plugins-gtk"
+        };
+        shipped.entry(owner).or_default().extend([lib, link]);
+    }
+    t.file(&format!("{GV_DIR}/libgvplugin_old.so.5"), b"\x7fELF");
+    shipped
+        .entry("libgvc6")
+        .or_default()
+        .push(format!("{GV_DIR}/libgvplugin_old.so.5"));
+    let files = |owner: &str, extra: &[&str]| -> Vec<String> {
+        let mut f: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+        f.extend(shipped.get(owner).cloned().unwrap_or_default());
+        f
+    };
+    let libgvc6 = files(
+        "libgvc6",
+        &[
+            GV_TOOL,
+            "usr/lib/x86_64-linux-gnu/libgvc.so.6.0.0",
+            "usr/lib/x86_64-linux-gnu/libgvc.so.6",
+        ],
+    );
+    let gtk = files("libgvc6-plugins-gtk", &[]);
+    let libgvc6: Vec<&str> = libgvc6.iter().map(String::as_str).collect();
+    let gtk: Vec<&str> = gtk.iter().map(String::as_str).collect();
+    let packages = vec![
+        package("libgvc6", "2.42.2-7+deb12u1", &libgvc6, Some(GV_POSTINST)),
+        package("libgvc6-plugins-gtk", "2.42.2-7+deb12u1", &gtk, Some(GV_POSTINST)),
+    ];
+    (t, packages)
+}
+
+#[test]
+fn graphviz_configuration_lists_each_plugins_block_in_glob_order() {
+    let (tree, packages) = graphviz_install();
+    let (changes, report) = graphviz::compute(&tree, &packages).expect("compute");
+    assert!(report.is_empty(), "{report:?}");
+    let (entry, content) = super::super::testutil::written(&changes, &format!("{GV_DIR}/config6a"));
+    assert_eq!(entry.mode, 0o644);
+    let expected = concat!(
+        "# This file was generated by \"dot -c\" at time of install.\n",
+        "\n",
+        "# You may temporarily disable a plugin by removing or commenting out\n",
+        "# a line in this file, or you can modify its \"quality\" value to affect\n",
+        "# default plugin selection.\n",
+        "\n",
+        "# Manual edits to this file **will be lost** on upgrade.\n",
+        "\n",
+        "libgvplugin_dot_layout.so.6 dot_layout {\n\tlayout {\n\t\tdot 0\n\t}\n}\n",
+        "libgvplugin_gtk.so.6 gtk {\n\tdevice {\n\t\tgtk:cairo 0\n\t}\n}\n",
+        "libgvplugin_rsvg.so.6 rsvg {\n\tloadimage {\n\t\tsvg:cairo 1\n\t}\n}\n",
+    );
+    assert_eq!(String::from_utf8_lossy(content), expected);
+}
+
+#[test]
+fn graphviz_configuration_with_an_unknown_plugin_is_reported() {
+    let (mut tree, mut packages) = graphviz_install();
+    tree.file(&format!("{GV_DIR}/libgvplugin_extra.so.6"), b"\x7fELF");
+    packages.push(package(
+        "graphviz-extra",
+        "1.0-1",
+        &[&format!("{GV_DIR}/libgvplugin_extra.so.6")],
+        None,
+    ));
+    let (changes, report) = graphviz::compute(&tree, &packages).expect("compute");
+    assert!(changes.files.is_empty(), "{:?}", changes.files);
+    assert_eq!(report.len(), 1, "{report:?}");
+    assert_eq!(report[0].package, "libgvc6");
+    for needle in [
+        "libgvplugin_extra.so.6",
+        "graphviz-extra 1.0",
+        "libgvc6-config-update -c",
+        "at first start",
+    ] {
+        assert!(report[0].what.contains(needle), "{needle}: {}", report[0].what);
+    }
+    // The tool not in the image: its postinst's `-x` test fails and nothing is written.
+    let (tree, packages) = graphviz_install();
+    let mut tree = tree;
+    tree.entries.remove(GV_TOOL);
+    let (changes, report) = graphviz::compute(&tree, &packages).expect("compute");
+    assert!(
+        changes.files.is_empty() && report.is_empty(),
+        "{changes:?} {report:?}"
+    );
+    assert_eq!(
+        graphviz::parse_call("libgvc6-config-update", &["-v".to_owned()]).map(|r| r.is_err()),
+        Some(true)
+    );
+    assert_eq!(
+        graphviz::parse_call("libgvcx-config-update", &["-c".to_owned()]),
+        None
     );
 }
