@@ -173,7 +173,8 @@ use super::artifacts::PlatformArtifact;
 /// `$RANDOM` (debsecan's cron entry), and relative patterns and `ls` of relative names in a
 /// known working directory (ldap-account-manager's templates); 37 gdk-pixbuf's loaders.cache
 /// and GIO's giomodule.cache written from what the modules of known versions declare, and GTK's
-/// immodules.cache and Graphviz's config6a.
+/// immodules.cache and Graphviz's config6a, and dictionaries-common's registry where only
+/// hunspell dictionaries are installed.
 pub(super) const LAYER_FORMAT: u32 = 37;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -730,22 +730,6 @@ const IMAGE_CODE: &[(&str, &str)] = &[
         "compiles aspell's dictionaries into /var/lib/aspell with the image's aspell; run `aspell-autobuildhash`",
     ),
     (
-        "update-dictcommon-aspell",
-        "dictionaries-common's Perl tool writes /var/cache/dictionaries-common from the installed dictionaries; run `update-dictcommon-aspell`",
-    ),
-    (
-        "update-dictcommon-hunspell",
-        "dictionaries-common's Perl tool writes /var/cache/dictionaries-common from the installed dictionaries; run `update-dictcommon-hunspell`",
-    ),
-    (
-        "update-default-wordlist",
-        "dictionaries-common's Perl tool links /usr/share/dict/words to the default word list; run `update-default-wordlist`",
-    ),
-    (
-        "update-default-ispell",
-        "dictionaries-common's Perl tool selects the default ispell dictionary; run `update-default-ispell`",
-    ),
-    (
         "emacs-package-install",
         "byte-compiles the package's Emacs Lisp for each installed Emacs and records it in /var/lib/emacsen-common; run `/usr/lib/emacsen-common/emacs-package-install --postinst PACKAGE`",
     ),
@@ -927,12 +911,14 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
     if super::gsettings::parse_call(name, args).is_some() {
         return Kind::Emulated;
     }
-    // And GIO's and GTK's module caches and Graphviz's plugin configuration (`plugins`);
+    // And GIO's and GTK's module caches, Graphviz's plugin configuration (`plugins`) and
+    // dictionaries-common's registry (`dictionaries`, which reports the sets it leaves out);
     // gdk-pixbuf's loaders cache is printed or written where the walk meets the call
     // (`plugins::pixbuf`, which reports what it cannot).
     if super::plugins::gio::parse_call(name, args).is_some()
         || super::plugins::gtkim::parse_call(name, args).is_some()
         || super::plugins::graphviz::parse_call(name, args).is_some()
+        || super::dictionaries::parse_call(name, args).is_some()
         || name == "gdk-pixbuf-query-loaders"
     {
         return Kind::Emulated;
@@ -1257,6 +1243,8 @@ mod tests {
                 "--update-cache",
             ),
             ("libgvc6-config-update", "-c"),
+            ("update-dictcommon-hunspell", ""),
+            ("update-default-ispell", "--triggered"),
         ] {
             assert_eq!(
                 super::classify(tool, &argv(args)),

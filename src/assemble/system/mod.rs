@@ -29,6 +29,7 @@ pub mod commands;
 pub mod copy;
 pub mod debconf;
 pub mod desktopdb;
+pub mod dictionaries;
 pub mod dpkgdb;
 pub mod files;
 pub mod find;
@@ -270,6 +271,10 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     let (gv_config, gv_report) = plugins::graphviz::compute(&overlay, input.packages)?;
     overlay.apply(gv_config);
     report.extend(gv_report);
+    // dictionaries-common's registry, as its tools' last runs leave it.
+    let (dict_files, dict_report) = dictionaries::compute(&overlay, input.packages)?;
+    overlay.apply(dict_files);
+    report.extend(dict_report);
     // update-desktop-database, as desktop-file-utils' trigger leaves it once every entry is in
     // place.
     let (desktop_files, desktop_report) = desktopdb::compute(&overlay, input.packages)?;

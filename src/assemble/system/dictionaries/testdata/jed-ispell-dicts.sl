@@ -1,0 +1,3 @@
+%%% This file is part of the dictionaries-common package.
+%%% It has been automatically generated.
+%%% DO NOT EDIT!
