@@ -19,6 +19,15 @@ def stanza(lines):
     return ["| " + l if l else "|" for l in lines]
 
 
+def declares_query(module):
+    """Whether a GIO module exports a query function (`g_io_module_query`, `g_io_NAME_query`):
+    one with none has no line in the cache by design."""
+    symbols = subprocess.run(["nm", "-D", "--defined-only", module],
+                             capture_output=True, text=True, check=True).stdout
+    return any(s.split()[-1].startswith("g_io_") and s.split()[-1].endswith("_query")
+               for s in symbols.splitlines() if s.split())
+
+
 def upstream(version):
     version = version.split(":", 1)[-1]
     return version.rsplit("-", 1)[0] if "-" in version else version
@@ -118,6 +127,9 @@ def main(root):
             if not (module.startswith("lib") and module.endswith(".so")):
                 continue
             package = owner[f"{moddir[len(root):]}/{module}"]
+            if module not in points and declares_query(os.path.join(moddir, module)):
+                sys.exit(f"{moddir}/{module} has a query function but no line in the cache: "
+                         "it did not load while recording")
             out.append(f"gio {package} {versions[package]} {module} {points.get(module, '-')}")
     print("\n".join(out))
 

@@ -7,7 +7,8 @@ use super::{InstalledPackage, NotEmulated, TreeView};
 
 /// Every call `parse` recognises in the postinsts (walked as `postinst configure` with the image's
 /// files answering the tests), in package order, with the package making it; the forms `parse`
-/// refuses (`Some(Err(why))`) as report entries. Scripts without `needle` are not walked.
+/// refuses (`Some(Err(why))`), and the calls whose arguments the walk does not know, as report
+/// entries. Scripts without `needle` are not walked.
 pub fn postinst_calls<'p, T>(
     tree: &dyn TreeView,
     packages: &'p [InstalledPackage],
@@ -26,7 +27,21 @@ pub fn postinst_calls<'p, T>(
         }
         let Ok(nodes) = shell::parse(script) else { continue };
         let mut cb = |c: Call<'_>| {
-            let Ok(argv) = c.argv else { return };
+            let Ok(argv) = c.argv else {
+                // A call of the tool whose arguments the walk does not know: neither computed
+                // nor silently dropped (the walk in `files` leaves such calls to the module).
+                let mut words = c.text.split_whitespace().map(|w| w.trim_matches(['"', '\'']));
+                let first = words.next().unwrap_or("");
+                let rest: Vec<String> = words.map(str::to_owned).collect();
+                if parse(first, &rest).is_some() {
+                    report.push(NotEmulated {
+                        package: pkg.name.clone(),
+                        script: "postinst".into(),
+                        what: format!("{} (its arguments are not known; run it at first start)", c.text),
+                    });
+                }
+                return;
+            };
             let Some((argv0, args)) = argv.split_first() else {
                 return;
             };

@@ -919,7 +919,7 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
         || super::plugins::gtkim::parse_call(name, args).is_some()
         || super::plugins::graphviz::parse_call(name, args).is_some()
         || super::dictionaries::parse_call(name, args).is_some()
-        || name == "gdk-pixbuf-query-loaders"
+        || super::plugins::pixbuf::is_tool(name)
     {
         return Kind::Emulated;
     }

@@ -264,7 +264,7 @@ pub fn compute(input: &SystemInput<'_>) -> Result<SystemChanges, SystemError> {
     overlay.apply(gio_caches);
     report.extend(gio_report);
     // gtk-query-immodules, as libgtk's triggers leave them once every module is in place.
-    let (im_caches, im_report) = plugins::gtkim::compute(&overlay, input.packages, input.architecture)?;
+    let (im_caches, im_report) = plugins::gtkim::compute(&overlay, input.packages)?;
     overlay.apply(im_caches);
     report.extend(im_report);
     // libgvc6-config-update -c, as the last plugin package's postinst leaves it.

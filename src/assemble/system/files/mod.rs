@@ -366,7 +366,8 @@ pub fn compute_at(
                             Kind::Harmless => {}
                             // Computed by a sibling module (update-alternatives, add-shell, …); a file command
                             // with unknown arguments is reported below.
-                            // (gdk-pixbuf's loaders cache is computed from its arguments.)
+                            // (gdk-pixbuf's loaders cache is computed from its arguments; the
+                            // modules computing a cache once report such calls themselves.)
                             Kind::Emulated
                                 if !handles(first.rsplit('/').next().unwrap_or(first), &written)
                                     && !super::plugins::pixbuf::is_tool(first) => {}
@@ -443,19 +444,38 @@ pub fn compute_at(
                     // gdk-pixbuf's loaders cache, printed to the file the script names or written
                     // by the tool itself (`--update-cache`).
                     if let Some(query) = super::plugins::pixbuf::parse_call(argv) {
+                        let revision = state.borrow().overlay.revision();
                         let done = query.and_then(|q| {
                             let out = super::plugins::pixbuf::run(&state.borrow().overlay, packages, &q)?;
                             loaders_cache_written(&mut state.borrow_mut(), &c.stdout, out)
                         });
-                        if let Err(why) = done {
-                            failures.push(format!(
-                                "{} (not reproduced: {why}; run `{} --update-cache` at first start)",
-                                with_output_file(command_line(&c), &c.stdout),
-                                argv[0]
-                            ));
-                            if let Some((shell::Value::Known(path), append)) = &c.stdout {
-                                output::content_lost(&mut state.borrow_mut(), path, c.guessed, *append);
+                        match done {
+                            Err(why) => {
+                                failures.push(format!(
+                                    "{} (not reproduced: {why}; run it at first start)",
+                                    with_output_file(command_line(&c), &c.stdout)
+                                ));
+                                let mut st = state.borrow_mut();
+                                if let Some((shell::Value::Known(path), append)) = &c.stdout {
+                                    output::content_lost(&mut st, path, c.guessed, *append);
+                                }
+                                // The cache `--update-cache` replaces is not known either.
+                                if let Some(cache) =
+                                    super::plugins::pixbuf::update_cache_target(&st.overlay, argv)
+                                {
+                                    output::content_lost(&mut st, &cache, c.guessed, false);
+                                }
                             }
+                            Ok(()) if state.borrow().overlay.revision() != revision => {
+                                if let Some(condition) = &c.guess {
+                                    failures.push(format!(
+                                        "{} (applied on a guess: whether `{condition}` holds is not known while \
+                                         building; the walk took it as holding)",
+                                        command_line(&c)
+                                    ));
+                                }
+                            }
+                            Ok(()) => {}
                         }
                         return;
                     }
@@ -1418,9 +1438,6 @@ impl AlternativeLinks {
     }
 }
 
-/// A write of what belongs to the machine the image runs on (the host's name, a random value)
-/// to `path`, as `line` says it: the file is left out and remembered as the machine's (what is
-/// copied, sourced or read from it is too); the report entry, with what makes it at first start.
 /// What a call of gdk-pixbuf-query-loaders leaves: its output in the file standard output goes
 /// to, and the cache it writes itself (a new file, as GLib replaces one).
 fn loaders_cache_written(
@@ -1443,6 +1460,9 @@ fn loaders_cache_written(
     Ok(())
 }
 
+/// A write of what belongs to the machine the image runs on (the host's name, a random value)
+/// to `path`, as `line` says it: the file is left out and remembered as the machine's (what is
+/// copied, sourced or read from it is too); the report entry, with what makes it at first start.
 fn machine_write(
     st: &mut State<'_>,
     package: &str,

@@ -4,7 +4,7 @@
 //!
 //! The file depends only on the directory of the finished tree, so it is computed once every
 //! package is in place, as the trigger's last run leaves it: for each `lib*.so` of the
-//! directory in byte order (GLib 2.74 and later sort the names), `NAME: POINT,POINT…` with the
+//! directory in byte order (GLib sorts the names since 2.54), `NAME: POINT,POINT…` with the
 //! extension points the module declares ([`super::Record::GioModule`]). Without any line the
 //! tool removes the file.
 
@@ -16,19 +16,21 @@ use super::Record;
 const TOOL: &str = "gio-querymodules";
 const OUTPUT_NAME: &str = "giomodule.cache";
 
-/// A call of `gio-querymodules` (`None`: another command): the directories, or why the form is
-/// not reproduced.
-pub fn parse_call(argv0: &str, args: &[String]) -> Option<Result<Vec<String>, String>> {
+/// A call of `gio-querymodules` (`None`: another command): the tool as called and the
+/// directories, or why the form is not reproduced.
+pub fn parse_call(argv0: &str, args: &[String]) -> Option<Result<(String, Vec<String>), String>> {
     if argv0.rsplit('/').next() != Some(TOOL) {
         return None;
     }
-    Some(if args.is_empty() {
-        // Usage, status 1: nothing written.
-        Ok(Vec::new())
+    Some(if !argv0.starts_with('/') {
+        Err(format!(
+            "{TOOL} is not on the PATH of a Debian system: called by name"
+        ))
     } else if let Some(bad) = args.iter().find(|a| !a.starts_with('/')) {
         Err(format!("{bad} is not an absolute directory"))
     } else {
-        Ok(args.to_vec())
+        // No directory: its usage, status 1, nothing written.
+        Ok((argv0.to_owned(), args.to_vec()))
     })
 }
 
@@ -39,9 +41,12 @@ pub fn compute(
     packages: &[InstalledPackage],
 ) -> Result<(Changes, Vec<NotEmulated>), SystemError> {
     let (calls, mut report) = super::super::calls::postinst_calls(tree, packages, TOOL, parse_call);
-    // By directory: the package asking first.
+    // By directory: the package asking first. A tool that is not in the image writes nothing.
     let mut dirs: BTreeMap<String, String> = BTreeMap::new();
-    for (asked, pkg) in calls {
+    for ((tool, asked), pkg) in calls {
+        if !super::loadable(tree, &super::super::tree_path(&tool)) {
+            continue;
+        }
         for dir in asked {
             dirs.entry(dir).or_insert_with(|| pkg.name.clone());
         }

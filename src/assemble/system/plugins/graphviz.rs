@@ -14,16 +14,6 @@ use std::collections::BTreeMap;
 use super::super::{Changes, InstalledPackage, NotEmulated, SystemError, TreeView};
 use super::Record;
 
-/// The directories of dpkg's PATH for maintainer scripts, where a tool called by name is found.
-const PATH: [&str; 6] = [
-    "/usr/local/sbin",
-    "/usr/local/bin",
-    "/usr/sbin",
-    "/usr/bin",
-    "/sbin",
-    "/bin",
-];
-
 /// A call of `libgvcN-config-update` (`None`: another command): the tool as called, for `-c`;
 /// or why the form is not reproduced.
 pub fn parse_call(argv0: &str, args: &[String]) -> Option<Result<String, String>> {
@@ -79,7 +69,11 @@ fn config(
     let candidates: Vec<String> = if tool.starts_with('/') {
         vec![tool.to_owned()]
     } else {
-        PATH.iter().map(|dir| format!("{dir}/{tool}")).collect()
+        // Found on the PATH dpkg gives maintainer scripts.
+        super::super::shell::SCRIPT_PATH
+            .iter()
+            .map(|dir| format!("{dir}/{tool}"))
+            .collect()
     };
     let Some(tool_rel) = candidates
         .iter()

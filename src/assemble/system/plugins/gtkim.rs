@@ -39,20 +39,22 @@ pub fn parse_call(argv0: &str, args: &[String]) -> Option<Result<Option<String>,
 pub fn compute(
     tree: &dyn TreeView,
     packages: &[InstalledPackage],
-    architecture: &str,
 ) -> Result<(Changes, Vec<NotEmulated>), SystemError> {
     let (calls, mut report) =
         super::super::calls::postinst_calls(tree, packages, "gtk-query-immodules", parse_call);
-    // By tool: the package calling it first.
-    let mut tools: BTreeMap<String, String> = BTreeMap::new();
+    // By the tool's real path (`/lib/…` and `/usr/lib/…` are one tool): the package calling it
+    // first, and the tool as that call spells it (its header names it so).
+    let mut tools: BTreeMap<String, (String, String)> = BTreeMap::new();
     for (tool, pkg) in calls {
         if let Some(tool) = tool {
-            tools.entry(tool).or_insert_with(|| pkg.name.clone());
+            let rel = super::super::tree_path(&tool);
+            let real = super::super::resolve(tree, &rel).unwrap_or(rel);
+            tools.entry(real).or_insert_with(|| (tool, pkg.name.clone()));
         }
     }
     let mut out = Changes::default();
-    for (tool, package) in tools {
-        match cache(tree, packages, architecture, &tool) {
+    for (tool, package) in tools.into_values() {
+        match cache(tree, packages, &tool) {
             Ok(Some((path, text))) => out.file(&super::super::tree_path(&path), 0o644, text.into_bytes()),
             // The tool is not in the image: the call fails, and `|| true` goes on.
             Ok(None) => {}
@@ -70,7 +72,6 @@ pub fn compute(
 fn cache(
     tree: &dyn TreeView,
     packages: &[InstalledPackage],
-    architecture: &str,
     tool: &str,
 ) -> Result<Option<(String, String)>, String> {
     let tool_rel = super::super::tree_path(tool);
@@ -78,13 +79,15 @@ fn cache(
         return Ok(None);
     }
     let tool_real = super::super::resolve(tree, &tool_rel).unwrap_or_else(|| tool_rel.clone());
-    // `LIBDIR/libgtk-3-0/gtk-query-immodules-3.0`: the paths compiled into the tool.
-    let libdir = tool
+    // `LIBDIR/libgtk-3-0/gtk-query-immodules-3.0` (`libgtk-3-0t64`, `libgtk2.0-0`): the paths
+    // compiled into the tool, wherever it is called from.
+    let libdir = tool_real
         .rsplit_once('/')
         .and_then(|(dir, _)| dir.rsplit_once('/'))
-        .map(|(libdir, _)| libdir)
-        .filter(|d| !d.is_empty())
-        .ok_or_else(|| format!("{tool} is not in a directory of a library directory"))?;
+        .filter(|(libdir, sub)| !libdir.is_empty() && sub.starts_with("libgtk"))
+        .map(|(libdir, _)| format!("/{libdir}"))
+        .ok_or_else(|| format!("{tool} is not in its library directory's libgtk* directory"))?;
+    let libdir = libdir.as_str();
     let pkg = super::owner(packages, &tool_rel, &tool_real)
         .ok_or_else(|| format!("{tool} is in no installed package"))?;
     let upstream = crate::debian::version::upstream(&pkg.version);
@@ -98,15 +101,15 @@ fn cache(
                 version,
                 cache,
                 modules_path,
-            } if *package == pkg.name && u == upstream && (a == "any" || a == architecture) => {
+            } if *package == pkg.name && u == upstream && (a == "any" || *a == pkg.architecture) => {
                 Some((version, cache, modules_path))
             }
             _ => None,
         })
         .ok_or_else(|| {
             format!(
-                "{} of {} {upstream} ({architecture}) is not one debcast knows",
-                tool, pkg.name
+                "{tool} of {} {upstream} ({}) is not one debcast knows",
+                pkg.name, pkg.architecture
             )
         })?;
     let modules_path = modules_path.replace("@LIBDIR@", libdir);
@@ -126,8 +129,9 @@ fn cache(
         for name in names.iter().filter(|n| n.ends_with(".so")) {
             let path = format!("{dir}/{name}");
             let rel = super::super::tree_path(&path);
+            // What dlopen cannot open makes GTK's tool fail without writing its cache.
             if !super::loadable(tree, &rel) {
-                continue;
+                return Err(format!("{path} cannot be loaded: the tool writes no cache"));
             }
             let module = super::identify(tree, packages, &rel)?;
             let stanza = super::records()

@@ -206,8 +206,9 @@ fn identify(tree: &dyn TreeView, packages: &[InstalledPackage], rel: &str) -> Re
     })
 }
 
-/// Whether dlopen could open what the tree path `rel` names: it leads to a file (a directory
-/// or a dangling link makes the tool say so on standard error and go on).
+/// Whether dlopen could open what the tree path `rel` names: it leads to a file (on a
+/// directory or a dangling link, gdk-pixbuf's, GIO's and Graphviz's tools say so on standard
+/// error and go on; GTK's fails).
 fn loadable(tree: &dyn TreeView, rel: &str) -> bool {
     super::resolve(tree, rel).is_some_and(|r| tree.entry(&r).is_some_and(|e| !e.is_dir()))
 }

@@ -41,7 +41,7 @@ pub fn is_tool(argv0: &str) -> bool {
 }
 
 /// A call of `gdk-pixbuf-query-loaders` (`None`: another command), or why its form is not
-/// reproduced. Relative module paths must have been made absolute by the caller.
+/// reproduced (a relative module path among them).
 pub fn parse_call(argv: &[String]) -> Option<Result<Query, String>> {
     let (argv0, args) = argv.split_first()?;
     if !is_tool(argv0) {
@@ -73,17 +73,8 @@ fn parse_args(argv0: &str, args: &[String]) -> Result<Query, String> {
 
 /// What the call prints and writes in `tree`, or why it is not reproduced.
 pub fn run(tree: &dyn TreeView, packages: &[InstalledPackage], q: &Query) -> Result<Output, String> {
-    let tool_rel = super::super::tree_path(&q.tool);
-    if !super::loadable(tree, &tool_rel) {
-        return Err(format!("{} is not in the image", q.tool));
-    }
-    let tool_real = super::super::resolve(tree, &tool_rel).unwrap_or_else(|| tool_rel.clone());
-    // `LIBDIR/gdk-pixbuf-2.0/gdk-pixbuf-query-loaders`: the paths compiled into the tool.
-    let libdir = q
-        .tool
-        .strip_suffix(&format!("/gdk-pixbuf-2.0/{TOOL}"))
-        .filter(|d| !d.is_empty())
-        .ok_or_else(|| format!("{} is not in a library directory's gdk-pixbuf-2.0", q.tool))?;
+    let (tool_rel, tool_real, libdir) = locate(tree, &q.tool)?;
+    let libdir = libdir.as_str();
     let version = tool_version(packages, &tool_rel, &tool_real)?;
     let mut text = format!(
         "# GdkPixbuf Image Loader Modules file\n# Automatically generated file, do not edit\n\
@@ -132,6 +123,33 @@ pub fn run(tree: &dyn TreeView, packages: &[InstalledPackage], q: &Query) -> Res
             cache: None,
         }
     })
+}
+
+/// The tool's tree path, the path its links lead to, and the library directory compiled into
+/// it, absolute: the tool is `LIBDIR/gdk-pixbuf-2.0/gdk-pixbuf-query-loaders`, wherever it is
+/// called from (`/lib/…` on a merged-/usr system prints `/usr/lib/…` all the same).
+fn locate(tree: &dyn TreeView, tool: &str) -> Result<(String, String, String), String> {
+    let tool_rel = super::super::tree_path(tool);
+    if !super::loadable(tree, &tool_rel) {
+        return Err(format!("{tool} is not in the image"));
+    }
+    let tool_real = super::super::resolve(tree, &tool_rel).unwrap_or_else(|| tool_rel.clone());
+    let libdir = tool_real
+        .strip_suffix(&format!("/gdk-pixbuf-2.0/{TOOL}"))
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| format!("{tool} is not in a library directory's gdk-pixbuf-2.0"))?;
+    Ok((tool_rel.clone(), tool_real.clone(), format!("/{libdir}")))
+}
+
+/// The cache file a call with `--update-cache` replaces (absolute), where the tool is in the
+/// image: what is not known when the call is not reproduced.
+pub fn update_cache_target(tree: &dyn TreeView, argv: &[String]) -> Option<String> {
+    let (tool, args) = argv.split_first()?;
+    if !is_tool(tool) || args.first().map(String::as_str) != Some("--update-cache") {
+        return None;
+    }
+    let (_, _, libdir) = locate(tree, tool).ok()?;
+    Some(format!("{libdir}/gdk-pixbuf-2.0/{BINARY_VERSION}/loaders.cache"))
 }
 
 /// The gdk-pixbuf version the tool writes in its header: the data's, for the upstream version

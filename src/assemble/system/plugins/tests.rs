@@ -237,7 +237,6 @@ fn an_unknown_loader_leaves_the_cache_out_and_says_which() {
         for needle in [
             file,
             &format!("{name} {}", crate::debian::version::upstream(version)),
-            "--update-cache",
             "at first start",
             "> /usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders.cache",
         ] {
@@ -490,7 +489,7 @@ fn gtk3_install() -> (MemTree, Vec<InstalledPackage>) {
 #[test]
 fn the_input_method_cache_is_what_the_trigger_leaves() {
     let (tree, packages) = gtk3_install();
-    let (changes, report) = gtkim::compute(&tree, &packages, "arm64").expect("compute");
+    let (changes, report) = gtkim::compute(&tree, &packages).expect("compute");
     assert!(report.is_empty(), "{report:?}");
     let (entry, content) =
         super::super::testutil::written(&changes, "usr/lib/x86_64-linux-gnu/gtk-3.0/3.0.0/immodules.cache");
@@ -521,7 +520,7 @@ fn the_input_method_cache_is_what_the_trigger_leaves() {
 fn the_input_method_cache_is_reported_where_a_module_or_path_is_not_known() {
     let (tree, mut packages) = gtk3_install();
     packages[1].version = "1.5.99-1".into();
-    let (changes, report) = gtkim::compute(&tree, &packages, "amd64").expect("compute");
+    let (changes, report) = gtkim::compute(&tree, &packages).expect("compute");
     assert!(changes.files.is_empty(), "{:?}", changes.files);
     assert_eq!(report.len(), 1, "{report:?}");
     assert_eq!(report[0].package, "libgtk-3-0");
@@ -546,14 +545,18 @@ fn the_input_method_cache_is_reported_where_a_module_or_path_is_not_known() {
         &[tool, module],
         Some(&postinst),
     )];
-    let (changes, report) = gtkim::compute(&tree, &packages, "arm64").expect("compute");
+    // The tool's package of another architecture than the one its path was recorded on (an
+    // i386 GTK 2 in an amd64 image would name its own triplet).
+    let mut foreign = packages.clone();
+    foreign[0].architecture = "i386".into();
+    let (changes, report) = gtkim::compute(&tree, &foreign).expect("compute");
     assert!(changes.files.is_empty());
     assert!(
-        report.len() == 1 && report[0].what.contains("(arm64)"),
+        report.len() == 1 && report[0].what.contains("(i386)"),
         "{report:?}"
     );
     // On the architecture it was recorded on, the path names amd64's GNU triplet and root's home.
-    let (changes, report) = gtkim::compute(&tree, &packages, "amd64").expect("compute");
+    let (changes, report) = gtkim::compute(&tree, &packages).expect("compute");
     assert!(report.is_empty(), "{report:?}");
     let (_, content) = super::super::testutil::written(
         &changes,
@@ -714,5 +717,122 @@ fn graphviz_configuration_with_an_unknown_plugin_is_reported() {
     assert_eq!(
         graphviz::parse_call("libgvcx-config-update", &["-c".to_owned()]),
         None
+    );
+}
+
+/// GTK's tool fails, writing nothing, where a `*.so` of its path cannot be loaded (a dangling
+/// link, a directory): the cache is reported, not written without it.
+#[test]
+fn an_input_method_that_cannot_be_loaded_leaves_the_cache_out() {
+    for broken in ["link", "dir"] {
+        let (mut tree, packages) = gtk3_install();
+        let path = format!("{GTK3_MODULES}/im-zz.so");
+        match broken {
+            "link" => tree.symlink(&path, "nowhere.so"),
+            _ => tree.dir(&path),
+        };
+        let (changes, report) = gtkim::compute(&tree, &packages).expect("compute");
+        assert!(changes.files.is_empty(), "{broken}: {:?}", changes.files);
+        assert!(
+            report.len() == 1 && report[0].what.contains("im-zz.so cannot be loaded"),
+            "{broken}: {report:?}"
+        );
+    }
+}
+
+/// The paths compiled into a tool are its library directory's, however it is called: on a
+/// merged-/usr tree, `/lib/…/gtk-query-immodules-3.0` and `/lib/…/gdk-pixbuf-query-loaders`
+/// print `/usr/lib/…`. (GTK's header names the tool as it was called.)
+#[test]
+fn a_tool_called_through_a_link_writes_its_own_paths() {
+    let (mut tree, mut packages) = gtk3_install();
+    tree.symlink("lib", "usr/lib");
+    let postinst = GTK3_POSTINST.replace(
+        "/usr/lib/x86_64-linux-gnu/libgtk-3-0/",
+        "/lib/x86_64-linux-gnu/libgtk-3-0/",
+    );
+    packages[0]
+        .members
+        .insert("postinst".into(), postinst.into_bytes());
+    let (changes, report) = gtkim::compute(&tree, &packages).expect("compute");
+    assert!(report.is_empty(), "{report:?}");
+    let text = String::from_utf8_lossy(
+        &super::super::testutil::written(&changes, "usr/lib/x86_64-linux-gnu/gtk-3.0/3.0.0/immodules.cache")
+            .1,
+    )
+    .into_owned();
+    assert!(
+        text.contains(
+            "# Created by /lib/x86_64-linux-gnu/libgtk-3-0/gtk-query-immodules-3.0 from gtk+-3.24.38\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("# ModulesPath = /usr/lib/x86_64-linux-gnu/gtk-3.0/3.0.0/linux/immodules:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"/usr/lib/x86_64-linux-gnu/gtk-3.0/3.0.0/immodules/im-am-et.so\" \n"),
+        "{text}"
+    );
+
+    let (mut tree, packages) = pixbuf_install();
+    tree.symlink("lib", "usr/lib");
+    let query = pixbuf::parse_call(&[
+        "/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/gdk-pixbuf-query-loaders".into(),
+        "--update-cache".into(),
+    ])
+    .expect("the tool")
+    .expect("reproduced");
+    let out = pixbuf::run(&tree, &packages, &query).expect("known loaders");
+    let (path, text) = out.cache.expect("a cache");
+    assert_eq!(path, format!("/{CACHE}"));
+    assert!(
+        text.contains("# LoaderDir = /usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders\n"),
+        "{text}"
+    );
+}
+
+/// A call whose arguments the walk does not know is reported, not dropped; so is an
+/// `--update-cache` of a module the data does not know (the cache an earlier package's run
+/// wrote stays, as any file a command not reproduced would have rewritten, and the entry says
+/// so).
+#[test]
+fn calls_not_computed_are_reported() {
+    let (mut tree, mut packages) = gio_install(&[("libfoo-gio", "3-1", "libgiofoo.so")]);
+    let querymodules = format!("/{LIBDIR}/glib-2.0/gio-querymodules");
+    packages[0].members.insert(
+        "postinst".into(),
+        format!(
+            "#!/bin/sh\nset -e\n{querymodules} \"$(pkg-config --variable=giomoduledir gio-2.0)\" || true\n"
+        )
+        .into_bytes(),
+    );
+    tree.file(&format!("{LIBDIR}/gio/modules/giomodule.cache"), b"");
+    let (changes, report) = gio::compute(&tree, &packages).expect("compute");
+    assert!(
+        changes.files.is_empty() && changes.removed.is_empty(),
+        "{changes:?}"
+    );
+    assert!(
+        report.len() == 1 && report[0].what.contains("its arguments are not known"),
+        "{report:?}"
+    );
+
+    let (mut tree, mut packages) = pixbuf_install();
+    let foo = "usr/lib/foo/libpixbufloader-foo.so";
+    tree.file(foo, b"\x7fELF");
+    packages.push(package(
+        "libfoo",
+        "1-1",
+        &[foo],
+        Some(&format!("#!/bin/sh\nset -e\n/{TOOL} --update-cache /{foo}\n")),
+    ));
+    let (_, report) = files::compute(&tree, &packages).expect("walk");
+    assert!(
+        report
+            .iter()
+            .any(|r| r.package == "libfoo" && r.what.contains("libpixbufloader-foo.so")),
+        "{report:?}"
     );
 }
