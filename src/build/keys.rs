@@ -174,7 +174,8 @@ use super::artifacts::PlatformArtifact;
 /// known working directory (ldap-account-manager's templates); 37 gdk-pixbuf's loaders.cache
 /// and GIO's giomodule.cache written from what the modules of known versions declare, and GTK's
 /// immodules.cache and Graphviz's config6a, and dictionaries-common's registry where only
-/// hunspell dictionaries are installed.
+/// hunspell dictionaries are installed (a config script's write to a file is now reported, no
+/// byte changes).
 pub(super) const LAYER_FORMAT: u32 = 37;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -169,7 +169,21 @@ pub fn unapplied(c: &Call<'_>) -> Option<String> {
     if super::commands::handles(name, &rest) && !statoverride_query && name != "umask" && !whole_tree {
         return Some(command_line(c));
     }
-    super::commands::report_entry(&classify(&argv0, &rest), &command_line(c))
+    let kind = classify(&argv0, &rest);
+    // What a command prints into a file (iperf3's config writes `/etc/default/iperf3` with
+    // `cat <<EOF > FILE`) is not applied here either: listed with the file, unless the command
+    // is listed for itself.
+    if let Some((super::shell::Value::Known(path) | super::shell::Value::Unknown(path), append)) = &c.stdout
+        && !path.starts_with("/dev/")
+        && matches!(
+            kind,
+            super::commands::Kind::Harmless | super::commands::Kind::Emulated
+        )
+    {
+        let op = if *append { ">>" } else { ">" };
+        return Some(format!("{} {op} {path}", command_line(c)));
+    }
+    super::commands::report_entry(&kind, &command_line(c))
 }
 
 /// Whether `files` applies the command (a file command, accounts, ucf, …) when it walks the

@@ -991,6 +991,34 @@ fn answers_of_a_config_script_not_walked_are_unknown() {
     }
 }
 
+/// What a config script prints into a file is not applied (config scripts are walked to
+/// learn their answers): it is listed with the file, never left out silently (iperf3's config
+/// writes `/etc/default/iperf3` from its answer with `cat <<-EOF > $DEFAULT_FILE`).
+#[test]
+fn a_config_scripts_write_to_a_file_is_listed() {
+    let config = b"#!/bin/sh\nset -e\nDEFAULT_FILE=\"/etc/default/iperf3\"\n\
+        do_default() {\n\tcat <<-EOF > $DEFAULT_FILE\n\tSTART_DAEMON=\"$1\"\n\tEOF\n}\n\
+        . /usr/share/debconf/confmodule\ndb_get iperf3/start_daemon\n\
+        if [ \"$RET\" = true ]; then do_default yes; else do_default no; fi\necho done >/dev/null\nexit 0\n";
+    let mut p = pkg("iperf3", "#!/bin/sh\nset -e\n");
+    p.members.insert("config".into(), config.to_vec());
+    p.members.insert(
+        "templates".into(),
+        b"Template: iperf3/start_daemon\nType: boolean\nDefault: false\nDescription: x\n".to_vec(),
+    );
+    let mut t = MemTree::new();
+    t.dir("etc/default")
+        .dir("usr/share/debconf")
+        .file("usr/share/debconf/confmodule", b"db_get () { :; }\n");
+    let (changes, report) = compute(&t, &[p]).unwrap();
+    let listed: Vec<(&str, &str)> = report
+        .iter()
+        .map(|r| (r.script.as_str(), r.what.as_str()))
+        .collect();
+    assert_eq!(listed, [("config", "cat > /etc/default/iperf3")], "{report:#?}");
+    assert!(changes.files.iter().all(|(e, _)| e.path != "etc/default/iperf3"));
+}
+
 /// The config script is walked once, right before its postinst, with the answers so far: what
 /// it does that is not applied is listed from that walk (as `config`), along the branches the
 /// answers decide (ejabberd's config validates its host name and asks again, recursively, only
