@@ -39,6 +39,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "lighty-enable-mod" | "lighty-disable-mod" => super::lighttpd::parse(argv0, args).is_ok(),
         "run-parts" => parse_run_parts(args).is_some(),
         "mkfontdir" | "mkfontscale" => super::fontsdir::parse_call(argv0, args).is_ok(),
+        "emacs-package-install" => super::emacsen::parse(args).is_some(),
         _ => {
             super::users::handles(argv0, args)
                 || super::pam::handles(argv0, args)
@@ -728,10 +729,6 @@ const IMAGE_CODE: &[(&str, &str)] = &[
     (
         "aspell-autobuildhash",
         "compiles aspell's dictionaries into /var/lib/aspell with the image's aspell; run `aspell-autobuildhash`",
-    ),
-    (
-        "emacs-package-install",
-        "byte-compiles the package's Emacs Lisp for each installed Emacs and records it in /var/lib/emacsen-common; run `/usr/lib/emacsen-common/emacs-package-install --postinst PACKAGE`",
     ),
     (
         "mktexlsr",

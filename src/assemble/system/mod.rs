@@ -31,6 +31,7 @@ pub mod debconf;
 pub mod desktopdb;
 pub mod dictionaries;
 pub mod dpkgdb;
+pub mod emacsen;
 pub mod files;
 pub mod find;
 pub mod fontconfig;
