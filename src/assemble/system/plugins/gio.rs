@@ -65,11 +65,7 @@ pub fn compute(
                 }
             }
             Ok(text) => out.file(&cache_path, 0o644, text.into_bytes()),
-            Err(why) => report.push(NotEmulated {
-                package,
-                script: "postinst".into(),
-                what: format!("{TOOL} {dir} (not reproduced: {why}; run it at first start)"),
-            }),
+            Err(why) => report.push(super::not_reproduced(package, &format!("{TOOL} {dir}"), &why)),
         }
     }
     Ok((out, report))
@@ -91,14 +87,10 @@ fn cache(
         if !super::loadable(tree, &rel) {
             continue;
         }
-        let module = super::identify(tree, packages, &rel)?;
-        let points = super::records()
-            .iter()
-            .find_map(|r| match r {
-                Record::GioModule { module: m, points } if *m == module => Some(points),
-                _ => None,
-            })
-            .ok_or_else(|| super::unknown(&rel, &module, TOOL))?;
+        let points = super::declared(tree, packages, &rel, TOOL, |r, m| match r {
+            Record::GioModule { module, points } if module == m => Some(points),
+            _ => None,
+        })?;
         if points != "-" {
             text.push_str(&format!("{name}: {points}\n"));
         }

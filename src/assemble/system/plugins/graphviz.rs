@@ -50,11 +50,7 @@ pub fn compute(
             Ok(Some((path, text))) => out.file(&path, 0o644, text.into_bytes()),
             // The tool is not in the image (the postinsts test `-x` first).
             Ok(None) => {}
-            Err(why) => report.push(NotEmulated {
-                package,
-                script: "postinst".into(),
-                what: format!("{tool} -c (not reproduced: {why}; run it at first start)"),
-            }),
+            Err(why) => report.push(super::not_reproduced(package, &format!("{tool} -c"), &why)),
         }
     }
     Ok((out, report))
@@ -125,18 +121,10 @@ fn config(
         if !super::loadable(tree, &rel) {
             continue;
         }
-        let module = super::identify(tree, packages, &rel)?;
-        let (plugin_name, block) = super::records()
-            .iter()
-            .find_map(|r| match r {
-                Record::GraphvizPlugin {
-                    module: m,
-                    name,
-                    stanza,
-                } if *m == module => Some((name, stanza)),
-                _ => None,
-            })
-            .ok_or_else(|| super::unknown(&rel, &module, tool))?;
+        let (plugin_name, block) = super::declared(tree, packages, &rel, tool, |r, m| match r {
+            Record::GraphvizPlugin { module, name, stanza } if module == m => Some((name, stanza)),
+            _ => None,
+        })?;
         text.push_str(&format!("{name} {plugin_name} {{\n{block}"));
     }
     Ok(Some((super::super::child_path(&real_dir, config_name), text)))

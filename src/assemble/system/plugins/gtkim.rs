@@ -58,11 +58,11 @@ pub fn compute(
             Ok(Some((path, text))) => out.file(&super::super::tree_path(&path), 0o644, text.into_bytes()),
             // The tool is not in the image: the call fails, and `|| true` goes on.
             Ok(None) => {}
-            Err(why) => report.push(NotEmulated {
+            Err(why) => report.push(super::not_reproduced(
                 package,
-                script: "postinst".into(),
-                what: format!("{tool} --update-cache (not reproduced: {why}; run it at first start)"),
-            }),
+                &format!("{tool} --update-cache"),
+                &why,
+            )),
         }
     }
     Ok((out, report))
@@ -133,14 +133,10 @@ fn cache(
             if !super::loadable(tree, &rel) {
                 return Err(format!("{path} cannot be loaded: the tool writes no cache"));
             }
-            let module = super::identify(tree, packages, &rel)?;
-            let stanza = super::records()
-                .iter()
-                .find_map(|r| match r {
-                    Record::GtkImModule { module: m, stanza } if *m == module => Some(stanza),
-                    _ => None,
-                })
-                .ok_or_else(|| super::unknown(&rel, &module, tool))?;
+            let stanza = super::declared(tree, packages, &rel, tool, |r, m| match r {
+                Record::GtkImModule { module, stanza } if module == m => Some(stanza),
+                _ => None,
+            })?;
             text.push_str(&format!("\"{path}\" \n{stanza}\n"));
         }
     }

@@ -213,6 +213,32 @@ fn loadable(tree: &dyn TreeView, rel: &str) -> bool {
     super::resolve(tree, rel).is_some_and(|r| tree.entry(&r).is_some_and(|e| !e.is_dir()))
 }
 
+/// What the module at tree path `rel` declares, as `pick` takes it from its record; `Err`
+/// names the module the data does not know (`tool` loads it to find out).
+fn declared<T>(
+    tree: &dyn TreeView,
+    packages: &[InstalledPackage],
+    rel: &str,
+    tool: &str,
+    pick: impl Fn(&'static Record, &Module) -> Option<T>,
+) -> Result<T, String> {
+    let module = identify(tree, packages, rel)?;
+    records()
+        .iter()
+        .find_map(|r| pick(r, &module))
+        .ok_or_else(|| unknown(rel, &module, tool))
+}
+
+/// The report entry of a cache not reproduced: the call, why, and that it is to be run at
+/// first start.
+fn not_reproduced(package: String, call: &str, why: &str) -> super::NotEmulated {
+    super::NotEmulated {
+        package,
+        script: "postinst".into(),
+        what: format!("{call} (not reproduced: {why}; run it at first start)"),
+    }
+}
+
 /// How a module the data does not know is reported.
 fn unknown(rel: &str, module: &Module, tool: &str) -> String {
     format!(

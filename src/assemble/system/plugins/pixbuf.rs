@@ -99,14 +99,10 @@ pub fn run(tree: &dyn TreeView, packages: &[InstalledPackage], q: &Query) -> Res
         if !super::loadable(tree, &rel) {
             continue;
         }
-        let module = super::identify(tree, packages, &rel)?;
-        let stanza = super::records()
-            .iter()
-            .find_map(|r| match r {
-                Record::Loader { module: m, stanza } if *m == module => Some(stanza),
-                _ => None,
-            })
-            .ok_or_else(|| super::unknown(&rel, &module, TOOL))?;
+        let stanza = super::declared(tree, packages, &rel, TOOL, |r, m| match r {
+            Record::Loader { module, stanza } if module == m => Some(stanza),
+            _ => None,
+        })?;
         text.push_str(&format!("\"{path}\"\n{stanza}\n"));
     }
     Ok(if q.update_cache {
