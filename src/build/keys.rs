@@ -175,8 +175,8 @@ use super::artifacts::PlatformArtifact;
 /// and GIO's giomodule.cache written from what the modules of known versions declare, and GTK's
 /// immodules.cache and Graphviz's config6a, and dictionaries-common's registry where only
 /// hunspell dictionaries are installed (a config script's write to a file is now reported, no
-/// byte changes), and emacsen-common's record of each Emacs add-on package where no Emacs is
-/// installed yet.
+/// byte changes), and emacsen-common's records of each Emacs add-on package and flavor (their
+/// byte-compilation stays reported).
 pub(super) const LAYER_FORMAT: u32 = 37;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

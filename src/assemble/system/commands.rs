@@ -39,7 +39,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "lighty-enable-mod" | "lighty-disable-mod" => super::lighttpd::parse(argv0, args).is_ok(),
         "run-parts" => parse_run_parts(args).is_some(),
         "mkfontdir" | "mkfontscale" => super::fontsdir::parse_call(argv0, args).is_ok(),
-        "emacs-package-install" => super::emacsen::parse(args).is_some(),
+        "emacs-package-install" | "emacs-install" => super::emacsen::parse(argv0, args).is_some(),
         _ => {
             super::users::handles(argv0, args)
                 || super::pam::handles(argv0, args)

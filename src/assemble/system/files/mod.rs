@@ -1293,7 +1293,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         "sed" => sed::apply(&mut st.overlay, &sed::parse(args)?),
         "mktemp" => output::mktemp(&mut st.overlay, args).map(drop),
         "systemd-tmpfiles" => super::tmpfiles::apply(&mut st.overlay, &super::tmpfiles::parse(args)?),
-        "emacs-package-install" => super::emacsen::apply(&mut st.overlay, args),
+        "emacs-package-install" | "emacs-install" => super::emacsen::apply(&mut st.overlay, name, args),
         "update-xmlcatalog" => {
             super::xmlcatalog::apply(&mut st.overlay, &super::xmlcatalog::parse(args)?, st.umask)
         }
