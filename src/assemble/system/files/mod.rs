@@ -468,11 +468,7 @@ pub fn compute_at(
                             }
                             Ok(()) if state.borrow().overlay.revision() != revision => {
                                 if let Some(condition) = &c.guess {
-                                    failures.push(format!(
-                                        "{} (applied on a guess: whether `{condition}` holds is not known while \
-                                         building; the walk took it as holding)",
-                                        command_line(&c)
-                                    ));
+                                    failures.push(applied_on_a_guess(&c, condition));
                                 }
                             }
                             Ok(()) => {}
@@ -702,11 +698,7 @@ pub fn compute_at(
                         && st.overlay.revision() != revision
                         && let Some(condition) = &c.guess
                     {
-                        failures.push(format!(
-                            "{} (applied on a guess: whether `{condition}` holds is not known while \
-                             building; the walk took it as holding)",
-                            command_line(&c)
-                        ));
+                        failures.push(applied_on_a_guess(&c, condition));
                     }
                     if let Err(why) = applied {
                         failures.push(match why.strip_prefix(super::NONDETERMINISTIC_EFFECT) {
@@ -1437,6 +1429,15 @@ impl AlternativeLinks {
     fn path_of(&self, link: &str) -> Option<&str> {
         self.0.get(link).map(|(_, path)| path.as_str())
     }
+}
+
+/// The report entry of a command applied under a test of values the walk does not know.
+fn applied_on_a_guess(c: &Call<'_>, condition: &str) -> String {
+    format!(
+        "{} (applied on a guess: whether `{condition}` holds is not known while building; the walk \
+         took it as holding)",
+        command_line(c)
+    )
 }
 
 /// What a call of gdk-pixbuf-query-loaders leaves: its output in the file standard output goes

@@ -79,22 +79,17 @@ fn config(
         return Ok(None);
     };
     let tool_real = super::super::resolve(tree, &tool_rel).unwrap_or_else(|| tool_rel.clone());
-    let pkg = super::owner(packages, &tool_rel, &tool_real)
-        .ok_or_else(|| format!("/{tool_rel} is in no installed package"))?;
-    let upstream = crate::debian::version::upstream(&pkg.version);
-    let (config_name, plugin_version, header) = super::records()
-        .iter()
-        .find_map(|r| match r {
+    let (pkg, (config_name, plugin_version, header)) =
+        super::tool_declared(packages, &tool_rel, &tool_real, tool, |r, p| match r {
             Record::GraphvizTool {
                 package,
-                upstream: u,
+                upstream,
                 config,
                 plugin_version,
                 header,
-            } if *package == pkg.name && u == upstream => Some((config, plugin_version, header)),
+            } if package == p.name && upstream == p.upstream => Some((config, plugin_version, header)),
             _ => None,
-        })
-        .ok_or_else(|| format!("{tool} of {} {upstream} is not one debcast knows", pkg.name))?;
+        })?;
     // The tool finds the plugins beside the libgvc it loads, which its package ships.
     let libgvc_dir = pkg
         .files

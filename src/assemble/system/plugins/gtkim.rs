@@ -88,29 +88,22 @@ fn cache(
         .map(|(libdir, _)| format!("/{libdir}"))
         .ok_or_else(|| format!("{tool} is not in its library directory's libgtk* directory"))?;
     let libdir = libdir.as_str();
-    let pkg = super::owner(packages, &tool_rel, &tool_real)
-        .ok_or_else(|| format!("{tool} is in no installed package"))?;
-    let upstream = crate::debian::version::upstream(&pkg.version);
-    let (version, cache_file, modules_path) = super::records()
-        .iter()
-        .find_map(|r| match r {
+    let (_, (version, cache_file, modules_path)) =
+        super::tool_declared(packages, &tool_rel, &tool_real, tool, |r, p| match r {
             Record::GtkImTool {
                 package,
-                upstream: u,
-                architecture: a,
+                upstream,
+                architecture,
                 version,
                 cache,
                 modules_path,
-            } if *package == pkg.name && u == upstream && (a == "any" || *a == pkg.architecture) => {
+            } if package == p.name
+                && upstream == p.upstream
+                && (architecture == "any" || architecture == p.architecture) =>
+            {
                 Some((version, cache, modules_path))
             }
             _ => None,
-        })
-        .ok_or_else(|| {
-            format!(
-                "{tool} of {} {upstream} ({}) is not one debcast knows",
-                pkg.name, pkg.architecture
-            )
         })?;
     let modules_path = modules_path.replace("@LIBDIR@", libdir);
     let mut text = format!(

@@ -213,6 +213,39 @@ fn loadable(tree: &dyn TreeView, rel: &str) -> bool {
     super::resolve(tree, rel).is_some_and(|r| tree.entry(&r).is_some_and(|e| !e.is_dir()))
 }
 
+/// The package of a tool, as the data's tool records are keyed.
+struct ToolPackage<'a> {
+    name: &'a str,
+    upstream: &'a str,
+    architecture: &'a str,
+}
+
+/// What the data records for the tool at tree path `tool_rel` (`tool_real`: where its links
+/// lead), as `pick` takes it from the record of the tool's package, with that package; `Err`
+/// names the tool's package and version when the data does not know them.
+fn tool_declared<'p, T>(
+    packages: &'p [InstalledPackage],
+    tool_rel: &str,
+    tool_real: &str,
+    tool: &str,
+    pick: impl Fn(&'static Record, &ToolPackage<'_>) -> Option<T>,
+) -> Result<(&'p InstalledPackage, T), String> {
+    let pkg = owner(packages, tool_rel, tool_real)
+        .ok_or_else(|| format!("/{tool_rel} is in no installed package"))?;
+    let key = ToolPackage {
+        name: &pkg.name,
+        upstream: crate::debian::version::upstream(&pkg.version),
+        architecture: &pkg.architecture,
+    };
+    let found = records().iter().find_map(|r| pick(r, &key)).ok_or_else(|| {
+        format!(
+            "{tool} of {} {} ({}) is not one debcast knows",
+            key.name, key.upstream, key.architecture
+        )
+    })?;
+    Ok((pkg, found))
+}
+
 /// What the module at tree path `rel` declares, as `pick` takes it from its record; `Err`
 /// names the module the data does not know (`tool` loads it to find out).
 fn declared<T>(

@@ -151,18 +151,13 @@ pub fn update_cache_target(tree: &dyn TreeView, argv: &[String]) -> Option<Strin
 /// The gdk-pixbuf version the tool writes in its header: the data's, for the upstream version
 /// of the package shipping it.
 fn tool_version(packages: &[InstalledPackage], tool_rel: &str, tool_real: &str) -> Result<String, String> {
-    let pkg = super::owner(packages, tool_rel, tool_real)
-        .ok_or_else(|| format!("/{tool_rel} is in no installed package"))?;
-    let upstream = crate::debian::version::upstream(&pkg.version);
-    super::records()
-        .iter()
-        .find_map(|r| match r {
-            Record::PixbufTool {
-                package,
-                upstream: u,
-                version,
-            } if *package == pkg.name && u == upstream => Some(version.clone()),
-            _ => None,
-        })
-        .ok_or_else(|| format!("{TOOL} of {} {upstream} is not one debcast knows", pkg.name))
+    super::tool_declared(packages, tool_rel, tool_real, TOOL, |r, p| match r {
+        Record::PixbufTool {
+            package,
+            upstream,
+            version,
+        } if package == p.name && upstream == p.upstream => Some(version.clone()),
+        _ => None,
+    })
+    .map(|(_, version)| version)
 }
