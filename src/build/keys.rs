@@ -176,8 +176,10 @@ use super::artifacts::PlatformArtifact;
 /// immodules.cache and Graphviz's config6a, and dictionaries-common's registry where only
 /// hunspell dictionaries are installed (a config script's write to a file is now reported, no
 /// byte changes), and emacsen-common's records of each Emacs add-on package and flavor (their
-/// byte-compilation stays reported).
-pub(super) const LAYER_FORMAT: u32 = 37;
+/// byte-compilation stays reported); 38 install-info's `update-info-dir` left out as
+/// non-deterministic by nature (its menu follows the host's directory order): the image keeps
+/// base-files' `dir` instead of a `dir.old` copy of it and no `dir`.
+pub(super) const LAYER_FORMAT: u32 = 38;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

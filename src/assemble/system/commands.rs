@@ -479,6 +479,18 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
         "etckeeper",
         "etckeeper init && etckeeper commit \"Initial commit\" (a git repository of /etc)",
     ),
+    // install-info's index of the info manuals (its postinst and its trigger on /usr/share/info
+    // run `update-info-dir`): the script rebuilds `dir` by running `install-info` once per file
+    // in the order `find` lists the directory, and the menu install-info leaves depends on the
+    // order it is run in, so it follows the build host's directory order. Checked: two dpkg
+    // installs of one package set, on ext4 and on tmpfs, write two different `dir` files
+    // (diffutils' `diff` and `diff3` swapped), and install-info run over the same files in name
+    // order and in reverse name order writes two others. The image keeps base-files' empty `dir`.
+    (
+        "update-info-dir",
+        "update-info-dir (/usr/share/info/dir's menu of the installed manuals, and dir.old, the menu before; \
+         the image keeps base-files' empty dir)",
+    ),
 ];
 
 /// What `openssl` makes from random numbers (freeradius' `openssl dhparam -out …/certs/dh 1024`).

@@ -1913,3 +1913,35 @@ fn a_relative_pattern_expands_in_the_working_directory() {
         Some(&b"nomatch.*\n"[..])
     );
 }
+
+/// install-info's postinst runs `update-info-dir`, a shell script in the image that would copy
+/// `dir` to `dir.old`, remove it and rebuild it with one `install-info` per file in `find`'s
+/// order: the menu follows the build host's directory order, so the call is left out as
+/// non-deterministic by nature, not walked into, and the image keeps base-files' `dir`.
+#[test]
+fn the_info_directory_rebuilt_in_the_hosts_directory_order_is_left_out() {
+    let mut t = MemTree::new();
+    let updater = b"#!/bin/sh\nset -e\nINFODIR=/usr/share/info\n\
+                    if [ -r \"$INFODIR/dir\" ] ; then\n  rm -f \"$INFODIR/dir.old\"\n  cp $INFODIR/dir $INFODIR/dir.old\nfi\n\
+                    rm -f \"$INFODIR/dir\"\n\
+                    find \"$INFODIR\" -type f | while read file ; do\n  install-info \"$file\" \"$INFODIR/dir\"\ndone\n";
+    t.file("usr/sbin/update-info-dir", updater)
+        .file("usr/share/info/dir", b"base-files' dir\n")
+        .file("usr/share/info/sed.info.gz", b"x");
+    let script = "#!/bin/sh\nset -e\numask 022\ncase $1 in\n    configure|reconfigure|triggered)\n        update-info-dir\n        ;;\nesac\n";
+    let (changes, report) = compute(&t, &[pkg("install-info", script)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(what.len(), 1, "{what:?}");
+    assert!(
+        what[0].starts_with(commands::SKIPPED_NONDETERMINISTIC)
+            && what[0].contains("made at first start: update-info-dir (/usr/share/info/dir")
+            && what[0].contains("dir.old"),
+        "{what:?}"
+    );
+    assert!(
+        file(&changes, "usr/share/info/dir").is_none(),
+        "base-files' dir is kept as it is"
+    );
+    assert!(file(&changes, "usr/share/info/dir.old").is_none());
+    assert!(changes.removed.is_empty(), "{:?}", changes.removed);
+}
