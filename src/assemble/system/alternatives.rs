@@ -86,6 +86,11 @@ pub fn parse_call(args: &[String]) -> Result<Option<Install>, String> {
             "--remove" | "--remove-all" | "--display" | "--query" | "--list" | "--get-selections" => {
                 return Ok(None);
             }
+            // A script's groups stay in auto mode (its `--set` is reported, not applied; the
+            // manifest's choices are the user's, applied after every script): `--auto NAME`
+            // changes nothing (bison's `[ -e /usr/bin/yacc ] || update-alternatives --auto
+            // yacc`).
+            "--auto" => return Ok(None),
             other => return Err(format!("update-alternatives action `{other}` is not emulated")),
         }
     }

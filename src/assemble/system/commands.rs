@@ -417,6 +417,31 @@ const SERVICES: &[&str] = &[
     "systemctl",
 ];
 
+/// What acts on the running kernel and its device manager, as a service started does on the
+/// running system: fuse3's `modprobe fuse`, bubblewrap's `sysctl --system`, `udevadm trigger`.
+/// Nothing of it is in the image's files (a chroot's dpkg would change the host's kernel);
+/// listed with service management. udev's hardware database (`udevadm hwdb --update`) is a
+/// file, computed elsewhere (`hwdb`), and a query changes nothing.
+fn runs_the_kernel(name: &str, args: &[String]) -> bool {
+    let first_action = || args.iter().find(|a| !a.starts_with('-')).map(String::as_str);
+    match name {
+        "modprobe" | "insmod" | "rmmod" => !args.iter().any(|a| {
+            matches!(
+                a.as_str(),
+                "-n" | "--dry-run" | "--show" | "-c" | "--showconfig" | "--show-depends"
+            )
+        }),
+        // `sysctl NAME` and `-a` print; `-w`, `-p`, `--system` and `NAME=VALUE` set.
+        "sysctl" => args.iter().any(|a| {
+            matches!(a.as_str(), "-w" | "--write" | "-p" | "--load" | "--system")
+                || a.starts_with("-p")
+                || a.contains('=')
+        }),
+        "udevadm" => matches!(first_action(), Some("trigger" | "control" | "settle")),
+        _ => false,
+    }
+}
+
 /// Effects that differ on every run (keys, certificates, random ids, a database's system id): they
 /// do not belong in an image and are left out on purpose, each with the command that makes them
 /// at first start.
@@ -980,7 +1005,7 @@ pub fn classify(argv0: &str, args: &[String]) -> Kind {
         return Kind::Emulated;
     }
     // An init script run directly (`/etc/init.d/foo restart`) is service management too.
-    if SERVICES.contains(&name) || argv0.starts_with("/etc/init.d/") {
+    if SERVICES.contains(&name) || argv0.starts_with("/etc/init.d/") || runs_the_kernel(name, args) {
         return Kind::Service;
     }
     // sed without -i prints (its output to a file is reported where it is redirected).
@@ -1270,6 +1295,48 @@ mod tests {
                 "/usr/lib/x86_64-linux-gnu/glib-2.0/glib-compile-schemas",
                 &argv("/usr/share/glib-2.0/schemas")
             ),
+            super::Kind::Emulated
+        );
+    }
+
+    /// Loading a kernel module, applying sysctl settings and udev's triggers act on the running
+    /// kernel: listed with service management. Their queries and udev's hardware database are
+    /// not.
+    #[test]
+    fn the_running_kernels_state_is_service_management() {
+        let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        for (name, args) in [
+            ("modprobe", "fuse"),
+            ("modprobe", "-q fuse"),
+            (
+                "sysctl",
+                "--quiet --pattern ^kernel\\.unprivileged_userns_clone$ --system",
+            ),
+            ("sysctl", "-w net.ipv4.ip_forward=1"),
+            ("sysctl", "-p /etc/sysctl.d/99-x.conf"),
+            ("udevadm", "trigger --subsystem-match=net"),
+            ("udevadm", "control --reload-rules"),
+        ] {
+            assert_eq!(
+                super::classify(name, &argv(args)),
+                super::Kind::Service,
+                "{name} {args}"
+            );
+        }
+        for (name, args) in [
+            ("modprobe", "-n fuse"),
+            ("sysctl", "-a"),
+            ("sysctl", "kernel.hostname"),
+            ("udevadm", "info /dev/null"),
+        ] {
+            assert_ne!(
+                super::classify(name, &argv(args)),
+                super::Kind::Service,
+                "{name} {args}"
+            );
+        }
+        assert_eq!(
+            super::classify("udevadm", &argv("hwdb --update")),
             super::Kind::Emulated
         );
     }

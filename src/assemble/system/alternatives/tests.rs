@@ -212,6 +212,23 @@ fn unresolvable_calls_are_reported() {
     );
 }
 
+/// bison's postinst: `--install`, then `--auto` where the link is not there. A script's groups
+/// stay in auto mode, so `--auto` changes nothing and is not reported; the install is
+/// registered.
+#[test]
+fn auto_mode_asked_for_changes_nothing() {
+    let p = pkg(
+        "bison",
+        "#!/bin/sh\nset -e\nupdate-alternatives --install /usr/bin/yacc yacc /usr/bin/bison.yacc 100 \\\n\
+         \t--slave /usr/share/man/man1/yacc.1.gz yaccman /usr/share/man/man1/bison.yacc.1.gz\n\
+         [ -e /usr/bin/yacc ] || update-alternatives --auto yacc\n",
+    );
+    let (installs, report) = scan_postinst(&MemTree::new(), &p, &[], "amd64", &BTreeMap::new());
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(installs.len(), 1, "{installs:?}");
+    assert_eq!((installs[0].name.as_str(), installs[0].priority), ("yacc", 100));
+}
+
 /// Slaves computed by a sourced library from the package's own file list (`dpkg -L` piped
 /// through `grep`, paths rewritten with `sed` and `basename` in a loop), the way database
 /// servers register their man pages; the version comes from `${PKG##*-}`.

@@ -92,6 +92,42 @@ fn the_kernel_name_and_a_chroot_as_an_image_build_sees_them() {
     );
 }
 
+/// `mountpoint -q DIR` as dpkg's run in a chroot answers it: the root and the kernel's file
+/// systems mounted into the chroot are mount points, /usr and the rest are not (usrmerge's
+/// preinst: a separate /usr without an initramfs makes it `exit 1`). Other forms are not
+/// decided: walked as holding.
+#[test]
+fn mount_points_as_an_image_build_sees_them() {
+    let script = "is_mountpoint() {
+  if mountpoint -q \"$1\"; then
+    return 0
+  fi
+  return 1
+}
+\
+                  if is_mountpoint /usr; then touch /usr-mounted; else touch /usr-not-mounted; fi
+\
+                  mountpoint -q /proc/ && touch /proc-mounted
+\
+                  mountpoint --quiet /var/lib || touch /var-lib-not-mounted
+\
+                  mountpoint -x /dev/sda1 && touch /device-undecided
+\
+                  mountpoint -q relative || touch /relative-undecided
+";
+    assert_eq!(
+        command_lines(&calls(script)),
+        [
+            "touch /usr-not-mounted",
+            "touch /proc-mounted",
+            "touch /var-lib-not-mounted",
+            "mountpoint -x /dev/sda1",
+            "touch /device-undecided",
+            "mountpoint -q relative",
+        ]
+    );
+}
+
 /// libgcrypt20's postinst: `if [ -n "$2" ] && ! cleanup; then …; cleanup --verbose; fi` is
 /// false on a fresh install whatever `cleanup` would return: neither call is made.
 #[test]

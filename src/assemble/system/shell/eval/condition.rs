@@ -111,6 +111,31 @@ impl<'f> Eval<'f> {
             // An image is built, not booted: its scripts run as in a chroot (libc6's postinst
             // then leaves init alone; dpkg inside mmdebstrap's chroot sees the same).
             "ischroot" => return Some(true),
+            // `mountpoint -q DIR` (usrmerge's preinst refuses a separate /usr without an
+            // initramfs): dpkg in a chroot sees the kernel's file systems its runner mounted
+            // there (mmdebstrap's, a container build's) and nothing else; an image has no other
+            // mounts either. Other forms (`-d`, `-x DEVICE`) are not decided.
+            "mountpoint" => {
+                let mut dirs = Vec::new();
+                for arg in &argv[1..] {
+                    match arg {
+                        Value::Known(a) if matches!(a.as_str(), "-q" | "--quiet" | "--nofollow") => {}
+                        Value::Known(a) if a.starts_with('-') => return None,
+                        Value::Known(a) => dirs.push(a.as_str()),
+                        _ => return None,
+                    }
+                }
+                return match dirs.as_slice() {
+                    [dir] if dir.starts_with('/') => {
+                        let dir = match dir.trim_end_matches('/') {
+                            "" => "/",
+                            trimmed => trimmed,
+                        };
+                        Some(matches!(dir, "/" | "/proc" | "/sys" | "/dev" | "/dev/pts"))
+                    }
+                    _ => None,
+                };
+            }
             "dpkg" if argv.get(1) == Some(&Value::Known("--compare-versions".into())) => {
                 // On a first install the old version ($2) is empty: `lt-nl`/`le-nl` against
                 // it are false, `lt`/`le` true (dpkg treats an empty version as the lowest).
