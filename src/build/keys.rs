@@ -179,7 +179,9 @@ use super::artifacts::PlatformArtifact;
 /// byte-compilation stays reported); 38 install-info's `update-info-dir` left out as
 /// non-deterministic by nature (its menu follows the host's directory order): the image keeps
 /// base-files' `dir` instead of a `dir.old` copy of it and no `dir`, and `mountpoint -q DIR`
-/// answered as dpkg's run in a chroot sees it (usrmerge's preinst no longer stops at `exit 1`).
+/// answered as dpkg's run in a chroot sees it (usrmerge's preinst no longer stops at `exit 1`),
+/// and systemd-tmpfiles' `a`/`a+` lines written as POSIX ACL attributes (systemd's
+/// `/var/log/journal`).
 pub(super) const LAYER_FORMAT: u32 = 38;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -17,6 +17,7 @@ use crate::entry::{Entry, EntryKind};
 use crate::manifest::System;
 
 pub mod accounts;
+pub mod acl;
 pub mod alternatives;
 pub mod apache;
 pub mod basefiles;

@@ -11,10 +11,13 @@
 //! `H` (file attributes such as nocow, which an image layer cannot carry). Boot-only lines
 //! (`!`) are skipped without `--boot`, and lines reading credentials (`^`) find none at build
 //! time, as under dpkg. Paths under `/run` (and its `/var/run`, `/var/lock`), `/tmp`, `/dev`,
-//! `/proc` and `/sys` are the container runtime's, and are left to it. The rest (ACLs, extended attributes, device nodes,
-//! copies, specifiers such as `%m`, unknown users) is reported, line by line.
+//! `/proc` and `/sys` are the container runtime's, and are left to it. ACLs (`a`, `a+`) are
+//! written as the kernel keeps them ([`super::acl`]). A line that only adjusts a path named
+//! after the running machine (`z /var/log/journal/%m`) has nothing to act on. The rest
+//! (recursive ACLs, extended attributes, device nodes, copies, other specifiers, unknown users)
+//! is reported, line by line.
 
-use super::{Changes, Overlay, TreeView};
+use super::{Changes, Overlay, TreeView, acl};
 use crate::entry::{Entry, EntryKind};
 
 const CONFIG_DIRS: &[&str] = &["etc/tmpfiles.d", "usr/local/lib/tmpfiles.d", "usr/lib/tmpfiles.d"];
@@ -128,13 +131,20 @@ fn apply_line(overlay: &mut Overlay<'_>, call: &Call, line: &str) -> Result<(), 
     if !path.starts_with('/') {
         return Err("the path is not absolute".into());
     }
+    // The runtime's, whatever a specifier further down names (`/run/log/journal/%m`).
+    if RUNTIME.iter().any(|r| under(path, r)) {
+        return Ok(());
+    }
     if path.contains('%') && path.replace("%%", "").contains('%') {
+        // A path named after the machine's or the boot's identity (`/var/log/journal/%m`)
+        // exists only on a running machine: a line that only adjusts an existing path has
+        // nothing to act on in an image, as in dpkg's run, where journald never ran.
+        if matches!(kind, 'z' | 'Z' | 'a' | 'A' | 't' | 'T') && names_a_running_machine(path) {
+            return Ok(());
+        }
         return Err("specifiers such as %m (known only on the running system) are not reproduced".into());
     }
     let path = path.replace("%%", "%");
-    if RUNTIME.iter().any(|r| under(&path, r)) {
-        return Ok(());
-    }
     if path.split('/').any(|c| c == "..") {
         return Err("a path with `..`".into());
     }
@@ -237,13 +247,84 @@ fn apply_line(overlay: &mut Overlay<'_>, call: &Call, line: &str) -> Result<(), 
                 }
             }
         }
-        'a' | 'A' => Err("ACLs are not written into the image".into()),
+        'a' => {
+            let accounts = |user: bool, name: &str| {
+                let file = if user { "etc/passwd" } else { "etc/group" };
+                super::account(overlay, file, name).map(|(id, _)| id)
+            };
+            let spec = acl::parse(arg.unwrap_or(""), &accounts)?;
+            match existing {
+                // Nothing to set on a path the image lacks (tmpfiles fails the line, and the
+                // postinst goes on); tmpfiles skips links.
+                None => Ok(()),
+                Some(e) if matches!(e.kind, EntryKind::Symlink { .. }) => Ok(()),
+                Some(e) => set_acls(overlay, &e, &spec, modifiers.contains('+')),
+            }
+        }
+        'A' => Err("recursive ACLs are not written into the image".into()),
         't' | 'T' => Err("extended attributes are not written into the image".into()),
         'c' | 'b' | 'p' => Err("device nodes and FIFOs are not made in the image".into()),
         'C' => Err("copies are not reproduced".into()),
         'w' => Err("writing to a file is not reproduced".into()),
         other => Err(format!("line type `{other}` is not reproduced")),
     }
+}
+
+/// Whether a path names the machine's id, the boot's, or the host's name (`%m`, `%b`, `%H`, `%l`).
+fn names_a_running_machine(path: &str) -> bool {
+    let unescaped = path.replace("%%", "");
+    ["%m", "%b", "%H", "%l"].iter().any(|s| unescaped.contains(s))
+}
+
+/// An `a` line's ACLs on an existing entry, as tmpfiles sets them: the access ACL merged into
+/// the path's (`a+`) or replacing it, its base entries from the mode, the mask where needed;
+/// then the default ACL (directories only) the same way, from the mode the access ACL left.
+/// An access ACL that says no more than a mode is a mode, as the kernel keeps it.
+fn set_acls(overlay: &mut Overlay<'_>, e: &Entry, spec: &acl::Spec, modify: bool) -> Result<(), String> {
+    let mut changed = e.clone();
+    let fill = |old: Vec<acl::AclEntry>, new: &[acl::AclEntry], mode: u32| {
+        let mut list = if modify {
+            acl::merge(&old, new)
+        } else {
+            new.to_vec()
+        };
+        acl::add_mask_if_needed(&mut list);
+        acl::add_base_if_needed(&mut list, mode);
+        acl::check(&list).map(|()| list)
+    };
+    if !spec.access.is_empty() {
+        let old = match changed.xattrs.get(acl::ACCESS) {
+            Some(bytes) => acl::decode(bytes).ok_or("its access ACL is not one debcast reads")?,
+            None => acl::from_mode(changed.mode),
+        };
+        let list = fill(old, &spec.access, changed.mode)?;
+        changed.mode = acl::mode_of(&list, changed.mode);
+        if acl::is_minimal(&list) {
+            changed.xattrs.remove(acl::ACCESS);
+        } else {
+            changed.xattrs.insert(acl::ACCESS.to_owned(), acl::encode(&list));
+        }
+    }
+    if !spec.default.is_empty() {
+        if !changed.is_dir() {
+            return Err("a default ACL on what is not a directory".into());
+        }
+        let old = match changed.xattrs.get(acl::DEFAULT) {
+            Some(bytes) => acl::decode(bytes).ok_or("its default ACL is not one debcast reads")?,
+            None => Vec::new(),
+        };
+        let list = fill(old, &spec.default, changed.mode)?;
+        changed.xattrs.insert(acl::DEFAULT.to_owned(), acl::encode(&list));
+    }
+    let content = match overlay.read(&e.path) {
+        Some(Ok(bytes)) => bytes,
+        _ => Vec::new(),
+    };
+    overlay.apply(Changes {
+        files: vec![(changed, content)],
+        removed: vec![],
+    });
+    Ok(())
 }
 
 /// `path` is `prefix` or below it.
@@ -422,16 +503,92 @@ mod tests {
         assert_eq!(meta("root").map(|m| m.1), Some(0o750));
         assert!(meta("var/lib/from-etc").is_some() && meta("var/lib/from-usr").is_none());
         // What is not reproduced is said, line by line; the rest still applies.
-        t.file("usr/lib/tmpfiles.d/c.conf", b"a+ /var/log/journal - - - - group:adm:r-x\nd /var/lib/x 0755 nobody - -\nd /var/lib/y 0755 - - -\n");
+        t.file("usr/lib/tmpfiles.d/c.conf", b"A+ /var/log/journal - - - - group:adm:r-x\nd /var/lib/x 0755 nobody - -\nd /var/lib/y 0755 - - -\n");
         let mut o = Overlay::new(&t);
         let err = apply(&mut o, &parse(&words("--create c.conf missing.conf")).unwrap()).unwrap_err();
         assert!(
-            err.contains("ACLs")
+            err.contains("recursive ACLs")
                 && err.contains("`nobody` is not in /etc/passwd")
                 && err.contains("missing.conf"),
             "{err}"
         );
         assert!(o.entry("var/lib/y").is_some());
         assert!(parse(&words("--remove a.conf")).is_err());
+    }
+
+    /// systemd's own journal lines, as its postinst runs them: the ACLs of /var/log/journal as
+    /// a dpkg install leaves them (the bytes `acl`'s test checks), the lines under /run and
+    /// those naming the machine's id left alone without a word; a default ACL on a file and an
+    /// unknown group are said.
+    #[test]
+    fn the_journals_acl_lines_are_applied() {
+        let mut t = MemTree::new();
+        t.dir("var/log").dir("usr/lib/tmpfiles.d");
+        t.file("etc/passwd", b"root:x:0:0::/root:/bin/sh\n");
+        t.file("etc/group", b"root:x:0:\nadm:x:4:\nsystemd-journal:x:999:\n");
+        t.file("var/log/syslog", b"");
+        t.file(
+            "usr/lib/tmpfiles.d/systemd.conf",
+            b"z /run/log/journal 2755 root systemd-journal - -\nZ /run/log/journal/%m ~2750 root systemd-journal - -\n\
+              a+ /run/log/journal/%m - - - - d:group:adm:r-x,group:adm:r-x\n\
+              d /var/log/journal 2755 root systemd-journal - -\n\
+              z /var/log/journal/%m 2755 root systemd-journal - -\n\
+              z /var/log/journal/%m/system.journal 0640 root systemd-journal - -\n\
+              a+ /var/log/journal    - - - - d:group::r-x,d:group:adm:r-x,group::r-x,group:adm:r-x\n\
+              a+ /var/log/journal/%m - - - - d:group:adm:r-x,group:adm:r-x\n\
+              a+ /var/log/journal/%m/system.journal - - - - group:adm:r--\n\
+              a /var/log/missing - - - - group:adm:r--\n",
+        );
+        let mut o = Overlay::new(&t);
+        apply(&mut o, &parse(&words("--create systemd.conf")).unwrap()).unwrap();
+        let journal = o.entry("var/log/journal").cloned().unwrap();
+        assert_eq!((journal.mode, journal.gid), (0o2755, 999));
+        let expected = acl::encode(&[
+            acl::AclEntry {
+                tag: acl::Tag::UserObj,
+                id: None,
+                perms: 7,
+            },
+            acl::AclEntry {
+                tag: acl::Tag::GroupObj,
+                id: None,
+                perms: 5,
+            },
+            acl::AclEntry {
+                tag: acl::Tag::Group,
+                id: Some(4),
+                perms: 5,
+            },
+            acl::AclEntry {
+                tag: acl::Tag::Mask,
+                id: None,
+                perms: 5,
+            },
+            acl::AclEntry {
+                tag: acl::Tag::Other,
+                id: None,
+                perms: 5,
+            },
+        ]);
+        assert_eq!(journal.xattrs.get(acl::ACCESS), Some(&expected));
+        assert_eq!(journal.xattrs.get(acl::DEFAULT), Some(&expected));
+        assert!(o.entry("run").is_none() && o.entry("var/log/missing").is_none());
+        // A group's write through the mask shows in the mode's group bits; a file gets no
+        // default ACL; an unknown group is an error of its line.
+        t.file(
+            "usr/lib/tmpfiles.d/other.conf",
+            b"a /var/log/syslog - - - - group:adm:rw-\na+ /var/log/syslog - - - - d:group:adm:r--\n\
+              a+ /var/log/journal - - - - group:nobody:r--\n",
+        );
+        let mut o = Overlay::new(&t);
+        let err = apply(&mut o, &parse(&words("--create other.conf")).unwrap()).unwrap_err();
+        assert!(
+            err.contains("a default ACL on what is not a directory")
+                && err.contains("`nobody` is not in /etc/group"),
+            "{err}"
+        );
+        let syslog = o.entry("var/log/syslog").cloned().unwrap();
+        assert_eq!(syslog.mode, 0o664, "{syslog:?}");
+        assert!(syslog.xattrs.contains_key(acl::ACCESS) && !syslog.xattrs.contains_key(acl::DEFAULT));
     }
 }
