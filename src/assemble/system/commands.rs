@@ -518,6 +518,20 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
     ),
 ];
 
+/// What a command prints where what it prints is non-deterministic by nature, for a file its
+/// output goes to: `fc-cache -v` (fontconfig's postinst logs it to /var/log/fontconfig.log)
+/// lists the stale caches it removes in the order the build host's file system returns the
+/// cache directory's names (two dpkg installs, on ext4 and on tmpfs, write two logs). The
+/// caches themselves are computed (`fontconfig`).
+pub fn nondeterministic_output(name: &str, args: &[String]) -> Option<&'static str> {
+    let verbose = args
+        .iter()
+        .any(|a| a == "--verbose" || (a.starts_with('-') && !a.starts_with("--") && a.contains('v')));
+    (name == "fc-cache" && verbose).then_some(
+        "fc-cache -s -f -v (its log lists the stale caches in the order the file system returns them)",
+    )
+}
+
 /// What `openssl` makes from random numbers (freeradius' `openssl dhparam -out …/certs/dh 1024`).
 const OPENSSL_GENERATED: &str = "the same `openssl` command (new keys, parameters or random bytes)";
 
