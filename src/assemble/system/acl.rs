@@ -7,6 +7,8 @@
 //! Hand-written rather than through libacl: the image is a tree in memory, never the host's
 //! file system, and the format is a version word and fixed-size entries (`linux/posix_acl_xattr.h`).
 
+use crate::entry::Entry;
+
 /// The extended attribute of the access ACL.
 pub const ACCESS: &str = "system.posix_acl_access";
 /// The extended attribute of a directory's default ACL (what new entries in it inherit).
@@ -91,6 +93,9 @@ pub fn parse(text: &str, id: &dyn Fn(bool, &str) -> Result<u32, String>) -> Resu
             (_, "") => (tag, None),
             (_, q) => return Err(format!("ACL entry `{part}`: {tag:?} takes no qualifier `{q}`")),
         };
+        if perms.is_empty() {
+            return Err(format!("ACL entry `{part}` has no permissions"));
+        }
         let mut bits = 0u16;
         for c in perms.chars() {
             bits |= match c {
@@ -217,6 +222,28 @@ pub fn is_minimal(acl: &[AclEntry]) -> bool {
         .all(|e| matches!(e.tag, Tag::UserObj | Tag::GroupObj | Tag::Other))
 }
 
+/// Gives an entry a new mode as chmod does on Linux: where the entry carries an access ACL, its
+/// owner's, mask's (else group's) and others' entries follow the mode (`posix_acl_chmod`), so
+/// the layer never carries a mode and an ACL that disagree. The default ACL is left as it is.
+pub fn set_mode(e: &mut Entry, mode: u32) {
+    e.mode = mode;
+    let Some(mut list) = e.xattrs.get(ACCESS).and_then(|bytes| decode(bytes)) else {
+        return;
+    };
+    let has_mask = list.iter().any(|x| x.tag == Tag::Mask);
+    let bits = |shift: u32| ((mode >> shift) & 7) as u16;
+    for x in &mut list {
+        match x.tag {
+            Tag::UserObj => x.perms = bits(6),
+            Tag::Mask => x.perms = bits(3),
+            Tag::GroupObj if !has_mask => x.perms = bits(3),
+            Tag::Other => x.perms = bits(0),
+            _ => {}
+        }
+    }
+    e.xattrs.insert(ACCESS.to_owned(), encode(&list));
+}
+
 /// The attribute's bytes: the version, then the entries in the kernel's order (by tag, then by
 /// user or group id), each tag, permissions and id, little-endian.
 pub fn encode(acl: &[AclEntry]) -> Vec<u8> {
@@ -336,6 +363,25 @@ mod tests {
         ] {
             assert!(parse(bad, &ids).is_err(), "{bad}");
         }
+        // chmod on an entry with an ACL: the mask takes the group bits, the named entry stays.
+        let mut e = Entry::generated("var/log/x", crate::entry::EntryKind::Directory, 0o2755);
+        let mut acl = merge(&from_mode(0o2755), &parse("group:adm:r-x", &ids).unwrap().access);
+        add_mask_if_needed(&mut acl);
+        e.xattrs.insert(ACCESS.to_owned(), encode(&acl));
+        set_mode(&mut e, 0o2700);
+        let after = decode(&e.xattrs[ACCESS]).unwrap();
+        let perms = |tag: Tag| after.iter().find(|x| x.tag == tag).map(|x| x.perms);
+        assert_eq!(
+            (
+                perms(Tag::UserObj),
+                perms(Tag::GroupObj),
+                perms(Tag::Group),
+                perms(Tag::Mask),
+                perms(Tag::Other)
+            ),
+            (Some(7), Some(5), Some(5), Some(0), Some(0))
+        );
+        assert_eq!((e.mode, mode_of(&after, e.mode)), (0o2700, 0o2700));
         assert_eq!(decode(&[1, 0, 0, 0]), None);
         assert_eq!(decode(&[2, 0, 0, 0, 9, 0, 7, 0, 0, 0, 0, 0]), None);
     }

@@ -425,17 +425,27 @@ const SERVICES: &[&str] = &[
 fn runs_the_kernel(name: &str, args: &[String]) -> bool {
     let first_action = || args.iter().find(|a| !a.starts_with('-')).map(String::as_str);
     match name {
+        // (In a chroot it usually fails for want of the running kernel's modules; either way
+        // the image's files are untouched.) Its queries and dry runs load nothing.
         "modprobe" | "insmod" | "rmmod" => !args.iter().any(|a| {
             matches!(
                 a.as_str(),
-                "-n" | "--dry-run" | "--show" | "-c" | "--showconfig" | "--show-depends"
-            )
+                "--dry-run"
+                    | "--show"
+                    | "--showconfig"
+                    | "--show-depends"
+                    | "--resolve-alias"
+                    | "--dump-modversions"
+                    | "--show-modversions"
+                    | "--show-exports"
+                    | "--version"
+            ) || (a.starts_with('-') && !a.starts_with("--") && a.contains(['n', 'c', 'D', 'R', 'V']))
         }),
         // `sysctl NAME` and `-a` print; `-w`, `-p`, `--system` and `NAME=VALUE` set.
         "sysctl" => args.iter().any(|a| {
             matches!(a.as_str(), "-w" | "--write" | "-p" | "--load" | "--system")
                 || a.starts_with("-p")
-                || a.contains('=')
+                || (a.contains('=') && !a.starts_with('-'))
         }),
         "udevadm" => matches!(first_action(), Some("trigger" | "control" | "settle")),
         _ => false,
@@ -1339,6 +1349,9 @@ mod tests {
         }
         for (name, args) in [
             ("modprobe", "-n fuse"),
+            ("modprobe", "-qD fuse"),
+            ("modprobe", "--resolve-alias fs-fuse"),
+            ("sysctl", "--pattern=^kernel --all"),
             ("sysctl", "-a"),
             ("sysctl", "kernel.hostname"),
             ("udevadm", "info /dev/null"),

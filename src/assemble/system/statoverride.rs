@@ -297,7 +297,7 @@ pub fn apply(overlay: &mut Overlay<'_>, db: &mut Overrides, args: &[String]) -> 
             {
                 let mut e = e.clone();
                 (e.uid, e.gid, e.uname, e.gname) = (uid, gid, uname, gname);
-                e.mode = mode;
+                super::acl::set_mode(&mut e, mode);
                 let content = match e.kind {
                     EntryKind::File { .. } => super::read_file(overlay, &real)
                         .map_err(|e| e.to_string())?

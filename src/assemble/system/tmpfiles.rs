@@ -186,6 +186,7 @@ fn apply_line(overlay: &mut Overlay<'_>, call: &Call, line: &str) -> Result<(), 
             }
             Ok(())
         }
+        'z' if is_glob(&path) => Err("a glob pattern's paths are not expanded".into()),
         'z' => {
             if let Some(e) = &existing {
                 let mode = if only_on_create { None } else { mode };
@@ -252,10 +253,15 @@ fn apply_line(overlay: &mut Overlay<'_>, call: &Call, line: &str) -> Result<(), 
                 let file = if user { "etc/passwd" } else { "etc/group" };
                 super::account(overlay, file, name).map(|(id, _)| id)
             };
-            let spec = acl::parse(arg.unwrap_or(""), &accounts)?;
+            let spec = match arg {
+                Some(text) if text != "-" => acl::parse(text, &accounts)?,
+                _ => return Err("an ACL line without its ACL".into()),
+            };
             match existing {
-                // Nothing to set on a path the image lacks (tmpfiles fails the line, and the
-                // postinst goes on); tmpfiles skips links.
+                // tmpfiles expands the path as a glob pattern: not done here.
+                _ if is_glob(&path) => Err("a glob pattern's paths are not expanded".into()),
+                // Nothing to set on a path the image lacks (tmpfiles passes over it); tmpfiles
+                // skips links.
                 None => Ok(()),
                 Some(e) if matches!(e.kind, EntryKind::Symlink { .. }) => Ok(()),
                 Some(e) => set_acls(overlay, &e, &spec, modifiers.contains('+')),
@@ -268,6 +274,11 @@ fn apply_line(overlay: &mut Overlay<'_>, call: &Call, line: &str) -> Result<(), 
         'w' => Err("writing to a file is not reproduced".into()),
         other => Err(format!("line type `{other}` is not reproduced")),
     }
+}
+
+/// Whether tmpfiles takes a line's path as a glob pattern (for the lines that adjust paths).
+fn is_glob(path: &str) -> bool {
+    path.contains(['*', '?', '['])
 }
 
 /// Whether a path names the machine's id, the boot's, or the host's name (`%m`, `%b`, `%H`, `%l`).
@@ -305,10 +316,8 @@ fn set_acls(overlay: &mut Overlay<'_>, e: &Entry, spec: &acl::Spec, modify: bool
             changed.xattrs.insert(acl::ACCESS.to_owned(), acl::encode(&list));
         }
     }
-    if !spec.default.is_empty() {
-        if !changed.is_dir() {
-            return Err("a default ACL on what is not a directory".into());
-        }
+    // tmpfiles sets default ACLs on directories only, and skips them elsewhere without a word.
+    if !spec.default.is_empty() && changed.is_dir() {
         let old = match changed.xattrs.get(acl::DEFAULT) {
             Some(bytes) => acl::decode(bytes).ok_or("its default ACL is not one debcast reads")?,
             None => Vec::new(),
@@ -409,7 +418,7 @@ fn adjust(
     }
     let mut changed = e.clone();
     if let Some(m) = mode {
-        changed.mode = m;
+        acl::set_mode(&mut changed, m);
     }
     super::set_owner(&mut changed, user, group);
     let content = match overlay.read(&e.path) {
@@ -574,17 +583,19 @@ mod tests {
         assert_eq!(journal.xattrs.get(acl::DEFAULT), Some(&expected));
         assert!(o.entry("run").is_none() && o.entry("var/log/missing").is_none());
         // A group's write through the mask shows in the mode's group bits; a file gets no
-        // default ACL; an unknown group is an error of its line.
+        // default ACL (its access part is still set); an unknown group, a glob pattern and an
+        // ACL line without its ACL are errors of their lines.
         t.file(
             "usr/lib/tmpfiles.d/other.conf",
-            b"a /var/log/syslog - - - - group:adm:rw-\na+ /var/log/syslog - - - - d:group:adm:r--\n\
-              a+ /var/log/journal - - - - group:nobody:r--\n",
+            b"a /var/log/syslog - - - - group:adm:rw-\na+ /var/log/syslog - - - - d:group:adm:r--,other::r--\n\
+              a+ /var/log/journal - - - - group:nobody:r--\nz /var/log/*.log 0640 - - -\na /var/log/syslog\n",
         );
         let mut o = Overlay::new(&t);
         let err = apply(&mut o, &parse(&words("--create other.conf")).unwrap()).unwrap_err();
         assert!(
-            err.contains("a default ACL on what is not a directory")
-                && err.contains("`nobody` is not in /etc/group"),
+            err.contains("`nobody` is not in /etc/group")
+                && err.contains("`z /var/log/*.log")
+                && err.contains("`a /var/log/syslog`: an ACL line without its ACL"),
             "{err}"
         );
         let syslog = o.entry("var/log/syslog").cloned().unwrap();

@@ -35,9 +35,10 @@ pub(super) fn chmod(st: &mut State<'_>, args: &[String]) -> Result<(), String> {
         return Err(format!("mode `{spec}` is neither octal nor symbolic"));
     }
     let change = |e: &mut Entry| {
-        e.mode = commands::chmod_octal(&spec, e.mode, e.is_dir())
+        let mode = commands::chmod_octal(&spec, e.mode, e.is_dir())
             .or_else(|| commands::chmod_symbolic(&spec, e.mode, e.is_dir(), umask))
             .unwrap_or(e.mode);
+        super::super::acl::set_mode(e, mode);
     };
     let recursive = recursive::is_recursive(args);
     // chmod leaves the symbolic links it meets below the start alone.

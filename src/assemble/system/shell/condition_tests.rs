@@ -92,38 +92,30 @@ fn the_kernel_name_and_a_chroot_as_an_image_build_sees_them() {
     );
 }
 
-/// `mountpoint -q DIR` as dpkg's run in a chroot answers it: the root and the kernel's file
-/// systems mounted into the chroot are mount points, /usr and the rest are not (usrmerge's
-/// preinst: a separate /usr without an initramfs makes it `exit 1`). Other forms are not
-/// decided: walked as holding.
+/// `mountpoint -q DIR` as an image build answers it: /usr and the like are no mount points
+/// (usrmerge's preinst: a separate /usr without an initramfs makes it `exit 1`); the root and
+/// the kernel's file systems (/proc, /sys, /dev) depend on the runner, and other forms are not
+/// decided either: walked as holding.
 #[test]
 fn mount_points_as_an_image_build_sees_them() {
-    let script = "is_mountpoint() {
-  if mountpoint -q \"$1\"; then
-    return 0
-  fi
-  return 1
-}
-\
-                  if is_mountpoint /usr; then touch /usr-mounted; else touch /usr-not-mounted; fi
-\
-                  mountpoint -q /proc/ && touch /proc-mounted
-\
-                  mountpoint --quiet /var/lib || touch /var-lib-not-mounted
-\
-                  mountpoint -x /dev/sda1 && touch /device-undecided
-\
-                  mountpoint -q relative || touch /relative-undecided
-";
+    let script = "is_mountpoint() {\n  if mountpoint -q \"$1\"; then\n    return 0\n  fi\n  return 1\n}\n\
+                  if is_mountpoint /usr; then touch /usr-mounted; else touch /usr-not-mounted; fi\n\
+                  /bin/mountpoint --quiet /var/lib/./ || touch /var-lib-not-mounted\n\
+                  mountpoint -q /proc/ && touch /proc-undecided\n\
+                  mountpoint -x /dev/sda1 && touch /device-undecided\n\
+                  mountpoint -q relative || touch /relative-undecided\n\
+                  mountpoint -q /usr/../proc || touch /dots-undecided\n";
     assert_eq!(
         command_lines(&calls(script)),
         [
             "touch /usr-not-mounted",
-            "touch /proc-mounted",
             "touch /var-lib-not-mounted",
+            "mountpoint -q /proc/",
+            "touch /proc-undecided",
             "mountpoint -x /dev/sda1",
             "touch /device-undecided",
             "mountpoint -q relative",
+            "mountpoint -q /usr/../proc",
         ]
     );
 }

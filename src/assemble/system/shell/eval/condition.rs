@@ -112,10 +112,11 @@ impl<'f> Eval<'f> {
             // then leaves init alone; dpkg inside mmdebstrap's chroot sees the same).
             "ischroot" => return Some(true),
             // `mountpoint -q DIR` (usrmerge's preinst refuses a separate /usr without an
-            // initramfs): dpkg in a chroot sees the kernel's file systems its runner mounted
-            // there (mmdebstrap's, a container build's) and nothing else; an image has no other
-            // mounts either. Other forms (`-d`, `-x DEVICE`) are not decided.
-            "mountpoint" => {
+            // initramfs): an image has no mounts of its own, and dpkg's run in a chroot sees
+            // none but what its runner mounted for it, which depends on the runner (the kernel's
+            // file systems under /proc, /sys and /dev, maybe the root): any other directory is
+            // no mount point, those are not decided, nor are other forms (`-d`, `-x DEVICE`).
+            _ if first.rsplit('/').next() == Some("mountpoint") => {
                 let mut dirs = Vec::new();
                 for arg in &argv[1..] {
                     match arg {
@@ -125,15 +126,16 @@ impl<'f> Eval<'f> {
                         _ => return None,
                     }
                 }
-                return match dirs.as_slice() {
-                    [dir] if dir.starts_with('/') => {
-                        let dir = match dir.trim_end_matches('/') {
-                            "" => "/",
-                            trimmed => trimmed,
-                        };
-                        Some(matches!(dir, "/" | "/proc" | "/sys" | "/dev" | "/dev/pts"))
-                    }
-                    _ => None,
+                let [dir] = dirs.as_slice() else {
+                    return None;
+                };
+                let comps: Vec<&str> = dir.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+                if !dir.starts_with('/') || comps.contains(&"..") {
+                    return None;
+                }
+                return match comps.first() {
+                    None | Some(&("proc" | "sys" | "dev")) => None,
+                    Some(_) => Some(false),
                 };
             }
             "dpkg" if argv.get(1) == Some(&Value::Known("--compare-versions".into())) => {
