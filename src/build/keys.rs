@@ -181,7 +181,8 @@ use super::artifacts::PlatformArtifact;
 /// base-files' `dir` instead of a `dir.old` copy of it and no `dir`, and `mountpoint -q DIR`
 /// answered as dpkg's run in a chroot sees it (usrmerge's preinst no longer stops at `exit 1`),
 /// and systemd-tmpfiles' `a`/`a+` lines written as POSIX ACL attributes (systemd's
-/// `/var/log/journal`).
+/// `/var/log/journal`), and useradd before shadow 4.13 (bullseye) resetting a new uid's
+/// lastlog and faillog records.
 pub(super) const LAYER_FORMAT: u32 = 38;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -1344,7 +1344,14 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             Ok(())
         }
         _ if super::users::handles(name, args) => {
-            super::users::apply(&mut st.overlay, name, args, st.source_date_epoch / 86400)
+            let log_init = super::users::LogInit::of(st.packages);
+            super::users::apply(
+                &mut st.overlay,
+                name,
+                args,
+                st.source_date_epoch / 86400,
+                log_init,
+            )
         }
         _ if super::pam::handles(name, args) => super::pam::apply(&mut st.overlay, args),
         _ if super::ucf::handles(name, args) => super::ucf::apply(&mut st.overlay, name, args, st.umask),

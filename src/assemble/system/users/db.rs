@@ -16,6 +16,8 @@ pub struct Db {
     backups: [Option<Backup>; 4],
     /// A tool took the account files' lock (`/etc/.pwd.lock`, which stays behind).
     locked: bool,
+    /// The uids useradd added without `-l`, whose lastlog and faillog records it resets.
+    pub(super) log_resets: Vec<u32>,
 }
 
 /// A backup `FILE-`: the file's content before the tool's change, the file's owner, and its mode
@@ -68,6 +70,7 @@ impl Db {
             gshadow: read_rows(tree, FILES[3])?,
             backups: Default::default(),
             locked: false,
+            log_resets: Vec::new(),
         })
     }
 

@@ -190,21 +190,127 @@ fn exists(message: String) -> String {
     format!("{EXISTS}{message}")
 }
 
+/// What the image's useradd does to `/var/log/lastlog` and `/var/log/faillog` for a new uid
+/// (without `-l`): shadow before 4.13 (bullseye's 4.8.1) writes a zeroed record at the uid's
+/// offset wherever the file exists, extending it (`_apt`'s uid 100 leaves 101 records); 4.13
+/// and later (bookworm) write only inside the file as it is, which in a fresh image changes
+/// nothing (shadow's "Do not reset non-existent data in {last,fail}log").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogInit {
+    /// Nothing to write.
+    Unchanged,
+    /// Records of these sizes (glibc's `struct faillog`, `struct lastlog`) are written.
+    Records { faillog: u64, lastlog: u64 },
+    /// An older useradd on an architecture whose record sizes debcast does not know.
+    Unknown,
+}
+
+impl LogInit {
+    /// From the image's `passwd` package (useradd's), by its upstream version and architecture.
+    pub fn of(packages: &[crate::assemble::system::InstalledPackage]) -> LogInit {
+        let Some(passwd) = packages.iter().find(|p| p.name == "passwd") else {
+            return LogInit::Unchanged;
+        };
+        let upstream = crate::debian::version::upstream(&passwd.version);
+        if crate::debian::version::compare(upstream, "4.13") != std::cmp::Ordering::Less {
+            return LogInit::Unchanged;
+        }
+        // `struct faillog` is 2 + 2 + 12 bytes, time_t and long; `struct lastlog` a 32-bit time
+        // where glibc keeps utmp compatible with 32-bit programs (x86-64's
+        // __WORDSIZE_TIME64_COMPAT32), else time_t, then 32 + 256 bytes (aarch64: 8 + 288).
+        match passwd.architecture.as_str() {
+            "amd64" => LogInit::Records {
+                faillog: 32,
+                lastlog: 292,
+            },
+            "arm64" => LogInit::Records {
+                faillog: 32,
+                lastlog: 296,
+            },
+            _ => LogInit::Unknown,
+        }
+    }
+}
+
 /// Applies one account command to the overlay; `Err` is why it was not (the report says so).
-pub fn apply(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64) -> Result<(), String> {
+pub fn apply(
+    overlay: &mut Overlay<'_>,
+    name: &str,
+    args: &[String],
+    day: u64,
+    log_init: LogInit,
+) -> Result<(), String> {
     if name == "systemd-sysusers" {
         return sysusers::apply(overlay, args, day);
     }
     if name == "shadowconfig" {
         return shadowconfig::shadowconfig_on(overlay, day);
     }
-    match apply_inner(overlay, name, args, day) {
+    match apply_inner(overlay, name, args, day, log_init) {
         Err(e) if e.starts_with(EXISTS) => Ok(()),
         other => other,
     }
 }
 
-fn apply_inner(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64) -> Result<(), String> {
+/// useradd's reset of a new uid's records in the log files that exist ([`LogInit`]): zeros at
+/// the uid's offset, the file extended to hold them. The files keep their owner and mode.
+fn reset_log_records(overlay: &mut Overlay<'_>, uids: &[u32], log_init: LogInit) -> Result<(), String> {
+    let (faillog, lastlog) = match log_init {
+        LogInit::Unchanged => return Ok(()),
+        LogInit::Records { faillog, lastlog } => (faillog, lastlog),
+        LogInit::Unknown => {
+            let files: Vec<&str> = ["var/log/faillog", "var/log/lastlog"]
+                .into_iter()
+                .filter(|f| super::is_file(overlay, f))
+                .collect();
+            if uids.is_empty() || files.is_empty() {
+                return Ok(());
+            }
+            return Err(format!(
+                "the records useradd resets in /{} for uid {uids:?} are not reproduced on this architecture",
+                files.join(" and /")
+            ));
+        }
+    };
+    for (file, size) in [("var/log/faillog", faillog), ("var/log/lastlog", lastlog)] {
+        let Some(entry) = overlay
+            .entry(file)
+            .filter(|e| matches!(e.kind, crate::entry::EntryKind::File { .. }))
+            .cloned()
+        else {
+            continue;
+        };
+        let mut bytes = super::read_file(overlay, file)
+            .map_err(|e| e.to_string())?
+            .unwrap_or_default();
+        for &uid in uids {
+            let start =
+                usize::try_from(u64::from(uid) * size).map_err(|_| format!("uid {uid} is too large"))?;
+            let end = start + usize::try_from(size).map_err(|_| "record size")?;
+            if bytes.len() < end {
+                bytes.resize(end, 0);
+            }
+            bytes[start..end].fill(0);
+        }
+        let mut changed = entry;
+        changed.kind = crate::entry::EntryKind::File {
+            size: bytes.len() as u64,
+        };
+        overlay.apply(Changes {
+            files: vec![(changed, bytes)],
+            removed: vec![],
+        });
+    }
+    Ok(())
+}
+
+fn apply_inner(
+    overlay: &mut Overlay<'_>,
+    name: &str,
+    args: &[String],
+    day: u64,
+    log_init: LogInit,
+) -> Result<(), String> {
     let mut db = Db::load(overlay)?;
     let mut homes = Vec::new();
     match name {
@@ -254,7 +360,7 @@ fn apply_inner(overlay: &mut Overlay<'_>, name: &str, args: &[String], day: u64)
     for h in homes {
         make_home(overlay, &db, &h)?;
     }
-    Ok(())
+    reset_log_records(overlay, &db.log_resets, log_init)
 }
 
 /// A home directory to make after the account files are written.

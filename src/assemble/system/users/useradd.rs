@@ -21,6 +21,8 @@ pub struct UseraddCall {
     pub user_group: bool,
     /// `-K KEY=VALUE` login.defs overrides.
     pub overrides: Vec<(String, String)>,
+    /// `-l`: the user's lastlog and faillog records are left as they are.
+    pub no_log_init: bool,
 }
 
 /// Parsed options (letter, value) and the remaining operands.
@@ -149,7 +151,8 @@ pub fn parse_useradd(args: &[String]) -> Result<UseraddCall, String> {
             'M' => call.create_home = false,
             'N' => call.no_user_group = true,
             'U' => call.user_group = true,
-            'l' | 'o' => {}
+            'l' => call.no_log_init = true,
+            'o' => {}
             _ => return Err(format!("useradd option -{c} is not emulated")),
         }
     }
@@ -579,6 +582,11 @@ fn useradd_run(db: &mut Db, call: &UseraddCall, day: u64, defs: Option<&LoginDef
         .clone()
         .unwrap_or_else(|| format!("/home/{}", call.name));
     let shell = call.shell.clone().unwrap_or_else(|| "/bin/sh".into());
+    // useradd resets the new uid's lastlog and faillog records (`-l` keeps them): see
+    // `super::LogInit`.
+    if !call.no_log_init {
+        db.log_resets.push(uid);
+    }
     let shadowed = db.shadow.is_some();
     db.passwd.push(vec![
         call.name.clone(),
