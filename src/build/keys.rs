@@ -182,7 +182,8 @@ use super::artifacts::PlatformArtifact;
 /// answered as dpkg's run in a chroot sees it (usrmerge's preinst no longer stops at `exit 1`),
 /// and systemd-tmpfiles' `a`/`a+` lines written as POSIX ACL attributes (systemd's
 /// `/var/log/journal`), and useradd before shadow 4.13 (bullseye) resetting a new uid's
-/// lastlog and faillog records.
+/// lastlog and faillog records, and git-lfs's filter in /etc/gitconfig (`git lfs install
+/// --system`).
 pub(super) const LAYER_FORMAT: u32 = 38;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

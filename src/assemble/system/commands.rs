@@ -40,6 +40,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "run-parts" => parse_run_parts(args).is_some(),
         "mkfontdir" | "mkfontscale" => super::fontsdir::parse_call(argv0, args).is_ok(),
         "emacs-package-install" | "emacs-install" => super::emacsen::parse(argv0, args).is_some(),
+        "git" => super::gitlfs::parse(argv0, args).is_some(),
         _ => {
             super::users::handles(argv0, args)
                 || super::pam::handles(argv0, args)

@@ -38,6 +38,7 @@ pub mod find;
 pub mod fontconfig;
 pub mod fontsdir;
 pub mod ghash;
+pub mod gitlfs;
 pub mod gsettings;
 pub mod hwdb;
 pub mod iconcache;

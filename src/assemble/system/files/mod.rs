@@ -1333,6 +1333,10 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             &super::fontsdir::parse_call(name, args)?,
             st.umask,
         ),
+        "git" => super::gitlfs::apply(
+            &mut st.overlay,
+            super::gitlfs::parse(name, args).ok_or("this git command is not reproduced")?,
+        ),
         "journalctl" => {
             // The tool writes the database whole (0644, its directories 0755) or nothing.
             if let Some(bytes) = super::catalog::database(&st.overlay)? {
