@@ -730,7 +730,11 @@ pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
             .map(|d| vec![d.clone()])
             .unwrap_or_default(),
         // The cluster's configuration, which `pg_lsclusters` looks for.
-        "pg_createcluster" => super::postgres::cluster_config(args).into_iter().collect(),
+        // And the server's log it creates with the cluster.
+        "pg_createcluster" => super::postgres::cluster_config(args)
+            .into_iter()
+            .chain(super::postgres::cluster_log(args))
+            .collect(),
         "ssh-keygen" => match args.iter().position(|a| a == "-f").and_then(|i| args.get(i + 1)) {
             Some(key) if key.starts_with('/') => vec![format!("{key}.pub"), key.clone()],
             _ => Vec::new(),

@@ -254,6 +254,28 @@ pub fn cluster_config(args: &[String]) -> Option<String> {
         .then(|| format!("/etc/postgresql/{version}/{name}/postgresql.conf"))
 }
 
+/// The server log a `pg_createcluster` call creates with the cluster: `-l FILE`/`--logfile`,
+/// else `/var/log/postgresql/postgresql-VERSION-CLUSTER.log`.
+pub fn cluster_log(args: &[String]) -> Option<String> {
+    let given = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| match a.strip_prefix("--logfile=") {
+            Some(file) => Some(file.to_owned()),
+            None if a == "-l" || a == "--logfile" => args.get(i + 1).cloned(),
+            None => None,
+        });
+    if given.is_some() {
+        return given;
+    }
+    let conf = cluster_config(args)?;
+    let rest = conf
+        .strip_prefix("/etc/postgresql/")?
+        .strip_suffix("/postgresql.conf")?;
+    let (version, name) = rest.split_once('/')?;
+    Some(format!("/var/log/postgresql/postgresql-{version}-{name}.log"))
+}
+
 /// What `pg_lsclusters -h` prints where the image has no cluster: nothing. `Some(pending)`: the
 /// answer is empty, and names the clusters a left-out `pg_createcluster` makes at first start
 /// (what the script writes from it follows the image, not the install); `None` where the image

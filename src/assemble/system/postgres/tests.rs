@@ -227,6 +227,20 @@ fn the_cluster_pg_createcluster_would_make() {
         Some("/etc/postgresql/9.6/other/postgresql.conf")
     );
     assert_eq!(cluster_config(&args(&["main"])), None);
+    // The server log made with the cluster: the default name, or the one given.
+    assert_eq!(
+        cluster_log(&args(&["-u", "postgres", "--no-status", "15", "main"])).as_deref(),
+        Some("/var/log/postgresql/postgresql-15-main.log")
+    );
+    assert_eq!(
+        cluster_log(&args(&["--logfile=/srv/pg.log", "15", "main"])).as_deref(),
+        Some("/srv/pg.log")
+    );
+    assert_eq!(
+        cluster_log(&args(&["-l", "/srv/l.log", "15"])).as_deref(),
+        Some("/srv/l.log")
+    );
+    assert_eq!(cluster_log(&args(&["main"])), None);
     assert_eq!(cluster_config(&args(&["15", "../x"])), None);
 }
 
