@@ -325,14 +325,7 @@ fn set_acls(overlay: &mut Overlay<'_>, e: &Entry, spec: &acl::Spec, modify: bool
         let list = fill(old, &spec.default, changed.mode)?;
         changed.xattrs.insert(acl::DEFAULT.to_owned(), acl::encode(&list));
     }
-    let content = match overlay.read(&e.path) {
-        Some(Ok(bytes)) => bytes,
-        _ => Vec::new(),
-    };
-    overlay.apply(Changes {
-        files: vec![(changed, content)],
-        removed: vec![],
-    });
+    replace_metadata(overlay, changed);
     Ok(())
 }
 
@@ -421,7 +414,12 @@ fn adjust(
         acl::set_mode(&mut changed, m);
     }
     super::set_owner(&mut changed, user, group);
-    let content = match overlay.read(&e.path) {
+    replace_metadata(overlay, changed);
+}
+
+/// Puts an entry back with new metadata (mode, owner, attributes), its content as it was.
+fn replace_metadata(overlay: &mut Overlay<'_>, changed: Entry) {
+    let content = match overlay.read(&changed.path) {
         Some(Ok(bytes)) => bytes,
         _ => Vec::new(),
     };
