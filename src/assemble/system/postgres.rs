@@ -257,14 +257,9 @@ pub fn cluster_config(args: &[String]) -> Option<String> {
 /// The server log a `pg_createcluster` call creates with the cluster: `-l FILE`/`--logfile`,
 /// else `/var/log/postgresql/postgresql-VERSION-CLUSTER.log`.
 pub fn cluster_log(args: &[String]) -> Option<String> {
-    let given = args
-        .iter()
-        .enumerate()
-        .find_map(|(i, a)| match a.strip_prefix("--logfile=") {
-            Some(file) => Some(file.to_owned()),
-            None if a == "-l" || a == "--logfile" => args.get(i + 1).cloned(),
-            None => None,
-        });
+    let given = super::commands::option_values(args, Some("-l"), "--logfile")
+        .into_iter()
+        .next();
     if given.is_some() {
         return given;
     }
