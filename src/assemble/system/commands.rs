@@ -543,21 +543,6 @@ pub fn nondeterministic_output(name: &str, args: &[String]) -> Option<&'static s
     )
 }
 
-/// The values a command's option is given, in order: `LONG=VALUE`, or `LONG VALUE` / `SHORT
-/// VALUE` (the next argument).
-pub fn option_values(args: &[String], short: Option<&str>, long: &str) -> Vec<String> {
-    args.iter()
-        .enumerate()
-        .filter_map(
-            |(i, a)| match a.strip_prefix(long).and_then(|rest| rest.strip_prefix('=')) {
-                Some(value) => Some(value.to_owned()),
-                None if a == long || Some(a.as_str()) == short => args.get(i + 1).cloned(),
-                None => None,
-            },
-        )
-        .collect()
-}
-
 /// What `openssl` makes from random numbers (freeradius' `openssl dhparam -out …/certs/dh 1024`).
 const OPENSSL_GENERATED: &str = "the same `openssl` command (new keys, parameters or random bytes)";
 
@@ -686,7 +671,9 @@ pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
         }
         // `mungekey -c` writes the default key file unless `-k FILE`/`--keyfile=FILE` names another.
         "mungekey" if args.iter().any(|a| a == "-c" || a == "--create") => {
-            let named = option_values(args, Some("-k"), "--keyfile").into_iter().next();
+            let named = super::option_values(args, Some("-k"), "--keyfile")
+                .into_iter()
+                .next();
             vec![named.unwrap_or_else(|| "/etc/munge/munge.key".to_owned())]
         }
         "make-ssl-cert" if args.first().is_some_and(|a| a == "generate-default-snakeoil") => vec![
@@ -694,7 +681,7 @@ pub fn left_out_outputs(name: &str, args: &[String]) -> Vec<String> {
             "/etc/ssl/private/ssl-cert-snakeoil.key".to_owned(),
         ],
         // What it writes with `--outfile FILE`/`--outfile=FILE`.
-        "certtool" if certtool_generates(args) => option_values(args, None, "--outfile"),
+        "certtool" if certtool_generates(args) => super::option_values(args, None, "--outfile"),
         // The key files of `-S SITEKEY`/`-L LOCALKEY` (`--site-keyfile`, `--local-keyfile`).
         "twadmin" if twadmin_generates(args) => args
             .windows(2)

@@ -627,6 +627,21 @@ pub fn set_owner(e: &mut Entry, user: &Option<(u32, String)>, group: &Option<(u3
     }
 }
 
+/// The values a command's option is given, in order: `LONG=VALUE`, or `LONG VALUE` / `SHORT
+/// VALUE` (the next argument).
+pub fn option_values(args: &[String], short: Option<&str>, long: &str) -> Vec<String> {
+    args.iter()
+        .enumerate()
+        .filter_map(
+            |(i, a)| match a.strip_prefix(long).and_then(|rest| rest.strip_prefix('=')) {
+                Some(value) => Some(value.to_owned()),
+                None if a == long || Some(a.as_str()) == short => args.get(i + 1).cloned(),
+                None => None,
+            },
+        )
+        .collect()
+}
+
 /// A user or group by name or number, from the image's `etc/passwd` or `etc/group`.
 pub fn account(tree: &dyn TreeView, file: &str, name: &str) -> Result<(u32, String), String> {
     let text = match read_file(tree, file) {

@@ -257,7 +257,7 @@ pub fn cluster_config(args: &[String]) -> Option<String> {
 /// The server log a `pg_createcluster` call creates with the cluster: `-l FILE`/`--logfile`,
 /// else `/var/log/postgresql/postgresql-VERSION-CLUSTER.log`.
 pub fn cluster_log(args: &[String]) -> Option<String> {
-    let given = super::commands::option_values(args, Some("-l"), "--logfile")
+    let given = super::option_values(args, Some("-l"), "--logfile")
         .into_iter()
         .next();
     if given.is_some() {
