@@ -183,8 +183,9 @@ use super::artifacts::PlatformArtifact;
 /// and systemd-tmpfiles' `a`/`a+` lines written as POSIX ACL attributes (systemd's
 /// `/var/log/journal`), and useradd before shadow 4.13 (bullseye) resetting a new uid's
 /// lastlog and faillog records, and git-lfs's filter in /etc/gitconfig (`git lfs install
-/// --system`).
-pub(super) const LAYER_FORMAT: u32 = 38;
+/// --system`); 39 update-inetd's entries in /etc/inetd.conf (amanda-common's, talkd's,
+/// fingerd's lines under their group headings).
+pub(super) const LAYER_FORMAT: u32 = 39;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -42,6 +42,7 @@ pub mod gitlfs;
 pub mod gsettings;
 pub mod hwdb;
 pub mod iconcache;
+pub mod inetd;
 pub mod keyfile;
 pub mod ldcache;
 pub mod lighttpd;

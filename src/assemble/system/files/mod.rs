@@ -1337,6 +1337,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             &mut st.overlay,
             super::gitlfs::parse(name, args).ok_or("this git command is not reproduced")?,
         ),
+        "update-inetd" => super::inetd::apply(&mut st.overlay, &super::inetd::parse(args)?),
         "journalctl" => {
             // The tool writes the database whole (0644, its directories 0755) or nothing.
             if let Some(bytes) = super::catalog::database(&st.overlay)? {
