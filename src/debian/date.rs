@@ -166,9 +166,34 @@ pub fn format_utc(fmt: &str, secs: i64) -> String {
     out
 }
 
+/// RFC 5322's date as `date -R` prints it in UTC (`Sun, 06 Dec 2026 09:50:43 +0000`).
+pub fn rfc_email_utc(secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let c = Civil::from_unix(secs);
+    // 1970-01-01 was a Thursday.
+    let weekday = DAYS[secs.div_euclid(86_400).rem_euclid(7) as usize];
+    let month = MONTHS[(c.month as usize).saturating_sub(1) % 12];
+    format!(
+        "{weekday}, {:02} {month} {} {:02}:{:02}:{:02} +0000",
+        c.day, c.year, c.hour, c.minute, c.second
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// GNU date's `-R` for a few instants (checked with `date -u -R -d@N`).
+    #[test]
+    fn formats_rfc_email_dates() {
+        assert_eq!(rfc_email_utc(0), "Thu, 01 Jan 1970 00:00:00 +0000");
+        assert_eq!(rfc_email_utc(1_796_550_643), "Sun, 06 Dec 2026 09:50:43 +0000");
+        assert_eq!(rfc_email_utc(1_686_387_213), "Sat, 10 Jun 2023 08:53:33 +0000");
+        assert_eq!(rfc_email_utc(-1), "Wed, 31 Dec 1969 23:59:59 +0000");
+    }
 
     #[test]
     fn parses_release_dates() {

@@ -643,6 +643,52 @@ pub fn option_values(args: &[String], short: Option<&str>, long: &str) -> Vec<St
         .collect()
 }
 
+/// The arguments with each long option spelled in full, as GNU getopt_long reads them: the
+/// exact name, else the one option it is an unambiguous prefix of (`mkdir --parent`), with its
+/// `=VALUE` kept. An option that is none of `known`, or abbreviates several, is an error.
+pub fn gnu_long_options(args: &[String], known: &[&str]) -> Result<Vec<String>, String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut done = false;
+    for a in args {
+        if done || !a.starts_with("--") {
+            out.push(a.clone());
+            continue;
+        }
+        if a == "--" {
+            done = true;
+            out.push(a.clone());
+            continue;
+        }
+        let (key, value) = match a.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (a.as_str(), None),
+        };
+        let full = match known.iter().find(|k| **k == key) {
+            Some(k) => *k,
+            None => match known.iter().filter(|k| k.starts_with(key)).collect::<Vec<_>>()[..] {
+                [k] => *k,
+                [] => return Err(format!("option `{a}` is not one this tool has")),
+                _ => return Err(format!("option `{a}` is ambiguous")),
+            },
+        };
+        out.push(match value {
+            Some(v) => format!("{full}={v}"),
+            None => full.to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// GNU mkdir's long options.
+pub const MKDIR_LONG_OPTIONS: &[&str] = &[
+    "--mode",
+    "--parents",
+    "--verbose",
+    "--context",
+    "--help",
+    "--version",
+];
+
 /// A user or group by name or number, from the image's `etc/passwd` or `etc/group`.
 pub fn account(tree: &dyn TreeView, file: &str, name: &str) -> Result<(u32, String), String> {
     let text = match read_file(tree, file) {

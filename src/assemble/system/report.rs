@@ -210,6 +210,9 @@ fn already_holds(tree: &dyn TreeView, c: &Call<'_>) -> bool {
     if name.rsplit('/').next() != Some("mkdir") || c.stdout.is_some() {
         return false;
     }
+    let Ok(args) = super::gnu_long_options(args, super::MKDIR_LONG_OPTIONS) else {
+        return false;
+    };
     let (options, dirs): (Vec<&String>, Vec<&String>) = args.iter().partition(|a| a.starts_with('-'));
     options.iter().all(|o| *o == "-p" || *o == "--parents")
         && !options.is_empty()

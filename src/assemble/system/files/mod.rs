@@ -27,7 +27,7 @@ use divert::{Diversion, divert, list_diversions, listpackage, truename};
 
 use super::{copy, lstat_path, sed};
 use nodes::{install_file, mkdir, modify};
-use paths::{absolutize, dotdot_path, not_unpacked_yet, operands, option_value};
+use paths::{absolutize, dotdot_path, not_unpacked_yet, operands};
 
 use crate::entry::{Entry, EntryKind};
 
@@ -1048,6 +1048,7 @@ pub fn compute_at(
                             .with_machine_files(&machine_files)
                             .with_debconf(&db)
                             .with_package(&pkg.name, &pkg.architecture, "config", &pkg.architecture)
+                            .with_source_date_epoch(source_date_epoch)
                             .run_script(&config);
                         if let Err(why) = walked {
                             listed.push(report::cut_short(&why));
@@ -1090,6 +1091,7 @@ pub fn compute_at(
                     .with_source(&source)
                     .with_machine_files(&machine_files)
                     .with_package(&pkg.name, &pkg.architecture, script, &pkg.architecture)
+                    .with_source_date_epoch(source_date_epoch)
                     .run_script(&nodes);
                 if let Err(why) = walked {
                     failures.push(report::cut_short(&why));
@@ -1212,6 +1214,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             Ok(())
         }
         "mkdir" => {
+            let args = &super::gnu_long_options(args, super::MKDIR_LONG_OPTIONS)?;
             // `-p`, also bundled (`-pZ`: `-Z`, an SELinux context, has no effect in an image).
             let parents = args.iter().any(|a| {
                 a == "--parents"
@@ -1220,13 +1223,14 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
                         && a.contains('p')
                         && a[1..].chars().all(|c| "pvZ".contains(c)))
             });
-            let mode = option_value(args, "-m", "--mode=")
+            let mode = super::option_values(args, Some("-m"), "--mode")
+                .pop()
                 .map(|m| parse_mode(&m).ok_or(format!("mode `{m}` is not octal")))
                 .transpose()?
                 .unwrap_or(0o777 & !st.umask);
             // Parents made by -p are `u+wx` whatever the umask says, as coreutils makes them.
             let parent_mode = (0o777 & !st.umask) | 0o300;
-            for p in operands(args, &["-m"])? {
+            for p in operands(args, &["-m", "--mode"])? {
                 mkdir(&mut st.overlay, &p, parents, mode, parent_mode)?;
             }
             Ok(())

@@ -79,16 +79,6 @@ pub(super) fn operands(args: &[String], takes_value: &[&str]) -> Result<Vec<Stri
     Ok(out)
 }
 
-pub(super) fn option_value(args: &[String], short: &str, long_eq: &str) -> Option<String> {
-    args.iter().enumerate().find_map(|(i, a)| {
-        if a == short {
-            args.get(i + 1).cloned()
-        } else {
-            a.strip_prefix(long_eq).map(str::to_owned)
-        }
-    })
-}
-
 /// The arguments of a file command with its relative path operands made absolute against the
 /// working directory `cwd` (the shell's, as the walk followed it), for the commands whose
 /// operands are known to be paths: every operand of `mkdir`, `rmdir`, `touch`, `rm`, `mv`, `cp`,

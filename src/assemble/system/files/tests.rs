@@ -178,6 +178,23 @@ fn mkdir_follows_links_in_the_image() {
     assert_eq!(kind(&changes, "usr/b"), Some(&EntryKind::Directory));
 }
 
+/// GNU mkdir reads a long option by its unambiguous prefix (mdadm's mkconf runs `mkdir
+/// --parent`), and `--mode` with its value apart; an option it does not have is reported.
+#[test]
+fn mkdir_reads_long_options_as_getopt_does() {
+    let script = "#!/bin/sh\nset -e\nmkdir --parent /etc\nmkdir --par --mode 0750 /etc/m/n\nmkdir --pa --mo=0700 /etc/k\n";
+    let (changes, report) = compute(&merged_usr(), &[pkg("p", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(file(&changes, "etc/m/n").map(|(e, _)| e.mode), Some(0o750));
+    assert_eq!(file(&changes, "etc/k").map(|(e, _)| e.mode), Some(0o700));
+    assert_eq!(kind(&changes, "etc/m"), Some(&EntryKind::Directory));
+    for bad in ["mkdir --ver /etc/x", "mkdir --frob /etc/x"] {
+        let (changes, report) = compute(&merged_usr(), &[pkg("p", &format!("#!/bin/sh\n{bad}\n"))]).unwrap();
+        assert_eq!(report.len(), 1, "{bad}: {report:?}");
+        assert!(file(&changes, "etc/x").is_none(), "{bad}");
+    }
+}
+
 #[test]
 fn mkdir_never_replaces_what_is_there() {
     let mut t = merged_usr();
@@ -399,6 +416,77 @@ fn here_documents_written_by_cat() {
     assert_eq!(
         what,
         ["cat > /etc/x (a here-document with expansions, or to a path not known, is not reproduced)"]
+    );
+}
+
+/// `exec >FILE` sends the rest of the script's output to FILE (mdadm's mkconf); what goes to
+/// standard error (`>&2`, `1>&2`) does not land there, `2>&1` changes nothing, and a
+/// subshell's `exec` stays in the subshell.
+#[test]
+fn exec_sends_the_script_s_output_to_a_file() {
+    let mut t = MemTree::new();
+    t.dir("etc").file("etc/out.conf", b"stale\n");
+    let script = "#!/bin/sh\nset -e\necho before\nexec >/etc/out.conf\necho one\necho warn >&2\n\
+                  cat <<EOF\ntwo\nEOF\n( exec >/etc/sub; echo s )\necho three 1>&2\nprintf 'four\\n' 2>&1\n";
+    let (changes, report) = compute(&t, &[pkg("p", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let (e, out) = file(&changes, "etc/out.conf").unwrap();
+    assert_eq!(String::from_utf8_lossy(out), "one\ntwo\nfour\n");
+    assert_eq!(e.mode, 0o644);
+    assert_eq!(
+        file(&changes, "etc/sub").map(|(_, b)| b.as_slice()),
+        Some(&b"s\n"[..])
+    );
+    // Appending: nothing is emptied.
+    let script = "#!/bin/sh\nexec >>/etc/out.conf\necho more\n";
+    let (changes, _) = compute(&t, &[pkg("p", script)]).unwrap();
+    assert_eq!(
+        file(&changes, "etc/out.conf").map(|(_, b)| b.as_slice()),
+        Some(&b"stale\nmore\n"[..])
+    );
+}
+
+/// mdadm's way, in small: the config script reads settings only from a non-empty file (`[ -s
+/// F ]`, false where F is missing), the postinst writes the defaults from debconf's answers and
+/// runs a helper that `exec`s its output into the configuration, dated by SOURCE_DATE_EPOCH
+/// (`date -R --utc -d@…`), while its warnings go to standard error.
+#[test]
+fn a_helper_writes_its_output_dated_by_source_date_epoch() {
+    let config = "#!/bin/sh\n. /usr/share/debconf/confmodule\nset -eu\n\
+        if [ -s /etc/default/tool ]; then\n  CHECK=false\n  . /etc/default/tool\n  db_set tool/check \"$CHECK\"\nfi\n\
+        db_input medium tool/check || :\ndb_go\n";
+    let postinst = "#!/bin/sh\nset -e\n. /usr/share/debconf/confmodule\n\
+        db_get tool/check\nCHECK=\"${RET:-true}\"\n\
+        cat <<_eof > /etc/default/tool\nCHECK=$CHECK\n_eof\n\
+        if /usr/share/tool/mkconf generate /etc/tool/tool.conf 2>/dev/null; then echo done >&2; fi\n";
+    let mkconf = "#!/bin/sh\nset -eu\nmkdir --parent ${2%/*}\nexec >$2\ncat <<_eof\n# tool.conf\nCHECK ${CHECK:-x}\n_eof\n\
+        echo W: no arrays >&2\n\
+        if [ -z \"${SOURCE_DATE_EPOCH:-}\" ]; then\n  echo \"# made on $(date -R)\"\nelse\n  echo \"# made on $(date -R --utc -d@$SOURCE_DATE_EPOCH)\"\nfi\n";
+    let mut p = pkg("tool", postinst);
+    p.members.insert("config".into(), config.as_bytes().to_vec());
+    p.members.insert(
+        "templates".into(),
+        b"Template: tool/check\nType: boolean\nDefault: true\nDescription: x\n".to_vec(),
+    );
+    let mut t = MemTree::new();
+    t.dir("etc/default")
+        .dir("usr/share/tool")
+        .file("usr/share/tool/mkconf", mkconf.as_bytes())
+        .mode("usr/share/tool/mkconf", 0o755)
+        .dir("usr/share/debconf")
+        .file(
+            "usr/share/debconf/confmodule",
+            b"db_get () { _db_cmd \"GET $@\"; }\ndb_set () { _db_cmd \"SET $@\"; }\n",
+        );
+    let (changes, report) = compute_at(&t, &[p], 1_796_550_643)
+        .map(|(c, r, _)| (c, r))
+        .unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let text = |path: &str| file(&changes, path).map(|(_, b)| String::from_utf8_lossy(b).into_owned());
+    assert_eq!(text("etc/default/tool").as_deref(), Some("CHECK=true\n"));
+    assert_eq!(
+        text("etc/tool/tool.conf").as_deref(),
+        Some("# tool.conf\nCHECK x\n# made on Sun, 06 Dec 2026 09:50:43 +0000\n")
     );
 }
 

@@ -451,6 +451,16 @@ impl<'f> Eval<'f> {
         self
     }
 
+    /// SOURCE_DATE_EPOCH, exported: the build runs dpkg with it, as reproducible builds do, so
+    /// a script that dates what it writes by it (mdadm's mkconf) writes the build's date, and
+    /// the same date every time.
+    pub fn with_source_date_epoch(mut self, seconds: u64) -> Self {
+        self.vars
+            .insert("SOURCE_DATE_EPOCH".to_owned(), Value::Known(seconds.to_string()));
+        self.exported.insert("SOURCE_DATE_EPOCH".to_owned());
+        self
+    }
+
     /// The environment dpkg gives a maintainer script (`DPKG_MAINTSCRIPT_*`, empty `DPKG_ROOT`)
     /// in the [`SCRIPT_ENVIRONMENT`] the build runs dpkg in, and the image's native architecture
     /// for `dpkg --print-architecture`.
@@ -1145,7 +1155,47 @@ impl<'f> Eval<'f> {
             }
             return;
         }
+        // `exec >FILE` (no command): standard output is FILE from here on.
+        if let [exec] = words
+            && exec.literal().as_deref() == Some("exec")
+            && self.capturing == 0
+            && self.exec_redirect(redirs, text)
+        {
+            return;
+        }
         self.simple_command(assigns, words, redirs, text);
+    }
+
+    /// `exec >FILE`: the shell's standard output is FILE from here on, made empty once (mdadm's
+    /// mkconf: `exec >$CONFIG`, then `cat <<_eof` and `echo`s); every later command without a
+    /// redirection of its own appends to it. `false` when no redirection of standard output is
+    /// among `redirs`. Kept out of `simple` so that its frame stays small for deep recursion.
+    #[inline(never)]
+    fn exec_redirect(&mut self, redirs: &[Redir], text: &str) -> bool {
+        let Some((target, append)) = redirs.iter().rev().find_map(|r| match r {
+            Redir::Out { append, target } => Some((target, *append)),
+            _ => None,
+        }) else {
+            return false;
+        };
+        let target = self.expand_path(target);
+        if !append && !is_dev_null(&target) {
+            self.emit(Call {
+                argv: Ok(vec![":".to_owned()]),
+                text,
+                stdout: Some((target.clone(), false)),
+                heredoc: None,
+                env: Vec::new(),
+                stdin: None,
+                cwd: self.known_cwd(),
+                guessed: self.guessing > 0,
+                guess: self.value_guesses.last().cloned(),
+                machine_dependent: None,
+            });
+        }
+        self.stdout = Some((target, true));
+        self.last_status = Some(true);
+        true
     }
 
     /// A simple command: assignments, a builtin, a function or a command; `false` when its words

@@ -200,7 +200,12 @@ impl<'a> Lexer<'a> {
                             } else {
                                 "N>"
                             };
-                            if self.s[self.i..].starts_with(b">") && !self.s[self.i..].starts_with(b">&") {
+                            if self.s[self.i..].starts_with(b">&") {
+                                // `2>&1`: another descriptor's duplication, dropped with its
+                                // target (a bare `>&2` is standard output's, kept apart).
+                                self.i += 2;
+                                out.push((Tok::Op("N>&"), start));
+                            } else if self.s[self.i..].starts_with(b">") {
                                 self.i += op.len() - 1;
                                 out.push((Tok::Op(op), start));
                             }
@@ -676,7 +681,25 @@ fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
                     out.push((Tok::Redir(Redir::In(source)), at));
                 }
             }
-            (Tok::Op("N>" | "N>>" | ">&" | "<&" | "&>"), _) => {
+            // `>&2` (`1>&2`): standard output goes to the descriptor, not to a file of the
+            // image; kept as a redirection to /dev/null so that an enclosing `>FILE` (or an
+            // earlier `exec >FILE`) does not take what the command prints (mkconf's warnings).
+            (Tok::Op(">&"), at) => {
+                if let Some((Tok::Word(..), _)) = it.peek()
+                    && let Some((Tok::Word(fd, ..), _)) = it.next()
+                    && fd
+                        .literal()
+                        .is_some_and(|l| l != "1" && l.chars().all(|c| c.is_ascii_digit()))
+                    && (after_simple(&out) || after_compound(&out))
+                {
+                    let target = Word(vec![Piece {
+                        part: Part::Lit("/dev/null".to_owned()),
+                        quoted: false,
+                    }]);
+                    out.push((Tok::Redir(Redir::Out { append: true, target }), at));
+                }
+            }
+            (Tok::Op("N>" | "N>>" | "N>&" | "<&" | "&>"), _) => {
                 if matches!(it.peek(), Some((Tok::Word(..), _))) {
                     it.next();
                 }

@@ -796,7 +796,6 @@ fn exec_runs_its_command_in_the_shell_s_place() {
     assert_eq!(
         out,
         [
-            "exec",
             "mkdir -p /var/spool/tool/--cleansquat",
             "echo back",
             "other --flag"

@@ -16,6 +16,41 @@
 
 use regex::Regex;
 
+/// `date` of a given instant (`-d @SECONDS`, as mdadm's mkconf prints SOURCE_DATE_EPOCH's):
+/// `-R` or `+FORMAT` (`%Y %m %d %H %M %S %s %%`), in UTC — `-u`, or the zone of a script that
+/// sets none, the image's `/etc/localtime` being tzdata's default, UTC. `None` for the current
+/// time (it is the build's) and for other forms.
+pub fn date(args: &[String]) -> Option<String> {
+    use crate::debian::date;
+    let mut at = None;
+    let mut format = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let value = match a.as_str() {
+            "-u" | "--utc" | "--universal" => continue,
+            "-R" | "--rfc-email" => {
+                format = Some(None);
+                continue;
+            }
+            "-d" | "--date" => it.next()?.as_str(),
+            s if s.starts_with("--date=") => &s[7..],
+            s if s.starts_with("-d") => &s[2..],
+            s if s.starts_with('+') => {
+                date::check_format(&s[1..]).ok()?;
+                format = Some(Some(s[1..].to_owned()));
+                continue;
+            }
+            _ => return None,
+        };
+        at = Some(value.strip_prefix('@')?.trim().parse::<i64>().ok()?);
+    }
+    let secs = at?;
+    Some(match format? {
+        None => format!("{}\n", date::rfc_email_utc(secs)),
+        Some(f) => format!("{}\n", date::format_utc(&f, secs)),
+    })
+}
+
 /// The shell that runs a script, from its `#!` line (dpkg runs it through that interpreter).
 pub fn is_bash(script: &str) -> bool {
     script.lines().next().is_some_and(|l| {

@@ -180,6 +180,7 @@ impl<'f> Eval<'f> {
                 return Some(line("scheduler is not running"));
             }
             ["expr", ..] => return text::expr(&argv[1..]).map(|(out, _)| line(&out)),
+            ["date", ..] => return text::date(&argv[1..]),
             // The paper size of the locale scripts run under (C.UTF-8, glibc's C locale has
             // A4's, in millimetres); libpaper1's config asks.
             ["locale", "width"] => return Some(line("210")),
@@ -346,7 +347,9 @@ pub(super) fn answered_status(argv: &[String], stdin: Option<&str>, printed: &st
         "stat" | "getfacl" => Some(true),
         "grep" | "egrep" | "fgrep" => text::grep_matches(argv, stdin.unwrap_or_default()),
         "echo" | "printf" | "cat" | "sed" | "tr" | "cut" | "sort" | "uniq" | "head" | "tail" | "wc"
-        | "iconv" | "xargs" | "basename" | "dirname" | "pwd" | "uname" | "locale" | "whoami" => Some(true),
+        | "iconv" | "xargs" | "basename" | "dirname" | "pwd" | "uname" | "locale" | "whoami" | "date" => {
+            Some(true)
+        }
         // Told only once its file is made (setupcon's `TMPFILE=$(mktemp /tmp/…) || TMPFILE=$(mktemp
         // /run/…) || …` stops at the first).
         "mktemp" => Some(true),

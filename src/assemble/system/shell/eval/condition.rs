@@ -367,11 +367,11 @@ impl<'f> Eval<'f> {
                         kind()?,
                         Some(FileKind::File { executable: true, .. } | FileKind::Dir)
                     ),
-                    // Non-empty: a directory always is; another kind of entry (a hard link, a
-                    // device) is not decided here.
-                    "-s" if !self.sizes => return None,
+                    // Non-empty: a directory always is, a missing file never (as `-e` knows);
+                    // a file's size only where the probe follows the script's writes; another
+                    // kind of entry (a hard link, a device) is not decided here.
                     "-s" => match kind()? {
-                        Some(FileKind::File { empty, .. }) => !empty,
+                        Some(FileKind::File { empty, .. }) if self.sizes => !empty,
                         Some(FileKind::Dir) => true,
                         None => false,
                         Some(_) => return None,

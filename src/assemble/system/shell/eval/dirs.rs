@@ -21,6 +21,7 @@ pub(super) struct SavedShell {
     dirs: Rc<WorkingDir>,
     exited: bool,
     ended_on_guess: Option<String>,
+    stdout: Option<(Value, bool)>,
 }
 
 impl Eval<'_> {
@@ -108,6 +109,7 @@ impl Eval<'_> {
             dirs: self.dirs.clone(),
             exited: self.exited,
             ended_on_guess: self.ended_on_guess.clone(),
+            stdout: self.stdout.clone(),
         }
     }
 
@@ -119,7 +121,10 @@ impl Eval<'_> {
             dirs,
             exited,
             ended_on_guess,
+            stdout,
         } = saved;
+        // `exec >FILE` in a subshell redirects that subshell only.
+        self.stdout = stdout;
         self.vars = vars;
         self.positional = positional;
         self.dirs = dirs;
