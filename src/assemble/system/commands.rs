@@ -42,6 +42,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "emacs-package-install" | "emacs-install" => super::emacsen::parse(argv0, args).is_some(),
         "git" => super::gitlfs::parse(argv0, args).is_some(),
         "update-inetd" => super::inetd::parse(args).is_ok(),
+        "update-ccache-symlinks" => super::ccache::parse(args).is_ok(),
         _ => {
             super::users::handles(argv0, args)
                 || super::pam::handles(argv0, args)

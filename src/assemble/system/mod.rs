@@ -24,6 +24,7 @@ pub mod basefiles;
 pub mod binfmts;
 pub mod calls;
 pub mod catalog;
+pub mod ccache;
 pub mod certificates;
 pub mod clib;
 pub mod commands;

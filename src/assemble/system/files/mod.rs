@@ -1342,6 +1342,10 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
             super::gitlfs::parse(name, args).ok_or("this git command is not reproduced")?,
         ),
         "update-inetd" => super::inetd::apply(&mut st.overlay, &super::inetd::parse(args)?),
+        "update-ccache-symlinks" => {
+            super::ccache::parse(args)?;
+            super::ccache::apply(&mut st.overlay)
+        }
         "journalctl" => {
             // The tool writes the database whole (0644, its directories 0755) or nothing.
             if let Some(bytes) = super::catalog::database(&st.overlay)? {
