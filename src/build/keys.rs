@@ -184,8 +184,10 @@ use super::artifacts::PlatformArtifact;
 /// `/var/log/journal`), and useradd before shadow 4.13 (bullseye) resetting a new uid's
 /// lastlog and faillog records, and git-lfs's filter in /etc/gitconfig (`git lfs install
 /// --system`); 39 update-inetd's entries in /etc/inetd.conf (amanda-common's, talkd's,
-/// fingerd's lines under their group headings).
-pub(super) const LAYER_FORMAT: u32 = 39;
+/// fingerd's lines under their group headings); 40 `exec >FILE` in scripts (mdadm's mkconf
+/// writes mdadm.conf that way), SOURCE_DATE_EPOCH in the scripts' environment with `date` of a
+/// given instant, `>&2` kept out of an enclosing file, and ccache's compiler links.
+pub(super) const LAYER_FORMAT: u32 = 40;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).
