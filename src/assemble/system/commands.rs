@@ -52,6 +52,19 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
     }
 }
 
+/// Whether a command the files module applies prints nothing on standard output: the plain
+/// file commands (not asked to be verbose) and the emulated tools that write only files
+/// (update-inetd's `--verbose` and warnings go to standard error).
+pub fn prints_nothing(argv: &[String]) -> bool {
+    let Some((name, args)) = argv.split_first() else {
+        return false;
+    };
+    match name.rsplit('/').next().unwrap_or(name) {
+        "update-ccache-symlinks" | "update-inetd" => handles(name.rsplit('/').next().unwrap_or(name), args),
+        _ => super::shell::prints_nothing(argv) && handles(name.rsplit('/').next().unwrap_or(name), args),
+    }
+}
+
 /// `run-parts [--exit-on-error|--report|-v|--verbose]… DIR`: the directory (options that list,
 /// test or pass arguments are not this form).
 pub fn parse_run_parts(args: &[String]) -> Option<String> {

@@ -130,6 +130,7 @@ pub fn parse(args: &[String]) -> Result<Call, String> {
             let group = chomp(&group.unwrap_or_else(|| "OTHER".into())).to_ascii_uppercase();
             Action::Add { entry, group }
         }
+        // `remove_service` refuses an empty service (a warning, nothing changed).
         "--remove" => Action::Remove(chomp(arg)),
         _ => {
             let services: Vec<String> = arg.split(',').map(chomp).collect();
@@ -295,6 +296,7 @@ pub fn apply(overlay: &mut Overlay<'_>, call: &Call) -> Result<(), String> {
             &call.add_matchers(entry, group)?,
             &call.sep,
         ),
+        Action::Remove(service) if service.is_empty() => false,
         Action::Remove(service) => {
             let m = Matchers::of(service, &call.sep)?;
             // More than one entry without --multi: the question's preset answer is "false".
@@ -346,11 +348,15 @@ pub fn apply(overlay: &mut Overlay<'_>, call: &Call) -> Result<(), String> {
 
 /// `enable_service`: drops the marker from the service's disabled entries.
 fn enable(current: &mut [Vec<u8>], m: &Matchers, pattern: &Regex, sep: &str) -> bool {
+    // `s/^$SEP//`: what the marker, read as a regular expression, matches at the line's start.
+    let Ok(marker) = perl(&["^", sep]) else {
+        return false;
+    };
     let mut changed = false;
     for l in current.iter_mut() {
         if m.disabled.is_match(l) && pattern.is_match(l) {
-            // `s/^$SEP//`: the marker is the line's start (the match said so).
-            *l = l[sep.len()..].to_vec();
+            let cut = marker.find(l).map_or(0, |found| found.end());
+            *l = l[cut..].to_vec();
             changed = true;
         }
     }
@@ -483,6 +489,22 @@ mod tests {
             "ftp stream tcp nowait root /usr/sbin/tcpd /usr/sbin/in.ftpd\n"
         );
         assert_eq!(run(two, &["--multi", "--remove", "ftp"]).unwrap(), "");
+        // An empty service removes nothing (DebianNet carps and returns).
+        let indented = " x\n\n";
+        assert_eq!(run(indented, &["--multi", "--remove", ""]).unwrap(), indented);
+        // A marker that is a regular expression is removed as Perl's `s/^$SEP//` removes it.
+        assert_eq!(
+            run(
+                "### ftp stream tcp\n",
+                &["--comment-chars", "#+ ", "--enable", "ftp"]
+            )
+            .unwrap(),
+            "ftp stream tcp\n"
+        );
+        assert_eq!(
+            run("#a b c\n", &["--comment-chars", "#.*.*.*.*", "--enable", "b"]).unwrap(),
+            "#a b c\n"
+        );
         assert_eq!(
             run(two, &["--pattern", "in\\.ftpd", "--disable", "ftp"]).unwrap(),
             "#<off># ftp stream tcp nowait root /usr/sbin/tcpd /usr/sbin/in.ftpd\nftp stream tcp nowait root /usr/sbin/tcpd /usr/sbin/vsftpd\n"

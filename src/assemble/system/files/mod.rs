@@ -523,6 +523,12 @@ pub fn compute_at(
                             output::printed(&state.borrow().overlay, argv, bash, c.stdin.as_deref());
                         // A command whose output `printed` computes (or refuses) does nothing else.
                         let printing = !matches!(printed, Ok(None));
+                        // A file command or an emulated tool that prints nothing adds nothing to
+                        // the file (`exec >FILE` then `mkdir -p DIR`) and is applied as usual.
+                        let printed = match printed {
+                            Ok(None) if commands::prints_nothing(argv) => Ok(Some(String::new())),
+                            other => other,
+                        };
                         let written = match (target, printed) {
                             (shell::Value::Known(path), Ok(Some(text))) => {
                                 output::write_file(&mut state.borrow_mut(), path, &text, *append)
@@ -1047,6 +1053,10 @@ pub fn compute_at(
                             .with_source(&source)
                             .with_machine_files(&machine_files)
                             .with_debconf(&db)
+                            // Sizes as the image has them when the config runs (mdadm's `[ -s
+                            // /etc/default/mdadm ]`): a config script writes no file it then
+                            // tests (what it would write is reported, not applied).
+                            .with_sizes()
                             .with_package(&pkg.name, &pkg.architecture, "config", &pkg.architecture)
                             .with_source_date_epoch(source_date_epoch)
                             .run_script(&config);

@@ -446,6 +446,35 @@ fn exec_sends_the_script_s_output_to_a_file() {
     );
 }
 
+/// After `exec >FILE` the script goes on as before: file commands apply and print nothing into
+/// it, a helper script is walked (its output lands there too), a pipeline's first stages feed
+/// the last, a function called with `>&2` prints to standard error, `2>&1` sends what `>&2`
+/// prints into the file, and an `exec` in a pipeline's last stage ends with that stage.
+#[test]
+fn exec_to_a_file_keeps_the_rest_of_the_script_walked() {
+    let mut t = merged_usr();
+    t.dir("etc")
+        .file("etc/in", b"x1\nx2\n")
+        .dir("usr/share/tool")
+        .file(
+            "usr/share/tool/h",
+            b"#!/bin/sh\nmkdir -p /var/made\necho from-helper\n",
+        )
+        .mode("usr/share/tool/h", 0o755);
+    let script = "#!/bin/sh\nset -e\nwarn() { echo \"W: $*\"; }\nexec >/etc/out\necho a\nmkdir -p /var/d\n\
+                  /usr/share/tool/h\ncat /etc/in | sed s/x/y/\nwarn no >&2\n\
+                  echo x | { exec >/etc/other; cat; }\necho b\n\
+                  ( exec >/etc/both 2>&1; echo c; echo d >&2; warn e >&2 )\n";
+    let (changes, report) = compute(&t, &[pkg("p", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let text = |p: &str| file(&changes, p).map(|(_, b)| String::from_utf8_lossy(b).into_owned());
+    assert_eq!(text("etc/out").as_deref(), Some("a\nfrom-helper\ny1\ny2\nb\n"));
+    assert_eq!(text("etc/other").as_deref(), Some("x\n"));
+    assert_eq!(text("etc/both").as_deref(), Some("c\nd\nW: e\n"));
+    assert_eq!(kind(&changes, "var/d"), Some(&EntryKind::Directory));
+    assert_eq!(kind(&changes, "var/made"), Some(&EntryKind::Directory));
+}
+
 /// mdadm's way, in small: the config script reads settings only from a non-empty file (`[ -s
 /// F ]`, false where F is missing), the postinst writes the defaults from debconf's answers and
 /// runs a helper that `exec`s its output into the configuration, dated by SOURCE_DATE_EPOCH

@@ -75,6 +75,10 @@ pub enum Redir {
     HeredocExpands(Word),
     /// `<FILE`: standard input read from a file.
     In(Word),
+    /// `2>&1`: standard error goes where standard output goes at this point.
+    ErrToOut,
+    /// `>&2` (`1>&2`): standard output goes where standard error goes.
+    OutToErr,
 }
 
 #[derive(Debug, Clone, PartialEq)]

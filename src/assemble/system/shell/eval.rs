@@ -286,6 +286,9 @@ pub struct Eval<'f> {
     /// Where standard output goes for commands without a redirection of their own: the target
     /// of an enclosing compound command's `>FILE` (appending once the first command wrote).
     stdout: Option<(Value, bool)>,
+    /// Where standard error goes when that is a file (`{ …; } >FILE 2>&1`, `exec >FILE 2>&1`):
+    /// what `>&2` sends there; `None` for the script's own descriptor.
+    stderr: Option<(Value, bool)>,
     /// Lines a `while read` loop reads: the here-document of the compound command around it.
     lines: Option<std::collections::VecDeque<String>>,
     /// `trap ACTION EXIT`: run when the script ends.
@@ -409,6 +412,7 @@ impl<'f> Eval<'f> {
             globs: None,
             guesses: None,
             stdout: None,
+            stderr: None,
             lines: None,
             exit_trap: None,
             ended_on_guess: None,
@@ -637,8 +641,22 @@ impl<'f> Eval<'f> {
                 // Every stage of a pipeline runs in a subshell (dash, and bash without
                 // `lastpipe`): what it assigns, its `cd` and its `exit` end with it (apache2's
                 // `error=true` inside `cat FILE | while read …` leaves `$error` false).
-                let subshell =
-                    (!before.is_empty()).then(|| (self.vars.clone(), self.unset, self.dirs.clone()));
+                let subshell = (!before.is_empty()).then(|| {
+                    (
+                        self.vars.clone(),
+                        self.unset,
+                        self.dirs.clone(),
+                        self.stdout.clone(),
+                        self.stderr.clone(),
+                    )
+                });
+                // The stages before the last print into the pipe, not where the shell's output
+                // goes (`exec >FILE; cat IN | sed …`).
+                let shell_stdout = if before.is_empty() {
+                    None
+                } else {
+                    self.stdout.take()
+                };
                 let exited = self.exited;
                 let loops = if before.is_empty() {
                     self.loops
@@ -663,6 +681,9 @@ impl<'f> Eval<'f> {
                     self.stdin = None;
                     input = Some(std::mem::take(&mut self.capture));
                 }
+                if !before.is_empty() {
+                    self.stdout = shell_stdout;
+                }
                 let lost = std::mem::replace(&mut self.capture_lost, saved_lost);
                 self.capture = saved;
                 self.capturing -= 1;
@@ -677,8 +698,10 @@ impl<'f> Eval<'f> {
                     self.node(last);
                 }
                 self.stdin = None;
-                if let Some((vars, unset, dirs)) = subshell {
+                if let Some((vars, unset, dirs, stdout, stderr)) = subshell {
                     (self.vars, self.unset, self.dirs) = (vars, unset, dirs);
+                    // An `exec >FILE` in the last stage ends with its subshell.
+                    (self.stdout, self.stderr) = (stdout, stderr);
                     self.exited = exited;
                 }
                 self.loops = loops;
@@ -717,33 +740,13 @@ impl<'f> Eval<'f> {
                     Some(l) => Some(self.lines.replace(l)),
                     None => None,
                 };
-                let target = redirs.iter().rev().find_map(|r| match r {
-                    Redir::Out { append, target } => Some((target, *append)),
-                    Redir::Heredoc(_) | Redir::HeredocExpands(_) | Redir::In(_) => None,
-                });
-                match target {
-                    Some((target, append)) => {
-                        let target = self.expand_path(target);
-                        // `>FILE` makes the file empty before anything is written to it.
-                        if !append {
-                            self.emit(Call {
-                                argv: Ok(vec![":".to_owned()]),
-                                text: ":",
-                                stdout: Some((target.clone(), false)),
-                                heredoc: None,
-                                env: Vec::new(),
-                                stdin: None,
-                                cwd: self.known_cwd(),
-                                guessed: self.guessing > 0,
-                                guess: self.value_guesses.last().cloned(),
-                                machine_dependent: None,
-                            });
-                        }
-                        let saved = self.stdout.replace((target, true));
-                        self.node(body);
-                        self.stdout = saved;
-                    }
-                    None => self.node(body),
+                if redirs.iter().any(redirects_output) {
+                    let saved = (self.stdout.clone(), self.stderr.clone());
+                    self.redirect_shell(redirs, ":");
+                    self.node(body);
+                    (self.stdout, self.stderr) = saved;
+                } else {
+                    self.node(body);
                 }
                 if let Some(saved) = saved_lines {
                     self.lines = saved;
@@ -808,7 +811,9 @@ impl<'f> Eval<'f> {
         let to_file = self.stdout.as_ref().is_some_and(|(t, _)| !is_dev_null(t))
             || redirs
                 .iter()
-                .any(|r| matches!(r, Redir::Out { target, .. } if !is_dev_null_word(target)));
+                .any(|r| matches!(r, Redir::Out { target, .. } if !is_dev_null_word(target)))
+            || redirs.contains(&Redir::OutToErr)
+                && self.stderr.as_ref().is_some_and(|(t, _)| !is_dev_null(t));
         // So is a file it reads (cyrus-common's `$(sed --silent -e … < /etc/imapd.conf | head -1)`);
         // one the walk cannot read leaves the output unknown.
         let file_input = match redirs.iter().rev().find_map(|r| match r {
@@ -1166,36 +1171,52 @@ impl<'f> Eval<'f> {
         self.simple_command(assigns, words, redirs, text);
     }
 
-    /// `exec >FILE`: the shell's standard output is FILE from here on, made empty once (mdadm's
-    /// mkconf: `exec >$CONFIG`, then `cat <<_eof` and `echo`s); every later command without a
-    /// redirection of its own appends to it. `false` when no redirection of standard output is
-    /// among `redirs`. Kept out of `simple` so that its frame stays small for deep recursion.
+    /// `exec >FILE` (`2>&1`, `>&2`): the shell's standard output (and error) are FILE from here
+    /// on, made empty once (mdadm's mkconf: `exec >$CONFIG`, then `cat <<_eof` and `echo`s);
+    /// every later command without a redirection of its own appends to it. `false` when `redirs`
+    /// redirect neither. Kept out of `simple` so that its frame stays small for deep recursion.
     #[inline(never)]
     fn exec_redirect(&mut self, redirs: &[Redir], text: &str) -> bool {
-        let Some((target, append)) = redirs.iter().rev().find_map(|r| match r {
-            Redir::Out { append, target } => Some((target, *append)),
-            _ => None,
-        }) else {
+        if !redirs.iter().any(redirects_output) {
             return false;
-        };
-        let target = self.expand_path(target);
-        if !append && !is_dev_null(&target) {
-            self.emit(Call {
-                argv: Ok(vec![":".to_owned()]),
-                text,
-                stdout: Some((target.clone(), false)),
-                heredoc: None,
-                env: Vec::new(),
-                stdin: None,
-                cwd: self.known_cwd(),
-                guessed: self.guessing > 0,
-                guess: self.value_guesses.last().cloned(),
-                machine_dependent: None,
-            });
         }
-        self.stdout = Some((target, true));
+        self.redirect_shell(redirs, text);
         self.last_status = Some(true);
         true
+    }
+
+    /// Points the shell's standard output and error where `redirs` send them, in their order,
+    /// emptying a file `>FILE` names once (a call told as `text`); both then append.
+    #[inline(never)]
+    fn redirect_shell(&mut self, redirs: &[Redir], text: &str) {
+        let (mut stdout, mut stderr) = (self.stdout.clone(), self.stderr.clone());
+        for r in redirs {
+            match r {
+                Redir::Out { append, target } => {
+                    let target = self.expand_path(target);
+                    // `>FILE` makes the file empty before anything is written to it.
+                    if !append && !is_dev_null(&target) {
+                        self.emit(Call {
+                            argv: Ok(vec![":".to_owned()]),
+                            text,
+                            stdout: Some((target.clone(), false)),
+                            heredoc: None,
+                            env: Vec::new(),
+                            stdin: None,
+                            cwd: self.known_cwd(),
+                            guessed: self.guessing > 0,
+                            guess: self.value_guesses.last().cloned(),
+                            machine_dependent: None,
+                        });
+                    }
+                    stdout = Some((target, true));
+                }
+                Redir::ErrToOut => stderr = stdout.clone(),
+                Redir::OutToErr => stdout = Some(stderr.clone().unwrap_or_else(discarded)),
+                Redir::Heredoc(_) | Redir::HeredocExpands(_) | Redir::In(_) => {}
+            }
+        }
+        (self.stdout, self.stderr) = (stdout, stderr);
     }
 
     /// A simple command: assignments, a builtin, a function or a command; `false` when its words
@@ -1252,7 +1273,16 @@ impl<'f> Eval<'f> {
                 return ran;
             }
             if let Some(body) = self.funcs.get(&name).cloned() {
-                self.call_function(&body, &fields[1..]);
+                // `warn "…" >&2`, `f > FILE`: what the function prints goes where the call's
+                // redirections send it.
+                if redirs.iter().any(redirects_output) {
+                    let saved = (self.stdout.clone(), self.stderr.clone());
+                    self.redirect_shell(redirs, text);
+                    self.call_function(&body, &fields[1..]);
+                    (self.stdout, self.stderr) = saved;
+                } else {
+                    self.call_function(&body, &fields[1..]);
+                }
                 return ran;
             }
         }
@@ -1277,12 +1307,15 @@ impl<'f> Eval<'f> {
         text: &str,
     ) {
         let mut stdout = self.stdout.clone();
+        let mut stderr = self.stderr.clone();
         let mut heredoc = None;
         let mut input: Option<Option<String>> = None;
         let mut machine_dependent = None;
         for r in redirs {
             match r {
                 Redir::Out { append, target } => stdout = Some((self.expand_path(target), *append)),
+                Redir::ErrToOut => stderr = stdout.clone(),
+                Redir::OutToErr => stdout = Some(stderr.clone().unwrap_or_else(discarded)),
                 Redir::Heredoc(body) => heredoc = Some(body.clone()),
                 Redir::HeredocExpands(word) => {
                     let text = self.expand_one(word);
@@ -1315,12 +1348,15 @@ impl<'f> Eval<'f> {
         {
             machine_dependent = self.machine_input(argv, &env);
         }
-        // A helper script whose output goes nowhere in particular is walked in its place.
-        let quiet = match &stdout {
-            None => true,
-            Some((Value::Known(p), _)) => p.starts_with("/dev/"),
-            Some((Value::Unknown(_), _)) => false,
-        };
+        // A helper script whose output goes nowhere in particular is walked in its place, and
+        // so is one whose output goes where the shell's does (after `exec >FILE`): its
+        // commands print there themselves.
+        let quiet = stdout == self.stdout
+            || match &stdout {
+                None => true,
+                Some((Value::Known(p), _)) => p.starts_with("/dev/"),
+                Some((Value::Unknown(_), _)) => false,
+            };
         if let (Ok(argv), true, Some(args)) = (&argv, quiet, fields.get(1..))
             && !argv.is_empty()
             && self.helper(argv, args, &env)
@@ -1825,7 +1861,7 @@ const CARRIED_OUT: &[&str] = &[
 
 /// A file command that prints nothing (not asked to be verbose): inside `$(…)` it changes files
 /// and adds nothing to the value.
-pub(super) fn prints_nothing(argv: &[String]) -> bool {
+pub fn prints_nothing(argv: &[String]) -> bool {
     argv.first()
         .is_some_and(|n| CARRIED_OUT.contains(&n.rsplit('/').next().unwrap_or(n)))
         && !argv[1..]
@@ -2181,7 +2217,18 @@ fn is_dev_null_word(target: &Word) -> bool {
 /// Whether a command's redirections only discard its output (`>/dev/null`): no file written, no
 /// input read from one.
 fn output_discarded(redirs: &[Redir]) -> bool {
-    redirs
-        .iter()
-        .all(|r| matches!(r, Redir::Out { target, .. } if is_dev_null_word(target)))
+    redirs.iter().all(|r| {
+        matches!(r, Redir::Out { target, .. } if is_dev_null_word(target))
+            || matches!(r, Redir::ErrToOut | Redir::OutToErr)
+    })
+}
+
+/// Whether a redirection points standard output or error somewhere.
+fn redirects_output(r: &Redir) -> bool {
+    matches!(r, Redir::Out { .. } | Redir::ErrToOut | Redir::OutToErr)
+}
+
+/// Output sent nowhere in the image (the terminal dpkg gives the script, seen as /dev/null).
+fn discarded() -> (Value, bool) {
+    (Value::Known("/dev/null".to_owned()), true)
 }

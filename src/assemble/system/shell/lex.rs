@@ -201,10 +201,10 @@ impl<'a> Lexer<'a> {
                                 "N>"
                             };
                             if self.s[self.i..].starts_with(b">&") {
-                                // `2>&1`: another descriptor's duplication, dropped with its
-                                // target (a bare `>&2` is standard output's, kept apart).
+                                // `2>&1` is kept (standard error joins standard output);
+                                // another descriptor's duplication is dropped with its target.
                                 self.i += 2;
-                                out.push((Tok::Op("N>&"), start));
+                                out.push((Tok::Op(if fd == "2" { "2>&" } else { "N>&" }), start));
                             } else if self.s[self.i..].starts_with(b">") {
                                 self.i += op.len() - 1;
                                 out.push((Tok::Op(op), start));
@@ -476,7 +476,8 @@ impl<'a> Lexer<'a> {
                     .or_else(|| rest.strip_prefix('+').map(|w| (false, w)));
                 if let (false, Some((colon, a))) = (name.is_empty(), alt) {
                     let (base, depth) = self.nested(end - a.len())?;
-                    let mut lexer = Lexer::new(a);
+                    let protected = protect_word(a);
+                    let mut lexer = Lexer::new(&protected);
                     lexer.base = base;
                     lexer.depth = depth;
                     let word = lexer.word()?;
@@ -519,7 +520,8 @@ impl<'a> Lexer<'a> {
                     })
                 } else if let Some(d) = default {
                     let (base, depth) = self.nested(end - d.len())?;
-                    let mut lexer = Lexer::new(d);
+                    let protected = protect_word(d);
+                    let mut lexer = Lexer::new(&protected);
                     lexer.base = base;
                     lexer.depth = depth;
                     let w = lexer.word()?;
@@ -681,22 +683,37 @@ fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
                     out.push((Tok::Redir(Redir::In(source)), at));
                 }
             }
-            // `>&2` (`1>&2`): standard output goes to the descriptor, not to a file of the
-            // image; kept as a redirection to /dev/null so that an enclosing `>FILE` (or an
-            // earlier `exec >FILE`) does not take what the command prints (mkconf's warnings).
+            // `>&2` (`1>&2`): standard output goes where standard error goes, so an enclosing
+            // `>FILE` (or an earlier `exec >FILE`) does not take what the command prints
+            // (mkconf's warnings) unless standard error goes there too. Another descriptor
+            // (debconf's 3) is not a file of the image: kept as /dev/null.
             (Tok::Op(">&"), at) => {
                 if let Some((Tok::Word(..), _)) = it.peek()
                     && let Some((Tok::Word(fd, ..), _)) = it.next()
-                    && fd
+                    && let Some(fd) = fd
                         .literal()
-                        .is_some_and(|l| l != "1" && l.chars().all(|c| c.is_ascii_digit()))
+                        .filter(|l| l != "1" && l.chars().all(|c| c.is_ascii_digit()))
                     && (after_simple(&out) || after_compound(&out))
                 {
-                    let target = Word(vec![Piece {
-                        part: Part::Lit("/dev/null".to_owned()),
-                        quoted: false,
-                    }]);
-                    out.push((Tok::Redir(Redir::Out { append: true, target }), at));
+                    let redir = if fd == "2" {
+                        Redir::OutToErr
+                    } else {
+                        let target = Word(vec![Piece {
+                            part: Part::Lit("/dev/null".to_owned()),
+                            quoted: false,
+                        }]);
+                        Redir::Out { append: true, target }
+                    };
+                    out.push((Tok::Redir(redir), at));
+                }
+            }
+            (Tok::Op("2>&"), at) => {
+                if let Some((Tok::Word(..), _)) = it.peek()
+                    && let Some((Tok::Word(fd, ..), _)) = it.next()
+                    && fd.literal().as_deref() == Some("1")
+                    && (after_simple(&out) || after_compound(&out))
+                {
+                    out.push((Tok::Redir(Redir::ErrToOut), at));
                 }
             }
             (Tok::Op("N>" | "N>>" | "N>&" | "<&" | "&>"), _) => {
@@ -711,6 +728,37 @@ fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
             }
             t => out.push(t),
         }
+    }
+    out
+}
+
+/// The word of `${name:-…}` and `${name:+…}`: neither blanks nor `<`, `>`, `|`, `&`, `;` end it or
+/// make it a redirection (mdadm's `${DEVICE:-partitions containers}`, `${HOMEHOST:-<system>}`).
+/// Escaped, the word lexer takes them as its text; whether the expansion is split into fields
+/// is the enclosing `${…}`'s quoting, as in sh.
+fn protect_word(text: &str) -> String {
+    let blanks = protect_blanks(text);
+    let mut out = String::with_capacity(blanks.len());
+    let (mut quote, mut escaped, mut depth) = (None, false, 0usize);
+    for c in blanks.chars() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' && quote != Some('\'') {
+            escaped = true;
+        } else if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+        } else if c == '\'' || c == '"' {
+            quote = Some(c);
+        } else if c == '(' || c == '{' {
+            depth += 1;
+        } else if (c == ')' || c == '}') && depth > 0 {
+            depth -= 1;
+        } else if "<>|&;".contains(c) && depth == 0 {
+            out.push('\\');
+        }
+        out.push(c);
     }
     out
 }

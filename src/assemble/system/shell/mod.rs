@@ -22,7 +22,7 @@ pub use eval::{
     UNKNOWN_RANDOM_ARG, Value, is_host_dependent, is_machine_dependent, is_random_dependent,
     is_random_source, is_unknown_arg, left_out_output_maker, prints_host_name, prints_random,
 };
-pub use eval::{as_exit_after_unreproduced, as_failure_exit, join};
+pub use eval::{as_exit_after_unreproduced, as_failure_exit, join, prints_nothing};
 pub use glob::glob_match;
 pub use lex::{MAX_NESTING, ParseError};
 

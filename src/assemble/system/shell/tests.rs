@@ -1563,3 +1563,35 @@ fn special_parameters_in_braces_expand_as_plain_ones() {
                   f() { say \"[${@}]\" \"${#}\"; }\nf\n";
     said_as_dash_says(script, &["a b c", "a b c 2", "a b c", "a b c", "0", "[] 0"]);
 }
+
+/// The word of `${X:-…}` and `${X:+…}` keeps its blanks and `<`, `>` as text (mdadm's mkconf:
+/// `${DEVICE:-partitions containers}`, `${HOMEHOST:-<system>}`), in a here-document, in double
+/// quotes (one field) and unquoted (split into fields, as sh does).
+#[test]
+fn defaults_keep_their_blanks_and_angle_brackets() {
+    let nodes = parse(
+        "X=\nY=\nZ=z\ncat <<_eof\n#D ${X:-partitions containers}\nH ${Y:-<system>}\nA ${Z:+-o a|b}\n_eof\n\
+         echo \"${X:-a b}\" \"${Y:-<s>}\" ${X:-c d} \"${Z:+x; y}\"\n",
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| out.push((c.argv.clone(), c.heredoc.clone()));
+    Eval::new(&["configure", ""], &mut cb).run(&nodes);
+    assert_eq!(
+        out,
+        [
+            (
+                Ok(vec!["cat".to_owned()]),
+                Some(Some(
+                    "#D partitions containers\nH <system>\nA -o a|b\n".to_owned()
+                ))
+            ),
+            (
+                Ok(["echo", "a b", "<s>", "c", "d", "x; y"]
+                    .map(str::to_owned)
+                    .to_vec()),
+                None
+            ),
+        ]
+    );
+}

@@ -116,6 +116,7 @@ impl<'f> Eval<'f> {
                 globs: self.globs,
                 guesses: self.guesses,
                 stdout: None,
+                stderr: None,
                 lines: None,
                 exit_trap: None,
                 ended_on_guess: None,

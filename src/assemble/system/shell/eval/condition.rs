@@ -239,7 +239,8 @@ impl<'f> Eval<'f> {
             return None;
         };
         let redirected = |r: &Redir| match r {
-            Redir::Out { .. } => !output_elsewhere,
+            Redir::Out { .. } | Redir::OutToErr => !output_elsewhere,
+            Redir::ErrToOut => false,
             Redir::Heredoc(_) | Redir::HeredocExpands(_) | Redir::In(_) => true,
         };
         // `LC_ALL=C lpstat -r`: a status query whose answer the walk gives the same in any
@@ -367,11 +368,11 @@ impl<'f> Eval<'f> {
                         kind()?,
                         Some(FileKind::File { executable: true, .. } | FileKind::Dir)
                     ),
-                    // Non-empty: a directory always is, a missing file never (as `-e` knows);
-                    // a file's size only where the probe follows the script's writes; another
-                    // kind of entry (a hard link, a device) is not decided here.
+                    // Non-empty: a directory always is; another kind of entry (a hard link, a
+                    // device) is not decided here.
+                    "-s" if !self.sizes => return None,
                     "-s" => match kind()? {
-                        Some(FileKind::File { empty, .. }) if self.sizes => !empty,
+                        Some(FileKind::File { empty, .. }) => !empty,
                         Some(FileKind::Dir) => true,
                         None => false,
                         Some(_) => return None,

@@ -22,6 +22,7 @@ pub(super) struct SavedShell {
     exited: bool,
     ended_on_guess: Option<String>,
     stdout: Option<(Value, bool)>,
+    stderr: Option<(Value, bool)>,
 }
 
 impl Eval<'_> {
@@ -110,6 +111,7 @@ impl Eval<'_> {
             exited: self.exited,
             ended_on_guess: self.ended_on_guess.clone(),
             stdout: self.stdout.clone(),
+            stderr: self.stderr.clone(),
         }
     }
 
@@ -122,9 +124,10 @@ impl Eval<'_> {
             exited,
             ended_on_guess,
             stdout,
+            stderr,
         } = saved;
         // `exec >FILE` in a subshell redirects that subshell only.
-        self.stdout = stdout;
+        (self.stdout, self.stderr) = (stdout, stderr);
         self.vars = vars;
         self.positional = positional;
         self.dirs = dirs;

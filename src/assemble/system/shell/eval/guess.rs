@@ -224,7 +224,9 @@ impl Eval<'_> {
 fn last_output(redirs: &[Redir]) -> Option<(&Word, bool)> {
     redirs.iter().rev().find_map(|r| match r {
         Redir::Out { append, target } => Some((target, *append)),
-        Redir::Heredoc(_) | Redir::HeredocExpands(_) | Redir::In(_) => None,
+        Redir::Heredoc(_) | Redir::HeredocExpands(_) | Redir::In(_) | Redir::ErrToOut | Redir::OutToErr => {
+            None
+        }
     })
 }
 

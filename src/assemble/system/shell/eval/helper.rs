@@ -75,7 +75,7 @@ impl<'f> Eval<'f> {
         let saved_positional = std::mem::replace(&mut self.positional, fields.to_vec());
         let saved_trap = self.exit_trap.take();
         // An `exec >FILE` of the helper redirects the helper's shell, not the caller's.
-        let saved_stdout = self.stdout.clone();
+        let saved_outputs = (self.stdout.clone(), self.stderr.clone());
         let saved = (self.bash, self.in_func, self.loops);
         (self.bash, self.in_func, self.loops) = (bash, 0, 0);
         self.depth += 1;
@@ -90,7 +90,7 @@ impl<'f> Eval<'f> {
         self.ended_on_guess = None;
         (self.bash, self.in_func, self.loops) = saved;
         self.exit_trap = saved_trap;
-        self.stdout = saved_stdout;
+        (self.stdout, self.stderr) = saved_outputs;
         self.positional = saved_positional;
         self.funcs = saved_funcs;
         self.vars = saved_vars;
