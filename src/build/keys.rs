@@ -186,8 +186,11 @@ use super::artifacts::PlatformArtifact;
 /// --system`); 39 update-inetd's entries in /etc/inetd.conf (amanda-common's, talkd's,
 /// fingerd's lines under their group headings); 40 `exec >FILE` in scripts (mdadm's mkconf
 /// writes mdadm.conf that way), SOURCE_DATE_EPOCH in the scripts' environment with `date` of a
-/// given instant, `>&2` kept out of an enclosing file, and ccache's compiler links.
-pub(super) const LAYER_FORMAT: u32 = 40;
+/// given instant, `>&2` kept out of an enclosing file, and ccache's compiler links; 41 standard
+/// error modelled for redirections (`2>&1`, `>&2`, a function call's), file commands after
+/// `exec >FILE` applied, and `${X:-…}` words that keep their blanks and `<`, `>` (mdadm's
+/// `#DEVICE partitions containers`, `HOMEHOST <system>`).
+pub(super) const LAYER_FORMAT: u32 = 41;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).
