@@ -124,14 +124,17 @@ fn parse_ucf(args: &[String]) -> Result<UcfCall, String> {
             three_way,
             historical,
         }),
-        [new, dest] if !purge && new.starts_with('/') && dest.starts_with('/') => Ok(UcfCall {
+        // NEW may be relative to the working directory (dh_ucf writes `ucf
+        // "usr/share/postgrey/postgrey-default" …`: dpkg runs scripts in `/`); the files module
+        // makes it absolute with the walk's directory before applying it.
+        [new, dest] if !purge && !new.is_empty() && dest.starts_with('/') => Ok(UcfCall {
             new: Some((*new).to_owned()),
             dest: (*dest).to_owned(),
             three_way,
             historical,
         }),
         _ if purge => Err("ucf --purge without exactly one absolute DESTINATION".into()),
-        _ => Err("ucf without exactly NEW and DESTINATION as absolute paths".into()),
+        _ => Err("ucf without exactly NEW and an absolute DESTINATION".into()),
     }
 }
 
@@ -155,7 +158,13 @@ fn parse_ucfr(args: &[String]) -> Result<(String, String, bool), String> {
 /// Applies one `ucf` or `ucfr` call to the image, as the tool would on a fresh install.
 pub fn apply(overlay: &mut Overlay<'_>, argv0: &str, args: &[String], umask: u32) -> Result<(), String> {
     match argv0 {
-        "ucf" => ucf(overlay, &parse_ucf(args)?, umask),
+        "ucf" => {
+            let call = parse_ucf(args)?;
+            if call.new.as_ref().is_some_and(|n| !n.starts_with('/')) {
+                return Err("ucf's NEW is relative to a working directory the walk does not know".into());
+            }
+            ucf(overlay, &call, umask)
+        }
         "ucfr" => match parse_ucfr(args)? {
             (pkg, file, false) => ucfr(overlay, &pkg, &file, umask),
             (pkg, file, true) => ucfr_purge(overlay, &pkg, &file, umask),

@@ -98,6 +98,18 @@ pub(super) fn absolutize(name: &str, args: &[String], cwd: Option<&str>) -> Vec<
             0,
         ),
         "chmod" | "chown" | "chgrp" => (&["--reference"], 1),
+        "ucf" => (
+            &[
+                "-s",
+                "--src-dir",
+                "--sum-file",
+                "-P",
+                "--package",
+                "--state-dir",
+                "--debconf-template",
+            ],
+            0,
+        ),
         "ln" => (
             &["-t", "-S", "--suffix", "--target-directory"],
             usize::from(!is_hard_link(args)),

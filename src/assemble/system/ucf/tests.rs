@@ -174,7 +174,7 @@ fn options_that_change_the_outcome_are_not_guessed() {
         "-n /a /etc/b",
         "--state-dir /x /a /etc/b",
         "/a",
-        "a /etc/b",
+        "/a etc/b",
     ] {
         assert!(!handles("ucf", &args(refused)), "{refused}");
     }
@@ -182,6 +182,29 @@ fn options_that_change_the_outcome_are_not_guessed() {
     assert!(handles("ucfr", &args("--purge foo /etc/b")));
     assert!(handles("ucf", &args("--purge /etc/b")));
     assert!(!handles("ucfr", &args("foo etc/b")));
+}
+
+/// dh_ucf's calls name NEW relative to the working directory (postgrey's `ucf
+/// "usr/share/postgrey/postgrey-default" "/etc/default/postgrey"`): dpkg runs the script in `/`,
+/// and after a `cd` the path is relative to where the script went.
+#[test]
+fn a_relative_new_file_is_read_from_the_working_directory() {
+    let mut t = MemTree::new();
+    t.dir("etc/default")
+        .dir("var/lib/ucf")
+        .file("var/lib/ucf/hashfile", b"")
+        .file("var/lib/ucf/registry", b"")
+        .file("usr/share/p/p-default", b"A=1\n")
+        .file("usr/share/p/other", b"B=2\n");
+    let script = "#!/bin/sh\nset -e\nucf \"usr/share/p/p-default\" \"/etc/default/p\"\nucfr p /etc/default/p\n\
+                  cd /usr/share\nucf p/other /etc/default/other\n";
+    let (changes, report) = files::compute(&t, &[pkg("p", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(file(&changes, "etc/default/p").1, b"A=1\n");
+    assert_eq!(file(&changes, "etc/default/other").1, b"B=2\n");
+    assert!(
+        String::from_utf8_lossy(&file(&changes, "var/lib/ucf/hashfile").1).contains("  /etc/default/p\n")
+    );
 }
 
 /// `ucf --purge` and `ucfr --purge` of a file never installed (a postinst forgetting its old
