@@ -355,8 +355,10 @@ pub fn compute(
         let Some(best) = best else { continue };
         link(tree, &mut out, &group.link, name, &best.path);
         for (sname, slink) in &group.slaves {
+            // A slave's file may be a link another group makes (fp-compiler's `pc.1.gz` points
+            // at `fpc.1.gz`, the `fpc` group's slave): it exists once that group is linked.
             match best.slaves.get(sname) {
-                Some(spath) if super::exists(tree, &tree_path(spath)) => {
+                Some(spath) if path_exists(tree, &groups, spath) => {
                     link(tree, &mut out, slink, sname, spath);
                 }
                 _ => {}

@@ -529,3 +529,41 @@ fn a_choice_may_be_a_link_an_earlier_group_made() {
         "{report:?}"
     );
 }
+
+/// fp-compiler's postinst: `pc`'s slave `pc.1.gz` points at `fpc.1.gz`, which is the slave link
+/// of the `fpc` group registered just before; update-alternatives makes it, since that link
+/// leads to a file. A slave whose file is nowhere stays unlinked.
+#[test]
+fn a_slave_may_point_at_a_link_an_earlier_group_made() {
+    let script = "#!/bin/sh\nset -e\n\
+        update-alternatives --install /usr/bin/fpc fpc /usr/bin/fpc-3.2 30 \
+          --slave /usr/share/man/man1/fpc.1.gz fpc.1.gz /usr/share/man/man1/fpc-3.2.1.gz\n\
+        update-alternatives --install /usr/bin/pc pc /usr/bin/fpc 20 \
+          --slave /usr/share/man/man1/pc.1.gz pc.1.gz /usr/share/man/man1/fpc.1.gz \
+          --slave /usr/share/man/man1/px.1.gz px.1.gz /usr/share/man/man1/none.1.gz\n";
+    let mut t = MemTree::new();
+    t.file("usr/bin/fpc-3.2", b"x")
+        .file("usr/share/man/man1/fpc-3.2.1.gz", b"x")
+        .dir("etc/alternatives");
+    let (changes, report) = compute(&t, &[pkg("fp-compiler", script)], &System::default(), "amd64").unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let target = |path: &str| {
+        changes
+            .files
+            .iter()
+            .find(|(e, _)| e.path == path)
+            .and_then(|(e, _)| match &e.kind {
+                crate::entry::EntryKind::Symlink { target } => Some(target.clone()),
+                _ => None,
+            })
+    };
+    assert_eq!(
+        target("usr/share/man/man1/pc.1.gz").as_deref(),
+        Some("/etc/alternatives/pc.1.gz")
+    );
+    assert_eq!(
+        target("etc/alternatives/pc.1.gz").as_deref(),
+        Some("/usr/share/man/man1/fpc.1.gz")
+    );
+    assert_eq!(target("usr/share/man/man1/px.1.gz"), None);
+}
