@@ -189,8 +189,10 @@ use super::artifacts::PlatformArtifact;
 /// given instant, `>&2` kept out of an enclosing file, and ccache's compiler links; 41 standard
 /// error modelled for redirections (`2>&1`, `>&2`, a function call's), file commands after
 /// `exec >FILE` applied, and `${X:-…}` words that keep their blanks and `<`, `>` (mdadm's
-/// `#DEVICE partitions containers`, `HOMEHOST <system>`).
-pub(super) const LAYER_FORMAT: u32 = 41;
+/// `#DEVICE partitions containers`, `HOMEHOST <system>`); 42 ucf's NEW relative to the working
+/// directory (postgrey's configuration), and alternatives' slaves whose file is another group's
+/// link (fp-compiler's `pc.1.gz`).
+pub(super) const LAYER_FORMAT: u32 = 42;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).
