@@ -191,8 +191,9 @@ use super::artifacts::PlatformArtifact;
 /// `exec >FILE` applied, and `${X:-…}` words that keep their blanks and `<`, `>` (mdadm's
 /// `#DEVICE partitions containers`, `HOMEHOST <system>`); 42 ucf's NEW relative to the working
 /// directory (postgrey's configuration), and alternatives' slaves whose file is another group's
-/// link (fp-compiler's `pc.1.gz`).
-pub(super) const LAYER_FORMAT: u32 = 42;
+/// link (fp-compiler's `pc.1.gz`); 43 a trigger a package activates for itself in its
+/// `postinst configure` processed after it (libvlc-bin's plugin cache is reported).
+pub(super) const LAYER_FORMAT: u32 = 43;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

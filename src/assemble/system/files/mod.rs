@@ -1112,10 +1112,20 @@ pub fn compute_at(
             if let Some(err) = refused {
                 return Err(err);
             }
-            // What the script activated, for the packages configured before it.
+            // What the script activated, for the packages configured before it; and, after its
+            // own `postinst configure`, for the package itself: dpkg reads the activations
+            // (`Unincorp`) once the package's status is set after its postinst, so a trigger it
+            // activates for itself is processed later (libvlc-bin's `dpkg-trigger` of its own
+            // plugin directory, whose `triggered` run builds plugins.dat).
             let activated = std::mem::take(&mut state.borrow_mut().activated);
-            for (name, awaits) in &activated {
-                triggers.activate(name, &configured.borrow(), *awaits);
+            if !activated.is_empty() {
+                let mut interested = configured.borrow().clone();
+                if step == Step::Configure {
+                    interested.insert(pkg.name.as_str());
+                }
+                for (name, awaits) in &activated {
+                    triggers.activate(name, &interested, *awaits);
+                }
             }
             report.extend(failures.into_iter().map(|what| NotEmulated {
                 package: pkg.name.clone(),

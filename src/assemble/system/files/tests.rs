@@ -475,6 +475,25 @@ fn exec_to_a_file_keeps_the_rest_of_the_script_walked() {
     assert_eq!(kind(&changes, "var/made"), Some(&EntryKind::Directory));
 }
 
+/// libvlc-bin's way: its postinst activates its own file trigger in `configure`, and dpkg runs
+/// its `postinst triggered` afterwards (the activation is read once the package is configured);
+/// another package's unconfigured interest is not triggered.
+#[test]
+fn a_trigger_a_package_activates_for_itself_runs_after_its_configure() {
+    let mut t = MemTree::new();
+    t.dir("usr/lib/p/plugins").dir("var/cache");
+    let postinst = "#!/bin/sh\nset -e\ncase \"$1\" in\n  triggered) touch /var/cache/p-triggered ;;\n\
+                    configure) dpkg-trigger /usr/lib/p/plugins ;;\nesac\n";
+    let mut p = pkg("p", postinst);
+    p.members.insert(
+        "triggers".into(),
+        b"interest-noawait /usr/lib/p/plugins\n".to_vec(),
+    );
+    let (changes, report) = compute(&t, &[p]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(file(&changes, "var/cache/p-triggered").is_some(), "{changes:?}");
+}
+
 /// mdadm's way, in small: the config script reads settings only from a non-empty file (`[ -s
 /// F ]`, false where F is missing), the postinst writes the defaults from debconf's answers and
 /// runs a helper that `exec`s its output into the configuration, dated by SOURCE_DATE_EPOCH
