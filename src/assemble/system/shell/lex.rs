@@ -737,36 +737,19 @@ fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
 /// Escaped, the word lexer takes them as its text; whether the expansion is split into fields
 /// is the enclosing `${…}`'s quoting, as in sh.
 fn protect_word(text: &str) -> String {
-    let blanks = protect_blanks(text);
-    let mut out = String::with_capacity(blanks.len());
-    let (mut quote, mut escaped, mut depth) = (None, false, 0usize);
-    for c in blanks.chars() {
-        if escaped {
-            escaped = false;
-        } else if c == '\\' && quote != Some('\'') {
-            escaped = true;
-        } else if let Some(q) = quote {
-            if c == q {
-                quote = None;
-            }
-        } else if c == '\'' || c == '"' {
-            quote = Some(c);
-        } else if c == '(' || c == '{' {
-            depth += 1;
-        } else if (c == ')' || c == '}') && depth > 0 {
-            depth -= 1;
-        } else if "<>|&;".contains(c) && depth == 0 {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
+    escape_unquoted(text, " \t<>|&;")
 }
 
 /// The pattern of `${name%…}` (and `#`, `%%`, `##`), where blanks do not end the word (`${line%%
 /// *}`): unquoted blanks escaped, so the word lexer takes them as part of it (a blank is no
 /// glob character, so quoting it changes nothing else).
 fn protect_blanks(text: &str) -> String {
+    escape_unquoted(text, " \t")
+}
+
+/// `text` with a backslash before each of `chars` that is outside quotes and outside a nested
+/// `$(…)`/`${…}`.
+fn escape_unquoted(text: &str, chars: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let (mut quote, mut escaped, mut depth) = (None, false, 0usize);
     for c in text.chars() {
@@ -784,7 +767,7 @@ fn protect_blanks(text: &str) -> String {
             depth += 1;
         } else if (c == ')' || c == '}') && depth > 0 {
             depth -= 1;
-        } else if (c == ' ' || c == '\t') && depth == 0 {
+        } else if chars.contains(c) && depth == 0 {
             out.push('\\');
         }
         out.push(c);
