@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 use super::{Changes, Overlay, TreeView, file_kind, glob_paths, is_symlink, read_file};
 
 const SCRIPT: &str = "usr/sbin/update-ccache-symlinks";
-const CCACHE_DIR: &str = "/usr/lib/ccache";
+/// The links' directory, as the tree names it (the script's `$ccache_dir`, `/usr/lib/ccache`).
+const CCACHE_DIR: &str = "usr/lib/ccache";
 const TARGET: &str = "../../bin/ccache";
 
 /// `update-ccache-symlinks` takes no arguments (it reads none).
@@ -121,7 +122,7 @@ pub fn apply(overlay: &mut Overlay<'_>) -> Result<(), String> {
     let dirs = gcc_dirs(&script)
         .filter(|_| RULES.iter().all(|r| script.contains(r)))
         .ok_or("this update-ccache-symlinks is not the version reproduced (ccache 4.8's)")?;
-    let links: BTreeSet<String> = glob_paths(overlay, &format!("{CCACHE_DIR}/*"))
+    let links: BTreeSet<String> = glob_paths(overlay, &format!("/{CCACHE_DIR}/*"))
         .into_iter()
         .filter(|p| is_symlink(overlay, p))
         .map(|p| base(&p).to_owned())
@@ -130,13 +131,14 @@ pub fn apply(overlay: &mut Overlay<'_>) -> Result<(), String> {
     let mut c = Changes::default();
     for name in &links {
         if file_kind(overlay, &format!("/usr/bin/{name}")).is_none() {
-            c.removed.push(format!("{}/{name}", &CCACHE_DIR[1..]));
+            c.removed.push(format!("{CCACHE_DIR}/{name}"));
         }
     }
+    // The directory is ccache's; a file already there keeps its link out.
+    let dir_there = super::is_dir(overlay, CCACHE_DIR);
     for name in wanted.difference(&links) {
-        let path = format!("{}/{name}", &CCACHE_DIR[1..]);
-        // The directory is ccache's; a file already there keeps the link out.
-        if super::is_dir(overlay, &CCACHE_DIR[1..]) && overlay.entry(&path).is_none() {
+        let path = format!("{CCACHE_DIR}/{name}");
+        if dir_there && overlay.entry(&path).is_none() {
             c.symlink(&path, TARGET);
         }
     }

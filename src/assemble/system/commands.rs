@@ -59,10 +59,10 @@ pub fn prints_nothing(argv: &[String]) -> bool {
     let Some((name, args)) = argv.split_first() else {
         return false;
     };
-    match name.rsplit('/').next().unwrap_or(name) {
-        "update-ccache-symlinks" | "update-inetd" => handles(name.rsplit('/').next().unwrap_or(name), args),
-        _ => super::shell::prints_nothing(argv) && handles(name.rsplit('/').next().unwrap_or(name), args),
-    }
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let silent =
+        matches!(base, "update-ccache-symlinks" | "update-inetd") || super::shell::prints_nothing(argv);
+    silent && handles(base, args)
 }
 
 /// `run-parts [--exit-on-error|--report|-v|--verbose]… DIR`: the directory (options that list,

@@ -644,6 +644,31 @@ pub fn option_values(args: &[String], short: Option<&str>, long: &str) -> Vec<St
         .collect()
 }
 
+/// Why an option name matched none of a tool's options, or several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Abbreviation {
+    Unknown,
+    Ambiguous,
+}
+
+/// The option `key` names, as getopt_long and Perl's Getopt::Long read a long option: the one
+/// named exactly, else the one it is an unambiguous prefix of.
+pub fn abbreviated<'a, T>(
+    key: &str,
+    options: &'a [T],
+    name: impl Fn(&T) -> &str,
+) -> Result<&'a T, Abbreviation> {
+    if let Some(exact) = options.iter().find(|o| name(o) == key) {
+        return Ok(exact);
+    }
+    let mut prefixed = options.iter().filter(|o| name(o).starts_with(key));
+    match (prefixed.next(), prefixed.next()) {
+        (Some(only), None) => Ok(only),
+        (None, _) => Err(Abbreviation::Unknown),
+        (Some(_), Some(_)) => Err(Abbreviation::Ambiguous),
+    }
+}
+
 /// The arguments with each long option spelled in full, as GNU getopt_long reads them: the
 /// exact name, else the one option it is an unambiguous prefix of (`mkdir --parent`), with its
 /// `=VALUE` kept. An option that is none of `known`, or abbreviates several, is an error.
@@ -664,13 +689,10 @@ pub fn gnu_long_options(args: &[String], known: &[&str]) -> Result<Vec<String>, 
             Some((k, v)) => (k, Some(v)),
             None => (a.as_str(), None),
         };
-        let full = match known.iter().find(|k| **k == key) {
-            Some(k) => *k,
-            None => match known.iter().filter(|k| k.starts_with(key)).collect::<Vec<_>>()[..] {
-                [k] => *k,
-                [] => return Err(format!("option `{a}` is not one this tool has")),
-                _ => return Err(format!("option `{a}` is ambiguous")),
-            },
+        let full = match abbreviated(key, known, |k| k) {
+            Ok(k) => *k,
+            Err(Abbreviation::Unknown) => return Err(format!("option `{a}` is not one this tool has")),
+            Err(Abbreviation::Ambiguous) => return Err(format!("option `{a}` is ambiguous")),
         };
         out.push(match value {
             Some(v) => format!("{full}={v}"),

@@ -740,14 +740,7 @@ impl<'f> Eval<'f> {
                     Some(l) => Some(self.lines.replace(l)),
                     None => None,
                 };
-                if redirs.iter().any(redirects_output) {
-                    let saved = (self.stdout.clone(), self.stderr.clone());
-                    self.redirect_shell(redirs, ":");
-                    self.node(body);
-                    (self.stdout, self.stderr) = saved;
-                } else {
-                    self.node(body);
-                }
+                self.redirected(redirs, ":", |e| e.node(body));
                 if let Some(saved) = saved_lines {
                     self.lines = saved;
                 }
@@ -1185,6 +1178,18 @@ impl<'f> Eval<'f> {
         true
     }
 
+    /// Runs `walk` with the shell's standard output and error where `redirs` send them (a
+    /// compound command's `>FILE`, a function call's `>&2`), then as they were.
+    fn redirected(&mut self, redirs: &[Redir], text: &str, walk: impl FnOnce(&mut Self)) {
+        if !redirs.iter().any(redirects_output) {
+            return walk(self);
+        }
+        let saved = (self.stdout.clone(), self.stderr.clone());
+        self.redirect_shell(redirs, text);
+        walk(self);
+        (self.stdout, self.stderr) = saved;
+    }
+
     /// Points the shell's standard output and error where `redirs` send them, in their order,
     /// emptying a file `>FILE` names once (a call told as `text`); both then append.
     #[inline(never)]
@@ -1275,14 +1280,7 @@ impl<'f> Eval<'f> {
             if let Some(body) = self.funcs.get(&name).cloned() {
                 // `warn "…" >&2`, `f > FILE`: what the function prints goes where the call's
                 // redirections send it.
-                if redirs.iter().any(redirects_output) {
-                    let saved = (self.stdout.clone(), self.stderr.clone());
-                    self.redirect_shell(redirs, text);
-                    self.call_function(&body, &fields[1..]);
-                    (self.stdout, self.stderr) = saved;
-                } else {
-                    self.call_function(&body, &fields[1..]);
-                }
+                self.redirected(redirs, text, |e| e.call_function(&body, &fields[1..]));
                 return ran;
             }
         }

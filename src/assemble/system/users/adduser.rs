@@ -232,11 +232,7 @@ pub(super) fn parse_adduser(args: &[String]) -> Result<AdduserArgs, String> {
             None => (opt, None),
         };
         // Exact name, else the unique option it abbreviates.
-        let matches: Vec<&(&str, bool)> = match ADDUSER_OPTS.iter().find(|(n, _)| *n == key) {
-            Some(m) => vec![m],
-            None => ADDUSER_OPTS.iter().filter(|(n, _)| n.starts_with(key)).collect(),
-        };
-        let [(name, takes)] = matches.as_slice() else {
+        let Ok((name, takes)) = super::super::abbreviated(key, ADDUSER_OPTS, |(n, _)| n) else {
             return Err(format!("adduser option `{w}` is unknown or ambiguous"));
         };
         let value = if *takes {
