@@ -762,6 +762,10 @@ pub fn compute_at(
                             _ => None,
                         }
                     }
+                    // `readlink -e PATH >/dev/null || …`: whether it resolves (see its output below).
+                    Some((name, args)) if name.rsplit('/').next() == Some("readlink") => {
+                        paths::readlink_output(&state.borrow(), &pkg.name, args).map(|out| !out.is_empty())
+                    }
                     // `if ! setcap cap_net_raw+ep /usr/bin/fping; then … dpkg-statoverride --add … 4755`
                     // (fping's postinst): setcap, which debcast applies, succeeds on a regular file
                     // the image has, as it does where file capabilities are supported (dpkg's run
@@ -907,6 +911,11 @@ pub fn compute_at(
                             }
                         }
                         Some(String::new())
+                    }
+                    // `servlink=$(readlink -f /etc/service)` (runit's preinst, before its own
+                    // link is there): the image's links as the script sees them.
+                    Some((name, args)) if name.rsplit('/').next() == Some("readlink") => {
+                        paths::readlink_output(&state.borrow(), &pkg.name, args)
                     }
                     // `$(ls -1v DIR | grep …)`: the directory's names as ls sorts them.
                     Some((name, args)) if name.rsplit('/').next() == Some("ls") => {

@@ -1,7 +1,9 @@
 //! The arguments of file commands: their operands and option values, the paths they act on
 //! resolved in the image, and the `..` check that keeps them inside it.
 
+use super::super::TreeView;
 use super::super::commands::is_hard_link;
+use crate::entry::EntryKind;
 
 /// File commands whose path operands must stay inside the image.
 const FILE_COMMANDS: &[&str] = &[
@@ -181,4 +183,128 @@ pub(super) fn shipped(st: &super::State<'_>, path: &str, which: impl Fn(&str) ->
         .iter()
         .filter(|p| which(&p.name))
         .any(|p| p.ships(&rel))
+}
+
+/// What `readlink [-f|-e|-m] [-n] PATH…` prints as the script sees the image (a preinst does not
+/// see its own package's files yet): `None` for a form not answered (a relative path, an
+/// option it does not know). Plain `readlink` prints a link's target; `-f` resolves every link
+/// with all but the last component there, `-e` with all of them there, `-m` with none needed.
+/// Nothing is printed for what fails (the caller's status is then a failure).
+pub(super) fn readlink_output(st: &super::State<'_>, package: &str, args: &[String]) -> Option<String> {
+    #[derive(PartialEq, Clone, Copy)]
+    enum Mode {
+        Plain,
+        Last,
+        All,
+        Missing,
+    }
+    let (mut mode, mut newline, mut operands) = (Mode::Plain, true, Vec::new());
+    let mut options = true;
+    for a in args {
+        match a.as_str() {
+            "--" if options => options = false,
+            "-f" | "--canonicalize" if options => mode = Mode::Last,
+            "-e" | "--canonicalize-existing" if options => mode = Mode::All,
+            "-m" | "--canonicalize-missing" if options => mode = Mode::Missing,
+            "-n" | "--no-newline" if options => newline = false,
+            "-q" | "-s" | "--quiet" | "--silent" | "-v" | "--verbose" if options => {}
+            s if options && s.starts_with('-') && s.len() > 1 => return None,
+            s if s.starts_with('/') => operands.push(s.to_owned()),
+            _ => return None,
+        }
+    }
+    // GNU readlink prints the newline anyway for several operands.
+    let end = if newline || operands.len() > 1 { "\n" } else { "" };
+    let entry = |path: &str| {
+        if not_unpacked_yet(st, package, path) {
+            return None;
+        }
+        st.overlay
+            .entry(&super::super::tree_path(path))
+            .map(|e| e.kind.clone())
+    };
+    let mut out = String::new();
+    for operand in &operands {
+        let printed = if mode == Mode::Plain {
+            match entry(operand) {
+                Some(EntryKind::Symlink { target }) => Some(target),
+                _ => None,
+            }
+        } else {
+            canonical(operand, mode == Mode::Last, mode == Mode::All, &entry)
+        };
+        match printed {
+            Some(p) => {
+                out.push_str(&p);
+                out.push_str(end);
+            }
+            // readlink stops printing for that operand and fails; with one operand, as the
+            // scripts use it, nothing is printed.
+            None if operands.len() == 1 => return Some(String::new()),
+            None => return None,
+        }
+    }
+    Some(out)
+}
+
+/// `path` with every link resolved and `.`/`..` taken, as GNU's canonicalize does: `last_may_miss`
+/// (`-f`) lets the last component be missing, `all_must_exist` (`-e`) none, else (`-m`) any.
+fn canonical(
+    path: &str,
+    last_may_miss: bool,
+    all_must_exist: bool,
+    entry: &dyn Fn(&str) -> Option<EntryKind>,
+) -> Option<String> {
+    let mut todo: Vec<String> = path
+        .split('/')
+        .rev()
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut done: Vec<String> = Vec::new();
+    let mut links = 0;
+    while let Some(component) = todo.pop() {
+        match component.as_str() {
+            "." => continue,
+            ".." => {
+                done.pop();
+                continue;
+            }
+            _ => {}
+        }
+        let here = format!(
+            "/{}",
+            done.iter()
+                .chain([&component])
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("/")
+        );
+        let last = todo.is_empty();
+        match entry(&here) {
+            Some(EntryKind::Symlink { target }) => {
+                links += 1;
+                if links > 40 {
+                    return None;
+                }
+                if target.starts_with('/') {
+                    done.clear();
+                }
+                todo.extend(
+                    target
+                        .split('/')
+                        .rev()
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_owned),
+                );
+            }
+            Some(EntryKind::Directory) => done.push(component),
+            Some(_) if last => done.push(component),
+            // A file with more after it: not a directory.
+            Some(_) if all_must_exist || last_may_miss => return None,
+            None if all_must_exist || (last_may_miss && !last) => return None,
+            _ => done.push(component),
+        }
+    }
+    Some(format!("/{}", done.join("/")))
 }

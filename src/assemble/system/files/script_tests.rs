@@ -414,6 +414,56 @@ fn a_preinst_does_not_see_its_own_links() {
     assert_eq!(changes.removed, ["usr/share/doc/snmp"]);
 }
 
+/// `$(readlink -f PATH)` and `$(readlink PATH)` answer from the image as the script sees it:
+/// runit's preinst finds its own `/etc/service` link not there yet (so `-f` prints the path
+/// itself) and does not switch it; its postinst sees the link and resolves it, taking a `..`
+/// after the link is there (`/lib/..` is `/usr`, as GNU's readlink resolves it); plain
+/// readlink of what is no link prints nothing and fails.
+#[test]
+fn readlink_answers_from_the_image_as_the_script_sees_it() {
+    let mut t = MemTree::new();
+    t.dir("etc/runit/runsvdir/default")
+        .dir("usr/lib")
+        .symlink("lib", "usr/lib")
+        .symlink("etc/service", "runit/runsvdir/current")
+        .symlink("etc/runit/runsvdir/current", "/etc/runit/runsvdir/default");
+    let mut runit = pkg(
+        "runit",
+        "#!/bin/sh\nset -eu\n[ \"$(readlink -f /etc/service)\" = /etc/runit/runsvdir/default ] && touch /etc/post-f\n\
+         [ \"$(readlink /etc/service)\" = runit/runsvdir/current ] && touch /etc/post-plain\n\
+         [ \"$(readlink -f /usr/lib/../../etc/./service/x)\" = /etc/runit/runsvdir/default/x ] && touch /etc/post-missing\n\
+         [ -z \"$(readlink -f /lib/../etc/service)\" ] && touch /etc/post-physical\n\
+         [ -z \"$(readlink -e /etc/service/x)\" ] && touch /etc/post-e\n\
+         readlink /etc/runit || touch /etc/post-not-a-link\n",
+    );
+    runit.files = vec!["etc/service".into()];
+    runit.members.insert(
+        "preinst".into(),
+        b"#!/bin/sh\nset -eu\nservlink=$(readlink -f /etc/service)\n\
+          if [ \"$servlink\" = /etc/runit/runsvdir/default ]; then\n  ln -s /etc/runit/runsvdir/current /etc/service-new\nfi\n\
+          [ \"$servlink\" = /etc/service ] && touch /etc/pre-missing\n"
+            .to_vec(),
+    );
+    let (changes, report) = compute(&t, &[runit]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(file(&changes, "etc/service-new").is_none(), "{changes:?}");
+    let made = [
+        "pre-missing",
+        "post-f",
+        "post-plain",
+        "post-missing",
+        "post-physical",
+        "post-e",
+        "post-not-a-link",
+    ];
+    for made in made {
+        assert!(
+            file(&changes, &format!("etc/{made}")).is_some(),
+            "{made}: {changes:?}"
+        );
+    }
+}
+
 /// lighttpd's postinst: `idx=$(grep … FILE | sed -E 's/[ \t]+/ /g')` compared with the default
 /// line decides whether the placeholder page is installed (sed's `\t` inside a list is a tab).
 #[test]

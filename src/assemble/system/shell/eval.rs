@@ -801,12 +801,13 @@ impl<'f> Eval<'f> {
         // its own `which`): only special builtins come before functions.
         // What goes to a file is not captured (`x=$(echo x >> /etc/log)`): such a command is the
         // write it is, told to the caller, not an answer.
+        // Neither is what goes to standard error (`$(echo warning >&2; echo value)`): only
+        // standard output is captured.
         let to_file = self.stdout.as_ref().is_some_and(|(t, _)| !is_dev_null(t))
             || redirs
                 .iter()
                 .any(|r| matches!(r, Redir::Out { target, .. } if !is_dev_null_word(target)))
-            || redirs.contains(&Redir::OutToErr)
-                && self.stderr.as_ref().is_some_and(|(t, _)| !is_dev_null(t));
+            || redirs.contains(&Redir::OutToErr);
         // So is a file it reads (cyrus-common's `$(sed --silent -e … < /etc/imapd.conf | head -1)`);
         // one the walk cannot read leaves the output unknown.
         let file_input = match redirs.iter().rev().find_map(|r| match r {
@@ -1224,6 +1225,19 @@ impl<'f> Eval<'f> {
         (self.stdout, self.stderr) = (stdout, stderr);
     }
 
+    /// Redirections with no command (`>FILE`): what `: >FILE` does. Kept out of
+    /// `simple_command` so that its frame stays small for deep recursion.
+    #[inline(never)]
+    fn redirections_alone(&mut self, redirs: &[Redir], text: &str) {
+        let status = self.last_status;
+        let colon = [Word(vec![Piece {
+            part: Part::Lit(":".to_owned()),
+            quoted: false,
+        }])];
+        self.simple_command(&[], &colon, redirs, text);
+        self.last_status = status;
+    }
+
     /// A simple command: assignments, a builtin, a function or a command; `false` when its words
     /// expanded to no command (only its assignments or redirections happened).
     fn simple_command(
@@ -1246,6 +1260,10 @@ impl<'f> Eval<'f> {
             // An assignment succeeds; with a command substitution its status is the last
             // substitution's (`! kbdnames="$(… | iconv …)"`), where the walk knows it.
             self.last_status = self.substitution_status;
+            // `>FILE` with no command still empties (or makes) FILE, as `: >FILE` does.
+            if redirs.iter().any(redirects_output) {
+                self.redirections_alone(redirs, text);
+            }
             return false;
         }
         let mut fields: Vec<Value> = words.iter().flat_map(|w| self.expand_split(w)).collect();
@@ -1366,8 +1384,9 @@ impl<'f> Eval<'f> {
             Some(read) => read,
             None => piped,
         };
-        if self.capturing > 0 && !(stdout.is_none() && argv.as_ref().is_ok_and(|a| prints_nothing(a))) {
-            // Its output is not known: a pipeline's later stages lose their input.
+        if self.capturing > 0 && stdout.is_none() && !argv.as_ref().is_ok_and(|a| prints_nothing(a)) {
+            // Its output is not known: a pipeline's later stages lose their input. (What goes
+            // to a file, to /dev/null or to standard error is not their input.)
             self.capture_lost = true;
         }
         let cwd = self.known_cwd();

@@ -659,12 +659,24 @@ fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
             .count();
         closes_compound(&out[..out.len() - redirs])
     };
+    // A redirection may also come before the command's words (`>FILE cmd`, `>&2 echo …`, or
+    // `>FILE` alone, which empties FILE): it then follows a separator or starts the script.
+    let at_command_start = |out: &[(Tok, usize)]| {
+        matches!(
+            out.last(),
+            None | Some((
+                Tok::Newline | Tok::Op(";" | ";;" | "&&" | "||" | "|" | "&" | "("),
+                _
+            ))
+        )
+    };
+    let kept = |out: &[(Tok, usize)]| after_simple(out) || after_compound(out) || at_command_start(out);
     while let Some(t) = it.next() {
         match t {
             (Tok::Op(op @ (">" | ">>")), at) => {
                 if let Some((Tok::Word(..), _)) = it.peek()
                     && let Some((Tok::Word(target, ..), _)) = it.next()
-                    && (after_simple(&out) || after_compound(&out))
+                    && kept(&out)
                 {
                     out.push((
                         Tok::Redir(Redir::Out {
@@ -678,7 +690,7 @@ fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
             (Tok::Op("<"), at) => {
                 if let Some((Tok::Word(..), _)) = it.peek()
                     && let Some((Tok::Word(source, ..), _)) = it.next()
-                    && (after_simple(&out) || after_compound(&out))
+                    && kept(&out)
                 {
                     out.push((Tok::Redir(Redir::In(source)), at));
                 }
@@ -693,7 +705,7 @@ fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
                     && let Some(fd) = fd
                         .literal()
                         .filter(|l| l != "1" && l.chars().all(|c| c.is_ascii_digit()))
-                    && (after_simple(&out) || after_compound(&out))
+                    && kept(&out)
                 {
                     let redir = if fd == "2" {
                         Redir::OutToErr
@@ -711,7 +723,7 @@ fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
                 if let Some((Tok::Word(..), _)) = it.peek()
                     && let Some((Tok::Word(fd, ..), _)) = it.next()
                     && fd.literal().as_deref() == Some("1")
-                    && (after_simple(&out) || after_compound(&out))
+                    && kept(&out)
                 {
                     out.push((Tok::Redir(Redir::ErrToOut), at));
                 }
@@ -722,7 +734,7 @@ fn strip_redirections(toks: Vec<(Tok, usize)>) -> Vec<(Tok, usize)> {
                 }
             }
             (Tok::Redir(r), at) => {
-                if after_simple(&out) || after_compound(&out) {
+                if kept(&out) {
                     out.push((Tok::Redir(r), at));
                 }
             }

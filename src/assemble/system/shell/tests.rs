@@ -397,6 +397,38 @@ fn stdout_redirections_and_here_documents_reach_the_callback() {
             (":".into(), known("/etc/loop").map(|v| (v, true)), None),
             (":".into(), known("/etc/if").map(|v| (v, false)), None),
             (":".into(), known("/etc/if").map(|v| (v, true)), None),
+            // `>FILE` alone empties (or makes) FILE, as `: >FILE` does.
+            (":".into(), known("/etc/empty").map(|v| (v, false)), None),
+        ]
+    );
+}
+
+/// A redirection written before the command's words is the command's own, as in sh: `>FILE cmd`
+/// writes FILE, `>&2 echo` does not write where an earlier `exec >FILE` sends standard output.
+#[test]
+fn redirections_before_the_command_s_words_are_kept() {
+    let src = "exec >/etc/conf
+>&2 echo warning
+>/etc/other echo a b
+echo kept
+               true && >>/etc/log printf x; ( >/etc/sub echo y )
+";
+    let nodes = parse(src).unwrap();
+    let mut out = Vec::new();
+    let mut cb = |c: Call<'_>| {
+        out.push((c.argv.unwrap_or_default().join(" "), c.stdout));
+    };
+    Eval::new(&["configure", ""], &mut cb).run(&nodes);
+    let file = |s: &str, append: bool| Some((Value::Known(s.to_owned()), append));
+    assert_eq!(
+        out,
+        vec![
+            (":".into(), file("/etc/conf", false)),
+            ("echo warning".into(), file("/dev/null", true)),
+            ("echo a b".into(), file("/etc/other", false)),
+            ("echo kept".into(), file("/etc/conf", true)),
+            ("printf x".into(), file("/etc/log", true)),
+            ("echo y".into(), file("/etc/sub", false)),
         ]
     );
 }
@@ -1592,6 +1624,28 @@ fn defaults_keep_their_blanks_and_angle_brackets() {
                     .to_vec()),
                 None
             ),
+        ]
+    );
+}
+
+/// Only standard output is captured by `$(…)`: what a command inside sends to standard error or
+/// /dev/null is not part of the value, and does not make it unknown.
+#[test]
+fn a_substitution_captures_standard_output_only() {
+    let got = calls(
+        "x=$(echo hidden >&2; echo shown)\nfoo \"$x\"\ny=$(>&2 echo a)\nbar \"$y\"\n\
+         z=$(grep -q k /etc/f >/dev/null; echo v)\nbaz \"$z\"\n",
+    );
+    assert_eq!(
+        got,
+        vec![
+            // Still run (and told to the caller), printing where sh would.
+            Ok(vec!["echo".into(), "hidden".into()]),
+            Ok(vec!["foo".into(), "shown".into()]),
+            Ok(vec!["echo".into(), "a".into()]),
+            Ok(vec!["bar".into(), "".into()]),
+            Ok(vec!["grep".into(), "-q".into(), "k".into(), "/etc/f".into()]),
+            Ok(vec!["baz".into(), "v".into()]),
         ]
     );
 }

@@ -31,7 +31,9 @@ impl<'f> Eval<'f> {
                 }
                 let silent_file_command =
                     c.stdout.is_none() && c.argv.as_ref().is_ok_and(|argv| super::prints_nothing(argv));
-                if silent_file_command {
+                // What it prints goes to /dev/null or standard error: not into the value.
+                let discarded = c.stdout.as_ref().is_some_and(|(t, _)| super::is_dev_null(t));
+                if silent_file_command || discarded {
                     outer(c);
                     return;
                 }
@@ -344,6 +346,8 @@ pub(super) fn answered_status(argv: &[String], stdin: Option<&str>, printed: &st
         // `id -u NAME` prints nothing only when there is no such user (frr's
         // `quaggauid=\`id -u quagga 2>/dev/null || echo 0\``).
         "id" => Some(!printed.is_empty()),
+        // So does readlink, for a path that is no link (or cannot be resolved).
+        "readlink" => Some(!printed.is_empty()),
         // Answered only for paths the image has.
         "stat" | "getfacl" => Some(true),
         "grep" | "egrep" | "fgrep" => text::grep_matches(argv, stdin.unwrap_or_default()),
