@@ -122,6 +122,13 @@ GENERATORS = [
     ("/usr/share/emacs/*/site-lisp/*", "emacsen-common (emacs-install)"),
     # dictionaries-common's Perl tools: the default word list and ispell dictionary links.
     ("/etc/dictionaries-common/*", "dictionaries-common (update-default-wordlist)"),
+    # A kernel package's postinst: depmod's indexes of its modules, the links to the default
+    # kernel (linux-base's linux-update-symlinks), and the initramfs the hooks it runs from
+    # /etc/kernel/postinst.d make (initramfs-tools').
+    ("/usr/lib/modules/*/modules.*", "kmod (depmod)"),
+    ("/vmlinuz*", "linux-base (linux-update-symlinks)"),
+    ("/initrd.img*", "linux-base (linux-update-symlinks)"),
+    ("/boot/initrd.img-*", "initramfs-tools (/etc/kernel/postinst.d)"),
 ]
 
 

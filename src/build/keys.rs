@@ -192,8 +192,11 @@ use super::artifacts::PlatformArtifact;
 /// `#DEVICE partitions containers`, `HOMEHOST <system>`); 42 ucf's NEW relative to the working
 /// directory (postgrey's configuration), and alternatives' slaves whose file is another group's
 /// link (fp-compiler's `pc.1.gz`); 43 a trigger a package activates for itself in its
-/// `postinst configure` processed after it (libvlc-bin's plugin cache is reported).
-pub(super) const LAYER_FORMAT: u32 = 43;
+/// `postinst configure` processed after it (libvlc-bin's plugin cache is reported); 44 a
+/// redirection before a command's words (`>FILE cmd`, `>&2 echo`, `>FILE` alone) is the
+/// command's, `$(…)` captures standard output only, and a kernel package's
+/// `linux-update-symlinks` makes the default kernel's links.
+pub(super) const LAYER_FORMAT: u32 = 44;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

@@ -43,6 +43,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "git" => super::gitlfs::parse(argv0, args).is_some(),
         "update-inetd" => super::inetd::parse(args).is_ok(),
         "update-ccache-symlinks" => super::ccache::parse(args).is_ok(),
+        "linux-update-symlinks" => super::kernel::parse(args).is_ok(),
         _ => {
             super::users::handles(argv0, args)
                 || super::pam::handles(argv0, args)

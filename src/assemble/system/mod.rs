@@ -44,6 +44,7 @@ pub mod gsettings;
 pub mod hwdb;
 pub mod iconcache;
 pub mod inetd;
+pub mod kernel;
 pub mod keyfile;
 pub mod ldcache;
 pub mod lighttpd;

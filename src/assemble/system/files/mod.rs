@@ -638,6 +638,22 @@ pub fn compute_at(
                         }
                         return;
                     }
+                    // The kernel's links: the machine is the kernel package's architecture, and
+                    // the script's environment may say there is no initramfs.
+                    if name == "linux-update-symlinks"
+                        && let Ok(call) = super::kernel::parse(&argv[1..])
+                    {
+                        let applied = super::kernel::apply(
+                            &mut state.borrow_mut().overlay,
+                            &call,
+                            &pkg.architecture,
+                            &c.env,
+                        );
+                        if let Err(why) = applied {
+                            failures.push(format!("{} ({why})", command_line(&c)));
+                        }
+                        return;
+                    }
                     if !handles(name, &argv[1..]) {
                         match (&kind, &c.machine_dependent) {
                             // A command not reproduced whose input belongs to the machine (sh
