@@ -304,6 +304,38 @@ fn reset_log_records(overlay: &mut Overlay<'_>, uids: &[u32], log_init: LogInit)
     Ok(())
 }
 
+/// `usermod -m -d NEW USER` (dh-sysuser's `usermod --move-home --home /nonexistent`): with a new
+/// home, shadow's usermod moves the old one there when it exists. Only the case where there is
+/// nothing to move (no old home, no new one) is reproduced: the field changes, as without `-m`.
+fn check_move_home(db: &Db, tree: &dyn TreeView, call: &useradd::Usermod) -> Result<(), String> {
+    let Some(new) = &call.fields.home else {
+        return Err("usermod -m without -d".into());
+    };
+    let old = db
+        .passwd
+        .iter()
+        .find(|r| r[0] == call.user)
+        .and_then(|r| r.get(5).cloned())
+        .ok_or_else(|| format!("user `{}` does not exist", call.user))?;
+    let new = if new.len() > 1 {
+        new.strip_suffix('/').unwrap_or(new)
+    } else {
+        new
+    };
+    if old == new {
+        return Ok(());
+    }
+    if super::exists(tree, &super::tree_path(new)) {
+        return Err(format!("usermod: directory {new} exists"));
+    }
+    if super::exists(tree, &super::tree_path(&old)) {
+        return Err(format!(
+            "moving the home directory {old} to {new} is not reproduced"
+        ));
+    }
+    Ok(())
+}
+
 fn apply_inner(
     overlay: &mut Overlay<'_>,
     name: &str,
@@ -337,11 +369,13 @@ fn apply_inner(
             let call = parse_groupadd(args)?;
             groupadd(&mut db, &call.name, call.gid, call.system, &login_defs(overlay))?;
         }
-        "usermod" => useradd::usermod(
-            &mut db,
-            &parse_usermod(args).ok_or("unsupported usermod form")?,
-            day,
-        )?,
+        "usermod" => {
+            let call = parse_usermod(args).ok_or("unsupported usermod form")?;
+            if call.move_home {
+                check_move_home(&db, overlay, &call)?;
+            }
+            useradd::usermod(&mut db, &call, day)?
+        }
         "chfn" => {
             let call = parse_chfn(args).ok_or("unsupported chfn form")?;
             let fields = [

@@ -380,7 +380,7 @@ fn option_forms() {
     );
     let unlock = parse_usermod(&["-U".into(), "-e".into(), String::new(), "ceph".into()]).unwrap();
     assert!(unlock.unlock && !unlock.lock && unlock.expire.as_deref() == Some(""));
-    for refused in ["-a -g g u", "-L -U u", "u", "-l new u", "-u 5 u", "-m -d /h u"] {
+    for refused in ["-a -g g u", "-L -U u", "u", "-l new u", "-u 5 u", "-m u"] {
         assert_eq!(parse_usermod(&v(refused)), None, "{refused}");
     }
     assert!(handles("adduser", &[]) && handles("usermod", &v("-L u")) && !handles("usermod", &v("-l x u")));
@@ -715,6 +715,44 @@ fn usermod_sets_comment_home_and_shell() {
     let again = run(&m, &["usermod -s /bin/false lightdm"]);
     assert_eq!(again.text("etc/passwd"), m.text("etc/passwd"));
     assert_eq!(again.text("etc/passwd-"), m.text("etc/passwd-"));
+}
+
+/// dh-sysuser's `usermod --move-home --home /nonexistent USER` after `useradd --system USER`
+/// (home /home/USER, never made): nothing to move, so only the field changes; a home that is
+/// there to move, a new home that exists, and `-m` without `-d` are refused.
+#[test]
+fn usermod_move_home_with_nothing_to_move_changes_the_field() {
+    let t = base();
+    let made = run(&t, &["useradd --system --shell /usr/sbin/nologin _runit-log"]);
+    let m = run(&made, &["usermod --move-home --home /nonexistent _runit-log"]);
+    let line = m
+        .text("etc/passwd")
+        .lines()
+        .find(|l| l.starts_with("_runit-log:"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(line.ends_with(":/nonexistent:/usr/sbin/nologin"), "{line}");
+    // The same home again: no change, nothing to move.
+    let again = run(&m, &["usermod -m -d /nonexistent/ _runit-log"]);
+    assert_eq!(again.text("etc/passwd"), m.text("etc/passwd"));
+
+    let refused = |tree: &MemTree, argv: &[&str]| {
+        let mut o = Overlay::new(tree);
+        let args: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
+        apply(&mut o, "usermod", &args, 19500, LogInit::Unchanged).unwrap_err()
+    };
+    let mut with_home = made.clone();
+    with_home.dir("home/_runit-log");
+    let err = refused(&with_home, &["-m", "-d", "/var/lib/runit-log", "_runit-log"]);
+    assert!(
+        err.contains("moving the home directory /home/_runit-log"),
+        "{err}"
+    );
+    let mut new_there = made.clone();
+    new_there.dir("var/lib/runit-log");
+    let err = refused(&new_there, &["-m", "-d", "/var/lib/runit-log", "_runit-log"]);
+    assert!(err.contains("directory /var/lib/runit-log exists"), "{err}");
+    assert!(parse_usermod(&["-m".into(), "_runit-log".into()]).is_none());
 }
 
 /// `getent DB KEY…` prints each key's entry in the order of the keys, the whole file without

@@ -212,6 +212,9 @@ pub struct Usermod {
     pub expire: Option<String>,
     pub inactive: Option<String>,
     pub password: Option<String>,
+    /// `-m` (with `-d`): the old home directory is moved to the new one (see
+    /// [`super::apply`]: only where there is none to move).
+    pub move_home: bool,
 }
 
 /// The passwd fields a `usermod` call sets (`None`: left as they are).
@@ -223,8 +226,8 @@ pub struct UserFields {
     pub shell: Option<String>,
 }
 
-/// `usermod OPTIONS USER`; `None` for a form not reproduced (renames, new ids, moved homes,
-/// subordinate ids, a chroot) or one usermod refuses (`-a` without `-G`, `-L` with `-U`).
+/// `usermod OPTIONS USER`; `None` for a form not reproduced (renames, new ids, subordinate ids,
+/// a chroot) or one usermod refuses (`-a` without `-G`, `-L` with `-U`, `-m` without `-d`).
 pub(super) fn parse_usermod(args: &[String]) -> Option<Usermod> {
     let (opts, rest) = getopt(
         args,
@@ -238,7 +241,12 @@ pub(super) fn parse_usermod(args: &[String]) -> Option<Usermod> {
             ('f', "inactive"),
             ('p', "password"),
         ],
-        &[('a', "append"), ('L', "lock"), ('U', "unlock")],
+        &[
+            ('a', "append"),
+            ('L', "lock"),
+            ('U', "unlock"),
+            ('m', "move-home"),
+        ],
     )
     .ok()?;
     let flag = |c: char| opts.iter().any(|(o, _)| *o == c);
@@ -264,8 +272,13 @@ pub(super) fn parse_usermod(args: &[String]) -> Option<Usermod> {
         expire: value('e'),
         inactive: value('f'),
         password: value('p'),
+        move_home: flag('m'),
     };
-    if (call.append && call.groups.is_none()) || (call.lock && call.unlock) || opts.is_empty() {
+    if (call.append && call.groups.is_none())
+        || (call.lock && call.unlock)
+        || (call.move_home && call.fields.home.is_none())
+        || opts.is_empty()
+    {
         return None;
     }
     Some(call)
