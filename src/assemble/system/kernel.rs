@@ -173,9 +173,14 @@ fn read_conf(text: &str) -> (bool, String) {
     (do_symlinks, format!("{}/", image_dest.trim_end_matches('/')))
 }
 
-/// File::Spec's `canonpath`: no empty or `.` components (`..` stays).
+/// File::Spec's `canonpath` of an absolute path: no empty or `.` components, no `..` right
+/// after the root (`/../boot` is `/boot`); another `..` stays.
 fn canon(path: &str) -> String {
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .skip_while(|p| *p == "..")
+        .collect();
     format!("/{}", parts.join("/"))
 }
 
@@ -315,18 +320,20 @@ pub fn apply(
     let mut set = |source: Option<&str>, dest: String| -> Result<(), String> {
         let tree = super::tree_path(&dest);
         let there = overlay.entry(&tree).map(|e| &e.kind);
-        if matches!(there, Some(EntryKind::Directory)) {
-            return Err(format!("{dest} is a directory"));
-        }
         match source {
-            // Made under a temporary name and renamed over whatever is there.
+            // Made under a temporary name and renamed over whatever is there (the rename fails
+            // over a directory, and the script dies).
+            Some(_) if matches!(there, Some(EntryKind::Directory)) => {
+                return Err(format!("{dest} is a directory"));
+            }
             Some(source) => {
                 let rel = abs2rel(source, dir_of(&dest));
                 if !matches!(there, Some(EntryKind::Symlink { target }) if *target == rel) {
                     c.symlink(&tree, &rel);
                 }
             }
-            None if there.is_some() => c.removed.push(tree),
+            // Perl's `unlink` of a directory fails quietly.
+            None if there.is_some_and(|k| !matches!(k, EntryKind::Directory)) => c.removed.push(tree),
             None => {}
         }
         Ok(())
@@ -538,6 +545,91 @@ mod tests {
         assert_eq!(
             link_target(&o, "/vmlinux").as_deref(),
             Some("boot/vmlinux-6.1.0-9-powerpc64le")
+        );
+    }
+
+    /// `remove` of the last kernel removes the four links (a directory in a link's place stays,
+    /// as Perl's `unlink` leaves it); a link already there with `..` after the root is promoted
+    /// as File::Spec reads it; an exported `INITRD=No` reaches the call (see the files walk).
+    #[test]
+    fn removal_promotion_and_odd_links() {
+        let mut t = tree();
+        t.file("boot/vmlinuz-6.1.0-9-amd64", b"kernel")
+            .file("boot/vmlinuz-6.1.0-10-amd64", b"kernel")
+            .symlink("vmlinuz", "../boot/vmlinuz-6.1.0-9-amd64");
+        let mut o = Overlay::new(&t);
+        apply(&mut o, &call("upgrade", "6.1.0-10-amd64"), "amd64", &[]).unwrap();
+        // The default stays 6.1.0-9 (its link promoted, then rewritten as the script names it),
+        // though 6.1.0-10 sorts after it; the upgraded one's initramfs is linked before it is
+        // made, the default's missing one is not (as the Perl script did, run on such a tree).
+        assert_eq!(
+            links(&o),
+            pairs(&[
+                ("initrd.img.old", "boot/initrd.img-6.1.0-10-amd64"),
+                ("vmlinuz", "boot/vmlinuz-6.1.0-9-amd64"),
+                ("vmlinuz.old", "boot/vmlinuz-6.1.0-10-amd64"),
+            ])
+        );
+
+        let mut t = tree();
+        t.symlink("vmlinuz", "boot/vmlinuz-6.1.0-9-amd64")
+            .symlink("vmlinuz.old", "boot/vmlinuz-6.1.0-9-amd64")
+            .symlink("initrd.img.old", "boot/initrd.img-6.1.0-9-amd64")
+            .dir("initrd.img");
+        let mut o = Overlay::new(&t);
+        apply(&mut o, &call("remove", "6.1.0-9-amd64"), "amd64", &[]).unwrap();
+        assert!(links(&o).is_empty(), "{:?}", links(&o));
+        assert!(matches!(
+            o.entry("initrd.img").map(|e| &e.kind),
+            Some(EntryKind::Directory)
+        ));
+    }
+
+    /// A kernel package's postinst as the files walk runs it: the links are made from the
+    /// package's architecture; `INITRD=No` exported earlier in the script reaches the call.
+    #[test]
+    fn a_kernel_postinst_makes_the_links() {
+        let mut t = tree();
+        t.file("boot/vmlinuz-6.1.0-9-amd64", b"kernel")
+            .dir("var/lib/dpkg");
+        let script = "#!/bin/sh\nset -e\nversion=6.1.0-9-amd64\nimage_path=/boot/vmlinuz-$version\n\
+                      linux-update-symlinks install $version $image_path\n";
+        let (changes, report) = super::super::files::compute(
+            &t,
+            &[super::super::testutil::with_postinst("linux-image", script)],
+        )
+        .unwrap();
+        assert!(report.is_empty(), "{report:?}");
+        let target = |path: &str| {
+            changes
+                .files
+                .iter()
+                .find(|(e, _)| e.path == path)
+                .and_then(|(e, _)| match &e.kind {
+                    EntryKind::Symlink { target } => Some(target.clone()),
+                    _ => None,
+                })
+        };
+        assert_eq!(target("vmlinuz").as_deref(), Some("boot/vmlinuz-6.1.0-9-amd64"));
+        assert_eq!(
+            target("initrd.img").as_deref(),
+            Some("boot/initrd.img-6.1.0-9-amd64")
+        );
+
+        let exported = script.replace("set -e\n", "set -e\nexport INITRD=No\n");
+        let (changes, report) = super::super::files::compute(
+            &t,
+            &[super::super::testutil::with_postinst("linux-image", &exported)],
+        )
+        .unwrap();
+        assert!(report.is_empty(), "{report:?}");
+        assert!(changes.files.iter().any(|(e, _)| e.path == "vmlinuz"));
+        assert!(
+            !changes
+                .files
+                .iter()
+                .any(|(e, _)| e.path.starts_with("initrd.img")),
+            "{changes:?}"
         );
     }
 

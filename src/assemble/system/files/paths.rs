@@ -225,13 +225,15 @@ pub(super) fn readlink_output(st: &super::State<'_>, package: &str, args: &[Stri
     };
     let mut out = String::new();
     for operand in &operands {
-        let printed = if mode == Mode::Plain {
-            match entry(operand) {
-                Some(EntryKind::Symlink { target }) => Some(target),
-                _ => None,
-            }
-        } else {
-            canonical(operand, mode == Mode::Last, mode == Mode::All, &entry)
+        let printed = match mode {
+            Mode::Plain => plain_readlink(operand, &entry),
+            _ => canonical(operand, mode == Mode::Last, mode == Mode::All, &entry).filter(|path| {
+                // `-f DIR/` and `-e DIR/`: what the path resolves to, if there, is a directory.
+                mode == Mode::Missing
+                    || !operand.ends_with('/')
+                    || path == "/"
+                    || !entry(path).is_some_and(|k| !matches!(k, EntryKind::Directory))
+            }),
         };
         match printed {
             Some(p) => {
@@ -245,6 +247,24 @@ pub(super) fn readlink_output(st: &super::State<'_>, package: &str, args: &[Stri
         }
     }
     Some(out)
+}
+
+/// Plain `readlink PATH`: the target of the link PATH names, its directories resolved first
+/// (`readlink /bin/sh` on merged /usr reads `/usr/bin/sh`); nothing for what is no link, or a
+/// path ending in `/`, `.` or `..`.
+fn plain_readlink(path: &str, entry: &dyn Fn(&str) -> Option<EntryKind>) -> Option<String> {
+    let (parent, name) = path.rsplit_once('/')?;
+    if matches!(name, "" | "." | "..") {
+        return None;
+    }
+    let dir = canonical(if parent.is_empty() { "/" } else { parent }, false, true, entry)?;
+    if dir != "/" && !matches!(entry(&dir), Some(EntryKind::Directory)) {
+        return None;
+    }
+    match entry(&format!("{}/{name}", dir.trim_end_matches('/'))) {
+        Some(EntryKind::Symlink { target }) => Some(target),
+        _ => None,
+    }
 }
 
 /// `path` with every link resolved and `.`/`..` taken, as GNU's canonicalize does: `last_may_miss`

@@ -425,6 +425,9 @@ fn readlink_answers_from_the_image_as_the_script_sees_it() {
     t.dir("etc/runit/runsvdir/default")
         .dir("usr/lib")
         .symlink("lib", "usr/lib")
+        .symlink("bin", "usr/bin")
+        .symlink("usr/bin/sh", "dash")
+        .file("usr/bin/dash", b"\x7fELF")
         .symlink("etc/service", "runit/runsvdir/current")
         .symlink("etc/runit/runsvdir/current", "/etc/runit/runsvdir/default");
     let mut runit = pkg(
@@ -434,7 +437,10 @@ fn readlink_answers_from_the_image_as_the_script_sees_it() {
          [ \"$(readlink -f /usr/lib/../../etc/./service/x)\" = /etc/runit/runsvdir/default/x ] && touch /etc/post-missing\n\
          [ -z \"$(readlink -f /lib/../etc/service)\" ] && touch /etc/post-physical\n\
          [ -z \"$(readlink -e /etc/service/x)\" ] && touch /etc/post-e\n\
-         readlink /etc/runit || touch /etc/post-not-a-link\n",
+         readlink /etc/runit || touch /etc/post-not-a-link\n\
+         [ \"$(readlink /bin/sh)\" = dash ] && touch /etc/post-through-lib\n\
+         [ -z \"$(readlink -f /bin/sh/)\" ] && [ -z \"$(readlink /bin/sh/)\" ] && touch /etc/post-slash\n\
+         [ \"$(readlink -f /etc/runit/)\" = /etc/runit ] && touch /etc/post-dir-slash\n",
     );
     runit.files = vec!["etc/service".into()];
     runit.members.insert(
@@ -455,6 +461,9 @@ fn readlink_answers_from_the_image_as_the_script_sees_it() {
         "post-physical",
         "post-e",
         "post-not-a-link",
+        "post-through-lib",
+        "post-slash",
+        "post-dir-slash",
     ];
     for made in made {
         assert!(

@@ -175,7 +175,8 @@ pub struct Call<'a> {
     /// A here-document on standard input: its text, expanded (`None` inside: unterminated, or an
     /// expansion whose value is not known).
     pub heredoc: Option<Option<String>>,
-    /// Assignments before the command (`NAME=ssh ENABLE=yes runit-helper …`): its environment.
+    /// The command's environment beyond dpkg's: what the script exported, then the assignments
+    /// before the command (`NAME=ssh ENABLE=yes runit-helper …`), the last of a name winning.
     pub env: Vec<(String, Value)>,
     /// What the commands before it in a pipeline printed, where that is known
     /// (`cat FILE | sed … > OUT`).
@@ -801,13 +802,19 @@ impl<'f> Eval<'f> {
         // its own `which`): only special builtins come before functions.
         // What goes to a file is not captured (`x=$(echo x >> /etc/log)`): such a command is the
         // write it is, told to the caller, not an answer.
-        // Neither is what goes to standard error (`$(echo warning >&2; echo value)`): only
-        // standard output is captured.
         let to_file = self.stdout.as_ref().is_some_and(|(t, _)| !is_dev_null(t))
             || redirs
                 .iter()
                 .any(|r| matches!(r, Redir::Out { target, .. } if !is_dev_null_word(target)))
-            || redirs.contains(&Redir::OutToErr);
+            || redirs.contains(&Redir::OutToErr)
+                && self
+                    .stderr
+                    .as_ref()
+                    .is_some_and(|(t, _)| !is_dev_null(t) && !is_capture(t));
+        // Nor is what goes to /dev/null or to standard error (`$(echo warning >&2; echo value)`)
+        // unless `2>&1` sent standard error into the capture: such a command is answered for
+        // its status, and what it prints is not part of the value.
+        let captured = self.captured_after(redirs);
         // So is a file it reads (cyrus-common's `$(sed --silent -e … < /etc/imapd.conf | head -1)`);
         // one the walk cannot read leaves the output unknown.
         let file_input = match redirs.iter().rev().find_map(|r| match r {
@@ -830,7 +837,9 @@ impl<'f> Eval<'f> {
             };
             if let Some(out) = self.answer(argv) {
                 self.last_status = capture::answered_status(argv, self.stdin.as_deref(), &out);
-                self.capture.push_str(&out);
+                if captured {
+                    self.capture.push_str(&out);
+                }
                 self.stdin = None;
                 return true;
             }
@@ -1179,6 +1188,32 @@ impl<'f> Eval<'f> {
         true
     }
 
+    /// `2>&1`: standard error goes where standard output goes; inside `$(…)` (or a pipeline's
+    /// captured stage) a standard output with no file of its own is the capture.
+    fn err_to_out(&self, stdout: &Option<(Value, bool)>) -> Option<(Value, bool)> {
+        match stdout {
+            None if self.capturing > 0 => Some((Value::Known(CAPTURE.to_owned()), true)),
+            other => other.clone(),
+        }
+    }
+
+    /// Whether what a command prints on standard output, after `redirs`, is captured: the
+    /// shell's own output inside `$(…)` is, a file or /dev/null is not, standard error is only
+    /// where `2>&1` sent it into the capture.
+    fn captured_after(&self, redirs: &[Redir]) -> bool {
+        let mut out = self.stdout.is_none();
+        let mut err = self.stderr.as_ref().is_some_and(|(t, _)| is_capture(t));
+        for r in redirs {
+            match r {
+                Redir::Out { .. } => out = false,
+                Redir::ErrToOut => err = out,
+                Redir::OutToErr => out = err,
+                Redir::Heredoc(_) | Redir::HeredocExpands(_) | Redir::In(_) => {}
+            }
+        }
+        out
+    }
+
     /// Runs `walk` with the shell's standard output and error where `redirs` send them (a
     /// compound command's `>FILE`, a function call's `>&2`), then as they were.
     fn redirected(&mut self, redirs: &[Redir], text: &str, walk: impl FnOnce(&mut Self)) {
@@ -1217,8 +1252,8 @@ impl<'f> Eval<'f> {
                     }
                     stdout = Some((target, true));
                 }
-                Redir::ErrToOut => stderr = stdout.clone(),
-                Redir::OutToErr => stdout = Some(stderr.clone().unwrap_or_else(discarded)),
+                Redir::ErrToOut => stderr = self.err_to_out(&stdout),
+                Redir::OutToErr => stdout = out_to_err(&stderr),
                 Redir::Heredoc(_) | Redir::HeredocExpands(_) | Redir::In(_) => {}
             }
         }
@@ -1330,8 +1365,8 @@ impl<'f> Eval<'f> {
         for r in redirs {
             match r {
                 Redir::Out { append, target } => stdout = Some((self.expand_path(target), *append)),
-                Redir::ErrToOut => stderr = stdout.clone(),
-                Redir::OutToErr => stdout = Some(stderr.clone().unwrap_or_else(discarded)),
+                Redir::ErrToOut => stderr = self.err_to_out(&stdout),
+                Redir::OutToErr => stdout = out_to_err(&stderr),
                 Redir::Heredoc(body) => heredoc = Some(body.clone()),
                 Redir::HeredocExpands(word) => {
                     let text = self.expand_one(word);
@@ -1355,10 +1390,18 @@ impl<'f> Eval<'f> {
                 }
             }
         }
-        let env: Vec<(String, Value)> = assigns
+        // The command's environment: what the script exported, then the assignments before
+        // its name (`INITRD=No linux-update-symlinks …` or `export INITRD=No` before it).
+        let exported: Vec<(String, Value)> = self
+            .exported
+            .iter()
+            .filter_map(|n| Some((n.clone(), self.vars.get(n)?.clone())))
+            .collect();
+        let assigned: Vec<(String, Value)> = assigns
             .iter()
             .map(|(n, w)| (n.clone(), self.expand_one(w)))
             .collect();
+        let env: Vec<(String, Value)> = exported.into_iter().chain(assigned).collect();
         if machine_dependent.is_none()
             && let Ok(argv) = &argv
         {
@@ -1384,9 +1427,10 @@ impl<'f> Eval<'f> {
             Some(read) => read,
             None => piped,
         };
-        if self.capturing > 0 && stdout.is_none() && !argv.as_ref().is_ok_and(|a| prints_nothing(a)) {
+        let into_capture = stdout.is_none() || stderr.as_ref().is_some_and(|(t, _)| is_capture(t));
+        if self.capturing > 0 && into_capture && !argv.as_ref().is_ok_and(|a| prints_nothing(a)) {
             // Its output is not known: a pipeline's later stages lose their input. (What goes
-            // to a file, to /dev/null or to standard error is not their input.)
+            // to a file, to /dev/null or to the terminal's standard error is not their input.)
             self.capture_lost = true;
         }
         let cwd = self.known_cwd();
@@ -2241,6 +2285,24 @@ fn output_discarded(redirs: &[Redir]) -> bool {
 }
 
 /// Whether a redirection points standard output or error somewhere.
+/// Where standard error goes inside `$(…)` (or a pipeline's stage) after `2>&1` while standard
+/// output is the capture: into it. Not a file name (a path holds no NUL).
+const CAPTURE: &str = "\0capture";
+
+fn is_capture(target: &Value) -> bool {
+    matches!(target, Value::Known(t) if t == CAPTURE)
+}
+
+/// `>&2`: standard output goes where standard error goes — the capture, a file, or the terminal
+/// (seen as /dev/null).
+fn out_to_err(stderr: &Option<(Value, bool)>) -> Option<(Value, bool)> {
+    match stderr {
+        Some((t, _)) if is_capture(t) => None,
+        Some(s) => Some(s.clone()),
+        None => Some(discarded()),
+    }
+}
+
 fn redirects_output(r: &Redir) -> bool {
     matches!(r, Redir::Out { .. } | Redir::ErrToOut | Redir::OutToErr)
 }

@@ -1639,13 +1639,27 @@ fn a_substitution_captures_standard_output_only() {
     assert_eq!(
         got,
         vec![
-            // Still run (and told to the caller), printing where sh would.
-            Ok(vec!["echo".into(), "hidden".into()]),
             Ok(vec!["foo".into(), "shown".into()]),
-            Ok(vec!["echo".into(), "a".into()]),
             Ok(vec!["bar".into(), "".into()]),
             Ok(vec!["grep".into(), "-q".into(), "k".into(), "/etc/f".into()]),
             Ok(vec!["baz".into(), "v".into()]),
+        ]
+    );
+    // `2>&1` sends standard error into the capture: `>&2` then prints there too, and what a
+    // command not answered prints there is not known.
+    let got = calls(
+        "a=$( { echo a >&2; } 2>&1 )\nfoo \"$a\"\nf() { echo oops >&2; }\nb=$(f 2>&1)\nbar \"$b\"\n\
+         c=$(echo c 2>&1 >&2)\nbaz \"$c\"\nd=$(tool 2>&1 >/dev/null)\nqux \"$d\"\ne=$(echo e >/dev/null)\nquux \"$e\"\n",
+    );
+    assert_eq!(
+        got,
+        vec![
+            Ok(vec!["foo".into(), "a".into()]),
+            Ok(vec!["bar".into(), "oops".into()]),
+            Ok(vec!["baz".into(), "c".into()]),
+            Ok(vec!["tool".into()]),
+            Err("$(…) with output (a loop's, or standard error sent into it) that is not known".into()),
+            Ok(vec!["quux".into(), "".into()]),
         ]
     );
 }

@@ -141,7 +141,9 @@ impl<'f> Eval<'f> {
             }
             std::mem::swap(&mut out, &mut sub.capture);
             if sub.capture_lost {
-                opaque.get_or_insert_with(|| "$(…) with a loop whose output is not known".to_owned());
+                opaque.get_or_insert_with(|| {
+                    "$(…) with output (a loop's, or standard error sent into it) that is not known".to_owned()
+                });
             }
         }
         self.capturing -= 1;
