@@ -631,7 +631,7 @@ pub fn set_owner(e: &mut Entry, user: &Option<(u32, String)>, group: &Option<(u3
 }
 
 /// The values a command's option is given, in order: `LONG=VALUE`, or `LONG VALUE` / `SHORT
-/// VALUE` (the next argument).
+/// VALUE` (the next argument), or `SHORTVALUE` glued, as getopt reads a short option's value.
 pub fn option_values(args: &[String], short: Option<&str>, long: &str) -> Vec<String> {
     args.iter()
         .enumerate()
@@ -639,7 +639,12 @@ pub fn option_values(args: &[String], short: Option<&str>, long: &str) -> Vec<St
             |(i, a)| match a.strip_prefix(long).and_then(|rest| rest.strip_prefix('=')) {
                 Some(value) => Some(value.to_owned()),
                 None if a == long || Some(a.as_str()) == short => args.get(i + 1).cloned(),
-                None => None,
+                // `-m0750`: the short option's value glued to it (i2pd's `mkdir -p -m0750`).
+                None => short
+                    .filter(|s| s.len() == 2 && !a.starts_with("--"))
+                    .and_then(|s| a.strip_prefix(s))
+                    .filter(|value| !value.is_empty())
+                    .map(str::to_owned),
             },
         )
         .collect()

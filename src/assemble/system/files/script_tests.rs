@@ -178,7 +178,7 @@ fn bundled_mkdir_rmdir_dev_null_and_five_digit_modes() {
                   cat /dev/null > /etc/mysql/debian.cnf\nchmod 04755 /usr/lib/mysql/plugin/auth_pam_tool\n\
                   rmdir --ignore-fail-on-non-empty /var/lib/full\nrmdir /var/lib/full\ncd /var/spool\nmkdir active\n\
                   cd \"$(unknown)\"\nmkdir incoming\nmkdir -m 02750 -p /var/lib/motion\n\
-                  install -d -m 0 /var/lib/closed\n";
+                  install -d -m 0 /var/lib/closed\nmkdir -p -m0750 /var/log/i2pd\n";
     let (changes, report) = compute(&t, &[pkg("mariadb-server", script)]).unwrap();
     let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
     assert_eq!(
@@ -210,6 +210,8 @@ fn bundled_mkdir_rmdir_dev_null_and_five_digit_modes() {
         Some(0o2750)
     );
     assert_eq!(file(&changes, "var/lib/closed").map(|(e, _)| e.mode), Some(0));
+    // The mode glued to its option (i2pd's postinst).
+    assert_eq!(file(&changes, "var/log/i2pd").map(|(e, _)| e.mode), Some(0o750));
 }
 
 /// bind9's postinst: `chgrp bind /etc/bind/named.conf* …` and `chmod g+r … /etc/bind/named.conf*`
