@@ -194,8 +194,11 @@ use super::artifacts::PlatformArtifact;
 /// link (fp-compiler's `pc.1.gz`); 43 a trigger a package activates for itself in its
 /// `postinst configure` processed after it (libvlc-bin's plugin cache is reported); 44 a
 /// redirection before a command's words (`>FILE cmd`, `>&2 echo`, `>FILE` alone) is the
-/// command's, `$(…)` captures standard output only, and a kernel package's
-/// `linux-update-symlinks` makes the default kernel's links.
+/// command's, `$(…)` captures standard output (and standard error after `2>&1`) only,
+/// `readlink` is answered from the image, exported variables reach a command's environment,
+/// `usermod -m -d` with nothing to move changes the home, a short option's glued value is read
+/// (`mkdir -m0750`), and a kernel package's `linux-update-symlinks` makes the default kernel's
+/// links.
 pub(super) const LAYER_FORMAT: u32 = 44;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
