@@ -32,6 +32,8 @@ fn postinst_accounts_and_pam_profiles_land_in_the_image() {
     p.add(None, common::passwd_deb());
     p.add(None, common::adduser_deb());
     let mut pam = DebBuilder::new("libpam-runtime", "1", "amd64")
+        // The tool its postinst runs (Perl: debcast computes what it does, without running it).
+        .file("./usr/sbin/pam-auth-update", "#!/usr/bin/perl\n", 0o755)
         .file("./usr/share/pam-configs/unix", pam_fixture("unix"), 0o644)
         .dir("./var/lib/pam", 0o755)
         .dir("./etc/pam.d", 0o755)

@@ -576,6 +576,14 @@ mod tests {
     #[test]
     fn an_mpm_switch_and_a_module_as_the_helpers_leave_them() {
         let mut t = MemTree::new();
+        t.tools(&[
+            "a2enmod",
+            "a2dismod",
+            "a2enconf",
+            "a2disconf",
+            "a2ensite",
+            "a2dissite",
+        ]);
         t.dir("var/lib")
             .file(
                 "etc/apache2/mods-available/mpm_event.load",

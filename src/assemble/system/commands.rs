@@ -53,6 +53,30 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
     }
 }
 
+/// The package that ships a tool debcast computes the effects of, where that package is not
+/// Essential (an image may lack it): its calls in a script make nothing without it.
+pub fn tool_package(name: &str) -> Option<&'static str> {
+    super::users::providing_package(name).or(match name {
+        "ucf" | "ucfr" => Some("ucf"),
+        "update-inetd" => Some("update-inetd"),
+        "update-ccache-symlinks" => Some("ccache"),
+        "linux-update-symlinks" => Some("linux-base"),
+        "runit-helper" => Some("runit-helper"),
+        "update-xmlcatalog" => Some("xml-core"),
+        "update-catalog" => Some("sgml-base"),
+        "a2enmod" | "a2enconf" | "a2ensite" | "a2dismod" | "a2disconf" | "a2dissite" => Some("apache2"),
+        "lighty-enable-mod" | "lighty-disable-mod" => Some("lighttpd"),
+        "phpenmod" => Some("php-common"),
+        "update-perl-sax-parsers" => Some("libxml-sax-perl"),
+        "mkfontdir" | "mkfontscale" => Some("xfonts-utils"),
+        "update-binfmts" => Some("binfmt-support"),
+        "setcap" => Some("libcap2-bin"),
+        "pam-auth-update" => Some("libpam-runtime"),
+        "emacs-install" | "emacs-package-install" => Some("emacsen-common"),
+        _ => None,
+    })
+}
+
 /// Whether a command the files module applies prints nothing on standard output: the plain
 /// file commands (not asked to be verbose) and the emulated tools that write only files
 /// (update-inetd's `--verbose` and warnings go to standard error).

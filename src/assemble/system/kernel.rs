@@ -383,6 +383,7 @@ mod tests {
             .map(|(_, l)| format!("{l}\n"))
             .collect();
         t.file(SCRIPT, script.as_bytes())
+            .mode(SCRIPT, 0o755)
             .file(MODULE, module.as_bytes())
             .dir("boot");
         t

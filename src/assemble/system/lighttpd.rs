@@ -152,6 +152,7 @@ mod tests {
 
     fn tree() -> MemTree {
         let mut t = MemTree::new();
+        t.tools(&["lighty-enable-mod", "lighty-disable-mod"]);
         t.dir("etc/lighttpd/conf-enabled")
             .file(
                 "etc/lighttpd/conf-available/05-auth.conf",

@@ -447,7 +447,7 @@ exit 0
             whats,
             [
                 // The tree has no adduser: dpkg's run would fail there.
-                "adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt (adduser is not in the image: dpkg's run of this script fails here, status 127; its package, adduser, is not in the package set)",
+                "adduser --force-badname --system --home /nonexistent --no-create-home --quiet _apt (adduser is not in the image: under dpkg the command is not found (status 127) and makes nothing; its package, adduser, is not in the package set)",
                 // `files` applies chmod/chown where it can, and says why where it cannot.
                 "chmod 700 /var/cache/apt/archives/partial (/var/cache/apt/archives/partial does not exist)",
                 "chown _apt:root /var/cache/apt/archives/partial (`_apt` is not in /etc/passwd)",
@@ -811,6 +811,7 @@ fi
             )
         };
         let mut tree = MemTree::new();
+        tree.tools(&["update-catalog"]);
         tree.dir("var/lib/sgml-base").dir("etc/sgml");
         let walked = |pkgs: &[InstalledPackage]| {
             let (_, report, applied) = super::super::files::compute_at(&tree, pkgs, 0).unwrap();
@@ -850,6 +851,7 @@ fi
         );
         sgml.files = vec!["usr/share/sgml/dtd".into()];
         let mut tree = MemTree::new();
+        tree.tools(&["update-catalog"]);
         tree.dir("var/lib/sgml-base").dir("usr/share/sgml/dtd");
         let (_, report, applied) = super::super::files::compute_at(&tree, &[sgml.clone()], 0).unwrap();
         assert!(applied.is_empty(), "{applied:?}");
@@ -879,6 +881,7 @@ fi
             ..pkg("shipper", &[])
         };
         let mut configured = MemTree::new();
+        configured.tools(&["update-catalog"]);
         configured.file("usr/bin/tool", b"").dir("var/lib/watcher");
         let met: TriggersApplied = [(
             "watcher".to_owned(),

@@ -75,6 +75,7 @@ mod tests {
     #[test]
     fn runit_helper_enables_the_service_as_on_a_fresh_install() {
         let mut t = MemTree::new();
+        t.tools(&["/lib/runit-helper/runit-helper"]);
         t.dir("etc/runit/runsvdir/default").dir("etc/sv/ssh");
         let (changes, report) = files::compute(&t, &[pkg(OPENSSH_RUNIT)]).unwrap();
         assert!(report.is_empty(), "{report:?}");

@@ -238,6 +238,7 @@ mod tests {
     #[test]
     fn applied_through_a_link_to_a_regular_file_only() {
         let mut t = MemTree::new();
+        t.tools(&["setcap"]);
         t.file("usr/bin/ping", b"\x7fELF")
             .symlink("bin", "usr/bin")
             .dir("etc");

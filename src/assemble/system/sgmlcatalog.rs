@@ -272,6 +272,7 @@ mod tests {
             files::compute(t, &[pkg("sgml-base", script)]).unwrap()
         };
         let mut t = MemTree::new();
+        t.tools(&["update-catalog", "update-xmlcatalog"]);
         t.dir("etc/sgml").dir("var/lib/sgml-base");
         let (c, report) = update_super(&t);
         assert!(report.is_empty(), "{report:?}");
@@ -305,6 +306,8 @@ mod tests {
     #[test]
     fn centralized_catalogs_edited_entry_by_entry() {
         let mut t = MemTree::new();
+        t.tools(&["update-catalog", "update-xmlcatalog"]);
+        t.tools(&["update-catalog", "update-xmlcatalog"]);
         t.dir("etc/sgml").file(
             "usr/share/sgml-base/catalog.centralized",
             b"-- centralized catalog CATALOG --\n",
@@ -380,6 +383,9 @@ mod tests {
             ("", "#!/bin/sh\ndpkg-trigger --no-await /etc/sgml\n"),
         ] {
             let mut t = MemTree::new();
+            t.tools(&["update-catalog", "update-xmlcatalog"]);
+            t.tools(&["update-catalog", "update-xmlcatalog"]);
+            t.tools(&["update-catalog", "update-xmlcatalog"]);
             let base = sgml_base(&mut t);
             let core = xml_core(&mut t, postinst, activation);
             let (c, report, applied) = files::compute_at(&t, &[base, core], 0).unwrap();
@@ -399,6 +405,9 @@ mod tests {
         // xml-core configured first (its catalog in place when sgml-base lists /etc/sgml), and
         // nothing activates the trigger after sgml-base is configured: one run, no `.old`.
         let mut t = MemTree::new();
+        t.tools(&["update-catalog", "update-xmlcatalog"]);
+        t.tools(&["update-catalog", "update-xmlcatalog"]);
+        t.tools(&["update-catalog", "update-xmlcatalog"]);
         let base = sgml_base(&mut t);
         let core = xml_core(&mut t, "#!/bin/sh\n", "activate-await update-sgmlcatalog\n");
         let (c, report, applied) = files::compute_at(&t, &[core, base], 0).unwrap();
@@ -432,6 +441,10 @@ mod tests {
             ("activate-await update-sgmlcatalog\n", false, HEADER),
         ] {
             let mut t = MemTree::new();
+            t.tools(&["update-catalog", "update-xmlcatalog"]);
+            t.tools(&["update-catalog", "update-xmlcatalog"]);
+            t.tools(&["update-catalog", "update-xmlcatalog"]);
+            t.tools(&["update-catalog", "update-xmlcatalog"]);
             let base = sgml_base(&mut t);
             let core = xml_core(&mut t, "#!/bin/sh\n", core_triggers);
             t.file("etc/sgml/docutils-common.cat", b"");

@@ -41,6 +41,7 @@ fn requirements_follow_the_settings_used() {
 #[test]
 fn whole_run_is_sorted_and_deterministic() {
     let mut t = MemTree::new();
+    t.tools(&["setcap"]);
     t.symlink("bin", "usr/bin")
         .dir("etc")
         .file("usr/bin/mawk", b"")

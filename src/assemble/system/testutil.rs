@@ -84,6 +84,19 @@ impl MemTree {
         self
     }
 
+    /// The programs scripts call, as executables: in /usr/bin, or at the absolute path given
+    /// (a tool the image lacks makes nothing: dpkg's run does not find it).
+    pub fn tools(&mut self, names: &[&str]) -> &mut Self {
+        for name in names {
+            let path = match name.strip_prefix('/') {
+                Some(abs) => abs.to_owned(),
+                None => format!("usr/bin/{name}"),
+            };
+            self.file(&path, b"\x7fELF").mode(&path, 0o755);
+        }
+        self
+    }
+
     pub fn symlink(&mut self, path: &str, target: &str) -> &mut Self {
         self.parents(path);
         let e = Entry::generated(

@@ -632,6 +632,20 @@ pub fn compute_at(
                         }
                         return;
                     }
+                    // A tool debcast computes, of a package the image does not have (mrtg's
+                    // postinst runs groupadd without depending on passwd; `update-inetd … || true`
+                    // without update-inetd): dpkg's run finds no such command, status 127, and
+                    // nothing is made.
+                    if let Some(package) = commands::tool_package(name)
+                        && !program_in_image(&state.borrow().overlay, &argv[0])
+                    {
+                        failures.push(format!(
+                            "{} ({name} is not in the image: under dpkg the command is not found (status 127) and makes nothing; \
+                             its package, {package}, is not in the package set)",
+                            command_line(&c)
+                        ));
+                        return;
+                    }
                     if super::runit::handles(name, &argv[1..]) {
                         if let Err(why) = super::runit::apply(&mut state.borrow_mut().overlay, &c.env) {
                             failures.push(format!("{} ({why})", command_line(&c)));
@@ -676,18 +690,6 @@ pub fn compute_at(
                         return;
                     }
                     let mut st = state.borrow_mut();
-                    // An account tool of a package the image does not have (mrtg's postinst runs
-                    // groupadd without depending on passwd): dpkg's run stops there.
-                    if let Some(package) = super::users::providing_package(name)
-                        && !program_in_image(&st.overlay, &argv[0])
-                    {
-                        failures.push(format!(
-                            "{} ({name} is not in the image: dpkg's run of this script fails here, status 127; \
-                             its package, {package}, is not in the package set)",
-                            command_line(&c)
-                        ));
-                        return;
-                    }
                     // A command that reads a file left out (pending) cannot make what it would.
                     if let Some((why, machine)) = output::reads_pending(&st, name, &argv[1..]) {
                         failures.push(match machine {
@@ -789,6 +791,10 @@ pub fn compute_at(
                     Some((name, args)) if name.rsplit('/').next() == Some("setcap") => {
                         let call = super::setcap::parse(args).ok()?;
                         let overlay = &state.borrow().overlay;
+                        // Without libcap2-bin there is no setcap: the fallback runs.
+                        if !program_in_image(overlay, name) {
+                            return Some(false);
+                        }
                         Some(call.files.iter().all(|(f, _)| {
                             super::resolve(overlay, &super::tree_path(f))
                                 .is_some_and(|p| super::is_file(overlay, &p))

@@ -739,6 +739,7 @@ cp /usr/share/app/template /etc/app/new.conf
 #[test]
 fn what_a_copy_of_a_left_out_file_makes_is_left_out() {
     let mut t = MemTree::new();
+    t.file("usr/bin/ucf", b"#!/bin/sh\n").mode("usr/bin/ucf", 0o755);
     t.dir("etc/app")
         .dir("tmp")
         .file("etc/app/packaged.conf", b"p\n")
@@ -1346,6 +1347,7 @@ fn hard_links_are_made_as_copies_of_the_file() {
 #[test]
 fn a_here_document_holding_a_random_value_is_left_out_as_non_deterministic() {
     let mut t = MemTree::new();
+    t.file("usr/bin/ucf", b"#!/bin/sh\n").mode("usr/bin/ucf", 0o755);
     t.file("bin/sh", b"x")
         .dir("etc/dbconfig-common")
         .dir("tmp")
@@ -1746,6 +1748,11 @@ fn a_substitution_reads_the_file_its_command_is_given() {
 fn a_setcap_that_succeeds_keeps_the_fallback_from_running() {
     let mut t = MemTree::new();
     t.file("usr/bin/fping", b"\x7fELF").dir("var/lib/dpkg");
+    // Without libcap2-bin there is no setcap: the fallback adds the override (and nothing else
+    // is told of setcap than that it is missing).
+    let without = t.clone();
+    t.file("usr/sbin/setcap", b"\x7fELF")
+        .mode("usr/sbin/setcap", 0o755);
     let postinst = "#!/bin/sh\nset -e\ncase \"$1\" in\n    (configure)\n        if [ \"$(uname -s)\" = \"Linux\" ]; then\n            if ! setcap cap_net_raw+ep /usr/bin/fping; then\n                if dpkg-statoverride --list /usr/bin/fping > /dev/null; then\n                    echo exists 1>&2\n                else\n                    dpkg-statoverride --update --add root root 4755 /usr/bin/fping\n                fi\n            fi\n        fi\n    ;;\nesac\n";
     let (changes, report) = compute(&t, &[pkg("fping", postinst)]).unwrap();
     assert!(report.is_empty(), "{report:?}");
@@ -1766,6 +1773,46 @@ fn a_setcap_that_succeeds_keeps_the_fallback_from_running() {
     // override's file is missing too).
     let (_, report) = compute(&MemTree::new(), &[pkg("fping", postinst)]).unwrap();
     assert!(!report.is_empty());
+    let (changes, report) = compute(&without, &[pkg("fping", postinst)]).unwrap();
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert!(
+        what[0].starts_with("setcap cap_net_raw+ep /usr/bin/fping (setcap is not in the image"),
+        "{what:?}"
+    );
+    // The fallback ran (this tree has no accounts for its override).
+    assert!(
+        what[1].starts_with("dpkg-statoverride --update --add root root 4755 /usr/bin/fping"),
+        "{what:?}"
+    );
+    assert!(
+        !file(&changes, "usr/bin/fping").is_some_and(|(e, _)| e.xattrs.contains_key("security.capability"))
+    );
+}
+
+/// A tool debcast computes, called where its package is not in the image (`update-inetd …
+/// || true` without update-inetd): dpkg's run finds no such command, so nothing is made, and
+/// the report says so.
+#[test]
+fn a_computed_tool_the_image_lacks_makes_nothing() {
+    let mut t = MemTree::new();
+    t.file("etc/inetd.conf", b"#:OTHER: Other services\n")
+        .dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nupdate-inetd --group OTHER --add 'talk\\tdgram\\tudp\\twait\\tnobody.tty\\t/usr/sbin/in.talkd\\tin.talkd' || true\n";
+    let (changes, report) = compute(&t, &[pkg("talkd", script)]).unwrap();
+    assert!(file(&changes, "etc/inetd.conf").is_none(), "{changes:?}");
+    assert_eq!(report.len(), 1, "{report:?}");
+    assert!(
+        report[0].what.contains("update-inetd is not in the image: under dpkg the command is not found (status 127) and makes nothing; its package, update-inetd, is not in the package set"),
+        "{report:?}"
+    );
+    // With the tool, the entry is added.
+    t.file("usr/sbin/update-inetd", b"#!/usr/bin/perl\n")
+        .mode("usr/sbin/update-inetd", 0o755);
+    let (changes, _) = compute(&t, &[pkg("talkd", script)]).unwrap();
+    assert!(
+        file(&changes, "etc/inetd.conf")
+            .is_some_and(|(_, c)| String::from_utf8_lossy(c).contains("in.talkd"))
+    );
 }
 
 /// munin-node's plugins: `munin-node-configure --shell` probes the machine it runs on and prints

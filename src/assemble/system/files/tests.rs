@@ -566,6 +566,7 @@ fn configuration_built_from_debconf_answers_with_temporary_files() {
     p.members
         .insert("templates".into(), templates.as_bytes().to_vec());
     let mut t = MemTree::new();
+    t.tools(&["ucf", "ucfr"]);
     t.dir("etc")
         .dir("tmp")
         .dir("usr/share/srv")
@@ -923,6 +924,7 @@ fn a_default_the_config_script_computes_reaches_the_file() {
         b"Template: paper/size\nType: select\nDescription: x\n".to_vec(),
     );
     let mut t = MemTree::new();
+    t.tools(&["ucf", "ucfr"]);
     t.dir("etc")
         .dir("etc/paper.d")
         .file("etc/paper.d/README", b"hooks\n")

@@ -74,6 +74,7 @@ const MISC: &str = "usr/share/fonts/X11/misc";
 /// and two encoding directories, one encoding with aliases, comments, a file that is not one.
 fn sample() -> MemTree {
     let mut t = MemTree::new();
+    t.tools(&["mkfontdir", "mkfontscale"]);
     let fixed = "-Misc-Fixed-Medium-R-Normal--20-200-75-75-C-100-ISO8859-1";
     t.file(
         &format!("{MISC}/10x20-ISO8859-1.pcf.gz"),

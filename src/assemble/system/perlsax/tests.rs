@@ -29,6 +29,7 @@ fn base_pm() -> String {
 /// ucf's state files.
 fn tree() -> MemTree {
     let mut t = MemTree::new();
+    t.tools(&["update-perl-sax-parsers", "ucf", "ucfr"]);
     t.dir("etc")
         .dir("etc/perl")
         .dir("usr/share/perl5/XML/SAX")

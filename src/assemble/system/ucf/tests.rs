@@ -18,6 +18,7 @@ fn php_tree(size: usize) -> (MemTree, Vec<u8>) {
         .take(size)
         .collect();
     let mut t = MemTree::new();
+    t.tools(&["ucf", "ucfr"]);
     t.dir("etc/php/8.2/cli/conf.d")
         .dir("var/lib/ucf")
         .file("var/lib/ucf/hashfile", b"")
@@ -117,6 +118,7 @@ fn cache_rotation_and_existing_destinations() {
 #[test]
 fn an_unchanged_destination_is_replaced_by_a_new_version() {
     let mut t = MemTree::new();
+    t.tools(&["ucf", "ucfr"]);
     t.dir("etc")
         .dir("var/lib/ucf")
         .file("var/lib/ucf/hashfile", b"")
@@ -190,6 +192,7 @@ fn options_that_change_the_outcome_are_not_guessed() {
 #[test]
 fn a_relative_new_file_is_read_from_the_working_directory() {
     let mut t = MemTree::new();
+    t.tools(&["ucf", "ucfr"]);
     t.dir("etc/default")
         .dir("var/lib/ucf")
         .file("var/lib/ucf/hashfile", b"")
@@ -253,6 +256,7 @@ fn purging_rotates_and_forgets() {
 #[test]
 fn a_destination_that_already_is_the_new_file_is_only_recorded() {
     let mut t = MemTree::default();
+    t.tools(&["ucf", "ucfr"]);
     t.dir("usr/share/nfs-common/conffiles")
         .dir("etc/default")
         .dir("var/lib/ucf")
