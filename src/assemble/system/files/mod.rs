@@ -941,7 +941,16 @@ pub fn compute_at(
                     }
                     // `$(ls -1v DIR | grep …)`: the directory's names as ls sorts them.
                     Some((name, args)) if name.rsplit('/').next() == Some("ls") => {
-                        super::ls::ls_output(&state.borrow().overlay, args)
+                        let st = state.borrow();
+                        // Not what a left-out command made (or made inside): its listing is not known.
+                        let pending = |a: &String| {
+                            st.pending.contains(a.as_str())
+                                || st.pending.iter().any(|p| p.starts_with(&format!("{a}/")))
+                        };
+                        if args.iter().any(pending) {
+                            return None;
+                        }
+                        super::ls::ls_output(&st.overlay, args)
                     }
                     // `papersize=`paperconf``: the name `/etc/papersize` gives (libpaper1's
                     // postinst wrote it from its debconf answer).

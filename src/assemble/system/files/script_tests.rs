@@ -1789,6 +1789,24 @@ fn a_setcap_that_succeeds_keeps_the_fallback_from_running() {
     );
 }
 
+/// ntpsec's postinst: `[ -n "$(ls -A /var/log/ntpstats 2> /dev/null)" ]` on a fresh install,
+/// where the directory is not there: ls prints nothing, so the migration does not run; a
+/// directory a left-out command made is not listed (its content is not known).
+#[test]
+fn ls_of_a_missing_directory_prints_nothing() {
+    let mut t = MemTree::new();
+    t.dir("var/log").dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nset -e\nif [ -n \"$(ls -A /var/log/ntpstats 2> /dev/null)\" ]; then\n\
+                  \tinstall -d /var/log/ntpsec\nfi\n";
+    let (changes, report) = compute(&t, &[pkg("ntpsec", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(file(&changes, "var/log/ntpsec").is_none(), "{changes:?}");
+    // With something in it, it is migrated.
+    t.file("var/log/ntpstats/loopstats", b"x");
+    let (changes, _) = compute(&t, &[pkg("ntpsec", script)]).unwrap();
+    assert!(file(&changes, "var/log/ntpsec").is_some_and(|(e, _)| e.is_dir()));
+}
+
 /// A tool debcast computes, called where its package is not in the image (`update-inetd …
 /// || true` without update-inetd): dpkg's run finds no such command, so nothing is made, and
 /// the report says so.
