@@ -258,6 +258,23 @@ fn walk(
         .run_script(nodes)
 }
 
+/// A command's words as a shell would take them back: each quoted unless plain.
+pub fn quoted(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_./:=+,@%^".contains(&b));
+            if plain {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The report entry for a script the shell reader could not parse.
 pub fn unreadable(e: &shell::ParseError) -> String {
     format!("script could not be read ({e}); none of it emulated")
@@ -272,20 +289,7 @@ pub fn cut_short(why: &str) -> String {
 /// else as written in the script.
 pub fn command_line(c: &Call<'_>) -> String {
     match &c.argv {
-        Ok(argv) => argv
-            .iter()
-            .map(|a| {
-                let plain = !a.is_empty()
-                    && a.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"-_./:=+,@%^".contains(&b));
-                if plain {
-                    a.clone()
-                } else {
-                    format!("'{}'", a.replace('\'', "'\\''"))
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
+        Ok(argv) => quoted(argv),
         Err(_) => c.text.to_owned(),
     }
 }

@@ -183,3 +183,27 @@ fn glob_paths_as_sh_expands_them() {
     assert_eq!(glob_paths(&t, "/etc/star/a\\*b"), ["/etc/star/a*b"]);
     assert_eq!(glob_paths(&t, "/etc/*/a*b"), ["/etc/star/a*b", "/etc/star/axb"]);
 }
+
+/// An option's values as getopt takes them: `--long=V`, `--long V`, `-s V`, and `-sV` glued.
+#[test]
+fn option_values_in_every_form() {
+    let args: Vec<String> = [
+        "-l",
+        "/a",
+        "--logfile=/b",
+        "-l/c",
+        "--logfile",
+        "/d",
+        "-x",
+        "--log",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    assert_eq!(
+        super::option_values(&args, Some("-l"), "--logfile"),
+        ["/a", "/b", "/c", "/d"]
+    );
+    // A short option of its own name only: `-lx` is not `--log…`, `--log` is not `-l`.
+    assert_eq!(super::option_values(&args, None, "--logfile"), ["/b", "/d"]);
+}

@@ -160,13 +160,79 @@ impl<'p> PendingTriggers<'p> {
     }
 }
 
+/// `mkdir`'s arguments as getopt reads them: `-p`, `-v`, `-Z` bundled (`-pv`), `-m MODE` with its
+/// value glued (`-m0750`, `-pm0750`) or next (`-pm 0750`), the long forms (already whole names),
+/// then the directories.
+struct MkdirCall {
+    parents: bool,
+    mode: Option<String>,
+    dirs: Vec<String>,
+}
+
+fn parse_mkdir(args: &[String]) -> Result<MkdirCall, String> {
+    let mut call = MkdirCall {
+        parents: false,
+        mode: None,
+        dirs: Vec::new(),
+    };
+    let mut it = args.iter();
+    let mut options = true;
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--" if options => options = false,
+            "--parents" if options => call.parents = true,
+            "--verbose" | "--context" if options => {}
+            "--mode" if options => call.mode = Some(it.next().ok_or("mkdir --mode without a value")?.clone()),
+            s if options && s.starts_with("--mode=") => call.mode = Some(s["--mode=".len()..].to_owned()),
+            s if options && s.starts_with("--") => return Err(format!("mkdir option {s} is not reproduced")),
+            s if options && s.len() > 1 && s.starts_with('-') => {
+                for (i, c) in s.char_indices().skip(1) {
+                    match c {
+                        'p' => call.parents = true,
+                        'v' | 'Z' => {}
+                        'm' => {
+                            let glued = &s[i + 1..];
+                            call.mode = Some(if glued.is_empty() {
+                                it.next().ok_or("mkdir -m without a value")?.clone()
+                            } else {
+                                glued.to_owned()
+                            });
+                            break;
+                        }
+                        _ => return Err(format!("mkdir option -{c} is not reproduced")),
+                    }
+                }
+            }
+            s => call.dirs.push(s.to_owned()),
+        }
+    }
+    Ok(call)
+}
+
+/// The report entry for a computed tool the image does not have (`line`: the call).
+fn missing_tool(line: &str, name: &str) -> String {
+    let package = commands::tool_package(name).unwrap_or("its package");
+    format!(
+        "{line} ({name} is not in the image: under dpkg the command is not found (status 127) and makes \
+         nothing; its package, {package}, is not in the package set)"
+    )
+}
+
+fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
 /// Whether the image has the program a script runs: an executable file at its path, or on
 /// the PATH dpkg gives scripts.
 fn program_in_image(tree: &dyn TreeView, argv0: &str) -> bool {
     let executable = |abs: &str| {
-        super::resolve(tree, &super::tree_path(abs))
-            .and_then(|real| tree.entry(&real))
-            .is_some_and(|e| matches!(e.kind, EntryKind::File { .. }) && e.mode & 0o111 != 0)
+        let entry = super::resolve(tree, &super::tree_path(abs)).and_then(|real| tree.entry(&real));
+        // A hard link is the file it names (its mode is that file's).
+        let entry = match entry.map(|e| &e.kind) {
+            Some(EntryKind::Hardlink { target }) => tree.entry(target),
+            _ => entry,
+        };
+        entry.is_some_and(|e| matches!(e.kind, EntryKind::File { .. }) && e.mode & 0o111 != 0)
     };
     if argv0.contains('/') {
         return executable(argv0);
@@ -636,14 +702,10 @@ pub fn compute_at(
                     // postinst runs groupadd without depending on passwd; `update-inetd … || true`
                     // without update-inetd): dpkg's run finds no such command, status 127, and
                     // nothing is made.
-                    if let Some(package) = commands::tool_package(name)
+                    if commands::tool_package(name).is_some()
                         && !program_in_image(&state.borrow().overlay, &argv[0])
                     {
-                        failures.push(format!(
-                            "{} ({name} is not in the image: under dpkg the command is not found (status 127) and makes nothing; \
-                             its package, {package}, is not in the package set)",
-                            command_line(&c)
-                        ));
+                        failures.push(missing_tool(&command_line(&c), name));
                         return;
                     }
                     if super::runit::handles(name, &argv[1..]) {
@@ -770,8 +832,27 @@ pub fn compute_at(
                 };
                 let source = |p: &str| super::source_text(&state.borrow().overlay, p);
                 let machine_files = |p: &str| state.borrow().machine_dependent.get(p).map(|m| m.why.clone());
+                // What answers the walk gives that a left-out command would change: listed as
+                // non-deterministic, once per script.
+                let noted: RefCell<Vec<String>> = RefCell::new(Vec::new());
                 // `dpkg-statoverride --list` as a condition is answered from the database.
                 let status = |argv: &[String]| match argv.split_first() {
+                    // A computed tool the image lacks (`if update-inetd …; then`, `ucf … &&
+                    // …`): not found, so the condition fails and the call is told here (the
+                    // walk does not run a command whose status it was given). setcap is run
+                    // by the walk after its probe, and told as it runs.
+                    Some((name, _))
+                        if commands::tool_package(base_name(name)).is_some()
+                            && base_name(name) != "setcap"
+                            && !program_in_image(&state.borrow().overlay, name) =>
+                    {
+                        let entry = missing_tool(&report::quoted(argv), base_name(name));
+                        let mut noted = noted.borrow_mut();
+                        if !noted.contains(&entry) {
+                            noted.push(entry);
+                        }
+                        Some(false)
+                    }
                     Some((name, args)) if name.rsplit('/').next() == Some("dpkg-statoverride") => {
                         match super::statoverride::parse(args) {
                             Ok(super::statoverride::Call::List(globs)) => {
@@ -899,9 +980,6 @@ pub fn compute_at(
                 };
                 // `$(mktemp)` makes its file in the image and prints its name; `$(cat FILE)` and
                 // `$(dpkg -L PKG)` read the image and the package set.
-                // What answers the walk gives that a left-out command would change: listed as
-                // non-deterministic, once per script.
-                let noted: RefCell<Vec<String>> = RefCell::new(Vec::new());
                 let printed = |argv: &[String]| match argv.split_first() {
                     Some((name, args)) if name == "mktemp" => {
                         let mut st = state.borrow_mut();
@@ -944,7 +1022,12 @@ pub fn compute_at(
                         let st = state.borrow();
                         // Not what a left-out command made (or made inside): its listing is not known.
                         let pending = |a: &String| {
-                            st.pending.contains(a.as_str())
+                            let a = if a.len() > 1 {
+                                a.trim_end_matches('/')
+                            } else {
+                                a.as_str()
+                            };
+                            st.pending.contains(a)
                                 || st.pending.iter().any(|p| p.starts_with(&format!("{a}/")))
                         };
                         if args.iter().any(pending) {
@@ -1275,23 +1358,16 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
         }
         "mkdir" => {
             let args = &super::gnu_long_options(args, super::MKDIR_LONG_OPTIONS)?;
-            // `-p`, also bundled (`-pZ`: `-Z`, an SELinux context, has no effect in an image).
-            let parents = args.iter().any(|a| {
-                a == "--parents"
-                    || (a.starts_with('-')
-                        && !a.starts_with("--")
-                        && a.contains('p')
-                        && a[1..].chars().all(|c| "pvZ".contains(c)))
-            });
-            let mode = super::option_values(args, Some("-m"), "--mode")
-                .pop()
+            let call = parse_mkdir(args)?;
+            let mode = call
+                .mode
                 .map(|m| parse_mode(&m).ok_or(format!("mode `{m}` is not octal")))
                 .transpose()?
                 .unwrap_or(0o777 & !st.umask);
             // Parents made by -p are `u+wx` whatever the umask says, as coreutils makes them.
             let parent_mode = (0o777 & !st.umask) | 0o300;
-            for p in operands(args, &["-m", "--mode"])? {
-                mkdir(&mut st.overlay, &p, parents, mode, parent_mode)?;
+            for p in call.dirs {
+                mkdir(&mut st.overlay, &p, call.parents, mode, parent_mode)?;
             }
             Ok(())
         }

@@ -178,7 +178,8 @@ fn bundled_mkdir_rmdir_dev_null_and_five_digit_modes() {
                   cat /dev/null > /etc/mysql/debian.cnf\nchmod 04755 /usr/lib/mysql/plugin/auth_pam_tool\n\
                   rmdir --ignore-fail-on-non-empty /var/lib/full\nrmdir /var/lib/full\ncd /var/spool\nmkdir active\n\
                   cd \"$(unknown)\"\nmkdir incoming\nmkdir -m 02750 -p /var/lib/motion\n\
-                  install -d -m 0 /var/lib/closed\nmkdir -p -m0750 /var/log/i2pd\n";
+                  install -d -m 0 /var/lib/closed\nmkdir -p -m0750 /var/log/i2pd\n\
+                  mkdir -pm0700 /var/lib/a/b\nmkdir -pm 0710 /var/lib/c\nmkdir --mode=0711 -v /var/lib/d\n";
     let (changes, report) = compute(&t, &[pkg("mariadb-server", script)]).unwrap();
     let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
     assert_eq!(
@@ -210,8 +211,13 @@ fn bundled_mkdir_rmdir_dev_null_and_five_digit_modes() {
         Some(0o2750)
     );
     assert_eq!(file(&changes, "var/lib/closed").map(|(e, _)| e.mode), Some(0));
-    // The mode glued to its option (i2pd's postinst).
+    // The mode glued to its option (i2pd's postinst), bundled after -p, or next.
     assert_eq!(file(&changes, "var/log/i2pd").map(|(e, _)| e.mode), Some(0o750));
+    assert_eq!(file(&changes, "var/lib/a/b").map(|(e, _)| e.mode), Some(0o700));
+    assert_eq!(file(&changes, "var/lib/a").map(|(e, _)| e.mode), Some(0o755));
+    assert_eq!(file(&changes, "var/lib/c").map(|(e, _)| e.mode), Some(0o710));
+    assert_eq!(file(&changes, "var/lib/d").map(|(e, _)| e.mode), Some(0o711));
+    assert!(file(&changes, "0710").is_none());
 }
 
 /// bind9's postinst: `chgrp bind /etc/bind/named.conf* …` and `chmod g+r … /etc/bind/named.conf*`
@@ -1805,6 +1811,24 @@ fn ls_of_a_missing_directory_prints_nothing() {
     t.file("var/log/ntpstats/loopstats", b"x");
     let (changes, _) = compute(&t, &[pkg("ntpsec", script)]).unwrap();
     assert!(file(&changes, "var/log/ntpsec").is_some_and(|(e, _)| e.is_dir()));
+    // What ls says on standard error sent into the value (`2>&1`) is not known: a guess.
+    let mut fresh = MemTree::new();
+    fresh.dir("var/log").dir("var/lib/dpkg");
+    let complaint = "#!/bin/sh\nset -e\nif [ -z \"$(ls -A /var/log/ntpstats 2>&1)\" ]; then\n\tinstall -d /var/log/empty\nfi\n";
+    let (_, report) = compute(&fresh, &[pkg("ntpsec", complaint)]).unwrap();
+    assert!(
+        report.iter().any(|r| r.what.contains("applied on a guess")),
+        "{report:?}"
+    );
+    // A directory a left-out command made (with or without a trailing slash) is not listed.
+    let munge = "#!/bin/sh\nset -e\nmkdir -p /etc/munge\nmungekey -c\nif [ -n \"$(ls -A /etc/munge/)\" ]; then\n\tinstall -d /etc/munge/keyed\nfi\n";
+    let (_, report) = compute(&fresh, &[pkg("munge", munge)]).unwrap();
+    assert!(
+        report
+            .iter()
+            .any(|r| r.what.starts_with("install -d /etc/munge/keyed")),
+        "{report:?}"
+    );
 }
 
 /// A tool debcast computes, called where its package is not in the image (`update-inetd …
@@ -1831,6 +1855,53 @@ fn a_computed_tool_the_image_lacks_makes_nothing() {
         file(&changes, "etc/inetd.conf")
             .is_some_and(|(_, c)| String::from_utf8_lossy(c).contains("in.talkd"))
     );
+
+    // As a condition it fails: `if`'s other branch and `||` run, `&&` does not; each call is
+    // told once.
+    let mut t = MemTree::new();
+    t.dir("etc").dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nset -e\nif update-inetd --add x; then touch /etc/ok; else touch /etc/fail; fi\n\
+                  update-inetd --add y && touch /etc/and\nucf /a /b || touch /etc/or\n";
+    let (changes, report) = compute(&t, &[pkg("talkd", script)]).unwrap();
+    assert!(
+        file(&changes, "etc/fail").is_some() && file(&changes, "etc/or").is_some(),
+        "{changes:?}"
+    );
+    assert!(
+        file(&changes, "etc/ok").is_none() && file(&changes, "etc/and").is_none(),
+        "{changes:?}"
+    );
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(what.len(), 3, "{what:?}");
+    assert!(
+        what.iter()
+            .all(|w| w.contains("is not in the image: under dpkg the command is not found")),
+        "{what:?}"
+    );
+
+    // A tool that is a hard link to the program is there.
+    let mut t = MemTree::new();
+    t.file("etc/inetd.conf", b"#:OTHER: Other services\n")
+        .dir("var/lib/dpkg");
+    t.file("usr/sbin/update-inetd.real", b"#!/usr/bin/perl\n")
+        .mode("usr/sbin/update-inetd.real", 0o755);
+    t.entries.insert(
+        "usr/sbin/update-inetd".into(),
+        (
+            crate::entry::Entry::generated(
+                "usr/sbin/update-inetd",
+                crate::entry::EntryKind::Hardlink {
+                    target: "usr/sbin/update-inetd.real".into(),
+                },
+                0o755,
+            ),
+            Vec::new(),
+        ),
+    );
+    let script = "#!/bin/sh\nupdate-inetd --group OTHER --add 'talk\\tdgram\\tudp\\twait\\tnobody.tty\\t/usr/sbin/in.talkd\\tin.talkd'\n";
+    let (changes, report) = compute(&t, &[pkg("talkd", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert!(file(&changes, "etc/inetd.conf").is_some());
 }
 
 /// munin-node's plugins: `munin-node-configure --shell` probes the machine it runs on and prints

@@ -814,7 +814,7 @@ impl<'f> Eval<'f> {
         // Nor is what goes to /dev/null or to standard error (`$(echo warning >&2; echo value)`)
         // unless `2>&1` sent standard error into the capture: such a command is answered for
         // its status, and what it prints is not part of the value.
-        let captured = self.captured_after(redirs);
+        let (captured, err_captured) = self.captured_after(redirs);
         // So is a file it reads (cyrus-common's `$(sed --silent -e … < /etc/imapd.conf | head -1)`);
         // one the walk cannot read leaves the output unknown.
         let file_input = match redirs.iter().rev().find_map(|r| match r {
@@ -824,8 +824,13 @@ impl<'f> Eval<'f> {
             Some(word) if self.capturing > 0 => Some(self.read_input(word)),
             _ => None,
         };
+        // A command whose standard error goes into the value is answered only where it says
+        // nothing there (`echo`, `printf`); another one's complaint (`ls` of a missing path,
+        // `id` of an unknown user) is not known.
+        let quiet_on_err = !err_captured || matches!(name, "echo" | "printf");
         if self.capturing > 0
             && !to_file
+            && quiet_on_err
             && unknown.is_none()
             && heredoc != Some(None)
             && file_input != Some(None)
@@ -1200,7 +1205,9 @@ impl<'f> Eval<'f> {
     /// Whether what a command prints on standard output, after `redirs`, is captured: the
     /// shell's own output inside `$(…)` is, a file or /dev/null is not, standard error is only
     /// where `2>&1` sent it into the capture.
-    fn captured_after(&self, redirs: &[Redir]) -> bool {
+    /// (And whether its standard error is: then what it says there, not known unless it says
+    /// nothing, is part of the value.)
+    fn captured_after(&self, redirs: &[Redir]) -> (bool, bool) {
         let mut out = self.stdout.is_none();
         let mut err = self.stderr.as_ref().is_some_and(|(t, _)| is_capture(t));
         for r in redirs {
@@ -1211,7 +1218,7 @@ impl<'f> Eval<'f> {
                 Redir::Heredoc(_) | Redir::HeredocExpands(_) | Redir::In(_) => {}
             }
         }
-        out
+        (out, err)
     }
 
     /// Runs `walk` with the shell's standard output and error where `redirs` send them (a
@@ -2284,7 +2291,6 @@ fn output_discarded(redirs: &[Redir]) -> bool {
     })
 }
 
-/// Whether a redirection points standard output or error somewhere.
 /// Where standard error goes inside `$(…)` (or a pipeline's stage) after `2>&1` while standard
 /// output is the capture: into it. Not a file name (a path holds no NUL).
 const CAPTURE: &str = "\0capture";
@@ -2303,6 +2309,7 @@ fn out_to_err(stderr: &Option<(Value, bool)>) -> Option<(Value, bool)> {
     }
 }
 
+/// Whether a redirection points standard output or error somewhere.
 fn redirects_output(r: &Redir) -> bool {
     matches!(r, Redir::Out { .. } | Redir::ErrToOut | Redir::OutToErr)
 }

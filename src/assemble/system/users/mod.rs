@@ -325,15 +325,24 @@ fn check_move_home(db: &Db, tree: &dyn TreeView, call: &useradd::Usermod) -> Res
     if old == new {
         return Ok(());
     }
-    if super::exists(tree, &super::tree_path(new)) {
-        return Err(format!("usermod: directory {new} exists"));
-    }
-    if super::exists(tree, &super::tree_path(&old)) {
+    if super::exists(tree, &super::tree_path(&old)) && !super::exists(tree, &super::tree_path(new)) {
         return Err(format!(
             "moving the home directory {old} to {new} is not reproduced"
         ));
     }
     Ok(())
+}
+
+/// `usermod -m -d NEW USER` where NEW differs from the user's home and is already there.
+fn new_home_there(db: &Db, tree: &dyn TreeView, call: &useradd::Usermod) -> Option<String> {
+    let new = call.fields.home.as_deref()?;
+    let new = if new.len() > 1 {
+        new.strip_suffix('/').unwrap_or(new)
+    } else {
+        new
+    };
+    let old = db.passwd.iter().find(|r| r[0] == call.user)?.get(5)?;
+    (old != new && super::exists(tree, &super::tree_path(new))).then(|| new.to_owned())
 }
 
 fn apply_inner(
@@ -373,6 +382,13 @@ fn apply_inner(
             let call = parse_usermod(args).ok_or("unsupported usermod form")?;
             if call.move_home {
                 check_move_home(&db, overlay, &call)?;
+                // A new home already there: usermod writes the account files first, then
+                // refuses to move (status 12).
+                if let Some(new) = new_home_there(&db, overlay, &call) {
+                    useradd::usermod(&mut db, &call, day)?;
+                    db.store(overlay);
+                    return Err(format!("usermod: directory {new} exists"));
+                }
             }
             useradd::usermod(&mut db, &call, day)?
         }

@@ -748,10 +748,24 @@ fn usermod_move_home_with_nothing_to_move_changes_the_field() {
         err.contains("moving the home directory /home/_runit-log"),
         "{err}"
     );
+    // A new home already there: usermod changes the field, then refuses to move (status 12).
     let mut new_there = made.clone();
     new_there.dir("var/lib/runit-log");
-    let err = refused(&new_there, &["-m", "-d", "/var/lib/runit-log", "_runit-log"]);
+    let mut o = Overlay::new(&new_there);
+    let args: Vec<String> = ["-m", "-d", "/var/lib/runit-log", "_runit-log"]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    let err = apply(&mut o, "usermod", &args, 19500, LogInit::Unchanged).unwrap_err();
     assert!(err.contains("directory /var/lib/runit-log exists"), "{err}");
+    let (files, removed) = o.into_changes();
+    let mut m = new_there.clone();
+    m.apply(&Changes { files, removed });
+    assert!(
+        m.text("etc/passwd").contains(":/var/lib/runit-log:"),
+        "{}",
+        m.text("etc/passwd")
+    );
     assert!(parse_usermod(&["-m".into(), "_runit-log".into()]).is_none());
 }
 
