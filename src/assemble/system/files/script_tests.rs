@@ -1831,6 +1831,29 @@ fn ls_of_a_missing_directory_prints_nothing() {
     );
 }
 
+/// popularity-contest's postinst: a cron file whose minute and hour come from `shuf` (a random
+/// permutation) is left out as non-deterministic by nature, with what makes it at first start.
+#[test]
+fn a_here_document_of_shuf_s_numbers_is_left_out() {
+    let mut t = MemTree::new();
+    t.dir("etc/cron.d").dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nset -e\nrandom_number() {\n\tshuf -i 0-\"$(( $1 - 1 ))\" -n1\n}\n\
+                  MIN=`random_number 60`\nHOUR=`random_number 24`\n\
+                  cat > /etc/cron.d/popularity-contest <<EOF\n$MIN $HOUR * * * root test -x /etc/cron.daily/popularity-contest\nEOF\n";
+    let (changes, report) = compute(&t, &[pkg("popularity-contest", script)]).unwrap();
+    assert!(
+        file(&changes, "etc/cron.d/popularity-contest").is_none(),
+        "{changes:?}"
+    );
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert!(
+        what.len() == 1
+            && what[0]
+                .starts_with("skipped: non-deterministic by nature: cat > /etc/cron.d/popularity-contest"),
+        "{what:?}"
+    );
+}
+
 /// A tool debcast computes, called where its package is not in the image (`update-inetd …
 /// || true` without update-inetd): dpkg's run finds no such command, so nothing is made, and
 /// the report says so.

@@ -109,6 +109,9 @@ pub fn prints_random(argv: &[String]) -> bool {
         // (nvme-cli's postinst writes /etc/nvme/hostnqn with it).
         "nvme" => first == Some("gen-hostnqn"),
         "openssl" => first == Some("rand"),
+        // A random permutation (popularity-contest's `shuf -i 0-59 -n1` minute), unless its
+        // randomness is read from a given file.
+        "shuf" => !args.iter().any(|a| a.starts_with("--random-source")),
         _ => args.iter().any(|a| is_random_source(a)),
     }
 }
