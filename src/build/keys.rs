@@ -198,8 +198,9 @@ use super::artifacts::PlatformArtifact;
 /// `readlink` is answered from the image, exported variables reach a command's environment,
 /// `usermod -m -d` with nothing to move changes the home, a short option's glued value is read
 /// (`mkdir -m0750`), `ls` of a missing path prints nothing, a computed tool whose package is
-/// not in the image makes nothing, and a kernel package's `linux-update-symlinks` makes the
-/// default kernel's links.
+/// not in the image makes nothing, a file edited in place from the host's name or a random
+/// value is left out, and a kernel package's `linux-update-symlinks` makes the default
+/// kernel's links.
 pub(super) const LAYER_FORMAT: u32 = 44;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -422,6 +422,28 @@ pub fn compute_at(
                         output::unwalked_write(&mut state.borrow_mut(), &c, why, &mut failures);
                         return;
                     }
+                    // An edit in place whose program holds the host's name or a random value
+                    // (webalizer's `sed -i -e "s/…/HostName ${WEBHOSTNAME}/" FILE` after
+                    // `WEBHOSTNAME=$(hostname)`): the file it edits belongs to the machine, left
+                    // out with what makes it at first start.
+                    if let Err(why) = &c.argv
+                        && shell::is_machine_dependent(why)
+                        && let Some(targets) = output::machine_edit_targets(&c.words)
+                    {
+                        let mut st = state.borrow_mut();
+                        for path in targets {
+                            let line = c.text.split_whitespace().collect::<Vec<_>>().join(" ");
+                            failures.push(machine_write(
+                                &mut st,
+                                &pkg.name,
+                                &line,
+                                &path,
+                                why,
+                                (c.guessed, false),
+                            ));
+                        }
+                        return;
+                    }
                     let Ok(argv) = &c.argv else {
                         let first = c.text.split_whitespace().next().unwrap_or("");
                         // The words as written: enough to tell what the command is for.

@@ -383,6 +383,25 @@ pub(super) fn copy_of_pending(st: &mut State<'_>, name: &str, args: &[String], g
 
 /// The files an in-place editor changes (`perl -pi -e … FILE`, `sed -i SCRIPT FILE` of a form the
 /// walk does not apply): the absolute operands, the program text aside.
+/// The files an edit in place (`sed -i`, `perl -pi`) with words not all known edits, where
+/// they are known and every unknown word is part of the program, not a file or an option.
+pub(super) fn machine_edit_targets(words: &[shell::Value]) -> Option<Vec<String>> {
+    // A stand-in for an unknown word: no option, file or program is spelt so.
+    const UNKNOWN: &str = "\0unknown";
+    let (shell::Value::Known(name), rest) = words.split_first()? else {
+        return None;
+    };
+    let args: Vec<String> = rest
+        .iter()
+        .map(|w| match w {
+            shell::Value::Known(s) => s.clone(),
+            shell::Value::Unknown(_) => UNKNOWN.to_owned(),
+        })
+        .collect();
+    let targets = edited_in_place(name.rsplit('/').next().unwrap_or(name), &args);
+    (!targets.is_empty() && targets.iter().all(|t| t.starts_with('/'))).then_some(targets)
+}
+
 pub(super) fn edited_in_place(name: &str, args: &[String]) -> Vec<String> {
     // perl's switches bundle (`-pi`, `-i.bak`): an `i` among them, before any backup suffix.
     let perl_in_place = |a: &str| {

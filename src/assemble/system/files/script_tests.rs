@@ -1854,6 +1854,35 @@ fn a_here_document_of_shuf_s_numbers_is_left_out() {
     );
 }
 
+/// webalizer's postinst: `sed -i` whose program holds `$(hostname)` edits a file it names: the
+/// file belongs to the machine and is left out as non-deterministic by nature (with what makes
+/// it at first start); a later edit of it is not made on top.
+#[test]
+fn an_edit_in_place_with_the_host_s_name_leaves_the_file_out() {
+    let mut t = MemTree::new();
+    t.file(
+        "etc/webalizer/webalizer.conf.sample",
+        b"#HostName localhost\n#OutputDir /var/www\n",
+    )
+    .dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nset -e\nconffile=/etc/webalizer/webalizer.conf\n\
+                  cat /etc/webalizer/webalizer.conf.sample > $conffile\nWEBHOSTNAME=$(hostname)\n\
+                  sed -i -e \"s/^#HostName[ \\t].*/HostName ${WEBHOSTNAME}/\" -e \"s/^#OutputDir[ \\t]/OutputDir /\" $conffile\n\
+                  sed -i -e \"s|^OutputDir[ \\t].*|OutputDir /srv|\" $conffile\n";
+    let (changes, report) = compute(&t, &[pkg("webalizer", script)]).unwrap();
+    assert!(
+        file(&changes, "etc/webalizer/webalizer.conf").is_none(),
+        "{changes:?}"
+    );
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert!(
+        what.first().is_some_and(
+            |w| w.starts_with("skipped: non-deterministic by nature: sed -i -e") && w.contains("host")
+        ),
+        "{what:?}"
+    );
+}
+
 /// A tool debcast computes, called where its package is not in the image (`update-inetd …
 /// || true` without update-inetd): dpkg's run finds no such command, so nothing is made, and
 /// the report says so.

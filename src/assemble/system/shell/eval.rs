@@ -171,6 +171,10 @@ impl Value {
 pub struct Call<'a> {
     /// Expanded arguments (`argv[0]` first); `Err(what)` if some part could not be resolved.
     pub argv: Result<Vec<String>, String>,
+    /// Where `argv` is not known: each expanded word, known or not (webalizer's `sed -i -e
+    /// "s/…/HostName $(hostname)/" FILE` names its file though its program holds the host's
+    /// name). Empty otherwise.
+    pub words: Vec<Value>,
     pub text: &'a str,
     /// Where standard output goes (the last `>FILE`/`>>FILE`): the expanded path and whether it
     /// appends.
@@ -1249,6 +1253,7 @@ impl<'f> Eval<'f> {
                     if !append && !is_dev_null(&target) {
                         self.emit(Call {
                             argv: Ok(vec![":".to_owned()]),
+                            words: Vec::new(),
                             text,
                             stdout: Some((target.clone(), false)),
                             heredoc: None,
@@ -1444,8 +1449,14 @@ impl<'f> Eval<'f> {
             self.capture_lost = true;
         }
         let cwd = self.known_cwd();
+        let words = if argv.is_err() {
+            fields.to_vec()
+        } else {
+            Vec::new()
+        };
         self.emit(Call {
             argv,
+            words,
             text,
             stdout,
             heredoc,

@@ -135,6 +135,7 @@ impl Eval<'_> {
         for (text, target, append) in calls {
             self.emit(Call {
                 argv: Err(format!("{NOT_RUN}{why}")),
+                words: Vec::new(),
                 text: &text,
                 stdout: Some((target, append)),
                 heredoc: None,
