@@ -199,8 +199,9 @@ use super::artifacts::PlatformArtifact;
 /// `usermod -m -d` with nothing to move changes the home, a short option's glued value is read
 /// (`mkdir -m0750`), `ls` of a missing path prints nothing, a computed tool whose package is
 /// not in the image makes nothing, a file edited in place from the host's name or a random
-/// value is left out, and a kernel package's `linux-update-symlinks` makes the default
-/// kernel's links.
+/// value is left out, and so is one a pipeline writes from such a value, install's symbolic
+/// modes are read, and a kernel package's `linux-update-symlinks` makes the default kernel's
+/// links.
 pub(super) const LAYER_FORMAT: u32 = 44;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

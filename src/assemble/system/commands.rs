@@ -189,6 +189,7 @@ pub fn parse_install(args: &[String]) -> Result<InstallDirs, String> {
         backup: false,
     };
     let mut dirs_form = false;
+    let mut mode_spec: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| {
@@ -198,17 +199,12 @@ pub fn parse_install(args: &[String]) -> Result<InstallDirs, String> {
         };
         match a.as_str() {
             "-d" | "--directory" => dirs_form = true,
-            "-m" | "--mode" => {
-                let m = value("-m")?;
-                call.mode = parse_mode(&m).ok_or(format!("install mode `{m}` is not octal"))?;
-            }
+            "-m" | "--mode" => mode_spec = Some(value("-m")?),
             "-o" | "--owner" => call.owner = Some(value("-o")?),
             "-g" | "--group" => call.group = Some(value("-g")?),
             "-v" | "--verbose" => {}
             "-b" => call.backup = true,
-            s if s.starts_with("--mode=") => {
-                call.mode = parse_mode(&s[7..]).ok_or(format!("install mode `{}` is not octal", &s[7..]))?;
-            }
+            s if s.starts_with("--mode=") => mode_spec = Some(s[7..].to_owned()),
             s if s.starts_with("--owner=") => call.owner = Some(s[8..].to_owned()),
             s if s.starts_with("--group=") => call.group = Some(s[8..].to_owned()),
             // Values glued to their option (exim4-base's `install -d -oDebian-exim -m750 …`).
@@ -220,13 +216,18 @@ pub fn parse_install(args: &[String]) -> Result<InstallDirs, String> {
                     call.group = Some(value);
                 }
             }
-            s if s.len() > 2 && s.starts_with("-m") => {
-                call.mode = parse_mode(&s[2..]).ok_or(format!("install mode `{}` is not octal", &s[2..]))?;
-            }
+            s if s.len() > 2 && s.starts_with("-m") => mode_spec = Some(s[2..].to_owned()),
             s if s.starts_with('-') => return Err(format!("install option {s} is not reproduced")),
             s if s.starts_with('/') => call.dirs.push(s.to_owned()),
             s => return Err(format!("`{s}` is not an absolute path")),
         }
+    }
+    // Octal, or symbolic (`u=rwx,g=rx,o=`, ulogd2's log directory) applied to no bits with
+    // no umask, as coreutils' install compiles it.
+    if let Some(m) = mode_spec {
+        call.mode = parse_mode(&m)
+            .or_else(|| chmod_symbolic(&m, 0, dirs_form, 0))
+            .ok_or(format!("install mode `{m}` is neither octal nor symbolic"))?;
     }
     if !dirs_form {
         let [source, dest] = std::mem::take(&mut call.dirs)

@@ -179,7 +179,8 @@ fn bundled_mkdir_rmdir_dev_null_and_five_digit_modes() {
                   rmdir --ignore-fail-on-non-empty /var/lib/full\nrmdir /var/lib/full\ncd /var/spool\nmkdir active\n\
                   cd \"$(unknown)\"\nmkdir incoming\nmkdir -m 02750 -p /var/lib/motion\n\
                   install -d -m 0 /var/lib/closed\nmkdir -p -m0750 /var/log/i2pd\n\
-                  mkdir -pm0700 /var/lib/a/b\nmkdir -pm 0710 /var/lib/c\nmkdir --mode=0711 -v /var/lib/d\n";
+                  mkdir -pm0700 /var/lib/a/b\nmkdir -pm 0710 /var/lib/c\nmkdir --mode=0711 -v /var/lib/d\n\
+                  install -d -m u=rwx,g=rx,o= /var/log/ulog\ninstall -d -m +x /var/lib/x\ninstall -d -m g+s,u=rwx /var/lib/s\n";
     let (changes, report) = compute(&t, &[pkg("mariadb-server", script)]).unwrap();
     let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
     assert_eq!(
@@ -218,6 +219,11 @@ fn bundled_mkdir_rmdir_dev_null_and_five_digit_modes() {
     assert_eq!(file(&changes, "var/lib/c").map(|(e, _)| e.mode), Some(0o710));
     assert_eq!(file(&changes, "var/lib/d").map(|(e, _)| e.mode), Some(0o711));
     assert!(file(&changes, "0710").is_none());
+    // install's symbolic modes, applied to no bits and no umask (coreutils' install on the
+    // host: 750, 111, 2700).
+    assert_eq!(file(&changes, "var/log/ulog").map(|(e, _)| e.mode), Some(0o750));
+    assert_eq!(file(&changes, "var/lib/x").map(|(e, _)| e.mode), Some(0o111));
+    assert_eq!(file(&changes, "var/lib/s").map(|(e, _)| e.mode), Some(0o2700));
 }
 
 /// bind9's postinst: `chgrp bind /etc/bind/named.conf* …` and `chmod g+r … /etc/bind/named.conf*`
@@ -1879,6 +1885,39 @@ fn an_edit_in_place_with_the_host_s_name_leaves_the_file_out() {
         what.first().is_some_and(
             |w| w.starts_with("skipped: non-deterministic by nature: sed -i -e") && w.contains("host")
         ),
+        "{what:?}"
+    );
+}
+
+/// wide-dhcpv6-client's postinst: a key made from the kernel's random numbers through a
+/// pipeline (`dd if=/dev/random | uuencode -m KEY | head -n 2 | tail -n 1 > KEY`) is left out
+/// as non-deterministic by nature; what a pipeline of known text writes is still made.
+#[test]
+fn a_file_written_from_a_random_pipeline_is_left_out() {
+    let mut t = MemTree::new();
+    t.dir("etc/wide-dhcpv6").dir("var/lib/dpkg");
+    let script = "#!/bin/sh\nset -e\nKEY=/etc/wide-dhcpv6/dhcp6cctlkey\numask 066\n\
+                  [ -r \"${KEY}\" ] || {\n\tdd if=/dev/random bs=32 count=1 2>/dev/null | \\\n\
+                  \t\tuuencode -m ${KEY} | \\\n\t\thead -n 2 | tail -n 1 > ${KEY}\n}\n\
+                  umask 022\necho a b | tr a-z A-Z > /etc/wide-dhcpv6/known\n";
+    let (changes, report) = compute(&t, &[pkg("wide-dhcpv6-client", script)]).unwrap();
+    assert!(
+        file(&changes, "etc/wide-dhcpv6/dhcp6cctlkey").is_none(),
+        "{changes:?}"
+    );
+    assert_eq!(
+        file(&changes, "etc/wide-dhcpv6/known").map(|(_, c)| c.clone()),
+        Some(b"A B\n".to_vec())
+    );
+    let what: Vec<&str> = report.iter().map(|r| r.what.as_str()).collect();
+    assert!(
+        what.iter().any(|w| w
+            .starts_with("skipped: non-deterministic by nature: tail -n 1 > /etc/wide-dhcpv6/dhcp6cctlkey")),
+        "{what:?}"
+    );
+    assert!(
+        what.iter()
+            .all(|w| w.starts_with("skipped: non-deterministic by nature")),
         "{what:?}"
     );
 }

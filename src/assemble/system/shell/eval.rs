@@ -248,6 +248,10 @@ pub struct Eval<'f> {
     bash: bool,
     /// A command captured since this was last cleared printed what cannot be known.
     capture_lost: bool,
+    /// Why what a pipeline's earlier stages print belongs to the machine (`dd if=/dev/random |
+    /// uuencode … | tail -n 1 > KEY`, wide-dhcpv6-client's control key): the later stages'
+    /// input, and what they make from it, do too.
+    pipe_machine: Option<String>,
     capturing: usize,
     /// The status of the last `$(…)` expanded, where known: an assignment's own status.
     substitution_status: Option<bool>,
@@ -399,6 +403,7 @@ impl<'f> Eval<'f> {
             stdin: None,
             bash: false,
             capture_lost: false,
+            pipe_machine: None,
             capturing: 0,
             substitution_status: None,
             exported: Default::default(),
@@ -674,6 +679,7 @@ impl<'f> Eval<'f> {
                 self.capturing += 1;
                 let saved = std::mem::take(&mut self.capture);
                 let saved_lost = std::mem::replace(&mut self.capture_lost, false);
+                let saved_machine = self.pipe_machine.take();
                 let mut input: Option<String> = None;
                 for (i, c) in before.iter().enumerate() {
                     self.stdin = if i == 0 {
@@ -706,6 +712,7 @@ impl<'f> Eval<'f> {
                     self.node(last);
                 }
                 self.stdin = None;
+                self.pipe_machine = saved_machine;
                 if let Some((vars, unset, dirs, stdout, stderr)) = subshell {
                     (self.vars, self.unset, self.dirs) = (vars, unset, dirs);
                     // An `exec >FILE` in the last stage ends with its subshell.
@@ -1422,6 +1429,10 @@ impl<'f> Eval<'f> {
         {
             machine_dependent = self.machine_input(argv, &env);
         }
+        // What it reads from the pipe belongs to the machine.
+        if machine_dependent.is_none() && input.is_none() {
+            machine_dependent = self.pipe_machine.clone();
+        }
         // A helper script whose output goes nowhere in particular is walked in its place, and
         // so is one whose output goes where the shell's does (after `exec >FILE`): its
         // commands print there themselves.
@@ -1470,6 +1481,13 @@ impl<'f> Eval<'f> {
     }
 
     fn emit(&mut self, call: Call<'_>) {
+        // A pipeline's earlier stage printing into the pipe what belongs to the machine.
+        if self.capturing > 0
+            && call.stdout.is_none()
+            && let Some(why) = &call.machine_dependent
+        {
+            self.pipe_machine.get_or_insert_with(|| why.clone());
+        }
         if let (Some(reproduces), Ok(argv)) = (self.reproduces, &call.argv)
             && !call.guessed
             && !reproduces(argv)

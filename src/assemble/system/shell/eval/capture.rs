@@ -95,6 +95,7 @@ impl<'f> Eval<'f> {
                 stdin: self.stdin.clone(),
                 bash: self.bash,
                 capture_lost: false,
+                pipe_machine: None,
                 capturing: 1,
                 substitution_status: None,
                 exported: self.exported.clone(),
