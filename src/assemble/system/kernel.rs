@@ -601,16 +601,7 @@ mod tests {
         )
         .unwrap();
         assert!(report.is_empty(), "{report:?}");
-        let target = |path: &str| {
-            changes
-                .files
-                .iter()
-                .find(|(e, _)| e.path == path)
-                .and_then(|(e, _)| match &e.kind {
-                    EntryKind::Symlink { target } => Some(target.clone()),
-                    _ => None,
-                })
-        };
+        let target = |path: &str| super::super::testutil::symlink_target(&changes, path);
         assert_eq!(target("vmlinuz").as_deref(), Some("boot/vmlinuz-6.1.0-9-amd64"));
         assert_eq!(
             target("initrd.img").as_deref(),

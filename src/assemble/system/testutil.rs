@@ -27,6 +27,18 @@ pub fn written<'c>(changes: &'c Changes, path: &str) -> &'c (Entry, Vec<u8>) {
         .unwrap_or_else(|| panic!("{path} is not among the changes"))
 }
 
+/// The target of the symbolic link `path` has in `changes`, if it is one there.
+pub fn symlink_target(changes: &Changes, path: &str) -> Option<String> {
+    changes
+        .files
+        .iter()
+        .find(|(e, _)| e.path == path)
+        .and_then(|(e, _)| match &e.kind {
+            EntryKind::Symlink { target } => Some(target.clone()),
+            _ => None,
+        })
+}
+
 #[derive(Default, Clone)]
 pub struct MemTree {
     pub entries: BTreeMap<String, (Entry, Vec<u8>)>,

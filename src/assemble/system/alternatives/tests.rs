@@ -547,16 +547,7 @@ fn a_slave_may_point_at_a_link_an_earlier_group_made() {
         .dir("etc/alternatives");
     let (changes, report) = compute(&t, &[pkg("fp-compiler", script)], &System::default(), "amd64").unwrap();
     assert!(report.is_empty(), "{report:?}");
-    let target = |path: &str| {
-        changes
-            .files
-            .iter()
-            .find(|(e, _)| e.path == path)
-            .and_then(|(e, _)| match &e.kind {
-                crate::entry::EntryKind::Symlink { target } => Some(target.clone()),
-                _ => None,
-            })
-    };
+    let target = |path: &str| super::super::testutil::symlink_target(&changes, path);
     assert_eq!(
         target("usr/share/man/man1/pc.1.gz").as_deref(),
         Some("/etc/alternatives/pc.1.gz")
