@@ -62,10 +62,6 @@ fn executable(tree: &dyn TreeView, name: &str) -> bool {
     )
 }
 
-fn base(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
-}
-
 /// The names the script links: every candidate `/usr/bin` has as an executable.
 fn wanted(tree: &dyn TreeView, dirs: &[String]) -> BTreeSet<String> {
     let mut names: Vec<String> = vec!["cc".into(), "c++".into()];
@@ -78,11 +74,11 @@ fn wanted(tree: &dyn TreeView, dirs: &[String]) -> BTreeSet<String> {
     }
     for dir in dirs {
         for kind_path in glob_paths(tree, &format!("{dir}/*")) {
-            let kind = base(&kind_path).to_owned();
+            let kind = super::base_name(&kind_path).to_owned();
             gcc(&format!("{kind}-"), "");
             for version_path in glob_paths(tree, &format!("{kind_path}/*")) {
                 if !is_symlink(tree, &version_path) && super::is_dir(tree, &super::tree_path(&version_path)) {
-                    let version = base(&version_path);
+                    let version = super::base_name(&version_path);
                     gcc("", &format!("-{version}"));
                     gcc(&format!("{kind}-"), &format!("-{version}"));
                 }
@@ -90,7 +86,7 @@ fn wanted(tree: &dyn TreeView, dirs: &[String]) -> BTreeSet<String> {
         }
     }
     for clang in glob_paths(tree, "/usr/bin/*clang*") {
-        let name = base(&clang);
+        let name = super::base_name(&clang);
         if is_clang_name(name) {
             names.push(name.to_owned());
         }
@@ -125,7 +121,7 @@ pub fn apply(overlay: &mut Overlay<'_>) -> Result<(), String> {
     let links: BTreeSet<String> = glob_paths(overlay, &format!("/{CCACHE_DIR}/*"))
         .into_iter()
         .filter(|p| is_symlink(overlay, p))
-        .map(|p| base(&p).to_owned())
+        .map(|p| super::base_name(&p).to_owned())
         .collect();
     let wanted = wanted(overlay, &dirs);
     let mut c = Changes::default();

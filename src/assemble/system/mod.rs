@@ -630,6 +630,11 @@ pub fn set_owner(e: &mut Entry, user: &Option<(u32, String)>, group: &Option<(u3
     }
 }
 
+/// The last component of a path (a command's name as written, `/usr/sbin/ucf` → `ucf`).
+pub fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
 /// The values a command's option is given, in order: `LONG=VALUE`, or `LONG VALUE` / `SHORT
 /// VALUE` (the next argument), or `SHORTVALUE` glued, as getopt reads a short option's value.
 pub fn option_values(args: &[String], short: Option<&str>, long: &str) -> Vec<String> {

@@ -218,10 +218,6 @@ fn missing_tool(line: &str, name: &str) -> String {
     )
 }
 
-fn base_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
-}
-
 /// Whether the image has the program a script runs: an executable file at its path, or on
 /// the PATH dpkg gives scripts.
 fn program_in_image(tree: &dyn TreeView, argv0: &str) -> bool {
@@ -431,8 +427,8 @@ pub fn compute_at(
                         && let Some(targets) = output::machine_edit_targets(&c.words)
                     {
                         let mut st = state.borrow_mut();
+                        let line = c.text.split_whitespace().collect::<Vec<_>>().join(" ");
                         for path in targets {
-                            let line = c.text.split_whitespace().collect::<Vec<_>>().join(" ");
                             failures.push(machine_write(
                                 &mut st,
                                 &pkg.name,
@@ -864,11 +860,11 @@ pub fn compute_at(
                     // walk does not run a command whose status it was given). setcap is run
                     // by the walk after its probe, and told as it runs.
                     Some((name, _))
-                        if commands::tool_package(base_name(name)).is_some()
-                            && base_name(name) != "setcap"
+                        if commands::tool_package(super::base_name(name)).is_some()
+                            && super::base_name(name) != "setcap"
                             && !program_in_image(&state.borrow().overlay, name) =>
                     {
-                        let entry = missing_tool(&report::quoted(argv), base_name(name));
+                        let entry = missing_tool(&report::quoted(argv), super::base_name(name));
                         let mut noted = noted.borrow_mut();
                         if !noted.contains(&entry) {
                             noted.push(entry);
