@@ -105,6 +105,15 @@ pub fn parse_run_parts(args: &[String]) -> Option<String> {
     dir
 }
 
+/// Whether run-parts starts a program of this name (its default, not `--lsbsysinit`, naming
+/// rule): letters, digits, `_` and `-` only.
+pub fn run_parts_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// One `ln -s` as a script runs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkCall {
@@ -815,6 +824,10 @@ const IMAGE_CODE: &[(&str, &str)] = &[
     (
         "mkfontscale",
         "indexes an X font directory's scalable fonts (fonts.scale) from the fonts' own properties; run `update-fonts-scale DIRECTORY`",
+    ),
+    (
+        "cert-sync",
+        "imports the CA certificates into Mono's certificate stores under /etc/mono/certstore (its new store holds each certificate as Mono's BoringSSL prints it); run `cert-sync /etc/ssl/certs/ca-certificates.crt`",
     ),
     (
         "mandb",

@@ -77,7 +77,82 @@ pub fn scan(
             );
         }
     }
+    scan_certificate_hooks(configured, packages, native_arch, &mut out);
     out.into_iter().collect()
+}
+
+/// Where `update-ca-certificates` finds the hooks it runs once the store is updated.
+const CERTIFICATE_HOOKS: &str = "/etc/ca-certificates/update.d";
+
+/// ca-certificates' postinst is reproduced whole ([`WHOLE_POSTINST`]), `update-ca-certificates`
+/// included, but that command ends by running the hooks in [`CERTIFICATE_HOOKS`] (the names
+/// `run-parts --test` lists), which are other packages' programs: each is walked here like a
+/// script, as ca-certificates' postinst runs it, so what it does (Mono's `cert-sync` filling
+/// /etc/mono/certstore) is reported rather than lost. ca-certificates-java's `jks-keystore` is
+/// accounted for already: it only queues the certificates for the Java keystore's trigger,
+/// whose import is reported with the keystore. A hook is walked whenever the image holds it,
+/// although dpkg runs it only if ca-certificates is configured or triggered after the hook is
+/// unpacked (its package activating the trigger, as ca-certificates-mono does): a report that
+/// may name a hook that did not run is safer than a difference nobody reported.
+fn scan_certificate_hooks(
+    configured: &dyn TreeView,
+    packages: &[InstalledPackage],
+    native_arch: &str,
+    out: &mut BTreeSet<NotEmulated>,
+) {
+    let Some(runner) = super::installed(packages, "ca-certificates") else {
+        return;
+    };
+    let Some((_, names)) = super::children(configured, CERTIFICATE_HOOKS) else {
+        return;
+    };
+    for name in names.iter().filter(|n| super::commands::run_parts_name(n)) {
+        let path = format!("{CERTIFICATE_HOOKS}/{name}");
+        if !matches!(
+            super::file_kind(configured, &path),
+            Some(shell::FileKind::File { executable: true, .. })
+        ) {
+            continue;
+        }
+        let shipped = path.trim_start_matches('/');
+        let owner = packages
+            .iter()
+            .find(|p| p.files.iter().any(|f| f == shipped))
+            .unwrap_or(runner);
+        if owner.name == "ca-certificates-java" && name == "jks-keystore" {
+            continue;
+        }
+        let entry = |what: String| NotEmulated {
+            package: owner.name.clone(),
+            script: format!("{path} (update-ca-certificates' hook)"),
+            what,
+        };
+        let text = super::source_text(configured, &path).unwrap_or_default();
+        let nodes = match walkable(text.as_bytes()) {
+            Ok(nodes) => nodes,
+            Err(why) => {
+                out.insert(entry(why));
+                continue;
+            }
+        };
+        let mut cb = |c: Call<'_>| {
+            if !already_holds(configured, &c)
+                && let Some(what) = unapplied(&c)
+            {
+                out.insert(entry(what));
+            }
+        };
+        // The hook runs as a child of ca-certificates' postinst: that is the environment dpkg
+        // gives it (`DPKG_MAINTSCRIPT_PACKAGE`, …).
+        let script = Script {
+            package: &runner.name,
+            architecture: &runner.architecture,
+            member: "postinst",
+        };
+        if let Err(why) = walk(configured, script, &[], native_arch, &nodes, &mut cb) {
+            out.insert(entry(cut_short(&why)));
+        }
+    }
 }
 
 /// Why a maintainer script is not read: it is not a shell script (`None`: it is one).
@@ -134,7 +209,12 @@ fn scan_script(
         }
     };
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    if let Err(why) = walk(tree, pkg, member, &args, native_arch, &nodes, &mut cb) {
+    let script = Script {
+        package: &pkg.name,
+        architecture: &pkg.architecture,
+        member,
+    };
+    if let Err(why) = walk(tree, script, &args, native_arch, &nodes, &mut cb) {
         out.insert(entry(cut_short(&why)));
     }
 }
@@ -232,12 +312,20 @@ pub fn config_walked_with_postinst(pkg: &InstalledPackage) -> bool {
             .is_some_and(|t| non_shell(&t).is_none() && shell::parse(&t).is_ok())
 }
 
+/// The maintainer script a walk runs as (what dpkg tells it in its environment).
+#[derive(Clone, Copy)]
+struct Script<'a> {
+    package: &'a str,
+    architecture: &'a str,
+    /// `postinst`, `config`, …
+    member: &'a str,
+}
+
 /// Walks a package's script as dpkg would run it with `args`, the image answering file tests,
 /// `. FILE`, pathname expansion and helper scripts; `Err` when the walk stopped early.
 fn walk(
     tree: &dyn TreeView,
-    pkg: &InstalledPackage,
-    member: &str,
+    script: Script<'_>,
     args: &[&str],
     native_arch: &str,
     nodes: &[shell::Node],
@@ -253,7 +341,7 @@ fn walk(
         .with_globs(&globs)
         .with_files(&files)
         .with_links(&links)
-        .with_package(&pkg.name, &pkg.architecture, member, native_arch)
+        .with_package(script.package, script.architecture, script.member, native_arch)
         .with_source(&source)
         .run_script(nodes)
 }
@@ -333,15 +421,12 @@ fn script_activations(tree: &dyn TreeView, packages: &[InstalledPackage], native
             }
         };
         // A walk cut short still activated what it reached.
-        let _ = walk(
-            tree,
-            pkg,
-            "postinst",
-            &["configure", ""],
-            native_arch,
-            &nodes,
-            &mut cb,
-        );
+        let script = Script {
+            package: &pkg.name,
+            architecture: &pkg.architecture,
+            member: "postinst",
+        };
+        let _ = walk(tree, script, &["configure", ""], native_arch, &nodes, &mut cb);
     }
     out
 }
@@ -514,6 +599,85 @@ fi
         if let Some((e, _)) = tree.entries.get_mut(path) {
             e.mode = 0o755;
         }
+    }
+
+    /// update-ca-certificates' hooks (bookworm's two): ca-certificates-mono's `mono-keystore`
+    /// runs cert-sync, reported under the hook's package; ca-certificates-java's `jks-keystore`
+    /// is accounted for with the keystore; what run-parts would not start is not walked.
+    #[test]
+    fn update_ca_certificates_hooks_are_walked() {
+        // ca-certificates-mono 6.8.0.105+dfsg-3.3+deb12u1
+        let mono = "#!/bin/sh\n\nset -e\n\n[ -f /usr/bin/cert-sync ] || exit 0\n\necho \"Updating Mono key store\"\n\n\
+                    /usr/bin/cert-sync /etc/ssl/certs/ca-certificates.crt || true\n\necho \"Done\"\n";
+        // ca-certificates-java 20230710~deb12u1 (shortened)
+        let jks = "#!/bin/sh\nset -e\nmkdir -p /var/lib/ca-certificates-java\ncat - >> /var/lib/ca-certificates-java/pending\n\
+                   dpkg-trigger --no-await update-ca-certificates-java\n";
+        let hooks = "etc/ca-certificates/update.d";
+        let hook = |tree: &mut MemTree, name: &str, text: &str| {
+            let path = format!("{hooks}/{name}");
+            tree.file(&path, text.as_bytes());
+            if let Some((e, _)) = tree.entries.get_mut(&path) {
+                e.mode = 0o755;
+            }
+        };
+        let mut tree = MemTree::new();
+        tree.dir(hooks);
+        // A name with a dot: run-parts does not start it.
+        for (name, text) in [
+            ("mono-keystore", mono),
+            ("jks-keystore", jks),
+            ("local.sh", "#!/bin/sh\nfoo\n"),
+        ] {
+            hook(&mut tree, name, text);
+        }
+        // Not executable: run-parts does not start it.
+        tree.file(&format!("{hooks}/notes"), b"#!/bin/sh\nbar\n");
+        let owning = |name: &str, hook: &str| {
+            let mut p = pkg(name, &[]);
+            p.files = vec![format!("{hooks}/{hook}")];
+            p
+        };
+        let packages = [
+            pkg("ca-certificates", &[]),
+            owning("ca-certificates-mono", "mono-keystore"),
+            owning("ca-certificates-java", "jks-keystore"),
+        ];
+        let hooks_of = |tree: &MemTree, packages: &[InstalledPackage]| {
+            let mut out = BTreeSet::new();
+            scan_certificate_hooks(tree, packages, "amd64", &mut out);
+            out.into_iter().collect::<Vec<_>>()
+        };
+        // Without cert-sync, the hook exits at once.
+        assert!(hooks_of(&tree, &packages).is_empty());
+        tool(&mut tree, "usr/bin/cert-sync");
+        let r = hooks_of(&tree, &packages);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(r[0].package, "ca-certificates-mono");
+        assert_eq!(
+            r[0].script,
+            "/etc/ca-certificates/update.d/mono-keystore (update-ca-certificates' hook)"
+        );
+        assert!(
+            r[0].what.starts_with(
+                "/usr/bin/cert-sync /etc/ssl/certs/ca-certificates.crt (not reproduced: it runs the image's own code; \
+                 imports the CA certificates into Mono's certificate stores"
+            ),
+            "{}",
+            r[0].what
+        );
+        assert_eq!(r[0].kind(), EffectKind::Unsupported);
+        // A hook no package ships (made by a script) is ca-certificates' run's; a hook that is
+        // not a shell script is reported whole.
+        hook(&mut tree, "site-store", "#!/usr/bin/perl\nsystem('x');\n");
+        let r = hooks_of(&tree, &packages);
+        let seen: Vec<(&str, &str)> = r.iter().map(|e| (e.package.as_str(), e.what.as_str())).collect();
+        assert_eq!(seen.len(), 2, "{r:?}");
+        assert!(
+            seen.contains(&("ca-certificates", "non-shell script (#!/usr/bin/perl); not read")),
+            "{r:?}"
+        );
+        // Without ca-certificates nothing runs update-ca-certificates.
+        assert!(hooks_of(&tree, &packages[1..]).is_empty());
     }
 
     /// What the real scripts of bookworm's packages run that only the image's own code makes byte

@@ -1531,11 +1531,7 @@ fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Resu
 fn run_parts(overlay: &Overlay<'_>, args: &[String]) -> Result<(), String> {
     let dir = commands::parse_run_parts(args).ok_or("this form of run-parts is not reproduced")?;
     let (_, names) = super::children(overlay, &dir).ok_or_else(|| format!("{dir} is not a directory"))?;
-    let runnable = |n: &String| {
-        n.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    };
-    for name in names.iter().filter(|n| runnable(n)) {
+    for name in names.iter().filter(|n| commands::run_parts_name(n)) {
         let path = format!("{}/{name}", dir.trim_end_matches('/'));
         if matches!(
             super::file_kind(overlay, &path),
