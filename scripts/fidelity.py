@@ -74,6 +74,8 @@ GENERATORS = [
     ("/etc/ldap/slapd.d*", "slapd (slapadd)"),
     ("/var/lib/ldap/*", "slapd (slapadd)"),
     ("/etc/ssl/certs/java/cacerts", "ca-certificates-java (keystore)"),
+    # Mono's certificate stores, which update-ca-certificates' mono-keystore hook fills.
+    ("/etc/mono/certstore/*", "ca-certificates-mono (cert-sync)"),
     ("/etc/ssl/certs/*", "ca-certificates (update-ca-certificates)"),
     ("/etc/alternatives/*", "update-alternatives"),
     ("/var/lib/dpkg/alternatives/*", "update-alternatives"),
@@ -99,6 +101,9 @@ GENERATORS = [
     ("/var/lib/systemd/catalog*", "systemd (journalctl --update-catalog)"),
     ("/usr/share/info/dir*", "install-info (update-info-dir)"),
     ("/var/cache/man/*", "man-db (mandb)"),
+    # The Perl SAX parsers' registry and the fragments it is made of.
+    ("/etc/perl/XML/SAX/ParserDetails.ini", "libxml-sax-perl (update-perl-sax-parsers)"),
+    ("/var/lib/libxml-sax-perl/ParserDetails.d/*", "libxml-sax-perl (update-perl-sax-parsers)"),
     ("/var/cache/postgresql*", "postgresql-common (pg_updatedicts)"),
     # X font directories' indexes (update-fonts-dir, update-fonts-alias, update-fonts-scale).
     ("*/fonts/X11/*/fonts.dir", "xfonts-utils (mkfontdir)"),

@@ -201,8 +201,9 @@ use super::artifacts::PlatformArtifact;
 /// not in the image makes nothing, a file edited in place from the host's name or a random
 /// value is left out, and so is one a pipeline writes from such a value, install's symbolic
 /// modes are read, and a kernel package's `linux-update-symlinks` makes the default kernel's
-/// links.
-pub(super) const LAYER_FORMAT: u32 = 44;
+/// links; 45 a Perl SAX parser with several features registered, sorted as Debian's
+/// `save_parsers_debian` writes them, its parents' features included (XML::SAX::Expat).
+pub(super) const LAYER_FORMAT: u32 = 45;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on
 /// what the artifacts below it placed).

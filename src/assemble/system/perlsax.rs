@@ -6,9 +6,11 @@
 //!   each feature `MODULE->supported_features` returns, an empty line, and one more. The features
 //!   come from the module's own Perl code, read here without running it: the class that defines
 //!   `supported_features` (the module or the first of its `@ISA` ancestors, depth first, as Perl
-//!   looks methods up) must return a list of string literals. A computed list is refused, and so
-//!   are two features or more: XML::SAX keeps them in a Perl hash, whose order changes from one
-//!   run to the next.
+//!   looks methods up) must return a list of string literals, where a `…->SUPER::supported_features`
+//!   item stands for what the class's parents return (XML::SAX::Expat adds two features to
+//!   XML::SAX::Base's). Any other computed list is refused. The features are written once each,
+//!   in byte order: XML::SAX keeps them as a hash's keys, and Debian's `save_parsers_debian`
+//!   (XML::SAX::Debian, which `--add` calls) prints them `sort keys`.
 //! - `--remove MODULE` deletes that file.
 //! - `--update` concatenates the files of each directory (names in byte order) and installs the
 //!   result as `/etc/perl/XML/SAX/ParserDetails.ini` with `ucf` (a 0644 temporary file as NEW),
@@ -387,11 +389,32 @@ fn features(tree: &dyn TreeView, module: &str) -> Result<Vec<String>, String> {
         }
         let code = package_code(tree, inc, class)?;
         if let Some(body) = sub_body(&code, "supported_features") {
-            return returned_literals(body)
-                .map(Some)
-                .ok_or_else(|| format!("{class}::supported_features computes its list"));
+            let items = returned_items(body)
+                .ok_or_else(|| format!("{class}::supported_features computes its list"))?;
+            let mut features = Vec::new();
+            for item in items {
+                match item {
+                    Returned::Literal(f) => features.push(f),
+                    Returned::Inherited => {
+                        features.extend(inherited(tree, inc, class, &code, depth)?.ok_or_else(|| {
+                            format!("no parent class of {class} defines supported_features")
+                        })?)
+                    }
+                }
+            }
+            return Ok(Some(features));
         }
-        for parent in parents(&code).map_err(|e| format!("{class}: {e}"))? {
+        inherited(tree, inc, class, &code, depth)
+    }
+    /// What the first of the class's parents (depth first) that defines the method returns.
+    fn inherited(
+        tree: &dyn TreeView,
+        inc: &[String],
+        class: &str,
+        code: &str,
+        depth: usize,
+    ) -> Result<Option<Vec<String>>, String> {
+        for parent in parents(code).map_err(|e| format!("{class}: {e}"))? {
             if let Some(f) = lookup(tree, inc, &parent, depth + 1)? {
                 return Ok(Some(f));
             }
@@ -399,28 +422,33 @@ fn features(tree: &dyn TreeView, module: &str) -> Result<Vec<String>, String> {
         Ok(None)
     }
     let inc = inc_dirs(tree);
-    let features = lookup(tree, &inc, module, 0)?
+    let mut features = lookup(tree, &inc, module, 0)?
         .ok_or_else(|| format!("neither {module} nor a class it inherits from defines supported_features"))?;
-    if features.len() > 1 {
-        return Err(format!(
-            "{}{module} has {} features, which XML::SAX writes in Perl's hash order (it changes from run to run)",
-            super::NONDETERMINISTIC_EFFECT,
-            features.len()
-        ));
-    }
+    // The keys of XML::SAX's hash, as `sort keys` prints them.
+    features.sort();
+    features.dedup();
     Ok(features)
 }
 
+/// An item of the list `supported_features` returns.
+#[derive(Debug, PartialEq, Eq)]
+enum Returned {
+    Literal(String),
+    /// `$_[0]->SUPER::supported_features` (`$self->…`, `shift->…`, with or without `()`): what
+    /// the parents return.
+    Inherited,
+}
+
 /// The list a method body returns when it is only `my $self = shift;` (or `my (…) = @_;`)
-/// statements and one `return LIST;` of string literals.
-fn returned_literals(body: &str) -> Option<Vec<String>> {
+/// statements and one `return LIST;` of string literals and calls of the parents' method.
+fn returned_items(body: &str) -> Option<Vec<Returned>> {
     let mut list = None;
     for statement in body.split(';').map(str::trim).filter(|s| !s.is_empty()) {
         if let Some(r) = statement.strip_prefix("return") {
             if list.is_some() {
                 return None;
             }
-            list = Some(literal_list(r)?);
+            list = Some(returned_list(r)?);
         } else if !(statement.starts_with("my ")
             && (statement.ends_with("shift") || statement.ends_with("@_")))
         {
@@ -428,6 +456,29 @@ fn returned_literals(body: &str) -> Option<Vec<String>> {
         }
     }
     list
+}
+
+/// `LIST` of `return LIST`: a `qw` list, or items that are each a string literal or a call of the
+/// parents' `supported_features` on the invocant.
+fn returned_list(text: &str) -> Option<Vec<Returned>> {
+    let t = text.trim();
+    if t.starts_with("qw") {
+        return Some(literal_list(t)?.into_iter().map(Returned::Literal).collect());
+    }
+    let inner = t.strip_prefix('(').and_then(|r| r.strip_suffix(')')).unwrap_or(t);
+    let mut out = Vec::new();
+    for item in inner.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let call = ["$_[0]", "$self", "shift"].iter().find_map(|invocant| {
+            item.strip_prefix(invocant)
+                .and_then(|r| r.trim_start().strip_prefix("->SUPER::supported_features"))
+        });
+        match call {
+            Some(rest) if rest.trim().is_empty() || rest.trim() == "()" => out.push(Returned::Inherited),
+            Some(_) => return None,
+            None => out.push(Returned::Literal(literal_list(item)?.into_iter().next()?)),
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]

@@ -155,19 +155,14 @@ fn remove_directory_and_file() {
 }
 
 /// What the Perl code decides at run time is not guessed: a computed feature list, computed
-/// parents, a module the image lacks, no definition anywhere; two features or more are Perl's
-/// hash order, reported as non-deterministic.
+/// parents, a module the image lacks, no definition anywhere, a parents' call no parent answers.
 #[test]
 fn features_only_perl_could_tell_are_reported() {
     let mut t = tree();
     let lib = "usr/share/perl5/XML/SAX";
     t.file(
-        &format!("{lib}/Expat.pm"),
-        b"package XML::SAX::Expat;\nuse base qw(XML::SAX::Base);\nsub supported_features {\n  return ($_[0]->SUPER::supported_features(), 'x');\n}\n1;\n",
-    )
-    .file(
-        &format!("{lib}/Two.pm"),
-        b"package XML::SAX::Two;\n@ISA = qw(XML::SAX::Base);\nsub supported_features { return qw(a b); }\n1;\n",
+        &format!("{lib}/Computed.pm"),
+        b"package XML::SAX::Computed;\nuse base qw(XML::SAX::Base);\nsub supported_features {\n  return (map { \"f$_\" } 1..2);\n}\n1;\n",
     )
     .file(
         &format!("{lib}/Dyn.pm"),
@@ -175,26 +170,22 @@ fn features_only_perl_could_tell_are_reported() {
     )
     .file(&format!("{lib}/None.pm"), b"package XML::SAX::None;\nsub supported_features;\nsub supported_features_more { 1 }\n1;\n")
     .file(
-        &format!("{lib}/Proto.pm"),
-        b"package XML::SAX::Proto;\nsub supported_features() { return ('a', 'b'); }\n1;\n",
+        &format!("{lib}/Orphan.pm"),
+        b"package XML::SAX::Orphan;\nsub supported_features { return (shift->SUPER::supported_features, 'a'); }\n1;\n",
     );
-    let script = "#!/bin/sh\nupdate-perl-sax-parsers --add XML::SAX::Expat\nupdate-perl-sax-parsers --add XML::SAX::Two\n\
+    let script = "#!/bin/sh\nupdate-perl-sax-parsers --add XML::SAX::Computed\n\
                   update-perl-sax-parsers --add XML::SAX::Dyn\nupdate-perl-sax-parsers --add XML::SAX::None\n\
-                  update-perl-sax-parsers --add XML::SAX::Missing\nupdate-perl-sax-parsers --add XML::SAX::Proto\n";
+                  update-perl-sax-parsers --add XML::SAX::Missing\nupdate-perl-sax-parsers --add XML::SAX::Orphan\n";
     let (c, report) = files::compute(&t, &[pkg("p", script)]).unwrap();
     let got: Vec<(super::super::EffectKind, &str)> =
         report.iter().map(|r| (r.kind(), r.what.as_str())).collect();
-    use super::super::EffectKind::{NonDeterministic, Unsupported};
+    use super::super::EffectKind::Unsupported;
     assert_eq!(
         got,
         [
             (
                 Unsupported,
-                "update-perl-sax-parsers --add XML::SAX::Expat (XML::SAX::Expat::supported_features computes its list)"
-            ),
-            (
-                NonDeterministic,
-                "skipped: non-deterministic by nature: update-perl-sax-parsers --add XML::SAX::Two (XML::SAX::Two has 2 features, which XML::SAX writes in Perl's hash order (it changes from run to run))"
+                "update-perl-sax-parsers --add XML::SAX::Computed (XML::SAX::Computed::supported_features computes its list)"
             ),
             (
                 Unsupported,
@@ -209,8 +200,8 @@ fn features_only_perl_could_tell_are_reported() {
                 "update-perl-sax-parsers --add XML::SAX::Missing (the Perl module XML::SAX::Missing (XML/SAX/Missing.pm) is not in the image's @INC)"
             ),
             (
-                NonDeterministic,
-                "skipped: non-deterministic by nature: update-perl-sax-parsers --add XML::SAX::Proto (XML::SAX::Proto has 2 features, which XML::SAX writes in Perl's hash order (it changes from run to run))"
+                Unsupported,
+                "update-perl-sax-parsers --add XML::SAX::Orphan (no parent class of XML::SAX::Orphan defines supported_features)"
             ),
         ]
     );
@@ -218,6 +209,51 @@ fn features_only_perl_could_tell_are_reported() {
         c.files
             .iter()
             .all(|(e, _)| !e.path.starts_with("var/lib/libxml-sax-perl/"))
+    );
+}
+
+/// Several features, the parents' among them (libxml-sax-expat-perl 0.51-2's XML::SAX::Expat
+/// adds two to XML::SAX::Base's), are written once each in byte order, as Debian's
+/// `save_parsers_debian` prints a hash's `sort keys`; `qw` lists and prototypes as well.
+#[test]
+fn several_features_are_written_sorted_with_the_parents() {
+    let mut t = tree();
+    let lib = "usr/share/perl5/XML/SAX";
+    t.file(
+        &format!("{lib}/Expat.pm"),
+        b"package XML::SAX::Expat;\nuse strict;\nuse base qw(XML::SAX::Base);\n\
+          sub supported_features {\n    return (\n             $_[0]->SUPER::supported_features,\n\
+                       'http://xml.org/sax/features/external-general-entities',\n\
+                       'http://xml.org/sax/features/external-parameter-entities',\n           );\n}\n1;\n",
+    )
+    .file(
+        &format!("{lib}/Two.pm"),
+        b"package XML::SAX::Two;\n@ISA = qw(XML::SAX::Base);\nsub supported_features { my $self = shift; return ('b', $self->SUPER::supported_features(), 'a', 'b'); }\n1;\n",
+    )
+    .file(
+        &format!("{lib}/Proto.pm"),
+        b"package XML::SAX::Proto;\nsub supported_features() { return qw(z y); }\n1;\n",
+    );
+    let script = "#!/bin/sh\nupdate-perl-sax-parsers --add XML::SAX::Expat\nupdate-perl-sax-parsers --add XML::SAX::Two\n\
+                  update-perl-sax-parsers --add XML::SAX::Proto --priority 5\n";
+    let (c, report) = files::compute(&t, &[pkg("p", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    let dir = "var/lib/libxml-sax-perl/ParserDetails.d";
+    assert_eq!(
+        file(&c, &format!("{dir}/50-XML::SAX::Expat")).1,
+        format!(
+            "[XML::SAX::Expat]\nhttp://xml.org/sax/features/external-general-entities = 1\n\
+             http://xml.org/sax/features/external-parameter-entities = 1\n{NS} = 1\n\n\n"
+        )
+        .as_bytes()
+    );
+    assert_eq!(
+        file(&c, &format!("{dir}/50-XML::SAX::Two")).1,
+        format!("[XML::SAX::Two]\na = 1\nb = 1\n{NS} = 1\n\n\n").as_bytes()
+    );
+    assert_eq!(
+        file(&c, &format!("{dir}/5-XML::SAX::Proto")).1,
+        b"[XML::SAX::Proto]\ny = 1\nz = 1\n\n\n"
     );
 }
 
