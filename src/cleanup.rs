@@ -106,9 +106,36 @@ fn remove_path(path: &Path) -> io::Result<()> {
 /// it only right before the process exits.
 fn remove_all_registered() -> usize {
     let guard = registry();
-    let removed = guard.values().filter(|p| remove_path(p).is_ok()).count();
+    let removed = guard.values().filter(|p| remove_while_written(p).is_ok()).count();
     std::mem::forget(guard);
     removed
+}
+
+/// Removes a registered path that other threads may still be writing into (a build's workers
+/// keep renaming finished blobs into its temporary output directory until the process exits). A
+/// directory is first renamed out of their way, keeping its prefix and pid (a leftover is still
+/// reclaimed as dead): paths they resolve from then on do not exist, so only an operation already
+/// under way can land in it, and a second pass removes that.
+fn remove_while_written(path: &Path) -> io::Result<()> {
+    let is_dir = fs::symlink_metadata(path)?.is_dir();
+    if !is_dir {
+        return fs::remove_file(path);
+    }
+    let mut moved = path.as_os_str().to_owned();
+    moved.push(".removing");
+    let target = match fs::rename(path, &moved) {
+        Ok(()) => PathBuf::from(moved),
+        Err(_) => path.to_owned(),
+    };
+    let mut result = fs::remove_dir_all(&target);
+    for _ in 0..20 {
+        if result.is_ok() || !target.exists() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        result = fs::remove_dir_all(&target);
+    }
+    result
 }
 
 /// Runs `f` (renames that must not be cut in two) with the signal handler held off: it waits
@@ -277,6 +304,44 @@ mod tests {
         let pid = child.id();
         child.wait().unwrap();
         pid
+    }
+
+    /// An interrupted build's temporary output directory is removed even while a worker keeps
+    /// renaming finished blobs into it: nothing is left beside the output.
+    #[test]
+    fn a_directory_still_written_into_is_removed_whole() {
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicBool;
+        let parent = tempfile::tempdir().unwrap();
+        let (made, owned) = temp_dir(parent.path(), ".out.tmp-").unwrap();
+        let dir = made.keep();
+        let stop = Arc::new(AtomicBool::new(false));
+        // A worker finishing blobs as a build's do: write a temporary file, rename it into place.
+        let writer = {
+            let (dir, stop) = (dir.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let tmp = dir.join(format!(".blob-{i}"));
+                    if fs::write(&tmp, b"layer").is_ok() {
+                        let _ = fs::rename(&tmp, dir.join(format!("blob-{i}")));
+                    }
+                    i += 1;
+                }
+            })
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        remove_while_written(&dir).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        stop.store(true, Ordering::Relaxed);
+        writer.join().unwrap();
+        drop(owned);
+        let left: Vec<_> = fs::read_dir(parent.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
     }
 
     /// A temporary file or directory is registered by the same step that creates it (no window
