@@ -76,6 +76,8 @@ GENERATORS = [
     ("/etc/ssl/certs/java/cacerts", "ca-certificates-java (keystore)"),
     # Mono's certificate stores, which update-ca-certificates' mono-keystore hook fills.
     ("/etc/mono/certstore/*", "ca-certificates-mono (cert-sync)"),
+    # What `mono --aot` compiles ahead of time (libmono-corlib4.5-cil's mscorlib.dll.so).
+    ("/usr/lib/mono/aot-cache/*", "libmono-corlib4.5-cil (mono)"),
     ("/etc/ssl/certs/*", "ca-certificates (update-ca-certificates)"),
     ("/etc/alternatives/*", "update-alternatives"),
     ("/var/lib/dpkg/alternatives/*", "update-alternatives"),

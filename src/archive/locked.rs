@@ -11,10 +11,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
-use super::{ArchiveClient, ArchiveError, SuiteRelease};
+use super::{ArchiveClient, ArchiveError, PackageRecord, SuiteRelease};
 use crate::hash::Sha256Digest;
 use crate::lockfile::{LockedPackage, LockedRelease};
 use crate::manifest::{LoadedManifest, Source};
+use crate::platform::Platform;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockTrustError {
@@ -36,6 +37,24 @@ pub enum LockTrustError {
         package: String,
         platform: String,
         archive: String,
+        manifest: String,
+    },
+    #[error(
+        "the lock names a Release of `{archive}` suite `{suite}`, which no [[source]] of {manifest} lists (an edited lockfile, or a manifest changed since): run `debcast lock {manifest}`"
+    )]
+    SuiteNotInManifest {
+        archive: String,
+        suite: String,
+        manifest: String,
+    },
+    #[error(
+        "the lock gives the Release of `{archive}` suite `{suite}` the date `{locked}`, but the signed Release says `{signed}` (an edited lockfile?): run `debcast lock {manifest}`"
+    )]
+    ReleaseDate {
+        archive: String,
+        suite: String,
+        locked: String,
+        signed: String,
         manifest: String,
     },
     #[error(
@@ -84,12 +103,15 @@ impl std::fmt::Display for Unlisted {
     }
 }
 
-/// What was checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What was checked, and the index records that list the locked packages.
+#[derive(Debug, Clone)]
 pub struct Verified {
     pub packages: usize,
     pub releases: usize,
     pub indices: usize,
+    /// Per platform, the record of each locked package as the signed index lists it (its
+    /// relationships included): what the set's own consistency is checked with.
+    pub records: BTreeMap<Platform, Vec<PackageRecord>>,
 }
 
 /// One locked Release, loaded and verified again.
@@ -111,6 +133,23 @@ pub fn verify_locked_packages(
     packages: &[LockedPackage],
 ) -> Result<Verified, LockTrustError> {
     let manifest_name = manifest.path.display().to_string();
+    // Each Release the lock names must be of a suite the manifest lists: the indices of another
+    // suite of the same archive (backports) would otherwise vouch for packages the manifest
+    // never allows.
+    for r in releases {
+        let listed = manifest
+            .manifest
+            .sources
+            .iter()
+            .any(|s| s.archive == r.archive && s.suites.contains(&r.suite));
+        if !listed {
+            return Err(LockTrustError::SuiteNotInManifest {
+                archive: r.archive.clone(),
+                suite: r.suite.clone(),
+                manifest: manifest_name,
+            });
+        }
+    }
     // The Releases each archive's packages are checked against, and the architectures asked.
     let mut wanted_releases: BTreeSet<&LockedRelease> = BTreeSet::new();
     let mut arches: BTreeMap<&str, BTreeSet<&'static str>> = BTreeMap::new();
@@ -138,14 +177,16 @@ pub fn verify_locked_packages(
             .or_default()
             .insert(p.platform.debian_arch());
     }
+    // The others too: each Release's date counts (the image's default SOURCE_DATE_EPOCH), so
+    // every one the lock names is checked against the signed file.
+    wanted_releases.extend(releases);
     let wanted_releases: Vec<(&LockedRelease, &Source)> = wanted_releases
         .into_iter()
         .map(|r| {
             let sources = &manifest.manifest.sources;
             let source = sources
                 .iter()
-                .find(|s| s.archive == r.archive && s.suites.contains(&r.suite))
-                .or_else(|| sources.iter().find(|s| s.archive == r.archive));
+                .find(|s| s.archive == r.archive && s.suites.contains(&r.suite));
             (r, source)
         })
         .filter_map(|(r, s)| s.map(|s| (r, s)))
@@ -173,11 +214,23 @@ pub fn verify_locked_packages(
             .collect()
     });
     let loaded: Vec<Loaded<'_>> = loaded.into_iter().collect::<Result<_, _>>()?;
+    // The date the lock records is the signed Release's (a stand-in for a Release the mirrors
+    // no longer have cannot vouch for it: that is warned about below).
+    for (l, (locked, _)) in loaded.iter().zip(&wanted_releases) {
+        if l.gone.is_none() && l.release.locked.date != locked.date {
+            return Err(LockTrustError::ReleaseDate {
+                archive: locked.archive.clone(),
+                suite: locked.suite.clone(),
+                locked: locked.date.clone(),
+                signed: l.release.locked.date.clone(),
+                manifest: manifest_name,
+            });
+        }
+    }
 
     // Only the records of locked names are kept: a few hundred out of tens of thousands.
     let names: BTreeSet<&str> = packages.iter().map(|p| p.name.as_str()).collect();
-    type Listing = (String, u64, Sha256Digest);
-    type ByKey = HashMap<(String, String, String), Vec<Listing>>;
+    type ByKey = HashMap<(String, String, String), Vec<PackageRecord>>;
     let jobs: Vec<(&Loaded<'_>, &'static str)> = loaded
         .iter()
         .flat_map(|l| {
@@ -209,23 +262,28 @@ pub fn verify_locked_packages(
         let by_key = listed.entry((l.source.archive.as_str(), arch)).or_default();
         for r in records? {
             by_key
-                .entry((r.name, r.version, r.architecture))
+                .entry((r.name.clone(), r.version.clone(), r.architecture.clone()))
                 .or_default()
-                .push((r.filename, r.size, r.sha256));
+                .push(r);
         }
     }
 
     let mut unlisted = Vec::new();
+    let mut matched: BTreeMap<Platform, Vec<PackageRecord>> = BTreeMap::new();
     for p in packages {
         let arch = p.platform.debian_arch();
         let listings = listed
             .get(&(p.archive.as_str(), arch))
             .and_then(|m| m.get(&(p.name.clone(), p.version.clone(), p.architecture.clone())));
-        let ok = listings.is_some_and(|ls| {
+        let found = listings.and_then(|ls| {
             ls.iter()
-                .any(|(path, size, sha)| *path == p.path && *size == p.size && *sha == p.sha256)
+                .find(|r| r.filename == p.path && r.size == p.size && r.sha256 == p.sha256)
         });
-        if ok {
+        if let Some(record) = found {
+            matched
+                .entry(p.platform.clone())
+                .or_default()
+                .push(record.clone());
             continue;
         }
         let expected_in = loaded
@@ -242,9 +300,9 @@ pub fn verify_locked_packages(
                 })
             })
             .collect();
-        let listed_as = listings.and_then(|ls| ls.first()).map(|(path, size, sha)| {
+        let listed_as = listings.and_then(|ls| ls.first()).map(|r| {
             let mut s = String::new();
-            let _ = write!(s, "{path}, {size} bytes, SHA-256 {sha}");
+            let _ = write!(s, "{}, {} bytes, SHA-256 {}", r.filename, r.size, r.sha256);
             s
         });
         unlisted.push(Unlisted {
@@ -275,5 +333,6 @@ pub fn verify_locked_packages(
         packages: packages.len(),
         releases: loaded.len(),
         indices: jobs.len(),
+        records: matched,
     })
 }

@@ -131,8 +131,20 @@ pub(crate) fn verify_lock(
                 inputs.lock_path.display()
             )
         })?;
+    // Each one the archive's is not enough: together they must be what the manifest resolves to.
+    for (platform, records) in &verified.records {
+        let request = crate::resolve::Request::from_manifest(&inputs.manifest.manifest, platform);
+        crate::resolve::check_locked_set(records, platform, &request).with_context(|| {
+            format!(
+                "checking {} against what {} resolves to: run `debcast lock {}`",
+                inputs.lock_path.display(),
+                inputs.manifest.path.display(),
+                inputs.manifest.path.display()
+            )
+        })?;
+    }
     tracing::info!(
-        "{} locked package(s) listed in the signed indices ({} Release(s), {} index set(s), {:.2?})",
+        "{} locked package(s) listed in the signed indices and resolved from the manifest ({} Release(s), {} index set(s), {:.2?})",
         verified.packages,
         verified.releases,
         verified.indices,

@@ -7,8 +7,11 @@
 //! - [`resolve`]: replays apt's marking algorithm (see `solver.rs` for which parts of apt it
 //!   mirrors) and explains failures with the chain from the requested package.
 
+mod locked_set;
 mod solver;
 mod universe;
+
+pub use locked_set::{LockedSetError, check_locked_set};
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -573,7 +576,7 @@ mod tests {
     use crate::archive::MultiArch;
     use crate::hash::Sha256Digest;
 
-    fn rec(name: &str, version: &str, fields: &[(&str, &str)]) -> PackageRecord {
+    pub(super) fn rec(name: &str, version: &str, fields: &[(&str, &str)]) -> PackageRecord {
         let get = |k: &str| fields.iter().find(|(f, _)| *f == k).map(|(_, v)| v.to_string());
         PackageRecord {
             name: name.into(),

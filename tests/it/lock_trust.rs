@@ -179,3 +179,159 @@ fn a_cold_store_fetches_the_proof_and_a_lock_without_release_hashes_asks_to_relo
         .fails()
         .stderr_has(&["records no SHA-256", "debcast lock"]);
 }
+
+/// The lock names a Release of a suite the manifest does not list (another suite's signed
+/// indices would vouch for packages the manifest never allows): refused before anything is read.
+#[test]
+fn a_release_of_a_suite_the_manifest_does_not_list_is_refused() {
+    let p = project();
+    let server = p.serve();
+    let path = p.path().join("image.lock");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let release = text
+        .split("[[release]]")
+        .nth(1)
+        .and_then(|r| r.split("[[").next())
+        .unwrap_or_else(|| panic!("no [[release]] in:\n{text}"));
+    let extra = format!(
+        "[[release]]{}",
+        release.replace("suite = \"stable\"", "suite = \"stable-backports\"")
+    );
+    assert!(extra.contains("stable-backports"), "{extra}");
+    std::fs::write(
+        &path,
+        text.replacen("[[release]]", &format!("{extra}[[release]]"), 1),
+    )
+    .unwrap();
+    for args in [
+        &["lock", "image.toml", "--check"][..],
+        &["fetch", "image.toml"],
+        &["build", "image.toml", "--output", "out"],
+    ] {
+        run(&p, &server, args).fails().stderr_has(&[
+            "`synthetic` suite `stable-backports`",
+            "no [[source]] of",
+            "debcast lock",
+        ]);
+    }
+    assert!(!p.path().join("out").exists(), "a refused build left output");
+}
+
+/// Genuine packages (each listed in the signed index) that are not what the manifest resolves to:
+/// one nothing asks for, or the lock without a package another needs. Refused by `lock --check`
+/// and `build`, online and offline, naming the package.
+#[test]
+fn a_lock_set_other_than_the_manifests_resolution_is_refused() {
+    let mut p = Project::new(&["linux/amd64"]);
+    p.add(
+        None,
+        DebBuilder::new("base", "1.0", "amd64").file("./usr/share/base/file", "base\n", 0o644),
+    );
+    p.add(
+        None,
+        DebBuilder::new("tool", "1.0", "amd64")
+            .depends("base (>= 1.0)")
+            .file("./usr/bin/tool", "#!/bin/sh\necho honest\n", 0o755),
+    );
+    p.add(
+        None,
+        DebBuilder::new("hello", "2.10-3", "amd64").file("./usr/bin/hello", "#!/bin/sh\n", 0o755),
+    );
+    // The manifest asks for tool only; the lock written holds hello as well.
+    p.include = Some(vec!["tool".into()]);
+    p.write();
+    let server = p.serve();
+    let extra = [
+        "hello 2.10-3 (amd64)",
+        "no dependency chain from the manifest's packages",
+    ];
+    run(&p, &server, &["lock", "image.toml", "--check"])
+        .fails()
+        .stderr_has(&extra);
+    run(&p, &server, &["build", "image.toml", "--output", "out"])
+        .fails()
+        .stderr_has(&extra);
+    assert!(!p.path().join("out").exists(), "a refused build left output");
+
+    // Without hello the lock is the manifest's; without base as well, tool's dependency is gone.
+    let path = p.path().join("image.lock");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let without = |text: &str, name: &str| -> String {
+        let blocks: Vec<&str> = text.split("[[package]]").collect();
+        let mut out = blocks[0].to_owned();
+        for b in &blocks[1..] {
+            if !b.contains(&format!("name = \"{name}\"")) {
+                out.push_str("[[package]]");
+                out.push_str(b);
+            }
+        }
+        out
+    };
+    let honest = without(&text, "hello");
+    std::fs::write(&path, &honest).unwrap();
+    run(&p, &server, &["lock", "image.toml", "--check"])
+        .ok()
+        .stderr_has(&["up to date"]);
+    run(&p, &server, &["fetch", "image.toml"]).ok();
+    std::fs::write(&path, without(&honest, "base")).unwrap();
+    let missing = ["linux/amd64", "do not hold everything", "base"];
+    run(&p, &server, &["build", "image.toml", "--output", "out"])
+        .fails()
+        .stderr_has(&missing);
+    drop(server);
+    Debcast::new(p.path())
+        .args([
+            "build",
+            "image.toml",
+            "--output",
+            "out",
+            "--cache-dir",
+            "store",
+            "--offline",
+        ])
+        .fails()
+        .stderr_has(&missing);
+    assert!(!p.path().join("out").exists(), "a refused build left output");
+}
+
+/// The date a `[[release]]` records is the signed Release's: it sets the image's creation time,
+/// so an edited one is refused (online, and offline from the Release the store kept).
+#[test]
+fn an_edited_release_date_is_refused() {
+    let p = project();
+    let server = p.serve();
+    run(&p, &server, &["fetch", "image.toml"]).ok();
+    let path = p.path().join("image.lock");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text.replace(
+        &format!("date = \"{}\"", common::image::RELEASE_DATE),
+        "date = \"Tue, 01 Jan 2030 00:00:00 UTC\"",
+    );
+    assert_ne!(edited, text, "no release date in:\n{text}");
+    std::fs::write(&path, edited).unwrap();
+    let needles = [
+        "Tue, 01 Jan 2030 00:00:00 UTC",
+        common::image::RELEASE_DATE,
+        "signed Release",
+    ];
+    run(&p, &server, &["lock", "image.toml", "--check"])
+        .fails()
+        .stderr_has(&needles);
+    run(&p, &server, &["build", "image.toml", "--output", "out"])
+        .fails()
+        .stderr_has(&needles);
+    drop(server);
+    Debcast::new(p.path())
+        .args([
+            "build",
+            "image.toml",
+            "--output",
+            "out",
+            "--cache-dir",
+            "store",
+            "--offline",
+        ])
+        .fails()
+        .stderr_has(&needles);
+    assert!(!p.path().join("out").exists(), "a refused build left output");
+}

@@ -251,6 +251,14 @@ impl DebBuilder {
         &self.arch
     }
 
+    /// A control field's value, if set (names compare case-insensitively).
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Sets a control field, replacing an existing one in place (names compare case-insensitively).
     /// Multi-line values are written as given: continuation lines must start with a space.
     pub fn control_field(mut self, key: &str, value: &str) -> Self {

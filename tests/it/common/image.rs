@@ -62,17 +62,51 @@ impl Project {
             .map(|p| format!("\"{p}\""))
             .collect::<Vec<_>>()
             .join(", ");
+        let quoted = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        // A package added for some platforms only is requested for those, as `debcast lock`
+        // needs it (another platform's lock would not hold it).
+        let on = |name: &str, platform: &str| {
+            self.packages
+                .iter()
+                .any(|(p, d)| p == platform && d.name() == name)
+        };
         let mut names: Vec<&str> = match &self.include {
             Some(names) => names.iter().map(String::as_str).collect(),
-            None => self.packages.iter().map(|(_, d)| d.name()).collect(),
+            None => self
+                .packages
+                .iter()
+                .map(|(_, d)| d.name())
+                .filter(|n| self.platforms.iter().all(|p| on(n, p)))
+                .collect(),
         };
         names.sort();
         names.dedup();
-        let include = names
-            .iter()
-            .map(|n| format!("\"{n}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let include = quoted(&names);
+        let mut per_platform = String::new();
+        if self.include.is_none() {
+            for platform in &self.platforms {
+                let mut only: Vec<&str> = self
+                    .packages
+                    .iter()
+                    .filter(|(p, d)| p == platform && !names.contains(&d.name()))
+                    .map(|(_, d)| d.name())
+                    .collect();
+                only.sort();
+                only.dedup();
+                if !only.is_empty() {
+                    per_platform.push_str(&format!(
+                        "\n[packages.platform.\"{platform}\"]\ninclude = [{}]\n",
+                        quoted(&only)
+                    ));
+                }
+            }
+        }
         format!(
             r#"[image]
 name = "synthetic"
@@ -87,7 +121,7 @@ keyring = "keyring.gpg"
 
 [packages]
 include = [{include}]
-
+{per_platform}
 [config]
 cmd = ["/usr/bin/tool", "--version"]
 env = {{ LANG = "C.UTF-8" }}
@@ -128,17 +162,19 @@ labels = {{ "org.example.purpose" = "test" }}
                 platform.debian_arch()
             };
             if listed.insert((index_arch, pool_path.clone())) {
-                archive.package(
-                    "main",
-                    index_arch,
-                    &pool_path,
-                    &bytes,
-                    &[
-                        ("Package", deb.name()),
-                        ("Version", deb.version()),
-                        ("Architecture", deb.arch()),
-                    ],
-                );
+                // The index lists the relationships the package's control file declares, as
+                // an archive's does: the lock's set is checked against them.
+                let mut fields = vec![
+                    ("Package", deb.name()),
+                    ("Version", deb.version()),
+                    ("Architecture", deb.arch()),
+                ];
+                for key in ["Pre-Depends", "Depends", "Provides"] {
+                    if let Some(value) = deb.field(key) {
+                        fields.push((key, value));
+                    }
+                }
+                archive.package("main", index_arch, &pool_path, &bytes, &fields);
             }
             locked.push(LockedPackage {
                 platform,
