@@ -202,7 +202,9 @@ use super::artifacts::PlatformArtifact;
 /// value is left out, and so is one a pipeline writes from such a value, install's symbolic
 /// modes are read, and a kernel package's `linux-update-symlinks` makes the default kernel's
 /// links; 45 a Perl SAX parser with several features registered, sorted as Debian's
-/// `save_parsers_debian` writes them, its parents' features included (XML::SAX::Expat).
+/// `save_parsers_debian` writes them, its parents' features included (XML::SAX::Expat), and a
+/// relative pattern with `.` or `..` expanded in a known working directory, with `ln -s
+/// TARGET… DIRECTORY` (shellinabox's option links; an unknown directory's pattern is reported).
 pub(super) const LAYER_FORMAT: u32 = 45;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -7,7 +7,7 @@
 /// Plain file commands `files` applies (when their arguments are known and their form supported).
 pub fn handles(argv0: &str, args: &[String]) -> bool {
     match argv0 {
-        "ln" => parse_ln(args).is_some(),
+        "ln" => parse_ln_all(args).is_some(),
         "mv" | "touch" | "mkdir" | "dpkg-divert" => true,
         // `-p` would remove parents too.
         "rmdir" => args
@@ -129,11 +129,33 @@ pub struct LinkCall {
 /// Whether `ln ARGS` makes a hard link (no `-s`), whose first operand is a file it reads, not a
 /// link's target text.
 pub fn is_hard_link(args: &[String]) -> bool {
-    parse_ln(args).is_some_and(|c| !c.symbolic)
+    parse_ln_all(args).is_some_and(|(calls, _)| calls.iter().all(|c| !c.symbolic))
+}
+
+/// How many of `ln`'s operands are link targets (text for a symbolic link, kept as written):
+/// all but the last, or none for hard links, whose operands are all paths.
+pub fn ln_target_count(args: &[String]) -> usize {
+    match parse_ln_all(args) {
+        Some((calls, _)) if calls.iter().all(|c| c.symbolic) => calls.len(),
+        Some(_) => 0,
+        // A form not applied: its first operand taken for a target, as in the common form.
+        None => 1,
+    }
 }
 
 /// Parses `ln` arguments; `None` unless it is `ln [-s]` with exactly TARGET and LINK.
 pub fn parse_ln(args: &[String]) -> Option<LinkCall> {
+    let (calls, into_directory) = parse_ln_all(args)?;
+    match <[LinkCall; 1]>::try_from(calls) {
+        Ok([call]) if !into_directory => Some(call),
+        _ => None,
+    }
+}
+
+/// Parses `ln` arguments, its `ln [-s] TARGET… DIRECTORY` form too: one call per target, each
+/// linking into the last operand, and whether that form was used (then the last operand must be
+/// a directory, and `-n`/`-T` are refused, as ln refuses them).
+pub fn parse_ln_all(args: &[String]) -> Option<(Vec<LinkCall>, bool)> {
     let (mut symbolic, mut force, mut no_deref) = (false, false, false);
     let mut operands = Vec::new();
     let mut options_done = false;
@@ -160,16 +182,22 @@ pub fn parse_ln(args: &[String]) -> Option<LinkCall> {
             operands.push(a.clone());
         }
     }
-    match operands.as_slice() {
-        [target, link] => Some(LinkCall {
+    let (link, targets) = operands.split_last()?;
+    let into_directory = targets.len() > 1;
+    if targets.is_empty() || (into_directory && no_deref) {
+        return None;
+    }
+    let calls = targets
+        .iter()
+        .map(|target| LinkCall {
             target: target.clone(),
             link: link.clone(),
             force,
             no_deref,
             symbolic,
-        }),
-        _ => None,
-    }
+        })
+        .collect();
+    Some((calls, into_directory))
 }
 
 /// `install -d [-m MODE] [-o OWNER] [-g GROUP] DIR…`: the directories install makes.

@@ -31,7 +31,7 @@ use paths::{absolutize, dotdot_path, not_unpacked_yet, operands};
 
 use crate::entry::{Entry, EntryKind};
 
-use super::commands::{self, Kind, LinkCall, WHOLE_POSTINST, handles, parse_ln, parse_mode};
+use super::commands::{self, Kind, LinkCall, WHOLE_POSTINST, handles, parse_mode};
 use super::report::{self, command_line};
 use super::shell::{self, Call};
 use super::{Changes, InstalledPackage, NotEmulated, Overlay, Round, SystemError, TreeView};
@@ -1301,20 +1301,27 @@ pub fn compute_at(
 fn apply(st: &mut State<'_>, package: &str, name: &str, args: &[String]) -> Result<(), String> {
     match name {
         "ln" => {
-            let call = parse_ln(args).ok_or("unsupported ln form")?;
-            if !call.symbolic {
-                return super::copy::hard_link(
-                    &mut st.overlay,
-                    &call.target,
-                    &call.link,
-                    call.force,
-                    call.no_deref,
-                );
+            let (calls, into_directory) = commands::parse_ln_all(args).ok_or("unsupported ln form")?;
+            if let Some(dir) = calls.first().map(|c| &c.link)
+                && into_directory
+                && !super::is_dir(&st.overlay, &super::tree_path(dir))
+            {
+                return Err(format!("target {dir} is not a directory"));
             }
-            if let Some(path) = place_link(&st.overlay, &call)? {
-                let mut c = Changes::default();
-                c.symlink(&path, &call.target);
-                st.overlay.apply(c);
+            for call in &calls {
+                if !call.symbolic {
+                    super::copy::hard_link(
+                        &mut st.overlay,
+                        &call.target,
+                        &call.link,
+                        call.force,
+                        call.no_deref,
+                    )?;
+                } else if let Some(path) = place_link(&st.overlay, call)? {
+                    let mut c = Changes::default();
+                    c.symlink(&path, &call.target);
+                    st.overlay.apply(c);
+                }
             }
             Ok(())
         }

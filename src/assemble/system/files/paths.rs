@@ -2,7 +2,7 @@
 //! resolved in the image, and the `..` check that keeps them inside it.
 
 use super::super::TreeView;
-use super::super::commands::is_hard_link;
+use super::super::commands::ln_target_count;
 use crate::entry::EntryKind;
 
 /// File commands whose path operands must stay inside the image.
@@ -30,8 +30,9 @@ const FILE_COMMANDS: &[&str] = &[
 
 /// The first path a file command would act on that has a `..` component (`mkdir -p /../x`).
 /// Such a path is refused outright rather than clamped at the image root: it is what a hostile
-/// script writes, not a packaged one. `ln`'s first operand is a link's target, not a path acted
-/// on, and may be relative (`ln -s ../lib/x /usr/bin/x`); a hard link's is a path like the others.
+/// script writes, not a packaged one. A symbolic `ln`'s operands but the last are links' targets,
+/// not paths acted on, and may be relative (`ln -s ../lib/x /usr/bin/x`); a hard link's are
+/// paths like the others.
 pub(super) fn dotdot_path<'a>(name: &str, args: &'a [String]) -> Option<&'a String> {
     if !FILE_COMMANDS.contains(&name) {
         return None;
@@ -51,7 +52,7 @@ pub(super) fn dotdot_path<'a>(name: &str, args: &'a [String]) -> Option<&'a Stri
             .collect();
         return operands
             .into_iter()
-            .skip(usize::from(!is_hard_link(args)))
+            .skip(ln_target_count(args))
             .find(|a| has_dotdot(a));
     }
     args.iter().find(|a| a.starts_with('/') && has_dotdot(a))
@@ -114,7 +115,7 @@ pub(super) fn absolutize(name: &str, args: &[String], cwd: Option<&str>) -> Vec<
         ),
         "ln" => (
             &["-t", "-S", "--suffix", "--target-directory"],
-            usize::from(!is_hard_link(args)),
+            ln_target_count(args),
         ),
         _ => return args.to_vec(),
     };

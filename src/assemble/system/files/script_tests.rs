@@ -2202,6 +2202,55 @@ fn a_relative_pattern_expands_in_the_working_directory() {
     );
 }
 
+/// shellinabox 2.21's postinst links every option into its enabled directory from there, with
+/// `..` in the pattern and spaces in the names (`(cd /etc/shellinabox/options-enabled; ln -s
+/// ../options-available/*.css .)`): one link per file, named as the shell names it. In a working
+/// directory the walk does not know, the pattern's files are not known: the call is reported,
+/// not run with the pattern as a name.
+#[test]
+fn a_relative_pattern_with_dot_dot_expands_from_the_working_directory() {
+    let mut t = MemTree::new();
+    t.file("etc/shellinabox/options-available/00+Black on White.css", b"a\n")
+        .file("etc/shellinabox/options-available/01_Monochrome.css", b"b\n")
+        .file("etc/shellinabox/options-available/README", b"r\n")
+        .dir("etc/shellinabox/options-enabled");
+    let script = "#!/bin/sh\nset -e\nif [ -z \"$2\" ]; then\n   (cd /etc/shellinabox/options-enabled; ln -s ../options-available/*.css .)\nfi\n";
+    let (changes, report) = compute(&t, &[pkg("shellinabox", script)]).unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    for name in ["00+Black on White.css", "01_Monochrome.css"] {
+        assert_eq!(
+            super::super::testutil::symlink_target(
+                &changes,
+                &format!("etc/shellinabox/options-enabled/{name}")
+            ),
+            Some(format!("../options-available/{name}")),
+            "{:?}",
+            changes.files
+        );
+    }
+    let enabled: Vec<&str> = changes
+        .files
+        .iter()
+        .map(|(e, _)| e.path.as_str())
+        .filter(|p| p.starts_with("etc/shellinabox/options-enabled/"))
+        .collect();
+    assert_eq!(enabled.len(), 2, "{enabled:?}");
+
+    let unknown_dir = "#!/bin/sh\nset -e\ncd \"$(mystery)\"\nln -s ../options-available/*.css /etc/shellinabox/options-enabled/\n";
+    let (changes, report) = compute(&t, &[pkg("shellinabox", unknown_dir)]).unwrap();
+    assert!(
+        report
+            .iter()
+            .any(|r| r.what.contains("ln -s ../options-available/*.css")),
+        "{report:?}"
+    );
+    assert!(
+        changes.files.iter().all(|(e, _)| !e.path.contains('*')),
+        "{:?}",
+        changes.files
+    );
+}
+
 /// install-info's postinst runs `update-info-dir`, a shell script in the image that would copy
 /// `dir` to `dir.old`, remove it and rebuild it with one `install-info` per file in `find`'s
 /// order: the menu follows the build host's directory order, so the call is left out as

@@ -1,3 +1,4 @@
+use super::super::commands::parse_ln;
 use super::super::testutil::MemTree;
 use super::*;
 
@@ -23,6 +24,19 @@ fn parses_ln_forms() {
         "a hard link"
     );
     assert_eq!(parse_ln(&argv("-s a b c")), None);
+    // The form with several targets links each into the last operand; -T refuses it.
+    let (calls, into_directory) = commands::parse_ln_all(&argv("-s ../x/a ../x/b .")).unwrap();
+    assert!(into_directory);
+    assert_eq!(
+        calls
+            .iter()
+            .map(|c| (c.target.as_str(), c.link.as_str()))
+            .collect::<Vec<_>>(),
+        [("../x/a", "."), ("../x/b", ".")]
+    );
+    assert_eq!(commands::ln_target_count(&argv("-s ../x/a ../x/b .")), 2);
+    assert_eq!(commands::ln_target_count(&argv("/a /b /dir")), 0);
+    assert!(commands::parse_ln_all(&argv("-sT a b c")).is_none());
     assert_eq!(
         parse_ln(&argv("-sv a /b")),
         None,

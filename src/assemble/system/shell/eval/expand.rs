@@ -261,15 +261,21 @@ impl<'f> Eval<'f> {
                 .into_iter()
                 .flat_map(|f| match &f {
                     // An absolute pattern, or a relative one in a known working directory
-                    // (ldap-account-manager's `cd …/config-samples/pdf; files=`ls -a default.*``):
-                    // the names as the shell gives them, relative like the pattern.
+                    // (ldap-account-manager's `cd …/config-samples/pdf; files=`ls -a default.*``,
+                    // shellinabox's `cd …/options-enabled; ln -s ../options-available/*.css .`):
+                    // the names as the shell gives them, relative like the pattern. In a
+                    // working directory not known, what it names is not known either.
                     Value::Known(s) if s.contains(['*', '?', '[']) => {
                         let prefix = if s.starts_with('/') {
                             String::new()
                         } else {
-                            match self.cwd_prefix(s) {
-                                Some(prefix) => prefix,
-                                None => return vec![f],
+                            match self.known_cwd() {
+                                Some(cwd) => format!("{}/", cwd.trim_end_matches('/')),
+                                None => {
+                                    return vec![Value::Unknown(format!(
+                                        "the files {s} names (in a working directory not known)"
+                                    ))];
+                                }
                             }
                         };
                         match globs(&format!("{prefix}{s}")) {
