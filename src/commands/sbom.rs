@@ -51,6 +51,9 @@ fn write_beside(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let (mut tmp, _owned) =
         crate::cleanup::temp_file(parent, ".sbom-").with_context(|| format!("writing {}", path.display()))?;
     std::io::Write::write_all(&mut tmp, bytes).with_context(|| format!("writing {}", path.display()))?;
+    // Readable like the image's other files (a temporary file starts 0600).
+    std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .with_context(|| format!("writing {}", path.display()))?;
     tmp.persist(path)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())

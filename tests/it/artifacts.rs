@@ -281,6 +281,12 @@ fn sboms_list_each_artifact_with_its_url_hash_and_purl() {
         let spdx_path = s.path().join(format!("sbom/linux-{arch}.spdx.json"));
         let cdx_path = s.path().join(format!("sbom/linux-{arch}.cdx.json"));
         validate(&spdx_path, &cdx_path);
+        // Readable by others, as the image's files are (not a temporary file's 0600).
+        for path in [&spdx_path, &cdx_path] {
+            let mode =
+                std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(path).unwrap().permissions());
+            assert_eq!(mode & 0o777, 0o644, "{}", path.display());
+        }
         let (spdx, cdx) = (read_json(&spdx_path), read_json(&cdx_path));
 
         let artifacts: Vec<&debcast::lockfile::LockedArtifact> =
