@@ -225,6 +225,15 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<MergeSummary, MergeErr
         });
     }
 
+    let others = other_images(output, &first.info);
+    if !others.is_empty() {
+        tracing::warn!(
+            "{} is an OCI layout that also holds {}; the merge replaces the whole layout with one holding only `{}` (copy images into one layout with `skopeo copy oci:A:REF oci:B:REF`)",
+            output.display(),
+            others.join(", "),
+            first.info.ref_name
+        );
+    }
     let writer = LayoutWriter::create(output)?;
     let blob_dir = writer.temp_path().join("blobs/sha256");
     let mut copied: BTreeSet<String> = BTreeSet::new();
@@ -255,6 +264,42 @@ pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<MergeSummary, MergeErr
         complete,
         blobs: copied.len(),
     })
+}
+
+/// The images of an existing layout at `output` that the merge would not write again: their ref
+/// names (the image's own, its platforms' and their SBOMs' are written again), or their digests
+/// where they have none. Nothing when `output` is not a layout.
+fn other_images(output: &Path, info: &ShardInfo) -> Vec<String> {
+    let Ok(text) = fs::read(output.join("index.json")) else {
+        return Vec::new();
+    };
+    let Ok(index) = serde_json::from_slice::<ImageIndex>(&text) else {
+        return vec!["an index.json that is not an OCI image index".to_owned()];
+    };
+    let aliases: Vec<String> = info
+        .platforms
+        .iter()
+        .filter_map(|p| p.parse::<Platform>().ok())
+        .map(|p| super::platform_ref_name(&info.ref_name, &p))
+        .collect();
+    let ours = |name: &str| {
+        name == info.ref_name
+            || aliases.iter().any(|a| {
+                name == a
+                    || name
+                        .strip_prefix(a.as_str())
+                        .is_some_and(|r| r.starts_with("-sbom-"))
+            })
+    };
+    index
+        .manifests()
+        .iter()
+        .filter_map(|d| match d.annotation(ANNOTATION_REF_NAME) {
+            Some(n) if ours(n) => None,
+            Some(n) => Some(format!("`{n}`")),
+            None => Some(d.digest().to_string()),
+        })
+        .collect()
 }
 
 fn compare(first: &Shard, other: &Shard) -> Result<(), MergeError> {

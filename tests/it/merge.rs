@@ -99,6 +99,33 @@ fn shards_from_separate_stores_merge_into_the_one_machine_build() {
         .ok();
     assert_eq!(files(&p.path().join("merged2")), whole);
 
+    // Merged again over its own image: nothing to warn about. Over a layout holding another
+    // image, the warning names it, as `build` does.
+    let again = Debcast::new(p.path())
+        .args(["merge", "shard-2", "shard-0", "shard-1", "--output", "merged"])
+        .ok();
+    assert!(!again.stderr.contains("also holds"), "{again}");
+    let other = p.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    for (name, bytes) in &whole {
+        let path = other.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let bytes = if name == "index.json" {
+            String::from_utf8(bytes.clone())
+                .unwrap()
+                .replace("synthetic:test", "other:v1")
+                .into_bytes()
+        } else {
+            bytes.clone()
+        };
+        std::fs::write(path, bytes).unwrap();
+    }
+    Debcast::new(p.path())
+        .args(["merge", "shard-2", "shard-0", "shard-1", "--output", "other"])
+        .ok()
+        .stderr_has(&["also holds `other:v1`", "replaces the whole layout"]);
+    assert_eq!(files(&other), whole);
+
     // The same platform twice is refused.
     Debcast::new(p.path())
         .args(["merge", "shard-0", "partial", "--output", "bad"])
