@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 pub struct Sha256Digest(pub [u8; 32]);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("`{0}` is not a SHA-256 digest (64 hexadecimal digits)")]
+#[error("`{0}` is not a SHA-256 digest (64 lowercase hexadecimal digits)")]
 pub struct DigestParseError(pub String);
 
 impl Sha256Digest {

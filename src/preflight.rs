@@ -323,6 +323,12 @@ fn check_existing_layout(
     out: &mut OutputCheck,
 ) {
     let shown = output.display();
+    if meta.file_type().is_symlink() {
+        out.problems.push(format!(
+            "--output {shown}: it is a symbolic link; the build replaces the output by renaming a new layout onto it, which would replace the link, not what it points to (give the layout's own path)"
+        ));
+        return;
+    }
     if !meta.is_dir() {
         out.problems.push(format!(
             "--output {shown}: it exists and is not a directory; an OCI image layout is a directory (use --format docker-archive for a file, or another --output)"
@@ -450,6 +456,13 @@ include = ["a"]
         assert!(p.problems[0].contains("it is a directory"), "{p:?}");
         let p = check_output(&dir.path().join("new/deeper/img"), OutputKind::Oci, &m);
         assert!(p.problems.is_empty() && p.notes.is_empty(), "{p:?}");
+        // A link to a layout: the rename would replace the link, so its own path is asked for.
+        let layout = dir.path().join("layout");
+        std::fs::create_dir(&layout).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&layout, &link).unwrap();
+        let p = check_output(&link, OutputKind::Oci, &m);
+        assert!(p.problems[0].contains("it is a symbolic link"), "{p:?}");
     }
 
     #[test]

@@ -10,7 +10,6 @@ use super::fetch::fetch_some;
 use super::{Inputs, load_manifest, reclaim_in_store, verify_lock};
 use crate::build::{BuildSettings, OutputFormat};
 use crate::cli::{BuildArgs, CompressionArg, Format, LayeringArg};
-use crate::fetch::packages::check_offline_inputs;
 use crate::oci::Compression;
 use crate::store::Store;
 
@@ -29,9 +28,14 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         Some(LayeringArg::Budget) => Some("budget"),
         None => manifest.image.layering.as_deref(),
     };
+    // A setting given on the command line is named as such, not as the manifest's.
+    let layering_from = match (&args.layering, args.layers) {
+        (Some(_), _) | (_, Some(_)) => "--layering/--layers".to_owned(),
+        _ => format!("{}: [image] layering", inputs.manifest.path.display()),
+    };
     let layering =
         crate::layering::Layering::from_settings(layering_name, args.layers.or(manifest.image.layers))
-            .with_context(|| format!("{}: [image] layering", inputs.manifest.path.display()))?;
+            .context(layering_from)?;
     let mut only_platform = None;
     let format = match args.format {
         Format::Oci => {
@@ -110,8 +114,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         if store.root().is_dir() {
             _hold = Some(store.hold(false)?);
         }
-        check_offline_inputs(&wanted, &wanted_artifacts, &store, &inputs.manifest.path)?;
-        verify_lock(&args.common, &inputs, &lock, &wanted, &store)?;
+        super::offline_inputs_and_proof(&args.common, &inputs, &lock, &wanted, &wanted_artifacts, &store)?;
         store
     } else {
         let store = Store::open(&args.common.cache_dir)?;

@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use super::{Inputs, load_lock, load_manifest, mirrors, reclaim_in_store, transport, verify_lock};
 use crate::cli::{Common, FetchArgs};
-use crate::fetch::packages::{FetchOptions, check_offline_inputs, fetch_packages};
+use crate::fetch::packages::{FetchOptions, fetch_packages};
 use crate::fetch::progress;
 use crate::lockfile::Lockfile;
 use crate::store::Store;
@@ -17,9 +17,14 @@ pub fn run(args: FetchArgs) -> anyhow::Result<ExitCode> {
     let lock = load_lock(&inputs)?;
     if args.common.offline {
         let store = Store::at(&args.common.cache_dir);
-        // What the store lacks first (every missing package and artifact named), then the proof.
-        check_offline_inputs(&lock.packages, &lock.artifacts, &store, &inputs.manifest.path)?;
-        verify_lock(&args.common, &inputs, &lock, &lock.packages, &store)?;
+        super::offline_inputs_and_proof(
+            &args.common,
+            &inputs,
+            &lock,
+            &lock.packages,
+            &lock.artifacts,
+            &store,
+        )?;
         tracing::info!(
             "all {} locked packages and {} artifacts are in {}",
             lock.packages.len(),

@@ -153,6 +153,37 @@ pub(crate) fn verify_lock(
     Ok(())
 }
 
+/// Offline, what the store lacks first (every missing package and artifact named, with the
+/// `debcast fetch` that brings them), then the proof of the lock. A lock edited by hand names
+/// bytes no store holds: when the proof fails for that reason (a package no signed index lists,
+/// a Release or set the manifest does not give), its error comes first, not an invitation to
+/// fetch what was forged.
+pub(crate) fn offline_inputs_and_proof(
+    common: &Common,
+    inputs: &Inputs,
+    lock: &Lockfile,
+    packages: &[crate::lockfile::LockedPackage],
+    artifacts: &[crate::lockfile::LockedArtifact],
+    store: &Store,
+) -> anyhow::Result<()> {
+    if let Err(missing) =
+        crate::fetch::packages::check_offline_inputs(packages, artifacts, store, &inputs.manifest.path)
+    {
+        if let Err(proof) = verify_lock(common, inputs, lock, packages, store) {
+            let forged = proof.chain().any(|e| {
+                e.downcast_ref::<crate::resolve::LockedSetError>().is_some()
+                    || e.downcast_ref::<crate::archive::locked::LockTrustError>()
+                        .is_some_and(|t| !matches!(t, crate::archive::locked::LockTrustError::Archive(_)))
+            });
+            if forged {
+                return Err(proof);
+            }
+        }
+        return Err(missing.into());
+    }
+    verify_lock(common, inputs, lock, packages, store)
+}
+
 pub(crate) fn load_lock(inputs: &Inputs) -> anyhow::Result<Lockfile> {
     Ok(Lockfile::load_for(
         &inputs.lock_path,

@@ -154,6 +154,14 @@ fn budget_layers_unpack_to_the_flat_root() {
     // One layer per package plus the generated layer; with a budget of 2, one plus one.
     assert_eq!(layers(&p.path().join("out/budget")).len(), 5);
     assert_eq!(layers(&p.path().join("out/two")).len(), 2);
+    // A budget too small, given on the command line, is named as the command line's.
+    Debcast::new(p.path())
+        .arg("build")
+        .arg(&manifest)
+        .args(["--output", "out/one", "--cache-dir", "store", "--layers", "1"])
+        .fails()
+        .stderr_has(&["--layering/--layers", "a budget of 1 layer(s) is too small"])
+        .stderr_lacks(&["[image] layering"]);
 
     let flat = unpacked(&p, "out/flat");
     // The cases the generated layer must correct are really there.

@@ -134,7 +134,19 @@ fn a_forged_lock_entry_is_refused_online_and_offline() {
     assert!(!forged_in_store.exists(), "the forged .deb was fetched");
     drop(server);
 
-    // Offline, even with the forged bytes in the store.
+    // Offline, the forged entry is named as such (not as a package to fetch), and so it is
+    // with the forged bytes in the store.
+    for args in [
+        &["fetch", "image.toml"][..],
+        &["build", "image.toml", "--output", "out"],
+    ] {
+        let run = Debcast::new(p.path())
+            .args(args)
+            .args(["--cache-dir", "store", "--offline"])
+            .fails();
+        refused(&run.stderr);
+        assert!(!run.stderr.contains("not in the package store"), "{run}");
+    }
     std::fs::write(&forged_in_store, &forged).unwrap();
     let offline = |args: &[&str]| {
         Debcast::new(p.path())

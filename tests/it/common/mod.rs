@@ -147,6 +147,14 @@ impl Run {
         }
         self
     }
+
+    /// Requires stderr to contain none of `needles`.
+    pub fn stderr_lacks(&self, needles: &[&str]) -> &Self {
+        for n in needles {
+            assert!(!self.stderr.contains(n), "stderr has {n:?}:\n{self}");
+        }
+        self
+    }
 }
 
 impl std::fmt::Display for Run {
