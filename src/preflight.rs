@@ -239,6 +239,15 @@ const PSEUDO_FILESYSTEMS: &[(i64, &str)] = &[
 pub fn check_output(output: &Path, kind: OutputKind, manifest: &Manifest) -> OutputCheck {
     let mut out = OutputCheck::default();
     let shown = output.display();
+    // A layout names its image by the manifest's name and tag, in a grammar stricter than
+    // Docker's (which a docker archive's tags follow).
+    if kind == OutputKind::Oci
+        && let Err(e) = crate::oci::layout::validate_ref_name(&manifest.ref_name())
+    {
+        out.problems.push(format!(
+            "[image] name and tag: {e}; an OCI layout cannot name the image so (change them, or use --format docker-archive)"
+        ));
+    }
     if output.file_name().is_none() {
         out.problems.push(format!(
             "--output {shown}: names no file or directory (give a path such as out/image)"
@@ -463,6 +472,29 @@ include = ["a"]
         std::os::unix::fs::symlink(&layout, &link).unwrap();
         let p = check_output(&link, OutputKind::Oci, &m);
         assert!(p.problems[0].contains("it is a symbolic link"), "{p:?}");
+    }
+
+    /// A name and tag a layout cannot carry are refused before anything is downloaded for a
+    /// layout, and accepted for a docker archive, whose tags follow Docker's wider grammar.
+    #[test]
+    fn a_ref_name_a_layout_cannot_carry_is_refused_for_layouts_only() {
+        let mut m = manifest();
+        let dir = tempfile::tempdir().unwrap();
+        for tag in ["a b", "_dev", "v1.0-"] {
+            m.image.tag = Some(tag.into());
+            let p = check_output(&dir.path().join("img"), OutputKind::Oci, &m);
+            assert!(
+                p.problems
+                    .iter()
+                    .any(|q| q.contains(&format!("`img:{tag}`")) && q.contains("[image] name and tag")),
+                "{tag}: {p:?}"
+            );
+            let p = check_output(&dir.path().join("img.tar"), OutputKind::DockerArchive, &m);
+            assert!(p.problems.is_empty(), "{tag}: {p:?}");
+        }
+        m.image.tag = Some("v1.33.0-go1.24.4-bullseye.0".into());
+        let p = check_output(&dir.path().join("img"), OutputKind::Oci, &m);
+        assert!(p.problems.is_empty(), "{p:?}");
     }
 
     #[test]

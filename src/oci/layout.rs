@@ -136,14 +136,38 @@ pub fn platform_ref_name(ref_name: &str, platform: &Platform) -> String {
     s
 }
 
-/// Checks a ref name against the image-layout grammar for `org.opencontainers.image.ref.name`
-/// ([`crate::manifest::is_ref_name`], which the manifest checks its own name and tag with).
+/// Checks a ref name against the image-layout grammar for `org.opencontainers.image.ref.name`:
+/// components of alphanumerics joined by one of `-._:@+` or `--`, separated by `/`.
 pub fn validate_ref_name(ref_name: &str) -> Result<(), OciError> {
-    if crate::manifest::is_ref_name(ref_name) {
-        Ok(())
-    } else {
-        Err(OciError::InvalidRefName(ref_name.to_owned()))
+    let bad = || OciError::InvalidRefName(ref_name.to_owned());
+    for component in ref_name.split('/') {
+        let bytes = component.as_bytes();
+        let mut i = 0;
+        let mut expect_alnum = true;
+        if bytes.is_empty() {
+            return Err(bad());
+        }
+        while i < bytes.len() {
+            if bytes[i].is_ascii_alphanumeric() {
+                expect_alnum = false;
+                i += 1;
+            } else if expect_alnum {
+                return Err(bad());
+            } else if bytes[i..].starts_with(b"--") {
+                expect_alnum = true;
+                i += 2;
+            } else if b"-._:@+".contains(&bytes[i]) {
+                expect_alnum = true;
+                i += 1;
+            } else {
+                return Err(bad());
+            }
+        }
+        if expect_alnum {
+            return Err(bad());
+        }
     }
+    Ok(())
 }
 
 /// Writes an OCI image layout; see the module docs.
