@@ -284,6 +284,10 @@ fn literal_list(text: &str) -> Option<Vec<String>> {
             _ => return None,
         };
         let inner = rest[1..].strip_suffix(close)?;
+        // `qw(a b), f()`: the delimiter closes the list before the end, which is more than it.
+        if inner.contains(close) {
+            return None;
+        }
         return Some(inner.split_whitespace().map(str::to_owned).collect());
     }
     let inner = t.strip_prefix('(').and_then(|r| r.strip_suffix(')')).unwrap_or(t);
@@ -462,8 +466,10 @@ fn returned_items(body: &str) -> Option<Vec<Returned>> {
 /// parents' `supported_features` on the invocant.
 fn returned_list(text: &str) -> Option<Vec<Returned>> {
     let t = text.trim();
-    if t.starts_with("qw") {
-        return Some(literal_list(t)?.into_iter().map(Returned::Literal).collect());
+    if t.starts_with("qw")
+        && let Some(list) = literal_list(t)
+    {
+        return Some(list.into_iter().map(Returned::Literal).collect());
     }
     let inner = t.strip_prefix('(').and_then(|r| r.strip_suffix(')')).unwrap_or(t);
     let mut out = Vec::new();
@@ -475,7 +481,7 @@ fn returned_list(text: &str) -> Option<Vec<Returned>> {
         match call {
             Some(rest) if rest.trim().is_empty() || rest.trim() == "()" => out.push(Returned::Inherited),
             Some(_) => return None,
-            None => out.push(Returned::Literal(literal_list(item)?.into_iter().next()?)),
+            None => out.extend(literal_list(item)?.into_iter().map(Returned::Literal)),
         }
     }
     Some(out)

@@ -293,3 +293,27 @@ fn arguments_as_getoptions_reads_them() {
         assert!(parse(&args(bad)).is_err(), "{bad}");
     }
 }
+
+/// A `qw` list beside the parents' call, with or without parentheses around the whole: each
+/// word kept, the call read as the parents' list (found by review: a word was dropped, or the
+/// call's parentheses taken for the list's).
+#[test]
+fn qw_lists_beside_the_parents_call() {
+    use super::Returned::{Inherited, Literal};
+    let lit = |s: &str| Literal(s.to_owned());
+    for body in [
+        "my $self = shift; return (qw(a b), $self->SUPER::supported_features)",
+        "return qw(a b), $_[0]->SUPER::supported_features()",
+    ] {
+        assert_eq!(
+            returned_items(body),
+            Some(vec![lit("a"), lit("b"), Inherited]),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        returned_items("return qw(a b c)"),
+        Some(vec![lit("a"), lit("b"), lit("c")])
+    );
+    assert_eq!(returned_items("return (map { $_ } @f)"), None);
+}
