@@ -112,7 +112,7 @@ pub(crate) fn verify_lock(
     lock: &Lockfile,
     packages: &[crate::lockfile::LockedPackage],
     store: &Store,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<LockedRecords> {
     let transport = if common.offline {
         Transport::offline()
     } else {
@@ -150,8 +150,12 @@ pub(crate) fn verify_lock(
         verified.indices,
         started.elapsed()
     );
-    Ok(())
+    Ok(verified.records)
 }
+
+/// Per platform, the signed index record of each locked package (see [`verify_lock`]).
+pub(crate) type LockedRecords =
+    std::collections::BTreeMap<crate::platform::Platform, Vec<crate::archive::PackageRecord>>;
 
 /// Offline, what the store lacks first (every missing package and artifact named, with the
 /// `debcast fetch` that brings them), then the proof of the lock. A lock edited by hand names
@@ -181,7 +185,7 @@ pub(crate) fn offline_inputs_and_proof(
         }
         return Err(missing.into());
     }
-    verify_lock(common, inputs, lock, packages, store)
+    verify_lock(common, inputs, lock, packages, store).map(drop)
 }
 
 pub(crate) fn load_lock(inputs: &Inputs) -> anyhow::Result<Lockfile> {

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::cli::WhyArgs;
-use crate::fetch::packages::{FetchOptions, fetch_packages};
 use crate::lockfile::{LockedPackage, Lockfile};
 use crate::platform::Platform;
 use crate::store::Store;
@@ -38,26 +37,15 @@ pub fn run(args: WhyArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    // The answer comes from the signed indices' records of the locked packages, which the
+    // lock's proof reads (from the store, else the mirrors by hash; offline from the store).
     let store = if args.common.offline {
-        let store = Store::at(&args.common.cache_dir);
-        crate::fetch::packages::check_offline_inputs(&wanted, &[], &store, &inputs.manifest.path)?;
-        store
+        Store::at(&args.common.cache_dir)
     } else {
-        let store = Store::open(&args.common.cache_dir)?;
-        let mirrors = crate::commands::mirrors(&args.common)?.with_releases(&lock.releases);
-        let transport = crate::commands::transport(&args.common, mirrors);
-        let progress = crate::fetch::progress::for_stderr();
-        fetch_packages(
-            &wanted,
-            &store,
-            &transport,
-            &FetchOptions::default(),
-            progress.as_ref(),
-        )
-        .with_context(|| format!("fetching the packages of {}", inputs.lock_path.display()))?;
-        store
+        Store::open(&args.common.cache_dir)?
     };
-    let answers = crate::explain::why::why(manifest, &lock, &store, &platforms, &args.packages)?;
+    let records = crate::commands::verify_lock(&args.common, &inputs, &lock, &wanted, &store)?;
+    let answers = crate::explain::why::why(manifest, &lock, &records, &platforms, &args.packages);
     for (name, answers) in args.packages.iter().zip(&answers) {
         if args.packages.len() > 1 {
             println!("{}:", crate::text::escape(name));

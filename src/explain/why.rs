@@ -1,18 +1,17 @@
 //! `debcast why MANIFEST PKG`: the chain of dependencies from the manifest's `include` (or, with
 //! `required = true`, a `Priority: required` package) that brought a locked package in, per
-//! platform, as `apt-cache rdepends` would answer for this lock only.
+//! platform, as `apt-cache rdepends` would answer for this lock only, from the signed index
+//! records of the locked packages.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use rayon::prelude::*;
-
+use crate::archive::PackageRecord;
 use crate::lockfile::{LockedPackage, Lockfile};
 use crate::manifest::Manifest;
 use crate::platform::Platform;
-use crate::sbom::facts::{self, FactsError, Wanted};
+use crate::sbom::facts;
 use crate::sbom::graph::{Graph, Node};
-use crate::store::Store;
 
 /// One link of a chain: `package`, needed by the previous one through `field: relation`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -38,22 +37,36 @@ pub struct Answer {
     pub rdepends: Vec<String>,
 }
 
-/// Answers for each of `packages` (outer) on each of `platforms` (inner), reading control fields
-/// from the store once.
+/// Answers for each of `packages` (outer) on each of `platforms` (inner), from the signed index
+/// records of the locked packages (`records`, per platform, as the lock's proof returns them):
+/// no `.deb` is needed to answer.
 pub fn why(
     manifest: &Manifest,
     lock: &Lockfile,
-    store: &Store,
+    records: &BTreeMap<Platform, Vec<PackageRecord>>,
     platforms: &[Platform],
     packages: &[String],
-) -> Result<Vec<Vec<Answer>>, FactsError> {
+) -> Vec<Vec<Answer>> {
     let mut out = vec![Vec::new(); packages.len()];
     for platform in platforms {
         let locked: Vec<&LockedPackage> = lock.packages_for(platform).collect();
+        let listed = records.get(platform).map(Vec::as_slice).unwrap_or_default();
         let controls: Vec<facts::PackageFacts> = locked
-            .par_iter()
-            .map(|p| facts::read(store, p, Wanted::default()))
-            .collect::<Result<_, _>>()?;
+            .iter()
+            .map(|p| {
+                listed
+                    .iter()
+                    .find(|r| r.name == p.name && r.version == p.version && r.architecture == p.architecture)
+                    .map(facts::PackageFacts::from_index)
+                    // The proof lists every locked package: an absent one has no relationships.
+                    .unwrap_or_else(|| facts::PackageFacts {
+                        control: Vec::new(),
+                        copyright: None,
+                        changelogs: Vec::new(),
+                        doc_link: None,
+                    })
+            })
+            .collect();
         for (package, answers) in packages.iter().zip(out.iter_mut()) {
             answers.push(match locked.iter().position(|p| &p.name == package) {
                 Some(target) => answer(manifest, platform, &locked, &controls, target),
@@ -66,7 +79,7 @@ pub fn why(
             });
         }
     }
-    Ok(out)
+    out
 }
 
 /// The answer from already-read control fields.
@@ -115,10 +128,9 @@ pub fn answer(
     };
     roots.extend(&required);
     if manifest.packages.required {
-        // The archive's index can raise a package's Priority over what its .deb says (apt is
-        // `important` in its control file, `required` in bookworm's Packages). The resolver
-        // adds only the includes, the required packages and their dependencies, so what the
-        // roots so far do not reach came in as required: its topmost packages (those no other
+        // The resolver adds only the includes, the required packages and what they need, so
+        // what the roots so far do not reach came in with the required ones (through a
+        // relationship the fields above leave out): its topmost packages (those no other
         // unreached package depends on; in a cycle, the first by name) are roots too.
         let reached = graph.reachable(&roots);
         let unreached: BTreeSet<usize> = (0..locked.len()).filter(|i| !reached.contains(i)).collect();

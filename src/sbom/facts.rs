@@ -61,6 +61,38 @@ pub struct PackageFacts {
 }
 
 impl PackageFacts {
+    /// The control fields a signed index lists for a package (what `why` needs: priority and
+    /// relationships), without its documentation: no `.deb` read.
+    pub fn from_index(r: &crate::archive::PackageRecord) -> Self {
+        let mut control = vec![
+            ("Package".to_owned(), r.name.clone()),
+            ("Version".to_owned(), r.version.clone()),
+            ("Architecture".to_owned(), r.architecture.clone()),
+        ];
+        if r.essential {
+            control.push(("Essential".to_owned(), "yes".to_owned()));
+        }
+        if !r.priority.is_empty() {
+            control.push(("Priority".to_owned(), r.priority.clone()));
+        }
+        for (field, value) in [
+            ("Pre-Depends", &r.pre_depends),
+            ("Depends", &r.depends),
+            ("Recommends", &r.recommends),
+            ("Provides", &r.provides),
+        ] {
+            if let Some(value) = value {
+                control.push((field.to_owned(), value.clone()));
+            }
+        }
+        PackageFacts {
+            control,
+            copyright: None,
+            changelogs: Vec::new(),
+            doc_link: None,
+        }
+    }
+
     pub fn field(&self, name: &str) -> Option<&str> {
         self.control
             .iter()

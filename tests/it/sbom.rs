@@ -613,4 +613,18 @@ fn why_gives_the_chain_for_every_locked_package() {
         .args(["--cache-dir", "store", "--offline"])
         .fails();
     run.stderr_has(&["libbar is not locked"]);
+    // Answered from the signed indices: no `.deb` was downloaded.
+    let debs = p.path().join("store/debs/sha256");
+    let fetched: Vec<_> = std::fs::read_dir(&debs)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(fetched.is_empty(), "{fetched:?}");
+    // Offline, from the Releases and indices the store kept.
+    let run = Debcast::new(p.path())
+        .arg("why")
+        .arg(&manifest)
+        .arg("libc")
+        .args(["--cache-dir", "store", "--offline"])
+        .ok();
+    assert!(run.stdout.contains("(Pre-Depends: libc)"), "{run}");
 }

@@ -169,7 +169,14 @@ labels = {{ "org.example.purpose" = "test" }}
                     ("Version", deb.version()),
                     ("Architecture", deb.arch()),
                 ];
-                for key in ["Pre-Depends", "Depends", "Provides"] {
+                for key in [
+                    "Essential",
+                    "Priority",
+                    "Pre-Depends",
+                    "Depends",
+                    "Recommends",
+                    "Provides",
+                ] {
                     if let Some(value) = deb.field(key) {
                         fields.push((key, value));
                     }
