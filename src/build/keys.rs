@@ -204,7 +204,8 @@ use super::artifacts::PlatformArtifact;
 /// links; 45 a Perl SAX parser with several features registered, sorted as Debian's
 /// `save_parsers_debian` writes them, its parents' features included (XML::SAX::Expat), and a
 /// relative pattern with `.` or `..` expanded in a known working directory, with `ln -s
-/// TARGET… DIRECTORY` (shellinabox's option links; an unknown directory's pattern is reported).
+/// TARGET… DIRECTORY` (shellinabox's option links; an unknown directory's pattern is reported),
+/// and `passwd -l`/`-u` rewriting shadow with its backup (sidedoor's `/etc/shadow-`).
 pub(super) const LAYER_FORMAT: u32 = 45;
 
 /// A key per artifact layer, each chained to the one before (an artifact's layer depends on

@@ -39,7 +39,7 @@ use super::{Changes, Overlay, TreeView};
 use adduser::adduser;
 use db::{id_of, login_defs};
 pub use useradd::UserFields;
-use useradd::{groupadd, parse_chfn, parse_usermod, useradd};
+use useradd::{groupadd, parse_chfn, parse_passwd, parse_usermod, useradd};
 
 pub use adduser::AdduserConf;
 pub use db::{Db, LoginDefs, PWD_LOCK, adduser_allocate, shadow_allocate};
@@ -52,7 +52,7 @@ pub use useradd::{GroupaddCall, UseraddCall, parse_groupadd, parse_useradd};
 pub fn providing_package(tool: &str) -> Option<&'static str> {
     match tool {
         "adduser" | "addgroup" => Some("adduser"),
-        "useradd" | "groupadd" | "usermod" | "chfn" => Some("passwd"),
+        "useradd" | "groupadd" | "usermod" | "chfn" | "passwd" => Some("passwd"),
         "systemd-sysusers" => Some("systemd (or systemd-standalone-sysusers)"),
         _ => None,
     }
@@ -65,6 +65,7 @@ pub fn handles(argv0: &str, args: &[String]) -> bool {
         "systemd-sysusers" => parse_sysusers(args).is_ok(),
         "usermod" => parse_usermod(args).is_some(),
         "chfn" => parse_chfn(args).is_some(),
+        "passwd" => parse_passwd(args).is_some(),
         _ => false,
     }
 }
@@ -403,6 +404,10 @@ fn apply_inner(
             ]
             .map(|f| f.as_deref());
             useradd::chfn(&mut db, &call.user, fields)?;
+        }
+        "passwd" => {
+            let call = parse_passwd(args).ok_or("unsupported passwd form")?;
+            useradd::passwd_lock(&mut db, &call)?;
         }
         _ => return Err("not an account command".into()),
     }

@@ -1019,6 +1019,70 @@ fn usermod_unlock_and_expiry_rewrite_passwd_and_shadow() {
     );
 }
 
+/// `passwd --lock` as shadow's passwd (4.13) runs it: sidedoor's postinst (`adduser --system
+/// --group … sidedoor`, then `passwd --quiet --lock sidedoor`) leaves the field as it was (`!`
+/// already) but rewrites shadow, so its backup holds the new account (an unseen set showed
+/// `/etc/shadow-` one line short); passwd is not rewritten. `-u` takes the `!` off, and refuses
+/// to leave an empty password.
+#[test]
+fn passwd_lock_rewrites_shadow_as_shadow_does() {
+    let made = run(
+        &base(),
+        &[
+            "adduser --quiet --system --no-create-home --group --home /var/lib/sidedoor --shell /bin/sh sidedoor",
+        ],
+    );
+    let locked = run(&made, &["passwd --quiet --lock sidedoor"]);
+    assert_eq!(locked.text("etc/shadow"), made.text("etc/shadow"));
+    assert_eq!(
+        locked.text("etc/shadow-"),
+        made.text("etc/shadow"),
+        "shadow rewritten"
+    );
+    assert_eq!(
+        locked.text("etc/passwd-"),
+        made.text("etc/passwd-"),
+        "passwd not rewritten"
+    );
+    assert!(
+        locked
+            .text("etc/shadow")
+            .lines()
+            .any(|l| l.starts_with("sidedoor:!")),
+        "{}",
+        locked.text("etc/shadow")
+    );
+    // A password set: locked, then unlocked.
+    let with_password = run(&made, &["usermod -p $6$salt$hash sidedoor"]);
+    let locked = run(&with_password, &["passwd -l sidedoor"]);
+    assert!(
+        locked.text("etc/shadow").contains("\nsidedoor:!$6$salt$hash:"),
+        "{}",
+        locked.text("etc/shadow")
+    );
+    let unlocked = run(&locked, &["passwd -u sidedoor"]);
+    assert_eq!(unlocked.text("etc/shadow"), with_password.text("etc/shadow"));
+    // Unlocking `!` alone would leave no password: refused.
+    let mut o = Overlay::new(&made);
+    let argv: Vec<String> = ["-u", "sidedoor"].map(str::to_owned).to_vec();
+    let err = apply(&mut o, "passwd", &argv, 19500, LogInit::Unchanged).unwrap_err();
+    assert!(err.contains("passwordless"), "{err}");
+    // Other forms are not this module's.
+    for other in [
+        &["sidedoor"][..],
+        &["-S", "sidedoor"],
+        &["-l", "-u", "sidedoor"],
+        &["-l"],
+    ] {
+        let args: Vec<String> = other.iter().map(|a| a.to_string()).collect();
+        assert!(!handles("passwd", &args), "{other:?}");
+    }
+    assert!(handles(
+        "passwd",
+        &["--quiet".into(), "--lock".into(), "x".into()]
+    ));
+}
+
 /// `chfn` as shadow's chfn (4.13) rewrites the GECOS: logcheck's `chfn -f 'logcheck system
 /// account' logcheck` on an account adduser made without one gives `NAME,,,`; the fields not
 /// given keep their old values, a `key=value` field moves to the end with what follows the

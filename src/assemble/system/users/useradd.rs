@@ -481,6 +481,83 @@ pub(super) fn usermod(db: &mut Db, call: &Usermod, day: u64) -> Result<(), Strin
     Ok(())
 }
 
+/// `passwd [-q] -l|-u USER`: the forms a maintainer script uses to lock (or unlock) an
+/// account's password; `None` for any other (setting a password, ageing, status).
+#[derive(Debug, PartialEq, Eq)]
+pub struct PasswdCall {
+    pub user: String,
+    /// `-l`; else `-u`.
+    pub lock: bool,
+}
+
+pub(super) fn parse_passwd(args: &[String]) -> Option<PasswdCall> {
+    let (opts, rest) = getopt(args, &[], &[('l', "lock"), ('u', "unlock"), ('q', "quiet")]).ok()?;
+    let flag = |c: char| opts.iter().any(|(o, _)| *o == c);
+    let [user] = rest.as_slice() else { return None };
+    if flag('l') == flag('u') {
+        return None;
+    }
+    Some(PasswdCall {
+        user: user.clone(),
+        lock: flag('l'),
+    })
+}
+
+/// `passwd -l`/`-u` as shadow's passwd (4.13) runs it: the password field of the user's shadow
+/// entry (of its passwd entry without one) gets a `!` in front, or loses it; unlocking what
+/// would be an empty password is refused (status 3). The file is rewritten, with its backup,
+/// even when the field was already so (`spw_update` marks it changed); the last-change day is
+/// kept.
+pub(super) fn passwd_lock(db: &mut Db, call: &PasswdCall) -> Result<(), String> {
+    let user = call.user.as_str();
+    if !db.passwd.iter().any(|r| r[0] == user) {
+        return Err(format!("user `{user}` does not exist"));
+    }
+    let update = |field: &mut String| -> Result<(), String> {
+        if call.lock {
+            if !field.starts_with('!') {
+                field.insert(0, '!');
+            }
+        } else if let Some(rest) = field.strip_prefix('!') {
+            if rest.is_empty() {
+                return Err(format!(
+                    "passwd: unlocking the password would result in a passwordless account (`{user}`; status 3)"
+                ));
+            }
+            *field = rest.to_owned();
+        }
+        Ok(())
+    };
+    let before = db.start_tool();
+    let shadow_row = db
+        .shadow
+        .as_mut()
+        .and_then(|rows| rows.iter_mut().find(|r| r[0] == user));
+    let written = match shadow_row {
+        Some(row) => {
+            if row.len() < 2 {
+                row.resize(2, String::new());
+            }
+            update(&mut row[1])?;
+            2
+        }
+        None => {
+            let row = db
+                .passwd
+                .iter_mut()
+                .find(|r| r[0] == user)
+                .ok_or_else(|| format!("user `{user}` does not exist"))?;
+            if row.len() < 2 {
+                row.resize(2, String::new());
+            }
+            update(&mut row[1])?;
+            0
+        }
+    };
+    db.finish_rewriting_tool(before, &[written]);
+    Ok(())
+}
+
 fn with_overrides(defs: &LoginDefs, overrides: &[(String, String)]) -> LoginDefs {
     let mut d = defs.clone();
     for (k, v) in overrides {
