@@ -37,6 +37,13 @@ fn forged_deb() -> Vec<u8> {
         .build()
 }
 
+/// The same command offline, from what the store kept.
+fn offline(p: &Project, args: &[&str]) -> Debcast {
+    Debcast::new(p.path())
+        .args(args)
+        .args(["--cache-dir", "store", "--offline"])
+}
+
 fn run(p: &Project, server: &Server, args: &[&str]) -> Debcast {
     Debcast::new(p.path())
         .args(args)
@@ -99,14 +106,9 @@ fn an_honest_lock_passes_check_fetch_and_build_online_and_offline() {
     run(&p, &server, &["build", "image.toml", "--output", "out"]).ok();
     drop(server);
     // Offline, the store proves it: the signed Release `fetch` kept and the indices.
-    let offline = |args: &[&str]| {
-        Debcast::new(p.path())
-            .args(args)
-            .args(["--cache-dir", "store", "--offline"])
-    };
-    offline(&["lock", "image.toml", "--check"]).ok();
-    offline(&["fetch", "image.toml"]).ok();
-    offline(&["build", "image.toml", "--output", "out2"]).ok();
+    offline(&p, &["lock", "image.toml", "--check"]).ok();
+    offline(&p, &["fetch", "image.toml"]).ok();
+    offline(&p, &["build", "image.toml", "--output", "out2"]).ok();
 }
 
 #[test]
@@ -140,23 +142,18 @@ fn a_forged_lock_entry_is_refused_online_and_offline() {
         &["fetch", "image.toml"][..],
         &["build", "image.toml", "--output", "out"],
     ] {
-        let run = Debcast::new(p.path())
-            .args(args)
-            .args(["--cache-dir", "store", "--offline"])
-            .fails();
+        let run = offline(&p, args).fails();
         refused(&run.stderr);
         assert!(!run.stderr.contains("not in the package store"), "{run}");
     }
     std::fs::write(&forged_in_store, &forged).unwrap();
-    let offline = |args: &[&str]| {
-        Debcast::new(p.path())
-            .args(args)
-            .args(["--cache-dir", "store", "--offline"])
-            .fails()
-    };
-    refused(&offline(&["lock", "image.toml", "--check"]).stderr);
-    refused(&offline(&["fetch", "image.toml"]).stderr);
-    refused(&offline(&["build", "image.toml", "--output", "out"]).stderr);
+    for args in [
+        &["lock", "image.toml", "--check"][..],
+        &["fetch", "image.toml"],
+        &["build", "image.toml", "--output", "out"],
+    ] {
+        refused(&offline(&p, args).fails().stderr);
+    }
     assert!(!p.path().join("out").exists(), "a refused build left output");
 }
 
@@ -291,16 +288,7 @@ fn a_lock_set_other_than_the_manifests_resolution_is_refused() {
         .fails()
         .stderr_has(&missing);
     drop(server);
-    Debcast::new(p.path())
-        .args([
-            "build",
-            "image.toml",
-            "--output",
-            "out",
-            "--cache-dir",
-            "store",
-            "--offline",
-        ])
+    offline(&p, &["build", "image.toml", "--output", "out"])
         .fails()
         .stderr_has(&missing);
     assert!(!p.path().join("out").exists(), "a refused build left output");
@@ -333,16 +321,7 @@ fn an_edited_release_date_is_refused() {
         .fails()
         .stderr_has(&needles);
     drop(server);
-    Debcast::new(p.path())
-        .args([
-            "build",
-            "image.toml",
-            "--output",
-            "out",
-            "--cache-dir",
-            "store",
-            "--offline",
-        ])
+    offline(&p, &["build", "image.toml", "--output", "out"])
         .fails()
         .stderr_has(&needles);
     assert!(!p.path().join("out").exists(), "a refused build left output");
