@@ -50,16 +50,32 @@ pub fn check_locked_set(
 ) -> Result<(), LockedSetError> {
     let universe =
         Universe::new(records.to_vec(), platform.debian_arch()).without_dependencies(&request.no_depends);
-    // An excluded name the locked packages do not know is simply not installed.
+    // An excluded name the locked packages do not know is simply not installed; one that is
+    // purely virtual among them is left out too: in the whole archive it either was virtual as
+    // well (then no provider of it was locked) or was a real package (then only that package was
+    // held, not the locked ones providing its name).
     let mut request = request.clone();
     request
         .exclude
-        .retain(|name| super::lookup(&universe, name).is_some());
-    resolve(&universe, &request).map_err(|source| LockedSetError::Incomplete {
+        .retain(|name| super::lookup(&universe, name).is_some_and(|p| !universe.pkg(p).versions.is_empty()));
+    let resolution = resolve(&universe, &request).map_err(|source| LockedSetError::Incomplete {
         platform: platform.clone(),
         source: Box::new(source),
     })?;
-    let extra = unreached(records, &request);
+    // The roots as the resolver took them: a requested virtual name is its one provider.
+    let roots: Vec<(&str, &str, &str)> = resolution
+        .packages
+        .iter()
+        .filter(|p| matches!(p.reason, super::Reason::Requested | super::Reason::Required))
+        .map(|p| {
+            (
+                p.record.name.as_str(),
+                p.record.version.as_str(),
+                p.record.architecture.as_str(),
+            )
+        })
+        .collect();
+    let extra = unreached(records, &request, &roots);
     if extra.is_empty() {
         Ok(())
     } else {
@@ -92,7 +108,7 @@ fn provided(r: &PackageRecord) -> Vec<Provided> {
 }
 
 /// The locked packages no chain from the request reaches (`name version (arch)`), in order.
-fn unreached(records: &[PackageRecord], request: &Request) -> Vec<String> {
+fn unreached(records: &[PackageRecord], request: &Request, roots: &[(&str, &str, &str)]) -> Vec<String> {
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut providers: HashMap<String, Vec<(usize, Option<String>)>> = HashMap::new();
     for (i, r) in records.iter().enumerate() {
@@ -130,9 +146,12 @@ fn unreached(records: &[PackageRecord], request: &Request) -> Vec<String> {
     let mut reached = vec![false; records.len()];
     let mut todo: Vec<usize> = Vec::new();
     for (i, r) in records.iter().enumerate() {
-        let requested = request.include.iter().any(|q| q.name == r.name);
+        let requested = request.include.iter().any(|q| q.name == r.name)
+            || roots.contains(&(r.name.as_str(), r.version.as_str(), r.architecture.as_str()));
         let required = request.required && r.priority == "required";
-        if requested || required || r.essential {
+        // apt's sweep keeps essential packages, and apt itself, which its cache marks essential.
+        let essential = r.essential || r.name == "apt";
+        if requested || required || essential {
             todo.push(i);
         }
     }
@@ -259,7 +278,8 @@ mod tests {
         let mut checked = 0;
         for _ in 0..8000 {
             let count = 4 + next(10);
-            let name = |i: u64| format!("p{i}");
+            // p0 is apt, which apt's cache marks essential.
+            let name = |i: u64| if i == 0 { "apt".to_owned() } else { format!("p{i}") };
             let mut archive = Vec::new();
             for i in 0..count {
                 for version in 1..=(1 + next(2)) {
@@ -299,7 +319,13 @@ mod tests {
                     archive.push(rec(&name(i), &version.to_string(), &fields));
                 }
             }
-            let mut request = Request::new(&[name(next(count)), name(next(count))]);
+            // Sometimes a virtual name, which the resolver takes as its one provider.
+            let first = if next(6) == 0 {
+                format!("v{}", next(3))
+            } else {
+                name(next(count))
+            };
+            let mut request = Request::new(&[first, name(next(count))]);
             request.recommends = next(2) == 0;
             request.required = next(4) == 0;
             if next(3) == 0 {
@@ -315,6 +341,43 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 1500, "only {checked} random archives resolved");
+    }
+
+    /// More honest locks a second review found refused: a requested virtual name (its one
+    /// provider is the root), `apt` kept as essential after a failed alternative marked it, and
+    /// an excluded real name that a locked package provides.
+    #[test]
+    fn honest_locks_with_virtual_requests_apt_and_provided_exclusions_pass() {
+        let awk = vec![rec("mawk", "1", &[("Provides", "awk")]), rec("other", "1", &[])];
+        let request = Request::new(&["awk"]);
+        let locked = lock_of(awk, &request);
+        check_locked_set(&locked, &amd64(), &request).unwrap_or_else(|e| panic!("{locked:?}: {e}"));
+
+        let request = Request::new(&["x"]);
+        let apt = vec![
+            rec("x", "1", &[("Depends", "a | b")]),
+            rec("a", "1", &[("Depends", "c, d")]),
+            rec("c", "1", &[("Depends", "apt")]),
+            rec("d", "1", &[("Depends", "zz")]),
+            rec("b", "1", &[]),
+            rec("apt", "2", &[]),
+        ];
+        let locked = lock_of(apt, &request);
+        assert!(locked.iter().any(|r| r.name == "apt"), "{locked:?}");
+        check_locked_set(&locked, &amd64(), &request).unwrap_or_else(|e| panic!("{locked:?}: {e}"));
+
+        for include in ["x", "busybox-awk"] {
+            let mut request = Request::new(&[include]);
+            request.exclude = vec!["mawk".into()];
+            let archive = vec![
+                rec("x", "1", &[("Depends", "mawk")]),
+                rec("mawk", "1", &[]),
+                rec("busybox-awk", "1", &[("Provides", "mawk")]),
+            ];
+            let locked = lock_of(archive, &request);
+            check_locked_set(&locked, &amd64(), &request)
+                .unwrap_or_else(|e| panic!("{include}: {locked:?}: {e}"));
+        }
     }
 
     #[test]
