@@ -1073,6 +1073,8 @@ fn passwd_lock_rewrites_shadow_as_shadow_does() {
         &["-S", "sidedoor"],
         &["-l", "-u", "sidedoor"],
         &["-l"],
+        // getopt_long refuses a value for a flag.
+        &["--lock=no", "sidedoor"],
     ] {
         let args: Vec<String> = other.iter().map(|a| a.to_string()).collect();
         assert!(!handles("passwd", &args), "{other:?}");

@@ -58,6 +58,10 @@ fn getopt(args: &[String], with_value: &[(char, &str)], flags: &[(char, &str)]) 
                 };
                 opts.push((*c, Some(v)));
             } else if let Some((c, _)) = flags.iter().find(|(_, l)| *l == key) {
+                // getopt_long refuses a value for an option that takes none (`--lock=no`).
+                if inline.is_some() {
+                    return Err(format!("option --{key} doesn't allow an argument"));
+                }
                 opts.push((*c, None));
             } else {
                 return Err(format!("option --{key} is not supported"));
