@@ -90,10 +90,9 @@ pub fn answer(
     controls: &[facts::PackageFacts],
     target: usize,
 ) -> Answer {
-    let fields: Vec<&str> = ["Pre-Depends", "Depends"]
-        .into_iter()
-        .chain(manifest.packages.recommends.then_some("Recommends"))
-        .collect();
+    // Recommends whatever the manifest says: apt keeps what they reach, and its resolver can
+    // install one without following Recommends (the lock check follows them too).
+    let fields = ["Pre-Depends", "Depends", "Recommends"];
     let nodes: Vec<Node<'_>> = locked
         .iter()
         .zip(controls)
@@ -111,8 +110,18 @@ pub fn answer(
     let graph = Graph::new(&nodes);
     let (includes, _) = manifest.requests_for(platform);
     let included: BTreeSet<&str> = includes.iter().map(|r| r.name.as_str()).collect();
+    // An include that names a virtual package is its provider, as the resolver takes it.
+    let provides_include = |i: usize| {
+        controls[i].field("Provides").is_some_and(|field| {
+            crate::debian::relation::parse_relations(field)
+                .unwrap_or_default()
+                .iter()
+                .flatten()
+                .any(|rel| included.contains(rel.name.as_str()) && !locked.iter().any(|p| p.name == rel.name))
+        })
+    };
     let mut roots: Vec<usize> = (0..locked.len())
-        .filter(|&i| included.contains(locked[i].name.as_str()))
+        .filter(|&i| included.contains(locked[i].name.as_str()) || provides_include(i))
         .collect();
     let required: Vec<usize> = if manifest.packages.required {
         (0..locked.len())
@@ -150,6 +159,19 @@ pub fn answer(
             covered.extend(graph.reachable(&[i]));
         }
     }
+    // apt's sweep keeps essential packages (and apt, which its cache marks essential): one no
+    // other root reaches is a root of its own.
+    let reached = graph.reachable(&roots);
+    let essential: Vec<usize> = (0..locked.len())
+        .filter(|&i| {
+            !reached.contains(&i)
+                && (locked[i].name == "apt"
+                    || controls[i]
+                        .field("Essential")
+                        .is_some_and(|e| e.eq_ignore_ascii_case("yes")))
+        })
+        .collect();
+    roots.extend(&essential);
     let chain = graph
         .chain(&roots, target)
         .map(|path| {
@@ -157,8 +179,10 @@ pub fn answer(
                 .enumerate()
                 .map(|(k, &i)| {
                     let (reason, relation) = if k == 0 {
-                        let r = if included.contains(locked[i].name.as_str()) {
+                        let r = if included.contains(locked[i].name.as_str()) || provides_include(i) {
                             "include"
+                        } else if essential.contains(&i) {
+                            "essential"
                         } else {
                             "required"
                         };
@@ -299,10 +323,50 @@ mod tests {
                 ("adduser".into(), "Depends".into())
             ]
         );
-        // Without `required`, nothing but the includes is a root.
+        // Without `required`, the includes are the roots, and apt, which apt's cache marks
+        // essential and its sweep keeps (a failed alternative can leave it marked).
         let m = manifest(false);
         let a = answer(&m, &platform, &refs, &controls, 3);
-        assert!(a.chain.is_empty());
+        let links: Vec<(String, String)> = a.chain.into_iter().map(|l| (l.package, l.reason)).collect();
+        assert_eq!(
+            links,
+            [
+                ("apt".to_owned(), "essential".to_owned()),
+                ("adduser".into(), "Depends".into())
+            ]
+        );
         assert_eq!(a.rdepends, ["apt"]);
+        assert!(
+            answer(&m, &platform, &refs, &controls, 4).chain.is_empty(),
+            "dash"
+        );
+    }
+
+    /// A virtual include is answered through its provider, and a package kept only through
+    /// Recommends (which the resolver can install without following them) through them.
+    #[test]
+    fn virtual_includes_and_recommends_give_chains() {
+        let pkgs: Vec<LockedPackage> = ["mawk", "b", "e"].map(locked).to_vec();
+        let refs: Vec<&LockedPackage> = pkgs.iter().collect();
+        let controls = vec![
+            facts(&[("Provides", "app"), ("Depends", "b")]),
+            facts(&[("Recommends", "e")]),
+            facts(&[]),
+        ];
+        let platform: Platform = "linux/amd64".parse().unwrap();
+        let m = manifest(false);
+        let links: Vec<(String, String)> = answer(&m, &platform, &refs, &controls, 2)
+            .chain
+            .into_iter()
+            .map(|l| (l.package, l.reason))
+            .collect();
+        assert_eq!(
+            links,
+            [
+                ("mawk".to_owned(), "include".to_owned()),
+                ("b".into(), "Depends".into()),
+                ("e".into(), "Recommends".into())
+            ]
+        );
     }
 }
