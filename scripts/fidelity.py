@@ -76,6 +76,11 @@ GENERATORS = [
     ("/etc/ssl/certs/java/cacerts", "ca-certificates-java (keystore)"),
     # Mono's certificate stores, which update-ca-certificates' mono-keystore hook fills.
     ("/etc/mono/certstore/*", "ca-certificates-mono (cert-sync)"),
+    # TOMOYO's initial policy and its tools' configuration.
+    ("/etc/tomoyo/*", "tomoyo-tools (init_policy)"),
+    # ispell's compiled hashes and the default dictionary's links.
+    ("/usr/lib/ispell/default.*", "dictionaries-common (update-default-ispell)"),
+    ("/usr/lib/ispell/*.hash", "ispell (ispell-autobuildhash)"),
     # What `mono --aot` compiles ahead of time (libmono-corlib4.5-cil's mscorlib.dll.so).
     ("/usr/lib/mono/aot-cache/*", "libmono-corlib4.5-cil (mono)"),
     ("/etc/ssl/certs/*", "ca-certificates (update-ca-certificates)"),

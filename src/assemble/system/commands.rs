@@ -574,6 +574,13 @@ const NONDETERMINISTIC: &[(&str, &str)] = &[
         "cf-key",
         "cf-key (a new key pair for this host in /var/lib/cfengine3/ppkeys)",
     ),
+    // TOMOYO Linux's initial policy (tomoyo-tools' postinst runs it): written in a directory
+    // named after the time it runs (`/etc/tomoyo/policy/YY-MM-DD.hh:mm:ss`, with `current` and
+    // `previous` linking to it), with the tools' configuration beside it.
+    (
+        "init_policy",
+        "/usr/lib/tomoyo/init_policy (the policy in a directory named after the time it runs, under /etc/tomoyo)",
+    ),
     // MUNGE's shared secret (munge's postinst runs `su munge … -c 'mungekey -c'`): random bytes.
     (
         "mungekey",
@@ -1249,6 +1256,11 @@ mod tests {
         assert_eq!(super::left_out_outputs("su", &su), ["/etc/munge/munge.key"]);
         assert!(matches!(
             super::classify("/usr/sbin/cf-key", &[]),
+            super::Kind::NonDeterministic(_)
+        ));
+        // tomoyo-tools' initial policy, in a directory named after the time it runs.
+        assert!(matches!(
+            super::classify("/usr/lib/tomoyo/init_policy", &[]),
             super::Kind::NonDeterministic(_)
         ));
         let other = words(&["-c", "mungekey --create -k /etc/x.key", "munge"]);
