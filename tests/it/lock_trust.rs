@@ -44,6 +44,18 @@ fn offline(p: &Project, args: &[&str]) -> Debcast {
         .args(["--cache-dir", "store", "--offline"])
 }
 
+/// `lock --check` and `build` both refuse, saying each of `needles`, and the build leaves no
+/// output.
+fn check_and_build_refuse(p: &Project, server: &Server, needles: &[&str]) {
+    for args in [
+        &["lock", "image.toml", "--check"][..],
+        &["build", "image.toml", "--output", "out"],
+    ] {
+        run(p, server, args).fails().stderr_has(needles);
+    }
+    assert!(!p.path().join("out").exists(), "a refused build left output");
+}
+
 fn run(p: &Project, server: &Server, args: &[&str]) -> Debcast {
     Debcast::new(p.path())
         .args(args)
@@ -254,13 +266,7 @@ fn a_lock_set_other_than_the_manifests_resolution_is_refused() {
         "hello 2.10-3 (amd64)",
         "no dependency chain from the manifest's packages",
     ];
-    run(&p, &server, &["lock", "image.toml", "--check"])
-        .fails()
-        .stderr_has(&extra);
-    run(&p, &server, &["build", "image.toml", "--output", "out"])
-        .fails()
-        .stderr_has(&extra);
-    assert!(!p.path().join("out").exists(), "a refused build left output");
+    check_and_build_refuse(&p, &server, &extra);
 
     // Without hello the lock is the manifest's; without base as well, tool's dependency is gone.
     let path = p.path().join("image.lock");
@@ -314,12 +320,7 @@ fn an_edited_release_date_is_refused() {
         common::image::RELEASE_DATE,
         "signed Release",
     ];
-    run(&p, &server, &["lock", "image.toml", "--check"])
-        .fails()
-        .stderr_has(&needles);
-    run(&p, &server, &["build", "image.toml", "--output", "out"])
-        .fails()
-        .stderr_has(&needles);
+    check_and_build_refuse(&p, &server, &needles);
     drop(server);
     offline(&p, &["build", "image.toml", "--output", "out"])
         .fails()

@@ -122,26 +122,7 @@ fn scan_certificate_hooks(
         if owner.name == "ca-certificates-java" && name == "jks-keystore" {
             continue;
         }
-        let entry = |what: String| NotEmulated {
-            package: owner.name.clone(),
-            script: format!("{path} (update-ca-certificates' hook)"),
-            what,
-        };
         let text = super::source_text(configured, &path).unwrap_or_default();
-        let nodes = match walkable(text.as_bytes()) {
-            Ok(nodes) => nodes,
-            Err(why) => {
-                out.insert(entry(why));
-                continue;
-            }
-        };
-        let mut cb = |c: Call<'_>| {
-            if !already_holds(configured, &c)
-                && let Some(what) = unapplied(&c)
-            {
-                out.insert(entry(what));
-            }
-        };
         // The hook runs as a child of ca-certificates' postinst: that is the environment dpkg
         // gives it (`DPKG_MAINTSCRIPT_PACKAGE`, …).
         let script = Script {
@@ -149,9 +130,17 @@ fn scan_certificate_hooks(
             architecture: &runner.architecture,
             member: "postinst",
         };
-        if let Err(why) = walk(configured, script, &[], native_arch, &nodes, &mut cb) {
-            out.insert(entry(cut_short(&why)));
-        }
+        let label = format!("{path} (update-ca-certificates' hook)");
+        scan_text(
+            configured,
+            text.as_bytes(),
+            script,
+            (&owner.name, &label),
+            &[],
+            native_arch,
+            None,
+            out,
+        );
     }
 }
 
@@ -186,8 +175,39 @@ fn scan_script(
     let Some(raw) = pkg.members.get(member) else {
         return;
     };
+    let script = Script {
+        package: &pkg.name,
+        architecture: &pkg.architecture,
+        member,
+    };
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    scan_text(
+        tree,
+        raw,
+        script,
+        (&pkg.name, label),
+        &args,
+        native_arch,
+        files_met,
+        out,
+    );
+}
+
+/// Walks the script text `raw` as `script` runs, reporting what it does not apply under
+/// `(package, label)`; with `files_met`, the file commands `files` met are not listed again.
+#[allow(clippy::too_many_arguments)]
+fn scan_text(
+    tree: &dyn TreeView,
+    raw: &[u8],
+    script: Script<'_>,
+    (package, label): (&str, &str),
+    args: &[&str],
+    native_arch: &str,
+    files_met: Option<&BTreeSet<String>>,
+    out: &mut BTreeSet<NotEmulated>,
+) {
     let entry = |what: String| NotEmulated {
-        package: pkg.name.clone(),
+        package: package.to_owned(),
         script: label.to_owned(),
         what,
     };
@@ -208,13 +228,7 @@ fn scan_script(
             out.insert(entry(what));
         }
     };
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let script = Script {
-        package: &pkg.name,
-        architecture: &pkg.architecture,
-        member,
-    };
-    if let Err(why) = walk(tree, script, &args, native_arch, &nodes, &mut cb) {
+    if let Err(why) = walk(tree, script, args, native_arch, &nodes, &mut cb) {
         out.insert(entry(cut_short(&why)));
     }
 }
